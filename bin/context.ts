@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { resolveConfigDir } from '../src/config/paths.js';
+import { exitCodeOf, formatError } from '../src/errors.js';
+
+/** Options every command accepts (see PRODUCT.md section 6). */
+export interface Globals {
+  readonly configDir?: string;
+  readonly awsProfile?: string;
+  readonly region?: string;
+  readonly json?: boolean;
+  readonly yes?: boolean;
+}
+
+export function globalsOf(command: Command): Globals {
+  return command.optsWithGlobals() as Globals;
+}
+
+export function configDirOf(globals: Globals): string {
+  return resolveConfigDir(globals.configDir);
+}
+
+/** True when a question may be asked: both ends are a terminal and this is not CI. */
+export function isInteractive(): boolean {
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !isCi();
+}
+
+export function isCi(): boolean {
+  const ci = process.env.CI;
+  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
+}
+
+export function print(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function warn(line: string): void {
+  process.stderr.write(`warning: ${line}\n`);
+}
+
+/**
+ * Wraps a command's action: an error is printed once, by kind, and becomes
+ * the exit status (2 input, 1 failure). A returned number is the exit status.
+ */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void> | number | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      const code = await fn(...args);
+      process.exitCode = typeof code === 'number' ? code : 0;
+    } catch (error) {
+      process.stderr.write(`${formatError(error)}\n`);
+      process.exitCode = exitCodeOf(error);
+    }
+  };
+}

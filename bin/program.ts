@@ -1,0 +1,49 @@
+import { Command, CommanderError } from 'commander';
+import { registerProfileCommands } from './commands/profiles.js';
+import { print } from './context.js';
+
+const VERSION = process.env.BENCHLING_DEPLOY_VERSION ?? '0.0.0-dev';
+
+/** Builds the command tree; exported so tests can parse arguments without spawning. */
+export function buildProgram(): Command {
+  const program = new Command('benchling-deploy')
+    .description('Deploy and watch the Benchling webhook service on AWS: dev and prod side by side in one stack.')
+    .version(VERSION, '-v, --version')
+    .option('--config-dir <dir>', 'config folder (default: $XDG_CONFIG_HOME/benchling-webhook or ~/.config/benchling-webhook)')
+    .option('--aws-profile <name>', 'AWS credentials profile (not the config profile; see --profile)')
+    .option('--region <region>', 'AWS region of the stack (default: from the prod profile)')
+    .option('--json', 'print data as JSON where the command prints data')
+    .option('-y, --yes', 'answer yes to confirmations (nothing is asked)')
+    .showHelpAfterError('(run `benchling-deploy --help` for usage)')
+    .showSuggestionAfterError(true)
+    .enablePositionalOptions(false)
+    .exitOverride();
+  program.configureHelp({ sortSubcommands: false });
+  registerProfileCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.action(async () => {
+    // No command: the dashboard arrives with its own issue; until then, usage.
+    print(program.helpInformation());
+  });
+  const first = argv[2];
+  if (first !== undefined && !first.startsWith('-') && !program.commands.some((c) => c.name() === first || c.aliases().includes(first))) {
+    process.stderr.write(`error: unknown command '${first}'\n(run \`benchling-deploy --help\` for the commands)\n`);
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version are successes; anything else commander rejects is bad input.
+      process.exitCode = error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;
+      return;
+    }
+    throw error;
+  }
+}
+

@@ -1,0 +1,21 @@
+// Bundles the CLI into dist/ so the first frame does not wait on hundreds of module loads.
+// Heavy dependencies (AWS SDK, aws-cdk-lib, execa) stay external and are imported lazily.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+await build({
+  entryPoints: { cli: 'bin/cli.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  define: { 'process.env.BENCHLING_DEPLOY_VERSION': JSON.stringify(pkg.version) },
+  external: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core'],
+  banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
+});

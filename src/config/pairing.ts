@@ -1,0 +1,127 @@
+import { UserError, UserErrors } from '../errors.js';
+import type { EnvironmentName, ResolvedProfile } from './schema.js';
+import type { LoadedProfile } from './store.js';
+
+/** The profile each environment uses when none is named. */
+export const DEFAULT_PROFILE_FOR: Record<EnvironmentName, string> = { dev: 'dev', prod: 'default' };
+
+/** Where the one stack lives: always the prod profile's word. */
+export interface StackPlace {
+  readonly stackName: string;
+  readonly region: string;
+  readonly account: string;
+}
+
+/** What the stack holds: prod always, dev when a dev profile exists. */
+export interface StackProfiles {
+  readonly place: StackPlace;
+  readonly prod: ResolvedProfile;
+  readonly dev?: ResolvedProfile;
+}
+
+export interface DeployTarget extends StackProfiles {
+  readonly environment: EnvironmentName;
+  /** The profile being deployed, with the stack's place applied. */
+  readonly profile: ResolvedProfile;
+}
+
+export interface TargetRequest {
+  readonly environment?: EnvironmentName;
+  readonly profile?: string;
+  /** `--region` on the command line. */
+  readonly region?: string;
+}
+
+/**
+ * The pairing rules of profile and environment, used by every command that
+ * deploys or reads the stack. Refuses, before anything runs, a profile paired
+ * with the other environment, a dev profile that places the stack elsewhere
+ * than prod, and a stack with no prod profile.
+ */
+export function resolveTarget(profiles: readonly LoadedProfile[], request: TargetRequest): DeployTarget {
+  if (!request.environment && !request.profile) throw new UserError('--environment: required (dev or prod)');
+  const profileName = request.profile ?? DEFAULT_PROFILE_FOR[request.environment!];
+  const chosen = requireValid(profiles, profileName, request.environment);
+  const environment = request.environment ?? chosen.environment;
+  if (chosen.environment !== environment) {
+    throw new UserError(
+      `profile "${chosen.profile}" is for environment "${chosen.environment}"; it cannot be deployed to "${environment}"`,
+      `use --environment ${chosen.environment}, or a profile whose environment is ${environment}${environment === 'prod' ? ' (default)' : ' (dev)'}`,
+    );
+  }
+  const stack = resolveStackProfiles(profiles, { [environment]: chosen, region: request.region });
+  const profile = environment === 'prod' ? stack.prod : stack.dev!;
+  return { ...stack, environment, profile };
+}
+
+/**
+ * The stack's profiles and place. `prod`/`dev` override the conventional
+ * profiles (`default`, `dev`), as a deploy with `--profile` does.
+ */
+export function resolveStackProfiles(
+  profiles: readonly LoadedProfile[],
+  overrides: { prod?: ResolvedProfile; dev?: ResolvedProfile; region?: string } = {},
+): StackProfiles {
+  const prod = overrides.prod ?? findProd(profiles);
+  const devRaw = overrides.dev ?? findValid(profiles, DEFAULT_PROFILE_FOR.dev);
+  if (prod.environment !== 'prod') {
+    throw new UserError(`profile "${prod.profile}" is for environment "${prod.environment}"; the prod profile must have environment "prod"`);
+  }
+  const place: StackPlace = {
+    stackName: prod.stackName,
+    region: overrides.region ?? prod.region,
+    account: prod.account,
+  };
+  const prodPlaced: ResolvedProfile = { ...prod, region: place.region };
+  if (!devRaw) return { place, prod: prodPlaced };
+  if (devRaw.environment !== 'dev') {
+    // The conventional `dev` profile may be set to prod; then there is no dev environment.
+    if (overrides.dev) throw new UserError(`profile "${devRaw.profile}" is for environment "${devRaw.environment}", not "dev"`);
+    return { place, prod: prodPlaced };
+  }
+  const conflicts: string[] = [];
+  const fields = [
+    ['stackName', devRaw.explicit.stackName, devRaw.stackName, place.stackName],
+    ['region', devRaw.explicit.region, devRaw.region, prod.region],
+    ['account', devRaw.explicit.account, devRaw.account, place.account],
+  ] as const;
+  for (const [field, explicit, devValue, prodValue] of fields) {
+    if (explicit && devValue !== prodValue) {
+      conflicts.push(
+        `profile "${devRaw.profile}": ${field}: "${devValue}" differs from the prod profile "${prod.profile}" ("${prodValue}"); one stack lives in one place, set by the prod profile`,
+      );
+    }
+  }
+  if (conflicts.length > 0) throw new UserErrors(conflicts, `remove ${conflicts.length > 1 ? 'these fields' : 'the field'} from the dev profile, or make ${conflicts.length > 1 ? 'them' : 'it'} equal`);
+  const dev: ResolvedProfile = { ...devRaw, stackName: place.stackName, region: place.region, account: place.account };
+  return { place, prod: prodPlaced, dev };
+}
+
+function findProd(profiles: readonly LoadedProfile[]): ResolvedProfile {
+  const named = profiles.find((p) => p.name === DEFAULT_PROFILE_FOR.prod);
+  if (named) {
+    if (!named.profile) throw new UserErrors(named.problems, 'fix the prod profile first: `benchling-deploy validate --profile default`');
+    return named.profile;
+  }
+  throw new UserError(
+    'no prod profile: default.json is missing; prod is required, and the stack\'s name, account and region come from it',
+    'create it with `benchling-deploy setup-profile default`',
+  );
+}
+
+function findValid(profiles: readonly LoadedProfile[], name: string): ResolvedProfile | undefined {
+  const found = profiles.find((p) => p.name === name);
+  if (!found) return undefined;
+  if (!found.profile) throw new UserErrors(found.problems, `fix it first: \`benchling-deploy validate --profile ${name}\``);
+  return found.profile;
+}
+
+function requireValid(profiles: readonly LoadedProfile[], name: string, environment?: EnvironmentName): ResolvedProfile {
+  const found = profiles.find((p) => p.name === name);
+  if (!found) {
+    const forEnv = environment ? ` (the profile for environment "${environment}")` : '';
+    throw new UserError(`no profile "${name}"${forEnv}`, `create it with \`benchling-deploy setup-profile ${name}${environment === 'dev' ? ' --environment dev' : ''}\``);
+  }
+  if (!found.profile) throw new UserErrors(found.problems, `fix it first: \`benchling-deploy validate --profile ${name}\``);
+  return found.profile;
+}

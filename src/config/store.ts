@@ -1,0 +1,113 @@
+import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { UserError, UserErrors } from '../errors.js';
+import { writeFileAtomic, isTemporaryName } from '../state/atomic-file.js';
+import { profilePath } from './paths.js';
+import { checkProfile } from './validate.js';
+import { PROFILE_NAME_RE, type ProfileFile, type ResolvedProfile } from './schema.js';
+
+/** Files in the config folder that are not profiles. */
+const NOT_PROFILES = new Set(['deploy.json']);
+
+export interface LoadedProfile {
+  readonly name: string;
+  readonly path: string;
+  /** Present when the file is valid. */
+  readonly profile?: ResolvedProfile;
+  readonly file?: ProfileFile;
+  /** Every problem found, each naming file and field; empty when valid. */
+  readonly problems: readonly string[];
+  /** True when the file is in the older tool's (v0.6) layout. */
+  readonly v06: boolean;
+  /** Not errors, but worth telling: e.g. a readable file holding the client secret. */
+  readonly warnings: readonly string[];
+}
+
+/** Profile names in the folder, sorted with `default` first then `dev`. */
+export function listProfileNames(configDir: string): string[] {
+  if (!existsSync(configDir)) return [];
+  return readdirSync(configDir)
+    .filter((f) => f.endsWith('.json') && !NOT_PROFILES.has(f) && !f.endsWith('.v0.6.json') && !isTemporaryName(f))
+    .map((f) => f.slice(0, -'.json'.length))
+    .filter((n) => PROFILE_NAME_RE.test(n))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+function rank(name: string): number {
+  return name === 'default' ? 0 : name === 'dev' ? 1 : 2;
+}
+
+/** Parses a JSON file, naming the file and the position of a syntax error. */
+export function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
+    throw new UserError(`${path}: cannot be read (${code ?? String(error)})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${path}: not valid JSON: ${(error as Error).message}`, 'fix the file by hand or recreate it');
+  }
+}
+
+/** Reads and checks one profile without throwing: problems are data. */
+export function inspectProfile(configDir: string, name: string): LoadedProfile {
+  const path = profilePath(configDir, name);
+  let raw: unknown;
+  try {
+    raw = readJsonFile(path);
+  } catch (error) {
+    return { name, path, problems: [(error as Error).message], v06: false, warnings: [] };
+  }
+  const check = checkProfile(raw, path, name);
+  const warnings = permissionWarnings(path, raw);
+  if (!check.ok) return { name, path, problems: check.problems, v06: check.v06, warnings };
+  return { name, path, profile: check.profile, file: check.file, problems: [], v06: false, warnings };
+}
+
+export function inspectAllProfiles(configDir: string): LoadedProfile[] {
+  return listProfileNames(configDir).map((n) => inspectProfile(configDir, n));
+}
+
+/** Loads one profile or throws a UserError listing every problem (exit 2). */
+export function loadProfile(configDir: string, name: string): LoadedProfile & { profile: ResolvedProfile; file: ProfileFile } {
+  if (!PROFILE_NAME_RE.test(name)) throw new UserError(`--profile: "${name}" is not a profile name (letters, digits, "-", "_")`);
+  const path = profilePath(configDir, name);
+  if (!existsSync(path)) {
+    throw new UserError(`${path}: no such profile "${name}"`, `create it with \`benchling-deploy setup-profile ${name}\``);
+  }
+  const loaded = inspectProfile(configDir, name);
+  if (!loaded.profile || !loaded.file) {
+    throw new UserErrors(loaded.problems, loaded.v06 ? 'run `benchling-deploy migrate`' : `fix the file, then \`benchling-deploy validate --profile ${name}\``);
+  }
+  return loaded as LoadedProfile & { profile: ResolvedProfile; file: ProfileFile };
+}
+
+function permissionWarnings(path: string, raw: unknown): string[] {
+  if (!raw || typeof raw !== 'object' || !('benchlingClientSecret' in raw)) return [];
+  if (process.platform === 'win32') return [];
+  try {
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      return [`${path}: holds benchlingClientSecret but is readable by group or others (mode ${mode.toString(8)}); run \`chmod 600 ${path}\``];
+    }
+  } catch {
+    // unreadable: already reported as a problem
+  }
+  return [];
+}
+
+/**
+ * Writes a profile after checking it. Always mode 0600: a profile may hold the
+ * client secret, and nobody else needs to read it.
+ */
+export function saveProfile(configDir: string, file: ProfileFile): ResolvedProfile {
+  const path = profilePath(configDir, file.profile);
+  const check = checkProfile(file, path, file.profile);
+  if (!check.ok) throw new UserErrors(check.problems);
+  writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, 0o600);
+  return check.profile;
+}

@@ -1,0 +1,158 @@
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { UserError } from '../errors.js';
+
+/** What a lock file says about its holder, so a refusal can name it. */
+export interface LockInfo {
+  readonly pid: number;
+  readonly host: string;
+  readonly startedAt: string;
+  readonly purpose: string;
+  readonly token: string;
+}
+
+export interface HeldLock {
+  readonly path: string;
+  readonly info: LockInfo;
+  release(): void;
+}
+
+export class LockHeldError extends UserError {
+  readonly holder: LockInfo | undefined;
+  constructor(path: string, holder: LockInfo | undefined) {
+    super(
+      holder
+        ? `another operation holds the lock on this stack: ${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`
+        : `another operation holds the lock on this stack (${path})`,
+      holder && holder.host !== hostname()
+        ? `wait for it to finish; if that host is gone, remove ${path}`
+        : 'wait for it to finish, then try again',
+    );
+    this.name = 'LockHeldError';
+    this.holder = holder;
+  }
+}
+
+function readInfo(path: string): LockInfo | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
+    return typeof parsed.pid === 'number' && typeof parsed.token === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function isStale(info: LockInfo | undefined): boolean {
+  return info !== undefined && info.host === hostname() && !isAlive(info.pid);
+}
+
+/**
+ * Takes the lock once, recovering a lock whose holder died on this host.
+ * Returns undefined while a live holder has it.
+ */
+export function tryLock(path: string, purpose: string): HeldLock | undefined {
+  const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), purpose, token: randomBytes(8).toString('hex') };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      try {
+        writeSync(fd, JSON.stringify(info));
+      } finally {
+        closeSync(fd);
+      }
+      return makeHeld(path, info);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const current = readInfo(path);
+    if (current === undefined) {
+      // Being written right now, or garbage left by a crash between open and write.
+      if (!recoverUnreadable(path)) return undefined;
+      continue;
+    }
+    if (!isStale(current)) return undefined;
+    recoverStale(path, current);
+  }
+  return undefined;
+}
+
+/** Moves a dead holder's lock aside; puts it back if it turned out to be someone else's fresh lock. */
+function recoverStale(path: string, seen: LockInfo): void {
+  const aside = `${path}.${randomBytes(4).toString('hex')}.stale`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return;
+  }
+  const moved = readInfo(aside);
+  if (moved?.token === seen.token) {
+    unlinkSync(aside);
+    return;
+  }
+  try {
+    linkSync(aside, path);
+  } catch {
+    // a third process took the lock meanwhile; the one we moved is lost to its owner,
+    // who will notice on release (token mismatch) and not remove the new lock.
+  }
+  unlinkSync(aside);
+}
+
+/** A lock file with no readable content older than a few seconds is a crash leftover. */
+function recoverUnreadable(path: string): boolean {
+  try {
+    const { mtimeMs } = statSync(path);
+    if (Date.now() - mtimeMs < 5_000) return false;
+    unlinkSync(path);
+    return true;
+  } catch {
+    return true;
+  }
+}
+
+function makeHeld(path: string, info: LockInfo): HeldLock {
+  let released = false;
+  return {
+    path,
+    info,
+    release() {
+      if (released) return;
+      released = true;
+      if (readInfo(path)?.token === info.token) {
+        try {
+          unlinkSync(path);
+        } catch {
+          // already gone
+        }
+      }
+    },
+  };
+}
+
+/** Takes the lock or throws {@link LockHeldError} naming the holder. */
+export function acquireLock(path: string, purpose: string): HeldLock {
+  const held = tryLock(path, purpose);
+  if (held) return held;
+  throw new LockHeldError(path, readInfo(path));
+}
+
+/** Waits (polling) up to `timeoutMs` for the lock; for short critical sections. */
+export async function waitForLock(path: string, purpose: string, timeoutMs = 15_000): Promise<HeldLock> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const held = tryLock(path, purpose);
+    if (held) return held;
+    if (Date.now() >= deadline) throw new LockHeldError(path, readInfo(path));
+    await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
+  }
+}
