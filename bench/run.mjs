@@ -1,0 +1,25 @@
+// `npm run bench [name...]`: runs the benchmark scripts under bench/ one after the other
+// (never in parallel: the machine is small and noisy) and prints each one's figures.
+import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const wanted = process.argv.slice(2);
+const all = readdirSync(here)
+  .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && !f.startsWith('_'))
+  .map((f) => f.slice(0, -4))
+  .sort();
+const names = wanted.length > 0 ? wanted : all;
+let failed = 0;
+for (const name of names) {
+  if (!all.includes(name)) {
+    console.error(`bench: no bench/${name}.mjs (have: ${all.join(', ')})`);
+    process.exit(2);
+  }
+  console.log(`\n== bench/${name}`);
+  const r = spawnSync(process.execPath, [join(here, `${name}.mjs`)], { stdio: 'inherit', env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+  if (r.status !== 0) failed++;
+}
+process.exit(failed > 0 ? 1 : 0);
