@@ -115,11 +115,12 @@ export function registerProfileCommands(program: Command): void {
         if (!isInteractive()) {
           throw new UserError('setup-profile: no terminal to ask on; give the fields as flags', 'e.g. `benchling-deploy setup-profile default --tenant acme --app-definition-id ... --client-id ... --quilt-stack-arn ... --image-tag 0.7.0`');
         }
+        const initial = { ...formDefaults(dir, name, base, opts.from !== undefined), ...changes };
         const { runSetupForm } = await import('../../src/ui/run-setup.js');
         let written = '';
         const saved = await runSetupForm({
           name,
-          initial: { ...base, ...changes } as Partial<ProfileFile>,
+          initial: initial as Partial<ProfileFile>,
           save: (file) => {
             saveProfile(dir, file);
             return (written = profilePath(dir, name));
@@ -164,6 +165,18 @@ function baseProfile(dir: string, name: string, from: string | undefined): Parti
     if (raw && typeof raw === 'object' && !Array.isArray(raw)) return raw as Partial<ProfileFile>;
   }
   return {};
+}
+
+/**
+ * The form's starting values: a new profile (not `default`, no `--from`) starts
+ * from `default`'s shared fields, so a dev profile needs only what differs.
+ */
+function formDefaults(dir: string, name: string, base: Partial<ProfileFile>, fromGiven: boolean): Partial<ProfileFile> {
+  if (fromGiven || name === 'default' || existsSync(profilePath(dir, name)) || !existsSync(profilePath(dir, 'default'))) return base;
+  const raw = readJsonFile(profilePath(dir, 'default'));
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return base;
+  const { profile: _p, environment: _e, benchlingSecret: _s, imageTag: _t, ...shared } = raw as Partial<ProfileFile>;
+  return { ...shared, ...(name === 'dev' ? {} : { imageTag: _t }) };
 }
 
 function flagChanges(opts: Record<string, unknown>): Partial<Record<keyof ProfileFile, unknown>> {

@@ -1,5 +1,6 @@
 import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { UserError } from '../errors.js';
 
@@ -63,16 +64,22 @@ function isStale(info: LockInfo | undefined): boolean {
 export function tryLock(path: string, purpose: string): HeldLock | undefined {
   const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), purpose, token: randomBytes(8).toString('hex') };
   for (let attempt = 0; attempt < 3; attempt++) {
+    // The lock appears with its content complete (hard link of a written file), so a
+    // holder killed at any point leaves either no lock or one that names it.
+    const tmp = join(dirname(path), `.${basename(path)}.${info.token}.tmp`);
+    const fd = openSync(tmp, 'w', 0o600);
     try {
-      const fd = openSync(path, 'wx', 0o600);
-      try {
-        writeSync(fd, JSON.stringify(info));
-      } finally {
-        closeSync(fd);
-      }
+      writeSync(fd, JSON.stringify(info));
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(tmp, path);
       return makeHeld(path, info);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(tmp);
     }
     const current = readInfo(path);
     if (current === undefined) {

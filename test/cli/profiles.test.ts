@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import { QUILT_ARN, SECRET, devProfile, prodProfile, snapshotDir, tempDir, writeJson } from '../helpers/fixtures.js';
+
+const required = ['--tenant', 'acme', '--app-definition-id', 'appdef_1', '--client-id', 'cid_1', '--quilt-stack-arn', QUILT_ARN];
+
+describe('CLI: global behaviour', () => {
+  it('prints help and version with status 0', () => {
+    expect(runCli(['--help']).stdout).toMatch(/Usage: benchling-deploy/);
+    expect(runCli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('refuses an unknown command or flag with status 2 and a usage hint', () => {
+    const cmd = runCli(['deplyo']);
+    expect(cmd.status).toBe(2);
+    expect(cmd.stderr).toMatch(/unknown command 'deplyo'[\s\S]*--help/);
+    const flag = runCli(['profiles', '--bogus']);
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toMatch(/unknown option '--bogus'[\s\S]*--help/);
+  });
+
+  it('reads the config folder from XDG_CONFIG_HOME', () => {
+    const xdg = tempDir();
+    const r = runCli(['setup-profile', 'default', ...required, '--image-tag', '0.7.0'], { env: { XDG_CONFIG_HOME: xdg } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(xdg, 'benchling-webhook', 'default.json'))).toBe(true);
+  });
+});
+
+describe('setup-profile from flags', () => {
+  it('writes a valid profile with mode 0600', () => {
+    const dir = tempDir();
+    const r = runCli(['--config-dir', dir, 'setup-profile', 'default', ...required, '--image-tag', '0.7.0', '--pkg-bucket', 'acme-pkgs', '--min-capacity', '3']);
+    expect(r.status, r.stderr).toBe(0);
+    const file = JSON.parse(readFileSync(join(dir, 'default.json'), 'utf8'));
+    expect(file).toEqual({ profile: 'default', benchlingTenant: 'acme', benchlingAppDefinitionId: 'appdef_1', benchlingClientId: 'cid_1', quiltStackArn: QUILT_ARN, imageTag: '0.7.0', pkgBucket: 'acme-pkgs', minCapacity: 3 });
+    expect(statSync(join(dir, 'default.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('reads the client secret from stdin and never prints it', () => {
+    const dir = tempDir();
+    const r = runCli(['--config-dir', dir, 'setup-profile', 'default', ...required, '--image-tag', '0.7.0', '--client-secret-stdin'], { input: `${SECRET}\n` });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'default.json'), 'utf8')).benchlingClientSecret).toBe(SECRET);
+    const listed = runCli(['--config-dir', dir, 'profiles', '--json']);
+    const validated = runCli(['--config-dir', dir, 'validate']);
+    for (const out of [r, listed, validated]) expect(out.stdout + out.stderr).not.toContain(SECRET);
+  });
+
+  it('refuses bad flags naming the field and the flag, and writes nothing', () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile());
+    const before = snapshotDir(dir);
+    const r = runCli(['--config-dir', dir, 'setup-profile', 'default', '--image-tag', 'latest', '--tenant', 'Bad Tenant']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/default\.json: imageTag: prod must not run "latest".*\(flag --image-tag\)/);
+    expect(r.stderr).toMatch(/default\.json: benchlingTenant: .*\(flag --tenant\)/);
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+
+  it('refuses a non-number capacity naming the flag', () => {
+    const r = runCli(['--config-dir', tempDir(), 'setup-profile', 'default', ...required, '--min-capacity', 'two']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--min-capacity: expected a whole number/);
+  });
+
+  it('edits an existing profile, keeping the other fields', () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile({ logLevel: 'DEBUG' }));
+    expect(runCli(['--config-dir', dir, 'setup-profile', 'default', '--image-tag', '0.8.0']).status).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'default.json'), 'utf8'))).toEqual(prodProfile({ logLevel: 'DEBUG', imageTag: '0.8.0' }));
+  });
+
+  it('copies another profile with --from, for another environment', () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile());
+    const r = runCli(['--config-dir', dir, 'setup-profile', 'dev', '--from', 'default', '--environment', 'dev', '--image-tag', 'latest']);
+    expect(r.status, r.stderr).toBe(0);
+    const dev = JSON.parse(readFileSync(join(dir, 'dev.json'), 'utf8'));
+    expect(dev).toMatchObject({ profile: 'dev', environment: 'dev', benchlingTenant: 'acme', imageTag: 'latest' });
+    expect(dev.benchlingSecret).toBeUndefined();
+  });
+
+  it('without flags and without a terminal, says to give flags (status 2)', () => {
+    const r = runCli(['--config-dir', tempDir(), 'setup-profile', 'default']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no terminal to ask on; give the fields as flags/);
+  });
+
+  it('refuses a bad profile name', () => {
+    const r = runCli(['--config-dir', tempDir(), 'setup-profile', '../x', ...required]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/"\.\.\/x" is not a profile name/);
+  });
+});
+
+describe('profiles and validate', () => {
+  function both() {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile());
+    writeJson(dir, 'dev.json', devProfile());
+    return dir;
+  }
+
+  it('profiles lists name, environment, tenant, image tag, stack and status', () => {
+    const dir = both();
+    writeJson(dir, 'broken.json', { profile: 'broken' });
+    const table = runCli(['--config-dir', dir, 'profiles']);
+    expect(table.status).toBe(0);
+    expect(table.stdout).toMatch(/default\s+prod\s+acme\s+0\.7\.0\s+BenchlingWebhookStack\s+valid/);
+    expect(table.stdout).toMatch(/dev\s+dev\s+acme-dev\s+latest\s+BenchlingWebhookStack\s+valid/);
+    expect(table.stdout).toMatch(/broken\s+-\s+-\s+-\s+-\s+invalid/);
+    const json = JSON.parse(runCli(['--config-dir', dir, 'profiles', '--json']).stdout);
+    expect(json.profiles.map((p: { name: string; status: string }) => [p.name, p.status])).toEqual([['default', 'valid'], ['dev', 'valid'], ['broken', 'invalid']]);
+  });
+
+  it('validate passes valid profiles with status 0', () => {
+    const r = runCli(['--config-dir', both(), 'validate']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/default\.json: valid \(prod\)/);
+  });
+
+  it('validate lists every error of every profile at once, status 2, files unchanged', () => {
+    const dir = both();
+    writeJson(dir, 'dev.json', devProfile({ benchlingTenant: 'UPPER', extra: true }));
+    writeJson(dir, 'default.json', prodProfile({ imageTag: 'latest' }));
+    const before = snapshotDir(dir);
+    const r = runCli(['--config-dir', dir, 'validate']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/default\.json: imageTag: prod must not run "latest"/);
+    expect(r.stderr).toMatch(/dev\.json: benchlingTenant: expected lower-case/);
+    expect(r.stderr).toMatch(/dev\.json: extra: unknown field/);
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+
+  it('validate --profile checks one; a missing one names the flag', () => {
+    const dir = both();
+    writeJson(dir, 'dev.json', devProfile({ minCapacity: 5, maxCapacity: 1 }));
+    expect(runCli(['--config-dir', dir, 'validate', '--profile', 'default']).status).toBe(0);
+    const bad = runCli(['--config-dir', dir, 'validate', '--profile', 'dev']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/dev\.json: minCapacity: expected minCapacity <= maxCapacity/);
+    const missing = runCli(['--config-dir', dir, 'validate', '--profile', 'nope']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/--profile: no profile "nope"/);
+  });
+
+  it('validate reports a readable file holding the secret', () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }), 0o644);
+    const r = runCli(['--config-dir', dir, 'validate']);
+    expect(r.stderr).toMatch(/readable by group or others/);
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { acquireLock, tryLock, waitForLock } from '../../src/state/lock.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+function deadPid(): number {
+  // A process that has exited: its pid is free (reuse within the test is very unlikely).
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(r.stdout);
+}
+
+describe('lock', () => {
+  it('is exclusive and released', () => {
+    const path = join(tempDir(), 'x.lock');
+    const a = acquireLock(path, 'first');
+    expect(tryLock(path, 'second')).toBeUndefined();
+    a.release();
+    const b = acquireLock(path, 'second');
+    b.release();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('recovers a lock left by a dead process on this host', () => {
+    const path = join(tempDir(), 'x.lock');
+    writeFileSync(path, JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: '2026-01-01T00:00:00Z', purpose: 'deploy prod', token: 'old' }));
+    const held = acquireLock(path, 'deploy dev');
+    expect(JSON.parse(readFileSync(path, 'utf8')).purpose).toBe('deploy dev');
+    held.release();
+  });
+
+  it('does not take a lock held by a live process or by another host', () => {
+    const path = join(tempDir(), 'x.lock');
+    writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: 'now', purpose: 'deploy prod', token: 't' }));
+    expect(tryLock(path, 'x')).toBeUndefined();
+    writeFileSync(path, JSON.stringify({ pid: deadPid(), host: 'elsewhere', startedAt: 'now', purpose: 'deploy prod', token: 't' }));
+    expect(() => acquireLock(path, 'x')).toThrow(/pid \d+ on elsewhere/);
+  });
+
+  it('a lock released by an old holder does not remove the new holder\'s lock', () => {
+    const path = join(tempDir(), 'x.lock');
+    const a = acquireLock(path, 'a');
+    writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: 'now', purpose: 'b', token: 'other' }));
+    a.release();
+    expect(existsSync(path)).toBe(true);
+  });
+
+  it('waitForLock waits for the holder and gives up with who holds it', async () => {
+    const path = join(tempDir(), 'x.lock');
+    const a = acquireLock(path, 'holder');
+    setTimeout(() => a.release(), 100);
+    const b = await waitForLock(path, 'waiter', 5_000);
+    await expect(waitForLock(path, 'third', 100)).rejects.toThrow(/waiter/);
+    b.release();
+  });
+});
