@@ -1,0 +1,125 @@
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+
+/**
+ * Environment variable that replaces the aws-cdk CLI with another executable.
+ * Meant for tests only (a stand-in `cdk` that prints events and exits as told);
+ * never set it in real use.
+ */
+export const CDK_BIN_OVERRIDE_ENV = 'BENCHLING_DEPLOY_TEST_CDK_BIN';
+
+/** The aws-cdk CLI shipped in node_modules (never a global one), or the test stand-in. */
+export function cdkExecutable(env: NodeJS.ProcessEnv = process.env): { command: string; prefixArgs: string[] } {
+  const override = env[CDK_BIN_OVERRIDE_ENV];
+  if (override) return { command: process.execPath, prefixArgs: [override] };
+  const require = createRequire(import.meta.url);
+  return { command: process.execPath, prefixArgs: [require.resolve('aws-cdk/bin/cdk')] };
+}
+
+export interface CdkRun {
+  /** Arguments after `cdk`, e.g. ['deploy', '--app', dir, ...]. */
+  readonly args: readonly string[];
+  readonly cwd: string;
+  /** Extra environment (region, profile); the rest is inherited. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Cancels the run: the whole cdk process tree is stopped. */
+  readonly signal?: AbortSignal;
+  /** Where the raw output is kept, every line, for the operator to read later. */
+  readonly logFile: string;
+  /** Each line of output as it arrives (stdout and stderr). */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Grace between SIGTERM and SIGKILL on cancel. */
+  readonly killGraceMs?: number;
+}
+
+export type CdkResult =
+  | { readonly outcome: 'succeeded'; readonly exitCode: 0; readonly logFile: string; readonly stdout: string }
+  | { readonly outcome: 'failed'; readonly exitCode: number; readonly logFile: string; readonly stderrTail: string; readonly stdout: string }
+  | { readonly outcome: 'cancelled'; readonly logFile: string; readonly stderrTail: string; readonly stdout: string }
+  | { readonly outcome: 'killed'; readonly signal: string; readonly logFile: string; readonly stderrTail: string; readonly stdout: string };
+
+const TAIL_LINES = 20;
+
+/**
+ * Runs the cdk CLI. The one door to child processes in the product: the cdk
+ * process gets its own process group so a cancel reaches everything it started.
+ * Never throws for a failing cdk: the outcome says what happened.
+ */
+export async function runCdk(run: CdkRun): Promise<CdkResult> {
+  const { execa } = await import('execa');
+  const { command, prefixArgs } = cdkExecutable({ ...process.env, ...run.env });
+  mkdirSync(dirname(run.logFile), { recursive: true });
+  const log = createWriteStream(run.logFile, { flags: 'a', mode: 0o600 });
+  log.write(`$ cdk ${run.args.join(' ')}\n`);
+  const tail: string[] = [];
+  let stdout = '';
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', ...run.env })) if (v !== undefined) env[k] = v;
+
+  if (run.signal?.aborted) {
+    await closeLog(log);
+    return { outcome: 'cancelled', logFile: run.logFile, stderrTail: '', stdout: '' };
+  }
+  const child = execa(command, [...prefixArgs, ...run.args], {
+    cwd: run.cwd,
+    env,
+    extendEnv: false,
+    detached: true,
+    reject: false,
+    stdin: 'ignore',
+    buffer: false,
+  });
+  const lineSplitter = (stream: 'stdout' | 'stderr') => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const text = partial + chunk.toString('utf8');
+      const lines = text.split(/\r?\n/);
+      partial = lines.pop() ?? '';
+      for (const line of lines) emit(line, stream);
+    };
+  };
+  const emit = (line: string, stream: 'stdout' | 'stderr') => {
+    log.write(`${line}\n`);
+    if (stream === 'stdout') stdout += `${line}\n`;
+    tail.push(line);
+    if (tail.length > TAIL_LINES) tail.shift();
+    run.onLine?.(line, stream);
+  };
+  child.stdout?.on('data', lineSplitter('stdout'));
+  child.stderr?.on('data', lineSplitter('stderr'));
+
+  let cancelled = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    cancelled = true;
+    killGroup(child.pid, 'SIGTERM');
+    killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), run.killGraceMs ?? 5_000);
+  };
+  run.signal?.addEventListener('abort', onAbort, { once: true });
+  const result = await child;
+  run.signal?.removeEventListener('abort', onAbort);
+  if (killTimer) clearTimeout(killTimer);
+  // Anything the cdk process left behind in its group goes with it.
+  killGroup(child.pid, 'SIGKILL');
+  const stderrTail = tail.join('\n');
+  log.write(`# exit ${result.exitCode ?? result.signal}${cancelled ? ' (cancelled)' : ''}\n`);
+  await closeLog(log);
+  if (cancelled) return { outcome: 'cancelled', logFile: run.logFile, stderrTail, stdout };
+  if (result.exitCode === 0) return { outcome: 'succeeded', exitCode: 0, logFile: run.logFile, stdout };
+  if (result.signal) return { outcome: 'killed', signal: result.signal, logFile: run.logFile, stderrTail, stdout };
+  return { outcome: 'failed', exitCode: result.exitCode ?? 1, logFile: run.logFile, stderrTail, stdout };
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+function closeLog(log: WriteStream): Promise<void> {
+  return new Promise((resolve) => log.end(resolve));
+}

@@ -1,0 +1,35 @@
+/** What calling an environment's health route found. */
+export type EndpointCheck =
+  | { readonly ok: boolean; readonly url: string; readonly status: number; readonly latencyMs: number; readonly body: string }
+  | { readonly ok: false; readonly url: string; readonly failure: 'timeout' | 'refused' | 'dns' | 'network'; readonly message: string; readonly latencyMs: number };
+
+/** The health route under a stage endpoint (`https://ID.execute-api.REGION.amazonaws.com/prod`). */
+export function healthUrl(endpoint: string): string {
+  return `${endpoint.replace(/\/+$/, '')}/health`;
+}
+
+/**
+ * GETs the health route once. Only a 200 is ok; a time-out, a refusal or an
+ * unknown host is a failure with words an operator can act on.
+ */
+export async function checkEndpoint(endpoint: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<EndpointCheck> {
+  const url = healthUrl(endpoint);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const started = performance.now();
+  const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
+  try {
+    const response = await fetch(url, { signal: AbortSignal.any(signals), redirect: 'manual', headers: { 'user-agent': 'benchling-deploy' } });
+    const body = (await response.text()).slice(0, 500);
+    return { ok: response.status === 200, url, status: response.status, latencyMs: performance.now() - started, body };
+  } catch (error) {
+    const latencyMs = performance.now() - started;
+    const e = error as Error & { cause?: { code?: string } };
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+      return { ok: false, url, failure: 'timeout', message: `no answer from ${url} within ${Math.round(timeoutMs / 1000)} s`, latencyMs };
+    }
+    const code = e.cause?.code;
+    if (code === 'ECONNREFUSED') return { ok: false, url, failure: 'refused', message: `${url}: connection refused`, latencyMs };
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { ok: false, url, failure: 'dns', message: `${url}: host not found (${code}); was the stack deleted?`, latencyMs };
+    return { ok: false, url, failure: 'network', message: `${url}: ${code ?? e.message}`, latencyMs };
+  }
+}
