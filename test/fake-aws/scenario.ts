@@ -1,0 +1,415 @@
+/**
+ * The world the fake AWS endpoint serves: a plain, mutable, JSON-friendly
+ * object. Tests change it between polls (`fake.scenario.clusters[c].services[s].runningCount = 0`)
+ * and the next call sees the change. Times are ISO-8601 strings, log event
+ * times epoch milliseconds, as the real APIs carry them.
+ *
+ * {@link standardScenario} builds the benchling-webhook stack of PRODUCT.md
+ * section 5 (outputs `ApiId`, `ClusterName`, `<Env>ServiceName`, ...), healthy;
+ * the edit helpers below it ({@link startRollout}, {@link crashTasks}, ...)
+ * move one environment into the states the tests need.
+ */
+
+export type EnvName = 'dev' | 'prod';
+
+export interface Scenario {
+  /** What STS GetCallerIdentity answers. */
+  identity: { account: string; arn: string; userId: string };
+  region: string;
+  /** CloudFormation stacks by name. */
+  stacks: Record<string, FakeStack>;
+  /** ECS clusters by name. */
+  clusters: Record<string, FakeCluster>;
+  /** ELBv2 targets by target group ARN. */
+  targetGroups: Record<string, FakeTarget[]>;
+  /** API Gateway stages by REST API id. */
+  restApis: Record<string, FakeStage[]>;
+  /** CloudWatch Logs events by log group name, oldest first. */
+  logGroups: Record<string, FakeLogEvent[]>;
+  /** Secrets Manager secrets by name. */
+  secrets: Record<string, FakeSecret>;
+}
+
+export interface FakeStack {
+  stackName: string;
+  stackId: string;
+  status: string;
+  statusReason?: string;
+  creationTime: string;
+  lastUpdatedTime?: string;
+  parameters: Record<string, string>;
+  outputs: Record<string, string>;
+  tags?: Record<string, string>;
+  /** Newest first, as DescribeStackEvents returns them. */
+  events: FakeStackEvent[];
+}
+
+export interface FakeStackEvent {
+  eventId: string;
+  logicalResourceId: string;
+  physicalResourceId?: string;
+  resourceType: string;
+  timestamp: string;
+  resourceStatus: string;
+  resourceStatusReason?: string;
+}
+
+export interface FakeCluster {
+  clusterArn: string;
+  /** ECS services by name. */
+  services: Record<string, FakeService>;
+  /** Running and stopped tasks of every service of the cluster. */
+  tasks: FakeTask[];
+}
+
+export interface FakeService {
+  serviceName: string;
+  serviceArn: string;
+  status: 'ACTIVE' | 'DRAINING' | 'INACTIVE';
+  desiredCount: number;
+  runningCount: number;
+  pendingCount: number;
+  taskDefinition: string;
+  deployments: FakeDeployment[];
+  /** Newest first, as ECS returns them. */
+  events: { id: string; createdAt: string; message: string }[];
+}
+
+export interface FakeDeployment {
+  id: string;
+  status: 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
+  taskDefinition: string;
+  desiredCount: number;
+  runningCount: number;
+  pendingCount: number;
+  failedTasks: number;
+  rolloutState: 'COMPLETED' | 'IN_PROGRESS' | 'FAILED';
+  rolloutStateReason?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FakeTask {
+  taskArn: string;
+  /** `service:<serviceName>` for a service's task, as ECS sets it. */
+  group: string;
+  lastStatus: 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
+  desiredStatus: 'RUNNING' | 'STOPPED';
+  taskDefinitionArn: string;
+  createdAt: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  stoppedReason?: string;
+  stopCode?: string;
+  containers: FakeContainer[];
+}
+
+export interface FakeContainer {
+  name: string;
+  image: string;
+  /** `sha256:<64 hex>`: what promote reads to pin the exact image running. */
+  imageDigest?: string;
+  lastStatus: string;
+  exitCode?: number;
+  reason?: string;
+}
+
+export interface FakeTarget {
+  id: string;
+  port: number;
+  state: 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' | 'unavailable';
+  reason?: string;
+  description?: string;
+}
+
+export interface FakeStage {
+  stageName: string;
+  deploymentId: string;
+  createdDate: string;
+  lastUpdatedDate: string;
+  variables?: Record<string, string>;
+}
+
+export interface FakeLogEvent {
+  logStreamName: string;
+  /** Epoch milliseconds. */
+  timestamp: number;
+  message: string;
+  ingestionTime?: number;
+}
+
+export interface FakeSecret {
+  name: string;
+  arn: string;
+  description?: string;
+  secretString?: string;
+  versionId: string;
+  createdDate: string;
+  lastChangedDate: string;
+  tags?: Record<string, string>;
+}
+
+export interface StandardOptions {
+  environments?: readonly EnvName[];
+  stackName?: string;
+  region?: string;
+  account?: string;
+  imageTags?: Partial<Record<EnvName, string>>;
+  /** Desired task count per environment (default dev 1, prod 2). */
+  desired?: Partial<Record<EnvName, number>>;
+  /** Fixed "now" for the scenario's times (default: the real now). */
+  now?: Date;
+}
+
+export const TITLE: Record<EnvName, string> = { dev: 'Dev', prod: 'Prod' };
+
+/** Names of one environment's resources in a {@link standardScenario}. */
+export interface EnvNames {
+  readonly cluster: string;
+  readonly service: string;
+  readonly targetGroupArn: string;
+  readonly logGroup: string;
+  readonly apiId: string;
+  readonly stackName: string;
+}
+
+export function namesOf(scenario: Scenario, env: EnvName, stackName = 'BenchlingWebhookStack'): EnvNames {
+  const stack = scenario.stacks[stackName];
+  if (!stack) throw new Error(`scenario has no stack ${stackName}`);
+  const o = stack.outputs;
+  return {
+    cluster: o.ClusterName,
+    service: o[`${TITLE[env]}ServiceName`],
+    targetGroupArn: o[`${TITLE[env]}TargetGroupArn`],
+    logGroup: o[`${TITLE[env]}LogGroupName`],
+    apiId: o.ApiId,
+    stackName,
+  };
+}
+
+const hex = (seed: string, length: number): string => {
+  let out = '';
+  let h = 2166136261;
+  while (out.length < length) {
+    for (const c of seed + out.length) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+    out += h.toString(16).padStart(8, '0');
+  }
+  return out.slice(0, length);
+};
+
+/** A stable fake digest for an image tag. */
+export function digestOf(tag: string): string {
+  return `sha256:${hex(`image:${tag}`, 64)}`;
+}
+
+/**
+ * The benchling-webhook stack with its environments healthy: running = desired,
+ * one completed deployment, every target healthy, one stage per environment,
+ * a few log lines, a secret per environment.
+ */
+export function standardScenario(options: StandardOptions = {}): Scenario {
+  const environments = options.environments ?? ['dev', 'prod'];
+  const stackName = options.stackName ?? 'BenchlingWebhookStack';
+  const region = options.region ?? 'us-east-1';
+  const account = options.account ?? '123456789012';
+  const now = options.now ?? new Date();
+  const iso = (msAgo: number) => new Date(now.getTime() - msAgo).toISOString();
+  const apiId = 'a1b2c3d4e5';
+  const clusterName = `${stackName}-Cluster-${hex(stackName, 8)}`;
+  const clusterArn = `arn:aws:ecs:${region}:${account}:cluster/${clusterName}`;
+  const scenario: Scenario = {
+    identity: { account, arn: `arn:aws:sts::${account}:assumed-role/Admin/operator`, userId: 'AROAEXAMPLE:operator' },
+    region,
+    stacks: {},
+    clusters: { [clusterName]: { clusterArn, services: {}, tasks: [] } },
+    targetGroups: {},
+    restApis: { [apiId]: [] },
+    logGroups: {},
+    secrets: {},
+  };
+  const parameters: Record<string, string> = {};
+  const outputs: Record<string, string> = { ApiId: apiId, ClusterName: clusterName };
+  for (const env of environments) {
+    const T = TITLE[env];
+    const tag = options.imageTags?.[env] ?? (env === 'dev' ? 'latest' : '0.7.0');
+    const desired = options.desired?.[env] ?? (env === 'dev' ? 1 : 2);
+    const service = `${stackName}-${T}Service-${hex(env, 10)}`;
+    const tg = `arn:aws:elasticloadbalancing:${region}:${account}:targetgroup/bw-${env}/${hex(`tg${env}`, 16)}`;
+    const logGroup = `/ecs/benchling-webhook/${env}`;
+    parameters[`${T}ImageTag`] = tag;
+    parameters[`${T}MinCapacity`] = String(desired);
+    parameters[`${T}MaxCapacity`] = String(Math.max(desired, env === 'dev' ? 2 : 10));
+    parameters[`${T}LogLevel`] = 'INFO';
+    outputs[`${T}Endpoint`] = `https://${apiId}.execute-api.${region}.amazonaws.com/${env}`;
+    outputs[`${T}ServiceName`] = service;
+    outputs[`${T}TargetGroupArn`] = tg;
+    outputs[`${T}LogGroupName`] = logGroup;
+    const taskDef = `arn:aws:ecs:${region}:${account}:task-definition/${stackName}${T}Task:1`;
+    scenario.clusters[clusterName].services[service] = {
+      serviceName: service,
+      serviceArn: `arn:aws:ecs:${region}:${account}:service/${clusterName}/${service}`,
+      status: 'ACTIVE',
+      desiredCount: desired,
+      runningCount: desired,
+      pendingCount: 0,
+      taskDefinition: taskDef,
+      deployments: [
+        {
+          id: `ecs-svc/${hex(`dep${env}1`, 19).replace(/[a-f]/g, '1')}`,
+          status: 'PRIMARY',
+          taskDefinition: taskDef,
+          desiredCount: desired,
+          runningCount: desired,
+          pendingCount: 0,
+          failedTasks: 0,
+          rolloutState: 'COMPLETED',
+          rolloutStateReason: 'ECS deployment ecs-svc completed.',
+          createdAt: iso(3_600_000),
+          updatedAt: iso(3_000_000),
+        },
+      ],
+      events: [{ id: hex(`ev${env}`, 36), createdAt: iso(60_000), message: `(service ${service}) has reached a steady state.` }],
+    };
+    for (let i = 0; i < desired; i++) {
+      scenario.clusters[clusterName].tasks.push(runningTask(scenario, clusterName, service, taskDef, tag, iso(3_000_000)));
+    }
+    scenario.targetGroups[tg] = Array.from({ length: desired }, (_, i) => ({ id: `10.0.${env === 'dev' ? 1 : 2}.${10 + i}`, port: 5000, state: 'healthy' as const }));
+    scenario.restApis[apiId].push({ stageName: env, deploymentId: hex(`stage${env}`, 6), createdDate: iso(86_400_000), lastUpdatedDate: iso(3_600_000) });
+    scenario.logGroups[logGroup] = [
+      { logStreamName: `webhook/app/${hex(`s${env}`, 32)}`, timestamp: now.getTime() - 120_000, message: `INFO starting benchling-webhook (${env})` },
+      { logStreamName: `webhook/app/${hex(`s${env}`, 32)}`, timestamp: now.getTime() - 60_000, message: 'INFO GET /health 200' },
+    ];
+    const secretName = `quiltdata/benchling-webhook/${env === 'prod' ? 'default' : env}/acme`;
+    scenario.secrets[secretName] = {
+      name: secretName,
+      arn: `arn:aws:secretsmanager:${region}:${account}:secret:${secretName}-${hex(secretName, 6)}`,
+      secretString: JSON.stringify({ tenant: 'acme', client_id: `cid-${env}`, client_secret: 'fake-secret-value' }),
+      versionId: hex(`${secretName}v1`, 32),
+      createdDate: iso(86_400_000),
+      lastChangedDate: iso(86_400_000),
+    };
+  }
+  scenario.stacks[stackName] = {
+    stackName,
+    stackId: `arn:aws:cloudformation:${region}:${account}:stack/${stackName}/${hex(stackName, 8)}-${hex('id', 4)}-${hex('id2', 4)}-${hex('id3', 4)}-${hex('id4', 12)}`,
+    status: 'UPDATE_COMPLETE',
+    creationTime: iso(86_400_000),
+    lastUpdatedTime: iso(3_600_000),
+    parameters,
+    outputs,
+    events: [
+      { eventId: hex('e1', 16), logicalResourceId: stackName, physicalResourceId: stackName, resourceType: 'AWS::CloudFormation::Stack', timestamp: iso(3_500_000), resourceStatus: 'UPDATE_COMPLETE' },
+    ],
+  };
+  return scenario;
+}
+
+let taskCounter = 0;
+
+function runningTask(scenario: Scenario, cluster: string, service: string, taskDef: string, tag: string, createdAt: string): FakeTask {
+  taskCounter += 1;
+  const { account } = scenario.identity;
+  return {
+    taskArn: `arn:aws:ecs:${scenario.region}:${account}:task/${cluster}/${hex(`task${taskCounter}`, 32)}`,
+    group: `service:${service}`,
+    lastStatus: 'RUNNING',
+    desiredStatus: 'RUNNING',
+    taskDefinitionArn: taskDef,
+    createdAt,
+    startedAt: createdAt,
+    containers: [{ name: 'app', image: `712023778557.dkr.ecr.us-east-1.amazonaws.com/quiltdata/benchling:${tag}`, imageDigest: digestOf(tag), lastStatus: 'RUNNING' }],
+  };
+}
+
+function serviceOf(scenario: Scenario, env: EnvName): { cluster: FakeCluster; service: FakeService; names: EnvNames } {
+  const names = namesOf(scenario, env);
+  const cluster = scenario.clusters[names.cluster];
+  const service = cluster?.services[names.service];
+  if (!service) throw new Error(`scenario has no ${env} service`);
+  return { cluster, service, names };
+}
+
+/**
+ * A rollout in progress: a new PRIMARY deployment (IN_PROGRESS) with `newRunning`
+ * tasks of the new image, the old one ACTIVE, the stack parameter updated.
+ */
+export function startRollout(scenario: Scenario, env: EnvName, imageTag: string, newRunning = 0): void {
+  const { service, names } = serviceOf(scenario, env);
+  const now = new Date().toISOString();
+  const revision = service.deployments.length + 1;
+  const taskDef = service.taskDefinition.replace(/:\d+$/, `:${revision}`);
+  for (const d of service.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
+  service.deployments.unshift({
+    id: `ecs-svc/${hex(`dep${env}${revision}`, 19).replace(/[a-f]/g, '2')}`,
+    status: 'PRIMARY',
+    taskDefinition: taskDef,
+    desiredCount: service.desiredCount,
+    runningCount: newRunning,
+    pendingCount: service.desiredCount - newRunning,
+    failedTasks: 0,
+    rolloutState: 'IN_PROGRESS',
+    rolloutStateReason: 'ECS deployment in progress.',
+    createdAt: now,
+    updatedAt: now,
+  });
+  service.taskDefinition = taskDef;
+  service.pendingCount = service.desiredCount - newRunning;
+  service.events.unshift({ id: hex(`${env}${revision}ev`, 36), createdAt: now, message: `(service ${service.serviceName}) has started ${service.desiredCount} tasks.` });
+  scenario.stacks[names.stackName].parameters[`${TITLE[env]}ImageTag`] = imageTag;
+}
+
+/** The rollout of {@link startRollout} finished: one PRIMARY deployment, COMPLETED. */
+export function completeRollout(scenario: Scenario, env: EnvName): void {
+  const { service } = serviceOf(scenario, env);
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  if (!primary) throw new Error(`no primary ${env} deployment`);
+  service.deployments = [{ ...primary, runningCount: service.desiredCount, pendingCount: 0, rolloutState: 'COMPLETED', rolloutStateReason: 'ECS deployment completed.' }];
+  service.runningCount = service.desiredCount;
+  service.pendingCount = 0;
+}
+
+/**
+ * Tasks that keep failing: `running` of desired stay up, and stopped tasks
+ * with `reason` (and a container exit code) appear for the current deployment.
+ */
+export function crashTasks(scenario: Scenario, env: EnvName, options: { running: number; reason: string; exitCode?: number; containerReason?: string; count?: number }): void {
+  const { cluster, service, names } = serviceOf(scenario, env);
+  service.runningCount = options.running;
+  for (const d of service.deployments) if (d.status === 'PRIMARY') d.runningCount = options.running;
+  const now = Date.now();
+  const running = cluster.tasks.filter((t) => t.group === `service:${service.serviceName}` && t.lastStatus === 'RUNNING');
+  for (const t of running.slice(options.running)) {
+    t.lastStatus = 'STOPPED';
+    t.desiredStatus = 'STOPPED';
+  }
+  for (let i = 0; i < (options.count ?? 2); i++) {
+    taskCounter += 1;
+    cluster.tasks.push({
+      taskArn: `arn:aws:ecs:${scenario.region}:${scenario.identity.account}:task/${names.cluster}/${hex(`crash${taskCounter}`, 32)}`,
+      group: `service:${service.serviceName}`,
+      lastStatus: 'STOPPED',
+      desiredStatus: 'STOPPED',
+      taskDefinitionArn: service.taskDefinition,
+      createdAt: new Date(now - 60_000 * (i + 1)).toISOString(),
+      startedAt: new Date(now - 60_000 * (i + 1) + 5_000).toISOString(),
+      stoppedAt: new Date(now - 60_000 * i - 10_000).toISOString(),
+      stoppedReason: options.reason,
+      stopCode: 'EssentialContainerExited',
+      containers: [{ name: 'app', image: 'benchling:broken', lastStatus: 'STOPPED', exitCode: options.exitCode ?? 1, reason: options.containerReason }],
+    });
+  }
+  const targets = scenario.targetGroups[names.targetGroupArn] ?? [];
+  targets.forEach((t, i) => {
+    if (i >= options.running) {
+      t.state = 'unhealthy';
+      t.reason = 'Target.FailedHealthChecks';
+      t.description = 'Health checks failed';
+    }
+  });
+}
+
+/** Removes an environment's ECS service (ECS then answers `MISSING` for it). */
+export function removeService(scenario: Scenario, env: EnvName): void {
+  const { cluster, service } = serviceOf(scenario, env);
+  delete cluster.services[service.serviceName];
+}

@@ -1,0 +1,491 @@
+/**
+ * A local fake AWS endpoint that the real AWS SDK v3 clients talk to, for
+ * tests (and benches) of everything in this project that calls AWS.
+ *
+ * ## Starting it
+ *
+ * In a test (same process):
+ *
+ *     import { startFakeAws } from '../fake-aws/server.js';
+ *     import { standardScenario } from '../fake-aws/scenario.js';
+ *     const fake = await startFakeAws(standardScenario());   // 127.0.0.1, random port
+ *     process.env.AWS_ENDPOINT_URL = fake.url;              // or pass fake.env to a child process
+ *     ...
+ *     await fake.close();
+ *
+ * `fake.env` holds what an SDK client (or the built CLI run as a child
+ * process) needs: `AWS_ENDPOINT_URL`, dummy `AWS_ACCESS_KEY_ID` /
+ * `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, no `AWS_PROFILE`, and the SDK's
+ * Node-version warning off. A child process must be spawned asynchronously
+ * (execa, `spawn`), never with `spawnSync`: the server runs on the test's own
+ * event loop. The clients are the real ones with their default config; the
+ * endpoint comes only from the environment, never from code in src/.
+ *
+ * As a separate process (the dashboard's terminal tests, manual runs):
+ * `node test/fake-aws/serve.mjs [--scenario FILE.json] [--environments prod]`
+ * bundles this folder with esbuild, starts the server and prints one JSON line
+ * `{"url": "http://127.0.0.1:PORT"}` on stdout; it stops on SIGTERM/SIGINT.
+ * Drive it with the control API below.
+ *
+ * ## Routing
+ *
+ * A request's service is the SigV4 credential scope's service name in its
+ * `Authorization` header (`Credential=AKID/DATE/REGION/ecs/aws4_request`); its
+ * operation is the `X-Amz-Target` header (JSON 1.1), the `Action` form field
+ * (Query) or the method and path (REST JSON). Served now, one file each under
+ * `services/`:
+ *
+ * | service (signing name) | protocol | operations |
+ * |---|---|---|
+ * | cloudformation | Query/XML | DescribeStacks, DescribeStackEvents |
+ * | ecs | JSON 1.1 | DescribeServices, ListTasks, DescribeTasks |
+ * | elasticloadbalancing | Query/XML | DescribeTargetHealth |
+ * | apigateway | REST JSON | GetStages, GetStage |
+ * | sts | Query/XML | GetCallerIdentity |
+ * | secretsmanager | JSON 1.1 | DescribeSecret, CreateSecret, GetSecretValue, PutSecretValue |
+ * | logs | JSON 1.1 | FilterLogEvents |
+ *
+ * To add an operation, add a function to the service's `operations` (input
+ * in, plain output object out, `throw new AwsServiceError(code, message,
+ * status)` for a service error: the protocol helpers in `protocols.ts` write
+ * both in the real wire shape). To add a service, write a
+ * `ServiceDefinition` in `services/` and list it in {@link SERVICES}. An
+ * operation the fake does not know is answered with the protocol's
+ * unknown-operation error, so a missing piece fails loudly. (CloudWatch Logs
+ * `StartLiveTail` is an event stream and is not served yet; its SDK client
+ * needs `disableHostPrefix: true` against a local endpoint.)
+ *
+ * ## The scenario
+ *
+ * `fake.scenario` is the mutable, typed world the fake serves (see
+ * `scenario.ts`): `identity`, `stacks` by name (status, parameters, outputs,
+ * events), `clusters` by name (services with deployments/counts/events, and
+ * tasks with stop reasons and image digests), `targetGroups` by ARN,
+ * `restApis` (stages) by id, `logGroups` by name, `secrets` by name.
+ * `standardScenario()` builds the benchling-webhook stack of PRODUCT.md with
+ * dev and prod healthy; `startRollout`, `completeRollout`, `crashTasks`,
+ * `removeService` move one environment into other states. Change it between
+ * calls; every request reads it afresh. Assigning `fake.scenario = other`
+ * replaces it whole.
+ *
+ * ## Faults
+ *
+ *     const fault = fake.inject({ kind: 'throttle', operation: 'DescribeServices', times: 3 });
+ *     fault.hits;        // how many calls it has hit so far
+ *     fault.remove();    // or fake.clearFaults()
+ *
+ * `kind`: `throttle` (the service's own throttling error: ThrottlingException,
+ * Throttling or 429 TooManyRequestsException), `server-error` (500
+ * InternalFailure), `slow` (answers normally after `delayMs`, default 2000),
+ * `expired-credentials` (ExpiredTokenException / ExpiredToken, as the service
+ * sends it), `malformed` (200 with a truncated body). `service` (signing
+ * name) and `operation` narrow which calls it hits (both optional: all
+ * calls); `times` limits it to the next N matching calls (default: always).
+ * Faults are tried in the order injected; the first that matches applies.
+ *
+ * ## Counting calls
+ *
+ * `fake.calls.count('DescribeServices')`, `fake.calls.count({ service: 'ecs' })`,
+ * `fake.calls.count()` (all), `fake.calls.byOperation()` (`{'ecs:DescribeServices': 2}`),
+ * `fake.calls.all` (each with service, operation, region, accessKeyId, input,
+ * status, fault, time; `SecretString` redacted), `fake.calls.maxInFlight` (the most
+ * requests ever open at once), `fake.calls.reset()`. Every call is counted,
+ * faulted or not.
+ *
+ * ## Control API (for a fake in another process)
+ *
+ * `GET /__fake/calls` -> `{ calls, byOperation, maxInFlight }`; `DELETE /__fake/calls`;
+ * `POST /__fake/faults` with a fault as JSON -> `{ id }`; `DELETE /__fake/faults`;
+ * `GET /__fake/scenario`; `PUT /__fake/scenario` with a whole scenario as JSON.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  AwsServiceError,
+  header,
+  json,
+  query,
+  restJson,
+  type FakeRequest,
+  type Reply,
+  type ServiceDefinition,
+} from './protocols.js';
+import { standardScenario, type Scenario } from './scenario.js';
+import { apigateway } from './services/apigateway.js';
+import { cloudformation } from './services/cloudformation.js';
+import { ecs } from './services/ecs.js';
+import { elbv2 } from './services/elbv2.js';
+import { logs } from './services/logs.js';
+import { secretsmanager } from './services/secretsmanager.js';
+import { sts } from './services/sts.js';
+
+/** Every service the fake serves, by SigV4 signing name. */
+export const SERVICES: Readonly<Record<string, ServiceDefinition<Scenario>>> = Object.fromEntries(
+  [cloudformation, ecs, elbv2, apigateway, sts, secretsmanager, logs].map((s) => [s.signingName, s]),
+);
+
+export type FaultKind = 'throttle' | 'server-error' | 'slow' | 'expired-credentials' | 'malformed';
+
+export interface Fault {
+  readonly kind: FaultKind;
+  /** SigV4 signing name (`ecs`, `cloudformation`, ...); all services when absent. */
+  readonly service?: string;
+  /** Operation name (`DescribeServices`); all operations when absent. */
+  readonly operation?: string;
+  /** The next N matching calls; always when absent. */
+  readonly times?: number;
+  /** `slow` only: how long to wait before answering (default 2000 ms). */
+  readonly delayMs?: number;
+}
+
+export interface FaultHandle {
+  readonly id: number;
+  /** Calls this fault has hit so far. */
+  readonly hits: number;
+  remove(): void;
+}
+
+export interface CallRecord {
+  readonly seq: number;
+  /** Epoch ms when the request arrived. */
+  readonly at: number;
+  readonly service: string;
+  readonly operation: string;
+  readonly region?: string;
+  readonly accessKeyId?: string;
+  /** The operation's input as the fake read it; `SecretString` is redacted. */
+  readonly input: unknown;
+  status: number;
+  fault?: FaultKind;
+  /** A bug in the fake itself (an operation threw something other than AwsServiceError). */
+  error?: string;
+}
+
+export interface CallFilter {
+  readonly service?: string;
+  readonly operation?: string;
+}
+
+/** Every call the fake received, faulted or not. */
+export class CallLog {
+  readonly all: CallRecord[] = [];
+  /** The most requests ever open at the same time. */
+  maxInFlight = 0;
+  inFlight = 0;
+
+  count(filter?: string | CallFilter): number {
+    return this.matching(filter).length;
+  }
+
+  matching(filter?: string | CallFilter): CallRecord[] {
+    const f: CallFilter = typeof filter === 'string' ? { operation: filter } : (filter ?? {});
+    return this.all.filter((c) => (!f.service || c.service === f.service) && (!f.operation || c.operation === f.operation));
+  }
+
+  /** `{ 'ecs:DescribeServices': 2, ... }` */
+  byOperation(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const c of this.all) out[`${c.service}:${c.operation}`] = (out[`${c.service}:${c.operation}`] ?? 0) + 1;
+    return out;
+  }
+
+  reset(): void {
+    this.all.length = 0;
+    this.maxInFlight = this.inFlight;
+  }
+}
+
+export interface FakeAws {
+  /** `http://127.0.0.1:PORT`: the value for `AWS_ENDPOINT_URL`. */
+  readonly url: string;
+  /** Environment for an SDK client or a child process pointed at the fake. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The world served; mutate it, or assign a new one. */
+  scenario: Scenario;
+  readonly calls: CallLog;
+  inject(fault: Fault): FaultHandle;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+interface ActiveFault {
+  readonly id: number;
+  readonly spec: Fault;
+  remaining: number;
+  hits: number;
+}
+
+export const FAKE_ACCESS_KEY_ID = 'AKIAFAKEAWSTESTS0001';
+
+/** Starts the fake on 127.0.0.1 at a random free port. */
+export async function startFakeAws(scenario: Scenario = standardScenario(), options: { port?: number } = {}): Promise<FakeAws> {
+  const calls = new CallLog();
+  let faults: ActiveFault[] = [];
+  let nextFaultId = 1;
+  const timers = new Set<NodeJS.Timeout>();
+  const state = { scenario };
+
+  const inject = (spec: Fault): FaultHandle => {
+    const active: ActiveFault = { id: nextFaultId++, spec, remaining: spec.times ?? Infinity, hits: 0 };
+    faults.push(active);
+    return {
+      id: active.id,
+      get hits() {
+        return active.hits;
+      },
+      remove: () => {
+        faults = faults.filter((f) => f !== active);
+      },
+    };
+  };
+
+  const takeFault = (service: string, operation: string): Fault | undefined => {
+    for (const f of faults) {
+      if (f.remaining <= 0) continue;
+      if (f.spec.service && f.spec.service !== service) continue;
+      if (f.spec.operation && f.spec.operation !== operation) continue;
+      f.remaining -= 1;
+      f.hits += 1;
+      return f.spec;
+    }
+    return undefined;
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      timers.add(t);
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname.startsWith('/__fake/')) {
+      send(res, control(req.method ?? 'GET', url.pathname, body));
+      return;
+    }
+    const scope = credentialScope(req.headers.authorization);
+    if (!scope) {
+      send(res, json.error(new AwsServiceError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403)));
+      return;
+    }
+    const service = SERVICES[scope.service];
+    if (!service) {
+      send(res, json.error(new AwsServiceError('UnknownServiceException', `the fake AWS endpoint does not serve "${scope.service}" (see test/fake-aws/server.ts)`, 400)));
+      return;
+    }
+    const fakeReq: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, params: {} };
+    const routed = route(service, fakeReq);
+    if (!routed) {
+      send(res, errorReply(service, '?', unknownOperation(service, fakeReq)));
+      return;
+    }
+    const { operation, request } = routed;
+    let input: Record<string, unknown> = {};
+    let inputError: AwsServiceError | undefined;
+    try {
+      input = readInput(service, request);
+    } catch (error) {
+      inputError = error instanceof AwsServiceError ? error : new AwsServiceError('SerializationException', String(error));
+    }
+    const record: CallRecord = {
+      seq: calls.all.length + 1,
+      at: Date.now(),
+      service: service.signingName,
+      operation,
+      region: scope.region,
+      accessKeyId: scope.accessKeyId,
+      input: redact(input),
+      status: 0,
+    };
+    calls.all.push(record);
+    const fault = takeFault(service.signingName, operation);
+    if (fault) record.fault = fault.kind;
+    let reply: Reply;
+    if (fault && fault.kind !== 'slow') {
+      reply = faultReply(service, operation, fault);
+    } else {
+      if (fault?.kind === 'slow') await sleep(fault.delayMs ?? 2000);
+      reply = runOperation(service, operation, input, inputError, request, state.scenario, record);
+    }
+    record.status = reply.status;
+    send(res, reply);
+  };
+
+  const control = (method: string, path: string, body: string): Reply => {
+    const ok = (value: unknown, status = 200): Reply => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
+    try {
+      if (path === '/__fake/calls' && method === 'GET') return ok({ calls: calls.all, byOperation: calls.byOperation(), maxInFlight: calls.maxInFlight });
+      if (path === '/__fake/calls' && method === 'DELETE') {
+        calls.reset();
+        return ok({});
+      }
+      if (path === '/__fake/faults' && method === 'POST') return ok({ id: inject(JSON.parse(body) as Fault).id }, 201);
+      if (path === '/__fake/faults' && method === 'DELETE') {
+        faults = [];
+        return ok({});
+      }
+      if (path === '/__fake/scenario' && method === 'GET') return ok(state.scenario);
+      if (path === '/__fake/scenario' && method === 'PUT') {
+        state.scenario = JSON.parse(body) as Scenario;
+        return ok({});
+      }
+    } catch (error) {
+      return ok({ error: String(error) }, 400);
+    }
+    return ok({ error: `no control route ${method} ${path}` }, 404);
+  };
+
+  const server: Server = createServer((req, res) => {
+    calls.inFlight += 1;
+    calls.maxInFlight = Math.max(calls.maxInFlight, calls.inFlight);
+    res.on('close', () => {
+      calls.inFlight -= 1;
+    });
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, json.error(new AwsServiceError('InternalFailure', `fake AWS endpoint bug: ${String(error)}`, 500)));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+
+  return {
+    url,
+    env: {
+      AWS_ENDPOINT_URL: url,
+      AWS_ACCESS_KEY_ID: FAKE_ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key',
+      AWS_REGION: scenario.region,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+    get scenario() {
+      return state.scenario;
+    },
+    set scenario(next: Scenario) {
+      state.scenario = next;
+    },
+    calls,
+    inject,
+    clearFaults: () => {
+      faults = [];
+    },
+    close: async () => {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** `AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/ecs/aws4_request, ...` */
+function credentialScope(authorization: string | undefined): { accessKeyId: string; region: string; service: string } | undefined {
+  const m = /Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request/.exec(authorization ?? '');
+  return m ? { accessKeyId: m[1], region: m[3], service: m[4] } : undefined;
+}
+
+function route(service: ServiceDefinition<Scenario>, req: FakeRequest): { operation: string; request: FakeRequest } | undefined {
+  if (service.protocol === 'json') {
+    const op = json.operation(req, service.targetPrefix ?? '');
+    return op && service.operations[op] ? { operation: op, request: req } : undefined;
+  }
+  if (service.protocol === 'query') {
+    const op = query.operation(req);
+    return op && service.operations[op] ? { operation: op, request: req } : undefined;
+  }
+  for (const r of service.routes ?? []) {
+    const m = r.path.exec(req.path);
+    if (m && r.method === req.method && service.operations[r.operation]) {
+      const params = Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
+      return { operation: r.operation, request: { ...req, params } };
+    }
+  }
+  return undefined;
+}
+
+function readInput(service: ServiceDefinition<Scenario>, req: FakeRequest): Record<string, unknown> {
+  if (service.protocol === 'json') return json.input(req);
+  if (service.protocol === 'query') return query.input(req);
+  const body = req.body.trim() === '' ? {} : (JSON.parse(req.body) as Record<string, unknown>);
+  return { ...Object.fromEntries(req.query), ...body, ...req.params };
+}
+
+function runOperation(
+  service: ServiceDefinition<Scenario>,
+  operation: string,
+  input: Record<string, unknown>,
+  inputError: AwsServiceError | undefined,
+  req: FakeRequest,
+  scenario: Scenario,
+  record: CallRecord,
+): Reply {
+  try {
+    if (inputError) throw inputError;
+    const output = service.operations[operation](input, scenario, req);
+    if (service.protocol === 'json') return json.reply(output);
+    if (service.protocol === 'query') return query.reply(operation, output, service.xmlNamespace ?? '');
+    const status = service.routes?.find((r) => r.operation === operation)?.status ?? 200;
+    return restJson.reply(output, status);
+  } catch (error) {
+    if (error instanceof AwsServiceError) return errorReply(service, operation, error);
+    record.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    return errorReply(service, operation, new AwsServiceError('InternalFailure', `fake AWS endpoint bug in ${service.signingName}:${operation}: ${String(error)}`, 500));
+  }
+}
+
+function errorReply(service: ServiceDefinition<Scenario>, _operation: string, error: AwsServiceError): Reply {
+  if (service.protocol === 'json') return json.error(error);
+  if (service.protocol === 'query') return query.error(error, service.xmlNamespace ?? '');
+  return restJson.error(error);
+}
+
+function unknownOperation(service: ServiceDefinition<Scenario>, req: FakeRequest): AwsServiceError {
+  if (service.protocol === 'query') return new AwsServiceError('InvalidAction', `the fake AWS endpoint does not serve ${service.signingName}:${query.operation(req) ?? '(no Action)'}`);
+  if (service.protocol === 'json') return new AwsServiceError('UnknownOperationException', `the fake AWS endpoint does not serve ${service.signingName}:${header(req, 'x-amz-target') ?? '(no X-Amz-Target)'}`);
+  return new AwsServiceError('UnknownOperationException', `the fake AWS endpoint does not serve ${service.signingName}: ${req.method} ${req.path}`, 404);
+}
+
+function faultReply(service: ServiceDefinition<Scenario>, operation: string, fault: Fault): Reply {
+  switch (fault.kind) {
+    case 'throttle':
+      return errorReply(service, operation, new AwsServiceError(service.throttle.code, service.throttle.message, service.throttle.status));
+    case 'server-error':
+      return errorReply(service, operation, new AwsServiceError('InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.', 500));
+    case 'expired-credentials':
+      return errorReply(service, operation, new AwsServiceError(service.expired.code, 'The security token included in the request is expired', service.expired.status));
+    case 'malformed': {
+      const body = service.protocol === 'query' ? `<${operation}Response><${operation}Result><Broken` : '{"truncated": [{"reply": ';
+      return { status: 200, headers: { 'content-type': service.protocol === 'query' ? 'text/xml' : 'application/x-amz-json-1.1' }, body };
+    }
+    case 'slow':
+      throw new Error('slow is not a reply');
+  }
+}
+
+function redact(input: Record<string, unknown>): Record<string, unknown> {
+  if (!('SecretString' in input)) return input;
+  return { ...input, SecretString: '<redacted>' };
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  if (res.destroyed) return;
+  res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
+  res.end(reply.body);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,90 @@
+/** ECS (JSON 1.1): DescribeServices, ListTasks and DescribeTasks over `scenario.clusters`. */
+import { AwsServiceError, optionalString, stringList, type ServiceDefinition } from '../protocols.js';
+import type { FakeCluster, Scenario } from '../scenario.js';
+
+/** The last path part of an ARN, or the name itself. */
+const lastPart = (nameOrArn: string): string => nameOrArn.slice(nameOrArn.lastIndexOf('/') + 1);
+
+function findCluster(scenario: Scenario, input: Record<string, unknown>): FakeCluster {
+  const name = lastPart(optionalString(input, 'cluster') ?? 'default');
+  const cluster = scenario.clusters[name];
+  if (!cluster) throw new AwsServiceError('ClusterNotFoundException', 'Cluster not found.');
+  return cluster;
+}
+
+export const ecs: ServiceDefinition<Scenario> = {
+  signingName: 'ecs',
+  protocol: 'json',
+  targetPrefix: 'AmazonEC2ContainerServiceV20141113',
+  throttle: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
+  expired: { code: 'ExpiredTokenException', status: 400 },
+  operations: {
+    DescribeServices(input, scenario) {
+      const cluster = findCluster(scenario, input);
+      const wanted = stringList(input, 'services');
+      if (wanted.length === 0 || wanted.length > 10) {
+        throw new AwsServiceError('InvalidParameterException', 'services: between 1 and 10 services must be given.');
+      }
+      const services = [];
+      const failures = [];
+      for (const w of wanted) {
+        const s = cluster.services[lastPart(w)];
+        if (!s) {
+          failures.push({ arn: w.startsWith('arn:') ? w : `${cluster.clusterArn.replace(':cluster/', ':service/')}/${w}`, reason: 'MISSING' });
+          continue;
+        }
+        services.push({
+          serviceArn: s.serviceArn,
+          serviceName: s.serviceName,
+          clusterArn: cluster.clusterArn,
+          status: s.status,
+          desiredCount: s.desiredCount,
+          runningCount: s.runningCount,
+          pendingCount: s.pendingCount,
+          launchType: 'FARGATE',
+          taskDefinition: s.taskDefinition,
+          deployments: s.deployments.map((d) => ({ ...d, createdAt: new Date(d.createdAt), updatedAt: new Date(d.updatedAt), launchType: 'FARGATE' })),
+          events: s.events.map((e) => ({ ...e, createdAt: new Date(e.createdAt) })),
+        });
+      }
+      return { services, failures };
+    },
+    ListTasks(input, scenario) {
+      const cluster = findCluster(scenario, input);
+      const serviceName = optionalString(input, 'serviceName');
+      if (serviceName && !cluster.services[lastPart(serviceName)]) throw new AwsServiceError('ServiceNotFoundException', 'Service not found.');
+      const desired = optionalString(input, 'desiredStatus') ?? 'RUNNING';
+      const limit = typeof input.maxResults === 'number' ? input.maxResults : 100;
+      const start = Number(optionalString(input, 'nextToken') ?? '0');
+      const matching = cluster.tasks.filter(
+        (t) => t.desiredStatus === desired && (!serviceName || t.group === `service:${lastPart(serviceName)}`),
+      );
+      const page = matching.slice(start, start + limit);
+      return { taskArns: page.map((t) => t.taskArn), nextToken: start + limit < matching.length ? String(start + limit) : undefined };
+    },
+    DescribeTasks(input, scenario) {
+      const cluster = findCluster(scenario, input);
+      const wanted = stringList(input, 'tasks');
+      if (wanted.length === 0 || wanted.length > 100) throw new AwsServiceError('InvalidParameterException', 'tasks: between 1 and 100 tasks must be given.');
+      const tasks = [];
+      const failures = [];
+      for (const w of wanted) {
+        const t = cluster.tasks.find((task) => task.taskArn === w || lastPart(task.taskArn) === w);
+        if (!t) {
+          failures.push({ arn: w, reason: 'MISSING' });
+          continue;
+        }
+        tasks.push({
+          ...t,
+          clusterArn: cluster.clusterArn,
+          launchType: 'FARGATE',
+          createdAt: new Date(t.createdAt),
+          startedAt: t.startedAt ? new Date(t.startedAt) : undefined,
+          stoppedAt: t.stoppedAt ? new Date(t.stoppedAt) : undefined,
+          containers: t.containers.map((c) => ({ ...c, taskArn: t.taskArn })),
+        });
+      }
+      return { tasks, failures };
+    },
+  },
+};

@@ -1,0 +1,16 @@
+/** STS (Query/XML): GetCallerIdentity from `scenario.identity`. */
+import type { ServiceDefinition } from '../protocols.js';
+import type { Scenario } from '../scenario.js';
+
+export const sts: ServiceDefinition<Scenario> = {
+  signingName: 'sts',
+  protocol: 'query',
+  xmlNamespace: 'https://sts.amazonaws.com/doc/2011-06-15/',
+  throttle: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
+  expired: { code: 'ExpiredToken', status: 403 },
+  operations: {
+    GetCallerIdentity(_input, scenario) {
+      return { UserId: scenario.identity.userId, Account: scenario.identity.account, Arn: scenario.identity.arn };
+    },
+  },
+};
