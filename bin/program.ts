@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerProfileCommands } from './commands/profiles.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { print } from './context.js';
 
 const VERSION = process.env.BENCHLING_DEPLOY_VERSION ?? '0.0.0-dev';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.configureHelp({ sortSubcommands: false });
   registerProfileCommands(program);
+  registerMigrateCommand(program);
   return program;
 }
 

@@ -111,7 +111,8 @@ function parseSection(section: unknown, env: EnvironmentName): EnvironmentRecord
     history.push(pickDefined({ imageTag: e.imageTag, deployedAt: e.deployedAt, endpoint: e.endpoint as string | undefined, stackArn: e.stackArn as string | undefined, webhookUrl: e.webhookUrl as string | undefined, destroyedAt: e.destroyedAt as string | undefined }));
   }
   const endpoint = (s.endpoint ?? s.webhookEndpoint ?? s.webhookUrl ?? '') as string;
-  const legacy = s.endpoint === undefined && (s.webhookEndpoint !== undefined || s.deploymentTimestamp !== undefined || s.stackArn !== undefined);
+  // Not in the current layout: written by the older tool (webhookEndpoint, no history) or by hand.
+  const legacy = s.endpoint === undefined || s.endpoint === null || s.history === undefined;
   return pickDefined({
     endpoint,
     imageTag: (s.imageTag as string | undefined) ?? '',
@@ -145,7 +146,8 @@ function asHistory(previous: Record<string, unknown>, parsed: EnvironmentRecord)
   });
 }
 
-function serialize(raw: Record<string, unknown>): string {
+/** deploy.json's text as every writer of it writes it. */
+export function serializeRecords(raw: Record<string, unknown>): string {
   return `${JSON.stringify(raw, null, 2)}\n`;
 }
 
@@ -174,21 +176,48 @@ export async function recordDeploy(path: string, env: EnvironmentName, deploy: N
       stage: env,
       history,
     };
-    raw[env] = section;
     // The first record written converts every older section to the current layout.
-    for (const other of ENVIRONMENTS) {
-      const rec = records[other];
-      if (other !== env && rec?.legacy) raw[other] = convertLegacy(raw[other] as Record<string, unknown>, rec);
-    }
+    Object.assign(raw, convertLegacyRecords(raw, records)?.raw);
+    raw[env] = section;
     return section;
   });
 }
 
-/** A v0.6 section in the current layout, its old values kept in history. */
-export function convertLegacy(prevRaw: Record<string, unknown>, rec: EnvironmentRecord): EnvironmentRecord {
-  const old = asHistory(prevRaw, rec);
-  const { legacy: _legacy, ...rest } = rec;
-  return { ...rest, history: [...(old ? [old] : []), ...rec.history].slice(0, HISTORY_LIMIT) };
+/** Keys of the older tool whose value a current field carries once converted. */
+export const V06_SECTION_CARRIERS: Readonly<Record<string, 'endpoint' | 'deployedAt'>> = { webhookEndpoint: 'endpoint', webhookUrl: 'endpoint', deploymentTimestamp: 'deployedAt' };
+const CURRENT_SECTION_KEYS = new Set(['endpoint', 'imageTag', 'deployedAt', 'stackName', 'stage', 'history', 'destroyedAt']);
+
+/**
+ * A v0.6 section in the current layout. It still describes the deploy that is
+ * running, so it stays the section and is not pushed onto its own history
+ * (rollback would pick the running image). Values with no current field
+ * (`stackArn`, a `webhookUrl` other than the endpoint, anything unknown) stay
+ * on the section; the next deploy of the environment moves them into history
+ * with the rest of this deploy.
+ */
+export function convertLegacy(prevRaw: Record<string, unknown>, rec: EnvironmentRecord): Record<string, unknown> {
+  const { legacy: _legacy, ...current } = rec;
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(prevRaw)) {
+    if (CURRENT_SECTION_KEYS.has(key) || value === undefined || value === null) continue;
+    const carriedBy = V06_SECTION_CARRIERS[key];
+    if (carriedBy && current[carriedBy] === value) continue;
+    kept[key] = value;
+  }
+  return { ...current, ...kept };
+}
+
+/**
+ * deploy.json's content with every section not in the current layout
+ * converted ({@link convertLegacy}); other keys untouched. Undefined when no
+ * section needs it, so a second conversion changes nothing.
+ */
+export function convertLegacyRecords(raw: Record<string, unknown>, records: DeployRecords): { raw: Record<string, unknown>; converted: EnvironmentName[] } | undefined {
+  const converted = ENVIRONMENTS.filter((env) => records[env]?.legacy);
+  if (converted.length === 0) return undefined;
+  const out = { ...raw };
+  for (const env of converted) out[env] = convertLegacy(raw[env] as Record<string, unknown>, records[env]!);
+  return { raw: out, converted };
 }
 
 /** Marks sections as destroyed (after `destroy`), keeping their history. */
@@ -197,8 +226,8 @@ export async function markDestroyed(path: string, envs: readonly EnvironmentName
     for (const env of envs) {
       const rec = records[env];
       if (!rec) continue;
-      const { legacy: _legacy, ...rest } = rec;
-      raw[env] = { ...rest, destroyedAt: at };
+      const section = rec.legacy ? convertLegacy(raw[env] as Record<string, unknown>, rec) : (raw[env] as Record<string, unknown>);
+      raw[env] = { ...section, destroyedAt: at };
     }
   });
 }
@@ -215,7 +244,7 @@ async function withRecordsLock<T>(
     if (read.state === 'malformed') throw malformedError(read.error, path);
     const raw = read.state === 'ok' ? { ...read.raw } : {};
     const result = change(raw, read.records);
-    writeFileAtomic(path, serialize(raw), 0o644);
+    writeFileAtomic(path, serializeRecords(raw), 0o644);
     return result;
   } finally {
     if (!held) lock.release();
