@@ -1,0 +1,375 @@
+import { mkdtempSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { ExternalError, UserError, UserErrors } from '../errors.js';
+import type { EnvironmentName, ResolvedProfile } from '../config/schema.js';
+import { DIGEST_RE } from '../config/schema.js';
+import type { DeployTarget, StackProfiles } from '../config/pairing.js';
+import { buildSecretValue } from '../config/secret-value.js';
+import { lockPathFor, readDeployRecords, recordDeploy, type EnvironmentRecord } from '../state/deploy-records.js';
+import { acquireLock, type HeldLock } from '../state/lock.js';
+import { outputName, parameterName } from './names.js';
+import { runCdk, type CdkResult } from './runner.js';
+import { isFailure, parseResourceEvent, summarizeDiff, type ResourceEvent } from './cdk-output.js';
+
+/** The AWS calls a deploy needs, as a narrow interface (real clients or the fake endpoint). */
+export interface DeployAws {
+  callerIdentity(): Promise<{ account: string; arn: string }>;
+  /** Undefined when the stack does not exist. */
+  describeStack(stackName: string): Promise<StackDescription | undefined>;
+  secretExists(name: string): Promise<boolean>;
+  createSecret(name: string, value: string, tags: Readonly<Record<string, string>>): Promise<void>;
+  /** Reasons of the service's recently stopped tasks, newest first. */
+  stoppedTaskReasons(cluster: string, service: string): Promise<string[]>;
+  /** The service's rollout as ECS tells it. */
+  serviceRollout(cluster: string, service: string): Promise<RolloutStatus | undefined>;
+}
+
+export interface StackDescription {
+  readonly status: string;
+  readonly statusReason?: string;
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly outputs: Readonly<Record<string, string>>;
+}
+
+export interface RolloutStatus {
+  readonly rolloutState: string | null;
+  readonly running: number;
+  readonly desired: number;
+  readonly pending: number;
+  readonly reason?: string;
+}
+
+/** Stack states CloudFormation will not update, with what the operator should do. */
+export function blockedStackState(status: string): string | undefined {
+  if (status === 'ROLLBACK_COMPLETE') return 'the stack\'s first creation failed and was rolled back; it can only be deleted: run `benchling-deploy destroy`, then deploy again';
+  if (status === 'REVIEW_IN_PROGRESS') return 'a change set is waiting for review on the stack; execute or delete it in the CloudFormation console, then deploy again';
+  if (status.endsWith('_IN_PROGRESS')) return `another operation is running on the stack (${status}); wait for it to finish (\`benchling-deploy status\`), then deploy again`;
+  if (status === 'DELETE_COMPLETE') return undefined;
+  if (status.endsWith('_FAILED') && status !== 'UPDATE_ROLLBACK_FAILED' && status !== 'ROLLBACK_FAILED' && status !== 'DELETE_FAILED') return undefined;
+  if (status === 'UPDATE_ROLLBACK_FAILED') return 'the stack is UPDATE_ROLLBACK_FAILED; continue the rollback in the CloudFormation console (Stack actions > Continue update rollback), then deploy again';
+  if (status === 'ROLLBACK_FAILED' || status === 'DELETE_FAILED') return `the stack is ${status}; delete it (\`benchling-deploy destroy\`) and deploy again`;
+  return undefined;
+}
+
+export interface DeployRequest {
+  readonly target: DeployTarget;
+  /** The tag or digest to deploy; default the profile's. */
+  readonly imageTag?: string;
+  readonly awsProfile?: string;
+  readonly configDir: string;
+  /** deploy.json */
+  readonly recordsPath: string;
+  /** A folder for the assembly and the cdk log; default a fresh temporary one. */
+  readonly workDir?: string;
+  /** What is running: `deploy prod`, `promote`, `rollback prod`; shown to a second deploy. */
+  readonly purpose: string;
+}
+
+export interface DeployPlan {
+  readonly environment: EnvironmentName;
+  readonly profile: ResolvedProfile;
+  readonly stackName: string;
+  readonly region: string;
+  readonly account: string;
+  readonly callerArn: string;
+  readonly oldTag: string | null;
+  readonly newTag: string;
+  /** False on the stack's first deploy: every environment of the template is created. */
+  readonly stackExists: boolean;
+  readonly secretName: string;
+  /** Set when the secret is missing and the profile has what it needs: the plan creates it. */
+  readonly createSecret: boolean;
+  /** Parameters passed to cdk: this environment's only; the others keep their previous values. */
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly assemblyDir: string;
+  readonly workDir: string;
+  readonly logFile: string;
+  /** Environment of the cdk process (region, credentials profile). */
+  readonly cdkEnv: Readonly<Record<string, string>>;
+  readonly lock: HeldLock;
+  /** deploy.json, written only after a deploy that succeeded. */
+  readonly recordsPath: string;
+  readonly previousRecord?: EnvironmentRecord;
+}
+
+export interface Synthesizer {
+  /** Synthesizes the stack into `outDir`; returns the assembly folder and whether it has assets. */
+  (profiles: StackProfiles, outDir: string): Promise<{ assemblyDir: string; hasAssets: boolean }>;
+}
+
+/**
+ * Everything checked before anything changes: profiles and pairing (done by
+ * the caller), deploy.json readable, the lock, credentials and account, the
+ * stack's state, the secret, bootstrap. Holds the lock on success; the caller
+ * releases it (plan.lock) when done or refused.
+ */
+export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synth: Synthesizer): Promise<DeployPlan> {
+  const { target } = request;
+  const environment = target.environment;
+  const profile = target.profile;
+  const newTag = request.imageTag ?? profile.imageTag;
+  if (environment === 'prod' && newTag === 'latest') {
+    throw new UserError('--image-tag: prod must not run "latest"; give a fixed version tag or sha256:<64 hex>');
+  }
+  const records = readDeployRecords(request.recordsPath);
+  if (records.state === 'malformed') {
+    throw new UserError(`${records.error}; a deploy would have nowhere to record itself`, `the file is kept as it is; fix it, or move it aside (mv ${request.recordsPath} ${request.recordsPath}.bad), then deploy again`);
+  }
+  const lock = acquireLock(lockPathFor(request.recordsPath), request.purpose);
+  try {
+    const identity = await credentialsCheck(aws, request.awsProfile ?? profile.awsProfile);
+    if (identity.account !== target.place.account) {
+      throw new UserError(
+        `the AWS credentials are for account ${identity.account} (${identity.arn}), but the stack lives in account ${target.place.account} (from the prod profile)`,
+        'use --aws-profile with credentials for that account, or set `account` in the prod profile',
+      );
+    }
+    const stack = await aws.describeStack(target.place.stackName);
+    const blocked = stack ? blockedStackState(stack.status) : undefined;
+    if (blocked) throw new UserError(`stack ${target.place.stackName} cannot be updated now: ${blocked}`);
+    const stackExists = stack !== undefined && stack.status !== 'DELETE_COMPLETE';
+
+    const secretName = profile.benchlingSecret;
+    let createSecret = false;
+    if (!(await aws.secretExists(secretName))) {
+      const built = buildSecretValue(profile);
+      if (!built.ok) {
+        throw new UserErrors(
+          built.missing.map((f) => `profile "${profile.profile}": ${f}: needed to create the secret ${secretName}, which does not exist yet`),
+          `set ${built.missing.join(' and ')} (\`benchling-deploy setup-profile ${profile.profile}\`), or create the secret yourself`,
+        );
+      }
+      createSecret = true;
+    }
+
+    const workDir = request.workDir ?? mkdtempSync(join(tmpdir(), 'benchling-deploy-'));
+    mkdirSync(workDir, { recursive: true });
+    const assemblyOut = mkdtempSync(join(workDir, 'assembly-'));
+    const { assemblyDir, hasAssets } = await synth(target, assemblyOut);
+    if (hasAssets && !(await aws.describeStack('CDKToolkit'))) {
+      throw new UserError(
+        `the template has assets, and account ${target.place.account} in ${target.place.region} is not bootstrapped for the CDK`,
+        `run \`npx cdk bootstrap aws://${target.place.account}/${target.place.region}\` once, then deploy again`,
+      );
+    }
+    const previousRecord = records.state === 'ok' ? records.records[environment] : undefined;
+    const oldTag = stack?.parameters[parameterName(environment, 'ImageTag')] ?? previousRecord?.imageTag ?? null;
+    const parameters: Record<string, string> = {
+      [parameterName(environment, 'ImageTag')]: newTag,
+      [parameterName(environment, 'SecretName')]: secretName,
+      [parameterName(environment, 'MinCapacity')]: String(profile.minCapacity),
+      [parameterName(environment, 'MaxCapacity')]: String(profile.maxCapacity),
+      [parameterName(environment, 'LogLevel')]: profile.logLevel,
+    };
+    const awsProfile = request.awsProfile ?? profile.awsProfile;
+    const cdkEnv: Record<string, string> = {
+      AWS_REGION: target.place.region,
+      AWS_DEFAULT_REGION: target.place.region,
+      ...(awsProfile ? { AWS_PROFILE: awsProfile } : {}),
+      CDK_DISABLE_CLI_TELEMETRY: 'true',
+    };
+    return {
+      environment,
+      profile,
+      stackName: target.place.stackName,
+      region: target.place.region,
+      account: target.place.account,
+      callerArn: identity.arn,
+      oldTag,
+      newTag,
+      stackExists,
+      secretName,
+      createSecret,
+      parameters,
+      assemblyDir,
+      workDir,
+      logFile: join(workDir, 'cdk.log'),
+      cdkEnv,
+      lock,
+      recordsPath: request.recordsPath,
+      previousRecord,
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function credentialsCheck(aws: DeployAws, awsProfile: string | undefined): Promise<{ account: string; arn: string }> {
+  try {
+    return await aws.callerIdentity();
+  } catch (error) {
+    throw credentialsError(error, awsProfile);
+  }
+}
+
+/** Turns a credentials failure into words that say how to log in again. */
+export function credentialsError(error: unknown, awsProfile: string | undefined): ExternalError {
+  const e = error as { name?: string; message?: string };
+  const login = awsProfile ? `aws sso login --profile ${awsProfile}` : 'aws sso login (or set AWS_PROFILE / --aws-profile)';
+  const expired = /Expired/i.test(e.name ?? '') || /expired/i.test(e.message ?? '');
+  const what = expired ? 'the AWS credentials have expired' : `no usable AWS credentials (${e.message ?? e.name ?? String(error)})`;
+  return new ExternalError(what, { hint: `log in again: ${login}`, command: 'sts:GetCallerIdentity', cause: error });
+}
+
+/** `cdk` arguments shared by diff and deploy: the synthesized assembly, this environment's parameters. */
+function cdkArgs(plan: DeployPlan): string[] {
+  const args = ['--app', plan.assemblyDir, '--no-notices', '--no-version-reporting', '--ci'];
+  for (const [k, v] of Object.entries(plan.parameters)) args.push('--parameters', `${plan.stackName}:${k}=${v}`);
+  return args;
+}
+
+/** The resource changes a deploy of this plan would make (`cdk diff`). */
+export async function diffPlan(plan: DeployPlan, signal?: AbortSignal): Promise<string[]> {
+  const result = await runCdk({ args: ['diff', ...cdkArgs(plan), plan.stackName], cwd: plan.workDir, env: plan.cdkEnv, logFile: plan.logFile, signal });
+  // cdk diff exits 1 when there are differences with --fail; without it 0. Anything else is a failure.
+  if (result.outcome !== 'succeeded') throw cdkFailure('cdk diff', result);
+  return summarizeDiff(result.stdout);
+}
+
+export type DeployEvent =
+  | { readonly type: 'phase'; readonly phase: 'secret' | 'deploying' | 'recording' | 'done' }
+  | { readonly type: 'line'; readonly line: string }
+  | { readonly type: 'resource'; readonly event: ResourceEvent }
+  | { readonly type: 'rollout'; readonly rollout: RolloutStatus };
+
+export type DeployOutcome =
+  | { readonly outcome: 'succeeded'; readonly endpoint: string; readonly record: EnvironmentRecord; readonly logFile: string }
+  | { readonly outcome: 'failed'; readonly reasons: readonly string[]; readonly stackStatus: string | null; readonly logFile: string; readonly exitCode: number | null }
+  | { readonly outcome: 'cancelled'; readonly stackStatus: string | null; readonly logFile: string };
+
+export interface ExecuteOptions {
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: DeployEvent) => void;
+  /** How often the service's rollout is read while cdk runs. */
+  readonly rolloutEveryMs?: number;
+  readonly now?: () => Date;
+}
+
+/**
+ * Runs the deploy: creates the secret when the plan says so, runs `cdk deploy`
+ * with progress, and records deploy.json only when cdk succeeded. A failure or
+ * a cancel leaves deploy.json as it was. Releases the plan's lock.
+ */
+export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: ExecuteOptions = {}): Promise<DeployOutcome> {
+  const emit = options.onEvent ?? (() => {});
+  const now = options.now ?? (() => new Date());
+  try {
+    if (plan.createSecret) {
+      emit({ type: 'phase', phase: 'secret' });
+      const built = buildSecretValue(plan.profile);
+      if (!built.ok) throw new UserError(`profile "${plan.profile.profile}": ${built.missing.join(', ')}: needed to create the secret`);
+      await aws.createSecret(plan.secretName, JSON.stringify(built.value), { Environment: plan.environment, ManagedBy: 'benchling-deploy' });
+    }
+    emit({ type: 'phase', phase: 'deploying' });
+    const outputsFile = join(plan.workDir, 'outputs.json');
+    const failures: string[] = [];
+    const rollout = watchRollout(plan, aws, emit, options.rolloutEveryMs ?? 5_000);
+    let result: CdkResult;
+    try {
+      result = await runCdk({
+        args: ['deploy', ...cdkArgs(plan), '--require-approval', 'never', '--progress', 'events', '--outputs-file', outputsFile, plan.stackName],
+        cwd: plan.workDir,
+        env: plan.cdkEnv,
+        logFile: plan.logFile,
+        signal: options.signal,
+        onLine: (line) => {
+          emit({ type: 'line', line });
+          const event = parseResourceEvent(line);
+          if (event) {
+            emit({ type: 'resource', event });
+            if (isFailure(event.status) && event.reason && !/cancelled|Resource update cancelled/i.test(event.reason)) failures.push(`${event.logicalId} (${event.resourceType}): ${event.status}: ${event.reason}`);
+          }
+        },
+      });
+    } finally {
+      await rollout.stop();
+    }
+    if (result.outcome === 'succeeded') {
+      const outputs = readOutputs(outputsFile, plan.stackName);
+      const endpoint = outputs[outputName(plan.environment, 'Endpoint')];
+      if (!endpoint) {
+        return { outcome: 'failed', reasons: [`cdk succeeded but the stack has no ${outputName(plan.environment, 'Endpoint')} output`], stackStatus: null, logFile: plan.logFile, exitCode: 0 };
+      }
+      emit({ type: 'phase', phase: 'recording' });
+      const record = await recordDeploy(plan.recordsPath, plan.environment, { endpoint, imageTag: plan.newTag, deployedAt: now().toISOString(), stackName: plan.stackName }, { lock: plan.lock });
+      emit({ type: 'phase', phase: 'done' });
+      return { outcome: 'succeeded', endpoint, record, logFile: plan.logFile };
+    }
+    const stackStatus = (await aws.describeStack(plan.stackName).catch(() => undefined))?.status ?? null;
+    if (result.outcome === 'cancelled') return { outcome: 'cancelled', stackStatus, logFile: plan.logFile };
+    const reasons = failures.length > 0 ? failures.slice(0, 5) : [lastErrorLine(result)];
+    const service = await serviceOf(plan, aws);
+    if (service) reasons.push(...(await aws.stoppedTaskReasons(service.cluster, service.service).catch(() => [])).slice(0, 3).map((r) => `stopped task: ${r}`));
+    return { outcome: 'failed', reasons, stackStatus, logFile: plan.logFile, exitCode: result.outcome === 'failed' ? result.exitCode : null };
+  } finally {
+    plan.lock.release();
+  }
+}
+
+function lastErrorLine(result: CdkResult): string {
+  if (result.outcome === 'succeeded') return '';
+  const lines = result.stderrTail.split('\n').filter((l) => l.trim() !== '');
+  return lines.reverse().find((l) => /fail|error|❌/i.test(l)) ?? lines[0] ?? (result.outcome === 'killed' ? `cdk was killed (${result.signal})` : 'cdk failed');
+}
+
+function readOutputs(path: string, stackName: string): Record<string, string> {
+  if (!existsSync(path)) return {};
+  try {
+    const all = JSON.parse(readFileSync(path, 'utf8')) as Record<string, Record<string, string>>;
+    return all[stackName] ?? {};
+  } catch {
+    return {};
+  }
+}
+
+async function serviceOf(plan: DeployPlan, aws: DeployAws): Promise<{ cluster: string; service: string } | undefined> {
+  const stack = await aws.describeStack(plan.stackName).catch(() => undefined);
+  const cluster = stack?.outputs.ClusterName;
+  const service = stack?.outputs[outputName(plan.environment, 'ServiceName')];
+  return cluster && service ? { cluster, service } : undefined;
+}
+
+/** Reads the environment's ECS rollout every few seconds while cdk runs (chained timers). */
+function watchRollout(plan: DeployPlan, aws: DeployAws, emit: (e: DeployEvent) => void, everyMs: number): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+  const tick = async () => {
+    const service = await serviceOf(plan, aws);
+    if (service && !stopped) {
+      const rollout = await aws.serviceRollout(service.cluster, service.service).catch(() => undefined);
+      if (rollout && !stopped) emit({ type: 'rollout', rollout });
+    }
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      inFlight = tick().finally(schedule);
+    }, everyMs);
+  };
+  if (plan.stackExists) schedule();
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await inFlight.catch(() => {});
+    },
+  };
+}
+
+function cdkFailure(what: string, result: CdkResult): ExternalError {
+  if (result.outcome === 'succeeded') return new ExternalError(`${what} failed`);
+  return new ExternalError(`${what} ${result.outcome === 'cancelled' ? 'was cancelled' : 'failed'}`, {
+    command: what,
+    exitCode: result.outcome === 'failed' ? result.exitCode : undefined,
+    stderrTail: result.stderrTail.split('\n').slice(-8).join('\n'),
+    hint: `the full output is in ${result.logFile}`,
+  });
+}
+
+/** True when an image reference is pinned by digest. */
+export function isDigest(tag: string): boolean {
+  return DIGEST_RE.test(tag);
+}

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { prepareDeploy, executeDeploy, blockedStackState, type DeployAws, type StackDescription, type Synthesizer } from '../../src/infra/deploy.js';
+import { CDK_BIN_OVERRIDE_ENV } from '../../src/infra/runner.js';
+import { resolveTarget } from '../../src/config/pairing.js';
+import { inspectAllProfiles } from '../../src/config/store.js';
+import { lockPathFor } from '../../src/state/deploy-records.js';
+import { acquireLock } from '../../src/state/lock.js';
+import { devProfile, prodProfile, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
+
+const FAKE_CDK = fileURLToPath(new URL('../fixtures/fake-cdk.mjs', import.meta.url));
+
+const synth: Synthesizer = async (_profiles, outDir) => {
+  writeFileSync(join(outDir, 'manifest.json'), '{}');
+  return { assemblyDir: outDir, hasAssets: false };
+};
+
+function memoryAws(overrides: Partial<DeployAws> & { stack?: StackDescription; secrets?: Set<string> } = {}): DeployAws & { created: Record<string, string> } {
+  const secrets = overrides.secrets ?? new Set(['quiltdata/benchling-webhook/default/acme', 'quiltdata/benchling-webhook/dev/acme-dev']);
+  const created: Record<string, string> = {};
+  return {
+    created,
+    callerIdentity: async () => ({ account: '123456789012', arn: 'arn:aws:iam::123456789012:user/op' }),
+    describeStack: async (name) => (name === 'BenchlingWebhookStack' ? overrides.stack : undefined),
+    secretExists: async (name) => secrets.has(name),
+    createSecret: async (name, value) => {
+      created[name] = value;
+    },
+    stoppedTaskReasons: async () => ['Essential container in task exited'],
+    serviceRollout: async () => ({ rolloutState: 'IN_PROGRESS', running: 1, desired: 2, pending: 1 }),
+    ...overrides,
+  };
+}
+
+const existing: StackDescription = {
+  status: 'UPDATE_COMPLETE',
+  parameters: { DevImageTag: 'old-dev', ProdImageTag: '0.6.9' },
+  outputs: { ClusterName: 'c', DevServiceName: 'dev-svc', ProdServiceName: 'prod-svc' },
+};
+
+function setup(files: Record<string, unknown> = { default: prodProfile(), dev: devProfile() }) {
+  const dir = tempDir();
+  for (const [n, v] of Object.entries(files)) writeJson(dir, `${n}.json`, v);
+  const recordsPath = join(dir, 'deploy.json');
+  const prior = { prod: { endpoint: 'https://p/prod', imageTag: '0.6.9', deployedAt: '2026-01-01T00:00:00Z', stackName: 'BenchlingWebhookStack', stage: 'prod', history: [] } };
+  writeFileSync(recordsPath, JSON.stringify(prior, null, 2));
+  const request = (environment: 'dev' | 'prod', extra: Record<string, unknown> = {}) => ({
+    target: resolveTarget(inspectAllProfiles(dir), { environment }),
+    configDir: dir,
+    recordsPath,
+    workDir: join(dir, 'work'),
+    purpose: `deploy ${environment}`,
+    ...extra,
+  });
+  return { dir, recordsPath, request, before: () => readFileSync(recordsPath, 'utf8') };
+}
+
+function cdkEnv(mode: string, argsFile: string, outputs: Record<string, string> = {}) {
+  process.env[CDK_BIN_OVERRIDE_ENV] = FAKE_CDK;
+  process.env.FAKE_CDK_MODE = mode;
+  process.env.FAKE_CDK_ARGS_FILE = argsFile;
+  process.env.FAKE_CDK_OUTPUTS = JSON.stringify(outputs);
+}
+
+describe('pre-flight', () => {
+  it('says what to do for stack states that cannot be updated', () => {
+    expect(blockedStackState('ROLLBACK_COMPLETE')).toMatch(/destroy/);
+    expect(blockedStackState('UPDATE_IN_PROGRESS')).toMatch(/another operation is running/);
+    expect(blockedStackState('REVIEW_IN_PROGRESS')).toMatch(/change set/);
+    expect(blockedStackState('UPDATE_COMPLETE')).toBeUndefined();
+    expect(blockedStackState('UPDATE_ROLLBACK_COMPLETE')).toBeUndefined();
+  });
+
+  it('refuses a blocked stack, other credentials, a missing secret without values; releases the lock', async () => {
+    const s = setup();
+    await expect(prepareDeploy(s.request('dev'), memoryAws({ stack: { ...existing, status: 'UPDATE_IN_PROGRESS' } }), synth)).rejects.toThrow(/cannot be updated now: another operation/);
+    await expect(prepareDeploy(s.request('dev'), memoryAws({ callerIdentity: async () => ({ account: '999999999999', arn: 'x' }) }), synth)).rejects.toThrow(/credentials are for account 999999999999 .* stack lives in account 123456789012/);
+    await expect(prepareDeploy(s.request('prod'), memoryAws({ secrets: new Set() }), synth)).rejects.toThrow(/benchlingClientSecret: needed to create the secret quiltdata\/benchling-webhook\/default\/acme/);
+    const expired = Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredTokenException' });
+    await expect(prepareDeploy(s.request('dev'), memoryAws({ callerIdentity: async () => Promise.reject(expired) }), synth)).rejects.toMatchObject({ message: 'the AWS credentials have expired', hint: expect.stringMatching(/log in again/) });
+    expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
+  });
+
+  it('refuses a second deploy while the lock is held, naming the holder', async () => {
+    const s = setup();
+    const held = acquireLock(lockPathFor(s.recordsPath), 'deploy prod');
+    await expect(prepareDeploy(s.request('dev'), memoryAws(), synth)).rejects.toThrow(/holds the lock on this stack: deploy prod/);
+    held.release();
+  });
+
+  it('plans the secret creation when it is missing and the profile has the values', async () => {
+    const s = setup({ default: prodProfile({ benchlingClientSecret: SECRET }) });
+    const plan = await prepareDeploy(s.request('prod'), memoryAws({ secrets: new Set() }), synth);
+    expect(plan.createSecret).toBe(true);
+    plan.lock.release();
+  });
+});
+
+describe('deploy orchestration with a stand-in cdk', () => {
+  it('passes only this environment\'s parameters, records only its section', async () => {
+    const s = setup();
+    const argsFile = join(s.dir, 'args.jsonl');
+    cdkEnv('success', argsFile, { DevEndpoint: 'https://api.example/dev' });
+    const plan = await prepareDeploy({ ...s.request('dev'), imageTag: 'abc123' }, memoryAws({ stack: existing }), synth);
+    expect(plan.oldTag).toBe('old-dev');
+    expect(plan.parameters).toEqual({ DevImageTag: 'abc123', DevSecretName: 'quiltdata/benchling-webhook/dev/acme-dev', DevMinCapacity: '1', DevMaxCapacity: '2', DevLogLevel: 'INFO' });
+    const out = await executeDeploy(plan, memoryAws({ stack: existing }), { rolloutEveryMs: 10 });
+    expect(out.outcome).toBe('succeeded');
+    const call = JSON.parse(readFileSync(argsFile, 'utf8').trim().split('\n').at(-1)!);
+    expect(call.region).toBe('us-east-1');
+    expect(call.args).toContain('--require-approval');
+    expect(call.args.filter((a: string) => a.includes('Prod'))).toEqual([]);
+    expect(call.args).toEqual(expect.arrayContaining(['BenchlingWebhookStack:DevImageTag=abc123']));
+    const file = JSON.parse(readFileSync(s.recordsPath, 'utf8'));
+    expect(file.dev).toMatchObject({ endpoint: 'https://api.example/dev', imageTag: 'abc123', stage: 'dev', stackName: 'BenchlingWebhookStack' });
+    expect(file.prod.imageTag).toBe('0.6.9');
+    expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
+  });
+
+  it('creates a missing secret before deploying, from the profile', async () => {
+    const s = setup({ default: prodProfile({ benchlingClientSecret: SECRET }) });
+    cdkEnv('success', join(s.dir, 'args.jsonl'), { ProdEndpoint: 'https://api.example/prod' });
+    const aws = memoryAws({ secrets: new Set() });
+    const plan = await prepareDeploy(s.request('prod'), aws, synth);
+    expect((await executeDeploy(plan, aws)).outcome).toBe('succeeded');
+    expect(JSON.parse(aws.created['quiltdata/benchling-webhook/default/acme'])).toMatchObject({ client_secret: SECRET, user_bucket: 'acme-packages' });
+  });
+
+  it('a failure reports the failed resources and stopped tasks, deploy.json untouched', async () => {
+    const s = setup();
+    cdkEnv('fail', join(s.dir, 'args.jsonl'));
+    const before = s.before();
+    const aws = memoryAws({ stack: existing });
+    const out = await executeDeploy(await prepareDeploy(s.request('dev'), aws, synth), aws);
+    expect(out.outcome).toBe('failed');
+    if (out.outcome !== 'failed') return;
+    expect(out.reasons[0]).toMatch(/DevService \(AWS::ECS::Service\): UPDATE_FAILED: .*Circuit breaker/);
+    expect(out.reasons).toContain('stopped task: Essential container in task exited');
+    expect(s.before()).toBe(before);
+    expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
+  });
+
+  it('a cancel mid-deploy stops cdk, reports the stack state, deploy.json untouched', async () => {
+    const s = setup();
+    cdkEnv('hang', join(s.dir, 'args.jsonl'));
+    const before = s.before();
+    const aws = memoryAws({ stack: existing });
+    const controller = new AbortController();
+    const events: string[] = [];
+    const run = executeDeploy(await prepareDeploy(s.request('dev'), aws, synth), aws, {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'line') {
+          events.push(e.line);
+          if (e.line.includes('deploying')) controller.abort();
+        }
+      },
+    });
+    const out = await run;
+    expect(out).toMatchObject({ outcome: 'cancelled', stackStatus: 'UPDATE_COMPLETE' });
+    expect(s.before()).toBe(before);
+    expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
+  });
+
+  it('a killed cdk leaves deploy.json unchanged', async () => {
+    const s = setup();
+    const argsFile = join(s.dir, 'args.jsonl');
+    cdkEnv('hang', argsFile);
+    const before = s.before();
+    const pidFile = join(s.dir, 'cdk.pid');
+    process.env.FAKE_CDK_PID_FILE = pidFile;
+    const aws = memoryAws({ stack: existing });
+    const out = await executeDeploy(await prepareDeploy(s.request('dev'), aws, synth), aws, {
+      onEvent: (e) => {
+        // Someone else kills cdk (the OOM killer, kill -9).
+        if (e.type === 'line' && e.line.includes('deploying')) process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+      },
+    });
+    delete process.env.FAKE_CDK_PID_FILE;
+    expect(out.outcome).toBe('failed');
+    expect(s.before()).toBe(before);
+  });
+});
