@@ -4,6 +4,7 @@ import { Option } from 'commander';
 import { UserError, UserErrors } from '../../src/errors.js';
 import { inspectAllProfiles, inspectProfile, loadProfile, saveProfile, readJsonFile } from '../../src/config/store.js';
 import { profilePath } from '../../src/config/paths.js';
+import { isV06Profile, v06ProfileError } from '../../src/config/validate.js';
 import { PROFILE_NAME_RE, type ProfileFile } from '../../src/config/schema.js';
 import { action, configDirOf, globalsOf, isInteractive, print, printJson, warn } from '../context.js';
 
@@ -65,7 +66,7 @@ export function registerProfileCommands(program: Command): void {
         }
         const table = [['PROFILE', 'ENV', 'TENANT', 'IMAGE TAG', 'STACK', 'STATUS'], ...rows.map((r) => [r.name, r.environment ?? '-', r.tenant ?? '-', r.imageTag ?? '-', r.stack ?? '-', r.status])];
         for (const line of formatTable(table)) print(line);
-        for (const r of rows) for (const w of r.warnings) warn(w);
+        for (const r of rows) for (const w of [...r.warnings, ...(r.status === 'v0.6' ? r.problems : [])]) warn(w);
         return 0;
       }),
     );
@@ -162,6 +163,7 @@ function baseProfile(dir: string, name: string, from: string | undefined): Parti
   }
   if (existsSync(profilePath(dir, name))) {
     const raw = readJsonFile(profilePath(dir, name));
+    if (isV06Profile(raw)) throw v06ProfileError(profilePath(dir, name));
     if (raw && typeof raw === 'object' && !Array.isArray(raw)) return raw as Partial<ProfileFile>;
   }
   return {};

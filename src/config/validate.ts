@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { UserError } from '../errors.js';
 import { ProfileFileSchema, PROFILE_FIELDS, applyDefaults, defaultEnvironmentFor, type ProfileFile, type ResolvedProfile } from './schema.js';
 
 /** Keys only the older single-environment tool (v0.6) wrote into `default.json`. */
@@ -25,6 +26,16 @@ export function isV06Profile(raw: unknown): boolean {
   return !keys.includes('profile') && keys.some((k) => (V06_ONLY_KEYS as readonly string[]).includes(k));
 }
 
+/** The one message for a v0.6 profile, instead of one error per v0.6 key. */
+export function v06Message(fileLabel: string): string {
+  return `${fileLabel}: this is a profile of the older single-environment tool (v0.6); run \`benchling-deploy migrate\` to convert it (the original is kept)`;
+}
+
+/** For a command that reads a profile file itself (not through checkProfile). */
+export function v06ProfileError(fileLabel: string): UserError {
+  return new UserError(v06Message(fileLabel), 'run `benchling-deploy migrate`');
+}
+
 const SECRET_FIELDS = new Set(['benchlingClientSecret']);
 
 export type ProfileCheck =
@@ -36,13 +47,7 @@ export type ProfileCheck =
  * and what was expected; the secret's value never appears in a message.
  */
 export function checkProfile(raw: unknown, fileLabel: string, expectedName: string): ProfileCheck {
-  if (isV06Profile(raw)) {
-    return {
-      ok: false,
-      v06: true,
-      problems: [`${fileLabel}: this is a profile of the older single-environment tool (v0.6); run \`benchling-deploy migrate\` to convert it (the original is kept)`],
-    };
-  }
+  if (isV06Profile(raw)) return { ok: false, v06: true, problems: [v06Message(fileLabel)] };
   const parsed = ProfileFileSchema.safeParse(raw);
   const problems: string[] = [];
   if (!parsed.success) {
