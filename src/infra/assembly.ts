@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+
+/**
+ * Reading a cloud assembly written by {@link synthesizeStack}, without
+ * loading aws-cdk-lib: the deploy pre-flight asks it whether `cdk bootstrap`
+ * is needed before it starts the CLI.
+ */
+
+interface ManifestArtifact {
+  readonly type?: string;
+  readonly properties?: { readonly file?: string; readonly templateFile?: string };
+  readonly metadata?: Record<string, readonly { readonly type?: string }[]>;
+}
+
+interface AssetManifest {
+  readonly files?: Record<string, unknown>;
+  readonly dockerImages?: Record<string, unknown>;
+}
+
+/**
+ * The assets a deploy would have to upload, by id. Empty means `cdk deploy`
+ * needs no bootstrap bucket: the template goes inline. Two shapes count:
+ * asset manifests (modern synthesizers) and `aws:cdk:asset` metadata (the
+ * legacy synthesizer this stack uses, which records assets as parameters).
+ */
+export function assemblyAssets(assemblyDir: string): string[] {
+  const manifest = readManifest(assemblyDir);
+  const found: string[] = [];
+  for (const [artifactId, artifact] of Object.entries(manifest.artifacts ?? {})) {
+    if (artifact.type === 'cdk:asset-manifest' && artifact.properties?.file) {
+      const assets = readJson<AssetManifest>(join(assemblyDir, artifact.properties.file));
+      // The template itself is listed as a file asset by modern synthesizers; it is an upload all the same.
+      for (const id of [...Object.keys(assets.files ?? {}), ...Object.keys(assets.dockerImages ?? {})]) found.push(`${artifactId}:${id}`);
+    }
+    for (const entries of Object.values(artifact.metadata ?? {})) {
+      for (const entry of entries) if (entry.type === 'aws:cdk:asset') found.push(`${artifactId}:metadata`);
+    }
+  }
+  return found;
+}
+
+/** Whether deploying this assembly needs a bootstrapped account (`cdk bootstrap`) to upload assets. */
+export function assemblyHasAssets(assemblyDir: string): boolean {
+  return assemblyAssets(assemblyDir).length > 0;
+}
+
+function readManifest(assemblyDir: string): { artifacts?: Record<string, ManifestArtifact> } {
+  return readJson(join(assemblyDir, 'manifest.json'));
+}
+
+function readJson<T>(path: string): T {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UserError(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); is this a cloud assembly written by \`benchling-deploy synth\`?`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new UserError(`${path}: not valid JSON: ${(error as Error).message}`);
+  }
+}

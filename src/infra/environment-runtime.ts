@@ -1,0 +1,356 @@
+import { Aws, CfnCondition, CfnOutput, CfnParameter, CfnRule, Duration, Fn, Tags } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import {
+  ENVIRONMENTS,
+  LOG_LEVELS,
+  QUILT_STACK_ARN_RE,
+  isImageReference,
+  type EnvironmentName,
+  type LogLevel,
+} from '../config/schema.js';
+import { BACKEND_STAGE_VARIABLE, CONTAINER_PORT, HEALTH_PATH, LISTENER_PORTS, envTitle, outputName, parameterName } from './names.js';
+import { acknowledge } from './nag.js';
+import { PropsCheck, isWholeNumber } from './props-check.js';
+import type { SharedInfrastructure } from './shared-infrastructure.js';
+
+const ECR_URI_RE = /^(\d{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(\.cn)?\/([a-z0-9]+(?:[._/-][a-z0-9]+)*)$/;
+const SECRET_NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const IMAGE_TAG_PATTERN = '^(sha256:[a-f0-9]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$';
+const SECRET_NAME_PATTERN = '^[A-Za-z0-9/_+=.@-]{1,512}$';
+/** Fargate CPU units and the memory sizes each allows. */
+const FARGATE_MEMORY: Readonly<Record<number, readonly [number, number]>> = { 256: [512, 2048], 512: [1024, 4096], 1024: [2048, 8192], 2048: [4096, 16384], 4096: [8192, 30720] };
+
+export interface EnvironmentRuntimeProps {
+  /** Which environment this is: names its stage, parameters, outputs and `Environment` tag. */
+  readonly environment: EnvironmentName;
+  /** The VPC, cluster, load balancer and API this environment plugs into. */
+  readonly shared: SharedInfrastructure;
+  /** ARN of this environment's Quilt stack: the only CloudFormation stack its task may describe. */
+  readonly quiltStackArn: string;
+  /** ECR repository URI the service pulls from (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`). */
+  readonly imageRepository: string;
+  /** Default of the `<Env>ImageTag` parameter: a Docker tag or `sha256:<64 hex>` (pinned by digest). */
+  readonly imageTag: string;
+  /** Default of the `<Env>SecretName` parameter: the Secrets Manager secret the container reads. */
+  readonly secretName: string;
+  /** Default of `<Env>MinCapacity`. */
+  readonly minCapacity: number;
+  /** Default of `<Env>MaxCapacity`; at least `minCapacity`. */
+  readonly maxCapacity: number;
+  /** Default of `<Env>LogLevel`. */
+  readonly logLevel: LogLevel;
+  /**
+   * Whether the container verifies Benchling's webhook signatures.
+   *
+   * @default true
+   */
+  readonly webhookVerification?: boolean;
+  /**
+   * The internal load balancer port this environment's stage is routed to.
+   *
+   * @default LISTENER_PORTS[environment] (prod 8080, dev 8081)
+   */
+  readonly listenerPort?: number;
+  /**
+   * Fargate CPU units of one task.
+   *
+   * @default 1024
+   */
+  readonly cpu?: number;
+  /**
+   * Memory of one task, in MiB; must suit `cpu` (Fargate's table).
+   *
+   * @default 2048
+   */
+  readonly memoryMiB?: number;
+  /**
+   * Retention of the container logs and the stage's access logs.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * One isolated environment: its own Fargate service, task definition, target
+ * group and load balancer listener, task and execution roles, log groups, API
+ * stage and autoscaling, all tagged `Environment=<env>`. Its per-environment
+ * values enter as CloudFormation parameters `<Env>ImageTag`, `<Env>SecretName`,
+ * `<Env>MinCapacity`, `<Env>MaxCapacity` and `<Env>LogLevel`, so deploying one
+ * environment passes only its own and leaves the other's service untouched.
+ */
+export class EnvironmentRuntime extends Construct {
+  public readonly environment: EnvironmentName;
+  public readonly stageName: string;
+  public readonly listenerPort: number;
+  public readonly parameters: {
+    readonly imageTag: CfnParameter;
+    readonly secretName: CfnParameter;
+    readonly minCapacity: CfnParameter;
+    readonly maxCapacity: CfnParameter;
+    readonly logLevel: CfnParameter;
+  };
+  public readonly taskRole: iam.Role;
+  public readonly executionRole: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  public readonly accessLogGroup: logs.LogGroup;
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  public readonly container: ecs.ContainerDefinition;
+  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly targetGroup: elbv2.NetworkTargetGroup;
+  public readonly listener: elbv2.NetworkListener;
+  public readonly service: ecs.FargateService;
+  public readonly stage: apigw.Stage;
+  /** `https://API.execute-api.REGION.URLSUFFIX/<stage>` */
+  public readonly endpoint: string;
+
+  constructor(scope: Construct, id: string, props: EnvironmentRuntimeProps) {
+    super(scope, id);
+    const { environment, shared } = props;
+    const cpu = props.cpu ?? 1024;
+    const memoryMiB = props.memoryMiB ?? 2048;
+    const listenerPort = props.listenerPort ?? (ENVIRONMENTS.includes(environment) ? LISTENER_PORTS[environment] : 0);
+    const repo = ECR_URI_RE.exec(props.imageRepository ?? '');
+    validate(this.node.path, props, { cpu, memoryMiB, listenerPort, repoMatches: repo !== null });
+
+    this.environment = environment;
+    this.stageName = environment;
+    this.listenerPort = listenerPort;
+    const title = envTitle(environment);
+    Tags.of(this).add('Environment', environment);
+
+    // Per-environment values: parameters, so a deploy of one environment
+    // passes its own and keeps the other's previous values.
+    const param = (suffix: Parameters<typeof parameterName>[1], options: ConstructorParameters<typeof CfnParameter>[2]) => {
+      const p = new CfnParameter(this, suffix, options);
+      p.overrideLogicalId(parameterName(environment, suffix));
+      return p;
+    };
+    const imageTag = param('ImageTag', {
+      type: 'String',
+      default: props.imageTag,
+      allowedPattern: IMAGE_TAG_PATTERN,
+      description: `${environment}: image tag, or sha256:<digest> to pin the image`,
+    });
+    const secretName = param('SecretName', {
+      type: 'String',
+      default: props.secretName,
+      allowedPattern: SECRET_NAME_PATTERN,
+      description: `${environment}: name of the Secrets Manager secret the container reads`,
+    });
+    const minCapacity = param('MinCapacity', { type: 'Number', default: props.minCapacity, minValue: 0, maxValue: 1000, description: `${environment}: fewest tasks` });
+    const maxCapacity = param('MaxCapacity', { type: 'Number', default: props.maxCapacity, minValue: 1, maxValue: 1000, description: `${environment}: most tasks` });
+    const logLevel = param('LogLevel', { type: 'String', default: props.logLevel, allowedValues: [...LOG_LEVELS], description: `${environment}: container log level` });
+    this.parameters = { imageTag, secretName, minCapacity, maxCapacity, logLevel };
+    if (environment === 'prod') {
+      // PRODUCT.md: prod names a fixed version or digest, never `latest`,
+      // also when the tag comes from the command line rather than the profile.
+      const rule = new CfnRule(this, 'ImageTagNotLatest', {
+        assertions: [{ assert: Fn.conditionNot(Fn.conditionEquals(imageTag.valueAsString, 'latest')), assertDescription: 'ProdImageTag must name a fixed version or digest, not latest' }],
+      });
+      rule.overrideLogicalId(`${title}ImageTagNotLatest`);
+    }
+
+    // A tag is a parameter, so whether it is a digest is decided by
+    // CloudFormation: `repo@sha256:...` pins by digest, `repo:tag` otherwise.
+    const isDigest = new CfnCondition(this, 'ImageIsDigest', {
+      expression: Fn.conditionEquals(Fn.select(0, Fn.split('sha256:', imageTag.valueAsString)), ''),
+    });
+    isDigest.overrideLogicalId(`${title}ImageIsDigest`);
+    const image = Fn.conditionIf(
+      isDigest.logicalId,
+      Fn.join('', [props.imageRepository, '@', imageTag.valueAsString]),
+      Fn.join('', [props.imageRepository, ':', imageTag.valueAsString]),
+    ).toString();
+
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention });
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention });
+
+    // Execution role: what ECS itself needs to start a task: pull this
+    // repository's image and write to this environment's log group. No secret:
+    // the container gets only the secret's name and reads it with its task role.
+    this.executionRole = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `${environment}: ECS pulls the webhook image and writes its logs`,
+    });
+    const [, repoAccount, repoRegion, cnSuffix, repoName] = repo!;
+    this.executionRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+        resources: [`arn:${cnSuffix ? 'aws-cn' : 'aws'}:ecr:${repoRegion}:${repoAccount}:repository/${repoName}`],
+      }),
+    );
+    this.executionRole.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
+    acknowledge(this.executionRole, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken supports no resource-level permission (AWS requires Resource "*"); image pulls themselves are limited to the one repository of the profile.',
+    });
+
+    // Task role: what the webhook may do. Only this environment's Quilt stack
+    // (read) and this environment's secret (read); nothing of another environment.
+    this.taskRole = new iam.Role(this, 'TaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `${environment}: the webhook reads its own Quilt stack and its own secret`,
+    });
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource', 'cloudformation:DescribeStackResources', 'cloudformation:ListStackResources'],
+        resources: [props.quiltStackArn],
+      }),
+    );
+    const secretArnPattern = Fn.sub('arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Name}-??????', {
+      Name: secretName.valueAsString,
+    });
+    this.taskRole.addToPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secretArnPattern] }));
+    acknowledge(this.taskRole, {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:<${parameterName(environment, 'SecretName')}>-??????]`,
+      reason:
+        'Secrets Manager appends six random characters to every secret ARN; "-??????" matches exactly that suffix of this environment\'s one secret name, not any other secret.',
+    });
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu,
+      memoryLimitMiB: memoryMiB,
+      executionRole: this.executionRole,
+      taskRole: this.taskRole,
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    });
+    this.container = this.taskDefinition.addContainer('Webhook', {
+      image: ecs.ContainerImage.fromRegistry(image),
+      essential: true,
+      portMappings: [{ containerPort: CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
+      environment: {
+        QuiltStackARN: props.quiltStackArn,
+        BenchlingSecret: secretName.valueAsString,
+        STAGE: environment,
+        LOG_LEVEL: logLevel.valueAsString,
+        ENABLE_WEBHOOK_VERIFICATION: String(props.webhookVerification ?? true),
+        AWS_REGION: Aws.REGION,
+      },
+      healthCheck: {
+        command: ['CMD-SHELL', `curl -f http://localhost:${CONTAINER_PORT}${HEALTH_PATH} || exit 1`],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(60),
+      },
+      logging: ecs.LogDriver.awsLogs({ logGroup: this.logGroup, streamPrefix: 'webhook' }),
+    });
+    acknowledge(this.taskDefinition, {
+      id: 'AwsSolutions-ECS2',
+      reason:
+        "The environment variables hold no secret: the Quilt stack's ARN, the secret's name (not its value), the stage, the log level, the verification switch and the region, as the webhook container's contract requires; the container reads the secret's value itself with its task role.",
+    });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
+      vpc: shared.vpc,
+      description: `${environment} webhook tasks: port ${CONTAINER_PORT} from inside the VPC only`,
+      allowAllOutbound: true,
+    });
+    this.securityGroup.addIngressRule(ec2.Peer.ipv4(shared.vpcCidr), ec2.Port.tcp(CONTAINER_PORT), 'the internal load balancer and its health checks');
+
+    this.targetGroup = new elbv2.NetworkTargetGroup(this, 'TargetGroup', {
+      vpc: shared.vpc,
+      port: CONTAINER_PORT,
+      protocol: elbv2.Protocol.TCP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: Duration.seconds(30),
+      healthCheck: {
+        protocol: elbv2.Protocol.HTTP,
+        path: HEALTH_PATH,
+        interval: Duration.seconds(10),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
+    });
+    this.listener = new elbv2.NetworkListener(this, 'Listener', {
+      loadBalancer: shared.loadBalancer,
+      port: listenerPort,
+      protocol: elbv2.Protocol.TCP,
+      defaultTargetGroups: [this.targetGroup],
+    });
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: shared.cluster,
+      taskDefinition: this.taskDefinition,
+      securityGroups: [this.securityGroup],
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      assignPublicIp: false,
+      circuitBreaker: { enable: true, rollback: true },
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      healthCheckGracePeriod: Duration.seconds(60),
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      enableECSManagedTags: true,
+    });
+    this.service.attachToNetworkTargetGroup(this.targetGroup);
+    // The target group must belong to a listener before a service registers in it.
+    this.service.node.addDependency(this.listener);
+
+    const scaling = this.service.autoScaleTaskCount({ minCapacity: minCapacity.valueAsNumber, maxCapacity: maxCapacity.valueAsNumber });
+    scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: 70, scaleInCooldown: Duration.seconds(300), scaleOutCooldown: Duration.seconds(60) });
+
+    this.stage = new apigw.Stage(this, 'Stage', {
+      deployment: shared.deployment,
+      stageName: this.stageName,
+      description: `${environment}: routed to the ${environment} listener only`,
+      variables: { [BACKEND_STAGE_VARIABLE]: Fn.join(':', [shared.loadBalancer.loadBalancerDnsName, String(listenerPort)]) },
+      accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
+      accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+      loggingLevel: apigw.MethodLoggingLevel.ERROR,
+      metricsEnabled: true,
+    });
+    this.stage.node.addDependency(shared.apiGatewayAccount);
+    acknowledge(this.stage, {
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'A WAF web ACL costs a fixed monthly fee per environment for a low-volume webhook whose requests are signature-verified by the container; webhookAllowList restricts sources in the resource policy instead.',
+    });
+
+    this.endpoint = Fn.join('', ['https://', shared.api.restApiId, '.execute-api.', Aws.REGION, '.', Aws.URL_SUFFIX, '/', this.stageName]);
+    const output = (suffix: Parameters<typeof outputName>[1], value: string, description: string) => {
+      new CfnOutput(this, suffix, { value, description }).overrideLogicalId(outputName(environment, suffix));
+    };
+    output('Endpoint', this.endpoint, `${environment}: the webhook URL to give Benchling`);
+    output('ServiceName', this.service.serviceName, `${environment}: ECS service`);
+    output('TargetGroupArn', this.targetGroup.targetGroupArn, `${environment}: load balancer target group`);
+    output('LogGroupName', this.logGroup.logGroupName, `${environment}: container logs`);
+  }
+}
+
+function validate(
+  where: string,
+  props: EnvironmentRuntimeProps,
+  derived: { cpu: number; memoryMiB: number; listenerPort: number; repoMatches: boolean },
+): void {
+  const check = new PropsCheck(where);
+  check.expect(ENVIRONMENTS.includes(props.environment), 'environment', `one of ${ENVIRONMENTS.join(', ')}`, props.environment);
+  check.expect(typeof props.quiltStackArn === 'string' && QUILT_STACK_ARN_RE.test(props.quiltStackArn), 'quiltStackArn', 'a CloudFormation stack ARN: arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID', props.quiltStackArn);
+  check.expect(derived.repoMatches, 'imageRepository', 'an ECR repository URI: ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME', props.imageRepository);
+  check.expect(typeof props.imageTag === 'string' && isImageReference(props.imageTag), 'imageTag', 'a Docker tag or sha256:<64 hex>', props.imageTag);
+  if (props.environment === 'prod') check.expect(props.imageTag !== 'latest', 'imageTag', 'a fixed version or digest for prod, not "latest"', props.imageTag);
+  check.expect(typeof props.secretName === 'string' && SECRET_NAME_RE.test(props.secretName), 'secretName', 'a Secrets Manager secret name (letters, digits, /_+=.@-)', props.secretName);
+  check.expect(isWholeNumber(props.minCapacity, 0, 1000), 'minCapacity', 'a whole number 0..1000', props.minCapacity);
+  check.expect(isWholeNumber(props.maxCapacity, 1, 1000), 'maxCapacity', 'a whole number 1..1000', props.maxCapacity);
+  if (isWholeNumber(props.minCapacity, 0, 1000) && isWholeNumber(props.maxCapacity, 1, 1000)) {
+    check.expect(props.minCapacity <= props.maxCapacity, 'minCapacity', `at most maxCapacity (${props.maxCapacity})`, props.minCapacity);
+  }
+  check.expect((LOG_LEVELS as readonly string[]).includes(props.logLevel), 'logLevel', `one of ${LOG_LEVELS.join(', ')}`, props.logLevel);
+  check.expect(isWholeNumber(derived.listenerPort, 1, 65535) && derived.listenerPort !== CONTAINER_PORT, 'listenerPort', `a TCP port 1..65535 other than ${CONTAINER_PORT}`, derived.listenerPort);
+  const memory = FARGATE_MEMORY[derived.cpu];
+  check.expect(memory !== undefined, 'cpu', `one of ${Object.keys(FARGATE_MEMORY).join(', ')} (Fargate CPU units)`, derived.cpu);
+  if (memory) {
+    const step = derived.cpu === 256 ? 512 : 1024;
+    const ok = isWholeNumber(derived.memoryMiB, memory[0], memory[1]) && derived.memoryMiB % step === 0 && (derived.cpu !== 256 || derived.memoryMiB !== 1536);
+    check.expect(ok, 'memoryMiB', `${derived.cpu === 256 ? '512, 1024 or 2048' : `a multiple of 1024 in ${memory[0]}..${memory[1]}`} for cpu ${derived.cpu}`, derived.memoryMiB);
+  }
+  check.throwIfAny();
+}

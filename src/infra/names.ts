@@ -1,0 +1,43 @@
+import type { EnvironmentName } from '../config/schema.js';
+
+/**
+ * The names other parts of the product depend on: the stack's parameters and
+ * outputs (PRODUCT.md section 5). Kept free of aws-cdk-lib so the deploy
+ * runner and the status poller can import them without loading the CDK.
+ */
+
+/** `dev` -> `Dev`: the prefix of an environment's parameters, outputs and construct ids. */
+export function envTitle(environment: EnvironmentName): 'Dev' | 'Prod' {
+  return environment === 'dev' ? 'Dev' : 'Prod';
+}
+
+/** Per-environment CloudFormation parameters, each named `<Env><Name>`. */
+export const PARAMETER_SUFFIXES = ['ImageTag', 'SecretName', 'MinCapacity', 'MaxCapacity', 'LogLevel'] as const;
+export type ParameterSuffix = (typeof PARAMETER_SUFFIXES)[number];
+
+export function parameterName(environment: EnvironmentName, suffix: ParameterSuffix): string {
+  return `${envTitle(environment)}${suffix}`;
+}
+
+/** Outputs shared by every environment. */
+export const SHARED_OUTPUTS = ['ApiId', 'ClusterName'] as const;
+/** Per-environment outputs, each named `<Env><Name>`. */
+export const ENVIRONMENT_OUTPUT_SUFFIXES = ['Endpoint', 'ServiceName', 'TargetGroupArn', 'LogGroupName'] as const;
+export type EnvironmentOutputSuffix = (typeof ENVIRONMENT_OUTPUT_SUFFIXES)[number];
+
+export function outputName(environment: EnvironmentName, suffix: EnvironmentOutputSuffix): string {
+  return `${envTitle(environment)}${suffix}`;
+}
+
+/**
+ * The internal load balancer's listener port of each environment. Fixed per
+ * environment (not by position), so adding dev later never moves prod's listener.
+ */
+export const LISTENER_PORTS: Readonly<Record<EnvironmentName, number>> = { prod: 8080, dev: 8081 };
+
+/** The webhook container's port and health route (PRODUCT.md section 3). */
+export const CONTAINER_PORT = 5000;
+export const HEALTH_PATH = '/health';
+
+/** The API stage variable holding `<load balancer DNS>:<listener port>`: what routes a stage to its environment. */
+export const BACKEND_STAGE_VARIABLE = 'backend';

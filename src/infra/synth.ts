@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import type { StackProfiles } from '../config/pairing.js';
+import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { assemblyAssets } from './assembly.js';
+import { WebhookStack } from './webhook-stack.js';
+
+export { assemblyAssets, assemblyHasAssets } from './assembly.js';
+
+export interface SynthesisOptions {
+  /**
+   * Run aws-cdk-lib's built-in CloudFormation schema validation (about a
+   * second). Its findings are warnings written to the assembly's validation
+   * report; they never fail synthesis.
+   *
+   * @default false
+   */
+  readonly validate?: boolean;
+}
+
+export interface SynthesisResult {
+  /** The cloud assembly folder: what `cdk deploy --app <assemblyDir>` takes. */
+  readonly assemblyDir: string;
+  /** The stack's artifact id in the assembly (also its CloudFormation name). */
+  readonly stackName: string;
+  readonly templatePath: string;
+  readonly template: Record<string, any>;
+  /** Environments the template holds, prod first. */
+  readonly environments: readonly EnvironmentName[];
+  /** Assets a deploy would upload; empty means no `cdk bootstrap` is needed. */
+  readonly assets: readonly string[];
+}
+
+/**
+ * Synthesizes the stack for `profiles` into `outDir`, in this process and
+ * with no AWS access at all (no lookups, no credentials). A fresh App every
+ * call, so two calls never share state. The folder is replaced only once the
+ * new assembly is complete: a failed synth leaves it as it was. A folder that
+ * holds anything but a cloud assembly is refused rather than overwritten.
+ */
+export function synthesizeStack(profiles: StackProfiles, outDir: string, options: SynthesisOptions = {}): SynthesisResult {
+  const target = resolve(outDir);
+  checkOutDir(target);
+  mkdirSync(dirname(target), { recursive: true });
+  // Beside the target, so the final rename stays on one file system.
+  const staging = join(dirname(target), `.${basename(target)}.synth-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(staging);
+  try {
+    const app = new App({
+      outdir: staging,
+      analyticsReporting: false,
+      treeMetadata: false,
+      stackTraces: false,
+      builtinCloudFormationValidation: options.validate ?? false,
+      context: {
+        'aws:cdk:enable-path-metadata': false,
+        'aws:cdk:disable-stack-trace': true,
+        'aws:cdk:version-reporting': false,
+      },
+    });
+    const stack = new WebhookStack(app, profiles.place.stackName, { profiles });
+    const assembly = app.synth();
+    const artifact = assembly.getStackArtifact(stack.artifactId);
+    const templateFile = basename(artifact.templateFullPath);
+    rmSync(target, { recursive: true, force: true });
+    renameSync(staging, target);
+    const templatePath = join(target, templateFile);
+    return {
+      assemblyDir: target,
+      stackName: stack.stackName,
+      templatePath,
+      template: JSON.parse(readFileSync(templatePath, 'utf8')) as Record<string, any>,
+      environments: ENVIRONMENTS.filter((e) => stack.environments.has(e)).sort((a, b) => (a === 'prod' ? -1 : b === 'prod' ? 1 : 0)),
+      assets: assemblyAssets(target),
+    };
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function checkOutDir(target: string): void {
+  if (!existsSync(target)) return;
+  if (!statSync(target).isDirectory()) throw new UserError(`--out: ${target} is a file, not a folder`, 'name a new or empty folder');
+  const entries = readdirSync(target);
+  if (entries.length > 0 && !entries.includes('manifest.json')) {
+    throw new UserError(`--out: ${target} is not empty and holds no cloud assembly; it would be overwritten`, 'name a new or empty folder, or a folder an earlier synth wrote');
+  }
+}
