@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerProfileCommands } from './commands/profiles.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerSynthCommand } from './commands/synth.js';
 import { print } from './context.js';
 
 const VERSION = process.env.BENCHLING_DEPLOY_VERSION ?? '0.0.0-dev';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.configureHelp({ sortSubcommands: false });
   registerProfileCommands(program);
   registerMigrateCommand(program);
+  registerSynthCommand(program);
   return program;
 }
 
