@@ -190,6 +190,7 @@ export function migrateV06Profile(raw: Record<string, unknown>, options: V06Opti
           break;
         }
         const place = ecrPlace(raw);
+        if (place === 'reported') break; // a bad cdkAccount/cdkRegion is reported under its own name
         if (!place) {
           problems.push(`${label}: ${key}: cannot make the repository URI ACCOUNT.dkr.ecr.REGION.amazonaws.com/${value}: expected cdkAccount and cdkRegion, or a valid quiltStackArn`);
           break;
@@ -269,13 +270,14 @@ function migrateImageTag(
 }
 
 /** Where images live: cdkAccount/cdkRegion, else the Quilt stack's account and region. */
-function ecrPlace(raw: Record<string, unknown>): { account: string; region: string; from: string } | undefined {
+function ecrPlace(raw: Record<string, unknown>): { account: string; region: string; from: string } | 'reported' | undefined {
   const cdkAccount = typeof raw.cdkAccount === 'number' ? String(raw.cdkAccount) : typeof raw.cdkAccount === 'string' ? raw.cdkAccount.trim() : '';
   const cdkRegion = typeof raw.cdkRegion === 'string' ? raw.cdkRegion.trim() : '';
   const arn = typeof raw.quiltStackArn === 'string' ? QUILT_STACK_ARN_RE.exec(raw.quiltStackArn.trim()) : null;
   const account = cdkAccount || arn?.[3];
   const region = cdkRegion || arn?.[2];
   if (!account || !region) return undefined;
+  if (!/^\d{12}$/.test(account) || !/^[a-z]{2}(?:-[a-z]+)+-\d$/.test(region)) return 'reported';
   const from = cdkAccount && cdkRegion ? 'cdkAccount, cdkRegion' : !cdkAccount && !cdkRegion ? 'quiltStackArn' : cdkAccount ? 'cdkAccount, quiltStackArn' : 'quiltStackArn, cdkRegion';
   return { account, region, from };
 }
