@@ -32,6 +32,8 @@ export interface SynthesisResult {
   readonly environments: readonly EnvironmentName[];
   /** Assets a deploy would upload; empty means no `cdk bootstrap` is needed. */
   readonly assets: readonly string[];
+  /** `assets.length > 0`: the deploy pre-flight must ask for `cdk bootstrap`. */
+  readonly hasAssets: boolean;
 }
 
 /**
@@ -68,13 +70,15 @@ export function synthesizeStack(profiles: StackProfiles, outDir: string, options
     rmSync(target, { recursive: true, force: true });
     renameSync(staging, target);
     const templatePath = join(target, templateFile);
+    const assets = assemblyAssets(target);
     return {
       assemblyDir: target,
       stackName: stack.stackName,
       templatePath,
       template: JSON.parse(readFileSync(templatePath, 'utf8')) as Record<string, any>,
       environments: ENVIRONMENTS.filter((e) => stack.environments.has(e)).sort((a, b) => (a === 'prod' ? -1 : b === 'prod' ? 1 : 0)),
-      assets: assemblyAssets(target),
+      assets,
+      hasAssets: assets.length > 0,
     };
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });

@@ -1,0 +1,75 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { resolveStackProfiles, type StackProfiles } from '../../src/config/pairing.js';
+import type { EnvironmentName } from '../../src/config/schema.js';
+import type { LoadedProfile } from '../../src/config/store.js';
+import { checkProfile } from '../../src/config/validate.js';
+import { WebhookStack } from '../../src/infra/webhook-stack.js';
+import { devProfile, prodProfile } from '../helpers/fixtures.js';
+
+/** A profile file object checked by the real profile validator, as the store would load it. */
+export function loadedProfile(raw: Record<string, unknown>): LoadedProfile {
+  const name = String(raw.profile);
+  const check = checkProfile(raw, `${name}.json`, name);
+  if (!check.ok) throw new Error(`test fixture ${name}.json is not a valid profile:\n${check.problems.join('\n')}`);
+  return { name, path: `${name}.json`, profile: check.profile, file: check.file, problems: [], v06: false, warnings: [] };
+}
+
+/**
+ * The stack's profiles from fixture overrides, paired by the real pairing
+ * rules. `dev: false` leaves dev out (prod only).
+ */
+export function stackProfiles(options: { prod?: Record<string, unknown>; dev?: Record<string, unknown> | false } = {}): StackProfiles {
+  const profiles = [loadedProfile(prodProfile(options.prod))];
+  if (options.dev !== false) profiles.push(loadedProfile(devProfile(options.dev ?? {})));
+  return resolveStackProfiles(profiles);
+}
+
+export interface BuiltStack {
+  readonly app: App;
+  readonly stack: WebhookStack;
+  readonly template: Template;
+  readonly json: Record<string, any>;
+}
+
+/** A fresh App and stack; the built-in template validator is off (one test turns it on). */
+export function buildStack(profiles: StackProfiles, appProps: ConstructorParameters<typeof App>[0] = {}): BuiltStack {
+  const app = new App({ builtinCloudFormationValidation: false, treeMetadata: false, ...appProps });
+  const stack = new WebhookStack(app, profiles.place.stackName, { profiles });
+  const template = Template.fromStack(stack);
+  return { app, stack, template, json: template.toJSON() };
+}
+
+export const TITLE: Record<EnvironmentName, 'Dev' | 'Prod'> = { dev: 'Dev', prod: 'Prod' };
+
+/** Logical ids of the resources of one type. */
+export function idsOfType(json: Record<string, any>, type: string): string[] {
+  return Object.entries(json.Resources as Record<string, { Type: string }>)
+    .filter(([, r]) => r.Type === type)
+    .map(([id]) => id);
+}
+
+/** The one logical id of `type` whose id starts with the environment's construct id (`Dev...`, `Prod...`). */
+export function envResource(json: Record<string, any>, env: EnvironmentName, type: string, name = ''): string {
+  const ids = idsOfType(json, type).filter((id) => id.startsWith(`${TITLE[env]}${name}`));
+  if (ids.length !== 1) throw new Error(`expected one ${type} for ${env}${name ? ` (${name})` : ''}, found ${ids.length}: ${ids.join(', ')}`);
+  return ids[0];
+}
+
+/** Everything an IAM role may do: its inline policies, the AWS::IAM::Policy resources attached to it, and its managed policies. */
+export function policiesOfRole(json: Record<string, any>, roleId: string): unknown[] {
+  const role = json.Resources[roleId];
+  const attached = Object.values(json.Resources as Record<string, any>).filter(
+    (r) => r.Type === 'AWS::IAM::Policy' && (r.Properties.Roles as unknown[]).some((ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId })),
+  );
+  return [...(role.Properties.Policies ?? []), ...(role.Properties.ManagedPolicyArns ?? []), ...attached.map((p) => p.Properties.PolicyDocument)];
+}
+
+/** Statements of every policy attached to a role, flattened. */
+export function statementsOfRole(json: Record<string, any>, roleId: string): Record<string, any>[] {
+  return policiesOfRole(json, roleId).flatMap((p: any) => (p && typeof p === 'object' && 'Statement' in p ? p.Statement : []));
+}
+
+export function asArray<T>(value: T | T[]): T[] {
+  return Array.isArray(value) ? value : [value];
+}

@@ -1,0 +1,399 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Match } from 'aws-cdk-lib/assertions';
+import { ENVIRONMENTS, type EnvironmentName } from '../../src/config/schema.js';
+import { LISTENER_PORTS } from '../../src/infra/names.js';
+import { QUILT_ARN, QUILT_ARN_DEV, SECRET } from '../helpers/fixtures.js';
+import { TITLE, asArray, buildStack, envResource, idsOfType, policiesOfRole, statementsOfRole, stackProfiles, type BuiltStack } from './stack-helpers.js';
+
+const REPO = '712023778557.dkr.ecr.us-east-1.amazonaws.com/quiltdata/benchling';
+const DEV_REPO = '123456789012.dkr.ecr.us-west-2.amazonaws.com/acme/benchling-dev';
+const QUILT: Record<EnvironmentName, string> = { prod: QUILT_ARN, dev: QUILT_ARN_DEV };
+const SECRET_NAME: Record<EnvironmentName, string> = {
+  prod: 'quiltdata/benchling-webhook/default/acme',
+  dev: 'quiltdata/benchling-webhook/dev/acme-dev',
+};
+const OTHER: Record<EnvironmentName, EnvironmentName> = { dev: 'prod', prod: 'dev' };
+
+let built: BuiltStack;
+let json: Record<string, any>;
+
+beforeAll(() => {
+  built = buildStack(
+    stackProfiles({
+      prod: { webhookAllowList: '203.0.113.0/24, 198.51.100.7/32', benchlingClientSecret: SECRET },
+      dev: { logLevel: 'DEBUG', webhookVerification: false, imageRepository: DEV_REPO, benchlingClientSecret: SECRET, minCapacity: 0, maxCapacity: 3 },
+    }),
+  );
+  json = built.json;
+});
+
+describe('shared infrastructure', () => {
+  it('has one VPC over two availability zones taken from Fn::GetAZs, with no literal zone', () => {
+    built.template.resourceCountIs('AWS::EC2::VPC', 1);
+    built.template.resourceCountIs('AWS::EC2::Subnet', 4);
+    built.template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    const zones = idsOfType(json, 'AWS::EC2::Subnet').map((id) => json.Resources[id].Properties.AvailabilityZone);
+    for (const zone of zones) expect(zone).toEqual({ 'Fn::Select': [expect.any(Number), { 'Fn::GetAZs': '' }] });
+    expect(new Set(zones.map((z) => z['Fn::Select'][0]))).toEqual(new Set([0, 1]));
+    expect(JSON.stringify(json)).not.toMatch(/"[a-z]{2}-[a-z]+-\d[a-z]"/);
+  });
+
+  it('is environment-agnostic: no region or account of the profiles is baked into the stack itself', () => {
+    expect(built.stack.region).toMatch(/^\$\{Token/);
+    expect(built.stack.account).toMatch(/^\$\{Token/);
+  });
+
+  it('has one ECS cluster with Container Insights', () => {
+    built.template.resourceCountIs('AWS::ECS::Cluster', 1);
+    built.template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: Match.stringLikeRegexp('enabled|enhanced') }] });
+  });
+
+  it('has one load balancer, internal, network type, in the private subnets, cross-zone', () => {
+    built.template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 1);
+    const id = idsOfType(json, 'AWS::ElasticLoadBalancingV2::LoadBalancer')[0];
+    const lb = json.Resources[id].Properties;
+    expect(lb).toMatchObject({ Scheme: 'internal', Type: 'network' });
+    expect(new Set(lb.Subnets.map((s: any) => s.Ref))).toEqual(new Set(privateSubnetIds()));
+    expect(lb.LoadBalancerAttributes).toContainEqual({ Key: 'load_balancing.cross_zone.enabled', Value: 'true' });
+  });
+
+  it('has one regional REST API reaching the load balancer through a VPC link', () => {
+    built.template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    built.template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
+    built.template.resourceCountIs('AWS::ApiGateway::VpcLink', 1);
+    const lbId = idsOfType(json, 'AWS::ElasticLoadBalancingV2::LoadBalancer')[0];
+    built.template.hasResourceProperties('AWS::ApiGateway::VpcLink', { TargetArns: [{ Ref: lbId }] });
+    const linkId = idsOfType(json, 'AWS::ApiGateway::VpcLink')[0];
+    const methods = idsOfType(json, 'AWS::ApiGateway::Method').map((id) => json.Resources[id].Properties);
+    expect(methods).toHaveLength(2);
+    for (const m of methods) {
+      expect(m.Integration).toMatchObject({ Type: 'HTTP_PROXY', ConnectionType: 'VPC_LINK', ConnectionId: { Ref: linkId } });
+      // The host and port come from the stage: the stage decides which listener a request reaches.
+      expect(m.Integration.Uri).toMatch(/^http:\/\/\$\{stageVariables\.backend\}\//);
+    }
+  });
+
+  it('deploys the API once, after its methods, and every stage uses that deployment', () => {
+    built.template.resourceCountIs('AWS::ApiGateway::Deployment', 1);
+    const deploymentId = idsOfType(json, 'AWS::ApiGateway::Deployment')[0];
+    expect(new Set(json.Resources[deploymentId].DependsOn)).toEqual(new Set(idsOfType(json, 'AWS::ApiGateway::Method')));
+    for (const id of idsOfType(json, 'AWS::ApiGateway::Stage')) expect(json.Resources[id].Properties.DeploymentId).toEqual({ Ref: deploymentId });
+  });
+
+  it('lets API Gateway write logs before any stage logs', () => {
+    built.template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    const accountId = idsOfType(json, 'AWS::ApiGateway::Account')[0];
+    for (const id of idsOfType(json, 'AWS::ApiGateway::Stage')) expect(json.Resources[id].DependsOn).toContain(accountId);
+  });
+
+  it('has the shared outputs ApiId and ClusterName, and exactly the documented outputs', () => {
+    expect(json.Outputs.ApiId.Value).toEqual({ Ref: idsOfType(json, 'AWS::ApiGateway::RestApi')[0] });
+    expect(json.Outputs.ClusterName.Value).toEqual({ Ref: idsOfType(json, 'AWS::ECS::Cluster')[0] });
+    const perEnv = ['Endpoint', 'ServiceName', 'TargetGroupArn', 'LogGroupName'];
+    expect(Object.keys(json.Outputs).sort()).toEqual(['ApiId', 'ClusterName', ...perEnv.map((s) => `Dev${s}`), ...perEnv.map((s) => `Prod${s}`)].sort());
+  });
+
+  it('carries no Environment tag on shared resources', () => {
+    for (const [id, r] of Object.entries(json.Resources as Record<string, any>)) {
+      if (!id.startsWith('Shared')) continue;
+      expect((r.Properties?.Tags ?? []).filter((t: any) => t.Key === 'Environment'), id).toEqual([]);
+    }
+  });
+
+  it('never carries the client secret', () => {
+    expect(JSON.stringify(json)).not.toContain(SECRET);
+  });
+});
+
+describe('reachability: nothing on the internet reaches a task except through the API', () => {
+  it('runs every task in private subnets without a public address', () => {
+    for (const id of idsOfType(json, 'AWS::ECS::Service')) {
+      const net = json.Resources[id].Properties.NetworkConfiguration.AwsvpcConfiguration;
+      expect(net.AssignPublicIp).toBe('DISABLED');
+      expect(new Set(net.Subnets.map((s: any) => s.Ref))).toEqual(new Set(privateSubnetIds()));
+    }
+  });
+
+  it('admits port 5000 only from inside the VPC, and nothing from anywhere', () => {
+    const vpc = json.Resources[idsOfType(json, 'AWS::EC2::VPC')[0]].Properties.CidrBlock;
+    const groups = idsOfType(json, 'AWS::EC2::SecurityGroup');
+    expect(groups).toHaveLength(2);
+    for (const id of groups) {
+      expect(json.Resources[id].Properties.SecurityGroupIngress).toEqual([expect.objectContaining({ CidrIp: vpc, FromPort: 5000, ToPort: 5000, IpProtocol: 'tcp' })]);
+    }
+    built.template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+
+  it('has no internet-facing load balancer and no other API', () => {
+    built.template.resourcePropertiesCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', { Scheme: 'internet-facing' }, 0);
+    built.template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+  });
+});
+
+describe('isolation: a stage reaches only its own environment', () => {
+  it.each(ENVIRONMENTS)('stage %s -> its listener port -> its target group -> its service, whose tasks run in that environment', (env) => {
+    const stage = json.Resources[envResource(json, env, 'AWS::ApiGateway::Stage')].Properties;
+    expect(stage.StageName).toBe(env);
+    const lbId = idsOfType(json, 'AWS::ElasticLoadBalancingV2::LoadBalancer')[0];
+    expect(stage.Variables.backend).toEqual({ 'Fn::Join': [':', [{ 'Fn::GetAtt': [lbId, 'DNSName'] }, String(LISTENER_PORTS[env])]] });
+
+    const port = Number(stage.Variables.backend['Fn::Join'][1][1]);
+    const listeners = idsOfType(json, 'AWS::ElasticLoadBalancingV2::Listener').filter((id) => json.Resources[id].Properties.Port === port);
+    expect(listeners).toHaveLength(1);
+    const listener = json.Resources[listeners[0]].Properties;
+    expect(listener.LoadBalancerArn).toEqual({ Ref: lbId });
+    expect(listener.DefaultActions).toEqual([{ Type: 'forward', TargetGroupArn: { Ref: envResource(json, env, 'AWS::ElasticLoadBalancingV2::TargetGroup') } }]);
+
+    const targetGroup = listener.DefaultActions[0].TargetGroupArn.Ref;
+    const services = idsOfType(json, 'AWS::ECS::Service').filter((id) =>
+      json.Resources[id].Properties.LoadBalancers.some((lb: any) => lb.TargetGroupArn.Ref === targetGroup),
+    );
+    expect(services).toEqual([envResource(json, env, 'AWS::ECS::Service')]);
+    const taskDef = json.Resources[json.Resources[services[0]].Properties.TaskDefinition.Ref].Properties;
+    expect(taskDef.ContainerDefinitions[0].Environment).toContainEqual({ Name: 'STAGE', Value: env });
+  });
+
+  it('gives each environment a different listener port', () => {
+    const ports = idsOfType(json, 'AWS::ElasticLoadBalancingV2::Listener').map((id) => json.Resources[id].Properties.Port);
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(ports).not.toContain(5000);
+  });
+});
+
+describe.each(ENVIRONMENTS)('environment %s', (env) => {
+  const T = TITLE[env];
+
+  it('has its own Fargate service with a deployment circuit breaker that rolls back', () => {
+    const service = json.Resources[envResource(json, env, 'AWS::ECS::Service')].Properties;
+    expect(service).toMatchObject({
+      LaunchType: 'FARGATE',
+      Cluster: { Ref: idsOfType(json, 'AWS::ECS::Cluster')[0] },
+      DeploymentConfiguration: { DeploymentCircuitBreaker: { Enable: true, Rollback: true } },
+      LoadBalancers: [{ ContainerName: 'Webhook', ContainerPort: 5000, TargetGroupArn: { Ref: envResource(json, env, 'AWS::ElasticLoadBalancingV2::TargetGroup') } }],
+    });
+    // No DesiredCount: autoscaling owns it, and a deploy does not reset it.
+    expect(service.DesiredCount).toBeUndefined();
+  });
+
+  it('runs the webhook container per its contract: port 5000, GET /health, the six variables', () => {
+    const taskDef = json.Resources[envResource(json, env, 'AWS::ECS::TaskDefinition')].Properties;
+    expect(taskDef).toMatchObject({ RequiresCompatibilities: ['FARGATE'], NetworkMode: 'awsvpc' });
+    expect(taskDef.ContainerDefinitions).toHaveLength(1);
+    const c = taskDef.ContainerDefinitions[0];
+    expect(c.PortMappings).toEqual([{ ContainerPort: 5000, Protocol: 'tcp' }]);
+    expect(c.HealthCheck.Command).toEqual(['CMD-SHELL', 'curl -f http://localhost:5000/health || exit 1']);
+    const vars = Object.fromEntries(c.Environment.map((e: any) => [e.Name, e.Value]));
+    expect(vars).toEqual({
+      QuiltStackARN: QUILT[env],
+      BenchlingSecret: { Ref: `${T}SecretName` },
+      STAGE: env,
+      LOG_LEVEL: { Ref: `${T}LogLevel` },
+      ENABLE_WEBHOOK_VERIFICATION: env === 'dev' ? 'false' : 'true',
+      AWS_REGION: { Ref: 'AWS::Region' },
+    });
+    expect(c.Secrets).toBeUndefined();
+    expect(c.LogConfiguration).toMatchObject({ LogDriver: 'awslogs', Options: { 'awslogs-group': { Ref: envResource(json, env, 'AWS::Logs::LogGroup', 'Logs') } } });
+    expect(taskDef.TaskRoleArn).toEqual({ 'Fn::GetAtt': [envResource(json, env, 'AWS::IAM::Role', 'TaskRole'), 'Arn'] });
+    expect(taskDef.ExecutionRoleArn).toEqual({ 'Fn::GetAtt': [envResource(json, env, 'AWS::IAM::Role', 'ExecutionRole'), 'Arn'] });
+  });
+
+  it("pulls the profile's repository at the environment's tag, or by digest when the tag is sha256:...", () => {
+    const repo = env === 'dev' ? DEV_REPO : REPO;
+    const image = json.Resources[envResource(json, env, 'AWS::ECS::TaskDefinition')].Properties.ContainerDefinitions[0].Image;
+    expect(image).toEqual({
+      'Fn::If': [`${T}ImageIsDigest`, { 'Fn::Join': ['', [`${repo}@`, { Ref: `${T}ImageTag` }]] }, { 'Fn::Join': ['', [`${repo}:`, { Ref: `${T}ImageTag` }]] }],
+    });
+    const condition = json.Conditions[`${T}ImageIsDigest`];
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    expect(evaluate(condition, { [`${T}ImageTag`]: digest })).toBe(true);
+    expect(evaluate(condition, { [`${T}ImageTag`]: '0.7.0' })).toBe(false);
+    expect(evaluate(condition, { [`${T}ImageTag`]: 'latest' })).toBe(false);
+    expect(resolveImage(image, { [`${T}ImageTag`]: digest }, json.Conditions)).toBe(`${repo}@${digest}`);
+    expect(resolveImage(image, { [`${T}ImageTag`]: '0.7.1' }, json.Conditions)).toBe(`${repo}:0.7.1`);
+  });
+
+  it('has its own target group: IP targets on port 5000, HTTP health check on /health', () => {
+    const tg = json.Resources[envResource(json, env, 'AWS::ElasticLoadBalancingV2::TargetGroup')].Properties;
+    expect(tg).toMatchObject({ Port: 5000, Protocol: 'TCP', TargetType: 'ip', HealthCheckProtocol: 'HTTP', HealthCheckPath: '/health' });
+  });
+
+  it('has its own log groups, with a retention', () => {
+    for (const name of ['Logs', 'AccessLogs']) {
+      expect(json.Resources[envResource(json, env, 'AWS::Logs::LogGroup', name)].Properties.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('has its own API stage, named after the environment, with access logging', () => {
+    const stage = json.Resources[envResource(json, env, 'AWS::ApiGateway::Stage')].Properties;
+    expect(stage.StageName).toBe(env);
+    expect(stage.AccessLogSetting.DestinationArn).toEqual({ 'Fn::GetAtt': [envResource(json, env, 'AWS::Logs::LogGroup', 'AccessLogs'), 'Arn'] });
+    expect(JSON.parse(stage.AccessLogSetting.Format)).toMatchObject({ requestId: '$context.requestId', ip: '$context.identity.sourceIp', status: '$context.status' });
+    expect(stage.MethodSettings).toEqual([expect.objectContaining({ LoggingLevel: 'ERROR', HttpMethod: '*', ResourcePath: '/*' })]);
+  });
+
+  it('scales on CPU within <Env>MinCapacity..<Env>MaxCapacity', () => {
+    const targetId = envResource(json, env, 'AWS::ApplicationAutoScaling::ScalableTarget');
+    const target = json.Resources[targetId].Properties;
+    expect(target).toMatchObject({ MinCapacity: { Ref: `${T}MinCapacity` }, MaxCapacity: { Ref: `${T}MaxCapacity` }, ScalableDimension: 'ecs:service:DesiredCount' });
+    expect(JSON.stringify(target.ResourceId)).toContain(envResource(json, env, 'AWS::ECS::Service'));
+    const policy = json.Resources[envResource(json, env, 'AWS::ApplicationAutoScaling::ScalingPolicy')].Properties;
+    expect(policy).toMatchObject({
+      PolicyType: 'TargetTrackingScaling',
+      ScalingTargetId: { Ref: targetId },
+      TargetTrackingScalingPolicyConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, TargetValue: 70 },
+    });
+  });
+
+  it("takes its values as parameters <Env>ImageTag, SecretName, MinCapacity, MaxCapacity, LogLevel, defaulting to the profile's", () => {
+    const defaults =
+      env === 'prod'
+        ? { ImageTag: '0.7.0', SecretName: SECRET_NAME.prod, MinCapacity: 2, MaxCapacity: 10, LogLevel: 'INFO' }
+        : { ImageTag: 'latest', SecretName: SECRET_NAME.dev, MinCapacity: 0, MaxCapacity: 3, LogLevel: 'DEBUG' };
+    for (const [suffix, value] of Object.entries(defaults)) {
+      expect(json.Parameters[`${T}${suffix}`], `${T}${suffix}`).toMatchObject({ Default: value, Type: typeof value === 'number' ? 'Number' : 'String' });
+    }
+    expect(json.Parameters[`${T}LogLevel`].AllowedValues).toEqual(['DEBUG', 'INFO', 'WARNING', 'ERROR']);
+    const tagPattern = new RegExp(json.Parameters[`${T}ImageTag`].AllowedPattern);
+    expect(tagPattern.test(`sha256:${'0'.repeat(64)}`)).toBe(true);
+    expect(tagPattern.test('0.7.0')).toBe(true);
+    expect(tagPattern.test('bad tag')).toBe(false);
+  });
+
+  it('has its outputs <Env>Endpoint, ServiceName, TargetGroupArn, LogGroupName', () => {
+    const apiId = idsOfType(json, 'AWS::ApiGateway::RestApi')[0];
+    expect(json.Outputs[`${T}Endpoint`].Value).toEqual({
+      'Fn::Join': ['', ['https://', { Ref: apiId }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, `/${env}`]],
+    });
+    expect(json.Outputs[`${T}ServiceName`].Value).toEqual({ 'Fn::GetAtt': [envResource(json, env, 'AWS::ECS::Service'), 'Name'] });
+    expect(json.Outputs[`${T}TargetGroupArn`].Value).toEqual({ Ref: envResource(json, env, 'AWS::ElasticLoadBalancingV2::TargetGroup') });
+    expect(json.Outputs[`${T}LogGroupName`].Value).toEqual({ Ref: envResource(json, env, 'AWS::Logs::LogGroup', 'Logs') });
+  });
+
+  it('tags every one of its resources that takes tags with Environment=<env>', () => {
+    const untaggable = new Set(['AWS::IAM::Policy', 'AWS::ElasticLoadBalancingV2::Listener', 'AWS::ApplicationAutoScaling::ScalingPolicy']);
+    const own = Object.entries(json.Resources as Record<string, any>).filter(([id]) => id.startsWith(T));
+    expect(own.length).toBeGreaterThan(10);
+    for (const [id, r] of own) {
+      if (untaggable.has(r.Type)) continue;
+      expect(r.Properties.Tags, `${id} (${r.Type})`).toContainEqual({ Key: 'Environment', Value: env });
+    }
+    expect(json.Resources[envResource(json, env, 'AWS::ECS::Service')].Properties.PropagateTags).toBe('SERVICE');
+  });
+});
+
+describe('least privilege', () => {
+  it.each(ENVIRONMENTS)('the %s task role may describe its own Quilt stack and read its own secret, and nothing else', (env) => {
+    const T = TITLE[env];
+    const role = envResource(json, env, 'AWS::IAM::Role', 'TaskRole');
+    expect(json.Resources[role].Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' } }),
+    ]);
+    const statements = statementsOfRole(json, role);
+    expect(statements).toHaveLength(2);
+    const cfn = statements.find((s) => asArray(s.Action).every((a: string) => a.startsWith('cloudformation:')))!;
+    expect(asArray(cfn.Action).every((a: string) => /^cloudformation:(Describe|List)/.test(a))).toBe(true);
+    expect(cfn.Action).toContain('cloudformation:DescribeStacks');
+    expect(cfn.Resource).toBe(QUILT[env]);
+    const sm = statements.find((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue'))!;
+    expect(sm.Action).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
+    expect(sm.Resource).toEqual({
+      'Fn::Sub': ['arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Name}-??????', { Name: { Ref: `${T}SecretName` } }],
+    });
+    for (const s of statements) expect(s.Effect).toBe('Allow');
+  });
+
+  it.each(ENVIRONMENTS)('the %s execution role pulls from its repository and writes its own log group, and reads no secret', (env) => {
+    const role = envResource(json, env, 'AWS::IAM::Role', 'ExecutionRole');
+    const statements = statementsOfRole(json, role);
+    const actions = statements.flatMap((s) => asArray(s.Action));
+    expect(actions.filter((a: string) => a.startsWith('secretsmanager:'))).toEqual([]);
+    const logs = statements.find((s) => asArray(s.Action).includes('logs:PutLogEvents'))!;
+    expect(logs.Resource).toEqual({ 'Fn::GetAtt': [envResource(json, env, 'AWS::Logs::LogGroup', 'Logs'), 'Arn'] });
+    const pull = statements.find((s) => asArray(s.Action).includes('ecr:BatchGetImage'))!;
+    expect(pull.Resource).toBe(env === 'dev' ? 'arn:aws:ecr:us-west-2:123456789012:repository/acme/benchling-dev' : 'arn:aws:ecr:us-east-1:712023778557:repository/quiltdata/benchling');
+    const wildcard = statements.filter((s) => s.Resource === '*');
+    expect(wildcard.flatMap((s) => asArray(s.Action))).toEqual(['ecr:GetAuthorizationToken']);
+  });
+
+  it.each(ENVIRONMENTS)("the %s roles mention nothing of the other environment's secret, Quilt stack or logs", (env) => {
+    const other = OTHER[env];
+    const O = TITLE[other];
+    for (const name of ['TaskRole', 'ExecutionRole']) {
+      const text = JSON.stringify(policiesOfRole(json, envResource(json, env, 'AWS::IAM::Role', name)));
+      expect(text).not.toContain(QUILT[other]);
+      expect(text).not.toContain(SECRET_NAME[other]);
+      expect(text).not.toContain(`"${O}SecretName"`);
+      expect(text).not.toContain(envResource(json, other, 'AWS::Logs::LogGroup', 'Logs'));
+      expect(text).not.toMatch(new RegExp(`"Ref":"${O}`));
+      // ... and the role's own are there, so the negative checks look at the right text.
+      if (name === 'TaskRole') {
+        expect(text).toContain(QUILT[env]);
+        expect(text).toContain(`"${TITLE[env]}SecretName"`);
+      }
+    }
+  });
+
+  it('creates no role with an AWS managed policy except the account-wide API Gateway logging role', () => {
+    const withManaged = idsOfType(json, 'AWS::IAM::Role').filter((id) => json.Resources[id].Properties.ManagedPolicyArns);
+    expect(withManaged).toHaveLength(1);
+    expect(withManaged[0]).toMatch(/^SharedApiGatewayLogsRole/);
+    expect(json.Resources[withManaged[0]].Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'apigateway.amazonaws.com' });
+  });
+});
+
+describe('IP allow-list', () => {
+  it("denies every source outside prod's list on stage prod, and leaves dev (no list) open", () => {
+    const policy = json.Resources[idsOfType(json, 'AWS::ApiGateway::RestApi')[0]].Properties.Policy;
+    expect(policy.Statement).toEqual([
+      { Effect: 'Allow', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: 'execute-api:/*' },
+      {
+        Sid: 'AllowListOnlyprod',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'execute-api:Invoke',
+        Resource: 'execute-api:/prod/*',
+        Condition: { NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24', '198.51.100.7/32'] } },
+      },
+    ]);
+  });
+
+  it('applies each environment its own list when both have one', () => {
+    const { json: both } = buildStack(stackProfiles({ prod: { webhookAllowList: '203.0.113.0/24' }, dev: { webhookAllowList: '192.0.2.0/28' } }));
+    const statements = both.Resources[idsOfType(both, 'AWS::ApiGateway::RestApi')[0]].Properties.Policy.Statement;
+    const deny = Object.fromEntries(statements.filter((s: any) => s.Effect === 'Deny').map((s: any) => [s.Resource, s.Condition.NotIpAddress['aws:SourceIp']]));
+    expect(deny).toEqual({ 'execute-api:/prod/*': ['203.0.113.0/24'], 'execute-api:/dev/*': ['192.0.2.0/28'] });
+    // A new policy takes effect only with a new deployment: the deployment's id follows the lists.
+    expect(idsOfType(both, 'AWS::ApiGateway::Deployment')).not.toEqual(idsOfType(json, 'AWS::ApiGateway::Deployment'));
+  });
+});
+
+describe('prod safety', () => {
+  it('refuses ProdImageTag=latest in CloudFormation too, whatever the command line passes', () => {
+    expect(json.Rules.ProdImageTagNotLatest.Assertions).toEqual([
+      { Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ProdImageTag' }, 'latest'] }] }, AssertDescription: expect.stringMatching(/not latest/) },
+    ]);
+    expect(Object.keys(json.Rules)).toEqual(['ProdImageTagNotLatest']);
+  });
+});
+
+function privateSubnetIds(): string[] {
+  return idsOfType(json, 'AWS::EC2::Subnet').filter((id) =>
+    json.Resources[id].Properties.Tags.some((t: any) => t.Key === 'aws-cdk:subnet-type' && t.Value === 'Private'),
+  );
+}
+
+/** Evaluates the few condition functions the template uses, as CloudFormation would. */
+function evaluate(expr: any, params: Record<string, string>): any {
+  if (typeof expr === 'string' || typeof expr === 'number') return expr;
+  if ('Ref' in expr) return params[expr.Ref];
+  if ('Fn::Equals' in expr) return evaluate(expr['Fn::Equals'][0], params) === evaluate(expr['Fn::Equals'][1], params);
+  if ('Fn::Select' in expr) return evaluate(expr['Fn::Select'][1], params)[expr['Fn::Select'][0]];
+  if ('Fn::Split' in expr) return String(evaluate(expr['Fn::Split'][1], params)).split(expr['Fn::Split'][0]);
+  if ('Fn::Join' in expr) return expr['Fn::Join'][1].map((p: any) => evaluate(p, params)).join(expr['Fn::Join'][0]);
+  throw new Error(`cannot evaluate ${JSON.stringify(expr)}`);
+}
+
+function resolveImage(image: any, params: Record<string, string>, conditions: Record<string, any>): string {
+  const [condition, ifTrue, ifFalse] = image['Fn::If'];
+  return evaluate(evaluate(conditions[condition], params) ? ifTrue : ifFalse, params);
+}
