@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerProfileCommands } from './commands/profiles.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerSynthCommand } from './commands/synth.js';
+import { registerDeployCommands } from './commands/deploy.js';
 import { print } from './context.js';
 
 const VERSION = process.env.BENCHLING_DEPLOY_VERSION ?? '0.0.0-dev';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerProfileCommands(program);
   registerMigrateCommand(program);
   registerSynthCommand(program);
+  registerDeployCommands(program);
   return program;
 }
 

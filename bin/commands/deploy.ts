@@ -1,0 +1,332 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { join } from 'node:path';
+import { ExternalError, UserError } from '../../src/errors.js';
+import { inspectAllProfiles } from '../../src/config/store.js';
+import { deployRecordPath } from '../../src/config/paths.js';
+import { resolveStackProfiles, resolveTarget, type DeployTarget } from '../../src/config/pairing.js';
+import { ENVIRONMENTS, isImageReference, type EnvironmentName } from '../../src/config/schema.js';
+import { loadDeployRecords, markDestroyed, lockPathFor } from '../../src/state/deploy-records.js';
+import { acquireLock } from '../../src/state/lock.js';
+import { checkEndpoint } from '../../src/state/endpoint-check.js';
+import type { DeployOutcome, DeployPlan, Synthesizer } from '../../src/infra/deploy.js';
+import { outputName, parameterName } from '../../src/infra/names.js';
+import { action, configDirOf, globalsOf, isInteractive, print, printJson, type Globals } from '../context.js';
+import { askTyped, askYesNo } from '../prompt.js';
+
+const environmentOption = () => new Option('-e, --environment <env>', 'dev or prod').choices([...ENVIRONMENTS]);
+
+const synth: Synthesizer = async (profiles, outDir) => {
+  const { synthesizeStack } = await import('../../src/infra/synth.js');
+  const result = synthesizeStack(profiles, outDir);
+  return { assemblyDir: result.assemblyDir, hasAssets: result.assets.length > 0 };
+};
+
+async function awsFor(target: DeployTarget, g: Globals) {
+  const { createDeployAws } = await import('../../src/infra/deploy-aws.js');
+  return createDeployAws({ region: target.place.region, awsProfile: g.awsProfile ?? target.profile.awsProfile });
+}
+
+function targetFor(g: Globals, environment: EnvironmentName | undefined, profile?: string): { target: DeployTarget; configDir: string; recordsPath: string } {
+  const configDir = configDirOf(g);
+  if (!environment && !profile) throw new UserError('--environment: required (dev or prod)');
+  const target = resolveTarget(inspectAllProfiles(configDir), { environment, profile, region: g.region });
+  return { target, configDir, recordsPath: deployRecordPath(configDir) };
+}
+
+/** Cancels on ctrl-c / SIGTERM while a deploy runs; a second ctrl-c is left to the default (exit). */
+function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (!controller.signal.aborted) {
+      process.stderr.write('\ncancelling: stopping cdk…\n');
+      controller.abort();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+function printPlan(plan: DeployPlan, title = 'deploy'): void {
+  print(`${title}: ${plan.environment}`);
+  print(`  profile   ${plan.profile.profile}`);
+  print(`  stack     ${plan.stackName}${plan.stackExists ? '' : ' (new: first deploy creates every environment of the stack)'}`);
+  print(`  account   ${plan.account} (${plan.callerArn})`);
+  print(`  region    ${plan.region}`);
+  print(`  image     ${plan.oldTag ?? '(none)'} -> ${plan.newTag}`);
+  if (plan.createSecret) print(`  secret    ${plan.secretName} does not exist: it will be created from the profile`);
+  const other = ENVIRONMENTS.filter((e) => e !== plan.environment);
+  print(`  other     ${other.join(', ')} keeps its running service (parameters unchanged)`);
+}
+
+async function showDiff(plan: DeployPlan): Promise<void> {
+  const { diffPlan } = await import('../../src/infra/deploy.js');
+  try {
+    const changes = await diffPlan(plan);
+    print('  changes');
+    if (changes.length === 0) print('    (no resource changes besides parameters)');
+    for (const line of changes) print(`    ${line}`);
+  } catch (error) {
+    print(`  changes   could not be computed: ${(error as Error).message}${error instanceof ExternalError && error.hint ? ` (${error.hint})` : ''}`);
+  }
+}
+
+/** Asks, or refuses when it cannot ask. `word`: what must be typed (prod confirmations); else y/N. */
+async function confirm(g: Globals, opts: { yes?: boolean }, question: string, word?: string): Promise<void> {
+  if (g.yes || opts.yes) return;
+  if (!isInteractive()) throw new UserError('not confirmed: there is no terminal to ask on and --yes was not given; nothing was changed', 'add --yes to confirm in scripts and CI');
+  const ok = word ? await askTyped(`${question} Type "${word}" to confirm: `, word) : await askYesNo(`${question} [y/N] `);
+  if (!ok) throw new UserError('not confirmed; nothing was changed');
+}
+
+/** Runs a prepared plan with progress lines; returns the exit status. */
+async function execute(plan: DeployPlan, aws: Awaited<ReturnType<typeof awsFor>>): Promise<number> {
+  const { executeDeploy } = await import('../../src/infra/deploy.js');
+  const cancel = cancelOnSignals();
+  print(`cdk output: ${plan.logFile}`);
+  let outcome: DeployOutcome;
+  try {
+    outcome = await executeDeploy(plan, aws, {
+      signal: cancel.signal,
+      onEvent: (e) => {
+        if (e.type === 'phase' && e.phase === 'secret') print(`creating secret ${plan.secretName}`);
+        if (e.type === 'phase' && e.phase === 'deploying') print(`deploying ${plan.environment} (${plan.oldTag ?? 'none'} -> ${plan.newTag})`);
+        if (e.type === 'resource') {
+          const r = e.event;
+          print(`  [${r.done}/${r.total}] ${r.status.padEnd(22)} ${r.resourceType} ${r.logicalId}${r.reason ? `: ${r.reason}` : ''}`);
+        }
+        if (e.type === 'rollout') print(`  rollout ${e.rollout.rolloutState ?? '?'}: ${e.rollout.running}/${e.rollout.desired} running, ${e.rollout.pending} pending`);
+      },
+    });
+  } finally {
+    cancel.dispose();
+  }
+  if (outcome.outcome === 'succeeded') {
+    print(`deployed ${plan.environment}: ${plan.newTag}`);
+    print(`endpoint: ${outcome.endpoint}`);
+    return 0;
+  }
+  if (outcome.outcome === 'cancelled') {
+    print(`cancelled; deploy.json unchanged; stack ${plan.stackName} is ${outcome.stackStatus ?? 'unknown'}`);
+    if (outcome.stackStatus?.endsWith('_IN_PROGRESS')) print('CloudFormation finishes or rolls back the update on its own; watch it with `benchling-deploy status`');
+    return 1;
+  }
+  process.stderr.write(`error: deploy of ${plan.environment} failed; deploy.json unchanged; stack ${plan.stackName} is ${outcome.stackStatus ?? 'unknown'}\n`);
+  for (const r of outcome.reasons) process.stderr.write(`  ${r}\n`);
+  process.stderr.write(`the full cdk output is in ${outcome.logFile}\n`);
+  return 1;
+}
+
+export function registerDeployCommands(program: Command): void {
+  program
+    .command('deploy')
+    .description('validate, show the plan, confirm, cdk deploy, record')
+    .addOption(environmentOption())
+    .option('--profile <name>', 'config profile (default: dev for dev, default for prod)')
+    .option('--image-tag <tag>', 'image tag or sha256:<digest> (default: the profile\'s)')
+    .option('-y, --yes', 'do not ask; confirm')
+    .action(
+      action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string; yes?: boolean }, cmd: Command) => {
+        const g = globalsOf(cmd);
+        if (opts.imageTag !== undefined && !isImageReference(opts.imageTag)) throw new UserError(`--image-tag: "${opts.imageTag}" is not a Docker tag or sha256:<64 hex>`);
+        const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
+        const aws = await awsFor(target, g);
+        const { prepareDeploy } = await import('../../src/infra/deploy.js');
+        const plan = await prepareDeploy({ target, imageTag: opts.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}` }, aws, synth);
+        try {
+          printPlan(plan);
+          await showDiff(plan);
+          await confirm(g, opts, `Deploy ${plan.environment}?`, plan.environment === 'prod' ? 'prod' : undefined);
+        } catch (error) {
+          plan.lock.release();
+          throw error;
+        }
+        return execute(plan, aws);
+      }),
+    );
+
+  program
+    .command('diff')
+    .description('what a deploy of the environment would change')
+    .addOption(environmentOption())
+    .option('--profile <name>', 'config profile')
+    .option('--image-tag <tag>', 'image tag to compare with')
+    .action(
+      action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string }, cmd: Command) => {
+        const g = globalsOf(cmd);
+        const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
+        const aws = await awsFor(target, g);
+        const { prepareDeploy } = await import('../../src/infra/deploy.js');
+        const plan = await prepareDeploy({ target, imageTag: opts.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `diff ${target.environment}` }, aws, synth);
+        try {
+          printPlan(plan, 'diff');
+          const { diffPlan } = await import('../../src/infra/deploy.js');
+          const changes = await diffPlan(plan);
+          print('  changes');
+          if (changes.length === 0) print('    (no resource changes besides parameters)');
+          for (const line of changes) print(`    ${line}`);
+        } finally {
+          plan.lock.release();
+        }
+        return 0;
+      }),
+    );
+
+  program
+    .command('promote')
+    .description('deploy prod with the exact image (digest) dev is running')
+    .option('-y, --yes', 'do not ask; confirm')
+    .action(
+      action(async (opts: { yes?: boolean }, cmd: Command) => {
+        const g = globalsOf(cmd);
+        const { target, configDir, recordsPath } = targetFor(g, 'prod');
+        if (!target.dev) throw new UserError('promote: there is no dev profile (dev.json), so there is no dev environment to promote from', 'create one with `benchling-deploy setup-profile dev --from default --environment dev`');
+        const aws = await awsFor(target, g);
+        const { decidePromote, shortDigest } = await import('../../src/infra/promote.js');
+        const stack = await aws.describeStack(target.place.stackName);
+        if (!stack) throw new ExternalError(`stack ${target.place.stackName} does not exist in ${target.place.region}; deploy dev first`);
+        const cluster = stack.outputs.ClusterName;
+        const devService = stack.outputs[outputName('dev', 'ServiceName')];
+        const prodService = stack.outputs[outputName('prod', 'ServiceName')];
+        const decision = decidePromote({
+          devRollout: cluster && devService ? await aws.serviceRollout(cluster, devService) : undefined,
+          devImages: cluster && devService ? await aws.runningImages(cluster, devService) : [],
+          devTag: stack.parameters[parameterName('dev', 'ImageTag')] ?? null,
+          prodTag: stack.parameters[parameterName('prod', 'ImageTag')] ?? null,
+          prodImages: cluster && prodService ? await aws.runningImages(cluster, prodService) : [],
+          devRepository: target.dev.imageRepository,
+          prodRepository: target.prod.imageRepository,
+        });
+        if (!decision.ok) throw new UserError(`promote refused: ${decision.reason}`);
+        const { prepareDeploy } = await import('../../src/infra/deploy.js');
+        const plan = await prepareDeploy({ target, imageTag: decision.digest, awsProfile: g.awsProfile, configDir, recordsPath, purpose: 'promote dev to prod' }, aws, synth);
+        try {
+          printPlan(plan, 'promote');
+          print(`  dev runs  ${decision.devTag ?? '?'} = ${decision.digest}`);
+          print(`  prod      ${decision.prodTag ?? '(none)'} -> ${shortDigest(decision.digest)}`);
+          await showDiff(plan);
+          await confirm(g, opts, 'Promote dev\'s image to prod?', 'prod');
+        } catch (error) {
+          plan.lock.release();
+          throw error;
+        }
+        return execute(plan, aws);
+      }),
+    );
+
+  program
+    .command('rollback')
+    .description('redeploy the previous image of the environment, from deploy.json history')
+    .addOption(environmentOption().default('prod'))
+    .option('-y, --yes', 'do not ask; confirm')
+    .action(
+      action(async (opts: { environment: EnvironmentName; yes?: boolean }, cmd: Command) => {
+        const g = globalsOf(cmd);
+        const { target, configDir, recordsPath } = targetFor(g, opts.environment);
+        const record = loadDeployRecords(recordsPath)[opts.environment];
+        const previous = record?.history.find((h) => h.imageTag && h.imageTag !== record.imageTag);
+        if (!record || !previous) {
+          throw new UserError(`rollback: deploy.json has no earlier ${opts.environment} image to go back to (${recordsPath})`, 'deploy a specific version instead: `benchling-deploy deploy --environment ' + opts.environment + ' --image-tag T`');
+        }
+        const aws = await awsFor(target, g);
+        const { prepareDeploy } = await import('../../src/infra/deploy.js');
+        const plan = await prepareDeploy({ target, imageTag: previous.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `rollback ${opts.environment}` }, aws, synth);
+        try {
+          printPlan(plan, 'rollback');
+          print(`  back to   ${previous.imageTag} (deployed ${previous.deployedAt})`);
+          await confirm(g, opts, `Roll ${opts.environment} back to ${previous.imageTag}?`, opts.environment);
+        } catch (error) {
+          plan.lock.release();
+          throw error;
+        }
+        return execute(plan, aws);
+      }),
+    );
+
+  program
+    .command('test')
+    .description('GET the deployed endpoint\'s /health; exit 0 only on 200')
+    .addOption(environmentOption())
+    .option('--timeout <seconds>', 'how long to wait for an answer', '10')
+    .action(
+      action(async (opts: { environment?: EnvironmentName; timeout: string }, cmd: Command) => {
+        const g = globalsOf(cmd);
+        const timeout = Number(opts.timeout);
+        if (!Number.isFinite(timeout) || timeout <= 0) throw new UserError(`--timeout: expected a number of seconds > 0, got "${opts.timeout}"`);
+        const { target, recordsPath } = targetFor(g, opts.environment);
+        const env = target.environment;
+        let endpoint = loadDeployRecords(recordsPath)[env]?.endpoint || undefined;
+        let source = 'deploy.json';
+        if (!endpoint) {
+          const aws = await awsFor(target, g);
+          const stack = await aws.describeStack(target.place.stackName);
+          endpoint = stack?.outputs[outputName(env, 'Endpoint')];
+          source = 'stack outputs';
+        }
+        if (!endpoint) throw new ExternalError(`no endpoint for ${env}: not in deploy.json nor in the stack's outputs; has ${env} been deployed?`, { hint: `benchling-deploy deploy --environment ${env}` });
+        const r = await checkEndpoint(endpoint, { timeoutMs: timeout * 1000 });
+        if (g.json) printJson({ environment: env, endpoint, source, ...r, latencyMs: Math.round(r.latencyMs) });
+        else if ('status' in r) print(`GET ${r.url} -> ${r.status} in ${Math.round(r.latencyMs)} ms${r.ok ? '' : `: ${r.body.slice(0, 200)}`}`);
+        else process.stderr.write(`error: ${r.message}\n`);
+        return r.ok ? 0 : 1;
+      }),
+    );
+
+  program
+    .command('destroy')
+    .description('delete the stack (every environment); deploy.json keeps the history')
+    .option('-y, --yes', 'do not ask; confirm')
+    .action(
+      action(async (opts: { yes?: boolean }, cmd: Command) => {
+        const g = globalsOf(cmd);
+        const configDir = configDirOf(g);
+        const recordsPath = deployRecordPath(configDir);
+        const profiles = resolveStackProfiles(inspectAllProfiles(configDir), { region: g.region });
+        const target: DeployTarget = { ...profiles, environment: 'prod', profile: profiles.prod };
+        const stackName = profiles.place.stackName;
+        const lock = acquireLock(lockPathFor(recordsPath), 'destroy');
+        try {
+          const aws = await awsFor(target, g);
+          const { credentialsError } = await import('../../src/infra/deploy.js');
+          const identity = await aws.callerIdentity().catch((e) => Promise.reject(credentialsError(e, g.awsProfile ?? profiles.prod.awsProfile)));
+          const stack = await aws.describeStack(stackName);
+          if (!stack) throw new ExternalError(`stack ${stackName} does not exist in ${profiles.place.region} (account ${identity.account}); nothing to destroy`);
+          print(`destroy: stack ${stackName} in ${profiles.place.region}, account ${identity.account} (${stack.status})`);
+          print('  every environment of the stack (its services, API, load balancer, VPC) is deleted; secrets and deploy.json history are kept');
+          await confirm(g, opts, 'Delete the stack?', stackName);
+          const { mkdtempSync } = await import('node:fs');
+          const { tmpdir } = await import('node:os');
+          const workDir = mkdtempSync(join(tmpdir(), 'benchling-deploy-'));
+          const built = await synth(profiles, join(workDir, 'assembly'));
+          const { runCdk } = await import('../../src/infra/runner.js');
+          const cancel = cancelOnSignals();
+          const logFile = join(workDir, 'cdk.log');
+          print(`cdk output: ${logFile}`);
+          const awsProfile = g.awsProfile ?? profiles.prod.awsProfile;
+          const result = await runCdk({
+            args: ['destroy', '--app', built.assemblyDir, '--force', '--no-notices', '--ci', stackName],
+            cwd: workDir,
+            logFile,
+            signal: cancel.signal,
+            env: { AWS_REGION: profiles.place.region, AWS_DEFAULT_REGION: profiles.place.region, ...(awsProfile ? { AWS_PROFILE: awsProfile } : {}) },
+            onLine: (line) => print(`  ${line}`),
+          }).finally(() => cancel.dispose());
+          if (result.outcome !== 'succeeded') {
+            throw new ExternalError(`cdk destroy ${result.outcome === 'cancelled' ? 'was cancelled' : 'failed'}; deploy.json unchanged`, { command: 'cdk destroy', exitCode: result.outcome === 'failed' ? result.exitCode : undefined, stderrTail: result.stderrTail.split('\n').slice(-8).join('\n'), hint: `the full output is in ${logFile}` });
+          }
+          await markDestroyed(recordsPath, [...ENVIRONMENTS], new Date().toISOString(), { lock });
+          print(`destroyed ${stackName}; deploy.json keeps the history`);
+          return 0;
+        } finally {
+          lock.release();
+        }
+      }),
+    );
+}
