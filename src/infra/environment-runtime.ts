@@ -16,7 +16,7 @@ import {
 } from '../config/schema.js';
 import { BACKEND_STAGE_VARIABLE, CONTAINER_PORT, HEALTH_PATH, LISTENER_PORTS, envTitle, outputName, parameterName } from './names.js';
 import { acknowledge } from './nag.js';
-import { PropsCheck, isWholeNumber } from './props-check.js';
+import { PropsCheck, isWholeNumber, pathOf } from './props-check.js';
 import type { SharedInfrastructure } from './shared-infrastructure.js';
 
 const ECR_URI_RE = /^(\d{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(\.cn)?\/([a-z0-9]+(?:[._/-][a-z0-9]+)*)$/;
@@ -111,13 +111,14 @@ export class EnvironmentRuntime extends Construct {
   public readonly endpoint: string;
 
   constructor(scope: Construct, id: string, props: EnvironmentRuntimeProps) {
-    super(scope, id);
-    const { environment, shared } = props;
     const cpu = props.cpu ?? 1024;
     const memoryMiB = props.memoryMiB ?? 2048;
-    const listenerPort = props.listenerPort ?? (ENVIRONMENTS.includes(environment) ? LISTENER_PORTS[environment] : 0);
+    const listenerPort = props.listenerPort ?? (ENVIRONMENTS.includes(props.environment) ? LISTENER_PORTS[props.environment] : 0);
     const repo = ECR_URI_RE.exec(props.imageRepository ?? '');
-    validate(this.node.path, props, { cpu, memoryMiB, listenerPort, repoMatches: repo !== null });
+    // Before super: refused props leave nothing half-built in the tree.
+    validate(pathOf(scope, id), props, { cpu, memoryMiB, listenerPort, repoMatches: repo !== null });
+    super(scope, id);
+    const { environment, shared } = props;
 
     this.environment = environment;
     this.stageName = environment;

@@ -1,3 +1,4 @@
+import type { IConstruct } from 'constructs';
 import { UserErrors } from '../errors.js';
 
 /**
@@ -29,4 +30,9 @@ function show(value: unknown): string {
 
 export function isWholeNumber(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+/** The path a construct `id` under `scope` will have, for messages written before it exists. */
+export function pathOf(scope: IConstruct, id: string): string {
+  return scope.node.path ? `${scope.node.path}/${id}` : id;
 }

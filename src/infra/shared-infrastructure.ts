@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { isIpv4Cidr } from '../config/schema.js';
 import { BACKEND_STAGE_VARIABLE } from './names.js';
 import { acknowledge } from './nag.js';
-import { PropsCheck, isWholeNumber } from './props-check.js';
+import { PropsCheck, isWholeNumber, pathOf } from './props-check.js';
 
 const STAGE_NAME_RE = /^[A-Za-z0-9_]{1,128}$/;
 
@@ -71,11 +71,11 @@ export class SharedInfrastructure extends Construct {
   public readonly apiGatewayAccount: apigw.CfnAccount;
 
   constructor(scope: Construct, id: string, props: SharedInfrastructureProps = {}) {
-    super(scope, id);
     const stageAllowLists = props.stageAllowLists ?? {};
     const natGateways = props.natGateways ?? 2;
     const vpcCidr = props.vpcCidr ?? '10.0.0.0/16';
-    const check = new PropsCheck(this.node.path);
+    // Before super: refused props leave nothing half-built in the tree.
+    const check = new PropsCheck(pathOf(scope, id));
     check.expect(isWholeNumber(natGateways, 1, 2), 'natGateways', 'a whole number 1..2 (one per availability zone at most)', natGateways);
     const prefix = Number(String(vpcCidr).split('/')[1]);
     check.expect(typeof vpcCidr === 'string' && isIpv4Cidr(vpcCidr) && prefix >= 16 && prefix <= 20, 'vpcCidr', 'an IPv4 CIDR from /16 to /20', vpcCidr);
@@ -87,6 +87,7 @@ export class SharedInfrastructure extends Construct {
       }
     }
     check.throwIfAny();
+    super(scope, id);
 
     this.vpcCidr = vpcCidr;
     this.vpc = new ec2.Vpc(this, 'Vpc', {
