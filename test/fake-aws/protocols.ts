@@ -39,6 +39,27 @@ export interface Reply {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: string;
+  /** A reply written over time (an event stream): `body` is ignored. */
+  readonly stream?: StreamingOutput;
+}
+
+/** Where a streaming reply writes its bytes. */
+export interface StreamSink {
+  write(chunk: Uint8Array): void;
+  end(): void;
+  /** `fn` runs once when the reply ends, the client goes away or the fake closes. */
+  onClose(fn: () => void): void;
+}
+
+/**
+ * What an operation returns instead of a plain output when its reply is a
+ * stream (CloudWatch Logs StartLiveTail): `start` writes to the sink over time.
+ */
+export class StreamingOutput {
+  constructor(
+    readonly contentType: string,
+    readonly start: (sink: StreamSink) => void,
+  ) {}
 }
 
 const requestId = (): string => randomUUID();

@@ -43,7 +43,7 @@
  * | apigateway | REST JSON | GetStages, GetStage |
  * | sts | Query/XML | GetCallerIdentity |
  * | secretsmanager | JSON 1.1 | DescribeSecret, CreateSecret, GetSecretValue, PutSecretValue |
- * | logs | JSON 1.1 | FilterLogEvents |
+ * | logs | JSON 1.1 | FilterLogEvents, StartLiveTail (event stream) |
  *
  * To add an operation, add a function to the service's `operations` (input
  * in, plain output object out, `throw new AwsServiceError(code, message,
@@ -51,9 +51,10 @@
  * both in the real wire shape). To add a service, write a
  * `ServiceDefinition` in `services/` and list it in {@link SERVICES}. An
  * operation the fake does not know is answered with the protocol's
- * unknown-operation error, so a missing piece fails loudly. (CloudWatch Logs
- * `StartLiveTail` is an event stream and is not served yet; its SDK client
- * needs `disableHostPrefix: true` against a local endpoint.)
+ * unknown-operation error, so a missing piece fails loudly. An operation whose
+ * reply is a stream returns a `StreamingOutput` (CloudWatch Logs
+ * `StartLiveTail`, an AWS event stream: see `services/logs.ts`; its SDK client
+ * needs `disableHostPrefix: true` against a local endpoint).
  *
  * ## The scenario
  *
@@ -100,6 +101,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import {
   AwsServiceError,
   header,
@@ -107,6 +109,7 @@ import {
   query,
   restJson,
   type FakeRequest,
+  StreamingOutput,
   type Reply,
   type ServiceDefinition,
 } from './protocols.js';
@@ -430,6 +433,7 @@ function runOperation(
   try {
     if (inputError) throw inputError;
     const output = service.operations[operation](input, scenario, req);
+    if (output instanceof StreamingOutput) return { status: 200, headers: { 'content-type': output.contentType, 'x-amzn-requestid': randomUUID() }, body: '', stream: output };
     if (service.protocol === 'json') return json.reply(output);
     if (service.protocol === 'query') return query.reply(operation, output, service.xmlNamespace ?? '');
     const status = service.routes?.find((r) => r.operation === operation)?.status ?? 200;
@@ -477,6 +481,17 @@ function redact(input: Record<string, unknown>): Record<string, unknown> {
 
 function send(res: ServerResponse, reply: Reply): void {
   if (res.destroyed) return;
+  if (reply.stream) {
+    res.writeHead(reply.status, reply.headers);
+    const closers: (() => void)[] = [];
+    res.once('close', () => closers.splice(0).forEach((fn) => fn()));
+    reply.stream.start({
+      write: (chunk) => void (res.destroyed || res.write(chunk)),
+      end: () => res.end(),
+      onClose: (fn) => (res.destroyed ? fn() : closers.push(fn)),
+    });
+    return;
+  }
   res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
   res.end(reply.body);
 }
