@@ -211,11 +211,6 @@ export class EnvironmentRuntime extends Construct {
       Name: secretName.valueAsString,
     });
     this.taskRole.addToPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secretArnPattern] }));
-    acknowledge(this.taskRole, {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:<${parameterName(environment, 'SecretName')}>-??????]`,
-      reason:
-        'Secrets Manager appends six random characters to every secret ARN; "-??????" matches exactly that suffix of this environment\'s one secret name, not any other secret.',
-    });
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu,
