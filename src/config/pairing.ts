@@ -97,10 +97,12 @@ export function resolveStackProfiles(
   return { place, prod: prodPlaced, dev };
 }
 
+const MIGRATE_HINT = 'run `benchling-deploy migrate` (the original is kept)';
+
 function findProd(profiles: readonly LoadedProfile[]): ResolvedProfile {
   const named = profiles.find((p) => p.name === DEFAULT_PROFILE_FOR.prod);
   if (named) {
-    if (!named.profile) throw new UserErrors(named.problems, 'fix the prod profile first: `benchling-deploy validate --profile default`');
+    if (!named.profile) throw new UserErrors(named.problems, named.v06 ? MIGRATE_HINT : 'fix the prod profile first: `benchling-deploy validate --profile default`');
     return named.profile;
   }
   throw new UserError(
@@ -112,7 +114,7 @@ function findProd(profiles: readonly LoadedProfile[]): ResolvedProfile {
 function findValid(profiles: readonly LoadedProfile[], name: string): ResolvedProfile | undefined {
   const found = profiles.find((p) => p.name === name);
   if (!found) return undefined;
-  if (!found.profile) throw new UserErrors(found.problems, `fix it first: \`benchling-deploy validate --profile ${name}\``);
+  if (!found.profile) throw new UserErrors(found.problems, found.v06 ? MIGRATE_HINT : `fix it first: \`benchling-deploy validate --profile ${name}\``);
   return found.profile;
 }
 
@@ -122,6 +124,6 @@ function requireValid(profiles: readonly LoadedProfile[], name: string, environm
     const forEnv = environment ? ` (the profile for environment "${environment}")` : '';
     throw new UserError(`no profile "${name}"${forEnv}`, `create it with \`benchling-deploy setup-profile ${name}${environment === 'dev' ? ' --environment dev' : ''}\``);
   }
-  if (!found.profile) throw new UserErrors(found.problems, `fix it first: \`benchling-deploy validate --profile ${name}\``);
+  if (!found.profile) throw new UserErrors(found.problems, found.v06 ? MIGRATE_HINT : `fix it first: \`benchling-deploy validate --profile ${name}\``);
   return found.profile;
 }
