@@ -3,6 +3,13 @@ import type { EnvironmentName } from '../config/schema.js';
 /** Health of one environment, as `status` and the dashboard show it. */
 export type Health = 'healthy' | 'deploying' | 'degraded' | 'down' | 'unknown';
 
+/**
+ * What kind of failure an AWS call met. `credentials` means log in again;
+ * `throttled`, `server`, `timeout`, `network` and `bad-response` are passing
+ * and make the poller back off.
+ */
+export type AwsErrorKind = 'credentials' | 'access-denied' | 'throttled' | 'server' | 'timeout' | 'network' | 'bad-response' | 'not-found' | 'other';
+
 /** One environment in a status snapshot: the `status --json` shape of PRODUCT.md section 6. */
 export interface EnvironmentStatus {
   readonly name: EnvironmentName;
@@ -19,10 +26,18 @@ export interface EnvironmentStatus {
   readonly health: Health;
   /** Why the environment is not healthy, in words (stopped tasks' reasons, unhealthy targets). */
   readonly reason?: string | null;
-  /** Null, or why this environment could not be read. */
+  /** Null, or why this environment (or a part of it) could not be read. */
   readonly error: string | null;
-  /** ISO time each part was read, so a screen can show its age. */
-  readonly readAt?: { readonly service?: string; readonly targets?: string; readonly stage?: string };
+  /** ISO time each part was read, so a screen can show its age; a part kept from an earlier poll keeps its time. */
+  readonly readAt?: { readonly service?: string; readonly targets?: string; readonly stage?: string; readonly tasks?: string };
+  /** The last deploy recorded in deploy.json for this environment. */
+  readonly lastDeploy?: { readonly imageTag: string; readonly deployedAt: string } | null;
+  /** The environment's API Gateway stage, when read. */
+  readonly stage?: { readonly name: string; readonly deploymentId: string | null; readonly lastUpdated: string | null } | null;
+  /** The ECS service's newest event. */
+  readonly lastEvent?: { readonly at: string; readonly message: string } | null;
+  /** Recently stopped tasks of the current deployment, newest first (read only while not healthy). */
+  readonly stoppedTasks?: readonly { readonly taskArn: string; readonly stoppedAt: string | null; readonly reason: string }[];
 }
 
 /** One snapshot of the whole stack: the object `status --json` prints. */
@@ -35,4 +50,10 @@ export interface StatusSnapshot {
   readonly environments: readonly EnvironmentStatus[];
   /** Null, or why the stack itself could not be read (credentials, throttling). */
   readonly error?: string | null;
+  /** The kind of {@link error}, so a screen can say what to do. */
+  readonly errorKind?: AwsErrorKind | null;
+  /** What to do about {@link error}, e.g. the login command. */
+  readonly hint?: string | null;
+  /** ISO time the stack's status, parameters and outputs were read (they are cached between deploys). */
+  readonly stackReadAt?: string | null;
 }

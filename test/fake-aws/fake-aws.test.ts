@@ -91,7 +91,7 @@ describe('the fake AWS endpoint, through the real SDK clients', () => {
     expect(stopped.taskArns!.length).toBe(3);
     const described = await ecs.send(new DescribeTasksCommand({ cluster: dev.cluster, tasks: stopped.taskArns! }));
     const crashed = described.tasks!.filter((t) => t.stoppedReason);
-    expect(crashed).toHaveLength(2);
+    expect(crashed).toHaveLength(3);
     expect(crashed[0].containers![0]).toMatchObject({ exitCode: 3, reason: 'OutOfMemoryError' });
     expect(crashed[0].stoppedAt).toBeInstanceOf(Date);
     const prod = namesOf(s, 'prod');

@@ -381,6 +381,10 @@ export function crashTasks(scenario: Scenario, env: EnvName, options: { running:
   for (const t of running.slice(options.running)) {
     t.lastStatus = 'STOPPED';
     t.desiredStatus = 'STOPPED';
+    t.stoppedAt = new Date(now - 120_000).toISOString();
+    t.stoppedReason = options.reason;
+    t.stopCode = 'EssentialContainerExited';
+    t.containers = t.containers.map((c) => ({ ...c, lastStatus: 'STOPPED', exitCode: options.exitCode ?? 1, reason: options.containerReason }));
   }
   for (let i = 0; i < (options.count ?? 2); i++) {
     taskCounter += 1;

@@ -1,0 +1,177 @@
+import type { StatusApi, TaskInfo } from './status-api.js';
+
+/**
+ * The real {@link StatusApi}: AWS SDK v3 clients, each imported and created on
+ * first use so the CLI starts without loading the SDK. Default client config
+ * throughout: the region given (the profile's, or --region), credentials from
+ * the SDK's default chain (`awsProfile`, else AWS_PROFILE, SSO, environment,
+ * ...), and the endpoint from the environment (`AWS_ENDPOINT_URL` in tests);
+ * no endpoint is ever set here. The first client's credential provider is
+ * shared by the others, so an SSO login is resolved once.
+ */
+
+export interface AwsClientOptions {
+  readonly region: string;
+  /** `--aws-profile`, else the profile's `awsProfile`; absent: the default chain decides. */
+  readonly awsProfile?: string;
+  /** SDK attempts per call (default: the SDK's, 3, or AWS_MAX_ATTEMPTS). */
+  readonly maxAttempts?: number;
+  /** A call that has not answered after this long fails with a timeout (default 10 s). */
+  readonly requestTimeoutMs?: number;
+}
+
+export interface ClosableStatusApi extends StatusApi {
+  /** Closes the clients' sockets. */
+  close(): void;
+}
+
+const iso = (d: Date | undefined | null): string | null => (d ? d.toISOString() : null);
+
+interface SdkClient {
+  config: { credentials?: unknown };
+  destroy(): void;
+}
+
+export function createStatusApi(options: AwsClientOptions): ClosableStatusApi {
+  let sharedCredentials: unknown;
+  const clients: SdkClient[] = [];
+  const config = () => ({
+    region: options.region,
+    ...(options.awsProfile ? { profile: options.awsProfile } : {}),
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 5_000, throwOnRequestTimeout: true },
+    ...(sharedCredentials ? { credentials: sharedCredentials as never } : {}),
+  });
+  /** One client per service, created on first use; its credential chain becomes the shared one. */
+  const lazy = <C extends SdkClient>(load: () => Promise<new (c: ReturnType<typeof config>) => C>) => {
+    let client: Promise<C> | undefined;
+    return () =>
+      (client ??= load().then((Ctor) => {
+        const c = new Ctor(config());
+        sharedCredentials ??= c.config.credentials;
+        clients.push(c);
+        return c;
+      }));
+  };
+
+  const sts = lazy(async () => (await import('@aws-sdk/client-sts')).STSClient);
+  const cfn = lazy(async () => (await import('@aws-sdk/client-cloudformation')).CloudFormationClient);
+  const ecs = lazy(async () => (await import('@aws-sdk/client-ecs')).ECSClient);
+  const elb = lazy(async () => (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client);
+  const apigw = lazy(async () => (await import('@aws-sdk/client-api-gateway')).APIGatewayClient);
+
+  return {
+    async getCallerIdentity() {
+      const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+      const out = await (await sts()).send(new GetCallerIdentityCommand({}));
+      return { account: out.Account ?? '', arn: out.Arn ?? '' };
+    },
+
+    async describeStack(stackName) {
+      const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+      try {
+        const out = await (await cfn()).send(new DescribeStacksCommand({ StackName: stackName }));
+        const s = out.Stacks?.[0];
+        if (!s) return null;
+        return {
+          stackName: s.StackName ?? stackName,
+          stackId: s.StackId ?? '',
+          status: s.StackStatus ?? 'UNKNOWN',
+          statusReason: s.StackStatusReason ?? null,
+          lastUpdatedTime: iso(s.LastUpdatedTime ?? s.CreationTime),
+          parameters: Object.fromEntries((s.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? ''])),
+          outputs: Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
+        };
+      } catch (error) {
+        // CloudFormation says a stack is missing with a ValidationError, not a 404.
+        if ((error as Error).name === 'ValidationError' && /does not exist/.test((error as Error).message)) return null;
+        throw error;
+      }
+    },
+
+    async describeServices(cluster, services) {
+      const { DescribeServicesCommand } = await import('@aws-sdk/client-ecs');
+      const out = await (await ecs()).send(new DescribeServicesCommand({ cluster, services: [...services] }));
+      return {
+        services: (out.services ?? []).map((s) => ({
+          serviceName: s.serviceName ?? '',
+          status: s.status ?? 'UNKNOWN',
+          desiredCount: s.desiredCount ?? 0,
+          runningCount: s.runningCount ?? 0,
+          pendingCount: s.pendingCount ?? 0,
+          taskDefinition: s.taskDefinition ?? '',
+          deployments: (s.deployments ?? []).map((d) => ({
+            id: d.id ?? '',
+            status: d.status ?? '',
+            taskDefinition: d.taskDefinition ?? '',
+            desiredCount: d.desiredCount ?? 0,
+            runningCount: d.runningCount ?? 0,
+            pendingCount: d.pendingCount ?? 0,
+            failedTasks: d.failedTasks ?? 0,
+            rolloutState: d.rolloutState ?? null,
+            rolloutStateReason: d.rolloutStateReason ?? null,
+            createdAt: iso(d.createdAt),
+          })),
+          events: (s.events ?? []).slice(0, 10).map((e) => ({ createdAt: iso(e.createdAt) ?? '', message: e.message ?? '' })),
+        })),
+        missing: (out.failures ?? []).map((f) => ({ name: (f.arn ?? '').slice((f.arn ?? '').lastIndexOf('/') + 1), reason: f.reason ?? 'MISSING' })),
+      };
+    },
+
+    async describeTargetHealth(targetGroupArn) {
+      const { DescribeTargetHealthCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
+      const out = await (await elb()).send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+      return (out.TargetHealthDescriptions ?? []).map((t) => ({
+        id: t.Target?.Id ?? '',
+        state: t.TargetHealth?.State ?? 'unavailable',
+        reason: t.TargetHealth?.Reason ?? null,
+        description: t.TargetHealth?.Description ?? null,
+      }));
+    },
+
+    async getStages(restApiId) {
+      const { GetStagesCommand } = await import('@aws-sdk/client-api-gateway');
+      const out = await (await apigw()).send(new GetStagesCommand({ restApiId }));
+      return (out.item ?? []).map((s) => ({ stageName: s.stageName ?? '', deploymentId: s.deploymentId ?? null, lastUpdatedDate: iso(s.lastUpdatedDate ?? s.createdDate) }));
+    },
+
+    async listStoppedTasks(cluster, service) {
+      const { ListTasksCommand } = await import('@aws-sdk/client-ecs');
+      const out = await (await ecs()).send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'STOPPED', maxResults: 100 }));
+      return out.taskArns ?? [];
+    },
+
+    async describeTasks(cluster, taskArns) {
+      const { DescribeTasksCommand } = await import('@aws-sdk/client-ecs');
+      const client = await ecs();
+      const result: TaskInfo[] = [];
+      for (let i = 0; i < taskArns.length; i += 100) {
+        const out = await client.send(new DescribeTasksCommand({ cluster, tasks: taskArns.slice(i, i + 100) }));
+        for (const t of out.tasks ?? []) {
+          result.push({
+            taskArn: t.taskArn ?? '',
+            group: t.group ?? null,
+            lastStatus: t.lastStatus ?? null,
+            taskDefinitionArn: t.taskDefinitionArn ?? null,
+            createdAt: iso(t.createdAt),
+            stoppedAt: iso(t.stoppedAt),
+            stoppedReason: t.stoppedReason ?? null,
+            stopCode: t.stopCode ?? null,
+            containers: (t.containers ?? []).map((c) => ({
+              name: c.name ?? '',
+              image: c.image ?? null,
+              imageDigest: c.imageDigest ?? null,
+              exitCode: c.exitCode ?? null,
+              reason: c.reason ?? null,
+            })),
+          });
+        }
+      }
+      return result;
+    },
+
+    close() {
+      for (const c of clients.splice(0)) c.destroy();
+    },
+  };
+}

@@ -1,0 +1,490 @@
+import type { EnvironmentName } from '../config/schema.js';
+import { outputName, parameterName } from '../infra/names.js';
+import { classifyAwsError, loginHint, type AwsProblem } from './aws-errors.js';
+import type { DeployRecords } from './deploy-records.js';
+import {
+  deriveHealth,
+  isStackInProgress,
+  primaryDeployment,
+  relevantStoppedTasks,
+  rolloutInProgress,
+  stoppedTaskReason,
+  summarizeTargets,
+  type TargetsSummary,
+} from './health.js';
+import type { CallerIdentity, ServiceInfo, StackInfo, StageInfo, StatusApi, TaskInfo } from './status-api.js';
+import type { EnvironmentStatus, StatusSnapshot } from './status-types.js';
+
+/**
+ * Live status of the stack's environments, for `status` (one snapshot) and
+ * the dashboard (a stream of them).
+ *
+ * Each refresh costs, in steady state, one ECS DescribeServices for every
+ * environment together and one DescribeTargetHealth per environment. The
+ * stack (status, parameters, outputs) and the API stages are cached until
+ * something says they changed: the stack was mid-update, a rollout is or was
+ * in progress, a service's task definition moved, deploy.json recorded a
+ * deploy, {@link StatusPoller.invalidate} was called, or they are older than
+ * `stackMaxAgeMs`. The account comes from STS once. Stopped tasks' reasons are
+ * read only while an environment is not healthy.
+ *
+ * Polls chain `setTimeout`, so they never overlap; throttling and server
+ * errors stretch the delay (doubling, with jitter, up to `maxBackoffMs`) and
+ * it shrinks back by itself after a clean poll. A failed call becomes data:
+ * the part it would have read keeps its last value and that value's read
+ * time, the environment or snapshot carries the error, and the rest stands.
+ */
+
+export interface PolledEnvironment {
+  readonly name: EnvironmentName;
+  /** The config profile of this environment (shown, never used for AWS). */
+  readonly profile: string;
+}
+
+export interface StatusPollerOptions {
+  readonly api: StatusApi;
+  readonly stackName: string;
+  readonly region: string;
+  /** The account the profiles place the stack in, to explain a missing stack. */
+  readonly account?: string;
+  /** In display order; prod only when there is no dev profile. */
+  readonly environments: readonly PolledEnvironment[];
+  /** deploy.json as it is now; read every poll (a local file, no AWS call). */
+  readonly deployRecords?: () => DeployRecords;
+  /** The AWS credentials profile in use, for the log-in hint. */
+  readonly awsProfile?: string;
+  /** Delay between polls (default 5000 ms). */
+  readonly intervalMs?: number;
+  /** Longest delay while backing off (default 60000 ms). */
+  readonly maxBackoffMs?: number;
+  /** Re-read the stack and stages at least this often (default 5 minutes). */
+  readonly stackMaxAgeMs?: number;
+  /** For tests: jitter source in [0, 1) and clock. */
+  readonly random?: () => number;
+  readonly now?: () => Date;
+}
+
+export interface PollUpdate {
+  readonly snapshot: StatusSnapshot;
+  /** When the next poll is due (ms from now), or null when not polling continuously. */
+  readonly nextPollInMs: number | null;
+  /** Polls in a row that met throttling or server errors (0 after a clean one). */
+  readonly failuresInARow: number;
+}
+
+export type PollListener = (update: PollUpdate) => void;
+
+export interface StatusPoller {
+  /** Polls now, then every interval until {@link stop}. */
+  start(): void;
+  /** No more polls; resolves once the poll in flight (if any) has finished. */
+  stop(): Promise<void>;
+  /** Polls now (or joins the poll in flight) and resolves with its snapshot. */
+  refresh(): Promise<StatusSnapshot>;
+  /** One snapshot, for `status`; the same as {@link refresh} but never starts the timer. */
+  snapshot(): Promise<StatusSnapshot>;
+  /** Forget the cached stack and stages: a deploy started or ended. */
+  invalidate(): void;
+  /** The latest snapshot, or null before the first poll ends. */
+  current(): StatusSnapshot | null;
+  /** True while a poll is in flight. */
+  isPolling(): boolean;
+  /** Called after every poll; returns the unsubscribe function. */
+  subscribe(listener: PollListener): () => void;
+}
+
+interface Timed<T> {
+  readonly value: T;
+  readonly readAt: string;
+}
+
+interface EnvState {
+  service?: Timed<ServiceInfo | 'missing'>;
+  targets?: Timed<TargetsSummary>;
+  tasks?: Timed<readonly TaskInfo[]>;
+  lastTaskDefinition?: string;
+}
+
+interface PollProblems {
+  retryable: boolean;
+}
+
+export const DEFAULT_INTERVAL_MS = 5000;
+export const MAX_BACKOFF_MS = 60_000;
+const STACK_MAX_AGE_MS = 5 * 60_000;
+const MAX_STOPPED_TASKS_PER_ENV = 50;
+
+const APIS = {
+  identity: 'STS GetCallerIdentity',
+  stack: 'CloudFormation DescribeStacks',
+  stages: 'API Gateway GetStages',
+  services: 'ECS DescribeServices',
+  targets: 'ELBv2 DescribeTargetHealth',
+  listTasks: 'ECS ListTasks',
+  describeTasks: 'ECS DescribeTasks',
+} as const;
+
+export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
+  const { api } = options;
+  const interval = options.intervalMs ?? DEFAULT_INTERVAL_MS;
+  const maxBackoff = Math.max(interval, options.maxBackoffMs ?? MAX_BACKOFF_MS);
+  const stackMaxAge = options.stackMaxAgeMs ?? STACK_MAX_AGE_MS;
+  const random = options.random ?? Math.random;
+  const now = options.now ?? (() => new Date());
+
+  let identity: Timed<CallerIdentity> | undefined;
+  let stack: Timed<StackInfo | null> | undefined;
+  let stackMarker = '';
+  let stackStale = true;
+  let stages: Timed<readonly StageInfo[]> | undefined;
+  let stagesStale = true;
+  const envs = new Map<EnvironmentName, EnvState>(options.environments.map((e) => [e.name, {}]));
+
+  let latest: StatusSnapshot | null = null;
+  let inFlight: Promise<StatusSnapshot> | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let running = false;
+  let failuresInARow = 0;
+  const listeners = new Set<PollListener>();
+
+  const nextDelay = (): number => {
+    if (failuresInARow === 0) return interval;
+    const cap = Math.min(maxBackoff, interval * 2 ** failuresInARow);
+    return Math.round(cap / 2 + (random() * cap) / 2);
+  };
+
+  const schedule = (delay: number) => {
+    if (!running) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      void poll();
+    }, delay);
+  };
+
+  const poll = (): Promise<StatusSnapshot> => {
+    if (inFlight) return inFlight;
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    inFlight = (async () => {
+      const problems: PollProblems = { retryable: false };
+      let snapshot: StatusSnapshot;
+      try {
+        snapshot = await pollOnce(problems);
+      } catch (error) {
+        // A bug in this module must not stop the dashboard; it is data like any failure.
+        const message = `internal error while reading the status: ${error instanceof Error ? error.message : String(error)}`;
+        snapshot = blankSnapshot(message, 'other', null);
+      }
+      failuresInARow = problems.retryable ? failuresInARow + 1 : 0;
+      latest = snapshot;
+      const delay = nextDelay();
+      inFlight = null;
+      schedule(delay);
+      const update: PollUpdate = { snapshot, nextPollInMs: running ? delay : null, failuresInARow };
+      for (const listener of [...listeners]) {
+        try {
+          listener(update);
+        } catch (error) {
+          // A listener's bug is a bug: surface it, without breaking the polling chain.
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
+      }
+      return snapshot;
+    })();
+    return inFlight;
+  };
+
+  /** Runs one API read; a failure becomes a problem, noted for the back-off. */
+  async function attempt<T>(what: string, problems: PollProblems, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; problem: AwsProblem; text: string }> {
+    try {
+      return { ok: true, value: await fn() };
+    } catch (error) {
+      const problem = classifyAwsError(error);
+      if (problem.retryable) problems.retryable = true;
+      return { ok: false, problem, text: `${what}: ${problem.message}` };
+    }
+  }
+
+  function blankSnapshot(error: string, kind: AwsProblem['kind'], hint: string | null): StatusSnapshot {
+    const records = readRecords();
+    return {
+      stackName: options.stackName,
+      region: options.region,
+      account: identity?.value.account ?? options.account ?? null,
+      stackStatus: stack?.value?.status ?? null,
+      fetchedAt: now().toISOString(),
+      stackReadAt: stack?.readAt ?? null,
+      error,
+      errorKind: kind,
+      hint,
+      environments: options.environments.map((e) => ({
+        name: e.name,
+        profile: e.profile,
+        imageTag: stack?.value?.parameters[parameterName(e.name, 'ImageTag')] ?? records[e.name]?.imageTag ?? null,
+        endpoint: stack?.value?.outputs[outputName(e.name, 'Endpoint')] ?? records[e.name]?.endpoint ?? null,
+        service: null,
+        targets: null,
+        health: 'unknown' as const,
+        reason: error,
+        error,
+        lastDeploy: lastDeployOf(records, e.name),
+      })),
+    };
+  }
+
+  function readRecords(): DeployRecords {
+    try {
+      return options.deployRecords?.() ?? {};
+    } catch {
+      return {};
+    }
+  }
+
+  function credentialsFailure(problem: AwsProblem, text: string): StatusSnapshot {
+    return blankSnapshot(`AWS credentials expired or missing (${text})`, 'credentials', loginHint(options.awsProfile));
+  }
+
+  async function pollOnce(problems: PollProblems): Promise<StatusSnapshot> {
+    const fetchedAt = now();
+    const records = readRecords();
+    const marker = JSON.stringify(options.environments.map((e) => records[e.name]?.deployedAt ?? null));
+    const stackAge = stack ? fetchedAt.getTime() - Date.parse(stack.readAt) : Infinity;
+    // A missing stack is re-read every poll: it is then the only call, and a first deploy should show up at once.
+    const needStack = !stack || stack.value === null || stackStale || marker !== stackMarker || stackAge > stackMaxAge || isStackInProgress(stack.value.status);
+
+    const [identityRead, stackRead] = await Promise.all([
+      identity ? undefined : attempt(APIS.identity, problems, () => api.getCallerIdentity()),
+      needStack ? attempt(APIS.stack, problems, () => api.describeStack(options.stackName)) : undefined,
+    ]);
+    const readAt = now().toISOString();
+    if (identityRead?.ok) identity = { value: identityRead.value, readAt };
+    if (identityRead && !identityRead.ok && identityRead.problem.kind === 'credentials') return credentialsFailure(identityRead.problem, identityRead.text);
+
+    let stackError: { problem: AwsProblem; text: string } | null = null;
+    if (stackRead?.ok) {
+      const changed = !stack || JSON.stringify(stack.value) !== JSON.stringify(stackRead.value);
+      stack = { value: stackRead.value, readAt };
+      stackMarker = marker;
+      stackStale = false;
+      if (changed) stagesStale = true;
+    } else if (stackRead) {
+      stackError = stackRead;
+      stackStale = true;
+      if (stackRead.problem.kind === 'credentials') return credentialsFailure(stackRead.problem, stackRead.text);
+    }
+    if (!stack) {
+      // Without the stack's outputs there is nothing else to read.
+      const text = stackError?.text ?? 'the stack could not be read';
+      return blankSnapshot(text, stackError?.problem.kind ?? 'other', null);
+    }
+    const stackInfo = stack.value;
+    const base = {
+      stackName: options.stackName,
+      region: options.region,
+      account: identity?.value.account ?? options.account ?? null,
+      fetchedAt: fetchedAt.toISOString(),
+      stackReadAt: stack.readAt,
+      error: stackError?.text ?? null,
+      errorKind: stackError?.problem.kind ?? null,
+      hint: null,
+    };
+    if (stackInfo === null) {
+      const wrongAccount = identity && options.account && identity.value.account !== options.account;
+      const why = wrongAccount
+        ? `the stack ${options.stackName} was not found in ${options.region}: the AWS credentials are for account ${identity!.value.account}, but the profiles place the stack in account ${options.account}`
+        : null;
+      return {
+        ...base,
+        stackStatus: null,
+        error: why ?? base.error,
+        errorKind: why ? 'not-found' : base.errorKind,
+        hint: why ? 'use the AWS profile of that account: --aws-profile NAME (or awsProfile in the prod profile)' : null,
+        environments: options.environments.map((e) => ({
+          name: e.name,
+          profile: e.profile,
+          imageTag: records[e.name]?.imageTag ?? null,
+          endpoint: records[e.name]?.endpoint ?? null,
+          service: null,
+          targets: null,
+          ...deriveHealth({ stack: 'missing', serviceOutput: null, serviceOutputName: outputName(e.name, 'ServiceName'), service: null, targets: null }),
+          error: null,
+          lastDeploy: lastDeployOf(records, e.name),
+        })),
+      };
+    }
+
+    const cluster = stackInfo.outputs.ClusterName ?? null;
+    const apiId = stackInfo.outputs.ApiId ?? null;
+    const named = options.environments.map((e) => ({
+      env: e,
+      service: stackInfo.outputs[outputName(e.name, 'ServiceName')] ?? null,
+      targetGroup: stackInfo.outputs[outputName(e.name, 'TargetGroupArn')] ?? null,
+    }));
+    const serviceNames = named.flatMap((n) => (n.service ? [n.service] : []));
+
+    const [stagesRead, servicesRead, ...targetReads] = await Promise.all([
+      apiId && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
+      cluster && serviceNames.length > 0 ? attempt(APIS.services, problems, () => api.describeServices(cluster, serviceNames)) : undefined,
+      ...named.map((n) => (n.targetGroup ? attempt(APIS.targets, problems, () => api.describeTargetHealth(n.targetGroup!)) : undefined)),
+    ]);
+    const partsReadAt = now().toISOString();
+    const credentialProblem = [stagesRead, servicesRead, ...targetReads].find((r) => r && !r.ok && r.problem.kind === 'credentials');
+    if (credentialProblem && !credentialProblem.ok) return credentialsFailure(credentialProblem.problem, credentialProblem.text);
+    if (stagesRead?.ok) {
+      stages = { value: stagesRead.value, readAt: partsReadAt };
+      stagesStale = false;
+    }
+
+    const errors = new Map<EnvironmentName, string[]>(options.environments.map((e) => [e.name, []]));
+    const note = (env: EnvironmentName, text: string) => errors.get(env)!.push(text);
+    named.forEach((n, i) => {
+      const state = envs.get(n.env.name)!;
+      if (n.service && servicesRead) {
+        if (servicesRead.ok) {
+          const found = servicesRead.value.services.find((s) => s.serviceName === n.service || n.service!.endsWith(`/${s.serviceName}`));
+          state.service = { value: found ?? 'missing', readAt: partsReadAt };
+        } else {
+          note(n.env.name, servicesRead.text);
+        }
+      } else if (!n.service) {
+        state.service = undefined;
+      }
+      const t = targetReads[i];
+      if (t?.ok) state.targets = { value: summarizeTargets(t.value), readAt: partsReadAt };
+      else if (t) note(n.env.name, t.text);
+      else state.targets = undefined;
+    });
+    if (!cluster && serviceNames.length > 0) for (const n of named) note(n.env.name, 'the stack has no ClusterName output');
+
+    // A verdict from the parts read now; an unreadable part is judged unknown, not by its old value.
+    const verdictOf = (n: (typeof named)[number], stoppedReasons: readonly string[]) => {
+      const state = envs.get(n.env.name)!;
+      const serviceFresh = state.service && servicesRead?.ok ? state.service.value : null;
+      const targetsFresh = state.targets && targetReads[named.indexOf(n)]?.ok ? state.targets.value : null;
+      return deriveHealth({
+        stack: { status: stackInfo.status, statusReason: stackInfo.statusReason },
+        serviceOutput: n.service,
+        serviceOutputName: outputName(n.env.name, 'ServiceName'),
+        service: serviceFresh,
+        serviceError: servicesRead && !servicesRead.ok ? servicesRead.text : null,
+        targets: targetsFresh,
+        targetsError: errors.get(n.env.name)!.find((e) => e.startsWith(APIS.targets)) ?? null,
+        stoppedReasons,
+      });
+    };
+
+    // Stopped tasks' reasons, only for environments that are not healthy.
+    const unhealthy = named.filter((n) => {
+      const state = envs.get(n.env.name)!;
+      const readable = servicesRead?.ok && state.service && state.service.value !== 'missing';
+      if (!readable) {
+        if (!state.service || state.service.value === 'missing') state.tasks = undefined;
+        return false;
+      }
+      const healthy = verdictOf(n, []).health === 'healthy';
+      if (healthy) state.tasks = undefined;
+      return !healthy;
+    });
+    if (cluster && unhealthy.length > 0) {
+      const lists = await Promise.all(unhealthy.map((n) => attempt(APIS.listTasks, problems, () => api.listStoppedTasks(cluster, n.service!))));
+      const arns = lists.flatMap((l) => (l.ok ? l.value.slice(0, MAX_STOPPED_TASKS_PER_ENV) : []));
+      lists.forEach((l, i) => {
+        if (!l.ok) note(unhealthy[i].env.name, l.text);
+      });
+      const described = arns.length > 0 ? await attempt(APIS.describeTasks, problems, () => api.describeTasks(cluster, arns.slice(0, 100))) : undefined;
+      const tasksReadAt = now().toISOString();
+      unhealthy.forEach((n, i) => {
+        if (!lists[i].ok) return;
+        if (described && !described.ok) {
+          note(n.env.name, described.text);
+          return;
+        }
+        const service = envs.get(n.env.name)!.service!.value as ServiceInfo;
+        envs.get(n.env.name)!.tasks = { value: relevantStoppedTasks(described?.ok ? described.value : [], service), readAt: tasksReadAt };
+      });
+    }
+
+    // Anything that says a deploy happened makes the next poll re-read the stack.
+    for (const n of named) {
+      const state = envs.get(n.env.name)!;
+      const svc = state.service?.value;
+      if (!svc || svc === 'missing') continue;
+      const taskDefinition = primaryDeployment(svc)?.taskDefinition ?? svc.taskDefinition;
+      if (rolloutInProgress(svc) || (state.lastTaskDefinition !== undefined && state.lastTaskDefinition !== taskDefinition)) stackStale = true;
+      state.lastTaskDefinition = taskDefinition;
+    }
+
+    const environments: EnvironmentStatus[] = named.map((n) => {
+      const state = envs.get(n.env.name)!;
+      const stopped = state.tasks?.value ?? [];
+      const verdict = verdictOf(n, stopped.map(stoppedTaskReason));
+      const svc = state.service?.value;
+      const service = svc && svc !== 'missing' ? svc : null;
+      const stage = stages?.value.find((s) => s.stageName === n.env.name);
+      const envErrors = errors.get(n.env.name)!;
+      if (stagesRead && !stagesRead.ok) envErrors.push(stagesRead.text);
+      return {
+        name: n.env.name,
+        profile: n.env.profile,
+        imageTag: stackInfo.parameters[parameterName(n.env.name, 'ImageTag')] ?? records[n.env.name]?.imageTag ?? null,
+        endpoint: stackInfo.outputs[outputName(n.env.name, 'Endpoint')] ?? records[n.env.name]?.endpoint ?? null,
+        service: service
+          ? { running: service.runningCount, desired: service.desiredCount, pending: service.pendingCount, rolloutState: primaryDeployment(service)?.rolloutState ?? null }
+          : null,
+        targets: state.targets ? { healthy: state.targets.value.healthy, unhealthy: state.targets.value.unhealthy, other: state.targets.value.other } : null,
+        health: verdict.health,
+        reason: verdict.reason,
+        error: envErrors.length > 0 ? envErrors.join('; ') : null,
+        readAt: {
+          ...(state.service ? { service: state.service.readAt } : {}),
+          ...(state.targets ? { targets: state.targets.readAt } : {}),
+          ...(stages && apiId ? { stage: stages.readAt } : {}),
+          ...(state.tasks ? { tasks: state.tasks.readAt } : {}),
+        },
+        lastDeploy: lastDeployOf(records, n.env.name),
+        stage: stage ? { name: stage.stageName, deploymentId: stage.deploymentId, lastUpdated: stage.lastUpdatedDate } : null,
+        lastEvent: service?.events[0] ? { at: service.events[0].createdAt, message: service.events[0].message } : null,
+        stoppedTasks: stopped.slice(0, 5).map((t) => ({ taskArn: t.taskArn, stoppedAt: t.stoppedAt, reason: stoppedTaskReason(t) })),
+      };
+    });
+    return { ...base, stackStatus: stackInfo.status, environments };
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      void poll();
+    },
+    async stop() {
+      running = false;
+      if (timer) {
+        clearTimeout(timer);
+        timer = null;
+      }
+      if (inFlight) await inFlight;
+    },
+    refresh: () => poll(),
+    snapshot: () => poll(),
+    invalidate() {
+      stackStale = true;
+      stagesStale = true;
+    },
+    current: () => latest,
+    isPolling: () => inFlight !== null,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+function lastDeployOf(records: DeployRecords, env: EnvironmentName): EnvironmentStatus['lastDeploy'] {
+  const r = records[env];
+  return r && r.imageTag && r.deployedAt ? { imageTag: r.imageTag, deployedAt: r.deployedAt } : null;
+}
