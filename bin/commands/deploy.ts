@@ -204,7 +204,7 @@ export function registerDeployCommands(program: Command): void {
           devRepository: target.dev.imageRepository,
           prodRepository: target.prod.imageRepository,
         });
-        if (!decision.ok) throw new UserError(`promote refused: ${decision.reason}`);
+        if (!decision.ok) throw new ExternalError(`promote refused: ${decision.reason}`, { hint: 'nothing was changed; `benchling-deploy status` shows both environments' });
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         const plan = await prepareDeploy({ target, imageTag: decision.digest, awsProfile: g.awsProfile, configDir, recordsPath, purpose: 'promote dev to prod' }, aws, synth);
         try {
