@@ -11,8 +11,12 @@ import { UserError } from '../errors.js';
 interface ManifestArtifact {
   readonly type?: string;
   readonly properties?: { readonly file?: string; readonly templateFile?: string };
-  readonly metadata?: Record<string, readonly { readonly type?: string }[]>;
+  readonly metadata?: Metadata;
+  /** Newer assemblies keep a stack's metadata in this file beside the manifest. */
+  readonly additionalMetadataFile?: string;
 }
+
+type Metadata = Record<string, readonly { readonly type?: string }[]>;
 
 interface AssetManifest {
   readonly files?: Record<string, unknown>;
@@ -34,7 +38,9 @@ export function assemblyAssets(assemblyDir: string): string[] {
       // The template itself is listed as a file asset by modern synthesizers; it is an upload all the same.
       for (const id of [...Object.keys(assets.files ?? {}), ...Object.keys(assets.dockerImages ?? {})]) found.push(`${artifactId}:${id}`);
     }
-    for (const entries of Object.values(artifact.metadata ?? {})) {
+    const metadata: Metadata[] = [artifact.metadata ?? {}];
+    if (artifact.additionalMetadataFile) metadata.push(readJson<Metadata>(join(assemblyDir, artifact.additionalMetadataFile)));
+    for (const entries of metadata.flatMap((m) => Object.values(m))) {
       for (const entry of entries) if (entry.type === 'aws:cdk:asset') found.push(`${artifactId}:metadata`);
     }
   }

@@ -1,0 +1,169 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, DefaultStackSynthesizer, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { resolveTarget } from '../../src/config/pairing.js';
+import { inspectAllProfiles } from '../../src/config/store.js';
+import { UserError, UserErrors } from '../../src/errors.js';
+import { assemblyAssets, assemblyHasAssets, synthesizeStack, type SynthesisResult } from '../../src/infra/synth.js';
+import { ROOT } from '../helpers/cli.js';
+import { SECRET, devProfile, prodProfile, snapshotDir, tempDir, writeJson } from '../helpers/fixtures.js';
+import { stackProfiles } from './stack-helpers.js';
+
+/** `cdk deploy` sends a template inline (no bootstrap bucket) only up to this many characters of YAML. */
+const CDK_INLINE_TEMPLATE_LIMIT = 50 * 1024;
+const CDK = join(ROOT, 'node_modules', '.bin', 'cdk');
+
+let result: SynthesisResult;
+
+beforeAll(() => {
+  result = synthesizeStack(stackProfiles({ prod: { benchlingClientSecret: SECRET }, dev: { benchlingClientSecret: SECRET } }), join(tempDir(), 'out'));
+});
+
+describe('synthesizeStack', () => {
+  it('writes a cloud assembly holding the stack, and returns its template', () => {
+    expect(result.stackName).toBe('BenchlingWebhookStack');
+    expect(result.environments).toEqual(['prod', 'dev']);
+    expect(result.templatePath).toBe(join(result.assemblyDir, 'BenchlingWebhookStack.template.json'));
+    expect(JSON.parse(readFileSync(result.templatePath, 'utf8'))).toEqual(result.template);
+    const manifest = JSON.parse(readFileSync(join(result.assemblyDir, 'manifest.json'), 'utf8'));
+    expect(manifest.artifacts.BenchlingWebhookStack).toMatchObject({ type: 'aws:cloudformation:stack', environment: 'aws://unknown-account/unknown-region' });
+  });
+
+  it('needs no bootstrap: no bootstrap version check, no assets, no bootstrap roles', () => {
+    expect(result.template.Parameters.BootstrapVersion).toBeUndefined();
+    expect(result.template.Rules?.CheckBootstrapVersion).toBeUndefined();
+    expect(result.assets).toEqual([]);
+    expect(result.hasAssets).toBe(false);
+    expect(assemblyHasAssets(result.assemblyDir)).toBe(false);
+    const manifest = JSON.parse(readFileSync(join(result.assemblyDir, 'manifest.json'), 'utf8'));
+    const stack = manifest.artifacts.BenchlingWebhookStack.properties;
+    expect(stack.assumeRoleArn).toBeUndefined();
+    expect(stack.requiresBootstrapStackVersion).toBeUndefined();
+    expect(stack.stackTemplateAssetObjectUrl).toBeUndefined();
+    expect(Object.values(manifest.artifacts).filter((a: any) => a.type === 'cdk:asset-manifest')).toEqual([]);
+  });
+
+  it('keeps the template lean: no CDK metadata resource, no path metadata', () => {
+    expect(result.template.Resources.CDKMetadata).toBeUndefined();
+    for (const [id, r] of Object.entries(result.template.Resources as Record<string, any>)) {
+      expect(r.Metadata?.['aws:cdk:path'], id).toBeUndefined();
+    }
+  });
+
+  it('never writes the client secret anywhere in the assembly', () => {
+    for (const f of readdirSync(result.assemblyDir)) expect(readFileSync(join(result.assemblyDir, f), 'utf8'), f).not.toContain(SECRET);
+  });
+
+  it("stays under cdk's inline limit, measured on the YAML the real cdk CLI makes of it, with long allow-lists", () => {
+    const cidrs = (n: number, base: number) => Array.from({ length: n }, (_, i) => `198.${base}.${i}.0/24`).join(',');
+    const big = synthesizeStack(
+      stackProfiles({ prod: { webhookAllowList: cidrs(10, 51) }, dev: { webhookAllowList: cidrs(10, 18), imageRepository: '123456789012.dkr.ecr.us-west-2.amazonaws.com/acme/benchling-dev' } }),
+      join(tempDir(), 'big'),
+    );
+    const cli = spawnSync(CDK, ['synth', '--app', big.assemblyDir, '--no-notices', '--no-version-reporting', big.stackName], {
+      encoding: 'utf8',
+      cwd: tempDir(),
+      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+      timeout: 60_000,
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/^Description: /);
+    expect(cli.stdout.length).toBeLessThanOrEqual(CDK_INLINE_TEMPLATE_LIMIT);
+    expect(JSON.stringify(big.template).length).toBeLessThanOrEqual(CDK_INLINE_TEMPLATE_LIMIT);
+    // Some room left for the next feature; a failure here means it is time to slim the template.
+    expect(cli.stdout.length).toBeLessThan(CDK_INLINE_TEMPLATE_LIMIT - 8 * 1024);
+  });
+
+  it('passes aws-cdk-lib\'s CloudFormation schema validation with no unacknowledged finding', () => {
+    const checked = synthesizeStack(stackProfiles(), join(tempDir(), 'validated'), { validate: true });
+    const report = JSON.parse(readFileSync(join(checked.assemblyDir, 'validation-report.json'), 'utf8'));
+    expect(report.pluginReports.map((r: any) => [r.pluginName, r.conclusion, r.violations])).toEqual([['CloudFormation Validate', 'success', []]]);
+  });
+});
+
+describe('the same template for either environment', () => {
+  it('synthesized as if deploying dev and as if deploying prod, the templates are byte for byte the same', () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile({ webhookAllowList: '203.0.113.0/24' }));
+    writeJson(dir, 'dev.json', devProfile({ logLevel: 'DEBUG' }));
+    const profiles = inspectAllProfiles(dir);
+    const forDev = resolveTarget(profiles, { environment: 'dev' });
+    const forProd = resolveTarget(profiles, { environment: 'prod' });
+    expect(forDev.profile.profile).toBe('dev');
+    expect(forProd.profile.profile).toBe('default');
+    const a = synthesizeStack(forDev, join(tempDir(), 'dev'));
+    const b = synthesizeStack(forProd, join(tempDir(), 'prod'));
+    expect(readFileSync(a.templatePath, 'utf8')).toBe(readFileSync(b.templatePath, 'utf8'));
+    expect(a.environments).toEqual(['prod', 'dev']);
+  });
+});
+
+describe('the output folder', () => {
+  it('replaces an earlier assembly wholesale', () => {
+    const out = join(tempDir(), 'out');
+    synthesizeStack(stackProfiles(), out);
+    writeFileSync(join(out, 'Stale.template.json'), '{}');
+    const again = synthesizeStack(stackProfiles({ dev: false }), out);
+    expect(existsSync(join(out, 'Stale.template.json'))).toBe(false);
+    expect(again.environments).toEqual(['prod']);
+    expect(Object.keys(again.template.Resources).some((id) => id.startsWith('Dev'))).toBe(false);
+  });
+
+  it('refuses a folder that holds anything but a cloud assembly, and leaves it alone', () => {
+    const out = tempDir();
+    writeFileSync(join(out, 'notes.txt'), 'mine');
+    const before = snapshotDir(out);
+    expect(() => synthesizeStack(stackProfiles(), out)).toThrow(UserError);
+    expect(() => synthesizeStack(stackProfiles(), out)).toThrow(/--out: .* is not empty and holds no cloud assembly/);
+    expect(snapshotDir(out)).toEqual(before);
+    const file = join(out, 'notes.txt');
+    expect(() => synthesizeStack(stackProfiles(), file)).toThrow(/--out: .*notes\.txt is a file, not a folder/);
+  });
+
+  it('leaves an earlier assembly as it was when synthesis fails, with no staging folder left behind', () => {
+    const parent = tempDir();
+    const out = join(parent, 'out');
+    synthesizeStack(stackProfiles(), out);
+    const before = snapshotDir(out);
+    const bad = stackProfiles();
+    const broken = { ...bad, prod: { ...bad.prod, minCapacity: 9, maxCapacity: 3 } };
+    expect(() => synthesizeStack(broken, out)).toThrow(UserErrors);
+    expect(() => synthesizeStack(broken, out)).toThrow(/Prod: minCapacity: expected at most maxCapacity \(3\), got 9/);
+    expect(snapshotDir(out)).toEqual(before);
+    expect(readdirSync(parent)).toEqual(['out']);
+  });
+});
+
+describe('assemblyHasAssets', () => {
+  function assemblyWithAsset(synthesizer: 'legacy' | 'default'): string {
+    const dir = tempDir();
+    const file = join(dir, 'payload.txt');
+    writeFileSync(file, 'x');
+    const out = join(dir, 'assembly');
+    mkdirSync(out);
+    const app = new App({ outdir: out, builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'WithAsset', { synthesizer: synthesizer === 'legacy' ? new LegacyStackSynthesizer() : new DefaultStackSynthesizer() });
+    new Asset(stack, 'Payload', { path: file });
+    app.synth();
+    return out;
+  }
+
+  it('sees an asset recorded by the legacy synthesizer (as the webhook stack would record one)', () => {
+    const out = assemblyWithAsset('legacy');
+    expect(assemblyHasAssets(out)).toBe(true);
+    expect(assemblyAssets(out)).toEqual(['WithAsset:metadata']);
+  });
+
+  it('sees assets in an asset manifest (modern synthesizers)', () => {
+    const out = assemblyWithAsset('default');
+    expect(assemblyHasAssets(out)).toBe(true);
+    expect(assemblyAssets(out).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('says what is wrong when the folder is not an assembly', () => {
+    expect(() => assemblyHasAssets(tempDir())).toThrow(/manifest\.json: cannot be read \(ENOENT\); is this a cloud assembly/);
+  });
+});
