@@ -304,13 +304,13 @@ export function formatMigrationPlan(plan: MigrationPlan): string[] {
       for (const d of migration.dropped) lines.push(`    ${d.key.padEnd(width)}  ${d.reason}`);
     }
   } else {
-    lines.push('', `default.json: ${describeState(profile)}`);
+    lines.push('', `${describeState(profile)}${profile.state === 'current' ? ': not changed' : ''}`);
   }
   if (records.state === 'v0.6') {
     lines.push('', `deploy.json: ${records.converted.join(' and ')} to the current layout; original kept as ${baseName(records.change.backupPath)}`);
     for (const line of records.lines) lines.push(`  ${line}`);
   } else {
-    lines.push('', `deploy.json: ${describeState(records)}`);
+    lines.push('', `${describeState(records)}${records.state === 'current' ? ': not changed' : ' (nothing to convert)'}`);
   }
   if (plan.notes.length > 0) lines.push('');
   for (const note of plan.notes) lines.push(`note: ${note}`);
