@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BIN } from '../helpers/cli.js';
+import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/synth/dev-and-prod', import.meta.url));
+const TRACE_IMPORTS = fileURLToPath(new URL('../fixtures/synth/trace-imports.mjs', import.meta.url));
+
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * A local endpoint every AWS route of the SDK would reach (API endpoint,
+ * proxy, instance and container credentials): it answers 500 and counts
+ * connections, so "no AWS access" is measured, not assumed.
+ */
+let trap: Server;
+let connections = 0;
+let trapUrl = '';
+
+beforeAll(async () => {
+  trap = createServer((_req, res) => {
+    res.writeHead(500).end();
+  });
+  trap.on('connection', () => connections++);
+  await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+  trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => trap.close(() => resolve()));
+});
+
+/** The built binary, with no credentials anywhere and every AWS route pointed at the trap. */
+function run(args: string[], options: { cwd?: string; nodeArgs?: string[] } = {}): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, CI: 'true', NO_COLOR: '1', HOME: tempDir('bd-home-') };
+  Object.assign(env, {
+    AWS_ENDPOINT_URL: trapUrl,
+    HTTPS_PROXY: trapUrl,
+    HTTP_PROXY: trapUrl,
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: trapUrl,
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: `${trapUrl}/credentials`,
+    AWS_CONFIG_FILE: join(env.HOME!, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(env.HOME!, 'no-aws-credentials'),
+    AWS_REGION: 'us-east-1',
+  });
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], { env, cwd: options.cwd ?? tempDir(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('benchling-deploy synth', () => {
+  it('writes the template offline, with no credentials, touching no AWS endpoint, and prints its path', async () => {
+    const before = connections;
+    const out = join(tempDir(), 'assembly');
+    const r = await run(['--config-dir', FIXTURE, 'synth', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${join(out, 'BenchlingWebhookStack.template.json')}\n`);
+    const template = JSON.parse(readFileSync(r.stdout.trim(), 'utf8'));
+    expect(Object.keys(template.Outputs)).toEqual(expect.arrayContaining(['ApiId', 'ClusterName', 'DevEndpoint', 'ProdEndpoint']));
+    expect(template.Parameters.ProdImageTag.Default).toBe('0.7.0');
+    expect(template.Parameters.DevLogLevel.Default).toBe('DEBUG');
+    expect(connections - before).toBe(0);
+  });
+
+  it('writes to ./cdk.out/benchling-deploy by default', async () => {
+    const cwd = tempDir();
+    const r = await run(['--config-dir', FIXTURE, 'synth'], { cwd });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(join(cwd, 'cdk.out', 'benchling-deploy', 'BenchlingWebhookStack.template.json'));
+    expect(existsSync(join(cwd, 'cdk.out', 'benchling-deploy', 'manifest.json'))).toBe(true);
+  });
+
+  it('prints the result as JSON with --json', async () => {
+    const out = join(tempDir(), 'assembly');
+    const r = await run(['--config-dir', FIXTURE, 'synth', '--out', out, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      templatePath: join(out, 'BenchlingWebhookStack.template.json'),
+      assemblyDir: out,
+      stackName: 'BenchlingWebhookStack',
+      environments: ['prod', 'dev'],
+      bootstrapRequired: false,
+    });
+  });
+
+  it('synthesizes prod alone when there is no dev profile', async () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile());
+    const r = await run(['--config-dir', dir, 'synth', '--out', join(tempDir(), 'a'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).environments).toEqual(['prod']);
+  });
+
+  it('refuses a bad profile with status 2, naming the file and the field, and writes nothing', async () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile({ imageTag: 'not a tag', minCapacity: -1 }));
+    const parent = tempDir();
+    const r = await run(['--config-dir', dir, 'synth', '--out', join(parent, 'out')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`${join(dir, 'default.json').replace(/[.\\/]/g, '\\$&')}: imageTag: `));
+    expect(r.stderr).toMatch(/default\.json: minCapacity: /);
+    expect(r.stdout).toBe('');
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it('refuses a dev profile without a prod profile: prod is required', async () => {
+    const dir = tempDir();
+    writeJson(dir, 'dev.json', devProfile());
+    const r = await run(['--config-dir', dir, 'synth', '--out', join(tempDir(), 'out')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no prod profile: default\.json is missing; prod is required/);
+  });
+
+  it('refuses a dev profile that places the stack elsewhere than prod', async () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile());
+    writeJson(dir, 'dev.json', devProfile({ region: 'eu-west-1' }));
+    const r = await run(['--config-dir', dir, 'synth', '--out', join(tempDir(), 'out')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/profile "dev": region: "eu-west-1" differs from the prod profile "default"/);
+  });
+
+  it('refuses an empty config folder with status 2', async () => {
+    const r = await run(['--config-dir', tempDir(), 'synth']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no profiles in .*\nhint: create the prod profile with `benchling-deploy setup-profile default`/);
+  });
+
+  it('loads aws-cdk-lib only for synth, not for other commands', async () => {
+    const trace = ['--import', TRACE_IMPORTS];
+    const profiles = await run(['--config-dir', FIXTURE, 'profiles'], { nodeArgs: trace });
+    expect(profiles.status, profiles.stderr).toBe(0);
+    expect(profiles.stderr).not.toContain('TRACE-IMPORT');
+    const synth = await run(['--config-dir', FIXTURE, 'synth', '--out', join(tempDir(), 'out')], { nodeArgs: trace });
+    expect(synth.status, synth.stderr).toBe(0);
+    expect(synth.stderr).toContain('TRACE-IMPORT aws-cdk-lib');
+  });
+});
