@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -197,6 +197,10 @@ export class SharedInfrastructure extends Construct {
     });
     this.apiGatewayAccount = new apigw.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: apiLogsRole.roleArn });
     this.apiGatewayAccount.node.addDependency(this.api);
+    // The setting outlives the stack: deleting the role on `destroy` would cut
+    // off the logs of every other API in the account and region.
+    apiLogsRole.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.apiGatewayAccount.applyRemovalPolicy(RemovalPolicy.RETAIN);
   }
 }
 

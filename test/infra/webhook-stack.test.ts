@@ -80,10 +80,13 @@ describe('shared infrastructure', () => {
     for (const id of idsOfType(json, 'AWS::ApiGateway::Stage')) expect(json.Resources[id].Properties.DeploymentId).toEqual({ Ref: deploymentId });
   });
 
-  it('lets API Gateway write logs before any stage logs', () => {
+  it('lets API Gateway write logs before any stage logs, and keeps that account-wide setting when the stack goes', () => {
     built.template.resourceCountIs('AWS::ApiGateway::Account', 1);
     const accountId = idsOfType(json, 'AWS::ApiGateway::Account')[0];
     for (const id of idsOfType(json, 'AWS::ApiGateway::Stage')) expect(json.Resources[id].DependsOn).toContain(accountId);
+    const roleId = json.Resources[accountId].Properties.CloudWatchRoleArn['Fn::GetAtt'][0];
+    expect(json.Resources[accountId].DeletionPolicy).toBe('Retain');
+    expect(json.Resources[roleId].DeletionPolicy).toBe('Retain');
   });
 
   it('has the shared outputs ApiId and ClusterName, and exactly the documented outputs', () => {
