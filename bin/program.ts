@@ -3,7 +3,8 @@ import { registerProfileCommands } from './commands/profiles.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerSynthCommand } from './commands/synth.js';
 import { registerDeployCommands } from './commands/deploy.js';
-import { print } from './context.js';
+import { registerStatusCommand, runStatus } from './commands/status.js';
+import { action, globalsOf, isInteractive, print } from './context.js';
 
 const VERSION = process.env.BENCHLING_DEPLOY_VERSION ?? '0.0.0-dev';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions(false)
     .exitOverride();
   program.configureHelp({ sortSubcommands: false });
+  registerStatusCommand(program);
   registerProfileCommands(program);
   registerMigrateCommand(program);
   registerSynthCommand(program);
@@ -31,10 +33,15 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.action(async () => {
-    // No command: the dashboard arrives with its own issue; until then, usage.
-    print(program.helpInformation());
-  });
+  program.action(
+    action(async (_opts: unknown, cmd: typeof program) => {
+      // No command and no terminal (a pipe, CI): `status` once.
+      if (!isInteractive()) return runStatus(globalsOf(cmd));
+      // On a terminal: the dashboard arrives with its own issue; until then, usage.
+      print(program.helpInformation());
+      return 0;
+    }),
+  );
   const first = argv[2];
   if (first !== undefined && !first.startsWith('-') && !program.commands.some((c) => c.name() === first || c.aliases().includes(first))) {
     process.stderr.write(`error: unknown command '${first}'\n(run \`benchling-deploy --help\` for the commands)\n`);

@@ -287,6 +287,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       stackName: options.stackName,
       region: options.region,
       account: identity?.value.account ?? options.account ?? null,
+      stackStatus: stackInfo?.status ?? null,
       fetchedAt: fetchedAt.toISOString(),
       stackReadAt: stack.readAt,
       error: stackError?.text ?? null,
@@ -300,7 +301,6 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
         : null;
       return {
         ...base,
-        stackStatus: null,
         error: why ?? base.error,
         errorKind: why ? 'not-found' : base.errorKind,
         hint: why ? 'use the AWS profile of that account: --aws-profile NAME (or awsProfile in the prod profile)' : null,
@@ -452,7 +452,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
         stoppedTasks: stopped.slice(0, 5).map((t) => ({ taskArn: t.taskArn, stoppedAt: t.stoppedAt, reason: stoppedTaskReason(t) })),
       };
     });
-    return { ...base, stackStatus: stackInfo.status, environments };
+    return { ...base, environments };
   }
 
   return {

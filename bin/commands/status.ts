@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { deployRecordPath } from '../../src/config/paths.js';
+import { resolveStackProfiles } from '../../src/config/pairing.js';
+import { ENVIRONMENTS } from '../../src/config/schema.js';
+import { inspectAllProfiles } from '../../src/config/store.js';
+import { ExternalError } from '../../src/errors.js';
+import { readDeployRecords } from '../../src/state/deploy-records.js';
+import { createStatusPoller, type PolledEnvironment } from '../../src/state/status-poller.js';
+import type { EnvironmentStatus, StatusSnapshot } from '../../src/state/status-types.js';
+import { action, configDirOf, globalsOf, print, printJson, warn, type Globals } from '../context.js';
+import { formatTable } from './profiles.js';
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description("every environment's health, once; exit 0 only when all are healthy")
+    .option('--json', 'print JSON (the shape of PRODUCT.md section 6)')
+    .action(action((_opts: unknown, cmd: Command) => runStatus(globalsOf(cmd))));
+}
+
+/**
+ * One snapshot of the stack's environments, printed. Exit 0 when every
+ * environment is healthy, 1 otherwise (or when AWS could not be read), 2 for
+ * bad profiles. Also what the bare command runs when there is no terminal.
+ */
+export async function runStatus(g: Globals): Promise<number> {
+  const dir = configDirOf(g);
+  const stack = resolveStackProfiles(inspectAllProfiles(dir), { region: g.region });
+  const read = readDeployRecords(deployRecordPath(dir));
+  if (read.state === 'malformed') warn(`${read.error} (the last deploys are not shown)`);
+  const records = read.state === 'malformed' ? {} : read.records;
+  const awsProfile = g.awsProfile ?? stack.prod.awsProfile;
+  const environments: PolledEnvironment[] = ENVIRONMENTS.flatMap((name) => {
+    const profile = name === 'prod' ? stack.prod : stack.dev;
+    return profile ? [{ name, profile: profile.profile }] : [];
+  });
+
+  // The SDK is loaded only now, after the profiles were found valid.
+  const { createStatusApi } = await import('../../src/state/aws-clients.js');
+  const api = createStatusApi({ region: stack.place.region, awsProfile });
+  let snapshot: StatusSnapshot;
+  try {
+    const poller = createStatusPoller({
+      api,
+      stackName: stack.place.stackName,
+      region: stack.place.region,
+      account: stack.place.account,
+      environments,
+      deployRecords: () => records,
+      awsProfile,
+    });
+    snapshot = await poller.snapshot();
+  } finally {
+    api.close();
+  }
+
+  const allHealthy = !snapshot.error && snapshot.environments.every((e) => e.health === 'healthy');
+  if (g.json) {
+    printJson(snapshot);
+    if (snapshot.errorKind === 'credentials') process.stderr.write(`error: ${snapshot.error}\nhint: ${snapshot.hint}\n`);
+    return allHealthy ? 0 : 1;
+  }
+  if (snapshot.errorKind === 'credentials') {
+    throw new ExternalError(snapshot.error ?? 'AWS credentials expired or missing', { hint: snapshot.hint ?? undefined });
+  }
+  for (const line of formatStatus(snapshot)) print(line);
+  if (snapshot.error) {
+    process.stderr.write(`error: ${snapshot.error}\n${snapshot.hint ? `hint: ${snapshot.hint}\n` : ''}`);
+  }
+  return allHealthy ? 0 : 1;
+}
+
+/** The compact table of `status`: a header line, one row per environment, then the reasons. */
+export function formatStatus(s: StatusSnapshot): string[] {
+  const header = [s.stackName, s.region, s.account ? `account ${s.account}` : null, s.stackStatus ?? 'stack not found'].filter(Boolean).join('  ');
+  const rows = [
+    ['ENV', 'PROFILE', 'HEALTH', 'TASKS', 'ROLLOUT', 'TARGETS', 'IMAGE', 'ENDPOINT'],
+    ...s.environments.map((e) => [e.name, e.profile, e.health, tasks(e), e.service?.rolloutState ?? '-', targets(e), e.imageTag ?? '-', e.endpoint ?? '-']),
+  ];
+  const notes = s.environments.flatMap((e) => [
+    ...(e.reason ? [`${e.name}: ${e.reason}`] : []),
+    ...(e.error && e.error !== e.reason ? [`${e.name}: could not read: ${e.error}`] : []),
+  ]);
+  return [header, ...formatTable(rows), ...(notes.length > 0 ? ['', ...notes] : [])];
+}
+
+function tasks(e: EnvironmentStatus): string {
+  if (!e.service) return '-';
+  return `${e.service.running}/${e.service.desired}${e.service.pending > 0 ? ` +${e.service.pending} pending` : ''}`;
+}
+
+function targets(e: EnvironmentStatus): string {
+  if (!e.targets) return '-';
+  const total = e.targets.healthy + e.targets.unhealthy + e.targets.other;
+  return `${e.targets.healthy}/${total} healthy`;
+}

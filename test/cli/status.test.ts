@@ -1,0 +1,158 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ROOT, runCliAsync, type CliResult } from '../helpers/cli.js';
+import { SECRET, devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
+import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
+import { crashTasks, standardScenario, startRollout } from '../fake-aws/scenario.js';
+
+let fake: FakeAws;
+/** Credentials files that hold nothing unless a test writes them: no AWS config of the machine leaks in. */
+let awsDir: string;
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
+  fake = await startFakeAws(standardScenario());
+});
+
+beforeEach(() => {
+  fake.scenario = standardScenario();
+  fake.calls.reset();
+  fake.clearFaults();
+  awsDir = tempDir('bd-cli-status-aws-');
+});
+
+afterAll(async () => {
+  await fake.close();
+});
+
+function configDir(options: { dev?: boolean; prod?: Record<string, unknown> } = {}): string {
+  const dir = tempDir('bd-cli-status-');
+  writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET, ...options.prod }));
+  if (options.dev !== false) writeJson(dir, 'dev.json', devProfile());
+  return dir;
+}
+
+/** The built binary, pointed at the fake only through the environment. */
+async function status(dir: string, args: string[] = ['status'], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  const r = await runCliAsync(['--config-dir', dir, ...args], {
+    env: {
+      ...fake.env,
+      AWS_PROFILE: undefined,
+      AWS_SHARED_CREDENTIALS_FILE: join(awsDir, 'credentials'),
+      AWS_CONFIG_FILE: join(awsDir, 'config'),
+      ...env,
+    },
+  });
+  expect(r.stdout + r.stderr).not.toContain(SECRET);
+  return r;
+}
+
+describe('benchling-deploy status', () => {
+  it('prints a compact table and exits 0 when both environments are healthy', async () => {
+    const r = await status(configDir());
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('BenchlingWebhookStack  us-east-1  account 123456789012  UPDATE_COMPLETE');
+    expect(lines[1]).toMatch(/^ENV\s+PROFILE\s+HEALTH\s+TASKS\s+ROLLOUT\s+TARGETS\s+IMAGE\s+ENDPOINT$/);
+    expect(lines[2]).toMatch(/^dev\s+dev\s+healthy\s+1\/1\s+COMPLETED\s+1\/1 healthy\s+latest\s+https:\/\/a1b2c3d4e5\.execute-api\.us-east-1\.amazonaws\.com\/dev$/);
+    expect(lines[3]).toMatch(/^prod\s+default\s+healthy\s+2\/2\s+COMPLETED\s+2\/2 healthy\s+0\.7\.0\s+https:\/\/a1b2c3d4e5\.execute-api\.us-east-1\.amazonaws\.com\/prod$/);
+    expect(lines).toHaveLength(4);
+  });
+
+  it('--json prints the snapshot in the shape of PRODUCT.md section 6', async () => {
+    const r = await status(configDir(), ['status', '--json']);
+    expect(r.status).toBe(0);
+    const snap = JSON.parse(r.stdout);
+    expect(snap).toMatchObject({ stackName: 'BenchlingWebhookStack', region: 'us-east-1', stackStatus: 'UPDATE_COMPLETE', error: null });
+    expect(Number.isNaN(Date.parse(snap.fetchedAt))).toBe(false);
+    expect(snap.environments).toHaveLength(2);
+    for (const e of snap.environments) {
+      expect(Object.keys(e)).toEqual(expect.arrayContaining(['name', 'profile', 'imageTag', 'endpoint', 'service', 'targets', 'health', 'error']));
+      expect(Object.keys(e.service).sort()).toEqual(['desired', 'pending', 'rolloutState', 'running']);
+      expect(Object.keys(e.targets).sort()).toEqual(['healthy', 'other', 'unhealthy']);
+    }
+    expect(snap.environments[1]).toMatchObject({ name: 'prod', profile: 'default', imageTag: '0.7.0', health: 'healthy', error: null, service: { running: 2, desired: 2, pending: 0, rolloutState: 'COMPLETED' } });
+  });
+
+  it('exits 1 during a rollout, showing it as deploying', async () => {
+    startRollout(fake.scenario, 'dev', '0.8.0', 0);
+    const r = await status(configDir());
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^dev\s+dev\s+deploying\s+1\/1 \+1 pending\s+IN_PROGRESS/m);
+    expect(r.stdout).toMatch(/^dev: rollout in progress: 0 of 1 new tasks running$/m);
+    expect(r.stdout).toMatch(/^prod\s+default\s+healthy/m);
+  });
+
+  it('exits 1 with failing tasks, giving their stop reasons', async () => {
+    crashTasks(fake.scenario, 'prod', { running: 0, reason: 'Essential container in task exited', exitCode: 2, containerReason: 'KeyError: client_secret' });
+    const r = await status(configDir());
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^prod\s+default\s+down\s+0\/2/m);
+    expect(r.stdout).toContain('prod: 0 of 2 tasks running; last stopped task: Essential container in task exited (app: exit 2, KeyError: client_secret)');
+  });
+
+  it('with no dev profile shows prod only', async () => {
+    const r = await status(configDir({ dev: false }), ['status', '--json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).environments.map((e: { name: string }) => e.name)).toEqual(['prod']);
+  });
+
+  it('survives a short throttling burst (the SDK retries) and reads the region from --region', async () => {
+    fake.inject({ kind: 'throttle', operation: 'DescribeServices', times: 2 });
+    const r = await status(configDir(), ['--region', 'eu-west-1', 'status', '--json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).region).toBe('eu-west-1');
+    expect(fake.calls.count('DescribeServices')).toBe(3);
+    expect(new Set(fake.calls.all.map((c) => c.region))).toEqual(new Set(['eu-west-1']));
+  });
+
+  it('says to log in again when the credentials expired: exit 1, no stack trace', async () => {
+    fake.inject({ kind: 'expired-credentials' });
+    const r = await status(configDir());
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: AWS credentials expired or missing \(.*ExpiredToken.*: The security token included in the request is expired\)\nhint: log in again/);
+    expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
+  });
+
+  it('names the AWS profile to log in with (--aws-profile), and signs with it', async () => {
+    writeFileSync(join(awsDir, 'credentials'), '[ops]\naws_access_key_id = AKIAOPSPROFILE000002\naws_secret_access_key = x\n');
+    fake.inject({ kind: 'expired-credentials' });
+    const r = await status(configDir(), ['--aws-profile', 'ops', 'status'], { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('hint: log in again: `aws sso login --profile ops`');
+    expect(fake.calls.all.length).toBeGreaterThan(0);
+    expect(fake.calls.all.every((c) => c.accessKeyId === 'AKIAOPSPROFILE000002')).toBe(true);
+  });
+
+  it('says the same when there are no credentials at all', async () => {
+    const r = await status(configDir(), ['status', '--json'], { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ errorKind: 'credentials', environments: [{ health: 'unknown' }, { health: 'unknown' }] });
+    expect(r.stderr).toMatch(/^error: AWS credentials expired or missing \(.*Could not load credentials from any providers\)\nhint: /);
+    expect(fake.calls.count()).toBe(0);
+  });
+
+  it('exits 2 for bad profiles, before any AWS call', async () => {
+    const none = tempDir('bd-cli-status-empty-');
+    const missing = await status(none);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/no prod profile/);
+    const dir = configDir();
+    writeJson(dir, 'dev.json', devProfile({ benchlingTenant: 'Not Valid' }));
+    const bad = await status(dir);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(join(dir, 'dev.json'));
+    expect(bad.stderr).toMatch(/benchlingTenant/);
+    expect(fake.calls.count()).toBe(0);
+  });
+
+  it('runs once with no command when there is no terminal (a pipe or CI)', async () => {
+    const r = await status(configDir(), []);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ENV\s+PROFILE\s+HEALTH/m);
+    expect(r.stdout).toMatch(/^prod\s+default\s+healthy/m);
+  });
+});
