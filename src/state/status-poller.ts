@@ -111,7 +111,7 @@ interface PollProblems {
 
 export const DEFAULT_INTERVAL_MS = 5000;
 export const MAX_BACKOFF_MS = 60_000;
-const STACK_MAX_AGE_MS = 5 * 60_000;
+export const STACK_MAX_AGE_MS = 5 * 60_000;
 const MAX_STOPPED_TASKS_PER_ENV = 50;
 
 const APIS = {

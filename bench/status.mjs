@@ -1,0 +1,140 @@
+// `npm run bench status`: AWS calls per refresh of the status poller, for two environments
+// (dev and prod) in steady state, counted by the fake AWS endpoint (test/fake-aws) that the
+// real SDK clients talk to through AWS_ENDPOINT_URL. Target: at most 4 (1 DescribeServices
+// for both services + 1 DescribeTargetHealth per target group + 1 spare). Also shown: the
+// first (cold) refresh, a refresh while one environment is failing, and one `status` run of
+// the built CLI.
+//
+// The poller and the fake are TypeScript; esbuild (a devDependency) bundles them into
+// .bench-out/ first (the AWS SDK stays external and is loaded from node_modules).
+import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './_stats.mjs';
+
+const REFRESHES = Number(process.env.BENCH_REFRESHES ?? 20);
+const WARMUP = 2;
+const TARGET = 4;
+const ANCHOR = 10;
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = join(root, '.bench-out', 'status');
+mkdirSync(out, { recursive: true });
+const bundle = join(out, 'status-bundle.mjs');
+await build({
+  stdin: {
+    contents: [
+      "export { startFakeAws } from './test/fake-aws/server.ts';",
+      "export { standardScenario, crashTasks } from './test/fake-aws/scenario.ts';",
+      "export { createStatusApi } from './src/state/aws-clients.ts';",
+      "export { createStatusPoller, DEFAULT_INTERVAL_MS, STACK_MAX_AGE_MS } from './src/state/status-poller.ts';",
+    ].join('\n'),
+    resolveDir: root,
+    loader: 'ts',
+  },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile: bundle,
+  external: ['@aws-sdk/*'],
+  logLevel: 'warning',
+});
+const m = await import(pathToFileURL(bundle).href);
+
+const fake = await m.startFakeAws(m.standardScenario());
+// The SDK clients find the fake only through the environment, as in the tests.
+Object.assign(process.env, fake.env);
+delete process.env.AWS_PROFILE;
+
+/** Calls made by each of `count` refreshes after `warmup` ones, counted between polls. */
+async function perRefresh({ warmup, count }) {
+  const api = m.createStatusApi({ region: 'us-east-1' });
+  const poller = m.createStatusPoller({
+    api,
+    stackName: 'BenchlingWebhookStack',
+    region: 'us-east-1',
+    account: '123456789012',
+    environments: [
+      { name: 'dev', profile: 'dev' },
+      { name: 'prod', profile: 'default' },
+    ],
+    intervalMs: 25,
+  });
+  fake.calls.reset();
+  const counts = [];
+  const ops = {};
+  let seen = 0;
+  let before = 0;
+  let beforeOps = {};
+  let health = [];
+  await new Promise((resolve) => {
+    poller.subscribe(({ snapshot }) => {
+      seen += 1;
+      const now = fake.calls.count();
+      const nowOps = fake.calls.byOperation();
+      if (seen > warmup) {
+        counts.push(now - before);
+        for (const [k, v] of Object.entries(nowOps)) ops[k] = (ops[k] ?? 0) + v - (beforeOps[k] ?? 0);
+      }
+      before = now;
+      beforeOps = nowOps;
+      health = snapshot.environments.map((e) => `${e.name} ${e.health}`);
+      if (seen === warmup + count) resolve();
+    });
+    poller.start();
+  });
+  await poller.stop();
+  api.close();
+  return { counts, ops, health };
+}
+
+const fmtOps = (ops, n) =>
+  Object.entries(ops)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k} ${Number.isInteger(v / n) ? v / n : (v / n).toFixed(2)}`)
+    .join(', ');
+
+try {
+  const cold = await perRefresh({ warmup: 0, count: 1 });
+  const steady = await perRefresh({ warmup: WARMUP, count: REFRESHES });
+  const steadyMedian = median(steady.counts);
+
+  m.crashTasks(fake.scenario, 'dev', { running: 0, reason: 'Essential container in task exited', exitCode: 1 });
+  const failing = await perRefresh({ warmup: WARMUP, count: REFRESHES });
+  fake.scenario = m.standardScenario();
+
+  // One `status` run of the built CLI (a cold snapshot: STS once, the stack, the stages, then the refresh).
+  let cliCalls = null;
+  if (existsSync(join(root, 'dist', 'cli.js'))) {
+    const cfg = mkdtempSync(join(tmpdir(), 'bd-bench-status-'));
+    const arn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
+    const profile = (name, extra) => ({ profile: name, benchlingTenant: 'acme', benchlingAppDefinitionId: 'app', benchlingClientId: 'cid', quiltStackArn: arn, ...extra });
+    writeFileSync(join(cfg, 'default.json'), JSON.stringify(profile('default', { imageTag: '0.7.0' })), { mode: 0o600 });
+    writeFileSync(join(cfg, 'dev.json'), JSON.stringify(profile('dev', {})), { mode: 0o600 });
+    fake.calls.reset();
+    const code = await new Promise((resolve) => {
+      const child = spawn(process.execPath, [join(root, 'bin', 'benchling-deploy.js'), '--config-dir', cfg, 'status'], { env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
+      child.on('close', resolve);
+    });
+    rmSync(cfg, { recursive: true, force: true });
+    if (code !== 0) throw new Error(`benchling-deploy status exited ${code} against the healthy fake`);
+    cliCalls = fake.calls.count();
+  }
+
+  const amortized = 2 / (m.STACK_MAX_AGE_MS / m.DEFAULT_INTERVAL_MS);
+  console.log(`two environments (dev, prod), ${REFRESHES} refreshes after ${WARMUP} warm-up, calls counted by the fake endpoint`);
+  console.log(`steady state:        median ${steadyMedian} calls per refresh (min ${Math.min(...steady.counts)}, max ${Math.max(...steady.counts)}); ${fmtOps(steady.ops, REFRESHES)}`);
+  console.log(`                     plus DescribeStacks + GetStages once per ${m.STACK_MAX_AGE_MS / 60000} min when nothing changes (${amortized.toFixed(2)} per refresh at ${m.DEFAULT_INTERVAL_MS / 1000} s)`);
+  console.log(`target:              at most ${TARGET} -> ${steadyMedian <= TARGET && Math.max(...steady.counts) <= TARGET ? 'met' : 'MISSED'}`);
+  console.log(`anchor:              the older benchling-webhook status makes about ${ANCHOR} calls per refresh; ratio ${(steadyMedian / ANCHOR).toFixed(1)}x`);
+  console.log(`first refresh:       ${cold.counts[0]} calls (${fmtOps(cold.ops, 1)})`);
+  console.log(`dev failing:         median ${median(failing.counts)} calls per refresh (stopped tasks are read while an environment is not healthy; ${failing.health.join(', ')})`);
+  if (cliCalls !== null) console.log(`benchling-deploy status (one run of the built CLI): ${cliCalls} calls`);
+  else console.log('benchling-deploy status: skipped (dist/ is missing; run `npm run build`)');
+  if (!(steadyMedian <= TARGET && Math.max(...steady.counts) <= TARGET)) process.exitCode = 1;
+} finally {
+  await fake.close();
+}
