@@ -5,6 +5,7 @@ import { SetupForm } from '../../src/ui/SetupForm.js';
 import { initialSetupForm, setupFormReducer, formIsValid, SAVE_ROW } from '../../src/state/setup-form.js';
 import { formToProfile } from '../../src/config/fields.js';
 import { QUILT_ARN, SECRET } from '../helpers/fixtures.js';
+import { waitForFrame } from '../helpers/ink.js';
 
 const strip = (s: string | undefined) => (s ?? '').replace(/\u001b\[[0-9;]*m/g, '');
 const tick = () => new Promise((r) => setTimeout(r, 30));
@@ -43,18 +44,19 @@ describe('SetupForm', () => {
     const ui = render(<Harness onSave={vi.fn()} />);
     await tick();
     ui.stdin.write('\t');
-    await tick();
+    await waitForFrame(ui.lastFrame, (f) => /› Benchling tenant/.test(f));
     ui.stdin.write('Acme');
-    await tick();
-    expect(strip(ui.lastFrame())).toMatch(/Benchling tenant\s+Acme/);
-    expect(strip(ui.lastFrame())).toMatch(/expected lower-case letters/);
-    for (let i = 0; i < 4; i++) {
+    const bad = await waitForFrame(ui.lastFrame, (f) => /Benchling tenant\s+Acme/.test(f));
+    expect(bad).toMatch(/expected lower-case letters/);
+    for (const rest of ['Acm', 'Ac', 'A']) {
       ui.stdin.write('\u007f');
-      await tick();
+      await waitForFrame(ui.lastFrame, (f) => new RegExp(`Benchling tenant\\s+${rest}\\s*$`, 'm').test(f));
     }
+    ui.stdin.write('\u007f');
+    await waitForFrame(ui.lastFrame, (f) => /Benchling tenant\s+the part before/.test(f));
     ui.stdin.write('acme');
-    await tick();
-    expect(strip(ui.lastFrame())).not.toMatch(/expected lower-case letters/);
+    const good = await waitForFrame(ui.lastFrame, (f) => /Benchling tenant\s+acme/.test(f));
+    expect(good).not.toMatch(/expected lower-case letters/);
     ui.unmount();
   });
 
