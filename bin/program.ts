@@ -4,6 +4,7 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerSynthCommand } from './commands/synth.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerStatusCommand, runStatus } from './commands/status.js';
+import { registerLogsCommand } from './commands/logs.js';
 import { action, globalsOf, isInteractive, print } from './context.js';
 
 const VERSION = process.env.BENCHLING_DEPLOY_VERSION ?? '0.0.0-dev';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerSynthCommand(program);
   registerDeployCommands(program);
+  registerLogsCommand(program);
   return program;
 }
 

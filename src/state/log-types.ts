@@ -1,4 +1,5 @@
 import type { EnvironmentName } from '../config/schema.js';
+import type { AwsErrorKind } from './status-types.js';
 
 /** One log event of an environment, as the tail delivers it. */
 export interface LogLine {
@@ -21,4 +22,10 @@ export interface LogTailStatus {
   readonly error: string | null;
   /** Something said once, e.g. that live tail was refused and polling took over. */
   readonly notice: string | null;
+  /** The log group followed. */
+  readonly logGroup?: string;
+  /** What kind of problem {@link error} is (credentials: log in again; not-found: not deployed yet). */
+  readonly errorKind?: AwsErrorKind | null;
+  /** What to do about {@link error}, e.g. the login command. */
+  readonly hint?: string | null;
 }

@@ -1,0 +1,176 @@
+import type { Command } from 'commander';
+import { resolveStackProfiles, resolveTarget } from '../../src/config/pairing.js';
+import type { EnvironmentName } from '../../src/config/schema.js';
+import { inspectAllProfiles } from '../../src/config/store.js';
+import { ExternalError, UserError } from '../../src/errors.js';
+import { classifyAwsError, loginHint } from '../../src/state/aws-errors.js';
+import { formatLogLine, logLineJson } from '../../src/state/log-format.js';
+import { DEFAULT_SINCE_MS, describeLogProblem, parseSince, readLogs, startLogTail, type LogGroupRef, type LogTail } from '../../src/state/log-tail.js';
+import type { LogsApi } from '../../src/state/logs-api.js';
+import type { LogLine, LogTailStatus } from '../../src/state/log-types.js';
+import { action, configDirOf, globalsOf, print, type Globals } from '../context.js';
+
+interface LogsOptions {
+  readonly environment?: string;
+  readonly follow?: boolean;
+  readonly filter?: string;
+  readonly since?: string;
+  readonly includeHealth?: boolean;
+}
+
+export function registerLogsCommand(program: Command): void {
+  program
+    .command('logs')
+    .description("an environment's logs (time, stream, message), oldest first; --follow keeps printing until ctrl-c")
+    .option('--environment <env>', 'dev, prod, or all (both interleaved, each line labelled)')
+    .option('-f, --follow', 'keep printing new lines (live tail; polling every 2 s if live tail is unavailable)')
+    .option('--filter <pattern>', 'a CloudWatch Logs filter pattern, e.g. ERROR, "GET /event", ?ERROR ?WARNING')
+    .option('--since <duration>', 'how far back to start: 30s, 10m, 2h, 7d (default 10m)')
+    .option('--include-health', 'show the load balancer health checks (GET /health), hidden by default')
+    .option('--json', 'one JSON object per line: environment, time, stream, message, id')
+    .action(action((opts: LogsOptions, cmd: Command) => runLogs(globalsOf(cmd), opts)));
+}
+
+/** Exit 0 when the lines were printed (or --follow ended by a signal); 1 when AWS failed; 2 for bad flags or profiles. */
+export async function runLogs(g: Globals, opts: LogsOptions): Promise<number> {
+  if (!opts.environment) throw new UserError('--environment: required (dev, prod or all)');
+  const wanted = opts.environment;
+  if (wanted !== 'dev' && wanted !== 'prod' && wanted !== 'all') throw new UserError(`--environment: "${wanted}" is not an environment; expected dev, prod or all`);
+  const sinceMs = opts.since !== undefined ? parseSince(opts.since) : DEFAULT_SINCE_MS;
+  if (opts.filter !== undefined && opts.filter.trim() === '') throw new UserError('--filter: empty; give a CloudWatch filter pattern, e.g. ERROR');
+  const filterPattern = opts.filter?.trim();
+
+  const profiles = inspectAllProfiles(configDirOf(g));
+  let environments: EnvironmentName[];
+  let place: { stackName: string; region: string };
+  let awsProfile: string | undefined;
+  if (wanted === 'all') {
+    const stack = resolveStackProfiles(profiles, { region: g.region });
+    environments = stack.dev ? ['dev', 'prod'] : ['prod'];
+    place = stack.place;
+    awsProfile = g.awsProfile ?? stack.prod.awsProfile;
+  } else {
+    const target = resolveTarget(profiles, { environment: wanted, region: g.region });
+    environments = [wanted];
+    place = target.place;
+    awsProfile = g.awsProfile ?? target.profile.awsProfile;
+  }
+
+  // The SDK is loaded only now, after the flags and profiles were found valid.
+  const [{ createStatusApi }, { createLogsApi }, { logGroupsOf }] = await Promise.all([
+    import('../../src/state/aws-clients.js'),
+    import('../../src/state/logs-aws.js'),
+    import('../../src/state/log-groups.js'),
+  ]);
+  const stackApi = createStatusApi({ region: place.region, awsProfile });
+  let groups: LogGroupRef[];
+  try {
+    const stack = await stackApi.describeStack(place.stackName).catch((error: unknown) => {
+      throw awsFailure(error, `reading stack ${place.stackName}`, awsProfile);
+    });
+    if (!stack) {
+      throw new ExternalError(`stack ${place.stackName} not found in ${place.region}: no such log group yet; has the environment been deployed?`, {
+        hint: `deploy it: \`benchling-deploy deploy --environment ${environments[environments.length - 1]}\` (or check --region)`,
+      });
+    }
+    groups = logGroupsOf(stack, environments);
+  } finally {
+    stackApi.close();
+  }
+
+  const api = createLogsApi({ region: place.region, awsProfile });
+  const label = groups.length > 1;
+  const write = (line: LogLine) => print(g.json ? logLineJson(line) : formatLogLine(line, { labelEnvironment: label }));
+  try {
+    if (!opts.follow) {
+      const startTime = Date.now() - sinceMs;
+      const all = await Promise.all(
+        groups.map((group) =>
+          readLogs({ api, group, startTime, filterPattern, includeHealth: opts.includeHealth }).catch((error: unknown) => {
+            const p = describeLogProblem(error, group, awsProfile);
+            throw new ExternalError(`${group.environment}: ${p.message}`, { hint: p.hint ?? undefined, cause: error });
+          }),
+        ),
+      );
+      for (const line of mergeByTime(all)) write(line);
+      return 0;
+    }
+    return await follow(groups, { api, sinceMs, filterPattern, includeHealth: opts.includeHealth, awsProfile, write, label });
+  } finally {
+    api.close();
+  }
+}
+
+interface FollowContext {
+  readonly api: LogsApi;
+  readonly sinceMs: number;
+  readonly filterPattern?: string;
+  readonly includeHealth?: boolean;
+  readonly awsProfile?: string;
+  readonly write: (line: LogLine) => void;
+  readonly label: boolean;
+}
+
+/**
+ * Prints lines as the tails deliver them until SIGINT or SIGTERM (exit 0).
+ * Problems go to stderr once each, as they start and end, and the tails keep
+ * trying; refused credentials end the command (exit 1), since retrying cannot
+ * log in.
+ */
+async function follow(groups: readonly LogGroupRef[], ctx: FollowContext): Promise<number> {
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  const onSignal = () => finish(0);
+  const onPipeError = (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') finish(0);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.stdout.on('error', onPipeError);
+  let failure: ExternalError | undefined;
+  const tails: LogTail[] = groups.map((group) => {
+    let shown: LogTailStatus | undefined;
+    const prefix = ctx.label ? `${group.environment}: ` : '';
+    return startLogTail({
+      api: ctx.api,
+      group,
+      sinceMs: ctx.sinceMs,
+      filterPattern: ctx.filterPattern,
+      includeHealth: ctx.includeHealth,
+      awsProfile: ctx.awsProfile,
+      onLines: (lines) => lines.forEach(ctx.write),
+      onStatus: (status) => {
+        if (status.notice && status.notice !== shown?.notice) process.stderr.write(`note: ${prefix}${status.notice}\n`);
+        if (status.error && status.error !== shown?.error) {
+          process.stderr.write(`error: ${prefix}${status.error}${status.errorKind === 'credentials' ? '' : ' (still trying)'}\n${status.hint ? `hint: ${status.hint}\n` : ''}`);
+        }
+        if (!status.error && shown?.error && status.mode !== 'stopped') process.stderr.write(`note: ${prefix}reading the logs again\n`);
+        shown = status;
+        if (status.errorKind === 'credentials' && !failure) {
+          failure = new ExternalError(`${prefix}${status.error}`, { hint: status.hint ?? undefined });
+          finish(1);
+        }
+      },
+    });
+  });
+  const code = await finished;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  await Promise.all(tails.map((t) => t.stop()));
+  process.stdout.off('error', onPipeError);
+  if (failure) {
+    // Already shown on stderr as it happened; the exit status says the rest.
+    return 1;
+  }
+  return code;
+}
+
+function mergeByTime(lists: readonly LogLine[][]): LogLine[] {
+  return lists.flat().sort((a, b) => a.timestamp - b.timestamp);
+}
+
+function awsFailure(error: unknown, doing: string, awsProfile: string | undefined): ExternalError {
+  const p = classifyAwsError(error);
+  if (p.kind === 'credentials') return new ExternalError(`${doing}: the AWS credentials were refused (${p.message}): log in again`, { hint: loginHint(awsProfile), cause: error });
+  return new ExternalError(`${doing}: ${p.message}`, { cause: error });
+}

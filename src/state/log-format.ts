@@ -1,0 +1,25 @@
+import type { LogLine } from './log-types.js';
+
+/**
+ * A message made safe for a terminal: escape sequences and other control
+ * characters (a log line must not be able to move the cursor or retitle the
+ * window) become visible `\xNN`; tabs stay, and new lines too unless
+ * `oneLine` (the log screen draws one row per line: they become `⏎`).
+ */
+export function printable(message: string, oneLine = false): string {
+  return message.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => {
+    if (c === '\n') return oneLine ? ' ⏎ ' : '\n';
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
+/** `2026-05-01T12:00:00.000Z webhook/app/3f.. message`, with the environment first when several are shown. */
+export function formatLogLine(line: LogLine, options: { labelEnvironment?: boolean } = {}): string {
+  const label = options.labelEnvironment ? `${line.environment.padEnd(4)} ` : '';
+  return `${label}${new Date(line.timestamp).toISOString()} ${printable(line.stream, true)} ${printable(line.message)}`;
+}
+
+/** One JSON object per line, for scripts (`--json`). */
+export function logLineJson(line: LogLine): string {
+  return JSON.stringify({ environment: line.environment, time: new Date(line.timestamp).toISOString(), stream: line.stream, message: line.message, id: line.id });
+}

@@ -1,0 +1,431 @@
+import type { EnvironmentName } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { classifyAwsError, loginHint } from './aws-errors.js';
+import type { LogLine, LogTailStatus } from './log-types.js';
+import type { FilterLogEventsRequest, LiveTailEvent, LogsApi, RawLogEvent } from './logs-api.js';
+import type { AwsErrorKind } from './status-types.js';
+
+/** One environment's log group, by name (FilterLogEvents) and ARN (StartLiveTail takes only ARNs). */
+export interface LogGroupRef {
+  readonly environment: EnvironmentName;
+  readonly logGroupName: string;
+  readonly logGroupArn: string;
+}
+
+/** `--since` when none is given. */
+export const DEFAULT_SINCE_MS = 10 * 60_000;
+/** Polling cadence when live tail is not available (PRODUCT: every 2 s). */
+export const POLL_INTERVAL_MS = 2000;
+/** The longest a late event is waited for when polling (see {@link LogTailOptions}). */
+const MAX_LOOKBACK_MS = 30_000;
+/** With no events at all, polls still move their start up to this far behind the clock. */
+const IDLE_LAG_MS = 60_000;
+
+const UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `10m` -> 600000. Whole numbers with a unit s, m, h or d; anything else is a UserError naming the flag. */
+export function parseSince(text: string, flag = '--since'): number {
+  const m = /^\s*(\d+)\s*([smhd])\s*$/i.exec(text);
+  const expected = 'expected a whole number and a unit s, m, h or d, e.g. 30s, 10m, 2h, 7d';
+  if (!m) throw new UserError(`${flag}: "${text}" is not a duration; ${expected}`);
+  const ms = Number(m[1]) * UNITS[m[2].toLowerCase()];
+  if (ms <= 0) throw new UserError(`${flag}: "${text}" must be more than zero; ${expected}`);
+  if (!Number.isSafeInteger(ms) || ms > 3650 * UNITS.d) throw new UserError(`${flag}: "${text}" is too far back (at most 3650d)`);
+  return ms;
+}
+
+/** The load balancer's health checks (`GET /health`): hidden unless asked for, they drown everything else. */
+export function isHealthCheck(message: string): boolean {
+  return /\bGET \/health\b/.test(message);
+}
+
+/** A problem reading logs, in the words the screen and the CLI show. */
+export interface LogProblem {
+  readonly kind: AwsErrorKind;
+  readonly message: string;
+  readonly hint: string | null;
+  /** The tail keeps trying anyway; this says whether it is likely to help by itself. */
+  readonly retryable: boolean;
+}
+
+export function describeLogProblem(error: unknown, group: LogGroupRef, awsProfile?: string): LogProblem {
+  const p = classifyAwsError(error);
+  switch (p.kind) {
+    case 'not-found':
+      return { kind: p.kind, message: `no such log group ${group.logGroupName}: has the ${group.environment} environment been deployed?`, hint: null, retryable: false };
+    case 'credentials':
+      return { kind: p.kind, message: `the AWS credentials were refused (${p.message}): log in again`, hint: loginHint(awsProfile), retryable: false };
+    case 'access-denied':
+      return { kind: p.kind, message: `access denied reading ${group.logGroupName} (${p.message})`, hint: 'the credentials need logs:FilterLogEvents and logs:StartLiveTail on the log group', retryable: false };
+    case 'throttled':
+      return { kind: p.kind, message: `CloudWatch Logs is throttling (${p.message}); backing off`, hint: null, retryable: true };
+    default:
+      return { kind: p.kind, message: p.message, hint: null, retryable: p.retryable };
+  }
+}
+
+export interface ReadLogsOptions {
+  readonly api: LogsApi;
+  readonly group: LogGroupRef;
+  /** Epoch ms, inclusive. */
+  readonly startTime: number;
+  readonly endTime?: number;
+  readonly filterPattern?: string;
+  readonly includeHealth?: boolean;
+  readonly now?: () => number;
+}
+
+/** Every event of a time window, all pages, oldest first (health checks hidden unless asked for). Throws what the API throws. */
+export async function readLogs(options: ReadLogsOptions): Promise<LogLine[]> {
+  const now = options.now ?? Date.now;
+  const lines: LogLine[] = [];
+  let n = 0;
+  for await (const page of pages(options.api, { logGroupName: options.group.logGroupName, startTime: options.startTime, endTime: options.endTime, filterPattern: options.filterPattern })) {
+    const receivedAt = now();
+    for (const e of page) {
+      if (!options.includeHealth && isHealthCheck(e.message)) continue;
+      lines.push(toLine(e, e.eventId ?? `read-${n++}`, options.group.environment, receivedAt));
+    }
+  }
+  return sortByTime(lines);
+}
+
+async function* pages(api: LogsApi, request: FilterLogEventsRequest, stopped: () => boolean = () => false): AsyncGenerator<readonly RawLogEvent[]> {
+  let nextToken: string | undefined;
+  do {
+    const page = await api.filterLogEvents({ ...request, ...(nextToken ? { nextToken } : {}) });
+    yield page.events;
+    nextToken = page.nextToken;
+  } while (nextToken && !stopped());
+}
+
+export interface LogTailOptions {
+  readonly api: LogsApi;
+  readonly group: LogGroupRef;
+  /** New lines, each batch oldest first; never called after stop(). */
+  readonly onLines: (lines: LogLine[]) => void;
+  /** Every change of the tail's status. */
+  readonly onStatus?: (status: LogTailStatus) => void;
+  /** How far back the first lines go (default 10 minutes). */
+  readonly sinceMs?: number;
+  /** A CloudWatch filter pattern, given to both APIs. */
+  readonly filterPattern?: string;
+  readonly includeHealth?: boolean;
+  /** Try StartLiveTail first (default true); false polls from the start. */
+  readonly live?: boolean;
+  /** Named in the hint when the credentials are refused. */
+  readonly awsProfile?: string;
+  /** Default 2000. */
+  readonly pollIntervalMs?: number;
+  /** Back-off after a failure: doubles from `baseMs` up to `maxMs`, with jitter (default 2 s .. 30 s). */
+  readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
+  /** Live tail that has not started after this long counts as unavailable (default 10 s). */
+  readonly liveStartTimeoutMs?: number;
+  readonly now?: () => number;
+  /** [0, 1): the jitter's source. */
+  readonly random?: () => number;
+}
+
+export interface LogTail {
+  readonly status: LogTailStatus;
+  /** Ends the live-tail stream, waits for a poll in flight, and reports `stopped`. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Follows one environment's log group: the last `sinceMs` first, then live
+ * tail (StartLiveTail, pushed about every second), falling back by itself to
+ * FilterLogEvents polling every 2 s when live tail is refused or does not
+ * start, and saying so once. Polls read all pages and resume from the newest
+ * timestamp seen, less the longest ingestion delay seen lately (events from
+ * several streams reach CloudWatch out of order), de-duplicated by event id;
+ * lines that reach both live tail and a poll (a session starting, a new
+ * session after AWS ends one at three hours) are de-duplicated by content.
+ * A failure becomes `status.error` and the tail tries again with back-off;
+ * it never throws.
+ */
+export function startLogTail(options: LogTailOptions): LogTail {
+  const tail = new Tail(options);
+  tail.start();
+  return tail;
+}
+
+class Tail implements LogTail {
+  status: LogTailStatus = { mode: 'idle', following: true, error: null, notice: null };
+  private readonly api: LogsApi;
+  private readonly group: LogGroupRef;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly interval: number;
+  private readonly backoffBase: number;
+  private readonly backoffMax: number;
+  private stopped = false;
+  private running: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private liveAbort: AbortController | undefined;
+  private failures = 0;
+  private liveSeq = 0;
+  private readonly seen = new SeenEvents();
+  /** Polls start here: moves only forward. */
+  private resumeFrom: number;
+  /** Newest event timestamp seen. */
+  private watermark = -Infinity;
+  /** Largest ingestion delay of each recent batch. */
+  private readonly delays: number[] = [];
+  private sampledSaid = false;
+
+  constructor(private readonly options: LogTailOptions) {
+    this.api = options.api;
+    this.group = options.group;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.interval = options.pollIntervalMs ?? POLL_INTERVAL_MS;
+    this.backoffBase = options.backoff?.baseMs ?? POLL_INTERVAL_MS;
+    this.backoffMax = options.backoff?.maxMs ?? 30_000;
+    this.resumeFrom = this.now() - (options.sinceMs ?? DEFAULT_SINCE_MS);
+  }
+
+  start(): void {
+    this.emit({});
+    this.running = this.run().catch((error: unknown) => {
+      // A bug, not an AWS failure: show it rather than lose it.
+      this.emit({ mode: 'stopped', following: false, error: `log tail stopped: ${error instanceof Error ? error.message : String(error)}` });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.wake?.();
+    this.liveAbort?.abort();
+    await this.running;
+    this.emit({ mode: 'stopped', following: false });
+  }
+
+  private async run(): Promise<void> {
+    // The recent past first, so the screen is not empty while live tail starts.
+    while (!this.stopped) {
+      try {
+        await this.poll();
+        this.succeeded();
+        break;
+      } catch (error) {
+        if (this.stopped) return;
+        await this.failedThenWait(error);
+      }
+    }
+    if (this.options.live !== false && !this.stopped) await this.follow();
+    while (!this.stopped) {
+      const started = this.now();
+      try {
+        await this.poll();
+        this.succeeded();
+        await this.sleep(Math.max(0, this.interval - (this.now() - started)));
+      } catch (error) {
+        if (this.stopped) return;
+        await this.failedThenWait(error);
+      }
+    }
+  }
+
+  /** Live tail until stopped; returns early when it is unavailable and polling must take over. */
+  private async follow(): Promise<void> {
+    const timeoutMs = this.options.liveStartTimeoutMs ?? 10_000;
+    while (!this.stopped) {
+      const controller = new AbortController();
+      this.liveAbort = controller;
+      let timedOut = false;
+      let started = false;
+      const startTimer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, timeoutMs);
+      try {
+        const stream = await this.api.startLiveTail({ logGroupArn: this.group.logGroupArn, filterPattern: this.options.filterPattern, signal: controller.signal });
+        let gapPendingSince: number | undefined;
+        for await (const event of stream) {
+          if (this.stopped) break;
+          if (!started) {
+            started = true;
+            clearTimeout(startTimer);
+            this.failures = 0;
+            this.emit({ mode: 'live', error: null, errorKind: null, hint: null });
+            gapPendingSince = -Infinity;
+          }
+          // What reached CloudWatch between the last poll (or session) and this session's start.
+          if (gapPendingSince !== undefined && this.now() >= gapPendingSince) {
+            gapPendingSince = (await this.fillGap()) ? undefined : this.now() + this.backoffDelay();
+            if (this.stopped) break;
+          }
+          if (event.type === 'update') this.deliverLive(event);
+        }
+        clearTimeout(startTimer);
+        if (this.stopped) return;
+        // The session ended (AWS ends each after three hours): start the next one at once.
+        if (!started) await this.failedThenWait(new Error('the live tail session ended before it started'));
+      } catch (error) {
+        clearTimeout(startTimer);
+        if (this.stopped) return;
+        if (timedOut && !started) return this.fallBack(`live tail did not start within ${Math.round(timeoutMs / 1000)} s`);
+        if (nameOf(error) === 'SessionTimeoutException') continue;
+        const problem = describeLogProblem(error, this.group, this.options.awsProfile);
+        if (!started && problem.kind !== 'not-found' && problem.kind !== 'credentials') return this.fallBack(`live tail is unavailable (${classifyAwsError(error).message})`);
+        await this.failedThenWait(error);
+      } finally {
+        this.liveAbort = undefined;
+      }
+    }
+  }
+
+  private fallBack(reason: string): void {
+    this.emit({ mode: 'polling', notice: `${reason}; polling every ${Math.round(this.interval / 100) / 10} s instead` });
+  }
+
+  /** One poll of every page from {@link resumeFrom}; lines are delivered page by page. */
+  private async poll(): Promise<void> {
+    const polledAt = this.now();
+    const request = { logGroupName: this.group.logGroupName, startTime: this.resumeFrom, filterPattern: this.options.filterPattern };
+    for await (const page of pages(this.api, request, () => this.stopped)) {
+      if (this.stopped) return;
+      this.deliver(page, 'polled');
+    }
+    // Nothing new for a long time: stop searching from further back than needed.
+    this.advance(polledAt - IDLE_LAG_MS);
+  }
+
+  private async fillGap(): Promise<boolean> {
+    try {
+      await this.poll();
+      this.succeeded();
+      return true;
+    } catch (error) {
+      if (this.stopped) return true;
+      const problem = describeLogProblem(error, this.group, this.options.awsProfile);
+      this.emit({ error: problem.message, errorKind: problem.kind, hint: problem.hint });
+      return false;
+    }
+  }
+
+  private deliverLive(event: Extract<LiveTailEvent, { type: 'update' }>): void {
+    if (event.sampled && !this.sampledSaid) {
+      this.sampledSaid = true;
+      this.emit({ notice: 'live tail is sampling: more lines arrive than it carries (500 an update), so some are not shown; narrow them with a filter' });
+    }
+    this.deliver(event.events, 'live');
+  }
+
+  private deliver(events: readonly RawLogEvent[], source: 'polled' | 'live'): void {
+    const receivedAt = this.now();
+    const lines: LogLine[] = [];
+    let delay = 0;
+    for (const e of events) {
+      if (!(source === 'live' ? this.seen.acceptLive(e) : this.seen.acceptPolled(e))) continue;
+      if (e.timestamp > this.watermark) this.watermark = e.timestamp;
+      if (e.ingestionTime !== undefined) delay = Math.max(delay, e.ingestionTime - e.timestamp);
+      if (!this.options.includeHealth && isHealthCheck(e.message)) continue;
+      lines.push(toLine(e, source === 'live' || e.eventId === undefined ? `live-${this.liveSeq++}` : e.eventId, this.group.environment, receivedAt));
+    }
+    if (events.length > 0) {
+      this.delays.push(Math.min(MAX_LOOKBACK_MS, delay));
+      if (this.delays.length > 30) this.delays.shift();
+    }
+    if (this.watermark > -Infinity) this.advance(this.watermark - Math.max(0, ...this.delays));
+    if (lines.length > 0 && !this.stopped) this.options.onLines(sortByTime(lines));
+  }
+
+  /** Moves the next poll's start forward (never back) and forgets events before it. */
+  private advance(to: number): void {
+    if (to <= this.resumeFrom) return;
+    this.resumeFrom = to;
+    this.seen.forgetBefore(to);
+  }
+
+  private succeeded(): void {
+    this.failures = 0;
+    if (this.status.error !== null) this.emit({ error: null, errorKind: null, hint: null });
+  }
+
+  private async failedThenWait(error: unknown): Promise<void> {
+    this.failures += 1;
+    const problem = describeLogProblem(error, this.group, this.options.awsProfile);
+    this.emit({ error: problem.message, errorKind: problem.kind, hint: problem.hint });
+    await this.sleep(this.backoffDelay());
+  }
+
+  /** Exponential from the base, capped, with jitter (half to all of it) so many tails do not retry in step. */
+  private backoffDelay(): number {
+    const exp = Math.min(this.backoffMax, this.backoffBase * 2 ** Math.max(0, this.failures - 1));
+    return Math.round(exp * (0.5 + this.random() * 0.5));
+  }
+
+  /** A chained timer that stop() cuts short. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stopped) return resolve();
+      this.wake = resolve;
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.wake = undefined;
+        resolve();
+      }, ms);
+    });
+  }
+
+  private emit(patch: Partial<LogTailStatus>): void {
+    const next: LogTailStatus = { ...this.status, ...patch, logGroup: this.group.logGroupName };
+    const changed = (Object.keys(next) as (keyof LogTailStatus)[]).some((k) => next[k] !== this.status[k]);
+    this.status = next;
+    if (changed || patch.notice !== undefined) this.options.onStatus?.(next);
+  }
+}
+
+/**
+ * Events already delivered, for as long as a poll may return them again:
+ * polled ones by event id, and by content (time, stream, message) across
+ * live tail and polls, since live tail gives no ids.
+ */
+class SeenEvents {
+  private readonly ids = new Map<string, number>();
+  private readonly polled = new Map<string, number>();
+  private readonly live = new Map<string, number>();
+
+  acceptPolled(e: RawLogEvent): boolean {
+    const key = contentKey(e);
+    if (e.eventId !== undefined) {
+      if (this.ids.has(e.eventId)) return false;
+      this.ids.set(e.eventId, e.timestamp);
+    }
+    if (this.live.has(key)) return false;
+    this.polled.set(key, e.timestamp);
+    return true;
+  }
+
+  acceptLive(e: RawLogEvent): boolean {
+    const key = contentKey(e);
+    if (this.polled.has(key)) return false;
+    this.live.set(key, e.timestamp);
+    return true;
+  }
+
+  forgetBefore(timestamp: number): void {
+    for (const map of [this.ids, this.polled, this.live]) for (const [k, t] of map) if (t < timestamp) map.delete(k);
+  }
+}
+
+function contentKey(e: RawLogEvent): string {
+  return `${e.timestamp}\u0000${e.logStreamName}\u0000${e.message}`;
+}
+
+function toLine(e: RawLogEvent, id: string, environment: EnvironmentName, receivedAt: number): LogLine {
+  return { id, environment, timestamp: e.timestamp, receivedAt, stream: e.logStreamName, message: e.message.replace(/\r?\n$/, '') };
+}
+
+function sortByTime(lines: LogLine[]): LogLine[] {
+  for (let i = 1; i < lines.length; i++) if (lines[i].timestamp < lines[i - 1].timestamp) return lines.map((l, j) => [l, j] as const).sort((a, b) => a[0].timestamp - b[0].timestamp || a[1] - b[1]).map(([l]) => l);
+  return lines;
+}
+
+function nameOf(error: unknown): string | undefined {
+  return error && typeof error === 'object' && 'name' in error ? String((error as { name: unknown }).name) : undefined;
+}
