@@ -1,21 +1,40 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { deployRecordPath } from '../../src/config/paths.js';
 import { resolveStackProfiles } from '../../src/config/pairing.js';
 import { ENVIRONMENTS } from '../../src/config/schema.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { ExternalError } from '../../src/errors.js';
 import { readDeployRecords } from '../../src/state/deploy-records.js';
-import { createStatusPoller, type PolledEnvironment } from '../../src/state/status-poller.js';
+import { createStatusPoller, DEFAULT_INTERVAL_MS, type PolledEnvironment } from '../../src/state/status-poller.js';
 import type { EnvironmentStatus, StatusSnapshot } from '../../src/state/status-types.js';
 import { action, configDirOf, globalsOf, print, printJson, warn, type Globals } from '../context.js';
 import { formatTable } from './profiles.js';
 
 export function registerStatusCommand(program: Command): void {
+  // Global, beside the poller it sets: how often the dashboard re-reads AWS.
+  program.option('--refresh <seconds>', `how often the dashboard re-reads AWS, in seconds (default ${DEFAULT_INTERVAL_MS / 1000})`, parseRefresh);
   program
     .command('status')
     .description("every environment's health, once; exit 0 only when all are healthy")
     .option('--json', 'print JSON (the shape of PRODUCT.md section 6)')
     .action(action((_opts: unknown, cmd: Command) => runStatus(globalsOf(cmd))));
+}
+
+const MIN_REFRESH_S = 1;
+const MAX_REFRESH_S = 3600;
+
+/** `--refresh SECONDS` -> milliseconds; a bad value is refused by commander (exit 2). */
+export function parseRefresh(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < MIN_REFRESH_S || seconds > MAX_REFRESH_S) {
+    throw new InvalidArgumentError(`expected a number of seconds from ${MIN_REFRESH_S} to ${MAX_REFRESH_S}, got "${value}"`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+/** The poll interval the command line asks for (`--refresh`), in ms. */
+export function refreshIntervalMs(g: Globals & { refresh?: number }): number {
+  return g.refresh ?? DEFAULT_INTERVAL_MS;
 }
 
 /**

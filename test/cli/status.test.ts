@@ -5,6 +5,7 @@ import { ROOT, runCliAsync, type CliResult } from '../helpers/cli.js';
 import { SECRET, devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { crashTasks, standardScenario, startRollout } from '../fake-aws/scenario.js';
+import { parseRefresh, refreshIntervalMs } from '../../bin/commands/status.js';
 
 let fake: FakeAws;
 /** Credentials files that hold nothing unless a test writes them: no AWS config of the machine leaks in. */
@@ -149,10 +150,30 @@ describe('benchling-deploy status', () => {
     expect(fake.calls.count()).toBe(0);
   });
 
+  it('refuses a bad --refresh with exit 2, naming the flag', async () => {
+    for (const bad of ['0', 'soon', '99999']) {
+      const r = await status(configDir(), ['--refresh', bad, 'status']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/--refresh <seconds>.*expected a number of seconds from 1 to 3600/);
+    }
+    expect(fake.calls.count()).toBe(0);
+  });
+
   it('runs once with no command when there is no terminal (a pipe or CI)', async () => {
     const r = await status(configDir(), []);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^ENV\s+PROFILE\s+HEALTH/m);
     expect(r.stdout).toMatch(/^prod\s+default\s+healthy/m);
+  });
+});
+
+describe('--refresh', () => {
+  it('gives the poll interval in ms, 5 s by default', () => {
+    expect(parseRefresh('2.5')).toBe(2500);
+    expect(parseRefresh('3600')).toBe(3_600_000);
+    expect(refreshIntervalMs({})).toBe(5000);
+    expect(refreshIntervalMs({ refresh: 2000 })).toBe(2000);
+    expect(() => parseRefresh('0.5')).toThrow(/from 1 to 3600, got "0.5"/);
+    expect(() => parseRefresh('')).toThrow(/from 1 to 3600/);
   });
 });
