@@ -24,8 +24,11 @@
  * As a separate process (the dashboard's terminal tests, manual runs):
  * `node test/fake-aws/serve.mjs [--scenario FILE.json] [--environments prod]`
  * bundles this folder with esbuild, starts the server and prints one JSON line
- * `{"url": "http://127.0.0.1:PORT"}` on stdout; it stops on SIGTERM/SIGINT.
- * Drive it with the control API below.
+ * `{"url": "http://127.0.0.1:PORT", "env": {...}}` on stdout; it stops on
+ * SIGTERM/SIGINT. Drive it with the control API below. A plain-node script
+ * (a bench) can also `await loadFakeAws()` from serve.mjs to get this
+ * module's exports in-process (see bench/status.mjs for bundling it together
+ * with code from src/).
  *
  * ## Routing
  *
