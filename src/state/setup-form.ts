@@ -11,7 +11,11 @@ export interface SetupFormState {
 }
 
 export type SetupFormAction =
+  /** Replaces the focused field's text. */
   | { type: 'type'; text: string }
+  /** Keys typed or pasted into the focused field: appended. */
+  | { type: 'input'; text: string }
+  | { type: 'backspace' }
   | { type: 'next' }
   | { type: 'previous' }
   | { type: 'saving' }
@@ -40,6 +44,16 @@ export function setupFormReducer(state: SetupFormState, action: SetupFormAction)
       if (state.focus >= SAVE_ROW || state.status !== 'editing') return state;
       const field = FORM_FIELDS[state.focus].field;
       return { ...state, texts: { ...state.texts, [field]: action.text }, saveProblems: [] };
+    }
+    case 'input':
+    case 'backspace': {
+      if (state.focus >= SAVE_ROW || state.status !== 'editing') return state;
+      const field = FORM_FIELDS[state.focus].field;
+      const current = state.texts[field];
+      // eslint-disable-next-line no-control-regex
+      const text = action.type === 'input' ? current + action.text.replace(/[\u0000-\u001f\u007f]/g, '') : current.slice(0, -1);
+      if (text === current) return state;
+      return { ...state, texts: { ...state.texts, [field]: text }, saveProblems: [] };
     }
     case 'next':
       return { ...state, focus: Math.min(state.focus + 1, SAVE_ROW) };

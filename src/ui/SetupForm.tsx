@@ -1,6 +1,5 @@
 import React from 'react';
 import { Box, Text, useInput, useStdin } from 'ink';
-import TextInput from 'ink-text-input';
 import { FORM_FIELDS } from '../config/fields.js';
 import { SAVE_ROW, fieldError, formIsValid, type SetupFormAction, type SetupFormState } from '../state/setup-form.js';
 
@@ -18,15 +17,16 @@ export function SetupForm({ state, dispatch, onSave, title }: SetupFormProps): R
   const canType = isRawModeSupported === true && state.status === 'editing';
   useInput(
     (input, key) => {
+      // Editing goes through the reducer, so keys typed faster than a render never act on stale text.
       if (key.escape) dispatch({ type: 'cancel' });
+      else if (key.backspace || key.delete) dispatch({ type: 'backspace' });
       else if (key.downArrow || key.tab) dispatch({ type: key.shift ? 'previous' : 'next' });
       else if (key.upArrow) dispatch({ type: 'previous' });
       else if (key.return) {
         if (state.focus === SAVE_ROW) {
           if (formIsValid(state)) onSave();
         } else dispatch({ type: 'next' });
-      }
-      void input;
+      } else if (input && !key.ctrl && !key.meta && !key.leftArrow && !key.rightArrow) dispatch({ type: 'input', text: input });
     },
     { isActive: canType },
   );
@@ -48,7 +48,11 @@ export function SetupForm({ state, dispatch, onSave, title }: SetupFormProps): R
                 <Text>{f.label}</Text>
               </Box>
               {focused && canType ? (
-                <TextInput value={text} onChange={(t) => dispatch({ type: 'type', text: t })} mask={secret ? '*' : undefined} placeholder={f.help} />
+                <Text>
+                  {secret ? '*'.repeat(text.length) : text}
+                  <Text inverse> </Text>
+                  {text === '' ? <Text dimColor>{` ${f.help}`}</Text> : null}
+                </Text>
               ) : (
                 <Text dimColor={text === ''}>{secret ? (text === '' ? '(not set)' : '********') : text === '' ? f.help : text}</Text>
               )}
