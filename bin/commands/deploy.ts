@@ -9,22 +9,18 @@ import { ENVIRONMENTS, isImageReference, type EnvironmentName } from '../../src/
 import { loadDeployRecords, markDestroyed, lockPathFor } from '../../src/state/deploy-records.js';
 import { acquireLock } from '../../src/state/lock.js';
 import { checkEndpoint } from '../../src/state/endpoint-check.js';
-import type { DeployOutcome, DeployPlan, Synthesizer } from '../../src/infra/deploy.js';
-import { outputName, parameterName } from '../../src/infra/names.js';
+import type { DeployOutcome, DeployPlan } from '../../src/infra/deploy.js';
+import { outputName } from '../../src/infra/names.js';
+import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planRows, promoteRows, rollbackEntry, synthesizeStackLazily } from '../../src/infra/operations.js';
 import { action, configDirOf, globalsOf, isInteractive, print, printJson, type Globals } from '../context.js';
 import { askTyped, askYesNo } from '../prompt.js';
 
 const environmentOption = () => new Option('-e, --environment <env>', 'dev or prod').choices([...ENVIRONMENTS]);
 
-const synth: Synthesizer = async (profiles, outDir) => {
-  const { synthesizeStack } = await import('../../src/infra/synth.js');
-  const result = synthesizeStack(profiles, outDir);
-  return { assemblyDir: result.assemblyDir, hasAssets: result.assets.length > 0 };
-};
+const synth = synthesizeStackLazily;
 
-async function awsFor(target: DeployTarget, g: Globals) {
-  const { createDeployAws } = await import('../../src/infra/deploy-aws.js');
-  return createDeployAws({ region: target.place.region, awsProfile: g.awsProfile ?? target.profile.awsProfile });
+function awsFor(target: DeployTarget, g: Globals) {
+  return deployAwsFor(target, g.awsProfile);
 }
 
 function targetFor(g: Globals, environment: EnvironmentName | undefined, profile?: string): { target: DeployTarget; configDir: string; recordsPath: string } {
@@ -54,16 +50,13 @@ function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
   };
 }
 
+function printRows(rows: readonly { label: string; value: string }[]): void {
+  for (const r of rows) print(`  ${r.label.padEnd(9)} ${r.value}`);
+}
+
 function printPlan(plan: DeployPlan, title = 'deploy'): void {
   print(`${title}: ${plan.environment}`);
-  print(`  profile   ${plan.profile.profile}`);
-  print(`  stack     ${plan.stackName}${plan.stackExists ? '' : ' (new: first deploy creates every environment of the stack)'}`);
-  print(`  account   ${plan.account} (${plan.callerArn})`);
-  print(`  region    ${plan.region}`);
-  print(`  image     ${plan.oldTag ?? '(none)'} -> ${plan.newTag}`);
-  if (plan.createSecret) print(`  secret    ${plan.secretName} does not exist: it will be created from the profile`);
-  const other = ENVIRONMENTS.filter((e) => e !== plan.environment);
-  print(`  other     ${other.join(', ')} keeps its running service (parameters unchanged)`);
+  printRows(planRows(plan));
 }
 
 async function showDiff(plan: DeployPlan): Promise<void> {
@@ -79,7 +72,7 @@ async function showDiff(plan: DeployPlan): Promise<void> {
 }
 
 /** Asks, or refuses when it cannot ask. `word`: what must be typed (prod confirmations); else y/N. */
-async function confirm(g: Globals, opts: { yes?: boolean }, question: string, word?: string): Promise<void> {
+async function confirm(g: Globals, opts: { yes?: boolean }, question: string, word: string | null): Promise<void> {
   if (g.yes || opts.yes) return;
   if (!isInteractive()) throw new UserError('not confirmed: there is no terminal to ask on and --yes was not given; nothing was changed', 'add --yes to confirm in scripts and CI');
   const ok = word ? await askTyped(`${question} Type "${word}" to confirm: `, word) : await askYesNo(`${question} [y/N] `);
@@ -143,7 +136,7 @@ export function registerDeployCommands(program: Command): void {
         try {
           printPlan(plan);
           await showDiff(plan);
-          await confirm(g, opts, `Deploy ${plan.environment}?`, plan.environment === 'prod' ? 'prod' : undefined);
+          await confirm(g, opts, `Deploy ${plan.environment}?`, confirmationWord('deploy', plan.environment));
         } catch (error) {
           plan.lock.release();
           throw error;
@@ -189,30 +182,16 @@ export function registerDeployCommands(program: Command): void {
         const { target, configDir, recordsPath } = targetFor(g, 'prod');
         if (!target.dev) throw new UserError('promote: there is no dev profile (dev.json), so there is no dev environment to promote from', 'create one with `benchling-deploy setup-profile dev --from default --environment dev`');
         const aws = await awsFor(target, g);
-        const { decidePromote, shortDigest } = await import('../../src/infra/promote.js');
-        const stack = await aws.describeStack(target.place.stackName);
-        if (!stack) throw new ExternalError(`stack ${target.place.stackName} does not exist in ${target.place.region}; deploy dev first`);
-        const cluster = stack.outputs.ClusterName;
-        const devService = stack.outputs[outputName('dev', 'ServiceName')];
-        const prodService = stack.outputs[outputName('prod', 'ServiceName')];
-        const decision = decidePromote({
-          devRollout: cluster && devService ? await aws.serviceRollout(cluster, devService) : undefined,
-          devImages: cluster && devService ? await aws.runningImages(cluster, devService) : [],
-          devTag: stack.parameters[parameterName('dev', 'ImageTag')] ?? null,
-          prodTag: stack.parameters[parameterName('prod', 'ImageTag')] ?? null,
-          prodImages: cluster && prodService ? await aws.runningImages(cluster, prodService) : [],
-          devRepository: target.dev.imageRepository,
-          prodRepository: target.prod.imageRepository,
-        });
+        const { shortDigest } = await import('../../src/infra/promote.js');
+        const decision = await decidePromoteFor(target, aws);
         if (!decision.ok) throw new ExternalError(`promote refused: ${decision.reason}`, { hint: 'nothing was changed; `benchling-deploy status` shows both environments' });
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         const plan = await prepareDeploy({ target, imageTag: decision.digest, awsProfile: g.awsProfile, configDir, recordsPath, purpose: 'promote dev to prod' }, aws, synth);
         try {
           printPlan(plan, 'promote');
-          print(`  dev runs  ${decision.devTag ?? '?'} = ${decision.digest}`);
-          print(`  prod      ${decision.prodTag ?? '(none)'} -> ${shortDigest(decision.digest)}`);
+          printRows(promoteRows(decision, shortDigest));
           await showDiff(plan);
-          await confirm(g, opts, 'Promote dev\'s image to prod?', 'prod');
+          await confirm(g, opts, 'Promote dev\'s image to prod?', confirmationWord('promote', 'prod'));
         } catch (error) {
           plan.lock.release();
           throw error;
@@ -231,17 +210,15 @@ export function registerDeployCommands(program: Command): void {
         const g = globalsOf(cmd);
         const { target, configDir, recordsPath } = targetFor(g, opts.environment);
         const record = loadDeployRecords(recordsPath)[opts.environment];
-        const previous = record?.history.find((h) => h.imageTag && h.imageTag !== record.imageTag);
-        if (!record || !previous) {
-          throw new UserError(`rollback: deploy.json has no earlier ${opts.environment} image to go back to (${recordsPath})`, 'deploy a specific version instead: `benchling-deploy deploy --environment ' + opts.environment + ' --image-tag T`');
-        }
+        const previous = rollbackEntry(record);
+        if (!previous) throw noRollbackError(opts.environment, recordsPath);
         const aws = await awsFor(target, g);
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         const plan = await prepareDeploy({ target, imageTag: previous.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `rollback ${opts.environment}` }, aws, synth);
         try {
           printPlan(plan, 'rollback');
           print(`  back to   ${previous.imageTag} (deployed ${previous.deployedAt})`);
-          await confirm(g, opts, `Roll ${opts.environment} back to ${previous.imageTag}?`, opts.environment);
+          await confirm(g, opts, `Roll ${opts.environment} back to ${previous.imageTag}?`, confirmationWord('rollback', opts.environment));
         } catch (error) {
           plan.lock.release();
           throw error;

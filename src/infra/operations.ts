@@ -1,0 +1,102 @@
+import { ExternalError, UserError } from '../errors.js';
+import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
+import type { DeployTarget } from '../config/pairing.js';
+import type { EnvironmentRecord, HistoryEntry } from '../state/deploy-records.js';
+import type { DeployPlan, Synthesizer } from './deploy.js';
+import type { PromoteAws } from './deploy-aws.js';
+import type { PromoteDecision } from './promote.js';
+import { outputName, parameterName } from './names.js';
+
+/**
+ * The wiring every way of deploying shares (the CLI's deploy, promote and
+ * rollback commands and the dashboard's keys): how the stack is synthesized,
+ * which AWS side is used, what a plan shows, what must be typed to confirm,
+ * where promote's image and rollback's tag come from. Heavy modules (the AWS
+ * SDK, aws-cdk-lib) load on first use only.
+ */
+
+export type OperationKind = 'deploy' | 'promote' | 'rollback';
+
+/** Synthesizes the stack offline; aws-cdk-lib loads here, not before. */
+export const synthesizeStackLazily: Synthesizer = async (profiles, outDir) => {
+  const { synthesizeStack } = await import('./synth.js');
+  const result = synthesizeStack(profiles, outDir);
+  return { assemblyDir: result.assemblyDir, hasAssets: result.assets.length > 0 };
+};
+
+/** The real AWS side of a deploy for the target, on the SDK (loaded now). */
+export async function deployAwsFor(target: DeployTarget, awsProfile: string | undefined): Promise<PromoteAws> {
+  const { createDeployAws } = await import('./deploy-aws.js');
+  return createDeployAws({ region: target.place.region, awsProfile: awsProfile ?? target.profile.awsProfile });
+}
+
+/**
+ * What must be typed to confirm: prod's deploys and promote need `prod`, a
+ * rollback needs its environment; null means a y/N question (a dev deploy).
+ */
+export function confirmationWord(kind: OperationKind, environment: EnvironmentName): string | null {
+  if (kind === 'rollback') return environment;
+  if (kind === 'promote') return 'prod';
+  return environment === 'prod' ? 'prod' : null;
+}
+
+/** The plan as label/value rows, the same on the terminal and in the dashboard. */
+export function planRows(plan: DeployPlan): { label: string; value: string }[] {
+  const other = ENVIRONMENTS.filter((e) => e !== plan.environment);
+  return [
+    { label: 'profile', value: plan.profile.profile },
+    { label: 'stack', value: `${plan.stackName}${plan.stackExists ? '' : ' (new: first deploy creates every environment of the stack)'}` },
+    { label: 'account', value: `${plan.account} (${plan.callerArn})` },
+    { label: 'region', value: plan.region },
+    { label: 'image', value: `${plan.oldTag ?? '(none)'} -> ${plan.newTag}` },
+    ...(plan.createSecret ? [{ label: 'secret', value: `${plan.secretName} does not exist: it will be created from the profile` }] : []),
+    { label: 'other', value: `${other.join(', ')} keeps its running service (parameters unchanged)` },
+  ];
+}
+
+/**
+ * Whether dev's running image may go to prod: reads the stack, both services'
+ * rollouts and the digests their tasks run, and lets {@link decidePromote}
+ * judge. Throws when the stack does not exist.
+ */
+export async function decidePromoteFor(target: DeployTarget, aws: PromoteAws): Promise<PromoteDecision> {
+  if (!target.dev) {
+    throw new UserError('promote: there is no dev profile (dev.json), so there is no dev environment to promote from', 'create one with `benchling-deploy setup-profile dev --from default --environment dev`');
+  }
+  const { decidePromote } = await import('./promote.js');
+  const stack = await aws.describeStack(target.place.stackName);
+  if (!stack) throw new ExternalError(`stack ${target.place.stackName} does not exist in ${target.place.region}; deploy dev first`);
+  const cluster = stack.outputs.ClusterName;
+  const devService = stack.outputs[outputName('dev', 'ServiceName')];
+  const prodService = stack.outputs[outputName('prod', 'ServiceName')];
+  return decidePromote({
+    devRollout: cluster && devService ? await aws.serviceRollout(cluster, devService) : undefined,
+    devImages: cluster && devService ? await aws.runningImages(cluster, devService) : [],
+    devTag: stack.parameters[parameterName('dev', 'ImageTag')] ?? null,
+    prodTag: stack.parameters[parameterName('prod', 'ImageTag')] ?? null,
+    prodImages: cluster && prodService ? await aws.runningImages(cluster, prodService) : [],
+    devRepository: target.dev.imageRepository,
+    prodRepository: target.prod.imageRepository,
+  });
+}
+
+/** The promote rows added to the plan: what dev runs, and prod's old and new image. */
+export function promoteRows(decision: Extract<PromoteDecision, { ok: true }>, shortDigest: (ref: string) => string): { label: string; value: string }[] {
+  return [
+    { label: 'dev runs', value: `${decision.devTag ?? '?'} = ${decision.digest}` },
+    { label: 'prod', value: `${decision.prodTag ?? '(none)'} -> ${shortDigest(decision.digest)}` },
+  ];
+}
+
+/** The image a rollback goes back to: the newest earlier deploy with another tag. */
+export function rollbackEntry(record: EnvironmentRecord | undefined): HistoryEntry | undefined {
+  return record?.history.find((h) => h.imageTag && h.imageTag !== record.imageTag);
+}
+
+/** Why there is nothing to roll back to, and what to do instead. */
+export function noRollbackError(environment: EnvironmentName, recordsPath: string): UserError {
+  return new UserError(
+    `rollback: deploy.json has no earlier ${environment} image to go back to (${recordsPath})`,
+    `deploy a specific version instead: \`benchling-deploy deploy --environment ${environment} --image-tag T\``,
+  );
+}
