@@ -1,8 +1,8 @@
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { UserError } from '../../src/errors.js';
 import { applyMigration, formatMigrationPlan, isNothingToDo, planMigration } from '../../src/config/migration.js';
 import { action, configDirOf, globalsOf, isInteractive, print } from '../context.js';
+import { askYesNo } from '../prompt.js';
 
 export function registerMigrateCommand(program: Command): void {
   program
@@ -35,22 +35,3 @@ export function registerMigrateCommand(program: Command): void {
     );
 }
 
-/** One y/N question on the terminal; anything but y/yes, ctrl-c or ctrl-d is no. */
-function askYesNo(question: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    let answered = false;
-    rl.on('SIGINT', () => {
-      process.stdout.write('\n');
-      rl.close();
-    });
-    rl.on('close', () => {
-      if (!answered) resolve(false);
-    });
-    rl.question(question, (answer) => {
-      answered = true;
-      resolve(/^y(es)?$/i.test(answer.trim()));
-      rl.close();
-    });
-  });
-}
