@@ -64,6 +64,16 @@ export function describeLogProblem(error: unknown, group: LogGroupRef, awsProfil
   }
 }
 
+/**
+ * The wait after the `failures`-th failure in a row: doubling from `baseMs`,
+ * capped at `maxMs`, then jittered to between half and all of it, so several
+ * tails (dev and prod, two operators) do not retry in step.
+ */
+export function backoffDelay(failures: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
+  return Math.round(exp * (0.5 + random() * 0.5));
+}
+
 export interface ReadLogsOptions {
   readonly api: LogsApi;
   readonly group: LogGroupRef;
@@ -174,6 +184,8 @@ class Tail implements LogTail {
   /** Largest ingestion delay of each recent batch. */
   private readonly delays: number[] = [];
   private sampledSaid = false;
+  /** A live-tail session has started at least once. */
+  private liveWorked = false;
 
   constructor(private readonly options: LogTailOptions) {
     this.api = options.api;
@@ -248,6 +260,7 @@ class Tail implements LogTail {
           if (this.stopped) break;
           if (!started) {
             started = true;
+            this.liveWorked = true;
             clearTimeout(startTimer);
             this.failures = 0;
             this.emit({ mode: 'live', error: null, errorKind: null, hint: null });
@@ -269,13 +282,26 @@ class Tail implements LogTail {
         if (this.stopped) return;
         if (timedOut && !started) return this.fallBack(`live tail did not start within ${Math.round(timeoutMs / 1000)} s`);
         if (nameOf(error) === 'SessionTimeoutException') continue;
-        const problem = describeLogProblem(error, this.group, this.options.awsProfile);
-        if (!started && problem.kind !== 'not-found' && problem.kind !== 'credentials') return this.fallBack(`live tail is unavailable (${classifyAwsError(error).message})`);
+        if (!started && this.refusesLiveTail(error)) return this.fallBack(`live tail is unavailable (${classifyAwsError(error).message})`);
         await this.failedThenWait(error);
       } finally {
         this.liveAbort = undefined;
       }
     }
+  }
+
+  /**
+   * Whether polling should take over from a live tail that would not start.
+   * A missing log group or refused credentials fail polling too: wait and try
+   * again. Before any session has run, anything else counts as unavailable
+   * (no permission, no quota, an endpoint that does not serve it); once one
+   * has, only a refusal does, and a passing failure is retried.
+   */
+  private refusesLiveTail(error: unknown): boolean {
+    const kind = classifyAwsError(error).kind;
+    if (kind === 'not-found' || kind === 'credentials') return false;
+    if (!this.liveWorked) return true;
+    return kind === 'access-denied' || kind === 'other';
   }
 
   private fallBack(reason: string): void {
@@ -286,10 +312,13 @@ class Tail implements LogTail {
   private async poll(): Promise<void> {
     const polledAt = this.now();
     const request = { logGroupName: this.group.logGroupName, startTime: this.resumeFrom, filterPattern: this.options.filterPattern };
+    let delay = 0;
     for await (const page of pages(this.api, request, () => this.stopped)) {
       if (this.stopped) return;
-      this.deliver(page, 'polled');
+      delay = Math.max(delay, this.deliver(page, 'polled'));
     }
+    // Only now, with every page read: a later page may repeat lines from before a start moved mid-poll.
+    this.moveOn(delay);
     // Nothing new for a long time: stop searching from further back than needed.
     this.advance(polledAt - IDLE_LAG_MS);
   }
@@ -312,26 +341,36 @@ class Tail implements LogTail {
       this.sampledSaid = true;
       this.emit({ notice: 'live tail is sampling: more lines arrive than it carries (500 an update), so some are not shown; narrow them with a filter' });
     }
-    this.deliver(event.events, 'live');
+    const delay = this.deliver(event.events, 'live');
+    if (event.events.length > 0) this.moveOn(delay);
   }
 
-  private deliver(events: readonly RawLogEvent[], source: 'polled' | 'live'): void {
+  /** Delivers what was not seen yet; returns the largest ingestion delay among the events. */
+  private deliver(events: readonly RawLogEvent[], source: 'polled' | 'live'): number {
     const receivedAt = this.now();
     const lines: LogLine[] = [];
     let delay = 0;
     for (const e of events) {
+      if (e.ingestionTime !== undefined) delay = Math.max(delay, e.ingestionTime - e.timestamp);
       if (!(source === 'live' ? this.seen.acceptLive(e) : this.seen.acceptPolled(e))) continue;
       if (e.timestamp > this.watermark) this.watermark = e.timestamp;
-      if (e.ingestionTime !== undefined) delay = Math.max(delay, e.ingestionTime - e.timestamp);
       if (!this.options.includeHealth && isHealthCheck(e.message)) continue;
       lines.push(toLine(e, source === 'live' || e.eventId === undefined ? `live-${this.liveSeq++}` : e.eventId, this.group.environment, receivedAt));
     }
-    if (events.length > 0) {
-      this.delays.push(Math.min(MAX_LOOKBACK_MS, delay));
-      if (this.delays.length > 30) this.delays.shift();
-    }
-    if (this.watermark > -Infinity) this.advance(this.watermark - Math.max(0, ...this.delays));
     if (lines.length > 0 && !this.stopped) this.options.onLines(sortByTime(lines));
+    return delay;
+  }
+
+  /**
+   * After a whole poll or live update: the next poll starts at the newest
+   * line seen less the longest ingestion delay of the last 30 polls or
+   * updates (about a minute), so a stream whose lines reach CloudWatch late
+   * is still read, and nothing older is remembered.
+   */
+  private moveOn(delay: number): void {
+    this.delays.push(Math.min(MAX_LOOKBACK_MS, Math.max(0, delay)));
+    if (this.delays.length > 30) this.delays.shift();
+    if (this.watermark > -Infinity) this.advance(this.watermark - Math.max(...this.delays));
   }
 
   /** Moves the next poll's start forward (never back) and forgets events before it. */
@@ -353,10 +392,8 @@ class Tail implements LogTail {
     await this.sleep(this.backoffDelay());
   }
 
-  /** Exponential from the base, capped, with jitter (half to all of it) so many tails do not retry in step. */
   private backoffDelay(): number {
-    const exp = Math.min(this.backoffMax, this.backoffBase * 2 ** Math.max(0, this.failures - 1));
-    return Math.round(exp * (0.5 + this.random() * 0.5));
+    return backoffDelay(this.failures, this.backoffBase, this.backoffMax, this.random);
   }
 
   /** A chained timer that stop() cuts short. */

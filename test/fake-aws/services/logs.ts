@@ -20,12 +20,12 @@
  * does. The session ends with a `SessionTimeoutException` frame after
  * `sessionTimeoutMs` (AWS: 3 hours), or when the client goes away. Log groups are
  * named by ARN (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME`), as the real API
- * requires; a plain name or a `:*` ARN is an InvalidParameterException. Tune or
- * refuse live tail per scenario with {@link setLiveTail} (JSON-friendly, so the
+ * requires; a plain name or a `:*` ARN is an InvalidParameterException. Tune
+ * both operations per scenario with {@link setFakeLogs} (JSON-friendly, so the
  * control API's `PUT /__fake/scenario` can carry it too):
  *
- *     setLiveTail(fake.scenario, { refuse: 'AccessDeniedException' });  // the SDK throws AccessDeniedException
- *     setLiveTail(fake.scenario, { updateIntervalMs: 100, sessionTimeoutMs: 500 });
+ *     setFakeLogs(fake.scenario, { refuseLiveTail: 'AccessDeniedException' });  // the SDK throws AccessDeniedException
+ *     setFakeLogs(fake.scenario, { updateIntervalMs: 100, sessionTimeoutMs: 500, pageSize: 3 });
  *
  * {@link liveTailSessionsOpen} says how many sessions are streaming now (a
  * client that stops must end its stream).
@@ -35,8 +35,8 @@ import { EventStreamCodec } from '@smithy/core/event-streams';
 import { AwsServiceError, optionalString, stringList, StreamingOutput, type ServiceDefinition } from '../protocols.js';
 import type { FakeLogEvent, Scenario } from '../scenario.js';
 
-/** How the fake's live tail behaves; every member optional, AWS's values by default. */
-export interface LiveTailOptions {
+/** How the fake's CloudWatch Logs behaves; every member optional, AWS's values by default. */
+export interface FakeLogsOptions {
   /** Time between two `sessionUpdate` frames (AWS: about 1,000 ms). */
   updateIntervalMs?: number;
   /** Events in one update before it is sampled down (AWS: 500). */
@@ -44,25 +44,28 @@ export interface LiveTailOptions {
   /** The session ends with SessionTimeoutException after this long (AWS: 3 hours). */
   sessionTimeoutMs?: number;
   /** Refuse StartLiveTail with this error code, e.g. `AccessDeniedException` (a role without logs:StartLiveTail). */
-  refuse?: string;
+  refuseLiveTail?: string;
+  /** FilterLogEvents' page size when the caller gives no `limit` (AWS: 10,000). */
+  pageSize?: number;
 }
 
-/** A scenario that may carry live-tail settings (kept here so scenario.ts stays as it is). */
-type WithLiveTail = Scenario & { liveTail?: LiveTailOptions };
+/** A scenario that may carry these settings (kept here so scenario.ts stays as it is). */
+type WithLogs = Scenario & { logsOptions?: FakeLogsOptions };
 
-/** Sets (merges) the live-tail settings of a scenario; `{}` leaves AWS's defaults. */
-export function setLiveTail(scenario: Scenario, options: LiveTailOptions): void {
-  const s = scenario as WithLiveTail;
-  s.liveTail = { ...s.liveTail, ...options };
+/** Sets (merges) the CloudWatch Logs settings of a scenario; `{}` leaves AWS's defaults. */
+export function setFakeLogs(scenario: Scenario, options: FakeLogsOptions): void {
+  const s = scenario as WithLogs;
+  s.logsOptions = { ...s.logsOptions, ...options };
 }
 
-function liveTailOf(scenario: Scenario): Required<Omit<LiveTailOptions, 'refuse'>> & { refuse?: string } {
-  const o = (scenario as WithLiveTail).liveTail ?? {};
+function optionsOf(scenario: Scenario): Required<Omit<FakeLogsOptions, 'refuseLiveTail'>> & { refuseLiveTail?: string } {
+  const o = (scenario as WithLogs).logsOptions ?? {};
   return {
     updateIntervalMs: o.updateIntervalMs ?? 1000,
     maxEventsPerUpdate: o.maxEventsPerUpdate ?? 500,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 3 * 3600_000,
-    refuse: o.refuse,
+    refuseLiveTail: o.refuseLiveTail,
+    pageSize: o.pageSize ?? 10_000,
   };
 }
 
@@ -116,7 +119,7 @@ export const logs: ServiceDefinition<Scenario> = {
       const startTime = typeof input.startTime === 'number' ? input.startTime : -Infinity;
       const endTime = typeof input.endTime === 'number' ? input.endTime : Infinity;
       const matches = compileFilter(optionalString(input, 'filterPattern') ?? '');
-      const limit = typeof input.limit === 'number' ? input.limit : 10_000;
+      const limit = typeof input.limit === 'number' ? input.limit : optionsOf(scenario).pageSize;
       const token = optionalString(input, 'nextToken');
       const keep = (e: FakeLogEvent) =>
         e.timestamp >= startTime &&
@@ -155,10 +158,10 @@ export const logs: ServiceDefinition<Scenario> = {
     },
 
     StartLiveTail(input, scenario) {
-      const settings = liveTailOf(scenario);
-      if (settings.refuse) {
-        const known = REFUSALS[settings.refuse];
-        throw new AwsServiceError(settings.refuse, known?.message ?? 'live tail refused', known?.status ?? 400);
+      const settings = optionsOf(scenario);
+      if (settings.refuseLiveTail) {
+        const known = REFUSALS[settings.refuseLiveTail];
+        throw new AwsServiceError(settings.refuseLiveTail, known?.message ?? 'live tail refused', known?.status ?? 400);
       }
       const identifiers = stringList(input, 'logGroupIdentifiers');
       if (identifiers.length === 0 || identifiers.length > 10) throw new AwsServiceError('InvalidParameterException', 'logGroupIdentifiers must name 1 to 10 log groups');
@@ -197,7 +200,7 @@ export const logs: ServiceDefinition<Scenario> = {
         );
         const tick = () => {
           if (closed) return;
-          const current = liveTailOf(scenario);
+          const current = optionsOf(scenario);
           if (Date.now() - startedAt >= current.sessionTimeoutMs) {
             sink.write(frame('exception', 'SessionTimeoutException', { message: 'Session timed out after the maximum session duration' }));
             sink.end();

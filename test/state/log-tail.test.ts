@@ -1,0 +1,324 @@
+/**
+ * The log tail through the real CloudWatch Logs SDK client (createLogsApi)
+ * against the fake AWS endpoint: live tail as a real event stream, the
+ * fallback to FilterLogEvents polling, de-duplication, filters, errors.
+ * Intervals are shortened (updates every 100 ms, polls every 100 ms) so the
+ * whole file runs in seconds; nothing here asserts how long anything took.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
+import { namesOf, standardScenario } from '../fake-aws/scenario.js';
+import { liveTailSessionsOpen, setFakeLogs } from '../fake-aws/services/logs.js';
+import { createLogsApi, type ClosableLogsApi } from '../../src/state/logs-aws.js';
+import { readLogs, startLogTail, type LogGroupRef, type LogTail, type LogTailOptions } from '../../src/state/log-tail.js';
+import type { LogLine, LogTailStatus } from '../../src/state/log-types.js';
+
+let fake: FakeAws;
+let api: ClosableLogsApi;
+let group: LogGroupRef;
+let tails: LogTail[] = [];
+const savedEnv = { ...process.env };
+
+beforeEach(async () => {
+  fake = await startFakeAws(standardScenario());
+  Object.assign(process.env, fake.env);
+  delete process.env.AWS_PROFILE;
+  setFakeLogs(fake.scenario, { updateIntervalMs: 100 });
+  // One attempt per call: the tail's own back-off is what is tested, not the SDK's retries.
+  api = createLogsApi({ region: fake.scenario.region, maxAttempts: 1 });
+  const logGroupName = namesOf(fake.scenario, 'dev').logGroup;
+  group = { environment: 'dev', logGroupName, logGroupArn: `arn:aws:logs:us-east-1:123456789012:log-group:${logGroupName}` };
+  tails = [];
+});
+
+afterEach(async () => {
+  await Promise.all(tails.map((t) => t.stop()));
+  api.close();
+  await fake.close();
+  process.env = { ...savedEnv };
+});
+
+function events() {
+  return fake.scenario.logGroups[group.logGroupName];
+}
+
+function emit(message: string, options: { stream?: string; timestamp?: number; ingestionTime?: number } = {}): void {
+  const timestamp = options.timestamp ?? Date.now();
+  events().push({ logStreamName: options.stream ?? 'webhook/app/a', timestamp, message, ...(options.ingestionTime !== undefined ? { ingestionTime: options.ingestionTime } : {}) });
+}
+
+function follow(overrides: Partial<LogTailOptions> = {}) {
+  const lines: LogLine[] = [];
+  const statuses: LogTailStatus[] = [];
+  const tail = startLogTail({
+    api,
+    group,
+    onLines: (batch) => lines.push(...batch),
+    onStatus: (s) => statuses.push(s),
+    pollIntervalMs: 100,
+    backoff: { baseMs: 50, maxMs: 200 },
+    liveStartTimeoutMs: 3000,
+    ...overrides,
+  });
+  tails.push(tail);
+  return { tail, lines, statuses, messages: () => lines.map((l) => l.message) };
+}
+
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function countsOf(messages: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const x of messages) m.set(x, (m.get(x) ?? 0) + 1);
+  return m;
+}
+
+describe('the log tail, live', () => {
+  it('starts with the last --since of lines (health checks hidden), then follows with live tail, each line once', async () => {
+    emit('INFO ready', { timestamp: Date.now() - 30_000 });
+    emit('GET /health 200', { timestamp: Date.now() - 20_000 });
+    const t = follow({ sinceMs: 90_000 });
+    await waitFor('live', () => t.tail.status.mode === 'live');
+    // The standard scenario's start line is two minutes old: before --since.
+    expect(t.messages()).toEqual(['INFO ready']);
+    emit('INFO one', { stream: 'webhook/app/a' });
+    emit('"GET /health HTTP/1.1" 200 -', { stream: 'webhook/app/b' });
+    emit('INFO two', { stream: 'webhook/app/b' });
+    await waitFor('two live lines', () => t.messages().includes('INFO two'));
+    await sleep(400);
+    expect(t.messages()).toEqual(['INFO ready', 'INFO one', 'INFO two']);
+    expect(t.lines.slice(1).every((l) => l.id.startsWith('live-'))).toBe(true);
+    expect(new Set(t.lines.map((l) => l.id)).size).toBe(t.lines.length);
+    expect(t.lines[2]).toMatchObject({ environment: 'dev', stream: 'webhook/app/b' });
+    expect(t.lines[2].receivedAt).toBeGreaterThanOrEqual(t.lines[2].timestamp);
+    // One session, and no polling while it runs: the first read and one to close the gap before the session.
+    expect(fake.calls.count('StartLiveTail')).toBe(1);
+    expect(fake.calls.count('FilterLogEvents')).toBe(2);
+    expect(t.tail.status).toMatchObject({ mode: 'live', following: true, error: null, notice: null, logGroup: group.logGroupName });
+  });
+
+  it('shows health checks when asked to', async () => {
+    emit('GET /health 200', { timestamp: Date.now() - 1000 });
+    const t = follow({ includeHealth: true });
+    await waitFor('live', () => t.tail.status.mode === 'live');
+    emit('GET /health 200 (live)');
+    await waitFor('health line', () => t.messages().includes('GET /health 200 (live)'));
+    expect(t.messages()).toContain('GET /health 200');
+  });
+
+  it('passes the filter pattern to both APIs and shows only what matches', async () => {
+    emit('ERROR early', { timestamp: Date.now() - 5000 });
+    emit('INFO early', { timestamp: Date.now() - 4000 });
+    const t = follow({ filterPattern: 'ERROR' });
+    await waitFor('live', () => t.tail.status.mode === 'live');
+    emit('INFO late');
+    emit('ERROR late');
+    await waitFor('late error', () => t.messages().includes('ERROR late'));
+    await sleep(300);
+    expect(t.messages()).toEqual(['ERROR early', 'ERROR late']);
+    expect(fake.calls.matching('FilterLogEvents').every((c) => (c.input as { filterPattern?: string }).filterPattern === 'ERROR')).toBe(true);
+    expect(fake.calls.matching('StartLiveTail').map((c) => (c.input as { logEventFilterPattern?: string }).logEventFilterPattern)).toEqual(['ERROR']);
+  });
+
+  it('starts the next session when AWS ends one, losing and repeating nothing in between', async () => {
+    setFakeLogs(fake.scenario, { sessionTimeoutMs: 350, updateIntervalMs: 100 });
+    const t = follow();
+    await waitFor('live', () => t.tail.status.mode === 'live');
+    const sent: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const m = `INFO n${i}`;
+      emit(m);
+      sent.push(m);
+      await sleep(30);
+    }
+    await waitFor('every line', () => sent.every((m) => t.messages().includes(m)));
+    await sleep(300);
+    expect(fake.calls.count('StartLiveTail')).toBeGreaterThanOrEqual(3);
+    const counts = countsOf(t.messages());
+    expect(sent.filter((m) => counts.get(m) !== 1)).toEqual([]);
+    expect(t.tail.status.mode).toBe('live');
+    expect(t.tail.status.error).toBeNull();
+  });
+
+  it('a line that reaches both the new session and the read that closes the gap before it is shown once', async () => {
+    // Slow reads: the first one, and the one after the session starts, during which a line arrives.
+    fake.inject({ kind: 'slow', operation: 'FilterLogEvents', delayMs: 400, times: 2 });
+    const t = follow();
+    await waitFor('the gap read in flight', () => fake.calls.count('StartLiveTail') === 1 && fake.calls.count('FilterLogEvents') === 2);
+    emit('INFO in both');
+    await waitFor('the line', () => t.messages().includes('INFO in both'));
+    await waitFor('live', () => t.tail.status.mode === 'live');
+    await sleep(400);
+    expect(t.messages().filter((m) => m === 'INFO in both')).toHaveLength(1);
+  });
+
+  it('says once that live tail is sampling when more lines arrive than an update carries', async () => {
+    setFakeLogs(fake.scenario, { maxEventsPerUpdate: 5 });
+    const t = follow();
+    await waitFor('live', () => t.tail.status.mode === 'live');
+    for (let i = 0; i < 20; i++) emit(`INFO burst ${i}`);
+    await waitFor('sampling notice', () => /sampling/.test(t.tail.status.notice ?? ''));
+    for (let i = 0; i < 20; i++) emit(`INFO burst again ${i}`);
+    await sleep(300);
+    expect(t.statuses.filter((s) => /sampling/.test(s.notice ?? '')).map((s) => s.notice).filter((n, i, all) => all.indexOf(n) === i)).toHaveLength(1);
+    expect(t.lines.length).toBeLessThan(40);
+  });
+
+  it('stop() ends the live-tail stream and nothing is delivered after it', async () => {
+    const t = follow();
+    await waitFor('live', () => t.tail.status.mode === 'live');
+    expect(liveTailSessionsOpen()).toBe(1);
+    await t.tail.stop();
+    expect(t.tail.status).toMatchObject({ mode: 'stopped', following: false });
+    await waitFor('the session closed on the server', () => liveTailSessionsOpen() === 0, 2000);
+    const before = t.lines.length;
+    emit('INFO after stop');
+    await sleep(300);
+    expect(t.lines.length).toBe(before);
+  });
+});
+
+describe('the log tail, polling', () => {
+  it('falls back to polling by itself when live tail is refused, says so once, and reads every line once across polls and pages', async () => {
+    setFakeLogs(fake.scenario, { refuseLiveTail: 'AccessDeniedException', pageSize: 3 });
+    const t = follow();
+    await waitFor('polling', () => t.tail.status.mode === 'polling');
+    expect(t.tail.status.notice).toMatch(/live tail is unavailable \(AccessDeniedException: .*StartLiveTail.*\); polling every 0\.1 s instead/);
+    const sent: string[] = [];
+    const now = Date.now();
+    for (let round = 0; round < 6; round++) {
+      // Several lines in the same millisecond, more than a page: ids tell them apart, pages resume.
+      for (let i = 0; i < 5; i++) {
+        const m = `INFO r${round} i${i}`;
+        emit(m, { timestamp: now + round * 50 });
+        sent.push(m);
+      }
+      await sleep(120);
+    }
+    await waitFor('every line', () => sent.every((m) => t.messages().includes(m)));
+    await sleep(400);
+    const counts = countsOf(t.messages());
+    expect(sent.filter((m) => counts.get(m) !== 1)).toEqual([]);
+    expect(fake.calls.count('FilterLogEvents')).toBeGreaterThan(6);
+    expect(fake.calls.count('StartLiveTail')).toBe(1);
+    const notices = t.statuses.map((s) => s.notice).filter((n): n is string => n !== null);
+    expect(new Set(notices).size).toBe(1);
+    expect(t.statuses.filter((s, i) => s.notice !== null && t.statuses[i - 1]?.notice !== s.notice)).toHaveLength(1);
+    // Polls resume from the newest line seen, not from --since each time.
+    const starts = fake.calls.matching('FilterLogEvents').map((c) => (c.input as { startTime: number }).startTime);
+    expect(starts[starts.length - 1]).toBeGreaterThanOrEqual(now + 5 * 50 - 1000);
+  });
+
+  it('keeps reading a stream whose lines reach CloudWatch late (resumes before the newest line by the delay seen)', async () => {
+    const t = follow({ live: false });
+    await waitFor('first poll', () => fake.calls.count('FilterLogEvents') >= 1);
+    const sent: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      const now = Date.now();
+      emit(`INFO fast ${round}`, { stream: 'webhook/app/fast', timestamp: now, ingestionTime: now });
+      // The slow stream's lines are 1.5 s old when CloudWatch gets them (a container's log driver batching).
+      emit(`INFO slow ${round}`, { stream: 'webhook/app/slow', timestamp: now - 1500, ingestionTime: now });
+      sent.push(`INFO fast ${round}`, `INFO slow ${round}`);
+      await sleep(150);
+    }
+    await waitFor('every line', () => sent.every((m) => t.messages().includes(m)));
+    const counts = countsOf(t.messages());
+    expect(sent.filter((m) => counts.get(m) !== 1)).toEqual([]);
+    expect(t.tail.status.mode).toBe('idle');
+  });
+
+  it('gives way to polling when live tail does not start in time', async () => {
+    fake.inject({ kind: 'slow', operation: 'StartLiveTail', delayMs: 3000 });
+    const t = follow({ liveStartTimeoutMs: 300 });
+    await waitFor('polling', () => t.tail.status.mode === 'polling');
+    expect(t.tail.status.notice).toMatch(/live tail did not start within 0 s|live tail did not start within/);
+    emit('INFO polled');
+    await waitFor('polled line', () => t.messages().includes('INFO polled'));
+  });
+
+  it('stop() waits for the poll in flight and delivers none of it', async () => {
+    const t = follow({ live: false });
+    await waitFor('first poll', () => fake.calls.count('FilterLogEvents') >= 1);
+    const slow = fake.inject({ kind: 'slow', operation: 'FilterLogEvents', delayMs: 500 });
+    emit('INFO in the slow poll');
+    await waitFor('a slow poll in flight', () => slow.hits >= 1);
+    await t.tail.stop();
+    // The slow reply was written before stop() resolved, and its line was dropped.
+    expect(fake.calls.matching('FilterLogEvents').every((c) => c.status === 200)).toBe(true);
+    expect(t.messages()).not.toContain('INFO in the slow poll');
+    const calls = fake.calls.count('FilterLogEvents');
+    await sleep(300);
+    expect(fake.calls.count('FilterLogEvents')).toBe(calls);
+  });
+});
+
+describe('the log tail, errors in place', () => {
+  it('no such log group: says so, keeps trying with back-off, and recovers when the group appears', async () => {
+    delete fake.scenario.logGroups[group.logGroupName];
+    const t = follow();
+    await waitFor('error', () => t.tail.status.error !== null);
+    expect(t.tail.status).toMatchObject({ errorKind: 'not-found', mode: 'idle' });
+    expect(t.tail.status.error).toMatch(/no such log group \/ecs\/benchling-webhook\/dev: has the dev environment been deployed\?/);
+    await waitFor('retries', () => fake.calls.count('FilterLogEvents') >= 3);
+    fake.scenario.logGroups[group.logGroupName] = [{ logStreamName: 'webhook/app/a', timestamp: Date.now(), message: 'INFO first deploy' }];
+    await waitFor('live after recovery', () => t.tail.status.mode === 'live');
+    expect(t.tail.status.error).toBeNull();
+    expect(t.messages()).toEqual(['INFO first deploy']);
+  });
+
+  it('throttling and expired credentials are shown, with the words to act on, and the tail recovers', async () => {
+    setFakeLogs(fake.scenario, { refuseLiveTail: 'AccessDeniedException' });
+    const t = follow();
+    await waitFor('polling', () => t.tail.status.mode === 'polling');
+    fake.inject({ kind: 'throttle', operation: 'FilterLogEvents', times: 2 });
+    await waitFor('throttled', () => t.tail.status.errorKind === 'throttled');
+    expect(t.tail.status.error).toMatch(/throttling \(ThrottlingException: Rate exceeded\); backing off/);
+    await waitFor('recovered', () => t.tail.status.error === null);
+    fake.inject({ kind: 'expired-credentials', operation: 'FilterLogEvents', times: 1 });
+    await waitFor('credentials', () => t.tail.status.errorKind === 'credentials');
+    expect(t.tail.status.error).toMatch(/log in again/);
+    expect(t.tail.status.hint).toMatch(/aws sso login/);
+    await waitFor('recovered again', () => t.tail.status.error === null);
+    emit('INFO still here');
+    await waitFor('line after recovery', () => t.messages().includes('INFO still here'));
+    expect(t.tail.status.mode).toBe('polling');
+  });
+
+  it('a live session that fails is started again, not given up for polling', async () => {
+    const t = follow();
+    await waitFor('live', () => t.tail.status.mode === 'live');
+    fake.inject({ kind: 'server-error', operation: 'StartLiveTail', times: 1 });
+    // AWS ends the session; the next start fails once with a server error.
+    setFakeLogs(fake.scenario, { sessionTimeoutMs: 1 });
+    await waitFor('a new session was asked for', () => fake.calls.count('StartLiveTail') >= 2);
+    setFakeLogs(fake.scenario, { sessionTimeoutMs: 3 * 3600_000 });
+    await waitFor('a session running again', () => fake.calls.count('StartLiveTail') >= 3 && t.tail.status.mode === 'live');
+    emit('INFO after the break');
+    await waitFor('line', () => t.messages().includes('INFO after the break'));
+    expect(t.tail.status.notice).toBeNull();
+  });
+});
+
+describe('readLogs', () => {
+  it('reads every page of a window, oldest first, health checks hidden unless asked for', async () => {
+    setFakeLogs(fake.scenario, { pageSize: 3 });
+    const now = Date.now();
+    fake.scenario.logGroups[group.logGroupName] = [];
+    for (let i = 0; i < 10; i++) emit(i === 4 ? 'GET /health 200' : `INFO ${i}`, { timestamp: now - 10_000 + i * 100, stream: `webhook/app/${i % 2}` });
+    emit('INFO too old', { timestamp: now - 60_000 });
+    fake.scenario.logGroups[group.logGroupName].sort((a, b) => a.timestamp - b.timestamp);
+    const lines = await readLogs({ api, group, startTime: now - 30_000 });
+    expect(lines.map((l) => l.message)).toEqual(['INFO 0', 'INFO 1', 'INFO 2', 'INFO 3', 'INFO 5', 'INFO 6', 'INFO 7', 'INFO 8', 'INFO 9']);
+    expect(fake.calls.count('FilterLogEvents')).toBe(4);
+    const withHealth = await readLogs({ api, group, startTime: now - 30_000, includeHealth: true });
+    expect(withHealth).toHaveLength(10);
+    expect(new Set(withHealth.map((l) => l.id)).size).toBe(10);
+  });
+});
