@@ -25,6 +25,15 @@ export interface ClosableStatusApi extends StatusApi {
   close(): void;
 }
 
+/** What deploys need beyond the status reads: running tasks (promote) and the secret. */
+export interface AwsApi extends ClosableStatusApi {
+  /** ARNs of a service's running tasks. */
+  listRunningTasks(cluster: string, service: string): Promise<readonly string[]>;
+  /** False when Secrets Manager has no secret of that name. */
+  secretExists(name: string): Promise<boolean>;
+  createSecret(name: string, value: string, tags: Readonly<Record<string, string>>): Promise<void>;
+}
+
 const iso = (d: Date | undefined | null): string | null => (d ? d.toISOString() : null);
 
 interface SdkClient {
@@ -32,7 +41,7 @@ interface SdkClient {
   destroy(): void;
 }
 
-export function createStatusApi(options: AwsClientOptions): ClosableStatusApi {
+export function createStatusApi(options: AwsClientOptions): AwsApi {
   let sharedCredentials: unknown;
   const clients: SdkClient[] = [];
   const config = () => ({
@@ -59,6 +68,12 @@ export function createStatusApi(options: AwsClientOptions): ClosableStatusApi {
   const ecs = lazy(async () => (await import('@aws-sdk/client-ecs')).ECSClient);
   const elb = lazy(async () => (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client);
   const apigw = lazy(async () => (await import('@aws-sdk/client-api-gateway')).APIGatewayClient);
+  const secrets = lazy(async () => (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient);
+  const listTasks = async (cluster: string, service: string, desiredStatus: 'RUNNING' | 'STOPPED') => {
+    const { ListTasksCommand } = await import('@aws-sdk/client-ecs');
+    const out = await (await ecs()).send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus, maxResults: 100 }));
+    return out.taskArns ?? [];
+  };
 
   return {
     async getCallerIdentity() {
@@ -135,10 +150,30 @@ export function createStatusApi(options: AwsClientOptions): ClosableStatusApi {
       return (out.item ?? []).map((s) => ({ stageName: s.stageName ?? '', deploymentId: s.deploymentId ?? null, lastUpdatedDate: iso(s.lastUpdatedDate ?? s.createdDate) }));
     },
 
-    async listStoppedTasks(cluster, service) {
-      const { ListTasksCommand } = await import('@aws-sdk/client-ecs');
-      const out = await (await ecs()).send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'STOPPED', maxResults: 100 }));
-      return out.taskArns ?? [];
+    listStoppedTasks: (cluster, service) => listTasks(cluster, service, 'STOPPED'),
+    listRunningTasks: (cluster, service) => listTasks(cluster, service, 'RUNNING'),
+
+    async secretExists(name) {
+      const { DescribeSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+      try {
+        await (await secrets()).send(new DescribeSecretCommand({ SecretId: name }));
+        return true;
+      } catch (error) {
+        if ((error as Error).name === 'ResourceNotFoundException') return false;
+        throw error;
+      }
+    },
+
+    async createSecret(name, value, tags) {
+      const { CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+      await (await secrets()).send(
+        new CreateSecretCommand({
+          Name: name,
+          SecretString: value,
+          Description: 'Benchling webhook configuration (written by benchling-deploy)',
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
     },
 
     async describeTasks(cluster, taskArns) {
