@@ -4,8 +4,9 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerSynthCommand } from './commands/synth.js';
 import { registerDeployCommands } from './commands/deploy.js';
 import { registerStatusCommand, runStatus } from './commands/status.js';
+import { runDashboard } from './commands/dashboard.js';
 import { registerLogsCommand } from './commands/logs.js';
-import { action, globalsOf, isInteractive, print } from './context.js';
+import { action, globalsOf, isInteractive } from './context.js';
 
 const VERSION = process.env.BENCHLING_DEPLOY_VERSION ?? '0.0.0-dev';
 
@@ -39,9 +40,8 @@ export async function main(argv: string[]): Promise<void> {
     action(async (_opts: unknown, cmd: typeof program) => {
       // No command and no terminal (a pipe, CI): `status` once.
       if (!isInteractive()) return runStatus(globalsOf(cmd));
-      // On a terminal: the dashboard arrives with its own issue; until then, usage.
-      print(program.helpInformation());
-      return 0;
+      // On a terminal (CI unset): the dashboard.
+      return runDashboard(globalsOf(cmd));
     }),
   );
   const first = argv[2];

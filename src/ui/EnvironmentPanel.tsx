@@ -1,0 +1,119 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import type { EnvironmentName } from '../config/schema.js';
+import type { TestState } from '../state/dashboard.js';
+import type { EnvironmentStatus, StatusSnapshot } from '../state/status-types.js';
+import { HEALTH_COLOR, HEALTH_MARK, ageOf, formatAge, shortImage } from './format.js';
+
+export interface EnvironmentPanelProps {
+  readonly name: EnvironmentName;
+  readonly profile: string;
+  /** This environment in the latest snapshot; null before the first one. */
+  readonly status: EnvironmentStatus | null;
+  /** The snapshot, for the stack-wide error (credentials) and its hint. */
+  readonly snapshot: StatusSnapshot | null;
+  /** The last deploy from deploy.json, shown until a snapshot carries it. */
+  readonly lastDeploy: { readonly imageTag: string; readonly deployedAt: string } | null;
+  readonly lastTest?: TestState;
+  readonly selected: boolean;
+  readonly width: number;
+  readonly height: number;
+  readonly now: number;
+}
+
+interface Row {
+  readonly label: string;
+  readonly value: string;
+  readonly color?: string;
+  /** Lower is kept first when the panel is short. */
+  readonly priority: number;
+}
+
+/**
+ * One environment: health with running/desired, image, rollout, targets,
+ * endpoint, last deploy, and why it is not healthy. AWS errors stand where
+ * the data would be, with the age of what is still shown.
+ */
+export function EnvironmentPanel(props: EnvironmentPanelProps): React.JSX.Element {
+  const { name, profile, status, snapshot, selected, width, height, now } = props;
+  const rows = panelRows(props);
+  const bordered = height >= 4 && width >= 20;
+  const inner = Math.max(0, bordered ? height - 2 : height);
+  const innerWidth = Math.max(1, bordered ? width - 4 : width);
+  // Title first, then the most telling rows that fit, in their display order.
+  const kept = new Set([...rows].sort((a, b) => a.priority - b.priority).slice(0, Math.max(0, inner - 1)));
+  const health = status?.health ?? 'unknown';
+  const healthWord = status ? health : snapshot ? 'unknown' : 'reading…';
+  const title = (
+    <Text wrap="truncate-end">
+      <Text bold color={selected ? 'cyan' : undefined}>{`${selected ? '▸ ' : '  '}${name}`}</Text>
+      <Text>{'  '}</Text>
+      <Text color={HEALTH_COLOR[health]} bold>{`${HEALTH_MARK[health]} ${healthWord}`}</Text>
+      {status?.service ? <Text>{`  ${status.service.running}/${status.service.desired} running`}</Text> : null}
+      <Text dimColor>{`  profile ${profile}`}</Text>
+    </Text>
+  );
+  const body = rows.filter((r) => kept.has(r)).map((r) => (
+    <Text key={r.label} wrap="truncate-end" color={r.color}>
+      <Text dimColor>{r.label.padEnd(9)}</Text>
+      {` ${r.value}`}
+    </Text>
+  ));
+  return (
+    <Box
+      flexDirection="column"
+      width={width}
+      height={height}
+      overflow="hidden"
+      paddingX={bordered ? 1 : 0}
+      borderStyle={bordered ? (selected ? 'double' : 'single') : undefined}
+      borderColor={selected ? 'cyan' : 'gray'}
+    >
+      {inner > 0 ? <Box width={innerWidth}>{title}</Box> : null}
+      {body}
+    </Box>
+  );
+}
+
+export function panelRows(props: EnvironmentPanelProps): Row[] {
+  const { status, snapshot, now } = props;
+  const rows: Row[] = [];
+  if (snapshot?.errorKind === 'credentials') {
+    rows.push({ label: 'AWS', value: 'no usable credentials: the data cannot be read', color: 'red', priority: 0 });
+    if (snapshot.hint) rows.push({ label: 'log in', value: snapshot.hint.replace(/^log in again: /, ''), color: 'yellow', priority: 0 });
+  }
+  if (!status && !snapshot) rows.push({ label: 'health', value: 'reading AWS…', priority: 1 });
+  const svc = status?.service;
+  rows.push({ label: 'image', value: shortImage(status?.imageTag ?? props.lastDeploy?.imageTag ?? null), priority: 2 });
+  if (svc) {
+    rows.push({
+      label: 'tasks',
+      value: `${svc.running}/${svc.desired} running${svc.pending > 0 ? `, ${svc.pending} pending` : ''}  rollout ${svc.rolloutState ?? '-'}`,
+      color: svc.running < svc.desired ? 'yellow' : undefined,
+      priority: 3,
+    });
+  }
+  if (status?.targets) {
+    const t = status.targets;
+    const total = t.healthy + t.unhealthy + t.other;
+    rows.push({ label: 'targets', value: `${t.healthy}/${total} healthy${t.unhealthy > 0 ? `, ${t.unhealthy} unhealthy` : ''}${t.other > 0 ? `, ${t.other} other` : ''}`, color: t.unhealthy > 0 ? 'yellow' : undefined, priority: 5 });
+  }
+  if (status?.error && snapshot?.errorKind !== 'credentials') {
+    const age = ageOf(status.readAt?.service ?? status.readAt?.targets, now);
+    rows.push({ label: 'AWS error', value: `${status.error}${age ? ` (showing data from ${age} ago)` : ' (no data yet)'}`, color: 'red', priority: 1 });
+  }
+  if (status?.reason && status.health !== 'healthy' && status.reason !== status.error) {
+    rows.push({ label: 'why', value: status.reason, color: HEALTH_COLOR[status.health], priority: 1 });
+  }
+  rows.push({ label: 'endpoint', value: status?.endpoint ?? '-', priority: 6 });
+  const last = status?.lastDeploy ?? props.lastDeploy;
+  rows.push({ label: 'deployed', value: last ? `${shortImage(last.imageTag)}, ${ageOf(last.deployedAt, now) ?? '?'} ago` : 'never (no deploy.json record)', priority: 7 });
+  const test = props.lastTest;
+  if (test?.result) {
+    const r = test.result;
+    const when = test.finishedAt !== null ? `, ${formatAge(now - test.finishedAt)} ago` : '';
+    const value = r.ok && 'status' in r.check ? `${r.check.status} in ${Math.round(r.check.latencyMs)} ms${when}` : r.ok ? `${'message' in r.check ? r.check.message : 'failed'}${when}` : `${r.message}${when}`;
+    rows.push({ label: 'test', value, color: r.ok && r.check.ok ? 'green' : 'red', priority: 4 });
+  }
+  return rows;
+}

@@ -1,0 +1,34 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import type { StackInfo } from '../state/dashboard.js';
+import type { StatusSnapshot } from '../state/status-types.js';
+import { ageOf } from './format.js';
+
+export interface HeaderProps {
+  readonly stack: StackInfo;
+  readonly snapshot: StatusSnapshot | null;
+  readonly refreshing: boolean;
+  readonly now: number;
+  readonly width: number;
+}
+
+/** One line: the stack, where it lives, its status, and how old the data on screen is. */
+export function Header({ stack, snapshot, refreshing, now, width }: HeaderProps): React.JSX.Element {
+  const account = snapshot?.account ?? stack.account;
+  const status = snapshot ? (snapshot.stackStatus ?? (snapshot.error ? 'stack not read' : 'stack not found')) : 'reading AWS…';
+  const age = snapshot ? ageOf(snapshot.stackReadAt ?? snapshot.fetchedAt, now) : null;
+  const statusColor = !snapshot?.stackStatus ? 'gray' : /FAILED|ROLLBACK/.test(snapshot.stackStatus) ? 'red' : /IN_PROGRESS/.test(snapshot.stackStatus) ? 'cyan' : 'green';
+  return (
+    <Box width={width} height={1}>
+      <Text wrap="truncate-end">
+        <Text bold>{stack.stackName}</Text>
+        <Text>{`  ${stack.region}`}</Text>
+        {account ? <Text dimColor>{`  account ${account}`}</Text> : null}
+        <Text>{'  '}</Text>
+        <Text color={statusColor}>{status}</Text>
+        {snapshot ? <Text dimColor>{`  data ${ageOf(snapshot.fetchedAt, now) ?? '?'} old${age && age !== ageOf(snapshot.fetchedAt, now) ? `, stack ${age}` : ''}`}</Text> : null}
+        {refreshing && snapshot ? <Text color="cyan">{'  refreshing…'}</Text> : null}
+      </Text>
+    </Box>
+  );
+}

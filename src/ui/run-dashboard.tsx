@@ -1,0 +1,34 @@
+import React from 'react';
+import { render } from 'ink';
+import { App } from './App.js';
+import type { DashboardAction, Transition } from '../state/dashboard.js';
+import type { DashboardServices } from './services.js';
+
+export interface DashboardRun {
+  readonly services: DashboardServices;
+  readonly initial: Transition;
+  readonly configDir?: string;
+  readonly stdout?: NodeJS.WriteStream;
+  readonly stdin?: NodeJS.ReadStream;
+  /** Receives the dispatcher once mounted (signals handled in bin/ go through it). */
+  readonly onReady?: (dispatch: (action: DashboardAction) => void) => void;
+}
+
+/** Renders the dashboard and resolves with its exit status once the App has exited. */
+export async function runDashboardApp(run: DashboardRun): Promise<number> {
+  let code = 0;
+  const instance = render(
+    <App services={run.services} initial={run.initial} configDir={run.configDir} onReady={run.onReady} onExit={(c) => (code = c)} />,
+    {
+      stdout: run.stdout ?? process.stdout,
+      stdin: run.stdin ?? process.stdin,
+      // ctrl-c is a key like any other: a running deploy asks before quitting.
+      exitOnCtrlC: false,
+      // Not incrementalRendering: in Ink 6.8 it starts one row low after a frame that ends in a new line.
+      // The frame stays below the terminal's height, so Ink redraws it in place, inside a synchronized update.
+      patchConsole: true,
+    },
+  );
+  await instance.waitUntilExit();
+  return code;
+}

@@ -1,0 +1,54 @@
+import type { EnvironmentName } from '../config/schema.js';
+import type { FormField } from '../config/fields.js';
+import type { DeployEvent } from '../infra/deploy.js';
+import type { OperationKind, OperationOutcome, PlanView, StackInfo, TestOutcome } from '../state/dashboard.js';
+import type { DeployRecords } from '../state/deploy-records.js';
+import type { LogLine, LogTailStatus } from '../state/log-types.js';
+import type { StatusSnapshot } from '../state/status-types.js';
+
+/**
+ * Everything the dashboard does outside itself, injected into the root App:
+ * the real ones (AWS SDK, cdk, files) are built in bin/, tests hand in fakes.
+ * Nothing under src/ui imports an AWS client or spawns a process.
+ */
+export interface DashboardServices {
+  /** Starts polling; the listener gets every snapshot. Called after the first frame. */
+  startStatus(listener: (update: { readonly snapshot: StatusSnapshot; readonly nextPollInMs: number | null }) => void): Promise<StatusHandle> | StatusHandle;
+  /** deploy.json as it is now (last deploys). */
+  readRecords(): DeployRecords;
+  /** Checks everything and holds the deploy lock, or says why the operation cannot run. */
+  prepare(kind: OperationKind, environment: EnvironmentName): Promise<PreparedOperation | { readonly refusal: string }>;
+  /** Follows an environment's logs until stopped. */
+  openLogs(environment: EnvironmentName, sink: LogSink): Promise<LogHandle> | LogHandle;
+  /** GETs the environment's health route. */
+  testEndpoint(environment: EnvironmentName, signal: AbortSignal): Promise<TestOutcome>;
+  /** Writes a profile from the welcome form; throws (with `problems`) when it is not acceptable. */
+  saveProfile(profileName: string, texts: Readonly<Record<FormField, string>>): void;
+  /** The stack and records once the profiles exist (after the welcome form). */
+  loadStack(): { readonly stack: StackInfo; readonly records: DeployRecords };
+}
+
+export interface StatusHandle {
+  refresh(): void;
+  /** A deploy ended: re-read what is cached. */
+  invalidate(): void;
+  stop(): Promise<void>;
+}
+
+export interface LogSink {
+  lines(lines: readonly LogLine[]): void;
+  status(status: LogTailStatus): void;
+}
+
+export interface LogHandle {
+  stop(): Promise<void> | void;
+}
+
+/** A plan that holds the deploy lock until it runs or is released. */
+export interface PreparedOperation {
+  readonly plan: PlanView;
+  diff(signal: AbortSignal): Promise<readonly string[]>;
+  /** Runs it; releases the lock when done, whatever the outcome. */
+  execute(options: { readonly signal: AbortSignal; readonly onEvent: (event: DeployEvent) => void }): Promise<OperationOutcome>;
+  release(): void;
+}
