@@ -288,3 +288,50 @@ describe('the real aws-cdk CLI with no credentials', () => {
     }
   }, 90_000);
 });
+
+describe('cancel and destroy', () => {
+  it('ctrl-c during a deploy stops cdk, says the stack state, deploy.json unchanged', async () => {
+    const w = world();
+    const before = w.recordsText();
+    const pidFile = join(w.dir, 'cdk.pid');
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    const child = spawn(process.execPath, [BIN, '--config-dir', w.dir, 'deploy', '--environment', 'dev', '--yes'], {
+      env: { ...process.env, ...fake.env, CI: 'true', NO_COLOR: '1', [CDK_BIN_OVERRIDE_ENV]: FAKE_CDK, FAKE_CDK_MODE: 'hang', FAKE_CDK_PID_FILE: pidFile, TMPDIR: w.dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (stdout.includes('deploying dev') && existsSync(pidFile)) resolve();
+      });
+    });
+    const cdkPid = Number(readFileSync(pidFile, 'utf8'));
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(stdout).toMatch(/cancelled; deploy.json unchanged; stack BenchlingWebhookStack is UPDATE_COMPLETE/);
+    expect(stderr).toMatch(/cancelling: stopping cdk/);
+    expect(() => process.kill(cdkPid, 0)).toThrow();
+    expect(w.recordsText()).toBe(before);
+    expect(existsSync(`${w.records}.lock`)).toBe(false);
+  });
+
+  it('destroy asks for the stack name; with --yes it deletes and keeps the history', async () => {
+    const w = world();
+    const refused = await w.run(['destroy']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/not confirmed/);
+    const r = await w.run(['destroy', '--yes']);
+    expect(r.status, r.stderr).toBe(0);
+    const call = w.cdkCalls().find((c) => c.args[0] === 'destroy')!;
+    expect(call.args).toEqual(expect.arrayContaining(['--force', 'BenchlingWebhookStack']));
+    const prod = JSON.parse(w.recordsText()).prod;
+    expect(prod.destroyedAt).toMatch(/^\d{4}-/);
+    expect(prod.history).toHaveLength(1);
+    expect(prod.imageTag).toBe('0.7.0');
+  });
+});

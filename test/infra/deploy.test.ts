@@ -119,6 +119,15 @@ describe('deploy orchestration with a stand-in cdk', () => {
     expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
   });
 
+  it('prod gets prod\'s parameters only', async () => {
+    const s = setup();
+    const plan = await prepareDeploy({ ...s.request('prod'), imageTag: '0.8.0' }, memoryAws({ stack: existing }), synth);
+    expect(plan.parameters).toEqual({ ProdImageTag: '0.8.0', ProdSecretName: 'quiltdata/benchling-webhook/default/acme', ProdMinCapacity: '2', ProdMaxCapacity: '10', ProdLogLevel: 'INFO' });
+    expect(plan.oldTag).toBe('0.6.9');
+    plan.lock.release();
+    await expect(prepareDeploy({ ...s.request('prod'), imageTag: 'latest' }, memoryAws({ stack: existing }), synth)).rejects.toThrow(/prod must not run "latest"/);
+  });
+
   it('creates a missing secret before deploying, from the profile', async () => {
     const s = setup({ default: prodProfile({ benchlingClientSecret: SECRET }) });
     cdkEnv('success', join(s.dir, 'args.jsonl'), { ProdEndpoint: 'https://api.example/prod' });
