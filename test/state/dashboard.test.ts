@@ -1,0 +1,457 @@
+import { describe, expect, it } from 'vitest';
+import { bannerHeight, footerKeys, initialDashboard, logViewHeight, reduce, PROGRESS_KEEP, type DashboardState } from '../../src/state/dashboard.js';
+import { BOTH, NOW, PROD_ONLY, key, logLine, plan, run, snapshot, start } from './dashboard-fixtures.js';
+
+const outcome = { outcome: 'succeeded' as const, endpoint: 'https://x/dev', imageTag: 'abc123', logFile: '/tmp/cdk.log' };
+
+/** A dev deploy prepared and waiting for its confirmation. */
+function confirming(word: string | null = null, environment: 'dev' | 'prod' = 'dev'): DashboardState {
+  let s = start();
+  if (environment === 'prod') s = run(s, key('2')).state;
+  s = run(s, key('d')).state;
+  const id = s.operation!.id;
+  return run(s, { type: 'planReady', id, plan: plan({ confirmWord: word, environment }) }).state;
+}
+
+function running(): DashboardState {
+  return run(confirming(), key('y')).state;
+}
+
+describe('start', () => {
+  it('with profiles: the main screen, first environment selected, polling starts after the first frame', () => {
+    const t = initialDashboard({ columns: 100, rows: 30, now: NOW, stack: BOTH });
+    expect(t.state.screen).toBe('main');
+    expect(t.state.selected).toBe('dev');
+    expect(t.state.refreshing).toBe(true);
+    expect(t.effects).toEqual([{ type: 'startStatus' }]);
+  });
+
+  it('without a profile: the welcome form for `default`, environment prod, and no polling', () => {
+    const t = initialDashboard({ columns: 100, rows: 30, now: NOW, stack: null });
+    expect(t.state.screen).toBe('welcome');
+    expect(t.state.setup?.profileName).toBe('default');
+    expect(t.state.setup?.texts.environment).toBe('prod');
+    expect(t.effects).toEqual([]);
+  });
+
+  it('prod only: prod selected', () => {
+    expect(start(PROD_ONLY).selected).toBe('prod');
+  });
+});
+
+describe('status', () => {
+  it('a snapshot replaces the last one and ends the refresh; the next poll time is kept', () => {
+    const s = run(start(), { type: 'snapshot', snapshot: snapshot(), nextPollInMs: 5000 }).state;
+    expect(s.snapshot?.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(s.refreshing).toBe(false);
+    expect(s.nextPollAt).toBe(NOW + 5000);
+  });
+
+  it('`r` refreshes now', () => {
+    const r = run(run(start(), { type: 'snapshot', snapshot: snapshot(), nextPollInMs: 5000 }).state, key('r'));
+    expect(r.state.refreshing).toBe(true);
+    expect(r.effects).toEqual([{ type: 'refresh' }]);
+  });
+
+  it('tick moves the clock; resize changes the size (and nothing else)', () => {
+    const s = run(start(), { type: 'tick', now: NOW + 1000 }, { type: 'resize', columns: 80, rows: 20 }).state;
+    expect(s.now).toBe(NOW + 1000);
+    expect(s.size).toEqual({ columns: 80, rows: 20 });
+    const same = start();
+    expect(reduce(same, { type: 'resize', columns: 120, rows: 30 }).state).toBe(same);
+  });
+
+  it('records and refreshStarted are kept', () => {
+    const s = run(start(), { type: 'records', records: { dev: { endpoint: 'e', imageTag: 't', deployedAt: 'd', stackName: 's', stage: 'dev', history: [] } } }, { type: 'refreshStarted' }).state;
+    expect(s.records.dev?.imageTag).toBe('t');
+    expect(s.refreshing).toBe(true);
+  });
+});
+
+describe('selection', () => {
+  it('arrows, tab and shift-tab cycle; 1 and 2 pick', () => {
+    const s = start();
+    expect(run(s, key('right')).state.selected).toBe('prod');
+    expect(run(s, key('right'), key('right')).state.selected).toBe('dev');
+    expect(run(s, key('tab')).state.selected).toBe('prod');
+    expect(run(s, key('tab', { shift: true })).state.selected).toBe('prod');
+    expect(run(s, key('left')).state.selected).toBe('prod');
+    expect(run(s, key('down')).state.selected).toBe('prod');
+    expect(run(s, key('up')).state.selected).toBe('prod');
+    expect(run(s, key('2')).state.selected).toBe('prod');
+    expect(run(s, key('2'), key('1')).state.selected).toBe('dev');
+  });
+
+  it('with one environment, 2 does nothing and arrows stay', () => {
+    const s = start(PROD_ONLY);
+    expect(run(s, key('2')).state).toBe(s);
+    expect(run(s, key('right')).state.selected).toBe('prod');
+  });
+
+  it('keys arriving in a burst each act on the state the previous one left', () => {
+    // right, right, 2, left: dev -> prod -> dev -> prod -> dev
+    expect(run(start(), key('right'), key('right'), key('2'), key('left')).state.selected).toBe('dev');
+  });
+});
+
+describe('help', () => {
+  it('`?` opens help; `?` or esc closes it back to where it was opened', () => {
+    const h = run(start(), key('?')).state;
+    expect(h.screen).toBe('help');
+    expect(run(h, key('?')).state.screen).toBe('main');
+    expect(run(h, key('escape')).state.screen).toBe('main');
+    const fromLogs = run(start(), key('l'), key('?')).state;
+    expect(fromLogs.helpFrom).toBe('logs');
+    expect(run(fromLogs, key('escape')).state.screen).toBe('logs');
+    expect(run(h, key('z')).state).toBe(h);
+  });
+});
+
+describe('quit', () => {
+  it('`q` and ctrl-c quit at once when nothing runs', () => {
+    expect(run(start(), key('q')).effects).toEqual([{ type: 'quit', code: 0 }]);
+    expect(run(start(), key('c', { ctrl: true })).effects).toEqual([{ type: 'quit', code: 0 }]);
+    expect(run(start(), key('?'), key('q')).effects).toEqual([{ type: 'quit', code: 0 }]);
+  });
+
+  it('after quitting nothing else happens', () => {
+    const s = run(start(), key('q')).state;
+    expect(s.quitting).toBe(true);
+    expect(reduce(s, key('r'))).toEqual({ state: s, effects: [] });
+  });
+
+  it('quitting from logs closes the tail; quitting at a confirmation releases the plan', () => {
+    expect(run(start(), key('l'), key('q')).effects.slice(1)).toEqual([{ type: 'closeLogs' }, { type: 'quit', code: 0 }]);
+    const c = confirming('prod', 'prod');
+    expect(run(c, key('c', { ctrl: true })).effects).toEqual([{ type: 'release', id: c.operation!.id }, { type: 'quit', code: 0 }]);
+  });
+
+  it('while a deploy runs, asks first; y cancels the deploy and quits once it has ended', () => {
+    const r = running();
+    const id = r.operation!.id;
+    const asked = run(r, key('q'));
+    expect(asked.state.confirmQuit).toBe(true);
+    expect(asked.effects).toEqual([]);
+    expect(footerKeys(asked.state)[0]).toEqual(['y', 'quit and cancel the deploy']);
+    // Any other key: stay.
+    expect(run(asked.state, key('n')).state.confirmQuit).toBe(false);
+    const yes = run(asked.state, key('y'));
+    expect(yes.effects).toEqual([{ type: 'cancel', id }]);
+    expect(yes.state.quitWhenIdle).toBe(0);
+    expect(yes.state.operation?.cancelling).toBe(true);
+    const ended = run(yes.state, { type: 'deployFinished', id, outcome: { outcome: 'cancelled', stackStatus: 'UPDATE_IN_PROGRESS', logFile: 'l' } });
+    expect(ended.effects).toEqual([{ type: 'invalidate' }, { type: 'quit', code: 0 }]);
+  });
+
+  it('ctrl-c while running asks to cancel, and a SIGTERM cancels and quits with its code', () => {
+    const r = running();
+    expect(run(r, key('c', { ctrl: true })).state.operation?.askCancel).toBe(true);
+    const t = run(r, { type: 'terminate', code: 143 });
+    expect(t.effects).toEqual([{ type: 'cancel', id: r.operation!.id }]);
+    expect(t.state.quitWhenIdle).toBe(143);
+    expect(run(start(), { type: 'terminate', code: 143 }).effects).toEqual([{ type: 'quit', code: 143 }]);
+  });
+});
+
+describe('logs', () => {
+  it('`l` opens the selected environment\'s logs; esc closes them', () => {
+    const o = run(start(), key('2'), key('l'));
+    expect(o.state.screen).toBe('logs');
+    expect(o.state.logs?.environment).toBe('prod');
+    expect(o.effects).toEqual([{ type: 'openLogs', environment: 'prod' }]);
+    const c = run(o.state, key('escape'));
+    expect(c.state.screen).toBe('main');
+    expect(c.state.logs).toBeNull();
+    expect(c.effects).toEqual([{ type: 'closeLogs' }]);
+  });
+
+  it('lines of the open environment are kept, newest last; others are dropped', () => {
+    const s = run(start(), key('l'), { type: 'logLines', environment: 'dev', lines: [logLine(1), logLine(2)] }, { type: 'logLines', environment: 'prod', lines: [logLine(3, 'x', 'prod')] }).state;
+    expect(s.logs?.buffer.toArray().map((l) => l.message)).toEqual(['line 1', 'line 2']);
+    expect(reduce(s, { type: 'logLines', environment: 'dev', lines: [] }).state).toBe(s);
+    expect(reduce(start(), { type: 'logLines', environment: 'dev', lines: [logLine(1)] }).state.logs).toBeNull();
+  });
+
+  it('status of the tail is kept for the screen', () => {
+    const s = run(start(), key('l'), { type: 'logStatus', environment: 'dev', status: { mode: 'polling', following: true, error: null, notice: 'live tail refused' } }).state;
+    expect(s.logs?.status?.mode).toBe('polling');
+    expect(run(s, { type: 'logStatus', environment: 'prod', status: { mode: 'live', following: true, error: null, notice: null } }).state.logs?.status?.mode).toBe('polling');
+  });
+
+  it('`f` pauses and resumes following; new lines while paused are counted, not shown', () => {
+    let s = run(start(), key('l'), { type: 'logLines', environment: 'dev', lines: [logLine(1)] }, key('f')).state;
+    expect(s.logs?.buffer.paused).toBe(true);
+    s = run(s, { type: 'logLines', environment: 'dev', lines: [logLine(2)] }).state;
+    const view = s.logs!.buffer.view(10);
+    expect(view.lines.map((l) => l.message)).toEqual(['line 1']);
+    expect(view.newWhilePaused).toBe(1);
+    s = run(s, key('f')).state;
+    expect(s.logs?.buffer.paused).toBe(false);
+    expect(s.logs!.buffer.view(10).lines.map((l) => l.message)).toEqual(['line 1', 'line 2']);
+  });
+
+  it('`/` types a filter applied as it is typed; enter keeps it, esc restores the one before', () => {
+    const lines = [logLine(1, 'GET /api ok'), logLine(2, 'ERROR boom'), logLine(3, 'error again')];
+    let s = run(start(), key('l'), { type: 'logLines', environment: 'dev', lines }, key('/')).state;
+    expect(s.logs?.filterDraft).toBe('');
+    // While typing, q and f are text, not keys.
+    s = run(s, key('e'), key('r'), key('r'), key('q'), key('backspace')).state;
+    expect(s.logs?.filterDraft).toBe('err');
+    expect(s.quitting).toBe(false);
+    expect(s.logs!.buffer.view(10).lines.map((l) => l.id)).toEqual(['e2', 'e3']);
+    const kept = run(s, key('return')).state;
+    expect(kept.logs?.filterDraft).toBeNull();
+    expect(kept.logs?.buffer.filter).toBe('err');
+    const restored = run(kept, key('/'), key('x'), key('escape')).state;
+    expect(restored.logs?.buffer.filter).toBe('err');
+    expect(restored.logs?.filterDraft).toBeNull();
+  });
+
+  it('scrolling up pauses and moves the view; end goes back to the newest and follows', () => {
+    const many = Array.from({ length: 100 }, (_, i) => logLine(i));
+    let s = run(start(undefined, { columns: 80, rows: 20 }), key('l'), { type: 'logLines', environment: 'dev', lines: many }).state;
+    const h = logViewHeight(s);
+    expect(h).toBe(20 - 1 - 3);
+    s = run(s, key('up')).state;
+    expect(s.logs?.offset).toBe(1);
+    expect(s.logs?.buffer.paused).toBe(true);
+    s = run(s, key('pageUp')).state;
+    expect(s.logs?.offset).toBe(1 + h - 1);
+    s = run(s, key('home')).state;
+    expect(s.logs?.offset).toBe(100 - h);
+    s = run(s, key('pageDown'), key('down')).state;
+    expect(s.logs?.offset).toBe(100 - h - (h - 1) - 1);
+    s = run(s, key('end')).state;
+    expect(s.logs?.offset).toBe(0);
+    expect(s.logs?.buffer.paused).toBe(false);
+    // Never below the newest line.
+    expect(run(s, key('down')).state.logs?.offset).toBe(0);
+  });
+});
+
+describe('test', () => {
+  it('`t` tests the selected endpoint; the result stays in its panel', () => {
+    const o = run(start(), key('t'));
+    expect(o.state.screen).toBe('test');
+    const id = o.state.test!.id;
+    expect(o.effects).toEqual([{ type: 'test', id, environment: 'dev' }]);
+    const result = { ok: true as const, endpoint: 'https://x/dev', source: 'deploy.json', check: { ok: true, url: 'https://x/dev/health', status: 200, latencyMs: 12, body: 'ok' } };
+    const done = run(o.state, { type: 'testFinished', id, result }).state;
+    expect(done.test?.result).toEqual(result);
+    expect(done.lastTests.dev?.result).toEqual(result);
+    const back = run(done, key('escape'));
+    expect(back.state.screen).toBe('main');
+    expect(back.effects).toEqual([]);
+  });
+
+  it('leaving before the answer abandons the call; a late answer is dropped', () => {
+    const o = run(start(), key('t')).state;
+    const id = o.test!.id;
+    const left = run(o, key('escape'));
+    expect(left.effects).toEqual([{ type: 'abandonTest', id }]);
+    const late = run(left.state, { type: 'testFinished', id, result: { ok: false, message: 'no' } }).state;
+    expect(late.lastTests.dev).toBeUndefined();
+  });
+});
+
+describe('deploy', () => {
+  it('`d` prepares a deploy of the selected environment', () => {
+    const o = run(start(), key('2'), key('d'));
+    expect(o.state.screen).toBe('operation');
+    expect(o.state.operation).toMatchObject({ kind: 'deploy', environment: 'prod', phase: 'preparing' });
+    expect(o.effects).toEqual([{ type: 'prepare', id: o.state.operation!.id, kind: 'deploy', environment: 'prod' }]);
+  });
+
+  it('the plan arrives: confirmation, and the diff is asked for', () => {
+    const s = run(start(), key('d')).state;
+    const id = s.operation!.id;
+    const r = run(s, { type: 'planReady', id, plan: plan() });
+    expect(r.state.operation?.phase).toBe('confirm');
+    expect(r.state.operation?.diff).toEqual({ state: 'loading' });
+    expect(r.effects).toEqual([{ type: 'diff', id }]);
+    expect(run(r.state, { type: 'diffReady', id, lines: ['[~] AWS::ECS::TaskDefinition'] }).state.operation?.diff).toEqual({ state: 'ready', lines: ['[~] AWS::ECS::TaskDefinition'] });
+    expect(run(r.state, { type: 'diffFailed', id, message: 'cdk diff failed' }).state.operation?.diff).toEqual({ state: 'failed', message: 'cdk diff failed' });
+  });
+
+  it('a plan nobody waits for (esc while preparing) is released', () => {
+    const s = run(start(), key('d')).state;
+    const id = s.operation!.id;
+    const gone = run(s, key('escape'));
+    expect(gone.state.operation).toBeNull();
+    expect(gone.state.screen).toBe('main');
+    expect(run(gone.state, { type: 'planReady', id, plan: plan() }).effects).toEqual([{ type: 'release', id }]);
+  });
+
+  it('dev: y runs it; n, enter or esc cancel and release the lock', () => {
+    const c = confirming();
+    const id = c.operation!.id;
+    const yes = run(c, key('y'));
+    expect(yes.state.operation?.phase).toBe('running');
+    expect(yes.state.operation?.progress.startedAt).toBe(NOW);
+    expect(yes.effects).toEqual([{ type: 'execute', id }]);
+    for (const k of ['n', 'return', 'escape']) {
+      const no = run(c, key(k));
+      expect(no.state.operation).toBeNull();
+      expect(no.effects).toEqual([{ type: 'release', id }]);
+    }
+    expect(run(c, key('z')).state).toBe(c);
+  });
+
+  it('prod: only the typed word confirms; a wrong word says so', () => {
+    const c = confirming('prod', 'prod');
+    const id = c.operation!.id;
+    let s = run(c, key('y'), key('return')).state;
+    expect(s.operation?.phase).toBe('confirm');
+    expect(s.operation?.mistyped).toBe(true);
+    s = run(s, key('backspace'), key('p'), key('r'), key('o'), key('x'), key('backspace'), key('d')).state;
+    expect(s.operation?.typed).toBe('prod');
+    expect(s.operation?.mistyped).toBe(false);
+    // q typed here is text: it does not quit.
+    expect(run(s, key('q')).state.quitting).toBe(false);
+    const go = run(s, key('return'));
+    expect(go.effects).toEqual([{ type: 'execute', id }]);
+  });
+
+  it('progress: phases, resources done of total, rollout, output tail (bounded)', () => {
+    const r = running();
+    const id = r.operation!.id;
+    const ev = (done: number) => ({ stack: 'S', done, total: 3, time: '12:00:0' + done, status: 'UPDATE_COMPLETE', resourceType: 'AWS::ECS::Service', logicalId: 'DevService' });
+    let s = run(
+      r,
+      { type: 'deployEvent', id, event: { type: 'phase', phase: 'deploying' } },
+      { type: 'deployEvent', id, event: { type: 'resource', event: ev(2) } },
+      { type: 'deployEvent', id, event: { type: 'resource', event: ev(1) } },
+      { type: 'deployEvent', id, event: { type: 'rollout', rollout: { rolloutState: 'IN_PROGRESS', running: 1, desired: 2, pending: 1 } } },
+    ).state;
+    const p = s.operation!.progress;
+    expect(p.step).toBe('deploying');
+    expect([p.done, p.total]).toEqual([2, 3]);
+    expect(p.events).toHaveLength(2);
+    expect(p.rollout?.pending).toBe(1);
+    for (let i = 0; i < PROGRESS_KEEP + 50; i++) s = run(s, { type: 'deployEvent', id, event: { type: 'line', line: `l${i}` } }).state;
+    expect(s.operation!.progress.tail).toHaveLength(PROGRESS_KEEP);
+    expect(s.operation!.progress.tail.at(-1)).toBe(`l${PROGRESS_KEEP + 49}`);
+    // Events of another operation are ignored.
+    expect(run(s, { type: 'deployEvent', id: id + 99, event: { type: 'line', line: 'x' } }).state).toBe(s);
+  });
+
+  it('esc while running asks before cancelling; y cancels, anything else keeps going', () => {
+    const r = running();
+    const id = r.operation!.id;
+    const asked = run(r, key('escape')).state;
+    expect(asked.operation?.askCancel).toBe(true);
+    expect(run(asked, key('n')).state.operation?.askCancel).toBe(false);
+    const cancel = run(asked, key('y'));
+    expect(cancel.effects).toEqual([{ type: 'cancel', id }]);
+    expect(cancel.state.operation?.cancelling).toBe(true);
+    // While cancelling, esc asks nothing more.
+    expect(run(cancel.state, key('escape')).state).toBe(cancel.state);
+  });
+
+  it('finished: the outcome is shown, the status re-read; esc goes back', () => {
+    const r = running();
+    const id = r.operation!.id;
+    const f = run(r, { type: 'deployFinished', id, outcome });
+    expect(f.state.operation?.phase).toBe('finished');
+    expect(f.state.operation?.outcome).toEqual(outcome);
+    expect(f.effects).toEqual([{ type: 'invalidate' }]);
+    expect(run(f.state, key('escape')).state.screen).toBe('main');
+    expect(run(f.state, key('return')).state.operation).toBeNull();
+  });
+
+  it('a failure to prepare goes to the banner; x dismisses it', () => {
+    const s = run(start(), key('d')).state;
+    const id = s.operation!.id;
+    const failed = run(s, { type: 'operationFailed', id, error: { message: 'no usable AWS credentials', hint: 'log in again: aws sso login --profile acme-admin' } }).state;
+    expect(failed.operation).toBeNull();
+    expect(failed.banner?.hint).toMatch(/aws sso login --profile acme-admin/);
+    expect(bannerHeight(failed)).toBe(2);
+    expect(run(failed, key('x')).state.banner).toBeNull();
+    expect(run(failed, key('escape')).state.banner).toBeNull();
+    expect(run(failed, { type: 'dismissError' }).state.banner).toBeNull();
+  });
+});
+
+describe('promote and rollback', () => {
+  it('`P` prepares a promote to prod whichever environment is selected', () => {
+    const o = run(start(), key('P'));
+    expect(o.state.operation).toMatchObject({ kind: 'promote', environment: 'prod', phase: 'preparing' });
+    expect(o.effects).toEqual([{ type: 'prepare', id: o.state.operation!.id, kind: 'promote', environment: 'prod' }]);
+  });
+
+  it('`P` without a dev environment is refused in words, with no AWS call', () => {
+    const o = run(start(PROD_ONLY), key('P'));
+    expect(o.state.operation?.phase).toBe('refused');
+    expect(o.state.operation?.refusal).toMatch(/no dev environment/);
+    expect(o.effects).toEqual([]);
+    expect(run(o.state, key('escape')).state.operation).toBeNull();
+  });
+
+  it('a refusal from the checks is shown, and any of esc, enter, space goes back', () => {
+    const s = run(start(), key('P')).state;
+    const id = s.operation!.id;
+    const r = run(s, { type: 'operationRefused', id, reason: 'dev is not healthy: rollout IN_PROGRESS' }).state;
+    expect(r.operation?.phase).toBe('refused');
+    expect(r.operation?.refusal).toMatch(/IN_PROGRESS/);
+    expect(run(r, key(' ')).state.screen).toBe('main');
+  });
+
+  it('`R` prepares a rollback of the selected environment', () => {
+    const o = run(start(), key('2'), key('R'));
+    expect(o.effects).toEqual([{ type: 'prepare', id: o.state.operation!.id, kind: 'rollback', environment: 'prod' }]);
+  });
+});
+
+describe('welcome', () => {
+  it('the form takes its own actions; keys other than ctrl-c are not the dashboard\'s', () => {
+    const s = start(null);
+    expect(run(s, key('q')).state).toBe(s);
+    expect(run(s, key('c', { ctrl: true })).effects).toEqual([{ type: 'quit', code: 0 }]);
+    const typed = run(s, { type: 'setup', action: { type: 'next' } }).state;
+    expect(typed.setup?.focus).toBe(1);
+  });
+
+  it('cancel quits without writing; save asks for the profile to be written', () => {
+    expect(run(start(null), { type: 'setup', action: { type: 'cancel' } }).effects).toEqual([{ type: 'quit', code: 0 }]);
+    const saved = run(start(null), { type: 'setupSave' });
+    expect(saved.effects).toEqual([{ type: 'saveProfile', profileName: 'default', texts: expect.objectContaining({ environment: 'prod' }) }]);
+    expect(saved.state.setup?.status).toBe('saving');
+    // A second enter while saving does not save twice.
+    expect(run(saved.state, { type: 'setupSave' }).effects).toEqual([]);
+  });
+
+  it('a refused save shows the problems; a saved one starts the main screen and polling', () => {
+    const saved = run(start(null), { type: 'setupSave' }).state;
+    const failed = run(saved, { type: 'setupSaveFailed', problems: ['default.json: benchlingTenant: required'] }).state;
+    expect(failed.setup?.status).toBe('editing');
+    expect(failed.setup?.saveProblems).toEqual(['default.json: benchlingTenant: required']);
+    const started = run(saved, { type: 'started', stack: PROD_ONLY, records: {} });
+    expect(started.state.screen).toBe('main');
+    expect(started.state.setup).toBeNull();
+    expect(started.state.selected).toBe('prod');
+    expect(started.effects).toEqual([{ type: 'startStatus' }]);
+  });
+});
+
+describe('footer', () => {
+  it('lists only keys that do something on each screen', () => {
+    const names = (s: DashboardState) => footerKeys(s).map(([k]) => k);
+    expect(names(start())).toEqual(['←→/tab', 'l', 'd', 'P', 'R', 't', 'r', '?', 'q']);
+    expect(names(start(PROD_ONLY))).not.toContain('P');
+    expect(names(start(PROD_ONLY))).not.toContain('←→/tab');
+    expect(names(run(start(), key('l')).state)).toContain('/');
+    expect(names(confirming())).toEqual(['y', 'n/esc']);
+    expect(names(confirming('prod', 'prod'))).toEqual(['enter', 'esc']);
+    expect(names(running())).toEqual(['esc/ctrl-c', 'q']);
+    expect(names(run(start(), { type: 'error', error: { message: 'x' } }).state)).toContain('x');
+  });
+
+  it('every single-letter key the main footer lists changes the state or asks for an effect', () => {
+    const s = start();
+    for (const [k] of footerKeys(s)) {
+      if (k.length !== 1) continue;
+      const t = reduce(s, key(k));
+      expect(t.state !== s || t.effects.length > 0, `key ${k}`).toBe(true);
+    }
+  });
+});
