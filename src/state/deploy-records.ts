@@ -1,4 +1,4 @@
-import { readFileSync, renameSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { ENVIRONMENTS, DEFAULT_STACK_NAME, type EnvironmentName } from '../config/schema.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -249,11 +249,4 @@ async function withRecordsLock<T>(
   } finally {
     if (!held) lock.release();
   }
-}
-
-/** With the user's consent only: keeps a malformed file beside, as `deploy.json.bad-<time>`. */
-export function setAsideMalformed(path: string, now = new Date()): string {
-  const aside = `${path}.bad-${now.toISOString().replace(/[:.]/g, '-')}`;
-  renameSync(path, aside);
-  return aside;
 }
