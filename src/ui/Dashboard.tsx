@@ -5,7 +5,7 @@ import type { SetupFormAction } from '../state/setup-form.js';
 import { Header } from './Header.js';
 import { Footer } from './Footer.js';
 import { ErrorBanner } from './ErrorBanner.js';
-import { EnvironmentPanel } from './EnvironmentPanel.js';
+import { EnvironmentPanel, panelHeight } from './EnvironmentPanel.js';
 import { Help } from './Help.js';
 import { Logs } from './Logs.js';
 import { Deploy } from './Deploy.js';
@@ -87,30 +87,31 @@ function Main({ state, width, height }: { state: DashboardState; width: number; 
   const envs = state.stack?.environments ?? [];
   const sideBySide = envs.length > 1 && width >= SIDE_BY_SIDE_COLUMNS;
   const count = Math.max(1, envs.length);
-  const panels = envs.map((e, i) => {
-    const status = state.snapshot?.environments.find((s) => s.name === e.name) ?? null;
+  const panelWidth = sideBySide ? Math.floor(width / count) : width;
+  const props = envs.map((e) => {
     const record = state.records[e.name];
-    const panelWidth = sideBySide ? Math.floor(width / count) : width;
-    const panelHeight = sideBySide ? height : Math.floor(height / count) + (i < height % count ? 1 : 0);
-    return (
-      <EnvironmentPanel
-        key={e.name}
-        name={e.name}
-        profile={e.profile}
-        status={status}
-        snapshot={state.snapshot}
-        lastDeploy={record && record.imageTag && record.deployedAt ? { imageTag: record.imageTag, deployedAt: record.deployedAt } : null}
-        lastTest={state.lastTests[e.name]}
-        selected={state.selected === e.name}
-        width={panelWidth}
-        height={panelHeight}
-        now={state.now}
-      />
-    );
+    return {
+      name: e.name,
+      profile: e.profile,
+      status: state.snapshot?.environments.find((s) => s.name === e.name) ?? null,
+      snapshot: state.snapshot,
+      lastDeploy: record && record.imageTag && record.deployedAt ? { imageTag: record.imageTag, deployedAt: record.deployedAt } : null,
+      lastTest: state.lastTests[e.name],
+      selected: state.selected === e.name,
+      width: panelWidth,
+      now: state.now,
+    };
   });
+  // Each panel as tall as its content, within its share of the rows.
+  const wanted = props.map((p) => panelHeight(p));
+  const heights = sideBySide
+    ? props.map(() => Math.min(height, Math.max(...wanted)))
+    : props.map((_, i) => Math.min(wanted[i], Math.floor(height / count) + (i < height % count ? 1 : 0) + Math.max(0, Math.floor(height / count) - (wanted[1 - i] ?? Infinity))));
   return (
     <Box flexDirection={sideBySide ? 'row' : 'column'} width={width} height={height} overflow="hidden">
-      {panels}
+      {props.map((p, i) => (
+        <EnvironmentPanel key={p.name} {...p} height={heights[i]} />
+      ))}
     </Box>
   );
 }

@@ -27,6 +27,8 @@ interface Row {
   readonly color?: string;
   /** Lower is kept first when the panel is short. */
   readonly priority: number;
+  /** Long values wrap onto more lines (reasons, errors). */
+  readonly wrap?: boolean;
 }
 
 /**
@@ -35,13 +37,13 @@ interface Row {
  * the data would be, with the age of what is still shown.
  */
 export function EnvironmentPanel(props: EnvironmentPanelProps): React.JSX.Element {
-  const { name, profile, status, snapshot, selected, width, height, now } = props;
-  const rows = panelRows(props);
-  const bordered = height >= 4 && width >= 20;
+  const { name, profile, status, snapshot, selected, width, height } = props;
+  const bordered = isBordered(width, height);
   const inner = Math.max(0, bordered ? height - 2 : height);
   const innerWidth = Math.max(1, bordered ? width - 4 : width);
-  // Title first, then the most telling rows that fit, in their display order.
-  const kept = new Set([...rows].sort((a, b) => a.priority - b.priority).slice(0, Math.max(0, inner - 1)));
+  const lines = panelLines(props, innerWidth);
+  // Title first, then the most telling lines that fit, in their display order.
+  const kept = new Set([...lines].sort((a, b) => a.priority - b.priority).slice(0, Math.max(0, inner - 1)));
   const health = status?.health ?? 'unknown';
   const healthWord = status ? health : snapshot ? 'unknown' : 'reading…';
   const title = (
@@ -53,10 +55,10 @@ export function EnvironmentPanel(props: EnvironmentPanelProps): React.JSX.Elemen
       <Text dimColor>{`  profile ${profile}`}</Text>
     </Text>
   );
-  const body = rows.filter((r) => kept.has(r)).map((r) => (
-    <Text key={r.label} wrap="truncate-end" color={r.color}>
-      <Text dimColor>{r.label.padEnd(9)}</Text>
-      {` ${r.value}`}
+  const body = lines.filter((l) => kept.has(l)).map((l) => (
+    <Text key={l.key} wrap="truncate-end" color={l.color}>
+      <Text dimColor>{l.label.padEnd(9)}</Text>
+      {` ${l.text}`}
     </Text>
   ));
   return (
@@ -75,12 +77,53 @@ export function EnvironmentPanel(props: EnvironmentPanelProps): React.JSX.Elemen
   );
 }
 
+function isBordered(width: number, height: number): boolean {
+  return height >= 4 && width >= 20;
+}
+
+/** The rows a panel wants with nothing cut: what the layout gives it when there is room. */
+export function panelHeight(props: Omit<EnvironmentPanelProps, 'height'>): number {
+  const innerWidth = Math.max(1, props.width - 4);
+  return panelLines({ ...props, height: Infinity }, innerWidth).length + 1 + 2;
+}
+
+interface PanelLine {
+  readonly key: string;
+  readonly label: string;
+  readonly text: string;
+  readonly color?: string;
+  readonly priority: number;
+}
+
+/** Rows as screen lines: long reasons and errors wrap onto up to three lines (the rest is cut). */
+function panelLines(props: EnvironmentPanelProps, innerWidth: number): PanelLine[] {
+  const room = Math.max(10, innerWidth - 10);
+  return panelRows(props).flatMap((r) => {
+    const chunks = r.wrap ? wrapWords(r.value, room, 3) : [r.value];
+    return chunks.map((text, i) => ({ key: `${r.label}-${i}`, label: i === 0 ? r.label : '', text, color: r.color, priority: r.priority + i * 0.5 }));
+  });
+}
+
+/** Splits at spaces into lines of at most `width` (a longer word is cut); the last line keeps the rest. */
+function wrapWords(text: string, width: number, maxLines: number): string[] {
+  const out: string[] = [];
+  let rest = text;
+  while (rest.length > width && out.length < maxLines - 1) {
+    const space = rest.lastIndexOf(' ', width);
+    const cut = space > width / 3 ? space : width;
+    out.push(rest.slice(0, cut));
+    rest = rest.slice(cut).trimStart();
+  }
+  out.push(rest);
+  return out;
+}
+
 export function panelRows(props: EnvironmentPanelProps): Row[] {
   const { status, snapshot, now } = props;
   const rows: Row[] = [];
   if (snapshot?.errorKind === 'credentials') {
-    rows.push({ label: 'AWS', value: 'no usable credentials: the data cannot be read', color: 'red', priority: 0 });
-    if (snapshot.hint) rows.push({ label: 'log in', value: snapshot.hint.replace(/^log in again: /, ''), color: 'yellow', priority: 0 });
+    rows.push({ label: 'AWS', value: 'no usable credentials: the data cannot be read', color: 'red', priority: 0, wrap: true });
+    if (snapshot.hint) rows.push({ label: 'log in', value: snapshot.hint.replace(/^log in again: /, ''), color: 'yellow', priority: 0, wrap: true });
   }
   if (!status && !snapshot) rows.push({ label: 'health', value: 'reading AWS…', priority: 1 });
   const svc = status?.service;
@@ -100,10 +143,10 @@ export function panelRows(props: EnvironmentPanelProps): Row[] {
   }
   if (status?.error && snapshot?.errorKind !== 'credentials') {
     const age = ageOf(status.readAt?.service ?? status.readAt?.targets, now);
-    rows.push({ label: 'AWS error', value: `${status.error}${age ? ` (showing data from ${age} ago)` : ' (no data yet)'}`, color: 'red', priority: 1 });
+    rows.push({ label: 'AWS error', value: `${age ? `(showing data from ${age} ago) ` : '(no data yet) '}${status.error}`, color: 'red', priority: 1, wrap: true });
   }
   if (status?.reason && status.health !== 'healthy' && status.reason !== status.error) {
-    rows.push({ label: 'why', value: status.reason, color: HEALTH_COLOR[status.health], priority: 1 });
+    rows.push({ label: 'why', value: status.reason, color: HEALTH_COLOR[status.health], priority: 1, wrap: true });
   }
   rows.push({ label: 'endpoint', value: status?.endpoint ?? '-', priority: 6 });
   const last = status?.lastDeploy ?? props.lastDeploy;
