@@ -587,7 +587,8 @@ function onConfirmKey(state: DashboardState, op: OperationState, key: KeyPress):
   }
   if (key.return) {
     if (op.typed === plan.confirmWord) return run();
-    return same(withOperation(state, { ...op, mistyped: true }));
+    // A wrong word is cleared, to be typed again from the start.
+    return same(withOperation(state, { ...op, typed: '', mistyped: true }));
   }
   if (isBack(key)) return same(withOperation(state, { ...op, typed: op.typed.slice(0, -1), mistyped: false }));
   if (isText(key)) return same(withOperation(state, { ...op, typed: (op.typed + key.input).slice(0, 64), mistyped: false }));
