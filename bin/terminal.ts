@@ -32,8 +32,9 @@ export function enterFullScreen(stdout: NodeJS.WriteStream, options: FullScreenO
     if (restored) return;
     restored = true;
     try {
-      // Synchronous: this also runs from the process's 'exit' event.
-      writeSync(fd, SHOW_CURSOR + LEAVE_ALT_SCREEN);
+      // Synchronous: this also runs from the process's 'exit' event. The cursor is shown after leaving:
+      // a terminal may keep the cursor's visibility per screen.
+      writeSync(fd, LEAVE_ALT_SCREEN + SHOW_CURSOR);
     } catch {
       // the terminal is gone
     }
