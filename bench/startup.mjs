@@ -1,0 +1,108 @@
+// `npm run bench startup`: the dashboard's first frame and its memory over time.
+//
+// 1. Time from exec to the first frame of the main screen (header and footer drawn) of the
+//    built `benchling-deploy` in a pseudo-terminal (python3's pty module), median of RUNS runs,
+//    next to `node -e 0` in the same pty, runs alternating. Target: under 300 ms.
+// 2. Memory: the dashboard refreshing every second and following dev's logs (a line every
+//    50 ms) for SOAK minutes; RSS sampled every 10 s, first minute against the last, and the
+//    slope after the first minute. Default 1 minute; the full figure:
+//        BENCH_SOAK_MINUTES=10 npm run bench startup      (or node bench/startup.mjs --minutes 10)
+// Against the fake AWS endpoint in its own process; nothing leaves this machine.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { median, fmt } from './_stats.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({ options: { minutes: { type: 'string' }, runs: { type: 'string' } } });
+const RUNS = Number(values.runs ?? process.env.BENCH_STARTUP_RUNS ?? 15);
+const SOAK_MINUTES = Number(values.minutes ?? process.env.BENCH_SOAK_MINUTES ?? 1);
+const BIN = join(root, 'bin', 'benchling-deploy.js');
+const QUILT = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
+
+if (!existsSync(join(root, 'dist', 'cli.js'))) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+
+async function startFake(args) {
+  const child = spawn(process.execPath, [join(root, 'bench', '_dashboard-fake.mjs'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (c) => reject(new Error(`fake AWS exited ${c}`)));
+  });
+  return { ...JSON.parse(line), stop: () => child.kill('SIGTERM') };
+}
+
+function pty(config) {
+  const r = spawnSync('python3', [join(root, 'bench', '_pty.py'), JSON.stringify(config)], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`bench/_pty.py failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bd-bench-startup-'));
+writeFileSync(join(dir, 'default.json'), JSON.stringify({ profile: 'default', benchlingTenant: 'acme', benchlingAppDefinitionId: 'a', benchlingClientId: 'c', quiltStackArn: QUILT, imageTag: '0.7.0' }), { mode: 0o600 });
+writeFileSync(join(dir, 'dev.json'), JSON.stringify({ profile: 'dev', benchlingTenant: 'acme', benchlingAppDefinitionId: 'a', benchlingClientId: 'c', quiltStackArn: QUILT }), { mode: 0o600 });
+
+const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME ?? '/root', TERM: 'xterm-256color', LANG: 'C.UTF-8' };
+const fake = await startFake(['--log-rate', '20']);
+try {
+  const env = { ...baseEnv, ...fake.env };
+  // The first frame of the main screen: the header's stack name and the footer's last key.
+  const marker = 'BenchlingWebhookStack[\\s\\S]*q quit';
+  const startup = pty({
+    mode: 'startup',
+    runs: RUNS,
+    rows: 40,
+    columns: 120,
+    timeout: 30,
+    subjects: [
+      { name: 'node -e 0', argv: [process.execPath, '-e', '0'], env: baseEnv, marker: null },
+      { name: 'dashboard', argv: [process.execPath, BIN, '--config-dir', dir], env, marker, quit: 'q' },
+    ],
+  });
+  const base = median(startup['node -e 0']);
+  const dash = median(startup.dashboard);
+  console.log(`first frame of the main screen, median of ${RUNS} runs in a pty (python3 pty), ${process.execPath}:`);
+  console.log(`  node -e 0                      ${fmt(base)}   (runs: ${startup['node -e 0'].map((v) => v.toFixed(0)).join(' ')})`);
+  console.log(`  benchling-deploy (dashboard)   ${fmt(dash)}   (runs: ${startup.dashboard.map((v) => v.toFixed(0)).join(' ')})`);
+  console.log(`  ratio ${(dash / base).toFixed(2)}x node -e 0; above node -e 0: ${fmt(dash - base)}; target < 300 ms: ${dash < 300 ? 'met' : 'NOT met'}`);
+
+  const seconds = Math.round(SOAK_MINUTES * 60);
+  console.log(`\nmemory: ${SOAK_MINUTES} min of refreshes every 1 s and following dev's logs (20 lines/s), RSS every 10 s`);
+  const soak = pty({
+    mode: 'soak',
+    argv: [process.execPath, BIN, '--config-dir', dir],
+    env: { ...env, BENCHLING_DEPLOY_REFRESH_SECONDS: '1' },
+    rows: 40,
+    columns: 120,
+    marker: 'UPDATE_COMPLETE[\\s\\S]*q quit',
+    keys: 'l',
+    seconds,
+    sampleEvery: 10,
+  });
+  if (!/logs dev/.test(soak.lastOutput) || !/request=\d+/.test(soak.lastOutput)) throw new Error(`the log screen did not follow lines; last output:\n${soak.lastOutput}`);
+  const mb = (kib) => kib / 1024;
+  const s = soak.samples;
+  const after = s.filter(([t]) => t >= 60);
+  const firstMin = s.filter(([t]) => t <= 60).map(([, r]) => r);
+  const lastMin = s.filter(([t]) => t >= s.at(-1)[0] - 60).map(([, r]) => r);
+  // Least-squares slope of RSS over time after the first minute (warm-up), in MB per minute.
+  const slope = (pts) => {
+    if (pts.length < 3) return NaN;
+    const n = pts.length;
+    const mx = pts.reduce((a, [t]) => a + t, 0) / n;
+    const my = pts.reduce((a, [, r]) => a + r, 0) / n;
+    const num = pts.reduce((a, [t, r]) => a + (t - mx) * (r - my), 0);
+    const den = pts.reduce((a, [t]) => a + (t - mx) ** 2, 0);
+    return (num / den) * 60;
+  };
+  console.log(`  RSS by minute (MB): ${Array.from({ length: Math.ceil(seconds / 60) }, (_, i) => s.filter(([t]) => t >= i * 60 && t < (i + 1) * 60 + 1).map(([, r]) => r)).filter((v) => v.length).map((v) => mb(median(v)).toFixed(1)).join(' ')}`);
+  console.log(`  first minute median ${mb(median(firstMin)).toFixed(1)} MB, last minute median ${mb(median(lastMin)).toFixed(1)} MB, peak ${mb(Math.max(...s.map(([, r]) => r))).toFixed(1)} MB`);
+  console.log(`  slope after the first minute: ${after.length >= 3 ? `${mb(slope(after)).toFixed(2)} MB/min` : 'n/a (run at least 2 minutes)'}`);
+  console.log(`  quit with status ${soak.exit}`);
+} finally {
+  fake.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
