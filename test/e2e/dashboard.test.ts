@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIN } from '../helpers/cli.js';
+import { BIN, ROOT } from '../helpers/cli.js';
 import { devProfile, prodProfile, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
 import { TmuxTerminal, startFakeAwsProcess, type FakeAwsProcess } from '../helpers/tmux.js';
 import { CDK_BIN_OVERRIDE_ENV } from '../../src/infra/runner.js';
@@ -118,6 +118,21 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     await t.waitFor((s) => /▸ dev/.test(s) && /deployed\s+latest, 0 s ago|deployed\s+latest, \d+ s ago/.test(s), 'the last deploy in the dev panel');
     t.send('C-c');
     await t.waitFor((s) => /EXIT=0/.test(s), 'ctrl-c to quit with 0');
+  });
+
+  it('draws the first frame before the AWS SDK, aws-cdk-lib or execa is loaded', async () => {
+    const dir = configDir();
+    const trace = join(dir, 'trace.log');
+    const t = dashboard(dir, { NODE_OPTIONS: `--import ${join(ROOT, 'test', 'fixtures', 'trace-first-frame.mjs')}`, TRACE_FILE: trace });
+    await t.waitFor(bothHealthy, 'both environments healthy');
+    const events = readFileSync(trace, 'utf8').trim().split('\n');
+    const frame = events.indexOf('FRAME');
+    expect(frame).toBeGreaterThanOrEqual(0);
+    // The SDK does load (the panels show what it read), but only after the first frame.
+    expect(events.some((e) => e.startsWith('IMPORT @aws-sdk/'))).toBe(true);
+    expect(events.slice(0, frame)).toEqual([]);
+    t.send('q');
+    await t.waitFor((s) => /EXIT=0/.test(s), 'exit');
   });
 
   it('SIGTERM leaves the alternate screen and shows the cursor', async () => {
