@@ -8,7 +8,7 @@ import type { DeployTarget, StackProfiles } from '../config/pairing.js';
 import { buildSecretValue } from '../config/secret-value.js';
 import { lockPathFor, readDeployRecords, recordDeploy, type EnvironmentRecord } from '../state/deploy-records.js';
 import { acquireLock, type HeldLock } from '../state/lock.js';
-import { outputName, parameterName } from './names.js';
+import { PARAMETER_SUFFIXES, imageRepositoryParts, outputName, parameterName, type ParameterSuffix } from './names.js';
 import { runCdk, type CdkResult } from './runner.js';
 import { isFailure, parseResourceEvent, summarizeDiff, type ResourceEvent } from './cdk-output.js';
 
@@ -155,13 +155,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     }
     const previousRecord = records.state === 'ok' ? records.records[environment] : undefined;
     const oldTag = stack?.parameters[parameterName(environment, 'ImageTag')] ?? previousRecord?.imageTag ?? null;
-    const parameters: Record<string, string> = {
-      [parameterName(environment, 'ImageTag')]: newTag,
-      [parameterName(environment, 'SecretName')]: secretName,
-      [parameterName(environment, 'MinCapacity')]: String(profile.minCapacity),
-      [parameterName(environment, 'MaxCapacity')]: String(profile.maxCapacity),
-      [parameterName(environment, 'LogLevel')]: profile.logLevel,
-    };
+    const parameters = environmentParameters(environment, profile, newTag);
     const awsProfile = request.awsProfile ?? profile.awsProfile;
     const cdkEnv: Record<string, string> = {
       AWS_REGION: target.place.region,
@@ -194,6 +188,30 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     lock.release();
     throw error;
   }
+}
+
+/**
+ * What a deploy of `environment` passes to CloudFormation: every one of its
+ * parameters, from its profile (the image tag from the command line when
+ * given), and none of the other environment's, which keep their previous
+ * values. The same profile values are the parameters' defaults in the template.
+ */
+export function environmentParameters(environment: EnvironmentName, profile: ResolvedProfile, imageTag: string = profile.imageTag): Record<string, string> {
+  const repository = imageRepositoryParts(profile.imageRepository);
+  if (!repository) throw new UserError(`profile "${profile.profile}": imageRepository: expected an ECR repository URI: ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`);
+  const values: Record<ParameterSuffix, string> = {
+    ImageTag: imageTag,
+    SecretName: profile.benchlingSecret,
+    MinCapacity: String(profile.minCapacity),
+    MaxCapacity: String(profile.maxCapacity),
+    LogLevel: profile.logLevel,
+    QuiltStackArn: profile.quiltStackArn,
+    ImageAccount: repository.account,
+    ImageRegion: repository.region,
+    ImageRepositoryName: repository.name,
+    WebhookVerification: String(profile.webhookVerification),
+  };
+  return Object.fromEntries(PARAMETER_SUFFIXES.map((suffix) => [parameterName(environment, suffix), values[suffix]]));
 }
 
 async function credentialsCheck(aws: DeployAws, awsProfile: string | undefined): Promise<{ account: string; arn: string }> {

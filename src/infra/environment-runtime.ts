@@ -14,15 +14,24 @@ import {
   type EnvironmentName,
   type LogLevel,
 } from '../config/schema.js';
-import { BACKEND_STAGE_VARIABLE, CONTAINER_PORT, HEALTH_PATH, LISTENER_PORTS, envTitle, outputName, parameterName } from './names.js';
+import { BACKEND_STAGE_VARIABLE, CONTAINER_PORT, HEALTH_PATH, LISTENER_PORTS, envTitle, imageRepositoryParts, outputName, parameterName } from './names.js';
 import { acknowledge } from './nag.js';
 import { PropsCheck, isWholeNumber, pathOf } from './props-check.js';
 import type { SharedInfrastructure } from './shared-infrastructure.js';
 
-const ECR_URI_RE = /^(\d{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(\.cn)?\/([a-z0-9]+(?:[._/-][a-z0-9]+)*)$/;
 const SECRET_NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const IMAGE_TAG_PATTERN = '^(sha256:[a-f0-9]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$';
 const SECRET_NAME_PATTERN = '^[A-Za-z0-9/_+=.@-]{1,512}$';
+/**
+ * `<Env>QuiltStackArn`: one CloudFormation stack's ARN, never a wildcard (no
+ * `*` or `?` can match), so the task role can describe exactly one stack.
+ */
+export const QUILT_STACK_ARN_PATTERN = '^arn:aws(-cn|-us-gov)?:cloudformation:[a-z]{2}(-[a-z]+)+-\\d:\\d{12}:stack/[A-Za-z][A-Za-z0-9-]{0,127}/[A-Za-z0-9-]+$';
+const ACCOUNT_PATTERN = '^\\d{12}$';
+const REGION_PATTERN = '^[a-z]{2}(-[a-z]+)+-\\d$';
+/** An ECR repository name; no `*` or `?` can match, so the pull permission names exactly one repository. */
+const REPOSITORY_NAME_PATTERN = '^[a-z0-9]+([._/-][a-z0-9]+)*$';
+const QUILT_STACK_ARN_PARAMETER_RE = new RegExp(QUILT_STACK_ARN_PATTERN);
 /** Fargate CPU units and the memory sizes each allows. */
 const FARGATE_MEMORY: Readonly<Record<number, readonly [number, number]>> = { 256: [512, 2048], 512: [1024, 4096], 1024: [2048, 8192], 2048: [4096, 16384], 4096: [8192, 30720] };
 
@@ -31,9 +40,16 @@ export interface EnvironmentRuntimeProps {
   readonly environment: EnvironmentName;
   /** The VPC, cluster, load balancer and API this environment plugs into. */
   readonly shared: SharedInfrastructure;
-  /** ARN of this environment's Quilt stack: the only CloudFormation stack its task may describe. */
+  /** Default of `<Env>QuiltStackArn`: this environment's Quilt stack, the only CloudFormation stack its task may describe. */
   readonly quiltStackArn: string;
-  /** ECR repository URI the service pulls from (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`). */
+  /**
+   * The ECR repository URI the service pulls from
+   * (`ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/NAME`), and the only
+   * repository its execution role may pull from: the defaults of
+   * `<Env>ImageAccount`, `<Env>ImageRegion` and `<Env>ImageRepositoryName`.
+   * The registry's domain follows the stack's partition (`AWS::URLSuffix`),
+   * as an ECR pull cannot cross partitions.
+   */
   readonly imageRepository: string;
   /** Default of the `<Env>ImageTag` parameter: a Docker tag or `sha256:<64 hex>` (pinned by digest). */
   readonly imageTag: string;
@@ -46,7 +62,8 @@ export interface EnvironmentRuntimeProps {
   /** Default of `<Env>LogLevel`. */
   readonly logLevel: LogLevel;
   /**
-   * Whether the container verifies Benchling's webhook signatures.
+   * Default of `<Env>WebhookVerification`: whether the container verifies
+   * Benchling's webhook signatures.
    *
    * @default true
    */
@@ -80,10 +97,12 @@ export interface EnvironmentRuntimeProps {
 /**
  * One isolated environment: its own Fargate service, task definition, target
  * group and load balancer listener, task and execution roles, log groups, API
- * stage and autoscaling, all tagged `Environment=<env>`. Its per-environment
- * values enter as CloudFormation parameters `<Env>ImageTag`, `<Env>SecretName`,
- * `<Env>MinCapacity`, `<Env>MaxCapacity` and `<Env>LogLevel`, so deploying one
- * environment passes only its own and leaves the other's service untouched.
+ * stage and autoscaling, all tagged `Environment=<env>`. Every value of its
+ * profile that reaches its service enters as a CloudFormation parameter
+ * `<Env><Name>` (PARAMETER_SUFFIXES), and its resources refer to the
+ * parameters, never to the profile's literal values: the template's resources
+ * are the same whatever the profiles hold, so deploying one environment
+ * passes only its own and leaves the other's service untouched.
  */
 export class EnvironmentRuntime extends Construct {
   public readonly environment: EnvironmentName;
@@ -95,6 +114,11 @@ export class EnvironmentRuntime extends Construct {
     readonly minCapacity: CfnParameter;
     readonly maxCapacity: CfnParameter;
     readonly logLevel: CfnParameter;
+    readonly quiltStackArn: CfnParameter;
+    readonly imageAccount: CfnParameter;
+    readonly imageRegion: CfnParameter;
+    readonly imageRepositoryName: CfnParameter;
+    readonly webhookVerification: CfnParameter;
   };
   public readonly taskRole: iam.Role;
   public readonly executionRole: iam.Role;
@@ -114,9 +138,8 @@ export class EnvironmentRuntime extends Construct {
     const cpu = props.cpu ?? 1024;
     const memoryMiB = props.memoryMiB ?? 2048;
     const listenerPort = props.listenerPort ?? (ENVIRONMENTS.includes(props.environment) ? LISTENER_PORTS[props.environment] : 0);
-    const repo = ECR_URI_RE.exec(props.imageRepository ?? '');
     // Before super: refused props leave nothing half-built in the tree.
-    validate(pathOf(scope, id), props, { cpu, memoryMiB, listenerPort, repoMatches: repo !== null });
+    validate(pathOf(scope, id), props, { cpu, memoryMiB, listenerPort });
     super(scope, id);
     const { environment, shared } = props;
 
@@ -148,7 +171,25 @@ export class EnvironmentRuntime extends Construct {
     const minCapacity = param('MinCapacity', { type: 'Number', default: props.minCapacity, minValue: 0, maxValue: 1000, description: `${environment}: fewest tasks` });
     const maxCapacity = param('MaxCapacity', { type: 'Number', default: props.maxCapacity, minValue: 1, maxValue: 1000, description: `${environment}: most tasks` });
     const logLevel = param('LogLevel', { type: 'String', default: props.logLevel, allowedValues: [...LOG_LEVELS], description: `${environment}: container log level` });
-    this.parameters = { imageTag, secretName, minCapacity, maxCapacity, logLevel };
+    const quiltStackArn = param('QuiltStackArn', {
+      type: 'String',
+      default: props.quiltStackArn,
+      allowedPattern: QUILT_STACK_ARN_PATTERN,
+      description: `${environment}: the Quilt stack the webhook reads`,
+    });
+    // The repository URI in three parts: the image and the execution role's
+    // pull permission are both built from them, so they name the same repository.
+    const repository = imageRepositoryParts(props.imageRepository)!;
+    const imageAccount = param('ImageAccount', { type: 'String', default: repository.account, allowedPattern: ACCOUNT_PATTERN, description: `${environment}: account of the image's ECR repository` });
+    const imageRegion = param('ImageRegion', { type: 'String', default: repository.region, allowedPattern: REGION_PATTERN, description: `${environment}: region of the image's ECR repository` });
+    const imageRepositoryName = param('ImageRepositoryName', { type: 'String', default: repository.name, allowedPattern: REPOSITORY_NAME_PATTERN, description: `${environment}: name of the image's ECR repository` });
+    const webhookVerification = param('WebhookVerification', {
+      type: 'String',
+      default: String(props.webhookVerification ?? true),
+      allowedValues: ['true', 'false'],
+      description: `${environment}: verify Benchling webhook signatures`,
+    });
+    this.parameters = { imageTag, secretName, minCapacity, maxCapacity, logLevel, quiltStackArn, imageAccount, imageRegion, imageRepositoryName, webhookVerification };
     if (environment === 'prod') {
       // PRODUCT.md: prod names a fixed version or digest, never `latest`,
       // also when the tag comes from the command line rather than the profile.
@@ -164,11 +205,14 @@ export class EnvironmentRuntime extends Construct {
       expression: Fn.conditionEquals(Fn.select(0, Fn.split('sha256:', imageTag.valueAsString)), ''),
     });
     isDigest.overrideLogicalId(`${title}ImageIsDigest`);
-    const image = Fn.conditionIf(
-      isDigest.logicalId,
-      Fn.join('', [props.imageRepository, '@', imageTag.valueAsString]),
-      Fn.join('', [props.imageRepository, ':', imageTag.valueAsString]),
-    ).toString();
+    // `${<Env>Image...}` names the parameters directly: shorter than Fn::Sub's variable map.
+    const [account, region, name] = (['ImageAccount', 'ImageRegion', 'ImageRepositoryName'] as const).map((suffix) => `\${${parameterName(environment, suffix)}}`);
+    const image = Fn.join('', [
+      Fn.sub(`${account}.dkr.ecr.${region}.\${AWS::URLSuffix}/${name}`),
+      Fn.conditionIf(isDigest.logicalId, '@', ':').toString(),
+      imageTag.valueAsString,
+    ]);
+    const repositoryArn = Fn.sub(`arn:\${AWS::Partition}:ecr:${region}:${account}:repository/${name}`);
 
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention });
@@ -181,18 +225,17 @@ export class EnvironmentRuntime extends Construct {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `${environment}: ECS pulls the webhook image and writes its logs`,
     });
-    const [, repoAccount, repoRegion, cnSuffix, repoName] = repo!;
     this.executionRole.addToPolicy(
       new iam.PolicyStatement({
         actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
-        resources: [`arn:${cnSuffix ? 'aws-cn' : 'aws'}:ecr:${repoRegion}:${repoAccount}:repository/${repoName}`],
+        resources: [repositoryArn],
       }),
     );
     this.executionRole.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }));
     acknowledge(this.executionRole, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ecr:GetAuthorizationToken supports no resource-level permission (AWS requires Resource "*"); image pulls themselves are limited to the one repository of the profile.',
+        'ecr:GetAuthorizationToken supports no resource-level permission (AWS requires Resource "*"); image pulls themselves are limited to the one repository the <Env>Image* parameters name.',
     });
 
     // Task role: what the webhook may do. Only this environment's Quilt stack
@@ -204,7 +247,7 @@ export class EnvironmentRuntime extends Construct {
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
         actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource', 'cloudformation:DescribeStackResources', 'cloudformation:ListStackResources'],
-        resources: [props.quiltStackArn],
+        resources: [quiltStackArn.valueAsString],
       }),
     );
     const secretArnPattern = Fn.sub('arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Name}-??????', {
@@ -224,11 +267,11 @@ export class EnvironmentRuntime extends Construct {
       essential: true,
       portMappings: [{ containerPort: CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
       environment: {
-        QuiltStackARN: props.quiltStackArn,
+        QuiltStackARN: quiltStackArn.valueAsString,
         BenchlingSecret: secretName.valueAsString,
         STAGE: environment,
         LOG_LEVEL: logLevel.valueAsString,
-        ENABLE_WEBHOOK_VERIFICATION: String(props.webhookVerification ?? true),
+        ENABLE_WEBHOOK_VERIFICATION: webhookVerification.valueAsString,
         AWS_REGION: Aws.REGION,
       },
       healthCheck: {
@@ -325,12 +368,18 @@ export class EnvironmentRuntime extends Construct {
 function validate(
   where: string,
   props: EnvironmentRuntimeProps,
-  derived: { cpu: number; memoryMiB: number; listenerPort: number; repoMatches: boolean },
+  derived: { cpu: number; memoryMiB: number; listenerPort: number },
 ): void {
   const check = new PropsCheck(where);
   check.expect(ENVIRONMENTS.includes(props.environment), 'environment', `one of ${ENVIRONMENTS.join(', ')}`, props.environment);
-  check.expect(typeof props.quiltStackArn === 'string' && QUILT_STACK_ARN_RE.test(props.quiltStackArn), 'quiltStackArn', 'a CloudFormation stack ARN: arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID', props.quiltStackArn);
-  check.expect(derived.repoMatches, 'imageRepository', 'an ECR repository URI: ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME', props.imageRepository);
+  check.expect(
+    typeof props.quiltStackArn === 'string' && QUILT_STACK_ARN_RE.test(props.quiltStackArn) && QUILT_STACK_ARN_PARAMETER_RE.test(props.quiltStackArn),
+    'quiltStackArn',
+    'a CloudFormation stack ARN: arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID',
+    props.quiltStackArn,
+  );
+  check.expect(typeof props.imageRepository === 'string' && imageRepositoryParts(props.imageRepository) !== undefined, 'imageRepository', 'an ECR repository URI: ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME', props.imageRepository);
+  check.expect(props.webhookVerification === undefined || typeof props.webhookVerification === 'boolean', 'webhookVerification', 'true or false', props.webhookVerification);
   check.expect(typeof props.imageTag === 'string' && isImageReference(props.imageTag), 'imageTag', 'a Docker tag or sha256:<64 hex>', props.imageTag);
   if (props.environment === 'prod') check.expect(props.imageTag !== 'latest', 'imageTag', 'a fixed version or digest for prod, not "latest"', props.imageTag);
   check.expect(typeof props.secretName === 'string' && SECRET_NAME_RE.test(props.secretName), 'secretName', 'a Secrets Manager secret name (letters, digits, /_+=.@-)', props.secretName);

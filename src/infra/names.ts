@@ -11,12 +11,42 @@ export function envTitle(environment: EnvironmentName): 'Dev' | 'Prod' {
   return environment === 'dev' ? 'Dev' : 'Prod';
 }
 
-/** Per-environment CloudFormation parameters, each named `<Env><Name>`. */
-export const PARAMETER_SUFFIXES = ['ImageTag', 'SecretName', 'MinCapacity', 'MaxCapacity', 'LogLevel'] as const;
+/**
+ * Per-environment CloudFormation parameters, each named `<Env><Name>`: every
+ * profile value that reaches an environment's running service. A deploy passes
+ * its own environment's and CloudFormation keeps the other's previous values,
+ * so the template itself never carries one environment's values into the other.
+ */
+export const PARAMETER_SUFFIXES = [
+  'ImageTag',
+  'SecretName',
+  'MinCapacity',
+  'MaxCapacity',
+  'LogLevel',
+  'QuiltStackArn',
+  'ImageAccount',
+  'ImageRegion',
+  'ImageRepositoryName',
+  'WebhookVerification',
+] as const;
 export type ParameterSuffix = (typeof PARAMETER_SUFFIXES)[number];
 
 export function parameterName(environment: EnvironmentName, suffix: ParameterSuffix): string {
   return `${envTitle(environment)}${suffix}`;
+}
+
+const ECR_URI_RE = /^(\d{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?\/([a-z0-9]+(?:[._/-][a-z0-9]+)*)$/;
+
+/**
+ * The parts of an ECR repository URI (`ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/NAME`)
+ * that the parameters `<Env>ImageAccount`, `<Env>ImageRegion` and
+ * `<Env>ImageRepositoryName` hold: the template builds both the image and the
+ * repository's ARN from them, since CloudFormation cannot cut a URI apart
+ * without literal delimiters. Undefined when `uri` is not such a URI.
+ */
+export function imageRepositoryParts(uri: string): { account: string; region: string; name: string } | undefined {
+  const m = ECR_URI_RE.exec(uri);
+  return m ? { account: m[1], region: m[2], name: m[3] } : undefined;
 }
 
 /** Outputs shared by every environment. */

@@ -8,7 +8,7 @@ import { runCliAsync, type CliResult } from '../helpers/cli.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { digestOf, standardScenario, startRollout } from '../fake-aws/scenario.js';
 import { CDK_BIN_OVERRIDE_ENV } from '../../src/infra/runner.js';
-import { devProfile, prodProfile, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
+import { devProfile, prodProfile, QUILT_ARN_DEV, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const FAKE_CDK = fileURLToPath(new URL('../fixtures/fake-cdk.mjs', import.meta.url));
 
@@ -75,6 +75,11 @@ describe('deploy (real synth, fake AWS, stand-in cdk)', () => {
       'BenchlingWebhookStack:DevMinCapacity=1',
       'BenchlingWebhookStack:DevMaxCapacity=2',
       'BenchlingWebhookStack:DevLogLevel=INFO',
+      `BenchlingWebhookStack:DevQuiltStackArn=${QUILT_ARN_DEV}`,
+      'BenchlingWebhookStack:DevImageAccount=712023778557',
+      'BenchlingWebhookStack:DevImageRegion=us-east-1',
+      'BenchlingWebhookStack:DevImageRepositoryName=quiltdata/benchling',
+      'BenchlingWebhookStack:DevWebhookVerification=true',
     ]);
     const file = JSON.parse(w.recordsText());
     expect(file.prod).toEqual(prodBefore);

@@ -8,7 +8,8 @@ import { resolveTarget } from '../../src/config/pairing.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { lockPathFor } from '../../src/state/deploy-records.js';
 import { acquireLock } from '../../src/state/lock.js';
-import { devProfile, prodProfile, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
+import { synthesizeStack } from '../../src/infra/synth.js';
+import { devProfile, prodProfile, QUILT_ARN, QUILT_ARN_DEV, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const FAKE_CDK = fileURLToPath(new URL('../fixtures/fake-cdk.mjs', import.meta.url));
 
@@ -105,7 +106,18 @@ describe('deploy orchestration with a stand-in cdk', () => {
     cdkEnv('success', argsFile, { DevEndpoint: 'https://api.example/dev' });
     const plan = await prepareDeploy({ ...s.request('dev'), imageTag: 'abc123' }, memoryAws({ stack: existing }), synth);
     expect(plan.oldTag).toBe('old-dev');
-    expect(plan.parameters).toEqual({ DevImageTag: 'abc123', DevSecretName: 'quiltdata/benchling-webhook/dev/acme-dev', DevMinCapacity: '1', DevMaxCapacity: '2', DevLogLevel: 'INFO' });
+    expect(plan.parameters).toEqual({
+      DevImageTag: 'abc123',
+      DevSecretName: 'quiltdata/benchling-webhook/dev/acme-dev',
+      DevMinCapacity: '1',
+      DevMaxCapacity: '2',
+      DevLogLevel: 'INFO',
+      DevQuiltStackArn: QUILT_ARN_DEV,
+      DevImageAccount: '712023778557',
+      DevImageRegion: 'us-east-1',
+      DevImageRepositoryName: 'quiltdata/benchling',
+      DevWebhookVerification: 'true',
+    });
     const out = await executeDeploy(plan, memoryAws({ stack: existing }), { rolloutEveryMs: 10 });
     expect(out.outcome).toBe('succeeded');
     const call = JSON.parse(readFileSync(argsFile, 'utf8').trim().split('\n').at(-1)!);
@@ -113,6 +125,7 @@ describe('deploy orchestration with a stand-in cdk', () => {
     expect(call.args).toContain('--require-approval');
     expect(call.args.filter((a: string) => a.includes('Prod'))).toEqual([]);
     expect(call.args).toEqual(expect.arrayContaining(['BenchlingWebhookStack:DevImageTag=abc123']));
+    expect(call.args.filter((_: string, i: number) => call.args[i - 1] === '--parameters')).toEqual(Object.entries(plan.parameters).map(([k, v]) => `BenchlingWebhookStack:${k}=${v}`));
     const file = JSON.parse(readFileSync(s.recordsPath, 'utf8'));
     expect(file.dev).toMatchObject({ endpoint: 'https://api.example/dev', imageTag: 'abc123', stage: 'dev', stackName: 'BenchlingWebhookStack' });
     expect(file.prod.imageTag).toBe('0.6.9');
@@ -122,11 +135,45 @@ describe('deploy orchestration with a stand-in cdk', () => {
   it('prod gets prod\'s parameters only', async () => {
     const s = setup();
     const plan = await prepareDeploy({ ...s.request('prod'), imageTag: '0.8.0' }, memoryAws({ stack: existing }), synth);
-    expect(plan.parameters).toEqual({ ProdImageTag: '0.8.0', ProdSecretName: 'quiltdata/benchling-webhook/default/acme', ProdMinCapacity: '2', ProdMaxCapacity: '10', ProdLogLevel: 'INFO' });
+    expect(plan.parameters).toEqual({
+      ProdImageTag: '0.8.0',
+      ProdSecretName: 'quiltdata/benchling-webhook/default/acme',
+      ProdMinCapacity: '2',
+      ProdMaxCapacity: '10',
+      ProdLogLevel: 'INFO',
+      ProdQuiltStackArn: QUILT_ARN,
+      ProdImageAccount: '712023778557',
+      ProdImageRegion: 'us-east-1',
+      ProdImageRepositoryName: 'quiltdata/benchling',
+      ProdWebhookVerification: 'true',
+    });
     expect(plan.oldTag).toBe('0.6.9');
     plan.lock.release();
     await expect(prepareDeploy({ ...s.request('prod'), imageTag: 'latest' }, memoryAws({ stack: existing }), synth)).rejects.toThrow(/prod must not run "latest"/);
   });
+
+  it.each(['dev', 'prod'] as const)(
+    "%s: passes every one of its parameters in the template, at the profile's values (the defaults synth gives them), and none of the other's",
+    async (env) => {
+      const s = setup({
+        default: prodProfile({ webhookVerification: false, imageRepository: '210987654321.dkr.ecr.eu-west-1.amazonaws.com/acme/prod-hook', logLevel: 'WARNING' }),
+        dev: devProfile({ imageRepository: '123456789012.dkr.ecr.us-west-2.amazonaws.com/acme/benchling-dev', benchlingSecret: 'acme/dev-secret', minCapacity: 0, maxCapacity: 4 }),
+      });
+      const request = s.request(env);
+      const plan = await prepareDeploy(request, memoryAws({ stack: existing, secrets: new Set(['quiltdata/benchling-webhook/default/acme', 'acme/dev-secret']) }), synth);
+      plan.lock.release();
+      const template = synthesizeStack(request.target, join(s.dir, 'assembly')).template;
+      const T = env === 'dev' ? 'Dev' : 'Prod';
+      const own = Object.keys(template.Parameters).filter((k) => k.startsWith(T));
+      expect(Object.keys(plan.parameters).sort()).toEqual(own.sort());
+      for (const k of own) expect(plan.parameters[k], k).toBe(String(template.Parameters[k].Default));
+      expect(plan.parameters).toMatchObject(
+        env === 'dev'
+          ? { DevQuiltStackArn: QUILT_ARN_DEV, DevImageAccount: '123456789012', DevImageRegion: 'us-west-2', DevImageRepositoryName: 'acme/benchling-dev', DevWebhookVerification: 'true', DevSecretName: 'acme/dev-secret', DevMinCapacity: '0', DevMaxCapacity: '4' }
+          : { ProdQuiltStackArn: QUILT_ARN, ProdImageAccount: '210987654321', ProdImageRegion: 'eu-west-1', ProdImageRepositoryName: 'acme/prod-hook', ProdWebhookVerification: 'false', ProdLogLevel: 'WARNING' },
+      );
+    },
+  );
 
   it('creates a missing secret before deploying, from the profile', async () => {
     const s = setup({ default: prodProfile({ benchlingClientSecret: SECRET }) });

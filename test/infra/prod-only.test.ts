@@ -30,7 +30,18 @@ describe('a stack without a dev profile', () => {
 
   it('has no dev resource, parameter, condition or output', () => {
     expect(Object.keys(json.Resources).filter((id) => id.startsWith('Dev'))).toEqual([]);
-    expect(Object.keys(json.Parameters).sort()).toEqual(['ProdImageTag', 'ProdLogLevel', 'ProdMaxCapacity', 'ProdMinCapacity', 'ProdSecretName']);
+    expect(Object.keys(json.Parameters).sort()).toEqual([
+      'ProdImageAccount',
+      'ProdImageRegion',
+      'ProdImageRepositoryName',
+      'ProdImageTag',
+      'ProdLogLevel',
+      'ProdMaxCapacity',
+      'ProdMinCapacity',
+      'ProdQuiltStackArn',
+      'ProdSecretName',
+      'ProdWebhookVerification',
+    ]);
     expect(Object.keys(json.Conditions)).toEqual(['ProdImageIsDigest']);
     expect(Object.keys(json.Outputs).sort()).toEqual(['ApiId', 'ClusterName', 'ProdEndpoint', 'ProdLogGroupName', 'ProdServiceName', 'ProdTargetGroupArn']);
     expect(JSON.stringify(json)).not.toMatch(/"dev"|\/dev"|STAGE","Value":"dev/);

@@ -93,6 +93,15 @@ describe('EnvironmentRuntime props', () => {
     expect(() => new EnvironmentRuntime(stack, 'Prod', runtimeProps(shared, { cpu: 256, memoryMiB: 4096 }))).toThrow(/memoryMiB: expected 512, 1024 or 2048 for cpu 256, got 4096/);
   });
 
+  it('refuses a verification switch that is not a boolean, and a China repository URI is accepted', () => {
+    const stack = freshStack();
+    const shared = new SharedInfrastructure(stack, 'Shared');
+    expect(() => new EnvironmentRuntime(stack, 'Prod', runtimeProps(shared, { webhookVerification: 'yes' as never }))).toThrow(/webhookVerification: expected true or false, got "yes"/);
+    const cn = new EnvironmentRuntime(stack, 'Dev', runtimeProps(shared, { environment: 'dev', imageRepository: '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/acme/hook' }));
+    expect(stack.resolve(cn.parameters.imageRegion.default)).toBe('cn-north-1');
+    expect(stack.resolve(cn.parameters.imageRepositoryName.default)).toBe('acme/hook');
+  });
+
   it('refuses an environment it does not know', () => {
     const stack = freshStack();
     const shared = new SharedInfrastructure(stack, 'Shared');

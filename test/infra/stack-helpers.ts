@@ -73,3 +73,61 @@ export function statementsOfRole(json: Record<string, any>, roleId: string): Rec
 export function asArray<T>(value: T | T[]): T[] {
   return Array.isArray(value) ? value : [value];
 }
+
+/** Pseudo parameters as CloudFormation would give them in a commercial-partition region. */
+export const PSEUDO: Readonly<Record<string, string>> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': 'us-east-1',
+  'AWS::AccountId': '123456789012',
+  'AWS::URLSuffix': 'amazonaws.com',
+};
+
+/** The template's parameters at their defaults, as strings (CloudFormation hands every value to a Ref as one). */
+export function parameterDefaults(json: Record<string, any>): Record<string, string> {
+  return Object.fromEntries(Object.entries(json.Parameters as Record<string, any>).map(([k, p]) => [k, String(p.Default)]));
+}
+
+/**
+ * Evaluates the intrinsic functions the template uses, as CloudFormation
+ * would, with `params` (parameter values, then pseudo parameters) and the
+ * template's conditions. Throws on a function it does not know or a Ref it
+ * cannot resolve, so a test never compares against a half-evaluated value.
+ */
+export function evaluate(expr: any, params: Record<string, string>, conditions: Record<string, any> = {}): any {
+  const value = (name: string): string => {
+    const v = params[name] ?? PSEUDO[name];
+    if (v === undefined) throw new Error(`cannot resolve Ref ${name}`);
+    return v;
+  };
+  if (typeof expr === 'string' || typeof expr === 'number' || typeof expr === 'boolean') return expr;
+  if (Array.isArray(expr)) return expr.map((e) => evaluate(e, params, conditions));
+  if ('Ref' in expr) return value(expr.Ref);
+  if ('Fn::Equals' in expr) return evaluate(expr['Fn::Equals'][0], params, conditions) === evaluate(expr['Fn::Equals'][1], params, conditions);
+  if ('Fn::Not' in expr) return !evaluate(expr['Fn::Not'][0], params, conditions);
+  if ('Fn::Select' in expr) {
+    const list = evaluate(expr['Fn::Select'][1], params, conditions);
+    const index = Number(expr['Fn::Select'][0]);
+    if (!(index >= 0 && index < list.length)) throw new Error(`Fn::Select index ${index} out of range of ${JSON.stringify(list)}`);
+    return list[index];
+  }
+  if ('Fn::Split' in expr) return String(evaluate(expr['Fn::Split'][1], params, conditions)).split(expr['Fn::Split'][0]);
+  if ('Fn::Join' in expr) return evaluate(expr['Fn::Join'][1], params, conditions).join(expr['Fn::Join'][0]);
+  if ('Fn::If' in expr) {
+    const [name, ifTrue, ifFalse] = expr['Fn::If'];
+    if (!(name in conditions)) throw new Error(`unknown condition ${name}`);
+    return evaluate(evaluate(conditions[name], params, conditions) ? ifTrue : ifFalse, params, conditions);
+  }
+  if ('Fn::Sub' in expr) {
+    const [body, vars] = typeof expr['Fn::Sub'] === 'string' ? [expr['Fn::Sub'], {}] : expr['Fn::Sub'];
+    return (body as string).replace(/\$\{([^}]+)\}/g, (_, name: string) => (name in vars ? String(evaluate(vars[name], params, conditions)) : value(name)));
+  }
+  throw new Error(`cannot evaluate ${JSON.stringify(expr)}`);
+}
+
+/** Every logical id (parameter or resource) a value refers to, by Ref or inside an Fn::Sub string; pseudo parameters left out. */
+export function referredIds(expr: unknown): string[] {
+  const text = JSON.stringify(expr);
+  const refs = [...text.matchAll(/"Ref":"([A-Za-z0-9:]+)"/g)].map((m) => m[1]);
+  const subs = [...text.matchAll(/\$\{([A-Za-z0-9:]+)\}/g)].map((m) => m[1]);
+  return [...new Set([...refs, ...subs])].filter((n) => !n.startsWith('AWS::')).sort();
+}

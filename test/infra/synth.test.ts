@@ -101,6 +101,65 @@ describe('the same template for either environment', () => {
   });
 });
 
+describe("one environment's profile reaches the template only as its parameters' defaults", () => {
+  /** The template file's text with every parameter's Default taken out: what a deploy keeps whatever it passes. */
+  function withoutDefaults(path: string): string {
+    const template = JSON.parse(readFileSync(path, 'utf8'));
+    for (const p of Object.values(template.Parameters as Record<string, any>)) delete p.Default;
+    return JSON.stringify(template, null, 1);
+  }
+  function defaultsOf(path: string): Record<string, unknown> {
+    const template = JSON.parse(readFileSync(path, 'utf8'));
+    return Object.fromEntries(Object.entries(template.Parameters as Record<string, any>).map(([k, p]) => [k, p.Default]));
+  }
+  function changedDefaults(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+    return Object.keys(a).filter((k) => a[k] !== b[k]).sort();
+  }
+
+  const OTHER_QUILT = 'arn:aws:cloudformation:eu-west-1:333333333333:stack/OtherQuilt/abcdef01-2345-6789-abcd-ef0123456789';
+  const OTHER_REPO = '444444444444.dkr.ecr.eu-central-1.amazonaws.com/other/webhook';
+
+  it.each([
+    ['dev', 'Dev'],
+    ['prod', 'Prod'],
+  ] as const)(
+    "%s's Quilt stack, verification switch and image repository change no resource, condition, rule or output: only %s defaults",
+    (env, T) => {
+      const base = synthesizeStack(stackProfiles(), join(tempDir(), 'base'));
+      const changed = synthesizeStack(stackProfiles({ [env]: { quiltStackArn: OTHER_QUILT, webhookVerification: false, imageRepository: OTHER_REPO } }), join(tempDir(), 'changed'));
+      // The profiles do reach the template ...
+      expect(readFileSync(changed.templatePath, 'utf8')).not.toBe(readFileSync(base.templatePath, 'utf8'));
+      expect(changedDefaults(defaultsOf(base.templatePath), defaultsOf(changed.templatePath))).toEqual(
+        ['ImageAccount', 'ImageRegion', 'ImageRepositoryName', 'QuiltStackArn', 'WebhookVerification'].map((s) => `${T}${s}`).sort(),
+      );
+      expect(defaultsOf(changed.templatePath)).toMatchObject({
+        [`${T}QuiltStackArn`]: OTHER_QUILT,
+        [`${T}WebhookVerification`]: 'false',
+        [`${T}ImageAccount`]: '444444444444',
+        [`${T}ImageRegion`]: 'eu-central-1',
+        [`${T}ImageRepositoryName`]: 'other/webhook',
+      });
+      // ... and only there: everything else is byte for byte the same.
+      expect(withoutDefaults(changed.templatePath)).toBe(withoutDefaults(base.templatePath));
+    },
+  );
+
+  it("every other per-environment value of dev's profile too (tag, secret, capacity, log level)", () => {
+    const base = synthesizeStack(stackProfiles(), join(tempDir(), 'base'));
+    const changed = synthesizeStack(
+      stackProfiles({
+        dev: { quiltStackArn: OTHER_QUILT, webhookVerification: false, imageRepository: OTHER_REPO, imageTag: '9.9.9', benchlingSecret: 'other/secret', minCapacity: 3, maxCapacity: 7, logLevel: 'ERROR' },
+      }),
+      join(tempDir(), 'changed'),
+    );
+    expect(changedDefaults(defaultsOf(base.templatePath), defaultsOf(changed.templatePath))).toEqual(
+      ['ImageAccount', 'ImageRegion', 'ImageRepositoryName', 'ImageTag', 'LogLevel', 'MaxCapacity', 'MinCapacity', 'QuiltStackArn', 'SecretName', 'WebhookVerification'].map((s) => `Dev${s}`).sort(),
+    );
+    expect(withoutDefaults(changed.templatePath)).toBe(withoutDefaults(base.templatePath));
+  });
+});
+
 describe('the output folder', () => {
   it('replaces an earlier assembly wholesale', () => {
     const out = join(tempDir(), 'out');

@@ -3,7 +3,20 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { ENVIRONMENTS, type EnvironmentName } from '../../src/config/schema.js';
 import { LISTENER_PORTS } from '../../src/infra/names.js';
 import { QUILT_ARN, QUILT_ARN_DEV, SECRET } from '../helpers/fixtures.js';
-import { TITLE, asArray, buildStack, envResource, idsOfType, policiesOfRole, statementsOfRole, stackProfiles, type BuiltStack } from './stack-helpers.js';
+import {
+  TITLE,
+  asArray,
+  buildStack,
+  envResource,
+  evaluate,
+  idsOfType,
+  parameterDefaults,
+  policiesOfRole,
+  referredIds,
+  statementsOfRole,
+  stackProfiles,
+  type BuiltStack,
+} from './stack-helpers.js';
 
 const REPO = '712023778557.dkr.ecr.us-east-1.amazonaws.com/quiltdata/benchling';
 const DEV_REPO = '123456789012.dkr.ecr.us-west-2.amazonaws.com/acme/benchling-dev';
@@ -13,9 +26,17 @@ const SECRET_NAME: Record<EnvironmentName, string> = {
   dev: 'quiltdata/benchling-webhook/dev/acme-dev',
 };
 const OTHER: Record<EnvironmentName, EnvironmentName> = { dev: 'prod', prod: 'dev' };
+const REPO_ARN: Record<EnvironmentName, string> = {
+  prod: 'arn:aws:ecr:us-east-1:712023778557:repository/quiltdata/benchling',
+  dev: 'arn:aws:ecr:us-west-2:123456789012:repository/acme/benchling-dev',
+};
+/** Every parameter of one environment: what a deploy of it passes. */
+const OWN_PARAMETERS = ['ImageTag', 'SecretName', 'MinCapacity', 'MaxCapacity', 'LogLevel', 'QuiltStackArn', 'ImageAccount', 'ImageRegion', 'ImageRepositoryName', 'WebhookVerification'];
 
 let built: BuiltStack;
 let json: Record<string, any>;
+/** The template's parameters at their defaults: the profiles' values. */
+let defaults: Record<string, string>;
 
 beforeAll(() => {
   built = buildStack(
@@ -25,6 +46,7 @@ beforeAll(() => {
     }),
   );
   json = built.json;
+  defaults = parameterDefaults(json);
 });
 
 describe('shared infrastructure', () => {
@@ -187,13 +209,17 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
     expect(c.HealthCheck.Command).toEqual(['CMD-SHELL', 'curl -f http://localhost:5000/health || exit 1']);
     const vars = Object.fromEntries(c.Environment.map((e: any) => [e.Name, e.Value]));
     expect(vars).toEqual({
-      QuiltStackARN: QUILT[env],
+      QuiltStackARN: { Ref: `${T}QuiltStackArn` },
       BenchlingSecret: { Ref: `${T}SecretName` },
       STAGE: env,
       LOG_LEVEL: { Ref: `${T}LogLevel` },
-      ENABLE_WEBHOOK_VERIFICATION: env === 'dev' ? 'false' : 'true',
+      ENABLE_WEBHOOK_VERIFICATION: { Ref: `${T}WebhookVerification` },
       AWS_REGION: { Ref: 'AWS::Region' },
     });
+    // At the parameters' defaults, the container gets the profile's values.
+    expect(evaluate(vars.QuiltStackARN, defaults)).toBe(QUILT[env]);
+    expect(evaluate(vars.BenchlingSecret, defaults)).toBe(SECRET_NAME[env]);
+    expect(evaluate(vars.ENABLE_WEBHOOK_VERIFICATION, defaults)).toBe(env === 'dev' ? 'false' : 'true');
     expect(c.Secrets).toBeUndefined();
     expect(c.LogConfiguration).toMatchObject({ LogDriver: 'awslogs', Options: { 'awslogs-group': { Ref: envResource(json, env, 'AWS::Logs::LogGroup', 'Logs') } } });
     expect(taskDef.TaskRoleArn).toEqual({ 'Fn::GetAtt': [envResource(json, env, 'AWS::IAM::Role', 'TaskRole'), 'Arn'] });
@@ -204,15 +230,26 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
     const repo = env === 'dev' ? DEV_REPO : REPO;
     const image = json.Resources[envResource(json, env, 'AWS::ECS::TaskDefinition')].Properties.ContainerDefinitions[0].Image;
     expect(image).toEqual({
-      'Fn::If': [`${T}ImageIsDigest`, { 'Fn::Join': ['', [`${repo}@`, { Ref: `${T}ImageTag` }]] }, { 'Fn::Join': ['', [`${repo}:`, { Ref: `${T}ImageTag` }]] }],
+      'Fn::Join': [
+        '',
+        [
+          { 'Fn::Sub': `\${${T}ImageAccount}.dkr.ecr.\${${T}ImageRegion}.\${AWS::URLSuffix}/\${${T}ImageRepositoryName}` },
+          { 'Fn::If': [`${T}ImageIsDigest`, '@', ':'] },
+          { Ref: `${T}ImageTag` },
+        ],
+      ],
     });
     const condition = json.Conditions[`${T}ImageIsDigest`];
     const digest = `sha256:${'ab'.repeat(32)}`;
     expect(evaluate(condition, { [`${T}ImageTag`]: digest })).toBe(true);
     expect(evaluate(condition, { [`${T}ImageTag`]: '0.7.0' })).toBe(false);
     expect(evaluate(condition, { [`${T}ImageTag`]: 'latest' })).toBe(false);
-    expect(resolveImage(image, { [`${T}ImageTag`]: digest }, json.Conditions)).toBe(`${repo}@${digest}`);
-    expect(resolveImage(image, { [`${T}ImageTag`]: '0.7.1' }, json.Conditions)).toBe(`${repo}:0.7.1`);
+    expect(evaluate(image, { ...defaults, [`${T}ImageTag`]: digest }, json.Conditions)).toBe(`${repo}@${digest}`);
+    expect(evaluate(image, { ...defaults, [`${T}ImageTag`]: '0.7.1' }, json.Conditions)).toBe(`${repo}:0.7.1`);
+    expect(evaluate(image, defaults, json.Conditions)).toBe(`${repo}:${env === 'dev' ? 'latest' : '0.7.0'}`);
+    // In the China partition the registry's domain is amazonaws.com.cn.
+    const cn = { ...defaults, [`${T}ImageRegion`]: 'cn-north-1', 'AWS::URLSuffix': 'amazonaws.com.cn', [`${T}ImageTag`]: '0.7.1' };
+    expect(evaluate(image, cn, json.Conditions)).toBe(`${repo.replace(/\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com/, '.cn-north-1.amazonaws.com.cn')}:0.7.1`);
   });
 
   it('has its own target group: IP targets on port 5000, HTTP health check on /health', () => {
@@ -262,6 +299,44 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
     expect(tagPattern.test('bad tag')).toBe(false);
   });
 
+  it("takes its Quilt stack, image repository and verification switch as parameters too, defaulting to the profile's", () => {
+    const values =
+      env === 'prod'
+        ? { QuiltStackArn: QUILT.prod, ImageAccount: '712023778557', ImageRegion: 'us-east-1', ImageRepositoryName: 'quiltdata/benchling', WebhookVerification: 'true' }
+        : { QuiltStackArn: QUILT.dev, ImageAccount: '123456789012', ImageRegion: 'us-west-2', ImageRepositoryName: 'acme/benchling-dev', WebhookVerification: 'false' };
+    for (const [suffix, value] of Object.entries(values)) {
+      expect(json.Parameters[`${T}${suffix}`], `${T}${suffix}`).toMatchObject({ Default: value, Type: 'String' });
+      expect(new RegExp(json.Parameters[`${T}${suffix}`].AllowedPattern ?? '.*').test(value), `${T}${suffix}`).toBe(true);
+    }
+    expect(json.Parameters[`${T}WebhookVerification`].AllowedValues).toEqual(['true', 'false']);
+    // Exactly these parameters belong to the environment.
+    expect(Object.keys(json.Parameters).filter((k) => k.startsWith(T)).sort()).toEqual(OWN_PARAMETERS.map((s) => `${T}${s}`).sort());
+  });
+
+  it('admits no wildcard through its parameters: a Quilt stack ARN names one stack, the image parts one repository', () => {
+    const accepts = (suffix: string, value: string) => new RegExp(json.Parameters[`${T}${suffix}`].AllowedPattern).test(value);
+    for (const arn of [QUILT.prod, QUILT.dev, 'arn:aws-cn:cloudformation:cn-north-1:123456789012:stack/Q/abc-1', 'arn:aws-us-gov:cloudformation:us-gov-west-1:123456789012:stack/Q/abc']) {
+      expect(accepts('QuiltStackArn', arn), arn).toBe(true);
+    }
+    for (const arn of [
+      '*',
+      'arn:aws:cloudformation:us-east-1:123456789012:stack/*',
+      'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/*',
+      'arn:aws:cloudformation:us-east-1:123456789012:stack/Quilt?tack/1',
+      'arn:aws:cloudformation:*:123456789012:stack/QuiltStack/1',
+      'arn:aws:cloudformation:us-east-1:*:stack/QuiltStack/1',
+      'arn:aws:s3:::bucket',
+      `${QUILT[env]} `,
+    ]) {
+      expect(accepts('QuiltStackArn', arn), arn).toBe(false);
+    }
+    for (const name of ['quiltdata/benchling', 'a', 'acme/team.app_x/web-hook']) expect(accepts('ImageRepositoryName', name), name).toBe(true);
+    for (const name of ['*', 'quiltdata/*', 'quilt?ata/benchling', 'Quiltdata/benchling', '/benchling', 'a//b', 'a/', '']) expect(accepts('ImageRepositoryName', name), name).toBe(false);
+    for (const account of ['*', '12345678901', '1234567890123', '12345678901*']) expect(accepts('ImageAccount', account), account).toBe(false);
+    for (const region of ['*', 'us-east-*', 'us-east-1:123', 'US-EAST-1']) expect(accepts('ImageRegion', region), region).toBe(false);
+    expect(accepts('ImageRegion', 'cn-north-1')).toBe(true);
+  });
+
   it('has its outputs <Env>Endpoint, ServiceName, TargetGroupArn, LogGroupName', () => {
     const apiId = idsOfType(json, 'AWS::ApiGateway::RestApi')[0];
     expect(json.Outputs[`${T}Endpoint`].Value).toEqual({
@@ -296,7 +371,9 @@ describe('least privilege', () => {
     const cfn = statements.find((s) => asArray(s.Action).every((a: string) => a.startsWith('cloudformation:')))!;
     expect(asArray(cfn.Action).every((a: string) => /^cloudformation:(Describe|List)/.test(a))).toBe(true);
     expect(cfn.Action).toContain('cloudformation:DescribeStacks');
-    expect(cfn.Resource).toBe(QUILT[env]);
+    // The one stack its parameter names: by default the profile's Quilt stack.
+    expect(cfn.Resource).toEqual({ Ref: `${T}QuiltStackArn` });
+    expect(evaluate(cfn.Resource, defaults)).toBe(QUILT[env]);
     const sm = statements.find((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue'))!;
     expect(sm.Action).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
     expect(sm.Resource).toEqual({
@@ -313,7 +390,14 @@ describe('least privilege', () => {
     const logs = statements.find((s) => asArray(s.Action).includes('logs:PutLogEvents'))!;
     expect(logs.Resource).toEqual({ 'Fn::GetAtt': [envResource(json, env, 'AWS::Logs::LogGroup', 'Logs'), 'Arn'] });
     const pull = statements.find((s) => asArray(s.Action).includes('ecr:BatchGetImage'))!;
-    expect(pull.Resource).toBe(env === 'dev' ? 'arn:aws:ecr:us-west-2:123456789012:repository/acme/benchling-dev' : 'arn:aws:ecr:us-east-1:712023778557:repository/quiltdata/benchling');
+    const T = TITLE[env];
+    expect(pull.Resource).toEqual({ 'Fn::Sub': `arn:\${AWS::Partition}:ecr:\${${T}ImageRegion}:\${${T}ImageAccount}:repository/\${${T}ImageRepositoryName}` });
+    expect(evaluate(pull.Resource, defaults)).toBe(REPO_ARN[env]);
+    // The image it pulls is in that repository, whatever the parameters say.
+    const image = json.Resources[envResource(json, env, 'AWS::ECS::TaskDefinition')].Properties.ContainerDefinitions[0].Image;
+    const other = { ...defaults, [`${T}ImageAccount`]: '999999999999', [`${T}ImageRegion`]: 'eu-west-1', [`${T}ImageRepositoryName`]: 'x/y', [`${T}ImageTag`]: '1.0' };
+    expect(evaluate(pull.Resource, other)).toBe('arn:aws:ecr:eu-west-1:999999999999:repository/x/y');
+    expect(evaluate(image, other, json.Conditions)).toBe('999999999999.dkr.ecr.eu-west-1.amazonaws.com/x/y:1.0');
     const wildcard = statements.filter((s) => s.Resource === '*');
     expect(wildcard.flatMap((s) => asArray(s.Action))).toEqual(['ecr:GetAuthorizationToken']);
   });
@@ -328,10 +412,14 @@ describe('least privilege', () => {
       expect(text).not.toContain(`"${O}SecretName"`);
       expect(text).not.toContain(envResource(json, other, 'AWS::Logs::LogGroup', 'Logs'));
       expect(text).not.toMatch(new RegExp(`"Ref":"${O}`));
+      expect(text).not.toContain(`\${${O}`);
+      const params = referredIds(policiesOfRole(json, envResource(json, env, 'AWS::IAM::Role', name))).filter((id) => id in json.Parameters);
+      expect(params.filter((p) => !p.startsWith(TITLE[env]))).toEqual([]);
       // ... and the role's own are there, so the negative checks look at the right text.
       if (name === 'TaskRole') {
-        expect(text).toContain(QUILT[env]);
-        expect(text).toContain(`"${TITLE[env]}SecretName"`);
+        expect(params).toEqual([`${TITLE[env]}QuiltStackArn`, `${TITLE[env]}SecretName`]);
+      } else {
+        expect(params).toEqual([`${TITLE[env]}ImageAccount`, `${TITLE[env]}ImageRegion`, `${TITLE[env]}ImageRepositoryName`]);
       }
     }
   });
@@ -383,20 +471,4 @@ function privateSubnetIds(): string[] {
   return idsOfType(json, 'AWS::EC2::Subnet').filter((id) =>
     json.Resources[id].Properties.Tags.some((t: any) => t.Key === 'aws-cdk:subnet-type' && t.Value === 'Private'),
   );
-}
-
-/** Evaluates the few condition functions the template uses, as CloudFormation would. */
-function evaluate(expr: any, params: Record<string, string>): any {
-  if (typeof expr === 'string' || typeof expr === 'number') return expr;
-  if ('Ref' in expr) return params[expr.Ref];
-  if ('Fn::Equals' in expr) return evaluate(expr['Fn::Equals'][0], params) === evaluate(expr['Fn::Equals'][1], params);
-  if ('Fn::Select' in expr) return evaluate(expr['Fn::Select'][1], params)[expr['Fn::Select'][0]];
-  if ('Fn::Split' in expr) return String(evaluate(expr['Fn::Split'][1], params)).split(expr['Fn::Split'][0]);
-  if ('Fn::Join' in expr) return expr['Fn::Join'][1].map((p: any) => evaluate(p, params)).join(expr['Fn::Join'][0]);
-  throw new Error(`cannot evaluate ${JSON.stringify(expr)}`);
-}
-
-function resolveImage(image: any, params: Record<string, string>, conditions: Record<string, any>): string {
-  const [condition, ifTrue, ifFalse] = image['Fn::If'];
-  return evaluate(evaluate(conditions[condition], params) ? ifTrue : ifFalse, params);
 }
