@@ -280,11 +280,14 @@ export function reduce(state: DashboardState, action: DashboardAction): Transiti
       return same({ ...state, size: { columns: Math.max(1, action.columns), rows: Math.max(1, action.rows) } });
     case 'tick':
       return same({ ...state, now: action.now });
-    case 'started':
+    case 'started': {
+      const names = action.stack.environments.map((e) => e.name);
+      const selected = names.includes(state.selected) ? state.selected : (names[0] ?? 'prod');
       return to(
-        { ...state, stack: action.stack, records: action.records, screen: 'main', setup: null, selected: action.stack.environments[0]?.name ?? 'prod', refreshing: true },
+        { ...state, stack: action.stack, records: action.records, screen: state.screen === 'welcome' ? 'main' : state.screen, setup: null, selected, refreshing: true },
         { type: 'startStatus' },
       );
+    }
     case 'refreshStarted':
       return same({ ...state, refreshing: true });
     case 'snapshot':
