@@ -27,7 +27,9 @@ export const SIDE_BY_SIDE_COLUMNS = 100;
 /**
  * The whole frame as a function of state: never taller than rows - 1 (a frame
  * as tall as the terminal makes Ink 6 clear the screen on every redraw), every
- * line cut to the width.
+ * line cut to the width. The main screen is plain ASCII until data arrives:
+ * the first non-ASCII character Ink measures starts Intl.Segmenter and compiles
+ * an emoji regular expression, some 50 ms that would delay the first frame.
  */
 export function Dashboard({ state, onSetup, onSave, configDir }: DashboardProps): React.JSX.Element {
   const width = Math.max(1, state.size.columns);

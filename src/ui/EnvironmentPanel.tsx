@@ -3,7 +3,7 @@ import { Box, Text } from 'ink';
 import type { EnvironmentName } from '../config/schema.js';
 import type { TestState } from '../state/dashboard.js';
 import type { EnvironmentStatus, StatusSnapshot } from '../state/status-types.js';
-import { HEALTH_COLOR, HEALTH_MARK, ageOf, formatAge, shortImage } from './format.js';
+import { HEALTH_COLOR, ageOf, formatAge, shortImage } from './format.js';
 
 export interface EnvironmentPanelProps {
   readonly name: EnvironmentName;
@@ -45,12 +45,14 @@ export function EnvironmentPanel(props: EnvironmentPanelProps): React.JSX.Elemen
   // Title first, then the most telling lines that fit, in their display order.
   const kept = new Set([...lines].sort((a, b) => a.priority - b.priority).slice(0, Math.max(0, inner - 1)));
   const health = status?.health ?? 'unknown';
-  const healthWord = status ? health : snapshot ? 'unknown' : 'reading…';
+  const healthWord = status ? health : snapshot ? 'unknown' : 'reading...';
   const title = (
     <Text wrap="truncate-end">
-      <Text bold color={selected ? 'cyan' : undefined}>{`${selected ? '▸ ' : '  '}${name}`}</Text>
+      <Text bold color={selected ? 'cyan' : undefined}>{`${selected ? '> ' : '  '}${name}`}</Text>
       <Text>{'  '}</Text>
-      <Text color={HEALTH_COLOR[health]} bold>{`${HEALTH_MARK[health]} ${healthWord}`}</Text>
+      <Text color={HEALTH_COLOR[health]} bold>
+        {healthWord}
+      </Text>
       {status?.service ? <Text>{`  ${status.service.running}/${status.service.desired} running`}</Text> : null}
       <Text dimColor>{`  profile ${profile}`}</Text>
     </Text>
@@ -68,7 +70,7 @@ export function EnvironmentPanel(props: EnvironmentPanelProps): React.JSX.Elemen
       height={height}
       overflow="hidden"
       paddingX={bordered ? 1 : 0}
-      borderStyle={bordered ? (selected ? 'double' : 'single') : undefined}
+      borderStyle={bordered ? 'classic' : undefined}
       borderColor={selected ? 'cyan' : 'gray'}
     >
       {inner > 0 ? <Box width={innerWidth}>{title}</Box> : null}
@@ -125,7 +127,7 @@ export function panelRows(props: EnvironmentPanelProps): Row[] {
     rows.push({ label: 'AWS', value: 'no usable credentials: the data cannot be read', color: 'red', priority: 0, wrap: true });
     if (snapshot.hint) rows.push({ label: 'log in', value: snapshot.hint.replace(/^log in again: /, ''), color: 'yellow', priority: 0, wrap: true });
   }
-  if (!status && !snapshot) rows.push({ label: 'health', value: 'reading AWS…', priority: 1 });
+  if (!status && !snapshot) rows.push({ label: 'health', value: 'reading AWS...', priority: 1 });
   const svc = status?.service;
   rows.push({ label: 'image', value: shortImage(status?.imageTag ?? props.lastDeploy?.imageTag ?? null), priority: 2 });
   if (svc) {

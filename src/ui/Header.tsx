@@ -15,7 +15,7 @@ export interface HeaderProps {
 /** One line: the stack, where it lives, its status, and how old the data on screen is. */
 export function Header({ stack, snapshot, refreshing, now, width }: HeaderProps): React.JSX.Element {
   const account = snapshot?.account ?? stack.account;
-  const status = snapshot ? (snapshot.stackStatus ?? (snapshot.error ? 'stack not read' : 'stack not found')) : 'reading AWS…';
+  const status = snapshot ? (snapshot.stackStatus ?? (snapshot.error ? 'stack not read' : 'stack not found')) : 'reading AWS...';
   const age = snapshot ? ageOf(snapshot.stackReadAt ?? snapshot.fetchedAt, now) : null;
   const statusColor = !snapshot?.stackStatus ? 'gray' : /FAILED|ROLLBACK/.test(snapshot.stackStatus) ? 'red' : /IN_PROGRESS/.test(snapshot.stackStatus) ? 'cyan' : 'green';
   return (
@@ -27,7 +27,7 @@ export function Header({ stack, snapshot, refreshing, now, width }: HeaderProps)
         <Text>{'  '}</Text>
         <Text color={statusColor}>{status}</Text>
         {snapshot ? <Text dimColor>{`  data ${ageOf(snapshot.fetchedAt, now) ?? '?'} old${age && age !== ageOf(snapshot.fetchedAt, now) ? `, stack ${age}` : ''}`}</Text> : null}
-        {refreshing && snapshot ? <Text color="cyan">{'  refreshing…'}</Text> : null}
+        {refreshing && snapshot ? <Text color="cyan">{'  refreshing...'}</Text> : null}
       </Text>
     </Box>
   );

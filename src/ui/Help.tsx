@@ -2,8 +2,8 @@ import React from 'react';
 import { Box, Text } from 'ink';
 
 export const HELP_ROWS: readonly (readonly [string, string])[] = [
-  ['←→ ↑↓ tab, 1/2', 'select an environment'],
-  ['l', 'logs of the selected environment (in logs: / filter, f follow on/off, ↑↓ pgup pgdn scroll, esc back)'],
+  ['arrows, tab, 1/2', 'select an environment'],
+  ['l', 'logs of the selected environment (in logs: / filter, f follow on/off, arrows and pgup/pgdn scroll, esc back)'],
   ['d', 'deploy the selected environment: plan, confirm, live progress'],
   ['P', 'promote the image dev runs to prod (type "prod" to confirm)'],
   ['R', 'roll the selected environment back to its previous image (deploy.json history)'],

@@ -38,15 +38,6 @@ export const HEALTH_COLOR: Readonly<Record<Health, string>> = {
   unknown: 'gray',
 };
 
-/** A mark that tells health apart without colour (NO_COLOR). */
-export const HEALTH_MARK: Readonly<Record<Health, string>> = {
-  healthy: '●',
-  deploying: '◐',
-  degraded: '▲',
-  down: '✖',
-  unknown: '?',
-};
-
 /** Cuts a plain string to `width` columns with an ellipsis (for strings built before Ink lays them out). */
 export function clip(text: string, width: number): string {
   if (width <= 0) return '';

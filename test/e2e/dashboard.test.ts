@@ -60,7 +60,7 @@ function dashboard(dir: string, env: Record<string, string> = {}, size?: { colum
   return t;
 }
 
-const bothHealthy = (s: string) => /▸ dev\s+● healthy\s+1\/1 running/.test(s) && /prod\s+● healthy\s+2\/2 running/.test(s) && /UPDATE_COMPLETE/.test(s);
+const bothHealthy = (s: string) => /> dev\s+healthy\s+1\/1 running/.test(s) && /prod\s+healthy\s+2\/2 running/.test(s) && /UPDATE_COMPLETE/.test(s);
 
 describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
   it('main screen, help, logs, promote plan, quit; the terminal is restored and no secret is shown', async () => {
@@ -80,12 +80,12 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     t.send('?');
     seen.push(await t.waitFor((s) => /benchling-deploy: keys/.test(s) && /promote the image dev runs to prod/.test(s), 'help'));
     t.send('Escape');
-    await t.waitFor((s) => /▸ dev/.test(s), 'back to the main screen');
+    await t.waitFor((s) => /> dev/.test(s), 'back to the main screen');
 
     t.send('l');
     seen.push(await t.waitFor((s) => /logs dev/.test(s) && /INFO starting benchling-webhook \(dev\)/.test(s), 'dev log lines'));
     t.send('Escape');
-    await t.waitFor((s) => /▸ dev/.test(s), 'back from logs');
+    await t.waitFor((s) => /> dev/.test(s), 'back from logs');
 
     t.send('P');
     const promote = await t.waitFor((s) => /promote dev -> prod: 0\.7\.0 -> sha256:[0-9a-f]{12}…/.test(s) && /Type "prod" to confirm/.test(s), 'the promote plan');
@@ -93,7 +93,7 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     expect(promote).toMatch(/dev runs\s+latest = sha256:[0-9a-f]{64}/);
     seen.push(await t.waitFor((s) => /\[~\] AWS::ECS::TaskDefinition DevTaskDefinition/.test(s), 'the diff'));
     t.send('Escape');
-    await t.waitFor((s) => /▸ dev/.test(s), 'promote cancelled');
+    await t.waitFor((s) => /> dev/.test(s), 'promote cancelled');
 
     t.send('q');
     await t.waitFor((s) => /EXIT=0/.test(s), 'the program to exit with 0');
@@ -115,7 +115,7 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     await t.waitFor((s) => /deployed dev: latest/.test(s), 'the deploy to finish', 120_000);
     expect(JSON.parse(readFileSync(join(dir, 'deploy.json'), 'utf8')).dev).toMatchObject({ imageTag: 'latest', endpoint: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/dev' });
     t.send('Escape');
-    await t.waitFor((s) => /▸ dev/.test(s) && /deployed\s+latest, 0 s ago|deployed\s+latest, \d+ s ago/.test(s), 'the last deploy in the dev panel');
+    await t.waitFor((s) => /> dev/.test(s) && /deployed\s+latest, 0 s ago|deployed\s+latest, \d+ s ago/.test(s), 'the last deploy in the dev panel');
     t.send('C-c');
     await t.waitFor((s) => /EXIT=0/.test(s), 'ctrl-c to quit with 0');
   });
@@ -150,10 +150,10 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
   it('redraws on resize, never taller than rows - 1; NO_COLOR draws no colour', async () => {
     const t = dashboard(configDir(), { NO_COLOR: '1' });
     await t.waitFor(bothHealthy, 'both environments healthy');
-    expect(t.screen()).toMatch(/╗┌/);
+    expect(t.screen()).toMatch(/\+\+/);
     expect(t.screenWithEscapes()).not.toMatch(/\u001b\[[0-9;]*3[0-7]m|\u001b\[38;/);
     t.resize(70, 20);
-    const small = await t.waitFor((s) => !/╗┌/.test(s) && /▸ dev/.test(s) && /l logs/.test(s), 'the stacked layout');
+    const small = await t.waitFor((s) => !/\+\+/.test(s) && /> dev/.test(s) && /l logs/.test(s), 'the stacked layout');
     const rows = small.split('\n');
     expect(rows.findIndex((r) => /l logs/.test(r))).toBe(18);
     expect(rows[19]).toBe('');

@@ -88,10 +88,10 @@ describe('App', () => {
   it('draws the main screen first, then starts polling; snapshots redraw the panels', async () => {
     const fake = fakeServices();
     const { t } = mount(fake);
-    expect(t.frame()).toMatch(/reading AWS…/);
+    expect(t.frame()).toMatch(/reading AWS\.\.\./);
     await until(() => fake.calls.includes('startStatus'));
     fake.poll();
-    await t.waitFor((f) => /UPDATE_COMPLETE/.test(f) && /● healthy\s+1\/1 running/.test(f));
+    await t.waitFor((f) => /UPDATE_COMPLETE/.test(f) && /healthy\s+1\/1 running/.test(f));
   });
 
   it('keys: ? help, esc back, r refresh, l logs with lines, esc back closes the tail', async () => {
@@ -101,14 +101,14 @@ describe('App', () => {
     fake.poll();
     await t.waitFor((f) => /UPDATE_COMPLETE/.test(f));
     await t.pressAndWait('?', (f) => /benchling-deploy: keys/.test(f));
-    await t.pressAndWait(KEYS.escape, (f) => /▸ dev/.test(f));
+    await t.pressAndWait(KEYS.escape, (f) => /> dev/.test(f));
     t.press('r');
     await until(() => fake.calls.includes('refresh'));
     await t.pressAndWait('l', (f) => /logs dev/.test(f));
     await until(() => fake.calls.includes('openLogs dev'));
     fake.logs().lines([logLine(1, 'INFO webhook received'), logLine(2, 'ERROR it broke')]);
     await t.waitFor((f) => /INFO webhook received\n.*ERROR it broke/.test(f));
-    await t.pressAndWait(KEYS.escape, (f) => /▸ dev/.test(f));
+    await t.pressAndWait(KEYS.escape, (f) => /> dev/.test(f));
     await until(() => fake.calls.includes('stopLogs dev'));
   });
 
@@ -117,7 +117,7 @@ describe('App', () => {
     const { t } = mount(fake);
     // One write holding four keys: right, right, right -> prod, dev, prod; then 2 stays on prod.
     t.press(`${KEYS.right}${KEYS.right}${KEYS.right}2`);
-    await t.waitFor((f) => /║ ▸ prod/.test(f));
+    await t.waitFor((f) => /| > prod/.test(f));
   });
 
   it('P: promote plan (old -> new), typed prod, live progress, outcome; the status is re-read', async () => {
@@ -137,7 +137,7 @@ describe('App', () => {
     fake.deploy().resolve({ outcome: 'succeeded', endpoint: 'https://x/prod', imageTag: 'sha256:cd', logFile: '/tmp/cdk.log' });
     await t.waitFor((f) => /promoted to prod/.test(f));
     await until(() => fake.calls.includes('invalidate'));
-    await t.pressAndWait(KEYS.escape, (f) => /▸ dev/.test(f));
+    await t.pressAndWait(KEYS.escape, (f) => /> dev/.test(f));
   });
 
   it('esc while deploying asks; y cancels through the abort signal; the outcome says cancelled', async () => {
@@ -171,7 +171,7 @@ describe('App', () => {
     const fake = fakeServices();
     const { t } = mount(fake);
     await t.pressAndWait('d', (f) => /Deploy dev\? y\/N/.test(f));
-    await t.pressAndWait(KEYS.escape, (f) => /▸ dev/.test(f));
+    await t.pressAndWait(KEYS.escape, (f) => /> dev/.test(f));
     await until(() => fake.released.length === 1);
   });
 
@@ -211,9 +211,9 @@ describe('App', () => {
     fake.poll();
     await t.waitFor((f) => /UPDATE_COMPLETE/.test(f));
     // Side by side at 120 columns; stacked at 70.
-    expect(t.frame()).toMatch(/╗┌/);
+    expect(t.frame()).toMatch(/\+\+/);
     t.stdout.resize(70, 16);
-    const f = await t.waitFor((fr) => !/╗┌/.test(fr) && measure(fr).width <= 70);
+    const f = await t.waitFor((fr) => !/\+\+/.test(fr) && measure(fr).width <= 70);
     expect(measure(f).height).toBeLessThanOrEqual(15);
   });
 
@@ -248,7 +248,7 @@ describe('App', () => {
     for (let i = 0; i < 4; i++) t.press(KEYS.tab);
     await t.waitFor((f) => /\[ Save \]/.test(f) && !/fix the fields/.test(f));
     t.press(KEYS.enter);
-    await t.waitFor((f) => /▸ prod/.test(f));
+    await t.waitFor((f) => /> prod/.test(f));
     expect(fake.services.saveProfile).toHaveBeenCalledWith('default', expect.objectContaining({ benchlingTenant: 'acme', imageTag: '0.7.0', environment: 'prod' }));
     await until(() => fake.calls.includes('startStatus'));
   });
