@@ -80,23 +80,32 @@ export async function runLogs(g: Globals, opts: LogsOptions): Promise<number> {
 
   const api = createLogsApi({ region: place.region, awsProfile });
   const label = groups.length > 1;
-  const write = (line: LogLine) => print(g.json ? logLineJson(line) : formatLogLine(line, { labelEnvironment: label }));
+  // A reader that goes away (`| head`) ends the output quietly, not with an EPIPE stack.
+  let readerGone = false;
+  const onPipeError = (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') readerGone = true;
+  };
+  process.stdout.on('error', onPipeError);
+  const write = (line: LogLine) => {
+    if (!readerGone) print(g.json ? logLineJson(line) : formatLogLine(line, { labelEnvironment: label }));
+  };
   try {
     if (!opts.follow) {
       const startTime = Date.now() - sinceMs;
-      const all = await Promise.all(
-        groups.map((group) =>
-          readLogs({ api, group, startTime, filterPattern, includeHealth: opts.includeHealth }).catch((error: unknown) => {
-            const p = describeLogProblem(error, group, awsProfile);
-            throw new ExternalError(`${group.environment}: ${p.message}`, { hint: p.hint ?? undefined, cause: error });
-          }),
-        ),
-      );
-      for (const line of mergeByTime(all)) write(line);
+      const read = await Promise.allSettled(groups.map((group) => readLogs({ api, group, startTime, filterPattern, includeHealth: opts.includeHealth })));
+      // What could be read is printed; then the first failure, if any, is the command's.
+      for (const line of mergeByTime(read.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])))) write(line);
+      const failed = read.findIndex((r) => r.status === 'rejected');
+      if (failed >= 0) {
+        const error = (read[failed] as PromiseRejectedResult).reason;
+        const p = describeLogProblem(error, groups[failed], awsProfile);
+        throw new ExternalError(`${groups[failed].environment}: ${p.message}`, { hint: p.hint ?? undefined, cause: error });
+      }
       return 0;
     }
-    return await follow(groups, { api, sinceMs, filterPattern, includeHealth: opts.includeHealth, awsProfile, write, label });
+    return await follow(groups, { api, sinceMs, filterPattern, includeHealth: opts.includeHealth, awsProfile, write, label, readerGone: () => readerGone });
   } finally {
+    process.stdout.off('error', onPipeError);
     api.close();
   }
 }
@@ -109,6 +118,7 @@ interface FollowContext {
   readonly awsProfile?: string;
   readonly write: (line: LogLine) => void;
   readonly label: boolean;
+  readonly readerGone: () => boolean;
 }
 
 /**
@@ -121,12 +131,8 @@ async function follow(groups: readonly LogGroupRef[], ctx: FollowContext): Promi
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((resolve) => (finish = resolve));
   const onSignal = () => finish(0);
-  const onPipeError = (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') finish(0);
-  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  process.stdout.on('error', onPipeError);
   let failure: ExternalError | undefined;
   const tails: LogTail[] = groups.map((group) => {
     let shown: LogTailStatus | undefined;
@@ -138,7 +144,10 @@ async function follow(groups: readonly LogGroupRef[], ctx: FollowContext): Promi
       filterPattern: ctx.filterPattern,
       includeHealth: ctx.includeHealth,
       awsProfile: ctx.awsProfile,
-      onLines: (lines) => lines.forEach(ctx.write),
+      onLines: (lines) => {
+        lines.forEach(ctx.write);
+        if (ctx.readerGone()) finish(0);
+      },
       onStatus: (status) => {
         if (status.notice && status.notice !== shown?.notice) process.stderr.write(`note: ${prefix}${status.notice}\n`);
         if (status.error && status.error !== shown?.error) {
@@ -157,7 +166,6 @@ async function follow(groups: readonly LogGroupRef[], ctx: FollowContext): Promi
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   await Promise.all(tails.map((t) => t.stop()));
-  process.stdout.off('error', onPipeError);
   if (failure) {
     // Already shown on stderr as it happened; the exit status says the rest.
     return 1;

@@ -131,6 +131,8 @@ export interface LogTailOptions {
   readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
   /** Live tail that has not started after this long counts as unavailable (default 10 s). */
   readonly liveStartTimeoutMs?: number;
+  /** A live session that sends nothing for this long is dropped and a new one started (default 15 s; AWS sends every second). */
+  readonly liveQuietTimeoutMs?: number;
   readonly now?: () => number;
   /** [0, 1): the jitter's source. */
   readonly random?: () => number;
@@ -228,6 +230,7 @@ class Tail implements LogTail {
       }
     }
     if (this.options.live !== false && !this.stopped) await this.follow();
+    else this.emit({ mode: 'polling' });
     while (!this.stopped) {
       const started = this.now();
       try {
@@ -244,20 +247,32 @@ class Tail implements LogTail {
   /** Live tail until stopped; returns early when it is unavailable and polling must take over. */
   private async follow(): Promise<void> {
     const timeoutMs = this.options.liveStartTimeoutMs ?? 10_000;
+    const quietMs = this.options.liveQuietTimeoutMs ?? 15_000;
     while (!this.stopped) {
       const controller = new AbortController();
       this.liveAbort = controller;
       let timedOut = false;
       let started = false;
+      let quiet = false;
       const startTimer = setTimeout(() => {
         timedOut = true;
         controller.abort();
       }, timeoutMs);
+      // AWS sends an update every second, empty or not: a session silent for much longer is dead (a half-open connection).
+      let watchdog: NodeJS.Timeout | undefined;
+      const watch = () => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => {
+          quiet = true;
+          controller.abort();
+        }, quietMs);
+      };
       try {
         const stream = await this.api.startLiveTail({ logGroupArn: this.group.logGroupArn, filterPattern: this.options.filterPattern, signal: controller.signal });
         let gapPendingSince: number | undefined;
         for await (const event of stream) {
           if (this.stopped) break;
+          watch();
           if (!started) {
             started = true;
             this.liveWorked = true;
@@ -273,18 +288,22 @@ class Tail implements LogTail {
           }
           if (event.type === 'update') this.deliverLive(event);
         }
-        clearTimeout(startTimer);
         if (this.stopped) return;
         // The session ended (AWS ends each after three hours): start the next one at once.
         if (!started) await this.failedThenWait(new Error('the live tail session ended before it started'));
       } catch (error) {
-        clearTimeout(startTimer);
         if (this.stopped) return;
         if (timedOut && !started) return this.fallBack(`live tail did not start within ${Math.round(timeoutMs / 1000)} s`);
+        if (quiet) {
+          await this.failedThenWait(new Error(`live tail sent nothing for ${Math.round(quietMs / 1000)} s; starting a new session`));
+          continue;
+        }
         if (nameOf(error) === 'SessionTimeoutException') continue;
         if (!started && this.refusesLiveTail(error)) return this.fallBack(`live tail is unavailable (${classifyAwsError(error).message})`);
         await this.failedThenWait(error);
       } finally {
+        clearTimeout(startTimer);
+        clearTimeout(watchdog);
         this.liveAbort = undefined;
       }
     }

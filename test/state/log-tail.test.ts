@@ -159,6 +159,18 @@ describe('the log tail, live', () => {
     expect(t.messages().filter((m) => m === 'INFO in both')).toHaveLength(1);
   });
 
+  it('a session that goes quiet (a half-open connection) is dropped and a new one started', async () => {
+    setFakeLogs(fake.scenario, { updateIntervalMs: 60_000 });
+    const t = follow({ liveQuietTimeoutMs: 300 });
+    await waitFor('the quiet session given up', () => /live tail sent nothing for 0 s; starting a new session/.test(t.tail.status.error ?? ''));
+    setFakeLogs(fake.scenario, { updateIntervalMs: 100 });
+    await waitFor('a new session', () => fake.calls.count('StartLiveTail') >= 2);
+    emit('INFO after the quiet');
+    await waitFor('line', () => t.messages().includes('INFO after the quiet'));
+    expect(t.tail.status).toMatchObject({ mode: 'live', error: null, notice: null });
+    await waitFor('the quiet session closed on the server', () => liveTailSessionsOpen() === 1, 2000);
+  });
+
   it('says once that live tail is sampling when more lines arrive than an update carries', async () => {
     setFakeLogs(fake.scenario, { maxEventsPerUpdate: 5 });
     const t = follow();
@@ -231,7 +243,7 @@ describe('the log tail, polling', () => {
     await waitFor('every line', () => sent.every((m) => t.messages().includes(m)));
     const counts = countsOf(t.messages());
     expect(sent.filter((m) => counts.get(m) !== 1)).toEqual([]);
-    expect(t.tail.status.mode).toBe('idle');
+    expect(t.tail.status.mode).toBe('polling');
   });
 
   it('gives way to polling when live tail does not start in time', async () => {

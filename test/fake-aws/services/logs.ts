@@ -7,7 +7,8 @@
  * pattern is refused with InvalidParameterException rather than matched wrongly.
  *
  * FilterLogEvents: events of `startTime..endTime` (inclusive), oldest first,
- * pages of `limit` (default 10,000) with an opaque `nextToken`. Event ids are
+ * pages of `limit` (default 10,000) events and at most about 1 MB, as AWS's,
+ * with an opaque `nextToken`. Event ids are
  * stable (a group's events are only ever appended to), and a group kept
  * oldest first (as `scenario.logGroups` documents) is searched by binary search,
  * so a group of hundreds of thousands of events stays cheap to poll (the bench).
@@ -127,17 +128,30 @@ export const logs: ServiceDefinition<Scenario> = {
         (streams.length === 0 || streams.includes(e.logStreamName)) &&
         (!prefix || e.logStreamName.startsWith(prefix)) &&
         matches(e.message);
-      const searchedLogStreams = [...new Set(events.map((e) => e.logStreamName))].map((logStreamName) => ({ logStreamName, searchedCompletely: true }));
+      // AWS stopped filling this in 2020: always an empty list.
+      const searchedLogStreams: never[] = [];
+      // A page holds at most `limit` events and, as AWS's, about 1 MB of them.
+      let bytes = 0;
+      const fits = (e: FakeLogEvent, count: number) => {
+        bytes += eventBytes(e);
+        return count === 0 || bytes <= PAGE_BYTES;
+      };
       if (isSorted(events)) {
         // Oldest first: start at the first event of the window; the token is the index to resume at.
         let i = token !== undefined ? Number(token.slice(2)) : lowerBound(events, startTime);
         const page: { e: FakeLogEvent; index: number }[] = [];
-        for (; i < events.length && page.length < limit; i++) {
+        let full = false;
+        for (; i < events.length; i++) {
           const e = events[i];
           if (e.timestamp > endTime) break;
-          if (keep(e)) page.push({ e, index: i });
+          if (!keep(e)) continue;
+          if (page.length >= limit || !fits(e, page.length)) {
+            full = true;
+            break;
+          }
+          page.push({ e, index: i });
         }
-        const more = i < events.length && events[i].timestamp <= endTime && page.length === limit;
+        const more = full;
         return {
           events: page.map(({ e, index }) => toEvent(e, group, index)),
           searchedLogStreams,
@@ -149,11 +163,13 @@ export const logs: ServiceDefinition<Scenario> = {
         .map((e, index) => ({ e, index }))
         .filter(({ e }) => keep(e))
         .sort((a, b) => a.e.timestamp - b.e.timestamp || a.index - b.index);
-      const page = selected.slice(start, start + limit);
+      let end = start;
+      while (end < selected.length && end - start < limit && fits(selected[end].e, end - start)) end++;
+      const page = selected.slice(start, end);
       return {
         events: page.map(({ e, index }) => toEvent(e, group, index)),
         searchedLogStreams,
-        nextToken: start + limit < selected.length ? `o:${start + limit}` : undefined,
+        nextToken: end < selected.length ? `o:${end}` : undefined,
       };
     },
 
@@ -229,6 +245,14 @@ export const logs: ServiceDefinition<Scenario> = {
     },
   },
 };
+
+/** What FilterLogEvents answers at most per page (AWS: 1 MB). */
+const PAGE_BYTES = 1024 * 1024;
+
+/** About what one event weighs in a FilterLogEvents reply. */
+function eventBytes(e: FakeLogEvent): number {
+  return e.message.length + e.logStreamName.length + 110;
+}
 
 function lastOf(events: FakeLogEvent[] | undefined): FakeLogEvent | undefined {
   return events && events.length > 0 ? events[events.length - 1] : undefined;
