@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { deployRecordPath, profilePath } from '../../src/config/paths.js';
 import { resolveStackProfiles, resolveTarget, type StackProfiles } from '../../src/config/pairing.js';
-import { ENVIRONMENTS, type EnvironmentName } from '../../src/config/schema.js';
-import { inspectAllProfiles, saveProfile } from '../../src/config/store.js';
-import { formToProfile } from '../../src/config/fields.js';
-import { UserError } from '../../src/errors.js';
-import { readDeployRecords, loadDeployRecords, type DeployRecords } from '../../src/state/deploy-records.js';
+import type { EnvironmentName } from '../../src/config/schema.js';
+import { UserError, exitCodeOf, formatError } from '../../src/errors.js';
+import type { DeployRecords } from '../../src/state/deploy-records.js';
 import { checkEndpoint } from '../../src/state/endpoint-check.js';
 import { outputName } from '../../src/infra/names.js';
 import type { DashboardAction, OperationOutcome, StackInfo, TestOutcome } from '../../src/state/dashboard.js';
@@ -14,6 +12,10 @@ import type { ClosableStatusApi } from '../../src/state/aws-clients.js';
 import type { ClosableLogsApi } from '../../src/state/logs-aws.js';
 import { configDirOf, type Globals } from '../context.js';
 import { enterFullScreen } from '../terminal.js';
+
+// Modules that bring zod (the profile schema) load after the first frame, like the AWS SDK.
+const store = () => import('../../src/config/store.js');
+const records = () => import('../../src/state/deploy-records.js');
 
 /** Seconds between status polls; for people who want it calmer, and for the benches. */
 export const REFRESH_ENV = 'BENCHLING_DEPLOY_REFRESH_SECONDS';
@@ -26,64 +28,134 @@ function refreshIntervalMs(env: NodeJS.ProcessEnv = process.env): number | undef
   return Math.round(seconds * 1000);
 }
 
-function stackInfoOf(stack: StackProfiles, g: Globals): StackInfo {
+export function stackInfoOf(stack: StackProfiles, g: Globals): StackInfo {
   return {
     stackName: stack.place.stackName,
     region: stack.place.region,
     account: stack.place.account,
-    environments: ENVIRONMENTS.flatMap((name) => {
-      const profile = name === 'prod' ? stack.prod : stack.dev;
-      return profile ? [{ name, profile: profile.profile }] : [];
-    }),
+    environments: [...(stack.dev ? [{ name: 'dev' as const, profile: stack.dev.profile }] : []), { name: 'prod' as const, profile: stack.prod.profile }],
     awsProfile: g.awsProfile ?? stack.prod.awsProfile,
   };
 }
 
+/** The profiles checked (zod), the stack they place, and deploy.json. Throws a UserError for bad profiles. */
+export async function checkProfiles(configDir: string, g: Globals): Promise<{ stack: StackInfo; records: DeployRecords; recordsError: string | null }> {
+  const [{ inspectAllProfiles }, { readDeployRecords }] = await Promise.all([store(), records()]);
+  const stack = stackInfoOf(resolveStackProfiles(inspectAllProfiles(configDir), { region: g.region }), g);
+  const read = readDeployRecords(deployRecordPath(configDir));
+  return { stack, records: read.state === 'malformed' ? {} : read.records, recordsError: read.state === 'malformed' ? read.error : null };
+}
+
+/** Matches the schema's default (src/config/schema.ts DEFAULT_STACK_NAME); a test holds them equal. */
+const DEFAULT_STACK_NAME = 'BenchlingWebhookStack';
+const QUILT_ARN_PLACE = /^arn:[^:]+:cloudformation:([a-z0-9-]+):(\d{12}):stack\//;
+
 /**
- * The dashboard on a terminal (`benchling-deploy` with no command). The
- * profiles are checked first (bad ones exit 2 like any command); without a
- * prod profile the welcome screen creates one. The AWS SDK, the log tail and
- * the deploy machinery load only after the first frame is on screen.
+ * What the first frame shows of the stack, read from the profiles as plain
+ * JSON, without the schema: the stack's name, region and account from the
+ * prod profile (its fields, else its Quilt stack ARN), dev when a dev profile
+ * for dev exists. The profiles are checked right after the first frame, and
+ * that result replaces this one. Null when it cannot tell (the profiles are
+ * then checked before anything is drawn).
+ */
+export function provisionalStack(configDir: string, g: Globals): StackInfo | null {
+  try {
+    const prod = JSON.parse(readFileSync(profilePath(configDir, 'default'), 'utf8')) as Record<string, unknown>;
+    if (!prod || typeof prod !== 'object' || prod.profile !== 'default' || (prod.environment ?? 'prod') !== 'prod') return null;
+    const place = QUILT_ARN_PLACE.exec(typeof prod.quiltStackArn === 'string' ? prod.quiltStackArn : '');
+    const region = g.region ?? (typeof prod.region === 'string' ? prod.region : place?.[1]);
+    const account = typeof prod.account === 'string' ? prod.account : place?.[2];
+    if (!region || !account) return null;
+    let dev = false;
+    const devPath = profilePath(configDir, 'dev');
+    if (existsSync(devPath)) {
+      const raw = JSON.parse(readFileSync(devPath, 'utf8')) as Record<string, unknown>;
+      dev = Boolean(raw && typeof raw === 'object') && (raw.environment ?? 'dev') === 'dev';
+    }
+    return {
+      stackName: typeof prod.stackName === 'string' ? prod.stackName : DEFAULT_STACK_NAME,
+      region,
+      account,
+      environments: [...(dev ? [{ name: 'dev' as const, profile: 'dev' }] : []), { name: 'prod' as const, profile: 'default' }],
+      awsProfile: g.awsProfile ?? (typeof prod.awsProfile === 'string' ? prod.awsProfile : undefined),
+    };
+  } catch {
+    return null;
+  }
+}
+
+const RECORDS_HINT = 'the last deploys are not shown, and deploys are refused until the file is fixed or moved aside';
+
+/**
+ * The dashboard on a terminal (`benchling-deploy` with no command). Without
+ * a prod profile the welcome screen creates one. The first frame is drawn
+ * from the profiles read as plain JSON; then they are checked (bad ones end
+ * the dashboard with exit 2, like any command), and the AWS SDK, the log tail
+ * and the deploy machinery load as they are needed.
  */
 export async function runDashboard(g: Globals): Promise<number> {
   const configDir = configDirOf(g);
   const recordsPath = deployRecordPath(configDir);
   const intervalMs = refreshIntervalMs();
-  const loadStack = () => resolveStackProfiles(inspectAllProfiles(configDir), { region: g.region });
   const hasProd = existsSync(profilePath(configDir, 'default'));
-  const stack = hasProd ? loadStack() : null;
-  const read = readDeployRecords(recordsPath);
-  const readRecords = (): DeployRecords => {
-    const r = readDeployRecords(recordsPath);
-    return r.state === 'malformed' ? {} : r.records;
-  };
-
-  const services = createServices({ g, configDir, recordsPath, loadStack, readRecords, intervalMs });
+  const provisional = hasProd ? provisionalStack(configDir, g) : null;
+  // Profiles that plain JSON cannot place are checked before anything is drawn (a bad one exits 2 here).
+  const checked = hasProd && !provisional ? await checkProfiles(configDir, g) : null;
+  const services = createServices({ g, configDir, recordsPath, intervalMs });
 
   // chalk (inside Ink) knows FORCE_COLOR but not NO_COLOR: say it in its words before it loads.
   if (process.env.NO_COLOR && process.env.FORCE_COLOR === undefined) process.env.FORCE_COLOR = '0';
-  const [{ runDashboardApp }, { initialDashboard, reduce }] = await withoutFetch(() => Promise.all([import('../../src/ui/run-dashboard.js'), import('../../src/state/dashboard.js')]));
+  const [{ runDashboardApp }, { initialDashboard, reduce }, welcome] = await withoutFetch(() =>
+    Promise.all([import('../../src/ui/run-dashboard.js'), import('../../src/state/dashboard.js'), hasProd ? undefined : import('../../src/ui/Welcome.js')]),
+  );
   let initial = initialDashboard({
     columns: process.stdout.columns ?? 80,
     rows: process.stdout.rows ?? 24,
     now: Date.now(),
-    stack: stack ? stackInfoOf(stack, g) : null,
-    records: read.state === 'malformed' ? {} : read.records,
+    stack: checked?.stack ?? provisional,
+    records: checked?.records ?? {},
+    setup: welcome?.initialWelcomeForm(),
+    poll: !provisional,
   });
-  if (read.state === 'malformed') {
-    initial = { state: reduce(initial.state, { type: 'error', error: { message: read.error, hint: 'the last deploys are not shown, and deploys are refused until the file is fixed or moved aside' } }).state, effects: initial.effects };
-  }
+  if (checked?.recordsError) initial = { state: reduce(initial.state, { type: 'error', error: { message: checked.recordsError, hint: RECORDS_HINT } }).state, effects: initial.effects };
 
   let dispatch: ((action: DashboardAction) => void) | undefined;
+  let fatal: unknown;
+  // Once the first frame is drawn: the profiles checked, then polling starts (or the dashboard ends, exit 2).
+  const check = async (d: (action: DashboardAction) => void) => {
+    try {
+      const c = await checkProfiles(configDir, g);
+      d({ type: 'started', stack: c.stack, records: c.records });
+      if (c.recordsError) d({ type: 'error', error: { message: c.recordsError, hint: RECORDS_HINT } });
+    } catch (error) {
+      fatal = error;
+      d({ type: 'terminate', code: exitCodeOf(error) });
+    }
+  };
   const screen = enterFullScreen(process.stdout, { onSignal: (_signal, code) => dispatch?.({ type: 'terminate', code }) });
+  let code: number;
   try {
-    return await runDashboardApp({ services, initial, configDir, onReady: (d) => (dispatch = d) });
+    code = await runDashboardApp({
+      services,
+      initial,
+      configDir,
+      welcome: welcome?.Welcome,
+      onReady: (d) => {
+        dispatch = d;
+        if (provisional) void check(d);
+      },
+    });
   } finally {
     screen.restore();
     screen.dispose();
     // Sockets of the SDK's clients may linger a moment; they must not keep the process alive.
     setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();
   }
+  if (fatal) {
+    process.stderr.write(`${formatError(fatal)}\n`);
+    return exitCodeOf(fatal);
+  }
+  return code;
 }
 
 /**
@@ -107,14 +179,17 @@ interface ServiceContext {
   readonly g: Globals;
   readonly configDir: string;
   readonly recordsPath: string;
-  readonly loadStack: () => StackProfiles;
-  readonly readRecords: () => DeployRecords;
   readonly intervalMs?: number;
 }
 
 /** The real services: AWS through the SDK (loaded on first use), cdk through the runner, files through the stores. */
 export function createServices(ctx: ServiceContext): DashboardServices {
   const { g, configDir, recordsPath } = ctx;
+  const loadStack = async () => resolveStackProfiles((await store()).inspectAllProfiles(configDir), { region: g.region });
+  const readRecords = async (): Promise<DeployRecords> => {
+    const r = (await records()).readDeployRecords(recordsPath);
+    return r.state === 'malformed' ? {} : r.records;
+  };
   let apis: { key: string; status: ClosableStatusApi; logs?: ClosableLogsApi } | undefined;
   /** One set of clients per place and credentials: the SSO login is resolved once. */
   const statusApi = async (stack: StackProfiles): Promise<ClosableStatusApi> => {
@@ -139,7 +214,8 @@ export function createServices(ctx: ServiceContext): DashboardServices {
 
   return {
     async startStatus(listener) {
-      const stack = ctx.loadStack();
+      const stack = await loadStack();
+      const { readDeployRecords } = await records();
       const api = await statusApi(stack);
       const { createStatusPoller } = await import('../../src/state/status-poller.js');
       const info = stackInfoOf(stack, g);
@@ -149,7 +225,10 @@ export function createServices(ctx: ServiceContext): DashboardServices {
         region: info.region,
         account: info.account ?? undefined,
         environments: info.environments,
-        deployRecords: ctx.readRecords,
+        deployRecords: () => {
+          const r = readDeployRecords(recordsPath);
+          return r.state === 'malformed' ? {} : r.records;
+        },
         awsProfile: info.awsProfile,
         intervalMs: ctx.intervalMs,
       });
@@ -168,10 +247,10 @@ export function createServices(ctx: ServiceContext): DashboardServices {
       };
     },
 
-    readRecords: ctx.readRecords,
+    readRecords,
 
     async prepare(kind, environment): Promise<PreparedOperation | { refusal: string }> {
-      const target = resolveTarget(inspectAllProfiles(configDir), { environment, region: g.region });
+      const target = resolveTarget((await store()).inspectAllProfiles(configDir), { environment, region: g.region });
       const ops = await import('../../src/infra/operations.js');
       const aws = await ops.deployAwsFor(target, g.awsProfile);
       let imageTag: string | undefined;
@@ -184,7 +263,7 @@ export function createServices(ctx: ServiceContext): DashboardServices {
         imageTag = decision.digest;
         extra = ops.promoteRows(decision, shortDigest);
       } else if (kind === 'rollback') {
-        const previous = ops.rollbackEntry(loadDeployRecords(recordsPath)[environment]);
+        const previous = ops.rollbackEntry((await records()).loadDeployRecords(recordsPath)[environment]);
         if (!previous) {
           const e = ops.noRollbackError(environment, recordsPath);
           return { refusal: `${e.message}; ${e.hint}` };
@@ -222,7 +301,7 @@ export function createServices(ctx: ServiceContext): DashboardServices {
     async openLogs(environment, sink) {
       const stopped = { mode: 'stopped' as const, following: false, notice: null };
       try {
-        const stack = ctx.loadStack();
+        const stack = await loadStack();
         const api = await statusApi(stack);
         const info = await api.describeStack(stack.place.stackName);
         if (!info) {
@@ -249,10 +328,10 @@ export function createServices(ctx: ServiceContext): DashboardServices {
     },
 
     async testEndpoint(environment: EnvironmentName, signal): Promise<TestOutcome> {
-      let endpoint = ctx.readRecords()[environment]?.endpoint || undefined;
+      let endpoint = (await readRecords())[environment]?.endpoint || undefined;
       let source = 'deploy.json';
       if (!endpoint) {
-        const stack = ctx.loadStack();
+        const stack = await loadStack();
         const info = await (await statusApi(stack)).describeStack(stack.place.stackName);
         endpoint = info?.outputs[outputName(environment, 'Endpoint')];
         source = 'stack outputs';
@@ -262,12 +341,13 @@ export function createServices(ctx: ServiceContext): DashboardServices {
       return { ok: true, endpoint, source, check };
     },
 
-    saveProfile(profileName, texts) {
+    async saveProfile(profileName, texts) {
+      const [{ saveProfile }, { formToProfile }] = await Promise.all([store(), import('../../src/config/fields.js')]);
       saveProfile(configDir, formToProfile(profileName, texts));
     },
 
-    loadStack() {
-      return { stack: stackInfoOf(ctx.loadStack(), g), records: ctx.readRecords() };
+    async loadStack() {
+      return { stack: stackInfoOf(await loadStack(), g), records: await readRecords() };
     },
   };
 }

@@ -5,7 +5,7 @@ import type { DeployRecords } from './deploy-records.js';
 import type { EndpointCheck } from './endpoint-check.js';
 import { LogBuffer } from './log-buffer.js';
 import type { LogLine, LogTailStatus } from './log-types.js';
-import { initialSetupForm, setupFormReducer, type SetupFormAction, type SetupFormState } from './setup-form.js';
+import type { SetupFormState } from './setup-form.js';
 import type { StatusSnapshot } from './status-types.js';
 
 /**
@@ -201,7 +201,12 @@ export type DashboardAction =
   | { readonly type: 'refreshStarted' }
   | { readonly type: 'snapshot'; readonly snapshot: StatusSnapshot; readonly nextPollInMs: number | null }
   | { readonly type: 'records'; readonly records: DeployRecords }
-  | { readonly type: 'setup'; readonly action: SetupFormAction }
+  /**
+   * A change of the welcome form, as the form's own reducer computes it from the
+   * state it is given (the form's module, and zod with it, loads only when the
+   * form is shown: not before the main screen's first frame).
+   */
+  | { readonly type: 'setup'; readonly apply: (form: SetupFormState) => SetupFormState }
   | { readonly type: 'setupSave' }
   | { readonly type: 'setupSaveFailed'; readonly problems: readonly string[] }
   | { readonly type: 'planReady'; readonly id: number; readonly plan: PlanView }
@@ -230,6 +235,10 @@ export interface InitialOptions {
   readonly now: number;
   /** Null: no profile yet, the welcome screen creates `default`. */
   readonly stack: StackInfo | null;
+  /** The welcome form's first state (when `stack` is null). */
+  readonly setup?: SetupFormState;
+  /** False: the profiles are still being checked; `started` begins polling. */
+  readonly poll?: boolean;
   readonly records?: DeployRecords;
   /** Log lines kept per log screen. */
   readonly logCapacity?: number;
@@ -251,7 +260,7 @@ export function initialDashboard(options: InitialOptions): Transition {
     refreshing: stack !== null,
     nextPollAt: null,
     records: options.records ?? {},
-    setup: stack ? null : initialSetupForm('default', { environment: 'prod' }),
+    setup: stack ? null : (options.setup ?? null),
     logs: null,
     operation: null,
     test: null,
@@ -263,7 +272,7 @@ export function initialDashboard(options: InitialOptions): Transition {
     nextId: 1,
     logCapacity: options.logCapacity,
   };
-  return { state, effects: stack ? [{ type: 'startStatus' }] : [] };
+  return { state, effects: stack && options.poll !== false ? [{ type: 'startStatus' }] : [] };
 }
 
 const same = (state: DashboardState): Transition => ({ state, effects: [] });
@@ -301,16 +310,16 @@ export function reduce(state: DashboardState, action: DashboardAction): Transiti
       return same({ ...state, records: action.records });
     case 'setup': {
       if (!state.setup) return same(state);
-      const setup = setupFormReducer(state.setup, action.action);
+      const setup = action.apply(state.setup);
       if (setup.status === 'cancelled') return to({ ...state, setup, quitting: true }, { type: 'quit', code: 0 });
       return same({ ...state, setup });
     }
     case 'setupSave':
       if (!state.setup || state.setup.status !== 'editing') return same(state);
-      return to({ ...state, setup: setupFormReducer(state.setup, { type: 'saving' }) }, { type: 'saveProfile', profileName: state.setup.profileName, texts: state.setup.texts });
+      return to({ ...state, setup: { ...state.setup, status: 'saving' } }, { type: 'saveProfile', profileName: state.setup.profileName, texts: state.setup.texts });
     case 'setupSaveFailed':
       if (!state.setup) return same(state);
-      return same({ ...state, setup: setupFormReducer(state.setup, { type: 'saveFailed', problems: action.problems }) });
+      return same({ ...state, setup: { ...state.setup, status: 'editing', saveProblems: action.problems } });
     case 'planReady': {
       const op = state.operation;
       // A plan nobody waits for any more (esc while preparing, another operation): let its lock go.

@@ -2,7 +2,8 @@ import React, { useCallback, useEffect, useRef, useSyncExternalStore } from 'rea
 import { useApp, useInput, useStdin, useStdout, type Key } from 'ink';
 import { ExternalError, UserError } from '../errors.js';
 import { reduce, type BannerError, type DashboardAction, type DashboardState, type Effect, type KeyPress, type Transition } from '../state/dashboard.js';
-import type { SetupFormAction } from '../state/setup-form.js';
+import type { SetupFormState } from '../state/setup-form.js';
+import type { WelcomeProps } from './Welcome.js';
 import { Dashboard } from './Dashboard.js';
 import type { DashboardServices, LogHandle, PreparedOperation, StatusHandle } from './services.js';
 
@@ -18,6 +19,8 @@ export interface AppProps {
   /** How often ages on screen are brought up to date (ms); 0: never (tests). */
   readonly tickMs?: number;
   readonly now?: () => number;
+  /** The welcome screen's component, when it may be shown (no profile yet). */
+  readonly welcome?: React.ComponentType<WelcomeProps>;
 }
 
 /** Any thrown value as the banner shows it; a bug keeps the top of its stack. */
@@ -80,7 +83,7 @@ interface Runtime {
  * ticks, resizes and service callbacks into actions, and runs the effects the
  * reducer asks for. The only place that starts timers, calls services and exits.
  */
-export function App({ services, initial, onExit, onReady, configDir, tickMs = 1000, now = Date.now }: AppProps): React.JSX.Element {
+export function App({ services, initial, onExit, onReady, configDir, tickMs = 1000, now = Date.now, welcome }: AppProps): React.JSX.Element {
   const app = useApp();
   const { stdout } = useStdout();
   const { isRawModeSupported } = useStdin();
@@ -154,9 +157,9 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
         rt.status?.refresh();
         return;
       case 'invalidate':
-        later(() => {
+        later(async () => {
           try {
-            dispatch({ type: 'records', records: services.readRecords() });
+            dispatch({ type: 'records', records: await services.readRecords() });
           } catch (error) {
             fail(error);
           }
@@ -264,10 +267,10 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
         rt.tests.get(effect.id)?.abort();
         return;
       case 'saveProfile':
-        later(() => {
+        later(async () => {
           try {
-            services.saveProfile(effect.profileName, effect.texts);
-            const { stack, records } = services.loadStack();
+            await services.saveProfile(effect.profileName, effect.texts);
+            const { stack, records } = await services.loadStack();
             dispatch({ type: 'started', stack, records });
           } catch (error) {
             const problems = (error as { problems?: readonly string[] }).problems ?? [bannerErrorOf(error).message];
@@ -331,7 +334,7 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
 
   useInput((input, key) => dispatch({ type: 'key', key: keyPressOf(input, key) }), { isActive: isRawModeSupported === true });
 
-  const onSetup = useCallback((action: SetupFormAction) => dispatch({ type: 'setup', action }), [dispatch]);
+  const onSetup = useCallback((apply: (form: SetupFormState) => SetupFormState) => dispatch({ type: 'setup', apply }), [dispatch]);
   const onSave = useCallback(() => dispatch({ type: 'setupSave' }), [dispatch]);
-  return <Dashboard state={state} onSetup={onSetup} onSave={onSave} configDir={configDir} />;
+  return <Dashboard state={state} onSetup={onSetup} onSave={onSave} configDir={configDir} welcome={welcome} />;
 }

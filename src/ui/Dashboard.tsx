@@ -1,7 +1,7 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { bannerHeight, footerKeys, type DashboardState } from '../state/dashboard.js';
-import type { SetupFormAction } from '../state/setup-form.js';
+import type { SetupFormState } from '../state/setup-form.js';
 import { Header } from './Header.js';
 import { Footer } from './Footer.js';
 import { ErrorBanner } from './ErrorBanner.js';
@@ -12,13 +12,15 @@ import { Deploy } from './Deploy.js';
 import { Promote } from './Promote.js';
 import { Rollback } from './Rollback.js';
 import { TestResult } from './TestResult.js';
-import { Welcome } from './Welcome.js';
+import type { WelcomeProps } from './Welcome.js';
 
 export interface DashboardProps {
   readonly state: DashboardState;
-  readonly onSetup: (action: SetupFormAction) => void;
+  readonly onSetup: (apply: (form: SetupFormState) => SetupFormState) => void;
   readonly onSave: () => void;
   readonly configDir?: string;
+  /** The welcome screen, loaded only when there is no profile (it brings the form's checks). */
+  readonly welcome?: React.ComponentType<WelcomeProps>;
 }
 
 /** Side by side from this many columns; stacked below. */
@@ -31,7 +33,7 @@ export const SIDE_BY_SIDE_COLUMNS = 100;
  * the first non-ASCII character Ink measures starts Intl.Segmenter and compiles
  * an emoji regular expression, some 50 ms that would delay the first frame.
  */
-export function Dashboard({ state, onSetup, onSave, configDir }: DashboardProps): React.JSX.Element {
+export function Dashboard({ state, onSetup, onSave, configDir, welcome: Welcome }: DashboardProps): React.JSX.Element {
   const width = Math.max(1, state.size.columns);
   const height = Math.max(1, state.size.rows - 1);
   const banner = bannerHeight(state);
@@ -42,7 +44,7 @@ export function Dashboard({ state, onSetup, onSave, configDir }: DashboardProps)
     return (
       <Box flexDirection="column" width={width} height={height} overflow="hidden">
         {bannerNode}
-        {state.setup ? <Welcome setup={state.setup} dispatch={onSetup} onSave={onSave} configDir={configDir} width={width} height={body} /> : <Box height={body} />}
+        {state.setup && Welcome ? <Welcome setup={state.setup} onSetup={onSetup} onSave={onSave} configDir={configDir} width={width} height={body} /> : <Box height={body} />}
         {footer}
       </Box>
     );

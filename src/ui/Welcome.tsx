@@ -1,19 +1,24 @@
-import React from 'react';
+import React, { useCallback } from 'react';
 import { Box, Text } from 'ink';
 import { SetupForm } from './SetupForm.js';
-import type { SetupFormAction, SetupFormState } from '../state/setup-form.js';
+import { initialSetupForm, setupFormReducer, type SetupFormAction, type SetupFormState } from '../state/setup-form.js';
 
 export interface WelcomeProps {
   readonly setup: SetupFormState;
-  readonly dispatch: (action: SetupFormAction) => void;
+  /** Applies a change to the form in the dashboard's state (the form's reducer, given the latest state). */
+  readonly onSetup: (apply: (form: SetupFormState) => SetupFormState) => void;
   readonly onSave: () => void;
   readonly configDir?: string;
   readonly width: number;
   readonly height: number;
 }
 
-/** No profile yet: a word of welcome and the form that creates `default` (prod). */
-export function Welcome({ setup, dispatch, onSave, configDir, width, height }: WelcomeProps): React.JSX.Element {
+/**
+ * No profile yet: a word of welcome and the form that creates `default`
+ * (prod). Loaded only when shown: the form checks fields with zod.
+ */
+export function Welcome({ setup, onSetup, onSave, configDir, width, height }: WelcomeProps): React.JSX.Element {
+  const dispatch = useCallback((action: SetupFormAction) => onSetup((form) => setupFormReducer(form, action)), [onSetup]);
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Text bold color="cyan" wrap="truncate-end">
@@ -26,4 +31,9 @@ export function Welcome({ setup, dispatch, onSave, configDir, width, height }: W
       <SetupForm state={setup} dispatch={dispatch} onSave={onSave} title='Profile "default" (prod)' />
     </Box>
   );
+}
+
+/** The form's first state: `default`, for prod. */
+export function initialWelcomeForm(): SetupFormState {
+  return initialSetupForm('default', { environment: 'prod' });
 }

@@ -3,6 +3,7 @@ import { render } from 'ink';
 import { App } from './App.js';
 import type { DashboardAction, Transition } from '../state/dashboard.js';
 import type { DashboardServices } from './services.js';
+import type { WelcomeProps } from './Welcome.js';
 
 export interface DashboardRun {
   readonly services: DashboardServices;
@@ -12,13 +13,15 @@ export interface DashboardRun {
   readonly stdin?: NodeJS.ReadStream;
   /** Receives the dispatcher once mounted (signals handled in bin/ go through it). */
   readonly onReady?: (dispatch: (action: DashboardAction) => void) => void;
+  /** The welcome screen's component, when there is no profile yet. */
+  readonly welcome?: React.ComponentType<WelcomeProps>;
 }
 
 /** Renders the dashboard and resolves with its exit status once the App has exited. */
 export async function runDashboardApp(run: DashboardRun): Promise<number> {
   let code = 0;
   const instance = render(
-    <App services={run.services} initial={run.initial} configDir={run.configDir} onReady={run.onReady} onExit={(c) => (code = c)} />,
+    <App services={run.services} initial={run.initial} configDir={run.configDir} onReady={run.onReady} welcome={run.welcome} onExit={(c) => (code = c)} />,
     {
       stdout: run.stdout ?? process.stdout,
       stdin: run.stdin ?? process.stdin,

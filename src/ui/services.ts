@@ -15,7 +15,7 @@ export interface DashboardServices {
   /** Starts polling; the listener gets every snapshot. Called after the first frame. */
   startStatus(listener: (update: { readonly snapshot: StatusSnapshot; readonly nextPollInMs: number | null }) => void): Promise<StatusHandle> | StatusHandle;
   /** deploy.json as it is now (last deploys). */
-  readRecords(): DeployRecords;
+  readRecords(): Promise<DeployRecords> | DeployRecords;
   /** Checks everything and holds the deploy lock, or says why the operation cannot run. */
   prepare(kind: OperationKind, environment: EnvironmentName): Promise<PreparedOperation | { readonly refusal: string }>;
   /** Follows an environment's logs until stopped. */
@@ -23,9 +23,9 @@ export interface DashboardServices {
   /** GETs the environment's health route. */
   testEndpoint(environment: EnvironmentName, signal: AbortSignal): Promise<TestOutcome>;
   /** Writes a profile from the welcome form; throws (with `problems`) when it is not acceptable. */
-  saveProfile(profileName: string, texts: Readonly<Record<FormField, string>>): void;
+  saveProfile(profileName: string, texts: Readonly<Record<FormField, string>>): Promise<void> | void;
   /** The stack and records once the profiles exist (after the welcome form). */
-  loadStack(): { readonly stack: StackInfo; readonly records: DeployRecords };
+  loadStack(): Promise<{ readonly stack: StackInfo; readonly records: DeployRecords }> | { readonly stack: StackInfo; readonly records: DeployRecords };
 }
 
 export interface StatusHandle {

@@ -174,6 +174,16 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     expect(t.pane().alternate).toBe(false);
   });
 
+  it('a bad profile ends the dashboard with exit 2 and the error, naming file and field', async () => {
+    const dir = configDir();
+    writeJson(dir, 'default.json', prodProfile({ benchlingTenant: 'Not A Tenant', benchlingClientSecret: SECRET }));
+    const t = dashboard(dir);
+    const s = await t.waitFor((x) => /EXIT=2/.test(x), 'exit 2');
+    expect(s).toMatch(/error: .*default\.json: benchlingTenant/);
+    expect(s).not.toContain(SECRET);
+    expect(t.pane().alternate).toBe(false);
+  });
+
   it('no credentials: the panels say how to log in, and the dashboard keeps running', async () => {
     const t = dashboard(configDir(), { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'nobody-here', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' });
     const s = await t.waitFor((x) => /no usable credentials/.test(x), 'the credentials message', 90_000);

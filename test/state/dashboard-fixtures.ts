@@ -1,5 +1,6 @@
 import type { DashboardState, KeyPress, PlanView, StackInfo } from '../../src/state/dashboard.js';
 import { initialDashboard, reduce, type DashboardAction, type Effect } from '../../src/state/dashboard.js';
+import { initialSetupForm, setupFormReducer, type SetupFormAction } from '../../src/state/setup-form.js';
 import type { EnvironmentStatus, StatusSnapshot } from '../../src/state/status-types.js';
 import type { LogLine } from '../../src/state/log-types.js';
 
@@ -92,7 +93,7 @@ export function k(input: string, flags: Partial<KeyPress> = {}): KeyPress {
 }
 
 export function start(stack: StackInfo | null = BOTH, size = { columns: 120, rows: 30 }): DashboardState {
-  return initialDashboard({ ...size, now: NOW, stack }).state;
+  return initialDashboard({ ...size, now: NOW, stack, setup: stack ? undefined : initialSetupForm('default', { environment: 'prod' }) }).state;
 }
 
 /** Runs actions in order; returns the final state and every effect emitted on the way. */
@@ -108,3 +109,6 @@ export function run(state: DashboardState, ...actions: DashboardAction[]): { sta
 }
 
 export const key = (input: string, flags: Partial<KeyPress> = {}): DashboardAction => ({ type: 'key', key: k(input, flags) });
+
+/** A change of the welcome form, as the form's component sends it. */
+export const form = (action: SetupFormAction): DashboardAction => ({ type: 'setup', apply: (f) => setupFormReducer(f, action) });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bannerHeight, footerKeys, initialDashboard, logViewHeight, reduce, PROGRESS_KEEP, type DashboardState } from '../../src/state/dashboard.js';
-import { BOTH, NOW, PROD_ONLY, key, logLine, plan, run, snapshot, start } from './dashboard-fixtures.js';
+import { initialSetupForm } from '../../src/state/setup-form.js';
+import { BOTH, NOW, PROD_ONLY, form, key, logLine, plan, run, snapshot, start } from './dashboard-fixtures.js';
 
 const outcome = { outcome: 'succeeded' as const, endpoint: 'https://x/dev', imageTag: 'abc123', logFile: '/tmp/cdk.log' };
 
@@ -27,11 +28,24 @@ describe('start', () => {
   });
 
   it('without a profile: the welcome form for `default`, environment prod, and no polling', () => {
-    const t = initialDashboard({ columns: 100, rows: 30, now: NOW, stack: null });
+    const t = initialDashboard({ columns: 100, rows: 30, now: NOW, stack: null, setup: initialSetupForm('default', { environment: 'prod' }) });
     expect(t.state.screen).toBe('welcome');
     expect(t.state.setup?.profileName).toBe('default');
     expect(t.state.setup?.texts.environment).toBe('prod');
     expect(t.effects).toEqual([]);
+  });
+
+  it('with profiles not checked yet: the main screen, no polling until `started`', () => {
+    const t = initialDashboard({ columns: 100, rows: 30, now: NOW, stack: BOTH, poll: false });
+    expect(t.state.screen).toBe('main');
+    expect(t.effects).toEqual([]);
+    // A key pressed before the check is kept: `started` keeps the screen and the selection.
+    const s = run(t.state, key('2'), key('?'), { type: 'started', stack: BOTH, records: {} });
+    expect(s.state.screen).toBe('help');
+    expect(s.state.selected).toBe('prod');
+    expect(s.effects).toEqual([{ type: 'startStatus' }]);
+    // A checked stack without dev (the dev profile is for prod): the selection moves to what exists.
+    expect(run(t.state, { type: 'started', stack: PROD_ONLY, records: {} }).state.selected).toBe('prod');
   });
 
   it('prod only: prod selected', () => {
@@ -407,12 +421,12 @@ describe('welcome', () => {
     const s = start(null);
     expect(run(s, key('q')).state).toBe(s);
     expect(run(s, key('c', { ctrl: true })).effects).toEqual([{ type: 'quit', code: 0 }]);
-    const typed = run(s, { type: 'setup', action: { type: 'next' } }).state;
+    const typed = run(s, form({ type: 'next' })).state;
     expect(typed.setup?.focus).toBe(1);
   });
 
   it('cancel quits without writing; save asks for the profile to be written', () => {
-    expect(run(start(null), { type: 'setup', action: { type: 'cancel' } }).effects).toEqual([{ type: 'quit', code: 0 }]);
+    expect(run(start(null), form({ type: 'cancel' })).effects).toEqual([{ type: 'quit', code: 0 }]);
     const saved = run(start(null), { type: 'setupSave' });
     expect(saved.effects).toEqual([{ type: 'saveProfile', profileName: 'default', texts: expect.objectContaining({ environment: 'prod' }) }]);
     expect(saved.state.setup?.status).toBe('saving');

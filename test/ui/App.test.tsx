@@ -1,6 +1,7 @@
 import React from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../src/ui/App.js';
+import { Welcome, initialWelcomeForm } from '../../src/ui/Welcome.js';
 import { initialDashboard, type OperationOutcome, type StackInfo } from '../../src/state/dashboard.js';
 import type { DashboardServices, LogSink, PreparedOperation } from '../../src/ui/services.js';
 import type { DeployEvent } from '../../src/infra/deploy.js';
@@ -71,7 +72,8 @@ afterEach(() => {
 
 function mount(fake: ReturnType<typeof fakeServices>, stack: StackInfo | null = BOTH, size = { columns: 120, rows: 30 }) {
   const onExit = vi.fn();
-  const t = renderTerminal(<App services={fake.services} initial={initialDashboard({ ...size, now: NOW, stack })} onExit={onExit} tickMs={0} now={() => NOW} />, size);
+  const initial = initialDashboard({ ...size, now: NOW, stack, setup: stack ? undefined : initialWelcomeForm() });
+  const t = renderTerminal(<App services={fake.services} initial={initial} onExit={onExit} tickMs={0} now={() => NOW} welcome={Welcome} />, size);
   terminals.push(t);
   return { t, onExit };
 }

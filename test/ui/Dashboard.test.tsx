@@ -2,7 +2,8 @@ import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Dashboard } from '../../src/ui/Dashboard.js';
 import { reduce, type DashboardAction, type DashboardState } from '../../src/state/dashboard.js';
-import { BOTH, NOW, PROD_ONLY, envStatus, key, logLine, plan, run, snapshot, start } from '../state/dashboard-fixtures.js';
+import { BOTH, NOW, PROD_ONLY, envStatus, form, key, logLine, plan, run, snapshot, start } from '../state/dashboard-fixtures.js';
+import { Welcome } from '../../src/ui/Welcome.js';
 import { measure, renderTerminal, type Terminal } from '../helpers/terminal.js';
 import { SECRET } from '../helpers/fixtures.js';
 
@@ -14,7 +15,7 @@ afterEach(() => {
 
 /** The frame Dashboard draws for a state, in a terminal of the state's size. */
 function draw(state: DashboardState): string {
-  const t = renderTerminal(<Dashboard state={state} onSetup={() => {}} onSave={() => {}} />, state.size);
+  const t = renderTerminal(<Dashboard state={state} onSetup={() => {}} onSave={() => {}} welcome={Welcome} />, state.size);
   open.push(t);
   return t.frame();
 }
@@ -201,12 +202,12 @@ describe('other screens', () => {
   });
 
   it('welcome: the form for the prod profile; the secret is masked', () => {
-    const s = run(start(null), { type: 'setup', action: { type: 'next' } }, ...[...'acme'].map((c) => ({ type: 'setup' as const, action: { type: 'input' as const, text: c } }))).state;
+    const s = run(start(null), form({ type: 'next' }), ...[...'acme'].map((c) => form({ type: 'input', text: c }))).state;
     const f = draw(s);
     expect(f).toMatch(/Welcome to benchling-deploy/);
     expect(f).toMatch(/Profile "default" \(prod\)/);
     expect(f).toMatch(/Benchling tenant\s+acme/);
-    const secret = run(start(null), ...Array.from({ length: 4 }, () => ({ type: 'setup' as const, action: { type: 'next' as const } })), ...[...SECRET].map((c) => ({ type: 'setup' as const, action: { type: 'input' as const, text: c } }))).state;
+    const secret = run(start(null), ...Array.from({ length: 4 }, () => form({ type: 'next' })), ...[...SECRET].map((c) => form({ type: 'input', text: c }))).state;
     expect(secret.setup?.texts.benchlingClientSecret).toBe(SECRET);
     expect(draw(secret)).not.toContain(SECRET);
   });
