@@ -12,7 +12,8 @@
 // the two (flat once the buffer is full). Also the time from an
 // event's timestamp to its line in the buffer (median, p95), polling's median as a ratio of
 // live tail's. Each run is its own process (node --expose-gc), the fake another.
-// BENCH_LOGS_SECONDS and BENCH_LOGS_RATE shorten or change a run (defaults 60 and 5000).
+// BENCH_LOGS_SECONDS and BENCH_LOGS_RATE shorten or change a run (defaults 60 and 5000);
+// BENCH_LOGS_MODES picks runs (default live-sampled,live,polling).
 //
 // The TypeScript is bundled with esbuild into .bench-out/logs/ first (the AWS SDK stays
 // external and is loaded from node_modules).
@@ -205,7 +206,8 @@ if (runMode) {
 const results = [];
 const t0 = Date.now();
 console.log(`log tail under load: ${RATE} events/s for ${SECONDS} s per run, into a buffer of ${CAPACITY} lines; this process's memory every ${SAMPLE_MS / 1000} s`);
-for (const mode of ['live-sampled', 'live', 'polling']) {
+const MODES = (process.env.BENCH_LOGS_MODES ?? 'live-sampled,live,polling').split(',').map((x) => x.trim());
+for (const mode of MODES) {
   console.log(`\n${mode === 'live-sampled' ? 'live tail, sampled as AWS does (<= 500 events an update)' : mode === 'live' ? 'live tail, unsampled' : 'polling (FilterLogEvents every 2 s)'}:`);
   const child = fork(fileURLToPath(import.meta.url), ['--run', mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc'] });
   const result = await new Promise((resolve, reject) => {
@@ -225,7 +227,7 @@ for (const r of results) {
 }
 const live = results.find((r) => r.mode === 'live');
 const polling = results.find((r) => r.mode === 'polling');
-console.log(`  polling's median lag is ${(polling.median / live.median).toFixed(2)}x live tail's (unsampled)`);
+if (live && polling) console.log(`  polling's median lag is ${(polling.median / live.median).toFixed(2)}x live tail's (unsampled)`);
 console.log(`  whole bench: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
 const over = results.filter((r) => mb(r.peakRss) >= LIMIT_MB);

@@ -285,6 +285,7 @@ class Tail implements LogTail {
           if (gapPendingSince !== undefined && this.now() >= gapPendingSince) {
             gapPendingSince = (await this.fillGap()) ? undefined : this.now() + this.backoffDelay();
             if (this.stopped) break;
+            watch();
           }
           if (event.type === 'update') this.deliverLive(event);
         }
