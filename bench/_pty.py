@@ -6,9 +6,10 @@ Usage: python3 bench/_pty.py '<json>' where the JSON says:
     -> {"name": [ms, ...], ...}: time from just before fork+exec to the first output
        (colour stripped) matching the marker, or to EOF; subjects alternate run by run.
   {"mode": "soak", "argv": [...], "env": {...}, "rows": R, "columns": C, "marker": "...",
-   "keys": "l", "seconds": S, "sampleEvery": S}
-    -> {"samples": [[seconds, rssKiB], ...], "exit": status}: RSS of the program while its
-       output is drained (a full pty would stop it), keys sent once the marker showed.
+   "keys": "l", "seconds": S, "sampleEvery": S, "snapshotsAt": [S, ...]}
+    -> {"samples": [[seconds, rssKiB], ...], "snapshots": [seconds, ...], "exit": status}: RSS
+       of the program while its output is drained (a full pty would stop it), keys sent once
+       the marker showed, SIGUSR2 (a heap snapshot) at the times asked.
 """
 import fcntl
 import json
@@ -123,9 +124,16 @@ def soak(cfg):
     samples = []
     start = time.time()
     next_sample = start
+    snapshots = list(cfg.get("snapshotsAt", []))
+    taken = []
     tail = b""
     while True:
         now = time.time()
+        if snapshots and now - start >= snapshots[0]:
+            # The program writes a heap snapshot (after a full GC) on SIGUSR2 (--heapsnapshot-signal).
+            os.kill(pid, signal.SIGUSR2)
+            taken.append(round(now - start, 1))
+            snapshots.pop(0)
         if now >= next_sample:
             rss = rss_kib(pid)
             if rss is None:
@@ -145,7 +153,7 @@ def soak(cfg):
             tail = (tail + chunk)[-20000:]
     screen = ANSI.sub(b"", tail).decode(errors="replace")
     status = finish(pid, fd, "q")
-    return {"samples": samples, "exit": status, "lastOutput": screen[-8000:]}
+    return {"samples": samples, "snapshots": taken, "exit": status, "lastOutput": screen[-8000:]}
 
 
 def main():

@@ -4,12 +4,13 @@
 //    built `benchling-deploy` in a pseudo-terminal (python3's pty module), median of RUNS runs,
 //    next to `node -e 0` in the same pty, runs alternating. Target: under 300 ms.
 // 2. Memory: the dashboard refreshing every second and following dev's logs (a line every
-//    50 ms) for SOAK minutes; RSS sampled every 10 s, first minute against the last, and the
-//    slope after the first minute. Default 1 minute; the full figure:
+//    50 ms) for SOAK minutes; RSS sampled every 10 s (first minute against the last, slope
+//    after the first minute), and the live heap after a full GC from heap snapshots taken
+//    on the way (--heapsnapshot-signal). Default 1 minute; the full figure:
 //        BENCH_SOAK_MINUTES=10 npm run bench startup      (or node bench/startup.mjs --minutes 10)
 // Against the fake AWS endpoint in its own process; nothing leaves this machine.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,6 +34,17 @@ async function startFake(args) {
     child.once('exit', (c) => reject(new Error(`fake AWS exited ${c}`)));
   });
   return { ...JSON.parse(line), stop: () => child.kill('SIGTERM') };
+}
+
+/** Bytes of live objects in a V8 heap snapshot (written after a full GC): the sum of every node's self size. */
+function liveHeapBytes(file) {
+  const snap = JSON.parse(readFileSync(file, 'utf8'));
+  const fields = snap.snapshot.meta.node_fields;
+  const stride = fields.length;
+  const at = fields.indexOf('self_size');
+  let total = 0;
+  for (let i = at; i < snap.nodes.length; i += stride) total += snap.nodes[i];
+  return total;
 }
 
 function pty(config) {
@@ -70,11 +82,16 @@ try {
   console.log(`  ratio ${(dash / base).toFixed(2)}x node -e 0; above node -e 0: ${fmt(dash - base)}; target < 300 ms: ${dash < 300 ? 'met' : 'NOT met'}`);
 
   const seconds = Math.round(SOAK_MINUTES * 60);
-  console.log(`\nmemory: ${SOAK_MINUTES} min of refreshes every 1 s and following dev's logs (20 lines/s), RSS every 10 s`);
+  console.log(`\nmemory: ${SOAK_MINUTES} min of refreshes every 1 s and following dev's logs (20 lines/s), RSS every 10 s, live heap (after a full GC) in heap snapshots`);
+  const snapDir = join(dir, 'heap');
+  mkdirSync(snapDir);
+  // The log screen keeps its last 5,000 lines: full after about 4 minutes at 20 lines a second.
+  const snapshotsAt = [...new Set([30, 60, 180, 300, 420, 540, seconds - 5].filter((t) => t > 0 && t < seconds))].sort((a, b) => a - b);
   const soak = pty({
     mode: 'soak',
     argv: [process.execPath, BIN, '--config-dir', dir],
-    env: { ...env, BENCHLING_DEPLOY_REFRESH_SECONDS: '1' },
+    env: { ...env, BENCHLING_DEPLOY_REFRESH_SECONDS: '1', NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapDir}` },
+    snapshotsAt,
     rows: 40,
     columns: 120,
     marker: 'UPDATE_COMPLETE[\\s\\S]*q quit',
@@ -101,6 +118,11 @@ try {
   console.log(`  RSS by minute (MB): ${Array.from({ length: Math.ceil(seconds / 60) }, (_, i) => s.filter(([t]) => t >= i * 60 && t < (i + 1) * 60 + 1).map(([, r]) => r)).filter((v) => v.length).map((v) => mb(median(v)).toFixed(1)).join(' ')}`);
   console.log(`  first minute median ${mb(median(firstMin)).toFixed(1)} MB, last minute median ${mb(median(lastMin)).toFixed(1)} MB, peak ${mb(Math.max(...s.map(([, r]) => r))).toFixed(1)} MB`);
   console.log(`  slope after the first minute: ${after.length >= 3 ? `${mb(slope(after)).toFixed(2)} MB/min` : 'n/a (run at least 2 minutes)'}`);
+  const files = readdirSync(snapDir).filter((f) => f.endsWith('.heapsnapshot')).sort();
+  const live = files.map((f, i) => [soak.snapshots[i], liveHeapBytes(join(snapDir, f))]);
+  console.log(`  live heap (MB) at ${live.map(([t, b]) => `${Math.round(t)} s: ${(b / 1048576).toFixed(1)}`).join(', ')}`);
+  const full = live.filter(([t]) => t >= 300);
+  if (full.length >= 2) console.log(`  live heap from 5 min (log screen full) to the end: ${(full[0][1] / 1048576).toFixed(1)} -> ${(full.at(-1)[1] / 1048576).toFixed(1)} MB (${(((full.at(-1)[1] - full[0][1]) / full[0][1]) * 100).toFixed(1)}%)`);
   console.log(`  quit with status ${soak.exit}`);
 } finally {
   fake.stop();

@@ -335,7 +335,7 @@ export function reduce(state: DashboardState, action: DashboardAction): Transiti
       const op = state.operation;
       if (!op || op.id !== action.id) return same(state);
       const next: DashboardState = { ...state, operation: null, screen: 'main', banner: action.error, confirmQuit: false };
-      return finishQuitIfWaiting(next, op.id);
+      return finishQuitIfWaiting(next);
     }
     case 'diffReady':
     case 'diffFailed': {
@@ -353,7 +353,7 @@ export function reduce(state: DashboardState, action: DashboardAction): Transiti
       const op = state.operation;
       if (!op || op.id !== action.id) return same(state);
       const next = withOperation(state, { ...op, phase: 'finished', outcome: action.outcome, askCancel: false, cancelling: false });
-      const waiting = finishQuitIfWaiting(next, op.id);
+      const waiting = finishQuitIfWaiting(next);
       return waiting.effects.length > 0 ? { state: waiting.state, effects: [{ type: 'invalidate' }, ...waiting.effects] } : to(next, { type: 'invalidate' });
     }
     case 'logLines': {
@@ -414,9 +414,9 @@ function keepLast<T>(list: readonly T[], item: T): readonly T[] {
   return next;
 }
 
-function finishQuitIfWaiting(state: DashboardState, id: number): Transition {
+/** A quit waited for the deploy to end: now it can. */
+function finishQuitIfWaiting(state: DashboardState): Transition {
   if (state.quitWhenIdle === null) return same(state);
-  void id;
   return to({ ...state, quitting: true }, { type: 'quit', code: state.quitWhenIdle });
 }
 

@@ -121,7 +121,6 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
         busy.current = false;
       }
     },
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [store],
   );
 
@@ -308,7 +307,6 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
         void cleanup();
       }
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   // Ages on screen follow the clock: a chained timer, never overlapping.

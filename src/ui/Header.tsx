@@ -26,7 +26,7 @@ export function Header({ stack, snapshot, refreshing, now, width }: HeaderProps)
         {account ? <Text dimColor>{`  account ${account}`}</Text> : null}
         <Text>{'  '}</Text>
         <Text color={statusColor}>{status}</Text>
-        {snapshot ? <Text dimColor>{`  data ${ageOf(snapshot.fetchedAt, now) ?? '?'} old${age && age !== ageOf(snapshot.fetchedAt, now) ? `, stack ${age}` : ''}`}</Text> : null}
+        {snapshot ? <Text dimColor>{`  data ${ageOf(snapshot.fetchedAt, now) ?? '?'} old${age && age !== ageOf(snapshot.fetchedAt, now) ? ` (stack read ${age} ago)` : ''}`}</Text> : null}
         {refreshing && snapshot ? <Text color="cyan">{'  refreshing...'}</Text> : null}
       </Text>
     </Box>
