@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN, ROOT } from '../helpers/cli.js';
@@ -118,6 +118,30 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     await t.waitFor((s) => /> dev/.test(s) && /deployed\s+latest, 0 s ago|deployed\s+latest, \d+ s ago/.test(s), 'the last deploy in the dev panel');
     t.send('C-c');
     await t.waitFor((s) => /EXIT=0/.test(s), 'ctrl-c to quit with 0');
+  });
+
+  it('a running deploy: esc asks before cancelling; q asks, then cancels cdk and quits; deploy.json unchanged', async () => {
+    const dir = configDir();
+    const before = readFileSync(join(dir, 'deploy.json'), 'utf8');
+    const pidFile = join(dir, 'cdk.pid');
+    const t = dashboard(dir, { FAKE_CDK_MODE: 'hang', FAKE_CDK_PID_FILE: pidFile });
+    await t.waitFor(bothHealthy, 'both environments healthy');
+    t.send('d');
+    await t.waitFor((s) => /Deploy dev\? y\/N/.test(s), 'the dev plan', 120_000);
+    t.send('y');
+    await t.waitFor((s) => /cdk deploy running/.test(s) && /deploying\.\.\. \[1\/1\]/.test(s), 'the deploy running');
+    t.send('Escape');
+    await t.waitFor((s) => /Cancel the deploy\?/.test(s), 'the cancel question');
+    t.send('n');
+    await t.waitFor((s) => !/Cancel the deploy\?/.test(s) && /cdk deploy running/.test(s), 'still running');
+    t.send('q');
+    await t.waitFor((s) => /A deploy is running: quitting cancels it/.test(s), 'the quit question');
+    t.send('y');
+    await t.waitFor((s) => /EXIT=0/.test(s), 'exit once cdk has stopped', 60_000);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect(readFileSync(join(dir, 'deploy.json'), 'utf8')).toBe(before);
+    expect(existsSync(join(dir, 'deploy.json.lock'))).toBe(false);
   });
 
   it('draws the first frame before the AWS SDK, aws-cdk-lib or execa is loaded', async () => {
