@@ -700,7 +700,7 @@ export function footerKeys(state: DashboardState): readonly (readonly [string, s
     case 'main': {
       const envs = environmentsOf(state);
       const keys: [string, string][] = [];
-      if (envs.length > 1) keys.push(['<-/->/tab', 'select']);
+      if (envs.length > 1) keys.push(['tab', 'select']);
       keys.push(['l', 'logs'], ['d', 'deploy']);
       if (envs.includes('dev')) keys.push(['P', 'promote']);
       keys.push(['R', 'rollback'], ['t', 'test'], ['r', 'refresh'], ['?', 'help'], ['q', 'quit']);

@@ -16,13 +16,15 @@ interface Line {
 }
 
 const line = (key: string, node: React.ReactNode): Line => ({ key, node });
-const plain = (key: string, text: string, color?: string, dim?: boolean): Line =>
+const plain = (key: string, text: string, color?: string, dim?: boolean, wrap: 'truncate-end' | 'wrap' = 'truncate-end'): Line =>
   line(
     key,
-    <Text color={color} dimColor={dim} wrap="truncate-end">
+    <Text color={color} dimColor={dim} wrap={wrap}>
       {text}
     </Text>,
   );
+/** A line that wraps instead of being cut: refusals and failure reasons must be read whole. */
+const wrapped = (key: string, text: string, color?: string): Line => plain(key, text, color, false, 'wrap');
 
 /** The title of an operation: what runs where, old image -> new image. */
 export function operationTitle(op: OperationState): string {
@@ -122,7 +124,7 @@ export function outcomeLines(op: OperationState): Line[] {
   }
   return [
     plain('f', `${op.kind} of ${op.environment} failed; deploy.json unchanged; stack is ${o.stackStatus ?? 'unknown'}`, 'red'),
-    ...o.reasons.map((r, i) => plain(`r${i}`, `  ${r}`)),
+    ...o.reasons.map((r, i) => wrapped(`r${i}`, `  ${r}`)),
     plain('log', `the full cdk output is in ${o.logFile}`, undefined, true),
   ];
 }
@@ -141,7 +143,7 @@ export function OperationView({ operation: op, width, height, now, intro = [] }:
       lines = [plain('prep', 'checking profiles, credentials and the stack; synthesizing the template…', 'cyan')];
       break;
     case 'refused':
-      lines = [plain('refused', `refused: ${op.refusal ?? ''}`, 'yellow'), plain('nothing', 'nothing was changed', undefined, true)];
+      lines = [wrapped('refused', `refused: ${op.refusal ?? ''}`, 'yellow'), plain('nothing', 'nothing was changed', undefined, true)];
       break;
     case 'confirm':
       lines = confirmLines(op, body);
@@ -157,7 +159,7 @@ export function OperationView({ operation: op, width, height, now, intro = [] }:
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       {all.map((l) => (
-        <Box key={l.key} width={width} height={1}>
+        <Box key={l.key} width={width} flexShrink={0}>
           {l.node}
         </Box>
       ))}

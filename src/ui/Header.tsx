@@ -12,7 +12,7 @@ export interface HeaderProps {
   readonly width: number;
 }
 
-/** One line: the stack, where it lives, its status, and how old the data on screen is. */
+/** One line: the stack, where it lives, its status, how old the data on screen is; the account last (cut first). */
 export function Header({ stack, snapshot, refreshing, now, width }: HeaderProps): React.JSX.Element {
   const account = snapshot?.account ?? stack.account;
   const status = snapshot ? (snapshot.stackStatus ?? (snapshot.error ? 'stack not read' : 'stack not found')) : 'reading AWS...';
@@ -23,11 +23,12 @@ export function Header({ stack, snapshot, refreshing, now, width }: HeaderProps)
       <Text wrap="truncate-end">
         <Text bold>{stack.stackName}</Text>
         <Text>{`  ${stack.region}`}</Text>
-        {account ? <Text dimColor>{`  account ${account}`}</Text> : null}
         <Text>{'  '}</Text>
         <Text color={statusColor}>{status}</Text>
-        {snapshot ? <Text dimColor>{`  data ${ageOf(snapshot.fetchedAt, now) ?? '?'} old${age && age !== ageOf(snapshot.fetchedAt, now) ? ` (stack read ${age} ago)` : ''}`}</Text> : null}
+        {snapshot ? <Text dimColor>{`  data ${ageOf(snapshot.fetchedAt, now) ?? '?'} old`}</Text> : null}
         {refreshing && snapshot ? <Text color="cyan">{'  refreshing...'}</Text> : null}
+        {account ? <Text dimColor>{`  account ${account}`}</Text> : null}
+        {snapshot && age && age !== ageOf(snapshot.fetchedAt, now) ? <Text dimColor>{`  stack read ${age} ago`}</Text> : null}
       </Text>
     </Box>
   );

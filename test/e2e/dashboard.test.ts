@@ -69,7 +69,7 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     const seen: string[] = [];
     const main = await t.waitFor(bothHealthy, 'both environments healthy');
     seen.push(main);
-    expect(main).toMatch(/BenchlingWebhookStack\s+us-east-1\s+account 123456789012\s+UPDATE_COMPLETE/);
+    expect(main).toMatch(/BenchlingWebhookStack\s+us-east-1\s+UPDATE_COMPLETE\s+data \d+ s old\s+account 123456789012/);
     expect(main).toMatch(/deployed\s+0\.7\.0/);
     expect(t.pane().alternate).toBe(true);
     // The frame stays below the terminal's height: the footer on row 31 of 32, the last row empty.

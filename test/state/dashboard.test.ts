@@ -450,9 +450,9 @@ describe('welcome', () => {
 describe('footer', () => {
   it('lists only keys that do something on each screen', () => {
     const names = (s: DashboardState) => footerKeys(s).map(([k]) => k);
-    expect(names(start())).toEqual(['<-/->/tab', 'l', 'd', 'P', 'R', 't', 'r', '?', 'q']);
+    expect(names(start())).toEqual(['tab', 'l', 'd', 'P', 'R', 't', 'r', '?', 'q']);
     expect(names(start(PROD_ONLY))).not.toContain('P');
-    expect(names(start(PROD_ONLY))).not.toContain('<-/->/tab');
+    expect(names(start(PROD_ONLY))).not.toContain('tab');
     expect(names(run(start(), key('l')).state)).toContain('/');
     expect(names(confirming())).toEqual(['y', 'n/esc']);
     expect(names(confirming('prod', 'prod'))).toEqual(['enter', 'esc']);

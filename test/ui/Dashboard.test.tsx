@@ -28,7 +28,7 @@ const withSnapshot = (s: DashboardState, ...more: DashboardAction[]) => run(s, {
 describe('main screen', () => {
   it('header: stack, region, account, stack status, data age; both panels; the footer keys', () => {
     const f = draw(withSnapshot(start()));
-    expect(f).toMatch(/BenchlingWebhookStack\s+us-east-1\s+account 123456789012\s+UPDATE_COMPLETE\s+data 2 s old/);
+    expect(f).toMatch(/BenchlingWebhookStack\s+us-east-1\s+UPDATE_COMPLETE\s+data 2 s old\s+account 123456789012/);
     expect(f).toMatch(/> dev\s+healthy\s+1\/1 running\s+profile dev/);
     expect(f).toMatch(/prod\s+healthy\s+2\/2 running\s+profile default/);
     expect(f).toMatch(/image\s+0\.7\.0/);
@@ -42,7 +42,7 @@ describe('main screen', () => {
   it('before the first snapshot: the profiles\' stack and "reading"; last deploy from deploy.json', () => {
     const s = run(start(), { type: 'records', records: { prod: { endpoint: 'https://x/prod', imageTag: '0.6.9', deployedAt: new Date(NOW - 120_000).toISOString(), stackName: 'S', stage: 'prod', history: [] } } }).state;
     const f = draw(s);
-    expect(f).toMatch(/BenchlingWebhookStack\s+us-east-1\s+account 123456789012\s+reading AWS\.\.\./);
+    expect(f).toMatch(/BenchlingWebhookStack\s+us-east-1\s+reading AWS\.\.\.\s+account 123456789012/);
     expect(f).toMatch(/reading\.\.\./);
     expect(f).toMatch(/deployed\s+0\.6\.9, 2 min ago/);
   });
@@ -86,6 +86,12 @@ describe('main screen', () => {
     expect(f.match(/no usable credentials/g)).toHaveLength(2);
     expect(f.match(/log in\s+`aws sso login --profile acme-admin`/g)).toHaveLength(2);
     expect(f).toMatch(/q quit/);
+  });
+
+  it('a narrow footer keeps every key, dropping words first', () => {
+    const narrow = (columns: number) => draw(withSnapshot(start(BOTH, { columns, rows: 24 }))).split('\n').at(-1)!;
+    expect(narrow(80)).toBe('tab select l logs d deploy P promote R rollback t test r refresh ? help q quit');
+    expect(narrow(40)).toBe('tab l d P R t r ? q');
   });
 
   it('prod only: one panel, no promote key', () => {
