@@ -2,6 +2,7 @@
 // Heavy dependencies (AWS SDK, aws-cdk-lib, execa) stay external and are imported lazily.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
+import { boundInkCaches } from './ink-caches.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -21,5 +22,6 @@ await build({
   // React's production build: its development build is twice the size and slower to load and render.
   define: { 'process.env.BENCHLING_DEPLOY_VERSION': JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
   external: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core'],
+  plugins: [boundInkCaches],
   banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
 });
