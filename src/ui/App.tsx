@@ -280,7 +280,8 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
       case 'quit':
         if (rt.exited) return;
         rt.exited = true;
-        void cleanup().finally(() => {
+        // A poll waiting on a slow AWS call must not hold the quit: a second at most.
+        void Promise.race([cleanup(), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]).finally(() => {
           onExit?.(effect.code);
           app.exit();
         });
