@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { describeJsonSyntaxError } from './json-error.js';
 import { basename } from 'node:path';
 import { ExternalError, UserError } from '../errors.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
@@ -163,7 +164,7 @@ function parseJson(path: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UserError(`${path}: not valid JSON: ${(error as Error).message}`, 'nothing was written; fix the file by hand, then run migrate again');
+    throw new UserError(`${path}: ${describeJsonSyntaxError(text, error)}`, 'nothing was written; fix the file by hand, then run migrate again');
   }
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { describeJsonSyntaxError } from './json-error.js';
 import { UserError, UserErrors } from '../errors.js';
 import { writeFileAtomic, isTemporaryName } from '../state/atomic-file.js';
 import { profilePath } from './paths.js';
@@ -49,7 +50,7 @@ export function readJsonFile(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UserError(`${path}: not valid JSON: ${(error as Error).message}`, 'fix the file by hand or recreate it');
+    throw new UserError(`${path}: ${describeJsonSyntaxError(text, error)}`, 'fix the file by hand or recreate it');
   }
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { describeJsonSyntaxError } from '../config/json-error.js';
 import { UserError } from '../errors.js';
 import { ENVIRONMENTS, DEFAULT_STACK_NAME, type EnvironmentName } from '../config/schema.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -62,7 +63,7 @@ export function readDeployRecords(path: string): RecordsRead {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    return { state: 'malformed', error: `${path}: not valid JSON: ${(error as Error).message}` };
+    return { state: 'malformed', error: `${path}: ${describeJsonSyntaxError(text, error)}` };
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     return { state: 'malformed', error: `${path}: expected a JSON object with "dev" and/or "prod" sections` };
