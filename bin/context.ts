@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolveConfigDir } from '../src/config/paths.js';
-import { exitCodeOf, formatError } from '../src/errors.js';
+import { exitCodeOf, formatError, isProductError } from '../src/errors.js';
+import { awsFailure, looksLikeAwsError } from '../src/state/aws-errors.js';
 
 /** Options every command accepts (see PRODUCT.md section 6). */
 export interface Globals {
@@ -50,7 +51,11 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
     try {
       const code = await fn(...args);
       process.exitCode = typeof code === 'number' ? code : 0;
-    } catch (error) {
+    } catch (thrown) {
+      // What the AWS SDK throws is an external failure with words, not a bug with a stack.
+      const last = args.at(-1);
+      const awsProfile = last && typeof last === 'object' && 'optsWithGlobals' in last ? globalsOf(last as Command).awsProfile : undefined;
+      const error = !isProductError(thrown) && looksLikeAwsError(thrown) ? awsFailure(thrown, { awsProfile }) : thrown;
       process.stderr.write(`${formatError(error)}\n`);
       process.exitCode = exitCodeOf(error);
     }

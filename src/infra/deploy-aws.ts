@@ -13,7 +13,7 @@ export interface PromoteAws extends DeployAws {
  */
 export async function createDeployAws(options: AwsClientOptions): Promise<PromoteAws> {
   const { createStatusApi } = await import('../state/aws-clients.js');
-  const api = createStatusApi({ maxAttempts: 5, ...options });
+  const api = createStatusApi(options);
   return {
     callerIdentity: () => api.getCallerIdentity(),
     async describeStack(stackName) {

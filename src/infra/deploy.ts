@@ -2,6 +2,7 @@ import { mkdtempSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ExternalError, UserError, UserErrors } from '../errors.js';
+import { awsFailure, classifyAwsError, loginHint, looksLikeAwsError } from '../state/aws-errors.js';
 import type { EnvironmentName, ResolvedProfile } from '../config/schema.js';
 import { DIGEST_RE } from '../config/schema.js';
 import type { DeployTarget, StackProfiles } from '../config/pairing.js';
@@ -224,11 +225,12 @@ async function credentialsCheck(aws: DeployAws, awsProfile: string | undefined):
 
 /** Turns a credentials failure into words that say how to log in again. */
 export function credentialsError(error: unknown, awsProfile: string | undefined): ExternalError {
+  const problem = classifyAwsError(error);
+  if (problem.kind !== 'credentials' && looksLikeAwsError(error)) return awsFailure(error, { awsProfile, doing: 'checking the AWS credentials' });
   const e = error as { name?: string; message?: string };
-  const login = awsProfile ? `aws sso login --profile ${awsProfile}` : 'aws sso login (or set AWS_PROFILE / --aws-profile)';
   const expired = /Expired/i.test(e.name ?? '') || /expired/i.test(e.message ?? '');
-  const what = expired ? 'the AWS credentials have expired' : `no usable AWS credentials (${e.message ?? e.name ?? String(error)})`;
-  return new ExternalError(what, { hint: `log in again: ${login}`, command: 'sts:GetCallerIdentity', cause: error });
+  const what = expired ? 'the AWS credentials have expired' : `no usable AWS credentials (${problem.message})`;
+  return new ExternalError(what, { hint: loginHint(awsProfile), command: 'sts:GetCallerIdentity', cause: error });
 }
 
 /** `cdk` arguments shared by diff and deploy: the synthesized assembly, this environment's parameters. */

@@ -1,4 +1,5 @@
 import type { AwsErrorKind } from './status-types.js';
+import { ExternalError } from '../errors.js';
 
 /**
  * AWS failures sorted by what the operator or the poller should do about them.
@@ -90,4 +91,33 @@ export function classifyAwsError(error: unknown): AwsProblem {
 export function loginHint(awsProfile?: string): string {
   if (awsProfile) return `log in again: \`aws sso login --profile ${awsProfile}\` (or refresh the credentials of AWS profile "${awsProfile}")`;
   return 'log in again (e.g. `aws sso login --profile NAME`, then pass --aws-profile NAME), or set fresh AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN';
+}
+
+/** True for what the AWS SDK throws (service errors, credential and network failures). */
+export function looksLikeAwsError(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const e = error as SdkErrorShape;
+  return '$metadata' in e || '$fault' in e || CREDENTIAL_NAMES.has(e.name ?? '') || (e.code !== undefined && NETWORK_CODES.has(e.code)) || (e.name === 'TimeoutError' && '$metadata' in e);
+}
+
+/**
+ * An AWS failure as the product's external error (exit 1): one line saying
+ * what AWS answered, and what the operator can do about it; no stack trace.
+ */
+export function awsFailure(error: unknown, context: { readonly awsProfile?: string; readonly doing?: string } = {}): ExternalError {
+  const problem = classifyAwsError(error);
+  const doing = context.doing ? `${context.doing}: ` : '';
+  const hints: Record<AwsErrorKind, string> = {
+    credentials: loginHint(context.awsProfile),
+    'access-denied': 'the credentials lack a permission this needs; use --aws-profile with a role that has it',
+    throttled: 'AWS is throttling these calls; wait a little and try again',
+    server: 'AWS answered with a server error; try again',
+    timeout: 'AWS did not answer in time; check the network and --region, then try again',
+    network: 'AWS could not be reached; check the network, a proxy, or --region',
+    'bad-response': 'the reply could not be read; try again',
+    'not-found': 'check --region and the stack name in the prod profile',
+    other: 'see the message above',
+  };
+  const what = problem.kind === 'credentials' ? `the AWS credentials were refused or have expired (${problem.message})` : problem.message;
+  return new ExternalError(`${doing}${what}`, { hint: hints[problem.kind], cause: error });
 }

@@ -340,3 +340,30 @@ describe('cancel and destroy', () => {
     expect(prod.imageTag).toBe('0.7.0');
   });
 });
+
+describe('AWS failures are external errors in words', () => {
+  it('a server error on Secrets Manager during deploy: exit 1, what failed and what to do, no stack trace', async () => {
+    const w = world();
+    fake.inject({ service: 'secretsmanager', kind: 'server-error' });
+    const r = await w.run(['deploy', '--environment', 'dev', '--yes'], { AWS_MAX_ATTEMPTS: '1' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*InternalFailure/m);
+    expect(r.stderr).toMatch(/hint: AWS answered with a server error; try again/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(existsSync(`${w.records}.lock`)).toBe(false);
+  });
+
+  it('throttling on CloudFormation during test and promote: exit 1 with the throttling hint', async () => {
+    const w = world();
+    const file = JSON.parse(w.recordsText());
+    delete file.prod;
+    writeFileSync(w.records, JSON.stringify(file));
+    fake.inject({ service: 'cloudformation', kind: 'throttle' });
+    for (const args of [['test', '--environment', 'prod'], ['promote', '--yes']]) {
+      const r = await w.run(args, { AWS_MAX_ATTEMPTS: '1' });
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/hint: AWS is throttling these calls/);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    }
+  });
+});
