@@ -45,6 +45,8 @@ export async function main(argv: string[]): Promise<void> {
     }),
   );
   const first = argv[2];
+  // `benchling-deploy help [command]` is the same as --help.
+  if (first === 'help') return main([argv[0], argv[1], ...argv.slice(3), '--help']);
   if (first !== undefined && !first.startsWith('-') && !program.commands.some((c) => c.name() === first || c.aliases().includes(first))) {
     process.stderr.write(`error: unknown command '${first}'\n(run \`benchling-deploy --help\` for the commands)\n`);
     process.exitCode = 2;

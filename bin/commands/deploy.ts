@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { join } from 'node:path';
 import { ExternalError, UserError } from '../../src/errors.js';
-import { inspectAllProfiles } from '../../src/config/store.js';
 import { deployRecordPath } from '../../src/config/paths.js';
 import { resolveStackProfiles, resolveTarget, type DeployTarget } from '../../src/config/pairing.js';
 import { ENVIRONMENTS, isImageReference, type EnvironmentName } from '../../src/config/schema.js';
@@ -12,7 +11,7 @@ import { checkEndpoint } from '../../src/state/endpoint-check.js';
 import type { DeployOutcome, DeployPlan } from '../../src/infra/deploy.js';
 import { outputName } from '../../src/infra/names.js';
 import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planRows, promoteRows, rollbackEntry, synthesizeStackLazily } from '../../src/infra/operations.js';
-import { action, configDirOf, globalsOf, isInteractive, print, printJson, type Globals } from '../context.js';
+import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printJson, type Globals } from '../context.js';
 import { askTyped, askYesNo } from '../prompt.js';
 
 const environmentOption = () => new Option('-e, --environment <env>', 'dev or prod').choices([...ENVIRONMENTS]);
@@ -26,28 +25,40 @@ function awsFor(target: DeployTarget, g: Globals) {
 function targetFor(g: Globals, environment: EnvironmentName | undefined, profile?: string): { target: DeployTarget; configDir: string; recordsPath: string } {
   const configDir = configDirOf(g);
   if (!environment && !profile) throw new UserError('--environment: required (dev or prod)');
-  const target = resolveTarget(inspectAllProfiles(configDir), { environment, profile, region: g.region });
+  const target = resolveTarget(loadProfiles(configDir), { environment, profile, region: g.region });
   return { target, configDir, recordsPath: deployRecordPath(configDir) };
 }
 
-/** Cancels on ctrl-c / SIGTERM while a deploy runs; a second ctrl-c is left to the default (exit). */
-function cancelOnSignals(): { signal: AbortSignal; dispose(): void } {
+/**
+ * ctrl-c, SIGTERM and SIGHUP (the terminal closed) for a whole command that
+ * may run cdk: the first cancels (cdk is stopped cleanly, the lock released,
+ * deploy.json untouched); a second one kills every cdk at once and exits.
+ */
+function commandSignals(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const onSignal = () => {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onSignal = async () => {
     if (!controller.signal.aborted) {
-      process.stderr.write('\ncancelling: stopping cdk…\n');
+      process.stderr.write('\ncancelling: stopping cdk… (again to force)\n');
       controller.abort();
+      return;
     }
+    const { killLiveCdk } = await import('../../src/infra/runner.js');
+    killLiveCdk('SIGKILL');
+    process.stderr.write('forced: cdk killed\n');
+    process.exit(130);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const s of signals) process.on(s, onSignal);
   return {
     signal: controller.signal,
     dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const s of signals) process.off(s, onSignal);
     },
   };
+}
+
+function cancelledBeforeRun(): ExternalError {
+  return new ExternalError('cancelled; nothing was changed');
 }
 
 function printRows(rows: readonly { label: string; value: string }[]): void {
@@ -59,10 +70,10 @@ function printPlan(plan: DeployPlan, title = 'deploy'): void {
   printRows(planRows(plan));
 }
 
-async function showDiff(plan: DeployPlan): Promise<void> {
+async function showDiff(plan: DeployPlan, signal: AbortSignal): Promise<void> {
   const { diffPlan } = await import('../../src/infra/deploy.js');
   try {
-    const changes = await diffPlan(plan);
+    const changes = await diffPlan(plan, signal);
     print('  changes');
     if (changes.length === 0) print('    (no resource changes besides parameters)');
     for (const line of changes) print(`    ${line}`);
@@ -76,18 +87,15 @@ async function confirm(g: Globals, opts: { yes?: boolean }, question: string, wo
   if (g.yes || opts.yes) return;
   if (!isInteractive()) throw new UserError('not confirmed: there is no terminal to ask on and --yes was not given; nothing was changed', 'add --yes to confirm in scripts and CI');
   const ok = word ? await askTyped(`${question} Type "${word}" to confirm: `, word) : await askYesNo(`${question} [y/N] `);
-  if (!ok) throw new UserError('not confirmed; nothing was changed');
+  if (!ok) throw new ExternalError('not confirmed; nothing was changed');
 }
 
 /** Runs a prepared plan with progress lines; returns the exit status. */
-async function execute(plan: DeployPlan, aws: Awaited<ReturnType<typeof awsFor>>): Promise<number> {
+async function execute(plan: DeployPlan, aws: Awaited<ReturnType<typeof awsFor>>, signal: AbortSignal): Promise<number> {
   const { executeDeploy } = await import('../../src/infra/deploy.js');
-  const cancel = cancelOnSignals();
   print(`cdk output: ${plan.logFile}`);
-  let outcome: DeployOutcome;
-  try {
-    outcome = await executeDeploy(plan, aws, {
-      signal: cancel.signal,
+  const outcome: DeployOutcome = await executeDeploy(plan, aws, {
+      signal,
       onEvent: (e) => {
         if (e.type === 'phase' && e.phase === 'secret') print(`creating secret ${plan.secretName}`);
         if (e.type === 'phase' && e.phase === 'deploying') print(`deploying ${plan.environment} (${plan.oldTag ?? 'none'} -> ${plan.newTag})`);
@@ -98,9 +106,6 @@ async function execute(plan: DeployPlan, aws: Awaited<ReturnType<typeof awsFor>>
         if (e.type === 'rollout') print(`  rollout ${e.rollout.rolloutState ?? '?'}: ${e.rollout.running}/${e.rollout.desired} running, ${e.rollout.pending} pending`);
       },
     });
-  } finally {
-    cancel.dispose();
-  }
   if (outcome.outcome === 'succeeded') {
     print(`deployed ${plan.environment}: ${plan.newTag}`);
     print(`endpoint: ${outcome.endpoint}`);
@@ -115,6 +120,62 @@ async function execute(plan: DeployPlan, aws: Awaited<ReturnType<typeof awsFor>>
   for (const r of outcome.reasons) process.stderr.write(`  ${r}\n`);
   process.stderr.write(`the full cdk output is in ${outcome.logFile}\n`);
   return 1;
+}
+
+interface PlannedRun {
+  readonly g: Globals;
+  readonly yes?: boolean;
+  readonly aws: Awaited<ReturnType<typeof awsFor>>;
+  readonly signal: AbortSignal;
+  readonly title: string;
+  /** Rows shown after the plan (promote's images, rollback's target). */
+  readonly extraRows?: readonly { label: string; value: string }[];
+  readonly question: string;
+  readonly word: string | null;
+  /** `diff`: show the plan and the changes, run nothing. */
+  readonly diffOnly?: boolean;
+  readonly prepare: () => Promise<DeployPlan>;
+}
+
+/**
+ * What every deploying command does: prepare (the plan holds the stack's
+ * lock), show the plan and the diff, ask, run. Every way out before the run
+ * disposes of the plan (lock released, assembly removed).
+ */
+async function planAndRun(run: PlannedRun): Promise<number> {
+  const { disposePlan, diffPlan } = await import('../../src/infra/deploy.js');
+  const plan = await run.prepare();
+  let running = false;
+  try {
+    if (run.signal.aborted) throw cancelledBeforeRun();
+    printPlan(plan, run.title);
+    if (run.extraRows) printRows(run.extraRows);
+    if (run.diffOnly) {
+      const changes = await diffPlan(plan, run.signal);
+      print('  changes');
+      if (changes.length === 0) print('    (no resource changes besides parameters)');
+      for (const line of changes) print(`    ${line}`);
+      return 0;
+    }
+    await showDiff(plan, run.signal);
+    if (run.signal.aborted) throw cancelledBeforeRun();
+    await confirm(run.g, { yes: run.yes }, run.question, run.word);
+    if (run.signal.aborted) throw cancelledBeforeRun();
+    running = true;
+  } finally {
+    if (!running) disposePlan(plan);
+  }
+  return execute(plan, run.aws, run.signal);
+}
+
+/** Runs `body` with the command's signal handlers installed, removing them after. */
+async function withSignals<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const signals = commandSignals();
+  try {
+    return await body(signals.signal);
+  } finally {
+    signals.dispose();
+  }
 }
 
 export function registerDeployCommands(program: Command): void {
@@ -132,16 +193,14 @@ export function registerDeployCommands(program: Command): void {
         const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
         const aws = await awsFor(target, g);
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
-        const plan = await prepareDeploy({ target, imageTag: opts.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}` }, aws, synth);
-        try {
-          printPlan(plan);
-          await showDiff(plan);
-          await confirm(g, opts, `Deploy ${plan.environment}?`, confirmationWord('deploy', plan.environment));
-        } catch (error) {
-          plan.lock.release();
-          throw error;
-        }
-        return execute(plan, aws);
+        return withSignals((signal) =>
+          planAndRun({
+            g, yes: opts.yes, aws, signal, title: 'deploy',
+            question: `Deploy ${target.environment}?`,
+            word: confirmationWord('deploy', target.environment),
+            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}` }, aws, synth),
+          }),
+        );
       }),
     );
 
@@ -157,18 +216,12 @@ export function registerDeployCommands(program: Command): void {
         const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
         const aws = await awsFor(target, g);
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
-        const plan = await prepareDeploy({ target, imageTag: opts.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `diff ${target.environment}` }, aws, synth);
-        try {
-          printPlan(plan, 'diff');
-          const { diffPlan } = await import('../../src/infra/deploy.js');
-          const changes = await diffPlan(plan);
-          print('  changes');
-          if (changes.length === 0) print('    (no resource changes besides parameters)');
-          for (const line of changes) print(`    ${line}`);
-        } finally {
-          plan.lock.release();
-        }
-        return 0;
+        return withSignals((signal) =>
+          planAndRun({
+            g, aws, signal, title: 'diff', diffOnly: true, question: '', word: null,
+            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `diff ${target.environment}` }, aws, synth),
+          }),
+        );
       }),
     );
 
@@ -186,17 +239,15 @@ export function registerDeployCommands(program: Command): void {
         const decision = await decidePromoteFor(target, aws);
         if (!decision.ok) throw new ExternalError(`promote refused: ${decision.reason}`, { hint: 'nothing was changed; `benchling-deploy status` shows both environments' });
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
-        const plan = await prepareDeploy({ target, imageTag: decision.digest, awsProfile: g.awsProfile, configDir, recordsPath, purpose: 'promote dev to prod' }, aws, synth);
-        try {
-          printPlan(plan, 'promote');
-          printRows(promoteRows(decision, shortDigest));
-          await showDiff(plan);
-          await confirm(g, opts, 'Promote dev\'s image to prod?', confirmationWord('promote', 'prod'));
-        } catch (error) {
-          plan.lock.release();
-          throw error;
-        }
-        return execute(plan, aws);
+        return withSignals((signal) =>
+          planAndRun({
+            g, yes: opts.yes, aws, signal, title: 'promote',
+            extraRows: promoteRows(decision, shortDigest),
+            question: 'Promote dev\'s image to prod?',
+            word: confirmationWord('promote', 'prod'),
+            prepare: () => prepareDeploy({ target, imageTag: decision.digest, awsProfile: g.awsProfile, configDir, recordsPath, purpose: 'promote dev to prod' }, aws, synth),
+          }),
+        );
       }),
     );
 
@@ -214,16 +265,15 @@ export function registerDeployCommands(program: Command): void {
         if (!previous) throw noRollbackError(opts.environment, recordsPath);
         const aws = await awsFor(target, g);
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
-        const plan = await prepareDeploy({ target, imageTag: previous.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `rollback ${opts.environment}` }, aws, synth);
-        try {
-          printPlan(plan, 'rollback');
-          print(`  back to   ${previous.imageTag} (deployed ${previous.deployedAt})`);
-          await confirm(g, opts, `Roll ${opts.environment} back to ${previous.imageTag}?`, confirmationWord('rollback', opts.environment));
-        } catch (error) {
-          plan.lock.release();
-          throw error;
-        }
-        return execute(plan, aws);
+        return withSignals((signal) =>
+          planAndRun({
+            g, yes: opts.yes, aws, signal, title: 'rollback',
+            extraRows: [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt})` }],
+            question: `Roll ${opts.environment} back to ${previous.imageTag}?`,
+            word: confirmationWord('rollback', opts.environment),
+            prepare: () => prepareDeploy({ target, imageTag: previous.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `rollback ${opts.environment}` }, aws, synth),
+          }),
+        );
       }),
     );
 
@@ -265,7 +315,7 @@ export function registerDeployCommands(program: Command): void {
         const g = globalsOf(cmd);
         const configDir = configDirOf(g);
         const recordsPath = deployRecordPath(configDir);
-        const profiles = resolveStackProfiles(inspectAllProfiles(configDir), { region: g.region });
+        const profiles = resolveStackProfiles(loadProfiles(configDir), { region: g.region });
         const target: DeployTarget = { ...profiles, environment: 'prod', profile: profiles.prod };
         const stackName = profiles.place.stackName;
         const lock = acquireLock(lockPathFor(recordsPath), 'destroy');
@@ -278,23 +328,24 @@ export function registerDeployCommands(program: Command): void {
           print(`destroy: stack ${stackName} in ${profiles.place.region}, account ${identity.account} (${stack.status})`);
           print('  every environment of the stack (its services, API, load balancer, VPC) is deleted; secrets and deploy.json history are kept');
           await confirm(g, opts, 'Delete the stack?', stackName);
-          const { mkdtempSync } = await import('node:fs');
+          const { mkdtempSync, rmSync } = await import('node:fs');
           const { tmpdir } = await import('node:os');
           const workDir = mkdtempSync(join(tmpdir(), 'benchling-deploy-'));
           const built = await synth(profiles, join(workDir, 'assembly'));
           const { runCdk } = await import('../../src/infra/runner.js');
-          const cancel = cancelOnSignals();
           const logFile = join(workDir, 'cdk.log');
           print(`cdk output: ${logFile}`);
           const awsProfile = g.awsProfile ?? profiles.prod.awsProfile;
-          const result = await runCdk({
-            args: ['destroy', '--app', built.assemblyDir, '--force', '--no-notices', '--ci', stackName],
-            cwd: workDir,
-            logFile,
-            signal: cancel.signal,
-            env: { AWS_REGION: profiles.place.region, AWS_DEFAULT_REGION: profiles.place.region, ...(awsProfile ? { AWS_PROFILE: awsProfile } : {}) },
-            onLine: (line) => print(`  ${line}`),
-          }).finally(() => cancel.dispose());
+          const result = await withSignals((signal) =>
+            runCdk({
+              args: ['destroy', '--app', built.assemblyDir, '--force', '--no-notices', '--ci', stackName],
+              cwd: workDir,
+              logFile,
+              signal,
+              env: { AWS_REGION: profiles.place.region, AWS_DEFAULT_REGION: profiles.place.region, ...(awsProfile ? { AWS_PROFILE: awsProfile } : {}) },
+              onLine: (line) => print(`  ${line}`),
+            }),
+          ).finally(() => rmSync(built.assemblyDir, { recursive: true, force: true }));
           if (result.outcome !== 'succeeded') {
             throw new ExternalError(`cdk destroy ${result.outcome === 'cancelled' ? 'was cancelled' : 'failed'}; deploy.json unchanged`, { command: 'cdk destroy', exitCode: result.outcome === 'failed' ? result.exitCode : undefined, stderrTail: result.stderrTail.split('\n').slice(-8).join('\n'), hint: `the full output is in ${logFile}` });
           }

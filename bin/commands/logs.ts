@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
 import { resolveStackProfiles, resolveTarget } from '../../src/config/pairing.js';
 import type { EnvironmentName } from '../../src/config/schema.js';
-import { inspectAllProfiles } from '../../src/config/store.js';
 import { ExternalError, UserError } from '../../src/errors.js';
 import { classifyAwsError, loginHint } from '../../src/state/aws-errors.js';
 import { formatLogLine, logLineJson } from '../../src/state/log-format.js';
 import { DEFAULT_SINCE_MS, describeLogProblem, parseSince, readLogs, startLogTail, type LogGroupRef, type LogTail } from '../../src/state/log-tail.js';
 import type { LogsApi } from '../../src/state/logs-api.js';
 import type { LogLine, LogTailStatus } from '../../src/state/log-types.js';
-import { action, configDirOf, globalsOf, print, type Globals } from '../context.js';
+import { action, configDirOf, globalsOf, loadProfiles, print, type Globals } from '../context.js';
 
 interface LogsOptions {
   readonly environment?: string;
@@ -40,7 +39,7 @@ export async function runLogs(g: Globals, opts: LogsOptions): Promise<number> {
   if (opts.filter !== undefined && opts.filter.trim() === '') throw new UserError('--filter: empty; give a CloudWatch filter pattern, e.g. ERROR');
   const filterPattern = opts.filter?.trim();
 
-  const profiles = inspectAllProfiles(configDirOf(g));
+  const profiles = loadProfiles(configDirOf(g));
   let environments: EnvironmentName[];
   let place: { stackName: string; region: string };
   let awsProfile: string | undefined;

@@ -2,12 +2,11 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { deployRecordPath } from '../../src/config/paths.js';
 import { resolveStackProfiles } from '../../src/config/pairing.js';
 import { ENVIRONMENTS } from '../../src/config/schema.js';
-import { inspectAllProfiles } from '../../src/config/store.js';
 import { ExternalError } from '../../src/errors.js';
 import { readDeployRecords } from '../../src/state/deploy-records.js';
 import { createStatusPoller, DEFAULT_INTERVAL_MS, type PolledEnvironment } from '../../src/state/status-poller.js';
 import type { EnvironmentStatus, StatusSnapshot } from '../../src/state/status-types.js';
-import { action, configDirOf, globalsOf, print, printJson, warn, type Globals } from '../context.js';
+import { action, configDirOf, globalsOf, loadProfiles, print, printJson, warn, type Globals } from '../context.js';
 import { formatTable } from './profiles.js';
 
 export function registerStatusCommand(program: Command): void {
@@ -44,7 +43,7 @@ export function refreshIntervalMs(g: Globals & { refresh?: number }): number {
  */
 export async function runStatus(g: Globals): Promise<number> {
   const dir = configDirOf(g);
-  const stack = resolveStackProfiles(inspectAllProfiles(dir), { region: g.region });
+  const stack = resolveStackProfiles(loadProfiles(dir), { region: g.region });
   const read = readDeployRecords(deployRecordPath(dir));
   if (read.state === 'malformed') warn(`${read.error} (the last deploys are not shown)`);
   const records = read.state === 'malformed' ? {} : read.records;

@@ -31,6 +31,12 @@ export async function createDeployAws(options: AwsClientOptions): Promise<Promot
         .map((t) => [t.stoppedReason, ...t.containers.map((c) => c.reason)].filter(Boolean).join('; '))
         .filter((r) => r !== '');
     },
+    async targetHealth(targetGroupArn) {
+      const targets = await api.describeTargetHealth(targetGroupArn);
+      const healthy = targets.filter((t) => t.state === 'healthy').length;
+      const unhealthy = targets.filter((t) => t.state === 'unhealthy').length;
+      return { healthy, unhealthy, other: targets.length - healthy - unhealthy };
+    },
     async serviceRollout(cluster, service): Promise<RolloutStatus | undefined> {
       const read = await api.describeServices(cluster, [service]);
       const s = read.services[0];

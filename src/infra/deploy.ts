@@ -1,11 +1,12 @@
-import { mkdtempSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ExternalError, UserError, UserErrors } from '../errors.js';
 import { awsFailure, classifyAwsError, loginHint, looksLikeAwsError } from '../state/aws-errors.js';
 import type { EnvironmentName, ResolvedProfile } from '../config/schema.js';
-import { DIGEST_RE } from '../config/schema.js';
-import type { DeployTarget, StackProfiles } from '../config/pairing.js';
+import { DIGEST_RE, ENVIRONMENTS } from '../config/schema.js';
+import { DEFAULT_PROFILE_FOR, type DeployTarget, type StackProfiles } from '../config/pairing.js';
+import { profilePath } from '../config/paths.js';
 import { buildSecretValue } from '../config/secret-value.js';
 import { lockPathFor, readDeployRecords, recordDeploy, type EnvironmentRecord } from '../state/deploy-records.js';
 import { acquireLock, type HeldLock } from '../state/lock.js';
@@ -22,6 +23,8 @@ export interface DeployAws {
   createSecret(name: string, value: string, tags: Readonly<Record<string, string>>): Promise<void>;
   /** Reasons of the service's recently stopped tasks, newest first. */
   stoppedTaskReasons(cluster: string, service: string): Promise<string[]>;
+  /** A target group's targets by health. */
+  targetHealth(targetGroupArn: string): Promise<{ healthy: number; unhealthy: number; other: number }>;
   /** The service's rollout as ECS tells it. */
   serviceRollout(cluster: string, service: string): Promise<RolloutStatus | undefined>;
 }
@@ -76,6 +79,8 @@ export interface DeployPlan {
   readonly callerArn: string;
   readonly oldTag: string | null;
   readonly newTag: string;
+  /** The stack's other environments, whose running services this deploy leaves as they are. */
+  readonly otherEnvironments: readonly EnvironmentName[];
   /** False on the stack's first deploy: every environment of the template is created. */
   readonly stackExists: boolean;
   readonly secretName: string;
@@ -128,8 +133,22 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     }
     const stack = await aws.describeStack(target.place.stackName);
     const blocked = stack ? blockedStackState(stack.status) : undefined;
-    if (blocked) throw new UserError(`stack ${target.place.stackName} cannot be updated now: ${blocked}`);
+    if (blocked) throw new ExternalError(`stack ${target.place.stackName} cannot be updated now: ${blocked}`);
     const stackExists = stack !== undefined && stack.status !== 'DELETE_COMPLETE';
+    const profileEnvironments: EnvironmentName[] = target.dev ? ['dev', 'prod'] : ['prod'];
+    if (stack && stackExists) {
+      // The template comes from the profiles: an environment the stack holds but no profile describes would be deleted.
+      for (const env of ENVIRONMENTS) {
+        const inStack = stack.outputs[outputName(env, 'ServiceName')] !== undefined || stack.parameters[parameterName(env, 'ImageTag')] !== undefined;
+        if (inStack && !profileEnvironments.includes(env)) {
+          const path = profilePath(request.configDir, DEFAULT_PROFILE_FOR[env]);
+          throw new UserError(
+            `stack ${target.place.stackName} holds the ${env} environment, but there is no ${env} profile (${path}); this deploy would delete ${env}'s service, stage and roles`,
+            `restore ${path} (\`benchling-deploy setup-profile ${DEFAULT_PROFILE_FOR[env]} --environment ${env}\`), then deploy again`,
+          );
+        }
+      }
+    }
 
     const secretName = profile.benchlingSecret;
     let createSecret = false;
@@ -137,7 +156,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       const built = buildSecretValue(profile);
       if (!built.ok) {
         throw new UserErrors(
-          built.missing.map((f) => `profile "${profile.profile}": ${f}: needed to create the secret ${secretName}, which does not exist yet`),
+          built.missing.map((f) => `${profilePath(request.configDir, profile.profile)}: ${f}: needed to create the secret ${secretName}, which does not exist yet`),
           `set ${built.missing.join(' and ')} (\`benchling-deploy setup-profile ${profile.profile}\`), or create the secret yourself`,
         );
       }
@@ -149,9 +168,9 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     const assemblyOut = mkdtempSync(join(workDir, 'assembly-'));
     const { assemblyDir, hasAssets } = await synth(target, assemblyOut);
     if (hasAssets && !(await aws.describeStack('CDKToolkit'))) {
-      throw new UserError(
+      throw new ExternalError(
         `the template has assets, and account ${target.place.account} in ${target.place.region} is not bootstrapped for the CDK`,
-        `run \`npx cdk bootstrap aws://${target.place.account}/${target.place.region}\` once, then deploy again`,
+        { hint: `run \`npx cdk bootstrap aws://${target.place.account}/${target.place.region}\` once, then deploy again` },
       );
     }
     const previousRecord = records.state === 'ok' ? records.records[environment] : undefined;
@@ -174,6 +193,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       oldTag,
       newTag,
       stackExists,
+      otherEnvironments: profileEnvironments.filter((e) => e !== environment),
       secretName,
       createSecret,
       parameters,
@@ -324,8 +344,17 @@ export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: E
     if (service) reasons.push(...(await aws.stoppedTaskReasons(service.cluster, service.service).catch(() => [])).slice(0, 3).map((r) => `stopped task: ${r}`));
     return { outcome: 'failed', reasons, stackStatus, logFile: plan.logFile, exitCode: result.outcome === 'failed' ? result.exitCode : null };
   } finally {
-    plan.lock.release();
+    disposePlan(plan);
   }
+}
+
+/**
+ * Ends a plan that will not (or no longer) run: releases the stack's lock and
+ * removes the synthesized assembly. The cdk log stays where the plan said.
+ */
+export function disposePlan(plan: DeployPlan): void {
+  plan.lock.release();
+  rmSync(plan.assemblyDir, { recursive: true, force: true });
 }
 
 function lastErrorLine(result: CdkResult): string {

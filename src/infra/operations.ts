@@ -1,5 +1,5 @@
 import { ExternalError, UserError } from '../errors.js';
-import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
+import type { EnvironmentName } from '../config/schema.js';
 import type { DeployTarget } from '../config/pairing.js';
 import type { EnvironmentRecord, HistoryEntry } from '../state/deploy-records.js';
 import type { DeployPlan, Synthesizer } from './deploy.js';
@@ -31,18 +31,16 @@ export async function deployAwsFor(target: DeployTarget, awsProfile: string | un
 }
 
 /**
- * What must be typed to confirm: prod's deploys and promote need `prod`, a
- * rollback needs its environment; null means a y/N question (a dev deploy).
+ * What must be typed to confirm: anything that changes prod (deploy, promote,
+ * rollback) needs `prod`; null means a y/N question (dev).
  */
 export function confirmationWord(kind: OperationKind, environment: EnvironmentName): string | null {
-  if (kind === 'rollback') return environment;
   if (kind === 'promote') return 'prod';
   return environment === 'prod' ? 'prod' : null;
 }
 
 /** The plan as label/value rows, the same on the terminal and in the dashboard. */
 export function planRows(plan: DeployPlan): { label: string; value: string }[] {
-  const other = ENVIRONMENTS.filter((e) => e !== plan.environment);
   return [
     { label: 'profile', value: plan.profile.profile },
     { label: 'stack', value: `${plan.stackName}${plan.stackExists ? '' : ' (new: first deploy creates every environment of the stack)'}` },
@@ -50,7 +48,7 @@ export function planRows(plan: DeployPlan): { label: string; value: string }[] {
     { label: 'region', value: plan.region },
     { label: 'image', value: `${plan.oldTag ?? '(none)'} -> ${plan.newTag}` },
     ...(plan.createSecret ? [{ label: 'secret', value: `${plan.secretName} does not exist: it will be created from the profile` }] : []),
-    { label: 'other', value: `${other.join(', ')} keeps its running service (parameters unchanged)` },
+    ...(plan.otherEnvironments.length > 0 ? [{ label: 'other', value: `${plan.otherEnvironments.join(', ')} keeps its running service (parameters unchanged)` }] : []),
   ];
 }
 
@@ -69,8 +67,10 @@ export async function decidePromoteFor(target: DeployTarget, aws: PromoteAws): P
   const cluster = stack.outputs.ClusterName;
   const devService = stack.outputs[outputName('dev', 'ServiceName')];
   const prodService = stack.outputs[outputName('prod', 'ServiceName')];
+  const devTargetGroup = stack.outputs[outputName('dev', 'TargetGroupArn')];
   return decidePromote({
     devRollout: cluster && devService ? await aws.serviceRollout(cluster, devService) : undefined,
+    devTargets: devTargetGroup ? await aws.targetHealth(devTargetGroup) : undefined,
     devImages: cluster && devService ? await aws.runningImages(cluster, devService) : [],
     devTag: stack.parameters[parameterName('dev', 'ImageTag')] ?? null,
     prodTag: stack.parameters[parameterName('prod', 'ImageTag')] ?? null,

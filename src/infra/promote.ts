@@ -10,6 +10,8 @@ function webhookDigests(images: readonly RunningImage[], repository: string): Se
 export interface PromoteFacts {
   /** Dev's service rollout, or undefined when dev has no service. */
   readonly devRollout: RolloutStatus | undefined;
+  /** Dev's load balancer targets; undefined when they could not be read. */
+  readonly devTargets: { readonly healthy: number; readonly unhealthy: number; readonly other: number } | undefined;
   /** What dev's running tasks run. */
   readonly devImages: readonly RunningImage[];
   /** The tag dev was deployed with (a moving tag like `latest`, or a digest). */
@@ -37,6 +39,11 @@ export function decidePromote(facts: PromoteFacts): PromoteDecision {
   if (r.desired === 0 || r.running === 0) return { ok: false, reason: `dev is not running (${r.running}/${r.desired} tasks); nothing to promote` };
   if (r.rolloutState !== 'COMPLETED' || r.running !== r.desired || r.pending > 0) {
     return { ok: false, reason: `dev is not healthy: rollout ${r.rolloutState ?? 'unknown'}, ${r.running}/${r.desired} running${r.reason ? ` (${r.reason})` : ''}; wait for it to settle` };
+  }
+  const t = facts.devTargets;
+  if (!t) return { ok: false, reason: 'dev\'s load balancer targets could not be read; try again' };
+  if (t.unhealthy > 0 || t.healthy < r.running) {
+    return { ok: false, reason: `dev is not healthy: ${t.healthy} of ${r.running} targets healthy${t.unhealthy > 0 ? `, ${t.unhealthy} unhealthy` : ''}; wait for its health checks to pass` };
   }
   if (facts.devRepository !== facts.prodRepository) {
     return { ok: false, reason: `dev pulls from ${facts.devRepository} but prod from ${facts.prodRepository}; the digest dev runs may not exist where prod pulls from` };

@@ -41,6 +41,15 @@ export type CdkResult =
 
 const TAIL_LINES = 20;
 
+/** Process groups of cdk runs still going: what a forced exit must not leave behind. */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+/** Signals every running cdk's whole process group (a forced quit, a crash). */
+export function killLiveCdk(signal: NodeJS.Signals = 'SIGKILL'): void {
+  for (const pid of liveGroups) killGroup(pid, signal);
+}
+
 /**
  * Runs the cdk CLI. The one door to child processes in the product: the cdk
  * process gets its own process group so a cancel reaches everything it started.
@@ -70,6 +79,12 @@ export async function runCdk(run: CdkRun): Promise<CdkResult> {
     stdin: 'ignore',
     buffer: false,
   });
+  if (child.pid) liveGroups.add(child.pid);
+  if (!exitHookInstalled) {
+    // However this process ends (process.exit, an uncaught error), no cdk outlives it.
+    process.on('exit', () => killLiveCdk('SIGKILL'));
+    exitHookInstalled = true;
+  }
   const lineSplitter = (stream: 'stdout' | 'stderr') => {
     let partial = '';
     return (chunk: Buffer) => {
@@ -102,6 +117,7 @@ export async function runCdk(run: CdkRun): Promise<CdkResult> {
   if (killTimer) clearTimeout(killTimer);
   // Anything the cdk process left behind in its group goes with it.
   killGroup(child.pid, 'SIGKILL');
+  if (child.pid) liveGroups.delete(child.pid);
   const stderrTail = tail.join('\n');
   log.write(`# exit ${result.exitCode ?? result.signal}${cancelled ? ' (cancelled)' : ''}\n`);
   await closeLog(log);

@@ -25,7 +25,7 @@ export async function checkEndpoint(endpoint: string, options: { timeoutMs?: num
     const latencyMs = performance.now() - started;
     const e = error as Error & { cause?: { code?: string } };
     if (e.name === 'TimeoutError' || e.name === 'AbortError') {
-      return { ok: false, url, failure: 'timeout', message: `no answer from ${url} within ${Math.round(timeoutMs / 1000)} s`, latencyMs };
+      return { ok: false, url, failure: 'timeout', message: `no answer from ${url} within ${timeoutMs < 10_000 ? (timeoutMs / 1000).toFixed(1) : Math.round(timeoutMs / 1000)} s`, latencyMs };
     }
     const code = e.cause?.code;
     if (code === 'ECONNREFUSED') return { ok: false, url, failure: 'refused', message: `${url}: connection refused`, latencyMs };

@@ -2,7 +2,7 @@ import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unli
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { UserError } from '../errors.js';
+import { ExternalError } from '../errors.js';
 
 /** What a lock file says about its holder, so a refusal can name it. */
 export interface LockInfo {
@@ -19,16 +19,20 @@ export interface HeldLock {
   release(): void;
 }
 
-export class LockHeldError extends UserError {
+/** Another operation is changing the stack: a state of the world, not wrong input (exit 1). */
+export class LockHeldError extends ExternalError {
   readonly holder: LockInfo | undefined;
   constructor(path: string, holder: LockInfo | undefined) {
     super(
       holder
         ? `another operation holds the lock on this stack: ${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`
         : `another operation holds the lock on this stack (${path})`,
-      holder && holder.host !== hostname()
-        ? `wait for it to finish; if that host is gone, remove ${path}`
-        : 'wait for it to finish, then try again',
+      {
+        hint:
+          holder && holder.host !== hostname()
+            ? `wait for it to finish; if that host is gone, remove ${path}`
+            : 'wait for it to finish, then try again',
+      },
     );
     this.name = 'LockHeldError';
     this.holder = holder;

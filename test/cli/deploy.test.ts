@@ -28,7 +28,7 @@ interface World {
   records: string;
   argsFile: string;
   run(args: string[], env?: Record<string, string>): Promise<CliResult>;
-  cdkCalls(): { args: string[]; region: string | null }[];
+  cdkCalls(): { args: string[]; region: string | null; templateParameters: string[] | null }[];
   recordsText(): string;
 }
 
@@ -84,9 +84,9 @@ describe('deploy (real synth, fake AWS, stand-in cdk)', () => {
     const file = JSON.parse(w.recordsText());
     expect(file.prod).toEqual(prodBefore);
     expect(file.dev).toMatchObject({ imageTag: 'abc123', stage: 'dev', endpoint: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/dev' });
-    // The assembly cdk deployed is the real synthesized stack.
-    const app = deploy.args[deploy.args.indexOf('--app') + 1];
-    expect(JSON.parse(readFileSync(join(app, 'BenchlingWebhookStack.template.json'), 'utf8')).Parameters.DevImageTag).toBeDefined();
+    // The assembly cdk deployed is the real synthesized stack, removed once the deploy is over.
+    expect(deploy.templateParameters).toEqual(expect.arrayContaining(['DevImageTag', 'ProdImageTag', 'DevQuiltStackArn']));
+    expect(existsSync(deploy.args[deploy.args.indexOf('--app') + 1])).toBe(false);
   });
 
   it('without --yes and without a terminal, refuses (2) and changes nothing', async () => {
@@ -111,6 +111,14 @@ describe('deploy (real synth, fake AWS, stand-in cdk)', () => {
     expect(w.recordsText()).toBe(before);
   });
 
+  it('warns when a profile holding the client secret is readable by others, never showing it', async () => {
+    const w = world();
+    writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme', benchlingClientSecret: SECRET }), 0o644);
+    const r = await w.run(['diff', '--environment', 'dev']);
+    expect(r.stderr).toMatch(/warning: .*dev\.json: holds benchlingClientSecret but is readable by group or others/);
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+  });
+
   it('refuses a pairing of profile and environment before anything runs', async () => {
     const w = world();
     const r = await w.run(['deploy', '--environment', 'prod', '--profile', 'dev', '--yes']);
@@ -123,8 +131,33 @@ describe('deploy (real synth, fake AWS, stand-in cdk)', () => {
     const w = world();
     fake.scenario.stacks.BenchlingWebhookStack.status = 'UPDATE_ROLLBACK_IN_PROGRESS';
     const r = await w.run(['deploy', '--environment', 'dev', '--yes']);
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot be updated now: another operation is running on the stack \(UPDATE_ROLLBACK_IN_PROGRESS\)/);
+  });
+
+  it('refuses to deploy when the stack holds an environment no profile describes (it would be deleted)', async () => {
+    const w = world();
+    const { rmSync } = await import('node:fs');
+    rmSync(join(w.dir, 'dev.json'));
+    const before = w.recordsText();
+    for (const args of [['deploy', '--environment', 'prod', '--yes'], ['diff', '--environment', 'prod']]) {
+      const r = await w.run(args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/stack BenchlingWebhookStack holds the dev environment, but there is no dev profile \(.*dev\.json\); this deploy would delete dev's service/);
+    }
+    expect(w.cdkCalls()).toEqual([]);
+    expect(w.recordsText()).toBe(before);
+    expect(existsSync(`${w.records}.lock`)).toBe(false);
+  });
+
+  it('a prod-only stack\'s plan does not speak of dev', async () => {
+    const w = world();
+    const { rmSync } = await import('node:fs');
+    rmSync(join(w.dir, 'dev.json'));
+    fake.scenario = standardScenario({ environments: ['prod'] });
+    const r = await w.run(['diff', '--environment', 'prod']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/dev keeps/);
   });
 
   it('creates a missing secret from the profile, never printing it', async () => {
@@ -176,6 +209,15 @@ describe('promote and rollback', () => {
     expect(w.cdkCalls().some((c) => c.args[0] === 'deploy')).toBe(false);
   });
 
+  it('promote refuses while dev\'s targets fail their health checks', async () => {
+    const w = world();
+    const tg = fake.scenario.stacks.BenchlingWebhookStack.outputs.DevTargetGroupArn;
+    fake.scenario.targetGroups[tg][0].state = 'unhealthy';
+    const r = await w.run(['promote', '--yes']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/promote refused: dev is not healthy: 0 of 1 targets healthy, 1 unhealthy/);
+  });
+
   it('promote without confirmation is refused', async () => {
     const w = world();
     const r = await w.run(['promote']);
@@ -188,6 +230,7 @@ describe('promote and rollback', () => {
     const r = await w.run(['rollback', '--yes'], { FAKE_CDK_OUTPUTS: outputs('Prod') });
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/image\s+0\.7\.0 -> 0\.6\.9/);
+    expect(r.stdout).toMatch(/  changes\n(\s+\[~\] .*\n)*\s+\[~\] AWS::ECS::TaskDefinition/);
     expect(w.cdkCalls().find((c) => c.args[0] === 'deploy')!.args).toContain('BenchlingWebhookStack:ProdImageTag=0.6.9');
     const prod = JSON.parse(w.recordsText()).prod;
     expect(prod.imageTag).toBe('0.6.9');
@@ -238,7 +281,7 @@ describe('test', () => {
     withEndpoint(w, 'hang');
     const hang = await w.run(['test', '--environment', 'prod', '--timeout', '0.5']);
     expect(hang.status).toBe(1);
-    expect(hang.stderr).toMatch(/no answer from .* within/);
+    expect(hang.stderr).toMatch(/no answer from .* within 0\.5 s/);
   });
 
   it('falls back to the stack outputs when deploy.json has no endpoint', async () => {
@@ -263,15 +306,15 @@ describe('the real aws-cdk CLI with no credentials', () => {
     [CDK_BIN_OVERRIDE_ENV]: undefined,
   });
 
-  it('deploy fails fast with a clear message, exit 1, deploy.json byte-identical', async () => {
+  it('deploy stops at the pre-flight with a clear message, exit 1, deploy.json byte-identical', async () => {
     const w = world();
     const before = w.recordsText();
-    const started = Date.now();
     const r = await runCliAsync(['--config-dir', w.dir, 'deploy', '--environment', 'prod', '--yes'], { env: noCredentials(w.dir) });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/no usable AWS credentials/);
     expect(r.stderr).toMatch(/log in again/);
-    expect(Date.now() - started).toBeLessThan(20_000);
+    // It stops at the pre-flight: no synth, no cdk.
+    expect(r.stdout).not.toMatch(/cdk output/);
     expect(w.recordsText()).toBe(before);
   });
 
@@ -321,6 +364,38 @@ describe('cancel and destroy', () => {
     expect(stdout).toMatch(/cancelled; deploy.json unchanged; stack BenchlingWebhookStack is UPDATE_COMPLETE/);
     expect(stderr).toMatch(/cancelling: stopping cdk/);
     expect(() => process.kill(cdkPid, 0)).toThrow();
+    expect(w.recordsText()).toBe(before);
+    expect(existsSync(`${w.records}.lock`)).toBe(false);
+  });
+
+  it('ctrl-c while the plan\'s cdk diff runs: cdk stopped, lock released, nothing changed', async () => {
+    const w = world();
+    const before = w.recordsText();
+    const pidFile = join(w.dir, 'cdk.pid');
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.js');
+    const child = spawn(process.execPath, [BIN, '--config-dir', w.dir, 'deploy', '--environment', 'dev', '--yes'], {
+      env: { ...process.env, ...fake.env, CI: 'true', NO_COLOR: '1', [CDK_BIN_OVERRIDE_ENV]: FAKE_CDK, FAKE_CDK_MODE: 'hang-diff', FAKE_CDK_PID_FILE: pidFile, TMPDIR: w.dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    const { waitFor } = await import('../helpers/wait.js');
+    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '', 30_000);
+    const cdkPid = Number(readFileSync(pidFile, 'utf8'));
+    child.kill('SIGHUP');
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(/cancelled; nothing was changed/);
+    await waitFor(() => {
+      try {
+        process.kill(cdkPid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 10_000);
+    expect(w.cdkCalls().some((c) => c.args[0] === 'deploy')).toBe(false);
     expect(w.recordsText()).toBe(before);
     expect(existsSync(`${w.records}.lock`)).toBe(false);
   });

@@ -9,6 +9,9 @@ const required = ['--tenant', 'acme', '--app-definition-id', 'appdef_1', '--clie
 describe('CLI: global behaviour', () => {
   it('prints help and version with status 0', () => {
     expect(runCli(['--help']).stdout).toMatch(/Usage: benchling-deploy/);
+    const help = runCli(['help', 'deploy']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/Usage: benchling-deploy deploy/);
     expect(runCli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,7 @@ function memoryAws(overrides: Partial<DeployAws> & { stack?: StackDescription; s
     },
     stoppedTaskReasons: async () => ['Essential container in task exited'],
     serviceRollout: async () => ({ rolloutState: 'IN_PROGRESS', running: 1, desired: 2, pending: 1 }),
+    targetHealth: async () => ({ healthy: 1, unhealthy: 0, other: 0 }),
     ...overrides,
   };
 }
@@ -57,6 +58,15 @@ function setup(files: Record<string, unknown> = { default: prodProfile(), dev: d
   });
   return { dir, recordsPath, request, before: () => readFileSync(recordsPath, 'utf8') };
 }
+
+const CDK_ENV_KEYS = [CDK_BIN_OVERRIDE_ENV, 'FAKE_CDK_MODE', 'FAKE_CDK_ARGS_FILE', 'FAKE_CDK_OUTPUTS', 'FAKE_CDK_PID_FILE'];
+const savedEnv = Object.fromEntries(CDK_ENV_KEYS.map((k) => [k, process.env[k]]));
+afterEach(() => {
+  for (const k of CDK_ENV_KEYS) {
+    if (savedEnv[k] === undefined) delete process.env[k];
+    else process.env[k] = savedEnv[k];
+  }
+});
 
 function cdkEnv(mode: string, argsFile: string, outputs: Record<string, string> = {}) {
   process.env[CDK_BIN_OVERRIDE_ENV] = FAKE_CDK;

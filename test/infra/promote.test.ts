@@ -8,6 +8,7 @@ const img = (digest: string | null, tag = 'latest', repo = REPO) => ({ container
 
 const facts = (o: Partial<PromoteFacts> = {}): PromoteFacts => ({
   devRollout: { rolloutState: 'COMPLETED', running: 1, desired: 1, pending: 0 },
+  devTargets: { healthy: 1, unhealthy: 0, other: 0 },
   devImages: [img(D1), { container: 'log-router', image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable', digest: D2 }],
   devTag: 'latest',
   prodTag: '0.7.0',
@@ -26,6 +27,9 @@ describe('decidePromote', () => {
     ['dev scaled to zero', { devRollout: { rolloutState: 'COMPLETED', running: 0, desired: 0, pending: 0 } }, /dev is not running/],
     ['dev rolling out', { devRollout: { rolloutState: 'IN_PROGRESS', running: 1, desired: 2, pending: 1 } }, /dev is not healthy: rollout IN_PROGRESS/],
     ['dev failed', { devRollout: { rolloutState: 'FAILED', running: 1, desired: 1, pending: 0, reason: 'circuit breaker' } }, /rollout FAILED.*circuit breaker/],
+    ['dev targets failing health checks', { devTargets: { healthy: 0, unhealthy: 1, other: 0 } }, /0 of 1 targets healthy, 1 unhealthy/],
+    ['dev targets still registering', { devTargets: { healthy: 0, unhealthy: 0, other: 1 } }, /0 of 1 targets healthy/],
+    ['dev targets unreadable', { devTargets: undefined }, /targets could not be read/],
     ['two images in dev', { devImages: [img(D1), img(D2)] }, /2 different images/],
     ['no digest reported', { devImages: [img(null)] }, /does not report the image digest/],
     ['prod already on it by tag', { prodTag: D1 }, /prod already runs that image/],
