@@ -181,9 +181,17 @@ describe('benchling-deploy logs --follow', () => {
     const f = followCli(['--environment', 'dev']);
     try {
       await waitFor('the recent lines', () => f.out().includes('ERROR dev boom'));
-      await waitFor('a live session', () => liveTailSessionsOpen() === 1);
+      // A live session, and the read that closes the gap before it answered (the fake reads the group as it answers):
+      // a line written before that could be printed from the read; one written after can come only from live tail.
+      await waitFor('a live session and its gap read answered', () => {
+        const session = fake.calls.matching('StartLiveTail').at(-1);
+        return liveTailSessionsOpen() === 1 && session !== undefined && fake.calls.matching('FilterLogEvents').some((c) => c.seq > session.seq && c.status === 200);
+      });
+      const reads = fake.calls.count('FilterLogEvents');
       fake.scenario.logGroups['/ecs/benchling-webhook/dev'].push({ logStreamName: 'webhook/app/d3', timestamp: Date.now(), message: 'INFO dev live line' });
       await waitFor('the live line', () => f.out().includes('INFO dev live line'));
+      // Pushed by live tail: no read since it was written.
+      expect(fake.calls.count('FilterLogEvents')).toBe(reads);
       f.child.kill('SIGINT');
       expect(await f.exited).toBe(0);
     } finally {
