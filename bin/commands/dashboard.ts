@@ -96,7 +96,8 @@ const RECORDS_HINT = 'the last deploys are not shown, and deploys are refused un
 export async function runDashboard(g: Globals): Promise<number> {
   const configDir = configDirOf(g);
   const recordsPath = deployRecordPath(configDir);
-  const intervalMs = refreshIntervalMs();
+  // `--refresh SECONDS` (parsed by commander into ms) wins over the environment variable.
+  const intervalMs = (g as Globals & { refresh?: number }).refresh ?? refreshIntervalMs();
   const hasProd = existsSync(profilePath(configDir, 'default'));
   const provisional = hasProd ? provisionalStack(configDir, g) : null;
   // Profiles that plain JSON cannot place are checked before anything is drawn (a bad one exits 2 here).
@@ -271,7 +272,7 @@ export function createServices(ctx: ServiceContext): DashboardServices {
         imageTag = previous.imageTag;
         extra = [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt})` }];
       }
-      const { prepareDeploy, diffPlan, executeDeploy } = await import('../../src/infra/deploy.js');
+      const { prepareDeploy, diffPlan, executeDeploy, disposePlan } = await import('../../src/infra/deploy.js');
       const plan = await prepareDeploy(
         { target, imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)` },
         aws,
@@ -294,7 +295,7 @@ export function createServices(ctx: ServiceContext): DashboardServices {
           if (o.outcome === 'cancelled') return { outcome: 'cancelled', stackStatus: o.stackStatus, logFile: o.logFile };
           return { outcome: 'failed', reasons: o.reasons, stackStatus: o.stackStatus, logFile: o.logFile };
         },
-        release: () => plan.lock.release(),
+        release: () => disposePlan(plan),
       };
     },
 
