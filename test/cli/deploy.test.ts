@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCliAsync, type CliResult } from '../helpers/cli.js';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { BIN, runCliAsync, type CliResult } from '../helpers/cli.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { digestOf, standardScenario, startRollout } from '../fake-aws/scenario.js';
 import { CDK_BIN_OVERRIDE_ENV } from '../../src/infra/runner.js';
@@ -337,17 +338,21 @@ describe('the real aws-cdk CLI with no credentials', () => {
   }, 90_000);
 });
 
+/** `deploy --environment dev --yes` as a child whose signals the test sends; the stand-in cdk writes its pid. */
+function spawnDeploy(w: World, mode: string): { child: ChildProcessWithoutNullStreams; pidFile: string } {
+  const pidFile = join(w.dir, 'cdk.pid');
+  const child = spawn(process.execPath, [BIN, '--config-dir', w.dir, 'deploy', '--environment', 'dev', '--yes'], {
+    env: { ...process.env, ...fake.env, CI: 'true', NO_COLOR: '1', [CDK_BIN_OVERRIDE_ENV]: FAKE_CDK, FAKE_CDK_MODE: mode, FAKE_CDK_PID_FILE: pidFile, TMPDIR: w.dir },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  return { child, pidFile };
+}
+
 describe('cancel and destroy', () => {
   it('ctrl-c during a deploy stops cdk, says the stack state, deploy.json unchanged', async () => {
     const w = world();
     const before = w.recordsText();
-    const pidFile = join(w.dir, 'cdk.pid');
-    const { spawn } = await import('node:child_process');
-    const { BIN } = await import('../helpers/cli.js');
-    const child = spawn(process.execPath, [BIN, '--config-dir', w.dir, 'deploy', '--environment', 'dev', '--yes'], {
-      env: { ...process.env, ...fake.env, CI: 'true', NO_COLOR: '1', [CDK_BIN_OVERRIDE_ENV]: FAKE_CDK, FAKE_CDK_MODE: 'hang', FAKE_CDK_PID_FILE: pidFile, TMPDIR: w.dir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, pidFile } = spawnDeploy(w, 'hang');
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -371,13 +376,7 @@ describe('cancel and destroy', () => {
   it('ctrl-c while the plan\'s cdk diff runs: cdk stopped, lock released, nothing changed', async () => {
     const w = world();
     const before = w.recordsText();
-    const pidFile = join(w.dir, 'cdk.pid');
-    const { spawn } = await import('node:child_process');
-    const { BIN } = await import('../helpers/cli.js');
-    const child = spawn(process.execPath, [BIN, '--config-dir', w.dir, 'deploy', '--environment', 'dev', '--yes'], {
-      env: { ...process.env, ...fake.env, CI: 'true', NO_COLOR: '1', [CDK_BIN_OVERRIDE_ENV]: FAKE_CDK, FAKE_CDK_MODE: 'hang-diff', FAKE_CDK_PID_FILE: pidFile, TMPDIR: w.dir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, pidFile } = spawnDeploy(w, 'hang-diff');
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('close', r));
