@@ -17,11 +17,10 @@
 //
 // The TypeScript is bundled with esbuild into .bench-out/logs/ first (the AWS SDK stays
 // external and is loaded from node_modules).
-import { build } from 'esbuild';
 import { fork } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleModules, bundlePath, root } from './_bundle.mjs';
 
 const SECONDS = Number(process.env.BENCH_LOGS_SECONDS ?? 60);
 const RATE = Number(process.env.BENCH_LOGS_RATE ?? 5000);
@@ -31,34 +30,19 @@ const SAMPLE_MS = 5000;
 const DRAIN_MS = 4000;
 const KEEP_FIRST_MS = 15_000;
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bundle = join(root, '.bench-out', 'logs', 'logs-bundle.mjs');
 // Each run is a process of its own (`--run MODE`), so one run's garbage is not the next one's memory.
 const runMode = process.argv[2] === '--run' ? process.argv[3] : undefined;
-if (!runMode) {
-  mkdirSync(dirname(bundle), { recursive: true });
-  await build({
-    stdin: {
-      contents: [
-        "export { startFakeAws } from './test/fake-aws/server.ts';",
-        "export { standardScenario, namesOf } from './test/fake-aws/scenario.ts';",
-        "export { createLogsApi } from './src/state/logs-aws.ts';",
-        "export { startLogTail } from './src/state/log-tail.ts';",
-        "export { LogBuffer } from './src/state/log-buffer.ts';",
-      ].join('\n'),
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: bundle,
-    external: ['@aws-sdk/*'],
-    logLevel: 'warning',
-  });
-}
-const m = await import(pathToFileURL(bundle).href);
+const m = await bundleModules(
+  'logs',
+  [
+    "export { startFakeAws } from './test/fake-aws/server.ts';",
+    "export { standardScenario, namesOf } from './test/fake-aws/scenario.ts';",
+    "export { createLogsApi } from './src/state/logs-aws.ts';",
+    "export { startLogTail } from './src/state/log-tail.ts';",
+    "export { LogBuffer } from './src/state/log-buffer.ts';",
+  ],
+  { rebuild: !runMode },
+);
 
 const mb = (bytes) => bytes / 1024 / 1024;
 const fmtMb = (bytes) => `${mb(bytes).toFixed(1)} MB`;
@@ -85,7 +69,7 @@ class LagHistogram {
 }
 
 function startChild(sampled) {
-  const child = fork(join(root, 'bench', '_logs-fake.mjs'), [bundle, JSON.stringify({ sampled })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(root, 'bench', '_logs-fake.mjs'), [bundlePath('logs'), JSON.stringify({ sampled })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waitFor = (key) =>
     new Promise((resolve, reject) => {
       const onMessage = (msg) => {

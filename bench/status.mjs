@@ -7,42 +7,23 @@
 //
 // The poller and the fake are TypeScript; esbuild (a devDependency) bundles them into
 // .bench-out/ first (the AWS SDK stays external and is loaded from node_modules).
-import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { median } from './_stats.mjs';
+import { bundleModules, root } from './_bundle.mjs';
 
 const REFRESHES = Number(process.env.BENCH_REFRESHES ?? 20);
 const WARMUP = 2;
 const TARGET = 4;
 const ANCHOR = 10;
-const root = fileURLToPath(new URL('..', import.meta.url));
-const out = join(root, '.bench-out', 'status');
-mkdirSync(out, { recursive: true });
-const bundle = join(out, 'status-bundle.mjs');
-await build({
-  stdin: {
-    contents: [
-      "export { startFakeAws } from './test/fake-aws/server.ts';",
-      "export { standardScenario, crashTasks } from './test/fake-aws/scenario.ts';",
-      "export { createStatusApi } from './src/state/aws-clients.ts';",
-      "export { createStatusPoller, DEFAULT_INTERVAL_MS, STACK_MAX_AGE_MS } from './src/state/status-poller.ts';",
-    ].join('\n'),
-    resolveDir: root,
-    loader: 'ts',
-  },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  outfile: bundle,
-  external: ['@aws-sdk/*'],
-  logLevel: 'warning',
-});
-const m = await import(pathToFileURL(bundle).href);
+const m = await bundleModules('status', [
+  "export { startFakeAws } from './test/fake-aws/server.ts';",
+  "export { standardScenario, crashTasks } from './test/fake-aws/scenario.ts';",
+  "export { createStatusApi } from './src/state/aws-clients.ts';",
+  "export { createStatusPoller, DEFAULT_INTERVAL_MS, STACK_MAX_AGE_MS } from './src/state/status-poller.ts';",
+]);
 
 const fake = await m.startFakeAws(m.standardScenario());
 // The SDK clients find the fake only through the environment, as in the tests.
