@@ -1,4 +1,4 @@
-import React from 'react';
+import React, { useRef } from 'react';
 import { Box, Text, useInput, useStdin } from 'ink';
 import { FORM_FIELDS } from '../config/fields.js';
 import { SAVE_ROW, fieldError, formIsValid, type SetupFormAction, type SetupFormState } from '../state/setup-form.js';
@@ -15,18 +15,46 @@ export interface SetupFormProps {
 export function SetupForm({ state, dispatch, onSave, title }: SetupFormProps): React.JSX.Element {
   const { isRawModeSupported } = useStdin();
   const canType = isRawModeSupported === true && state.status === 'editing';
+  // Where focus is as far as the keys seen so far go: keys can arrive faster than renders.
+  const focus = useRef(state.focus);
+  focus.current = state.focus;
+  const move = (type: 'next' | 'previous') => {
+    focus.current = type === 'next' ? Math.min(focus.current + 1, SAVE_ROW) : Math.max(focus.current - 1, 0);
+    dispatch({ type });
+  };
   useInput(
     (input, key) => {
       // Editing goes through the reducer, so keys typed faster than a render never act on stale text.
       if (key.escape) dispatch({ type: 'cancel' });
       else if (key.backspace || key.delete) dispatch({ type: 'backspace' });
-      else if (key.downArrow || key.tab) dispatch({ type: key.shift ? 'previous' : 'next' });
-      else if (key.upArrow) dispatch({ type: 'previous' });
+      else if (key.downArrow || key.tab) move(key.shift ? 'previous' : 'next');
+      else if (key.upArrow) move('previous');
       else if (key.return) {
-        if (state.focus === SAVE_ROW) {
+        if (focus.current === SAVE_ROW) {
           if (formIsValid(state)) onSave();
-        } else dispatch({ type: 'next' });
-      } else if (input && !key.ctrl && !key.meta && !key.leftArrow && !key.rightArrow) dispatch({ type: 'input', text: input });
+        } else move('next');
+      } else if (input && !key.ctrl && !key.meta && !key.leftArrow && !key.rightArrow) {
+        // A paste, or keys that came in one read: text and the editing keys among it, in order.
+        let text = '';
+        const flush = () => {
+          if (text !== '') dispatch({ type: 'input', text });
+          text = '';
+        };
+        for (const ch of input) {
+          if (ch === '\t') {
+            flush();
+            move('next');
+          } else if (ch === '\r' || ch === '\n') {
+            flush();
+            // Saving waits for an enter of its own, on texts the screen has shown.
+            if (focus.current < SAVE_ROW) move('next');
+          } else if (ch === '\u007f' || ch === '\b') {
+            flush();
+            dispatch({ type: 'backspace' });
+          } else if (ch >= ' ') text += ch;
+        }
+        flush();
+      }
     },
     { isActive: canType },
   );

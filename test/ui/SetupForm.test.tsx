@@ -59,6 +59,19 @@ describe('SetupForm', () => {
     ui.unmount();
   });
 
+  it('keys that arrive in one read (a paste, a fast terminal) keep their order: text, tab, backspace', async () => {
+    const ui = render(<Harness onSave={vi.fn()} />);
+    await tick();
+    ui.stdin.write('\tacmex\u007f\tappdef_1\tcid_1\t' + SECRET + '\t');
+    const frame = await waitForFrame(ui.lastFrame, (f) => /› Quilt stack ARN/.test(f));
+    expect(frame).toMatch(/Benchling tenant\s+acme\s*$/m);
+    expect(frame).toMatch(/App definition id\s+appdef_1\s*$/m);
+    expect(frame).toMatch(/Client id\s+cid_1\s*$/m);
+    expect(frame).toMatch(/Client secret\s+\*{8}\s*$/m);
+    expect(frame).not.toContain(SECRET);
+    ui.unmount();
+  });
+
   it('masks the client secret', async () => {
     const ui = render(<Harness onSave={vi.fn()} initial={{ benchlingClientSecret: SECRET }} />);
     await tick();
