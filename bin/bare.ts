@@ -13,7 +13,7 @@ export function bareGlobals(args: readonly string[]): Globals | null {
     const arg = args[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const name = eq > 0 ? arg.slice(0, eq) : arg;
-    if (name in valued) {
+    if (Object.hasOwn(valued, name)) {
       const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
       if (value === undefined || value === '' || value.startsWith('-')) return null;
       g[valued[name as keyof typeof valued]] = value;

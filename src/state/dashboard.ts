@@ -41,6 +41,24 @@ export interface KeyPress {
   readonly meta?: boolean;
 }
 
+/**
+ * Keys that arrived in one read as one string (a burst, a paste: Ink splits
+ * escape sequences but not printable characters) as the keys they are, in
+ * order, so `l/err` opens the logs and types a filter as if typed slowly.
+ */
+export function splitKeys(press: KeyPress): KeyPress[] {
+  const special = press.ctrl || press.meta || press.upArrow || press.downArrow || press.leftArrow || press.rightArrow || press.pageUp || press.pageDown || press.home || press.end || press.escape;
+  if (special || [...press.input].length <= 1) return [press];
+  const keys: KeyPress[] = [];
+  for (const ch of press.input) {
+    if (ch === '\r' || ch === '\n') keys.push({ input: '\r', return: true });
+    else if (ch === '\t') keys.push({ input: '\t', tab: true });
+    else if (ch === '\u007f' || ch === '\b') keys.push({ input: '', backspace: true });
+    else if (ch >= ' ') keys.push({ input: ch, shift: ch !== ch.toLowerCase() });
+  }
+  return keys;
+}
+
 /** Where the stack lives and which environments it holds (from the profiles). */
 export interface StackInfo {
   readonly stackName: string;

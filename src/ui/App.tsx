@@ -1,7 +1,7 @@
 import React, { useCallback, useEffect, useRef, useSyncExternalStore } from 'react';
 import { useApp, useInput, useStdin, useStdout, type Key } from 'ink';
 import { ExternalError, UserError } from '../errors.js';
-import { reduce, type BannerError, type DashboardAction, type DashboardState, type Effect, type KeyPress, type Transition } from '../state/dashboard.js';
+import { reduce, splitKeys, type BannerError, type DashboardAction, type DashboardState, type Effect, type KeyPress, type Transition } from '../state/dashboard.js';
 import type { SetupFormState } from '../state/setup-form.js';
 import type { WelcomeProps } from './Welcome.js';
 import { Dashboard } from './Dashboard.js';
@@ -331,7 +331,12 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
     };
   }, [dispatch, stdout]);
 
-  useInput((input, key) => dispatch({ type: 'key', key: keyPressOf(input, key) }), { isActive: isRawModeSupported === true });
+  useInput(
+    (input, key) => {
+      for (const press of splitKeys(keyPressOf(input, key))) dispatch({ type: 'key', key: press });
+    },
+    { isActive: isRawModeSupported === true },
+  );
 
   const onSetup = useCallback((apply: (form: SetupFormState) => SetupFormState) => dispatch({ type: 'setup', apply }), [dispatch]);
   const onSave = useCallback(() => dispatch({ type: 'setupSave' }), [dispatch]);

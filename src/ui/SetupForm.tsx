@@ -9,10 +9,33 @@ export interface SetupFormProps {
   /** Called on enter on the save row when every field is acceptable. */
   readonly onSave: () => void;
   readonly title?: string;
+  /** The most rows the form may take; fields scroll around the focused one to fit. */
+  readonly maxRows?: number;
+}
+
+/** The fields to draw: a window around the focused one whose rows fit in `slots`. */
+export function visibleFields(heights: readonly number[], focus: number, slots: number): [number, number] {
+  const n = heights.length;
+  if (heights.reduce((a, b) => a + b, 0) <= slots) return [0, n];
+  let a = Math.min(focus, n - 1);
+  let b = a + 1;
+  let used = heights[a];
+  for (let grow = true; grow; ) {
+    grow = false;
+    if (b < n && used + heights[b] <= slots) {
+      used += heights[b++];
+      grow = true;
+    }
+    if (a > 0 && used + heights[a - 1] <= slots) {
+      used += heights[--a];
+      grow = true;
+    }
+  }
+  return [a, b];
 }
 
 /** The profile form: each field checked as it is typed; the secret is masked. */
-export function SetupForm({ state, dispatch, onSave, title }: SetupFormProps): React.JSX.Element {
+export function SetupForm({ state, dispatch, onSave, title, maxRows }: SetupFormProps): React.JSX.Element {
   const { isRawModeSupported } = useStdin();
   const canType = isRawModeSupported === true && state.status === 'editing';
   // Where focus is as far as the keys seen so far go: keys can arrive faster than renders.
@@ -59,45 +82,61 @@ export function SetupForm({ state, dispatch, onSave, title }: SetupFormProps): R
     { isActive: canType },
   );
   const valid = formIsValid(state);
+  const errors = FORM_FIELDS.map((f) => fieldError(state, f.field));
+  const showsError = FORM_FIELDS.map((f, i) => errors[i] !== undefined && (state.texts[f.field] !== '' || state.focus === i));
+  // Title, key line, blank and save rows, save problems: what is left is for the fields.
+  const slots = maxRows === undefined ? Infinity : Math.max(1, maxRows - 4 - state.saveProblems.length);
+  const [from, to] = visibleFields(showsError.map((e) => (e ? 2 : 1)), state.focus, slots);
   return (
     <Box flexDirection="column">
-      <Text bold>{title ?? `Profile "${state.profileName}"`}</Text>
-      <Text dimColor>tab/arrows move, enter next, esc cancel</Text>
-      {FORM_FIELDS.map((f, i) => {
+      <Text bold wrap="truncate-end">
+        {title ?? `Profile "${state.profileName}"`}
+        {from > 0 || to < FORM_FIELDS.length ? <Text dimColor>{`  fields ${from + 1}-${to} of ${FORM_FIELDS.length}`}</Text> : null}
+      </Text>
+      <Text dimColor wrap="truncate-end">
+        tab/arrows move, enter next, esc cancel
+      </Text>
+      {FORM_FIELDS.slice(from, to).map((f, j) => {
+        const i = from + j;
         const focused = state.focus === i;
-        const error = fieldError(state, f.field);
+        const error = errors[i];
         const text = state.texts[f.field];
         const secret = 'secret' in f && f.secret;
         return (
           <Box key={f.field} flexDirection="column">
             <Box>
-              <Text color={focused ? 'cyan' : undefined}>{focused ? '› ' : '  '}</Text>
-              <Box width={20}>
-                <Text>{f.label}</Text>
+              <Box width={2} flexShrink={0}>
+                <Text color={focused ? 'cyan' : undefined}>{focused ? '›' : ' '}</Text>
+              </Box>
+              <Box width={20} flexShrink={0}>
+                <Text wrap="truncate-end">{f.label}</Text>
               </Box>
               {focused && canType ? (
-                <Text>
+                <Text wrap="truncate-start">
                   {secret ? '*'.repeat(text.length) : text}
                   <Text inverse> </Text>
                   {text === '' ? <Text dimColor>{` ${f.help}`}</Text> : null}
                 </Text>
               ) : (
-                <Text dimColor={text === ''}>{secret ? (text === '' ? '(not set)' : '********') : text === '' ? f.help : text}</Text>
+                <Text dimColor={text === ''} wrap="truncate-end">
+                  {secret ? (text === '' ? '(not set)' : '********') : text === '' ? f.help : text}
+                </Text>
               )}
             </Box>
-            {error && text !== '' ? <Text color="red">{`    ${error}`}</Text> : null}
-            {error && text === '' && focused ? <Text color="yellow">{`    ${error}`}</Text> : null}
+            {showsError[i] ? (
+              <Text color={text === '' ? 'yellow' : 'red'} wrap="truncate-end">{`    ${error}`}</Text>
+            ) : null}
           </Box>
         );
       })}
       <Box marginTop={1}>
         <Text color={state.focus === SAVE_ROW ? 'cyan' : undefined}>{state.focus === SAVE_ROW ? '› ' : '  '}</Text>
-        <Text bold color={valid ? 'green' : 'gray'}>
+        <Text bold color={valid ? 'green' : 'gray'} wrap="truncate-end">
           {state.status === 'saving' ? 'saving…' : valid ? '[ Save ]' : '[ Save ] (fix the fields above first)'}
         </Text>
       </Box>
       {state.saveProblems.map((p) => (
-        <Text key={p} color="red">
+        <Text key={p} color="red" wrap="truncate-end">
           {p}
         </Text>
       ))}

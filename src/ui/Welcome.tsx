@@ -28,7 +28,7 @@ export function Welcome({ setup, onSetup, onSave, configDir, width, height }: We
       <Text wrap="truncate-end" dimColor>
         a dev profile can be added later with `benchling-deploy setup-profile dev`.
       </Text>
-      <SetupForm state={setup} dispatch={dispatch} onSave={onSave} title='Profile "default" (prod)' />
+      <SetupForm state={setup} dispatch={dispatch} onSave={onSave} title='Profile "default" (prod)' maxRows={Math.max(1, height - 3)} />
     </Box>
   );
 }

@@ -1,5 +1,5 @@
 import React, { useReducer } from 'react';
-import { render, useApp } from 'ink';
+import { render, useApp, useStdout } from 'ink';
 import { SetupForm } from './SetupForm.js';
 import { initialSetupForm, setupFormReducer } from '../state/setup-form.js';
 import { formToProfile } from '../config/fields.js';
@@ -22,6 +22,7 @@ export async function runSetupForm(run: SetupFormRun): Promise<boolean> {
 
 function SetupApp({ run, onDone }: { run: SetupFormRun; onDone: (saved: boolean) => void }): React.JSX.Element {
   const app = useApp();
+  const { stdout } = useStdout();
   const [state, dispatch] = useReducer(setupFormReducer, initialSetupForm(run.name, run.initial));
   if (state.status === 'cancelled') {
     onDone(false);
@@ -32,7 +33,6 @@ function SetupApp({ run, onDone }: { run: SetupFormRun; onDone: (saved: boolean)
       const path = run.save(formToProfile(run.name, state.texts, run.initial));
       dispatch({ type: 'saved' });
       onDone(true);
-      process.stdout.write('');
       setImmediate(() => app.exit());
       void path;
     } catch (error) {
@@ -40,5 +40,5 @@ function SetupApp({ run, onDone }: { run: SetupFormRun; onDone: (saved: boolean)
       dispatch({ type: 'saveFailed', problems });
     }
   };
-  return <SetupForm state={state} dispatch={dispatch} onSave={save} />;
+  return <SetupForm state={state} dispatch={dispatch} onSave={save} maxRows={Math.max(6, (stdout.rows ?? 24) - 1)} />;
 }

@@ -7,6 +7,9 @@ import { QUILT_ARN, devProfile, prodProfile, tempDir, writeJson } from '../helpe
 describe('bare invocation', () => {
   it('reads the global options the dashboard takes, in both spellings', () => {
     expect(bareGlobals([])).toEqual({});
+    // Names that objects inherit are not options.
+    expect(bareGlobals(['constructor', 'x'])).toBeNull();
+    expect(bareGlobals(['toString'])).toBeNull();
     expect(bareGlobals(['--config-dir', '/x', '--aws-profile=acme', '--region', 'eu-west-1', '-y', '--json'])).toEqual({ configDir: '/x', awsProfile: 'acme', region: 'eu-west-1', yes: true, json: true });
   });
 

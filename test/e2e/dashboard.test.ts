@@ -103,6 +103,7 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     for (const s of seen) expect(s).not.toContain(SECRET);
     // Nothing was deployed: deploy.json is as it was, and no lock is left.
     expect(JSON.parse(readFileSync(join(dir, 'deploy.json'), 'utf8')).dev).toBeUndefined();
+    expect(existsSync(join(dir, 'deploy.json.lock'))).toBe(false);
   });
 
   it('deploys dev from the dashboard with live progress and records it', async () => {

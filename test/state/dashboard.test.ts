@@ -469,3 +469,21 @@ describe('footer', () => {
     }
   });
 });
+
+describe('splitKeys', () => {
+  it('splits printable bursts into keys, with the editing keys among them, and leaves escapes whole', async () => {
+    const { splitKeys } = await import('../../src/state/dashboard.js');
+    expect(splitKeys({ input: 'l/e' }).map((k) => k.input)).toEqual(['l', '/', 'e']);
+    expect(splitKeys({ input: 'P' })).toEqual([{ input: 'P' }]);
+    expect(splitKeys({ input: 'pr\u007fod\r' })).toEqual([
+      { input: 'p', shift: false },
+      { input: 'r', shift: false },
+      { input: '', backspace: true },
+      { input: 'o', shift: false },
+      { input: 'd', shift: false },
+      { input: '\r', return: true },
+    ]);
+    expect(splitKeys({ input: 'xy', ctrl: true })).toHaveLength(1);
+    expect(splitKeys({ input: '', rightArrow: true })).toHaveLength(1);
+  });
+});

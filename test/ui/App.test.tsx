@@ -119,7 +119,21 @@ describe('App', () => {
     const { t } = mount(fake);
     // One write holding four keys: right, right, right -> prod, dev, prod; then 2 stays on prod.
     t.press(`${KEYS.right}${KEYS.right}${KEYS.right}2`);
-    await t.waitFor((f) => /| > prod/.test(f));
+    await t.waitFor((f) => /\| > prod/.test(f));
+  });
+
+  it('letter keys in one read act one by one: "1?" selects dev and opens help, "l/err" opens logs and types a filter', async () => {
+    const fake = fakeServices();
+    const { t } = mount(fake);
+    await until(() => fake.calls.includes('startStatus'));
+    t.press('2');
+    await t.waitFor((f) => /\| > prod/.test(f));
+    t.press('1?');
+    await t.waitFor((f) => /benchling-deploy: keys/.test(f));
+    t.press(KEYS.escape);
+    await t.waitFor((f) => /\| > dev/.test(f));
+    t.press('l/err');
+    await t.waitFor((f) => /logs dev/.test(f) && /err/.test(f));
   });
 
   it('P: promote plan (old -> new), typed prod, live progress, outcome; the status is re-read', async () => {

@@ -104,7 +104,7 @@ describe('main screen', () => {
   it('the selected panel is marked without colour (">" before its name)', () => {
     const f = draw(withSnapshot(start(), key('2')));
     expect(f).toMatch(/\|\s+dev/);
-    expect(f).toMatch(/| > prod/);
+    expect(f).toMatch(/\| > prod/);
   });
 
   it('the error banner: message, hint, and x to dismiss', () => {

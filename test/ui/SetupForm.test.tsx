@@ -104,3 +104,23 @@ describe('SetupForm', () => {
     ok.unmount();
   });
 });
+
+describe('SetupForm in a small terminal', () => {
+  it('fits maxRows, keeps the focused field in view, and cuts long lines to the width', async () => {
+    const { visibleFields } = await import('../../src/ui/SetupForm.js');
+    expect(visibleFields([1, 1, 1, 1, 1], 4, 2)).toEqual([3, 5]);
+    expect(visibleFields([1, 2, 1], 1, 2)).toEqual([1, 2]);
+    expect(visibleFields([1, 1], 0, 10)).toEqual([0, 2]);
+    function Small() {
+      const [state, dispatch] = useReducer(setupFormReducer, initialSetupForm('default', { quiltStackArn: 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/' + 'x'.repeat(80) }));
+      return <SetupForm state={state} dispatch={dispatch} onSave={() => {}} maxRows={10} />;
+    }
+    const ui = render(<Small />);
+    await tick();
+    for (let i = 0; i < 5; i++) ui.stdin.write('\t');
+    const frame = await waitForFrame(ui.lastFrame, (f) => /› Quilt stack ARN/.test(f));
+    expect(frame.split('\n').length).toBeLessThanOrEqual(10);
+    expect(frame).toMatch(/fields \d+-\d+ of 10/);
+    ui.unmount();
+  });
+});
