@@ -1,12 +1,14 @@
 // Bundles the CLI into dist/ so the first frame does not wait on hundreds of module loads.
 // Heavy dependencies (AWS SDK, aws-cdk-lib, execa) stay external and are imported lazily.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { boundInkCaches } from './ink-caches.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-await build({
+const result = await build({
+  metafile: true,
   entryPoints: { cli: 'bin/cli.ts' },
   outdir: 'dist',
   bundle: true,
@@ -25,3 +27,7 @@ await build({
   plugins: [boundInkCaches],
   banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
 });
+
+// Chunks of earlier builds (their names carry a content hash) are removed, so dist/ holds this build only.
+const current = new Set(Object.keys(result.metafile.outputs).map((p) => basename(p)));
+for (const file of readdirSync('dist')) if (!current.has(file)) rmSync(join('dist', file), { force: true });
