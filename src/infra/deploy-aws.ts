@@ -1,5 +1,6 @@
 import type { DeployAws, RolloutStatus } from './deploy.js';
 import type { AwsClientOptions } from '../state/aws-clients.js';
+import { stoppedTaskReason } from '../state/health.js';
 
 /** What promote needs beyond a deploy: the images a service's running tasks really run. */
 export interface PromoteAws extends DeployAws {
@@ -26,10 +27,7 @@ export async function createDeployAws(options: AwsClientOptions): Promise<Promot
       const arns = await api.listStoppedTasks(cluster, service);
       if (arns.length === 0) return [];
       const tasks = await api.describeTasks(cluster, arns);
-      return [...tasks]
-        .sort((a, b) => (b.stoppedAt ?? '').localeCompare(a.stoppedAt ?? ''))
-        .map((t) => [t.stoppedReason, ...t.containers.map((c) => c.reason)].filter(Boolean).join('; '))
-        .filter((r) => r !== '');
+      return [...tasks].sort((a, b) => (b.stoppedAt ?? '').localeCompare(a.stoppedAt ?? '')).map(stoppedTaskReason);
     },
     async targetHealth(targetGroupArn) {
       const targets = await api.describeTargetHealth(targetGroupArn);

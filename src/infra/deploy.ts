@@ -79,6 +79,8 @@ export interface DeployPlan {
   readonly callerArn: string;
   readonly oldTag: string | null;
   readonly newTag: string;
+  /** This environment's ECS service, when the stack already has it (from the outputs read in the pre-flight). */
+  readonly service?: { readonly cluster: string; readonly service: string };
   /** The stack's other environments, whose running services this deploy leaves as they are. */
   readonly otherEnvironments: readonly EnvironmentName[];
   /** False on the stack's first deploy: every environment of the template is created. */
@@ -193,6 +195,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       oldTag,
       newTag,
       stackExists,
+      service: stack ? serviceIn(stack.outputs, environment) : undefined,
       otherEnvironments: profileEnvironments.filter((e) => e !== environment),
       secretName,
       createSecret,
@@ -373,11 +376,17 @@ function readOutputs(path: string, stackName: string): Record<string, string> {
   }
 }
 
-async function serviceOf(plan: DeployPlan, aws: DeployAws): Promise<{ cluster: string; service: string } | undefined> {
-  const stack = await aws.describeStack(plan.stackName).catch(() => undefined);
-  const cluster = stack?.outputs.ClusterName;
-  const service = stack?.outputs[outputName(plan.environment, 'ServiceName')];
+function serviceIn(outputs: Readonly<Record<string, string>>, environment: EnvironmentName): { cluster: string; service: string } | undefined {
+  const cluster = outputs.ClusterName;
+  const service = outputs[outputName(environment, 'ServiceName')];
   return cluster && service ? { cluster, service } : undefined;
+}
+
+/** The plan's service, or (on the stack's first deploy) the one the stack has now. */
+async function serviceOf(plan: DeployPlan, aws: DeployAws): Promise<{ cluster: string; service: string } | undefined> {
+  if (plan.service) return plan.service;
+  const stack = await aws.describeStack(plan.stackName).catch(() => undefined);
+  return stack ? serviceIn(stack.outputs, plan.environment) : undefined;
 }
 
 /** Reads the environment's ECS rollout every few seconds while cdk runs (chained timers). */
@@ -385,8 +394,8 @@ function watchRollout(plan: DeployPlan, aws: DeployAws, emit: (e: DeployEvent) =
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
+  const service = plan.service;
   const tick = async () => {
-    const service = await serviceOf(plan, aws);
     if (service && !stopped) {
       const rollout = await aws.serviceRollout(service.cluster, service.service).catch(() => undefined);
       if (rollout && !stopped) emit({ type: 'rollout', rollout });
@@ -398,7 +407,7 @@ function watchRollout(plan: DeployPlan, aws: DeployAws, emit: (e: DeployEvent) =
       inFlight = tick().finally(schedule);
     }, everyMs);
   };
-  if (plan.stackExists) schedule();
+  if (service) schedule();
   return {
     async stop() {
       stopped = true;
