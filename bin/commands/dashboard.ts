@@ -4,8 +4,7 @@ import { resolveStackProfiles, resolveTarget, type StackProfiles } from '../../s
 import type { EnvironmentName } from '../../src/config/schema.js';
 import { UserError, exitCodeOf, formatError } from '../../src/errors.js';
 import type { DeployRecords } from '../../src/state/deploy-records.js';
-import { checkEndpoint } from '../../src/state/endpoint-check.js';
-import { outputName } from '../../src/infra/names.js';
+import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
 import type { DashboardAction, OperationOutcome, StackInfo, TestOutcome } from '../../src/state/dashboard.js';
 import type { DashboardServices, PreparedOperation } from '../../src/ui/services.js';
 import type { ClosableStatusApi } from '../../src/state/aws-clients.js';
@@ -329,17 +328,13 @@ export function createServices(ctx: ServiceContext): DashboardServices {
     },
 
     async testEndpoint(environment: EnvironmentName, signal): Promise<TestOutcome> {
-      let endpoint = (await readRecords())[environment]?.endpoint || undefined;
-      let source = 'deploy.json';
-      if (!endpoint) {
+      const found = await findEndpoint(environment, (await readRecords())[environment]?.endpoint, async () => {
         const stack = await loadStack();
-        const info = await (await statusApi(stack)).describeStack(stack.place.stackName);
-        endpoint = info?.outputs[outputName(environment, 'Endpoint')];
-        source = 'stack outputs';
-      }
-      if (!endpoint) return { ok: false, message: `no endpoint for ${environment}: not in deploy.json nor in the stack's outputs; has ${environment} been deployed?`, hint: `press d to deploy ${environment}` };
-      const check = await checkEndpoint(endpoint, { timeoutMs: 10_000, signal });
-      return { ok: true, endpoint, source, check };
+        return (await (await statusApi(stack)).describeStack(stack.place.stackName))?.outputs;
+      });
+      if (!found) return { ok: false, message: `no endpoint for ${environment}: not in deploy.json nor in the stack's outputs; has ${environment} been deployed?`, hint: `press d to deploy ${environment}` };
+      const check = await checkEndpoint(found.endpoint, { timeoutMs: 10_000, signal });
+      return { ok: true, endpoint: found.endpoint, source: found.source, check };
     },
 
     async saveProfile(profileName, texts) {

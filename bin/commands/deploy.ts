@@ -7,9 +7,8 @@ import { resolveStackProfiles, resolveTarget, type DeployTarget } from '../../sr
 import { ENVIRONMENTS, isImageReference, type EnvironmentName } from '../../src/config/schema.js';
 import { loadDeployRecords, markDestroyed, lockPathFor } from '../../src/state/deploy-records.js';
 import { acquireLock } from '../../src/state/lock.js';
-import { checkEndpoint } from '../../src/state/endpoint-check.js';
+import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
 import type { DeployOutcome, DeployPlan } from '../../src/infra/deploy.js';
-import { outputName } from '../../src/infra/names.js';
 import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planRows, promoteRows, rollbackEntry, synthesizeStackLazily } from '../../src/infra/operations.js';
 import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printJson, type Globals } from '../context.js';
 import { askTyped, askYesNo } from '../prompt.js';
@@ -289,15 +288,9 @@ export function registerDeployCommands(program: Command): void {
         if (!Number.isFinite(timeout) || timeout <= 0) throw new UserError(`--timeout: expected a number of seconds > 0, got "${opts.timeout}"`);
         const { target, recordsPath } = targetFor(g, opts.environment);
         const env = target.environment;
-        let endpoint = loadDeployRecords(recordsPath)[env]?.endpoint || undefined;
-        let source = 'deploy.json';
-        if (!endpoint) {
-          const aws = await awsFor(target, g);
-          const stack = await aws.describeStack(target.place.stackName);
-          endpoint = stack?.outputs[outputName(env, 'Endpoint')];
-          source = 'stack outputs';
-        }
-        if (!endpoint) throw new ExternalError(`no endpoint for ${env}: not in deploy.json nor in the stack's outputs; has ${env} been deployed?`, { hint: `benchling-deploy deploy --environment ${env}` });
+        const found = await findEndpoint(env, loadDeployRecords(recordsPath)[env]?.endpoint, async () => (await (await awsFor(target, g)).describeStack(target.place.stackName))?.outputs);
+        if (!found) throw new ExternalError(`no endpoint for ${env}: not in deploy.json nor in the stack's outputs; has ${env} been deployed?`, { hint: `benchling-deploy deploy --environment ${env}` });
+        const { endpoint, source } = found;
         const r = await checkEndpoint(endpoint, { timeoutMs: timeout * 1000 });
         if (g.json) printJson({ environment: env, endpoint, source, ...r, latencyMs: Math.round(r.latencyMs) });
         else if ('status' in r) print(`GET ${r.url} -> ${r.status} in ${Math.round(r.latencyMs)} ms${r.ok ? '' : `: ${r.body.slice(0, 200)}`}`);

@@ -1,3 +1,6 @@
+import type { EnvironmentName } from '../config/schema.js';
+import { outputName } from '../infra/names.js';
+
 /** What calling an environment's health route found. */
 export type EndpointCheck =
   | { readonly ok: boolean; readonly url: string; readonly status: number; readonly latencyMs: number; readonly body: string }
@@ -32,4 +35,18 @@ export async function checkEndpoint(endpoint: string, options: { timeoutMs?: num
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { ok: false, url, failure: 'dns', message: `${url}: host not found (${code}); was the stack deleted?`, latencyMs };
     return { ok: false, url, failure: 'network', message: `${url}: ${code ?? e.message}`, latencyMs };
   }
+}
+
+/**
+ * Where an environment is reached: its deploy.json record, else the stack's
+ * `<Env>Endpoint` output (read only when the record has none).
+ */
+export async function findEndpoint(
+  environment: EnvironmentName,
+  recorded: string | undefined,
+  stackOutputs: () => Promise<Readonly<Record<string, string>> | undefined>,
+): Promise<{ endpoint: string; source: 'deploy.json' | 'stack outputs' } | undefined> {
+  if (recorded) return { endpoint: recorded, source: 'deploy.json' };
+  const endpoint = (await stackOutputs())?.[outputName(environment, 'Endpoint')];
+  return endpoint ? { endpoint, source: 'stack outputs' } : undefined;
 }
