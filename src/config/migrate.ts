@@ -209,7 +209,7 @@ export function migrateV06Profile(raw: Record<string, unknown>, options: V06Opti
     }
   }
 
-  const imageTagProblem = migrateImageTag(raw, options, label, out, source, steps, problems);
+  const imageTagProblem = migrateImageTag(raw, options, label, out, source, steps, dropped, problems);
 
   const profile = Object.fromEntries(PROFILE_FIELDS.filter((f) => out[f] !== undefined).map((f) => [f, out[f]])) as ProfileFile;
   const check = checkProfile(profile, label, 'default');
@@ -240,6 +240,7 @@ function migrateImageTag(
   out: Partial<Record<keyof ProfileFile, unknown>>,
   source: Partial<Record<keyof ProfileFile, string>>,
   steps: Step[],
+  dropped: DroppedKey[],
   problems: string[],
 ): boolean {
   const v06 = typeof raw.imageTag === 'string' ? raw.imageTag.trim() : raw.imageTag;
@@ -249,6 +250,8 @@ function migrateImageTag(
   }
   const flag = options.imageTag?.trim();
   if (flag !== undefined) {
+    // An empty or null v0.6 value is still a key of the file: say where it went.
+    if ('imageTag' in raw && !v06) dropped.push({ key: 'imageTag', reason: `${v06 === null ? 'null' : 'empty'}; --image-tag gives it` });
     out.imageTag = flag;
     source.imageTag = '--image-tag';
     steps.push({ from: v06 ? 'imageTag' : '--image-tag', to: 'imageTag', shown: `${JSON.stringify(flag)} (from --image-tag${v06 ? `; the v0.6 file has ${JSON.stringify(v06)}` : ''})` });

@@ -181,6 +181,11 @@ describe('migrateV06Profile: each rule', () => {
     expect(lineFor(m, 'imageTag')).toMatch(/-> imageTag\s+"0\.7\.0" \(from --image-tag; the v0\.6 file has "latest"\)$/);
     const noTag = migrate(v06DefaultJson({ imageTag: undefined }), `sha256:${'a'.repeat(64)}`);
     expect(lineFor(noTag, '--image-tag')).toMatch(/-> imageTag/);
+    for (const empty of [null, '', '  ']) {
+      const m2 = migrate(v06DefaultJson({ imageTag: empty }), '0.7.0');
+      expect(m2.profile.imageTag).toBe('0.7.0');
+      expect(m2.dropped).toContainEqual({ key: 'imageTag', reason: `${empty === null ? 'null' : 'empty'}; --image-tag gives it` });
+    }
   });
 
   it('refuses a bad --image-tag, naming the flag', () => {
