@@ -1,5 +1,5 @@
 import { UserErrors } from '../errors.js';
-import { PROFILE_FIELDS, QUILT_STACK_ARN_RE, type ProfileFile } from './schema.js';
+import { DEFAULT_STACK_NAME, PROFILE_FIELDS, QUILT_STACK_ARN_RE, type ProfileFile } from './schema.js';
 import { checkProfile } from './validate.js';
 
 /**
@@ -29,6 +29,13 @@ export interface V06Options {
   readonly fileLabel: string;
   /** `--image-tag`: the image prod runs; needed when the v0.6 file has none or `latest`. */
   readonly imageTag?: string;
+  /**
+   * The stack the older tool deployed (`deploy.json`'s prod `stackArn`) and
+   * where that was read, for the plan: its name, region and account are kept
+   * when they differ from the defaults, so the next deploy updates that stack
+   * instead of creating a second one.
+   */
+  readonly deployedStack?: { readonly arn: string; readonly from: string };
 }
 
 const FROM_QUILT_OUTPUTS = "resolved at run time from the Quilt stack's outputs (quiltStackArn)";
@@ -209,6 +216,8 @@ export function migrateV06Profile(raw: Record<string, unknown>, options: V06Opti
     }
   }
 
+  keepDeployedStack(raw, options, out, source, steps, notes);
+
   const imageTagProblem = migrateImageTag(raw, options, label, out, source, steps, dropped, problems);
 
   const profile = Object.fromEntries(PROFILE_FIELDS.filter((f) => out[f] !== undefined).map((f) => [f, out[f]])) as ProfileFile;
@@ -230,6 +239,43 @@ export function migrateV06Profile(raw: Record<string, unknown>, options: V06Opti
     );
   }
   return { profile, plan: formatSteps(steps), dropped, notes };
+}
+
+/**
+ * The v0.6 stack's name, region and account, where they differ from what the
+ * profile would otherwise resolve to (the default name; the region and
+ * account of cdkRegion/cdkAccount, else of quiltStackArn). A value the file
+ * sets itself wins, with a note.
+ */
+function keepDeployedStack(
+  raw: Record<string, unknown>,
+  options: V06Options,
+  out: Partial<Record<keyof ProfileFile, unknown>>,
+  source: Partial<Record<keyof ProfileFile, string>>,
+  steps: Step[],
+  notes: string[],
+): void {
+  const deployed = options.deployedStack;
+  const m = deployed ? QUILT_STACK_ARN_RE.exec(deployed.arn.trim()) : null;
+  if (!deployed || !m) return;
+  const quilt = typeof raw.quiltStackArn === 'string' ? QUILT_STACK_ARN_RE.exec(raw.quiltStackArn.trim()) : null;
+  const wanted: [keyof ProfileFile, string, unknown][] = [
+    ['stackName', m[4], DEFAULT_STACK_NAME],
+    ['region', m[2], quilt?.[2]],
+    ['account', m[3], quilt?.[3]],
+  ];
+  for (const [field, value, fallback] of wanted) {
+    const current = out[field] ?? fallback;
+    if (current === value) continue;
+    if (source[field] !== undefined) {
+      notes.push(`${deployed.from} names a stack with ${field} ${JSON.stringify(value)}; the profile keeps ${field} ${JSON.stringify(current)} from ${source[field]}, so the next deploy goes to that ${field}`);
+      continue;
+    }
+    if (current === undefined) continue; // no quiltStackArn: reported below, nothing to compare with
+    out[field] = value;
+    source[field] = deployed.from;
+    steps.push({ from: deployed.from, to: field, shown: `${JSON.stringify(value)} (the stack the older tool deployed)` });
+  }
 }
 
 /** Sets imageTag from `--image-tag` or the v0.6 value; true when it reported a problem itself. */

@@ -93,9 +93,18 @@ function planProfile(configDir: string, options: MigrationOptions, notes: string
     if (!isJsonObject(raw) || !('profile' in raw)) notes.push(`${path} is neither a v0.6 profile nor a valid one; \`benchling-deploy validate\` lists its problems`);
     return { state: 'current', path };
   }
-  const migration = migrateV06Profile(raw as Record<string, unknown>, { fileLabel: path, imageTag: options.imageTag });
+  const migration = migrateV06Profile(raw as Record<string, unknown>, { fileLabel: path, imageTag: options.imageTag, deployedStack: deployedProdStack(configDir) });
   const change = fileChange(path, original, `${JSON.stringify(migration.profile, null, 2)}\n`, 0o600, 0o600);
   return { state: 'v0.6', change, migration };
+}
+
+/** The prod stack's ARN that `deploy.json` holds (v0.6 or converted), if any; a malformed file is reported by planRecords. */
+function deployedProdStack(configDir: string): { arn: string; from: string } | undefined {
+  const read = readDeployRecords(deployRecordPath(configDir));
+  if (read.state !== 'ok') return undefined;
+  const prod = read.raw.prod;
+  const arn = isJsonObject(prod) ? prod.stackArn : undefined;
+  return typeof arn === 'string' ? { arn, from: 'deploy.json prod.stackArn' } : undefined;
 }
 
 function planRecords(configDir: string): RecordsPart {

@@ -81,6 +81,38 @@ describe('planMigration', () => {
     expect(isNothingToDo(planMigration(dir))).toBe(true);
   });
 
+  it('keeps the stack the older tool deployed when its name, region or account is not the default', () => {
+    // The usual case: BenchlingWebhookStack where the profile points; nothing added.
+    const usual = planMigration(v06Folder());
+    expect(usual.profile.state === 'v0.6' && usual.profile.migration.profile).not.toHaveProperty('stackName');
+
+    const dir = v06Folder({ profile: v06DefaultJson({ cdkAccount: undefined, cdkRegion: undefined }) });
+    const deploy = v06DeployJson();
+    (deploy.prod as Record<string, unknown>).stackArn = 'arn:aws:cloudformation:eu-west-1:210987654321:stack/AcmeWebhook/0a1b2c3d-0000-1111-2222-333344445555';
+    writeJson(dir, 'deploy.json', deploy, 0o644);
+    const plan = planMigration(dir);
+    expect(plan.profile.state).toBe('v0.6');
+    if (plan.profile.state !== 'v0.6') return;
+    expect(plan.profile.migration.profile).toMatchObject({ stackName: 'AcmeWebhook', region: 'eu-west-1', account: '210987654321' });
+    const text = formatMigrationPlan(plan).join('\n');
+    expect(text).toMatch(/deploy\.json prod\.stackArn\s+-> stackName\s+"AcmeWebhook" \(the stack the older tool deployed\)/);
+    expect(text).toMatch(/deploy\.json prod\.stackArn\s+-> region\s+"eu-west-1"/);
+    applyMigration(plan);
+    const written = inspectProfile(dir, 'default');
+    expect(written.problems).toEqual([]);
+    expect(written.file).toMatchObject({ stackName: 'AcmeWebhook', region: 'eu-west-1', account: '210987654321' });
+  });
+
+  it("notes a deployed stack in another region than the file's cdkRegion, which wins", () => {
+    const dir = v06Folder({ deploy: false });
+    const deploy = v06DeployJson();
+    (deploy.prod as Record<string, unknown>).stackArn = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/BenchlingWebhookStack/0a1b2c3d-0000-1111-2222-333344445555';
+    writeJson(dir, 'deploy.json', deploy, 0o644);
+    const plan = planMigration(dir);
+    expect(plan.profile.state === 'v0.6' && plan.profile.migration.profile.region).toBe('us-east-1');
+    expect(plan.notes).toContainEqual(expect.stringMatching(/^deploy\.json prod\.stackArn names a stack with region "eu-west-1"; the profile keeps region "us-east-1" from cdkRegion/));
+  });
+
   it('notes another profile in the v0.6 layout, which it does not convert', () => {
     const dir = v06Folder();
     writeJson(dir, 'staging.json', v06DefaultJson(), 0o600);
