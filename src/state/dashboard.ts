@@ -446,7 +446,8 @@ function finishQuitIfWaiting(state: DashboardState): Transition {
 function quit(state: DashboardState, code: number, force: boolean): Transition {
   const op = state.operation;
   if (op?.phase === 'running') {
-    if (!force) return same({ ...state, confirmQuit: true });
+    // Already cancelling: nothing more to lose, so q quits once cdk has stopped, as the footer says.
+    if (!force && !op.cancelling) return same({ ...state, confirmQuit: true });
     const effects: Effect[] = op.cancelling ? [] : [{ type: 'cancel', id: op.id }];
     return { state: { ...state, confirmQuit: false, quitWhenIdle: code, operation: { ...op, cancelling: true, askCancel: false } }, effects };
   }

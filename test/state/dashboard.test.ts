@@ -157,6 +157,20 @@ describe('quit', () => {
     expect(ended.effects).toEqual([{ type: 'invalidate' }, { type: 'quit', code: 0 }]);
   });
 
+  it('while a deploy is cancelling, q quits once cdk has stopped without asking again, as the footer says', () => {
+    const r = running();
+    const id = r.operation!.id;
+    const cancelling = run(r, key('escape'), key('y'));
+    expect(cancelling.effects).toEqual([{ type: 'cancel', id }]);
+    expect(footerKeys(cancelling.state)).toContainEqual(['q', 'quit after cdk stops']);
+    const q = run(cancelling.state, key('q'));
+    expect(q.state.confirmQuit).toBe(false);
+    expect(q.effects).toEqual([]); // no second cancel
+    expect(q.state.quitWhenIdle).toBe(0);
+    const ended = run(q.state, { type: 'deployFinished', id, outcome: { outcome: 'cancelled', stackStatus: 'UPDATE_IN_PROGRESS', logFile: 'l' } });
+    expect(ended.effects).toEqual([{ type: 'invalidate' }, { type: 'quit', code: 0 }]);
+  });
+
   it('ctrl-c while running asks to cancel, and a SIGTERM cancels and quits with its code', () => {
     const r = running();
     expect(run(r, key('c', { ctrl: true })).state.operation?.askCancel).toBe(true);
