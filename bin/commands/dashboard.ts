@@ -5,6 +5,7 @@ import type { EnvironmentName } from '../../src/config/schema.js';
 import { UserError, exitCodeOf, formatError } from '../../src/errors.js';
 import type { DeployRecords } from '../../src/state/deploy-records.js';
 import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
+import { DEFAULT_LOG_CAPACITY } from '../../src/state/log-buffer.js';
 import type { DashboardAction, OperationOutcome, StackInfo, TestOutcome } from '../../src/state/dashboard.js';
 import type { DashboardServices, PreparedOperation } from '../../src/ui/services.js';
 import type { ClosableStatusApi } from '../../src/state/aws-clients.js';
@@ -316,6 +317,8 @@ export function createServices(ctx: ServiceContext): DashboardServices {
           group,
           onLines: (lines) => sink.lines(lines),
           onStatus: (status) => sink.status({ ...status, logGroup: status.logGroup ?? group.logGroupName }),
+          // The screen keeps this many lines: a busy group's older pages are not read at all.
+          backfillLimit: DEFAULT_LOG_CAPACITY,
           awsProfile: g.awsProfile ?? stack.prod.awsProfile,
         });
         return { stop: () => tail.stop() };

@@ -18,6 +18,8 @@ export const DEFAULT_SINCE_MS = 10 * 60_000;
 export const POLL_INTERVAL_MS = 2000;
 /** The longest a late event is waited for when polling (see {@link LogTailOptions}). */
 const MAX_LOOKBACK_MS = 30_000;
+/** The first window of a limited first read; each next one is four times wider. */
+const BACKFILL_FIRST_WINDOW_MS = 15_000;
 /** With no events at all, polls still move their start up to this far behind the clock. */
 const IDLE_LAG_MS = 60_000;
 
@@ -32,6 +34,15 @@ export function parseSince(text: string, flag = '--since'): number {
   if (ms <= 0) throw new UserError(`${flag}: "${text}" must be more than zero; ${expected}`);
   if (!Number.isSafeInteger(ms) || ms > 3650 * UNITS.d) throw new UserError(`${flag}: "${text}" is too far back (at most 3650d)`);
   return ms;
+}
+
+/** 600000 -> "10 min", 90000 -> "90 s", 7200000 -> "2 h". */
+function formatAgo(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} d`;
 }
 
 /** The load balancer's health checks (`GET /health`): hidden unless asked for, they drown everything else. */
@@ -118,6 +129,13 @@ export interface LogTailOptions {
   readonly onStatus?: (status: LogTailStatus) => void;
   /** How far back the first lines go (default 10 minutes). */
   readonly sinceMs?: number;
+  /**
+   * At most this many lines from the first read (the newest of `sinceMs`),
+   * for a screen that keeps no more: the past is read newest first, in
+   * widening windows, and the read stops once it has them, instead of
+   * reading every page of a busy log group. Unset: every line of `sinceMs`.
+   */
+  readonly backfillLimit?: number;
   /** A CloudWatch filter pattern, given to both APIs. */
   readonly filterPattern?: string;
   readonly includeHealth?: boolean;
@@ -219,9 +237,10 @@ class Tail implements LogTail {
 
   private async run(): Promise<void> {
     // The recent past first, so the screen is not empty while live tail starts.
+    const limit = this.options.backfillLimit;
     while (!this.stopped) {
       try {
-        await this.poll();
+        await (limit !== undefined ? this.backfill(limit) : this.poll());
         this.succeeded();
         break;
       } catch (error) {
@@ -341,6 +360,60 @@ class Tail implements LogTail {
     this.moveOn(delay);
     // Nothing new for a long time: stop searching from further back than needed.
     this.advance(polledAt - IDLE_LAG_MS);
+  }
+
+  /**
+   * The first read with a limit: windows from now back to {@link resumeFrom}
+   * (the newest {@link BACKFILL_FIRST_WINDOW_MS}, then each four times wider),
+   * every page of each, until `limit` visible lines are in hand. Only the
+   * newest `limit` are delivered, once, at the end: a failure part-way
+   * delivers nothing and the whole read is tried again.
+   */
+  private async backfill(limit: number): Promise<void> {
+    const readAt = this.now();
+    const since = this.resumeFrom;
+    const windows: RawLogEvent[][] = []; // newest window first
+    let visible = 0;
+    let delay = 0;
+    let upper = readAt;
+    let endTime: number | undefined; // the first window has no end: lines stamped a little ahead of this clock count too
+    let width = BACKFILL_FIRST_WINDOW_MS;
+    while (visible < limit && upper > since && !this.stopped) {
+      const startTime = Math.max(since, upper - width);
+      const events: RawLogEvent[] = [];
+      const request = { logGroupName: this.group.logGroupName, startTime, ...(endTime !== undefined ? { endTime } : {}), filterPattern: this.options.filterPattern };
+      for await (const page of pages(this.api, request, () => this.stopped)) {
+        for (const e of page) {
+          events.push(e);
+          if (e.ingestionTime !== undefined) delay = Math.max(delay, e.ingestionTime - e.timestamp);
+          if (this.options.includeHealth || !isHealthCheck(e.message)) visible += 1;
+        }
+      }
+      windows.push(events);
+      // Both ends of FilterLogEvents' range are inclusive: the next window ends just before this one starts.
+      endTime = startTime - 1;
+      upper = startTime;
+      width *= 4;
+    }
+    if (this.stopped) return;
+    const all = windows.reverse().flat().sort((a, b) => a.timestamp - b.timestamp);
+    // Beyond the limit, the oldest visible lines go (with any health checks among them).
+    let cut = 0;
+    for (let over = visible - limit; over > 0; cut += 1) {
+      if (this.options.includeHealth || !isHealthCheck(all[cut].message)) over -= 1;
+    }
+    const kept = all.slice(cut);
+    this.deliver(kept, 'polled');
+    this.moveOn(delay);
+    // Later reads start after what was left out, so it never arrives afterwards, out of place.
+    if (cut > 0) this.advance(all[cut - 1].timestamp + 1);
+    this.advance(readAt - IDLE_LAG_MS);
+    if (visible >= limit && (cut > 0 || upper > since)) {
+      const from = kept.length > 0 ? kept[0].timestamp : upper;
+      this.emit({
+        notice: `showing the newest ${limit.toLocaleString('en-US')} lines (from ${formatAgo(readAt - from)} ago); older lines of the last ${formatAgo(readAt - since)} are not loaded: \`benchling-deploy logs\` prints them all`,
+      });
+    }
   }
 
   private async fillGap(): Promise<boolean> {

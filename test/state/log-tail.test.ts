@@ -318,6 +318,88 @@ describe('the log tail, polling', () => {
   });
 });
 
+describe('the log tail, a first read with a limit (the dashboard keeps 5,000 lines)', () => {
+  /** Each FilterLogEvents request's time range, in order. */
+  const ranges = () =>
+    fake.calls.matching('FilterLogEvents').map((c) => {
+      const input = c.input as { startTime?: number; endTime?: number; nextToken?: string };
+      return { startTime: input.startTime, endTime: input.endTime, page: input.nextToken !== undefined };
+    });
+
+  it('reads newest first and stops once it has the limit: only the newest lines, oldest first, and it says older ones are not loaded', async () => {
+    const now = Date.now();
+    // Ten minutes of an old burst nobody needs on the screen...
+    for (let i = 0; i < 2000; i++) emit(`INFO old ${i}`, { stream: `webhook/app/${i % 3}`, timestamp: now - 590_000 + i * 100 });
+    // ...and the last five seconds, with health checks among them (not counted, not shown).
+    for (let i = 0; i < 80; i++) {
+      emit(`INFO recent ${i}`, { stream: `webhook/app/${i % 3}`, timestamp: now - 5000 + i * 50 });
+      emit('GET /health 200', { stream: 'webhook/app/h', timestamp: now - 5000 + i * 50 + 1 });
+    }
+    setFakeLogs(fake.scenario, { pageSize: 25 });
+    const t = follow({ sinceMs: 600_000, backfillLimit: 50, live: false });
+    await waitFor('the first lines', () => t.lines.length >= 50);
+    expect(t.messages().slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => `INFO recent ${i + 30}`));
+    // One window (the newest 15 s, every page of it); the old burst was never asked for.
+    const first = ranges().filter((r) => !r.page);
+    expect(first[0].endTime).toBeUndefined();
+    expect(now - first[0].startTime!).toBeGreaterThanOrEqual(14_000);
+    expect(now - first[0].startTime!).toBeLessThan(20_000);
+    expect(fake.calls.count('FilterLogEvents')).toBeLessThan(2000 / 25);
+    expect(t.tail.status.notice).toMatch(/^showing the newest 50 lines \(from \d+ s ago\); older lines of the last 10 min are not loaded: `benchling-deploy logs` prints them all$/);
+
+    // Following goes on from there: a new line comes once, and nothing left out turns up later.
+    emit('INFO next');
+    await waitFor('the next line', () => t.messages().includes('INFO next'));
+    await sleep(300);
+    expect(t.messages()).toEqual([...Array.from({ length: 50 }, (_, i) => `INFO recent ${i + 30}`), 'INFO next']);
+  });
+
+  it('with fewer lines than the limit, reads back to --since in windows that meet end to end, and shows every line once', async () => {
+    const now = Date.now();
+    events().length = 0; // without the scenario's start line
+    for (const [message, ago] of [
+      ['INFO too old', 660_000],
+      ['INFO 8 min', 480_000],
+      ['INFO 2 min', 120_000],
+      ['INFO 30 s', 30_000],
+      ['INFO 5 s', 5000],
+    ] as const) emit(message, { timestamp: now - ago });
+    const t = follow({ sinceMs: 600_000, backfillLimit: 100, live: false });
+    await waitFor('the first lines', () => t.lines.length >= 4);
+    expect(t.messages()).toEqual(['INFO 8 min', 'INFO 2 min', 'INFO 30 s', 'INFO 5 s']);
+    expect(t.tail.status.notice).toBeNull();
+    // The windows: newest first, each wider, each ending 1 ms before the last one began, the last at --since.
+    const windows = ranges().slice(0, 4);
+    expect(windows[0].endTime).toBeUndefined();
+    for (let i = 1; i < windows.length; i++) expect(windows[i].endTime).toBe(windows[i - 1].startTime! - 1);
+    expect(windows.map((w, i) => (i === 0 ? null : w.endTime! + 1 - w.startTime!))).toEqual([null, 60_000, 240_000, windows[3].endTime! + 1 - windows[3].startTime!]);
+    expect(Math.abs(windows[3].startTime! - (now - 600_000))).toBeLessThan(5000);
+    await sleep(300);
+    expect(t.messages()).toEqual(['INFO 8 min', 'INFO 2 min', 'INFO 30 s', 'INFO 5 s']);
+  });
+
+  it('a failure part-way delivers nothing; the read is tried again whole and each line comes once', async () => {
+    const now = Date.now();
+    events().length = 0; // without the scenario's start line
+    for (let i = 0; i < 10; i++) emit(`INFO ${i}`, { timestamp: now - 100_000 + i * 11_000 }); // the last two in the first window
+    let calls = 0;
+    const failing: LogsApi = {
+      startLiveTail: (request) => api.startLiveTail(request),
+      filterLogEvents: (request) => {
+        calls += 1;
+        // The second window of the first attempt fails.
+        if (calls === 2) return Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+        return api.filterLogEvents(request);
+      },
+    };
+    const t = follow({ api: failing, sinceMs: 600_000, backfillLimit: 100, live: false });
+    await waitFor('the lines', () => t.lines.length >= 10);
+    await sleep(300);
+    expect(t.messages()).toEqual(Array.from({ length: 10 }, (_, i) => `INFO ${i}`));
+    expect(calls).toBeGreaterThan(3);
+  });
+});
+
 describe('the log tail, errors in place', () => {
   it('no such log group: says so, keeps trying with back-off, and recovers when the group appears', async () => {
     delete fake.scenario.logGroups[group.logGroupName];
