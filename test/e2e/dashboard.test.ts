@@ -67,7 +67,8 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     const dir = configDir();
     const t = dashboard(dir);
     const seen: string[] = [];
-    const main = await t.waitFor(bothHealthy, 'both environments healthy');
+    // A capture can catch tmux part-way through drawing a frame: wait for its last row too (the footer).
+    const main = await t.waitFor((s) => bothHealthy(s) && /q quit/.test(s), 'both environments healthy, and the footer');
     seen.push(main);
     expect(main).toMatch(/BenchlingWebhookStack\s+us-east-1\s+UPDATE_COMPLETE\s+data \d+ s old\s+account 123456789012/);
     expect(main).toMatch(/deployed\s+0\.7\.0/);
@@ -88,7 +89,7 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     await t.waitFor((s) => /> dev/.test(s), 'back from logs');
 
     t.send('P');
-    const promote = await t.waitFor((s) => /promote dev -> prod: 0\.7\.0 -> sha256:[0-9a-f]{12}…/.test(s) && /Type "prod" to confirm/.test(s), 'the promote plan');
+    const promote = await t.waitFor((s) => /promote dev -> prod: 0\.7\.0 -> sha256:[0-9a-f]{12}…/.test(s) && /dev runs/.test(s) && /Type "prod" to confirm/.test(s), 'the promote plan');
     seen.push(promote);
     expect(promote).toMatch(/dev runs\s+latest = sha256:[0-9a-f]{64}/);
     seen.push(await t.waitFor((s) => /\[~\] AWS::ECS::TaskDefinition DevTaskDefinition/.test(s), 'the diff'));
@@ -178,7 +179,7 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     expect(t.screen()).toMatch(/\+\+/);
     expect(t.screenWithEscapes()).not.toMatch(/\u001b\[[0-9;]*3[0-7]m|\u001b\[38;/);
     t.resize(70, 20);
-    const small = await t.waitFor((s) => !/\+\+/.test(s) && /> dev/.test(s) && /^tab /m.test(s), 'the stacked layout');
+    const small = await t.waitFor((s) => !/\+\+/.test(s) && /> dev/.test(s) && /^tab .*\? .*q/m.test(s), 'the stacked layout, footer drawn');
     const rows = small.split('\n');
     // The footer, every key still there, on row 19 of 20.
     expect(rows.findIndex((r) => /^tab .*\? .*q/.test(r))).toBe(18);
