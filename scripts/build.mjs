@@ -9,7 +9,8 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 const result = await build({
   metafile: true,
-  entryPoints: { cli: 'bin/cli.ts' },
+  // The dashboard synthesizes in a worker thread (src/infra/operations.ts: synthesizeStackInWorker), beside cli.js.
+  entryPoints: { cli: 'bin/cli.ts', 'synth-worker': 'src/infra/synth-worker.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -276,7 +276,8 @@ export function createServices(ctx: ServiceContext): DashboardServices {
       const plan = await prepareDeploy(
         { target, imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)` },
         aws,
-        ops.synthesizeStackLazily,
+        // Off the main thread: the screen keeps drawing while aws-cdk-lib loads and the stack is built.
+        ops.synthesizeStackInWorker(),
       );
       return {
         plan: {

@@ -1,10 +1,11 @@
-import { ExternalError, UserError } from '../errors.js';
+import { ExternalError, UserError, UserErrors } from '../errors.js';
 import type { EnvironmentName } from '../config/schema.js';
 import type { DeployTarget } from '../config/pairing.js';
 import type { EnvironmentRecord, HistoryEntry } from '../state/deploy-records.js';
 import type { DeployPlan, Synthesizer } from './deploy.js';
 import type { PromoteAws } from './deploy-aws.js';
 import type { PromoteDecision } from './promote.js';
+import type { SynthWorkerInput, SynthWorkerReply } from './synth-worker.js';
 import { outputName, parameterName } from './names.js';
 
 /**
@@ -23,6 +24,54 @@ export const synthesizeStackLazily: Synthesizer = async (profiles, outDir) => {
   const result = synthesizeStack(profiles, outDir);
   return { assemblyDir: result.assemblyDir, hasAssets: result.assets.length > 0 };
 };
+
+/**
+ * The same synthesis in a worker thread, for the dashboard: loading
+ * aws-cdk-lib and building the stack take a second or two of CPU, which on
+ * the main thread would freeze the screen (spinner, keys, refreshes). Runs
+ * `synth-worker.js` beside this module's file (`dist/`); `workerUrl` points
+ * elsewhere (tests running from source use the built one). Errors come back
+ * as the same kinds (UserError, ExternalError) with their hints.
+ */
+export function synthesizeStackInWorker(workerUrl: URL = new URL('./synth-worker.js', import.meta.url)): Synthesizer {
+  return async (profiles, outDir) => {
+    const { Worker } = await import('node:worker_threads');
+    const input: SynthWorkerInput = { profiles, outDir };
+    const reply = await new Promise<SynthWorkerReply>((resolve, reject) => {
+      // Its output is kept off the terminal (the dashboard owns the screen); stderr's end goes into an error.
+      const worker = new Worker(workerUrl, { workerData: input, stdout: true, stderr: true });
+      let stderr = '';
+      worker.stdout.resume();
+      worker.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr = (stderr + chunk).slice(-2000);
+      });
+      let settled = false;
+      worker.once('message', (message: SynthWorkerReply) => {
+        settled = true;
+        resolve(message);
+        void worker.terminate();
+      });
+      worker.once('error', (error) => {
+        settled = true;
+        reject(error);
+      });
+      worker.once('exit', (code) => {
+        if (!settled) reject(new Error(`the synthesis worker exited (code ${code}) without an answer${stderr ? `: ${stderr.trim()}` : ''}`));
+      });
+    });
+    if (reply.ok) return { assemblyDir: reply.assemblyDir, hasAssets: reply.hasAssets };
+    switch (reply.kind) {
+      case 'users':
+        throw new UserErrors(reply.problems ?? [reply.message], reply.hint);
+      case 'user':
+        throw new UserError(reply.message, reply.hint);
+      case 'external':
+        throw new ExternalError(reply.message, { hint: reply.hint });
+      default:
+        throw Object.assign(new Error(reply.message), { stack: reply.stack });
+    }
+  };
+}
 
 /** The real AWS side of a deploy for the target, on the SDK (loaded now). */
 export async function deployAwsFor(target: DeployTarget, awsProfile: string | undefined): Promise<PromoteAws> {

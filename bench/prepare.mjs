@@ -1,0 +1,95 @@
+// `npm run bench prepare`: how long the dashboard's screen freezes while a deploy prepares.
+// The stack is synthesized (aws-cdk-lib loaded, the stack built, the assembly written) once
+// in the main thread, as before (the baseline), and once in the worker thread the dashboard
+// now uses (src/infra/operations.ts: synthesizeStackInWorker), each in a fresh process, so
+// aws-cdk-lib is loaded cold as on a first deploy. Meanwhile a 5 ms timer on the main thread
+// records the longest gap between its ticks: the longest the screen could not redraw or
+// answer a key. Runs alternate (7 each; BENCH_PREPARE_RUNS). Reported: medians of the longest
+// stall and of the wall time, and the stall's ratio to the baseline.
+//
+// The TypeScript is bundled with esbuild into .bench-out/prepare/ first (entry and worker).
+import { build } from 'esbuild';
+import { fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { root } from './_bundle.mjs';
+import { median } from './_stats.mjs';
+
+const RUNS = Number(process.env.BENCH_PREPARE_RUNS ?? 7);
+const out = join(root, '.bench-out', 'prepare');
+const mode = process.argv[2] === '--run' ? process.argv[3] : undefined;
+
+if (mode) {
+  // One measurement: { stallMs, wallMs }.
+  const m = await import(pathToFileURL(join(out, 'entry.js')).href);
+  const loaded = [m.prodProfile(), m.devProfile()].map((raw) => {
+    const check = m.checkProfile(raw, `${raw.profile}.json`, raw.profile);
+    if (!check.ok) throw new Error(check.problems.join('\n'));
+    return { name: raw.profile, path: `${raw.profile}.json`, profile: check.profile, file: check.file, problems: [], v06: false, warnings: [] };
+  });
+  const profiles = m.resolveStackProfiles(loaded);
+  const synth = mode === 'worker' ? m.synthesizeStackInWorker(pathToFileURL(join(out, 'synth-worker.js'))) : m.synthesizeStackLazily;
+  let last = performance.now();
+  let stall = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    stall = Math.max(stall, now - last);
+    last = now;
+  }, 5);
+  const t0 = performance.now();
+  await synth(profiles, join(mkdtempSync(join(tmpdir(), 'bd-bench-prepare-')), 'cdk.out'));
+  const wallMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 20)); // one more tick: a stall at the very end counts too
+  clearInterval(timer);
+  process.send({ stallMs: stall, wallMs });
+  process.exit(0);
+}
+
+mkdirSync(out, { recursive: true });
+const entry = join(out, 'entry.ts');
+writeFileSync(
+  entry,
+  [
+    "export { synthesizeStackInWorker, synthesizeStackLazily } from '../../src/infra/operations.ts';",
+    // Not test/infra/stack-helpers.ts: it loads aws-cdk-lib, which must load inside the measurement.
+    "export { devProfile, prodProfile } from '../../test/helpers/fixtures.ts';",
+    "export { checkProfile } from '../../src/config/validate.ts';",
+    "export { resolveStackProfiles } from '../../src/config/pairing.ts';",
+  ].join('\n'),
+);
+await build({
+  entryPoints: { entry, 'synth-worker': join(root, 'src', 'infra', 'synth-worker.ts') },
+  outdir: out,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@aws-sdk/*'],
+  banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+
+function measure(which) {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--run', which], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', resolve);
+    child.once('exit', (code) => code !== 0 && reject(new Error(`the ${which} run exited ${code}`)));
+  });
+}
+
+await measure('worker'); // warm the file cache once; not counted
+const main = [];
+const worker = [];
+for (let i = 0; i < RUNS; i++) {
+  main.push(await measure('main'));
+  worker.push(await measure('worker'));
+}
+const row = (name, runs) => `${name.padEnd(32)} longest stall ${median(runs.map((r) => r.stallMs)).toFixed(0).padStart(5)} ms   wall ${median(runs.map((r) => r.wallMs)).toFixed(0).padStart(5)} ms`;
+console.log(`synthesis of dev and prod, cold (a fresh process each run); medians of ${RUNS} alternating runs`);
+console.log(`  ${row('main thread (baseline)', main)}`);
+console.log(`  ${row('worker thread (the dashboard)', worker)}`);
+const ratio = median(worker.map((r) => r.stallMs)) / median(main.map((r) => r.stallMs));
+console.log(`  ratio: the longest stall is ${ratio.toFixed(3)}x the baseline's`);

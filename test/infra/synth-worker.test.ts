@@ -1,0 +1,50 @@
+/**
+ * The dashboard's synthesis in a worker thread (synthesizeStackInWorker),
+ * run from the built dist/synth-worker.js as the dashboard runs it: the same
+ * assembly as synthesizing in this thread, and errors of the same kind, with
+ * their hints.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { UserError } from '../../src/errors.js';
+import { synthesizeStackInWorker } from '../../src/infra/operations.js';
+import { synthesizeStack } from '../../src/infra/synth.js';
+import { ROOT } from '../helpers/cli.js';
+import { SECRET, tempDir } from '../helpers/fixtures.js';
+import { stackProfiles } from './stack-helpers.js';
+
+const WORKER = join(ROOT, 'dist', 'synth-worker.js');
+
+beforeAll(() => {
+  if (!existsSync(WORKER)) throw new Error('dist/synth-worker.js is missing: run `npm run build` first (npm test does)');
+});
+
+describe('synthesizeStackInWorker', () => {
+  const synth = synthesizeStackInWorker(pathToFileURL(WORKER));
+
+  it('writes the same cloud assembly as synthesizing in this thread', async () => {
+    const profiles = stackProfiles({ prod: { benchlingClientSecret: SECRET }, dev: {} });
+    const out = join(tempDir(), 'cdk.out');
+    const result = await synth(profiles, out);
+    expect(result).toEqual({ assemblyDir: out, hasAssets: false });
+    const here = synthesizeStack(profiles, join(tempDir(), 'cdk.out'));
+    expect(JSON.parse(readFileSync(join(out, 'BenchlingWebhookStack.template.json'), 'utf8'))).toEqual(here.template);
+    expect(readFileSync(join(out, 'BenchlingWebhookStack.template.json'), 'utf8')).not.toContain(SECRET);
+  });
+
+  it('gives back a refusal as the same UserError, with its hint', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const error = await synth(stackProfiles({ prod: {} }), file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error).toMatchObject({ message: `--out: ${file} is a file, not a folder`, hint: 'name a new or empty folder' });
+  });
+
+  it('says so when the worker cannot run', async () => {
+    const missing = synthesizeStackInWorker(pathToFileURL(join(tempDir(), 'synth-worker.js')));
+    await expect(missing(stackProfiles({ prod: {} }), join(tempDir(), 'out'))).rejects.toThrow(/synth-worker\.js/);
+  });
+});
