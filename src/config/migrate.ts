@@ -122,6 +122,8 @@ export function migrateV06Profile(raw: Record<string, unknown>, options: V06Opti
   const dropped: DroppedKey[] = [];
   const notes: string[] = [];
   const problems: string[] = [];
+  // First: it decides where the stack, and so the image repository, lives.
+  const kept = deployedStack(raw, options, notes);
 
   const text = (key: string): string | undefined => {
     const value = raw[key];
@@ -145,7 +147,13 @@ export function migrateV06Profile(raw: Record<string, unknown>, options: V06Opti
   const isEmpty = (key: string, field: keyof ProfileFile, value: string): boolean => {
     if (value !== '' || REQUIRED.has(field)) return false;
     const fromUserBucket = key === 'benchlingPkgBucket' && typeof raw.quiltUserBucket === 'string' && raw.quiltUserBucket.trim() !== '';
-    dropped.push({ key, reason: fromUserBucket ? 'empty; pkgBucket comes from quiltUserBucket' : `empty; the default applies (${DEFAULT_WHEN_EMPTY[field] ?? 'none'})` });
+    const fromStack = kept && (field === 'region' || field === 'account' || field === 'stackName') ? kept.fields[field] : undefined;
+    const reason = fromUserBucket
+      ? 'empty; pkgBucket comes from quiltUserBucket'
+      : fromStack !== undefined
+        ? `empty; ${field} comes from ${kept!.from} (the stack the older tool deployed)`
+        : `empty; the default applies (${DEFAULT_WHEN_EMPTY[field] ?? 'none'})`;
+    dropped.push({ key, reason });
     return true;
   };
 
@@ -196,7 +204,7 @@ export function migrateV06Profile(raw: Record<string, unknown>, options: V06Opti
           assign(key, field, value, `${JSON.stringify(value)} (already a repository URI)`);
           break;
         }
-        const place = ecrPlace(raw);
+        const place = ecrPlace(raw, kept);
         if (place === 'reported') break; // a bad cdkAccount/cdkRegion is reported under its own name
         if (!place) {
           problems.push(`${label}: ${key}: cannot make the repository URI ACCOUNT.dkr.ecr.REGION.amazonaws.com/${value}: expected cdkAccount and cdkRegion, or a valid quiltStackArn`);
@@ -216,7 +224,12 @@ export function migrateV06Profile(raw: Record<string, unknown>, options: V06Opti
     }
   }
 
-  keepDeployedStack(raw, options, out, source, steps, notes);
+  for (const [field, value] of Object.entries(kept?.fields ?? {}) as [keyof ProfileFile, string][]) {
+    if (source[field] !== undefined) continue; // the file set the same value
+    out[field] = value;
+    source[field] = kept!.from;
+    steps.push({ from: kept!.from, to: field, shown: `${JSON.stringify(value)} (the stack the older tool deployed)` });
+  }
 
   const imageTagProblem = migrateImageTag(raw, options, label, out, source, steps, dropped, problems);
 
@@ -241,41 +254,48 @@ export function migrateV06Profile(raw: Record<string, unknown>, options: V06Opti
   return { profile, plan: formatSteps(steps), dropped, notes };
 }
 
+/** What {@link deployedStack} keeps of the stack the older tool deployed: only the fields that differ from the defaults. */
+interface KeptStack {
+  readonly from: string;
+  readonly fields: Partial<Record<'stackName' | 'region' | 'account', string>>;
+}
+
 /**
- * The v0.6 stack's name, region and account, where they differ from what the
- * profile would otherwise resolve to (the default name; the region and
- * account of cdkRegion/cdkAccount, else of quiltStackArn). A value the file
- * sets itself wins, with a note.
+ * The v0.6 stack (deploy.json's prod stackArn): its name, region and account
+ * where they differ from what the profile would otherwise resolve to (the
+ * default name; the region and account of quiltStackArn). All or nothing: if
+ * the file pins any of them (cdkRegion, cdkAccount, or a hand-added region,
+ * account or stackName) to another value, none is kept and a note says where
+ * the next deploy will go instead, so the stack never ends up half here, half
+ * there.
  */
-function keepDeployedStack(
-  raw: Record<string, unknown>,
-  options: V06Options,
-  out: Partial<Record<keyof ProfileFile, unknown>>,
-  source: Partial<Record<keyof ProfileFile, string>>,
-  steps: Step[],
-  notes: string[],
-): void {
+function deployedStack(raw: Record<string, unknown>, options: V06Options, notes: string[]): KeptStack | undefined {
   const deployed = options.deployedStack;
   const m = deployed ? QUILT_STACK_ARN_RE.exec(deployed.arn.trim()) : null;
-  if (!deployed || !m) return;
-  const quilt = typeof raw.quiltStackArn === 'string' ? QUILT_STACK_ARN_RE.exec(raw.quiltStackArn.trim()) : null;
-  const wanted: [keyof ProfileFile, string, unknown][] = [
-    ['stackName', m[4], DEFAULT_STACK_NAME],
-    ['region', m[2], quilt?.[2]],
-    ['account', m[3], quilt?.[3]],
-  ];
-  for (const [field, value, fallback] of wanted) {
-    const current = out[field] ?? fallback;
-    if (current === value) continue;
-    if (source[field] !== undefined) {
-      notes.push(`${deployed.from} names a stack with ${field} ${JSON.stringify(value)}; the profile keeps ${field} ${JSON.stringify(current)} from ${source[field]}, so the next deploy goes to that ${field}`);
-      continue;
-    }
-    if (current === undefined) continue; // no quiltStackArn: reported below, nothing to compare with
-    out[field] = value;
-    source[field] = deployed.from;
-    steps.push({ from: deployed.from, to: field, shown: `${JSON.stringify(value)} (the stack the older tool deployed)` });
+  if (!deployed || !m) return undefined;
+  const stack = { stackName: m[4], region: m[2], account: m[3] };
+  const pinnedText = (value: unknown): string | undefined => {
+    const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
+    return text === '' ? undefined : text;
+  };
+  const pinned = {
+    stackName: pinnedText(raw.stackName),
+    region: pinnedText(raw.cdkRegion) ?? pinnedText(raw.region),
+    account: pinnedText(raw.cdkAccount) ?? pinnedText(raw.account),
+  };
+  const clash = (['stackName', 'region', 'account'] as const).filter((f) => pinned[f] !== undefined && pinned[f] !== stack[f]);
+  if (clash.length > 0) {
+    notes.push(
+      `${deployed.from} names stack ${stack.stackName} in ${stack.region} (account ${stack.account}), but the file sets ${clash.map((f) => `${f} ${JSON.stringify(pinned[f])}`).join(', ')}; ` +
+        'the profile follows the file, so the next deploy goes there, not to that stack',
+    );
+    return undefined;
   }
+  const quilt = typeof raw.quiltStackArn === 'string' ? QUILT_STACK_ARN_RE.exec(raw.quiltStackArn.trim()) : null;
+  const fallback = { stackName: DEFAULT_STACK_NAME, region: pinned.region ?? quilt?.[2], account: pinned.account ?? quilt?.[3] };
+  const fields: KeptStack['fields'] = {};
+  for (const f of ['stackName', 'region', 'account'] as const) if (fallback[f] !== undefined && stack[f] !== fallback[f]) fields[f] = stack[f];
+  return Object.keys(fields).length > 0 ? { from: deployed.from, fields } : undefined;
 }
 
 /** Sets imageTag from `--image-tag` or the v0.6 value; true when it reported a problem itself. */
@@ -318,17 +338,22 @@ function migrateImageTag(
   return false;
 }
 
-/** Where images live: cdkAccount/cdkRegion, else the Quilt stack's account and region. */
-function ecrPlace(raw: Record<string, unknown>): { account: string; region: string; from: string } | 'reported' | undefined {
+/**
+ * Where images live: beside the stack the older tool deployed, that is
+ * cdkAccount/cdkRegion, else the kept stack's account and region (see
+ * {@link deployedStack}), else the Quilt stack's.
+ */
+function ecrPlace(raw: Record<string, unknown>, kept: KeptStack | undefined): { account: string; region: string; from: string } | 'reported' | undefined {
   const cdkAccount = typeof raw.cdkAccount === 'number' ? String(raw.cdkAccount) : typeof raw.cdkAccount === 'string' ? raw.cdkAccount.trim() : '';
   const cdkRegion = typeof raw.cdkRegion === 'string' ? raw.cdkRegion.trim() : '';
   const arn = typeof raw.quiltStackArn === 'string' ? QUILT_STACK_ARN_RE.exec(raw.quiltStackArn.trim()) : null;
-  const account = cdkAccount || arn?.[3];
-  const region = cdkRegion || arn?.[2];
+  const pick = (own: string, ownName: string, fromStack: string | undefined, fromArn: string | undefined): [string | undefined, string] =>
+    own ? [own, ownName] : fromStack ? [fromStack, kept!.from] : [fromArn, 'quiltStackArn'];
+  const [account, accountFrom] = pick(cdkAccount, 'cdkAccount', kept?.fields.account, arn?.[3]);
+  const [region, regionFrom] = pick(cdkRegion, 'cdkRegion', kept?.fields.region, arn?.[2]);
   if (!account || !region) return undefined;
   if (!/^\d{12}$/.test(account) || !/^[a-z]{2}(?:-[a-z]+)+-\d$/.test(region)) return 'reported';
-  const from = cdkAccount && cdkRegion ? 'cdkAccount, cdkRegion' : !cdkAccount && !cdkRegion ? 'quiltStackArn' : cdkAccount ? 'cdkAccount, quiltStackArn' : 'quiltStackArn, cdkRegion';
-  return { account, region, from };
+  return { account, region, from: accountFrom === regionFrom ? accountFrom : `${accountFrom}, ${regionFrom}` };
 }
 
 /** `…: pkgBucket: …` becomes `…: benchlingPkgBucket (pkgBucket): …`, naming what the user wrote. */

@@ -81,36 +81,56 @@ describe('planMigration', () => {
     expect(isNothingToDo(planMigration(dir))).toBe(true);
   });
 
-  it('keeps the stack the older tool deployed when its name, region or account is not the default', () => {
+  /** A v0.6 folder whose deploy.json names the stack at `stackArn`. */
+  function folderWithStack(stackArn: string, profile: Record<string, unknown>): string {
+    const dir = v06Folder({ profile, deploy: false });
+    const deploy = v06DeployJson();
+    (deploy.prod as Record<string, unknown>).stackArn = stackArn;
+    writeJson(dir, 'deploy.json', deploy, 0o644);
+    return dir;
+  }
+  const ACME_STACK = 'arn:aws:cloudformation:eu-west-1:210987654321:stack/AcmeWebhook/0a1b2c3d-0000-1111-2222-333344445555';
+
+  it('keeps the stack the older tool deployed when its name, region or account is not the default, and its images beside it', () => {
     // The usual case: BenchlingWebhookStack where the profile points; nothing added.
     const usual = planMigration(v06Folder());
     expect(usual.profile.state === 'v0.6' && usual.profile.migration.profile).not.toHaveProperty('stackName');
 
-    const dir = v06Folder({ profile: v06DefaultJson({ cdkAccount: undefined, cdkRegion: undefined }) });
-    const deploy = v06DeployJson();
-    (deploy.prod as Record<string, unknown>).stackArn = 'arn:aws:cloudformation:eu-west-1:210987654321:stack/AcmeWebhook/0a1b2c3d-0000-1111-2222-333344445555';
-    writeJson(dir, 'deploy.json', deploy, 0o644);
+    const dir = folderWithStack(ACME_STACK, v06DefaultJson({ cdkAccount: undefined, cdkRegion: '' }));
     const plan = planMigration(dir);
     expect(plan.profile.state).toBe('v0.6');
     if (plan.profile.state !== 'v0.6') return;
-    expect(plan.profile.migration.profile).toMatchObject({ stackName: 'AcmeWebhook', region: 'eu-west-1', account: '210987654321' });
+    const { migration } = plan.profile;
+    expect(migration.profile).toMatchObject({
+      stackName: 'AcmeWebhook',
+      region: 'eu-west-1',
+      account: '210987654321',
+      imageRepository: '210987654321.dkr.ecr.eu-west-1.amazonaws.com/quiltdata/benchling',
+    });
+    expect(migration.dropped).toContainEqual({ key: 'cdkRegion', reason: 'empty; region comes from deploy.json prod.stackArn (the stack the older tool deployed)' });
     const text = formatMigrationPlan(plan).join('\n');
     expect(text).toMatch(/deploy\.json prod\.stackArn\s+-> stackName\s+"AcmeWebhook" \(the stack the older tool deployed\)/);
     expect(text).toMatch(/deploy\.json prod\.stackArn\s+-> region\s+"eu-west-1"/);
+    expect(text).toMatch(/ecrRepositoryName\s+-> imageRepository\s+"210987654321\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/quiltdata\/benchling" \(account and region from deploy\.json prod\.stackArn\)/);
     applyMigration(plan);
     const written = inspectProfile(dir, 'default');
     expect(written.problems).toEqual([]);
     expect(written.file).toMatchObject({ stackName: 'AcmeWebhook', region: 'eu-west-1', account: '210987654321' });
   });
 
-  it("notes a deployed stack in another region than the file's cdkRegion, which wins", () => {
-    const dir = v06Folder({ deploy: false });
-    const deploy = v06DeployJson();
-    (deploy.prod as Record<string, unknown>).stackArn = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/BenchlingWebhookStack/0a1b2c3d-0000-1111-2222-333344445555';
-    writeJson(dir, 'deploy.json', deploy, 0o644);
-    const plan = planMigration(dir);
-    expect(plan.profile.state === 'v0.6' && plan.profile.migration.profile.region).toBe('us-east-1');
-    expect(plan.notes).toContainEqual(expect.stringMatching(/^deploy\.json prod\.stackArn names a stack with region "eu-west-1"; the profile keeps region "us-east-1" from cdkRegion/));
+  it('keeps nothing of the deployed stack when the file pins its place elsewhere, and says where the next deploy goes', () => {
+    for (const pin of [{ cdkRegion: 'us-east-1', cdkAccount: undefined }, { cdkAccount: '123456789012', cdkRegion: undefined }]) {
+      const plan = planMigration(folderWithStack(ACME_STACK, v06DefaultJson(pin)));
+      if (plan.profile.state !== 'v0.6') throw new Error('expected a v0.6 plan');
+      const { profile } = plan.profile.migration;
+      expect(profile).not.toHaveProperty('stackName');
+      expect(profile.region ?? 'us-east-1').toBe('us-east-1');
+      expect(profile.account ?? '123456789012').toBe('123456789012');
+      const [field, value] = Object.entries(pin).find(([, v]) => v !== undefined)!;
+      expect(plan.notes).toContainEqual(
+        `deploy.json prod.stackArn names stack AcmeWebhook in eu-west-1 (account 210987654321), but the file sets ${field === 'cdkRegion' ? 'region' : 'account'} "${value}"; the profile follows the file, so the next deploy goes there, not to that stack`,
+      );
+    }
   });
 
   it('notes another profile in the v0.6 layout, which it does not convert', () => {
