@@ -449,7 +449,8 @@ function quit(state: DashboardState, code: number, force: boolean): Transition {
     // Already cancelling: nothing more to lose, so q quits once cdk has stopped, as the footer says.
     if (!force && !op.cancelling) return same({ ...state, confirmQuit: true });
     const effects: Effect[] = op.cancelling ? [] : [{ type: 'cancel', id: op.id }];
-    return { state: { ...state, confirmQuit: false, quitWhenIdle: code, operation: { ...op, cancelling: true, askCancel: false } }, effects };
+    // A quit already waiting (a SIGTERM's 143) keeps its exit status.
+    return { state: { ...state, confirmQuit: false, quitWhenIdle: state.quitWhenIdle ?? code, operation: { ...op, cancelling: true, askCancel: false } }, effects };
   }
   const effects: Effect[] = [];
   if (op && (op.phase === 'confirm' || op.phase === 'preparing')) effects.push({ type: 'release', id: op.id });

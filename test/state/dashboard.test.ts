@@ -171,6 +171,14 @@ describe('quit', () => {
     expect(ended.effects).toEqual([{ type: 'invalidate' }, { type: 'quit', code: 0 }]);
   });
 
+  it('q after a SIGTERM has started the cancel keeps the SIGTERM\'s exit status', () => {
+    const r = running();
+    const t = run(r, { type: 'terminate', code: 143 }, key('q'));
+    expect(t.state.quitWhenIdle).toBe(143);
+    const ended = run(t.state, { type: 'deployFinished', id: r.operation!.id, outcome: { outcome: 'cancelled', stackStatus: 'UPDATE_IN_PROGRESS', logFile: 'l' } });
+    expect(ended.effects).toContainEqual({ type: 'quit', code: 143 });
+  });
+
   it('ctrl-c while running asks to cancel, and a SIGTERM cancels and quits with its code', () => {
     const r = running();
     expect(run(r, key('c', { ctrl: true })).state.operation?.askCancel).toBe(true);
