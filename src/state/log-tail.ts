@@ -216,6 +216,8 @@ class Tail implements LogTail {
     this.backoffBase = options.backoff?.baseMs ?? POLL_INTERVAL_MS;
     this.backoffMax = options.backoff?.maxMs ?? 30_000;
     this.resumeFrom = this.now() - (options.sinceMs ?? DEFAULT_SINCE_MS);
+    const limit = options.backfillLimit;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new RangeError(`backfillLimit must be a positive integer, not ${limit}`);
   }
 
   start(): void {
@@ -363,39 +365,50 @@ class Tail implements LogTail {
   }
 
   /**
-   * The first read with a limit: windows from now back to {@link resumeFrom}
-   * (the newest {@link BACKFILL_FIRST_WINDOW_MS}, then each four times wider),
-   * every page of each, until `limit` visible lines are in hand. Only the
-   * newest `limit` are delivered, once, at the end: a failure part-way
-   * delivers nothing and the whole read is tried again.
+   * The first read with a limit. One request for the whole of `--since`
+   * first: when it needs no second page (a quiet group), that is all. When it
+   * does, the range is read again newest first, in windows (the newest
+   * {@link BACKFILL_FIRST_WINDOW_MS}, then each four times wider), every page
+   * of each, until `limit` visible lines are in hand. Only the newest `limit`
+   * are delivered, once, at the end: a failure part-way delivers nothing and
+   * the whole read is tried again.
    */
   private async backfill(limit: number): Promise<void> {
     const readAt = this.now();
     const since = this.resumeFrom;
+    const request = { logGroupName: this.group.logGroupName, filterPattern: this.options.filterPattern };
     const windows: RawLogEvent[][] = []; // newest window first
     let visible = 0;
     let delay = 0;
-    let upper = readAt;
-    let endTime: number | undefined; // the first window has no end: lines stamped a little ahead of this clock count too
-    let width = BACKFILL_FIRST_WINDOW_MS;
-    while (visible < limit && upper > since && !this.stopped) {
-      const startTime = Math.max(since, upper - width);
-      const events: RawLogEvent[] = [];
-      const request = { logGroupName: this.group.logGroupName, startTime, ...(endTime !== undefined ? { endTime } : {}), filterPattern: this.options.filterPattern };
-      for await (const page of pages(this.api, request, () => this.stopped)) {
-        for (const e of page) {
-          events.push(e);
-          if (e.ingestionTime !== undefined) delay = Math.max(delay, e.ingestionTime - e.timestamp);
-          if (this.options.includeHealth || !isHealthCheck(e.message)) visible += 1;
-        }
+    const take = (events: readonly RawLogEvent[]): RawLogEvent[] => {
+      for (const e of events) {
+        if (e.ingestionTime !== undefined) delay = Math.max(delay, e.ingestionTime - e.timestamp);
+        if (this.options.includeHealth || !isHealthCheck(e.message)) visible += 1;
       }
-      windows.push(events);
-      // Both ends of FilterLogEvents' range are inclusive: the next window ends just before this one starts.
-      endTime = startTime - 1;
-      upper = startTime;
-      width *= 4;
-    }
+      return [...events];
+    };
+    const whole = await this.api.filterLogEvents({ ...request, startTime: since });
     if (this.stopped) return;
+    if (!whole.nextToken) {
+      windows.push(take(whole.events));
+    } else {
+      let upper = readAt;
+      let endTime: number | undefined; // the first window has no end: lines stamped a little ahead of this clock count too
+      let width = BACKFILL_FIRST_WINDOW_MS;
+      while (visible < limit && upper > since && !this.stopped) {
+        const startTime = Math.max(since, upper - width);
+        const events: RawLogEvent[] = [];
+        for await (const page of pages(this.api, { ...request, startTime, ...(endTime !== undefined ? { endTime } : {}) }, () => this.stopped)) {
+          events.push(...take(page));
+        }
+        windows.push(events);
+        // Both ends of FilterLogEvents' range are inclusive: the next window ends just before this one starts.
+        endTime = startTime - 1;
+        upper = startTime;
+        width *= 4;
+      }
+      if (this.stopped) return;
+    }
     const all = windows.reverse().flat().sort((a, b) => a.timestamp - b.timestamp);
     // Beyond the limit, the oldest visible lines go (with any health checks among them).
     let cut = 0;
@@ -408,10 +421,9 @@ class Tail implements LogTail {
     // Later reads start after what was left out, so it never arrives afterwards, out of place.
     if (cut > 0) this.advance(all[cut - 1].timestamp + 1);
     this.advance(readAt - IDLE_LAG_MS);
-    if (visible >= limit && (cut > 0 || upper > since)) {
-      const from = kept.length > 0 ? kept[0].timestamp : upper;
+    if (cut > 0) {
       this.emit({
-        notice: `showing the newest ${limit.toLocaleString('en-US')} lines (from ${formatAgo(readAt - from)} ago); older lines of the last ${formatAgo(readAt - since)} are not loaded: \`benchling-deploy logs\` prints them all`,
+        notice: `showing the newest ${limit.toLocaleString('en-US')} lines (from ${formatAgo(readAt - kept[0].timestamp)} ago); older lines of the last ${formatAgo(readAt - since)} are not loaded: \`benchling-deploy logs\` prints them all`,
       });
     }
   }

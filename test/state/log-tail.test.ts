@@ -319,14 +319,15 @@ describe('the log tail, polling', () => {
 });
 
 describe('the log tail, a first read with a limit (the dashboard keeps 5,000 lines)', () => {
-  /** Each FilterLogEvents request's time range, in order. */
-  const ranges = () =>
-    fake.calls.matching('FilterLogEvents').map((c) => {
-      const input = c.input as { startTime?: number; endTime?: number; nextToken?: string };
-      return { startTime: input.startTime, endTime: input.endTime, page: input.nextToken !== undefined };
-    });
+  /** Each FilterLogEvents request's time range, in order, without the requests for further pages. */
+  const requests = () =>
+    fake.calls
+      .matching('FilterLogEvents')
+      .map((c) => c.input as { startTime?: number; endTime?: number; nextToken?: string })
+      .filter((input) => input.nextToken === undefined)
+      .map(({ startTime, endTime }) => ({ startTime: startTime!, endTime }));
 
-  it('reads newest first and stops once it has the limit: only the newest lines, oldest first, and it says older ones are not loaded', async () => {
+  it('on a busy group reads newest first and stops once it has the limit: only the newest lines, oldest first, and it says older ones are not loaded', async () => {
     const now = Date.now();
     // Ten minutes of an old burst nobody needs on the screen...
     for (let i = 0; i < 2000; i++) emit(`INFO old ${i}`, { stream: `webhook/app/${i % 3}`, timestamp: now - 590_000 + i * 100 });
@@ -338,13 +339,17 @@ describe('the log tail, a first read with a limit (the dashboard keeps 5,000 lin
     setFakeLogs(fake.scenario, { pageSize: 25 });
     const t = follow({ sinceMs: 600_000, backfillLimit: 50, live: false });
     await waitFor('the first lines', () => t.lines.length >= 50);
+    // Counted at once: polls every 100 ms follow the first read.
+    const callsByNow = fake.calls.count('FilterLogEvents');
     expect(t.messages().slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => `INFO recent ${i + 30}`));
-    // One window (the newest 15 s, every page of it); the old burst was never asked for.
-    const first = ranges().filter((r) => !r.page);
-    expect(first[0].endTime).toBeUndefined();
-    expect(now - first[0].startTime!).toBeGreaterThanOrEqual(14_000);
-    expect(now - first[0].startTime!).toBeLessThan(20_000);
-    expect(fake.calls.count('FilterLogEvents')).toBeLessThan(2000 / 25);
+    // The whole range once (its first page had more after it), then one window: the newest 15 s, every page of it.
+    const [whole, window] = requests();
+    expect(Math.abs(whole.startTime - (now - 600_000))).toBeLessThan(5000);
+    expect(window.endTime).toBeUndefined();
+    expect(now - window.startTime).toBeGreaterThanOrEqual(14_000);
+    expect(now - window.startTime).toBeLessThan(20_000);
+    // The old burst's 80 pages were never read: one page of it, the window's 7 (and a poll or two by now).
+    expect(callsByNow).toBeLessThan(15);
     expect(t.tail.status.notice).toMatch(/^showing the newest 50 lines \(from \d+ s ago\); older lines of the last 10 min are not loaded: `benchling-deploy logs` prints them all$/);
 
     // Following goes on from there: a new line comes once, and nothing left out turns up later.
@@ -354,9 +359,25 @@ describe('the log tail, a first read with a limit (the dashboard keeps 5,000 lin
     expect(t.messages()).toEqual([...Array.from({ length: 50 }, (_, i) => `INFO recent ${i + 30}`), 'INFO next']);
   });
 
-  it('with fewer lines than the limit, reads back to --since in windows that meet end to end, and shows every line once', async () => {
-    const now = Date.now();
+  it('on a quiet group, one request; exactly the limit is not called more', async () => {
     events().length = 0; // without the scenario's start line
+    const now = Date.now();
+    for (let i = 0; i < 50; i++) emit(`INFO ${i}`, { timestamp: now - 3000 + i * 10 });
+    const t = follow({ sinceMs: 600_000, backfillLimit: 50, live: false, pollIntervalMs: 60_000 });
+    await waitFor('the first lines', () => t.lines.length >= 50);
+    await waitFor('the first poll after it', () => requests().length >= 2);
+    const [whole, poll] = requests();
+    expect(whole.endTime).toBeUndefined();
+    expect(Math.abs(whole.startTime - (now - 600_000))).toBeLessThan(5000);
+    // The next request is the polling that follows, from the newest line on.
+    expect(poll.startTime).toBeGreaterThan(now - 60_000);
+    expect(t.messages()).toEqual(Array.from({ length: 50 }, (_, i) => `INFO ${i}`));
+    expect(t.tail.status.notice).toBeNull();
+  });
+
+  it('with fewer lines than the limit over many pages, reads back to --since in windows that meet end to end, and shows every line once', async () => {
+    events().length = 0;
+    const now = Date.now();
     for (const [message, ago] of [
       ['INFO too old', 660_000],
       ['INFO 8 min', 480_000],
@@ -364,31 +385,33 @@ describe('the log tail, a first read with a limit (the dashboard keeps 5,000 lin
       ['INFO 30 s', 30_000],
       ['INFO 5 s', 5000],
     ] as const) emit(message, { timestamp: now - ago });
-    const t = follow({ sinceMs: 600_000, backfillLimit: 100, live: false });
+    setFakeLogs(fake.scenario, { pageSize: 2 });
+    const t = follow({ sinceMs: 600_000, backfillLimit: 100, live: false, pollIntervalMs: 60_000 });
     await waitFor('the first lines', () => t.lines.length >= 4);
     expect(t.messages()).toEqual(['INFO 8 min', 'INFO 2 min', 'INFO 30 s', 'INFO 5 s']);
     expect(t.tail.status.notice).toBeNull();
-    // The windows: newest first, each wider, each ending 1 ms before the last one began, the last at --since.
-    const windows = ranges().slice(0, 4);
+    // After the whole range (two pages): newest first, each four times wider, each ending 1 ms before the last one began, the last at --since.
+    const windows = requests().slice(1, 5);
     expect(windows[0].endTime).toBeUndefined();
-    for (let i = 1; i < windows.length; i++) expect(windows[i].endTime).toBe(windows[i - 1].startTime! - 1);
-    expect(windows.map((w, i) => (i === 0 ? null : w.endTime! + 1 - w.startTime!))).toEqual([null, 60_000, 240_000, windows[3].endTime! + 1 - windows[3].startTime!]);
-    expect(Math.abs(windows[3].startTime! - (now - 600_000))).toBeLessThan(5000);
+    for (let i = 1; i < windows.length; i++) expect(windows[i].endTime).toBe(windows[i - 1].startTime - 1);
+    expect(windows.slice(1, 3).map((w) => w.endTime! + 1 - w.startTime)).toEqual([60_000, 240_000]);
+    expect(windows[3].startTime).toBe(requests()[0].startTime);
     await sleep(300);
     expect(t.messages()).toEqual(['INFO 8 min', 'INFO 2 min', 'INFO 30 s', 'INFO 5 s']);
   });
 
   it('a failure part-way delivers nothing; the read is tried again whole and each line comes once', async () => {
+    events().length = 0;
     const now = Date.now();
-    events().length = 0; // without the scenario's start line
     for (let i = 0; i < 10; i++) emit(`INFO ${i}`, { timestamp: now - 100_000 + i * 11_000 }); // the last two in the first window
+    setFakeLogs(fake.scenario, { pageSize: 3 });
     let calls = 0;
     const failing: LogsApi = {
       startLiveTail: (request) => api.startLiveTail(request),
       filterLogEvents: (request) => {
         calls += 1;
-        // The second window of the first attempt fails.
-        if (calls === 2) return Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+        // The whole range, the first window, then the second window fails.
+        if (calls === 3) return Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
         return api.filterLogEvents(request);
       },
     };
@@ -396,7 +419,11 @@ describe('the log tail, a first read with a limit (the dashboard keeps 5,000 lin
     await waitFor('the lines', () => t.lines.length >= 10);
     await sleep(300);
     expect(t.messages()).toEqual(Array.from({ length: 10 }, (_, i) => `INFO ${i}`));
-    expect(calls).toBeGreaterThan(3);
+    expect(calls).toBeGreaterThan(4);
+  });
+
+  it('refuses a limit that is not a positive whole number', () => {
+    expect(() => follow({ backfillLimit: 0 })).toThrow(RangeError);
   });
 });
 
