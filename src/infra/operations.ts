@@ -36,7 +36,10 @@ export const synthesizeStackLazily: Synthesizer = async (profiles, outDir) => {
 export function synthesizeStackInWorker(workerUrl: URL = new URL('./synth-worker.js', import.meta.url)): Synthesizer {
   return async (profiles, outDir) => {
     const { Worker } = await import('node:worker_threads');
-    const input: SynthWorkerInput = { profiles, outDir };
+    // The template never holds the client secret: it does not cross to the worker either.
+    const { benchlingClientSecret: _prod, ...prod } = profiles.prod;
+    const dev = profiles.dev && (({ benchlingClientSecret: _dev, ...rest }) => rest)(profiles.dev);
+    const input: SynthWorkerInput = { profiles: { place: profiles.place, prod, ...(dev ? { dev } : {}) }, outDir };
     const reply = await new Promise<SynthWorkerReply>((resolve, reject) => {
       // Its output is kept off the terminal (the dashboard owns the screen); stderr's end goes into an error.
       const worker = new Worker(workerUrl, { workerData: input, stdout: true, stderr: true });

@@ -4,7 +4,7 @@
  * assembly as synthesizing in this thread, and errors of the same kind, with
  * their hints.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,8 +17,16 @@ import { stackProfiles } from './stack-helpers.js';
 
 const WORKER = join(ROOT, 'dist', 'synth-worker.js');
 
+/** The newest modification time of any file under `dir`. */
+function newest(dir: string): number {
+  return Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+}
+
 beforeAll(() => {
-  if (!existsSync(WORKER)) throw new Error('dist/synth-worker.js is missing: run `npm run build` first (npm test does)');
+  // The built worker is what the dashboard runs: an old build would test old code.
+  if (!existsSync(WORKER) || statSync(WORKER).mtimeMs < newest(join(ROOT, 'src'))) {
+    throw new Error('dist/synth-worker.js is missing or older than src/: run `npm run build` first (npm test does)');
+  }
 });
 
 describe('synthesizeStackInWorker', () => {
@@ -41,6 +49,16 @@ describe('synthesizeStackInWorker', () => {
     const error = await synth(stackProfiles({ prod: {} }), file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect(error).toMatchObject({ message: `--out: ${file} is a file, not a folder`, hint: 'name a new or empty folder' });
+  });
+
+  it('never sends the client secret to the worker (the template does not need it)', async () => {
+    const echo = synthesizeStackInWorker(pathToFileURL(join(ROOT, 'test', 'fixtures', 'echo-synth-worker.mjs')));
+    const error = (await echo(stackProfiles({ prod: { benchlingClientSecret: SECRET }, dev: { benchlingClientSecret: SECRET } }), '/x').catch((e: unknown) => e)) as Error;
+    const sent = JSON.parse(error.message) as { profiles: { prod: Record<string, unknown>; dev: Record<string, unknown> }; outDir: string };
+    expect(sent.outDir).toBe('/x');
+    expect(sent.profiles.prod.benchlingTenant).toBeDefined();
+    expect(sent.profiles.dev.benchlingTenant).toBeDefined();
+    expect(error.message).not.toContain(SECRET);
   });
 
   it('says so when the worker cannot run', async () => {
