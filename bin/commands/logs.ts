@@ -3,7 +3,7 @@ import { resolveStackProfiles, resolveTarget } from '../../src/config/pairing.js
 import type { EnvironmentName } from '../../src/config/schema.js';
 import { ExternalError, UserError } from '../../src/errors.js';
 import { classifyAwsError, loginHint } from '../../src/state/aws-errors.js';
-import { formatLogLine, logLineJson } from '../../src/state/log-format.js';
+import { formatLogLine, logLineJson, statusChangeLines } from '../../src/state/log-format.js';
 import { DEFAULT_SINCE_MS, describeLogProblem, parseSince, readLogs, startLogTail, type LogGroupRef, type LogTail } from '../../src/state/log-tail.js';
 import type { LogsApi } from '../../src/state/logs-api.js';
 import type { LogLine, LogTailStatus } from '../../src/state/log-types.js';
@@ -148,11 +148,7 @@ async function follow(groups: readonly LogGroupRef[], ctx: FollowContext): Promi
         if (ctx.readerGone()) finish(0);
       },
       onStatus: (status) => {
-        if (status.notice && status.notice !== shown?.notice) process.stderr.write(`note: ${prefix}${status.notice}\n`);
-        if (status.error && status.error !== shown?.error) {
-          process.stderr.write(`error: ${prefix}${status.error}${status.errorKind === 'credentials' ? '' : ' (still trying)'}\n${status.hint ? `hint: ${status.hint}\n` : ''}`);
-        }
-        if (!status.error && shown?.error && status.mode !== 'stopped') process.stderr.write(`note: ${prefix}reading the logs again\n`);
+        for (const line of statusChangeLines(shown, status, prefix)) process.stderr.write(`${line}\n`);
         shown = status;
         if (status.errorKind === 'credentials' && !failure) {
           failure = new ExternalError(`${prefix}${status.error}`, { hint: status.hint ?? undefined });

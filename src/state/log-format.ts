@@ -1,4 +1,4 @@
-import type { LogLine } from './log-types.js';
+import type { LogLine, LogTailStatus } from './log-types.js';
 
 /**
  * A message made safe for a terminal: escape sequences and other control
@@ -22,4 +22,22 @@ export function formatLogLine(line: LogLine, options: { labelEnvironment?: boole
 /** One JSON object per line, for scripts (`--json`). */
 export function logLineJson(line: LogLine): string {
   return JSON.stringify({ environment: line.environment, time: new Date(line.timestamp).toISOString(), stream: line.stream, message: line.message, id: line.id });
+}
+
+/**
+ * What `logs --follow` says on stderr when a tail's status changes from
+ * `before` to `after`: a new notice, a new error (with its hint), the end of
+ * an error, and live tail coming back after polling. Empty when nothing
+ * worth saying changed.
+ */
+export function statusChangeLines(before: LogTailStatus | undefined, after: LogTailStatus, prefix = ''): string[] {
+  const lines: string[] = [];
+  if (after.notice && after.notice !== before?.notice) lines.push(`note: ${prefix}${after.notice}`);
+  if (after.error && after.error !== before?.error) {
+    lines.push(`error: ${prefix}${after.error}${after.errorKind === 'credentials' ? '' : ' (still trying)'}`);
+    if (after.hint) lines.push(`hint: ${after.hint}`);
+  }
+  if (!after.error && before?.error && after.mode !== 'stopped') lines.push(`note: ${prefix}reading the logs again`);
+  if (after.mode === 'live' && before?.mode === 'polling') lines.push(`note: ${prefix}live tail is available again; polling stopped`);
+  return lines;
 }

@@ -18,6 +18,8 @@ export const DEFAULT_SINCE_MS = 10 * 60_000;
 export const POLL_INTERVAL_MS = 2000;
 /** The longest a late event is waited for when polling (see {@link LogTailOptions}). */
 const MAX_LOOKBACK_MS = 30_000;
+/** After falling back to polling, how often live tail is tried again. */
+const LIVE_RETRY_MS = 5 * 60_000;
 /** The first window of a limited first read; each next one is four times wider. */
 const BACKFILL_FIRST_WINDOW_MS = 15_000;
 /** With no events at all, polls still move their start up to this far behind the clock. */
@@ -149,6 +151,8 @@ export interface LogTailOptions {
   readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
   /** Live tail that has not started after this long counts as unavailable (default 10 s). */
   readonly liveStartTimeoutMs?: number;
+  /** After falling back to polling, live tail is tried again this often (default 5 min): a refusal may pass (a session quota, a permission granted). */
+  readonly liveRetryMs?: number;
   /** A live session that sends nothing for this long is dropped and a new one started (default 15 s; AWS sends every second). */
   readonly liveQuietTimeoutMs?: number;
   readonly now?: () => number;
@@ -206,6 +210,8 @@ class Tail implements LogTail {
   private sampledSaid = false;
   /** A live-tail session has started at least once. */
   private liveWorked = false;
+  /** The notice that said polling took over, while it stands. */
+  private fallbackNotice: string | undefined;
 
   constructor(private readonly options: LogTailOptions) {
     this.api = options.api;
@@ -250,9 +256,18 @@ class Tail implements LogTail {
         await this.failedThenWait(error);
       }
     }
-    if (this.options.live !== false && !this.stopped) await this.follow();
+    const live = this.options.live !== false;
+    if (live && !this.stopped) await this.follow();
     else this.emit({ mode: 'polling' });
+    const retryMs = this.options.liveRetryMs ?? LIVE_RETRY_MS;
+    let retryAt = this.now() + retryMs;
     while (!this.stopped) {
+      if (live && this.now() >= retryAt) {
+        // Live tail again; back here only if it is still unavailable.
+        await this.follow();
+        retryAt = this.now() + retryMs;
+        continue;
+      }
       const started = this.now();
       try {
         await this.poll();
@@ -299,7 +314,10 @@ class Tail implements LogTail {
             this.liveWorked = true;
             clearTimeout(startTimer);
             this.failures = 0;
-            this.emit({ mode: 'live', error: null, errorKind: null, hint: null });
+            // Back from polling: the notice that said so no longer holds.
+            const stale = this.fallbackNotice !== undefined && this.status.notice === this.fallbackNotice;
+            this.fallbackNotice = undefined;
+            this.emit({ mode: 'live', error: null, errorKind: null, hint: null, ...(stale ? { notice: null } : {}) });
             gapPendingSince = -Infinity;
           }
           // What reached CloudWatch between the last poll (or session) and this session's start.
@@ -346,7 +364,11 @@ class Tail implements LogTail {
   }
 
   private fallBack(reason: string): void {
-    this.emit({ mode: 'polling', notice: `${reason}; polling every ${Math.round(this.interval / 100) / 10} s instead` });
+    const notice = `${reason}; polling every ${Math.round(this.interval / 100) / 10} s instead`;
+    // Said once: a retry refused the same way changes nothing on the screen.
+    if (notice === this.status.notice) return this.emit({ mode: 'polling' });
+    this.fallbackNotice = notice;
+    this.emit({ mode: 'polling', notice });
   }
 
   /** One poll of every page from {@link resumeFrom}; lines are delivered page by page. */

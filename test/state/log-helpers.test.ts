@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ExternalError, UserError, exitCodeOf } from '../../src/errors.js';
 import { backoffDelay, describeLogProblem, isHealthCheck, parseSince, type LogGroupRef } from '../../src/state/log-tail.js';
 import { logGroupsOf } from '../../src/state/log-groups.js';
-import { formatLogLine, logLineJson, printable } from '../../src/state/log-format.js';
+import { formatLogLine, logLineJson, printable, statusChangeLines } from '../../src/state/log-format.js';
+import type { LogTailStatus } from '../../src/state/log-types.js';
 
 const group: LogGroupRef = { environment: 'dev', logGroupName: '/ecs/benchling-webhook/dev', logGroupArn: 'arn:aws:logs:us-east-1:123456789012:log-group:/ecs/benchling-webhook/dev' };
 
@@ -112,5 +113,26 @@ describe('log line formatting', () => {
     expect(printable('\u001b[2J\u001b]0;owned\u0007ok\r')).toBe('\\x1b[2J\\x1b]0;owned\\x07ok\\x0d');
     expect(printable('Traceback:\n  line 1')).toBe('Traceback:\n  line 1');
     expect(printable('Traceback:\n  line 1', true)).toBe('Traceback: ⏎   line 1');
+  });
+});
+
+describe('statusChangeLines (what `logs --follow` says on stderr)', () => {
+  const base: LogTailStatus = { mode: 'live', following: true, error: null, notice: null };
+  const polling: LogTailStatus = { ...base, mode: 'polling', notice: 'live tail is unavailable (AccessDenied); polling every 2 s instead' };
+
+  it('says a new notice once, and live tail coming back after polling', () => {
+    expect(statusChangeLines(base, polling, 'dev: ')).toEqual(['note: dev: live tail is unavailable (AccessDenied); polling every 2 s instead']);
+    expect(statusChangeLines(polling, { ...polling })).toEqual([]);
+    expect(statusChangeLines(polling, { ...base }, 'dev: ')).toEqual(['note: dev: live tail is available again; polling stopped']);
+    expect(statusChangeLines(undefined, base)).toEqual([]);
+  });
+
+  it('says an error with its hint, "still trying" unless the credentials were refused, and when it has passed', () => {
+    const throttled: LogTailStatus = { ...base, error: 'CloudWatch Logs is throttling', errorKind: 'throttled' };
+    expect(statusChangeLines(base, throttled)).toEqual(['error: CloudWatch Logs is throttling (still trying)']);
+    const expired: LogTailStatus = { ...base, error: 'the AWS credentials were refused', errorKind: 'credentials', hint: 'aws sso login --profile acme' };
+    expect(statusChangeLines(base, expired)).toEqual(['error: the AWS credentials were refused', 'hint: aws sso login --profile acme']);
+    expect(statusChangeLines(throttled, base)).toEqual(['note: reading the logs again']);
+    expect(statusChangeLines(throttled, { ...base, mode: 'stopped', following: false })).toEqual([]);
   });
 });

@@ -275,6 +275,28 @@ describe('the log tail, polling', () => {
     expect(starts[starts.length - 1]).toBeGreaterThanOrEqual(now + 5 * 50 - 1000);
   });
 
+  it('tries live tail again from time to time: back to live once it is allowed, the notice gone, every line once across the switch', async () => {
+    setFakeLogs(fake.scenario, { refuseLiveTail: 'AccessDeniedException' });
+    const t = follow({ liveRetryMs: 300 });
+    await waitFor('polling', () => t.tail.status.mode === 'polling');
+    emit('INFO while polling');
+    await waitFor('the polled line', () => t.messages().includes('INFO while polling'));
+    // Refused again: said once, still polling.
+    await waitFor('two more tries', () => fake.calls.count('StartLiveTail') >= 3);
+    expect(t.tail.status.mode).toBe('polling');
+    expect(t.statuses.filter((st, i) => st.notice !== null && t.statuses[i - 1]?.notice !== st.notice)).toHaveLength(1);
+
+    setFakeLogs(fake.scenario, { refuseLiveTail: undefined });
+    await untilLive(t);
+    expect(t.tail.status.notice).toBeNull();
+    emit('INFO live again');
+    await waitFor('the live line', () => t.messages().includes('INFO live again'));
+    expect(t.lines.find((l) => l.message === 'INFO live again')?.id).toMatch(/^live-/);
+    await sleep(300);
+    const counts = countsOf(t.messages());
+    expect([counts.get('INFO while polling'), counts.get('INFO live again')]).toEqual([1, 1]);
+  });
+
   it('keeps reading a stream whose lines reach CloudWatch late (resumes before the newest line by the delay seen)', async () => {
     const t = follow({ live: false });
     await waitFor('first poll', () => fake.calls.count('FilterLogEvents') >= 1);
