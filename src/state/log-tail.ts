@@ -52,6 +52,11 @@ export function isHealthCheck(message: string): boolean {
   return /\bGET \/health\b/.test(message);
 }
 
+/** Whether a line is shown: health checks only when asked for. */
+function isShown(message: string, includeHealth: boolean | undefined): boolean {
+  return includeHealth === true || !isHealthCheck(message);
+}
+
 /** A problem reading logs, in the words the screen and the CLI show. */
 export interface LogProblem {
   readonly kind: AwsErrorKind;
@@ -106,7 +111,7 @@ export async function readLogs(options: ReadLogsOptions): Promise<LogLine[]> {
   for await (const page of pages(options.api, { logGroupName: options.group.logGroupName, startTime: options.startTime, endTime: options.endTime, filterPattern: options.filterPattern })) {
     const receivedAt = now();
     for (const e of page) {
-      if (!options.includeHealth && isHealthCheck(e.message)) continue;
+      if (!isShown(e.message, options.includeHealth)) continue;
       lines.push(toLine(e, e.eventId ?? `read-${n++}`, options.group.environment, receivedAt));
     }
   }
@@ -210,8 +215,6 @@ class Tail implements LogTail {
   private sampledSaid = false;
   /** A live-tail session has started at least once. */
   private liveWorked = false;
-  /** The notice that said polling took over, while it stands. */
-  private fallbackNotice: string | undefined;
 
   constructor(private readonly options: LogTailOptions) {
     this.api = options.api;
@@ -314,10 +317,8 @@ class Tail implements LogTail {
             this.liveWorked = true;
             clearTimeout(startTimer);
             this.failures = 0;
-            // Back from polling: the notice that said so no longer holds.
-            const stale = this.fallbackNotice !== undefined && this.status.notice === this.fallbackNotice;
-            this.fallbackNotice = undefined;
-            this.emit({ mode: 'live', error: null, errorKind: null, hint: null, ...(stale ? { notice: null } : {}) });
+            // Back from polling (only a fall-back polls while live tail is wanted): the notice that said so no longer holds.
+            this.emit({ mode: 'live', error: null, errorKind: null, hint: null, ...(this.status.mode === 'polling' ? { notice: null } : {}) });
             gapPendingSince = -Infinity;
           }
           // What reached CloudWatch between the last poll (or session) and this session's start.
@@ -366,9 +367,7 @@ class Tail implements LogTail {
   private fallBack(reason: string): void {
     const notice = `${reason}; polling every ${Math.round(this.interval / 100) / 10} s instead`;
     // Said once: a retry refused the same way changes nothing on the screen.
-    if (notice === this.status.notice) return this.emit({ mode: 'polling' });
-    this.fallbackNotice = notice;
-    this.emit({ mode: 'polling', notice });
+    this.emit(notice === this.status.notice ? { mode: 'polling' } : { mode: 'polling', notice });
   }
 
   /** One poll of every page from {@link resumeFrom}; lines are delivered page by page. */
@@ -405,7 +404,7 @@ class Tail implements LogTail {
     const take = (events: readonly RawLogEvent[]): RawLogEvent[] => {
       for (const e of events) {
         if (e.ingestionTime !== undefined) delay = Math.max(delay, e.ingestionTime - e.timestamp);
-        if (this.options.includeHealth || !isHealthCheck(e.message)) visible += 1;
+        if (isShown(e.message, this.options.includeHealth)) visible += 1;
       }
       return [...events];
     };
@@ -435,7 +434,7 @@ class Tail implements LogTail {
     // Beyond the limit, the oldest visible lines go (with any health checks among them).
     let cut = 0;
     for (let over = visible - limit; over > 0; cut += 1) {
-      if (this.options.includeHealth || !isHealthCheck(all[cut].message)) over -= 1;
+      if (isShown(all[cut].message, this.options.includeHealth)) over -= 1;
     }
     const kept = all.slice(cut);
     this.deliver(kept, 'polled');
@@ -481,7 +480,7 @@ class Tail implements LogTail {
       if (e.ingestionTime !== undefined) delay = Math.max(delay, e.ingestionTime - e.timestamp);
       if (!(source === 'live' ? this.seen.acceptLive(e) : this.seen.acceptPolled(e))) continue;
       if (e.timestamp > this.watermark) this.watermark = e.timestamp;
-      if (!this.options.includeHealth && isHealthCheck(e.message)) continue;
+      if (!isShown(e.message, this.options.includeHealth)) continue;
       lines.push(toLine(e, source === 'live' || e.eventId === undefined ? `live-${this.liveSeq++}` : e.eventId, this.group.environment, receivedAt));
     }
     if (lines.length > 0 && !this.stopped) this.options.onLines(sortByTime(lines));
