@@ -274,14 +274,10 @@ function deployedStack(raw: Record<string, unknown>, options: V06Options, notes:
   const m = deployed ? QUILT_STACK_ARN_RE.exec(deployed.arn.trim()) : null;
   if (!deployed || !m) return undefined;
   const stack = { stackName: m[4], region: m[2], account: m[3] };
-  const pinnedText = (value: unknown): string | undefined => {
-    const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
-    return text === '' ? undefined : text;
-  };
   const pinned = {
-    stackName: pinnedText(raw.stackName),
-    region: pinnedText(raw.cdkRegion) ?? pinnedText(raw.region),
-    account: pinnedText(raw.cdkAccount) ?? pinnedText(raw.account),
+    stackName: textOf(raw.stackName) || undefined,
+    region: textOf(raw.cdkRegion) || textOf(raw.region) || undefined,
+    account: textOf(raw.cdkAccount) || textOf(raw.account) || undefined,
   };
   const clash = (['stackName', 'region', 'account'] as const).filter((f) => pinned[f] !== undefined && pinned[f] !== stack[f]);
   if (clash.length > 0) {
@@ -344,8 +340,8 @@ function migrateImageTag(
  * {@link deployedStack}), else the Quilt stack's.
  */
 function ecrPlace(raw: Record<string, unknown>, kept: KeptStack | undefined): { account: string; region: string; from: string } | 'reported' | undefined {
-  const cdkAccount = typeof raw.cdkAccount === 'number' ? String(raw.cdkAccount) : typeof raw.cdkAccount === 'string' ? raw.cdkAccount.trim() : '';
-  const cdkRegion = typeof raw.cdkRegion === 'string' ? raw.cdkRegion.trim() : '';
+  const cdkAccount = textOf(raw.cdkAccount);
+  const cdkRegion = textOf(raw.cdkRegion);
   const arn = typeof raw.quiltStackArn === 'string' ? QUILT_STACK_ARN_RE.exec(raw.quiltStackArn.trim()) : null;
   const pick = (own: string, ownName: string, fromStack: string | undefined, fromArn: string | undefined): [string | undefined, string] =>
     own ? [own, ownName] : fromStack ? [fromStack, kept!.from] : [fromArn, 'quiltStackArn'];
@@ -372,6 +368,11 @@ function formatSteps(steps: readonly Step[]): string[] {
   const fromWidth = Math.max(...steps.map((s) => s.from.length));
   const toWidth = Math.max(...steps.map((s) => s.to.length));
   return steps.map((s) => `${s.from.padEnd(fromWidth)} -> ${s.to.padEnd(toWidth)} ${s.shown}`);
+}
+
+/** A value as the text it stands for (trimmed; a number as its digits, as v0.6 wrote cdkAccount), or '' for anything else. */
+function textOf(value: unknown): string {
+  return typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
 }
 
 function isProfileField(key: string): boolean {

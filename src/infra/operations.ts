@@ -1,5 +1,5 @@
 import { ExternalError, UserError, UserErrors } from '../errors.js';
-import type { EnvironmentName } from '../config/schema.js';
+import type { EnvironmentName, ResolvedProfile } from '../config/schema.js';
 import type { DeployTarget } from '../config/pairing.js';
 import type { EnvironmentRecord, HistoryEntry } from '../state/deploy-records.js';
 import type { DeployPlan, Synthesizer } from './deploy.js';
@@ -37,9 +37,11 @@ export function synthesizeStackInWorker(workerUrl: URL = new URL('./synth-worker
   return async (profiles, outDir) => {
     const { Worker } = await import('node:worker_threads');
     // The template never holds the client secret: it does not cross to the worker either.
-    const { benchlingClientSecret: _prod, ...prod } = profiles.prod;
-    const dev = profiles.dev && (({ benchlingClientSecret: _dev, ...rest }) => rest)(profiles.dev);
-    const input: SynthWorkerInput = { profiles: { place: profiles.place, prod, ...(dev ? { dev } : {}) }, outDir };
+    const withoutSecret = ({ benchlingClientSecret: _secret, ...rest }: ResolvedProfile): ResolvedProfile => rest;
+    const input: SynthWorkerInput = {
+      profiles: { place: profiles.place, prod: withoutSecret(profiles.prod), ...(profiles.dev ? { dev: withoutSecret(profiles.dev) } : {}) },
+      outDir,
+    };
     const reply = await new Promise<SynthWorkerReply>((resolve, reject) => {
       // Its output is kept off the terminal (the dashboard owns the screen); stderr's end goes into an error.
       const worker = new Worker(workerUrl, { workerData: input, stdout: true, stderr: true });
