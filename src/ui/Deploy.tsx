@@ -2,6 +2,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import type { OperationState } from '../state/dashboard.js';
 import { formatDuration, shortImage } from './format.js';
+import { afterCancel } from '../state/health.js';
 
 export interface OperationProps {
   readonly operation: OperationState;
@@ -97,7 +98,7 @@ export function progressLines(op: OperationState, height: number, width: number,
   const room = Math.max(0, height - head.length - ask.length);
   const eventRows = Math.min(p.events.length, Math.max(0, Math.floor(room / 2) - 1));
   const events = p.events.slice(p.events.length - eventRows).map((e, i) =>
-    plain(`ev-${p.events.length - eventRows + i}`, `  ${e.time}  ${e.status.padEnd(20)} ${e.resourceType} ${e.logicalId}${e.reason ? `: ${e.reason}` : ''}`, /FAILED/.test(e.status) ? 'red' : /COMPLETE$/.test(e.status) ? 'green' : undefined),
+    plain(`ev-${p.events.length - eventRows + i}`, `  ${e.time}  ${e.status.padEnd(20)} ${e.resourceType} ${e.constructPath ? `${e.constructPath} (${e.logicalId})` : e.logicalId}${e.reason ? `: ${e.reason}` : ''}`, /FAILED/.test(e.status) ? 'red' : /COMPLETE$/.test(e.status) ? 'green' : undefined),
   );
   const tailRows = Math.max(0, room - (eventRows > 0 ? eventRows + 1 : 0) - 1);
   const tail = p.tail.slice(p.tail.length - tailRows).map((t, i) => plain(`tail-${p.tail.length - tailRows + i}`, `  ${t}`, undefined, true));
@@ -118,7 +119,7 @@ export function outcomeLines(op: OperationState): Line[] {
   if (o.outcome === 'cancelled') {
     return [
       plain('c', `cancelled; deploy.json unchanged; stack is ${o.stackStatus ?? 'unknown'}`, 'yellow'),
-      ...(o.stackStatus?.endsWith('_IN_PROGRESS') ? [plain('c2', 'CloudFormation finishes or rolls back the update on its own; the panels show it')] : []),
+      ...(afterCancel(o.stackStatus) ? [plain('c2', `${afterCancel(o.stackStatus)}; the panels show it`)] : []),
       plain('log', `cdk output: ${o.logFile}`, undefined, true),
     ];
   }
