@@ -31,6 +31,11 @@ export interface CdkRun {
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Grace between SIGTERM and SIGKILL on cancel. */
   readonly killGraceMs?: number;
+  /**
+   * Called with cdk's pid (also its process group) once it started, and with
+   * undefined once it and its group are gone: the stack's lock names it.
+   */
+  readonly onProcess?: (pid: number | undefined) => void;
 }
 
 export type CdkResult =
@@ -79,7 +84,10 @@ export async function runCdk(run: CdkRun): Promise<CdkResult> {
     stdin: 'ignore',
     buffer: false,
   });
-  if (child.pid) liveGroups.add(child.pid);
+  if (child.pid) {
+    liveGroups.add(child.pid);
+    run.onProcess?.(child.pid);
+  }
   if (!exitHookInstalled) {
     // However this process ends (process.exit, an uncaught error), no cdk outlives it.
     process.on('exit', () => killLiveCdk('SIGKILL'));
@@ -117,7 +125,10 @@ export async function runCdk(run: CdkRun): Promise<CdkResult> {
   if (killTimer) clearTimeout(killTimer);
   // Anything the cdk process left behind in its group goes with it.
   killGroup(child.pid, 'SIGKILL');
-  if (child.pid) liveGroups.delete(child.pid);
+  if (child.pid) {
+    liveGroups.delete(child.pid);
+    run.onProcess?.(undefined);
+  }
   const stderrTail = tail.join('\n');
   log.write(`# exit ${result.exitCode ?? result.signal}${cancelled ? ' (cancelled)' : ''}\n`);
   await closeLog(log);

@@ -11,11 +11,19 @@ export interface LockInfo {
   readonly startedAt: string;
   readonly purpose: string;
   readonly token: string;
+  /**
+   * The process group of the cdk the holder started (its pid: cdk runs as a
+   * group leader). A holder killed with SIGKILL cannot stop it; while any of
+   * the group runs, the lock is not stale, so no second cdk starts on the stack.
+   */
+  readonly cdkPid?: number;
 }
 
 export interface HeldLock {
   readonly path: string;
   readonly info: LockInfo;
+  /** Records (or, with undefined, clears) the cdk process group running under this lock. */
+  noteCdk(pid: number | undefined): void;
   release(): void;
 }
 
@@ -23,13 +31,17 @@ export interface HeldLock {
 export class LockHeldError extends ExternalError {
   readonly holder: LockInfo | undefined;
   constructor(path: string, holder: LockInfo | undefined) {
+    const orphan = holder && holder.host === hostname() && holder.cdkPid !== undefined && !isAlive(holder.pid);
     super(
-      holder
-        ? `another operation holds the lock on this stack: ${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt})`
-        : `another operation holds the lock on this stack (${path})`,
+      orphan
+        ? `the lock on this stack is held by cdk (pid ${holder.cdkPid}), still running for ${holder.purpose} although the process that started it (pid ${holder.pid}, since ${holder.startedAt}) is gone`
+        : holder
+          ? `another operation holds the lock on this stack: ${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}${holder.cdkPid ? `; cdk pid ${holder.cdkPid}` : ''})`
+          : `another operation holds the lock on this stack (${path})`,
       {
-        hint:
-          holder && holder.host !== hostname()
+        hint: orphan
+          ? `wait for it to end (\`benchling-deploy status\` shows the stack), or stop it with \`kill -TERM -${holder.cdkPid}\`, then try again`
+          : holder && holder.host !== hostname()
             ? `wait for it to finish; if that host is gone, remove ${path}`
             : 'wait for it to finish, then try again',
       },
@@ -42,7 +54,9 @@ export class LockHeldError extends ExternalError {
 function readInfo(path: string): LockInfo | undefined {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
-    return typeof parsed.pid === 'number' && typeof parsed.token === 'string' ? parsed : undefined;
+    if (typeof parsed.pid !== 'number' || typeof parsed.token !== 'string') return undefined;
+    if (parsed.cdkPid !== undefined && !(Number.isInteger(parsed.cdkPid) && parsed.cdkPid > 1)) return { ...parsed, cdkPid: undefined };
+    return parsed;
   } catch {
     return undefined;
   }
@@ -57,8 +71,19 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Whether any process of a process group still runs. */
+function isGroupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function isStale(info: LockInfo | undefined): boolean {
-  return info !== undefined && info.host === hostname() && !isAlive(info.pid);
+  if (info === undefined || info.host !== hostname() || isAlive(info.pid)) return false;
+  return info.cdkPid === undefined || !isGroupAlive(info.cdkPid);
 }
 
 /**
@@ -131,11 +156,27 @@ function recoverUnreadable(path: string): boolean {
   }
 }
 
-function makeHeld(path: string, info: LockInfo): HeldLock {
+function makeHeld(path: string, first: LockInfo): HeldLock {
   let released = false;
+  let info = first;
   return {
     path,
-    info,
+    get info() {
+      return info;
+    },
+    noteCdk(pid) {
+      if (released || readInfo(path)?.token !== info.token) return;
+      info = { ...info, cdkPid: pid };
+      // Replaced whole (rename), so a reader sees the old content or the new, never half.
+      const tmp = join(dirname(path), `.${basename(path)}.${info.token}.cdk.tmp`);
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        writeSync(fd, JSON.stringify(info));
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+    },
     release() {
       if (released) return;
       released = true;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { acquireLock, tryLock, waitForLock } from '../../src/state/lock.js';
 import { tempDir } from '../helpers/fixtures.js';
 
@@ -13,6 +13,35 @@ function deadPid(): number {
 }
 
 describe('lock', () => {
+  it("is not stale while the cdk its dead holder started still runs, and names that cdk; stale once cdk is gone", async () => {
+    const path = join(tempDir(), 'x.lock');
+    // cdk as the runner starts it: the leader of its own process group, outliving a holder killed with SIGKILL.
+    const cdk = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' });
+    try {
+      writeFileSync(path, JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: '2026-01-01T00:00:00Z', purpose: 'deploy dev', token: 'old', cdkPid: cdk.pid }));
+      expect(tryLock(path, 'deploy prod')).toBeUndefined();
+      expect(() => acquireLock(path, 'deploy prod')).toThrow(new RegExp(`held by cdk \\(pid ${cdk.pid}\\), still running for deploy dev`));
+    } finally {
+      process.kill(-cdk.pid!, 'SIGKILL');
+      await new Promise((r) => cdk.once('exit', r));
+    }
+    const held = acquireLock(path, 'deploy prod');
+    expect(held.info.purpose).toBe('deploy prod');
+    held.release();
+  });
+
+  it('notes the cdk it runs in the lock file, for whoever reads it next', () => {
+    const path = join(tempDir(), 'x.lock');
+    const held = acquireLock(path, 'deploy dev');
+    held.noteCdk(4242);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ purpose: 'deploy dev', cdkPid: 4242, token: held.info.token });
+    held.noteCdk(undefined);
+    expect(JSON.parse(readFileSync(path, 'utf8')).cdkPid).toBeUndefined();
+    held.release();
+    held.noteCdk(7);
+    expect(existsSync(path)).toBe(false);
+  });
+
   it('is exclusive and released', () => {
     const path = join(tempDir(), 'x.lock');
     const a = acquireLock(path, 'first');
