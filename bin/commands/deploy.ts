@@ -8,7 +8,9 @@ import { ENVIRONMENTS, isImageReference, type EnvironmentName } from '../../src/
 import { loadDeployRecords, markDestroyed, lockPathFor } from '../../src/state/deploy-records.js';
 import { acquireLock } from '../../src/state/lock.js';
 import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
+import { afterCancel } from '../../src/state/health.js';
 import type { DeployOutcome, DeployPlan } from '../../src/infra/deploy.js';
+import { resourceLabel } from '../../src/infra/cdk-output.js';
 import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planRows, promoteRows, rollbackEntry, synthesizeStackLazily } from '../../src/infra/operations.js';
 import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printJson, type Globals } from '../context.js';
 import { askTyped, askYesNo } from '../prompt.js';
@@ -96,11 +98,11 @@ async function execute(plan: DeployPlan, aws: Awaited<ReturnType<typeof awsFor>>
   const outcome: DeployOutcome = await executeDeploy(plan, aws, {
       signal,
       onEvent: (e) => {
-        if (e.type === 'phase' && e.phase === 'secret') print(`creating secret ${plan.secretName}`);
+        if (e.type === 'phase' && e.phase === 'secret') print(`creating secret ${e.secret}`);
         if (e.type === 'phase' && e.phase === 'deploying') print(`deploying ${plan.environment} (${plan.oldTag ?? 'none'} -> ${plan.newTag})`);
         if (e.type === 'resource') {
           const r = e.event;
-          print(`  [${r.done}/${r.total}] ${r.status.padEnd(22)} ${r.resourceType} ${r.logicalId}${r.reason ? `: ${r.reason}` : ''}`);
+          print(`  [${r.done}/${r.total}] ${r.status.padEnd(22)} ${r.resourceType} ${resourceLabel(r)}${r.reason ? `: ${r.reason}` : ''}`);
         }
         if (e.type === 'rollout') print(`  rollout ${e.rollout.rolloutState ?? '?'}: ${e.rollout.running}/${e.rollout.desired} running, ${e.rollout.pending} pending`);
       },
@@ -112,7 +114,8 @@ async function execute(plan: DeployPlan, aws: Awaited<ReturnType<typeof awsFor>>
   }
   if (outcome.outcome === 'cancelled') {
     print(`cancelled; deploy.json unchanged; stack ${plan.stackName} is ${outcome.stackStatus ?? 'unknown'}`);
-    if (outcome.stackStatus?.endsWith('_IN_PROGRESS')) print('CloudFormation finishes or rolls back the update on its own; watch it with `benchling-deploy status`');
+    const after = afterCancel(outcome.stackStatus);
+    if (after) print(`${after}; watch it with \`benchling-deploy status\``);
     return 1;
   }
   process.stderr.write(`error: deploy of ${plan.environment} failed; deploy.json unchanged; stack ${plan.stackName} is ${outcome.stackStatus ?? 'unknown'}\n`);
@@ -335,12 +338,18 @@ export function registerDeployCommands(program: Command): void {
               cwd: workDir,
               logFile,
               signal,
+              onProcess: (pid) => lock.noteCdk(pid),
               env: { AWS_REGION: profiles.place.region, AWS_DEFAULT_REGION: profiles.place.region, ...(awsProfile ? { AWS_PROFILE: awsProfile } : {}) },
               onLine: (line) => print(`  ${line}`),
             }),
           ).finally(() => rmSync(built.assemblyDir, { recursive: true, force: true }));
           if (result.outcome !== 'succeeded') {
             throw new ExternalError(`cdk destroy ${result.outcome === 'cancelled' ? 'was cancelled' : 'failed'}; deploy.json unchanged`, { command: 'cdk destroy', exitCode: result.outcome === 'failed' ? result.exitCode : undefined, stderrTail: result.stderrTail.split('\n').slice(-8).join('\n'), hint: `the full output is in ${logFile}` });
+          }
+          // Only a stack that is really gone is recorded as destroyed: cdk's exit status alone is not trusted.
+          const after = await aws.describeStack(stackName);
+          if (after && after.status !== 'DELETE_COMPLETE') {
+            throw new ExternalError(`cdk destroy ended, but stack ${stackName} is ${after.status}${after.statusReason ? ` (${after.statusReason})` : ''}; deploy.json unchanged`, { command: 'cdk destroy', hint: `the full output is in ${logFile}` });
           }
           await markDestroyed(recordsPath, [...ENVIRONMENTS], new Date().toISOString(), { lock });
           print(`destroyed ${stackName}; deploy.json keeps the history`);

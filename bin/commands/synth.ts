@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { resolveStackProfiles } from '../../src/config/pairing.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { UserError } from '../../src/errors.js';
+import { INLINE_TEMPLATE_LIMIT } from '../../src/infra/names.js';
 import { action, configDirOf, globalsOf, print, printJson, warn } from '../context.js';
 
 /** Where `synth` writes when no `--out` is given, relative to the working folder. */
@@ -31,12 +32,16 @@ export function registerSynthCommand(program: Command): void {
             assemblyDir: result.assemblyDir,
             stackName: result.stackName,
             environments: result.environments,
-            bootstrapRequired: result.assets.length > 0,
+            bootstrapRequired: result.bootstrapRequired,
+            templateBodySize: result.templateBodySize,
           });
         } else {
           print(result.templatePath);
         }
         if (result.assets.length > 0) warn(`the template has assets (${result.assets.join(', ')}); deploying it needs \`cdk bootstrap\` in the target account and region`);
+        else if (result.bootstrapRequired) {
+          warn(`the template is ${Math.round(result.templateBodySize / 1024)} KiB, over the ${INLINE_TEMPLATE_LIMIT / 1024} KiB cdk sends inline; deploying it needs \`cdk bootstrap\` in the target account and region (a long webhookAllowList makes it grow)`);
+        }
         return 0;
       }),
     );

@@ -10,9 +10,9 @@ import { profilePath } from '../config/paths.js';
 import { buildSecretValue } from '../config/secret-value.js';
 import { lockPathFor, readDeployRecords, recordDeploy, type EnvironmentRecord } from '../state/deploy-records.js';
 import { acquireLock, type HeldLock } from '../state/lock.js';
-import { PARAMETER_SUFFIXES, imageRepositoryParts, outputName, parameterName, type ParameterSuffix } from './names.js';
+import { INLINE_TEMPLATE_LIMIT, PARAMETER_SUFFIXES, imageRepositoryParts, outputName, parameterName, type ParameterSuffix } from './names.js';
 import { runCdk, type CdkResult } from './runner.js';
-import { isFailure, parseResourceEvent, summarizeDiff, type ResourceEvent } from './cdk-output.js';
+import { isFailure, parseResourceEvent, resourceLabel, summarizeDiff, type ResourceEvent } from './cdk-output.js';
 
 /** The AWS calls a deploy needs, as a narrow interface (real clients or the fake endpoint). */
 export interface DeployAws {
@@ -44,12 +44,21 @@ export interface RolloutStatus {
   readonly reason?: string;
 }
 
+/**
+ * Stack states that hold no resources: deleted, or a first change set that was
+ * never executed (REVIEW_IN_PROGRESS, left by a first deploy cancelled while
+ * CloudFormation prepared it). cdk creates such a stack afresh, and so does a
+ * deploy: it is new, not blocked.
+ */
+export function isStackAbsent(status: string): boolean {
+  return status === 'DELETE_COMPLETE' || status === 'REVIEW_IN_PROGRESS';
+}
+
 /** Stack states CloudFormation will not update, with what the operator should do. */
 export function blockedStackState(status: string): string | undefined {
+  if (isStackAbsent(status)) return undefined;
   if (status === 'ROLLBACK_COMPLETE') return 'the stack\'s first creation failed and was rolled back; it can only be deleted: run `benchling-deploy destroy`, then deploy again';
-  if (status === 'REVIEW_IN_PROGRESS') return 'a change set is waiting for review on the stack; execute or delete it in the CloudFormation console, then deploy again';
   if (status.endsWith('_IN_PROGRESS')) return `another operation is running on the stack (${status}); wait for it to finish (\`benchling-deploy status\`), then deploy again`;
-  if (status === 'DELETE_COMPLETE') return undefined;
   if (status.endsWith('_FAILED') && status !== 'UPDATE_ROLLBACK_FAILED' && status !== 'ROLLBACK_FAILED' && status !== 'DELETE_FAILED') return undefined;
   if (status === 'UPDATE_ROLLBACK_FAILED') return 'the stack is UPDATE_ROLLBACK_FAILED; continue the rollback in the CloudFormation console (Stack actions > Continue update rollback), then deploy again';
   if (status === 'ROLLBACK_FAILED' || status === 'DELETE_FAILED') return `the stack is ${status}; delete it (\`benchling-deploy destroy\`) and deploy again`;
@@ -73,6 +82,8 @@ export interface DeployRequest {
 export interface DeployPlan {
   readonly environment: EnvironmentName;
   readonly profile: ResolvedProfile;
+  /** Every environment's profile: a first deploy creates the others' secrets too. */
+  readonly profiles: StackProfiles;
   readonly stackName: string;
   readonly region: string;
   readonly account: string;
@@ -86,10 +97,21 @@ export interface DeployPlan {
   /** False on the stack's first deploy: every environment of the template is created. */
   readonly stackExists: boolean;
   readonly secretName: string;
-  /** Set when the secret is missing and the profile has what it needs: the plan creates it. */
-  readonly createSecret: boolean;
+  /**
+   * The secrets of every environment this deploy creates or updates (this one
+   * always; on the stack's first deploy the others too), and which are
+   * missing and made from their profiles before cdk runs.
+   */
+  readonly secrets: readonly PlannedSecret[];
   /** Parameters passed to cdk: this environment's only; the others keep their previous values. */
   readonly parameters: Readonly<Record<string, string>>;
+  /**
+   * The other environments' parameters as the stack holds them now. `cdk
+   * deploy` keeps them (CloudFormation's UsePreviousValue), but `cdk diff`
+   * builds its change set from the parameters it is given and the template's
+   * defaults, so the diff passes these to show what the deploy will really do.
+   */
+  readonly keptParameters: Readonly<Record<string, string>>;
   readonly assemblyDir: string;
   readonly workDir: string;
   readonly logFile: string;
@@ -101,9 +123,16 @@ export interface DeployPlan {
   readonly previousRecord?: EnvironmentRecord;
 }
 
+export interface PlannedSecret {
+  readonly environment: EnvironmentName;
+  readonly name: string;
+  /** Missing: created from the environment's profile before cdk runs. */
+  readonly create: boolean;
+}
+
 export interface Synthesizer {
-  /** Synthesizes the stack into `outDir`; returns the assembly folder and whether it has assets. */
-  (profiles: StackProfiles, outDir: string): Promise<{ assemblyDir: string; hasAssets: boolean }>;
+  /** Synthesizes the stack into `outDir`; returns the assembly folder, whether it has assets, and the template's inline size (synth.ts `inlineTemplateSize`). */
+  (profiles: StackProfiles, outDir: string): Promise<{ assemblyDir: string; hasAssets: boolean; templateBodySize: number }>;
 }
 
 /**
@@ -136,7 +165,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     const stack = await aws.describeStack(target.place.stackName);
     const blocked = stack ? blockedStackState(stack.status) : undefined;
     if (blocked) throw new ExternalError(`stack ${target.place.stackName} cannot be updated now: ${blocked}`);
-    const stackExists = stack !== undefined && stack.status !== 'DELETE_COMPLETE';
+    const stackExists = stack !== undefined && !isStackAbsent(stack.status);
     const profileEnvironments: EnvironmentName[] = target.dev ? ['dev', 'prod'] : ['prod'];
     if (stack && stackExists) {
       // The template comes from the profiles: an environment the stack holds but no profile describes would be deleted.
@@ -152,32 +181,54 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       }
     }
 
-    const secretName = profile.benchlingSecret;
-    let createSecret = false;
-    if (!(await aws.secretExists(secretName))) {
-      const built = buildSecretValue(profile);
+    // Every environment this deploy creates needs its secret before its tasks start: on the
+    // stack's first deploy that includes the environment not asked for, whose tasks would
+    // otherwise fail their start and roll the whole new stack back.
+    const secrets: PlannedSecret[] = [];
+    for (const env of [environment, ...profileEnvironments.filter((e) => e !== environment)]) {
+      const envProfile = env === environment ? profile : env === 'prod' ? target.prod : target.dev!;
+      const created = env === environment || !stackExists || (stack !== undefined && serviceIn(stack.outputs, env) === undefined);
+      if (!created) continue;
+      const name = envProfile.benchlingSecret;
+      if (await aws.secretExists(name)) {
+        secrets.push({ environment: env, name, create: false });
+        continue;
+      }
+      const built = buildSecretValue(envProfile);
       if (!built.ok) {
+        const why = env === environment ? 'which does not exist yet' : `which does not exist yet; this deploy also creates ${env}'s service, whose tasks read it`;
         throw new UserErrors(
-          built.missing.map((f) => `${profilePath(request.configDir, profile.profile)}: ${f}: needed to create the secret ${secretName}, which does not exist yet`),
-          `set ${built.missing.join(' and ')} (\`benchling-deploy setup-profile ${profile.profile}\`), or create the secret yourself`,
+          built.missing.map((f) => `${profilePath(request.configDir, envProfile.profile)}: ${f}: needed to create the secret ${name}, ${why}`),
+          `set ${built.missing.join(' and ')} (\`benchling-deploy setup-profile ${envProfile.profile}\`), or create the secret yourself`,
         );
       }
-      createSecret = true;
+      secrets.push({ environment: env, name, create: true });
     }
+    const secretName = profile.benchlingSecret;
 
     const workDir = request.workDir ?? mkdtempSync(join(tmpdir(), 'benchling-deploy-'));
     mkdirSync(workDir, { recursive: true });
     const assemblyOut = mkdtempSync(join(workDir, 'assembly-'));
-    const { assemblyDir, hasAssets } = await synth(target, assemblyOut);
-    if (hasAssets && !(await aws.describeStack('CDKToolkit'))) {
-      throw new ExternalError(
-        `the template has assets, and account ${target.place.account} in ${target.place.region} is not bootstrapped for the CDK`,
-        { hint: `run \`npx cdk bootstrap aws://${target.place.account}/${target.place.region}\` once, then deploy again` },
-      );
+    const { assemblyDir, hasAssets, templateBodySize } = await synth(target, assemblyOut);
+    const tooLarge = templateBodySize > INLINE_TEMPLATE_LIMIT;
+    if ((hasAssets || tooLarge) && !(await aws.describeStack('CDKToolkit'))) {
+      const why = tooLarge
+        ? `the template is ${Math.round(templateBodySize / 1024)} KiB, over the ${INLINE_TEMPLATE_LIMIT / 1024} KiB CloudFormation takes inline, so cdk uploads it to the bootstrap bucket`
+        : 'the template has assets';
+      throw new ExternalError(`${why}, and account ${target.place.account} in ${target.place.region} is not bootstrapped for the CDK`, {
+        hint: `run \`npx cdk bootstrap aws://${target.place.account}/${target.place.region}\` once, then deploy again${tooLarge ? ' (or shorten webhookAllowList)' : ''}`,
+      });
     }
     const previousRecord = records.state === 'ok' ? records.records[environment] : undefined;
     const oldTag = stack?.parameters[parameterName(environment, 'ImageTag')] ?? previousRecord?.imageTag ?? null;
     const parameters = environmentParameters(environment, profile, newTag);
+    const keptParameters: Record<string, string> = {};
+    for (const other of profileEnvironments.filter((e) => e !== environment)) {
+      for (const suffix of PARAMETER_SUFFIXES) {
+        const value = stackExists ? stack?.parameters[parameterName(other, suffix)] : undefined;
+        if (value !== undefined) keptParameters[parameterName(other, suffix)] = value;
+      }
+    }
     const awsProfile = request.awsProfile ?? profile.awsProfile;
     const cdkEnv: Record<string, string> = {
       AWS_REGION: target.place.region,
@@ -188,6 +239,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     return {
       environment,
       profile,
+      profiles: target,
       stackName: target.place.stackName,
       region: target.place.region,
       account: target.place.account,
@@ -198,8 +250,9 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       service: stack ? serviceIn(stack.outputs, environment) : undefined,
       otherEnvironments: profileEnvironments.filter((e) => e !== environment),
       secretName,
-      createSecret,
+      secrets,
       parameters,
+      keptParameters,
       assemblyDir,
       workDir,
       logFile: join(workDir, 'cdk.log'),
@@ -256,23 +309,28 @@ export function credentialsError(error: unknown, awsProfile: string | undefined)
   return new ExternalError(what, { hint: loginHint(awsProfile), command: 'sts:GetCallerIdentity', cause: error });
 }
 
-/** `cdk` arguments shared by diff and deploy: the synthesized assembly, this environment's parameters. */
-function cdkArgs(plan: DeployPlan): string[] {
+/**
+ * `cdk` arguments shared by diff and deploy: the synthesized assembly and
+ * parameters (a deploy passes this environment's only; a diff also the
+ * others' current values, see {@link DeployPlan.keptParameters}).
+ */
+function cdkArgs(plan: DeployPlan, parameters: Readonly<Record<string, string>> = plan.parameters): string[] {
   const args = ['--app', plan.assemblyDir, '--no-notices', '--no-version-reporting', '--ci'];
-  for (const [k, v] of Object.entries(plan.parameters)) args.push('--parameters', `${plan.stackName}:${k}=${v}`);
+  for (const [k, v] of Object.entries(parameters)) args.push('--parameters', `${plan.stackName}:${k}=${v}`);
   return args;
 }
 
 /** The resource changes a deploy of this plan would make (`cdk diff`). */
 export async function diffPlan(plan: DeployPlan, signal?: AbortSignal): Promise<string[]> {
-  const result = await runCdk({ args: ['diff', ...cdkArgs(plan), plan.stackName], cwd: plan.workDir, env: plan.cdkEnv, logFile: plan.logFile, signal });
+  const result = await runCdk({ args: ['diff', ...cdkArgs(plan, { ...plan.keptParameters, ...plan.parameters }), plan.stackName], cwd: plan.workDir, env: plan.cdkEnv, logFile: plan.logFile, signal, onProcess: (pid) => plan.lock.noteCdk(pid) });
   // cdk diff exits 1 when there are differences with --fail; without it 0. Anything else is a failure.
   if (result.outcome !== 'succeeded') throw cdkFailure('cdk diff', result);
   return summarizeDiff(result.stdout);
 }
 
 export type DeployEvent =
-  | { readonly type: 'phase'; readonly phase: 'secret' | 'deploying' | 'recording' | 'done' }
+  | { readonly type: 'phase'; readonly phase: 'secret'; readonly secret: string }
+  | { readonly type: 'phase'; readonly phase: 'deploying' | 'recording' | 'done' }
   | { readonly type: 'line'; readonly line: string }
   | { readonly type: 'resource'; readonly event: ResourceEvent }
   | { readonly type: 'rollout'; readonly rollout: RolloutStatus };
@@ -299,11 +357,12 @@ export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: E
   const emit = options.onEvent ?? (() => {});
   const now = options.now ?? (() => new Date());
   try {
-    if (plan.createSecret) {
-      emit({ type: 'phase', phase: 'secret' });
-      const built = buildSecretValue(plan.profile);
-      if (!built.ok) throw new UserError(`profile "${plan.profile.profile}": ${built.missing.join(', ')}: needed to create the secret`);
-      await aws.createSecret(plan.secretName, JSON.stringify(built.value), { Environment: plan.environment, ManagedBy: 'benchling-deploy' });
+    for (const secret of plan.secrets.filter((x) => x.create)) {
+      emit({ type: 'phase', phase: 'secret', secret: secret.name });
+      const envProfile = profileOf(plan, secret.environment);
+      const built = buildSecretValue(envProfile);
+      if (!built.ok) throw new UserError(`profile "${envProfile.profile}": ${built.missing.join(', ')}: needed to create the secret`);
+      await aws.createSecret(secret.name, JSON.stringify(built.value), { Environment: secret.environment, ManagedBy: 'benchling-deploy' });
     }
     emit({ type: 'phase', phase: 'deploying' });
     const outputsFile = join(plan.workDir, 'outputs.json');
@@ -317,12 +376,13 @@ export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: E
         env: plan.cdkEnv,
         logFile: plan.logFile,
         signal: options.signal,
+        onProcess: (pid) => plan.lock.noteCdk(pid),
         onLine: (line) => {
           emit({ type: 'line', line });
           const event = parseResourceEvent(line);
           if (event) {
             emit({ type: 'resource', event });
-            if (isFailure(event.status) && event.reason && !/cancelled|Resource update cancelled/i.test(event.reason)) failures.push(`${event.logicalId} (${event.resourceType}): ${event.status}: ${event.reason}`);
+            if (isFailure(event.status) && event.reason && !/cancelled|Resource update cancelled/i.test(event.reason)) failures.push(`${resourceLabel(event)} ${event.resourceType}: ${event.status}: ${event.reason}`);
           }
         },
       });
@@ -349,6 +409,13 @@ export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: E
   } finally {
     disposePlan(plan);
   }
+}
+
+function profileOf(plan: DeployPlan, environment: EnvironmentName): ResolvedProfile {
+  if (environment === plan.environment) return plan.profile;
+  const other = environment === 'prod' ? plan.profiles.prod : plan.profiles.dev;
+  if (!other) throw new Error(`the plan has no ${environment} profile`);
+  return other;
 }
 
 /**

@@ -71,3 +71,10 @@ export const HEALTH_PATH = '/health';
 
 /** The API stage variable holding `<load balancer DNS>:<listener port>`: what routes a stage to its environment. */
 export const BACKEND_STAGE_VARIABLE = 'backend';
+
+/**
+ * The largest template cdk sends inline (`TemplateBody`): 50 KiB of the YAML
+ * it serializes. A larger one is uploaded to the bootstrap bucket, so the
+ * account must be bootstrapped (cdk 2.1148 `LARGE_TEMPLATE_SIZE_KB`).
+ */
+export const INLINE_TEMPLATE_LIMIT = 50 * 1024;

@@ -22,7 +22,7 @@ export type OperationKind = 'deploy' | 'promote' | 'rollback';
 export const synthesizeStackLazily: Synthesizer = async (profiles, outDir) => {
   const { synthesizeStack } = await import('./synth.js');
   const result = synthesizeStack(profiles, outDir);
-  return { assemblyDir: result.assemblyDir, hasAssets: result.assets.length > 0 };
+  return { assemblyDir: result.assemblyDir, hasAssets: result.hasAssets, templateBodySize: result.templateBodySize };
 };
 
 /**
@@ -64,7 +64,7 @@ export function synthesizeStackInWorker(workerUrl: URL = new URL('./synth-worker
         if (!settled) reject(new Error(`the synthesis worker exited (code ${code}) without an answer${stderr ? `: ${stderr.trim()}` : ''}`));
       });
     });
-    if (reply.ok) return { assemblyDir: reply.assemblyDir, hasAssets: reply.hasAssets };
+    if (reply.ok) return { assemblyDir: reply.assemblyDir, hasAssets: reply.hasAssets, templateBodySize: reply.templateBodySize };
     switch (reply.kind) {
       case 'users':
         throw new UserErrors(reply.problems ?? [reply.message], reply.hint);
@@ -101,7 +101,9 @@ export function planRows(plan: DeployPlan): { label: string; value: string }[] {
     { label: 'account', value: `${plan.account} (${plan.callerArn})` },
     { label: 'region', value: plan.region },
     { label: 'image', value: `${plan.oldTag ?? '(none)'} -> ${plan.newTag}` },
-    ...(plan.createSecret ? [{ label: 'secret', value: `${plan.secretName} does not exist: it will be created from the profile` }] : []),
+    ...plan.secrets
+      .filter((x) => x.create)
+      .map((x) => ({ label: 'secret', value: `${x.name} (${x.environment}) does not exist: it will be created from the ${x.environment} profile` })),
     ...(plan.otherEnvironments.length > 0 ? [{ label: 'other', value: `${plan.otherEnvironments.join(', ')} keeps its running service (parameters unchanged)` }] : []),
   ];
 }

@@ -14,7 +14,7 @@ export interface SynthWorkerInput {
 }
 
 export type SynthWorkerReply =
-  | { readonly ok: true; readonly assemblyDir: string; readonly hasAssets: boolean; readonly threadId: number }
+  | { readonly ok: true; readonly assemblyDir: string; readonly hasAssets: boolean; readonly templateBodySize: number; readonly threadId: number }
   | {
       readonly ok: false;
       readonly kind: 'user' | 'users' | 'external' | 'other';
@@ -28,7 +28,7 @@ function reply(): SynthWorkerReply {
   const { profiles, outDir } = workerData as SynthWorkerInput;
   try {
     const result = synthesizeStack(profiles, outDir);
-    return { ok: true, assemblyDir: result.assemblyDir, hasAssets: result.hasAssets, threadId };
+    return { ok: true, assemblyDir: result.assemblyDir, hasAssets: result.hasAssets, templateBodySize: result.templateBodySize, threadId };
   } catch (error) {
     if (error instanceof UserErrors) return { ok: false, kind: 'users', message: error.message, problems: error.problems, hint: error.hint };
     if (error instanceof UserError) return { ok: false, kind: 'user', message: error.message, hint: error.hint };

@@ -2,13 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { stringify as yamlStringify } from 'yaml';
 import type { StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { assemblyAssets } from './assembly.js';
 import { WebhookStack } from './webhook-stack.js';
+import { INLINE_TEMPLATE_LIMIT } from './names.js';
 
 export { assemblyAssets, assemblyHasAssets } from './assembly.js';
+
+/**
+ * The template's size as cdk measures it before sending: its YAML, written
+ * the way cdk writes it (yaml 2, the YAML 1.1 schema, no line folding), in
+ * UTF-16 code units (JavaScript string length), compared to {@link INLINE_TEMPLATE_LIMIT}.
+ */
+export function inlineTemplateSize(template: unknown): number {
+  return yamlStringify(template, { schema: 'yaml-1.1', lineWidth: 0 }).length;
+}
 
 export interface SynthesisOptions {
   /**
@@ -32,8 +43,15 @@ export interface SynthesisResult {
   readonly environments: readonly EnvironmentName[];
   /** Assets a deploy would upload; empty means no `cdk bootstrap` is needed. */
   readonly assets: readonly string[];
-  /** `assets.length > 0`: the deploy pre-flight must ask for `cdk bootstrap`. */
+  /** `assets.length > 0`. */
   readonly hasAssets: boolean;
+  /** The size of the template as cdk sends it inline (YAML, in characters). */
+  readonly templateBodySize: number;
+  /**
+   * Whether deploying needs `cdk bootstrap`: assets to upload, or a template
+   * too large to send inline ({@link INLINE_TEMPLATE_LIMIT}), which cdk then uploads.
+   */
+  readonly bootstrapRequired: boolean;
 }
 
 /**
@@ -71,14 +89,18 @@ export function synthesizeStack(profiles: StackProfiles, outDir: string, options
     renameSync(staging, target);
     const templatePath = join(target, templateFile);
     const assets = assemblyAssets(target);
+    const template = JSON.parse(readFileSync(templatePath, 'utf8')) as Record<string, any>;
+    const templateBodySize = inlineTemplateSize(template);
     return {
       assemblyDir: target,
       stackName: stack.stackName,
       templatePath,
-      template: JSON.parse(readFileSync(templatePath, 'utf8')) as Record<string, any>,
+      template,
       environments: ENVIRONMENTS.filter((e) => stack.environments.has(e)).sort((a, b) => (a === 'prod' ? -1 : b === 'prod' ? 1 : 0)),
       assets,
       hasAssets: assets.length > 0,
+      templateBodySize,
+      bootstrapRequired: assets.length > 0 || templateBodySize > INLINE_TEMPLATE_LIMIT,
     };
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });

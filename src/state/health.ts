@@ -21,6 +21,19 @@ export function isStackInProgress(status: string): boolean {
   return status.endsWith('_IN_PROGRESS');
 }
 
+/**
+ * What happens to the stack after a deploy was cancelled, given its status
+ * then; undefined when nothing is left running. A first deploy cancelled
+ * while CloudFormation prepared its change set leaves REVIEW_IN_PROGRESS: no
+ * resource exists and nothing will happen by itself; the next deploy creates
+ * the stack afresh, as cdk does.
+ */
+export function afterCancel(stackStatus: string | null): string | undefined {
+  if (stackStatus === 'REVIEW_IN_PROGRESS') return 'nothing was created (the first change set was never executed); the next deploy creates the stack afresh';
+  if (stackStatus && isStackInProgress(stackStatus)) return 'CloudFormation finishes or rolls back the update on its own';
+  return undefined;
+}
+
 export interface TargetsSummary {
   readonly healthy: number;
   readonly unhealthy: number;

@@ -15,7 +15,7 @@ const FAKE_CDK = fileURLToPath(new URL('../fixtures/fake-cdk.mjs', import.meta.u
 
 const synth: Synthesizer = async (_profiles, outDir) => {
   writeFileSync(join(outDir, 'manifest.json'), '{}');
-  return { assemblyDir: outDir, hasAssets: false };
+  return { assemblyDir: outDir, hasAssets: false, templateBodySize: 40_000 };
 };
 
 function memoryAws(overrides: Partial<DeployAws> & { stack?: StackDescription; secrets?: Set<string> } = {}): DeployAws & { created: Record<string, string> } {
@@ -79,7 +79,8 @@ describe('pre-flight', () => {
   it('says what to do for stack states that cannot be updated', () => {
     expect(blockedStackState('ROLLBACK_COMPLETE')).toMatch(/destroy/);
     expect(blockedStackState('UPDATE_IN_PROGRESS')).toMatch(/another operation is running/);
-    expect(blockedStackState('REVIEW_IN_PROGRESS')).toMatch(/change set/);
+    // A first change set never executed (a cancelled first deploy): cdk creates the stack afresh.
+    expect(blockedStackState('REVIEW_IN_PROGRESS')).toBeUndefined();
     expect(blockedStackState('UPDATE_COMPLETE')).toBeUndefined();
     expect(blockedStackState('UPDATE_ROLLBACK_COMPLETE')).toBeUndefined();
   });
@@ -104,8 +105,56 @@ describe('pre-flight', () => {
   it('plans the secret creation when it is missing and the profile has the values', async () => {
     const s = setup({ default: prodProfile({ benchlingClientSecret: SECRET }) });
     const plan = await prepareDeploy(s.request('prod'), memoryAws({ secrets: new Set() }), synth);
-    expect(plan.createSecret).toBe(true);
+    expect(plan.secrets).toEqual([{ environment: 'prod', name: 'quiltdata/benchling-webhook/default/acme', create: true }]);
     plan.lock.release();
+  });
+
+  it("a stack's first deploy plans every environment's secret, since it creates every environment's service", async () => {
+    const s = setup({ default: prodProfile({ benchlingClientSecret: SECRET }), dev: devProfile({ benchlingClientSecret: SECRET }) });
+    const plan = await prepareDeploy(s.request('dev'), memoryAws({ secrets: new Set(['quiltdata/benchling-webhook/dev/acme-dev']) }), synth);
+    expect(plan.secrets).toEqual([
+      { environment: 'dev', name: 'quiltdata/benchling-webhook/dev/acme-dev', create: false },
+      { environment: 'prod', name: 'quiltdata/benchling-webhook/default/acme', create: true },
+    ]);
+    plan.lock.release();
+    // The same when the stack exists but has never held prod (a dev-only stack gaining prod)...
+    const devOnly: StackDescription = { status: 'UPDATE_COMPLETE', parameters: { DevImageTag: 'x' }, outputs: { ClusterName: 'c', DevServiceName: 'dev-svc' } };
+    const grown = await prepareDeploy(s.request('dev'), memoryAws({ stack: devOnly, secrets: new Set(['quiltdata/benchling-webhook/dev/acme-dev']) }), synth);
+    expect(grown.secrets.map((x) => x.environment)).toEqual(['dev', 'prod']);
+    grown.lock.release();
+    // ...but not once prod runs: its secret is its own deploy's business.
+    const both = await prepareDeploy(s.request('dev'), memoryAws({ stack: existing, secrets: new Set(['quiltdata/benchling-webhook/dev/acme-dev']) }), synth);
+    expect(both.secrets).toEqual([{ environment: 'dev', name: 'quiltdata/benchling-webhook/dev/acme-dev', create: false }]);
+    both.lock.release();
+    // Without the other profile's client secret the first deploy is refused before anything runs, naming that profile.
+    const t = setup({ default: prodProfile(), dev: devProfile({ benchlingClientSecret: SECRET }) });
+    await expect(prepareDeploy(t.request('dev'), memoryAws({ secrets: new Set() }), synth)).rejects.toThrow(/default\.json: benchlingClientSecret: needed to create the secret quiltdata\/benchling-webhook\/default\/acme, .*also creates prod's service/);
+  });
+
+  it('treats a stack left in REVIEW_IN_PROGRESS (a cancelled first deploy) as new', async () => {
+    const s = setup();
+    const plan = await prepareDeploy(s.request('dev'), memoryAws({ stack: { status: 'REVIEW_IN_PROGRESS', parameters: {}, outputs: {} } }), synth);
+    expect(plan.stackExists).toBe(false);
+    expect(plan.keptParameters).toEqual({});
+    plan.lock.release();
+  });
+
+  it("keeps the other environment's current parameters for the diff", async () => {
+    const s = setup();
+    const plan = await prepareDeploy(s.request('dev'), memoryAws({ stack: { ...existing, parameters: { ...existing.parameters, ProdMinCapacity: '3', DevMinCapacity: '9' } } }), synth);
+    expect(plan.keptParameters).toEqual({ ProdImageTag: '0.6.9', ProdMinCapacity: '3' });
+    plan.lock.release();
+  });
+
+  it('a template over the inline limit needs a bootstrapped account, and says why', async () => {
+    const s = setup();
+    const big: Synthesizer = async (profiles, outDir) => ({ ...(await synth(profiles, outDir)), templateBodySize: 51_201 });
+    await expect(prepareDeploy(s.request('dev'), memoryAws({ stack: existing }), big)).rejects.toThrow(/template is 50 KiB, over the 50 KiB CloudFormation takes inline.*not bootstrapped/);
+    const limit: Synthesizer = async (profiles, outDir) => ({ ...(await synth(profiles, outDir)), templateBodySize: 51_200 });
+    (await prepareDeploy(s.request('dev'), memoryAws({ stack: existing }), limit)).lock.release();
+    const bootstrapped = memoryAws({ stack: existing });
+    const withToolkit = { ...bootstrapped, describeStack: async (name: string) => (name === 'CDKToolkit' ? existing : bootstrapped.describeStack(name)) };
+    (await prepareDeploy(s.request('dev'), withToolkit, big)).lock.release();
   });
 });
 
@@ -202,7 +251,7 @@ describe('deploy orchestration with a stand-in cdk', () => {
     const out = await executeDeploy(await prepareDeploy(s.request('dev'), aws, synth), aws);
     expect(out.outcome).toBe('failed');
     if (out.outcome !== 'failed') return;
-    expect(out.reasons[0]).toMatch(/DevService \(AWS::ECS::Service\): UPDATE_FAILED: .*Circuit breaker/);
+    expect(out.reasons[0]).toMatch(/^DevService AWS::ECS::Service: UPDATE_FAILED: Resource handler .*Circuit breaker/);
     expect(out.reasons).toContain('stopped task: Essential container in task exited');
     expect(s.before()).toBe(before);
     expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
