@@ -94,7 +94,29 @@ describe('benchling-deploy synth', () => {
       stackName: 'BenchlingWebhookStack',
       environments: ['prod', 'dev'],
       bootstrapRequired: false,
+      templateBodySize: expect.any(Number),
     });
+    expect(JSON.parse(r.stdout).templateBodySize).toBeLessThan(51_200);
+  });
+
+  it('needs bootstrap once the template cdk would send inline passes 50 KiB (a long allow-list), and says so', async () => {
+    // The allow-list sits in the API's resource policy: each CIDR adds to the template.
+    const sized = async (cidrs: number) => {
+      const dir = tempDir();
+      const list = Array.from({ length: cidrs }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`).join(',');
+      writeJson(dir, 'default.json', prodProfile({ webhookAllowList: list }));
+      writeJson(dir, 'dev.json', devProfile({ webhookAllowList: list }));
+      const r = await run(['--config-dir', dir, 'synth', '--out', join(dir, 'out'), '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      return { ...(JSON.parse(r.stdout) as { bootstrapRequired: boolean; templateBodySize: number }), stderr: r.stderr };
+    };
+    const under = await sized(50);
+    expect(under).toMatchObject({ bootstrapRequired: false, stderr: '' });
+    expect(under.templateBodySize).toBeLessThanOrEqual(51_200);
+    const over = await sized(300);
+    expect(over.bootstrapRequired).toBe(true);
+    expect(over.templateBodySize).toBeGreaterThan(51_200);
+    expect(over.stderr).toMatch(/over the 50 KiB cdk sends inline; deploying it needs `cdk bootstrap`/);
   });
 
   it('synthesizes prod alone when there is no dev profile', async () => {
