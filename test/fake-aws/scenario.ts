@@ -28,6 +28,33 @@ export interface Scenario {
   logGroups: Record<string, FakeLogEvent[]>;
   /** Secrets Manager secrets by name. */
   secrets: Record<string, FakeSecret>;
+  /** How CloudFormation operations run and fail (see {@link CfnSettings}); defaults when absent. */
+  cfn?: CfnSettings;
+}
+
+/**
+ * Timing and injected failures of the fake's CloudFormation. Every field is
+ * optional; change them between calls like the rest of the scenario.
+ */
+export interface CfnSettings {
+  /**
+   * Milliseconds between two steps of a running stack operation (a step: one
+   * dependency level of resources starting, or finishing). Default 10, which
+   * runs this project's stack in about 300 ms.
+   */
+  stepMs?: number;
+  /** Milliseconds a new change set stays CREATE_PENDING/CREATE_IN_PROGRESS before its outcome. Default 0. */
+  changeSetDelayMs?: number;
+  /**
+   * A resource whose create or update fails with `reason` (e.g.
+   * `Resource handler returned message: "Circuit breaker triggered"`), which
+   * rolls the operation back. Only when the operation touches it.
+   */
+  failResource?: { logicalId: string; reason: string };
+  /** Every change set created from now on ends FAILED with this StatusReason. */
+  failChangeSet?: { reason: string };
+  /** DeleteStack fails: this resource (default: the first one deleted) ends DELETE_FAILED with `reason`, and the stack DELETE_FAILED. */
+  failDelete?: { logicalId?: string; reason: string };
 }
 
 export interface FakeStack {
@@ -42,6 +69,117 @@ export interface FakeStack {
   tags?: Record<string, string>;
   /** Newest first, as DescribeStackEvents returns them. */
   events: FakeStackEvent[];
+  /** The template's `Description`. */
+  description?: string;
+  /**
+   * The deployed template. Absent for a stack written by hand
+   * ({@link standardScenario}): such a stack has no resources, and GetTemplate
+   * answers an empty template.
+   */
+  template?: Record<string, any>;
+  /** The template text as submitted (YAML or JSON): what GetTemplate answers. */
+  templateBody?: string;
+  capabilities?: string[];
+  /** The stack's resources by logical id, as deployed (see `cfn/stacks.ts`). */
+  resources?: Record<string, FakeStackResource>;
+  /** Change sets of the stack, by name (CloudFormation drops them all once one has been executed). */
+  changeSets?: Record<string, FakeChangeSet>;
+  /** The change set last executed on the stack. */
+  changeSetId?: string;
+  /** A create, update or delete under way: its steps still to come. */
+  operation?: FakeStackOperation;
+  deletionTime?: string;
+}
+
+/** One deployed resource of a stack. */
+export interface FakeStackResource {
+  logicalId: string;
+  type: string;
+  physicalId: string;
+  status: string;
+  lastUpdated: string;
+  /** Its `Properties` evaluated (parameters and other resources resolved) when last created or updated. */
+  properties: Record<string, unknown>;
+  /** Its `Metadata`, evaluated. */
+  metadata?: unknown;
+  /** What `Fn::GetAtt` answers. */
+  attributes: Record<string, unknown>;
+  /** 0 for its first physical resource, +1 per replacement. */
+  generation: number;
+  deletionPolicy?: string;
+  updateReplacePolicy?: string;
+}
+
+/** A change set, as created: its outcome is known at once and shown from `readyAt` on. */
+export interface FakeChangeSet {
+  name: string;
+  id: string;
+  type: 'CREATE' | 'UPDATE';
+  description?: string;
+  createdAt: string;
+  /** Epoch ms from which it shows `status`; before, CREATE_PENDING then CREATE_IN_PROGRESS. */
+  readyAt: number;
+  status: 'CREATE_COMPLETE' | 'FAILED';
+  statusReason?: string;
+  executionStatus: 'UNAVAILABLE' | 'AVAILABLE' | 'EXECUTE_IN_PROGRESS';
+  template: Record<string, any>;
+  templateBody: string;
+  /** Every parameter's value, resolved (given, previous, or default). */
+  parameters: Record<string, string>;
+  capabilities: string[];
+  tags: Record<string, string>;
+  changes: FakeResourceChange[];
+}
+
+/** One `ResourceChange` of a change set. */
+export interface FakeResourceChange {
+  action: 'Add' | 'Modify' | 'Remove';
+  logicalId: string;
+  physicalId?: string;
+  type: string;
+  replacement?: 'True' | 'False' | 'Conditional';
+  policyAction?: string;
+  scope: string[];
+  details: FakeChangeDetail[];
+  /** `{ Properties, Metadata? }` before and after, `{{changeSet:KNOWN_AFTER_APPLY}}` where not known yet. */
+  before?: Record<string, unknown>;
+  after?: Record<string, unknown>;
+}
+
+export interface FakeChangeDetail {
+  target: { attribute: string; name?: string; requiresRecreation: 'Always' | 'Conditionally' | 'Never'; path?: string; beforeValue?: string; afterValue?: string; attributeChangeType?: string };
+  evaluation: 'Static' | 'Dynamic';
+  changeSource: 'ResourceReference' | 'ParameterReference' | 'ResourceAttribute' | 'DirectModification' | 'Automatic';
+  causingEntity?: string;
+}
+
+/** The steps of an operation under way, oldest first; each shows at `at` (epoch ms). */
+export interface FakeStackOperation {
+  steps: FakeOperationStep[];
+}
+
+export interface FakeOperationStep {
+  at: number;
+  /** Oldest first. */
+  events: FakeStackEvent[];
+  status?: string;
+  /** Replaces the stack's status reason (null clears it). */
+  statusReason?: string | null;
+  /** The stack's deployed state from this step on (and the world derived from it). */
+  commit?: FakeStackCommit;
+  /** The stack is gone (DELETE_COMPLETE). */
+  deleted?: boolean;
+}
+
+export interface FakeStackCommit {
+  template: Record<string, any>;
+  templateBody: string;
+  description?: string;
+  parameters: Record<string, string>;
+  resources: Record<string, FakeStackResource>;
+  outputs: Record<string, string>;
+  capabilities: string[];
+  tags: Record<string, string>;
 }
 
 export interface FakeStackEvent {
@@ -52,6 +190,9 @@ export interface FakeStackEvent {
   timestamp: string;
   resourceStatus: string;
   resourceStatusReason?: string;
+  /** One id per stack operation (a rollback is its own), as CloudFormation sends it and cdk reads it. */
+  operationId?: string;
+  clientRequestToken?: string;
 }
 
 export interface FakeCluster {
@@ -112,6 +253,8 @@ export interface FakeContainer {
   lastStatus: string;
   exitCode?: number;
   reason?: string;
+  /** A Fargate task's ENI: where its load balancer target points. */
+  networkInterfaces?: { attachmentId: string; privateIpv4Address: string }[];
 }
 
 export interface FakeTarget {
@@ -187,7 +330,8 @@ export function namesOf(scenario: Scenario, env: EnvName, stackName = 'Benchling
   };
 }
 
-const hex = (seed: string, length: number): string => {
+/** `length` hex digits, stable for a seed. */
+export const hex = (seed: string, length: number): string => {
   let out = '';
   let h = 2166136261;
   while (out.length < length) {

@@ -4,28 +4,35 @@
 //   node test/fake-aws/serve.mjs [--scenario FILE.json] [--environments dev,prod] [--port N]
 //
 // esbuild (a devDependency) bundles the TypeScript fake into a temporary file
-// first (about 50 ms; the fake imports only node: modules). Prints one JSON
+// under node_modules/.cache first (about 50 ms; the fake imports only node:
+// modules, and loads the `yaml` package at run time from the project, for
+// YAML templates). Prints one JSON
 // line on stdout, {"url": "http://127.0.0.1:PORT", "env": {...}}, then serves
 // until SIGTERM or SIGINT. Point the built CLI at it with those variables
 // (AWS_ENDPOINT_URL and dummy credentials); drive it over HTTP with the
 // control API described at the top of server.ts (/__fake/faults, /__fake/calls,
 // /__fake/scenario).
 import { build } from 'esbuild';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** Bundles the fake into a temporary ES module and imports it. */
+/**
+ * Bundles the fake into a temporary ES module and imports it. The module sits
+ * inside the project so that what it loads at run time (`yaml`) resolves from
+ * the project's node_modules.
+ */
 export async function loadFakeAws() {
-  const dir = mkdtempSync(join(tmpdir(), 'bd-fake-aws-'));
+  const cache = join(here, '..', '..', 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'bd-fake-aws-'));
   const outfile = join(dir, 'fake-aws.mjs');
   await build({
     stdin: {
-      contents: "export { startFakeAws } from './server.ts';\nexport * from './scenario.ts';\n",
+      contents: "export { startFakeAws } from './server.ts';\nexport * from './scenario.ts';\nexport * from './stacks.ts';\n",
       resolveDir: here,
       loader: 'ts',
     },

@@ -40,7 +40,7 @@
  *
  * | service (signing name) | protocol | operations |
  * |---|---|---|
- * | cloudformation | Query/XML | DescribeStacks, DescribeStackEvents |
+ * | cloudformation | Query/XML | DescribeStacks, DescribeStackEvents, CreateChangeSet, DescribeChangeSet, ExecuteChangeSet, DeleteChangeSet, ListChangeSets, GetTemplate, DeleteStack, DescribeEvents, ListHookResults |
  * | ecs | JSON 1.1 | DescribeServices, ListTasks, DescribeTasks |
  * | elasticloadbalancing | Query/XML | DescribeTargetHealth |
  * | apigateway | REST JSON | GetStages, GetStage |
@@ -54,7 +54,9 @@
  * both in the real wire shape). To add a service, write a
  * `ServiceDefinition` in `services/` and list it in {@link SERVICES}. An
  * operation the fake does not know is answered with the protocol's
- * unknown-operation error, so a missing piece fails loudly. An operation whose
+ * unknown-operation error (`the fake AWS endpoint does not serve
+ * cloudformation:X`) and logged in the call log with that `error`, so a
+ * missing piece fails loudly and shows in `fake.calls`. An operation whose
  * reply is a stream returns a `StreamingOutput` (CloudWatch Logs
  * `StartLiveTail`, an AWS event stream: see `services/logs.ts`; its SDK client
  * needs `disableHostPrefix: true` against a local endpoint).
@@ -68,9 +70,87 @@
  * `restApis` (stages) by id, `logGroups` by name, `secrets` by name.
  * `standardScenario()` builds the benchling-webhook stack of PRODUCT.md with
  * dev and prod healthy; `startRollout`, `completeRollout`, `crashTasks`,
- * `removeService` move one environment into other states. Change it between
+ * `removeService` move one environment into other states. `emptyScenario()`
+ * (`stacks.ts`) has nothing deployed: where `cdk deploy` creates the stack, or
+ * `deployStack` seeds it (see CloudFormation below). Change it between
  * calls; every request reads it afresh. Assigning `fake.scenario = other`
  * replaces it whole.
+ *
+ * ## CloudFormation (what the real aws-cdk CLI deploys, diffs and destroys against)
+ *
+ * `services/cloudformation.ts` is the wire; the engine is `cfn/` (template
+ * language and parameter rules in `template.ts`, physical ids and replacement
+ * per resource type in `resource-types.ts`, change sets and operations in
+ * `stacks.ts`, the derived world in `world.ts`). What cdk 2.1148 calls:
+ *
+ * - `cdk deploy`, new stack: DescribeStacks (the stack, then `CDKToolkit` twice:
+ *   "does not exist" is fine, the project's template needs no bootstrap),
+ *   CreateChangeSet (CREATE, the template inline as YAML `TemplateBody`),
+ *   DescribeChangeSet, DescribeStacks, GetTemplate, DescribeChangeSet
+ *   (IncludePropertyValues), ExecuteChangeSet, then DescribeStacks every 5 s
+ *   until the status settles and DescribeStackEvents every 2 s meanwhile.
+ *   Existing stack: DescribeStacks, GetTemplate, DeleteChangeSet +
+ *   DescribeChangeSet (ChangeSetNotFound: the old one is gone), then the same
+ *   with an UPDATE change set whose parameters not given are
+ *   `UsePreviousValue`. A stack in ROLLBACK_COMPLETE is deleted first.
+ * - `cdk diff`: DescribeStacks, GetTemplate, DeleteChangeSet, CreateChangeSet
+ *   (parameters given only: the others take template defaults), DescribeChangeSet,
+ *   DeleteChangeSet; for a new stack also DeleteStack of the REVIEW_IN_PROGRESS stack.
+ * - `cdk destroy`: DescribeStacks, DeleteStack, DescribeStacks (5 s) + DescribeStackEvents (2 s).
+ * - A FAILED change set: DescribeEvents and ListHookResults (both answer nothing).
+ *
+ * A change set's changes are computed: every resource's `Properties` (and
+ * `Condition`) evaluated with the deployed template and parameters and with
+ * the new ones; equal is no change; a `Ref` to a resource getting a new id or
+ * a `Fn::GetAtt` of one being changed is `Dynamic`. Parameters: a value, or
+ * `UsePreviousValue`, or the template `Default` when not sent at all (so a
+ * caller that forgets `UsePreviousValue` resets that parameter, as with real
+ * CloudFormation); constraints, `Rules` and a missing value are refused with
+ * CloudFormation's ValidationError messages. Nothing to change: FAILED,
+ * "The submitted information didn't contain changes. ..." (what cdk reads).
+ * GetTemplate answers the template text as it was sent (YAML from cdk),
+ * empty while REVIEW_IN_PROGRESS, `{}` for a stack written by hand.
+ *
+ * Executing (or deleting) plans the whole operation at once and plays it out
+ * as steps `stepMs` apart: one step per dependency level starting, one
+ * finishing, cleanup, each with its stack events (newest first, a
+ * millisecond apart at least; a rollback has its own OperationId). Every
+ * request first catches the operations up to now, and a timer does when the
+ * next step is due. When an operation commits, the stack stores template,
+ * parameters, resources and outputs, and the world is derived from them in
+ * the shapes `standardScenario()` writes: a cluster per AWS::ECS::Cluster; a
+ * service per AWS::ECS::Service (desired count: DesiredCount, else the min
+ * capacity of its ScalableTarget, else 1) running tasks whose container
+ * image is the evaluated image of its task definition and whose imageDigest
+ * is `digestOf(tag)` (or the pinned `@sha256:` digest); a changed task
+ * definition is a new, COMPLETED deployment with the old tasks stopped; a
+ * healthy target per running task; a stage per AWS::ApiGateway::Stage; a log
+ * group per AWS::Logs::LogGroup. What leaves the template leaves the world
+ * unless its DeletionPolicy/UpdateReplacePolicy is Retain. A failed operation
+ * (rolled back) leaves the world as it was.
+ *
+ * `scenario.cfn` (a `CfnSettings`, also settable with PUT /__fake/scenario):
+ *
+ * | setting | effect |
+ * |---|---|
+ * | `stepMs` (default 10) | ms between steps: this project's stack deploys in about 300 ms; `0` ends an operation within its call |
+ * | `changeSetDelayMs` (default 0) | a new change set is CREATE_PENDING, then CREATE_IN_PROGRESS, for that long |
+ * | `failResource: { logicalId, reason }` | that resource's create/update fails with `reason`; the stack rolls back (UPDATE_ROLLBACK_COMPLETE, or ROLLBACK_COMPLETE on a create) |
+ * | `failChangeSet: { reason }` | change sets end FAILED with that StatusReason |
+ * | `failDelete: { logicalId?, reason }` | DeleteStack: that resource DELETE_FAILED, the stack DELETE_FAILED |
+ *
+ * Starting from a deployed stack, without running cdk (`stacks.ts`):
+ *
+ *     import { deployStack, emptyScenario } from '../fake-aws/stacks.js';
+ *     const scenario = emptyScenario();
+ *     deployStack(scenario, { stackName: 'BenchlingWebhookStack', template, parameters: { ProdImageTag: '0.7.0' } });
+ *
+ * `deployStack(scenario, { stackName, template, parameters?, at? })` runs
+ * CreateChangeSet and ExecuteChangeSet through the same code as the API, to
+ * the end at once (no injected failures or delays), and returns the stack; a
+ * second call updates it, keeping parameters not given. `template` is the
+ * object the project's synth writes (`synthesizeStack(...).template`, or
+ * `synthProjectStack()` in `project-stack.ts`).
  *
  * ## Faults
  *
@@ -100,7 +180,8 @@
  *
  * `GET /__fake/calls` -> `{ calls, byOperation, maxInFlight }`; `DELETE /__fake/calls`;
  * `POST /__fake/faults` with a fault as JSON -> `{ id }`; `DELETE /__fake/faults`;
- * `GET /__fake/scenario`; `PUT /__fake/scenario` with a whole scenario as JSON.
+ * `GET /__fake/scenario`; `PUT /__fake/scenario` with a whole scenario as JSON
+ * (`cfn` settings included).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -117,6 +198,7 @@ import {
   type ServiceDefinition,
 } from './protocols.js';
 import { standardScenario, type Scenario } from './scenario.js';
+import { advanceStacks, nextStepAt } from './cfn/stacks.js';
 import { apigateway } from './services/apigateway.js';
 import { cloudformation } from './services/cloudformation.js';
 import { ecs } from './services/ecs.js';
@@ -257,6 +339,26 @@ export async function startFakeAws(scenario: Scenario = standardScenario(), opti
     return undefined;
   };
 
+  /**
+   * Stack operations run as timed steps (cfn/stacks.ts): every request first
+   * catches them up to now, and a timer catches them up when the next step is
+   * due, so a test reading `fake.scenario` directly sees them move too.
+   */
+  let stepTimer: NodeJS.Timeout | undefined;
+  const catchUp = (): void => {
+    advanceStacks(state.scenario, Date.now());
+    if (stepTimer) {
+      clearTimeout(stepTimer);
+      timers.delete(stepTimer);
+      stepTimer = undefined;
+    }
+    const next = nextStepAt(state.scenario);
+    if (next === undefined) return;
+    stepTimer = setTimeout(catchUp, Math.max(0, next - Date.now()));
+    stepTimer.unref();
+    timers.add(stepTimer);
+  };
+
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       const t = setTimeout(() => {
@@ -286,7 +388,10 @@ export async function startFakeAws(scenario: Scenario = standardScenario(), opti
     const fakeReq: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, params: {} };
     const routed = route(service, fakeReq);
     if (!routed) {
-      send(res, errorReply(service, '?', unknownOperation(service, fakeReq)));
+      // Logged too, so a caller's unserved operations can be read from the call log.
+      const error = unknownOperation(service, fakeReq);
+      calls.all.push({ seq: calls.all.length + 1, at: Date.now(), service: service.signingName, operation: requestedOperation(service, fakeReq), region: scope.region, accessKeyId: scope.accessKeyId, input: {}, status: error.status, error: error.message });
+      send(res, errorReply(service, '?', error));
       return;
     }
     const { operation, request } = routed;
@@ -315,7 +420,9 @@ export async function startFakeAws(scenario: Scenario = standardScenario(), opti
       reply = faultReply(service, operation, fault);
     } else {
       if (fault?.kind === 'slow') await sleep(fault.delayMs ?? 2000);
+      catchUp();
       reply = runOperation(service, operation, input, inputError, request, state.scenario, record);
+      catchUp();
     }
     record.status = reply.status;
     send(res, reply);
@@ -334,9 +441,13 @@ export async function startFakeAws(scenario: Scenario = standardScenario(), opti
         faults = [];
         return ok({});
       }
-      if (path === '/__fake/scenario' && method === 'GET') return ok(state.scenario);
+      if (path === '/__fake/scenario' && method === 'GET') {
+        catchUp();
+        return ok(state.scenario);
+      }
       if (path === '/__fake/scenario' && method === 'PUT') {
         state.scenario = JSON.parse(body) as Scenario;
+        catchUp();
         return ok({});
       }
     } catch (error) {
@@ -377,6 +488,7 @@ export async function startFakeAws(scenario: Scenario = standardScenario(), opti
     },
     set scenario(next: Scenario) {
       state.scenario = next;
+      catchUp();
     },
     calls,
     inject,
@@ -452,6 +564,13 @@ function errorReply(service: ServiceDefinition<Scenario>, _operation: string, er
   if (service.protocol === 'json') return json.error(error);
   if (service.protocol === 'query') return query.error(error, service.xmlNamespace ?? '');
   return restJson.error(error);
+}
+
+/** The operation a request names, served or not. */
+function requestedOperation(service: ServiceDefinition<Scenario>, req: FakeRequest): string {
+  if (service.protocol === 'query') return query.operation(req) ?? '(no Action)';
+  if (service.protocol === 'json') return json.operation(req, service.targetPrefix ?? '') ?? header(req, 'x-amz-target') ?? '(no X-Amz-Target)';
+  return `${req.method} ${req.path}`;
 }
 
 function unknownOperation(service: ServiceDefinition<Scenario>, req: FakeRequest): AwsServiceError {

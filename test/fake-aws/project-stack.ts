@@ -1,0 +1,35 @@
+/**
+ * The project's own stack for the fake's tests: synthesized by the built
+ * `benchling-deploy synth` (as an operator would), from the fixture profiles
+ * of test/helpers/fixtures.ts. dist/ must be built (`npm run build`).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIN } from '../helpers/cli.js';
+import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
+
+export interface ProjectStack {
+  /** The cloud assembly: what `cdk deploy --app` takes. */
+  readonly assemblyDir: string;
+  readonly template: Record<string, any>;
+}
+
+/** Synthesizes the stack for a prod profile and, unless `dev: false`, a dev profile (fixture overrides applied). */
+export async function synthProjectStack(options: { prod?: Record<string, unknown>; dev?: Record<string, unknown> | false } = {}): Promise<ProjectStack> {
+  const configDir = tempDir('bd-fake-cfn-config-');
+  writeJson(configDir, 'default.json', prodProfile(options.prod));
+  if (options.dev !== false) writeJson(configDir, 'dev.json', devProfile(options.dev ?? {}));
+  const assemblyDir = join(tempDir('bd-fake-cfn-'), 'assembly');
+  const env = { PATH: process.env.PATH, HOME: tempDir('bd-home-'), CI: 'true', NO_COLOR: '1', AWS_EC2_METADATA_DISABLED: 'true' };
+  const { status, stdout, stderr } = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, '--config-dir', configDir, 'synth', '--out', assemblyDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => resolve({ status: code, stdout: out, stderr: err }));
+  });
+  if (status !== 0) throw new Error(`benchling-deploy synth failed (${status}):\n${stderr}`);
+  return { assemblyDir, template: JSON.parse(readFileSync(stdout.trim(), 'utf8')) as Record<string, any> };
+}
