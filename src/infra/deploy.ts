@@ -425,6 +425,7 @@ function profileOf(plan: DeployPlan, environment: EnvironmentName): ResolvedProf
 export function disposePlan(plan: DeployPlan): void {
   plan.lock.release();
   rmSync(plan.assemblyDir, { recursive: true, force: true });
+  rmSync(join(plan.workDir, 'outputs.json'), { force: true });
 }
 
 function lastErrorLine(result: CdkResult): string {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, mkdirSync, rmSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -7,19 +7,28 @@ import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { BIN, runCliAsync, type CliResult } from '../helpers/cli.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
-import { digestOf, standardScenario, startRollout } from '../fake-aws/scenario.js';
+import { imageDigestOf } from '../fake-aws/stacks.js';
+import { advanceStacks } from '../fake-aws/cfn/stacks.js';
+import { synthProjectStack, type ProjectStack } from '../fake-aws/project-stack.js';
+import { changeSetParameters, deployedScenario, STACK, type DeployedOptions } from '../helpers/deployed.js';
 import { CDK_BIN_OVERRIDE_ENV } from '../../src/infra/runner.js';
 import { devProfile, prodProfile, QUILT_ARN_DEV, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
+import { waitFor } from '../helpers/wait.js';
 
-const FAKE_CDK = fileURLToPath(new URL('../fixtures/fake-cdk.mjs', import.meta.url));
-
+/**
+ * Every deploy, diff, promote, rollback and destroy here runs the real aws-cdk
+ * CLI from node_modules against the fake AWS, whose CloudFormation holds the
+ * stack synthesized from the same profiles (seeded as a deploy leaves it).
+ */
 let fake: FakeAws;
+let both: ProjectStack;
+let prodOnly: ProjectStack;
 beforeAll(async () => {
-  fake = await startFakeAws(standardScenario());
+  [both, prodOnly] = await Promise.all([synthProjectStack({ dev: { benchlingTenant: 'acme' } }), synthProjectStack({ dev: false })]);
+  fake = await startFakeAws(deployedScenario(null));
 });
 afterAll(async () => fake.close());
 afterEach(() => {
-  fake.scenario = standardScenario();
   fake.clearFaults();
   fake.calls.reset();
 });
@@ -27,67 +36,88 @@ afterEach(() => {
 interface World {
   dir: string;
   records: string;
-  argsFile: string;
   run(args: string[], env?: Record<string, string>): Promise<CliResult>;
-  cdkCalls(): { args: string[]; region: string | null; templateParameters: string[] | null }[];
   recordsText(): string;
+  /** What cdk sent CloudFormation, one entry per change set. */
+  changeSets(): Record<string, string>[];
+  /** Folders the run left in its temporary folder. */
+  leftovers(): string[];
 }
 
-function world(): World {
+/** A config folder with both profiles and a prod record, and the fake holding the stack deployed from them (prod 0.7.0, dev latest). */
+function world(options: DeployedOptions & { template?: Record<string, any> | null } = {}): World {
   const dir = tempDir();
+  const tmp = join(dir, 'tmp');
   writeJson(dir, 'default.json', prodProfile());
   writeJson(dir, 'dev.json', devProfile({ benchlingTenant: 'acme' }));
   const records = join(dir, 'deploy.json');
   writeFileSync(
     records,
-    `${JSON.stringify({ prod: { endpoint: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod', imageTag: '0.7.0', deployedAt: '2026-11-01T00:00:00.000Z', stackName: 'BenchlingWebhookStack', stage: 'prod', history: [{ imageTag: '0.6.9', deployedAt: '2026-10-01T00:00:00.000Z' }] } }, null, 2)}\n`,
+    `${JSON.stringify({ prod: { endpoint: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod', imageTag: '0.7.0', deployedAt: '2026-11-01T00:00:00.000Z', stackName: STACK, stage: 'prod', history: [{ imageTag: '0.6.9', deployedAt: '2026-10-01T00:00:00.000Z' }] } }, null, 2)}\n`,
   );
-  const argsFile = join(dir, 'cdk-args.jsonl');
+  fake.scenario = deployedScenario(options.template === undefined ? both.template : options.template, options);
   return {
     dir,
     records,
-    argsFile,
-    run: (args, env = {}) =>
-      runCliAsync(['--config-dir', dir, ...args], {
-        env: { ...fake.env, [CDK_BIN_OVERRIDE_ENV]: FAKE_CDK, FAKE_CDK_ARGS_FILE: argsFile, TMPDIR: dir, ...env },
-      }),
-    cdkCalls: () => (existsSync(argsFile) ? readFileSync(argsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : []),
+    run: async (args, env = {}) => {
+      mkdirSync(tmp, { recursive: true });
+      return runCliAsync(['--config-dir', dir, ...args], { env: { ...fake.env, TMPDIR: tmp, ...env } });
+    },
     recordsText: () => readFileSync(records, 'utf8'),
+    changeSets: () => changeSetParameters(fake.calls.all) as Record<string, string>[],
+    leftovers: () => (existsSync(tmp) ? readdirSync(tmp) : []),
   };
 }
 
-const outputs = (env: 'Dev' | 'Prod') => JSON.stringify({ [`${env}Endpoint`]: `https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/${env.toLowerCase()}` });
+const stack = () => fake.scenario.stacks[STACK];
+const serviceTags = (env: 'Dev' | 'Prod') => stack().parameters[`${env}ImageTag`];
+/** The resource lines of a plan's `changes` section. */
+const changeLines = (stdout: string) => stdout.split('\n').filter((l) => /^\s+\[[+~-]\] /.test(l));
 
-describe('deploy (real synth, fake AWS, stand-in cdk)', () => {
-  it('deploys dev with dev\'s parameters only and records only dev', async () => {
+describe('deploy (real synth, real cdk, fake AWS)', () => {
+  it("deploys dev with dev's parameters only, keeps prod's, and records only dev", async () => {
     const w = world();
     const prodBefore = JSON.parse(w.recordsText()).prod;
-    const r = await w.run(['deploy', '--environment', 'dev', '--image-tag', 'abc123', '--yes'], { FAKE_CDK_OUTPUTS: outputs('Dev') });
+    const prodTaskDefinition = fake.scenario.clusters[stack().outputs.ClusterName].services[stack().outputs.ProdServiceName].taskDefinition;
+    const r = await w.run(['deploy', '--environment', 'dev', '--image-tag', 'abc123', '--yes']);
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/image\s+latest -> abc123/);
     expect(r.stdout).toMatch(/prod keeps its running service/);
-    expect(r.stdout).toMatch(/\[~\] AWS::ECS::TaskDefinition DevTaskDefinition/);
-    const deploy = w.cdkCalls().find((c) => c.args[0] === 'deploy')!;
-    expect(deploy.region).toBe('us-east-1');
-    const params = deploy.args.filter((_, i) => deploy.args[i - 1] === '--parameters');
-    expect(params).toEqual([
-      'BenchlingWebhookStack:DevImageTag=abc123',
-      'BenchlingWebhookStack:DevSecretName=quiltdata/benchling-webhook/dev/acme',
-      'BenchlingWebhookStack:DevMinCapacity=1',
-      'BenchlingWebhookStack:DevMaxCapacity=2',
-      'BenchlingWebhookStack:DevLogLevel=INFO',
-      `BenchlingWebhookStack:DevQuiltStackArn=${QUILT_ARN_DEV}`,
-      'BenchlingWebhookStack:DevImageAccount=712023778557',
-      'BenchlingWebhookStack:DevImageRegion=us-east-1',
-      'BenchlingWebhookStack:DevImageRepositoryName=quiltdata/benchling',
-      'BenchlingWebhookStack:DevWebhookVerification=true',
-    ]);
+    // The plan's changes are cdk's, and only dev's.
+    const changes = changeLines(r.stdout);
+    expect(changes.join('\n')).toMatch(/\[~\] AWS::ECS::TaskDefinition Dev\/TaskDefinition DevTaskDefinition\w+ replace/);
+    expect(changes.filter((l) => /Prod/.test(l))).toEqual([]);
+    // cdk sent dev's values and asked CloudFormation to keep every prod value.
+    const sent = w.changeSets().at(-1)!;
+    expect(sent).toMatchObject({ DevImageTag: 'abc123', DevSecretName: 'quiltdata/benchling-webhook/dev/acme', DevMinCapacity: '1', DevMaxCapacity: '2', DevLogLevel: 'INFO', DevQuiltStackArn: QUILT_ARN_DEV, DevWebhookVerification: 'true' });
+    for (const [k, v] of Object.entries(sent)) if (k.startsWith('Prod')) expect(v, k).toBe('previous');
+    expect(serviceTags('Dev')).toBe('abc123');
+    expect(serviceTags('Prod')).toBe('0.7.0');
+    expect(fake.scenario.clusters[stack().outputs.ClusterName].services[stack().outputs.ProdServiceName].taskDefinition).toBe(prodTaskDefinition);
     const file = JSON.parse(w.recordsText());
     expect(file.prod).toEqual(prodBefore);
-    expect(file.dev).toMatchObject({ imageTag: 'abc123', stage: 'dev', endpoint: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/dev' });
-    // The assembly cdk deployed is the real synthesized stack, removed once the deploy is over.
-    expect(deploy.templateParameters).toEqual(expect.arrayContaining(['DevImageTag', 'ProdImageTag', 'DevQuiltStackArn']));
-    expect(existsSync(deploy.args[deploy.args.indexOf('--app') + 1])).toBe(false);
+    expect(file.dev).toMatchObject({ imageTag: 'abc123', stage: 'dev', endpoint: stack().outputs.DevEndpoint });
+    // The assembly is removed once the deploy is over; the cdk log stays.
+    expect(w.leftovers().flatMap((d) => readdirSync(join(w.dir, 'tmp', d)))).toEqual(['cdk.log']);
+  });
+
+  it("a plan shows exactly what the deploy does: after dev moved off its profile's tag, prod's plan and dev's plan leave the other alone", async () => {
+    // dev runs 0.0.2 though its profile says latest; prod runs 0.7.0 as its profile says.
+    const w = world({ imageTags: { dev: '0.0.2' } });
+    const prodPlan = await w.run(['diff', '--environment', 'prod']);
+    expect(prodPlan.status, prodPlan.stderr).toBe(0);
+    expect(changeLines(prodPlan.stdout).filter((l) => /Dev/.test(l))).toEqual([]);
+    // CloudFormation was asked with dev's running values, so its change set has nothing of dev.
+    expect(w.changeSets().at(-1)).toMatchObject({ DevImageTag: '0.0.2', ProdImageTag: '0.7.0' });
+    const deploy = await w.run(['deploy', '--environment', 'prod', '--image-tag', '0.8.0', '--yes']);
+    expect(deploy.status, deploy.stderr).toBe(0);
+    expect(changeLines(deploy.stdout).filter((l) => /Dev/.test(l))).toEqual([]);
+    expect(changeLines(deploy.stdout).join('\n')).toMatch(/Prod\/TaskDefinition/);
+    expect(serviceTags('Dev')).toBe('0.0.2');
+    const devPlan = await w.run(['diff', '--environment', 'dev', '--image-tag', '0.0.3']);
+    expect(devPlan.status, devPlan.stderr).toBe(0);
+    expect(changeLines(devPlan.stdout).filter((l) => /Prod/.test(l))).toEqual([]);
+    expect(changeLines(devPlan.stdout).join('\n')).toMatch(/Dev\/TaskDefinition/);
   });
 
   it('without --yes and without a terminal, refuses (2) and changes nothing', async () => {
@@ -96,26 +126,33 @@ describe('deploy (real synth, fake AWS, stand-in cdk)', () => {
     const r = await w.run(['deploy', '--environment', 'prod', '--image-tag', '0.8.0']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/not confirmed: there is no terminal to ask on and --yes was not given/);
-    expect(w.cdkCalls().some((c) => c.args[0] === 'deploy')).toBe(false);
+    expect(fake.calls.count('ExecuteChangeSet')).toBe(0);
+    expect(serviceTags('Prod')).toBe('0.7.0');
     expect(w.recordsText()).toBe(before);
     expect(existsSync(`${w.records}.lock`)).toBe(false);
   });
 
-  it('a failing cdk exits 1 with the reasons; deploy.json byte for byte as before', async () => {
+  it("a failing deploy exits 1 naming the resource once and CloudFormation's reason; the stack rolls back; deploy.json byte for byte as before", async () => {
     const w = world();
+    const serviceId = Object.keys(both.template.Resources).find((k) => k.startsWith('DevService') && both.template.Resources[k].Type === 'AWS::ECS::Service')!;
+    fake.scenario.cfn = { stepMs: 0, failResource: { logicalId: serviceId, reason: 'Resource handler returned message: "Circuit breaker triggered"' } };
     const before = w.recordsText();
-    const r = await w.run(['deploy', '--environment', 'dev', '--yes'], { FAKE_CDK_MODE: 'fail' });
+    const r = await w.run(['deploy', '--environment', 'dev', '--image-tag', '0.0.9', '--yes']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/deploy of dev failed; deploy.json unchanged/);
-    expect(r.stderr).toMatch(/DevService \(AWS::ECS::Service\): UPDATE_FAILED/);
+    expect(r.stderr).toMatch(/deploy of dev failed; deploy.json unchanged; stack BenchlingWebhookStack is UPDATE_ROLLBACK_COMPLETE/);
+    // cdk prints `Dev/Service/Service (DevServiceB35D2857) reason`: the path and id are the resource, the reason is CloudFormation's.
+    expect(r.stderr).toContain(`  Dev/Service/Service (${serviceId}) AWS::ECS::Service: UPDATE_FAILED: Resource handler returned message: "Circuit breaker triggered"\n`);
+    expect(r.stdout).toMatch(new RegExp(`UPDATE_FAILED\\s+AWS::ECS::Service Dev/Service/Service \\(${serviceId}\\): Resource handler`));
     expect(r.stderr).toMatch(/the full cdk output is in .*cdk\.log/);
     expect(w.recordsText()).toBe(before);
+    expect(serviceTags('Dev')).toBe('latest');
   });
 
   it('warns when a profile holding the client secret is readable by others, never showing it', async () => {
     const w = world();
     writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme', benchlingClientSecret: SECRET }), 0o644);
     const r = await w.run(['diff', '--environment', 'dev']);
+    expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: .*dev\.json: holds benchlingClientSecret but is readable by group or others/);
     expect(r.stdout + r.stderr).not.toContain(SECRET);
   });
@@ -130,7 +167,7 @@ describe('deploy (real synth, fake AWS, stand-in cdk)', () => {
 
   it('refuses a stack that cannot be updated, saying what to do', async () => {
     const w = world();
-    fake.scenario.stacks.BenchlingWebhookStack.status = 'UPDATE_ROLLBACK_IN_PROGRESS';
+    stack().status = 'UPDATE_ROLLBACK_IN_PROGRESS';
     const r = await w.run(['deploy', '--environment', 'dev', '--yes']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot be updated now: another operation is running on the stack \(UPDATE_ROLLBACK_IN_PROGRESS\)/);
@@ -138,7 +175,6 @@ describe('deploy (real synth, fake AWS, stand-in cdk)', () => {
 
   it('refuses to deploy when the stack holds an environment no profile describes (it would be deleted)', async () => {
     const w = world();
-    const { rmSync } = await import('node:fs');
     rmSync(join(w.dir, 'dev.json'));
     const before = w.recordsText();
     for (const args of [['deploy', '--environment', 'prod', '--yes'], ['diff', '--environment', 'prod']]) {
@@ -146,31 +182,32 @@ describe('deploy (real synth, fake AWS, stand-in cdk)', () => {
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/stack BenchlingWebhookStack holds the dev environment, but there is no dev profile \(.*dev\.json\); this deploy would delete dev's service/);
     }
-    expect(w.cdkCalls()).toEqual([]);
+    expect(fake.calls.count('CreateChangeSet')).toBe(0);
     expect(w.recordsText()).toBe(before);
     expect(existsSync(`${w.records}.lock`)).toBe(false);
   });
 
   it('a prod-only stack\'s plan does not speak of dev', async () => {
-    const w = world();
-    const { rmSync } = await import('node:fs');
+    const w = world({ template: prodOnly.template });
     rmSync(join(w.dir, 'dev.json'));
-    fake.scenario = standardScenario({ environments: ['prod'] });
-    const r = await w.run(['diff', '--environment', 'prod']);
+    const r = await w.run(['diff', '--environment', 'prod', '--image-tag', '0.8.0']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).not.toMatch(/dev keeps/);
+    expect(r.stdout).not.toMatch(/dev keeps|Dev/);
+    expect(changeLines(r.stdout).join('\n')).toMatch(/Prod\/TaskDefinition/);
   });
 
   it('creates a missing secret from the profile, never printing it', async () => {
     const w = world();
     writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme', benchlingClientSecret: SECRET }));
     delete fake.scenario.secrets['quiltdata/benchling-webhook/dev/acme'];
-    const r = await w.run(['deploy', '--environment', 'dev', '--yes'], { FAKE_CDK_OUTPUTS: outputs('Dev') });
+    const r = await w.run(['deploy', '--environment', 'dev', '--yes']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/secret\s+quiltdata\/benchling-webhook\/dev\/acme does not exist: it will be created/);
+    expect(r.stdout).toMatch(/secret\s+quiltdata\/benchling-webhook\/dev\/acme \(dev\) does not exist: it will be created/);
     expect(JSON.parse(fake.scenario.secrets['quiltdata/benchling-webhook/dev/acme'].secretString!)).toMatchObject({ client_secret: SECRET, user_bucket: 'acme-dev-packages' });
     expect(r.stdout + r.stderr).not.toContain(SECRET);
-    expect(readFileSync(join(w.dir, 'cdk-args.jsonl'), 'utf8')).not.toContain(SECRET);
+    // Nor in what cdk sent, nor in its log.
+    expect(JSON.stringify(fake.calls.matching({ service: 'cloudformation' }))).not.toContain(SECRET);
+    for (const d of w.leftovers()) expect(readFileSync(join(w.dir, 'tmp', d, 'cdk.log'), 'utf8')).not.toContain(SECRET);
   });
 
   it('expired credentials: a clear message to log in again, no stack trace, exit 1', async () => {
@@ -185,38 +222,50 @@ describe('deploy (real synth, fake AWS, stand-in cdk)', () => {
 });
 
 describe('promote and rollback', () => {
-  it('promote deploys prod with the digest dev runs', async () => {
-    const w = world();
-    const r = await w.run(['promote', '--yes'], { FAKE_CDK_OUTPUTS: outputs('Prod') });
+  const devService = () => fake.scenario.clusters[stack().outputs.ClusterName].services[stack().outputs.DevServiceName];
+
+  it('promote deploys prod with the digest dev runs, and only prod', async () => {
+    const w = world({ imageTags: { dev: '0.8.0' } });
+    const digest = fake.scenario.clusters[stack().outputs.ClusterName].tasks.find((t) => t.group === `service:${stack().outputs.DevServiceName}` && t.lastStatus === 'RUNNING')!.containers[0].imageDigest!;
+    expect(digest).toBe(imageDigestOf('712023778557.dkr.ecr.us-east-1.amazonaws.com/quiltdata/benchling:0.8.0'));
+    const devTaskDefinition = devService().taskDefinition;
+    const r = await w.run(['promote', '--yes']);
     expect(r.status, r.stderr + r.stdout).toBe(0);
-    const digest = digestOf('latest');
-    expect(r.stdout).toContain(`dev runs  latest = ${digest}`);
-    const deploy = w.cdkCalls().find((c) => c.args[0] === 'deploy')!;
-    expect(deploy.args).toContain(`BenchlingWebhookStack:ProdImageTag=${digest}`);
-    expect(deploy.args.filter((a) => a.includes(':Dev'))).toEqual([]);
+    expect(r.stdout).toContain(`dev runs  0.8.0 = ${digest}`);
+    expect(changeLines(r.stdout).filter((l) => /Dev/.test(l))).toEqual([]);
+    const sent = w.changeSets().at(-1)!;
+    expect(sent.ProdImageTag).toBe(digest);
+    for (const [k, v] of Object.entries(sent)) if (k.startsWith('Dev')) expect(v, k).toBe('previous');
+    expect(serviceTags('Prod')).toBe(digest);
+    expect(devService().taskDefinition).toBe(devTaskDefinition);
     expect(JSON.parse(w.recordsText()).prod.imageTag).toBe(digest);
   });
 
   it('promote refuses while dev is rolling out, and when prod already runs the image', async () => {
     const w = world();
-    startRollout(fake.scenario, 'dev', 'next', 0);
+    devService().deployments[0].rolloutState = 'IN_PROGRESS';
     const rolling = await w.run(['promote', '--yes']);
     expect(rolling.status).toBe(1);
     expect(rolling.stderr).toMatch(/promote refused: dev is not healthy: rollout IN_PROGRESS/);
-    fake.scenario = standardScenario({ imageTags: { dev: '0.7.0', prod: '0.7.0' } });
+    world({ imageTags: { dev: '0.7.0', prod: '0.7.0' } });
     const same = await w.run(['promote', '--yes']);
     expect(same.status).toBe(1);
     expect(same.stderr).toMatch(/prod already runs that image/);
-    expect(w.cdkCalls().some((c) => c.args[0] === 'deploy')).toBe(false);
+    expect(fake.calls.count('CreateChangeSet')).toBe(0);
   });
 
-  it('promote refuses while dev\'s targets fail their health checks', async () => {
-    const w = world();
-    const tg = fake.scenario.stacks.BenchlingWebhookStack.outputs.DevTargetGroupArn;
-    fake.scenario.targetGroups[tg][0].state = 'unhealthy';
+  it("promote refuses while one of dev's targets fails its health checks, though every task runs", async () => {
+    const w = world({ parameters: { DevMinCapacity: '2' } });
+    const targets = fake.scenario.targetGroups[stack().outputs.DevTargetGroupArn];
+    expect(targets).toHaveLength(2);
+    expect(devService().runningCount).toBe(devService().desiredCount);
+    targets[1].state = 'unhealthy';
     const r = await w.run(['promote', '--yes']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/promote refused: dev is not healthy: 0 of 1 targets healthy, 1 unhealthy/);
+    expect(r.stderr).toMatch(/promote refused: dev is not healthy: 1 of 2 targets healthy, 1 unhealthy/);
+    // The same with every target healthy goes ahead: the refusal was the target's.
+    targets[1].state = 'healthy';
+    expect((await w.run(['promote', '--yes'])).status).toBe(0);
   });
 
   it('promote without confirmation is refused', async () => {
@@ -228,11 +277,12 @@ describe('promote and rollback', () => {
 
   it('rollback redeploys the previous image from history', async () => {
     const w = world();
-    const r = await w.run(['rollback', '--yes'], { FAKE_CDK_OUTPUTS: outputs('Prod') });
+    const r = await w.run(['rollback', '--yes']);
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/image\s+0\.7\.0 -> 0\.6\.9/);
-    expect(r.stdout).toMatch(/  changes\n(\s+\[~\] .*\n)*\s+\[~\] AWS::ECS::TaskDefinition/);
-    expect(w.cdkCalls().find((c) => c.args[0] === 'deploy')!.args).toContain('BenchlingWebhookStack:ProdImageTag=0.6.9');
+    expect(changeLines(r.stdout).join('\n')).toMatch(/\[~\] AWS::ECS::TaskDefinition Prod\/TaskDefinition/);
+    expect(w.changeSets().at(-1)!.ProdImageTag).toBe('0.6.9');
+    expect(serviceTags('Prod')).toBe('0.6.9');
     const prod = JSON.parse(w.recordsText()).prod;
     expect(prod.imageTag).toBe('0.6.9');
     expect(prod.history[0].imageTag).toBe('0.7.0');
@@ -287,7 +337,7 @@ describe('test', () => {
 
   it('falls back to the stack outputs when deploy.json has no endpoint', async () => {
     const w = world();
-    fake.scenario.stacks.BenchlingWebhookStack.outputs.DevEndpoint = `${base}/ok`;
+    stack().outputs.DevEndpoint = `${base}/ok`;
     const r = await w.run(['test', '--environment', 'dev']);
     expect(r.status, r.stderr).toBe(0);
   });
@@ -304,7 +354,6 @@ describe('the real aws-cdk CLI with no credentials', () => {
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_CONFIG_FILE: join(home, 'none'),
     AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
-    [CDK_BIN_OVERRIDE_ENV]: undefined,
   });
 
   it('deploy stops at the pre-flight with a clear message, exit 1, deploy.json byte-identical', async () => {
@@ -338,65 +387,135 @@ describe('the real aws-cdk CLI with no credentials', () => {
   }, 90_000);
 });
 
-/** `deploy --environment dev --yes` as a child whose signals the test sends; the stand-in cdk writes its pid. */
-function spawnDeploy(w: World, mode: string): { child: ChildProcessWithoutNullStreams; pidFile: string } {
-  const pidFile = join(w.dir, 'cdk.pid');
-  const child = spawn(process.execPath, [BIN, '--config-dir', w.dir, 'deploy', '--environment', 'dev', '--yes'], {
-    env: { ...process.env, ...fake.env, CI: 'true', NO_COLOR: '1', [CDK_BIN_OVERRIDE_ENV]: FAKE_CDK, FAKE_CDK_MODE: mode, FAKE_CDK_PID_FILE: pidFile, TMPDIR: w.dir },
+/** `deploy --environment dev --yes` (or `args`) as a child whose signals the test sends. */
+function spawnDeploy(w: World, args: string[] = ['deploy', '--environment', 'dev', '--image-tag', '0.0.5', '--yes']): { child: ChildProcessWithoutNullStreams; out: { stdout: string; stderr: string }; exited: Promise<number | null> } {
+  mkdirSync(join(w.dir, 'tmp'), { recursive: true });
+  const child = spawn(process.execPath, [BIN, '--config-dir', w.dir, ...args], {
+    env: { ...process.env, ...fake.env, CI: 'true', NO_COLOR: '1', TMPDIR: join(w.dir, 'tmp') },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  return { child, pidFile };
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => (out.stdout += d));
+  child.stderr.on('data', (d) => (out.stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code, signal) => r(code ?? (signal ? -1 : null))));
+  return { child, out, exited };
 }
 
-describe('cancel and destroy', () => {
+/** The cdk the lock names (the runner writes its pid there once cdk started). */
+function cdkPidOf(w: World): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(`${w.records}.lock`, 'utf8')) as { cdkPid?: number }).cdkPid;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('cancel, kill and destroy', { timeout: 180_000 }, () => {
   it('ctrl-c during a deploy stops cdk, says the stack state, deploy.json unchanged', async () => {
-    const w = world();
+    const w = world({ stepMs: 1_000 });
     const before = w.recordsText();
-    const { child, pidFile } = spawnDeploy(w, 'hang');
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.on('close', r));
-    await new Promise<void>((resolve) => {
-      child.stdout.on('data', (d) => {
-        stdout += d;
-        if (stdout.includes('deploying dev') && existsSync(pidFile)) resolve();
-      });
-    });
-    const cdkPid = Number(readFileSync(pidFile, 'utf8'));
-    child.kill('SIGINT');
-    expect(await exited).toBe(1);
-    expect(stdout).toMatch(/cancelled; deploy.json unchanged; stack BenchlingWebhookStack is UPDATE_COMPLETE/);
-    expect(stderr).toMatch(/cancelling: stopping cdk/);
-    expect(() => process.kill(cdkPid, 0)).toThrow();
+    const run = spawnDeploy(w);
+    await waitFor(() => fake.calls.count('ExecuteChangeSet') > 0, 60_000, 'cdk to execute its change set');
+    const cdkPid = cdkPidOf(w)!;
+    expect(isRunning(cdkPid)).toBe(true);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(1);
+    expect(run.out.stdout).toMatch(/cancelled; deploy.json unchanged; stack BenchlingWebhookStack is UPDATE_IN_PROGRESS/);
+    expect(run.out.stdout).toMatch(/CloudFormation finishes or rolls back the update on its own/);
+    expect(run.out.stderr).toMatch(/cancelling: stopping cdk/);
+    expect(isRunning(cdkPid)).toBe(false);
     expect(w.recordsText()).toBe(before);
     expect(existsSync(`${w.records}.lock`)).toBe(false);
   });
 
-  it('ctrl-c while the plan\'s cdk diff runs: cdk stopped, lock released, nothing changed', async () => {
+  it("ctrl-c while the plan's cdk diff runs: cdk stopped, lock released, nothing changed", async () => {
     const w = world();
+    fake.scenario.cfn = { stepMs: 0, changeSetDelayMs: 60_000 };
     const before = w.recordsText();
-    const { child, pidFile } = spawnDeploy(w, 'hang-diff');
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.on('close', r));
-    const { waitFor } = await import('../helpers/wait.js');
-    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '', 30_000);
-    const cdkPid = Number(readFileSync(pidFile, 'utf8'));
-    child.kill('SIGHUP');
-    expect(await exited).toBe(1);
-    expect(stderr).toMatch(/cancelled; nothing was changed/);
-    await waitFor(() => {
-      try {
-        process.kill(cdkPid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 10_000);
-    expect(w.cdkCalls().some((c) => c.args[0] === 'deploy')).toBe(false);
+    const run = spawnDeploy(w);
+    await waitFor(() => fake.calls.count('CreateChangeSet') > 0 && cdkPidOf(w) !== undefined, 60_000, 'the diff to create its change set');
+    const cdkPid = cdkPidOf(w)!;
+    run.child.kill('SIGHUP');
+    expect(await run.exited).toBe(1);
+    expect(run.out.stderr).toMatch(/cancelled; nothing was changed/);
+    await waitFor(() => !isRunning(cdkPid), 10_000, 'cdk to end');
+    expect(fake.calls.count('ExecuteChangeSet')).toBe(0);
     expect(w.recordsText()).toBe(before);
     expect(existsSync(`${w.records}.lock`)).toBe(false);
+  });
+
+  it('a first deploy cancelled while CloudFormation prepares it leaves REVIEW_IN_PROGRESS; the next deploy creates the stack afresh', async () => {
+    const w = world({ template: null });
+    writeJson(w.dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }));
+    writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme', benchlingClientSecret: SECRET }));
+    const run = spawnDeploy(w, ['deploy', '--environment', 'dev', '--yes']);
+    // The plan's diff runs as usual; cdk deploy's own first change set is the one CloudFormation takes long to prepare.
+    await waitFor(() => /deploying dev/.test(run.out.stdout), 60_000, 'the deploy to start');
+    fake.scenario.cfn = { stepMs: 0, changeSetDelayMs: 60_000 };
+    const before = fake.calls.count('CreateChangeSet');
+    await waitFor(() => fake.calls.count('CreateChangeSet') > before && stack()?.status === 'REVIEW_IN_PROGRESS', 60_000, 'cdk deploy to wait for its first change set');
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(1);
+    expect(stack().status).toBe('REVIEW_IN_PROGRESS');
+    expect(run.out.stdout).toMatch(/stack BenchlingWebhookStack is REVIEW_IN_PROGRESS/);
+    expect(run.out.stdout).toMatch(/nothing was created \(the first change set was never executed\); the next deploy creates the stack afresh/);
+    fake.scenario.cfn = { stepMs: 0 };
+    const again = await w.run(['deploy', '--environment', 'dev', '--yes']);
+    expect(again.status, again.stderr + again.stdout).toBe(0);
+    expect(again.stdout).toMatch(/stack\s+BenchlingWebhookStack \(new: first deploy creates every environment/);
+    expect(stack().status).toBe('CREATE_COMPLETE');
+  });
+
+  it("a stack's first deploy creates every environment's secret first, so the environment not asked for starts too", async () => {
+    const w = world({ template: null });
+    writeJson(w.dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }));
+    writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme', benchlingClientSecret: SECRET }));
+    const r = await w.run(['deploy', '--environment', 'dev', '--yes']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/secret\s+quiltdata\/benchling-webhook\/default\/acme \(prod\) does not exist: it will be created from the prod profile/);
+    expect(Object.keys(fake.scenario.secrets).sort()).toEqual(['quiltdata/benchling-webhook/default/acme', 'quiltdata/benchling-webhook/dev/acme']);
+    // Both secrets exist before CloudFormation starts any task.
+    const order = fake.calls.all.map((c) => c.operation);
+    expect(order.lastIndexOf('CreateSecret')).toBeLessThan(order.indexOf('ExecuteChangeSet'));
+    expect(stack().status).toBe('CREATE_COMPLETE');
+    expect(JSON.parse(w.recordsText()).dev.imageTag).toBe('latest');
+  });
+
+  it('kill -9 of a deploy leaves cdk running: the next deploy is refused naming that cdk until it ends', async () => {
+    const w = world({ stepMs: 1_500 });
+    const run = spawnDeploy(w);
+    await waitFor(() => fake.calls.count('ExecuteChangeSet') > 0, 60_000, 'cdk to execute its change set');
+    const cdkPid = cdkPidOf(w)!;
+    run.child.kill('SIGKILL');
+    await run.exited;
+    try {
+      expect(isRunning(cdkPid)).toBe(true);
+      const second = await w.run(['deploy', '--environment', 'prod', '--image-tag', '0.8.0', '--yes']);
+      expect(second.status).toBe(1);
+      expect(second.stderr).toContain(`held by cdk (pid ${cdkPid}), still running for deploy dev`);
+      expect(second.stderr).toMatch(new RegExp(`kill -TERM -${cdkPid}`));
+      expect(fake.calls.count('ExecuteChangeSet')).toBe(1);
+      // The orphaned cdk finishes the update on its own; then the lock is stale and the next deploy goes ahead.
+      await waitFor(() => !isRunning(cdkPid), 90_000, 'the orphaned cdk to finish');
+      await waitFor(() => {
+        advanceStacks(fake.scenario, Date.now());
+        return stack().status === 'UPDATE_COMPLETE';
+      }, 90_000, 'the update cdk started to complete');
+      fake.scenario.cfn = { stepMs: 0 };
+      const third = await w.run(['deploy', '--environment', 'prod', '--image-tag', '0.8.0', '--yes']);
+      expect(third.status, third.stderr).toBe(0);
+    } finally {
+      if (isRunning(cdkPid)) process.kill(-cdkPid, 'SIGKILL');
+    }
   });
 
   it('destroy asks for the stack name; with --yes it deletes and keeps the history', async () => {
@@ -406,12 +525,38 @@ describe('cancel and destroy', () => {
     expect(refused.stderr).toMatch(/not confirmed/);
     const r = await w.run(['destroy', '--yes']);
     expect(r.status, r.stderr).toBe(0);
-    const call = w.cdkCalls().find((c) => c.args[0] === 'destroy')!;
-    expect(call.args).toEqual(expect.arrayContaining(['--force', 'BenchlingWebhookStack']));
+    expect(fake.calls.count('DeleteStack')).toBe(1);
+    expect(stack().status).toBe('DELETE_COMPLETE');
     const prod = JSON.parse(w.recordsText()).prod;
     expect(prod.destroyedAt).toMatch(/^\d{4}-/);
     expect(prod.history).toHaveLength(1);
     expect(prod.imageTag).toBe('0.7.0');
+  });
+
+  it('a cdk destroy that claims success while the stack is still there does not mark deploy.json destroyed', async () => {
+    // A stand-in: the real cdk exits 1 whenever the deletion fails (below), so only a stand-in can claim success falsely.
+    const w = world();
+    const before = w.recordsText();
+    const r = await w.run(['destroy', '--yes'], { [CDK_BIN_OVERRIDE_ENV]: fileURLToPath(new URL('../fixtures/fake-cdk.mjs', import.meta.url)) });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/cdk destroy ended, but stack BenchlingWebhookStack is CREATE_COMPLETE; deploy.json unchanged/);
+    expect(w.recordsText()).toBe(before);
+  });
+
+  it('a failed destroy exits 1 and leaves deploy.json as it was', async () => {
+    const w = world();
+    fake.scenario.cfn = { stepMs: 0, failDelete: { reason: 'Network load balancer has deletion protection enabled' } };
+    const before = w.recordsText();
+    const r = await w.run(['destroy', '--yes']);
+    expect(r.status).toBe(1);
+    expect(stack().status).toBe('DELETE_FAILED');
+    expect(r.stderr).toMatch(/cdk destroy failed; deploy.json unchanged/);
+    // CloudFormation refusing DeleteStack outright (its own error, retries spent): the same.
+    fake.inject({ service: 'cloudformation', operation: 'DeleteStack', kind: 'server-error' });
+    const refused = await w.run(['destroy', '--yes'], { AWS_MAX_ATTEMPTS: '1' });
+    expect(refused.status).toBe(1);
+    expect(w.recordsText()).toBe(before);
+    expect(existsSync(`${w.records}.lock`)).toBe(false);
   });
 });
 

@@ -1,17 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { prepareDeploy, executeDeploy, blockedStackState, type DeployAws, type StackDescription, type Synthesizer } from '../../src/infra/deploy.js';
-import { CDK_BIN_OVERRIDE_ENV } from '../../src/infra/runner.js';
+import { prepareDeploy, executeDeploy, blockedStackState, type DeployAws, type DeployEvent, type StackDescription, type Synthesizer } from '../../src/infra/deploy.js';
+import { synthesizeStackLazily } from '../../src/infra/operations.js';
+import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
+import { synthProjectStack, type ProjectStack } from '../fake-aws/project-stack.js';
+import { changeSetParameters, deployedScenario, STACK } from '../helpers/deployed.js';
 import { resolveTarget } from '../../src/config/pairing.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { lockPathFor } from '../../src/state/deploy-records.js';
 import { acquireLock } from '../../src/state/lock.js';
 import { synthesizeStack } from '../../src/infra/synth.js';
 import { devProfile, prodProfile, QUILT_ARN, QUILT_ARN_DEV, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
-
-const FAKE_CDK = fileURLToPath(new URL('../fixtures/fake-cdk.mjs', import.meta.url));
 
 const synth: Synthesizer = async (_profiles, outDir) => {
   writeFileSync(join(outDir, 'manifest.json'), '{}');
@@ -57,22 +57,6 @@ function setup(files: Record<string, unknown> = { default: prodProfile(), dev: d
     ...extra,
   });
   return { dir, recordsPath, request, before: () => readFileSync(recordsPath, 'utf8') };
-}
-
-const CDK_ENV_KEYS = [CDK_BIN_OVERRIDE_ENV, 'FAKE_CDK_MODE', 'FAKE_CDK_ARGS_FILE', 'FAKE_CDK_OUTPUTS', 'FAKE_CDK_PID_FILE'];
-const savedEnv = Object.fromEntries(CDK_ENV_KEYS.map((k) => [k, process.env[k]]));
-afterEach(() => {
-  for (const k of CDK_ENV_KEYS) {
-    if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
-  }
-});
-
-function cdkEnv(mode: string, argsFile: string, outputs: Record<string, string> = {}) {
-  process.env[CDK_BIN_OVERRIDE_ENV] = FAKE_CDK;
-  process.env.FAKE_CDK_MODE = mode;
-  process.env.FAKE_CDK_ARGS_FILE = argsFile;
-  process.env.FAKE_CDK_OUTPUTS = JSON.stringify(outputs);
 }
 
 describe('pre-flight', () => {
@@ -156,41 +140,6 @@ describe('pre-flight', () => {
     const withToolkit = { ...bootstrapped, describeStack: async (name: string) => (name === 'CDKToolkit' ? existing : bootstrapped.describeStack(name)) };
     (await prepareDeploy(s.request('dev'), withToolkit, big)).lock.release();
   });
-});
-
-describe('deploy orchestration with a stand-in cdk', () => {
-  it('passes only this environment\'s parameters, records only its section', async () => {
-    const s = setup();
-    const argsFile = join(s.dir, 'args.jsonl');
-    cdkEnv('success', argsFile, { DevEndpoint: 'https://api.example/dev' });
-    const plan = await prepareDeploy({ ...s.request('dev'), imageTag: 'abc123' }, memoryAws({ stack: existing }), synth);
-    expect(plan.oldTag).toBe('old-dev');
-    expect(plan.parameters).toEqual({
-      DevImageTag: 'abc123',
-      DevSecretName: 'quiltdata/benchling-webhook/dev/acme-dev',
-      DevMinCapacity: '1',
-      DevMaxCapacity: '2',
-      DevLogLevel: 'INFO',
-      DevQuiltStackArn: QUILT_ARN_DEV,
-      DevImageAccount: '712023778557',
-      DevImageRegion: 'us-east-1',
-      DevImageRepositoryName: 'quiltdata/benchling',
-      DevWebhookVerification: 'true',
-    });
-    const out = await executeDeploy(plan, memoryAws({ stack: existing }), { rolloutEveryMs: 10 });
-    expect(out.outcome).toBe('succeeded');
-    const call = JSON.parse(readFileSync(argsFile, 'utf8').trim().split('\n').at(-1)!);
-    expect(call.region).toBe('us-east-1');
-    expect(call.args).toContain('--require-approval');
-    expect(call.args.filter((a: string) => a.includes('Prod'))).toEqual([]);
-    expect(call.args).toEqual(expect.arrayContaining(['BenchlingWebhookStack:DevImageTag=abc123']));
-    expect(call.args.filter((_: string, i: number) => call.args[i - 1] === '--parameters')).toEqual(Object.entries(plan.parameters).map(([k, v]) => `BenchlingWebhookStack:${k}=${v}`));
-    const file = JSON.parse(readFileSync(s.recordsPath, 'utf8'));
-    expect(file.dev).toMatchObject({ endpoint: 'https://api.example/dev', imageTag: 'abc123', stage: 'dev', stackName: 'BenchlingWebhookStack' });
-    expect(file.prod.imageTag).toBe('0.6.9');
-    expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
-  });
-
   it('prod gets prod\'s parameters only', async () => {
     const s = setup();
     const plan = await prepareDeploy({ ...s.request('prod'), imageTag: '0.8.0' }, memoryAws({ stack: existing }), synth);
@@ -234,66 +183,79 @@ describe('deploy orchestration with a stand-in cdk', () => {
     },
   );
 
-  it('creates a missing secret before deploying, from the profile', async () => {
-    const s = setup({ default: prodProfile({ benchlingClientSecret: SECRET }) });
-    cdkEnv('success', join(s.dir, 'args.jsonl'), { ProdEndpoint: 'https://api.example/prod' });
-    const aws = memoryAws({ secrets: new Set() });
-    const plan = await prepareDeploy(s.request('prod'), aws, synth);
-    expect((await executeDeploy(plan, aws)).outcome).toBe('succeeded');
-    expect(JSON.parse(aws.created['quiltdata/benchling-webhook/default/acme'])).toMatchObject({ client_secret: SECRET, user_bucket: 'acme-packages' });
+});
+
+describe('deploy orchestration: the real cdk against the fake AWS', { timeout: 120_000 }, () => {
+  let fake: FakeAws;
+  let project: ProjectStack;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    project = await synthProjectStack();
+    fake = await startFakeAws(deployedScenario(null));
+    // The SDK clients and the cdk child find the fake only through the environment.
+    Object.assign(process.env, fake.env);
+    delete process.env.AWS_PROFILE;
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await fake.close();
   });
 
-  it('a failure reports the failed resources and stopped tasks, deploy.json untouched', async () => {
+  /** The world of setup() with the stack deployed from the same profiles, and the real AWS side. */
+  async function deployed(options: Parameters<typeof deployedScenario>[1] = {}) {
     const s = setup();
-    cdkEnv('fail', join(s.dir, 'args.jsonl'));
+    fake.scenario = deployedScenario(project.template, options);
+    fake.calls.reset();
+    const { createDeployAws } = await import('../../src/infra/deploy-aws.js');
+    return { ...s, aws: await createDeployAws({ region: 'us-east-1' }) };
+  }
+
+  it("passes only this environment's parameters, records only its section, and reports progress events", async () => {
+    const s = await deployed();
+    const plan = await prepareDeploy({ ...s.request('dev'), imageTag: 'abc123' }, s.aws, synthesizeStackLazily);
+    expect(plan.oldTag).toBe('latest');
+    const events: DeployEvent[] = [];
+    const out = await executeDeploy(plan, s.aws, { rolloutEveryMs: 10, onEvent: (e) => events.push(e) });
+    expect(out.outcome).toBe('succeeded');
+    const sent = changeSetParameters(fake.calls.all).at(-1)!;
+    expect(sent.DevImageTag).toBe('abc123');
+    expect(Object.entries(sent).filter(([k]) => k.startsWith('Prod')).every(([, v]) => v === 'previous')).toBe(true);
+    const resources = events.flatMap((e) => (e.type === 'resource' ? [e.event] : []));
+    expect(resources.find((r) => r.resourceType === 'AWS::ECS::TaskDefinition')).toMatchObject({ constructPath: 'Dev/TaskDefinition', logicalId: expect.stringMatching(/^DevTaskDefinition/) });
+    const file = JSON.parse(readFileSync(s.recordsPath, 'utf8'));
+    expect(file.dev).toMatchObject({ endpoint: fake.scenario.stacks[STACK].outputs.DevEndpoint, imageTag: 'abc123', stage: 'dev', stackName: STACK });
+    expect(file.prod.imageTag).toBe('0.6.9');
+    expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
+  });
+
+  it("a failure reports CloudFormation's reason for the failed resource, deploy.json untouched", async () => {
+    const s = await deployed();
+    const serviceId = Object.keys(project.template.Resources).find((k) => k.startsWith('DevService') && project.template.Resources[k].Type === 'AWS::ECS::Service')!;
+    fake.scenario.cfn = { stepMs: 0, failResource: { logicalId: serviceId, reason: 'Resource handler returned message: "Circuit breaker triggered"' } };
     const before = s.before();
-    const aws = memoryAws({ stack: existing });
-    const out = await executeDeploy(await prepareDeploy(s.request('dev'), aws, synth), aws);
-    expect(out.outcome).toBe('failed');
+    const out = await executeDeploy(await prepareDeploy({ ...s.request('dev'), imageTag: '0.0.9' }, s.aws, synthesizeStackLazily), s.aws);
+    expect(out).toMatchObject({ outcome: 'failed', stackStatus: 'UPDATE_ROLLBACK_COMPLETE' });
     if (out.outcome !== 'failed') return;
-    expect(out.reasons[0]).toMatch(/^DevService AWS::ECS::Service: UPDATE_FAILED: Resource handler .*Circuit breaker/);
-    expect(out.reasons).toContain('stopped task: Essential container in task exited');
+    expect(out.reasons[0]).toBe(`Dev/Service/Service (${serviceId}) AWS::ECS::Service: UPDATE_FAILED: Resource handler returned message: "Circuit breaker triggered"`);
     expect(s.before()).toBe(before);
     expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
   });
 
-  it('a cancel mid-deploy stops cdk, reports the stack state, deploy.json untouched', async () => {
-    const s = setup();
-    cdkEnv('hang', join(s.dir, 'args.jsonl'));
+  it('a cdk killed by someone else (kill -9) leaves deploy.json unchanged', async () => {
+    const s = await deployed({ stepMs: 2_000 });
     const before = s.before();
-    const aws = memoryAws({ stack: existing });
-    const controller = new AbortController();
-    const events: string[] = [];
-    const run = executeDeploy(await prepareDeploy(s.request('dev'), aws, synth), aws, {
-      signal: controller.signal,
+    const plan = await prepareDeploy({ ...s.request('dev'), imageTag: '0.0.9' }, s.aws, synthesizeStackLazily);
+    let killed = false;
+    const out = await executeDeploy(plan, s.aws, {
       onEvent: (e) => {
-        if (e.type === 'line') {
-          events.push(e.line);
-          if (e.line.includes('deploying')) controller.abort();
+        // Someone else kills cdk (the OOM killer, kill -9) once it runs the update.
+        if (!killed && e.type === 'resource') {
+          killed = true;
+          process.kill(plan.lock.info.cdkPid!, 'SIGKILL');
         }
       },
     });
-    const out = await run;
-    expect(out).toMatchObject({ outcome: 'cancelled', stackStatus: 'UPDATE_COMPLETE' });
-    expect(s.before()).toBe(before);
-    expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
-  });
-
-  it('a killed cdk leaves deploy.json unchanged', async () => {
-    const s = setup();
-    const argsFile = join(s.dir, 'args.jsonl');
-    cdkEnv('hang', argsFile);
-    const before = s.before();
-    const pidFile = join(s.dir, 'cdk.pid');
-    process.env.FAKE_CDK_PID_FILE = pidFile;
-    const aws = memoryAws({ stack: existing });
-    const out = await executeDeploy(await prepareDeploy(s.request('dev'), aws, synth), aws, {
-      onEvent: (e) => {
-        // Someone else kills cdk (the OOM killer, kill -9).
-        if (e.type === 'line' && e.line.includes('deploying')) process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
-      },
-    });
-    delete process.env.FAKE_CDK_PID_FILE;
+    expect(killed).toBe(true);
     expect(out.outcome).toBe('failed');
     expect(s.before()).toBe(before);
   });
