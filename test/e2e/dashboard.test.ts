@@ -1,36 +1,87 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BIN, ROOT } from '../helpers/cli.js';
 import { devProfile, prodProfile, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
 import { TmuxTerminal, startFakeAwsProcess, type FakeAwsProcess } from '../helpers/tmux.js';
-import { CDK_BIN_OVERRIDE_ENV } from '../../src/infra/runner.js';
+import { deployedScenario, STACK } from '../helpers/deployed.js';
+import { synthProjectStack, type ProjectStack } from '../fake-aws/project-stack.js';
+import type { FakeStack, Scenario } from '../fake-aws/scenario.js';
 
 /**
  * The real `benchling-deploy` binary (dist/, built by `npm test`) in a real
- * terminal (tmux), against the fake AWS endpoint in its own process and a
- * stand-in cdk. Waits read the screen until it shows what is expected.
+ * terminal (tmux), against the fake AWS endpoint in its own process, whose
+ * CloudFormation holds the stack synthesized from the test's profiles (seeded
+ * as a deploy leaves it). Deploys, diffs and cancels run the real aws-cdk CLI
+ * from node_modules. Waits read the screen until it shows what is expected.
  */
 
-const FAKE_CDK = fileURLToPath(new URL('../fixtures/fake-cdk.mjs', import.meta.url));
+const PROD_PROFILE = { benchlingClientSecret: SECRET };
+const DEV_PROFILE = { benchlingTenant: 'acme' };
 
 let fake: FakeAwsProcess;
+let project: ProjectStack;
 beforeAll(async () => {
-  fake = await startFakeAwsProcess();
+  [fake, project] = await Promise.all([startFakeAwsProcess(), synthProjectStack({ prod: PROD_PROFILE, dev: DEV_PROFILE })]);
 });
 afterAll(async () => fake?.stop());
 
+/**
+ * Puts the project's stack, deployed, into the fake: dev running `devTag`,
+ * prod 0.7.0, a secret per environment, a few dev log lines; its
+ * CloudFormation operations `stepMs` apart. Returns the stack as seeded.
+ */
+async function seed(options: { devTag?: string; stepMs?: number } = {}): Promise<FakeStack> {
+  const scenario: Scenario = deployedScenario(project.template, { imageTags: options.devTag ? { dev: options.devTag } : {}, stepMs: options.stepMs ?? 0 });
+  const stack = scenario.stacks[STACK];
+  const now = Date.now();
+  scenario.logGroups[stack.outputs.DevLogGroupName] = [
+    { logStreamName: 'webhook/app/0123456789abcdef', timestamp: now - 120_000, message: 'INFO starting benchling-webhook (dev)' },
+    { logStreamName: 'webhook/app/0123456789abcdef', timestamp: now - 60_000, message: 'INFO GET /health 200' },
+  ];
+  const answer = (await fake.control('PUT', '/__fake/scenario', scenario)) as { error?: string };
+  if (answer.error) throw new Error(`the fake refused the scenario: ${answer.error}`);
+  return stack;
+}
+
+/** The stack as the fake holds it now. */
+async function fakeStack(): Promise<FakeStack> {
+  return ((await fake.control('GET', '/__fake/scenario')) as Scenario).stacks[STACK];
+}
+
+/** Pids of the real cdk processes started for a config folder (their assembly lives under its TMPDIR). */
+function cdkProcesses(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmdline.some((a) => a.endsWith('node_modules/aws-cdk/bin/cdk')) && cmdline.some((a) => a.startsWith(dir))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 let terminals: TmuxTerminal[] = [];
+let configDirs: string[] = [];
+beforeEach(async () => {
+  await seed();
+});
 afterEach(() => {
   for (const t of terminals) t.kill();
   terminals = [];
+  // A failed test may leave its cdk running: stop the ones this file started.
+  for (const dir of configDirs) for (const pid of cdkProcesses(dir)) process.kill(pid, 'SIGKILL');
+  configDirs = [];
 });
 
 function configDir(): string {
   const dir = tempDir('bd-e2e-');
-  writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }));
-  writeJson(dir, 'dev.json', devProfile({ benchlingTenant: 'acme' }));
+  configDirs.push(dir);
+  writeJson(dir, 'default.json', prodProfile(PROD_PROFILE));
+  writeJson(dir, 'dev.json', devProfile(DEV_PROFILE));
   writeFileSync(
     join(dir, 'deploy.json'),
     `${JSON.stringify({ prod: { endpoint: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod', imageTag: '0.7.0', deployedAt: '2026-11-01T00:00:00.000Z', stackName: 'BenchlingWebhookStack', stage: 'prod', history: [{ imageTag: '0.6.9', deployedAt: '2026-10-01T00:00:00.000Z' }] } }, null, 2)}\n`,
@@ -43,8 +94,7 @@ function dashboard(dir: string, env: Record<string, string> = {}, size?: { colum
   terminals.push(t);
   const vars: Record<string, string> = {
     ...fake.env,
-    [CDK_BIN_OVERRIDE_ENV]: FAKE_CDK,
-    FAKE_CDK_OUTPUTS: JSON.stringify({ DevEndpoint: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/dev' }),
+    HOME: tempDir('bd-e2e-home-'),
     TMPDIR: dir,
     CDK_DISABLE_CLI_TELEMETRY: 'true',
     ...env,
@@ -60,7 +110,8 @@ function dashboard(dir: string, env: Record<string, string> = {}, size?: { colum
   return t;
 }
 
-const bothHealthy = (s: string) => /> dev\s+healthy\s+1\/1 running/.test(s) && /prod\s+healthy\s+2\/2 running/.test(s) && /UPDATE_COMPLETE/.test(s);
+/** Both panels healthy, and the header showing the stack as seeded (one deploy: CREATE_COMPLETE). */
+const bothHealthy = (s: string) => /> dev\s+healthy\s+1\/1 running/.test(s) && /prod\s+healthy\s+2\/2 running/.test(s) && /CREATE_COMPLETE/.test(s);
 
 describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
   it('main screen, help, logs, promote plan, quit; the terminal is restored and no secret is shown', async () => {
@@ -70,7 +121,7 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     // A capture can catch tmux part-way through drawing a frame: wait for its last row too (the footer).
     const main = await t.waitFor((s) => bothHealthy(s) && /q quit/.test(s), 'both environments healthy, and the footer');
     seen.push(main);
-    expect(main).toMatch(/BenchlingWebhookStack\s+us-east-1\s+UPDATE_COMPLETE\s+data \d+ s old\s+account 123456789012/);
+    expect(main).toMatch(/BenchlingWebhookStack\s+us-east-1\s+CREATE_COMPLETE\s+data \d+ s old\s+account 123456789012/);
     expect(main).toMatch(/deployed\s+0\.7\.0/);
     expect(t.pane().alternate).toBe(true);
     // The frame stays below the terminal's height: the footer on row 31 of 32, the last row empty.
@@ -92,7 +143,10 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     const promote = await t.waitFor((s) => /promote dev -> prod: 0\.7\.0 -> sha256:[0-9a-f]{12}…/.test(s) && /dev runs/.test(s) && /Type "prod" to confirm/.test(s), 'the promote plan');
     seen.push(promote);
     expect(promote).toMatch(/dev runs\s+latest = sha256:[0-9a-f]{64}/);
-    seen.push(await t.waitFor((s) => /\[~\] AWS::ECS::TaskDefinition DevTaskDefinition/.test(s), 'the diff'));
+    // The real cdk diff: prod's task definition is replaced (its image pinned to dev's digest); nothing of dev changes.
+    const diff = await t.waitFor((s) => /\[~\] AWS::ECS::TaskDefinition Prod\/TaskDefinition ProdTaskDefinition\w+ replace/.test(s), 'the diff', 120_000);
+    seen.push(diff);
+    expect(diff).not.toMatch(/Dev\/TaskDefinition|DevService/);
     t.send('Escape');
     await t.waitFor((s) => /> dev/.test(s), 'promote cancelled');
 
@@ -108,40 +162,57 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
   });
 
   it('deploys dev from the dashboard with live progress and records it', async () => {
+    const seeded = await seed({ devTag: '0.0.9', stepMs: 0 });
     const dir = configDir();
     const t = dashboard(dir);
     await t.waitFor(bothHealthy, 'both environments healthy');
     t.send('d');
-    await t.waitFor((s) => /deploy dev: latest -> latest/.test(s) && /Deploy dev\? y\/N/.test(s), 'the dev plan', 120_000);
+    await t.waitFor((s) => /deploy dev: 0\.0\.9 -> latest/.test(s) && /Deploy dev\? y\/N/.test(s), 'the dev plan', 120_000);
     t.send('y');
-    await t.waitFor((s) => /deployed dev: latest/.test(s), 'the deploy to finish', 120_000);
-    expect(JSON.parse(readFileSync(join(dir, 'deploy.json'), 'utf8')).dev).toMatchObject({ imageTag: 'latest', endpoint: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/dev' });
+    const done = await t.waitFor((s) => /deployed dev: latest/.test(s), 'the deploy to finish', 120_000);
+    // The resource events cdk printed while it ran, read from its output: dev's task definition replaced, its service updated.
+    expect(done).toMatch(/UPDATE_COMPLETE\s+AWS::ECS::Service Dev\/Service\/Service \(DevServiceB35D2857\)/);
+    expect(done).toMatch(/UPDATE_COMPLETE\s+AWS::ECS::TaskDefinition Dev\/TaskDefinition \(DevTaskDefinition\w+\)/);
+    // cdk's own output, its tail as it printed it.
+    expect(done).toContain(`BenchlingWebhookStack.ProdEndpoint = ${seeded.outputs.ProdEndpoint}`);
+    expect(done).toContain(`endpoint: ${seeded.outputs.DevEndpoint}`);
+    // cdk really deployed: the fake's stack runs dev at latest now.
+    expect(await fakeStack()).toMatchObject({ status: 'UPDATE_COMPLETE', parameters: { DevImageTag: 'latest', ProdImageTag: seeded.parameters.ProdImageTag } });
+    expect(JSON.parse(readFileSync(join(dir, 'deploy.json'), 'utf8')).dev).toMatchObject({ imageTag: 'latest', endpoint: seeded.outputs.DevEndpoint });
     t.send('Escape');
-    await t.waitFor((s) => /> dev/.test(s) && /deployed\s+latest, 0 s ago|deployed\s+latest, \d+ s ago/.test(s), 'the last deploy in the dev panel');
+    await t.waitFor((s) => /> dev/.test(s) && /deployed\s+latest, \d+ s ago/.test(s), 'the last deploy in the dev panel');
     t.send('C-c');
     await t.waitFor((s) => /EXIT=0/.test(s), 'ctrl-c to quit with 0');
   });
 
   it('a running deploy: esc asks before cancelling; q asks, then cancels cdk and quits; deploy.json unchanged', async () => {
+    // Steps 3 s apart: the update takes well over the time the keys below need.
+    await seed({ devTag: '0.0.9', stepMs: 3_000 });
     const dir = configDir();
     const before = readFileSync(join(dir, 'deploy.json'), 'utf8');
-    const pidFile = join(dir, 'cdk.pid');
-    const t = dashboard(dir, { FAKE_CDK_MODE: 'hang', FAKE_CDK_PID_FILE: pidFile });
+    const t = dashboard(dir);
     await t.waitFor(bothHealthy, 'both environments healthy');
     t.send('d');
     await t.waitFor((s) => /Deploy dev\? y\/N/.test(s), 'the dev plan', 120_000);
     t.send('y');
-    await t.waitFor((s) => /cdk deploy running/.test(s) && /deploying\.\.\. \[1\/1\]/.test(s), 'the deploy running');
+    // cdk has executed its change set and shows the stack's first event.
+    await t.waitFor((s) => /cdk deploy running/.test(s) && /UPDATE_IN_PROGRESS\s+AWS::CloudFormation::Stack BenchlingWebhookStack/.test(s), 'the deploy running', 120_000);
+    const cdk = cdkProcesses(dir);
+    expect(cdk).toHaveLength(1);
     t.send('Escape');
     await t.waitFor((s) => /Cancel the deploy\?/.test(s), 'the cancel question');
     t.send('n');
     await t.waitFor((s) => !/Cancel the deploy\?/.test(s) && /cdk deploy running/.test(s), 'still running');
     t.send('q');
     await t.waitFor((s) => /A deploy is running: quitting cancels it/.test(s), 'the quit question');
+    // Still mid-deploy when the cancel is confirmed.
+    expect((await fakeStack()).status).toBe('UPDATE_IN_PROGRESS');
+    expect(cdkProcesses(dir)).toEqual(cdk);
     t.send('y');
     await t.waitFor((s) => /EXIT=0/.test(s), 'exit once cdk has stopped', 60_000);
-    const pid = Number(readFileSync(pidFile, 'utf8'));
-    expect(() => process.kill(pid, 0)).toThrow();
+    // No cdk left.
+    expect(() => process.kill(cdk[0], 0)).toThrow();
+    expect(cdkProcesses(dir)).toEqual([]);
     expect(readFileSync(join(dir, 'deploy.json'), 'utf8')).toBe(before);
     expect(existsSync(join(dir, 'deploy.json.lock'))).toBe(false);
   });
