@@ -1,30 +1,52 @@
 // Bundles the project's TypeScript modules a bench needs into .bench-out/<name>/ with esbuild
 // (a devDependency), so the bench runs with plain node; the AWS SDK stays external.
 import { build } from 'esbuild';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * What scripts/build.mjs leaves out of dist/ (loaded from node_modules, and
+ * by src/ only on first use): a bench that times those loads bundles with
+ * `likeDist` so they happen where they happen in the built CLI.
+ */
+const DIST_EXTERNAL = ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core'];
 
 /** The bundle's path for `name` (what {@link bundleModules} writes). */
 export function bundlePath(name) {
   return join(root, '.bench-out', name, `${name}-bundle.mjs`);
 }
 
-/** Builds one bundle of `exportLines` (e.g. "export { x } from './src/y.ts';"), unless `build` is false, and imports it. */
-export async function bundleModules(name, exportLines, { rebuild = true } = {}) {
+/**
+ * Builds one bundle of `exportLines` (e.g. "export { x } from './src/y.ts';"), unless `rebuild`
+ * is false, and imports it. `likeDist`: the externals of dist/ and code splitting, so a dynamic
+ * `import()` in src/ (aws-cdk-lib in synthesizeStackLazily, execa in the runner) stays lazy.
+ */
+export async function bundleModules(name, exportLines, { rebuild = true, likeDist = false } = {}) {
   const outfile = bundlePath(name);
   if (rebuild) {
-    mkdirSync(join(root, '.bench-out', name), { recursive: true });
+    const outdir = join(root, '.bench-out', name);
+    // Split chunks carry a content hash in their names: an earlier build's would pile up.
+    if (likeDist) rmSync(outdir, { recursive: true, force: true });
+    mkdirSync(outdir, { recursive: true });
     await build({
       stdin: { contents: exportLines.join('\n'), resolveDir: root, loader: 'ts' },
       bundle: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      outfile,
-      external: ['@aws-sdk/*'],
+      ...(likeDist
+        ? {
+            outdir,
+            splitting: true,
+            entryNames: `${name}-bundle`,
+            outExtension: { '.js': '.mjs' },
+            external: DIST_EXTERNAL,
+            banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
+          }
+        : { outfile, external: ['@aws-sdk/*'] }),
       logLevel: 'warning',
     });
   }
