@@ -22,7 +22,7 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, TargetGroupN
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { startFakeAws, type FakeAws } from './server.js';
 import { digestOf, type Scenario } from './scenario.js';
-import { deployStack, emptyScenario, NO_CHANGES_REASON } from './stacks.js';
+import { bootstrapAccount, deployStack, emptyScenario, NO_CHANGES_REASON, putObject } from './stacks.js';
 import { synthProjectStack, type ProjectStack } from './project-stack.js';
 
 const STACK = 'BenchlingWebhookStack';
@@ -455,6 +455,60 @@ describe('what CloudFormation refuses, refused the same way', () => {
     await expect(createChangeSet({ template: project.template, type: 'CREATE' })).rejects.toMatchObject({
       message: `Stack [${STACK}] already exists and cannot be created again with the changeSet [cs1].`,
     });
+  });
+});
+
+describe('a template from S3 (TemplateURL), and the TemplateBody limit', () => {
+  const BUCKET = 'cdk-hnb659fds-assets-123456789012-us-east-1';
+  const KEY = 'cdk/Uploaded/0123abcd.yml';
+  const template = ['Resources:', '  Logs:', '    Type: AWS::Logs::LogGroup', '    Properties: { LogGroupName: /uploaded }'].join('\n');
+  const MORE = '\nFor more information check http://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html';
+
+  function fromUrl(url: string, name = 'cs1') {
+    return cfn().send(new CreateChangeSetCommand({ StackName: 'Uploaded', ChangeSetName: name, ChangeSetType: 'CREATE', TemplateURL: url, Capabilities: [...CAPABILITIES] }));
+  }
+
+  it('reads the template from the bucket and key of each URL form CloudFormation takes; GetTemplate answers it', async () => {
+    bootstrapAccount(fake.scenario);
+    putObject(fake.scenario, BUCKET, KEY, template);
+    const urls = [
+      `https://${BUCKET}.s3.us-east-1.amazonaws.com/${KEY}`, // what cdk sends: https:// + the bootstrap stack's BucketDomainName + /key
+      `https://${BUCKET}.s3.amazonaws.com/${KEY}`,
+      `https://s3.us-east-1.amazonaws.com/${BUCKET}/${KEY}`,
+      `https://s3.amazonaws.com/${BUCKET}/${KEY}`,
+      `${fake.url}/${BUCKET}/${KEY}`, // path-style on the fake's own endpoint
+    ];
+    for (const [i, url] of urls.entries()) {
+      const { Id } = await fromUrl(url, `cs${i}`);
+      expect((await settled(Id!)).Status, url).toBe('CREATE_COMPLETE');
+      expect((await cfn().send(new GetTemplateCommand({ ChangeSetName: Id }))).TemplateBody).toBe(template);
+    }
+  });
+
+  it('refuses a URL it cannot read with its ValidationError, creating no stack: another key, another bucket, another region, not an S3 object URL', async () => {
+    bootstrapAccount(fake.scenario);
+    putObject(fake.scenario, BUCKET, KEY, template);
+    const cases: [string, string][] = [
+      [`https://${BUCKET}.s3.us-east-1.amazonaws.com/${KEY}x`, `S3 error: The specified key does not exist.${MORE}`],
+      [`https://acme-elsewhere.s3.us-east-1.amazonaws.com/${KEY}`, `S3 error: The specified bucket does not exist${MORE}`],
+      [`https://${BUCKET}.s3.eu-west-1.amazonaws.com/${KEY}`, `S3 error: The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.${MORE}`],
+      [`s3://${BUCKET}/${KEY}`, 'TemplateURL must be a supported URL.'],
+      [`https://example.com/${BUCKET}/${KEY}`, 'TemplateURL must be a supported URL.'],
+    ];
+    for (const [url, message] of cases) await expect(fromUrl(url), url).rejects.toMatchObject({ name: 'ValidationError', message });
+    expect(fake.scenario.stacks.Uploaded).toBeUndefined();
+  });
+
+  it("takes a TemplateBody of 51,200 bytes and refuses one byte more with the API's length error", async () => {
+    const padded = (bytes: number) => `${template}\n#`.padEnd(bytes, 'x');
+    expect(Buffer.byteLength(padded(51_201))).toBe(51_201);
+    await expect(createChangeSet({ template: padded(51_201), type: 'CREATE', stackName: 'Inline' })).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: `1 validation error detected: Value '${padded(51_201)}' at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to 51200`,
+    });
+    expect(fake.scenario.stacks.Inline).toBeUndefined();
+    const { Id } = await createChangeSet({ template: padded(51_200), type: 'CREATE', stackName: 'Inline' });
+    expect((await settled(Id!)).Status).toBe('CREATE_COMPLETE');
   });
 });
 

@@ -1,13 +1,14 @@
 /**
  * Wire-protocol helpers of the fake AWS endpoint: how a request's input is
- * read and how a reply or an error is written in each of the three protocols
- * the project's SDK clients speak (JSON 1.1, REST JSON, Query/XML). Service
- * files return plain objects and throw {@link AwsServiceError}; this module
- * turns both into bytes shaped as the real services send them.
+ * read and how a reply or an error is written in each of the protocols the
+ * project's SDK clients (and the aws-cdk CLI's) speak: JSON 1.1, REST JSON,
+ * Query/XML and REST XML (S3). Service files return plain objects and throw
+ * {@link AwsServiceError}; this module turns both into bytes shaped as the
+ * real services send them.
  */
 import { randomUUID } from 'node:crypto';
 
-export type Protocol = 'json' | 'rest-json' | 'query';
+export type Protocol = 'json' | 'rest-json' | 'query' | 'rest-xml';
 
 /** What a handler gets: the operation's input and the request's details. */
 export interface FakeRequest {
@@ -16,7 +17,9 @@ export interface FakeRequest {
   readonly query: URLSearchParams;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: string;
-  /** Path parameters of a REST JSON route (`/restapis/{restApiId}/stages`). */
+  /** The body's bytes as received (what a checksum is computed over). */
+  readonly bytes?: Buffer;
+  /** Path parameters of a REST route (`/restapis/{restApiId}/stages`, `/{Bucket}/{Key+}`). */
   readonly params: Readonly<Record<string, string>>;
 }
 
@@ -128,6 +131,57 @@ export const query = {
   },
 };
 
+/**
+ * What a REST XML (S3) operation returns: the reply's headers and, unless it
+ * has no body (PutObject, HeadObject), an XML document whose root element is
+ * `root` and whose content is `body` (text, or an object written as elements:
+ * an array member is repeated under its own name, as S3 flattens its lists).
+ */
+export interface RestXmlOutput {
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly root?: string;
+  readonly body?: string | Record<string, unknown>;
+}
+
+export const S3_XML_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
+
+/** REST XML (S3): the operation is the method, path and query; XML out, errors as `<Error>` documents. */
+export const restXml = {
+  reply(output: RestXmlOutput, status = 200, method = 'GET'): Reply {
+    const headers: Record<string, string> = { 'x-amz-request-id': requestId().replace(/-/g, '').slice(0, 16).toUpperCase(), 'x-amz-id-2': hostId(), ...output.headers };
+    if (!output.root || method === 'HEAD') return { status, headers, body: '' };
+    const content = typeof output.body === 'string' ? escapeXml(output.body) : toFlatXml(output.body ?? {});
+    const body = `<?xml version="1.0" encoding="UTF-8"?>\n` + (content === '' ? `<${output.root} xmlns="${S3_XML_NAMESPACE}"/>` : `<${output.root} xmlns="${S3_XML_NAMESPACE}">${content}</${output.root}>`);
+    return { status, headers: { 'content-type': 'application/xml', ...headers }, body };
+  },
+  /** S3's error document; a HEAD request's error has the status only (S3 sends no body to a HEAD). */
+  error(error: AwsServiceError, method = 'GET'): Reply {
+    const id = requestId().replace(/-/g, '').slice(0, 16).toUpperCase();
+    const headers = { 'x-amz-request-id': id, 'x-amz-id-2': hostId() };
+    if (method === 'HEAD') return { status: error.status, headers, body: '' };
+    const body =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(error.code)}</Code><Message>${escapeXml(error.message)}</Message>` +
+      `<RequestId>${id}</RequestId><HostId>${headers['x-amz-id-2']}</HostId></Error>`;
+    return { status: error.status, headers: { 'content-type': 'application/xml', ...headers }, body };
+  },
+};
+
+const hostId = (): string => Buffer.from(randomUUID() + randomUUID()).toString('base64').slice(0, 76);
+
+/** Objects become elements; an array repeats its element name (S3's flattened lists); dates ISO-8601 text. */
+export function toFlatXml(value: Record<string, unknown>): string {
+  const one = (name: string, v: unknown): string => {
+    if (v === undefined || v === null) return '';
+    if (Array.isArray(v)) return v.map((item) => one(name, item)).join('');
+    if (v instanceof Date) return `<${name}>${v.toISOString()}</${name}>`;
+    if (typeof v === 'object') return `<${name}>${toFlatXml(v as Record<string, unknown>)}</${name}>`;
+    return `<${name}>${escapeXml(String(v))}</${name}>`;
+  };
+  return Object.entries(value)
+    .map(([k, v]) => one(k, v))
+    .join('');
+}
+
 export function header(req: FakeRequest, name: string): string | undefined {
   const v = req.headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
@@ -194,10 +248,16 @@ function collapseLists(node: unknown): unknown {
 /** One operation: the protocol's input in, a plain output object out; throws {@link AwsServiceError}. */
 export type Operation<S> = (input: Record<string, unknown>, scenario: S, req: FakeRequest) => unknown;
 
-/** A REST JSON route: `path` has named groups that become {@link FakeRequest.params}. */
+/** A REST route: `path` has named groups that become {@link FakeRequest.params}. */
 export interface RestRoute {
   readonly method: string;
   readonly path: RegExp;
+  /**
+   * A query parameter the request must carry (S3 names an operation on a
+   * bucket by one: `?location`, `?encryption`, `?list-type=2`). Routes are
+   * tried in order, so one with `query` goes before the same path without.
+   */
+  readonly query?: string;
   readonly operation: string;
   /** The status of a success (201 for creates). */
   readonly status?: number;
@@ -212,8 +272,14 @@ export interface ServiceDefinition<S> {
   readonly targetPrefix?: string;
   /** Query: the XML namespace of replies and errors. */
   readonly xmlNamespace?: string;
-  /** REST JSON: the routes to operations. */
+  /** REST JSON and REST XML: the routes to operations. */
   readonly routes?: readonly RestRoute[];
+  /**
+   * REST XML: query parameters and headers read as input members
+   * (`max-keys` -> `MaxKeys`, `x-amz-server-side-encryption` -> `ServerSideEncryption`);
+   * the body, if any, is the member `Body`.
+   */
+  readonly httpMembers?: { readonly query?: Readonly<Record<string, string>>; readonly headers?: Readonly<Record<string, string>> };
   /** The error code and status this service throttles with. */
   readonly throttle: { readonly code: string; readonly status: number; readonly message: string };
   /** The error code and status of an expired security token. */

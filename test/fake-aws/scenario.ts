@@ -28,6 +28,12 @@ export interface Scenario {
   logGroups: Record<string, FakeLogEvent[]>;
   /** Secrets Manager secrets by name. */
   secrets: Record<string, FakeSecret>;
+  /**
+   * S3 buckets by name, each with its objects by key (absent: no bucket).
+   * A bucket comes with a stack's AWS::S3::Bucket (the bootstrap stack's
+   * StagingBucket: `bootstrapAccount` in `stacks.ts`), or is written here.
+   */
+  s3?: Record<string, FakeBucket>;
   /** How CloudFormation operations run and fail (see {@link CfnSettings}); defaults when absent. */
   cfn?: CfnSettings;
 }
@@ -290,6 +296,33 @@ export interface FakeSecret {
   createdDate: string;
   lastChangedDate: string;
   tags?: Record<string, string>;
+}
+
+export interface FakeBucket {
+  /** Where the bucket lives: what GetBucketLocation answers. */
+  region: string;
+  creationDate: string;
+  /**
+   * The bucket's default encryption (GetBucketEncryption). Absent: S3's own
+   * default for every bucket since 2023, SSE-S3 (`AES256`).
+   */
+  encryption?: { algorithm: 'AES256' | 'aws:kms' | 'aws:kms:dsse'; kmsKeyId?: string; bucketKeyEnabled?: boolean };
+  /** Objects by key. */
+  objects: Record<string, FakeObject>;
+}
+
+export interface FakeObject {
+  /** The object's bytes, as UTF-8 text (templates). */
+  body: string;
+  contentType?: string;
+  lastModified: string;
+  /** Quoted, as S3 sends it: `"<md5 hex>"`. */
+  etag: string;
+  /** How S3 encrypted it at rest: the upload's `x-amz-server-side-encryption`, else the bucket's default. */
+  serverSideEncryption: string;
+  sseKmsKeyId?: string;
+  /** The SHA-256 checksum the upload sent (base64), if it sent one. */
+  checksumSha256?: string;
 }
 
 export interface StandardOptions {

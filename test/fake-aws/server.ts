@@ -35,8 +35,9 @@
  * A request's service is the SigV4 credential scope's service name in its
  * `Authorization` header (`Credential=AKID/DATE/REGION/ecs/aws4_request`); its
  * operation is the `X-Amz-Target` header (JSON 1.1), the `Action` form field
- * (Query) or the method and path (REST JSON). Served now, one file each under
- * `services/`:
+ * (Query), the method and path (REST JSON), or the method, path and a query
+ * parameter (REST XML: S3's `GET /bucket?location`). Served now, one file each
+ * under `services/`:
  *
  * | service (signing name) | protocol | operations |
  * |---|---|---|
@@ -47,6 +48,7 @@
  * | sts | Query/XML | GetCallerIdentity |
  * | secretsmanager | JSON 1.1 | DescribeSecret, CreateSecret, GetSecretValue, PutSecretValue |
  * | logs | JSON 1.1 | FilterLogEvents, StartLiveTail (event stream) |
+ * | s3 | REST XML, path-style | GetBucketLocation, ListObjectsV2, GetBucketEncryption, PutObject |
  *
  * To add an operation, add a function to the service's `operations` (input
  * in, plain output object out, `throw new AwsServiceError(code, message,
@@ -55,8 +57,9 @@
  * `ServiceDefinition` in `services/` and list it in {@link SERVICES}. An
  * operation the fake does not know is answered with the protocol's
  * unknown-operation error (`the fake AWS endpoint does not serve
- * cloudformation:X`) and logged in the call log with that `error`, so a
- * missing piece fails loudly and shows in `fake.calls`. An operation whose
+ * cloudformation:X`; for S3 a 501 NotImplemented naming `GET /bucket?tagging`)
+ * and logged in the call log with that `error`, so a missing piece fails
+ * loudly and shows in `fake.calls`. An operation whose
  * reply is a stream returns a `StreamingOutput` (CloudWatch Logs
  * `StartLiveTail`, an AWS event stream: see `services/logs.ts`; its SDK client
  * needs `disableHostPrefix: true` against a local endpoint).
@@ -67,12 +70,15 @@
  * `scenario.ts`): `identity`, `stacks` by name (status, parameters, outputs,
  * events), `clusters` by name (services with deployments/counts/events, and
  * tasks with stop reasons and image digests), `targetGroups` by ARN,
- * `restApis` (stages) by id, `logGroups` by name, `secrets` by name.
+ * `restApis` (stages) by id, `logGroups` by name, `secrets` by name, `s3`
+ * (buckets by name, each with its region, default encryption and `objects`
+ * by key: `scenario.s3[bucket].objects[key].body`).
  * `standardScenario()` builds the benchling-webhook stack of PRODUCT.md with
  * dev and prod healthy; `startRollout`, `completeRollout`, `crashTasks`,
  * `removeService` move one environment into other states. `emptyScenario()`
  * (`stacks.ts`) has nothing deployed: where `cdk deploy` creates the stack, or
- * `deployStack` seeds it (see CloudFormation below). Change it between
+ * `deployStack` seeds it (see CloudFormation below); `bootstrapAccount(scenario)`
+ * adds what `cdk bootstrap` leaves (see S3 below). Change it between
  * calls; every request reads it afresh. Assigning `fake.scenario = other`
  * replaces it whole.
  *
@@ -84,8 +90,10 @@
  * `stacks.ts`, the derived world in `world.ts`). What cdk 2.1148 calls:
  *
  * - `cdk deploy`, new stack: DescribeStacks (the stack, then `CDKToolkit` twice:
- *   "does not exist" is fine, the project's template needs no bootstrap),
- *   CreateChangeSet (CREATE, the template inline as YAML `TemplateBody`),
+ *   "does not exist" is fine while the template is inline), CreateChangeSet
+ *   (CREATE, the template inline as YAML `TemplateBody`, at most 51,200
+ *   bytes: more is refused with the API's "Member must have length less than
+ *   or equal to 51200"; over 50 KiB cdk uploads it to S3 first, see below),
  *   DescribeChangeSet, DescribeStacks, GetTemplate, DescribeChangeSet
  *   (IncludePropertyValues), ExecuteChangeSet, then DescribeStacks every 5 s
  *   until the status settles and DescribeStackEvents every 2 s meanwhile.
@@ -98,6 +106,30 @@
  *   DeleteChangeSet; for a new stack also DeleteStack of the REVIEW_IN_PROGRESS stack.
  * - `cdk destroy`: DescribeStacks, DeleteStack, DescribeStacks (5 s) + DescribeStackEvents (2 s).
  * - A FAILED change set: DescribeEvents and ListHookResults (both answer nothing).
+ *
+ * - A template over 50 KiB (`cdk deploy` into a bootstrapped account, see S3
+ *   below): sts:GetCallerIdentity, DescribeStacks (the stack, `CDKToolkit`
+ *   for its BucketName and BucketDomainName outputs, `CDKToolkit` again for
+ *   BootstrapVersion: 21 or more, so no ExpectedBucketOwner),
+ *   sts:GetCallerIdentity, s3:GetBucketLocation, s3:ListObjectsV2 (the key
+ *   as prefix: uploaded already? then no upload), s3:GetBucketEncryption,
+ *   s3:PutObject (the assembly's `.template.json` as key
+ *   `cdk/<stack>/<sha256 of the YAML>.yml`, aws:kms, a SHA-256 checksum),
+ *   then CreateChangeSet with `TemplateURL:
+ *   https://<BucketDomainName>/<key>` and the rest as above. Not
+ *   bootstrapped: cdk refuses before any of it. `cdk diff` sends the same
+ *   TemplateURL without uploading (a legacy-synthesizer template is published
+ *   only by a deploy): if no deploy uploaded that template, CreateChangeSet
+ *   fails ("S3 error: The specified key does not exist.") and cdk falls back
+ *   to a template diff.
+ *
+ * CreateChangeSet's `TemplateURL` is read from `scenario.s3`
+ * (`cfn/template-url.ts`): `https://BUCKET.s3[.REGION].amazonaws.com/KEY`,
+ * `https://s3[.REGION].amazonaws.com/BUCKET/KEY` (also `s3-REGION`,
+ * dualstack), and path-style on the fake's own endpoint; a missing key or
+ * bucket, or a region the bucket is not in, is the ValidationError
+ * "S3 error: ...\nFor more information check ...", anything else "TemplateURL
+ * must be a supported URL.".
  *
  * A change set's changes are computed: every resource's `Properties` (and
  * `Condition`) evaluated with the deployed template and parameters and with
@@ -125,7 +157,8 @@
  * is `digestOf(tag)` (or the pinned `@sha256:` digest); a changed task
  * definition is a new, COMPLETED deployment with the old tasks stopped; a
  * healthy target per running task; a stage per AWS::ApiGateway::Stage; a log
- * group per AWS::Logs::LogGroup. What leaves the template leaves the world
+ * group per AWS::Logs::LogGroup; a bucket per AWS::S3::Bucket (its default
+ * encryption from BucketEncryption). What leaves the template leaves the world
  * unless its DeletionPolicy/UpdateReplacePolicy is Retain. A failed operation
  * (rolled back) leaves the world as it was.
  *
@@ -152,6 +185,29 @@
  * object the project's synth writes (`synthesizeStack(...).template`, or
  * `synthProjectStack()` in `project-stack.ts`).
  *
+ * ## S3 (what cdk publishes a template over 50 KiB to)
+ *
+ * `services/s3.ts`, over `scenario.s3`: exactly the four operations cdk-assets
+ * calls to publish a file (GetBucketLocation, ListObjectsV2, GetBucketEncryption,
+ * PutObject), path-style (the SDK never addresses `bucket.127.0.0.1`), with S3's
+ * XML errors (NoSuchBucket 404; AccessDenied 403 for another
+ * ExpectedBucketOwner; BadDigest for a body that does not match its
+ * `x-amz-checksum-sha256` or `Content-MD5`). Objects are kept as UTF-8 text.
+ *
+ *     import { bootstrapAccount, emptyScenario, putObject } from '../fake-aws/stacks.js';
+ *     const scenario = emptyScenario();
+ *     bootstrapAccount(scenario);   // CDKToolkit and its staging bucket
+ *     putObject(scenario, 'cdk-hnb659fds-assets-123456789012-us-east-1', 'cdk/X/abc.yml', templateText);
+ *
+ * `bootstrapAccount(scenario, { parameters?, at? })` deploys (through
+ * `deployStack`) the CDKToolkit stack from the aws-cdk CLI's own bootstrap
+ * template with the parameters a plain `cdk bootstrap` passes: outputs
+ * BucketName `cdk-hnb659fds-assets-ACCOUNT-REGION`, BucketDomainName
+ * `BUCKET.s3.REGION.amazonaws.com`, BootstrapVersion, ImageRepositoryName,
+ * FileAssetKeyArn; its bucket (aws:kms, the AWS-managed key) in `scenario.s3`.
+ * `deployedScenario()` (test/helpers/deployed.ts) bootstraps unless given
+ * `bootstrapped: false`.
+ *
  * ## Faults
  *
  *     const fault = fake.inject({ kind: 'throttle', operation: 'DescribeServices', times: 3 });
@@ -159,7 +215,7 @@
  *     fault.remove();    // or fake.clearFaults()
  *
  * `kind`: `throttle` (the service's own throttling error: ThrottlingException,
- * Throttling or 429 TooManyRequestsException), `server-error` (500
+ * Throttling, 429 TooManyRequestsException or S3's 503 SlowDown), `server-error` (500
  * InternalFailure), `slow` (answers normally after `delayMs`, default 2000),
  * `expired-credentials` (ExpiredTokenException / ExpiredToken, as the service
  * sends it), `malformed` (200 with a truncated body). `service` (signing
@@ -192,7 +248,9 @@ import {
   json,
   query,
   restJson,
+  restXml,
   type FakeRequest,
+  type RestXmlOutput,
   StreamingOutput,
   type Reply,
   type ServiceDefinition,
@@ -204,12 +262,13 @@ import { cloudformation } from './services/cloudformation.js';
 import { ecs } from './services/ecs.js';
 import { elbv2 } from './services/elbv2.js';
 import { logs } from './services/logs.js';
+import { s3 } from './services/s3.js';
 import { secretsmanager } from './services/secretsmanager.js';
 import { sts } from './services/sts.js';
 
 /** Every service the fake serves, by SigV4 signing name. */
 export const SERVICES: Readonly<Record<string, ServiceDefinition<Scenario>>> = Object.fromEntries(
-  [cloudformation, ecs, elbv2, apigateway, sts, secretsmanager, logs].map((s) => [s.signingName, s]),
+  [cloudformation, ecs, elbv2, apigateway, sts, secretsmanager, logs, s3].map((s) => [s.signingName, s]),
 );
 
 export type FaultKind = 'throttle' | 'server-error' | 'slow' | 'expired-credentials' | 'malformed';
@@ -369,7 +428,8 @@ export async function startFakeAws(scenario: Scenario = standardScenario(), opti
     });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const body = await readBody(req);
+    const bytes = await readBody(req);
+    const body = bytes.toString('utf8');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname.startsWith('/__fake/')) {
       send(res, control(req.method ?? 'GET', url.pathname, body));
@@ -385,13 +445,13 @@ export async function startFakeAws(scenario: Scenario = standardScenario(), opti
       send(res, json.error(new AwsServiceError('UnknownServiceException', `the fake AWS endpoint does not serve "${scope.service}" (see test/fake-aws/server.ts)`, 400)));
       return;
     }
-    const fakeReq: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, params: {} };
+    const fakeReq: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, bytes, params: {} };
     const routed = route(service, fakeReq);
     if (!routed) {
       // Logged too, so a caller's unserved operations can be read from the call log.
       const error = unknownOperation(service, fakeReq);
       calls.all.push({ seq: calls.all.length + 1, at: Date.now(), service: service.signingName, operation: requestedOperation(service, fakeReq), region: scope.region, accessKeyId: scope.accessKeyId, input: {}, status: error.status, error: error.message });
-      send(res, errorReply(service, '?', error));
+      send(res, errorReply(service, error, fakeReq.method));
       return;
     }
     const { operation, request } = routed;
@@ -417,7 +477,7 @@ export async function startFakeAws(scenario: Scenario = standardScenario(), opti
     if (fault) record.fault = fault.kind;
     let reply: Reply;
     if (fault && fault.kind !== 'slow') {
-      reply = faultReply(service, operation, fault);
+      reply = faultReply(service, operation, fault, request.method);
     } else {
       if (fault?.kind === 'slow') await sleep(fault.delayMs ?? 2000);
       catchUp();
@@ -521,7 +581,7 @@ function route(service: ServiceDefinition<Scenario>, req: FakeRequest): { operat
   }
   for (const r of service.routes ?? []) {
     const m = r.path.exec(req.path);
-    if (m && r.method === req.method && service.operations[r.operation]) {
+    if (m && r.method === req.method && (!r.query || req.query.has(r.query)) && service.operations[r.operation]) {
       const params = Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
       return { operation: r.operation, request: { ...req, params } };
     }
@@ -532,6 +592,7 @@ function route(service: ServiceDefinition<Scenario>, req: FakeRequest): { operat
 function readInput(service: ServiceDefinition<Scenario>, req: FakeRequest): Record<string, unknown> {
   if (service.protocol === 'json') return json.input(req);
   if (service.protocol === 'query') return query.input(req);
+  if (service.protocol === 'rest-xml') return restXmlInput(service, req);
   const body = req.body.trim() === '' ? {} : (JSON.parse(req.body) as Record<string, unknown>);
   return { ...Object.fromEntries(req.query), ...body, ...req.params };
 }
@@ -552,42 +613,68 @@ function runOperation(
     if (service.protocol === 'json') return json.reply(output);
     if (service.protocol === 'query') return query.reply(operation, output, service.xmlNamespace ?? '');
     const status = service.routes?.find((r) => r.operation === operation)?.status ?? 200;
+    if (service.protocol === 'rest-xml') return restXml.reply(output as RestXmlOutput, status, req.method);
     return restJson.reply(output, status);
   } catch (error) {
-    if (error instanceof AwsServiceError) return errorReply(service, operation, error);
+    if (error instanceof AwsServiceError) return errorReply(service, error, req.method);
     record.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    return errorReply(service, operation, new AwsServiceError('InternalFailure', `fake AWS endpoint bug in ${service.signingName}:${operation}: ${String(error)}`, 500));
+    return errorReply(service, new AwsServiceError('InternalFailure', `fake AWS endpoint bug in ${service.signingName}:${operation}: ${String(error)}`, 500), req.method);
   }
 }
 
-function errorReply(service: ServiceDefinition<Scenario>, _operation: string, error: AwsServiceError): Reply {
+function errorReply(service: ServiceDefinition<Scenario>, error: AwsServiceError, method: string): Reply {
   if (service.protocol === 'json') return json.error(error);
   if (service.protocol === 'query') return query.error(error, service.xmlNamespace ?? '');
+  if (service.protocol === 'rest-xml') return restXml.error(error, method);
   return restJson.error(error);
+}
+
+/**
+ * REST XML input: the path's members (`Bucket`, `Key`), the query parameters
+ * and headers the service maps to members, and the body as `Body`.
+ */
+function restXmlInput(service: ServiceDefinition<Scenario>, req: FakeRequest): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  const { query: queryMembers = {}, headers: headerMembers = {} } = service.httpMembers ?? {};
+  for (const [name, value] of req.query) if (queryMembers[name]) input[queryMembers[name]] = value;
+  for (const [name, member] of Object.entries(headerMembers)) {
+    const value = header(req, name);
+    if (value !== undefined) input[member] = value;
+  }
+  if (req.body !== '') input.Body = req.body;
+  return { ...input, ...req.params };
 }
 
 /** The operation a request names, served or not. */
 function requestedOperation(service: ServiceDefinition<Scenario>, req: FakeRequest): string {
   if (service.protocol === 'query') return query.operation(req) ?? '(no Action)';
   if (service.protocol === 'json') return json.operation(req, service.targetPrefix ?? '') ?? header(req, 'x-amz-target') ?? '(no X-Amz-Target)';
-  return `${req.method} ${req.path}`;
+  return restTarget(req);
+}
+
+/** `GET /bucket?encryption`: a REST request's method, path and query parameter names. */
+function restTarget(req: FakeRequest): string {
+  const names = [...new Set(req.query.keys())];
+  return `${req.method} ${req.path}${names.length > 0 ? `?${names.join('&')}` : ''}`;
 }
 
 function unknownOperation(service: ServiceDefinition<Scenario>, req: FakeRequest): AwsServiceError {
   if (service.protocol === 'query') return new AwsServiceError('InvalidAction', `the fake AWS endpoint does not serve ${service.signingName}:${query.operation(req) ?? '(no Action)'}`);
   if (service.protocol === 'json') return new AwsServiceError('UnknownOperationException', `the fake AWS endpoint does not serve ${service.signingName}:${header(req, 'x-amz-target') ?? '(no X-Amz-Target)'}`);
+  if (service.protocol === 'rest-xml') return new AwsServiceError('NotImplemented', `the fake AWS endpoint does not serve ${service.signingName}: ${restTarget(req)}`, 501);
   return new AwsServiceError('UnknownOperationException', `the fake AWS endpoint does not serve ${service.signingName}: ${req.method} ${req.path}`, 404);
 }
 
-function faultReply(service: ServiceDefinition<Scenario>, operation: string, fault: Fault): Reply {
+function faultReply(service: ServiceDefinition<Scenario>, operation: string, fault: Fault, method: string): Reply {
   switch (fault.kind) {
     case 'throttle':
-      return errorReply(service, operation, new AwsServiceError(service.throttle.code, service.throttle.message, service.throttle.status));
+      return errorReply(service, new AwsServiceError(service.throttle.code, service.throttle.message, service.throttle.status), method);
     case 'server-error':
-      return errorReply(service, operation, new AwsServiceError('InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.', 500));
+      return errorReply(service, new AwsServiceError('InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.', 500), method);
     case 'expired-credentials':
-      return errorReply(service, operation, new AwsServiceError(service.expired.code, 'The security token included in the request is expired', service.expired.status));
+      return errorReply(service, new AwsServiceError(service.expired.code, 'The security token included in the request is expired', service.expired.status), method);
     case 'malformed': {
+      if (service.protocol === 'rest-xml') return { status: 200, headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0" encoding="UTF-8"?>\n<Broken' };
       const body = service.protocol === 'query' ? `<${operation}Response><${operation}Result><Broken` : '{"truncated": [{"reply": ';
       return { status: 200, headers: { 'content-type': service.protocol === 'query' ? 'text/xml' : 'application/x-amz-json-1.1' }, body };
     }
@@ -618,11 +705,11 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(reply.body);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

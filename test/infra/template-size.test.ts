@@ -21,7 +21,7 @@ const CDK = join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
 
 let fake: FakeAws;
 beforeAll(async () => {
-  fake = await startFakeAws(deployedScenario(null));
+  fake = await startFakeAws(deployedScenario(null, { bootstrapped: false }));
 });
 afterAll(async () => fake.close());
 
@@ -60,13 +60,13 @@ describe('the inline template limit, as the real cdk draws it', { timeout: 180_0
     expect(under.templateBodySize).toBeLessThanOrEqual(INLINE_TEMPLATE_LIMIT);
     expect(over.templateBodySize).toBeGreaterThan(INLINE_TEMPLATE_LIMIT);
 
-    fake.scenario = deployedScenario(null, { secrets: [] });
+    fake.scenario = deployedScenario(null, { secrets: [], bootstrapped: false });
     const inline = await cdkDeploy(under.assemblyDir);
     expect(inline.status, inline.output).toBe(0);
     const sent = fake.calls.matching('CreateChangeSet').at(-1)!.input as { TemplateBody?: string };
     expect(sent.TemplateBody?.length).toBe(under.templateBodySize);
 
-    fake.scenario = deployedScenario(null, { secrets: [] });
+    fake.scenario = deployedScenario(null, { secrets: [], bootstrapped: false });
     const tooLarge = await cdkDeploy(over.assemblyDir);
     expect(tooLarge.status).not.toBe(0);
     expect(tooLarge.output).toMatch(/Templates larger than 50KiB must be uploaded to S3/);

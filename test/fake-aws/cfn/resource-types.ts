@@ -188,6 +188,40 @@ const TYPES: Readonly<Record<string, ResourceType>> = {
     },
     attributes: (_c, id) => ({ Arn: id }),
   },
+  // The bootstrap stack's (CDKToolkit, `bootstrapAccount` in stacks.ts): names as CloudFormation's providers make them.
+  'AWS::S3::Bucket': {
+    replaces: { BucketName: 'Always', ObjectLockEnabled: 'Always' },
+    // A generated bucket name is lowercase and at most 63 characters.
+    physicalId: (c) => str(c.properties.BucketName) ?? generatedName(c, 63, LOWER).toLowerCase(),
+    attributes: (c, id) => ({
+      Arn: `arn:aws:s3:::${id}`,
+      DomainName: `${id}.s3.amazonaws.com`,
+      RegionalDomainName: `${id}.s3.${c.region}.amazonaws.com`,
+      DualStackDomainName: `${id}.s3.dualstack.${c.region}.amazonaws.com`,
+      WebsiteURL: `http://${id}.s3-website-${c.region}.amazonaws.com`,
+    }),
+  },
+  'AWS::S3::BucketPolicy': { replaces: { Bucket: 'Always' }, physicalId: (c) => String(c.properties.Bucket) },
+  'AWS::ECR::Repository': {
+    replaces: { RepositoryName: 'Always', EncryptionConfiguration: 'Always' },
+    physicalId: (c) => str(c.properties.RepositoryName) ?? generatedName(c, 256, LOWER).toLowerCase(),
+    attributes: (c, id) => ({ Arn: arn(c, 'ecr', `repository/${id}`), RepositoryUri: `${c.account}.dkr.ecr.${c.region}.amazonaws.com/${id}` }),
+  },
+  'AWS::SSM::Parameter': {
+    replaces: { Name: 'Always' },
+    physicalId: (c) => str(c.properties.Name) ?? `CFN-${c.logicalId}-${token(seedOf(c), 12, MIXED)}`,
+    attributes: (c) => ({ Type: c.properties.Type, Value: c.properties.Value }),
+  },
+  'AWS::KMS::Key': {
+    physicalId: (c) => `${token(seedOf(c), 8, HEX)}-${token(seedOf(c, 'b'), 4, HEX)}-${token(seedOf(c, 'c'), 4, HEX)}-${token(seedOf(c, 'd'), 4, HEX)}-${token(seedOf(c, 'e'), 12, HEX)}`,
+    attributes: (c, id) => ({ Arn: arn(c, 'kms', `key/${id}`), KeyId: id }),
+  },
+  'AWS::KMS::Alias': { replaces: { AliasName: 'Always' }, physicalId: (c) => String(c.properties.AliasName) },
+  'AWS::IAM::ManagedPolicy': {
+    replaces: { ManagedPolicyName: 'Always', Path: 'Always' },
+    physicalId: (c) => `arn:aws:iam::${c.account}:policy${String(c.properties.Path ?? '/')}${str(c.properties.ManagedPolicyName) ?? generatedName(c, 128)}`,
+    attributes: (_c, id) => ({ PolicyArn: id }),
+  },
   'AWS::SecretsManager::Secret': {
     replaces: { Name: 'Always' },
     physicalId: (c) => arn(c, 'secretsmanager', `secret:${str(c.properties.Name) ?? generatedName(c)}-${token(seedOf(c), 6, MIXED)}`),

@@ -41,6 +41,7 @@ import {
   type ParameterInput,
   type Template,
 } from './template.js';
+import { templateFromUrl } from './template-url.js';
 import { applyWorld } from './world.js';
 
 /** Default milliseconds per step of a stack operation (see `CfnSettings.stepMs`). */
@@ -157,7 +158,7 @@ export function createChangeSet(scenario: Scenario, req: CreateChangeSetRequest,
   } else if (req.templateBody !== undefined) {
     templateBody = req.templateBody;
   } else if (req.templateUrl !== undefined) {
-    throw new AwsServiceError('ValidationError', 'the fake AWS endpoint does not serve S3: TemplateURL is not supported, send TemplateBody');
+    templateBody = templateFromUrl(scenario, req.templateUrl);
   } else {
     throw new AwsServiceError('ValidationError', 'Either Template URL or Template Body must be specified.');
   }

@@ -1,14 +1,14 @@
 /**
  * The rest of the fake world, derived from a stack's deployed resources when
  * an operation commits: ECS clusters, services and their tasks, target group
- * targets, API Gateway stages and log groups, in the same scenario shapes
- * `standardScenario()` writes (so the project's status poller and deploy code
- * read them unchanged). A resource that leaves the stack takes its part of the
+ * targets, API Gateway stages, log groups and S3 buckets, in the same
+ * scenario shapes `standardScenario()` writes (so the project's status poller
+ * and deploy code read them unchanged). A resource that leaves the stack takes its part of the
  * world with it, unless its DeletionPolicy (or, when replaced, its
  * UpdateReplacePolicy) is `Retain`.
  */
 import { randomUUID } from 'node:crypto';
-import { digestOf, type FakeCluster, type FakeService, type FakeStack, type FakeStackResource, type FakeTask, type Scenario } from '../scenario.js';
+import { digestOf, type FakeBucket, type FakeCluster, type FakeService, type FakeStack, type FakeStackResource, type FakeTask, type Scenario } from '../scenario.js';
 import { token } from './resource-types.js';
 
 const lastPart = (nameOrArn: string): string => nameOrArn.slice(nameOrArn.lastIndexOf('/') + 1);
@@ -38,6 +38,7 @@ export function applyWorld(scenario: Scenario, stack: FakeStack, before: Readonl
   for (const g of ofType('AWS::Logs::LogGroup')) scenario.logGroups[g.physicalId] ??= [];
   for (const api of ofType('AWS::ApiGateway::RestApi')) scenario.restApis[api.physicalId] ??= [];
   for (const tg of ofType('AWS::ElasticLoadBalancingV2::TargetGroup')) scenario.targetGroups[tg.physicalId] ??= [];
+  for (const b of ofType('AWS::S3::Bucket')) upsertBucket(scenario, stack, b, at);
   const changedServices = ofType('AWS::ECS::Service').filter((s) => upsertService(scenario, stack, s, resources, at));
   for (const tg of ofType('AWS::ElasticLoadBalancingV2::TargetGroup')) {
     const feeding = ofType('AWS::ECS::Service').filter((s) => loadBalancersOf(s).some((lb) => lb.TargetGroupArn === tg.physicalId));
@@ -78,6 +79,32 @@ function removeFromWorld(scenario: Scenario, r: FakeStackResource, at: string): 
     case 'AWS::Logs::LogGroup':
       delete scenario.logGroups[r.physicalId];
       return;
+    // (Real CloudFormation fails to delete a bucket that still has objects; the fake deletes it with them.)
+    case 'AWS::S3::Bucket':
+      if (scenario.s3) delete scenario.s3[r.physicalId];
+      return;
+  }
+}
+
+/** The bucket of an AWS::S3::Bucket, in the stack's region, with the default encryption its properties give it; its objects kept. */
+function upsertBucket(scenario: Scenario, stack: FakeStack, b: FakeStackResource, at: string): void {
+  const region = stack.stackId.split(':')[3];
+  const rules = (b.properties.BucketEncryption as { ServerSideEncryptionConfiguration?: { ServerSideEncryptionByDefault?: { SSEAlgorithm?: string; KMSMasterKeyID?: string }; BucketKeyEnabled?: boolean | string }[] } | undefined)
+    ?.ServerSideEncryptionConfiguration?.[0];
+  const byDefault = rules?.ServerSideEncryptionByDefault;
+  let encryption: FakeBucket['encryption'];
+  if (byDefault?.SSEAlgorithm) {
+    encryption = { algorithm: byDefault.SSEAlgorithm as NonNullable<FakeBucket['encryption']>['algorithm'] };
+    if (byDefault.KMSMasterKeyID) encryption.kmsKeyId = byDefault.KMSMasterKeyID;
+    if (String(rules?.BucketKeyEnabled) === 'true') encryption.bucketKeyEnabled = true;
+  }
+  const buckets = (scenario.s3 ??= {});
+  const existing = buckets[b.physicalId];
+  if (existing) {
+    if (encryption) existing.encryption = encryption;
+    else delete existing.encryption;
+  } else {
+    buckets[b.physicalId] = { region, creationDate: at, ...(encryption ? { encryption } : {}), objects: {} };
   }
 }
 

@@ -12,6 +12,18 @@ import { shownParameters, type ParameterInput } from '../cfn/template.js';
 
 const PAGE = 100;
 
+/** The most bytes CloudFormation takes as TemplateBody; more must come from S3 (TemplateURL). */
+export const TEMPLATE_BODY_MAX_BYTES = 51_200;
+
+/** TemplateBody, refused over {@link TEMPLATE_BODY_MAX_BYTES} with the API's own validation error (which quotes the value). */
+function templateBodyOf(input: Record<string, unknown>): string | undefined {
+  const body = optionalString(input, 'TemplateBody');
+  if (body !== undefined && Buffer.byteLength(body) > TEMPLATE_BODY_MAX_BYTES) {
+    throw new AwsServiceError('ValidationError', `1 validation error detected: Value '${body}' at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to ${TEMPLATE_BODY_MAX_BYTES}`);
+  }
+  return body;
+}
+
 const isTrue = (v: unknown): boolean => v === true || v === 'true';
 
 function describe(stack: FakeStack) {
@@ -129,7 +141,7 @@ export const cloudformation: ServiceDefinition<Scenario> = {
           stackName: requireString(input, 'StackName', 'ValidationError'),
           changeSetName: requireString(input, 'ChangeSetName', 'ValidationError'),
           changeSetType: optionalString(input, 'ChangeSetType'),
-          templateBody: optionalString(input, 'TemplateBody'),
+          templateBody: templateBodyOf(input),
           templateUrl: optionalString(input, 'TemplateURL'),
           usePreviousTemplate: isTrue(input.UsePreviousTemplate),
           parameters: Array.isArray(input.Parameters) ? (input.Parameters as ParameterInput[]) : [],
