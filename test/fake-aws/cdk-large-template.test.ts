@@ -13,18 +13,16 @@
  * `stepMs: 0`, as in cdk.test.ts: an operation is over when
  * ExecuteChangeSet returns.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.js';
+import { runCdkProcess, type CdkProcessResult } from '../helpers/real-cdk.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { startFakeAws, type FakeAws } from './server.js';
 import type { Scenario } from './scenario.js';
 import { BOOTSTRAP_STACK, bootstrapAccount, CDK_BOOTSTRAP_PARAMETERS, emptyScenario, parseTemplateUrl, TEMPLATE_BODY_MAX_BYTES } from './stacks.js';
 import { synthProjectStack, type ProjectStack } from './project-stack.js';
 
-const CDK = join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
 const STACK = 'BenchlingWebhookStack';
 const BUCKET = 'cdk-hnb659fds-assets-123456789012-us-east-1';
 
@@ -50,29 +48,10 @@ function account(options: { bootstrapped: boolean }): Scenario {
   return scenario;
 }
 
-interface CdkRun {
-  readonly status: number | null;
-  readonly output: string;
-}
-
 /** `cdk COMMAND --app <assembly> ...` (no app for `bootstrap`) pointed at the fake only through the environment. */
-function cdk(project: ProjectStack | null, command: string, ...args: string[]): Promise<CdkRun> {
-  const env = { PATH: process.env.PATH, HOME: tempDir('bd-cdk-home-'), CI: 'true', NO_COLOR: '1', CDK_DISABLE_CLI_TELEMETRY: 'true', ...fake.env };
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const app = project ? ['--app', project.assemblyDir] : [];
-    const child = spawn(process.execPath, [CDK, command, ...app, '--no-notices', '--no-version-reporting', '--ci', ...args], { cwd: tempDir('bd-cdk-cwd-'), env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      process.stdout.write(`cdk ${command}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-      resolve({ status, output });
-    });
-  });
+function cdk(project: ProjectStack | null, command: string, ...args: string[]): Promise<CdkProcessResult> {
+  const app = project ? ['--app', project.assemblyDir] : [];
+  return runCdkProcess([command, ...app, '--no-notices', '--no-version-reporting', '--ci', ...args], { CI: 'true', NO_COLOR: '1', ...fake.env }, { label: command });
 }
 
 const deploy = (project: ProjectStack, ...args: string[]) => cdk(project, 'deploy', '--require-approval', 'never', '--progress', 'events', ...args, STACK);

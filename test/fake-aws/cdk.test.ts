@@ -9,17 +9,14 @@
  * sees it finished instead of waiting its 5 s polling interval. (Timed steps
  * are tested in cloudformation.test.ts.)
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/cli.js';
+import { runCdkProcess, type CdkProcessResult } from '../helpers/real-cdk.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { startFakeAws, type FakeAws } from './server.js';
 import { digestOf, type FakeService } from './scenario.js';
 import { deployStack, emptyScenario } from './stacks.js';
 import { synthProjectStack, type ProjectStack } from './project-stack.js';
 
-const CDK = join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
 const STACK = 'BenchlingWebhookStack';
 
 let fake: FakeAws;
@@ -36,39 +33,9 @@ afterAll(async () => {
   await fake.close();
 });
 
-interface CdkRun {
-  readonly status: number | null;
-  /** stdout and stderr together, as a terminal would show them. */
-  readonly output: string;
-  readonly seconds: number;
-}
-
 /** `cdk ARGS --app <assembly> ...` pointed at the fake only through the environment. */
-function cdk(command: string, ...args: string[]): Promise<CdkRun> {
-  const env = {
-    PATH: process.env.PATH,
-    HOME: tempDir('bd-cdk-home-'),
-    CI: 'true',
-    NO_COLOR: '1',
-    CDK_DISABLE_CLI_TELEMETRY: 'true',
-    ...fake.env,
-  };
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CDK, command, '--app', project.assemblyDir, '--no-notices', '--no-version-reporting', '--ci', ...args], { cwd: tempDir('bd-cdk-cwd-'), env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      const seconds = (Date.now() - started) / 1000;
-      // The cost of each real cdk run, for whoever keeps this suite fast.
-      process.stdout.write(`cdk ${command}: ${seconds.toFixed(1)} s\n`);
-      resolve({ status, output, seconds });
-    });
-  });
+function cdk(command: string, ...args: string[]): Promise<CdkProcessResult> {
+  return runCdkProcess([command, '--app', project.assemblyDir, '--no-notices', '--no-version-reporting', '--ci', ...args], { CI: 'true', NO_COLOR: '1', ...fake.env }, { label: command });
 }
 
 const stack = () => fake.scenario.stacks[STACK];

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
+import { CDK_CLI, runCdkProcess } from '../helpers/real-cdk.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { deployedScenario, STACK } from '../helpers/deployed.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
@@ -28,7 +29,6 @@ import { parseResourceEvent } from '../../src/infra/cdk-output.js';
 import { waitFor } from '../helpers/wait.js';
 
 const UPDATE = process.env.UPDATE_CDK_CAPTURE === '1';
-const CDK = join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
 const CDK_VERSION = (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'aws-cdk', 'package.json'), 'utf8')) as { version: string }).version;
 const STAND_IN = fileURLToPath(new URL('../fixtures/fake-cdk.mjs', import.meta.url));
 /** The dev service's logical id in the project's template: what the circuit breaker fails. */
@@ -62,20 +62,9 @@ function stackValues(scenario: Scenario): { outputs: Record<string, string>; phy
 }
 
 /** A command (the real cdk, or the stand-in) with exactly `env`, stdout and stderr apart. */
-function run(script: string, args: readonly string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd: tempDir('bd-capture-cwd-'), env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tempDir('bd-capture-home-'), CDK_DISABLE_CLI_TELEMETRY: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (exitCode) => {
-      clearTimeout(timer);
-      resolve({ exitCode, stdout, stderr });
-    });
-  });
+async function run(script: string, args: readonly string[], env: Record<string, string>): Promise<Run> {
+  const r = await runCdkProcess(args, env, { script });
+  return { exitCode: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** `cdk deploy` as src/infra/deploy.ts runs it, for the dev image tag `tag`; the paths in the arguments as placeholders. */
@@ -96,7 +85,7 @@ async function realCdk(args: readonly string[], cfn: CfnSettings = {}): Promise<
   fake.scenario = deployedScenario(project.template);
   fake.scenario.cfn = { ...fake.scenario.cfn, ...cfn };
   const before = stackValues(fake.scenario);
-  const result = await run(CDK, concrete(args), fake.env);
+  const result = await run(CDK_CLI, concrete(args), fake.env);
   const after = stackValues(fake.scenario);
   const physicalIds: Record<string, string[]> = {};
   for (const ids of [before.physicalIds, after.physicalIds]) for (const [logicalId, id] of Object.entries(ids)) (physicalIds[logicalId] ??= []).push(id);

@@ -6,18 +6,15 @@
  * measure calls inline deploys through the real cdk against a fake account
  * with no bootstrap stack, and one CIDR more is refused by cdk as too large.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeStack } from '../../src/infra/synth.js';
 import { INLINE_TEMPLATE_LIMIT } from '../../src/infra/names.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { deployedScenario, STACK } from '../helpers/deployed.js';
-import { ROOT } from '../helpers/cli.js';
+import { runCdkProcess } from '../helpers/real-cdk.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { stackProfiles } from './stack-helpers.js';
-
-const CDK = join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
 
 let fake: FakeAws;
 beforeAll(async () => {
@@ -32,15 +29,8 @@ function synth(cidrs: number) {
   return synthesizeStack(stackProfiles({ prod: { webhookAllowList: list }, dev: { webhookAllowList: list } }), join(tempDir(), 'assembly'));
 }
 
-function cdkDeploy(assemblyDir: string): Promise<{ status: number | null; output: string }> {
-  const env = { PATH: process.env.PATH, HOME: tempDir('bd-cdk-home-'), CI: 'true', NO_COLOR: '1', CDK_DISABLE_CLI_TELEMETRY: 'true', ...fake.env };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CDK, 'deploy', '--app', assemblyDir, '--require-approval', 'never', '--no-notices', '--no-version-reporting', '--ci', STACK], { cwd: tempDir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('close', (status) => resolve({ status, output }));
-  });
+function cdkDeploy(assemblyDir: string) {
+  return runCdkProcess(['deploy', '--app', assemblyDir, '--require-approval', 'never', '--no-notices', '--no-version-reporting', '--ci', STACK], { CI: 'true', NO_COLOR: '1', ...fake.env });
 }
 
 describe('the inline template limit, as the real cdk draws it', { timeout: 180_000 }, () => {
