@@ -320,9 +320,15 @@ function cdkArgs(plan: DeployPlan, parameters: Readonly<Record<string, string>> 
   return args;
 }
 
-/** The resource changes a deploy of this plan would make (`cdk diff`). */
+/**
+ * The resource changes a deploy of this plan would make (`cdk diff`), from a
+ * CloudFormation change set. `--method=change-set`: when cdk cannot create one
+ * (no permission; a template over 50 KiB that no deploy has uploaded yet), it
+ * would otherwise fall back to comparing templates, which shows nothing of a
+ * deploy that changes only parameters (an image tag); that is a failure here.
+ */
 export async function diffPlan(plan: DeployPlan, signal?: AbortSignal): Promise<string[]> {
-  const result = await runCdk({ args: ['diff', ...cdkArgs(plan, { ...plan.keptParameters, ...plan.parameters }), plan.stackName], cwd: plan.workDir, env: plan.cdkEnv, logFile: plan.logFile, signal, onProcess: (pid) => plan.lock.noteCdk(pid) });
+  const result = await runCdk({ args: ['diff', '--method=change-set', ...cdkArgs(plan, { ...plan.keptParameters, ...plan.parameters }), plan.stackName], cwd: plan.workDir, env: plan.cdkEnv, logFile: plan.logFile, signal, onProcess: (pid) => plan.lock.noteCdk(pid) });
   // cdk diff exits 1 when there are differences with --fail; without it 0. Anything else is a failure.
   if (result.outcome !== 'succeeded') throw cdkFailure('cdk diff', result);
   return summarizeDiff(result.stdout);

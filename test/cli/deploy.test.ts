@@ -45,11 +45,11 @@ interface World {
 }
 
 /** A config folder with both profiles and a prod record, and the fake holding the stack deployed from them (prod 0.7.0, dev latest). */
-function world(options: DeployedOptions & { template?: Record<string, any> | null } = {}): World {
+function world(options: DeployedOptions & { template?: Record<string, any> | null; profileFields?: Record<string, unknown> } = {}): World {
   const dir = tempDir();
   const tmp = join(dir, 'tmp');
-  writeJson(dir, 'default.json', prodProfile());
-  writeJson(dir, 'dev.json', devProfile({ benchlingTenant: 'acme' }));
+  writeJson(dir, 'default.json', prodProfile(options.profileFields));
+  writeJson(dir, 'dev.json', devProfile({ benchlingTenant: 'acme', ...options.profileFields }));
   const records = join(dir, 'deploy.json');
   writeFileSync(
     records,
@@ -147,6 +147,25 @@ describe('deploy (real synth, real cdk, fake AWS)', () => {
     expect(w.recordsText()).toBe(before);
     expect(serviceTags('Dev')).toBe('latest');
   });
+
+  it('a template over 50 KiB: the plan says its changes could not be computed instead of showing a template-only diff, and the deploy goes through the bootstrap bucket', async () => {
+    // About 300 allow-list CIDRs per environment put the template past what cdk sends inline.
+    const allowList = Array.from({ length: 300 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`).join(',');
+    const large = await synthProjectStack({ prod: { webhookAllowList: allowList }, dev: { benchlingTenant: 'acme', webhookAllowList: allowList } });
+    const w = world({ template: large.template, profileFields: { webhookAllowList: allowList } });
+    // The diff's change set needs the template in S3, which only a deploy uploads: cdk cannot create it.
+    const plan = await w.run(['diff', '--environment', 'dev', '--image-tag', '0.0.7']);
+    expect(plan.status).toBe(1);
+    expect(plan.stderr).toMatch(/cdk diff failed/);
+    expect(plan.stderr).toMatch(/Could not create a change set/);
+    expect(changeLines(plan.stdout)).toEqual([]);
+    const deploy = await w.run(['deploy', '--environment', 'dev', '--image-tag', '0.0.7', '--yes']);
+    expect(deploy.status, deploy.stderr + deploy.stdout).toBe(0);
+    expect(deploy.stdout).toMatch(/changes\s+could not be computed: cdk diff failed/);
+    expect(fake.calls.count('PutObject')).toBe(1);
+    expect((fake.calls.matching('CreateChangeSet').at(-1)!.input as { TemplateURL?: string }).TemplateURL).toMatch(/^https:\/\/.*\.yml$/);
+    expect(serviceTags('Dev')).toBe('0.0.7');
+  }, 120_000);
 
   it('warns when a profile holding the client secret is readable by others, never showing it', async () => {
     const w = world();
