@@ -570,9 +570,9 @@ describe('cancel, kill and destroy', { timeout: 180_000 }, () => {
     expect(r.status).toBe(1);
     expect(stack().status).toBe('DELETE_FAILED');
     expect(r.stderr).toMatch(/cdk destroy failed; deploy.json unchanged/);
-    // CloudFormation refusing DeleteStack outright (its own error, retries spent): the same.
-    fake.inject({ service: 'cloudformation', operation: 'DeleteStack', kind: 'server-error' });
-    const refused = await w.run(['destroy', '--yes'], { AWS_MAX_ATTEMPTS: '1' });
+    // CloudFormation refusing DeleteStack outright (an error cdk does not retry): the same.
+    fake.inject({ service: 'cloudformation', operation: 'DeleteStack', kind: 'expired-credentials' });
+    const refused = await w.run(['destroy', '--yes']);
     expect(refused.status).toBe(1);
     expect(w.recordsText()).toBe(before);
     expect(existsSync(`${w.records}.lock`)).toBe(false);
