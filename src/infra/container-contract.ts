@@ -29,7 +29,6 @@ export type VariableValue =
   | 'region'
   | 'logLevel'
   | 'webhookVerification'
-  | 'stage'
   | 'port'
   | 'quiltWebHost'
   | 'athenaDatabase'
