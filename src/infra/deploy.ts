@@ -96,7 +96,6 @@ export interface DeployPlan {
   readonly otherEnvironments: readonly EnvironmentName[];
   /** False on the stack's first deploy: every environment of the template is created. */
   readonly stackExists: boolean;
-  readonly secretName: string;
   /**
    * The secrets of every environment this deploy creates or updates (this one
    * always; on the stack's first deploy the others too), and which are
@@ -186,7 +185,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     // otherwise fail their start and roll the whole new stack back.
     const secrets: PlannedSecret[] = [];
     for (const env of [environment, ...profileEnvironments.filter((e) => e !== environment)]) {
-      const envProfile = env === environment ? profile : env === 'prod' ? target.prod : target.dev!;
+      const envProfile = profileIn(target, env);
       const created = env === environment || !stackExists || (stack !== undefined && serviceIn(stack.outputs, env) === undefined);
       if (!created) continue;
       const name = envProfile.benchlingSecret;
@@ -204,7 +203,6 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       }
       secrets.push({ environment: env, name, create: true });
     }
-    const secretName = profile.benchlingSecret;
 
     const workDir = request.workDir ?? mkdtempSync(join(tmpdir(), 'benchling-deploy-'));
     mkdirSync(workDir, { recursive: true });
@@ -249,7 +247,6 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       stackExists,
       service: stack ? serviceIn(stack.outputs, environment) : undefined,
       otherEnvironments: profileEnvironments.filter((e) => e !== environment),
-      secretName,
       secrets,
       parameters,
       keptParameters,
@@ -365,7 +362,7 @@ export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: E
   try {
     for (const secret of plan.secrets.filter((x) => x.create)) {
       emit({ type: 'phase', phase: 'secret', secret: secret.name });
-      const envProfile = profileOf(plan, secret.environment);
+      const envProfile = profileIn(plan.profiles, secret.environment);
       const built = buildSecretValue(envProfile);
       if (!built.ok) throw new UserError(`profile "${envProfile.profile}": ${built.missing.join(', ')}: needed to create the secret`);
       await aws.createSecret(secret.name, JSON.stringify(built.value), { Environment: secret.environment, ManagedBy: 'benchling-deploy' });
@@ -417,11 +414,11 @@ export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: E
   }
 }
 
-function profileOf(plan: DeployPlan, environment: EnvironmentName): ResolvedProfile {
-  if (environment === plan.environment) return plan.profile;
-  const other = environment === 'prod' ? plan.profiles.prod : plan.profiles.dev;
-  if (!other) throw new Error(`the plan has no ${environment} profile`);
-  return other;
+/** An environment's profile among the stack's. */
+function profileIn(profiles: StackProfiles, environment: EnvironmentName): ResolvedProfile {
+  const profile = environment === 'prod' ? profiles.prod : profiles.dev;
+  if (!profile) throw new Error(`there is no ${environment} profile`);
+  return profile;
 }
 
 /**
