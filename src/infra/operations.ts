@@ -103,7 +103,8 @@ export function planRows(plan: DeployPlan): { label: string; value: string }[] {
     { label: 'image', value: `${plan.oldTag ?? '(none)'} -> ${plan.newTag}` },
     ...plan.secrets
       .filter((x) => x.create)
-      .map((x) => ({ label: 'secret', value: `${x.name} (${x.environment}) does not exist: it will be created from the ${x.environment} profile` })),
+      // One row each; labels stay distinct, as the dashboard keys its rows by label.
+      .map((x) => ({ label: x.environment === plan.environment ? 'secret' : `${x.environment} secret`, value: `${x.name} (${x.environment}) does not exist: it will be created from the ${x.environment} profile` })),
     ...(plan.otherEnvironments.length > 0 ? [{ label: 'other', value: `${plan.otherEnvironments.join(', ')} keeps its running service (parameters unchanged)` }] : []),
   ];
 }

@@ -500,7 +500,9 @@ describe('cancel, kill and destroy', { timeout: 180_000 }, () => {
     writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme', benchlingClientSecret: SECRET }));
     const r = await w.run(['deploy', '--environment', 'dev', '--yes']);
     expect(r.status, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout).toMatch(/secret\s+quiltdata\/benchling-webhook\/default\/acme \(prod\) does not exist: it will be created from the prod profile/);
+    // One row per secret, each with its own label (the dashboard keys rows by label).
+    expect(r.stdout).toMatch(/^  secret\s+quiltdata\/benchling-webhook\/dev\/acme \(dev\) does not exist: it will be created from the dev profile$/m);
+    expect(r.stdout).toMatch(/^  prod secret quiltdata\/benchling-webhook\/default\/acme \(prod\) does not exist: it will be created from the prod profile$/m);
     expect(Object.keys(fake.scenario.secrets).sort()).toEqual(['quiltdata/benchling-webhook/default/acme', 'quiltdata/benchling-webhook/dev/acme']);
     // Both secrets exist before CloudFormation starts any task.
     const order = fake.calls.all.map((c) => c.operation);
