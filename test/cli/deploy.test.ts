@@ -13,7 +13,7 @@ import { synthProjectStack, type ProjectStack } from '../fake-aws/project-stack.
 import { changeSetParameters, deployedScenario, STACK, type DeployedOptions } from '../helpers/deployed.js';
 import { CDK_BIN_OVERRIDE_ENV } from '../../src/infra/runner.js';
 import { devProfile, prodProfile, QUILT_ARN_DEV, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
-import { waitFor } from '../helpers/wait.js';
+import { isRunning, waitFor } from '../helpers/wait.js';
 
 /**
  * Every deploy, diff, promote, rollback and destroy here runs the real aws-cdk
@@ -426,15 +426,6 @@ function cdkPidOf(w: World): number | undefined {
     return (JSON.parse(readFileSync(`${w.records}.lock`, 'utf8')) as { cdkPid?: number }).cdkPid;
   } catch {
     return undefined;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

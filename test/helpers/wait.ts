@@ -6,3 +6,13 @@ export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'a
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Whether a process is still running (signal 0 reaches it). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCdk, CDK_BIN_OVERRIDE_ENV, cdkExecutable } from '../../src/infra/runner.js';
 import { tempDir } from '../helpers/fixtures.js';
-import { waitFor } from '../helpers/wait.js';
+import { isRunning, waitFor } from '../helpers/wait.js';
 import { deployedScenario, STACK } from '../helpers/deployed.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import type { CfnSettings } from '../fake-aws/scenario.js';
@@ -29,15 +29,6 @@ beforeAll(async () => {
   fake = await startFakeAws(deployedScenario(project.template));
 });
 afterAll(async () => fake?.close());
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The fake holding the freshly deployed stack, run as `cfn` says; the environment a real cdk needs to reach it (and nothing of the stand-in). */
 function realCdkWorld(cfn: CfnSettings = {}): Record<string, string | undefined> {
@@ -106,7 +97,7 @@ describe('runCdk', { timeout: 60_000 }, () => {
     expect(Date.now() - abortedAt).toBeLessThan(10_000);
     // cdk was stopped mid-deploy: CloudFormation goes on without it.
     expect(fake.scenario.stacks[STACK].status).toBe('UPDATE_IN_PROGRESS');
-    expect(alive(pid!)).toBe(false);
+    expect(isRunning(pid!)).toBe(false);
     expect(readFileSync(join(dir, 'cdk.log'), 'utf8')).toMatch(/\n# exit (143|SIGTERM) \(cancelled\)\n$/);
   });
 
@@ -124,11 +115,11 @@ describe('runCdk', { timeout: 60_000 }, () => {
     });
     await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '', 10_000, 'the child process');
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
-    expect(alive(grandchild)).toBe(true);
+    expect(isRunning(grandchild)).toBe(true);
     controller.abort();
     const r = await started;
     expect(r.outcome).toBe('cancelled');
-    await waitFor(() => !alive(grandchild), 5_000, 'the child process to be gone');
+    await waitFor(() => !isRunning(grandchild), 5_000, 'the child process to be gone');
   });
 
   it('a cdk that ignores SIGTERM is killed with SIGKILL after the grace (stand-in)', async () => {
@@ -157,7 +148,7 @@ describe('runCdk', { timeout: 60_000 }, () => {
     expect(r.outcome).toBe('cancelled');
     expect(took).toBeGreaterThanOrEqual(graceMs - 50);
     expect(took).toBeLessThan(graceMs + 5_000);
-    expect(alive(pid!)).toBe(false);
+    expect(isRunning(pid!)).toBe(false);
     expect(readFileSync(join(dir, 'cdk.log'), 'utf8')).toMatch(/\n# exit SIGKILL \(cancelled\)\n$/);
   });
 
