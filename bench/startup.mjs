@@ -54,8 +54,8 @@ function pty(config) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bd-bench-startup-'));
-writeFileSync(join(dir, 'default.json'), JSON.stringify({ profile: 'default', benchlingTenant: 'acme', benchlingAppDefinitionId: 'a', benchlingClientId: 'c', quiltStackArn: QUILT, imageTag: '0.7.0' }), { mode: 0o600 });
-writeFileSync(join(dir, 'dev.json'), JSON.stringify({ profile: 'dev', benchlingTenant: 'acme', benchlingAppDefinitionId: 'a', benchlingClientId: 'c', quiltStackArn: QUILT }), { mode: 0o600 });
+writeFileSync(join(dir, 'default.json'), JSON.stringify({ profile: 'default', benchlingTenant: 'acme', benchlingAppDefinitionId: 'a', benchlingClientId: 'c', quiltStackArn: QUILT, imageTag: '0.7.0', pkgBucket: 'acme-packages' }), { mode: 0o600 });
+writeFileSync(join(dir, 'dev.json'), JSON.stringify({ profile: 'dev', benchlingTenant: 'acme', benchlingAppDefinitionId: 'a', benchlingClientId: 'c', quiltStackArn: QUILT, pkgBucket: 'acme-dev-packages' }), { mode: 0o600 });
 
 const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME ?? '/root', TERM: 'xterm-256color', LANG: 'C.UTF-8' };
 const fake = await startFake(['--log-rate', '20']);

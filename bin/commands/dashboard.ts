@@ -255,6 +255,7 @@ export function createServices(ctx: ServiceContext): DashboardServices {
       const ops = await import('../../src/infra/operations.js');
       const aws = await ops.deployAwsFor(target, g.awsProfile);
       let imageTag: string | undefined;
+      let contractTag: string | undefined;
       let extra: { label: string; value: string }[] = [];
       if (kind === 'promote') {
         if (!target.dev) return { refusal: 'there is no dev profile (dev.json), so there is no dev environment to promote from' };
@@ -262,6 +263,7 @@ export function createServices(ctx: ServiceContext): DashboardServices {
         if (!decision.ok) return { refusal: `${decision.reason}; \`benchling-deploy status\` and the panels show both environments` };
         const { shortDigest } = await import('../../src/infra/promote.js');
         imageTag = decision.digest;
+        contractTag = decision.devTag ?? undefined;
         extra = ops.promoteRows(decision, shortDigest);
       } else if (kind === 'rollback') {
         const previous = ops.rollbackEntry((await records()).loadDeployRecords(recordsPath)[environment]);
@@ -274,7 +276,7 @@ export function createServices(ctx: ServiceContext): DashboardServices {
       }
       const { prepareDeploy, diffPlan, executeDeploy, disposePlan } = await import('../../src/infra/deploy.js');
       const plan = await prepareDeploy(
-        { target, imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)` },
+        { target, imageTag, contractTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)` },
         aws,
         // Off the main thread: the screen keeps drawing while aws-cdk-lib loads and the stack is built.
         ops.synthesizeStackInWorker(),

@@ -3,7 +3,7 @@ import { Option } from 'commander';
 import { join } from 'node:path';
 import { ExternalError, UserError } from '../../src/errors.js';
 import { deployRecordPath } from '../../src/config/paths.js';
-import { resolveStackProfiles, resolveTarget, type DeployTarget } from '../../src/config/pairing.js';
+import { requirePackageBuckets, resolveStackProfiles, resolveTarget, type DeployTarget } from '../../src/config/pairing.js';
 import { ENVIRONMENTS, isImageReference, type EnvironmentName } from '../../src/config/schema.js';
 import { loadDeployRecords, markDestroyed, lockPathFor } from '../../src/state/deploy-records.js';
 import { acquireLock } from '../../src/state/lock.js';
@@ -247,7 +247,8 @@ export function registerDeployCommands(program: Command): void {
             extraRows: promoteRows(decision, shortDigest),
             question: 'Promote dev\'s image to prod?',
             word: confirmationWord('promote', 'prod'),
-            prepare: () => prepareDeploy({ target, imageTag: decision.digest, awsProfile: g.awsProfile, configDir, recordsPath, purpose: 'promote dev to prod' }, aws, synth),
+            // The digest is dev's image: dev's tag says which release's contract it follows.
+            prepare: () => prepareDeploy({ target, imageTag: decision.digest, contractTag: decision.devTag ?? undefined, awsProfile: g.awsProfile, configDir, recordsPath, purpose: 'promote dev to prod' }, aws, synth),
           }),
         );
       }),
@@ -312,6 +313,8 @@ export function registerDeployCommands(program: Command): void {
         const configDir = configDirOf(g);
         const recordsPath = deployRecordPath(configDir);
         const profiles = resolveStackProfiles(loadProfiles(configDir), { region: g.region });
+        // cdk destroy takes the synthesized stack, and the template needs every package bucket.
+        requirePackageBuckets(profiles, configDir, 'synthesize the stack that cdk destroy takes');
         const target: DeployTarget = { ...profiles, environment: 'prod', profile: profiles.prod };
         const stackName = profiles.place.stackName;
         const lock = acquireLock(lockPathFor(recordsPath), 'destroy');

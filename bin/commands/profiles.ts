@@ -29,6 +29,10 @@ export const SETUP_FLAGS = [
   { flag: 'pkg-bucket', field: 'pkgBucket', help: 'S3 bucket packages are written to' },
   { flag: 'pkg-key', field: 'pkgKey', help: 'package metadata key' },
   { flag: 'pkg-prefix', field: 'pkgPrefix', help: 'package name prefix' },
+  { flag: 'quilt-web-host', field: 'quiltWebHost', help: 'Quilt catalog host (default: the Quilt stack\'s QuiltWebHost output, read at deploy)' },
+  { flag: 'packager-queue-url', field: 'packagerQueueUrl', help: 'Quilt packager SQS queue URL (default: the Quilt stack\'s PackagerQueueUrl output)' },
+  { flag: 'athena-database', field: 'athenaUserDatabase', help: 'Athena/Glue database of the Quilt packages (default: the Quilt stack\'s UserAthenaDatabaseName output)' },
+  { flag: 'athena-workgroup', field: 'athenaUserWorkgroup', help: 'Athena workgroup (default: the Quilt stack\'s UserAthenaWorkgroupName output, else primary)' },
 ] as const satisfies readonly { flag: string; field: keyof ProfileFile; help: string; number?: boolean }[];
 
 function camel(flag: string): string {

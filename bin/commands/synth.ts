@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { resolveStackProfiles } from '../../src/config/pairing.js';
+import { requirePackageBuckets, resolveStackProfiles } from '../../src/config/pairing.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { UserError } from '../../src/errors.js';
 import { INLINE_TEMPLATE_LIMIT } from '../../src/infra/names.js';
@@ -23,6 +23,7 @@ export function registerSynthCommand(program: Command): void {
         if (loaded.length === 0) throw new UserError(`no profiles in ${dir}`, 'create the prod profile with `benchling-deploy setup-profile default`');
         const profiles = resolveStackProfiles(loaded, { region: g.region });
         for (const p of loaded) if (p.name === 'default' || p.name === 'dev') for (const w of p.warnings) warn(w);
+        requirePackageBuckets(profiles, dir, 'synthesize the stack');
         // aws-cdk-lib takes most of a second to load: only this command pays for it.
         const { synthesizeStack } = await import('../../src/infra/synth.js');
         const result = synthesizeStack(profiles, resolve(opts.out ?? DEFAULT_SYNTH_OUT));
@@ -40,7 +41,7 @@ export function registerSynthCommand(program: Command): void {
         }
         if (result.assets.length > 0) warn(`the template has assets (${result.assets.join(', ')}); deploying it needs \`cdk bootstrap\` in the target account and region`);
         else if (result.bootstrapRequired) {
-          warn(`the template is ${Math.round(result.templateBodySize / 1024)} KiB, over the ${INLINE_TEMPLATE_LIMIT / 1024} KiB cdk sends inline; deploying it needs \`cdk bootstrap\` in the target account and region (a long webhookAllowList makes it grow)`);
+          warn(`the template is ${Math.round(result.templateBodySize / 1024)} KiB, over the ${INLINE_TEMPLATE_LIMIT / 1024} KiB cdk sends inline; deploying it needs \`cdk bootstrap\` in the target account and region, once: cdk publishes the template to the bootstrap bucket with your credentials`);
         }
         return 0;
       }),

@@ -1,6 +1,7 @@
 import { UserError, UserErrors } from '../errors.js';
 import type { EnvironmentName, ResolvedProfile } from './schema.js';
 import type { LoadedProfile } from './store.js';
+import { profilePath } from './paths.js';
 
 /** The profile each environment uses when none is named. */
 export const DEFAULT_PROFILE_FOR: Record<EnvironmentName, string> = { dev: 'dev', prod: 'default' };
@@ -95,6 +96,21 @@ export function resolveStackProfiles(
   if (conflicts.length > 0) throw new UserErrors(conflicts, `remove ${conflicts.length > 1 ? 'these fields' : 'the field'} from the dev profile, or make ${conflicts.length > 1 ? 'them' : 'it'} equal`);
   const dev: ResolvedProfile = { ...devRaw, stackName: place.stackName, region: place.region, account: place.account };
   return { place, prod: prodPlaced, dev };
+}
+
+/**
+ * Every profile of the stack must name its package bucket before the stack is
+ * synthesized or deployed: the template gives each environment's task role
+ * that bucket, and the container writes packages there. `doing`: what needs it
+ * (`deploy`, `synthesize the stack`). Throws one UserErrors naming each file.
+ */
+export function requirePackageBuckets(stack: StackProfiles, configDir: string, doing: string): void {
+  const lacking = [stack.prod, ...(stack.dev ? [stack.dev] : [])].filter((p) => !p.pkgBucket);
+  if (lacking.length === 0) return;
+  throw new UserErrors(
+    lacking.map((p) => `${profilePath(configDir, p.profile)}: pkgBucket: required to ${doing}: the S3 bucket the ${p.environment} container writes packages to`),
+    lacking.map((p) => `\`benchling-deploy setup-profile ${p.profile} --pkg-bucket BUCKET\``).join(', then '),
+  );
 }
 
 const MIGRATE_HINT = 'run `benchling-deploy migrate` (the original is kept)';

@@ -28,6 +28,12 @@ const STACK_NAME_RE = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const SECRET_NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+/** A host name (the Quilt catalog's), no scheme or path. */
+export const HOST_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/** `https://sqs.REGION.amazonaws.com[.cn]/ACCOUNT/NAME`: the Quilt packager queue. */
+export const SQS_URL_RE = /^https:\/\/sqs\.[a-z]{2}(?:-[a-z]+)+-\d\.amazonaws\.com(?:\.cn)?\/\d{12}\/[A-Za-z0-9_-]{1,75}(?:\.fifo)?$/;
+export const GLUE_NAME_RE = /^[A-Za-z0-9_-]{1,255}$/;
+export const WORKGROUP_RE = /^[A-Za-z0-9._-]{1,128}$/;
 
 export function isImageReference(value: string): boolean {
   return DIGEST_RE.test(value) || DOCKER_TAG_RE.test(value);
@@ -98,6 +104,10 @@ export const ProfileFileSchema = z.strictObject(
     pkgKey: nonEmpty('a package key').optional(),
     pkgPrefix: nonEmpty('a package prefix').optional(),
     webhookVerification: z.boolean({ error: 'expected true or false (a JSON boolean)' }).optional(),
+    quiltWebHost: z.string({ error: 'expected the Quilt catalog host (a string)' }).regex(HOST_RE, { error: 'expected a host name such as quilt.example.com (no scheme, no path)' }).optional(),
+    packagerQueueUrl: z.string({ error: 'expected an SQS queue URL (a string)' }).regex(SQS_URL_RE, { error: 'expected an SQS queue URL: https://sqs.REGION.amazonaws.com/ACCOUNT/NAME' }).optional(),
+    athenaUserDatabase: z.string({ error: 'expected a Glue database name (a string)' }).regex(GLUE_NAME_RE, { error: 'expected a Glue database name (letters, digits, "_" and "-")' }).optional(),
+    athenaUserWorkgroup: z.string({ error: 'expected an Athena workgroup name (a string)' }).regex(WORKGROUP_RE, { error: 'expected an Athena workgroup name (letters, digits, ".", "_" and "-")' }).optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'expected a JSON object') },
 );
@@ -133,6 +143,15 @@ export interface ResolvedProfile {
   readonly pkgKey: string;
   readonly pkgPrefix: string;
   readonly webhookVerification: boolean;
+  /**
+   * What the container needs of the environment's Quilt stack, when the
+   * profile gives it; otherwise the deploy pre-flight reads the stack's outputs
+   * (QuiltWebHost, PackagerQueueUrl, UserAthenaDatabaseName, UserAthenaWorkgroupName).
+   */
+  readonly quiltWebHost?: string;
+  readonly packagerQueueUrl?: string;
+  readonly athenaUserDatabase?: string;
+  readonly athenaUserWorkgroup?: string;
   /** Which of region/account/stackName the file set itself (pairing needs to know). */
   readonly explicit: { readonly region: boolean; readonly account: boolean; readonly stackName: boolean };
 }
@@ -181,6 +200,10 @@ export function applyDefaults(file: ProfileFile): ResolvedProfile {
     pkgKey: file.pkgKey ?? 'experiment_id',
     pkgPrefix: file.pkgPrefix ?? 'benchling',
     webhookVerification: file.webhookVerification ?? true,
+    quiltWebHost: file.quiltWebHost,
+    packagerQueueUrl: file.packagerQueueUrl,
+    athenaUserDatabase: file.athenaUserDatabase,
+    athenaUserWorkgroup: file.athenaUserWorkgroup,
     explicit: { region: file.region !== undefined, account: file.account !== undefined, stackName: file.stackName !== undefined },
   };
 }

@@ -19,7 +19,7 @@ interface ManifestArtifact {
 type Metadata = Record<string, readonly { readonly type?: string }[]>;
 
 interface AssetManifest {
-  readonly files?: Record<string, unknown>;
+  readonly files?: Record<string, { readonly source?: { readonly path?: string } }>;
   readonly dockerImages?: Record<string, unknown>;
 }
 
@@ -27,16 +27,18 @@ interface AssetManifest {
  * The assets a deploy would have to upload, by id. Empty means `cdk deploy`
  * needs no bootstrap bucket: the template goes inline. Two shapes count:
  * asset manifests (modern synthesizers) and `aws:cdk:asset` metadata (the
- * legacy synthesizer this stack uses, which records assets as parameters).
+ * legacy synthesizer, which records assets as parameters).
  */
 export function assemblyAssets(assemblyDir: string): string[] {
   const manifest = readManifest(assemblyDir);
   const found: string[] = [];
+  const templates = new Set(Object.values(manifest.artifacts ?? {}).flatMap((a) => (a.type === 'aws:cloudformation:stack' && a.properties?.templateFile ? [a.properties.templateFile] : [])));
   for (const [artifactId, artifact] of Object.entries(manifest.artifacts ?? {})) {
     if (artifact.type === 'cdk:asset-manifest' && artifact.properties?.file) {
       const assets = readJson<AssetManifest>(join(assemblyDir, artifact.properties.file));
-      // The template itself is listed as a file asset by modern synthesizers; it is an upload all the same.
-      for (const id of [...Object.keys(assets.files ?? {}), ...Object.keys(assets.dockerImages ?? {})]) found.push(`${artifactId}:${id}`);
+      // A stack's own template, listed as a file asset when it is too large to go inline, is not counted: synth measures that itself.
+      const files = Object.entries(assets.files ?? {}).filter(([, f]) => !templates.has(f.source?.path ?? ''));
+      for (const id of [...files.map(([id]) => id), ...Object.keys(assets.dockerImages ?? {})]) found.push(`${artifactId}:${id}`);
     }
     const metadata: Metadata[] = [artifact.metadata ?? {}];
     if (artifact.additionalMetadataFile) metadata.push(readJson<Metadata>(join(assemblyDir, artifact.additionalMetadataFile)));

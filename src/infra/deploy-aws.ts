@@ -1,6 +1,7 @@
 import type { DeployAws, RolloutStatus } from './deploy.js';
 import type { AwsClientOptions } from '../state/aws-clients.js';
 import { stoppedTaskReason } from '../state/health.js';
+import { parseQuiltStackArn } from '../config/schema.js';
 
 /** What promote needs beyond a deploy: the images a service's running tasks really run. */
 export interface PromoteAws extends DeployAws {
@@ -20,6 +21,11 @@ export async function createDeployAws(options: AwsClientOptions): Promise<Promot
     async describeStack(stackName) {
       const s = await api.describeStack(stackName);
       return s ? { status: s.status, statusReason: s.statusReason ?? undefined, parameters: s.parameters, outputs: s.outputs } : undefined;
+    },
+    async quiltStackOutputs(stackArn) {
+      // In the stack's own region: CloudFormation finds a stack by ARN only there.
+      const s = await api.describeStackIn(parseQuiltStackArn(stackArn).region, stackArn);
+      return s ? { status: s.status, outputs: s.outputs } : undefined;
     },
     secretExists: (name) => api.secretExists(name),
     createSecret: (name, value, tags) => api.createSecret(name, value, tags),

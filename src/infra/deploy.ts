@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { ExternalError, UserError, UserErrors } from '../errors.js';
 import { awsFailure, classifyAwsError, loginHint, looksLikeAwsError } from '../state/aws-errors.js';
 import type { EnvironmentName, ResolvedProfile } from '../config/schema.js';
-import { DIGEST_RE, ENVIRONMENTS } from '../config/schema.js';
-import { DEFAULT_PROFILE_FOR, type DeployTarget, type StackProfiles } from '../config/pairing.js';
+import { DIGEST_RE, ENVIRONMENTS, QUILT_STACK_ARN_RE } from '../config/schema.js';
+import { DEFAULT_PROFILE_FOR, requirePackageBuckets, type DeployTarget, type StackProfiles } from '../config/pairing.js';
 import { profilePath } from '../config/paths.js';
 import { buildSecretValue } from '../config/secret-value.js';
 import { lockPathFor, readDeployRecords, recordDeploy, type EnvironmentRecord } from '../state/deploy-records.js';
@@ -13,9 +13,11 @@ import { acquireLock, type HeldLock } from '../state/lock.js';
 import { INLINE_TEMPLATE_LIMIT, PARAMETER_SUFFIXES, imageRepositoryParts, outputName, parameterName, type ParameterSuffix } from './names.js';
 import { runCdk, type CdkResult } from './runner.js';
 import { isFailure, parseResourceEvent, resourceLabel, summarizeDiff, type ResourceEvent } from './cdk-output.js';
+import { LATEST_RELEASE, OLDEST_RELEASE, UNSERVABLE, consumersFor, contractRelease, unservable, type ConsumerSet } from './container-contract.js';
+import { quiltValuesOf, readQuiltStack, resolveQuiltValues, type QuiltResolution, type QuiltStackRead, type QuiltStackReader, type QuiltValues } from './quilt-values.js';
 
 /** The AWS calls a deploy needs, as a narrow interface (real clients or the fake endpoint). */
-export interface DeployAws {
+export interface DeployAws extends QuiltStackReader {
   callerIdentity(): Promise<{ account: string; arn: string }>;
   /** Undefined when the stack does not exist. */
   describeStack(stackName: string): Promise<StackDescription | undefined>;
@@ -77,6 +79,36 @@ export interface DeployRequest {
   readonly workDir?: string;
   /** What is running: `deploy prod`, `promote`, `rollback prod`; shown to a second deploy. */
   readonly purpose: string;
+  /**
+   * The tag whose release decides what the image is served as (its
+   * `<Env>Consumers`), when the image deployed is named otherwise: promote
+   * deploys dev's digest, the same image as dev's tag. Default: the image tag.
+   */
+  readonly contractTag?: string;
+}
+
+/** What the deployed image is served as: the release whose contract it follows. */
+export interface PlannedContract {
+  /** The tag the release was read from (the image tag, or promote's dev tag). */
+  readonly tag: string;
+  readonly release: string;
+  /** The tag names no known release (latest, a digest, a custom tag): the latest release's contract is used. */
+  readonly assumed: boolean;
+  readonly consumers: ConsumerSet;
+}
+
+/** What this deploy does to an environment it is not deploying. */
+export interface OtherEnvironment {
+  readonly environment: EnvironmentName;
+  /**
+   * `kept`: its parameters keep their previous values, its service stays as it
+   * runs; `updated`: the stack holds it but not all of its parameters (they are
+   * new in the template), so this deploy passes them and its service is
+   * updated; `created`: the stack does not hold it yet.
+   */
+  readonly change: 'kept' | 'updated' | 'created';
+  /** Its parameters this deploy passes (in {@link DeployPlan.parameters}). */
+  readonly passed: readonly string[];
 }
 
 export interface DeployPlan {
@@ -92,8 +124,16 @@ export interface DeployPlan {
   readonly newTag: string;
   /** This environment's ECS service, when the stack already has it (from the outputs read in the pre-flight). */
   readonly service?: { readonly cluster: string; readonly service: string };
-  /** The stack's other environments, whose running services this deploy leaves as they are. */
+  /** The stack's other environments, whose running services this deploy leaves as they are (unless {@link others} says otherwise). */
   readonly otherEnvironments: readonly EnvironmentName[];
+  /** What happens to each other environment. */
+  readonly others: readonly OtherEnvironment[];
+  readonly contract: PlannedContract;
+  /**
+   * The Quilt values of every environment whose parameters this deploy passes
+   * (this one first), with where each came from.
+   */
+  readonly quilt: readonly QuiltResolution[];
   /** False on the stack's first deploy: every environment of the template is created. */
   readonly stackExists: boolean;
   /**
@@ -102,7 +142,11 @@ export interface DeployPlan {
    * missing and made from their profiles before cdk runs.
    */
   readonly secrets: readonly PlannedSecret[];
-  /** Parameters passed to cdk: this environment's only; the others keep their previous values. */
+  /**
+   * Parameters passed to cdk: this environment's, and of another environment
+   * only those the stack does not hold yet (a first deploy, or parameters new
+   * in the template); the rest keep their previous values.
+   */
   readonly parameters: Readonly<Record<string, string>>;
   /**
    * The other environments' parameters as the stack holds them now. `cdk
@@ -148,6 +192,12 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
   if (environment === 'prod' && newTag === 'latest') {
     throw new UserError('--image-tag: prod must not run "latest"; give a fixed version tag or sha256:<64 hex>');
   }
+  requirePackageBuckets(target, request.configDir, 'deploy');
+  const contractTag = request.contractTag ?? newTag;
+  for (const tag of new Set([newTag, contractTag])) {
+    refuseUnservable(tag, request.imageTag === undefined && tag === profile.imageTag ? `${profilePath(request.configDir, profile.profile)}: imageTag` : undefined);
+  }
+  const contract: PlannedContract = { tag: contractTag, ...contractRelease(contractTag), consumers: consumersFor(contractTag) };
   const records = readDeployRecords(request.recordsPath);
   if (records.state === 'malformed') {
     throw new UserError(`${records.error}; a deploy would have nowhere to record itself`, `the file is kept as it is; fix it, or move it aside (mv ${request.recordsPath} ${request.recordsPath}.bad), then deploy again`);
@@ -204,6 +254,44 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       secrets.push({ environment: env, name, create: true });
     }
 
+    // What each environment whose parameters are passed needs of its Quilt stack: this one
+    // always; another one when the stack does not hold all of its parameters yet.
+    const others: OtherEnvironment[] = [];
+    const pending: { env: EnvironmentName; profile: ResolvedProfile; tag: string; missing: string[]; change: 'updated' | 'created' }[] = [];
+    for (const other of profileEnvironments.filter((e) => e !== environment)) {
+      const held = (suffix: ParameterSuffix) => (stackExists ? stack?.parameters[parameterName(other, suffix)] : undefined);
+      const missing = PARAMETER_SUFFIXES.filter((suffix) => held(suffix) === undefined).map((suffix) => parameterName(other, suffix));
+      if (missing.length === 0) {
+        others.push({ environment: other, change: 'kept', passed: [] });
+        continue;
+      }
+      // Its values follow what it runs: the Quilt stack its service was deployed with, when the stack says.
+      const heldArn = held('QuiltStackArn');
+      const ownProfile = profileOf({ environment, profile, profiles: target }, other);
+      const otherProfile = heldArn !== undefined && QUILT_STACK_ARN_RE.test(heldArn) ? { ...ownProfile, quiltStackArn: heldArn } : ownProfile;
+      const running = held('ImageTag');
+      const inStack = running !== undefined || (stack !== undefined && stackExists && serviceIn(stack.outputs, other) !== undefined);
+      const tag = running ?? otherProfile.imageTag;
+      // An environment this deploy creates must be able to run its image.
+      if (running === undefined) refuseUnservable(tag, `${profilePath(request.configDir, otherProfile.profile)}: imageTag`, `this deploy also creates ${other}'s service`);
+      pending.push({ env: other, profile: otherProfile, tag, missing, change: inStack ? 'updated' : 'created' });
+    }
+    const reads = new Map<string, Promise<QuiltStackRead>>();
+    const readOnce = (arn: string) => {
+      let read = reads.get(arn);
+      if (!read) reads.set(arn, (read = readQuiltStack(aws, arn, identity.account)));
+      return read;
+    };
+    const quilt: QuiltResolution[] = [resolveQuiltValues(profile, await readOnce(profile.quiltStackArn), profilePath(request.configDir, profile.profile))];
+    const otherParameters: Record<string, string> = {};
+    for (const p of pending) {
+      const resolution = resolveQuiltValues(p.profile, await readOnce(p.profile.quiltStackArn), profilePath(request.configDir, p.profile.profile));
+      quilt.push(resolution);
+      const all = environmentParameters(p.env, p.profile, { imageTag: p.tag, quilt: quiltValuesOf(resolution) });
+      for (const name of p.missing) otherParameters[name] = all[name];
+      others.push({ environment: p.env, change: p.change, passed: p.missing });
+    }
+
     const workDir = request.workDir ?? mkdtempSync(join(tmpdir(), 'benchling-deploy-'));
     mkdirSync(workDir, { recursive: true });
     const assemblyOut = mkdtempSync(join(workDir, 'assembly-'));
@@ -219,7 +307,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     }
     const previousRecord = records.state === 'ok' ? records.records[environment] : undefined;
     const oldTag = stack?.parameters[parameterName(environment, 'ImageTag')] ?? previousRecord?.imageTag ?? null;
-    const parameters = environmentParameters(environment, profile, newTag);
+    const parameters = { ...otherParameters, ...environmentParameters(environment, profile, { imageTag: newTag, contractTag, quilt: quiltValuesOf(quilt[0]) }) };
     const keptParameters: Record<string, string> = {};
     for (const other of profileEnvironments.filter((e) => e !== environment)) {
       for (const suffix of PARAMETER_SUFFIXES) {
@@ -247,6 +335,9 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       stackExists,
       service: stack ? serviceIn(stack.outputs, environment) : undefined,
       otherEnvironments: profileEnvironments.filter((e) => e !== environment),
+      others,
+      contract,
+      quilt,
       secrets,
       parameters,
       keptParameters,
@@ -264,17 +355,30 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
   }
 }
 
+/** What {@link environmentParameters} needs beyond the profile. */
+export interface EnvironmentValues {
+  /** The tag or digest to run. */
+  readonly imageTag: string;
+  /** The tag whose release decides `<Env>Consumers` (promote: dev's tag); default `imageTag`. */
+  readonly contractTag?: string;
+  /** The environment's Quilt values, resolved from its profile and its Quilt stack's outputs. */
+  readonly quilt: QuiltValues;
+}
+
 /**
  * What a deploy of `environment` passes to CloudFormation: every one of its
  * parameters, from its profile (the image tag from the command line when
- * given), and none of the other environment's, which keep their previous
- * values. The same profile values are the parameters' defaults in the template.
+ * given), its Quilt stack, and the image's contract; none of the other
+ * environment's, which keep their previous values. The profile's values are
+ * also the parameters' defaults in the template (the Quilt ones only where the
+ * profile gives them).
  */
-export function environmentParameters(environment: EnvironmentName, profile: ResolvedProfile, imageTag: string = profile.imageTag): Record<string, string> {
+export function environmentParameters(environment: EnvironmentName, profile: ResolvedProfile, values: EnvironmentValues): Record<string, string> {
   const repository = imageRepositoryParts(profile.imageRepository);
   if (!repository) throw new UserError(`profile "${profile.profile}": imageRepository: expected an ECR repository URI: ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`);
-  const values: Record<ParameterSuffix, string> = {
-    ImageTag: imageTag,
+  if (!profile.pkgBucket) throw new UserError(`profile "${profile.profile}": pkgBucket: required to deploy: the S3 bucket the container writes packages to`);
+  const byName: Record<ParameterSuffix, string> = {
+    ImageTag: values.imageTag,
     SecretName: profile.benchlingSecret,
     MinCapacity: String(profile.minCapacity),
     MaxCapacity: String(profile.maxCapacity),
@@ -284,8 +388,28 @@ export function environmentParameters(environment: EnvironmentName, profile: Res
     ImageRegion: repository.region,
     ImageRepositoryName: repository.name,
     WebhookVerification: String(profile.webhookVerification),
+    PackageBucket: profile.pkgBucket,
+    QuiltWebHost: values.quilt.quiltWebHost,
+    PackagerQueueUrl: values.quilt.packagerQueueUrl,
+    AthenaDatabase: values.quilt.athenaUserDatabase,
+    AthenaWorkgroup: values.quilt.athenaUserWorkgroup,
+    Consumers: consumersFor(values.contractTag ?? values.imageTag),
   };
-  return Object.fromEntries(PARAMETER_SUFFIXES.map((suffix) => [parameterName(environment, suffix), values[suffix]]));
+  return Object.fromEntries(PARAMETER_SUFFIXES.map((suffix) => [parameterName(environment, suffix), byName[suffix]]));
+}
+
+/**
+ * Refuses an image the stack cannot serve, with the contract's reason. `where`
+ * names the file and field the tag came from, when it came from a profile.
+ */
+function refuseUnservable(tag: string, where?: string, why?: string): void {
+  const reason = unservable(tag);
+  if (!reason) return;
+  const skipped = UNSERVABLE.map((u) => (u.from === u.until ? u.from : `${u.from} to ${u.until}`)).join(', ');
+  throw new UserError(
+    `${where ? `${where}: ` : ''}image ${tag} cannot be served${why ? ` (${why})` : ''}: ${reason}`,
+    `choose another image (--image-tag): the stack serves releases from ${OLDEST_RELEASE} on (${LATEST_RELEASE} is the latest it knows), except ${skipped}; nothing was changed`,
+  );
 }
 
 async function credentialsCheck(aws: DeployAws, awsProfile: string | undefined): Promise<{ account: string; arn: string }> {
@@ -419,6 +543,13 @@ function profileIn(profiles: StackProfiles, environment: EnvironmentName): Resol
   const profile = environment === 'prod' ? profiles.prod : profiles.dev;
   if (!profile) throw new Error(`there is no ${environment} profile`);
   return profile;
+}
+
+function profileOf(plan: Pick<DeployPlan, 'environment' | 'profile' | 'profiles'>, environment: EnvironmentName): ResolvedProfile {
+  if (environment === plan.environment) return plan.profile;
+  const other = environment === 'prod' ? plan.profiles.prod : plan.profiles.dev;
+  if (!other) throw new Error(`the plan has no ${environment} profile`);
+  return other;
 }
 
 /**

@@ -1,4 +1,7 @@
 import { Aws, CfnCondition, CfnOutput, CfnParameter, CfnRule, Duration, Fn, Tags } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -8,12 +11,17 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
   ENVIRONMENTS,
+  GLUE_NAME_RE,
+  HOST_RE,
   LOG_LEVELS,
   QUILT_STACK_ARN_RE,
+  SQS_URL_RE,
+  WORKGROUP_RE,
   isImageReference,
   type EnvironmentName,
   type LogLevel,
 } from '../config/schema.js';
+import { CONSUMERS, CONSUMER_SETS, CONTAINER_VARIABLES, TASK_PERMISSIONS, consumersFor, type PermissionResource, type VariableValue } from './container-contract.js';
 import { BACKEND_STAGE_VARIABLE, CONTAINER_PORT, HEALTH_PATH, LISTENER_PORTS, envTitle, imageRepositoryParts, outputName, parameterName } from './names.js';
 import { acknowledge } from './nag.js';
 import { PropsCheck, isWholeNumber, pathOf } from './props-check.js';
@@ -32,6 +40,9 @@ const REGION_PATTERN = '^[a-z]{2}(-[a-z]+)+-\\d$';
 /** An ECR repository name; no `*` or `?` can match, so the pull permission names exactly one repository. */
 const REPOSITORY_NAME_PATTERN = '^[a-z0-9]+([._/-][a-z0-9]+)*$';
 const QUILT_STACK_ARN_PARAMETER_RE = new RegExp(QUILT_STACK_ARN_PATTERN);
+const BUCKET_PATTERN = '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$';
+/** The task's processes run as the image's own user (appuser, uid 1000, in every release's Dockerfile), never root. */
+export const CONTAINER_USER = '1000';
 /** Fargate CPU units and the memory sizes each allows. */
 const FARGATE_MEMORY: Readonly<Record<number, readonly [number, number]>> = { 256: [512, 2048], 512: [1024, 4096], 1024: [2048, 8192], 2048: [4096, 16384], 4096: [8192, 30720] };
 
@@ -55,6 +66,23 @@ export interface EnvironmentRuntimeProps {
   readonly imageTag: string;
   /** Default of the `<Env>SecretName` parameter: the Secrets Manager secret the container reads. */
   readonly secretName: string;
+  /** Default of `<Env>PackageBucket`: the S3 bucket the container writes packages to (the profile's pkgBucket). */
+  readonly packageBucket: string;
+  /**
+   * Defaults of `<Env>QuiltWebHost`, `<Env>PackagerQueueUrl` and
+   * `<Env>AthenaDatabase`: what the container needs of its Quilt stack. Absent
+   * (the usual case), the parameter has no default and the deploy passes the
+   * values it read from the Quilt stack's outputs.
+   */
+  readonly quiltWebHost?: string;
+  readonly packagerQueueUrl?: string;
+  readonly athenaDatabase?: string;
+  /**
+   * Default of `<Env>AthenaWorkgroup`.
+   *
+   * @default 'primary'
+   */
+  readonly athenaWorkgroup?: string;
   /** Default of `<Env>MinCapacity`. */
   readonly minCapacity: number;
   /** Default of `<Env>MaxCapacity`; at least `minCapacity`. */
@@ -89,7 +117,7 @@ export interface EnvironmentRuntimeProps {
   /**
    * Retention of the container logs and the stage's access logs.
    *
-   * @default logs.RetentionDays.ONE_MONTH
+   * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -119,7 +147,16 @@ export class EnvironmentRuntime extends Construct {
     readonly imageRegion: CfnParameter;
     readonly imageRepositoryName: CfnParameter;
     readonly webhookVerification: CfnParameter;
+    readonly packageBucket: CfnParameter;
+    readonly quiltWebHost: CfnParameter;
+    readonly packagerQueueUrl: CfnParameter;
+    readonly athenaDatabase: CfnParameter;
+    readonly athenaWorkgroup: CfnParameter;
+    readonly consumers: CfnParameter;
   };
+  /** The environment's own queues, which images from 0.17 read (container-contract.ts). */
+  public readonly packagingRequestQueue: sqs.Queue;
+  public readonly packageEventQueue: sqs.Queue;
   public readonly taskRole: iam.Role;
   public readonly executionRole: iam.Role;
   public readonly logGroup: logs.LogGroup;
@@ -189,7 +226,21 @@ export class EnvironmentRuntime extends Construct {
       allowedValues: ['true', 'false'],
       description: `${environment}: verify Benchling webhook signatures`,
     });
-    this.parameters = { imageTag, secretName, minCapacity, maxCapacity, logLevel, quiltStackArn, imageAccount, imageRegion, imageRepositoryName, webhookVerification };
+    const packageBucket = param('PackageBucket', { type: 'String', default: props.packageBucket, allowedPattern: BUCKET_PATTERN, description: `${environment}: package bucket` });
+    const quiltWebHost = param('QuiltWebHost', { type: 'String', default: props.quiltWebHost, allowedPattern: HOST_RE.source, description: `${environment}: Quilt catalog host` });
+    const packagerQueueUrl = param('PackagerQueueUrl', { type: 'String', default: props.packagerQueueUrl, allowedPattern: SQS_URL_RE.source, description: `${environment}: Quilt packager queue URL` });
+    const athenaDatabase = param('AthenaDatabase', { type: 'String', default: props.athenaDatabase, allowedPattern: GLUE_NAME_RE.source, description: `${environment}: Athena database` });
+    const athenaWorkgroup = param('AthenaWorkgroup', { type: 'String', default: props.athenaWorkgroup ?? 'primary', allowedPattern: WORKGROUP_RE.source, description: `${environment}: Athena workgroup` });
+    const consumers = param('Consumers', {
+      type: 'String',
+      default: consumersFor(props.imageTag),
+      allowedValues: [...CONSUMER_SETS],
+      description: `${environment}: the image's queue consumers (by its version)`,
+    });
+    this.parameters = {
+      imageTag, secretName, minCapacity, maxCapacity, logLevel, quiltStackArn, imageAccount, imageRegion, imageRepositoryName, webhookVerification,
+      packageBucket, quiltWebHost, packagerQueueUrl, athenaDatabase, athenaWorkgroup, consumers,
+    };
     if (environment === 'prod') {
       // PRODUCT.md: prod names a fixed version or digest, never `latest`,
       // also when the tag comes from the command line rather than the profile.
@@ -214,7 +265,7 @@ export class EnvironmentRuntime extends Construct {
     ]);
     const repositoryArn = Fn.sub(`arn:\${AWS::Partition}:ecr:${region}:${account}:repository/${name}`);
 
-    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention });
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention });
 
@@ -238,22 +289,95 @@ export class EnvironmentRuntime extends Construct {
         'ecr:GetAuthorizationToken supports no resource-level permission (AWS requires Resource "*"); image pulls themselves are limited to the one repository the <Env>Image* parameters name.',
     });
 
-    // Task role: what the webhook may do. Only this environment's Quilt stack
-    // (read) and this environment's secret (read); nothing of another environment.
+    // The environment's own queues, which images from 0.17 publish to and drain
+    // (container-contract.ts); created for every environment whatever it runs, so
+    // promote and rollback between versions need no template change.
+    // SSE-SQS stated (new queues get it anyway) and the dead-letter queues' redrive
+    // permission stated (allowAll is SQS's default), as Control Tower's
+    // CT.SQS.PR.2 and CT.SQS.PR.1 read the template.
+    const deadLetterProps = { encryption: sqs.QueueEncryption.SQS_MANAGED, redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL }, retentionPeriod: Duration.days(14) };
+    const packagingDeadLetters = new sqs.Queue(this, 'PackagingRequestDLQ', { ...deadLetterProps, fifo: true });
+    this.packagingRequestQueue = new sqs.Queue(this, 'PackagingRequestQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      fifo: true,
+      contentBasedDeduplication: true,
+      visibilityTimeout: Duration.minutes(40),
+      deadLetterQueue: { queue: packagingDeadLetters, maxReceiveCount: 3 },
+    });
+    const eventDeadLetters = new sqs.Queue(this, 'PackageEventDLQ', deadLetterProps);
+    this.packageEventQueue = new sqs.Queue(this, 'PackageEventQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      visibilityTimeout: Duration.minutes(5),
+      deadLetterQueue: { queue: eventDeadLetters, maxReceiveCount: 5 },
+    });
+    new events.Rule(this, 'PackageRevisionRule', {
+      description: `${environment}: Quilt package revisions, for the canvases of images from 0.17`,
+      eventPattern: { source: ['com.quiltdata'], detailType: ['package-revision'] },
+      targets: [new eventsTargets.SqsQueue(this.packageEventQueue)],
+    });
+    for (const q of [packagingDeadLetters, eventDeadLetters, this.packagingRequestQueue, this.packageEventQueue]) {
+      acknowledge(q, {
+        id: 'AwsSolutions-SQS4',
+        reason:
+          'Only this environment\'s task role (through the AWS SDK, which always uses TLS) and EventBridge reach the queue; a deny-without-TLS policy per queue would add eight policies and push the template past the 50 KiB cdk sends inline, which would make every user bootstrap the account.',
+      });
+    }
+
+    // Task role: exactly what the contract lists (container-contract.ts), each on this
+    // environment's own resources (its bucket, its packager queue by ARN, its database,
+    // workgroup and queues, its secret); nothing of another environment.
     this.taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: `${environment}: the webhook reads its own Quilt stack and its own secret`,
+      description: `${environment}: what the webhook image calls, on this environment's resources only`,
     });
-    this.taskRole.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource', 'cloudformation:DescribeStackResources', 'cloudformation:ListStackResources'],
-        resources: [quiltStackArn.valueAsString],
-      }),
-    );
     const secretArnPattern = Fn.sub('arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Name}-??????', {
       Name: secretName.valueAsString,
     });
-    this.taskRole.addToPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secretArnPattern] }));
+    // `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME` -> `arn:PARTITION:sqs:REGION:ACCOUNT:NAME` (the pattern makes every part present).
+    const queueUrlParts = Fn.split('/', packagerQueueUrl.valueAsString);
+    const packagerQueueArn = Fn.join(':', [
+      'arn', Aws.PARTITION, 'sqs', Fn.select(1, Fn.split('.', Fn.select(2, queueUrlParts))), Fn.select(3, queueUrlParts), Fn.select(4, queueUrlParts),
+    ]);
+    // Parameters named in the Fn::Sub strings themselves: shorter than a variable map.
+    const [bucket, database, workgroup] = (['PackageBucket', 'AthenaDatabase', 'AthenaWorkgroup'] as const).map((suffix) => `\${${parameterName(environment, suffix)}}`);
+    const resultsBucket = 'arn:${AWS::Partition}:s3:::aws-athena-query-results-${AWS::AccountId}-${AWS::Region}';
+    const resources: Record<PermissionResource, string[]> = {
+      secret: [secretArnPattern],
+      quiltStack: [quiltStackArn.valueAsString],
+      packageBucket: [Fn.sub(`arn:\${AWS::Partition}:s3:::${bucket}`)],
+      packageObjects: [Fn.sub(`arn:\${AWS::Partition}:s3:::${bucket}/*`)],
+      packagerQueue: [packagerQueueArn],
+      glueCatalog: [
+        Fn.sub('arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog'),
+        Fn.sub(`arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:database/${database}`),
+        Fn.sub(`arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:table/${database}/*`),
+      ],
+      athenaWorkgroup: [Fn.sub(`arn:\${AWS::Partition}:athena:\${AWS::Region}:\${AWS::AccountId}:workgroup/${workgroup}`)],
+      athenaResultsBucket: [Fn.sub(resultsBucket)],
+      athenaResultsObjects: [Fn.sub(`${resultsBucket}/*`)],
+      packageEventQueue: [this.packageEventQueue.queueArn],
+      packagingRequestQueue: [this.packagingRequestQueue.queueArn],
+    };
+    for (const permission of TASK_PERMISSIONS) {
+      this.taskRole.addToPolicy(new iam.PolicyStatement({ actions: [...permission.actions], resources: resources[permission.on] }));
+    }
+    const P = envTitle(environment);
+    acknowledge(
+      this.taskRole,
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<${P}PackageBucket>/*]`,
+        reason: "The webhook writes each Benchling entry's export under keys it names at run time (pkgPrefix/entry) and reads package manifests by key, in this environment's own package bucket only.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/<${P}AthenaDatabase>/*]`,
+        reason: "Athena reads the tables of the environment's own Quilt database (the bucket's packages view) with the caller's permissions; the table names are Quilt's, one per bucket.",
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::aws-athena-query-results-<AWS::AccountId>-<AWS::Region>/*]',
+        reason: "Images up to 0.10.0 send their Athena queries' results to the account's default results bucket, under keys Athena names per query.",
+      },
+    );
+
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu,
@@ -262,18 +386,33 @@ export class EnvironmentRuntime extends Construct {
       taskRole: this.taskRole,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
+    // Every variable any supported image reads (the contract's union), so one task
+    // definition serves every version from 0.7 to the latest.
+    const values: Record<VariableValue, string> = {
+      quiltStackArn: quiltStackArn.valueAsString,
+      secretName: secretName.valueAsString,
+      region: Aws.REGION,
+      logLevel: logLevel.valueAsString,
+      webhookVerification: webhookVerification.valueAsString,
+      port: String(CONTAINER_PORT),
+      quiltWebHost: quiltWebHost.valueAsString,
+      athenaDatabase: athenaDatabase.valueAsString,
+      athenaWorkgroup: athenaWorkgroup.valueAsString,
+      packagerQueueUrl: packagerQueueUrl.valueAsString,
+      appEnv: 'production',
+      packageEventQueueUrl: this.packageEventQueue.queueUrl,
+      packagingRequestQueueUrl: this.packagingRequestQueue.queueUrl,
+    };
+    const environmentVariables: Record<string, string> = { STAGE: environment };
+    for (const v of CONTAINER_VARIABLES) environmentVariables[v.name] = values[v.value];
+    const logging = ecs.LogDriver.awsLogs({ logGroup: this.logGroup, streamPrefix: 'webhook' });
     this.container = this.taskDefinition.addContainer('Webhook', {
       image: ecs.ContainerImage.fromRegistry(image),
       essential: true,
+      user: CONTAINER_USER,
+      memoryLimitMiB: memoryMiB,
       portMappings: [{ containerPort: CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
-      environment: {
-        QuiltStackARN: quiltStackArn.valueAsString,
-        BenchlingSecret: secretName.valueAsString,
-        STAGE: environment,
-        LOG_LEVEL: logLevel.valueAsString,
-        ENABLE_WEBHOOK_VERIFICATION: webhookVerification.valueAsString,
-        AWS_REGION: Aws.REGION,
-      },
+      environment: environmentVariables,
       healthCheck: {
         command: ['CMD-SHELL', `curl -f http://localhost:${CONTAINER_PORT}${HEALTH_PATH} || exit 1`],
         interval: Duration.seconds(30),
@@ -281,12 +420,39 @@ export class EnvironmentRuntime extends Construct {
         retries: 3,
         startPeriod: Duration.seconds(60),
       },
-      logging: ecs.LogDriver.awsLogs({ logGroup: this.logGroup, streamPrefix: 'webhook' }),
+      logging,
+    });
+    // The queue consumers of images from 0.17: the same image with its own command,
+    // essential as the older tool runs them. Present only when `<Env>Consumers` names
+    // them (older images lack the modules, and an essential container that exits stops
+    // the task), so they are written as conditional entries of the container list.
+    const cfnTaskDefinition = this.taskDefinition.node.defaultChild as ecs.CfnTaskDefinition;
+    const environmentList = Object.entries(environmentVariables).map(([Name, Value]) => ({ Name, Value }));
+    CONSUMERS.forEach((consumer, i) => {
+      const runs = CONSUMER_SETS.filter((set) => set.split('+').includes(consumer.id));
+      const condition = new CfnCondition(this, `Runs${consumer.containerName}`, {
+        expression: runs.length === 1 ? Fn.conditionEquals(consumers.valueAsString, runs[0]) : Fn.conditionOr(...runs.map((set) => Fn.conditionEquals(consumers.valueAsString, set))),
+      });
+      condition.overrideLogicalId(`${title}Runs${consumer.containerName}`);
+      const definition = {
+        Name: consumer.containerName,
+        Image: image,
+        Essential: true,
+        User: CONTAINER_USER,
+        Memory: memoryMiB,
+        Command: [...consumer.command],
+        Environment: environmentList,
+        LogConfiguration: {
+          LogDriver: 'awslogs',
+          Options: { 'awslogs-group': this.logGroup.logGroupName, 'awslogs-stream-prefix': consumer.id, 'awslogs-region': Aws.REGION },
+        },
+      };
+      cfnTaskDefinition.addPropertyOverride(`ContainerDefinitions.${i + 1}`, Fn.conditionIf(condition.logicalId, definition, Aws.NO_VALUE));
     });
     acknowledge(this.taskDefinition, {
       id: 'AwsSolutions-ECS2',
       reason:
-        "The environment variables hold no secret: the Quilt stack's ARN, the secret's name (not its value), the stage, the log level, the verification switch and the region, as the webhook container's contract requires; the container reads the secret's value itself with its task role.",
+        "The environment variables hold no secret: the Quilt stack's ARN and outputs (catalog host, queue URL, database, workgroup), the secret's name (not its value), the queues' URLs, the stage, the log level, the port and the region, as the image's contract requires; the container reads the secret's value itself with its task role.",
     });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
@@ -346,6 +512,7 @@ export class EnvironmentRuntime extends Construct {
       accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
       loggingLevel: apigw.MethodLoggingLevel.ERROR,
       metricsEnabled: true,
+      tracingEnabled: true,
     });
     this.stage.node.addDependency(shared.apiGatewayAccount);
     acknowledge(this.stage, {
@@ -382,6 +549,11 @@ function validate(
   check.expect(props.webhookVerification === undefined || typeof props.webhookVerification === 'boolean', 'webhookVerification', 'true or false', props.webhookVerification);
   check.expect(typeof props.imageTag === 'string' && isImageReference(props.imageTag), 'imageTag', 'a Docker tag or sha256:<64 hex>', props.imageTag);
   if (props.environment === 'prod') check.expect(props.imageTag !== 'latest', 'imageTag', 'a fixed version or digest for prod, not "latest"', props.imageTag);
+  check.expect(typeof props.packageBucket === 'string' && new RegExp(BUCKET_PATTERN).test(props.packageBucket), 'packageBucket', 'an S3 bucket name (the profile\'s pkgBucket)', props.packageBucket);
+  check.expect(props.quiltWebHost === undefined || HOST_RE.test(props.quiltWebHost), 'quiltWebHost', 'a host name', props.quiltWebHost);
+  check.expect(props.packagerQueueUrl === undefined || SQS_URL_RE.test(props.packagerQueueUrl), 'packagerQueueUrl', 'an SQS queue URL', props.packagerQueueUrl);
+  check.expect(props.athenaDatabase === undefined || GLUE_NAME_RE.test(props.athenaDatabase), 'athenaDatabase', 'a Glue database name', props.athenaDatabase);
+  check.expect(props.athenaWorkgroup === undefined || WORKGROUP_RE.test(props.athenaWorkgroup), 'athenaWorkgroup', 'an Athena workgroup name', props.athenaWorkgroup);
   check.expect(typeof props.secretName === 'string' && SECRET_NAME_RE.test(props.secretName), 'secretName', 'a Secrets Manager secret name (letters, digits, /_+=.@-)', props.secretName);
   check.expect(isWholeNumber(props.minCapacity, 0, 1000), 'minCapacity', 'a whole number 0..1000', props.minCapacity);
   check.expect(isWholeNumber(props.maxCapacity, 1, 1000), 'maxCapacity', 'a whole number 1..1000', props.maxCapacity);

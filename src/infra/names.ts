@@ -28,6 +28,12 @@ export const PARAMETER_SUFFIXES = [
   'ImageRegion',
   'ImageRepositoryName',
   'WebhookVerification',
+  'PackageBucket',
+  'QuiltWebHost',
+  'PackagerQueueUrl',
+  'AthenaDatabase',
+  'AthenaWorkgroup',
+  'Consumers',
 ] as const;
 export type ParameterSuffix = (typeof PARAMETER_SUFFIXES)[number];
 

@@ -2,7 +2,8 @@ import { ExternalError, UserError, UserErrors } from '../errors.js';
 import type { EnvironmentName, ResolvedProfile } from '../config/schema.js';
 import type { DeployTarget } from '../config/pairing.js';
 import type { EnvironmentRecord, HistoryEntry } from '../state/deploy-records.js';
-import type { DeployPlan, Synthesizer } from './deploy.js';
+import type { DeployPlan, OtherEnvironment, Synthesizer } from './deploy.js';
+import { QUILT_VALUES, type QuiltResolution } from './quilt-values.js';
 import type { PromoteAws } from './deploy-aws.js';
 import type { PromoteDecision } from './promote.js';
 import type { SynthWorkerInput, SynthWorkerReply } from './synth-worker.js';
@@ -93,7 +94,7 @@ export function confirmationWord(kind: OperationKind, environment: EnvironmentNa
   return environment === 'prod' ? 'prod' : null;
 }
 
-/** The plan as label/value rows, the same on the terminal and in the dashboard. */
+/** The plan as label/value rows, the same on the terminal and in the dashboard. Labels are unique (the dashboard keys rows by them). */
 export function planRows(plan: DeployPlan): { label: string; value: string }[] {
   return [
     { label: 'profile', value: plan.profile.profile },
@@ -101,12 +102,49 @@ export function planRows(plan: DeployPlan): { label: string; value: string }[] {
     { label: 'account', value: `${plan.account} (${plan.callerArn})` },
     { label: 'region', value: plan.region },
     { label: 'image', value: `${plan.oldTag ?? '(none)'} -> ${plan.newTag}` },
+    { label: 'contract', value: contractText(plan) },
+    { label: 'bucket', value: `${plan.profile.pkgBucket ?? '(none)'} (profile ${basename(plan.profile.profile)})` },
+    ...plan.quilt.flatMap((q) => quiltRows(q, q.environment === plan.environment ? '' : `${q.environment} `)),
     ...plan.secrets
       .filter((x) => x.create)
-      // One row each; labels stay distinct, as the dashboard keys its rows by label.
       .map((x) => ({ label: x.environment === plan.environment ? 'secret' : `${x.environment} secret`, value: `${x.name} (${x.environment}) does not exist: it will be created from the ${x.environment} profile` })),
-    ...(plan.otherEnvironments.length > 0 ? [{ label: 'other', value: `${plan.otherEnvironments.join(', ')} keeps its running service (parameters unchanged)` }] : []),
+    ...plan.others.map((o) => ({ label: 'other', value: otherText(o) })),
   ];
+}
+
+function basename(profile: string): string {
+  return `${profile}.json`;
+}
+
+function contractText(plan: DeployPlan): string {
+  const c = plan.contract;
+  const consumers = `consumers ${c.consumers}`;
+  const of = c.tag === plan.newTag ? '' : `${plan.newTag.startsWith('sha256:') ? 'the digest of ' : ''}dev's ${c.tag}: `;
+  if (c.assumed) return `${of}the version of ${c.tag} is unknown: served as the latest release, ${c.release} (${consumers})`;
+  return `${of}${c.release} (${consumers})`;
+}
+
+/** Where the Quilt stack's values came from, then each value and its source. */
+function quiltRows(q: QuiltResolution, prefix: string): { label: string; value: string }[] {
+  const file = basename(q.profile);
+  const rows = [{ label: `${prefix}quilt`, value: q.unreadable ? `${q.stackArn} ${q.unreadable}: ${file}'s values are used` : `${q.stackArn}: outputs read` }];
+  for (const def of QUILT_VALUES) {
+    const v = q.values[def.field];
+    const source =
+      v.source === 'profile'
+        ? `profile ${file}${v.stackSays !== undefined ? `, instead of the Quilt stack's ${v.stackSays}` : ''}`
+        : v.source === 'stack'
+          ? `Quilt stack output ${def.output}`
+          : `default: neither ${file} (${def.field}) nor the Quilt stack (${def.output}) says`;
+    rows.push({ label: `${prefix}${def.label}`, value: `${v.value} (${source})` });
+  }
+  return rows;
+}
+
+function otherText(o: OtherEnvironment): string {
+  if (o.change === 'kept') return `${o.environment} keeps its running service (parameters unchanged)`;
+  if (o.change === 'created') return `${o.environment} is created by this deploy, from the ${o.environment} profile and its Quilt stack`;
+  return `${o.environment}'s service is updated by this deploy too: the template changed, and its new parameters (${o.passed.join(', ')}) are set from the ${o.environment} profile and its Quilt stack`;
 }
 
 /**

@@ -38,9 +38,10 @@ export interface SharedInfrastructureProps {
    */
   readonly vpcCidr?: string;
   /**
-   * Retention of the VPC flow log.
+   * Retention of the VPC flow log. A year, as AWS Control Tower's
+   * CT.CLOUDWATCH.PR.2 requires of every log group.
    *
-   * @default logs.RetentionDays.ONE_MONTH
+   * @default logs.RetentionDays.ONE_YEAR
    */
   readonly flowLogRetention?: logs.RetentionDays;
 }
@@ -95,7 +96,9 @@ export class SharedInfrastructure extends Construct {
       maxAzs: 2,
       natGateways,
       subnetConfiguration: [
-        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        // Only the NAT gateways live here, each with its own Elastic IP; nothing
+        // launched in these subnets gets a public address by default (CT.EC2.PR.11).
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
         { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
       ],
       // Restricting the default security group needs a Lambda-backed custom
@@ -103,7 +106,7 @@ export class SharedInfrastructure extends Construct {
       // the default group: every task gets its own.
       restrictDefaultSecurityGroup: false,
     });
-    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', { retention: props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH });
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', { retention: props.flowLogRetention ?? logs.RetentionDays.ONE_YEAR });
     this.vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
       trafficType: ec2.FlowLogTrafficType.REJECT,

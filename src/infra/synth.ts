@@ -2,24 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { stringify as yamlStringify } from 'yaml';
 import type { StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { assemblyAssets } from './assembly.js';
 import { WebhookStack } from './webhook-stack.js';
 import { INLINE_TEMPLATE_LIMIT } from './names.js';
+import { InlineOrUploadedSynthesizer } from './template-synthesizer.js';
 
 export { assemblyAssets, assemblyHasAssets } from './assembly.js';
-
-/**
- * The template's size as cdk measures it before sending: its YAML, written
- * the way cdk writes it (yaml 2, the YAML 1.1 schema, no line folding), in
- * UTF-16 code units (JavaScript string length), compared to {@link INLINE_TEMPLATE_LIMIT}.
- */
-export function inlineTemplateSize(template: unknown): number {
-  return yamlStringify(template, { schema: 'yaml-1.1', lineWidth: 0 }).length;
-}
+export { inlineTemplateSize } from './template-synthesizer.js';
 
 export interface SynthesisOptions {
   /**
@@ -41,7 +33,7 @@ export interface SynthesisResult {
   readonly template: Record<string, any>;
   /** Environments the template holds, prod first. */
   readonly environments: readonly EnvironmentName[];
-  /** Assets a deploy would upload; empty means no `cdk bootstrap` is needed. */
+  /** Assets a deploy would upload besides the template itself; empty means none. */
   readonly assets: readonly string[];
   /** `assets.length > 0`. */
   readonly hasAssets: boolean;
@@ -49,7 +41,8 @@ export interface SynthesisResult {
   readonly templateBodySize: number;
   /**
    * Whether deploying needs `cdk bootstrap`: assets to upload, or a template
-   * too large to send inline ({@link INLINE_TEMPLATE_LIMIT}), which cdk then uploads.
+   * too large to send inline ({@link INLINE_TEMPLATE_LIMIT}), which the
+   * assembly then holds as an asset that cdk publishes to the bootstrap bucket.
    */
   readonly bootstrapRequired: boolean;
 }
@@ -90,7 +83,7 @@ export function synthesizeStack(profiles: StackProfiles, outDir: string, options
     const templatePath = join(target, templateFile);
     const assets = assemblyAssets(target);
     const template = JSON.parse(readFileSync(templatePath, 'utf8')) as Record<string, any>;
-    const templateBodySize = inlineTemplateSize(template);
+    const templateBodySize = (stack.synthesizer as InlineOrUploadedSynthesizer).bodySize;
     return {
       assemblyDir: target,
       stackName: stack.stackName,

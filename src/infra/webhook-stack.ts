@@ -1,4 +1,4 @@
-import { CfnOutput, LegacyStackSynthesizer, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName, type ResolvedProfile } from '../config/schema.js';
@@ -7,6 +7,7 @@ import { envTitle } from './names.js';
 import { acknowledge } from './nag.js';
 import { PropsCheck } from './props-check.js';
 import { SharedInfrastructure } from './shared-infrastructure.js';
+import { InlineOrUploadedSynthesizer } from './template-synthesizer.js';
 
 const STACK_NAME_RE = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
@@ -25,9 +26,10 @@ export interface WebhookStackProps extends Omit<StackProps, 'env' | 'stackName' 
  *
  * Environment-agnostic on purpose (no `env`): availability zones come from
  * `Fn::GetAZs`, so synthesis needs no lookups and no AWS access; the deploy
- * runner points the cdk CLI at the profile's region and account. The legacy
- * synthesizer adds no bootstrap version check and, with no assets, needs no
- * bootstrap bucket: `cdk deploy` sends the template inline.
+ * runner points the cdk CLI at the profile's region and account. The
+ * synthesizer adds no bootstrap version check; a template of up to 50 KiB
+ * goes inline and needs no bootstrap at all, a larger one is published to the
+ * bootstrap bucket with the caller's credentials ({@link InlineOrUploadedSynthesizer}).
  */
 export class WebhookStack extends Stack {
   public readonly shared: SharedInfrastructure;
@@ -43,7 +45,7 @@ export class WebhookStack extends Stack {
       analyticsReporting: false,
       ...stackProps,
       stackName: profiles.place.stackName,
-      synthesizer: new LegacyStackSynthesizer(),
+      synthesizer: new InlineOrUploadedSynthesizer(),
     });
 
     // aws-cdk-lib's template validator reports parameters on the stack itself.
@@ -67,6 +69,11 @@ export class WebhookStack extends Stack {
           imageRepository: profile.imageRepository,
           imageTag: profile.imageTag,
           secretName: profile.benchlingSecret,
+          packageBucket: profile.pkgBucket!,
+          quiltWebHost: profile.quiltWebHost,
+          packagerQueueUrl: profile.packagerQueueUrl,
+          athenaDatabase: profile.athenaUserDatabase,
+          athenaWorkgroup: profile.athenaUserWorkgroup,
           minCapacity: profile.minCapacity,
           maxCapacity: profile.maxCapacity,
           logLevel: profile.logLevel,

@@ -1,9 +1,11 @@
-import type { StatusApi, TaskInfo } from './status-api.js';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { StackInfo, StatusApi, TaskInfo } from './status-api.js';
 
 /**
  * The real {@link StatusApi}: AWS SDK v3 clients, each imported and created on
  * first use so the CLI starts without loading the SDK. Default client config
- * throughout: the region given (the profile's, or --region), credentials from
+ * throughout: the region given (the profile's, or --region; a Quilt stack is
+ * read in its ARN's region, {@link AwsApi.describeStackIn}), credentials from
  * the SDK's default chain (`awsProfile`, else AWS_PROFILE, SSO, environment,
  * ...), and the endpoint from the environment (`AWS_ENDPOINT_URL` in tests);
  * no endpoint is ever set here. The first client's credential provider is
@@ -32,6 +34,12 @@ export interface AwsApi extends ClosableStatusApi {
   /** False when Secrets Manager has no secret of that name. */
   secretExists(name: string): Promise<boolean>;
   createSecret(name: string, value: string, tags: Readonly<Record<string, string>>): Promise<void>;
+  /**
+   * A stack read with a CloudFormation client in another region (the Quilt
+   * stack's, from its ARN), same credentials; null when CloudFormation says it
+   * does not exist, which is also what it says of another account's stack.
+   */
+  describeStackIn(region: string, stackNameOrArn: string): Promise<StackInfo | null>;
 }
 
 const iso = (d: Date | undefined | null): string | null => (d ? d.toISOString() : null);
@@ -44,19 +52,19 @@ interface SdkClient {
 export function createStatusApi(options: AwsClientOptions): AwsApi {
   let sharedCredentials: unknown;
   const clients: SdkClient[] = [];
-  const config = () => ({
-    region: options.region,
+  const config = (region = options.region) => ({
+    region,
     ...(options.awsProfile ? { profile: options.awsProfile } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
     requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 5_000, throwOnRequestTimeout: true },
     ...(sharedCredentials ? { credentials: sharedCredentials as never } : {}),
   });
-  /** One client per service, created on first use; its credential chain becomes the shared one. */
-  const lazy = <C extends SdkClient>(load: () => Promise<new (c: ReturnType<typeof config>) => C>) => {
+  /** One client per service (and region), created on first use; the first one's credential chain becomes the shared one. */
+  const lazy = <C extends SdkClient>(load: () => Promise<new (c: ReturnType<typeof config>) => C>, region?: string) => {
     let client: Promise<C> | undefined;
     return () =>
       (client ??= load().then((Ctor) => {
-        const c = new Ctor(config());
+        const c = new Ctor(config(region));
         sharedCredentials ??= c.config.credentials;
         clients.push(c);
         return c;
@@ -64,7 +72,37 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
   };
 
   const sts = lazy(async () => (await import('@aws-sdk/client-sts')).STSClient);
-  const cfn = lazy(async () => (await import('@aws-sdk/client-cloudformation')).CloudFormationClient);
+  const loadCfn = async () => (await import('@aws-sdk/client-cloudformation')).CloudFormationClient;
+  const cfn = lazy(loadCfn);
+  const cfnByRegion = new Map<string, () => Promise<CloudFormationClient>>();
+  /** The CloudFormation client of a region: the main one for the options' region, else one more, created on first use. */
+  const cfnIn = (region: string) => {
+    if (region === options.region) return cfn();
+    let get = cfnByRegion.get(region);
+    if (!get) cfnByRegion.set(region, (get = lazy(loadCfn, region)));
+    return get();
+  };
+  const describeStackWith = async (client: Promise<CloudFormationClient>, stackName: string): Promise<StackInfo | null> => {
+    const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+    try {
+      const out = await (await client).send(new DescribeStacksCommand({ StackName: stackName }));
+      const s = out.Stacks?.[0];
+      if (!s) return null;
+      return {
+        stackName: s.StackName ?? stackName,
+        stackId: s.StackId ?? '',
+        status: s.StackStatus ?? 'UNKNOWN',
+        statusReason: s.StackStatusReason ?? null,
+        lastUpdatedTime: iso(s.LastUpdatedTime ?? s.CreationTime),
+        parameters: Object.fromEntries((s.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? ''])),
+        outputs: Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
+      };
+    } catch (error) {
+      // CloudFormation says a stack is missing with a ValidationError, not a 404.
+      if ((error as Error).name === 'ValidationError' && /does not exist/.test((error as Error).message)) return null;
+      throw error;
+    }
+  };
   const ecs = lazy(async () => (await import('@aws-sdk/client-ecs')).ECSClient);
   const elb = lazy(async () => (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client);
   const apigw = lazy(async () => (await import('@aws-sdk/client-api-gateway')).APIGatewayClient);
@@ -82,27 +120,8 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
       return { account: out.Account ?? '', arn: out.Arn ?? '' };
     },
 
-    async describeStack(stackName) {
-      const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
-      try {
-        const out = await (await cfn()).send(new DescribeStacksCommand({ StackName: stackName }));
-        const s = out.Stacks?.[0];
-        if (!s) return null;
-        return {
-          stackName: s.StackName ?? stackName,
-          stackId: s.StackId ?? '',
-          status: s.StackStatus ?? 'UNKNOWN',
-          statusReason: s.StackStatusReason ?? null,
-          lastUpdatedTime: iso(s.LastUpdatedTime ?? s.CreationTime),
-          parameters: Object.fromEntries((s.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? ''])),
-          outputs: Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
-        };
-      } catch (error) {
-        // CloudFormation says a stack is missing with a ValidationError, not a 404.
-        if ((error as Error).name === 'ValidationError' && /does not exist/.test((error as Error).message)) return null;
-        throw error;
-      }
-    },
+    describeStack: (stackName) => describeStackWith(cfn(), stackName),
+    describeStackIn: (region, stackNameOrArn) => describeStackWith(cfnIn(region), stackNameOrArn),
 
     async describeServices(cluster, services) {
       const { DescribeServicesCommand } = await import('@aws-sdk/client-ecs');

@@ -10,9 +10,9 @@ import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { imageDigestOf } from '../fake-aws/stacks.js';
 import { advanceStacks } from '../fake-aws/cfn/stacks.js';
 import { synthProjectStack, type ProjectStack } from '../fake-aws/project-stack.js';
-import { changeSetParameters, deployedScenario, STACK, type DeployedOptions } from '../helpers/deployed.js';
+import { changeSetParameters, deployedScenario, QUILT_OUTPUTS, STACK, type DeployedOptions } from '../helpers/deployed.js';
 import { CDK_BIN_OVERRIDE_ENV } from '../../src/infra/runner.js';
-import { devProfile, prodProfile, QUILT_ARN_DEV, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
+import { devProfile, prodProfile, QUILT_ARN, QUILT_ARN_DEV, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
 import { isRunning, waitFor } from '../helpers/wait.js';
 
 /**
@@ -20,11 +20,15 @@ import { isRunning, waitFor } from '../helpers/wait.js';
  * CLI from node_modules against the fake AWS, whose CloudFormation holds the
  * stack synthesized from the same profiles (seeded as a deploy leaves it).
  */
+/** What prod runs (its profile, the seeded stack, deploy.json), and the image before it in its history: releases the stack serves. */
+const PROD_TAG = '0.7.10';
+const PREVIOUS_TAG = '0.7.2';
+
 let fake: FakeAws;
 let both: ProjectStack;
 let prodOnly: ProjectStack;
 beforeAll(async () => {
-  [both, prodOnly] = await Promise.all([synthProjectStack({ dev: { benchlingTenant: 'acme' } }), synthProjectStack({ dev: false })]);
+  [both, prodOnly] = await Promise.all([synthProjectStack({ prod: { imageTag: PROD_TAG }, dev: { benchlingTenant: 'acme' }, quiltValues: false }), synthProjectStack({ prod: { imageTag: PROD_TAG }, dev: false, quiltValues: false })]);
   fake = await startFakeAws(deployedScenario(null));
 });
 afterAll(async () => fake.close());
@@ -44,16 +48,16 @@ interface World {
   leftovers(): string[];
 }
 
-/** A config folder with both profiles and a prod record, and the fake holding the stack deployed from them (prod 0.7.0, dev latest). */
+/** A config folder with both profiles and a prod record, and the fake holding the stack deployed from them (prod PROD_TAG, dev latest). */
 function world(options: DeployedOptions & { template?: Record<string, any> | null; profileFields?: Record<string, unknown> } = {}): World {
   const dir = tempDir();
   const tmp = join(dir, 'tmp');
-  writeJson(dir, 'default.json', prodProfile(options.profileFields));
+  writeJson(dir, 'default.json', prodProfile({ imageTag: PROD_TAG, ...options.profileFields }));
   writeJson(dir, 'dev.json', devProfile({ benchlingTenant: 'acme', ...options.profileFields }));
   const records = join(dir, 'deploy.json');
   writeFileSync(
     records,
-    `${JSON.stringify({ prod: { endpoint: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod', imageTag: '0.7.0', deployedAt: '2026-11-01T00:00:00.000Z', stackName: STACK, stage: 'prod', history: [{ imageTag: '0.6.9', deployedAt: '2026-10-01T00:00:00.000Z' }] } }, null, 2)}\n`,
+    `${JSON.stringify({ prod: { endpoint: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod', imageTag: PROD_TAG, deployedAt: '2026-11-01T00:00:00.000Z', stackName: STACK, stage: 'prod', history: [{ imageTag: PREVIOUS_TAG, deployedAt: '2026-10-01T00:00:00.000Z' }] } }, null, 2)}\n`,
   );
   fake.scenario = deployedScenario(options.template === undefined ? both.template : options.template, options);
   return {
@@ -92,7 +96,7 @@ describe('deploy (real synth, real cdk, fake AWS)', () => {
     expect(sent).toMatchObject({ DevImageTag: 'abc123', DevSecretName: 'quiltdata/benchling-webhook/dev/acme', DevMinCapacity: '1', DevMaxCapacity: '2', DevLogLevel: 'INFO', DevQuiltStackArn: QUILT_ARN_DEV, DevWebhookVerification: 'true' });
     for (const [k, v] of Object.entries(sent)) if (k.startsWith('Prod')) expect(v, k).toBe('previous');
     expect(serviceTags('Dev')).toBe('abc123');
-    expect(serviceTags('Prod')).toBe('0.7.0');
+    expect(serviceTags('Prod')).toBe(PROD_TAG);
     expect(fake.scenario.clusters[stack().outputs.ClusterName].services[stack().outputs.ProdServiceName].taskDefinition).toBe(prodTaskDefinition);
     const file = JSON.parse(w.recordsText());
     expect(file.prod).toEqual(prodBefore);
@@ -102,19 +106,19 @@ describe('deploy (real synth, real cdk, fake AWS)', () => {
   });
 
   it("a plan shows exactly what the deploy does: after dev moved off its profile's tag, prod's plan and dev's plan leave the other alone", async () => {
-    // dev runs 0.0.2 though its profile says latest; prod runs 0.7.0 as its profile says.
-    const w = world({ imageTags: { dev: '0.0.2' } });
+    // dev runs 0.8.2 though its profile says latest; prod runs PROD_TAG as its profile says.
+    const w = world({ imageTags: { dev: '0.8.2' } });
     const prodPlan = await w.run(['diff', '--environment', 'prod']);
     expect(prodPlan.status, prodPlan.stderr).toBe(0);
     expect(changeLines(prodPlan.stdout).filter((l) => /Dev/.test(l))).toEqual([]);
     // CloudFormation was asked with dev's running values, so its change set has nothing of dev.
-    expect(w.changeSets().at(-1)).toMatchObject({ DevImageTag: '0.0.2', ProdImageTag: '0.7.0' });
+    expect(w.changeSets().at(-1)).toMatchObject({ DevImageTag: '0.8.2', ProdImageTag: PROD_TAG });
     const deploy = await w.run(['deploy', '--environment', 'prod', '--image-tag', '0.8.0', '--yes']);
     expect(deploy.status, deploy.stderr).toBe(0);
     expect(changeLines(deploy.stdout).filter((l) => /Dev/.test(l))).toEqual([]);
     expect(changeLines(deploy.stdout).join('\n')).toMatch(/Prod\/TaskDefinition/);
-    expect(serviceTags('Dev')).toBe('0.0.2');
-    const devPlan = await w.run(['diff', '--environment', 'dev', '--image-tag', '0.0.3']);
+    expect(serviceTags('Dev')).toBe('0.8.2');
+    const devPlan = await w.run(['diff', '--environment', 'dev', '--image-tag', '0.8.3']);
     expect(devPlan.status, devPlan.stderr).toBe(0);
     expect(changeLines(devPlan.stdout).filter((l) => /Prod/.test(l))).toEqual([]);
     expect(changeLines(devPlan.stdout).join('\n')).toMatch(/Dev\/TaskDefinition/);
@@ -127,7 +131,7 @@ describe('deploy (real synth, real cdk, fake AWS)', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/not confirmed: there is no terminal to ask on and --yes was not given/);
     expect(fake.calls.count('ExecuteChangeSet')).toBe(0);
-    expect(serviceTags('Prod')).toBe('0.7.0');
+    expect(serviceTags('Prod')).toBe(PROD_TAG);
     expect(w.recordsText()).toBe(before);
     expect(existsSync(`${w.records}.lock`)).toBe(false);
   });
@@ -137,7 +141,7 @@ describe('deploy (real synth, real cdk, fake AWS)', () => {
     const serviceId = Object.keys(both.template.Resources).find((k) => k.startsWith('DevService') && both.template.Resources[k].Type === 'AWS::ECS::Service')!;
     fake.scenario.cfn = { stepMs: 0, failResource: { logicalId: serviceId, reason: 'Resource handler returned message: "Circuit breaker triggered"' } };
     const before = w.recordsText();
-    const r = await w.run(['deploy', '--environment', 'dev', '--image-tag', '0.0.9', '--yes']);
+    const r = await w.run(['deploy', '--environment', 'dev', '--image-tag', '0.8.9', '--yes']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/deploy of dev failed; deploy.json unchanged; stack BenchlingWebhookStack is UPDATE_ROLLBACK_COMPLETE/);
     // cdk prints `Dev/Service/Service (DevServiceB35D2857) reason`: the path and id are the resource, the reason is CloudFormation's.
@@ -148,24 +152,34 @@ describe('deploy (real synth, real cdk, fake AWS)', () => {
     expect(serviceTags('Dev')).toBe('latest');
   });
 
-  it('a template over 50 KiB: the plan says its changes could not be computed instead of showing a template-only diff, and the deploy goes through the bootstrap bucket', async () => {
-    // About 300 allow-list CIDRs per environment put the template past what cdk sends inline.
-    const allowList = Array.from({ length: 300 }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`).join(',');
-    const large = await synthProjectStack({ prod: { webhookAllowList: allowList }, dev: { benchlingTenant: 'acme', webhookAllowList: allowList } });
-    const w = world({ template: large.template, profileFields: { webhookAllowList: allowList } });
-    // The diff's change set needs the template in S3, which only a deploy uploads: cdk cannot create it.
-    const plan = await w.run(['diff', '--environment', 'dev', '--image-tag', '0.0.7']);
-    expect(plan.status).toBe(1);
-    expect(plan.stderr).toMatch(/cdk diff failed/);
-    expect(plan.stderr).toMatch(/Could not create a change set/);
-    expect(changeLines(plan.stdout)).toEqual([]);
-    const deploy = await w.run(['deploy', '--environment', 'dev', '--image-tag', '0.0.7', '--yes']);
-    expect(deploy.status, deploy.stderr + deploy.stdout).toBe(0);
-    expect(deploy.stdout).toMatch(/changes\s+could not be computed: cdk diff failed/);
+  it('a template over 50 KiB (dev and prod together): the plan is a change set of the published template, and the deploy uses the same object', async () => {
+    const w = world();
+    const plan = await w.run(['diff', '--environment', 'dev', '--image-tag', '0.9.7']);
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(changeLines(plan.stdout).join('\n')).toMatch(/\[~\] AWS::ECS::TaskDefinition Dev\/TaskDefinition DevTaskDefinition\w+ replace/);
+    expect(plan.stdout + plan.stderr).not.toMatch(/could not be computed|Could not create a change set/);
+    // The diff published the template (its JSON, under its hash) and named it by URL.
     expect(fake.calls.count('PutObject')).toBe(1);
-    expect((fake.calls.matching('CreateChangeSet').at(-1)!.input as { TemplateURL?: string }).TemplateURL).toMatch(/^https:\/\/.*\.yml$/);
-    expect(serviceTags('Dev')).toBe('0.0.7');
+    const url = (fake.calls.matching('CreateChangeSet').at(-1)!.input as { TemplateURL?: string; TemplateBody?: string });
+    expect(url.TemplateBody).toBeUndefined();
+    expect(url.TemplateURL).toMatch(/\/cdk-hnb659fds-assets-123456789012-us-east-1\/[0-9a-f]{64}\.json$/);
+    const deploy = await w.run(['deploy', '--environment', 'dev', '--image-tag', '0.9.7', '--yes']);
+    expect(deploy.status, deploy.stderr + deploy.stdout).toBe(0);
+    // Published once: the deploy found the object the diff put there.
+    expect(fake.calls.count('PutObject')).toBe(1);
+    expect((fake.calls.matching('CreateChangeSet').at(-1)!.input as { TemplateURL?: string }).TemplateURL).toBe(url.TemplateURL);
+    expect(serviceTags('Dev')).toBe('0.9.7');
   }, 120_000);
+
+  it('a template over 50 KiB in an account that is not bootstrapped: refused before cdk runs, saying how to bootstrap', async () => {
+    const w = world({ bootstrapped: false });
+    const r = await w.run(['deploy', '--environment', 'dev', '--image-tag', '0.9.7', '--yes']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/the template is \d+ KiB, over the 50 KiB CloudFormation takes inline, so cdk uploads it to the bootstrap bucket, and account 123456789012 in us-east-1 is not bootstrapped for the CDK/);
+    expect(r.stderr).toContain('npx cdk bootstrap aws://123456789012/us-east-1');
+    expect(fake.calls.count('CreateChangeSet')).toBe(0);
+    expect(fake.calls.count({ service: 's3' })).toBe(0);
+  });
 
   it('warns when a profile holding the client secret is readable by others, never showing it', async () => {
     const w = world();
@@ -240,6 +254,208 @@ describe('deploy (real synth, real cdk, fake AWS)', () => {
   });
 });
 
+/** The parameters that carry what the container needs of its Quilt stack, its bucket and its image's contract. */
+const CONTAINER_SUFFIXES = ['PackageBucket', 'QuiltWebHost', 'PackagerQueueUrl', 'AthenaDatabase', 'AthenaWorkgroup', 'Consumers'] as const;
+const DEV_QUILT = QUILT_OUTPUTS[QUILT_ARN_DEV];
+const PROD_QUILT = QUILT_OUTPUTS[QUILT_ARN];
+/** A dev profile that gives every Quilt value itself. */
+const DEV_QUILT_FIELDS = {
+  quiltWebHost: 'catalog.dev.example.org',
+  packagerQueueUrl: 'https://sqs.us-west-2.amazonaws.com/210987654321/profile-packager',
+  athenaUserDatabase: 'profile_db',
+};
+
+describe('what the container needs: Quilt values, package bucket, image contract', () => {
+  it("resolves dev's Quilt values from its Quilt stack, read in that stack's region; the plan shows each value and where it came from", async () => {
+    const w = world();
+    const r = await w.run(['deploy', '--environment', 'dev', '--image-tag', '0.17.2', '--yes']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    // Read once, by its ARN, with a client in the ARN's region (us-west-2; the webhook stack is in us-east-1).
+    const reads = fake.calls.matching({ service: 'cloudformation', operation: 'DescribeStacks' }).filter((c) => (c.input as { StackName?: string }).StackName === QUILT_ARN_DEV);
+    expect(reads.map((c) => c.region)).toEqual(['us-west-2']);
+    expect(r.stdout).toContain(`quilt     ${QUILT_ARN_DEV}: outputs read`);
+    expect(r.stdout).toContain(`queue     ${DEV_QUILT.PackagerQueueUrl} (Quilt stack output PackagerQueueUrl)`);
+    expect(r.stdout).toContain(`catalog   ${DEV_QUILT.QuiltWebHost} (Quilt stack output QuiltWebHost)`);
+    expect(r.stdout).toContain(`database  ${DEV_QUILT.UserAthenaDatabaseName} (Quilt stack output UserAthenaDatabaseName)`);
+    // dev's Quilt stack has no workgroup output: the default.
+    expect(r.stdout).toMatch(/workgroup primary \(default: neither dev\.json \(athenaUserWorkgroup\) nor the Quilt stack \(UserAthenaWorkgroupName\) says\)/);
+    expect(r.stdout).toContain('bucket    acme-dev-packages (profile dev.json)');
+    expect(r.stdout).toContain('contract  0.17.2 (consumers events+packaging)');
+    expect(w.changeSets().at(-1)).toMatchObject({
+      DevPackageBucket: 'acme-dev-packages',
+      DevQuiltWebHost: DEV_QUILT.QuiltWebHost,
+      DevPackagerQueueUrl: DEV_QUILT.PackagerQueueUrl,
+      DevAthenaDatabase: DEV_QUILT.UserAthenaDatabaseName,
+      DevAthenaWorkgroup: 'primary',
+      DevConsumers: 'events+packaging',
+    });
+    expect(stack().parameters).toMatchObject({ DevPackagerQueueUrl: DEV_QUILT.PackagerQueueUrl, DevConsumers: 'events+packaging' });
+    // prod's Quilt stack is not read: prod keeps what it has.
+    expect(fake.calls.all.some((c) => (c.input as { StackName?: string }).StackName === QUILT_ARN)).toBe(false);
+    for (const suffix of CONTAINER_SUFFIXES) expect(w.changeSets().at(-1)![`Prod${suffix}`], suffix).toBe('previous');
+  });
+
+  it("a value the profile gives wins over the Quilt stack's output, and the plan says so", async () => {
+    const w = world();
+    writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme', packagerQueueUrl: DEV_QUILT_FIELDS.packagerQueueUrl, athenaUserWorkgroup: 'dev-workgroup' }));
+    const r = await w.run(['diff', '--environment', 'dev']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain(`queue     ${DEV_QUILT_FIELDS.packagerQueueUrl} (profile dev.json, instead of the Quilt stack's "${DEV_QUILT.PackagerQueueUrl}")`);
+    expect(r.stdout).toContain('workgroup dev-workgroup (profile dev.json)');
+    expect(r.stdout).toContain(`database  ${DEV_QUILT.UserAthenaDatabaseName} (Quilt stack output UserAthenaDatabaseName)`);
+    expect(w.changeSets().at(-1)).toMatchObject({ DevPackagerQueueUrl: DEV_QUILT_FIELDS.packagerQueueUrl, DevAthenaWorkgroup: 'dev-workgroup', DevAthenaDatabase: DEV_QUILT.UserAthenaDatabaseName });
+  });
+
+  it("a Quilt stack these credentials cannot read: the plan says so and the deploy works from the profile's values", async () => {
+    const w = world();
+    // Another account's stack: CloudFormation answers that it does not exist.
+    delete fake.scenario.stacks.QuiltDev;
+    writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme', ...DEV_QUILT_FIELDS }));
+    const r = await w.run(['deploy', '--environment', 'dev', '--yes']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain(`quilt     ${QUILT_ARN_DEV} cannot be read with these credentials (it does not exist for them; it is in account 210987654321, these credentials are for 123456789012): dev.json's values are used`);
+    expect(r.stdout).toContain(`queue     ${DEV_QUILT_FIELDS.packagerQueueUrl} (profile dev.json)`);
+    expect(stack().parameters).toMatchObject({
+      DevQuiltWebHost: DEV_QUILT_FIELDS.quiltWebHost,
+      DevPackagerQueueUrl: DEV_QUILT_FIELDS.packagerQueueUrl,
+      DevAthenaDatabase: DEV_QUILT_FIELDS.athenaUserDatabase,
+      DevAthenaWorkgroup: 'primary',
+    });
+  });
+
+  it('a Quilt stack that cannot be read and a profile without the values: refused (2), naming the file and each field; nothing changed', async () => {
+    const w = world();
+    delete fake.scenario.stacks.QuiltDev;
+    // One field given: only the others are asked for.
+    writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme', quiltWebHost: DEV_QUILT_FIELDS.quiltWebHost }));
+    const before = w.recordsText();
+    const stackBefore = JSON.stringify(stack().parameters);
+    const r = await w.run(['deploy', '--environment', 'dev', '--yes']);
+    expect(r.status, r.stderr).toBe(2);
+    const devFile = join(w.dir, 'dev.json');
+    expect(r.stderr).toContain(`${devFile}: packagerQueueUrl: needed by the container (PACKAGER_SQS_URL); the Quilt stack ${QUILT_ARN_DEV} cannot be read with these credentials (it does not exist for them`);
+    expect(r.stderr).toContain(`${devFile}: athenaUserDatabase: needed by the container (ATHENA_USER_DATABASE); the Quilt stack ${QUILT_ARN_DEV} cannot be read`);
+    expect(r.stderr).not.toMatch(/quiltWebHost: needed|athenaUserWorkgroup: needed/);
+    expect(r.stderr).toMatch(/hint: set them in the profile \(`benchling-deploy setup-profile dev --packager-queue-url VALUE --athena-database VALUE`\)/);
+    expect(fake.calls.count('CreateChangeSet')).toBe(0);
+    expect(w.recordsText()).toBe(before);
+    expect(existsSync(`${w.records}.lock`)).toBe(false);
+    expect(JSON.stringify(stack().parameters)).toBe(stackBefore);
+  });
+
+  it("a Quilt stack that lacks an output the profile does not give either: refused, naming the output it lacks", async () => {
+    const w = world();
+    delete fake.scenario.stacks.QuiltDev.outputs.UserAthenaDatabaseName;
+    const r = await w.run(['diff', '--environment', 'dev']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`dev.json: athenaUserDatabase: needed by the container (ATHENA_USER_DATABASE); the Quilt stack ${QUILT_ARN_DEV} has no output UserAthenaDatabaseName`);
+    expect(fake.calls.count('CreateChangeSet')).toBe(0);
+  });
+
+  it.each([
+    ['a new line', `${DEV_QUILT.PackagerQueueUrl}\nhttps://sqs.us-west-2.amazonaws.com/999999999999/elsewhere`],
+    ['a wildcard', 'https://sqs.us-west-2.amazonaws.com/210987654321/*'],
+  ])("a malformed output (a queue URL with %s) is refused, naming the stack and the output; the profile's value would win", async (_what, url) => {
+    const w = world();
+    fake.scenario.stacks.QuiltDev.outputs.PackagerQueueUrl = url;
+    const r = await w.run(['deploy', '--environment', 'dev', '--yes']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`error: the Quilt stack ${QUILT_ARN_DEV}: output PackagerQueueUrl: expected an SQS queue URL https://sqs.REGION.amazonaws.com/ACCOUNT/NAME, got ${JSON.stringify(url)}`);
+    // Shown quoted and escaped (the new line as \n), so on the error's one line.
+    expect(fake.calls.count('CreateChangeSet')).toBe(0);
+    writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme', packagerQueueUrl: DEV_QUILT_FIELDS.packagerQueueUrl }));
+    const overridden = await w.run(['diff', '--environment', 'dev']);
+    expect(overridden.status, overridden.stderr).toBe(0);
+    expect(overridden.stdout).toContain(`queue     ${DEV_QUILT_FIELDS.packagerQueueUrl} (profile dev.json, instead of the Quilt stack's ${JSON.stringify(url)})`);
+  });
+
+  it('a profile without pkgBucket is refused (2) naming file and field: deploy, diff and synth, before any AWS call', async () => {
+    const w = world();
+    const { pkgBucket: _bucket, ...withoutBucket } = devProfile({ benchlingTenant: 'acme' });
+    writeJson(w.dir, 'dev.json', withoutBucket);
+    for (const args of [['deploy', '--environment', 'prod', '--image-tag', '0.8.0', '--yes'], ['diff', '--environment', 'dev'], ['synth', '--out', join(w.dir, 'out')]]) {
+      const r = await w.run(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(`error: ${join(w.dir, 'dev.json')}: pkgBucket: required to `);
+      expect(r.stderr).toContain('setup-profile dev --pkg-bucket BUCKET');
+    }
+    expect(existsSync(join(w.dir, 'out'))).toBe(false);
+    expect(fake.calls.all).toEqual([]);
+    // The same profile with its bucket synthesizes.
+    writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme' }));
+    expect((await w.run(['synth', '--out', join(w.dir, 'out')])).status).toBe(0);
+  });
+
+  it('an image the stack cannot serve is refused (2) with the reason, before any AWS call; the releases beside it are not', async () => {
+    const w = world();
+    const before = w.recordsText();
+    for (const tag of ['0.9.3', '0.9.6', '0.6.9']) {
+      const r = await w.run(['deploy', '--environment', 'dev', '--image-tag', tag, '--yes']);
+      expect(r.status, tag).toBe(2);
+      expect(r.stderr).toContain(`error: image ${tag} cannot be served: `);
+    }
+    expect(fake.calls.all).toEqual([]);
+    writeJson(w.dir, 'default.json', prodProfile({ imageTag: '0.9.3' }));
+    const profileTag = await w.run(['diff', '--environment', 'prod']);
+    expect(profileTag.status).toBe(2);
+    expect(profileTag.stderr).toContain(`error: ${join(w.dir, 'default.json')}: imageTag: image 0.9.3 cannot be served: its server binds port 8080 whatever PORT says`);
+    for (const tag of ['0.9.0', '0.9.7', '0.7.0']) {
+      const r = await w.run(['diff', '--environment', 'dev', '--image-tag', tag]);
+      expect(r.status, `${tag}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain(`contract  ${tag} (consumers none)`);
+    }
+    expect(w.recordsText()).toBe(before);
+  });
+
+  it('an image whose version is unknown is served by the latest release\'s contract, and the plan says so', async () => {
+    const w = world();
+    const r = await w.run(['diff', '--environment', 'dev']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('contract  the version of latest is unknown: served as the latest release, 0.18.0 (consumers events+packaging)');
+    expect(w.changeSets().at(-1)).toMatchObject({ DevImageTag: 'latest', DevConsumers: 'events+packaging' });
+  });
+
+  it("a stack deployed before these parameters existed: the next deploy of dev passes prod's too, and says prod's service is updated", async () => {
+    const w = world();
+    // The stack as the tool before this change left it: no such parameters, for either environment.
+    for (const env of ['Dev', 'Prod']) for (const suffix of CONTAINER_SUFFIXES) delete stack().parameters[`${env}${suffix}`];
+    const r = await w.run(['deploy', '--environment', 'dev', '--yes']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/other\s+prod's service is updated by this deploy too: the template changed, and its new parameters \(ProdPackageBucket, ProdQuiltWebHost, ProdPackagerQueueUrl, ProdAthenaDatabase, ProdAthenaWorkgroup, ProdConsumers\) are set from the prod profile and its Quilt stack/);
+    expect(r.stdout).not.toMatch(/prod keeps its running service/);
+    expect(r.stdout).toContain(`prod quilt ${QUILT_ARN}: outputs read`);
+    expect(r.stdout).toContain(`prod queue ${PROD_QUILT.PackagerQueueUrl} (Quilt stack output PackagerQueueUrl)`);
+    const sent = w.changeSets().at(-1)!;
+    expect(sent).toMatchObject({
+      ProdPackageBucket: 'acme-packages',
+      ProdQuiltWebHost: PROD_QUILT.QuiltWebHost,
+      ProdPackagerQueueUrl: PROD_QUILT.PackagerQueueUrl,
+      ProdAthenaDatabase: PROD_QUILT.UserAthenaDatabaseName,
+      ProdAthenaWorkgroup: PROD_QUILT.UserAthenaWorkgroupName,
+      // From the image prod runs (PROD_TAG, a 0.7 release), not from dev's.
+      ProdConsumers: 'none',
+    });
+    // What the stack already held of prod is kept as it is.
+    for (const [k, v] of Object.entries(sent)) if (k.startsWith('Prod') && !CONTAINER_SUFFIXES.some((x) => k === `Prod${x}`)) expect(v, k).toBe('previous');
+    expect(serviceTags('Prod')).toBe(PROD_TAG);
+    // Once the stack holds them, the next deploy of dev leaves prod alone again.
+    const again = await w.run(['deploy', '--environment', 'dev', '--image-tag', '0.8.1', '--yes']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/other\s+prod keeps its running service/);
+    for (const [k, v] of Object.entries(w.changeSets().at(-1)!)) if (k.startsWith('Prod')) expect(v, k).toBe('previous');
+  });
+
+  it("the other environment's Quilt values, when passed, come from its own profile: refused naming that profile when they cannot be resolved", async () => {
+    const w = world();
+    for (const suffix of CONTAINER_SUFFIXES) delete stack().parameters[`Prod${suffix}`];
+    delete fake.scenario.stacks.QuiltStack;
+    const r = await w.run(['deploy', '--environment', 'dev', '--yes']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${join(w.dir, 'default.json')}: packagerQueueUrl: needed by the container (PACKAGER_SQS_URL); the Quilt stack ${QUILT_ARN} cannot be read with these credentials (it does not exist for them)`);
+    expect(fake.calls.count('CreateChangeSet')).toBe(0);
+  });
+});
+
 describe('promote and rollback', () => {
   const devService = () => fake.scenario.clusters[stack().outputs.ClusterName].services[stack().outputs.DevServiceName];
 
@@ -252,8 +468,11 @@ describe('promote and rollback', () => {
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain(`dev runs  0.8.0 = ${digest}`);
     expect(changeLines(r.stdout).filter((l) => /Dev/.test(l))).toEqual([]);
+    // The digest is dev's 0.8.0: served by 0.8.0's contract, not the latest release's.
+    expect(r.stdout).toContain("contract  the digest of dev's 0.8.0: 0.8.0 (consumers none)");
     const sent = w.changeSets().at(-1)!;
     expect(sent.ProdImageTag).toBe(digest);
+    expect(sent.ProdConsumers).toBe('none');
     for (const [k, v] of Object.entries(sent)) if (k.startsWith('Dev')) expect(v, k).toBe('previous');
     expect(serviceTags('Prod')).toBe(digest);
     expect(devService().taskDefinition).toBe(devTaskDefinition);
@@ -266,7 +485,7 @@ describe('promote and rollback', () => {
     const rolling = await w.run(['promote', '--yes']);
     expect(rolling.status).toBe(1);
     expect(rolling.stderr).toMatch(/promote refused: dev is not healthy: rollout IN_PROGRESS/);
-    world({ imageTags: { dev: '0.7.0', prod: '0.7.0' } });
+    world({ imageTags: { dev: PROD_TAG, prod: PROD_TAG } });
     const same = await w.run(['promote', '--yes']);
     expect(same.status).toBe(1);
     expect(same.stderr).toMatch(/prod already runs that image/);
@@ -298,13 +517,13 @@ describe('promote and rollback', () => {
     const w = world();
     const r = await w.run(['rollback', '--yes']);
     expect(r.status, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout).toMatch(/image\s+0\.7\.0 -> 0\.6\.9/);
+    expect(r.stdout).toContain(`image     ${PROD_TAG} -> ${PREVIOUS_TAG}`);
     expect(changeLines(r.stdout).join('\n')).toMatch(/\[~\] AWS::ECS::TaskDefinition Prod\/TaskDefinition/);
-    expect(w.changeSets().at(-1)!.ProdImageTag).toBe('0.6.9');
-    expect(serviceTags('Prod')).toBe('0.6.9');
+    expect(w.changeSets().at(-1)!.ProdImageTag).toBe(PREVIOUS_TAG);
+    expect(serviceTags('Prod')).toBe(PREVIOUS_TAG);
     const prod = JSON.parse(w.recordsText()).prod;
-    expect(prod.imageTag).toBe('0.6.9');
-    expect(prod.history[0].imageTag).toBe('0.7.0');
+    expect(prod.imageTag).toBe(PREVIOUS_TAG);
+    expect(prod.history[0].imageTag).toBe(PROD_TAG);
   });
 
   it('rollback with no earlier image is refused', async () => {
@@ -407,7 +626,7 @@ describe('the real aws-cdk CLI with no credentials', () => {
 });
 
 /** `deploy --environment dev --yes` (or `args`) as a child whose signals the test sends. */
-function spawnDeploy(w: World, args: string[] = ['deploy', '--environment', 'dev', '--image-tag', '0.0.5', '--yes']): { child: ChildProcessWithoutNullStreams; out: { stdout: string; stderr: string }; exited: Promise<number | null> } {
+function spawnDeploy(w: World, args: string[] = ['deploy', '--environment', 'dev', '--image-tag', '0.8.5', '--yes']): { child: ChildProcessWithoutNullStreams; out: { stdout: string; stderr: string }; exited: Promise<number | null> } {
   mkdirSync(join(w.dir, 'tmp'), { recursive: true });
   const child = spawn(process.execPath, [BIN, '--config-dir', w.dir, ...args], {
     env: { ...process.env, ...fake.env, CI: 'true', NO_COLOR: '1', TMPDIR: join(w.dir, 'tmp') },
@@ -465,7 +684,7 @@ describe('cancel, kill and destroy', { timeout: 180_000 }, () => {
 
   it('a first deploy cancelled while CloudFormation prepares it leaves REVIEW_IN_PROGRESS; the next deploy creates the stack afresh', async () => {
     const w = world({ template: null });
-    writeJson(w.dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }));
+    writeJson(w.dir, 'default.json', prodProfile({ imageTag: PROD_TAG, benchlingClientSecret: SECRET }));
     writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme', benchlingClientSecret: SECRET }));
     const run = spawnDeploy(w, ['deploy', '--environment', 'dev', '--yes']);
     // The plan's diff runs as usual; cdk deploy's own first change set is the one CloudFormation takes long to prepare.
@@ -487,7 +706,7 @@ describe('cancel, kill and destroy', { timeout: 180_000 }, () => {
 
   it("a stack's first deploy creates every environment's secret first, so the environment not asked for starts too", async () => {
     const w = world({ template: null });
-    writeJson(w.dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }));
+    writeJson(w.dir, 'default.json', prodProfile({ imageTag: PROD_TAG, benchlingClientSecret: SECRET }));
     writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme', benchlingClientSecret: SECRET }));
     const r = await w.run(['deploy', '--environment', 'dev', '--yes']);
     expect(r.status, r.stderr + r.stdout).toBe(0);
@@ -542,7 +761,7 @@ describe('cancel, kill and destroy', { timeout: 180_000 }, () => {
     const prod = JSON.parse(w.recordsText()).prod;
     expect(prod.destroyedAt).toMatch(/^\d{4}-/);
     expect(prod.history).toHaveLength(1);
-    expect(prod.imageTag).toBe('0.7.0');
+    expect(prod.imageTag).toBe(PROD_TAG);
   });
 
   it('a cdk destroy that claims success while the stack is still there does not mark deploy.json destroyed', async () => {

@@ -63,6 +63,25 @@ describe('setup-profile from flags', () => {
     expect(snapshotDir(dir)).toEqual(before);
   });
 
+  it("sets the Quilt values a deploy would otherwise read from the Quilt stack; a malformed one names its flag", () => {
+    const dir = tempDir();
+    const quilt = ['--quilt-web-host', 'quilt.acme.example.com', '--packager-queue-url', 'https://sqs.us-east-1.amazonaws.com/123456789012/packager', '--athena-database', 'quilt_db', '--athena-workgroup', 'quilt-wg'];
+    const r = runCli(['--config-dir', dir, 'setup-profile', 'default', ...required, '--image-tag', '0.8.0', ...quilt]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'default.json'), 'utf8'))).toMatchObject({
+      quiltWebHost: 'quilt.acme.example.com',
+      packagerQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/packager',
+      athenaUserDatabase: 'quilt_db',
+      athenaUserWorkgroup: 'quilt-wg',
+    });
+    const before = snapshotDir(dir);
+    const bad = runCli(['--config-dir', dir, 'setup-profile', 'default', '--packager-queue-url', 'https://sqs.us-east-1.amazonaws.com/123456789012/*', '--quilt-web-host', 'https://quilt.acme.example.com']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/default\.json: packagerQueueUrl: expected an SQS queue URL.*\(flag --packager-queue-url\)/);
+    expect(bad.stderr).toMatch(/default\.json: quiltWebHost: expected a host name.*\(flag --quilt-web-host\)/);
+    expect(snapshotDir(dir)).toEqual(before);
+  });
+
   it('refuses a non-number capacity naming the flag', () => {
     const r = runCli(['--config-dir', tempDir(), 'setup-profile', 'default', ...required, '--min-capacity', 'two']);
     expect(r.status).toBe(2);

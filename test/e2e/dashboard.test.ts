@@ -22,7 +22,7 @@ const DEV_PROFILE = { benchlingTenant: 'acme' };
 let fake: FakeAwsProcess;
 let project: ProjectStack;
 beforeAll(async () => {
-  [fake, project] = await Promise.all([startFakeAwsProcess(), synthProjectStack({ prod: PROD_PROFILE, dev: DEV_PROFILE })]);
+  [fake, project] = await Promise.all([startFakeAwsProcess(), synthProjectStack({ prod: PROD_PROFILE, dev: DEV_PROFILE, quiltValues: false })]);
 });
 afterAll(async () => fake?.stop());
 

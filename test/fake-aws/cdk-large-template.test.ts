@@ -3,9 +3,11 @@
  * most 50 KiB of YAML inline (TemplateBody); above that it uploads the
  * template to the bootstrap stack's staging bucket (cdk-assets publishing,
  * over the fake's S3) and creates the change set from its TemplateURL. The
- * project's stack uses the LegacyStackSynthesizer, so nothing else is
- * published and no bootstrap role is assumed. An allow-list of 300 CIDRs per
- * environment takes the project's template over the line (see
+ * project's synthesizer (src/infra/template-synthesizer.ts) makes a template
+ * over the line the stack's template asset, published with the caller's own
+ * credentials (no bootstrap role is assumed) by deploy and diff alike; one
+ * under it goes inline. dev and prod together are over the line, prod alone
+ * under it; an allow-list of 300 CIDRs per environment adds a margin (see
  * test/infra/template-size.test.ts for where exactly the line is). The
  * bootstrapped account is `bootstrapAccount()`'s, which the first test holds
  * equal to what the real `cdk bootstrap` makes against the fake.
@@ -33,7 +35,7 @@ let large: ProjectStack;
 let small: ProjectStack;
 
 beforeAll(async () => {
-  [large, small] = await Promise.all([synthProjectStack({ prod: { webhookAllowList: allowList(300) }, dev: { webhookAllowList: allowList(300) } }), synthProjectStack()]);
+  [large, small] = await Promise.all([synthProjectStack({ prod: { webhookAllowList: allowList(300) }, dev: { webhookAllowList: allowList(300) } }), synthProjectStack({ dev: false })]);
   fake = await startFakeAws(account({ bootstrapped: true }));
 });
 
@@ -88,29 +90,33 @@ describe('a template over 50 KiB, through the real aws-cdk CLI', { timeout: 120_
     expect(Object.keys(real.s3!)).toEqual([BUCKET]);
   });
 
-  it('cdk deploy into a bootstrapped account uploads the template to the staging bucket and creates the stack from its TemplateURL', async () => {
+  it('cdk deploy into a bootstrapped account publishes the template asset to the staging bucket and creates the stack from its TemplateURL', async () => {
     fake.scenario = account({ bootstrapped: true });
     fake.calls.reset();
     expect(Buffer.byteLength(templateFile(large))).toBeGreaterThan(TEMPLATE_BODY_MAX_BYTES);
     const run = await deploy(large);
     expect(run.status, run.output).toBe(0);
+    expect(run.output).toContain(`Published ${STACK} Template`);
     expect(run.output).toContain(`✅  ${STACK}`);
     expect(stack().status).toBe('CREATE_COMPLETE');
     for (const [key, value] of Object.entries(stack().outputs)) expect(run.output).toContain(`${STACK}.${key} = ${value}`);
     expect(stack().outputs.DevServiceName).toMatch(/^BenchlingWebhookStack-DevServiceB35D2857-[A-Za-z0-9]{12}$/);
     expect(unserved()).toEqual([]);
 
-    // What cdk 2.1148 calls, in order: the bootstrap stack's outputs, then cdk-assets publishing the template, then the change set.
+    // What cdk 2.1148 calls, in order: cdk-assets publishing the template with the caller's credentials, then the change set.
     expect(sequence()).toEqual([
       'sts:GetCallerIdentity',
-      'cloudformation:DescribeStacks', // the stack: does not exist yet
-      'cloudformation:DescribeStacks', // CDKToolkit: BucketName, BucketDomainName
-      'cloudformation:DescribeStacks', // CDKToolkit again: BootstrapVersion >= 21, so no ExpectedBucketOwner below
+      's3:ListObjectsV2', // published already? no
       'sts:GetCallerIdentity',
+      'cloudformation:DescribeStacks', // CDKToolkit: BootstrapVersion >= 21, so no ExpectedBucketOwner below
       's3:GetBucketLocation', // the bucket exists and is ours
       's3:ListObjectsV2', // not uploaded yet
       's3:GetBucketEncryption', // aws:kms: upload with ServerSideEncryption aws:kms
       's3:PutObject',
+      'sts:GetCallerIdentity',
+      'cloudformation:DescribeStacks', // the stack: does not exist yet
+      'cloudformation:DescribeStacks', // CDKToolkit
+      'cloudformation:DescribeStacks',
       'cloudformation:CreateChangeSet',
       'cloudformation:DescribeChangeSet',
       'cloudformation:DescribeStacks',
@@ -119,58 +125,53 @@ describe('a template over 50 KiB, through the real aws-cdk CLI', { timeout: 120_
       'cloudformation:ExecuteChangeSet',
       'cloudformation:DescribeStacks',
     ]);
-    expect(fake.calls.matching({ service: 'cloudformation', operation: 'DescribeStacks' }).slice(1, 3).map((c) => c.input)).toEqual([{ StackName: BOOTSTRAP_STACK }, { StackName: BOOTSTRAP_STACK }]);
     expect(input('GetBucketLocation')).toEqual({ Bucket: BUCKET });
 
+    // The object is the assembly's template file, byte for byte, under its content hash; the checksum cdk sent matched it.
     const put = input('PutObject');
-    expect(put.Key).toMatch(/^cdk\/BenchlingWebhookStack\/[0-9a-f]{64}\.yml$/);
+    expect(put.Key).toMatch(/^[0-9a-f]{64}\.json$/);
     expect(input('ListObjectsV2')).toEqual({ Bucket: BUCKET, ListType: '2', Prefix: put.Key, MaxKeys: '1' });
     expect(put).toMatchObject({ Bucket: BUCKET, ServerSideEncryption: 'aws:kms', ChecksumAlgorithm: 'SHA256', ContentType: 'application/json' });
-    // The object is the assembly's template file, byte for byte; the checksum cdk sent matched it.
     expect(Object.keys(objects())).toEqual([put.Key]);
     expect(objects()[put.Key]).toMatchObject({ body: templateFile(large), serverSideEncryption: 'aws:kms', checksumSha256: put.ChecksumSHA256 });
 
-    // The change set names the object by the bucket's regional virtual-hosted URL, and carries no TemplateBody.
+    // The change set names the object by the S3 client's endpoint, path style (against AWS,
+    // https://s3.REGION.amazonaws.com/BUCKET/KEY), and carries no TemplateBody.
     const created = input('CreateChangeSet');
-    expect(created.TemplateURL).toBe(`https://${BUCKET}.s3.us-east-1.amazonaws.com/${put.Key}`);
+    expect(created.TemplateURL).toBe(`${fake.env.AWS_ENDPOINT_URL}/${BUCKET}/${put.Key}`);
     expect(created.TemplateBody).toBeUndefined();
-    expect(parseTemplateUrl(created.TemplateURL)).toEqual({ bucket: BUCKET, key: put.Key, region: 'us-east-1' });
+    expect(parseTemplateUrl(created.TemplateURL)).toMatchObject({ bucket: BUCKET, key: put.Key });
     expect(stack().templateBody).toBe(templateFile(large));
   });
 
-  it('a second deploy finds the template uploaded already (ListObjectsV2) and creates its change set from the same object', async () => {
+  it('a second deploy finds the template published already (ListObjectsV2) and creates its change set from the same object', async () => {
     fake.calls.reset();
-    const run = await deploy(large, '--parameters', `${STACK}:DevImageTag=0.0.2`);
+    const run = await deploy(large, '--parameters', `${STACK}:DevImageTag=0.9.7`);
     expect(run.status, run.output).toBe(0);
-    expect(stack()).toMatchObject({ status: 'UPDATE_COMPLETE', parameters: { DevImageTag: '0.0.2' } });
-    expect(fake.calls.count({ service: 's3' })).toBe(2);
-    expect(fake.calls.count('ListObjectsV2')).toBe(1);
-    expect(fake.calls.count('PutObject')).toBe(0);
+    expect(stack()).toMatchObject({ status: 'UPDATE_COMPLETE', parameters: { DevImageTag: '0.9.7' } });
+    expect(fake.calls.matching({ service: 's3' }).map((c) => c.operation)).toEqual(['ListObjectsV2']);
     expect(Object.keys(objects())).toHaveLength(1);
-    expect(input('CreateChangeSet').TemplateURL).toBe(`https://${BUCKET}.s3.us-east-1.amazonaws.com/${Object.keys(objects())[0]}`);
+    expect(input('CreateChangeSet').TemplateURL).toBe(`${fake.env.AWS_ENDPOINT_URL}/${BUCKET}/${Object.keys(objects())[0]}`);
     expect(unserved()).toEqual([]);
   });
 
-  it('cdk diff names the template by TemplateURL without uploading it: a change-set diff when a deploy uploaded it, else cdk falls back to a template diff', async () => {
-    fake.calls.reset();
-    const uploaded = await cdk(large, 'diff', '--parameters', `${STACK}:DevImageTag=0.0.3`, STACK);
-    expect(uploaded.status, uploaded.output).toBe(0);
-    expect(uploaded.output).toMatch(/\[~\] AWS::ECS::TaskDefinition Dev\/TaskDefinition DevTaskDefinition\w+ replace/);
-    expect(fake.calls.count({ service: 's3' })).toBe(0);
-    expect(fake.calls.matching('CreateChangeSet').map((c) => c.status)).toEqual([200]);
-
-    // The uploaded template gone: CloudFormation cannot read the URL, and cdk says it diffs the templates instead.
+  it('cdk diff publishes the template asset before its change set: a change-set diff even when no deploy uploaded the template', async () => {
     fake.scenario.s3![BUCKET].objects = {};
     fake.calls.reset();
-    const missing = await cdk(large, 'diff', '--parameters', `${STACK}:DevImageTag=0.0.3`, STACK);
-    expect(missing.status, missing.output).toBe(0);
-    expect(missing.output).toContain('Could not create a change set, will base the diff on template differences');
-    expect(fake.calls.matching('CreateChangeSet').map((c) => c.status)).toEqual([400]);
-    expect(fake.calls.count({ service: 's3' })).toBe(0);
+    const run = await cdk(large, 'diff', '--method=change-set', '--parameters', `${STACK}:DevImageTag=0.9.8`, STACK);
+    expect(run.status, run.output).toBe(0);
+    expect(run.output).toMatch(/\[~\] AWS::ECS::TaskDefinition Dev\/TaskDefinition DevTaskDefinition\w+ replace/);
+    expect(run.output).not.toContain('Could not create a change set');
+    expect(fake.calls.count('PutObject')).toBe(1);
+    expect(Object.keys(objects())).toHaveLength(1);
+    expect(fake.calls.matching('CreateChangeSet').map((c) => c.status)).toEqual([200]);
+    // The diff changes nothing: the stack is as it was.
+    expect(fake.calls.count('ExecuteChangeSet')).toBe(0);
+    expect(stack()).toMatchObject({ status: 'UPDATE_COMPLETE', parameters: { DevImageTag: '0.9.7' } });
     expect(unserved()).toEqual([]);
   });
 
-  it('a template of 50 KiB or less goes inline even in a bootstrapped account: no S3 call', async () => {
+  it('a template of 50 KiB or less (prod alone) goes inline even in a bootstrapped account: no S3 call', async () => {
     fake.scenario = account({ bootstrapped: true });
     fake.calls.reset();
     const run = await deploy(small);
@@ -181,26 +182,25 @@ describe('a template over 50 KiB, through the real aws-cdk CLI', { timeout: 120_
     expect(input('CreateChangeSet').TemplateURL).toBeUndefined();
   });
 
-  it('an account that is not bootstrapped: cdk refuses the large template before any S3 call or change set', async () => {
+  it('an account that is not bootstrapped: cdk-assets finds no staging bucket and cdk creates nothing', async () => {
     fake.scenario = account({ bootstrapped: false });
     fake.calls.reset();
     const run = await deploy(large);
     expect(run.status).not.toBe(0);
-    expect(run.output).toMatch(/The template for stack "BenchlingWebhookStack" is \d+KiB\. Templates larger than 50KiB must be uploaded to S3/);
-    expect(run.output).toContain('cdk bootstrap');
-    expect(fake.calls.count({ service: 's3' })).toBe(0);
+    expect(run.output).toContain(`No bucket named '${BUCKET}'. Is account 123456789012 bootstrapped?`);
+    expect(fake.calls.count('PutObject')).toBe(0);
     expect(fake.calls.count('CreateChangeSet')).toBe(0);
     expect(fake.scenario.stacks[STACK]).toBeUndefined();
   });
 
-  it('a bootstrap stack whose staging bucket is gone: cdk-assets finds no bucket (GetBucketLocation NoSuchBucket) and cdk creates nothing', async () => {
+  it('a bootstrap stack whose staging bucket is gone: the same refusal, and cdk creates nothing', async () => {
     fake.scenario = account({ bootstrapped: true });
     delete fake.scenario.s3![BUCKET];
     fake.calls.reset();
     const run = await deploy(large);
     expect(run.status).not.toBe(0);
     expect(run.output).toContain(`No bucket named '${BUCKET}'. Is account 123456789012 bootstrapped?`);
-    expect(fake.calls.matching({ service: 's3' }).map((c) => `${c.operation} ${c.status}`)).toEqual(['GetBucketLocation 404']);
+    expect(fake.calls.count('PutObject')).toBe(0);
     expect(fake.calls.count('CreateChangeSet')).toBe(0);
     expect(fake.scenario.stacks[STACK]).toBeUndefined();
   });

@@ -14,7 +14,7 @@ import { runCdkProcess, type CdkProcessResult } from '../helpers/real-cdk.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { startFakeAws, type FakeAws } from './server.js';
 import { digestOf, type FakeService } from './scenario.js';
-import { deployStack, emptyScenario } from './stacks.js';
+import { bootstrapAccount, deployStack, emptyScenario } from './stacks.js';
 import { synthProjectStack, type ProjectStack } from './project-stack.js';
 
 const STACK = 'BenchlingWebhookStack';
@@ -26,6 +26,8 @@ beforeAll(async () => {
   project = await synthProjectStack();
   const scenario = emptyScenario();
   scenario.cfn = { stepMs: 0 };
+  // dev and prod together are over 50 KiB: cdk publishes the template to the bootstrap bucket.
+  bootstrapAccount(scenario);
   fake = await startFakeAws(scenario);
 });
 
@@ -59,8 +61,9 @@ describe('the real aws-cdk CLI against the fake', { timeout: 120_000 }, () => {
     expect(runningDigests(outputs.DevServiceName)).toEqual([digestOf('latest')]);
     expect(runningDigests(outputs.ProdServiceName)).toEqual([digestOf('0.7.0'), digestOf('0.7.0')]);
     expect(unserved()).toEqual([]);
-    // What cdk 2.1148 calls to create a stack, in order (the bootstrap stack lookups answer "does not exist").
+    // What cdk 2.1148 calls to create a stack, in order: the bootstrap stack for publishing the template, the stack (does not exist), the bootstrap stack twice more.
     expect(cfnCalls()).toEqual([
+      'DescribeStacks',
       'DescribeStacks',
       'DescribeStacks',
       'DescribeStacks',
@@ -71,9 +74,10 @@ describe('the real aws-cdk CLI against the fake', { timeout: 120_000 }, () => {
       'DescribeChangeSet',
       'ExecuteChangeSet',
       'DescribeStacks',
-      ...cfnCalls().slice(10).map(() => 'DescribeStackEvents'),
+      ...cfnCalls().slice(11).map(() => 'DescribeStackEvents'),
     ]);
-    expect(fake.calls.matching('CreateChangeSet')[0].input).toMatchObject({ ChangeSetType: 'CREATE', TemplateBody: expect.stringMatching(/^Description: /) });
+    // Dev and prod together are over 50 KiB: the template is published, and named by its URL.
+    expect(fake.calls.matching('CreateChangeSet')[0].input).toMatchObject({ ChangeSetType: 'CREATE', TemplateURL: expect.stringMatching(/\/cdk-hnb659fds-assets-123456789012-us-east-1\/[0-9a-f]{64}\.json$/) });
   });
 
   it('cdk deploy --parameters DevImageTag=0.0.2 keeps every other parameter (UsePreviousValue) and rolls dev only', async () => {
@@ -108,7 +112,10 @@ describe('the real aws-cdk CLI against the fake', { timeout: 120_000 }, () => {
     expect(run.output).toContain(`✅  ${STACK} (no changes)`);
     expect(cfnCalls()).toContain('CreateChangeSet');
     expect(cfnCalls()).not.toContain('ExecuteChangeSet');
-    expect(fake.scenario).toEqual(before);
+    // --force publishes the template again: the same object, written anew.
+    const bodies = (s: typeof before) => Object.values(s.s3!).map((b) => Object.fromEntries(Object.entries(b.objects).map(([k, o]) => [k, o.body])));
+    expect(bodies(fake.scenario)).toEqual(bodies(before));
+    expect({ ...fake.scenario, s3: undefined }).toEqual({ ...before, s3: undefined });
   });
 
   it('cdk diff (a change set it deletes again) shows what a deploy would change, and only that; without UsePreviousValue it shows prod reset to its default', async () => {

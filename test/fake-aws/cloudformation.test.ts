@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APIGatewayClient, GetStagesCommand, NotFoundException } from '@aws-sdk/client-api-gateway';
 import {
@@ -22,7 +23,7 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, TargetGroupN
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { startFakeAws, type FakeAws } from './server.js';
 import { digestOf, type Scenario } from './scenario.js';
-import { bootstrapAccount, deployStack, emptyScenario, NO_CHANGES_REASON, putObject } from './stacks.js';
+import { bootstrapAccount, deployStack, emptyScenario, NO_CHANGES_REASON, putObject, TEMPLATE_BODY_MAX_BYTES } from './stacks.js';
 import { synthProjectStack, type ProjectStack } from './project-stack.js';
 
 const STACK = 'BenchlingWebhookStack';
@@ -73,13 +74,32 @@ function keepingOthers(template: Record<string, any>, values: Record<string, str
   return Object.keys(template.Parameters).map((k) => (k in values ? { ParameterKey: k, ParameterValue: values[k] } : { ParameterKey: k, UsePreviousValue: true }));
 }
 
+/**
+ * A template object as cdk passes it: inline up to the TemplateBody limit; above
+ * it (dev and prod together), from the staging bucket by TemplateURL, as cdk
+ * publishes the project's template asset (its JSON file, under its hash).
+ */
+function templateParameter(template: Record<string, any> | string): { TemplateBody?: string; TemplateURL?: string } {
+  // A string is sent as given, whatever its size (the limit's own test).
+  if (typeof template === 'string') return { TemplateBody: template };
+  const body = asCdkSendsIt(template);
+  if (Buffer.byteLength(body) <= TEMPLATE_BODY_MAX_BYTES) return { TemplateBody: body };
+  const bucket = 'cdk-hnb659fds-assets-123456789012-us-east-1';
+  fake.scenario.s3 ??= {};
+  fake.scenario.s3[bucket] ??= { region: 'us-east-1', creationDate: new Date().toISOString(), objects: {} };
+  const file = JSON.stringify(template, null, 1);
+  const key = `${createHash('sha256').update(file).digest('hex')}.json`;
+  putObject(fake.scenario, bucket, key, file, { contentType: 'application/json' });
+  return { TemplateURL: `${fake.url}/${bucket}/${key}` };
+}
+
 async function createChangeSet(input: { template: Record<string, any> | string; parameters?: Parameter[]; type?: 'CREATE' | 'UPDATE'; name?: string; stackName?: string }) {
   return cfn().send(
     new CreateChangeSetCommand({
       StackName: input.stackName ?? STACK,
       ChangeSetName: input.name ?? 'cs1',
       ChangeSetType: input.type ?? 'UPDATE',
-      TemplateBody: typeof input.template === 'string' ? input.template : asCdkSendsIt(input.template),
+      ...templateParameter(input.template),
       Parameters: input.parameters,
       Capabilities: [...CAPABILITIES],
     }),

@@ -1,16 +1,19 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { prepareDeploy, executeDeploy, blockedStackState, type DeployAws, type DeployEvent, type StackDescription, type Synthesizer } from '../../src/infra/deploy.js';
+import { prepareDeploy, executeDeploy, blockedStackState, environmentParameters, type DeployAws, type DeployEvent, type StackDescription, type Synthesizer } from '../../src/infra/deploy.js';
+import { planRows } from '../../src/infra/operations.js';
+import { ExternalError, UserError } from '../../src/errors.js';
 import { synthesizeStackLazily } from '../../src/infra/operations.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { synthProjectStack, type ProjectStack } from '../fake-aws/project-stack.js';
-import { changeSetParameters, deployedScenario, STACK } from '../helpers/deployed.js';
+import { changeSetParameters, deployedScenario, QUILT_OUTPUTS, STACK } from '../helpers/deployed.js';
 import { resolveTarget } from '../../src/config/pairing.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { lockPathFor } from '../../src/state/deploy-records.js';
 import { acquireLock } from '../../src/state/lock.js';
 import { synthesizeStack } from '../../src/infra/synth.js';
+import { PARAMETER_SUFFIXES } from '../../src/infra/names.js';
 import { devProfile, prodProfile, QUILT_ARN, QUILT_ARN_DEV, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const synth: Synthesizer = async (_profiles, outDir) => {
@@ -18,11 +21,18 @@ const synth: Synthesizer = async (_profiles, outDir) => {
   return { assemblyDir: outDir, hasAssets: false, templateBodySize: 40_000 };
 };
 
-function memoryAws(overrides: Partial<DeployAws> & { stack?: StackDescription; secrets?: Set<string> } = {}): DeployAws & { created: Record<string, string> } {
+function memoryAws(overrides: Partial<DeployAws> & { stack?: StackDescription; secrets?: Set<string>; quilt?: Record<string, Record<string, string>> } = {}): DeployAws & { created: Record<string, string>; quiltReads: string[] } {
   const secrets = overrides.secrets ?? new Set(['quiltdata/benchling-webhook/default/acme', 'quiltdata/benchling-webhook/dev/acme-dev']);
   const created: Record<string, string> = {};
+  const quilt = overrides.quilt ?? QUILT_OUTPUTS;
+  const quiltReads: string[] = [];
   return {
     created,
+    quiltReads,
+    quiltStackOutputs: async (arn) => {
+      quiltReads.push(arn);
+      return quilt[arn] ? { status: 'UPDATE_COMPLETE', outputs: quilt[arn] } : undefined;
+    },
     callerIdentity: async () => ({ account: '123456789012', arn: 'arn:aws:iam::123456789012:user/op' }),
     describeStack: async (name) => (name === 'BenchlingWebhookStack' ? overrides.stack : undefined),
     secretExists: async (name) => secrets.has(name),
@@ -36,13 +46,24 @@ function memoryAws(overrides: Partial<DeployAws> & { stack?: StackDescription; s
   };
 }
 
+/** A stack that holds every parameter of both environments (deployed by this version), as values of its own. */
+const current: StackDescription = {
+  status: 'UPDATE_COMPLETE',
+  parameters: Object.fromEntries((['Dev', 'Prod'] as const).flatMap((env) => PARAMETER_SUFFIXES.map((suffix) => [`${env}${suffix}`, `held-${env}${suffix}`]))),
+  outputs: { ClusterName: 'c', DevServiceName: 'dev-svc', ProdServiceName: 'prod-svc' },
+};
+
+/** A stack deployed before the container's parameters existed: image tags and such, no Quilt values. */
 const existing: StackDescription = {
   status: 'UPDATE_COMPLETE',
   parameters: { DevImageTag: 'old-dev', ProdImageTag: '0.6.9' },
   outputs: { ClusterName: 'c', DevServiceName: 'dev-svc', ProdServiceName: 'prod-svc' },
 };
 
-function setup(files: Record<string, unknown> = { default: prodProfile(), dev: devProfile() }) {
+/** The image prod's profile names: a 0.7 release, whose contract has no helper processes. */
+const PROD_TAG = '0.7.10';
+
+function setup(files: Record<string, unknown> = { default: prodProfile({ imageTag: PROD_TAG }), dev: devProfile() }) {
   const dir = tempDir();
   for (const [n, v] of Object.entries(files)) writeJson(dir, `${n}.json`, v);
   const recordsPath = join(dir, 'deploy.json');
@@ -87,14 +108,14 @@ describe('pre-flight', () => {
   });
 
   it('plans the secret creation when it is missing and the profile has the values', async () => {
-    const s = setup({ default: prodProfile({ benchlingClientSecret: SECRET }) });
+    const s = setup({ default: prodProfile({ imageTag: PROD_TAG, benchlingClientSecret: SECRET }) });
     const plan = await prepareDeploy(s.request('prod'), memoryAws({ secrets: new Set() }), synth);
     expect(plan.secrets).toEqual([{ environment: 'prod', name: 'quiltdata/benchling-webhook/default/acme', create: true }]);
     plan.lock.release();
   });
 
   it("a stack's first deploy plans every environment's secret, since it creates every environment's service", async () => {
-    const s = setup({ default: prodProfile({ benchlingClientSecret: SECRET }), dev: devProfile({ benchlingClientSecret: SECRET }) });
+    const s = setup({ default: prodProfile({ imageTag: PROD_TAG, benchlingClientSecret: SECRET }), dev: devProfile({ benchlingClientSecret: SECRET }) });
     const plan = await prepareDeploy(s.request('dev'), memoryAws({ secrets: new Set(['quiltdata/benchling-webhook/dev/acme-dev']) }), synth);
     expect(plan.secrets).toEqual([
       { environment: 'dev', name: 'quiltdata/benchling-webhook/dev/acme-dev', create: false },
@@ -111,7 +132,7 @@ describe('pre-flight', () => {
     expect(both.secrets).toEqual([{ environment: 'dev', name: 'quiltdata/benchling-webhook/dev/acme-dev', create: false }]);
     both.lock.release();
     // Without the other profile's client secret the first deploy is refused before anything runs, naming that profile.
-    const t = setup({ default: prodProfile(), dev: devProfile({ benchlingClientSecret: SECRET }) });
+    const t = setup({ default: prodProfile({ imageTag: PROD_TAG }), dev: devProfile({ benchlingClientSecret: SECRET }) });
     await expect(prepareDeploy(t.request('dev'), memoryAws({ secrets: new Set() }), synth)).rejects.toThrow(/default\.json: benchlingClientSecret: needed to create the secret quiltdata\/benchling-webhook\/default\/acme, .*also creates prod's service/);
   });
 
@@ -142,7 +163,7 @@ describe('pre-flight', () => {
   });
   it('prod gets prod\'s parameters only', async () => {
     const s = setup();
-    const plan = await prepareDeploy({ ...s.request('prod'), imageTag: '0.8.0' }, memoryAws({ stack: existing }), synth);
+    const plan = await prepareDeploy({ ...s.request('prod'), imageTag: '0.8.0' }, memoryAws({ stack: { ...current, parameters: { ...current.parameters, ProdImageTag: '0.6.9' } } }), synth);
     expect(plan.parameters).toEqual({
       ProdImageTag: '0.8.0',
       ProdSecretName: 'quiltdata/benchling-webhook/default/acme',
@@ -154,6 +175,12 @@ describe('pre-flight', () => {
       ProdImageRegion: 'us-east-1',
       ProdImageRepositoryName: 'quiltdata/benchling',
       ProdWebhookVerification: 'true',
+      ProdPackageBucket: 'acme-packages',
+      ProdQuiltWebHost: QUILT_OUTPUTS[QUILT_ARN].QuiltWebHost,
+      ProdPackagerQueueUrl: QUILT_OUTPUTS[QUILT_ARN].PackagerQueueUrl,
+      ProdAthenaDatabase: QUILT_OUTPUTS[QUILT_ARN].UserAthenaDatabaseName,
+      ProdAthenaWorkgroup: QUILT_OUTPUTS[QUILT_ARN].UserAthenaWorkgroupName,
+      ProdConsumers: 'none',
     });
     expect(plan.oldTag).toBe('0.6.9');
     plan.lock.release();
@@ -164,25 +191,205 @@ describe('pre-flight', () => {
     "%s: passes every one of its parameters in the template, at the profile's values (the defaults synth gives them), and none of the other's",
     async (env) => {
       const s = setup({
-        default: prodProfile({ webhookVerification: false, imageRepository: '210987654321.dkr.ecr.eu-west-1.amazonaws.com/acme/prod-hook', logLevel: 'WARNING' }),
-        dev: devProfile({ imageRepository: '123456789012.dkr.ecr.us-west-2.amazonaws.com/acme/benchling-dev', benchlingSecret: 'acme/dev-secret', minCapacity: 0, maxCapacity: 4 }),
+        default: prodProfile({ imageTag: '0.17.0', webhookVerification: false, imageRepository: '210987654321.dkr.ecr.eu-west-1.amazonaws.com/acme/prod-hook', logLevel: 'WARNING', packagerQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/prod-profile-queue' }),
+        dev: devProfile({ imageRepository: '123456789012.dkr.ecr.us-west-2.amazonaws.com/acme/benchling-dev', benchlingSecret: 'acme/dev-secret', minCapacity: 0, maxCapacity: 4, athenaUserWorkgroup: 'dev-profile-workgroup', quiltWebHost: 'dev.catalog.example.org' }),
       });
       const request = s.request(env);
-      const plan = await prepareDeploy(request, memoryAws({ stack: existing, secrets: new Set(['quiltdata/benchling-webhook/default/acme', 'acme/dev-secret']) }), synth);
+      const plan = await prepareDeploy(request, memoryAws({ stack: current, secrets: new Set(['quiltdata/benchling-webhook/default/acme', 'acme/dev-secret']) }), synth);
       plan.lock.release();
       const template = synthesizeStack(request.target, join(s.dir, 'assembly')).template;
       const T = env === 'dev' ? 'Dev' : 'Prod';
       const own = Object.keys(template.Parameters).filter((k) => k.startsWith(T));
       expect(Object.keys(plan.parameters).sort()).toEqual(own.sort());
-      for (const k of own) expect(plan.parameters[k], k).toBe(String(template.Parameters[k].Default));
+      // Where the template's default is the profile's value, the plan passes that value. The Quilt values the
+      // profile does not give come from the Quilt stack's outputs: the template has no default for them (the
+      // workgroup's is primary, for when nothing says otherwise), and the plan passes the outputs.
+      const fromQuilt = env === 'dev' ? ['DevPackagerQueueUrl', 'DevAthenaDatabase'] : ['ProdQuiltWebHost', 'ProdAthenaDatabase'];
+      for (const k of own) {
+        if (fromQuilt.includes(k)) expect(template.Parameters[k].Default, k).toBeUndefined();
+        else if (k === 'ProdAthenaWorkgroup') expect(template.Parameters[k].Default, k).toBe('primary');
+        else expect(plan.parameters[k], k).toBe(String(template.Parameters[k].Default));
+      }
       expect(plan.parameters).toMatchObject(
         env === 'dev'
-          ? { DevQuiltStackArn: QUILT_ARN_DEV, DevImageAccount: '123456789012', DevImageRegion: 'us-west-2', DevImageRepositoryName: 'acme/benchling-dev', DevWebhookVerification: 'true', DevSecretName: 'acme/dev-secret', DevMinCapacity: '0', DevMaxCapacity: '4' }
-          : { ProdQuiltStackArn: QUILT_ARN, ProdImageAccount: '210987654321', ProdImageRegion: 'eu-west-1', ProdImageRepositoryName: 'acme/prod-hook', ProdWebhookVerification: 'false', ProdLogLevel: 'WARNING' },
+          ? {
+              DevQuiltStackArn: QUILT_ARN_DEV, DevImageAccount: '123456789012', DevImageRegion: 'us-west-2', DevImageRepositoryName: 'acme/benchling-dev', DevWebhookVerification: 'true', DevSecretName: 'acme/dev-secret', DevMinCapacity: '0', DevMaxCapacity: '4',
+              DevPackageBucket: 'acme-dev-packages', DevQuiltWebHost: 'dev.catalog.example.org', DevAthenaWorkgroup: 'dev-profile-workgroup', DevConsumers: 'events+packaging',
+              DevPackagerQueueUrl: QUILT_OUTPUTS[QUILT_ARN_DEV].PackagerQueueUrl, DevAthenaDatabase: QUILT_OUTPUTS[QUILT_ARN_DEV].UserAthenaDatabaseName,
+            }
+          : {
+              ProdQuiltStackArn: QUILT_ARN, ProdImageAccount: '210987654321', ProdImageRegion: 'eu-west-1', ProdImageRepositoryName: 'acme/prod-hook', ProdWebhookVerification: 'false', ProdLogLevel: 'WARNING',
+              ProdPackageBucket: 'acme-packages', ProdPackagerQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/prod-profile-queue', ProdConsumers: 'events',
+              ProdQuiltWebHost: QUILT_OUTPUTS[QUILT_ARN].QuiltWebHost, ProdAthenaDatabase: QUILT_OUTPUTS[QUILT_ARN].UserAthenaDatabaseName, ProdAthenaWorkgroup: QUILT_OUTPUTS[QUILT_ARN].UserAthenaWorkgroupName,
+            },
       );
     },
   );
 
+});
+
+describe('pre-flight: what the container needs', () => {
+  const devQuilt = QUILT_OUTPUTS[QUILT_ARN_DEV];
+  const prodQuilt = QUILT_OUTPUTS[QUILT_ARN];
+  const awsError = (name: string, message: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 }, ...extra });
+
+  it("reads only the Quilt stacks of environments whose parameters it passes, and says where each value came from", async () => {
+    const s = setup();
+    const aws = memoryAws({ stack: current });
+    const plan = await prepareDeploy(s.request('dev'), aws, synth);
+    plan.lock.release();
+    expect(aws.quiltReads).toEqual([QUILT_ARN_DEV]);
+    expect(plan.quilt).toHaveLength(1);
+    expect(plan.quilt[0]).toMatchObject({
+      environment: 'dev',
+      stackArn: QUILT_ARN_DEV,
+      values: {
+        packagerQueueUrl: { value: devQuilt.PackagerQueueUrl, source: 'stack' },
+        quiltWebHost: { value: devQuilt.QuiltWebHost, source: 'stack' },
+        athenaUserDatabase: { value: devQuilt.UserAthenaDatabaseName, source: 'stack' },
+        athenaUserWorkgroup: { value: 'primary', source: 'default' },
+      },
+    });
+    expect(plan.quilt[0].unreadable).toBeUndefined();
+    expect(plan.others).toEqual([{ environment: 'prod', change: 'kept', passed: [] }]);
+    expect(Object.keys(plan.parameters).every((k) => k.startsWith('Dev'))).toBe(true);
+    const rows = planRows(plan);
+    expect(rows).toContainEqual({ label: 'queue', value: `${devQuilt.PackagerQueueUrl} (Quilt stack output PackagerQueueUrl)` });
+    expect(rows).toContainEqual({ label: 'other', value: 'prod keeps its running service (parameters unchanged)' });
+    expect(new Set(rows.map((r) => r.label)).size).toBe(rows.length);
+  });
+
+  it("a stack that lacks the other environment's new parameters: they are resolved from its profile, its Quilt stack and the image it runs, and passed", async () => {
+    const s = setup();
+    const aws = memoryAws({ stack: existing });
+    const plan = await prepareDeploy(s.request('dev'), aws, synth);
+    plan.lock.release();
+    expect(aws.quiltReads).toEqual([QUILT_ARN_DEV, QUILT_ARN]);
+    const passed = ['ProdSecretName', 'ProdMinCapacity', 'ProdMaxCapacity', 'ProdLogLevel', 'ProdQuiltStackArn', 'ProdImageAccount', 'ProdImageRegion', 'ProdImageRepositoryName', 'ProdWebhookVerification', 'ProdPackageBucket', 'ProdQuiltWebHost', 'ProdPackagerQueueUrl', 'ProdAthenaDatabase', 'ProdAthenaWorkgroup', 'ProdConsumers'];
+    expect(plan.others).toEqual([{ environment: 'prod', change: 'updated', passed }]);
+    // Not its image tag: the stack holds it, and it is kept.
+    expect(plan.parameters.ProdImageTag).toBeUndefined();
+    expect(plan.keptParameters).toEqual({ ProdImageTag: '0.6.9' });
+    expect(plan.parameters).toMatchObject({ ProdPackageBucket: 'acme-packages', ProdPackagerQueueUrl: prodQuilt.PackagerQueueUrl, ProdAthenaWorkgroup: prodQuilt.UserAthenaWorkgroupName });
+    // Consumers from what prod runs (0.6.9 in the stack), not from dev's image (latest) nor prod's profile.
+    expect(plan.parameters.ProdConsumers).toBe('none');
+    const withNewer = await prepareDeploy(s.request('dev'), memoryAws({ stack: { ...existing, parameters: { ...existing.parameters, ProdImageTag: '0.17.0' } } }), synth);
+    withNewer.lock.release();
+    expect(withNewer.parameters.ProdConsumers).toBe('events');
+    expect(planRows(plan).filter((r) => r.label === 'other')).toEqual([
+      { label: 'other', value: `prod's service is updated by this deploy too: the template changed, and its new parameters (${passed.join(', ')}) are set from the prod profile and its Quilt stack` },
+    ]);
+    expect(planRows(plan)).toContainEqual({ label: 'prod queue', value: `${prodQuilt.PackagerQueueUrl} (Quilt stack output PackagerQueueUrl)` });
+    // The Quilt stack its service was deployed with, when the stack holds it, not one its profile names since.
+    const moved = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltOld/99999999-2222-3333-4444-555555555555';
+    const oldQuilt = { ...prodQuilt, PackagerQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/old-packager' };
+    const heldAws = memoryAws({ stack: { ...existing, parameters: { ...existing.parameters, ProdQuiltStackArn: moved } }, quilt: { ...QUILT_OUTPUTS, [moved]: oldQuilt } });
+    const held = await prepareDeploy(s.request('dev'), heldAws, synth);
+    held.lock.release();
+    expect(heldAws.quiltReads).toEqual([QUILT_ARN_DEV, moved]);
+    expect(held.parameters.ProdPackagerQueueUrl).toBe('https://sqs.us-east-1.amazonaws.com/123456789012/old-packager');
+    expect(held.parameters.ProdQuiltStackArn).toBeUndefined();
+  });
+
+  it("a stack's first deploy passes the other environment's values too, and refuses an image of it the stack cannot serve", async () => {
+    const s = setup({ default: prodProfile({ imageTag: PROD_TAG }), dev: devProfile() });
+    const plan = await prepareDeploy(s.request('dev'), memoryAws(), synth);
+    plan.lock.release();
+    expect(plan.others).toMatchObject([{ environment: 'prod', change: 'created' }]);
+    expect(plan.parameters).toMatchObject({ ProdImageTag: PROD_TAG, ProdPackagerQueueUrl: prodQuilt.PackagerQueueUrl, ProdConsumers: 'none', DevPackagerQueueUrl: devQuilt.PackagerQueueUrl });
+    const t = setup({ default: prodProfile({ imageTag: '0.9.4' }), dev: devProfile() });
+    await expect(prepareDeploy(t.request('dev'), memoryAws(), synth)).rejects.toThrow(/default\.json: imageTag: image 0\.9\.4 cannot be served \(this deploy also creates prod's service\): its server binds port 8080/);
+    expect(existsSync(lockPathFor(t.recordsPath))).toBe(false);
+  });
+
+  it("a value the profile gives wins over the stack's output, which the plan shows escaped", async () => {
+    const s = setup({ default: prodProfile({ imageTag: PROD_TAG }), dev: devProfile({ packagerQueueUrl: 'https://sqs.us-west-2.amazonaws.com/210987654321/mine' }) });
+    const aws = memoryAws({ stack: current, quilt: { [QUILT_ARN_DEV]: { ...devQuilt, PackagerQueueUrl: 'https://evil\u001b[2J' } } });
+    const plan = await prepareDeploy(s.request('dev'), aws, synth);
+    plan.lock.release();
+    expect(plan.parameters.DevPackagerQueueUrl).toBe('https://sqs.us-west-2.amazonaws.com/210987654321/mine');
+    expect(planRows(plan)).toContainEqual({ label: 'queue', value: 'https://sqs.us-west-2.amazonaws.com/210987654321/mine (profile dev.json, instead of the Quilt stack\'s "https://evil\\u001b[2J")' });
+  });
+
+  it('a Quilt stack denied to these credentials: the profile\'s values stand in; what is still missing is refused naming file and field', async () => {
+    const denied = memoryAws({ stack: current, quiltStackOutputs: async () => Promise.reject(awsError('AccessDenied', 'User: arn:aws:iam::123456789012:user/op is not authorized to perform: cloudformation:DescribeStacks')) });
+    const complete = setup({ default: prodProfile({ imageTag: PROD_TAG }), dev: devProfile({ quiltWebHost: 'q.example.org', packagerQueueUrl: 'https://sqs.us-west-2.amazonaws.com/210987654321/q', athenaUserDatabase: 'db' }) });
+    const plan = await prepareDeploy(complete.request('dev'), denied, synth);
+    plan.lock.release();
+    expect(plan.quilt[0].unreadable).toBe('cannot be read with these credentials (AccessDenied: User: arn:aws:iam::123456789012:user/op is not authorized to perform: cloudformation:DescribeStacks; it is in account 210987654321, these credentials are for 123456789012)');
+    expect(plan.parameters).toMatchObject({ DevQuiltWebHost: 'q.example.org', DevAthenaDatabase: 'db', DevAthenaWorkgroup: 'primary' });
+    const lacking = setup({ default: prodProfile({ imageTag: PROD_TAG }), dev: devProfile({ quiltWebHost: 'q.example.org', athenaUserDatabase: 'db' }) });
+    const refusal = await prepareDeploy(lacking.request('dev'), denied, synth).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(UserError);
+    expect((refusal as UserError).message).toBe(`${join(lacking.dir, 'dev.json')}: packagerQueueUrl: needed by the container (PACKAGER_SQS_URL); the Quilt stack ${QUILT_ARN_DEV} cannot be read with these credentials (AccessDenied: User: arn:aws:iam::123456789012:user/op is not authorized to perform: cloudformation:DescribeStacks; it is in account 210987654321, these credentials are for 123456789012)`);
+    expect(existsSync(lockPathFor(lacking.recordsPath))).toBe(false);
+  });
+
+  it('a passing failure reading the Quilt stack is an AWS failure (1) only when a value is then missing', async () => {
+    const throttled = memoryAws({ stack: current, quiltStackOutputs: async () => Promise.reject(awsError('ThrottlingException', 'Rate exceeded', { $retryable: { throttling: true } })) });
+    const lacking = setup();
+    const refusal = await prepareDeploy(lacking.request('dev'), throttled, synth).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(ExternalError);
+    expect((refusal as ExternalError).message).toMatch(/reading the Quilt stack .*QuiltDev.*: ThrottlingException: Rate exceeded/);
+    expect((refusal as ExternalError).hint).toMatch(/throttling/);
+    const complete = setup({ default: prodProfile({ imageTag: PROD_TAG }), dev: devProfile({ quiltWebHost: 'q.example.org', packagerQueueUrl: 'https://sqs.us-west-2.amazonaws.com/210987654321/q', athenaUserDatabase: 'db' }) });
+    const plan = await prepareDeploy(complete.request('dev'), throttled, synth);
+    plan.lock.release();
+    expect(plan.quilt[0].unreadable).toBe('could not be read now (ThrottlingException: Rate exceeded)');
+  });
+
+  it.each([
+    ['quiltWebHost', 'QuiltWebHost', 'https://quilt.example.com'],
+    ['athenaUserDatabase', 'UserAthenaDatabaseName', 'db; DROP'],
+    ['athenaUserWorkgroup', 'UserAthenaWorkgroupName', 'wg\nx'],
+    ['packagerQueueUrl', 'PackagerQueueUrl', 'https://sqs.us-west-2.amazonaws.com/210987654321/q*'],
+  ])('a malformed %s output (%s) is refused naming the stack and the output', async (_field, output, value) => {
+    const s = setup();
+    const aws = memoryAws({ stack: current, quilt: { [QUILT_ARN_DEV]: { ...devQuilt, [output]: value } } });
+    const refusal = await prepareDeploy(s.request('dev'), aws, synth).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(ExternalError);
+    expect((refusal as Error).message).toContain(`the Quilt stack ${QUILT_ARN_DEV}: output ${output}: expected `);
+    expect((refusal as Error).message).toContain(`got ${JSON.stringify(value)}`);
+    expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
+  });
+
+  it('an image the stack cannot serve, or a profile without pkgBucket, is refused before any AWS call', async () => {
+    const calls: string[] = [];
+    const aws = memoryAws({ stack: current, callerIdentity: async () => (calls.push('sts'), { account: '123456789012', arn: 'x' }) });
+    const s = setup();
+    for (const tag of ['0.9.1', '0.9.5', '0.9.6', '0.6.9', 'v0.9.3']) {
+      await expect(prepareDeploy({ ...s.request('dev'), imageTag: tag }, aws, synth), tag).rejects.toThrow(new RegExp(`^image ${tag.replace(/\./g, '\\.')} cannot be served: `));
+    }
+    const { pkgBucket: _b, ...noBucket } = devProfile();
+    const t = setup({ default: prodProfile({ imageTag: PROD_TAG }), dev: noBucket });
+    await expect(prepareDeploy(t.request('prod'), aws, synth)).rejects.toThrow(`${join(t.dir, 'dev.json')}: pkgBucket: required to deploy`);
+    expect(calls).toEqual([]);
+    for (const tag of ['0.9.0', '0.9.7', '0.7.0']) (await prepareDeploy({ ...s.request('dev'), imageTag: tag }, aws, synth)).lock.release();
+  });
+
+  it("an image of unknown version follows the latest release's contract; promote's digest follows dev's tag", async () => {
+    const s = setup();
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const unknown = await prepareDeploy({ ...s.request('prod'), imageTag: digest }, memoryAws({ stack: current }), synth);
+    unknown.lock.release();
+    expect(unknown.contract).toEqual({ tag: digest, release: '0.18.0', assumed: true, consumers: 'events+packaging' });
+    expect(unknown.parameters.ProdConsumers).toBe('events+packaging');
+    const promoted = await prepareDeploy({ ...s.request('prod'), imageTag: digest, contractTag: '0.17.0' }, memoryAws({ stack: current }), synth);
+    promoted.lock.release();
+    expect(promoted.contract).toEqual({ tag: '0.17.0', release: '0.17.0', assumed: false, consumers: 'events' });
+    expect(promoted.parameters).toMatchObject({ ProdImageTag: digest, ProdConsumers: 'events' });
+    expect(planRows(promoted)).toContainEqual({ label: 'contract', value: "the digest of dev's 0.17.0: 0.17.0 (consumers events)" });
+    await expect(prepareDeploy({ ...s.request('prod'), imageTag: digest, contractTag: '0.9.2' }, memoryAws({ stack: current }), synth)).rejects.toThrow(/image 0\.9\.2 cannot be served/);
+  });
+
+  it('environmentParameters: Consumers from the contract tag, the Quilt values as given', () => {
+    const profile = inspectAllProfiles(setup().dir).find((p) => p.name === 'dev')!.profile!;
+    const quilt = { quiltWebHost: 'h.example.org', packagerQueueUrl: 'https://sqs.us-west-2.amazonaws.com/210987654321/q', athenaUserDatabase: 'db', athenaUserWorkgroup: 'wg' };
+    expect(environmentParameters('dev', profile, { imageTag: '0.17.1', quilt })).toMatchObject({ DevConsumers: 'events', DevQuiltWebHost: 'h.example.org', DevAthenaWorkgroup: 'wg', DevPackageBucket: 'acme-dev-packages' });
+    expect(environmentParameters('dev', profile, { imageTag: '0.17.2', quilt }).DevConsumers).toBe('events+packaging');
+    expect(environmentParameters('dev', profile, { imageTag: '0.16.9', quilt }).DevConsumers).toBe('none');
+    expect(environmentParameters('dev', profile, { imageTag: 'latest', contractTag: '0.16.9', quilt }).DevConsumers).toBe('none');
+  });
 });
 
 describe('deploy orchestration: the real cdk against the fake AWS', { timeout: 120_000 }, () => {
@@ -190,7 +397,7 @@ describe('deploy orchestration: the real cdk against the fake AWS', { timeout: 1
   let project: ProjectStack;
   const saved = { ...process.env };
   beforeAll(async () => {
-    project = await synthProjectStack();
+    project = await synthProjectStack({ quiltValues: false });
     fake = await startFakeAws(deployedScenario(null));
     // The SDK clients and the cdk child find the fake only through the environment.
     Object.assign(process.env, fake.env);
@@ -233,7 +440,7 @@ describe('deploy orchestration: the real cdk against the fake AWS', { timeout: 1
     const serviceId = Object.keys(project.template.Resources).find((k) => k.startsWith('DevService') && project.template.Resources[k].Type === 'AWS::ECS::Service')!;
     fake.scenario.cfn = { stepMs: 0, failResource: { logicalId: serviceId, reason: 'Resource handler returned message: "Circuit breaker triggered"' } };
     const before = s.before();
-    const out = await executeDeploy(await prepareDeploy({ ...s.request('dev'), imageTag: '0.0.9' }, s.aws, synthesizeStackLazily), s.aws);
+    const out = await executeDeploy(await prepareDeploy({ ...s.request('dev'), imageTag: '0.8.9' }, s.aws, synthesizeStackLazily), s.aws);
     expect(out).toMatchObject({ outcome: 'failed', stackStatus: 'UPDATE_ROLLBACK_COMPLETE' });
     if (out.outcome !== 'failed') return;
     expect(out.reasons[0]).toBe(`Dev/Service/Service (${serviceId}) AWS::ECS::Service: UPDATE_FAILED: Resource handler returned message: "Circuit breaker triggered"`);
@@ -244,7 +451,7 @@ describe('deploy orchestration: the real cdk against the fake AWS', { timeout: 1
   it('a cdk killed by someone else (kill -9) leaves deploy.json unchanged', async () => {
     const s = await deployed({ stepMs: 2_000 });
     const before = s.before();
-    const plan = await prepareDeploy({ ...s.request('dev'), imageTag: '0.0.9' }, s.aws, synthesizeStackLazily);
+    const plan = await prepareDeploy({ ...s.request('dev'), imageTag: '0.8.9' }, s.aws, synthesizeStackLazily);
     let killed = false;
     const out = await executeDeploy(plan, s.aws, {
       onEvent: (e) => {

@@ -1,3 +1,4 @@
+import { PARAMETER_SUFFIXES } from '../../src/infra/names.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveStackProfiles } from '../../src/config/pairing.js';
 import { UserError } from '../../src/errors.js';
@@ -30,19 +31,8 @@ describe('a stack without a dev profile', () => {
 
   it('has no dev resource, parameter, condition or output', () => {
     expect(Object.keys(json.Resources).filter((id) => id.startsWith('Dev'))).toEqual([]);
-    expect(Object.keys(json.Parameters).sort()).toEqual([
-      'ProdImageAccount',
-      'ProdImageRegion',
-      'ProdImageRepositoryName',
-      'ProdImageTag',
-      'ProdLogLevel',
-      'ProdMaxCapacity',
-      'ProdMinCapacity',
-      'ProdQuiltStackArn',
-      'ProdSecretName',
-      'ProdWebhookVerification',
-    ]);
-    expect(Object.keys(json.Conditions)).toEqual(['ProdImageIsDigest']);
+    expect(Object.keys(json.Parameters).sort()).toEqual(PARAMETER_SUFFIXES.map((x) => `Prod${x}`).sort());
+    expect(Object.keys(json.Conditions).sort()).toEqual(['ProdImageIsDigest', 'ProdRunsPackageEventConsumer', 'ProdRunsPackagingConsumer']);
     expect(Object.keys(json.Outputs).sort()).toEqual(['ApiId', 'ClusterName', 'ProdEndpoint', 'ProdLogGroupName', 'ProdServiceName', 'ProdTargetGroupArn']);
     expect(JSON.stringify(json)).not.toMatch(/"dev"|\/dev"|STAGE","Value":"dev/);
   });

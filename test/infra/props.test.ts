@@ -20,6 +20,7 @@ function runtimeProps(shared: SharedInfrastructure, overrides: Partial<Environme
     imageRepository: '712023778557.dkr.ecr.us-east-1.amazonaws.com/quiltdata/benchling',
     imageTag: '0.7.0',
     secretName: 'quiltdata/benchling-webhook/default/acme',
+    packageBucket: 'acme-packages',
     minCapacity: 2,
     maxCapacity: 10,
     logLevel: 'INFO',

@@ -8,6 +8,7 @@ import { resolveTarget } from '../../src/config/pairing.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { UserError, UserErrors } from '../../src/errors.js';
 import { assemblyAssets, assemblyHasAssets, synthesizeStack, type SynthesisResult } from '../../src/infra/synth.js';
+import { INLINE_TEMPLATE_LIMIT } from '../../src/infra/names.js';
 import { ROOT } from '../helpers/cli.js';
 import { SECRET, devProfile, prodProfile, snapshotDir, tempDir, writeJson } from '../helpers/fixtures.js';
 import { stackProfiles } from './stack-helpers.js';
@@ -32,7 +33,7 @@ describe('synthesizeStack', () => {
     expect(manifest.artifacts.BenchlingWebhookStack).toMatchObject({ type: 'aws:cloudformation:stack', environment: 'aws://unknown-account/unknown-region' });
   });
 
-  it('needs no bootstrap: no bootstrap version check, no assets, no bootstrap roles', () => {
+  it('needs no bootstrap role or version: no bootstrap version check, no assets but the template itself, published with the caller\'s credentials', () => {
     expect(result.template.Parameters.BootstrapVersion).toBeUndefined();
     expect(result.template.Rules?.CheckBootstrapVersion).toBeUndefined();
     expect(result.assets).toEqual([]);
@@ -42,7 +43,21 @@ describe('synthesizeStack', () => {
     const stack = manifest.artifacts.BenchlingWebhookStack.properties;
     expect(stack.assumeRoleArn).toBeUndefined();
     expect(stack.requiresBootstrapStackVersion).toBeUndefined();
-    expect(stack.stackTemplateAssetObjectUrl).toBeUndefined();
+    // dev and prod together are over the 50 KiB cdk sends inline: the template is the stack's one asset.
+    expect(stack.stackTemplateAssetObjectUrl).toMatch(/^s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.json$/);
+    const manifests = Object.values(manifest.artifacts).filter((a: any) => a.type === 'cdk:asset-manifest') as { properties: { file: string } }[];
+    expect(manifests).toHaveLength(1);
+    const assets = JSON.parse(readFileSync(join(result.assemblyDir, manifests[0].properties.file), 'utf8'));
+    expect(Object.values(assets.files).map((f: any) => [f.source.path, Object.values(f.destinations).map((d: any) => d.assumeRoleArn)])).toEqual([['BenchlingWebhookStack.template.json', [undefined]]]);
+    expect(assets.dockerImages ?? {}).toEqual({});
+  });
+
+  it('a template cdk can send inline (prod alone) is emitted without any asset: no bootstrap at all', () => {
+    const alone = synthesizeStack(stackProfiles({ dev: false }), join(tempDir(), 'assembly'));
+    expect(alone.templateBodySize).toBeLessThanOrEqual(INLINE_TEMPLATE_LIMIT);
+    expect(alone.bootstrapRequired).toBe(false);
+    const manifest = JSON.parse(readFileSync(join(alone.assemblyDir, 'manifest.json'), 'utf8'));
+    expect(manifest.artifacts.BenchlingWebhookStack.properties.stackTemplateAssetObjectUrl).toBeUndefined();
     expect(Object.values(manifest.artifacts).filter((a: any) => a.type === 'cdk:asset-manifest')).toEqual([]);
   });
 
@@ -57,7 +72,7 @@ describe('synthesizeStack', () => {
     for (const f of readdirSync(result.assemblyDir)) expect(readFileSync(join(result.assemblyDir, f), 'utf8'), f).not.toContain(SECRET);
   });
 
-  it("stays under cdk's inline limit, measured on the YAML the real cdk CLI makes of it, with long allow-lists", () => {
+  it("measures the template as the real cdk CLI writes it, and needs the bootstrap bucket: it is over the 50 KiB cdk sends inline", () => {
     const cidrs = (n: number, base: number) => Array.from({ length: n }, (_, i) => `198.${base}.${i}.0/24`).join(',');
     const big = synthesizeStack(
       stackProfiles({ prod: { webhookAllowList: cidrs(10, 51) }, dev: { webhookAllowList: cidrs(10, 18), imageRepository: '123456789012.dkr.ecr.us-west-2.amazonaws.com/acme/benchling-dev' } }),
@@ -71,10 +86,10 @@ describe('synthesizeStack', () => {
     });
     expect(cli.status, cli.stderr).toBe(0);
     expect(cli.stdout).toMatch(/^Description: /);
-    expect(cli.stdout.length).toBeLessThanOrEqual(CDK_INLINE_TEMPLATE_LIMIT);
-    expect(JSON.stringify(big.template).length).toBeLessThanOrEqual(CDK_INLINE_TEMPLATE_LIMIT);
-    // Some room left for the next feature; a failure here means it is time to slim the template.
-    expect(cli.stdout.length).toBeLessThan(CDK_INLINE_TEMPLATE_LIMIT - 8 * 1024);
+    // cdk synth prints the YAML cdk deploy would send (plus a final newline).
+    expect(Math.abs(cli.stdout.length - big.templateBodySize)).toBeLessThanOrEqual(1);
+    expect(big.templateBodySize).toBeGreaterThan(CDK_INLINE_TEMPLATE_LIMIT);
+    expect(big.bootstrapRequired).toBe(true);
   });
 
   it('passes aws-cdk-lib\'s CloudFormation schema validation with no unacknowledged finding', () => {

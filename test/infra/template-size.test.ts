@@ -1,11 +1,14 @@
 /**
  * The inline template limit, decided by the real cdk: cdk sends a template of
- * up to 50 KiB of YAML inline and needs the bootstrap bucket above that. Our
- * measure (synth's templateBodySize, bootstrapRequired and the pre-flight's
- * refusal) must put the line where cdk does: the largest allow-list our
- * measure calls inline deploys through the real cdk against a fake account
- * with no bootstrap stack, and one CIDR more is refused by cdk as too large.
+ * up to 50 KiB of YAML inline and refuses to send a larger one inline. Our
+ * measure (synth's templateBodySize and bootstrapRequired, the synthesizer's
+ * choice, the pre-flight's refusal) must put the line where cdk does: the
+ * largest allow-list our measure keeps inline deploys through the real cdk
+ * inline into an account with no bootstrap stack (had we measured short, cdk
+ * would refuse it as too large), and with one CIDR more the template is the
+ * stack's asset, which cdk publishes to the bootstrap bucket.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeStack } from '../../src/infra/synth.js';
@@ -13,7 +16,8 @@ import { INLINE_TEMPLATE_LIMIT } from '../../src/infra/names.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { deployedScenario, STACK } from '../helpers/deployed.js';
 import { runCdkProcess } from '../helpers/real-cdk.js';
-import { tempDir } from '../helpers/fixtures.js';
+import { QUILT_ARN, tempDir } from '../helpers/fixtures.js';
+import { quiltProfileFields } from '../fake-aws/project-stack.js';
 import { stackProfiles } from './stack-helpers.js';
 
 let fake: FakeAws;
@@ -26,7 +30,8 @@ const allowList = (n: number) => Array.from({ length: n }, (_, i) => `10.${i >> 
 
 function synth(cidrs: number) {
   const list = allowList(cidrs);
-  return synthesizeStack(stackProfiles({ prod: { webhookAllowList: list }, dev: { webhookAllowList: list } }), join(tempDir(), 'assembly'));
+  // prod alone is under the line (dev and prod together are over it): the allow-list finds the line.
+  return synthesizeStack(stackProfiles({ prod: { webhookAllowList: list, ...quiltProfileFields(QUILT_ARN) }, dev: false }), join(tempDir(), 'assembly'));
 }
 
 function cdkDeploy(assemblyDir: string) {
@@ -37,7 +42,7 @@ describe('the inline template limit, as the real cdk draws it', { timeout: 180_0
   it('our measure and cdk agree on both sides of 50 KiB', async () => {
     // The largest allow-list whose template our measure keeps inline (bisection; sizes grow with the list).
     let low = 0;
-    let high = 400;
+    let high = 800;
     expect(synth(low).bootstrapRequired).toBe(false);
     expect(synth(high).bootstrapRequired).toBe(true);
     while (high - low > 1) {
@@ -56,10 +61,22 @@ describe('the inline template limit, as the real cdk draws it', { timeout: 180_0
     const sent = fake.calls.matching('CreateChangeSet').at(-1)!.input as { TemplateBody?: string };
     expect(sent.TemplateBody?.length).toBe(under.templateBodySize);
 
+    expect(fake.calls.count({ service: 's3' })).toBe(0);
+
+    // One CIDR more: the template is the stack's asset, which cdk publishes (and could not without the bootstrap bucket).
+    const manifest = JSON.parse(readFileSync(join(over.assemblyDir, 'manifest.json'), 'utf8'));
+    expect(manifest.artifacts[STACK].properties.stackTemplateAssetObjectUrl).toMatch(/^s3:\/\/cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.json$/);
+    expect(over.assets).toEqual([]);
     fake.scenario = deployedScenario(null, { secrets: [], bootstrapped: false });
-    const tooLarge = await cdkDeploy(over.assemblyDir);
-    expect(tooLarge.status).not.toBe(0);
-    expect(tooLarge.output).toMatch(/Templates larger than 50KiB must be uploaded to S3/);
+    const unbootstrapped = await cdkDeploy(over.assemblyDir);
+    expect(unbootstrapped.status).not.toBe(0);
+    expect(unbootstrapped.output).toMatch(/No bucket named 'cdk-hnb659fds-assets-123456789012-us-east-1'\. Is account 123456789012 bootstrapped\?/);
     expect(fake.scenario.stacks[STACK]).toBeUndefined();
+    fake.scenario = deployedScenario(null, { secrets: [] });
+    fake.calls.reset();
+    const uploaded = await cdkDeploy(over.assemblyDir);
+    expect(uploaded.status, uploaded.output).toBe(0);
+    expect((fake.calls.matching('CreateChangeSet').at(-1)!.input as { TemplateURL?: string }).TemplateURL).toMatch(/\/cdk-hnb659fds-assets-123456789012-us-east-1\/[0-9a-f]{64}\.json$/);
+    expect(fake.scenario.stacks[STACK].status).toBe('CREATE_COMPLETE');
   });
 });

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CONTAINER_VARIABLES, TASK_PERMISSIONS, variablesRead, permissionsUsed } from '../../src/infra/container-contract.js';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ENVIRONMENTS, type EnvironmentName } from '../../src/config/schema.js';
 import { LISTENER_PORTS } from '../../src/infra/names.js';
@@ -31,7 +32,7 @@ const REPO_ARN: Record<EnvironmentName, string> = {
   dev: 'arn:aws:ecr:us-west-2:123456789012:repository/acme/benchling-dev',
 };
 /** Every parameter of one environment: what a deploy of it passes. */
-const OWN_PARAMETERS = ['ImageTag', 'SecretName', 'MinCapacity', 'MaxCapacity', 'LogLevel', 'QuiltStackArn', 'ImageAccount', 'ImageRegion', 'ImageRepositoryName', 'WebhookVerification'];
+const OWN_PARAMETERS = ['ImageTag', 'SecretName', 'MinCapacity', 'MaxCapacity', 'LogLevel', 'QuiltStackArn', 'ImageAccount', 'ImageRegion', 'ImageRepositoryName', 'WebhookVerification', 'PackageBucket', 'QuiltWebHost', 'PackagerQueueUrl', 'AthenaDatabase', 'AthenaWorkgroup', 'Consumers'];
 
 let built: BuiltStack;
 let json: Record<string, any>;
@@ -200,21 +201,31 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
     expect(service.DesiredCount).toBeUndefined();
   });
 
-  it('runs the webhook container per its contract: port 5000, GET /health, the six variables', () => {
+  it('runs the webhook container per its contract: port 5000, GET /health, every variable a supported image reads', () => {
     const taskDef = json.Resources[envResource(json, env, 'AWS::ECS::TaskDefinition')].Properties;
     expect(taskDef).toMatchObject({ RequiresCompatibilities: ['FARGATE'], NetworkMode: 'awsvpc' });
-    expect(taskDef.ContainerDefinitions).toHaveLength(1);
     const c = taskDef.ContainerDefinitions[0];
+    expect(c.Name).toBe('Webhook');
+    expect(c.User).toBe('1000');
+    expect(c.Memory).toBe(taskDef.Memory === undefined ? undefined : Number(taskDef.Memory));
     expect(c.PortMappings).toEqual([{ ContainerPort: 5000, Protocol: 'tcp' }]);
     expect(c.HealthCheck.Command).toEqual(['CMD-SHELL', 'curl -f http://localhost:5000/health || exit 1']);
     const vars = Object.fromEntries(c.Environment.map((e: any) => [e.Name, e.Value]));
-    expect(vars).toEqual({
+    for (const v of CONTAINER_VARIABLES) expect(vars[v.name], v.name).toBeDefined();
+    expect(vars).toMatchObject({
       QuiltStackARN: { Ref: `${T}QuiltStackArn` },
       BenchlingSecret: { Ref: `${T}SecretName` },
       STAGE: env,
+      PORT: '5000',
       LOG_LEVEL: { Ref: `${T}LogLevel` },
       ENABLE_WEBHOOK_VERIFICATION: { Ref: `${T}WebhookVerification` },
       AWS_REGION: { Ref: 'AWS::Region' },
+      QUILT_WEB_HOST: { Ref: `${T}QuiltWebHost` },
+      ATHENA_USER_DATABASE: { Ref: `${T}AthenaDatabase` },
+      ATHENA_USER_WORKGROUP: { Ref: `${T}AthenaWorkgroup` },
+      PACKAGER_SQS_URL: { Ref: `${T}PackagerQueueUrl` },
+      PACKAGING_REQUEST_QUEUE_URL: { Ref: envResource(json, env, 'AWS::SQS::Queue', 'PackagingRequestQueue') },
+      PACKAGE_EVENT_QUEUE_URL: { Ref: envResource(json, env, 'AWS::SQS::Queue', 'PackageEventQueue') },
     });
     // At the parameters' defaults, the container gets the profile's values.
     expect(evaluate(vars.QuiltStackARN, defaults)).toBe(QUILT[env]);
@@ -222,6 +233,11 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
     expect(evaluate(vars.ENABLE_WEBHOOK_VERIFICATION, defaults)).toBe(env === 'dev' ? 'false' : 'true');
     expect(c.Secrets).toBeUndefined();
     expect(c.LogConfiguration).toMatchObject({ LogDriver: 'awslogs', Options: { 'awslogs-group': { Ref: envResource(json, env, 'AWS::Logs::LogGroup', 'Logs') } } });
+    // The consumers of images from 0.17, each present only when <Env>Consumers names it.
+    expect(taskDef.ContainerDefinitions.slice(1)).toEqual([
+      { 'Fn::If': [`${T}RunsPackageEventConsumer`, expect.objectContaining({ Name: 'PackageEventConsumer', Command: ['python', '-m', 'src.sqs_consumer'], Essential: true, User: '1000' }), { Ref: 'AWS::NoValue' }] },
+      { 'Fn::If': [`${T}RunsPackagingConsumer`, expect.objectContaining({ Name: 'PackagingConsumer', Command: ['python', '-m', 'src.packaging_consumer'], Essential: true, User: '1000' }), { Ref: 'AWS::NoValue' }] },
+    ]);
     expect(taskDef.TaskRoleArn).toEqual({ 'Fn::GetAtt': [envResource(json, env, 'AWS::IAM::Role', 'TaskRole'), 'Arn'] });
     expect(taskDef.ExecutionRoleArn).toEqual({ 'Fn::GetAtt': [envResource(json, env, 'AWS::IAM::Role', 'ExecutionRole'), 'Arn'] });
   });
@@ -259,7 +275,7 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
 
   it('has its own log groups, with a retention', () => {
     for (const name of ['Logs', 'AccessLogs']) {
-      expect(json.Resources[envResource(json, env, 'AWS::Logs::LogGroup', name)].Properties.RetentionInDays).toBe(30);
+      expect(json.Resources[envResource(json, env, 'AWS::Logs::LogGroup', name)].Properties.RetentionInDays).toBe(365);
     }
   });
 
@@ -348,7 +364,7 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
   });
 
   it('tags every one of its resources that takes tags with Environment=<env>', () => {
-    const untaggable = new Set(['AWS::IAM::Policy', 'AWS::ElasticLoadBalancingV2::Listener', 'AWS::ApplicationAutoScaling::ScalingPolicy']);
+    const untaggable = new Set(['AWS::IAM::Policy', 'AWS::ElasticLoadBalancingV2::Listener', 'AWS::ApplicationAutoScaling::ScalingPolicy', 'AWS::SQS::QueuePolicy', 'AWS::Events::Rule']);
     const own = Object.entries(json.Resources as Record<string, any>).filter(([id]) => id.startsWith(T));
     expect(own.length).toBeGreaterThan(10);
     for (const [id, r] of own) {
@@ -360,26 +376,59 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
 });
 
 describe('least privilege', () => {
-  it.each(ENVIRONMENTS)('the %s task role may describe its own Quilt stack and read its own secret, and nothing else', (env) => {
+  /** Every logical id a value names (Ref, Fn::GetAtt, Fn::Sub), pseudo parameters left out. */
+  const namesIn = (expr: any): string[] => {
+    if (Array.isArray(expr)) return expr.flatMap(namesIn);
+    if (!expr || typeof expr !== 'object') return [];
+    if ('Ref' in expr) return String(expr.Ref).startsWith('AWS::') ? [] : [expr.Ref];
+    if ('Fn::GetAtt' in expr) return [expr['Fn::GetAtt'][0]];
+    if ('Fn::Sub' in expr) {
+      const [body, vars] = typeof expr['Fn::Sub'] === 'string' ? [expr['Fn::Sub'], {}] : expr['Fn::Sub'];
+      const inBody = [...(body as string).matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]).filter((n) => !n.startsWith('AWS::') && !(n in vars));
+      return [...inBody, ...Object.values(vars).flatMap(namesIn)];
+    }
+    return Object.values(expr).flatMap(namesIn);
+  };
+
+  // Every release from 0.7 to the latest that the stack serves (0.9.1-0.9.6 are refused by the pre-flight).
+  const RELEASES = ['0.7.2', '0.7.10', '0.8.2', '0.8.8', '0.8.9', '0.8.10', '0.9.0', '0.9.7', '0.9.9', '0.10.0', '0.11.0', '0.12.0', '0.13.0', '0.14.0', '0.15.0', '0.16.0', '0.17.0', '0.17.2', '0.18.0'];
+  describe.each(ENVIRONMENTS)('the %s environment, per image release', (env) => {
+    const T = TITLE[env];
+    it.each(RELEASES)('gives %s every variable it reads and every permission it uses, on its own resources only', (release) => {
+      const container = json.Resources[envResource(json, env, 'AWS::ECS::TaskDefinition')].Properties.ContainerDefinitions[0];
+      const vars = Object.fromEntries(container.Environment.map((e: any) => [e.Name, e.Value]));
+      for (const v of variablesRead(release)) {
+        expect(vars[v.name], `${release} reads ${v.name}`).toBeDefined();
+        for (const id of namesIn(vars[v.name])) expect(id.startsWith(T), `${v.name} of ${env} names ${id}`).toBe(true);
+      }
+      const statements = statementsOfRole(json, envResource(json, env, 'AWS::IAM::Role', 'TaskRole'));
+      for (const p of permissionsUsed(release)) {
+        const granting = statements.filter((s) => p.actions.every((a) => asArray(s.Action).includes(a)));
+        expect(granting.length, `${release} calls ${p.actions.join(', ')} on its ${p.on}`).toBeGreaterThan(0);
+        for (const s of granting) {
+          expect(s.Effect).toBe('Allow');
+          expect(JSON.stringify(s.Resource)).not.toContain('"*"');
+          for (const id of namesIn(s.Resource)) expect(id.startsWith(T), `${p.on} of ${env} names ${id}`).toBe(true);
+        }
+      }
+    });
+  });
+
+  it.each(ENVIRONMENTS)('the %s task role grants exactly the contract, each statement on resources of its own', (env) => {
     const T = TITLE[env];
     const role = envResource(json, env, 'AWS::IAM::Role', 'TaskRole');
     expect(json.Resources[role].Properties.AssumeRolePolicyDocument.Statement).toEqual([
       expect.objectContaining({ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' } }),
     ]);
     const statements = statementsOfRole(json, role);
-    expect(statements).toHaveLength(2);
-    const cfn = statements.find((s) => asArray(s.Action).every((a: string) => a.startsWith('cloudformation:')))!;
-    expect(asArray(cfn.Action).every((a: string) => /^cloudformation:(Describe|List)/.test(a))).toBe(true);
-    expect(cfn.Action).toContain('cloudformation:DescribeStacks');
-    // The one stack its parameter names: by default the profile's Quilt stack.
-    expect(cfn.Resource).toEqual({ Ref: `${T}QuiltStackArn` });
-    expect(evaluate(cfn.Resource, defaults)).toBe(QUILT[env]);
-    const sm = statements.find((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue'))!;
-    expect(sm.Action).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
-    expect(sm.Resource).toEqual({
-      'Fn::Sub': ['arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Name}-??????', { Name: { Ref: `${T}SecretName` } }],
-    });
-    for (const s of statements) expect(s.Effect).toBe('Allow');
+    expect(statements.flatMap((s) => asArray(s.Action)).sort()).toEqual(TASK_PERMISSIONS.flatMap((p) => p.actions).sort());
+    // At the defaults: this environment's secret, Quilt stack and bucket.
+    const secret = statements.find((s) => asArray(s.Action).includes('secretsmanager:GetSecretValue'))!;
+    expect(evaluate(secret.Resource, defaults)).toMatch(new RegExp(`:secret:${SECRET_NAME[env]}-\\?{6}$`));
+    const stack = statements.find((s) => asArray(s.Action).includes('cloudformation:DescribeStacks'))!;
+    expect(evaluate(stack.Resource, defaults)).toBe(QUILT[env]);
+    const queue = statements.find((s) => asArray(s.Action).length === 1 && asArray(s.Action)[0] === 'sqs:SendMessage')!;
+    expect(evaluate(queue.Resource, { ...defaults, [`${T}PackagerQueueUrl`]: 'https://sqs.eu-west-1.amazonaws.com/210987654321/Quilt-PackagerQueue-X1' })).toBe('arn:aws:sqs:eu-west-1:210987654321:Quilt-PackagerQueue-X1');
   });
 
   it.each(ENVIRONMENTS)('the %s execution role pulls from its repository and writes its own log group, and reads no secret', (env) => {
@@ -417,7 +466,7 @@ describe('least privilege', () => {
       expect(params.filter((p) => !p.startsWith(TITLE[env]))).toEqual([]);
       // ... and the role's own are there, so the negative checks look at the right text.
       if (name === 'TaskRole') {
-        expect(params).toEqual([`${TITLE[env]}QuiltStackArn`, `${TITLE[env]}SecretName`]);
+        expect(params).toEqual(['AthenaDatabase', 'AthenaWorkgroup', 'PackageBucket', 'PackagerQueueUrl', 'QuiltStackArn', 'SecretName'].map((p) => `${TITLE[env]}${p}`));
       } else {
         expect(params).toEqual([`${TITLE[env]}ImageAccount`, `${TITLE[env]}ImageRegion`, `${TITLE[env]}ImageRepositoryName`]);
       }
