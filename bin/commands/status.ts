@@ -4,6 +4,7 @@ import { resolveStackProfiles } from '../../src/config/pairing.js';
 import { ENVIRONMENTS } from '../../src/config/schema.js';
 import { ExternalError } from '../../src/errors.js';
 import { readDeployRecords } from '../../src/state/deploy-records.js';
+import { stackStatusWords } from '../../src/state/health.js';
 import { createStatusPoller, DEFAULT_INTERVAL_MS, type PolledEnvironment } from '../../src/state/status-poller.js';
 import type { EnvironmentStatus, StatusSnapshot } from '../../src/state/status-types.js';
 import { action, configDirOf, globalsOf, loadProfiles, print, printJson, warn, type Globals } from '../context.js';
@@ -90,7 +91,7 @@ export async function runStatus(g: Globals): Promise<number> {
 
 /** The compact table of `status`: a header line, one row per environment, then the reasons. */
 export function formatStatus(s: StatusSnapshot): string[] {
-  const header = [s.stackName, s.region, s.account ? `account ${s.account}` : null, s.stackStatus ?? 'stack not found'].filter(Boolean).join('  ');
+  const header = [s.stackName, s.region, s.account ? `account ${s.account}` : null, stackStatusWords(s)].filter(Boolean).join('  ');
   const rows = [
     ['ENV', 'PROFILE', 'HEALTH', 'TASKS', 'ROLLOUT', 'TARGETS', 'IMAGE', 'ENDPOINT'],
     ...s.environments.map((e) => [e.name, e.profile, e.health, tasks(e), e.service?.rolloutState ?? '-', targets(e), e.imageTag ?? '-', e.endpoint ?? '-']),

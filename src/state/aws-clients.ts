@@ -1,4 +1,5 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { AwsReplyError } from './aws-errors.js';
 import type { StackInfo, StatusApi, TaskInfo } from './status-api.js';
 
 /**
@@ -10,14 +11,28 @@ import type { StackInfo, StatusApi, TaskInfo } from './status-api.js';
  * ...), and the endpoint from the environment (`AWS_ENDPOINT_URL` in tests);
  * no endpoint is ever set here. The first client's credential provider is
  * shared by the others, so an SSO login is resolved once.
+ *
+ * Retries: adaptive mode with {@link DEFAULT_MAX_ATTEMPTS} attempts, so a
+ * short burst of throttling (three refusals in a row) is absorbed inside one
+ * call and the client slows itself down instead of failing the poll; the
+ * SDK's own settings win when given (`AWS_MAX_ATTEMPTS`, `AWS_RETRY_MODE`).
+ * The cost: a call that keeps failing takes longer to report it (throttling
+ * backs off about 1, 2, 4 and 8 s at most, with full jitter).
  */
+
+/** Attempts per call unless AWS_MAX_ATTEMPTS (or the options) say otherwise. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+/** `adaptive`: on throttling the client also paces its next calls (a token bucket), not only the retries. */
+export const DEFAULT_RETRY_MODE = 'adaptive';
 
 export interface AwsClientOptions {
   readonly region: string;
   /** `--aws-profile`, else the profile's `awsProfile`; absent: the default chain decides. */
   readonly awsProfile?: string;
-  /** SDK attempts per call (default: the SDK's, 3, or AWS_MAX_ATTEMPTS). */
+  /** SDK attempts per call (default: AWS_MAX_ATTEMPTS when set, else {@link DEFAULT_MAX_ATTEMPTS}). */
   readonly maxAttempts?: number;
+  /** SDK retry mode (default: AWS_RETRY_MODE when set, else {@link DEFAULT_RETRY_MODE}). */
+  readonly retryMode?: 'standard' | 'adaptive';
   /** A call that has not answered after this long fails with a timeout (default 10 s). */
   readonly requestTimeoutMs?: number;
 }
@@ -42,6 +57,17 @@ export interface AwsApi extends ClosableStatusApi {
   describeStackIn(region: string, stackNameOrArn: string): Promise<StackInfo | null>;
 }
 
+/**
+ * The retry settings given to every client: the options', else none where the
+ * environment sets them (the SDK reads AWS_MAX_ATTEMPTS and AWS_RETRY_MODE
+ * itself), else the product's defaults.
+ */
+export function retryConfig(options: Pick<AwsClientOptions, 'maxAttempts' | 'retryMode'>, env: NodeJS.ProcessEnv = process.env): { maxAttempts?: number; retryMode?: string } {
+  const maxAttempts = options.maxAttempts ?? (env.AWS_MAX_ATTEMPTS ? undefined : DEFAULT_MAX_ATTEMPTS);
+  const retryMode = options.retryMode ?? (env.AWS_RETRY_MODE ? undefined : DEFAULT_RETRY_MODE);
+  return { ...(maxAttempts !== undefined ? { maxAttempts } : {}), ...(retryMode !== undefined ? { retryMode } : {}) };
+}
+
 const iso = (d: Date | undefined | null): string | null => (d ? d.toISOString() : null);
 
 interface SdkClient {
@@ -55,7 +81,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
   const config = (region = options.region) => ({
     region,
     ...(options.awsProfile ? { profile: options.awsProfile } : {}),
-    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    ...retryConfig(options),
     requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 5_000, throwOnRequestTimeout: true },
     ...(sharedCredentials ? { credentials: sharedCredentials as never } : {}),
   });
@@ -87,7 +113,8 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
     try {
       const out = await (await client).send(new DescribeStacksCommand({ StackName: stackName }));
       const s = out.Stacks?.[0];
-      if (!s) return null;
+      // CloudFormation says "does not exist" with an error (below); an answer without the stack is unreadable, not "not found".
+      if (!s) throw new AwsReplyError(`DescribeStacks answered for ${stackName} with no stack`);
       return {
         stackName: s.StackName ?? stackName,
         stackId: s.StackId ?? '',
@@ -99,7 +126,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
       };
     } catch (error) {
       // CloudFormation says a stack is missing with a ValidationError, not a 404.
-      if ((error as Error).name === 'ValidationError' && /does not exist/.test((error as Error).message)) return null;
+      if ((error as Error).name === 'ValidationError' && /^Stack with id .+ does not exist/.test((error as Error).message)) return null;
       throw error;
     }
   };

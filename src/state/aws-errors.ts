@@ -57,6 +57,15 @@ const NOT_FOUND_NAMES = new Set([
   'ResourceNotFoundException',
 ]);
 
+/**
+ * A reply the SDK could parse but that does not say what was asked (a
+ * DescribeStacks answer with no stack in it): the reply is unreadable, which
+ * is not the same as "not found".
+ */
+export class AwsReplyError extends Error {
+  override readonly name = 'AwsReplyError';
+}
+
 interface SdkErrorShape {
   name?: string;
   message?: string;
@@ -79,7 +88,7 @@ export function classifyAwsError(error: unknown): AwsProblem {
   if (THROTTLING_NAMES.has(name) || status === 429 || e.$retryable?.throttling === true) return { kind: 'throttled', message: line(raw || 'Rate exceeded'), retryable: true };
   if (TIMEOUT_NAMES.has(name)) return { kind: 'timeout', message: line(raw || 'the request timed out'), retryable: true };
   if (e.code && NETWORK_CODES.has(e.code)) return { kind: 'network', message: `${e.code}: ${raw}`, retryable: true };
-  if (/Deserialization error|XML parse error|Unexpected end of JSON|is not valid JSON/i.test(e.message ?? '')) {
+  if (name === 'AwsReplyError' || /Deserialization error|XML parse error|Unexpected end of JSON|is not valid JSON/i.test(e.message ?? '')) {
     return { kind: 'bad-response', message: `the AWS reply could not be read (${raw})`, retryable: true };
   }
   if (e.$fault === 'server' || (status !== undefined && status >= 500)) return { kind: 'server', message: line(raw || `HTTP ${status}`), retryable: true };

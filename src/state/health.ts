@@ -1,4 +1,4 @@
-import type { Health } from './status-types.js';
+import type { AwsErrorKind, Health, StatusSnapshot } from './status-types.js';
 import type { DeploymentInfo, ServiceInfo, TargetInfo, TaskInfo } from './status-api.js';
 
 /**
@@ -32,6 +32,30 @@ export function afterCancel(stackStatus: string | null): string | undefined {
   if (stackStatus === 'REVIEW_IN_PROGRESS') return 'nothing was created (the first change set was never executed); the next deploy creates the stack afresh';
   if (stackStatus && isStackInProgress(stackStatus)) return 'CloudFormation finishes or rolls back the update on its own';
   return undefined;
+}
+
+/** A failure's kind in a few words, for a header. */
+export const ERROR_KIND_WORDS: Readonly<Record<AwsErrorKind, string>> = {
+  credentials: 'credentials refused',
+  'access-denied': 'access denied',
+  throttled: 'throttled',
+  server: 'AWS server error',
+  timeout: 'timed out',
+  network: 'network error',
+  'bad-response': 'unreadable reply',
+  'not-found': 'not found',
+  other: 'error',
+};
+
+/**
+ * The stack's status for a header line: its status when known, else why
+ * not. "stack not found" only when CloudFormation said the stack does not
+ * exist; a read that failed says so, with the kind of failure.
+ */
+export function stackStatusWords(s: Pick<StatusSnapshot, 'stackStatus' | 'error' | 'errorKind'>): string {
+  if (s.stackStatus) return s.stackStatus;
+  if (s.error && s.errorKind !== 'not-found') return `stack not read (${ERROR_KIND_WORDS[s.errorKind ?? 'other']})`;
+  return 'stack not found';
 }
 
 export interface TargetsSummary {

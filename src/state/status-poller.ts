@@ -277,8 +277,9 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       stackStale = true;
       if (stackRead.problem.kind === 'credentials') return credentialsFailure(stackRead.problem, stackRead.text);
     }
-    if (!stack) {
-      // Without the stack's outputs there is nothing else to read.
+    if (!stack || (stackError && stack.value === null)) {
+      // Without the stack's outputs there is nothing else to read; and only CloudFormation's
+      // "does not exist", read now, says the stack is missing: a failed read says nothing of it.
       const text = stackError?.text ?? 'the stack could not be read';
       return blankSnapshot(text, stackError?.problem.kind ?? 'other', null);
     }
