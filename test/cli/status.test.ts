@@ -100,6 +100,41 @@ describe('benchling-deploy status', () => {
     expect(JSON.parse(r.stdout).environments.map((e: { name: string }) => e.name)).toEqual(['prod']);
   });
 
+  it('exits 1 when an environment is degraded though every other is healthy, in text and --json', async () => {
+    crashTasks(fake.scenario, 'prod', { running: 1, reason: 'Task failed ELB health checks' });
+    const r = await status(configDir());
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^dev\s+dev\s+healthy/m);
+    expect(r.stdout).toMatch(/^prod\s+default\s+degraded\s+1\/2/m);
+    const json = await status(configDir(), ['status', '--json']);
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout).environments.map((e: { health: string }) => e.health)).toEqual(['healthy', 'degraded']);
+  });
+
+  it('a stack CloudFormation says does not exist: "stack not found", exit 1', async () => {
+    fake.scenario.stacks = {};
+    const r = await status(configDir());
+    expect(r.status).toBe(1);
+    expect(r.stdout.split('\n')[0]).toBe('BenchlingWebhookStack  us-east-1  account 123456789012  stack not found');
+  });
+
+  for (const [fault, words, error] of [
+    ['throttle', 'throttled', /^error: CloudFormation DescribeStacks: Throttling: Rate exceeded$/m],
+    ['server-error', 'AWS server error', /^error: CloudFormation DescribeStacks: InternalFailure: /m],
+    ['malformed', 'unreadable reply', /^error: CloudFormation DescribeStacks: the AWS reply could not be read/m],
+  ] as const) {
+    it(`a DescribeStacks ${fault} (past the retries) is a failure of its kind, never "stack not found": exit 1`, async () => {
+      fake.inject({ kind: fault, operation: 'DescribeStacks' });
+      const r = await status(configDir(), ['status'], { AWS_MAX_ATTEMPTS: '1' });
+      expect(r.status).toBe(1);
+      expect(r.stdout.split('\n')[0]).toBe(`BenchlingWebhookStack  us-east-1  account 123456789012  stack not read (${words})`);
+      expect(r.stdout).toMatch(/^prod\s+default\s+unknown/m);
+      expect(r.stdout + r.stderr).not.toMatch(/not found|does not exist/);
+      expect(r.stderr).toMatch(error);
+      expect(fake.calls.count('DescribeStacks')).toBe(1);
+    });
+  }
+
   it('survives a short throttling burst (the SDK retries) and reads the region from --region', async () => {
     fake.inject({ kind: 'throttle', operation: 'DescribeServices', times: 2 });
     const r = await status(configDir(), ['--region', 'eu-west-1', 'status', '--json']);
