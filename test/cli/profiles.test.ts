@@ -169,6 +169,27 @@ describe('profiles and validate', () => {
     expect(missing.stderr).toMatch(/--profile: no profile "nope"/);
   });
 
+  it('validate --json never prints the client secret, of a valid profile, an invalid one, or a readable file', () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }));
+    writeJson(dir, 'dev.json', devProfile({ benchlingClientSecret: SECRET }), 0o644);
+    writeJson(dir, 'broken.json', { profile: 'broken', benchlingClientSecret: SECRET, benchlingTenant: 'Bad Tenant' });
+    const r = runCli(['--config-dir', dir, 'validate', '--json']);
+    expect(r.status).toBe(2);
+    const out = JSON.parse(r.stdout);
+    expect(out.valid).toBe(false);
+    expect(out.profiles.map((p: { name: string; valid: boolean }) => [p.name, p.valid])).toEqual([
+      ['default', true],
+      ['dev', true],
+      ['broken', false],
+    ]);
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+    const valid = runCli(['--config-dir', dir, 'validate', '--json', '--profile', 'default']);
+    expect(valid.status).toBe(0);
+    expect(JSON.parse(valid.stdout).valid).toBe(true);
+    expect(valid.stdout + valid.stderr).not.toContain(SECRET);
+  });
+
   it('validate reports a readable file holding the secret', () => {
     const dir = tempDir();
     writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }), 0o644);

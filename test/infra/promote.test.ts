@@ -28,6 +28,11 @@ describe('decidePromote', () => {
     ['dev rolling out', { devRollout: { rolloutState: 'IN_PROGRESS', running: 1, desired: 2, pending: 1 } }, /dev is not healthy: rollout IN_PROGRESS/],
     ['dev failed', { devRollout: { rolloutState: 'FAILED', running: 1, desired: 1, pending: 0, reason: 'circuit breaker' } }, /rollout FAILED.*circuit breaker/],
     ['dev targets failing health checks', { devTargets: { healthy: 0, unhealthy: 1, other: 0 } }, /0 of 1 targets healthy, 1 unhealthy/],
+    [
+      'every dev task running and healthy, but one more dev target unhealthy',
+      { devRollout: { rolloutState: 'COMPLETED', running: 2, desired: 2, pending: 0 }, devTargets: { healthy: 2, unhealthy: 1, other: 0 } },
+      /dev is not healthy: 2 of 2 targets healthy, 1 unhealthy/,
+    ],
     ['dev targets still registering', { devTargets: { healthy: 0, unhealthy: 0, other: 1 } }, /0 of 1 targets healthy/],
     ['dev targets unreadable', { devTargets: undefined }, /targets could not be read/],
     ['two images in dev', { devImages: [img(D1), img(D2)] }, /2 different images/],
