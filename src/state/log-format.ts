@@ -1,4 +1,4 @@
-import { displayText } from '../display-text.js';
+import { displayText, jsonForTerminal } from '../display-text.js';
 import type { LogLine, LogTailStatus } from './log-types.js';
 
 /**
@@ -21,7 +21,7 @@ export function formatLogLine(line: LogLine, options: { labelEnvironment?: boole
 
 /** One JSON object per line, for scripts (`--json`). */
 export function logLineJson(line: LogLine): string {
-  return JSON.stringify({ environment: line.environment, time: new Date(line.timestamp).toISOString(), stream: line.stream, message: line.message, id: line.id });
+  return jsonForTerminal({ environment: line.environment, time: new Date(line.timestamp).toISOString(), stream: line.stream, message: line.message, id: line.id }, 0);
 }
 
 /**
