@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolveConfigDir } from '../src/config/paths.js';
 import { inspectAllProfiles, type LoadedProfile } from '../src/config/store.js';
+import { jsonForTerminal, terminalSafe } from '../src/display-text.js';
 import { exitCodeOf, formatError, isProductError } from '../src/errors.js';
 import { awsFailure, looksLikeAwsError } from '../src/state/aws-errors.js';
 
@@ -41,16 +42,27 @@ export function loadProfiles(configDir: string): LoadedProfile[] {
   return all;
 }
 
+/**
+ * A command's human output. Fields from outside were made one line by the
+ * door ({@link displayLine}) where they were put in; this is the last guard:
+ * no control character reaches the terminal raw.
+ */
 export function print(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${terminalSafe(line)}\n`);
 }
 
+/** Like {@link print}, on stderr: errors and notes. */
+export function printError(line: string): void {
+  process.stderr.write(`${terminalSafe(line)}\n`);
+}
+
+/** JSON for scripts: outside strings kept whole, escaped by JSON only (C1 controls too, see {@link jsonForTerminal}). */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${jsonForTerminal(value)}\n`);
 }
 
 export function warn(line: string): void {
-  process.stderr.write(`warning: ${line}\n`);
+  printError(`warning: ${line}`);
 }
 
 /**
@@ -67,7 +79,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
       const last = args.at(-1);
       const awsProfile = last && typeof last === 'object' && 'optsWithGlobals' in last ? globalsOf(last as Command).awsProfile : undefined;
       const error = !isProductError(thrown) && looksLikeAwsError(thrown) ? awsFailure(thrown, { awsProfile }) : thrown;
-      process.stderr.write(`${formatError(error)}\n`);
+      printError(formatError(error));
       process.exitCode = exitCodeOf(error);
     }
   };

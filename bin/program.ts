@@ -6,6 +6,7 @@ import { registerDeployCommands } from './commands/deploy.js';
 import { registerStatusCommand, runStatus } from './commands/status.js';
 import { runDashboard } from './commands/dashboard.js';
 import { registerLogsCommand } from './commands/logs.js';
+import { displayLine } from '../src/display-text.js';
 import { action, globalsOf, isInteractive } from './context.js';
 
 const VERSION = process.env.BENCHLING_DEPLOY_VERSION ?? '0.0.0-dev';
@@ -48,7 +49,7 @@ export async function main(argv: string[]): Promise<void> {
   // `benchling-deploy help [command]` is the same as --help.
   if (first === 'help') return main([argv[0], argv[1], ...argv.slice(3), '--help']);
   if (first !== undefined && !first.startsWith('-') && !program.commands.some((c) => c.name() === first || c.aliases().includes(first))) {
-    process.stderr.write(`error: unknown command '${first}'\n(run \`benchling-deploy --help\` for the commands)\n`);
+    process.stderr.write(`error: unknown command '${displayLine(first, 100)}'\n(run \`benchling-deploy --help\` for the commands)\n`);
     process.exitCode = 2;
     return;
   }

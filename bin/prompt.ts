@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { terminalSafe } from '../src/display-text.js';
 
 /** One question on the terminal; resolves with the answer, or undefined on ctrl-c / ctrl-d. */
 function ask(question: string): Promise<string | undefined> {
@@ -12,7 +13,8 @@ function ask(question: string): Promise<string | undefined> {
     rl.on('close', () => {
       if (!answered) resolve(undefined);
     });
-    rl.question(question, (answer) => {
+    // A question may name outside text (a history tag from deploy.json).
+    rl.question(terminalSafe(question), (answer) => {
       answered = true;
       resolve(answer);
       rl.close();

@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { terminalSafe } from '../src/display-text.js';
 
 /** Enter the alternate screen (the shell's screen is kept and comes back on exit). */
 export const ENTER_ALT_SCREEN = '\u001b[?1049h';
@@ -60,7 +61,7 @@ export function enterFullScreen(stdout: NodeJS.WriteStream, options: FullScreenO
   const onCrash = (error: unknown) => {
     restore();
     const e = error instanceof Error ? error : new Error(String(error));
-    process.stderr.write(`internal error (a bug in benchling-deploy; please report it):\n${e.stack ?? e.message}\n`);
+    process.stderr.write(`internal error (a bug in benchling-deploy; please report it):\n${terminalSafe(e.stack ?? e.message)}\n`);
     process.exit(1);
   };
   const onExit = () => restore();

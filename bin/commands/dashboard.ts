@@ -3,6 +3,7 @@ import { deployRecordPath, profilePath } from '../../src/config/paths.js';
 import { resolveStackProfiles, resolveTarget, type StackProfiles } from '../../src/config/pairing.js';
 import type { EnvironmentName } from '../../src/config/schema.js';
 import { UserError, exitCodeOf, formatError } from '../../src/errors.js';
+import { terminalSafe } from '../../src/display-text.js';
 import type { DeployRecords } from '../../src/state/deploy-records.js';
 import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
 import { DEFAULT_LOG_CAPACITY } from '../../src/state/log-buffer.js';
@@ -153,7 +154,7 @@ export async function runDashboard(g: Globals): Promise<number> {
     setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();
   }
   if (fatal) {
-    process.stderr.write(`${formatError(fatal)}\n`);
+    process.stderr.write(`${terminalSafe(formatError(fatal))}\n`);
     return exitCodeOf(fatal);
   }
   return code;

@@ -12,7 +12,8 @@ import { afterCancel } from '../../src/state/health.js';
 import type { DeployOutcome, DeployPlan } from '../../src/infra/deploy.js';
 import { resourceLabel } from '../../src/infra/cdk-output.js';
 import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planRows, promoteRows, rollbackEntry, synthesizeStackLazily } from '../../src/infra/operations.js';
-import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printJson, type Globals } from '../context.js';
+import { displayLine } from '../../src/display-text.js';
+import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printError, printJson, type Globals } from '../context.js';
 import { askTyped, askYesNo } from '../prompt.js';
 
 const environmentOption = () => new Option('-e, --environment <env>', 'dev or prod').choices([...ENVIRONMENTS]);
@@ -63,7 +64,7 @@ function cancelledBeforeRun(): ExternalError {
 }
 
 function printRows(rows: readonly { label: string; value: string }[]): void {
-  for (const r of rows) print(`  ${r.label.padEnd(9)} ${r.value}`);
+  for (const r of rows) print(`  ${r.label.padEnd(9)} ${displayLine(r.value, 1000)}`);
 }
 
 function printPlan(plan: DeployPlan, title = 'deploy'): void {
@@ -79,7 +80,7 @@ async function showDiff(plan: DeployPlan, signal: AbortSignal): Promise<void> {
     if (changes.length === 0) print('    (no resource changes besides parameters)');
     for (const line of changes) print(`    ${line}`);
   } catch (error) {
-    print(`  changes   could not be computed: ${(error as Error).message}${error instanceof ExternalError && error.hint ? ` (${error.hint})` : ''}`);
+    print(`  changes   could not be computed: ${displayLine((error as Error).message, 1000)}${error instanceof ExternalError && error.hint ? ` (${displayLine(error.hint)})` : ''}`);
   }
 }
 
@@ -99,28 +100,28 @@ async function execute(plan: DeployPlan, aws: Awaited<ReturnType<typeof awsFor>>
       signal,
       onEvent: (e) => {
         if (e.type === 'phase' && e.phase === 'secret') print(`creating secret ${e.secret}`);
-        if (e.type === 'phase' && e.phase === 'deploying') print(`deploying ${plan.environment} (${plan.oldTag ?? 'none'} -> ${plan.newTag})`);
+        if (e.type === 'phase' && e.phase === 'deploying') print(`deploying ${plan.environment} (${displayLine(plan.oldTag ?? 'none')} -> ${displayLine(plan.newTag)})`);
         if (e.type === 'resource') {
           const r = e.event;
-          print(`  [${r.done}/${r.total}] ${r.status.padEnd(22)} ${r.resourceType} ${resourceLabel(r)}${r.reason ? `: ${r.reason}` : ''}`);
+          print(`  [${r.done}/${r.total}] ${r.status.padEnd(22)} ${displayLine(`${r.resourceType} ${resourceLabel(r)}${r.reason ? `: ${r.reason}` : ''}`, 1000)}`);
         }
-        if (e.type === 'rollout') print(`  rollout ${e.rollout.rolloutState ?? '?'}: ${e.rollout.running}/${e.rollout.desired} running, ${e.rollout.pending} pending`);
+        if (e.type === 'rollout') print(`  rollout ${displayLine(e.rollout.rolloutState ?? '?', 100)}: ${e.rollout.running}/${e.rollout.desired} running, ${e.rollout.pending} pending`);
       },
     });
   if (outcome.outcome === 'succeeded') {
-    print(`deployed ${plan.environment}: ${plan.newTag}`);
-    print(`endpoint: ${outcome.endpoint}`);
+    print(`deployed ${plan.environment}: ${displayLine(plan.newTag)}`);
+    print(`endpoint: ${displayLine(outcome.endpoint)}`);
     return 0;
   }
   if (outcome.outcome === 'cancelled') {
-    print(`cancelled; deploy.json unchanged; stack ${plan.stackName} is ${outcome.stackStatus ?? 'unknown'}`);
+    print(`cancelled; deploy.json unchanged; stack ${plan.stackName} is ${displayLine(outcome.stackStatus ?? 'unknown')}`);
     const after = afterCancel(outcome.stackStatus);
     if (after) print(`${after}; watch it with \`benchling-deploy status\``);
     return 1;
   }
-  process.stderr.write(`error: deploy of ${plan.environment} failed; deploy.json unchanged; stack ${plan.stackName} is ${outcome.stackStatus ?? 'unknown'}\n`);
-  for (const r of outcome.reasons) process.stderr.write(`  ${r}\n`);
-  process.stderr.write(`the full cdk output is in ${outcome.logFile}\n`);
+  printError(`error: deploy of ${plan.environment} failed; deploy.json unchanged; stack ${plan.stackName} is ${displayLine(outcome.stackStatus ?? 'unknown')}`);
+  for (const r of outcome.reasons) printError(`  ${displayLine(r, 1000)}`);
+  printError(`the full cdk output is in ${outcome.logFile}`);
   return 1;
 }
 
@@ -239,7 +240,7 @@ export function registerDeployCommands(program: Command): void {
         const aws = await awsFor(target, g);
         const { shortDigest } = await import('../../src/infra/promote.js');
         const decision = await decidePromoteFor(target, aws);
-        if (!decision.ok) throw new ExternalError(`promote refused: ${decision.reason}`, { hint: 'nothing was changed; `benchling-deploy status` shows both environments' });
+        if (!decision.ok) throw new ExternalError(`promote refused: ${displayLine(decision.reason, 1000)}`, { hint: 'nothing was changed; `benchling-deploy status` shows both environments' });
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         return withSignals((signal) =>
           planAndRun({
@@ -272,7 +273,7 @@ export function registerDeployCommands(program: Command): void {
           planAndRun({
             g, yes: opts.yes, aws, signal, title: 'rollback',
             extraRows: [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt})` }],
-            question: `Roll ${opts.environment} back to ${previous.imageTag}?`,
+            question: `Roll ${opts.environment} back to ${displayLine(previous.imageTag)}?`,
             word: confirmationWord('rollback', opts.environment),
             prepare: () => prepareDeploy({ target, imageTag: previous.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `rollback ${opts.environment}` }, aws, synth),
           }),
@@ -297,8 +298,9 @@ export function registerDeployCommands(program: Command): void {
         const { endpoint, source } = found;
         const r = await checkEndpoint(endpoint, { timeoutMs: timeout * 1000 });
         if (g.json) printJson({ environment: env, endpoint, source, ...r, latencyMs: Math.round(r.latencyMs) });
-        else if ('status' in r) print(`GET ${r.url} -> ${r.status} in ${Math.round(r.latencyMs)} ms${r.ok ? '' : `: ${r.body.slice(0, 200)}`}`);
-        else process.stderr.write(`error: ${r.message}\n`);
+        // The body is the endpoint's words: one line, escaped, cut (--json has it as it came, up to 500 characters).
+        else if ('status' in r) print(`GET ${displayLine(r.url)} -> ${r.status} in ${Math.round(r.latencyMs)} ms${r.ok ? '' : `: ${displayLine(r.body, 200)}`}`);
+        else printError(`error: ${displayLine(r.message, 1000)}`);
         return r.ok ? 0 : 1;
       }),
     );
@@ -352,7 +354,7 @@ export function registerDeployCommands(program: Command): void {
           // Only a stack that is really gone is recorded as destroyed: cdk's exit status alone is not trusted.
           const after = await aws.describeStack(stackName);
           if (after && after.status !== 'DELETE_COMPLETE') {
-            throw new ExternalError(`cdk destroy ended, but stack ${stackName} is ${after.status}${after.statusReason ? ` (${after.statusReason})` : ''}; deploy.json unchanged`, { command: 'cdk destroy', hint: `the full output is in ${logFile}` });
+            throw new ExternalError(`cdk destroy ended, but stack ${stackName} is ${displayLine(after.status)}${after.statusReason ? ` (${displayLine(after.statusReason, 1000)})` : ''}; deploy.json unchanged`, { command: 'cdk destroy', hint: `the full output is in ${logFile}` });
           }
           await markDestroyed(recordsPath, [...ENVIRONMENTS], new Date().toISOString(), { lock });
           print(`destroyed ${stackName}; deploy.json keeps the history`);

@@ -7,7 +7,7 @@ import { formatLogLine, logLineJson, statusChangeLines } from '../../src/state/l
 import { DEFAULT_SINCE_MS, describeLogProblem, parseSince, readLogs, startLogTail, type LogGroupRef, type LogTail } from '../../src/state/log-tail.js';
 import type { LogsApi } from '../../src/state/logs-api.js';
 import type { LogLine, LogTailStatus } from '../../src/state/log-types.js';
-import { action, configDirOf, globalsOf, loadProfiles, print, type Globals } from '../context.js';
+import { action, configDirOf, globalsOf, loadProfiles, print, printError, type Globals } from '../context.js';
 
 interface LogsOptions {
   readonly environment?: string;
@@ -148,7 +148,7 @@ async function follow(groups: readonly LogGroupRef[], ctx: FollowContext): Promi
         if (ctx.readerGone()) finish(0);
       },
       onStatus: (status) => {
-        for (const line of statusChangeLines(shown, status, prefix)) process.stderr.write(`${line}\n`);
+        for (const line of statusChangeLines(shown, status, prefix)) printError(line);
         shown = status;
         if (status.errorKind === 'credentials' && !failure) {
           failure = new ExternalError(`${prefix}${status.error}`, { hint: status.hint ?? undefined });

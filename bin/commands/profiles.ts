@@ -6,6 +6,7 @@ import { inspectAllProfiles, inspectProfile, loadProfile, saveProfile, readJsonF
 import { profilePath } from '../../src/config/paths.js';
 import { isV06Profile, v06ProfileError } from '../../src/config/validate.js';
 import { PROFILE_NAME_RE, type ProfileFile } from '../../src/config/schema.js';
+import { displayLine } from '../../src/display-text.js';
 import { action, configDirOf, globalsOf, isInteractive, print, printJson, warn } from '../context.js';
 
 /** `setup-profile` flags and the profile field each one sets. */
@@ -216,7 +217,12 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function formatTable(rows: string[][]): string[] {
+/** A table cell's most characters. */
+const CELL_MAX = 200;
+
+export function formatTable(table: string[][]): string[] {
+  // Cells hold outside text (files, AWS): each one line through the door, so columns stay columns.
+  const rows = table.map((r) => r.map((c) => displayLine(c, CELL_MAX)));
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '));
 }

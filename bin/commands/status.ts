@@ -7,7 +7,8 @@ import { readDeployRecords } from '../../src/state/deploy-records.js';
 import { stackStatusWords } from '../../src/state/health.js';
 import { createStatusPoller, DEFAULT_INTERVAL_MS, type PolledEnvironment } from '../../src/state/status-poller.js';
 import type { EnvironmentStatus, StatusSnapshot } from '../../src/state/status-types.js';
-import { action, configDirOf, globalsOf, loadProfiles, print, printJson, warn, type Globals } from '../context.js';
+import { displayLine } from '../../src/display-text.js';
+import { action, configDirOf, globalsOf, loadProfiles, print, printError, printJson, warn, type Globals } from '../context.js';
 import { formatTable } from './profiles.js';
 
 export function registerStatusCommand(program: Command): void {
@@ -76,7 +77,7 @@ export async function runStatus(g: Globals): Promise<number> {
   const allHealthy = !snapshot.error && snapshot.environments.every((e) => e.health === 'healthy');
   if (g.json) {
     printJson(snapshot);
-    if (snapshot.errorKind === 'credentials') process.stderr.write(`error: ${snapshot.error}\nhint: ${snapshot.hint}\n`);
+    if (snapshot.errorKind === 'credentials') printError(`error: ${displayLine(snapshot.error)}\nhint: ${displayLine(snapshot.hint)}`);
     return allHealthy ? 0 : 1;
   }
   if (snapshot.errorKind === 'credentials') {
@@ -84,24 +85,32 @@ export async function runStatus(g: Globals): Promise<number> {
   }
   for (const line of formatStatus(snapshot)) print(line);
   if (snapshot.error) {
-    process.stderr.write(`error: ${snapshot.error}\n${snapshot.hint ? `hint: ${snapshot.hint}\n` : ''}`);
+    printError(`error: ${displayLine(snapshot.error)}${snapshot.hint ? `\nhint: ${displayLine(snapshot.hint)}` : ''}`);
   }
   return allHealthy ? 0 : 1;
 }
 
-/** The compact table of `status`: a header line, one row per environment, then the reasons. */
+/**
+ * The compact table of `status`: a header line, one row per environment, then
+ * the reasons. Every field from AWS or a file passes the door: one line each
+ * (a CR/LF in a stop reason cannot forge a row), escaped, bounded; the whole
+ * text is in `status --json`.
+ */
 export function formatStatus(s: StatusSnapshot): string[] {
-  const header = [s.stackName, s.region, s.account ? `account ${s.account}` : null, stackStatusWords(s)].filter(Boolean).join('  ');
+  const header = [s.stackName, s.region, s.account ? `account ${s.account}` : null, stackStatusWords(s)].filter(Boolean).map((f) => displayLine(f as string)).join('  ');
   const rows = [
     ['ENV', 'PROFILE', 'HEALTH', 'TASKS', 'ROLLOUT', 'TARGETS', 'IMAGE', 'ENDPOINT'],
     ...s.environments.map((e) => [e.name, e.profile, e.health, tasks(e), e.service?.rolloutState ?? '-', targets(e), e.imageTag ?? '-', e.endpoint ?? '-']),
   ];
   const notes = s.environments.flatMap((e) => [
-    ...(e.reason ? [`${e.name}: ${e.reason}`] : []),
-    ...(e.error && e.error !== e.reason ? [`${e.name}: could not read: ${e.error}`] : []),
+    ...(e.reason ? [`${e.name}: ${displayLine(e.reason, REASON_MAX)}`] : []),
+    ...(e.error && e.error !== e.reason ? [`${e.name}: could not read: ${displayLine(e.error, REASON_MAX)}`] : []),
   ]);
   return [header, ...formatTable(rows), ...(notes.length > 0 ? ['', ...notes] : [])];
 }
+
+/** Characters of a reason `status` prints (the rest: `status --json`). */
+const REASON_MAX = 1000;
 
 function tasks(e: EnvironmentStatus): string {
   if (!e.service) return '-';

@@ -1,4 +1,5 @@
 import { UserErrors } from '../errors.js';
+import { displayLine } from '../display-text.js';
 import { DEFAULT_STACK_NAME, PROFILE_FIELDS, QUILT_STACK_ARN_RE, type ProfileFile } from './schema.js';
 import { checkProfile } from './validate.js';
 
@@ -242,7 +243,8 @@ export function migrateV06Profile(raw: Record<string, unknown>, options: V06Opti
     }
   }
   if (problems.length > 0) {
-    throw new UserErrors(problems, `nothing was written; ${label} is unchanged`);
+    // Problems name the file's keys and values: one line each, through the door.
+    throw new UserErrors(problems.map((p) => displayLine(p, 2000)), `nothing was written; ${label} is unchanged`);
   }
 
   const secretArn = typeof raw.benchlingSecretArn === 'string' ? SECRET_ARN_RE.exec(raw.benchlingSecretArn.trim()) : null;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { describeJsonSyntaxError } from './json-error.js';
 import { basename } from 'node:path';
 import { ExternalError, UserError } from '../errors.js';
+import { displayLine } from '../display-text.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { V06_SECTION_CARRIERS, convertLegacyRecords, lockPathFor, readDeployRecords, serializeRecords } from '../state/deploy-records.js';
 import { acquireLock } from '../state/lock.js';
@@ -294,8 +295,16 @@ function undo(replaced: readonly FileChange[], backupsMade: readonly FileChange[
   return unresolved;
 }
 
-/** The plan as text for the terminal; the client secret is never in it. */
+/**
+ * The plan as text for the terminal; the client secret is never in it. Keys
+ * and values come from the v0.6 files: each line passes the door (one line,
+ * escaped, bounded).
+ */
 export function formatMigrationPlan(plan: MigrationPlan): string[] {
+  return planLines(plan).map((l) => displayLine(l, 2000));
+}
+
+function planLines(plan: MigrationPlan): string[] {
   const lines: string[] = [];
   const { profile, records } = plan;
   if (isNothingToDo(plan)) {
@@ -310,8 +319,9 @@ export function formatMigrationPlan(plan: MigrationPlan): string[] {
     for (const line of migration.plan) lines.push(`  ${line}`);
     if (migration.dropped.length > 0) {
       lines.push('  no place in the new layout (not carried over):');
-      const width = Math.max(...migration.dropped.map((d) => d.key.length));
-      for (const d of migration.dropped) lines.push(`    ${d.key.padEnd(width)}  ${d.reason}`);
+      const keys = migration.dropped.map((d) => displayLine(d.key, 100));
+      const width = Math.max(...keys.map((k) => k.length));
+      migration.dropped.forEach((d, i) => lines.push(`    ${keys[i].padEnd(width)}  ${d.reason}`));
     }
   } else {
     lines.push('', `${describeState(profile)}${profile.state === 'current' ? ': not changed' : ''}`);

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { UserError } from '../errors.js';
+import { displayLine } from '../display-text.js';
 import { ProfileFileSchema, PROFILE_FIELDS, applyDefaults, defaultEnvironmentFor, type ProfileFile, type ResolvedProfile } from './schema.js';
 
 /** Keys only the older single-environment tool (v0.6) wrote into `default.json`. */
@@ -57,7 +58,7 @@ export function checkProfile(raw: unknown, fileLabel: string, expectedName: stri
   const obj = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : undefined;
   if (obj) {
     if (typeof obj.profile === 'string' && obj.profile !== expectedName) {
-      problems.push(`${fileLabel}: profile: expected "${expectedName}" (the file's name), got "${truncate(obj.profile)}"`);
+      problems.push(`${fileLabel}: profile: expected "${expectedName}" (the file's name), got "${displayLine(truncate(obj.profile))}"`);
     }
     const name = typeof obj.profile === 'string' ? obj.profile : expectedName;
     const env = obj.environment === 'dev' || obj.environment === 'prod' ? obj.environment : defaultEnvironmentFor(name);
@@ -79,11 +80,12 @@ export function checkProfile(raw: unknown, fileLabel: string, expectedName: stri
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown, fileLabel: string): string[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
-      const near = closest(key, PROFILE_FIELDS as string[]);
-      return `${fileLabel}: ${key}: unknown field${near ? ` (did you mean "${near}"?)` : ''}; expected only the profile fields listed in the README`;
+      // The key is the file's, not ours: through the door (a key can hold escape sequences and line breaks).
+      const near = key.length <= 100 ? closest(key, PROFILE_FIELDS as string[]) : undefined;
+      return `${fileLabel}: ${displayLine(key, 100)}: unknown field${near ? ` (did you mean "${near}"?)` : ''}; expected only the profile fields listed in the README`;
     });
   }
-  const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+  const field = issue.path.length > 0 ? displayLine(issue.path.join('.'), 100) : '(top level)';
   if (issue.path.length === 0) return [`${fileLabel}: ${field}: ${issue.message}`];
   const value = valueAt(raw, issue.path);
   if (value === undefined && issue.code === 'invalid_type') {
@@ -103,7 +105,7 @@ function valueAt(raw: unknown, path: PropertyKey[]): unknown {
 }
 
 function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(truncate(value));
+  if (typeof value === 'string') return displayLine(JSON.stringify(truncate(value)));
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';

@@ -1,6 +1,7 @@
 import { mkdtempSync, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { displayLine } from '../display-text.js';
 import { ExternalError, UserError, UserErrors } from '../errors.js';
 import { awsFailure, classifyAwsError, loginHint, looksLikeAwsError } from '../state/aws-errors.js';
 import type { EnvironmentName, ResolvedProfile } from '../config/schema.js';
@@ -509,7 +510,7 @@ export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: E
           const event = parseResourceEvent(line);
           if (event) {
             emit({ type: 'resource', event });
-            if (isFailure(event.status) && event.reason && !/cancelled|Resource update cancelled/i.test(event.reason)) failures.push(`${resourceLabel(event)} ${event.resourceType}: ${event.status}: ${event.reason}`);
+            if (isFailure(event.status) && event.reason && !/cancelled|Resource update cancelled/i.test(event.reason)) failures.push(displayLine(`${resourceLabel(event)} ${event.resourceType}: ${event.status}: ${event.reason}`, REASON_MAX));
           }
         },
       });
@@ -529,9 +530,10 @@ export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: E
     }
     const stackStatus = (await aws.describeStack(plan.stackName).catch(() => undefined))?.status ?? null;
     if (result.outcome === 'cancelled') return { outcome: 'cancelled', stackStatus, logFile: plan.logFile };
-    const reasons = failures.length > 0 ? failures.slice(0, 5) : [lastErrorLine(result)];
+    // Reasons are cdk's and AWS's words, made display text here (one line each, escaped, bounded); the log file keeps them whole.
+    const reasons = failures.length > 0 ? failures.slice(0, 5) : [displayLine(lastErrorLine(result), REASON_MAX)];
     const service = await serviceOf(plan, aws);
-    if (service) reasons.push(...(await aws.stoppedTaskReasons(service.cluster, service.service).catch(() => [])).slice(0, 3).map((r) => `stopped task: ${r}`));
+    if (service) reasons.push(...(await aws.stoppedTaskReasons(service.cluster, service.service).catch(() => [])).slice(0, 3).map((r) => displayLine(`stopped task: ${r}`, REASON_MAX)));
     return { outcome: 'failed', reasons, stackStatus, logFile: plan.logFile, exitCode: result.outcome === 'failed' ? result.exitCode : null };
   } finally {
     disposePlan(plan);
@@ -561,6 +563,9 @@ export function disposePlan(plan: DeployPlan): void {
   rmSync(plan.assemblyDir, { recursive: true, force: true });
   rmSync(join(plan.workDir, 'outputs.json'), { force: true });
 }
+
+/** Characters of one failure reason shown (the deploy log keeps cdk's whole output). */
+const REASON_MAX = 1000;
 
 function lastErrorLine(result: CdkResult): string {
   if (result.outcome === 'succeeded') return '';
@@ -624,7 +629,7 @@ function cdkFailure(what: string, result: CdkResult): ExternalError {
   return new ExternalError(`${what} ${result.outcome === 'cancelled' ? 'was cancelled' : 'failed'}`, {
     command: what,
     exitCode: result.outcome === 'failed' ? result.exitCode : undefined,
-    stderrTail: result.stderrTail.split('\n').slice(-8).join('\n'),
+    stderrTail: result.stderrTail.split('\n').slice(-8).map((l) => displayLine(l, REASON_MAX)).join('\n'),
     hint: `the full output is in ${result.logFile}`,
   });
 }

@@ -1,4 +1,5 @@
 import { ExternalError, UserError, UserErrors } from '../errors.js';
+import { displayLine } from '../display-text.js';
 import type { EnvironmentName, ResolvedProfile } from '../config/schema.js';
 import type { DeployTarget } from '../config/pairing.js';
 import type { EnvironmentRecord, HistoryEntry } from '../state/deploy-records.js';
@@ -96,6 +97,14 @@ export function confirmationWord(kind: OperationKind, environment: EnvironmentNa
 
 /** The plan as label/value rows, the same on the terminal and in the dashboard. Labels are unique (the dashboard keys rows by them). */
 export function planRows(plan: DeployPlan): { label: string; value: string }[] {
+  // Values hold outside text (the caller's ARN, tags from deploy.json or ECS, the Quilt stack's outputs): one line each, through the door.
+  return rawPlanRows(plan).map((r) => ({ label: r.label, value: displayLine(r.value, PLAN_VALUE_MAX) }));
+}
+
+/** Characters of a plan row's value. */
+const PLAN_VALUE_MAX = 1000;
+
+function rawPlanRows(plan: DeployPlan): { label: string; value: string }[] {
   return [
     { label: 'profile', value: plan.profile.profile },
     { label: 'stack', value: `${plan.stackName}${plan.stackExists ? '' : ' (new: first deploy creates every environment of the stack)'}` },

@@ -1,6 +1,6 @@
 import { ExternalError, UserErrors } from '../errors.js';
 import { awsFailure, classifyAwsError } from '../state/aws-errors.js';
-import { printable } from '../state/log-format.js';
+import { displayLine } from '../display-text.js';
 import { GLUE_NAME_RE, HOST_RE, SQS_URL_RE, WORKGROUP_RE, parseQuiltStackArn, type EnvironmentName, type ResolvedProfile } from '../config/schema.js';
 import { CONTAINER_VARIABLES, type VariableValue } from './container-contract.js';
 
@@ -152,5 +152,6 @@ function malformedFlags(problems: readonly string[]): string {
  */
 function shown(text: string, max = 200, quote = true): string {
   const cut = text.length > max ? `${text.slice(0, max)}…` : text;
-  return printable(quote ? JSON.stringify(cut) : cut, true);
+  // Already cut to `max`: the door escapes what JSON did not (C1 controls, and everything when not quoted).
+  return displayLine(quote ? JSON.stringify(cut) : cut, Number.POSITIVE_INFINITY);
 }

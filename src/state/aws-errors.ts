@@ -1,3 +1,4 @@
+import { displayLine } from '../display-text.js';
 import type { AwsErrorKind } from './status-types.js';
 import { ExternalError } from '../errors.js';
 
@@ -77,8 +78,9 @@ interface SdkErrorShape {
 
 export function classifyAwsError(error: unknown): AwsProblem {
   const e = (error && typeof error === 'object' ? error : { message: String(error) }) as SdkErrorShape;
-  const name = e.name ?? 'Error';
-  const raw = (e.message ?? '').split('\n')[0].trim();
+  // The reply's words (a service's message, an error code off the wire) become display text here.
+  const name = displayLine(e.name ?? 'Error', 100);
+  const raw = displayLine(String(e.message ?? '').split('\n')[0].trim(), 1000);
   const status = e.$metadata?.httpStatusCode;
   const line = (text: string) => (name === 'Error' || text.startsWith(name) ? text : `${name}: ${text}`);
   if (CREDENTIAL_NAMES.has(name) || /SSO session|sso login|token has expired|security token included in the request is (expired|invalid)/i.test(raw)) {

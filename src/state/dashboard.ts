@@ -6,7 +6,8 @@ import type { EndpointCheck } from './endpoint-check.js';
 import { LogBuffer } from './log-buffer.js';
 import type { LogLine, LogTailStatus } from './log-types.js';
 import type { SetupFormState } from './setup-form.js';
-import type { StatusSnapshot } from './status-types.js';
+import type { EnvironmentStatus, StatusSnapshot } from './status-types.js';
+import { keepOptional, keepText } from '../display-text.js';
 
 /**
  * The dashboard's whole state and every transition, as data: `reduce(state,
@@ -320,7 +321,7 @@ export function reduce(state: DashboardState, action: DashboardAction): Transiti
     case 'snapshot':
       return same({
         ...state,
-        snapshot: action.snapshot,
+        snapshot: keptSnapshot(action.snapshot),
         refreshing: false,
         nextPollAt: action.nextPollInMs === null ? null : state.now + action.nextPollInMs,
       });
@@ -347,19 +348,19 @@ export function reduce(state: DashboardState, action: DashboardAction): Transiti
     case 'operationRefused': {
       const op = state.operation;
       if (!op || op.id !== action.id) return same(state);
-      return same(withOperation(state, { ...op, phase: 'refused', refusal: action.reason }));
+      return same(withOperation(state, { ...op, phase: 'refused', refusal: keepText(action.reason) }));
     }
     case 'operationFailed': {
       const op = state.operation;
       if (!op || op.id !== action.id) return same(state);
-      const next: DashboardState = { ...state, operation: null, screen: 'main', banner: action.error, confirmQuit: false };
+      const next: DashboardState = { ...state, operation: null, screen: 'main', banner: keptBanner(action.error), confirmQuit: false };
       return finishQuitIfWaiting(next);
     }
     case 'diffReady':
     case 'diffFailed': {
       const op = state.operation;
       if (!op || op.id !== action.id || !op.diff) return same(state);
-      const diff: DiffState = action.type === 'diffReady' ? { state: 'ready', lines: action.lines } : { state: 'failed', message: action.message };
+      const diff: DiffState = action.type === 'diffReady' ? { state: 'ready', lines: keptLines(action.lines) } : { state: 'failed', message: keepText(action.message) };
       return same(withOperation(state, { ...op, diff }));
     }
     case 'deployEvent': {
@@ -370,7 +371,8 @@ export function reduce(state: DashboardState, action: DashboardAction): Transiti
     case 'deployFinished': {
       const op = state.operation;
       if (!op || op.id !== action.id) return same(state);
-      const next = withOperation(state, { ...op, phase: 'finished', outcome: action.outcome, askCancel: false, cancelling: false });
+      const outcome: OperationOutcome = action.outcome.outcome === 'failed' ? { ...action.outcome, reasons: keptLines(action.outcome.reasons) } : action.outcome;
+      const next = withOperation(state, { ...op, phase: 'finished', outcome, askCancel: false, cancelling: false });
       const waiting = finishQuitIfWaiting(next);
       return waiting.effects.length > 0 ? { state: waiting.state, effects: [{ type: 'invalidate' }, ...waiting.effects] } : to(next, { type: 'invalidate' });
     }
@@ -388,7 +390,8 @@ export function reduce(state: DashboardState, action: DashboardAction): Transiti
     }
     case 'testFinished': {
       const test = state.test;
-      const finished = (t: TestState): TestState => ({ ...t, result: action.result, finishedAt: state.now });
+      const result: TestOutcome = action.result.ok ? action.result : { ...action.result, message: keepText(action.result.message), hint: keepOptional(action.result.hint) };
+      const finished = (t: TestState): TestState => ({ ...t, result, finishedAt: state.now });
       if (test && test.id === action.id) {
         const done = finished(test);
         return same({ ...state, test: done, lastTests: { ...state.lastTests, [done.environment]: done } });
@@ -396,7 +399,7 @@ export function reduce(state: DashboardState, action: DashboardAction): Transiti
       return same(state);
     }
     case 'error':
-      return same({ ...state, banner: action.error });
+      return same({ ...state, banner: keptBanner(action.error) });
     case 'dismissError':
       return same({ ...state, banner: null });
     case 'terminate':
@@ -418,12 +421,55 @@ function progressWith(p: ProgressState, event: DeployEvent): ProgressState {
     case 'phase':
       return { ...p, step: event.phase };
     case 'line':
-      return { ...p, tail: keepLast(p.tail, event.line) };
-    case 'resource':
-      return { ...p, done: Math.max(p.done, event.event.done), total: event.event.total, events: keepLast(p.events, event.event) };
+      return { ...p, tail: keepLast(p.tail, keepText(event.line, LINE_KEEP)) };
+    case 'resource': {
+      const e = event.event;
+      const kept: ResourceEvent = { ...e, reason: keepOptional(e.reason), constructPath: keepOptional(e.constructPath, LINE_KEEP), time: keepText(e.time, LINE_KEEP) };
+      return { ...p, done: Math.max(p.done, e.done), total: e.total, events: keepLast(p.events, kept) };
+    }
     case 'rollout':
-      return { ...p, rollout: event.rollout };
+      return { ...p, rollout: { ...event.rollout, reason: keepOptional(event.rollout.reason), rolloutState: keepOptional(event.rollout.rolloutState, LINE_KEEP) } };
   }
+}
+
+/**
+ * Outside text enters the state bounded (the full text stays in the deploy
+ * log and in `status --json`): a 1 MB stop reason is kept as a few KB, so no
+ * frame, measure or wrap ever pays for the rest. Screens escape what they
+ * draw through the same door.
+ */
+const LINE_KEEP = 1024;
+const LINES_KEEP = 1000;
+
+function keptSnapshot(s: StatusSnapshot): StatusSnapshot {
+  const env = (e: EnvironmentStatus): EnvironmentStatus => ({
+    ...e,
+    profile: keepText(e.profile, LINE_KEEP),
+    imageTag: keepOptional(e.imageTag, LINE_KEEP),
+    endpoint: keepOptional(e.endpoint, LINE_KEEP),
+    reason: keepOptional(e.reason),
+    error: keepOptional(e.error),
+    service: e.service ? { ...e.service, rolloutState: keepOptional(e.service.rolloutState, LINE_KEEP) } : e.service,
+    lastDeploy: e.lastDeploy ? { ...e.lastDeploy, imageTag: keepText(e.lastDeploy.imageTag, LINE_KEEP) } : e.lastDeploy,
+    lastEvent: e.lastEvent ? { ...e.lastEvent, message: keepText(e.lastEvent.message) } : e.lastEvent,
+    stoppedTasks: e.stoppedTasks?.slice(0, 5).map((t) => ({ ...t, taskArn: keepText(t.taskArn, LINE_KEEP), reason: keepText(t.reason) })),
+  });
+  return {
+    ...s,
+    stackName: keepText(s.stackName, LINE_KEEP),
+    stackStatus: keepOptional(s.stackStatus, LINE_KEEP),
+    error: keepOptional(s.error),
+    hint: keepOptional(s.hint),
+    environments: s.environments.map(env),
+  };
+}
+
+function keptBanner(b: BannerError): BannerError {
+  return { message: keepText(b.message), hint: keepOptional(b.hint), detail: b.detail ? keptLines(b.detail.slice(0, 10)) : b.detail };
+}
+
+function keptLines(lines: readonly string[]): readonly string[] {
+  return lines.slice(0, LINES_KEEP).map((l) => keepText(l, LINE_KEEP));
 }
 
 function keepLast<T>(list: readonly T[], item: T): readonly T[] {

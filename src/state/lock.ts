@@ -2,6 +2,7 @@ import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unli
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { displayLine } from '../display-text.js';
 import { ExternalError } from '../errors.js';
 
 /** What a lock file says about its holder, so a refusal can name it. */
@@ -32,11 +33,13 @@ export class LockHeldError extends ExternalError {
   readonly holder: LockInfo | undefined;
   constructor(path: string, holder: LockInfo | undefined) {
     const orphan = holder && holder.host === hostname() && holder.cdkPid !== undefined && !isAlive(holder.pid);
+    // The lock file is outside text (another process, or anyone, wrote it): its fields pass the door.
+    const field = (value: unknown) => displayLine(String(value), 200);
     super(
       orphan
-        ? `the lock on this stack is held by cdk (pid ${holder.cdkPid}), still running for ${holder.purpose} although the process that started it (pid ${holder.pid}, since ${holder.startedAt}) is gone`
+        ? `the lock on this stack is held by cdk (pid ${holder.cdkPid}), still running for ${field(holder.purpose)} although the process that started it (pid ${holder.pid}, since ${field(holder.startedAt)}) is gone`
         : holder
-          ? `another operation holds the lock on this stack: ${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}${holder.cdkPid ? `; cdk pid ${holder.cdkPid}` : ''})`
+          ? `another operation holds the lock on this stack: ${field(holder.purpose)} (pid ${holder.pid} on ${field(holder.host)}, since ${field(holder.startedAt)}${holder.cdkPid ? `; cdk pid ${holder.cdkPid}` : ''})`
           : `another operation holds the lock on this stack (${path})`,
       {
         hint: orphan

@@ -1,5 +1,6 @@
 import React from 'react';
 import { Box, Text } from 'ink';
+import { LINE_MAX, displayLine } from '../display-text.js';
 import type { OperationState } from '../state/dashboard.js';
 import { formatDuration, shortImage } from './format.js';
 import { afterCancel } from '../state/health.js';
@@ -16,12 +17,19 @@ interface Line {
   readonly node: React.ReactNode;
 }
 
+/** A line that wraps may take this many characters; a cut line, {@link LINE_MAX}. */
+const WRAPPED_MAX = 2000;
+
 const line = (key: string, node: React.ReactNode): Line => ({ key, node });
+/**
+ * One line of text. Its text holds outside text (cdk events and output, AWS
+ * reasons, history tags): it passes the door here, one line, bounded.
+ */
 const plain = (key: string, text: string, color?: string, dim?: boolean, wrap: 'truncate-end' | 'wrap' = 'truncate-end'): Line =>
   line(
     key,
     <Text color={color} dimColor={dim} wrap={wrap}>
-      {text}
+      {displayLine(text, wrap === 'wrap' ? WRAPPED_MAX : LINE_MAX)}
     </Text>,
   );
 /** A line that wraps instead of being cut: refusals and failure reasons must be read whole. */
@@ -44,7 +52,7 @@ export function confirmLines(op: OperationState, height: number): Line[] {
         'prompt',
         <Text wrap="truncate-end">
           <Text bold>{`Type "${plan.confirmWord}" to confirm, enter to run: `}</Text>
-          <Text color="cyan">{op.typed}</Text>
+          <Text color="cyan">{displayLine(op.typed)}</Text>
           <Text inverse> </Text>
         </Text>,
       ),
@@ -88,7 +96,7 @@ export function progressLines(op: OperationState, height: number, width: number,
         <Text color="green">{'█'.repeat(filled)}</Text>
         <Text dimColor>{'░'.repeat(barWidth - filled)}</Text>
         {` ${p.done}/${p.total || '?'}`}
-        {p.rollout ? `   rollout ${p.rollout.rolloutState ?? '?'}: ${p.rollout.running}/${p.rollout.desired} running${p.rollout.pending ? `, ${p.rollout.pending} pending` : ''}` : ''}
+        {p.rollout ? `   rollout ${displayLine(p.rollout.rolloutState ?? '?', 40)}: ${p.rollout.running}/${p.rollout.desired} running${p.rollout.pending ? `, ${p.rollout.pending} pending` : ''}` : ''}
       </Text>,
     ),
   ];

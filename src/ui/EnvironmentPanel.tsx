@@ -3,6 +3,7 @@ import { Box, Text } from 'ink';
 import type { EnvironmentName } from '../config/schema.js';
 import type { TestState } from '../state/dashboard.js';
 import type { EnvironmentStatus, StatusSnapshot } from '../state/status-types.js';
+import { displayLine } from '../display-text.js';
 import { HEALTH_COLOR, ageOf, formatAge, shortImage } from './format.js';
 
 export interface EnvironmentPanelProps {
@@ -54,7 +55,7 @@ export function EnvironmentPanel(props: EnvironmentPanelProps): React.JSX.Elemen
         {healthWord}
       </Text>
       {status?.service ? <Text>{`  ${status.service.running}/${status.service.desired} running`}</Text> : null}
-      <Text dimColor>{`  profile ${profile}`}</Text>
+      <Text dimColor>{`  profile ${displayLine(profile, width)}`}</Text>
     </Text>
   );
   const body = lines.filter((l) => kept.has(l)).map((l) => (
@@ -89,6 +90,9 @@ export function panelHeight(props: Omit<EnvironmentPanelProps, 'height'>): numbe
   return panelLines({ ...props, height: Infinity }, innerWidth).length + 1 + 2;
 }
 
+/** Lines a long reason or error may take. */
+const WRAP_LINES = 3;
+
 interface PanelLine {
   readonly key: string;
   readonly label: string;
@@ -97,11 +101,15 @@ interface PanelLine {
   readonly priority: number;
 }
 
-/** Rows as screen lines: long reasons and errors wrap onto up to three lines (the rest is cut). */
+/**
+ * Rows as screen lines: long reasons and errors wrap onto up to three lines
+ * (the rest is cut). Every value passes the door for outside text, cut to
+ * what the panel can show, so a frame costs the panel's size, not the data's.
+ */
 function panelLines(props: EnvironmentPanelProps, innerWidth: number): PanelLine[] {
   const room = Math.max(10, innerWidth - 10);
   return panelRows(props).flatMap((r) => {
-    const chunks = r.wrap ? wrapWords(r.value, room, 3) : [r.value];
+    const chunks = r.wrap ? wrapWords(displayLine(r.value, room * WRAP_LINES), room, WRAP_LINES) : [displayLine(r.value, room)];
     return chunks.map((text, i) => ({ key: `${r.label}-${i}`, label: i === 0 ? r.label : '', text, color: r.color, priority: r.priority + i * 0.5 }));
   });
 }

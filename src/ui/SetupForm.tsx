@@ -1,5 +1,6 @@
 import React, { useRef } from 'react';
 import { Box, Text, useInput, useStdin } from 'ink';
+import { FIELD_KEEP, displayLine } from '../display-text.js';
 import { FORM_FIELDS } from '../config/fields.js';
 import { SAVE_ROW, fieldError, formIsValid, type SetupFormAction, type SetupFormState } from '../state/setup-form.js';
 
@@ -113,18 +114,18 @@ export function SetupForm({ state, dispatch, onSave, title, maxRows }: SetupForm
               </Box>
               {focused && canType ? (
                 <Text wrap="truncate-start">
-                  {secret ? '*'.repeat(text.length) : text}
+                  {secret ? '*'.repeat(text.length) : displayLine(text, FIELD_KEEP)}
                   <Text inverse> </Text>
                   {text === '' ? <Text dimColor>{` ${f.help}`}</Text> : null}
                 </Text>
               ) : (
                 <Text dimColor={text === ''} wrap="truncate-end">
-                  {secret ? (text === '' ? '(not set)' : '********') : text === '' ? f.help : text}
+                  {secret ? (text === '' ? '(not set)' : '********') : text === '' ? f.help : displayLine(text, FIELD_KEEP)}
                 </Text>
               )}
             </Box>
             {showsError[i] ? (
-              <Text color={text === '' ? 'yellow' : 'red'} wrap="truncate-end">{`    ${error}`}</Text>
+              <Text color={text === '' ? 'yellow' : 'red'} wrap="truncate-end">{`    ${displayLine(error)}`}</Text>
             ) : null}
           </Box>
         );
@@ -137,7 +138,7 @@ export function SetupForm({ state, dispatch, onSave, title, maxRows }: SetupForm
       </Box>
       {state.saveProblems.map((p) => (
         <Text key={p} color="red" wrap="truncate-end">
-          {p}
+          {displayLine(p)}
         </Text>
       ))}
     </Box>

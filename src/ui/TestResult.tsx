@@ -1,5 +1,6 @@
 import React from 'react';
 import { Box, Text } from 'ink';
+import { displayLine } from '../display-text.js';
 import type { TestState } from '../state/dashboard.js';
 
 export interface TestResultProps {
@@ -14,16 +15,16 @@ export function TestResult({ test, width, height }: TestResultProps): React.JSX.
   const lines: { text: string; color?: string; dim?: boolean }[] = [{ text: `test ${test.environment}: GET <endpoint>/health` }];
   if (!r) lines.push({ text: 'calling…', color: 'cyan' });
   else if (!r.ok) {
-    lines.push({ text: r.message, color: 'red' });
-    if (r.hint) lines.push({ text: `hint: ${r.hint}`, color: 'yellow' });
+    lines.push({ text: displayLine(r.message, width), color: 'red' });
+    if (r.hint) lines.push({ text: `hint: ${displayLine(r.hint, width)}`, color: 'yellow' });
   } else {
     const c = r.check;
-    lines.push({ text: `endpoint ${r.endpoint} (from ${r.source})`, dim: true });
+    lines.push({ text: `endpoint ${displayLine(r.endpoint, width)} (from ${displayLine(r.source, width)})`, dim: true });
     if ('status' in c) {
-      lines.push({ text: `GET ${c.url} -> ${c.status} in ${Math.round(c.latencyMs)} ms`, color: c.ok ? 'green' : 'red' });
-      if (!c.ok && c.body) lines.push({ text: c.body.replace(/\s+/g, ' ').slice(0, 300), dim: true });
+      lines.push({ text: `GET ${displayLine(c.url, width)} -> ${c.status} in ${Math.round(c.latencyMs)} ms`, color: c.ok ? 'green' : 'red' });
+      if (!c.ok && c.body) lines.push({ text: displayLine(c.body.replace(/[ \t\r\n]+/g, ' '), 300), dim: true });
     } else {
-      lines.push({ text: c.message, color: 'red' });
+      lines.push({ text: displayLine(c.message, width), color: 'red' });
     }
     lines.push({ text: c.ok ? 'healthy: the endpoint answered 200' : 'not healthy: only a 200 counts', color: c.ok ? 'green' : 'red' });
   }

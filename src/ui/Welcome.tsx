@@ -1,5 +1,6 @@
 import React, { useCallback } from 'react';
 import { Box, Text } from 'ink';
+import { displayLine } from '../display-text.js';
 import { SetupForm } from './SetupForm.js';
 import { initialSetupForm, setupFormReducer, type SetupFormAction, type SetupFormState } from '../state/setup-form.js';
 
@@ -24,7 +25,7 @@ export function Welcome({ setup, onSetup, onSave, configDir, width, height }: We
       <Text bold color="cyan" wrap="truncate-end">
         Welcome to benchling-deploy
       </Text>
-      <Text wrap="truncate-end">{`There is no profile yet${configDir ? ` in ${configDir}` : ''}. Fill in the prod profile ("default") to start;`}</Text>
+      <Text wrap="truncate-end">{`There is no profile yet${configDir ? ` in ${displayLine(configDir)}` : ''}. Fill in the prod profile ("default") to start;`}</Text>
       <Text wrap="truncate-end" dimColor>
         a dev profile can be added later with `benchling-deploy setup-profile dev`.
       </Text>

@@ -12,6 +12,7 @@ import { advanceStacks } from '../fake-aws/cfn/stacks.js';
 import { synthProjectStack, type ProjectStack } from '../fake-aws/project-stack.js';
 import { changeSetParameters, deployedScenario, QUILT_OUTPUTS, STACK, type DeployedOptions } from '../helpers/deployed.js';
 import { CDK_BIN_OVERRIDE_ENV } from '../../src/infra/runner.js';
+import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
 import { devProfile, prodProfile, QUILT_ARN, QUILT_ARN_DEV, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
 import { isRunning, waitFor } from '../helpers/wait.js';
 
@@ -541,6 +542,7 @@ describe('test', () => {
     server = createServer((req, res) => {
       if (req.url === '/ok/health') res.writeHead(200).end('ok');
       else if (req.url === '/bad/health') res.writeHead(500).end('internal');
+      else if (req.url === '/hostile/health') res.writeHead(503).end(`unavailable ${HOSTILE}`);
       // '/hang/health' never answers
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -571,6 +573,19 @@ describe('test', () => {
     const hang = await w.run(['test', '--environment', 'prod', '--timeout', '0.5']);
     expect(hang.status).toBe(1);
     expect(hang.stderr).toMatch(/no answer from .* within 0\.5 s/);
+  });
+
+  it("a 503 body holding escape sequences, CR LF, DEL and C1 controls is printed escaped, on the result's line", async () => {
+    const w = world();
+    withEndpoint(w, 'hostile');
+    const r = await w.run(['test', '--environment', 'prod']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).not.toMatch(RAW_CONTROL);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stdout).toMatch(/-> 503 in \d+ ms: unavailable Task failed \\x1b\]0;pwned\\x07\\x1b\[2J boom ⏎ FAKE: prod healthy\\x7f\\x9b31m\\x85end/);
+    // --json keeps the body as it came.
+    const json = await w.run(['--json', 'test', '--environment', 'prod']);
+    expect(JSON.parse(json.stdout).body).toBe(`unavailable ${HOSTILE}`);
   });
 
   it('falls back to the stack outputs when deploy.json has no endpoint', async () => {

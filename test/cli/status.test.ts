@@ -6,6 +6,7 @@ import { SECRET, devProfile, prodProfile, tempDir, writeJson } from '../helpers/
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { crashTasks, standardScenario, startRollout } from '../fake-aws/scenario.js';
 import { parseRefresh, refreshIntervalMs } from '../../bin/commands/status.js';
+import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
 
 let fake: FakeAws;
 /** Credentials files that hold nothing unless a test writes them: no AWS config of the machine leaks in. */
@@ -92,6 +93,43 @@ describe('benchling-deploy status', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^prod\s+default\s+down\s+0\/2/m);
     expect(r.stdout).toContain('prod: 0 of 2 tasks running; last stopped task: Essential container in task exited (app: exit 2, KeyError: client_secret)');
+  });
+
+  it('an ECS stop reason and rollout reason holding escape sequences, CR LF, DEL and C1 controls are printed escaped, one line each', async () => {
+    crashTasks(fake.scenario, 'prod', { running: 0, reason: `Essential container exited ${HOSTILE}`, exitCode: 2 });
+    const primary = fake.scenario.clusters[Object.keys(fake.scenario.clusters)[0]].services;
+    for (const svc of Object.values(primary)) for (const d of svc.deployments) if (d.status === 'PRIMARY' && svc.serviceName.toLowerCase().includes('prod')) Object.assign(d, { rolloutState: 'FAILED', rolloutStateReason: `circuit breaker ${HOSTILE}` });
+    const r = await status(configDir());
+    expect(r.status).toBe(1);
+    expect(r.stdout).not.toMatch(RAW_CONTROL);
+    // The forged line is no line of its own: it stays inside prod's reason.
+    expect(r.stdout).not.toMatch(/^FAKE: prod healthy/m);
+    const reason = r.stdout.split('\n').filter((l) => l.startsWith('prod: '));
+    expect(reason).toHaveLength(1);
+    expect(reason[0]).toContain('rollout failed: circuit breaker Task failed \\x1b]0;pwned\\x07\\x1b[2J boom ⏎ FAKE: prod healthy\\x7f\\x9b31m\\x85end');
+    expect(reason[0]).toContain('last stopped task: Essential container exited Task failed \\x1b]0;pwned');
+  });
+
+  it('--json keeps the original reason, escaped by JSON only: it parses back to the same string', async () => {
+    crashTasks(fake.scenario, 'prod', { running: 0, reason: `Essential container exited ${HOSTILE}`, exitCode: 2 });
+    const r = await status(configDir(), ['status', '--json']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).not.toMatch(RAW_CONTROL);
+    const prod = JSON.parse(r.stdout).environments.find((e: { name: string }) => e.name === 'prod');
+    expect(prod.reason).toContain(`last stopped task: Essential container exited ${HOSTILE}`);
+    expect(prod.stoppedTasks[0].reason).toContain(HOSTILE);
+  });
+
+  it('a long reason is cut with an ellipsis in the table; --json has it whole', async () => {
+    const long = `Essential container exited ${'z'.repeat(5000)} TAIL-MARK`;
+    crashTasks(fake.scenario, 'prod', { running: 0, reason: long, exitCode: 2 });
+    const text = await status(configDir());
+    const reason = text.stdout.split('\n').find((l) => l.startsWith('prod: '))!;
+    expect(reason.length).toBeLessThanOrEqual('prod: '.length + 1000);
+    expect(reason.endsWith('…')).toBe(true);
+    expect(reason).not.toContain('TAIL-MARK');
+    const json = await status(configDir(), ['status', '--json']);
+    expect(JSON.parse(json.stdout).environments[1].reason).toContain(`${long} (app: exit 2)`);
   });
 
   it('with no dev profile shows prod only', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkProfile } from '../../src/config/validate.js';
 import { applyDefaults, ProfileFileSchema } from '../../src/config/schema.js';
 import { prodProfile, devProfile, SECRET, QUILT_ARN } from '../helpers/fixtures.js';
+import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
 
 const FILE = '/cfg/default.json';
 
@@ -12,6 +13,19 @@ function problemsOf(raw: unknown, name = 'default'): string[] {
 }
 
 describe('checkProfile', () => {
+  it('an unknown key naming escape sequences and line breaks is shown escaped, one problem on one line', () => {
+    const problems = problemsOf(prodProfile({ [`x${HOSTILE}`]: 1, imagTag: '1' }));
+    const unknown = problems.filter((p) => /unknown field/.test(p));
+    expect(unknown).toHaveLength(2);
+    for (const p of unknown) {
+      expect(p).not.toMatch(RAW_CONTROL);
+      expect(p).not.toContain('\n');
+    }
+    expect(unknown.join(' ')).toContain('xTask failed \\x1b]0;pwned\\x07\\x1b[2J boom ⏎ FAKE: prod healthy\\x7f\\x9b31m\\x85end: unknown field');
+    // The nearest case: a plain unknown key, as it is, with its suggestion.
+    expect(unknown.join(' ')).toMatch(/imagTag: unknown field \(did you mean "imageTag"\?\)/);
+  });
+
   it('accepts a full prod profile and applies the defaults', () => {
     const r = checkProfile(prodProfile(), FILE, 'default');
     expect(r.ok).toBe(true);

@@ -15,6 +15,7 @@ import { acquireLock } from '../../src/state/lock.js';
 import { synthesizeStack } from '../../src/infra/synth.js';
 import { PARAMETER_SUFFIXES } from '../../src/infra/names.js';
 import { devProfile, prodProfile, QUILT_ARN, QUILT_ARN_DEV, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
+import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
 
 const synth: Synthesizer = async (_profiles, outDir) => {
   writeFileSync(join(outDir, 'manifest.json'), '{}');
@@ -446,6 +447,21 @@ describe('deploy orchestration: the real cdk against the fake AWS', { timeout: 1
     expect(out.reasons[0]).toBe(`Dev/Service/Service (${serviceId}) AWS::ECS::Service: UPDATE_FAILED: Resource handler returned message: "Circuit breaker triggered"`);
     expect(s.before()).toBe(before);
     expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
+  });
+
+  it("a failure reason holding control characters (cdk's event line) is escaped, one line; the log file keeps cdk's output", async () => {
+    const s = await deployed();
+    const serviceId = Object.keys(project.template.Resources).find((k) => k.startsWith('DevService') && project.template.Resources[k].Type === 'AWS::ECS::Service')!;
+    fake.scenario.cfn = { stepMs: 0, failResource: { logicalId: serviceId, reason: `Resource handler returned message: ${HOSTILE}` } };
+    const plan = await prepareDeploy({ ...s.request('dev'), imageTag: '0.8.9' }, s.aws, synthesizeStackLazily);
+    const out = await executeDeploy(plan, s.aws);
+    expect(out.outcome).toBe('failed');
+    if (out.outcome !== 'failed') return;
+    for (const r of out.reasons) expect(r).not.toMatch(RAW_CONTROL);
+    // cdk drops colour-like CSI sequences and breaks its line at the CR LF; the OSC and BEL it passes on are escaped.
+    expect(out.reasons[0]).toMatch(/AWS::ECS::Service: UPDATE_FAILED: Resource handler returned message: Task failed \\x1b\]0;pwned\\x07/);
+    expect(out.reasons[0]).not.toContain('\n');
+    expect(readFileSync(plan.logFile, 'utf8')).toContain('Resource handler returned message: Task failed');
   });
 
   it('a cdk killed by someone else (kill -9) leaves deploy.json unchanged', async () => {

@@ -5,6 +5,8 @@ import { hostname } from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
 import { acquireLock, tryLock, waitForLock } from '../../src/state/lock.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
+import { LockHeldError } from '../../src/state/lock.js';
 
 function deadPid(): number {
   // A process that has exited: its pid is free (reuse within the test is very unlikely).
@@ -66,6 +68,23 @@ describe('lock', () => {
     expect(tryLock(path, 'x')).toBeUndefined();
     writeFileSync(path, JSON.stringify({ pid: deadPid(), host: 'elsewhere', startedAt: 'now', purpose: 'deploy prod', token: 't' }));
     expect(() => acquireLock(path, 'x')).toThrow(/pid \d+ on elsewhere/);
+  });
+
+  it('the holder message shows the lock file\'s fields escaped, on one line (the file is outside text)', () => {
+    const path = join(tempDir(), 'x.lock');
+    writeFileSync(path, JSON.stringify({ pid: deadPid(), host: `elsewhere${HOSTILE}`, startedAt: `now${HOSTILE}`, purpose: `deploy ${HOSTILE}`, token: 't' }));
+    let error: unknown;
+    try {
+      acquireLock(path, 'x');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(LockHeldError);
+    const message = (error as Error).message;
+    expect(message).not.toMatch(RAW_CONTROL);
+    expect(message).not.toContain('\n');
+    expect(message).toContain('deploy Task failed \\x1b]0;pwned\\x07\\x1b[2J boom ⏎ FAKE: prod healthy\\x7f\\x9b31m\\x85end (pid');
+    expect(message).toContain('on elsewhereTask failed \\x1b]0;pwned');
   });
 
   it('a lock released by an old holder does not remove the new holder\'s lock', () => {

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { ELLIPSIS, FIELD_KEEP, LINE_MAX, displayLine, displayText, jsonForTerminal, keepText, terminalSafe } from '../src/display-text.js';
+import { HOSTILE, RAW_CONTROL } from './helpers/hostile.js';
+
+describe('displayText: the one door for outside text', () => {
+  it('shows every control character as \\xNN and keeps a one-line field on one line', () => {
+    const shown = displayLine(HOSTILE);
+    expect(shown).toBe('Task failed \\x1b]0;pwned\\x07\\x1b[2J boom ⏎ FAKE: prod healthy\\x7f\\x9b31m\\x85end');
+    expect(shown).not.toMatch(RAW_CONTROL);
+    expect(shown).not.toContain('\n');
+  });
+
+  it('each control on its own: ESC, BEL, CR, LF, DEL, U+009B (one-byte CSI), U+0085 (NEL), tab in one line', () => {
+    expect(displayLine('a\u001bb')).toBe('a\\x1bb');
+    expect(displayLine('a\u0007b')).toBe('a\\x07b');
+    expect(displayLine('a\rb')).toBe('a\\x0db');
+    expect(displayLine('a\nb')).toBe('a ⏎ b');
+    expect(displayLine('a\r\nb')).toBe('a ⏎ b');
+    expect(displayLine('a\u007fb')).toBe('a\\x7fb');
+    expect(displayLine('a\u009bb')).toBe('a\\x9bb');
+    expect(displayLine('a\u0085b')).toBe('a\\x85b');
+    expect(displayLine('a\tb')).toBe('a\\x09b');
+    expect(displayLine('a\u0000b')).toBe('a\\x00b');
+    // The nearest characters that are not controls pass as they are.
+    expect(displayLine(' ~\u00a0é✓')).toBe(' ~\u00a0é✓');
+  });
+
+  it('multi-line text keeps its line breaks (CR LF as LF) and tabs, never its control characters', () => {
+    expect(displayText('Traceback:\r\n\tline 1\n\u001b[31mred', { multiline: true })).toBe('Traceback:\n\tline 1\n\\x1b[31mred');
+    expect(displayText('a\tb', { keepTabs: true })).toBe('a\tb');
+  });
+
+  it('bounds the length with an ellipsis, and leaves a text that fits whole', () => {
+    const fits = 'x'.repeat(LINE_MAX);
+    expect(displayLine(fits)).toBe(fits);
+    const long = 'y'.repeat(LINE_MAX + 1);
+    expect(displayLine(long)).toBe(`${'y'.repeat(LINE_MAX - 1)}${ELLIPSIS}`);
+    expect(displayLine('abcdef', 4)).toBe(`abc${ELLIPSIS}`);
+    // Escapes count: four characters each.
+    expect(displayLine('\u001b\u001b', 5)).toBe(`\\x1b${ELLIPSIS}`);
+    // A surrogate pair is never split by the cut.
+    expect(displayLine('ab😀cd', 4)).toBe(`ab${ELLIPSIS}`);
+  });
+
+  it('costs what it shows: 10 MB of newlines and escapes in milliseconds', () => {
+    const huge = 'line\r\n\u001b[2J'.repeat(1_000_000);
+    const t0 = performance.now();
+    const shown = displayLine(huge);
+    expect(performance.now() - t0).toBeLessThan(50);
+    expect(shown).toHaveLength(LINE_MAX);
+    expect(shown.endsWith(ELLIPSIS)).toBe(true);
+  });
+
+  it('keepText cuts what the dashboard keeps, without escaping (the screens escape when they draw)', () => {
+    expect(keepText('short')).toBe('short');
+    const kept = keepText('z'.repeat(1_000_000));
+    expect(kept).toHaveLength(FIELD_KEEP);
+    expect(kept.endsWith(ELLIPSIS)).toBe(true);
+  });
+
+  it('terminalSafe escapes a whole printed text but keeps its lines, tabs and length', () => {
+    expect(terminalSafe('row\tone\nrow two \u001b]0;x\u0007\u009b')).toBe('row\tone\nrow two \\x1b]0;x\\x07\\x9b');
+    const long = 'w'.repeat(100_000);
+    expect(terminalSafe(long)).toBe(long);
+  });
+
+  it('jsonForTerminal: valid JSON holding the original string, with no raw DEL or C1 byte', () => {
+    const text = jsonForTerminal({ reason: HOSTILE });
+    expect(text).not.toMatch(RAW_CONTROL);
+    expect(JSON.parse(text)).toEqual({ reason: HOSTILE });
+  });
+});
