@@ -5,6 +5,7 @@ import { ExternalError, UserError } from '../errors.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { V06_SECTION_CARRIERS, convertLegacyRecords, lockPathFor, readDeployRecords, serializeRecords } from '../state/deploy-records.js';
 import { acquireLock } from '../state/lock.js';
+import { FolderError } from '../state/fs-errors.js';
 import type { EnvironmentName } from './schema.js';
 import { deployRecordPath, profilePath } from './paths.js';
 import { listProfileNames } from './store.js';
@@ -118,7 +119,8 @@ function planRecords(configDir: string): RecordsPart {
   if (!conversion) return { state: 'current', path };
   const original = readOriginal(path)!;
   const lines = conversion.converted.flatMap((env) => describeSection(env, read.raw[env] as Record<string, unknown>, conversion.raw[env] as Record<string, unknown>));
-  const change = fileChange(path, original, serializeRecords(conversion.raw), original.mode, original.mode);
+  // Every file the tool writes in the config folder is its owner's only (0600), the kept original too.
+  const change = fileChange(path, original, serializeRecords(conversion.raw), 0o600, 0o600);
   return { state: 'v0.6', change, converted: conversion.converted, lines };
 }
 
@@ -257,13 +259,13 @@ export function applyMigration(plan: MigrationPlan, io: MigrationIo = fileSystem
     } catch (error) {
       const unresolved = undo(replaced, backupsMade, io);
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new ExternalError(`migrate: could not write ${current} (${reason})`, {
-        cause: error,
-        hint:
-          unresolved.length === 0
-            ? `nothing was changed: the originals are in place (${changes.map((c) => c.path).join(', ')})`
-            : unresolved.join('\n'),
-      });
+      const hint =
+        unresolved.length === 0
+          ? `nothing was changed: the originals are in place (${changes.map((c) => c.path).join(', ')})`
+          : unresolved.join('\n');
+      // A folder the operator can fix (read-only, immutable, not a folder) is input (exit 2); a full disk is not.
+      if (error instanceof FolderError) throw new UserError(`migrate: ${error.message}`, `${error.hint}\n${hint}`);
+      throw new ExternalError(`migrate: could not write ${current} (${reason})`, { cause: error, hint });
     }
     return { written: changes.map((c) => c.path), kept: changes.map((c) => c.backupPath) };
   } finally {
