@@ -91,7 +91,7 @@ function planProfile(configDir: string, options: MigrationOptions, notes: string
   if (!original) return { state: 'missing', path };
   const raw = parseJson(path, original.text);
   if (!isV06Profile(raw)) {
-    if (!isJsonObject(raw) || !('profile' in raw)) notes.push(`${path} is neither a v0.6 profile nor a valid one; \`benchling-deploy validate\` lists its problems`);
+    if (!isJsonObject(raw) || !Object.hasOwn(raw, 'profile')) notes.push(`${path} is neither a v0.6 profile nor a valid one; \`benchling-deploy validate\` lists its problems`);
     return { state: 'current', path };
   }
   const migration = migrateV06Profile(raw as Record<string, unknown>, { fileLabel: path, imageTag: options.imageTag, deployedStack: deployedProdStack(configDir) });
@@ -129,8 +129,8 @@ function describeSection(env: EnvironmentName, before: Record<string, unknown>, 
   const steps: [string, string][] = [];
   for (const [key, value] of Object.entries(before)) {
     if (value === undefined || value === null) continue;
-    const carrier = V06_SECTION_CARRIERS[key];
-    if (!(key in after) && carrier && after[carrier] === value) {
+    const carrier = Object.hasOwn(V06_SECTION_CARRIERS, key) ? V06_SECTION_CARRIERS[key] : undefined;
+    if (!Object.hasOwn(after, key) && carrier && after[carrier] === value) {
       steps.push([`${env}.${key}`, `${env}.${carrier} ${show(value)}`]);
     } else if (after[key] === value) {
       const why = key === 'stackArn' ? ' (no field of its own: kept, and the next deploy moves it into history)' : CURRENT_KEYS.has(key) ? '' : ' (kept as is)';
@@ -140,7 +140,7 @@ function describeSection(env: EnvironmentName, before: Record<string, unknown>, 
     }
   }
   for (const [key, value] of Object.entries(after)) {
-    if (key in before || Object.entries(V06_SECTION_CARRIERS).some(([old, carrier]) => carrier === key && before[old] === value)) continue;
+    if (Object.hasOwn(before, key) || Object.entries(V06_SECTION_CARRIERS).some(([old, carrier]) => carrier === key && before[old] === value)) continue;
     const from = key === 'stackName' && typeof before.stackArn === 'string' ? `${env}.stackArn` : '(new)';
     steps.push([from, `${env}.${key} ${show(value)}`]);
   }
