@@ -5,7 +5,7 @@ import { ExternalError, UserError } from '../errors.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { V06_SECTION_CARRIERS, convertLegacyRecords, lockPathFor, readDeployRecords, serializeRecords } from '../state/deploy-records.js';
 import { acquireLock } from '../state/lock.js';
-import { FolderError } from '../state/fs-errors.js';
+import { FolderError, folderError } from '../state/fs-errors.js';
 import type { EnvironmentName } from './schema.js';
 import { deployRecordPath, profilePath } from './paths.js';
 import { listProfileNames } from './store.js';
@@ -167,7 +167,8 @@ function readOriginal(path: string): Original | undefined {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    throw new UserError(`${path}: cannot be read (${code ?? String(error)})`);
+    const described = folderError(error, 'read', path);
+    throw described instanceof Error && described !== error ? described : new UserError(`${path}: cannot be read (${code ?? String(error)})`);
   }
 }
 

@@ -36,7 +36,7 @@ export function isFsError(error: unknown): error is NodeJS.ErrnoException & { co
 
 /** The nearest ancestor of `path` that exists and is not a folder: what ENOTDIR is about. */
 function fileInTheWay(path: string): string | undefined {
-  for (let p = dirname(path); p !== dirname(p); p = dirname(p)) {
+  for (let p = path; p !== dirname(p); p = dirname(p)) {
     try {
       return statSync(p).isDirectory() ? undefined : p;
     } catch {
@@ -56,13 +56,14 @@ function fileInTheWay(path: string): string | undefined {
 export function folderError(error: unknown, doing: string, target?: string): unknown {
   if (error instanceof FolderError || error instanceof FolderFullError) return error;
   if (!isFsError(error) || !FOLDER_CODES.has(error.code)) return error;
-  const code = error.code;
+  // mkdir of a folder that is a file says EEXIST: the same as a file in the path.
+  const code = error.code === 'EEXIST' && error.syscall === 'mkdir' ? 'ENOTDIR' : error.code;
   const path = error.path ?? target ?? '(unknown path)';
   const what = target && target !== path ? `${target} (its temporary file ${path})` : path;
   const folder = dirname(target ?? path);
   switch (code) {
     case 'ENOTDIR': {
-      const file = fileInTheWay(path);
+      const file = error.code === 'EEXIST' ? path : fileInTheWay(path);
       return new FolderError(
         `cannot ${doing} ${what}: ${file ?? 'a part of the path'} is a file, not a folder (ENOTDIR)`,
         `--config-dir (or $XDG_CONFIG_HOME) must name a folder; give another one, or move ${file ?? 'the file'} aside`,
