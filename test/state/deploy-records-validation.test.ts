@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadDeployRecords, readDeployRecords, recordDeploy } from '../../src/state/deploy-records.js';
+import { loadDeployRecords, lockPathFor, readDeployRecords, recordDeploy } from '../../src/state/deploy-records.js';
+import { acquireLock } from '../../src/state/lock.js';
 import { rollbackEntry } from '../../src/infra/operations.js';
 import { UserError } from '../../src/errors.js';
 import { SECRET, prodProfile, tempDir } from '../helpers/fixtures.js';
@@ -116,5 +117,24 @@ describe('deploy.json is its owner\'s only', () => {
     }
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(path, 'utf8')).prod.history[0].imageTag).toBe('0.7.10');
+  });
+});
+
+describe('the lock is its owner\'s only too', () => {
+  it('deploy.json.lock is mode 0600 whatever the umask, and holds no secret (pid, host, purpose, token)', () => {
+    const path = join(tempDir(), 'deploy.json');
+    const umask = process.umask(0);
+    let lock;
+    try {
+      lock = acquireLock(lockPathFor(path), 'deploy prod');
+    } finally {
+      process.umask(umask);
+    }
+    try {
+      expect(statSync(lockPathFor(path)).mode & 0o777).toBe(0o600);
+      expect(Object.keys(JSON.parse(readFileSync(lockPathFor(path), 'utf8'))).sort()).toEqual(['host', 'pid', 'purpose', 'startedAt', 'token']);
+    } finally {
+      lock.release();
+    }
   });
 });
