@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { sep } from 'node:path';
 import { resolveConfigDir } from '../src/config/paths.js';
+import { folderError, isFsError } from '../src/state/fs-errors.js';
 import { inspectAllProfiles, type LoadedProfile } from '../src/config/store.js';
 import { jsonForTerminal, terminalSafe } from '../src/display-text.js';
 import { exitCodeOf, formatError, isProductError } from '../src/errors.js';
@@ -77,10 +79,18 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
     } catch (thrown) {
       // What the AWS SDK throws is an external failure with words, not a bug with a stack.
       const last = args.at(-1);
-      const awsProfile = last && typeof last === 'object' && 'optsWithGlobals' in last ? globalsOf(last as Command).awsProfile : undefined;
-      const error = !isProductError(thrown) && looksLikeAwsError(thrown) ? awsFailure(thrown, { awsProfile }) : thrown;
+      const globals = last && typeof last === 'object' && 'optsWithGlobals' in last ? globalsOf(last as Command) : undefined;
+      const awsProfile = globals?.awsProfile;
+      const error = !isProductError(thrown) && looksLikeAwsError(thrown) ? awsFailure(thrown, { awsProfile }) : inConfigFolder(thrown, globals);
       printError(formatError(error));
       process.exitCode = exitCodeOf(error);
     }
   };
+}
+
+/** A file-system failure in the config folder that no caller put in words: said with its path and what to do, not as a bug. */
+function inConfigFolder(thrown: unknown, globals: Globals | undefined): unknown {
+  if (!isFsError(thrown) || typeof thrown.path !== 'string') return thrown;
+  const dir = resolveConfigDir(globals?.configDir);
+  return thrown.path === dir || thrown.path.startsWith(`${dir}${sep}`) ? folderError(thrown, 'use') : thrown;
 }

@@ -15,6 +15,7 @@ import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, plan
 import { displayLine } from '../../src/display-text.js';
 import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printError, printJson, type Globals } from '../context.js';
 import { askTyped, askYesNo } from '../prompt.js';
+import { boundedNumber, TIMEOUT_BOUNDS } from '../numbers.js';
 
 const environmentOption = () => new Option('-e, --environment <env>', 'dev or prod').choices([...ENVIRONMENTS]);
 
@@ -285,12 +286,11 @@ export function registerDeployCommands(program: Command): void {
     .command('test')
     .description('GET the deployed endpoint\'s /health; exit 0 only on 200')
     .addOption(environmentOption())
-    .option('--timeout <seconds>', 'how long to wait for an answer', '10')
+    .option('--timeout <seconds>', `how long to wait for an answer, ${TIMEOUT_BOUNDS.min} to ${TIMEOUT_BOUNDS.max} seconds`, (v: string) => boundedNumber(v, TIMEOUT_BOUNDS), 10)
     .action(
-      action(async (opts: { environment?: EnvironmentName; timeout: string }, cmd: Command) => {
+      action(async (opts: { environment?: EnvironmentName; timeout: number }, cmd: Command) => {
         const g = globalsOf(cmd);
-        const timeout = Number(opts.timeout);
-        if (!Number.isFinite(timeout) || timeout <= 0) throw new UserError(`--timeout: expected a number of seconds > 0, got "${opts.timeout}"`);
+        const timeout = opts.timeout;
         const { target, recordsPath } = targetFor(g, opts.environment);
         const env = target.environment;
         const found = await findEndpoint(env, loadDeployRecords(recordsPath)[env]?.endpoint, async () => (await (await awsFor(target, g)).describeStack(target.place.stackName))?.outputs);

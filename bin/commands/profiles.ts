@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UserError, UserErrors } from '../../src/errors.js';
-import { inspectAllProfiles, inspectProfile, loadProfile, saveProfile, readJsonFile } from '../../src/config/store.js';
+import { checkProfileName, inspectAllProfiles, inspectProfile, isFile, loadProfile, saveProfile, readJsonFile } from '../../src/config/store.js';
 import { profilePath } from '../../src/config/paths.js';
 import { isV06Profile, v06ProfileError } from '../../src/config/validate.js';
 import { PROFILE_NAME_RE, type ProfileFile } from '../../src/config/schema.js';
@@ -112,7 +111,7 @@ export function registerProfileCommands(program: Command): void {
     action(async (name: string, opts: Record<string, unknown>, cmd: Command) => {
       const g = globalsOf(cmd);
       const dir = configDirOf(g);
-      if (!PROFILE_NAME_RE.test(name)) throw new UserError(`setup-profile: "${name}" is not a profile name (letters, digits, "-", "_")`);
+      checkProfileName(name, 'setup-profile');
       const base = baseProfile(dir, name, opts.from as string | undefined);
       const changes = flagChanges(opts);
       if (opts.clientSecretStdin) changes.benchlingClientSecret = (await readStdin()).trim();
@@ -153,7 +152,8 @@ export function registerProfileCommands(program: Command): void {
 }
 
 function inspectOne(dir: string, name: string) {
-  if (!existsSync(profilePath(dir, name))) {
+  checkProfileName(name, '--profile');
+  if (!isFile(profilePath(dir, name))) {
     throw new UserError(`--profile: no profile "${name}" (${profilePath(dir, name)} does not exist)`, `create it with \`benchling-deploy setup-profile ${name}\``);
   }
   return inspectProfile(dir, name);
@@ -166,7 +166,7 @@ function baseProfile(dir: string, name: string, from: string | undefined): Parti
     const { profile: _p, environment: _e, benchlingSecret: _s, ...rest } = src;
     return rest;
   }
-  if (existsSync(profilePath(dir, name))) {
+  if (isFile(profilePath(dir, name))) {
     const raw = readJsonFile(profilePath(dir, name));
     if (isV06Profile(raw)) throw v06ProfileError(profilePath(dir, name));
     if (raw && typeof raw === 'object' && !Array.isArray(raw)) return raw as Partial<ProfileFile>;
@@ -179,7 +179,7 @@ function baseProfile(dir: string, name: string, from: string | undefined): Parti
  * from `default`'s shared fields, so a dev profile needs only what differs.
  */
 function formDefaults(dir: string, name: string, base: Partial<ProfileFile>, fromGiven: boolean): Partial<ProfileFile> {
-  if (fromGiven || name === 'default' || existsSync(profilePath(dir, name)) || !existsSync(profilePath(dir, 'default'))) return base;
+  if (fromGiven || name === 'default' || isFile(profilePath(dir, name)) || !isFile(profilePath(dir, 'default'))) return base;
   const raw = readJsonFile(profilePath(dir, 'default'));
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return base;
   const { profile: _p, environment: _e, benchlingSecret: _s, imageTag: _t, ...shared } = raw as Partial<ProfileFile>;
@@ -192,9 +192,10 @@ function flagChanges(opts: Record<string, unknown>): Partial<Record<keyof Profil
     const v = opts[camel(f.flag)];
     if (v === undefined) continue;
     if ('number' in f && f.number) {
-      const n = Number(v);
-      if (!Number.isInteger(n)) throw new UserError(`--${f.flag}: expected a whole number, got "${String(v)}"`);
-      changes[f.field] = n;
+      const [min, max] = f.field === 'maxCapacity' ? [1, 1000] : [0, 1000];
+      const text = String(v);
+      if (!/^\s*\d+\s*$/.test(text) || Number(text) < min || Number(text) > max) throw new UserError(`--${f.flag}: expected a whole number from ${min} to ${max}, got "${text}"`);
+      changes[f.field] = Number(text);
     } else {
       changes[f.field] = v;
     }

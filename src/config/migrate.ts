@@ -153,7 +153,7 @@ export function migrateV06Profile(raw: Record<string, unknown>, options: V06Opti
       ? 'empty; pkgBucket comes from quiltUserBucket'
       : fromStack !== undefined
         ? `empty; ${field} comes from ${kept!.from} (the stack the older tool deployed)`
-        : `empty; the default applies (${DEFAULT_WHEN_EMPTY[field] ?? 'none'})`;
+        : `empty; the default applies (${(Object.hasOwn(DEFAULT_WHEN_EMPTY, field) ? DEFAULT_WHEN_EMPTY[field] : undefined) ?? 'none'})`;
     dropped.push({ key, reason });
     return true;
   };
@@ -161,11 +161,12 @@ export function migrateV06Profile(raw: Record<string, unknown>, options: V06Opti
   const bucket = typeof raw.benchlingPkgBucket === 'string' ? raw.benchlingPkgBucket.trim() : '';
   for (const key of Object.keys(raw)) {
     if (key === 'imageTag') continue; // below, with --image-tag
-    if (key in V06_NO_PLACE) {
+    // Own keys only: a v0.6 key such as `constructor` or `__proto__` is not one of the tables' (plain objects inherit those names).
+    if (Object.hasOwn(V06_NO_PLACE, key)) {
       dropped.push({ key, reason: V06_NO_PLACE[key] });
       continue;
     }
-    const field = RENAMED[key] ?? ((SAME_NAME as readonly string[]).includes(key) ? (key as keyof ProfileFile) : undefined);
+    const field = (Object.hasOwn(RENAMED, key) ? RENAMED[key] : undefined) ?? ((SAME_NAME as readonly string[]).includes(key) ? (key as keyof ProfileFile) : undefined);
     if (field === undefined) {
       if (key === 'profile' || key === 'environment') {
         dropped.push({ key, reason: 'the migrated file is profile "default", environment prod (the older tool had one environment)' });
@@ -315,7 +316,7 @@ function migrateImageTag(
   const flag = options.imageTag?.trim();
   if (flag !== undefined) {
     // An empty or null v0.6 value is still a key of the file: say where it went.
-    if ('imageTag' in raw && !v06) dropped.push({ key: 'imageTag', reason: `${v06 === null ? 'null' : 'empty'}; --image-tag gives it` });
+    if (Object.hasOwn(raw, 'imageTag') && !v06) dropped.push({ key: 'imageTag', reason: `${v06 === null ? 'null' : 'empty'}; --image-tag gives it` });
     out.imageTag = flag;
     source.imageTag = '--image-tag';
     steps.push({ from: v06 ? 'imageTag' : '--image-tag', to: 'imageTag', shown: `${JSON.stringify(flag)} (from --image-tag${v06 ? `; the v0.6 file has ${JSON.stringify(v06)}` : ''})` });

@@ -6,6 +6,7 @@ import { displayLine } from '../display-text.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { V06_SECTION_CARRIERS, convertLegacyRecords, lockPathFor, readDeployRecords, serializeRecords } from '../state/deploy-records.js';
 import { acquireLock } from '../state/lock.js';
+import { FolderError, folderError } from '../state/fs-errors.js';
 import type { EnvironmentName } from './schema.js';
 import { deployRecordPath, profilePath } from './paths.js';
 import { listProfileNames } from './store.js';
@@ -91,7 +92,7 @@ function planProfile(configDir: string, options: MigrationOptions, notes: string
   if (!original) return { state: 'missing', path };
   const raw = parseJson(path, original.text);
   if (!isV06Profile(raw)) {
-    if (!isJsonObject(raw) || !('profile' in raw)) notes.push(`${path} is neither a v0.6 profile nor a valid one; \`benchling-deploy validate\` lists its problems`);
+    if (!isJsonObject(raw) || !Object.hasOwn(raw, 'profile')) notes.push(`${path} is neither a v0.6 profile nor a valid one; \`benchling-deploy validate\` lists its problems`);
     return { state: 'current', path };
   }
   const migration = migrateV06Profile(raw as Record<string, unknown>, { fileLabel: path, imageTag: options.imageTag, deployedStack: deployedProdStack(configDir) });
@@ -119,7 +120,8 @@ function planRecords(configDir: string): RecordsPart {
   if (!conversion) return { state: 'current', path };
   const original = readOriginal(path)!;
   const lines = conversion.converted.flatMap((env) => describeSection(env, read.raw[env] as Record<string, unknown>, conversion.raw[env] as Record<string, unknown>));
-  const change = fileChange(path, original, serializeRecords(conversion.raw), original.mode, original.mode);
+  // Every file the tool writes in the config folder is its owner's only (0600), the kept original too.
+  const change = fileChange(path, original, serializeRecords(conversion.raw), 0o600, 0o600);
   return { state: 'v0.6', change, converted: conversion.converted, lines };
 }
 
@@ -128,8 +130,8 @@ function describeSection(env: EnvironmentName, before: Record<string, unknown>, 
   const steps: [string, string][] = [];
   for (const [key, value] of Object.entries(before)) {
     if (value === undefined || value === null) continue;
-    const carrier = V06_SECTION_CARRIERS[key];
-    if (!(key in after) && carrier && after[carrier] === value) {
+    const carrier = Object.hasOwn(V06_SECTION_CARRIERS, key) ? V06_SECTION_CARRIERS[key] : undefined;
+    if (!Object.hasOwn(after, key) && carrier && after[carrier] === value) {
       steps.push([`${env}.${key}`, `${env}.${carrier} ${show(value)}`]);
     } else if (after[key] === value) {
       const why = key === 'stackArn' ? ' (no field of its own: kept, and the next deploy moves it into history)' : CURRENT_KEYS.has(key) ? '' : ' (kept as is)';
@@ -139,7 +141,7 @@ function describeSection(env: EnvironmentName, before: Record<string, unknown>, 
     }
   }
   for (const [key, value] of Object.entries(after)) {
-    if (key in before || Object.entries(V06_SECTION_CARRIERS).some(([old, carrier]) => carrier === key && before[old] === value)) continue;
+    if (Object.hasOwn(before, key) || Object.entries(V06_SECTION_CARRIERS).some(([old, carrier]) => carrier === key && before[old] === value)) continue;
     const from = key === 'stackName' && typeof before.stackArn === 'string' ? `${env}.stackArn` : '(new)';
     steps.push([from, `${env}.${key} ${show(value)}`]);
   }
@@ -166,7 +168,8 @@ function readOriginal(path: string): Original | undefined {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    throw new UserError(`${path}: cannot be read (${code ?? String(error)})`);
+    const described = folderError(error, 'read', path);
+    throw described instanceof Error && described !== error ? described : new UserError(`${path}: cannot be read (${code ?? String(error)})`);
   }
 }
 
@@ -258,13 +261,13 @@ export function applyMigration(plan: MigrationPlan, io: MigrationIo = fileSystem
     } catch (error) {
       const unresolved = undo(replaced, backupsMade, io);
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new ExternalError(`migrate: could not write ${current} (${reason})`, {
-        cause: error,
-        hint:
-          unresolved.length === 0
-            ? `nothing was changed: the originals are in place (${changes.map((c) => c.path).join(', ')})`
-            : unresolved.join('\n'),
-      });
+      const hint =
+        unresolved.length === 0
+          ? `nothing was changed: the originals are in place (${changes.map((c) => c.path).join(', ')})`
+          : unresolved.join('\n');
+      // A folder the operator can fix (read-only, immutable, not a folder) is input (exit 2); a full disk is not.
+      if (error instanceof FolderError) throw new UserError(`migrate: ${error.message}`, `${error.hint}\n${hint}`);
+      throw new ExternalError(`migrate: could not write ${current} (${reason})`, { cause: error, hint });
     }
     return { written: changes.map((c) => c.path), kept: changes.map((c) => c.backupPath) };
   } finally {

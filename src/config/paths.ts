@@ -21,3 +21,24 @@ export function profilePath(configDir: string, profile: string): string {
 export function deployRecordPath(configDir: string): string {
   return join(configDir, 'deploy.json');
 }
+
+/** deploy.json's file name: the deploy records, never a profile. */
+export const DEPLOY_RECORDS_FILE = 'deploy.json';
+
+/**
+ * Why `name` cannot be a profile: its file (`<name>.json`) would be, or be
+ * taken for, a file the tool keeps in the config folder: `deploy.json`, its
+ * lock (`deploy.json.lock` and what recovering it leaves), the originals
+ * `migrate` keeps (`*.v0.6.json`), temporary files (`.*.tmp`). Compared
+ * without case, as macOS and Windows compare file names. Undefined when the
+ * name is free.
+ */
+export function reservedProfileName(name: string): string | undefined {
+  const file = `${name}.json`.toLowerCase();
+  const records = DEPLOY_RECORDS_FILE.toLowerCase();
+  if (file === records) return `its file would be ${DEPLOY_RECORDS_FILE}, the deploy records`;
+  if (file.startsWith(`${records}.`)) return `its file would be taken for ${DEPLOY_RECORDS_FILE}'s lock`;
+  if (file.endsWith('.v0.6.json')) return 'its file would be taken for an original that `migrate` keeps (*.v0.6.json)';
+  if (file.startsWith('.') || /\.(tmp|stale|lock)(\.json)?$/.test(file)) return 'its file would be taken for a temporary or lock file';
+  return undefined;
+}

@@ -24,7 +24,7 @@ const ACCOUNT_RE = /^\d{12}$/;
 const DOCKER_TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 const ECR_URI_RE = /^\d{12}\.dkr\.ecr\.[a-z]{2}(?:-[a-z]+)+-\d\.amazonaws\.com(?:\.cn)?\/[a-z0-9]+(?:[._/-][a-z0-9]+)*$/;
-const STACK_NAME_RE = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+export const STACK_NAME_RE = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const SECRET_NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
@@ -54,6 +54,11 @@ export function parseAllowList(value: string | undefined): string[] {
     .map((s) => s.trim())
     .filter((s) => s !== '');
 }
+
+/** An image tag or digest, wherever one is read: a profile's `imageTag`, deploy.json's sections and history. */
+export const ImageReferenceSchema = z
+  .string({ error: 'expected a Docker tag or an image digest sha256:<64 hex> (a string)' })
+  .refine(isImageReference, { error: 'expected a Docker tag (letters, digits, _ . -, at most 128) or sha256:<64 hex>' });
 
 const nonEmpty = (what: string) => z.string({ error: `expected ${what} (a string)` }).trim().min(1, { error: `expected ${what}, not an empty string` });
 
@@ -86,10 +91,7 @@ export const ProfileFileSchema = z.strictObject(
     region: z.string({ error: 'expected an AWS region (a string)' }).regex(REGION_RE, { error: 'expected an AWS region such as us-east-1' }).optional(),
     account: z.string({ error: 'expected a 12-digit AWS account id (a string)' }).regex(ACCOUNT_RE, { error: 'expected a 12-digit AWS account id' }).optional(),
     benchlingSecret: z.string({ error: 'expected a Secrets Manager secret name' }).regex(SECRET_NAME_RE, { error: 'expected a Secrets Manager secret name (letters, digits, /_+=.@-)' }).optional(),
-    imageTag: z
-      .string({ error: 'expected a Docker tag or an image digest sha256:<64 hex> (a string)' })
-      .refine(isImageReference, { error: 'expected a Docker tag (letters, digits, _ . -, at most 128) or sha256:<64 hex>' })
-      .optional(),
+    imageTag: ImageReferenceSchema.optional(),
     imageRepository: z.string({ error: 'expected an ECR repository URI' }).regex(ECR_URI_RE, { error: 'expected an ECR repository URI: ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME' }).optional(),
     stackName: z.string({ error: 'expected a CloudFormation stack name' }).regex(STACK_NAME_RE, { error: 'expected a CloudFormation stack name: a letter, then letters, digits or "-"' }).optional(),
     awsProfile: nonEmpty('an AWS credentials profile name').optional(),

@@ -1,13 +1,11 @@
-import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { describeJsonSyntaxError } from './json-error.js';
 import { UserError, UserErrors } from '../errors.js';
 import { writeFileAtomic, isTemporaryName } from '../state/atomic-file.js';
-import { profilePath } from './paths.js';
+import { profilePath, reservedProfileName } from './paths.js';
+import { folderError } from '../state/fs-errors.js';
 import { checkProfile } from './validate.js';
 import { PROFILE_NAME_RE, type ProfileFile, type ResolvedProfile } from './schema.js';
-
-/** Files in the config folder that are not profiles. */
-const NOT_PROFILES = new Set(['deploy.json']);
 
 export interface LoadedProfile {
   readonly name: string;
@@ -23,14 +21,31 @@ export interface LoadedProfile {
   readonly warnings: readonly string[];
 }
 
-/** Profile names in the folder, sorted with `default` first then `dev`. */
+/**
+ * Profile names in the folder, sorted with `default` first then `dev`. The
+ * tool's other files (deploy.json, its lock, kept originals, temporary files)
+ * are never taken for profiles ({@link reservedProfileName}).
+ */
 export function listProfileNames(configDir: string): string[] {
-  if (!existsSync(configDir)) return [];
-  return readdirSync(configDir)
-    .filter((f) => f.endsWith('.json') && !NOT_PROFILES.has(f) && !f.endsWith('.v0.6.json') && !isTemporaryName(f))
+  let files: string[];
+  try {
+    files = readdirSync(configDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw folderError(error, 'list the profiles in', configDir);
+  }
+  return files
+    .filter((f) => f.endsWith('.json') && !isTemporaryName(f))
     .map((f) => f.slice(0, -'.json'.length))
-    .filter((n) => PROFILE_NAME_RE.test(n))
+    .filter((n) => PROFILE_NAME_RE.test(n) && reservedProfileName(n) === undefined)
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** Refuses a name that is not a profile's (exit 2), saying why; `what` is the flag or command that gave it. */
+export function checkProfileName(name: string, what: string): void {
+  if (!PROFILE_NAME_RE.test(name)) throw new UserError(`${what}: "${name}" is not a profile name (letters, digits, "-", "_"; at most 64)`);
+  const reserved = reservedProfileName(name);
+  if (reserved) throw new UserError(`${what}: "${name}" cannot be a profile name: ${reserved}`, 'choose another name, e.g. `default` (prod), `dev`, or `staging`');
 }
 
 function rank(name: string): number {
@@ -45,7 +60,8 @@ export function readJsonFile(path: string): unknown {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
-    throw new UserError(`${path}: cannot be read (${code ?? String(error)})`);
+    const described = folderError(error, 'read', path);
+    throw described instanceof Error && described !== error ? described : new UserError(`${path}: cannot be read (${code ?? String(error)})`);
   }
   try {
     return JSON.parse(text);
@@ -75,9 +91,9 @@ export function inspectAllProfiles(configDir: string): LoadedProfile[] {
 
 /** Loads one profile or throws a UserError listing every problem (exit 2). */
 export function loadProfile(configDir: string, name: string): LoadedProfile & { profile: ResolvedProfile; file: ProfileFile } {
-  if (!PROFILE_NAME_RE.test(name)) throw new UserError(`--profile: "${name}" is not a profile name (letters, digits, "-", "_")`);
+  checkProfileName(name, '--profile');
   const path = profilePath(configDir, name);
-  if (!existsSync(path)) {
+  if (!isFile(path)) {
     throw new UserError(`${path}: no such profile "${name}"`, `create it with \`benchling-deploy setup-profile ${name}\``);
   }
   const loaded = inspectProfile(configDir, name);
@@ -85,6 +101,17 @@ export function loadProfile(configDir: string, name: string): LoadedProfile & { 
     throw new UserErrors(loaded.problems, loaded.v06 ? 'run `benchling-deploy migrate`' : `fix the file, then \`benchling-deploy validate --profile ${name}\``);
   }
   return loaded as LoadedProfile & { profile: ResolvedProfile; file: ProfileFile };
+}
+
+/** Whether `path` is there; a folder that cannot be read (or is a file) is said as it is, not as "no such profile". */
+export function isFile(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw folderError(error, 'read', path);
+  }
 }
 
 function permissionWarnings(path: string, raw: unknown): string[] {
@@ -106,6 +133,7 @@ function permissionWarnings(path: string, raw: unknown): string[] {
  * client secret, and nobody else needs to read it.
  */
 export function saveProfile(configDir: string, file: ProfileFile): ResolvedProfile {
+  if (typeof file.profile === 'string') checkProfileName(file.profile, 'profile');
   const path = profilePath(configDir, file.profile);
   const check = checkProfile(file, path, file.profile);
   if (!check.ok) throw new UserErrors(check.problems);

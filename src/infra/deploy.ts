@@ -201,6 +201,8 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
   const contract: PlannedContract = { tag: contractTag, ...contractRelease(contractTag), consumers: consumersFor(contractTag) };
   const records = readDeployRecords(request.recordsPath);
   if (records.state === 'malformed') {
+    if (records.fsError instanceof Error) throw records.fsError;
+    if (records.hint) throw new UserError(`${records.error}\na deploy would have nowhere to record itself`, records.hint);
     throw new UserError(`${records.error}; a deploy would have nowhere to record itself`, `the file is kept as it is; fix it, or move it aside (mv ${request.recordsPath} ${request.recordsPath}.bad), then deploy again`);
   }
   const lock = acquireLock(lockPathFor(request.recordsPath), request.purpose);

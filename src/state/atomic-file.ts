@@ -1,17 +1,33 @@
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, mkdirSync, fchmodSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { folderError } from './fs-errors.js';
 
 /**
  * Writes a file so that readers see either the old or the new content, never
  * a part: temporary file in the same folder, fsync, rename, fsync the folder.
+ * The file is mode 0600 unless asked otherwise (the config folder's files are
+ * nobody else's business). A failure of the file system (read-only or
+ * immutable folder, a file where the folder should be, a full disk) throws a
+ * typed error naming the file and what to do ({@link folderError}); the old
+ * content stays and no temporary file is left.
  */
 export function writeFileAtomic(path: string, content: string, mode = 0o600): void {
+  try {
+    writeAtomic(path, content, mode);
+  } catch (error) {
+    throw folderError(error, 'write', path);
+  }
+}
+
+function writeAtomic(path: string, content: string, mode: number): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
   try {
+    // The mode asked for, whatever the umask left of it.
+    fchmodSync(fd, mode);
     writeSync(fd, content);
     fsyncSync(fd);
   } catch (error) {

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describeJsonSyntaxError } from '../config/json-error.js';
-import { UserError } from '../errors.js';
-import { ENVIRONMENTS, DEFAULT_STACK_NAME, type EnvironmentName } from '../config/schema.js';
+import { ExternalError, UserError } from '../errors.js';
+import { z } from 'zod';
+import { ENVIRONMENTS, DEFAULT_STACK_NAME, ImageReferenceSchema, STACK_NAME_RE, type EnvironmentName } from '../config/schema.js';
+import { folderError } from './fs-errors.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { waitForLock, type HeldLock } from './lock.js';
 
@@ -36,9 +38,16 @@ export type DeployRecords = Partial<Record<EnvironmentName, EnvironmentRecord>>;
 export type RecordsRead =
   | { readonly state: 'missing'; readonly records: DeployRecords }
   | { readonly state: 'ok'; readonly records: DeployRecords; readonly raw: Record<string, unknown> }
-  | { readonly state: 'malformed'; readonly error: string };
+  | {
+      readonly state: 'malformed';
+      /** Every problem, one a line, each naming the file and the field. */
+      readonly error: string;
+      /** What to do, when it is not the usual "fix it or move it aside". */
+      readonly hint?: string;
+      /** The folder's own failure (read-only, not a folder, ...) rather than the file's content. */
+      readonly fsError?: unknown;
+    };
 
-/** What a successful deploy writes. */
 export interface NewDeploy {
   readonly endpoint: string;
   readonly imageTag: string;
@@ -57,6 +66,8 @@ export function readDeployRecords(path: string): RecordsRead {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing', records: {} };
+    const described = folderError(error, 'read', path);
+    if (described instanceof UserError || described instanceof ExternalError) return { state: 'malformed', error: described.message, hint: described.hint, fsError: described };
     return { state: 'malformed', error: `${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
   }
   let raw: unknown;
@@ -65,65 +76,146 @@ export function readDeployRecords(path: string): RecordsRead {
   } catch (error) {
     return { state: 'malformed', error: `${path}: ${describeJsonSyntaxError(text, error)}` };
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-    return { state: 'malformed', error: `${path}: expected a JSON object with "dev" and/or "prod" sections` };
+  const parsed = DeployFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.flatMap((issue) => describeIssue(issue, raw, path));
+    return { state: 'malformed', error: problems.join('\n'), hint: looksLikeProfile(raw) ? profileHint(path) : undefined };
   }
   const records: Record<string, EnvironmentRecord> = {};
+  const problems: string[] = [];
   for (const env of ENVIRONMENTS) {
-    const section = (raw as Record<string, unknown>)[env];
+    const section = parsed.data[env];
     if (section === undefined || section === null) continue;
-    const parsed = parseSection(section, env);
-    if (typeof parsed === 'string') return { state: 'malformed', error: `${path}: ${env}.${parsed}` };
-    records[env] = parsed;
+    const record = toRecord(section, env);
+    if (!record.legacy && !record.imageTag) problems.push(`${path}: ${env}.imageTag: required; expected the image the section's deploy ran (a Docker tag or sha256:<64 hex>)`);
+    records[env] = record;
   }
+  if (problems.length > 0) return { state: 'malformed', error: problems.join('\n') };
   return { state: 'ok', records, raw: raw as Record<string, unknown> };
 }
 
 /** Like {@link readDeployRecords} but throws a UserError (exit 2) for a malformed file. */
 export function loadDeployRecords(path: string): DeployRecords {
   const read = readDeployRecords(path);
-  if (read.state === 'malformed') throw malformedError(read.error, path);
+  if (read.state === 'malformed') throw malformedError(read, path);
   return read.records;
 }
 
-function malformedError(error: string, path: string): UserError {
-  return new UserError(error, `the file is kept as it is; fix it by hand, or move it aside (mv ${path} ${path}.bad) to start a new one`);
+function malformedError(read: Extract<RecordsRead, { state: 'malformed' }>, path: string): Error {
+  if (read.fsError instanceof Error) return read.fsError;
+  return new UserError(read.error, read.hint ?? `the file is kept as it is; fix it by hand, or move it aside (mv ${path} ${path}.bad) to start a new one`);
 }
 
-const str = (v: unknown): v is string => typeof v === 'string';
+/** An optional text field: v0.6 files may hold null where a value is missing. */
+const text = (what: string) => z.string({ error: `expected ${what} (a string)` }).nullish();
 
-/** Returns the section, or the field path that is wrong (for the error message). */
-function parseSection(section: unknown, env: EnvironmentName): EnvironmentRecord | string {
-  if (typeof section !== 'object' || Array.isArray(section)) return ' expected an object';
-  const s = section as Record<string, unknown>;
-  for (const key of ['endpoint', 'webhookEndpoint', 'webhookUrl', 'imageTag', 'deployedAt', 'deploymentTimestamp', 'stackName', 'stage', 'stackArn', 'destroyedAt']) {
-    if (s[key] !== undefined && s[key] !== null && !str(s[key])) return `${key}: expected a string`;
-  }
-  if (s.history !== undefined && !Array.isArray(s.history)) return 'history: expected an array';
-  const history: HistoryEntry[] = [];
-  for (const [i, h] of ((s.history as unknown[]) ?? []).entries()) {
-    if (!h || typeof h !== 'object' || Array.isArray(h)) return `history[${i}]: expected an object`;
-    const e = h as Record<string, unknown>;
-    if (!str(e.imageTag)) return `history[${i}].imageTag: expected a string`;
-    if (!str(e.deployedAt)) return `history[${i}].deployedAt: expected a string`;
-    for (const key of ['endpoint', 'stackArn', 'webhookUrl', 'destroyedAt']) {
-      if (e[key] !== undefined && !str(e[key])) return `history[${i}].${key}: expected a string`;
-    }
-    history.push(pickDefined({ imageTag: e.imageTag, deployedAt: e.deployedAt, endpoint: e.endpoint as string | undefined, stackArn: e.stackArn as string | undefined, webhookUrl: e.webhookUrl as string | undefined, destroyedAt: e.destroyedAt as string | undefined }));
-  }
-  const endpoint = (s.endpoint ?? s.webhookEndpoint ?? s.webhookUrl ?? '') as string;
+const HistoryEntrySchema = z.strictObject(
+  {
+    imageTag: ImageReferenceSchema,
+    deployedAt: z.string({ error: 'expected when it was deployed (an ISO-8601 string)' }),
+    endpoint: z.string({ error: 'expected the endpoint URL (a string)' }).optional(),
+    stackArn: z.string({ error: 'expected the stack ARN (a string)' }).optional(),
+    webhookUrl: z.string({ error: 'expected the webhook URL (a string)' }).optional(),
+    destroyedAt: z.string({ error: 'expected when the stack was destroyed (an ISO-8601 string)' }).optional(),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'expected an object { imageTag, deployedAt }') },
+);
+
+const sectionSchema = (env: EnvironmentName) =>
+  z.strictObject(
+    {
+      endpoint: text('the endpoint URL'),
+      // An older section may hold no image (empty): it is not rolled back to.
+      imageTag: z.union([z.literal(''), ImageReferenceSchema], { error: 'expected a Docker tag (letters, digits, _ . -, at most 128) or sha256:<64 hex>' }).nullish(),
+      deployedAt: text('when it was deployed (ISO-8601)'),
+      stackName: z.string({ error: 'expected a CloudFormation stack name (a string)' }).regex(STACK_NAME_RE, { error: 'expected a CloudFormation stack name: a letter, then letters, digits or "-"' }).nullish(),
+      stage: z.literal(env, { error: `expected "${env}" (the section's environment)` }).nullish(),
+      history: z.array(HistoryEntrySchema, { error: 'expected an array of { imageTag, deployedAt }' }).optional(),
+      destroyedAt: text('when the stack was destroyed (ISO-8601)'),
+      // The older tool's (v0.6) keys, converted by the first record written.
+      webhookEndpoint: text('the v0.6 endpoint URL'),
+      webhookUrl: text('the v0.6 webhook URL'),
+      deploymentTimestamp: text('the v0.6 deploy time (ISO-8601)'),
+      stackArn: text('the stack ARN'),
+    },
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : `expected an object: the ${env} section`) },
+  );
+
+/**
+ * deploy.json as the tool reads it: strict like a profile, since it is
+ * untrusted input like any file of the config folder. Its tags reach cdk
+ * (rollback), so each is checked with the profile's image rule.
+ */
+const DeployFileSchema = z.strictObject(
+  { dev: sectionSchema('dev').nullish(), prod: sectionSchema('prod').nullish() },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'expected a JSON object with "dev" and/or "prod" sections') },
+);
+
+type Section = NonNullable<z.infer<typeof DeployFileSchema>['dev']>;
+
+function toRecord(s: Section, env: EnvironmentName): EnvironmentRecord {
+  const history = (s.history ?? []).map((e) => pickDefined({ ...e }));
+  const endpoint = s.endpoint ?? s.webhookEndpoint ?? s.webhookUrl ?? '';
   // Not in the current layout: written by the older tool (webhookEndpoint, no history) or by hand.
   const legacy = s.endpoint === undefined || s.endpoint === null || s.history === undefined;
   return pickDefined({
     endpoint,
-    imageTag: (s.imageTag as string | undefined) ?? '',
-    deployedAt: ((s.deployedAt ?? s.deploymentTimestamp) as string | undefined) ?? '',
-    stackName: (s.stackName as string | undefined) ?? stackNameFromArn(s.stackArn as string | undefined) ?? DEFAULT_STACK_NAME,
-    stage: (s.stage as string | undefined) ?? env,
+    imageTag: s.imageTag ?? '',
+    deployedAt: s.deployedAt ?? s.deploymentTimestamp ?? '',
+    stackName: s.stackName ?? stackNameFromArn(s.stackArn ?? undefined) ?? DEFAULT_STACK_NAME,
+    stage: s.stage ?? env,
     history,
-    destroyedAt: (s.destroyedAt as string | undefined) ?? undefined,
+    destroyedAt: s.destroyedAt ?? undefined,
     legacy: legacy || undefined,
   });
+}
+
+/** One zod issue as `FILE: prod.history[3].imageTag: what was expected (got ...)`. */
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown, path: string): string[] {
+  const where = fieldPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    // Names only: an unknown key may hold anything, a secret too.
+    const context = issue.path.length === 0 ? 'deploy.json holds only the "dev" and "prod" sections' : issue.path.some((k) => typeof k === 'number') ? 'expected only imageTag, deployedAt, endpoint, stackArn, webhookUrl, destroyedAt' : 'expected only the fields of a deploy.json section';
+    return issue.keys.map((key) => `${path}: ${where ? `${where}.` : ''}${fieldPath([key])}: unknown field; ${context}`);
+  }
+  const value = valueAt(raw, issue.path);
+  if (value === undefined && issue.code === 'invalid_type') return [`${path}: ${where || '(top level)'}: required; ${issue.message}`];
+  return [`${path}: ${where || '(top level)'}: ${issue.message}${issue.path.length > 0 ? ` (got ${describeValue(value)})` : ''}`];
+}
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(String(key))) out += `${out ? '.' : ''}${String(key)}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out;
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = raw;
+  for (const key of path) {
+    if (!cur || typeof cur !== 'object' || !Object.hasOwn(cur, key)) return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function looksLikeProfile(raw: unknown): boolean {
+  return !!raw && typeof raw === 'object' && !Array.isArray(raw) && ['profile', 'benchlingTenant', 'benchlingClientId', 'benchlingClientSecret', 'quiltStackArn'].some((k) => Object.hasOwn(raw, k));
+}
+
+function profileHint(path: string): string {
+  return `this looks like a profile, not deploy records (an older setup-profile could write a profile named "deploy" here); it may hold the client secret: \`chmod 600 ${path}\`, then move it aside (mv ${path} ${path}.bad) and recreate the profile under another name`;
 }
 
 function stackNameFromArn(arn: string | undefined): string | undefined {
@@ -136,7 +228,8 @@ function pickDefined<T extends object>(o: T): T {
 
 /** The entry the current section becomes when a newer deploy replaces it. */
 function asHistory(previous: Record<string, unknown>, parsed: EnvironmentRecord): HistoryEntry | undefined {
-  if (!parsed.imageTag && !parsed.deployedAt) return undefined;
+  // An entry is an image to go back to: a section that recorded none (an older file) has nothing to push.
+  if (!parsed.imageTag) return undefined;
   return pickDefined({
     imageTag: parsed.imageTag,
     deployedAt: parsed.deployedAt,
@@ -201,7 +294,7 @@ export function convertLegacy(prevRaw: Record<string, unknown>, rec: Environment
   const kept: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(prevRaw)) {
     if (CURRENT_SECTION_KEYS.has(key) || value === undefined || value === null) continue;
-    const carriedBy = V06_SECTION_CARRIERS[key];
+    const carriedBy = Object.hasOwn(V06_SECTION_CARRIERS, key) ? V06_SECTION_CARRIERS[key] : undefined;
     if (carriedBy && current[carriedBy] === value) continue;
     kept[key] = value;
   }
@@ -242,10 +335,11 @@ async function withRecordsLock<T>(
   const lock = held ?? (await waitForLock(lockPathFor(path), purpose));
   try {
     const read = readDeployRecords(path);
-    if (read.state === 'malformed') throw malformedError(read.error, path);
+    if (read.state === 'malformed') throw malformedError(read, path);
     const raw = read.state === 'ok' ? { ...read.raw } : {};
     const result = change(raw, read.records);
-    writeFileAtomic(path, serializeRecords(raw), 0o644);
+    // 0600 like every file of the config folder; deploy.json never holds a secret, but nobody else needs it.
+    writeFileAtomic(path, serializeRecords(raw), 0o600);
     return result;
   } finally {
     if (!held) lock.release();

@@ -1,9 +1,10 @@
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { displayLine } from '../display-text.js';
 import { ExternalError } from '../errors.js';
+import { folderError } from './fs-errors.js';
 
 /** What a lock file says about its holder, so a refusal can name it. */
 export interface LockInfo {
@@ -94,6 +95,16 @@ function isStale(info: LockInfo | undefined): boolean {
  * Returns undefined while a live holder has it.
  */
 export function tryLock(path: string, purpose: string): HeldLock | undefined {
+  try {
+    return takeLock(path, purpose);
+  } catch (error) {
+    // A read-only or immutable folder, a file where the folder should be: words, not a stack.
+    throw folderError(error, 'take the lock', path);
+  }
+}
+
+function takeLock(path: string, purpose: string): HeldLock | undefined {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), purpose, token: randomBytes(8).toString('hex') };
   for (let attempt = 0; attempt < 3; attempt++) {
     // The lock appears with its content complete (hard link of a written file), so a

@@ -30,7 +30,7 @@ const UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_0
 /** `10m` -> 600000. Whole numbers with a unit s, m, h or d; anything else is a UserError naming the flag. */
 export function parseSince(text: string, flag = '--since'): number {
   const m = /^\s*(\d+)\s*([smhd])\s*$/i.exec(text);
-  const expected = 'expected a whole number and a unit s, m, h or d, e.g. 30s, 10m, 2h, 7d';
+  const expected = 'expected a whole number and a unit s, m, h or d, from 1s to 3650d, e.g. 30s, 10m, 2h, 7d';
   if (!m) throw new UserError(`${flag}: "${text}" is not a duration; ${expected}`);
   const ms = Number(m[1]) * UNITS[m[2].toLowerCase()];
   if (ms <= 0) throw new UserError(`${flag}: "${text}" must be more than zero; ${expected}`);

@@ -283,3 +283,19 @@ describe('migrateV06Profile on arbitrary v0.6-like objects', () => {
     );
   });
 });
+
+describe('v0.6 keys named like what every object inherits', () => {
+  it('lists `constructor`, `__proto__` and `toString` as unknown keys by name, like any other unknown key', () => {
+    // JSON.parse makes each an own key, as reading the file does.
+    const raw = JSON.parse(JSON.stringify(v06DefaultJson()).replace(/^\{/, '{"constructor":"c","__proto__":{"x":1},"toString":"t","hasOwnProperty":"h",')) as Record<string, unknown>;
+    const m = migrate(raw);
+    const unknown = 'not a key of the v0.6 tool or of this layout (value not shown)';
+    for (const key of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) expect(m.dropped, key).toContainEqual({ key, reason: unknown });
+    const text = [...m.plan, ...m.dropped.map((d) => `${d.key} ${d.reason}`)].join('\n');
+    expect(text).not.toMatch(/native code|\[object Object\]/);
+    // The nearest key that is in the tables still goes where it belongs.
+    expect(m.dropped).toContainEqual({ key: 'quiltCatalog', reason: V06_NO_PLACE.quiltCatalog });
+    expect(m.profile).not.toHaveProperty('constructor', 'c');
+    expect(Object.keys(m.profile)).not.toContain('__proto__');
+  });
+});

@@ -194,7 +194,9 @@ describe('applyMigration', () => {
     expect(done.written).toEqual([join(dir, 'deploy.json')]);
     expect(readFileSync(join(dir, 'default.json'), 'utf8')).toBe(profileBefore);
     expect(existsSync(join(dir, 'default.v0.6.json'))).toBe(false);
-    expect(mode(join(dir, 'deploy.json'))).toBe(0o644);
+    // Written by the tool, so its owner's only, though the original was 0644.
+    expect(mode(join(dir, 'deploy.json'))).toBe(0o600);
+    expect(mode(join(dir, 'deploy.v0.6.json'))).toBe(0o600);
   });
 
   // Writes in order: default.v0.6.json, deploy.v0.6.json, default.json, deploy.json.

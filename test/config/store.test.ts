@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspectAllProfiles, inspectProfile, listProfileNames, loadProfile, saveProfile } from '../../src/config/store.js';
 import { UserError } from '../../src/errors.js';
+import { reservedProfileName } from '../../src/config/paths.js';
+import { FolderError } from '../../src/state/fs-errors.js';
 import type { ProfileFile } from '../../src/config/schema.js';
 import { prodProfile, SECRET, snapshotDir, tempDir, writeJson } from '../helpers/fixtures.js';
 
@@ -51,5 +53,50 @@ describe('profile store', () => {
     expect(() => loadProfile(dir, 'default')).toThrow(UserError);
     expect(() => loadProfile(dir, '../etc')).toThrow(/not a profile name/);
     expect(existsSync(join(dir, 'default.json'))).toBe(false);
+  });
+});
+
+describe('profile names that are files of the layout', () => {
+  it('refuses deploy (any case), the lock, kept originals and temporary names; takes the nearest free names', () => {
+    for (const name of ['deploy', 'Deploy', 'DEPLOY', 'deploy.json.lock', 'deploy.json', 'default.v0.6', 'deploy.v0.6', '.default', 'x.tmp', 'deploy.json.lock.ab12.stale']) {
+      expect(reservedProfileName(name), name).toBeDefined();
+    }
+    for (const name of ['deploy-prod', 'deployment', 'deploy_', 'redeploy', 'default', 'dev', 'v06', 'default-v0-6']) {
+      expect(reservedProfileName(name), name).toBeUndefined();
+    }
+  });
+
+  it('never lists deploy.json as a profile, whatever its case', () => {
+    const dir = tempDir();
+    for (const n of ['Deploy', 'DEPLOY', 'deploy-prod']) writeJson(dir, `${n}.json`, {});
+    expect(listProfileNames(dir)).toEqual(['deploy-prod']);
+  });
+
+  it('saveProfile refuses a profile named deploy and leaves deploy.json as it was', () => {
+    const dir = tempDir();
+    writeJson(dir, 'deploy.json', { prod: { endpoint: 'e', imageTag: '0.7.0', deployedAt: 'd', history: [{ imageTag: '0.6.9', deployedAt: 'd' }] } });
+    const before = snapshotDir(dir);
+    expect(() => saveProfile(dir, prodProfile({ profile: 'deploy', benchlingClientSecret: SECRET }) as ProfileFile)).toThrow(/"deploy" cannot be a profile name: its file would be deploy\.json/);
+    expect(() => loadProfile(dir, 'deploy')).toThrow(/cannot be a profile name/);
+    expect(snapshotDir(dir)).toEqual(before);
+    // The nearest name that must pass.
+    saveProfile(dir, prodProfile({ profile: 'deploy-prod' }) as ProfileFile);
+    expect(listProfileNames(dir)).toEqual(['deploy-prod']);
+  });
+
+  it('a config folder that is a file is said in words (ENOTDIR), naming it', () => {
+    const file = join(tempDir(), 'not-a-folder');
+    writeFileSync(file, 'x');
+    let error: unknown;
+    try {
+      listProfileNames(file);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(FolderError);
+    expect((error as FolderError).message).toBe(`cannot list the profiles in ${file}: ${file} is a file, not a folder (ENOTDIR)`);
+    expect((error as FolderError).exitCode).toBe(2);
+    expect(() => saveProfile(file, prodProfile() as ProfileFile)).toThrow(`${file} is a file, not a folder (ENOTDIR)`);
+    expect(readFileSync(file, 'utf8')).toBe('x');
   });
 });

@@ -351,6 +351,11 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
     for (const account of ['*', '12345678901', '1234567890123', '12345678901*']) expect(accepts('ImageAccount', account), account).toBe(false);
     for (const region of ['*', 'us-east-*', 'us-east-1:123', 'US-EAST-1']) expect(accepts('ImageRegion', region), region).toBe(false);
     expect(accepts('ImageRegion', 'cn-north-1')).toBe(true);
+    // The secret's name goes into the task role's resource ARN: a wildcard there would read other secrets.
+    for (const name of [SECRET_NAME[env], 'quiltdata/benchling-webhook/default/acme', 'a', 'a+b=c.d@e_f-g/h', 'x'.repeat(512)]) expect(accepts('SecretName', name), name).toBe(true);
+    for (const name of ['*', '?', 'quiltdata/*', 'quiltdata/benchling-webhook/default/acme*', 'quiltdata/benchling-webhook/default/ac?e', `${SECRET_NAME[env]}?`, 'a b', '', 'x'.repeat(513)]) {
+      expect(accepts('SecretName', name), name).toBe(false);
+    }
   });
 
   it('has its outputs <Env>Endpoint, ServiceName, TargetGroupArn, LogGroupName', () => {

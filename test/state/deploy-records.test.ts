@@ -82,11 +82,19 @@ describe('deploy records', () => {
     expect(loadDeployRecords(path).dev).toBeUndefined();
   });
 
-  it('keeps unknown top-level keys', async () => {
+  it('refuses an unknown top-level key, naming it but not its value, and keeps the file byte for byte', async () => {
     const path = join(tempDir(), 'deploy.json');
-    writeFileSync(path, JSON.stringify({ note: 'kept', prod: { endpoint: 'e', imageTag: '1', deployedAt: 'd', stackName: 's', stage: 'prod', history: [] } }));
-    await recordDeploy(path, 'dev', deploy('1'));
-    expect(JSON.parse(readFileSync(path, 'utf8')).note).toBe('kept');
+    const prod = { endpoint: 'e', imageTag: '1', deployedAt: 'd', stackName: 's', stage: 'prod', history: [] };
+    const text = JSON.stringify({ note: 'a-value-never-shown', prod });
+    writeFileSync(path, text);
+    const read = readDeployRecords(path);
+    expect(read).toMatchObject({ state: 'malformed', error: `${path}: note: unknown field; deploy.json holds only the "dev" and "prod" sections` });
+    expect(JSON.stringify(read)).not.toContain('a-value-never-shown');
+    await expect(recordDeploy(path, 'dev', deploy('1'))).rejects.toThrow(`${path}: note: unknown field`);
+    expect(readFileSync(path, 'utf8')).toBe(text);
+    // The nearest file that must pass: the same without the stray key.
+    writeFileSync(path, JSON.stringify({ prod }));
+    expect(readDeployRecords(path).state).toBe('ok');
   });
 
   it('records inside a deploy that already holds the lock; a second deploy is refused naming the holder', async () => {
