@@ -4,7 +4,7 @@ import { UserError, UserErrors } from '../../src/errors.js';
 import { checkProfileName, inspectAllProfiles, inspectProfile, isFile, loadProfile, saveProfile, readJsonFile } from '../../src/config/store.js';
 import { profilePath } from '../../src/config/paths.js';
 import { isV06Profile, v06ProfileError } from '../../src/config/validate.js';
-import { PROFILE_NAME_RE, type ProfileFile } from '../../src/config/schema.js';
+import type { ProfileFile } from '../../src/config/schema.js';
 import { displayLine } from '../../src/display-text.js';
 import { action, configDirOf, globalsOf, isInteractive, print, printJson, warn } from '../context.js';
 
