@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT } from '../helpers/cli.js';
 import { devProfile, prodProfile, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
@@ -26,8 +27,7 @@ afterEach(() => {
   terminals = [];
 });
 
-function dashboard(): TmuxTerminal {
-  const dir = tempDir('bd-e2e-outside-');
+function dashboard(dir = tempDir('bd-e2e-outside-')): TmuxTerminal {
   writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }));
   writeJson(dir, 'dev.json', devProfile());
   const t = new TmuxTerminal();
@@ -75,6 +75,30 @@ describe('the dashboard against AWS answers of any size', { timeout: 180_000 }, 
     // Before, a frame took minutes and q did nothing; the bound is generous for a loaded machine.
     expect(quit).toBeLessThan(2_000);
     expect(firstData).toBeLessThan(20_000);
+    expect(t.pane().alternate).toBe(false);
+  });
+
+  it('1 MB stop reasons: SIGTERM ends the dashboard at once and leaves the alternate screen', async () => {
+    const scenario = standardScenario();
+    crashTasks(scenario, 'prod', { running: 0, reason: hugeReason(1_000_000), exitCode: 2 });
+    crashTasks(scenario, 'dev', { running: 0, reason: hugeReason(1_000_000), exitCode: 1 });
+    expect(((await fake.control('PUT', '/__fake/scenario', scenario)) as { error?: string }).error).toBeUndefined();
+
+    const dir = tempDir('bd-e2e-sigterm-');
+    const t = dashboard(dir);
+    await t.waitFor((s) => /dev\s+down/.test(s) && /prod\s+down/.test(s), 'both panels down', 60_000);
+    expect(t.pane().alternate).toBe(true);
+    // The dashboard's own process: the one whose command line names this test's config folder.
+    const pids = execFileSync('pgrep', ['-f', '--', `--config-dir ${dir}`], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    const node = pids.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith(process.execPath));
+    expect(node).toHaveLength(1);
+    const asked = Date.now();
+    process.kill(node[0], 'SIGTERM');
+    const after = await t.waitFor((s) => /EXIT=\d+/.test(s), 'the program to exit', 30_000);
+    const ended = Date.now() - asked;
+    console.log(`1 MB reasons: SIGTERM to exit in ${ended} ms`);
+    expect(after).toMatch(/EXIT=143/);
+    expect(ended).toBeLessThan(2_000);
     expect(t.pane().alternate).toBe(false);
   });
 });
