@@ -96,6 +96,18 @@ describe('migrate refuses', () => {
     }
   });
 
+  it('a v0.6 key holding escape sequences and line breaks is listed escaped, on one line; its value is never shown', () => {
+    const hostile = 'evil\u001b]0;pwned\u0007\u001b[2J\r\nFAKE: migrated\u009b31m';
+    const dir = v06Folder({ profile: { ...v06DefaultJson(), [hostile]: 'value-never-shown\u001b[2J' } });
+    const r = runCli(['--config-dir', dir, 'migrate'], { env: { CI: 'true' } });
+    expect(r.status).toBe(2);
+    const out = r.stdout + r.stderr;
+    expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(out).toContain('evil\\x1b]0;pwned\\x07\\x1b[2J ⏎ FAKE: migrated\\x9b31m');
+    expect(out).not.toMatch(/^FAKE: migrated/m);
+    expect(out).not.toContain('value-never-shown');
+  });
+
   it('a v0.6 file whose image is "latest": names the field, asks for --image-tag, writes nothing; --image-tag then works', () => {
     const dir = v06Folder({ profile: v06DefaultJson({ imageTag: 'latest' }) });
     const before = snapshotDir(dir);
