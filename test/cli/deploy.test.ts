@@ -79,7 +79,7 @@ const serviceTags = (env: 'Dev' | 'Prod') => stack().parameters[`${env}ImageTag`
 /** The resource lines of a plan's `changes` section. */
 const changeLines = (stdout: string) => stdout.split('\n').filter((l) => /^\s+\[[+~-]\] /.test(l));
 
-describe('deploy (real synth, real cdk, fake AWS)', () => {
+describe('deploy (real synth, real cdk, fake AWS)', { timeout: 120_000 }, () => {
   it("deploys dev with dev's parameters only, keeps prod's, and records only dev", async () => {
     const w = world();
     const prodBefore = JSON.parse(w.recordsText()).prod;
@@ -266,7 +266,7 @@ const DEV_QUILT_FIELDS = {
   athenaUserDatabase: 'profile_db',
 };
 
-describe('what the container needs: Quilt values, package bucket, image contract', () => {
+describe('what the container needs: Quilt values, package bucket, image contract', { timeout: 120_000 }, () => {
   it("resolves dev's Quilt values from its Quilt stack, read in that stack's region; the plan shows each value and where it came from", async () => {
     const w = world();
     const r = await w.run(['deploy', '--environment', 'dev', '--image-tag', '0.17.2', '--yes']);
@@ -457,7 +457,7 @@ describe('what the container needs: Quilt values, package bucket, image contract
   });
 });
 
-describe('promote and rollback', () => {
+describe('promote and rollback', { timeout: 120_000 }, () => {
   const devService = () => fake.scenario.clusters[stack().outputs.ClusterName].services[stack().outputs.DevServiceName];
 
   it('promote deploys prod with the digest dev runs, and only prod', async () => {
