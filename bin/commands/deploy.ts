@@ -331,6 +331,13 @@ export function registerDeployCommands(program: Command): void {
           const { runCdk } = await import('../../src/infra/runner.js');
           const logFile = newCdkLogFile(configDir, 'destroy');
           const awsProfile = g.awsProfile ?? profiles.prod.awsProfile;
+          // cdk ends a failure with `❌ Stack: destroy failed DeploymentError: MESSAGE`, then MESSAGE again on a line of its own.
+          let previous = '';
+          const printLine = (line: string) => {
+            const repeat = line.trim() !== '' && previous.trimEnd().endsWith(`: ${line.trim()}`);
+            previous = line;
+            if (!repeat) print(`  ${line}`);
+          };
           const result = await withSignals(async (signal) => {
             const workDir = makeTempDir();
             try {
@@ -344,7 +351,7 @@ export function registerDeployCommands(program: Command): void {
                 signal,
                 onProcess: (pid) => lock.noteCdk(pid),
                 env: { AWS_REGION: profiles.place.region, AWS_DEFAULT_REGION: profiles.place.region, ...(awsProfile ? { AWS_PROFILE: awsProfile } : {}) },
-                onLine: (line) => print(`  ${line}`),
+                onLine: printLine,
               });
             } finally {
               removeTempDir(workDir);

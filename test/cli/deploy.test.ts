@@ -826,6 +826,9 @@ describe('cancel, kill and destroy', { timeout: 180_000 }, () => {
     expect(r.status).toBe(1);
     expect(stack().status).toBe('DELETE_FAILED');
     expect(r.stderr).toMatch(/cdk destroy failed; deploy.json unchanged/);
+    // cdk's error is shown once: not again in our error, nor cdk's own repeat of it on the next line.
+    expect((r.stdout + r.stderr).match(/The stack named BenchlingWebhookStack is in a failed state/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/cdk's output is above, and in full in .*\/logs\/cdk-[^/]*-destroy\.log/);
     // CloudFormation refusing DeleteStack outright (an error cdk does not retry): the same.
     fake.inject({ service: 'cloudformation', operation: 'DeleteStack', kind: 'expired-credentials' });
     const refused = await w.run(['destroy', '--yes']);
