@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { assertAwsProfileExists } from '../../src/state/aws-profile.js';
 import { resolveStackProfiles, resolveTarget } from '../../src/config/pairing.js';
 import type { EnvironmentName } from '../../src/config/schema.js';
 import { ExternalError, UserError } from '../../src/errors.js';
@@ -54,6 +55,7 @@ export async function runLogs(g: Globals, opts: LogsOptions): Promise<number> {
     place = target.place;
     awsProfile = g.awsProfile ?? target.profile.awsProfile;
   }
+  if (awsProfile) assertAwsProfileExists(awsProfile);
 
   // The SDK is loaded only now, after the flags and profiles were found valid.
   const [{ createStatusApi }, { createLogsApi }, { logGroupsOf }] = await Promise.all([

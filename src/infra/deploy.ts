@@ -431,7 +431,9 @@ async function credentialsCheck(aws: DeployAws, awsProfile: string | undefined):
 }
 
 /** Turns a credentials failure into words that say how to log in again. */
-export function credentialsError(error: unknown, awsProfile: string | undefined): ExternalError {
+export function credentialsError(error: unknown, awsProfile: string | undefined): ExternalError | UserError {
+  // An AWS profile that does not exist is the user's input, not a login to renew.
+  if (error instanceof UserError) return error;
   const problem = classifyAwsError(error);
   if (problem.kind !== 'credentials' && looksLikeAwsError(error)) return awsFailure(error, { awsProfile, doing: 'checking the AWS credentials' });
   const e = error as { name?: string; message?: string };
