@@ -13,6 +13,7 @@ import type { ClosableStatusApi } from '../../src/state/aws-clients.js';
 import type { ClosableLogsApi } from '../../src/state/logs-aws.js';
 import { configDirOf, type Globals } from '../context.js';
 import { enterFullScreen } from '../terminal.js';
+import { setSdkWarningSink } from '../../src/state/aws-profile.js';
 
 // Modules that bring zod (the profile schema) load after the first frame, like the AWS SDK.
 const store = () => import('../../src/config/store.js');
@@ -95,6 +96,8 @@ const RECORDS_HINT = 'the last deploys are not shown, and deploys are refused un
  * and the deploy machinery load as they are needed.
  */
 export async function runDashboard(g: Globals): Promise<number> {
+  // A line on stderr would garble the screen: the SDK's credentials warning is not said here.
+  setSdkWarningSink(null);
   const configDir = configDirOf(g);
   const recordsPath = deployRecordPath(configDir);
   // `--refresh SECONDS` (parsed by commander into ms) wins over the environment variable.

@@ -329,27 +329,39 @@ export function registerDeployCommands(program: Command): void {
           print(`destroy: stack ${stackName} in ${profiles.place.region}, account ${identity.account} (${stack.status})`);
           print('  every environment of the stack (its services, API, load balancer, VPC) is deleted; secrets and deploy.json history are kept');
           await confirm(g, opts, 'Delete the stack?', stackName);
-          const { mkdtempSync, rmSync } = await import('node:fs');
-          const { tmpdir } = await import('node:os');
-          const workDir = mkdtempSync(join(tmpdir(), 'benchling-deploy-'));
-          const built = await synth(profiles, join(workDir, 'assembly'));
+          const { makeTempDir, newCdkLogFile, removeTempDir } = await import('../../src/infra/work-files.js');
           const { runCdk } = await import('../../src/infra/runner.js');
-          const logFile = join(workDir, 'cdk.log');
-          print(`cdk output: ${logFile}`);
+          const logFile = newCdkLogFile(configDir, 'destroy');
           const awsProfile = g.awsProfile ?? profiles.prod.awsProfile;
-          const result = await withSignals((signal) =>
-            runCdk({
-              args: ['destroy', '--app', built.assemblyDir, '--force', '--no-notices', '--ci', stackName],
-              cwd: workDir,
-              logFile,
-              signal,
-              onProcess: (pid) => lock.noteCdk(pid),
-              env: { AWS_REGION: profiles.place.region, AWS_DEFAULT_REGION: profiles.place.region, ...(awsProfile ? { AWS_PROFILE: awsProfile } : {}) },
-              onLine: (line) => print(`  ${line}`),
-            }),
-          ).finally(() => rmSync(built.assemblyDir, { recursive: true, force: true }));
+          // cdk ends a failure with `❌ Stack: destroy failed DeploymentError: MESSAGE`, then MESSAGE again on a line of its own.
+          let previous = '';
+          const printLine = (line: string) => {
+            const repeat = line.trim() !== '' && previous.trimEnd().endsWith(`: ${line.trim()}`);
+            previous = line;
+            if (!repeat) print(`  ${line}`);
+          };
+          const result = await withSignals(async (signal) => {
+            const workDir = makeTempDir();
+            try {
+              const built = await synth(profiles, join(workDir, 'assembly'));
+              if (signal.aborted) throw cancelledBeforeRun();
+              print(`cdk output: ${logFile}`);
+              return await runCdk({
+                args: ['destroy', '--app', built.assemblyDir, '--force', '--no-notices', '--ci', stackName],
+                cwd: workDir,
+                logFile,
+                signal,
+                onProcess: (pid) => lock.noteCdk(pid),
+                env: { AWS_REGION: profiles.place.region, AWS_DEFAULT_REGION: profiles.place.region, ...(awsProfile ? { AWS_PROFILE: awsProfile } : {}) },
+                onLine: printLine,
+              });
+            } finally {
+              removeTempDir(workDir);
+            }
+          });
           if (result.outcome !== 'succeeded') {
-            throw new ExternalError(`cdk destroy ${result.outcome === 'cancelled' ? 'was cancelled' : 'failed'}; deploy.json unchanged`, { command: 'cdk destroy', exitCode: result.outcome === 'failed' ? result.exitCode : undefined, stderrTail: result.stderrTail.split('\n').slice(-8).join('\n'), hint: `the full output is in ${logFile}` });
+            // cdk's lines were printed as they came: the error does not repeat them.
+            throw new ExternalError(`cdk destroy ${result.outcome === 'cancelled' ? 'was cancelled' : 'failed'}; deploy.json unchanged`, { command: 'cdk destroy', exitCode: result.outcome === 'failed' ? result.exitCode : undefined, hint: `cdk's output is above, and in full in ${logFile}` });
           }
           // Only a stack that is really gone is recorded as destroyed: cdk's exit status alone is not trusted.
           const after = await aws.describeStack(stackName);

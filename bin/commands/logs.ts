@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { assertAwsProfileExists } from '../../src/state/aws-profile.js';
 import { resolveStackProfiles, resolveTarget } from '../../src/config/pairing.js';
 import type { EnvironmentName } from '../../src/config/schema.js';
 import { ExternalError, UserError } from '../../src/errors.js';
@@ -36,6 +37,7 @@ export async function runLogs(g: Globals, opts: LogsOptions): Promise<number> {
   const wanted = opts.environment;
   if (wanted !== 'dev' && wanted !== 'prod' && wanted !== 'all') throw new UserError(`--environment: "${wanted}" is not an environment; expected dev, prod or all`);
   const sinceMs = opts.since !== undefined ? parseSince(opts.since) : DEFAULT_SINCE_MS;
+  const since = opts.since?.trim() ?? '10m';
   if (opts.filter !== undefined && opts.filter.trim() === '') throw new UserError('--filter: empty; give a CloudWatch filter pattern, e.g. ERROR');
   const filterPattern = opts.filter?.trim();
 
@@ -54,6 +56,7 @@ export async function runLogs(g: Globals, opts: LogsOptions): Promise<number> {
     place = target.place;
     awsProfile = g.awsProfile ?? target.profile.awsProfile;
   }
+  if (awsProfile) assertAwsProfileExists(awsProfile);
 
   // The SDK is loaded only now, after the flags and profiles were found valid.
   const [{ createStatusApi }, { createLogsApi }, { logGroupsOf }] = await Promise.all([
@@ -93,8 +96,10 @@ export async function runLogs(g: Globals, opts: LogsOptions): Promise<number> {
       const startTime = Date.now() - sinceMs;
       const read = await Promise.allSettled(groups.map((group) => readLogs({ api, group, startTime, filterPattern, includeHealth: opts.includeHealth })));
       // What could be read is printed; then the first failure, if any, is the command's.
-      for (const line of mergeByTime(read.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])))) write(line);
+      const lines = mergeByTime(read.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])));
+      for (const line of lines) write(line);
       const failed = read.findIndex((r) => r.status === 'rejected');
+      if (lines.length === 0 && failed < 0) process.stderr.write(`${noEvents(since, filterPattern)}\n`);
       if (failed >= 0) {
         const error = (read[failed] as PromiseRejectedResult).reason;
         const p = describeLogProblem(error, groups[failed], awsProfile);
@@ -102,7 +107,7 @@ export async function runLogs(g: Globals, opts: LogsOptions): Promise<number> {
       }
       return 0;
     }
-    return await follow(groups, { api, sinceMs, filterPattern, includeHealth: opts.includeHealth, awsProfile, write, label, readerGone: () => readerGone });
+    return await follow(groups, { api, sinceMs, since, filterPattern, includeHealth: opts.includeHealth, awsProfile, write, label, readerGone: () => readerGone });
   } finally {
     process.stdout.off('error', onPipeError);
     api.close();
@@ -112,6 +117,8 @@ export async function runLogs(g: Globals, opts: LogsOptions): Promise<number> {
 interface FollowContext {
   readonly api: LogsApi;
   readonly sinceMs: number;
+  /** `--since` as given, for what is said when nothing matched. */
+  readonly since: string;
   readonly filterPattern?: string;
   readonly includeHealth?: boolean;
   readonly awsProfile?: string;
@@ -133,7 +140,23 @@ async function follow(groups: readonly LogGroupRef[], ctx: FollowContext): Promi
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let failure: ExternalError | undefined;
-  const tails: LogTail[] = groups.map((group) => {
+  // The first reads (the past --since) are held until every environment's is in, then shown merged by time.
+  const held: LogLine[][] = groups.map(() => []);
+  const firstReadOver = groups.map(() => false);
+  let written = 0;
+  const writeAll = (lines: readonly LogLine[]) => {
+    for (const line of lines) ctx.write(line);
+    written += lines.length;
+  };
+  const endFirstRead = (i: number) => {
+    if (firstReadOver[i]) return;
+    firstReadOver[i] = true;
+    if (!firstReadOver.every(Boolean)) return;
+    writeAll(mergeByTime(held.splice(0)));
+    if (written === 0) process.stderr.write(`${noEvents(ctx.since, ctx.filterPattern)}; waiting for new ones\n`);
+    if (ctx.readerGone()) finish(0);
+  };
+  const tails: LogTail[] = groups.map((group, i) => {
     let shown: LogTailStatus | undefined;
     const prefix = ctx.label ? `${group.environment}: ` : '';
     return startLogTail({
@@ -144,12 +167,16 @@ async function follow(groups: readonly LogGroupRef[], ctx: FollowContext): Promi
       includeHealth: ctx.includeHealth,
       awsProfile: ctx.awsProfile,
       onLines: (lines) => {
-        lines.forEach(ctx.write);
+        if (!firstReadOver[i]) held[i].push(...lines);
+        else writeAll(lines);
         if (ctx.readerGone()) finish(0);
       },
+      onFirstRead: () => endFirstRead(i),
       onStatus: (status) => {
         for (const line of statusChangeLines(shown, status, prefix)) printError(line);
         shown = status;
+        // A first read that fails (said above) holds the others' lines no longer.
+        if (status.error) endFirstRead(i);
         if (status.errorKind === 'credentials' && !failure) {
           failure = new ExternalError(`${prefix}${status.error}`, { hint: status.hint ?? undefined });
           finish(1);
@@ -166,6 +193,11 @@ async function follow(groups: readonly LogGroupRef[], ctx: FollowContext): Promi
     return 1;
   }
   return code;
+}
+
+/** What is said on stderr when nothing matched, so an empty output is not taken for a hang or a fault. */
+function noEvents(since: string, filterPattern: string | undefined): string {
+  return `no events in the last ${since}${filterPattern ? ` (filter ${filterPattern})` : ''}`;
 }
 
 function mergeByTime(lists: readonly LogLine[][]): LogLine[] {

@@ -1,8 +1,18 @@
 import type { Command } from 'commander';
 import { UserError } from '../../src/errors.js';
 import { applyMigration, formatMigrationPlan, isNothingToDo, planMigration } from '../../src/config/migration.js';
-import { action, configDirOf, globalsOf, isInteractive, print } from '../context.js';
+import { action, configDirOf, globalsOf, isInteractive, print, type Globals } from '../context.js';
 import { askYesNo } from '../prompt.js';
+
+/** A word of a shell command, quoted when the shell would otherwise split or expand it. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A command to print as a hint, with the config folder this run used, so that it works as printed. */
+function hintCommand(g: Globals, ...args: string[]): string {
+  return ['benchling-deploy', ...(g.configDir ? ['--config-dir', g.configDir] : []), ...args].map(shellWord).join(' ');
+}
 
 export function registerMigrateCommand(program: Command): void {
   program
@@ -19,7 +29,8 @@ export function registerMigrateCommand(program: Command): void {
         print();
         if (!g.yes) {
           if (!isInteractive()) {
-            throw new UserError('migrate: nothing was written: there is no terminal to confirm on', 'run `benchling-deploy migrate --yes` to apply this plan');
+            const again = hintCommand(g, 'migrate', ...(opts.imageTag !== undefined ? ['--image-tag', opts.imageTag] : []), '--yes');
+            throw new UserError('migrate: nothing was written: there is no terminal to confirm on', `run \`${again}\` to apply this plan`);
           }
           if (!(await askYesNo('Write these files? [y/N] '))) {
             print('cancelled; nothing was written');
@@ -29,7 +40,7 @@ export function registerMigrateCommand(program: Command): void {
         const done = applyMigration(plan);
         for (const path of done.written) print(`wrote ${path}`);
         print(`kept the originals: ${done.kept.join(', ')}`);
-        print('next: `benchling-deploy validate`, then deploy as before');
+        print(`next: \`${hintCommand(g, 'validate')}\`, then deploy as before`);
         return 0;
       }),
     );

@@ -3,6 +3,7 @@ import { deployRecordPath } from '../../src/config/paths.js';
 import { resolveStackProfiles } from '../../src/config/pairing.js';
 import { ENVIRONMENTS } from '../../src/config/schema.js';
 import { ExternalError } from '../../src/errors.js';
+import { assertAwsProfileExists } from '../../src/state/aws-profile.js';
 import { readDeployRecords } from '../../src/state/deploy-records.js';
 import { stackStatusWords } from '../../src/state/health.js';
 import { createStatusPoller, DEFAULT_INTERVAL_MS, type PolledEnvironment } from '../../src/state/status-poller.js';
@@ -50,6 +51,7 @@ export async function runStatus(g: Globals): Promise<number> {
   if (read.state === 'malformed') warn(`${read.error} (the last deploys are not shown)`);
   const records = read.state === 'malformed' ? {} : read.records;
   const awsProfile = g.awsProfile ?? stack.prod.awsProfile;
+  if (awsProfile) assertAwsProfileExists(awsProfile);
   const environments: PolledEnvironment[] = ENVIRONMENTS.flatMap((name) => {
     const profile = name === 'prod' ? stack.prod : stack.dev;
     return profile ? [{ name, profile: profile.profile }] : [];

@@ -1,6 +1,6 @@
 import { mkdtempSync, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { makeTempDir, newCdkLogFile, removeTempDir } from './work-files.js';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { displayLine } from '../display-text.js';
 import { ExternalError, UserError, UserErrors } from '../errors.js';
 import { awsFailure, classifyAwsError, loginHint, looksLikeAwsError } from '../state/aws-errors.js';
@@ -76,7 +76,10 @@ export interface DeployRequest {
   readonly configDir: string;
   /** deploy.json */
   readonly recordsPath: string;
-  /** A folder for the assembly and the cdk log; default a fresh temporary one. */
+  /**
+   * A folder for the assembly and cdk's scratch files; default a fresh
+   * temporary one, removed with the plan. The cdk log goes to the config folder's `logs/`.
+   */
   readonly workDir?: string;
   /** What is running: `deploy prod`, `promote`, `rollback prod`; shown to a second deploy. */
   readonly purpose: string;
@@ -158,6 +161,9 @@ export interface DeployPlan {
   readonly keptParameters: Readonly<Record<string, string>>;
   readonly assemblyDir: string;
   readonly workDir: string;
+  /** The work folder is the plan's own temporary one: disposing of the plan removes it. */
+  readonly ownsWorkDir: boolean;
+  /** cdk's full output, kept after the plan (the config folder's `logs/`). */
   readonly logFile: string;
   /** Environment of the cdk process (region, credentials profile). */
   readonly cdkEnv: Readonly<Record<string, string>>;
@@ -206,6 +212,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     throw new UserError(`${records.error}; a deploy would have nowhere to record itself`, `the file is kept as it is; fix it, or move it aside (mv ${request.recordsPath} ${request.recordsPath}.bad), then deploy again`);
   }
   const lock = acquireLock(lockPathFor(request.recordsPath), request.purpose);
+  let ownedWorkDir: string | undefined;
   try {
     const identity = await credentialsCheck(aws, request.awsProfile ?? profile.awsProfile);
     if (identity.account !== target.place.account) {
@@ -295,7 +302,8 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       others.push({ environment: p.env, change: p.change, passed: p.missing });
     }
 
-    const workDir = request.workDir ?? mkdtempSync(join(tmpdir(), 'benchling-deploy-'));
+    ownedWorkDir = request.workDir ? undefined : makeTempDir();
+    const workDir = request.workDir ?? ownedWorkDir!;
     mkdirSync(workDir, { recursive: true });
     const assemblyOut = mkdtempSync(join(workDir, 'assembly-'));
     const { assemblyDir, hasAssets, templateBodySize } = await synth(target, assemblyOut);
@@ -346,7 +354,8 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       keptParameters,
       assemblyDir,
       workDir,
-      logFile: join(workDir, 'cdk.log'),
+      ownsWorkDir: ownedWorkDir !== undefined,
+      logFile: newCdkLogFile(request.configDir, request.purpose),
       cdkEnv,
       lock,
       recordsPath: request.recordsPath,
@@ -354,6 +363,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     };
   } catch (error) {
     lock.release();
+    if (ownedWorkDir) removeTempDir(ownedWorkDir);
     throw error;
   }
 }
@@ -424,7 +434,9 @@ async function credentialsCheck(aws: DeployAws, awsProfile: string | undefined):
 }
 
 /** Turns a credentials failure into words that say how to log in again. */
-export function credentialsError(error: unknown, awsProfile: string | undefined): ExternalError {
+export function credentialsError(error: unknown, awsProfile: string | undefined): ExternalError | UserError {
+  // An AWS profile that does not exist is the user's input, not a login to renew.
+  if (error instanceof UserError) return error;
   const problem = classifyAwsError(error);
   if (problem.kind !== 'credentials' && looksLikeAwsError(error)) return awsFailure(error, { awsProfile, doing: 'checking the AWS credentials' });
   const e = error as { name?: string; message?: string };
@@ -558,12 +570,14 @@ function profileOf(plan: Pick<DeployPlan, 'environment' | 'profile' | 'profiles'
 
 /**
  * Ends a plan that will not (or no longer) run: releases the stack's lock and
- * removes the synthesized assembly. The cdk log stays where the plan said.
+ * removes the synthesized assembly and the plan's temporary folder. The cdk
+ * log stays where the plan said.
  */
 export function disposePlan(plan: DeployPlan): void {
   plan.lock.release();
   rmSync(plan.assemblyDir, { recursive: true, force: true });
   rmSync(join(plan.workDir, 'outputs.json'), { force: true });
+  if (plan.ownsWorkDir) removeTempDir(plan.workDir);
 }
 
 /** Characters of one failure reason shown (the deploy log keeps cdk's whole output). */

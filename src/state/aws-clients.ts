@@ -1,6 +1,7 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { AwsReplyError } from './aws-errors.js';
 import type { StackInfo, StatusApi, TaskInfo } from './status-api.js';
+import { assertAwsProfileExists, sdkLogger } from './aws-profile.js';
 
 /**
  * The real {@link StatusApi}: AWS SDK v3 clients, each imported and created on
@@ -78,10 +79,12 @@ interface SdkClient {
 export function createStatusApi(options: AwsClientOptions): AwsApi {
   let sharedCredentials: unknown;
   const clients: SdkClient[] = [];
+  const logger = sdkLogger(options.awsProfile);
   const config = (region = options.region) => ({
     region,
     ...(options.awsProfile ? { profile: options.awsProfile } : {}),
     ...retryConfig(options),
+    logger,
     requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 5_000, throwOnRequestTimeout: true },
     ...(sharedCredentials ? { credentials: sharedCredentials as never } : {}),
   });
@@ -90,6 +93,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
     let client: Promise<C> | undefined;
     return () =>
       (client ??= load().then((Ctor) => {
+        if (options.awsProfile) assertAwsProfileExists(options.awsProfile);
         const c = new Ctor(config(region));
         sharedCredentials ??= c.config.credentials;
         clients.push(c);

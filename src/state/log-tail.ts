@@ -134,6 +134,11 @@ export interface LogTailOptions {
   readonly onLines: (lines: LogLine[]) => void;
   /** Every change of the tail's status. */
   readonly onStatus?: (status: LogTailStatus) => void;
+  /**
+   * Once, when the first read (the past `sinceMs`) has delivered all its
+   * lines: several tails' first reads can then be shown merged by time.
+   */
+  readonly onFirstRead?: () => void;
   /** How far back the first lines go (default 10 minutes). */
   readonly sinceMs?: number;
   /**
@@ -253,6 +258,7 @@ class Tail implements LogTail {
       try {
         await (limit !== undefined ? this.backfill(limit) : this.poll());
         this.succeeded();
+        if (!this.stopped) this.options.onFirstRead?.();
         break;
       } catch (error) {
         if (this.stopped) return;

@@ -1,5 +1,6 @@
 import type { AwsClientOptions } from './aws-clients.js';
 import type { LiveTailEvent, LogsApi, RawLogEvent } from './logs-api.js';
+import { assertAwsProfileExists, sdkLogger } from './aws-profile.js';
 
 export interface ClosableLogsApi extends LogsApi {
   /** Closes the client's sockets. */
@@ -24,9 +25,11 @@ export function createLogsApi(options: AwsClientOptions): ClosableLogsApi {
   let created: LogsClient | undefined;
   const logs = () =>
     (client ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => {
+      if (options.awsProfile) assertAwsProfileExists(options.awsProfile);
       created = new CloudWatchLogsClient({
         region: options.region,
         ...(options.awsProfile ? { profile: options.awsProfile } : {}),
+        logger: sdkLogger(options.awsProfile),
         ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
         disableHostPrefix: true,
         // Until the reply's headers: a live-tail stream then stays open for hours.

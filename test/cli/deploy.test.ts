@@ -47,6 +47,8 @@ interface World {
   changeSets(): Record<string, string>[];
   /** Folders the run left in its temporary folder. */
   leftovers(): string[];
+  /** The cdk logs kept in the config folder. */
+  cdkLogs(): string[];
 }
 
 /** A config folder with both profiles and a prod record, and the fake holding the stack deployed from them (prod PROD_TAG, dev latest). */
@@ -71,6 +73,7 @@ function world(options: DeployedOptions & { template?: Record<string, any> | nul
     recordsText: () => readFileSync(records, 'utf8'),
     changeSets: () => changeSetParameters(fake.calls.all) as Record<string, string>[],
     leftovers: () => (existsSync(tmp) ? readdirSync(tmp) : []),
+    cdkLogs: () => (existsSync(join(dir, 'logs')) ? readdirSync(join(dir, 'logs')).sort() : []),
   };
 }
 
@@ -102,8 +105,10 @@ describe('deploy (real synth, real cdk, fake AWS)', { timeout: 120_000 }, () => 
     const file = JSON.parse(w.recordsText());
     expect(file.prod).toEqual(prodBefore);
     expect(file.dev).toMatchObject({ imageTag: 'abc123', stage: 'dev', endpoint: stack().outputs.DevEndpoint });
-    // The assembly is removed once the deploy is over; the cdk log stays.
-    expect(w.leftovers().flatMap((d) => readdirSync(join(w.dir, 'tmp', d)))).toEqual(['cdk.log']);
+    // The temporary folder is removed once the deploy is over; the cdk log stays in the config folder's logs/.
+    expect(w.leftovers()).toEqual([]);
+    expect(w.cdkLogs()).toEqual([expect.stringMatching(/^cdk-.+-deploy-dev\.log$/)]);
+    expect(r.stdout).toContain(`cdk output: ${join(w.dir, 'logs', w.cdkLogs()[0])}`);
   });
 
   it("a plan shows exactly what the deploy does: after dev moved off its profile's tag, prod's plan and dev's plan leave the other alone", async () => {
@@ -148,9 +153,10 @@ describe('deploy (real synth, real cdk, fake AWS)', { timeout: 120_000 }, () => 
     // cdk prints `Dev/Service/Service (DevServiceB35D2857) reason`: the path and id are the resource, the reason is CloudFormation's.
     expect(r.stderr).toContain(`  Dev/Service/Service (${serviceId}) AWS::ECS::Service: UPDATE_FAILED: Resource handler returned message: "Circuit breaker triggered"\n`);
     expect(r.stdout).toMatch(new RegExp(`UPDATE_FAILED\\s+AWS::ECS::Service Dev/Service/Service \\(${serviceId}\\): Resource handler`));
-    expect(r.stderr).toMatch(/the full cdk output is in .*cdk\.log/);
+    expect(r.stderr).toMatch(/the full cdk output is in .*\/logs\/cdk-[^/]*-deploy-dev\.log\n/);
     expect(w.recordsText()).toBe(before);
     expect(serviceTags('Dev')).toBe('latest');
+    expect(w.leftovers()).toEqual([]);
   });
 
   it('a template over 50 KiB (dev and prod together): the plan is a change set of the published template, and the deploy uses the same object', async () => {
@@ -241,7 +247,8 @@ describe('deploy (real synth, real cdk, fake AWS)', { timeout: 120_000 }, () => 
     expect(r.stdout + r.stderr).not.toContain(SECRET);
     // Nor in what cdk sent, nor in its log.
     expect(JSON.stringify(fake.calls.matching({ service: 'cloudformation' }))).not.toContain(SECRET);
-    for (const d of w.leftovers()) expect(readFileSync(join(w.dir, 'tmp', d, 'cdk.log'), 'utf8')).not.toContain(SECRET);
+    expect(w.cdkLogs()).toHaveLength(1);
+    for (const f of w.cdkLogs()) expect(readFileSync(join(w.dir, 'logs', f), 'utf8')).not.toContain(SECRET);
   });
 
   it('expired credentials: a clear message to log in again, no stack trace, exit 1', async () => {
@@ -641,10 +648,10 @@ describe('the real aws-cdk CLI with no credentials', () => {
 });
 
 /** `deploy --environment dev --yes` (or `args`) as a child whose signals the test sends. */
-function spawnDeploy(w: World, args: string[] = ['deploy', '--environment', 'dev', '--image-tag', '0.8.5', '--yes']): { child: ChildProcessWithoutNullStreams; out: { stdout: string; stderr: string }; exited: Promise<number | null> } {
+function spawnDeploy(w: World, args: string[] = ['deploy', '--environment', 'dev', '--image-tag', '0.8.5', '--yes'], env: Record<string, string> = {}): { child: ChildProcessWithoutNullStreams; out: { stdout: string; stderr: string }; exited: Promise<number | null> } {
   mkdirSync(join(w.dir, 'tmp'), { recursive: true });
   const child = spawn(process.execPath, [BIN, '--config-dir', w.dir, ...args], {
-    env: { ...process.env, ...fake.env, CI: 'true', NO_COLOR: '1', TMPDIR: join(w.dir, 'tmp') },
+    env: { ...process.env, ...fake.env, CI: 'true', NO_COLOR: '1', TMPDIR: join(w.dir, 'tmp'), ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const out = { stdout: '', stderr: '' };
@@ -679,6 +686,43 @@ describe('cancel, kill and destroy', { timeout: 180_000 }, () => {
     expect(isRunning(cdkPid)).toBe(false);
     expect(w.recordsText()).toBe(before);
     expect(existsSync(`${w.records}.lock`)).toBe(false);
+    expect(w.leftovers()).toEqual([]);
+  });
+
+  it('diff leaves no temporary folder, when cdk diff fails and on ctrl-c', async () => {
+    const w = world();
+    // Failed: CloudFormation refuses the change set.
+    fake.inject({ service: 'cloudformation', operation: 'CreateChangeSet', kind: 'expired-credentials' });
+    const failed = await w.run(['diff', '--environment', 'dev']);
+    expect(failed.status, failed.stderr).toBe(1);
+    expect(failed.stderr).toMatch(/cdk diff failed/);
+    expect(w.leftovers()).toEqual([]);
+    fake.clearFaults();
+    // Cancelled: cdk is stopped, the plan disposed of.
+    fake.scenario.cfn = { stepMs: 0, changeSetDelayMs: 60_000 };
+    const run = spawnDeploy(w, ['diff', '--environment', 'dev']);
+    await waitFor(() => fake.calls.count('CreateChangeSet') > 0 && cdkPidOf(w) !== undefined, 60_000, 'the diff to create its change set');
+    const cdkPid = cdkPidOf(w)!;
+    expect(w.leftovers().filter((d) => d.startsWith('benchling-deploy-'))).toHaveLength(1);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(1);
+    await waitFor(() => !isRunning(cdkPid), 10_000, 'cdk to end');
+    expect(w.leftovers()).toEqual([]);
+    fake.scenario.cfn = { stepMs: 0 };
+  });
+
+  it('a deploy forced to quit (a second ctrl-c while cdk ignores the first) leaves no temporary folder', async () => {
+    const w = world();
+    const pidFile = join(w.dir, 'cdk.pid');
+    const run = spawnDeploy(w, undefined, { [CDK_BIN_OVERRIDE_ENV]: fileURLToPath(new URL('../fixtures/fake-cdk.mjs', import.meta.url)), FAKE_CDK_MODE: 'ignore-sigterm', FAKE_CDK_PID_FILE: pidFile });
+    await waitFor(() => /deploying dev/.test(run.out.stdout) && existsSync(pidFile), 60_000, 'cdk deploy to start');
+    expect(w.leftovers().filter((d) => d.startsWith('benchling-deploy-'))).toHaveLength(1);
+    run.child.kill('SIGINT');
+    await waitFor(() => /cancelling/.test(run.out.stderr), 10_000, 'the first ctrl-c to be seen');
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    expect(run.out.stderr).toMatch(/forced: cdk killed/);
+    expect(w.leftovers()).toEqual([]);
   });
 
   it("ctrl-c while the plan's cdk diff runs: cdk stopped, lock released, nothing changed", async () => {
@@ -797,6 +841,9 @@ describe('cancel, kill and destroy', { timeout: 180_000 }, () => {
     expect(r.status).toBe(1);
     expect(stack().status).toBe('DELETE_FAILED');
     expect(r.stderr).toMatch(/cdk destroy failed; deploy.json unchanged/);
+    // cdk's error is shown once: not again in our error, nor cdk's own repeat of it on the next line.
+    expect((r.stdout + r.stderr).match(/The stack named BenchlingWebhookStack is in a failed state/g)).toHaveLength(1);
+    expect(r.stderr).toMatch(/cdk's output is above, and in full in .*\/logs\/cdk-[^/]*-destroy\.log/);
     // CloudFormation refusing DeleteStack outright (an error cdk does not retry): the same.
     fake.inject({ service: 'cloudformation', operation: 'DeleteStack', kind: 'expired-credentials' });
     const refused = await w.run(['destroy', '--yes']);

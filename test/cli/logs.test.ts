@@ -102,6 +102,18 @@ describe('benchling-deploy logs', () => {
     expect(prodOnly.stdout).not.toContain('dev');
   });
 
+  it('no matching events: nothing on stdout, and stderr says so, naming the window and the filter (exit 0)', async () => {
+    const filtered = await logs(['--environment', 'dev', '--filter', 'NOSUCHWORD']);
+    expect(filtered.status).toBe(0);
+    expect(filtered.stdout).toBe('');
+    expect(filtered.stderr).toBe('no events in the last 10m (filter NOSUCHWORD)\n');
+    const recent = await logs(['--environment', 'all', '--since', '10s']);
+    expect(recent.stdout).toBe('');
+    expect(recent.stderr).toBe('no events in the last 10s\n');
+    // Lines printed: nothing more is said.
+    expect((await logs(['--environment', 'dev', '--filter', 'ERROR'])).stderr).toBe('');
+  });
+
   it('--json prints one object per line', async () => {
     const r = await logs(['--environment', 'prod', '--json']);
     const rows = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
@@ -202,6 +214,36 @@ describe('benchling-deploy logs --follow', () => {
     expect(lines.map((l) => l.split(' ').slice(2).join(' '))).toEqual(['INFO dev started', 'ERROR dev boom', 'INFO dev live line']);
     expect(fake.calls.count('StartLiveTail')).toBe(1);
     await waitFor('the session closed', () => liveTailSessionsOpen() === 0, 3000);
+  });
+
+  it('--environment all: the first lines of both environments are merged by time, like the rest', async () => {
+    const f = followCli(['--environment', 'all']);
+    try {
+      await waitFor('the recent lines of both', () => f.out().trimEnd().split('\n').length >= 4);
+      f.child.kill('SIGINT');
+      expect(await f.exited).toBe(0);
+    } finally {
+      f.child.kill('SIGKILL');
+    }
+    expect(f.out().trimEnd().split('\n')).toEqual([
+      `dev  ${iso(5 * 60_000)} webhook/app/d1 INFO dev started`,
+      `prod ${iso(3 * 60_000)} webhook/app/p1 INFO prod started`,
+      `dev  ${iso(60_000)} webhook/app/d2 ERROR dev boom`,
+      `prod ${iso(30_000)} webhook/app/p1 ERROR prod \\x1b[31mred\\x1b[0m`,
+    ]);
+  });
+
+  it('says when the recent past holds no matching events, and keeps waiting for new ones', async () => {
+    const f = followCli(['--environment', 'all', '--filter', 'NOSUCHWORD']);
+    try {
+      await waitFor('the notice', () => f.err().includes('no events'));
+      f.child.kill('SIGINT');
+      expect(await f.exited).toBe(0);
+    } finally {
+      f.child.kill('SIGKILL');
+    }
+    expect(f.err()).toBe('no events in the last 10m (filter NOSUCHWORD); waiting for new ones\n');
+    expect(f.out()).toBe('');
   });
 
   it('says once that it polls when live tail is refused, and keeps printing (SIGTERM: exit 0)', async () => {

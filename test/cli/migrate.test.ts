@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT, runCli, runCliAsync, type CliResult } from '../helpers/cli.js';
 import { devProfile, prodProfile, snapshotDir, tempDir, writeJson } from '../helpers/fixtures.js';
@@ -90,7 +90,7 @@ describe('migrate refuses', () => {
       const r = runCli(['--config-dir', dir, 'migrate'], { env });
       expect(r.status).toBe(2);
       expect(r.stdout).toMatch(/benchlingClientSecret\s+-> benchlingClientSecret\s+\(set, not shown\)/);
-      expect(r.stderr).toMatch(/^error: migrate: nothing was written: there is no terminal to confirm on\nhint: run `benchling-deploy migrate --yes`/);
+      expect(r.stderr).toContain(`error: migrate: nothing was written: there is no terminal to confirm on\nhint: run \`benchling-deploy --config-dir ${dir} migrate --yes\``);
       expect(r.stdout + r.stderr).not.toContain(V06_SECRET);
       expect(snapshotDir(dir)).toEqual(before);
     }
@@ -120,6 +120,25 @@ describe('migrate refuses', () => {
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/imageTag\s+-> imageTag\s+"0\.7\.1" \(from --image-tag; the v0\.6 file has "latest"\)/);
     expect(JSON.parse(readFileSync(join(dir, 'default.json'), 'utf8')).imageTag).toBe('0.7.1');
+  });
+
+  it('the hints are commands that work as printed: the refusal\'s carries --image-tag and the config folder, and so does the closing one', () => {
+    const dir = v06Folder({ profile: v06DefaultJson({ imageTag: 'latest' }) });
+    // `benchling-deploy` on PATH is the built entry, so a hint runs as a user would paste it.
+    const path = tempDir('bd-cli-migrate-path-');
+    symlinkSync(BIN, join(path, 'benchling-deploy'));
+    const paste = (hint: string) => spawnSync('sh', ['-c', hint], { env: { ...process.env, PATH: `${path}:${process.env.PATH}`, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8', input: '' });
+    const refused = runCli(['--config-dir', dir, 'migrate', '--image-tag', '0.7.1'], { env: { CI: 'true' } });
+    expect(refused.status).toBe(2);
+    const again = /hint: run `([^`]+)`/.exec(refused.stderr)?.[1];
+    expect(again).toBe(`benchling-deploy --config-dir ${dir} migrate --image-tag 0.7.1 --yes`);
+    const applied = paste(again!);
+    expect(applied.status, applied.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'default.json'), 'utf8')).imageTag).toBe('0.7.1');
+    const next = /^next: `([^`]+)`/m.exec(applied.stdout)?.[1];
+    expect(next).toBe(`benchling-deploy --config-dir ${dir} validate`);
+    const validated = paste(next!);
+    expect(validated.status, validated.stdout + validated.stderr).toBe(0);
   });
 
   it('a kept original that differs: never replaced, nothing written', () => {

@@ -201,6 +201,29 @@ describe('benchling-deploy status', () => {
     expect(fake.calls.all.every((c) => c.accessKeyId === 'AKIAOPSPROFILE000002')).toBe(true);
   });
 
+  it('--aws-profile with keys also in the environment: the profile signs, and one line of ours says so (not the SDK\'s nine)', async () => {
+    writeFileSync(join(awsDir, 'credentials'), '[ops]\naws_access_key_id = AKIAOPSPROFILE000003\naws_secret_access_key = x\n');
+    const r = await status(configDir(), ['--aws-profile', 'ops', 'status']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('warning: AWS profile ops is used; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment are ignored\n');
+    expect(fake.calls.all.every((c) => c.accessKeyId === 'AKIAOPSPROFILE000003')).toBe(true);
+  });
+
+  it('an --aws-profile that does not exist is named as such (exit 2), not taken for an expired login', async () => {
+    writeFileSync(join(awsDir, 'config'), '[profile ops]\nregion = us-east-1\n');
+    for (const args of [['status'], ['deploy', '--environment', 'prod', '--yes'], ['logs', '--environment', 'prod']]) {
+      const r = await status(configDir(), ['--aws-profile', 'nosuch', ...args], { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
+      expect(r.stderr, args[0]).toContain(`error: no AWS profile nosuch in ${join(awsDir, 'config')} (nor in ${join(awsDir, 'credentials')})\n`);
+      expect(r.stderr, args[0]).not.toMatch(/sso login|expired/);
+      expect(r.status, args[0]).toBe(2);
+    }
+    expect(fake.calls.count()).toBe(0);
+    // The profile from the config file is found.
+    writeFileSync(join(awsDir, 'credentials'), '[ops]\naws_access_key_id = AKIAOPSPROFILE000004\naws_secret_access_key = x\n');
+    const ok = await status(configDir(), ['--aws-profile', 'ops', 'status'], { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
+    expect(ok.status, ok.stderr).toBe(0);
+  });
+
   it('says the same when there are no credentials at all', async () => {
     const r = await status(configDir(), ['status', '--json'], { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
     expect(r.status).toBe(1);

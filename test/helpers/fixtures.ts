@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync, statSync, chmodSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, statSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,8 +7,22 @@ export const QUILT_ARN_DEV = 'arn:aws:cloudformation:us-west-2:210987654321:stac
 /** A fake client secret; tests assert it never appears in output. */
 export const SECRET = 'sEcReT-value-never-printed-9f8e7d';
 
+const madeByThisFile: string[] = [];
+
+/**
+ * A fresh folder in the temporary folder. It lasts until the test file ends
+ * (tests may keep its path across tests), then {@link removeTempDirs} removes
+ * it: test/helpers/setup.ts runs that after every file.
+ */
 export function tempDir(prefix = 'bd-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeByThisFile.push(dir);
+  return dir;
+}
+
+/** Removes every folder {@link tempDir} made so far. */
+export function removeTempDirs(): void {
+  for (const dir of madeByThisFile.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
 export function prodProfile(overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createStatusApi } from '../../src/state/aws-clients.js';
@@ -8,6 +7,7 @@ import type { StatusApi } from '../../src/state/status-api.js';
 import { createStatusPoller, type PollUpdate, type StatusPoller, type StatusPollerOptions } from '../../src/state/status-poller.js';
 import type { StatusSnapshot } from '../../src/state/status-types.js';
 import { startFakeAws, FAKE_ACCESS_KEY_ID, type FakeAws } from '../fake-aws/server.js';
+import { tempDir } from '../helpers/fixtures.js';
 import { completeRollout, crashTasks, namesOf, removeService, standardScenario, startRollout } from '../fake-aws/scenario.js';
 
 let fake: FakeAws;
@@ -253,7 +253,7 @@ describe('status poller against the fake AWS endpoint', () => {
   it('treats missing credentials the same way', async () => {
     delete process.env.AWS_ACCESS_KEY_ID;
     delete process.env.AWS_SECRET_ACCESS_KEY;
-    const empty = mkdtempSync(join(tmpdir(), 'bd-nocreds-'));
+    const empty = tempDir('bd-nocreds-');
     process.env.AWS_SHARED_CREDENTIALS_FILE = join(empty, 'credentials');
     process.env.AWS_CONFIG_FILE = join(empty, 'config');
     const { poller } = makePoller();
@@ -266,7 +266,7 @@ describe('status poller against the fake AWS endpoint', () => {
   it('signs with the AWS profile given (--aws-profile), one credential chain shared by every client', async () => {
     delete process.env.AWS_ACCESS_KEY_ID;
     delete process.env.AWS_SECRET_ACCESS_KEY;
-    const dir = mkdtempSync(join(tmpdir(), 'bd-creds-'));
+    const dir = tempDir('bd-creds-');
     writeFileSync(join(dir, 'credentials'), '[ops]\naws_access_key_id = AKIAOPSPROFILE000001\naws_secret_access_key = ops-secret\n');
     writeFileSync(join(dir, 'config'), '');
     process.env.AWS_SHARED_CREDENTIALS_FILE = join(dir, 'credentials');

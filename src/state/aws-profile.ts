@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+
+/** The shared AWS files as the SDK finds them: `AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/`. */
+export function awsFiles(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): { config: string; credentials: string } {
+  return {
+    config: env.AWS_CONFIG_FILE || join(home, '.aws', 'config'),
+    credentials: env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials'),
+  };
+}
+
+function sections(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  return [...text.matchAll(/^\s*\[([^\]\n]+)\]/gm)].map((m) => m[1].trim().replace(/\s+/g, ' '));
+}
+
+/**
+ * Refuses an AWS profile that neither shared file defines, the way the SDK
+ * reads them (`[profile NAME]` or `[default]` in config, `[NAME]` in
+ * credentials). Without this the SDK's answer is "could not load credentials",
+ * which reads like an expired login.
+ */
+export function assertAwsProfileExists(name: string, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): void {
+  const files = awsFiles(env, home);
+  const inConfig = sections(files.config).some((s) => s === `profile ${name}` || (name === 'default' && s === 'default'));
+  const inCredentials = sections(files.credentials).includes(name);
+  if (inConfig || inCredentials) return;
+  const shown = (p: string) => (p.startsWith(`${home}/`) ? `~/${p.slice(home.length + 1)}` : p);
+  throw new UserError(
+    `no AWS profile ${name} in ${shown(files.config)} (nor in ${shown(files.credentials)})`,
+    '`aws configure list-profiles` lists the profiles there; give one of them with --aws-profile (or the config profile\'s awsProfile)',
+  );
+}
+
+/** Where the SDK's one warning worth a word goes; null: nowhere (the dashboard, whose screen a stray line garbles). */
+let warningSink: ((line: string) => void) | null = (line) => process.stderr.write(`warning: ${line}\n`);
+
+export function setSdkWarningSink(sink: ((line: string) => void) | null): void {
+  warningSink = sink;
+}
+
+/**
+ * The logger given to every SDK client. The SDK logs nothing by default
+ * except through `console.warn`, where its credential chain prints a 9-line
+ * warning when a profile and keys in the environment are both set; here that
+ * becomes one line of ours, and nothing else is logged.
+ */
+export function sdkLogger(awsProfile: string | undefined): { debug(): void; info(): void; warn(...args: unknown[]): void; error(): void; trace(): void } {
+  return {
+    debug() {},
+    info() {},
+    trace() {},
+    error() {},
+    warn(...args: unknown[]) {
+      if (!/Multiple credential sources detected/.test(args.map(String).join(' '))) return;
+      const profile = awsProfile ?? process.env.AWS_PROFILE ?? '?';
+      warningSink?.(`AWS profile ${profile} is used; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment are ignored`);
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { ROOT } from './cli.js';
+import { tempDir } from './fixtures.js';
+
+it('folders made by tempDir() last through their test file and are removed after it', () => {
+  const out = join(tempDir('bd-probe-out-'), 'made.txt');
+  writeFileSync(out, '');
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', join(ROOT, 'test', 'fixtures', 'temp-dirs', 'vitest.config.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, BD_PROBE_OUT: out, NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(r.status, r.stdout + r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/2 passed/);
+  const made = readFileSync(out, 'utf8').split('\n').filter(Boolean);
+  expect(made).toHaveLength(2);
+  for (const dir of made) expect(existsSync(dir), dir).toBe(false);
+});

@@ -1,0 +1,117 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { builtinModules } from 'node:module';
+import { cpSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/cli.js';
+import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
+
+/**
+ * The package as a user gets it: `npm pack` of a checkout with no dist/ (so
+ * packing must build it), installed from the tarball into an empty project,
+ * then run from there. The registry is reached for the dependencies; the
+ * npm cache keeps it fast.
+ */
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const NOT_COPIED = new Set(['node_modules', 'dist', 'cdk.out', '.git', '.bench-out', 'coverage']);
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  const r = spawnSync(command, args, { cwd, env: { ...process.env, NO_COLOR: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...env }, encoding: 'utf8', timeout: 240_000 });
+  if (r.error) throw r.error;
+  return r;
+}
+
+function duBytes(path: string): number {
+  return Number(run('du', ['-sb', path], ROOT).stdout.split('\t')[0]);
+}
+
+describe('the published package', { timeout: 300_000 }, () => {
+  let tarball: string;
+  let files: string[];
+  let project: string;
+
+  beforeAll(() => {
+    // A clean checkout: the project's files without dist/, its node_modules linked for the build.
+    const checkout = join(tempDir('bd-pack-src-'), 'benchling-deploy');
+    cpSync(ROOT, checkout, { recursive: true, filter: (src) => !NOT_COPIED.has(relative(ROOT, src).split('/')[0]) });
+    symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
+    const out = tempDir('bd-pack-out-');
+    const packed = run('npm', ['pack', '--json', '--pack-destination', out], checkout);
+    expect(packed.status, packed.stderr).toBe(0);
+    const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; size: number; files: { path: string }[] }[];
+    tarball = join(out, info[0].filename);
+    files = info[0].files.map((f) => f.path).sort();
+
+    project = tempDir('bd-pack-project-');
+    writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'probe', version: '1.0.0', private: true }, null, 2)}\n`);
+    const installed = run('npm', ['install', tarball, '--prefer-offline', '--no-package-lock'], project);
+    expect(installed.status, installed.stderr).toBe(0);
+    console.log(`tarball ${statSync(tarball).size} bytes (${files.length} files); installed node_modules ${duBytes(join(project, 'node_modules'))} bytes; the clone's node_modules ${duBytes(join(ROOT, 'node_modules/'))} bytes`);
+  }, 300_000);
+
+  it('holds the entry and the bundle, built by packing, and nothing else: no tests, sources or source maps', () => {
+    expect(files).toContain('bin/benchling-deploy.js');
+    expect(files).toContain('dist/cli.js');
+    expect(files).toContain('dist/synth-worker.js');
+    expect(files).toContain('README.md');
+    const unexpected = files.filter((f) => !(f === 'package.json' || f === 'README.md' || f === 'bin/benchling-deploy.js' || /^dist\/[^/]+\.js$/.test(f)));
+    expect(unexpected).toEqual([]);
+  });
+
+  it('installs only what the command loads: no test-only packages, nothing the bundle already holds', () => {
+    const modules = join(project, 'node_modules');
+    for (const needed of ['aws-cdk', 'aws-cdk-lib', 'constructs', 'execa', '@aws-sdk/client-cloudformation']) expect(existsSync(join(modules, needed)), needed).toBe(true);
+    for (const absent of ['cdk-nag', 'ink', 'react', 'zod', 'commander', 'ink-spinner', 'ink-text-input', 'esbuild', 'vitest', 'typescript']) expect(existsSync(join(modules, absent)), absent).toBe(false);
+  });
+
+  it('`npx benchling-deploy --help` runs from the installed package', () => {
+    const r = run('npx', ['--no-install', 'benchling-deploy', '--help'], project, { CI: 'true' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: benchling-deploy/);
+    expect(r.stdout).toMatch(/\bsynth\b/);
+    expect(r.stderr).toBe('');
+  });
+
+  it('`benchling-deploy synth` writes the template from the installed package, with no AWS access', () => {
+    const config = tempDir('bd-pack-config-');
+    writeJson(config, 'default.json', prodProfile());
+    writeJson(config, 'dev.json', devProfile());
+    const home = tempDir('bd-pack-home-');
+    const r = run('npx', ['--no-install', 'benchling-deploy', '--config-dir', config, 'synth', '--out', join(project, 'assembly'), '--json'], project, {
+      CI: 'true',
+      HOME: home,
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_PROFILE: undefined,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { templatePath: string; environments: string[] };
+    expect(out.environments.sort()).toEqual(['dev', 'prod']);
+    const template = JSON.parse(readFileSync(out.templatePath, 'utf8')) as { Resources: Record<string, unknown> };
+    expect(Object.keys(template.Resources).length).toBeGreaterThan(20);
+  });
+});
+
+describe('the bundle', () => {
+  // ws (inside Ink's devtools, loaded only with DEV=true) tries these optional packages in a try/catch.
+  const OPTIONAL = new Set(['bufferutil', 'utf-8-validate', 'react-devtools-core']);
+
+  it('loads from node_modules only runtime dependencies (cdk-nag, Ink, React, zod are inlined or test-only)', () => {
+    const dist = join(ROOT, 'dist');
+    const loaded = new Set<string>();
+    for (const file of readdirSync(dist).filter((f) => f.endsWith('.js'))) {
+      const text = readFileSync(join(dist, file), 'utf8');
+      for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s*)["']([^"'./][^"']*)["']/g)) {
+        const name = m[1].startsWith('@') ? m[1].split('/').slice(0, 2).join('/') : m[1].split('/')[0];
+        if (!name.startsWith('node:') && !builtinModules.includes(name) && /^(@[a-z0-9-]+\/)?[a-z0-9][a-z0-9._-]*$/.test(name)) loaded.add(name);
+      }
+    }
+    expect(loaded.has('aws-cdk-lib')).toBe(true);
+    const notDependencies = [...loaded].filter((n) => !(n in pkg.dependencies) && !OPTIONAL.has(n));
+    expect(notDependencies).toEqual([]);
+    // aws-cdk is not imported: src/infra/runner.ts runs its CLI from node_modules.
+    expect(Object.keys(pkg.dependencies).filter((d) => d !== 'aws-cdk' && !loaded.has(d))).toEqual([]);
+  });
+});
