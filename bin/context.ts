@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { sep } from 'node:path';
 import { resolveConfigDir } from '../src/config/paths.js';
-import { folderError, isFsError } from '../src/state/fs-errors.js';
+import { folderError, isFsError } from '../src/config/fs-errors.js';
 import { inspectAllProfiles, type LoadedProfile } from '../src/config/store.js';
 import { jsonForTerminal, terminalSafe } from '../src/display-text.js';
 import { exitCodeOf, formatError, isProductError } from '../src/errors.js';

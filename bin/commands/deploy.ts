@@ -6,7 +6,7 @@ import { deployRecordPath } from '../../src/config/paths.js';
 import { requirePackageBuckets, resolveStackProfiles, resolveTarget, type DeployTarget } from '../../src/config/pairing.js';
 import { ENVIRONMENTS, isImageReference, type EnvironmentName } from '../../src/config/schema.js';
 import { loadDeployRecords, markDestroyed, lockPathFor } from '../../src/state/deploy-records.js';
-import { acquireLock } from '../../src/state/lock.js';
+import { acquireLock } from '../../src/config/lock.js';
 import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
 import { afterCancel } from '../../src/state/health.js';
 import type { DeployOutcome, DeployPlan } from '../../src/infra/deploy.js';

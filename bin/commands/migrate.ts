@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../../src/errors.js';
-import { applyMigration, formatMigrationPlan, isNothingToDo, planMigration } from '../../src/config/migration.js';
+import { applyMigration, formatMigrationPlan, isNothingToDo, planMigration } from '../../src/state/migration.js';
 import { action, configDirOf, globalsOf, isInteractive, print, type Globals } from '../context.js';
 import { askYesNo } from '../prompt.js';
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { requirePackageBuckets, resolveStackProfiles } from '../../src/config/pairing.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { UserError } from '../../src/errors.js';
-import { INLINE_TEMPLATE_LIMIT } from '../../src/infra/names.js';
+import { INLINE_TEMPLATE_LIMIT } from '../../src/config/names.js';
 import { action, configDirOf, globalsOf, print, printJson, warn } from '../context.js';
 
 /** Where `synth` writes when no `--out` is given, relative to the working folder. */

@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { describeJsonSyntaxError } from './json-error.js';
 import { UserError, UserErrors } from '../errors.js';
-import { writeFileAtomic, isTemporaryName } from '../state/atomic-file.js';
+import { writeFileAtomic, isTemporaryName } from './atomic-file.js';
 import { profilePath, reservedProfileName } from './paths.js';
-import { folderError } from '../state/fs-errors.js';
+import { folderError } from './fs-errors.js';
 import { checkProfile } from './validate.js';
 import { PROFILE_NAME_RE, type ProfileFile, type ResolvedProfile } from './schema.js';
 

@@ -1,3 +1,7 @@
+import type { ResourceEvent } from '../state/deploy-events.js';
+
+export type { ResourceEvent } from '../state/deploy-events.js';
+
 /**
  * Reading the cdk CLI's progress lines (`--progress events`). cdk 2.1148
  * writes `%s | %s | %s | %s | %s %s%s` (its HistoryActivityPrinter): stack,
@@ -6,19 +10,6 @@
  * then the reason:
  * `BenchlingWebhookStack | 3/12 | 12:00:09 PM | UPDATE_FAILED | AWS::ECS::Service | Dev/Service/Service (DevServiceB35D2857) Resource handler…`.
  */
-export interface ResourceEvent {
-  readonly stack: string;
-  readonly done: number;
-  readonly total: number;
-  readonly time: string;
-  readonly status: string;
-  readonly resourceType: string;
-  readonly logicalId: string;
-  /** The construct path (`Dev/Service/Service`) when cdk printed one. */
-  readonly constructPath?: string;
-  readonly reason?: string;
-}
-
 const EVENT_RE = /^\s*(\S+)\s*\|\s*(\d+)\/(\d+)\s*\|\s*([^|]+?)\s*\|\s*([A-Z_]+)\s*\|\s*(\S+)\s*\|\s*(\S+)(?:\s+(.*))?$/;
 /** cdk's `(LogicalId) ` after a construct path; logical ids are alphanumeric, at most 255 characters. */
 const LOGICAL_ID_RE = /^\(([A-Za-z0-9]{1,255})\)(?:\s+(.*))?$/;

@@ -10,10 +10,11 @@ import { DEFAULT_PROFILE_FOR, requirePackageBuckets, type DeployTarget, type Sta
 import { profilePath } from '../config/paths.js';
 import { buildSecretValue } from '../config/secret-value.js';
 import { lockPathFor, readDeployRecords, recordDeploy, type EnvironmentRecord } from '../state/deploy-records.js';
-import { acquireLock, type HeldLock } from '../state/lock.js';
-import { INLINE_TEMPLATE_LIMIT, PARAMETER_SUFFIXES, imageRepositoryParts, outputName, parameterName, type ParameterSuffix } from './names.js';
+import { acquireLock, type HeldLock } from '../config/lock.js';
+import { INLINE_TEMPLATE_LIMIT, PARAMETER_SUFFIXES, imageRepositoryParts, outputName, parameterName, type ParameterSuffix } from '../config/names.js';
 import { runCdk, type CdkResult } from './runner.js';
-import { isFailure, parseResourceEvent, resourceLabel, summarizeDiff, type ResourceEvent } from './cdk-output.js';
+import { isFailure, parseResourceEvent, resourceLabel, summarizeDiff } from './cdk-output.js';
+import type { DeployEvent, ResourceEvent, RolloutStatus } from '../state/deploy-events.js';
 import { LATEST_RELEASE, OLDEST_RELEASE, UNSERVABLE, consumersFor, contractRelease, unservable, type ConsumerSet } from './container-contract.js';
 import { quiltValuesOf, readQuiltStack, resolveQuiltValues, type QuiltResolution, type QuiltStackRead, type QuiltStackReader, type QuiltValues } from './quilt-values.js';
 
@@ -37,14 +38,6 @@ export interface StackDescription {
   readonly statusReason?: string;
   readonly parameters: Readonly<Record<string, string>>;
   readonly outputs: Readonly<Record<string, string>>;
-}
-
-export interface RolloutStatus {
-  readonly rolloutState: string | null;
-  readonly running: number;
-  readonly desired: number;
-  readonly pending: number;
-  readonly reason?: string;
 }
 
 /**
@@ -470,12 +463,7 @@ export async function diffPlan(plan: DeployPlan, signal?: AbortSignal): Promise<
   return summarizeDiff(result.stdout);
 }
 
-export type DeployEvent =
-  | { readonly type: 'phase'; readonly phase: 'secret'; readonly secret: string }
-  | { readonly type: 'phase'; readonly phase: 'deploying' | 'recording' | 'done' }
-  | { readonly type: 'line'; readonly line: string }
-  | { readonly type: 'resource'; readonly event: ResourceEvent }
-  | { readonly type: 'rollout'; readonly rollout: RolloutStatus };
+export type { DeployEvent, RolloutStatus } from '../state/deploy-events.js';
 
 export type DeployOutcome =
   | { readonly outcome: 'succeeded'; readonly endpoint: string; readonly record: EnvironmentRecord; readonly logFile: string }

@@ -22,7 +22,7 @@ import {
   type LogLevel,
 } from '../config/schema.js';
 import { CONSUMERS, CONSUMER_SETS, CONTAINER_VARIABLES, TASK_PERMISSIONS, consumersFor, type PermissionResource, type VariableValue } from './container-contract.js';
-import { BACKEND_STAGE_VARIABLE, CONTAINER_PORT, HEALTH_PATH, LISTENER_PORTS, envTitle, imageRepositoryParts, outputName, parameterName } from './names.js';
+import { BACKEND_STAGE_VARIABLE, CONTAINER_PORT, HEALTH_PATH, LISTENER_PORTS, envTitle, imageRepositoryParts, outputName, parameterName } from '../config/names.js';
 import { acknowledge } from './nag.js';
 import { PropsCheck, isWholeNumber, pathOf } from './props-check.js';
 import type { SharedInfrastructure } from './shared-infrastructure.js';

@@ -8,7 +8,7 @@ import { QUILT_VALUES, type QuiltResolution } from './quilt-values.js';
 import type { PromoteAws } from './deploy-aws.js';
 import type { PromoteDecision } from './promote.js';
 import type { SynthWorkerInput, SynthWorkerReply } from './synth-worker.js';
-import { outputName, parameterName } from './names.js';
+import { outputName, parameterName } from '../config/names.js';
 
 /**
  * The wiring every way of deploying shares (the CLI's deploy, promote and

@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { isIpv4Cidr } from '../config/schema.js';
-import { BACKEND_STAGE_VARIABLE } from './names.js';
+import { BACKEND_STAGE_VARIABLE } from '../config/names.js';
 import { acknowledge } from './nag.js';
 import { PropsCheck, isWholeNumber, pathOf } from './props-check.js';
 

@@ -7,7 +7,7 @@ import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { assemblyAssets } from './assembly.js';
 import { WebhookStack } from './webhook-stack.js';
-import { INLINE_TEMPLATE_LIMIT } from './names.js';
+import { INLINE_TEMPLATE_LIMIT } from '../config/names.js';
 import { InlineOrUploadedSynthesizer } from './template-synthesizer.js';
 
 export { assemblyAssets, assemblyHasAssets } from './assembly.js';

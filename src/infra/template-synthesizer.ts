@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliCredentialsStackSynthesizer, type FileAssetSource, type ISynthesisSession } from 'aws-cdk-lib';
 import { stringify as yamlStringify } from 'yaml';
-import { INLINE_TEMPLATE_LIMIT } from './names.js';
+import { INLINE_TEMPLATE_LIMIT } from '../config/names.js';
 
 /**
  * The template's size as cdk measures it before sending: its YAML, written

@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import type { StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName, type ResolvedProfile } from '../config/schema.js';
 import { EnvironmentRuntime } from './environment-runtime.js';
-import { envTitle } from './names.js';
+import { envTitle } from '../config/names.js';
 import { acknowledge } from './nag.js';
 import { PropsCheck } from './props-check.js';
 import { SharedInfrastructure } from './shared-infrastructure.js';

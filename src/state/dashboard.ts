@@ -1,6 +1,5 @@
 import type { EnvironmentName } from '../config/schema.js';
-import type { ResourceEvent } from '../infra/cdk-output.js';
-import type { DeployEvent, RolloutStatus } from '../infra/deploy.js';
+import type { DeployEvent, ResourceEvent, RolloutStatus } from './deploy-events.js';
 import type { DeployRecords } from './deploy-records.js';
 import type { EndpointCheck } from './endpoint-check.js';
 import { LogBuffer } from './log-buffer.js';

@@ -3,9 +3,9 @@ import { describeJsonSyntaxError } from '../config/json-error.js';
 import { ExternalError, UserError } from '../errors.js';
 import { z } from 'zod';
 import { ENVIRONMENTS, DEFAULT_STACK_NAME, ImageReferenceSchema, STACK_NAME_RE, type EnvironmentName } from '../config/schema.js';
-import { folderError } from './fs-errors.js';
-import { writeFileAtomic } from './atomic-file.js';
-import { waitForLock, type HeldLock } from './lock.js';
+import { folderError } from '../config/fs-errors.js';
+import { writeFileAtomic } from '../config/atomic-file.js';
+import { waitForLock, type HeldLock } from '../config/lock.js';
 
 export const HISTORY_LIMIT = 20;
 

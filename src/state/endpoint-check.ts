@@ -1,5 +1,5 @@
 import type { EnvironmentName } from '../config/schema.js';
-import { outputName } from '../infra/names.js';
+import { outputName } from '../config/names.js';
 
 /** What calling an environment's health route found. */
 export type EndpointCheck =

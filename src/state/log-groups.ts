@@ -1,6 +1,6 @@
 import type { EnvironmentName } from '../config/schema.js';
 import { ExternalError } from '../errors.js';
-import { outputName } from '../infra/names.js';
+import { outputName } from '../config/names.js';
 import type { LogGroupRef } from './log-tail.js';
 
 /** What of a stack the log groups come from: its id (an ARN) and outputs. */

@@ -1,5 +1,5 @@
 import type { EnvironmentName } from '../config/schema.js';
-import { outputName, parameterName } from '../infra/names.js';
+import { outputName, parameterName } from '../config/names.js';
 import { classifyAwsError, loginHint, type AwsProblem } from './aws-errors.js';
 import type { DeployRecords } from './deploy-records.js';
 import {

@@ -1,6 +1,6 @@
 import type { EnvironmentName } from '../config/schema.js';
 import type { FormField } from '../config/fields.js';
-import type { DeployEvent } from '../infra/deploy.js';
+import type { DeployEvent } from '../state/deploy-events.js';
 import type { OperationKind, OperationOutcome, PlanView, StackInfo, TestOutcome } from '../state/dashboard.js';
 import type { DeployRecords } from '../state/deploy-records.js';
 import type { LogLine, LogTailStatus } from '../state/log-types.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inspectAllProfiles, inspectProfile, listProfileNames, loadProfile, saveProfile } from '../../src/config/store.js';
 import { UserError } from '../../src/errors.js';
 import { reservedProfileName } from '../../src/config/paths.js';
-import { FolderError } from '../../src/state/fs-errors.js';
+import { FolderError } from '../../src/config/fs-errors.js';
 import type { ProfileFile } from '../../src/config/schema.js';
 import { prodProfile, SECRET, snapshotDir, tempDir, writeJson } from '../helpers/fixtures.js';
 

@@ -6,8 +6,8 @@
  *
  * In a test (same process):
  *
- *     import { startFakeAws } from '../fake-aws/server.js';
- *     import { standardScenario } from '../fake-aws/scenario.js';
+ *     import { startFakeAws } from './server.js';
+ *     import { standardScenario } from './scenario.js';
  *     const fake = await startFakeAws(standardScenario());   // 127.0.0.1, random port
  *     process.env.AWS_ENDPOINT_URL = fake.url;              // or pass fake.env to a child process
  *     ...
@@ -174,7 +174,7 @@
  *
  * Starting from a deployed stack, without running cdk (`stacks.ts`):
  *
- *     import { deployStack, emptyScenario } from '../fake-aws/stacks.js';
+ *     import { deployStack, emptyScenario } from './stacks.js';
  *     const scenario = emptyScenario();
  *     deployStack(scenario, { stackName: 'BenchlingWebhookStack', template, parameters: { ProdImageTag: '0.7.0' } });
  *
@@ -194,7 +194,7 @@
  * ExpectedBucketOwner; BadDigest for a body that does not match its
  * `x-amz-checksum-sha256` or `Content-MD5`). Objects are kept as UTF-8 text.
  *
- *     import { bootstrapAccount, emptyScenario, putObject } from '../fake-aws/stacks.js';
+ *     import { bootstrapAccount, emptyScenario, putObject } from './stacks.js';
  *     const scenario = emptyScenario();
  *     bootstrapAccount(scenario);   // CDKToolkit and its staging bucket
  *     putObject(scenario, 'cdk-hnb659fds-assets-123456789012-us-east-1', 'cdk/X/abc.yml', templateText);

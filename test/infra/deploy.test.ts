@@ -11,9 +11,9 @@ import { changeSetParameters, deployedScenario, QUILT_OUTPUTS, STACK } from '../
 import { resolveTarget } from '../../src/config/pairing.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { lockPathFor } from '../../src/state/deploy-records.js';
-import { acquireLock } from '../../src/state/lock.js';
+import { acquireLock } from '../../src/config/lock.js';
 import { synthesizeStack } from '../../src/infra/synth.js';
-import { PARAMETER_SUFFIXES } from '../../src/infra/names.js';
+import { PARAMETER_SUFFIXES } from '../../src/config/names.js';
 import { devProfile, prodProfile, QUILT_ARN, QUILT_ARN_DEV, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
 import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
 

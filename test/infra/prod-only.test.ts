@@ -1,4 +1,4 @@
-import { PARAMETER_SUFFIXES } from '../../src/infra/names.js';
+import { PARAMETER_SUFFIXES } from '../../src/config/names.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveStackProfiles } from '../../src/config/pairing.js';
 import { UserError } from '../../src/errors.js';

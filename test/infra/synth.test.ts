@@ -8,7 +8,7 @@ import { resolveTarget } from '../../src/config/pairing.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { UserError, UserErrors } from '../../src/errors.js';
 import { assemblyAssets, assemblyHasAssets, synthesizeStack, type SynthesisResult } from '../../src/infra/synth.js';
-import { INLINE_TEMPLATE_LIMIT } from '../../src/infra/names.js';
+import { INLINE_TEMPLATE_LIMIT } from '../../src/config/names.js';
 import { ROOT } from '../helpers/cli.js';
 import { SECRET, devProfile, prodProfile, snapshotDir, tempDir, writeJson } from '../helpers/fixtures.js';
 import { stackProfiles } from './stack-helpers.js';

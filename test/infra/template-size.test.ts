@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeStack } from '../../src/infra/synth.js';
-import { INLINE_TEMPLATE_LIMIT } from '../../src/infra/names.js';
+import { INLINE_TEMPLATE_LIMIT } from '../../src/config/names.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { deployedScenario, STACK } from '../helpers/deployed.js';
 import { runCdkProcess } from '../helpers/real-cdk.js';

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTAINER_VARIABLES, TASK_PERMISSIONS, variablesRead, permissionsUsed } from '../../src/infra/container-contract.js';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ENVIRONMENTS, type EnvironmentName } from '../../src/config/schema.js';
-import { LISTENER_PORTS } from '../../src/infra/names.js';
+import { LISTENER_PORTS } from '../../src/config/names.js';
 import { QUILT_ARN, QUILT_ARN_DEV, SECRET } from '../helpers/fixtures.js';
 import {
   TITLE,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDeployRecords, lockPathFor, readDeployRecords, recordDeploy } from '../../src/state/deploy-records.js';
-import { acquireLock } from '../../src/state/lock.js';
+import { acquireLock } from '../../src/config/lock.js';
 import { rollbackEntry } from '../../src/infra/operations.js';
 import { UserError } from '../../src/errors.js';
 import { SECRET, prodProfile, tempDir } from '../helpers/fixtures.js';

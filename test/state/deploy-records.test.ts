@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HISTORY_LIMIT, lockPathFor, loadDeployRecords, markDestroyed, readDeployRecords, recordDeploy } from '../../src/state/deploy-records.js';
-import { acquireLock } from '../../src/state/lock.js';
+import { acquireLock } from '../../src/config/lock.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const deploy = (tag: string, at = `2026-11-26T10:00:${tag.padStart(2, '0').slice(-2)}.000Z`) => ({

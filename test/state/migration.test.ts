@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyMigration, fileSystemIo, formatMigrationPlan, isNothingToDo, planMigration, type MigrationIo } from '../../src/config/migration.js';
+import { applyMigration, fileSystemIo, formatMigrationPlan, isNothingToDo, planMigration, type MigrationIo } from '../../src/state/migration.js';
 import { inspectProfile } from '../../src/config/store.js';
 import { loadDeployRecords, lockPathFor } from '../../src/state/deploy-records.js';
-import { acquireLock, LockHeldError } from '../../src/state/lock.js';
+import { acquireLock, LockHeldError } from '../../src/config/lock.js';
 import { ExternalError, UserError } from '../../src/errors.js';
 import { prodProfile, snapshotDir, tempDir, writeJson } from '../helpers/fixtures.js';
 import { V06_PROD_ENDPOINT, V06_SECRET, V06_STACK_ARN, v06DefaultJson, v06DeployJson } from '../helpers/v06.js';

@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../src/state/atomic-file.js';
+import { writeFileAtomic } from '../../src/config/atomic-file.js';
 import { recordDeploy } from '../../src/state/deploy-records.js';
-import { FolderError, FolderFullError } from '../../src/state/fs-errors.js';
+import { FolderError, FolderFullError } from '../../src/config/fs-errors.js';
 import { exitCodeOf, formatError } from '../../src/errors.js';
 import { snapshotDir, tempDir } from '../helpers/fixtures.js';
 

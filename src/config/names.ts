@@ -1,4 +1,4 @@
-import type { EnvironmentName } from '../config/schema.js';
+import type { EnvironmentName } from './schema.js';
 
 /**
  * The names other parts of the product depend on: the stack's parameters and

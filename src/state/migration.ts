@@ -1,17 +1,17 @@
 import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { describeJsonSyntaxError } from './json-error.js';
+import { describeJsonSyntaxError } from '../config/json-error.js';
 import { basename } from 'node:path';
 import { ExternalError, UserError } from '../errors.js';
 import { displayLine } from '../display-text.js';
-import { writeFileAtomic } from '../state/atomic-file.js';
-import { V06_SECTION_CARRIERS, convertLegacyRecords, lockPathFor, readDeployRecords, serializeRecords } from '../state/deploy-records.js';
-import { acquireLock } from '../state/lock.js';
-import { FolderError, folderError } from '../state/fs-errors.js';
-import type { EnvironmentName } from './schema.js';
-import { deployRecordPath, profilePath } from './paths.js';
-import { listProfileNames } from './store.js';
-import { isV06Profile } from './validate.js';
-import { migrateV06Profile, type V06Migration } from './migrate.js';
+import { writeFileAtomic } from '../config/atomic-file.js';
+import { V06_SECTION_CARRIERS, convertLegacyRecords, lockPathFor, readDeployRecords, serializeRecords } from './deploy-records.js';
+import { acquireLock } from '../config/lock.js';
+import { FolderError, folderError } from '../config/fs-errors.js';
+import type { EnvironmentName } from '../config/schema.js';
+import { deployRecordPath, profilePath } from '../config/paths.js';
+import { listProfileNames } from '../config/store.js';
+import { isV06Profile } from '../config/validate.js';
+import { migrateV06Profile, type V06Migration } from '../config/migrate.js';
 
 /**
  * `migrate`'s file side: what would change (a plan, read-only) and applying

@@ -3,10 +3,10 @@ import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
-import { acquireLock, tryLock, waitForLock } from '../../src/state/lock.js';
+import { acquireLock, tryLock, waitForLock } from '../../src/config/lock.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
-import { LockHeldError } from '../../src/state/lock.js';
+import { LockHeldError } from '../../src/config/lock.js';
 
 function deadPid(): number {
   // A process that has exited: its pid is free (reuse within the test is very unlikely).
