@@ -108,3 +108,29 @@ function cut(text: string, max: number): string {
   if (end > 0 && last >= 0xd800 && last <= 0xdbff) end--;
   return `${text.slice(0, end)}${ELLIPSIS}`;
 }
+
+/**
+ * Outside text as screen lines of at most `width` characters, broken at
+ * spaces where it can be (a longer word is split), at most `maxLines` lines,
+ * the last cut with an ellipsis when the text goes on. The text passes
+ * {@link displayLine} first (escaped, one line, bounded by what the lines can
+ * hold), so a frame costs its lines, not the text.
+ */
+export function wrapLines(text: string | null | undefined, width: number, maxLines = Number.POSITIVE_INFINITY): string[] {
+  const w = Math.max(1, Math.floor(width));
+  const budget = Number.isFinite(maxLines) ? Math.max(1, maxLines) * w + 1 : LINE_MAX * 4;
+  let rest = displayLine(text, Math.max(1, budget));
+  const out: string[] = [];
+  while (rest.length > w) {
+    if (out.length >= maxLines - 1) {
+      out.push(cut(rest, w));
+      return out;
+    }
+    const space = rest.lastIndexOf(' ', w);
+    const at = space > w / 3 ? space : w;
+    out.push(rest.slice(0, at).trimEnd());
+    rest = rest.slice(at).trimStart();
+  }
+  out.push(rest);
+  return out;
+}

@@ -254,7 +254,7 @@ export function createServices(ctx: ServiceContext): DashboardServices {
 
     readRecords,
 
-    async prepare(kind, environment): Promise<PreparedOperation | { refusal: string }> {
+    async prepare(kind, environment, options = {}): Promise<PreparedOperation | { refusal: string }> {
       const target = resolveTarget((await store()).inspectAllProfiles(configDir), { environment, region: g.region });
       const ops = await import('../../src/infra/operations.js');
       const aws = await ops.deployAwsFor(target, g.awsProfile);
@@ -270,7 +270,12 @@ export function createServices(ctx: ServiceContext): DashboardServices {
         contractTag = decision.devTag ?? undefined;
         extra = ops.promoteRows(decision, shortDigest);
       } else if (kind === 'rollback') {
-        const previous = ops.rollbackEntry((await records()).loadDeployRecords(recordsPath)[environment]);
+        const record = (await records()).loadDeployRecords(recordsPath)[environment];
+        const chosen = options.imageTag;
+        if (chosen !== undefined && chosen === record?.imageTag) return { refusal: `${chosen} is the image deploy.json says ${environment} runs now; choose an earlier one` };
+        // The chosen image must be one of the history's (deploy.json may have changed since the list was drawn).
+        const previous = chosen === undefined ? ops.rollbackEntry(record) : record?.history.find((h) => h.imageTag === chosen);
+        if (chosen !== undefined && !previous) return { refusal: `${chosen} is no longer in ${environment}'s history in deploy.json (${recordsPath}); press h to see it` };
         if (!previous) {
           const e = ops.noRollbackError(environment, recordsPath);
           return { refusal: `${e.message}; ${e.hint}` };

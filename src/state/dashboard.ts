@@ -6,7 +6,7 @@ import { LogBuffer } from './log-buffer.js';
 import type { LogLine, LogTailStatus } from './log-types.js';
 import type { SetupFormState } from './setup-form.js';
 import type { EnvironmentStatus, StatusSnapshot } from './status-types.js';
-import { keepOptional, keepText } from '../display-text.js';
+import { keepOptional, keepText, wrapLines } from '../display-text.js';
 
 /**
  * The dashboard's whole state and every transition, as data: `reduce(state,
@@ -111,13 +111,45 @@ export interface ProgressState {
   readonly startedAt: number | null;
 }
 
-export type DiffState = { readonly state: 'loading' } | { readonly state: 'ready'; readonly lines: readonly string[] } | { readonly state: 'failed'; readonly message: string };
+/**
+ * What a deploy would change. A failed diff keeps its reason and the tail of
+ * cdk's output (the full output is in the plan's log file), so the operator
+ * decides to go on without it knowing why it failed.
+ */
+export type DiffState =
+  | { readonly state: 'loading' }
+  | { readonly state: 'ready'; readonly lines: readonly string[] }
+  | { readonly state: 'failed'; readonly message: string; readonly detail: readonly string[] };
+
+/**
+ * The history list of `R` and `h`: which entry is highlighted (the reducer
+ * owns it; the list on screen only shows it), and whether choosing one rolls
+ * back (`R`) or the list is only read (`h`).
+ */
+export interface HistoryPick {
+  /** The list as it was when opened: it does not change under the cursor. */
+  readonly items: readonly HistoryItem[];
+  readonly selected: number;
+  readonly viewOnly: boolean;
+  /** Why the last enter did nothing (the running image was chosen). */
+  readonly note: string | null;
+}
+
+/** One line of an environment's history: the image, when it was deployed, and whether it runs now. */
+export interface HistoryItem {
+  readonly imageTag: string;
+  readonly deployedAt: string;
+  readonly running: boolean;
+}
 
 export interface OperationState {
   readonly id: number;
   readonly kind: OperationKind;
   readonly environment: EnvironmentName;
-  readonly phase: 'preparing' | 'refused' | 'confirm' | 'running' | 'finished';
+  /** `choose`: a rollback's history list, before anything is prepared. */
+  readonly phase: 'choose' | 'preparing' | 'refused' | 'confirm' | 'running' | 'finished';
+  /** The history list (phase `choose`); null for the other operations. */
+  readonly history: HistoryPick | null;
   readonly plan: PlanView | null;
   /** Why the operation cannot run (promote refused, nothing to roll back to). */
   readonly refusal: string | null;
@@ -153,7 +185,7 @@ export interface LogsState {
   readonly offset: number;
   /** The filter being typed after `/`; null when not typing. */
   readonly filterDraft: string | null;
-  /** The filter in force before `/`, restored by esc. */
+  /** The filter in force before `/`. */
   readonly filterBefore: string;
 }
 
@@ -197,7 +229,8 @@ export type Effect =
   | { readonly type: 'refresh' }
   /** A deploy ended: forget cached stack data, re-read deploy.json, poll now. */
   | { readonly type: 'invalidate' }
-  | { readonly type: 'prepare'; readonly id: number; readonly kind: OperationKind; readonly environment: EnvironmentName }
+  /** `imageTag`: the image a rollback goes back to, chosen from the history. */
+  | { readonly type: 'prepare'; readonly id: number; readonly kind: OperationKind; readonly environment: EnvironmentName; readonly imageTag?: string }
   | { readonly type: 'diff'; readonly id: number }
   | { readonly type: 'execute'; readonly id: number }
   | { readonly type: 'cancel'; readonly id: number }
@@ -231,7 +264,7 @@ export type DashboardAction =
   | { readonly type: 'operationRefused'; readonly id: number; readonly reason: string }
   | { readonly type: 'operationFailed'; readonly id: number; readonly error: BannerError }
   | { readonly type: 'diffReady'; readonly id: number; readonly lines: readonly string[] }
-  | { readonly type: 'diffFailed'; readonly id: number; readonly message: string }
+  | { readonly type: 'diffFailed'; readonly id: number; readonly message: string; readonly detail?: readonly string[] }
   | { readonly type: 'deployEvent'; readonly id: number; readonly event: DeployEvent }
   | { readonly type: 'deployFinished'; readonly id: number; readonly outcome: OperationOutcome }
   | { readonly type: 'logLines'; readonly environment: EnvironmentName; readonly lines: readonly LogLine[] }
@@ -359,7 +392,8 @@ export function reduce(state: DashboardState, action: DashboardAction): Transiti
     case 'diffFailed': {
       const op = state.operation;
       if (!op || op.id !== action.id || !op.diff) return same(state);
-      const diff: DiffState = action.type === 'diffReady' ? { state: 'ready', lines: keptLines(action.lines) } : { state: 'failed', message: keepText(action.message) };
+      const diff: DiffState =
+        action.type === 'diffReady' ? { state: 'ready', lines: keptLines(action.lines) } : { state: 'failed', message: keepText(action.message), detail: keptLines((action.detail ?? []).slice(0, 10)) };
       return same(withOperation(state, { ...op, diff }));
     }
     case 'deployEvent': {
@@ -446,7 +480,7 @@ function keptSnapshot(s: StatusSnapshot): StatusSnapshot {
     profile: keepText(e.profile, LINE_KEEP),
     imageTag: keepOptional(e.imageTag, LINE_KEEP),
     endpoint: keepOptional(e.endpoint, LINE_KEEP),
-    reason: keepOptional(e.reason),
+    reason: repeatsError(e) ? null : keepOptional(e.reason),
     error: keepOptional(e.error),
     service: e.service ? { ...e.service, rolloutState: keepOptional(e.service.rolloutState, LINE_KEEP) } : e.service,
     lastDeploy: e.lastDeploy ? { ...e.lastDeploy, imageTag: keepText(e.lastDeploy.imageTag, LINE_KEEP) } : e.lastDeploy,
@@ -461,6 +495,44 @@ function keptSnapshot(s: StatusSnapshot): StatusSnapshot {
     hint: keepOptional(s.hint),
     environments: s.environments.map(env),
   };
+}
+
+/**
+ * True when an environment's reason only repeats its read error (a service
+ * that could not be read is "unknown" because of that very error, and the
+ * error may be several reads' errors joined): the error is shown once, where
+ * the data would be, and the reason says nothing more.
+ */
+function repeatsError(e: EnvironmentStatus): boolean {
+  if (!e.reason || !e.error) return false;
+  return e.reason === e.error || e.error.split('; ').includes(e.reason);
+}
+
+/**
+ * When the oldest data on screen was read: the stack (status, image tags,
+ * endpoints) and each environment's service, targets and stopped tasks. A
+ * failed poll carries no new read time, so during an error this is the time
+ * of the last good data, never that of the failed poll. Null: nothing read yet.
+ */
+export function oldestReadAt(snapshot: StatusSnapshot | null): number | null {
+  if (!snapshot) return null;
+  const times = [snapshot.stackReadAt, ...snapshot.environments.flatMap((e) => [e.readAt?.service, e.readAt?.targets, e.readAt?.tasks])]
+    .map((t) => (t ? Date.parse(t) : Number.NaN))
+    .filter((t) => !Number.isNaN(t));
+  return times.length > 0 ? Math.min(...times) : null;
+}
+
+/**
+ * An environment's deploys, newest first: the one deploy.json holds now, then
+ * its history. The image running now is the stack's (the snapshot), else
+ * deploy.json's; entries with that image are marked, and cannot be rolled back to.
+ */
+export function historyItems(state: DashboardState, environment: EnvironmentName): HistoryItem[] {
+  const record = state.records[environment];
+  if (!record) return [];
+  const running = state.snapshot?.environments.find((e) => e.name === environment)?.imageTag ?? record.imageTag;
+  const entries = [...(record.imageTag && record.deployedAt ? [{ imageTag: record.imageTag, deployedAt: record.deployedAt }] : []), ...record.history];
+  return entries.filter((e) => e.imageTag).map((e) => ({ imageTag: e.imageTag, deployedAt: e.deployedAt, running: e.imageTag === running }));
 }
 
 function keptBanner(b: BannerError): BannerError {
@@ -584,10 +656,39 @@ function onMainKey(state: DashboardState, key: KeyPress): Transition {
       if (!envs.includes('dev')) return refusedOperation(state, 'promote', 'prod', 'there is no dev environment (no dev profile) to promote from; create one with `benchling-deploy setup-profile dev --from default --environment dev`');
       return startOperation(state, 'promote', 'prod');
     case 'R':
-      return startOperation(state, 'rollback', state.selected);
+      return openHistory(state, false);
+    case 'h':
+      return openHistory(state, true);
     default:
       return same(state);
   }
+}
+
+/** `R` and `h`: the selected environment's history as a list, the newest entry not running highlighted. */
+function openHistory(state: DashboardState, viewOnly: boolean): Transition {
+  const items = historyItems(state, state.selected);
+  const first = items.findIndex((i) => !i.running);
+  const operation: OperationState = { ...newOperation(state, 'rollback', state.selected), phase: 'choose', history: { items, selected: Math.max(0, viewOnly ? 0 : first), viewOnly, note: null } };
+  return same({ ...state, screen: 'operation', operation, nextId: state.nextId + 1 });
+}
+
+function onHistoryKey(state: DashboardState, op: OperationState, pick: HistoryPick, key: KeyPress): Transition {
+  if (isCtrlC(key) || key.input === 'q') return quit(state, 0, false);
+  if (key.escape) return closeOperation(state);
+  if (key.input === '?') return same({ ...state, screen: 'help', helpFrom: 'operation' });
+  const items = pick.items;
+  const move = (to: number) => same(withOperation(state, { ...op, history: { ...pick, selected: Math.min(Math.max(0, to), Math.max(0, items.length - 1)), note: null } }));
+  if (key.upArrow || key.input === 'k') return move(pick.selected - 1);
+  if (key.downArrow || key.input === 'j') return move(pick.selected + 1);
+  if (key.home) return move(0);
+  if (key.end) return move(items.length - 1);
+  if (key.return && !pick.viewOnly) {
+    const item = items[pick.selected];
+    if (!item) return same(state);
+    if (item.running) return same(withOperation(state, { ...op, history: { ...pick, note: `${item.imageTag} is the image ${op.environment} runs now; choose an earlier one` } }));
+    return to(withOperation(state, { ...op, phase: 'preparing', history: null }), { type: 'prepare', id: op.id, kind: 'rollback', environment: op.environment, imageTag: item.imageTag });
+  }
+  return same(state);
 }
 
 function newOperation(state: DashboardState, kind: OperationKind, environment: EnvironmentName): OperationState {
@@ -596,6 +697,7 @@ function newOperation(state: DashboardState, kind: OperationKind, environment: E
     kind,
     environment,
     phase: 'preparing',
+    history: null,
     plan: null,
     refusal: null,
     diff: null,
@@ -626,6 +728,8 @@ function onOperationKey(state: DashboardState, key: KeyPress): Transition {
   const op = state.operation;
   if (!op) return same({ ...state, screen: 'main' });
   switch (op.phase) {
+    case 'choose':
+      return op.history ? onHistoryKey(state, op, op.history, key) : closeOperation(state);
     case 'preparing':
       if (isCtrlC(key) || key.input === 'q') return quit(state, 0, false);
       // The plan may still arrive: planReady for a closed operation releases it.
@@ -655,6 +759,8 @@ function onConfirmKey(state: DashboardState, op: OperationState, key: KeyPress):
   const plan = op.plan!;
   if (isCtrlC(key)) return quit(state, 0, false);
   if (key.escape) return closeOperation(state, { type: 'release', id: op.id });
+  // Nothing is confirmed before its changes are known: while cdk diff runs, only esc and ctrl-c act.
+  if (op.diff?.state === 'loading') return same(state);
   const run = (): Transition =>
     to(withOperation(state, { ...op, phase: 'running', typed: '', mistyped: false, progress: { ...EMPTY_PROGRESS, startedAt: state.now } }), { type: 'execute', id: op.id });
   if (plan.confirmWord === null) {
@@ -681,7 +787,20 @@ export function logViewHeight(state: DashboardState): number {
 export function bannerHeight(state: DashboardState): number {
   const b = state.banner;
   if (!b) return 0;
-  return Math.min(1 + (b.hint ? 1 : 0) + Math.min(3, b.detail?.length ?? 0), Math.max(0, state.size.rows - 4));
+  return Math.min(bannerLines(b, state.size.columns).length, Math.max(0, state.size.rows - 4));
+}
+
+/**
+ * The banner as screen lines, wrapped to the width (not cut): the message on
+ * up to three lines, the hint on up to two, three lines of detail. Shared by
+ * the banner and {@link bannerHeight}, so the layout counts what is drawn.
+ */
+export function bannerLines(b: BannerError, width: number): { text: string; color?: string; dim?: boolean; part: 'message' | 'hint' | 'detail' }[] {
+  const w = Math.max(1, width);
+  const lines: { text: string; color?: string; dim?: boolean; part: 'message' | 'hint' | 'detail' }[] = wrapLines(`error: ${b.message.split('\n')[0]}`, w, 3).map((text) => ({ text, color: 'red', part: 'message' }));
+  if (b.hint) lines.push(...wrapLines(`hint: ${b.hint}`, w, 2).map((text) => ({ text, color: 'yellow', part: 'hint' as const })));
+  for (const d of (b.detail ?? []).slice(0, 3)) lines.push({ text: wrapLines(`  ${d}`, w, 1)[0], dim: true, part: 'detail' });
+  return lines;
 }
 
 function onLogsKey(state: DashboardState, key: KeyPress): Transition {
@@ -690,7 +809,8 @@ function onLogsKey(state: DashboardState, key: KeyPress): Transition {
   const put = (next: Partial<LogsState>) => same({ ...state, logs: { ...logs, ...next } });
   if (logs.filterDraft !== null) {
     if (isCtrlC(key)) return quit(state, 0, false);
-    if (key.escape) return put({ filterDraft: null, buffer: logs.buffer.setFilter(logs.filterBefore), offset: 0 });
+    // esc clears the filter, as the footer says: every line shows again.
+    if (key.escape) return put({ filterDraft: null, buffer: logs.buffer.setFilter(''), offset: 0 });
     if (key.return) return put({ filterDraft: null });
     if (isBack(key)) {
       const draft = logs.filterDraft.slice(0, -1);
@@ -749,12 +869,16 @@ export function footerKeys(state: DashboardState): readonly (readonly [string, s
       const op = state.operation;
       if (!op) return [];
       switch (op.phase) {
+        case 'choose':
+          if (op.history?.viewOnly) return [['↑↓', 'move'], ['esc', 'back'], ['q', 'quit']];
+          return [['↑↓', 'move'], ['enter', 'roll back to it'], ['esc', 'back'], ['q', 'quit']];
         case 'preparing':
           return [['esc', 'back'], ['q', 'quit']];
         case 'refused':
         case 'finished':
           return [['esc/enter', 'back'], ['q', 'quit']];
         case 'confirm':
+          if (op.diff?.state === 'loading') return [['esc', 'cancel']];
           return op.plan?.confirmWord ? [['enter', 'confirm'], ['esc', 'cancel']] : [['y', 'yes'], ['n/esc', 'no']];
         case 'running':
           if (op.askCancel) return [['y', 'cancel the deploy'], ['any other key', 'keep going']];
@@ -768,7 +892,7 @@ export function footerKeys(state: DashboardState): readonly (readonly [string, s
       if (envs.length > 1) keys.push(['tab', 'select']);
       keys.push(['l', 'logs'], ['d', 'deploy']);
       if (envs.includes('dev')) keys.push(['P', 'promote']);
-      keys.push(['R', 'rollback'], ['t', 'test'], ['r', 'refresh'], ['?', 'help'], ['q', 'quit']);
+      keys.push(['R', 'rollback'], ['h', 'history'], ['t', 'test'], ['r', 'refresh'], ['?', 'help'], ['q', 'quit']);
       if (state.banner) keys.push(['x', 'dismiss error']);
       return keys;
     }

@@ -40,6 +40,20 @@ export function bannerErrorOf(error: unknown): BannerError {
   return { message: `internal error (a bug in benchling-deploy; please report it): ${e.message}`, detail: (e.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()) };
 }
 
+/**
+ * A failed diff as the confirmation shows it: what failed, and the end of
+ * cdk's output (its last lines, as the CLI prints them); the log file is the plan's.
+ */
+export function diffFailureOf(error: unknown): { message: string; detail: readonly string[] } {
+  if (error instanceof ExternalError) {
+    const tail = (error.stderrTail ?? '').split('\n').filter((l) => l.trim() !== '');
+    const exit = error.commandExitCode !== undefined ? ` (exit ${error.commandExitCode})` : '';
+    return { message: `${error.message}${exit}`, detail: tail };
+  }
+  const b = bannerErrorOf(error);
+  return { message: b.message, detail: b.detail ?? [] };
+}
+
 function keyPressOf(input: string, key: Key): KeyPress {
   return {
     input,
@@ -169,7 +183,7 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
       case 'prepare':
         later(async () => {
           try {
-            const r = await services.prepare(effect.kind, effect.environment);
+            const r = await services.prepare(effect.kind, effect.environment, effect.imageTag === undefined ? {} : { imageTag: effect.imageTag });
             if ('refusal' in r) dispatch({ type: 'operationRefused', id: effect.id, reason: r.refusal });
             else {
               rt.prepared.set(effect.id, r);
@@ -188,7 +202,7 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
         rt.diffs.set(effect.id, controller);
         p.diff(controller.signal).then(
           (lines) => dispatch({ type: 'diffReady', id: effect.id, lines }),
-          (error: unknown) => dispatch({ type: 'diffFailed', id: effect.id, message: bannerErrorOf(error).message }),
+          (error: unknown) => dispatch({ type: 'diffFailed', id: effect.id, ...diffFailureOf(error) }),
         ).finally(() => rt.diffs.delete(effect.id));
         return;
       }

@@ -1,6 +1,6 @@
 import React from 'react';
 import { Box, Text } from 'ink';
-import { LINE_MAX, displayLine } from '../display-text.js';
+import { LINE_MAX, displayLine, wrapLines } from '../display-text.js';
 import type { OperationState } from '../state/dashboard.js';
 import { formatDuration, shortImage } from './format.js';
 import { afterCancel } from '../state/health.js';
@@ -41,17 +41,59 @@ export function operationTitle(op: OperationState): string {
   return op.plan ? `${verb}: ${shortImage(op.plan.oldTag)} -> ${shortImage(op.plan.newTag)}` : verb;
 }
 
-/** Lines of the plan and its confirmation (phase `confirm`). */
-export function confirmLines(op: OperationState, height: number): Line[] {
+/** A plan row's label column: two spaces, the label, a space. */
+const LABEL_COLUMN = 12;
+/** Lines one plan row, one failure reason or one line of cdk output may take before it is cut. */
+const ROW_LINES = 4;
+
+/** Outside text wrapped to the width, each screen line through the door; the first line may carry a prefix. */
+function wrappedLines(key: string, text: string, width: number, options: { color?: string; dim?: boolean; indent?: number; maxLines?: number } = {}): Line[] {
+  const indent = options.indent ?? 0;
+  return wrapLines(text, Math.max(10, width - indent), options.maxLines ?? ROW_LINES).map((chunk, i) =>
+    line(
+      `${key}-${i}`,
+      <Text color={options.color} dimColor={options.dim} wrap="truncate-end">
+        {`${' '.repeat(indent)}${chunk}`}
+      </Text>,
+    ),
+  );
+}
+
+/** A file's path on lines of its own, split at the width only when longer (it has no spaces to break at). */
+function pathLines(key: string, path: string, width: number): Line[] {
+  const w = Math.max(10, width - 2);
+  const text = displayLine(path, w * 3);
+  const chunks = Array.from({ length: Math.ceil(text.length / w) || 1 }, (_, i) => text.slice(i * w, (i + 1) * w));
+  return chunks.map((c, i) => line(`${key}-${i}`, <Text wrap="truncate-end">{`  ${c}`}</Text>));
+}
+
+/** A plan row, its value wrapped under itself. */
+function rowLines(label: string, value: string, width: number): Line[] {
+  const head = `  ${label.padEnd(LABEL_COLUMN - 3)} `;
+  return wrapLines(value, Math.max(10, width - LABEL_COLUMN), ROW_LINES).map((chunk, i) => line(`row-${label}-${i}`, <Text wrap="truncate-end">{`${i === 0 ? displayLine(head, LABEL_COLUMN + 40) : ' '.repeat(LABEL_COLUMN)}${chunk}`}</Text>));
+}
+
+/**
+ * Lines of the plan and its confirmation (phase `confirm`). The question is
+ * asked only once the changes are known: while cdk diff runs it is not on
+ * screen (and the reducer ignores `y`). A failed diff shows why, the end of
+ * cdk's output and the log file before asking, so going on is a choice made
+ * knowing that. When rows are short the question and the failure are kept,
+ * and the plan's rows give way.
+ */
+export function confirmLines(op: OperationState, height: number, width = 80): Line[] {
   const plan = op.plan!;
-  const rows = plan.rows.map((r) => plain(`row-${r.label}`, `  ${r.label.padEnd(9)} ${r.value}`));
+  const diff = op.diff ?? { state: 'ready' as const, lines: [] };
   const prompt: Line[] = [];
-  if (plan.confirmWord) {
+  if (diff.state === 'loading') {
+    prompt.push(plain('prompt', 'the question comes once the changes are known; esc cancels', undefined, true));
+  } else if (plan.confirmWord) {
+    const what = diff.state === 'failed' ? `Type "${plan.confirmWord}" to go on without knowing the changes, enter to run: ` : `Type "${plan.confirmWord}" to confirm, enter to run: `;
     prompt.push(
       line(
         'prompt',
         <Text wrap="truncate-end">
-          <Text bold>{`Type "${plan.confirmWord}" to confirm, enter to run: `}</Text>
+          <Text bold>{what}</Text>
           <Text color="cyan">{displayLine(op.typed)}</Text>
           <Text inverse> </Text>
         </Text>,
@@ -59,20 +101,37 @@ export function confirmLines(op: OperationState, height: number): Line[] {
     );
     if (op.mistyped) prompt.push(plain('mistyped', `that is not "${plan.confirmWord}"; type it exactly, or esc to cancel`, 'yellow'));
   } else {
-    prompt.push(line('prompt', <Text bold wrap="truncate-end">{`${op.kind === 'deploy' ? `Deploy ${op.environment}` : 'Run it'}? y/N`}</Text>));
+    const verb = op.kind === 'deploy' ? `Deploy ${op.environment}` : op.kind === 'rollback' ? `Roll ${op.environment} back` : 'Run it';
+    prompt.push(line('prompt', <Text bold wrap="truncate-end">{`${verb}${diff.state === 'failed' ? ' without knowing the changes' : ''}? y/N`}</Text>));
   }
-  const diff: Line[] = [];
-  const room = height - 1 - rows.length - prompt.length - 1;
-  if (op.diff && room > 0) {
-    if (op.diff.state === 'loading') diff.push(plain('diff', 'changes: computing (cdk diff)…', undefined, true));
-    else if (op.diff.state === 'failed') diff.push(plain('diff', `changes: could not be computed: ${op.diff.message}`, 'yellow'));
-    else {
-      const lines = op.diff.lines.length === 0 ? ['(no resource changes besides parameters)'] : op.diff.lines;
-      const shown = lines.length > room - 1 ? [...lines.slice(0, Math.max(0, room - 2)), `… ${lines.length - Math.max(0, room - 2)} more (benchling-deploy diff)`] : lines;
-      diff.push(plain('diff', 'changes:'), ...shown.map((l, i) => plain(`diff-${i}`, `  ${l}`, l.includes('[-]') || /replace/.test(l) ? 'yellow' : undefined)));
-    }
+
+  // What must stay on screen about the changes, and what may give way.
+  let kept: Line[];
+  let more: Line[] = [];
+  if (diff.state === 'loading') kept = [plain('diff', 'changes: computing (cdk diff)…', undefined, true)];
+  else if (diff.state === 'failed') {
+    kept = [...wrappedLines('diff', `changes: could not be computed: ${diff.message}`, width, { color: 'yellow' }), plain('log', 'the full cdk output is in:', undefined, true), ...pathLines('log-path', plan.logFile, width)];
+    more = diff.detail.flatMap((d, i) => wrappedLines(`detail-${i}`, d, width, { dim: true, indent: 2, maxLines: 2 }));
+    if (more.length > 0) more = [plain('detail-h', 'cdk said:', undefined, true), ...more];
+  } else {
+    const lines = diff.lines.length === 0 ? ['(no resource changes besides parameters)'] : diff.lines;
+    const all = lines.map((l, i) => plain(`diff-${i}`, `  ${l}`, l.includes('[-]') || /replace/.test(l) ? 'yellow' : undefined));
+    kept = [plain('diff', 'changes:'), ...all.slice(0, 3)];
+    more = all.slice(3);
   }
-  return [...rows, ...diff.slice(0, Math.max(0, room)), plain('gap', ' '), ...prompt];
+
+  const rows = plan.rows.flatMap((r) => rowLines(r.label, r.value, width));
+  const fixed = prompt.length + 1;
+  const keptShown = kept.slice(0, Math.max(0, height - fixed));
+  const rowRoom = Math.max(0, height - fixed - keptShown.length);
+  const rowsShown = rows.length <= rowRoom ? rows : [...rows.slice(0, Math.max(0, rowRoom - 1)), plain('rows-more', `  … ${rows.length - Math.max(0, rowRoom - 1)} more lines of the plan (a taller terminal shows them)`, undefined, true)].slice(0, rowRoom);
+  const moreRoom = Math.max(0, height - fixed - keptShown.length - rowsShown.length);
+  let moreShown = more;
+  if (more.length > moreRoom) {
+    const n = Math.max(0, moreRoom - 1);
+    moreShown = moreRoom > 0 ? [...more.slice(0, n), plain('more', `  … ${more.length - n} more lines${diff.state === 'ready' ? ' (benchling-deploy diff)' : ` (${plan.logFile})`}`, undefined, true)] : [];
+  }
+  return [...rowsShown, ...keptShown, ...moreShown, plain('gap', ' '), ...prompt];
 }
 
 /** Lines of a running deploy: resources done of total, rollout, recent events, cdk's output tail. */
@@ -154,8 +213,12 @@ export function OperationView({ operation: op, width, height, now, intro = [] }:
     case 'refused':
       lines = [wrapped('refused', `refused: ${op.refusal ?? ''}`, 'yellow'), plain('nothing', 'nothing was changed', undefined, true)];
       break;
+    case 'choose':
+      // The history list is drawn by the rollback screen, which passes it as intro.
+      lines = [];
+      break;
     case 'confirm':
-      lines = confirmLines(op, body);
+      lines = confirmLines(op, body, width);
       break;
     case 'running':
       lines = progressLines(op, body, width, now);

@@ -1,10 +1,10 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { displayLine } from '../display-text.js';
-import type { StackInfo } from '../state/dashboard.js';
+import { oldestReadAt, type StackInfo } from '../state/dashboard.js';
 import { stackStatusWords } from '../state/health.js';
 import type { StatusSnapshot } from '../state/status-types.js';
-import { ageOf } from './format.js';
+import { formatAge } from './format.js';
 
 export interface HeaderProps {
   readonly stack: StackInfo;
@@ -14,11 +14,17 @@ export interface HeaderProps {
   readonly width: number;
 }
 
-/** One line (outside text through the door, cut to the width): the stack, where it lives, its status, how old the data on screen is; the account last (cut first). */
+/**
+ * One line (outside text through the door; the account last, so it is what a
+ * narrow terminal loses): the stack, where it lives, its status, and the age
+ * of the oldest data on screen. During an error that is the age of the last
+ * good data, not of the failed poll: a failed read says nothing new.
+ */
 export function Header({ stack, snapshot, refreshing, now, width }: HeaderProps): React.JSX.Element {
   const account = displayLine(snapshot?.account ?? stack.account, width);
   const status = snapshot ? displayLine(stackStatusWords(snapshot), width) : 'reading AWS...';
-  const age = snapshot ? ageOf(snapshot.stackReadAt ?? snapshot.fetchedAt, now) : null;
+  const readAt = oldestReadAt(snapshot);
+  const age = snapshot ? (readAt === null ? 'no data read yet' : `data ${formatAge(now - readAt)} old`) : null;
   const statusColor = !snapshot?.stackStatus ? 'gray' : /FAILED|ROLLBACK/.test(snapshot.stackStatus) ? 'red' : /IN_PROGRESS/.test(snapshot.stackStatus) ? 'cyan' : 'green';
   return (
     <Box width={width} height={1}>
@@ -27,10 +33,9 @@ export function Header({ stack, snapshot, refreshing, now, width }: HeaderProps)
         <Text>{`  ${displayLine(stack.region, width)}`}</Text>
         <Text>{'  '}</Text>
         <Text color={statusColor}>{status}</Text>
-        {snapshot ? <Text dimColor>{`  data ${ageOf(snapshot.fetchedAt, now) ?? '?'} old`}</Text> : null}
+        {age ? <Text dimColor={readAt !== null} color={readAt === null ? 'yellow' : undefined}>{`  ${age}`}</Text> : null}
         {refreshing && snapshot ? <Text color="cyan">{'  refreshing...'}</Text> : null}
         {account ? <Text dimColor>{`  account ${account}`}</Text> : null}
-        {snapshot && age && age !== ageOf(snapshot.fetchedAt, now) ? <Text dimColor>{`  stack read ${age} ago`}</Text> : null}
       </Text>
     </Box>
   );

@@ -1,7 +1,7 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import type { LogsState } from '../state/dashboard.js';
-import { displayLine, displayText } from '../display-text.js';
+import { displayLine, wrapLines } from '../display-text.js';
 
 export interface LogsProps {
   readonly logs: LogsState;
@@ -11,12 +11,29 @@ export interface LogsProps {
 }
 
 const time = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+/** `12:00:01 `: the time column. */
+const TIME_COLUMN = 9;
+
+/** Log lines as screen lines: each message wrapped to the width beside its time, the last `rows` of them. */
+function screenLines(lines: readonly { readonly id: string; readonly timestamp: number; readonly message: string }[], width: number, rows: number): { key: string; time: string; text: string }[] {
+  const textWidth = Math.max(10, width - TIME_COLUMN);
+  const out: { key: string; time: string; text: string }[] = [];
+  for (const l of lines) {
+    // A tab reads as spaces in a wrapped line (only the part the screen can hold is looked at).
+    const chunks = wrapLines(l.message.slice(0, textWidth * rows + 1).replace(/\t/g, '    '), textWidth, rows);
+    chunks.forEach((text, i) => out.push({ key: `${l.id}-${i}`, time: i === 0 ? `${time(l.timestamp)} ` : ' '.repeat(TIME_COLUMN), text }));
+  }
+  return out.slice(Math.max(0, out.length - rows));
+}
 
 /**
  * Full-screen logs of one environment, newest at the bottom. Only the lines
  * that fit are drawn (the buffer hands out just that slice); messages pass
  * the one door for outside text, so a log line cannot move the cursor or
- * recolour the screen, and only the part that fits the width is measured.
+ * recolour the screen. A long message wraps under its time instead of being
+ * cut; the newest screen lines are kept, so the oldest line of the view may
+ * lose its top. Only what the screen can hold of a line is escaped and
+ * measured.
  */
 export function Logs({ logs, width, height }: LogsProps): React.JSX.Element {
   const rows = Math.max(0, height - 1);
@@ -42,10 +59,10 @@ export function Logs({ logs, width, height }: LogsProps): React.JSX.Element {
           {view.filter ? `no line matches "${displayLine(view.filter, width)}"` : s?.error ? 'no lines' : 'waiting for log lines…'}
         </Text>
       ) : null}
-      {view.lines.map((line) => (
-        <Text key={line.id} wrap="truncate-end">
-          <Text dimColor>{`${time(line.timestamp)} `}</Text>
-          {displayText(line.message, { keepTabs: true, max: width })}
+      {screenLines(view.lines, width, rows).map((l) => (
+        <Text key={l.key} wrap="truncate-end">
+          <Text dimColor>{l.time}</Text>
+          {l.text}
         </Text>
       ))}
     </Box>

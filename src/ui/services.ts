@@ -17,7 +17,7 @@ export interface DashboardServices {
   /** deploy.json as it is now (last deploys). */
   readRecords(): Promise<DeployRecords> | DeployRecords;
   /** Checks everything and holds the deploy lock, or says why the operation cannot run. */
-  prepare(kind: OperationKind, environment: EnvironmentName): Promise<PreparedOperation | { readonly refusal: string }>;
+  prepare(kind: OperationKind, environment: EnvironmentName, options?: PrepareOptions): Promise<PreparedOperation | { readonly refusal: string }>;
   /** Follows an environment's logs until stopped. */
   openLogs(environment: EnvironmentName, sink: LogSink): Promise<LogHandle> | LogHandle;
   /** GETs the environment's health route. */
@@ -26,6 +26,11 @@ export interface DashboardServices {
   saveProfile(profileName: string, texts: Readonly<Record<FormField, string>>): Promise<void> | void;
   /** The stack and records once the profiles exist (after the welcome form). */
   loadStack(): Promise<{ readonly stack: StackInfo; readonly records: DeployRecords }> | { readonly stack: StackInfo; readonly records: DeployRecords };
+}
+
+export interface PrepareOptions {
+  /** A rollback's image, chosen from the environment's history; default: the newest earlier image. */
+  readonly imageTag?: string;
 }
 
 export interface StatusHandle {

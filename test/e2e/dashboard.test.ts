@@ -140,7 +140,7 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     await t.waitFor((s) => /> dev/.test(s), 'back from logs');
 
     t.send('P');
-    const promote = await t.waitFor((s) => /promote dev -> prod: 0\.7\.0 -> sha256:[0-9a-f]{12}…/.test(s) && /dev runs/.test(s) && /Type "prod" to confirm/.test(s), 'the promote plan');
+    const promote = await t.waitFor((s) => /promote dev -> prod: 0\.7\.0 -> sha256:[0-9a-f]{12}…/.test(s) && /dev runs/.test(s) && /Type "prod" to confirm/.test(s), 'the promote plan, asked once its diff is in', 120_000);
     seen.push(promote);
     expect(promote).toMatch(/dev runs\s+latest = sha256:[0-9a-f]{64}/);
     // The real cdk diff: prod's task definition is replaced (its image pinned to dev's digest); nothing of dev changes.

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bannerHeight, footerKeys, initialDashboard, logViewHeight, reduce, PROGRESS_KEEP, type DashboardState } from '../../src/state/dashboard.js';
+import { bannerHeight, bannerLines, footerKeys, historyItems, initialDashboard, logViewHeight, oldestReadAt, reduce, PROGRESS_KEEP, type DashboardState } from '../../src/state/dashboard.js';
+import type { DeployRecords } from '../../src/state/deploy-records.js';
 import { initialSetupForm } from '../../src/state/setup-form.js';
-import { BOTH, NOW, PROD_ONLY, form, key, logLine, plan, run, snapshot, start } from './dashboard-fixtures.js';
+import { BOTH, NOW, PROD_ONLY, envStatus, form, key, logLine, plan, run, snapshot, start } from './dashboard-fixtures.js';
 
 const outcome = { outcome: 'succeeded' as const, endpoint: 'https://x/dev', imageTag: 'abc123', logFile: '/tmp/cdk.log' };
 
@@ -11,7 +12,7 @@ function confirming(word: string | null = null, environment: 'dev' | 'prod' = 'd
   if (environment === 'prod') s = run(s, key('2')).state;
   s = run(s, key('d')).state;
   const id = s.operation!.id;
-  return run(s, { type: 'planReady', id, plan: plan({ confirmWord: word, environment }) }).state;
+  return run(s, { type: 'planReady', id, plan: plan({ confirmWord: word, environment }) }, { type: 'diffReady', id, lines: ['[~] AWS::ECS::TaskDefinition DevTaskDefinition'] }).state;
 }
 
 function running(): DashboardState {
@@ -226,7 +227,7 @@ describe('logs', () => {
     expect(s.logs!.buffer.view(10).lines.map((l) => l.message)).toEqual(['line 1', 'line 2']);
   });
 
-  it('`/` types a filter applied as it is typed; enter keeps it, esc restores the one before', () => {
+  it('`/` types a filter applied as it is typed; enter keeps it, esc clears it', () => {
     const lines = [logLine(1, 'GET /api ok'), logLine(2, 'ERROR boom'), logLine(3, 'error again')];
     let s = run(start(), key('l'), { type: 'logLines', environment: 'dev', lines }, key('/')).state;
     expect(s.logs?.filterDraft).toBe('');
@@ -238,9 +239,13 @@ describe('logs', () => {
     const kept = run(s, key('return')).state;
     expect(kept.logs?.filterDraft).toBeNull();
     expect(kept.logs?.buffer.filter).toBe('err');
-    const restored = run(kept, key('/'), key('x'), key('escape')).state;
-    expect(restored.logs?.buffer.filter).toBe('err');
-    expect(restored.logs?.filterDraft).toBeNull();
+    // esc while editing clears the filter (the footer says "esc clear"): every line shows again.
+    const cleared = run(kept, key('/'), key('x'), key('escape')).state;
+    expect(cleared.logs?.buffer.filter).toBe('');
+    expect(cleared.logs?.filterDraft).toBeNull();
+    expect(cleared.logs!.buffer.view(10).lines.map((l) => l.id)).toEqual(['e1', 'e2', 'e3']);
+    expect(cleared.screen).toBe('logs');
+    expect(run(s, key('escape')).state.logs?.buffer.filter).toBe('');
   });
 
   it('scrolling up pauses and moves the view; end goes back to the newest and follows', () => {
@@ -306,7 +311,7 @@ describe('deploy', () => {
     expect(r.state.operation?.diff).toEqual({ state: 'loading' });
     expect(r.effects).toEqual([{ type: 'diff', id }]);
     expect(run(r.state, { type: 'diffReady', id, lines: ['[~] AWS::ECS::TaskDefinition'] }).state.operation?.diff).toEqual({ state: 'ready', lines: ['[~] AWS::ECS::TaskDefinition'] });
-    expect(run(r.state, { type: 'diffFailed', id, message: 'cdk diff failed' }).state.operation?.diff).toEqual({ state: 'failed', message: 'cdk diff failed' });
+    expect(run(r.state, { type: 'diffFailed', id, message: 'cdk diff failed', detail: ['Need to perform AWS calls'] }).state.operation?.diff).toEqual({ state: 'failed', message: 'cdk diff failed', detail: ['Need to perform AWS calls'] });
   });
 
   it('a plan nobody waits for (esc while preparing) is released', () => {
@@ -432,9 +437,154 @@ describe('promote and rollback', () => {
     expect(run(r, key(' ')).state.screen).toBe('main');
   });
 
-  it('`R` prepares a rollback of the selected environment', () => {
-    const o = run(start(), key('2'), key('R'));
-    expect(o.effects).toEqual([{ type: 'prepare', id: o.state.operation!.id, kind: 'rollback', environment: 'prod' }]);
+});
+
+/** deploy.json with prod at 0.7.0, deployed before at 0.6.9, 0.7.0 (again) and 0.6.8. */
+const RECORDS: DeployRecords = {
+  prod: {
+    endpoint: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod',
+    imageTag: '0.7.0',
+    deployedAt: '2026-11-20T00:00:00.000Z',
+    stackName: 'BenchlingWebhookStack',
+    stage: 'prod',
+    history: [
+      { imageTag: '0.6.9', deployedAt: '2026-11-10T00:00:00.000Z' },
+      { imageTag: '0.7.0', deployedAt: '2026-11-05T00:00:00.000Z' },
+      { imageTag: '0.6.8', deployedAt: '2026-11-01T00:00:00.000Z' },
+    ],
+  },
+};
+
+const withRecords = (records: DeployRecords = RECORDS) => run(start(), { type: 'records', records }, key('2')).state;
+
+describe('history and rollback', () => {
+  it('`R` lists the history, newest first, the running image marked, the newest other image highlighted; nothing is prepared yet', () => {
+    const o = run(withRecords(), key('R'));
+    expect(o.effects).toEqual([]);
+    expect(o.state.operation).toMatchObject({ kind: 'rollback', environment: 'prod', phase: 'choose' });
+    const pick = o.state.operation!.history!;
+    expect(pick.items.map((i) => [i.imageTag, i.running])).toEqual([['0.7.0', true], ['0.6.9', false], ['0.7.0', true], ['0.6.8', false]]);
+    expect(pick.selected).toBe(1);
+    expect(pick.viewOnly).toBe(false);
+  });
+
+  it('the running image is the stack\'s when a snapshot says it, else deploy.json\'s', () => {
+    const s = run(withRecords(), { type: 'snapshot', snapshot: snapshot({}, [envStatus('dev'), envStatus('prod', { imageTag: '0.6.9' })]), nextPollInMs: null }).state;
+    expect(historyItems(s, 'prod').map((i) => i.running)).toEqual([false, true, false, false]);
+  });
+
+  it('arrows move the highlight within the list; enter on an earlier image prepares the rollback to that image', () => {
+    let s = run(withRecords(), key('R')).state;
+    s = run(s, key('down'), key('down'), key('down'), key('down')).state;
+    expect(s.operation!.history!.selected).toBe(3);
+    s = run(s, key('up'), key('up')).state;
+    expect(s.operation!.history!.selected).toBe(1);
+    s = run(s, key('up'), key('up'), key('down'), key('down'), key('down')).state;
+    const o = run(s, key('return'));
+    expect(o.state.operation?.phase).toBe('preparing');
+    expect(o.effects).toEqual([{ type: 'prepare', id: o.state.operation!.id, kind: 'rollback', environment: 'prod', imageTag: '0.6.8' }]);
+  });
+
+  it('enter on the running image (or an entry with its tag) prepares nothing and says why', () => {
+    let s = run(withRecords(), key('R'), key('up')).state;
+    expect(s.operation!.history!.selected).toBe(0);
+    let o = run(s, key('return'));
+    expect(o.effects).toEqual([]);
+    expect(o.state.operation?.phase).toBe('choose');
+    expect(o.state.operation?.history?.note).toMatch(/0\.7\.0 is the image prod runs now/);
+    s = run(s, key('down'), key('down')).state;
+    o = run(s, key('return'));
+    expect(o.effects).toEqual([]);
+    // The nearest case that must go on: the entry just below.
+    expect(run(s, key('down'), key('return')).effects).toHaveLength(1);
+  });
+
+  it('`h` shows the history only: enter rolls nothing back; esc goes back', () => {
+    const s = run(withRecords(), key('h')).state;
+    expect(s.operation).toMatchObject({ phase: 'choose', history: { viewOnly: true, selected: 0 } });
+    const o = run(s, key('down'), key('return'));
+    expect(o.effects).toEqual([]);
+    expect(o.state.operation?.phase).toBe('choose');
+    expect(footerKeys(s).map(([k]) => k)).not.toContain('enter');
+    expect(footerKeys(run(withRecords(), key('R')).state).map(([k]) => k)).toContain('enter');
+    expect(run(s, key('escape')).state).toMatchObject({ screen: 'main', operation: null });
+  });
+
+  it('no record of the environment: an empty list, and enter does nothing', () => {
+    const s = run(start(), key('R')).state;
+    expect(s.operation!.history!.items).toEqual([]);
+    expect(run(s, key('return')).effects).toEqual([]);
+  });
+});
+
+describe('a deploy is confirmed only once its changes are known', () => {
+  const planned = (word: string | null = null) => {
+    let s = start();
+    if (word) s = run(s, key('2')).state;
+    s = run(s, key('d')).state;
+    const id = s.operation!.id;
+    return { id, s: run(s, { type: 'planReady', id, plan: plan({ confirmWord: word, environment: word ? 'prod' : 'dev' }) }).state };
+  };
+
+  it('while cdk diff runs, y does nothing; once the diff is in, y runs it', () => {
+    const { id, s } = planned();
+    const early = run(s, key('y'));
+    expect(early.effects).toEqual([]);
+    expect(early.state.operation?.phase).toBe('confirm');
+    expect(footerKeys(s)).toEqual([['esc', 'cancel']]);
+    const ready = run(s, { type: 'diffReady', id, lines: [] }, key('y'));
+    expect(ready.effects).toEqual([{ type: 'execute', id }]);
+  });
+
+  it('prod: the typed word and enter do nothing while the diff runs', () => {
+    const { id, s } = planned('prod');
+    const early = run(s, key('p'), key('r'), key('o'), key('d'), key('return'));
+    expect(early.effects).toEqual([]);
+    expect(early.state.operation?.phase).toBe('confirm');
+    expect(run(s, { type: 'diffReady', id, lines: [] }, key('p'), key('r'), key('o'), key('d'), key('return')).effects).toEqual([{ type: 'execute', id }]);
+  });
+
+  it('esc still cancels while the diff runs, releasing the plan', () => {
+    const { id, s } = planned();
+    expect(run(s, key('escape')).effects).toEqual([{ type: 'release', id }]);
+  });
+
+  it('a failed diff keeps its reason and cdk\'s last lines; then y goes on, n cancels', () => {
+    const { id, s } = planned();
+    const failed = run(s, { type: 'diffFailed', id, message: 'cdk diff failed (exit 1)', detail: ['❌ Need to perform AWS calls for account 123456789012'] }).state;
+    expect(failed.operation?.diff).toEqual({ state: 'failed', message: 'cdk diff failed (exit 1)', detail: ['❌ Need to perform AWS calls for account 123456789012'] });
+    expect(run(failed, key('y')).effects).toEqual([{ type: 'execute', id }]);
+    expect(run(failed, key('n')).effects).toEqual([{ type: 'release', id }]);
+  });
+});
+
+describe('one error, shown once, with the age of the last good data', () => {
+  it('a reason that only repeats one of the read errors is dropped; another reason stays', () => {
+    const error = 'ECS DescribeServices: AccessDenied; ELB DescribeTargetHealth: AccessDenied';
+    const same = run(start(), { type: 'snapshot', snapshot: snapshot({}, [envStatus('dev', { health: 'unknown', error, reason: 'ECS DescribeServices: AccessDenied' }), envStatus('prod')]), nextPollInMs: null }).state;
+    expect(same.snapshot!.environments[0].reason).toBeNull();
+    expect(same.snapshot!.environments[0].error).toBe(error);
+    const other = run(start(), { type: 'snapshot', snapshot: snapshot({}, [envStatus('dev', { health: 'degraded', error, reason: '1 of 2 targets unhealthy' }), envStatus('prod')]), nextPollInMs: null }).state;
+    expect(other.snapshot!.environments[0].reason).toBe('1 of 2 targets unhealthy');
+  });
+
+  it('the data age is that of the oldest part on screen, not of the poll', () => {
+    const at = (ago: number) => new Date(NOW - ago).toISOString();
+    expect(oldestReadAt(snapshot({ fetchedAt: at(1000), stackReadAt: at(3000) }, [envStatus('dev', { readAt: { service: at(11_000) } }), envStatus('prod', { readAt: { service: at(1000), targets: at(6000) } })]))).toBe(NOW - 11_000);
+    // A credentials failure now: no part was read by it, the stack 40 s ago.
+    expect(oldestReadAt(snapshot({ fetchedAt: at(0), stackReadAt: at(40_000), error: 'AWS credentials expired', errorKind: 'credentials' }, [envStatus('dev', { readAt: undefined }), envStatus('prod', { readAt: undefined })]))).toBe(NOW - 40_000);
+    expect(oldestReadAt(snapshot({ fetchedAt: at(0), stackReadAt: null }, [envStatus('dev', { readAt: undefined }), envStatus('prod', { readAt: undefined })]))).toBeNull();
+    expect(oldestReadAt(null)).toBeNull();
+  });
+
+  it('the banner wraps a long message to the width, and the layout counts its lines', () => {
+    const message = `stack BenchlingWebhookStack could not be read: ${'ThrottlingException rate exceeded '.repeat(3)}END`;
+    const s = run(start(BOTH, { columns: 40, rows: 24 }), { type: 'error', error: { message, hint: 'wait a minute' } }).state;
+    const lines = bannerLines(s.banner!, 40);
+    expect(lines.filter((l) => l.part === 'message').length).toBe(3);
+    expect(lines.every((l) => [...l.text].length <= 40)).toBe(true);
+    expect(bannerHeight(s)).toBe(4);
+    expect(bannerHeight(run(start(BOTH, { columns: 400, rows: 24 }), { type: 'error', error: { message, hint: 'wait a minute' } }).state)).toBe(2);
   });
 });
 
@@ -472,7 +622,7 @@ describe('welcome', () => {
 describe('footer', () => {
   it('lists only keys that do something on each screen', () => {
     const names = (s: DashboardState) => footerKeys(s).map(([k]) => k);
-    expect(names(start())).toEqual(['tab', 'l', 'd', 'P', 'R', 't', 'r', '?', 'q']);
+    expect(names(start())).toEqual(['tab', 'l', 'd', 'P', 'R', 'h', 't', 'r', '?', 'q']);
     expect(names(start(PROD_ONLY))).not.toContain('P');
     expect(names(start(PROD_ONLY))).not.toContain('tab');
     expect(names(run(start(), key('l')).state)).toContain('/');

@@ -36,7 +36,7 @@ describe('main screen', () => {
     expect(f).toMatch(/targets\s+2\/2 healthy/);
     expect(f).toMatch(/endpoint\s+https:\/\/a1b2c3d4e5\.execute-api/);
     expect(f).toMatch(/deployed\s+0\.7\.0, 1 h ago/);
-    expect(f.split('\n').at(-1)).toMatch(/l logs\s+d deploy\s+P promote\s+R rollback\s+t test\s+r refresh\s+\? help\s+q quit/);
+    expect(f.split('\n').at(-1)).toMatch(/l logs\s+d deploy\s+P promote\s+R rollback\s+h history\s+t test\s+r refresh\s+\? help\s+q quit/);
   });
 
   it('before the first snapshot: the profiles\' stack and "reading"; last deploy from deploy.json', () => {
@@ -90,8 +90,9 @@ describe('main screen', () => {
 
   it('a narrow footer keeps every key, dropping words first', () => {
     const narrow = (columns: number) => draw(withSnapshot(start(BOTH, { columns, rows: 24 }))).split('\n').at(-1)!;
-    expect(narrow(80)).toBe('tab select l logs d deploy P promote R rollback t test r refresh ? help q quit');
-    expect(narrow(40)).toBe('tab l d P R t r ? q');
+    expect(narrow(90)).toBe('tab select l logs d deploy P promote R rollback h history t test r refresh ? help q quit');
+    expect(narrow(80)).toBe('tab l d P R h t r ? q');
+    expect(narrow(40)).toBe('tab l d P R h t r ? q');
   });
 
   it('prod only: one panel, no promote key', () => {
@@ -161,7 +162,7 @@ describe('other screens', () => {
     let s = run(start(), key('P')).state;
     const id = s.operation!.id;
     const digest = `sha256:${'ab'.repeat(32)}`;
-    s = run(s, { type: 'planReady', id, plan: plan({ kind: 'promote', environment: 'prod', oldTag: '0.7.0', newTag: digest, confirmWord: 'prod', rows: [{ label: 'dev runs', value: `latest = ${digest}` }] }) }, key('p'), key('r')).state;
+    s = run(s, { type: 'planReady', id, plan: plan({ kind: 'promote', environment: 'prod', oldTag: '0.7.0', newTag: digest, confirmWord: 'prod', rows: [{ label: 'dev runs', value: `latest = ${digest}` }] }) }, { type: 'diffReady', id, lines: [] }, key('p'), key('r')).state;
     const f = draw(s);
     expect(f).toMatch(/promote dev -> prod: 0\.7\.0 -> sha256:abababababab…/);
     expect(f).toMatch(/dev runs\s+latest = sha256:abab/);
@@ -177,7 +178,7 @@ describe('other screens', () => {
   it('progress: resources done of total, rollout, events, cdk output; then the outcome', () => {
     let s = run(start(), key('d')).state;
     const id = s.operation!.id;
-    s = run(s, { type: 'planReady', id, plan: plan() }, key('y')).state;
+    s = run(s, { type: 'planReady', id, plan: plan() }, { type: 'diffReady', id, lines: [] }, key('y')).state;
     s = run(
       s,
       { type: 'deployEvent', id, event: { type: 'phase', phase: 'deploying' } },

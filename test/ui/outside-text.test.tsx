@@ -70,7 +70,7 @@ describe('outside text on the main screen', () => {
 
   it('the state keeps a few KB of a 1 MB reason; the frame is drawn in well under a second', () => {
     const huge = hugeReason(1_000_000);
-    const state = withReason(huge, { error: huge, lastEvent: { at: '2026-11-26T12:00:00.000Z', message: huge }, stoppedTasks: [{ taskArn: 'arn:t', stoppedAt: null, reason: huge }] });
+    const state = withReason(huge, { error: `DescribeTargetHealth: ${huge}`, lastEvent: { at: '2026-11-26T12:00:00.000Z', message: huge }, stoppedTasks: [{ taskArn: 'arn:t', stoppedAt: null, reason: huge }] });
     const dev = state.snapshot!.environments[0];
     expect(dev.reason!.length).toBeLessThanOrEqual(FIELD_KEEP);
     expect(dev.error!.length).toBeLessThanOrEqual(FIELD_KEEP);
@@ -103,7 +103,7 @@ describe('outside text on the other screens', () => {
   it('deploy progress: cdk events and output lines are escaped, one row each', () => {
     let s = run(start(), key('d')).state;
     const id = s.operation!.id;
-    s = run(s, { type: 'planReady', id, plan: plan() }, key('y')).state;
+    s = run(s, { type: 'planReady', id, plan: plan() }, { type: 'diffReady', id, lines: [] }, key('y')).state;
     s = run(
       s,
       { type: 'deployEvent', id, event: { type: 'phase', phase: 'deploying' } },
