@@ -144,9 +144,13 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
       case 'startStatus':
         later(async () => {
           try {
-            const handle = await services.startStatus((u) => dispatch({ type: 'snapshot', snapshot: u.snapshot, nextPollInMs: u.nextPollInMs }));
+            const handle = await services.startStatus((u) => dispatch({ type: 'snapshot', snapshot: u.snapshot, nextPollInMs: u.nextPollInMs }), { watchTasks: store.state.selected });
             if (rt.statusStopped) await handle.stop();
-            else rt.status = handle;
+            else {
+              rt.status = handle;
+              // The selection may have moved while polling started.
+              handle.watchTasks?.(store.state.selected);
+            }
           } catch (error) {
             fail(error);
           }
@@ -154,6 +158,9 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
         return;
       case 'refresh':
         rt.status?.refresh();
+        return;
+      case 'watchTasks':
+        rt.status?.watchTasks?.(effect.environment);
         return;
       case 'invalidate':
         later(async () => {
