@@ -195,8 +195,6 @@ export interface DashboardState {
 export type Effect =
   | { readonly type: 'startStatus' }
   | { readonly type: 'refresh' }
-  /** The selection moved: read this environment's running tasks (only the selected one's are read). */
-  | { readonly type: 'watchTasks'; readonly environment: EnvironmentName }
   /** A deploy ended: forget cached stack data, re-read deploy.json, poll now. */
   | { readonly type: 'invalidate' }
   | { readonly type: 'prepare'; readonly id: number; readonly kind: OperationKind; readonly environment: EnvironmentName }
@@ -560,10 +558,7 @@ function onMainKey(state: DashboardState, key: KeyPress): Transition {
   if (isCtrlC(key)) return quit(state, 0, false);
   const envs = environmentsOf(state);
   const index = Math.max(0, envs.indexOf(state.selected));
-  const select = (i: number): Transition => {
-    const selected = envs[(i + envs.length) % envs.length] ?? state.selected;
-    return selected === state.selected ? same(state) : to({ ...state, selected }, { type: 'watchTasks', environment: selected });
-  };
+  const select = (i: number) => same({ ...state, selected: envs[(i + envs.length) % envs.length] ?? state.selected });
   if (key.leftArrow || key.upArrow || (key.tab && key.shift)) return select(index - 1);
   if (key.rightArrow || key.downArrow || key.tab) return select(index + 1);
   if (key.escape) return state.banner ? same({ ...state, banner: null }) : same(state);

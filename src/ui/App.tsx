@@ -159,9 +159,6 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
       case 'refresh':
         rt.status?.refresh();
         return;
-      case 'watchTasks':
-        rt.status?.watchTasks?.(effect.environment);
-        return;
       case 'invalidate':
         later(async () => {
           try {
@@ -328,6 +325,11 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
     timer = setTimeout(tick, tickMs);
     return () => clearTimeout(timer);
   }, [dispatch, tickMs, now]);
+
+  // Only the selected environment's running tasks are read (they cost AWS calls): the poller follows the selection.
+  useEffect(() => {
+    rt.status?.watchTasks?.(state.selected);
+  }, [state.selected]);
 
   // A resized terminal redraws at its new size.
   useEffect(() => {
