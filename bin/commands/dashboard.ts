@@ -218,7 +218,7 @@ export function createServices(ctx: ServiceContext): DashboardServices {
   };
 
   return {
-    async startStatus(listener) {
+    async startStatus(listener, options) {
       const stack = await loadStack();
       const { readDeployRecords } = await records();
       const api = await statusApi(stack);
@@ -236,12 +236,14 @@ export function createServices(ctx: ServiceContext): DashboardServices {
         },
         awsProfile: info.awsProfile,
         intervalMs: ctx.intervalMs,
+        watchTasks: options?.watchTasks ?? null,
       });
       const unsubscribe = poller.subscribe((u) => listener({ snapshot: u.snapshot, nextPollInMs: u.nextPollInMs }));
       poller.start();
       return {
         refresh: () => void poller.refresh(),
         invalidate: () => poller.invalidate(),
+        watchTasks: (environment) => poller.watchTasks(environment),
         async stop() {
           unsubscribe();
           await poller.stop();

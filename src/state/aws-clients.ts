@@ -1,6 +1,7 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { AwsReplyError } from './aws-errors.js';
 import type { StackInfo, StatusApi, TaskInfo } from './status-api.js';
+import { EVENTS_KEEP } from './status-types.js';
 import { assertAwsProfileExists, sdkLogger } from './aws-profile.js';
 
 /**
@@ -177,7 +178,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
             rolloutStateReason: d.rolloutStateReason ?? null,
             createdAt: iso(d.createdAt),
           })),
-          events: (s.events ?? []).slice(0, 10).map((e) => ({ createdAt: iso(e.createdAt) ?? '', message: e.message ?? '' })),
+          events: (s.events ?? []).slice(0, EVENTS_KEEP).map((e) => ({ createdAt: iso(e.createdAt) ?? '', message: e.message ?? '' })),
         })),
         missing: (out.failures ?? []).map((f) => ({ name: (f.arn ?? '').slice((f.arn ?? '').lastIndexOf('/') + 1), reason: f.reason ?? 'MISSING' })),
       };
@@ -239,7 +240,12 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
             lastStatus: t.lastStatus ?? null,
             taskDefinitionArn: t.taskDefinitionArn ?? null,
             createdAt: iso(t.createdAt),
+            startedAt: iso(t.startedAt),
             stoppedAt: iso(t.stoppedAt),
+            availabilityZone: t.availabilityZone ?? null,
+            healthStatus: t.healthStatus ?? null,
+            cpu: t.cpu ?? null,
+            memory: t.memory ?? null,
             stoppedReason: t.stoppedReason ?? null,
             stopCode: t.stopCode ?? null,
             containers: (t.containers ?? []).map((c) => ({
@@ -248,6 +254,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
               imageDigest: c.imageDigest ?? null,
               exitCode: c.exitCode ?? null,
               reason: c.reason ?? null,
+              privateIp: c.networkInterfaces?.[0]?.privateIpv4Address ?? null,
             })),
           });
         }

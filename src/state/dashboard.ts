@@ -5,7 +5,7 @@ import type { EndpointCheck } from './endpoint-check.js';
 import { LogBuffer } from './log-buffer.js';
 import type { LogLine, LogTailStatus } from './log-types.js';
 import type { SetupFormState } from './setup-form.js';
-import type { EnvironmentStatus, StatusSnapshot } from './status-types.js';
+import { EVENTS_KEEP, type EnvironmentStatus, type StatusSnapshot } from './status-types.js';
 import { keepOptional, keepText, wrapLines } from '../display-text.js';
 
 /**
@@ -473,6 +473,8 @@ function progressWith(p: ProgressState, event: DeployEvent): ProgressState {
  */
 const LINE_KEEP = 1024;
 const LINES_KEEP = 1000;
+/** Running tasks kept per environment: more than any screen lists (the rest is counted). */
+const TASKS_KEEP = 100;
 
 function keptSnapshot(s: StatusSnapshot): StatusSnapshot {
   const env = (e: EnvironmentStatus): EnvironmentStatus => ({
@@ -486,6 +488,15 @@ function keptSnapshot(s: StatusSnapshot): StatusSnapshot {
     lastDeploy: e.lastDeploy ? { ...e.lastDeploy, imageTag: keepText(e.lastDeploy.imageTag, LINE_KEEP) } : e.lastDeploy,
     lastEvent: e.lastEvent ? { ...e.lastEvent, message: keepText(e.lastEvent.message) } : e.lastEvent,
     stoppedTasks: e.stoppedTasks?.slice(0, 5).map((t) => ({ ...t, taskArn: keepText(t.taskArn, LINE_KEEP), reason: keepText(t.reason) })),
+    events: e.events?.slice(0, EVENTS_KEEP).map((v) => ({ at: keepText(v.at, LINE_KEEP), message: keepText(v.message) })),
+    runningTasks: e.runningTasks?.slice(0, TASKS_KEEP).map((t) => ({
+      id: keepText(t.id, LINE_KEEP),
+      imageDigest: keepOptional(t.imageDigest, LINE_KEEP),
+      startedAt: keepOptional(t.startedAt, LINE_KEEP),
+      health: keepText(t.health, LINE_KEEP),
+      zone: keepOptional(t.zone, LINE_KEEP),
+    })),
+    taskSize: e.taskSize ? { cpu: keepOptional(e.taskSize.cpu, LINE_KEEP), memory: keepOptional(e.taskSize.memory, LINE_KEEP) } : e.taskSize,
   });
   return {
     ...s,

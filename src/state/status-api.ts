@@ -75,7 +75,14 @@ export interface TaskInfo {
   readonly lastStatus: string | null;
   readonly taskDefinitionArn: string | null;
   readonly createdAt: string | null;
+  readonly startedAt?: string | null;
   readonly stoppedAt: string | null;
+  readonly availabilityZone?: string | null;
+  /** HEALTHY, UNHEALTHY or UNKNOWN (no container health check). */
+  readonly healthStatus?: string | null;
+  /** The task size: CPU units and memory MiB, as strings (`256`, `512`). */
+  readonly cpu?: string | null;
+  readonly memory?: string | null;
   readonly stoppedReason: string | null;
   readonly stopCode: string | null;
   readonly containers: readonly {
@@ -84,6 +91,8 @@ export interface TaskInfo {
     readonly imageDigest: string | null;
     readonly exitCode: number | null;
     readonly reason: string | null;
+    /** The task's address in its subnet (a Fargate target's id). */
+    readonly privateIp?: string | null;
   }[];
 }
 
@@ -98,4 +107,6 @@ export interface StatusApi {
   /** ARNs of a service's stopped tasks (ECS keeps them about an hour). */
   listStoppedTasks(cluster: string, service: string): Promise<readonly string[]>;
   describeTasks(cluster: string, taskArns: readonly string[]): Promise<readonly TaskInfo[]>;
+  /** ARNs of a service's running tasks; without it the poller lists no running tasks. */
+  listRunningTasks?(cluster: string, service: string): Promise<readonly string[]>;
 }

@@ -13,7 +13,7 @@ import {
   type TargetsSummary,
 } from './health.js';
 import type { CallerIdentity, ServiceInfo, StackInfo, StageInfo, StatusApi, TaskInfo } from './status-api.js';
-import type { EnvironmentStatus, StatusSnapshot } from './status-types.js';
+import { EVENTS_KEEP, type EnvironmentStatus, type RunningTask, type StatusSnapshot } from './status-types.js';
 
 /**
  * Live status of the stack's environments, for `status` (one snapshot) and
@@ -26,7 +26,11 @@ import type { EnvironmentStatus, StatusSnapshot } from './status-types.js';
  * in progress, a service's task definition moved, deploy.json recorded a
  * deploy, {@link StatusPoller.invalidate} was called, or they are older than
  * `stackMaxAgeMs`. The account comes from STS once. Stopped tasks' reasons are
- * read only while an environment is not healthy.
+ * read only while an environment is not healthy. The running tasks (ECS
+ * ListTasks and DescribeTasks) are read for one environment only, the one
+ * {@link StatusPoller.watchTasks} names (the dashboard's selection): when the
+ * watch moves to it, on {@link StatusPoller.refresh}, and otherwise at most
+ * once every `tasksMaxAgeMs`; sharing one DescribeTasks with the stopped tasks.
  *
  * Polls chain `setTimeout`, so they never overlap; throttling and server
  * errors stretch the delay (doubling, with jitter, up to `maxBackoffMs`) and
@@ -59,6 +63,10 @@ export interface StatusPollerOptions {
   readonly maxBackoffMs?: number;
   /** Re-read the stack and stages at least this often (default 5 minutes). */
   readonly stackMaxAgeMs?: number;
+  /** The environment whose running tasks are read from the first poll on (default none). */
+  readonly watchTasks?: EnvironmentName | null;
+  /** Re-read the watched environment's running tasks at most this often, unless asked (default 30000 ms). */
+  readonly tasksMaxAgeMs?: number;
   /** For tests: jitter source in [0, 1) and clock. */
   readonly random?: () => number;
   readonly now?: () => Date;
@@ -85,6 +93,11 @@ export interface StatusPoller {
   snapshot(): Promise<StatusSnapshot>;
   /** Forget the cached stack and stages: a deploy started or ended. */
   invalidate(): void;
+  /**
+   * Read this environment's running tasks from now on (null: none). A new
+   * environment, or one never read, is read by a poll started now.
+   */
+  watchTasks(environment: EnvironmentName | null): void;
   /** The latest snapshot, or null before the first poll ends. */
   current(): StatusSnapshot | null;
   /** True while a poll is in flight. */
@@ -102,6 +115,10 @@ interface EnvState {
   service?: Timed<ServiceInfo | 'missing'>;
   targets?: Timed<TargetsSummary>;
   tasks?: Timed<readonly TaskInfo[]>;
+  /** Running tasks, read while watched; kept with their time after. */
+  running?: Timed<readonly TaskInfo[]>;
+  /** Each target's state by id, from the last target read. */
+  targetStates?: Readonly<Record<string, string>>;
   lastTaskDefinition?: string;
 }
 
@@ -113,6 +130,8 @@ export const DEFAULT_INTERVAL_MS = 5000;
 export const MAX_BACKOFF_MS = 60_000;
 export const STACK_MAX_AGE_MS = 5 * 60_000;
 const MAX_STOPPED_TASKS_PER_ENV = 50;
+const MAX_RUNNING_TASKS = 50;
+export const TASKS_MAX_AGE_MS = 30_000;
 
 const APIS = {
   identity: 'STS GetCallerIdentity',
@@ -131,6 +150,10 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
   const stackMaxAge = options.stackMaxAgeMs ?? STACK_MAX_AGE_MS;
   const random = options.random ?? Math.random;
   const now = options.now ?? (() => new Date());
+  const tasksMaxAge = options.tasksMaxAgeMs ?? TASKS_MAX_AGE_MS;
+  let watched: EnvironmentName | null = options.watchTasks ?? null;
+  /** The next poll reads the watched environment's tasks whatever their age. */
+  let tasksWanted = false;
 
   let identity: Timed<CallerIdentity> | undefined;
   let stack: Timed<StackInfo | null> | undefined;
@@ -356,8 +379,10 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
         state.service = undefined;
       }
       const t = targetReads[i];
-      if (t?.ok) state.targets = { value: summarizeTargets(t.value), readAt: partsReadAt };
-      else if (t) note(n.env.name, t.text);
+      if (t?.ok) {
+        state.targets = { value: summarizeTargets(t.value), readAt: partsReadAt };
+        state.targetStates = Object.fromEntries(t.value.slice(0, 200).map((x) => [x.id, x.state]));
+      } else if (t) note(n.env.name, t.text);
       else state.targets = undefined;
     });
     if (!cluster && serviceNames.length > 0) for (const n of named) note(n.env.name, 'the stack has no ClusterName output');
@@ -391,23 +416,48 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       if (healthy) state.tasks = undefined;
       return !healthy;
     });
-    if (cluster && unhealthy.length > 0) {
-      const lists = await Promise.all(unhealthy.map((n) => attempt(APIS.listTasks, problems, () => api.listStoppedTasks(cluster, n.service!))));
-      const arns = lists.flatMap((l) => (l.ok ? l.value.slice(0, MAX_STOPPED_TASKS_PER_ENV) : []));
+    // The watched environment's running tasks, when due; they share the DescribeTasks call with the stopped ones.
+    const watchedNamed = named.find((n) => n.env.name === watched);
+    const watchedState = watchedNamed ? envs.get(watchedNamed.env.name)! : undefined;
+    const watchedReadable = watchedNamed?.service && servicesRead?.ok && watchedState?.service && watchedState.service.value !== 'missing';
+    if (watchedState && watchedState.service?.value === 'missing') watchedState.running = undefined;
+    const runningAge = watchedState?.running ? fetchedAt.getTime() - Date.parse(watchedState.running.readAt) : Infinity;
+    const runningDue = Boolean(cluster && watchedReadable && api.listRunningTasks && (tasksWanted || runningAge >= tasksMaxAge));
+    if (runningDue) tasksWanted = false;
+    if (cluster && (unhealthy.length > 0 || runningDue)) {
+      const [runningList, ...lists] = await Promise.all([
+        runningDue ? attempt(APIS.listTasks, problems, () => api.listRunningTasks!(cluster, watchedNamed!.service!)) : undefined,
+        ...unhealthy.map((n) => attempt(APIS.listTasks, problems, () => api.listStoppedTasks(cluster, n.service!))),
+      ]);
+      const runningArns = runningList?.ok ? runningList.value.slice(0, MAX_RUNNING_TASKS) : [];
+      const stoppedArns = lists.flatMap((l) => (l!.ok ? l!.value.slice(0, MAX_STOPPED_TASKS_PER_ENV) : []));
       lists.forEach((l, i) => {
-        if (!l.ok) note(unhealthy[i].env.name, l.text);
+        if (!l!.ok) note(unhealthy[i].env.name, l!.text);
       });
-      const described = arns.length > 0 ? await attempt(APIS.describeTasks, problems, () => api.describeTasks(cluster, arns.slice(0, 100))) : undefined;
+      if (runningList && !runningList.ok) note(watchedNamed!.env.name, runningList.text);
+      const arns = [...runningArns, ...stoppedArns].slice(0, 100);
+      const described = arns.length > 0 ? await attempt(APIS.describeTasks, problems, () => api.describeTasks(cluster, arns)) : undefined;
       const tasksReadAt = now().toISOString();
+      const stoppedSet = new Set(stoppedArns);
+      const runningSet = new Set(runningArns);
       unhealthy.forEach((n, i) => {
-        if (!lists[i].ok) return;
+        if (!lists[i]!.ok) return;
         if (described && !described.ok) {
           note(n.env.name, described.text);
           return;
         }
         const service = envs.get(n.env.name)!.service!.value as ServiceInfo;
-        envs.get(n.env.name)!.tasks = { value: relevantStoppedTasks(described?.ok ? described.value : [], service), readAt: tasksReadAt };
+        const stopped = (described?.ok ? described.value : []).filter((t) => stoppedSet.has(t.taskArn));
+        envs.get(n.env.name)!.tasks = { value: relevantStoppedTasks(stopped, service), readAt: tasksReadAt };
       });
+      if (runningList?.ok) {
+        if (described && !described.ok) {
+          if (!unhealthy.some((n) => n.env.name === watchedNamed!.env.name)) note(watchedNamed!.env.name, described.text);
+        } else {
+          const running = (described?.ok ? described.value : []).filter((t) => runningSet.has(t.taskArn));
+          watchedState!.running = { value: running, readAt: tasksReadAt };
+        }
+      }
     }
 
     // Anything that says a deploy happened makes the next poll re-read the stack.
@@ -446,11 +496,15 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
           ...(state.targets ? { targets: state.targets.readAt } : {}),
           ...(stages && apiId ? { stage: stages.readAt } : {}),
           ...(state.tasks ? { tasks: state.tasks.readAt } : {}),
+          ...(state.running ? { runningTasks: state.running.readAt } : {}),
         },
         lastDeploy: lastDeployOf(records, n.env.name),
         stage: stage ? { name: stage.stageName, deploymentId: stage.deploymentId, lastUpdated: stage.lastUpdatedDate } : null,
         lastEvent: service?.events[0] ? { at: service.events[0].createdAt, message: service.events[0].message } : null,
         stoppedTasks: stopped.slice(0, 5).map((t) => ({ taskArn: t.taskArn, stoppedAt: t.stoppedAt, reason: stoppedTaskReason(t) })),
+        events: service ? service.events.slice(0, EVENTS_KEEP).map((e) => ({ at: e.createdAt, message: e.message })) : [],
+        capacity: capacityOf(stackInfo.parameters, n.env.name),
+        ...(state.running ? { runningTasks: runningTasksOf(state.running.value, state.targetStates ?? {}), taskSize: taskSizeOf(state.running.value) } : {}),
       };
     });
     return { ...base, environments };
@@ -470,11 +524,24 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       }
       if (inFlight) await inFlight;
     },
-    refresh: () => poll(),
+    refresh() {
+      tasksWanted = true;
+      return poll();
+    },
     snapshot: () => poll(),
     invalidate() {
       stackStale = true;
       stagesStale = true;
+    },
+    watchTasks(environment) {
+      const moved = environment !== watched;
+      watched = environment;
+      if (environment === null) return;
+      const state = envs.get(environment);
+      if (moved || !state?.running) {
+        tasksWanted = true;
+        if (running) void poll();
+      }
     },
     current: () => latest,
     isPolling: () => inFlight !== null,
@@ -488,4 +555,35 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
 function lastDeployOf(records: DeployRecords, env: EnvironmentName): EnvironmentStatus['lastDeploy'] {
   const r = records[env];
   return r && r.imageTag && r.deployedAt ? { imageTag: r.imageTag, deployedAt: r.deployedAt } : null;
+}
+
+function capacityOf(parameters: Readonly<Record<string, string>>, env: EnvironmentName): EnvironmentStatus['capacity'] {
+  const num = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : null);
+  const min = num(parameters[parameterName(env, 'MinCapacity')]);
+  const max = num(parameters[parameterName(env, 'MaxCapacity')]);
+  return min === null && max === null ? null : { min, max };
+}
+
+/** Newest first; a task's health: its container health check, else its target's state, else ECS's status. */
+function runningTasksOf(tasks: readonly TaskInfo[], targetStates: Readonly<Record<string, string>>): RunningTask[] {
+  const started = (t: TaskInfo) => Date.parse(t.startedAt ?? t.createdAt ?? '') || 0;
+  return [...tasks]
+    .sort((a, b) => started(b) - started(a))
+    .map((t) => {
+      const ip = t.containers.find((c) => c.privateIp)?.privateIp ?? null;
+      const checked = t.healthStatus === 'HEALTHY' || t.healthStatus === 'UNHEALTHY' ? t.healthStatus.toLowerCase() : null;
+      const target = ip ? targetStates[ip] : undefined;
+      return {
+        id: t.taskArn.slice(t.taskArn.lastIndexOf('/') + 1),
+        imageDigest: t.containers.find((c) => c.imageDigest)?.imageDigest ?? null,
+        startedAt: t.startedAt ?? t.createdAt ?? null,
+        health: checked ?? (target ? `target ${target}` : (t.lastStatus ?? 'unknown').toLowerCase()),
+        zone: t.availabilityZone ?? null,
+      };
+    });
+}
+
+function taskSizeOf(tasks: readonly TaskInfo[]): EnvironmentStatus['taskSize'] {
+  const t = tasks.find((x) => x.cpu || x.memory);
+  return t ? { cpu: t.cpu ?? null, memory: t.memory ?? null } : null;
 }

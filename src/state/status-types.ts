@@ -29,13 +29,25 @@ export interface EnvironmentStatus {
   /** Null, or why this environment (or a part of it) could not be read. */
   readonly error: string | null;
   /** ISO time each part was read, so a screen can show its age; a part kept from an earlier poll keeps its time. */
-  readonly readAt?: { readonly service?: string; readonly targets?: string; readonly stage?: string; readonly tasks?: string };
+  readonly readAt?: { readonly service?: string; readonly targets?: string; readonly stage?: string; readonly tasks?: string; readonly runningTasks?: string };
   /** The last deploy recorded in deploy.json for this environment. */
   readonly lastDeploy?: { readonly imageTag: string; readonly deployedAt: string } | null;
   /** The environment's API Gateway stage, when read. */
   readonly stage?: { readonly name: string; readonly deploymentId: string | null; readonly lastUpdated: string | null } | null;
   /** The ECS service's newest event. */
   readonly lastEvent?: { readonly at: string; readonly message: string } | null;
+  /** The ECS service's recent events, newest first (at most {@link EVENTS_KEEP}). */
+  readonly events?: readonly { readonly at: string; readonly message: string }[];
+  /** The autoscaling bounds the stack holds (`<Env>MinCapacity`, `<Env>MaxCapacity`); null when not read. */
+  readonly capacity?: { readonly min: number | null; readonly max: number | null } | null;
+  /**
+   * The running tasks, read only for the environment the dashboard watches
+   * (ListTasks and DescribeTasks cost calls); absent when never read, and kept
+   * with their read time (`readAt.runningTasks`) when the watch moves on.
+   */
+  readonly runningTasks?: readonly RunningTask[];
+  /** The Fargate task size of the running tasks (`cpu` units, `memory` MiB, as ECS gives them). */
+  readonly taskSize?: { readonly cpu: string | null; readonly memory: string | null } | null;
   /** Recently stopped tasks of the current deployment, newest first (read only while not healthy). */
   readonly stoppedTasks?: readonly { readonly taskArn: string; readonly stoppedAt: string | null; readonly reason: string }[];
 }
@@ -56,4 +68,19 @@ export interface StatusSnapshot {
   readonly hint?: string | null;
   /** ISO time the stack's status, parameters and outputs were read (they are cached between deploys). */
   readonly stackReadAt?: string | null;
+}
+
+/** Service events a snapshot keeps per environment. */
+export const EVENTS_KEEP = 10;
+
+/** One running task, as the dashboard lists it. */
+export interface RunningTask {
+  /** The task ARN's last part. */
+  readonly id: string;
+  /** The essential container's image digest, when ECS knows it. */
+  readonly imageDigest: string | null;
+  readonly startedAt: string | null;
+  /** HEALTHY / UNHEALTHY from the container health check, else the load balancer's view of its target, else ECS's status. */
+  readonly health: string;
+  readonly zone: string | null;
 }

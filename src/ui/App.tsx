@@ -158,9 +158,13 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
       case 'startStatus':
         later(async () => {
           try {
-            const handle = await services.startStatus((u) => dispatch({ type: 'snapshot', snapshot: u.snapshot, nextPollInMs: u.nextPollInMs }));
+            const handle = await services.startStatus((u) => dispatch({ type: 'snapshot', snapshot: u.snapshot, nextPollInMs: u.nextPollInMs }), { watchTasks: store.state.selected });
             if (rt.statusStopped) await handle.stop();
-            else rt.status = handle;
+            else {
+              rt.status = handle;
+              // The selection may have moved while polling started.
+              handle.watchTasks?.(store.state.selected);
+            }
           } catch (error) {
             fail(error);
           }
@@ -335,6 +339,11 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
     timer = setTimeout(tick, tickMs);
     return () => clearTimeout(timer);
   }, [dispatch, tickMs, now]);
+
+  // Only the selected environment's running tasks are read (they cost AWS calls): the poller follows the selection.
+  useEffect(() => {
+    rt.status?.watchTasks?.(state.selected);
+  }, [state.selected]);
 
   // A resized terminal redraws at its new size.
   useEffect(() => {

@@ -3,9 +3,9 @@ import { Box, Text } from 'ink';
 import { bannerHeight, footerKeys, type DashboardState } from '../state/dashboard.js';
 import type { SetupFormState } from '../state/setup-form.js';
 import { Header } from './Header.js';
-import { Footer } from './Footer.js';
+import { Footer, footerHeight } from './Footer.js';
 import { ErrorBanner } from './ErrorBanner.js';
-import { EnvironmentPanel, panelHeight } from './EnvironmentPanel.js';
+import { EnvironmentPanel, endpointWidth, panelHeight, panelMinHeight } from './EnvironmentPanel.js';
 import { Help } from './Help.js';
 import { Logs } from './Logs.js';
 import { Deploy } from './Deploy.js';
@@ -23,8 +23,18 @@ export interface DashboardProps {
   readonly welcome?: React.ComponentType<WelcomeProps>;
 }
 
-/** Side by side from this many columns; stacked below. */
-export const SIDE_BY_SIDE_COLUMNS = 100;
+/** An endpoint's usual length (`https://<10>.execute-api.<region>.amazonaws.com/prod`), before one is known. */
+const TYPICAL_ENDPOINT = 'https://a1b2c3d4e5.execute-api.ap-southeast-2.amazonaws.com/prod';
+
+/**
+ * Panels sit side by side only when each can show every endpoint whole beside
+ * its label; otherwise they are stacked, full width.
+ */
+export function sideBySide(width: number, endpoints: readonly (string | null | undefined)[]): boolean {
+  if (endpoints.length < 2) return false;
+  const widest = Math.max(...endpoints.map((e) => endpointWidth(e ?? TYPICAL_ENDPOINT)));
+  return Math.floor(width / endpoints.length) - 4 >= widest;
+}
 
 /**
  * The whole frame as a function of state: never taller than rows - 1 (a frame
@@ -37,10 +47,12 @@ export function Dashboard({ state, onSetup, onSave, configDir, welcome: Welcome 
   const width = Math.max(1, state.size.columns);
   const height = Math.max(1, state.size.rows - 1);
   const banner = bannerHeight(state);
-  const footer = <Footer keys={footerKeys(state)} width={width} />;
+  const keys = footerKeys(state);
+  const footerRows = Math.min(footerHeight(keys, width), Math.max(1, height - 1));
+  const footer = <Footer keys={keys} width={width} />;
   const bannerNode = state.banner && banner > 0 ? <ErrorBanner error={state.banner} width={width} height={banner} /> : null;
   if (state.screen === 'welcome' || !state.stack) {
-    const body = Math.max(0, height - 1 - banner);
+    const body = Math.max(0, height - footerRows - banner);
     return (
       <Box flexDirection="column" width={width} height={height} overflow="hidden">
         {bannerNode}
@@ -49,7 +61,7 @@ export function Dashboard({ state, onSetup, onSave, configDir, welcome: Welcome 
       </Box>
     );
   }
-  const body = Math.max(0, height - 2 - banner - (state.confirmQuit ? 1 : 0));
+  const body = Math.max(0, height - 1 - footerRows - banner - (state.confirmQuit ? 1 : 0));
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Header stack={state.stack} snapshot={state.snapshot} refreshing={state.refreshing} now={state.now} width={width} />
@@ -89,33 +101,54 @@ function Body({ state, width, height }: { state: DashboardState; width: number; 
 
 function Main({ state, width, height }: { state: DashboardState; width: number; height: number }): React.JSX.Element {
   const envs = state.stack?.environments ?? [];
-  const sideBySide = envs.length > 1 && width >= SIDE_BY_SIDE_COLUMNS;
+  const statuses = envs.map((e) => state.snapshot?.environments.find((s) => s.name === e.name) ?? null);
+  const row = sideBySide(width, envs.map((e, i) => statuses[i]?.endpoint ?? state.records[e.name]?.endpoint));
   const count = Math.max(1, envs.length);
-  const panelWidth = sideBySide ? Math.floor(width / count) : width;
-  const props = envs.map((e) => {
+  const panelWidth = row ? Math.floor(width / count) : width;
+  const props = envs.map((e, i) => {
     const record = state.records[e.name];
+    const last = record && record.imageTag && record.deployedAt ? { imageTag: record.imageTag, deployedAt: record.deployedAt } : null;
     return {
       name: e.name,
       profile: e.profile,
-      status: state.snapshot?.environments.find((s) => s.name === e.name) ?? null,
+      status: statuses[i],
       snapshot: state.snapshot,
-      lastDeploy: record && record.imageTag && record.deployedAt ? { imageTag: record.imageTag, deployedAt: record.deployedAt } : null,
+      lastDeploy: last,
+      history: [...(last ? [last] : []), ...(record?.history ?? []).filter((h) => h.imageTag && h.deployedAt).map((h) => ({ imageTag: h.imageTag, deployedAt: h.deployedAt }))],
       lastTest: state.lastTests[e.name],
       selected: state.selected === e.name,
       width: panelWidth,
       now: state.now,
     };
   });
-  // Each panel as tall as its content, within its share of the rows.
-  const wanted = props.map((p) => panelHeight(p));
-  const heights = sideBySide
-    ? props.map(() => Math.min(height, Math.max(...wanted)))
-    : props.map((_, i) => Math.min(wanted[i], Math.floor(height / count) + (i < height % count ? 1 : 0) + Math.max(0, Math.floor(height / count) - (wanted[1 - i] ?? Infinity))));
+  const heights = row ? props.map(() => height) : stackedHeights(props.map(panelHeight), props.map(panelMinHeight), Math.max(0, props.findIndex((p) => p.selected)), height);
   return (
-    <Box flexDirection={sideBySide ? 'row' : 'column'} width={width} height={height} overflow="hidden">
+    <Box flexDirection={row ? 'row' : 'column'} width={width} height={height} overflow="hidden">
       {props.map((p, i) => (
         <EnvironmentPanel key={p.name} {...p} height={heights[i]} />
       ))}
     </Box>
   );
+}
+
+/**
+ * Rows of stacked panels: each as tall as its content when all fit; else the
+ * selected panel gets the room first, the others keep at least their title,
+ * endpoint and the count of what they hide.
+ */
+export function stackedHeights(wants: readonly number[], mins: readonly number[], selected: number, height: number): number[] {
+  if (wants.length === 0) return [];
+  if (wants.reduce((a, b) => a + b, 0) <= height) return [...wants];
+  const others = wants.map((_, i) => i).filter((i) => i !== selected);
+  const out = wants.map(() => 0);
+  const othersMin = others.reduce((n, i) => n + Math.min(mins[i], wants[i]), 0);
+  out[selected] = Math.max(0, Math.min(wants[selected], height - othersMin));
+  let left = height - out[selected];
+  for (const i of others) {
+    out[i] = Math.min(wants[i], Math.max(0, left - others.filter((j) => j > i).reduce((n, j) => n + Math.min(mins[j], wants[j]), 0)));
+    left -= out[i];
+  }
+  // Rows nobody wanted (the selected panel was whole already) go to the selected one: nothing is left unused while something is hidden.
+  if (left > 0) out[selected] += left;
+  return out;
 }

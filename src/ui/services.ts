@@ -12,8 +12,11 @@ import type { StatusSnapshot } from '../state/status-types.js';
  * Nothing under src/ui imports an AWS client or spawns a process.
  */
 export interface DashboardServices {
-  /** Starts polling; the listener gets every snapshot. Called after the first frame. */
-  startStatus(listener: (update: { readonly snapshot: StatusSnapshot; readonly nextPollInMs: number | null }) => void): Promise<StatusHandle> | StatusHandle;
+  /** Starts polling; the listener gets every snapshot. Called after the first frame, with the environment whose tasks to read. */
+  startStatus(
+    listener: (update: { readonly snapshot: StatusSnapshot; readonly nextPollInMs: number | null }) => void,
+    options?: { readonly watchTasks?: EnvironmentName },
+  ): Promise<StatusHandle> | StatusHandle;
   /** deploy.json as it is now (last deploys). */
   readRecords(): Promise<DeployRecords> | DeployRecords;
   /** Checks everything and holds the deploy lock, or says why the operation cannot run. */
@@ -37,6 +40,8 @@ export interface StatusHandle {
   refresh(): void;
   /** A deploy ended: re-read what is cached. */
   invalidate(): void;
+  /** Read this environment's running tasks from now on (the selected one). */
+  watchTasks?(environment: EnvironmentName): void;
   stop(): Promise<void>;
 }
 

@@ -248,6 +248,13 @@ export interface FakeTask {
   stoppedAt?: string;
   stoppedReason?: string;
   stopCode?: string;
+  /** Where it runs (`us-east-1a`). */
+  availabilityZone?: string;
+  /** The container health check's verdict: HEALTHY, UNHEALTHY, UNKNOWN (none defined). */
+  healthStatus?: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
+  /** The task size, as ECS gives it: CPU units and memory MiB as strings. */
+  cpu?: string;
+  memory?: string;
   containers: FakeContainer[];
 }
 
@@ -494,6 +501,10 @@ function runningTask(scenario: Scenario, cluster: string, service: string, taskD
     taskDefinitionArn: taskDef,
     createdAt,
     startedAt: createdAt,
+    availabilityZone: `${scenario.region}${'ab'[taskCounter % 2]}`,
+    healthStatus: 'UNKNOWN',
+    cpu: '512',
+    memory: '1024',
     containers: [{ name: 'app', image: `712023778557.dkr.ecr.us-east-1.amazonaws.com/quiltdata/benchling:${tag}`, imageDigest: digestOf(tag), lastStatus: 'RUNNING' }],
   };
 }

@@ -226,8 +226,10 @@ describe('App', () => {
     await until(() => fake.calls.includes('startStatus'));
     fake.poll();
     await t.waitFor((f) => /UPDATE_COMPLETE/.test(f));
-    // Side by side at 120 columns; stacked at 70.
-    expect(t.frame()).toMatch(/\+\+/);
+    // Stacked at 120 columns (side by side, the endpoints would be cut); side by side at 160; stacked at 70.
+    expect(t.frame()).not.toMatch(/\+\+/);
+    t.stdout.resize(160, 30);
+    await t.waitFor((fr) => /\+\+/.test(fr) && measure(fr).width > 120);
     t.stdout.resize(70, 16);
     const f = await t.waitFor((fr) => !/\+\+/.test(fr) && measure(fr).width <= 70);
     expect(measure(f).height).toBeLessThanOrEqual(15);

@@ -56,7 +56,7 @@ describe('outside text on the main screen', () => {
 
   it('the nearest case: a plain reason is shown as it is', () => {
     const f = rawFrame(withReason('last stopped task: Essential container exited (app: exit 1)', {}, ''));
-    expect(f).toMatch(/why\s+last stopped task: Essential container exited\s+\|\|.*\n\|\s+\(app: exit 1\)/);
+    expect(f).toMatch(/why\s+last stopped task: Essential container exited \(app: exit 1\)\s+\|/);
     expect(f).toMatch(/tasks\s+0\/1 running\s+rollout FAILED\s/);
     expect(f.split('\n')[0]).toMatch(/UPDATE_COMPLETE\s+data/);
   });

@@ -151,7 +151,7 @@ function upsertService(scenario: Scenario, stack: FakeStack, s: FakeStackResourc
     const running = cluster.tasks.filter((t) => t.group === `service:${name}` && t.desiredStatus === 'RUNNING');
     if (running.length === desired && existing.desiredCount === desired) return false;
     if (running.length > desired) stopTasks(cluster, (t) => running.slice(desired).includes(t), at, 'Scaling activity initiated by (deployment ' + existing.deployments[0]?.id + ')');
-    const started = Array.from({ length: Math.max(0, desired - running.length) }, () => newTask(cluster, name, taskDefinition, containers, at));
+    const started = Array.from({ length: Math.max(0, desired - running.length) }, () => newTask(cluster, name, taskDefinition, containers, at, sizeOf(resources, taskDefinition)));
     cluster.tasks.push(...started);
     Object.assign(existing, { desiredCount: desired, runningCount: desired, pendingCount: 0 });
     for (const d of existing.deployments) if (d.status === 'PRIMARY') Object.assign(d, { desiredCount: desired, runningCount: desired, pendingCount: 0, updatedAt: at });
@@ -160,7 +160,7 @@ function upsertService(scenario: Scenario, stack: FakeStack, s: FakeStackResourc
   }
   const deploymentId = `ecs-svc/${token(`${s.physicalId}/${taskDefinition}/${at}`, 19, '0123456789')}`;
   if (existing) stopTasks(cluster, (t) => t.group === `service:${name}` && t.desiredStatus === 'RUNNING', at, `Scaling activity initiated by (deployment ${deploymentId})`);
-  const started = Array.from({ length: desired }, () => newTask(cluster, name, taskDefinition, containers, at));
+  const started = Array.from({ length: desired }, () => newTask(cluster, name, taskDefinition, containers, at, sizeOf(resources, taskDefinition)));
   cluster.tasks.push(...started);
   const service: FakeService = {
     serviceName: name,
@@ -201,6 +201,14 @@ function serviceEvents(name: string, started: FakeTask[], deploymentId: string |
   return events.reverse();
 }
 
+/** The task definition's size (CPU units, memory MiB) as DescribeTasks gives it: strings. */
+function sizeOf(resources: readonly FakeStackResource[], taskDefinitionArn: string): { cpu?: string; memory?: string } {
+  const def = resources.find((r) => r.type === 'AWS::ECS::TaskDefinition' && r.physicalId === taskDefinitionArn);
+  const cpu = def?.properties.Cpu;
+  const memory = def?.properties.Memory;
+  return { ...(cpu !== undefined ? { cpu: String(cpu) } : {}), ...(memory !== undefined ? { memory: String(memory) } : {}) };
+}
+
 /** The task definition's containers as a task runs them: name, the evaluated image, its digest. */
 function containersOf(resources: readonly FakeStackResource[], taskDefinitionArn: string): FakeTask['containers'] {
   const def = resources.find((r) => r.type === 'AWS::ECS::TaskDefinition' && r.physicalId === taskDefinitionArn);
@@ -208,10 +216,15 @@ function containersOf(resources: readonly FakeStackResource[], taskDefinitionArn
   return containers.map((c) => ({ name: String(c.Name ?? 'app'), image: String(c.Image ?? ''), imageDigest: imageDigestOf(String(c.Image ?? '')), lastStatus: 'RUNNING' }));
 }
 
-function newTask(cluster: FakeCluster, serviceName: string, taskDefinitionArn: string, containers: FakeTask['containers'], at: string): FakeTask {
+function newTask(cluster: FakeCluster, serviceName: string, taskDefinitionArn: string, containers: FakeTask['containers'], at: string, size: { cpu?: string; memory?: string } = {}): FakeTask {
   const id = randomUUID().replace(/-/g, '');
   const ip = `10.0.${parseInt(id.slice(0, 2), 16) % 64}.${(parseInt(id.slice(2, 4), 16) % 250) + 4}`;
+  const region = cluster.clusterArn.split(':')[3];
   return {
+    // Fargate spreads a service's tasks over the subnets' zones; the VPC here has two.
+    availabilityZone: `${region}${parseInt(id.slice(4, 6), 16) % 2 === 0 ? 'a' : 'b'}`,
+    healthStatus: 'UNKNOWN',
+    ...size,
     taskArn: `${cluster.clusterArn.replace(':cluster/', ':task/')}/${id}`,
     group: `service:${serviceName}`,
     lastStatus: 'RUNNING',
