@@ -111,7 +111,8 @@ const text = (what: string) => z.string({ error: `expected ${what} (a string)` }
 
 const HistoryEntrySchema = z.strictObject(
   {
-    imageTag: ImageReferenceSchema,
+    // Empty: a v0.6 section with no image, kept in history by earlier versions (rollback skips it).
+    imageTag: z.union([z.literal(''), ImageReferenceSchema], { error: 'expected a Docker tag (letters, digits, _ . -, at most 128) or sha256:<64 hex>' }),
     deployedAt: z.string({ error: 'expected when it was deployed (an ISO-8601 string)' }),
     endpoint: z.string({ error: 'expected the endpoint URL (a string)' }).optional(),
     stackArn: z.string({ error: 'expected the stack ARN (a string)' }).optional(),

@@ -1,4 +1,4 @@
-import type { AwsClientOptions } from './aws-clients.js';
+import { retryConfig, type AwsClientOptions } from './aws-clients.js';
 import type { LiveTailEvent, LogsApi, RawLogEvent } from './logs-api.js';
 import { assertAwsProfileExists, sdkLogger } from './aws-profile.js';
 
@@ -30,7 +30,8 @@ export function createLogsApi(options: AwsClientOptions): ClosableLogsApi {
         region: options.region,
         ...(options.awsProfile ? { profile: options.awsProfile } : {}),
         logger: sdkLogger(options.awsProfile),
-        ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+        // The same retries as the other clients: a short burst of throttling is absorbed.
+        ...retryConfig(options),
         disableHostPrefix: true,
         // Until the reply's headers: a live-tail stream then stays open for hours.
         requestHandler: { requestTimeout: options.requestTimeoutMs ?? 15_000, connectionTimeout: 5_000, throwOnRequestTimeout: true },

@@ -202,6 +202,17 @@ describe('ECS throttling: a short burst is absorbed by the retries, a longer one
     expect(frame).not.toMatch(/unknown|AWS error/);
   });
 
+  it('the logs client absorbs three throttled FilterLogEvents in a row like the others', async () => {
+    const { createLogsApi } = await import('../../src/state/logs-aws.js');
+    const logs = createLogsApi({ region: 'us-east-1' });
+    cleanups.push(() => logs.close());
+    const logGroupName = fake.scenario.stacks.BenchlingWebhookStack.outputs.DevLogGroupName;
+    fake.inject({ kind: 'throttle', operation: 'FilterLogEvents', times: 3 });
+    const page = await logs.filterLogEvents({ logGroupName, startTime: Date.now() - 600_000 });
+    expect(fake.calls.count('FilterLogEvents')).toBe(4);
+    expect(page.events.map((e) => e.message)).toContain('INFO GET /health 200');
+  });
+
   it('throttled beyond the retry budget: both environments unknown, shown as throttling, the rest still read', async () => {
     fake.inject({ kind: 'throttle', operation: 'DescribeServices' });
     const snap = await poller({}).snapshot();

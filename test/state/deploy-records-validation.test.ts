@@ -44,10 +44,21 @@ describe('deploy.json is validated like a profile', () => {
     expect(loadDeployRecords(good).prod!.history[3].imageTag).toBe('0.6.9');
   });
 
+  it('loads a history entry with an empty image (a v0.6 section without one, kept by earlier versions); rollback skips it', () => {
+    const path = fileWith({ prod: section([entry(''), entry('0.7.2')]) });
+    const read = readDeployRecords(path);
+    expect(read.state).toBe('ok');
+    if (read.state !== 'ok') return;
+    expect(read.records.prod!.history.map((h) => h.imageTag)).toEqual(['', '0.7.2']);
+    expect(rollbackEntry(read.records.prod)?.imageTag).toBe('0.7.2');
+    // The nearest refusal: a blank that is not empty.
+    expect(problemOf({ prod: section([entry(' ')]) }).error).toMatch(/prod\.history\[0\]\.imageTag/);
+  });
+
   it('takes a digest with 64 hex digits, not 63, nor a tag with a space, a leading dash or 129 characters', () => {
     expect(readDeployRecords(fileWith({ prod: section([entry(DIGEST)]) })).state).toBe('ok');
     expect(readDeployRecords(fileWith({ prod: section([entry('a'.repeat(128))]) })).state).toBe('ok');
-    for (const tag of [`sha256:${'a'.repeat(63)}`, '0.6.9 ', '-rf', 'a'.repeat(129), '', 7, null]) {
+    for (const tag of [`sha256:${'a'.repeat(63)}`, '0.6.9 ', '-rf', 'a'.repeat(129), ' ', 7, null]) {
       const { error } = problemOf({ prod: section([entry(tag)]) });
       expect(error, String(tag)).toMatch(/: prod\.history\[0\]\.imageTag: /);
     }
