@@ -103,6 +103,19 @@ export function tryLock(path: string, purpose: string): HeldLock | undefined {
   }
 }
 
+/** Writes `text` to a new file `tmp` (0600); on failure removes it before throwing, so no temporary file is left in the folder. */
+function writeTemporary(tmp: string, text: string): void {
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw error;
+  }
+  closeSync(fd);
+}
+
 function takeLock(path: string, purpose: string): HeldLock | undefined {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), purpose, token: randomBytes(8).toString('hex') };
@@ -110,12 +123,7 @@ function takeLock(path: string, purpose: string): HeldLock | undefined {
     // The lock appears with its content complete (hard link of a written file), so a
     // holder killed at any point leaves either no lock or one that names it.
     const tmp = join(dirname(path), `.${basename(path)}.${info.token}.tmp`);
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(info));
-    } finally {
-      closeSync(fd);
-    }
+    writeTemporary(tmp, JSON.stringify(info));
     try {
       linkSync(tmp, path);
       return makeHeld(path, info);
@@ -180,16 +188,23 @@ function makeHeld(path: string, first: LockInfo): HeldLock {
     },
     noteCdk(pid) {
       if (released || readInfo(path)?.token !== info.token) return;
-      info = { ...info, cdkPid: pid };
+      const noted = { ...info, cdkPid: pid };
       // Replaced whole (rename), so a reader sees the old content or the new, never half.
       const tmp = join(dirname(path), `.${basename(path)}.${info.token}.cdk.tmp`);
-      const fd = openSync(tmp, 'w', 0o600);
       try {
-        writeSync(fd, JSON.stringify(info));
-      } finally {
-        closeSync(fd);
+        writeTemporary(tmp, JSON.stringify(noted));
+        renameSync(tmp, path);
+        info = noted;
+      } catch {
+        // A note that cannot be written (a full disk) leaves the lock as it was: still
+        // held, only without the cdk's pid. Failing here would fail the deploy while
+        // its cdk runs on, unlocked.
+        try {
+          unlinkSync(tmp);
+        } catch {
+          // never written
+        }
       }
-      renameSync(tmp, path);
     },
     release() {
       if (released) return;
