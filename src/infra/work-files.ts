@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -39,9 +39,15 @@ export function cdkLogDir(configDir: string): string {
   return join(configDir, 'logs');
 }
 
+/** A log this young is never removed, so that a burst of plans cannot take a failed deploy's log (nor another process's, being written). */
+export const CDK_LOG_GRACE_MS = 24 * 60 * 60 * 1000;
+/** However young, no more logs than this are kept. */
+export const MAX_CDK_LOGS = 500;
+
 /**
  * A new log file for one cdk run (`cdk-<time>-<what>.log` in {@link cdkLogDir});
- * the oldest logs beyond the last {@link KEPT_CDK_LOGS} are removed.
+ * the oldest logs beyond the last {@link KEPT_CDK_LOGS} are removed, unless
+ * younger than {@link CDK_LOG_GRACE_MS} (and within {@link MAX_CDK_LOGS}).
  */
 export function newCdkLogFile(configDir: string, what: string, now: Date = new Date(), keep: number = KEPT_CDK_LOGS): string {
   const dir = cdkLogDir(configDir);
@@ -53,7 +59,18 @@ export function newCdkLogFile(configDir: string, what: string, now: Date = new D
   for (let n = 2; existing.has(name); n++) name = `cdk-${stamp}-${slug}-${n}.log`;
   // The new one counts: keep-1 older logs stay. Names start with the time, so they sort by age.
   const logs = [...existing].filter((f) => f.startsWith('cdk-') && f.endsWith('.log')).sort();
-  for (const old of logs.slice(0, Math.max(0, logs.length - (keep - 1)))) rmSync(join(dir, old), { force: true });
+  const beyond = logs.slice(0, Math.max(0, logs.length - (keep - 1)));
+  const overCap = Math.max(0, logs.length - (MAX_CDK_LOGS - 1));
+  for (const [i, old] of beyond.entries()) {
+    const path = join(dir, old);
+    let age: number;
+    try {
+      age = now.getTime() - statSync(path).mtimeMs;
+    } catch {
+      continue;
+    }
+    if (i < overCap || age > CDK_LOG_GRACE_MS) rmSync(path, { force: true });
+  }
   const path = join(dir, name);
   writeFileSync(path, '', { mode: 0o600, flag: 'wx' });
   return path;
