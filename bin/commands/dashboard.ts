@@ -9,6 +9,7 @@ import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
 import { DEFAULT_LOG_CAPACITY } from '../../src/state/log-buffer.js';
 import type { DashboardAction, OperationOutcome, StackInfo, TestOutcome } from '../../src/state/dashboard.js';
 import type { DashboardServices, PreparedOperation } from '../../src/ui/services.js';
+import type { RollbackRequest } from '../../src/infra/operations.js';
 import type { ClosableStatusApi } from '../../src/state/aws-clients.js';
 import type { ClosableLogsApi } from '../../src/state/logs-aws.js';
 import { configDirOf, type Globals } from '../context.js';
@@ -262,6 +263,8 @@ export function createServices(ctx: ServiceContext): DashboardServices {
       const aws = await ops.deployAwsFor(target, g.awsProfile);
       let imageTag: string | undefined;
       let contractTag: string | undefined;
+      let imageTagSource: string | undefined;
+      let contractTagSource: string | undefined;
       let extra: { label: string; value: string }[] = [];
       if (kind === 'promote') {
         if (!target.dev) return { refusal: 'there is no dev profile (dev.json), so there is no dev environment to promote from' };
@@ -282,12 +285,23 @@ export function createServices(ctx: ServiceContext): DashboardServices {
           const e = ops.noRollbackError(environment, recordsPath);
           return { refusal: `${e.message}; ${e.hint}` };
         }
-        imageTag = previous.imageTag;
+        // The release it was served as goes with it; a digest whose release deploy.json does not know is refused.
+        let back: RollbackRequest;
+        try {
+          back = ops.rollbackRequest(environment, recordsPath, previous, record!.history.indexOf(previous));
+        } catch (error) {
+          if (error instanceof UserError) return { refusal: `${error.message}; ${error.hint}` };
+          throw error;
+        }
+        imageTag = back.imageTag;
+        contractTag = back.contractTag;
+        imageTagSource = back.imageTagSource;
+        contractTagSource = back.contractTagSource;
         extra = [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt})` }];
       }
       const { prepareDeploy, diffPlan, executeDeploy, disposePlan } = await import('../../src/infra/deploy.js');
       const plan = await prepareDeploy(
-        { target, imageTag, contractTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)` },
+        { target, imageTag, contractTag, imageTagSource, contractTagSource, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)` },
         aws,
         // Off the main thread: the screen keeps drawing while aws-cdk-lib loads and the stack is built.
         ops.synthesizeStackInWorker(),
@@ -299,13 +313,15 @@ export function createServices(ctx: ServiceContext): DashboardServices {
           oldTag: plan.oldTag,
           newTag: plan.newTag,
           rows: [...ops.planRows(plan), ...extra],
-          confirmWord: ops.confirmationWord(kind, environment),
+          // A dev deploy that would change prod's service too is confirmed by typing prod.
+          confirmWord: ops.confirmationWord(kind, environment, plan.others),
           logFile: plan.logFile,
         },
         diff: (signal) => diffPlan(plan, signal),
         async execute({ signal, onEvent }): Promise<OperationOutcome> {
           const o = await executeDeploy(plan, aws, { signal, onEvent });
           if (o.outcome === 'succeeded') return { outcome: 'succeeded', endpoint: o.endpoint, imageTag: plan.newTag, logFile: o.logFile };
+          if (o.outcome === 'unrecorded') return { outcome: 'unrecorded', endpoint: o.endpoint, imageTag: plan.newTag, error: o.error, logFile: o.logFile };
           if (o.outcome === 'cancelled') return { outcome: 'cancelled', stackStatus: o.stackStatus, logFile: o.logFile };
           return { outcome: 'failed', reasons: o.reasons, stackStatus: o.stackStatus, logFile: o.logFile };
         },

@@ -3,15 +3,15 @@ import { Option } from 'commander';
 import { join } from 'node:path';
 import { ExternalError, UserError } from '../../src/errors.js';
 import { deployRecordPath } from '../../src/config/paths.js';
-import { requirePackageBuckets, resolveStackProfiles, resolveTarget, type DeployTarget } from '../../src/config/pairing.js';
-import { ENVIRONMENTS, isImageReference, type EnvironmentName } from '../../src/config/schema.js';
+import { resolveStackProfiles, resolveTarget, type DeployTarget, type StackProfiles } from '../../src/config/pairing.js';
+import { ENVIRONMENTS, isImageReference, type EnvironmentName, type ResolvedProfile } from '../../src/config/schema.js';
 import { loadDeployRecords, markDestroyed, lockPathFor } from '../../src/state/deploy-records.js';
 import { acquireLock } from '../../src/config/lock.js';
 import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
 import { afterCancel } from '../../src/state/health.js';
 import type { DeployOutcome, DeployPlan } from '../../src/infra/deploy.js';
 import { resourceLabel } from '../../src/infra/cdk-output.js';
-import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planRows, promoteRows, rollbackEntry, synthesizeStackLazily } from '../../src/infra/operations.js';
+import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planRows, prodUpdateRefusal, promoteRows, rollbackEntry, rollbackRequest, synthesizeStackLazily, updatesProd } from '../../src/infra/operations.js';
 import { displayLine } from '../../src/display-text.js';
 import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printError, printJson, type Globals } from '../context.js';
 import { askTyped, askYesNo } from '../prompt.js';
@@ -114,6 +114,12 @@ async function execute(plan: DeployPlan, aws: Awaited<ReturnType<typeof awsFor>>
     print(`endpoint: ${displayLine(outcome.endpoint)}`);
     return 0;
   }
+  if (outcome.outcome === 'unrecorded') {
+    printError(`error: deployed ${displayLine(plan.newTag)} to ${plan.environment} (the stack runs it); recording it in deploy.json failed: ${displayLine(outcome.error, 1000)}`);
+    printError(`endpoint: ${displayLine(outcome.endpoint)}`);
+    printError(`deploy.json does not list this deploy: its history (and so rollback) misses it until a deploy of ${plan.environment} is recorded`);
+    return 1;
+  }
   if (outcome.outcome === 'cancelled') {
     print(`cancelled; deploy.json unchanged; stack ${plan.stackName} is ${displayLine(outcome.stackStatus ?? 'unknown')}`);
     const after = afterCancel(outcome.stackStatus);
@@ -163,7 +169,13 @@ async function planAndRun(run: PlannedRun): Promise<number> {
     }
     await showDiff(plan, run.signal);
     if (run.signal.aborted) throw cancelledBeforeRun();
-    await confirm(run.g, { yes: run.yes }, run.question, run.word);
+    if (updatesProd(plan)) {
+      // A dev deploy that changes prod's service: asked like a prod deploy, never run unasked.
+      if (run.g.yes || run.yes || !isInteractive()) throw prodUpdateRefusal(plan);
+      await confirm(run.g, {}, `${run.question} prod's service is updated too.`, confirmationWord('deploy', plan.environment, plan.others));
+    } else {
+      await confirm(run.g, { yes: run.yes }, run.question, run.word);
+    }
     if (run.signal.aborted) throw cancelledBeforeRun();
     running = true;
   } finally {
@@ -180,6 +192,14 @@ async function withSignals<T>(body: (signal: AbortSignal) => Promise<T>): Promis
   } finally {
     signals.dispose();
   }
+}
+
+/** Bucket name given to a profile without one, only to synthesize the assembly `cdk destroy` reads the stack's name from. */
+const UNUSED_BUCKET = 'benchling-deploy-destroy-unused';
+
+function destroyable(profiles: StackProfiles): StackProfiles {
+  const filled = (p: ResolvedProfile): ResolvedProfile => (p.pkgBucket ? p : { ...p, pkgBucket: UNUSED_BUCKET });
+  return { ...profiles, prod: filled(profiles.prod), ...(profiles.dev ? { dev: filled(profiles.dev) } : {}) };
 }
 
 export function registerDeployCommands(program: Command): void {
@@ -202,7 +222,7 @@ export function registerDeployCommands(program: Command): void {
             g, yes: opts.yes, aws, signal, title: 'deploy',
             question: `Deploy ${target.environment}?`,
             word: confirmationWord('deploy', target.environment),
-            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}` }, aws, synth),
+            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}` }, aws, synth),
           }),
         );
       }),
@@ -223,7 +243,7 @@ export function registerDeployCommands(program: Command): void {
         return withSignals((signal) =>
           planAndRun({
             g, aws, signal, title: 'diff', diffOnly: true, question: '', word: null,
-            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `diff ${target.environment}` }, aws, synth),
+            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `diff ${target.environment}` }, aws, synth),
           }),
         );
       }),
@@ -260,14 +280,17 @@ export function registerDeployCommands(program: Command): void {
     .command('rollback')
     .description('redeploy the previous image of the environment, from deploy.json history')
     .addOption(environmentOption().default('prod'))
+    .option('--release <version>', 'the release the earlier image is (when deploy.json does not record it, as for an older digest)')
     .option('-y, --yes', 'do not ask; confirm')
     .action(
-      action(async (opts: { environment: EnvironmentName; yes?: boolean }, cmd: Command) => {
+      action(async (opts: { environment: EnvironmentName; release?: string; yes?: boolean }, cmd: Command) => {
         const g = globalsOf(cmd);
         const { target, configDir, recordsPath } = targetFor(g, opts.environment);
         const record = loadDeployRecords(recordsPath)[opts.environment];
         const previous = rollbackEntry(record);
         if (!previous) throw noRollbackError(opts.environment, recordsPath);
+        // What the image was served as goes with it: a digest's release is in its record, never assumed.
+        const back = rollbackRequest(opts.environment, recordsPath, previous, record!.history.indexOf(previous), opts.release);
         const aws = await awsFor(target, g);
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         return withSignals((signal) =>
@@ -276,7 +299,7 @@ export function registerDeployCommands(program: Command): void {
             extraRows: [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt})` }],
             question: `Roll ${opts.environment} back to ${displayLine(previous.imageTag)}?`,
             word: confirmationWord('rollback', opts.environment),
-            prepare: () => prepareDeploy({ target, imageTag: previous.imageTag, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `rollback ${opts.environment}` }, aws, synth),
+            prepare: () => prepareDeploy({ target, ...back, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `rollback ${opts.environment}` }, aws, synth),
           }),
         );
       }),
@@ -315,8 +338,6 @@ export function registerDeployCommands(program: Command): void {
         const configDir = configDirOf(g);
         const recordsPath = deployRecordPath(configDir);
         const profiles = resolveStackProfiles(loadProfiles(configDir), { region: g.region });
-        // cdk destroy takes the synthesized stack, and the template needs every package bucket.
-        requirePackageBuckets(profiles, configDir, 'synthesize the stack that cdk destroy takes');
         const target: DeployTarget = { ...profiles, environment: 'prod', profile: profiles.prod };
         const stackName = profiles.place.stackName;
         const lock = acquireLock(lockPathFor(recordsPath), 'destroy');
@@ -343,7 +364,9 @@ export function registerDeployCommands(program: Command): void {
           const result = await withSignals(async (signal) => {
             const workDir = makeTempDir();
             try {
-              const built = await synth(profiles, join(workDir, 'assembly'));
+              // cdk destroy finds the stack by name in the assembly; the template itself is never used,
+              // so a profile without a package bucket (one the stack may not even hold) is no reason to refuse.
+              const built = await synth(destroyable(profiles), join(workDir, 'assembly'));
               if (signal.aborted) throw cancelledBeforeRun();
               print(`cdk output: ${logFile}`);
               return await runCdk({

@@ -82,6 +82,10 @@ export interface DeployRequest {
    * deploys dev's digest, the same image as dev's tag. Default: the image tag.
    */
   readonly contractTag?: string;
+  /** Where an image tag given here came from (`--image-tag`, a deploy.json history entry), named in a refusal. */
+  readonly imageTagSource?: string;
+  /** Where the contract tag came from, named in a refusal. */
+  readonly contractTagSource?: string;
 }
 
 /** What the deployed image is served as: the release whose contract it follows. */
@@ -92,6 +96,8 @@ export interface PlannedContract {
   /** The tag names no known release (latest, a digest, a custom tag): the latest release's contract is used. */
   readonly assumed: boolean;
   readonly consumers: ConsumerSet;
+  /** Where the contract tag came from when not the image tag nor promote's dev tag (rollback: the deploy.json entry). */
+  readonly source?: string;
 }
 
 /** What this deploy does to an environment it is not deploying. */
@@ -195,9 +201,13 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
   requirePackageBuckets(target, request.configDir, 'deploy');
   const contractTag = request.contractTag ?? newTag;
   for (const tag of new Set([newTag, contractTag])) {
-    refuseUnservable(tag, request.imageTag === undefined && tag === profile.imageTag ? `${profilePath(request.configDir, profile.profile)}: imageTag` : undefined);
+    const where =
+      tag === newTag
+        ? request.imageTag === undefined ? `${profilePath(request.configDir, profile.profile)}: imageTag` : request.imageTagSource
+        : request.contractTagSource;
+    refuseUnservable(tag, where);
   }
-  const contract: PlannedContract = { tag: contractTag, ...contractRelease(contractTag), consumers: consumersFor(contractTag) };
+  const contract: PlannedContract = { tag: contractTag, ...contractRelease(contractTag), consumers: consumersFor(contractTag), ...(request.contractTagSource ? { source: request.contractTagSource } : {}) };
   const records = readDeployRecords(request.recordsPath);
   if (records.state === 'malformed') {
     if (records.fsError instanceof Error) throw records.fsError;
@@ -260,7 +270,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     // What each environment whose parameters are passed needs of its Quilt stack: this one
     // always; another one when the stack does not hold all of its parameters yet.
     const others: OtherEnvironment[] = [];
-    const pending: { env: EnvironmentName; profile: ResolvedProfile; tag: string; missing: string[]; change: 'updated' | 'created' }[] = [];
+    const pending: { env: EnvironmentName; profile: ResolvedProfile; tag: string; contractTag?: string; missing: string[]; change: 'updated' | 'created' }[] = [];
     for (const other of profileEnvironments.filter((e) => e !== environment)) {
       const held = (suffix: ParameterSuffix) => (stackExists ? stack?.parameters[parameterName(other, suffix)] : undefined);
       const missing = PARAMETER_SUFFIXES.filter((suffix) => held(suffix) === undefined).map((suffix) => parameterName(other, suffix));
@@ -277,7 +287,22 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       const tag = running ?? otherProfile.imageTag;
       // An environment this deploy creates must be able to run its image.
       if (running === undefined) refuseUnservable(tag, `${profilePath(request.configDir, otherProfile.profile)}: imageTag`, `this deploy also creates ${other}'s service`);
-      pending.push({ env: other, profile: otherProfile, tag, missing, change: inStack ? 'updated' : 'created' });
+      // Its consumers follow the release its image was deployed as: a tag that names no release says
+      // nothing of it, so deploy.json's record of that deploy does; a digest with none is refused (a
+      // promoted 0.8 digest served as the latest release would get helper containers it lacks).
+      let otherContract: string | undefined;
+      if (running !== undefined && missing.includes(parameterName(other, 'Consumers')) && contractRelease(running).assumed) {
+        const record = records.state === 'ok' ? records.records[other] : undefined;
+        otherContract = record?.imageTag === running ? record.contractTag : undefined;
+        if (otherContract === undefined && isDigest(running)) {
+          throw new UserError(
+            `stack ${target.place.stackName}: ${parameterName(other, 'ImageTag')}: ${other} runs ${running}, whose release is unknown, and ${request.recordsPath} does not record which release it was deployed as; this deploy would set ${parameterName(other, 'Consumers')} for ${other}'s running service without knowing what the image needs`,
+            `deploy ${other} first by its version tag (\`benchling-deploy deploy --environment ${other} --image-tag VERSION\`); nothing was changed`,
+          );
+        }
+        if (otherContract !== undefined) refuseUnservable(otherContract, `${request.recordsPath}: ${other}.contractTag`);
+      }
+      pending.push({ env: other, profile: otherProfile, tag, contractTag: otherContract, missing, change: inStack ? 'updated' : 'created' });
     }
     const reads = new Map<string, Promise<QuiltStackRead>>();
     const readOnce = (arn: string) => {
@@ -290,7 +315,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     for (const p of pending) {
       const resolution = resolveQuiltValues(p.profile, await readOnce(p.profile.quiltStackArn), profilePath(request.configDir, p.profile.profile));
       quilt.push(resolution);
-      const all = environmentParameters(p.env, p.profile, { imageTag: p.tag, quilt: quiltValuesOf(resolution) });
+      const all = environmentParameters(p.env, p.profile, { imageTag: p.tag, contractTag: p.contractTag, quilt: quiltValuesOf(resolution) });
       for (const name of p.missing) otherParameters[name] = all[name];
       others.push({ environment: p.env, change: p.change, passed: p.missing });
     }
@@ -467,6 +492,8 @@ export type { DeployEvent, RolloutStatus } from '../state/deploy-events.js';
 
 export type DeployOutcome =
   | { readonly outcome: 'succeeded'; readonly endpoint: string; readonly record: EnvironmentRecord; readonly logFile: string }
+  /** cdk succeeded (the stack runs the image) but deploy.json could not be written: `error` says why. */
+  | { readonly outcome: 'unrecorded'; readonly endpoint: string; readonly error: string; readonly logFile: string }
   | { readonly outcome: 'failed'; readonly reasons: readonly string[]; readonly stackStatus: string | null; readonly logFile: string; readonly exitCode: number | null }
   | { readonly outcome: 'cancelled'; readonly stackStatus: string | null; readonly logFile: string };
 
@@ -526,7 +553,15 @@ export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: E
         return { outcome: 'failed', reasons: [`cdk succeeded but the stack has no ${outputName(plan.environment, 'Endpoint')} output`], stackStatus: null, logFile: plan.logFile, exitCode: 0 };
       }
       emit({ type: 'phase', phase: 'recording' });
-      const record = await recordDeploy(plan.recordsPath, plan.environment, { endpoint, imageTag: plan.newTag, deployedAt: now().toISOString(), stackName: plan.stackName }, { lock: plan.lock });
+      let record: EnvironmentRecord;
+      try {
+        // The release it is served as goes with it: a rollback to this image (a digest too) serves it the same way.
+        record = await recordDeploy(plan.recordsPath, plan.environment, { endpoint, imageTag: plan.newTag, deployedAt: now().toISOString(), stackName: plan.stackName, contractTag: plan.contract.release }, { lock: plan.lock });
+      } catch (error) {
+        // Its message only: a config-folder error's hint says nothing was changed, and the stack was.
+        const why = error instanceof Error ? error.message : String(error);
+        return { outcome: 'unrecorded', endpoint, error: displayLine(why, REASON_MAX), logFile: plan.logFile };
+      }
       emit({ type: 'phase', phase: 'done' });
       return { outcome: 'succeeded', endpoint, record, logFile: plan.logFile };
     }

@@ -9,6 +9,8 @@ import type { PromoteAws } from './deploy-aws.js';
 import type { PromoteDecision } from './promote.js';
 import type { SynthWorkerInput, SynthWorkerReply } from './synth-worker.js';
 import { outputName, parameterName } from '../config/names.js';
+import { LATEST_RELEASE, releaseOf } from './container-contract.js';
+import { DIGEST_RE } from '../config/schema.js';
 
 /**
  * The wiring every way of deploying shares (the CLI's deploy, promote and
@@ -88,11 +90,27 @@ export async function deployAwsFor(target: DeployTarget, awsProfile: string | un
 
 /**
  * What must be typed to confirm: anything that changes prod (deploy, promote,
- * rollback) needs `prod`; null means a y/N question (dev).
+ * rollback) needs `prod`, a dev deploy whose plan updates prod's service too
+ * ({@link updatesProd}) as well; null means a y/N question (dev).
  */
-export function confirmationWord(kind: OperationKind, environment: EnvironmentName): string | null {
+export function confirmationWord(kind: OperationKind, environment: EnvironmentName, others: readonly OtherEnvironment[] = []): string | null {
   if (kind === 'promote') return 'prod';
-  return environment === 'prod' ? 'prod' : null;
+  if (environment === 'prod') return 'prod';
+  return others.some((o) => o.environment === 'prod' && o.change === 'updated') ? 'prod' : null;
+}
+
+/** Whether a plan of another environment changes prod's running service (its parameters new to the stack). */
+export function updatesProd(plan: Pick<DeployPlan, 'environment' | 'others'>): boolean {
+  return plan.environment !== 'prod' && plan.others.some((o) => o.environment === 'prod' && o.change === 'updated');
+}
+
+/** Why a plan that updates prod's service is not run unasked (--yes, no terminal). */
+export function prodUpdateRefusal(plan: Pick<DeployPlan, 'environment' | 'others'>): UserError {
+  const passed = plan.others.find((o) => o.environment === 'prod')?.passed ?? [];
+  return new UserError(
+    `this ${plan.environment} deploy would change prod's running service too (its parameters ${passed.join(', ')} are new to the stack); it is not done without typing "prod" on a terminal`,
+    'deploy prod first (`benchling-deploy deploy --environment prod`), then this; nothing was changed',
+  );
 }
 
 /** The plan as label/value rows, the same on the terminal and in the dashboard. Labels are unique (the dashboard keys rows by them). */
@@ -128,7 +146,7 @@ function basename(profile: string): string {
 function contractText(plan: DeployPlan): string {
   const c = plan.contract;
   const consumers = `consumers ${c.consumers}`;
-  const of = c.tag === plan.newTag ? '' : `${plan.newTag.startsWith('sha256:') ? 'the digest of ' : ''}dev's ${c.tag}: `;
+  const of = c.tag === plan.newTag ? '' : c.source ? `recorded as ${c.tag} (${c.source}): ` : `${plan.newTag.startsWith('sha256:') ? 'the digest of ' : ''}dev's ${c.tag}: `;
   if (c.assumed) return `${of}the version of ${c.tag} is unknown: served as the latest release, ${c.release} (${consumers})`;
   return `${of}${c.release} (${consumers})`;
 }
@@ -195,6 +213,40 @@ export function promoteRows(decision: Extract<PromoteDecision, { ok: true }>, sh
 /** The image a rollback goes back to: the newest earlier deploy with another tag. */
 export function rollbackEntry(record: EnvironmentRecord | undefined): HistoryEntry | undefined {
   return record?.history.find((h) => h.imageTag && h.imageTag !== record.imageTag);
+}
+
+/** What a rollback to a history entry passes to the deploy: the image, the release it was served as, where each came from. */
+export interface RollbackRequest {
+  readonly imageTag: string;
+  readonly contractTag?: string;
+  readonly imageTagSource: string;
+  readonly contractTagSource?: string;
+}
+
+/**
+ * The deploy of a rollback to `entry` (at `index` of the environment's
+ * history): the image is served as the release deploy.json recorded with it
+ * (`release`, when given, overrides). A digest with no release recorded is
+ * refused: assuming the latest
+ * release would give an old image helper containers it lacks. Another tag
+ * that names no release (latest, a branch tag) is served as the latest
+ * release, as a deploy of it is, and the plan says so.
+ */
+export function rollbackRequest(environment: EnvironmentName, recordsPath: string, entry: HistoryEntry, index: number, release?: string): RollbackRequest {
+  const at = `${recordsPath}: ${environment}.history[${index}]`;
+  const imageTagSource = `${at}.imageTag`;
+  if (release !== undefined) {
+    if (!releaseOf(release)) throw new UserError(`--release: "${release}" is not a release version (like 0.8.0)`);
+    return { imageTag: entry.imageTag, contractTag: release, imageTagSource, contractTagSource: '--release' };
+  }
+  if (entry.contractTag !== undefined) return { imageTag: entry.imageTag, contractTag: entry.contractTag, imageTagSource, contractTagSource: `${at}.contractTag` };
+  if (DIGEST_RE.test(entry.imageTag)) {
+    throw new UserError(
+      `${imageTagSource}: the release of ${entry.imageTag} is unknown: deploy.json does not record which release it was deployed as, and serving it as the latest (${LATEST_RELEASE}) could start helper containers the image lacks`,
+      `roll back by version tag (\`benchling-deploy deploy --environment ${environment} --image-tag VERSION\`), or pass the version (\`benchling-deploy rollback --environment ${environment} --release VERSION\`); nothing was changed`,
+    );
+  }
+  return { imageTag: entry.imageTag, imageTagSource };
 }
 
 /** Why there is nothing to roll back to, and what to do instead. */

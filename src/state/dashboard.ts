@@ -93,6 +93,8 @@ export interface PlanView {
 
 export type OperationOutcome =
   | { readonly outcome: 'succeeded'; readonly endpoint: string; readonly imageTag: string; readonly logFile: string }
+  /** The stack runs the image, but deploy.json could not be written (`error`). */
+  | { readonly outcome: 'unrecorded'; readonly endpoint: string; readonly imageTag: string; readonly error: string; readonly logFile: string }
   | { readonly outcome: 'failed'; readonly reasons: readonly string[]; readonly stackStatus: string | null; readonly logFile: string }
   | { readonly outcome: 'cancelled'; readonly stackStatus: string | null; readonly logFile: string };
 

@@ -18,6 +18,8 @@ export interface HistoryEntry {
   readonly stackArn?: string;
   readonly webhookUrl?: string;
   readonly destroyedAt?: string;
+  /** The release whose contract the image was served with (its `<Env>Consumers`); absent in older records. */
+  readonly contractTag?: string;
 }
 
 export interface EnvironmentRecord {
@@ -27,6 +29,8 @@ export interface EnvironmentRecord {
   readonly stackName: string;
   readonly stage: string;
   readonly history: readonly HistoryEntry[];
+  /** The release whose contract the image was served with (its `<Env>Consumers`); absent in older records. */
+  readonly contractTag?: string;
   /** Set by `destroy`: the stack is gone but the history stays. */
   readonly destroyedAt?: string;
   /** True when the section was read from the older (v0.6) layout and not yet converted. */
@@ -53,6 +57,8 @@ export interface NewDeploy {
   readonly imageTag: string;
   readonly deployedAt: string;
   readonly stackName: string;
+  /** The release whose contract the image is served with. */
+  readonly contractTag?: string;
 }
 
 export function lockPathFor(recordsPath: string): string {
@@ -118,6 +124,7 @@ const HistoryEntrySchema = z.strictObject(
     stackArn: z.string({ error: 'expected the stack ARN (a string)' }).optional(),
     webhookUrl: z.string({ error: 'expected the webhook URL (a string)' }).optional(),
     destroyedAt: z.string({ error: 'expected when the stack was destroyed (an ISO-8601 string)' }).optional(),
+    contractTag: ImageReferenceSchema.optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'expected an object { imageTag, deployedAt }') },
 );
@@ -133,6 +140,7 @@ const sectionSchema = (env: EnvironmentName) =>
       stage: z.literal(env, { error: `expected "${env}" (the section's environment)` }).nullish(),
       history: z.array(HistoryEntrySchema, { error: 'expected an array of { imageTag, deployedAt }' }).optional(),
       destroyedAt: text('when the stack was destroyed (ISO-8601)'),
+      contractTag: ImageReferenceSchema.optional(),
       // The older tool's (v0.6) keys, converted by the first record written.
       webhookEndpoint: text('the v0.6 endpoint URL'),
       webhookUrl: text('the v0.6 webhook URL'),
@@ -167,6 +175,7 @@ function toRecord(s: Section, env: EnvironmentName): EnvironmentRecord {
     stage: s.stage ?? env,
     history,
     destroyedAt: s.destroyedAt ?? undefined,
+    contractTag: s.contractTag,
     legacy: legacy || undefined,
   });
 }
@@ -176,7 +185,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, path: string): str
   const where = fieldPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     // Names only: an unknown key may hold anything, a secret too.
-    const context = issue.path.length === 0 ? 'deploy.json holds only the "dev" and "prod" sections' : issue.path.some((k) => typeof k === 'number') ? 'expected only imageTag, deployedAt, endpoint, stackArn, webhookUrl, destroyedAt' : 'expected only the fields of a deploy.json section';
+    const context = issue.path.length === 0 ? 'deploy.json holds only the "dev" and "prod" sections' : issue.path.some((k) => typeof k === 'number') ? 'expected only imageTag, deployedAt, endpoint, stackArn, webhookUrl, destroyedAt, contractTag' : 'expected only the fields of a deploy.json section';
     return issue.keys.map((key) => `${path}: ${where ? `${where}.` : ''}${fieldPath([key])}: unknown field; ${context}`);
   }
   const value = valueAt(raw, issue.path);
@@ -238,6 +247,7 @@ function asHistory(previous: Record<string, unknown>, parsed: EnvironmentRecord)
     stackArn: typeof previous.stackArn === 'string' ? previous.stackArn : undefined,
     webhookUrl: typeof previous.webhookUrl === 'string' && previous.webhookUrl !== parsed.endpoint ? previous.webhookUrl : undefined,
     destroyedAt: parsed.destroyedAt,
+    contractTag: parsed.contractTag,
   });
 }
 
@@ -270,6 +280,7 @@ export async function recordDeploy(path: string, env: EnvironmentName, deploy: N
       stackName: deploy.stackName,
       stage: env,
       history,
+      ...(deploy.contractTag ? { contractTag: deploy.contractTag } : {}),
     };
     // The first record written converts every older section to the current layout.
     Object.assign(raw, convertLegacyRecords(raw, records)?.raw);
@@ -280,7 +291,7 @@ export async function recordDeploy(path: string, env: EnvironmentName, deploy: N
 
 /** Keys of the older tool whose value a current field carries once converted. */
 export const V06_SECTION_CARRIERS: Readonly<Record<string, 'endpoint' | 'deployedAt'>> = { webhookEndpoint: 'endpoint', webhookUrl: 'endpoint', deploymentTimestamp: 'deployedAt' };
-const CURRENT_SECTION_KEYS = new Set(['endpoint', 'imageTag', 'deployedAt', 'stackName', 'stage', 'history', 'destroyedAt']);
+const CURRENT_SECTION_KEYS = new Set(['endpoint', 'imageTag', 'deployedAt', 'stackName', 'stage', 'history', 'destroyedAt', 'contractTag']);
 
 /**
  * A v0.6 section in the current layout. It still describes the deploy that is

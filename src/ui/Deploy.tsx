@@ -183,6 +183,13 @@ export function outcomeLines(op: OperationState): Line[] {
   if (o.outcome === 'succeeded') {
     return [plain('ok', `${op.kind === 'promote' ? 'promoted to prod' : `${op.kind === 'rollback' ? 'rolled back' : 'deployed'} ${op.environment}`}: ${o.imageTag}`, 'green'), plain('ep', `endpoint: ${o.endpoint}`), plain('log', `cdk output: ${o.logFile}`, undefined, true)];
   }
+  if (o.outcome === 'unrecorded') {
+    return [
+      wrapped('u', `deployed ${o.imageTag} to ${op.environment} (the stack runs it); recording it in deploy.json failed: ${o.error}`, 'red'),
+      plain('ep', `endpoint: ${o.endpoint}`),
+      plain('log', `cdk output: ${o.logFile}`, undefined, true),
+    ];
+  }
   if (o.outcome === 'cancelled') {
     return [
       plain('c', `cancelled; deploy.json unchanged; stack is ${o.stackStatus ?? 'unknown'}`, 'yellow'),

@@ -400,7 +400,7 @@ describe('what the container needs: Quilt values, package bucket, image contract
     for (const tag of ['0.9.3', '0.9.6', '0.6.9']) {
       const r = await w.run(['deploy', '--environment', 'dev', '--image-tag', tag, '--yes']);
       expect(r.status, tag).toBe(2);
-      expect(r.stderr).toContain(`error: image ${tag} cannot be served: `);
+      expect(r.stderr).toContain(`error: --image-tag: image ${tag} cannot be served: `);
     }
     expect(fake.calls.all).toEqual([]);
     writeJson(w.dir, 'default.json', prodProfile({ imageTag: '0.9.3' }));
@@ -423,11 +423,28 @@ describe('what the container needs: Quilt values, package bucket, image contract
     expect(w.changeSets().at(-1)).toMatchObject({ DevImageTag: 'latest', DevConsumers: 'events+packaging' });
   });
 
-  it("a stack deployed before these parameters existed: the next deploy of dev passes prod's too, and says prod's service is updated", async () => {
+  it("a stack deployed before these parameters existed: a plan of dev passes prod's too and says prod's service is updated; deploying it is refused without typing prod", async () => {
     const w = world();
     // The stack as the tool before this change left it: no such parameters, for either environment.
     for (const env of ['Dev', 'Prod']) for (const suffix of CONTAINER_SUFFIXES) delete stack().parameters[`${env}${suffix}`];
-    const r = await w.run(['deploy', '--environment', 'dev', '--yes']);
+    const prodTaskDefinition = () => fake.scenario.clusters[stack().outputs.ClusterName].services[stack().outputs.ProdServiceName].taskDefinition;
+    const prodBefore = prodTaskDefinition();
+    const held = { ...stack().parameters };
+    const before = w.recordsText();
+    // --yes, or no terminal to type "prod" on: refused, nothing run, prod's service as it was.
+    for (const args of [['--yes'], []]) {
+      const refused = await w.run(['deploy', '--environment', 'dev', ...args]);
+      expect(refused.status, refused.stderr).toBe(2);
+      expect(refused.stdout).toMatch(/other\s+prod's service is updated by this deploy too/);
+      expect(refused.stderr).toContain('error: this dev deploy would change prod\'s running service too (its parameters ProdPackageBucket, ProdQuiltWebHost, ProdPackagerQueueUrl, ProdAthenaDatabase, ProdAthenaWorkgroup, ProdConsumers are new to the stack); it is not done without typing "prod" on a terminal');
+      expect(refused.stderr).toContain('hint: deploy prod first (`benchling-deploy deploy --environment prod`), then this; nothing was changed');
+    }
+    expect(fake.calls.count('ExecuteChangeSet')).toBe(0);
+    expect(prodTaskDefinition()).toBe(prodBefore);
+    expect(stack().parameters.ProdConsumers).toBeUndefined();
+    expect(w.recordsText()).toBe(before);
+    // What such a deploy would pass, as its plan shows it.
+    const r = await w.run(['diff', '--environment', 'dev']);
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/other\s+prod's service is updated by this deploy too: the template changed, and its new parameters \(ProdPackageBucket, ProdQuiltWebHost, ProdPackagerQueueUrl, ProdAthenaDatabase, ProdAthenaWorkgroup, ProdConsumers\) are set from the prod profile and its Quilt stack/);
     expect(r.stdout).not.toMatch(/prod keeps its running service/);
@@ -443,10 +460,13 @@ describe('what the container needs: Quilt values, package bucket, image contract
       // From the image prod runs (PROD_TAG, a 0.7 release), not from dev's.
       ProdConsumers: 'none',
     });
-    // What the stack already held of prod is kept as it is.
-    for (const [k, v] of Object.entries(sent)) if (k.startsWith('Prod') && !CONTAINER_SUFFIXES.some((x) => k === `Prod${x}`)) expect(v, k).toBe('previous');
+    // What the stack already held of prod is kept as it is (a diff asks with the held values, as the deploy keeps them).
+    for (const [k, v] of Object.entries(sent)) if (k.startsWith('Prod') && !CONTAINER_SUFFIXES.some((x) => k === `Prod${x}`)) expect(v, k).toBe(held[k]);
     expect(serviceTags('Prod')).toBe(PROD_TAG);
-    // Once the stack holds them, the next deploy of dev leaves prod alone again.
+    // Prod deployed first, as the refusal says: the next deploy of dev leaves prod alone.
+    const prod = await w.run(['deploy', '--environment', 'prod', '--yes']);
+    expect(prod.status, prod.stderr + prod.stdout).toBe(0);
+    expect(stack().parameters.ProdConsumers).toBe('none');
     const again = await w.run(['deploy', '--environment', 'dev', '--image-tag', '0.8.1', '--yes']);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/other\s+prod keeps its running service/);
@@ -484,7 +504,8 @@ describe('promote and rollback', { timeout: 120_000 }, () => {
     for (const [k, v] of Object.entries(sent)) if (k.startsWith('Dev')) expect(v, k).toBe('previous');
     expect(serviceTags('Prod')).toBe(digest);
     expect(devService().taskDefinition).toBe(devTaskDefinition);
-    expect(JSON.parse(w.recordsText()).prod.imageTag).toBe(digest);
+    // deploy.json keeps the release it is served as: a rollback to this digest later serves it the same way.
+    expect(JSON.parse(w.recordsText()).prod).toMatchObject({ imageTag: digest, contractTag: '0.8.0' });
   });
 
   it('promote refuses while dev is rolling out, and when prod already runs the image', async () => {
@@ -532,6 +553,37 @@ describe('promote and rollback', { timeout: 120_000 }, () => {
     const prod = JSON.parse(w.recordsText()).prod;
     expect(prod.imageTag).toBe(PREVIOUS_TAG);
     expect(prod.history[0].imageTag).toBe(PROD_TAG);
+  });
+
+  it("rollback to a digest serves it as the release deploy.json recorded with it; with none recorded it is refused, naming the entry", async () => {
+    const w = world({ imageTags: { dev: '0.8.0' } });
+    const digest = imageDigestOf('712023778557.dkr.ecr.us-east-1.amazonaws.com/quiltdata/benchling:0.8.0');
+    const records = (entry: Record<string, unknown>) =>
+      writeFileSync(w.records, `${JSON.stringify({ prod: { endpoint: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod', imageTag: PROD_TAG, deployedAt: '2026-11-01T00:00:00.000Z', stackName: STACK, stage: 'prod', history: [{ deployedAt: '2026-10-01T00:00:00.000Z', ...entry }] } }, null, 2)}\n`);
+    // An older record: the digest's release is unknown, and the latest release's helper containers would stop a 0.8.0 image.
+    records({ imageTag: digest });
+    const before = w.recordsText();
+    const refused = await w.run(['rollback', '--yes']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`error: ${w.records}: prod.history[0].imageTag: the release of ${digest} is unknown: deploy.json does not record which release it was deployed as`);
+    expect(refused.stderr).toContain('hint: roll back by version tag (`benchling-deploy deploy --environment prod --image-tag VERSION`), or pass the version (`benchling-deploy rollback --environment prod --release VERSION`)');
+    // An entry the stack cannot serve names the entry too.
+    records({ imageTag: '0.9.3' });
+    const unservable = await w.run(['rollback', '--yes']);
+    expect(unservable.status).toBe(2);
+    expect(unservable.stderr).toContain(`error: ${w.records}: prod.history[0].imageTag: image 0.9.3 cannot be served: `);
+    expect(fake.calls.all).toEqual([]);
+    records({ imageTag: digest });
+    expect(w.recordsText()).toBe(before);
+    expect(serviceTags('Prod')).toBe(PROD_TAG);
+    // Recorded as 0.8.0 (promoted from dev's 0.8.0): served as 0.8.0, no helper containers.
+    records({ imageTag: digest, contractTag: '0.8.0' });
+    const r = await w.run(['rollback', '--yes']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain(`contract  recorded as 0.8.0 (${w.records}: prod.history[0].contractTag): 0.8.0 (consumers none)`);
+    expect(w.changeSets().at(-1)).toMatchObject({ ProdImageTag: digest, ProdConsumers: 'none' });
+    expect(stack().parameters).toMatchObject({ ProdImageTag: digest, ProdConsumers: 'none' });
+    expect(JSON.parse(w.recordsText()).prod).toMatchObject({ imageTag: digest, contractTag: '0.8.0' });
   });
 
   it('rollback with no earlier image is refused', async () => {
@@ -671,6 +723,22 @@ function cdkPidOf(w: World): number | undefined {
 }
 
 describe('cancel, kill and destroy', { timeout: 180_000 }, () => {
+  it('a deploy whose record cannot be written says the stack runs the image and the record failed (1), not that the deploy failed', async () => {
+    const w = world({ stepMs: 1_000 });
+    const run = w.run(['deploy', '--environment', 'dev', '--image-tag', '0.8.4', '--yes']);
+    await waitFor(() => fake.calls.count('ExecuteChangeSet') > 0, 60_000, 'cdk to execute its change set');
+    // deploy.json spoiled while cdk runs (another editor, a full disk): the record is what fails.
+    writeFileSync(w.records, '{ "prod": ');
+    const r = await run;
+    expect(r.status, r.stderr + r.stdout).toBe(1);
+    expect(serviceTags('Dev')).toBe('0.8.4');
+    expect(r.stderr).toContain(`error: deployed 0.8.4 to dev (the stack runs it); recording it in deploy.json failed: ${w.records}: `);
+    expect(r.stderr).toContain(`endpoint: ${stack().outputs.DevEndpoint}`);
+    expect(r.stderr).not.toMatch(/deploy of dev failed|nothing was changed/);
+    expect(w.recordsText()).toBe('{ "prod": ');
+    expect(existsSync(`${w.records}.lock`)).toBe(false);
+  });
+
   it('ctrl-c during a deploy stops cdk, says the stack state, deploy.json unchanged', async () => {
     const w = world({ stepMs: 1_000 });
     const before = w.recordsText();
@@ -821,6 +889,18 @@ describe('cancel, kill and destroy', { timeout: 180_000 }, () => {
     expect(prod.destroyedAt).toMatch(/^\d{4}-/);
     expect(prod.history).toHaveLength(1);
     expect(prod.imageTag).toBe(PROD_TAG);
+  });
+
+  it('destroy needs no package bucket: a dev profile without one (for a stack that holds only prod) is no reason to refuse', async () => {
+    const w = world({ template: prodOnly.template });
+    const { pkgBucket: _bucket, ...noBucket } = devProfile({ benchlingTenant: 'acme' });
+    writeJson(w.dir, 'dev.json', noBucket);
+    const r = await w.run(['destroy', '--yes']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stderr).not.toContain('pkgBucket');
+    expect(fake.calls.count('DeleteStack')).toBe(1);
+    expect(stack().status).toBe('DELETE_COMPLETE');
+    expect(JSON.parse(w.recordsText()).prod.destroyedAt).toMatch(/^\d{4}-/);
   });
 
   it('a cdk destroy that claims success while the stack is still there does not mark deploy.json destroyed', async () => {

@@ -391,6 +391,53 @@ describe('pre-flight: what the container needs', () => {
     expect(environmentParameters('dev', profile, { imageTag: '0.16.9', quilt }).DevConsumers).toBe('none');
     expect(environmentParameters('dev', profile, { imageTag: 'latest', contractTag: '0.16.9', quilt }).DevConsumers).toBe('none');
   });
+
+  it("the other environment's new Consumers, when it runs a digest, follow the release deploy.json recorded for it; unknown: refused, naming where", async () => {
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const stack = { ...existing, parameters: { ...existing.parameters, ProdImageTag: digest } };
+    const prior = (contractTag?: string, imageTag = digest) => ({ prod: { endpoint: 'https://p/prod', imageTag, deployedAt: '2026-01-01T00:00:00Z', stackName: 'BenchlingWebhookStack', stage: 'prod', history: [], ...(contractTag ? { contractTag } : {}) } });
+    const s = setup();
+    // Recorded as 0.8.0 (promoted from dev's 0.8.0): no helper containers, not the latest release's two.
+    writeFileSync(s.recordsPath, JSON.stringify(prior('0.8.0')));
+    const plan = await prepareDeploy(s.request('dev'), memoryAws({ stack }), synth);
+    plan.lock.release();
+    expect(plan.parameters.ProdConsumers).toBe('none');
+    writeFileSync(s.recordsPath, JSON.stringify(prior('0.17.2')));
+    const newer = await prepareDeploy(s.request('dev'), memoryAws({ stack }), synth);
+    newer.lock.release();
+    expect(newer.parameters.ProdConsumers).toBe('events+packaging');
+    // A tag naming no release, with no record: the latest release, as for any deploy of such a tag.
+    writeFileSync(s.recordsPath, '{}');
+    const latest = await prepareDeploy(s.request('dev'), memoryAws({ stack: { ...existing, parameters: { ...existing.parameters, ProdImageTag: 'latest' } } }), synth);
+    latest.lock.release();
+    expect(latest.parameters.ProdConsumers).toBe('events+packaging');
+    // A digest with no release recorded, or a record of another image than the one the stack runs: nothing to go by.
+    for (const records of [prior(), prior('0.8.0', '0.8.3'), {}]) {
+      writeFileSync(s.recordsPath, JSON.stringify(records));
+      const error = await prepareDeploy(s.request('dev'), memoryAws({ stack }), synth).catch((e: unknown) => e);
+      expect(error, JSON.stringify(records)).toBeInstanceOf(UserError);
+      expect((error as UserError).message).toBe(
+        `stack BenchlingWebhookStack: ProdImageTag: prod runs ${digest}, whose release is unknown, and ${s.recordsPath} does not record which release it was deployed as; this deploy would set ProdConsumers for prod's running service without knowing what the image needs`,
+      );
+      expect((error as UserError).hint).toMatch(/deploy prod first by its version tag \(`benchling-deploy deploy --environment prod --image-tag VERSION`\)/);
+      expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
+    }
+  });
+
+  it('a refused image names where its tag came from: --image-tag, a deploy.json history entry and its recorded release', async () => {
+    const s = setup();
+    const aws = memoryAws({ stack: current });
+    await expect(prepareDeploy({ ...s.request('dev'), imageTag: '0.9.3', imageTagSource: '--image-tag' }, aws, synth)).rejects.toThrow(/^--image-tag: image 0\.9\.3 cannot be served: /);
+    const at = `${s.recordsPath}: prod.history[2]`;
+    await expect(prepareDeploy({ ...s.request('prod'), imageTag: '0.9.6', imageTagSource: `${at}.imageTag` }, aws, synth)).rejects.toThrow(`${at}.imageTag: image 0.9.6 cannot be served: `);
+    const digest = `sha256:${'e'.repeat(64)}`;
+    await expect(prepareDeploy({ ...s.request('prod'), imageTag: digest, imageTagSource: `${at}.imageTag`, contractTag: '0.9.4', contractTagSource: `${at}.contractTag` }, aws, synth)).rejects.toThrow(`${at}.contractTag: image 0.9.4 cannot be served: `);
+    // A servable image from the same places goes ahead, and the plan says where its release came from.
+    const back = await prepareDeploy({ ...s.request('prod'), imageTag: digest, imageTagSource: `${at}.imageTag`, contractTag: '0.8.0', contractTagSource: `${at}.contractTag` }, aws, synth);
+    back.lock.release();
+    expect(back.parameters).toMatchObject({ ProdImageTag: digest, ProdConsumers: 'none' });
+    expect(planRows(back)).toContainEqual({ label: 'contract', value: `recorded as 0.8.0 (${at}.contractTag): 0.8.0 (consumers none)` });
+  });
 });
 
 describe('deploy orchestration: the real cdk against the fake AWS', { timeout: 120_000 }, () => {
@@ -433,6 +480,32 @@ describe('deploy orchestration: the real cdk against the fake AWS', { timeout: 1
     const file = JSON.parse(readFileSync(s.recordsPath, 'utf8'));
     expect(file.dev).toMatchObject({ endpoint: fake.scenario.stacks[STACK].outputs.DevEndpoint, imageTag: 'abc123', stage: 'dev', stackName: STACK });
     expect(file.prod.imageTag).toBe('0.6.9');
+    expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
+  });
+
+  it('records the release the image is served as; a deploy.json that cannot be written then is reported as such, not as a failed deploy', async () => {
+    const s = await deployed();
+    const digest = `sha256:${'f'.repeat(64)}`;
+    const out = await executeDeploy(await prepareDeploy({ ...s.request('prod'), imageTag: digest, contractTag: '0.8.0' }, s.aws, synthesizeStackLazily), s.aws);
+    expect(out.outcome).toBe('succeeded');
+    const file = JSON.parse(readFileSync(s.recordsPath, 'utf8'));
+    expect(file.prod).toMatchObject({ imageTag: digest, contractTag: '0.8.0' });
+    // The section it replaced goes to history with its own release (none recorded by an older deploy: none kept).
+    expect(file.prod.history[0]).toEqual({ imageTag: '0.6.9', deployedAt: '2026-01-01T00:00:00Z', endpoint: 'https://p/prod' });
+    const next = await executeDeploy(await prepareDeploy({ ...s.request('prod'), imageTag: '0.8.3' }, s.aws, synthesizeStackLazily), s.aws);
+    expect(next.outcome).toBe('succeeded');
+    const after = JSON.parse(readFileSync(s.recordsPath, 'utf8')).prod;
+    expect(after).toMatchObject({ imageTag: '0.8.3', contractTag: '0.8.3' });
+    expect(after.history[0]).toMatchObject({ imageTag: digest, contractTag: '0.8.0' });
+
+    // deploy.json is spoiled while cdk runs: the stack runs the image, only the record is missing.
+    const plan = await prepareDeploy({ ...s.request('dev'), imageTag: '0.8.4' }, s.aws, synthesizeStackLazily);
+    const spoiled = await executeDeploy(plan, s.aws, { onEvent: (e) => e.type === 'phase' && e.phase === 'deploying' && writeFileSync(s.recordsPath, '{ "prod": ') });
+    expect(spoiled).toMatchObject({ outcome: 'unrecorded', endpoint: fake.scenario.stacks[STACK].outputs.DevEndpoint });
+    if (spoiled.outcome !== 'unrecorded') return;
+    expect(spoiled.error).toContain(s.recordsPath);
+    expect(fake.scenario.stacks[STACK].parameters.DevImageTag).toBe('0.8.4');
+    expect(readFileSync(s.recordsPath, 'utf8')).toBe('{ "prod": ');
     expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
   });
 
