@@ -36,24 +36,34 @@ function screenLines(lines: readonly { readonly id: string; readonly timestamp: 
  * measured.
  */
 export function Logs({ logs, width, height }: LogsProps): React.JSX.Element {
-  const rows = Math.max(0, height - 1);
-  const view = logs.buffer.view(rows, logs.offset);
   const s = logs.status;
+  const filter = logs.filterDraft !== null ? `filter: ${logs.filterDraft}▏` : '';
+  // What the operator types, and what went wrong, each on rows of its own, wrapped: never cut off the end of the title row.
+  const extra: { key: string; text: string; color: 'cyan' | 'red' | 'yellow' | undefined; dim?: boolean }[] = [
+    ...(filter ? [{ key: 'filter', text: displayLine(filter, width), color: 'cyan' as const }] : []),
+    ...(s?.error ? wrapLines(s.error, width, 3).map((text, i) => ({ key: `error${i}`, text, color: 'red' as const })) : []),
+    ...(s?.error && s.hint ? wrapLines(s.hint, width, 2).map((text, i) => ({ key: `hint${i}`, text, color: 'yellow' as const })) : []),
+    ...(!s?.error && s?.notice ? wrapLines(s.notice, width, 2).map((text, i) => ({ key: `notice${i}`, text, color: undefined, dim: true })) : []),
+  ].slice(0, Math.max(0, height - 2));
+  const rows = Math.max(0, height - 1 - extra.length);
+  const view = logs.buffer.view(rows, logs.offset);
   const mode = s ? (s.mode === 'live' ? 'live tail' : s.mode === 'polling' ? 'polling every 2 s' : s.mode) : 'connecting…';
   const follow = view.paused ? `paused${view.newWhilePaused > 0 ? ` (${view.newWhilePaused} new)` : ''}` : 'following';
-  const filter = logs.filterDraft !== null ? `filter: ${logs.filterDraft}▏` : view.filter ? `filter "${view.filter}"` : '';
+  const applied = logs.filterDraft === null && view.filter ? `  filter "${displayLine(view.filter, width)}"` : '';
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Text wrap="truncate-end">
         <Text bold>{`logs ${logs.environment}`}</Text>
-        <Text dimColor>{`  ${displayLine(s?.logGroup, width)}  ${mode}  `}</Text>
+        <Text color="cyan">{applied}</Text>
+        <Text dimColor>{`  ${mode}  `}</Text>
         <Text color={view.paused ? 'yellow' : 'green'}>{follow}</Text>
-        <Text dimColor>{`  ${view.matching} lines${view.offset > 0 ? `, ${view.offset} below` : ''}`}</Text>
-        {filter ? <Text color="cyan">{`  ${displayLine(filter, width)}`}</Text> : null}
-        {s?.error ? <Text color="red">{`  ${displayLine(s.error, width)}`}</Text> : null}
-        {s?.error && s.hint ? <Text color="yellow">{`  ${displayLine(s.hint, width)}`}</Text> : null}
-        {!s?.error && s?.notice ? <Text dimColor>{`  ${displayLine(s.notice, width)}`}</Text> : null}
+        <Text dimColor>{`  ${view.matching} lines${view.offset > 0 ? `, ${view.offset} below` : ''}  ${displayLine(s?.logGroup, width)}`}</Text>
       </Text>
+      {extra.map((e) => (
+        <Text key={e.key} wrap="truncate-end" color={e.color} dimColor={e.dim}>
+          {e.text}
+        </Text>
+      ))}
       {view.lines.length === 0 && rows > 0 ? (
         <Text dimColor wrap="truncate-end">
           {view.filter ? `no line matches "${displayLine(view.filter, width)}"` : s?.error ? 'no lines' : 'waiting for log lines…'}

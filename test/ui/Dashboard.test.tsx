@@ -127,7 +127,7 @@ describe('other screens', () => {
     let s = run(start(undefined, { columns: 100, rows: 20 }), key('l'), { type: 'logLines', environment: 'dev', lines }, { type: 'logStatus', environment: 'dev', status: { mode: 'live', following: true, error: null, notice: null, logGroup: '/ecs/benchling-webhook/dev' } }).state;
     let f = draw(s);
     const rows = f.split('\n');
-    expect(rows[1]).toMatch(/logs dev\s+\/ecs\/benchling-webhook\/dev\s+live tail\s+following\s+500 lines/);
+    expect(rows[1]).toMatch(/logs dev\s+live tail\s+following\s+500 lines\s+\/ecs\/benchling-webhook\/dev/);
     expect(rows.filter((r) => /message number/.test(r))).toHaveLength(20 - 1 - 3);
     expect(rows.at(-2)).toMatch(/message number 499$/);
     s = run(s, key('/'), key('4'), key('2')).state;
@@ -136,6 +136,23 @@ describe('other screens', () => {
     expect(f.split('\n').filter((r) => /message number/.test(r)).every((r) => r.includes('42'))).toBe(true);
     s = run(s, key('return'), key('f')).state;
     expect(draw(s)).toMatch(/paused/);
+  });
+
+  it('logs at 80 columns: the filter being typed and an error with its hint are shown whole on rows of their own, not cut off the title row', () => {
+    const group = 'BenchlingWebhookStack-DevLogsBE81C943-QyoMLkw6sYrE';
+    const error = 'CloudWatch Logs FilterLogEvents: ExpiredTokenException: The security token included in the request is expired';
+    const hint = 'log in again: aws sso login --profile dev-admin';
+    let s = run(start(undefined, { columns: 80, rows: 24 }), key('l'), { type: 'logLines', environment: 'dev', lines: [logLine(1, 'INFO GET /health 200')] }, { type: 'logStatus', environment: 'dev', status: { mode: 'polling', following: true, error, hint, notice: null, logGroup: group } }).state;
+    s = run(s, key('/'), key('E'), key('R'), key('R')).state;
+    const f = draw(s);
+    const rows = f.split('\n');
+    expect(rows.every((r) => [...r].length <= 80)).toBe(true);
+    expect(f).toMatch(/^filter: ERR▏$/m);
+    expect(f.replace(/\n/g, ' ').replace(/\s+/g, ' ')).toContain(error);
+    expect(f).toContain(hint);
+    // The nearest case: without a filter being typed or an error, the title row is all there is above the lines.
+    const plain = draw(run(start(undefined, { columns: 80, rows: 24 }), key('l'), { type: 'logLines', environment: 'dev', lines: [logLine(1, 'INFO GET /health 200')] }, { type: 'logStatus', environment: 'dev', status: { mode: 'live', following: true, error: null, notice: null, logGroup: group } }).state);
+    expect(plain.split('\n')[2]).toMatch(/INFO GET \/health 200/);
   });
 
   it('a log line cannot move the cursor or recolour the screen', () => {
