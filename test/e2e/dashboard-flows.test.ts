@@ -104,7 +104,14 @@ function fits(screen: string, size: { columns: number; rows: number }): void {
 const SIZES = [
   { columns: 80, rows: 24 },
   { columns: 120, rows: 40 },
+  { columns: 200, rows: 50 },
 ];
+
+/** `12 s`, `3 min`, `2 h` as seconds. */
+function seconds(age: string): number {
+  const [n, unit] = age.split(' ');
+  return Number(n) * (unit === 's' ? 1 : unit === 'min' ? 60 : unit === 'h' ? 3600 : 86_400);
+}
 
 describe('dashboard flows in a real terminal', { timeout: 300_000 }, () => {
   for (const size of SIZES) {
@@ -166,6 +173,51 @@ describe('dashboard flows in a real terminal', { timeout: 300_000 }, () => {
       t.send('q');
       await t.waitFor((s) => /EXIT=0/.test(s), 'exit 0');
       expect(existsSync(join(dir, 'deploy.json.lock'))).toBe(false);
+    });
+  }
+
+  for (const size of SIZES) {
+    it(`${size.columns}x${size.rows}: h shows the history only; esc clears a logs filter being typed; under an AWS error the header's age is that of the oldest data shown`, async () => {
+      await seed(0);
+      const dir = configDir();
+      const t = dashboard(dir, size);
+      await t.waitFor((s) => /> dev\s+healthy/.test(s) && /prod\s+healthy/.test(s), 'both environments healthy');
+
+      t.send('2');
+      t.send('h');
+      const history = await t.waitFor((s) => /history of prod \(deploy\.json\), newest first/.test(s), "prod's history");
+      expect(history).not.toMatch(/roll prod back|Type "prod"|y\/N/);
+      fits(history, size);
+      t.send('Enter');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(t.screen()).not.toMatch(/rollback prod:|changes: computing/);
+      t.send('Escape');
+      await t.waitFor((s) => /> prod/.test(s) && !/history of prod/.test(s), 'back to the main screen');
+
+      t.send('1');
+      t.send('l');
+      await t.waitFor((s) => /^logs dev/m.test(s), 'the logs of dev');
+      t.send('/');
+      t.send('ERR', { literal: true });
+      await t.waitFor((s) => /filter: ERR▏/.test(s), 'the filter being typed');
+      t.send('Escape');
+      const cleared = await t.waitFor((s) => !/filter: ERR|filter "ERR"/.test(s) && /^logs dev/m.test(s), 'the filter cleared, the logs still open');
+      expect(cleared).not.toMatch(/no line matches/);
+      t.send('Escape');
+      await t.waitFor((s) => /> dev/.test(s) && !/^logs dev/m.test(s), 'back to the main screen');
+
+      // Credentials expire: no new data comes, and the header's age says how old what is shown is, never "0 s".
+      await fake.control('POST', '/__fake/faults', { service: 'ecs', operation: 'DescribeServices', kind: 'expired-credentials' });
+      const expired = Date.now();
+      await t.waitFor((s) => /no usable credentials/.test(s), 'the panels saying the credentials are not usable', 60_000);
+      await new Promise((r) => setTimeout(r, 6_000));
+      const failing = t.screen();
+      const header = seconds(/data (\d+ (?:s|min|h)) old/.exec(failing.split('\n')[0])![1]);
+      expect(header).toBeGreaterThanOrEqual(Math.floor((Date.now() - expired) / 1000) - 1);
+      expect(header).toBeGreaterThanOrEqual(5);
+      fits(failing, size);
+      t.send('q');
+      await t.waitFor((s) => /EXIT=0/.test(s), 'exit 0');
     });
   }
 });

@@ -142,7 +142,7 @@ describe('the main screen in a real terminal', { timeout: 180_000 }, () => {
     const words = body.replace(/\s+/g, ' ');
     expect(words).toContain('logs of the selected environment (in logs: / filter, f follow on/off, arrows and pgup/pgdn scroll, esc back)');
     expect(words).toContain('quit (a running deploy asks first; esc or ctrl-c in a deploy asks to cancel it)');
-    expect(words).toContain('roll the selected environment back to its previous image (deploy.json history)');
+    expect(words).toContain('roll the selected environment back: pick an earlier image from its history (deploy.json), see the plan, confirm');
     expectFits(h, size);
   });
 

@@ -28,7 +28,8 @@ function promoteScreen(columns: number): string {
       { label: 'prod', value: `0.7.0 -> ${DIGEST.slice(0, 19)}…` },
     ],
   });
-  const state = run(s0, { type: 'planReady', id, plan: p }).state;
+  // The question comes once the changes are known.
+  const state = run(s0, { type: 'planReady', id, plan: p }, { type: 'diffReady', id, lines: ['[~] AWS::ECS::TaskDefinition Prod/TaskDefinition ProdTaskDefinition replace'] }).state;
   const t = renderTerminal(<Dashboard state={state} onSetup={() => {}} onSave={() => {}} />, state.size);
   terminals.push(t);
   return t.frame();
