@@ -22,6 +22,8 @@ export const PARAMETER_SUFFIXES = [
   'SecretName',
   'MinCapacity',
   'MaxCapacity',
+  'Cpu',
+  'Memory',
   'LogLevel',
   'QuiltStackArn',
   'ImageAccount',

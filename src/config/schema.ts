@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_NAT_GATEWAYS, DEFAULT_TASK_SIZE, FARGATE_CPUS } from './task-size.js';
 
 /** Environments the stack can hold, in display order. */
 export const ENVIRONMENTS = ['dev', 'prod'] as const;
@@ -101,6 +102,20 @@ export const ProfileFileSchema = z.strictObject(
       .optional(),
     minCapacity: capacity('minCapacity').optional(),
     maxCapacity: capacity('maxCapacity').min(1, { error: 'expected maxCapacity >= 1' }).optional(),
+    cpu: z
+      .number({ error: `expected the task's Fargate CPU units: one of ${FARGATE_CPUS.join(', ')} (a number)` })
+      .refine((v) => FARGATE_CPUS.includes(v), { error: `expected the task's Fargate CPU units: one of ${FARGATE_CPUS.join(', ')} (1024 = 1 vCPU)` })
+      .optional(),
+    memory: z
+      .number({ error: "expected the task's memory in MiB (a number)" })
+      .int({ error: "expected the task's memory in MiB, a whole number" })
+      .min(512, { error: 'expected at least 512 MiB (Fargate\'s smallest task)' })
+      .max(30720, { error: 'expected at most 30720 MiB (Fargate\'s largest task of 4 vCPU)' })
+      .optional(),
+    natGateways: z
+      .number({ error: 'expected 1 or 2 NAT gateways (a number)' })
+      .refine((v) => v === 1 || v === 2, { error: 'expected 1 or 2 NAT gateways (one per availability zone at most)' })
+      .optional(),
     logLevel: z.enum(LOG_LEVELS, { error: 'expected one of DEBUG, INFO, WARNING, ERROR' }).optional(),
     pkgBucket: z.string({ error: 'expected an S3 bucket name' }).regex(BUCKET_RE, { error: 'expected an S3 bucket name (lower-case letters, digits, "." and "-")' }).optional(),
     pkgKey: nonEmpty('a package key').optional(),
@@ -141,6 +156,11 @@ export interface ResolvedProfile {
   readonly minCapacity: number;
   readonly maxCapacity: number;
   readonly logLevel: LogLevel;
+  /** The environment's Fargate task size: CPU units and memory in MiB (a valid Fargate pair). */
+  readonly cpu: number;
+  readonly memory: number;
+  /** NAT gateways of the shared VPC: the prod profile's word (a dev profile cannot set it). */
+  readonly natGateways: number;
   readonly pkgBucket?: string;
   readonly pkgKey: string;
   readonly pkgPrefix: string;
@@ -198,6 +218,9 @@ export function applyDefaults(file: ProfileFile): ResolvedProfile {
     minCapacity: file.minCapacity ?? Math.min(caps.min, file.maxCapacity ?? caps.min),
     maxCapacity: file.maxCapacity ?? Math.max(caps.max, file.minCapacity ?? caps.max),
     logLevel: file.logLevel ?? 'INFO',
+    cpu: file.cpu ?? DEFAULT_TASK_SIZE[environment].cpu,
+    memory: file.memory ?? (file.cpu === undefined || file.cpu === DEFAULT_TASK_SIZE[environment].cpu ? DEFAULT_TASK_SIZE[environment].memory : Math.max(1024, 2 * file.cpu)),
+    natGateways: file.natGateways ?? DEFAULT_NAT_GATEWAYS,
     pkgBucket: file.pkgBucket,
     pkgKey: file.pkgKey ?? 'experiment_id',
     pkgPrefix: file.pkgPrefix ?? 'benchling',

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { UserError } from '../errors.js';
 import { displayLine } from '../display-text.js';
+import { DEFAULT_TASK_SIZE, FARGATE_CPUS, isFargatePair, memoryChoices } from './task-size.js';
 import { ProfileFileSchema, PROFILE_FIELDS, applyDefaults, defaultEnvironmentFor, type ProfileFile, type ResolvedProfile } from './schema.js';
 
 /** Keys only the older single-environment tool (v0.6) wrote into `default.json`. */
@@ -71,6 +72,16 @@ export function checkProfile(raw: unknown, fileLabel: string, expectedName: stri
     }
     if (typeof obj.minCapacity === 'number' && typeof obj.maxCapacity === 'number' && obj.minCapacity > obj.maxCapacity) {
       problems.push(`${fileLabel}: minCapacity: expected minCapacity <= maxCapacity (got ${obj.minCapacity} > ${obj.maxCapacity})`);
+    }
+    // A task size is a Fargate pair: memory must suit cpu (the profile's or the environment's default).
+    if (typeof obj.memory === 'number' && Number.isInteger(obj.memory) && obj.memory >= 512 && obj.memory <= 30720) {
+      const cpu = typeof obj.cpu === 'number' ? obj.cpu : DEFAULT_TASK_SIZE[env].cpu;
+      if (FARGATE_CPUS.includes(cpu) && !isFargatePair(cpu, obj.memory)) {
+        problems.push(`${fileLabel}: memory: expected ${memoryChoices(cpu)}${typeof obj.cpu === 'number' ? '' : ` (the ${env} default)`} (got ${obj.memory})`);
+      }
+    }
+    if (env === 'dev' && obj.natGateways !== undefined) {
+      problems.push(`${fileLabel}: natGateways: the NAT gateways are shared by every environment: set them on the prod profile, not on a dev profile`);
     }
   }
   if (problems.length > 0 || !parsed.success) return { ok: false, v06: false, problems };

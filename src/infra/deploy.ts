@@ -413,6 +413,8 @@ export function environmentParameters(environment: EnvironmentName, profile: Res
     SecretName: profile.benchlingSecret,
     MinCapacity: String(profile.minCapacity),
     MaxCapacity: String(profile.maxCapacity),
+    Cpu: String(profile.cpu),
+    Memory: String(profile.memory),
     LogLevel: profile.logLevel,
     QuiltStackArn: profile.quiltStackArn,
     ImageAccount: repository.account,

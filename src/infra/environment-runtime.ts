@@ -25,6 +25,7 @@ import { CONSUMERS, CONSUMER_SETS, CONTAINER_VARIABLES, TASK_PERMISSIONS, consum
 import { BACKEND_STAGE_VARIABLE, CONTAINER_PORT, HEALTH_PATH, LISTENER_PORTS, envTitle, imageRepositoryParts, outputName, parameterName } from '../config/names.js';
 import { acknowledge } from './nag.js';
 import { PropsCheck, isWholeNumber, pathOf } from './props-check.js';
+import { FARGATE_CPUS, FARGATE_MEMORY, isFargatePair, memoryChoices } from '../config/task-size.js';
 import type { SharedInfrastructure } from './shared-infrastructure.js';
 
 const SECRET_NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -43,8 +44,6 @@ const QUILT_STACK_ARN_PARAMETER_RE = new RegExp(QUILT_STACK_ARN_PATTERN);
 const BUCKET_PATTERN = '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$';
 /** The task's processes run as the image's own user (appuser, uid 1000, in every release's Dockerfile), never root. */
 export const CONTAINER_USER = '1000';
-/** Fargate CPU units and the memory sizes each allows. */
-const FARGATE_MEMORY: Readonly<Record<number, readonly [number, number]>> = { 256: [512, 2048], 512: [1024, 4096], 1024: [2048, 8192], 2048: [4096, 16384], 4096: [8192, 30720] };
 
 export interface EnvironmentRuntimeProps {
   /** Which environment this is: names its stage, parameters, outputs and `Environment` tag. */
@@ -103,13 +102,13 @@ export interface EnvironmentRuntimeProps {
    */
   readonly listenerPort?: number;
   /**
-   * Fargate CPU units of one task.
+   * Default of `<Env>Cpu`: Fargate CPU units of one task.
    *
    * @default 1024
    */
   readonly cpu?: number;
   /**
-   * Memory of one task, in MiB; must suit `cpu` (Fargate's table).
+   * Default of `<Env>Memory`: memory of one task, in MiB; must suit `cpu` (Fargate's table).
    *
    * @default 2048
    */
@@ -141,6 +140,8 @@ export class EnvironmentRuntime extends Construct {
     readonly secretName: CfnParameter;
     readonly minCapacity: CfnParameter;
     readonly maxCapacity: CfnParameter;
+    readonly cpu: CfnParameter;
+    readonly memory: CfnParameter;
     readonly logLevel: CfnParameter;
     readonly quiltStackArn: CfnParameter;
     readonly imageAccount: CfnParameter;
@@ -207,6 +208,20 @@ export class EnvironmentRuntime extends Construct {
     });
     const minCapacity = param('MinCapacity', { type: 'Number', default: props.minCapacity, minValue: 0, maxValue: 1000, description: `${environment}: fewest tasks` });
     const maxCapacity = param('MaxCapacity', { type: 'Number', default: props.maxCapacity, minValue: 1, maxValue: 1000, description: `${environment}: most tasks` });
+    // The task size: parameters too, so resizing one environment never rolls the other's tasks.
+    const cpuParameter = param('Cpu', {
+      type: 'Number',
+      default: cpu,
+      allowedValues: FARGATE_CPUS.map(String),
+      description: `${environment}: Fargate CPU units of one task (1024 = 1 vCPU)`,
+    });
+    const memoryParameter = param('Memory', {
+      type: 'Number',
+      default: memoryMiB,
+      minValue: 512,
+      maxValue: 30720,
+      description: `${environment}: memory of one task in MiB, a size Fargate allows for ${title}Cpu`,
+    });
     const logLevel = param('LogLevel', { type: 'String', default: props.logLevel, allowedValues: [...LOG_LEVELS], description: `${environment}: container log level` });
     const quiltStackArn = param('QuiltStackArn', {
       type: 'String',
@@ -238,9 +253,20 @@ export class EnvironmentRuntime extends Construct {
       description: `${environment}: the image's queue consumers (by its version)`,
     });
     this.parameters = {
-      imageTag, secretName, minCapacity, maxCapacity, logLevel, quiltStackArn, imageAccount, imageRegion, imageRepositoryName, webhookVerification,
+      imageTag, secretName, minCapacity, maxCapacity, cpu: cpuParameter, memory: memoryParameter, logLevel, quiltStackArn, imageAccount, imageRegion, imageRepositoryName, webhookVerification,
       packageBucket, quiltWebHost, packagerQueueUrl, athenaDatabase, athenaWorkgroup, consumers,
     };
+    // Fargate takes only its own pairs: a bad one is refused before any resource changes.
+    const sizeRule = new CfnRule(this, 'TaskSize', {
+      assertions: Object.entries(FARGATE_MEMORY).map(([units, memories]) => ({
+        assert: Fn.conditionOr(
+          Fn.conditionNot(Fn.conditionEquals(cpuParameter.valueAsString, units)),
+          Fn.conditionContains(memories.map(String), memoryParameter.valueAsString),
+        ),
+        assertDescription: `${title}Memory must be ${memoryChoices(Number(units))}`,
+      })),
+    });
+    sizeRule.overrideLogicalId(`${title}TaskSize`);
     if (environment === 'prod') {
       // PRODUCT.md: prod names a fixed version or digest, never `latest`,
       // also when the tag comes from the command line rather than the profile.
@@ -380,8 +406,8 @@ export class EnvironmentRuntime extends Construct {
 
 
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      cpu,
-      memoryLimitMiB: memoryMiB,
+      cpu: cpuParameter.valueAsNumber,
+      memoryLimitMiB: memoryParameter.valueAsNumber,
       executionRole: this.executionRole,
       taskRole: this.taskRole,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
@@ -410,7 +436,7 @@ export class EnvironmentRuntime extends Construct {
       image: ecs.ContainerImage.fromRegistry(image),
       essential: true,
       user: CONTAINER_USER,
-      memoryLimitMiB: memoryMiB,
+      memoryLimitMiB: memoryParameter.valueAsNumber,
       portMappings: [{ containerPort: CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
       environment: environmentVariables,
       healthCheck: {
@@ -439,7 +465,7 @@ export class EnvironmentRuntime extends Construct {
         Image: image,
         Essential: true,
         User: CONTAINER_USER,
-        Memory: memoryMiB,
+        Memory: memoryParameter.valueAsNumber,
         Command: [...consumer.command],
         Environment: environmentList,
         LogConfiguration: {
@@ -562,12 +588,7 @@ function validate(
   }
   check.expect((LOG_LEVELS as readonly string[]).includes(props.logLevel), 'logLevel', `one of ${LOG_LEVELS.join(', ')}`, props.logLevel);
   check.expect(isWholeNumber(derived.listenerPort, 1, 65535) && derived.listenerPort !== CONTAINER_PORT, 'listenerPort', `a TCP port 1..65535 other than ${CONTAINER_PORT}`, derived.listenerPort);
-  const memory = FARGATE_MEMORY[derived.cpu];
-  check.expect(memory !== undefined, 'cpu', `one of ${Object.keys(FARGATE_MEMORY).join(', ')} (Fargate CPU units)`, derived.cpu);
-  if (memory) {
-    const step = derived.cpu === 256 ? 512 : 1024;
-    const ok = isWholeNumber(derived.memoryMiB, memory[0], memory[1]) && derived.memoryMiB % step === 0 && (derived.cpu !== 256 || derived.memoryMiB !== 1536);
-    check.expect(ok, 'memoryMiB', `${derived.cpu === 256 ? '512, 1024 or 2048' : `a multiple of 1024 in ${memory[0]}..${memory[1]}`} for cpu ${derived.cpu}`, derived.memoryMiB);
-  }
+  check.expect(FARGATE_CPUS.includes(derived.cpu), 'cpu', `one of ${FARGATE_CPUS.join(', ')} (Fargate CPU units)`, derived.cpu);
+  if (FARGATE_CPUS.includes(derived.cpu)) check.expect(isFargatePair(derived.cpu, derived.memoryMiB), 'memoryMiB', memoryChoices(derived.cpu), derived.memoryMiB);
   check.throwIfAny();
 }

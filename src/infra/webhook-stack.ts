@@ -56,7 +56,7 @@ export class WebhookStack extends Stack {
 
     const stageAllowLists: Record<string, readonly string[]> = {};
     for (const [env, profile] of present) if (profile.webhookAllowList.length > 0) stageAllowLists[env] = profile.webhookAllowList;
-    this.shared = new SharedInfrastructure(this, 'Shared', { stageAllowLists });
+    this.shared = new SharedInfrastructure(this, 'Shared', { stageAllowLists, natGateways: profiles.prod.natGateways });
 
     const environments = new Map<EnvironmentName, EnvironmentRuntime>();
     for (const [env, profile] of present) {
@@ -76,6 +76,8 @@ export class WebhookStack extends Stack {
           athenaWorkgroup: profile.athenaUserWorkgroup,
           minCapacity: profile.minCapacity,
           maxCapacity: profile.maxCapacity,
+          cpu: profile.cpu,
+          memoryMiB: profile.memory,
           logLevel: profile.logLevel,
           webhookVerification: profile.webhookVerification,
         }),

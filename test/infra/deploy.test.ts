@@ -170,6 +170,8 @@ describe('pre-flight', () => {
       ProdSecretName: 'quiltdata/benchling-webhook/default/acme',
       ProdMinCapacity: '2',
       ProdMaxCapacity: '10',
+      ProdCpu: '512',
+      ProdMemory: '1024',
       ProdLogLevel: 'INFO',
       ProdQuiltStackArn: QUILT_ARN,
       ProdImageAccount: '712023778557',
@@ -266,7 +268,7 @@ describe('pre-flight: what the container needs', () => {
     const plan = await prepareDeploy(s.request('dev'), aws, synth);
     plan.lock.release();
     expect(aws.quiltReads).toEqual([QUILT_ARN_DEV, QUILT_ARN]);
-    const passed = ['ProdSecretName', 'ProdMinCapacity', 'ProdMaxCapacity', 'ProdLogLevel', 'ProdQuiltStackArn', 'ProdImageAccount', 'ProdImageRegion', 'ProdImageRepositoryName', 'ProdWebhookVerification', 'ProdPackageBucket', 'ProdQuiltWebHost', 'ProdPackagerQueueUrl', 'ProdAthenaDatabase', 'ProdAthenaWorkgroup', 'ProdConsumers'];
+    const passed = ['ProdSecretName', 'ProdMinCapacity', 'ProdMaxCapacity', 'ProdCpu', 'ProdMemory', 'ProdLogLevel', 'ProdQuiltStackArn', 'ProdImageAccount', 'ProdImageRegion', 'ProdImageRepositoryName', 'ProdWebhookVerification', 'ProdPackageBucket', 'ProdQuiltWebHost', 'ProdPackagerQueueUrl', 'ProdAthenaDatabase', 'ProdAthenaWorkgroup', 'ProdConsumers'];
     expect(plan.others).toEqual([{ environment: 'prod', change: 'updated', passed }]);
     // Not its image tag: the stack holds it, and it is kept.
     expect(plan.parameters.ProdImageTag).toBeUndefined();

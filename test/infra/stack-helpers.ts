@@ -104,6 +104,8 @@ export function evaluate(expr: any, params: Record<string, string>, conditions: 
   if ('Ref' in expr) return value(expr.Ref);
   if ('Fn::Equals' in expr) return evaluate(expr['Fn::Equals'][0], params, conditions) === evaluate(expr['Fn::Equals'][1], params, conditions);
   if ('Fn::Not' in expr) return !evaluate(expr['Fn::Not'][0], params, conditions);
+  if ('Fn::Or' in expr) return (expr['Fn::Or'] as unknown[]).some((e) => evaluate(e, params, conditions) === true);
+  if ('Fn::Contains' in expr) return (evaluate(expr['Fn::Contains'][0], params, conditions) as unknown[]).includes(evaluate(expr['Fn::Contains'][1], params, conditions));
   if ('Fn::Select' in expr) {
     const list = evaluate(expr['Fn::Select'][1], params, conditions);
     const index = Number(expr['Fn::Select'][0]);

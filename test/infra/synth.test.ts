@@ -173,6 +173,17 @@ describe("one environment's profile reaches the template only as its parameters'
     );
     expect(withoutDefaults(changed.templatePath)).toBe(withoutDefaults(base.templatePath));
   });
+
+  it.each([
+    ['dev', 'Dev', { cpu: 1024, memory: 3072 }],
+    ['prod', 'Prod', { cpu: 2048, memory: 4096 }],
+  ] as const)("%s's task size changes only %sCpu and %sMemory's defaults, so resizing one never rolls the other", (env, T, size) => {
+    const base = synthesizeStack(stackProfiles(), join(tempDir(), 'base'));
+    const changed = synthesizeStack(stackProfiles({ [env]: size }), join(tempDir(), 'changed'));
+    expect(changedDefaults(defaultsOf(base.templatePath), defaultsOf(changed.templatePath))).toEqual([`${T}Cpu`, `${T}Memory`]);
+    expect(defaultsOf(changed.templatePath)).toMatchObject({ [`${T}Cpu`]: size.cpu, [`${T}Memory`]: size.memory });
+    expect(withoutDefaults(changed.templatePath)).toBe(withoutDefaults(base.templatePath));
+  });
 });
 
 describe('the output folder', () => {

@@ -32,7 +32,7 @@ const REPO_ARN: Record<EnvironmentName, string> = {
   dev: 'arn:aws:ecr:us-west-2:123456789012:repository/acme/benchling-dev',
 };
 /** Every parameter of one environment: what a deploy of it passes. */
-const OWN_PARAMETERS = ['ImageTag', 'SecretName', 'MinCapacity', 'MaxCapacity', 'LogLevel', 'QuiltStackArn', 'ImageAccount', 'ImageRegion', 'ImageRepositoryName', 'WebhookVerification', 'PackageBucket', 'QuiltWebHost', 'PackagerQueueUrl', 'AthenaDatabase', 'AthenaWorkgroup', 'Consumers'];
+const OWN_PARAMETERS = ['ImageTag', 'SecretName', 'MinCapacity', 'MaxCapacity', 'Cpu', 'Memory', 'LogLevel', 'QuiltStackArn', 'ImageAccount', 'ImageRegion', 'ImageRepositoryName', 'WebhookVerification', 'PackageBucket', 'QuiltWebHost', 'PackagerQueueUrl', 'AthenaDatabase', 'AthenaWorkgroup', 'Consumers'];
 
 let built: BuiltStack;
 let json: Record<string, any>;
@@ -54,11 +54,17 @@ describe('shared infrastructure', () => {
   it('has one VPC over two availability zones taken from Fn::GetAZs, with no literal zone', () => {
     built.template.resourceCountIs('AWS::EC2::VPC', 1);
     built.template.resourceCountIs('AWS::EC2::Subnet', 4);
-    built.template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    // One NAT gateway unless the prod profile asks for two (the README's cost section).
+    built.template.resourceCountIs('AWS::EC2::NatGateway', 1);
     const zones = idsOfType(json, 'AWS::EC2::Subnet').map((id) => json.Resources[id].Properties.AvailabilityZone);
     for (const zone of zones) expect(zone).toEqual({ 'Fn::Select': [expect.any(Number), { 'Fn::GetAZs': '' }] });
     expect(new Set(zones.map((z) => z['Fn::Select'][0]))).toEqual(new Set([0, 1]));
     expect(JSON.stringify(json)).not.toMatch(/"[a-z]{2}-[a-z]+-\d[a-z]"/);
+  });
+
+  it("has as many NAT gateways as the prod profile's natGateways, one per zone at most", () => {
+    buildStack(stackProfiles({ prod: { natGateways: 2 } })).template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    buildStack(stackProfiles({ prod: { natGateways: 1 } })).template.resourceCountIs('AWS::EC2::NatGateway', 1);
   });
 
   it('is environment-agnostic: no region or account of the profiles is baked into the stack itself', () => {
@@ -207,7 +213,9 @@ describe.each(ENVIRONMENTS)('environment %s', (env) => {
     const c = taskDef.ContainerDefinitions[0];
     expect(c.Name).toBe('Webhook');
     expect(c.User).toBe('1000');
-    expect(c.Memory).toBe(taskDef.Memory === undefined ? undefined : Number(taskDef.Memory));
+    // The task's size and the container's memory come from the environment's parameters.
+    expect(taskDef).toMatchObject({ Cpu: { Ref: `${T}Cpu` }, Memory: { Ref: `${T}Memory` } });
+    expect(c.Memory).toEqual({ Ref: `${T}Memory` });
     expect(c.PortMappings).toEqual([{ ContainerPort: 5000, Protocol: 'tcp' }]);
     expect(c.HealthCheck.Command).toEqual(['CMD-SHELL', 'curl -f http://localhost:5000/health || exit 1']);
     const vars = Object.fromEntries(c.Environment.map((e: any) => [e.Name, e.Value]));
@@ -517,7 +525,31 @@ describe('prod safety', () => {
     expect(json.Rules.ProdImageTagNotLatest.Assertions).toEqual([
       { Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ProdImageTag' }, 'latest'] }] }, AssertDescription: expect.stringMatching(/not latest/) },
     ]);
-    expect(Object.keys(json.Rules)).toEqual(['ProdImageTagNotLatest']);
+    expect(Object.keys(json.Rules).sort()).toEqual(['DevTaskSize', 'ProdImageTagNotLatest', 'ProdTaskSize']);
+  });
+});
+
+describe('task size', () => {
+  it("takes <Env>Cpu and <Env>Memory, defaulting to the profile's or the environment's right-sized default", () => {
+    // The fixture's profiles set no size: dev 0.25 vCPU / 1 GB, prod 0.5 vCPU / 1 GB.
+    expect(json.Parameters.DevCpu).toMatchObject({ Type: 'Number', Default: 256, AllowedValues: ['256', '512', '1024', '2048', '4096'] });
+    expect(json.Parameters.DevMemory).toMatchObject({ Type: 'Number', Default: 1024, MinValue: 512, MaxValue: 30720 });
+    expect(json.Parameters.ProdCpu).toMatchObject({ Default: 512 });
+    expect(json.Parameters.ProdMemory).toMatchObject({ Default: 1024 });
+    const sized = buildStack(stackProfiles({ prod: { cpu: 2048, memory: 8192 }, dev: { cpu: 512, memory: 2048 } })).json;
+    expect(parameterDefaults(sized)).toMatchObject({ ProdCpu: '2048', ProdMemory: '8192', DevCpu: '512', DevMemory: '2048' });
+  });
+
+  it.each(ENVIRONMENTS)('%s: refuses a pair Fargate does not run in CloudFormation too, whatever the command line passes', (env) => {
+    const T = TITLE[env];
+    const holds = (cpu: string, memory: string) =>
+      (json.Rules[`${T}TaskSize`].Assertions as { Assert: unknown }[]).every((a) => evaluate(a.Assert, { ...defaults, [`${T}Cpu`]: cpu, [`${T}Memory`]: memory }) === true);
+    for (const [cpu, memory] of [['256', '512'], ['256', '2048'], ['512', '4096'], ['1024', '8192'], ['4096', '30720']]) expect(holds(cpu, memory), `${cpu}/${memory}`).toBe(true);
+    for (const [cpu, memory] of [['256', '4096'], ['256', '1536'], ['512', '512'], ['1024', '1024'], ['2048', '2048'], ['4096', '4096']]) expect(holds(cpu, memory), `${cpu}/${memory}`).toBe(false);
+  });
+
+  it('refuses a bad pair at synthesis, naming the field', () => {
+    expect(() => buildStack({ ...stackProfiles(), prod: { ...stackProfiles().prod, cpu: 256, memory: 4096 } })).toThrow(/memoryMiB.*512, 1024 or 2048 for cpu 256/);
   });
 });
 
