@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkProfile } from '../../src/config/validate.js';
 import { applyDefaults, ProfileFileSchema } from '../../src/config/schema.js';
+import { isFargatePair } from '../../src/config/task-size.js';
 import { prodProfile, devProfile, SECRET, QUILT_ARN } from '../helpers/fixtures.js';
 import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
 
@@ -76,6 +77,12 @@ describe('checkProfile', () => {
     ['a bad account', prodProfile({ account: '1234' }), 'account', /12-digit/],
     ['a string boolean', prodProfile({ webhookVerification: 'true' }), 'webhookVerification', /true or false/],
     ['a bad repository', prodProfile({ imageRepository: 'docker.io/x' }), 'imageRepository', /ECR repository URI/],
+    ['a CPU Fargate does not have', prodProfile({ cpu: 300 }), 'cpu', /one of 256, 512, 1024, 2048, 4096/],
+    ['a memory that does not suit the CPU', prodProfile({ cpu: 256, memory: 4096 }), 'memory', /512, 1024 or 2048 for cpu 256 \(got 4096\)/],
+    ["a memory that does not suit the environment's default CPU", prodProfile({ memory: 512 }), 'memory', /1024, 2048, 3072 or 4096 for cpu 512 \(the prod default\)/],
+    ['a memory between sizes', prodProfile({ cpu: 1024, memory: 2500 }), 'memory', /multiple of 1024 from 2048 to 8192 for cpu 1024/],
+    ['a memory too large for any task', prodProfile({ memory: 65536 }), 'memory', /at most 30720/],
+    ['three NAT gateways', prodProfile({ natGateways: 3 }), 'natGateways', /1 or 2/],
   ];
   for (const [what, raw, field, message] of cases) {
     it(`refuses ${what}, naming file and field`, () => {
@@ -85,6 +92,23 @@ describe('checkProfile', () => {
       expect(hit).toMatch(message);
     });
   }
+
+  it('refuses natGateways on a dev profile, naming the field: the gateways are shared and the prod profile says', () => {
+    const r = checkProfile(devProfile({ natGateways: 2 }), '/cfg/dev.json', 'dev');
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.problems).toEqual([expect.stringMatching(/^\/cfg\/dev\.json: natGateways: .*set them on the prod profile/)]);
+  });
+
+  it('right-sizes by default: dev 0.25 vCPU / 1 GB, prod 0.5 vCPU / 1 GB, one NAT gateway; a profile says otherwise', () => {
+    expect(checkProfile(devProfile(), '/cfg/dev.json', 'dev')).toMatchObject({ ok: true, profile: { cpu: 256, memory: 1024 } });
+    expect(checkProfile(prodProfile(), FILE, 'default')).toMatchObject({ ok: true, profile: { cpu: 512, memory: 1024, natGateways: 1 } });
+    expect(checkProfile(prodProfile({ cpu: 1024, memory: 4096, natGateways: 2 }), FILE, 'default')).toMatchObject({ ok: true, profile: { cpu: 1024, memory: 4096, natGateways: 2 } });
+    // A CPU alone gets memory that suits it.
+    for (const cpu of [256, 512, 1024, 2048, 4096]) {
+      const r = checkProfile(prodProfile({ cpu }), FILE, 'default');
+      expect(r.ok && isFargatePair(r.profile.cpu, r.profile.memory), `cpu ${cpu}`).toBe(true);
+    }
+  });
 
   it('lists every problem at once', () => {
     const problems = problemsOf({ profile: 'default', benchlingTenant: 'X', quiltStackArn: 'nope', extra: 1, minCapacity: 9, maxCapacity: 1 });
