@@ -6,6 +6,7 @@ import { registerDeployCommands } from './commands/deploy.js';
 import { registerStatusCommand, runStatus } from './commands/status.js';
 import { runDashboard } from './commands/dashboard.js';
 import { registerLogsCommand } from './commands/logs.js';
+import { registerCostCommand } from './commands/cost.js';
 import { displayLine } from '../src/display-text.js';
 import { action, globalsOf, isInteractive } from './context.js';
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerSynthCommand(program);
   registerDeployCommands(program);
   registerLogsCommand(program);
+  registerCostCommand(program);
   return program;
 }
 
