@@ -125,7 +125,7 @@ export function costChangeText(environment: EnvironmentName, region: string, bef
   if (!prices) return `unknown: no list prices for region ${region}`;
   const now = taskMonthly(after.tasks, after.size, prices);
   const what = (x: { tasks: number; size: TaskSize }) => `${x.tasks} task${x.tasks === 1 ? '' : 's'} of ${describeTaskSize(x.size)}`;
-  if (!before) return `${money(now, true)}/month: ${environment}'s ${what(after)} are new (list prices, tasks at minCapacity)`;
+  if (!before) return `${money(now, true)}/month: ${environment}'s ${what(after)} ${after.tasks === 1 ? 'is' : 'are'} new (list prices, tasks at minCapacity)`;
   const delta = cents(now - taskMonthly(before.tasks, before.size, prices));
   if (delta === 0 && before.tasks === after.tasks && before.size.cpu === after.size.cpu && before.size.memory === after.size.memory) {
     return `no change: ${environment}'s ${what(after)}, ${money(now)}/month`;

@@ -158,6 +158,8 @@ export interface DeployPlan {
    * defaults, so the diff passes these to show what the deploy will really do.
    */
   readonly keptParameters: Readonly<Record<string, string>>;
+  /** This environment's parameters as the stack holds them now (empty when the stack or the environment is new): the plan's cost change compares with them. */
+  readonly deployedParameters: Readonly<Record<string, string>>;
   readonly assemblyDir: string;
   readonly workDir: string;
   /** The work folder is the plan's own temporary one: disposing of the plan removes it. */
@@ -344,6 +346,11 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
         if (value !== undefined) keptParameters[parameterName(other, suffix)] = value;
       }
     }
+    const deployedParameters: Record<string, string> = {};
+    for (const suffix of PARAMETER_SUFFIXES) {
+      const value = stackExists ? stack?.parameters[parameterName(environment, suffix)] : undefined;
+      if (value !== undefined) deployedParameters[parameterName(environment, suffix)] = value;
+    }
     const awsProfile = request.awsProfile ?? profile.awsProfile;
     const cdkEnv: Record<string, string> = {
       AWS_REGION: target.place.region,
@@ -370,6 +377,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       secrets,
       parameters,
       keptParameters,
+      deployedParameters,
       assemblyDir,
       workDir,
       ownsWorkDir: ownedWorkDir !== undefined,

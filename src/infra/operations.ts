@@ -11,6 +11,8 @@ import type { SynthWorkerInput, SynthWorkerReply } from './synth-worker.js';
 import { outputName, parameterName } from '../config/names.js';
 import { LATEST_RELEASE, releaseOf } from './container-contract.js';
 import { DIGEST_RE } from '../config/schema.js';
+import { costChangeText } from '../config/cost.js';
+import { LEGACY_TASK_SIZE } from '../config/task-size.js';
 
 /**
  * The wiring every way of deploying shares (the CLI's deploy, promote and
@@ -136,7 +138,40 @@ function rawPlanRows(plan: DeployPlan): { label: string; value: string }[] {
       .filter((x) => x.create)
       .map((x) => ({ label: x.environment === plan.environment ? 'secret' : `${x.environment} secret`, value: `${x.name} (${x.environment}) does not exist: it will be created from the ${x.environment} profile` })),
     ...plan.others.map((o) => ({ label: 'other', value: otherText(o) })),
+    ...costRows(plan),
   ];
+}
+
+/**
+ * What the deploy does to the month's bill for tasks: this environment's
+ * capacity and task size before (the stack's parameters) and after (the
+ * ones passed), and another environment's when this deploy passes its
+ * parameters too. A stack from before `<Env>Cpu` existed ran 1 vCPU / 2 GB.
+ */
+function costRows(plan: DeployPlan): { label: string; value: string }[] {
+  const rows = [{ label: 'cost', value: costValue(plan.environment, plan.region, plan.deployedParameters, plan.parameters) }];
+  for (const o of plan.others) {
+    if (o.change === 'kept') continue;
+    const held = o.change === 'created' ? {} : plan.keptParameters;
+    rows.push({ label: `${o.environment} cost`, value: costValue(o.environment, plan.region, held, { ...plan.keptParameters, ...plan.parameters }) });
+  }
+  return rows;
+}
+
+function costValue(environment: EnvironmentName, region: string, before: Readonly<Record<string, string>>, after: Readonly<Record<string, string>>): string {
+  const read = (values: Readonly<Record<string, string>>, legacy: boolean) => {
+    const tasks = values[parameterName(environment, 'MinCapacity')];
+    if (tasks === undefined) return undefined;
+    const cpu = values[parameterName(environment, 'Cpu')];
+    const memory = values[parameterName(environment, 'Memory')];
+    const size = cpu === undefined && memory === undefined && legacy ? LEGACY_TASK_SIZE : { cpu: Number(cpu), memory: Number(memory) };
+    return { tasks: Number(tasks), size };
+  };
+  const was = read(before, true);
+  const will = read(after, false);
+  const bad = [was, will].some((x) => x !== undefined && ![x.tasks, x.size.cpu, x.size.memory].every(Number.isFinite));
+  if (!will || bad) return `unknown: the capacity or task size of ${environment} is not known`;
+  return costChangeText(environment, region, was, will);
 }
 
 function basename(profile: string): string {

@@ -87,7 +87,7 @@ describe('the cost change of a deploy', () => {
   it('no change, a new environment, and a region without prices', () => {
     expect(costChangeText('dev', 'us-east-1', { tasks: 1, size: small }, { tasks: 1, size: small })).toBe("no change: dev's 1 task of 0.5 vCPU / 1 GB, $18/month");
     const tiny = { cpu: 256, memory: 512 };
-    expect(costChangeText('dev', 'us-east-1', undefined, { tasks: 1, size: tiny })).toMatch(/^\+\$9\.01\/month: dev's 1 task of 0.25 vCPU \/ 0.5 GB are new/);
+    expect(costChangeText('dev', 'us-east-1', undefined, { tasks: 1, size: tiny })).toMatch(/^\+\$9\.01\/month: dev's 1 task of 0.25 vCPU \/ 0.5 GB is new/);
     expect(costChangeText('dev', 'ap-south-1', { tasks: 1, size: small }, { tasks: 2, size: small })).toBe('unknown: no list prices for region ap-south-1');
   });
   it('money: whole dollars from $10, cents below', () => {

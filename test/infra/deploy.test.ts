@@ -81,6 +81,40 @@ function setup(files: Record<string, unknown> = { default: prodProfile({ imageTa
   return { dir, recordsPath, request, before: () => readFileSync(recordsPath, 'utf8') };
 }
 
+describe('the plan shows the cost change', () => {
+  it('capacity and task size from the stack against the ones passed: +$18/month for one more prod task', async () => {
+    const s = setup({ default: prodProfile({ imageTag: PROD_TAG, minCapacity: 3 }), dev: devProfile() });
+    const held = { ...current.parameters, ProdMinCapacity: '2', ProdCpu: '512', ProdMemory: '1024' };
+    const plan = await prepareDeploy(s.request('prod'), memoryAws({ stack: { ...current, parameters: held } }), synth);
+    plan.lock.release();
+    expect(plan.deployedParameters).toMatchObject({ ProdMinCapacity: '2', ProdCpu: '512', ProdMemory: '1024' });
+    expect(planRows(plan)).toContainEqual({ label: 'cost', value: '+$18/month: prod 2 tasks of 0.5 vCPU / 1 GB -> 3 tasks of 0.5 vCPU / 1 GB (list prices, tasks at minCapacity)' });
+  });
+
+  it('a stack from before the task size was a parameter ran 1 vCPU / 2 GB: the right-sized default saves', async () => {
+    const s = setup();
+    const plan = await prepareDeploy(s.request('dev'), memoryAws({ stack: { ...existing, parameters: { ...existing.parameters, DevMinCapacity: '1' } } }), synth);
+    plan.lock.release();
+    const rows = planRows(plan);
+    expect(rows).toContainEqual({ label: 'cost', value: '-$25/month: dev 1 task of 1 vCPU / 2 GB -> 1 task of 0.25 vCPU / 1 GB (list prices, tasks at minCapacity)' });
+    // prod's parameters are passed too (the stack lacks them): its change is shown, compared with what it holds.
+    expect(rows.find((r) => r.label === 'prod cost')?.value).toMatch(/^\+\$36\/month: prod's 2 tasks of 0.5 vCPU \/ 1 GB are new/);
+    expect(new Set(rows.map((r) => r.label)).size).toBe(rows.length);
+  });
+
+  it('unchanged says so; a first deploy says what the new tasks cost', async () => {
+    const s = setup();
+    const same = { ...current.parameters, DevMinCapacity: '1', DevCpu: '256', DevMemory: '1024' };
+    const kept = await prepareDeploy(s.request('dev'), memoryAws({ stack: { ...current, parameters: same } }), synth);
+    kept.lock.release();
+    expect(planRows(kept)).toContainEqual({ label: 'cost', value: "no change: dev's 1 task of 0.25 vCPU / 1 GB, $11/month" });
+    const first = await prepareDeploy(s.request('dev'), memoryAws(), synth);
+    first.lock.release();
+    expect(first.deployedParameters).toEqual({});
+    expect(planRows(first)).toContainEqual({ label: 'cost', value: "+$11/month: dev's 1 task of 0.25 vCPU / 1 GB is new (list prices, tasks at minCapacity)" });
+  });
+});
+
 describe('pre-flight', () => {
   it('says what to do for stack states that cannot be updated', () => {
     expect(blockedStackState('ROLLBACK_COMPLETE')).toMatch(/destroy/);
