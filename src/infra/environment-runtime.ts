@@ -31,6 +31,15 @@ import type { SharedInfrastructure } from './shared-infrastructure.js';
 const SECRET_NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const IMAGE_TAG_PATTERN = '^(sha256:[a-f0-9]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$';
 const SECRET_NAME_PATTERN = '^[A-Za-z0-9/_+=.@-]{1,512}$';
+
+/**
+ * Memory each container reserves (MiB). ECS refuses a task definition whose
+ * containers reserve more than the task's memory (a container's reservation is
+ * its soft limit, else its hard one): these add up to the smallest Fargate task.
+ */
+export const WEBHOOK_RESERVATION_MIB = 256;
+export const CONSUMER_RESERVATION_MIB = 128;
+
 /**
  * `<Env>QuiltStackArn`: one CloudFormation stack's ARN, never a wildcard (no
  * `*` or `?` can match), so the task role can describe exactly one stack.
@@ -436,6 +445,7 @@ export class EnvironmentRuntime extends Construct {
       image: ecs.ContainerImage.fromRegistry(image),
       essential: true,
       user: CONTAINER_USER,
+      // Hard limit: the task's memory; its reservation is set below.
       memoryLimitMiB: memoryParameter.valueAsNumber,
       portMappings: [{ containerPort: CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
       environment: environmentVariables,
@@ -453,6 +463,11 @@ export class EnvironmentRuntime extends Construct {
     // them (older images lack the modules, and an essential container that exits stops
     // the task), so they are written as conditional entries of the container list.
     const cfnTaskDefinition = this.taskDefinition.node.defaultChild as ecs.CfnTaskDefinition;
+    // What ECS adds up against the task's memory is each container's reservation (its
+    // soft limit): the web container and the two consumers reserve together no more
+    // than the smallest Fargate task (512 MiB). Set here, as aws-cdk-lib compares a
+    // reservation with a hard limit that is a parameter (a token) and refuses it.
+    cfnTaskDefinition.addPropertyOverride('ContainerDefinitions.0.MemoryReservation', WEBHOOK_RESERVATION_MIB);
     const environmentList = Object.entries(environmentVariables).map(([Name, Value]) => ({ Name, Value }));
     CONSUMERS.forEach((consumer, i) => {
       const runs = CONSUMER_SETS.filter((set) => set.split('+').includes(consumer.id));
@@ -466,6 +481,7 @@ export class EnvironmentRuntime extends Construct {
         Essential: true,
         User: CONTAINER_USER,
         Memory: memoryParameter.valueAsNumber,
+        MemoryReservation: CONSUMER_RESERVATION_MIB,
         Command: [...consumer.command],
         Environment: environmentList,
         LogConfiguration: {

@@ -70,11 +70,22 @@ const NO_VALUE = JSON.stringify({ Ref: 'AWS::NoValue' });
  * when `<Env>Consumers` names it) becomes each of its branches, `AWS::NoValue`
  * dropped. cfn-guard does not evaluate conditions, and a hook sees only the
  * entries CloudFormation resolved; checking every branch is the stricter of the two.
+ * A hook also sees a parameter's value, not its `Ref`: a `Ref` to a parameter
+ * becomes its default (a number for a Number parameter), as a deploy with the
+ * profiles' values would pass it (the container memory limits are `<Env>Memory`).
  * Returns the resources it changed.
  */
 function withEveryConditionalEntry(template: Record<string, any>): { template: Record<string, any>; changed: string[] } {
   let touched = false;
+  const parameters = (template.Parameters ?? {}) as Record<string, { Type: string; Default?: string | number }>;
   const expand = (value: unknown): unknown => {
+    if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 1 && 'Ref' in value) {
+      const p = parameters[(value as { Ref: string }).Ref];
+      if (p && p.Default !== undefined) {
+        touched = true;
+        return p.Type === 'Number' ? Number(p.Default) : p.Default;
+      }
+    }
     if (Array.isArray(value)) {
       return value.flatMap((entry) => {
         if (entry && typeof entry === 'object' && !Array.isArray(entry) && Object.keys(entry).length === 1 && 'Fn::If' in entry) {
@@ -131,7 +142,7 @@ describe.each(CASES)('AWS Control Tower proactive controls (cfn-guard), %s', (_n
 
   it('checks the conditional container entries as present, and that hides nothing else', () => {
     // The rules ran on the template as written too; anything failing only there
-    // must be on a resource whose Fn::If entries the expansion replaced.
+    // must be on a resource whose Fn::If entries or parameter Refs the expansion replaced.
     const key = (f: Failure) => `${f.control} ${f.resource}`;
     const onlyRaw = raw.filter((f) => !failures.some((g) => key(g) === key(f)));
     expect(onlyRaw.filter((f) => !conditional.includes(f.resource))).toEqual([]);

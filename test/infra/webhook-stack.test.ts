@@ -558,3 +558,21 @@ function privateSubnetIds(): string[] {
     json.Resources[id].Properties.Tags.some((t: any) => t.Key === 'aws-cdk:subnet-type' && t.Value === 'Private'),
   );
 }
+
+describe('memory: what ECS accepts when every container runs', () => {
+  it.each(ENVIRONMENTS)('the %s containers reserve together at most the smallest Fargate task (512 MiB), each capped at the task memory', (env) => {
+    const task = json.Resources[envResource(json, env, 'AWS::ECS::TaskDefinition')].Properties;
+    const memoryRef = { Ref: `${TITLE[env]}Memory` };
+    expect(task.Memory).toEqual(memoryRef);
+    // Every entry as it is when its condition holds (the consumers of images from 0.17).
+    const containers = (task.ContainerDefinitions as any[]).map((c) => (c['Fn::If'] ? c['Fn::If'][1] : c));
+    expect(containers).toHaveLength(3);
+    for (const c of containers) expect(c.Memory, c.Name).toEqual(memoryRef);
+    // ECS adds up each container's reservation (its soft limit, else its hard one).
+    const reserved = containers.map((c) => {
+      expect(typeof c.MemoryReservation, `${c.Name} reserves a fixed amount`).toBe('number');
+      return c.MemoryReservation as number;
+    });
+    expect(reserved.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(512);
+  });
+});
