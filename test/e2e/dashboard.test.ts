@@ -32,7 +32,8 @@ afterAll(async () => fake?.stop());
  * CloudFormation operations `stepMs` apart. Returns the stack as seeded.
  */
 async function seed(options: { devTag?: string; stepMs?: number } = {}): Promise<FakeStack> {
-  const scenario: Scenario = deployedScenario(project.template, { imageTags: options.devTag ? { dev: options.devTag } : {}, stepMs: options.stepMs ?? 0 });
+  // Prod's workgroup as its Quilt stack says, so a plan changes only what the test changes.
+  const scenario: Scenario = deployedScenario(project.template, { imageTags: options.devTag ? { dev: options.devTag } : {}, stepMs: options.stepMs ?? 0, parameters: { ProdAthenaWorkgroup: 'QuiltStack-UserAthenaWorkgroup' } });
   const stack = scenario.stacks[STACK];
   const now = Date.now();
   scenario.logGroups[stack.outputs.DevLogGroupName] = [
