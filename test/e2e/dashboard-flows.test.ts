@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from '../helpers/cli.js';
 import { devProfile, prodProfile, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
+import { cdkProcesses } from '../helpers/real-cdk.js';
 import { TmuxTerminal, startFakeAwsProcess, type FakeAwsProcess } from '../helpers/tmux.js';
 import { deployedScenario, STACK } from '../helpers/deployed.js';
 import { synthProjectStack, type ProjectStack } from '../fake-aws/project-stack.js';
@@ -60,19 +61,6 @@ afterEach(async () => {
   dirs = [];
 });
 
-function cdkProcesses(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (cmdline.some((a) => a.endsWith('node_modules/aws-cdk/bin/cdk')) && cmdline.some((a) => a.startsWith(dir))) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 function configDir(): string {
   const dir = tempDir('bd-e2e-flows-');

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT } from '../helpers/cli.js';
 import { devProfile, prodProfile, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
+import { cdkProcesses } from '../helpers/real-cdk.js';
 import { TmuxTerminal, startFakeAwsProcess, type FakeAwsProcess } from '../helpers/tmux.js';
 import { deployedScenario, STACK } from '../helpers/deployed.js';
 import { synthProjectStack, type ProjectStack } from '../fake-aws/project-stack.js';
@@ -50,20 +51,6 @@ async function fakeStack(): Promise<FakeStack> {
   return ((await fake.control('GET', '/__fake/scenario')) as Scenario).stacks[STACK];
 }
 
-/** Pids of the real cdk processes started for a config folder (their assembly lives under its TMPDIR). */
-function cdkProcesses(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (cmdline.some((a) => a.endsWith('node_modules/aws-cdk/bin/cdk')) && cmdline.some((a) => a.startsWith(dir))) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 let terminals: TmuxTerminal[] = [];
 let configDirs: string[] = [];

@@ -6,6 +6,7 @@
  * event loop, so a synchronous spawn would deadlock.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
 import { tempDir } from './fixtures.js';
@@ -50,4 +51,19 @@ export function runCdkProcess(args: readonly string[], env: Readonly<Record<stri
       resolve({ status, stdout, stderr, output, seconds });
     });
   });
+}
+
+/** Pids of the real cdk processes started for a config folder (their assembly lives under its TMPDIR). */
+export function cdkProcesses(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmdline.some((a) => a.endsWith('node_modules/aws-cdk/bin/cdk')) && cmdline.some((a) => a.startsWith(dir))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
