@@ -82,8 +82,10 @@ export function synthesizeStack(profiles: StackProfiles, outDir: string, options
     renameSync(staging, target);
     const templatePath = join(target, templateFile);
     const assets = assemblyAssets(target);
-    const template = JSON.parse(readFileSync(templatePath, 'utf8')) as Record<string, any>;
-    const templateBodySize = (stack.synthesizer as InlineOrUploadedSynthesizer).bodySize;
+    // Parsed once, by the synthesizer that measured it: the same bytes as the file at templatePath.
+    const synthesizer = stack.synthesizer as InlineOrUploadedSynthesizer;
+    const template = synthesizer.template ?? (JSON.parse(readFileSync(templatePath, 'utf8')) as Record<string, any>);
+    const templateBodySize = synthesizer.bodySize;
     return {
       assemblyDir: target,
       stackName: stack.stackName,

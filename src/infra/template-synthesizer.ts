@@ -27,6 +27,8 @@ export function inlineTemplateSize(template: unknown): number {
 export class InlineOrUploadedSynthesizer extends CliCredentialsStackSynthesizer {
   /** The template's inline size, known once synthesized. */
   public bodySize = 0;
+  /** The template as written, parsed once here (synth returns it rather than reading the file again). */
+  public template: Record<string, any> | undefined;
   /** Whether the template was made an asset (too large to go inline). */
   public uploaded = false;
   private source: FileAssetSource | undefined;
@@ -39,7 +41,8 @@ export class InlineOrUploadedSynthesizer extends CliCredentialsStackSynthesizer 
 
   public override synthesize(session: ISynthesisSession): void {
     const source = this.synthesizeTemplate(session);
-    this.bodySize = inlineTemplateSize(JSON.parse(readFileSync(join(session.outdir, source.fileName!), 'utf8')));
+    this.template = JSON.parse(readFileSync(join(session.outdir, source.fileName!), 'utf8')) as Record<string, any>;
+    this.bodySize = inlineTemplateSize(this.template);
     if (this.bodySize <= INLINE_TEMPLATE_LIMIT) {
       this.emitArtifact(session);
       return;
