@@ -5,6 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx', 'src/**/*.test.ts', 'src/**/*.test.tsx'],
     // Removes the folders each test file made (test/helpers/fixtures.ts tempDir).
     setupFiles: ['test/helpers/setup.ts'],
+    // Most of the suite waits on child processes (cdk, the built CLI, tmux), so two
+    // files at a time on two cores; vitest's default would be one (cores - 1).
+    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', CDK_DISABLE_CLI_TELEMETRY: 'true' },

@@ -143,7 +143,8 @@ describe("the README's pictures are the dashboard's real output at 120x40", { ti
     t.send('d');
     await t.waitFor((s) => /Deploy dev\? y\/N/.test(s), 'the dev plan', 120_000);
     t.send('y');
-    const screen = await t.waitFor((s) => /UPDATE_IN_PROGRESS/.test(s), 'the deploy under way', 120_000);
+    // The README's picture shows the rollout line too, read on the first refresh after cdk starts.
+    const screen = await t.waitFor((s) => /UPDATE_IN_PROGRESS/.test(s) && /rollout /.test(s), 'the deploy under way, its rollout read', 120_000);
     const shown = readmeScreen('deploy', screen);
     // The plan's line, cdk's state, the resource count and the footer are compared; the events are those cdk printed so far.
     const stable = (s: string) => {
