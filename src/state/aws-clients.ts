@@ -1,6 +1,6 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { AwsReplyError } from './aws-errors.js';
-import type { StackInfo, StatusApi, TaskInfo } from './status-api.js';
+import type { ServiceRollback, StackInfo, StatusApi, TaskInfo } from './status-api.js';
 import { EVENTS_KEEP } from './status-types.js';
 import { alarmNamesOf } from './alarm-rollback.js';
 import { assertAwsProfileExists, sdkLogger } from './aws-profile.js';
@@ -49,6 +49,8 @@ export interface ClosableStatusApi extends StatusApi {
 export interface AwsApi extends ClosableStatusApi {
   /** ARNs of a service's running tasks. */
   listRunningTasks(cluster: string, service: string): Promise<readonly string[]>;
+  /** The service's newest rolled-back deployment, or null. */
+  lastRollback(cluster: string, service: string): Promise<ServiceRollback | null>;
   /** False when Secrets Manager has no secret of that name. */
   secretExists(name: string): Promise<boolean>;
   createSecret(name: string, value: string, tags: Readonly<Record<string, string>>): Promise<void>;

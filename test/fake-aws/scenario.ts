@@ -56,7 +56,16 @@ export interface CfnSettings {
    * `Resource handler returned message: "Circuit breaker triggered"`), which
    * rolls the operation back. Only when the operation touches it.
    */
-  failResource?: { logicalId: string; reason: string };
+  failResource?: {
+    logicalId: string;
+    reason: string;
+    /**
+     * An ECS service's deployment alarm that fired: ECS rolls the service back
+     * (its events and service deployment name the alarm, {@link rollServiceBackOnAlarm})
+     * before CloudFormation reports the resource failed.
+     */
+    alarm?: string;
+  };
   /** Every change set created from now on ends FAILED with this StatusReason. */
   failChangeSet?: { reason: string };
   /** DeleteStack fails: this resource (default: the first one deleted) ends DELETE_FAILED with `reason`, and the stack DELETE_FAILED. */
@@ -630,14 +639,23 @@ export function removeService(scenario: Scenario, env: EnvName): void {
  * DescribeServices, as after a real rollback. `alarm` is the alarm that fired.
  */
 export function rollBackOnAlarm(scenario: Scenario, env: EnvName, imageTag: string, alarm: string, options: { at?: Date } = {}): void {
-  const { cluster, service, names } = serviceOf(scenario, env);
+  const { service, names } = serviceOf(scenario, env);
+  service.deploymentConfiguration ??= { alarms: { alarmNames: [`${names.stackName}-${env}-5xx`, `${names.stackName}-${env}-unhealthy-targets`], enable: true, rollback: true } };
+  rollServiceBackOnAlarm(scenario, names.cluster, service, `${imageTag}`, alarm, options.at ?? new Date());
+}
+
+/**
+ * ECS's side of a rollout a deployment alarm failed, on one service of the
+ * world: its events and its rolled-back service deployment naming `alarm`;
+ * the service back on its previous deployment. Also what the fake
+ * CloudFormation does to a service whose update fails with `failResource.alarm`.
+ */
+export function rollServiceBackOnAlarm(scenario: Scenario, clusterName: string, service: FakeService, seed: string, alarm: string, at: Date): void {
   const before = service.deployments.find((d) => d.status === 'PRIMARY');
-  if (!before) throw new Error(`no primary ${env} deployment to roll back to`);
-  const at = options.at ?? new Date();
+  if (!before) throw new Error(`no primary deployment of ${service.serviceName} to roll back to`);
   const iso = (ms: number) => new Date(at.getTime() + ms).toISOString();
-  const alarmNames = service.deploymentConfiguration?.alarms?.alarmNames ?? [`${names.stackName}-${env}-5xx`, `${names.stackName}-${env}-unhealthy-targets`];
-  service.deploymentConfiguration = { alarms: { alarmNames, enable: true, rollback: true } };
-  const failed = `ecs-svc/${hex(`alarm${env}${imageTag}${at.toISOString()}`, 19).replace(/[a-f]/g, '7')}`;
+  const alarmNames = service.deploymentConfiguration?.alarms?.alarmNames ?? [alarm];
+  const failed = `ecs-svc/${hex(`alarm${service.serviceName}${seed}${at.toISOString()}`, 19).replace(/[a-f]/g, '7')}`;
   const event = (message: string, ms: number) => ({ id: hex(`${message}${ms}`, 36), createdAt: iso(ms), message });
   service.events.unshift(
     event(`(service ${service.serviceName}) has reached a steady state.`, 4_000),
@@ -646,7 +664,7 @@ export function rollBackOnAlarm(scenario: Scenario, env: EnvName, imageTag: stri
     event(`(service ${service.serviceName}) has started ${service.desiredCount} tasks.`, -120_000),
   );
   service.deployments = [{ ...before, rolloutState: 'COMPLETED', updatedAt: iso(4_000) }];
-  const arn = `arn:aws:ecs:${scenario.region}:${scenario.identity.account}:service-deployment/${names.cluster}/${service.serviceName}/${hex(failed, 22)}`;
+  const arn = `arn:aws:ecs:${scenario.region}:${scenario.identity.account}:service-deployment/${clusterName}/${service.serviceName}/${hex(failed, 22)}`;
   service.serviceDeployments = [
     {
       serviceDeploymentArn: arn,
@@ -655,9 +673,8 @@ export function rollBackOnAlarm(scenario: Scenario, env: EnvName, imageTag: stri
       startedAt: iso(-120_000),
       finishedAt: iso(4_000),
       alarms: { status: 'TRIGGERED', alarmNames, triggeredAlarmNames: [alarm] },
-      rollback: { startedAt: iso(1_000), serviceRevisionArn: `arn:aws:ecs:${scenario.region}:${scenario.identity.account}:service-revision/${names.cluster}/${service.serviceName}/${hex(before.id, 19)}` },
+      rollback: { startedAt: iso(1_000), serviceRevisionArn: `arn:aws:ecs:${scenario.region}:${scenario.identity.account}:service-revision/${clusterName}/${service.serviceName}/${hex(before.id, 19)}` },
     },
     ...(service.serviceDeployments ?? []),
   ];
-  void cluster;
 }
