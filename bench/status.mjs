@@ -24,7 +24,7 @@ const TARGET = 4;
 const QUOTED_OLDER_CALLS = { calls: 10, source: "the issue that set this bench's target of at most 4; not measured in this run" };
 const m = await bundleModules('status', [
   "export { startFakeAws } from './test/fake-aws/server.ts';",
-  "export { standardScenario, crashTasks } from './test/fake-aws/scenario.ts';",
+  "export { standardScenario, crashTasks, rollBackOnAlarm } from './test/fake-aws/scenario.ts';",
   "export { createStatusApi } from './src/state/aws-clients.ts';",
   "export { createStatusPoller, DEFAULT_INTERVAL_MS, STACK_MAX_AGE_MS } from './src/state/status-poller.ts';",
 ]);
@@ -91,6 +91,11 @@ try {
   const failing = await perRefresh({ warmup: WARMUP, count: REFRESHES });
   fake.scenario = m.standardScenario();
 
+  // An alarm rolled prod back: ECS's service deployment is read once (which alarm), not every refresh.
+  m.rollBackOnAlarm(fake.scenario, 'prod', '0.8.0', 'BenchlingWebhookStack-prod-5xx');
+  const rolledBack = await perRefresh({ warmup: 0, count: REFRESHES });
+  fake.scenario = m.standardScenario();
+
   // One `status` run of the built CLI (a cold snapshot: STS once, the stack, the stages, then the refresh).
   let cliCalls = null;
   if (existsSync(join(root, 'dist', 'cli.js'))) {
@@ -117,6 +122,7 @@ try {
   console.log(`anchor (quoted):     the older benchling-webhook status makes about ${QUOTED_OLDER_CALLS.calls} calls per refresh (quoted from ${QUOTED_OLDER_CALLS.source}); ratio to it ${(steadyMedian / QUOTED_OLDER_CALLS.calls).toFixed(1)}x`);
   console.log(`first refresh:       ${cold.counts[0]} calls (${fmtOps(cold.ops, 1)})`);
   console.log(`dev failing:         median ${median(failing.counts)} calls per refresh (stopped tasks are read while an environment is not healthy; ${failing.health.join(', ')})`);
+  console.log(`prod rolled back:    ${rolledBack.counts.reduce((a, b) => a + b, 0)} calls in ${REFRESHES} refreshes from the first (ECS ListServiceDeployments + DescribeServiceDeployments ${(rolledBack.ops['ecs:ListServiceDeployments'] ?? 0) + (rolledBack.ops['ecs:DescribeServiceDeployments'] ?? 0)} in all: once per rollback, to name the alarm)`);
   if (cliCalls !== null) console.log(`benchling-deploy status (one run of the built CLI): ${cliCalls} calls`);
   else console.log('benchling-deploy status: skipped (dist/ is missing; run `npm run build`)');
   if (!(steadyMedian <= TARGET && Math.max(...steady.counts) <= TARGET)) process.exitCode = 1;

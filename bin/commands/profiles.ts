@@ -6,6 +6,7 @@ import { profilePath } from '../../src/config/paths.js';
 import { isV06Profile, v06ProfileError } from '../../src/config/validate.js';
 import type { ProfileFile } from '../../src/config/schema.js';
 import { displayLine } from '../../src/display-text.js';
+import { FARGATE_CPUS } from '../../src/config/task-size.js';
 import { action, configDirOf, globalsOf, isInteractive, print, printJson, warn } from '../context.js';
 
 /** `setup-profile` flags and the profile field each one sets. */
@@ -25,6 +26,9 @@ export const SETUP_FLAGS = [
   { flag: 'allow-list', field: 'webhookAllowList', help: 'comma-separated IPv4 CIDRs allowed to call the API' },
   { flag: 'min-capacity', field: 'minCapacity', help: 'minimum number of tasks', number: true },
   { flag: 'max-capacity', field: 'maxCapacity', help: 'maximum number of tasks', number: true },
+  { flag: 'cpu', field: 'cpu', help: `Fargate CPU units of one task: ${FARGATE_CPUS.join(', ')} (1024 = 1 vCPU)`, number: true },
+  { flag: 'memory', field: 'memory', help: 'memory of one task in MiB, a size Fargate allows for the CPU (256: 512-2048; 512: 1024-4096; ...)', number: true },
+  { flag: 'nat-gateways', field: 'natGateways', help: 'prod profile only: NAT gateways of the shared VPC, 1 or 2', number: true },
   { flag: 'log-level', field: 'logLevel', help: 'DEBUG, INFO, WARNING or ERROR' },
   { flag: 'pkg-bucket', field: 'pkgBucket', help: 'S3 bucket packages are written to' },
   { flag: 'pkg-key', field: 'pkgKey', help: 'package metadata key' },
@@ -34,6 +38,14 @@ export const SETUP_FLAGS = [
   { flag: 'athena-database', field: 'athenaUserDatabase', help: 'Athena/Glue database of the Quilt packages (default: the Quilt stack\'s UserAthenaDatabaseName output)' },
   { flag: 'athena-workgroup', field: 'athenaUserWorkgroup', help: 'Athena workgroup (default: the Quilt stack\'s UserAthenaWorkgroupName output, else primary)' },
 ] as const satisfies readonly { flag: string; field: keyof ProfileFile; help: string; number?: boolean }[];
+
+/** The range of each whole-number flag (a task's memory must also suit its CPU: the profile's own check). */
+const NUMBER_RANGES: Readonly<Record<'minCapacity' | 'maxCapacity' | 'memory' | 'natGateways', readonly [number, number]>> = {
+  minCapacity: [0, 1000],
+  maxCapacity: [1, 1000],
+  memory: [512, 30720],
+  natGateways: [1, 2],
+};
 
 function camel(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -192,10 +204,15 @@ function flagChanges(opts: Record<string, unknown>): Partial<Record<keyof Profil
     const v = opts[camel(f.flag)];
     if (v === undefined) continue;
     if ('number' in f && f.number) {
-      const [min, max] = f.field === 'maxCapacity' ? [1, 1000] : [0, 1000];
       const text = String(v);
-      if (!/^\s*\d+\s*$/.test(text) || Number(text) < min || Number(text) > max) throw new UserError(`--${f.flag}: expected a whole number from ${min} to ${max}, got "${text}"`);
-      changes[f.field] = Number(text);
+      const n = /^\s*\d{1,6}\s*$/.test(text) ? Number(text) : NaN;
+      if (f.field === 'cpu') {
+        if (!FARGATE_CPUS.includes(n)) throw new UserError(`--${f.flag}: expected one of ${FARGATE_CPUS.join(', ')} (Fargate CPU units, 1024 = 1 vCPU), got "${displayLine(text, 40)}"`);
+      } else {
+        const [min, max] = NUMBER_RANGES[f.field];
+        if (!(n >= min && n <= max)) throw new UserError(`--${f.flag}: expected a whole number from ${min} to ${max}, got "${displayLine(text, 40)}"`);
+      }
+      changes[f.field] = n;
     } else {
       changes[f.field] = v;
     }

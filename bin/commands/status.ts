@@ -6,6 +6,7 @@ import { ExternalError } from '../../src/errors.js';
 import { assertAwsProfileExists } from '../../src/state/aws-profile.js';
 import { readDeployRecords } from '../../src/state/deploy-records.js';
 import { stackStatusWords } from '../../src/state/health.js';
+import { alarmRollbackText } from '../../src/state/alarm-rollback.js';
 import { createStatusPoller, DEFAULT_INTERVAL_MS, type PolledEnvironment } from '../../src/state/status-poller.js';
 import type { EnvironmentStatus, StatusSnapshot } from '../../src/state/status-types.js';
 import { displayLine } from '../../src/display-text.js';
@@ -105,6 +106,7 @@ export function formatStatus(s: StatusSnapshot): string[] {
     ...s.environments.map((e) => [e.name, e.profile, e.health, tasks(e), e.service?.rolloutState ?? '-', targets(e), e.imageTag ?? '-', e.endpoint ?? '-']),
   ];
   const notes = s.environments.flatMap((e) => [
+    ...(e.rolledBackByAlarm ? [`${e.name}: ${displayLine(alarmRollbackText(e.rolledBackByAlarm), REASON_MAX)} (${displayLine(e.rolledBackByAlarm.at, 40)})`] : []),
     ...(e.reason ? [`${e.name}: ${displayLine(e.reason, REASON_MAX)}`] : []),
     ...(e.error && e.error !== e.reason ? [`${e.name}: could not read: ${displayLine(e.error, REASON_MAX)}`] : []),
   ]);

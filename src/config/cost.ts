@@ -3,6 +3,7 @@ import type { StackProfiles } from './pairing.js';
 import { PRICES, PRICES_AS_OF, PRICES_SOURCE, pricesFor, type RegionPrices } from './prices.js';
 import type { EnvironmentName, ResolvedProfile } from './schema.js';
 import { describeTaskSize, type TaskSize } from './task-size.js';
+import { ROLLOUT_ALARM_KINDS } from './names.js';
 
 /**
  * The monthly estimate of PRODUCT.md's `cost`: list prices times what the
@@ -84,6 +85,7 @@ export function environmentCost(name: EnvironmentName, profile: ResolvedProfile,
     ...taskLines(profile.minCapacity, size, prices),
     line('API Gateway requests', 0, 'million requests', prices.apiGatewayRestPerMillion),
     line('CloudWatch Logs ingestion', 0, 'GB', prices.logsIngestionGb),
+    line('CloudWatch alarms guarding its rollouts', ROLLOUT_ALARM_KINDS.length, 'alarm-month', prices.alarmMonth),
     line('Secrets Manager secret', 1, 'secret-month', prices.secretMonth),
   ];
   return { name, tasks: profile.minCapacity, cpu: size.cpu, memory: size.memory, monthly: sum(lines), lines };

@@ -86,3 +86,23 @@ export const BACKEND_STAGE_VARIABLE = 'backend';
  * account must be bootstrapped (cdk 2.1148 `LARGE_TEMPLATE_SIZE_KB`).
  */
 export const INLINE_TEMPLATE_LIMIT = 50 * 1024;
+
+/** What each rollout alarm of an environment watches, in the order the plan lists them. */
+export const ROLLOUT_ALARM_KINDS = ['5xx', 'unhealthy-targets'] as const;
+export type RolloutAlarmKind = (typeof ROLLOUT_ALARM_KINDS)[number];
+
+/**
+ * The CloudWatch alarms that guard an environment's rollouts (its ECS
+ * service's deployment alarms, rolled back when one fires):
+ * `<stack>-<env>-5xx` (its API stage's 5xx rate) and
+ * `<stack>-<env>-unhealthy-targets` (its target group's unhealthy targets).
+ * Fixed names, so the plan names them without AWS and a rollback's reason
+ * can be matched to an environment.
+ */
+export function rolloutAlarmNames(stackName: string, environment: EnvironmentName): string[] {
+  return ROLLOUT_ALARM_KINDS.map((kind) => rolloutAlarmName(stackName, environment, kind));
+}
+
+export function rolloutAlarmName(stackName: string, environment: EnvironmentName, kind: RolloutAlarmKind): string {
+  return `${stackName}-${environment}-${kind}`;
+}

@@ -28,6 +28,13 @@ export interface ControlAcknowledgement {
 
 export const CONTROL_ACKNOWLEDGEMENTS: readonly ControlAcknowledgement[] = [
   {
+    control: 'CT.CLOUDWATCH.PR.1',
+    title: 'an action on every alarm',
+    resourceTypes: ['AWS::CloudWatch::Alarm'],
+    reason:
+      "The alarms are the ECS services' deployment alarms: ECS reads their state during a rollout and rolls the service back when one fires, which is their action; an alarm action would need a topic and subscribers the product does not know.",
+  },
+  {
     control: 'CT.CLOUDWATCH.PR.3',
     title: 'log groups encrypted with a KMS key',
     resourceTypes: ['AWS::Logs::LogGroup'],

@@ -48,6 +48,11 @@ export async function createDeployAws(options: AwsClientOptions): Promise<Promot
       const primary = s.deployments.find((d) => d.status === 'PRIMARY');
       return { rolloutState: primary?.rolloutState ?? null, running: s.runningCount, desired: s.desiredCount, pending: s.pendingCount, reason: primary?.rolloutStateReason ?? undefined };
     },
+    async alarmRollback(cluster, service, since) {
+      const rollback = await api.lastRollback(cluster, service);
+      if (!rollback || !rollback.startedAt || rollback.startedAt < since) return [];
+      return [...rollback.triggeredAlarmNames];
+    },
     async runningImages(cluster, service) {
       const arns = await api.listRunningTasks(cluster, service);
       if (arns.length === 0) return [];

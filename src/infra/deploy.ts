@@ -31,6 +31,12 @@ export interface DeployAws extends QuiltStackReader {
   targetHealth(targetGroupArn: string): Promise<{ healthy: number; unhealthy: number; other: number }>;
   /** The service's rollout as ECS tells it. */
   serviceRollout(cluster: string, service: string): Promise<RolloutStatus | undefined>;
+  /**
+   * The deployment alarms that rolled the service back in a rollback ECS
+   * started at or after `since` (ISO time); empty when none did. Absent:
+   * a failed deploy does not look.
+   */
+  alarmRollback?(cluster: string, service: string, since: string): Promise<string[]>;
 }
 
 export interface StackDescription {
@@ -523,6 +529,8 @@ export interface ExecuteOptions {
 export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: ExecuteOptions = {}): Promise<DeployOutcome> {
   const emit = options.onEvent ?? (() => {});
   const now = options.now ?? (() => new Date());
+  // A rollback by alarm counts when ECS started it after this deploy did (a little clock skew allowed).
+  const since = new Date(Date.now() - CLOCK_SKEW_MS).toISOString();
   try {
     for (const secret of plan.secrets.filter((x) => x.create)) {
       emit({ type: 'phase', phase: 'secret', secret: secret.name });
@@ -580,12 +588,19 @@ export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: E
     // Reasons are cdk's and AWS's words, made display text here (one line each, escaped, bounded); the log file keeps them whole.
     const reasons = failures.length > 0 ? failures.slice(0, 5) : [displayLine(lastErrorLine(result), REASON_MAX)];
     const service = await serviceOf(plan, aws);
+    const alarms = service && aws.alarmRollback ? await aws.alarmRollback(service.cluster, service.service, since).catch(() => []) : [];
+    if (alarms.length > 0) {
+      reasons.unshift(displayLine(`${plan.environment}'s service rolled back by itself: deployment alarm ${alarms.join(', ')} fired during the rollout`, REASON_MAX));
+    }
     if (service) reasons.push(...(await aws.stoppedTaskReasons(service.cluster, service.service).catch(() => [])).slice(0, 3).map((r) => displayLine(`stopped task: ${r}`, REASON_MAX)));
     return { outcome: 'failed', reasons, stackStatus, logFile: plan.logFile, exitCode: result.outcome === 'failed' ? result.exitCode : null };
   } finally {
     disposePlan(plan);
   }
 }
+
+/** How far ECS's clock may be behind ours when a rollback is matched to this deploy. */
+const CLOCK_SKEW_MS = 30_000;
 
 /** An environment's profile among the stack's. */
 function profileIn(profiles: StackProfiles, environment: EnvironmentName): ResolvedProfile {

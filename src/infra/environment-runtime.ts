@@ -27,6 +27,7 @@ import { acknowledge } from './nag.js';
 import { PropsCheck, isWholeNumber, pathOf } from './props-check.js';
 import { FARGATE_CPUS, FARGATE_MEMORY, isFargatePair, memoryChoices } from '../config/task-size.js';
 import type { SharedInfrastructure } from './shared-infrastructure.js';
+import { RolloutAlarms } from './rollout-alarms.js';
 
 const SECRET_NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const IMAGE_TAG_PATTERN = '^(sha256:[a-f0-9]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$';
@@ -178,6 +179,8 @@ export class EnvironmentRuntime extends Construct {
   public readonly listener: elbv2.NetworkListener;
   public readonly service: ecs.FargateService;
   public readonly stage: apigw.Stage;
+  /** Its stage's 5xx rate and its unhealthy targets: its service's deployment alarms, with rollback. */
+  public readonly rolloutAlarms: RolloutAlarms;
   /** `https://API.execute-api.REGION.URLSUFFIX/<stage>` */
   public readonly endpoint: string;
 
@@ -561,6 +564,15 @@ export class EnvironmentRuntime extends Construct {
       id: 'AwsSolutions-APIG3',
       reason:
         'A WAF web ACL costs a fixed monthly fee per environment for a low-volume webhook whose requests are signature-verified by the container; webhookAllowList restricts sources in the resource policy instead.',
+    });
+
+    this.rolloutAlarms = new RolloutAlarms(this, 'RolloutAlarms', {
+      environment,
+      apiName: shared.api.restApiName,
+      stageName: this.stageName,
+      targetGroup: this.targetGroup,
+      loadBalancer: shared.loadBalancer,
+      service: this.service,
     });
 
     this.endpoint = Fn.join('', ['https://', shared.api.restApiId, '.execute-api.', Aws.REGION, '.', Aws.URL_SUFFIX, '/', this.stageName]);

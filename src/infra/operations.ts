@@ -8,7 +8,7 @@ import { QUILT_VALUES, type QuiltResolution } from './quilt-values.js';
 import type { PromoteAws } from './deploy-aws.js';
 import type { PromoteDecision } from './promote.js';
 import type { SynthWorkerInput, SynthWorkerReply } from './synth-worker.js';
-import { outputName, parameterName } from '../config/names.js';
+import { outputName, parameterName, rolloutAlarmNames } from '../config/names.js';
 import { LATEST_RELEASE, releaseOf } from './container-contract.js';
 import { DIGEST_RE } from '../config/schema.js';
 import { costChangeText } from '../config/cost.js';
@@ -132,6 +132,7 @@ function rawPlanRows(plan: DeployPlan): { label: string; value: string }[] {
     { label: 'region', value: plan.region },
     { label: 'image', value: `${plan.oldTag ?? '(none)'} -> ${plan.newTag}` },
     { label: 'contract', value: contractText(plan) },
+    { label: 'alarms', value: `${plan.environment}'s rollout rolls back by itself if ${rolloutAlarmNames(plan.stackName, plan.environment).join(' or ')} fires` },
     { label: 'bucket', value: `${plan.profile.pkgBucket ?? '(none)'} (profile ${basename(plan.profile.profile)})` },
     ...plan.quilt.flatMap((q) => quiltRows(q, q.environment === plan.environment ? '' : `${q.environment} `)),
     ...plan.secrets

@@ -1,7 +1,8 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { AwsReplyError } from './aws-errors.js';
-import type { StackInfo, StatusApi, TaskInfo } from './status-api.js';
+import type { ServiceRollback, StackInfo, StatusApi, TaskInfo } from './status-api.js';
 import { EVENTS_KEEP } from './status-types.js';
+import { alarmNamesOf } from './alarm-rollback.js';
 import { assertAwsProfileExists, sdkLogger } from './aws-profile.js';
 
 /**
@@ -48,6 +49,8 @@ export interface ClosableStatusApi extends StatusApi {
 export interface AwsApi extends ClosableStatusApi {
   /** ARNs of a service's running tasks. */
   listRunningTasks(cluster: string, service: string): Promise<readonly string[]>;
+  /** The service's newest rolled-back deployment, or null. */
+  lastRollback(cluster: string, service: string): Promise<ServiceRollback | null>;
   /** False when Secrets Manager has no secret of that name. */
   secretExists(name: string): Promise<boolean>;
   createSecret(name: string, value: string, tags: Readonly<Record<string, string>>): Promise<void>;
@@ -179,6 +182,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
             createdAt: iso(d.createdAt),
           })),
           events: (s.events ?? []).slice(0, EVENTS_KEEP).map((e) => ({ createdAt: iso(e.createdAt) ?? '', message: e.message ?? '' })),
+          alarmNames: s.deploymentConfiguration?.alarms?.enable ? alarmNamesOf(s.deploymentConfiguration.alarms.alarmNames) : [],
         })),
         missing: (out.failures ?? []).map((f) => ({ name: (f.arn ?? '').slice((f.arn ?? '').lastIndexOf('/') + 1), reason: f.reason ?? 'MISSING' })),
       };
@@ -199,6 +203,27 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
       const { GetStagesCommand } = await import('@aws-sdk/client-api-gateway');
       const out = await (await apigw()).send(new GetStagesCommand({ restApiId }));
       return (out.item ?? []).map((s) => ({ stageName: s.stageName ?? '', deploymentId: s.deploymentId ?? null, lastUpdatedDate: iso(s.lastUpdatedDate ?? s.createdDate) }));
+    },
+
+    async lastRollback(cluster, service) {
+      const { ListServiceDeploymentsCommand, DescribeServiceDeploymentsCommand } = await import('@aws-sdk/client-ecs');
+      const client = await ecs();
+      const listed = await client.send(
+        new ListServiceDeploymentsCommand({ cluster, service, status: ['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'], maxResults: 10 }),
+      );
+      const newest = [...(listed.serviceDeployments ?? [])]
+        .filter((d) => typeof d.serviceDeploymentArn === 'string')
+        .sort((a, b) => (iso(b.createdAt) ?? '').localeCompare(iso(a.createdAt) ?? ''))[0];
+      if (!newest) return null;
+      const out = await client.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [newest.serviceDeploymentArn!] }));
+      const d = out.serviceDeployments?.[0];
+      if (!d) return null;
+      return {
+        serviceDeploymentArn: newest.serviceDeploymentArn!,
+        status: d.status ?? newest.status ?? '',
+        triggeredAlarmNames: alarmNamesOf(d.alarms?.triggeredAlarmNames),
+        startedAt: iso(d.rollback?.startedAt ?? d.startedAt),
+      };
     },
 
     listStoppedTasks: (cluster, service) => listTasks(cluster, service, 'STOPPED'),

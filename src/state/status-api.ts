@@ -46,6 +46,18 @@ export interface ServiceInfo {
   readonly deployments: readonly DeploymentInfo[];
   /** Newest first. */
   readonly events: readonly { readonly createdAt: string; readonly message: string }[];
+  /** The CloudWatch alarms that guard its rollouts (deploymentConfiguration.alarms, when enabled); absent when not read. */
+  readonly alarmNames?: readonly string[];
+}
+
+/** A service deployment ECS rolled back (ECS ListServiceDeployments and DescribeServiceDeployments). */
+export interface ServiceRollback {
+  readonly serviceDeploymentArn: string;
+  /** ROLLBACK_REQUESTED, ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL or ROLLBACK_FAILED. */
+  readonly status: string;
+  /** The deployment alarms ECS found in ALARM (its `alarms.triggeredAlarmNames`): what rolled it back. */
+  readonly triggeredAlarmNames: readonly string[];
+  readonly startedAt: string | null;
 }
 
 export interface ServicesRead {
@@ -109,4 +121,10 @@ export interface StatusApi {
   describeTasks(cluster: string, taskArns: readonly string[]): Promise<readonly TaskInfo[]>;
   /** ARNs of a service's running tasks; without it the poller lists no running tasks. */
   listRunningTasks?(cluster: string, service: string): Promise<readonly string[]>;
+  /**
+   * The service's newest rolled-back deployment, or null: read only when its
+   * events say an alarm failed a deployment; without it the rollback is still
+   * told, with the alarms that guard the service.
+   */
+  lastRollback?(cluster: string, service: string): Promise<ServiceRollback | null>;
 }

@@ -12,7 +12,8 @@ import {
   summarizeTargets,
   type TargetsSummary,
 } from './health.js';
-import type { CallerIdentity, ServiceInfo, StackInfo, StageInfo, StatusApi, TaskInfo } from './status-api.js';
+import type { CallerIdentity, ServiceInfo, ServiceRollback, StackInfo, StageInfo, StatusApi, TaskInfo } from './status-api.js';
+import { alarmFailureEvent, alarmRollbackOf } from './alarm-rollback.js';
 import { EVENTS_KEEP, type EnvironmentStatus, type RunningTask, type StatusSnapshot } from './status-types.js';
 
 /**
@@ -120,6 +121,8 @@ interface EnvState {
   /** Each target's state by id, from the last target read. */
   targetStates?: Readonly<Record<string, string>>;
   lastTaskDefinition?: string;
+  /** ECS's rolled-back deployment, read once per alarm-failure event (keyed by it). */
+  rollback?: { readonly key: string; readonly value: ServiceRollback | null };
 }
 
 interface PollProblems {
@@ -141,6 +144,7 @@ const APIS = {
   targets: 'ELBv2 DescribeTargetHealth',
   listTasks: 'ECS ListTasks',
   describeTasks: 'ECS DescribeTasks',
+  rollback: 'ECS DescribeServiceDeployments',
 } as const;
 
 export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
@@ -460,6 +464,20 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       }
     }
 
+    // A rollback by alarm: which alarm, from ECS's service deployment, read once per event.
+    const failures = named.flatMap((n) => {
+      const svc = envs.get(n.env.name)!.service?.value;
+      const event = svc && svc !== 'missing' && servicesRead?.ok ? alarmFailureEvent(svc) : null;
+      return event ? [{ n, event, key: `${event.at} ${event.message}` }] : [];
+    });
+    const unread = failures.filter((f) => cluster && api.lastRollback && envs.get(f.n.env.name)!.rollback?.key !== f.key);
+    const rollbackReads = await Promise.all(unread.map((f) => attempt(APIS.rollback, problems, () => api.lastRollback!(cluster!, f.n.service!))));
+    unread.forEach((f, i) => {
+      const r = rollbackReads[i];
+      if (r.ok) envs.get(f.n.env.name)!.rollback = { key: f.key, value: r.value };
+      else note(f.n.env.name, r.text);
+    });
+
     // Anything that says a deploy happened makes the next poll re-read the stack.
     for (const n of named) {
       const state = envs.get(n.env.name)!;
@@ -477,6 +495,8 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       const svc = state.service?.value;
       const service = svc && svc !== 'missing' ? svc : null;
       const stage = stages?.value.find((s) => s.stageName === n.env.name);
+      const failure = failures.find((f) => f.n === n);
+      const rollback = failure && envs.get(n.env.name)!.rollback?.key === failure.key ? envs.get(n.env.name)!.rollback!.value : null;
       const envErrors = errors.get(n.env.name)!;
       if (stagesRead && !stagesRead.ok) envErrors.push(stagesRead.text);
       return {
@@ -501,6 +521,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
         lastDeploy: lastDeployOf(records, n.env.name),
         stage: stage ? { name: stage.stageName, deploymentId: stage.deploymentId, lastUpdated: stage.lastUpdatedDate } : null,
         lastEvent: service?.events[0] ? { at: service.events[0].createdAt, message: service.events[0].message } : null,
+        rolledBackByAlarm: failure && service ? alarmRollbackOf(service, failure.event, rollback) : null,
         stoppedTasks: stopped.slice(0, 5).map((t) => ({ taskArn: t.taskArn, stoppedAt: t.stoppedAt, reason: stoppedTaskReason(t) })),
         events: service ? service.events.slice(0, EVENTS_KEEP).map((e) => ({ at: e.createdAt, message: e.message })) : [],
         capacity: capacityOf(stackInfo.parameters, n.env.name),

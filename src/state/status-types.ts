@@ -48,8 +48,23 @@ export interface EnvironmentStatus {
   readonly runningTasks?: readonly RunningTask[];
   /** The Fargate task size of the running tasks (`cpu` units, `memory` MiB, as ECS gives them). */
   readonly taskSize?: { readonly cpu: string | null; readonly memory: string | null } | null;
+  /** The rollout ECS rolled back because a deployment alarm fired, while no deployment has started since; null when none. */
+  readonly rolledBackByAlarm?: AlarmRollback | null;
   /** Recently stopped tasks of the current deployment, newest first (read only while not healthy). */
   readonly stoppedTasks?: readonly { readonly taskArn: string; readonly stoppedAt: string | null; readonly reason: string }[];
+}
+
+/** A rollout rolled back by a deployment alarm (src/state/alarm-rollback.ts). */
+export interface AlarmRollback {
+  /** When ECS said an alarm failed the deployment. */
+  readonly at: string;
+  /** The alarms that fired (`triggered`), else the alarms guarding the service, one of which fired. */
+  readonly alarms: readonly string[];
+  readonly triggered: boolean;
+  /** ECS's service deployment status: ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL, ...; null when not read. */
+  readonly status: string | null;
+  /** The deployment ECS rolled back to (`ecs-svc/...`), when its event says. */
+  readonly rolledBackTo: string | null;
 }
 
 /** One snapshot of the whole stack: the object `status --json` prints. */

@@ -4,6 +4,7 @@ import type { EnvironmentName } from '../config/schema.js';
 import type { TestState } from '../state/dashboard.js';
 import type { EnvironmentStatus, StatusSnapshot } from '../state/status-types.js';
 import { displayLine } from '../display-text.js';
+import { alarmRollbackText } from '../state/alarm-rollback.js';
 import { HEALTH_COLOR, ageOf, formatAge, shortImage } from './format.js';
 import { contentHeight, fitPanel, type PanelList, type PanelRow } from './panel-layout.js';
 
@@ -224,6 +225,10 @@ export function panelRows(props: EnvironmentPanelProps): Row[] {
       color: svc.running < svc.desired ? 'yellow' : undefined,
       priority: 3,
     });
+  }
+  if (status?.rolledBackByAlarm) {
+    const r = status.rolledBackByAlarm;
+    rows.push({ label: 'rollback', value: `${alarmRollbackText(r)}, ${ageOf(r.at, now) ?? '?'} ago`, color: 'red', priority: 1, wrap: true });
   }
   if (status?.targets) {
     const t = status.targets;

@@ -17,8 +17,8 @@ describe('benchling-deploy cost', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out).toMatchObject({ region: 'us-east-1', pricesAsOf: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), monthly: 100.4 });
-    expect(out.environments.map((e: any) => [e.name, e.monthly])).toEqual([['dev', 11.03], ['prod', 36.44]]);
+    expect(out).toMatchObject({ region: 'us-east-1', pricesAsOf: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), monthly: 100.8 });
+    expect(out.environments.map((e: any) => [e.name, e.monthly])).toEqual([['dev', 11.23], ['prod', 36.64]]);
     expect(out.shared.monthly).toBe(52.93);
     for (const l of [...out.environments.flatMap((e: any) => e.lines), ...out.shared.lines]) {
       expect(Object.keys(l).sort()).toEqual(['item', 'monthly', 'quantity', 'unit', 'unitPrice']);
@@ -35,7 +35,7 @@ describe('benchling-deploy cost', () => {
     expect(r.stdout).toMatch(/dev: 1 task \(minCapacity, the steady desired count\) of 0.25 vCPU \/ 1 GB/);
     expect(r.stdout).toMatch(/prod: 2 tasks .* of 0.5 vCPU \/ 1 GB/);
     expect(r.stdout).toMatch(/NAT gateway\s+1460\s+hour\s+\$0.045\s+\$65.70/);
-    expect(r.stdout).toMatch(/total: \$136.90\/month/);
+    expect(r.stdout).toMatch(/total: \$137.30\/month/);
     expect(r.stdout).toMatch(/note: assumes no traffic/);
     expect(r.stdout + r.stderr).not.toContain(secret);
   });

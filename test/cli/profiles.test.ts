@@ -88,6 +88,45 @@ describe('setup-profile from flags', () => {
     expect(r.stderr).toMatch(/--min-capacity: expected a whole number/);
   });
 
+  it('sets the task size per environment and prod\'s NAT gateways', () => {
+    const dir = tempDir();
+    const prod = runCli(['--config-dir', dir, 'setup-profile', 'default', ...required, '--image-tag', '0.7.0', '--cpu', '1024', '--memory', '3072', '--nat-gateways', '2']);
+    expect(prod.status, prod.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'default.json'), 'utf8'))).toMatchObject({ cpu: 1024, memory: 3072, natGateways: 2 });
+    const dev = runCli(['--config-dir', dir, 'setup-profile', 'dev', ...required, '--cpu', '256', '--memory', '512']);
+    expect(dev.status, dev.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'dev.json'), 'utf8'))).toMatchObject({ cpu: 256, memory: 512 });
+    // The nearest valid pair of a 0.25 vCPU task is 2048 MiB: the edges pass.
+    expect(runCli(['--config-dir', dir, 'setup-profile', 'dev', '--memory', '2048']).status).toBe(0);
+  });
+
+  it.each([
+    [['--cpu', '300'], /--cpu: expected one of 256, 512, 1024, 2048, 4096 \(Fargate CPU units, 1024 = 1 vCPU\), got "300"/],
+    [['--cpu', 'big'], /--cpu: expected one of 256, 512/],
+    [['--memory', '100'], /--memory: expected a whole number from 512 to 30720, got "100"/],
+    [['--nat-gateways', '3'], /--nat-gateways: expected a whole number from 1 to 2, got "3"/],
+    [['--nat-gateways', '0'], /--nat-gateways: expected a whole number from 1 to 2, got "0"/],
+    // Not a Fargate pair: 0.25 vCPU takes at most 2048 MiB.
+    [['--cpu', '256', '--memory', '3072'], /memory: expected 512, 1024 or 2048 for cpu 256 \(got 3072\) \(flag --memory\)/],
+    [['--cpu', '4096', '--memory', '4096'], /memory: expected a multiple of 1024 from 8192 to 30720 for cpu 4096 \(got 4096\) \(flag --memory\)/],
+  ])('refuses %j naming the flag, status 2, nothing written', (flags, message) => {
+    const dir = tempDir();
+    const r = runCli(['--config-dir', dir, 'setup-profile', 'default', ...required, '--image-tag', '0.7.0', ...flags]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(join(dir, 'default.json'))).toBe(false);
+  });
+
+  it('refuses NAT gateways on a dev profile, naming the flag; the file stays as it was', () => {
+    const dir = tempDir();
+    writeJson(dir, 'dev.json', devProfile());
+    const before = readFileSync(join(dir, 'dev.json'), 'utf8');
+    const r = runCli(['--config-dir', dir, 'setup-profile', 'dev', '--nat-gateways', '2']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/natGateways: the NAT gateways are shared by every environment: set them on the prod profile, not on a dev profile \(flag --nat-gateways\)/);
+    expect(readFileSync(join(dir, 'dev.json'), 'utf8')).toBe(before);
+  });
+
   it('edits an existing profile, keeping the other fields', () => {
     const dir = tempDir();
     writeJson(dir, 'default.json', prodProfile({ logLevel: 'DEBUG' }));

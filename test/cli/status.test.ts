@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, runCliAsync, type CliResult } from '../helpers/cli.js';
 import { SECRET, devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
-import { crashTasks, standardScenario, startRollout } from '../fake-aws/scenario.js';
+import { crashTasks, rollBackOnAlarm, standardScenario, startRollout } from '../fake-aws/scenario.js';
 import { parseRefresh, refreshIntervalMs } from '../../bin/commands/status.js';
 import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
 
@@ -76,6 +76,18 @@ describe('benchling-deploy status', () => {
       expect(Object.keys(e.targets).sort()).toEqual(['healthy', 'other', 'unhealthy']);
     }
     expect(snap.environments[1]).toMatchObject({ name: 'prod', profile: 'default', imageTag: '0.7.0', health: 'healthy', error: null, service: { running: 2, desired: 2, pending: 0, rolloutState: 'COMPLETED' } });
+  });
+
+  it('says when an alarm rolled prod\'s rollout back, naming the alarm, in text and --json', async () => {
+    rollBackOnAlarm(fake.scenario, 'prod', '0.8.0', 'BenchlingWebhookStack-prod-5xx');
+    const r = await status(configDir());
+    // Rolled back, the service runs its previous image again: healthy.
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^prod: rolled back to ecs-svc\/\d+ by alarm BenchlingWebhookStack-prod-5xx \(\d{4}-\d\d-\d\dT[\d:.]+Z\)$/m);
+    expect(r.stdout).not.toMatch(/^dev: rolled back/m);
+    const json = JSON.parse((await status(configDir(), ['status', '--json'])).stdout);
+    expect(json.environments[1].rolledBackByAlarm).toMatchObject({ alarms: ['BenchlingWebhookStack-prod-5xx'], triggered: true, status: 'ROLLBACK_SUCCESSFUL' });
+    expect(json.environments[0].rolledBackByAlarm).toBeNull();
   });
 
   it('exits 1 during a rollout, showing it as deploying', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COST_NOTES, costChangeText, environmentCost, estimateCost, money, sharedLines, taskMonthly } from '../../src/config/cost.js';
-import { PRICES, PRICES_AS_OF, pricesFor } from '../../src/config/prices.js';
+import { PRICE_PAGES, PRICES, PRICES_AS_OF, pricesFor } from '../../src/config/prices.js';
 import { stackProfiles } from '../infra/stack-helpers.js';
 
 const US_EAST_1 = PRICES['us-east-1'];
@@ -12,6 +12,23 @@ describe('the price table', () => {
     expect(PRICES_AS_OF).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(pricesFor('ap-south-1')).toBeUndefined();
     expect(pricesFor('constructor')).toBeUndefined();
+  });
+
+  it("names the AWS pricing page of every price, and us-east-1's checked figures", () => {
+    for (const prices of Object.values(PRICES)) expect(Object.keys(PRICE_PAGES).sort()).toEqual(Object.keys(prices).sort());
+    for (const page of Object.values(PRICE_PAGES)) expect(page).toMatch(/^https:\/\/aws\.amazon\.com\/[a-z-]+\/pricing\/$/);
+    expect(US_EAST_1).toEqual({
+      fargateVcpuHour: 0.04048,
+      fargateGbHour: 0.004445,
+      natGatewayHour: 0.045,
+      natGatewayGb: 0.045,
+      publicIpv4Hour: 0.005,
+      nlbHour: 0.0225,
+      apiGatewayRestPerMillion: 3.5,
+      logsIngestionGb: 0.5,
+      alarmMonth: 0.1,
+      secretMonth: 0.4,
+    });
   });
 });
 
@@ -27,14 +44,16 @@ describe('the estimate', () => {
     expect(dev.lines.slice(2)).toEqual([
       { item: 'API Gateway requests', quantity: 0, unit: 'million requests', unitPrice: 3.5, monthly: 0 },
       { item: 'CloudWatch Logs ingestion', quantity: 0, unit: 'GB', unitPrice: 0.5, monthly: 0 },
+      // The two alarms that guard its rollouts (5xx, unhealthy targets), standard resolution.
+      { item: 'CloudWatch alarms guarding its rollouts', quantity: 2, unit: 'alarm-month', unitPrice: 0.1, monthly: 0.2 },
       { item: 'Secrets Manager secret', quantity: 1, unit: 'secret-month', unitPrice: 0.4, monthly: 0.4 },
     ]);
-    expect(dev.monthly).toBe(9.41);
+    expect(dev.monthly).toBe(9.61);
   });
 
   it('counts minCapacity tasks: zero tasks cost nothing, two cost twice one', () => {
     const base = stackProfiles().prod;
-    expect(environmentCost('prod', { ...base, minCapacity: 0 }, US_EAST_1).monthly).toBe(0.4);
+    expect(environmentCost('prod', { ...base, minCapacity: 0 }, US_EAST_1).monthly).toBe(0.6);
     expect(taskMonthly(2, { cpu: 512, memory: 1024 }, US_EAST_1)).toBe(36.04);
     expect(taskMonthly(1, { cpu: 512, memory: 1024 }, US_EAST_1)).toBe(18.02);
   });
@@ -50,20 +69,20 @@ describe('the estimate', () => {
     expect(sharedLines(2, US_EAST_1)[0]).toMatchObject({ quantity: 1460, monthly: 65.7 });
   });
 
-  it('the defaults, both environments, in us-east-1: $100.40 a month, inside $85-145; two NAT gateways $136.90', () => {
+  it('the defaults, both environments, in us-east-1: $100.80 a month, inside $85-145; two NAT gateways $137.30', () => {
     const e = estimateCost(stackProfiles());
     expect(e.region).toBe('us-east-1');
     expect(e.environments.map((x) => [x.name, x.tasks, x.cpu, x.memory, x.monthly])).toEqual([
-      ['dev', 1, 256, 1024, 11.03],
-      ['prod', 2, 512, 1024, 36.44],
+      ['dev', 1, 256, 1024, 11.23],
+      ['prod', 2, 512, 1024, 36.64],
     ]);
     expect(e.shared.monthly).toBe(52.93);
-    expect(e.monthly).toBe(100.4);
+    expect(e.monthly).toBe(100.8);
     expect(e.monthly).toBeGreaterThanOrEqual(85);
     expect(e.monthly).toBeLessThanOrEqual(145);
-    expect(estimateCost(stackProfiles({ prod: { natGateways: 2 } })).monthly).toBe(136.9);
+    expect(estimateCost(stackProfiles({ prod: { natGateways: 2 } })).monthly).toBe(137.3);
     // prod alone
-    expect(estimateCost(stackProfiles({ dev: false })).monthly).toBe(89.37);
+    expect(estimateCost(stackProfiles({ dev: false })).monthly).toBe(89.57);
     expect(e.notes).toBe(COST_NOTES);
     expect(e.notes.join(' ')).toMatch(/no traffic/);
   });

@@ -56,7 +56,16 @@ export interface CfnSettings {
    * `Resource handler returned message: "Circuit breaker triggered"`), which
    * rolls the operation back. Only when the operation touches it.
    */
-  failResource?: { logicalId: string; reason: string };
+  failResource?: {
+    logicalId: string;
+    reason: string;
+    /**
+     * An ECS service's deployment alarm that fired: ECS rolls the service back
+     * (its events and service deployment name the alarm, {@link rollServiceBackOnAlarm})
+     * before CloudFormation reports the resource failed.
+     */
+    alarm?: string;
+  };
   /** Every change set created from now on ends FAILED with this StatusReason. */
   failChangeSet?: { reason: string };
   /** DeleteStack fails: this resource (default: the first one deleted) ends DELETE_FAILED with `reason`, and the stack DELETE_FAILED. */
@@ -220,6 +229,21 @@ export interface FakeService {
   deployments: FakeDeployment[];
   /** Newest first, as ECS returns them. */
   events: { id: string; createdAt: string; message: string }[];
+  /** The template's DeploymentConfiguration.Alarms, as ECS returns it. */
+  deploymentConfiguration?: { alarms?: { alarmNames: string[]; enable: boolean; rollback: boolean } };
+  /** Its service deployments (ListServiceDeployments), newest first; only the rolled-back ones are kept here. */
+  serviceDeployments?: FakeServiceDeployment[];
+}
+
+/** An ECS service deployment (DescribeServiceDeployments), in the fields the product reads. */
+export interface FakeServiceDeployment {
+  serviceDeploymentArn: string;
+  status: 'ROLLBACK_IN_PROGRESS' | 'ROLLBACK_SUCCESSFUL' | 'ROLLBACK_FAILED' | 'SUCCESSFUL';
+  createdAt: string;
+  startedAt: string;
+  finishedAt?: string;
+  alarms?: { status: 'TRIGGERED' | 'MONITORING' | 'MONITORING_COMPLETE' | 'DISABLED'; alarmNames: string[]; triggeredAlarmNames: string[] };
+  rollback?: { startedAt: string; serviceRevisionArn: string };
 }
 
 export interface FakeDeployment {
@@ -604,4 +628,53 @@ export function crashTasks(scenario: Scenario, env: EnvName, options: { running:
 export function removeService(scenario: Scenario, env: EnvName): void {
   const { cluster, service } = serviceOf(scenario, env);
   delete cluster.services[service.serviceName];
+}
+
+/**
+ * A rollout of `imageTag` that a deployment alarm failed, after ECS rolled it
+ * back: the service runs its previous deployment again (COMPLETED), the stack
+ * keeps the previous image tag, and ECS's events and service deployment say
+ * what happened. The events are ECS's own wording (see
+ * src/state/alarm-rollback.ts); the failed deployment is gone from
+ * DescribeServices, as after a real rollback. `alarm` is the alarm that fired.
+ */
+export function rollBackOnAlarm(scenario: Scenario, env: EnvName, imageTag: string, alarm: string, options: { at?: Date } = {}): void {
+  const { service, names } = serviceOf(scenario, env);
+  service.deploymentConfiguration ??= { alarms: { alarmNames: [`${names.stackName}-${env}-5xx`, `${names.stackName}-${env}-unhealthy-targets`], enable: true, rollback: true } };
+  rollServiceBackOnAlarm(scenario, names.cluster, service, `${imageTag}`, alarm, options.at ?? new Date());
+}
+
+/**
+ * ECS's side of a rollout a deployment alarm failed, on one service of the
+ * world: its events and its rolled-back service deployment naming `alarm`;
+ * the service back on its previous deployment. Also what the fake
+ * CloudFormation does to a service whose update fails with `failResource.alarm`.
+ */
+export function rollServiceBackOnAlarm(scenario: Scenario, clusterName: string, service: FakeService, seed: string, alarm: string, at: Date): void {
+  const before = service.deployments.find((d) => d.status === 'PRIMARY');
+  if (!before) throw new Error(`no primary deployment of ${service.serviceName} to roll back to`);
+  const iso = (ms: number) => new Date(at.getTime() + ms).toISOString();
+  const alarmNames = service.deploymentConfiguration?.alarms?.alarmNames ?? [alarm];
+  const failed = `ecs-svc/${hex(`alarm${service.serviceName}${seed}${at.toISOString()}`, 19).replace(/[a-f]/g, '7')}`;
+  const event = (message: string, ms: number) => ({ id: hex(`${message}${ms}`, 36), createdAt: iso(ms), message });
+  service.events.unshift(
+    event(`(service ${service.serviceName}) has reached a steady state.`, 4_000),
+    event(`(service ${service.serviceName}) rolling back to deployment ${before.id}.`, 2_000),
+    event(`(service ${service.serviceName}) (deployment ${failed}) deployment failed: alarm detected.`, 1_000),
+    event(`(service ${service.serviceName}) has started ${service.desiredCount} tasks.`, -120_000),
+  );
+  service.deployments = [{ ...before, rolloutState: 'COMPLETED', updatedAt: iso(4_000) }];
+  const arn = `arn:aws:ecs:${scenario.region}:${scenario.identity.account}:service-deployment/${clusterName}/${service.serviceName}/${hex(failed, 22)}`;
+  service.serviceDeployments = [
+    {
+      serviceDeploymentArn: arn,
+      status: 'ROLLBACK_SUCCESSFUL',
+      createdAt: iso(-120_000),
+      startedAt: iso(-120_000),
+      finishedAt: iso(4_000),
+      alarms: { status: 'TRIGGERED', alarmNames, triggeredAlarmNames: [alarm] },
+      rollback: { startedAt: iso(1_000), serviceRevisionArn: `arn:aws:ecs:${scenario.region}:${scenario.identity.account}:service-revision/${clusterName}/${service.serviceName}/${hex(before.id, 19)}` },
+    },
+    ...(service.serviceDeployments ?? []),
+  ];
 }

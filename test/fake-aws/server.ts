@@ -42,7 +42,7 @@
  * | service (signing name) | protocol | operations |
  * |---|---|---|
  * | cloudformation | Query/XML | DescribeStacks, DescribeStackEvents, CreateChangeSet, DescribeChangeSet, ExecuteChangeSet, DeleteChangeSet, ListChangeSets, GetTemplate, DeleteStack, DescribeEvents, ListHookResults |
- * | ecs | JSON 1.1 | DescribeServices, ListTasks, DescribeTasks |
+ * | ecs | JSON 1.1 | DescribeServices, ListTasks, DescribeTasks, ListServiceDeployments, DescribeServiceDeployments |
  * | elasticloadbalancing | Query/XML | DescribeTargetHealth |
  * | apigateway | REST JSON | GetStages, GetStage |
  * | sts | Query/XML | GetCallerIdentity |

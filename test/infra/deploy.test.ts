@@ -6,6 +6,7 @@ import { planRows } from '../../src/infra/operations.js';
 import { ExternalError, UserError } from '../../src/errors.js';
 import { synthesizeStackLazily } from '../../src/infra/operations.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
+import { namesOf, rollBackOnAlarm } from '../fake-aws/scenario.js';
 import { synthProjectStack, type ProjectStack } from '../fake-aws/project-stack.js';
 import { changeSetParameters, deployedScenario, QUILT_OUTPUTS, STACK } from '../helpers/deployed.js';
 import { resolveTarget } from '../../src/config/pairing.js';
@@ -80,6 +81,18 @@ function setup(files: Record<string, unknown> = { default: prodProfile({ imageTa
   });
   return { dir, recordsPath, request, before: () => readFileSync(recordsPath, 'utf8') };
 }
+
+describe('the plan names the alarms that guard the rollout', () => {
+  it.each(['dev', 'prod'] as const)('%s: its own two alarms, not the other environment\'s', async (env) => {
+    const s = setup();
+    const plan = await prepareDeploy(s.request(env), memoryAws({ stack: current }), synth);
+    plan.lock.release();
+    const rows = planRows(plan).filter((r) => r.label === 'alarms');
+    expect(rows).toEqual([
+      { label: 'alarms', value: `${env}'s rollout rolls back by itself if ${plan.stackName}-${env}-5xx or ${plan.stackName}-${env}-unhealthy-targets fires` },
+    ]);
+  });
+});
 
 describe('the plan shows the cost change', () => {
   it('capacity and task size from the stack against the ones passed: +$18/month for one more prod task', async () => {
@@ -556,6 +569,32 @@ describe('deploy orchestration: the real cdk against the fake AWS', { timeout: 1
     expect(out.reasons[0]).toBe(`Dev/Service/Service (${serviceId}) AWS::ECS::Service: UPDATE_FAILED: Resource handler returned message: "Circuit breaker triggered"`);
     expect(s.before()).toBe(before);
     expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
+  });
+
+  it('a rollout that a deployment alarm rolled back says so first, naming the alarm ECS found in ALARM', async () => {
+    const s = await deployed();
+    const serviceId = Object.keys(project.template.Resources).find((k) => k.startsWith('DevService') && project.template.Resources[k].Type === 'AWS::ECS::Service')!;
+    // ECS rolls the service back on the alarm, then CloudFormation fails the resource. The product
+    // does not read CloudFormation's words for it: it asks ECS which alarm fired.
+    const alarm = `${STACK}-dev-5xx`;
+    fake.scenario.cfn = { stepMs: 0, failResource: { logicalId: serviceId, reason: 'Resource handler returned message: "the service deployment failed"', alarm } };
+    const before = s.before();
+    const out = await executeDeploy(await prepareDeploy({ ...s.request('dev'), imageTag: '0.8.9' }, s.aws, synthesizeStackLazily), s.aws);
+    expect(out).toMatchObject({ outcome: 'failed', stackStatus: 'UPDATE_ROLLBACK_COMPLETE' });
+    if (out.outcome !== 'failed') return;
+    expect(out.reasons[0]).toBe(`dev's service rolled back by itself: deployment alarm ${alarm} fired during the rollout`);
+    expect(out.reasons[1]).toMatch(/AWS::ECS::Service: UPDATE_FAILED: Resource handler returned message/);
+    expect(s.before()).toBe(before);
+  });
+
+  it('the nearest case: a rollback by alarm ECS started before the deploy is not blamed for its failure', async () => {
+    const s = await deployed();
+    const names = namesOf(fake.scenario, 'dev');
+    const since = new Date(Date.now() - 30_000).toISOString();
+    rollBackOnAlarm(fake.scenario, 'dev', 'earlier', `${STACK}-dev-5xx`, { at: new Date(Date.now() - 10 * 60_000) });
+    expect(await s.aws.alarmRollback!(names.cluster, names.service, since)).toEqual([]);
+    rollBackOnAlarm(fake.scenario, 'dev', 'now', `${STACK}-dev-unhealthy-targets`);
+    expect(await s.aws.alarmRollback!(names.cluster, names.service, since)).toEqual([`${STACK}-dev-unhealthy-targets`]);
   });
 
   it("a failure reason holding control characters (cdk's event line) is escaped, one line; the log file keeps cdk's output", async () => {

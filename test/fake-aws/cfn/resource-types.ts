@@ -120,6 +120,11 @@ const TYPES: Readonly<Record<string, ResourceType>> = {
     physicalId: (c) => `${String(c.properties.LoadBalancerArn).replace(':loadbalancer/', ':listener/')}/${token(seedOf(c), 16, HEX)}`,
     attributes: (_c, id) => ({ ListenerArn: id }),
   },
+  'AWS::CloudWatch::Alarm': {
+    replaces: { AlarmName: 'Always' },
+    physicalId: (c) => str(c.properties.AlarmName) ?? generatedName(c),
+    attributes: (c, id) => ({ Arn: arn(c, 'cloudwatch', `alarm:${id}`) }),
+  },
   'AWS::Logs::LogGroup': {
     replaces: { LogGroupName: 'Always' },
     physicalId: (c) => str(c.properties.LogGroupName) ?? generatedName(c, 512),

@@ -26,6 +26,7 @@ import type {
   FakeStackResource,
   Scenario,
 } from '../scenario.js';
+import { rollServiceBackOnAlarm } from '../scenario.js';
 import { attributesOf, attributeValue, physicalIdOf, recreationOf, token, type NamingContext } from './resource-types.js';
 import {
   checkRules,
@@ -673,6 +674,11 @@ export function executeChangeSet(scenario: Scenario, stack: FakeStack, changeSet
     steps.add(changing.flatMap(startEvents));
     const failed = changing.find((p) => p.logicalId === failing?.logicalId);
     if (failed) {
+      if (failing!.alarm && failed.before?.type === 'AWS::ECS::Service') {
+        const clusterName = String(failed.before.properties.Cluster ?? 'default').split('/').pop()!;
+        const service = scenario.clusters[clusterName]?.services[String(failed.before.attributes.Name)];
+        if (service) rollServiceBackOnAlarm(scenario, clusterName, service, changeSet.id, failing!.alarm, new Date(now));
+      }
       steps.add(changing.map((p) => failEvent(p, p === failed ? failing!.reason : undefined)));
       rollback(steps, creating, [...done, ...changing], failed, changeSet);
       stack.operation = { steps: steps.steps };

@@ -148,6 +148,7 @@ function upsertService(scenario: Scenario, stack: FakeStack, s: FakeStackResourc
   const desired = desiredCountOf(s, resources, clusterName, existing?.desiredCount);
   const containers = containersOf(resources, taskDefinition);
   if (existing && existing.taskDefinition === taskDefinition) {
+    Object.assign(existing, deploymentAlarmsOf(s));
     const running = cluster.tasks.filter((t) => t.group === `service:${name}` && t.desiredStatus === 'RUNNING');
     if (running.length === desired && existing.desiredCount === desired) return false;
     if (running.length > desired) stopTasks(cluster, (t) => running.slice(desired).includes(t), at, 'Scaling activity initiated by (deployment ' + existing.deployments[0]?.id + ')');
@@ -186,9 +187,19 @@ function upsertService(scenario: Scenario, stack: FakeStack, s: FakeStackResourc
       },
     ],
     events: [...serviceEvents(name, started, deploymentId, at, true), ...(existing?.events ?? [])],
+    ...deploymentAlarmsOf(s),
+    ...(existing?.serviceDeployments ? { serviceDeployments: existing.serviceDeployments } : {}),
   };
   cluster.services[name] = service;
   return true;
+}
+
+/** The service's deployment alarms, as DescribeServices returns them. */
+function deploymentAlarmsOf(s: FakeStackResource): Pick<FakeService, 'deploymentConfiguration'> {
+  const alarms = (s.properties.DeploymentConfiguration as { Alarms?: { AlarmNames?: unknown[]; Enable?: unknown; Rollback?: unknown } } | undefined)?.Alarms;
+  if (!alarms) return {};
+  const flag = (v: unknown) => v === true || v === 'true';
+  return { deploymentConfiguration: { alarms: { alarmNames: (alarms.AlarmNames ?? []).map(String), enable: flag(alarms.Enable), rollback: flag(alarms.Rollback) } } };
 }
 
 /** ECS's service events for a deployment or scaling that finished, newest first. */

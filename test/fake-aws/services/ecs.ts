@@ -1,4 +1,4 @@
-/** ECS (JSON 1.1): DescribeServices, ListTasks and DescribeTasks over `scenario.clusters`. */
+/** ECS (JSON 1.1): DescribeServices, ListTasks, DescribeTasks, ListServiceDeployments and DescribeServiceDeployments over `scenario.clusters`. */
 import { AwsServiceError, optionalString, stringList, type ServiceDefinition } from '../protocols.js';
 import type { FakeCluster, Scenario } from '../scenario.js';
 
@@ -45,9 +45,59 @@ export const ecs: ServiceDefinition<Scenario> = {
           taskDefinition: s.taskDefinition,
           deployments: s.deployments.map((d) => ({ ...d, createdAt: new Date(d.createdAt), updatedAt: new Date(d.updatedAt), launchType: 'FARGATE' })),
           events: s.events.map((e) => ({ ...e, createdAt: new Date(e.createdAt) })),
+          ...(s.deploymentConfiguration ? { deploymentConfiguration: { maximumPercent: 200, minimumHealthyPercent: 100, ...s.deploymentConfiguration } } : {}),
         });
       }
       return { services, failures };
+    },
+    ListServiceDeployments(input, scenario) {
+      const cluster = findCluster(scenario, input);
+      const name = optionalString(input, 'service');
+      if (!name) throw new AwsServiceError('InvalidParameterException', 'service: a service must be given.');
+      const service = cluster.services[lastPart(name)];
+      if (!service) throw new AwsServiceError('ServiceNotFoundException', 'Service not found.');
+      const wanted = Array.isArray(input.status) ? (input.status as unknown[]).map(String) : undefined;
+      const limit = typeof input.maxResults === 'number' ? input.maxResults : 20;
+      const matching = (service.serviceDeployments ?? []).filter((d) => !wanted || wanted.includes(d.status));
+      return {
+        serviceDeployments: matching.slice(0, limit).map((d) => ({
+          serviceDeploymentArn: d.serviceDeploymentArn,
+          serviceArn: service.serviceArn,
+          clusterArn: cluster.clusterArn,
+          status: d.status,
+          createdAt: new Date(d.createdAt),
+          startedAt: new Date(d.startedAt),
+          ...(d.finishedAt ? { finishedAt: new Date(d.finishedAt) } : {}),
+        })),
+      };
+    },
+    DescribeServiceDeployments(input, scenario) {
+      const wanted = stringList(input, 'serviceDeploymentArns');
+      if (wanted.length === 0 || wanted.length > 20) throw new AwsServiceError('InvalidParameterException', 'serviceDeploymentArns: between 1 and 20 must be given.');
+      const serviceDeployments = [];
+      const failures = [];
+      for (const arn of wanted) {
+        const found = Object.values(scenario.clusters).flatMap((c) =>
+          Object.values(c.services).flatMap((s) => (s.serviceDeployments ?? []).filter((d) => d.serviceDeploymentArn === arn).map((d) => ({ c, s, d }))),
+        )[0];
+        if (!found) {
+          failures.push({ arn, reason: 'MISSING' });
+          continue;
+        }
+        const { c, s, d } = found;
+        serviceDeployments.push({
+          serviceDeploymentArn: d.serviceDeploymentArn,
+          serviceArn: s.serviceArn,
+          clusterArn: c.clusterArn,
+          status: d.status,
+          createdAt: new Date(d.createdAt),
+          startedAt: new Date(d.startedAt),
+          ...(d.finishedAt ? { finishedAt: new Date(d.finishedAt) } : {}),
+          ...(d.alarms ? { alarms: d.alarms } : {}),
+          ...(d.rollback ? { rollback: { ...d.rollback, startedAt: new Date(d.rollback.startedAt) } } : {}),
+        });
+      }
+      return { serviceDeployments, failures };
     },
     ListTasks(input, scenario) {
       const cluster = findCluster(scenario, input);

@@ -1,0 +1,100 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Construct } from 'constructs';
+import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
+import { ROLLOUT_ALARM_KINDS, rolloutAlarmName } from '../config/names.js';
+import { PropsCheck, pathOf } from './props-check.js';
+
+export interface RolloutAlarmsProps {
+  /** Whose alarms these are: part of each alarm's name. */
+  readonly environment: EnvironmentName;
+  /** The REST API's name (API Gateway's `ApiName` metric dimension). */
+  readonly apiName: string;
+  /** The environment's API stage (the `Stage` dimension). */
+  readonly stageName: string;
+  /** The environment's target group, on `loadBalancer`. */
+  readonly targetGroup: elbv2.NetworkTargetGroup;
+  /** The shared network load balancer the target group is on. */
+  readonly loadBalancer: elbv2.NetworkLoadBalancer;
+  /** The environment's service: both alarms become its deployment alarms, with rollback. */
+  readonly service: ecs.FargateService;
+  /**
+   * Share of the stage's requests answered 5xx, per minute, above which the rollout rolls back.
+   *
+   * @default 0.05
+   */
+  readonly errorRate?: number;
+}
+
+/**
+ * The alarms that guard one environment's rollouts: its API stage's 5xx rate
+ * and its target group's unhealthy targets, attached to its own ECS service
+ * as deployment alarms with ROLLBACK_ON_ALARM, so a bad image rolls itself
+ * back while no one watches. Named `<stack>-<env>-<kind>`
+ * ({@link rolloutAlarmName}); no parameter enters them, so a deploy of the
+ * other environment never changes them.
+ */
+export class RolloutAlarms extends Construct {
+  /** `<stack>-<env>-5xx`: the stage's 5xx rate (AWS/ApiGateway 5XXError, its Average is the share of requests). */
+  public readonly serverErrors: cloudwatch.Alarm;
+  /** `<stack>-<env>-unhealthy-targets`: AWS/NetworkELB UnHealthyHostCount of the target group. */
+  public readonly unhealthyTargets: cloudwatch.Alarm;
+  /** Both names, in the order of ROLLOUT_ALARM_KINDS. */
+  public readonly alarmNames: readonly string[];
+
+  constructor(scope: Construct, id: string, props: RolloutAlarmsProps) {
+    const errorRate = props.errorRate ?? 0.05;
+    const check = new PropsCheck(pathOf(scope, id));
+    check.expect(ENVIRONMENTS.includes(props.environment), 'environment', `one of ${ENVIRONMENTS.join(', ')}`, props.environment);
+    check.expect(typeof errorRate === 'number' && errorRate > 0 && errorRate < 1, 'errorRate', 'a share of requests between 0 and 1', errorRate);
+    check.throwIfAny();
+    super(scope, id);
+    const { environment } = props;
+    const stackName = Stack.of(this).stackName;
+    // One-minute points; two bad minutes of three fire it. No data (no traffic,
+    // no targets yet) is not a failure.
+    const common = {
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    };
+
+    this.serverErrors = new cloudwatch.Alarm(this, 'ServerErrors', {
+      ...common,
+      alarmName: rolloutAlarmName(stackName, environment, '5xx'),
+      alarmDescription: `${environment}: more than ${errorRate * 100}% of stage ${props.stageName}'s requests answered 5xx; rolls back its rollout`,
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName: '5XXError',
+        dimensionsMap: { ApiName: props.apiName, Stage: props.stageName },
+        statistic: cloudwatch.Stats.AVERAGE,
+        period: Duration.minutes(1),
+      }),
+      threshold: errorRate,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    });
+
+    this.unhealthyTargets = new cloudwatch.Alarm(this, 'UnhealthyTargets', {
+      ...common,
+      alarmName: rolloutAlarmName(stackName, environment, 'unhealthy-targets'),
+      alarmDescription: `${environment}: a target of its target group failed the load balancer's health check; rolls back its rollout`,
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/NetworkELB',
+        metricName: 'UnHealthyHostCount',
+        dimensionsMap: { TargetGroup: props.targetGroup.targetGroupFullName, LoadBalancer: props.loadBalancer.loadBalancerFullName },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    });
+
+    // The literal names (not Refs): the template shows which alarms guard which service.
+    this.alarmNames = ROLLOUT_ALARM_KINDS.map((kind) => rolloutAlarmName(stackName, environment, kind));
+    props.service.enableDeploymentAlarms([...this.alarmNames], { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
+    // ECS checks that a deployment alarm exists when the service names it.
+    props.service.node.addDependency(this);
+  }
+}
