@@ -4,6 +4,7 @@
  * one, backed by the AWS SDK, is built by `createStatusApi` in aws-clients.ts
  * and is the only place the SDK is imported. Times are ISO-8601 strings.
  */
+import type { MetricQuery, MetricResult } from './metrics.js';
 
 export interface CallerIdentity {
   readonly account: string;
@@ -109,4 +110,6 @@ export interface StatusApi {
   describeTasks(cluster: string, taskArns: readonly string[]): Promise<readonly TaskInfo[]>;
   /** ARNs of a service's running tasks; without it the poller lists no running tasks. */
   listRunningTasks?(cluster: string, service: string): Promise<readonly string[]>;
+  /** CloudWatch GetMetricData: every query in one call; without it the poller reads no metrics. */
+  getMetricData?(queries: readonly MetricQuery[], start: Date, end: Date): Promise<readonly MetricResult[]>;
 }

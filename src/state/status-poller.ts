@@ -12,6 +12,7 @@ import {
   summarizeTargets,
   type TargetsSummary,
 } from './health.js';
+import { metricQueries, metricsFromResults, metricsWindow, type EnvironmentMetrics } from './metrics.js';
 import type { CallerIdentity, ServiceInfo, StackInfo, StageInfo, StatusApi, TaskInfo } from './status-api.js';
 import { EVENTS_KEEP, type EnvironmentStatus, type RunningTask, type StatusSnapshot } from './status-types.js';
 
@@ -31,6 +32,11 @@ import { EVENTS_KEEP, type EnvironmentStatus, type RunningTask, type StatusSnaps
  * {@link StatusPoller.watchTasks} names (the dashboard's selection): when the
  * watch moves to it, on {@link StatusPoller.refresh}, and otherwise at most
  * once every `tasksMaxAgeMs`; sharing one DescribeTasks with the stopped tasks.
+ * The last hour's metrics of every environment (metrics.ts) are one
+ * CloudWatch GetMetricData, tried at most once every `metricsIntervalMs`
+ * whatever its outcome (so a failing one costs no more calls); a refusal
+ * (AccessDenied) is said once in the snapshot and never asked again, and a
+ * metrics failure never makes the poll back off or an environment's error.
  *
  * Polls chain `setTimeout`, so they never overlap; throttling and server
  * errors stretch the delay (doubling, with jitter, up to `maxBackoffMs`) and
@@ -67,6 +73,8 @@ export interface StatusPollerOptions {
   readonly watchTasks?: EnvironmentName | null;
   /** Re-read the watched environment's running tasks at most this often, unless asked (default 30000 ms). */
   readonly tasksMaxAgeMs?: number;
+  /** Read the metrics at most this often (default 60000 ms: CloudWatch's points are a minute apart). */
+  readonly metricsIntervalMs?: number;
   /** For tests: jitter source in [0, 1) and clock. */
   readonly random?: () => number;
   readonly now?: () => Date;
@@ -120,6 +128,8 @@ interface EnvState {
   /** Each target's state by id, from the last target read. */
   targetStates?: Readonly<Record<string, string>>;
   lastTaskDefinition?: string;
+  /** The last hour's metrics, from the last GetMetricData that answered. */
+  metrics?: EnvironmentMetrics;
 }
 
 interface PollProblems {
@@ -132,6 +142,7 @@ export const STACK_MAX_AGE_MS = 5 * 60_000;
 const MAX_STOPPED_TASKS_PER_ENV = 50;
 const MAX_RUNNING_TASKS = 50;
 export const TASKS_MAX_AGE_MS = 30_000;
+export const METRICS_INTERVAL_MS = 60_000;
 
 const APIS = {
   identity: 'STS GetCallerIdentity',
@@ -141,6 +152,7 @@ const APIS = {
   targets: 'ELBv2 DescribeTargetHealth',
   listTasks: 'ECS ListTasks',
   describeTasks: 'ECS DescribeTasks',
+  metrics: 'CloudWatch GetMetricData',
 } as const;
 
 export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
@@ -161,6 +173,11 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
   let stackStale = true;
   let stages: Timed<readonly StageInfo[]> | undefined;
   let stagesStale = true;
+  const metricsInterval = options.metricsIntervalMs ?? METRICS_INTERVAL_MS;
+  let metricsTriedAt: number | undefined;
+  /** Why the last metrics read failed (null after one that answered); a refusal stops the reads for good. */
+  let metricsError: string | null = null;
+  let metricsRefused = false;
   const envs = new Map<EnvironmentName, EnvState>(options.environments.map((e) => [e.name, {}]));
 
   let latest: StatusSnapshot | null = null;
@@ -351,7 +368,9 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     }));
     const serviceNames = named.flatMap((n) => (n.service ? [n.service] : []));
 
-    const [stagesRead, servicesRead, ...targetReads] = await Promise.all([
+    const metricsDue = Boolean(api.getMetricData) && !metricsRefused && (metricsTriedAt === undefined || fetchedAt.getTime() - metricsTriedAt >= metricsInterval);
+    const [, stagesRead, servicesRead, ...targetReads] = await Promise.all([
+      metricsDue ? readMetrics(fetchedAt, apiId ? options.stackName : null, cluster, named) : undefined,
       apiId && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
       cluster && serviceNames.length > 0 ? attempt(APIS.services, problems, () => api.describeServices(cluster, serviceNames)) : undefined,
       ...named.map((n) => (n.targetGroup ? attempt(APIS.targets, problems, () => api.describeTargetHealth(n.targetGroup!)) : undefined)),
@@ -498,6 +517,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
           ...(state.tasks ? { tasks: state.tasks.readAt } : {}),
           ...(state.running ? { runningTasks: state.running.readAt } : {}),
         },
+        ...(state.metrics ? { metrics: state.metrics } : {}),
         lastDeploy: lastDeployOf(records, n.env.name),
         stage: stage ? { name: stage.stageName, deploymentId: stage.deploymentId, lastUpdated: stage.lastUpdatedDate } : null,
         lastEvent: service?.events[0] ? { at: service.events[0].createdAt, message: service.events[0].message } : null,
@@ -507,7 +527,28 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
         ...(state.running ? { runningTasks: runningTasksOf(state.running.value, state.targetStates ?? {}), taskSize: taskSizeOf(state.running.value) } : {}),
       };
     });
-    return { ...base, environments };
+    return { ...base, ...(api.getMetricData ? { metricsError } : {}), environments };
+  }
+
+  /** One GetMetricData for every environment; the answer replaces each environment's series, a failure keeps them. */
+  async function readMetrics(at: Date, apiName: string | null, cluster: string | null, named: readonly { env: PolledEnvironment; service: string | null }[]): Promise<void> {
+    metricsTriedAt = at.getTime();
+    const queries = metricQueries(named.map((n) => ({ environment: n.env.name, apiName, cluster, service: n.service })));
+    if (queries.length === 0) return;
+    const window = metricsWindow(at);
+    try {
+      const results = await api.getMetricData!(queries, window.start, window.end);
+      for (const [env, metrics] of metricsFromResults(named.map((n) => n.env.name), results, window, now())) envs.get(env)!.metrics = metrics;
+      metricsError = null;
+    } catch (error) {
+      const problem = classifyAwsError(error);
+      if (problem.kind === 'access-denied') {
+        metricsRefused = true;
+        metricsError = `${APIS.metrics}: ${problem.message} (no sparklines; the rest of the dashboard is unaffected)`;
+      } else {
+        metricsError = `${APIS.metrics}: ${problem.message}`;
+      }
+    }
   }
 
   return {
