@@ -506,6 +506,7 @@ function keptSnapshot(s: StatusSnapshot): StatusSnapshot {
     stackStatus: keepOptional(s.stackStatus, LINE_KEEP),
     error: keepOptional(s.error),
     hint: keepOptional(s.hint),
+    ...(s.metricsError !== undefined ? { metricsError: keepOptional(s.metricsError) } : {}),
     environments: s.environments.map(env),
   };
 }

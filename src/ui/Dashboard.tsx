@@ -13,6 +13,7 @@ import { Promote } from './Promote.js';
 import { Rollback } from './Rollback.js';
 import { TestResult } from './TestResult.js';
 import type { WelcomeProps } from './Welcome.js';
+import { displayLine } from '../display-text.js';
 
 export interface DashboardProps {
   readonly state: DashboardState;
@@ -121,12 +122,23 @@ function Main({ state, width, height }: { state: DashboardState; width: number; 
       now: state.now,
     };
   });
-  const heights = row ? props.map(() => height) : stackedHeights(props.map(panelHeight), props.map(panelMinHeight), Math.max(0, props.findIndex((p) => p.selected)), height);
+  // Why the metrics cannot be read is said once for the stack, above the panels, not in each.
+  const metricsError = state.snapshot?.metricsError ?? null;
+  const noteRows = metricsError && height > 4 ? 1 : 0;
+  const panelsHeight = height - noteRows;
+  const heights = row ? props.map(() => panelsHeight) : stackedHeights(props.map(panelHeight), props.map(panelMinHeight), Math.max(0, props.findIndex((p) => p.selected)), panelsHeight);
   return (
-    <Box flexDirection={row ? 'row' : 'column'} width={width} height={height} overflow="hidden">
-      {props.map((p, i) => (
-        <EnvironmentPanel key={p.name} {...p} height={heights[i]} />
-      ))}
+    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+      {noteRows > 0 ? (
+        <Text color="yellow" wrap="truncate-end">
+          {`metrics: ${displayLine(metricsError, width)}`}
+        </Text>
+      ) : null}
+      <Box flexDirection={row ? 'row' : 'column'} width={width} height={panelsHeight} overflow="hidden">
+        {props.map((p, i) => (
+          <EnvironmentPanel key={p.name} {...p} height={heights[i]} />
+        ))}
+      </Box>
     </Box>
   );
 }

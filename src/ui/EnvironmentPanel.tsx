@@ -6,6 +6,7 @@ import type { EnvironmentStatus, StatusSnapshot } from '../state/status-types.js
 import { displayLine } from '../display-text.js';
 import { HEALTH_COLOR, ageOf, formatAge, shortImage } from './format.js';
 import { contentHeight, fitPanel, type PanelList, type PanelRow } from './panel-layout.js';
+import { sparkRows } from './sparkline.js';
 
 export interface EnvironmentPanelProps {
   readonly name: EnvironmentName;
@@ -40,7 +41,8 @@ interface Row {
 /**
  * One environment: health with running/desired, the endpoint (always whole,
  * on its own line when the panel is narrow), image, rollout, targets,
- * capacity and task size, the last deploy, and then as much of the service's
+ * capacity and task size, the last hour's requests, 5xx, p95 latency, CPU and
+ * memory as sparklines, the last deploy, and then as much of the service's
  * events, running tasks and deploy history as the rows allow, the rest
  * counted (see panel-layout.ts). AWS errors stand where the data would be,
  * with the age of what is still shown.
@@ -245,6 +247,10 @@ export function panelRows(props: EnvironmentPanelProps): Row[] {
     const desired = svc ? `desired ${svc.desired}` : '';
     const task = size ? `task ${taskSizeWords(size.cpu, size.memory)}` : status?.runningTasks === undefined ? 'task size: select to read' : '';
     rows.push({ label: 'capacity', value: [desired, bounds].filter(Boolean).join(' ') + (task ? `${desired || bounds ? ', ' : ''}${task}` : ''), priority: 5 });
+  }
+  // The last hour, a bar a minute; the bars take what the label and summary leave of the panel's width.
+  if (status?.metrics) {
+    for (const r of sparkRows(status.metrics, Math.max(10, props.width - 4 - LABEL_WIDTH))) rows.push({ label: r.label, value: r.value, color: r.color, priority: 6 });
   }
   const last = status?.lastDeploy ?? props.lastDeploy;
   rows.push({ label: 'deployed', value: last ? `${shortImage(last.imageTag)}, ${ageOf(last.deployedAt, now) ?? '?'} ago` : 'never (no deploy.json record)', priority: 7 });
