@@ -1,4 +1,5 @@
 import type { EnvironmentName } from '../config/schema.js';
+import { TRAFFIC_DAYS } from '../config/cost.js';
 import { outputName, parameterName } from '../config/names.js';
 import { classifyAwsError, loginHint, type AwsProblem } from './aws-errors.js';
 import type { DeployRecords } from './deploy-records.js';
@@ -13,6 +14,7 @@ import {
   type TargetsSummary,
 } from './health.js';
 import { metricQueries, metricsFromResults, metricsWindow, type EnvironmentMetrics } from './metrics.js';
+import { trafficFromResults, trafficQueries, trafficWindow } from './traffic.js';
 import type { CallerIdentity, ServiceInfo, StackInfo, StageInfo, StatusApi, TaskInfo } from './status-api.js';
 import { EVENTS_KEEP, type EnvironmentStatus, type RunningTask, type StatusSnapshot } from './status-types.js';
 
@@ -37,6 +39,8 @@ import { EVENTS_KEEP, type EnvironmentStatus, type RunningTask, type StatusSnaps
  * whatever its outcome (so a failing one costs no more calls); a refusal
  * (AccessDenied) is said once in the snapshot and never asked again, and a
  * metrics failure never makes the poll back off or an environment's error.
+ * With `readTraffic` (the dashboard's cost estimate), one more GetMetricData
+ * an hour reads each environment's requests of the last 7 days.
  *
  * Polls chain `setTimeout`, so they never overlap; throttling and server
  * errors stretch the delay (doubling, with jitter, up to `maxBackoffMs`) and
@@ -73,6 +77,10 @@ export interface StatusPollerOptions {
   readonly watchTasks?: EnvironmentName | null;
   /** Re-read the watched environment's running tasks at most this often, unless asked (default 30000 ms). */
   readonly tasksMaxAgeMs?: number;
+  /** Also read the last 7 days' requests per environment for the cost estimate, once every `trafficIntervalMs` (default off). */
+  readonly readTraffic?: boolean;
+  /** Default one hour. */
+  readonly trafficIntervalMs?: number;
   /** Read the metrics at most this often (default 60000 ms: CloudWatch's points are a minute apart). */
   readonly metricsIntervalMs?: number;
   /** For tests: jitter source in [0, 1) and clock. */
@@ -143,6 +151,7 @@ const MAX_STOPPED_TASKS_PER_ENV = 50;
 const MAX_RUNNING_TASKS = 50;
 export const TASKS_MAX_AGE_MS = 30_000;
 export const METRICS_INTERVAL_MS = 60_000;
+export const TRAFFIC_INTERVAL_MS = 3_600_000;
 
 const APIS = {
   identity: 'STS GetCallerIdentity',
@@ -178,6 +187,9 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
   /** Why the last metrics read failed (null after one that answered); a refusal stops the reads for good. */
   let metricsError: string | null = null;
   let metricsRefused = false;
+  const trafficInterval = options.trafficIntervalMs ?? TRAFFIC_INTERVAL_MS;
+  let trafficTriedAt: number | undefined;
+  let traffic: StatusSnapshot['traffic'];
   const envs = new Map<EnvironmentName, EnvState>(options.environments.map((e) => [e.name, {}]));
 
   let latest: StatusSnapshot | null = null;
@@ -369,8 +381,10 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const serviceNames = named.flatMap((n) => (n.service ? [n.service] : []));
 
     const metricsDue = Boolean(api.getMetricData) && !metricsRefused && (metricsTriedAt === undefined || fetchedAt.getTime() - metricsTriedAt >= metricsInterval);
-    const [, stagesRead, servicesRead, ...targetReads] = await Promise.all([
+    const trafficDue = Boolean(options.readTraffic && apiId && api.getMetricData) && !metricsRefused && (trafficTriedAt === undefined || fetchedAt.getTime() - trafficTriedAt >= trafficInterval);
+    const [, , stagesRead, servicesRead, ...targetReads] = await Promise.all([
       metricsDue ? readMetrics(fetchedAt, apiId ? options.stackName : null, cluster, named) : undefined,
+      trafficDue ? readTrafficNow(fetchedAt) : undefined,
       apiId && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
       cluster && serviceNames.length > 0 ? attempt(APIS.services, problems, () => api.describeServices(cluster, serviceNames)) : undefined,
       ...named.map((n) => (n.targetGroup ? attempt(APIS.targets, problems, () => api.describeTargetHealth(n.targetGroup!)) : undefined)),
@@ -527,7 +541,24 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
         ...(state.running ? { runningTasks: runningTasksOf(state.running.value, state.targetStates ?? {}), taskSize: taskSizeOf(state.running.value) } : {}),
       };
     });
-    return { ...base, ...(api.getMetricData ? { metricsError } : {}), environments };
+    return { ...base, ...(api.getMetricData ? { metricsError } : {}), ...(options.readTraffic ? { traffic: traffic ?? null } : {}), environments };
+  }
+
+  /** The last 7 days' requests per environment; a failure keeps what was read before. */
+  async function readTrafficNow(at: Date): Promise<void> {
+    trafficTriedAt = at.getTime();
+    const names = options.environments.map((e) => e.name);
+    const window = trafficWindow(at);
+    try {
+      const results = await api.getMetricData!(trafficQueries(options.stackName, names), window.start, window.end);
+      traffic = { days: TRAFFIC_DAYS, requests: trafficFromResults(names, results), readAt: now().toISOString() };
+    } catch (error) {
+      const problem = classifyAwsError(error);
+      if (problem.kind === 'access-denied') {
+        metricsRefused = true;
+        metricsError ??= `${APIS.metrics}: ${problem.message} (no sparklines; the rest of the dashboard is unaffected)`;
+      }
+    }
   }
 
   /** One GetMetricData for every environment; the answer replaces each environment's series, a failure keeps them. */

@@ -75,6 +75,12 @@ export interface StatusSnapshot {
    * metrics are not read at all.
    */
   readonly metricsError?: string | null;
+  /**
+   * Each environment's API Gateway requests of the last `days` days, for the
+   * cost estimate (the dashboard reads it once an hour); null until read,
+   * absent when not asked for.
+   */
+  readonly traffic?: { readonly days: number; readonly requests: Readonly<Partial<Record<EnvironmentName, number>>>; readonly readAt: string } | null;
   /** ISO time the stack's status, parameters and outputs were read (they are cached between deploys). */
   readonly stackReadAt?: string | null;
 }
