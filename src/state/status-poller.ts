@@ -39,8 +39,10 @@ import { EVENTS_KEEP, type EnvironmentStatus, type RunningTask, type StatusSnaps
  * whatever its outcome (so a failing one costs no more calls); a refusal
  * (AccessDenied) is said once in the snapshot and never asked again, and a
  * metrics failure never makes the poll back off or an environment's error.
- * With `readTraffic` (the dashboard's cost estimate), one more GetMetricData
- * an hour reads each environment's requests of the last 7 days.
+ * With `readTraffic` (the dashboard's cost estimate), once an hour that
+ * minute's call reads each environment's requests of the last 7 days instead
+ * (a call holds one time window), so the calls stay at one a minute and the
+ * sparklines are at most two minutes old then.
  *
  * Polls chain `setTimeout`, so they never overlap; throttling and server
  * errors stretch the delay (doubling, with jitter, up to `maxBackoffMs`) and
@@ -77,7 +79,7 @@ export interface StatusPollerOptions {
   readonly watchTasks?: EnvironmentName | null;
   /** Re-read the watched environment's running tasks at most this often, unless asked (default 30000 ms). */
   readonly tasksMaxAgeMs?: number;
-  /** Also read the last 7 days' requests per environment for the cost estimate, once every `trafficIntervalMs` (default off). */
+  /** Also read the last 7 days' requests per environment for the cost estimate, in the metrics' minute slot once every `trafficIntervalMs` (default off). */
   readonly readTraffic?: boolean;
   /** Default one hour. */
   readonly trafficIntervalMs?: number;
@@ -380,11 +382,12 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     }));
     const serviceNames = named.flatMap((n) => (n.service ? [n.service] : []));
 
-    const metricsDue = Boolean(api.getMetricData) && !metricsRefused && (metricsTriedAt === undefined || fetchedAt.getTime() - metricsTriedAt >= metricsInterval);
-    const trafficDue = Boolean(options.readTraffic && apiId && api.getMetricData) && !metricsRefused && (trafficTriedAt === undefined || fetchedAt.getTime() - trafficTriedAt >= trafficInterval);
-    const [, , stagesRead, servicesRead, ...targetReads] = await Promise.all([
-      metricsDue ? readMetrics(fetchedAt, apiId ? options.stackName : null, cluster, named) : undefined,
-      trafficDue ? readTrafficNow(fetchedAt) : undefined,
+    // One GetMetricData a minute: the sparklines' hour, or (after the first hour's read, once an hour) the cost's 7 days.
+    const slotDue = Boolean(api.getMetricData) && !metricsRefused && (metricsTriedAt === undefined || fetchedAt.getTime() - metricsTriedAt >= metricsInterval);
+    const trafficTurn =
+      slotDue && Boolean(options.readTraffic && apiId) && metricsTriedAt !== undefined && (trafficTriedAt === undefined || fetchedAt.getTime() - trafficTriedAt >= trafficInterval);
+    const [, stagesRead, servicesRead, ...targetReads] = await Promise.all([
+      trafficTurn ? readTrafficNow(fetchedAt) : slotDue ? readMetrics(fetchedAt, apiId ? options.stackName : null, cluster, named) : undefined,
       apiId && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
       cluster && serviceNames.length > 0 ? attempt(APIS.services, problems, () => api.describeServices(cluster, serviceNames)) : undefined,
       ...named.map((n) => (n.targetGroup ? attempt(APIS.targets, problems, () => api.describeTargetHealth(n.targetGroup!)) : undefined)),
@@ -547,6 +550,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
   /** The last 7 days' requests per environment; a failure keeps what was read before. */
   async function readTrafficNow(at: Date): Promise<void> {
     trafficTriedAt = at.getTime();
+    metricsTriedAt = at.getTime();
     const names = options.environments.map((e) => e.name);
     const window = trafficWindow(at);
     try {

@@ -5,7 +5,8 @@ import { createStatusPoller, type StatusPollerOptions } from '../../src/state/st
 import type { StatusSnapshot } from '../../src/state/status-types.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { namesOf, standardScenario } from '../fake-aws/scenario.js';
-import { seedEnvironmentMetrics } from '../fake-aws/services/cloudwatch.js';
+import { seedEnvironmentMetrics, seedMetric } from '../fake-aws/services/cloudwatch.js';
+import { trafficFromResults } from '../../src/state/traffic.js';
 
 /**
  * The sparklines' data: one CloudWatch GetMetricData a minute for both
@@ -136,6 +137,53 @@ describe('metrics in the status poller (real SDK, fake CloudWatch)', () => {
     expect(recovered.metricsError).toBeNull();
     expect(env(recovered, 'prod').metrics!.readAt).toBe(new Date(START + 120_000).toISOString());
     expect(failuresInARow).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('the cost estimate\'s traffic in the dashboard\'s poller', () => {
+  it('readTraffic: the last 7 days\' requests per environment, in the minute\'s one GetMetricData once an hour; not read by status', async () => {
+    const day = 86_400_000;
+    const dims = (Stage: string) => ({ ApiName: 'BenchlingWebhookStack', Stage });
+    seedMetric(fake.scenario, { namespace: 'AWS/ApiGateway', metricName: 'Count', dimensions: dims('prod') }, [1, 2, 3].map((d) => ({ t: START - d * day, v: 1000 * d })));
+    seedMetric(fake.scenario, { namespace: 'AWS/ApiGateway', metricName: 'Count', dimensions: dims('dev') }, [{ t: START - 8 * day, v: 99 }]);
+    const plain = makePoller();
+    expect((await plain.poller.snapshot()).traffic).toBeUndefined();
+    expect(fake.calls.count('GetMetricData')).toBe(1);
+    fake.calls.reset();
+
+    const { poller, advance } = makePoller({ readTraffic: true });
+    const first = await poller.snapshot();
+    // The first minute draws the sparklines; the next one reads the 7 days.
+    expect(first.traffic).toBeNull();
+    expect(first.environments[1].metrics).toBeDefined();
+    advance(5_000);
+    await poller.snapshot();
+    expect(fake.calls.count('GetMetricData')).toBe(1);
+    advance(55_000);
+    const second = await poller.snapshot();
+    expect(second.traffic).toEqual({ days: 7, requests: { dev: 0, prod: 6000 }, readAt: new Date(START + 60_000).toISOString() });
+    const period = (c: { input: unknown }) => (c.input as { MetricDataQueries: { MetricStat: { Period: number } }[] }).MetricDataQueries[0].MetricStat.Period;
+    expect(fake.calls.matching('GetMetricData').map(period)).toEqual([60, 604800]);
+    // An hour of polls a minute apart: one call each, the 7 days again at the hour.
+    for (let i = 0; i < 60; i++) {
+      advance(60_000);
+      await poller.snapshot();
+    }
+    expect(fake.calls.count('GetMetricData')).toBe(2 + 60);
+    expect(fake.calls.matching('GetMetricData').filter((c) => period(c) === 604800)).toHaveLength(2);
+  });
+
+  it('keeps only finite, non-negative values of the series it asked for', () => {
+    expect(
+      trafficFromResults(
+        ['dev', 'prod'],
+        [
+          { id: 'prod_requests7d', timestamps: [], values: [10, Number.NaN, -5, Number.POSITIVE_INFINITY, '7', 20] },
+          { id: 'staging_requests7d', timestamps: [], values: [1] },
+          { id: 'dev_requests', timestamps: [], values: [1] },
+        ],
+      ),
+    ).toEqual({ dev: 0, prod: 30 });
   });
 });
 
