@@ -20,7 +20,7 @@ export interface EnvironmentPanelProps {
   /** The deploys deploy.json records, newest first (the last deploy, then its history). */
   readonly history?: readonly { readonly imageTag: string; readonly deployedAt: string }[];
   readonly lastTest?: TestState;
-  /** The environment's monthly estimate, in words (absent until the profiles were read). */
+  /** The environment's monthly estimate, in words, said after its capacity (absent until the profiles were read). */
   readonly cost?: string;
   readonly selected: boolean;
   readonly width: number;
@@ -248,9 +248,12 @@ export function panelRows(props: EnvironmentPanelProps): Row[] {
     const bounds = cap ? `within ${cap.min ?? '?'}..${cap.max ?? '?'}` : '';
     const desired = svc ? `desired ${svc.desired}` : '';
     const task = size ? `task ${taskSizeWords(size.cpu, size.memory)}` : status?.runningTasks === undefined ? 'task size: select to read' : '';
-    rows.push({ label: 'capacity', value: [desired, bounds].filter(Boolean).join(' ') + (task ? `${desired || bounds ? ', ' : ''}${task}` : ''), priority: 5 });
+    // The month's estimate follows capacity and task size: said on their row, so it costs the panel no line.
+    const cost = props.cost ? `; ${props.cost}` : '';
+    rows.push({ label: 'capacity', value: [desired, bounds].filter(Boolean).join(' ') + (task ? `${desired || bounds ? ', ' : ''}${task}` : '') + cost, priority: 5 });
+  } else if (props.cost) {
+    rows.push({ label: 'cost', value: props.cost, priority: 6 });
   }
-  if (props.cost) rows.push({ label: 'cost', value: props.cost, priority: 6 });
   // The last hour, a bar a minute; the bars take what the label and summary leave of the panel's width.
   if (status?.metrics) {
     for (const r of sparkRows(status.metrics, Math.max(10, props.width - 4 - LABEL_WIDTH))) rows.push({ label: r.label, value: r.value, color: r.color, priority: 6 });

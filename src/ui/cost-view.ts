@@ -28,12 +28,11 @@ export function dashboardEstimate(stack: StackInfo | null, snapshot: StatusSnaps
   }
 }
 
-/** One panel's line: its month, and where the requests come from. */
+/** One panel's figure, said after its capacity: its month, and where the requests come from. */
 export function panelCostText(view: DashboardEstimate, environment: EnvironmentName): string {
-  if ('unavailable' in view) return `unknown: ${view.unavailable}`;
+  if ('unavailable' in view) return `cost unknown: ${view.unavailable}`;
   const e = view.estimate.environments.find((x) => x.name === environment);
-  if (!e) return '-';
+  if (!e) return 'cost -';
   const t = view.estimate.traffic;
-  const requests = t?.source === 'cloudwatch' ? `requests of the last ${t.days} d` : 'no traffic assumed';
-  return `${money(e.monthly)}/month (${e.tasks} task${e.tasks === 1 ? '' : 's'} at list prices, ${requests}); shared ${money(view.estimate.shared.monthly)}; c for detail`;
+  return `${money(e.monthly)}/month (${t?.source === 'cloudwatch' ? `last ${t.days} d of requests` : 'no traffic assumed'}; c)`;
 }

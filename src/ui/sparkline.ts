@@ -60,11 +60,11 @@ const SERIES: readonly SeriesSpec[] = [
  * One row per series of the last hour, each `room` characters at most: the
  * bars take what the summary (newest value; the hour's total or peak) leaves.
  * A series with no point in the hour says so instead of drawing blanks; when
- * none has one, a single row says so.
+ * none has one, there are no rows.
  */
 export function sparkRows(metrics: EnvironmentMetrics, room: number): SparkRow[] {
-  // Nothing at all (a new or idle stack): one row says so, not five.
-  if (SERIES.every((s) => metrics[s.key].every((v) => v === null))) return [{ label: 'metrics', value: 'no CloudWatch data in the last hour' }];
+  // Nothing at all (a stack just created, or CloudWatch behind): no rows, the panel's room goes to its lists.
+  if (SERIES.every((s) => metrics[s.key].every((v) => v === null))) return [];
   return SERIES.map((s) => {
     const values = metrics[s.key];
     const points = values.filter((v): v is number => v !== null);

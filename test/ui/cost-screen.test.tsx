@@ -37,20 +37,27 @@ function frame(stack: StackInfo, over: Partial<StatusSnapshot> = {}, keys: strin
 }
 
 describe('cost in the panels', () => {
-  it('each panel says its month; without the requests read, that it assumes no traffic', () => {
+  it('each panel says its month after its capacity; without the requests read, that it assumes no traffic', () => {
     const { out } = frame(WITH_COST);
-    expect(out).toMatch(/cost      \$11\/month \(1 task at list prices, no traffic assumed\); shared \$53; c for detail/);
-    expect(out).toMatch(/cost      \$36\/month \(2 tasks at list prices, no traffic assumed\); shared \$53/);
+    expect(out).toMatch(/capacity  desired 1.*; \$11\/month \(no traffic assumed; c\)/);
+    expect(out).toMatch(/capacity  desired 2.*; \$36\/month \(no traffic assumed; c\)/);
+  });
+
+  it('a panel with no capacity read yet says its month on a cost row', () => {
+    const state = run(start(WITH_COST, { columns: 120, rows: 50 })).state;
+    const t = renderTerminal(<Dashboard state={state} onSetup={() => {}} onSave={() => {}} />, state.size);
+    terminals.push(t);
+    expect(t.frame().match(/cost      \$\d+\/month \(no traffic assumed; c\)/g)).toHaveLength(2);
   });
 
   it('with the last 7 days of requests read, prod\'s month includes them', () => {
     const { out } = frame(WITH_COST, { traffic: TRAFFIC });
-    expect(out).toMatch(/cost      \$47\/month \(2 tasks at list prices, requests of the last 7 d\)/);
+    expect(out).toMatch(/desired 2.*; \$47\/month \(last 7 d of requests; c\)/);
   });
 
   it('a region missing from the price table says so where the figure would be', () => {
     const { out } = frame({ ...WITH_COST, cost: { ...WITH_COST.cost!, region: 'ap-south-1' } });
-    expect(out).toMatch(/cost      unknown: no list prices for region ap-south-1/);
+    expect(out).toMatch(/desired 2.*; cost unknown: no list prices for region ap-south-1/);
   });
 });
 

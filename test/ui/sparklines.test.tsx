@@ -78,11 +78,20 @@ describe('the panels draw the last hour', () => {
     for (const line of out.split('\n')) expect([...line].length).toBeLessThanOrEqual(80);
   });
 
-  it('an hour with no point in any series is one row, not five blank ones', () => {
+  it('an hour with no point in any series takes no row, not five blank ones', () => {
     const empty = hour(() => null);
     const out = frame(120, 40, [envStatus('dev', { metrics: metrics({ requests: empty, errors5xx: empty, latencyP95: empty, cpu: empty, memory: empty }) }), envStatus('prod', { metrics: metrics() })]);
-    expect(out.match(/\| metrics   no CloudWatch data in the last hour/g)).toHaveLength(1);
-    expect(out.match(/\| cpu /g)).toHaveLength(1);
+    expect(out.match(/\| (cpu|requests|5xx|p95|memory) /g)).toHaveLength(5);
+    expect(out).not.toMatch(/in the last hour/);
+  });
+
+  it('with the sparklines in a short, narrow panel, the endpoint on its two lines stays whole and the rest is counted', () => {
+    // At 70 columns the endpoint does not fit beside its label: it takes two lines, both or none.
+    const out = frame(70, 24, [envStatus('dev', { metrics: metrics() }), envStatus('prod', { metrics: metrics() })]);
+    expect(out).toMatch(/\| endpoint: +\|\n\| https:\/\/a1b2c3d4e5\.execute-api\.us-east-1\.amazonaws\.com\/dev +\|/);
+    expect(out).toMatch(/\| https:\/\/a1b2c3d4e5\.execute-api\.us-east-1\.amazonaws\.com\/prod +\|/);
+    expect(out).not.toMatch(/more rows? \(endpoint/);
+    expect(out).toMatch(/\+\d+ more rows/);
   });
 
   it('without metrics there are no sparkline rows; a refusal is said once, above the panels', () => {
