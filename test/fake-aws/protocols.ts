@@ -1,8 +1,8 @@
 /**
  * Wire-protocol helpers of the fake AWS endpoint: how a request's input is
  * read and how a reply or an error is written in each of the protocols the
- * project's SDK clients (and the aws-cdk CLI's) speak: JSON 1.1, REST JSON,
- * Query/XML and REST XML (S3). Service files return plain objects and throw
+ * project's SDK clients (and the aws-cdk CLI's) speak: JSON 1.1, JSON 1.0
+ * with Query-compatible errors (CloudWatch), REST JSON, Query/XML and REST XML (S3). Service files return plain objects and throw
  * {@link AwsServiceError}; this module turns both into bytes shaped as the
  * real services send them.
  */
