@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { resolveStackProfiles } from '../../src/config/pairing.js';
 import { UserError } from '../../src/errors.js';
-import { estimateCost, money, type CostLine } from '../../src/config/cost.js';
+import { estimateCost, money, requirePrices, type CostLine, type CostTraffic } from '../../src/config/cost.js';
+import type { StackProfiles } from '../../src/config/pairing.js';
 import { describeTaskSize } from '../../src/config/task-size.js';
 import { action, configDirOf, globalsOf, loadProfiles, print, printJson } from '../context.js';
 import { formatTable } from './profiles.js';
@@ -9,15 +10,19 @@ import { formatTable } from './profiles.js';
 export function registerCostCommand(program: Command): void {
   program
     .command('cost')
-    .description('the monthly estimate per environment and shared, from list prices (offline, no AWS access)')
+    .description("the monthly estimate per environment and shared, from list prices; requests from the last 7 days' CloudWatch metrics where they can be read")
     .option('--json', 'print one object: region, pricesAsOf, environments, shared, monthly (USD)')
     .action(
-      action((_opts: unknown, cmd: Command) => {
+      action(async (_opts: unknown, cmd: Command) => {
         const g = globalsOf(cmd);
         const dir = configDirOf(g);
         const loaded = loadProfiles(dir);
         if (loaded.length === 0) throw new UserError(`no profiles in ${dir}`, 'create the prod profile with `benchling-deploy setup-profile default`');
-        const estimate = estimateCost(resolveStackProfiles(loaded, { region: g.region }));
+        const profiles = resolveStackProfiles(loaded, { region: g.region });
+        // Refused before any AWS call: a region the price table lacks (exit 2).
+        requirePrices(profiles.place.region);
+        const traffic = await measuredTraffic(profiles, g.awsProfile ?? profiles.prod.awsProfile);
+        const estimate = estimateCost(profiles, traffic);
         if (g.json) {
           printJson({
             region: estimate.region,
@@ -26,6 +31,7 @@ export function registerCostCommand(program: Command): void {
             environments: estimate.environments.map((e) => ({ name: e.name, tasks: e.tasks, cpu: e.cpu, memory: e.memory, monthly: e.monthly, lines: e.lines })),
             shared: estimate.shared,
             monthly: estimate.monthly,
+            traffic: estimate.traffic,
             notes: estimate.notes,
           });
           return 0;
@@ -45,6 +51,25 @@ export function registerCostCommand(program: Command): void {
         return 0;
       }),
     );
+}
+
+/**
+ * The last 7 days' requests per environment from CloudWatch, with the
+ * credentials `status` would use; without them (or without permission, or
+ * no answer in time) the estimate assumes no traffic and says why.
+ */
+async function measuredTraffic(profiles: StackProfiles, awsProfile: string | undefined): Promise<CostTraffic> {
+  const [{ createStatusApi }, { readTraffic }] = await Promise.all([import('../../src/state/aws-clients.js'), import('../../src/state/traffic.js')]);
+  const api = createStatusApi({ region: profiles.place.region, awsProfile, requestTimeoutMs: 5_000 });
+  try {
+    const environments = [...(profiles.dev ? (['dev'] as const) : []), 'prod' as const];
+    return await readTraffic(api, profiles.place.stackName, environments);
+  } catch (error) {
+    // The AWS profile named does not exist: a file of the machine, not AWS; the estimate still stands.
+    return { source: 'none', why: error instanceof Error ? error.message.split('\n')[0] : String(error) };
+  } finally {
+    api.close();
+  }
 }
 
 function table(lines: readonly CostLine[], totalLabel: string, total: number): string[] {

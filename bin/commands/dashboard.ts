@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { deployRecordPath, profilePath } from '../../src/config/paths.js';
 import { resolveStackProfiles, resolveTarget, type StackProfiles } from '../../src/config/pairing.js';
+import { costInputsOf } from '../../src/config/cost.js';
 import type { EnvironmentName } from '../../src/config/schema.js';
 import { UserError, exitCodeOf, formatError } from '../../src/errors.js';
 import { terminalSafe } from '../../src/display-text.js';
@@ -38,6 +39,7 @@ export function stackInfoOf(stack: StackProfiles, g: Globals): StackInfo {
     account: stack.place.account,
     environments: [...(stack.dev ? [{ name: 'dev' as const, profile: stack.dev.profile }] : []), { name: 'prod' as const, profile: stack.prod.profile }],
     awsProfile: g.awsProfile ?? stack.prod.awsProfile,
+    cost: costInputsOf(stack),
   };
 }
 
@@ -238,6 +240,8 @@ export function createServices(ctx: ServiceContext): DashboardServices {
         awsProfile: info.awsProfile,
         intervalMs: ctx.intervalMs,
         watchTasks: options?.watchTasks ?? null,
+        // The cost estimate's requests: one more GetMetricData an hour.
+        readTraffic: true,
       });
       const unsubscribe = poller.subscribe((u) => listener({ snapshot: u.snapshot, nextPollInMs: u.nextPollInMs }));
       poller.start();

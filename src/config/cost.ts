@@ -8,8 +8,11 @@ import { ROLLOUT_ALARM_KINDS } from './names.js';
 /**
  * The monthly estimate of PRODUCT.md's `cost`: list prices times what the
  * profiles ask for, offline. Tasks run at minCapacity all month (the steady
- * desired count when autoscaling has nothing to do); traffic-priced items are
- * listed at zero, since no metrics are read.
+ * desired count when autoscaling has nothing to do). API Gateway requests
+ * are priced from the traffic measured where CloudWatch could be read (the
+ * last 7 days' requests per environment, scaled to a month: {@link CostTraffic},
+ * read by the caller); otherwise, and for the other traffic-priced items, at
+ * zero, and the notes say so.
  */
 
 /** Hours in AWS's billing month. */
@@ -33,6 +36,31 @@ export interface EnvironmentCost {
   readonly lines: readonly CostLine[];
 }
 
+/**
+ * What the estimate knows of traffic: each environment's API Gateway requests
+ * over the last `days` days (CloudWatch), or nothing, with why (offline, no
+ * credentials, not permitted).
+ */
+export type CostTraffic =
+  | { readonly source: 'cloudwatch'; readonly days: number; readonly requests: Readonly<Partial<Record<EnvironmentName, number>>> }
+  | { readonly source: 'none'; readonly why: string };
+
+/** What an estimate needs of the profiles: no secret, so a screen's state may hold it. */
+export interface CostInputs {
+  readonly region: string;
+  readonly natGateways: number;
+  readonly environments: readonly { readonly name: EnvironmentName; readonly minCapacity: number; readonly cpu: number; readonly memory: number }[];
+}
+
+export function costInputsOf(profiles: StackProfiles): CostInputs {
+  const present: [EnvironmentName, ResolvedProfile][] = profiles.dev ? [['dev', profiles.dev], ['prod', profiles.prod]] : [['prod', profiles.prod]];
+  return {
+    region: profiles.place.region,
+    natGateways: profiles.prod.natGateways,
+    environments: present.map(([name, p]) => ({ name, minCapacity: p.minCapacity, cpu: p.cpu, memory: p.memory })),
+  };
+}
+
 export interface CostEstimate {
   readonly region: string;
   readonly pricesAsOf: string;
@@ -41,6 +69,16 @@ export interface CostEstimate {
   readonly shared: { readonly monthly: number; readonly lines: readonly CostLine[] };
   readonly monthly: number;
   readonly notes: readonly string[];
+  /** Where the requests came from; absent when the caller did not say (then no traffic is assumed). */
+  readonly traffic?: CostTraffic;
+}
+
+/** Days of traffic the estimate reads. */
+export const TRAFFIC_DAYS = 7;
+
+/** `requests` over `days` days, as millions a billing month. */
+export function monthlyMillions(requests: number, days: number): number {
+  return (requests * HOURS_PER_MONTH) / (days * 24) / 1e6;
 }
 
 export const COST_NOTES: readonly string[] = [
@@ -79,11 +117,12 @@ export function taskMonthly(tasks: number, size: TaskSize, prices: RegionPrices)
   return sum(taskLines(tasks, size, prices));
 }
 
-export function environmentCost(name: EnvironmentName, profile: ResolvedProfile, prices: RegionPrices): EnvironmentCost {
+/** One environment's lines; `requestMillions` a month from measured traffic, else none. */
+export function environmentCost(name: EnvironmentName, profile: Pick<ResolvedProfile, 'minCapacity' | 'cpu' | 'memory'>, prices: RegionPrices, requestMillions = 0): EnvironmentCost {
   const size = { cpu: profile.cpu, memory: profile.memory };
   const lines = [
     ...taskLines(profile.minCapacity, size, prices),
-    line('API Gateway requests', 0, 'million requests', prices.apiGatewayRestPerMillion),
+    line('API Gateway requests', requestMillions, 'million requests', prices.apiGatewayRestPerMillion),
     line('CloudWatch Logs ingestion', 0, 'GB', prices.logsIngestionGb),
     line('CloudWatch alarms guarding its rollouts', ROLLOUT_ALARM_KINDS.length, 'alarm-month', prices.alarmMonth),
     line('Secrets Manager secret', 1, 'secret-month', prices.secretMonth),
@@ -103,12 +142,17 @@ export function sharedLines(natGateways: number, prices: RegionPrices): CostLine
 }
 
 /** The estimate for the stack the profiles describe, at its region's list prices. */
-export function estimateCost(profiles: StackProfiles): CostEstimate {
-  const region = profiles.place.region;
+export function estimateCost(profiles: StackProfiles, traffic?: CostTraffic): CostEstimate {
+  return estimateCostOf(costInputsOf(profiles), traffic);
+}
+
+/** The estimate from its inputs (what a screen holds), with the traffic measured if any. */
+export function estimateCostOf(inputs: CostInputs, traffic?: CostTraffic): CostEstimate {
+  const region = inputs.region;
   const prices = requirePrices(region);
-  const present: [EnvironmentName, ResolvedProfile][] = profiles.dev ? [['dev', profiles.dev], ['prod', profiles.prod]] : [['prod', profiles.prod]];
-  const environments = present.map(([name, profile]) => environmentCost(name, profile, prices));
-  const lines = sharedLines(profiles.prod.natGateways, prices);
+  const measured = traffic?.source === 'cloudwatch' ? traffic : null;
+  const environments = inputs.environments.map((e) => environmentCost(e.name, e, prices, measured ? monthlyMillions(measured.requests[e.name] ?? 0, measured.days) : 0));
+  const lines = sharedLines(inputs.natGateways, prices);
   const shared = { monthly: sum(lines), lines };
   return {
     region,
@@ -117,8 +161,19 @@ export function estimateCost(profiles: StackProfiles): CostEstimate {
     environments,
     shared,
     monthly: cents(environments.reduce((total, e) => total + e.monthly, shared.monthly)),
-    notes: COST_NOTES,
+    notes: traffic ? trafficNotes(traffic) : COST_NOTES,
+    ...(traffic ? { traffic } : {}),
   };
+}
+
+/** The notes, the traffic one saying what was measured, or why nothing was. */
+function trafficNotes(traffic: CostTraffic): string[] {
+  const [tasks, , left] = COST_NOTES;
+  const said =
+    traffic.source === 'cloudwatch'
+      ? `requests: each environment's API Gateway requests of the last ${traffic.days} days (CloudWatch), scaled to a month of ${HOURS_PER_MONTH} hours; log ingestion and NAT data processed are at 0 (each is priced per unit, shown on its line)`
+      : `assumes no traffic (${traffic.why}): requests, log ingestion and NAT data processed are at 0 (each is priced per unit, shown on its line)`;
+  return [tasks, said, left];
 }
 
 /** What a deploy's change of capacity or task size does to the month's bill. */

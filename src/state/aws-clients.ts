@@ -142,6 +142,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
   const elb = lazy(async () => (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client);
   const apigw = lazy(async () => (await import('@aws-sdk/client-api-gateway')).APIGatewayClient);
   const secrets = lazy(async () => (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient);
+  const cloudwatch = lazy(async () => (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient);
   const listTasks = async (cluster: string, service: string, desiredStatus: 'RUNNING' | 'STOPPED') => {
     const { ListTasksCommand } = await import('@aws-sdk/client-ecs');
     const out = await (await ecs()).send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus, maxResults: 100 }));
@@ -224,6 +225,26 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
         triggeredAlarmNames: alarmNamesOf(d.alarms?.triggeredAlarmNames),
         startedAt: iso(d.rollback?.startedAt ?? d.startedAt),
       };
+    },
+
+    async getMetricData(queries, start, end) {
+      const { GetMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
+      const out = await (await cloudwatch()).send(
+        new GetMetricDataCommand({
+          StartTime: start,
+          EndTime: end,
+          MetricDataQueries: queries.map((q) => ({
+            Id: q.id,
+            MetricStat: {
+              Metric: { Namespace: q.namespace, MetricName: q.metricName, Dimensions: q.dimensions.map((d) => ({ Name: d.name, Value: d.value })) },
+              Period: q.periodSeconds,
+              Stat: q.stat,
+            },
+          })),
+        }),
+      );
+      // An hour of minutes for ten series fits one page; a NextToken would only bring more of the same window.
+      return (out.MetricDataResults ?? []).map((r) => ({ id: r.Id, timestamps: r.Timestamps ?? [], values: r.Values ?? [] }));
     },
 
     listStoppedTasks: (cluster, service) => listTasks(cluster, service, 'STOPPED'),

@@ -7,6 +7,7 @@ import type { LogLine, LogTailStatus } from './log-types.js';
 import type { SetupFormState } from './setup-form.js';
 import { EVENTS_KEEP, type EnvironmentStatus, type StatusSnapshot } from './status-types.js';
 import { keepOptional, keepText, wrapLines } from '../display-text.js';
+import type { CostInputs } from '../config/cost.js';
 
 /**
  * The dashboard's whole state and every transition, as data: `reduce(state,
@@ -17,7 +18,7 @@ import { keepOptional, keepText, wrapLines } from '../display-text.js';
  * App feeds each key to this function in turn, not to a rendered snapshot).
  */
 
-export type ScreenName = 'welcome' | 'main' | 'help' | 'logs' | 'operation' | 'test';
+export type ScreenName = 'welcome' | 'main' | 'help' | 'logs' | 'operation' | 'test' | 'cost';
 export type OperationKind = 'deploy' | 'promote' | 'rollback';
 
 /** A key as the terminal gave it: the printable text, and which special key it was. */
@@ -68,6 +69,8 @@ export interface StackInfo {
   readonly environments: readonly { readonly name: EnvironmentName; readonly profile: string }[];
   /** The AWS credentials profile in use, for the log-in hint. */
   readonly awsProfile?: string;
+  /** What the cost estimate needs of the profiles (no secret); absent until the profiles were checked. */
+  readonly cost?: CostInputs;
 }
 
 /** An error as the one banner shows it: what happened, what to do, and the detail of a failed command. */
@@ -506,6 +509,7 @@ function keptSnapshot(s: StatusSnapshot): StatusSnapshot {
     stackStatus: keepOptional(s.stackStatus, LINE_KEEP),
     error: keepOptional(s.error),
     hint: keepOptional(s.hint),
+    ...(s.metricsError !== undefined ? { metricsError: keepOptional(s.metricsError) } : {}),
     environments: s.environments.map(env),
   };
 }
@@ -619,6 +623,11 @@ function onKey(state: DashboardState, key: KeyPress): Transition {
         return { state: { ...state, screen: 'main', test: null }, effects };
       }
       return same(state);
+    case 'cost':
+      if (isCtrlC(key) || key.input === 'q') return quit(state, 0, false);
+      if (key.escape || key.return || key.input === 'c') return same({ ...state, screen: 'main' });
+      if (key.input === '?') return same({ ...state, screen: 'help', helpFrom: 'cost' });
+      return same(state);
     case 'main':
       return onMainKey(state, key);
   }
@@ -672,6 +681,8 @@ function onMainKey(state: DashboardState, key: KeyPress): Transition {
       return openHistory(state, false);
     case 'h':
       return openHistory(state, true);
+    case 'c':
+      return same({ ...state, screen: 'cost' });
     default:
       return same(state);
   }
@@ -873,6 +884,8 @@ export function footerKeys(state: DashboardState): readonly (readonly [string, s
       return [['esc/?', 'close'], ['q', 'quit']];
     case 'test':
       return [['esc', 'back'], ['q', 'quit']];
+    case 'cost':
+      return [['esc/c', 'back'], ['?', 'help'], ['q', 'quit']];
     case 'logs': {
       if (state.logs?.filterDraft !== null && state.logs?.filterDraft !== undefined) return [['enter', 'keep filter'], ['esc', 'clear'], ['backspace', 'delete']];
       const paused = state.logs?.buffer.paused ?? false;
@@ -905,7 +918,7 @@ export function footerKeys(state: DashboardState): readonly (readonly [string, s
       if (envs.length > 1) keys.push(['tab', 'select']);
       keys.push(['l', 'logs'], ['d', 'deploy']);
       if (envs.includes('dev')) keys.push(['P', 'promote']);
-      keys.push(['R', 'rollback'], ['h', 'history'], ['t', 'test'], ['r', 'refresh'], ['?', 'help'], ['q', 'quit']);
+      keys.push(['R', 'rollback'], ['h', 'history'], ['c', 'cost'], ['t', 'test'], ['r', 'refresh'], ['?', 'help'], ['q', 'quit']);
       if (state.banner) keys.push(['x', 'dismiss error']);
       return keys;
     }

@@ -4,6 +4,7 @@
  * one, backed by the AWS SDK, is built by `createStatusApi` in aws-clients.ts
  * and is the only place the SDK is imported. Times are ISO-8601 strings.
  */
+import type { MetricQuery, MetricResult } from './metrics.js';
 
 export interface CallerIdentity {
   readonly account: string;
@@ -127,4 +128,6 @@ export interface StatusApi {
    * told, with the alarms that guard the service.
    */
   lastRollback?(cluster: string, service: string): Promise<ServiceRollback | null>;
+  /** CloudWatch GetMetricData: every query in one call; without it the poller reads no metrics. */
+  getMetricData?(queries: readonly MetricQuery[], start: Date, end: Date): Promise<readonly MetricResult[]>;
 }

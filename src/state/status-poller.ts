@@ -1,4 +1,5 @@
 import type { EnvironmentName } from '../config/schema.js';
+import { TRAFFIC_DAYS } from '../config/cost.js';
 import { outputName, parameterName } from '../config/names.js';
 import { classifyAwsError, loginHint, type AwsProblem } from './aws-errors.js';
 import type { DeployRecords } from './deploy-records.js';
@@ -14,6 +15,8 @@ import {
 } from './health.js';
 import type { CallerIdentity, ServiceInfo, ServiceRollback, StackInfo, StageInfo, StatusApi, TaskInfo } from './status-api.js';
 import { alarmFailureEvent, alarmRollbackOf } from './alarm-rollback.js';
+import { metricQueries, metricsFromResults, metricsWindow, type EnvironmentMetrics } from './metrics.js';
+import { trafficFromResults, trafficQueries, trafficWindow } from './traffic.js';
 import { EVENTS_KEEP, type EnvironmentStatus, type RunningTask, type StatusSnapshot } from './status-types.js';
 
 /**
@@ -32,6 +35,15 @@ import { EVENTS_KEEP, type EnvironmentStatus, type RunningTask, type StatusSnaps
  * {@link StatusPoller.watchTasks} names (the dashboard's selection): when the
  * watch moves to it, on {@link StatusPoller.refresh}, and otherwise at most
  * once every `tasksMaxAgeMs`; sharing one DescribeTasks with the stopped tasks.
+ * The last hour's metrics of every environment (metrics.ts) are one
+ * CloudWatch GetMetricData, tried at most once every `metricsIntervalMs`
+ * whatever its outcome (so a failing one costs no more calls); a refusal
+ * (AccessDenied) is said once in the snapshot and never asked again, and a
+ * metrics failure never makes the poll back off or an environment's error.
+ * With `readTraffic` (the dashboard's cost estimate), once an hour that
+ * minute's call reads each environment's requests of the last 7 days instead
+ * (a call holds one time window), so the calls stay at one a minute and the
+ * sparklines are at most two minutes old then.
  *
  * Polls chain `setTimeout`, so they never overlap; throttling and server
  * errors stretch the delay (doubling, with jitter, up to `maxBackoffMs`) and
@@ -68,6 +80,12 @@ export interface StatusPollerOptions {
   readonly watchTasks?: EnvironmentName | null;
   /** Re-read the watched environment's running tasks at most this often, unless asked (default 30000 ms). */
   readonly tasksMaxAgeMs?: number;
+  /** Also read the last 7 days' requests per environment for the cost estimate, in the metrics' minute slot once every `trafficIntervalMs` (default off). */
+  readonly readTraffic?: boolean;
+  /** Default one hour. */
+  readonly trafficIntervalMs?: number;
+  /** Read the metrics at most this often (default 60000 ms: CloudWatch's points are a minute apart). */
+  readonly metricsIntervalMs?: number;
   /** For tests: jitter source in [0, 1) and clock. */
   readonly random?: () => number;
   readonly now?: () => Date;
@@ -123,6 +141,8 @@ interface EnvState {
   lastTaskDefinition?: string;
   /** ECS's rolled-back deployment, read once per alarm-failure event (keyed by it). */
   rollback?: { readonly key: string; readonly value: ServiceRollback | null };
+  /** The last hour's metrics, from the last GetMetricData that answered. */
+  metrics?: EnvironmentMetrics;
 }
 
 interface PollProblems {
@@ -135,6 +155,8 @@ export const STACK_MAX_AGE_MS = 5 * 60_000;
 const MAX_STOPPED_TASKS_PER_ENV = 50;
 const MAX_RUNNING_TASKS = 50;
 export const TASKS_MAX_AGE_MS = 30_000;
+export const METRICS_INTERVAL_MS = 60_000;
+export const TRAFFIC_INTERVAL_MS = 3_600_000;
 
 const APIS = {
   identity: 'STS GetCallerIdentity',
@@ -145,6 +167,7 @@ const APIS = {
   listTasks: 'ECS ListTasks',
   describeTasks: 'ECS DescribeTasks',
   rollback: 'ECS DescribeServiceDeployments',
+  metrics: 'CloudWatch GetMetricData',
 } as const;
 
 export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
@@ -165,6 +188,14 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
   let stackStale = true;
   let stages: Timed<readonly StageInfo[]> | undefined;
   let stagesStale = true;
+  const metricsInterval = options.metricsIntervalMs ?? METRICS_INTERVAL_MS;
+  let metricsTriedAt: number | undefined;
+  /** Why the last metrics read failed (null after one that answered); a refusal stops the reads for good. */
+  let metricsError: string | null = null;
+  let metricsRefused = false;
+  const trafficInterval = options.trafficIntervalMs ?? TRAFFIC_INTERVAL_MS;
+  let trafficTriedAt: number | undefined;
+  let traffic: StatusSnapshot['traffic'];
   const envs = new Map<EnvironmentName, EnvState>(options.environments.map((e) => [e.name, {}]));
 
   let latest: StatusSnapshot | null = null;
@@ -355,7 +386,12 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     }));
     const serviceNames = named.flatMap((n) => (n.service ? [n.service] : []));
 
-    const [stagesRead, servicesRead, ...targetReads] = await Promise.all([
+    // One GetMetricData a minute: the sparklines' hour, or (after the first hour's read, once an hour) the cost's 7 days.
+    const slotDue = Boolean(api.getMetricData) && !metricsRefused && (metricsTriedAt === undefined || fetchedAt.getTime() - metricsTriedAt >= metricsInterval);
+    const trafficTurn =
+      slotDue && Boolean(options.readTraffic && apiId) && metricsTriedAt !== undefined && (trafficTriedAt === undefined || fetchedAt.getTime() - trafficTriedAt >= trafficInterval);
+    const [, stagesRead, servicesRead, ...targetReads] = await Promise.all([
+      trafficTurn ? readTrafficNow(fetchedAt) : slotDue ? readMetrics(fetchedAt, apiId ? options.stackName : null, cluster, named) : undefined,
       apiId && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
       cluster && serviceNames.length > 0 ? attempt(APIS.services, problems, () => api.describeServices(cluster, serviceNames)) : undefined,
       ...named.map((n) => (n.targetGroup ? attempt(APIS.targets, problems, () => api.describeTargetHealth(n.targetGroup!)) : undefined)),
@@ -518,6 +554,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
           ...(state.tasks ? { tasks: state.tasks.readAt } : {}),
           ...(state.running ? { runningTasks: state.running.readAt } : {}),
         },
+        ...(state.metrics ? { metrics: state.metrics } : {}),
         lastDeploy: lastDeployOf(records, n.env.name),
         stage: stage ? { name: stage.stageName, deploymentId: stage.deploymentId, lastUpdated: stage.lastUpdatedDate } : null,
         lastEvent: service?.events[0] ? { at: service.events[0].createdAt, message: service.events[0].message } : null,
@@ -528,7 +565,46 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
         ...(state.running ? { runningTasks: runningTasksOf(state.running.value, state.targetStates ?? {}), taskSize: taskSizeOf(state.running.value) } : {}),
       };
     });
-    return { ...base, environments };
+    return { ...base, ...(api.getMetricData ? { metricsError } : {}), ...(options.readTraffic ? { traffic: traffic ?? null } : {}), environments };
+  }
+
+  /** The last 7 days' requests per environment; a failure keeps what was read before. */
+  async function readTrafficNow(at: Date): Promise<void> {
+    trafficTriedAt = at.getTime();
+    metricsTriedAt = at.getTime();
+    const names = options.environments.map((e) => e.name);
+    const window = trafficWindow(at);
+    try {
+      const results = await api.getMetricData!(trafficQueries(options.stackName, names), window.start, window.end);
+      traffic = { days: TRAFFIC_DAYS, requests: trafficFromResults(names, results), readAt: now().toISOString() };
+    } catch (error) {
+      const problem = classifyAwsError(error);
+      if (problem.kind === 'access-denied') {
+        metricsRefused = true;
+        metricsError ??= `${APIS.metrics}: ${problem.message} (no sparklines; the rest of the dashboard is unaffected)`;
+      }
+    }
+  }
+
+  /** One GetMetricData for every environment; the answer replaces each environment's series, a failure keeps them. */
+  async function readMetrics(at: Date, apiName: string | null, cluster: string | null, named: readonly { env: PolledEnvironment; service: string | null }[]): Promise<void> {
+    metricsTriedAt = at.getTime();
+    const queries = metricQueries(named.map((n) => ({ environment: n.env.name, apiName, cluster, service: n.service })));
+    if (queries.length === 0) return;
+    const window = metricsWindow(at);
+    try {
+      const results = await api.getMetricData!(queries, window.start, window.end);
+      for (const [env, metrics] of metricsFromResults(named.map((n) => n.env.name), results, window, now())) envs.get(env)!.metrics = metrics;
+      metricsError = null;
+    } catch (error) {
+      const problem = classifyAwsError(error);
+      if (problem.kind === 'access-denied') {
+        metricsRefused = true;
+        metricsError = `${APIS.metrics}: ${problem.message} (no sparklines; the rest of the dashboard is unaffected)`;
+      } else {
+        metricsError = `${APIS.metrics}: ${problem.message}`;
+      }
+    }
   }
 
   return {

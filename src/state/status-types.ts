@@ -1,4 +1,5 @@
 import type { EnvironmentName } from '../config/schema.js';
+import type { EnvironmentMetrics } from './metrics.js';
 
 /** Health of one environment, as `status` and the dashboard show it. */
 export type Health = 'healthy' | 'deploying' | 'degraded' | 'down' | 'unknown';
@@ -50,6 +51,8 @@ export interface EnvironmentStatus {
   readonly taskSize?: { readonly cpu: string | null; readonly memory: string | null } | null;
   /** The rollout ECS rolled back because a deployment alarm fired, while no deployment has started since; null when none. */
   readonly rolledBackByAlarm?: AlarmRollback | null;
+  /** The last hour from CloudWatch, one point a minute (null: no point); absent when never read. */
+  readonly metrics?: EnvironmentMetrics;
   /** Recently stopped tasks of the current deployment, newest first (read only while not healthy). */
   readonly stoppedTasks?: readonly { readonly taskArn: string; readonly stoppedAt: string | null; readonly reason: string }[];
 }
@@ -81,6 +84,18 @@ export interface StatusSnapshot {
   readonly errorKind?: AwsErrorKind | null;
   /** What to do about {@link error}, e.g. the login command. */
   readonly hint?: string | null;
+  /**
+   * Null, or why the last CloudWatch read failed; a refusal (AccessDenied) is
+   * said here once and the metrics are not asked for again. Absent when
+   * metrics are not read at all.
+   */
+  readonly metricsError?: string | null;
+  /**
+   * Each environment's API Gateway requests of the last `days` days, for the
+   * cost estimate (the dashboard reads it once an hour); null until read,
+   * absent when not asked for.
+   */
+  readonly traffic?: { readonly days: number; readonly requests: Readonly<Partial<Record<EnvironmentName, number>>>; readonly readAt: string } | null;
   /** ISO time the stack's status, parameters and outputs were read (they are cached between deploys). */
   readonly stackReadAt?: string | null;
 }

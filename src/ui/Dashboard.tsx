@@ -12,7 +12,10 @@ import { Deploy } from './Deploy.js';
 import { Promote } from './Promote.js';
 import { Rollback } from './Rollback.js';
 import { TestResult } from './TestResult.js';
+import { Cost } from './Cost.js';
+import { dashboardEstimate, panelCostText } from './cost-view.js';
 import type { WelcomeProps } from './Welcome.js';
+import { displayLine } from '../display-text.js';
 
 export interface DashboardProps {
   readonly state: DashboardState;
@@ -88,6 +91,8 @@ function Body({ state, width, height }: { state: DashboardState; width: number; 
       return state.logs ? <Logs logs={state.logs} width={width} height={height} /> : null;
     case 'test':
       return state.test ? <TestResult test={state.test} width={width} height={height} /> : null;
+    case 'cost':
+      return <Cost view={dashboardEstimate(state.stack, state.snapshot)} width={width} height={height} />;
     case 'operation': {
       const op = state.operation;
       if (!op) return null;
@@ -104,6 +109,7 @@ function Main({ state, width, height }: { state: DashboardState; width: number; 
   const statuses = envs.map((e) => state.snapshot?.environments.find((s) => s.name === e.name) ?? null);
   const row = sideBySide(width, envs.map((e, i) => statuses[i]?.endpoint ?? state.records[e.name]?.endpoint));
   const count = Math.max(1, envs.length);
+  const estimate = state.stack?.cost ? dashboardEstimate(state.stack, state.snapshot) : null;
   const panelWidth = row ? Math.floor(width / count) : width;
   const props = envs.map((e, i) => {
     const record = state.records[e.name];
@@ -116,17 +122,29 @@ function Main({ state, width, height }: { state: DashboardState; width: number; 
       lastDeploy: last,
       history: [...(last ? [last] : []), ...(record?.history ?? []).filter((h) => h.imageTag && h.deployedAt).map((h) => ({ imageTag: h.imageTag, deployedAt: h.deployedAt }))],
       lastTest: state.lastTests[e.name],
+      cost: estimate ? panelCostText(estimate, e.name) : undefined,
       selected: state.selected === e.name,
       width: panelWidth,
       now: state.now,
     };
   });
-  const heights = row ? props.map(() => height) : stackedHeights(props.map(panelHeight), props.map(panelMinHeight), Math.max(0, props.findIndex((p) => p.selected)), height);
+  // Why the metrics cannot be read is said once for the stack, above the panels, not in each.
+  const metricsError = state.snapshot?.metricsError ?? null;
+  const noteRows = metricsError && height > 4 ? 1 : 0;
+  const panelsHeight = height - noteRows;
+  const heights = row ? props.map(() => panelsHeight) : stackedHeights(props.map(panelHeight), props.map(panelMinHeight), Math.max(0, props.findIndex((p) => p.selected)), panelsHeight);
   return (
-    <Box flexDirection={row ? 'row' : 'column'} width={width} height={height} overflow="hidden">
-      {props.map((p, i) => (
-        <EnvironmentPanel key={p.name} {...p} height={heights[i]} />
-      ))}
+    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+      {noteRows > 0 ? (
+        <Text color="yellow" wrap="truncate-end">
+          {`metrics: ${displayLine(metricsError, width)}`}
+        </Text>
+      ) : null}
+      <Box flexDirection={row ? 'row' : 'column'} width={width} height={panelsHeight} overflow="hidden">
+        {props.map((p, i) => (
+          <EnvironmentPanel key={p.name} {...p} height={heights[i]} />
+        ))}
+      </Box>
     </Box>
   );
 }

@@ -7,6 +7,7 @@ import { displayLine } from '../display-text.js';
 import { alarmRollbackText } from '../state/alarm-rollback.js';
 import { HEALTH_COLOR, ageOf, formatAge, shortImage } from './format.js';
 import { contentHeight, fitPanel, type PanelList, type PanelRow } from './panel-layout.js';
+import { sparkRows } from './sparkline.js';
 
 export interface EnvironmentPanelProps {
   readonly name: EnvironmentName;
@@ -20,6 +21,8 @@ export interface EnvironmentPanelProps {
   /** The deploys deploy.json records, newest first (the last deploy, then its history). */
   readonly history?: readonly { readonly imageTag: string; readonly deployedAt: string }[];
   readonly lastTest?: TestState;
+  /** The environment's monthly estimate, in words, said after its capacity (absent until the profiles were read). */
+  readonly cost?: string;
   readonly selected: boolean;
   readonly width: number;
   readonly height: number;
@@ -41,7 +44,8 @@ interface Row {
 /**
  * One environment: health with running/desired, the endpoint (always whole,
  * on its own line when the panel is narrow), image, rollout, targets,
- * capacity and task size, the last deploy, and then as much of the service's
+ * capacity and task size, the last hour's requests, 5xx, p95 latency, CPU and
+ * memory as sparklines, the last deploy, and then as much of the service's
  * events, running tasks and deploy history as the rows allow, the rest
  * counted (see panel-layout.ts). AWS errors stand where the data would be,
  * with the age of what is still shown.
@@ -249,7 +253,15 @@ export function panelRows(props: EnvironmentPanelProps): Row[] {
     const bounds = cap ? `within ${cap.min ?? '?'}..${cap.max ?? '?'}` : '';
     const desired = svc ? `desired ${svc.desired}` : '';
     const task = size ? `task ${taskSizeWords(size.cpu, size.memory)}` : status?.runningTasks === undefined ? 'task size: select to read' : '';
-    rows.push({ label: 'capacity', value: [desired, bounds].filter(Boolean).join(' ') + (task ? `${desired || bounds ? ', ' : ''}${task}` : ''), priority: 5 });
+    // The month's estimate follows capacity and task size: said on their row, so it costs the panel no line.
+    const cost = props.cost ? `; ${props.cost}` : '';
+    rows.push({ label: 'capacity', value: [desired, bounds].filter(Boolean).join(' ') + (task ? `${desired || bounds ? ', ' : ''}${task}` : '') + cost, priority: 5 });
+  } else if (props.cost) {
+    rows.push({ label: 'cost', value: props.cost, priority: 6 });
+  }
+  // The last hour, a bar a minute; the bars take what the label and summary leave of the panel's width.
+  if (status?.metrics) {
+    for (const r of sparkRows(status.metrics, Math.max(10, props.width - 4 - LABEL_WIDTH))) rows.push({ label: r.label, value: r.value, color: r.color, priority: 6 });
   }
   const last = status?.lastDeploy ?? props.lastDeploy;
   rows.push({ label: 'deployed', value: last ? `${shortImage(last.imageTag)}, ${ageOf(last.deployedAt, now) ?? '?'} ago` : 'never (no deploy.json record)', priority: 7 });

@@ -8,6 +8,7 @@ export const HELP_ROWS: readonly (readonly [string, string])[] = [
   ['P', 'promote the image dev runs to prod (type "prod" to confirm)'],
   ['R', 'roll the selected environment back: pick an earlier image from its history (deploy.json), see the plan, confirm'],
   ['h', "show the selected environment's deploy history, newest first, the running image marked"],
+  ['c', 'the monthly cost estimate: each environment and the shared part line by line (quantity, unit price), the total, the prices\' date'],
   ['t', "test the selected environment's endpoint (GET /health)"],
   ['r', 'refresh now'],
   ['x / esc', 'dismiss the error'],

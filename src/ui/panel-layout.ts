@@ -69,11 +69,12 @@ function allocate(rows: readonly PanelRow[], lists: readonly PanelList[], budget
   let left = Math.max(0, budget);
   const rowLines = rows.map(() => 0);
   const order = rows.map((r, i) => i).sort((a, b) => rows[a].priority - rows[b].priority || a - b);
-  // First line of each row by priority, then their wrapped lines.
+  // Rows of priority 0 whole first (the endpoint on two lines is useless on one); then the first line of each other row by priority, then their wrapped lines.
   for (const i of order) {
-    if (left >= 1) {
-      rowLines[i] = 1;
-      left -= 1;
+    const want = rows[i].priority === 0 ? rows[i].lines.length : 1;
+    if (left >= want) {
+      rowLines[i] = want;
+      left -= want;
     }
   }
   for (const i of order) {

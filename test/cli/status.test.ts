@@ -5,6 +5,7 @@ import { ROOT, runCliAsync, type CliResult } from '../helpers/cli.js';
 import { SECRET, devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { crashTasks, rollBackOnAlarm, standardScenario, startRollout } from '../fake-aws/scenario.js';
+import { seedEnvironmentMetrics } from '../fake-aws/services/cloudwatch.js';
 import { parseRefresh, refreshIntervalMs } from '../../bin/commands/status.js';
 import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
 
@@ -61,6 +62,33 @@ describe('benchling-deploy status', () => {
     expect(lines[2]).toMatch(/^dev\s+dev\s+healthy\s+1\/1\s+COMPLETED\s+1\/1 healthy\s+latest\s+https:\/\/a1b2c3d4e5\.execute-api\.us-east-1\.amazonaws\.com\/dev$/);
     expect(lines[3]).toMatch(/^prod\s+default\s+healthy\s+2\/2\s+COMPLETED\s+2\/2 healthy\s+0\.7\.0\s+https:\/\/a1b2c3d4e5\.execute-api\.us-east-1\.amazonaws\.com\/prod$/);
     expect(lines).toHaveLength(4);
+  });
+
+  it('--json carries the last hour of metrics as numbers, gaps as null, from one GetMetricData', async () => {
+    seedEnvironmentMetrics(fake.scenario, 'prod', { requests: [1200, null, 900], errors5xx: [3], latencyMs: [245.5], cpu: [37.5], memory: [61] });
+    const r = await status(configDir(), ['status', '--json']);
+    expect(r.status).toBe(0);
+    const snap = JSON.parse(r.stdout);
+    expect(snap.metricsError).toBeNull();
+    const prod = snap.environments[1].metrics;
+    expect(Object.keys(prod).sort()).toEqual(['cpu', 'errors5xx', 'latencyP95', 'memory', 'periodSeconds', 'readAt', 'requests', 'start']);
+    expect(prod.requests).toHaveLength(60);
+    expect(prod.requests.slice(-3)).toEqual([900, null, 1200]);
+    expect([prod.errors5xx.at(-1), prod.latencyP95.at(-1), prod.cpu.at(-1), prod.memory.at(-1)]).toEqual([3, 245.5, 37.5, 61]);
+    expect(snap.environments[0].metrics.requests.every((v: unknown) => v === null)).toBe(true);
+    expect(fake.calls.count('GetMetricData')).toBe(1);
+  });
+
+  it('--json with metrics refused: says so once, and the status is otherwise whole (exit 0)', async () => {
+    fake.inject({ kind: 'access-denied', service: 'monitoring' });
+    const r = await status(configDir(), ['status', '--json']);
+    expect(r.status).toBe(0);
+    const snap = JSON.parse(r.stdout);
+    expect(snap.metricsError).toMatch(/AccessDenied/);
+    expect(snap.environments.map((e: { health: string; error: unknown }) => [e.health, e.error])).toEqual([
+      ['healthy', null],
+      ['healthy', null],
+    ]);
   });
 
   it('--json prints the snapshot in the shape of PRODUCT.md section 6', async () => {

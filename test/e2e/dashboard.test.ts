@@ -239,11 +239,11 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     expect(t.screen()).toMatch(/\+\+/);
     expect(t.screenWithEscapes()).not.toMatch(/\u001b\[[0-9;]*3[0-7]m|\u001b\[38;/);
     t.resize(70, 20);
-    const small = await t.waitFor((s) => !/\+\+/.test(s) && /> dev/.test(s) && /^tab select .*t test\nr refresh  \? help  q quit$/m.test(s), 'the stacked layout, footer drawn');
+    const small = await t.waitFor((s) => !/\+\+/.test(s) && /> dev/.test(s) && /^tab select .*c cost\nt test  r refresh  \? help  q quit$/m.test(s), 'the stacked layout, footer drawn');
     const rows = small.split('\n');
     // The footer, every key with what it does, wrapped onto rows 18 and 19 of 20.
     expect(rows.findIndex((r) => /^tab select/.test(r))).toBe(17);
-    expect(rows[18]).toBe('r refresh  ? help  q quit');
+    expect(rows[18]).toBe('t test  r refresh  ? help  q quit');
     expect(rows[19]).toBe('');
     expect(rows.every((r) => [...r].length <= 70)).toBe(true);
   });

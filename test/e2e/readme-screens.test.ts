@@ -7,6 +7,7 @@ import { TmuxTerminal, startFakeAwsProcess, type FakeAwsProcess } from '../helpe
 import { deployedScenario, STACK } from '../helpers/deployed.js';
 import { synthProjectStack, type ProjectStack } from '../fake-aws/project-stack.js';
 import { crashTasks, type Scenario } from '../fake-aws/scenario.js';
+import { seedEnvironmentMetrics } from '../fake-aws/services/cloudwatch.js';
 
 /**
  * The README's pictures of the dashboard are the product's own output: this
@@ -50,6 +51,18 @@ async function seed(change: (s: Scenario) => void = () => {}, options: { devTag?
     { logStreamName: 'webhook/app/0123456789abcdef', timestamp: now - 120_000, message: 'INFO GET /health 200' },
     { logStreamName: 'webhook/app/0123456789abcdef', timestamp: now - 60_000, message: 'INFO POST /event 200 (entry etr_4f2a: package queued)' },
   ];
+  // An ordinary hour: steady traffic with a daily rhythm's slope, a 5xx blip, CPU and memory well below their reservation.
+  const hour = (f: (i: number) => number) => Array.from({ length: 60 }, (_, i) => Math.round(f(i) * 10) / 10);
+  for (const [env, scale] of [['dev', 0.1], ['prod', 1]] as const) {
+    seedEnvironmentMetrics(scenario, env, {
+      now: new Date(now),
+      requests: hour((i) => scale * (240 + 60 * Math.sin(i / 9) - i)),
+      errors5xx: hour((i) => (env === 'prod' && (i === 17 || i === 18) ? 2 : 0)),
+      latencyMs: hour((i) => 180 + 40 * Math.sin(i / 5)),
+      cpu: hour((i) => scale * 100 * (0.22 + 0.08 * Math.sin(i / 7))),
+      memory: hour(() => (env === 'prod' ? 48 : 41)),
+    });
+  }
   change(scenario);
   const answer = (await fake.control('PUT', '/__fake/scenario', scenario)) as { error?: string };
   if (answer.error) throw new Error(`the fake refused the scenario: ${answer.error}`);

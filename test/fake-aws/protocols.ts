@@ -1,8 +1,8 @@
 /**
  * Wire-protocol helpers of the fake AWS endpoint: how a request's input is
  * read and how a reply or an error is written in each of the protocols the
- * project's SDK clients (and the aws-cdk CLI's) speak: JSON 1.1, REST JSON,
- * Query/XML and REST XML (S3). Service files return plain objects and throw
+ * project's SDK clients (and the aws-cdk CLI's) speak: JSON 1.1, JSON 1.0
+ * with Query-compatible errors (CloudWatch), REST JSON, Query/XML and REST XML (S3). Service files return plain objects and throw
  * {@link AwsServiceError}; this module turns both into bytes shaped as the
  * real services send them.
  */
@@ -67,7 +67,24 @@ export class StreamingOutput {
 
 const requestId = (): string => randomUUID();
 
-/** JSON 1.1 (ECS, CloudWatch Logs, Secrets Manager): `X-Amz-Target: Prefix.Operation`, JSON in and out. */
+/**
+ * How a JSON service writes its replies: the protocol version of its
+ * content type (`1.1`: ECS, CloudWatch Logs, Secrets Manager; `1.0`:
+ * CloudWatch), and, for a service that moved from Query to JSON with
+ * `awsQueryCompatible` (CloudWatch), its errors' Query codes.
+ */
+export interface JsonFlavor {
+  readonly version?: '1.0' | '1.1';
+  /**
+   * awsQueryCompatible: an error carries `x-amzn-query-error: <Query code>;<Sender|Receiver>`
+   * (the code the Query protocol sent, which the SDK names the error by) and a
+   * body whose `__type` is the JSON shape's id: this map's entry for the code,
+   * else `<defaultNamespace>#<code>`.
+   */
+  readonly queryCompatible?: { readonly defaultNamespace: string; readonly types: Readonly<Record<string, string>> };
+}
+
+/** JSON 1.1 / 1.0 (ECS, CloudWatch Logs, Secrets Manager; CloudWatch): `X-Amz-Target: Prefix.Operation`, JSON in and out. */
 export const json = {
   operation(req: FakeRequest, targetPrefix: string): string | undefined {
     const target = header(req, 'x-amz-target');
@@ -80,13 +97,22 @@ export const json = {
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new AwsServiceError('SerializationException', 'expected a JSON object');
     return parsed as Record<string, unknown>;
   },
-  reply(output: unknown): Reply {
-    return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId() }, body: JSON.stringify(toJsonValue(output)) };
+  reply(output: unknown, flavor: JsonFlavor = {}): Reply {
+    return { status: 200, headers: { 'content-type': `application/x-amz-json-${flavor.version ?? '1.1'}`, 'x-amzn-requestid': requestId() }, body: JSON.stringify(toJsonValue(output)) };
   },
-  error(error: AwsServiceError): Reply {
+  error(error: AwsServiceError, flavor: JsonFlavor = {}): Reply {
+    const contentType = `application/x-amz-json-${flavor.version ?? '1.1'}`;
+    const compat = flavor.queryCompatible;
+    if (compat) {
+      return {
+        status: error.status,
+        headers: { 'content-type': contentType, 'x-amzn-requestid': requestId(), 'x-amzn-query-error': `${error.code};${error.type}` },
+        body: JSON.stringify({ __type: compat.types[error.code] ?? `${compat.defaultNamespace}#${error.code}`, message: error.message }),
+      };
+    }
     return {
       status: error.status,
-      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId(), 'x-amzn-errortype': error.code },
+      headers: { 'content-type': contentType, 'x-amzn-requestid': requestId(), 'x-amzn-errortype': error.code },
       body: JSON.stringify({ __type: error.code, message: error.message }),
     };
   },
@@ -268,8 +294,10 @@ export interface ServiceDefinition<S> {
   /** The SigV4 signing name in the credential scope (`ecs`, `elasticloadbalancing`, ...). */
   readonly signingName: string;
   readonly protocol: Protocol;
-  /** JSON 1.1: the `X-Amz-Target` prefix, e.g. `AmazonEC2ContainerServiceV20141113`. */
+  /** JSON: the `X-Amz-Target` prefix, e.g. `AmazonEC2ContainerServiceV20141113`. */
   readonly targetPrefix?: string;
+  /** JSON: the protocol version and Query compatibility (default: JSON 1.1, JSON errors). */
+  readonly json?: JsonFlavor;
   /** Query: the XML namespace of replies and errors. */
   readonly xmlNamespace?: string;
   /** REST JSON and REST XML: the routes to operations. */
@@ -284,6 +312,12 @@ export interface ServiceDefinition<S> {
   readonly throttle: { readonly code: string; readonly status: number; readonly message: string };
   /** The error code and status of an expired security token. */
   readonly expired: { readonly code: string; readonly status: number };
+  /**
+   * The error code and status IAM's refusal takes (default: AccessDeniedException
+   * 400 in JSON, AccessDenied 403 otherwise), and the IAM action prefix the
+   * message names (default: the signing name).
+   */
+  readonly accessDenied?: { readonly code: string; readonly status: number; readonly iamPrefix?: string };
   readonly operations: Readonly<Record<string, Operation<S>>>;
 }
 

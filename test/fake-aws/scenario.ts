@@ -36,6 +36,22 @@ export interface Scenario {
   s3?: Record<string, FakeBucket>;
   /** How CloudFormation operations run and fail (see {@link CfnSettings}); defaults when absent. */
   cfn?: CfnSettings;
+  /** CloudWatch metrics' raw samples, what GetMetricData aggregates (see `services/cloudwatch.ts`); none when absent. */
+  metrics?: FakeMetricSeries[];
+}
+
+/**
+ * One CloudWatch metric: its name and exact set of dimensions, and its raw
+ * samples (epoch ms, value), in any order. GetMetricData buckets them by the
+ * query's period and computes the statistic asked for (Sum, Average,
+ * Minimum, Maximum, SampleCount, pNN); a period with no sample has no
+ * datapoint, as with CloudWatch.
+ */
+export interface FakeMetricSeries {
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, string>;
+  samples: { t: number; v: number }[];
 }
 
 /**

@@ -49,6 +49,7 @@
  * | secretsmanager | JSON 1.1 | DescribeSecret, CreateSecret, GetSecretValue, PutSecretValue |
  * | logs | JSON 1.1 | FilterLogEvents, StartLiveTail (event stream) |
  * | s3 | REST XML, path-style | GetBucketLocation, ListObjectsV2, GetBucketEncryption, PutObject |
+ * | monitoring (CloudWatch) | JSON 1.0, awsQueryCompatible | GetMetricData over `scenario.metrics` (`seedEnvironmentMetrics` in `services/cloudwatch.ts`) |
  *
  * To add an operation, add a function to the service's `operations` (input
  * in, plain output object out, `throw new AwsServiceError(code, message,
@@ -218,7 +219,9 @@
  * Throttling, 429 TooManyRequestsException or S3's 503 SlowDown), `server-error` (500
  * InternalFailure), `slow` (answers normally after `delayMs`, default 2000),
  * `expired-credentials` (ExpiredTokenException / ExpiredToken, as the service
- * sends it), `malformed` (200 with a truncated body). `service` (signing
+ * sends it), `access-denied` (IAM's refusal in the service's shape:
+ * AccessDeniedException, or CloudWatch's `x-amzn-query-error: AccessDenied;Sender`),
+ * `malformed` (200 with a truncated body). `service` (signing
  * name) and `operation` narrow which calls it hits (both optional: all
  * calls); `times` limits it to the next N matching calls (default: always).
  * Faults are tried in the order injected; the first that matches applies.
@@ -259,6 +262,7 @@ import { standardScenario, type Scenario } from './scenario.js';
 import { advanceStacks, nextStepAt } from './cfn/stacks.js';
 import { apigateway } from './services/apigateway.js';
 import { cloudformation } from './services/cloudformation.js';
+import { cloudwatch } from './services/cloudwatch.js';
 import { ecs } from './services/ecs.js';
 import { elbv2 } from './services/elbv2.js';
 import { logs } from './services/logs.js';
@@ -268,10 +272,10 @@ import { sts } from './services/sts.js';
 
 /** Every service the fake serves, by SigV4 signing name. */
 export const SERVICES: Readonly<Record<string, ServiceDefinition<Scenario>>> = Object.fromEntries(
-  [cloudformation, ecs, elbv2, apigateway, sts, secretsmanager, logs, s3].map((s) => [s.signingName, s]),
+  [cloudformation, ecs, elbv2, apigateway, sts, secretsmanager, logs, s3, cloudwatch].map((s) => [s.signingName, s]),
 );
 
-export type FaultKind = 'throttle' | 'server-error' | 'slow' | 'expired-credentials' | 'malformed';
+export type FaultKind = 'throttle' | 'server-error' | 'slow' | 'expired-credentials' | 'malformed' | 'access-denied';
 
 export interface Fault {
   readonly kind: FaultKind;
@@ -363,6 +367,8 @@ interface ActiveFault {
 }
 
 export const FAKE_ACCESS_KEY_ID = 'AKIAFAKEAWSTESTS0001';
+/** Who IAM says was refused in an `access-denied` fault's message. */
+const FAKE_CALLER_ARN = 'arn:aws:sts::123456789012:assumed-role/ReadOnly/operator';
 
 /** Starts the fake on 127.0.0.1 at a random free port. */
 export async function startFakeAws(scenario: Scenario = standardScenario(), options: { port?: number } = {}): Promise<FakeAws> {
@@ -610,7 +616,7 @@ function runOperation(
     if (inputError) throw inputError;
     const output = service.operations[operation](input, scenario, req);
     if (output instanceof StreamingOutput) return { status: 200, headers: { 'content-type': output.contentType, 'x-amzn-requestid': randomUUID() }, body: '', stream: output };
-    if (service.protocol === 'json') return json.reply(output);
+    if (service.protocol === 'json') return json.reply(output, service.json);
     if (service.protocol === 'query') return query.reply(operation, output, service.xmlNamespace ?? '');
     const status = service.routes?.find((r) => r.operation === operation)?.status ?? 200;
     if (service.protocol === 'rest-xml') return restXml.reply(output as RestXmlOutput, status, req.method);
@@ -623,7 +629,7 @@ function runOperation(
 }
 
 function errorReply(service: ServiceDefinition<Scenario>, error: AwsServiceError, method: string): Reply {
-  if (service.protocol === 'json') return json.error(error);
+  if (service.protocol === 'json') return json.error(error, service.json);
   if (service.protocol === 'query') return query.error(error, service.xmlNamespace ?? '');
   if (service.protocol === 'rest-xml') return restXml.error(error, method);
   return restJson.error(error);
@@ -673,10 +679,17 @@ function faultReply(service: ServiceDefinition<Scenario>, operation: string, fau
       return errorReply(service, new AwsServiceError('InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.', 500), method);
     case 'expired-credentials':
       return errorReply(service, new AwsServiceError(service.expired.code, 'The security token included in the request is expired', service.expired.status), method);
+    case 'access-denied': {
+      const denied =
+        service.accessDenied ??
+        (service.protocol === 'json' ? { code: 'AccessDeniedException', status: 400 } : service.protocol === 'rest-json' ? { code: 'AccessDeniedException', status: 403 } : { code: 'AccessDenied', status: 403 });
+      const action = `${denied.iamPrefix ?? service.signingName}:${operation}`;
+      return errorReply(service, new AwsServiceError(denied.code, `User: ${FAKE_CALLER_ARN} is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`, denied.status, 'Sender'), method);
+    }
     case 'malformed': {
       if (service.protocol === 'rest-xml') return { status: 200, headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0" encoding="UTF-8"?>\n<Broken' };
       const body = service.protocol === 'query' ? `<${operation}Response><${operation}Result><Broken` : '{"truncated": [{"reply": ';
-      return { status: 200, headers: { 'content-type': service.protocol === 'query' ? 'text/xml' : 'application/x-amz-json-1.1' }, body };
+      return { status: 200, headers: { 'content-type': service.protocol === 'query' ? 'text/xml' : `application/x-amz-json-${service.json?.version ?? '1.1'}` }, body };
     }
     case 'slow':
       throw new Error('slow is not a reply');

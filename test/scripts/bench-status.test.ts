@@ -8,6 +8,10 @@ it('bench/status prints what it measured as measured, and the older tool\'s figu
   expect(r.status, r.stderr).toBe(0);
   const lines = r.stdout.split('\n');
   expect(lines.find((l) => l.startsWith('steady state:'))).toMatch(/median \d+ calls per refresh/);
+  // Calls a minute with the metrics on, measured against the 36 of today and its target.
+  expect(lines.find((l) => l.trim().startsWith('metrics on:'))).toMatch(/median 37 calls per minute .*monitoring:GetMetricData 1(,|$)/);
+  expect(lines.find((l) => l.trim().startsWith('metrics off:'))).toMatch(/median 36 calls per minute/);
+  expect(lines.find((l) => l.includes('a minute with metrics on'))).toMatch(/at most 37 a minute with metrics on \(36 today, 3 a refresh every 5 s, \+ 1\) -> met/);
   const older = lines.filter((l) => /older/i.test(l));
   expect(older.length).toBeGreaterThan(0);
   for (const line of older) {

@@ -622,7 +622,7 @@ describe('welcome', () => {
 describe('footer', () => {
   it('lists only keys that do something on each screen', () => {
     const names = (s: DashboardState) => footerKeys(s).map(([k]) => k);
-    expect(names(start())).toEqual(['tab', 'l', 'd', 'P', 'R', 'h', 't', 'r', '?', 'q']);
+    expect(names(start())).toEqual(['tab', 'l', 'd', 'P', 'R', 'h', 'c', 't', 'r', '?', 'q']);
     expect(names(start(PROD_ONLY))).not.toContain('P');
     expect(names(start(PROD_ONLY))).not.toContain('tab');
     expect(names(run(start(), key('l')).state)).toContain('/');

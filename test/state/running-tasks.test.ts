@@ -87,7 +87,7 @@ describe('running tasks', () => {
     expect(byId.get(tasks[0].taskArn.split('/').at(-1)!)).toBe('target healthy');
   });
 
-  it('a minute of polling every 5 s, tasks shown: 3 calls a poll, ListTasks + DescribeTasks twice (every 30 s): 40 calls a minute', async () => {
+  it('a minute of polling every 5 s, tasks shown: 3 calls a poll, ListTasks + DescribeTasks twice (every 30 s), GetMetricData once: 41 calls a minute', async () => {
     const { poller, advance } = makePoller({ watchTasks: 'dev' });
     await poller.snapshot(); // the first poll also reads the identity, the stack and the stages
     fake.calls.reset();
@@ -96,12 +96,18 @@ describe('running tasks', () => {
       await poller.snapshot();
     }
     const by = fake.calls.byOperation();
-    expect(by).toEqual({ 'ecs:DescribeServices': 12, 'elasticloadbalancing:DescribeTargetHealth': 24, 'ecs:ListTasks': 60_000 / TASKS_MAX_AGE_MS, 'ecs:DescribeTasks': 60_000 / TASKS_MAX_AGE_MS });
-    expect(fake.calls.count()).toBe(40);
+    expect(by).toEqual({
+      'ecs:DescribeServices': 12,
+      'elasticloadbalancing:DescribeTargetHealth': 24,
+      'ecs:ListTasks': 60_000 / TASKS_MAX_AGE_MS,
+      'ecs:DescribeTasks': 60_000 / TASKS_MAX_AGE_MS,
+      'monitoring:GetMetricData': 1,
+    });
+    expect(fake.calls.count()).toBe(41);
     expect(new Set(listed())).toEqual(new Set([namesOf(fake.scenario, 'dev').service]));
   });
 
-  it('without a watch, the steady refresh stays at 3 calls for two environments', async () => {
+  it('without a watch, the steady refresh stays at 3 calls for two environments, and the metrics add one a minute: 37', async () => {
     const { poller, advance } = makePoller();
     await poller.snapshot();
     fake.calls.reset();
@@ -109,7 +115,8 @@ describe('running tasks', () => {
       advance(5_000);
       await poller.snapshot();
     }
-    expect(fake.calls.count()).toBe(36);
+    expect(fake.calls.count()).toBe(37);
+    expect(fake.calls.count('GetMetricData')).toBe(1);
     expect(fake.calls.count('ListTasks')).toBe(0);
   });
 

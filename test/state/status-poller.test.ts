@@ -106,13 +106,14 @@ describe('status poller against the fake AWS endpoint', () => {
     for (const e of snap.environments) {
       for (const at of [e.readAt?.service, e.readAt?.targets, e.readAt?.stage, snap.stackReadAt, snap.fetchedAt]) expect(Number.isNaN(Date.parse(at ?? ''))).toBe(false);
     }
-    // One DescribeServices for both environments' services.
+    // One DescribeServices for both environments' services, one GetMetricData for both environments' metrics.
     expect(fake.calls.byOperation()).toEqual({
       'sts:GetCallerIdentity': 1,
       'cloudformation:DescribeStacks': 1,
       'apigateway:GetStages': 1,
       'ecs:DescribeServices': 1,
       'elasticloadbalancing:DescribeTargetHealth': 2,
+      'monitoring:GetMetricData': 1,
     });
     const names = [namesOf(fake.scenario, 'dev').service, namesOf(fake.scenario, 'prod').service];
     expect(fake.calls.matching('DescribeServices')[0].input).toMatchObject({ services: names });
@@ -274,7 +275,7 @@ describe('status poller against the fake AWS endpoint', () => {
     const { poller } = makePoller({}, { maxAttempts: 1, awsProfile: 'ops' });
     const snap = await poller.snapshot();
     expect(snap.error).toBeNull();
-    expect(fake.calls.count()).toBe(6);
+    expect(fake.calls.count()).toBe(7);
     expect(new Set(fake.calls.all.map((c) => c.accessKeyId))).toEqual(new Set(['AKIAOPSPROFILE000001']));
   });
 

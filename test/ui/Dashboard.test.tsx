@@ -36,7 +36,7 @@ describe('main screen', () => {
     expect(f).toMatch(/targets\s+2\/2 healthy/);
     expect(f).toMatch(/endpoint\s+https:\/\/a1b2c3d4e5\.execute-api/);
     expect(f).toMatch(/deployed\s+0\.7\.0, 1 h ago/);
-    expect(f.split('\n').at(-1)).toMatch(/l logs\s+d deploy\s+P promote\s+R rollback\s+h history\s+t test\s+r refresh\s+\? help\s+q quit/);
+    expect(f.split('\n').at(-1)).toMatch(/l logs\s+d deploy\s+P promote\s+R rollback\s+h history\s+c cost\s+t test\s+r refresh\s+\? help\s+q quit/);
   });
 
   it('before the first snapshot: the profiles\' stack and "reading"; last deploy from deploy.json', () => {
@@ -90,9 +90,9 @@ describe('main screen', () => {
 
   it('a narrow footer keeps every key: what each does wrapped onto a second line, else the keys alone', () => {
     const narrow = (columns: number, lines: number) => draw(withSnapshot(start(BOTH, { columns, rows: 24 }))).split('\n').slice(-lines);
-    expect(narrow(80, 2)).toEqual(['tab select  l logs  d deploy  P promote  R rollback  h history  t test', 'r refresh  ? help  q quit']);
-    expect(narrow(60, 2)).toEqual(['tab select  l logs  d deploy  P promote  R rollback', 'h history  t test  r refresh  ? help  q quit']);
-    expect(narrow(40, 1)).toEqual(['tab l d P R h t r ? q']);
+    expect(narrow(80, 2)).toEqual(['tab select  l logs  d deploy  P promote  R rollback  h history  c cost  t test', 'r refresh  ? help  q quit']);
+    expect(narrow(60, 2)).toEqual(['tab select  l logs  d deploy  P promote  R rollback', 'h history  c cost  t test  r refresh  ? help  q quit']);
+    expect(narrow(40, 1)).toEqual(['tab l d P R h c t r ? q']);
   });
 
   it('prod only: one panel, no promote key', () => {
