@@ -62,8 +62,8 @@ describe('cost with traffic from CloudWatch', () => {
     // 700,000 in 7 days -> 700,000 x 730 / 168 = 3.0417 million a month, at $3.50 a million.
     expect(requestsLine(out, 'prod')).toEqual({ item: 'API Gateway requests', quantity: 3.0417, unit: 'million requests', unitPrice: 3.5, monthly: 10.65 });
     expect(requestsLine(out, 'dev')).toMatchObject({ quantity: 0.0304, monthly: 0.11 });
-    expect(out.environments.find((e: any) => e.name === 'prod').monthly).toBe(47.09);
-    expect(out.monthly).toBe(Math.round((100.4 + 10.65 + 0.11) * 100) / 100);
+    expect(out.environments.find((e: any) => e.name === 'prod').monthly).toBe(47.29);
+    expect(out.monthly).toBe(Math.round((100.8 + 10.65 + 0.11) * 100) / 100);
     expect(out.notes.join(' ')).toMatch(/requests of the last 7 days \(CloudWatch\), scaled to a month/);
     expect(out.notes.join(' ')).not.toMatch(/assumes no traffic/);
     expect(fake.calls.byOperation()).toEqual({ 'monitoring:GetMetricData': 1 });
@@ -74,7 +74,7 @@ describe('cost with traffic from CloudWatch', () => {
       env: { AWS_ENDPOINT_URL: fake.url, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SESSION_TOKEN: undefined, AWS_REGION: 'us-east-1', ...isolated() },
     });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/total: \$100\.40\/month/);
+    expect(r.stdout).toMatch(/total: \$100\.80\/month/);
     expect(r.stdout).toMatch(/note: assumes no traffic \(no usable AWS credentials, so CloudWatch was not read\)/);
     expect(fake.calls.count()).toBe(0);
   });
@@ -87,7 +87,7 @@ describe('cost with traffic from CloudWatch', () => {
     const out = JSON.parse(r.stdout);
     expect(out.traffic).toEqual({ source: 'none', why: 'CloudWatch GetMetricData is not permitted to these credentials' });
     expect(requestsLine(out, 'prod').quantity).toBe(0);
-    expect(out.monthly).toBe(100.4);
+    expect(out.monthly).toBe(100.8);
     expect(out.notes.join(' ')).toMatch(/assumes no traffic \(CloudWatch GetMetricData is not permitted/);
   });
 });

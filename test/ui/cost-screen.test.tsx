@@ -14,7 +14,7 @@ afterEach(() => {
   for (const t of terminals.splice(0)) t.unmount();
 });
 
-/** The defaults: dev 1 task of 0.25 vCPU / 1 GB, prod 2 of 0.5 vCPU / 1 GB, one NAT gateway (what `cost` prices at $100.40). */
+/** The defaults: dev 1 task of 0.25 vCPU / 1 GB, prod 2 of 0.5 vCPU / 1 GB, one NAT gateway (what `cost` prices at $100.80). */
 const WITH_COST: StackInfo = {
   ...BOTH,
   cost: {
@@ -40,7 +40,7 @@ describe('cost in the panels', () => {
   it('each panel says its month after its capacity; without the requests read, that it assumes no traffic', () => {
     const { out } = frame(WITH_COST);
     expect(out).toMatch(/capacity  desired 1.*; \$11\/month \(no traffic assumed; c\)/);
-    expect(out).toMatch(/capacity  desired 2.*; \$36\/month \(no traffic assumed; c\)/);
+    expect(out).toMatch(/capacity  desired 2.*; \$37\/month \(no traffic assumed; c\)/);
   });
 
   it('a panel with no capacity read yet says its month on a cost row', () => {
@@ -65,14 +65,14 @@ describe('the c screen', () => {
   it('c opens the table of `cost`: per environment, the shared part once, quantities, unit prices, total, the prices\' date; esc goes back', () => {
     const { out, state } = frame(WITH_COST, { traffic: TRAFFIC }, ['c']);
     expect(state.screen).toBe('cost');
-    expect(out).toMatch(/monthly estimate in us-east-1, USD, at list prices as of \d{4}-\d{2}-\d{2}: \$111\.16\/month/);
+    expect(out).toMatch(/monthly estimate in us-east-1, USD, at list prices as of \d{4}-\d{2}-\d{2}: \$111\.56\/month/);
     expect(out).toMatch(/prices: AWS public on-demand list prices/);
     expect(out).toMatch(/dev: 1 task \(minCapacity\) of 0\.25 vCPU \/ 1 GB/);
     expect(out).toMatch(/Fargate vCPU\s+730\s+vCPU-hour\s+\$0\.04048\s+\$29\.55/);
     expect(out).toMatch(/API Gateway requests\s+3\.0417\s+million requests\s+\$3\.5\s+\$10\.65/);
     expect(out.match(/NAT gateway  /g)).toHaveLength(1);
     expect(out).toMatch(/shared total\s+\$52\.93/);
-    expect(out).toMatch(/total: \$111\.16\/month/);
+    expect(out).toMatch(/total: \$111\.56\/month/);
     expect(out).toMatch(/note: requests: each environment's API Gateway requests of the last 7 days/);
     expect(footerKeys(state)).toEqual([['esc/c', 'back'], ['?', 'help'], ['q', 'quit']]);
     expect(run(state, key('', { escape: true })).state.screen).toBe('main');
