@@ -303,8 +303,9 @@ export function createServices(ctx: ServiceContext): DashboardServices {
       const plan = await prepareDeploy(
         { target, imageTag, contractTag, imageTagSource, contractTagSource, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)` },
         aws,
-        // Off the main thread: the screen keeps drawing while aws-cdk-lib loads and the stack is built.
-        ops.synthesizeStackInWorker(),
+        // Off the main thread: the screen keeps drawing while aws-cdk-lib loads and the stack is built;
+        // a second plan of unchanged profiles reuses that assembly.
+        ops.withAssemblyCache(ops.synthesizeStackInWorker()),
       );
       return {
         plan: {

@@ -11,7 +11,7 @@ import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
 import { afterCancel } from '../../src/state/health.js';
 import type { DeployOutcome, DeployPlan } from '../../src/infra/deploy.js';
 import { resourceLabel } from '../../src/infra/cdk-output.js';
-import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planRows, prodUpdateRefusal, promoteRows, rollbackEntry, rollbackRequest, synthesizeStackLazily, updatesProd } from '../../src/infra/operations.js';
+import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planRows, prodUpdateRefusal, promoteRows, rollbackEntry, rollbackRequest, synthesizeStackLazily, updatesProd, withAssemblyCache } from '../../src/infra/operations.js';
 import { displayLine } from '../../src/display-text.js';
 import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printError, printJson, type Globals } from '../context.js';
 import { askTyped, askYesNo } from '../prompt.js';
@@ -19,7 +19,8 @@ import { boundedNumber, TIMEOUT_BOUNDS } from '../numbers.js';
 
 const environmentOption = () => new Option('-e, --environment <env>', 'dev or prod').choices([...ENVIRONMENTS]);
 
-const synth = synthesizeStackLazily;
+// A plan of unchanged profiles (`diff`, then `deploy`) reuses the assembly synthesized before.
+const synth = withAssemblyCache(synthesizeStackLazily);
 
 function awsFor(target: DeployTarget, g: Globals) {
   return deployAwsFor(target, g.awsProfile);
