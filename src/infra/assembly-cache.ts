@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -188,8 +188,14 @@ function keep(dir: string, entry: string, key: string, result: Awaited<ReturnTyp
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const files: Record<string, string> = {};
-    for (const file of listFiles(result.assemblyDir)) files[relative(result.assemblyDir, file).split(sep).join('/')] = sha256(readFileSync(file));
-    cpSync(result.assemblyDir, join(staging, 'assembly'), { recursive: true });
+    // Written file by file, readable by the owner only, like everything else the tool keeps.
+    for (const file of listFiles(result.assemblyDir)) {
+      const name = relative(result.assemblyDir, file).split(sep).join('/');
+      const data = readFileSync(file);
+      files[name] = sha256(data);
+      mkdirSync(dirname(join(staging, 'assembly', name)), { recursive: true, mode: 0o700 });
+      writeFileSync(join(staging, 'assembly', name), data, { mode: 0o600 });
+    }
     const meta: EntryMeta = { format: ENTRY_FORMAT, key, hasAssets: result.hasAssets, templateBodySize: result.templateBodySize, files };
     writeFileSync(join(staging, 'meta.json'), JSON.stringify(meta), { mode: 0o600 });
     rmSync(entry, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * plan of the same profiles copies the assembly synthesized before instead of
  * synthesizing; a change of anything the template depends on synthesizes anew.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ASSEMBLY_CACHE_ENTRIES, assemblyCacheDir, assemblyKey, defaultKeyInputs, withAssemblyCache, type AssemblyKeyInputs } from '../../src/infra/assembly-cache.js';
@@ -55,7 +55,10 @@ describe('withAssemblyCache', () => {
 
   it('keeps no client secret (the key is a digest, the assembly never holds it)', () => {
     const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
-    for (const f of files(cache)) expect(readFileSync(f, 'utf8'), f).not.toContain(SECRET);
+    for (const f of files(cache)) {
+      expect(readFileSync(f, 'utf8'), f).not.toContain(SECRET);
+      expect(statSync(f).mode & 0o077, f).toBe(0);
+    }
   });
 
   it('synthesizes anew when a template-relevant profile field changes, and that template shows the change', async () => {
