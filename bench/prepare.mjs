@@ -58,7 +58,8 @@ const entry = join(out, 'entry.ts');
 writeFileSync(
   entry,
   [
-    "export { synthesizeStackInWorker, synthesizeStackLazily, withAssemblyCache } from '../../src/infra/operations.ts';",
+    "export { synthesizeStackInWorker, synthesizeStackLazily } from '../../src/infra/operations.ts';",
+    "export { withAssemblyCache } from '../../src/infra/assembly-cache.ts';",
     // Not test/infra/stack-helpers.ts: it loads aws-cdk-lib, which must load inside the measurement.
     "export { devProfile, prodProfile } from '../../test/helpers/fixtures.ts';",
     "export { checkProfile } from '../../src/config/validate.ts';",

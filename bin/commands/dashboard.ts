@@ -355,13 +355,13 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
         contractTagSource = back.contractTagSource;
         extra = [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt})` }];
       }
-      const { prepareDeploy, diffPlan, executeDeploy, disposePlan } = await import('../../src/infra/deploy.js');
+      const [{ prepareDeploy, diffPlan, executeDeploy, disposePlan }, { withAssemblyCache }] = await Promise.all([import('../../src/infra/deploy.js'), import('../../src/infra/assembly-cache.js')]);
       const plan = await prepareDeploy(
         { target, imageTag, contractTag, imageTagSource, contractTagSource, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)` },
         aws,
         // Off the main thread: the screen keeps drawing while aws-cdk-lib loads and the stack is built;
         // a second plan of unchanged profiles reuses that assembly.
-        ops.withAssemblyCache(ops.synthesizeStackInWorker()),
+        withAssemblyCache(ops.synthesizeStackInWorker()),
       );
       return {
         plan: {

@@ -31,8 +31,6 @@ export const synthesizeStackLazily: Synthesizer = async (profiles, outDir) => {
   return { assemblyDir: result.assemblyDir, hasAssets: result.hasAssets, templateBodySize: result.templateBodySize };
 };
 
-export { withAssemblyCache } from './assembly-cache.js';
-
 /**
  * The same synthesis in a worker thread, for the dashboard: loading
  * aws-cdk-lib and building the stack take a second or two of CPU, which on
