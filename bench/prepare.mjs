@@ -7,15 +7,20 @@
 // answer a key. Runs alternate (7 each; BENCH_PREPARE_RUNS). Reported: medians of the longest
 // stall and of the wall time, and the stall's ratio to the baseline.
 //
-// The TypeScript is bundled with esbuild into .bench-out/prepare/ first (entry and worker).
+// Then a second plan of the same profiles, as the dashboard makes it (worker, with the assembly
+// cache of src/infra/assembly-cache.ts, filled by a first plan): the assembly is reused.
+//
+// The TypeScript is bundled with esbuild into .bench-out/prepare/ first (entry and worker),
+// aws-cdk-lib loaded with require() as in dist/ (scripts/require-externals.mjs).
 import { build } from 'esbuild';
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { root } from './_bundle.mjs';
 import { median } from './_stats.mjs';
+import { requireExternals } from '../scripts/require-externals.mjs';
 
 const RUNS = Number(process.env.BENCH_PREPARE_RUNS ?? 7);
 const out = join(root, '.bench-out', 'prepare');
@@ -30,7 +35,8 @@ if (mode) {
     return { name: raw.profile, path: `${raw.profile}.json`, profile: check.profile, file: check.file, problems: [], v06: false, warnings: [] };
   });
   const profiles = m.resolveStackProfiles(loaded);
-  const synth = mode === 'worker' ? m.synthesizeStackInWorker(pathToFileURL(join(out, 'synth-worker.js'))) : m.synthesizeStackLazily;
+  const inWorker = m.synthesizeStackInWorker(pathToFileURL(join(out, 'synth-worker.js')));
+  const synth = mode === 'reuse' ? m.withAssemblyCache(inWorker, { dir: process.env.BENCH_ASSEMBLY_CACHE }) : mode === 'worker' ? inWorker : m.synthesizeStackLazily;
   let last = performance.now();
   let stall = 0;
   const timer = setInterval(() => {
@@ -53,6 +59,7 @@ writeFileSync(
   entry,
   [
     "export { synthesizeStackInWorker, synthesizeStackLazily } from '../../src/infra/operations.ts';",
+    "export { withAssemblyCache } from '../../src/infra/assembly-cache.ts';",
     // Not test/infra/stack-helpers.ts: it loads aws-cdk-lib, which must load inside the measurement.
     "export { devProfile, prodProfile } from '../../test/helpers/fixtures.ts';",
     "export { checkProfile } from '../../src/config/validate.ts';",
@@ -67,29 +74,36 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@aws-sdk/*'],
+  external: ['@aws-sdk/*'],
+  plugins: [requireExternals],
   banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
 
 function measure(which) {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--run', which], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(import.meta.url), ['--run', which], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_ASSEMBLY_CACHE: cacheDir } });
     child.once('message', resolve);
     child.once('exit', (code) => code !== 0 && reject(new Error(`the ${which} run exited ${code}`)));
   });
 }
 
+const cacheDir = mkdtempSync(join(tmpdir(), 'bd-bench-assemblies-'));
 await measure('worker'); // warm the file cache once; not counted
+await measure('reuse'); // the first plan: synthesizes and fills the assembly cache; not counted
 const main = [];
 const worker = [];
+const reuse = [];
 for (let i = 0; i < RUNS; i++) {
   main.push(await measure('main'));
   worker.push(await measure('worker'));
+  reuse.push(await measure('reuse'));
 }
+rmSync(cacheDir, { recursive: true, force: true });
 const row = (name, runs) => `${name.padEnd(32)} longest stall ${median(runs.map((r) => r.stallMs)).toFixed(0).padStart(5)} ms   wall ${median(runs.map((r) => r.wallMs)).toFixed(0).padStart(5)} ms`;
 console.log(`synthesis of dev and prod, cold (a fresh process each run); medians of ${RUNS} alternating runs`);
 console.log(`  ${row('main thread (baseline)', main)}`);
 console.log(`  ${row('worker thread (the dashboard)', worker)}`);
+console.log(`  ${row('second plan, same profiles', reuse)}   (assembly reused: ${(median(reuse.map((r) => r.wallMs)) / median(worker.map((r) => r.wallMs))).toFixed(3)}x the worker's wall time)`);
 const ratio = median(worker.map((r) => r.stallMs)) / median(main.map((r) => r.stallMs));
 console.log(`  ratio: the longest stall is ${ratio.toFixed(3)}x the baseline's`);

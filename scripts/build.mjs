@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { boundInkCaches } from './ink-caches.mjs';
+import { requireExternals } from './require-externals.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -27,7 +28,8 @@ const result = await build({
   // Loaded from node_modules: each must be a runtime dependency (test/package/pack.test.ts checks), except
   // cdk-nag, kept external so that an import of it (a test-only package) shows there and fails that test.
   external: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core'],
-  plugins: [boundInkCaches],
+  // aws-cdk-lib and constructs: loaded with require(), see scripts/require-externals.mjs.
+  plugins: [boundInkCaches, requireExternals],
   banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
 });
 

@@ -9,6 +9,7 @@ import type { DeployRecords } from '../../src/state/deploy-records.js';
 import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
 import { DEFAULT_LOG_CAPACITY } from '../../src/state/log-buffer.js';
 import type { DashboardAction, OperationOutcome, StackInfo, TestOutcome } from '../../src/state/dashboard.js';
+import type { PollUpdate } from '../../src/state/status-poller.js';
 import type { DashboardServices, PreparedOperation } from '../../src/ui/services.js';
 import type { RollbackRequest } from '../../src/infra/operations.js';
 import type { ClosableStatusApi } from '../../src/state/aws-clients.js';
@@ -89,6 +90,20 @@ export function provisionalStack(configDir: string, g: Globals): StackInfo | nul
   }
 }
 
+/**
+ * Whether the unchecked place of the first frame may be polled while the profiles are
+ * checked: the schema's rules for a region, an account and a stack name (src/config/schema.ts),
+ * and a plain credentials profile name. Anything else waits for the check.
+ */
+function plausiblePlace(info: StackInfo): boolean {
+  return (
+    /^[a-z]{2}(?:-[a-z]+)+-\d$/.test(info.region) &&
+    /^\d{12}$/.test(info.account ?? '') &&
+    /^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(info.stackName) &&
+    (info.awsProfile === undefined || /^[A-Za-z0-9_.@+-]{1,128}$/.test(info.awsProfile))
+  );
+}
+
 const RECORDS_HINT = 'the last deploys are not shown, and deploys are refused until the file is fixed or moved aside';
 
 /**
@@ -136,6 +151,7 @@ export async function runDashboard(g: Globals): Promise<number> {
       d({ type: 'started', stack: c.stack, records: c.records });
       if (c.recordsError) d({ type: 'error', error: { message: c.recordsError, hint: RECORDS_HINT } });
     } catch (error) {
+      services.cancelPrestart();
       fatal = error;
       d({ type: 'terminate', code: exitCodeOf(error) });
     }
@@ -150,7 +166,10 @@ export async function runDashboard(g: Globals): Promise<number> {
       welcome: welcome?.Welcome,
       onReady: (d) => {
         dispatch = d;
-        if (provisional) void check(d);
+        if (provisional) {
+          services.prestartStatus(provisional);
+          void check(d);
+        }
       },
     });
   } finally {
@@ -191,7 +210,7 @@ interface ServiceContext {
 }
 
 /** The real services: AWS through the SDK (loaded on first use), cdk through the runner, files through the stores. */
-export function createServices(ctx: ServiceContext): DashboardServices {
+export function createServices(ctx: ServiceContext): DashboardServices & { prestartStatus(info: StackInfo): void; cancelPrestart(): void } {
   const { g, configDir, recordsPath } = ctx;
   const loadStack = async () => resolveStackProfiles((await store()).inspectAllProfiles(configDir), { region: g.region });
   const readRecords = async (): Promise<DeployRecords> => {
@@ -200,17 +219,45 @@ export function createServices(ctx: ServiceContext): DashboardServices {
   };
   let apis: { key: string; status: ClosableStatusApi; logs?: ClosableLogsApi } | undefined;
   /** One set of clients per place and credentials: the SSO login is resolved once. */
-  const statusApi = async (stack: StackProfiles): Promise<ClosableStatusApi> => {
-    const awsProfile = g.awsProfile ?? stack.prod.awsProfile;
-    const key = `${stack.place.region}|${awsProfile ?? ''}`;
+  const statusApiIn = async (region: string, awsProfile: string | undefined): Promise<ClosableStatusApi> => {
+    const key = `${region}|${awsProfile ?? ''}`;
     if (apis?.key !== key) {
       apis?.status.close();
       apis?.logs?.close();
       const { createStatusApi } = await import('../../src/state/aws-clients.js');
-      apis = { key, status: createStatusApi({ region: stack.place.region, awsProfile }) };
+      apis = { key, status: createStatusApi({ region, awsProfile }) };
     }
     return apis.status;
   };
+  const statusApi = (stack: StackProfiles) => statusApiIn(stack.place.region, g.awsProfile ?? stack.prod.awsProfile);
+
+  /** A poller for the stack `info` places, its last update kept for the listener that adopts it. */
+  const startPoller = async (info: StackInfo, watchTasks: EnvironmentName | null) => {
+    const [{ readDeployRecords }, api, { createStatusPoller }] = await Promise.all([records(), statusApiIn(info.region, info.awsProfile), import('../../src/state/status-poller.js')]);
+    const poller = createStatusPoller({
+      api,
+      stackName: info.stackName,
+      region: info.region,
+      account: info.account ?? undefined,
+      environments: info.environments,
+      deployRecords: () => {
+        const r = readDeployRecords(recordsPath);
+        return r.state === 'malformed' ? {} : r.records;
+      },
+      awsProfile: info.awsProfile,
+      intervalMs: ctx.intervalMs,
+      watchTasks,
+      // The cost estimate's requests: one more GetMetricData an hour.
+      readTraffic: true,
+    });
+    let last: PollUpdate | undefined;
+    poller.subscribe((u) => (last = u));
+    poller.start();
+    return { poller, last: () => last };
+  };
+  /** Same stack, same environments, same credentials: a poller started for one serves the other. */
+  const pollerKey = (info: StackInfo) => JSON.stringify([info.stackName, info.region, info.account, info.environments, info.awsProfile ?? null]);
+  let early: { key: string; started: ReturnType<typeof startPoller> } | undefined;
   const logsApi = async (stack: StackProfiles): Promise<ClosableLogsApi> => {
     await statusApi(stack);
     if (!apis!.logs) {
@@ -221,30 +268,39 @@ export function createServices(ctx: ServiceContext): DashboardServices {
   };
 
   return {
+    /**
+     * Starts polling the stack the first frame shows (read from the profiles as plain JSON)
+     * while the profiles are checked: the SDK loads and the first calls are made meanwhile.
+     * startStatus adopts this poller when the checked profiles place the same stack, else
+     * stops it; a check that fails ends the dashboard before anything is shown of it.
+     */
+    prestartStatus(info) {
+      if (early || !plausiblePlace(info)) return;
+      const started = startPoller(info, null);
+      // A failure here is the adopting startStatus's to report (or nobody's, when it is not adopted).
+      started.catch(() => undefined);
+      early = { key: pollerKey(info), started };
+    },
+
+    cancelPrestart() {
+      const started = early?.started;
+      early = undefined;
+      if (started) void started.then(({ poller }) => poller.stop()).catch(() => undefined);
+    },
+
     async startStatus(listener, options) {
       const stack = await loadStack();
-      const { readDeployRecords } = await records();
-      const api = await statusApi(stack);
-      const { createStatusPoller } = await import('../../src/state/status-poller.js');
       const info = stackInfoOf(stack, g);
-      const poller = createStatusPoller({
-        api,
-        stackName: info.stackName,
-        region: info.region,
-        account: info.account ?? undefined,
-        environments: info.environments,
-        deployRecords: () => {
-          const r = readDeployRecords(recordsPath);
-          return r.state === 'malformed' ? {} : r.records;
-        },
-        awsProfile: info.awsProfile,
-        intervalMs: ctx.intervalMs,
-        watchTasks: options?.watchTasks ?? null,
-        // The cost estimate's requests: one more GetMetricData an hour.
-        readTraffic: true,
-      });
+      const adopted = early?.key === pollerKey(info) ? early.started : undefined;
+      const stale = adopted ? undefined : early?.started;
+      early = undefined;
+      if (stale) void stale.then(({ poller }) => poller.stop()).catch(() => undefined);
+      const { poller, last } = await (adopted ?? startPoller(info, options?.watchTasks ?? null));
+      if (adopted && options?.watchTasks) poller.watchTasks(options.watchTasks);
       const unsubscribe = poller.subscribe((u) => listener({ snapshot: u.snapshot, nextPollInMs: u.nextPollInMs }));
-      poller.start();
+      // A poll that ended before this listener came: its snapshot is shown now, not at the next poll.
+      const seen = last();
+      if (seen) listener({ snapshot: seen.snapshot, nextPollInMs: seen.nextPollInMs });
       return {
         refresh: () => void poller.refresh(),
         invalidate: () => poller.invalidate(),
@@ -303,12 +359,13 @@ export function createServices(ctx: ServiceContext): DashboardServices {
         contractTagSource = back.contractTagSource;
         extra = [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt})` }];
       }
-      const { prepareDeploy, diffPlan, executeDeploy, disposePlan } = await import('../../src/infra/deploy.js');
+      const [{ prepareDeploy, diffPlan, executeDeploy, disposePlan }, { withAssemblyCache }] = await Promise.all([import('../../src/infra/deploy.js'), import('../../src/infra/assembly-cache.js')]);
       const plan = await prepareDeploy(
         { target, imageTag, contractTag, imageTagSource, contractTagSource, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)` },
         aws,
-        // Off the main thread: the screen keeps drawing while aws-cdk-lib loads and the stack is built.
-        ops.synthesizeStackInWorker(),
+        // Off the main thread: the screen keeps drawing while aws-cdk-lib loads and the stack is built;
+        // a second plan of unchanged profiles reuses that assembly.
+        withAssemblyCache(ops.synthesizeStackInWorker()),
       );
       return {
         plan: {

@@ -9,7 +9,7 @@ import { loadDeployRecords, markDestroyed, lockPathFor } from '../../src/state/d
 import { acquireLock } from '../../src/config/lock.js';
 import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
 import { afterCancel } from '../../src/state/health.js';
-import type { DeployOutcome, DeployPlan } from '../../src/infra/deploy.js';
+import type { DeployOutcome, DeployPlan, Synthesizer } from '../../src/infra/deploy.js';
 import { resourceLabel } from '../../src/infra/cdk-output.js';
 import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planRows, prodUpdateRefusal, promoteRows, rollbackEntry, rollbackRequest, synthesizeStackLazily, updatesProd } from '../../src/infra/operations.js';
 import { displayLine } from '../../src/display-text.js';
@@ -19,7 +19,9 @@ import { boundedNumber, TIMEOUT_BOUNDS } from '../numbers.js';
 
 const environmentOption = () => new Option('-e, --environment <env>', 'dev or prod').choices([...ENVIRONMENTS]);
 
-const synth = synthesizeStackLazily;
+// A plan of unchanged profiles (`diff`, then `deploy`) reuses the assembly synthesized before;
+// the cache (and node:crypto) loads with the first plan, not with every command.
+const synth: Synthesizer = async (profiles, outDir) => (await import('../../src/infra/assembly-cache.js')).withAssemblyCache(synthesizeStackLazily)(profiles, outDir);
 
 function awsFor(target: DeployTarget, g: Globals) {
   return deployAwsFor(target, g.awsProfile);

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { UserError } from '../errors.js';
 import { displayLine } from '../display-text.js';
 import { DEFAULT_TASK_SIZE, FARGATE_CPUS, isFargatePair, memoryChoices } from './task-size.js';

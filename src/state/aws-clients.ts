@@ -4,10 +4,11 @@ import type { ServiceRollback, StackInfo, StatusApi, TaskInfo } from './status-a
 import { EVENTS_KEEP } from './status-types.js';
 import { alarmNamesOf } from './alarm-rollback.js';
 import { assertAwsProfileExists, sdkLogger } from './aws-profile.js';
+import { loadSdkModule } from './sdk-modules.js';
 
 /**
- * The real {@link StatusApi}: AWS SDK v3 clients, each imported and created on
- * first use so the CLI starts without loading the SDK. Default client config
+ * The real {@link StatusApi}: AWS SDK v3 clients, each loaded ({@link loadSdkModule}) and
+ * created on first use so the CLI starts without loading the SDK. Default client config
  * throughout: the region given (the profile's, or --region; a Quilt stack is
  * read in its ARN's region, {@link AwsApi.describeStackIn}), credentials from
  * the SDK's default chain (`awsProfile`, else AWS_PROFILE, SSO, environment,
@@ -105,8 +106,8 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
       }));
   };
 
-  const sts = lazy(async () => (await import('@aws-sdk/client-sts')).STSClient);
-  const loadCfn = async () => (await import('@aws-sdk/client-cloudformation')).CloudFormationClient;
+  const sts = lazy(async () => loadSdkModule('@aws-sdk/client-sts').STSClient);
+  const loadCfn = async () => loadSdkModule('@aws-sdk/client-cloudformation').CloudFormationClient;
   const cfn = lazy(loadCfn);
   const cfnByRegion = new Map<string, () => Promise<CloudFormationClient>>();
   /** The CloudFormation client of a region: the main one for the options' region, else one more, created on first use. */
@@ -117,7 +118,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
     return get();
   };
   const describeStackWith = async (client: Promise<CloudFormationClient>, stackName: string): Promise<StackInfo | null> => {
-    const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+    const { DescribeStacksCommand } = loadSdkModule('@aws-sdk/client-cloudformation');
     try {
       const out = await (await client).send(new DescribeStacksCommand({ StackName: stackName }));
       const s = out.Stacks?.[0];
@@ -138,20 +139,20 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
       throw error;
     }
   };
-  const ecs = lazy(async () => (await import('@aws-sdk/client-ecs')).ECSClient);
-  const elb = lazy(async () => (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client);
-  const apigw = lazy(async () => (await import('@aws-sdk/client-api-gateway')).APIGatewayClient);
-  const secrets = lazy(async () => (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient);
-  const cloudwatch = lazy(async () => (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient);
+  const ecs = lazy(async () => loadSdkModule('@aws-sdk/client-ecs').ECSClient);
+  const elb = lazy(async () => loadSdkModule('@aws-sdk/client-elastic-load-balancing-v2').ElasticLoadBalancingV2Client);
+  const apigw = lazy(async () => loadSdkModule('@aws-sdk/client-api-gateway').APIGatewayClient);
+  const secrets = lazy(async () => loadSdkModule('@aws-sdk/client-secrets-manager').SecretsManagerClient);
+  const cloudwatch = lazy(async () => loadSdkModule('@aws-sdk/client-cloudwatch').CloudWatchClient);
   const listTasks = async (cluster: string, service: string, desiredStatus: 'RUNNING' | 'STOPPED') => {
-    const { ListTasksCommand } = await import('@aws-sdk/client-ecs');
+    const { ListTasksCommand } = loadSdkModule('@aws-sdk/client-ecs');
     const out = await (await ecs()).send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus, maxResults: 100 }));
     return out.taskArns ?? [];
   };
 
   return {
     async getCallerIdentity() {
-      const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+      const { GetCallerIdentityCommand } = loadSdkModule('@aws-sdk/client-sts');
       const out = await (await sts()).send(new GetCallerIdentityCommand({}));
       return { account: out.Account ?? '', arn: out.Arn ?? '' };
     },
@@ -160,7 +161,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
     describeStackIn: (region, stackNameOrArn) => describeStackWith(cfnIn(region), stackNameOrArn),
 
     async describeServices(cluster, services) {
-      const { DescribeServicesCommand } = await import('@aws-sdk/client-ecs');
+      const { DescribeServicesCommand } = loadSdkModule('@aws-sdk/client-ecs');
       const out = await (await ecs()).send(new DescribeServicesCommand({ cluster, services: [...services] }));
       return {
         services: (out.services ?? []).map((s) => ({
@@ -190,7 +191,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
     },
 
     async describeTargetHealth(targetGroupArn) {
-      const { DescribeTargetHealthCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
+      const { DescribeTargetHealthCommand } = loadSdkModule('@aws-sdk/client-elastic-load-balancing-v2');
       const out = await (await elb()).send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
       return (out.TargetHealthDescriptions ?? []).map((t) => ({
         id: t.Target?.Id ?? '',
@@ -201,13 +202,13 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
     },
 
     async getStages(restApiId) {
-      const { GetStagesCommand } = await import('@aws-sdk/client-api-gateway');
+      const { GetStagesCommand } = loadSdkModule('@aws-sdk/client-api-gateway');
       const out = await (await apigw()).send(new GetStagesCommand({ restApiId }));
       return (out.item ?? []).map((s) => ({ stageName: s.stageName ?? '', deploymentId: s.deploymentId ?? null, lastUpdatedDate: iso(s.lastUpdatedDate ?? s.createdDate) }));
     },
 
     async lastRollback(cluster, service) {
-      const { ListServiceDeploymentsCommand, DescribeServiceDeploymentsCommand } = await import('@aws-sdk/client-ecs');
+      const { ListServiceDeploymentsCommand, DescribeServiceDeploymentsCommand } = loadSdkModule('@aws-sdk/client-ecs');
       const client = await ecs();
       const listed = await client.send(
         new ListServiceDeploymentsCommand({ cluster, service, status: ['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'], maxResults: 10 }),
@@ -228,7 +229,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
     },
 
     async getMetricData(queries, start, end) {
-      const { GetMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
+      const { GetMetricDataCommand } = loadSdkModule('@aws-sdk/client-cloudwatch');
       const out = await (await cloudwatch()).send(
         new GetMetricDataCommand({
           StartTime: start,
@@ -251,7 +252,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
     listRunningTasks: (cluster, service) => listTasks(cluster, service, 'RUNNING'),
 
     async secretExists(name) {
-      const { DescribeSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+      const { DescribeSecretCommand } = loadSdkModule('@aws-sdk/client-secrets-manager');
       try {
         await (await secrets()).send(new DescribeSecretCommand({ SecretId: name }));
         return true;
@@ -262,7 +263,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
     },
 
     async createSecret(name, value, tags) {
-      const { CreateSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+      const { CreateSecretCommand } = loadSdkModule('@aws-sdk/client-secrets-manager');
       await (await secrets()).send(
         new CreateSecretCommand({
           Name: name,
@@ -274,7 +275,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
     },
 
     async describeTasks(cluster, taskArns) {
-      const { DescribeTasksCommand } = await import('@aws-sdk/client-ecs');
+      const { DescribeTasksCommand } = loadSdkModule('@aws-sdk/client-ecs');
       const client = await ecs();
       const result: TaskInfo[] = [];
       for (let i = 0; i < taskArns.length; i += 100) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describeJsonSyntaxError } from '../config/json-error.js';
 import { ExternalError, UserError } from '../errors.js';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ENVIRONMENTS, DEFAULT_STACK_NAME, ImageReferenceSchema, STACK_NAME_RE, type EnvironmentName } from '../config/schema.js';
 import { folderError } from '../config/fs-errors.js';
 import { writeFileAtomic } from '../config/atomic-file.js';
@@ -113,18 +113,18 @@ function malformedError(read: Extract<RecordsRead, { state: 'malformed' }>, path
 }
 
 /** An optional text field: v0.6 files may hold null where a value is missing. */
-const text = (what: string) => z.string({ error: `expected ${what} (a string)` }).nullish();
+const text = (what: string) => z.nullish(z.string({ error: `expected ${what} (a string)` }));
 
 const HistoryEntrySchema = z.strictObject(
   {
     // Empty: a v0.6 section with no image, kept in history by earlier versions (rollback skips it).
     imageTag: z.union([z.literal(''), ImageReferenceSchema], { error: 'expected a Docker tag (letters, digits, _ . -, at most 128) or sha256:<64 hex>' }),
     deployedAt: z.string({ error: 'expected when it was deployed (an ISO-8601 string)' }),
-    endpoint: z.string({ error: 'expected the endpoint URL (a string)' }).optional(),
-    stackArn: z.string({ error: 'expected the stack ARN (a string)' }).optional(),
-    webhookUrl: z.string({ error: 'expected the webhook URL (a string)' }).optional(),
-    destroyedAt: z.string({ error: 'expected when the stack was destroyed (an ISO-8601 string)' }).optional(),
-    contractTag: ImageReferenceSchema.optional(),
+    endpoint: z.optional(z.string({ error: 'expected the endpoint URL (a string)' })),
+    stackArn: z.optional(z.string({ error: 'expected the stack ARN (a string)' })),
+    webhookUrl: z.optional(z.string({ error: 'expected the webhook URL (a string)' })),
+    destroyedAt: z.optional(z.string({ error: 'expected when the stack was destroyed (an ISO-8601 string)' })),
+    contractTag: z.optional(ImageReferenceSchema),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'expected an object { imageTag, deployedAt }') },
 );
@@ -134,13 +134,13 @@ const sectionSchema = (env: EnvironmentName) =>
     {
       endpoint: text('the endpoint URL'),
       // An older section may hold no image (empty): it is not rolled back to.
-      imageTag: z.union([z.literal(''), ImageReferenceSchema], { error: 'expected a Docker tag (letters, digits, _ . -, at most 128) or sha256:<64 hex>' }).nullish(),
+      imageTag: z.nullish(z.union([z.literal(''), ImageReferenceSchema], { error: 'expected a Docker tag (letters, digits, _ . -, at most 128) or sha256:<64 hex>' })),
       deployedAt: text('when it was deployed (ISO-8601)'),
-      stackName: z.string({ error: 'expected a CloudFormation stack name (a string)' }).regex(STACK_NAME_RE, { error: 'expected a CloudFormation stack name: a letter, then letters, digits or "-"' }).nullish(),
-      stage: z.literal(env, { error: `expected "${env}" (the section's environment)` }).nullish(),
-      history: z.array(HistoryEntrySchema, { error: 'expected an array of { imageTag, deployedAt }' }).optional(),
+      stackName: z.nullish(z.string({ error: 'expected a CloudFormation stack name (a string)' }).check(z.regex(STACK_NAME_RE, { error: 'expected a CloudFormation stack name: a letter, then letters, digits or "-"' }))),
+      stage: z.nullish(z.literal(env, { error: `expected "${env}" (the section's environment)` })),
+      history: z.optional(z.array(HistoryEntrySchema, { error: 'expected an array of { imageTag, deployedAt }' })),
       destroyedAt: text('when the stack was destroyed (ISO-8601)'),
-      contractTag: ImageReferenceSchema.optional(),
+      contractTag: z.optional(ImageReferenceSchema),
       // The older tool's (v0.6) keys, converted by the first record written.
       webhookEndpoint: text('the v0.6 endpoint URL'),
       webhookUrl: text('the v0.6 webhook URL'),
@@ -156,7 +156,7 @@ const sectionSchema = (env: EnvironmentName) =>
  * (rollback), so each is checked with the profile's image rule.
  */
 const DeployFileSchema = z.strictObject(
-  { dev: sectionSchema('dev').nullish(), prod: sectionSchema('prod').nullish() },
+  { dev: z.nullish(sectionSchema('dev')), prod: z.nullish(sectionSchema('prod')) },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'expected a JSON object with "dev" and/or "prod" sections') },
 );
 

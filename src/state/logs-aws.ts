@@ -1,6 +1,7 @@
 import { retryConfig, type AwsClientOptions } from './aws-clients.js';
 import type { LiveTailEvent, LogsApi, RawLogEvent } from './logs-api.js';
 import { assertAwsProfileExists, sdkLogger } from './aws-profile.js';
+import { loadSdkModule } from './sdk-modules.js';
 
 export interface ClosableLogsApi extends LogsApi {
   /** Closes the client's sockets. */
@@ -13,8 +14,8 @@ interface LogsClient {
 }
 
 /**
- * The real {@link LogsApi}: one CloudWatch Logs client, imported and created
- * on first use so the CLI starts without loading the SDK. Region and
+ * The real {@link LogsApi}: one CloudWatch Logs client, loaded ({@link loadSdkModule})
+ * and created on first use so the CLI starts without loading the SDK. Region and
  * credentials as for every other client (aws-clients.ts); the endpoint only
  * from the environment. `disableHostPrefix`: StartLiveTail is sent to a
  * `stream-` host prefix, which would break `AWS_ENDPOINT_URL` (a local
@@ -24,7 +25,8 @@ export function createLogsApi(options: AwsClientOptions): ClosableLogsApi {
   let client: Promise<LogsClient> | undefined;
   let created: LogsClient | undefined;
   const logs = () =>
-    (client ??= import('@aws-sdk/client-cloudwatch-logs').then(({ CloudWatchLogsClient }) => {
+    (client ??= Promise.resolve().then(() => {
+      const { CloudWatchLogsClient } = loadSdkModule('@aws-sdk/client-cloudwatch-logs');
       if (options.awsProfile) assertAwsProfileExists(options.awsProfile);
       created = new CloudWatchLogsClient({
         region: options.region,
@@ -41,7 +43,7 @@ export function createLogsApi(options: AwsClientOptions): ClosableLogsApi {
 
   return {
     async filterLogEvents(request) {
-      const { FilterLogEventsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
+      const { FilterLogEventsCommand } = loadSdkModule('@aws-sdk/client-cloudwatch-logs');
       const out = (await (await logs()).send(
         new FilterLogEventsCommand({
           logGroupName: request.logGroupName,
@@ -55,7 +57,7 @@ export function createLogsApi(options: AwsClientOptions): ClosableLogsApi {
     },
 
     async startLiveTail(request) {
-      const { StartLiveTailCommand } = await import('@aws-sdk/client-cloudwatch-logs');
+      const { StartLiveTailCommand } = loadSdkModule('@aws-sdk/client-cloudwatch-logs');
       const out = (await (await logs()).send(
         new StartLiveTailCommand({
           logGroupIdentifiers: [request.logGroupArn],

@@ -103,7 +103,7 @@ describe('the bundle', () => {
     const loaded = new Set<string>();
     for (const file of readdirSync(dist).filter((f) => f.endsWith('.js'))) {
       const text = readFileSync(join(dist, file), 'utf8');
-      for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s*)["']([^"'./][^"']*)["']/g)) {
+      for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|(?:\b|__)require\s*\(\s*|\bloadSdkModule\d*\s*\(\s*|\bimport\s*)["']([^"'./][^"']*)["']/g)) {
         const name = m[1].startsWith('@') ? m[1].split('/').slice(0, 2).join('/') : m[1].split('/')[0];
         if (!name.startsWith('node:') && !builtinModules.includes(name) && /^(@[a-z0-9-]+\/)?[a-z0-9][a-z0-9._-]*$/.test(name)) loaded.add(name);
       }

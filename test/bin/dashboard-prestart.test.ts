@@ -1,0 +1,91 @@
+/**
+ * The dashboard starts polling the stack of its first frame (the profiles read as plain
+ * JSON) while the profiles are checked; the poller that startStatus then needs is that
+ * one when the checked profiles place the same stack: the first snapshot is not waited
+ * for twice. Real SDK clients against the fake AWS.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createServices, provisionalStack } from '../../bin/commands/dashboard.js';
+import type { StatusSnapshot } from '../../src/state/status-types.js';
+import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
+import { standardScenario } from '../fake-aws/scenario.js';
+import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
+import { waitFor } from '../helpers/wait.js';
+
+let fake: FakeAws;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  fake = await startFakeAws(standardScenario());
+});
+beforeEach(() => {
+  process.env = { ...savedEnv, ...fake.env };
+  delete process.env.AWS_PROFILE;
+  fake.calls.reset();
+});
+afterEach(() => {
+  process.env = { ...savedEnv };
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+function configDir(prod: Record<string, unknown> = prodProfile()): string {
+  const dir = tempDir();
+  writeJson(dir, 'default.json', prod);
+  writeJson(dir, 'dev.json', devProfile());
+  return dir;
+}
+
+describe('prestartStatus', () => {
+  it('is adopted by startStatus: the snapshot of the poll made meanwhile is given at once, and no second poller polls', async () => {
+    const dir = configDir();
+    const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000 });
+    services.prestartStatus(provisionalStack(dir, {})!);
+    await waitFor(() => (fake.calls.byOperation()['ecs:DescribeServices'] ?? 0) >= 1);
+    const callsBefore = await settled();
+    const snapshots: StatusSnapshot[] = [];
+    const handle = await services.startStatus((u) => snapshots.push(u.snapshot));
+    expect(snapshots).toHaveLength(1);
+    expect(snapshots[0].environments.map((e) => [e.name, e.health])).toEqual([
+      ['dev', 'healthy'],
+      ['prod', 'healthy'],
+    ]);
+    // Adopted, not started again: no calls since the prestarted poll.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fake.calls.count()).toBe(callsBefore);
+    await handle.stop();
+  });
+
+  it('is stopped, not adopted, when the checked profiles place another stack', async () => {
+    const dir = configDir(prodProfile({ stackName: 'OtherStack' }));
+    const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000 });
+    // The first frame's guess, for a stack the profiles do not name (as when a file changed meanwhile).
+    services.prestartStatus({ ...provisionalStack(dir, {})!, stackName: 'BenchlingWebhookStack' });
+    await waitFor(() => (fake.calls.byOperation()['cloudformation:DescribeStacks'] ?? 0) >= 1);
+    await settled();
+    const snapshots: StatusSnapshot[] = [];
+    const handle = await services.startStatus((u) => snapshots.push(u.snapshot));
+    await waitFor(() => snapshots.length >= 1);
+    expect(snapshots[0].stackName).toBe('OtherStack');
+    await handle.stop();
+  });
+
+  it('polls nothing for a place that the schema would refuse (a region that is not one)', async () => {
+    const dir = configDir();
+    const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000 });
+    services.prestartStatus({ ...provisionalStack(dir, {})!, region: 'evil.example.com/x' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.calls.count()).toBe(0);
+  });
+});
+
+/** The call count once no call has come for 150 ms (the first poll is over). */
+async function settled(): Promise<number> {
+  let last = -1;
+  while (fake.calls.count() !== last) {
+    last = fake.calls.count();
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  return last;
+}
