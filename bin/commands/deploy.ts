@@ -11,7 +11,7 @@ import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
 import { afterCancel } from '../../src/state/health.js';
 import type { DeployOutcome, DeployPlan } from '../../src/infra/deploy.js';
 import { resourceLabel } from '../../src/infra/cdk-output.js';
-import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planRows, prodUpdateRefusal, promoteRows, rollbackEntry, rollbackRequest, synthesizeStackLazily, updatesProd } from '../../src/infra/operations.js';
+import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planConfirmationWord, planRows, prodUpdateRefusal, promoteRows, replacementRefusal, replacesServing, rollbackEntry, rollbackRequest, synthesizeStackLazily, updatesProd, type OperationKind } from '../../src/infra/operations.js';
 import { displayLine } from '../../src/display-text.js';
 import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printError, printJson, type Globals } from '../context.js';
 import { askTyped, askYesNo } from '../prompt.js';
@@ -135,6 +135,9 @@ async function execute(plan: DeployPlan, aws: Awaited<ReturnType<typeof awsFor>>
 interface PlannedRun {
   readonly g: Globals;
   readonly yes?: boolean;
+  /** `--allow-replacement`: with --yes, confirms a plan that replaces the API, a load balancer or the running prod service. */
+  readonly allowReplacement?: boolean;
+  readonly kind?: OperationKind;
   readonly aws: Awaited<ReturnType<typeof awsFor>>;
   readonly signal: AbortSignal;
   readonly title: string;
@@ -169,7 +172,11 @@ async function planAndRun(run: PlannedRun): Promise<number> {
     }
     await showDiff(plan, run.signal);
     if (run.signal.aborted) throw cancelledBeforeRun();
-    if (updatesProd(plan)) {
+    if (replacesServing(plan)) {
+      // Replacing what serves requests is confirmed by the stack's name, or by --yes with --allow-replacement.
+      if ((run.g.yes || run.yes) && !run.allowReplacement) throw replacementRefusal(plan);
+      await confirm(run.g, { yes: run.yes && run.allowReplacement }, `${run.question} It replaces what serves requests (above).`, planConfirmationWord(run.kind ?? 'deploy', plan));
+    } else if (updatesProd(plan)) {
       // A dev deploy that changes prod's service: asked like a prod deploy, never run unasked.
       if (run.g.yes || run.yes || !isInteractive()) throw prodUpdateRefusal(plan);
       await confirm(run.g, {}, `${run.question} prod's service is updated too.`, confirmationWord('deploy', plan.environment, plan.others));
@@ -210,8 +217,9 @@ export function registerDeployCommands(program: Command): void {
     .option('--profile <name>', 'config profile (default: dev for dev, default for prod)')
     .option('--image-tag <tag>', 'image tag or sha256:<digest> (default: the profile\'s)')
     .option('-y, --yes', 'do not ask; confirm')
+    .option('--allow-replacement', 'with --yes: also confirm a deploy that replaces the API, the load balancer or the running prod service')
     .action(
-      action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string; yes?: boolean }, cmd: Command) => {
+      action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string; yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
         const g = globalsOf(cmd);
         if (opts.imageTag !== undefined && !isImageReference(opts.imageTag)) throw new UserError(`--image-tag: "${opts.imageTag}" is not a Docker tag or sha256:<64 hex>`);
         const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
@@ -219,7 +227,7 @@ export function registerDeployCommands(program: Command): void {
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         return withSignals((signal) =>
           planAndRun({
-            g, yes: opts.yes, aws, signal, title: 'deploy',
+            g, yes: opts.yes, allowReplacement: opts.allowReplacement, aws, signal, title: 'deploy',
             question: `Deploy ${target.environment}?`,
             word: confirmationWord('deploy', target.environment),
             prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}` }, aws, synth),
