@@ -7,7 +7,9 @@
  * whatever the deploy does replace must have been announced by its plan.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runCliAsync, type CliResult } from '../helpers/cli.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
@@ -35,13 +37,14 @@ interface World {
 }
 
 /** The older tool's stack in the fake, and a config folder as `migrate` leaves it (prod's profile, and dev's when asked). */
-function world(template: Record<string, any>, options: { dev?: boolean } = {}): World {
+function world(template: Record<string, any>, options: { dev?: boolean; stackName?: string } = {}): World & { dir: string } {
   const dir = tempDir();
   const tmp = join(dir, 'tmp');
-  writeJson(dir, 'default.json', prodProfile({ imageTag: '0.8.0' }));
+  writeJson(dir, 'default.json', prodProfile({ imageTag: '0.8.0', ...(options.stackName ? { stackName: options.stackName } : {}) }));
   if (options.dev) writeJson(dir, 'dev.json', devProfile());
   fake.scenario = deployedScenario(template, { secrets: ['quiltdata/benchling-webhook/default/acme', 'quiltdata/benchling-webhook/dev/acme-dev'] });
   return {
+    dir,
     run: async (args) => {
       mkdirSync(tmp, { recursive: true });
       return runCliAsync(['--config-dir', dir, ...args], { env: { ...fake.env, TMPDIR: tmp } });
@@ -66,7 +69,7 @@ function replacedBetween(before: FakeStack, after: FakeStack): string[] {
 }
 
 describe.each(['0.6.2', '0.18.0'])('upgrading the older tool\'s v%s stack', { timeout: 180_000 }, (version) => {
-  it('deploy --environment prod: the REST API and its prod stage are updated, not replaced; ProdEndpoint is the older WebhookEndpoint; every replacement was announced', async () => {
+  it('deploy --environment prod: the REST API and its prod stage are updated, not replaced; ProdEndpoint is the older WebhookEndpoint; every replacement was announced (v0.18.0: then dev joins on its own deploy)', async () => {
     const w = world(olderTemplate(version), { dev: true });
     const before = structuredClone(stack());
     const olderEndpoint = before.outputs.WebhookEndpoint;
@@ -118,6 +121,7 @@ describe.each(['0.6.2', '0.18.0'])('upgrading the older tool\'s v%s stack', { ti
     expect(at(stageId, 'UPDATE_IN_PROGRESS')).toBeGreaterThan(at(serviceId, 'CREATE_COMPLETE'));
 
     // dev joins on its own first deploy; the ids taken over stay, so nothing that serves is replaced now.
+    if (version !== '0.18.0') return;
     const dev = await w.run(['deploy', '--environment', 'dev', '--yes']);
     expect(dev.status, dev.stderr + dev.stdout).toBe(0);
     expect(row(dev.stdout, 'replaces')).toBeUndefined();
@@ -142,5 +146,35 @@ describe('an older stack whose URL cannot be kept', { timeout: 180_000 }, () => 
     expect(row(r.stdout, 'instead')).toMatch(/deploy side by side: .*test --environment prod --stack-name BenchlingWebhookStack.*destroy --stack-name BenchlingWebhookStack/);
     expect(r.stderr).toMatch(/--allow-replacement/);
     expect(stack().resources).toEqual(before.resources);
+  });
+
+  it('the side-by-side path: test --stack-name reaches the old stack\'s endpoint, destroy --stack-name deletes it and marks its records destroyed', async () => {
+    const server = createServer((req, res) => res.writeHead(req.url === '/prod/health' ? 200 : 404).end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      // The new stack has its own name in the profile; the old one is the older tool's.
+      const w = world(olderTemplate('0.6.2'), { stackName: 'BenchlingWebhookStackNext' });
+      stack().outputs.WebhookEndpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prod/`;
+      const records = join(w.dir, 'deploy.json');
+      writeFileSync(records, JSON.stringify({ prod: { webhookEndpoint: stack().outputs.WebhookEndpoint, imageTag: '0.6.2', deployedAt: '2026-10-01T00:00:00.000Z', stackArn: stack().stackId } }));
+      const tested = await w.run(['test', '--environment', 'prod', '--stack-name', STACK]);
+      expect(tested.status, tested.stderr).toBe(0);
+      expect(tested.stdout).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/prod\/health -> 200/);
+      const bad = await w.run(['test', '--environment', 'prod', '--stack-name', 'not a stack']);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/--stack-name: "not a stack" is not a CloudFormation stack name/);
+
+      const refused = await w.run(['destroy', '--stack-name', STACK]);
+      expect(refused.status).toBe(2);
+      expect(stack().status).toBe('CREATE_COMPLETE');
+      const destroyed = await w.run(['destroy', '--stack-name', STACK, '--yes']);
+      expect(destroyed.status, destroyed.stderr + destroyed.stdout).toBe(0);
+      expect(destroyed.stdout).toContain(`destroy: stack ${STACK} in us-east-1`);
+      expect(stack().status).toBe('DELETE_COMPLETE');
+      expect(fake.calls.count('DeleteStack')).toBe(1);
+      expect(JSON.parse(readFileSync(records, 'utf8')).prod.destroyedAt).toMatch(/^\d{4}-/);
+    } finally {
+      server.close();
+    }
   });
 });
