@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { stringify as yamlStringify } from 'yaml';
 import { WebhookStack } from '../../src/infra/webhook-stack.js';
 import { foreseeReplacements, keptIdsOf, olderToolStack, parseDeployedTemplate, TEMPLATE_BODY_MAX, type DeployedTemplate, type KeptIds } from '../../src/infra/upgrade.js';
-import { replacementRows } from '../../src/infra/operations.js';
+import { planConfirmationWord, replacementRefusal, replacementRows } from '../../src/infra/operations.js';
 import { stackProfiles } from './stack-helpers.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'older-tool');
@@ -124,5 +124,14 @@ describe('what a deploy replaces', () => {
       { label: 'interrupt', value: expect.stringMatching(/calls to the old URL fail/) },
       { label: 'instead', value: expect.stringMatching(/side by side.*destroy --stack-name BenchlingWebhookStack/) },
     ]);
+  });
+
+  it("a plan that replaces what serves is confirmed by the stack's name; one that replaces nothing by prod as before; --yes alone is refused naming --allow-replacement", () => {
+    const api = { role: 'api' as const, logicalId: 'A', type: 'AWS::ApiGateway::RestApi', why: 'gone' };
+    const plan = { environment: 'prod' as const, others: [], stackName: 'BenchlingWebhookStack', replacement: { replaced: [api], stageWaits: false } };
+    expect(planConfirmationWord('deploy', plan)).toBe('BenchlingWebhookStack');
+    expect(planConfirmationWord('deploy', { ...plan, replacement: { replaced: [], stageWaits: false } })).toBe('prod');
+    expect(planConfirmationWord('deploy', { ...plan, environment: 'dev', replacement: undefined })).toBeNull();
+    expect(replacementRefusal(plan).message).toMatch(/^--allow-replacement: this deploy replaces the api of stack BenchlingWebhookStack/);
   });
 });
