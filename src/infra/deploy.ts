@@ -463,7 +463,7 @@ function plannedReplacement(
   if (replaced.length === 0 && !olderTool) return undefined;
   const before = deployedProdEndpoint(outputs);
   const apiReplaced = replaced.some((r) => r.role === 'api');
-  const apiId = keep?.restApi !== undefined ? outputs.ApiId ?? outputs.ApiGatewayId ?? hostApiId(before) : undefined;
+  const apiId = keep?.restApi !== undefined ? (outputs.ApiId ?? outputs.ApiGatewayId) : undefined;
   const endpointAfter = apiReplaced ? undefined : before !== undefined ? sameEndpoint(before) : apiId ? `https://${apiId}.execute-api.${region}.amazonaws.com/prod` : undefined;
   // The stage waits for the service only where this stack gave the kept stage that dependency (webhook-stack.ts takeOver).
   const stage = keep?.prodStage !== undefined ? next.Resources[keep.prodStage] : undefined;
@@ -471,11 +471,6 @@ function plannedReplacement(
   const dependsOn = stage?.DependsOn === undefined ? [] : Array.isArray(stage.DependsOn) ? stage.DependsOn : [stage.DependsOn];
   const stageWaits = prodService?.['Fn::GetAtt']?.[0] !== undefined && dependsOn.includes(prodService['Fn::GetAtt'][0]);
   return { ...(olderTool ? { olderTool } : {}), replaced, ...(keep ? { kept: keep } : {}), ...(before !== undefined ? { endpointBefore: before } : {}), ...(endpointAfter ? { endpointAfter } : {}), stageWaits };
-}
-
-/** The API id of an execute-api endpoint URL. */
-function hostApiId(endpoint: string | undefined): string | undefined {
-  return endpoint?.match(/^https:\/\/([a-z0-9]{10})\.execute-api\./)?.[1];
 }
 
 /** What {@link environmentParameters} needs beyond the profile. */
