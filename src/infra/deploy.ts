@@ -16,7 +16,7 @@ import { runCdk, type CdkResult } from './runner.js';
 import { isFailure, parseResourceEvent, resourceLabel, summarizeDiff } from './cdk-output.js';
 import type { DeployEvent, ResourceEvent, RolloutStatus } from '../state/deploy-events.js';
 import { LATEST_RELEASE, OLDEST_RELEASE, UNSERVABLE, consumersFor, contractRelease, unservable, type ConsumerSet } from './container-contract.js';
-import { deployedProdEndpoint, foreseeReplacements, keptIdsOf, olderToolStack, parseDeployedTemplate, sameEndpoint, type DeployedTemplate, type ForeseenReplacement, type KeptIds, type OlderToolStack } from './upgrade.js';
+import { deployedProdEndpoint, foreseeReplacements, keptIdsOf, removedResources, olderToolStack, parseDeployedTemplate, sameEndpoint, type DeployedTemplate, type ForeseenReplacement, type KeptIds, type OlderToolStack } from './upgrade.js';
 import { quiltValuesOf, readQuiltStack, resolveQuiltValues, type QuiltResolution, type QuiltStackRead, type QuiltStackReader, type QuiltValues } from './quilt-values.js';
 
 /** The AWS calls a deploy needs, as a narrow interface (real clients or the fake endpoint). */
@@ -191,6 +191,8 @@ export interface PlannedReplacement {
   readonly olderTool?: OlderToolStack;
   /** The API, load balancers and prod services replaced (empty: none). */
   readonly replaced: readonly ForeseenReplacement[];
+  /** Every other deployed resource the new template does not hold: deleted once the update is done. */
+  readonly removed?: readonly { readonly logicalId: string; readonly type: string; readonly retained: boolean }[];
   /** Deployed ids this stack takes over (the API, its routes, the prod stage), so they are updated, not replaced. */
   readonly kept?: KeptIds;
   /** The prod endpoint now (the stack's output), when it has one. */
@@ -470,7 +472,9 @@ function plannedReplacement(
   const prodService = next.Outputs?.[outputName('prod', 'ServiceName')]?.Value as { 'Fn::GetAtt'?: unknown[] } | undefined;
   const dependsOn = stage?.DependsOn === undefined ? [] : Array.isArray(stage.DependsOn) ? stage.DependsOn : [stage.DependsOn];
   const stageWaits = prodService?.['Fn::GetAtt']?.[0] !== undefined && dependsOn.includes(prodService['Fn::GetAtt'][0]);
-  return { ...(olderTool ? { olderTool } : {}), replaced, ...(keep ? { kept: keep } : {}), ...(before !== undefined ? { endpointBefore: before } : {}), ...(endpointAfter ? { endpointAfter } : {}), stageWaits };
+  const named = new Set(replaced.map((r) => r.logicalId));
+  const removed = removedResources(deployed, next).filter((r) => !named.has(r.logicalId));
+  return { ...(olderTool ? { olderTool } : {}), replaced, removed, ...(keep ? { kept: keep } : {}), ...(before !== undefined ? { endpointBefore: before } : {}), ...(endpointAfter ? { endpointAfter } : {}), stageWaits };
 }
 
 /** What {@link environmentParameters} needs beyond the profile. */

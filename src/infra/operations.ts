@@ -168,9 +168,20 @@ export function replacementRows(plan: Pick<DeployPlan, 'replacement' | 'stackNam
   const after = r.endpointAfter ?? 'a new URL, known once the new API exists';
   rows.push({ label: 'endpoint', value: `${r.endpointBefore ?? '(none)'} -> ${after}${!apiReplaced && r.endpointAfter !== undefined ? ' (the same API and stage: unchanged)' : ''}` });
   rows.push({ label: 'replaces', value: r.replaced.length === 0 ? 'nothing that serves requests (the API, the load balancer and the prod service stay)' : r.replaced.map((x) => `${x.role} ${x.logicalId} (${x.why})`).join('; ') });
+  const deleted = (r.removed ?? []).filter((x) => !x.retained);
+  const retained = (r.removed ?? []).filter((x) => x.retained);
+  if (deleted.length > 0) rows.push({ label: 'deletes', value: `${deleted.length} more resource${deleted.length === 1 ? '' : 's'} the new template does not hold, once the update is done: ${typeCounts(deleted)}` });
+  if (retained.length > 0) rows.push({ label: 'retains', value: `${retained.length} resource${retained.length === 1 ? '' : 's'} the new template does not hold ${retained.length === 1 ? 'leaves' : 'leave'} the stack but ${retained.length === 1 ? 'stays' : 'stay'} in the account (DeletionPolicy Retain): ${typeCounts(retained)}` });
   if (r.replaced.length > 0) rows.push({ label: 'interrupt', value: interruptionText(apiReplaced, r.stageWaits) });
   if (apiReplaced) rows.push({ label: 'instead', value: sideBySideText(plan.stackName) });
   return rows;
+}
+
+/** `2 AWS::IAM::Role, 1 AWS::ECS::Cluster`: most first, then by type. */
+function typeCounts(resources: readonly { type: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const r of resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  return [...counts].sort(([a, x], [b, y]) => y - x || a.localeCompare(b)).map(([type, n]) => `${n} ${type}`).join(', ');
 }
 
 function interruptionText(apiReplaced: boolean, stageWaits: boolean): string {

@@ -15,7 +15,7 @@ import { outputName } from '../config/names.js';
 
 /** A CloudFormation template as read back from the stack, checked only as far as used here. */
 export interface DeployedTemplate {
-  readonly Resources: Readonly<Record<string, { readonly Type: string; readonly Properties?: Record<string, unknown>; readonly DependsOn?: unknown }>>;
+  readonly Resources: Readonly<Record<string, { readonly Type: string; readonly Properties?: Record<string, unknown>; readonly DependsOn?: unknown; readonly DeletionPolicy?: unknown }>>;
   readonly Outputs?: Readonly<Record<string, { readonly Value?: unknown }>>;
   readonly Parameters?: Readonly<Record<string, unknown>>;
 }
@@ -171,6 +171,19 @@ export function foreseeReplacements(deployed: DeployedTemplate, next: DeployedTe
     if (changed.length > 0) found.push({ role, logicalId: id, type: before.Type, why: `${changed.map((p) => `${p} ${describe(before.Properties?.[p] ?? defaults[p])} -> ${describe(after.Properties?.[p] ?? defaults[p])}`).join(', ')}` });
   }
   return found;
+}
+
+/**
+ * The deployed resources the next template no longer holds, beside the
+ * replacements {@link foreseeReplacements} names: deleted once the update is
+ * done. Sorted by logical id.
+ */
+export function removedResources(deployed: DeployedTemplate, next: DeployedTemplate): { logicalId: string; type: string; retained: boolean }[] {
+  return Object.entries(deployed.Resources)
+    .filter(([id]) => next.Resources[id] === undefined)
+    .sort(([a], [b]) => a.localeCompare(b))
+    // DeletionPolicy Retain (or RetainExceptOnCreate): CloudFormation lets the resource go from the stack but keeps it.
+    .map(([logicalId, r]) => ({ logicalId, type: r.Type, retained: typeof r.DeletionPolicy === 'string' && r.DeletionPolicy.startsWith('Retain') }));
 }
 
 /** A property value in a few words: literals as they are, intrinsics by name. */

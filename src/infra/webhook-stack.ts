@@ -120,7 +120,7 @@ export class WebhookStack extends Stack {
       if (id === undefined || resource === undefined || this.resolve(resource.logicalId) === id) continue;
       resource.overrideLogicalId(id);
       // The stage switches to the new deployment only once the prod service is created and steady.
-      if (id === keep.prodStage && prod) resource.addDependency(prod.service.node.defaultChild as CfnResource);
+      if (id === keep.prodStage && prod) resource.addResourceDependency(prod.service.node.defaultChild as CfnResource);
     }
   }
 }

@@ -109,6 +109,9 @@ describe.each(['0.6.2', '0.18.0'])('upgrading the older tool\'s v%s stack', { ti
     const replaced = replacedBetween(before, after);
     expect(replaced.length).toBeGreaterThan(0);
     expect(announced).toEqual(replaced);
+    // And everything else of the older stack that is gone was counted in the plan.
+    const gone = Object.keys(before.resources ?? {}).filter((id) => after.resources?.[id] === undefined);
+    expect(row(r.stdout, 'deletes')).toMatch(new RegExp(`^${gone.length - announced.length} more resources the new template does not hold, once the update is done: .*\\d AWS::ECS::Cluster`));
     const kept = Object.entries(before.resources ?? {}).filter(([, x]) => x.type === 'AWS::ApiGateway::RestApi' || x.type === 'AWS::ApiGateway::Stage').map(([id]) => id);
     for (const id of kept) expect(replaced, id).not.toContain(id);
 

@@ -5,7 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { stringify as yamlStringify } from 'yaml';
 import { WebhookStack } from '../../src/infra/webhook-stack.js';
-import { foreseeReplacements, keptIdsOf, olderToolStack, parseDeployedTemplate, TEMPLATE_BODY_MAX, type DeployedTemplate, type KeptIds } from '../../src/infra/upgrade.js';
+import { foreseeReplacements, keptIdsOf, olderToolStack, parseDeployedTemplate, removedResources, TEMPLATE_BODY_MAX, type DeployedTemplate, type KeptIds } from '../../src/infra/upgrade.js';
 import { planConfirmationWord, replacementRefusal, replacementRows } from '../../src/infra/operations.js';
 import { stackProfiles } from './stack-helpers.js';
 
@@ -84,6 +84,11 @@ describe('the stack takes the ids over', () => {
     // Nothing of the older stack's API is replaced; its load balancer and service are.
     const replaced = foreseeReplacements(fixture(version), t as DeployedTemplate);
     expect(replaced.map((r) => r.role).sort()).toEqual(['load balancer', 'prod service']);
+    // The rest of the older stack is deleted after the update; nothing taken over is.
+    const removed = removedResources(fixture(version), t as DeployedTemplate).map((r) => r.logicalId);
+    for (const id of ids) expect(removed).not.toContain(id);
+    expect(removed).toContain('FargateServiceBenchlingWebhookCluster163F6AB9');
+    expect(removed).toEqual(Object.keys(fixture(version).Resources).filter((id) => t.Resources[id] === undefined).sort((a, b) => a.localeCompare(b)));
   });
 });
 
@@ -111,6 +116,19 @@ describe('what a deploy replaces', () => {
     const renamed = (id: string) => { const t = structuredClone(both) as any; t.Resources[id].Properties.ServiceName = 'other'; return t; };
     expect(foreseeReplacements(both, renamed(devService['Fn::GetAtt'][0]))).toEqual([]);
     expect(foreseeReplacements(both, renamed(prodService['Fn::GetAtt'][0]))).toMatchObject([{ role: 'prod service', why: 'ServiceName (none) -> other' }]);
+  });
+
+  it('what leaves the stack: deleted, or kept in the account by DeletionPolicy Retain, each said on its own row', () => {
+    const deployed = { Resources: { Kept: { Type: 'AWS::ECS::Cluster' }, Logs: { Type: 'AWS::Logs::LogGroup', DeletionPolicy: 'Retain' }, Queue: { Type: 'AWS::SQS::Queue', DeletionPolicy: 'Delete' }, Role: { Type: 'AWS::IAM::Role' } } };
+    const removed = removedResources(deployed, { Resources: { Kept: { Type: 'AWS::ECS::Cluster' } } });
+    expect(removed).toEqual([
+      { logicalId: 'Logs', type: 'AWS::Logs::LogGroup', retained: true },
+      { logicalId: 'Queue', type: 'AWS::SQS::Queue', retained: false },
+      { logicalId: 'Role', type: 'AWS::IAM::Role', retained: false },
+    ]);
+    const rows = replacementRows({ stackName: 'S', replacement: { replaced: [], removed, stageWaits: false } });
+    expect(rows.find((r) => r.label === 'deletes')?.value).toBe('2 more resources the new template does not hold, once the update is done: 1 AWS::IAM::Role, 1 AWS::SQS::Queue');
+    expect(rows.find((r) => r.label === 'retains')?.value).toBe('1 resource the new template does not hold leaves the stack but stays in the account (DeletionPolicy Retain): 1 AWS::Logs::LogGroup');
   });
 
   it("the API replaced: the plan says the URL is new, the calls that fail, and the side-by-side path", () => {
