@@ -374,8 +374,8 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
           oldTag: plan.oldTag,
           newTag: plan.newTag,
           rows: [...ops.planRows(plan), ...extra],
-          // A dev deploy that would change prod's service too is confirmed by typing prod.
-          confirmWord: ops.confirmationWord(kind, environment, plan.others),
+          // A dev deploy that would change prod's service too is confirmed by typing prod; one that replaces what serves requests, by the stack's name.
+          confirmWord: ops.planConfirmationWord(kind, plan),
           logFile: plan.logFile,
         },
         diff: (signal) => diffPlan(plan, signal),

@@ -11,7 +11,7 @@ import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
 import { afterCancel } from '../../src/state/health.js';
 import type { DeployOutcome, DeployPlan, Synthesizer } from '../../src/infra/deploy.js';
 import { resourceLabel } from '../../src/infra/cdk-output.js';
-import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planRows, prodUpdateRefusal, promoteRows, rollbackEntry, rollbackRequest, synthesizeStackLazily, updatesProd } from '../../src/infra/operations.js';
+import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planConfirmationWord, planRows, prodUpdateRefusal, promoteRows, replacementRefusal, replacesServing, rollbackEntry, rollbackRequest, synthesizeStackLazily, updatesProd, type OperationKind } from '../../src/infra/operations.js';
 import { displayLine } from '../../src/display-text.js';
 import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printError, printJson, type Globals } from '../context.js';
 import { askTyped, askYesNo } from '../prompt.js';
@@ -137,6 +137,9 @@ async function execute(plan: DeployPlan, aws: Awaited<ReturnType<typeof awsFor>>
 interface PlannedRun {
   readonly g: Globals;
   readonly yes?: boolean;
+  /** `--allow-replacement`: with --yes, confirms a plan that replaces the API, a load balancer or the running prod service. */
+  readonly allowReplacement?: boolean;
+  readonly kind?: OperationKind;
   readonly aws: Awaited<ReturnType<typeof awsFor>>;
   readonly signal: AbortSignal;
   readonly title: string;
@@ -169,9 +172,13 @@ async function planAndRun(run: PlannedRun): Promise<number> {
       for (const line of changes) print(`    ${line}`);
       return 0;
     }
+    // Replacing what serves requests is confirmed by the stack's name, or by --yes with --allow-replacement: the plan's rows above say what.
+    if (replacesServing(plan) && (run.g.yes || run.yes) && !run.allowReplacement) throw replacementRefusal(plan);
     await showDiff(plan, run.signal);
     if (run.signal.aborted) throw cancelledBeforeRun();
-    if (updatesProd(plan)) {
+    if (replacesServing(plan)) {
+      await confirm(run.g, { yes: run.yes && run.allowReplacement }, `${run.question} It replaces what serves requests (above).`, planConfirmationWord(run.kind ?? 'deploy', plan));
+    } else if (updatesProd(plan)) {
       // A dev deploy that changes prod's service: asked like a prod deploy, never run unasked.
       if (run.g.yes || run.yes || !isInteractive()) throw prodUpdateRefusal(plan);
       await confirm(run.g, {}, `${run.question} prod's service is updated too.`, confirmationWord('deploy', plan.environment, plan.others));
@@ -196,6 +203,14 @@ async function withSignals<T>(body: (signal: AbortSignal) => Promise<T>): Promis
   }
 }
 
+const STACK_NAME_RE = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/** A `--stack-name` value: a CloudFormation stack name, else refused (2) naming the flag. */
+function stackNameOption(value: string): string {
+  if (!STACK_NAME_RE.test(value)) throw new UserError(`--stack-name: "${displayLine(value, 200)}" is not a CloudFormation stack name (a letter, then letters, digits and -, at most 128)`);
+  return value;
+}
+
 /** Bucket name given to a profile without one, only to synthesize the assembly `cdk destroy` reads the stack's name from. */
 const UNUSED_BUCKET = 'benchling-deploy-destroy-unused';
 
@@ -212,8 +227,9 @@ export function registerDeployCommands(program: Command): void {
     .option('--profile <name>', 'config profile (default: dev for dev, default for prod)')
     .option('--image-tag <tag>', 'image tag or sha256:<digest> (default: the profile\'s)')
     .option('-y, --yes', 'do not ask; confirm')
+    .option('--allow-replacement', 'with --yes: also confirm a deploy that replaces the API, the load balancer or the running prod service')
     .action(
-      action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string; yes?: boolean }, cmd: Command) => {
+      action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string; yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
         const g = globalsOf(cmd);
         if (opts.imageTag !== undefined && !isImageReference(opts.imageTag)) throw new UserError(`--image-tag: "${opts.imageTag}" is not a Docker tag or sha256:<64 hex>`);
         const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
@@ -221,7 +237,7 @@ export function registerDeployCommands(program: Command): void {
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         return withSignals((signal) =>
           planAndRun({
-            g, yes: opts.yes, aws, signal, title: 'deploy',
+            g, yes: opts.yes, allowReplacement: opts.allowReplacement, aws, signal, title: 'deploy',
             question: `Deploy ${target.environment}?`,
             word: confirmationWord('deploy', target.environment),
             prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}` }, aws, synth),
@@ -255,8 +271,9 @@ export function registerDeployCommands(program: Command): void {
     .command('promote')
     .description('deploy prod with the exact image (digest) dev is running')
     .option('-y, --yes', 'do not ask; confirm')
+    .option('--allow-replacement', 'with --yes: also confirm a deploy that replaces the API, the load balancer or the running prod service')
     .action(
-      action(async (opts: { yes?: boolean }, cmd: Command) => {
+      action(async (opts: { yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
         const g = globalsOf(cmd);
         const { target, configDir, recordsPath } = targetFor(g, 'prod');
         if (!target.dev) throw new UserError('promote: there is no dev profile (dev.json), so there is no dev environment to promote from', 'create one with `benchling-deploy setup-profile dev --from default --environment dev`');
@@ -267,7 +284,7 @@ export function registerDeployCommands(program: Command): void {
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         return withSignals((signal) =>
           planAndRun({
-            g, yes: opts.yes, aws, signal, title: 'promote',
+            g, yes: opts.yes, allowReplacement: opts.allowReplacement, kind: 'promote', aws, signal, title: 'promote',
             extraRows: promoteRows(decision, shortDigest),
             question: 'Promote dev\'s image to prod?',
             word: confirmationWord('promote', 'prod'),
@@ -284,8 +301,9 @@ export function registerDeployCommands(program: Command): void {
     .addOption(environmentOption().default('prod'))
     .option('--release <version>', 'the release the earlier image is (when deploy.json does not record it, as for an older digest)')
     .option('-y, --yes', 'do not ask; confirm')
+    .option('--allow-replacement', 'with --yes: also confirm a deploy that replaces the API, the load balancer or the running prod service')
     .action(
-      action(async (opts: { environment: EnvironmentName; release?: string; yes?: boolean }, cmd: Command) => {
+      action(async (opts: { environment: EnvironmentName; release?: string; yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
         const g = globalsOf(cmd);
         const { target, configDir, recordsPath } = targetFor(g, opts.environment);
         const record = loadDeployRecords(recordsPath)[opts.environment];
@@ -297,7 +315,7 @@ export function registerDeployCommands(program: Command): void {
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         return withSignals((signal) =>
           planAndRun({
-            g, yes: opts.yes, aws, signal, title: 'rollback',
+            g, yes: opts.yes, allowReplacement: opts.allowReplacement, kind: 'rollback', aws, signal, title: 'rollback',
             extraRows: [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt})` }],
             question: `Roll ${opts.environment} back to ${displayLine(previous.imageTag)}?`,
             word: confirmationWord('rollback', opts.environment),
@@ -312,14 +330,22 @@ export function registerDeployCommands(program: Command): void {
     .description('GET the deployed endpoint\'s /health; exit 0 only on 200')
     .addOption(environmentOption())
     .option('--timeout <seconds>', `how long to wait for an answer, ${TIMEOUT_BOUNDS.min} to ${TIMEOUT_BOUNDS.max} seconds`, (v: string) => boundedNumber(v, TIMEOUT_BOUNDS), 10)
+    .option('--stack-name <name>', 'test the endpoint of another stack (its outputs; the older tool\'s WebhookEndpoint too), e.g. the old one of a side-by-side upgrade')
     .action(
-      action(async (opts: { environment?: EnvironmentName; timeout: number }, cmd: Command) => {
+      action(async (opts: { environment?: EnvironmentName; timeout: number; stackName?: string }, cmd: Command) => {
         const g = globalsOf(cmd);
         const timeout = opts.timeout;
+        const otherStack = opts.stackName === undefined ? undefined : stackNameOption(opts.stackName);
         const { target, recordsPath } = targetFor(g, opts.environment);
         const env = target.environment;
-        const found = await findEndpoint(env, loadDeployRecords(recordsPath)[env]?.endpoint, async () => (await (await awsFor(target, g)).describeStack(target.place.stackName))?.outputs);
-        if (!found) throw new ExternalError(`no endpoint for ${env}: not in deploy.json nor in the stack's outputs; has ${env} been deployed?`, { hint: `benchling-deploy deploy --environment ${env}` });
+        const stackName = otherStack ?? target.place.stackName;
+        const outputsOf = async () => {
+          const outputs = (await (await awsFor(target, g)).describeStack(stackName))?.outputs;
+          // The older tool's stack names prod's URL WebhookEndpoint.
+          return outputs && otherStack !== undefined && env === 'prod' && outputs.ProdEndpoint === undefined && outputs.WebhookEndpoint ? { ...outputs, ProdEndpoint: outputs.WebhookEndpoint.replace(/\/+$/, '') } : outputs;
+        };
+        const found = await findEndpoint(env, otherStack === undefined ? loadDeployRecords(recordsPath)[env]?.endpoint : undefined, outputsOf);
+        if (!found) throw new ExternalError(`no endpoint for ${env}: not in ${otherStack === undefined ? 'deploy.json nor in ' : ''}the outputs of stack ${stackName}; has ${env} been deployed there?`, { hint: `benchling-deploy deploy --environment ${env}` });
         const { endpoint, source } = found;
         const r = await checkEndpoint(endpoint, { timeoutMs: timeout * 1000 });
         if (g.json) printJson({ environment: env, endpoint, source, ...r, latencyMs: Math.round(r.latencyMs) });
@@ -333,13 +359,16 @@ export function registerDeployCommands(program: Command): void {
   program
     .command('destroy')
     .description('delete the stack (every environment); deploy.json keeps the history')
+    .option('--stack-name <name>', 'delete this stack instead of the profiles\' (in their account and region), e.g. the old one after a side-by-side upgrade')
     .option('-y, --yes', 'do not ask; confirm')
     .action(
-      action(async (opts: { yes?: boolean }, cmd: Command) => {
+      action(async (opts: { yes?: boolean; stackName?: string }, cmd: Command) => {
         const g = globalsOf(cmd);
+        const otherStack = opts.stackName === undefined ? undefined : stackNameOption(opts.stackName);
         const configDir = configDirOf(g);
         const recordsPath = deployRecordPath(configDir);
-        const profiles = resolveStackProfiles(loadProfiles(configDir), { region: g.region });
+        const resolved = resolveStackProfiles(loadProfiles(configDir), { region: g.region });
+        const profiles: StackProfiles = otherStack === undefined ? resolved : { ...resolved, place: { ...resolved.place, stackName: otherStack } };
         const target: DeployTarget = { ...profiles, environment: 'prod', profile: profiles.prod };
         const stackName = profiles.place.stackName;
         const lock = acquireLock(lockPathFor(recordsPath), 'destroy');
@@ -393,7 +422,10 @@ export function registerDeployCommands(program: Command): void {
           if (after && after.status !== 'DELETE_COMPLETE') {
             throw new ExternalError(`cdk destroy ended, but stack ${stackName} is ${displayLine(after.status)}${after.statusReason ? ` (${displayLine(after.statusReason, 1000)})` : ''}; deploy.json unchanged`, { command: 'cdk destroy', hint: `the full output is in ${logFile}` });
           }
-          await markDestroyed(recordsPath, [...ENVIRONMENTS], new Date().toISOString(), { lock });
+          // Another stack's destroy marks only the records of that stack (a side-by-side upgrade's old one).
+          const records = otherStack === undefined ? undefined : loadDeployRecords(recordsPath);
+          const envs = records === undefined ? [...ENVIRONMENTS] : ENVIRONMENTS.filter((env) => records[env]?.stackName === otherStack);
+          await markDestroyed(recordsPath, envs, new Date().toISOString(), { lock });
           print(`destroyed ${stackName}; deploy.json keeps the history`);
           return 0;
         } finally {

@@ -27,6 +27,9 @@ export async function createDeployAws(options: AwsClientOptions): Promise<Promot
       const s = await api.describeStackIn(parseQuiltStackArn(stackArn).region, stackArn);
       return s ? { status: s.status, outputs: s.outputs } : undefined;
     },
+    async deployedTemplate(stackName) {
+      return (await api.getTemplateBody(stackName)) ?? undefined;
+    },
     secretExists: (name) => api.secretExists(name),
     createSecret: (name, value, tags) => api.createSecret(name, value, tags),
     async stoppedTaskReasons(cluster, service) {

@@ -16,6 +16,7 @@ import { runCdk, type CdkResult } from './runner.js';
 import { isFailure, parseResourceEvent, resourceLabel, summarizeDiff } from './cdk-output.js';
 import type { DeployEvent, ResourceEvent, RolloutStatus } from '../state/deploy-events.js';
 import { LATEST_RELEASE, OLDEST_RELEASE, UNSERVABLE, consumersFor, contractRelease, unservable, type ConsumerSet } from './container-contract.js';
+import { deployedProdEndpoint, foreseeReplacements, keptIdsOf, removedResources, olderToolStack, parseDeployedTemplate, sameEndpoint, type DeployedTemplate, type ForeseenReplacement, type KeptIds, type OlderToolStack } from './upgrade.js';
 import { quiltValuesOf, readQuiltStack, resolveQuiltValues, type QuiltResolution, type QuiltStackRead, type QuiltStackReader, type QuiltValues } from './quilt-values.js';
 
 /** The AWS calls a deploy needs, as a narrow interface (real clients or the fake endpoint). */
@@ -23,6 +24,8 @@ export interface DeployAws extends QuiltStackReader {
   callerIdentity(): Promise<{ account: string; arn: string }>;
   /** Undefined when the stack does not exist. */
   describeStack(stackName: string): Promise<StackDescription | undefined>;
+  /** The deployed stack's template body (GetTemplate); undefined when the stack does not exist. */
+  deployedTemplate(stackName: string): Promise<string | undefined>;
   secretExists(name: string): Promise<boolean>;
   createSecret(name: string, value: string, tags: Readonly<Record<string, string>>): Promise<void>;
   /** Reasons of the service's recently stopped tasks, newest first. */
@@ -175,9 +178,35 @@ export interface DeployPlan {
   /** Environment of the cdk process (region, credentials profile). */
   readonly cdkEnv: Readonly<Record<string, string>>;
   readonly lock: HeldLock;
+  /**
+   * What this deploy replaces of what users depend on (the API, the load
+   * balancer, the running prod service), or the upgrade of the older tool's
+   * stack; undefined when neither.
+   */
+  readonly replacement?: PlannedReplacement;
+  /** Environments with a profile that this deploy leaves out: the first upgrade of the older tool's stack deploys prod only. */
+  readonly joinsLater: readonly EnvironmentName[];
   /** deploy.json, written only after a deploy that succeeded. */
   readonly recordsPath: string;
   readonly previousRecord?: EnvironmentRecord;
+}
+
+/** What the plan says before a deploy replaces what users depend on. */
+export interface PlannedReplacement {
+  /** The older tool's stack this deploy upgrades in place. */
+  readonly olderTool?: OlderToolStack;
+  /** The API, load balancers and prod services replaced (empty: none). */
+  readonly replaced: readonly ForeseenReplacement[];
+  /** Every other deployed resource the new template does not hold: deleted once the update is done. */
+  readonly removed?: readonly { readonly logicalId: string; readonly type: string; readonly retained: boolean }[];
+  /** Deployed ids this stack takes over (the API, its routes, the prod stage), so they are updated, not replaced. */
+  readonly kept?: KeptIds;
+  /** The prod endpoint now (the stack's output), when it has one. */
+  readonly endpointBefore?: string;
+  /** The prod endpoint after the deploy; undefined when a new API gives a new URL, known only once it exists. */
+  readonly endpointAfter?: string;
+  /** Whether the prod stage is kept and waits for the new prod service before it switches (no interruption expected). */
+  readonly stageWaits: boolean;
 }
 
 export interface PlannedSecret {
@@ -188,8 +217,11 @@ export interface PlannedSecret {
 }
 
 export interface Synthesizer {
-  /** Synthesizes the stack into `outDir`; returns the assembly folder, whether it has assets, and the template's inline size (synth.ts `inlineTemplateSize`). */
-  (profiles: StackProfiles, outDir: string): Promise<{ assemblyDir: string; hasAssets: boolean; templateBodySize: number }>;
+  /**
+   * Synthesizes the stack into `outDir`; returns the assembly folder, whether it has assets, and the template's inline size (synth.ts `inlineTemplateSize`).
+   * `keep`: deployed logical ids the stack takes over (upgrade.ts).
+   */
+  (profiles: StackProfiles, outDir: string, options?: { readonly keep?: KeptIds }): Promise<{ assemblyDir: string; hasAssets: boolean; templateBodySize: number }>;
 }
 
 /**
@@ -236,7 +268,19 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     const blocked = stack ? blockedStackState(stack.status) : undefined;
     if (blocked) throw new ExternalError(`stack ${target.place.stackName} cannot be updated now: ${blocked}`);
     const stackExists = stack !== undefined && !isStackAbsent(stack.status);
-    const profileEnvironments: EnvironmentName[] = target.dev ? ['dev', 'prod'] : ['prod'];
+    // What is deployed decides which ids the template keeps: the older tool's API and prod stage, or those this stack took over from it.
+    const deployedTemplate = stackExists ? parseDeployedTemplate(await aws.deployedTemplate(target.place.stackName)) : undefined;
+    const olderTool = olderToolStack(deployedTemplate);
+    const keep = olderTool && !olderTool.recognized ? undefined : keptIdsOf(deployedTemplate);
+    if (olderTool && environment !== 'prod') {
+      throw new UserError(
+        `stack ${target.place.stackName} was made by the older benchling-webhook tool (${olderTool.version}) and runs prod only; the first upgrade deploys prod`,
+        'deploy prod first (`benchling-deploy deploy --environment prod`), then dev joins on its own first deploy; nothing was changed',
+      );
+    }
+    // The first upgrade deploys prod alone: dev joins on its own first deploy.
+    const joinsLater: EnvironmentName[] = olderTool && target.dev ? ['dev'] : [];
+    const profileEnvironments: EnvironmentName[] = target.dev && joinsLater.length === 0 ? ['dev', 'prod'] : ['prod'];
     if (stack && stackExists) {
       // The template comes from the profiles: an environment the stack holds but no profile describes would be deleted.
       for (const env of ENVIRONMENTS) {
@@ -332,7 +376,9 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     const workDir = request.workDir ?? ownedWorkDir!;
     mkdirSync(workDir, { recursive: true });
     const assemblyOut = mkdtempSync(join(workDir, 'assembly-'));
-    const { assemblyDir, hasAssets, templateBodySize } = await synth(target, assemblyOut);
+    const synthProfiles: StackProfiles = joinsLater.length > 0 ? { place: target.place, prod: target.prod } : target;
+    const { assemblyDir, hasAssets, templateBodySize } = await synth(synthProfiles, assemblyOut, keep ? { keep } : {});
+    const replacement = deployedTemplate && stack ? plannedReplacement(deployedTemplate, readTemplate(assemblyDir, target.place.stackName), olderTool, keep, stack.outputs, target.place.region) : undefined;
     const tooLarge = templateBodySize > INLINE_TEMPLATE_LIMIT;
     if ((hasAssets || tooLarge) && !(await aws.describeStack('CDKToolkit'))) {
       const why = tooLarge
@@ -343,7 +389,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       });
     }
     const previousRecord = records.state === 'ok' ? records.records[environment] : undefined;
-    const oldTag = stack?.parameters[parameterName(environment, 'ImageTag')] ?? previousRecord?.imageTag ?? null;
+    const oldTag = stack?.parameters[parameterName(environment, 'ImageTag')] ?? (olderTool ? stack?.parameters.ImageTag : undefined) ?? previousRecord?.imageTag ?? null;
     const parameters = { ...otherParameters, ...environmentParameters(environment, profile, { imageTag: newTag, contractTag, quilt: quiltValuesOf(quilt[0]) }) };
     const keptParameters: Record<string, string> = {};
     for (const other of profileEnvironments.filter((e) => e !== environment)) {
@@ -390,6 +436,8 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       logFile: newCdkLogFile(request.configDir, request.purpose),
       cdkEnv,
       lock,
+      ...(replacement ? { replacement } : {}),
+      joinsLater,
       recordsPath: request.recordsPath,
       previousRecord,
     };
@@ -398,6 +446,41 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     if (ownedWorkDir) removeTempDir(ownedWorkDir);
     throw error;
   }
+}
+
+/** The template synthesized into the assembly, for comparing with the deployed one. */
+function readTemplate(assemblyDir: string, stackName: string): DeployedTemplate {
+  const template = parseDeployedTemplate(readFileSync(join(assemblyDir, `${stackName}.template.json`), 'utf8'));
+  if (!template) throw new Error(`the synthesized template of ${stackName} could not be read back`);
+  return template;
+}
+
+/**
+ * The plan's replacement section: undefined when the deploy replaces nothing
+ * users depend on and upgrades no older stack.
+ */
+function plannedReplacement(
+  deployed: DeployedTemplate,
+  next: DeployedTemplate,
+  olderTool: OlderToolStack | undefined,
+  keep: KeptIds | undefined,
+  outputs: Readonly<Record<string, string>>,
+  region: string,
+): PlannedReplacement | undefined {
+  const replaced = foreseeReplacements(deployed, next);
+  if (replaced.length === 0 && !olderTool) return undefined;
+  const before = deployedProdEndpoint(outputs);
+  const apiReplaced = replaced.some((r) => r.role === 'api');
+  const apiId = keep?.restApi !== undefined ? (outputs.ApiId ?? outputs.ApiGatewayId) : undefined;
+  const endpointAfter = apiReplaced ? undefined : before !== undefined ? sameEndpoint(before) : apiId ? `https://${apiId}.execute-api.${region}.amazonaws.com/prod` : undefined;
+  // The stage waits for the service only where this stack gave the kept stage that dependency (webhook-stack.ts takeOver).
+  const stage = keep?.prodStage !== undefined ? next.Resources[keep.prodStage] : undefined;
+  const prodService = next.Outputs?.[outputName('prod', 'ServiceName')]?.Value as { 'Fn::GetAtt'?: unknown[] } | undefined;
+  const dependsOn = stage?.DependsOn === undefined ? [] : Array.isArray(stage.DependsOn) ? stage.DependsOn : [stage.DependsOn];
+  const stageWaits = prodService?.['Fn::GetAtt']?.[0] !== undefined && dependsOn.includes(prodService['Fn::GetAtt'][0]);
+  const named = new Set(replaced.map((r) => r.logicalId));
+  const removed = removedResources(deployed, next).filter((r) => !named.has(r.logicalId));
+  return { ...(olderTool ? { olderTool } : {}), replaced, removed, ...(keep ? { kept: keep } : {}), ...(before !== undefined ? { endpointBefore: before } : {}), ...(endpointAfter ? { endpointAfter } : {}), stageWaits };
 }
 
 /** What {@link environmentParameters} needs beyond the profile. */

@@ -4,6 +4,7 @@ import type { EnvironmentName, ResolvedProfile } from '../config/schema.js';
 import type { DeployTarget } from '../config/pairing.js';
 import type { EnvironmentRecord, HistoryEntry } from '../state/deploy-records.js';
 import type { DeployPlan, OtherEnvironment, Synthesizer } from './deploy.js';
+import { OLDER_TOOL_RANGE } from './upgrade.js';
 import { QUILT_VALUES, type QuiltResolution } from './quilt-values.js';
 import type { PromoteAws } from './deploy-aws.js';
 import type { PromoteDecision } from './promote.js';
@@ -25,9 +26,9 @@ import { LEGACY_TASK_SIZE } from '../config/task-size.js';
 export type OperationKind = 'deploy' | 'promote' | 'rollback';
 
 /** Synthesizes the stack offline; aws-cdk-lib loads here, not before. */
-export const synthesizeStackLazily: Synthesizer = async (profiles, outDir) => {
+export const synthesizeStackLazily: Synthesizer = async (profiles, outDir, options = {}) => {
   const { synthesizeStack } = await import('./synth.js');
-  const result = synthesizeStack(profiles, outDir);
+  const result = synthesizeStack(profiles, outDir, options.keep ? { keep: options.keep } : {});
   return { assemblyDir: result.assemblyDir, hasAssets: result.hasAssets, templateBodySize: result.templateBodySize };
 };
 
@@ -40,13 +41,14 @@ export const synthesizeStackLazily: Synthesizer = async (profiles, outDir) => {
  * as the same kinds (UserError, ExternalError) with their hints.
  */
 export function synthesizeStackInWorker(workerUrl: URL = new URL('./synth-worker.js', import.meta.url)): Synthesizer {
-  return async (profiles, outDir) => {
+  return async (profiles, outDir, options = {}) => {
     const { Worker } = await import('node:worker_threads');
     // The template never holds the client secret: it does not cross to the worker either.
     const withoutSecret = ({ benchlingClientSecret: _secret, ...rest }: ResolvedProfile): ResolvedProfile => rest;
     const input: SynthWorkerInput = {
       profiles: { place: profiles.place, prod: withoutSecret(profiles.prod), ...(profiles.dev ? { dev: withoutSecret(profiles.dev) } : {}) },
       outDir,
+      ...(options.keep ? { keep: options.keep } : {}),
     };
     const reply = await new Promise<SynthWorkerReply>((resolve, reject) => {
       // Its output is kept off the terminal (the dashboard owns the screen); stderr's end goes into an error.
@@ -139,8 +141,82 @@ function rawPlanRows(plan: DeployPlan): { label: string; value: string }[] {
       .filter((x) => x.create)
       .map((x) => ({ label: x.environment === plan.environment ? 'secret' : `${x.environment} secret`, value: `${x.name} (${x.environment}) does not exist: it will be created from the ${x.environment} profile` })),
     ...plan.others.map((o) => ({ label: 'other', value: otherText(o) })),
+    ...plan.joinsLater.map((env) => ({ label: `${env} later`, value: `${env} is not part of this upgrade: the stack gets ${env} on its own first deploy (\`benchling-deploy deploy --environment ${env}\`)` })),
+    ...replacementRows(plan),
     ...costRows(plan),
   ];
+}
+
+/**
+ * The plan's words before a deploy that upgrades the older tool's stack or
+ * replaces the API, a load balancer or the running prod service: the
+ * endpoint before and after, what is replaced and why, the expected
+ * interruption, and, when the URL cannot be kept, the side-by-side path.
+ */
+export function replacementRows(plan: Pick<DeployPlan, 'replacement' | 'stackName'>): { label: string; value: string }[] {
+  const r = plan.replacement;
+  if (!r) return [];
+  const rows: { label: string; value: string }[] = [];
+  if (r.olderTool) {
+    rows.push({
+      label: 'upgrade',
+      value: r.olderTool.recognized && r.kept
+        ? `the stack was made by the older benchling-webhook tool (${r.olderTool.version}): upgraded in place; its REST API ${r.kept.restApi}${r.kept.prodStage ? `, its prod stage ${r.kept.prodStage}` : ''} and its routes keep their ids and are updated, not replaced`
+        : `the stack was made by the older benchling-webhook tool (${r.olderTool.version}), a version outside ${OLDER_TOOL_RANGE.from} to ${OLDER_TOOL_RANGE.to}.x: nothing of it can be kept`,
+    });
+  }
+  const apiReplaced = r.replaced.some((x) => x.role === 'api');
+  const after = r.endpointAfter ?? 'a new URL, known once the new API exists';
+  rows.push({ label: 'endpoint', value: `${r.endpointBefore ?? '(none)'} -> ${after}${!apiReplaced && r.endpointAfter !== undefined ? ' (the same API and stage: unchanged)' : ''}` });
+  rows.push({ label: 'replaces', value: r.replaced.length === 0 ? 'nothing that serves requests (the API, the load balancer and the prod service stay)' : r.replaced.map((x) => `${x.role} ${x.logicalId} (${x.why})`).join('; ') });
+  const deleted = (r.removed ?? []).filter((x) => !x.retained);
+  const retained = (r.removed ?? []).filter((x) => x.retained);
+  if (deleted.length > 0) rows.push({ label: 'deletes', value: `${deleted.length} more resource${deleted.length === 1 ? '' : 's'} the new template does not hold, once the update is done: ${typeCounts(deleted)}` });
+  if (retained.length > 0) rows.push({ label: 'retains', value: `${retained.length} resource${retained.length === 1 ? '' : 's'} the new template does not hold ${retained.length === 1 ? 'leaves' : 'leave'} the stack but ${retained.length === 1 ? 'stays' : 'stay'} in the account (DeletionPolicy Retain): ${typeCounts(retained)}` });
+  if (r.replaced.length > 0) rows.push({ label: 'interrupt', value: interruptionText(apiReplaced, r.stageWaits) });
+  if (apiReplaced) rows.push({ label: 'instead', value: sideBySideText(plan.stackName) });
+  return rows;
+}
+
+/** `2 AWS::IAM::Role, 1 AWS::ECS::Cluster`: most first, then by type. */
+function typeCounts(resources: readonly { type: string }[]): string {
+  const counts = new Map<string, number>();
+  for (const r of resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  return [...counts].sort(([a, x], [b, y]) => y - x || a.localeCompare(b)).map(([type, n]) => `${n} ${type}`).join(', ');
+}
+
+function interruptionText(apiReplaced: boolean, stageWaits: boolean): string {
+  if (apiReplaced) return "Benchling's calls to the old URL fail once the old API is deleted at the end of this deploy, until the app's webhook URL is switched to the new endpoint";
+  if (stageWaits) return 'none expected: the prod stage keeps serving the running service until the new prod service is healthy, then switches to it; the replaced resources are deleted after that';
+  return "prod's requests may fail for a few minutes, from when the stage reaches the new resources until the new prod tasks pass their health checks";
+}
+
+/** The path that keeps the old URL serving while a new stack comes up beside it. */
+export function sideBySideText(stackName: string): string {
+  return `to keep the old URL serving meanwhile, deploy side by side: set "stackName" in the prod profile to a new name and deploy that, \`benchling-deploy test --environment prod\` the new endpoint and \`benchling-deploy test --environment prod --stack-name ${stackName}\` the old, switch Benchling's webhook URL to the new one, then \`benchling-deploy destroy --stack-name ${stackName}\``;
+}
+
+/**
+ * What must be typed to confirm a prepared plan: the stack's name when it
+ * replaces the API, a load balancer or the running prod service; else
+ * {@link confirmationWord}.
+ */
+export function planConfirmationWord(kind: OperationKind, plan: Pick<DeployPlan, 'environment' | 'others' | 'replacement' | 'stackName'>): string | null {
+  return replacesServing(plan) ? plan.stackName : confirmationWord(kind, plan.environment, plan.others);
+}
+
+/** Whether the plan replaces the API, a load balancer or the running prod service: then the stack's name is typed to confirm. */
+export function replacesServing(plan: Pick<DeployPlan, 'replacement'>): boolean {
+  return (plan.replacement?.replaced.length ?? 0) > 0;
+}
+
+/** Why a plan that replaces what serves requests is not run on --yes alone. */
+export function replacementRefusal(plan: Pick<DeployPlan, 'replacement' | 'stackName'>): UserError {
+  const what = (plan.replacement?.replaced ?? []).map((x) => x.role);
+  return new UserError(
+    `--allow-replacement: this deploy replaces the ${[...new Set(what)].join(', the ')} of stack ${plan.stackName} (the plan above says what and why); --yes alone does not confirm that`,
+    `read the plan, then add --allow-replacement to --yes, or confirm on a terminal by typing "${plan.stackName}"; nothing was changed`,
+  );
 }
 
 /**

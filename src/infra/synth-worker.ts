@@ -7,10 +7,12 @@ import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { StackProfiles } from '../config/pairing.js';
 import { ExternalError, UserError, UserErrors } from '../errors.js';
 import { synthesizeStack } from './synth.js';
+import type { KeptIds } from './upgrade.js';
 
 export interface SynthWorkerInput {
   readonly profiles: StackProfiles;
   readonly outDir: string;
+  readonly keep?: KeptIds;
 }
 
 export type SynthWorkerReply =
@@ -25,9 +27,9 @@ export type SynthWorkerReply =
     };
 
 function reply(): SynthWorkerReply {
-  const { profiles, outDir } = workerData as SynthWorkerInput;
+  const { profiles, outDir, keep } = workerData as SynthWorkerInput;
   try {
-    const result = synthesizeStack(profiles, outDir);
+    const result = synthesizeStack(profiles, outDir, keep ? { keep } : {});
     return { ok: true, assemblyDir: result.assemblyDir, hasAssets: result.hasAssets, templateBodySize: result.templateBodySize, threadId };
   } catch (error) {
     if (error instanceof UserErrors) return { ok: false, kind: 'users', message: error.message, problems: error.problems, hint: error.hint };

@@ -9,6 +9,7 @@ import { assemblyAssets } from './assembly.js';
 import { WebhookStack } from './webhook-stack.js';
 import { INLINE_TEMPLATE_LIMIT } from '../config/names.js';
 import { InlineOrUploadedSynthesizer } from './template-synthesizer.js';
+import type { KeptIds } from './upgrade.js';
 
 export { assemblyAssets, assemblyHasAssets } from './assembly.js';
 export { inlineTemplateSize } from './template-synthesizer.js';
@@ -22,6 +23,14 @@ export interface SynthesisOptions {
    * @default false
    */
   readonly validate?: boolean;
+  /**
+   * Deployed logical ids the stack takes over (upgrade.ts `keptIdsOf`, from
+   * the deployed template): an input like the profiles, so the same inputs
+   * always give the same template.
+   *
+   * @default - none: a fresh stack's ids
+   */
+  readonly keep?: KeptIds;
 }
 
 export interface SynthesisResult {
@@ -74,7 +83,7 @@ export function synthesizeStack(profiles: StackProfiles, outDir: string, options
         'aws:cdk:version-reporting': false,
       },
     });
-    const stack = new WebhookStack(app, profiles.place.stackName, { profiles });
+    const stack = new WebhookStack(app, profiles.place.stackName, { profiles, ...(options.keep ? { keep: options.keep } : {}) });
     const assembly = app.synth();
     const artifact = assembly.getStackArtifact(stack.artifactId);
     const templateFile = basename(artifact.templateFullPath);

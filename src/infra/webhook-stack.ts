@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IResource as ApiResource } from 'aws-cdk-lib/aws-apigateway';
 import type { Construct } from 'constructs';
 import type { StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName, type ResolvedProfile } from '../config/schema.js';
@@ -8,6 +9,7 @@ import { acknowledge } from './nag.js';
 import { PropsCheck } from './props-check.js';
 import { SharedInfrastructure } from './shared-infrastructure.js';
 import { InlineOrUploadedSynthesizer } from './template-synthesizer.js';
+import type { KeptIds } from './upgrade.js';
 
 const STACK_NAME_RE = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
@@ -18,6 +20,16 @@ export interface WebhookStackProps extends Omit<StackProps, 'env' | 'stackName' 
    * deployed is deliberately not an input: the template is the same for both.
    */
   readonly profiles: StackProfiles;
+  /**
+   * Logical ids of the deployed stack to take over (upgrade.ts `keptIdsOf`):
+   * the REST API, its routes and its prod stage keep them, so CloudFormation
+   * updates them in place and the endpoint URL stays. The prod stage then
+   * also waits for the prod service, so it keeps serving what runs until the
+   * new service is healthy.
+   *
+   * @default - none: every resource has this stack's own id
+   */
+  readonly keep?: KeptIds;
 }
 
 /**
@@ -37,7 +49,7 @@ export class WebhookStack extends Stack {
   public readonly environments: ReadonlyMap<EnvironmentName, EnvironmentRuntime>;
 
   constructor(scope: Construct, id: string, props: WebhookStackProps) {
-    const { profiles, ...stackProps } = props;
+    const { profiles, keep, ...stackProps } = props;
     validate(id, profiles);
     const present = presentEnvironments(profiles);
     super(scope, id, {
@@ -85,8 +97,31 @@ export class WebhookStack extends Stack {
     }
     this.environments = environments;
 
+    if (keep) this.takeOver(keep);
+
     new CfnOutput(this, 'ApiId', { value: this.shared.api.restApiId, description: 'REST API id (one API, one stage per environment)' });
     new CfnOutput(this, 'ClusterName', { value: this.shared.cluster.clusterName, description: 'ECS cluster of every environment' });
+  }
+
+  /** Gives the deployed ids to the resources that keep them; an id equal to this stack's own changes nothing. */
+  private takeOver(keep: KeptIds): void {
+    const api = this.shared.api;
+    const proxy = api.root.getResource('{proxy+}');
+    const methodOn = (resource: ApiResource | undefined) => api.methods.find((m) => m.resource === resource && m.httpMethod === 'ANY');
+    const prod = this.environments.get('prod');
+    const targets: [string | undefined, CfnResource | undefined][] = [
+      [keep.restApi, api.node.defaultChild as CfnResource],
+      [keep.rootMethod, methodOn(api.root)?.node.defaultChild as CfnResource | undefined],
+      [keep.proxyResource, proxy?.node.defaultChild as CfnResource | undefined],
+      [keep.proxyMethod, methodOn(proxy)?.node.defaultChild as CfnResource | undefined],
+      [keep.prodStage, prod?.stage.node.defaultChild as CfnResource | undefined],
+    ];
+    for (const [id, resource] of targets) {
+      if (id === undefined || resource === undefined || this.resolve(resource.logicalId) === id) continue;
+      resource.overrideLogicalId(id);
+      // The stage switches to the new deployment only once the prod service is created and steady.
+      if (id === keep.prodStage && prod) resource.addResourceDependency(prod.service.node.defaultChild as CfnResource);
+    }
   }
 }
 

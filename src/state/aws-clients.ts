@@ -61,6 +61,8 @@ export interface AwsApi extends ClosableStatusApi {
    * does not exist, which is also what it says of another account's stack.
    */
   describeStackIn(region: string, stackNameOrArn: string): Promise<StackInfo | null>;
+  /** The stack's template body as deployed (GetTemplate, its original form); null when the stack does not exist. */
+  getTemplateBody(stackName: string): Promise<string | null>;
 }
 
 /**
@@ -250,6 +252,17 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
 
     listStoppedTasks: (cluster, service) => listTasks(cluster, service, 'STOPPED'),
     listRunningTasks: (cluster, service) => listTasks(cluster, service, 'RUNNING'),
+
+    async getTemplateBody(stackName) {
+      const { GetTemplateCommand } = await import('@aws-sdk/client-cloudformation');
+      try {
+        const out = await (await cfn()).send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' }));
+        return typeof out.TemplateBody === 'string' ? out.TemplateBody : '';
+      } catch (error) {
+        if ((error as Error).name === 'ValidationError' && /^Stack with id .+ does not exist/.test((error as Error).message)) return null;
+        throw error;
+      }
+    },
 
     async secretExists(name) {
       const { DescribeSecretCommand } = loadSdkModule('@aws-sdk/client-secrets-manager');

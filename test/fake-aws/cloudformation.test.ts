@@ -478,6 +478,22 @@ describe('what CloudFormation refuses, refused the same way', () => {
   });
 });
 
+describe('a logical id is updated, deleted or created by its presence and type', () => {
+  const seeded = { Resources: { Logs: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 7 } }, Gone: { Type: 'AWS::Logs::LogGroup' } } };
+
+  it('same id and type: updated in place; gone: removed; new: added; same id, another type: refused as CloudFormation refuses it', async () => {
+    deployStack(fake.scenario, { stackName: 'Ids', template: seeded });
+    const next = { Resources: { Logs: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 14 } }, Added: { Type: 'AWS::Logs::LogGroup' } } };
+    const cs = await settled((await createChangeSet({ template: next, stackName: 'Ids' })).Id!);
+    expect(Object.fromEntries(cs.Changes!.map((c) => [c.ResourceChange!.LogicalResourceId, [c.ResourceChange!.Action, c.ResourceChange!.Replacement]]))).toEqual({ Logs: ['Modify', 'False'], Gone: ['Remove', undefined], Added: ['Add', undefined] });
+    const retyped = { Resources: { Logs: { Type: 'AWS::SQS::Queue' }, Gone: { Type: 'AWS::Logs::LogGroup' } } };
+    await expect(createChangeSet({ template: retyped, stackName: 'Ids', name: 'cs2' })).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: 'Update of resource type is not permitted. The new template modifies resource type of the following resources: [Logs]',
+    });
+  });
+});
+
 describe('a template from S3 (TemplateURL), and the TemplateBody limit', () => {
   const BUCKET = 'cdk-hnb659fds-assets-123456789012-us-east-1';
   const KEY = 'cdk/Uploaded/0123abcd.yml';

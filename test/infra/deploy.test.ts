@@ -37,6 +37,7 @@ function memoryAws(overrides: Partial<DeployAws> & { stack?: StackDescription; s
     },
     callerIdentity: async () => ({ account: '123456789012', arn: 'arn:aws:iam::123456789012:user/op' }),
     describeStack: async (name) => (name === 'BenchlingWebhookStack' ? overrides.stack : undefined),
+    deployedTemplate: async () => undefined,
     secretExists: async (name) => secrets.has(name),
     createSecret: async (name, value) => {
       created[name] = value;

@@ -332,6 +332,11 @@ function computeChanges(stack: FakeStack, deployed: FakeStack | undefined, templ
     ref: (id) => (!old[id] || ['Add', 'Replace'].includes(action.get(id) ?? 'Add') ? new Unresolved(id, 'ResourceReference') : old[id].physicalId),
     getAtt: (id, attr) => (!old[id] || action.get(id) !== 'None' ? new Unresolved(`${id}.${attr}`, 'ResourceAttribute') : attributeValue(old[id], attr, region, account)),
   };
+  // A logical id keeps its type: CloudFormation refuses a template that changes it (the id would have to be new).
+  const retyped = ids.filter((id) => old[id] && old[id].type !== template.Resources[id].Type);
+  if (retyped.length > 0) {
+    throw new AwsServiceError('ValidationError', `Update of resource type is not permitted. The new template modifies resource type of the following resources: [${retyped.join(', ')}]`);
+  }
   const changes: FakeResourceChange[] = [];
   for (const id of dependencyLevels(template, ids).flat()) {
     const r = template.Resources[id];
