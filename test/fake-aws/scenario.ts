@@ -36,6 +36,17 @@ export interface Scenario {
   s3?: Record<string, FakeBucket>;
   /** How CloudFormation operations run and fail (see {@link CfnSettings}); defaults when absent. */
   cfn?: CfnSettings;
+  /** SSM Parameter Store parameters by name (absent: none). */
+  ssm?: Record<string, FakeParameter>;
+}
+
+/** One SSM parameter: its versions oldest first (at most 100 kept), numbered on from `lastVersion`. */
+export interface FakeParameter {
+  name: string;
+  type: string;
+  /** The number the newest version got (versions keep their numbers when older ones are dropped). */
+  lastVersion: number;
+  versions: { version: number; value: string; tier: string; lastModifiedDate: string; lastModifiedUser: string; description?: string }[];
 }
 
 /**
