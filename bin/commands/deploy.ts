@@ -13,7 +13,8 @@ import type { DeployOutcome, DeployPlan } from '../../src/infra/deploy.js';
 import { resourceLabel } from '../../src/infra/cdk-output.js';
 import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planRows, prodUpdateRefusal, promoteRows, rollbackEntry, rollbackRequest, synthesizeStackLazily, updatesProd } from '../../src/infra/operations.js';
 import { displayLine } from '../../src/display-text.js';
-import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printError, printJson, type Globals } from '../context.js';
+import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printError, printJson, warn, type Globals } from '../context.js';
+import { teamFor } from '../team.js';
 import { askTyped, askYesNo } from '../prompt.js';
 import { boundedNumber, TIMEOUT_BOUNDS } from '../numbers.js';
 
@@ -23,6 +24,11 @@ const synth = synthesizeStackLazily;
 
 function awsFor(target: DeployTarget, g: Globals) {
   return deployAwsFor(target, g.awsProfile);
+}
+
+/** Team mode on the command's clients: the account's records and lock, notices on stderr. */
+export function commandTeam(target: Pick<DeployTarget, 'place'>, recordsPath: string, aws: Awaited<ReturnType<typeof awsFor>>) {
+  return teamFor(target.place, recordsPath, aws.parameters, async () => (await aws.callerIdentity()).arn, (line) => warn(line));
 }
 
 function targetFor(g: Globals, environment: EnvironmentName | undefined, profile?: string): { target: DeployTarget; configDir: string; recordsPath: string } {
@@ -216,13 +222,14 @@ export function registerDeployCommands(program: Command): void {
         if (opts.imageTag !== undefined && !isImageReference(opts.imageTag)) throw new UserError(`--image-tag: "${opts.imageTag}" is not a Docker tag or sha256:<64 hex>`);
         const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
         const aws = await awsFor(target, g);
+        const team = await commandTeam(target, recordsPath, aws);
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         return withSignals((signal) =>
           planAndRun({
             g, yes: opts.yes, aws, signal, title: 'deploy',
             question: `Deploy ${target.environment}?`,
             word: confirmationWord('deploy', target.environment),
-            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}` }, aws, synth),
+            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}`, team }, aws, synth),
           }),
         );
       }),
@@ -239,11 +246,12 @@ export function registerDeployCommands(program: Command): void {
         const g = globalsOf(cmd);
         const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
         const aws = await awsFor(target, g);
+        const team = await commandTeam(target, recordsPath, aws);
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         return withSignals((signal) =>
           planAndRun({
             g, aws, signal, title: 'diff', diffOnly: true, question: '', word: null,
-            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `diff ${target.environment}` }, aws, synth),
+            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `diff ${target.environment}`, team }, aws, synth),
           }),
         );
       }),
@@ -260,6 +268,7 @@ export function registerDeployCommands(program: Command): void {
         if (!target.dev) throw new UserError('promote: there is no dev profile (dev.json), so there is no dev environment to promote from', 'create one with `benchling-deploy setup-profile dev --from default --environment dev`');
         const aws = await awsFor(target, g);
         const { shortDigest } = await import('../../src/infra/promote.js');
+        const team = await commandTeam(target, recordsPath, aws);
         const decision = await decidePromoteFor(target, aws);
         if (!decision.ok) throw new ExternalError(`promote refused: ${displayLine(decision.reason, 1000)}`, { hint: 'nothing was changed; `benchling-deploy status` shows both environments' });
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
@@ -270,7 +279,7 @@ export function registerDeployCommands(program: Command): void {
             question: 'Promote dev\'s image to prod?',
             word: confirmationWord('promote', 'prod'),
             // The digest is dev's image: dev's tag says which release's contract it follows.
-            prepare: () => prepareDeploy({ target, imageTag: decision.digest, contractTag: decision.devTag ?? undefined, awsProfile: g.awsProfile, configDir, recordsPath, purpose: 'promote dev to prod' }, aws, synth),
+            prepare: () => prepareDeploy({ target, imageTag: decision.digest, contractTag: decision.devTag ?? undefined, awsProfile: g.awsProfile, configDir, recordsPath, purpose: 'promote dev to prod', team }, aws, synth),
           }),
         );
       }),
@@ -286,20 +295,24 @@ export function registerDeployCommands(program: Command): void {
       action(async (opts: { environment: EnvironmentName; release?: string; yes?: boolean }, cmd: Command) => {
         const g = globalsOf(cmd);
         const { target, configDir, recordsPath } = targetFor(g, opts.environment);
+        loadDeployRecords(recordsPath);
+        const aws = await awsFor(target, g);
+        const team = await commandTeam(target, recordsPath, aws);
+        // The account's history: deploy.json is refreshed from it first.
+        await team.refresh([opts.environment]);
         const record = loadDeployRecords(recordsPath)[opts.environment];
         const previous = rollbackEntry(record);
         if (!previous) throw noRollbackError(opts.environment, recordsPath);
         // What the image was served as goes with it: a digest's release is in its record, never assumed.
         const back = rollbackRequest(opts.environment, recordsPath, previous, record!.history.indexOf(previous), opts.release);
-        const aws = await awsFor(target, g);
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         return withSignals((signal) =>
           planAndRun({
             g, yes: opts.yes, aws, signal, title: 'rollback',
-            extraRows: [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt})` }],
+            extraRows: [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt}${previous.deployedBy ? ` by ${previous.deployedBy}` : ''})` }],
             question: `Roll ${opts.environment} back to ${displayLine(previous.imageTag)}?`,
             word: confirmationWord('rollback', opts.environment),
-            prepare: () => prepareDeploy({ target, ...back, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `rollback ${opts.environment}` }, aws, synth),
+            prepare: () => prepareDeploy({ target, ...back, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `rollback ${opts.environment}`, team }, aws, synth),
           }),
         );
       }),

@@ -15,6 +15,12 @@ export type EnvName = 'dev' | 'prod';
 export interface Scenario {
   /** What STS GetCallerIdentity answers. */
   identity: { account: string; arn: string; userId: string };
+  /**
+   * Other callers by access key id (two machines, a CI role): STS answers a
+   * request signed with that key with its identity, and SSM records it as
+   * LastModifiedUser; any other key is {@link identity}.
+   */
+  identities?: Record<string, { account: string; arn: string; userId: string }>;
   region: string;
   /** CloudFormation stacks by name. */
   stacks: Record<string, FakeStack>;
@@ -615,4 +621,11 @@ export function crashTasks(scenario: Scenario, env: EnvName, options: { running:
 export function removeService(scenario: Scenario, env: EnvName): void {
   const { cluster, service } = serviceOf(scenario, env);
   delete cluster.services[service.serviceName];
+}
+
+/** The identity a request was signed as: `scenario.identities[its access key id]`, else `scenario.identity`. */
+export function callerOf(scenario: Scenario, headers: Readonly<Record<string, string | string[] | undefined>>): Scenario['identity'] {
+  const auth = headers.authorization;
+  const key = /Credential=([^/,\s]+)\//.exec(Array.isArray(auth) ? auth[0] : (auth ?? ''))?.[1];
+  return (key && scenario.identities?.[key]) || scenario.identity;
 }

@@ -261,7 +261,7 @@ import {
   type Reply,
   type ServiceDefinition,
 } from './protocols.js';
-import { standardScenario, type Scenario } from './scenario.js';
+import { callerOf, standardScenario, type Scenario } from './scenario.js';
 import { advanceStacks, nextStepAt } from './cfn/stacks.js';
 import { apigateway } from './services/apigateway.js';
 import { cloudformation } from './services/cloudformation.js';
@@ -490,7 +490,7 @@ export async function startFakeAws(scenario: Scenario = standardScenario(), opti
     if (fault) record.fault = fault.kind;
     let reply: Reply;
     if (fault && fault.kind !== 'slow') {
-      reply = faultReply(service, operation, fault, request.method, { input, scenario: state.scenario });
+      reply = faultReply(service, operation, fault, request.method, { input, scenario: state.scenario, headers: request.headers });
     } else {
       if (fault?.kind === 'slow') await sleep(fault.delayMs ?? 2000);
       catchUp();
@@ -678,14 +678,14 @@ function unknownOperation(service: ServiceDefinition<Scenario>, req: FakeRequest
   return new AwsServiceError('UnknownOperationException', `the fake AWS endpoint does not serve ${service.signingName}: ${req.method} ${req.path}`, 404);
 }
 
-function faultReply(service: ServiceDefinition<Scenario>, operation: string, fault: Fault, method: string, call: { input: Record<string, unknown>; scenario: Scenario }): Reply {
+function faultReply(service: ServiceDefinition<Scenario>, operation: string, fault: Fault, method: string, call: { input: Record<string, unknown>; scenario: Scenario; headers: FakeRequest['headers'] }): Reply {
   switch (fault.kind) {
     case 'access-denied': {
       // IAM's words, as every service sends them: who, which action, on which resource.
       const { scenario } = call;
       const name = typeof call.input.Name === 'string' ? call.input.Name : '';
       const resource = service.signingName === 'ssm' ? `arn:aws:ssm:${scenario.region}:${scenario.identity.account}:parameter${name.startsWith('/') ? '' : '/'}${name}` : '*';
-      const message = `User: ${scenario.identity.arn} is not authorized to perform: ${service.signingName}:${operation} on resource: ${resource} because no identity-based policy allows the ${service.signingName}:${operation} action`;
+      const message = `User: ${callerOf(scenario, call.headers).arn} is not authorized to perform: ${service.signingName}:${operation} on resource: ${resource} because no identity-based policy allows the ${service.signingName}:${operation} action`;
       const code = service.protocol === 'json' ? 'AccessDeniedException' : 'AccessDenied';
       return errorReply(service, new AwsServiceError(code, message, service.protocol === 'json' ? 400 : 403), method);
     }

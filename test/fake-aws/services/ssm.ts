@@ -10,7 +10,7 @@
  * service: 'ssm', operation?, resourcePrefix? }` (server.ts).
  */
 import { AwsServiceError, optionalString, requireString, type ServiceDefinition } from '../protocols.js';
-import type { FakeParameter, Scenario } from '../scenario.js';
+import { callerOf, type FakeParameter, type Scenario } from '../scenario.js';
 
 /** Versions SSM keeps of a parameter. */
 export const MAX_VERSIONS = 100;
@@ -34,7 +34,7 @@ export const ssm: ServiceDefinition<Scenario> = {
   throttle: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
   expired: { code: 'ExpiredTokenException', status: 400 },
   operations: {
-    PutParameter(input, scenario) {
+    PutParameter(input, scenario, req) {
       const name = requireString(input, 'Name');
       const value = requireString(input, 'Value');
       const type = optionalString(input, 'Type') ?? 'String';
@@ -50,7 +50,7 @@ export const ssm: ServiceDefinition<Scenario> = {
       const p: FakeParameter = existing ?? { name, type, lastVersion: 0, versions: [] };
       p.type = type;
       p.lastVersion += 1;
-      p.versions.push({ version: p.lastVersion, value, tier, lastModifiedDate: new Date().toISOString(), lastModifiedUser: scenario.identity.arn, description: optionalString(input, 'Description') });
+      p.versions.push({ version: p.lastVersion, value, tier, lastModifiedDate: new Date().toISOString(), lastModifiedUser: callerOf(scenario, req.headers).arn, description: optionalString(input, 'Description') });
       if (p.versions.length > MAX_VERSIONS) p.versions.splice(0, p.versions.length - MAX_VERSIONS);
       scenario.ssm[name] = p;
       return { Version: p.lastVersion, Tier: tier };
