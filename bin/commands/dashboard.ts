@@ -10,7 +10,9 @@ import { DEFAULT_LOG_CAPACITY } from '../../src/state/log-buffer.js';
 import type { DashboardAction, OperationOutcome, StackInfo, TestOutcome } from '../../src/state/dashboard.js';
 import type { DashboardServices, PreparedOperation } from '../../src/ui/services.js';
 import type { RollbackRequest } from '../../src/infra/operations.js';
-import type { ClosableStatusApi } from '../../src/state/aws-clients.js';
+import type { ClosableStatusApi, ParameterStore } from '../../src/state/aws-clients.js';
+import type { Team } from '../../src/state/team-records.js';
+import { teamFor } from '../team.js';
 import type { ClosableLogsApi } from '../../src/state/logs-aws.js';
 import { configDirOf, type Globals } from '../context.js';
 import { enterFullScreen } from '../terminal.js';
@@ -196,9 +198,28 @@ export function createServices(ctx: ServiceContext): DashboardServices {
     const r = (await records()).readDeployRecords(recordsPath);
     return r.state === 'malformed' ? {} : r.records;
   };
-  let apis: { key: string; status: ClosableStatusApi; logs?: ClosableLogsApi } | undefined;
+  let apis: { key: string; status: ClosableStatusApi & ParameterStore; logs?: ClosableLogsApi } | undefined;
+  /** Where the team's notices go: the banner once the status started, else nowhere yet. */
+  let sink: (message: string) => void = () => {};
+  const said = new Set<string>();
+  /** Each notice once for the whole session: "no SSM permission" once, whichever call met it. */
+  const notice = (message: string) => {
+    const key = message.startsWith('team records off') ? 'team records off' : message;
+    if (said.has(key)) return;
+    said.add(key);
+    sink(message);
+  };
+  let team: { key: string; team: Team } | undefined;
+  /** Team mode on the dashboard's clients (one per place and credentials). */
+  const teamOf = async (stack: StackProfiles): Promise<Team> => {
+    const api = await statusApi(stack);
+    if (team?.key !== apis!.key) {
+      team = { key: apis!.key, team: await teamFor(stack.place, recordsPath, api, async () => (await api.getCallerIdentity()).arn, (m) => notice(m)) };
+    }
+    return team.team;
+  };
   /** One set of clients per place and credentials: the SSO login is resolved once. */
-  const statusApi = async (stack: StackProfiles): Promise<ClosableStatusApi> => {
+  const statusApi = async (stack: StackProfiles): Promise<ClosableStatusApi & ParameterStore> => {
     const awsProfile = g.awsProfile ?? stack.prod.awsProfile;
     const key = `${stack.place.region}|${awsProfile ?? ''}`;
     if (apis?.key !== key) {
@@ -225,7 +246,16 @@ export function createServices(ctx: ServiceContext): DashboardServices {
       const api = await statusApi(stack);
       const { createStatusPoller } = await import('../../src/state/status-poller.js');
       const info = stackInfoOf(stack, g);
+      if (options?.onNotice) sink = options.onNotice;
+      const teamMode = await teamOf(stack);
       const poller = createStatusPoller({
+        // The account's records (who deployed, the history R picks from), mirrored into deploy.json at most once a minute.
+        refreshRecords: async () => {
+          const before = JSON.stringify(await readRecords());
+          await teamMode.refresh(info.environments.map((e) => e.name));
+          const after = await readRecords();
+          if (JSON.stringify(after) !== before) options?.onRecords?.(after);
+        },
         api,
         stackName: info.stackName,
         region: info.region,
@@ -261,6 +291,9 @@ export function createServices(ctx: ServiceContext): DashboardServices {
       const target = resolveTarget((await store()).inspectAllProfiles(configDir), { environment, region: g.region });
       const ops = await import('../../src/infra/operations.js');
       const aws = await ops.deployAwsFor(target, g.awsProfile);
+      const teamMode = await teamFor(target.place, recordsPath, aws.parameters, async () => (await aws.callerIdentity()).arn, (m) => notice(m));
+      // The account's history first: the picker's choice is checked against it.
+      if (kind === 'rollback') await teamMode.refresh([environment]);
       let imageTag: string | undefined;
       let contractTag: string | undefined;
       let imageTagSource: string | undefined;
@@ -301,7 +334,7 @@ export function createServices(ctx: ServiceContext): DashboardServices {
       }
       const { prepareDeploy, diffPlan, executeDeploy, disposePlan } = await import('../../src/infra/deploy.js');
       const plan = await prepareDeploy(
-        { target, imageTag, contractTag, imageTagSource, contractTagSource, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)` },
+        { target, imageTag, contractTag, imageTagSource, contractTagSource, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)`, team: teamMode },
         aws,
         // Off the main thread: the screen keeps drawing while aws-cdk-lib loads and the stack is built.
         ops.synthesizeStackInWorker(),

@@ -199,8 +199,9 @@ export function createTeam(options: TeamOptions): Team {
     const reason = `the AWS credentials may not use the stack's SSM parameters (${displayLine((error as Error).message, 400)})`;
     if (!deniedSaid) {
       deniedSaid = true;
+      // What to grant first (a banner may cut the end), then AWS's own words.
       options.notice(
-        `team records off: ${reason}. It needs ${TEAM_ACTIONS.join(', ')} on ${teamResourceArn(options.region, options.account, stackName)}; working with the local deploy.json and lock only (the README has the IAM policy)`,
+        `team records off: these credentials need ${TEAM_ACTIONS.join(', ')} on ${teamResourceArn(options.region, options.account, stackName)}; working with the local deploy.json and lock only (the README has the IAM policy). AWS said: ${displayLine((error as Error).message, 400)}`,
       );
     }
     return reason;
