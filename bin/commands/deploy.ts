@@ -295,10 +295,16 @@ export function registerDeployCommands(program: Command): void {
       action(async (opts: { environment: EnvironmentName; release?: string; yes?: boolean }, cmd: Command) => {
         const g = globalsOf(cmd);
         const { target, configDir, recordsPath } = targetFor(g, opts.environment);
-        loadDeployRecords(recordsPath);
+        // What deploy.json says is checked first, before any AWS call: an entry that cannot be rolled back to is refused (2).
+        const local = loadDeployRecords(recordsPath)[opts.environment];
+        const localPrevious = rollbackEntry(local);
+        if (localPrevious) {
+          const checked = rollbackRequest(opts.environment, recordsPath, localPrevious, local!.history.indexOf(localPrevious), opts.release);
+          (await import('../../src/infra/deploy.js')).refuseUnservable(checked.imageTag, checked.imageTagSource);
+        }
         const aws = await awsFor(target, g);
         const team = await commandTeam(target, recordsPath, aws);
-        // The account's history: deploy.json is refreshed from it first.
+        // Then the account's history: deploy.json is refreshed from it.
         await team.refresh([opts.environment]);
         const record = loadDeployRecords(recordsPath)[opts.environment];
         const previous = rollbackEntry(record);

@@ -468,7 +468,7 @@ export function environmentParameters(environment: EnvironmentName, profile: Res
  * Refuses an image the stack cannot serve, with the contract's reason. `where`
  * names the file and field the tag came from, when it came from a profile.
  */
-function refuseUnservable(tag: string, where?: string, why?: string): void {
+export function refuseUnservable(tag: string, where?: string, why?: string): void {
   const reason = unservable(tag);
   if (!reason) return;
   const skipped = UNSERVABLE.map((u) => (u.from === u.until ? u.from : `${u.from} to ${u.until}`)).join(', ');
@@ -593,8 +593,9 @@ export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: E
         // The release it is served as goes with it: a rollback to this image (a digest too) serves it the same way.
         const imageDigest = await runningDigest(plan, aws);
         const deployedAt = now().toISOString();
-        record = await recordDeploy(plan.recordsPath, plan.environment, { endpoint, imageTag: plan.newTag, deployedAt, stackName: plan.stackName, contractTag: plan.contract.release, deployedBy: plan.callerArn, imageDigest }, { lock: plan.lock });
+        // The account first (team mode): it holds the truth, deploy.json mirrors it.
         await plan.team?.record(plan.environment, { imageTag: plan.newTag, imageDigest, endpoint, deployedAt, operation: operationOf(plan.purpose ?? ''), contractTag: plan.contract.release });
+        record = await recordDeploy(plan.recordsPath, plan.environment, { endpoint, imageTag: plan.newTag, deployedAt, stackName: plan.stackName, contractTag: plan.contract.release, deployedBy: plan.callerArn, imageDigest }, { lock: plan.lock });
       } catch (error) {
         // Its message only: a config-folder error's hint says nothing was changed, and the stack was.
         const why = error instanceof Error ? error.message : String(error);

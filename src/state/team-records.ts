@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { DIGEST_RE, ENVIRONMENTS, ImageReferenceSchema, type EnvironmentName } from '../config/schema.js';
 import { displayLine } from '../display-text.js';
@@ -66,6 +66,8 @@ const LockSchema = z.object({
   environment: z.string().max(20),
   started: isoTime,
   expires: isoTime,
+  /** Which config folder of which host took it (a hash): its own local lock then speaks for it. */
+  folder: z.string().max(100).optional(),
 });
 export type AccountLockInfo = z.infer<typeof LockSchema>;
 
@@ -155,6 +157,15 @@ export function span(ms: number): string {
   if (s < 7200) return `${Math.round(s / 60)} min`;
   if (s < 172_800) return `${Math.round(s / 3600)} h`;
   return `${Math.round(s / 86_400)} d`;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Parses one version's value; undefined when it is not a record. */
@@ -287,9 +298,10 @@ export function createTeam(options: TeamOptions): Team {
       if (!enabled) return null;
       const info = (): AccountLockInfo => {
         const at = now();
-        return { token, who: whoami, host: hostname(), pid: process.pid, operation, environment, started: startedAt, expires: new Date(at.getTime() + ttl).toISOString() };
+        return { token, who: whoami, host: hostname(), pid: process.pid, operation, environment, started: startedAt, expires: new Date(at.getTime() + ttl).toISOString(), folder };
       };
       const token = randomUUID();
+      const folder = createHash('sha256').update(`${hostname()}\0${options.recordsPath}`).digest('hex').slice(0, 16);
       let whoami: string;
       const startedAt = now().toISOString();
       try {
@@ -300,7 +312,9 @@ export function createTeam(options: TeamOptions): Team {
           const holder = current ? parseLock(current.value) : undefined;
           // A value that is not a lock still expires: from when it was written.
           const expires = holder ? Date.parse(holder.expires) : current?.modifiedAt ? Date.parse(current.modifiedAt) + ttl : 0;
-          if (current && expires > now().getTime()) throw new AccountLockHeldError(lockName, holder, now());
+          // Taken by this same config folder, by a process that is gone (killed): this folder's local lock, held now, vouches that nothing of it runs.
+          const orphaned = holder?.folder === folder && holder.host === hostname() && holder.pid !== process.pid && !isAlive(holder.pid);
+          if (current && expires > now().getTime() && !orphaned) throw new AccountLockHeldError(lockName, holder, now());
           // Past its expiry: its holder died. Taken over only if still that same lock, then created anew without overwrite.
           const again = await store.getParameter(lockName);
           if (current && again && again.version !== current.version) throw new AccountLockHeldError(lockName, parseLock(again.value), now());
@@ -311,7 +325,9 @@ export function createTeam(options: TeamOptions): Team {
             throw new AccountLockHeldError(lockName, winner ? parseLock(winner.value) : undefined, now());
           }
           options.notice(
-            holder
+            holder && orphaned
+              ? `took over the stack's lock in the account: ${displayLine(holder.operation, 200)} from this config folder (pid ${holder.pid}, started ${age(holder.started, now())} ago) is gone`
+              : holder
               ? `took over the stack's lock in the account: ${displayLine(holder.who, 300)} on ${displayLine(holder.host, 200)} (pid ${holder.pid}) held it for ${displayLine(holder.operation, 200)}, started ${age(holder.started, now())} ago, and it expired ${age(holder.expires, now())} ago without renewal`
               : `took over the stack's lock in the account (${lockName}): it had expired`,
           );
