@@ -185,7 +185,11 @@ async function planAndRun(run: PlannedRun): Promise<number> {
     if (run.signal.aborted) throw cancelledBeforeRun();
     running = true;
   } finally {
-    if (!running) disposePlan(plan);
+    if (!running) {
+      disposePlan(plan);
+      // The account's lock is deleted before the command ends.
+      await plan.accountLock?.release();
+    }
   }
   return execute(plan, run.aws, run.signal);
 }
