@@ -73,7 +73,10 @@
  * tasks with stop reasons and image digests), `targetGroups` by ARN,
  * `restApis` (stages) by id, `logGroups` by name, `secrets` by name, `s3`
  * (buckets by name, each with its region, default encryption and `objects`
- * by key: `scenario.s3[bucket].objects[key].body`).
+ * by key: `scenario.s3[bucket].objects[key].body`), `ssm` (SSM parameters by
+ * name, each with its versions oldest first), `identities` (callers by access
+ * key id: two machines or a CI role signing with their own keys; STS and
+ * SSM's LastModifiedUser answer with theirs).
  * `standardScenario()` builds the benchling-webhook stack of PRODUCT.md with
  * dev and prod healthy; `startRollout`, `completeRollout`, `crashTasks`,
  * `removeService` move one environment into other states. `emptyScenario()`
