@@ -37,6 +37,7 @@ const m = await bundleModules('status', [
   "export { standardScenario, crashTasks, rollBackOnAlarm } from './test/fake-aws/scenario.ts';",
   "export { createStatusApi } from './src/state/aws-clients.ts';",
   "export { createStatusPoller, DEFAULT_INTERVAL_MS, STACK_MAX_AGE_MS } from './src/state/status-poller.ts';",
+  "export { createTeam } from './src/state/team-records.ts';",
 ]);
 
 const fake = await m.startFakeAws(m.standardScenario());
@@ -45,9 +46,15 @@ Object.assign(process.env, fake.env);
 delete process.env.AWS_PROFILE;
 
 /** Calls made by each of `count` refreshes after `warmup` ones, counted between polls. */
-async function perRefresh({ warmup, count }) {
+async function perRefresh({ warmup, count, team = false }) {
   const api = m.createStatusApi({ region: 'us-east-1' });
+  const recordsDir = team ? mkdtempSync(join(tmpdir(), 'bd-bench-team-')) : null;
+  const teamMode = team
+    ? m.createTeam({ store: api, stackName: 'BenchlingWebhookStack', region: 'us-east-1', account: '123456789012', recordsPath: join(recordsDir, 'deploy.json'), who: async () => 'bench', toolVersion: 'bench', notice: () => {} })
+    : null;
   const poller = m.createStatusPoller({
+    // Team mode as the dashboard runs it: the account's records read once every 12 refreshes (60 s at the default 5 s).
+    ...(teamMode ? { refreshRecords: async () => void (await teamMode.refresh(['dev', 'prod'])), recordsEveryMs: 12 * 25 } : {}),
     api,
     stackName: 'BenchlingWebhookStack',
     region: 'us-east-1',
@@ -65,11 +72,13 @@ async function perRefresh({ warmup, count }) {
   let before = 0;
   let beforeOps = {};
   let health = [];
+  let startedAt = performance.now();
   await new Promise((resolve) => {
     poller.subscribe(({ snapshot }) => {
       seen += 1;
       const now = fake.calls.count();
       const nowOps = fake.calls.byOperation();
+      if (seen === warmup) startedAt = performance.now();
       if (seen > warmup) {
         counts.push(now - before);
         for (const [k, v] of Object.entries(nowOps)) ops[k] = (ops[k] ?? 0) + v - (beforeOps[k] ?? 0);
@@ -83,7 +92,8 @@ async function perRefresh({ warmup, count }) {
   });
   await poller.stop();
   api.close();
-  return { counts, ops, health };
+  if (recordsDir) rmSync(recordsDir, { recursive: true, force: true });
+  return { counts, ops, health, elapsedMs: performance.now() - startedAt };
 }
 
 /**
@@ -137,6 +147,9 @@ try {
   const cold = await perRefresh({ warmup: 0, count: 1 });
   const steady = await perRefresh({ warmup: WARMUP, count: REFRESHES });
   const steadyMedian = median(steady.counts);
+  const TEAM_REFRESHES = 120;
+  const teamRun = await perRefresh({ warmup: WARMUP, count: TEAM_REFRESHES, team: true });
+  const ssmCalls = Object.entries(teamRun.ops).filter(([k]) => k.startsWith('ssm:')).reduce((n, [, v]) => n + v, 0);
 
   m.crashTasks(fake.scenario, 'dev', { running: 0, reason: 'Essential container in task exited', exitCode: 1 });
   const failing = await perRefresh({ warmup: WARMUP, count: REFRESHES });
@@ -177,6 +190,7 @@ try {
   console.log(`                     plus DescribeStacks + GetStages once per ${m.STACK_MAX_AGE_MS / 60000} min when nothing changes (${amortized.toFixed(2)} per refresh at ${m.DEFAULT_INTERVAL_MS / 1000} s)`);
   console.log(`target:              at most ${TARGET} -> ${steadyMedian <= TARGET && Math.max(...steady.counts) <= TARGET ? 'met' : 'MISSED'}`);
   console.log(`anchor (quoted):     the older benchling-webhook status makes about ${QUOTED_OLDER_CALLS.calls} calls per refresh (quoted from ${QUOTED_OLDER_CALLS.source}); ratio to it ${(steadyMedian / QUOTED_OLDER_CALLS.calls).toFixed(1)}x`);
+  console.log(`team mode (SSM):     ${ssmCalls} SSM calls in ${TEAM_REFRESHES} refreshes over ${(teamRun.elapsedMs / 300).toFixed(1)} record periods = ${(ssmCalls / (teamRun.elapsedMs / 300)).toFixed(1)} a minute (the period is 60 s in the dashboard, 12 x 25 ms here) (${fmtOps(Object.fromEntries(Object.entries(teamRun.ops).filter(([k]) => k.startsWith('ssm:'))), 1)}); other calls per refresh unchanged: median ${median(teamRun.counts)}`);
   console.log(`first refresh:       ${cold.counts[0]} calls (${fmtOps(cold.ops, 1)})`);
   console.log(`dev failing:         median ${median(failing.counts)} calls per refresh (stopped tasks are read while an environment is not healthy; ${failing.health.join(', ')})`);
   console.log(`prod rolled back:    ${rolledBack.counts.reduce((a, b) => a + b, 0)} calls in ${REFRESHES} refreshes from the first (ECS ListServiceDeployments + DescribeServiceDeployments ${(rolledBack.ops['ecs:ListServiceDeployments'] ?? 0) + (rolledBack.ops['ecs:DescribeServiceDeployments'] ?? 0)} in all: once per rollback, to name the alarm)`);

@@ -7,10 +7,11 @@ import { registerStatusCommand, runStatus } from './commands/status.js';
 import { runDashboard } from './commands/dashboard.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerCostCommand } from './commands/cost.js';
+import { registerHistoryCommand } from './commands/history.js';
 import { displayLine } from '../src/display-text.js';
 import { action, globalsOf, isInteractive } from './context.js';
+import { VERSION } from './version.js';
 
-const VERSION = process.env.BENCHLING_DEPLOY_VERSION ?? '0.0.0-dev';
 
 /** Builds the command tree; exported so tests can parse arguments without spawning. */
 export function buildProgram(): Command {
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerSynthCommand(program);
   registerDeployCommands(program);
   registerLogsCommand(program);
+  registerHistoryCommand(program);
   registerCostCommand(program);
   return program;
 }

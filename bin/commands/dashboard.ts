@@ -12,7 +12,9 @@ import type { DashboardAction, OperationOutcome, StackInfo, TestOutcome } from '
 import type { PollUpdate } from '../../src/state/status-poller.js';
 import type { DashboardServices, PreparedOperation } from '../../src/ui/services.js';
 import type { RollbackRequest } from '../../src/infra/operations.js';
-import type { ClosableStatusApi } from '../../src/state/aws-clients.js';
+import type { ClosableStatusApi, ParameterStore } from '../../src/state/aws-clients.js';
+import type { Team } from '../../src/state/team-records.js';
+import { teamFor } from '../team.js';
 import type { ClosableLogsApi } from '../../src/state/logs-aws.js';
 import { configDirOf, type Globals } from '../context.js';
 import { enterFullScreen } from '../terminal.js';
@@ -217,9 +219,28 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
     const r = (await records()).readDeployRecords(recordsPath);
     return r.state === 'malformed' ? {} : r.records;
   };
-  let apis: { key: string; status: ClosableStatusApi; logs?: ClosableLogsApi } | undefined;
+  let apis: { key: string; status: ClosableStatusApi & ParameterStore; logs?: ClosableLogsApi } | undefined;
+  /** Where the team's notices go: the banner once the status started, else nowhere yet. */
+  let sink: (message: string) => void = () => {};
+  const said = new Set<string>();
+  /** Each notice once for the whole session: "no SSM permission" once, whichever call met it. */
+  const notice = (message: string) => {
+    const key = message.startsWith('team records off') ? 'team records off' : message;
+    if (said.has(key)) return;
+    said.add(key);
+    sink(message);
+  };
+  let team: { key: string; team: Team } | undefined;
+  /** Team mode on the dashboard's clients (one per place and credentials). */
+  const teamOf = async (stack: StackProfiles): Promise<Team> => {
+    const api = await statusApi(stack);
+    if (team?.key !== apis!.key) {
+      team = { key: apis!.key, team: await teamFor(stack.place, recordsPath, api, async () => (await api.getCallerIdentity()).arn, (m) => notice(m)) };
+    }
+    return team.team;
+  };
   /** One set of clients per place and credentials: the SSO login is resolved once. */
-  const statusApiIn = async (region: string, awsProfile: string | undefined): Promise<ClosableStatusApi> => {
+  const statusApiIn = async (region: string, awsProfile: string | undefined): Promise<ClosableStatusApi & ParameterStore> => {
     const key = `${region}|${awsProfile ?? ''}`;
     if (apis?.key !== key) {
       apis?.status.close();
@@ -249,11 +270,24 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
       watchTasks,
       // The cost estimate's requests: one more GetMetricData an hour.
       readTraffic: true,
+      // The account's records, once startStatus has checked the profiles and bound team mode.
+      refreshRecords: async () => {
+        if (refresher) await refresher();
+      },
     });
     let last: PollUpdate | undefined;
+    let refresher: (() => Promise<void>) | undefined;
     poller.subscribe((u) => (last = u));
     poller.start();
-    return { poller, last: () => last };
+    return {
+      poller,
+      last: () => last,
+      /** Team mode's refresh, run now (the poller's first polls may have come before it) and then as the poller paces it. */
+      bindRecords: (refresh: () => Promise<void>) => {
+        refresher = refresh;
+        void refresh().catch(() => undefined);
+      },
+    };
   };
   /** Same stack, same environments, same credentials: a poller started for one serves the other. */
   const pollerKey = (info: StackInfo) => JSON.stringify([info.stackName, info.region, info.account, info.environments, info.awsProfile ?? null]);
@@ -295,8 +329,17 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
       const stale = adopted ? undefined : early?.started;
       early = undefined;
       if (stale) void stale.then(({ poller }) => poller.stop()).catch(() => undefined);
-      const { poller, last } = await (adopted ?? startPoller(info, options?.watchTasks ?? null));
+      const { poller, last, bindRecords } = await (adopted ?? startPoller(info, options?.watchTasks ?? null));
       if (adopted && options?.watchTasks) poller.watchTasks(options.watchTasks);
+      if (options?.onNotice) sink = options.onNotice;
+      const teamMode = await teamOf(stack);
+      // The account's records (who deployed, the history R picks from), mirrored into deploy.json at most once a minute.
+      bindRecords(async () => {
+        const before = JSON.stringify(await readRecords());
+        await teamMode.refresh(info.environments.map((e) => e.name));
+        const after = await readRecords();
+        if (JSON.stringify(after) !== before) options?.onRecords?.(after);
+      });
       const unsubscribe = poller.subscribe((u) => listener({ snapshot: u.snapshot, nextPollInMs: u.nextPollInMs }));
       // A poll that ended before this listener came: its snapshot is shown now, not at the next poll.
       const seen = last();
@@ -321,6 +364,9 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
       const target = resolveTarget((await store()).inspectAllProfiles(configDir), { environment, region: g.region });
       const ops = await import('../../src/infra/operations.js');
       const aws = await ops.deployAwsFor(target, g.awsProfile);
+      const teamMode = await teamFor(target.place, recordsPath, aws.parameters, async () => (await aws.callerIdentity()).arn, (m) => notice(m));
+      // The account's history first: the picker's choice is checked against it.
+      if (kind === 'rollback') await teamMode.refresh([environment]);
       let imageTag: string | undefined;
       let contractTag: string | undefined;
       let imageTagSource: string | undefined;
@@ -361,7 +407,7 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
       }
       const [{ prepareDeploy, diffPlan, executeDeploy, disposePlan }, { withAssemblyCache }] = await Promise.all([import('../../src/infra/deploy.js'), import('../../src/infra/assembly-cache.js')]);
       const plan = await prepareDeploy(
-        { target, imageTag, contractTag, imageTagSource, contractTagSource, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)` },
+        { target, imageTag, contractTag, imageTagSource, contractTagSource, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)`, team: teamMode },
         aws,
         // Off the main thread: the screen keeps drawing while aws-cdk-lib loads and the stack is built;
         // a second plan of unchanged profiles reuses that assembly.

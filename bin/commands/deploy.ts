@@ -13,7 +13,8 @@ import type { DeployOutcome, DeployPlan, Synthesizer } from '../../src/infra/dep
 import { resourceLabel } from '../../src/infra/cdk-output.js';
 import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planConfirmationWord, planRows, prodUpdateRefusal, promoteRows, replacementRefusal, replacesServing, rollbackEntry, rollbackRequest, synthesizeStackLazily, updatesProd, type OperationKind } from '../../src/infra/operations.js';
 import { displayLine } from '../../src/display-text.js';
-import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printError, printJson, type Globals } from '../context.js';
+import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printError, printJson, warn, type Globals } from '../context.js';
+import { teamFor } from '../team.js';
 import { askTyped, askYesNo } from '../prompt.js';
 import { boundedNumber, TIMEOUT_BOUNDS } from '../numbers.js';
 
@@ -25,6 +26,11 @@ const synth: Synthesizer = async (profiles, outDir) => (await import('../../src/
 
 function awsFor(target: DeployTarget, g: Globals) {
   return deployAwsFor(target, g.awsProfile);
+}
+
+/** Team mode on the command's clients: the account's records and lock, notices on stderr. */
+export function commandTeam(target: Pick<DeployTarget, 'place'>, recordsPath: string, aws: Awaited<ReturnType<typeof awsFor>>) {
+  return teamFor(target.place, recordsPath, aws.parameters, async () => (await aws.callerIdentity()).arn, (line) => warn(line));
 }
 
 function targetFor(g: Globals, environment: EnvironmentName | undefined, profile?: string): { target: DeployTarget; configDir: string; recordsPath: string } {
@@ -188,7 +194,11 @@ async function planAndRun(run: PlannedRun): Promise<number> {
     if (run.signal.aborted) throw cancelledBeforeRun();
     running = true;
   } finally {
-    if (!running) disposePlan(plan);
+    if (!running) {
+      disposePlan(plan);
+      // The account's lock is deleted before the command ends.
+      await plan.accountLock?.release();
+    }
   }
   return execute(plan, run.aws, run.signal);
 }
@@ -234,13 +244,14 @@ export function registerDeployCommands(program: Command): void {
         if (opts.imageTag !== undefined && !isImageReference(opts.imageTag)) throw new UserError(`--image-tag: "${opts.imageTag}" is not a Docker tag or sha256:<64 hex>`);
         const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
         const aws = await awsFor(target, g);
+        const team = await commandTeam(target, recordsPath, aws);
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         return withSignals((signal) =>
           planAndRun({
             g, yes: opts.yes, allowReplacement: opts.allowReplacement, aws, signal, title: 'deploy',
             question: `Deploy ${target.environment}?`,
             word: confirmationWord('deploy', target.environment),
-            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}` }, aws, synth),
+            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}`, team }, aws, synth),
           }),
         );
       }),
@@ -257,11 +268,12 @@ export function registerDeployCommands(program: Command): void {
         const g = globalsOf(cmd);
         const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
         const aws = await awsFor(target, g);
+        const team = await commandTeam(target, recordsPath, aws);
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         return withSignals((signal) =>
           planAndRun({
             g, aws, signal, title: 'diff', diffOnly: true, question: '', word: null,
-            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `diff ${target.environment}` }, aws, synth),
+            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `diff ${target.environment}`, team }, aws, synth),
           }),
         );
       }),
@@ -279,6 +291,7 @@ export function registerDeployCommands(program: Command): void {
         if (!target.dev) throw new UserError('promote: there is no dev profile (dev.json), so there is no dev environment to promote from', 'create one with `benchling-deploy setup-profile dev --from default --environment dev`');
         const aws = await awsFor(target, g);
         const { shortDigest } = await import('../../src/infra/promote.js');
+        const team = await commandTeam(target, recordsPath, aws);
         const decision = await decidePromoteFor(target, aws);
         if (!decision.ok) throw new ExternalError(`promote refused: ${displayLine(decision.reason, 1000)}`, { hint: 'nothing was changed; `benchling-deploy status` shows both environments' });
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
@@ -289,7 +302,7 @@ export function registerDeployCommands(program: Command): void {
             question: 'Promote dev\'s image to prod?',
             word: confirmationWord('promote', 'prod'),
             // The digest is dev's image: dev's tag says which release's contract it follows.
-            prepare: () => prepareDeploy({ target, imageTag: decision.digest, contractTag: decision.devTag ?? undefined, awsProfile: g.awsProfile, configDir, recordsPath, purpose: 'promote dev to prod' }, aws, synth),
+            prepare: () => prepareDeploy({ target, imageTag: decision.digest, contractTag: decision.devTag ?? undefined, awsProfile: g.awsProfile, configDir, recordsPath, purpose: 'promote dev to prod', team }, aws, synth),
           }),
         );
       }),
@@ -306,20 +319,30 @@ export function registerDeployCommands(program: Command): void {
       action(async (opts: { environment: EnvironmentName; release?: string; yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
         const g = globalsOf(cmd);
         const { target, configDir, recordsPath } = targetFor(g, opts.environment);
+        // What deploy.json says is checked first, before any AWS call: an entry that cannot be rolled back to is refused (2).
+        const local = loadDeployRecords(recordsPath)[opts.environment];
+        const localPrevious = rollbackEntry(local);
+        if (localPrevious) {
+          const checked = rollbackRequest(opts.environment, recordsPath, localPrevious, local!.history.indexOf(localPrevious), opts.release);
+          (await import('../../src/infra/deploy.js')).refuseUnservable(checked.imageTag, checked.imageTagSource);
+        }
+        const aws = await awsFor(target, g);
+        const team = await commandTeam(target, recordsPath, aws);
+        // Then the account's history: deploy.json is refreshed from it.
+        await team.refresh([opts.environment]);
         const record = loadDeployRecords(recordsPath)[opts.environment];
         const previous = rollbackEntry(record);
         if (!previous) throw noRollbackError(opts.environment, recordsPath);
         // What the image was served as goes with it: a digest's release is in its record, never assumed.
         const back = rollbackRequest(opts.environment, recordsPath, previous, record!.history.indexOf(previous), opts.release);
-        const aws = await awsFor(target, g);
         const { prepareDeploy } = await import('../../src/infra/deploy.js');
         return withSignals((signal) =>
           planAndRun({
             g, yes: opts.yes, allowReplacement: opts.allowReplacement, kind: 'rollback', aws, signal, title: 'rollback',
-            extraRows: [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt})` }],
+            extraRows: [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt}${previous.deployedBy ? ` by ${previous.deployedBy}` : ''})` }],
             question: `Roll ${opts.environment} back to ${displayLine(previous.imageTag)}?`,
             word: confirmationWord('rollback', opts.environment),
-            prepare: () => prepareDeploy({ target, ...back, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `rollback ${opts.environment}` }, aws, synth),
+            prepare: () => prepareDeploy({ target, ...back, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `rollback ${opts.environment}`, team }, aws, synth),
           }),
         );
       }),

@@ -10,8 +10,10 @@ import { alarmRollbackText } from '../../src/state/alarm-rollback.js';
 import { createStatusPoller, DEFAULT_INTERVAL_MS, type PolledEnvironment } from '../../src/state/status-poller.js';
 import type { EnvironmentStatus, StatusSnapshot } from '../../src/state/status-types.js';
 import { displayLine } from '../../src/display-text.js';
+import { span } from '../../src/state/team-records.js';
 import { action, configDirOf, globalsOf, loadProfiles, print, printError, printJson, warn, type Globals } from '../context.js';
 import { formatTable } from './profiles.js';
+import { teamFor } from '../team.js';
 
 export function registerStatusCommand(program: Command): void {
   // Global, beside the poller it sets: how often the dashboard re-reads AWS.
@@ -50,7 +52,7 @@ export async function runStatus(g: Globals): Promise<number> {
   const stack = resolveStackProfiles(loadProfiles(dir), { region: g.region });
   const read = readDeployRecords(deployRecordPath(dir));
   if (read.state === 'malformed') warn(`${read.error} (the last deploys are not shown)`);
-  const records = read.state === 'malformed' ? {} : read.records;
+  let records = read.state === 'malformed' ? {} : read.records;
   const awsProfile = g.awsProfile ?? stack.prod.awsProfile;
   if (awsProfile) assertAwsProfileExists(awsProfile);
   const environments: PolledEnvironment[] = ENVIRONMENTS.flatMap((name) => {
@@ -63,6 +65,13 @@ export async function runStatus(g: Globals): Promise<number> {
   const api = createStatusApi({ region: stack.place.region, awsProfile });
   let snapshot: StatusSnapshot;
   try {
+    if (read.state !== 'malformed') {
+      // Team mode: the account's records, mirrored into deploy.json first.
+      const team = await teamFor(stack.place, deployRecordPath(dir), api, async () => (await api.getCallerIdentity()).arn, warn);
+      await team.refresh(environments.map((e) => e.name));
+      const again = readDeployRecords(deployRecordPath(dir));
+      if (again.state !== 'malformed') records = again.records;
+    }
     const poller = createStatusPoller({
       api,
       stackName: stack.place.stackName,
@@ -110,7 +119,15 @@ export function formatStatus(s: StatusSnapshot): string[] {
     ...(e.reason ? [`${e.name}: ${displayLine(e.reason, REASON_MAX)}`] : []),
     ...(e.error && e.error !== e.reason ? [`${e.name}: could not read: ${displayLine(e.error, REASON_MAX)}`] : []),
   ]);
-  return [header, ...formatTable(rows), ...(notes.length > 0 ? ['', ...notes] : [])];
+  const deployed = s.environments.flatMap((e) => (e.lastDeploy ? [`deployed ${e.name}: ${deployedText(e.lastDeploy, Date.parse(s.fetchedAt))}`] : []));
+  return [header, ...formatTable(rows), ...(notes.length > 0 ? ['', ...notes] : []), ...(deployed.length > 0 ? ['', ...deployed] : [])];
+}
+
+/** `0.7.10 at 2026-11-01T00:00:00.000Z (3 min ago) by arn:...`: the record's fields through the door. */
+export function deployedText(last: NonNullable<EnvironmentStatus['lastDeploy']>, now: number): string {
+  const at = Date.parse(last.deployedAt);
+  const ago = Number.isNaN(at) ? '' : ` (${span(now - at)} ago)`;
+  return `${displayLine(last.imageTag, 200)} at ${displayLine(last.deployedAt, 64)}${ago}${last.deployedBy ? ` by ${displayLine(last.deployedBy, 300)}` : ''}`;
 }
 
 /** Characters of a reason `status` prints (the rest: `status --json`). */

@@ -1,10 +1,12 @@
 import type { DeployAws, RolloutStatus } from './deploy.js';
-import type { AwsClientOptions } from '../state/aws-clients.js';
+import type { AwsClientOptions, ParameterStore } from '../state/aws-clients.js';
 import { stoppedTaskReason } from '../state/health.js';
 import { parseQuiltStackArn } from '../config/schema.js';
 
 /** What promote needs beyond a deploy: the images a service's running tasks really run. */
 export interface PromoteAws extends DeployAws {
+  /** SSM Parameter Store on the same clients and credentials: team mode's records and lock. */
+  readonly parameters: ParameterStore;
   runningImages(cluster: string, service: string): Promise<{ taskArn: string; container: string; image: string | null; digest: string | null }[]>;
 }
 
@@ -17,6 +19,7 @@ export async function createDeployAws(options: AwsClientOptions): Promise<Promot
   const { createStatusApi } = await import('../state/aws-clients.js');
   const api = createStatusApi(options);
   return {
+    parameters: api,
     callerIdentity: () => api.getCallerIdentity(),
     async describeStack(stackName) {
       const s = await api.describeStack(stackName);

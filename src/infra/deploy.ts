@@ -11,6 +11,7 @@ import { profilePath } from '../config/paths.js';
 import { buildSecretValue } from '../config/secret-value.js';
 import { lockPathFor, readDeployRecords, recordDeploy, type EnvironmentRecord } from '../state/deploy-records.js';
 import { acquireLock, type HeldLock } from '../config/lock.js';
+import type { HeldAccountLock, Team } from '../state/team-records.js';
 import { INLINE_TEMPLATE_LIMIT, PARAMETER_SUFFIXES, imageRepositoryParts, outputName, parameterName, type ParameterSuffix } from '../config/names.js';
 import { runCdk, type CdkResult } from './runner.js';
 import { isFailure, parseResourceEvent, resourceLabel, summarizeDiff } from './cdk-output.js';
@@ -95,6 +96,13 @@ export interface DeployRequest {
   readonly imageTagSource?: string;
   /** Where the contract tag came from, named in a refusal. */
   readonly contractTagSource?: string;
+  /**
+   * Team mode (the account's records and lock, src/state/team-records.ts):
+   * the account's lock is taken beside the local one, deploy.json is
+   * refreshed from the account first, and a deploy that succeeded is
+   * recorded there too. Absent: local only.
+   */
+  readonly team?: Team;
 }
 
 /** What the deployed image is served as: the release whose contract it follows. */
@@ -186,6 +194,11 @@ export interface DeployPlan {
   readonly replacement?: PlannedReplacement;
   /** Environments with a profile that this deploy leaves out: the first upgrade of the older tool's stack deploys prod only. */
   readonly joinsLater: readonly EnvironmentName[];
+  /** The stack's lock in the account (team mode), renewed while held; null when the account cannot be used. */
+  readonly accountLock?: HeldAccountLock | null;
+  readonly team?: Team;
+  /** What is running (the request's purpose). */
+  readonly purpose?: string;
   /** deploy.json, written only after a deploy that succeeded. */
   readonly recordsPath: string;
   readonly previousRecord?: EnvironmentRecord;
@@ -248,7 +261,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     refuseUnservable(tag, where);
   }
   const contract: PlannedContract = { tag: contractTag, ...contractRelease(contractTag), consumers: consumersFor(contractTag), ...(request.contractTagSource ? { source: request.contractTagSource } : {}) };
-  const records = readDeployRecords(request.recordsPath);
+  let records = readDeployRecords(request.recordsPath);
   if (records.state === 'malformed') {
     if (records.fsError instanceof Error) throw records.fsError;
     if (records.hint) throw new UserError(`${records.error}\na deploy would have nowhere to record itself`, records.hint);
@@ -256,6 +269,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
   }
   const lock = acquireLock(lockPathFor(request.recordsPath), request.purpose);
   let ownedWorkDir: string | undefined;
+  let accountLock: HeldAccountLock | null = null;
   try {
     const identity = await credentialsCheck(aws, request.awsProfile ?? profile.awsProfile);
     if (identity.account !== target.place.account) {
@@ -263,6 +277,13 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
         `the AWS credentials are for account ${identity.account} (${identity.arn}), but the stack lives in account ${target.place.account} (from the prod profile)`,
         'use --aws-profile with credentials for that account, or set `account` in the prod profile',
       );
+    }
+    if (request.team) {
+      // One deploy of the stack at a time from anywhere; then deploy.json as the account knows it.
+      accountLock = await request.team.acquireLock(request.purpose, environment);
+      await request.team.refresh(target.dev ? ['dev', 'prod'] : ['prod'], { lock });
+      const refreshed = readDeployRecords(request.recordsPath);
+      if (refreshed.state !== 'malformed') records = refreshed;
     }
     const stack = await aws.describeStack(target.place.stackName);
     const blocked = stack ? blockedStackState(stack.status) : undefined;
@@ -438,11 +459,15 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       lock,
       ...(replacement ? { replacement } : {}),
       joinsLater,
+      accountLock,
+      team: request.team,
+      purpose: request.purpose,
       recordsPath: request.recordsPath,
       previousRecord,
     };
   } catch (error) {
     lock.release();
+    await accountLock?.release();
     if (ownedWorkDir) removeTempDir(ownedWorkDir);
     throw error;
   }
@@ -532,7 +557,7 @@ export function environmentParameters(environment: EnvironmentName, profile: Res
  * Refuses an image the stack cannot serve, with the contract's reason. `where`
  * names the file and field the tag came from, when it came from a profile.
  */
-function refuseUnservable(tag: string, where?: string, why?: string): void {
+export function refuseUnservable(tag: string, where?: string, why?: string): void {
   const reason = unservable(tag);
   if (!reason) return;
   const skipped = UNSERVABLE.map((u) => (u.from === u.until ? u.from : `${u.from} to ${u.until}`)).join(', ');
@@ -657,7 +682,11 @@ export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: E
       let record: EnvironmentRecord;
       try {
         // The release it is served as goes with it: a rollback to this image (a digest too) serves it the same way.
-        record = await recordDeploy(plan.recordsPath, plan.environment, { endpoint, imageTag: plan.newTag, deployedAt: now().toISOString(), stackName: plan.stackName, contractTag: plan.contract.release }, { lock: plan.lock });
+        const imageDigest = await runningDigest(plan, aws);
+        const deployedAt = now().toISOString();
+        // The account first (team mode): it holds the truth, deploy.json mirrors it.
+        await plan.team?.record(plan.environment, { imageTag: plan.newTag, imageDigest, endpoint, deployedAt, operation: operationOf(plan.purpose ?? ''), contractTag: plan.contract.release });
+        record = await recordDeploy(plan.recordsPath, plan.environment, { endpoint, imageTag: plan.newTag, deployedAt, stackName: plan.stackName, contractTag: plan.contract.release, deployedBy: plan.callerArn, imageDigest }, { lock: plan.lock });
       } catch (error) {
         // Its message only: a config-folder error's hint says nothing was changed, and the stack was.
         const why = error instanceof Error ? error.message : String(error);
@@ -679,6 +708,29 @@ export async function executeDeploy(plan: DeployPlan, aws: DeployAws, options: E
     return { outcome: 'failed', reasons, stackStatus, logFile: plan.logFile, exitCode: result.outcome === 'failed' ? result.exitCode : null };
   } finally {
     disposePlan(plan);
+    await plan.accountLock?.release();
+  }
+}
+
+/** deploy, promote or rollback, from the request's purpose (`rollback prod`, `promote dev to prod`). */
+function operationOf(purpose: string): 'deploy' | 'promote' | 'rollback' {
+  const word = purpose.split(' ')[0];
+  return word === 'promote' || word === 'rollback' ? word : 'deploy';
+}
+
+/** The digest the environment's tasks run now, when the AWS side can tell (promote's can); undefined otherwise. */
+async function runningDigest(plan: DeployPlan, aws: DeployAws): Promise<string | undefined> {
+  if (isDigest(plan.newTag)) return plan.newTag;
+  const reader = aws as DeployAws & { runningImages?: (cluster: string, service: string) => Promise<{ image: string | null; digest: string | null }[]> };
+  if (!reader.runningImages) return undefined;
+  try {
+    const service = await serviceOf(plan, aws);
+    if (!service) return undefined;
+    const images = await reader.runningImages(service.cluster, service.service);
+    const digest = images.find((i) => i.image?.endsWith(`:${plan.newTag}`))?.digest ?? undefined;
+    return digest && isDigest(digest) ? digest : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -706,6 +758,7 @@ function profileOf(plan: Pick<DeployPlan, 'environment' | 'profile' | 'profiles'
  */
 export function disposePlan(plan: DeployPlan): void {
   plan.lock.release();
+  void plan.accountLock?.release();
   rmSync(plan.assemblyDir, { recursive: true, force: true });
   rmSync(join(plan.workDir, 'outputs.json'), { force: true });
   if (plan.ownsWorkDir) removeTempDir(plan.workDir);

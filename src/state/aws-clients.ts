@@ -65,6 +65,26 @@ export interface AwsApi extends ClosableStatusApi {
   getTemplateBody(stackName: string): Promise<string | null>;
 }
 
+/** SSM Parameter Store, as team mode uses it (src/state/team-records.ts). */
+export interface ParameterStore {
+  /** The newest version, or null when there is no such parameter. */
+  getParameter(name: string): Promise<StoredParameter | null>;
+  /** Every version SSM keeps (up to 100), oldest first; null when there is no such parameter. */
+  getParameterHistory(name: string): Promise<StoredParameter[] | null>;
+  /** A new version (standard tier, String); `exists` when `overwrite` is false and the parameter exists. */
+  putParameter(name: string, value: string, overwrite: boolean): Promise<number | 'exists'>;
+  /** False when there was no such parameter. */
+  deleteParameter(name: string): Promise<boolean>;
+}
+
+export interface StoredParameter {
+  readonly value: string;
+  readonly version: number;
+  readonly modifiedAt: string | null;
+  /** Who wrote the version (GetParameterHistory only). */
+  readonly modifiedBy?: string;
+}
+
 /**
  * The retry settings given to every client: the options', else none where the
  * environment sets them (the SDK reads AWS_MAX_ATTEMPTS and AWS_RETRY_MODE
@@ -83,7 +103,7 @@ interface SdkClient {
   destroy(): void;
 }
 
-export function createStatusApi(options: AwsClientOptions): AwsApi {
+export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterStore {
   let sharedCredentials: unknown;
   const clients: SdkClient[] = [];
   const logger = sdkLogger(options.awsProfile);
@@ -146,6 +166,8 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
   const apigw = lazy(async () => loadSdkModule('@aws-sdk/client-api-gateway').APIGatewayClient);
   const secrets = lazy(async () => loadSdkModule('@aws-sdk/client-secrets-manager').SecretsManagerClient);
   const cloudwatch = lazy(async () => loadSdkModule('@aws-sdk/client-cloudwatch').CloudWatchClient);
+  const ssm = lazy(async () => loadSdkModule('@aws-sdk/client-ssm').SSMClient);
+  const notFound = (error: unknown) => (error as Error).name === 'ParameterNotFound';
   const listTasks = async (cluster: string, service: string, desiredStatus: 'RUNNING' | 'STOPPED') => {
     const { ListTasksCommand } = loadSdkModule('@aws-sdk/client-ecs');
     const out = await (await ecs()).send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus, maxResults: 100 }));
@@ -254,7 +276,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
     listRunningTasks: (cluster, service) => listTasks(cluster, service, 'RUNNING'),
 
     async getTemplateBody(stackName) {
-      const { GetTemplateCommand } = await import('@aws-sdk/client-cloudformation');
+      const { GetTemplateCommand } = loadSdkModule('@aws-sdk/client-cloudformation');
       try {
         const out = await (await cfn()).send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' }));
         return typeof out.TemplateBody === 'string' ? out.TemplateBody : '';
@@ -320,6 +342,59 @@ export function createStatusApi(options: AwsClientOptions): AwsApi {
         }
       }
       return result;
+    },
+
+    async getParameter(name) {
+      const { GetParameterCommand } = loadSdkModule('@aws-sdk/client-ssm');
+      try {
+        const out = await (await ssm()).send(new GetParameterCommand({ Name: name }));
+        return { value: out.Parameter?.Value ?? '', version: out.Parameter?.Version ?? 0, modifiedAt: iso(out.Parameter?.LastModifiedDate) };
+      } catch (error) {
+        if (notFound(error)) return null;
+        throw error;
+      }
+    },
+
+    async getParameterHistory(name) {
+      const { GetParameterHistoryCommand } = loadSdkModule('@aws-sdk/client-ssm');
+      const client = await ssm();
+      const versions: StoredParameter[] = [];
+      let token: string | undefined;
+      try {
+        // SSM keeps 100 versions, 50 a page: a third page would be a service that does not stop.
+        for (let page = 0; page < 3; page += 1) {
+          const out = await client.send(new GetParameterHistoryCommand({ Name: name, MaxResults: 50, NextToken: token }));
+          for (const p of out.Parameters ?? []) versions.push({ value: p.Value ?? '', version: p.Version ?? 0, modifiedAt: iso(p.LastModifiedDate), modifiedBy: p.LastModifiedUser ?? undefined });
+          token = out.NextToken;
+          if (!token) break;
+        }
+      } catch (error) {
+        if (notFound(error)) return null;
+        throw error;
+      }
+      return versions;
+    },
+
+    async putParameter(name, value, overwrite) {
+      const { PutParameterCommand } = loadSdkModule('@aws-sdk/client-ssm');
+      try {
+        const out = await (await ssm()).send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Tier: 'Standard', Overwrite: overwrite }));
+        return out.Version ?? 0;
+      } catch (error) {
+        if (!overwrite && (error as Error).name === 'ParameterAlreadyExists') return 'exists';
+        throw error;
+      }
+    },
+
+    async deleteParameter(name) {
+      const { DeleteParameterCommand } = loadSdkModule('@aws-sdk/client-ssm');
+      try {
+        await (await ssm()).send(new DeleteParameterCommand({ Name: name }));
+        return true;
+      } catch (error) {
+        if (notFound(error)) return false;
+        throw error;
+      }
     },
 
     close() {

@@ -145,6 +145,8 @@ export interface HistoryItem {
   readonly imageTag: string;
   readonly deployedAt: string;
   readonly running: boolean;
+  /** Who deployed it (the caller's ARN), when recorded. */
+  readonly deployedBy?: string;
 }
 
 export interface OperationState {
@@ -548,8 +550,8 @@ export function historyItems(state: DashboardState, environment: EnvironmentName
   const record = state.records[environment];
   if (!record) return [];
   const running = state.snapshot?.environments.find((e) => e.name === environment)?.imageTag ?? record.imageTag;
-  const entries = [...(record.imageTag && record.deployedAt ? [{ imageTag: record.imageTag, deployedAt: record.deployedAt }] : []), ...record.history];
-  return entries.filter((e) => e.imageTag).map((e) => ({ imageTag: e.imageTag, deployedAt: e.deployedAt, running: e.imageTag === running }));
+  const entries = [...(record.imageTag && record.deployedAt ? [{ imageTag: record.imageTag, deployedAt: record.deployedAt, deployedBy: record.deployedBy }] : []), ...record.history];
+  return entries.filter((e) => e.imageTag).map((e) => ({ imageTag: e.imageTag, deployedAt: e.deployedAt, running: e.imageTag === running, ...(e.deployedBy ? { deployedBy: keepText(e.deployedBy, 300) } : {}) }));
 }
 
 function keptBanner(b: BannerError): BannerError {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describeJsonSyntaxError } from '../config/json-error.js';
 import { ExternalError, UserError } from '../errors.js';
 import * as z from 'zod/mini';
-import { ENVIRONMENTS, DEFAULT_STACK_NAME, ImageReferenceSchema, STACK_NAME_RE, type EnvironmentName } from '../config/schema.js';
+import { ENVIRONMENTS, DEFAULT_STACK_NAME, DIGEST_RE, ImageReferenceSchema, STACK_NAME_RE, type EnvironmentName } from '../config/schema.js';
 import { folderError } from '../config/fs-errors.js';
 import { writeFileAtomic } from '../config/atomic-file.js';
 import { waitForLock, type HeldLock } from '../config/lock.js';
@@ -20,6 +20,10 @@ export interface HistoryEntry {
   readonly destroyedAt?: string;
   /** The release whose contract the image was served with (its `<Env>Consumers`); absent in older records. */
   readonly contractTag?: string;
+  /** Who deployed it: the caller's ARN from STS; absent in older records. */
+  readonly deployedBy?: string;
+  /** The image digest its tasks ran, when known. */
+  readonly imageDigest?: string;
 }
 
 export interface EnvironmentRecord {
@@ -33,6 +37,10 @@ export interface EnvironmentRecord {
   readonly contractTag?: string;
   /** Set by `destroy`: the stack is gone but the history stays. */
   readonly destroyedAt?: string;
+  /** Who deployed it: the caller's ARN from STS; absent in older records. */
+  readonly deployedBy?: string;
+  /** The image digest its tasks ran, when known. */
+  readonly imageDigest?: string;
   /** True when the section was read from the older (v0.6) layout and not yet converted. */
   readonly legacy?: boolean;
 }
@@ -59,6 +67,9 @@ export interface NewDeploy {
   readonly stackName: string;
   /** The release whose contract the image is served with. */
   readonly contractTag?: string;
+  /** The caller's ARN from STS. */
+  readonly deployedBy?: string;
+  readonly imageDigest?: string;
 }
 
 export function lockPathFor(recordsPath: string): string {
@@ -112,6 +123,8 @@ function malformedError(read: Extract<RecordsRead, { state: 'malformed' }>, path
   return new UserError(read.error, read.hint ?? `the file is kept as it is; fix it by hand, or move it aside (mv ${path} ${path}.bad) to start a new one`);
 }
 
+const DigestSchema = z.string({ error: 'expected an image digest sha256:<64 hex>' }).check(z.regex(DIGEST_RE, { error: 'expected an image digest sha256:<64 hex>' }));
+
 /** An optional text field: v0.6 files may hold null where a value is missing. */
 const text = (what: string) => z.nullish(z.string({ error: `expected ${what} (a string)` }));
 
@@ -125,6 +138,8 @@ const HistoryEntrySchema = z.strictObject(
     webhookUrl: z.optional(z.string({ error: 'expected the webhook URL (a string)' })),
     destroyedAt: z.optional(z.string({ error: 'expected when the stack was destroyed (an ISO-8601 string)' })),
     contractTag: z.optional(ImageReferenceSchema),
+    deployedBy: z.optional(z.string({ error: 'expected who deployed it (an ARN)' }).check(z.maxLength(2048))),
+    imageDigest: z.optional(DigestSchema),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'expected an object { imageTag, deployedAt }') },
 );
@@ -141,6 +156,8 @@ const sectionSchema = (env: EnvironmentName) =>
       history: z.optional(z.array(HistoryEntrySchema, { error: 'expected an array of { imageTag, deployedAt }' })),
       destroyedAt: text('when the stack was destroyed (ISO-8601)'),
       contractTag: z.optional(ImageReferenceSchema),
+      deployedBy: z.optional(z.string({ error: 'expected who deployed it (an ARN)' }).check(z.maxLength(2048))),
+      imageDigest: z.optional(DigestSchema),
       // The older tool's (v0.6) keys, converted by the first record written.
       webhookEndpoint: text('the v0.6 endpoint URL'),
       webhookUrl: text('the v0.6 webhook URL'),
@@ -176,6 +193,8 @@ function toRecord(s: Section, env: EnvironmentName): EnvironmentRecord {
     history,
     destroyedAt: s.destroyedAt ?? undefined,
     contractTag: s.contractTag,
+    deployedBy: s.deployedBy,
+    imageDigest: s.imageDigest,
     legacy: legacy || undefined,
   });
 }
@@ -185,7 +204,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, path: string): str
   const where = fieldPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     // Names only: an unknown key may hold anything, a secret too.
-    const context = issue.path.length === 0 ? 'deploy.json holds only the "dev" and "prod" sections' : issue.path.some((k) => typeof k === 'number') ? 'expected only imageTag, deployedAt, endpoint, stackArn, webhookUrl, destroyedAt, contractTag' : 'expected only the fields of a deploy.json section';
+    const context = issue.path.length === 0 ? 'deploy.json holds only the "dev" and "prod" sections' : issue.path.some((k) => typeof k === 'number') ? 'expected only imageTag, deployedAt, endpoint, stackArn, webhookUrl, destroyedAt, contractTag, deployedBy, imageDigest' : 'expected only the fields of a deploy.json section';
     return issue.keys.map((key) => `${path}: ${where ? `${where}.` : ''}${fieldPath([key])}: unknown field; ${context}`);
   }
   const value = valueAt(raw, issue.path);
@@ -248,6 +267,8 @@ function asHistory(previous: Record<string, unknown>, parsed: EnvironmentRecord)
     webhookUrl: typeof previous.webhookUrl === 'string' && previous.webhookUrl !== parsed.endpoint ? previous.webhookUrl : undefined,
     destroyedAt: parsed.destroyedAt,
     contractTag: parsed.contractTag,
+    deployedBy: parsed.deployedBy,
+    imageDigest: parsed.imageDigest,
   });
 }
 
@@ -281,6 +302,8 @@ export async function recordDeploy(path: string, env: EnvironmentName, deploy: N
       stage: env,
       history,
       ...(deploy.contractTag ? { contractTag: deploy.contractTag } : {}),
+      ...(deploy.deployedBy ? { deployedBy: deploy.deployedBy } : {}),
+      ...(deploy.imageDigest ? { imageDigest: deploy.imageDigest } : {}),
     };
     // The first record written converts every older section to the current layout.
     Object.assign(raw, convertLegacyRecords(raw, records)?.raw);
@@ -291,7 +314,7 @@ export async function recordDeploy(path: string, env: EnvironmentName, deploy: N
 
 /** Keys of the older tool whose value a current field carries once converted. */
 export const V06_SECTION_CARRIERS: Readonly<Record<string, 'endpoint' | 'deployedAt'>> = { webhookEndpoint: 'endpoint', webhookUrl: 'endpoint', deploymentTimestamp: 'deployedAt' };
-const CURRENT_SECTION_KEYS = new Set(['endpoint', 'imageTag', 'deployedAt', 'stackName', 'stage', 'history', 'destroyedAt', 'contractTag']);
+const CURRENT_SECTION_KEYS = new Set(['endpoint', 'imageTag', 'deployedAt', 'stackName', 'stage', 'history', 'destroyedAt', 'contractTag', 'deployedBy', 'imageDigest']);
 
 /**
  * A v0.6 section in the current layout. It still describes the deploy that is
@@ -343,17 +366,52 @@ async function withRecordsLock<T>(
   purpose: string,
   held: HeldLock | undefined,
   change: (raw: Record<string, unknown>, records: DeployRecords) => T,
+  /** Whether to write the file, given the change's result (default always). */
+  write: (result: T) => boolean = () => true,
+  waitMs?: number,
 ): Promise<T> {
-  const lock = held ?? (await waitForLock(lockPathFor(path), purpose));
+  const lock = held ?? (await waitForLock(lockPathFor(path), purpose, waitMs));
   try {
     const read = readDeployRecords(path);
     if (read.state === 'malformed') throw malformedError(read, path);
     const raw = read.state === 'ok' ? { ...read.raw } : {};
     const result = change(raw, read.records);
     // 0600 like every file of the config folder; deploy.json never holds a secret, but nobody else needs it.
-    writeFileAtomic(path, serializeRecords(raw), 0o600);
+    if (write(result)) writeFileAtomic(path, serializeRecords(raw), 0o600);
     return result;
   } finally {
     if (!held) lock.release();
   }
+}
+
+/**
+ * Makes `env`'s section the account's history (team mode: the account holds
+ * the truth, deploy.json mirrors it): `deploys` newest first, the first
+ * becoming the section, the rest its history (at most {@link HISTORY_LIMIT}).
+ * A destroy recorded after the newest deploy stays. Written only when
+ * something changed; returns whether it did.
+ */
+export async function mirrorEnvironment(path: string, env: EnvironmentName, deploys: readonly (HistoryEntry & { readonly stackName: string })[], options: RecordOptions & { readonly waitMs?: number } = {}): Promise<boolean> {
+  const [newest, ...older] = deploys;
+  if (!newest) return false;
+  return withRecordsLock(path, `mirror ${env} records`, options.lock, (raw, records) => {
+    const local = records[env];
+    const destroyedAt = local?.destroyedAt && local.destroyedAt > newest.deployedAt ? local.destroyedAt : undefined;
+    const section: EnvironmentRecord = pickDefined({
+      endpoint: newest.endpoint ?? local?.endpoint ?? '',
+      imageTag: newest.imageTag,
+      deployedAt: newest.deployedAt,
+      stackName: newest.stackName,
+      stage: env,
+      history: older.slice(0, HISTORY_LIMIT).map(({ stackName: _s, ...h }) => pickDefined({ ...h })),
+      contractTag: newest.contractTag,
+      destroyedAt,
+      deployedBy: newest.deployedBy,
+      imageDigest: newest.imageDigest,
+    });
+    if (JSON.stringify(raw[env]) === JSON.stringify(section)) return false;
+    Object.assign(raw, convertLegacyRecords(raw, records)?.raw);
+    raw[env] = section;
+    return true;
+  }, (changed) => changed, options.waitMs ?? 2_000);
 }

@@ -68,6 +68,13 @@ export interface StatusPollerOptions {
   readonly environments: readonly PolledEnvironment[];
   /** deploy.json as it is now; read every poll (a local file, no AWS call). */
   readonly deployRecords?: () => DeployRecords;
+  /**
+   * Refreshes deploy.json from the account (team mode), run by a poll at most
+   * once every `recordsEveryMs` (default 60 s), before deploy.json is read;
+   * its failures are its own (it says them), never the poll's.
+   */
+  readonly refreshRecords?: () => Promise<void>;
+  readonly recordsEveryMs?: number;
   /** The AWS credentials profile in use, for the log-in hint. */
   readonly awsProfile?: string;
   /** Delay between polls (default 5000 ms). */
@@ -295,6 +302,8 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     };
   }
 
+  let recordsRefreshedAt: number | undefined;
+
   function readRecords(): DeployRecords {
     try {
       return options.deployRecords?.() ?? {};
@@ -309,6 +318,10 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
 
   async function pollOnce(problems: PollProblems): Promise<StatusSnapshot> {
     const fetchedAt = now();
+    if (options.refreshRecords && (recordsRefreshedAt === undefined || fetchedAt.getTime() - recordsRefreshedAt >= (options.recordsEveryMs ?? 60_000))) {
+      recordsRefreshedAt = fetchedAt.getTime();
+      await options.refreshRecords().catch(() => {});
+    }
     const records = readRecords();
     const marker = JSON.stringify(options.environments.map((e) => records[e.name]?.deployedAt ?? null));
     const stackAge = stack ? fetchedAt.getTime() - Date.parse(stack.readAt) : Infinity;
@@ -651,7 +664,8 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
 
 function lastDeployOf(records: DeployRecords, env: EnvironmentName): EnvironmentStatus['lastDeploy'] {
   const r = records[env];
-  return r && r.imageTag && r.deployedAt ? { imageTag: r.imageTag, deployedAt: r.deployedAt } : null;
+  if (!r || !r.imageTag || !r.deployedAt) return null;
+  return r.deployedBy ? { imageTag: r.imageTag, deployedAt: r.deployedAt, deployedBy: r.deployedBy } : { imageTag: r.imageTag, deployedAt: r.deployedAt };
 }
 
 function capacityOf(parameters: Readonly<Record<string, string>>, env: EnvironmentName): EnvironmentStatus['capacity'] {

@@ -31,8 +31,8 @@ export interface EnvironmentStatus {
   readonly error: string | null;
   /** ISO time each part was read, so a screen can show its age; a part kept from an earlier poll keeps its time. */
   readonly readAt?: { readonly service?: string; readonly targets?: string; readonly stage?: string; readonly tasks?: string; readonly runningTasks?: string };
-  /** The last deploy recorded in deploy.json for this environment. */
-  readonly lastDeploy?: { readonly imageTag: string; readonly deployedAt: string } | null;
+  /** The last deploy recorded in deploy.json (the account's mirror, in team mode) for this environment, and who made it when known. */
+  readonly lastDeploy?: { readonly imageTag: string; readonly deployedAt: string; readonly deployedBy?: string } | null;
   /** The environment's API Gateway stage, when read. */
   readonly stage?: { readonly name: string; readonly deploymentId: string | null; readonly lastUpdated: string | null } | null;
   /** The ECS service's newest event. */

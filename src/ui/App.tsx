@@ -158,7 +158,11 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
       case 'startStatus':
         later(async () => {
           try {
-            const handle = await services.startStatus((u) => dispatch({ type: 'snapshot', snapshot: u.snapshot, nextPollInMs: u.nextPollInMs }), { watchTasks: store.state.selected });
+            const handle = await services.startStatus((u) => dispatch({ type: 'snapshot', snapshot: u.snapshot, nextPollInMs: u.nextPollInMs }), {
+              watchTasks: store.state.selected,
+              onNotice: (message) => dispatch({ type: 'error', error: { message } }),
+              onRecords: (records) => dispatch({ type: 'records', records }),
+            });
             if (rt.statusStopped) await handle.stop();
             else {
               rt.status = handle;

@@ -113,14 +113,14 @@ function Main({ state, width, height }: { state: DashboardState; width: number; 
   const panelWidth = row ? Math.floor(width / count) : width;
   const props = envs.map((e, i) => {
     const record = state.records[e.name];
-    const last = record && record.imageTag && record.deployedAt ? { imageTag: record.imageTag, deployedAt: record.deployedAt } : null;
+    const last = record && record.imageTag && record.deployedAt ? { imageTag: record.imageTag, deployedAt: record.deployedAt, ...(record.deployedBy ? { deployedBy: record.deployedBy } : {}) } : null;
     return {
       name: e.name,
       profile: e.profile,
       status: statuses[i],
       snapshot: state.snapshot,
       lastDeploy: last,
-      history: [...(last ? [last] : []), ...(record?.history ?? []).filter((h) => h.imageTag && h.deployedAt).map((h) => ({ imageTag: h.imageTag, deployedAt: h.deployedAt }))],
+      history: [...(last ? [last] : []), ...(record?.history ?? []).filter((h) => h.imageTag && h.deployedAt).map((h) => ({ imageTag: h.imageTag, deployedAt: h.deployedAt, ...(h.deployedBy ? { deployedBy: h.deployedBy } : {}) }))],
       lastTest: state.lastTests[e.name],
       cost: estimate ? panelCostText(estimate, e.name) : undefined,
       selected: state.selected === e.name,

@@ -5,7 +5,7 @@ import type { TestState } from '../state/dashboard.js';
 import type { EnvironmentStatus, StatusSnapshot } from '../state/status-types.js';
 import { displayLine } from '../display-text.js';
 import { alarmRollbackText } from '../state/alarm-rollback.js';
-import { HEALTH_COLOR, ageOf, formatAge, shortImage } from './format.js';
+import { HEALTH_COLOR, ageOf, formatAge, shortImage, whoShort } from './format.js';
 import { contentHeight, fitPanel, type PanelList, type PanelRow } from './panel-layout.js';
 import { sparkRows } from './sparkline.js';
 
@@ -17,9 +17,9 @@ export interface EnvironmentPanelProps {
   /** The snapshot, for the stack-wide error (credentials) and its hint. */
   readonly snapshot: StatusSnapshot | null;
   /** The last deploy from deploy.json, shown until a snapshot carries it. */
-  readonly lastDeploy: { readonly imageTag: string; readonly deployedAt: string } | null;
+  readonly lastDeploy: { readonly imageTag: string; readonly deployedAt: string; readonly deployedBy?: string } | null;
   /** The deploys deploy.json records, newest first (the last deploy, then its history). */
-  readonly history?: readonly { readonly imageTag: string; readonly deployedAt: string }[];
+  readonly history?: readonly { readonly imageTag: string; readonly deployedAt: string; readonly deployedBy?: string }[];
   readonly lastTest?: TestState;
   /** The environment's monthly estimate, in words, said after its capacity (absent until the profiles were read). */
   readonly cost?: string;
@@ -193,7 +193,7 @@ export function panelContent(props: EnvironmentPanelProps, innerWidth: number): 
     key: 'deploys',
     noun: 'deploys',
     header: 'deploys (deploy.json), newest first',
-    items: history.map((h, i) => item(`${(ageOf(h.deployedAt, now) ?? '?').padStart(6)} ago  ${shortImage(displayLine(h.imageTag, 200))}${i === 0 ? '  (last)' : ''}`)),
+    items: history.map((h, i) => item(`${(ageOf(h.deployedAt, now) ?? '?').padStart(6)} ago  ${shortImage(displayLine(h.imageTag, 200))}${h.deployedBy ? `  by ${displayLine(whoShort(h.deployedBy), 200)}` : ''}${i === 0 ? '  (last)' : ''}`)),
   });
   return { rows, lists };
 }
@@ -264,7 +264,7 @@ export function panelRows(props: EnvironmentPanelProps): Row[] {
     for (const r of sparkRows(status.metrics, Math.max(10, props.width - 4 - LABEL_WIDTH))) rows.push({ label: r.label, value: r.value, color: r.color, priority: 6 });
   }
   const last = status?.lastDeploy ?? props.lastDeploy;
-  rows.push({ label: 'deployed', value: last ? `${shortImage(last.imageTag)}, ${ageOf(last.deployedAt, now) ?? '?'} ago` : 'never (no deploy.json record)', priority: 7 });
+  rows.push({ label: 'deployed', value: last ? `${shortImage(last.imageTag)}, ${ageOf(last.deployedAt, now) ?? '?'} ago${last.deployedBy ? ` by ${displayLine(whoShort(last.deployedBy), 200)}` : ''}` : 'never (no deploy.json record)', priority: 7 });
   const test = props.lastTest;
   if (test?.result) {
     const r = test.result;

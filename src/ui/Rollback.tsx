@@ -5,7 +5,7 @@ import type { OperationProps } from './Deploy.js';
 import { OperationView, operationLine } from './Deploy.js';
 import { displayLine } from '../display-text.js';
 import type { HistoryItem, HistoryPick, OperationState } from '../state/dashboard.js';
-import { ageOf } from './format.js';
+import { ageOf, whoShort } from './format.js';
 
 interface ListItem {
   readonly key: string;
@@ -25,7 +25,7 @@ export function historyLabel(item: HistoryItem, now: number, width: number): str
   const image = item.imageTag.startsWith('sha256:') ? `${item.imageTag.slice(0, 19)}…` : item.imageTag;
   const age = ageOf(item.deployedAt, now);
   const when = `${item.deployedAt.replace(/\.\d{3}Z$/, 'Z')}${age ? ` (${age} ago)` : ''}`;
-  const text = `${image.padEnd(20)} ${when}${item.running ? '  <- running' : ''}`;
+  const text = `${image.padEnd(20)} ${when}${item.deployedBy ? `  by ${whoShort(item.deployedBy)}` : ''}${item.running ? '  <- running' : ''}`;
   // Tags and times come from deploy.json: outside text, through the door, to the width.
   return displayLine(text, Math.max(1, width));
 }

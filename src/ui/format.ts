@@ -45,3 +45,9 @@ export function clip(text: string, width: number): string {
   if (chars.length <= width) return text;
   return `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
 }
+
+/** `assumed-role/Deployer/alice` of `arn:aws:sts::123456789012:assumed-role/Deployer/alice`: the part that tells people apart. */
+export function whoShort(arn: string): string {
+  const m = /^arn:[^:]+:(?:sts|iam)::\d{12}:(.+)$/.exec(arn);
+  return m ? m[1] : arn;
+}

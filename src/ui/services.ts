@@ -15,7 +15,13 @@ export interface DashboardServices {
   /** Starts polling; the listener gets every snapshot. Called after the first frame, with the environment whose tasks to read. */
   startStatus(
     listener: (update: { readonly snapshot: StatusSnapshot; readonly nextPollInMs: number | null }) => void,
-    options?: { readonly watchTasks?: EnvironmentName },
+    options?: {
+      readonly watchTasks?: EnvironmentName;
+      /** Said once (team mode: no SSM permission, a lock taken over): shown in the banner. */
+      readonly onNotice?: (message: string) => void;
+      /** deploy.json changed under the dashboard (refreshed from the account): the records to show and pick from. */
+      readonly onRecords?: (records: DeployRecords) => void;
+    },
   ): Promise<StatusHandle> | StatusHandle;
   /** deploy.json as it is now (last deploys). */
   readRecords(): Promise<DeployRecords> | DeployRecords;

@@ -15,6 +15,12 @@ export type EnvName = 'dev' | 'prod';
 export interface Scenario {
   /** What STS GetCallerIdentity answers. */
   identity: { account: string; arn: string; userId: string };
+  /**
+   * Other callers by access key id (two machines, a CI role): STS answers a
+   * request signed with that key with its identity, and SSM records it as
+   * LastModifiedUser; any other key is {@link identity}.
+   */
+  identities?: Record<string, { account: string; arn: string; userId: string }>;
   region: string;
   /** CloudFormation stacks by name. */
   stacks: Record<string, FakeStack>;
@@ -38,6 +44,17 @@ export interface Scenario {
   cfn?: CfnSettings;
   /** CloudWatch metrics' raw samples, what GetMetricData aggregates (see `services/cloudwatch.ts`); none when absent. */
   metrics?: FakeMetricSeries[];
+  /** SSM Parameter Store parameters by name (absent: none). */
+  ssm?: Record<string, FakeParameter>;
+}
+
+/** One SSM parameter: its versions oldest first (at most 100 kept), numbered on from `lastVersion`. */
+export interface FakeParameter {
+  name: string;
+  type: string;
+  /** The number the newest version got (versions keep their numbers when older ones are dropped). */
+  lastVersion: number;
+  versions: { version: number; value: string; tier: string; lastModifiedDate: string; lastModifiedUser: string; description?: string }[];
 }
 
 /**
@@ -693,4 +710,11 @@ export function rollServiceBackOnAlarm(scenario: Scenario, clusterName: string, 
     },
     ...(service.serviceDeployments ?? []),
   ];
+}
+
+/** The identity a request was signed as: `scenario.identities[its access key id]`, else `scenario.identity`. */
+export function callerOf(scenario: Scenario, headers: Readonly<Record<string, string | string[] | undefined>>): Scenario['identity'] {
+  const auth = headers.authorization;
+  const key = /Credential=([^/,\s]+)\//.exec(Array.isArray(auth) ? auth[0] : (auth ?? ''))?.[1];
+  return (key && scenario.identities?.[key]) || scenario.identity;
 }

@@ -47,6 +47,7 @@
  * | apigateway | REST JSON | GetStages, GetStage |
  * | sts | Query/XML | GetCallerIdentity |
  * | secretsmanager | JSON 1.1 | DescribeSecret, CreateSecret, GetSecretValue, PutSecretValue |
+ * | ssm | JSON 1.1 (`AmazonSSM.*`) | PutParameter, GetParameter, GetParameterHistory, DeleteParameter (over `scenario.ssm`) |
  * | logs | JSON 1.1 | FilterLogEvents, StartLiveTail (event stream) |
  * | s3 | REST XML, path-style | GetBucketLocation, ListObjectsV2, GetBucketEncryption, PutObject |
  * | monitoring (CloudWatch) | JSON 1.0, awsQueryCompatible | GetMetricData over `scenario.metrics` (`seedEnvironmentMetrics` in `services/cloudwatch.ts`) |
@@ -73,7 +74,10 @@
  * tasks with stop reasons and image digests), `targetGroups` by ARN,
  * `restApis` (stages) by id, `logGroups` by name, `secrets` by name, `s3`
  * (buckets by name, each with its region, default encryption and `objects`
- * by key: `scenario.s3[bucket].objects[key].body`).
+ * by key: `scenario.s3[bucket].objects[key].body`), `ssm` (SSM parameters by
+ * name, each with its versions oldest first), `identities` (callers by access
+ * key id: two machines or a CI role signing with their own keys; STS and
+ * SSM's LastModifiedUser answer with theirs).
  * `standardScenario()` builds the benchling-webhook stack of PRODUCT.md with
  * dev and prod healthy; `startRollout`, `completeRollout`, `crashTasks`,
  * `removeService` move one environment into other states. `emptyScenario()`
@@ -215,6 +219,11 @@
  *     fault.hits;        // how many calls it has hit so far
  *     fault.remove();    // or fake.clearFaults()
  *
+ * `access-denied` answers IAM's refusal (AccessDeniedException, or
+ * AccessDenied 403 in Query/XML) naming the caller, the action and, for SSM,
+ * the parameter's ARN; `resourcePrefix` narrows it to calls whose `Name`
+ * starts with it (`{ kind: 'access-denied', service: 'ssm', resourcePrefix:
+ * '/benchling-webhook/' }`).
  * `kind`: `throttle` (the service's own throttling error: ThrottlingException,
  * Throttling, 429 TooManyRequestsException or S3's 503 SlowDown), `server-error` (500
  * InternalFailure), `slow` (answers normally after `delayMs`, default 2000),
@@ -258,7 +267,7 @@ import {
   type Reply,
   type ServiceDefinition,
 } from './protocols.js';
-import { standardScenario, type Scenario } from './scenario.js';
+import { callerOf, standardScenario, type Scenario } from './scenario.js';
 import { advanceStacks, nextStepAt } from './cfn/stacks.js';
 import { apigateway } from './services/apigateway.js';
 import { cloudformation } from './services/cloudformation.js';
@@ -269,10 +278,11 @@ import { logs } from './services/logs.js';
 import { s3 } from './services/s3.js';
 import { secretsmanager } from './services/secretsmanager.js';
 import { sts } from './services/sts.js';
+import { ssm } from './services/ssm.js';
 
 /** Every service the fake serves, by SigV4 signing name. */
 export const SERVICES: Readonly<Record<string, ServiceDefinition<Scenario>>> = Object.fromEntries(
-  [cloudformation, ecs, elbv2, apigateway, sts, secretsmanager, logs, s3, cloudwatch].map((s) => [s.signingName, s]),
+  [cloudformation, ecs, elbv2, apigateway, sts, secretsmanager, logs, s3, cloudwatch, ssm].map((s) => [s.signingName, s]),
 );
 
 export type FaultKind = 'throttle' | 'server-error' | 'slow' | 'expired-credentials' | 'malformed' | 'access-denied';
@@ -287,6 +297,11 @@ export interface Fault {
   readonly times?: number;
   /** `slow` only: how long to wait before answering (default 2000 ms). */
   readonly delayMs?: number;
+  /**
+   * Only calls whose resource name (the input's `Name`: an SSM parameter)
+   * starts with this; `access-denied` names the resource's ARN in its message.
+   */
+  readonly resourcePrefix?: string;
 }
 
 export interface FaultHandle {
@@ -392,11 +407,12 @@ export async function startFakeAws(scenario: Scenario = standardScenario(), opti
     };
   };
 
-  const takeFault = (service: string, operation: string): Fault | undefined => {
+  const takeFault = (service: string, operation: string, input: Record<string, unknown>): Fault | undefined => {
     for (const f of faults) {
       if (f.remaining <= 0) continue;
       if (f.spec.service && f.spec.service !== service) continue;
       if (f.spec.operation && f.spec.operation !== operation) continue;
+      if (f.spec.resourcePrefix !== undefined && !(typeof input.Name === 'string' && input.Name.startsWith(f.spec.resourcePrefix))) continue;
       f.remaining -= 1;
       f.hits += 1;
       return f.spec;
@@ -479,11 +495,11 @@ export async function startFakeAws(scenario: Scenario = standardScenario(), opti
       status: 0,
     };
     calls.all.push(record);
-    const fault = takeFault(service.signingName, operation);
+    const fault = takeFault(service.signingName, operation, input);
     if (fault) record.fault = fault.kind;
     let reply: Reply;
     if (fault && fault.kind !== 'slow') {
-      reply = faultReply(service, operation, fault, request.method);
+      reply = faultReply(service, operation, fault, request.method, { input, scenario: state.scenario, headers: request.headers });
     } else {
       if (fault?.kind === 'slow') await sleep(fault.delayMs ?? 2000);
       catchUp();
@@ -671,8 +687,17 @@ function unknownOperation(service: ServiceDefinition<Scenario>, req: FakeRequest
   return new AwsServiceError('UnknownOperationException', `the fake AWS endpoint does not serve ${service.signingName}: ${req.method} ${req.path}`, 404);
 }
 
-function faultReply(service: ServiceDefinition<Scenario>, operation: string, fault: Fault, method: string): Reply {
+function faultReply(service: ServiceDefinition<Scenario>, operation: string, fault: Fault, method: string, call: { input: Record<string, unknown>; scenario: Scenario; headers: FakeRequest['headers'] }): Reply {
   switch (fault.kind) {
+    case 'access-denied': {
+      // IAM's words, as every service sends them: who, which action, on which resource.
+      const { scenario } = call;
+      const name = typeof call.input.Name === 'string' ? call.input.Name : '';
+      const resource = service.signingName === 'ssm' ? `arn:aws:ssm:${scenario.region}:${scenario.identity.account}:parameter${name.startsWith('/') ? '' : '/'}${name}` : '*';
+      const message = `User: ${callerOf(scenario, call.headers).arn} is not authorized to perform: ${service.signingName}:${operation} on resource: ${resource} because no identity-based policy allows the ${service.signingName}:${operation} action`;
+      const code = service.protocol === 'json' ? 'AccessDeniedException' : 'AccessDenied';
+      return errorReply(service, new AwsServiceError(code, message, service.protocol === 'json' ? 400 : 403), method);
+    }
     case 'throttle':
       return errorReply(service, new AwsServiceError(service.throttle.code, service.throttle.message, service.throttle.status), method);
     case 'server-error':

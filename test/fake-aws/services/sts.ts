@@ -1,6 +1,6 @@
 /** STS (Query/XML): GetCallerIdentity from `scenario.identity`. */
 import type { ServiceDefinition } from '../protocols.js';
-import type { Scenario } from '../scenario.js';
+import { callerOf, type Scenario } from '../scenario.js';
 
 export const sts: ServiceDefinition<Scenario> = {
   signingName: 'sts',
@@ -9,8 +9,9 @@ export const sts: ServiceDefinition<Scenario> = {
   throttle: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
   expired: { code: 'ExpiredToken', status: 403 },
   operations: {
-    GetCallerIdentity(_input, scenario) {
-      return { UserId: scenario.identity.userId, Account: scenario.identity.account, Arn: scenario.identity.arn };
+    GetCallerIdentity(_input, scenario, req) {
+      const who = callerOf(scenario, req.headers);
+      return { UserId: who.userId, Account: who.account, Arn: who.arn };
     },
   },
 };

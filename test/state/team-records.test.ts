@@ -1,0 +1,140 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
+import { standardScenario } from '../fake-aws/scenario.js';
+import { createStatusApi } from '../../src/state/aws-clients.js';
+import { readDeployRecords } from '../../src/state/deploy-records.js';
+import { AccountLockHeldError, createTeam, deployedParameter, lockParameter, type Team } from '../../src/state/team-records.js';
+import { tempDir } from '../helpers/fixtures.js';
+import { deployedText } from '../../bin/commands/status.js';
+
+const STACK = 'BenchlingWebhookStack';
+const DEV = deployedParameter(STACK, 'dev');
+const LOCK = lockParameter(STACK);
+
+let fake: FakeAws;
+const saved = { ...process.env };
+beforeAll(async () => {
+  fake = await startFakeAws(standardScenario());
+  Object.assign(process.env, fake.env);
+  delete process.env.AWS_PROFILE;
+});
+afterEach(() => {
+  fake.clearFaults();
+  fake.scenario = standardScenario();
+});
+afterAll(async () => {
+  process.env = saved;
+  await fake.close();
+});
+
+function team(dir = tempDir(), extra: { lockTtlMs?: number; now?: () => Date } = {}): { team: Team; notices: string[]; records: string; close(): void } {
+  const api = createStatusApi({ region: 'us-east-1' });
+  const notices: string[] = [];
+  const records = join(dir, 'deploy.json');
+  return {
+    team: createTeam({ store: api, stackName: STACK, region: 'us-east-1', account: '123456789012', recordsPath: records, who: async () => 'arn:aws:sts::123456789012:assumed-role/Deployer/alice', toolVersion: '1.2.3', notice: (m) => notices.push(m), ...extra }),
+    notices,
+    records,
+    close: () => api.close(),
+  };
+}
+
+const put = (name: string, value: string) => {
+  const p = (fake.scenario.ssm ??= {})[name] ?? { name, type: 'String', lastVersion: 0, versions: [] };
+  p.lastVersion += 1;
+  p.versions.push({ version: p.lastVersion, value, tier: 'Standard', lastModifiedDate: new Date().toISOString(), lastModifiedUser: 'someone' });
+  fake.scenario.ssm![name] = p;
+};
+const record = (imageTag: string, extra: object = {}) => JSON.stringify({ imageTag, endpoint: 'https://x.execute-api.us-east-1.amazonaws.com/dev', deployedAt: '2026-11-20T10:00:00.000Z', deployedBy: 'arn:aws:sts::123456789012:assumed-role/Deployer/bob', stackName: STACK, ...extra });
+
+describe('team records (SSM, through the real client)', () => {
+  it("versions that are not records (bad JSON, a bad tag, unknown shapes) are skipped and counted; the mirror stays a valid deploy.json; who is escaped when shown", async () => {
+    put(DEV, record('0.7.0'));
+    put(DEV, '{ not json');
+    put(DEV, record('bad tag with spaces'));
+    put(DEV, record('0.8.0', { deployedBy: 'arn:aws:sts::123456789012:assumed-role/X/\u001b[31mred\u0007', extra: 'a newer tool' }));
+    const t = team();
+    const read = await t.team.refresh(['dev']);
+    t.close();
+    expect(read.dev).toMatchObject({ source: 'account', skipped: 2 });
+    expect(read.dev?.source === 'account' && read.dev.entries.map((e) => [e.imageTag, e.version])).toEqual([['0.8.0', 4], ['0.7.0', 1]]);
+    const local = readDeployRecords(t.records);
+    expect(local.state).toBe('ok');
+    const dev = local.state === 'ok' ? local.records.dev! : undefined;
+    expect(dev).toMatchObject({ imageTag: '0.8.0', history: [{ imageTag: '0.7.0' }] });
+    const shown = deployedText({ imageTag: dev!.imageTag, deployedAt: dev!.deployedAt, deployedBy: dev!.deployedBy }, Date.parse('2026-11-20T10:05:00.000Z'));
+    expect(shown).toBe('0.8.0 at 2026-11-20T10:00:00.000Z (5 min ago) by arn:aws:sts::123456789012:assumed-role/X/\\x1b[31mred\\x07');
+  });
+
+  it("deploy.json's history is copied up once, oldest first: a second machine's read finds it and copies nothing", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'deploy.json'), JSON.stringify({ dev: { endpoint: 'https://e/dev', imageTag: '0.7.2', deployedAt: '2026-11-02T00:00:00.000Z', stackName: STACK, stage: 'dev', history: [{ imageTag: '0.7.1', deployedAt: '2026-11-01T00:00:00.000Z' }, { imageTag: '', deployedAt: '2026-10-01T00:00:00.000Z' }] } }));
+    const a = team(dir);
+    await a.team.refresh(['dev']);
+    a.close();
+    expect(fake.scenario.ssm![DEV].versions.map((v) => [JSON.parse(v.value).imageTag, JSON.parse(v.value).operation])).toEqual([['0.7.1', 'copied'], ['0.7.2', 'copied']]);
+    const otherDir = tempDir();
+    writeFileSync(join(otherDir, 'deploy.json'), JSON.stringify({ dev: { endpoint: 'https://e/dev', imageTag: '0.6.0', deployedAt: '2026-09-01T00:00:00.000Z', stackName: STACK, stage: 'dev', history: [] } }));
+    const b = team(otherDir);
+    await b.team.refresh(['dev']);
+    b.close();
+    expect(fake.scenario.ssm![DEV].versions).toHaveLength(2);
+    expect(JSON.parse(readFileSync(join(otherDir, 'deploy.json'), 'utf8')).dev).toMatchObject({ imageTag: '0.7.2', history: [{ imageTag: '0.7.1' }] });
+  });
+
+  it('a lock whose value is not a lock still expires, from when it was written; before that it refuses', async () => {
+    put(LOCK, 'garbage');
+    const t = team(tempDir(), { lockTtlMs: 60_000 });
+    await expect(t.team.acquireLock('deploy dev', 'dev')).rejects.toBeInstanceOf(AccountLockHeldError);
+    fake.scenario.ssm![LOCK].versions[0].lastModifiedDate = new Date(Date.now() - 61_000).toISOString();
+    const held = await t.team.acquireLock('deploy dev', 'dev');
+    expect(held).not.toBeNull();
+    expect(t.notices.join('\n')).toMatch(/took over the stack's lock in the account \(\/benchling-webhook\/BenchlingWebhookStack\/lock\): it had expired/);
+    expect(JSON.parse(fake.scenario.ssm![LOCK].versions.at(-1)!.value)).toMatchObject({ operation: 'deploy dev', environment: 'dev', pid: process.pid });
+    await held!.release();
+    expect(fake.scenario.ssm![LOCK]).toBeUndefined();
+    t.close();
+  });
+
+  it('the lock is renewed while held (its expiry moves on) and released only if still its own', async () => {
+    const t = team(tempDir(), { lockTtlMs: 3_000 });
+    const held = await t.team.acquireLock('deploy prod', 'prod');
+    const first = JSON.parse(fake.scenario.ssm![LOCK].versions.at(-1)!.value).expires;
+    await new Promise((r) => setTimeout(r, 1_500));
+    const renewed = JSON.parse(fake.scenario.ssm![LOCK].versions.at(-1)!.value).expires;
+    expect(Date.parse(renewed)).toBeGreaterThan(Date.parse(first));
+    // Someone took it over meanwhile: releasing leaves theirs alone.
+    put(LOCK, JSON.stringify({ token: 'theirs', who: 'x', host: 'h', pid: 1, operation: 'deploy dev', environment: 'dev', started: new Date().toISOString(), expires: new Date(Date.now() + 60_000).toISOString() }));
+    await held!.release();
+    expect(fake.scenario.ssm![LOCK]).toBeDefined();
+    t.close();
+  });
+
+  it('AccessDenied: said once, naming the actions and the path; reads fall back to local, the lock is not taken, nothing is written', async () => {
+    fake.inject({ kind: 'access-denied', service: 'ssm' });
+    const t = team();
+    expect((await t.team.refresh(['dev', 'prod'])).dev).toMatchObject({ source: 'local' });
+    expect(await t.team.acquireLock('deploy dev', 'dev')).toBeNull();
+    expect(await t.team.record('dev', { imageTag: '0.8.0', endpoint: 'e', deployedAt: new Date().toISOString() })).toBe(false);
+    t.close();
+    expect(t.notices).toHaveLength(1);
+    expect(t.notices[0]).toContain('ssm:GetParameter, ssm:GetParameterHistory, ssm:PutParameter, ssm:DeleteParameter on arn:aws:ssm:us-east-1:123456789012:parameter/benchling-webhook/BenchlingWebhookStack/*');
+    expect(fake.scenario.ssm ?? {}).toEqual({});
+    expect(existsSync(t.records)).toBe(false);
+  });
+
+  it('another failure taking the lock (throttled past the retries) refuses the deploy rather than run unlocked', async () => {
+    fake.inject({ kind: 'throttle', service: 'ssm', operation: 'PutParameter' });
+    process.env.AWS_MAX_ATTEMPTS = '2';
+    const t = team();
+    try {
+      await expect(t.team.acquireLock('deploy dev', 'dev')).rejects.toThrow(/the stack's lock in the account \(\/benchling-webhook\/BenchlingWebhookStack\/lock\) could not be taken/);
+    } finally {
+      delete process.env.AWS_MAX_ATTEMPTS;
+      t.close();
+    }
+    expect(fake.scenario.ssm?.[LOCK]).toBeUndefined();
+  }, 60_000);
+});
