@@ -22,7 +22,7 @@ const environmentOption = () => new Option('-e, --environment <env>', 'dev or pr
 
 // A plan of unchanged profiles (`diff`, then `deploy`) reuses the assembly synthesized before;
 // the cache (and node:crypto) loads with the first plan, not with every command.
-const synth: Synthesizer = async (profiles, outDir) => (await import('../../src/infra/assembly-cache.js')).withAssemblyCache(synthesizeStackLazily)(profiles, outDir);
+const synth: Synthesizer = async (profiles, outDir, options) => (await import('../../src/infra/assembly-cache.js')).withAssemblyCache(synthesizeStackLazily)(profiles, outDir, options);
 
 function awsFor(target: DeployTarget, g: Globals) {
   return deployAwsFor(target, g.awsProfile);

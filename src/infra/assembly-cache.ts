@@ -70,10 +70,11 @@ export function assemblyCacheDir(env: NodeJS.ProcessEnv = process.env, home: str
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** The content key of a synthesis of `profiles`. */
-export function assemblyKey(profiles: StackProfiles, inputs: AssemblyKeyInputs = defaultKeyInputs()): string {
+export function assemblyKey(profiles: StackProfiles, inputs: AssemblyKeyInputs = defaultKeyInputs(), synthOptions: SynthOptions = {}): string {
   const withoutSecret = ({ benchlingClientSecret: _secret, ...rest }: ResolvedProfile) => rest;
   const stackProfiles = { place: profiles.place, prod: withoutSecret(profiles.prod), dev: profiles.dev ? withoutSecret(profiles.dev) : null };
-  return sha256(stableJson({ format: ENTRY_FORMAT, profiles: stackProfiles, inputs }));
+  // The logical ids an upgrade takes over from the deployed stack change the template too.
+  return sha256(stableJson({ format: ENTRY_FORMAT, profiles: stackProfiles, inputs, keep: synthOptions.keep ?? null }));
 }
 
 /** JSON with object keys sorted, so equal values give equal keys whatever their keys' order. */
@@ -123,17 +124,19 @@ function listFiles(dir: string): string[] {
  * The cache is an optimisation only: a cache that cannot be read or written
  * means a synth, never a failure.
  */
+type SynthOptions = Parameters<Synthesizer>[2] & {};
+
 export function withAssemblyCache(synth: Synthesizer, options: AssemblyCacheOptions = {}): Synthesizer {
-  return async (profiles, outDir) => {
+  return async (profiles, outDir, synthOptions = {}) => {
     const dir = options.dir ?? assemblyCacheDir();
-    const key = assemblyKey(profiles, options.inputs ?? defaultKeyInputs());
+    const key = assemblyKey(profiles, options.inputs ?? defaultKeyInputs(), synthOptions);
     const entry = join(dir, key);
     const reused = restore(entry, key, resolve(outDir));
     if (reused) {
       options.onSynth?.({ reused: true, key });
       return reused;
     }
-    const result = await synth(profiles, outDir);
+    const result = await synth(profiles, outDir, synthOptions);
     keep(dir, entry, key, result);
     options.onSynth?.({ reused: false, key });
     return result;

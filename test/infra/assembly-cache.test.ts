@@ -18,9 +18,9 @@ const TEMPLATE = 'BenchlingWebhookStack.template.json';
 function counted(): { synth: Synthesizer; runs: () => number } {
   let runs = 0;
   return {
-    synth: async (profiles, outDir) => {
+    synth: async (profiles, outDir, options) => {
       runs++;
-      return synthesizeStackLazily(profiles, outDir);
+      return synthesizeStackLazily(profiles, outDir, options);
     },
     runs: () => runs,
   };
@@ -51,6 +51,19 @@ describe('withAssemblyCache', () => {
     expect(readdirSync(out).sort()).toEqual(readdirSync(first.assemblyDir).sort());
     expect(readFileSync(join(out, TEMPLATE), 'utf8')).toBe(readFileSync(join(first.assemblyDir, TEMPLATE), 'utf8'));
     expect(readFileSync(join(out, 'manifest.json'), 'utf8')).toBe(readFileSync(join(first.assemblyDir, 'manifest.json'), 'utf8'));
+  });
+
+  it("synthesizes anew when an upgrade takes over the deployed stack's ids, and passes them to the synth", async () => {
+    const runs = real.runs();
+    const keep = { restApi: 'RestApiGatewayOlder1234', prodStage: 'RestApiGatewayDeploymentStageprodOlder5678' };
+    expect(assemblyKey(profiles, INPUTS, { keep })).not.toBe(assemblyKey(profiles, INPUTS));
+    const upgraded = await synth(profiles, join(tempDir(), 'assembly-keep'), { keep });
+    expect(real.runs()).toBe(runs + 1);
+    const resources = JSON.parse(readFileSync(join(upgraded.assemblyDir, TEMPLATE), 'utf8')).Resources as Record<string, { Type: string }>;
+    expect(resources[keep.restApi]?.Type).toBe('AWS::ApiGateway::RestApi');
+    // The fresh stack's assembly is still there for the same profiles without kept ids.
+    await synth(profiles, join(tempDir(), 'assembly-fresh'));
+    expect(real.runs()).toBe(runs + 1);
   });
 
   it('keeps no client secret (the key is a digest, the assembly never holds it)', () => {
