@@ -391,11 +391,17 @@ async function withRecordsLock<T>(
  * A destroy recorded after the newest deploy stays. Written only when
  * something changed; returns whether it did.
  */
-export async function mirrorEnvironment(path: string, env: EnvironmentName, deploys: readonly (HistoryEntry & { readonly stackName: string })[], options: RecordOptions & { readonly waitMs?: number } = {}): Promise<boolean> {
-  const [newest, ...older] = deploys;
-  if (!newest) return false;
+export async function mirrorEnvironment(path: string, env: EnvironmentName, accountDeploys: readonly (HistoryEntry & { readonly stackName: string })[], options: RecordOptions & { readonly waitMs?: number } = {}): Promise<boolean> {
+  if (!accountDeploys[0]) return false;
   return withRecordsLock(path, `mirror ${env} records`, options.lock, (raw, records) => {
     const local = records[env];
+    // A deploy made here that the account does not have (its write failed) stays on top, not erased by the mirror.
+    const accountNewest = Date.parse(accountDeploys[0]!.deployedAt);
+    const localDeploys = local && !local.legacy && local.imageTag && local.deployedAt ? [{ ...local, imageTag: local.imageTag, deployedAt: local.deployedAt }, ...local.history] : [];
+    const newerHere = localDeploys
+      .filter((e) => e.imageTag !== '' && Date.parse(e.deployedAt) > accountNewest)
+      .map((e) => pickDefined({ imageTag: e.imageTag, deployedAt: e.deployedAt, endpoint: e.endpoint ?? undefined, contractTag: e.contractTag, deployedBy: e.deployedBy, imageDigest: e.imageDigest, stackName: local?.stackName ?? accountDeploys[0]!.stackName }) as HistoryEntry & { readonly stackName: string });
+    const [newest, ...older] = [...newerHere, ...accountDeploys] as [HistoryEntry & { readonly stackName: string }, ...(HistoryEntry & { readonly stackName: string })[]];
     const destroyedAt = local?.destroyedAt && local.destroyedAt > newest.deployedAt ? local.destroyedAt : undefined;
     const section: EnvironmentRecord = pickDefined({
       endpoint: newest.endpoint ?? local?.endpoint ?? '',

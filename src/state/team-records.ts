@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { DIGEST_RE, ENVIRONMENTS, ImageReferenceSchema, type EnvironmentName } from '../config/schema.js';
+import { DIGEST_RE, ENVIRONMENTS, ImageReferenceSchema, STACK_NAME_RE, type EnvironmentName } from '../config/schema.js';
 import { displayLine } from '../display-text.js';
 import { ExternalError } from '../errors.js';
 import type { ParameterStore, StoredParameter } from './aws-clients.js';
@@ -55,7 +55,7 @@ const AccountRecordSchema = z.object({
   toolVersion: z.optional(str(100)),
   operation: z.optional(z.enum(['deploy', 'promote', 'rollback', 'copied'])),
   contractTag: z.optional(ImageReferenceSchema),
-  stackName: str(128),
+  stackName: z.string().check(z.regex(STACK_NAME_RE)),
 });
 
 const LockSchema = z.object({
@@ -228,7 +228,8 @@ export function createTeam(options: TeamOptions): Team {
     let skipped = 0;
     for (const v of versions) {
       const r = parseAccountRecord(v.value);
-      if (r) entries.push({ ...r, version: v.version });
+      // A version naming another stack is not this stack's deploy (and would not fit deploy.json).
+      if (r && r.stackName === stackName) entries.push({ ...r, version: v.version });
       else skipped += 1;
     }
     return { entries: entries.reverse(), skipped };

@@ -68,6 +68,30 @@ describe('team records (SSM, through the real client)', () => {
     expect(shown).toBe('0.8.0 at 2026-11-20T10:00:00.000Z (5 min ago) by arn:aws:sts::123456789012:assumed-role/X/\\x1b[31mred\\x07');
   });
 
+  it('a version naming another stack, or a name CloudFormation would refuse, is skipped: deploy.json stays valid', async () => {
+    put(DEV, record('0.7.0'));
+    put(DEV, record('0.9.0', { stackName: 'not a stack name' }));
+    put(DEV, record('0.9.1', { stackName: 'SomeOtherStack' }));
+    const t = team();
+    const read = await t.team.refresh(['dev']);
+    t.close();
+    expect(read.dev).toMatchObject({ source: 'account', skipped: 2 });
+    const local = readDeployRecords(t.records);
+    expect(local.state).toBe('ok');
+    expect(local.state === 'ok' && local.records.dev).toMatchObject({ imageTag: '0.7.0', stackName: STACK });
+  });
+
+  it('a deploy recorded here that the account lacks (its write failed) stays on top of the mirror, not erased by the next read', async () => {
+    put(DEV, record('0.8.0'));
+    const dir = tempDir();
+    writeFileSync(join(dir, 'deploy.json'), JSON.stringify({ dev: { endpoint: 'https://e/dev', imageTag: '0.9.0', deployedAt: '2026-11-21T09:00:00.000Z', stackName: STACK, stage: 'dev', history: [{ imageTag: '0.8.0', deployedAt: '2026-11-20T10:00:00.000Z' }] } }));
+    const t = team(dir);
+    await t.team.refresh(['dev']);
+    t.close();
+    const local = readDeployRecords(t.records);
+    expect(local.state === 'ok' && local.records.dev).toMatchObject({ imageTag: '0.9.0', deployedAt: '2026-11-21T09:00:00.000Z', history: [{ imageTag: '0.8.0', deployedBy: 'arn:aws:sts::123456789012:assumed-role/Deployer/bob' }] });
+  });
+
   it("deploy.json's history is copied up once, oldest first: a second machine's read finds it and copies nothing", async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'deploy.json'), JSON.stringify({ dev: { endpoint: 'https://e/dev', imageTag: '0.7.2', deployedAt: '2026-11-02T00:00:00.000Z', stackName: STACK, stage: 'dev', history: [{ imageTag: '0.7.1', deployedAt: '2026-11-01T00:00:00.000Z' }, { imageTag: '', deployedAt: '2026-10-01T00:00:00.000Z' }] } }));
