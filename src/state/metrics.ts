@@ -128,7 +128,8 @@ export function metricsFromResults(
     const cut = r.id.indexOf('_');
     const env = r.id.slice(0, cut) as EnvironmentName;
     const series = r.id.slice(cut + 1) as MetricSeriesName;
-    const slots = out.get(env)?.[series];
+    // Only our own ids: an id such as `prod___proto__` must not reach the object's prototype.
+    const slots = (METRIC_SERIES as readonly string[]).includes(series) ? out.get(env)?.[series] : undefined;
     if (!slots || !Array.isArray(r.timestamps) || !Array.isArray(r.values)) continue;
     const n = Math.min(r.timestamps.length, r.values.length, METRIC_POINTS * 2);
     for (let i = 0; i < n; i++) {

@@ -382,8 +382,6 @@ interface ActiveFault {
 }
 
 export const FAKE_ACCESS_KEY_ID = 'AKIAFAKEAWSTESTS0001';
-/** Who IAM says was refused in an `access-denied` fault's message. */
-const FAKE_CALLER_ARN = 'arn:aws:sts::123456789012:assumed-role/ReadOnly/operator';
 
 /** Starts the fake on 127.0.0.1 at a random free port. */
 export async function startFakeAws(scenario: Scenario = standardScenario(), options: { port?: number } = {}): Promise<FakeAws> {
@@ -689,15 +687,6 @@ function unknownOperation(service: ServiceDefinition<Scenario>, req: FakeRequest
 
 function faultReply(service: ServiceDefinition<Scenario>, operation: string, fault: Fault, method: string, call: { input: Record<string, unknown>; scenario: Scenario; headers: FakeRequest['headers'] }): Reply {
   switch (fault.kind) {
-    case 'access-denied': {
-      // IAM's words, as every service sends them: who, which action, on which resource.
-      const { scenario } = call;
-      const name = typeof call.input.Name === 'string' ? call.input.Name : '';
-      const resource = service.signingName === 'ssm' ? `arn:aws:ssm:${scenario.region}:${scenario.identity.account}:parameter${name.startsWith('/') ? '' : '/'}${name}` : '*';
-      const message = `User: ${callerOf(scenario, call.headers).arn} is not authorized to perform: ${service.signingName}:${operation} on resource: ${resource} because no identity-based policy allows the ${service.signingName}:${operation} action`;
-      const code = service.protocol === 'json' ? 'AccessDeniedException' : 'AccessDenied';
-      return errorReply(service, new AwsServiceError(code, message, service.protocol === 'json' ? 400 : 403), method);
-    }
     case 'throttle':
       return errorReply(service, new AwsServiceError(service.throttle.code, service.throttle.message, service.throttle.status), method);
     case 'server-error':
@@ -705,11 +694,15 @@ function faultReply(service: ServiceDefinition<Scenario>, operation: string, fau
     case 'expired-credentials':
       return errorReply(service, new AwsServiceError(service.expired.code, 'The security token included in the request is expired', service.expired.status), method);
     case 'access-denied': {
+      // IAM's words, as every service sends them: who, which action, on which resource, in the service's error shape.
+      const { scenario } = call;
       const denied =
         service.accessDenied ??
         (service.protocol === 'json' ? { code: 'AccessDeniedException', status: 400 } : service.protocol === 'rest-json' ? { code: 'AccessDeniedException', status: 403 } : { code: 'AccessDenied', status: 403 });
       const action = `${denied.iamPrefix ?? service.signingName}:${operation}`;
-      return errorReply(service, new AwsServiceError(denied.code, `User: ${FAKE_CALLER_ARN} is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`, denied.status, 'Sender'), method);
+      const name = typeof call.input.Name === 'string' ? call.input.Name : '';
+      const resource = service.signingName === 'ssm' ? `arn:aws:ssm:${scenario.region}:${scenario.identity.account}:parameter${name.startsWith('/') ? '' : '/'}${name}` : '*';
+      return errorReply(service, new AwsServiceError(denied.code, `User: ${callerOf(scenario, call.headers).arn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`, denied.status, 'Sender'), method);
     }
     case 'malformed': {
       if (service.protocol === 'rest-xml') return { status: 200, headers: { 'content-type': 'application/xml' }, body: '<?xml version="1.0" encoding="UTF-8"?>\n<Broken' };
