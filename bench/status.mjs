@@ -11,10 +11,15 @@
 // estimate's 7 days of requests take one minute's call an hour). Target: at most 1 more a minute than
 // the 36 of three calls a refresh, i.e. at most 37.
 //
+// Team mode's SSM calls a minute, paced as the dashboard paces them (the records every 5
+// minutes, and soon after a service shows a deploy until its record arrives), over 30
+// minutes: steady, and with one deploy of dev from another machine (and how long after its
+// record was written deploy.json has it). Target: at most 0.3 a minute steady.
+//
 // The poller and the fake are TypeScript; esbuild (a devDependency) bundles them into
 // .bench-out/ first (the AWS SDK stays external and is loaded from node_modules).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median } from './_stats.mjs';
@@ -34,10 +39,10 @@ const MINUTES = 10;
 const QUOTED_OLDER_CALLS = { calls: 10, source: "the issue that set this bench's target of at most 4; not measured in this run" };
 const m = await bundleModules('status', [
   "export { startFakeAws } from './test/fake-aws/server.ts';",
-  "export { standardScenario, crashTasks, rollBackOnAlarm } from './test/fake-aws/scenario.ts';",
+  "export { standardScenario, crashTasks, rollBackOnAlarm, startRollout, completeRollout } from './test/fake-aws/scenario.ts';",
   "export { createStatusApi } from './src/state/aws-clients.ts';",
   "export { createStatusPoller, DEFAULT_INTERVAL_MS, STACK_MAX_AGE_MS } from './src/state/status-poller.ts';",
-  "export { createTeam } from './src/state/team-records.ts';",
+  "export { createTeam, deployedParameter } from './src/state/team-records.ts';",
 ]);
 
 const fake = await m.startFakeAws(m.standardScenario());
@@ -46,15 +51,9 @@ Object.assign(process.env, fake.env);
 delete process.env.AWS_PROFILE;
 
 /** Calls made by each of `count` refreshes after `warmup` ones, counted between polls. */
-async function perRefresh({ warmup, count, team = false }) {
+async function perRefresh({ warmup, count }) {
   const api = m.createStatusApi({ region: 'us-east-1' });
-  const recordsDir = team ? mkdtempSync(join(tmpdir(), 'bd-bench-team-')) : null;
-  const teamMode = team
-    ? m.createTeam({ store: api, stackName: 'BenchlingWebhookStack', region: 'us-east-1', account: '123456789012', recordsPath: join(recordsDir, 'deploy.json'), who: async () => 'bench', toolVersion: 'bench', notice: () => {} })
-    : null;
   const poller = m.createStatusPoller({
-    // Team mode as the dashboard runs it: the account's records read once every 12 refreshes (60 s at the default 5 s).
-    ...(teamMode ? { refreshRecords: async () => void (await teamMode.refresh(['dev', 'prod'])), recordsEveryMs: 12 * 25 } : {}),
     api,
     stackName: 'BenchlingWebhookStack',
     region: 'us-east-1',
@@ -92,7 +91,6 @@ async function perRefresh({ warmup, count, team = false }) {
   });
   await poller.stop();
   api.close();
-  if (recordsDir) rmSync(recordsDir, { recursive: true, force: true });
   return { counts, ops, health, elapsedMs: performance.now() - startedAt };
 }
 
@@ -137,6 +135,86 @@ async function perMinute({ metrics, minutes }) {
   return { counts, ops, weekReads };
 }
 
+const RECORD = (imageTag, deployedAt) => JSON.stringify({ imageTag, endpoint: 'https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/dev', deployedAt, deployedBy: 'arn:aws:sts::123456789012:assumed-role/Deployer/bob', stackName: 'BenchlingWebhookStack' });
+const putRecord = (env, imageTag, at) => {
+  const name = m.deployedParameter('BenchlingWebhookStack', env);
+  const p = (fake.scenario.ssm ??= {})[name] ?? { name, type: 'String', lastVersion: 0, versions: [] };
+  p.lastVersion += 1;
+  p.versions.push({ version: p.lastVersion, value: RECORD(imageTag, new Date(at).toISOString()), tier: 'Standard', lastModifiedDate: new Date(at).toISOString(), lastModifiedUser: 'bob' });
+  fake.scenario.ssm[name] = p;
+};
+
+/**
+ * Team mode as the dashboard runs it (records every 5 minutes, and soon after a service
+ * shows a deploy), a refresh every DEFAULT_INTERVAL_MS on an injected clock for `minutes`
+ * after the first refresh. With `deploy`, another machine deploys dev at minute 10: the
+ * rollout runs 3 minutes and its record is written 15 s after it ends; `lagMs` is how long
+ * after that this dashboard's deploy.json has it.
+ */
+async function teamPerMinute({ minutes, deploy }) {
+  fake.scenario = m.standardScenario();
+  let clock = Date.parse('2026-11-26T12:00:10.000Z');
+  putRecord('dev', 'latest', clock - 86_400_000);
+  putRecord('prod', '0.7.0', clock - 86_400_000);
+  const api = m.createStatusApi({ region: 'us-east-1' });
+  const dir = mkdtempSync(join(tmpdir(), 'bd-bench-team-'));
+  const recordsPath = join(dir, 'deploy.json');
+  const read = () => (existsSync(recordsPath) ? readFileSync(recordsPath, 'utf8') : '');
+  const team = m.createTeam({ store: api, stackName: 'BenchlingWebhookStack', region: 'us-east-1', account: '123456789012', recordsPath, who: async () => 'bench', toolVersion: 'bench', notice: () => {} });
+  const poller = m.createStatusPoller({
+    api,
+    stackName: 'BenchlingWebhookStack',
+    region: 'us-east-1',
+    account: '123456789012',
+    environments: [
+      { name: 'dev', profile: 'dev' },
+      { name: 'prod', profile: 'default' },
+    ],
+    readTraffic: true,
+    now: () => new Date(clock),
+    // As bin/commands/dashboard.ts binds it: true when deploy.json changed.
+    refreshRecords: async () => {
+      const before = read();
+      await team.refresh(['dev', 'prod']);
+      return read() !== before;
+    },
+    recordsEveryMs: 300_000,
+  });
+  await poller.snapshot();
+  fake.calls.reset();
+  const start = clock;
+  let recordAt = null;
+  let lagMs = null;
+  const ssm = [];
+  const other = [];
+  const perPoll = 60_000 / m.DEFAULT_INTERVAL_MS;
+  for (let minute = 0; minute < minutes; minute++) {
+    const ssmBefore = fake.calls.count({ service: 'ssm' });
+    const allBefore = fake.calls.count();
+    for (let i = 0; i < perPoll; i++) {
+      clock += m.DEFAULT_INTERVAL_MS;
+      const t = clock - start;
+      if (deploy && t === 10 * 60_000) m.startRollout(fake.scenario, 'dev', '0.8.0', 0);
+      if (deploy && t === 13 * 60_000) m.completeRollout(fake.scenario, 'dev');
+      if (deploy && t === 13 * 60_000 + 15_000) {
+        putRecord('dev', '0.8.0', clock);
+        recordAt = clock;
+      }
+      await poller.snapshot();
+      if (recordAt !== null && lagMs === null && read().includes('"0.8.0"')) lagMs = clock - recordAt;
+    }
+    const s = fake.calls.count({ service: 'ssm' }) - ssmBefore;
+    ssm.push(s);
+    other.push(fake.calls.count() - allBefore - s);
+  }
+  const ops = Object.fromEntries(Object.entries(fake.calls.byOperation()).filter(([k]) => k.startsWith('ssm:')));
+  await poller.stop();
+  api.close();
+  rmSync(dir, { recursive: true, force: true });
+  fake.scenario = m.standardScenario();
+  return { ssm, other, ops, lagMs };
+}
+
 const fmtOps = (ops, n) =>
   Object.entries(ops)
     .filter(([, v]) => v > 0)
@@ -147,9 +225,10 @@ try {
   const cold = await perRefresh({ warmup: 0, count: 1 });
   const steady = await perRefresh({ warmup: WARMUP, count: REFRESHES });
   const steadyMedian = median(steady.counts);
-  const TEAM_REFRESHES = 120;
-  const teamRun = await perRefresh({ warmup: WARMUP, count: TEAM_REFRESHES, team: true });
-  const ssmCalls = Object.entries(teamRun.ops).filter(([k]) => k.startsWith('ssm:')).reduce((n, [, v]) => n + v, 0);
+  const TEAM_MINUTES = 30;
+  const teamSteady = await teamPerMinute({ minutes: TEAM_MINUTES, deploy: false });
+  const teamDeploy = await teamPerMinute({ minutes: TEAM_MINUTES, deploy: true });
+  const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 
   m.crashTasks(fake.scenario, 'dev', { running: 0, reason: 'Essential container in task exited', exitCode: 1 });
   const failing = await perRefresh({ warmup: WARMUP, count: REFRESHES });
@@ -190,7 +269,10 @@ try {
   console.log(`                     plus DescribeStacks + GetStages once per ${m.STACK_MAX_AGE_MS / 60000} min when nothing changes (${amortized.toFixed(2)} per refresh at ${m.DEFAULT_INTERVAL_MS / 1000} s)`);
   console.log(`target:              at most ${TARGET} -> ${steadyMedian <= TARGET && Math.max(...steady.counts) <= TARGET ? 'met' : 'MISSED'}`);
   console.log(`anchor (quoted):     the older benchling-webhook status makes about ${QUOTED_OLDER_CALLS.calls} calls per refresh (quoted from ${QUOTED_OLDER_CALLS.source}); ratio to it ${(steadyMedian / QUOTED_OLDER_CALLS.calls).toFixed(1)}x`);
-  console.log(`team mode (SSM):     ${ssmCalls} SSM calls in ${TEAM_REFRESHES} refreshes over ${(teamRun.elapsedMs / 300).toFixed(1)} record periods = ${(ssmCalls / (teamRun.elapsedMs / 300)).toFixed(1)} a minute (the period is 60 s in the dashboard, 12 x 25 ms here) (${fmtOps(Object.fromEntries(Object.entries(teamRun.ops).filter(([k]) => k.startsWith('ssm:'))), 1)}); other calls per refresh unchanged: median ${median(teamRun.counts)}`);
+  console.log(`team mode (SSM), as the dashboard paces it (every 5 min, and after a service shows a deploy), ${TEAM_MINUTES} minutes on an injected clock:`);
+  console.log(`  steady:            ${sum(teamSteady.ssm)} SSM calls = ${(sum(teamSteady.ssm) / TEAM_MINUTES).toFixed(2)} a minute (${fmtOps(teamSteady.ops, TEAM_MINUTES)} a minute); other calls a minute: median ${median(teamSteady.other)}`);
+  console.log(`  one deploy of dev from another machine (3 min rollout, record 15 s after it): ${sum(teamDeploy.ssm)} SSM calls = ${(sum(teamDeploy.ssm) / TEAM_MINUTES).toFixed(2)} a minute (${fmtOps(teamDeploy.ops, 1)} in all); its record in deploy.json ${teamDeploy.lagMs === null ? 'NEVER' : `${teamDeploy.lagMs / 1000} s`} after it was written`);
+  console.log(`  target:            at most 0.3 a minute steady -> ${sum(teamSteady.ssm) / TEAM_MINUTES <= 0.3 ? 'met' : 'MISSED'}`);
   console.log(`first refresh:       ${cold.counts[0]} calls (${fmtOps(cold.ops, 1)})`);
   console.log(`dev failing:         median ${median(failing.counts)} calls per refresh (stopped tasks are read while an environment is not healthy; ${failing.health.join(', ')})`);
   console.log(`prod rolled back:    ${rolledBack.counts.reduce((a, b) => a + b, 0)} calls in ${REFRESHES} refreshes from the first (ECS ListServiceDeployments + DescribeServiceDeployments ${(rolledBack.ops['ecs:ListServiceDeployments'] ?? 0) + (rolledBack.ops['ecs:DescribeServiceDeployments'] ?? 0)} in all: once per rollback, to name the alarm)`);
@@ -202,7 +284,7 @@ try {
   console.log(`                     (a minute with one more holds the stack re-read, every ${m.STACK_MAX_AGE_MS / 60000} min, metrics on or off)`);
   if (cliCalls !== null) console.log(`benchling-deploy status (one run of the built CLI): ${cliCalls} calls`);
   else console.log('benchling-deploy status: skipped (dist/ is missing; run `npm run build`)');
-  if (!(steadyMedian <= TARGET && Math.max(...steady.counts) <= TARGET) || !perMinuteMet) process.exitCode = 1;
+  if (!(steadyMedian <= TARGET && Math.max(...steady.counts) <= TARGET) || !perMinuteMet || sum(teamSteady.ssm) / TEAM_MINUTES > 0.3) process.exitCode = 1;
 } finally {
   await fake.close();
 }

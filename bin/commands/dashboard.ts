@@ -270,20 +270,20 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
       watchTasks,
       // The cost estimate's requests: one more GetMetricData an hour.
       readTraffic: true,
-      // The account's records, once startStatus has checked the profiles and bound team mode.
-      refreshRecords: async () => {
-        if (refresher) await refresher();
-      },
+      // The account's records, once startStatus has checked the profiles and bound team mode: every 5 minutes, and
+      // soon after a service shows a deploy (from anywhere) until its record arrives.
+      refreshRecords: async () => (refresher ? refresher() : false),
+      recordsEveryMs: 300_000,
     });
     let last: PollUpdate | undefined;
-    let refresher: (() => Promise<void>) | undefined;
+    let refresher: (() => Promise<boolean>) | undefined;
     poller.subscribe((u) => (last = u));
     poller.start();
     return {
       poller,
       last: () => last,
       /** Team mode's refresh, run now (the poller's first polls may have come before it) and then as the poller paces it. */
-      bindRecords: (refresh: () => Promise<void>) => {
+      bindRecords: (refresh: () => Promise<boolean>) => {
         refresher = refresh;
         void refresh().catch(() => undefined);
       },
@@ -333,12 +333,14 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
       if (adopted && options?.watchTasks) poller.watchTasks(options.watchTasks);
       if (options?.onNotice) sink = options.onNotice;
       const teamMode = await teamOf(stack);
-      // The account's records (who deployed, the history R picks from), mirrored into deploy.json at most once a minute.
+      // The account's records (who deployed, the history R picks from), mirrored into deploy.json as the poller paces it; true when they changed.
       bindRecords(async () => {
         const before = JSON.stringify(await readRecords());
         await teamMode.refresh(info.environments.map((e) => e.name));
         const after = await readRecords();
-        if (JSON.stringify(after) !== before) options?.onRecords?.(after);
+        if (JSON.stringify(after) === before) return false;
+        options?.onRecords?.(after);
+        return true;
       });
       const unsubscribe = poller.subscribe((u) => listener({ snapshot: u.snapshot, nextPollInMs: u.nextPollInMs }));
       // A poll that ended before this listener came: its snapshot is shown now, not at the next poll.

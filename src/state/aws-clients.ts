@@ -69,6 +69,11 @@ export interface AwsApi extends ClosableStatusApi {
 export interface ParameterStore {
   /** The newest version, or null when there is no such parameter. */
   getParameter(name: string): Promise<StoredParameter | null>;
+  /**
+   * The newest version and value of each name that exists, in one call (up to
+   * 10 names); a name SSM does not have is absent from the answer.
+   */
+  getParameters(names: readonly string[]): Promise<ReadonlyMap<string, StoredParameter>>;
   /** Every version SSM keeps (up to 100), oldest first; null when there is no such parameter. */
   getParameterHistory(name: string): Promise<StoredParameter[] | null>;
   /** A new version (standard tier, String); `exists` when `overwrite` is false and the parameter exists. */
@@ -353,6 +358,18 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
         if (notFound(error)) return null;
         throw error;
       }
+    },
+
+    async getParameters(names) {
+      const found = new Map<string, StoredParameter>();
+      if (names.length === 0) return found;
+      const { GetParametersCommand } = loadSdkModule('@aws-sdk/client-ssm');
+      // Names SSM does not have come back in InvalidParameters, not as an error: they are left out.
+      const out = await (await ssm()).send(new GetParametersCommand({ Names: [...names] }));
+      for (const p of out.Parameters ?? []) {
+        if (p.Name && names.includes(p.Name)) found.set(p.Name, { value: p.Value ?? '', version: p.Version ?? 0, modifiedAt: iso(p.LastModifiedDate) });
+      }
+      return found;
     },
 
     async getParameterHistory(name) {

@@ -69,11 +69,13 @@ export interface StatusPollerOptions {
   /** deploy.json as it is now; read every poll (a local file, no AWS call). */
   readonly deployRecords?: () => DeployRecords;
   /**
-   * Refreshes deploy.json from the account (team mode), run by a poll at most
-   * once every `recordsEveryMs` (default 60 s), before deploy.json is read;
-   * its failures are its own (it says them), never the poll's.
+   * Refreshes deploy.json from the account (team mode), before deploy.json is
+   * read: by the first poll, then once every `recordsEveryMs` (default 60 s),
+   * and sooner when a service shows a deploy (see {@link RECORDS_FOLLOW_MS}).
+   * It resolves true when it brought a record not seen before. Its failures
+   * are its own (it says them), never the poll's.
    */
-  readonly refreshRecords?: () => Promise<void>;
+  readonly refreshRecords?: () => Promise<boolean | void>;
   readonly recordsEveryMs?: number;
   /** The AWS credentials profile in use, for the log-in hint. */
   readonly awsProfile?: string;
@@ -146,6 +148,8 @@ interface EnvState {
   /** Each target's state by id, from the last target read. */
   targetStates?: Readonly<Record<string, string>>;
   lastTaskDefinition?: string;
+  /** The primary deployment's id and task definition at the last poll: a change is a deploy, whoever made it. */
+  lastDeployment?: string;
   /** ECS's rolled-back deployment, read once per alarm-failure event (keyed by it). */
   rollback?: { readonly key: string; readonly value: ServiceRollback | null };
   /** The last hour's metrics, from the last GetMetricData that answered. */
@@ -164,6 +168,16 @@ const MAX_RUNNING_TASKS = 50;
 export const TASKS_MAX_AGE_MS = 30_000;
 export const METRICS_INTERVAL_MS = 60_000;
 export const TRAFFIC_INTERVAL_MS = 3_600_000;
+export const RECORDS_EVERY_MS = 60_000;
+/**
+ * A service's new deployment or task definition (a deploy from anywhere)
+ * makes the next poll refresh the records. The deploy writes its record only
+ * after its rollout, so the records are then refreshed every
+ * {@link RECORDS_FOLLOW_EVERY_MS} while a rollout runs and for this long after
+ * the change or the rollout last seen, until a refresh brings a new record.
+ */
+export const RECORDS_FOLLOW_MS = 2 * 60_000;
+export const RECORDS_FOLLOW_EVERY_MS = 20_000;
 
 const APIS = {
   identity: 'STS GetCallerIdentity',
@@ -303,6 +317,10 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
   }
 
   let recordsRefreshedAt: number | undefined;
+  /** A deploy was seen since the last records refresh. */
+  let recordsWanted = false;
+  /** While a seen deploy's record is awaited: refreshed at the follow pace until then. */
+  let recordsFollowUntil: number | undefined;
 
   function readRecords(): DeployRecords {
     try {
@@ -318,9 +336,13 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
 
   async function pollOnce(problems: PollProblems): Promise<StatusSnapshot> {
     const fetchedAt = now();
-    if (options.refreshRecords && (recordsRefreshedAt === undefined || fetchedAt.getTime() - recordsRefreshedAt >= (options.recordsEveryMs ?? 60_000))) {
-      recordsRefreshedAt = fetchedAt.getTime();
-      await options.refreshRecords().catch(() => {});
+    const at = fetchedAt.getTime();
+    if (recordsFollowUntil !== undefined && at >= recordsFollowUntil) recordsFollowUntil = undefined;
+    const recordsAge = recordsRefreshedAt === undefined ? Infinity : at - recordsRefreshedAt;
+    if (options.refreshRecords && (recordsWanted || recordsAge >= (options.recordsEveryMs ?? RECORDS_EVERY_MS) || (recordsFollowUntil !== undefined && recordsAge >= RECORDS_FOLLOW_EVERY_MS))) {
+      recordsRefreshedAt = at;
+      recordsWanted = false;
+      if ((await options.refreshRecords().catch(() => false)) === true) recordsFollowUntil = undefined;
     }
     const records = readRecords();
     const marker = JSON.stringify(options.environments.map((e) => records[e.name]?.deployedAt ?? null));
@@ -531,10 +553,20 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     for (const n of named) {
       const state = envs.get(n.env.name)!;
       const svc = state.service?.value;
+      // A service that appears later was deployed: its first deployment counts as a change.
+      if (svc === 'missing') state.lastDeployment = 'missing';
       if (!svc || svc === 'missing') continue;
       const taskDefinition = primaryDeployment(svc)?.taskDefinition ?? svc.taskDefinition;
       if (rolloutInProgress(svc) || (state.lastTaskDefinition !== undefined && state.lastTaskDefinition !== taskDefinition)) stackStale = true;
       state.lastTaskDefinition = taskDefinition;
+      const deployment = `${primaryDeployment(svc)?.id ?? ''} ${taskDefinition}`;
+      if (state.lastDeployment !== undefined && state.lastDeployment !== deployment) {
+        recordsWanted = true;
+        recordsFollowUntil = fetchedAt.getTime() + RECORDS_FOLLOW_MS;
+      } else if (recordsFollowUntil !== undefined && rolloutInProgress(svc)) {
+        recordsFollowUntil = Math.max(recordsFollowUntil, fetchedAt.getTime() + RECORDS_FOLLOW_MS);
+      }
+      state.lastDeployment = deployment;
     }
 
     const environments: EnvironmentStatus[] = named.map((n) => {

@@ -20,7 +20,7 @@ import { HISTORY_LIMIT, mirrorEnvironment, readDeployRecords, type EnvironmentRe
  */
 
 /** The IAM actions team mode needs on {@link teamResourceArn}. */
-export const TEAM_ACTIONS = ['ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:PutParameter', 'ssm:DeleteParameter'] as const;
+export const TEAM_ACTIONS = ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParameterHistory', 'ssm:PutParameter', 'ssm:DeleteParameter'] as const;
 
 export const parameterPrefix = (stackName: string): string => `/benchling-webhook/${stackName}`;
 export const deployedParameter = (stackName: string, env: EnvironmentName): string => `${parameterPrefix(stackName)}/${env}/deployed`;
@@ -250,17 +250,28 @@ export function createTeam(options: TeamOptions): Team {
     return first ? null : store.getParameterHistory(name);
   };
 
-  const readEnvironment = async (env: EnvironmentName, lock: HeldLock | undefined): Promise<AccountHistory> => {
+  /** The newest version last read of each environment's parameter, and what it held: a refresh that finds the same version reads no history. */
+  const known = new Map<EnvironmentName, { readonly version: number; readonly entries: AccountEntry[]; readonly skipped: number }>();
+
+  const mirror = async (env: EnvironmentName, entries: readonly AccountEntry[], lock: HeldLock | undefined) => {
+    if (entries.length === 0) return;
+    // The mirror is a convenience: a deploy.json that is busy (a deploy here holds it) or bad is left as it is.
+    const deploys = entries.map((e) => pick({ imageTag: e.imageTag, deployedAt: e.deployedAt, endpoint: e.endpoint || undefined, contractTag: e.contractTag, deployedBy: e.deployedBy, imageDigest: e.imageDigest, stackName: e.stackName }));
+    await mirrorEnvironment(options.recordsPath, env, deploys, { lock }).catch(() => false);
+  };
+
+  /** `exists`: whether GetParameters found the parameter (absent: copied up from deploy.json without asking for its history). */
+  const readEnvironment = async (env: EnvironmentName, exists: boolean, lock: HeldLock | undefined): Promise<AccountHistory> => {
     const name = deployedParameter(stackName, env);
     try {
-      const versions = (await store.getParameterHistory(name)) ?? (await copyUp(env, name));
-      if (!versions) return { source: 'account', entries: [], skipped: 0 };
-      const { entries, skipped } = historyOf(versions);
-      if (entries.length > 0) {
-        // The mirror is a convenience: a deploy.json that is busy (a deploy here holds it) or bad is left as it is.
-        const deploys = entries.map((e) => pick({ imageTag: e.imageTag, deployedAt: e.deployedAt, endpoint: e.endpoint || undefined, contractTag: e.contractTag, deployedBy: e.deployedBy, imageDigest: e.imageDigest, stackName: e.stackName }));
-        await mirrorEnvironment(options.recordsPath, env, deploys, { lock }).catch(() => false);
+      const versions = (exists ? await store.getParameterHistory(name) : null) ?? (await copyUp(env, name));
+      if (!versions || versions.length === 0) {
+        known.delete(env);
+        return { source: 'account', entries: [], skipped: 0 };
       }
+      const { entries, skipped } = historyOf(versions);
+      known.set(env, { version: versions.at(-1)!.version, entries, skipped });
+      await mirror(env, entries, lock);
       return { source: 'account', entries, skipped };
     } catch (error) {
       return { source: 'local', reason: failure(error, `reading ${name}`) };
@@ -276,8 +287,30 @@ export function createTeam(options: TeamOptions): Team {
 
     async refresh(envs, refreshOptions = {}) {
       const out: Partial<Record<EnvironmentName, AccountHistory>> = {};
-      for (const env of ENVIRONMENTS.filter((e) => envs.includes(e))) {
-        out[env] = enabled ? await readEnvironment(env, refreshOptions.lock) : { source: 'local', reason: 'team records are off (no SSM permission)' };
+      const asked = ENVIRONMENTS.filter((e) => envs.includes(e));
+      const off = (reason: string) => Object.fromEntries(asked.map((env) => [env, { source: 'local', reason } as const]));
+      if (asked.length === 0) return out;
+      if (!enabled) return off('team records are off (no SSM permission)');
+      // One call says each environment's newest version; only an environment whose version moved has its history read.
+      let newest: ReadonlyMap<string, StoredParameter>;
+      try {
+        newest = await store.getParameters(asked.map((env) => deployedParameter(stackName, env)));
+      } catch (error) {
+        return off(failure(error, `reading ${asked.map((env) => deployedParameter(stackName, env)).join(', ')}`));
+      }
+      for (const env of asked) {
+        if (!enabled) {
+          out[env] = { source: 'local', reason: 'team records are off (no SSM permission)' };
+          continue;
+        }
+        const version = newest.get(deployedParameter(stackName, env))?.version;
+        const last = known.get(env);
+        if (version !== undefined && last?.version === version) {
+          await mirror(env, last.entries, refreshOptions.lock);
+          out[env] = { source: 'account', entries: last.entries, skipped: last.skipped };
+        } else {
+          out[env] = await readEnvironment(env, version !== undefined, refreshOptions.lock);
+        }
       }
       return out;
     },

@@ -181,7 +181,7 @@ describe('team mode: two machines, one account', { timeout: 180_000 }, () => {
     expect(r.status, r.stderr + r.stdout).toBe(0);
     const said = r.stderr.split('\n').filter((l) => /team records off/.test(l));
     expect(said).toHaveLength(1);
-    expect(said[0]).toContain('ssm:GetParameter, ssm:GetParameterHistory, ssm:PutParameter, ssm:DeleteParameter');
+    expect(said[0]).toContain('ssm:GetParameter, ssm:GetParameters, ssm:GetParameterHistory, ssm:PutParameter, ssm:DeleteParameter');
     expect(said[0]).toContain(`on ${POLICY_ARN}`);
     expect(said[0]).toContain('working with the local deploy.json and lock only');
     expect(fake.scenario.ssm ?? {}).toEqual({});

@@ -90,8 +90,9 @@ describe('team mode in the dashboard', { timeout: 120_000 }, () => {
     const t = dashboard(dir);
     const screen = await t.waitFor((s) => /team records off/.test(s) && /> dev\s+healthy/.test(s), 'the notice');
     const flat = screen.replace(/\n\s*/g, ' ');
-    expect(flat).toContain('ssm:GetParameter, ssm:GetParameterHistory, ssm:PutParameter, ssm:DeleteParameter');
-    expect(flat).toContain(`arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/benchling-webhook/${STACK}/*`);
+    expect(flat).toContain('ssm:GetParameter, ssm:GetParameters, ssm:GetParameterHistory, ssm:PutParameter, ssm:DeleteParameter');
+    // The banner wraps where the width ends, inside the ARN too.
+    expect(screen.replace(/\n\s*/g, '')).toContain(`arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/benchling-webhook/${STACK}/*`);
     expect(screen.match(/team records off/g)).toHaveLength(1);
     expect(screen).toMatch(/deployed\s+never \(no deploy\.json record\)/);
     expect(existsSync(join(dir, 'deploy.json'))).toBe(false);

@@ -222,7 +222,7 @@
  * `access-denied` answers IAM's refusal (AccessDeniedException, or
  * AccessDenied 403 in Query/XML) naming the caller, the action and, for SSM,
  * the parameter's ARN; `resourcePrefix` narrows it to calls whose `Name`
- * starts with it (`{ kind: 'access-denied', service: 'ssm', resourcePrefix:
+ * (or one of GetParameters' `Names`) starts with it (`{ kind: 'access-denied', service: 'ssm', resourcePrefix:
  * '/benchling-webhook/' }`).
  * `kind`: `throttle` (the service's own throttling error: ThrottlingException,
  * Throttling, 429 TooManyRequestsException or S3's 503 SlowDown), `server-error` (500
@@ -410,7 +410,7 @@ export async function startFakeAws(scenario: Scenario = standardScenario(), opti
       if (f.remaining <= 0) continue;
       if (f.spec.service && f.spec.service !== service) continue;
       if (f.spec.operation && f.spec.operation !== operation) continue;
-      if (f.spec.resourcePrefix !== undefined && !(typeof input.Name === 'string' && input.Name.startsWith(f.spec.resourcePrefix))) continue;
+      if (f.spec.resourcePrefix !== undefined && !resourceNames(input).some((n) => n.startsWith(f.spec.resourcePrefix!))) continue;
       f.remaining -= 1;
       f.hits += 1;
       return f.spec;
@@ -685,6 +685,12 @@ function unknownOperation(service: ServiceDefinition<Scenario>, req: FakeRequest
   return new AwsServiceError('UnknownOperationException', `the fake AWS endpoint does not serve ${service.signingName}: ${req.method} ${req.path}`, 404);
 }
 
+/** The SSM parameters a call names: its `Name`, or each of GetParameters' `Names`. */
+function resourceNames(input: Record<string, unknown>): string[] {
+  if (typeof input.Name === 'string') return [input.Name];
+  return Array.isArray(input.Names) ? input.Names.filter((n): n is string => typeof n === 'string') : [];
+}
+
 function faultReply(service: ServiceDefinition<Scenario>, operation: string, fault: Fault, method: string, call: { input: Record<string, unknown>; scenario: Scenario; headers: FakeRequest['headers'] }): Reply {
   switch (fault.kind) {
     case 'throttle':
@@ -700,7 +706,9 @@ function faultReply(service: ServiceDefinition<Scenario>, operation: string, fau
         service.accessDenied ??
         (service.protocol === 'json' ? { code: 'AccessDeniedException', status: 400 } : service.protocol === 'rest-json' ? { code: 'AccessDeniedException', status: 403 } : { code: 'AccessDenied', status: 403 });
       const action = `${denied.iamPrefix ?? service.signingName}:${operation}`;
-      const name = typeof call.input.Name === 'string' ? call.input.Name : '';
+      // GetParameters is refused whole, naming a parameter the caller may not read.
+      const names = resourceNames(call.input);
+      const name = (fault.resourcePrefix !== undefined ? names.find((n) => n.startsWith(fault.resourcePrefix!)) : names[0]) ?? '';
       const resource = service.signingName === 'ssm' ? `arn:aws:ssm:${scenario.region}:${scenario.identity.account}:parameter${name.startsWith('/') ? '' : '/'}${name}` : '*';
       return errorReply(service, new AwsServiceError(denied.code, `User: ${callerOf(scenario, call.headers).arn} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`, denied.status, 'Sender'), method);
     }

@@ -4,6 +4,7 @@ import {
   DeleteParameterCommand,
   GetParameterCommand,
   GetParameterHistoryCommand,
+  GetParametersCommand,
   ParameterAlreadyExists,
   ParameterNotFound,
   PutParameterCommand,
@@ -71,6 +72,24 @@ describe('SSM Parameter Store through the real SDK client (JSON 1.1, AmazonSSM.*
     expect(all.map((p) => p.Version)).toEqual(Array.from({ length: 100 }, (_, i) => i + 6));
     expect(all.at(-1)).toMatchObject({ Value: 'v105', LastModifiedUser: fake.scenario.identity.arn });
     await expect(ssm.send(new GetParameterHistoryCommand({ Name: NAME, MaxResults: 51 }))).rejects.toThrow(/less than or equal to 50/);
+  });
+
+  it('GetParameters answers the newest version of each name it has, the others in InvalidParameters; AccessDenied on one name refuses the whole call', async () => {
+    const ssm = client();
+    const PROD = NAME.replace('/dev/', '/prod/');
+    await ssm.send(new PutParameterCommand({ Name: NAME, Value: 'a', Type: 'String' }));
+    await ssm.send(new PutParameterCommand({ Name: NAME, Value: 'b', Type: 'String', Overwrite: true }));
+    const got = await ssm.send(new GetParametersCommand({ Names: [NAME, PROD] }));
+    expect(got.Parameters).toHaveLength(1);
+    expect(got.Parameters![0]).toMatchObject({ Name: NAME, Value: 'b', Version: 2, ARN: `arn:aws:ssm:us-east-1:123456789012:parameter${NAME}` });
+    expect(got.Parameters![0].LastModifiedDate).toBeInstanceOf(Date);
+    expect(got.InvalidParameters).toEqual([PROD]);
+    await expect(ssm.send(new GetParametersCommand({ Names: Array.from({ length: 11 }, (_, i) => `/x/${i}`) }))).rejects.toThrow(/less than or equal to 10/);
+    fake.inject({ kind: 'access-denied', service: 'ssm', operation: 'GetParameters', resourcePrefix: '/benchling-webhook/' });
+    const denied = await ssm.send(new GetParametersCommand({ Names: ['/other/x', PROD] })).catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(AccessDeniedException);
+    expect((denied as Error).message).toContain(`ssm:GetParameters on resource: arn:aws:ssm:us-east-1:123456789012:parameter${PROD}`);
+    expect((await ssm.send(new GetParametersCommand({ Names: ['/other/x'] }))).InvalidParameters).toEqual(['/other/x']);
   });
 
   it('refuses a standard-tier value over 4 KB', async () => {

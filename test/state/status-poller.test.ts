@@ -311,6 +311,65 @@ describe('status poller against the fake AWS endpoint', () => {
     expect(env(snap, 'prod').health).toBe('healthy');
   });
 
+  it('team records: refreshed at start, then after the period; an unchanged service does not bring it sooner', async () => {
+    let clock = Date.parse('2025-06-01T00:00:00Z');
+    let refreshes = 0;
+    const { poller } = makePoller({ now: () => new Date(clock), recordsEveryMs: 300_000, refreshRecords: async () => void (refreshes += 1) });
+    await poller.snapshot();
+    expect(refreshes).toBe(1);
+    for (const step of [5_000, 60_000, 120_000, 114_000]) {
+      clock += step;
+      await poller.snapshot();
+    }
+    expect(refreshes).toBe(1);
+    clock += 1_000;
+    await poller.snapshot();
+    expect(refreshes).toBe(2);
+  });
+
+  it("team records: a service's new task definition (a deploy from anywhere) refreshes them at the next poll, then at the follow pace until its record arrives", async () => {
+    let clock = Date.parse('2025-06-01T00:00:00Z');
+    const refreshedAt: number[] = [];
+    let brings = false;
+    const { poller } = makePoller({
+      now: () => new Date(clock),
+      recordsEveryMs: 300_000,
+      refreshRecords: async () => {
+        refreshedAt.push(clock);
+        return brings;
+      },
+    });
+    const start = clock;
+    await poller.snapshot();
+    clock += 5_000;
+    await poller.snapshot();
+    startRollout(fake.scenario, 'dev', '0.8.0', 0);
+    clock += 5_000;
+    await poller.snapshot();
+    expect(refreshedAt).toEqual([start]);
+    clock += 5_000;
+    await poller.snapshot();
+    expect(refreshedAt).toEqual([start, start + 15_000]);
+    // The record comes after the rollout: looked for every 20 s meanwhile, not every poll.
+    clock += 5_000;
+    await poller.snapshot();
+    expect(refreshedAt).toHaveLength(2);
+    clock += 15_000;
+    await poller.snapshot();
+    expect(refreshedAt).toEqual([start, start + 15_000, start + 35_000]);
+    completeRollout(fake.scenario, 'dev');
+    brings = true;
+    clock += 20_000;
+    await poller.snapshot();
+    expect(refreshedAt).toHaveLength(4);
+    // It arrived: back to the period.
+    for (let i = 0; i < 6; i += 1) {
+      clock += 20_000;
+      await poller.snapshot();
+    }
+    expect(refreshedAt).toHaveLength(4);
+  });
+
   it('re-reads the stack when deploy.json records a deploy, when invalidated, and when the cache is old', async () => {
     let records: DeployRecords = {};
     let clock = Date.parse('2025-06-01T00:00:00Z');

@@ -11,6 +11,7 @@ import { deployedText } from '../../bin/commands/status.js';
 
 const STACK = 'BenchlingWebhookStack';
 const DEV = deployedParameter(STACK, 'dev');
+const PROD = deployedParameter(STACK, 'prod');
 const LOCK = lockParameter(STACK);
 
 let fake: FakeAws;
@@ -108,6 +109,48 @@ describe('team records (SSM, through the real client)', () => {
     expect(JSON.parse(readFileSync(join(otherDir, 'deploy.json'), 'utf8')).dev).toMatchObject({ imageTag: '0.7.2', history: [{ imageTag: '0.7.1' }] });
   });
 
+  it("steady refreshes cost one GetParameters and no history; another machine's deploy reads that environment's history only", async () => {
+    put(DEV, record('0.7.0'));
+    put(PROD, record('0.6.0'));
+    const t = team();
+    const ssmCalls = () => fake.calls.all.filter((c) => c.service === 'ssm').map((c) => {
+      const input = c.input as { Name?: string; Names?: string[] };
+      return `${c.operation} ${input.Name ?? input.Names!.join(',')}`;
+    });
+    fake.calls.reset();
+    await t.team.refresh(['dev', 'prod']);
+    expect(ssmCalls()).toEqual([`GetParameters ${DEV},${PROD}`, `GetParameterHistory ${DEV}`, `GetParameterHistory ${PROD}`]);
+    fake.calls.reset();
+    await t.team.refresh(['dev', 'prod']);
+    const steady = await t.team.refresh(['dev', 'prod']);
+    expect(ssmCalls()).toEqual([`GetParameters ${DEV},${PROD}`, `GetParameters ${DEV},${PROD}`]);
+    expect(steady.dev?.source === 'account' && steady.dev.entries.map((e) => e.imageTag)).toEqual(['0.7.0']);
+    expect(steady.prod?.source === 'account' && steady.prod.entries.map((e) => e.imageTag)).toEqual(['0.6.0']);
+    // Another machine records a deploy of dev.
+    put(DEV, record('0.8.0', { deployedAt: '2026-11-21T10:00:00.000Z' }));
+    fake.calls.reset();
+    const after = await t.team.refresh(['dev', 'prod']);
+    t.close();
+    expect(ssmCalls()).toEqual([`GetParameters ${DEV},${PROD}`, `GetParameterHistory ${DEV}`]);
+    expect(after.dev?.source === 'account' && after.dev.entries.map((e) => e.imageTag)).toEqual(['0.8.0', '0.7.0']);
+    const local = readDeployRecords(t.records);
+    expect(local.state === 'ok' && [local.records.dev?.imageTag, local.records.prod?.imageTag]).toEqual(['0.8.0', '0.6.0']);
+  });
+
+  it('a refused GetParameters is said once like any SSM refusal: local from then on, no more calls', async () => {
+    put(DEV, record('0.7.0'));
+    fake.inject({ kind: 'access-denied', service: 'ssm', operation: 'GetParameters' });
+    const t = team();
+    fake.calls.reset();
+    expect(await t.team.refresh(['dev', 'prod'])).toMatchObject({ dev: { source: 'local' }, prod: { source: 'local' } });
+    expect(await t.team.refresh(['dev'])).toMatchObject({ dev: { source: 'local', reason: 'team records are off (no SSM permission)' } });
+    t.close();
+    expect(t.team.enabled).toBe(false);
+    expect(fake.calls.all.filter((c) => c.service === 'ssm').map((c) => c.operation)).toEqual(['GetParameters']);
+    expect(t.notices).toHaveLength(1);
+    expect(t.notices[0]).toMatch(/^team records off: these credentials need ssm:GetParameter, ssm:GetParameters, .*not authorized to perform: ssm:GetParameters/);
+  });
+
   it('a lock whose value is not a lock still expires, from when it was written; before that it refuses', async () => {
     put(LOCK, 'garbage');
     const t = team(tempDir(), { lockTtlMs: 60_000 });
@@ -144,7 +187,7 @@ describe('team records (SSM, through the real client)', () => {
     expect(await t.team.record('dev', { imageTag: '0.8.0', endpoint: 'e', deployedAt: new Date().toISOString() })).toBe(false);
     t.close();
     expect(t.notices).toHaveLength(1);
-    expect(t.notices[0]).toContain('ssm:GetParameter, ssm:GetParameterHistory, ssm:PutParameter, ssm:DeleteParameter on arn:aws:ssm:us-east-1:123456789012:parameter/benchling-webhook/BenchlingWebhookStack/*');
+    expect(t.notices[0]).toContain('ssm:GetParameter, ssm:GetParameters, ssm:GetParameterHistory, ssm:PutParameter, ssm:DeleteParameter on arn:aws:ssm:us-east-1:123456789012:parameter/benchling-webhook/BenchlingWebhookStack/*');
     expect(fake.scenario.ssm ?? {}).toEqual({});
     expect(existsSync(t.records)).toBe(false);
   });

@@ -1,11 +1,15 @@
 /**
  * SSM Parameter Store (JSON 1.1, `X-Amz-Target: AmazonSSM.*`): PutParameter,
- * GetParameter, GetParameterHistory and DeleteParameter over `scenario.ssm`,
+ * GetParameter, GetParameters, GetParameterHistory and DeleteParameter over
+ * `scenario.ssm`,
  * with the service's own errors: ParameterAlreadyExists for a PutParameter
  * without Overwrite on an existing name, ParameterNotFound, a value over the
  * standard tier's 4 KB refused, and at most {@link MAX_VERSIONS} versions
  * kept (the oldest dropped, as SSM does when no label holds it).
  * GetParameterHistory pages oldest first (MaxResults 1..50, default 50).
+ * GetParameters takes 1..10 names and answers each one's newest version in
+ * `Parameters`, and the names it does not have in `InvalidParameters` (not
+ * an error).
  * AccessDenied per action and path: the fault `{ kind: 'access-denied',
  * service: 'ssm', operation?, resourcePrefix? }` (server.ts).
  */
@@ -60,6 +64,26 @@ export const ssm: ServiceDefinition<Scenario> = {
       const p = find(scenario, name);
       const v = p.versions.at(-1)!;
       return { Parameter: { Name: p.name, Type: p.type, Value: v.value, Version: v.version, LastModifiedDate: new Date(v.lastModifiedDate), ARN: arnOf(scenario, p.name), DataType: 'text' } };
+    },
+    GetParameters(input, scenario) {
+      const names = input.Names;
+      if (!Array.isArray(names) || names.length < 1 || names.length > 10 || !names.every((n) => typeof n === 'string')) {
+        throw new AwsServiceError('ValidationException', `1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length less than or equal to 10`);
+      }
+      const found: FakeParameter[] = [];
+      const invalid: string[] = [];
+      for (const name of new Set(names as string[])) {
+        const p = scenario.ssm?.[name];
+        if (p && p.versions.length > 0) found.push(p);
+        else invalid.push(name);
+      }
+      return {
+        Parameters: found.map((p) => {
+          const v = p.versions.at(-1)!;
+          return { Name: p.name, Type: p.type, Value: v.value, Version: v.version, LastModifiedDate: new Date(v.lastModifiedDate), ARN: arnOf(scenario, p.name), DataType: 'text' };
+        }),
+        InvalidParameters: invalid,
+      };
     },
     GetParameterHistory(input, scenario) {
       const p = find(scenario, requireString(input, 'Name'));
