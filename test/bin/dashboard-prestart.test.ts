@@ -51,9 +51,12 @@ describe('prestartStatus', () => {
       ['dev', 'healthy'],
       ['prod', 'healthy'],
     ]);
-    // Adopted, not started again: no calls since the prestarted poll.
+    // Adopted, not started again: no status call since the prestarted poll; the one call is
+    // team mode's first read of the account's records, bound once the profiles were checked.
     await new Promise((r) => setTimeout(r, 200));
-    expect(fake.calls.count()).toBe(callsBefore);
+    const ops = fake.calls.byOperation();
+    expect(fake.calls.count() - callsBefore).toBe(1);
+    expect(ops['ssm:GetParameters']).toBe(1);
     await handle.stop();
   });
 
