@@ -4,7 +4,7 @@ import type { EnvironmentName, ResolvedProfile } from '../config/schema.js';
 import type { DeployTarget } from '../config/pairing.js';
 import type { EnvironmentRecord, HistoryEntry } from '../state/deploy-records.js';
 import type { DeployPlan, OtherEnvironment, Synthesizer } from './deploy.js';
-import { OLDER_TOOL_RANGE } from './upgrade.js';
+import { OLDER_TOOL_RANGE } from './older-tool-range.js';
 import { QUILT_VALUES, type QuiltResolution } from './quilt-values.js';
 import type { PromoteAws } from './deploy-aws.js';
 import type { PromoteDecision } from './promote.js';

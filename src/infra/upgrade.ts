@@ -43,11 +43,8 @@ export function parseDeployedTemplate(body: string | undefined): DeployedTemplat
   return parsed as unknown as DeployedTemplate;
 }
 
-/**
- * The older tool's releases whose stacks are recognized: from v0.6.0, the
- * first of its secrets-only stacks, to v0.18, the latest.
- */
-export const OLDER_TOOL_RANGE = { from: '0.6.0', to: '0.18' } as const;
+import { OLDER_TOOL_RANGE } from './older-tool-range.js';
+export { OLDER_TOOL_RANGE };
 
 export interface OlderToolStack {
   /** The older tool's version that last deployed the stack (its `StackVersion` output). */

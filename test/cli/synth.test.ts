@@ -10,6 +10,7 @@ import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/synth/dev-and-prod', import.meta.url));
 const TRACE_IMPORTS = fileURLToPath(new URL('../fixtures/synth/trace-imports.mjs', import.meta.url));
+const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
 
 interface Run {
   readonly status: number | null;
@@ -171,5 +172,14 @@ describe('benchling-deploy synth', () => {
     const synth = await run(['--config-dir', FIXTURE, 'synth', '--out', join(tempDir(), 'out')], { nodeArgs: trace });
     expect(synth.status, synth.stderr).toBe(0);
     expect(synth.stderr).toContain('TRACE-IMPORT aws-cdk-lib');
+  });
+
+  it("--help loads no chunk of the bundle that holds the YAML parser (only synth and the deploy pre-flight need it)", async () => {
+    const help = await run(['--help'], { nodeArgs: ['--import', TRACE_LOADED] });
+    expect(help.status, help.stderr).toBe(0);
+    const loaded = [...help.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => fileURLToPath(m[1]));
+    expect(loaded.length).toBeGreaterThan(1);
+    const heavy = loaded.filter((file) => /node_modules\/yaml\//.test(readFileSync(file, 'utf8')));
+    expect(heavy).toEqual([]);
   });
 });
