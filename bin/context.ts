@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { sep } from 'node:path';
 import { resolveConfigDir } from '../src/config/paths.js';
 import { folderError, isFsError } from '../src/config/fs-errors.js';
-import { inspectAllProfiles, type LoadedProfile } from '../src/config/store.js';
 import { jsonForTerminal, terminalSafe } from '../src/display-text.js';
 import { exitCodeOf, formatError, isProductError } from '../src/errors.js';
 import { awsFailure, looksLikeAwsError } from '../src/state/aws-errors.js';
@@ -32,16 +31,6 @@ export function isInteractive(): boolean {
 export function isCi(): boolean {
   const ci = process.env.CI;
   return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
-}
-
-/**
- * The config folder's profiles for a command that uses them, with their
- * warnings (a readable file holding the client secret) said on stderr.
- */
-export function loadProfiles(configDir: string): LoadedProfile[] {
-  const all = inspectAllProfiles(configDir);
-  for (const p of all) for (const w of p.warnings) warn(w);
-  return all;
 }
 
 /**

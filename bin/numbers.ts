@@ -17,3 +17,15 @@ export function boundedNumber(text: string, bounds: { min: number; max: number; 
 
 /** `test --timeout`: seconds to wait for the health route. */
 export const TIMEOUT_BOUNDS = { min: 0.1, max: 600, unit: 'seconds' } as const;
+
+const MIN_REFRESH_S = 1;
+const MAX_REFRESH_S = 3600;
+
+/** `--refresh SECONDS` -> milliseconds; a bad value is refused by commander (exit 2). */
+export function parseRefresh(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < MIN_REFRESH_S || seconds > MAX_REFRESH_S) {
+    throw new InvalidArgumentError(`expected a number of seconds from ${MIN_REFRESH_S} to ${MAX_REFRESH_S}, got "${value}"`);
+  }
+  return Math.round(seconds * 1000);
+}

@@ -1,13 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { registerProfileCommands } from './commands/profiles.js';
-import { registerMigrateCommand } from './commands/migrate.js';
-import { registerSynthCommand } from './commands/synth.js';
-import { registerDeployCommands } from './commands/deploy.js';
-import { registerStatusCommand, runStatus } from './commands/status.js';
-import { runDashboard } from './commands/dashboard.js';
-import { registerLogsCommand } from './commands/logs.js';
-import { registerCostCommand } from './commands/cost.js';
-import { registerHistoryCommand } from './commands/history.js';
+import { registerCostCommand, registerDeployCommands, registerHistoryCommand, registerLogsCommand, registerMigrateCommand, registerProfileCommands, registerStatusCommand, registerSynthCommand } from './commands/registry.js';
 import { displayLine } from '../src/display-text.js';
 import { action, globalsOf, isInteractive } from './context.js';
 import { VERSION } from './version.js';
@@ -44,9 +36,9 @@ export async function main(argv: string[]): Promise<void> {
   program.action(
     action(async (_opts: unknown, cmd: typeof program) => {
       // No command and no terminal (a pipe, CI): `status` once.
-      if (!isInteractive()) return runStatus(globalsOf(cmd));
+      if (!isInteractive()) return (await import('./commands/status.js')).runStatus(globalsOf(cmd));
       // On a terminal (CI unset): the dashboard.
-      return runDashboard(globalsOf(cmd));
+      return (await import('./commands/dashboard.js')).runDashboard(globalsOf(cmd));
     }),
   );
   const first = argv[2];

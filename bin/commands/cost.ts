@@ -4,54 +4,47 @@ import { UserError } from '../../src/errors.js';
 import { estimateCost, money, requirePrices, type CostLine, type CostTraffic } from '../../src/config/cost.js';
 import type { StackProfiles } from '../../src/config/pairing.js';
 import { describeTaskSize } from '../../src/config/task-size.js';
-import { action, configDirOf, globalsOf, loadProfiles, print, printJson } from '../context.js';
+import { action, configDirOf, globalsOf, print, printJson } from '../context.js';
+import { loadProfiles } from '../load-profiles.js';
 import { formatTable } from './profiles.js';
 
-export function registerCostCommand(program: Command): void {
-  program
-    .command('cost')
-    .description("the monthly estimate per environment and shared, from list prices; requests from the last 7 days' CloudWatch metrics where they can be read")
-    .option('--json', 'print one object: region, pricesAsOf, environments, shared, monthly (USD)')
-    .action(
-      action(async (_opts: unknown, cmd: Command) => {
-        const g = globalsOf(cmd);
-        const dir = configDirOf(g);
-        const loaded = loadProfiles(dir);
-        if (loaded.length === 0) throw new UserError(`no profiles in ${dir}`, 'create the prod profile with `benchling-deploy setup-profile default`');
-        const profiles = resolveStackProfiles(loaded, { region: g.region });
-        // Refused before any AWS call: a region the price table lacks (exit 2).
-        requirePrices(profiles.place.region);
-        const traffic = await measuredTraffic(profiles, g.awsProfile ?? profiles.prod.awsProfile);
-        const estimate = estimateCost(profiles, traffic);
-        if (g.json) {
-          printJson({
-            region: estimate.region,
-            pricesAsOf: estimate.pricesAsOf,
-            source: estimate.source,
-            environments: estimate.environments.map((e) => ({ name: e.name, tasks: e.tasks, cpu: e.cpu, memory: e.memory, monthly: e.monthly, lines: e.lines })),
-            shared: estimate.shared,
-            monthly: estimate.monthly,
-            traffic: estimate.traffic,
-            notes: estimate.notes,
-          });
-          return 0;
-        }
-        print(`Monthly estimate in ${estimate.region}, USD, at list prices as of ${estimate.pricesAsOf}`);
-        for (const e of estimate.environments) {
-          print();
-          print(`${e.name}: ${e.tasks} task${e.tasks === 1 ? '' : 's'} (minCapacity, the steady desired count) of ${describeTaskSize(e)}`);
-          for (const row of table(e.lines, `${e.name} total`, e.monthly)) print(`  ${row}`);
-        }
-        print();
-        print('shared (once for the stack)');
-        for (const row of table(estimate.shared.lines, 'shared total', estimate.shared.monthly)) print(`  ${row}`);
-        print();
-        print(`total: ${dollars(estimate.monthly)}/month (${money(estimate.monthly)})`);
-        for (const note of estimate.notes) print(`note: ${note}`);
-        return 0;
-      }),
-    );
-}
+export const costAction = action(async (_opts: unknown, cmd: Command) => {
+  const g = globalsOf(cmd);
+  const dir = configDirOf(g);
+  const loaded = loadProfiles(dir);
+  if (loaded.length === 0) throw new UserError(`no profiles in ${dir}`, 'create the prod profile with `benchling-deploy setup-profile default`');
+  const profiles = resolveStackProfiles(loaded, { region: g.region });
+  // Refused before any AWS call: a region the price table lacks (exit 2).
+  requirePrices(profiles.place.region);
+  const traffic = await measuredTraffic(profiles, g.awsProfile ?? profiles.prod.awsProfile);
+  const estimate = estimateCost(profiles, traffic);
+  if (g.json) {
+    printJson({
+      region: estimate.region,
+      pricesAsOf: estimate.pricesAsOf,
+      source: estimate.source,
+      environments: estimate.environments.map((e) => ({ name: e.name, tasks: e.tasks, cpu: e.cpu, memory: e.memory, monthly: e.monthly, lines: e.lines })),
+      shared: estimate.shared,
+      monthly: estimate.monthly,
+      traffic: estimate.traffic,
+      notes: estimate.notes,
+    });
+    return 0;
+  }
+  print(`Monthly estimate in ${estimate.region}, USD, at list prices as of ${estimate.pricesAsOf}`);
+  for (const e of estimate.environments) {
+    print();
+    print(`${e.name}: ${e.tasks} task${e.tasks === 1 ? '' : 's'} (minCapacity, the steady desired count) of ${describeTaskSize(e)}`);
+    for (const row of table(e.lines, `${e.name} total`, e.monthly)) print(`  ${row}`);
+  }
+  print();
+  print('shared (once for the stack)');
+  for (const row of table(estimate.shared.lines, 'shared total', estimate.shared.monthly)) print(`  ${row}`);
+  print();
+  print(`total: ${dollars(estimate.monthly)}/month (${money(estimate.monthly)})`);
+  for (const note of estimate.notes) print(`note: ${note}`);
+  return 0;
+});
 
 /**
  * The last 7 days' requests per environment from CloudWatch, with the

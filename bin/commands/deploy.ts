@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { join } from 'node:path';
 import { ExternalError, UserError } from '../../src/errors.js';
 import { deployRecordPath } from '../../src/config/paths.js';
@@ -13,12 +12,10 @@ import type { DeployOutcome, DeployPlan, Synthesizer } from '../../src/infra/dep
 import { resourceLabel } from '../../src/infra/cdk-output.js';
 import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, planConfirmationWord, planRows, prodUpdateRefusal, promoteRows, replacementRefusal, replacesServing, rollbackEntry, rollbackRequest, synthesizeStackLazily, updatesProd, type OperationKind } from '../../src/infra/operations.js';
 import { displayLine } from '../../src/display-text.js';
-import { action, configDirOf, globalsOf, loadProfiles, isInteractive, print, printError, printJson, warn, type Globals } from '../context.js';
+import { action, configDirOf, globalsOf, isInteractive, print, printError, printJson, warn, type Globals } from '../context.js';
+import { loadProfiles } from '../load-profiles.js';
 import { teamFor } from '../team.js';
 import { askTyped, askYesNo } from '../prompt.js';
-import { boundedNumber, TIMEOUT_BOUNDS } from '../numbers.js';
-
-const environmentOption = () => new Option('-e, --environment <env>', 'dev or prod').choices([...ENVIRONMENTS]);
 
 // A plan of unchanged profiles (`diff`, then `deploy`) reuses the assembly synthesized before;
 // the cache (and node:crypto) loads with the first plan, not with every command.
@@ -229,231 +226,180 @@ function destroyable(profiles: StackProfiles): StackProfiles {
   return { ...profiles, prod: filled(profiles.prod), ...(profiles.dev ? { dev: filled(profiles.dev) } : {}) };
 }
 
-export function registerDeployCommands(program: Command): void {
-  program
-    .command('deploy')
-    .description('validate, show the plan, confirm, cdk deploy, record')
-    .addOption(environmentOption())
-    .option('--profile <name>', 'config profile (default: dev for dev, default for prod)')
-    .option('--image-tag <tag>', 'image tag or sha256:<digest> (default: the profile\'s)')
-    .option('-y, --yes', 'do not ask; confirm')
-    .option('--allow-replacement', 'with --yes: also confirm a deploy that replaces the API, the load balancer or the running prod service')
-    .action(
-      action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string; yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
-        const g = globalsOf(cmd);
-        if (opts.imageTag !== undefined && !isImageReference(opts.imageTag)) throw new UserError(`--image-tag: "${opts.imageTag}" is not a Docker tag or sha256:<64 hex>`);
-        const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
-        const aws = await awsFor(target, g);
-        const team = await commandTeam(target, recordsPath, aws);
-        const { prepareDeploy } = await import('../../src/infra/deploy.js');
-        return withSignals((signal) =>
-          planAndRun({
-            g, yes: opts.yes, allowReplacement: opts.allowReplacement, aws, signal, title: 'deploy',
-            question: `Deploy ${target.environment}?`,
-            word: confirmationWord('deploy', target.environment),
-            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}`, team }, aws, synth),
-          }),
-        );
-      }),
-    );
+export const deployAction = action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string; yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
+  const g = globalsOf(cmd);
+  if (opts.imageTag !== undefined && !isImageReference(opts.imageTag)) throw new UserError(`--image-tag: "${opts.imageTag}" is not a Docker tag or sha256:<64 hex>`);
+  const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
+  const aws = await awsFor(target, g);
+  const team = await commandTeam(target, recordsPath, aws);
+  const { prepareDeploy } = await import('../../src/infra/deploy.js');
+  return withSignals((signal) =>
+    planAndRun({
+      g, yes: opts.yes, allowReplacement: opts.allowReplacement, aws, signal, title: 'deploy',
+      question: `Deploy ${target.environment}?`,
+      word: confirmationWord('deploy', target.environment),
+      prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}`, team }, aws, synth),
+    }),
+  );
+});
 
-  program
-    .command('diff')
-    .description('what a deploy of the environment would change')
-    .addOption(environmentOption())
-    .option('--profile <name>', 'config profile')
-    .option('--image-tag <tag>', 'image tag to compare with')
-    .action(
-      action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string }, cmd: Command) => {
-        const g = globalsOf(cmd);
-        const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
-        const aws = await awsFor(target, g);
-        const team = await commandTeam(target, recordsPath, aws);
-        const { prepareDeploy } = await import('../../src/infra/deploy.js');
-        return withSignals((signal) =>
-          planAndRun({
-            g, aws, signal, title: 'diff', diffOnly: true, question: '', word: null,
-            prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `diff ${target.environment}`, team }, aws, synth),
-          }),
-        );
-      }),
-    );
+export const diffAction = action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string }, cmd: Command) => {
+  const g = globalsOf(cmd);
+  const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
+  const aws = await awsFor(target, g);
+  const team = await commandTeam(target, recordsPath, aws);
+  const { prepareDeploy } = await import('../../src/infra/deploy.js');
+  return withSignals((signal) =>
+    planAndRun({
+      g, aws, signal, title: 'diff', diffOnly: true, question: '', word: null,
+      prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `diff ${target.environment}`, team }, aws, synth),
+    }),
+  );
+});
 
-  program
-    .command('promote')
-    .description('deploy prod with the exact image (digest) dev is running')
-    .option('-y, --yes', 'do not ask; confirm')
-    .option('--allow-replacement', 'with --yes: also confirm a deploy that replaces the API, the load balancer or the running prod service')
-    .action(
-      action(async (opts: { yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
-        const g = globalsOf(cmd);
-        const { target, configDir, recordsPath } = targetFor(g, 'prod');
-        if (!target.dev) throw new UserError('promote: there is no dev profile (dev.json), so there is no dev environment to promote from', 'create one with `benchling-deploy setup-profile dev --from default --environment dev`');
-        const aws = await awsFor(target, g);
-        const { shortDigest } = await import('../../src/infra/promote.js');
-        const team = await commandTeam(target, recordsPath, aws);
-        const decision = await decidePromoteFor(target, aws);
-        if (!decision.ok) throw new ExternalError(`promote refused: ${displayLine(decision.reason, 1000)}`, { hint: 'nothing was changed; `benchling-deploy status` shows both environments' });
-        const { prepareDeploy } = await import('../../src/infra/deploy.js');
-        return withSignals((signal) =>
-          planAndRun({
-            g, yes: opts.yes, allowReplacement: opts.allowReplacement, kind: 'promote', aws, signal, title: 'promote',
-            extraRows: promoteRows(decision, shortDigest),
-            question: 'Promote dev\'s image to prod?',
-            word: confirmationWord('promote', 'prod'),
-            // The digest is dev's image: dev's tag says which release's contract it follows.
-            prepare: () => prepareDeploy({ target, imageTag: decision.digest, contractTag: decision.devTag ?? undefined, awsProfile: g.awsProfile, configDir, recordsPath, purpose: 'promote dev to prod', team }, aws, synth),
-          }),
-        );
-      }),
-    );
+export const promoteAction = action(async (opts: { yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
+  const g = globalsOf(cmd);
+  const { target, configDir, recordsPath } = targetFor(g, 'prod');
+  if (!target.dev) throw new UserError('promote: there is no dev profile (dev.json), so there is no dev environment to promote from', 'create one with `benchling-deploy setup-profile dev --from default --environment dev`');
+  const aws = await awsFor(target, g);
+  const { shortDigest } = await import('../../src/infra/promote.js');
+  const team = await commandTeam(target, recordsPath, aws);
+  const decision = await decidePromoteFor(target, aws);
+  if (!decision.ok) throw new ExternalError(`promote refused: ${displayLine(decision.reason, 1000)}`, { hint: 'nothing was changed; `benchling-deploy status` shows both environments' });
+  const { prepareDeploy } = await import('../../src/infra/deploy.js');
+  return withSignals((signal) =>
+    planAndRun({
+      g, yes: opts.yes, allowReplacement: opts.allowReplacement, kind: 'promote', aws, signal, title: 'promote',
+      extraRows: promoteRows(decision, shortDigest),
+      question: 'Promote dev\'s image to prod?',
+      word: confirmationWord('promote', 'prod'),
+      // The digest is dev's image: dev's tag says which release's contract it follows.
+      prepare: () => prepareDeploy({ target, imageTag: decision.digest, contractTag: decision.devTag ?? undefined, awsProfile: g.awsProfile, configDir, recordsPath, purpose: 'promote dev to prod', team }, aws, synth),
+    }),
+  );
+});
 
-  program
-    .command('rollback')
-    .description('redeploy the previous image of the environment, from deploy.json history')
-    .addOption(environmentOption().default('prod'))
-    .option('--release <version>', 'the release the earlier image is (when deploy.json does not record it, as for an older digest)')
-    .option('-y, --yes', 'do not ask; confirm')
-    .option('--allow-replacement', 'with --yes: also confirm a deploy that replaces the API, the load balancer or the running prod service')
-    .action(
-      action(async (opts: { environment: EnvironmentName; release?: string; yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
-        const g = globalsOf(cmd);
-        const { target, configDir, recordsPath } = targetFor(g, opts.environment);
-        // What deploy.json says is checked first, before any AWS call: an entry that cannot be rolled back to is refused (2).
-        const local = loadDeployRecords(recordsPath)[opts.environment];
-        const localPrevious = rollbackEntry(local);
-        if (localPrevious) {
-          const checked = rollbackRequest(opts.environment, recordsPath, localPrevious, local!.history.indexOf(localPrevious), opts.release);
-          (await import('../../src/infra/deploy.js')).refuseUnservable(checked.imageTag, checked.imageTagSource);
-        }
-        const aws = await awsFor(target, g);
-        const team = await commandTeam(target, recordsPath, aws);
-        // Then the account's history: deploy.json is refreshed from it.
-        await team.refresh([opts.environment]);
-        const record = loadDeployRecords(recordsPath)[opts.environment];
-        const previous = rollbackEntry(record);
-        if (!previous) throw noRollbackError(opts.environment, recordsPath);
-        // What the image was served as goes with it: a digest's release is in its record, never assumed.
-        const back = rollbackRequest(opts.environment, recordsPath, previous, record!.history.indexOf(previous), opts.release);
-        const { prepareDeploy } = await import('../../src/infra/deploy.js');
-        return withSignals((signal) =>
-          planAndRun({
-            g, yes: opts.yes, allowReplacement: opts.allowReplacement, kind: 'rollback', aws, signal, title: 'rollback',
-            extraRows: [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt}${previous.deployedBy ? ` by ${previous.deployedBy}` : ''})` }],
-            question: `Roll ${opts.environment} back to ${displayLine(previous.imageTag)}?`,
-            word: confirmationWord('rollback', opts.environment),
-            prepare: () => prepareDeploy({ target, ...back, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `rollback ${opts.environment}`, team }, aws, synth),
-          }),
-        );
-      }),
-    );
+export const rollbackAction = action(async (opts: { environment: EnvironmentName; release?: string; yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
+  const g = globalsOf(cmd);
+  const { target, configDir, recordsPath } = targetFor(g, opts.environment);
+  // What deploy.json says is checked first, before any AWS call: an entry that cannot be rolled back to is refused (2).
+  const local = loadDeployRecords(recordsPath)[opts.environment];
+  const localPrevious = rollbackEntry(local);
+  if (localPrevious) {
+    const checked = rollbackRequest(opts.environment, recordsPath, localPrevious, local!.history.indexOf(localPrevious), opts.release);
+    (await import('../../src/infra/deploy.js')).refuseUnservable(checked.imageTag, checked.imageTagSource);
+  }
+  const aws = await awsFor(target, g);
+  const team = await commandTeam(target, recordsPath, aws);
+  // Then the account's history: deploy.json is refreshed from it.
+  await team.refresh([opts.environment]);
+  const record = loadDeployRecords(recordsPath)[opts.environment];
+  const previous = rollbackEntry(record);
+  if (!previous) throw noRollbackError(opts.environment, recordsPath);
+  // What the image was served as goes with it: a digest's release is in its record, never assumed.
+  const back = rollbackRequest(opts.environment, recordsPath, previous, record!.history.indexOf(previous), opts.release);
+  const { prepareDeploy } = await import('../../src/infra/deploy.js');
+  return withSignals((signal) =>
+    planAndRun({
+      g, yes: opts.yes, allowReplacement: opts.allowReplacement, kind: 'rollback', aws, signal, title: 'rollback',
+      extraRows: [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt}${previous.deployedBy ? ` by ${previous.deployedBy}` : ''})` }],
+      question: `Roll ${opts.environment} back to ${displayLine(previous.imageTag)}?`,
+      word: confirmationWord('rollback', opts.environment),
+      prepare: () => prepareDeploy({ target, ...back, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `rollback ${opts.environment}`, team }, aws, synth),
+    }),
+  );
+});
 
-  program
-    .command('test')
-    .description('GET the deployed endpoint\'s /health; exit 0 only on 200')
-    .addOption(environmentOption())
-    .option('--timeout <seconds>', `how long to wait for an answer, ${TIMEOUT_BOUNDS.min} to ${TIMEOUT_BOUNDS.max} seconds`, (v: string) => boundedNumber(v, TIMEOUT_BOUNDS), 10)
-    .option('--stack-name <name>', 'test the endpoint of another stack (its outputs; the older tool\'s WebhookEndpoint too), e.g. the old one of a side-by-side upgrade')
-    .action(
-      action(async (opts: { environment?: EnvironmentName; timeout: number; stackName?: string }, cmd: Command) => {
-        const g = globalsOf(cmd);
-        const timeout = opts.timeout;
-        const otherStack = opts.stackName === undefined ? undefined : stackNameOption(opts.stackName);
-        const { target, recordsPath } = targetFor(g, opts.environment);
-        const env = target.environment;
-        const stackName = otherStack ?? target.place.stackName;
-        const outputsOf = async () => {
-          const outputs = (await (await awsFor(target, g)).describeStack(stackName))?.outputs;
-          // The older tool's stack names prod's URL WebhookEndpoint.
-          return outputs && otherStack !== undefined && env === 'prod' && outputs.ProdEndpoint === undefined && outputs.WebhookEndpoint ? { ...outputs, ProdEndpoint: outputs.WebhookEndpoint.replace(/\/+$/, '') } : outputs;
-        };
-        const found = await findEndpoint(env, otherStack === undefined ? loadDeployRecords(recordsPath)[env]?.endpoint : undefined, outputsOf);
-        if (!found) throw new ExternalError(`no endpoint for ${env}: not in ${otherStack === undefined ? 'deploy.json nor in ' : ''}the outputs of stack ${stackName}; has ${env} been deployed there?`, { hint: `benchling-deploy deploy --environment ${env}` });
-        const { endpoint, source } = found;
-        const r = await checkEndpoint(endpoint, { timeoutMs: timeout * 1000 });
-        if (g.json) printJson({ environment: env, endpoint, source, ...r, latencyMs: Math.round(r.latencyMs) });
-        // The body is the endpoint's words: one line, escaped, cut (--json has it as it came, up to 500 characters).
-        else if ('status' in r) print(`GET ${displayLine(r.url)} -> ${r.status} in ${Math.round(r.latencyMs)} ms${r.ok ? '' : `: ${displayLine(r.body, 200)}`}`);
-        else printError(`error: ${displayLine(r.message, 1000)}`);
-        return r.ok ? 0 : 1;
-      }),
-    );
+export const testAction = action(async (opts: { environment?: EnvironmentName; timeout: number; stackName?: string }, cmd: Command) => {
+  const g = globalsOf(cmd);
+  const timeout = opts.timeout;
+  const otherStack = opts.stackName === undefined ? undefined : stackNameOption(opts.stackName);
+  const { target, recordsPath } = targetFor(g, opts.environment);
+  const env = target.environment;
+  const stackName = otherStack ?? target.place.stackName;
+  const outputsOf = async () => {
+    const outputs = (await (await awsFor(target, g)).describeStack(stackName))?.outputs;
+    // The older tool's stack names prod's URL WebhookEndpoint.
+    return outputs && otherStack !== undefined && env === 'prod' && outputs.ProdEndpoint === undefined && outputs.WebhookEndpoint ? { ...outputs, ProdEndpoint: outputs.WebhookEndpoint.replace(/\/+$/, '') } : outputs;
+  };
+  const found = await findEndpoint(env, otherStack === undefined ? loadDeployRecords(recordsPath)[env]?.endpoint : undefined, outputsOf);
+  if (!found) throw new ExternalError(`no endpoint for ${env}: not in ${otherStack === undefined ? 'deploy.json nor in ' : ''}the outputs of stack ${stackName}; has ${env} been deployed there?`, { hint: `benchling-deploy deploy --environment ${env}` });
+  const { endpoint, source } = found;
+  const r = await checkEndpoint(endpoint, { timeoutMs: timeout * 1000 });
+  if (g.json) printJson({ environment: env, endpoint, source, ...r, latencyMs: Math.round(r.latencyMs) });
+  // The body is the endpoint's words: one line, escaped, cut (--json has it as it came, up to 500 characters).
+  else if ('status' in r) print(`GET ${displayLine(r.url)} -> ${r.status} in ${Math.round(r.latencyMs)} ms${r.ok ? '' : `: ${displayLine(r.body, 200)}`}`);
+  else printError(`error: ${displayLine(r.message, 1000)}`);
+  return r.ok ? 0 : 1;
+});
 
-  program
-    .command('destroy')
-    .description('delete the stack (every environment); deploy.json keeps the history')
-    .option('--stack-name <name>', 'delete this stack instead of the profiles\' (in their account and region), e.g. the old one after a side-by-side upgrade')
-    .option('-y, --yes', 'do not ask; confirm')
-    .action(
-      action(async (opts: { yes?: boolean; stackName?: string }, cmd: Command) => {
-        const g = globalsOf(cmd);
-        const otherStack = opts.stackName === undefined ? undefined : stackNameOption(opts.stackName);
-        const configDir = configDirOf(g);
-        const recordsPath = deployRecordPath(configDir);
-        const resolved = resolveStackProfiles(loadProfiles(configDir), { region: g.region });
-        const profiles: StackProfiles = otherStack === undefined ? resolved : { ...resolved, place: { ...resolved.place, stackName: otherStack } };
-        const target: DeployTarget = { ...profiles, environment: 'prod', profile: profiles.prod };
-        const stackName = profiles.place.stackName;
-        const lock = acquireLock(lockPathFor(recordsPath), 'destroy');
-        try {
-          const aws = await awsFor(target, g);
-          const { credentialsError } = await import('../../src/infra/deploy.js');
-          const identity = await aws.callerIdentity().catch((e) => Promise.reject(credentialsError(e, g.awsProfile ?? profiles.prod.awsProfile)));
-          const stack = await aws.describeStack(stackName);
-          if (!stack) throw new ExternalError(`stack ${stackName} does not exist in ${profiles.place.region} (account ${identity.account}); nothing to destroy`);
-          print(`destroy: stack ${stackName} in ${profiles.place.region}, account ${identity.account} (${stack.status})`);
-          print('  every environment of the stack (its services, API, load balancer, VPC) is deleted; secrets and deploy.json history are kept');
-          await confirm(g, opts, 'Delete the stack?', stackName);
-          const { makeTempDir, newCdkLogFile, removeTempDir } = await import('../../src/infra/work-files.js');
-          const { runCdk } = await import('../../src/infra/runner.js');
-          const logFile = newCdkLogFile(configDir, 'destroy');
-          const awsProfile = g.awsProfile ?? profiles.prod.awsProfile;
-          // cdk ends a failure with `❌ Stack: destroy failed DeploymentError: MESSAGE`, then MESSAGE again on a line of its own.
-          let previous = '';
-          const printLine = (line: string) => {
-            const repeat = line.trim() !== '' && previous.trimEnd().endsWith(`: ${line.trim()}`);
-            previous = line;
-            if (!repeat) print(`  ${line}`);
-          };
-          const result = await withSignals(async (signal) => {
-            const workDir = makeTempDir();
-            try {
-              // cdk destroy finds the stack by name in the assembly; the template itself is never used,
-              // so a profile without a package bucket (one the stack may not even hold) is no reason to refuse.
-              const built = await synth(destroyable(profiles), join(workDir, 'assembly'));
-              if (signal.aborted) throw cancelledBeforeRun();
-              print(`cdk output: ${logFile}`);
-              return await runCdk({
-                args: ['destroy', '--app', built.assemblyDir, '--force', '--no-notices', '--ci', stackName],
-                cwd: workDir,
-                logFile,
-                signal,
-                onProcess: (pid) => lock.noteCdk(pid),
-                env: { AWS_REGION: profiles.place.region, AWS_DEFAULT_REGION: profiles.place.region, ...(awsProfile ? { AWS_PROFILE: awsProfile } : {}) },
-                onLine: printLine,
-              });
-            } finally {
-              removeTempDir(workDir);
-            }
-          });
-          if (result.outcome !== 'succeeded') {
-            // cdk's lines were printed as they came: the error does not repeat them.
-            throw new ExternalError(`cdk destroy ${result.outcome === 'cancelled' ? 'was cancelled' : 'failed'}; deploy.json unchanged`, { command: 'cdk destroy', exitCode: result.outcome === 'failed' ? result.exitCode : undefined, hint: `cdk's output is above, and in full in ${logFile}` });
-          }
-          // Only a stack that is really gone is recorded as destroyed: cdk's exit status alone is not trusted.
-          const after = await aws.describeStack(stackName);
-          if (after && after.status !== 'DELETE_COMPLETE') {
-            throw new ExternalError(`cdk destroy ended, but stack ${stackName} is ${displayLine(after.status)}${after.statusReason ? ` (${displayLine(after.statusReason, 1000)})` : ''}; deploy.json unchanged`, { command: 'cdk destroy', hint: `the full output is in ${logFile}` });
-          }
-          // Another stack's destroy marks only the records of that stack (a side-by-side upgrade's old one).
-          const records = otherStack === undefined ? undefined : loadDeployRecords(recordsPath);
-          const envs = records === undefined ? [...ENVIRONMENTS] : ENVIRONMENTS.filter((env) => records[env]?.stackName === otherStack);
-          await markDestroyed(recordsPath, envs, new Date().toISOString(), { lock });
-          print(`destroyed ${stackName}; deploy.json keeps the history`);
-          return 0;
-        } finally {
-          lock.release();
-        }
-      }),
-    );
-}
+export const destroyAction = action(async (opts: { yes?: boolean; stackName?: string }, cmd: Command) => {
+  const g = globalsOf(cmd);
+  const otherStack = opts.stackName === undefined ? undefined : stackNameOption(opts.stackName);
+  const configDir = configDirOf(g);
+  const recordsPath = deployRecordPath(configDir);
+  const resolved = resolveStackProfiles(loadProfiles(configDir), { region: g.region });
+  const profiles: StackProfiles = otherStack === undefined ? resolved : { ...resolved, place: { ...resolved.place, stackName: otherStack } };
+  const target: DeployTarget = { ...profiles, environment: 'prod', profile: profiles.prod };
+  const stackName = profiles.place.stackName;
+  const lock = acquireLock(lockPathFor(recordsPath), 'destroy');
+  try {
+    const aws = await awsFor(target, g);
+    const { credentialsError } = await import('../../src/infra/deploy.js');
+    const identity = await aws.callerIdentity().catch((e) => Promise.reject(credentialsError(e, g.awsProfile ?? profiles.prod.awsProfile)));
+    const stack = await aws.describeStack(stackName);
+    if (!stack) throw new ExternalError(`stack ${stackName} does not exist in ${profiles.place.region} (account ${identity.account}); nothing to destroy`);
+    print(`destroy: stack ${stackName} in ${profiles.place.region}, account ${identity.account} (${stack.status})`);
+    print('  every environment of the stack (its services, API, load balancer, VPC) is deleted; secrets and deploy.json history are kept');
+    await confirm(g, opts, 'Delete the stack?', stackName);
+    const { makeTempDir, newCdkLogFile, removeTempDir } = await import('../../src/infra/work-files.js');
+    const { runCdk } = await import('../../src/infra/runner.js');
+    const logFile = newCdkLogFile(configDir, 'destroy');
+    const awsProfile = g.awsProfile ?? profiles.prod.awsProfile;
+    // cdk ends a failure with `❌ Stack: destroy failed DeploymentError: MESSAGE`, then MESSAGE again on a line of its own.
+    let previous = '';
+    const printLine = (line: string) => {
+      const repeat = line.trim() !== '' && previous.trimEnd().endsWith(`: ${line.trim()}`);
+      previous = line;
+      if (!repeat) print(`  ${line}`);
+    };
+    const result = await withSignals(async (signal) => {
+      const workDir = makeTempDir();
+      try {
+        // cdk destroy finds the stack by name in the assembly; the template itself is never used,
+        // so a profile without a package bucket (one the stack may not even hold) is no reason to refuse.
+        const built = await synth(destroyable(profiles), join(workDir, 'assembly'));
+        if (signal.aborted) throw cancelledBeforeRun();
+        print(`cdk output: ${logFile}`);
+        return await runCdk({
+          args: ['destroy', '--app', built.assemblyDir, '--force', '--no-notices', '--ci', stackName],
+          cwd: workDir,
+          logFile,
+          signal,
+          onProcess: (pid) => lock.noteCdk(pid),
+          env: { AWS_REGION: profiles.place.region, AWS_DEFAULT_REGION: profiles.place.region, ...(awsProfile ? { AWS_PROFILE: awsProfile } : {}) },
+          onLine: printLine,
+        });
+      } finally {
+        removeTempDir(workDir);
+      }
+    });
+    if (result.outcome !== 'succeeded') {
+      // cdk's lines were printed as they came: the error does not repeat them.
+      throw new ExternalError(`cdk destroy ${result.outcome === 'cancelled' ? 'was cancelled' : 'failed'}; deploy.json unchanged`, { command: 'cdk destroy', exitCode: result.outcome === 'failed' ? result.exitCode : undefined, hint: `cdk's output is above, and in full in ${logFile}` });
+    }
+    // Only a stack that is really gone is recorded as destroyed: cdk's exit status alone is not trusted.
+    const after = await aws.describeStack(stackName);
+    if (after && after.status !== 'DELETE_COMPLETE') {
+      throw new ExternalError(`cdk destroy ended, but stack ${stackName} is ${displayLine(after.status)}${after.statusReason ? ` (${displayLine(after.statusReason, 1000)})` : ''}; deploy.json unchanged`, { command: 'cdk destroy', hint: `the full output is in ${logFile}` });
+    }
+    // Another stack's destroy marks only the records of that stack (a side-by-side upgrade's old one).
+    const records = otherStack === undefined ? undefined : loadDeployRecords(recordsPath);
+    const envs = records === undefined ? [...ENVIRONMENTS] : ENVIRONMENTS.filter((env) => records[env]?.stackName === otherStack);
+    await markDestroyed(recordsPath, envs, new Date().toISOString(), { lock });
+    print(`destroyed ${stackName}; deploy.json keeps the history`);
+    return 0;
+  } finally {
+    lock.release();
+  }
+});

@@ -8,7 +8,8 @@ import { formatLogLine, logLineJson, statusChangeLines } from '../../src/state/l
 import { DEFAULT_SINCE_MS, describeLogProblem, parseSince, readLogs, startLogTail, type LogGroupRef, type LogTail } from '../../src/state/log-tail.js';
 import type { LogsApi } from '../../src/state/logs-api.js';
 import type { LogLine, LogTailStatus } from '../../src/state/log-types.js';
-import { action, configDirOf, globalsOf, loadProfiles, print, printError, type Globals } from '../context.js';
+import { action, configDirOf, globalsOf, print, printError, type Globals } from '../context.js';
+import { loadProfiles } from '../load-profiles.js';
 
 interface LogsOptions {
   readonly environment?: string;
@@ -18,18 +19,7 @@ interface LogsOptions {
   readonly includeHealth?: boolean;
 }
 
-export function registerLogsCommand(program: Command): void {
-  program
-    .command('logs')
-    .description("an environment's logs (time, stream, message), oldest first; --follow keeps printing until ctrl-c")
-    .option('--environment <env>', 'dev, prod, or all (both interleaved, each line labelled)')
-    .option('-f, --follow', 'keep printing new lines (live tail; polling every 2 s if live tail is unavailable)')
-    .option('--filter <pattern>', 'a CloudWatch Logs filter pattern, e.g. ERROR, "GET /event", ?ERROR ?WARNING')
-    .option('--since <duration>', 'how far back to start: 30s, 10m, 2h, 7d (default 10m)')
-    .option('--include-health', 'show the load balancer health checks (GET /health), hidden by default')
-    .option('--json', 'one JSON object per line: environment, time, stream, message, id')
-    .action(action((opts: LogsOptions, cmd: Command) => runLogs(globalsOf(cmd), opts)));
-}
+export const logsAction = action((opts: LogsOptions, cmd: Command) => runLogs(globalsOf(cmd), opts));
 
 /** Exit 0 when the lines were printed (or --follow ended by a signal); 1 when AWS failed; 2 for bad flags or profiles. */
 export async function runLogs(g: Globals, opts: LogsOptions): Promise<number> {

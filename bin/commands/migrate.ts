@@ -14,35 +14,26 @@ function hintCommand(g: Globals, ...args: string[]): string {
   return ['benchling-deploy', ...(g.configDir ? ['--config-dir', g.configDir] : []), ...args].map(shellWord).join(' ');
 }
 
-export function registerMigrateCommand(program: Command): void {
-  program
-    .command('migrate')
-    .description("convert the older tool's (v0.6) default.json and deploy.json to this layout, keeping the originals as *.v0.6.json")
-    .option('--image-tag <tag>', 'the image prod runs, when the v0.6 default.json has no imageTag or "latest"')
-    .option('-y, --yes', 'apply the plan without asking')
-    .action(
-      action(async (opts: { imageTag?: string }, cmd: Command) => {
-        const g = globalsOf(cmd);
-        const plan = planMigration(configDirOf(g), { imageTag: opts.imageTag });
-        for (const line of formatMigrationPlan(plan)) print(line);
-        if (isNothingToDo(plan)) return 0;
-        print();
-        if (!g.yes) {
-          if (!isInteractive()) {
-            const again = hintCommand(g, 'migrate', ...(opts.imageTag !== undefined ? ['--image-tag', opts.imageTag] : []), '--yes');
-            throw new UserError('migrate: nothing was written: there is no terminal to confirm on', `run \`${again}\` to apply this plan`);
-          }
-          if (!(await askYesNo('Write these files? [y/N] '))) {
-            print('cancelled; nothing was written');
-            return 1;
-          }
-        }
-        const done = applyMigration(plan);
-        for (const path of done.written) print(`wrote ${path}`);
-        print(`kept the originals: ${done.kept.join(', ')}`);
-        print(`next: \`${hintCommand(g, 'validate')}\`, then deploy as before`);
-        return 0;
-      }),
-    );
-}
+export const migrateAction = action(async (opts: { imageTag?: string }, cmd: Command) => {
+  const g = globalsOf(cmd);
+  const plan = planMigration(configDirOf(g), { imageTag: opts.imageTag });
+  for (const line of formatMigrationPlan(plan)) print(line);
+  if (isNothingToDo(plan)) return 0;
+  print();
+  if (!g.yes) {
+    if (!isInteractive()) {
+      const again = hintCommand(g, 'migrate', ...(opts.imageTag !== undefined ? ['--image-tag', opts.imageTag] : []), '--yes');
+      throw new UserError('migrate: nothing was written: there is no terminal to confirm on', `run \`${again}\` to apply this plan`);
+    }
+    if (!(await askYesNo('Write these files? [y/N] '))) {
+      print('cancelled; nothing was written');
+      return 1;
+    }
+  }
+  const done = applyMigration(plan);
+  for (const path of done.written) print(`wrote ${path}`);
+  print(`kept the originals: ${done.kept.join(', ')}`);
+  print(`next: \`${hintCommand(g, 'validate')}\`, then deploy as before`);
+  return 0;
+});
 

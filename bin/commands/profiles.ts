@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { UserError, UserErrors } from '../../src/errors.js';
 import { checkProfileName, inspectAllProfiles, inspectProfile, isFile, loadProfile, saveProfile, readJsonFile } from '../../src/config/store.js';
 import { profilePath } from '../../src/config/paths.js';
@@ -7,37 +6,9 @@ import { isV06Profile, v06ProfileError } from '../../src/config/validate.js';
 import type { ProfileFile } from '../../src/config/schema.js';
 import { displayLine } from '../../src/display-text.js';
 import { FARGATE_CPUS } from '../../src/config/task-size.js';
+import { SETUP_FLAGS } from './setup-flags.js';
 import { action, configDirOf, globalsOf, isInteractive, print, printJson, warn } from '../context.js';
 
-/** `setup-profile` flags and the profile field each one sets. */
-export const SETUP_FLAGS = [
-  { flag: 'tenant', field: 'benchlingTenant', help: 'Benchling tenant (the part before .benchling.com)' },
-  { flag: 'app-definition-id', field: 'benchlingAppDefinitionId', help: 'Benchling app definition id' },
-  { flag: 'client-id', field: 'benchlingClientId', help: 'Benchling OAuth client id' },
-  { flag: 'quilt-stack-arn', field: 'quiltStackArn', help: 'ARN of the Quilt stack this environment talks to' },
-  { flag: 'image-tag', field: 'imageTag', help: 'image tag or sha256:<digest> (prod: a fixed version)' },
-  { flag: 'environment', field: 'environment', help: 'dev or prod' },
-  { flag: 'image-repository', field: 'imageRepository', help: 'ECR repository URI' },
-  { flag: 'stack-name', field: 'stackName', help: 'CloudFormation stack name' },
-  { flag: 'stack-region', field: 'region', help: 'region of the webhook stack' },
-  { flag: 'account', field: 'account', help: 'AWS account of the webhook stack' },
-  { flag: 'secret-name', field: 'benchlingSecret', help: 'Secrets Manager secret name' },
-  { flag: 'profile-aws', field: 'awsProfile', help: 'AWS credentials profile to use with this profile' },
-  { flag: 'allow-list', field: 'webhookAllowList', help: 'comma-separated IPv4 CIDRs allowed to call the API' },
-  { flag: 'min-capacity', field: 'minCapacity', help: 'minimum number of tasks', number: true },
-  { flag: 'max-capacity', field: 'maxCapacity', help: 'maximum number of tasks', number: true },
-  { flag: 'cpu', field: 'cpu', help: `Fargate CPU units of one task: ${FARGATE_CPUS.join(', ')} (1024 = 1 vCPU)`, number: true },
-  { flag: 'memory', field: 'memory', help: 'memory of one task in MiB, a size Fargate allows for the CPU (256: 512-2048; 512: 1024-4096; ...)', number: true },
-  { flag: 'nat-gateways', field: 'natGateways', help: 'prod profile only: NAT gateways of the shared VPC, 1 or 2', number: true },
-  { flag: 'log-level', field: 'logLevel', help: 'DEBUG, INFO, WARNING or ERROR' },
-  { flag: 'pkg-bucket', field: 'pkgBucket', help: 'S3 bucket packages are written to' },
-  { flag: 'pkg-key', field: 'pkgKey', help: 'package metadata key' },
-  { flag: 'pkg-prefix', field: 'pkgPrefix', help: 'package name prefix' },
-  { flag: 'quilt-web-host', field: 'quiltWebHost', help: 'Quilt catalog host (default: the Quilt stack\'s QuiltWebHost output, read at deploy)' },
-  { flag: 'packager-queue-url', field: 'packagerQueueUrl', help: 'Quilt packager SQS queue URL (default: the Quilt stack\'s PackagerQueueUrl output)' },
-  { flag: 'athena-database', field: 'athenaUserDatabase', help: 'Athena/Glue database of the Quilt packages (default: the Quilt stack\'s UserAthenaDatabaseName output)' },
-  { flag: 'athena-workgroup', field: 'athenaUserWorkgroup', help: 'Athena workgroup (default: the Quilt stack\'s UserAthenaWorkgroupName output, else primary)' },
-] as const satisfies readonly { flag: string; field: keyof ProfileFile; help: string; number?: boolean }[];
 
 /** The range of each whole-number flag (a task's memory must also suit its CPU: the profile's own check). */
 const NUMBER_RANGES: Readonly<Record<'minCapacity' | 'maxCapacity' | 'memory' | 'natGateways', readonly [number, number]>> = {
@@ -51,117 +22,90 @@ function camel(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-export function registerProfileCommands(program: Command): void {
-  program
-    .command('profiles')
-    .description('list profiles: name, environment, tenant, image tag, stack, valid or not')
-    .option('--json', 'print JSON')
-    .action(
-      action((_opts: unknown, cmd: Command) => {
-        const g = globalsOf(cmd);
-        const dir = configDirOf(g);
-        const all = inspectAllProfiles(dir);
-        const rows = all.map((p) => ({
-          name: p.name,
-          environment: p.profile?.environment ?? null,
-          tenant: p.profile?.benchlingTenant ?? null,
-          imageTag: p.profile?.imageTag ?? null,
-          stack: p.profile?.stackName ?? null,
-          status: p.profile ? 'valid' : p.v06 ? 'v0.6' : 'invalid',
-          problems: p.problems,
-          warnings: p.warnings,
-        }));
-        if (g.json) {
-          printJson({ configDir: dir, profiles: rows });
-          return 0;
-        }
-        if (rows.length === 0) {
-          print(`no profiles in ${dir}`);
-          print('create one with `benchling-deploy setup-profile default`');
-          return 0;
-        }
-        const table = [['PROFILE', 'ENV', 'TENANT', 'IMAGE TAG', 'STACK', 'STATUS'], ...rows.map((r) => [r.name, r.environment ?? '-', r.tenant ?? '-', r.imageTag ?? '-', r.stack ?? '-', r.status])];
-        for (const line of formatTable(table)) print(line);
-        for (const r of rows) for (const w of [...r.warnings, ...(r.status === 'v0.6' ? r.problems : [])]) warn(w);
-        return 0;
-      }),
-    );
-
-  program
-    .command('validate')
-    .description('check profiles (all when none is named); exit 2 on any error, listing all of them')
-    .option('--profile <name>', 'the config profile to check')
-    .action(
-      action((opts: { profile?: string }, cmd: Command) => {
-        const g = globalsOf(cmd);
-        const dir = configDirOf(g);
-        const all = opts.profile ? [inspectOne(dir, opts.profile)] : inspectAllProfiles(dir);
-        if (all.length === 0) throw new UserError(`no profiles in ${dir}`, 'create one with `benchling-deploy setup-profile default`');
-        const problems = all.flatMap((p) => p.problems);
-        const warnings = all.flatMap((p) => p.warnings);
-        if (g.json) printJson({ valid: problems.length === 0, profiles: all.map((p) => ({ name: p.name, path: p.path, valid: !!p.profile, problems: p.problems, warnings: p.warnings })) });
-        for (const w of warnings) warn(w);
-        if (problems.length > 0) throw new UserErrors(problems, all.some((p) => p.v06) ? 'run `benchling-deploy migrate` for v0.6 profiles' : undefined);
-        if (!g.json) for (const p of all) print(`${p.path}: valid (${p.profile!.environment})`);
-        return 0;
-      }),
-    );
-
-  const setup = program
-    .command('setup-profile')
-    .description('create or edit a profile, from flags or interactively')
-    .argument('<name>', 'profile name: default (prod), dev, or another')
-    .option('--from <profile>', 'start from a copy of another profile')
-    .option('--client-secret-stdin', 'read the Benchling client secret from standard input (never from a flag)')
-    .option('--no-webhook-verification', 'turn off webhook signature verification')
-    .option('--interactive', 'open the form even when flags are given');
-  for (const f of SETUP_FLAGS) {
-    const opt = new Option(`--${f.flag} <value>`, f.help);
-    setup.addOption(f.flag === 'environment' ? opt.choices(['dev', 'prod']) : opt);
+export const listProfilesAction = action((_opts: unknown, cmd: Command) => {
+  const g = globalsOf(cmd);
+  const dir = configDirOf(g);
+  const all = inspectAllProfiles(dir);
+  const rows = all.map((p) => ({
+    name: p.name,
+    environment: p.profile?.environment ?? null,
+    tenant: p.profile?.benchlingTenant ?? null,
+    imageTag: p.profile?.imageTag ?? null,
+    stack: p.profile?.stackName ?? null,
+    status: p.profile ? 'valid' : p.v06 ? 'v0.6' : 'invalid',
+    problems: p.problems,
+    warnings: p.warnings,
+  }));
+  if (g.json) {
+    printJson({ configDir: dir, profiles: rows });
+    return 0;
   }
-  setup.action(
-    action(async (name: string, opts: Record<string, unknown>, cmd: Command) => {
-      const g = globalsOf(cmd);
-      const dir = configDirOf(g);
-      checkProfileName(name, 'setup-profile');
-      const base = baseProfile(dir, name, opts.from as string | undefined);
-      const changes = flagChanges(opts);
-      if (opts.clientSecretStdin) changes.benchlingClientSecret = (await readStdin()).trim();
-      const anyFlag = Object.keys(changes).length > 0 || opts.from !== undefined;
-      if (!anyFlag || opts.interactive) {
-        if (!isInteractive()) {
-          throw new UserError('setup-profile: no terminal to ask on; give the fields as flags', 'e.g. `benchling-deploy setup-profile default --tenant acme --app-definition-id ... --client-id ... --quilt-stack-arn ... --image-tag 0.7.0`');
-        }
-        const initial = { ...formDefaults(dir, name, base, opts.from !== undefined), ...changes };
-        const { runSetupForm } = await import('../../src/ui/run-setup.js');
-        let written = '';
-        const saved = await runSetupForm({
-          name,
-          initial: initial as Partial<ProfileFile>,
-          save: (file) => {
-            saveProfile(dir, file);
-            return (written = profilePath(dir, name));
-          },
-        });
-        if (!saved) {
-          print('cancelled; nothing was written');
-          return 1;
-        }
-        print(`wrote ${written}`);
-        return 0;
-      }
-      const file = { ...base, ...changes, profile: name } as ProfileFile;
-      try {
+  if (rows.length === 0) {
+    print(`no profiles in ${dir}`);
+    print('create one with `benchling-deploy setup-profile default`');
+    return 0;
+  }
+  const table = [['PROFILE', 'ENV', 'TENANT', 'IMAGE TAG', 'STACK', 'STATUS'], ...rows.map((r) => [r.name, r.environment ?? '-', r.tenant ?? '-', r.imageTag ?? '-', r.stack ?? '-', r.status])];
+  for (const line of formatTable(table)) print(line);
+  for (const r of rows) for (const w of [...r.warnings, ...(r.status === 'v0.6' ? r.problems : [])]) warn(w);
+  return 0;
+});
+
+export const validateAction = action((opts: { profile?: string }, cmd: Command) => {
+  const g = globalsOf(cmd);
+  const dir = configDirOf(g);
+  const all = opts.profile ? [inspectOne(dir, opts.profile)] : inspectAllProfiles(dir);
+  if (all.length === 0) throw new UserError(`no profiles in ${dir}`, 'create one with `benchling-deploy setup-profile default`');
+  const problems = all.flatMap((p) => p.problems);
+  const warnings = all.flatMap((p) => p.warnings);
+  if (g.json) printJson({ valid: problems.length === 0, profiles: all.map((p) => ({ name: p.name, path: p.path, valid: !!p.profile, problems: p.problems, warnings: p.warnings })) });
+  for (const w of warnings) warn(w);
+  if (problems.length > 0) throw new UserErrors(problems, all.some((p) => p.v06) ? 'run `benchling-deploy migrate` for v0.6 profiles' : undefined);
+  if (!g.json) for (const p of all) print(`${p.path}: valid (${p.profile!.environment})`);
+  return 0;
+});
+
+export const setupProfileAction = action(async (name: string, opts: Record<string, unknown>, cmd: Command) => {
+  const g = globalsOf(cmd);
+  const dir = configDirOf(g);
+  checkProfileName(name, 'setup-profile');
+  const base = baseProfile(dir, name, opts.from as string | undefined);
+  const changes = flagChanges(opts);
+  if (opts.clientSecretStdin) changes.benchlingClientSecret = (await readStdin()).trim();
+  const anyFlag = Object.keys(changes).length > 0 || opts.from !== undefined;
+  if (!anyFlag || opts.interactive) {
+    if (!isInteractive()) {
+      throw new UserError('setup-profile: no terminal to ask on; give the fields as flags', 'e.g. `benchling-deploy setup-profile default --tenant acme --app-definition-id ... --client-id ... --quilt-stack-arn ... --image-tag 0.7.0`');
+    }
+    const initial = { ...formDefaults(dir, name, base, opts.from !== undefined), ...changes };
+    const { runSetupForm } = await import('../../src/ui/run-setup.js');
+    let written = '';
+    const saved = await runSetupForm({
+      name,
+      initial: initial as Partial<ProfileFile>,
+      save: (file) => {
         saveProfile(dir, file);
-      } catch (error) {
-        if (error instanceof UserErrors) throw new UserErrors(error.problems.map(withFlagName), 'nothing was written');
-        throw error;
-      }
-      print(`wrote ${profilePath(dir, name)}`);
-      return 0;
-    }),
-  );
-}
+        return (written = profilePath(dir, name));
+      },
+    });
+    if (!saved) {
+      print('cancelled; nothing was written');
+      return 1;
+    }
+    print(`wrote ${written}`);
+    return 0;
+  }
+  const file = { ...base, ...changes, profile: name } as ProfileFile;
+  try {
+    saveProfile(dir, file);
+  } catch (error) {
+    if (error instanceof UserErrors) throw new UserErrors(error.problems.map(withFlagName), 'nothing was written');
+    throw error;
+  }
+  print(`wrote ${profilePath(dir, name)}`);
+  return 0;
+});
+
 
 function inspectOne(dir: string, name: string) {
   checkProfileName(name, '--profile');

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { deployRecordPath } from '../../src/config/paths.js';
 import { resolveStackProfiles } from '../../src/config/pairing.js';
 import { ENVIRONMENTS } from '../../src/config/schema.js';
@@ -11,31 +11,14 @@ import { createStatusPoller, DEFAULT_INTERVAL_MS, type PolledEnvironment } from 
 import type { EnvironmentStatus, StatusSnapshot } from '../../src/state/status-types.js';
 import { displayLine } from '../../src/display-text.js';
 import { span } from '../../src/state/team-records.js';
-import { action, configDirOf, globalsOf, loadProfiles, print, printError, printJson, warn, type Globals } from '../context.js';
+import { action, configDirOf, globalsOf, print, printError, printJson, warn, type Globals } from '../context.js';
+import { loadProfiles } from '../load-profiles.js';
 import { formatTable } from './profiles.js';
 import { teamFor } from '../team.js';
 
-export function registerStatusCommand(program: Command): void {
-  // Global, beside the poller it sets: how often the dashboard re-reads AWS.
-  program.option('--refresh <seconds>', `how often the dashboard re-reads AWS, in seconds (default ${DEFAULT_INTERVAL_MS / 1000})`, parseRefresh);
-  program
-    .command('status')
-    .description("every environment's health, once; exit 0 only when all are healthy")
-    .option('--json', 'print JSON (the shape of PRODUCT.md section 6)')
-    .action(action((_opts: unknown, cmd: Command) => runStatus(globalsOf(cmd))));
-}
+export const statusAction = action((_opts: unknown, cmd: Command) => runStatus(globalsOf(cmd)));
 
-const MIN_REFRESH_S = 1;
-const MAX_REFRESH_S = 3600;
-
-/** `--refresh SECONDS` -> milliseconds; a bad value is refused by commander (exit 2). */
-export function parseRefresh(value: string): number {
-  const seconds = Number(value);
-  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < MIN_REFRESH_S || seconds > MAX_REFRESH_S) {
-    throw new InvalidArgumentError(`expected a number of seconds from ${MIN_REFRESH_S} to ${MAX_REFRESH_S}, got "${value}"`);
-  }
-  return Math.round(seconds * 1000);
-}
+export { parseRefresh } from '../numbers.js';
 
 /** The poll interval the command line asks for (`--refresh`), in ms. */
 export function refreshIntervalMs(g: Globals & { refresh?: number }): number {

@@ -4,46 +4,37 @@ import { requirePackageBuckets, resolveStackProfiles } from '../../src/config/pa
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { UserError } from '../../src/errors.js';
 import { INLINE_TEMPLATE_LIMIT } from '../../src/config/names.js';
+import { DEFAULT_SYNTH_OUT } from './registry.js';
 import { action, configDirOf, globalsOf, print, printJson, warn } from '../context.js';
 
 /** Where `synth` writes when no `--out` is given, relative to the working folder. */
-export const DEFAULT_SYNTH_OUT = 'cdk.out/benchling-deploy';
 
-export function registerSynthCommand(program: Command): void {
-  program
-    .command('synth')
-    .description('write the stack\'s CloudFormation template from the profiles, offline (no AWS access, no credentials)')
-    .option('--out <dir>', `folder for the cloud assembly (default: ./${DEFAULT_SYNTH_OUT}); replaced if it holds an earlier one`)
-    .option('--json', 'print the template path, assembly folder, stack and environments as JSON')
-    .action(
-      action(async (opts: { out?: string }, cmd: Command) => {
-        const g = globalsOf(cmd);
-        const dir = configDirOf(g);
-        const loaded = inspectAllProfiles(dir);
-        if (loaded.length === 0) throw new UserError(`no profiles in ${dir}`, 'create the prod profile with `benchling-deploy setup-profile default`');
-        const profiles = resolveStackProfiles(loaded, { region: g.region });
-        for (const p of loaded) if (p.name === 'default' || p.name === 'dev') for (const w of p.warnings) warn(w);
-        requirePackageBuckets(profiles, dir, 'synthesize the stack');
-        // aws-cdk-lib takes most of a second to load: only this command pays for it.
-        const { synthesizeStack } = await import('../../src/infra/synth.js');
-        const result = synthesizeStack(profiles, resolve(opts.out ?? DEFAULT_SYNTH_OUT));
-        if (g.json) {
-          printJson({
-            templatePath: result.templatePath,
-            assemblyDir: result.assemblyDir,
-            stackName: result.stackName,
-            environments: result.environments,
-            bootstrapRequired: result.bootstrapRequired,
-            templateBodySize: result.templateBodySize,
-          });
-        } else {
-          print(result.templatePath);
-        }
-        if (result.assets.length > 0) warn(`the template has assets (${result.assets.join(', ')}); deploying it needs \`cdk bootstrap\` in the target account and region`);
-        else if (result.bootstrapRequired) {
-          warn(`the template is ${Math.round(result.templateBodySize / 1024)} KiB, over the ${INLINE_TEMPLATE_LIMIT / 1024} KiB cdk sends inline; deploying it needs \`cdk bootstrap\` in the target account and region, once: cdk publishes the template to the bootstrap bucket with your credentials`);
-        }
-        return 0;
-      }),
-    );
-}
+export const synthAction = action(async (opts: { out?: string }, cmd: Command) => {
+  const g = globalsOf(cmd);
+  const dir = configDirOf(g);
+  const loaded = inspectAllProfiles(dir);
+  if (loaded.length === 0) throw new UserError(`no profiles in ${dir}`, 'create the prod profile with `benchling-deploy setup-profile default`');
+  const profiles = resolveStackProfiles(loaded, { region: g.region });
+  for (const p of loaded) if (p.name === 'default' || p.name === 'dev') for (const w of p.warnings) warn(w);
+  requirePackageBuckets(profiles, dir, 'synthesize the stack');
+  // aws-cdk-lib takes most of a second to load: only this command pays for it.
+  const { synthesizeStack } = await import('../../src/infra/synth.js');
+  const result = synthesizeStack(profiles, resolve(opts.out ?? DEFAULT_SYNTH_OUT));
+  if (g.json) {
+    printJson({
+      templatePath: result.templatePath,
+      assemblyDir: result.assemblyDir,
+      stackName: result.stackName,
+      environments: result.environments,
+      bootstrapRequired: result.bootstrapRequired,
+      templateBodySize: result.templateBodySize,
+    });
+  } else {
+    print(result.templatePath);
+  }
+  if (result.assets.length > 0) warn(`the template has assets (${result.assets.join(', ')}); deploying it needs \`cdk bootstrap\` in the target account and region`);
+  else if (result.bootstrapRequired) {
+    warn(`the template is ${Math.round(result.templateBodySize / 1024)} KiB, over the ${INLINE_TEMPLATE_LIMIT / 1024} KiB cdk sends inline; deploying it needs \`cdk bootstrap\` in the target account and region, once: cdk publishes the template to the bootstrap bucket with your credentials`);
+  }
+  return 0;
+});

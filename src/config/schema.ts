@@ -1,10 +1,9 @@
 // zod/mini: the same schemas and messages as zod's classic API, a twentieth of its code to load.
 import * as z from 'zod/mini';
 import { DEFAULT_NAT_GATEWAYS, DEFAULT_TASK_SIZE, FARGATE_CPUS } from './task-size.js';
+import { ENVIRONMENTS, type EnvironmentName } from './environments.js';
 
-/** Environments the stack can hold, in display order. */
-export const ENVIRONMENTS = ['dev', 'prod'] as const;
-export type EnvironmentName = (typeof ENVIRONMENTS)[number];
+export { ENVIRONMENTS, type EnvironmentName };
 
 export const DEFAULT_STACK_NAME = 'BenchlingWebhookStack';
 /** The published webhook image, used when a profile names no repository. */

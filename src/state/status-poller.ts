@@ -1,4 +1,5 @@
 import type { EnvironmentName } from '../config/schema.js';
+import { DEFAULT_INTERVAL_MS } from './poll-interval.js';
 import { TRAFFIC_DAYS } from '../config/cost.js';
 import { outputName, parameterName } from '../config/names.js';
 import { classifyAwsError, loginHint, type AwsProblem } from './aws-errors.js';
@@ -160,7 +161,7 @@ interface PollProblems {
   retryable: boolean;
 }
 
-export const DEFAULT_INTERVAL_MS = 5000;
+export { DEFAULT_INTERVAL_MS };
 export const MAX_BACKOFF_MS = 60_000;
 export const STACK_MAX_AGE_MS = 5 * 60_000;
 const MAX_STOPPED_TASKS_PER_ENV = 50;
