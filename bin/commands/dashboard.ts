@@ -177,6 +177,8 @@ export async function runDashboard(g: Globals): Promise<number> {
   } finally {
     screen.restore();
     screen.dispose();
+    // A plan given up at the quit releases the stack's lock in the account: wait for it (at most 5 s).
+    await services.locksReleased(5_000);
     // Sockets of the SDK's clients may linger a moment; they must not keep the process alive.
     setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();
   }
@@ -212,7 +214,7 @@ interface ServiceContext {
 }
 
 /** The real services: AWS through the SDK (loaded on first use), cdk through the runner, files through the stores. */
-export function createServices(ctx: ServiceContext): DashboardServices & { prestartStatus(info: StackInfo): void; cancelPrestart(): void } {
+export function createServices(ctx: ServiceContext): DashboardServices & { prestartStatus(info: StackInfo): void; cancelPrestart(): void; locksReleased(capMs: number): Promise<void> } {
   const { g, configDir, recordsPath } = ctx;
   const loadStack = async () => resolveStackProfiles((await store()).inspectAllProfiles(configDir), { region: g.region });
   const readRecords = async (): Promise<DeployRecords> => {
@@ -314,6 +316,12 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
       // A failure here is the adopting startStatus's to report (or nobody's, when it is not adopted).
       started.catch(() => undefined);
       early = { key: pollerKey(info), started };
+    },
+
+    /** Account lock releases still under way (only when team mode was used), at most `capMs`. */
+    async locksReleased(capMs) {
+      if (!team) return;
+      await (await import('../../src/state/team-records.js')).accountLocksReleased(capMs);
     },
 
     cancelPrestart() {

@@ -411,9 +411,26 @@ export function createTeam(options: TeamOptions): Team {
               options.notice(`the stack's lock in the account (${lockName}) could not be removed: ${displayLine((error as Error).message, 300)}; it expires by itself`);
             }
           })();
+          pendingReleases.add(released);
+          void released.finally(() => pendingReleases.delete(released!));
           return released;
         },
       };
     },
   };
+}
+
+/** Account lock releases under way (a DeleteParameter in flight), so a process about to exit can wait for them. */
+const pendingReleases = new Set<Promise<void>>();
+
+/**
+ * Resolves when every account lock release started so far has ended, or after
+ * `capMs`: the dashboard waits on it before it exits, so quitting over a slow
+ * network does not leave the stack locked until the lock expires.
+ */
+export async function accountLocksReleased(capMs: number): Promise<void> {
+  if (pendingReleases.size === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled([...pendingReleases]), new Promise<void>((r) => (timer = setTimeout(r, capMs)))]);
+  clearTimeout(timer);
 }

@@ -5,7 +5,7 @@ import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { standardScenario } from '../fake-aws/scenario.js';
 import { createStatusApi } from '../../src/state/aws-clients.js';
 import { readDeployRecords } from '../../src/state/deploy-records.js';
-import { AccountLockHeldError, createTeam, deployedParameter, lockParameter, type Team } from '../../src/state/team-records.js';
+import { AccountLockHeldError, accountLocksReleased, createTeam, deployedParameter, lockParameter, type Team } from '../../src/state/team-records.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { deployedText } from '../../bin/commands/status.js';
 
@@ -176,6 +176,23 @@ describe('team records (SSM, through the real client)', () => {
     put(LOCK, JSON.stringify({ token: 'theirs', who: 'x', host: 'h', pid: 1, operation: 'deploy dev', environment: 'dev', started: new Date().toISOString(), expires: new Date(Date.now() + 60_000).toISOString() }));
     await held!.release();
     expect(fake.scenario.ssm![LOCK]).toBeDefined();
+    t.close();
+  });
+
+  it('a release under way when the process is about to exit is waited for (accountLocksReleased), at most the cap', async () => {
+    const t = team(tempDir());
+    const held = await t.team.acquireLock('deploy prod', 'prod');
+    expect(fake.scenario.ssm![LOCK]).toBeDefined();
+    // A slow network: the DeleteParameter answers after 600 ms.
+    fake.inject({ kind: 'slow', service: 'ssm', operation: 'DeleteParameter', delayMs: 600, times: 1 });
+    void held!.release();
+    await accountLocksReleased(0);
+    // A cap of 0 returns at once: the delete is still in flight, the lock still there.
+    expect(fake.scenario.ssm![LOCK]).toBeDefined();
+    await accountLocksReleased(10_000);
+    expect(fake.scenario.ssm![LOCK]).toBeUndefined();
+    // Nothing under way: resolves at once.
+    await accountLocksReleased(10_000);
     t.close();
   });
 
