@@ -343,12 +343,15 @@ export const destroyAction = action(async (opts: { yes?: boolean; stackName?: st
   const target: DeployTarget = { ...profiles, environment: 'prod', profile: profiles.prod };
   const stackName = profiles.place.stackName;
   const lock = acquireLock(lockPathFor(recordsPath), 'destroy');
+  let accountLock: { release(): Promise<void> } | null = null;
   try {
     const aws = await awsFor(target, g);
     const { credentialsError } = await import('../../src/infra/deploy.js');
     const identity = await aws.callerIdentity().catch((e) => Promise.reject(credentialsError(e, g.awsProfile ?? profiles.prod.awsProfile)));
     const stack = await aws.describeStack(stackName);
     if (!stack) throw new ExternalError(`stack ${stackName} does not exist in ${profiles.place.region} (account ${identity.account}); nothing to destroy`);
+    // Never while a deploy from another machine holds the stack: the same lock in the account as deploys take.
+    accountLock = await (await commandTeam(target, recordsPath, aws)).acquireLock('destroy', 'prod');
     print(`destroy: stack ${stackName} in ${profiles.place.region}, account ${identity.account} (${stack.status})`);
     print('  every environment of the stack (its services, API, load balancer, VPC) is deleted; secrets and deploy.json history are kept');
     await confirm(g, opts, 'Delete the stack?', stackName);
@@ -400,6 +403,7 @@ export const destroyAction = action(async (opts: { yes?: boolean; stackName?: st
     print(`destroyed ${stackName}; deploy.json keeps the history`);
     return 0;
   } finally {
+    await accountLock?.release();
     lock.release();
   }
 });

@@ -885,6 +885,12 @@ describe('cancel, kill and destroy', { timeout: 180_000 }, () => {
     expect(r.status, r.stderr).toBe(0);
     expect(fake.calls.count('DeleteStack')).toBe(1);
     expect(stack().status).toBe('DELETE_COMPLETE');
+    // The stack's lock in the account was taken (created, never overwritten) for the destroy, and is gone after it.
+    const lock = '/benchling-webhook/BenchlingWebhookStack/lock';
+    const lockPuts = fake.calls.matching('PutParameter').filter((c) => (c.input as { Name?: string }).Name === lock);
+    expect(lockPuts.length).toBeGreaterThan(0);
+    expect(lockPuts.every((c) => (c.input as { Overwrite?: boolean }).Overwrite === false)).toBe(true);
+    expect(fake.scenario.ssm?.[lock]).toBeUndefined();
     const prod = JSON.parse(w.recordsText()).prod;
     expect(prod.destroyedAt).toMatch(/^\d{4}-/);
     expect(prod.history).toHaveLength(1);

@@ -140,6 +140,11 @@ describe('team mode: two machines, one account', { timeout: 180_000 }, () => {
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(new RegExp(`another deploy holds the stack's lock in the account \\(${LOCK_PARAM}\\): ${A.arn.replace(/[/]/g, '\\/')} on \\S+ \\(pid ${run.pid}\\): deploy dev, started \\d+ s ago`));
     expect(fake.calls.count('ExecuteChangeSet')).toBe(1);
+    // Nor may B destroy the stack under A's deploy: the same lock, nothing deleted.
+    const destroyRefused = await b.run(['destroy', '--yes']);
+    expect(destroyRefused.status).toBe(1);
+    expect(destroyRefused.stderr).toMatch(new RegExp(`holds the stack's lock in the account \\(${LOCK_PARAM}\\): ${A.arn.replace(/[/]/g, '\\/')} `));
+    expect(fake.calls.count('DeleteStack')).toBe(0);
     expect(await run.exited).toBe(0);
     expect(fake.scenario.ssm?.[LOCK_PARAM]).toBeUndefined();
   });
