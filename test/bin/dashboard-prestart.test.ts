@@ -23,7 +23,9 @@ beforeEach(() => {
   delete process.env.AWS_PROFILE;
   fake.calls.reset();
 });
-afterEach(() => {
+afterEach(async () => {
+  // A call a test's stopped poller had in flight (team mode's first records read) lands before the next test counts.
+  await settled();
   process.env = { ...savedEnv };
 });
 afterAll(async () => {
