@@ -50,11 +50,9 @@ const fake = await m.startFakeAws(m.standardScenario());
 Object.assign(process.env, fake.env);
 delete process.env.AWS_PROFILE;
 
-/** Calls made by each of `count` refreshes after `warmup` ones, counted between polls. */
-async function perRefresh({ warmup, count }) {
-  const api = m.createStatusApi({ region: 'us-east-1' });
-  const poller = m.createStatusPoller({
-    api,
+/** A status poller of the bench's stack (dev and prod), with `options` on top. */
+function benchPoller(options) {
+  return m.createStatusPoller({
     stackName: 'BenchlingWebhookStack',
     region: 'us-east-1',
     account: '123456789012',
@@ -62,6 +60,15 @@ async function perRefresh({ warmup, count }) {
       { name: 'dev', profile: 'dev' },
       { name: 'prod', profile: 'default' },
     ],
+    ...options,
+  });
+}
+
+/** Calls made by each of `count` refreshes after `warmup` ones, counted between polls. */
+async function perRefresh({ warmup, count }) {
+  const api = m.createStatusApi({ region: 'us-east-1' });
+  const poller = benchPoller({
+    api,
     intervalMs: 25,
   });
   fake.calls.reset();
@@ -103,15 +110,8 @@ async function perMinute({ metrics, minutes }) {
   const real = m.createStatusApi({ region: 'us-east-1' });
   const api = metrics ? real : { ...real, getMetricData: undefined };
   let clock = Date.parse('2026-11-26T12:00:10.000Z');
-  const poller = m.createStatusPoller({
+  const poller = benchPoller({
     api,
-    stackName: 'BenchlingWebhookStack',
-    region: 'us-east-1',
-    account: '123456789012',
-    environments: [
-      { name: 'dev', profile: 'dev' },
-      { name: 'prod', profile: 'default' },
-    ],
     // As the dashboard runs it: the cost estimate's 7 days of requests take one minute's slot an hour.
     readTraffic: metrics,
     now: () => new Date(clock),
@@ -161,15 +161,8 @@ async function teamPerMinute({ minutes, deploy }) {
   const recordsPath = join(dir, 'deploy.json');
   const read = () => (existsSync(recordsPath) ? readFileSync(recordsPath, 'utf8') : '');
   const team = m.createTeam({ store: api, stackName: 'BenchlingWebhookStack', region: 'us-east-1', account: '123456789012', recordsPath, who: async () => 'bench', toolVersion: 'bench', notice: () => {} });
-  const poller = m.createStatusPoller({
+  const poller = benchPoller({
     api,
-    stackName: 'BenchlingWebhookStack',
-    region: 'us-east-1',
-    account: '123456789012',
-    environments: [
-      { name: 'dev', profile: 'dev' },
-      { name: 'prod', profile: 'default' },
-    ],
     readTraffic: true,
     now: () => new Date(clock),
     // As bin/commands/dashboard.ts binds it: true when deploy.json changed.
