@@ -18,8 +18,17 @@ if (!existsSync(join(root, 'dist', 'cli.js'))) {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'bd-bench-synth-'));
+// A clean environment, the same for both commands (as bench/startup.mjs): the caller's may
+// hold NODE_EXTRA_CA_CERTS or NODE_OPTIONS, which slow every node start and so flatter the ratio.
 // No credentials and a dead endpoint: the figure is for the offline path it promises.
-const env = { ...process.env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', CI: 'true' };
+const env = {
+  PATH: process.env.PATH,
+  HOME: process.env.HOME ?? '/root',
+  AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+  AWS_ACCESS_KEY_ID: '',
+  AWS_SECRET_ACCESS_KEY: '',
+  CI: 'true',
+};
 let n = 0;
 const synth = () => timeCommand(process.execPath, [bin, '--config-dir', fixture, 'synth', '--out', join(work, `out-${n++}`)], { env });
 const bare = () => timeCommand(process.execPath, ['-e', '0'], { env });
