@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compare, fmt, percentile, timeCommand } from './_stats.mjs';
+import { compare, fmt, median, percentile, timeCommand } from './_stats.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -28,18 +28,27 @@ const env = {
   AWS_ACCESS_KEY_ID: '',
   AWS_SECRET_ACCESS_KEY: '',
   CI: 'true',
+  // The code cache (src/infra/compile-cache.ts) in a folder of this run, filled by the warm-up run.
+  XDG_CACHE_HOME: join(work, 'cache'),
 };
 let n = 0;
 const synth = () => timeCommand(process.execPath, [bin, '--config-dir', fixture, 'synth', '--out', join(work, `out-${n++}`)], { env });
 const bare = () => timeCommand(process.execPath, ['-e', '0'], { env });
+// The same without the code cache: what a first run (or BENCHLING_DEPLOY_COMPILE_CACHE=off) costs.
+const uncached = () => timeCommand(process.execPath, [bin, '--config-dir', fixture, 'synth', '--out', join(work, `out-${n++}`)], { env: { ...env, BENCHLING_DEPLOY_COMPILE_CACHE: 'off' } });
 
 try {
-  synth(); // warm the file cache once; not counted
-  const r = compare(synth, bare, RUNS);
+  synth(); // warm the file cache and fill the code cache once; not counted
+  const off = [];
+  const r = compare(synth, () => {
+    off.push(uncached());
+    return bare();
+  }, RUNS);
   console.log(`runs: ${RUNS} each, alternating`);
   console.log(`benchling-deploy synth: median ${fmt(r.subject)} (p90 ${fmt(percentile(r.subjectRuns, 90))})`);
   console.log(`node -e 0:              median ${fmt(r.baseline)} (p90 ${fmt(percentile(r.baselineRuns, 90))})`);
   console.log(`ratio synth / node:     ${r.ratio.toFixed(1)}x; target <= 7x: ${r.ratio <= 7 ? 'met' : 'NOT met'}`);
+  console.log(`without the code cache: median ${fmt(median(off))}, ${(median(off) / r.baseline).toFixed(1)}x node -e 0`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

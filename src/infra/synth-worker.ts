@@ -6,6 +6,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { StackProfiles } from '../config/pairing.js';
 import { ExternalError, UserError, UserErrors } from '../errors.js';
+import { installedCompileCache } from './compile-cache.js';
 import { synthesizeStack } from './synth.js';
 import type { KeptIds } from './upgrade.js';
 
@@ -40,4 +41,7 @@ function reply(): SynthWorkerReply {
   }
 }
 
-parentPort?.postMessage(reply());
+const answer = reply();
+// The dashboard ends this thread once it has the answer: the code cache is written first.
+installedCompileCache()?.save();
+parentPort?.postMessage(answer);

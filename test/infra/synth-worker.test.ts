@@ -5,11 +5,12 @@
  * their hints.
  */
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { synthesizeStackInWorker } from '../../src/infra/operations.js';
+import { readCacheFile } from '../../src/infra/compile-cache.js';
 import { synthesizeStack } from '../../src/infra/synth.js';
 import { ROOT } from '../helpers/cli.js';
 import { SECRET, tempDir } from '../helpers/fixtures.js';
@@ -59,6 +60,25 @@ describe('synthesizeStackInWorker', () => {
     expect(sent.profiles.prod.benchlingTenant).toBeDefined();
     expect(sent.profiles.dev.benchlingTenant).toBeDefined();
     expect(error.message).not.toContain(SECRET);
+  });
+
+  it('fills the code cache of node_modules before it answers, and the next worker takes it (the file left as it was)', async () => {
+    const home = tempDir('bd-cache-');
+    const file = join(home, 'benchling-deploy', 'compile', 'code-cache.bin');
+    const saved = process.env.XDG_CACHE_HOME;
+    // A worker gets a copy of this thread's environment when it starts.
+    process.env.XDG_CACHE_HOME = home;
+    try {
+      await synth(stackProfiles({ prod: {} }), join(tempDir(), 'cdk.out'));
+      expect([...readCacheFile(file).keys()].filter((f) => f.includes(`${sep}aws-cdk-lib${sep}`)).length).toBeGreaterThan(100);
+      const before = statSync(file, { bigint: true });
+      await synth(stackProfiles({ prod: {} }), join(tempDir(), 'cdk.out'));
+      const after = statSync(file, { bigint: true });
+      expect([after.ino, after.mtimeNs]).toEqual([before.ino, before.mtimeNs]);
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+    }
   });
 
   it('says so when the worker cannot run', async () => {

@@ -1,0 +1,76 @@
+/**
+ * `synth` with the code cache of node_modules (src/infra/compile-cache.ts),
+ * the built binary as users run it: the cache is filled by the first run and
+ * used by the next, the assembly is the same with and without it, and a
+ * damaged cache, an unwritable cache folder or two runs at once change
+ * nothing but the speed.
+ */
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { readCacheFile } from '../../src/infra/compile-cache.js';
+import { runCli, runCliAsync } from '../helpers/cli.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/synth/dev-and-prod', import.meta.url));
+
+const offline = { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' };
+
+function synth(cacheHome: string, extra: Record<string, string> = {}) {
+  const out = join(tempDir('bd-synth-out-'), 'cdk.out');
+  const r = runCli(['--config-dir', FIXTURE, 'synth', '--out', out], { env: { ...offline, XDG_CACHE_HOME: cacheHome, BENCHLING_DEPLOY_COMPILE_CACHE: undefined, ...extra } });
+  expect(r.stderr).not.toMatch(/error|Error/);
+  expect(r.status).toBe(0);
+  return out;
+}
+
+/** Every file of an assembly folder with its bytes. */
+function assembly(dir: string): Record<string, string> {
+  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+}
+
+const cacheFile = (home: string) => join(home, 'benchling-deploy', 'compile', 'code-cache.bin');
+const cdkLibFiles = (home: string) => [...readCacheFile(cacheFile(home)).keys()].filter((f) => f.includes(`${sep}node_modules${sep}aws-cdk-lib${sep}`));
+
+describe('synth and the code cache', () => {
+  it('the first synth fills it with aws-cdk-lib, the next takes every file from it (leaving it as it was), and the assembly is the one made without it', () => {
+    const home = tempDir('bd-cache-');
+    const cold = synth(home);
+    expect(cdkLibFiles(home).length).toBeGreaterThan(100);
+    const before = statSync(cacheFile(home), { bigint: true });
+    const warm = synth(home);
+    // A file V8 refused or the cache did not hold would have been compiled and the cache written again.
+    const after = statSync(cacheFile(home), { bigint: true });
+    expect([after.ino, after.mtimeNs]).toEqual([before.ino, before.mtimeNs]);
+    const offHome = tempDir('bd-cache-off-');
+    const without = synth(offHome, { BENCHLING_DEPLOY_COMPILE_CACHE: 'off' });
+    expect(readdirSync(offHome)).toEqual([]);
+    expect(assembly(warm)).toEqual(assembly(without));
+    expect(assembly(cold)).toEqual(assembly(without));
+  });
+
+  it('a damaged cache file is ignored and replaced; a cache folder that cannot be made is no error', () => {
+    const home = tempDir('bd-cache-');
+    const reference = assembly(synth(home));
+    const good = readFileSync(cacheFile(home));
+    writeFileSync(cacheFile(home), good.subarray(0, Math.floor(good.length / 2)));
+    expect(assembly(synth(home))).toEqual(reference);
+    expect(cdkLibFiles(home).length).toBeGreaterThan(100);
+
+    const blocker = join(tempDir('bd-cache-'), 'a-file');
+    writeFileSync(blocker, 'x');
+    expect(assembly(synth(blocker))).toEqual(reference);
+  });
+
+  it('two synths at once with an empty cache both succeed and leave one whole cache file', async () => {
+    const home = tempDir('bd-cache-');
+    const env = { ...offline, XDG_CACHE_HOME: home };
+    const outs = [join(tempDir(), 'a'), join(tempDir(), 'b')];
+    const runs = await Promise.all(outs.map((out) => runCliAsync(['--config-dir', FIXTURE, 'synth', '--out', out], { env })));
+    expect(runs.map((r) => r.status)).toEqual([0, 0]);
+    expect(assembly(outs[0]!)).toEqual(assembly(outs[1]!));
+    expect(readdirSync(join(home, 'benchling-deploy', 'compile'))).toEqual(['code-cache.bin']);
+    expect(cdkLibFiles(home).length).toBeGreaterThan(100);
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * The code cache for node_modules (src/infra/compile-cache.ts), on real
+ * CommonJS files loaded by Node's own loader: the bytecode of a file is used
+ * again only for that very file, and a damaged, foreign or missing cache
+ * file, or an unwritable folder, only means compiling as usual.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCompileCache, readCacheFile, type CompileCache } from '../../src/infra/compile-cache.js';
+import { tempDir } from '../helpers/fixtures.js';
+
+const open: CompileCache[] = [];
+afterEach(() => {
+  for (const c of open.splice(0)) c.uninstall();
+});
+
+/** A package under node_modules in a fresh folder, and a cache folder beside it. */
+function project(files: Record<string, string>) {
+  const root = tempDir('bd-compile-');
+  const pkg = join(root, 'node_modules', 'pkg');
+  mkdirSync(pkg, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(pkg, name), text);
+  return { root, pkg, cacheDir: join(root, 'cache'), cacheFile: join(root, 'cache', 'code-cache.bin') };
+}
+
+/** A cache for the files of `root` only (the test runner's own modules are left alone), and a clean require. */
+function load(p: { root: string; pkg: string; cacheDir: string }, file: string, options: { maxBytes?: number; dir?: string } = {}) {
+  const cache = createCompileCache({ dir: options.dir ?? p.cacheDir, include: (f) => f.startsWith(p.root), ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}) });
+  open.push(cache);
+  const req = createRequire(join(p.pkg, 'index.js'));
+  for (const k of Object.keys(req.cache)) if (k.startsWith(p.root)) delete req.cache[k];
+  const value = req(join(p.pkg, file)) as unknown;
+  cache.uninstall();
+  return { cache, value };
+}
+
+const MODULES = {
+  'a.js': "const b = require('./b'); module.exports = { sum: b.twice(20) + 2, self: this === exports, dir: __dirname, file: __filename, resolved: require.resolve('./b') };",
+  'b.js': 'exports.twice = function twice(n) { return n * 2; };',
+};
+
+describe('compile cache', () => {
+  it('compiles once, then serves the bytecode it kept: V8 takes every entry and the modules behave the same', () => {
+    const p = project(MODULES);
+    const first = load(p, 'a.js');
+    expect(first.cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0 });
+    first.cache.save();
+    expect([...readCacheFile(p.cacheFile).keys()].sort()).toEqual([join(p.pkg, 'a.js'), join(p.pkg, 'b.js')]);
+
+    const second = load(p, 'a.js');
+    expect(second.cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0 });
+    expect(second.value).toEqual({ sum: 42, self: true, dir: p.pkg, file: join(p.pkg, 'a.js'), resolved: join(p.pkg, 'b.js') });
+    expect(second.value).toEqual(first.value);
+  });
+
+  it('does not rewrite the cache file when every file came from it', () => {
+    const p = project(MODULES);
+    load(p, 'a.js').cache.save();
+    const before = statSync(p.cacheFile, { bigint: true });
+    load(p, 'a.js').cache.save();
+    const after = statSync(p.cacheFile, { bigint: true });
+    expect([after.ino, after.mtimeNs]).toEqual([before.ino, before.mtimeNs]);
+  });
+
+  it('never serves the bytecode of a changed file, even of the same size and modification time (V8 checks only the length)', () => {
+    const p = project({ 'v.js': 'module.exports = 1;' });
+    const file = join(p.pkg, 'v.js');
+    const { mtime } = statSync(file);
+    load(p, 'v.js').cache.save();
+    // As npm installs: another version of the file, same length, the same fixed modification time.
+    writeFileSync(file, 'module.exports = 2;');
+    utimesSync(file, mtime, mtime);
+    const again = load(p, 'v.js');
+    expect(again.value).toBe(2);
+    expect(again.cache.stats).toEqual({ hits: 0, misses: 1, rejected: 0 });
+  });
+
+  it('ignores a cache file of garbage, a truncated one, one with damaged bytecode and one of another Node, and writes a good one', () => {
+    const p = project(MODULES);
+    load(p, 'a.js').cache.save();
+    const good = readFileSync(p.cacheFile);
+    const damaged = Buffer.from(good);
+    // A byte in the middle of b.js's bytecode: V8 release builds would run it as it is.
+    const b = readCacheFile(p.cacheFile).get(join(p.pkg, 'b.js'))!;
+    damaged[good.indexOf(b.data) + Math.floor(b.data.length / 2)] ^= 0xff;
+    const foreign = Buffer.from(good.toString('latin1').replace(/node v\d+\.\d+\.\d+/, 'node v0.0.1'), 'latin1');
+    const cases: Record<string, () => void> = {
+      garbage: () => writeFileSync(p.cacheFile, Buffer.from('not a cache at all, just text\n'.repeat(100))),
+      truncated: () => {
+        writeFileSync(p.cacheFile, good);
+        truncateSync(p.cacheFile, good.length - 10);
+      },
+      'header only': () => {
+        writeFileSync(p.cacheFile, good);
+        truncateSync(p.cacheFile, 14);
+      },
+      empty: () => writeFileSync(p.cacheFile, ''),
+      foreign: () => writeFileSync(p.cacheFile, foreign),
+    };
+    for (const [name, spoil] of Object.entries(cases)) {
+      spoil();
+      const r = load(p, 'a.js');
+      expect(r.value, name).toMatchObject({ sum: 42 });
+      expect(r.cache.stats, name).toEqual({ hits: 0, misses: 2, rejected: 0 });
+      r.cache.save();
+      expect(readCacheFile(p.cacheFile).size, name).toBe(2);
+    }
+    writeFileSync(p.cacheFile, damaged);
+    const r = load(p, 'a.js');
+    expect(r.value).toMatchObject({ sum: 42 });
+    expect(r.cache.stats).toEqual({ hits: 1, misses: 1, rejected: 0 });
+  });
+
+  it('works without a cache when the folder cannot be made or written, and leaves no temporary file', () => {
+    const p = project(MODULES);
+    const blocker = join(p.root, 'a-file');
+    writeFileSync(blocker, 'x');
+    const r = load(p, 'a.js', { dir: join(blocker, 'cache') });
+    expect(r.value).toMatchObject({ sum: 42 });
+    expect(() => r.cache.save()).not.toThrow();
+    expect(existsSync(join(blocker, 'cache'))).toBe(false);
+  });
+
+  it('keeps the file under its size bound: earlier entries go first, and nothing is written when this run alone is over it', () => {
+    const p = project({ ...MODULES, 'c.js': `module.exports = [${Array.from({ length: 300 }, (_, i) => `function f${i}() { return ${i}; }`).join(',')}].length;` });
+    load(p, 'c.js').cache.save();
+    const cSize = statSync(p.cacheFile).size;
+    load(p, 'a.js', { maxBytes: cSize }).cache.save();
+    expect([...readCacheFile(p.cacheFile).keys()].sort()).toEqual([join(p.pkg, 'a.js'), join(p.pkg, 'b.js')]);
+    const before = statSync(p.cacheFile, { bigint: true }).mtimeNs;
+    const tiny = project(MODULES);
+    load(tiny, 'a.js', { maxBytes: 10 }).cache.save();
+    expect(existsSync(tiny.cacheFile)).toBe(false);
+    expect(statSync(p.cacheFile, { bigint: true }).mtimeNs).toBe(before);
+  });
+
+  it('leaves files that import() and files with a syntax error to Node: the same errors, nothing cached', () => {
+    const p = project({ 'dyn.js': "module.exports = () => import('node:path');", 'bad.js': 'module.exports = ;' });
+    const r = load(p, 'dyn.js');
+    expect(typeof r.value).toBe('function');
+    expect(r.cache.stats).toEqual({ hits: 0, misses: 0, rejected: 0 });
+    expect(() => load(p, 'bad.js')).toThrow(SyntaxError);
+  });
+});
