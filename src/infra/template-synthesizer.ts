@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { CliCredentialsStackSynthesizer, type FileAssetSource, type ISynthesisSession } from 'aws-cdk-lib';
 import { stringify as yamlStringify } from 'yaml';
 import { INLINE_TEMPLATE_LIMIT } from '../config/names.js';
+import { yamlLength } from './yaml-size.js';
 
 /**
  * The template's size as cdk measures it before sending: its YAML, written
@@ -10,7 +11,8 @@ import { INLINE_TEMPLATE_LIMIT } from '../config/names.js';
  * UTF-16 code units (JavaScript string length), compared to {@link INLINE_TEMPLATE_LIMIT}.
  */
 export function inlineTemplateSize(template: unknown): number {
-  return yamlStringify(template, { schema: 'yaml-1.1', lineWidth: 0 }).length;
+  // Counted without writing the YAML (yaml-size.ts) unless the template holds what only yaml knows how it writes.
+  return yamlLength(template) ?? yamlStringify(template, { schema: 'yaml-1.1', lineWidth: 0 }).length;
 }
 
 /**
