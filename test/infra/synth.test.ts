@@ -33,6 +33,13 @@ describe('synthesizeStack', () => {
     expect(manifest.artifacts.BenchlingWebhookStack).toMatchObject({ type: 'aws:cloudformation:stack', environment: 'aws://unknown-account/unknown-region' });
   });
 
+  it('captures no call stack for each construct: the metadata holds logical ids, not stacks with this machine\'s paths', () => {
+    const metadata = JSON.parse(readFileSync(join(result.assemblyDir, 'BenchlingWebhookStack.metadata.json'), 'utf8')) as Record<string, { type: string }[]>;
+    const types = new Set(Object.values(metadata).flat().map((e) => e.type));
+    expect(types).toContain('aws:cdk:logicalId');
+    expect(types).not.toContain('aws:cdk:creationStack');
+  });
+
   it('needs no bootstrap role or version: no bootstrap version check, no assets but the template itself, published with the caller\'s credentials', () => {
     expect(result.template.Parameters.BootstrapVersion).toBeUndefined();
     expect(result.template.Rules?.CheckBootstrapVersion).toBeUndefined();
