@@ -1,6 +1,8 @@
 // `npm run bench synth`: wall time of `benchling-deploy synth` (dev and prod, written to a
 // fresh folder each run) next to a bare `node -e 0` in the same run, as medians and their ratio.
 // Target: at most 7x. `synth` always synthesizes (plans reuse assemblies: see bench/prepare).
+// The code cache of aws-cdk-lib (src/infra/compile-cache.ts) is in a folder of this run, filled
+// by the first run (not counted); a run without it (a first run ever) is reported beside.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
