@@ -33,8 +33,12 @@ const OTHER_TYPES: readonly RegExp[] = [
   /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\.[0-9]+)?)(?:[ \t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$/,
 ];
 
-/** Strings yaml writes in ways that depend on where they stand (block scalars, escapes, document markers, merge keys). */
-const NOT_COUNTED = /[\n\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]|^(?:%|---|\.\.\.)|^<<$/u;
+/**
+ * Strings yaml writes in ways that depend on where they stand (block scalars, escapes, document
+ * markers, merge keys). Its document-marker test is multi-line, and JavaScript counts U+2028 and
+ * U+2029 as line ends there: a string holding either is left to yaml too.
+ */
+const NOT_COUNTED = /[\n\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u{D800}-\u{DFFF}]|^(?:%|---|\.\.\.)|^<<$/u;
 
 /** Longer keys become explicit (`? key`) in yaml. */
 const MAX_KEY = 1000;
@@ -52,7 +56,8 @@ function stringLength(s: string): number {
 function scalarLength(v: unknown): number {
   if (typeof v === 'string') return stringLength(v);
   if (typeof v === 'boolean') return v ? 4 : 5;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v).length;
+  // yaml writes negative zero as `-0` (String(-0) is `0`).
+  if (typeof v === 'number' && Number.isFinite(v)) return Object.is(v, -0) ? 2 : String(v).length;
   throw new Uncounted();
 }
 

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 const asCdk = (v: unknown) => stringify(v, { schema: 'yaml-1.1', lineWidth: 0 }).length;
 
 /** Characters that change how yaml writes a string, and some that do not. */
-const tricky = [...' \t:#-?,[]{}&*!|>\'"%@`~<.+_0123456789eExXbBoOyYnNtTfFlLuUsSaAiIZ\\/é€\u2028\u00a0'];
+const tricky = [...' \t:#-?,[]{}&*!|>\'"%@`~<.+_0123456789eExXbBoOyYnNtTfFlLuUsSaAiIZ\\/é€\u2028\u2029\u0085\u00a0'];
 const trickyString = fc.oneof(
   fc.string({ unit: fc.constantFrom(...tricky), maxLength: 12 }),
   fc.constantFrom('', 'null', 'Null', '~', 'yes', 'No', 'on', 'OFF', 'y', '0x1F', '0o7', '017', '0b101', '1_000', '.5', '1e3', '-.inf', '.NaN', '12:30', '2026-12-01', '2026-12-01 10:00:00', '<<', '---', '...x', '%x', '- a', '? b', 'a: b', 'a #b', 'a:', 'a ', ' a', "it's", 'say "hi"', `both ' and "`, 'line\nbreak', 'tab\tin', 'bell\u0007', '\ud800'),
@@ -54,9 +54,13 @@ describe('yamlLength', () => {
     }
   });
 
+  it('counts numbers as yaml writes them, negative zero included', () => {
+    for (const n of [0, -0, 7, -12, 1.5, -0.25, 1e21, 5e-324, Number.MAX_SAFE_INTEGER]) expect(yamlLength({ n: [n] }), String(n)).toBe(asCdk({ n: [n] }));
+  });
+
   it('leaves to yaml what it does not count: line breaks, control characters, null, document markers, merge keys, shared values', () => {
     const shared = { a: 1 };
-    for (const v of [{ a: 'x\ny' }, { a: 'bell\u0007' }, { a: null }, { a: '---' }, { '<<': 'x' }, [shared, shared], 'top', { a: Number.NaN }]) {
+    for (const v of [{ a: 'x\ny' }, { a: 'bell\u0007' }, { '\u2028%': true }, { a: 'x\u2029---' }, { a: null }, { a: '---' }, { '<<': 'x' }, [shared, shared], 'top', { a: Number.NaN }]) {
       expect(yamlLength(v)).toBeUndefined();
     }
   });
