@@ -4,32 +4,18 @@
  * one when the checked profiles place the same stack: the first snapshot is not waited
  * for twice. Real SDK clients against the fake AWS.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createServices, provisionalStack } from '../../bin/commands/dashboard.js';
 import type { StatusSnapshot } from '../../src/state/status-types.js';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
-import { standardScenario } from '../fake-aws/scenario.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
-let fake: FakeAws;
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  fake = await startFakeAws(standardScenario());
-});
-beforeEach(() => {
-  process.env = { ...savedEnv, ...fake.env };
-  delete process.env.AWS_PROFILE;
-  fake.calls.reset();
-});
+const { fake } = useFakeAws();
+// Runs before the set-up's own afterEach (after hooks run last registered first), so the environment is still the fake's.
 afterEach(async () => {
   // A call a test's stopped poller had in flight (team mode's first records read) lands before the next test counts.
   await settled();
-  process.env = { ...savedEnv };
-});
-afterAll(async () => {
-  await fake.close();
 });
 
 function configDir(prod: Record<string, unknown> = prodProfile()): string {

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, runCliAsync, type CliResult } from '../helpers/cli.js';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 import { deployedScenario } from '../helpers/deployed.js';
 import { CDK_BIN_OVERRIDE_ENV } from '../../src/infra/runner.js';
 import { QUILT_ARN, SECRET, prodProfile, snapshotDir, tempDir, writeJson } from '../helpers/fixtures.js';
@@ -165,11 +165,7 @@ describe('numeric flags have bounds and say them', () => {
 });
 
 describe('rollback takes only validated tags from history', () => {
-  let fake: FakeAws;
-  beforeAll(async () => {
-    fake = await startFakeAws(deployedScenario(null));
-  });
-  afterAll(async () => fake.close());
+  const { fake } = useFakeAws({ scenario: () => deployedScenario(null), processEnv: false });
 
   function folder(historyTag: string): { dir: string; marker: string; cdk: string } {
     const dir = tempDir();

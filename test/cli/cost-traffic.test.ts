@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, runCliAsync } from '../helpers/cli.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
-import { standardScenario } from '../fake-aws/scenario.js';
 import { seedMetric } from '../fake-aws/services/cloudwatch.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
 /**
  * `cost` prices API Gateway requests from the last 7 days' CloudWatch Count
@@ -13,21 +12,15 @@ import { seedMetric } from '../fake-aws/services/cloudwatch.js';
  * credentials or permission it estimates as offline, saying why.
  */
 
-let fake: FakeAws;
+/** The built binary reaches the fake through the environment given to it; this process's is left alone. */
+const { fake } = useFakeAws({ processEnv: false });
 let awsDir: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
-  fake = await startFakeAws(standardScenario());
 });
 beforeEach(() => {
-  fake.scenario = standardScenario();
-  fake.calls.reset();
-  fake.clearFaults();
   awsDir = tempDir('bd-cost-aws-');
-});
-afterAll(async () => {
-  await fake.close();
 });
 
 function folder(): string {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, existsSync, mkdirSync, rmSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { BIN, runCliAsync, type CliResult } from '../helpers/cli.js';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { imageDigestOf } from '../fake-aws/stacks.js';
 import { advanceStacks } from '../fake-aws/cfn/stacks.js';
 import { synthProjectStack, type ProjectStack } from '../fake-aws/project-stack.js';
@@ -15,6 +14,7 @@ import { CDK_BIN_OVERRIDE_ENV } from '../../src/infra/runner.js';
 import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
 import { devProfile, prodProfile, QUILT_ARN, QUILT_ARN_DEV, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
 import { isRunning, waitFor } from '../helpers/wait.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
 /**
  * Every deploy, diff, promote, rollback and destroy here runs the real aws-cdk
@@ -25,17 +25,12 @@ import { isRunning, waitFor } from '../helpers/wait.js';
 const PROD_TAG = '0.7.10';
 const PREVIOUS_TAG = '0.7.2';
 
-let fake: FakeAws;
+/** Each test puts its stack in the fake (world()); the CLI and cdk reach it through the environment given to them. */
+const { fake } = useFakeAws({ scenario: () => deployedScenario(null), processEnv: false });
 let both: ProjectStack;
 let prodOnly: ProjectStack;
 beforeAll(async () => {
   [both, prodOnly] = await Promise.all([synthProjectStack({ prod: { imageTag: PROD_TAG }, dev: { benchlingTenant: 'acme' }, quiltValues: false }), synthProjectStack({ prod: { imageTag: PROD_TAG }, dev: false, quiltValues: false })]);
-  fake = await startFakeAws(deployedScenario(null));
-});
-afterAll(async () => fake.close());
-afterEach(() => {
-  fake.clearFaults();
-  fake.calls.reset();
 });
 
 interface World {

@@ -6,44 +6,44 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, ROOT, runCliAsync, type CliResult } from '../helpers/cli.js';
 import { SECRET, devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
-import { namesOf, standardScenario } from '../fake-aws/scenario.js';
+import { namesOf, standardScenario, type Scenario } from '../fake-aws/scenario.js';
 import { liveTailSessionsOpen, setFakeLogs } from '../fake-aws/services/logs.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
-let fake: FakeAws;
 let awsDir: string;
 const NOW = Date.now();
 
-beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
-  fake = await startFakeAws(standardScenario());
-});
-
-beforeEach(() => {
-  fake.scenario = standardScenario();
-  setFakeLogs(fake.scenario, { updateIntervalMs: 100 });
-  fake.calls.reset();
-  fake.clearFaults();
-  awsDir = tempDir('bd-cli-logs-aws-');
-  const dev = namesOf(fake.scenario, 'dev').logGroup;
-  const prod = namesOf(fake.scenario, 'prod').logGroup;
-  fake.scenario.logGroups[dev] = [
+/** The standard world, its live tail updating every 100 ms, a few log lines in each environment's group. */
+function world(): Scenario {
+  const scenario = standardScenario();
+  setFakeLogs(scenario, { updateIntervalMs: 100 });
+  const dev = namesOf(scenario, 'dev').logGroup;
+  const prod = namesOf(scenario, 'prod').logGroup;
+  scenario.logGroups[dev] = [
     { logStreamName: 'webhook/app/d1', timestamp: NOW - 20 * 60_000, message: 'INFO dev too old' },
     { logStreamName: 'webhook/app/d1', timestamp: NOW - 5 * 60_000, message: 'INFO dev started' },
     { logStreamName: 'webhook/app/d1', timestamp: NOW - 4 * 60_000, message: '10.0.1.5 - - "GET /health HTTP/1.1" 200 -' },
     { logStreamName: 'webhook/app/d2', timestamp: NOW - 60_000, message: 'ERROR dev boom' },
   ];
-  fake.scenario.logGroups[prod] = [
+  scenario.logGroups[prod] = [
     { logStreamName: 'webhook/app/p1', timestamp: NOW - 3 * 60_000, message: 'INFO prod started' },
     { logStreamName: 'webhook/app/p1', timestamp: NOW - 30_000, message: 'ERROR prod \u001b[31mred\u001b[0m' },
   ];
+  return scenario;
+}
+
+/** The built binary reaches the fake through the environment given to it; this process's is left alone. */
+const { fake } = useFakeAws({ scenario: world, processEnv: false });
+
+beforeAll(() => {
+  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
 });
 
-afterAll(async () => {
-  await fake.close();
+beforeEach(() => {
+  awsDir = tempDir('bd-cli-logs-aws-');
 });
 
 function configDir(options: { dev?: boolean } = {}): string {

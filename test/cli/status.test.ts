@@ -1,32 +1,25 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, runCliAsync, type CliResult } from '../helpers/cli.js';
 import { SECRET, devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { crashTasks, rollBackOnAlarm, standardScenario, startRollout } from '../fake-aws/scenario.js';
 import { seedEnvironmentMetrics } from '../fake-aws/services/cloudwatch.js';
 import { parseRefresh, refreshIntervalMs } from '../../bin/commands/status.js';
 import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
-let fake: FakeAws;
+/** The built binary reaches the fake through the environment given to it; this process's is left alone. */
+const { fake } = useFakeAws({ processEnv: false });
 /** Credentials files that hold nothing unless a test writes them: no AWS config of the machine leaks in. */
 let awsDir: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
-  fake = await startFakeAws(standardScenario());
 });
 
 beforeEach(() => {
-  fake.scenario = standardScenario();
-  fake.calls.reset();
-  fake.clearFaults();
   awsDir = tempDir('bd-cli-status-aws-');
-});
-
-afterAll(async () => {
-  await fake.close();
 });
 
 function configDir(options: { dev?: boolean; prod?: Record<string, unknown> } = {}): string {

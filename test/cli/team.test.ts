@@ -1,15 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { BIN, runCliAsync, type CliResult } from '../helpers/cli.js';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { advanceStacks } from '../fake-aws/cfn/stacks.js';
 import { imageDigestOf } from '../fake-aws/stacks.js';
 import { synthProjectStack, type ProjectStack } from '../fake-aws/project-stack.js';
 import { deployedScenario, STACK } from '../helpers/deployed.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { isRunning, waitFor } from '../helpers/wait.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
 /**
  * Team mode: two config folders stand for two machines (A, a laptop; B,
@@ -25,14 +25,12 @@ const LOCK_PARAM = `/benchling-webhook/${STACK}/lock`;
 const POLICY_ARN = `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/benchling-webhook/${STACK}/*`;
 const DIGEST_080 = imageDigestOf('712023778557.dkr.ecr.us-east-1.amazonaws.com/quiltdata/benchling:0.8.0');
 
-let fake: FakeAws;
+/** Each test puts its account in the fake (account()); the machines reach it through the environment given to them. */
+const { fake } = useFakeAws({ scenario: () => deployedScenario(null), processEnv: false });
 let both: ProjectStack;
 beforeAll(async () => {
   both = await synthProjectStack({ prod: { imageTag: PROD_TAG }, dev: { benchlingTenant: 'acme' }, quiltValues: false });
-  fake = await startFakeAws(deployedScenario(null));
 });
-afterAll(async () => fake.close());
-afterEach(() => fake.clearFaults());
 
 interface Machine {
   readonly dir: string;

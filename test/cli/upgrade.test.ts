@@ -6,31 +6,24 @@
  * it. The REST API must be updated, not replaced, so the endpoint stays; and
  * whatever the deploy does replace must have been announced by its plan.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runCliAsync, type CliResult } from '../helpers/cli.js';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { deployedScenario, STACK } from '../helpers/deployed.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import type { FakeStack } from '../fake-aws/scenario.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'older-tool');
 const olderTemplate = (version: string): Record<string, any> => JSON.parse(readFileSync(join(FIXTURES, `v${version}.template.json`), 'utf8'));
 /** Resources whose replacement interrupts or moves what Benchling calls. */
 const SERVING = ['AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Stage', 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::ECS::Service'];
 
-let fake: FakeAws;
-beforeAll(async () => {
-  fake = await startFakeAws(deployedScenario(null));
-});
-afterAll(async () => fake.close());
-afterEach(() => {
-  fake.clearFaults();
-  fake.calls.reset();
-});
+/** Each test puts the older tool's stack in the fake (world()); the CLI reaches it through the environment given to it. */
+const { fake } = useFakeAws({ scenario: () => deployedScenario(null), processEnv: false });
 
 interface World {
   run(args: string[]): Promise<CliResult>;

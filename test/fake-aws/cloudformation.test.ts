@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { APIGatewayClient, GetStagesCommand, NotFoundException } from '@aws-sdk/client-api-gateway';
 import {
   CloudFormationClient,
@@ -21,36 +21,21 @@ import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cl
 import { ClusterNotFoundException, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, TargetGroupNotFoundException } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { startFakeAws, type FakeAws } from './server.js';
 import { digestOf, type Scenario } from './scenario.js';
 import { bootstrapAccount, deployStack, emptyScenario, NO_CHANGES_REASON, putObject, TEMPLATE_BODY_MAX_BYTES } from './stacks.js';
 import { synthProjectStack, type ProjectStack } from './project-stack.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
 const STACK = 'BenchlingWebhookStack';
 const CAPABILITIES = ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'] as const;
 
-let fake: FakeAws;
+// The clients get no endpoint in code: only the environment points them at the fake.
+const { fake } = useFakeAws({ scenario: emptyScenario });
 let project: ProjectStack;
 let prodOnly: ProjectStack;
-const saved = { ...process.env };
 
 beforeAll(async () => {
   [project, prodOnly] = await Promise.all([synthProjectStack(), synthProjectStack({ dev: false })]);
-  fake = await startFakeAws(emptyScenario());
-  // The clients get no endpoint in code: only the environment points them at the fake.
-  Object.assign(process.env, fake.env);
-  delete process.env.AWS_PROFILE;
-});
-
-afterEach(() => {
-  fake.clearFaults();
-  fake.calls.reset();
-  fake.scenario = emptyScenario();
-});
-
-afterAll(async () => {
-  process.env = saved;
-  await fake.close();
 });
 
 const opts = { region: 'us-east-1', maxAttempts: 1 };

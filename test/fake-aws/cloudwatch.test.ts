@@ -1,28 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CloudWatchClient, GetMetricDataCommand, InvalidParameterValueException, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { startFakeAws, type FakeAws } from './server.js';
-import { namesOf, standardScenario } from './scenario.js';
+import { namesOf } from './scenario.js';
 import { seedEnvironmentMetrics, seedMetric } from './services/cloudwatch.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
-let fake: FakeAws;
-const saved = { ...process.env };
-
-beforeAll(async () => {
-  fake = await startFakeAws(standardScenario());
-  Object.assign(process.env, fake.env);
-  delete process.env.AWS_PROFILE;
-});
-
-afterEach(() => {
-  fake.clearFaults();
-  fake.calls.reset();
-  fake.scenario = standardScenario();
-});
-
-afterAll(async () => {
-  process.env = saved;
-  await fake.close();
-});
+const { fake } = useFakeAws();
 
 const client = (maxAttempts = 1) => new CloudWatchClient({ region: 'us-east-1', maxAttempts });
 const NOW = new Date('2026-12-01T12:00:30Z');

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { APIGatewayClient, GetStagesCommand, NotFoundException } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient, FilterLogEventsCommand, ResourceNotFoundException as LogGroupNotFound } from '@aws-sdk/client-cloudwatch-logs';
@@ -14,29 +14,12 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { startFakeAws, FAKE_ACCESS_KEY_ID, type FakeAws } from './server.js';
+import { FAKE_ACCESS_KEY_ID } from './server.js';
 import { crashTasks, digestOf, namesOf, removeService, standardScenario, startRollout } from './scenario.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
-let fake: FakeAws;
-const saved = { ...process.env };
-
-beforeAll(async () => {
-  fake = await startFakeAws(standardScenario());
-  // The clients below get no endpoint in code: only the environment points them at the fake.
-  Object.assign(process.env, fake.env);
-  delete process.env.AWS_PROFILE;
-});
-
-afterEach(() => {
-  fake.clearFaults();
-  fake.calls.reset();
-  fake.scenario = standardScenario();
-});
-
-afterAll(async () => {
-  process.env = saved;
-  await fake.close();
-});
+// The clients below get no endpoint in code: only the environment points them at the fake.
+const { fake } = useFakeAws();
 
 /** Real clients, default config; retries off unless a test wants them, so faults are seen as sent. */
 const opts = (maxAttempts = 1) => ({ region: 'us-east-1', maxAttempts });

@@ -6,14 +6,13 @@
  * SDK, is tested in cdk-large-template.test.ts.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAws, FAKE_ACCESS_KEY_ID, type FakeAws } from './server.js';
+import { describe, expect, it } from 'vitest';
+import { FAKE_ACCESS_KEY_ID } from './server.js';
 import { bootstrapAccount, emptyScenario, putObject } from './stacks.js';
 import type { Scenario } from './scenario.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
 const BUCKET = 'cdk-hnb659fds-assets-123456789012-us-east-1';
-
-let fake: FakeAws;
 
 /** A bootstrapped account (the staging bucket, aws:kms) and a hand-written bucket in eu-west-1 with S3's default encryption. */
 function world(): Scenario {
@@ -23,19 +22,8 @@ function world(): Scenario {
   return scenario;
 }
 
-beforeAll(async () => {
-  fake = await startFakeAws(world());
-});
-
-afterEach(() => {
-  fake.clearFaults();
-  fake.calls.reset();
-  fake.scenario = world();
-});
-
-afterAll(async () => {
-  await fake.close();
-});
+// Requests written by hand: the environment is not theirs to read.
+const { fake } = useFakeAws({ scenario: world, processEnv: false });
 
 /** A request as the SDK sends it to an IP endpoint: path-style, the credential scope naming s3. */
 async function s3(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}) {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AccessDeniedException,
   DeleteParameterCommand,
@@ -11,25 +11,9 @@ import {
   SSMClient,
   paginateGetParameterHistory,
 } from '@aws-sdk/client-ssm';
-import { startFakeAws, type FakeAws } from './server.js';
-import { standardScenario } from './scenario.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
-let fake: FakeAws;
-const saved = { ...process.env };
-beforeAll(async () => {
-  fake = await startFakeAws(standardScenario());
-  Object.assign(process.env, fake.env);
-  delete process.env.AWS_PROFILE;
-});
-afterEach(() => {
-  fake.clearFaults();
-  fake.calls.reset();
-  fake.scenario = standardScenario();
-});
-afterAll(async () => {
-  process.env = saved;
-  await fake.close();
-});
+const { fake } = useFakeAws();
 
 const client = (maxAttempts = 1) => new SSMClient({ region: 'us-east-1', maxAttempts });
 const NAME = '/benchling-webhook/BenchlingWebhookStack/dev/deployed';

@@ -10,21 +10,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { synthesizeStack } from '../../src/infra/synth.js';
 import { INLINE_TEMPLATE_LIMIT } from '../../src/config/names.js';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { deployedScenario, STACK } from '../helpers/deployed.js';
 import { runCdkProcess } from '../helpers/real-cdk.js';
 import { QUILT_ARN, tempDir } from '../helpers/fixtures.js';
 import { quiltProfileFields } from '../fake-aws/project-stack.js';
 import { stackProfiles } from './stack-helpers.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
-let fake: FakeAws;
-beforeAll(async () => {
-  fake = await startFakeAws(deployedScenario(null, { bootstrapped: false }));
-});
-afterAll(async () => fake.close());
+const { fake } = useFakeAws({ scenario: () => deployedScenario(null, { bootstrapped: false }), processEnv: false });
 
 const allowList = (n: number) => Array.from({ length: n }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`).join(',');
 

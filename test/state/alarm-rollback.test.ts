@@ -4,53 +4,18 @@
  * (read once per rollback, not every poll), validated before use, and gone
  * once a new deployment starts. Real SDK clients against the fake ECS.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStatusApi } from '../../src/state/aws-clients.js';
-import { createStatusPoller } from '../../src/state/status-poller.js';
 import { alarmFailureEvent, alarmRollbackOf, alarmRollbackText, alarmNamesOf } from '../../src/state/alarm-rollback.js';
 import type { ServiceInfo } from '../../src/state/status-api.js';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
-import { namesOf, rollBackOnAlarm, standardScenario, startRollout } from '../fake-aws/scenario.js';
+import { namesOf, rollBackOnAlarm, startRollout } from '../fake-aws/scenario.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
-let fake: FakeAws;
-const savedEnv = { ...process.env };
-const cleanups: (() => Promise<void> | void)[] = [];
+const { fake, onCleanup, statusPoller } = useFakeAws();
 const STACK = 'BenchlingWebhookStack';
 
-beforeAll(async () => {
-  fake = await startFakeAws(standardScenario());
-});
-beforeEach(() => {
-  process.env = { ...savedEnv, ...fake.env };
-  delete process.env.AWS_PROFILE;
-  fake.scenario = standardScenario();
-  fake.calls.reset();
-  fake.clearFaults();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  process.env = { ...savedEnv };
-});
-afterAll(async () => fake.close());
-
-function makePoller() {
-  const api = createStatusApi({ region: 'us-east-1', maxAttempts: 1 });
-  const poller = createStatusPoller({
-    api,
-    stackName: STACK,
-    region: 'us-east-1',
-    environments: [
-      { name: 'dev', profile: 'dev' },
-      { name: 'prod', profile: 'default' },
-    ],
-    intervalMs: 20,
-  });
-  cleanups.push(async () => {
-    await poller.stop();
-    api.close();
-  });
-  return poller;
-}
+/** A poller of the stack with no account from the profiles. */
+const makePoller = () => statusPoller({ stackName: STACK, account: undefined, intervalMs: 20 }).poller;
 
 describe('a rollout rolled back by an alarm', () => {
   it('names the alarm ECS found in ALARM, for that environment only; status --json carries it', async () => {
@@ -104,7 +69,7 @@ describe('a rollout rolled back by an alarm', () => {
   it('reads the guarding alarms from DescribeServices as the stack set them', async () => {
     rollBackOnAlarm(fake.scenario, 'dev', 'x', `${STACK}-dev-5xx`);
     const api = createStatusApi({ region: 'us-east-1', maxAttempts: 1 });
-    cleanups.push(() => api.close());
+    onCleanup(() => api.close());
     const names = namesOf(fake.scenario, 'dev');
     const read = await api.describeServices(names.cluster, [names.service]);
     expect(read.services[0].alarmNames).toEqual([`${STACK}-dev-5xx`, `${STACK}-dev-unhealthy-targets`]);

@@ -1,16 +1,15 @@
 import React from 'react';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createStatusApi, type AwsClientOptions } from '../../src/state/aws-clients.js';
-import { createStatusPoller } from '../../src/state/status-poller.js';
 import type { AwsErrorKind, StatusSnapshot } from '../../src/state/status-types.js';
 import { formatStatus } from '../../bin/commands/status.js';
 import { Dashboard } from '../../src/ui/Dashboard.js';
 import { run, start } from './dashboard-fixtures.js';
 import { renderTerminal, type Terminal } from '../helpers/terminal.js';
-import { startFakeAws, type FakeAws, type Fault } from '../fake-aws/server.js';
-import { standardScenario } from '../fake-aws/scenario.js';
+import type { Fault } from '../fake-aws/server.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
 /**
  * Only CloudFormation's "Stack with id X does not exist" means the stack is
@@ -21,54 +20,15 @@ import { standardScenario } from '../fake-aws/scenario.js';
  * fake only through AWS_ENDPOINT_URL.
  */
 
-let fake: FakeAws;
-const savedEnv = { ...process.env };
-const cleanups: (() => Promise<void> | void)[] = [];
+const { fake, onCleanup, statusPoller } = useFakeAws({ unset: ['AWS_MAX_ATTEMPTS', 'AWS_RETRY_MODE'] });
 const terminals: Terminal[] = [];
 
-beforeAll(async () => {
-  fake = await startFakeAws(standardScenario());
-});
-
-beforeEach(() => {
-  process.env = { ...savedEnv, ...fake.env };
-  delete process.env.AWS_PROFILE;
-  delete process.env.AWS_MAX_ATTEMPTS;
-  delete process.env.AWS_RETRY_MODE;
-  fake.scenario = standardScenario();
-  fake.calls.reset();
-  fake.clearFaults();
-});
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
+afterEach(() => {
   for (const t of terminals.splice(0)) t.unmount();
-  process.env = { ...savedEnv };
-});
-
-afterAll(async () => {
-  await fake.close();
 });
 
 function poller(apiOptions: Partial<AwsClientOptions> = { maxAttempts: 1 }) {
-  const api = createStatusApi({ region: 'us-east-1', ...apiOptions });
-  const p = createStatusPoller({
-    api,
-    stackName: 'BenchlingWebhookStack',
-    region: 'us-east-1',
-    account: '123456789012',
-    environments: [
-      { name: 'dev', profile: 'dev' },
-      { name: 'prod', profile: 'default' },
-    ],
-    intervalMs: 20,
-    random: () => 0.5,
-  });
-  cleanups.push(async () => {
-    await p.stop();
-    api.close();
-  });
-  return p;
+  return statusPoller({ intervalMs: 20, random: () => 0.5 }, apiOptions).poller;
 }
 
 /** The dashboard's main screen with this snapshot, as the operator sees it. */
@@ -165,10 +125,10 @@ describe('DescribeStacks: "does not exist" is not found; every other failure is 
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
     process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const api = createStatusApi({ region: 'us-east-1', maxAttempts: 1 });
-    cleanups.push(() => api.close());
+    onCleanup(() => api.close());
     const error = await api.describeStack('BenchlingWebhookStack').then(
       () => null,
       (e: unknown) => e,
@@ -205,7 +165,7 @@ describe('ECS throttling: a short burst is absorbed by the retries, a longer one
   it('the logs client absorbs three throttled FilterLogEvents in a row like the others', async () => {
     const { createLogsApi } = await import('../../src/state/logs-aws.js');
     const logs = createLogsApi({ region: 'us-east-1' });
-    cleanups.push(() => logs.close());
+    onCleanup(() => logs.close());
     const logGroupName = fake.scenario.stacks.BenchlingWebhookStack.outputs.DevLogGroupName;
     fake.inject({ kind: 'throttle', operation: 'FilterLogEvents', times: 3 });
     const page = await logs.filterLogEvents({ logGroupName, startTime: Date.now() - 600_000 });

@@ -1,10 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createStatusApi } from '../../src/state/aws-clients.js';
+import { describe, expect, it } from 'vitest';
 import { METRIC_POINTS, metricQueries, metricsFromResults, metricsWindow } from '../../src/state/metrics.js';
-import { createStatusPoller, type StatusPollerOptions } from '../../src/state/status-poller.js';
+import type { StatusPollerOptions } from '../../src/state/status-poller.js';
 import type { StatusSnapshot } from '../../src/state/status-types.js';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
-import { namesOf, standardScenario } from '../fake-aws/scenario.js';
+import { namesOf } from '../fake-aws/scenario.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 import { seedEnvironmentMetrics, seedMetric } from '../fake-aws/services/cloudwatch.js';
 import { trafficFromResults } from '../../src/state/traffic.js';
 
@@ -14,42 +13,12 @@ import { trafficFromResults } from '../../src/state/traffic.js';
  * the fake AWS; the clock injected so minutes of polling run in a moment.
  */
 
-let fake: FakeAws;
-const savedEnv = { ...process.env };
-const cleanups: (() => Promise<void> | void)[] = [];
+const { fake, statusPoller } = useFakeAws();
 const START = Date.parse('2026-11-26T12:00:20.000Z');
-
-beforeAll(async () => {
-  fake = await startFakeAws(standardScenario());
-});
-beforeEach(() => {
-  process.env = { ...savedEnv, ...fake.env };
-  delete process.env.AWS_PROFILE;
-  fake.scenario = standardScenario();
-  fake.calls.reset();
-  fake.clearFaults();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  process.env = { ...savedEnv };
-});
-afterAll(async () => {
-  await fake.close();
-});
-
-const BOTH = [
-  { name: 'dev' as const, profile: 'dev' },
-  { name: 'prod' as const, profile: 'default' },
-];
 
 function makePoller(over: Partial<StatusPollerOptions> = {}) {
   let clock = START;
-  const api = createStatusApi({ region: 'us-east-1', maxAttempts: 1 });
-  const poller = createStatusPoller({ api, stackName: 'BenchlingWebhookStack', region: 'us-east-1', account: '123456789012', environments: BOTH, now: () => new Date(clock), ...over });
-  cleanups.push(async () => {
-    await poller.stop();
-    api.close();
-  });
+  const { poller } = statusPoller({ now: () => new Date(clock), ...over });
   return { poller, advance: (ms: number) => (clock += ms) };
 }
 

@@ -1,6 +1,6 @@
 import React from 'react';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStatusApi } from '../../src/state/aws-clients.js';
 import { createStatusPoller } from '../../src/state/status-poller.js';
 import { formatStatus } from '../../bin/commands/status.js';
@@ -8,8 +8,8 @@ import { Dashboard } from '../../src/ui/Dashboard.js';
 import { run, start } from './dashboard-fixtures.js';
 import { renderTerminal } from '../helpers/terminal.js';
 import { RAW_CONTROL } from '../helpers/hostile.js';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { standardScenario, type Scenario } from '../fake-aws/scenario.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
 /**
  * A property: whatever text AWS puts in the fields we show, the dashboard's
@@ -19,19 +19,7 @@ import { standardScenario, type Scenario } from '../fake-aws/scenario.js';
  * as an operator's AWS answers would.
  */
 
-let fake: FakeAws;
-const savedEnv = { ...process.env };
-
-beforeAll(async () => {
-  fake = await startFakeAws(standardScenario());
-  Object.assign(process.env, fake.env);
-  delete process.env.AWS_PROFILE;
-});
-
-afterAll(async () => {
-  process.env = savedEnv;
-  await fake.close();
-});
+const { fake } = useFakeAws();
 
 /** Pieces a hostile or broken answer is made of: any code unit, and the sequences that drive a terminal. */
 const piece = fc.oneof(

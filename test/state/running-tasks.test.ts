@@ -1,9 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createStatusApi } from '../../src/state/aws-clients.js';
-import { createStatusPoller, TASKS_MAX_AGE_MS, type StatusPollerOptions } from '../../src/state/status-poller.js';
+import { describe, expect, it } from 'vitest';
+import { TASKS_MAX_AGE_MS, type StatusPollerOptions } from '../../src/state/status-poller.js';
 import type { StatusSnapshot } from '../../src/state/status-types.js';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
-import { digestOf, namesOf, standardScenario } from '../fake-aws/scenario.js';
+import { digestOf, namesOf } from '../fake-aws/scenario.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
 /**
  * The running tasks cost AWS calls (ECS ListTasks and DescribeTasks): they are
@@ -13,41 +12,11 @@ import { digestOf, namesOf, standardScenario } from '../fake-aws/scenario.js';
  * polling runs in a moment.
  */
 
-let fake: FakeAws;
-const savedEnv = { ...process.env };
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeAws(standardScenario());
-});
-beforeEach(() => {
-  process.env = { ...savedEnv, ...fake.env };
-  delete process.env.AWS_PROFILE;
-  fake.scenario = standardScenario();
-  fake.calls.reset();
-  fake.clearFaults();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  process.env = { ...savedEnv };
-});
-afterAll(async () => {
-  await fake.close();
-});
-
-const BOTH = [
-  { name: 'dev' as const, profile: 'dev' },
-  { name: 'prod' as const, profile: 'default' },
-];
+const { fake, statusPoller } = useFakeAws();
 
 function makePoller(over: Partial<StatusPollerOptions> = {}) {
   let clock = Date.parse('2026-11-26T12:00:00.000Z');
-  const api = createStatusApi({ region: 'us-east-1', maxAttempts: 1 });
-  const poller = createStatusPoller({ api, stackName: 'BenchlingWebhookStack', region: 'us-east-1', account: '123456789012', environments: BOTH, now: () => new Date(clock), ...over });
-  cleanups.push(async () => {
-    await poller.stop();
-    api.close();
-  });
+  const { poller } = statusPoller({ now: () => new Date(clock), ...over });
   return { poller, advance: (ms: number) => (clock += ms) };
 }
 

@@ -1,64 +1,21 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStatusApi } from '../../src/state/aws-clients.js';
 import type { DeployRecords } from '../../src/state/deploy-records.js';
 import type { StatusApi } from '../../src/state/status-api.js';
-import { createStatusPoller, type PollUpdate, type StatusPoller, type StatusPollerOptions } from '../../src/state/status-poller.js';
+import { type PollUpdate, type StatusPoller, type StatusPollerOptions } from '../../src/state/status-poller.js';
 import type { StatusSnapshot } from '../../src/state/status-types.js';
-import { startFakeAws, FAKE_ACCESS_KEY_ID, type FakeAws } from '../fake-aws/server.js';
+import { FAKE_ACCESS_KEY_ID } from '../fake-aws/server.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { completeRollout, crashTasks, namesOf, removeService, standardScenario, startRollout } from '../fake-aws/scenario.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 
-let fake: FakeAws;
-const savedEnv = { ...process.env };
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeAws(standardScenario());
-});
-
-beforeEach(() => {
-  process.env = { ...savedEnv, ...fake.env };
-  delete process.env.AWS_PROFILE;
-  fake.scenario = standardScenario();
-  fake.calls.reset();
-  fake.clearFaults();
-});
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  process.env = { ...savedEnv };
-});
-
-afterAll(async () => {
-  await fake.close();
-});
-
-const BOTH = [
-  { name: 'dev' as const, profile: 'dev' },
-  { name: 'prod' as const, profile: 'default' },
-];
+const { fake, onCleanup, statusPoller } = useFakeAws();
 
 /** A poller on the real SDK clients (endpoint from AWS_ENDPOINT_URL only), retries off so each fault is seen. */
 function makePoller(over: Partial<StatusPollerOptions> = {}, apiOptions: { maxAttempts?: number; awsProfile?: string } = { maxAttempts: 1 }) {
-  const api = createStatusApi({ region: 'us-east-1', ...apiOptions });
-  const poller = createStatusPoller({
-    api,
-    stackName: 'BenchlingWebhookStack',
-    region: 'us-east-1',
-    account: '123456789012',
-    environments: BOTH,
-    intervalMs: 20,
-    maxBackoffMs: 200,
-    random: () => 0.5,
-    ...over,
-  });
-  cleanups.push(async () => {
-    await poller.stop();
-    api.close();
-  });
-  return { api, poller };
+  return statusPoller({ intervalMs: 20, maxBackoffMs: 200, random: () => 0.5, ...over }, apiOptions);
 }
 
 const env = (snap: StatusSnapshot, name: 'dev' | 'prod') => snap.environments.find((e) => e.name === name)!;
@@ -413,7 +370,7 @@ describe('poll scheduling', () => {
   it('never overlaps polls, whatever the pace and however often refresh is asked', async () => {
     fake.inject({ kind: 'slow', operation: 'DescribeServices', delayMs: 40 });
     const real = createStatusApi({ region: 'us-east-1', maxAttempts: 1 });
-    cleanups.push(() => real.close());
+    onCleanup(() => real.close());
     let active = 0;
     let maxActive = 0;
     const api: StatusApi = {

@@ -1,12 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
-import { standardScenario } from '../fake-aws/scenario.js';
 import { createStatusApi } from '../../src/state/aws-clients.js';
 import { readDeployRecords } from '../../src/state/deploy-records.js';
 import { AccountLockHeldError, accountLocksReleased, createTeam, deployedParameter, lockParameter, type Team } from '../../src/state/team-records.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { useFakeAws } from '../helpers/fake-aws.js';
 import { deployedText } from '../../bin/commands/status.js';
 
 const STACK = 'BenchlingWebhookStack';
@@ -14,21 +13,7 @@ const DEV = deployedParameter(STACK, 'dev');
 const PROD = deployedParameter(STACK, 'prod');
 const LOCK = lockParameter(STACK);
 
-let fake: FakeAws;
-const saved = { ...process.env };
-beforeAll(async () => {
-  fake = await startFakeAws(standardScenario());
-  Object.assign(process.env, fake.env);
-  delete process.env.AWS_PROFILE;
-});
-afterEach(() => {
-  fake.clearFaults();
-  fake.scenario = standardScenario();
-});
-afterAll(async () => {
-  process.env = saved;
-  await fake.close();
-});
+const { fake } = useFakeAws();
 
 function team(dir = tempDir(), extra: { lockTtlMs?: number; now?: () => Date } = {}): { team: Team; notices: string[]; records: string; close(): void } {
   const api = createStatusApi({ region: 'us-east-1' });
