@@ -44,7 +44,9 @@ export async function runStatus(g: Globals): Promise<number> {
   });
 
   // The SDK is loaded only now, after the profiles were found valid.
-  const { createStatusApi } = await import('../../src/state/aws-clients.js');
+  const { createStatusApi, preloadStatusClients } = await import('../../src/state/aws-clients.js');
+  // Every client the poll calls loads now, together, rather than each when its turn comes.
+  preloadStatusClients();
   const api = createStatusApi({ region: stack.place.region, awsProfile });
   let snapshot: StatusSnapshot;
   try {

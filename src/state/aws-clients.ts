@@ -4,7 +4,7 @@ import type { ServiceRollback, StackInfo, StatusApi, TaskInfo } from './status-a
 import { EVENTS_KEEP } from './status-types.js';
 import { alarmNamesOf } from './alarm-rollback.js';
 import { assertAwsProfileExists, sdkLogger } from './aws-profile.js';
-import { loadSdkModule } from './sdk-modules.js';
+import { loadSdkModule, preloadSdkModules, type SdkModules } from './sdk-modules.js';
 
 /**
  * The real {@link StatusApi}: AWS SDK v3 clients, each loaded ({@link loadSdkModule}) and
@@ -23,6 +23,22 @@ import { loadSdkModule } from './sdk-modules.js';
  * The cost: a call that keeps failing takes longer to report it (throttling
  * backs off about 1, 2, 4 and 8 s at most, with full jitter).
  */
+
+/** The clients one status poll calls (src/state/status-poller.ts), team records (SSM) and metrics included. */
+export const STATUS_CLIENTS: readonly (keyof SdkModules)[] = [
+  '@aws-sdk/client-sts',
+  '@aws-sdk/client-cloudformation',
+  '@aws-sdk/client-ssm',
+  '@aws-sdk/client-ecs',
+  '@aws-sdk/client-elastic-load-balancing-v2',
+  '@aws-sdk/client-api-gateway',
+  '@aws-sdk/client-cloudwatch',
+];
+
+/** Starts loading every client a status poll calls, all at once (see {@link preloadSdkModules}). */
+export function preloadStatusClients(): void {
+  preloadSdkModules(STATUS_CLIENTS);
+}
 
 /** Attempts per call unless AWS_MAX_ATTEMPTS (or the options) say otherwise. */
 export const DEFAULT_MAX_ATTEMPTS = 5;

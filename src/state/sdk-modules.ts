@@ -44,3 +44,13 @@ export function loadSdkModule<K extends keyof SdkModules>(name: K): Promise<SdkM
   if (!module) loaded.set(name, (module = LOADERS[name]()));
   return module as Promise<SdkModules[K]>;
 }
+
+/**
+ * Starts loading the named client modules at once, without waiting: a command
+ * that knows which clients it is about to call has them load together (their
+ * files read in one go, evaluated in one turn) instead of one by one as each
+ * call waits on the answer before it.
+ */
+export function preloadSdkModules(names: readonly (keyof SdkModules)[]): void {
+  for (const name of names) void loadSdkModule(name).catch(() => undefined);
+}

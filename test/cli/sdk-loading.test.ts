@@ -37,11 +37,12 @@ async function traced(args: string[]) {
   const r = await runCliAsync(args, {
     env: { ...fake.env, HOME: home, AWS_PROFILE: undefined, AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), NODE_OPTIONS: `--import ${TRACE}` },
   });
-  const files = [...r.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => fileURLToPath(m[1]));
+  const files = [...r.stderr.matchAll(/^LOADED (\S+) \d+$/gm)].map((m) => fileURLToPath(m[1]));
+  const loadedAt = new Map([...r.stderr.matchAll(/^LOADED (\S+) (\d+)$/gm)].map((m) => [basename(fileURLToPath(m[1])).replace(/-[A-Z0-9]{8}\.js$/, ''), Number(m[2])]));
   const sources = files.flatMap((file) => (existsSync(`${file}.map`) ? (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources : []));
   const packages = [...r.stderr.matchAll(/^PACKAGE (\S+)$/gm)].map((m) => m[1]);
   const clients = files.map((f) => /^(client-[a-z0-9-]+)-[A-Z0-9]{8}\.js$/.exec(basename(f))?.[1]).filter(Boolean).sort();
-  return { ...r, files, sources, packages, clients };
+  return { ...r, files, sources, packages, clients, loadedAt };
 }
 
 describe('the AWS SDK in the built command', () => {
@@ -53,6 +54,20 @@ describe('the AWS SDK in the built command', () => {
     expect(r.packages).toEqual([]);
     for (const bundled of ['@aws-sdk/client-ecs/', '@aws-sdk/client-cloudformation/', '@smithy/core/', '@aws-sdk/credential-provider-env/']) {
       expect(r.sources.some((s) => s.includes(`/node_modules/${bundled}`)), bundled).toBe(true);
+    }
+  });
+
+  it('status loads every client its poll calls at once: those called once the stack has answered are loaded while it is read', async () => {
+    fake.calls.reset();
+    const slow = fake.inject({ kind: 'slow', operation: 'DescribeStacks', delayMs: 1500 });
+    try {
+      const r = await traced(['--config-dir', configDir(), 'status']);
+      expect(r.status, r.stderr).toBe(0);
+      const stackAsked = fake.calls.all.find((c) => c.operation === 'DescribeStacks')!.at;
+      expect(r.clients).toEqual(['client-api-gateway', 'client-cloudformation', 'client-cloudwatch', 'client-ecs', 'client-elastic-load-balancing-v2', 'client-ssm', 'client-sts']);
+      for (const client of ['client-ecs', 'client-elastic-load-balancing-v2', 'client-api-gateway', 'client-cloudwatch']) expect(r.loadedAt.get(client)! - stackAsked, client).toBeLessThan(1500);
+    } finally {
+      slow.remove();
     }
   });
 
