@@ -1,5 +1,5 @@
 // Bundles the project's TypeScript modules a bench needs into .bench-out/<name>/ with esbuild
-// (a devDependency), so the bench runs with plain node; the AWS SDK stays external.
+// (a devDependency), so the bench runs with plain node; the AWS SDK stays external unless `likeDist`.
 import { build } from 'esbuild';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,9 +10,10 @@ export const root = fileURLToPath(new URL('..', import.meta.url));
 /**
  * What scripts/build.mjs leaves out of dist/ (loaded from node_modules, and
  * by src/ only on first use): a bench that times those loads bundles with
- * `likeDist` so they happen where they happen in the built CLI.
+ * `likeDist` so they happen where they happen in the built CLI. The AWS SDK
+ * clients are bundled there, from their ES modules (`mainFields`).
  */
-const DIST_EXTERNAL = ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core'];
+const DIST_EXTERNAL = ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core'];
 
 /** The bundle's path for `name` (what {@link bundleModules} writes). */
 export function bundlePath(name) {
@@ -44,6 +45,7 @@ export async function bundleModules(name, exportLines, { rebuild = true, likeDis
             entryNames: `${name}-bundle`,
             outExtension: { '.js': '.mjs' },
             external: DIST_EXTERNAL,
+            mainFields: ['module', 'main'],
             banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
           }
         : { outfile, external: ['@aws-sdk/*'] }),

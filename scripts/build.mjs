@@ -25,9 +25,12 @@ const result = await build({
   logLevel: 'warning',
   // React's production build: its development build is twice the size and slower to load and render.
   define: { 'process.env.BENCHLING_DEPLOY_VERSION': JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
+  // The AWS SDK clients are bundled (src/state/sdk-modules.ts), from their ES modules: the packages'
+  // `module` builds, which esbuild tree-shakes down to the commands the tool sends.
+  mainFields: ['module', 'main'],
   // Loaded from node_modules: each must be a runtime dependency (test/package/pack.test.ts checks), except
   // cdk-nag, kept external so that an import of it (a test-only package) shows there and fails that test.
-  external: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core'],
+  external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core'],
   // aws-cdk-lib and constructs: loaded with require(), see scripts/require-externals.mjs.
   plugins: [boundInkCaches, requireExternals],
   banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },

@@ -247,7 +247,9 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
     if (apis?.key !== key) {
       apis?.status.close();
       apis?.logs?.close();
-      const { createStatusApi } = await import('../../src/state/aws-clients.js');
+      const { createStatusApi, preloadStatusClients } = await import('../../src/state/aws-clients.js');
+      // The poll's clients load together, not each after the answer before it.
+      preloadStatusClients();
       apis = { key, status: createStatusApi({ region, awsProfile }) };
     }
     return apis.status;

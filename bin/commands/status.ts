@@ -44,17 +44,21 @@ export async function runStatus(g: Globals): Promise<number> {
   });
 
   // The SDK is loaded only now, after the profiles were found valid.
-  const { createStatusApi } = await import('../../src/state/aws-clients.js');
+  const { createStatusApi, preloadStatusClients } = await import('../../src/state/aws-clients.js');
+  // Every client the poll calls loads now, together, rather than each when its turn comes.
+  preloadStatusClients();
   const api = createStatusApi({ region: stack.place.region, awsProfile });
   let snapshot: StatusSnapshot;
   try {
-    if (read.state !== 'malformed') {
-      // Team mode: the account's records, mirrored into deploy.json first.
-      const team = await teamFor(stack.place, deployRecordPath(dir), api, async () => (await api.getCallerIdentity()).arn, warn);
-      await team.refresh(environments.map((e) => e.name));
-      const again = readDeployRecords(deployRecordPath(dir));
-      if (again.state !== 'malformed') records = again.records;
-    }
+    // Team mode: the account's records, mirrored into deploy.json before the poll reads it; the stack's reads do not wait for them.
+    const team = read.state === 'malformed' ? null : await teamFor(stack.place, deployRecordPath(dir), api, async () => (await api.getCallerIdentity()).arn, warn);
+    const refreshRecords = team
+      ? async () => {
+          await team.refresh(environments.map((e) => e.name));
+          const again = readDeployRecords(deployRecordPath(dir));
+          if (again.state !== 'malformed') records = again.records;
+        }
+      : undefined;
     const poller = createStatusPoller({
       api,
       stackName: stack.place.stackName,
@@ -62,6 +66,7 @@ export async function runStatus(g: Globals): Promise<number> {
       account: stack.place.account,
       environments,
       deployRecords: () => records,
+      refreshRecords,
       awsProfile,
     });
     snapshot = await poller.snapshot();

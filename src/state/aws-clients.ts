@@ -4,7 +4,7 @@ import type { ServiceRollback, StackInfo, StatusApi, TaskInfo } from './status-a
 import { EVENTS_KEEP } from './status-types.js';
 import { alarmNamesOf } from './alarm-rollback.js';
 import { assertAwsProfileExists, sdkLogger } from './aws-profile.js';
-import { loadSdkModule } from './sdk-modules.js';
+import { loadSdkModule, preloadSdkModules, type SdkModules } from './sdk-modules.js';
 
 /**
  * The real {@link StatusApi}: AWS SDK v3 clients, each loaded ({@link loadSdkModule}) and
@@ -23,6 +23,22 @@ import { loadSdkModule } from './sdk-modules.js';
  * The cost: a call that keeps failing takes longer to report it (throttling
  * backs off about 1, 2, 4 and 8 s at most, with full jitter).
  */
+
+/** The clients one status poll calls (src/state/status-poller.ts), team records (SSM) and metrics included. */
+export const STATUS_CLIENTS: readonly (keyof SdkModules)[] = [
+  '@aws-sdk/client-sts',
+  '@aws-sdk/client-cloudformation',
+  '@aws-sdk/client-ssm',
+  '@aws-sdk/client-ecs',
+  '@aws-sdk/client-elastic-load-balancing-v2',
+  '@aws-sdk/client-api-gateway',
+  '@aws-sdk/client-cloudwatch',
+];
+
+/** Starts loading every client a status poll calls, all at once (see {@link preloadSdkModules}). */
+export function preloadStatusClients(): void {
+  preloadSdkModules(STATUS_CLIENTS);
+}
 
 /** Attempts per call unless AWS_MAX_ATTEMPTS (or the options) say otherwise. */
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -133,8 +149,8 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
       }));
   };
 
-  const sts = lazy(async () => loadSdkModule('@aws-sdk/client-sts').STSClient);
-  const loadCfn = async () => loadSdkModule('@aws-sdk/client-cloudformation').CloudFormationClient;
+  const sts = lazy(async () => (await loadSdkModule('@aws-sdk/client-sts')).STSClient);
+  const loadCfn = async () => (await loadSdkModule('@aws-sdk/client-cloudformation')).CloudFormationClient;
   const cfn = lazy(loadCfn);
   const cfnByRegion = new Map<string, () => Promise<CloudFormationClient>>();
   /** The CloudFormation client of a region: the main one for the options' region, else one more, created on first use. */
@@ -145,7 +161,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     return get();
   };
   const describeStackWith = async (client: Promise<CloudFormationClient>, stackName: string): Promise<StackInfo | null> => {
-    const { DescribeStacksCommand } = loadSdkModule('@aws-sdk/client-cloudformation');
+    const { DescribeStacksCommand } = await loadSdkModule('@aws-sdk/client-cloudformation');
     try {
       const out = await (await client).send(new DescribeStacksCommand({ StackName: stackName }));
       const s = out.Stacks?.[0];
@@ -166,22 +182,22 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
       throw error;
     }
   };
-  const ecs = lazy(async () => loadSdkModule('@aws-sdk/client-ecs').ECSClient);
-  const elb = lazy(async () => loadSdkModule('@aws-sdk/client-elastic-load-balancing-v2').ElasticLoadBalancingV2Client);
-  const apigw = lazy(async () => loadSdkModule('@aws-sdk/client-api-gateway').APIGatewayClient);
-  const secrets = lazy(async () => loadSdkModule('@aws-sdk/client-secrets-manager').SecretsManagerClient);
-  const cloudwatch = lazy(async () => loadSdkModule('@aws-sdk/client-cloudwatch').CloudWatchClient);
-  const ssm = lazy(async () => loadSdkModule('@aws-sdk/client-ssm').SSMClient);
+  const ecs = lazy(async () => (await loadSdkModule('@aws-sdk/client-ecs')).ECSClient);
+  const elb = lazy(async () => (await loadSdkModule('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client);
+  const apigw = lazy(async () => (await loadSdkModule('@aws-sdk/client-api-gateway')).APIGatewayClient);
+  const secrets = lazy(async () => (await loadSdkModule('@aws-sdk/client-secrets-manager')).SecretsManagerClient);
+  const cloudwatch = lazy(async () => (await loadSdkModule('@aws-sdk/client-cloudwatch')).CloudWatchClient);
+  const ssm = lazy(async () => (await loadSdkModule('@aws-sdk/client-ssm')).SSMClient);
   const notFound = (error: unknown) => (error as Error).name === 'ParameterNotFound';
   const listTasks = async (cluster: string, service: string, desiredStatus: 'RUNNING' | 'STOPPED') => {
-    const { ListTasksCommand } = loadSdkModule('@aws-sdk/client-ecs');
+    const { ListTasksCommand } = await loadSdkModule('@aws-sdk/client-ecs');
     const out = await (await ecs()).send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus, maxResults: 100 }));
     return out.taskArns ?? [];
   };
 
   return {
     async getCallerIdentity() {
-      const { GetCallerIdentityCommand } = loadSdkModule('@aws-sdk/client-sts');
+      const { GetCallerIdentityCommand } = await loadSdkModule('@aws-sdk/client-sts');
       const out = await (await sts()).send(new GetCallerIdentityCommand({}));
       return { account: out.Account ?? '', arn: out.Arn ?? '' };
     },
@@ -190,7 +206,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     describeStackIn: (region, stackNameOrArn) => describeStackWith(cfnIn(region), stackNameOrArn),
 
     async describeServices(cluster, services) {
-      const { DescribeServicesCommand } = loadSdkModule('@aws-sdk/client-ecs');
+      const { DescribeServicesCommand } = await loadSdkModule('@aws-sdk/client-ecs');
       const out = await (await ecs()).send(new DescribeServicesCommand({ cluster, services: [...services] }));
       return {
         services: (out.services ?? []).map((s) => ({
@@ -220,7 +236,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     },
 
     async describeTargetHealth(targetGroupArn) {
-      const { DescribeTargetHealthCommand } = loadSdkModule('@aws-sdk/client-elastic-load-balancing-v2');
+      const { DescribeTargetHealthCommand } = await loadSdkModule('@aws-sdk/client-elastic-load-balancing-v2');
       const out = await (await elb()).send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
       return (out.TargetHealthDescriptions ?? []).map((t) => ({
         id: t.Target?.Id ?? '',
@@ -231,13 +247,13 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     },
 
     async getStages(restApiId) {
-      const { GetStagesCommand } = loadSdkModule('@aws-sdk/client-api-gateway');
+      const { GetStagesCommand } = await loadSdkModule('@aws-sdk/client-api-gateway');
       const out = await (await apigw()).send(new GetStagesCommand({ restApiId }));
       return (out.item ?? []).map((s) => ({ stageName: s.stageName ?? '', deploymentId: s.deploymentId ?? null, lastUpdatedDate: iso(s.lastUpdatedDate ?? s.createdDate) }));
     },
 
     async lastRollback(cluster, service) {
-      const { ListServiceDeploymentsCommand, DescribeServiceDeploymentsCommand } = loadSdkModule('@aws-sdk/client-ecs');
+      const { ListServiceDeploymentsCommand, DescribeServiceDeploymentsCommand } = await loadSdkModule('@aws-sdk/client-ecs');
       const client = await ecs();
       const listed = await client.send(
         new ListServiceDeploymentsCommand({ cluster, service, status: ['ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'], maxResults: 10 }),
@@ -258,7 +274,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     },
 
     async getMetricData(queries, start, end) {
-      const { GetMetricDataCommand } = loadSdkModule('@aws-sdk/client-cloudwatch');
+      const { GetMetricDataCommand } = await loadSdkModule('@aws-sdk/client-cloudwatch');
       const out = await (await cloudwatch()).send(
         new GetMetricDataCommand({
           StartTime: start,
@@ -281,7 +297,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     listRunningTasks: (cluster, service) => listTasks(cluster, service, 'RUNNING'),
 
     async getTemplateBody(stackName) {
-      const { GetTemplateCommand } = loadSdkModule('@aws-sdk/client-cloudformation');
+      const { GetTemplateCommand } = await loadSdkModule('@aws-sdk/client-cloudformation');
       try {
         const out = await (await cfn()).send(new GetTemplateCommand({ StackName: stackName, TemplateStage: 'Original' }));
         return typeof out.TemplateBody === 'string' ? out.TemplateBody : '';
@@ -292,7 +308,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     },
 
     async secretExists(name) {
-      const { DescribeSecretCommand } = loadSdkModule('@aws-sdk/client-secrets-manager');
+      const { DescribeSecretCommand } = await loadSdkModule('@aws-sdk/client-secrets-manager');
       try {
         await (await secrets()).send(new DescribeSecretCommand({ SecretId: name }));
         return true;
@@ -303,7 +319,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     },
 
     async createSecret(name, value, tags) {
-      const { CreateSecretCommand } = loadSdkModule('@aws-sdk/client-secrets-manager');
+      const { CreateSecretCommand } = await loadSdkModule('@aws-sdk/client-secrets-manager');
       await (await secrets()).send(
         new CreateSecretCommand({
           Name: name,
@@ -315,7 +331,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     },
 
     async describeTasks(cluster, taskArns) {
-      const { DescribeTasksCommand } = loadSdkModule('@aws-sdk/client-ecs');
+      const { DescribeTasksCommand } = await loadSdkModule('@aws-sdk/client-ecs');
       const client = await ecs();
       const result: TaskInfo[] = [];
       for (let i = 0; i < taskArns.length; i += 100) {
@@ -350,7 +366,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     },
 
     async getParameter(name) {
-      const { GetParameterCommand } = loadSdkModule('@aws-sdk/client-ssm');
+      const { GetParameterCommand } = await loadSdkModule('@aws-sdk/client-ssm');
       try {
         const out = await (await ssm()).send(new GetParameterCommand({ Name: name }));
         return { value: out.Parameter?.Value ?? '', version: out.Parameter?.Version ?? 0, modifiedAt: iso(out.Parameter?.LastModifiedDate) };
@@ -363,7 +379,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     async getParameters(names) {
       const found = new Map<string, StoredParameter>();
       if (names.length === 0) return found;
-      const { GetParametersCommand } = loadSdkModule('@aws-sdk/client-ssm');
+      const { GetParametersCommand } = await loadSdkModule('@aws-sdk/client-ssm');
       // Names SSM does not have come back in InvalidParameters, not as an error: they are left out.
       const out = await (await ssm()).send(new GetParametersCommand({ Names: [...names] }));
       for (const p of out.Parameters ?? []) {
@@ -373,7 +389,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     },
 
     async getParameterHistory(name) {
-      const { GetParameterHistoryCommand } = loadSdkModule('@aws-sdk/client-ssm');
+      const { GetParameterHistoryCommand } = await loadSdkModule('@aws-sdk/client-ssm');
       const client = await ssm();
       const versions: StoredParameter[] = [];
       let token: string | undefined;
@@ -393,7 +409,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     },
 
     async putParameter(name, value, overwrite) {
-      const { PutParameterCommand } = loadSdkModule('@aws-sdk/client-ssm');
+      const { PutParameterCommand } = await loadSdkModule('@aws-sdk/client-ssm');
       try {
         const out = await (await ssm()).send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Tier: 'Standard', Overwrite: overwrite }));
         return out.Version ?? 0;
@@ -404,7 +420,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     },
 
     async deleteParameter(name) {
-      const { DeleteParameterCommand } = loadSdkModule('@aws-sdk/client-ssm');
+      const { DeleteParameterCommand } = await loadSdkModule('@aws-sdk/client-ssm');
       try {
         await (await ssm()).send(new DeleteParameterCommand({ Name: name }));
         return true;

@@ -25,8 +25,8 @@ export function createLogsApi(options: AwsClientOptions): ClosableLogsApi {
   let client: Promise<LogsClient> | undefined;
   let created: LogsClient | undefined;
   const logs = () =>
-    (client ??= Promise.resolve().then(() => {
-      const { CloudWatchLogsClient } = loadSdkModule('@aws-sdk/client-cloudwatch-logs');
+    (client ??= Promise.resolve().then(async () => {
+      const { CloudWatchLogsClient } = await loadSdkModule('@aws-sdk/client-cloudwatch-logs');
       if (options.awsProfile) assertAwsProfileExists(options.awsProfile);
       created = new CloudWatchLogsClient({
         region: options.region,
@@ -43,7 +43,7 @@ export function createLogsApi(options: AwsClientOptions): ClosableLogsApi {
 
   return {
     async filterLogEvents(request) {
-      const { FilterLogEventsCommand } = loadSdkModule('@aws-sdk/client-cloudwatch-logs');
+      const { FilterLogEventsCommand } = await loadSdkModule('@aws-sdk/client-cloudwatch-logs');
       const out = (await (await logs()).send(
         new FilterLogEventsCommand({
           logGroupName: request.logGroupName,
@@ -57,7 +57,7 @@ export function createLogsApi(options: AwsClientOptions): ClosableLogsApi {
     },
 
     async startLiveTail(request) {
-      const { StartLiveTailCommand } = loadSdkModule('@aws-sdk/client-cloudwatch-logs');
+      const { StartLiveTailCommand } = await loadSdkModule('@aws-sdk/client-cloudwatch-logs');
       const out = (await (await logs()).send(
         new StartLiveTailCommand({
           logGroupIdentifiers: [request.logGroupArn],

@@ -340,21 +340,27 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const at = fetchedAt.getTime();
     if (recordsFollowUntil !== undefined && at >= recordsFollowUntil) recordsFollowUntil = undefined;
     const recordsAge = recordsRefreshedAt === undefined ? Infinity : at - recordsRefreshedAt;
+    const stackAge = stack ? fetchedAt.getTime() - Date.parse(stack.readAt) : Infinity;
+    // A missing stack is re-read every poll: it is then the only call, and a first deploy should show up at once.
+    const stackDue = !stack || stack.value === null || stackStale || stackAge > stackMaxAge || isStackInProgress(stack.value.status);
+    const readIdentityAndStack = (needStack: boolean) =>
+      Promise.all([
+        identity ? undefined : attempt(APIS.identity, problems, () => api.getCallerIdentity()),
+        needStack ? attempt(APIS.stack, problems, () => api.describeStack(options.stackName)) : undefined,
+      ]);
+    let early: ReturnType<typeof readIdentityAndStack> | undefined;
     if (options.refreshRecords && (recordsWanted || recordsAge >= (options.recordsEveryMs ?? RECORDS_EVERY_MS) || (recordsFollowUntil !== undefined && recordsAge >= RECORDS_FOLLOW_EVERY_MS))) {
       recordsRefreshedAt = at;
       recordsWanted = false;
+      // The stack read due anyway (the first poll's, say) does not wait for the records: both are in flight at once.
+      if (stackDue) early = readIdentityAndStack(true);
       if ((await options.refreshRecords().catch(() => false)) === true) recordsFollowUntil = undefined;
     }
     const records = readRecords();
     const marker = JSON.stringify(options.environments.map((e) => records[e.name]?.deployedAt ?? null));
-    const stackAge = stack ? fetchedAt.getTime() - Date.parse(stack.readAt) : Infinity;
-    // A missing stack is re-read every poll: it is then the only call, and a first deploy should show up at once.
-    const needStack = !stack || stack.value === null || stackStale || marker !== stackMarker || stackAge > stackMaxAge || isStackInProgress(stack.value.status);
+    const needStack = stackDue || marker !== stackMarker;
 
-    const [identityRead, stackRead] = await Promise.all([
-      identity ? undefined : attempt(APIS.identity, problems, () => api.getCallerIdentity()),
-      needStack ? attempt(APIS.stack, problems, () => api.describeStack(options.stackName)) : undefined,
-    ]);
+    const [identityRead, stackRead] = await (early ?? readIdentityAndStack(needStack));
     const readAt = now().toISOString();
     if (identityRead?.ok) identity = { value: identityRead.value, readAt };
     if (identityRead && !identityRead.ok && identityRead.problem.kind === 'credentials') return credentialsFailure(identityRead.problem, identityRead.text);

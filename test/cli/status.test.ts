@@ -57,6 +57,18 @@ describe('benchling-deploy status', () => {
     expect(lines).toHaveLength(4);
   });
 
+  it('reads the identity and the stack while the team records are read: a slow GetParameters holds back neither', async () => {
+    fake.inject({ kind: 'slow', operation: 'GetParameters', delayMs: 1500 });
+    const r = await status(configDir());
+    expect(r.status, r.stderr).toBe(0);
+    const at = (operation: string) => fake.calls.all.find((c) => c.operation === operation)!.at;
+    // Both reached AWS while the records' read was still waiting for its answer.
+    expect(at('DescribeStacks') - at('GetParameters')).toBeLessThan(1500);
+    expect(at('GetCallerIdentity') - at('GetParameters')).toBeLessThan(1500);
+    expect(fake.calls.count('GetParameters')).toBe(1);
+    expect(fake.calls.count('DescribeStacks')).toBe(1);
+  });
+
   it('--json carries the last hour of metrics as numbers, gaps as null, from one GetMetricData', async () => {
     seedEnvironmentMetrics(fake.scenario, 'prod', { requests: [1200, null, 900], errors5xx: [3], latencyMs: [245.5], cpu: [37.5], memory: [61] });
     const r = await status(configDir(), ['status', '--json']);

@@ -1,10 +1,11 @@
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFile, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { cpSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
+import { startFakeAws } from '../fake-aws/server.js';
 
 /**
  * The package as a user gets it: `npm pack` of a checkout with no dist/ (so
@@ -92,18 +93,45 @@ describe('the published package', { timeout: 300_000 }, () => {
     const template = JSON.parse(readFileSync(out.templatePath, 'utf8')) as { Resources: Record<string, unknown> };
     expect(Object.keys(template.Resources).length).toBeGreaterThan(20);
   });
+
+  it('`benchling-deploy status` reads AWS from the installed package with the SDK it bundles: the @aws-sdk packages moved away', async () => {
+    const config = tempDir('bd-pack-config-');
+    writeJson(config, 'default.json', prodProfile());
+    writeJson(config, 'dev.json', devProfile());
+    const home = tempDir('bd-pack-home-');
+    const fake = await startFakeAws();
+    const sdk = join(project, 'node_modules', '@aws-sdk');
+    renameSync(sdk, `${sdk}.away`);
+    try {
+      const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const env = { PATH: process.env.PATH, HOME: home, CI: 'true', NO_COLOR: '1', AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), ...fake.env };
+        execFile(process.execPath, [join(project, 'node_modules', '.bin', 'benchling-deploy'), '--config-dir', config, 'status'], { cwd: project, env, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^dev +dev +healthy +1\/1 /m);
+      expect(r.stdout).toMatch(/^prod +default +healthy +2\/2 /m);
+    } finally {
+      renameSync(`${sdk}.away`, sdk);
+      await fake.close();
+    }
+  });
 });
 
 describe('the bundle', () => {
   // ws (inside Ink's devtools, loaded only with DEV=true) tries these optional packages in a try/catch.
   const OPTIONAL = new Set(['bufferutil', 'utf-8-validate', 'react-devtools-core']);
 
-  it('loads from node_modules only runtime dependencies (cdk-nag, Ink, React, zod are inlined or test-only)', () => {
+  it('loads from node_modules only runtime dependencies (cdk-nag, Ink, React, zod are inlined or test-only; the AWS SDK clients are inlined)', () => {
     const dist = join(ROOT, 'dist');
     const loaded = new Set<string>();
     for (const file of readdirSync(dist).filter((f) => f.endsWith('.js'))) {
       const text = readFileSync(join(dist, file), 'utf8');
-      for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|(?:\b|__)require\s*\(\s*|\bloadSdkModule\d*\s*\(\s*|\bimport\s*)["']([^"'./][^"']*)["']/g)) {
+      for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|(?:\b|__)require\s*\(\s*|\bimport\s*)["']([^"'./][^"']*)["']/g)) {
+        // The bundled SDK's error texts show how to load optional packages: `[require("@aws-sdk/signature-v4-crt");]`.
+        if (text[m.index - 1] === '[') continue;
         const name = m[1].startsWith('@') ? m[1].split('/').slice(0, 2).join('/') : m[1].split('/')[0];
         if (!name.startsWith('node:') && !builtinModules.includes(name) && /^(@[a-z0-9-]+\/)?[a-z0-9][a-z0-9._-]*$/.test(name)) loaded.add(name);
       }
@@ -111,7 +139,17 @@ describe('the bundle', () => {
     expect(loaded.has('aws-cdk-lib')).toBe(true);
     const notDependencies = [...loaded].filter((n) => !(n in pkg.dependencies) && !OPTIONAL.has(n));
     expect(notDependencies).toEqual([]);
+    // The AWS SDK clients are bundled (src/state/sdk-modules.ts): none is loaded from node_modules, each one's code is in dist/.
+    const sdk = Object.keys(pkg.dependencies).filter((d) => d.startsWith('@aws-sdk/'));
+    expect(sdk.filter((d) => loaded.has(d))).toEqual([]);
+    const bundled = new Set(
+      readdirSync(dist)
+        .filter((f) => f.endsWith('.js.map'))
+        .flatMap((f) => (JSON.parse(readFileSync(join(dist, f), 'utf8')) as { sources: string[] }).sources)
+        .flatMap((s) => /node_modules\/(@aws-sdk\/[^/]+)\//.exec(s)?.[1] ?? []),
+    );
+    expect(sdk.filter((d) => !bundled.has(d))).toEqual([]);
     // aws-cdk is not imported: src/infra/runner.ts runs its CLI from node_modules.
-    expect(Object.keys(pkg.dependencies).filter((d) => d !== 'aws-cdk' && !loaded.has(d))).toEqual([]);
+    expect(Object.keys(pkg.dependencies).filter((d) => d !== 'aws-cdk' && !d.startsWith('@aws-sdk/') && !loaded.has(d))).toEqual([]);
   });
 });

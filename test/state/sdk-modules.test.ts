@@ -1,37 +1,54 @@
 import { describe, expect, it } from 'vitest';
-import { createRequire } from 'node:module';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSdkModule } from '../../src/state/sdk-modules.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+const SDK_DIR = join(ROOT, 'src', 'state', 'sdk');
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [join(dir, e.name)] : []));
 }
 
 describe('loadSdkModule', () => {
-  it('loads a client package as CommonJS (its dist-cjs build), the same module on every call', () => {
-    const sts = loadSdkModule('@aws-sdk/client-sts');
+  it('loads a client module (the client and the commands sent), the same module on every call', async () => {
+    const sts = await loadSdkModule('@aws-sdk/client-sts');
     expect(typeof sts.STSClient).toBe('function');
-    expect(loadSdkModule('@aws-sdk/client-sts')).toBe(sts);
-    const cache = createRequire(join(ROOT, 'src', 'state', 'sdk-modules.ts')).cache;
-    expect(Object.keys(cache).some((f) => /@aws-sdk\/client-sts\/dist-cjs\/index\.js$/.test(f))).toBe(true);
+    expect(typeof sts.GetCallerIdentityCommand).toBe('function');
+    expect(await loadSdkModule('@aws-sdk/client-sts')).toBe(sts);
+    const logs = await loadSdkModule('@aws-sdk/client-cloudwatch-logs');
+    expect(Object.keys(logs).sort()).toEqual(['CloudWatchLogsClient', 'FilterLogEventsCommand', 'StartLiveTailCommand']);
   });
 
-  it('is the only way src/ loads an AWS SDK package at run time (no import() or value import of one)', () => {
+  it('is the only way src/ loads an AWS SDK package at run time: its client modules alone name a package, and only it imports them', () => {
     const offenders: string[] = [];
     for (const file of sourceFiles(join(ROOT, 'src'))) {
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/(?<!typeof\s)\bimport\(\s*'(@aws-sdk\/[^']+)'\s*\)|^import\s+(?!type\s)[^;]*?from\s+'(@aws-sdk\/[^']+)'/gms)) offenders.push(`${file}: ${m[1] ?? m[2]}`);
+      const inSdk = file.startsWith(`${SDK_DIR}/`);
+      if (!inSdk) {
+        for (const m of text.matchAll(/(?<!typeof\s)\bimport\(\s*'(@aws-sdk\/[^']+)'\s*\)|^(?:import|export)\s+(?!type\s)[^;]*?from\s+'(@aws-sdk\/[^']+)'/gms)) offenders.push(`${file}: ${m[1] ?? m[2]}`);
+      }
+      if (!file.endsWith('/src/state/sdk-modules.ts')) {
+        for (const m of text.matchAll(/(?<!typeof\s)\bimport\(\s*'([^']*\/sdk\/[^']+)'\s*\)|^(?:import|export)\s+(?!type\s)[^;]*?from\s+'([^']*\/sdk\/[^']+)'/gms)) offenders.push(`${file}: ${m[1] ?? m[2]}`);
+      }
     }
     expect(offenders).toEqual([]);
   });
 
-  it('knows every AWS SDK client the package depends on', () => {
+  it('has one client module per AWS SDK client the package depends on, each re-exporting from its own package only', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const clients = Object.keys(pkg.dependencies).filter((d) => d.startsWith('@aws-sdk/')).sort();
     const text = readFileSync(join(ROOT, 'src', 'state', 'sdk-modules.ts'), 'utf8');
-    const listed = [...text.matchAll(/^\s+'(@aws-sdk\/[^']+)': typeof import\('\1'\);$/gm)].map((m) => m[1]).sort();
-    expect(listed).toEqual(Object.keys(pkg.dependencies).filter((d) => d.startsWith('@aws-sdk/')).sort());
+    const listed = [...text.matchAll(/^\s+'(@aws-sdk\/([^']+))': typeof import\('\.\/sdk\/\2\.js'\);$/gm)].map((m) => m[1]).sort();
+    expect(listed).toEqual(clients);
+    const loaders = [...text.matchAll(/^\s+'(@aws-sdk\/([^']+))': \(\) => import\('\.\/sdk\/\2\.js'\),$/gm)].map((m) => m[1]).sort();
+    expect(loaders).toEqual(clients);
+    expect(readdirSync(SDK_DIR).sort()).toEqual(clients.map((c) => `${c.slice('@aws-sdk/'.length)}.ts`).sort());
+    for (const client of clients) {
+      const source = readFileSync(join(SDK_DIR, `${client.slice('@aws-sdk/'.length)}.ts`), 'utf8');
+      const froms = [...source.matchAll(/from\s+'([^']+)'/g)].map((m) => m[1]);
+      expect(froms, client).toEqual([client]);
+      expect(source, client).not.toMatch(/export \*/);
+    }
   });
 });

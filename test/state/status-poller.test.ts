@@ -284,6 +284,47 @@ describe('status poller against the fake AWS endpoint', () => {
     expect(refreshes).toBe(2);
   });
 
+  it('team records: the first poll reads the identity and the stack while the records refresh, not after', async () => {
+    let inRefresh: string[] = [];
+    const { poller } = makePoller({
+      refreshRecords: async () => {
+        // Held open until the stack's read has reached AWS: a poll that waited for the records would never get there.
+        const from = fake.calls.all.length;
+        const during = () => fake.calls.all.slice(from).map((c) => c.operation);
+        for (let i = 0; i < 200 && !during().includes('DescribeStacks'); i += 1) await new Promise((r) => setTimeout(r, 10));
+        inRefresh = during().sort();
+      },
+    });
+    const snap = await poller.snapshot();
+    expect(inRefresh).toEqual(['DescribeStacks', 'GetCallerIdentity']);
+    expect(env(snap, 'prod').health).toBe('healthy');
+  });
+
+  it('team records: with the stack cached, a refresh that brings a deploy has the stack re-read after it, in the same poll', async () => {
+    let clock = Date.parse('2025-06-01T00:00:00Z');
+    let records: DeployRecords = {};
+    let order: string[] = [];
+    const { poller } = makePoller({
+      now: () => new Date(clock),
+      deployRecords: () => records,
+      recordsEveryMs: 60_000,
+      refreshRecords: async () => {
+        order.push(`refresh after ${fake.calls.count('DescribeStacks')} stack reads`);
+        records = { prod: { endpoint: 'https://a.example/prod', imageTag: '0.8.0', deployedAt: new Date(clock).toISOString(), stackName: 'BenchlingWebhookStack', stage: 'prod', history: [] } };
+      },
+    });
+    await poller.snapshot();
+    fake.calls.reset();
+    order = [];
+    clock += 5_000;
+    await poller.snapshot();
+    expect(fake.calls.count('DescribeStacks')).toBe(0);
+    clock += 60_000;
+    await poller.snapshot();
+    expect(order).toEqual(['refresh after 0 stack reads']);
+    expect(fake.calls.count('DescribeStacks')).toBe(1);
+  });
+
   it("team records: a service's new task definition (a deploy from anywhere) refreshes them at the next poll, then at the follow pace until its record arrives", async () => {
     let clock = Date.parse('2025-06-01T00:00:00Z');
     const refreshedAt: number[] = [];
