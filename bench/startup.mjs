@@ -27,7 +27,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { minutes: { type: 'string' }, runs: { type: 'string' } } });
 const RUNS = Number(values.runs ?? process.env.BENCH_STARTUP_RUNS ?? 15);
 const SOAK_MINUTES = Number(values.minutes ?? process.env.BENCH_SOAK_MINUTES ?? 1);
-const BIN = join(root, 'bin', 'benchling-deploy.js');
+const BIN = join(root, 'bin', 'benchling-deploy.cjs');
 const QUILT = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
 
 if (!existsSync(join(root, 'dist', 'cli.js'))) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });

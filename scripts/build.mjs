@@ -2,9 +2,11 @@
 // Heavy dependencies (AWS SDK, aws-cdk-lib, execa) stay external and are imported lazily.
 import { build } from 'esbuild';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { boundInkCaches } from './ink-caches.mjs';
 import { requireExternals } from './require-externals.mjs';
+import { frontOnly } from './front-only.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -33,6 +35,30 @@ const result = await build({
   banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
 });
 
+// The CommonJS front (bin/front.ts): the entry requires dist/front.cjs, which sends a command of the
+// ESM bundle there at once and requires dist/light.cjs (the parser) for the rest, and light.cjs
+// dist/checks.cjs for validate and profiles. CommonJS cannot be split: what two bundles hold
+// exists twice, so a command runs in one of them only (see scripts/front-only.mjs).
+const cjs = {
+  metafile: true,
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+  define: { 'process.env.BENCHLING_DEPLOY_VERSION': JSON.stringify(pkg.version) },
+  plugins: [frontOnly],
+};
+const parser = await build({ ...cjs, entryPoints: { light: 'bin/light.ts', checks: 'bin/commands/profile-checks.ts' } });
+// The route's option table comes from the program just built, so it cannot drift from it.
+const routeTable = createRequire(import.meta.url)('../dist/light.cjs').programRouteTable();
+const front = await build({ ...cjs, entryPoints: { front: 'bin/front.ts' }, define: { ...cjs.define, ROUTE_TABLE: JSON.stringify(routeTable) } });
+
 // Chunks of earlier builds (their names carry a content hash) are removed, so dist/ holds this build only.
-const current = new Set(Object.keys(result.metafile.outputs).map((p) => basename(p)));
+const current = new Set([...Object.keys(result.metafile.outputs), ...Object.keys(parser.metafile.outputs), ...Object.keys(front.metafile.outputs)].map((p) => basename(p)));
 for (const file of readdirSync('dist')) if (!current.has(file)) rmSync(join('dist', file), { force: true });

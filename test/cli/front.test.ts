@@ -1,0 +1,77 @@
+/**
+ * The two bundles behind `benchling-deploy`: the CommonJS front (help, version, argument
+ * errors, validate, profiles) and the ESM bundle (everything else). Each command runs in one
+ * of them, its errors included: an error thrown inside a command prints as what it is, in
+ * either bundle, never as an internal error because its class came from the other one.
+ */
+import { spawnSync } from 'node:child_process';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
+
+const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
+
+/** Runs the command and tells which files of dist/ it loaded. */
+function run(args: string[]): { status: number | null; stdout: string; stderr: string; loaded: string[] } {
+  const home = tempDir('bd-front-');
+  const r = spawnSync(process.execPath, ['--import', TRACE_LOADED, BIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: home, CI: 'true', NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const loaded = [...r.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => basename(fileURLToPath(m[1])));
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.replace(/^LOADED \S+\n/gm, ''), loaded };
+}
+
+describe('a command runs in one bundle, its errors included', () => {
+  it('validate (the front): a bad profile is a user error naming file and field, exit 2, without the ESM bundle', () => {
+    const dir = tempDir('bd-front-config-');
+    const file = writeJson(dir, 'default.json', prodProfile({ colour: 'blue' }));
+    const r = run(['--config-dir', dir, 'validate']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: /);
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).toContain('colour');
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.loaded).toContain('checks.cjs');
+    expect(r.loaded).not.toContain('cli.js');
+  });
+
+  it('synth (the ESM bundle): no prod profile is a user error, exit 2, without the front parser', () => {
+    const dir = tempDir('bd-front-config-');
+    const r = run(['--config-dir', dir, 'synth', '--out', join(dir, 'out')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: no profiles in /);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.loaded).toContain('cli.js');
+    expect(r.loaded).not.toContain('light.cjs');
+  });
+
+  it.each([
+    [['test', '-e', 'prod', '--timeout', '5'], /^error: no profile "default"/],
+    [['--refresh', '2', 'status'], /^error: no prod profile/],
+  ])(
+    '%j: parsed by the front (a value it checks), handed whole to the ESM bundle, which runs it: its user error printed once, exit 2',
+    (args, message) => {
+      const dir = tempDir('bd-front-config-');
+      const r = run(['--config-dir', dir, ...args]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.match(/^error: /gm)).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/internal error/);
+      expect(r.loaded.slice(0, 2)).toEqual(['front.cjs', 'light.cjs']);
+      expect(r.loaded).toContain('cli.js');
+      expect(r.loaded).not.toContain('checks.cjs');
+    },
+  );
+
+  it('a value the front refuses is an argument error, exit 2, and nothing runs', () => {
+    const dir = tempDir('bd-front-config-');
+    const r = run(['--config-dir', dir, 'test', '--timeout', '0']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--timeout/);
+    expect(r.loaded).toEqual(['front.cjs', 'light.cjs']);
+  });
+});
