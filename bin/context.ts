@@ -61,20 +61,29 @@ export function warn(line: string): void {
  * the exit status (2 input, 1 failure). A returned number is the exit status.
  */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void> | number | void): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      const code = await fn(...args);
-      process.exitCode = typeof code === 'number' ? code : 0;
-    } catch (thrown) {
-      // What the AWS SDK throws is an external failure with words, not a bug with a stack.
-      const last = args.at(-1);
-      const globals = last && typeof last === 'object' && 'optsWithGlobals' in last ? globalsOf(last as Command) : undefined;
-      const awsProfile = globals?.awsProfile;
-      const error = !isProductError(thrown) && looksLikeAwsError(thrown) ? awsFailure(thrown, { awsProfile }) : inConfigFolder(thrown, globals);
-      printError(formatError(error));
-      process.exitCode = exitCodeOf(error);
-    }
-  };
+  return (...args: A) =>
+    runCommand(
+      () => fn(...args),
+      () => {
+        const last = args.at(-1);
+        return last && typeof last === 'object' && 'optsWithGlobals' in last ? globalsOf(last as Command) : undefined;
+      },
+    );
+}
+
+/** What {@link action} does, for a command run without commander (the front's route): the globals come from the caller. */
+export async function runCommand(body: () => Promise<number | void> | number | void, globalsOfRun: () => Globals | undefined): Promise<void> {
+  try {
+    const code = await body();
+    process.exitCode = typeof code === 'number' ? code : 0;
+  } catch (thrown) {
+    // What the AWS SDK throws is an external failure with words, not a bug with a stack.
+    const globals = globalsOfRun();
+    const awsProfile = globals?.awsProfile;
+    const error = !isProductError(thrown) && looksLikeAwsError(thrown) ? awsFailure(thrown, { awsProfile }) : inConfigFolder(thrown, globals);
+    printError(formatError(error));
+    process.exitCode = exitCodeOf(error);
+  }
 }
 
 /** A file-system failure in the config folder that no caller put in words: said with its path and what to do, not as a bug. */

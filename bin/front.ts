@@ -6,8 +6,9 @@ import { routeOf, type RouteTable } from './route.js';
 declare const ROUTE_TABLE: RouteTable;
 
 // The start of every run (dist/front.cjs, required by bin/benchling-deploy.cjs). CommonJS loads
-// faster than ES modules: help, version, argument errors, validate and profiles run here on a
-// small CommonJS bundle (dist/light.cjs); everything else goes to the ESM bundle straight away.
+// faster than ES modules: validate and profiles run here on a small CommonJS bundle
+// (dist/checks.cjs), help, version and argument errors on another (dist/light.cjs, commander);
+// everything else goes to the ESM bundle straight away.
 
 /** Runs the command line in the ESM bundle (dist/cli.js), which reads process.argv itself. */
 export async function handOff(): Promise<void> {
@@ -24,7 +25,12 @@ export async function handOff(): Promise<void> {
 }
 
 export async function start(argv: string[]): Promise<void> {
-  if (routeOf(argv.slice(2), ROUTE_TABLE) === 'esm') return handOff();
+  const route = routeOf(argv.slice(2), ROUTE_TABLE);
+  if (route.to === 'esm') return handOff();
+  if (route.to === 'checks') {
+    const { runCheck } = require('./checks.cjs') as typeof import('./commands/profile-checks.js');
+    return runCheck(route.command, route.options, route.globals);
+  }
   const { runFront } = require('./light.cjs') as typeof import('./light.js');
   await runFront(argv, handOff);
 }

@@ -3,14 +3,27 @@ import { UserError, UserErrors } from '../../src/errors.js';
 import { checkProfileName, inspectAllProfiles, inspectProfile, isFile } from '../../src/config/store.js';
 import { profilePath } from '../../src/config/paths.js';
 import { displayLine } from '../../src/display-text.js';
-import { action, configDirOf, globalsOf, print, printJson, warn } from '../context.js';
+import { action, configDirOf, globalsOf, print, printJson, runCommand, warn, type Globals } from '../context.js';
 
 // `profiles` and `validate`: they read the config folder and nothing else, so they run in the
-// CommonJS front (bin/front.ts) with the parser, without the ESM bundle. Keep this module's
+// CommonJS front (bin/front.ts), without the ESM bundle: straight from the route when it read
+// the line whole, else from the front's parser. Keep this module's
 // imports to the profile store: no AWS, no Ink, no dynamic import (the front build refuses one).
 
-export const listProfilesAction = action((_opts: unknown, cmd: Command) => {
-  const g = globalsOf(cmd);
+export const listProfilesAction = action((_opts: unknown, cmd: Command) => listProfiles(globalsOf(cmd)));
+
+export const validateAction = action((opts: { profile?: string }, cmd: Command) => validateProfiles(opts, globalsOf(cmd)));
+
+/**
+ * validate or profiles as the front's route read them (bin/front.ts), without commander:
+ * `options` and `globals` are what commander would give (the command's options, and
+ * optsWithGlobals). Run here whole, errors included.
+ */
+export function runCheck(command: string, options: Readonly<Record<string, unknown>>, globals: Globals): Promise<void> {
+  return runCommand(() => (command === 'validate' ? validateProfiles(options as { profile?: string }, globals) : listProfiles(globals)), () => globals);
+}
+
+function listProfiles(g: Globals): number {
   const dir = configDirOf(g);
   const all = inspectAllProfiles(dir);
   const rows = all.map((p) => ({
@@ -36,10 +49,9 @@ export const listProfilesAction = action((_opts: unknown, cmd: Command) => {
   for (const line of formatTable(table)) print(line);
   for (const r of rows) for (const w of [...r.warnings, ...(r.status === 'v0.6' ? r.problems : [])]) warn(w);
   return 0;
-});
+}
 
-export const validateAction = action((opts: { profile?: string }, cmd: Command) => {
-  const g = globalsOf(cmd);
+function validateProfiles(opts: { profile?: string }, g: Globals): number {
   const dir = configDirOf(g);
   const all = opts.profile ? [inspectOne(dir, opts.profile)] : inspectAllProfiles(dir);
   if (all.length === 0) throw new UserError(`no profiles in ${dir}`, 'create one with `benchling-deploy setup-profile default`');
@@ -50,7 +62,7 @@ export const validateAction = action((opts: { profile?: string }, cmd: Command) 
   if (problems.length > 0) throw new UserErrors(problems, all.some((p) => p.v06) ? 'run `benchling-deploy migrate` for v0.6 profiles' : undefined);
   if (!g.json) for (const p of all) print(`${p.path}: valid (${p.profile!.environment})`);
   return 0;
-});
+}
 
 function inspectOne(dir: string, name: string) {
   checkProfileName(name, '--profile');

@@ -1,7 +1,8 @@
 /**
  * The route of a command line (bin/route.ts), read without commander: `esm` sends it to the ESM
- * bundle straight away, so it must only say so for a line commander accepts as a run of one of
- * that bundle's commands; anything else goes to the CommonJS front, which parses it.
+ * bundle straight away and `checks` runs validate or profiles with the options it read, so each
+ * must only be said of a line commander accepts as a run of that command, with the same
+ * options; anything else goes to the front's parser (commander).
  */
 import { CommanderError, type Command } from 'commander';
 import fc from 'fast-check';
@@ -11,13 +12,19 @@ import { FRONT_COMMANDS, routeOf, routeTable } from '../../bin/route.js';
 
 const table = routeTable(buildProgram());
 
-/** What commander makes of the line: the command whose action it runs ('' for the program's own), or null when it refuses it or prints help or version. */
-function commanderRuns(args: string[]): string | null {
+interface Ran {
+  readonly command: string;
+  readonly options: Record<string, unknown>;
+  readonly globals: Record<string, unknown>;
+}
+
+/** What commander makes of the line: the command whose action it runs ('' for the program's own) and its options, or null when it refuses it or prints help or version. */
+function commanderRuns(args: string[]): Ran | null {
   const program = buildProgram();
-  let ran: string | null = null;
+  let ran: Ran | null = null;
   const silent = (c: Command) => c.configureOutput({ writeOut: () => {}, writeErr: () => {} });
-  silent(program).action(() => void (ran = ''));
-  for (const c of program.commands) silent(c).action(() => void (ran = c.name()));
+  silent(program).action(() => void (ran = { command: '', options: program.opts(), globals: program.opts() }));
+  for (const c of program.commands) silent(c).action(() => void (ran = { command: c.name(), options: c.opts(), globals: c.optsWithGlobals() }));
   try {
     program.parse(['node', 'benchling-deploy', ...args]);
   } catch (error) {
@@ -25,6 +32,19 @@ function commanderRuns(args: string[]): string | null {
     throw error;
   }
   return ran;
+}
+
+/** The route agrees with commander: `esm` and `checks` only for what commander runs so, with the same options. */
+function agrees(args: string[]): void {
+  const route = routeOf(args, table);
+  if (route.to === 'parser') return;
+  const ran = commanderRuns(args);
+  expect(ran, JSON.stringify(args)).not.toBeNull();
+  if (route.to === 'esm') {
+    expect(FRONT_COMMANDS, JSON.stringify(args)).not.toContain(ran!.command);
+  } else {
+    expect({ command: route.command, options: route.options, globals: route.globals }, JSON.stringify(args)).toEqual(ran);
+  }
 }
 
 describe('routeOf', () => {
@@ -38,29 +58,40 @@ describe('routeOf', () => {
     [['synth', '--out', 'o']],
     [['deploy', '-e', 'dev', '--image-tag', '1.0', '-y']],
     [['deploy', '--environment=prod', '--allow-replacement']],
-    [['setup-profile', 'dev', '--tenant', 'acme', '--no-webhook-verification']],
+    [['setup-profile', 'dev', '--tenant', 'acme', '--client-id', 'c']],
     [['logs', '--environment', 'all', '-f', '--filter', 'ERROR']],
     [['history', '-e', 'prod']],
   ])('%j goes to the ESM bundle, and commander runs that command', (args) => {
-    expect(routeOf(args, table)).toBe('esm');
-    const ran = commanderRuns(args);
-    expect(ran).not.toBeNull();
-    expect(FRONT_COMMANDS).not.toContain(ran);
+    expect(routeOf(args, table)).toEqual({ to: 'esm' });
+    agrees(args);
+  });
+
+  it.each([
+    [['validate'], 'validate', {}, {}],
+    [['--config-dir', 'x', 'validate', '--profile', 'dev'], 'validate', { profile: 'dev' }, { configDir: 'x', profile: 'dev' }],
+    [['validate', '--json', '--config-dir=x'], 'validate', {}, { configDir: 'x', json: true }],
+    [['profiles', '--json'], 'profiles', {}, { json: true }],
+    [['--aws-profile', 'p', 'profiles'], 'profiles', {}, { awsProfile: 'p' }],
+  ])('%j runs %s in the front, with what commander would give it', (args, command, options, globals) => {
+    expect(routeOf(args, table)).toEqual({ to: 'checks', command, options, globals });
+    agrees(args);
   });
 
   it.each([
     [['--help']],
     [['-h']],
     [['status', '--help']],
+    [['validate', '--help']],
     [['deploy', '-yh']],
     [['-v']],
     [['--version']],
     [['help']],
     [['help', 'deploy']],
-    [['validate']],
-    [['--config-dir', 'x', 'profiles', '--json']],
     [['no-such-command']],
     [['deploy', '--no-such-flag']],
+    [['validate', '--no-such-flag']],
+    [['validate', '--profile']],
+    [['validate', 'extra']],
     [['deploy', '-e', 'staging']],
     [['deploy', '-e']],
     [['deploy', '--image-tag']],
@@ -68,6 +99,7 @@ describe('routeOf', () => {
     [['status', 'extra']],
     [['setup-profile']],
     [['setup-profile', 'a', 'b']],
+    [['setup-profile', 'dev', '--no-webhook-verification']],
     [['test', '--timeout', '5']],
     [['--refresh', '2']],
     [['--config-dir']],
@@ -75,35 +107,32 @@ describe('routeOf', () => {
     [['--json=1', 'status']],
     [['deploy', '-edev']],
     [['status', '--', 'x']],
-  ])('%j goes to the front', (args) => {
-    expect(routeOf(args, table)).toBe('front');
+  ])('%j goes to the front parser', (args) => {
+    expect(routeOf(args, table)).toEqual({ to: 'parser' });
   });
 
-  it('says `esm` only for lines commander accepts as a run of a command of the ESM bundle (random lines)', () => {
-    const words = ['status', 'deploy', 'setup-profile', 'validate', 'profiles', 'help', 'logs', 'test', 'synth', 'nope', 'dev', 'prod', 'all', 'x', '5', '0', '', '-', '--'];
-    const flags = ['--config-dir', '--region', '--json', '-y', '--yes', '-e', '--environment', '--image-tag', '--out', '--timeout', '--refresh', '--help', '-h', '-v', '--version', '-f', '--tenant', '--no-webhook-verification', '--stack-name', '--environment=dev', '--out=', '-ey', '--nope'];
+  it('agrees with commander on random lines', () => {
+    const words = ['status', 'deploy', 'setup-profile', 'validate', 'profiles', 'help', 'logs', 'test', 'synth', 'nope', 'dev', 'prod', 'staging', 'x', '5', '0', '', '-', '--'];
+    const flags = ['--config-dir', '--region', '--aws-profile', '--json', '-y', '--yes', '-e', '--environment', '--image-tag', '--out', '--profile', '--profile=dev', '--timeout', '--refresh', '--help', '-h', '-v', '--version', '-f', '--tenant', '--no-webhook-verification', '--stack-name', '--environment=dev', '--out=', '-ey', '--nope'];
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...words, ...flags), { maxLength: 6 }), (args) => {
-        if (routeOf(args, table) !== 'esm') return;
-        const ran = commanderRuns(args);
-        expect(ran, JSON.stringify(args)).not.toBeNull();
-        expect(FRONT_COMMANDS).not.toContain(ran);
-      }),
-      { numRuns: 2000 },
+      fc.property(fc.array(fc.constantFrom(...words, ...flags), { maxLength: 6 }), (args) => agrees(args)),
+      { numRuns: 3000 },
     );
   });
 
-  it("the table holds every command of the program but the front's, and only options commander would take as the table says", () => {
+  it("the table holds every command of the program, the front's marked, and options as commander reads them", () => {
     const program = buildProgram();
-    expect(Object.keys(table.commands).sort()).toEqual(program.commands.map((c) => c.name()).filter((n) => !FRONT_COMMANDS.includes(n)).sort());
-    for (const name of FRONT_COMMANDS) expect(program.commands.some((c) => c.name() === name)).toBe(true);
-    expect(table.globals['--config-dir']).toBe('value');
-    expect(table.globals['--json']).toBe('flag');
-    expect(table.commands.deploy.options['-e']).toEqual(['dev', 'prod']);
+    expect(Object.keys(table.commands).sort()).toEqual(program.commands.map((c) => c.name()).sort());
+    expect(Object.keys(table.commands).filter((n) => table.commands[n].front).sort()).toEqual([...FRONT_COMMANDS].sort());
+    expect(table.globals['--config-dir']).toEqual({ key: 'configDir', kind: 'value' });
+    expect(table.globals['--json']).toEqual({ key: 'json', kind: 'flag' });
+    expect(table.commands.deploy.options['-e']).toEqual({ key: 'environment', kind: ['dev', 'prod'] });
     expect(table.commands['setup-profile'].operands).toEqual([1, 1]);
-    // Checked by a parser of their own, version: left to the front.
+    // Checked by a parser of their own, with a default, negated, or version: left to the parser.
     expect(table.globals['--refresh']).toBeUndefined();
     expect(table.globals['--version']).toBeUndefined();
     expect(table.commands.test.options['--timeout']).toBeUndefined();
+    expect(table.commands.rollback.options['--environment']).toBeUndefined();
+    expect(table.commands['setup-profile'].options['--no-webhook-verification']).toBeUndefined();
   });
 });

@@ -26,10 +26,14 @@ function run(args: string[]): { status: number | null; stdout: string; stderr: s
 }
 
 describe('a command runs in one bundle, its errors included', () => {
-  it('validate (the front): a bad profile is a user error naming file and field, exit 2, without the ESM bundle', () => {
+  it.each([
+    ['from the route', [], ['front.cjs', 'checks.cjs']],
+    ['from the parser', ['--refresh', '2'], ['front.cjs', 'light.cjs', 'checks.cjs']],
+  ])('validate (the front, %s): a bad profile is a user error naming file and field, exit 2, without the ESM bundle', (_how, before, files) => {
     const dir = tempDir('bd-front-config-');
     const file = writeJson(dir, 'default.json', prodProfile({ colour: 'blue' }));
-    const r = run(['--config-dir', dir, 'validate']);
+    const r = run([...before, '--config-dir', dir, 'validate']);
+    expect(r.loaded).toEqual(files);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^error: /);
     expect(r.stderr).toContain(file);

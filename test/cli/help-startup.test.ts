@@ -36,11 +36,17 @@ describe('start-up of --help and argument errors', () => {
     },
   );
 
-  it.each([[['validate']], [['profiles']]])('%j runs in the CommonJS front: its checks and the schema, no ES module', (args) => {
+  it.each([[['validate']], [['profiles', '--json']]])('%j runs in the CommonJS front, from the route: its checks and the schema, no parser, no ES module', (args) => {
     const run = loadedSources(args);
-    expect(names(run.files)).toEqual(['front.cjs', 'light.cjs', 'checks.cjs']);
+    expect(names(run.files)).toEqual(['front.cjs', 'checks.cjs']);
     expect(run.sources.some((s) => s.endsWith('/bin/commands/profile-checks.ts'))).toBe(true);
     expect(run.sources.some((s) => /\/node_modules\/zod\//.test(s))).toBe(true);
+  });
+
+  it('validate with an option the route leaves to the parser runs in the front too, from the parser', () => {
+    const run = loadedSources(['--refresh', '2', 'validate']);
+    expect(run.status).toBe(2);
+    expect(names(run.files)).toEqual(['front.cjs', 'light.cjs', 'checks.cjs']);
   });
 
   it('a command that runs loads its implementation and the schema (so the checks above can see them)', () => {
