@@ -5,6 +5,7 @@ import { folderError, isFsError } from '../src/config/fs-errors.js';
 import { jsonForTerminal, terminalSafe } from '../src/display-text.js';
 import { exitCodeOf, formatError, isProductError } from '../src/errors.js';
 import { awsFailure, looksLikeAwsError } from '../src/state/aws-errors.js';
+import { writeErr, writeOut } from './output.js';
 
 /** Options every command accepts (see PRODUCT.md section 6). */
 export interface Globals {
@@ -39,17 +40,17 @@ export function isCi(): boolean {
  * no control character reaches the terminal raw.
  */
 export function print(line = ''): void {
-  process.stdout.write(`${terminalSafe(line)}\n`);
+  writeOut(`${terminalSafe(line)}\n`);
 }
 
 /** Like {@link print}, on stderr: errors and notes. */
 export function printError(line: string): void {
-  process.stderr.write(`${terminalSafe(line)}\n`);
+  writeErr(`${terminalSafe(line)}\n`);
 }
 
 /** JSON for scripts: outside strings kept whole, escaped by JSON only (C1 controls too, see {@link jsonForTerminal}). */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${jsonForTerminal(value)}\n`);
+  writeOut(`${jsonForTerminal(value)}\n`);
 }
 
 export function warn(line: string): void {

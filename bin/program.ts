@@ -3,6 +3,7 @@ import { registerCostCommand, registerDeployCommands, registerHistoryCommand, re
 import { displayLine } from '../src/display-text.js';
 import { action, globalsOf, isInteractive } from './context.js';
 import { VERSION } from './version.js';
+import { writeErr } from './output.js';
 
 
 /** Builds the command tree; exported so tests can parse arguments without spawning. */
@@ -50,7 +51,7 @@ export async function main(argv: string[], bind?: (program: Command) => void): P
   // `benchling-deploy help [command]` is the same as --help.
   if (first === 'help') return main([argv[0], argv[1], ...argv.slice(3), '--help'], bind);
   if (first !== undefined && !first.startsWith('-') && !program.commands.some((c) => c.name() === first || c.aliases().includes(first))) {
-    process.stderr.write(`error: unknown command '${displayLine(first, 100)}'\n(run \`benchling-deploy --help\` for the commands)\n`);
+    writeErr(`error: unknown command '${displayLine(first, 100)}'\n(run \`benchling-deploy --help\` for the commands)\n`);
     process.exitCode = 2;
     return;
   }

@@ -23,6 +23,13 @@ export const frontOnly = {
       if (args.kind === 'dynamic-import') return { path: args.path, namespace: 'esm-only' };
       return undefined;
     });
+    // Commander loads node:child_process (and with it net and the streams) for subcommands that are
+    // executables of their own, which this program has none of: loaded when first used instead.
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (/[/\\]commander[/\\]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-child-process' } : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents: "module.exports = { get spawn() { return require('node:child_process').spawn; } };",
+      loader: 'js',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'front-file' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
     build.onLoad({ filter: /.*/, namespace: 'esm-only' }, (args) => ({
       contents: `throw new Error(${JSON.stringify(`${args.path} runs in the ESM bundle, not in the CommonJS front: bin/route.ts sent a line to the wrong bundle`)});`,

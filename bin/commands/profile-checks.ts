@@ -3,6 +3,7 @@ import { UserError, UserErrors } from '../../src/errors.js';
 import { checkProfileName, inspectAllProfiles, inspectProfile, isFile } from '../../src/config/store.js';
 import { profilePath } from '../../src/config/paths.js';
 import { displayLine } from '../../src/display-text.js';
+import { writeDirectly } from '../output.js';
 import { action, configDirOf, globalsOf, print, printJson, runCommand, warn, type Globals } from '../context.js';
 
 // `profiles` and `validate`: they read the config folder and nothing else, so they run in the
@@ -20,6 +21,7 @@ export const validateAction = action((opts: { profile?: string }, cmd: Command) 
  * optsWithGlobals). Run here whole, errors included.
  */
 export function runCheck(command: string, options: Readonly<Record<string, unknown>>, globals: Globals): Promise<void> {
+  writeDirectly();
   return runCommand(() => (command === 'validate' ? validateProfiles(options as { profile?: string }, globals) : listProfiles(globals)), () => globals);
 }
 

@@ -4,7 +4,7 @@
  * of them, its errors included: an error thrown inside a command prints as what it is, in
  * either bundle, never as an internal error because its class came from the other one.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { BIN } from '../helpers/cli.js';
 import { prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
+const TRACE_STREAMS = fileURLToPath(new URL('../fixtures/trace-stdout-stream.cjs', import.meta.url));
 
 /** Runs the command and tells which files of dist/ it loaded. */
 function run(args: string[]): { status: number | null; stdout: string; stderr: string; loaded: string[] } {
@@ -77,5 +78,36 @@ describe('a command runs in one bundle, its errors included', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--timeout/);
     expect(r.loaded).toEqual(['front.cjs', 'light.cjs']);
+  });
+});
+
+describe("the front's output", () => {
+  const env = { PATH: process.env.PATH, CI: 'true', NO_COLOR: '1' };
+
+  it.each([[['--help']], [['--version']], [['deploy', '--no-such-flag']], [['no-such-command']], [['validate']], [['profiles']]])(
+    '%j writes to the descriptors without building process.stdout or process.stderr (no net module loaded)',
+    (args) => {
+      const home = tempDir('bd-front-');
+      const r = spawnSync(process.execPath, ['-r', TRACE_STREAMS, BIN, '--config-dir', home, ...args], { env: { ...env, HOME: home }, encoding: 'utf8' });
+      expect(`${r.stdout}${r.stderr}`.replace(/^STREAM-MODULES .*\n/m, '')).not.toBe('');
+      expect(r.stderr).toMatch(/^STREAM-MODULES none$/m);
+    },
+  );
+
+  it('a command of the ESM bundle still prints through the streams (the check above can see them)', () => {
+    const home = tempDir('bd-front-');
+    const r = spawnSync(process.execPath, ['-r', TRACE_STREAMS, BIN, '--config-dir', home, 'status'], { env: { ...env, HOME: home }, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^STREAM-MODULES net$/m);
+  });
+
+  it('--help to a reader that went away (`| head`) ends quietly with status 0', async () => {
+    const child = spawn(process.execPath, [BIN, '--help'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const status = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
   });
 });
