@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { routeOf, type RouteTable } from './route.js';
+import { VERSION } from './version.js';
+import { writeDirectly, writeOut } from './output.js';
 
 /** The program's option table, set by the build (scripts/build.mjs) from the program itself. */
 declare const ROUTE_TABLE: RouteTable;
@@ -27,6 +29,11 @@ export async function handOff(): Promise<void> {
 export async function start(argv: string[]): Promise<void> {
   const route = routeOf(argv.slice(2), ROUTE_TABLE);
   if (route.to === 'esm') return handOff();
+  if (route.to === 'version') {
+    writeDirectly();
+    writeOut(`${VERSION}\n`);
+    return;
+  }
   if (route.to === 'checks') {
     const { runCheck } = require('./checks.cjs') as typeof import('./commands/profile-checks.js');
     return runCheck(route.command, route.options, route.globals);

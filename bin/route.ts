@@ -31,6 +31,8 @@ export interface CommandEntry {
  * front's parser, where commander reads it.
  */
 export interface RouteTable {
+  /** The version option's spellings: alone on the line, it prints the version. */
+  readonly version: readonly string[];
   readonly globals: Readonly<Record<string, OptionEntry>>;
   /** Every command, by name and alias. */
   readonly commands: Readonly<Record<string, CommandEntry>>;
@@ -59,12 +61,15 @@ export function routeTable(program: Command): RouteTable {
     const entry: CommandEntry = { options: entries(c.options), operands: [args.filter((a) => a.required).length, args.length], front: FRONT_COMMANDS.includes(c.name()) };
     for (const name of [c.name(), ...c.aliases()]) commands[name] = entry;
   }
-  return { globals: entries(program.options), commands };
+  const version = program.options.find((o) => o.long === '--version');
+  return { version: version ? [version.short, version.long].filter((f): f is string => f !== undefined) : [], globals: entries(program.options), commands };
 }
 
 export type Route =
   /** The ESM bundle: it parses the line itself (bin/cli.ts). */
   | { readonly to: 'esm' }
+  /** The version, printed by the front (bin/front.ts). */
+  | { readonly to: 'version' }
   /** The front's parser (dist/light.cjs): commander reads the line. */
   | { readonly to: 'parser' }
   /** The front's checks (dist/checks.cjs), with the options commander would have given: the command's own and optsWithGlobals. */
@@ -74,13 +79,14 @@ export type Route =
  * `esm` when the line surely runs a command of the ESM bundle (the dashboard, status, synth,
  * deploy...) and commander would accept it: it goes there at once, and that bundle parses it as
  * before. `checks` when it surely runs validate or profiles, with what commander would have
- * made of it. `parser` for all the rest: help, version, an unknown command or option, a value
+ * made of it; `version` for the version option alone. `parser` for all the rest: help, version, an unknown command or option, a value
  * to check, and anything this scan cannot be sure of. The front's parser reads it with commander
  * and hands a command it does not run to the ESM bundle (bin/light.ts), so a wrong guess here
  * costs time, never a different result.
  */
 export function routeOf(args: readonly string[], table: RouteTable): Route {
   const parser = { to: 'parser' } as const;
+  if (args.length === 1 && table.version.includes(args[0])) return { to: 'version' };
   let name: string | undefined;
   let command: CommandEntry | undefined;
   let operands = 0;

@@ -35,9 +35,9 @@ const result = await build({
   banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
 });
 
-// The CommonJS front (bin/front.ts): the entry requires dist/front.cjs, which sends a command of the
-// ESM bundle there at once and requires dist/light.cjs (the parser) for the rest, and light.cjs
-// dist/checks.cjs for validate and profiles. CommonJS cannot be split: what two bundles hold
+// The CommonJS front (bin/front.ts): the entry requires dist/front.cjs, whose route sends a command
+// of the ESM bundle there at once, runs validate and profiles in dist/checks.cjs, and requires
+// dist/light.cjs (the parser) for the rest. CommonJS cannot be split: what two bundles hold
 // exists twice, so a command runs in one of them only (see scripts/front-only.mjs).
 const cjs = {
   metafile: true,

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../bin/program.js';
 import { FRONT_COMMANDS, routeOf, routeTable } from '../../bin/route.js';
+import { VERSION } from '../../bin/version.js';
 
 const table = routeTable(buildProgram());
 
@@ -18,16 +19,23 @@ interface Ran {
   readonly globals: Record<string, unknown>;
 }
 
+/** What commander printed for the version option. */
+interface Version {
+  readonly version: string;
+}
+
 /** What commander makes of the line: the command whose action it runs ('' for the program's own) and its options, or null when it refuses it or prints help or version. */
-function commanderRuns(args: string[]): Ran | null {
+function commanderRuns(args: string[]): Ran | Version | null {
   const program = buildProgram();
   let ran: Ran | null = null;
-  const silent = (c: Command) => c.configureOutput({ writeOut: () => {}, writeErr: () => {} });
+  let out = '';
+  const silent = (c: Command) => c.configureOutput({ writeOut: (text) => void (out += text), writeErr: () => {} });
   silent(program).action(() => void (ran = { command: '', options: program.opts(), globals: program.opts() }));
   for (const c of program.commands) silent(c).action(() => void (ran = { command: c.name(), options: c.opts(), globals: c.optsWithGlobals() }));
   try {
     program.parse(['node', 'benchling-deploy', ...args]);
   } catch (error) {
+    if (error instanceof CommanderError && error.code === 'commander.version') return { version: out };
     if (error instanceof CommanderError) return null;
     throw error;
   }
@@ -40,8 +48,11 @@ function agrees(args: string[]): void {
   if (route.to === 'parser') return;
   const ran = commanderRuns(args);
   expect(ran, JSON.stringify(args)).not.toBeNull();
-  if (route.to === 'esm') {
-    expect(FRONT_COMMANDS, JSON.stringify(args)).not.toContain(ran!.command);
+  if (route.to === 'version') {
+    expect(ran, JSON.stringify(args)).toEqual({ version: `${VERSION}\n` });
+  } else if (route.to === 'esm') {
+    expect(ran).toHaveProperty('command');
+    expect(FRONT_COMMANDS, JSON.stringify(args)).not.toContain((ran as Ran).command);
   } else {
     expect({ command: route.command, options: route.options, globals: route.globals }, JSON.stringify(args)).toEqual(ran);
   }
@@ -77,14 +88,19 @@ describe('routeOf', () => {
     agrees(args);
   });
 
+  it.each([[['--version']], [['-v']]])('%j prints the version in the front, as commander would', (args) => {
+    expect(routeOf(args, table)).toEqual({ to: 'version' });
+    agrees(args);
+  });
+
   it.each([
     [['--help']],
     [['-h']],
+    [['--version', '--help']],
+    [['--config-dir', 'x', '--version']],
     [['status', '--help']],
     [['validate', '--help']],
     [['deploy', '-yh']],
-    [['-v']],
-    [['--version']],
     [['help']],
     [['help', 'deploy']],
     [['no-such-command']],

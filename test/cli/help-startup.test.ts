@@ -26,7 +26,7 @@ const RUN_ONLY = [/\/bin\/commands\/(?!registry\.ts|setup-flags\.ts)[^/]+$/, /\/
 const names = (files: string[]) => files.map((f) => basename(f));
 
 describe('start-up of --help and argument errors', () => {
-  it.each([[['--help']], [['--version']], [['help', 'deploy']], [['deploy', '--help']], [['setup-profile', '--help']], [['deploy', '--no-such-flag']], [['test', '--timeout', '0']], [['no-such-command']]])(
+  it.each([[['--help']], [['-v', '--help']], [['help', 'deploy']], [['deploy', '--help']], [['setup-profile', '--help']], [['deploy', '--no-such-flag']], [['test', '--timeout', '0']], [['no-such-command']]])(
     '%j loads the CommonJS front and its parser only: no ES module, no command implementation, profile schema or zod',
     (args) => {
       const run = loadedSources(args);
@@ -35,6 +35,13 @@ describe('start-up of --help and argument errors', () => {
       expect(run.sources.filter((s) => RUN_ONLY.some((re) => re.test(s)))).toEqual([]);
     },
   );
+
+  it.each([[['--version']], [['-v']]])('%j is printed by the route: the front alone, no parser', (args) => {
+    const r = spawnSync(process.execPath, ['--import', TRACE_LOADED, BIN, ...args], { env: { PATH: process.env.PATH, CI: 'true' }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\S*\n$/);
+    expect([...r.stderr.matchAll(/^LOADED \S+\/dist\/(\S+)$/gm)].map((m) => m[1])).toEqual(['front.cjs']);
+  });
 
   it.each([[['validate']], [['profiles', '--json']]])('%j runs in the CommonJS front, from the route: its checks and the schema, no parser, no ES module', (args) => {
     const run = loadedSources(args);
