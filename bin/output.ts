@@ -25,7 +25,12 @@ function write(fd: 1 | 2, text: string): void {
   const bytes = Buffer.from(text);
   let done = 0;
   try {
-    while (done < bytes.length) done += writeSync(fd, bytes, done);
+    while (done < bytes.length) {
+      const written = writeSync(fd, bytes, done);
+      // A descriptor that takes nothing: the stream waits for it.
+      if (written <= 0) throw Object.assign(new Error('nothing written'), { code: 'EAGAIN' });
+      done += written;
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EPIPE') gone.add(fd);
