@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
 import { routeOf, type RouteTable } from './route.js';
 import { VERSION } from './version.js';
 import { writeDirectly, writeOut } from './output.js';
@@ -26,6 +29,29 @@ export async function handOff(): Promise<void> {
   }
 }
 
+/**
+ * A bundle of the front beside this one (light.cjs, checks.cjs), compiled with V8's code cache
+ * the build wrote beside it (scripts/code-cache.mjs: the compiled code of a run, functions
+ * included), so that Node does not compile it again on each start. V8 checks the cache against
+ * the source, its own version and flags; one it refuses (another Node, an edited bundle) or a
+ * missing one only costs the compile require() would have done.
+ */
+export function loadBundle<T>(name: string, options: { cache: boolean } = { cache: true }): { exports: T; script: Script } {
+  const file = join(__dirname, name);
+  let cachedData: Buffer | undefined;
+  if (options.cache) {
+    try {
+      cachedData = readFileSync(`${file}.cache`);
+    } catch {
+      // No cache: compiled from the source alone.
+    }
+  }
+  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  const module = { exports: {} as T };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, __dirname);
+  return { exports: module.exports, script };
+}
+
 export async function start(argv: string[]): Promise<void> {
   const route = routeOf(argv.slice(2), ROUTE_TABLE);
   if (route.to === 'esm') return handOff();
@@ -35,9 +61,9 @@ export async function start(argv: string[]): Promise<void> {
     return;
   }
   if (route.to === 'checks') {
-    const { runCheck } = require('./checks.cjs') as typeof import('./commands/profile-checks.js');
+    const { runCheck } = loadBundle<typeof import('./commands/profile-checks.js')>('checks.cjs').exports;
     return runCheck(route.command, route.options, route.globals);
   }
-  const { runFront } = require('./light.cjs') as typeof import('./light.js');
+  const { runFront } = loadBundle<typeof import('./light.js')>('light.cjs').exports;
   await runFront(argv, handOff);
 }

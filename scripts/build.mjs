@@ -2,7 +2,9 @@
 // Heavy dependencies (AWS SDK, aws-cdk-lib, execa) stay external and are imported lazily.
 import { build } from 'esbuild';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { basename, join } from 'node:path';
 import { boundInkCaches } from './ink-caches.mjs';
 import { requireExternals } from './require-externals.mjs';
@@ -59,6 +61,10 @@ const parser = await build({ ...cjs, entryPoints: { light: 'bin/light.ts', check
 const routeTable = createRequire(import.meta.url)('../dist/light.cjs').programRouteTable();
 const front = await build({ ...cjs, entryPoints: { front: 'bin/front.ts' }, define: { ...cjs.define, ROUTE_TABLE: JSON.stringify(routeTable) } });
 
+// V8's code cache of light.cjs and checks.cjs, beside them (see scripts/code-cache.mjs).
+const caches = spawnSync(process.execPath, [fileURLToPath(new URL('./code-cache.mjs', import.meta.url))], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+if (caches.status !== 0) throw new Error(`scripts/code-cache.mjs failed (${caches.status}): ${caches.stderr}`);
+
 // Chunks of earlier builds (their names carry a content hash) are removed, so dist/ holds this build only.
-const current = new Set([...Object.keys(result.metafile.outputs), ...Object.keys(parser.metafile.outputs), ...Object.keys(front.metafile.outputs)].map((p) => basename(p)));
+const current = new Set([...Object.keys(result.metafile.outputs), ...Object.keys(parser.metafile.outputs), ...Object.keys(front.metafile.outputs), 'light.cjs.cache', 'checks.cjs.cache'].map((p) => basename(p)));
 for (const file of readdirSync('dist')) if (!current.has(file)) rmSync(join('dist', file), { force: true });

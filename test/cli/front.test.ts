@@ -5,10 +5,13 @@
  * either bundle, never as an internal error because its class came from the other one.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
 import { basename, join } from 'node:path';
+import { Script } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
+import { BIN, ROOT } from '../helpers/cli.js';
 import { prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
@@ -109,5 +112,34 @@ describe("the front's output", () => {
     const status = await new Promise((resolve) => child.on('close', resolve));
     expect(stderr).toBe('');
     expect(status).toBe(0);
+  });
+});
+
+describe("the front's code cache", () => {
+  it.each([['light.cjs'], ['checks.cjs']])('%s comes with a V8 code cache this Node accepts (built with it)', (name) => {
+    const file = join(ROOT, 'dist', name);
+    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: readFileSync(`${file}.cache`) });
+    expect(script.cachedDataRejected).toBe(false);
+  });
+
+  it.each([
+    ['a cache V8 refuses', (file: string) => writeFileSync(`${file}.cache`, 'not a code cache')],
+    ['no cache', () => {}],
+  ])('with %s, the front compiles its bundles from source: the same help and validate', (_what, spoil) => {
+    const copy = tempDir('bd-front-copy-');
+    mkdirSync(join(copy, 'bin'));
+    mkdirSync(join(copy, 'dist'));
+    copyFileSync(BIN, join(copy, 'bin', basename(BIN)));
+    for (const name of ['front.cjs', 'light.cjs', 'checks.cjs']) copyFileSync(join(ROOT, 'dist', name), join(copy, 'dist', name));
+    for (const name of ['light.cjs', 'checks.cjs']) spoil(join(copy, 'dist', name));
+    const config = tempDir('bd-front-config-');
+    writeJson(config, 'default.json', prodProfile());
+    for (const args of [['--help'], ['--config-dir', config, 'validate']]) {
+      const env = { PATH: process.env.PATH, HOME: config, CI: 'true', NO_COLOR: '1' };
+      const real = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
+      const copied = spawnSync(process.execPath, [join(copy, 'bin', basename(BIN)), ...args], { env, encoding: 'utf8' });
+      expect(real.status).toBe(0);
+      expect({ status: copied.status, stdout: copied.stdout, stderr: copied.stderr }).toEqual({ status: real.status, stdout: real.stdout, stderr: real.stderr });
+    }
   });
 });
