@@ -12,12 +12,12 @@ export function percentile(values, p) {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
 
-/** Wall time in ms of one run of a command; throws if it fails. */
-export function timeCommand(cmd, args, options = {}) {
+/** Wall time in ms of one run of a command; throws if it ends with another status than `status` (default 0). */
+export function timeCommand(cmd, args, { status = 0, ...options } = {}) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  if (r.status !== status) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return ms;
 }
 

@@ -15,7 +15,7 @@
 //      start-up (spawn to its first AWS call), its AWS conversation (first to last call; gaps
 //      of a second or more counted as waiting: cdk sleeps 5 s between DescribeStacks polls)
 //      and wind-down (last call to exit).
-//   2. The whole command, `node bin/benchling-deploy.js --config-dir DIR deploy --environment
+//   2. The whole command, `node bin/benchling-deploy.cjs --config-dir DIR deploy --environment
 //      dev --image-tag TAG --yes` (dist/ must be built), split by when its output lines arrive.
 //
 // `node -e 0` and `cdk --version` (loading the cdk CLI and nothing else) run in the same loop as
@@ -97,7 +97,7 @@ if (!existsSync(join(root, 'dist', 'cli.js'))) {
   process.exit(2);
 }
 
-const bin = join(root, 'bin', 'benchling-deploy.js');
+const bin = join(root, 'bin', 'benchling-deploy.cjs');
 const cdkBin = createRequire(join(root, 'package.json')).resolve('aws-cdk/bin/cdk');
 const work = mkdtempSync(join(tmpdir(), 'bd-bench-deploy-'));
 const project = await m.synthProjectStack(); // the built CLI's synth of devProfile() and prodProfile()
@@ -308,7 +308,7 @@ console.log('');
 
 const cs = runs.cli.map(cliSplit);
 const cliTotal = medianOf(cs, 'total');
-console.log(`2. the whole command: node bin/benchling-deploy.js --config-dir DIR deploy --environment dev --image-tag TAG --yes`);
+console.log(`2. the whole command: node bin/benchling-deploy.cjs --config-dir DIR deploy --environment dev --image-tag TAG --yes`);
 console.log(`  step (ends when its output line arrives)   median       min  share  x node -e 0`);
 const cliRows = [
   ['start-up: spawn -> first AWS call', 'startup'],

@@ -6,8 +6,8 @@
 //    time to the first frame with live data: both panels filled from the fake AWS (each
 //    environment's health and running tasks shown). Target: at most 6x `node -e 0`.
 //    Then commands from start to exit, each alternating with `node -e 0` (CI set, so no
-//    dashboard): `--help` and `validate` (targets: at most 1.6x), `status` once against the
-//    fake AWS (target: at most 4x).
+//    dashboard): `--help`, `--version`, `validate`, `profiles` and an argument error (targets: at
+//    most 1.6x), `status` once against the fake AWS (target: at most 4x).
 // 2. Memory: the dashboard refreshing every second and following dev's logs (a line every
 //    50 ms) for SOAK minutes; RSS sampled every 10 s (first minute against the last, slope
 //    after the first minute), and the live heap after a full GC from heap snapshots taken
@@ -27,7 +27,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { minutes: { type: 'string' }, runs: { type: 'string' } } });
 const RUNS = Number(values.runs ?? process.env.BENCH_STARTUP_RUNS ?? 15);
 const SOAK_MINUTES = Number(values.minutes ?? process.env.BENCH_SOAK_MINUTES ?? 1);
-const BIN = join(root, 'bin', 'benchling-deploy.js');
+const BIN = join(root, 'bin', 'benchling-deploy.cjs');
 const QUILT = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
 
 if (!existsSync(join(root, 'dist', 'cli.js'))) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
@@ -96,11 +96,14 @@ try {
   const cliEnv = { ...env, CI: 'true' };
   const commands = [
     { name: '--help', args: ['--help'], target: 1.6 },
+    { name: '--version', args: ['--version'], target: 1.6 },
     { name: 'validate', args: ['--config-dir', dir, 'validate'], target: 1.6 },
+    { name: 'profiles', args: ['--config-dir', dir, 'profiles'], target: 1.6 },
+    { name: 'argument error', args: ['deploy', '--no-such-flag'], target: 1.6, status: 2 },
     { name: 'status (one shot)', args: ['--config-dir', dir, 'status'], target: 4 },
   ];
   for (const c of commands) {
-    const r = compare(() => timeCommand(process.execPath, [BIN, ...c.args], { env: cliEnv }), () => timeCommand(process.execPath, ['-e', '0'], { env: cliEnv }), RUNS);
+    const r = compare(() => timeCommand(process.execPath, [BIN, ...c.args], { env: cliEnv, status: c.status }), () => timeCommand(process.execPath, ['-e', '0'], { env: cliEnv }), RUNS);
     console.log(`  ${c.name.padEnd(18)} ${fmt(r.subject).padStart(7)}   node -e 0 ${fmt(r.baseline).padStart(6)}   ${r.ratio.toFixed(2)}x; target <= ${c.target}x: ${r.ratio <= c.target ? 'met' : 'NOT met'}`);
   }
 

@@ -242,7 +242,7 @@ try {
     writeFileSync(join(cfg, 'dev.json'), JSON.stringify(profile('dev', {})), { mode: 0o600 });
     fake.calls.reset();
     const code = await new Promise((resolve) => {
-      const child = spawn(process.execPath, [join(root, 'bin', 'benchling-deploy.js'), '--config-dir', cfg, 'status'], { env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [join(root, 'bin', 'benchling-deploy.cjs'), '--config-dir', cfg, 'status'], { env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
       child.on('close', resolve);
     });
     rmSync(cfg, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { compare, fmt, median, percentile, timeCommand } from './_stats.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(root, 'bin', 'benchling-deploy.js');
+const bin = join(root, 'bin', 'benchling-deploy.cjs');
 const fixture = join(root, 'test', 'fixtures', 'synth', 'dev-and-prod');
 
 if (!existsSync(join(root, 'dist', 'cli.js'))) {

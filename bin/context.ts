@@ -5,6 +5,7 @@ import { folderError, isFsError } from '../src/config/fs-errors.js';
 import { jsonForTerminal, terminalSafe } from '../src/display-text.js';
 import { exitCodeOf, formatError, isProductError } from '../src/errors.js';
 import { awsFailure, looksLikeAwsError } from '../src/state/aws-errors.js';
+import { writeErr, writeOut } from './output.js';
 
 /** Options every command accepts (see PRODUCT.md section 6). */
 export interface Globals {
@@ -39,17 +40,17 @@ export function isCi(): boolean {
  * no control character reaches the terminal raw.
  */
 export function print(line = ''): void {
-  process.stdout.write(`${terminalSafe(line)}\n`);
+  writeOut(`${terminalSafe(line)}\n`);
 }
 
 /** Like {@link print}, on stderr: errors and notes. */
 export function printError(line: string): void {
-  process.stderr.write(`${terminalSafe(line)}\n`);
+  writeErr(`${terminalSafe(line)}\n`);
 }
 
 /** JSON for scripts: outside strings kept whole, escaped by JSON only (C1 controls too, see {@link jsonForTerminal}). */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${jsonForTerminal(value)}\n`);
+  writeOut(`${jsonForTerminal(value)}\n`);
 }
 
 export function warn(line: string): void {
@@ -61,20 +62,29 @@ export function warn(line: string): void {
  * the exit status (2 input, 1 failure). A returned number is the exit status.
  */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<number | void> | number | void): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      const code = await fn(...args);
-      process.exitCode = typeof code === 'number' ? code : 0;
-    } catch (thrown) {
-      // What the AWS SDK throws is an external failure with words, not a bug with a stack.
-      const last = args.at(-1);
-      const globals = last && typeof last === 'object' && 'optsWithGlobals' in last ? globalsOf(last as Command) : undefined;
-      const awsProfile = globals?.awsProfile;
-      const error = !isProductError(thrown) && looksLikeAwsError(thrown) ? awsFailure(thrown, { awsProfile }) : inConfigFolder(thrown, globals);
-      printError(formatError(error));
-      process.exitCode = exitCodeOf(error);
-    }
-  };
+  return (...args: A) =>
+    runCommand(
+      () => fn(...args),
+      () => {
+        const last = args.at(-1);
+        return last && typeof last === 'object' && 'optsWithGlobals' in last ? globalsOf(last as Command) : undefined;
+      },
+    );
+}
+
+/** What {@link action} does, for a command run without commander (the front's route): the globals come from the caller. */
+export async function runCommand(body: () => Promise<number | void> | number | void, globalsOfRun: () => Globals | undefined): Promise<void> {
+  try {
+    const code = await body();
+    process.exitCode = typeof code === 'number' ? code : 0;
+  } catch (thrown) {
+    // What the AWS SDK throws is an external failure with words, not a bug with a stack.
+    const globals = globalsOfRun();
+    const awsProfile = globals?.awsProfile;
+    const error = !isProductError(thrown) && looksLikeAwsError(thrown) ? awsFailure(thrown, { awsProfile }) : inConfigFolder(thrown, globals);
+    printError(formatError(error));
+    process.exitCode = exitCodeOf(error);
+  }
 }
 
 /** A file-system failure in the config folder that no caller put in words: said with its path and what to do, not as a bug. */

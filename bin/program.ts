@@ -3,6 +3,7 @@ import { registerCostCommand, registerDeployCommands, registerHistoryCommand, re
 import { displayLine } from '../src/display-text.js';
 import { action, globalsOf, isInteractive } from './context.js';
 import { VERSION } from './version.js';
+import { writeErr } from './output.js';
 
 
 /** Builds the command tree; exported so tests can parse arguments without spawning. */
@@ -31,7 +32,11 @@ export function buildProgram(): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<void> {
+/**
+ * Parses `argv` and runs what it asks for. `bind`, when given, sets the actions last (the
+ * CommonJS front binds the commands it does not run itself to a hand-off, see bin/light.ts).
+ */
+export async function main(argv: string[], bind?: (program: Command) => void): Promise<void> {
   const program = buildProgram();
   program.action(
     action(async (_opts: unknown, cmd: typeof program) => {
@@ -41,11 +46,12 @@ export async function main(argv: string[]): Promise<void> {
       return (await import('./commands/dashboard.js')).runDashboard(globalsOf(cmd));
     }),
   );
+  bind?.(program);
   const first = argv[2];
   // `benchling-deploy help [command]` is the same as --help.
-  if (first === 'help') return main([argv[0], argv[1], ...argv.slice(3), '--help']);
+  if (first === 'help') return main([argv[0], argv[1], ...argv.slice(3), '--help'], bind);
   if (first !== undefined && !first.startsWith('-') && !program.commands.some((c) => c.name() === first || c.aliases().includes(first))) {
-    process.stderr.write(`error: unknown command '${displayLine(first, 100)}'\n(run \`benchling-deploy --help\` for the commands)\n`);
+    writeErr(`error: unknown command '${displayLine(first, 100)}'\n(run \`benchling-deploy --help\` for the commands)\n`);
     process.exitCode = 2;
     return;
   }

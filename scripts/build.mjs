@@ -2,9 +2,13 @@
 // Heavy dependencies (AWS SDK, aws-cdk-lib, execa) stay external and are imported lazily.
 import { build } from 'esbuild';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { basename, join } from 'node:path';
 import { boundInkCaches } from './ink-caches.mjs';
 import { requireExternals } from './require-externals.mjs';
+import { frontOnly } from './front-only.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -36,6 +40,34 @@ const result = await build({
   banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
 });
 
+// The CommonJS front (bin/front.ts): the entry requires dist/front.cjs, whose route sends a command
+// of the ESM bundle there at once, runs validate and profiles in dist/checks.cjs, and requires
+// dist/light.cjs (the parser) for the rest. CommonJS cannot be split: what two bundles hold
+// exists twice, so a command runs in one of them only (see scripts/front-only.mjs).
+const cjs = {
+  metafile: true,
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+  define: { 'process.env.BENCHLING_DEPLOY_VERSION': JSON.stringify(pkg.version) },
+  plugins: [frontOnly],
+};
+const parser = await build({ ...cjs, entryPoints: { light: 'bin/light.ts', checks: 'bin/commands/profile-checks.ts' } });
+// The route's option table comes from the program just built, so it cannot drift from it.
+const routeTable = createRequire(import.meta.url)('../dist/light.cjs').programRouteTable();
+const front = await build({ ...cjs, entryPoints: { front: 'bin/front.ts' }, define: { ...cjs.define, ROUTE_TABLE: JSON.stringify(routeTable) } });
+
+// V8's code cache of light.cjs and checks.cjs, beside them (see scripts/code-cache.mjs).
+const caches = spawnSync(process.execPath, [fileURLToPath(new URL('./code-cache.mjs', import.meta.url))], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+if (caches.status !== 0) throw new Error(`scripts/code-cache.mjs failed (${caches.status}): ${caches.stderr}`);
+
 // Chunks of earlier builds (their names carry a content hash) are removed, so dist/ holds this build only.
-const current = new Set(Object.keys(result.metafile.outputs).map((p) => basename(p)));
+const current = new Set([...Object.keys(result.metafile.outputs), ...Object.keys(parser.metafile.outputs), ...Object.keys(front.metafile.outputs), 'light.cjs.cache', 'checks.cjs.cache'].map((p) => basename(p)));
 for (const file of readdirSync('dist')) if (!current.has(file)) rmSync(join('dist', file), { force: true });

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { UserError, UserErrors } from '../../src/errors.js';
-import { checkProfileName, inspectAllProfiles, inspectProfile, isFile, loadProfile, saveProfile, readJsonFile } from '../../src/config/store.js';
+import { checkProfileName, isFile, loadProfile, saveProfile, readJsonFile } from '../../src/config/store.js';
 import { profilePath } from '../../src/config/paths.js';
 import { isV06Profile, v06ProfileError } from '../../src/config/validate.js';
 import type { ProfileFile } from '../../src/config/schema.js';
 import { displayLine } from '../../src/display-text.js';
 import { FARGATE_CPUS } from '../../src/config/task-size.js';
 import { SETUP_FLAGS } from './setup-flags.js';
-import { action, configDirOf, globalsOf, isInteractive, print, printJson, warn } from '../context.js';
+import { action, configDirOf, globalsOf, isInteractive, print } from '../context.js';
+
+export { formatTable } from './profile-checks.js';
 
 
 /** The range of each whole-number flag (a task's memory must also suit its CPU: the profile's own check). */
@@ -21,49 +23,6 @@ const NUMBER_RANGES: Readonly<Record<'minCapacity' | 'maxCapacity' | 'memory' | 
 function camel(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
-
-export const listProfilesAction = action((_opts: unknown, cmd: Command) => {
-  const g = globalsOf(cmd);
-  const dir = configDirOf(g);
-  const all = inspectAllProfiles(dir);
-  const rows = all.map((p) => ({
-    name: p.name,
-    environment: p.profile?.environment ?? null,
-    tenant: p.profile?.benchlingTenant ?? null,
-    imageTag: p.profile?.imageTag ?? null,
-    stack: p.profile?.stackName ?? null,
-    status: p.profile ? 'valid' : p.v06 ? 'v0.6' : 'invalid',
-    problems: p.problems,
-    warnings: p.warnings,
-  }));
-  if (g.json) {
-    printJson({ configDir: dir, profiles: rows });
-    return 0;
-  }
-  if (rows.length === 0) {
-    print(`no profiles in ${dir}`);
-    print('create one with `benchling-deploy setup-profile default`');
-    return 0;
-  }
-  const table = [['PROFILE', 'ENV', 'TENANT', 'IMAGE TAG', 'STACK', 'STATUS'], ...rows.map((r) => [r.name, r.environment ?? '-', r.tenant ?? '-', r.imageTag ?? '-', r.stack ?? '-', r.status])];
-  for (const line of formatTable(table)) print(line);
-  for (const r of rows) for (const w of [...r.warnings, ...(r.status === 'v0.6' ? r.problems : [])]) warn(w);
-  return 0;
-});
-
-export const validateAction = action((opts: { profile?: string }, cmd: Command) => {
-  const g = globalsOf(cmd);
-  const dir = configDirOf(g);
-  const all = opts.profile ? [inspectOne(dir, opts.profile)] : inspectAllProfiles(dir);
-  if (all.length === 0) throw new UserError(`no profiles in ${dir}`, 'create one with `benchling-deploy setup-profile default`');
-  const problems = all.flatMap((p) => p.problems);
-  const warnings = all.flatMap((p) => p.warnings);
-  if (g.json) printJson({ valid: problems.length === 0, profiles: all.map((p) => ({ name: p.name, path: p.path, valid: !!p.profile, problems: p.problems, warnings: p.warnings })) });
-  for (const w of warnings) warn(w);
-  if (problems.length > 0) throw new UserErrors(problems, all.some((p) => p.v06) ? 'run `benchling-deploy migrate` for v0.6 profiles' : undefined);
-  if (!g.json) for (const p of all) print(`${p.path}: valid (${p.profile!.environment})`);
-  return 0;
-});
 
 export const setupProfileAction = action(async (name: string, opts: Record<string, unknown>, cmd: Command) => {
   const g = globalsOf(cmd);
@@ -106,14 +65,6 @@ export const setupProfileAction = action(async (name: string, opts: Record<strin
   return 0;
 });
 
-
-function inspectOne(dir: string, name: string) {
-  checkProfileName(name, '--profile');
-  if (!isFile(profilePath(dir, name))) {
-    throw new UserError(`--profile: no profile "${name}" (${profilePath(dir, name)} does not exist)`, `create it with \`benchling-deploy setup-profile ${name}\``);
-  }
-  return inspectProfile(dir, name);
-}
 
 /** Starting values: the profile itself when it exists, else `--from`, else `default` for shared fields. */
 function baseProfile(dir: string, name: string, from: string | undefined): Partial<ProfileFile> {
@@ -177,14 +128,4 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** A table cell's most characters. */
-const CELL_MAX = 200;
-
-export function formatTable(table: string[][]): string[] {
-  // Cells hold outside text (files, AWS): each one line through the door, so columns stay columns.
-  const rows = table.map((r) => r.map((c) => displayLine(c, CELL_MAX)));
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '));
 }

@@ -34,13 +34,13 @@ export function registerProfileCommands(program: Command): void {
     .command('profiles')
     .description('list profiles: name, environment, tenant, image tag, stack, valid or not')
     .option('--json', 'print JSON')
-    .action(later(() => import('./profiles.js'), (m) => m.listProfilesAction));
+    .action(later(() => import('./profile-checks.js'), (m) => m.listProfilesAction));
 
   program
     .command('validate')
     .description('check profiles (all when none is named); exit 2 on any error, listing all of them')
     .option('--profile <name>', 'the config profile to check')
-    .action(later(() => import('./profiles.js'), (m) => m.validateAction));
+    .action(later(() => import('./profile-checks.js'), (m) => m.validateAction));
 
   const setup = program
     .command('setup-profile')

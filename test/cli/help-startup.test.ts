@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -22,22 +23,55 @@ function loadedSources(args: string[]): { status: number | null; files: string[]
 
 /** What only a command's run needs: its implementation, the profile schema and zod. */
 const RUN_ONLY = [/\/bin\/commands\/(?!registry\.ts|setup-flags\.ts)[^/]+$/, /\/src\/config\/schema\.ts$/, /\/node_modules\/zod\//];
+const names = (files: string[]) => files.map((f) => basename(f));
 
 describe('start-up of --help and argument errors', () => {
-  it.each([[['--help']], [['deploy', '--help']], [['setup-profile', '--help']], [['deploy', '--no-such-flag']], [['test', '--timeout', '0']]])(
-    '%j loads no command implementation, profile schema or zod: the parser and the option table only',
+  it.each([[['--help']], [['-v', '--help']], [['help', 'deploy']], [['deploy', '--help']], [['setup-profile', '--help']], [['deploy', '--no-such-flag']], [['test', '--timeout', '0']], [['no-such-command']]])(
+    '%j loads the CommonJS front and its parser only: no ES module, no command implementation, profile schema or zod',
     (args) => {
       const run = loadedSources(args);
-      expect(run.files.length).toBeGreaterThan(1);
+      expect(names(run.files)).toEqual(['front.cjs', 'light.cjs']);
       expect(run.sources.length).toBeGreaterThan(1);
       expect(run.sources.filter((s) => RUN_ONLY.some((re) => re.test(s)))).toEqual([]);
     },
   );
 
-  it('a command that runs loads its implementation and the schema (so the check above can see them)', () => {
-    const run = loadedSources(['validate']);
-    expect(run.status).toBe(2);
-    expect(run.sources.some((s) => s.endsWith('/bin/commands/profiles.ts'))).toBe(true);
+  it.each([[['--version']], [['-v']]])('%j is printed by the route: the front alone, no parser', (args) => {
+    const r = spawnSync(process.execPath, ['--import', TRACE_LOADED, BIN, ...args], { env: { PATH: process.env.PATH, CI: 'true' }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\S*\n$/);
+    expect([...r.stderr.matchAll(/^LOADED \S+\/dist\/(\S+)$/gm)].map((m) => m[1])).toEqual(['front.cjs']);
+  });
+
+  it.each([[['validate']], [['profiles', '--json']]])('%j runs in the CommonJS front, from the route: its checks and the schema, no parser, no ES module', (args) => {
+    const run = loadedSources(args);
+    expect(names(run.files)).toEqual(['front.cjs', 'checks.cjs']);
+    expect(run.sources.some((s) => s.endsWith('/bin/commands/profile-checks.ts'))).toBe(true);
     expect(run.sources.some((s) => /\/node_modules\/zod\//.test(s))).toBe(true);
   });
+
+  it('validate with an option the route leaves to the parser runs in the front too, from the parser', () => {
+    const run = loadedSources(['--refresh', '2', 'validate']);
+    expect(run.status).toBe(2);
+    expect(names(run.files)).toEqual(['front.cjs', 'light.cjs', 'checks.cjs']);
+  });
+
+  it('a command that runs loads its implementation and the schema (so the checks above can see them)', () => {
+    const run = loadedSources(['validate']);
+    expect(run.status).toBe(2);
+    expect(run.sources.some((s) => s.endsWith('/bin/commands/profile-checks.ts'))).toBe(true);
+    expect(run.sources.some((s) => /\/node_modules\/zod\//.test(s))).toBe(true);
+  });
+
+  it.each([[['status']], [[]], [['synth', '--out', 'x']], [['history', '--environment', 'prod']]])(
+    '%j goes from the front to the ES module bundle at once: the front parser is not loaded',
+    (args) => {
+      const run = loadedSources(args);
+      expect(run.status).toBe(2);
+      expect(names(run.files)[0]).toBe('front.cjs');
+      expect(names(run.files)).toContain('cli.js');
+      expect(names(run.files)).not.toContain('light.cjs');
+      expect(names(run.files)).not.toContain('checks.cjs');
+    },
+  );
 });

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const BIN = join(ROOT, 'bin', 'benchling-deploy.js');
+export const BIN = join(ROOT, 'bin', 'benchling-deploy.cjs');
 
 export interface CliResult {
   readonly status: number | null;

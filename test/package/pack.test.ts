@@ -52,11 +52,12 @@ describe('the published package', { timeout: 300_000 }, () => {
   }, 300_000);
 
   it('holds the entry and the bundle, built by packing, and nothing else: no tests, sources or source maps', () => {
-    expect(files).toContain('bin/benchling-deploy.js');
+    expect(files).toContain('bin/benchling-deploy.cjs');
     expect(files).toContain('dist/cli.js');
     expect(files).toContain('dist/synth-worker.js');
+    for (const front of ['dist/front.cjs', 'dist/light.cjs', 'dist/checks.cjs', 'dist/light.cjs.cache', 'dist/checks.cjs.cache']) expect(files).toContain(front);
     expect(files).toContain('README.md');
-    const unexpected = files.filter((f) => !(f === 'package.json' || f === 'README.md' || f === 'bin/benchling-deploy.js' || /^dist\/[^/]+\.js$/.test(f)));
+    const unexpected = files.filter((f) => !(f === 'package.json' || f === 'README.md' || f === 'bin/benchling-deploy.cjs' || /^dist\/[^/]+\.(c?js|cjs\.cache)$/.test(f)));
     expect(unexpected).toEqual([]);
   });
 
@@ -72,6 +73,17 @@ describe('the published package', { timeout: 300_000 }, () => {
     expect(r.stdout).toMatch(/^Usage: benchling-deploy/);
     expect(r.stdout).toMatch(/\bsynth\b/);
     expect(r.stderr).toBe('');
+  });
+
+  it('`validate` and an argument error run from the installed package (the CommonJS front, commander inlined)', () => {
+    const config = tempDir('bd-pack-config-');
+    writeJson(config, 'default.json', prodProfile());
+    const valid = run('npx', ['--no-install', 'benchling-deploy', '--config-dir', config, 'validate'], project, { CI: 'true' });
+    expect(valid.status, valid.stderr).toBe(0);
+    expect(valid.stdout).toContain(`${join(config, 'default.json')}: valid (prod)`);
+    const wrong = run('npx', ['--no-install', 'benchling-deploy', 'deploy', '--no-such-flag'], project, { CI: 'true' });
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/unknown option '--no-such-flag'/);
   });
 
   it('`benchling-deploy synth` writes the template from the installed package, with no AWS access', () => {
@@ -127,7 +139,7 @@ describe('the bundle', () => {
   it('loads from node_modules only runtime dependencies (cdk-nag, Ink, React, zod are inlined or test-only; the AWS SDK clients are inlined)', () => {
     const dist = join(ROOT, 'dist');
     const loaded = new Set<string>();
-    for (const file of readdirSync(dist).filter((f) => f.endsWith('.js'))) {
+    for (const file of readdirSync(dist).filter((f) => /\.c?js$/.test(f))) {
       const text = readFileSync(join(dist, file), 'utf8');
       for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|(?:\b|__)require\s*\(\s*|\bimport\s*)["']([^"'./][^"']*)["']/g)) {
         // The bundled SDK's error texts show how to load optional packages: `[require("@aws-sdk/signature-v4-crt");]`.

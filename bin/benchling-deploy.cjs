@@ -1,12 +1,16 @@
 #!/usr/bin/env node
+'use strict';
 // Entry of the `benchling-deploy` command: loads the bundle built by `npm ci` (prepare) or `npm run build`.
+// CommonJS, as is dist/front.cjs: see bin/front.ts.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+let front;
 try {
-  await import('../dist/cli.js');
+  front = require('../dist/front.cjs');
 } catch (error) {
-  if (error && error.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/cli.js')) {
+  if (error && error.code === 'MODULE_NOT_FOUND' && String(error.message).includes('front.cjs')) {
     process.stderr.write('benchling-deploy: the bundle is missing; run `npm run build` (npm ci builds it).\n');
     process.exit(1);
   }
   throw error;
 }
+front.start(process.argv);

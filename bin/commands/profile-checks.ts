@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { UserError, UserErrors } from '../../src/errors.js';
+import { checkProfileName, inspectAllProfiles, inspectProfile, isFile } from '../../src/config/store.js';
+import { profilePath } from '../../src/config/paths.js';
+import { displayLine } from '../../src/display-text.js';
+import { writeDirectly } from '../output.js';
+import { action, configDirOf, globalsOf, print, printJson, runCommand, warn, type Globals } from '../context.js';
+
+// `profiles` and `validate`: they read the config folder and nothing else, so they run in the
+// CommonJS front (bin/front.ts), without the ESM bundle: straight from the route when it read
+// the line whole, else from the front's parser. Keep this module's
+// imports to the profile store: no AWS, no Ink, no dynamic import (the front build refuses one).
+
+export const listProfilesAction = action((_opts: unknown, cmd: Command) => listProfiles(globalsOf(cmd)));
+
+export const validateAction = action((opts: { profile?: string }, cmd: Command) => validateProfiles(opts, globalsOf(cmd)));
+
+/**
+ * validate or profiles as the front's route read them (bin/front.ts), without commander:
+ * `options` and `globals` are what commander would give (the command's options, and
+ * optsWithGlobals). Run here whole, errors included.
+ */
+export function runCheck(command: string, options: Readonly<Record<string, unknown>>, globals: Globals): Promise<void> {
+  writeDirectly();
+  return runCommand(() => (command === 'validate' ? validateProfiles(options as { profile?: string }, globals) : listProfiles(globals)), () => globals);
+}
+
+function listProfiles(g: Globals): number {
+  const dir = configDirOf(g);
+  const all = inspectAllProfiles(dir);
+  const rows = all.map((p) => ({
+    name: p.name,
+    environment: p.profile?.environment ?? null,
+    tenant: p.profile?.benchlingTenant ?? null,
+    imageTag: p.profile?.imageTag ?? null,
+    stack: p.profile?.stackName ?? null,
+    status: p.profile ? 'valid' : p.v06 ? 'v0.6' : 'invalid',
+    problems: p.problems,
+    warnings: p.warnings,
+  }));
+  if (g.json) {
+    printJson({ configDir: dir, profiles: rows });
+    return 0;
+  }
+  if (rows.length === 0) {
+    print(`no profiles in ${dir}`);
+    print('create one with `benchling-deploy setup-profile default`');
+    return 0;
+  }
+  const table = [['PROFILE', 'ENV', 'TENANT', 'IMAGE TAG', 'STACK', 'STATUS'], ...rows.map((r) => [r.name, r.environment ?? '-', r.tenant ?? '-', r.imageTag ?? '-', r.stack ?? '-', r.status])];
+  for (const line of formatTable(table)) print(line);
+  for (const r of rows) for (const w of [...r.warnings, ...(r.status === 'v0.6' ? r.problems : [])]) warn(w);
+  return 0;
+}
+
+function validateProfiles(opts: { profile?: string }, g: Globals): number {
+  const dir = configDirOf(g);
+  const all = opts.profile ? [inspectOne(dir, opts.profile)] : inspectAllProfiles(dir);
+  if (all.length === 0) throw new UserError(`no profiles in ${dir}`, 'create one with `benchling-deploy setup-profile default`');
+  const problems = all.flatMap((p) => p.problems);
+  const warnings = all.flatMap((p) => p.warnings);
+  if (g.json) printJson({ valid: problems.length === 0, profiles: all.map((p) => ({ name: p.name, path: p.path, valid: !!p.profile, problems: p.problems, warnings: p.warnings })) });
+  for (const w of warnings) warn(w);
+  if (problems.length > 0) throw new UserErrors(problems, all.some((p) => p.v06) ? 'run `benchling-deploy migrate` for v0.6 profiles' : undefined);
+  if (!g.json) for (const p of all) print(`${p.path}: valid (${p.profile!.environment})`);
+  return 0;
+}
+
+function inspectOne(dir: string, name: string) {
+  checkProfileName(name, '--profile');
+  if (!isFile(profilePath(dir, name))) {
+    throw new UserError(`--profile: no profile "${name}" (${profilePath(dir, name)} does not exist)`, `create it with \`benchling-deploy setup-profile ${name}\``);
+  }
+  return inspectProfile(dir, name);
+}
+
+/** A table cell's most characters. */
+const CELL_MAX = 200;
+
+export function formatTable(table: string[][]): string[] {
+  // Cells hold outside text (files, AWS): each one line through the door, so columns stay columns.
+  const rows = table.map((r) => r.map((c) => displayLine(c, CELL_MAX)));
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '));
+}

@@ -1,0 +1,126 @@
+import type { Command, Option } from 'commander';
+
+// Which bundle runs a command line, read without commander (like bin/bare.ts), so that a
+// command of the ESM bundle pays nothing for the choice, and validate and profiles pay for no
+// parser. The option table it reads is taken from the program itself when the front is built
+// (scripts/build.mjs, routeTable below), and test/bin/route.test.ts holds the two readings equal.
+
+/** Commands the CommonJS front runs itself: they read the config folder and print, nothing more. */
+export const FRONT_COMMANDS: readonly string[] = ['profiles', 'validate'];
+
+/** What may follow an option: nothing, any value, or one of a few. */
+export type OptionKind = 'flag' | 'value' | readonly string[];
+
+/** An option's spelling (`-e`, `--environment`) as the route reads it: where commander puts its value, and what that value may be. */
+export interface OptionEntry {
+  readonly key: string;
+  readonly kind: OptionKind;
+}
+
+export interface CommandEntry {
+  readonly options: Readonly<Record<string, OptionEntry>>;
+  /** How many operands it takes, at least and at most. */
+  readonly operands: readonly [number, number];
+  /** Run by the front (FRONT_COMMANDS), not by the ESM bundle. */
+  readonly front: boolean;
+}
+
+/**
+ * The program's options as the route needs them. An option left out (help, version, one with a
+ * default, or whose value a parser checks, such as --timeout or --refresh) sends the line to the
+ * front's parser, where commander reads it.
+ */
+export interface RouteTable {
+  /** The version option's spellings: alone on the line, it prints the version. */
+  readonly version: readonly string[];
+  readonly globals: Readonly<Record<string, OptionEntry>>;
+  /** Every command, by name and alias. */
+  readonly commands: Readonly<Record<string, CommandEntry>>;
+}
+
+function entries(options: readonly Option[]): Record<string, OptionEntry> {
+  const table: Record<string, OptionEntry> = {};
+  for (const o of options) {
+    if (o.long === '--version' || o.optional || o.variadic || o.negate || o.defaultValue !== undefined || o.envVar !== undefined) continue;
+    let kind: OptionKind;
+    if (!o.required) kind = 'flag';
+    else if (o.argChoices) kind = [...o.argChoices];
+    else if (o.parseArg) continue;
+    else kind = 'value';
+    for (const flag of [o.short, o.long]) if (flag) table[flag] = { key: o.attributeName(), kind };
+  }
+  return table;
+}
+
+/** The route's table of a program (bin/program.ts: buildProgram). */
+export function routeTable(program: Command): RouteTable {
+  const commands: Record<string, CommandEntry> = {};
+  for (const c of program.commands) {
+    const args = c.registeredArguments;
+    if (args.some((a) => a.variadic)) continue;
+    const entry: CommandEntry = { options: entries(c.options), operands: [args.filter((a) => a.required).length, args.length], front: FRONT_COMMANDS.includes(c.name()) };
+    for (const name of [c.name(), ...c.aliases()]) commands[name] = entry;
+  }
+  const version = program.options.find((o) => o.long === '--version');
+  return { version: version ? [version.short, version.long].filter((f): f is string => f !== undefined) : [], globals: entries(program.options), commands };
+}
+
+export type Route =
+  /** The ESM bundle: it parses the line itself (bin/cli.ts). */
+  | { readonly to: 'esm' }
+  /** The version, printed by the front (bin/front.ts). */
+  | { readonly to: 'version' }
+  /** The front's parser (dist/light.cjs): commander reads the line. */
+  | { readonly to: 'parser' }
+  /** The front's checks (dist/checks.cjs), with the options commander would have given: the command's own and optsWithGlobals. */
+  | { readonly to: 'checks'; readonly command: string; readonly options: Readonly<Record<string, unknown>>; readonly globals: Readonly<Record<string, unknown>> };
+
+/**
+ * `esm` when the line surely runs a command of the ESM bundle (the dashboard, status, synth,
+ * deploy...) and commander would accept it: it goes there at once, and that bundle parses it as
+ * before. `checks` when it surely runs validate or profiles, with what commander would have
+ * made of it; `version` for the version option alone. `parser` for all the rest: help, version, an unknown command or option, a value
+ * to check, and anything this scan cannot be sure of. The front's parser reads it with commander
+ * and hands a command it does not run to the ESM bundle (bin/light.ts), so a wrong guess here
+ * costs time, never a different result.
+ */
+export function routeOf(args: readonly string[], table: RouteTable): Route {
+  const parser = { to: 'parser' } as const;
+  if (args.length === 1 && table.version.includes(args[0])) return { to: 'version' };
+  let name: string | undefined;
+  let command: CommandEntry | undefined;
+  let operands = 0;
+  const globals: Record<string, unknown> = {};
+  const options: Record<string, unknown> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith('-')) {
+      // The first operand names the command; the command's own follow.
+      if (command) operands++;
+      else if (!Object.hasOwn(table.commands, arg)) return parser;
+      else command = table.commands[(name = arg)];
+      continue;
+    }
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    // Commander gives a program option precedence over the command's, wherever it stands.
+    const global = Object.hasOwn(table.globals, flag);
+    const entry = global ? table.globals[flag] : command && Object.hasOwn(command.options, flag) ? command.options[flag] : undefined;
+    if (entry === undefined) return parser;
+    let value: string | true = true;
+    if (entry.kind === 'flag') {
+      if (eq > 0) return parser;
+    } else {
+      const given = eq > 0 ? arg.slice(eq + 1) : args[++i];
+      if (given === undefined || given === '' || given.startsWith('-')) return parser;
+      if (entry.kind !== 'value' && !entry.kind.includes(given)) return parser;
+      value = given;
+    }
+    (global ? globals : options)[entry.key] = value;
+  }
+  // No command: the dashboard on a terminal, else status once.
+  if (!command || name === undefined) return { to: 'esm' };
+  if (operands < command.operands[0] || operands > command.operands[1]) return parser;
+  if (!command.front) return { to: 'esm' };
+  return { to: 'checks', command: name, options, globals: { ...globals, ...options } };
+}

@@ -1,0 +1,154 @@
+/**
+ * The route of a command line (bin/route.ts), read without commander: `esm` sends it to the ESM
+ * bundle straight away and `checks` runs validate or profiles with the options it read, so each
+ * must only be said of a line commander accepts as a run of that command, with the same
+ * options; anything else goes to the front's parser (commander).
+ */
+import { CommanderError, type Command } from 'commander';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../bin/program.js';
+import { FRONT_COMMANDS, routeOf, routeTable } from '../../bin/route.js';
+import { VERSION } from '../../bin/version.js';
+
+const table = routeTable(buildProgram());
+
+interface Ran {
+  readonly command: string;
+  readonly options: Record<string, unknown>;
+  readonly globals: Record<string, unknown>;
+}
+
+/** What commander printed for the version option. */
+interface Version {
+  readonly version: string;
+}
+
+/** What commander makes of the line: the command whose action it runs ('' for the program's own) and its options, or null when it refuses it or prints help or version. */
+function commanderRuns(args: string[]): Ran | Version | null {
+  const program = buildProgram();
+  let ran: Ran | null = null;
+  let out = '';
+  const silent = (c: Command) => c.configureOutput({ writeOut: (text) => void (out += text), writeErr: () => {} });
+  silent(program).action(() => void (ran = { command: '', options: program.opts(), globals: program.opts() }));
+  for (const c of program.commands) silent(c).action(() => void (ran = { command: c.name(), options: c.opts(), globals: c.optsWithGlobals() }));
+  try {
+    program.parse(['node', 'benchling-deploy', ...args]);
+  } catch (error) {
+    if (error instanceof CommanderError && error.code === 'commander.version') return { version: out };
+    if (error instanceof CommanderError) return null;
+    throw error;
+  }
+  return ran;
+}
+
+/** The route agrees with commander: `esm` and `checks` only for what commander runs so, with the same options. */
+function agrees(args: string[]): void {
+  const route = routeOf(args, table);
+  if (route.to === 'parser') return;
+  const ran = commanderRuns(args);
+  expect(ran, JSON.stringify(args)).not.toBeNull();
+  if (route.to === 'version') {
+    expect(ran, JSON.stringify(args)).toEqual({ version: `${VERSION}\n` });
+  } else if (route.to === 'esm') {
+    expect(ran).toHaveProperty('command');
+    expect(FRONT_COMMANDS, JSON.stringify(args)).not.toContain((ran as Ran).command);
+  } else {
+    expect({ command: route.command, options: route.options, globals: route.globals }, JSON.stringify(args)).toEqual(ran);
+  }
+}
+
+describe('routeOf', () => {
+  it.each([
+    [[]],
+    [['--config-dir', 'x']],
+    [['--json', '--yes']],
+    [['status']],
+    [['--config-dir', 'x', 'status', '--json']],
+    [['status', '--config-dir=x', '--aws-profile', 'p']],
+    [['synth', '--out', 'o']],
+    [['deploy', '-e', 'dev', '--image-tag', '1.0', '-y']],
+    [['deploy', '--environment=prod', '--allow-replacement']],
+    [['setup-profile', 'dev', '--tenant', 'acme', '--client-id', 'c']],
+    [['logs', '--environment', 'all', '-f', '--filter', 'ERROR']],
+    [['history', '-e', 'prod']],
+  ])('%j goes to the ESM bundle, and commander runs that command', (args) => {
+    expect(routeOf(args, table)).toEqual({ to: 'esm' });
+    agrees(args);
+  });
+
+  it.each([
+    [['validate'], 'validate', {}, {}],
+    [['--config-dir', 'x', 'validate', '--profile', 'dev'], 'validate', { profile: 'dev' }, { configDir: 'x', profile: 'dev' }],
+    [['validate', '--json', '--config-dir=x'], 'validate', {}, { configDir: 'x', json: true }],
+    [['profiles', '--json'], 'profiles', {}, { json: true }],
+    [['--aws-profile', 'p', 'profiles'], 'profiles', {}, { awsProfile: 'p' }],
+  ])('%j runs %s in the front, with what commander would give it', (args, command, options, globals) => {
+    expect(routeOf(args, table)).toEqual({ to: 'checks', command, options, globals });
+    agrees(args);
+  });
+
+  it.each([[['--version']], [['-v']]])('%j prints the version in the front, as commander would', (args) => {
+    expect(routeOf(args, table)).toEqual({ to: 'version' });
+    agrees(args);
+  });
+
+  it.each([
+    [['--help']],
+    [['-h']],
+    [['--version', '--help']],
+    [['--config-dir', 'x', '--version']],
+    [['status', '--help']],
+    [['validate', '--help']],
+    [['deploy', '-yh']],
+    [['help']],
+    [['help', 'deploy']],
+    [['no-such-command']],
+    [['deploy', '--no-such-flag']],
+    [['validate', '--no-such-flag']],
+    [['validate', '--profile']],
+    [['validate', 'extra']],
+    [['deploy', '-e', 'staging']],
+    [['deploy', '-e']],
+    [['deploy', '--image-tag']],
+    [['deploy', '--image-tag', '--yes']],
+    [['status', 'extra']],
+    [['setup-profile']],
+    [['setup-profile', 'a', 'b']],
+    [['setup-profile', 'dev', '--no-webhook-verification']],
+    [['test', '--timeout', '5']],
+    [['--refresh', '2']],
+    [['--config-dir']],
+    [['--config-dir', '']],
+    [['--json=1', 'status']],
+    [['deploy', '-edev']],
+    [['status', '--', 'x']],
+  ])('%j goes to the front parser', (args) => {
+    expect(routeOf(args, table)).toEqual({ to: 'parser' });
+  });
+
+  it('agrees with commander on random lines', () => {
+    const words = ['status', 'deploy', 'setup-profile', 'validate', 'profiles', 'help', 'logs', 'test', 'synth', 'nope', 'dev', 'prod', 'staging', 'x', '5', '0', '', '-', '--'];
+    const flags = ['--config-dir', '--region', '--aws-profile', '--json', '-y', '--yes', '-e', '--environment', '--image-tag', '--out', '--profile', '--profile=dev', '--timeout', '--refresh', '--help', '-h', '-v', '--version', '-f', '--tenant', '--no-webhook-verification', '--stack-name', '--environment=dev', '--out=', '-ey', '--nope'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...words, ...flags), { maxLength: 6 }), (args) => agrees(args)),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("the table holds every command of the program, the front's marked, and options as commander reads them", () => {
+    const program = buildProgram();
+    expect(Object.keys(table.commands).sort()).toEqual(program.commands.map((c) => c.name()).sort());
+    expect(Object.keys(table.commands).filter((n) => table.commands[n].front).sort()).toEqual([...FRONT_COMMANDS].sort());
+    expect(table.globals['--config-dir']).toEqual({ key: 'configDir', kind: 'value' });
+    expect(table.globals['--json']).toEqual({ key: 'json', kind: 'flag' });
+    expect(table.commands.deploy.options['-e']).toEqual({ key: 'environment', kind: ['dev', 'prod'] });
+    expect(table.commands['setup-profile'].operands).toEqual([1, 1]);
+    // Checked by a parser of their own, with a default, negated, or version: left to the parser.
+    expect(table.globals['--refresh']).toBeUndefined();
+    expect(table.globals['--version']).toBeUndefined();
+    expect(table.commands.test.options['--timeout']).toBeUndefined();
+    expect(table.commands.rollback.options['--environment']).toBeUndefined();
+    expect(table.commands['setup-profile'].options['--no-webhook-verification']).toBeUndefined();
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * The two bundles behind `benchling-deploy`: the CommonJS front (help, version, argument
+ * errors, validate, profiles) and the ESM bundle (everything else). Each command runs in one
+ * of them, its errors included: an error thrown inside a command prints as what it is, in
+ * either bundle, never as an internal error because its class came from the other one.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import { basename, join } from 'node:path';
+import { Script } from 'node:vm';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { BIN, ROOT } from '../helpers/cli.js';
+import { prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
+
+const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
+const TRACE_STREAMS = fileURLToPath(new URL('../fixtures/trace-stdout-stream.cjs', import.meta.url));
+
+/** Runs the command and tells which files of dist/ it loaded. */
+function run(args: string[]): { status: number | null; stdout: string; stderr: string; loaded: string[] } {
+  const home = tempDir('bd-front-');
+  const r = spawnSync(process.execPath, ['--import', TRACE_LOADED, BIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: home, CI: 'true', NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const loaded = [...r.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => basename(fileURLToPath(m[1])));
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.replace(/^LOADED \S+\n/gm, ''), loaded };
+}
+
+describe('a command runs in one bundle, its errors included', () => {
+  it.each([
+    ['from the route', [], ['front.cjs', 'checks.cjs']],
+    ['from the parser', ['--refresh', '2'], ['front.cjs', 'light.cjs', 'checks.cjs']],
+  ])('validate (the front, %s): a bad profile is a user error naming file and field, exit 2, without the ESM bundle', (_how, before, files) => {
+    const dir = tempDir('bd-front-config-');
+    const file = writeJson(dir, 'default.json', prodProfile({ colour: 'blue' }));
+    const r = run([...before, '--config-dir', dir, 'validate']);
+    expect(r.loaded).toEqual(files);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: /);
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).toContain('colour');
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.loaded).toContain('checks.cjs');
+    expect(r.loaded).not.toContain('cli.js');
+  });
+
+  it('synth (the ESM bundle): no prod profile is a user error, exit 2, without the front parser', () => {
+    const dir = tempDir('bd-front-config-');
+    const r = run(['--config-dir', dir, 'synth', '--out', join(dir, 'out')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: no profiles in /);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.loaded).toContain('cli.js');
+    expect(r.loaded).not.toContain('light.cjs');
+  });
+
+  it.each([
+    [['test', '-e', 'prod', '--timeout', '5'], /^error: no profile "default"/],
+    [['--refresh', '2', 'status'], /^error: no prod profile/],
+  ])(
+    '%j: parsed by the front (a value it checks), handed whole to the ESM bundle, which runs it: its user error printed once, exit 2',
+    (args, message) => {
+      const dir = tempDir('bd-front-config-');
+      const r = run(['--config-dir', dir, ...args]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.match(/^error: /gm)).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/internal error/);
+      expect(r.loaded.slice(0, 2)).toEqual(['front.cjs', 'light.cjs']);
+      expect(r.loaded).toContain('cli.js');
+      expect(r.loaded).not.toContain('checks.cjs');
+    },
+  );
+
+  it('a value the front refuses is an argument error, exit 2, and nothing runs', () => {
+    const dir = tempDir('bd-front-config-');
+    const r = run(['--config-dir', dir, 'test', '--timeout', '0']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--timeout/);
+    expect(r.loaded).toEqual(['front.cjs', 'light.cjs']);
+  });
+});
+
+describe("the front's output", () => {
+  const env = { PATH: process.env.PATH, CI: 'true', NO_COLOR: '1' };
+
+  it.each([[['--help']], [['--version']], [['deploy', '--no-such-flag']], [['no-such-command']], [['validate']], [['profiles']]])(
+    '%j writes to the descriptors without building process.stdout or process.stderr (no net module loaded)',
+    (args) => {
+      const home = tempDir('bd-front-');
+      const r = spawnSync(process.execPath, ['-r', TRACE_STREAMS, BIN, '--config-dir', home, ...args], { env: { ...env, HOME: home }, encoding: 'utf8' });
+      expect(`${r.stdout}${r.stderr}`.replace(/^STREAM-MODULES .*\n/m, '')).not.toBe('');
+      expect(r.stderr).toMatch(/^STREAM-MODULES none$/m);
+    },
+  );
+
+  it('a command of the ESM bundle still prints through the streams (the check above can see them)', () => {
+    const home = tempDir('bd-front-');
+    const r = spawnSync(process.execPath, ['-r', TRACE_STREAMS, BIN, '--config-dir', home, 'status'], { env: { ...env, HOME: home }, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^STREAM-MODULES net$/m);
+  });
+
+  it('--help to a reader that went away (`| head`) ends quietly with status 0', async () => {
+    const child = spawn(process.execPath, [BIN, '--help'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const status = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+  });
+});
+
+describe("the front's code cache", () => {
+  it.each([['light.cjs'], ['checks.cjs']])('%s comes with a V8 code cache this Node accepts (built with it)', (name) => {
+    const file = join(ROOT, 'dist', name);
+    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: readFileSync(`${file}.cache`) });
+    expect(script.cachedDataRejected).toBe(false);
+  });
+
+  it.each([
+    ['a cache V8 refuses', (file: string) => writeFileSync(`${file}.cache`, 'not a code cache')],
+    ['no cache', () => {}],
+  ])('with %s, the front compiles its bundles from source: the same help and validate', (_what, spoil) => {
+    const copy = tempDir('bd-front-copy-');
+    mkdirSync(join(copy, 'bin'));
+    mkdirSync(join(copy, 'dist'));
+    copyFileSync(BIN, join(copy, 'bin', basename(BIN)));
+    for (const name of ['front.cjs', 'light.cjs', 'checks.cjs']) copyFileSync(join(ROOT, 'dist', name), join(copy, 'dist', name));
+    for (const name of ['light.cjs', 'checks.cjs']) spoil(join(copy, 'dist', name));
+    const config = tempDir('bd-front-config-');
+    writeJson(config, 'default.json', prodProfile());
+    for (const args of [['--help'], ['--config-dir', config, 'validate']]) {
+      const env = { PATH: process.env.PATH, HOME: config, CI: 'true', NO_COLOR: '1' };
+      const real = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
+      const copied = spawnSync(process.execPath, [join(copy, 'bin', basename(BIN)), ...args], { env, encoding: 'utf8' });
+      expect(real.status).toBe(0);
+      expect({ status: copied.status, stdout: copied.stdout, stderr: copied.stderr }).toEqual({ status: real.status, stdout: real.stdout, stderr: real.stderr });
+    }
+  });
+});
