@@ -40,7 +40,7 @@ const OTHER_TYPES: readonly RegExp[] = [
  */
 const NOT_COUNTED = /[\n\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u{D800}-\u{DFFF}]|^(?:%|---|\.\.\.)|^<<$/u;
 
-/** Longer keys become explicit (`? key`) in yaml. */
+/** Keys written longer than 1024 characters (quotes and escapes included) become explicit (`? key`) in yaml: from 1000 on, yaml counts them. */
 const MAX_KEY = 1000;
 
 class Uncounted extends Error {}
@@ -98,10 +98,11 @@ export function yamlLength(value: unknown): number | undefined {
     if (keys.length === 0) return 2;
     let n = (keys.length - 1) * (1 + indent);
     for (const key of keys) {
-      if (key.length > MAX_KEY) throw new Uncounted();
+      const keyLength = stringLength(key);
+      if (keyLength > MAX_KEY) throw new Uncounted();
       const item = v[key];
       if (item === undefined) throw new Uncounted();
-      n += stringLength(key) + 1;
+      n += keyLength + 1;
       // `key: value`, or `key:` and the map or list on the next lines, two columns further.
       n += isBlock(item) ? 1 + (indent + 2) + itemLength(item, indent + 2) : 1 + itemLength(item, indent + 2);
     }

@@ -54,6 +54,15 @@ describe('yamlLength', () => {
     }
   });
 
+  it('counts long keys as yaml writes them: a key whose quoted text passes 1024 characters is explicit (`? key`), so it is left to yaml', () => {
+    for (const key of ['"'.repeat(600) + "'", 'k'.repeat(999), 'k'.repeat(1000), 'k'.repeat(1025), "'".repeat(1000), ' '.repeat(990) + '#']) {
+      const doc = { [key]: 1, other: { [key]: [key] } };
+      const n = yamlLength(doc);
+      if (n !== undefined) expect(n, `key of ${key.length}`).toBe(asCdk(doc));
+      expect(inlineTemplateSize(doc), `key of ${key.length}`).toBe(asCdk(doc));
+    }
+  });
+
   it('counts numbers as yaml writes them, negative zero included', () => {
     for (const n of [0, -0, 7, -12, 1.5, -0.25, 1e21, 5e-324, Number.MAX_SAFE_INTEGER]) expect(yamlLength({ n: [n] }), String(n)).toBe(asCdk({ n: [n] }));
   });
