@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx', 'src/**/*.test.ts', 'src/**/*.test.tsx'],
     // Removes the folders each test file made (test/helpers/fixtures.ts tempDir).
     setupFiles: ['test/helpers/setup.ts'],
+    // The tool's caches go to a folder of the run (XDG_CACHE_HOME), never the caller's ~/.cache.
+    globalSetup: ['test/helpers/cache-home.ts'],
     // Most of the suite waits on child processes (cdk, the built CLI, tmux), so two
     // files at a time on two cores; vitest's default would be one (cores - 1).
     maxWorkers: 2,
