@@ -32,24 +32,44 @@ export async function handOff(): Promise<void> {
 /**
  * A bundle of the front beside this one (light.cjs, checks.cjs), compiled with V8's code cache
  * the build wrote beside it (scripts/code-cache.mjs: the compiled code of a run, functions
- * included), so that Node does not compile it again on each start. V8 checks the cache against
- * the source, its own version and flags; one it refuses (another Node, an edited bundle) or a
- * missing one only costs the compile require() would have done.
+ * included), so that Node does not compile it again on each start. V8 checks a cache only
+ * against its own version and flags and the source's length: the cache file also holds the
+ * exact source it was made from, and is used only when that is this bundle byte for byte (an
+ * edited bundle of the same length is compiled anew, never run as the old code). A missing,
+ * truncated or foreign cache file, or one V8 refuses, only costs the compile require() would do.
  */
 export function loadBundle<T>(name: string, options: { cache: boolean } = { cache: true }): { exports: T; script: Script } {
   const file = join(__dirname, name);
-  let cachedData: Buffer | undefined;
-  if (options.cache) {
-    try {
-      cachedData = readFileSync(`${file}.cache`);
-    } catch {
-      // No cache: compiled from the source alone.
-    }
-  }
-  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  const source = readFileSync(file);
+  const cachedData = options.cache ? codeCacheFor(`${file}.cache`, source) : undefined;
+  const script = new Script(Module.wrap(source.toString('utf8')), { filename: file, cachedData });
   const module = { exports: {} as T };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, __dirname);
   return { exports: module.exports, script };
+}
+
+/** The first bytes of a cache file of the front (scripts/code-cache.mjs writes them). */
+export const FRONT_CACHE_MAGIC = 'benchling-deploy front code cache 1\n';
+
+/**
+ * The code cache in `path` when it was made from `source` exactly: the magic line, the
+ * source's and the cache's lengths (32-bit little-endian), the source, then V8's data.
+ */
+function codeCacheFor(path: string, source: Buffer): Buffer | undefined {
+  let file: Buffer;
+  try {
+    file = readFileSync(path);
+  } catch {
+    return undefined;
+  }
+  const head = FRONT_CACHE_MAGIC.length;
+  if (file.length < head + 8 || file.toString('latin1', 0, head) !== FRONT_CACHE_MAGIC) return undefined;
+  const sourceLength = file.readUInt32LE(head);
+  const dataLength = file.readUInt32LE(head + 4);
+  const start = head + 8;
+  if (dataLength === 0 || file.length !== start + sourceLength + dataLength) return undefined;
+  if (!file.subarray(start, start + sourceLength).equals(source)) return undefined;
+  return file.subarray(start + sourceLength);
 }
 
 export async function start(argv: string[]): Promise<void> {

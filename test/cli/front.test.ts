@@ -118,12 +118,49 @@ describe("the front's output", () => {
 describe("the front's code cache", () => {
   it.each([['light.cjs'], ['checks.cjs']])('%s comes with a V8 code cache this Node accepts (built with it)', (name) => {
     const file = join(ROOT, 'dist', name);
-    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: readFileSync(`${file}.cache`) });
+    // The cache file: a magic line, the source's and the data's lengths, the exact source, V8's data.
+    const cache = readFileSync(`${file}.cache`);
+    const head = 'benchling-deploy front code cache 1\n'.length;
+    expect(cache.toString('latin1', 0, head)).toBe('benchling-deploy front code cache 1\n');
+    const sourceLength = cache.readUInt32LE(head);
+    expect(cache.subarray(head + 8, head + 8 + sourceLength).equals(readFileSync(file))).toBe(true);
+    const cachedData = cache.subarray(head + 8 + sourceLength);
+    expect(cachedData.length).toBe(cache.readUInt32LE(head + 4));
+    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
     expect(script.cachedDataRejected).toBe(false);
+  });
+
+  it.each([['light.cjs'], ['checks.cjs']])('the front compiles %s with its cache: V8 takes it', (name) => {
+    const script = `const { script } = require(${JSON.stringify(join(ROOT, 'dist', 'front.cjs'))}).loadBundle(${JSON.stringify(name)}); process.stdout.write(String(script.cachedDataRejected));`;
+    const r = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, CI: 'true' }, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    // undefined when no cache was given, true when V8 refused it.
+    expect(r.stdout).toBe('false');
+  });
+
+  it('a bundle edited after its cache was made, to the same length, runs as edited: the cache is not used for it', () => {
+    const copy = tempDir('bd-front-copy-');
+    mkdirSync(join(copy, 'bin'));
+    mkdirSync(join(copy, 'dist'));
+    copyFileSync(BIN, join(copy, 'bin', basename(BIN)));
+    for (const name of ['front.cjs', 'light.cjs', 'checks.cjs', 'light.cjs.cache', 'checks.cjs.cache']) copyFileSync(join(ROOT, 'dist', name), join(copy, 'dist', name));
+    const light = join(copy, 'dist', 'light.cjs');
+    const text = readFileSync(light, 'utf8');
+    expect(text).toContain('answer yes to confirmations');
+    const edited = text.replace('answer yes to confirmations', 'ANSWER YES TO CONFIRMATIONS');
+    expect(Buffer.byteLength(edited)).toBe(Buffer.byteLength(text));
+    writeFileSync(light, edited);
+    const env = { PATH: process.env.PATH, HOME: copy, CI: 'true', NO_COLOR: '1' };
+    const r = spawnSync(process.execPath, [join(copy, 'bin', basename(BIN)), '--help'], { env, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('ANSWER YES TO CONFIRMATIONS');
+    expect(r.stdout).not.toContain('answer yes to confirmations');
   });
 
   it.each([
     ['a cache V8 refuses', (file: string) => writeFileSync(`${file}.cache`, 'not a code cache')],
+    ['a truncated cache', (file: string) => writeFileSync(`${file}.cache`, readFileSync(`${join(ROOT, 'dist', basename(file))}.cache`).subarray(0, 5000))],
+    ['a cache of V8 data alone (no source)', (file: string) => writeFileSync(`${file}.cache`, readFileSync(`${join(ROOT, 'dist', basename(file))}.cache`).subarray(-20000))],
     ['no cache', () => {}],
   ])('with %s, the front compiles its bundles from source: the same help and validate', (_what, spoil) => {
     const copy = tempDir('bd-front-copy-');
