@@ -21,9 +21,18 @@ export const validateAction = action((opts: { profile?: string }, cmd: Command) 
  * optsWithGlobals). Run here whole, errors included.
  */
 export function runCheck(command: string, options: Readonly<Record<string, unknown>>, globals: Globals): Promise<void> {
+  const run = Object.hasOwn(CHECKS, command) ? CHECKS[command as keyof typeof CHECKS] : undefined;
+  // The route sends only these two (bin/route.ts FRONT_COMMANDS): anything else is a bug, not a command to guess.
+  if (!run) throw new Error(`the front has no check named ${JSON.stringify(command)}`);
   writeDirectly();
-  return runCommand(() => (command === 'validate' ? validateProfiles(options as { profile?: string }, globals) : listProfiles(globals)), () => globals);
+  return runCommand(() => run(options, globals), () => globals);
 }
+
+/** The commands the front runs, by the name the route read (bin/route.ts FRONT_COMMANDS). */
+export const CHECKS = {
+  validate: (options: Readonly<Record<string, unknown>>, globals: Globals) => validateProfiles(options as { profile?: string }, globals),
+  profiles: (_options: Readonly<Record<string, unknown>>, globals: Globals) => listProfiles(globals),
+} as const;
 
 function listProfiles(g: Globals): number {
   const dir = configDirOf(g);

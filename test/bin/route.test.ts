@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../bin/program.js';
 import { FRONT_COMMANDS, routeOf, routeTable } from '../../bin/route.js';
+import { CHECKS, runCheck } from '../../bin/commands/profile-checks.js';
 import { VERSION } from '../../bin/version.js';
 
 const table = routeTable(buildProgram());
@@ -150,5 +151,13 @@ describe('routeOf', () => {
     expect(table.commands.test.options['--timeout']).toBeUndefined();
     expect(table.commands.rollback.options['--environment']).toBeUndefined();
     expect(table.commands['setup-profile'].options['--no-webhook-verification']).toBeUndefined();
+  });
+});
+
+describe("the front's checks", () => {
+  it('runs each command the route sends it by its own name, and refuses a name it does not know rather than run another', () => {
+    expect(Object.keys(CHECKS).sort()).toEqual([...FRONT_COMMANDS].sort());
+    expect(() => runCheck('validat', {}, {})).toThrow(/no check named "validat"/);
+    expect(() => runCheck('__proto__', {}, {})).toThrow(/no check named/);
   });
 });
