@@ -2,7 +2,8 @@
 // The stack is synthesized (aws-cdk-lib loaded, the stack built, the assembly written) once
 // in the main thread, as before (the baseline), and once in the worker thread the dashboard
 // now uses (src/infra/operations.ts: synthesizeStackInWorker), each in a fresh process, so
-// aws-cdk-lib is loaded cold as on a first deploy. Meanwhile a 5 ms timer on the main thread
+// aws-cdk-lib is loaded cold as on a first deploy (the code cache of src/infra/compile-cache.ts
+// switched off). Meanwhile a 5 ms timer on the main thread
 // records the longest gap between its ticks: the longest the screen could not redraw or
 // answer a key. Runs alternate (7 each; BENCH_PREPARE_RUNS). Reported: medians of the longest
 // stall and of the wall time, and the stall's ratio to the baseline.
@@ -82,7 +83,7 @@ await build({
 
 function measure(which) {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--run', which], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_ASSEMBLY_CACHE: cacheDir } });
+    const child = fork(fileURLToPath(import.meta.url), ['--run', which], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_ASSEMBLY_CACHE: cacheDir, BENCHLING_DEPLOY_COMPILE_CACHE: 'off' } });
     child.once('message', resolve);
     child.once('exit', (code) => code !== 0 && reject(new Error(`the ${which} run exited ${code}`)));
   });
