@@ -70,6 +70,10 @@ describe('benchling-deploy status', () => {
   });
 
   it('--json carries the last hour of metrics as numbers, gaps as null, from one GetMetricData', async () => {
+    // The command reads the hour up to its own minute: seeded and read in the same minute (a
+    // minute that turned between the two would shift every value by one).
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 12_000) await new Promise((r) => setTimeout(r, left + 100));
     seedEnvironmentMetrics(fake.scenario, 'prod', { requests: [1200, null, 900], errors5xx: [3], latencyMs: [245.5], cpu: [37.5], memory: [61] });
     const r = await status(configDir(), ['status', '--json']);
     expect(r.status).toBe(0);

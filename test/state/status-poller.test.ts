@@ -288,10 +288,11 @@ describe('status poller against the fake AWS endpoint', () => {
     let inRefresh: string[] = [];
     const { poller } = makePoller({
       refreshRecords: async () => {
-        // Held open until the stack's read has reached AWS: a poll that waited for the records would never get there.
+        // Held open until the stack's and the identity's reads have reached AWS (sent together, they
+        // may arrive a few ms apart): a poll that waited for the records would get to neither.
         const from = fake.calls.all.length;
         const during = () => fake.calls.all.slice(from).map((c) => c.operation);
-        for (let i = 0; i < 200 && !during().includes('DescribeStacks'); i += 1) await new Promise((r) => setTimeout(r, 10));
+        for (let i = 0; i < 200 && !(during().includes('DescribeStacks') && during().includes('GetCallerIdentity')); i += 1) await new Promise((r) => setTimeout(r, 10));
         inRefresh = during().sort();
       },
     });
