@@ -1,5 +1,6 @@
 // Bundles the CLI into dist/ so the first frame does not wait on hundreds of module loads.
-// Heavy dependencies (AWS SDK, aws-cdk-lib, execa) stay external and are imported lazily.
+// Heavy dependencies (aws-cdk-lib, execa) stay external and are imported lazily; the AWS SDK clients
+// are bundled, each a chunk loaded when a command first calls that service (src/state/sdk-modules.ts).
 import { build } from 'esbuild';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';

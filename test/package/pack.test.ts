@@ -1,6 +1,6 @@
 import { execFile, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { cpSync, existsSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
@@ -14,7 +14,7 @@ import { startFakeAws } from '../fake-aws/server.js';
  * npm cache keeps it fast.
  */
 
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
 const NOT_COPIED = new Set(['node_modules', 'dist', 'cdk.out', '.git', '.bench-out', 'coverage']);
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
@@ -61,10 +61,10 @@ describe('the published package', { timeout: 300_000 }, () => {
     expect(unexpected).toEqual([]);
   });
 
-  it('installs only what the command loads: no test-only packages, nothing the bundle already holds', () => {
+  it('installs only what the command loads: no test-only packages, nothing the bundle already holds (the AWS SDK included)', () => {
     const modules = join(project, 'node_modules');
-    for (const needed of ['aws-cdk', 'aws-cdk-lib', 'constructs', 'execa', '@aws-sdk/client-cloudformation']) expect(existsSync(join(modules, needed)), needed).toBe(true);
-    for (const absent of ['cdk-nag', 'ink', 'react', 'zod', 'commander', 'ink-spinner', 'ink-text-input', 'esbuild', 'vitest', 'typescript']) expect(existsSync(join(modules, absent)), absent).toBe(false);
+    for (const needed of ['aws-cdk', 'aws-cdk-lib', 'constructs', 'execa']) expect(existsSync(join(modules, needed)), needed).toBe(true);
+    for (const absent of ['@aws-sdk', '@smithy', 'cdk-nag', 'ink', 'react', 'zod', 'commander', 'ink-spinner', 'ink-text-input', 'esbuild', 'vitest', 'typescript']) expect(existsSync(join(modules, absent)), absent).toBe(false);
   });
 
   it('`npx benchling-deploy --help` runs from the installed package', () => {
@@ -106,14 +106,13 @@ describe('the published package', { timeout: 300_000 }, () => {
     expect(Object.keys(template.Resources).length).toBeGreaterThan(20);
   });
 
-  it('`benchling-deploy status` reads AWS from the installed package with the SDK it bundles: the @aws-sdk packages moved away', async () => {
+  it('`benchling-deploy status` reads AWS from the installed package with the SDK it bundles: no @aws-sdk package is installed', async () => {
     const config = tempDir('bd-pack-config-');
     writeJson(config, 'default.json', prodProfile());
     writeJson(config, 'dev.json', devProfile());
     const home = tempDir('bd-pack-home-');
     const fake = await startFakeAws();
-    const sdk = join(project, 'node_modules', '@aws-sdk');
-    renameSync(sdk, `${sdk}.away`);
+    expect(existsSync(join(project, 'node_modules', '@aws-sdk'))).toBe(false);
     try {
       const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
         const env = { PATH: process.env.PATH, HOME: home, CI: 'true', NO_COLOR: '1', AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), ...fake.env };
@@ -126,7 +125,6 @@ describe('the published package', { timeout: 300_000 }, () => {
       expect(r.stdout).toMatch(/^dev +dev +healthy +1\/1 /m);
       expect(r.stdout).toMatch(/^prod +default +healthy +2\/2 /m);
     } finally {
-      renameSync(`${sdk}.away`, sdk);
       await fake.close();
     }
   });
@@ -151,8 +149,11 @@ describe('the bundle', () => {
     expect(loaded.has('aws-cdk-lib')).toBe(true);
     const notDependencies = [...loaded].filter((n) => !(n in pkg.dependencies) && !OPTIONAL.has(n));
     expect(notDependencies).toEqual([]);
-    // The AWS SDK clients are bundled (src/state/sdk-modules.ts): none is loaded from node_modules, each one's code is in dist/.
-    const sdk = Object.keys(pkg.dependencies).filter((d) => d.startsWith('@aws-sdk/'));
+    // The AWS SDK clients are bundled (src/state/sdk-modules.ts), built from development dependencies:
+    // none is a dependency or loaded from node_modules, and each one's code is in dist/.
+    expect(Object.keys(pkg.dependencies).filter((d) => d.startsWith('@aws-sdk/') || d.startsWith('@smithy/'))).toEqual([]);
+    const sdk = Object.keys(pkg.devDependencies).filter((d) => d.startsWith('@aws-sdk/client-'));
+    expect(sdk.length).toBeGreaterThan(5);
     expect(sdk.filter((d) => loaded.has(d))).toEqual([]);
     const bundled = new Set(
       readdirSync(dist)
@@ -162,6 +163,6 @@ describe('the bundle', () => {
     );
     expect(sdk.filter((d) => !bundled.has(d))).toEqual([]);
     // aws-cdk is not imported: src/infra/runner.ts runs its CLI from node_modules.
-    expect(Object.keys(pkg.dependencies).filter((d) => d !== 'aws-cdk' && !d.startsWith('@aws-sdk/') && !loaded.has(d))).toEqual([]);
+    expect(Object.keys(pkg.dependencies).filter((d) => d !== 'aws-cdk' && !loaded.has(d))).toEqual([]);
   });
 });
