@@ -35,9 +35,10 @@ describe('loadSdkModule', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('has one client module per AWS SDK client the package depends on, each re-exporting from its own package only', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    const clients = Object.keys(pkg.dependencies).filter((d) => d.startsWith('@aws-sdk/')).sort();
+  it('has one client module per AWS SDK client the bundle is built from (a development dependency), each re-exporting from its own package only', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const clients = Object.keys(pkg.devDependencies).filter((d) => d.startsWith('@aws-sdk/')).sort();
+    expect(clients.length).toBeGreaterThan(5);
     const text = readFileSync(join(ROOT, 'src', 'state', 'sdk-modules.ts'), 'utf8');
     const listed = [...text.matchAll(/^\s+'(@aws-sdk\/([^']+))': typeof import\('\.\/sdk\/\2\.js'\);$/gm)].map((m) => m[1]).sort();
     expect(listed).toEqual(clients);
