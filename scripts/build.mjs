@@ -13,14 +13,11 @@ import { frontOnly } from './front-only.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-const result = await build({
+/** What every bundle of dist/ is built with. */
+const common = {
   metafile: true,
-  // The dashboard synthesizes in a worker thread (src/infra/operations.ts: synthesizeStackInWorker), beside cli.js.
-  entryPoints: { cli: 'bin/cli.ts', 'synth-worker': 'src/infra/synth-worker.ts' },
   outdir: 'dist',
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
   sourcemap: true,
@@ -28,6 +25,14 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
+};
+
+const result = await build({
+  ...common,
+  // The dashboard synthesizes in a worker thread (src/infra/operations.ts: synthesizeStackInWorker), beside cli.js.
+  entryPoints: { cli: 'bin/cli.ts', 'synth-worker': 'src/infra/synth-worker.ts' },
+  splitting: true,
+  format: 'esm',
   // React's production build: its development build is twice the size and slower to load and render.
   define: { 'process.env.BENCHLING_DEPLOY_VERSION': JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
   // The AWS SDK clients are bundled (src/state/sdk-modules.ts), from their ES modules: the packages'
@@ -46,17 +51,9 @@ const result = await build({
 // dist/light.cjs (the parser) for the rest. CommonJS cannot be split: what two bundles hold
 // exists twice, so a command runs in one of them only (see scripts/front-only.mjs).
 const cjs = {
-  metafile: true,
-  outdir: 'dist',
+  ...common,
   outExtension: { '.js': '.cjs' },
-  bundle: true,
   format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: true,
-  minifyWhitespace: true,
-  minifySyntax: true,
-  logLevel: 'warning',
   define: { 'process.env.BENCHLING_DEPLOY_VERSION': JSON.stringify(pkg.version) },
   plugins: [frontOnly],
 };
