@@ -66,7 +66,8 @@ function readInfo(path: string): LockInfo | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this machine still runs (one we may not signal runs too). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

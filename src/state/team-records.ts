@@ -5,7 +5,7 @@ import { DIGEST_RE, ENVIRONMENTS, ImageReferenceSchema, STACK_NAME_RE, type Envi
 import { displayLine } from '../display-text.js';
 import { ExternalError } from '../errors.js';
 import type { ParameterStore, StoredParameter } from './aws-clients.js';
-import type { HeldLock } from '../config/lock.js';
+import { isAlive, type HeldLock } from '../config/lock.js';
 import { HISTORY_LIMIT, mirrorEnvironment, readDeployRecords, type EnvironmentRecord, type HistoryEntry } from './deploy-records.js';
 
 /**
@@ -158,15 +158,6 @@ export function span(ms: number): string {
   if (s < 7200) return `${Math.round(s / 60)} min`;
   if (s < 172_800) return `${Math.round(s / 3600)} h`;
   return `${Math.round(s / 86_400)} d`;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Parses one version's value; undefined when it is not a record. */
