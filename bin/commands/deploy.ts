@@ -226,33 +226,37 @@ function destroyable(profiles: StackProfiles): StackProfiles {
   return { ...profiles, prod: filled(profiles.prod), ...(profiles.dev ? { dev: filled(profiles.dev) } : {}) };
 }
 
-export const deployAction = action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string; yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
-  const g = globalsOf(cmd);
-  if (opts.imageTag !== undefined && !isImageReference(opts.imageTag)) throw new UserError(`--image-tag: "${opts.imageTag}" is not a Docker tag or sha256:<64 hex>`);
+/** What deploy and diff both start from: the target, its AWS, the team records, and the plan's preparation of its image. */
+async function deployPreparation(g: Globals, opts: { environment?: EnvironmentName; profile?: string; imageTag?: string }, verb: 'deploy' | 'diff') {
   const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
   const aws = await awsFor(target, g);
   const team = await commandTeam(target, recordsPath, aws);
   const { prepareDeploy } = await import('../../src/infra/deploy.js');
+  const prepare = () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${verb} ${target.environment}`, team }, aws, synth);
+  return { target, aws, prepare };
+}
+
+export const deployAction = action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string; yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
+  const g = globalsOf(cmd);
+  if (opts.imageTag !== undefined && !isImageReference(opts.imageTag)) throw new UserError(`--image-tag: "${opts.imageTag}" is not a Docker tag or sha256:<64 hex>`);
+  const { target, aws, prepare } = await deployPreparation(g, opts, 'deploy');
   return withSignals((signal) =>
     planAndRun({
       g, yes: opts.yes, allowReplacement: opts.allowReplacement, aws, signal, title: 'deploy',
       question: `Deploy ${target.environment}?`,
       word: confirmationWord('deploy', target.environment),
-      prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `deploy ${target.environment}`, team }, aws, synth),
+      prepare,
     }),
   );
 });
 
 export const diffAction = action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string }, cmd: Command) => {
   const g = globalsOf(cmd);
-  const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
-  const aws = await awsFor(target, g);
-  const team = await commandTeam(target, recordsPath, aws);
-  const { prepareDeploy } = await import('../../src/infra/deploy.js');
+  const { aws, prepare } = await deployPreparation(g, opts, 'diff');
   return withSignals((signal) =>
     planAndRun({
       g, aws, signal, title: 'diff', diffOnly: true, question: '', word: null,
-      prepare: () => prepareDeploy({ target, imageTag: opts.imageTag, imageTagSource: '--image-tag', awsProfile: g.awsProfile, configDir, recordsPath, purpose: `diff ${target.environment}`, team }, aws, synth),
+      prepare,
     }),
   );
 });
