@@ -11,9 +11,11 @@ export const root = fileURLToPath(new URL('..', import.meta.url));
  * What scripts/build.mjs leaves out of dist/ (loaded from node_modules, and
  * by src/ only on first use): a bench that times those loads bundles with
  * `likeDist` so they happen where they happen in the built CLI. The AWS SDK
- * clients are bundled there, from their ES modules (`mainFields`).
+ * clients are bundled here from their ES modules (`mainFields`), as chunks; dist/
+ * has them in one CommonJS bundle of their own (src/state/sdk-modules.ts), which
+ * `./front.cjs` loads there and is never reached from these bundles.
  */
-const DIST_EXTERNAL = ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core'];
+const DIST_EXTERNAL = ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core', './front.cjs'];
 
 /** The bundle's path for `name` (what {@link bundleModules} writes). */
 export function bundlePath(name) {
@@ -48,7 +50,7 @@ export async function bundleModules(name, exportLines, { rebuild = true, likeDis
             mainFields: ['module', 'main'],
             banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
           }
-        : { outfile, external: ['@aws-sdk/*'] }),
+        : { outfile, external: ['@aws-sdk/*', './front.cjs'] }),
       logLevel: 'warning',
     });
   }

@@ -12,8 +12,8 @@ declare const ROUTE_TABLE: RouteTable;
 
 // The start of every run (dist/front.cjs, required by bin/benchling-deploy.cjs). CommonJS loads
 // faster than ES modules: validate and profiles run here on a small CommonJS bundle
-// (dist/checks.cjs), help, version and argument errors on another (dist/light.cjs, commander);
-// everything else goes to the ESM bundle straight away.
+// (dist/checks.cjs), status on another (dist/status.cjs), help, version and argument errors on
+// a third (dist/light.cjs, commander); everything else goes to the ESM bundle straight away.
 
 /** Runs the command line in the ESM bundle (dist/cli.js), which reads process.argv itself. */
 export async function handOff(): Promise<void> {
@@ -45,8 +45,15 @@ export function loadBundle<T>(name: string, options: { cache: boolean } = { cach
   const script = new Script(Module.wrap(source.toString('utf8')), { filename: file, cachedData });
   const module = { exports: {} as T };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, __dirname);
+  loadedBundles.set(name, script);
   return { exports: module.exports, script };
 }
+
+/**
+ * The bundles {@link loadBundle} ran in this process, by name: how the build takes the code
+ * cache of dist/sdk.cjs (scripts/code-cache.mjs) from the script a real command ran.
+ */
+export const loadedBundles = new Map<string, Script>();
 
 /** The first bytes of a cache file of the front (scripts/code-cache.mjs writes them). */
 export const FRONT_CACHE_MAGIC = 'benchling-deploy front code cache 1\n';
@@ -72,6 +79,11 @@ function codeCacheFor(path: string, source: Buffer): Buffer | undefined {
   return file.subarray(start + sourceLength);
 }
 
+/** What each bundle the route runs a command in exports (bin/route.ts FRONT_BUNDLES): checks.cjs, status.cjs. */
+export interface FrontBundle {
+  runFrontCommand(command: string, options: Readonly<Record<string, unknown>>, globals: Readonly<Record<string, unknown>>): Promise<void>;
+}
+
 export async function start(argv: string[]): Promise<void> {
   const route = routeOf(argv.slice(2), ROUTE_TABLE);
   if (route.to === 'esm') return handOff();
@@ -81,8 +93,8 @@ export async function start(argv: string[]): Promise<void> {
     return;
   }
   if (route.to === 'checks') {
-    const { runCheck } = loadBundle<typeof import('./commands/profile-checks.js')>('checks.cjs').exports;
-    return runCheck(route.command, route.options, route.globals);
+    const { runFrontCommand } = loadBundle<FrontBundle>(route.bundle).exports;
+    return runFrontCommand(route.command, route.options, route.globals);
   }
   const { runFront } = loadBundle<typeof import('./light.js')>('light.cjs').exports;
   await runFront(argv, handOff);

@@ -5,8 +5,15 @@ import type { Command, Option } from 'commander';
 // parser. The option table it reads is taken from the program itself when the front is built
 // (scripts/build.mjs, routeTable below), and test/bin/route.test.ts holds the two readings equal.
 
-/** Commands the CommonJS front runs itself: they read the config folder and print, nothing more. */
+/** Commands the front's parser runs itself, in dist/checks.cjs: they read the config folder and print, nothing more. */
 export const FRONT_COMMANDS: readonly string[] = ['profiles', 'validate'];
+
+/**
+ * Commands the route runs in a CommonJS bundle of the front when it read the line whole, by
+ * bundle: FRONT_COMMANDS in dist/checks.cjs; status (one poll of AWS, printed) in dist/status.cjs.
+ * Each bundle exports runFrontCommand (bin/front.ts). A line the parser reads runs status in the ESM bundle.
+ */
+export const FRONT_BUNDLES: Readonly<Record<string, string>> = { profiles: 'checks.cjs', validate: 'checks.cjs', status: 'status.cjs' };
 
 /** What may follow an option: nothing, any value, or one of a few. */
 export type OptionKind = 'flag' | 'value' | readonly string[];
@@ -21,8 +28,8 @@ export interface CommandEntry {
   readonly options: Readonly<Record<string, OptionEntry>>;
   /** How many operands it takes, at least and at most. */
   readonly operands: readonly [number, number];
-  /** Run by the front (FRONT_COMMANDS), not by the ESM bundle. */
-  readonly front: boolean;
+  /** The bundle of the front that runs it (FRONT_BUNDLES), or null: the ESM bundle does. */
+  readonly front: string | null;
 }
 
 /**
@@ -58,7 +65,7 @@ export function routeTable(program: Command): RouteTable {
   for (const c of program.commands) {
     const args = c.registeredArguments;
     if (args.some((a) => a.variadic)) continue;
-    const entry: CommandEntry = { options: entries(c.options), operands: [args.filter((a) => a.required).length, args.length], front: FRONT_COMMANDS.includes(c.name()) };
+    const entry: CommandEntry = { options: entries(c.options), operands: [args.filter((a) => a.required).length, args.length], front: Object.hasOwn(FRONT_BUNDLES, c.name()) ? FRONT_BUNDLES[c.name()] : null };
     for (const name of [c.name(), ...c.aliases()]) commands[name] = entry;
   }
   const version = program.options.find((o) => o.long === '--version');
@@ -72,14 +79,14 @@ export type Route =
   | { readonly to: 'version' }
   /** The front's parser (dist/light.cjs): commander reads the line. */
   | { readonly to: 'parser' }
-  /** The front's checks (dist/checks.cjs), with the options commander would have given: the command's own and optsWithGlobals. */
-  | { readonly to: 'checks'; readonly command: string; readonly options: Readonly<Record<string, unknown>>; readonly globals: Readonly<Record<string, unknown>> };
+  /** A bundle of the front (FRONT_BUNDLES), with the options commander would have given: the command's own and optsWithGlobals. */
+  | { readonly to: 'checks'; readonly bundle: string; readonly command: string; readonly options: Readonly<Record<string, unknown>>; readonly globals: Readonly<Record<string, unknown>> };
 
 /**
- * `esm` when the line surely runs a command of the ESM bundle (the dashboard, status, synth,
+ * `esm` when the line surely runs a command of the ESM bundle (the dashboard, synth,
  * deploy...) and commander would accept it: it goes there at once, and that bundle parses it as
- * before. `checks` when it surely runs validate or profiles, with what commander would have
- * made of it; `version` for the version option alone. `parser` for all the rest: help, version, an unknown command or option, a value
+ * before. `checks` when it surely runs validate, profiles or status, with the bundle of the
+ * front that runs it (FRONT_BUNDLES) and what commander would have made of the line; `version` for the version option alone. `parser` for all the rest: help, version, an unknown command or option, a value
  * to check, and anything this scan cannot be sure of. The front's parser reads it with commander
  * and hands a command it does not run to the ESM bundle (bin/light.ts), so a wrong guess here
  * costs time, never a different result.
@@ -122,5 +129,5 @@ export function routeOf(args: readonly string[], table: RouteTable): Route {
   if (!command || name === undefined) return { to: 'esm' };
   if (operands < command.operands[0] || operands > command.operands[1]) return parser;
   if (!command.front) return { to: 'esm' };
-  return { to: 'checks', command: name, options, globals: { ...globals, ...options } };
+  return { to: 'checks', bundle: command.front, command: name, options, globals: { ...globals, ...options } };
 }

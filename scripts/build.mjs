@@ -1,6 +1,6 @@
 // Bundles the CLI into dist/ so the first frame does not wait on hundreds of module loads.
 // Heavy dependencies (aws-cdk-lib, execa) stay external and are imported lazily; the AWS SDK clients
-// are bundled, each a chunk loaded when a command first calls that service (src/state/sdk-modules.ts).
+// are bundled into dist/sdk.cjs, loaded when a command first calls AWS (src/state/sdk-modules.ts).
 import { build } from 'esbuild';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { basename, join } from 'node:path';
 import { boundInkCaches } from './ink-caches.mjs';
 import { requireExternals } from './require-externals.mjs';
-import { frontOnly } from './front-only.mjs';
+import { frontOnly, statusOnly } from './front-only.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -34,13 +34,12 @@ const result = await build({
   splitting: true,
   format: 'esm',
   // React's production build: its development build is twice the size and slower to load and render.
-  define: { 'process.env.BENCHLING_DEPLOY_VERSION': JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
-  // The AWS SDK clients are bundled (src/state/sdk-modules.ts), from their ES modules: the packages'
-  // `module` builds, which esbuild tree-shakes down to the commands the tool sends.
-  mainFields: ['module', 'main'],
+  // BENCHLING_DEPLOY_SDK: the AWS SDK clients come from dist/sdk.cjs (src/state/sdk-modules.ts), not from chunks of this bundle.
+  define: { 'process.env.BENCHLING_DEPLOY_VERSION': JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"', 'process.env.BENCHLING_DEPLOY_SDK': '"sdk.cjs"' },
   // Loaded from node_modules: each must be a runtime dependency (test/package/pack.test.ts checks), except
   // cdk-nag, kept external so that an import of it (a test-only package) shows there and fails that test.
-  external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core'],
+  // ./front.cjs: the front, which src/state/sdk-modules.ts asks to load dist/sdk.cjs.
+  external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core', './front.cjs'],
   // aws-cdk-lib and constructs: loaded with require(), see scripts/require-externals.mjs.
   plugins: [boundInkCaches, requireExternals],
   banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
@@ -62,10 +61,28 @@ const parser = await build({ ...cjs, entryPoints: { light: 'bin/light.ts', check
 const routeTable = createRequire(import.meta.url)('../dist/light.cjs').programRouteTable();
 const front = await build({ ...cjs, entryPoints: { front: 'bin/front.ts' }, define: { ...cjs.define, ROUTE_TABLE: JSON.stringify(routeTable) } });
 
-// V8's code cache of light.cjs and checks.cjs, beside them (see scripts/code-cache.mjs).
+// The AWS SDK clients, one CommonJS bundle loaded with its code cache (src/state/sdk-modules.ts), built
+// from the packages' ES modules (their `module` builds), which esbuild tree-shakes down to the commands
+// the tool sends. The SDK's own import()s (credential providers, node:http) become require()s: the
+// bundle runs as a vm.Script, which has no loader for import().
+const sdk = await build({ ...common, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { sdk: 'src/state/sdk-bundle.ts' }, mainFields: ['module', 'main'], supported: { 'dynamic-import': false } });
+
+// status as the route reads it (bin/route.ts FRONT_BUNDLES): the command in CommonJS, with its code cache,
+// the SDK from dist/sdk.cjs. Its import()s are bundled into it (esbuild runs each module when first
+// imported); the plugin refuses Ink and commander, which status never loads, and the SDK, which is sdk.cjs's.
+const status = await build({
+  ...cjs,
+  entryPoints: { status: 'bin/commands/status-front.ts' },
+  define: { ...cjs.define, 'process.env.BENCHLING_DEPLOY_SDK': '"sdk.cjs"' },
+  external: ['./front.cjs'],
+  plugins: [statusOnly],
+});
+
+// V8's code cache of light.cjs, checks.cjs, status.cjs and sdk.cjs, beside them (see scripts/code-cache.mjs).
 const caches = spawnSync(process.execPath, [fileURLToPath(new URL('./code-cache.mjs', import.meta.url))], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
 if (caches.status !== 0) throw new Error(`scripts/code-cache.mjs failed (${caches.status}): ${caches.stderr}`);
 
 // Chunks of earlier builds (their names carry a content hash) are removed, so dist/ holds this build only.
-const current = new Set([...Object.keys(result.metafile.outputs), ...Object.keys(parser.metafile.outputs), ...Object.keys(front.metafile.outputs), 'light.cjs.cache', 'checks.cjs.cache'].map((p) => basename(p)));
+const outputs = [result, parser, front, sdk, status].flatMap((r) => Object.keys(r.metafile.outputs));
+const current = new Set([...outputs, 'light.cjs.cache', 'checks.cjs.cache', 'status.cjs.cache', 'sdk.cjs.cache'].map((p) => basename(p)));
 for (const file of readdirSync('dist')) if (!current.has(file)) rmSync(join('dist', file), { force: true });

@@ -1,12 +1,14 @@
-// Writes V8's code cache of the front's bundles beside them (dist/light.cjs.cache,
-// dist/checks.cjs.cache), read by bin/front.ts (loadBundle). Each cache is taken after a
-// run of what the bundle is there for (--help; validate and profiles on a sample config
-// folder), so it holds the functions those runs compiled, not only the top level. Run by
+// Writes V8's code cache of the bundles bin/front.ts loads (loadBundle) beside them
+// (dist/light.cjs.cache, dist/checks.cjs.cache, dist/status.cjs.cache, dist/sdk.cjs.cache). Each
+// cache is taken after a run of what the bundle is there for (--help; validate and profiles on a
+// sample config folder; status, and with it the AWS SDK, against the fake AWS endpoint of test/),
+// so it holds the functions those runs compiled, not only the top level. Run by
 // scripts/build.mjs in a child process of its own: the runs print, and set the exit status.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadFakeAws } from '../test/fake-aws/serve.mjs';
 
 const require = createRequire(import.meta.url);
 const front = require('../dist/front.cjs');
@@ -20,9 +22,31 @@ const dir = mkdtempSync(join(tmpdir(), 'bd-code-cache-'));
 try {
   writeFileSync(join(dir, 'default.json'), JSON.stringify({ profile: 'default', benchlingTenant: 'acme', benchlingAppDefinitionId: 'a', benchlingClientId: 'c', quiltStackArn: QUILT, imageTag: '0.7.0', pkgBucket: 'acme-packages' }), { mode: 0o600 });
   const checks = front.loadBundle('checks.cjs', { cache: false });
-  await checks.exports.runCheck('validate', {}, { configDir: dir });
-  await checks.exports.runCheck('profiles', {}, { configDir: dir });
+  await checks.exports.runFrontCommand('validate', {}, { configDir: dir });
+  await checks.exports.runFrontCommand('profiles', {}, { configDir: dir });
   writeCache('checks.cjs', checks.script.createCachedData());
+
+  // status.cjs and sdk.cjs, as the built command loads them (bin/route.ts FRONT_BUNDLES, src/state/sdk-modules.ts):
+  // a real poll of dev and prod, every client status calls with its protocol, credentials from the environment,
+  // signing and retries.
+  writeFileSync(join(dir, 'dev.json'), JSON.stringify({ profile: 'dev', benchlingTenant: 'acme', benchlingAppDefinitionId: 'a', benchlingClientId: 'c', quiltStackArn: QUILT, pkgBucket: 'acme-dev-packages' }), { mode: 0o600 });
+  const fakeAws = await loadFakeAws();
+  const fake = await fakeAws.startFakeAws(fakeAws.standardScenario());
+  try {
+    for (const name of Object.keys(process.env)) if (/^AWS_/.test(name)) delete process.env[name];
+    Object.assign(process.env, fake.env, { CI: 'true', AWS_CONFIG_FILE: join(dir, 'aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'aws-credentials') });
+    // Compiled from their sources, not from an earlier build's caches.
+    rmSync(join(__dirname(), 'sdk.cjs.cache'), { force: true });
+    const status = front.loadBundle('status.cjs', { cache: false });
+    await status.exports.runFrontCommand('status', {}, { configDir: dir });
+    if (process.exitCode !== 0) throw new Error(`status against the fake AWS ended with ${process.exitCode}`);
+    const sdk = front.loadedBundles.get('sdk.cjs');
+    if (!sdk) throw new Error('status did not load dist/sdk.cjs');
+    writeCache('status.cjs', status.script.createCachedData());
+    writeCache('sdk.cjs', sdk.createCachedData());
+  } finally {
+    await fake.close();
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

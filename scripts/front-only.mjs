@@ -37,3 +37,18 @@ export const frontOnly = {
     }));
   },
 };
+
+/**
+ * dist/status.cjs (bin/commands/status-front.ts): the status command alone. Ink, React and
+ * commander have no place in it, nor the AWS SDK (dist/sdk.cjs holds it): an import of one (a
+ * module status reaches that draws or parses, a client module not loaded through sdk.cjs) fails
+ * the build rather than bringing them in.
+ */
+export const statusOnly = {
+  name: 'status-only',
+  setup(build) {
+    build.onResolve({ filter: /^(ink|ink-[a-z-]+|react|react\/.*|commander|@aws-sdk\/.*|@smithy\/.*)$/ }, (args) => ({
+      errors: [{ text: `dist/status.cjs must not hold ${args.path} (imported by ${args.importer}): status neither draws nor parses, and its AWS SDK is dist/sdk.cjs` }],
+    }));
+  },
+};

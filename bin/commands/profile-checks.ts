@@ -20,7 +20,7 @@ export const validateAction = action((opts: { profile?: string }, cmd: Command) 
  * `options` and `globals` are what commander would give (the command's options, and
  * optsWithGlobals). Run here whole, errors included.
  */
-export function runCheck(command: string, options: Readonly<Record<string, unknown>>, globals: Globals): Promise<void> {
+export function runFrontCommand(command: string, options: Readonly<Record<string, unknown>>, globals: Globals): Promise<void> {
   const run = Object.hasOwn(CHECKS, command) ? CHECKS[command as keyof typeof CHECKS] : undefined;
   // The route sends only these two (bin/route.ts FRONT_COMMANDS): anything else is a bug, not a command to guess.
   if (!run) throw new Error(`the front has no check named ${JSON.stringify(command)}`);

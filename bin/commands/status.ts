@@ -13,12 +13,10 @@ import { displayLine } from '../../src/display-text.js';
 import { span } from '../../src/state/team-records.js';
 import { action, configDirOf, globalsOf, print, printError, printJson, warn, type Globals } from '../context.js';
 import { loadProfiles } from '../load-profiles.js';
-import { formatTable } from './profiles.js';
+import { formatTable } from './profile-checks.js';
 import { teamFor } from '../team.js';
 
 export const statusAction = action((_opts: unknown, cmd: Command) => runStatus(globalsOf(cmd)));
-
-export { parseRefresh } from '../numbers.js';
 
 /** The poll interval the command line asks for (`--refresh`), in ms. */
 export function refreshIntervalMs(g: Globals & { refresh?: number }): number {

@@ -8,8 +8,9 @@ import { CommanderError, type Command } from 'commander';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../bin/program.js';
-import { FRONT_COMMANDS, routeOf, routeTable } from '../../bin/route.js';
-import { CHECKS, runCheck } from '../../bin/commands/profile-checks.js';
+import { FRONT_BUNDLES, FRONT_COMMANDS, routeOf, routeTable } from '../../bin/route.js';
+import { CHECKS, runFrontCommand } from '../../bin/commands/profile-checks.js';
+import { runFrontCommand as runStatusFront } from '../../bin/commands/status-front.js';
 import { VERSION } from '../../bin/version.js';
 
 const table = routeTable(buildProgram());
@@ -53,7 +54,7 @@ function agrees(args: string[]): void {
     expect(ran, JSON.stringify(args)).toEqual({ version: `${VERSION}\n` });
   } else if (route.to === 'esm') {
     expect(ran).toHaveProperty('command');
-    expect(FRONT_COMMANDS, JSON.stringify(args)).not.toContain((ran as Ran).command);
+    expect(Object.keys(FRONT_BUNDLES), JSON.stringify(args)).not.toContain((ran as Ran).command);
   } else {
     expect({ command: route.command, options: route.options, globals: route.globals }, JSON.stringify(args)).toEqual(ran);
   }
@@ -64,9 +65,6 @@ describe('routeOf', () => {
     [[]],
     [['--config-dir', 'x']],
     [['--json', '--yes']],
-    [['status']],
-    [['--config-dir', 'x', 'status', '--json']],
-    [['status', '--config-dir=x', '--aws-profile', 'p']],
     [['synth', '--out', 'o']],
     [['deploy', '-e', 'dev', '--image-tag', '1.0', '-y']],
     [['deploy', '--environment=prod', '--allow-replacement']],
@@ -79,13 +77,16 @@ describe('routeOf', () => {
   });
 
   it.each([
-    [['validate'], 'validate', {}, {}],
-    [['--config-dir', 'x', 'validate', '--profile', 'dev'], 'validate', { profile: 'dev' }, { configDir: 'x', profile: 'dev' }],
-    [['validate', '--json', '--config-dir=x'], 'validate', {}, { configDir: 'x', json: true }],
-    [['profiles', '--json'], 'profiles', {}, { json: true }],
-    [['--aws-profile', 'p', 'profiles'], 'profiles', {}, { awsProfile: 'p' }],
-  ])('%j runs %s in the front, with what commander would give it', (args, command, options, globals) => {
-    expect(routeOf(args, table)).toEqual({ to: 'checks', command, options, globals });
+    [['validate'], 'validate', 'checks.cjs', {}, {}],
+    [['--config-dir', 'x', 'validate', '--profile', 'dev'], 'validate', 'checks.cjs', { profile: 'dev' }, { configDir: 'x', profile: 'dev' }],
+    [['validate', '--json', '--config-dir=x'], 'validate', 'checks.cjs', {}, { configDir: 'x', json: true }],
+    [['profiles', '--json'], 'profiles', 'checks.cjs', {}, { json: true }],
+    [['--aws-profile', 'p', 'profiles'], 'profiles', 'checks.cjs', {}, { awsProfile: 'p' }],
+    [['status'], 'status', 'status.cjs', {}, {}],
+    [['--config-dir', 'x', 'status', '--json'], 'status', 'status.cjs', {}, { configDir: 'x', json: true }],
+    [['status', '--config-dir=x', '--aws-profile', 'p', '--region', 'eu-west-1'], 'status', 'status.cjs', {}, { configDir: 'x', awsProfile: 'p', region: 'eu-west-1' }],
+  ])('%j runs %s in the front (%s), with what commander would give it', (args, command, bundle, options, globals) => {
+    expect(routeOf(args, table)).toEqual({ to: 'checks', bundle, command, options, globals });
     agrees(args);
   });
 
@@ -140,7 +141,8 @@ describe('routeOf', () => {
   it("the table holds every command of the program, the front's marked, and options as commander reads them", () => {
     const program = buildProgram();
     expect(Object.keys(table.commands).sort()).toEqual(program.commands.map((c) => c.name()).sort());
-    expect(Object.keys(table.commands).filter((n) => table.commands[n].front).sort()).toEqual([...FRONT_COMMANDS].sort());
+    expect(Object.fromEntries(Object.keys(table.commands).flatMap((n) => (table.commands[n].front ? [[n, table.commands[n].front]] : [])))).toEqual(FRONT_BUNDLES);
+    for (const command of FRONT_COMMANDS) expect(FRONT_BUNDLES[command]).toBe('checks.cjs');
     expect(table.globals['--config-dir']).toEqual({ key: 'configDir', kind: 'value' });
     expect(table.globals['--json']).toEqual({ key: 'json', kind: 'flag' });
     expect(table.commands.deploy.options['-e']).toEqual({ key: 'environment', kind: ['dev', 'prod'] });
@@ -157,7 +159,9 @@ describe('routeOf', () => {
 describe("the front's checks", () => {
   it('runs each command the route sends it by its own name, and refuses a name it does not know rather than run another', () => {
     expect(Object.keys(CHECKS).sort()).toEqual([...FRONT_COMMANDS].sort());
-    expect(() => runCheck('validat', {}, {})).toThrow(/no check named "validat"/);
-    expect(() => runCheck('__proto__', {}, {})).toThrow(/no check named/);
+    expect(() => runFrontCommand('validat', {}, {})).toThrow(/no check named "validat"/);
+    expect(() => runFrontCommand('__proto__', {}, {})).toThrow(/no check named/);
+    expect(() => runStatusFront('statu', {}, {})).toThrow(/no command named "statu"/);
+    expect(() => runStatusFront('validate', {}, {})).toThrow(/no command named "validate"/);
   });
 });

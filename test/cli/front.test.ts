@@ -87,7 +87,7 @@ describe('a command runs in one bundle, its errors included', () => {
 describe("the front's output", () => {
   const env = { PATH: process.env.PATH, CI: 'true', NO_COLOR: '1' };
 
-  it.each([[['--help']], [['--version']], [['deploy', '--no-such-flag']], [['no-such-command']], [['validate']], [['profiles']]])(
+  it.each([[['--help']], [['--version']], [['deploy', '--no-such-flag']], [['no-such-command']], [['validate']], [['profiles']], [['status']]])(
     '%j writes to the descriptors without building process.stdout or process.stderr (no net module loaded)',
     (args) => {
       const home = tempDir('bd-front-');
@@ -99,7 +99,7 @@ describe("the front's output", () => {
 
   it('a command of the ESM bundle still prints through the streams (the check above can see them)', () => {
     const home = tempDir('bd-front-');
-    const r = spawnSync(process.execPath, ['-r', TRACE_STREAMS, BIN, '--config-dir', home, 'status'], { env: { ...env, HOME: home }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['-r', TRACE_STREAMS, BIN, '--config-dir', home, 'synth', '--out', join(home, 'out')], { env: { ...env, HOME: home }, encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^STREAM-MODULES net$/m);
   });
@@ -116,7 +116,7 @@ describe("the front's output", () => {
 });
 
 describe("the front's code cache", () => {
-  it.each([['light.cjs'], ['checks.cjs']])('%s comes with a V8 code cache this Node accepts (built with it)', (name) => {
+  it.each([['light.cjs'], ['checks.cjs'], ['status.cjs'], ['sdk.cjs']])('%s comes with a V8 code cache this Node accepts (built with it)', (name) => {
     const file = join(ROOT, 'dist', name);
     // The cache file: a magic line, the source's and the data's lengths, the exact source, V8's data.
     const cache = readFileSync(`${file}.cache`);
@@ -130,7 +130,7 @@ describe("the front's code cache", () => {
     expect(script.cachedDataRejected).toBe(false);
   });
 
-  it.each([['light.cjs'], ['checks.cjs']])('the front compiles %s with its cache: V8 takes it', (name) => {
+  it.each([['light.cjs'], ['checks.cjs'], ['status.cjs'], ['sdk.cjs']])('the front compiles %s with its cache: V8 takes it', (name) => {
     const script = `const { script } = require(${JSON.stringify(join(ROOT, 'dist', 'front.cjs'))}).loadBundle(${JSON.stringify(name)}); process.stdout.write(String(script.cachedDataRejected));`;
     const r = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, CI: 'true' }, encoding: 'utf8' });
     expect(r.stderr).toBe('');

@@ -63,7 +63,22 @@ describe('start-up of --help and argument errors', () => {
     expect(run.sources.some((s) => /\/node_modules\/zod\//.test(s))).toBe(true);
   });
 
-  it.each([[['status']], [[]], [['synth', '--out', 'x']], [['history', '--environment', 'prod']]])(
+  it('status runs in its own bundle of the front (dist/status.cjs): neither the parser nor the ES module bundle is loaded', () => {
+    const run = loadedSources(['status']);
+    expect(run.status).toBe(2);
+    expect(names(run.files)).toEqual(['front.cjs', 'status.cjs']);
+    expect(run.sources.some((s) => s.endsWith('/bin/commands/status.ts'))).toBe(true);
+  });
+
+  it('status on a line the front parser reads (a value it checks) runs in the ES module bundle, not in status.cjs', () => {
+    const run = loadedSources(['--refresh', '2', 'status']);
+    expect(run.status).toBe(2);
+    expect(names(run.files).slice(0, 2)).toEqual(['front.cjs', 'light.cjs']);
+    expect(names(run.files)).toContain('cli.js');
+    expect(names(run.files)).not.toContain('status.cjs');
+  });
+
+  it.each([[[]], [['synth', '--out', 'x']], [['history', '--environment', 'prod']]])(
     '%j goes from the front to the ES module bundle at once: the front parser is not loaded',
     (args) => {
       const run = loadedSources(args);

@@ -1,15 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runCliAsync } from '../helpers/cli.js';
+import { BIN, ROOT, runCliAsync } from '../helpers/cli.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 
 /**
- * The AWS SDK as the built command runs it: bundled into dist/ (src/state/sdk-modules.ts),
- * each client in a chunk of its own, loaded only by a command that calls AWS and only
- * for the clients it uses.
+ * The AWS SDK as the built command runs it: bundled into dist/sdk.cjs (src/state/sdk-modules.ts),
+ * compiled from the code cache the build wrote beside it, and loaded only by a command that calls AWS.
  */
 
 const TRACE = fileURLToPath(new URL('../fixtures/trace-sdk-files.mjs', import.meta.url));
@@ -31,51 +31,84 @@ function configDir(): string {
   return dir;
 }
 
-/** Runs the built command with the trace: the dist files it loaded, their sources, and SDK package files loaded from node_modules. */
-async function traced(args: string[]) {
+/** Runs the built command (or the entry given, of a copy) with the trace: the dist files it loaded, their sources, and SDK package files loaded from node_modules. */
+async function traced(args: string[], bin = BIN) {
   const home = tempDir('bd-sdk-loading-home-');
-  const r = await runCliAsync(args, {
-    env: { ...fake.env, HOME: home, AWS_PROFILE: undefined, AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), NODE_OPTIONS: `--import ${TRACE}` },
-  });
-  const files = [...r.stderr.matchAll(/^LOADED (\S+) \d+$/gm)].map((m) => fileURLToPath(m[1]));
-  const loadedAt = new Map([...r.stderr.matchAll(/^LOADED (\S+) (\d+)$/gm)].map((m) => [basename(fileURLToPath(m[1])).replace(/-[A-Z0-9]{8}\.js$/, ''), Number(m[2])]));
+  const env = { ...fake.env, HOME: home, AWS_PROFILE: undefined, AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), NODE_OPTIONS: `--import ${TRACE}` };
+  const r = bin === BIN ? await runCliAsync(args, { env }) : await runCopy(bin, args, env);
+  const files = [...new Set([...r.stderr.matchAll(/^LOADED (\S+) \d+$/gm)].map((m) => fileURLToPath(m[1])))];
   const sources = files.flatMap((file) => (existsSync(`${file}.map`) ? (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources : []));
   const packages = [...r.stderr.matchAll(/^PACKAGE (\S+)$/gm)].map((m) => m[1]);
-  const clients = files.map((f) => /^(client-[a-z0-9-]+)-[A-Z0-9]{8}\.js$/.exec(basename(f))?.[1]).filter(Boolean).sort();
-  return { ...r, files, sources, packages, clients, loadedAt };
+  const codeCache = new Map([...r.stderr.matchAll(/^CODE CACHE (\S+) (\S+)$/gm)].map((m) => [basename(fileURLToPath(m[1])), m[2]]));
+  // The SDK's bundle, and any chunk of the ESM bundle holding an SDK client (there should be none).
+  const sdkFiles = files.map((f) => basename(f)).filter((f) => f === 'sdk.cjs' || /^client-[a-z0-9-]+-[A-Z0-9]{8}\.js$/.test(f));
+  return { ...r, files, sources, packages, codeCache, sdkFiles };
+}
+
+function runCopy(bin: string, args: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1', ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** A copy of the built command (bin/ and dist/, without source maps) in a folder of its own; returns its entry. */
+function copyOfBuild(): string {
+  const copy = tempDir('bd-sdk-loading-copy-');
+  mkdirSync(join(copy, 'bin'));
+  mkdirSync(join(copy, 'dist'));
+  copyFileSync(BIN, join(copy, 'bin', basename(BIN)));
+  for (const name of readdirSync(join(ROOT, 'dist'))) if (!name.endsWith('.map')) copyFileSync(join(ROOT, 'dist', name), join(copy, 'dist', name));
+  return join(copy, 'bin', basename(BIN));
 }
 
 describe('the AWS SDK in the built command', () => {
   it('status runs the SDK bundled in dist/: its clients and core come from the bundle, no file of an SDK package is loaded', async () => {
     const r = await traced(['--config-dir', configDir(), 'status']);
-    expect(r.stderr.replace(/^(LOADED|PACKAGE) .*\n/gm, '')).toBe('');
+    expect(r.stderr.replace(/^(LOADED|PACKAGE|CODE CACHE) .*\n/gm, '')).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^prod +default +healthy +2\/2 /m);
     expect(r.packages).toEqual([]);
+    expect(r.sdkFiles).toEqual(['sdk.cjs']);
+    // status runs in dist/status.cjs (bin/route.ts), both compiled from the build's code caches, which V8 took.
+    expect(r.files.map((f) => basename(f))).toEqual(['front.cjs', 'status.cjs', 'sdk.cjs']);
+    expect(r.codeCache.get('status.cjs')).toBe('accepted');
+    expect(r.codeCache.get('sdk.cjs')).toBe('accepted');
     for (const bundled of ['@aws-sdk/client-ecs/', '@aws-sdk/client-cloudformation/', '@smithy/core/', '@aws-sdk/credential-provider-env/']) {
       expect(r.sources.some((s) => s.includes(`/node_modules/${bundled}`)), bundled).toBe(true);
     }
   });
 
-  it('status loads every client its poll calls at once: those called once the stack has answered are loaded while it is read', async () => {
-    fake.calls.reset();
-    const slow = fake.inject({ kind: 'slow', operation: 'DescribeStacks', delayMs: 1500 });
-    try {
-      const r = await traced(['--config-dir', configDir(), 'status']);
-      expect(r.status, r.stderr).toBe(0);
-      const stackAsked = fake.calls.all.find((c) => c.operation === 'DescribeStacks')!.at;
-      expect(r.clients).toEqual(['client-api-gateway', 'client-cloudformation', 'client-cloudwatch', 'client-ecs', 'client-elastic-load-balancing-v2', 'client-ssm', 'client-sts']);
-      for (const client of ['client-ecs', 'client-elastic-load-balancing-v2', 'client-api-gateway', 'client-cloudwatch']) expect(r.loadedAt.get(client)! - stackAsked, client).toBeLessThan(1500);
-    } finally {
-      slow.remove();
-    }
-  });
-
-  it('logs loads the clients it calls only (CloudFormation for the log group, CloudWatch Logs), not the status clients', async () => {
+  it('logs runs the same bundle of the SDK, from its code cache', async () => {
     const r = await traced(['--config-dir', configDir(), 'logs', '--environment', 'dev', '--since', '5m']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.packages).toEqual([]);
-    expect(r.clients).toEqual(['client-cloudformation', 'client-cloudwatch-logs']);
+    expect(r.sdkFiles).toEqual(['sdk.cjs']);
+    expect(r.codeCache.get('sdk.cjs')).toBe('accepted');
+  });
+
+  it.each([
+    ['a cache V8 refuses (its data zeroed, the rest intact)', 'rejected', (cache: string) => {
+      const file = readFileSync(cache);
+      const head = 'benchling-deploy front code cache 1\n'.length;
+      file.fill(0, head + 8 + file.readUInt32LE(head), head + 8 + file.readUInt32LE(head) + 64);
+      writeFileSync(cache, file);
+    }],
+    ['a truncated cache', 'none', (cache: string) => writeFileSync(cache, readFileSync(cache).subarray(0, 100_000))],
+    ['no cache', 'none', (cache: string) => writeFileSync(cache, '')],
+  ])('with %s for the SDK bundle, status compiles it from source: the same answer', async (_what, state, spoil) => {
+    const bin = copyOfBuild();
+    spoil(join(bin, '..', '..', 'dist', 'sdk.cjs.cache'));
+    const dir = configDir();
+    const [real, copied] = [await traced(['--config-dir', dir, 'status']), await traced(['--config-dir', dir, 'status'], bin)];
+    expect(copied.status, copied.stderr).toBe(0);
+    expect(copied.codeCache.get('sdk.cjs')).toBe(state);
+    expect(copied.stdout).toMatch(/^prod +default +healthy +2\/2 /m);
+    expect(copied.stdout.replace(/\d+[smhd] ago/g, '')).toBe(real.stdout.replace(/\d+[smhd] ago/g, ''));
   });
 
   it.each([[['--help']], [['validate']], [['profiles']], [['synth', '--out']]])('%j loads no code of the SDK', async (args) => {
@@ -83,7 +116,7 @@ describe('the AWS SDK in the built command', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.files.length).toBeGreaterThan(1);
     expect(r.packages).toEqual([]);
-    expect(r.clients).toEqual([]);
+    expect(r.sdkFiles).toEqual([]);
     expect(r.sources.filter((s) => SDK_SOURCE.test(s))).toEqual([]);
   });
 });

@@ -5,7 +5,8 @@ import { ROOT, runCliAsync, type CliResult } from '../helpers/cli.js';
 import { SECRET, devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { crashTasks, rollBackOnAlarm, standardScenario, startRollout } from '../fake-aws/scenario.js';
 import { seedEnvironmentMetrics } from '../fake-aws/services/cloudwatch.js';
-import { parseRefresh, refreshIntervalMs } from '../../bin/commands/status.js';
+import { refreshIntervalMs } from '../../bin/commands/status.js';
+import { parseRefresh } from '../../bin/numbers.js';
 import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
 import { useFakeAws } from '../helpers/fake-aws.js';
 

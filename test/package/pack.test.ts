@@ -55,7 +55,7 @@ describe('the published package', { timeout: 300_000 }, () => {
     expect(files).toContain('bin/benchling-deploy.cjs');
     expect(files).toContain('dist/cli.js');
     expect(files).toContain('dist/synth-worker.js');
-    for (const front of ['dist/front.cjs', 'dist/light.cjs', 'dist/checks.cjs', 'dist/light.cjs.cache', 'dist/checks.cjs.cache']) expect(files).toContain(front);
+    for (const front of ['dist/front.cjs', 'dist/light.cjs', 'dist/checks.cjs', 'dist/status.cjs', 'dist/sdk.cjs', 'dist/light.cjs.cache', 'dist/checks.cjs.cache', 'dist/status.cjs.cache', 'dist/sdk.cjs.cache']) expect(files).toContain(front);
     expect(files).toContain('README.md');
     const unexpected = files.filter((f) => !(f === 'package.json' || f === 'README.md' || f === 'bin/benchling-deploy.cjs' || /^dist\/[^/]+\.(c?js|cjs\.cache)$/.test(f)));
     expect(unexpected).toEqual([]);
@@ -157,7 +157,7 @@ describe('the bundle', () => {
     expect(sdk.filter((d) => loaded.has(d))).toEqual([]);
     const bundled = new Set(
       readdirSync(dist)
-        .filter((f) => f.endsWith('.js.map'))
+        .filter((f) => /\.c?js\.map$/.test(f))
         .flatMap((f) => (JSON.parse(readFileSync(join(dist, f), 'utf8')) as { sources: string[] }).sources)
         .flatMap((s) => /node_modules\/(@aws-sdk\/[^/]+)\//.exec(s)?.[1] ?? []),
     );
