@@ -79,6 +79,16 @@ function codeCacheFor(path: string, source: Buffer): Buffer | undefined {
   return file.subarray(start + sourceLength);
 }
 
+/** A bundle of the front, or the end of the run (exit 1) saying the installation is broken: a file of dist/ missing or damaged. */
+function installedBundle<T>(name: string): T {
+  try {
+    return loadBundle<T>(name).exports;
+  } catch (error) {
+    process.stderr.write(`benchling-deploy: dist/${name} could not be loaded (${String((error as Error)?.message ?? error).split('\n')[0]}); reinstall benchling-deploy, or in a clone run \`npm run build\` (npm ci builds it).\n`);
+    process.exit(1);
+  }
+}
+
 /** What each bundle the route runs a command in exports (bin/route.ts FRONT_BUNDLES): checks.cjs, status.cjs. */
 export interface FrontBundle {
   runFrontCommand(command: string, options: Readonly<Record<string, unknown>>, globals: Readonly<Record<string, unknown>>): Promise<void>;
@@ -93,9 +103,9 @@ export async function start(argv: string[]): Promise<void> {
     return;
   }
   if (route.to === 'checks') {
-    const { runFrontCommand } = loadBundle<FrontBundle>(route.bundle).exports;
+    const { runFrontCommand } = installedBundle<FrontBundle>(route.bundle);
     return runFrontCommand(route.command, route.options, route.globals);
   }
-  const { runFront } = loadBundle<typeof import('./light.js')>('light.cjs').exports;
+  const { runFront } = installedBundle<typeof import('./light.js')>('light.cjs');
   await runFront(argv, handOff);
 }

@@ -5,15 +5,16 @@ import type { Command, Option } from 'commander';
 // parser. The option table it reads is taken from the program itself when the front is built
 // (scripts/build.mjs, routeTable below), and test/bin/route.test.ts holds the two readings equal.
 
-/** Commands the front's parser runs itself, in dist/checks.cjs: they read the config folder and print, nothing more. */
-export const FRONT_COMMANDS: readonly string[] = ['profiles', 'validate'];
-
 /**
  * Commands the route runs in a CommonJS bundle of the front when it read the line whole, by
- * bundle: FRONT_COMMANDS in dist/checks.cjs; status (one poll of AWS, printed) in dist/status.cjs.
- * Each bundle exports runFrontCommand (bin/front.ts). A line the parser reads runs status in the ESM bundle.
+ * bundle: validate and profiles (they read the config folder and print) in dist/checks.cjs;
+ * status (one poll of AWS, printed) in dist/status.cjs. Each bundle exports runFrontCommand
+ * (bin/front.ts). A line the front's parser reads runs status in the ESM bundle.
  */
 export const FRONT_BUNDLES: Readonly<Record<string, string>> = { profiles: 'checks.cjs', validate: 'checks.cjs', status: 'status.cjs' };
+
+/** Commands the front's parser runs itself (bin/light.ts): those of dist/checks.cjs. */
+export const FRONT_COMMANDS: readonly string[] = Object.keys(FRONT_BUNDLES).filter((c) => FRONT_BUNDLES[c] === 'checks.cjs');
 
 /** What may follow an option: nothing, any value, or one of a few. */
 export type OptionKind = 'flag' | 'value' | readonly string[];

@@ -76,11 +76,15 @@ const status = await build({
   define: { ...cjs.define, 'process.env.BENCHLING_DEPLOY_SDK': '"sdk.cjs"' },
   external: ['./front.cjs'],
   plugins: [statusOnly],
+  // It runs as a vm.Script, which has no loader for import(): an import() of a module outside it becomes a require().
+  supported: { 'dynamic-import': false },
 });
 
 // V8's code cache of light.cjs, checks.cjs, status.cjs and sdk.cjs, beside them (see scripts/code-cache.mjs).
-const caches = spawnSync(process.execPath, [fileURLToPath(new URL('./code-cache.mjs', import.meta.url))], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-if (caches.status !== 0) throw new Error(`scripts/code-cache.mjs failed (${caches.status}): ${caches.stderr}`);
+const caches = spawnSync(process.execPath, [fileURLToPath(new URL('./code-cache.mjs', import.meta.url))], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 120_000 });
+if (caches.status !== 0) throw new Error(`scripts/code-cache.mjs failed (${caches.error?.message ?? caches.status}): ${caches.stderr}`);
+// What it could not cache, said (each such bundle compiles from source on every run).
+if (caches.stderr) process.stderr.write(caches.stderr);
 
 // Chunks of earlier builds (their names carry a content hash) are removed, so dist/ holds this build only.
 const outputs = [result, parser, front, sdk, status].flatMap((r) => Object.keys(r.metafile.outputs));

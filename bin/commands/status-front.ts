@@ -1,5 +1,4 @@
 import { runCommand, type Globals } from '../context.js';
-import { writeDirectly } from '../output.js';
 import { runStatus } from './status.js';
 
 // The entry of dist/status.cjs: `status` as the front's route read it (bin/route.ts FRONT_BUNDLES),
@@ -14,6 +13,5 @@ import { runStatus } from './status.js';
 export function runFrontCommand(command: string, _options: Readonly<Record<string, unknown>>, globals: Globals): Promise<void> {
   // The route sends only status here: anything else is a bug, not a command to guess.
   if (command !== 'status') throw new Error(`the front's status bundle has no command named ${JSON.stringify(command)}`);
-  writeDirectly();
   return runCommand(() => runStatus(globals), () => globals);
 }

@@ -160,10 +160,11 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     if (!get) cfnByRegion.set(region, (get = lazy(loadCfn, region)));
     return get();
   };
-  const describeStackWith = async (client: Promise<CloudFormationClient>, stackName: string): Promise<StackInfo | null> => {
+  /** `client` is called only once the command's module is loaded: a client promise made before would be left unawaited when that load fails. */
+  const describeStackWith = async (client: () => Promise<CloudFormationClient>, stackName: string): Promise<StackInfo | null> => {
     const { DescribeStacksCommand } = await loadSdkModule('@aws-sdk/client-cloudformation');
     try {
-      const out = await (await client).send(new DescribeStacksCommand({ StackName: stackName }));
+      const out = await (await client()).send(new DescribeStacksCommand({ StackName: stackName }));
       const s = out.Stacks?.[0];
       // CloudFormation says "does not exist" with an error (below); an answer without the stack is unreadable, not "not found".
       if (!s) throw new AwsReplyError(`DescribeStacks answered for ${stackName} with no stack`);
@@ -202,8 +203,8 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
       return { account: out.Account ?? '', arn: out.Arn ?? '' };
     },
 
-    describeStack: (stackName) => describeStackWith(cfn(), stackName),
-    describeStackIn: (region, stackNameOrArn) => describeStackWith(cfnIn(region), stackNameOrArn),
+    describeStack: (stackName) => describeStackWith(cfn, stackName),
+    describeStackIn: (region, stackNameOrArn) => describeStackWith(() => cfnIn(region), stackNameOrArn),
 
     async describeServices(cluster, services) {
       const { DescribeServicesCommand } = await loadSdkModule('@aws-sdk/client-ecs');

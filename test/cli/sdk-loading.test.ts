@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,6 +109,26 @@ describe('the AWS SDK in the built command', () => {
     expect(copied.codeCache.get('sdk.cjs')).toBe(state);
     expect(copied.stdout).toMatch(/^prod +default +healthy +2\/2 /m);
     expect(copied.stdout.replace(/\d+[smhd] ago/g, '')).toBe(real.stdout.replace(/\d+[smhd] ago/g, ''));
+  });
+
+  it('with dist/sdk.cjs missing, status names the file and how to mend it: exit 1, no stack, no unhandled rejection', async () => {
+    const bin = copyOfBuild();
+    rmSync(join(bin, '..', '..', 'dist', 'sdk.cjs'));
+    const r = await traced(['--config-dir', configDir(), 'status'], bin);
+    const out = `${r.stdout}${r.stderr.replace(/^(LOADED|PACKAGE|CODE CACHE) .*\n/gm, '')}`;
+    expect(r.status).toBe(1);
+    expect(out).toMatch(/the AWS SDK's bundle dist\/sdk\.cjs could not be loaded \(ENOENT[^)]*\): reinstall benchling-deploy/);
+    expect(out).not.toMatch(/^\s+at /m);
+    expect(out).not.toMatch(/Unhandled|triggerUncaughtException/);
+  });
+
+  it('with dist/status.cjs missing, the front says the installation is broken: exit 1, one line', async () => {
+    const bin = copyOfBuild();
+    rmSync(join(bin, '..', '..', 'dist', 'status.cjs'));
+    const r = await runCopy(bin, ['--config-dir', configDir(), 'status'], {});
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^benchling-deploy: dist\/status\.cjs could not be loaded \(ENOENT[^)]*\); reinstall benchling-deploy, or in a clone run `npm run build` \(npm ci builds it\)\.\n$/);
   });
 
   it.each([[['--help']], [['validate']], [['profiles']], [['synth', '--out']]])('%j loads no code of the SDK', async (args) => {

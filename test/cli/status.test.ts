@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT, runCliAsync, type CliResult } from '../helpers/cli.js';
+import { BIN, ROOT, runCliAsync, type CliResult } from '../helpers/cli.js';
 import { SECRET, devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { crashTasks, rollBackOnAlarm, standardScenario, startRollout } from '../fake-aws/scenario.js';
 import { seedEnvironmentMetrics } from '../fake-aws/services/cloudwatch.js';
@@ -321,5 +322,45 @@ describe('--refresh', () => {
     expect(refreshIntervalMs({ refresh: 2000 })).toBe(2000);
     expect(() => parseRefresh('0.5')).toThrow(/from 1 to 3600, got "0.5"/);
     expect(() => parseRefresh('')).toThrow(/from 1 to 3600/);
+  });
+});
+
+/**
+ * status as the front's route reads it runs in dist/status.cjs; a line the front's parser reads
+ * (`--refresh`), or the bare command off a terminal, runs it in the ESM bundle. The same command either way.
+ */
+describe('status in either bundle', () => {
+  /** Times and ages differ from run to run; nothing else may. */
+  const settled = (r: CliResult) => ({ status: r.status, stdout: r.stdout.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'T').replace(/\b\d+[smhd] ago\b/g, 'ago'), stderr: r.stderr });
+
+  it.each([
+    ['healthy, text', () => configDir(), []],
+    ['healthy, --json', () => configDir(), ['--json']],
+    ['a malformed deploy.json', () => {
+      const dir = configDir();
+      writeFileSync(join(dir, 'deploy.json'), '{ not json');
+      return dir;
+    }, []],
+    ['no prod profile', () => tempDir('bd-cli-status-empty-'), []],
+  ])('%s: `status` (status.cjs) and `--refresh 5 status` (the ESM bundle) say the same', async (_what, dir, flags) => {
+    const d = dir();
+    const front = await status(d, [...flags, 'status']);
+    const esm = await status(d, ['--refresh', '5', ...flags, 'status']);
+    expect(settled(front)).toEqual(settled(esm));
+    expect(front.stdout + front.stderr).not.toBe('');
+  });
+
+  it.each([[['status']], [['--refresh', '5', 'status']], [['--json', 'status']], [[]]])('%j ends quietly when its reader has gone (`| head`): exit 0, nothing on stderr', async (args) => {
+    const child = spawn(process.execPath, [BIN, '--config-dir', configDir(), ...args], {
+      env: { ...process.env, ...fake.env, CI: 'true', NO_COLOR: '1', AWS_PROFILE: '', AWS_SHARED_CREDENTIALS_FILE: join(awsDir, 'credentials'), AWS_CONFIG_FILE: join(awsDir, 'config') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The reader goes away before the command writes a line.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
