@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { routeOf, type RouteTable } from './route.js';
@@ -30,19 +31,27 @@ export async function handOff(): Promise<void> {
 }
 
 /**
- * A bundle of the front beside this one (light.cjs, checks.cjs), compiled with V8's code cache
- * the build wrote beside it (scripts/code-cache.mjs: the compiled code of a run, functions
- * included), so that Node does not compile it again on each start. V8 checks a cache only
- * against its own version and flags and the source's length: the cache file also holds the
- * exact source it was made from, and is used only when that is this bundle byte for byte (an
- * edited bundle of the same length is compiled anew, never run as the old code). A missing,
- * truncated or foreign cache file, or one V8 refuses, only costs the compile require() would do.
+ * A bundle of the front beside this one (light.cjs, checks.cjs, status.cjs, sdk.cjs), compiled
+ * with a V8 code cache (the compiled code of a run, functions included), so that Node does not
+ * compile it again on each start. V8 checks a cache only against its own version and flags and
+ * the source's length: each cache file also holds the exact source it was made from, and is
+ * used only when that is this bundle byte for byte (an edited bundle of the same length is
+ * compiled anew, never run as the old code).
+ *
+ * Two caches serve: the build's, beside the bundle (scripts/code-cache.mjs), made by the Node
+ * that built the package; and this user's ({@link userCacheDir}), made at the end of a run whose
+ * Node refused the build's or found none (another Node version, other V8 flags), so that only
+ * that first run compiles. This user's is tried first, and carries a checksum of its data (V8
+ * release builds run damaged bytecode without noticing). A missing, truncated, damaged or
+ * foreign cache file, or one V8 refuses, only costs the compile require() would do.
  */
 export function loadBundle<T>(name: string, options: { cache: boolean } = { cache: true }): { exports: T; script: Script } {
   const file = join(__dirname, name);
   const source = readFileSync(file);
-  const cachedData = options.cache ? codeCacheFor(`${file}.cache`, source) : undefined;
+  const user = options.cache ? userCacheFile(name) : undefined;
+  const cachedData = options.cache ? ((user ? codeCacheFor(user, source, { checksum: true }) : undefined) ?? codeCacheFor(`${file}.cache`, source, { checksum: false })) : undefined;
   const script = new Script(Module.wrap(source.toString('utf8')), { filename: file, cachedData });
+  if (user && (cachedData === undefined || script.cachedDataRejected)) keepAtExit(user, source, script);
   const module = { exports: {} as T };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, __dirname);
   loadedBundles.set(name, script);
@@ -57,26 +66,85 @@ export const loadedBundles = new Map<string, Script>();
 
 /** The first bytes of a cache file of the front (scripts/code-cache.mjs writes them). */
 export const FRONT_CACHE_MAGIC = 'benchling-deploy front code cache 1\n';
+/** The first bytes of this user's cache file of a bundle (written at the end of a run, {@link keepAtExit}). */
+export const USER_CACHE_MAGIC = 'benchling-deploy user code cache 1\n';
 
 /**
  * The code cache in `path` when it was made from `source` exactly: the magic line, the
- * source's and the cache's lengths (32-bit little-endian), the source, then V8's data.
+ * source's and the cache's lengths (32-bit little-endian), for this user's cache the data's
+ * CRC-32, the source, then V8's data.
  */
-function codeCacheFor(path: string, source: Buffer): Buffer | undefined {
+function codeCacheFor(path: string, source: Buffer, options: { checksum: boolean }): Buffer | undefined {
   let file: Buffer;
   try {
     file = readFileSync(path);
   } catch {
     return undefined;
   }
-  const head = FRONT_CACHE_MAGIC.length;
-  if (file.length < head + 8 || file.toString('latin1', 0, head) !== FRONT_CACHE_MAGIC) return undefined;
+  const magic = options.checksum ? USER_CACHE_MAGIC : FRONT_CACHE_MAGIC;
+  const head = magic.length;
+  const start = head + (options.checksum ? 12 : 8);
+  if (file.length < start || file.toString('latin1', 0, head) !== magic) return undefined;
   const sourceLength = file.readUInt32LE(head);
   const dataLength = file.readUInt32LE(head + 4);
-  const start = head + 8;
   if (dataLength === 0 || file.length !== start + sourceLength + dataLength) return undefined;
   if (!file.subarray(start, start + sourceLength).equals(source)) return undefined;
-  return file.subarray(start + sourceLength);
+  const data = file.subarray(start + sourceLength);
+  if (options.checksum && crc32(data) !== file.readUInt32LE(head + 8)) return undefined;
+  return data;
+}
+
+/** zlib's CRC-32, loaded only for this user's caches. Node before 20.15 has none: -1, which no file holds, so such a Node neither writes nor trusts one. */
+function crc32(data: Buffer): number {
+  const zlib = require('node:zlib') as { crc32?: (data: Buffer) => number };
+  return zlib.crc32 ? zlib.crc32(data) >>> 0 : -1;
+}
+
+/** `$XDG_CACHE_HOME/benchling-deploy/front` (an absolute XDG_CACHE_HOME), else `~/.cache/benchling-deploy/front`. */
+export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'benchling-deploy', 'front');
+}
+
+/** This user's cache file of a bundle of this version. */
+function userCacheFile(name: string): string | undefined {
+  try {
+    return join(userCacheDir(), `${VERSION}-${name}.cache`);
+  } catch {
+    return undefined;
+  }
+}
+
+const keep = new Map<string, { source: Buffer; script: Script }>();
+
+/**
+ * Writes this user's cache of `script` when the process ends, so that it holds every function
+ * the run compiled: by a temporary file and a rename (a reader never sees half of one), the
+ * caches of other versions removed. A folder it cannot write only costs the next run's compile.
+ */
+function keepAtExit(path: string, source: Buffer, script: Script): void {
+  if (keep.size === 0) process.once('exit', writeKept);
+  keep.set(path, { source, script });
+}
+
+function writeKept(): void {
+  for (const [path, { source, script }] of keep) {
+    try {
+      const data = script.createCachedData();
+      const dir = join(path, '..');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const numbers = Buffer.alloc(12);
+      numbers.writeUInt32LE(source.length, 0);
+      numbers.writeUInt32LE(data.length, 4);
+      numbers.writeUInt32LE(crc32(data), 8);
+      const temp = `${path}.${process.pid}.tmp`;
+      writeFileSync(temp, Buffer.concat([Buffer.from(USER_CACHE_MAGIC, 'latin1'), numbers, source, data]), { mode: 0o600 });
+      renameSync(temp, path);
+      for (const other of readdirSync(dir)) if (other.endsWith('.cache') && !other.startsWith(`${VERSION}-`)) rmSync(join(dir, other), { force: true });
+    } catch {
+      // Not written: the next run compiles this bundle again.
+    }
+  }
 }
 
 /** A bundle of the front, or the end of the run (exit 1) saying the installation is broken: a file of dist/ missing or damaged. */

@@ -49,7 +49,8 @@ async function cacheStatusAndSdk(dir) {
   const fake = await fakeAws.startFakeAws(fakeAws.standardScenario());
   try {
     for (const name of Object.keys(process.env)) if (/^AWS_/.test(name)) delete process.env[name];
-    Object.assign(process.env, fake.env, { CI: 'true', AWS_CONFIG_FILE: join(dir, 'aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'aws-credentials') });
+    // XDG_CACHE_HOME: a user's code caches (bin/front.ts) are neither read nor written by the build.
+    Object.assign(process.env, fake.env, { CI: 'true', AWS_CONFIG_FILE: join(dir, 'aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'aws-credentials'), XDG_CACHE_HOME: join(dir, 'cache') });
     // Compiled from their sources, not from an earlier build's caches.
     rmSync(join(distDir(), 'sdk.cjs.cache'), { force: true });
     const status = front.loadBundle('status.cjs', { cache: false });

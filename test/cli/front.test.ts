@@ -5,7 +5,7 @@
  * either bundle, never as an internal error because its class came from the other one.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { basename, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -16,6 +16,8 @@ import { prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
 const TRACE_STREAMS = fileURLToPath(new URL('../fixtures/trace-stdout-stream.cjs', import.meta.url));
+/** Says, for each bundle run as a vm.Script, whether V8 took the code cache given: `CODE CACHE <url> accepted|rejected|none`. */
+const TRACE_CACHE = fileURLToPath(new URL('../fixtures/trace-sdk-files.mjs', import.meta.url));
 
 /** Runs the command and tells which files of dist/ it loaded. */
 function run(args: string[]): { status: number | null; stdout: string; stderr: string; loaded: string[] } {
@@ -178,5 +180,79 @@ describe("the front's code cache", () => {
       expect(real.status).toBe(0);
       expect({ status: copied.status, stdout: copied.stdout, stderr: copied.stderr }).toEqual({ status: real.status, stdout: real.stdout, stderr: real.stderr });
     }
+  });
+});
+
+describe("this user's code cache", () => {
+  const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+  /** A copy of bin/ and dist/ without the build's cache of light.cjs: as a Node other than the builder's finds it. */
+  function copyWithoutLightCache(): string {
+    const copy = tempDir('bd-front-copy-');
+    mkdirSync(join(copy, 'bin'));
+    mkdirSync(join(copy, 'dist'));
+    copyFileSync(BIN, join(copy, 'bin', basename(BIN)));
+    for (const name of ['front.cjs', 'light.cjs', 'checks.cjs', 'checks.cjs.cache']) copyFileSync(join(ROOT, 'dist', name), join(copy, 'dist', name));
+    return join(copy, 'bin', basename(BIN));
+  }
+
+  /** --help from `bin`, with this user's caches under `xdg`: the output, and what V8 made of light.cjs's cache. */
+  function help(bin: string, xdg: string) {
+    const home = tempDir('bd-front-home-');
+    const r = spawnSync(process.execPath, ['--import', TRACE_CACHE, bin, '--help'], { env: { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: xdg, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' });
+    const cache = /^CODE CACHE \S+\/light\.cjs (\S+)$/m.exec(r.stderr)?.[1];
+    return { status: r.status, stdout: r.stdout, cache };
+  }
+
+  const real = () => spawnSync(process.execPath, [BIN, '--help'], { env: { PATH: process.env.PATH, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' }).stdout;
+
+  it("when the build's cache does not serve, the first run makes this user's and the runs after take it: the same help", () => {
+    const bin = copyWithoutLightCache();
+    const xdg = tempDir('bd-front-xdg-');
+    const file = join(xdg, 'benchling-deploy', 'front', `${VERSION}-light.cjs.cache`);
+    const first = help(bin, xdg);
+    expect(first).toEqual({ status: 0, stdout: real(), cache: 'none' });
+    expect(readFileSync(file).toString('latin1', 0, 35)).toBe('benchling-deploy user code cache 1\n');
+    expect(help(bin, xdg)).toEqual({ status: 0, stdout: real(), cache: 'accepted' });
+    // Only what was refused or missing: checks.cjs's cache served, nothing of it written.
+    expect(readdirSync(join(xdg, 'benchling-deploy', 'front'))).toEqual([`${VERSION}-light.cjs.cache`]);
+  });
+
+  it('a cache of this user with one byte of its data changed is not used (its checksum), and is made again', () => {
+    const bin = copyWithoutLightCache();
+    const xdg = tempDir('bd-front-xdg-');
+    const file = join(xdg, 'benchling-deploy', 'front', `${VERSION}-light.cjs.cache`);
+    help(bin, xdg);
+    const made = readFileSync(file);
+    const damaged = Buffer.from(made);
+    damaged[damaged.length - 100] ^= 0x40;
+    writeFileSync(file, damaged);
+    expect(help(bin, xdg)).toEqual({ status: 0, stdout: real(), cache: 'none' });
+    expect(readFileSync(file).equals(damaged)).toBe(false);
+    expect(help(bin, xdg).cache).toBe('accepted');
+  });
+
+  it("a cache made from another build of the bundle is not used for this one; other versions' caches go when one is written", () => {
+    const bin = copyWithoutLightCache();
+    const xdg = tempDir('bd-front-xdg-');
+    const dir = join(xdg, 'benchling-deploy', 'front');
+    help(bin, xdg);
+    writeFileSync(join(dir, '0.0.1-light.cjs.cache'), 'an older version');
+    const light = join(bin, '..', '..', 'dist', 'light.cjs');
+    const text = readFileSync(light, 'utf8');
+    writeFileSync(light, text.replace('answer yes to confirmations', 'ANSWER YES TO CONFIRMATIONS'));
+    const edited = help(bin, xdg);
+    expect(edited.cache).toBe('none');
+    expect(edited.stdout).toContain('ANSWER YES TO CONFIRMATIONS');
+    expect(readdirSync(dir)).toEqual([`${VERSION}-light.cjs.cache`]);
+    expect(help(bin, xdg).cache).toBe('accepted');
+  });
+
+  it('a cache folder it cannot write changes nothing but the time', () => {
+    const bin = copyWithoutLightCache();
+    const notAFolder = join(tempDir('bd-front-xdg-'), 'file');
+    writeFileSync(notAFolder, 'x');
+    expect(help(bin, notAFolder)).toEqual({ status: 0, stdout: real(), cache: 'none' });
+    expect(existsSync(join(notAFolder, 'benchling-deploy'))).toBe(false);
   });
 });

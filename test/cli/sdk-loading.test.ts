@@ -34,7 +34,8 @@ function configDir(): string {
 /** Runs the built command (or the entry given, of a copy) with the trace: the dist files it loaded, their sources, and SDK package files loaded from node_modules. */
 async function traced(args: string[], bin = BIN) {
   const home = tempDir('bd-sdk-loading-home-');
-  const env = { ...fake.env, HOME: home, AWS_PROFILE: undefined, AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), NODE_OPTIONS: `--import ${TRACE}` };
+  // A cache folder of its own: a cache this user's run made (bin/front.ts) serves no other test's run.
+  const env = { ...fake.env, HOME: home, XDG_CACHE_HOME: join(home, 'cache'), AWS_PROFILE: undefined, AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), NODE_OPTIONS: `--import ${TRACE}` };
   const r = bin === BIN ? await runCliAsync(args, { env }) : await runCopy(bin, args, env);
   const files = [...new Set([...r.stderr.matchAll(/^LOADED (\S+) \d+$/gm)].map((m) => fileURLToPath(m[1])))];
   const sources = files.flatMap((file) => (existsSync(`${file}.map`) ? (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources : []));
