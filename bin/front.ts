@@ -1,7 +1,7 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { routeOf, type RouteTable } from './route.js';
@@ -39,17 +39,19 @@ export async function handOff(): Promise<void> {
  * compiled anew, never run as the old code).
  *
  * Two caches serve: the build's, beside the bundle (scripts/code-cache.mjs), made by the Node
- * that built the package; and this user's ({@link userCacheDir}), made at the end of a run whose
+ * that built the package; and this user's ({@link userCacheFile}), made at the end of a run whose
  * Node refused the build's or found none (another Node version, other V8 flags), so that only
- * that first run compiles. This user's is tried first, and carries a checksum of its data (V8
- * release builds run damaged bytecode without noticing). A missing, truncated, damaged or
- * foreign cache file, or one V8 refuses, only costs the compile require() would do.
+ * that first run compiles. This user's are kept apart by Node, architecture and flags (a run
+ * with other flags neither uses nor replaces another's), tried first when one exists, and carry
+ * a checksum of their data (V8 release builds run damaged bytecode without noticing). A missing,
+ * truncated, damaged or foreign cache file, or one V8 refuses, only costs the compile require()
+ * would do.
  */
 export function loadBundle<T>(name: string, options: { cache: boolean } = { cache: true }): { exports: T; script: Script } {
   const file = join(__dirname, name);
   const source = readFileSync(file);
   const user = options.cache ? userCacheFile(name) : undefined;
-  const cachedData = options.cache ? ((user ? codeCacheFor(user, source, { checksum: true }) : undefined) ?? codeCacheFor(`${file}.cache`, source, { checksum: false })) : undefined;
+  const cachedData = options.cache ? ((user ? userCodeCache(user, source) : undefined) ?? codeCacheFor(readCacheFile(`${file}.cache`), source, false)) : undefined;
   const script = new Script(Module.wrap(source.toString('utf8')), { filename: file, cachedData });
   if (user && (cachedData === undefined || script.cachedDataRejected)) keepAtExit(user, source, script);
   const module = { exports: {} as T };
@@ -68,36 +70,65 @@ export const loadedBundles = new Map<string, Script>();
 export const FRONT_CACHE_MAGIC = 'benchling-deploy front code cache 1\n';
 /** The first bytes of this user's cache file of a bundle (written at the end of a run, {@link keepAtExit}). */
 export const USER_CACHE_MAGIC = 'benchling-deploy user code cache 1\n';
+/** `off`: no cache of this user is read or written (the build's own runs, scripts/code-cache.mjs). */
+export const USER_CODE_CACHE_SWITCH = 'BENCHLING_DEPLOY_USER_CODE_CACHE';
 
-/**
- * The code cache in `path` when it was made from `source` exactly: the magic line, the
- * source's and the cache's lengths (32-bit little-endian), for this user's cache the data's
- * CRC-32, the source, then V8's data.
- */
-function codeCacheFor(path: string, source: Buffer, options: { checksum: boolean }): Buffer | undefined {
-  let file: Buffer;
+function readCacheFile(path: string): Buffer | undefined {
   try {
-    file = readFileSync(path);
+    return readFileSync(path);
   } catch {
     return undefined;
   }
-  const magic = options.checksum ? USER_CACHE_MAGIC : FRONT_CACHE_MAGIC;
+}
+
+/**
+ * The code cache in `file` when it was made from `source` exactly: the magic line, the
+ * source's and the cache's lengths (32-bit little-endian), for this user's cache the data's
+ * CRC-32, the source, then V8's data.
+ */
+function codeCacheFor(file: Buffer | undefined, source: Buffer, user: boolean): Buffer | undefined {
+  if (!file) return undefined;
+  const magic = user ? USER_CACHE_MAGIC : FRONT_CACHE_MAGIC;
   const head = magic.length;
-  const start = head + (options.checksum ? 12 : 8);
+  const start = head + (user ? 12 : 8);
   if (file.length < start || file.toString('latin1', 0, head) !== magic) return undefined;
   const sourceLength = file.readUInt32LE(head);
   const dataLength = file.readUInt32LE(head + 4);
   if (dataLength === 0 || file.length !== start + sourceLength + dataLength) return undefined;
   if (!file.subarray(start, start + sourceLength).equals(source)) return undefined;
   const data = file.subarray(start + sourceLength);
-  if (options.checksum && crc32(data) !== file.readUInt32LE(head + 8)) return undefined;
+  if (user && crc32(data) !== file.readUInt32LE(head + 8)) return undefined;
   return data;
 }
 
-/** zlib's CRC-32, loaded only for this user's caches. Node before 20.15 has none: -1, which no file holds, so such a Node neither writes nor trusts one. */
-function crc32(data: Buffer): number {
+/**
+ * This user's cache of a bundle, from a file only they could have written: theirs, in a folder
+ * of theirs, neither writable by group or others (a cache folder shared through XDG_CACHE_HOME
+ * is not trusted with code that runs).
+ */
+function userCodeCache(path: string, source: Buffer): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const uid = process.getuid?.();
+    for (const st of [fstatSync(fd), statSync(dirname(path))]) if ((uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) return undefined;
+    return codeCacheFor(readFileSync(fd), source, true);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** zlib's CRC-32, loaded only for this user's caches; null on a Node without it (before 20.15), which neither writes nor trusts one. */
+function crc32Of(): ((data: Buffer) => number) | null {
   const zlib = require('node:zlib') as { crc32?: (data: Buffer) => number };
-  return zlib.crc32 ? zlib.crc32(data) >>> 0 : -1;
+  return zlib.crc32 ?? null;
+}
+
+function crc32(data: Buffer): number {
+  const crc = crc32Of();
+  return crc ? crc(data) >>> 0 : -1;
 }
 
 /** `$XDG_CACHE_HOME/benchling-deploy/front` (an absolute XDG_CACHE_HOME), else `~/.cache/benchling-deploy/front`. */
@@ -106,43 +137,69 @@ export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'benchling-deploy', 'front');
 }
 
-/** This user's cache file of a bundle of this version. */
+/**
+ * This user's cache file of a bundle of this version, for this Node, architecture and flags
+ * (what V8 checks a cache against: a run with other flags keeps a file of its own), or none when
+ * switched off.
+ */
 function userCacheFile(name: string): string | undefined {
+  if (process.env[USER_CODE_CACHE_SWITCH] === 'off') return undefined;
   try {
-    return join(userCacheDir(), `${VERSION}-${name}.cache`);
+    const key = fnv1a(JSON.stringify([process.version, process.versions.v8, process.arch, process.execArgv, process.env.NODE_OPTIONS ?? '']));
+    return join(userCacheDir(), `${VERSION}-${key}-${name}.cache`);
   } catch {
     return undefined;
   }
 }
 
+/** FNV-1a, 32 bits, as 8 hex digits: a file name's key, not a check of anything. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Files of the folder older than this go when a cache is written: other versions', other flags', temporary ones left by a crash. */
+const USER_CACHE_KEEP_MS = 30 * 24 * 3600 * 1000;
+
 const keep = new Map<string, { source: Buffer; script: Script }>();
 
 /**
  * Writes this user's cache of `script` when the process ends, so that it holds every function
- * the run compiled: by a temporary file and a rename (a reader never sees half of one), the
- * caches of other versions removed. A folder it cannot write only costs the next run's compile.
+ * the run compiled: by a temporary file and a rename (a reader never sees half of one). A folder
+ * it cannot write only costs the next run's compile.
  */
 function keepAtExit(path: string, source: Buffer, script: Script): void {
+  if (!crc32Of()) return;
   if (keep.size === 0) process.once('exit', writeKept);
   keep.set(path, { source, script });
 }
 
 function writeKept(): void {
   for (const [path, { source, script }] of keep) {
+    const temp = `${path}.${process.pid}.tmp`;
     try {
       const data = script.createCachedData();
-      const dir = join(path, '..');
+      const dir = dirname(path);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const numbers = Buffer.alloc(12);
       numbers.writeUInt32LE(source.length, 0);
       numbers.writeUInt32LE(data.length, 4);
       numbers.writeUInt32LE(crc32(data), 8);
-      const temp = `${path}.${process.pid}.tmp`;
       writeFileSync(temp, Buffer.concat([Buffer.from(USER_CACHE_MAGIC, 'latin1'), numbers, source, data]), { mode: 0o600 });
       renameSync(temp, path);
-      for (const other of readdirSync(dir)) if (other.endsWith('.cache') && !other.startsWith(`${VERSION}-`)) rmSync(join(dir, other), { force: true });
+      const now = Date.now();
+      for (const other of readdirSync(dir)) {
+        const file = join(dir, other);
+        if (file !== path && /\.(cache|tmp)$/.test(other) && now - statSync(file).mtimeMs > USER_CACHE_KEEP_MS) rmSync(file, { force: true });
+      }
     } catch {
       // Not written: the next run compiles this bundle again.
+      try {
+        rmSync(temp, { force: true });
+      } catch {
+        // Left for the clean-up of a later write.
+      }
     }
   }
 }

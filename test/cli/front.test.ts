@@ -5,7 +5,7 @@
  * either bundle, never as an internal error because its class came from the other one.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { basename, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -134,7 +134,9 @@ describe("the front's code cache", () => {
 
   it.each([['light.cjs'], ['checks.cjs'], ['status.cjs'], ['sdk.cjs']])('the front compiles %s with its cache: V8 takes it', (name) => {
     const script = `const { script } = require(${JSON.stringify(join(ROOT, 'dist', 'front.cjs'))}).loadBundle(${JSON.stringify(name)}); process.stdout.write(String(script.cachedDataRejected));`;
-    const r = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, CI: 'true' }, encoding: 'utf8' });
+    // A home and a cache folder of its own: no cache of the caller's ~/.cache is taken (nor written) in place of the build's.
+    const home = tempDir('bd-front-home-');
+    const r = spawnSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: join(home, 'cache'), CI: 'true' }, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     // undefined when no cache was given, true when V8 refused it.
     expect(r.stdout).toBe('false');
@@ -196,63 +198,109 @@ describe("this user's code cache", () => {
     return join(copy, 'bin', basename(BIN));
   }
 
-  /** --help from `bin`, with this user's caches under `xdg`: the output, and what V8 made of light.cjs's cache. */
-  function help(bin: string, xdg: string) {
+  /** `args` (--help) from `bin`, with this user's caches under `xdg`: the output, and what V8 made of light.cjs's cache (or checks.cjs's). */
+  function help(bin: string, xdg: string, args = ['--help']) {
     const home = tempDir('bd-front-home-');
-    const r = spawnSync(process.execPath, ['--import', TRACE_CACHE, bin, '--help'], { env: { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: xdg, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' });
-    const cache = /^CODE CACHE \S+\/light\.cjs (\S+)$/m.exec(r.stderr)?.[1];
-    return { status: r.status, stdout: r.stdout, cache };
+    const r = spawnSync(process.execPath, ['--import', TRACE_CACHE, bin, ...args], { env: { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: xdg, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' });
+    const cache = /^CODE CACHE \S+\/(?:light|checks)\.cjs (\S+)$/m.exec(r.stderr)?.[1];
+    return { status: r.status, stdout: r.stdout, cache, stderr: r.stderr.replace(/^(CODE CACHE|LOADED|PACKAGE) .*\n/gm, '') };
   }
 
-  const real = () => spawnSync(process.execPath, [BIN, '--help'], { env: { PATH: process.env.PATH, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' }).stdout;
+  /** This user's cache files: `<version>-<Node, architecture and flags>-<bundle>.cache`. */
+  const cachesIn = (dir: string) => readdirSync(dir).map((f) => f.replace(/^(.+?)-[0-9a-f]{8}-/, '$1-KEY-')).sort();
+
+  const real = () => {
+    const home = tempDir('bd-front-home-');
+    return spawnSync(process.execPath, [BIN, '--help'], { env: { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: join(home, 'cache'), CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' }).stdout;
+  };
 
   it("when the build's cache does not serve, the first run makes this user's and the runs after take it: the same help", () => {
     const bin = copyWithoutLightCache();
     const xdg = tempDir('bd-front-xdg-');
-    const file = join(xdg, 'benchling-deploy', 'front', `${VERSION}-light.cjs.cache`);
+    const dir = join(xdg, 'benchling-deploy', 'front');
     const first = help(bin, xdg);
-    expect(first).toEqual({ status: 0, stdout: real(), cache: 'none' });
-    expect(readFileSync(file).toString('latin1', 0, 35)).toBe('benchling-deploy user code cache 1\n');
-    expect(help(bin, xdg)).toEqual({ status: 0, stdout: real(), cache: 'accepted' });
-    // Only what was refused or missing: checks.cjs's cache served, nothing of it written.
-    expect(readdirSync(join(xdg, 'benchling-deploy', 'front'))).toEqual([`${VERSION}-light.cjs.cache`]);
+    expect(first).toEqual({ status: 0, stdout: real(), cache: 'none', stderr: '' });
+    expect(cachesIn(dir)).toEqual([`${VERSION}-KEY-light.cjs.cache`]);
+    expect(readFileSync(join(dir, readdirSync(dir)[0])).toString('latin1', 0, 35)).toBe('benchling-deploy user code cache 1\n');
+    expect(help(bin, xdg)).toEqual({ status: 0, stdout: real(), cache: 'accepted', stderr: '' });
+    // Only what was refused or missing: checks.cjs's build cache served validate, nothing of it written.
+    const config = tempDir('bd-front-config-');
+    writeJson(config, 'default.json', prodProfile());
+    expect(help(bin, xdg, ['--config-dir', config, 'validate'])).toMatchObject({ status: 0, cache: 'accepted', stderr: '' });
+    expect(cachesIn(dir)).toEqual([`${VERSION}-KEY-light.cjs.cache`]);
   });
 
   it('a cache of this user with one byte of its data changed is not used (its checksum), and is made again', () => {
     const bin = copyWithoutLightCache();
     const xdg = tempDir('bd-front-xdg-');
-    const file = join(xdg, 'benchling-deploy', 'front', `${VERSION}-light.cjs.cache`);
     help(bin, xdg);
+    const dir = join(xdg, 'benchling-deploy', 'front');
+    const file = join(dir, readdirSync(dir)[0]);
     const made = readFileSync(file);
     const damaged = Buffer.from(made);
     damaged[damaged.length - 100] ^= 0x40;
     writeFileSync(file, damaged);
-    expect(help(bin, xdg)).toEqual({ status: 0, stdout: real(), cache: 'none' });
+    expect(help(bin, xdg)).toEqual({ status: 0, stdout: real(), cache: 'none', stderr: '' });
     expect(readFileSync(file).equals(damaged)).toBe(false);
     expect(help(bin, xdg).cache).toBe('accepted');
   });
 
-  it("a cache made from another build of the bundle is not used for this one; other versions' caches go when one is written", () => {
+  it("a cache made from another build of the bundle is not used for this one; files a month old go when one is written, newer ones stay", () => {
     const bin = copyWithoutLightCache();
     const xdg = tempDir('bd-front-xdg-');
     const dir = join(xdg, 'benchling-deploy', 'front');
     help(bin, xdg);
-    writeFileSync(join(dir, '0.0.1-light.cjs.cache'), 'an older version');
+    const monthOld = (Date.now() - 31 * 24 * 3600 * 1000) / 1000;
+    for (const [name, age] of [['0.0.1-0000abcd-light.cjs.cache', monthOld], ['0.0.2-0000abcd-light.cjs.cache', Date.now() / 1000], ['0.0.1-0000abcd-sdk.cjs.cache.123.tmp', monthOld]] as const) {
+      writeFileSync(join(dir, name), 'another version');
+      utimesSync(join(dir, name), age, age);
+    }
     const light = join(bin, '..', '..', 'dist', 'light.cjs');
     const text = readFileSync(light, 'utf8');
     writeFileSync(light, text.replace('answer yes to confirmations', 'ANSWER YES TO CONFIRMATIONS'));
     const edited = help(bin, xdg);
     expect(edited.cache).toBe('none');
     expect(edited.stdout).toContain('ANSWER YES TO CONFIRMATIONS');
-    expect(readdirSync(dir)).toEqual([`${VERSION}-light.cjs.cache`]);
+    expect(cachesIn(dir)).toEqual(['0.0.2-KEY-light.cjs.cache', `${VERSION}-KEY-light.cjs.cache`].sort());
     expect(help(bin, xdg).cache).toBe('accepted');
+  });
+
+  it('runs with other V8 flags keep a cache of their own: neither takes nor replaces the other', () => {
+    const bin = copyWithoutLightCache();
+    const xdg = tempDir('bd-front-xdg-');
+    const dir = join(xdg, 'benchling-deploy', 'front');
+    const flagged = (extra: string[]) => {
+      const home = tempDir('bd-front-home-');
+      const r = spawnSync(process.execPath, ['--stack-trace-limit=20', ...extra, bin, '--help'], { env: { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: xdg, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' });
+      return /^CODE CACHE \S+\/light\.cjs (\S+)$/m.exec(r.stderr)?.[1];
+    };
+    help(bin, xdg);
+    expect(flagged(['--import', TRACE_CACHE])).toBe('none');
+    expect(readdirSync(dir)).toHaveLength(2);
+    expect(help(bin, xdg).cache).toBe('accepted');
+    expect(flagged(['--import', TRACE_CACHE])).toBe('accepted');
+  });
+
+  it("a cache file that others may write, or another user's, is not used", () => {
+    const bin = copyWithoutLightCache();
+    const xdg = tempDir('bd-front-xdg-');
+    const dir = join(xdg, 'benchling-deploy', 'front');
+    help(bin, xdg);
+    const file = join(dir, readdirSync(dir)[0]);
+    chmodSync(file, 0o666);
+    expect(help(bin, xdg).cache).toBe('none');
+    // Made again, the user's own.
+    expect(statSync(join(dir, readdirSync(dir)[0])).mode & 0o022).toBe(0);
+    expect(help(bin, xdg).cache).toBe('accepted');
+    chmodSync(dir, 0o777);
+    expect(help(bin, xdg).cache).toBe('none');
   });
 
   it('a cache folder it cannot write changes nothing but the time', () => {
     const bin = copyWithoutLightCache();
     const notAFolder = join(tempDir('bd-front-xdg-'), 'file');
     writeFileSync(notAFolder, 'x');
-    expect(help(bin, notAFolder)).toEqual({ status: 0, stdout: real(), cache: 'none' });
+    expect(help(bin, notAFolder)).toEqual({ status: 0, stdout: real(), cache: 'none', stderr: '' });
     expect(existsSync(join(notAFolder, 'benchling-deploy'))).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -37,7 +37,8 @@ describe('start-up of --help and argument errors', () => {
   );
 
   it.each([[['--version']], [['-v']]])('%j is printed by the route: the front alone, no parser', (args) => {
-    const r = spawnSync(process.execPath, ['--import', TRACE_LOADED, BIN, ...args], { env: { PATH: process.env.PATH, CI: 'true' }, encoding: 'utf8' });
+    const home = tempDir('bd-help-home-');
+    const r = spawnSync(process.execPath, ['--import', TRACE_LOADED, BIN, ...args], { env: { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: join(home, 'cache'), CI: 'true' }, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\S*\n$/);
     expect([...r.stderr.matchAll(/^LOADED \S+\/dist\/(\S+)$/gm)].map((m) => m[1])).toEqual(['front.cjs']);
