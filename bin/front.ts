@@ -110,8 +110,9 @@ function userCodeCache(path: string, source: Buffer): Buffer | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
+    // POSIX only: Windows has no owner ids, and its mode bits are made up (every file reads as writable by all).
     const uid = process.getuid?.();
-    for (const st of [fstatSync(fd), statSync(dirname(path))]) if ((uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) return undefined;
+    if (uid !== undefined) for (const st of [fstatSync(fd), statSync(dirname(path))]) if (st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
     return codeCacheFor(readFileSync(fd), source, true);
   } catch {
     return undefined;
