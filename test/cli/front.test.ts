@@ -99,6 +99,26 @@ describe("the front's output", () => {
     },
   );
 
+  it.each([[['cost']], [['history', '--environment', 'prod']], [['synth', '--out', 'OUT']], [['profiles']]])(
+    '%j ends as it would with a reader when its reader has gone (`| head`): the same exit status, nothing on stderr',
+    async (args) => {
+      const dir = tempDir('bd-front-config-');
+      writeJson(dir, 'default.json', prodProfile());
+      const argv = [BIN, '--config-dir', dir, ...args.map((a) => (a === 'OUT' ? join(dir, 'out') : a))];
+      const envOf = { PATH: process.env.PATH, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), CI: 'true', NO_COLOR: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') };
+      const read = spawnSync(process.execPath, argv, { env: envOf, encoding: 'utf8' });
+      expect(read.stdout).not.toBe('');
+      const child = spawn(process.execPath, argv, { env: envOf, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The reader goes away before the command writes a line.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const status = await new Promise((resolve) => child.on('close', resolve));
+      expect({ status, stderr }).toEqual({ status: read.status, stderr: read.stderr });
+    },
+    60_000,
+  );
+
   it('a command of the ESM bundle still prints through the streams (the check above can see them)', () => {
     const home = tempDir('bd-front-');
     const r = spawnSync(process.execPath, ['-r', TRACE_STREAMS, BIN, '--config-dir', home, 'synth', '--out', join(home, 'out')], { env: { ...env, HOME: home }, encoding: 'utf8' });
