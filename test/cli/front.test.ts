@@ -4,14 +4,14 @@
  * of them, its errors included: an error thrown inside a command prints as what it is, in
  * either bundle, never as an internal error because its class came from the other one.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { basename, join } from 'node:path';
 import { Script } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BIN, ROOT } from '../helpers/cli.js';
+import { BIN, ROOT, copyOfBuild, runWithReaderGone } from '../helpers/cli.js';
 import { prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
@@ -108,13 +108,7 @@ describe("the front's output", () => {
       const envOf = { PATH: process.env.PATH, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), CI: 'true', NO_COLOR: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') };
       const read = spawnSync(process.execPath, argv, { env: envOf, encoding: 'utf8' });
       expect(read.stdout).not.toBe('');
-      const child = spawn(process.execPath, argv, { env: envOf, stdio: ['ignore', 'pipe', 'pipe'] });
-      // The reader goes away before the command writes a line.
-      child.stdout.destroy();
-      let stderr = '';
-      child.stderr.on('data', (d) => (stderr += d));
-      const status = await new Promise((resolve) => child.on('close', resolve));
-      expect({ status, stderr }).toEqual({ status: read.status, stderr: read.stderr });
+      expect(await runWithReaderGone(argv, envOf)).toEqual({ status: read.status, stderr: read.stderr });
     },
     60_000,
   );
@@ -127,13 +121,7 @@ describe("the front's output", () => {
   });
 
   it('--help to a reader that went away (`| head`) ends quietly with status 0', async () => {
-    const child = spawn(process.execPath, [BIN, '--help'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.destroy();
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const status = await new Promise((resolve) => child.on('close', resolve));
-    expect(stderr).toBe('');
-    expect(status).toBe(0);
+    expect(await runWithReaderGone([BIN, '--help'], env)).toEqual({ status: 0, stderr: '' });
   });
 });
 
@@ -163,19 +151,15 @@ describe("the front's code cache", () => {
   });
 
   it('a bundle edited after its cache was made, to the same length, runs as edited: the cache is not used for it', () => {
-    const copy = tempDir('bd-front-copy-');
-    mkdirSync(join(copy, 'bin'));
-    mkdirSync(join(copy, 'dist'));
-    copyFileSync(BIN, join(copy, 'bin', basename(BIN)));
-    for (const name of ['front.cjs', 'light.cjs', 'checks.cjs', 'light.cjs.cache', 'checks.cjs.cache']) copyFileSync(join(ROOT, 'dist', name), join(copy, 'dist', name));
-    const light = join(copy, 'dist', 'light.cjs');
+    const copy = copyOfBuild((name) => ['front.cjs', 'light.cjs', 'checks.cjs', 'light.cjs.cache', 'checks.cjs.cache'].includes(name));
+    const light = join(copy.dist, 'light.cjs');
     const text = readFileSync(light, 'utf8');
     expect(text).toContain('answer yes to confirmations');
     const edited = text.replace('answer yes to confirmations', 'ANSWER YES TO CONFIRMATIONS');
     expect(Buffer.byteLength(edited)).toBe(Buffer.byteLength(text));
     writeFileSync(light, edited);
-    const env = { PATH: process.env.PATH, HOME: copy, CI: 'true', NO_COLOR: '1' };
-    const r = spawnSync(process.execPath, [join(copy, 'bin', basename(BIN)), '--help'], { env, encoding: 'utf8' });
+    const env = { PATH: process.env.PATH, HOME: tempDir('bd-front-home-'), CI: 'true', NO_COLOR: '1' };
+    const r = spawnSync(process.execPath, [copy.bin, '--help'], { env, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('ANSWER YES TO CONFIRMATIONS');
     expect(r.stdout).not.toContain('answer yes to confirmations');
@@ -187,18 +171,14 @@ describe("the front's code cache", () => {
     ['a cache of V8 data alone (no source)', (file: string) => writeFileSync(`${file}.cache`, readFileSync(`${join(ROOT, 'dist', basename(file))}.cache`).subarray(-20000))],
     ['no cache', () => {}],
   ])('with %s, the front compiles its bundles from source: the same help and validate', (_what, spoil) => {
-    const copy = tempDir('bd-front-copy-');
-    mkdirSync(join(copy, 'bin'));
-    mkdirSync(join(copy, 'dist'));
-    copyFileSync(BIN, join(copy, 'bin', basename(BIN)));
-    for (const name of ['front.cjs', 'light.cjs', 'checks.cjs']) copyFileSync(join(ROOT, 'dist', name), join(copy, 'dist', name));
-    for (const name of ['light.cjs', 'checks.cjs']) spoil(join(copy, 'dist', name));
+    const copy = copyOfBuild((name) => ['front.cjs', 'light.cjs', 'checks.cjs'].includes(name));
+    for (const name of ['light.cjs', 'checks.cjs']) spoil(join(copy.dist, name));
     const config = tempDir('bd-front-config-');
     writeJson(config, 'default.json', prodProfile());
     for (const args of [['--help'], ['--config-dir', config, 'validate']]) {
       const env = { PATH: process.env.PATH, HOME: config, CI: 'true', NO_COLOR: '1' };
       const real = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8' });
-      const copied = spawnSync(process.execPath, [join(copy, 'bin', basename(BIN)), ...args], { env, encoding: 'utf8' });
+      const copied = spawnSync(process.execPath, [copy.bin, ...args], { env, encoding: 'utf8' });
       expect(real.status).toBe(0);
       expect({ status: copied.status, stdout: copied.stdout, stderr: copied.stderr }).toEqual({ status: real.status, stdout: real.stdout, stderr: real.stderr });
     }
@@ -210,12 +190,7 @@ describe("this user's code cache", () => {
 
   /** A copy of bin/ and dist/ without the build's cache of light.cjs: as a Node other than the builder's finds it. */
   function copyWithoutLightCache(): string {
-    const copy = tempDir('bd-front-copy-');
-    mkdirSync(join(copy, 'bin'));
-    mkdirSync(join(copy, 'dist'));
-    copyFileSync(BIN, join(copy, 'bin', basename(BIN)));
-    for (const name of ['front.cjs', 'light.cjs', 'checks.cjs', 'checks.cjs.cache']) copyFileSync(join(ROOT, 'dist', name), join(copy, 'dist', name));
-    return join(copy, 'bin', basename(BIN));
+    return copyOfBuild((name) => ['front.cjs', 'light.cjs', 'checks.cjs', 'checks.cjs.cache'].includes(name)).bin;
   }
 
   /** `args` (--help) from `bin`, with this user's caches under `xdg`: the output, and what V8 made of light.cjs's cache (or checks.cjs's). */

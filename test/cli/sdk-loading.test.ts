@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, runCliAsync } from '../helpers/cli.js';
+import { BIN, ROOT, copyOfBuild, runCliAsync } from '../helpers/cli.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 
@@ -36,7 +35,7 @@ async function traced(args: string[], bin = BIN) {
   const home = tempDir('bd-sdk-loading-home-');
   // A cache folder of its own: a cache this user's run made (bin/front.ts) serves no other test's run.
   const env = { ...fake.env, HOME: home, XDG_CACHE_HOME: join(home, 'cache'), AWS_PROFILE: undefined, AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), NODE_OPTIONS: `--import ${TRACE}` };
-  const r = bin === BIN ? await runCliAsync(args, { env }) : await runCopy(bin, args, env);
+  const r = await runCliAsync(args, { env, bin });
   const files = [...new Set([...r.stderr.matchAll(/^LOADED (\S+) \d+$/gm)].map((m) => fileURLToPath(m[1])))];
   const sources = files.flatMap((file) => (existsSync(`${file}.map`) ? (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources : []));
   const packages = [...r.stderr.matchAll(/^PACKAGE (\S+)$/gm)].map((m) => m[1]);
@@ -44,27 +43,6 @@ async function traced(args: string[], bin = BIN) {
   // The SDK's bundle, and any chunk of the ESM bundle holding an SDK client (there should be none).
   const sdkFiles = files.map((f) => basename(f)).filter((f) => f === 'sdk.cjs' || /^client-[a-z0-9-]+-[A-Z0-9]{8}\.js$/.test(f));
   return { ...r, files, sources, packages, codeCache, sdkFiles };
-}
-
-function runCopy(bin: string, args: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, CI: 'true', NO_COLOR: '1', ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-/** A copy of the built command (bin/ and dist/, without source maps) in a folder of its own; returns its entry. */
-function copyOfBuild(): string {
-  const copy = tempDir('bd-sdk-loading-copy-');
-  mkdirSync(join(copy, 'bin'));
-  mkdirSync(join(copy, 'dist'));
-  copyFileSync(BIN, join(copy, 'bin', basename(BIN)));
-  for (const name of readdirSync(join(ROOT, 'dist'))) if (!name.endsWith('.map')) copyFileSync(join(ROOT, 'dist', name), join(copy, 'dist', name));
-  return join(copy, 'bin', basename(BIN));
 }
 
 describe('the AWS SDK in the built command', () => {
@@ -102,8 +80,8 @@ describe('the AWS SDK in the built command', () => {
     ['a truncated cache', 'none', (cache: string) => writeFileSync(cache, readFileSync(cache).subarray(0, 100_000))],
     ['no cache', 'none', (cache: string) => writeFileSync(cache, '')],
   ])('with %s for the SDK bundle, status compiles it from source: the same answer', async (_what, state, spoil) => {
-    const bin = copyOfBuild();
-    spoil(join(bin, '..', '..', 'dist', 'sdk.cjs.cache'));
+    const { bin, dist } = copyOfBuild();
+    spoil(join(dist, 'sdk.cjs.cache'));
     const dir = configDir();
     const [real, copied] = [await traced(['--config-dir', dir, 'status']), await traced(['--config-dir', dir, 'status'], bin)];
     expect(copied.status, copied.stderr).toBe(0);
@@ -113,8 +91,8 @@ describe('the AWS SDK in the built command', () => {
   });
 
   it('with dist/sdk.cjs missing, status names the file and how to mend it: exit 1, no stack, no unhandled rejection', async () => {
-    const bin = copyOfBuild();
-    rmSync(join(bin, '..', '..', 'dist', 'sdk.cjs'));
+    const { bin, dist } = copyOfBuild();
+    rmSync(join(dist, 'sdk.cjs'));
     const r = await traced(['--config-dir', configDir(), 'status'], bin);
     const out = `${r.stdout}${r.stderr.replace(/^(LOADED|PACKAGE|CODE CACHE) .*\n/gm, '')}`;
     expect(r.status).toBe(1);
@@ -124,9 +102,9 @@ describe('the AWS SDK in the built command', () => {
   });
 
   it('with dist/status.cjs missing, the front says the installation is broken: exit 1, one line', async () => {
-    const bin = copyOfBuild();
-    rmSync(join(bin, '..', '..', 'dist', 'status.cjs'));
-    const r = await runCopy(bin, ['--config-dir', configDir(), 'status'], {});
+    const { bin, dist } = copyOfBuild();
+    rmSync(join(dist, 'status.cjs'));
+    const r = await runCliAsync(['--config-dir', configDir(), 'status'], { bin });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^benchling-deploy: dist\/status\.cjs could not be loaded \(ENOENT[^)]*\); reinstall benchling-deploy, or in a clone run `npm run build` \(npm ci builds it\)\.\n$/);

@@ -1,6 +1,8 @@
 import { spawnSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { tempDir } from './fixtures.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'benchling-deploy.cjs');
@@ -30,10 +32,10 @@ export function runCli(args: string[], options: { env?: Record<string, string | 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Same as {@link runCli} but asynchronous, for tests that run several at once. */
-export function runCliAsync(args: string[], options: { env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+/** Same as {@link runCli} but asynchronous, for tests that run several at once; `bin`: the entry of a copy ({@link copyOfBuild}). */
+export function runCliAsync(args: string[], options: { env?: Record<string, string | undefined>; bin?: string } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
       env: { ...process.env, CI: 'true', NO_COLOR: '1', ...options.env } as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -43,4 +45,32 @@ export function runCliAsync(args: string[], options: { env?: Record<string, stri
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/**
+ * Runs `argv` (the entry and its arguments) with exactly `env`, its stdout closed before it
+ * writes a line, as a reader that went away (`| head`) leaves it: its exit status and stderr.
+ */
+export function runWithReaderGone(argv: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, argv, { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+/**
+ * A copy of the built command in a folder of its own: bin/ and the files of dist/ that `keep`
+ * takes (by default all but the source maps). Its entry, and its dist/ to spoil.
+ */
+export function copyOfBuild(keep: (name: string) => boolean = (name) => !name.endsWith('.map')): { bin: string; dist: string } {
+  const copy = tempDir('bd-build-copy-');
+  const dist = join(copy, 'dist');
+  mkdirSync(join(copy, 'bin'));
+  mkdirSync(dist);
+  copyFileSync(BIN, join(copy, 'bin', basename(BIN)));
+  for (const name of readdirSync(join(ROOT, 'dist'))) if (keep(name)) copyFileSync(join(ROOT, 'dist', name), join(dist, name));
+  return { bin: join(copy, 'bin', basename(BIN)), dist };
 }
