@@ -13,7 +13,6 @@ import { displayLine } from '../../src/display-text.js';
 import { span } from '../../src/state/team-records.js';
 import { action, configDirOf, globalsOf, print, printError, printJson, warn, type Globals } from '../context.js';
 import { loadProfiles } from '../load-profiles.js';
-import { writeDirectly } from '../output.js';
 import { formatTable } from './profile-checks.js';
 import { teamFor } from '../team.js';
 
@@ -30,10 +29,6 @@ export function refreshIntervalMs(g: Globals & { refresh?: number }): number {
  * bad profiles. Also what the bare command runs when there is no terminal.
  */
 export async function runStatus(g: Globals): Promise<number> {
-  // It prints and exits, in whichever bundle runs it (dist/status.cjs, or the ESM bundle for a line
-  // the front's parser read, or the bare command off a terminal): straight to the descriptors, and a
-  // reader that went away (`| head`) ends the output quietly (bin/output.ts).
-  writeDirectly();
   const dir = configDirOf(g);
   const stack = resolveStackProfiles(loadProfiles(dir), { region: g.region });
   const read = readDeployRecords(deployRecordPath(dir));
