@@ -1,4 +1,4 @@
-import { Aws, CfnCondition, CfnOutput, CfnParameter, CfnRule, Duration, Fn, Tags } from 'aws-cdk-lib';
+import { Aws, CfnCondition, CfnOutput, CfnParameter, CfnRule, Duration, Fn, Stack, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -22,7 +22,7 @@ import {
   type LogLevel,
 } from '../config/schema.js';
 import { CONSUMERS, CONSUMER_SETS, CONTAINER_VARIABLES, TASK_PERMISSIONS, consumersFor, type PermissionResource, type VariableValue } from './container-contract.js';
-import { BACKEND_STAGE_VARIABLE, CONTAINER_PORT, HEALTH_PATH, LISTENER_PORTS, envTitle, imageRepositoryParts, outputName, parameterName } from '../config/names.js';
+import { BACKEND_STAGE_VARIABLE, CONTAINER_PORT, HEALTH_PATH, LISTENER_PORTS, envTitle, imageRepositoryParts, outputName, parameterName, rolloutAlarmNames } from '../config/names.js';
 import { acknowledge } from './nag.js';
 import { PropsCheck, isWholeNumber, pathOf } from './props-check.js';
 import { FARGATE_CPUS, FARGATE_MEMORY, isFargatePair, memoryChoices } from '../config/task-size.js';
@@ -540,6 +540,10 @@ export class EnvironmentRuntime extends Construct {
       healthCheckGracePeriod: Duration.seconds(60),
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
+      // RolloutAlarms below sets the same alarms again (it owns them). Named here too because a
+      // service made without deployment alarms looks up whether its region has them: that loads
+      // aws-cdk-lib's table of every region's facts, about 40 ms of each synth.
+      deploymentAlarms: { alarmNames: rolloutAlarmNames(Stack.of(this).stackName, environment), behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },
     });
     this.service.attachToNetworkTargetGroup(this.targetGroup);
     // The target group must belong to a listener before a service registers in it.
