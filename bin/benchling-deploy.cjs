@@ -8,7 +8,9 @@ try {
   front = require('../dist/front.cjs');
 } catch (error) {
   if (error && error.code === 'MODULE_NOT_FOUND' && String(error.message).includes('front.cjs')) {
-    process.stderr.write('benchling-deploy: the bundle is missing; run `npm run build` (npm ci builds it).\n');
+    // The words of brokenInstallation (bin/front.ts), which is in the file that is missing.
+    const reason = String(error.message).split('\n')[0];
+    process.stderr.write(`benchling-deploy: dist/front.cjs could not be loaded (${reason}); reinstall benchling-deploy, or in a clone run \`npm run build\` (npm ci builds it).\n`);
     process.exit(1);
   }
   throw error;

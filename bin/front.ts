@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { routeOf, type RouteTable } from './route.js';
@@ -16,14 +16,26 @@ declare const ROUTE_TABLE: RouteTable;
 // (dist/checks.cjs), status on another (dist/status.cjs), help, version and argument errors on
 // a third (dist/light.cjs, commander); everything else goes to the ESM bundle straight away.
 
+/**
+ * What to say when a file of dist/ is missing or damaged: which file, why, and how to mend it, in
+ * one line (no prefix, no full stop: a poll's error shows it too). The one wording for every
+ * bundle; bin/benchling-deploy.cjs repeats it for front.cjs, the one file it cannot come from.
+ */
+export function brokenInstallation(file: string, error: unknown): string {
+  const reason = String((error as Error | null)?.message ?? error).split('\n')[0];
+  return `dist/${file} could not be loaded (${reason}); reinstall benchling-deploy, or in a clone run \`npm run build\` (npm ci builds it)`;
+}
+
 /** Runs the command line in the ESM bundle (dist/cli.js), which reads process.argv itself. */
 export async function handOff(): Promise<void> {
   const cli = join(__dirname, 'cli.js');
   try {
     await import(pathToFileURL(cli).href);
   } catch (error) {
-    if ((error as { code?: string } | null)?.code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(cli)) {
-      process.stderr.write('benchling-deploy: the bundle is missing; run `npm run build` (npm ci builds it).\n');
+    // cli.js or a chunk it imports is missing (a chunk a command imports later is that command's error).
+    const missing = (error as { code?: string } | null)?.code === 'ERR_MODULE_NOT_FOUND' ? /'([^']+)'/.exec(String((error as Error).message))?.[1] : undefined;
+    if (missing !== undefined && dirname(missing) === __dirname) {
+      process.stderr.write(`benchling-deploy: ${brokenInstallation(basename(missing), error)}.\n`);
       process.exit(1);
     }
     throw error;
@@ -210,7 +222,7 @@ function installedBundle<T>(name: string): T {
   try {
     return loadBundle<T>(name).exports;
   } catch (error) {
-    process.stderr.write(`benchling-deploy: dist/${name} could not be loaded (${String((error as Error)?.message ?? error).split('\n')[0]}); reinstall benchling-deploy, or in a clone run \`npm run build\` (npm ci builds it).\n`);
+    process.stderr.write(`benchling-deploy: ${brokenInstallation(name, error)}.\n`);
     process.exit(1);
   }
 }

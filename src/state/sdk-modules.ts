@@ -50,13 +50,12 @@ function fromBundle<K extends keyof SdkModules>(name: K): Promise<SdkModules[K]>
   bundle ??= Promise.resolve().then(() => {
     // Built, this file is in a bundle of dist/ (an ESM chunk, whose banner defines require, or
     // status.cjs), beside front.cjs, which the bin has loaded: this require() gives that module.
-    const front = require('./front.cjs') as { loadBundle<T>(name: string): { exports: T } };
+    const front = require('./front.cjs') as typeof import('../../bin/front.js');
     try {
       return front.loadBundle<{ SDK_MODULES: SdkModules }>('sdk.cjs').exports.SDK_MODULES;
     } catch (error) {
       // A missing or damaged file of the installed package: which file, and how to mend it, in the one line a poll's error gets.
-      const reason = String((error as Error)?.message ?? error).split('\n')[0];
-      throw new ExternalError(`the AWS SDK's bundle dist/sdk.cjs could not be loaded (${reason}): reinstall benchling-deploy, or in a clone run \`npm run build\``, { cause: error });
+      throw new ExternalError(front.brokenInstallation('sdk.cjs', error), { cause: error });
     }
   });
   return bundle.then((modules) => modules[name]);

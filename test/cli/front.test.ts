@@ -5,7 +5,7 @@
  * either bundle, never as an internal error because its class came from the other one.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { basename, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -122,6 +122,39 @@ describe("the front's output", () => {
 
   it('--help to a reader that went away (`| head`) ends quietly with status 0', async () => {
     expect(await runWithReaderGone([BIN, '--help'], env)).toEqual({ status: 0, stderr: '' });
+  });
+});
+
+describe('a broken installation', () => {
+  /** The one line a missing file of dist/ gives, whichever bundle missed it (bin/front.ts brokenInstallation). */
+  const brokenLine = (file: string) =>
+    new RegExp(`^benchling-deploy: dist/${file.replace('.', '\\.')} could not be loaded \\(Cannot find module [^\\n]*${file.replace('.', '\\.')}[^\\n]*\\); reinstall benchling-deploy, or in a clone run \`npm run build\` \\(npm ci builds it\\)\\.\\n$`);
+
+  function runCopy(bin: string, args: string[]) {
+    const env = { PATH: process.env.PATH, HOME: tempDir('bd-front-home-'), CI: 'true', NO_COLOR: '1' };
+    return spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', timeout: 60_000 });
+  }
+
+  it('without dist/front.cjs the bin says which file and how to mend it: one line, exit 1', () => {
+    const copy = copyOfBuild((name) => name !== 'front.cjs' && !name.endsWith('.map'));
+    const r = runCopy(copy.bin, ['--version']);
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 1, stdout: '' });
+    expect(r.stderr).toMatch(brokenLine('front.cjs'));
+  });
+
+  it.each([
+    ['dist/cli.js', () => 'cli.js'],
+    // The first chunk cli.js imports, and the chunk of the program it imports once it runs.
+    ['a chunk cli.js imports', () => /import[^;]*?from"\.\/(chunk-[A-Z0-9]+\.js)"/.exec(readFileSync(join(ROOT, 'dist', 'cli.js'), 'utf8'))![1]!],
+    ['the program\'s chunk', () => /import\("\.\/(program-[A-Z0-9]+\.js)"\)/.exec(readFileSync(join(ROOT, 'dist', 'cli.js'), 'utf8'))![1]!],
+  ])('without %s, a command of the ESM bundle says which file and how to mend it: one line, exit 1', (_what, missing) => {
+    const file = missing();
+    const copy = copyOfBuild((name) => name !== file && !name.endsWith('.map'));
+    // The packages the ESM bundle requires, where an installation has them.
+    symlinkSync(join(ROOT, 'node_modules'), join(copy.dist, '..', 'node_modules'));
+    const r = runCopy(copy.bin, ['history', '--config-dir', tempDir('bd-front-config-')]);
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 1, stdout: '' });
+    expect(r.stderr).toMatch(brokenLine(file));
   });
 });
 
