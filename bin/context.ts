@@ -3,7 +3,8 @@ import { sep } from 'node:path';
 import { resolveConfigDir } from '../src/config/paths.js';
 import { folderError, isFsError } from '../src/config/fs-errors.js';
 import { jsonForTerminal, terminalSafe } from '../src/display-text.js';
-import { exitCodeOf, formatError, isProductError } from '../src/errors.js';
+import { ExternalError, exitCodeOf, formatError, isProductError } from '../src/errors.js';
+import { brokenInstallation, missingBundleFile } from './broken-install.js';
 import { awsFailure, looksLikeAwsError } from '../src/state/aws-errors.js';
 import { writeErr, writeOut } from './output.js';
 
@@ -81,7 +82,14 @@ export async function runCommand(body: () => Promise<number | void> | number | v
     // What the AWS SDK throws is an external failure with words, not a bug with a stack.
     const globals = globalsOfRun();
     const awsProfile = globals?.awsProfile;
-    const error = !isProductError(thrown) && looksLikeAwsError(thrown) ? awsFailure(thrown, { awsProfile }) : inConfigFolder(thrown, globals);
+    // A chunk of dist/ the command imports as it runs, missing: a broken installation, not a bug.
+    const missing = missingBundleFile(thrown);
+    const error =
+      missing !== undefined
+        ? new ExternalError(brokenInstallation(missing, thrown), { cause: thrown })
+        : !isProductError(thrown) && looksLikeAwsError(thrown)
+          ? awsFailure(thrown, { awsProfile })
+          : inConfigFolder(thrown, globals);
     printError(formatError(error));
     process.exitCode = exitCodeOf(error);
   }

@@ -1,9 +1,10 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
+import { brokenInstallation, missingBundleFile } from './broken-install.js';
 import { routeOf, type RouteTable } from './route.js';
 import { VERSION } from './version.js';
 import { writeDirectly, writeOut } from './output.js';
@@ -16,26 +17,16 @@ declare const ROUTE_TABLE: RouteTable;
 // (dist/checks.cjs), status on another (dist/status.cjs), help, version and argument errors on
 // a third (dist/light.cjs, commander); everything else goes to the ESM bundle straight away.
 
-/**
- * What to say when a file of dist/ is missing or damaged: which file, why, and how to mend it, in
- * one line (no prefix, no full stop: a poll's error shows it too). The one wording for every
- * bundle; bin/benchling-deploy.cjs repeats it for front.cjs, the one file it cannot come from.
- */
-export function brokenInstallation(file: string, error: unknown): string {
-  const reason = String((error as Error | null)?.message ?? error).split('\n')[0];
-  return `dist/${file} could not be loaded (${reason}); reinstall benchling-deploy, or in a clone run \`npm run build\` (npm ci builds it)`;
-}
-
 /** Runs the command line in the ESM bundle (dist/cli.js), which reads process.argv itself. */
 export async function handOff(): Promise<void> {
   const cli = join(__dirname, 'cli.js');
   try {
     await import(pathToFileURL(cli).href);
   } catch (error) {
-    // cli.js or a chunk it imports is missing (a chunk a command imports later is that command's error).
-    const missing = (error as { code?: string } | null)?.code === 'ERR_MODULE_NOT_FOUND' ? /'([^']+)'/.exec(String((error as Error).message))?.[1] : undefined;
-    if (missing !== undefined && dirname(missing) === __dirname) {
-      process.stderr.write(`benchling-deploy: ${brokenInstallation(basename(missing), error)}.\n`);
+    // cli.js or a chunk it imports is missing (one a command imports as it runs is that command's error: bin/context.ts).
+    const missing = missingBundleFile(error);
+    if (missing !== undefined) {
+      process.stderr.write(`benchling-deploy: ${brokenInstallation(missing, error)}.\n`);
       process.exit(1);
     }
     throw error;

@@ -22,12 +22,12 @@ import {
   type LogLevel,
 } from '../config/schema.js';
 import { CONSUMERS, CONSUMER_SETS, CONTAINER_VARIABLES, TASK_PERMISSIONS, consumersFor, type PermissionResource, type VariableValue } from './container-contract.js';
-import { BACKEND_STAGE_VARIABLE, CONTAINER_PORT, HEALTH_PATH, LISTENER_PORTS, envTitle, imageRepositoryParts, outputName, parameterName, rolloutAlarmNames } from '../config/names.js';
+import { BACKEND_STAGE_VARIABLE, CONTAINER_PORT, HEALTH_PATH, LISTENER_PORTS, envTitle, imageRepositoryParts, outputName, parameterName } from '../config/names.js';
 import { acknowledge } from './nag.js';
 import { PropsCheck, isWholeNumber, pathOf } from './props-check.js';
 import { FARGATE_CPUS, FARGATE_MEMORY, isFargatePair, memoryChoices } from '../config/task-size.js';
 import type { SharedInfrastructure } from './shared-infrastructure.js';
-import { RolloutAlarms } from './rollout-alarms.js';
+import { RolloutAlarms, rolloutDeploymentAlarms } from './rollout-alarms.js';
 
 const SECRET_NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const IMAGE_TAG_PATTERN = '^(sha256:[a-f0-9]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$';
@@ -540,10 +540,8 @@ export class EnvironmentRuntime extends Construct {
       healthCheckGracePeriod: Duration.seconds(60),
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableECSManagedTags: true,
-      // RolloutAlarms below sets the same alarms again (it owns them). Named here too because a
-      // service made without deployment alarms looks up whether its region has them: that loads
-      // aws-cdk-lib's table of every region's facts, about 40 ms of each synth.
-      deploymentAlarms: { alarmNames: rolloutAlarmNames(Stack.of(this).stackName, environment), behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM },
+      // Those of RolloutAlarms below, named as the service is made (rolloutDeploymentAlarms says why).
+      deploymentAlarms: rolloutDeploymentAlarms(Stack.of(this).stackName, environment),
     });
     this.service.attachToNetworkTargetGroup(this.targetGroup);
     // The target group must belong to a listener before a service registers in it.

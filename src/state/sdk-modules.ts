@@ -1,4 +1,5 @@
 import { ExternalError } from '../errors.js';
+import { brokenInstallation } from '../../bin/broken-install.js';
 
 /**
  * The AWS SDK clients the tool uses, by package: one line per client. Each is
@@ -50,12 +51,12 @@ function fromBundle<K extends keyof SdkModules>(name: K): Promise<SdkModules[K]>
   bundle ??= Promise.resolve().then(() => {
     // Built, this file is in a bundle of dist/ (an ESM chunk, whose banner defines require, or
     // status.cjs), beside front.cjs, which the bin has loaded: this require() gives that module.
-    const front = require('./front.cjs') as typeof import('../../bin/front.js');
+    const front = require('./front.cjs') as { loadBundle<T>(name: string): { exports: T } };
     try {
       return front.loadBundle<{ SDK_MODULES: SdkModules }>('sdk.cjs').exports.SDK_MODULES;
     } catch (error) {
       // A missing or damaged file of the installed package: which file, and how to mend it, in the one line a poll's error gets.
-      throw new ExternalError(front.brokenInstallation('sdk.cjs', error), { cause: error });
+      throw new ExternalError(brokenInstallation('sdk.cjs', error), { cause: error });
     }
   });
   return bundle.then((modules) => modules[name]);

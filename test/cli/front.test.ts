@@ -5,9 +5,9 @@
  * either bundle, never as an internal error because its class came from the other one.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -155,6 +155,31 @@ describe('a broken installation', () => {
     const r = runCopy(copy.bin, ['history', '--config-dir', tempDir('bd-front-config-')]);
     expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 1, stdout: '' });
     expect(r.stderr).toMatch(brokenLine(file));
+  });
+
+  it("the same in a folder whose name holds a quote (o'neil)", () => {
+    const copy = copyOfBuild((name) => name !== 'cli.js' && !name.endsWith('.map'));
+    const quoted = join(tempDir('bd-front-quoted-'), "o'neil");
+    renameSync(dirname(copy.dist), quoted);
+    symlinkSync(join(ROOT, 'node_modules'), join(quoted, 'node_modules'));
+    const r = runCopy(join(quoted, 'bin', basename(copy.bin)), ['history']);
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 1, stdout: '' });
+    expect(r.stderr).toMatch(brokenLine('cli.js'));
+    expect(r.stderr).toContain(`${quoted}/dist/cli.js`);
+  });
+
+  it('without a chunk a command imports as it runs (the AWS clients of history), the command says which file and how to mend it: no internal error, no stack, exit 1', () => {
+    const history = readdirSync(join(ROOT, 'dist')).find((name) => /^history-[A-Z0-9]+\.js$/.test(name))!;
+    const file = /import\("\.\/(aws-clients-[A-Z0-9]+\.js)"\)/.exec(readFileSync(join(ROOT, 'dist', history), 'utf8'))![1]!;
+    const copy = copyOfBuild((name) => name !== file && !name.endsWith('.map'));
+    symlinkSync(join(ROOT, 'node_modules'), join(copy.dist, '..', 'node_modules'));
+    const config = tempDir('bd-front-config-');
+    writeJson(config, 'default.json', prodProfile());
+    const r = runCopy(copy.bin, ['history', '--config-dir', config]);
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 1, stdout: '' });
+    expect(r.stderr).toMatch(new RegExp(`dist/${file.replace('.', '\\.')} could not be loaded \\(Cannot find module [^\\n]*\\); reinstall benchling-deploy, or in a clone run \`npm run build\``));
+    expect(r.stderr).not.toMatch(/internal error|^\s+at /m);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawnSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, dirname, join } from 'node:path';
 import { tempDir } from './fixtures.js';
@@ -62,8 +62,8 @@ export function runWithReaderGone(argv: string[], env: Record<string, string | u
 }
 
 /**
- * A copy of the built command in a folder of its own: bin/ and the files of dist/ that `keep`
- * takes (by default all but the source maps). Its entry, and its dist/ to spoil.
+ * A copy of the built command in a folder of its own: bin/, a package.json and the files of dist/
+ * that `keep` takes (by default all but the source maps). Its entry, and its dist/ to spoil.
  */
 export function copyOfBuild(keep: (name: string) => boolean = (name) => !name.endsWith('.map')): { bin: string; dist: string } {
   const copy = tempDir('bd-build-copy-');
@@ -71,6 +71,8 @@ export function copyOfBuild(keep: (name: string) => boolean = (name) => !name.en
   mkdirSync(join(copy, 'bin'));
   mkdirSync(dist);
   copyFileSync(BIN, join(copy, 'bin', basename(BIN)));
+  // What says the bundle's .js files are ES modules, as the installed package's package.json does.
+  writeFileSync(join(copy, 'package.json'), '{ "type": "module" }\n');
   for (const name of readdirSync(join(ROOT, 'dist'))) if (keep(name)) copyFileSync(join(ROOT, 'dist', name), join(dist, name));
   return { bin: join(copy, 'bin', basename(BIN)), dist };
 }
