@@ -25,15 +25,7 @@ export function configDirOf(globals: Globals): string {
   return resolveConfigDir(globals.configDir);
 }
 
-/** True when a question may be asked: both ends are a terminal and this is not CI. */
-export function isInteractive(): boolean {
-  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !isCi();
-}
-
-export function isCi(): boolean {
-  const ci = process.env.CI;
-  return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
-}
+export { isCi, isInteractive } from './interactive.js';
 
 /**
  * A command's human output. Fields from outside were made one line by the

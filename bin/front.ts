@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { brokenInstallation, missingBundleFile } from './broken-install.js';
+import { isInteractive } from './interactive.js';
 import { routeOf, type RouteTable } from './route.js';
 import { VERSION } from './version.js';
 import { writeDirectly, writeOut } from './output.js';
@@ -224,7 +225,7 @@ export interface FrontBundle {
 }
 
 export async function start(argv: string[]): Promise<void> {
-  const route = routeOf(argv.slice(2), ROUTE_TABLE);
+  const route = routeOf(argv.slice(2), ROUTE_TABLE, { interactive: isInteractive });
   if (route.to === 'esm') return handOff();
   if (route.to === 'version') {
     writeDirectly();

@@ -87,12 +87,15 @@ export type Route =
  * `esm` when the line surely runs a command of the ESM bundle (the dashboard, synth,
  * deploy...) and commander would accept it: it goes there at once, and that bundle parses it as
  * before. `checks` when it surely runs validate, profiles or status, with the bundle of the
- * front that runs it (FRONT_BUNDLES) and what commander would have made of the line; `version` for the version option alone. `parser` for all the rest: help, version, an unknown command or option, a value
- * to check, and anything this scan cannot be sure of. The front's parser reads it with commander
- * and hands a command it does not run to the ESM bundle (bin/light.ts), so a wrong guess here
- * costs time, never a different result.
+ * front that runs it (FRONT_BUNDLES) and what commander would have made of the line. The bare
+ * command is status once where the run is not interactive (bin/program.ts), else the dashboard:
+ * `where.interactive` is asked for such a line only (reading stdin's kind makes its stream).
+ * `version` for the version option alone. `parser` for all the rest: help, version, an unknown
+ * command or option, a value to check, and anything this scan cannot be sure of. The front's
+ * parser reads it with commander and hands a command it does not run to the ESM bundle
+ * (bin/light.ts), so a wrong guess here costs time, never a different result.
  */
-export function routeOf(args: readonly string[], table: RouteTable): Route {
+export function routeOf(args: readonly string[], table: RouteTable, where: { readonly interactive: () => boolean }): Route {
   const parser = { to: 'parser' } as const;
   if (args.length === 1 && table.version.includes(args[0])) return { to: 'version' };
   let name: string | undefined;
@@ -126,8 +129,11 @@ export function routeOf(args: readonly string[], table: RouteTable): Route {
     }
     (global ? globals : options)[entry.key] = value;
   }
-  // No command: the dashboard on a terminal, else status once.
-  if (!command || name === undefined) return { to: 'esm' };
+  // No command: the dashboard on a terminal (the ESM bundle); else status once, run as `status` is, with these globals.
+  if (!command || name === undefined) {
+    const status = table.commands.status;
+    return !status?.front || where.interactive() ? { to: 'esm' } : { to: 'checks', bundle: status.front, command: 'status', options: {}, globals };
+  }
   if (operands < command.operands[0] || operands > command.operands[1]) return parser;
   if (!command.front) return { to: 'esm' };
   return { to: 'checks', bundle: command.front, command: name, options, globals: { ...globals, ...options } };

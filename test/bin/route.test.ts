@@ -44,27 +44,52 @@ function commanderRuns(args: string[]): Ran | Version | null {
   return ran;
 }
 
-/** The route agrees with commander: `esm` and `checks` only for what commander runs so, with the same options. */
+/** For a line that is not the bare command: the route must not ask whether the run is interactive. */
+const NOT_ASKED = {
+  interactive: (): boolean => {
+    throw new Error('asked whether the run is interactive');
+  },
+};
+
+/**
+ * The route agrees with commander, on a terminal and off one: `esm` and `checks` only for what
+ * commander runs so, with the same options. The bare line (commander's program action) runs the
+ * dashboard on a terminal and status once off one (bin/program.ts): there the route runs status
+ * with the globals commander gives that action.
+ */
 function agrees(args: string[]): void {
-  const route = routeOf(args, table);
-  if (route.to === 'parser') return;
-  const ran = commanderRuns(args);
-  expect(ran, JSON.stringify(args)).not.toBeNull();
-  if (route.to === 'version') {
-    expect(ran, JSON.stringify(args)).toEqual({ version: `${VERSION}\n` });
-  } else if (route.to === 'esm') {
-    expect(ran).toHaveProperty('command');
-    expect(Object.keys(FRONT_BUNDLES), JSON.stringify(args)).not.toContain((ran as Ran).command);
-  } else {
-    expect({ command: route.command, options: route.options, globals: route.globals }, JSON.stringify(args)).toEqual(ran);
+  for (const interactive of [true, false]) {
+    const route = routeOf(args, table, { interactive: () => interactive });
+    if (route.to === 'parser') continue;
+    const ran = commanderRuns(args);
+    expect(ran, JSON.stringify(args)).not.toBeNull();
+    if (route.to === 'version') {
+      expect(ran, JSON.stringify(args)).toEqual({ version: `${VERSION}\n` });
+    } else if (route.to === 'esm') {
+      expect(ran).toHaveProperty('command');
+      expect(Object.keys(FRONT_BUNDLES), JSON.stringify(args)).not.toContain((ran as Ran).command);
+      if ((ran as Ran).command === '') expect(interactive, JSON.stringify(args)).toBe(true);
+    } else if ((ran as Ran).command === '') {
+      expect(interactive, JSON.stringify(args)).toBe(false);
+      expect({ command: route.command, options: route.options, globals: route.globals }, JSON.stringify(args)).toEqual({ command: 'status', options: {}, globals: (ran as Ran).globals });
+    } else {
+      expect({ command: route.command, options: route.options, globals: route.globals }, JSON.stringify(args)).toEqual(ran);
+    }
   }
 }
 
 describe('routeOf', () => {
   it.each([
-    [[]],
-    [['--config-dir', 'x']],
-    [['--json', '--yes']],
+    [[], {}],
+    [['--config-dir', 'x'], { configDir: 'x' }],
+    [['--json', '--yes'], { json: true, yes: true }],
+  ])('%j, the bare command: the dashboard (the ESM bundle) on a terminal; off one, status once in status.cjs with these globals', (args, globals) => {
+    expect(routeOf(args, table, { interactive: () => true })).toEqual({ to: 'esm' });
+    expect(routeOf(args, table, { interactive: () => false })).toEqual({ to: 'checks', bundle: 'status.cjs', command: 'status', options: {}, globals });
+    agrees(args);
+  });
+
+  it.each([
     [['synth', '--out', 'o']],
     [['deploy', '-e', 'dev', '--image-tag', '1.0', '-y']],
     [['deploy', '--environment=prod', '--allow-replacement']],
@@ -72,7 +97,7 @@ describe('routeOf', () => {
     [['logs', '--environment', 'all', '-f', '--filter', 'ERROR']],
     [['history', '-e', 'prod']],
   ])('%j goes to the ESM bundle, and commander runs that command', (args) => {
-    expect(routeOf(args, table)).toEqual({ to: 'esm' });
+    expect(routeOf(args, table, NOT_ASKED)).toEqual({ to: 'esm' });
     agrees(args);
   });
 
@@ -86,12 +111,12 @@ describe('routeOf', () => {
     [['--config-dir', 'x', 'status', '--json'], 'status', 'status.cjs', {}, { configDir: 'x', json: true }],
     [['status', '--config-dir=x', '--aws-profile', 'p', '--region', 'eu-west-1'], 'status', 'status.cjs', {}, { configDir: 'x', awsProfile: 'p', region: 'eu-west-1' }],
   ])('%j runs %s in the front (%s), with what commander would give it', (args, command, bundle, options, globals) => {
-    expect(routeOf(args, table)).toEqual({ to: 'checks', bundle, command, options, globals });
+    expect(routeOf(args, table, NOT_ASKED)).toEqual({ to: 'checks', bundle, command, options, globals });
     agrees(args);
   });
 
   it.each([[['--version']], [['-v']]])('%j prints the version in the front, as commander would', (args) => {
-    expect(routeOf(args, table)).toEqual({ to: 'version' });
+    expect(routeOf(args, table, NOT_ASKED)).toEqual({ to: 'version' });
     agrees(args);
   });
 
@@ -126,7 +151,7 @@ describe('routeOf', () => {
     [['deploy', '-edev']],
     [['status', '--', 'x']],
   ])('%j goes to the front parser', (args) => {
-    expect(routeOf(args, table)).toEqual({ to: 'parser' });
+    expect(routeOf(args, table, NOT_ASKED)).toEqual({ to: 'parser' });
   });
 
   it('agrees with commander on random lines', () => {

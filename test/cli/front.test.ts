@@ -20,10 +20,10 @@ const TRACE_STREAMS = fileURLToPath(new URL('../fixtures/trace-stdout-stream.cjs
 const TRACE_CACHE = fileURLToPath(new URL('../fixtures/trace-sdk-files.mjs', import.meta.url));
 
 /** Runs the command and tells which files of dist/ it loaded. */
-function run(args: string[]): { status: number | null; stdout: string; stderr: string; loaded: string[] } {
+function run(args: string[], extraEnv: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string; loaded: string[] } {
   const home = tempDir('bd-front-');
   const r = spawnSync(process.execPath, ['--import', TRACE_LOADED, BIN, ...args], {
-    env: { PATH: process.env.PATH, HOME: home, CI: 'true', NO_COLOR: '1' },
+    env: { PATH: process.env.PATH, HOME: home, CI: 'true', NO_COLOR: '1', ...extraEnv },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -76,6 +76,20 @@ describe('a command runs in one bundle, its errors included', () => {
       expect(r.loaded).not.toContain('checks.cjs');
     },
   );
+
+  it.each([
+    ['CI set', { CI: 'true' }],
+    // No terminal: spawnSync's ends are pipes.
+    ['no terminal, CI unset', { CI: '' }],
+  ])('the bare command off a terminal (%s) is status once, in status.cjs: the same answer as `status`, without the ESM bundle', (_how, env) => {
+    const dir = tempDir('bd-front-config-');
+    const bare = run(['--config-dir', dir, '--json'], env);
+    const status = run(['--config-dir', dir, '--json', 'status'], env);
+    expect(bare.loaded).toEqual(['front.cjs', 'status.cjs']);
+    expect({ status: bare.status, stdout: bare.stdout, stderr: bare.stderr }).toEqual({ status: status.status, stdout: status.stdout, stderr: status.stderr });
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toMatch(/^error: no prod profile/);
+  });
 
   it('a value the front refuses is an argument error, exit 2, and nothing runs', () => {
     const dir = tempDir('bd-front-config-');

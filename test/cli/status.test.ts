@@ -326,7 +326,8 @@ describe('--refresh', () => {
 
 /**
  * status as the front's route reads it runs in dist/status.cjs; a line the front's parser reads
- * (`--refresh`), or the bare command off a terminal, runs it in the ESM bundle. The same command either way.
+ * (`--refresh`) runs it in the ESM bundle. The same command either way. (The bare command off a
+ * terminal is status in status.cjs: test/cli/front.test.ts.)
  */
 describe('status in either bundle', () => {
   /** Times and ages differ from run to run; nothing else may. */
