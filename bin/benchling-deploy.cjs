@@ -8,7 +8,7 @@ try {
   front = require('../dist/front.cjs');
 } catch (error) {
   if (error && error.code === 'MODULE_NOT_FOUND' && String(error.message).includes('front.cjs')) {
-    // The words of brokenInstallation (bin/front.ts), which is in the file that is missing.
+    // The words of brokenInstallation (src/broken-install.ts), in the bundle that is missing.
     const reason = String(error.message).split('\n')[0];
     process.stderr.write(`benchling-deploy: dist/front.cjs could not be loaded (${reason}); reinstall benchling-deploy, or in a clone run \`npm run build\` (npm ci builds it).\n`);
     process.exit(1);

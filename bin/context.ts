@@ -4,7 +4,7 @@ import { resolveConfigDir } from '../src/config/paths.js';
 import { folderError, isFsError } from '../src/config/fs-errors.js';
 import { jsonForTerminal, terminalSafe } from '../src/display-text.js';
 import { ExternalError, exitCodeOf, formatError, isProductError } from '../src/errors.js';
-import { brokenInstallation, missingBundleFile } from './broken-install.js';
+import { brokenInstallation, missingBundleFile } from '../src/broken-install.js';
 import { awsFailure, looksLikeAwsError } from '../src/state/aws-errors.js';
 import { writeErr, writeOut } from './output.js';
 

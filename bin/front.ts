@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import { brokenInstallation, missingBundleFile } from './broken-install.js';
+import { brokenInstallation, missingBundleFile } from '../src/broken-install.js';
 import { isInteractive } from './interactive.js';
 import { routeOf, type RouteTable } from './route.js';
 import { VERSION } from './version.js';

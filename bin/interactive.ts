@@ -1,15 +1,28 @@
+import { fstatSync } from 'node:fs';
+
 // Whether a run may ask questions and draw the dashboard. Its own small module: the front
 // (bin/front.ts) decides with it where the bare command goes, before any bundle loads.
 
-/**
- * True when a question may be asked: both ends are a terminal and this is not CI. Reading
- * stdin's kind makes its stream (about 9 ms): ask only where the answer matters.
- */
+/** True when a question may be asked: both ends are a terminal and this is not CI. */
 export function isInteractive(): boolean {
-  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !isCi();
+  return isTerminalFd(0) && isTerminalFd(1) && !isCi();
 }
 
 export function isCi(): boolean {
   const ci = process.env.CI;
   return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';
+}
+
+/**
+ * Whether a standard descriptor is a terminal. A terminal is a character device: only then is its
+ * stream built to ask. Building a stream for a pipe costs milliseconds and makes the pipe
+ * non-blocking, which the front's direct writes (bin/output.ts) do without.
+ */
+function isTerminalFd(fd: 0 | 1): boolean {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    // Closed or odd: the stream answers.
+  }
+  return Boolean((fd === 0 ? process.stdin : process.stdout).isTTY);
 }

@@ -18,7 +18,7 @@ export interface RolloutAlarmsProps {
   readonly targetGroup: elbv2.NetworkTargetGroup;
   /** The shared network load balancer the target group is on. */
   readonly loadBalancer: elbv2.NetworkLoadBalancer;
-  /** The environment's service, made with {@link rolloutDeploymentAlarms}: it waits for both alarms. */
+  /** The environment's service: both alarms become its deployment alarms, with rollback (best given when it is made: {@link rolloutDeploymentAlarms}). */
   readonly service: ecs.FargateService;
   /**
    * Share of the stage's requests answered 5xx, per minute, above which the rollout rolls back.
@@ -104,7 +104,11 @@ export class RolloutAlarms extends Construct {
 
     // The literal names (not Refs): the template shows which alarms guard which service.
     this.alarmNames = rolloutAlarmNames(stackName, environment);
-    // The service names them from its making (rolloutDeploymentAlarms); ECS checks that a deployment alarm exists when the service names it.
+    // A service made with rolloutDeploymentAlarms (EnvironmentRuntime) names them already, and
+    // aws-cdk-lib adds nothing to names a service was made with; one made without gets them here.
+    // Either way, a service made to fail rather than roll back on alarm is refused.
+    props.service.enableDeploymentAlarms([...this.alarmNames], { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
+    // ECS checks that a deployment alarm exists when the service names it.
     props.service.node.addDependency(this);
   }
 }

@@ -1,5 +1,5 @@
 import { ExternalError } from '../errors.js';
-import { brokenInstallation } from '../../bin/broken-install.js';
+import { brokenInstallation } from '../broken-install.js';
 
 /**
  * The AWS SDK clients the tool uses, by package: one line per client. Each is

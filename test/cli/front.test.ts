@@ -91,6 +91,40 @@ describe('a command runs in one bundle, its errors included', () => {
     expect(bare.stderr).toMatch(/^error: no prod profile/);
   });
 
+  it.each([
+    ['stdin /dev/null, stdout a terminal', 'devnull', 'pty'],
+    ['stdin a terminal, stdout a pipe (`| cat`)', 'pty', 'pipe'],
+  ])('the bare command with one end a terminal (%s), CI unset: status once, in status.cjs', (_how, stdin, stdout) => {
+    const dir = tempDir('bd-front-config-');
+    // One end of the command on a pseudo-terminal, the other as asked; then its output, stderr and exit status.
+    const script = `
+import json, os, pty, subprocess, sys
+master, slave = pty.openpty()
+ends = {'pty': slave, 'devnull': subprocess.DEVNULL, 'pipe': subprocess.PIPE}
+p = subprocess.Popen(sys.argv[3:], stdin=ends[sys.argv[1]], stdout=ends[sys.argv[2]], stderr=subprocess.PIPE)
+os.close(slave)
+out, err = p.communicate(timeout=60)
+seen = b''
+while True:
+    try:
+        chunk = os.read(master, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+print(json.dumps({'status': p.returncode, 'stdout': (out or seen).decode('utf8', 'replace'), 'stderr': err.decode('utf8', 'replace')}))
+`;
+    const env = { PATH: process.env.PATH, HOME: tempDir('bd-front-'), TERM: 'xterm', NO_COLOR: '1' };
+    const r = spawnSync('python3', ['-c', script, stdin, stdout, process.execPath, '--import', TRACE_LOADED, BIN, '--config-dir', dir], { env, encoding: 'utf8', timeout: 90_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const ran = JSON.parse(r.stdout) as { status: number; stdout: string; stderr: string };
+    const loaded = [...ran.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => basename(fileURLToPath(m[1]!)));
+    expect(loaded).toEqual(['front.cjs', 'status.cjs']);
+    expect(ran.status).toBe(2);
+    expect(ran.stderr.replace(/^LOADED \S+\n/gm, '')).toMatch(/^error: no prod profile/);
+  });
+
   it('a value the front refuses is an argument error, exit 2, and nothing runs', () => {
     const dir = tempDir('bd-front-config-');
     const r = run(['--config-dir', dir, 'test', '--timeout', '0']);
@@ -140,7 +174,7 @@ describe("the front's output", () => {
 });
 
 describe('a broken installation', () => {
-  /** The one line a missing file of dist/ gives, whichever bundle missed it (bin/front.ts brokenInstallation). */
+  /** The one line a missing file of dist/ gives, whichever bundle missed it (src/broken-install.ts brokenInstallation). */
   const brokenLine = (file: string) =>
     new RegExp(`^benchling-deploy: dist/${file.replace('.', '\\.')} could not be loaded \\(Cannot find module [^\\n]*${file.replace('.', '\\.')}[^\\n]*\\); reinstall benchling-deploy, or in a clone run \`npm run build\` \\(npm ci builds it\\)\\.\\n$`);
 

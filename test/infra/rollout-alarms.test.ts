@@ -6,12 +6,13 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { ENVIRONMENTS, type EnvironmentName } from '../../src/config/schema.js';
 import { rolloutAlarmNames } from '../../src/config/names.js';
-import { RolloutAlarms } from '../../src/infra/rollout-alarms.js';
+import { RolloutAlarms, rolloutDeploymentAlarms } from '../../src/infra/rollout-alarms.js';
 import { buildStack, envResource, idsOfType, stackProfiles, type BuiltStack } from './stack-helpers.js';
 
 const STACK = 'BenchlingWebhookStack';
@@ -112,6 +113,39 @@ describe('the stack holds exactly the rollout alarms', () => {
     const names = idsOfType(renamed, 'AWS::CloudWatch::Alarm').map((id) => renamed.Resources[id].Properties.AlarmName);
     expect(names).toContain('AcmeWebhook-prod-5xx');
     expect(names).toContain('AcmeWebhook-dev-unhealthy-targets');
+  });
+});
+
+describe('RolloutAlarms and its service', () => {
+  function scaffold(deploymentAlarms?: ecs.DeploymentAlarmConfig) {
+    const app = new App();
+    const stack = new Stack(app, 'S');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0 });
+    const loadBalancer = new elbv2.NetworkLoadBalancer(stack, 'Lb', { vpc });
+    const targetGroup = new elbv2.NetworkTargetGroup(stack, 'Tg', { vpc, port: 5000 });
+    const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Td');
+    taskDefinition.addContainer('C', { image: ecs.ContainerImage.fromRegistry('x') });
+    const service = new ecs.FargateService(stack, 'Svc', { cluster: new ecs.Cluster(stack, 'C', { vpc }), taskDefinition, ...(deploymentAlarms ? { deploymentAlarms } : {}) });
+    return { stack, props: { environment: 'dev' as EnvironmentName, apiName: 'S', stageName: 'dev', targetGroup, loadBalancer, service } };
+  }
+  const alarmsOf = (stack: Stack) => {
+    const services = Template.fromStack(stack).findResources('AWS::ECS::Service');
+    return Object.values(services).map((r) => (r as { Properties: { DeploymentConfiguration: { Alarms?: unknown } } }).Properties.DeploymentConfiguration.Alarms);
+  };
+
+  it('a service made without deployment alarms gets its two, rolling back; one made with them (rolloutDeploymentAlarms) keeps the same', () => {
+    const expected = [{ AlarmNames: rolloutAlarmNames('S', 'dev'), Enable: true, Rollback: true }];
+    const bare = scaffold();
+    new RolloutAlarms(bare.stack, 'Alarms', bare.props);
+    expect(alarmsOf(bare.stack)).toEqual(expected);
+    const made = scaffold(rolloutDeploymentAlarms('S', 'dev'));
+    new RolloutAlarms(made.stack, 'Alarms', made.props);
+    expect(alarmsOf(made.stack)).toEqual(expected);
+  });
+
+  it('a service made to fail rather than roll back on alarm is refused', () => {
+    const failing = scaffold({ alarmNames: ['other'], behavior: ecs.AlarmBehavior.FAIL_ON_ALARM });
+    expect(() => new RolloutAlarms(failing.stack, 'Alarms', failing.props)).toThrow(/same AlarmBehavior/);
   });
 });
 

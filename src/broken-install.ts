@@ -1,4 +1,5 @@
-import { basename, dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -13,8 +14,9 @@ export function brokenInstallation(file: string, error: unknown): string {
 
 /**
  * The name of the file whose absence `error` reports, when it is an import that found no file
- * (ERR_MODULE_NOT_FOUND) beside the file that imported it: a chunk of the ESM bundle gone from
- * dist/, imported by another (or by front.cjs). Anything else, undefined.
+ * (ERR_MODULE_NOT_FOUND) beside the file that imported it, in the folder of the build (the one
+ * holding front.cjs): a chunk of the ESM bundle gone from dist/, imported by another (or by
+ * front.cjs). Anything else, such as a file missing from a package of node_modules, undefined.
  */
 export function missingBundleFile(error: unknown): string | undefined {
   const e = error as { code?: unknown; url?: unknown; message?: unknown } | null;
@@ -25,5 +27,5 @@ export function missingBundleFile(error: unknown): string | undefined {
   // The URL Node gives the error names the missing file exactly; the message, as a path.
   const missing = typeof e.url === 'string' && e.url.startsWith('file:') ? fileURLToPath(e.url) : words[1]!;
   const importer = words[2]!.startsWith('file:') ? fileURLToPath(words[2]!) : words[2]!;
-  return dirname(missing) === dirname(importer) ? basename(missing) : undefined;
+  return dirname(missing) === dirname(importer) && existsSync(join(dirname(missing), 'front.cjs')) ? basename(missing) : undefined;
 }
