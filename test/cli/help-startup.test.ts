@@ -64,8 +64,8 @@ describe('start-up of --help and argument errors', () => {
     expect(run.sources.some((s) => /\/node_modules\/zod\//.test(s))).toBe(true);
   });
 
-  it('status runs in its own bundle of the front (dist/status.cjs): neither the parser nor the ES module bundle is loaded', () => {
-    const run = loadedSources(['status']);
+  it.each([[['status']], [[]]])('%j (no terminal: CI) runs status in its own bundle of the front (dist/status.cjs): neither the parser nor the ES module bundle is loaded', (args) => {
+    const run = loadedSources(args);
     expect(run.status).toBe(2);
     expect(names(run.files)).toEqual(['front.cjs', 'status.cjs']);
     expect(run.sources.some((s) => s.endsWith('/bin/commands/status.ts'))).toBe(true);
@@ -79,7 +79,7 @@ describe('start-up of --help and argument errors', () => {
     expect(names(run.files)).not.toContain('status.cjs');
   });
 
-  it.each([[[]], [['synth', '--out', 'x']], [['history', '--environment', 'prod']]])(
+  it.each([[['synth', '--out', 'x']], [['history', '--environment', 'prod']]])(
     '%j goes from the front to the ES module bundle at once: the front parser is not loaded',
     (args) => {
       const run = loadedSources(args);
