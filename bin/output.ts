@@ -17,11 +17,11 @@ function stream(fd: 1 | 2): NodeJS.WriteStream {
 }
 
 function write(fd: 1 | 2, text: string): void {
+  if (direct && gone.has(fd)) return;
   if (!direct || streamed.has(fd)) {
     stream(fd).write(text);
     return;
   }
-  if (gone.has(fd)) return;
   const bytes = Buffer.from(text);
   let done = 0;
   try {
@@ -35,6 +35,13 @@ function write(fd: 1 | 2, text: string): void {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EPIPE') gone.add(fd);
     else if (code === 'EAGAIN') {
+      if (!streamed.has(fd)) {
+        // Its reader may go away while the stream still holds the rest: dropped quietly, as above.
+        stream(fd).on('error', (streamError: NodeJS.ErrnoException) => {
+          if (streamError.code !== 'EPIPE' && streamError.code !== 'ERR_STREAM_DESTROYED') throw streamError;
+          gone.add(fd);
+        });
+      }
       streamed.add(fd);
       stream(fd).write(bytes.subarray(done));
     } else throw error;

@@ -171,6 +171,56 @@ describe("the front's output", () => {
   it('--help to a reader that went away (`| head`) ends quietly with status 0', async () => {
     expect(await runWithReaderGone([BIN, '--help'], env)).toEqual({ status: 0, stderr: '' });
   });
+
+  describe('to a pipe another process made non-blocking (the descriptor refuses writes: EAGAIN)', () => {
+    /** A config folder whose `profiles` prints about 95 KB: more than a pipe holds. */
+    function manyProfiles(): string {
+      const dir = tempDir('bd-front-many-');
+      writeJson(dir, 'default.json', prodProfile());
+      for (let i = 0; i < 1500; i++) writeJson(dir, `p${String(i).padStart(4, '0')}.json`, prodProfile({ profile: `p${String(i).padStart(4, '0')}` }));
+      return dir;
+    }
+    // The command's stdout is a pipe set non-blocking; nothing is read for a second (the pipe
+    // fills, the front's writes meet EAGAIN), then either everything is read, or 100 bytes and the reader goes.
+    const script = `
+import json, os, subprocess, sys, time
+r, w = os.pipe()
+os.set_blocking(w, False)
+p = subprocess.Popen(sys.argv[2:], stdout=w, stderr=subprocess.PIPE)
+os.close(w)
+time.sleep(1)
+if sys.argv[1] == 'all':
+    out = b''
+    while True:
+        chunk = os.read(r, 65536)
+        if not chunk:
+            break
+        out += chunk
+else:
+    out = os.read(r, 100)
+    os.close(r)
+_, err = p.communicate(timeout=60)
+print(json.dumps({'status': p.returncode, 'stdout': out.decode('utf8', 'replace'), 'stderr': err.decode('utf8', 'replace')}))
+`;
+    const runThrough = (how: 'all' | 'gone', dir: string) => {
+      const r = spawnSync('python3', ['-c', script, how, process.execPath, BIN, '--config-dir', dir, 'profiles'], { env: { ...env, HOME: dir }, encoding: 'utf8', timeout: 90_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { status: number; stdout: string; stderr: string };
+    };
+
+    it('everything arrives, in order, as through a blocking pipe', () => {
+      const dir = manyProfiles();
+      const plain = spawnSync(process.execPath, [BIN, '--config-dir', dir, 'profiles'], { env: { ...env, HOME: dir }, encoding: 'utf8' });
+      expect(plain.stdout.length).toBeGreaterThan(80_000);
+      expect(runThrough('all', dir)).toEqual({ status: plain.status, stdout: plain.stdout, stderr: plain.stderr });
+    });
+
+    it('a reader that goes away while the rest waits in the stream: exit 0, nothing on stderr (no unhandled EPIPE)', () => {
+      const ran = runThrough('gone', manyProfiles());
+      expect(ran.stdout).toMatch(/^PROFILE +ENV/);
+      expect({ status: ran.status, stderr: ran.stderr }).toEqual({ status: 0, stderr: '' });
+    });
+  });
 });
 
 describe('a broken installation', () => {
