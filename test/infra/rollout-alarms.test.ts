@@ -116,18 +116,20 @@ describe('the stack holds exactly the rollout alarms', () => {
   });
 });
 
+/** A stack of its own with what RolloutAlarms needs: a load balancer, a target group, and a service made with `deploymentAlarms` or without. */
+function scaffold(deploymentAlarms?: ecs.DeploymentAlarmConfig) {
+  const app = new App();
+  const stack = new Stack(app, 'S');
+  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0 });
+  const loadBalancer = new elbv2.NetworkLoadBalancer(stack, 'Lb', { vpc });
+  const targetGroup = new elbv2.NetworkTargetGroup(stack, 'Tg', { vpc, port: 5000 });
+  const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Td');
+  taskDefinition.addContainer('C', { image: ecs.ContainerImage.fromRegistry('x') });
+  const service = new ecs.FargateService(stack, 'Svc', { cluster: new ecs.Cluster(stack, 'C', { vpc }), taskDefinition, ...(deploymentAlarms ? { deploymentAlarms } : {}) });
+  return { stack, props: { environment: 'dev' as EnvironmentName, apiName: 'S', stageName: 'dev', targetGroup, loadBalancer, service } };
+}
+
 describe('RolloutAlarms and its service', () => {
-  function scaffold(deploymentAlarms?: ecs.DeploymentAlarmConfig) {
-    const app = new App();
-    const stack = new Stack(app, 'S');
-    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0 });
-    const loadBalancer = new elbv2.NetworkLoadBalancer(stack, 'Lb', { vpc });
-    const targetGroup = new elbv2.NetworkTargetGroup(stack, 'Tg', { vpc, port: 5000 });
-    const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Td');
-    taskDefinition.addContainer('C', { image: ecs.ContainerImage.fromRegistry('x') });
-    const service = new ecs.FargateService(stack, 'Svc', { cluster: new ecs.Cluster(stack, 'C', { vpc }), taskDefinition, ...(deploymentAlarms ? { deploymentAlarms } : {}) });
-    return { stack, props: { environment: 'dev' as EnvironmentName, apiName: 'S', stageName: 'dev', targetGroup, loadBalancer, service } };
-  }
   const alarmsOf = (stack: Stack) => {
     const services = Template.fromStack(stack).findResources('AWS::ECS::Service');
     return Object.values(services).map((r) => (r as { Properties: { DeploymentConfiguration: { Alarms?: unknown } } }).Properties.DeploymentConfiguration.Alarms);
@@ -151,15 +153,7 @@ describe('RolloutAlarms and its service', () => {
 
 describe('RolloutAlarms props', () => {
   it('refuses an error rate outside 0..1 and an unknown environment, naming each', () => {
-    const app = new App();
-    const stack = new Stack(app, 'S');
-    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0 });
-    const loadBalancer = new elbv2.NetworkLoadBalancer(stack, 'Lb', { vpc });
-    const targetGroup = new elbv2.NetworkTargetGroup(stack, 'Tg', { vpc, port: 5000 });
-    const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Td');
-    taskDefinition.addContainer('C', { image: ecs.ContainerImage.fromRegistry('x') });
-    const service = new ecs.FargateService(stack, 'Svc', { cluster: new ecs.Cluster(stack, 'C', { vpc }), taskDefinition });
-    const props = { environment: 'dev' as EnvironmentName, apiName: 'S', stageName: 'dev', targetGroup, loadBalancer, service };
+    const { stack, props } = scaffold();
     expect(() => new RolloutAlarms(stack, 'Bad', { ...props, errorRate: 5 })).toThrow(/S\/Bad: errorRate: expected a share of requests between 0 and 1, got 5/);
     expect(() => new RolloutAlarms(stack, 'Bad', { ...props, environment: 'staging' as EnvironmentName })).toThrow(/S\/Bad: environment: expected one of/);
     expect(stack.node.tryFindChild('Bad')).toBeUndefined();
