@@ -30,10 +30,10 @@ export interface RolloutAlarmsProps {
 
 /**
  * The deployment alarms of an environment's service, given when the service is made: the names of
- * its {@link RolloutAlarms}, rolling back on alarm. Given then, not added after with
- * `enableDeploymentAlarms`: aws-cdk-lib keeps the names a service is made with (it adds none to
- * them), and a service made without any looks up whether its region has deployment alarms,
- * which loads aws-cdk-lib's table of every region's facts (2 MB of bytecode, a fifth of synth).
+ * its {@link RolloutAlarms}, rolling back on alarm. Given then, and not only by RolloutAlarms'
+ * `enableDeploymentAlarms` after: a service made without any looks up whether its region has
+ * deployment alarms, which loads aws-cdk-lib's table of every region's facts (2 MB of bytecode,
+ * a fifth of synth). aws-cdk-lib keeps the names a service is made with (it adds none to them).
  */
 export function rolloutDeploymentAlarms(stackName: string, environment: EnvironmentName): ecs.DeploymentAlarmConfig {
   return { alarmNames: rolloutAlarmNames(stackName, environment), behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM };
