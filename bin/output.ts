@@ -7,44 +7,41 @@ import { fstatSync, writeSync } from 'node:fs';
 // streams themselves (a net.Socket or tty.WriteStream: several milliseconds of such a run).
 
 let direct = false;
-/** A descriptor that refused a write (EAGAIN: set non-blocking by another process): its stream takes the rest, in order. */
-const streamed = new Set<1 | 2>();
 /** A descriptor whose reader went away (EPIPE, `| head`): the rest is dropped, quietly, as nothing reads it. */
 const gone = new Set<1 | 2>();
+/** What a write waits on while a full pipe that another process made non-blocking refuses it (EAGAIN). */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+/** How long each such wait is: short enough not to be seen, long enough not to spin. */
+const FULL_PIPE_WAIT_MS = 5;
 
 function stream(fd: 1 | 2): NodeJS.WriteStream {
   return fd === 1 ? process.stdout : process.stderr;
 }
 
 function write(fd: 1 | 2, text: string): void {
-  if (direct && gone.has(fd)) return;
-  if (!direct || streamed.has(fd)) {
+  if (!direct) {
     stream(fd).write(text);
     return;
   }
+  if (gone.has(fd)) return;
   const bytes = Buffer.from(text);
   let done = 0;
-  try {
-    while (done < bytes.length) {
-      const written = writeSync(fd, bytes, done);
-      // A descriptor that takes nothing: the stream waits for it.
-      if (written <= 0) throw Object.assign(new Error('nothing written'), { code: 'EAGAIN' });
-      done += written;
-    }
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EPIPE') gone.add(fd);
-    else if (code === 'EAGAIN') {
-      if (!streamed.has(fd)) {
-        // Its reader may go away while the stream still holds the rest: dropped quietly, as above.
-        stream(fd).on('error', (streamError: NodeJS.ErrnoException) => {
-          if (streamError.code !== 'EPIPE' && streamError.code !== 'ERR_STREAM_DESTROYED') throw streamError;
-          gone.add(fd);
-        });
+  while (done < bytes.length) {
+    let written = 0;
+    try {
+      written = writeSync(fd, bytes, done);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') {
+        gone.add(fd);
+        return;
       }
-      streamed.add(fd);
-      stream(fd).write(bytes.subarray(done));
-    } else throw error;
+      if (code !== 'EAGAIN') throw error;
+    }
+    done += written;
+    // Nothing taken: a full pipe set non-blocking (by another process sharing it). Wait as a
+    // blocking write would, then go on. Never handed to a stream: stdout and stderr keep their order.
+    if (written === 0) Atomics.wait(pause, 0, 0, FULL_PIPE_WAIT_MS);
   }
 }
 

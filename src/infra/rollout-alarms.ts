@@ -110,5 +110,19 @@ export class RolloutAlarms extends Construct {
     props.service.enableDeploymentAlarms([...this.alarmNames], { behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
     // ECS checks that a deployment alarm exists when the service names it.
     props.service.node.addDependency(this);
+    // Made with other alarms, the service keeps only those (aws-cdk-lib adds no names after): refused at synthesis, not left unguarded.
+    this.node.addValidation({ validate: () => unguarded(props.service, this.alarmNames) });
   }
 }
+
+/** What is wrong when `service` would not roll back on each of `names`: one message, or none. */
+function unguarded(service: ecs.FargateService, names: readonly string[]): string[] {
+  const cfn = service.node.defaultChild as ecs.CfnService;
+  const config = Stack.of(service).resolve(cfn.deploymentConfiguration) as { alarms?: { alarmNames?: unknown; enable?: unknown; rollback?: unknown } } | undefined;
+  const alarms = config?.alarms;
+  const named = Array.isArray(alarms?.alarmNames) ? alarms.alarmNames : [];
+  const missing = names.filter((n) => !named.includes(n));
+  if (alarms?.enable === true && alarms.rollback === true && missing.length === 0) return [];
+  return [`${service.node.path} does not roll back on its rollout alarms${missing.length > 0 ? ` (it does not name ${missing.join(', ')})` : ''}: make it with deploymentAlarms: rolloutDeploymentAlarms(...)`];
+}
+

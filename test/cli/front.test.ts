@@ -4,18 +4,21 @@
  * of them, its errors included: an error thrown inside a command prints as what it is, in
  * either bundle, never as an internal error because its class came from the other one.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BIN, ROOT, copyOfBuild, runWithReaderGone } from '../helpers/cli.js';
+import { TmuxTerminal } from '../helpers/tmux.js';
 import { prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
 const TRACE_STREAMS = fileURLToPath(new URL('../fixtures/trace-stdout-stream.cjs', import.meta.url));
+/** Writes the file BD_TRACE_EAGAIN names when a write to stdout or stderr is first refused (EAGAIN). */
+const TRACE_EAGAIN = fileURLToPath(new URL('../fixtures/trace-eagain.cjs', import.meta.url));
 /** Says, for each bundle run as a vm.Script, whether V8 took the code cache given: `CODE CACHE <url> accepted|rejected|none`. */
 const TRACE_CACHE = fileURLToPath(new URL('../fixtures/trace-sdk-files.mjs', import.meta.url));
 
@@ -92,37 +95,25 @@ describe('a command runs in one bundle, its errors included', () => {
   });
 
   it.each([
-    ['stdin /dev/null, stdout a terminal', 'devnull', 'pty'],
-    ['stdin a terminal, stdout a pipe (`| cat`)', 'pty', 'pipe'],
-  ])('the bare command with one end a terminal (%s), CI unset: status once, in status.cjs', (_how, stdin, stdout) => {
+    ['stdin /dev/null, stdout the terminal', (cli: string, err: string) => `${cli} < /dev/null 2> ${err}; echo $? > ${err}.status`],
+    ['stdin the terminal, stdout a pipe (`| cat`)', (cli: string, err: string) => `{ ${cli} 2> ${err}; echo $? > ${err}.status; } | cat`],
+  ])('the bare command with one end a terminal (%s), CI unset: status once, in status.cjs', async (_how, line) => {
     const dir = tempDir('bd-front-config-');
-    // One end of the command on a pseudo-terminal, the other as asked; then its output, stderr and exit status.
-    const script = `
-import json, os, pty, subprocess, sys
-master, slave = pty.openpty()
-ends = {'pty': slave, 'devnull': subprocess.DEVNULL, 'pipe': subprocess.PIPE}
-p = subprocess.Popen(sys.argv[3:], stdin=ends[sys.argv[1]], stdout=ends[sys.argv[2]], stderr=subprocess.PIPE)
-os.close(slave)
-out, err = p.communicate(timeout=60)
-seen = b''
-while True:
-    try:
-        chunk = os.read(master, 65536)
-    except OSError:
-        break
-    if not chunk:
-        break
-    seen += chunk
-print(json.dumps({'status': p.returncode, 'stdout': (out or seen).decode('utf8', 'replace'), 'stderr': err.decode('utf8', 'replace')}))
-`;
-    const env = { PATH: process.env.PATH, HOME: tempDir('bd-front-'), TERM: 'xterm', NO_COLOR: '1' };
-    const r = spawnSync('python3', ['-c', script, stdin, stdout, process.execPath, '--import', TRACE_LOADED, BIN, '--config-dir', dir], { env, encoding: 'utf8', timeout: 90_000 });
-    expect(r.status, r.stderr).toBe(0);
-    const ran = JSON.parse(r.stdout) as { status: number; stdout: string; stderr: string };
-    const loaded = [...ran.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => basename(fileURLToPath(m[1]!)));
+    const err = join(dir, 'stderr');
+    const t = new TmuxTerminal();
+    try {
+      t.start(line(`${process.execPath} --import ${TRACE_LOADED} ${BIN} --config-dir ${dir}`, err), { NO_COLOR: '1' });
+      for (const end = Date.now() + 30_000; !existsSync(`${err}.status`); await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() > end) throw new Error(`the command did not end; the screen:\n${t.screen()}`);
+      }
+    } finally {
+      t.kill();
+    }
+    const stderr = readFileSync(err, 'utf8');
+    const loaded = [...stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => basename(fileURLToPath(m[1]!)));
     expect(loaded).toEqual(['front.cjs', 'status.cjs']);
-    expect(ran.status).toBe(2);
-    expect(ran.stderr.replace(/^LOADED \S+\n/gm, '')).toMatch(/^error: no prod profile/);
+    expect(readFileSync(`${err}.status`, 'utf8').trim()).toBe('2');
+    expect(stderr.replace(/^LOADED \S+\n/gm, '')).toMatch(/^error: no prod profile/);
   });
 
   it('a value the front refuses is an argument error, exit 2, and nothing runs', () => {
@@ -173,52 +164,70 @@ describe("the front's output", () => {
   });
 
   describe('to a pipe another process made non-blocking (the descriptor refuses writes: EAGAIN)', () => {
-    /** A config folder whose `profiles` prints about 95 KB: more than a pipe holds. */
+    /** A config folder whose `profiles` prints about 95 KB, more than a pipe holds, then a warning on stderr (a secret others may read). */
     function manyProfiles(): string {
       const dir = tempDir('bd-front-many-');
       writeJson(dir, 'default.json', prodProfile());
       for (let i = 0; i < 1500; i++) writeJson(dir, `p${String(i).padStart(4, '0')}.json`, prodProfile({ profile: `p${String(i).padStart(4, '0')}` }));
+      writeJson(dir, 'zz.json', prodProfile({ profile: 'zz', benchlingClientSecret: 'not-shown' }), 0o644);
       return dir;
     }
-    // The command's stdout is a pipe set non-blocking; nothing is read for a second (the pipe
-    // fills, the front's writes meet EAGAIN), then either everything is read, or 100 bytes and the reader goes.
-    const script = `
-import json, os, subprocess, sys, time
-r, w = os.pipe()
-os.set_blocking(w, False)
-p = subprocess.Popen(sys.argv[2:], stdout=w, stderr=subprocess.PIPE)
-os.close(w)
-time.sleep(1)
-if sys.argv[1] == 'all':
-    out = b''
-    while True:
-        chunk = os.read(r, 65536)
-        if not chunk:
-            break
-        out += chunk
-else:
-    out = os.read(r, 100)
-    os.close(r)
-_, err = p.communicate(timeout=60)
-print(json.dumps({'status': p.returncode, 'stdout': out.decode('utf8', 'replace'), 'stderr': err.decode('utf8', 'replace')}))
-`;
-    const runThrough = (how: 'all' | 'gone', dir: string) => {
-      const r = spawnSync('python3', ['-c', script, how, process.execPath, BIN, '--config-dir', dir, 'profiles'], { env: { ...env, HOME: dir }, encoding: 'utf8', timeout: 90_000 });
-      expect(r.status, r.stderr).toBe(0);
-      return JSON.parse(r.stdout) as { status: number; stdout: string; stderr: string };
-    };
 
-    it('everything arrives, in order, as through a blocking pipe', () => {
+    /**
+     * `profiles 2>&1` into a FIFO opened non-blocking (stdout and stderr share it, as in a shell's
+     * `2>&1 | ...`); nothing is read until the command has met the full pipe (test/fixtures/trace-eagain.cjs
+     * says so), then everything is read, or 100 bytes and the reader goes.
+     */
+    async function throughFullPipe(dir: string, how: 'all' | 'gone'): Promise<{ status: number | null; output: string }> {
+      const work = tempDir('bd-front-fifo-');
+      const fifo = join(work, 'out');
+      const traced = join(work, 'eagain');
+      execFileSync('mkfifo', [fifo]);
+      const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      const child = spawn(process.execPath, ['-r', TRACE_EAGAIN, BIN, '--config-dir', dir, 'profiles'], { env: { ...env, HOME: dir, BD_TRACE_EAGAIN: traced }, stdio: ['ignore', writer, writer] });
+      closeSync(writer);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const pause = () => new Promise((resolve) => setTimeout(resolve, 10));
+      try {
+        for (const end = Date.now() + 20_000; !existsSync(traced); await pause()) {
+          if (Date.now() > end || child.exitCode !== null) throw new Error('the command never met a full pipe');
+        }
+        const chunks: Buffer[] = [];
+        const buffer = Buffer.alloc(65536);
+        for (const end = Date.now() + 20_000; ; ) {
+          let n: number;
+          try {
+            n = readSync(reader, buffer, 0, how === 'gone' ? 100 : buffer.length, null);
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+            if (Date.now() > end) throw new Error('the command stopped writing');
+            await pause();
+            continue;
+          }
+          if (n === 0) break;
+          chunks.push(Buffer.from(buffer.subarray(0, n)));
+          if (how === 'gone') break;
+        }
+        closeSync(reader);
+        return { status: await exited, output: Buffer.concat(chunks).toString('utf8') };
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    }
+
+    it('everything arrives, stdout and stderr in the order written, as through a blocking pipe', async () => {
       const dir = manyProfiles();
-      const plain = spawnSync(process.execPath, [BIN, '--config-dir', dir, 'profiles'], { env: { ...env, HOME: dir }, encoding: 'utf8' });
+      const plain = spawnSync('sh', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --config-dir ${JSON.stringify(dir)} profiles 2>&1`], { env: { ...env, HOME: dir }, encoding: 'utf8', timeout: 30_000 });
       expect(plain.stdout.length).toBeGreaterThan(80_000);
-      expect(runThrough('all', dir)).toEqual({ status: plain.status, stdout: plain.stdout, stderr: plain.stderr });
+      expect(plain.stdout.trimEnd().split('\n').at(-1)).toMatch(/^warning: .*zz\.json/);
+      expect(await throughFullPipe(dir, 'all')).toEqual({ status: plain.status, output: plain.stdout });
     });
 
-    it('a reader that goes away while the rest waits in the stream: exit 0, nothing on stderr (no unhandled EPIPE)', () => {
-      const ran = runThrough('gone', manyProfiles());
-      expect(ran.stdout).toMatch(/^PROFILE +ENV/);
-      expect({ status: ran.status, stderr: ran.stderr }).toEqual({ status: 0, stderr: '' });
+    it('a reader that goes away while the command waits on the full pipe: exit 0, quietly', async () => {
+      const ran = await throughFullPipe(manyProfiles(), 'gone');
+      expect(ran.output).toMatch(/^PROFILE +ENV/);
+      expect(ran.status).toBe(0);
     });
   });
 });

@@ -145,6 +145,12 @@ describe('RolloutAlarms and its service', () => {
     expect(alarmsOf(made.stack)).toEqual(expected);
   });
 
+  it('a service made with other deployment alarms is refused at synthesis, naming the service and the alarms it lacks', () => {
+    const other = scaffold({ alarmNames: ['other'], behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM });
+    new RolloutAlarms(other.stack, 'Alarms', other.props);
+    expect(() => Template.fromStack(other.stack)).toThrow(/S\/Svc does not roll back on its rollout alarms \(it does not name S-dev-5xx, S-dev-unhealthy-targets\)/);
+  });
+
   it('a service made to fail rather than roll back on alarm is refused', () => {
     const failing = scaffold({ alarmNames: ['other'], behavior: ecs.AlarmBehavior.FAIL_ON_ALARM });
     expect(() => new RolloutAlarms(failing.stack, 'Alarms', failing.props)).toThrow(/same AlarmBehavior/);
