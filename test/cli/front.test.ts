@@ -103,7 +103,7 @@ describe('a command runs in one bundle, its errors included', () => {
     const t = new TmuxTerminal();
     try {
       t.start(line(`${process.execPath} --import ${TRACE_LOADED} ${BIN} --config-dir ${dir}`, err), { NO_COLOR: '1' });
-      for (const end = Date.now() + 30_000; !existsSync(`${err}.status`); await new Promise((r) => setTimeout(r, 50))) {
+      for (const end = Date.now() + 20_000; !existsSync(`${err}.status`); await new Promise((r) => setTimeout(r, 50))) {
         if (Date.now() > end) throw new Error(`the command did not end; the screen:\n${t.screen()}`);
       }
     } finally {
@@ -190,12 +190,12 @@ describe("the front's output", () => {
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       const pause = () => new Promise((resolve) => setTimeout(resolve, 10));
       try {
-        for (const end = Date.now() + 20_000; !existsSync(traced); await pause()) {
+        for (const end = Date.now() + 10_000; !existsSync(traced); await pause()) {
           if (Date.now() > end || child.exitCode !== null) throw new Error('the command never met a full pipe');
         }
         const chunks: Buffer[] = [];
         const buffer = Buffer.alloc(65536);
-        for (const end = Date.now() + 20_000; ; ) {
+        for (const end = Date.now() + 10_000; ; ) {
           let n: number;
           try {
             n = readSync(reader, buffer, 0, how === 'gone' ? 100 : buffer.length, null);
@@ -218,7 +218,7 @@ describe("the front's output", () => {
 
     it('everything arrives, stdout and stderr in the order written, as through a blocking pipe', async () => {
       const dir = manyProfiles();
-      const plain = spawnSync('sh', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --config-dir ${JSON.stringify(dir)} profiles 2>&1`], { env: { ...env, HOME: dir }, encoding: 'utf8', timeout: 30_000 });
+      const plain = spawnSync('sh', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --config-dir ${JSON.stringify(dir)} profiles 2>&1`], { env: { ...env, HOME: dir }, encoding: 'utf8', timeout: 10_000 });
       expect(plain.stdout.length).toBeGreaterThan(80_000);
       expect(plain.stdout.trimEnd().split('\n').at(-1)).toMatch(/^warning: .*zz\.json/);
       expect(await throughFullPipe(dir, 'all')).toEqual({ status: plain.status, output: plain.stdout });
