@@ -25,30 +25,39 @@ vi.mock('node:fs', async (original) => {
   };
 });
 
-const { writeDirectly, writeErr, writeOut } = await import('../../bin/output.js');
+let output: typeof import('../../bin/output.js');
 
-beforeEach(() => {
+beforeEach(async () => {
   taken.length = 0;
   refuse = () => undefined;
-  writeDirectly();
+  // A fresh module each test: which descriptors are gone is the module's own state.
+  vi.resetModules();
+  output = await import('../../bin/output.js');
+  output.writeDirectly();
 });
 
 const said = (fd: number) => taken.filter((t) => t.fd === fd).map((t) => t.text).join('');
 
 describe('direct writes to a full non-blocking pipe', () => {
-  it('wait until the pipe takes them: every byte, and stdout and stderr in the order written', () => {
+  it('wait until the pipe takes them, pausing between tries: every byte, and stdout and stderr in the order written', () => {
+    const { writeErr, writeOut } = output;
     let refusals = 0;
-    // Ten refusals in a row part-way through each third write: the writer waits them out.
-    refuse = () => (refusals < 10 && taken.length % 3 === 2 && ++refusals ? 'EAGAIN' : undefined);
+    // Ten refusals in a row, part-way through the first line: the writer waits them out.
+    refuse = () => (refusals < 10 && taken.length === 2 && ++refusals ? 'EAGAIN' : undefined);
+    const waits = vi.spyOn(Atomics, 'wait');
     writeOut('the first line of the table\n');
     writeErr('warning: between the two\n');
     writeOut('the last line of the table\n');
     expect(refusals).toBe(10);
+    // A pause for each refusal: no spinning.
+    expect(waits).toHaveBeenCalledTimes(10);
+    waits.mockRestore();
     expect(taken.map((t) => t.text).join('')).toBe('the first line of the table\nwarning: between the two\nthe last line of the table\n');
     expect(said(1)).toBe('the first line of the table\nthe last line of the table\n');
   });
 
   it('a reader that goes away ends what that descriptor says, quietly; the other goes on', () => {
+    const { writeErr, writeOut } = output;
     refuse = (fd) => (fd === 1 ? 'EPIPE' : undefined);
     expect(() => writeOut('nobody reads this\n')).not.toThrow();
     writeErr('still said\n');
@@ -60,6 +69,6 @@ describe('direct writes to a full non-blocking pipe', () => {
 
   it('any other failure is not hidden', () => {
     refuse = () => 'EBADF' as 'EPIPE';
-    expect(() => writeErr('x')).toThrow(/EBADF/);
+    expect(() => output.writeOut('x')).toThrow(/EBADF/);
   });
 });

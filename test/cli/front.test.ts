@@ -95,14 +95,15 @@ describe('a command runs in one bundle, its errors included', () => {
   });
 
   it.each([
-    ['stdin /dev/null, stdout the terminal', (cli: string, err: string) => `${cli} < /dev/null 2> ${err}; echo $? > ${err}.status`],
-    ['stdin the terminal, stdout a pipe (`| cat`)', (cli: string, err: string) => `{ ${cli} 2> ${err}; echo $? > ${err}.status; } | cat`],
+    ['stdin /dev/null, stdout the terminal', (cli: string, err: string) => `${cli} < /dev/null 2> ${err}; echo $? > ${err}.tmp; mv ${err}.tmp ${err}.status`],
+    ['stdin the terminal, stdout a pipe (`| cat`)', (cli: string, err: string) => `{ ${cli} 2> ${err}; echo $? > ${err}.tmp; mv ${err}.tmp ${err}.status; } | cat`],
   ])('the bare command with one end a terminal (%s), CI unset: status once, in status.cjs', async (_how, line) => {
     const dir = tempDir('bd-front-config-');
-    const err = join(dir, 'stderr');
+    // The command's stderr and exit status, written whole (mv) once it has ended.
+    const err = join(tempDir('bd-front-out-'), 'stderr');
     const t = new TmuxTerminal();
     try {
-      t.start(line(`${process.execPath} --import ${TRACE_LOADED} ${BIN} --config-dir ${dir}`, err), { NO_COLOR: '1' });
+      t.start(line(`${process.execPath} --import ${TRACE_LOADED} ${BIN} --config-dir ${dir}`, err), { NO_COLOR: '1', HOME: tempDir('bd-front-home-') });
       for (const end = Date.now() + 20_000; !existsSync(`${err}.status`); await new Promise((r) => setTimeout(r, 50))) {
         if (Date.now() > end) throw new Error(`the command did not end; the screen:\n${t.screen()}`);
       }
@@ -174,28 +175,35 @@ describe("the front's output", () => {
     }
 
     /**
-     * `profiles 2>&1` into a FIFO opened non-blocking (stdout and stderr share it, as in a shell's
-     * `2>&1 | ...`); nothing is read until the command has met the full pipe (test/fixtures/trace-eagain.cjs
-     * says so), then everything is read, or 100 bytes and the reader goes.
+     * `profiles` into a FIFO opened non-blocking, with stderr too (as in a shell's `2>&1 | ...`)
+     * or into a file; nothing is read until the command has met the full pipe
+     * (test/fixtures/trace-eagain.cjs says so), then everything is read, or 100 bytes and the reader goes.
      */
-    async function throughFullPipe(dir: string, how: 'all' | 'gone'): Promise<{ status: number | null; output: string }> {
+    async function throughFullPipe(dir: string, how: 'all' | 'gone', stderrTo: 'pipe' | 'file'): Promise<{ status: number | null; output: string; stderr: string }> {
       const work = tempDir('bd-front-fifo-');
       const fifo = join(work, 'out');
       const traced = join(work, 'eagain');
       execFileSync('mkfifo', [fifo]);
       const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
       const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-      const child = spawn(process.execPath, ['-r', TRACE_EAGAIN, BIN, '--config-dir', dir, 'profiles'], { env: { ...env, HOME: dir, BD_TRACE_EAGAIN: traced }, stdio: ['ignore', writer, writer] });
+      const errors = openSync(join(work, 'stderr'), 'w');
+      const child = spawn(process.execPath, ['-r', TRACE_EAGAIN, BIN, '--config-dir', dir, 'profiles'], {
+        env: { ...env, HOME: dir, BD_TRACE_EAGAIN: traced },
+        stdio: ['ignore', writer, stderrTo === 'pipe' ? writer : errors],
+      });
       closeSync(writer);
+      closeSync(errors);
+      const alive = () => child.exitCode === null && child.signalCode === null;
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       const pause = () => new Promise((resolve) => setTimeout(resolve, 10));
+      let readerOpen = true;
       try {
-        for (const end = Date.now() + 10_000; !existsSync(traced); await pause()) {
-          if (Date.now() > end || child.exitCode !== null) throw new Error('the command never met a full pipe');
+        for (const end = Date.now() + 8_000; !existsSync(traced); await pause()) {
+          if (Date.now() > end || !alive()) throw new Error('the command never met a full pipe');
         }
         const chunks: Buffer[] = [];
         const buffer = Buffer.alloc(65536);
-        for (const end = Date.now() + 10_000; ; ) {
+        for (const end = Date.now() + 8_000; ; ) {
           let n: number;
           try {
             n = readSync(reader, buffer, 0, how === 'gone' ? 100 : buffer.length, null);
@@ -210,9 +218,12 @@ describe("the front's output", () => {
           if (how === 'gone') break;
         }
         closeSync(reader);
-        return { status: await exited, output: Buffer.concat(chunks).toString('utf8') };
+        readerOpen = false;
+        const status = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the command did not end')), 8_000))]);
+        return { status, output: Buffer.concat(chunks).toString('utf8'), stderr: readFileSync(join(work, 'stderr'), 'utf8') };
       } finally {
-        if (child.exitCode === null) child.kill('SIGKILL');
+        if (readerOpen) closeSync(reader);
+        if (alive()) child.kill('SIGKILL');
       }
     }
 
@@ -221,13 +232,16 @@ describe("the front's output", () => {
       const plain = spawnSync('sh', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --config-dir ${JSON.stringify(dir)} profiles 2>&1`], { env: { ...env, HOME: dir }, encoding: 'utf8', timeout: 10_000 });
       expect(plain.stdout.length).toBeGreaterThan(80_000);
       expect(plain.stdout.trimEnd().split('\n').at(-1)).toMatch(/^warning: .*zz\.json/);
-      expect(await throughFullPipe(dir, 'all')).toEqual({ status: plain.status, output: plain.stdout });
+      expect(await throughFullPipe(dir, 'all', 'pipe')).toEqual({ status: plain.status, output: plain.stdout, stderr: '' });
     });
 
-    it('a reader that goes away while the command waits on the full pipe: exit 0, quietly', async () => {
-      const ran = await throughFullPipe(manyProfiles(), 'gone');
+    it('a reader that goes away while the command waits on the full pipe: exit 0, and stderr says only what it would have said', async () => {
+      const dir = manyProfiles();
+      const plain = spawnSync(process.execPath, [BIN, '--config-dir', dir, 'profiles'], { env: { ...env, HOME: dir }, encoding: 'utf8', timeout: 10_000 });
+      expect(plain.stderr).toMatch(/^warning: .*zz\.json/);
+      const ran = await throughFullPipe(dir, 'gone', 'file');
       expect(ran.output).toMatch(/^PROFILE +ENV/);
-      expect(ran.status).toBe(0);
+      expect({ status: ran.status, stderr: ran.stderr }).toEqual({ status: 0, stderr: plain.stderr });
     });
   });
 });
