@@ -43,6 +43,10 @@ afterEach(() => {
 });
 
 async function seed(change: (s: Scenario) => void = () => {}, options: { devTag?: string; stepMs?: number } = {}): Promise<void> {
+  // The sparklines count by the clock's minute: seeded in one minute and drawn in the next, the
+  // picture moves one column. Near a minute's end, wait for the next (at most 10 s).
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_000 - intoMinute + 100));
   const scenario = deployedScenario(project.template, { imageTags: options.devTag ? { dev: options.devTag } : {}, stepMs: options.stepMs ?? 0 });
   const stack = scenario.stacks[STACK];
   const now = Date.now();
