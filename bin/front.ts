@@ -71,9 +71,9 @@ export function loadBundle<T>(name: string, options: { cache: boolean } = { cach
 export const loadedBundles = new Map<string, Script>();
 
 /** The first bytes of a cache file of the front (scripts/code-cache.mjs writes them). */
-export const FRONT_CACHE_MAGIC = 'benchling-deploy front code cache 1\n';
+const FRONT_CACHE_MAGIC = 'benchling-deploy front code cache 1\n';
 /** The first bytes of this user's cache file of a bundle (written at the end of a run, {@link keepAtExit}). */
-export const USER_CACHE_MAGIC = 'benchling-deploy user code cache 1\n';
+const USER_CACHE_MAGIC = 'benchling-deploy user code cache 1\n';
 /** `off`: no cache of this user is read or written (the build's own runs, scripts/code-cache.mjs). */
 export const USER_CODE_CACHE_SWITCH = 'BENCHLING_DEPLOY_USER_CODE_CACHE';
 
@@ -103,6 +103,15 @@ function codeCacheFor(file: Buffer | undefined, source: Buffer, user: boolean): 
   const data = file.subarray(start + sourceLength);
   if (user && crc32(data) !== file.readUInt32LE(head + 8)) return undefined;
   return data;
+}
+
+/** The bytes of a cache file that {@link codeCacheFor} reads back: the build's (scripts/code-cache.mjs) or this user's. */
+export function codeCacheBytes(source: Buffer, data: Buffer, user: boolean): Buffer {
+  const numbers = Buffer.alloc(user ? 12 : 8);
+  numbers.writeUInt32LE(source.length, 0);
+  numbers.writeUInt32LE(data.length, 4);
+  if (user) numbers.writeUInt32LE(crc32(data), 8);
+  return Buffer.concat([Buffer.from(user ? USER_CACHE_MAGIC : FRONT_CACHE_MAGIC, 'latin1'), numbers, source, data]);
 }
 
 /**
@@ -187,11 +196,7 @@ function writeKept(): void {
       const data = script.createCachedData();
       const dir = dirname(path);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const numbers = Buffer.alloc(12);
-      numbers.writeUInt32LE(source.length, 0);
-      numbers.writeUInt32LE(data.length, 4);
-      numbers.writeUInt32LE(crc32(data), 8);
-      writeFileSync(temp, Buffer.concat([Buffer.from(USER_CACHE_MAGIC, 'latin1'), numbers, source, data]), { mode: 0o600 });
+      writeFileSync(temp, codeCacheBytes(source, data, true), { mode: 0o600 });
       renameSync(temp, path);
       const now = Date.now();
       for (const other of readdirSync(dir)) {

@@ -73,11 +73,7 @@ async function cacheStatusAndSdk(dir) {
 
 /** The cache file bin/front.ts reads (codeCacheFor): magic line, lengths, the exact source, V8's data. */
 function writeCache(name, data) {
-  const source = readFileSync(join(distDir(), name));
-  const lengths = Buffer.alloc(8);
-  lengths.writeUInt32LE(source.length, 0);
-  lengths.writeUInt32LE(data.length, 4);
-  writeFileSync(join(distDir(), `${name}.cache`), Buffer.concat([Buffer.from(front.FRONT_CACHE_MAGIC, 'latin1'), lengths, source, data]));
+  writeFileSync(join(distDir(), `${name}.cache`), front.codeCacheBytes(readFileSync(join(distDir(), name)), data, false));
 }
 
 function distDir() {
