@@ -1,12 +1,15 @@
 import { bareGlobals } from './bare.js';
 import { action, isInteractive } from './context.js';
 
-// A reader that goes away (`| head`) ends what a command prints, quietly: no EPIPE stack. What the
-// command does goes on to its end (a deploy is not left half-done for want of a reader), with
-// its exit status; `logs --follow` stops by itself (bin/commands/logs.ts).
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
-});
+// A reader that goes away (`| head`, `2>&1 | head`, `2> >(…)`) ends what a command prints there,
+// quietly: no EPIPE stack. What the command does goes on to its end (a deploy is not left
+// half-done for want of a reader), with its exit status; `logs --follow` stops by itself when
+// stdout's reader goes (bin/commands/logs.ts).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
 
 // `benchling-deploy` alone on a terminal opens the dashboard straight away: the command
 // parser and the profile schema load after its first frame. Everything else goes through

@@ -11,11 +11,13 @@ import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BIN, ROOT, copyOfBuild, runWithReaderGone } from '../helpers/cli.js';
+import { BIN, ROOT, copyOfBuild, runWithBothGone, runWithReaderGone, runWithStderrGone } from '../helpers/cli.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
 import { prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
+/** Profiles of both environments, whose template is over the size cdk sends inline (synth warns). */
+const SYNTH_DEV_AND_PROD = fileURLToPath(new URL('../fixtures/synth/dev-and-prod', import.meta.url));
 const TRACE_STREAMS = fileURLToPath(new URL('../fixtures/trace-stdout-stream.cjs', import.meta.url));
 /** Writes the file BD_TRACE_EAGAIN names when a write to stdout or stderr is first refused (EAGAIN). */
 const TRACE_EAGAIN = fileURLToPath(new URL('../fixtures/trace-eagain.cjs', import.meta.url));
@@ -152,6 +154,21 @@ describe("the front's output", () => {
     },
     60_000,
   );
+
+  it.each([
+    ['synth of dev and prod: a warning on stderr, exit 0', ['--config-dir', SYNTH_DEV_AND_PROD, 'synth', '--out', 'OUT']],
+    ['diff without --environment: an error on stderr, exit 2', ['--config-dir', 'HOME', 'diff']],
+  ])('%s (the ESM bundle): with stderr\'s reader gone, the same exit status and stdout; with one pipe for both gone (`2>&1 | head`), the same exit status', async (_what, args) => {
+    const dir = tempDir('bd-front-config-');
+    const argv = [BIN, ...args.map((a) => (a === 'OUT' ? join(dir, 'out') : a === 'HOME' ? dir : a))];
+    const envOf = { PATH: process.env.PATH, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), CI: 'true', NO_COLOR: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') };
+    const read = spawnSync(process.execPath, ['--import', TRACE_LOADED, ...argv], { env: envOf, encoding: 'utf8' });
+    // Both run in the ESM bundle, and say something on stderr.
+    expect(read.stderr).toMatch(/^LOADED \S+\/dist\/cli\.js$/m);
+    expect(read.stderr.replace(/^LOADED \S+\n/gm, '')).toMatch(/^(warning|error): /);
+    expect(await runWithStderrGone(argv, envOf)).toEqual({ status: read.status, stdout: read.stdout });
+    expect(await runWithBothGone(argv, envOf)).toEqual({ status: read.status, stderr: '' });
+  }, 60_000);
 
   it('a command of the ESM bundle still prints through the streams (the check above can see them)', () => {
     const home = tempDir('bd-front-');

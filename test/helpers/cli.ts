@@ -61,6 +61,31 @@ export function runWithReaderGone(argv: string[], env: Record<string, string | u
   });
 }
 
+/** `argv` run with stderr's reader gone before anything is written (`2> >(exit)`): its exit status and stdout. */
+export function runWithStderrGone(argv: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, argv, { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr.destroy();
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.on('close', (status) => resolve({ status, stdout }));
+  });
+}
+
+/**
+ * `argv` run as `… 2>&1 | head` with the reader gone before anything is written (stdout and
+ * stderr one pipe): its exit status, and what the shell between said on its own stderr.
+ */
+export function runWithBothGone(argv: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', 'exec "$@" 2>&1', 'sh', process.execPath, ...argv], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
 /**
  * A copy of the built command in a folder of its own: bin/, a package.json and the files of dist/
  * that `keep` takes (by default all but the source maps). Its entry, and its dist/ to spoil.
