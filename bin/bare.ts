@@ -1,10 +1,11 @@
 import type { Globals } from './context.js';
 
 /**
- * The global options of a bare `benchling-deploy` (the dashboard), read
- * without commander so the first frame waits for nothing it does not need.
- * Anything else on the line (a command, --help, an unknown or valueless
- * option) returns null: the full parser then handles it, with its messages.
+ * The global options of a bare `benchling-deploy` (the dashboard), read by the
+ * front (bin/front.ts) without commander, so the first frame waits for nothing
+ * it does not need. Anything else on the line (a command, --help, an unknown or
+ * valueless option) returns null: the full parser then handles it, with its
+ * messages.
  */
 export function bareGlobals(args: readonly string[]): Globals | null {
   const g: { configDir?: string; awsProfile?: string; region?: string; json?: boolean; yes?: boolean } = {};

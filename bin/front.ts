@@ -9,6 +9,9 @@ import { isInteractive } from './interactive.js';
 import { routeOf, type RouteTable } from './route.js';
 import { VERSION } from './version.js';
 import { writeDirectly, writeOut } from './output.js';
+import { bareGlobals } from './bare.js';
+import type { Globals } from './context.js';
+import { withoutFetch } from './without-fetch.js';
 
 /** The program's option table, set by the build (scripts/build.mjs) from the program itself. */
 declare const ROUTE_TABLE: RouteTable;
@@ -229,9 +232,60 @@ export interface FrontBundle {
   runFrontCommand(command: string, options: Readonly<Record<string, unknown>>, globals: Readonly<Record<string, unknown>>): Promise<void>;
 }
 
+/** Where dist/dashboard.cjs finds Ink's layout engine: the default export of dist/yoga.js. */
+export const YOGA_GLOBAL = Symbol.for('benchling-deploy.yoga');
+
+/** What dist/dashboard.cjs exports (bin/dashboard-front.ts). */
+export interface DashboardBundle {
+  openDashboard(g: Globals): Promise<void>;
+}
+
+/**
+ * dist/dashboard.cjs (the dashboard, with its code cache: see {@link loadBundle}), after
+ * dist/yoga.js: Ink's layout engine, an ES module (WebAssembly, and a top-level await), whose
+ * export the bundle reads from globalThis[{@link YOGA_GLOBAL}]. Throws what stopped either.
+ */
+export async function loadDashboard(options: { cache: boolean } = { cache: true }): Promise<{ exports: DashboardBundle; script: Script }> {
+  await importYoga();
+  return loadBundle<DashboardBundle>('dashboard.cjs', options);
+}
+
+async function importYoga(): Promise<void> {
+  const yoga = (await withoutFetch(() => import(pathToFileURL(join(__dirname, 'yoga.js')).href))) as { default: unknown };
+  (globalThis as Record<symbol, unknown>)[YOGA_GLOBAL] = yoga.default;
+}
+
+/** The dashboard for a bare line on a terminal, or the end of the run (exit 1) saying the installation is broken. */
+async function openDashboard(g: Globals): Promise<void> {
+  let file = 'yoga.js';
+  let dashboard: DashboardBundle;
+  try {
+    await importYoga();
+    file = 'dashboard.cjs';
+    dashboard = loadBundle<DashboardBundle>(file).exports;
+  } catch (error) {
+    process.stderr.write(`benchling-deploy: ${brokenInstallation(file, error)}.\n`);
+    process.exit(1);
+  }
+  await dashboard.openDashboard(g);
+}
+
+/**
+ * An ES module of the package, imported from here (a vm.Script such as dist/dashboard.cjs has
+ * no loader for import()): execa for the cdk runner (src/infra/execa-module.ts).
+ */
+export function importModule(specifier: string): Promise<unknown> {
+  return import(specifier);
+}
+
 export async function start(argv: string[]): Promise<void> {
   const route = routeOf(argv.slice(2), ROUTE_TABLE, { interactive: isInteractive });
   if (route.to === 'esm') return handOff();
+  if (route.to === 'dashboard') {
+    // Globals the short reader cannot take (--refresh...) go to the ESM bundle's parser.
+    const g = bareGlobals(argv.slice(2));
+    return g ? openDashboard(g) : handOff();
+  }
   if (route.to === 'version') {
     writeDirectly();
     writeOut(`${VERSION}\n`);

@@ -80,15 +80,17 @@ export type Route =
   | { readonly to: 'version' }
   /** The front's parser (dist/light.cjs): commander reads the line. */
   | { readonly to: 'parser' }
+  /** The bare command on a terminal: the dashboard (bin/front.ts opens dist/dashboard.cjs; the ESM bundle when its globals need the parser). */
+  | { readonly to: 'dashboard' }
   /** A bundle of the front (FRONT_BUNDLES), with the options commander would have given: the command's own and optsWithGlobals. */
   | { readonly to: 'checks'; readonly bundle: string; readonly command: string; readonly options: Readonly<Record<string, unknown>>; readonly globals: Readonly<Record<string, unknown>> };
 
 /**
- * `esm` when the line surely runs a command of the ESM bundle (the dashboard, synth,
- * deploy...) and commander would accept it: it goes there at once, and that bundle parses it as
- * before. `checks` when it surely runs validate, profiles or status, with the bundle of the
- * front that runs it (FRONT_BUNDLES) and what commander would have made of the line. The bare
- * command is status once where the run is not interactive (bin/program.ts), else the dashboard:
+ * `esm` when the line surely runs a command of the ESM bundle (synth, deploy...) and commander
+ * would accept it: it goes there at once, and that bundle parses it as before. `checks` when it
+ * surely runs validate, profiles or status, with the bundle of the front that runs it
+ * (FRONT_BUNDLES) and what commander would have made of the line. The bare command is status
+ * once where the run is not interactive (bin/program.ts), else the dashboard (`dashboard`):
  * `where.interactive` is asked for such a line only (reading stdin's kind makes its stream).
  * `version` for the version option alone. `parser` for all the rest: help, version, an unknown
  * command or option, a value to check, and anything this scan cannot be sure of. The front's
@@ -132,7 +134,8 @@ export function routeOf(args: readonly string[], table: RouteTable, where: { rea
   // No command: the dashboard on a terminal (the ESM bundle); else status once, run as `status` is, with these globals.
   if (!command || name === undefined) {
     const status = table.commands.status;
-    return !status?.front || where.interactive() ? { to: 'esm' } : { to: 'checks', bundle: status.front, command: 'status', options: {}, globals };
+    if (where.interactive()) return { to: 'dashboard' };
+    return !status?.front ? { to: 'esm' } : { to: 'checks', bundle: status.front, command: 'status', options: {}, globals };
   }
   if (operands < command.operands[0] || operands > command.operands[1]) return parser;
   if (!command.front) return { to: 'esm' };

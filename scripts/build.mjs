@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { boundInkCaches } from './ink-caches.mjs';
 import { requireExternals } from './require-externals.mjs';
 import { frontOnly, statusOnly } from './front-only.mjs';
+import { dashboardBundle } from './dashboard-bundle.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -80,13 +81,37 @@ const status = await build({
   supported: { 'dynamic-import': false },
 });
 
-// V8's code cache of light.cjs, checks.cjs, status.cjs and sdk.cjs, beside them (see scripts/code-cache.mjs).
+// The dashboard as the front opens it (a bare line on a terminal): the dashboard in CommonJS, with its code cache,
+// Ink's layout engine apart in dist/yoga.js (an ES module), the SDK from dist/sdk.cjs (see scripts/dashboard-bundle.mjs).
+// Its import()s are bundled into it, as status.cjs's are. A line the front's parser reads (--refresh) runs the ESM bundle's copy.
+const yoga = await build({ ...common, format: 'esm', entryPoints: { yoga: 'bin/yoga.ts' } });
+const dashboard = await build({
+  ...common,
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  entryPoints: { dashboard: 'bin/dashboard-front.ts' },
+  define: {
+    'process.env.BENCHLING_DEPLOY_VERSION': JSON.stringify(pkg.version),
+    'process.env.NODE_ENV': '"production"',
+    'process.env.BENCHLING_DEPLOY_SDK': '"sdk.cjs"',
+    // The synth worker and the cdk runner find their files from here: dist/, as from the ESM bundle's chunks.
+    'import.meta.url': '__bdImportMetaUrl',
+  },
+  banner: { js: "const __bdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', './front.cjs'],
+  plugins: [dashboardBundle, boundInkCaches, requireExternals],
+  supported: { 'dynamic-import': false },
+});
+
+// V8's code cache of light.cjs, checks.cjs, status.cjs, sdk.cjs and dashboard.cjs, beside them (see scripts/code-cache.mjs).
 const caches = spawnSync(process.execPath, [fileURLToPath(new URL('./code-cache.mjs', import.meta.url))], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 120_000 });
 if (caches.status !== 0) throw new Error(`scripts/code-cache.mjs failed (${caches.error?.message ?? caches.status}): ${caches.stderr}`);
-// What it could not cache, said (each such bundle compiles from source on every run).
-if (caches.stderr) process.stderr.write(caches.stderr);
+// What it could not cache, said (each such bundle compiles from source on every run); not the
+// terminal controls the dashboard's run leaves at its exit (Ink shows the cursor again on stderr).
+const said = caches.stderr.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+if (said.trim() !== '') process.stderr.write(said);
 
 // Chunks of earlier builds (their names carry a content hash) are removed, so dist/ holds this build only.
-const outputs = [result, parser, front, sdk, status].flatMap((r) => Object.keys(r.metafile.outputs));
-const current = new Set([...outputs, 'light.cjs.cache', 'checks.cjs.cache', 'status.cjs.cache', 'sdk.cjs.cache'].map((p) => basename(p)));
+const outputs = [result, parser, front, sdk, status, yoga, dashboard].flatMap((r) => Object.keys(r.metafile.outputs));
+const current = new Set([...outputs, 'light.cjs.cache', 'checks.cjs.cache', 'status.cjs.cache', 'sdk.cjs.cache', 'dashboard.cjs.cache'].map((p) => basename(p)));
 for (const file of readdirSync('dist')) if (!current.has(file)) rmSync(join('dist', file), { force: true });

@@ -1,9 +1,11 @@
 // Writes V8's code cache of the bundles bin/front.ts loads (loadBundle) beside them
-// (dist/light.cjs.cache, dist/checks.cjs.cache, dist/status.cjs.cache, dist/sdk.cjs.cache). Each
-// cache is taken after a run of what the bundle is there for (--help; validate and profiles on a
-// sample config folder; status, and with it the AWS SDK, against the fake AWS endpoint of test/),
+// (dist/light.cjs.cache, dist/checks.cjs.cache, dist/status.cjs.cache, dist/sdk.cjs.cache,
+// dist/dashboard.cjs.cache). Each cache is taken after a run of what the bundle is there for
+// (--help; validate and profiles on a sample config folder; status, and with it the AWS SDK, then
+// the dashboard until both environments show their data, against the fake AWS endpoint of test/),
 // so it holds the functions those runs compiled, not only the top level. Run by
 // scripts/build.mjs in a child process of its own: the runs print, and set the exit status.
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -39,9 +41,9 @@ try {
     const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${STATUS_RUN_MS / 1000} s`)), STATUS_RUN_MS)));
     await Promise.race([cacheStatusAndSdk(dir), late]).finally(() => clearTimeout(timer));
   } catch (error) {
-    for (const name of ['status.cjs', 'sdk.cjs']) rmSync(join(distDir(), `${name}.cache`), { force: true });
+    for (const name of ['status.cjs', 'sdk.cjs', 'dashboard.cjs']) rmSync(join(distDir(), `${name}.cache`), { force: true });
     process.exitCode = 0;
-    process.stderr.write(`scripts/code-cache.mjs: no code cache for status.cjs and sdk.cjs (${error?.message ?? error}): they compile from source on every run\n`);
+    process.stderr.write(`scripts/code-cache.mjs: no code cache for status.cjs, sdk.cjs and dashboard.cjs (${error?.message ?? error}): they compile from source on every run\n`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
@@ -66,9 +68,53 @@ async function cacheStatusAndSdk(dir) {
     if (!sdk) throw new Error('status did not load dist/sdk.cjs');
     writeCache('status.cjs', status.script.createCachedData());
     writeCache('sdk.cjs', sdk.createCachedData());
+    await cacheDashboard(dir);
   } finally {
     await fake.close();
   }
+}
+
+/**
+ * dist/dashboard.cjs, as the front opens it (bin/front.ts loadDashboard), drawn on a terminal of
+ * this process (120x40) until both environments show their data, then quit with `q`.
+ */
+async function cacheDashboard(dir) {
+  const dashboard = await front.loadDashboard({ cache: false });
+  const stdout = Object.assign(new EventEmitter(), { isTTY: true, columns: 120, rows: 40, screen: '', write(chunk) {
+    this.screen += String(chunk);
+    return true;
+  } });
+  const stdin = Object.assign(new EventEmitter(), { isTTY: true, queue: [], setRawMode() {}, setEncoding() {}, ref() {}, unref() {}, resume() {}, pause() {},
+    read() {
+      return this.queue.shift() ?? null;
+    },
+    type(text) {
+      this.queue.push(text);
+      this.emit('readable');
+    },
+  });
+  const real = { stdout: Object.getOwnPropertyDescriptor(process, 'stdout'), stdin: Object.getOwnPropertyDescriptor(process, 'stdin') };
+  // Ink draws only the last frame, at the end, where CI is set.
+  delete process.env.CI;
+  Object.defineProperty(process, 'stdout', { value: stdout, configurable: true });
+  Object.defineProperty(process, 'stdin', { value: stdin, configurable: true });
+  try {
+    const data = /dev +healthy +1\/1 running[\s\S]*prod +healthy +2\/2 running/;
+    const quit = new Promise((resolve) => {
+      const check = setInterval(() => {
+        if (!data.test(stdout.screen.slice(-20_000).replace(/\u001b\[[0-9;?]*[A-Za-z]/g, ''))) return;
+        clearInterval(check);
+        stdin.type('q');
+        resolve();
+      }, 20);
+    });
+    await Promise.all([dashboard.exports.openDashboard({ configDir: dir }), quit]);
+    if (process.exitCode !== 0) throw new Error(`the dashboard against the fake AWS ended with ${process.exitCode}`);
+  } finally {
+    Object.defineProperty(process, 'stdout', real.stdout);
+    Object.defineProperty(process, 'stdin', real.stdin);
+  }
+  writeCache('dashboard.cjs', dashboard.script.createCachedData());
 }
 
 /** The cache file bin/front.ts reads (codeCacheFor): magic line, lengths, the exact source, V8's data. */

@@ -19,6 +19,7 @@ import type { ClosableLogsApi } from '../../src/state/logs-aws.js';
 import { configDirOf, type Globals } from '../context.js';
 import { enterFullScreen } from '../terminal.js';
 import { setSdkWarningSink } from '../../src/state/aws-profile.js';
+import { withoutFetch } from '../without-fetch.js';
 
 // Modules that bring zod (the profile schema) load after the first frame, like the AWS SDK.
 const store = () => import('../../src/config/store.js');
@@ -187,23 +188,6 @@ export async function runDashboard(g: Globals): Promise<number> {
     return exitCodeOf(fatal);
   }
   return code;
-}
-
-/**
- * Runs `load` with no global fetch. Ink's layout engine (yoga, WebAssembly) loads its
- * inlined binary with fetch() when there is one, which makes Node load its whole HTTP
- * client (undici) first: about 20 ms before the first frame for nothing. Without fetch
- * it decodes the same bytes directly. Nothing else runs while it loads.
- */
-async function withoutFetch<T>(load: () => Promise<T>): Promise<T> {
-  const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
-  if (!descriptor?.configurable) return load();
-  Object.defineProperty(globalThis, 'fetch', { value: undefined, configurable: true, writable: true });
-  try {
-    return await load();
-  } finally {
-    Object.defineProperty(globalThis, 'fetch', descriptor);
-  }
 }
 
 interface ServiceContext {

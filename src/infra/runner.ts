@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
+import { importExeca } from './execa-module.js';
 
 /**
  * Environment variable that replaces the aws-cdk CLI with another executable.
@@ -61,7 +62,7 @@ export function killLiveCdk(signal: NodeJS.Signals = 'SIGKILL'): void {
  * Never throws for a failing cdk: the outcome says what happened.
  */
 export async function runCdk(run: CdkRun): Promise<CdkResult> {
-  const { execa } = await import('execa');
+  const { execa } = await importExeca();
   const { command, prefixArgs } = cdkExecutable({ ...process.env, ...run.env });
   mkdirSync(dirname(run.logFile), { recursive: true });
   const log = createWriteStream(run.logFile, { flags: 'a', mode: 0o600 });

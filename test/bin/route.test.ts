@@ -65,10 +65,13 @@ function agrees(args: string[]): void {
     expect(ran, JSON.stringify(args)).not.toBeNull();
     if (route.to === 'version') {
       expect(ran, JSON.stringify(args)).toEqual({ version: `${VERSION}\n` });
+    } else if (route.to === 'dashboard') {
+      expect((ran as Ran).command, JSON.stringify(args)).toBe('');
+      expect(interactive, JSON.stringify(args)).toBe(true);
     } else if (route.to === 'esm') {
       expect(ran).toHaveProperty('command');
       expect(Object.keys(FRONT_BUNDLES), JSON.stringify(args)).not.toContain((ran as Ran).command);
-      if ((ran as Ran).command === '') expect(interactive, JSON.stringify(args)).toBe(true);
+      expect((ran as Ran).command, JSON.stringify(args)).not.toBe('');
     } else if ((ran as Ran).command === '') {
       expect(interactive, JSON.stringify(args)).toBe(false);
       expect({ command: route.command, options: route.options, globals: route.globals }, JSON.stringify(args)).toEqual({ command: 'status', options: {}, globals: (ran as Ran).globals });
@@ -83,8 +86,8 @@ describe('routeOf', () => {
     [[], {}],
     [['--config-dir', 'x'], { configDir: 'x' }],
     [['--json', '--yes'], { json: true, yes: true }],
-  ])('%j, the bare command: the dashboard (the ESM bundle) on a terminal; off one, status once in status.cjs with these globals', (args, globals) => {
-    expect(routeOf(args, table, { interactive: () => true })).toEqual({ to: 'esm' });
+  ])('%j, the bare command: the dashboard on a terminal; off one, status once in status.cjs with these globals', (args, globals) => {
+    expect(routeOf(args, table, { interactive: () => true })).toEqual({ to: 'dashboard' });
     expect(routeOf(args, table, { interactive: () => false })).toEqual({ to: 'checks', bundle: 'status.cjs', command: 'status', options: {}, globals });
     agrees(args);
   });

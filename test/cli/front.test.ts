@@ -36,6 +36,34 @@ function run(args: string[], extraEnv: Record<string, string> = {}): { status: n
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.replace(/^LOADED \S+\n/gm, ''), loaded };
 }
 
+/**
+ * The shell line `line(err)` in a terminal (tmux, 120x32); `q` once the screen shows `ready`. The
+ * line writes the command's stderr to `err`, then its exit status, whole (mv), to `err.status`.
+ * That status, the stderr without the trace lines, the files of dist/ loaded (trace-loaded-files),
+ * what V8 made of each bundle's code cache (trace-sdk-files), and the screen `ready` matched.
+ */
+async function inTerminal(line: (err: string) => string, env: Record<string, string>, ready: RegExp | null): Promise<{ status: string; stderr: string; loaded: string[]; caches: Record<string, string>; screen: string }> {
+  const err = join(tempDir('bd-front-out-'), 'stderr');
+  const t = new TmuxTerminal();
+  let screen = '';
+  try {
+    t.start(line(err), env);
+    if (ready) {
+      screen = await t.waitFor((s) => ready.test(s), 'the main screen', 20_000);
+      t.send('q');
+    }
+    for (const end = Date.now() + 20_000; !existsSync(`${err}.status`); await new Promise((r) => setTimeout(r, 50))) {
+      if (Date.now() > end) throw new Error(`the command did not end; the screen:\n${t.screen()}`);
+    }
+  } finally {
+    t.kill();
+  }
+  const stderr = readFileSync(err, 'utf8');
+  const loaded = [...stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => basename(fileURLToPath(m[1]!)));
+  const caches = Object.fromEntries([...stderr.matchAll(/^CODE CACHE (\S+) (\S+)$/gm)].map((m) => [basename(fileURLToPath(m[1]!)), m[2]!]));
+  return { status: readFileSync(`${err}.status`, 'utf8').trim(), stderr: stderr.replace(/^(LOADED|CODE CACHE|PACKAGE) .*\n/gm, ''), loaded, caches, screen };
+}
+
 describe('a command runs in one bundle, its errors included', () => {
   it.each([
     ['from the route', [], ['front.cjs', 'checks.cjs']],
@@ -101,22 +129,10 @@ describe('a command runs in one bundle, its errors included', () => {
     ['stdin the terminal, stdout a pipe (`| cat`)', (cli: string, err: string) => `{ ${cli} 2> ${err}; echo $? > ${err}.tmp; mv ${err}.tmp ${err}.status; } | cat`],
   ])('the bare command with one end a terminal (%s), CI unset: status once, in status.cjs', async (_how, line) => {
     const dir = tempDir('bd-front-config-');
-    // The command's stderr and exit status, written whole (mv) once it has ended.
-    const err = join(tempDir('bd-front-out-'), 'stderr');
-    const t = new TmuxTerminal();
-    try {
-      t.start(line(`${process.execPath} --import ${TRACE_LOADED} ${BIN} --config-dir ${dir}`, err), { NO_COLOR: '1', HOME: tempDir('bd-front-home-') });
-      for (const end = Date.now() + 20_000; !existsSync(`${err}.status`); await new Promise((r) => setTimeout(r, 50))) {
-        if (Date.now() > end) throw new Error(`the command did not end; the screen:\n${t.screen()}`);
-      }
-    } finally {
-      t.kill();
-    }
-    const stderr = readFileSync(err, 'utf8');
-    const loaded = [...stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => basename(fileURLToPath(m[1]!)));
-    expect(loaded).toEqual(['front.cjs', 'status.cjs']);
-    expect(readFileSync(`${err}.status`, 'utf8').trim()).toBe('2');
-    expect(stderr.replace(/^LOADED \S+\n/gm, '')).toMatch(/^error: no prod profile/);
+    const r = await inTerminal((err) => line(`${process.execPath} --import ${TRACE_LOADED} ${BIN} --config-dir ${dir}`, err), { NO_COLOR: '1', HOME: tempDir('bd-front-home-') }, null);
+    expect(r.loaded).toEqual(['front.cjs', 'status.cjs']);
+    expect(r.status).toBe('2');
+    expect(r.stderr).toMatch(/^error: no prod profile/);
   });
 
   it('a value the front refuses is an argument error, exit 2, and nothing runs', () => {
@@ -126,6 +142,44 @@ describe('a command runs in one bundle, its errors included', () => {
     expect(r.stderr).toMatch(/--timeout/);
     expect(r.loaded).toEqual(['front.cjs', 'light.cjs']);
   });
+});
+
+describe('the dashboard: a bare line on a terminal', () => {
+  /** `bin` with `args` in a terminal, its loads and code caches traced; `q` once the main screen shows `ready`. */
+  function onTerminal(bin: string, args: string, ready: RegExp | null) {
+    const home = tempDir('bd-front-home-');
+    const env = { NO_COLOR: '1', HOME: home, XDG_CACHE_HOME: join(home, 'cache'), AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_CONFIG_FILE: join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'none') };
+    return inTerminal((err) => `${process.execPath} --import ${TRACE_LOADED} --import ${TRACE_CACHE} ${bin} ${args} 2> ${err}; echo $? > ${err}.tmp; mv ${err}.tmp ${err}.status`, env, ready);
+  }
+
+  it('opens in dist/dashboard.cjs (its code cache taken) after dist/yoga.js: neither the parser nor the ESM bundle loads', async () => {
+    const dir = tempDir('bd-front-config-');
+    writeJson(dir, 'default.json', prodProfile());
+    const r = await onTerminal(BIN, `--config-dir ${dir}`, /BenchlingWebhookStack[\s\S]*q quit/);
+    expect(r.screen).toMatch(/prod/);
+    expect(r.status).toBe('0');
+    expect(r.loaded.slice(0, 3)).toEqual(['front.cjs', 'yoga.js', 'dashboard.cjs']);
+    // What it loads as it runs: the AWS SDK's bundle (the poll), and nothing of the ESM bundle.
+    expect(r.loaded.slice(3).filter((f) => f !== 'sdk.cjs')).toEqual([]);
+    expect(r.caches['dashboard.cjs']).toBe('accepted');
+  }, 60_000);
+
+  it('with a global only the parser reads (--refresh), it opens in the ESM bundle, as before', async () => {
+    const dir = tempDir('bd-front-config-');
+    writeJson(dir, 'default.json', prodProfile());
+    const r = await onTerminal(BIN, `--refresh 7 --config-dir ${dir}`, /BenchlingWebhookStack[\s\S]*q quit/);
+    expect(r.status).toBe('0');
+    expect(r.loaded).toContain('cli.js');
+    expect(r.loaded).not.toContain('dashboard.cjs');
+  }, 60_000);
+
+  it.each([['yoga.js'], ['dashboard.cjs']])('without dist/%s, it says which file and how to mend it: one line, exit 1', async (file) => {
+    const copy = copyOfBuild((name) => name !== file && !name.endsWith('.map'));
+    symlinkSync(join(ROOT, 'node_modules'), join(copy.dist, '..', 'node_modules'));
+    const r = await onTerminal(copy.bin, `--config-dir ${tempDir('bd-front-config-')}`, null);
+    expect(r.status).toBe('1');
+    expect(r.stderr).toMatch(new RegExp(`^benchling-deploy: dist/${file.replace('.', '\\.')} could not be loaded \\([^\\n]*${file.replace('.', '\\.')}[^\\n]*\\); reinstall benchling-deploy, or in a clone run \`npm run build\` \\(npm ci builds it\\)\\.\\n$`));
+  }, 60_000);
 });
 
 describe("the front's output", () => {
@@ -283,7 +337,7 @@ describe('a broken installation', () => {
   it.each([
     ['dist/cli.js', () => 'cli.js'],
     // The first chunk cli.js imports, and the chunk of the program it imports once it runs.
-    ['a chunk cli.js imports', () => /import[^;]*?from"\.\/(chunk-[A-Z0-9]+\.js)"/.exec(readFileSync(join(ROOT, 'dist', 'cli.js'), 'utf8'))![1]!],
+    ['a chunk cli.js imports', () => /import(?:[^;]*?from)?"\.\/(chunk-[A-Z0-9]+\.js)"/.exec(readFileSync(join(ROOT, 'dist', 'cli.js'), 'utf8'))![1]!],
     ['the program\'s chunk', () => /import\("\.\/(program-[A-Z0-9]+\.js)"\)/.exec(readFileSync(join(ROOT, 'dist', 'cli.js'), 'utf8'))![1]!],
   ])('without %s, a command of the ESM bundle says which file and how to mend it: one line, exit 1', (_what, missing) => {
     const file = missing();
@@ -322,7 +376,7 @@ describe('a broken installation', () => {
 });
 
 describe("the front's code cache", () => {
-  it.each([['light.cjs'], ['checks.cjs'], ['status.cjs'], ['sdk.cjs']])('%s comes with a V8 code cache this Node accepts (built with it)', (name) => {
+  it.each([['light.cjs'], ['checks.cjs'], ['status.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('%s comes with a V8 code cache this Node accepts (built with it)', (name) => {
     const file = join(ROOT, 'dist', name);
     // The cache file: a magic line, the source's and the data's lengths, the exact source, V8's data.
     const cache = readFileSync(`${file}.cache`);
@@ -336,7 +390,7 @@ describe("the front's code cache", () => {
     expect(script.cachedDataRejected).toBe(false);
   });
 
-  it.each([['light.cjs'], ['checks.cjs'], ['status.cjs'], ['sdk.cjs']])('the front compiles %s with its cache: V8 takes it', (name) => {
+  it.each([['light.cjs'], ['checks.cjs'], ['status.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('the front compiles %s with its cache: V8 takes it', (name) => {
     const script = `const { script } = require(${JSON.stringify(join(ROOT, 'dist', 'front.cjs'))}).loadBundle(${JSON.stringify(name)}); process.stdout.write(String(script.cachedDataRejected));`;
     // A home and a cache folder of its own: no cache of the caller's ~/.cache is taken (nor written) in place of the build's.
     const home = tempDir('bd-front-home-');
