@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { startFakeAws } from '../fake-aws/server.js';
+import { TmuxTerminal } from '../helpers/tmux.js';
 
 /**
  * The package as a user gets it: `npm pack` of a checkout with no dist/ (so
@@ -55,7 +56,7 @@ describe('the published package', { timeout: 300_000 }, () => {
     expect(files).toContain('bin/benchling-deploy.cjs');
     expect(files).toContain('dist/cli.js');
     expect(files).toContain('dist/synth-worker.js');
-    for (const front of ['dist/front.cjs', 'dist/light.cjs', 'dist/checks.cjs', 'dist/status.cjs', 'dist/sdk.cjs', 'dist/light.cjs.cache', 'dist/checks.cjs.cache', 'dist/status.cjs.cache', 'dist/sdk.cjs.cache']) expect(files).toContain(front);
+    for (const front of ['dist/front.cjs', 'dist/light.cjs', 'dist/checks.cjs', 'dist/status.cjs', 'dist/sdk.cjs', 'dist/dashboard.cjs', 'dist/yoga.js', 'dist/light.cjs.cache', 'dist/checks.cjs.cache', 'dist/status.cjs.cache', 'dist/sdk.cjs.cache', 'dist/dashboard.cjs.cache']) expect(files).toContain(front);
     expect(files).toContain('README.md');
     const unexpected = files.filter((f) => !(f === 'package.json' || f === 'README.md' || f === 'bin/benchling-deploy.cjs' || /^dist\/[^/]+\.(c?js|cjs\.cache)$/.test(f)));
     expect(unexpected).toEqual([]);
@@ -127,6 +128,34 @@ describe('the published package', { timeout: 300_000 }, () => {
     } finally {
       await fake.close();
     }
+  });
+
+  it('the dashboard opens from the installed package on a terminal (dist/dashboard.cjs, after dist/yoga.js) and shows both environments from AWS; q quits, status 0', async () => {
+    const config = tempDir('bd-pack-config-');
+    writeJson(config, 'default.json', prodProfile());
+    writeJson(config, 'dev.json', devProfile());
+    const home = tempDir('bd-pack-home-');
+    const fake = await startFakeAws();
+    const t = new TmuxTerminal();
+    try {
+      t.start(`${process.execPath} ${join(project, 'node_modules', '.bin', 'benchling-deploy')} --config-dir ${config}`, { HOME: home, NO_COLOR: '1', AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), ...fake.env }, { columns: 120, rows: 40 });
+      await t.waitFor((s) => /dev +healthy +1\/1 running/.test(s) && /prod +healthy +2\/2 running/.test(s), 'both environments with their data', 30_000);
+      t.send('q');
+      for (const end = Date.now() + 10_000; !t.pane().dead; await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() > end) throw new Error(`q did not end the dashboard; the screen:\n${t.screen()}`);
+      }
+      expect(t.pane().status).toBe(0);
+    } finally {
+      t.kill();
+      await fake.close();
+    }
+  });
+
+  it("execa (an ES module only, for cdk) resolves from the installed front, which imports it for dist/dashboard.cjs", () => {
+    const front = join(project, 'node_modules', 'benchling-deploy', 'dist', 'front.cjs');
+    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(front)}).importModule('execa').then((m) => process.stdout.write(typeof m.execa))`], { cwd: project, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: tempDir('bd-pack-home-') } });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('function');
   });
 });
 
