@@ -2,12 +2,12 @@
 // openDashboard): dist/dashboard.cjs, a CommonJS bundle run from V8's code cache, where the
 // ESM bundle's chunks would be compiled on every start. Ink's layout engine is dist/yoga.js, an
 // ES module the front imports first (scripts/dashboard-bundle.mjs).
-import { action, type Globals } from './context.js';
+import { runCommand, type Globals } from './context.js';
 import { runDashboard } from './commands/dashboard.js';
 import { quietWhenReadersGo } from './stream-errors.js';
 
-/** Runs the dashboard with the globals of a bare line (bin/bare.ts), as bin/cli.ts does; sets the exit status. */
+/** Runs the dashboard with the globals of a bare line (bin/bare.ts); sets the exit status. Its errors are worded with those globals (the AWS profile, the config folder), as the parser's run words them. */
 export async function openDashboard(g: Globals): Promise<void> {
   quietWhenReadersGo();
-  await action(() => runDashboard(g))();
+  await runCommand(() => runDashboard(g), () => g);
 }

@@ -255,7 +255,11 @@ async function importYoga(): Promise<void> {
   (globalThis as Record<symbol, unknown>)[YOGA_GLOBAL] = yoga.default;
 }
 
-/** The dashboard for a bare line on a terminal, or the end of the run (exit 1) saying the installation is broken. */
+/**
+ * The dashboard for a bare line on a terminal, or the end of the run (exit 1) saying the
+ * installation is broken: dist/yoga.js or dist/dashboard.cjs missing, unreadable or not valid
+ * JavaScript. Anything else (a Node without WebAssembly, a bug) is thrown as it is.
+ */
 async function openDashboard(g: Globals): Promise<void> {
   let file = 'yoga.js';
   let dashboard: DashboardBundle;
@@ -264,10 +268,17 @@ async function openDashboard(g: Globals): Promise<void> {
     file = 'dashboard.cjs';
     dashboard = loadBundle<DashboardBundle>(file).exports;
   } catch (error) {
+    if (!brokenFile(error)) throw error;
     process.stderr.write(`benchling-deploy: ${brokenInstallation(file, error)}.\n`);
     process.exit(1);
   }
   await dashboard.openDashboard(g);
+}
+
+/** An error that says a file of dist/ is missing, unreadable or damaged: what reinstalling mends. */
+function brokenFile(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof SyntaxError || code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'ERR_MODULE_NOT_FOUND';
 }
 
 /**
@@ -282,7 +293,8 @@ export async function start(argv: string[]): Promise<void> {
   const route = routeOf(argv.slice(2), ROUTE_TABLE, { interactive: isInteractive });
   if (route.to === 'esm') return handOff();
   if (route.to === 'dashboard') {
-    // Globals the short reader cannot take (--refresh...) go to the ESM bundle's parser.
+    // The route takes the program's globals; a global the short reader does not (one the program
+    // gained since bin/bare.ts) goes to the ESM bundle's parser, which opens the dashboard there.
     const g = bareGlobals(argv.slice(2));
     return g ? openDashboard(g) : handOff();
   }

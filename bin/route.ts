@@ -131,7 +131,7 @@ export function routeOf(args: readonly string[], table: RouteTable, where: { rea
     }
     (global ? globals : options)[entry.key] = value;
   }
-  // No command: the dashboard on a terminal (the ESM bundle); else status once, run as `status` is, with these globals.
+  // No command: the dashboard on a terminal (bin/front.ts opens it); else status once, run as `status` is, with these globals.
   if (!command || name === undefined) {
     const status = table.commands.status;
     if (where.interactive()) return { to: 'dashboard' };

@@ -97,7 +97,8 @@ const dashboard = await build({
     // The synth worker and the cdk runner find their files from here: dist/, as from the ESM bundle's chunks.
     'import.meta.url': '__bdImportMetaUrl',
   },
-  banner: { js: "const __bdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // "use strict" first: a banner before esbuild's own directive would leave the bundle's top level sloppy.
+  banner: { js: "\"use strict\";\nconst __bdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', './front.cjs'],
   plugins: [dashboardBundle, boundInkCaches, requireExternals],
   supported: { 'dynamic-import': false },

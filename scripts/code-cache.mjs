@@ -14,10 +14,12 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const front = require('../dist/front.cjs');
+/** How this script ends; the dashboard's own last resort (process.exit from a timer) must not end it. */
+const exit = process.exit.bind(process);
 // A user's code caches (bin/front.ts) are neither read nor written by the build's runs.
 process.env[front.USER_CODE_CACHE_SWITCH] = 'off';
-/** How long the status run may take before the build goes on without its caches. */
-const STATUS_RUN_MS = 30_000;
+/** How long the status run, and then the dashboard's, may take before the build goes on without their caches. */
+const RUN_MS = 30_000;
 const QUILT = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
 
 const light = front.loadBundle('light.cjs', { cache: false });
@@ -34,44 +36,64 @@ try {
 
   // status.cjs and sdk.cjs, as the built command loads them (bin/route.ts FRONT_BUNDLES, src/state/sdk-modules.ts):
   // a real poll of dev and prod, every client status calls with its protocol, credentials from the environment,
-  // signing and retries. Against the fake AWS of test/: when that cannot run, the build goes on without these two
-  // caches and says so (test/cli/front.test.ts fails on a build without them).
+  // signing and retries; then dashboard.cjs, drawn until both environments show their data. Against the fake AWS
+  // of test/: what cannot run, the build goes on without and says so (test/cli/front.test.ts fails on such a build).
+  let fake;
   try {
-    let timer;
-    const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${STATUS_RUN_MS / 1000} s`)), STATUS_RUN_MS)));
-    await Promise.race([cacheStatusAndSdk(dir), late]).finally(() => clearTimeout(timer));
+    fake = await startFake(dir);
   } catch (error) {
-    for (const name of ['status.cjs', 'sdk.cjs', 'dashboard.cjs']) rmSync(join(distDir(), `${name}.cache`), { force: true });
-    process.exitCode = 0;
-    process.stderr.write(`scripts/code-cache.mjs: no code cache for status.cjs, sdk.cjs and dashboard.cjs (${error?.message ?? error}): they compile from source on every run\n`);
+    skipped(['status.cjs', 'sdk.cjs', 'dashboard.cjs'], error);
+  }
+  if (fake) {
+    try {
+      await inTime(() => cacheStatusAndSdk(dir)).catch((error) => skipped(['status.cjs', 'sdk.cjs'], error));
+      await inTime(() => cacheDashboard(dir)).catch((error) => skipped(['dashboard.cjs'], error));
+    } finally {
+      await fake.close();
+    }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-// Ended here, whatever a status run that did not answer left open.
-process.exit(0);
+// Ended here, whatever a run that did not answer left open.
+exit(0);
 
-async function cacheStatusAndSdk(dir) {
+/** `run()`, or its failure once it has taken {@link RUN_MS}. */
+async function inTime(run) {
+  let timer;
+  const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${RUN_MS / 1000} s`)), RUN_MS)));
+  return Promise.race([run(), late]).finally(() => clearTimeout(timer));
+}
+
+/** No cache for these bundles (an older build's removed too): said, and the build goes on. */
+function skipped(names, error) {
+  for (const name of names) rmSync(join(distDir(), `${name}.cache`), { force: true });
+  process.exitCode = 0;
+  process.stderr.write(`scripts/code-cache.mjs: no code cache for ${names.join(', ')} (${error?.message ?? error}): ${names.length > 1 ? 'they compile' : 'it compiles'} from source on every run\n`);
+}
+
+/** The fake AWS of test/, the only AWS this process's runs see: credentials from the environment, no shared files. */
+async function startFake(dir) {
   writeFileSync(join(dir, 'dev.json'), JSON.stringify({ profile: 'dev', benchlingTenant: 'acme', benchlingAppDefinitionId: 'a', benchlingClientId: 'c', quiltStackArn: QUILT, pkgBucket: 'acme-dev-packages' }), { mode: 0o600 });
   const { loadFakeAws } = await import('../test/fake-aws/serve.mjs');
   const fakeAws = await loadFakeAws();
   const fake = await fakeAws.startFakeAws(fakeAws.standardScenario());
-  try {
-    for (const name of Object.keys(process.env)) if (/^AWS_/.test(name)) delete process.env[name];
-    Object.assign(process.env, fake.env, { CI: 'true', AWS_CONFIG_FILE: join(dir, 'aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'aws-credentials') });
-    // Compiled from their sources, not from an earlier build's caches.
-    rmSync(join(distDir(), 'sdk.cjs.cache'), { force: true });
-    const status = front.loadBundle('status.cjs', { cache: false });
-    await status.exports.runFrontCommand('status', {}, { configDir: dir });
-    if (process.exitCode !== 0) throw new Error(`status against the fake AWS ended with ${process.exitCode}`);
-    const sdk = front.loadedBundles.get('sdk.cjs');
-    if (!sdk) throw new Error('status did not load dist/sdk.cjs');
-    writeCache('status.cjs', status.script.createCachedData());
-    writeCache('sdk.cjs', sdk.createCachedData());
-    await cacheDashboard(dir);
-  } finally {
-    await fake.close();
-  }
+  for (const name of Object.keys(process.env)) if (/^AWS_/.test(name)) delete process.env[name];
+  Object.assign(process.env, fake.env, { AWS_CONFIG_FILE: join(dir, 'aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'aws-credentials') });
+  return fake;
+}
+
+async function cacheStatusAndSdk(dir) {
+  process.env.CI = 'true';
+  // Compiled from their sources, not from an earlier build's caches.
+  rmSync(join(distDir(), 'sdk.cjs.cache'), { force: true });
+  const status = front.loadBundle('status.cjs', { cache: false });
+  await status.exports.runFrontCommand('status', {}, { configDir: dir });
+  if (process.exitCode !== 0) throw new Error(`status against the fake AWS ended with ${process.exitCode}`);
+  const sdk = front.loadedBundles.get('sdk.cjs');
+  if (!sdk) throw new Error('status did not load dist/sdk.cjs');
+  writeCache('status.cjs', status.script.createCachedData());
+  writeCache('sdk.cjs', sdk.createCachedData());
 }
 
 /**
@@ -94,23 +116,26 @@ async function cacheDashboard(dir) {
     },
   });
   const real = { stdout: Object.getOwnPropertyDescriptor(process, 'stdout'), stdin: Object.getOwnPropertyDescriptor(process, 'stdin') };
-  // Ink draws only the last frame, at the end, where CI is set.
+  // Ink draws only the last frame, at the end, where it finds CI (is-in-ci reads both).
   delete process.env.CI;
+  delete process.env.CONTINUOUS_INTEGRATION;
+  // The dashboard's last resort, process.exit a second after it ends (bin/commands/dashboard.ts), is not this script's end.
+  process.exit = () => undefined;
   Object.defineProperty(process, 'stdout', { value: stdout, configurable: true });
   Object.defineProperty(process, 'stdin', { value: stdin, configurable: true });
+  const data = /dev +healthy +1\/1 running[\s\S]*prod +healthy +2\/2 running/;
+  let shown = false;
+  const check = setInterval(() => {
+    if (shown || !data.test(stdout.screen.slice(-20_000).replace(/\u001b\[[0-9;?]*[A-Za-z]/g, ''))) return;
+    shown = true;
+    stdin.type('q');
+  }, 20);
   try {
-    const data = /dev +healthy +1\/1 running[\s\S]*prod +healthy +2\/2 running/;
-    const quit = new Promise((resolve) => {
-      const check = setInterval(() => {
-        if (!data.test(stdout.screen.slice(-20_000).replace(/\u001b\[[0-9;?]*[A-Za-z]/g, ''))) return;
-        clearInterval(check);
-        stdin.type('q');
-        resolve();
-      }, 20);
-    });
-    await Promise.all([dashboard.exports.openDashboard({ configDir: dir }), quit]);
+    await dashboard.exports.openDashboard({ configDir: dir });
+    if (!shown) throw new Error('the dashboard ended before both environments showed their data');
     if (process.exitCode !== 0) throw new Error(`the dashboard against the fake AWS ended with ${process.exitCode}`);
   } finally {
+    clearInterval(check);
     Object.defineProperty(process, 'stdout', real.stdout);
     Object.defineProperty(process, 'stdin', real.stdin);
   }

@@ -375,6 +375,13 @@ describe('a broken installation', () => {
   });
 });
 
+describe("the front's bundles", () => {
+  it.each([['front.cjs'], ['light.cjs'], ['checks.cjs'], ['status.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('%s runs in strict mode: its first statement is the directive', (name) => {
+    // A banner before esbuild's directive would leave the top level of the bundle (most of its functions) sloppy.
+    expect(readFileSync(join(ROOT, 'dist', name), 'utf8')).toMatch(/^"use strict";/);
+  });
+});
+
 describe("the front's code cache", () => {
   it.each([['light.cjs'], ['checks.cjs'], ['status.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('%s comes with a V8 code cache this Node accepts (built with it)', (name) => {
     const file = join(ROOT, 'dist', name);
