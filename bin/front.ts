@@ -12,6 +12,7 @@ import { writeDirectly, writeOut } from './output.js';
 import { bareGlobals } from './bare.js';
 import type { Globals } from './context.js';
 import { withoutFetch } from './without-fetch.js';
+import { terminalSafe } from '../src/display-text.js';
 
 /** The program's option table, set by the build (scripts/build.mjs) from the program itself. */
 declare const ROUTE_TABLE: RouteTable;
@@ -55,16 +56,30 @@ export async function handOff(): Promise<void> {
  * would do.
  */
 export function loadBundle<T>(name: string, options: { cache: boolean } = { cache: true }): { exports: T; script: Script } {
+  return compileBundle<T>(name, options).run();
+}
+
+/**
+ * {@link loadBundle} in two steps: the bundle read and compiled (what fails here is the file:
+ * missing, unreadable, not valid JavaScript), then `run()`, its top level run (what fails there
+ * is the code).
+ */
+export function compileBundle<T>(name: string, options: { cache: boolean } = { cache: true }): { script: Script; run(): { exports: T; script: Script } } {
   const file = join(__dirname, name);
   const source = readFileSync(file);
   const user = options.cache ? userCacheFile(name) : undefined;
   const cachedData = options.cache ? ((user ? userCodeCache(user, source) : undefined) ?? codeCacheFor(readCacheFile(`${file}.cache`), source, false)) : undefined;
   const script = new Script(Module.wrap(source.toString('utf8')), { filename: file, cachedData });
   if (user && (cachedData === undefined || script.cachedDataRejected)) keepAtExit(user, source, script);
-  const module = { exports: {} as T };
-  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, __dirname);
-  loadedBundles.set(name, script);
-  return { exports: module.exports, script };
+  return {
+    script,
+    run() {
+      const module = { exports: {} as T };
+      (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, __dirname);
+      loadedBundles.set(name, script);
+      return { exports: module.exports, script };
+    },
+  };
 }
 
 /**
@@ -250,35 +265,50 @@ export async function loadDashboard(options: { cache: boolean } = { cache: true 
   return loadBundle<DashboardBundle>('dashboard.cjs', options);
 }
 
+/** A file of dist/ that is there but not what the build wrote (empty, cut short): what reinstalling mends. */
+class DamagedBundle extends Error {}
+
+/**
+ * dist/yoga.js imported, its export left for dist/dashboard.cjs. What says the file is missing,
+ * or not the build's, is a {@link DamagedBundle} or Node's error for a missing module.
+ */
 async function importYoga(): Promise<void> {
-  const yoga = (await withoutFetch(() => import(pathToFileURL(join(__dirname, 'yoga.js')).href))) as { default: unknown };
+  const yoga = (await withoutFetch(() => import(pathToFileURL(join(__dirname, 'yoga.js')).href))) as { default?: unknown };
+  if (typeof yoga.default !== 'object' || yoga.default === null) throw new DamagedBundle('it exports no layout engine');
   (globalThis as Record<symbol, unknown>)[YOGA_GLOBAL] = yoga.default;
 }
 
 /**
  * The dashboard for a bare line on a terminal, or the end of the run (exit 1) saying the
- * installation is broken: dist/yoga.js or dist/dashboard.cjs missing, unreadable or not valid
- * JavaScript. Anything else (a Node without WebAssembly, a bug) is thrown as it is.
+ * installation is broken: dist/yoga.js or dist/dashboard.cjs missing, unreadable, not valid
+ * JavaScript, or not the build's. What fails as either runs (a Node without WebAssembly, a bug)
+ * is thrown as it is, for {@link start} to report.
  */
 async function openDashboard(g: Globals): Promise<void> {
   let file = 'yoga.js';
-  let dashboard: DashboardBundle;
+  let compiled: ReturnType<typeof compileBundle<DashboardBundle>>;
   try {
     await importYoga();
     file = 'dashboard.cjs';
-    dashboard = loadBundle<DashboardBundle>(file).exports;
+    compiled = compileBundle<DashboardBundle>(file);
   } catch (error) {
-    if (!brokenFile(error)) throw error;
-    process.stderr.write(`benchling-deploy: ${brokenInstallation(file, error)}.\n`);
-    process.exit(1);
+    if (!(error instanceof DamagedBundle || error instanceof SyntaxError || (file === 'dashboard.cjs' ? isFsError(error) : missingBundleFile(error) === file))) throw error;
+    return broken(file, error);
   }
+  const dashboard = compiled.run().exports;
+  if (typeof dashboard?.openDashboard !== 'function') return broken(file, new DamagedBundle('it exports no dashboard'));
   await dashboard.openDashboard(g);
 }
 
-/** An error that says a file of dist/ is missing, unreadable or damaged: what reinstalling mends. */
-function brokenFile(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return error instanceof SyntaxError || code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' || code === 'ERR_MODULE_NOT_FOUND';
+function isFsError(error: unknown): boolean {
+  const e = error as { code?: unknown; syscall?: unknown } | null;
+  return typeof e?.code === 'string' && typeof e.syscall === 'string';
+}
+
+/** The end of the run (exit 1), saying which file of dist/ is broken and how to mend it. */
+function broken(file: string, error: unknown): never {
+  process.stderr.write(`benchling-deploy: ${brokenInstallation(file, error)}.\n`);
+  process.exit(1);
 }
 
 /**
@@ -289,7 +319,22 @@ export function importModule(specifier: string): Promise<unknown> {
   return import(specifier);
 }
 
+/**
+ * Runs the command line. What a route throws that no command turned into words (a bug, or a
+ * Node without what the dashboard needs) is reported as a bug with its stack, exit 1, not as
+ * Node's crash (which prints the whole line of the bundle where it was thrown).
+ */
 export async function start(argv: string[]): Promise<void> {
+  try {
+    await route(argv);
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    process.stderr.write(`internal error (a bug in benchling-deploy; please report it):\n${terminalSafe(e.stack ?? e.message)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+async function route(argv: string[]): Promise<void> {
   const route = routeOf(argv.slice(2), ROUTE_TABLE, { interactive: isInteractive });
   if (route.to === 'esm') return handOff();
   if (route.to === 'dashboard') {

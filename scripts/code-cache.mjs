@@ -38,16 +38,20 @@ try {
   // a real poll of dev and prod, every client status calls with its protocol, credentials from the environment,
   // signing and retries; then dashboard.cjs, drawn until both environments show their data. Against the fake AWS
   // of test/: what cannot run, the build goes on without and says so (test/cli/front.test.ts fails on such a build).
+  // The dashboard runs only after status ended well: a status run that failed or did not answer in time could
+  // still write to the terminal the dashboard draws on, or set the exit status it is judged by.
   let fake;
   try {
-    fake = await startFake(dir);
+    fake = await inTime(() => startFake(dir));
   } catch (error) {
     skipped(['status.cjs', 'sdk.cjs', 'dashboard.cjs'], error);
   }
   if (fake) {
     try {
-      await inTime(() => cacheStatusAndSdk(dir)).catch((error) => skipped(['status.cjs', 'sdk.cjs'], error));
+      await inTime(() => cacheStatusAndSdk(dir));
       await inTime(() => cacheDashboard(dir)).catch((error) => skipped(['dashboard.cjs'], error));
+    } catch (error) {
+      skipped(['status.cjs', 'sdk.cjs', 'dashboard.cjs'], error);
     } finally {
       await fake.close();
     }
@@ -130,6 +134,7 @@ async function cacheDashboard(dir) {
     shown = true;
     stdin.type('q');
   }, 20);
+  process.exitCode = undefined;
   try {
     await dashboard.exports.openDashboard({ configDir: dir });
     if (!shown) throw new Error('the dashboard ended before both environments showed their data');

@@ -1,12 +1,16 @@
 import { execFile, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import { cpSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { startFakeAws } from '../fake-aws/server.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
+
+/** Reports each file of a dist/ folder a run loads (`LOADED <file URL>` on stderr). */
+const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
 
 /**
  * The package as a user gets it: `npm pack` of a checkout with no dist/ (so
@@ -135,10 +139,12 @@ describe('the published package', { timeout: 300_000 }, () => {
     writeJson(config, 'default.json', prodProfile());
     writeJson(config, 'dev.json', devProfile());
     const home = tempDir('bd-pack-home-');
-    const fake = await startFakeAws();
+    // The files of the package's dist/ the dashboard loads, on stderr (a file): trace-loaded-files.
+    const err = join(tempDir('bd-pack-out-'), 'stderr');
     const t = new TmuxTerminal();
+    const fake = await startFakeAws();
     try {
-      t.start(`${process.execPath} ${join(project, 'node_modules', '.bin', 'benchling-deploy')} --config-dir ${config}`, { HOME: home, NO_COLOR: '1', AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), ...fake.env }, { columns: 120, rows: 40 });
+      t.start(`${process.execPath} --import ${TRACE_LOADED} ${join(project, 'node_modules', '.bin', 'benchling-deploy')} --config-dir ${config} 2> ${err}`, { HOME: home, NO_COLOR: '1', AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), ...fake.env }, { columns: 120, rows: 40 });
       await t.waitFor((s) => /dev +healthy +1\/1 running/.test(s) && /prod +healthy +2\/2 running/.test(s), 'both environments with their data', 30_000);
       t.send('q');
       for (const end = Date.now() + 10_000; !t.pane().dead; await new Promise((r) => setTimeout(r, 50))) {
@@ -149,6 +155,10 @@ describe('the published package', { timeout: 300_000 }, () => {
       t.kill();
       await fake.close();
     }
+    const loaded = [...readFileSync(err, 'utf8').matchAll(/^LOADED (\S+)$/gm)].map((m) => fileURLToPath(m[1]!));
+    const dist = join(project, 'node_modules', 'benchling-deploy', 'dist');
+    // The package's own files (yoga.js is said by the loader's thread, so its line may come in any place), and nothing of the ESM bundle.
+    expect(loaded.filter((f) => basename(f) !== 'sdk.cjs').sort()).toEqual(['dashboard.cjs', 'front.cjs', 'yoga.js'].map((f) => join(dist, f)));
   });
 
   it("execa (an ES module only, for cdk) resolves from the installed front, which imports it for dist/dashboard.cjs", () => {
