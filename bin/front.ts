@@ -326,7 +326,7 @@ export function importModule(specifier: string): Promise<unknown> {
  */
 export async function start(argv: string[]): Promise<void> {
   try {
-    await route(argv);
+    await runLine(argv);
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
     process.stderr.write(`internal error (a bug in benchling-deploy; please report it):\n${terminalSafe(e.stack ?? e.message)}\n`);
@@ -334,7 +334,7 @@ export async function start(argv: string[]): Promise<void> {
   }
 }
 
-async function route(argv: string[]): Promise<void> {
+async function runLine(argv: string[]): Promise<void> {
   const route = routeOf(argv.slice(2), ROUTE_TABLE, { interactive: isInteractive });
   if (route.to === 'esm') return handOff();
   if (route.to === 'dashboard') {
