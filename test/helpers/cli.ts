@@ -48,42 +48,42 @@ export function runCliAsync(args: string[], options: { env?: Record<string, stri
 }
 
 /**
- * Runs `argv` (the entry and its arguments) with exactly `env`, its stdout closed before it
- * writes a line, as a reader that went away (`| head`) leaves it: its exit status and stderr.
+ * Runs `command` with exactly `env`, the pipe of one of its descriptors closed before it writes
+ * anything, as a reader that went away leaves it: its exit status, and what the other
+ * descriptor's pipe carried.
  */
-export function runWithReaderGone(argv: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stderr: string }> {
+function runWithClosed(command: string, args: string[], env: Record<string, string | undefined>, closed: 'stdout' | 'stderr'): Promise<{ status: number | null; other: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, argv, { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.destroy();
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stderr }));
+    const child = spawn(command, args, { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    child[closed].destroy();
+    let other = '';
+    child[closed === 'stdout' ? 'stderr' : 'stdout'].on('data', (d) => (other += d));
+    child.on('close', (status) => resolve({ status, other }));
   });
 }
 
+/**
+ * Runs `argv` (the entry and its arguments) with exactly `env`, its stdout closed before it
+ * writes a line, as a reader that went away (`| head`) leaves it: its exit status and stderr.
+ */
+export async function runWithReaderGone(argv: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stderr: string }> {
+  const r = await runWithClosed(process.execPath, argv, env, 'stdout');
+  return { status: r.status, stderr: r.other };
+}
+
 /** `argv` run with stderr's reader gone before anything is written (`2> >(exit)`): its exit status and stdout. */
-export function runWithStderrGone(argv: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, argv, { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stderr.destroy();
-    let stdout = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.on('close', (status) => resolve({ status, stdout }));
-  });
+export async function runWithStderrGone(argv: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stdout: string }> {
+  const r = await runWithClosed(process.execPath, argv, env, 'stderr');
+  return { status: r.status, stdout: r.other };
 }
 
 /**
  * `argv` run as `… 2>&1 | head` with the reader gone before anything is written (stdout and
  * stderr one pipe): its exit status, and what the shell between said on its own stderr.
  */
-export function runWithBothGone(argv: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', 'exec "$@" 2>&1', 'sh', process.execPath, ...argv], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.destroy();
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stderr }));
-  });
+export async function runWithBothGone(argv: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stderr: string }> {
+  const r = await runWithClosed('/bin/sh', ['-c', 'exec "$@" 2>&1', 'sh', process.execPath, ...argv], env, 'stdout');
+  return { status: r.status, stderr: r.other };
 }
 
 /**
