@@ -13,6 +13,8 @@ import { bareGlobals } from './bare.js';
 import type { Globals } from './context.js';
 import { withoutFetch } from './without-fetch.js';
 import { terminalSafe } from '../src/display-text.js';
+import { formatError } from '../src/errors.js';
+import { isFsError } from '../src/config/fs-errors.js';
 
 /** The program's option table, set by the build (scripts/build.mjs) from the program itself. */
 declare const ROUTE_TABLE: RouteTable;
@@ -30,10 +32,7 @@ export async function handOff(): Promise<void> {
   } catch (error) {
     // cli.js or a chunk it imports is missing (one a command imports as it runs is that command's error: bin/context.ts).
     const missing = missingBundleFile(error);
-    if (missing !== undefined) {
-      process.stderr.write(`benchling-deploy: ${brokenInstallation(missing, error)}.\n`);
-      process.exit(1);
-    }
+    if (missing !== undefined) broken(missing, error);
     throw error;
   }
 }
@@ -237,8 +236,7 @@ function installedBundle<T>(name: string): T {
   try {
     return loadBundle<T>(name).exports;
   } catch (error) {
-    process.stderr.write(`benchling-deploy: ${brokenInstallation(name, error)}.\n`);
-    process.exit(1);
+    broken(name, error);
   }
 }
 
@@ -300,11 +298,6 @@ async function openDashboard(g: Globals): Promise<void> {
   await dashboard.openDashboard(g);
 }
 
-function isFsError(error: unknown): boolean {
-  const e = error as { code?: unknown; syscall?: unknown } | null;
-  return typeof e?.code === 'string' && typeof e.syscall === 'string';
-}
-
 /** The end of the run (exit 1), saying which file of dist/ is broken and how to mend it. */
 function broken(file: string, error: unknown): never {
   process.stderr.write(`benchling-deploy: ${brokenInstallation(file, error)}.\n`);
@@ -328,8 +321,7 @@ export async function start(argv: string[]): Promise<void> {
   try {
     await runLine(argv);
   } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    process.stderr.write(`internal error (a bug in benchling-deploy; please report it):\n${terminalSafe(e.stack ?? e.message)}\n`);
+    process.stderr.write(`${terminalSafe(formatError(error))}\n`);
     process.exitCode = 1;
   }
 }
