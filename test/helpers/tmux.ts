@@ -46,10 +46,27 @@ export class TmuxTerminal {
     return this.tmux(['capture-pane', '-p', '-e', '-t', this.session]);
   }
 
-  /** tmux's view of the pane: alternate screen on, cursor shown, the program's pid, dead or alive. */
-  pane(): { alternate: boolean; cursor: boolean; pid: number; dead: boolean; status: number | null } {
-    const [alt, cursor, pid, dead, status] = this.tmux(['display-message', '-p', '-t', this.session, '#{alternate_on} #{cursor_flag} #{pane_pid} #{pane_dead} #{pane_dead_status}']).trim().split(' ');
-    return { alternate: alt === '1', cursor: cursor === '1', pid: Number(pid), dead: dead === '1', status: status === undefined || status === '' ? null : Number(status) };
+  /**
+   * tmux's view of the pane: alternate screen on, cursor shown, the program's pid, dead or alive, and how it
+   * ended (its exit status, or the signal that ended it). tmux calls a pane dead as soon as its terminal closes,
+   * which may be before it has collected the program's status: `status` and `signal` may both still be null
+   * then. Wait with `waitForExit`.
+   */
+  pane(): { alternate: boolean; cursor: boolean; pid: number; dead: boolean; status: number | null; signal: number | null } {
+    const [alt, cursor, pid, dead, status, signal] = this.tmux(['display-message', '-p', '-t', this.session, '#{alternate_on} #{cursor_flag} #{pane_pid} #{pane_dead} #{pane_dead_status}. #{pane_dead_signal}.']).trim().split(' ');
+    const number = (field: string | undefined) => (field === undefined || field === '.' ? null : Number(field.slice(0, -1)));
+    return { alternate: alt === '1', cursor: cursor === '1', pid: Number(pid), dead: dead === '1', status: number(status), signal: number(signal) };
+  }
+
+  /** Waits until the program has ended and tmux has its exit status or the signal that ended it; returns those. */
+  async waitForExit(what: string, timeoutMs = 10_000): Promise<{ status: number | null; signal: number | null }> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const { dead, status, signal } = this.pane();
+      if (dead && (status !== null || signal !== null)) return { status, signal };
+      if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${dead ? 'the terminal closed, with no exit status' : 'still running'}); the screen:\n${this.screen()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Sends keys as tmux names them (`Escape`, `Enter`, `C-c`) or literal text with `{ literal: true }`. */

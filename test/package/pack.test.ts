@@ -147,10 +147,7 @@ describe('the published package', { timeout: 300_000 }, () => {
       t.start(`${process.execPath} --import ${TRACE_LOADED} ${join(project, 'node_modules', '.bin', 'benchling-deploy')} --config-dir ${config} 2> ${err}`, { HOME: home, NO_COLOR: '1', AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), ...fake.env }, { columns: 120, rows: 40 });
       await t.waitFor((s) => /dev +healthy +1\/1 running/.test(s) && /prod +healthy +2\/2 running/.test(s), 'both environments with their data', 30_000);
       t.send('q');
-      for (const end = Date.now() + 10_000; !t.pane().dead; await new Promise((r) => setTimeout(r, 50))) {
-        if (Date.now() > end) throw new Error(`q did not end the dashboard; the screen:\n${t.screen()}`);
-      }
-      expect(t.pane().status).toBe(0);
+      expect(await t.waitForExit('q to end the dashboard')).toEqual({ status: 0, signal: null });
     } finally {
       t.kill();
       await fake.close();
