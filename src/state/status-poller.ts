@@ -96,9 +96,36 @@ export interface StatusPollerOptions {
   readonly trafficIntervalMs?: number;
   /** Read the metrics at most this often (default 60000 ms: CloudWatch's points are a minute apart). */
   readonly metricsIntervalMs?: number;
+  /**
+   * The stack's parts as a run before this one read them (a cache, see stack-parts-cache.ts). The first
+   * poll then sends the reads that follow from them (stages, services, target health, metrics) at once,
+   * beside the stack's, instead of after its answer; and keeps their answers only when the stack read
+   * now has the same parts. Otherwise they are dropped and read again with the parts read now.
+   */
+  readonly lastParts?: StackParts;
+  /** Called with the stack's parts after each read of an existing stack (to keep them for the next run's `lastParts`). */
+  readonly onStackParts?: (parts: StackParts) => void;
   /** For tests: jitter source in [0, 1) and clock. */
   readonly random?: () => number;
   readonly now?: () => Date;
+}
+
+/** What the reads after the stack's depend on: its outputs naming the cluster, the API, and each environment's service and target group. */
+export interface StackParts {
+  readonly cluster: string | null;
+  readonly apiId: string | null;
+  readonly environments: Readonly<Partial<Record<EnvironmentName, { readonly service: string | null; readonly targetGroup: string | null }>>>;
+}
+
+/** The parts of `stack` that the reads after it use, for `environments`. */
+export function stackPartsOf(stack: StackInfo, environments: readonly { readonly name: EnvironmentName }[]): StackParts {
+  return {
+    cluster: stack.outputs.ClusterName ?? null,
+    apiId: stack.outputs.ApiId ?? null,
+    environments: Object.fromEntries(
+      environments.map((e) => [e.name, { service: stack.outputs[outputName(e.name, 'ServiceName')] ?? null, targetGroup: stack.outputs[outputName(e.name, 'TargetGroupArn')] ?? null }]),
+    ),
+  };
 }
 
 export interface PollUpdate {
@@ -335,9 +362,19 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     return blankSnapshot(`AWS credentials expired or missing (${text})`, 'credentials', loginHint(options.awsProfile));
   }
 
+  /** The first poll's reads sent with the last run's parts (options.lastParts), at most once. */
+  let lastPartsUsed = false;
+
+  /** The parts of `parts` that the reads use, in one string: equal strings, equal reads. */
+  const partsKey = (parts: StackParts) =>
+    JSON.stringify([parts.cluster, parts.apiId, options.environments.map((e) => [parts.environments[e.name]?.service ?? null, parts.environments[e.name]?.targetGroup ?? null])]);
+
   async function pollOnce(problems: PollProblems): Promise<StatusSnapshot> {
     const fetchedAt = now();
     const at = fetchedAt.getTime();
+    // The first poll, with the parts a run before read: the reads that follow from them go now, beside the stack's.
+    const early = !lastPartsUsed && options.lastParts && !stack && metricsTriedAt === undefined ? { parts: options.lastParts, reads: readParts(options.lastParts, fetchedAt, { traffic: false, metrics: Boolean(api.getMetricData) && !metricsRefused }) } : undefined;
+    lastPartsUsed = true;
     if (recordsFollowUntil !== undefined && at >= recordsFollowUntil) recordsFollowUntil = undefined;
     const recordsAge = recordsRefreshedAt === undefined ? Infinity : at - recordsRefreshedAt;
     const stackAge = stack ? fetchedAt.getTime() - Date.parse(stack.readAt) : Infinity;
@@ -348,25 +385,26 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
         identity ? undefined : attempt(APIS.identity, problems, () => api.getCallerIdentity()),
         needStack ? attempt(APIS.stack, problems, () => api.describeStack(options.stackName)) : undefined,
       ]);
-    let early: ReturnType<typeof readIdentityAndStack> | undefined;
+    let stackFirst: ReturnType<typeof readIdentityAndStack> | undefined;
     if (options.refreshRecords && (recordsWanted || recordsAge >= (options.recordsEveryMs ?? RECORDS_EVERY_MS) || (recordsFollowUntil !== undefined && recordsAge >= RECORDS_FOLLOW_EVERY_MS))) {
       recordsRefreshedAt = at;
       recordsWanted = false;
       // The stack read due anyway (the first poll's, say) does not wait for the records: both are in flight at once.
-      if (stackDue) early = readIdentityAndStack(true);
+      if (stackDue) stackFirst = readIdentityAndStack(true);
       if ((await options.refreshRecords().catch(() => false)) === true) recordsFollowUntil = undefined;
     }
     const records = readRecords();
     const marker = JSON.stringify(options.environments.map((e) => records[e.name]?.deployedAt ?? null));
     const needStack = stackDue || marker !== stackMarker;
 
-    const [identityRead, stackRead] = await (early ?? readIdentityAndStack(needStack));
+    const [identityRead, stackRead] = await (stackFirst ?? readIdentityAndStack(needStack));
     const readAt = now().toISOString();
     if (identityRead?.ok) identity = { value: identityRead.value, readAt };
     if (identityRead && !identityRead.ok && identityRead.problem.kind === 'credentials') return credentialsFailure(identityRead.problem, identityRead.text);
 
     let stackError: { problem: AwsProblem; text: string } | null = null;
     if (stackRead?.ok) {
+      if (stackRead.value && options.onStackParts) options.onStackParts(stackPartsOf(stackRead.value, options.environments));
       const changed = !stack || JSON.stringify(stack.value) !== JSON.stringify(stackRead.value);
       stack = { value: stackRead.value, readAt };
       stackMarker = marker;
@@ -419,25 +457,20 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       };
     }
 
-    const cluster = stackInfo.outputs.ClusterName ?? null;
-    const apiId = stackInfo.outputs.ApiId ?? null;
-    const named = options.environments.map((e) => ({
-      env: e,
-      service: stackInfo.outputs[outputName(e.name, 'ServiceName')] ?? null,
-      targetGroup: stackInfo.outputs[outputName(e.name, 'TargetGroupArn')] ?? null,
-    }));
+    const parts = stackPartsOf(stackInfo, options.environments);
+    const { cluster, apiId } = parts;
+    const named = options.environments.map((e) => ({ env: e, service: parts.environments[e.name]!.service, targetGroup: parts.environments[e.name]!.targetGroup }));
     const serviceNames = named.flatMap((n) => (n.service ? [n.service] : []));
 
     // One GetMetricData a minute: the sparklines' hour, or (after the first hour's read, once an hour) the cost's 7 days.
     const slotDue = Boolean(api.getMetricData) && !metricsRefused && (metricsTriedAt === undefined || fetchedAt.getTime() - metricsTriedAt >= metricsInterval);
     const trafficTurn =
       slotDue && Boolean(options.readTraffic && apiId) && metricsTriedAt !== undefined && (trafficTriedAt === undefined || fetchedAt.getTime() - trafficTriedAt >= trafficInterval);
-    const [, stagesRead, servicesRead, ...targetReads] = await Promise.all([
-      trafficTurn ? readTrafficNow(fetchedAt) : slotDue ? readMetrics(fetchedAt, apiId ? options.stackName : null, cluster, named) : undefined,
-      apiId && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
-      cluster && serviceNames.length > 0 ? attempt(APIS.services, problems, () => api.describeServices(cluster, serviceNames)) : undefined,
-      ...named.map((n) => (n.targetGroup ? attempt(APIS.targets, problems, () => api.describeTargetHealth(n.targetGroup!)) : undefined)),
-    ]);
+    // The reads sent early serve only if the stack still names what they read; else they are dropped (they end on their own).
+    const read = await (early && partsKey(early.parts) === partsKey(parts) ? early.reads : readParts(parts, fetchedAt, { traffic: trafficTurn, metrics: slotDue }));
+    if (read.problems.retryable) problems.retryable = true;
+    read.metrics?.();
+    const { stagesRead, servicesRead, targetReads } = read;
     const partsReadAt = now().toISOString();
     const credentialProblem = [stagesRead, servicesRead, ...targetReads].find((r) => r && !r.ok && r.problem.kind === 'credentials');
     if (credentialProblem && !credentialProblem.ok) return credentialsFailure(credentialProblem.problem, credentialProblem.text);
@@ -620,6 +653,31 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     return { ...base, ...(api.getMetricData ? { metricsError } : {}), ...(options.readTraffic ? { traffic: traffic ?? null } : {}), environments };
   }
 
+  /**
+   * The reads that follow from the stack's parts, all at once: the metrics (or, on its turn, the traffic),
+   * the API's stages (when stale), the services, each target group's health. Their failures are noted on
+   * a problems record of their own, and the metrics' answer is kept only when `metrics` of the result is
+   * called: reads sent early and then dropped change nothing.
+   */
+  async function readParts(parts: StackParts, at: Date, due: { traffic: boolean; metrics: boolean }) {
+    const problems: PollProblems = { retryable: false };
+    const serviceNames = options.environments.flatMap((e) => {
+      const service = parts.environments[e.name]?.service;
+      return service ? [service] : [];
+    });
+    const { cluster, apiId } = parts;
+    const [metrics, stagesRead, servicesRead, ...targetReads] = await Promise.all([
+      due.traffic ? readTrafficNow(at).then(() => undefined) : due.metrics ? readMetrics(at, apiId ? options.stackName : null, cluster, options.environments.map((e) => ({ env: e, service: parts.environments[e.name]?.service ?? null }))) : undefined,
+      apiId && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
+      cluster && serviceNames.length > 0 ? attempt(APIS.services, problems, () => api.describeServices(cluster, serviceNames)) : undefined,
+      ...options.environments.map((e) => {
+        const targetGroup = parts.environments[e.name]?.targetGroup;
+        return targetGroup ? attempt(APIS.targets, problems, () => api.describeTargetHealth(targetGroup)) : undefined;
+      }),
+    ]);
+    return { problems, metrics, stagesRead, servicesRead, targetReads };
+  }
+
   /** The last 7 days' requests per environment; a failure keeps what was read before. */
   async function readTrafficNow(at: Date): Promise<void> {
     trafficTriedAt = at.getTime();
@@ -638,24 +696,35 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     }
   }
 
-  /** One GetMetricData for every environment; the answer replaces each environment's series, a failure keeps them. */
-  async function readMetrics(at: Date, apiName: string | null, cluster: string | null, named: readonly { env: PolledEnvironment; service: string | null }[]): Promise<void> {
-    metricsTriedAt = at.getTime();
+  /**
+   * One GetMetricData for every environment. It resolves with what keeps its outcome, called by the poll
+   * that uses it: the answer replaces each environment's series, a failure keeps them.
+   */
+  async function readMetrics(at: Date, apiName: string | null, cluster: string | null, named: readonly { env: PolledEnvironment; service: string | null }[]): Promise<() => void> {
+    const tried = () => {
+      metricsTriedAt = at.getTime();
+    };
     const queries = metricQueries(named.map((n) => ({ environment: n.env.name, apiName, cluster, service: n.service })));
-    if (queries.length === 0) return;
+    if (queries.length === 0) return tried;
     const window = metricsWindow(at);
     try {
       const results = await api.getMetricData!(queries, window.start, window.end);
-      for (const [env, metrics] of metricsFromResults(named.map((n) => n.env.name), results, window, now())) envs.get(env)!.metrics = metrics;
-      metricsError = null;
+      return () => {
+        tried();
+        for (const [env, metrics] of metricsFromResults(named.map((n) => n.env.name), results, window, now())) envs.get(env)!.metrics = metrics;
+        metricsError = null;
+      };
     } catch (error) {
       const problem = classifyAwsError(error);
-      if (problem.kind === 'access-denied') {
-        metricsRefused = true;
-        metricsError = `${APIS.metrics}: ${problem.message} (no sparklines; the rest of the dashboard is unaffected)`;
-      } else {
-        metricsError = `${APIS.metrics}: ${problem.message}`;
-      }
+      return () => {
+        tried();
+        if (problem.kind === 'access-denied') {
+          metricsRefused = true;
+          metricsError = `${APIS.metrics}: ${problem.message} (no sparklines; the rest of the dashboard is unaffected)`;
+        } else {
+          metricsError = `${APIS.metrics}: ${problem.message}`;
+        }
+      };
     }
   }
 

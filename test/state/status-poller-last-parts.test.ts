@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { stackPartsOf, type PollUpdate, type StackParts, type StatusPollerOptions } from '../../src/state/status-poller.js';
+import type { StatusSnapshot } from '../../src/state/status-types.js';
+import { BOTH_ENVIRONMENTS, useFakeAws } from '../helpers/fake-aws.js';
+
+/**
+ * The first poll with the stack's parts from the run before (`lastParts`): the reads that follow from
+ * them go out beside the stack's read, and serve only when the stack read now names the same parts.
+ */
+const { fake, statusPoller } = useFakeAws();
+
+/** DescribeStacks answers this long after it is asked: what comes in meanwhile was sent without its answer. */
+const STACK_DELAY_MS = 600;
+
+function makePoller(over: Partial<StatusPollerOptions> = {}) {
+  return statusPoller({ intervalMs: 20, maxBackoffMs: 200, random: () => 0.5, ...over });
+}
+
+/** The parts of the fake's stack as it stands. */
+function partsNow(): StackParts {
+  const stack = Object.values(fake.scenario.stacks)[0]!;
+  return stackPartsOf({ stackName: 'BenchlingWebhookStack', stackId: '', status: '', statusReason: null, lastUpdatedTime: null, parameters: {}, outputs: stack.outputs }, BOTH_ENVIRONMENTS);
+}
+
+/** A snapshot without the times it was read at: what two polls of the same world share. */
+function timeless(snap: StatusSnapshot): unknown {
+  return JSON.parse(JSON.stringify(snap, (key, value) => (['fetchedAt', 'stackReadAt', 'readAt'].includes(key) ? undefined : value)));
+}
+
+/** When each call of `operation` reached the fake. */
+const arrivals = (operation: string) => fake.calls.matching(operation).map((c) => c.at);
+
+/** The first update of a started poller. */
+function firstUpdate(over: Partial<StatusPollerOptions>): Promise<PollUpdate> {
+  const { poller } = makePoller(over);
+  return new Promise((resolve) => {
+    const off = poller.subscribe((u) => {
+      off();
+      void poller.stop();
+      resolve(u);
+    });
+    poller.start();
+  });
+}
+
+describe('status poller: the first poll with the last run\'s parts', () => {
+  it('sends the stages, services, target health and metrics beside the stack read, not after its answer; the same snapshot and calls as without', async () => {
+    fake.inject({ kind: 'slow', operation: 'DescribeStacks', delayMs: STACK_DELAY_MS });
+    const without = await makePoller().poller.snapshot();
+    const callsWithout = fake.calls.byOperation();
+    const [stackAsked] = arrivals('DescribeStacks');
+    // Without the parts, the reads wait for the stack's answer.
+    for (const operation of ['DescribeServices', 'DescribeTargetHealth', 'GetStages', 'GetMetricData']) expect(Math.min(...arrivals(operation)) - stackAsked!).toBeGreaterThanOrEqual(STACK_DELAY_MS);
+
+    fake.calls.reset();
+    const withParts = await makePoller({ lastParts: partsNow() }).poller.snapshot();
+    const [stackAskedAgain] = arrivals('DescribeStacks');
+    // With them, each reached AWS while the stack's read was still waiting for its answer.
+    for (const operation of ['DescribeServices', 'DescribeTargetHealth', 'GetStages', 'GetMetricData']) expect(Math.max(...arrivals(operation)) - stackAskedAgain!).toBeLessThan(STACK_DELAY_MS);
+    expect(fake.calls.byOperation()).toEqual(callsWithout);
+    expect(timeless(withParts)).toEqual(timeless(without));
+    expect(withParts.environments.map((e) => [e.name, e.health, e.error])).toEqual([
+      ['dev', 'healthy', null],
+      ['prod', 'healthy', null],
+    ]);
+  });
+
+  it('parts the stack no longer names: what was read with them is dropped, read again with the stack\'s, and its failures do not count', async () => {
+    const stale: StackParts = {
+      cluster: 'OldCluster',
+      apiId: 'oldapi0000',
+      environments: {
+        dev: { service: 'OldDevService', targetGroup: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/old-dev/0000000000000000' },
+        prod: { service: 'OldProdService', targetGroup: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/old-prod/0000000000000000' },
+      },
+    };
+    fake.inject({ kind: 'slow', operation: 'DescribeStacks', delayMs: STACK_DELAY_MS });
+    // The early DescribeServices (the only one sent while the stack is awaited) is throttled: a failure of a read that is dropped.
+    fake.inject({ kind: 'throttle', operation: 'DescribeServices', times: 1 });
+    const update = await firstUpdate({ lastParts: stale });
+    expect(update.failuresInARow).toBe(0);
+    expect(update.snapshot.error).toBeNull();
+    expect(update.snapshot.environments.map((e) => [e.name, e.health, e.error, e.service?.running])).toEqual([
+      ['dev', 'healthy', null, 1],
+      ['prod', 'healthy', null, 2],
+    ]);
+    const services = fake.calls.matching('DescribeServices');
+    expect(services.map((c) => [c.fault ?? null, (c.input as { cluster: string }).cluster])).toEqual([
+      ['throttle', 'OldCluster'],
+      [null, partsNow().cluster],
+    ]);
+    expect(fake.calls.matching('DescribeTargetHealth').map((c) => (c.input as { TargetGroupArn: string }).TargetGroupArn).sort()).toEqual(
+      [stale.environments.dev!.targetGroup, stale.environments.prod!.targetGroup, partsNow().environments.dev!.targetGroup, partsNow().environments.prod!.targetGroup].sort(),
+    );
+  });
+
+  it('a stack that is gone: the early reads change nothing, the snapshot says it is missing', async () => {
+    const parts = partsNow();
+    fake.scenario.stacks = {};
+    const without = await makePoller().poller.snapshot();
+    const withParts = await makePoller({ lastParts: parts }).poller.snapshot();
+    expect(timeless(withParts)).toEqual(timeless(without));
+    expect(withParts.environments.map((e) => [e.health, e.reason])).toEqual([
+      ['down', 'the stack does not exist (not deployed yet?)'],
+      ['down', 'the stack does not exist (not deployed yet?)'],
+    ]);
+  });
+
+  it('serves the first poll only: the next polls read as in steady state', async () => {
+    const seen: StackParts[] = [];
+    const { poller } = makePoller({ lastParts: partsNow(), onStackParts: (p) => seen.push(p) });
+    await poller.snapshot();
+    fake.calls.reset();
+    await poller.refresh();
+    expect(fake.calls.byOperation()).toEqual({ 'ecs:DescribeServices': 1, 'elasticloadbalancing:DescribeTargetHealth': 2 });
+    // Told once, for the one read of the stack.
+    expect(seen).toEqual([partsNow()]);
+  });
+
+  it('onStackParts: the parts of every read of an existing stack, never of a missing one', async () => {
+    const seen: StackParts[] = [];
+    await makePoller({ onStackParts: (p) => seen.push(p) }).poller.snapshot();
+    expect(seen).toEqual([partsNow()]);
+    expect(seen[0]).toMatchObject({ cluster: expect.stringMatching(/Cluster/), apiId: 'a1b2c3d4e5', environments: { dev: { service: expect.stringMatching(/DevService/) }, prod: { service: expect.stringMatching(/ProdService/) } } });
+    fake.scenario.stacks = {};
+    await makePoller({ onStackParts: (p) => seen.push(p) }).poller.snapshot();
+    expect(seen).toHaveLength(1);
+  });
+});
