@@ -242,7 +242,13 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
 
   /** A poller for the stack `info` places, its last update kept for the listener that adopts it. */
   const startPoller = async (info: StackInfo, watchTasks: EnvironmentName | null) => {
-    const [{ readDeployRecords }, api, { createStatusPoller }] = await Promise.all([records(), statusApiIn(info.region, info.awsProfile), import('../../src/state/status-poller.js')]);
+    const [{ readDeployRecords }, api, { createStatusPoller }, { openStackPartsCache }] = await Promise.all([
+      records(),
+      statusApiIn(info.region, info.awsProfile),
+      import('../../src/state/status-poller.js'),
+      import('../../src/state/stack-parts-cache.js'),
+    ]);
+    const parts = openStackPartsCache({ stackName: info.stackName, region: info.region, account: info.account, awsProfile: info.awsProfile });
     const poller = createStatusPoller({
       api,
       stackName: info.stackName,
@@ -262,6 +268,9 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
       // soon after a service shows a deploy (from anywhere) until its record arrives.
       refreshRecords: async () => (refresher ? refresher() : false),
       recordsEveryMs: 300_000,
+      // The parts the last run read: the first poll's reads that follow from them go out with the stack's.
+      lastParts: parts.parts,
+      onStackParts: parts.save,
     });
     let last: PollUpdate | undefined;
     let refresher: (() => Promise<boolean>) | undefined;

@@ -11,6 +11,7 @@ import { createStatusPoller, DEFAULT_INTERVAL_MS, type PolledEnvironment } from 
 import type { EnvironmentStatus, StatusSnapshot } from '../../src/state/status-types.js';
 import { displayLine } from '../../src/display-text.js';
 import { span } from '../../src/state/team-records.js';
+import { openStackPartsCache } from '../../src/state/stack-parts-cache.js';
 import { action, configDirOf, globalsOf, print, printError, printJson, warn, type Globals } from '../context.js';
 import { loadProfiles } from '../load-profiles.js';
 import { formatTable } from './profile-checks.js';
@@ -46,6 +47,7 @@ export async function runStatus(g: Globals): Promise<number> {
   // Every client the poll calls loads now, together, rather than each when its turn comes.
   preloadStatusClients();
   const api = createStatusApi({ region: stack.place.region, awsProfile });
+  const parts = openStackPartsCache({ ...stack.place, awsProfile });
   let snapshot: StatusSnapshot;
   try {
     // Team mode: the account's records, mirrored into deploy.json before the poll reads it; the stack's reads do not wait for them.
@@ -66,6 +68,9 @@ export async function runStatus(g: Globals): Promise<number> {
       deployRecords: () => records,
       refreshRecords,
       awsProfile,
+      // The parts the last run read: the reads that follow from them go out with the stack's (a round trip less).
+      lastParts: parts.parts,
+      onStackParts: parts.save,
     });
     snapshot = await poller.snapshot();
   } finally {

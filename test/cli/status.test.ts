@@ -1,9 +1,9 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, ROOT, runCliAsync, runWithReaderGone, type CliResult } from '../helpers/cli.js';
 import { SECRET, devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
-import { crashTasks, rollBackOnAlarm, standardScenario, startRollout } from '../fake-aws/scenario.js';
+import { crashTasks, namesOf, rollBackOnAlarm, standardScenario, startRollout } from '../fake-aws/scenario.js';
 import { seedEnvironmentMetrics } from '../fake-aws/services/cloudwatch.js';
 import { refreshIntervalMs } from '../../bin/commands/status.js';
 import { parseRefresh } from '../../bin/numbers.js';
@@ -68,6 +68,44 @@ describe('benchling-deploy status', () => {
     expect(at('GetCallerIdentity') - at('GetParameters')).toBeLessThan(1500);
     expect(fake.calls.count('GetParameters')).toBe(1);
     expect(fake.calls.count('DescribeStacks')).toBe(1);
+  });
+
+  it("a second run sends the reads after the stack's beside it, from the parts the first run kept; a stack that changed between them still shows as it is", async () => {
+    // DescribeStacks answers 800 ms after it is asked: a read that reached AWS sooner was sent without its answer.
+    fake.inject({ kind: 'slow', operation: 'DescribeStacks', delayMs: 800 });
+    const cache = { XDG_CACHE_HOME: tempDir('bd-cli-status-cache-') };
+    const dir = configDir();
+    /** How long after DescribeStacks was asked each read after it reached AWS, at the earliest. */
+    const lead = () => {
+      const stackAt = fake.calls.matching('DescribeStacks')[0]!.at;
+      return Math.min(...['GetStages', 'DescribeServices', 'DescribeTargetHealth', 'GetMetricData'].map((operation) => Math.max(...fake.calls.matching(operation).map((c) => c.at)) - stackAt));
+    };
+    const first = await status(dir, ['status'], cache);
+    expect(first.status, first.stderr).toBe(0);
+    expect(lead()).toBeGreaterThanOrEqual(800);
+    const calls = fake.calls.byOperation();
+    expect(readdirSync(join(cache.XDG_CACHE_HOME, 'benchling-deploy', 'stacks'))).toHaveLength(1);
+
+    fake.calls.reset();
+    const second = await status(dir, ['status'], cache);
+    expect(second.status, second.stderr).toBe(0);
+    expect(lead()).toBeLessThan(800);
+    expect(second.stdout).toBe(first.stdout);
+    expect(fake.calls.byOperation()).toEqual(calls);
+
+    // The stack now names another service for dev (replaced by a deploy): what was read with the kept parts (the old
+    // service, gone) is dropped, and dev is read again by the name the stack gives now.
+    const names = namesOf(fake.scenario, 'dev');
+    const cluster = fake.scenario.clusters[names.cluster]!;
+    const renamed = `${names.service}-2`;
+    cluster.services[renamed] = { ...cluster.services[names.service]!, serviceName: renamed };
+    delete cluster.services[names.service];
+    fake.scenario.stacks.BenchlingWebhookStack!.outputs.DevServiceName = renamed;
+    fake.calls.reset();
+    const third = await status(dir, ['status'], cache);
+    expect(third.status, third.stdout + third.stderr).toBe(0);
+    expect(third.stdout).toBe(first.stdout);
+    expect(fake.calls.matching('DescribeServices').map((c) => (c.input as { services: string[] }).services[0])).toEqual([names.service, renamed]);
   });
 
   it('--json carries the last hour of metrics as numbers, gaps as null, from one GetMetricData', async () => {

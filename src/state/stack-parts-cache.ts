@@ -1,0 +1,149 @@
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
+import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
+import type { StackParts } from './status-poller.js';
+
+/**
+ * The stack's parts (the outputs naming its cluster, API, services and target groups) as the last
+ * `status` or dashboard read them, kept so that the next run's first poll can send the reads that
+ * follow from them at once, beside the stack's own read, instead of one round trip later
+ * (src/state/status-poller.ts: `lastParts`). The poll keeps those answers only when the stack read
+ * then names the same parts, so a wrong or old file costs calls, never a wrong status.
+ *
+ * One file per stack, region, account, AWS profile and endpoint, in
+ * `$XDG_CACHE_HOME/benchling-deploy/stacks` (an absolute XDG_CACHE_HOME), else
+ * `~/.cache/benchling-deploy/stacks`. A file is used only when it is the user's own in a folder of
+ * theirs, neither writable by group or others, at most {@link MAX_BYTES}, and exactly of the shape
+ * written; anything else is ignored (and replaced by the next read's parts). Files not written for
+ * 30 days go when another is written. Nothing here is a secret: the parts are resource names and ARNs.
+ */
+
+/** A file larger than this is not read: the parts of two environments are well under 2 KB. */
+const MAX_BYTES = 16 * 1024;
+/** A part longer than this is not a name or an ARN AWS gives (ARNs are at most 2048 characters). */
+const MAX_PART = 2048;
+const VERSION = 1;
+/** Files of the folder not written for this long go when one is written: stacks gone, endpoints no longer used. */
+const KEEP_MS = 30 * 24 * 3600 * 1000;
+
+/** What a file is for: the stack and where and as whom it was read. */
+export interface StackPartsPlace {
+  readonly stackName: string;
+  readonly region: string;
+  readonly account?: string | null;
+  readonly awsProfile?: string;
+}
+
+export interface StackPartsCache {
+  /** The parts the file holds for this place, or undefined. */
+  readonly parts: StackParts | undefined;
+  /** Keeps `parts` for the next run, when they differ from the file's; a failure only means no file. */
+  save(parts: StackParts): void;
+}
+
+/** `$XDG_CACHE_HOME/benchling-deploy/stacks` (an absolute XDG_CACHE_HOME), else `~/.cache/benchling-deploy/stacks`. */
+export function stackPartsDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'benchling-deploy', 'stacks');
+}
+
+/** The file's key: the place, and the endpoint the SDK reaches (AWS_ENDPOINT_URL and its per-service forms). */
+function keyOf(place: StackPartsPlace, env: NodeJS.ProcessEnv): string {
+  const endpoints = Object.keys(env)
+    .filter((name) => name === 'AWS_ENDPOINT_URL' || name.startsWith('AWS_ENDPOINT_URL_'))
+    .sort()
+    .map((name) => [name, env[name]]);
+  return JSON.stringify([place.stackName, place.region, place.account ?? null, place.awsProfile ?? null, endpoints]);
+}
+
+/** FNV-1a, 32 bits, as 8 hex digits: a file name, not a check (the file holds its whole key). */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
+export function openStackPartsCache(place: StackPartsPlace, env: NodeJS.ProcessEnv = process.env): StackPartsCache {
+  const key = keyOf(place, env);
+  const file = join(stackPartsDir(env), `${fnv1a(key)}.json`);
+  const parts = readParts(file, key);
+  let kept = parts ? JSON.stringify(normalized(parts)) : undefined;
+  return {
+    parts,
+    save(next) {
+      const text = JSON.stringify(normalized(next));
+      if (text === kept) return;
+      kept = text;
+      writeParts(file, key, next);
+    },
+  };
+}
+
+/** Only the fields the poll reads, in one order, so that equal parts are equal text. */
+function normalized(parts: StackParts): StackParts {
+  const environments: Partial<Record<EnvironmentName, { service: string | null; targetGroup: string | null }>> = {};
+  for (const name of ENVIRONMENTS) {
+    const e = parts.environments[name];
+    if (e) environments[name] = { service: e.service, targetGroup: e.targetGroup };
+  }
+  return { cluster: parts.cluster, apiId: parts.apiId, environments };
+}
+
+function readParts(file: string, key: string): StackParts | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_BYTES) return undefined;
+    // POSIX only: Windows has no owner ids, and its mode bits are made up.
+    const uid = process.getuid?.();
+    if (uid !== undefined) for (const s of [st, statSync(dirname(file))]) if (s.uid !== uid || (s.mode & 0o022) !== 0) return undefined;
+    const buffer = Buffer.alloc(st.size);
+    const length = readSync(fd, buffer, 0, st.size, 0);
+    return partsOf(JSON.parse(buffer.subarray(0, length).toString('utf8')), key);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+const isPart = (v: unknown): v is string | null => v === null || (typeof v === 'string' && v.length > 0 && v.length <= MAX_PART && !/[\u0000-\u001f\u007f]/.test(v));
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const hasOnly = (v: Record<string, unknown>, keys: readonly string[]) => Object.keys(v).every((k) => keys.includes(k)) && keys.every((k) => k in v);
+
+/** The file's parts when it is exactly what {@link writeParts} writes for `key`; else undefined. */
+function partsOf(data: unknown, key: string): StackParts | undefined {
+  if (!isRecord(data) || !hasOnly(data, ['version', 'key', 'parts']) || data.version !== VERSION || data.key !== key) return undefined;
+  const parts = data.parts;
+  if (!isRecord(parts) || !hasOnly(parts, ['cluster', 'apiId', 'environments']) || !isPart(parts.cluster) || !isPart(parts.apiId) || !isRecord(parts.environments)) return undefined;
+  const environments: Partial<Record<EnvironmentName, { service: string | null; targetGroup: string | null }>> = {};
+  for (const [name, e] of Object.entries(parts.environments)) {
+    if (!(ENVIRONMENTS as readonly string[]).includes(name) || !isRecord(e) || !hasOnly(e, ['service', 'targetGroup']) || !isPart(e.service) || !isPart(e.targetGroup)) return undefined;
+    environments[name as EnvironmentName] = { service: e.service, targetGroup: e.targetGroup };
+  }
+  return { cluster: parts.cluster, apiId: parts.apiId, environments };
+}
+
+/** By a temporary file and a rename: a reader never sees half of one. */
+function writeParts(file: string, key: string, parts: StackParts): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(temp, `${JSON.stringify({ version: VERSION, key, parts: normalized(parts) })}\n`, { mode: 0o600 });
+    renameSync(temp, file);
+    const now = Date.now();
+    for (const name of readdirSync(dirname(file))) {
+      const other = join(dirname(file), name);
+      if (other !== file && /\.(json|tmp)$/.test(name) && now - statSync(other).mtimeMs > KEEP_MS) rmSync(other, { force: true });
+    }
+  } catch {
+    // Not kept: the next run reads the stack first, as without a file.
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // Left behind; harmless (never read: not a .json).
+    }
+  }
+}
