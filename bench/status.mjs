@@ -3,7 +3,8 @@
 // real SDK clients talk to through AWS_ENDPOINT_URL. Target: at most 4 (1 DescribeServices
 // for both services + 1 DescribeTargetHealth per target group + 1 spare). Also shown: the
 // first (cold) refresh, a refresh while one environment is failing, and one `status` run of
-// the built CLI.
+// the built CLI, and how long `status` takes with every call answered 60 ms late, with and
+// without the stack's parts a run before kept.
 //
 // Calls per minute with the metrics on (the sparklines' one CloudWatch GetMetricData a
 // minute for both environments): ten minutes of refreshes every 5 s on an injected clock,
@@ -32,6 +33,9 @@ const TARGET = 4;
 const BASELINE_PER_MINUTE = 36;
 const PER_MINUTE_TARGET = BASELINE_PER_MINUTE + 1;
 const MINUTES = 10;
+/** `status` runs timed with every call answered this late, each way (see below). */
+const LATENCY_MS = 60;
+const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 9);
 /**
  * Not measured here: the older benchling-webhook tool's calls per refresh of `status`, as
  * quoted in the issue that set this bench's target. Printed as a quote, with its source.
@@ -250,6 +254,48 @@ try {
     cliCalls = fake.calls.count();
   }
 
+  // `status` one shot with every call answered LATENCY_MS late (about a round trip to an AWS region from afar):
+  // a machine's first run (no stack parts kept) against the runs after it (the parts the run before kept,
+  // src/state/stack-parts-cache.ts), alternating. The same calls either way; the second round goes out with the first.
+  let latency = null;
+  if (existsSync(join(root, 'dist', 'cli.js'))) {
+    const cfg = mkdtempSync(join(tmpdir(), 'bd-bench-status-'));
+    const arn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
+    const profile = (name, extra) => ({ profile: name, benchlingTenant: 'acme', benchlingAppDefinitionId: 'app', benchlingClientId: 'cid', quiltStackArn: arn, ...extra });
+    writeFileSync(join(cfg, 'default.json'), JSON.stringify(profile('default', { imageTag: '0.7.0' })), { mode: 0o600 });
+    writeFileSync(join(cfg, 'dev.json'), JSON.stringify(profile('dev', {})), { mode: 0o600 });
+    const kept = mkdtempSync(join(tmpdir(), 'bd-bench-parts-'));
+    const timed = (cache) =>
+      new Promise((resolve, reject) => {
+        const t0 = performance.now();
+        const child = spawn(process.execPath, [join(root, 'bin', 'benchling-deploy.cjs'), '--config-dir', cfg, 'status'], { env: { ...process.env, CI: 'true', XDG_CACHE_HOME: cache }, stdio: 'ignore' });
+        child.on('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`benchling-deploy status exited ${code} against the slow fake`))));
+      });
+    const slow = fake.inject({ kind: 'slow', delayMs: LATENCY_MS });
+    try {
+      // The run that keeps the parts the measured runs after it start from.
+      await timed(kept);
+      const first = [];
+      const next = [];
+      const calls = { first: 0, next: 0 };
+      for (let i = 0; i < LATENCY_RUNS; i++) {
+        const fresh = mkdtempSync(join(tmpdir(), 'bd-bench-parts-'));
+        fake.calls.reset();
+        first.push(await timed(fresh));
+        calls.first = fake.calls.count();
+        rmSync(fresh, { recursive: true, force: true });
+        fake.calls.reset();
+        next.push(await timed(kept));
+        calls.next = fake.calls.count();
+      }
+      latency = { first: median(first), next: median(next), calls, firstRuns: first, nextRuns: next };
+    } finally {
+      slow.remove();
+      rmSync(cfg, { recursive: true, force: true });
+      rmSync(kept, { recursive: true, force: true });
+    }
+  }
+
   const metricsOff = await perMinute({ metrics: false, minutes: MINUTES });
   const metricsOn = await perMinute({ metrics: true, minutes: MINUTES });
   const offMedian = median(metricsOff.counts);
@@ -277,6 +323,13 @@ try {
   console.log(`                     (a minute with one more holds the stack re-read, every ${m.STACK_MAX_AGE_MS / 60000} min, metrics on or off)`);
   if (cliCalls !== null) console.log(`benchling-deploy status (one run of the built CLI): ${cliCalls} calls`);
   else console.log('benchling-deploy status: skipped (dist/ is missing; run `npm run build`)');
+  if (latency) {
+    const runs = (list) => list.map((v) => v.toFixed(0)).join(' ');
+    console.log(`status with every call answered ${LATENCY_MS} ms late, median of ${LATENCY_RUNS} alternating runs of each:`);
+    console.log(`  no stack parts kept (a machine's first run): ${latency.first.toFixed(0)} ms, ${latency.calls.first} calls   (runs: ${runs(latency.firstRuns)})`);
+    console.log(`  the parts the run before kept:               ${latency.next.toFixed(0)} ms, ${latency.calls.next} calls   (runs: ${runs(latency.nextRuns)})`);
+    console.log(`  ${(latency.first - latency.next).toFixed(0)} ms less (${(100 * (1 - latency.next / latency.first)).toFixed(0)}%): the reads after the stack's go out with it, one round trip sooner`);
+  }
   if (!(steadyMedian <= TARGET && Math.max(...steady.counts) <= TARGET) || !perMinuteMet || sum(teamSteady.ssm) / TEAM_MINUTES > 0.3) process.exitCode = 1;
 } finally {
   await fake.close();

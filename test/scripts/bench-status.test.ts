@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 
 it('bench/status prints what it measured as measured, and the older tool\'s figure only as a quote naming where it comes from', () => {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'status.mjs')], { cwd: ROOT, env: { ...process.env, BENCH_REFRESHES: '2' }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'status.mjs')], { cwd: ROOT, env: { ...process.env, BENCH_REFRESHES: '2', BENCH_LATENCY_RUNS: '2' }, encoding: 'utf8', timeout: 60_000 });
   expect(r.status, r.stderr).toBe(0);
   const lines = r.stdout.split('\n');
   expect(lines.find((l) => l.startsWith('steady state:'))).toMatch(/median \d+ calls per refresh/);
@@ -12,6 +12,12 @@ it('bench/status prints what it measured as measured, and the older tool\'s figu
   expect(lines.find((l) => l.trim().startsWith('metrics on:'))).toMatch(/median 37 calls per minute .*monitoring:GetMetricData 1(,|$)/);
   expect(lines.find((l) => l.trim().startsWith('metrics off:'))).toMatch(/median 36 calls per minute/);
   expect(lines.find((l) => l.includes('a minute with metrics on'))).toMatch(/at most 37 a minute with metrics on \(36 today, 3 a refresh every 5 s, \+ 1\) -> met/);
+  // status with slow answers, with and without the stack's parts kept: the same calls either way.
+  const first = lines.find((l) => l.includes('no stack parts kept'))?.match(/: (\d+) ms, (\d+) calls/);
+  const next = lines.find((l) => l.includes('the parts the run before kept'))?.match(/: +(\d+) ms, (\d+) calls/);
+  expect(first, r.stdout).toBeTruthy();
+  expect(next, r.stdout).toBeTruthy();
+  expect(next![2]).toBe(first![2]);
   const older = lines.filter((l) => /older/i.test(l));
   expect(older.length).toBeGreaterThan(0);
   for (const line of older) {
