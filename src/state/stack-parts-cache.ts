@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
@@ -14,9 +14,10 @@ import type { StackParts } from './status-poller.js';
  * One file per stack, region, account, AWS profile and endpoint, in
  * `$XDG_CACHE_HOME/benchling-deploy/stacks` (an absolute XDG_CACHE_HOME), else
  * `~/.cache/benchling-deploy/stacks`. A file is used only when it is the user's own in a folder of
- * theirs, neither writable by group or others, at most {@link MAX_BYTES}, and exactly of the shape
- * written; anything else is ignored (and replaced by the next read's parts). Files not written for
- * 30 days go when another is written. Nothing here is a secret: the parts are resource names and ARNs.
+ * theirs (and that folder in one of theirs), none of them a link or writable by group or others, at
+ * most {@link MAX_BYTES}, and exactly of the shape written; anything else is ignored (and replaced
+ * by the next read's parts), and nothing is written into such a folder. Files of the cache's own
+ * names not written for 30 days go when another is written; a file in use is written again weekly. Nothing here is a secret: the parts are resource names and ARNs.
  */
 
 /** A file larger than this is not read: the parts of two environments are well under 2 KB. */
@@ -26,6 +27,10 @@ const MAX_PART = 2048;
 const VERSION = 1;
 /** Files of the folder not written for this long go when one is written: stacks gone, endpoints no longer used. */
 const KEEP_MS = 30 * 24 * 3600 * 1000;
+/** A file in use is written again (the same parts) once it is this old, so that the clean-up never takes it. */
+const REFRESH_MS = 7 * 24 * 3600 * 1000;
+/** The names this cache gives its files (and their temporary files): the only ones its clean-up removes. */
+const OWN_NAME = /^[0-9a-f]{8}\.json(\.\d+\.tmp)?$/;
 
 /** What a file is for: the stack and where and as whom it was read. */
 export interface StackPartsPlace {
@@ -48,13 +53,16 @@ export function stackPartsDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'benchling-deploy', 'stacks');
 }
 
-/** The file's key: the place, and the endpoint the SDK reaches (AWS_ENDPOINT_URL and its per-service forms). */
+/**
+ * The file's key: the place, the AWS profile the SDK signs with (the place's, else AWS_PROFILE), and the
+ * endpoint it reaches (AWS_ENDPOINT_URL and its per-service forms).
+ */
 function keyOf(place: StackPartsPlace, env: NodeJS.ProcessEnv): string {
   const endpoints = Object.keys(env)
     .filter((name) => name === 'AWS_ENDPOINT_URL' || name.startsWith('AWS_ENDPOINT_URL_'))
     .sort()
     .map((name) => [name, env[name]]);
-  return JSON.stringify([place.stackName, place.region, place.account ?? null, place.awsProfile ?? null, endpoints]);
+  return JSON.stringify([place.stackName, place.region, place.account ?? null, place.awsProfile ?? env.AWS_PROFILE ?? null, endpoints]);
 }
 
 /** FNV-1a, 32 bits, as 8 hex digits: a file name, not a check (the file holds its whole key). */
@@ -67,15 +75,19 @@ function fnv1a(text: string): string {
 export function openStackPartsCache(place: StackPartsPlace, env: NodeJS.ProcessEnv = process.env): StackPartsCache {
   const key = keyOf(place, env);
   const file = join(stackPartsDir(env), `${fnv1a(key)}.json`);
-  const parts = readParts(file, key);
-  let kept = parts ? JSON.stringify(normalized(parts)) : undefined;
+  const read = readParts(file, key);
+  let kept = read ? JSON.stringify(normalized(read.parts)) : undefined;
+  let writtenAt = read?.writtenAt ?? 0;
   return {
-    parts,
+    parts: read?.parts,
     save(next) {
-      const text = JSON.stringify(normalized(next));
-      if (text === kept) return;
+      const parts = normalized(next);
+      const text = JSON.stringify(parts);
+      if (text === kept && Date.now() - writtenAt < REFRESH_MS) return;
       kept = text;
-      writeParts(file, key, next);
+      writtenAt = Date.now();
+      // Parts the file could not give back (an empty or too long name, a control character) are not written.
+      if (partsOf({ version: VERSION, key, parts }, key)) writeParts(file, key, parts);
     },
   };
 }
@@ -90,18 +102,35 @@ function normalized(parts: StackParts): StackParts {
   return { cluster: parts.cluster, apiId: parts.apiId, environments };
 }
 
-function readParts(file: string, key: string): StackParts | undefined {
+/** The user's own, and writable by no one else (POSIX only: Windows has no owner ids, and its mode bits are made up). */
+function onlyTheUsers(st: { uid: number; mode: number }): boolean {
+  const uid = process.getuid?.();
+  return uid === undefined || (st.uid === uid && (st.mode & 0o022) === 0);
+}
+
+/** The cache's folder and the one above it are folders (not links) of the user's that no one else may write. */
+function safeFolder(file: string): boolean {
+  return [dirname(file), dirname(dirname(file))].every((dir) => {
+    const st = lstatSync(dir);
+    return st.isDirectory() && onlyTheUsers(st);
+  });
+}
+
+/**
+ * The file's parts, and when it was written. The folder is checked before the file is opened, and the file is
+ * opened without following a link and without waiting (a FIFO put there would block an open that waits).
+ */
+function readParts(file: string, key: string): { parts: StackParts; writtenAt: number } | undefined {
   let fd: number | undefined;
   try {
-    fd = openSync(file, 'r');
+    if (!safeFolder(file)) return undefined;
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
     const st = fstatSync(fd);
-    if (!st.isFile() || st.size > MAX_BYTES) return undefined;
-    // POSIX only: Windows has no owner ids, and its mode bits are made up.
-    const uid = process.getuid?.();
-    if (uid !== undefined) for (const s of [st, statSync(dirname(file))]) if (s.uid !== uid || (s.mode & 0o022) !== 0) return undefined;
+    if (!st.isFile() || st.size > MAX_BYTES || !onlyTheUsers(st)) return undefined;
     const buffer = Buffer.alloc(st.size);
     const length = readSync(fd, buffer, 0, st.size, 0);
-    return partsOf(JSON.parse(buffer.subarray(0, length).toString('utf8')), key);
+    const parts = partsOf(JSON.parse(buffer.subarray(0, length).toString('utf8')), key);
+    return parts ? { parts, writtenAt: st.mtimeMs } : undefined;
   } catch {
     return undefined;
   } finally {
@@ -126,24 +155,34 @@ function partsOf(data: unknown, key: string): StackParts | undefined {
   return { cluster: parts.cluster, apiId: parts.apiId, environments };
 }
 
-/** By a temporary file and a rename: a reader never sees half of one. */
+/**
+ * By a temporary file and a rename: a reader never sees half of one. Only into a folder of the user's
+ * that no one else may write (else nothing is written), and the temporary file only as a new file:
+ * never through a link or over a file that was there.
+ */
 function writeParts(file: string, key: string, parts: StackParts): void {
   const temp = `${file}.${process.pid}.tmp`;
+  let made = false;
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(temp, `${JSON.stringify({ version: VERSION, key, parts: normalized(parts) })}\n`, { mode: 0o600 });
+    if (!safeFolder(file)) return;
+    writeFileSync(temp, `${JSON.stringify({ version: VERSION, key, parts: normalized(parts) })}\n`, { mode: 0o600, flag: 'wx' });
+    made = true;
     renameSync(temp, file);
+    made = false;
     const now = Date.now();
     for (const name of readdirSync(dirname(file))) {
       const other = join(dirname(file), name);
-      if (other !== file && /\.(json|tmp)$/.test(name) && now - statSync(other).mtimeMs > KEEP_MS) rmSync(other, { force: true });
+      if (other !== file && OWN_NAME.test(name) && now - lstatSync(other).mtimeMs > KEEP_MS) rmSync(other, { force: true });
     }
   } catch {
     // Not kept: the next run reads the stack first, as without a file.
-    try {
-      rmSync(temp, { force: true });
-    } catch {
-      // Left behind; harmless (never read: not a .json).
+    if (made) {
+      try {
+        rmSync(temp, { force: true });
+      } catch {
+        // Left behind; harmless (never read: not a .json), and removed by a write a month on.
+      }
     }
   }
 }

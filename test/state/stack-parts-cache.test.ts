@@ -1,8 +1,11 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStackPartsCache, stackPartsDir, type StackPartsPlace } from '../../src/state/stack-parts-cache.js';
 import type { StackParts } from '../../src/state/status-poller.js';
+import { bundleScript } from '../helpers/bundle.js';
+import { ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const PLACE: StackPartsPlace = { stackName: 'BenchlingWebhookStack', region: 'us-east-1', account: '123456789012' };
@@ -61,12 +64,13 @@ describe('the stack parts cache', () => {
     const month = new Date(Date.now() - 31 * 24 * 3600 * 1000);
     const old = save({ ...PLACE, stackName: 'Old' });
     const recent = save({ ...PLACE, stackName: 'Recent' });
-    for (const name of [old, 'left.json.123.tmp', 'notes.txt']) {
+    // Old: a file of the cache, a temporary file a crash left, and two files of names the cache never gives.
+    for (const name of [old, 'deadbeef.json.123.tmp', 'notes.txt', 'mine.json']) {
       if (name !== old) writeFileSync(join(dir, name), '');
       utimesSync(join(dir, name), month, month);
     }
     const current = save(PLACE);
-    expect(readdirSync(dir).sort()).toEqual([recent, current, 'notes.txt'].sort());
+    expect(readdirSync(dir).sort()).toEqual([recent, current, 'notes.txt', 'mine.json'].sort());
   });
 
   it('is kept apart by stack, region, account, AWS profile and endpoint', () => {
@@ -77,6 +81,10 @@ describe('the stack parts cache', () => {
       expect(openStackPartsCache(other, env).parts).toBeUndefined();
     }
     expect(openStackPartsCache(PLACE, { ...env, AWS_ENDPOINT_URL: 'http://127.0.0.1:2' }).parts).toBeUndefined();
+    // With no AWS profile of the place's, the one the SDK signs with: AWS_PROFILE.
+    expect(openStackPartsCache(PLACE, { ...env, AWS_PROFILE: 'other-account' }).parts).toBeUndefined();
+    openStackPartsCache(PLACE, { ...env, AWS_PROFILE: 'ops' }).save({ ...PARTS, apiId: 'opsapi0000' });
+    expect(openStackPartsCache({ ...PLACE, awsProfile: 'ops' }, env).parts?.apiId).toBe('opsapi0000');
     expect(openStackPartsCache(PLACE, { ...env, AWS_ENDPOINT_URL_ECS: 'http://127.0.0.1:3' }).parts).toBeUndefined();
   });
 
@@ -125,6 +133,70 @@ describe('the stack parts cache', () => {
     expect(openStackPartsCache(PLACE, env).parts).toEqual(PARTS);
     chmodSync(dir, 0o777);
     expect(openStackPartsCache(PLACE, env).parts).toBeUndefined();
+  });
+
+  it('writes nothing into a folder that group or others may write, and never through a link at its temporary file', () => {
+    const { env, dir } = cacheEnv();
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o777);
+    openStackPartsCache(PLACE, env).save(PARTS);
+    expect(readdirSync(dir)).toEqual([]);
+    chmodSync(dir, 0o700);
+    openStackPartsCache(PLACE, env).save(PARTS);
+    const file = onlyFile(dir);
+    // A link where the next write's temporary file goes, to a file of the user's elsewhere: left as it was.
+    const victim = join(tempDir('bd-stack-parts-victim-'), 'victim');
+    writeFileSync(victim, 'precious');
+    symlinkSync(victim, `${file}.${process.pid}.tmp`);
+    openStackPartsCache(PLACE, env).save({ ...PARTS, cluster: 'Another' });
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+    expect(lstatSync(`${file}.${process.pid}.tmp`).isSymbolicLink()).toBe(true);
+    expect(openStackPartsCache(PLACE, env).parts).toEqual(PARTS);
+  });
+
+  it('a FIFO where the file goes is not waited on: no parts, at once (in a process of its own, which would hang)', async () => {
+    const { env, dir } = cacheEnv();
+    openStackPartsCache(PLACE, env).save(PARTS);
+    const file = onlyFile(dir);
+    rmSync(file);
+    execFileSync('mkfifo', [file]);
+    const script = join(tempDir('bd-stack-parts-fifo-'), 'read.ts');
+    writeFileSync(script, `import { openStackPartsCache } from ${JSON.stringify(join(ROOT, 'src', 'state', 'stack-parts-cache.ts'))};\nconsole.log(JSON.stringify(openStackPartsCache(${JSON.stringify(PLACE)}, ${JSON.stringify(env)}).parts ?? null));\n`);
+    const r = spawnSync(process.execPath, [await bundleScript(script)], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.error, 'the read did not end within 10 s').toBeUndefined();
+    expect(r.stdout.trim()).toBe('null');
+  });
+
+  it('a linked folder is not the cache: nothing read from it, written into it or removed from it', () => {
+    const { env, dir } = cacheEnv();
+    openStackPartsCache(PLACE, env).save(PARTS);
+    const file = onlyFile(dir);
+    // The folder moved elsewhere (a folder of the user's, 0700), and a link left in its place.
+    const elsewhere = join(tempDir('bd-stack-parts-elsewhere-'), 'kept');
+    renameSync(dir, elsewhere);
+    symlinkSync(elsewhere, dir);
+    const old = join(elsewhere, 'deadbeef.json');
+    writeFileSync(old, '{}');
+    const month = new Date(Date.now() - 31 * 24 * 3600 * 1000);
+    utimesSync(old, month, month);
+    expect(openStackPartsCache(PLACE, env).parts).toBeUndefined();
+    openStackPartsCache({ ...PLACE, stackName: 'Other' }, env).save(PARTS);
+    expect(readdirSync(elsewhere).sort()).toEqual([basename(file), 'deadbeef.json'].sort());
+  });
+
+  it('a file in use is written again once a week old, so that the clean-up never takes it; parts it could not read back are not written', () => {
+    const { env, dir } = cacheEnv();
+    openStackPartsCache(PLACE, env).save(PARTS);
+    const file = onlyFile(dir);
+    const week = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+    utimesSync(file, week, week);
+    openStackPartsCache(PLACE, env).save(PARTS);
+    expect(Date.now() - statSync(file).mtimeMs).toBeLessThan(60_000);
+    for (const cluster of ['', 'a\u0007b', 'x'.repeat(2049)]) {
+      const { env: other, dir: otherDir } = cacheEnv();
+      openStackPartsCache(PLACE, other).save({ ...PARTS, cluster });
+      expect(existsSync(otherDir) ? readdirSync(otherDir) : []).toEqual([]);
+    }
   });
 
   it('a folder or file it cannot write only means no file: no error, no temporary file left', () => {
