@@ -127,6 +127,8 @@ interface SdkClient {
 export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterStore {
   let sharedCredentials: unknown;
   const clients: SdkClient[] = [];
+  /** After close(): a client asked for then (by a read still on its way) is not made, so nothing outlives the command. */
+  let closed = false;
   const logger = sdkLogger(options.awsProfile);
   const config = (region = options.region) => ({
     region,
@@ -141,6 +143,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     let client: Promise<C> | undefined;
     return () =>
       (client ??= load().then((Ctor) => {
+        if (closed) throw new Error('the AWS clients were closed');
         if (options.awsProfile) assertAwsProfileExists(options.awsProfile);
         const c = new Ctor(config(region));
         sharedCredentials ??= c.config.credentials;
@@ -432,6 +435,7 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     },
 
     close() {
+      closed = true;
       for (const c of clients.splice(0)) c.destroy();
     },
   };

@@ -375,6 +375,8 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     // The first poll, with the parts a run before read: the reads that follow from them go now, beside the stack's.
     const early = !lastPartsUsed && options.lastParts && !stack && metricsTriedAt === undefined ? { parts: options.lastParts, reads: readParts(options.lastParts, fetchedAt, { traffic: false, metrics: Boolean(api.getMetricData) && !metricsRefused }) } : undefined;
     lastPartsUsed = true;
+    // Dropped, or left behind by a poll that ends sooner: they settle on their own, their failures their own.
+    early?.reads.catch(() => undefined);
     if (recordsFollowUntil !== undefined && at >= recordsFollowUntil) recordsFollowUntil = undefined;
     const recordsAge = recordsRefreshedAt === undefined ? Infinity : at - recordsRefreshedAt;
     const stackAge = stack ? fetchedAt.getTime() - Date.parse(stack.readAt) : Infinity;
@@ -709,9 +711,10 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const window = metricsWindow(at);
     try {
       const results = await api.getMetricData!(queries, window.start, window.end);
+      const read = metricsFromResults(named.map((n) => n.env.name), results, window, now());
       return () => {
         tried();
-        for (const [env, metrics] of metricsFromResults(named.map((n) => n.env.name), results, window, now())) envs.get(env)!.metrics = metrics;
+        for (const [env, metrics] of read) envs.get(env)!.metrics = metrics;
         metricsError = null;
       };
     } catch (error) {

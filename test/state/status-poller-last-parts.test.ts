@@ -94,6 +94,31 @@ describe('status poller: the first poll with the last run\'s parts', () => {
     );
   });
 
+  it('a metrics read sent with parts that are dropped changes nothing: its refusal is not the poll\'s, and the metrics are read with the stack\'s parts', async () => {
+    const stale: StackParts = { ...partsNow(), cluster: 'OldCluster' };
+    fake.inject({ kind: 'slow', operation: 'DescribeStacks', delayMs: STACK_DELAY_MS });
+    // The first GetMetricData (the early one, sent while the stack is awaited) is refused: a refusal stops the metrics for good.
+    fake.inject({ kind: 'access-denied', service: 'monitoring', times: 1 });
+    const { poller } = makePoller({ lastParts: stale, metricsIntervalMs: 0 });
+    const snap = await poller.snapshot();
+    expect(fake.calls.matching('GetMetricData').map((c) => c.fault ?? null)).toEqual(['access-denied', null]);
+    expect(snap.metricsError).toBeNull();
+    expect(snap.environments.every((e) => e.metrics !== undefined)).toBe(true);
+    // Not refused for good: the next poll reads them again.
+    const next = await poller.snapshot();
+    expect(fake.calls.count('GetMetricData')).toBe(3);
+    expect(next.metricsError).toBeNull();
+  });
+
+  it('an early read that serves brings its failures with it: a throttled one is the poll\'s, for the back-off', async () => {
+    fake.inject({ kind: 'slow', operation: 'DescribeStacks', delayMs: STACK_DELAY_MS });
+    fake.inject({ kind: 'throttle', operation: 'DescribeServices', times: 1 });
+    const update = await firstUpdate({ lastParts: partsNow() });
+    expect(fake.calls.count('DescribeServices')).toBe(1);
+    expect(update.failuresInARow).toBe(1);
+    expect(update.snapshot.environments.map((e) => e.error)).toEqual([expect.stringMatching(/ECS DescribeServices: .*Throttl/), expect.stringMatching(/ECS DescribeServices: .*Throttl/)]);
+  });
+
   it('a stack that is gone: the early reads change nothing, the snapshot says it is missing', async () => {
     const parts = partsNow();
     fake.scenario.stacks = {};
