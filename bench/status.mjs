@@ -257,6 +257,7 @@ try {
   // `status` one shot with every call answered LATENCY_MS late (about a round trip to an AWS region from afar):
   // a machine's first run (no stack parts kept) against the runs after it (the parts the run before kept,
   // src/state/stack-parts-cache.ts), alternating. The same calls either way; the second round goes out with the first.
+  // Each first run has a cache folder of its own, so the user's code cache is off for both (bin/front.ts): only the parts differ.
   let latency = null;
   if (existsSync(join(root, 'dist', 'cli.js'))) {
     const cfg = mkdtempSync(join(tmpdir(), 'bd-bench-status-'));
@@ -268,7 +269,7 @@ try {
     const timed = (cache) =>
       new Promise((resolve, reject) => {
         const t0 = performance.now();
-        const child = spawn(process.execPath, [join(root, 'bin', 'benchling-deploy.cjs'), '--config-dir', cfg, 'status'], { env: { ...process.env, CI: 'true', XDG_CACHE_HOME: cache }, stdio: 'ignore' });
+        const child = spawn(process.execPath, [join(root, 'bin', 'benchling-deploy.cjs'), '--config-dir', cfg, 'status'], { env: { ...process.env, CI: 'true', XDG_CACHE_HOME: cache, BENCHLING_DEPLOY_USER_CODE_CACHE: 'off' }, stdio: 'ignore' });
         child.on('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`benchling-deploy status exited ${code} against the slow fake`))));
       });
     const slow = fake.inject({ kind: 'slow', delayMs: LATENCY_MS });
