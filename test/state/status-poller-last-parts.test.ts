@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createStatusApi } from '../../src/state/aws-clients.js';
 import { stackPartsOf, type PollUpdate, type StackParts, type StatusPollerOptions } from '../../src/state/status-poller.js';
 import type { StatusSnapshot } from '../../src/state/status-types.js';
 import { BOTH_ENVIRONMENTS, useFakeAws } from '../helpers/fake-aws.js';
@@ -150,5 +151,15 @@ describe('status poller: the first poll with the last run\'s parts', () => {
     fake.scenario.stacks = {};
     await makePoller({ onStackParts: (p) => seen.push(p) }).poller.snapshot();
     expect(seen).toHaveLength(1);
+  });
+
+  it("the clients closed (the command's end) while an early read waits for its client: that client is not made, and nothing more reaches AWS", async () => {
+    const api = createStatusApi({ region: 'us-east-1', maxAttempts: 1 });
+    // Asked for, then closed before its client exists (the client is made once its module has loaded).
+    const read = api.describeServices(partsNow().cluster!, ['BenchlingWebhookStack-DevService']);
+    api.close();
+    await expect(read).rejects.toThrow(/the AWS clients were closed/);
+    await expect(api.describeTargetHealth(partsNow().environments.dev!.targetGroup!)).rejects.toThrow(/the AWS clients were closed/);
+    expect(fake.calls.count()).toBe(0);
   });
 });
