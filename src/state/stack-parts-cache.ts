@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
@@ -14,10 +15,11 @@ import type { StackParts } from './status-poller.js';
  * One file per stack, region, account, AWS profile and endpoint, in
  * `$XDG_CACHE_HOME/benchling-deploy/stacks` (an absolute XDG_CACHE_HOME), else
  * `~/.cache/benchling-deploy/stacks`. A file is used only when it is the user's own in a folder of
- * theirs (and that folder in one of theirs), none of them a link or writable by group or others, at
- * most {@link MAX_BYTES}, and exactly of the shape written; anything else is ignored (and replaced
- * by the next read's parts), and nothing is written into such a folder. Files of the cache's own
- * names not written for 30 days go when another is written; a file in use is written again weekly. Nothing here is a secret: the parts are resource names and ARNs.
+ * theirs, neither a link nor writable by group or others, at most {@link MAX_BYTES}, and exactly
+ * of the shape written; anything else is ignored (and replaced by the next read's parts), and
+ * nothing is written into such a folder. Files of the cache's own names not written for 30 days go
+ * when another is written; a file in use is written again weekly. Nothing here is a secret: the
+ * parts are resource names and ARNs.
  */
 
 /** A file larger than this is not read: the parts of two environments are well under 2 KB. */
@@ -30,7 +32,7 @@ const KEEP_MS = 30 * 24 * 3600 * 1000;
 /** A file in use is written again (the same parts) once it is this old, so that the clean-up never takes it. */
 const REFRESH_MS = 7 * 24 * 3600 * 1000;
 /** The names this cache gives its files (and their temporary files): the only ones its clean-up removes. */
-const OWN_NAME = /^[0-9a-f]{8}\.json(\.\d+\.tmp)?$/;
+const OWN_NAME = /^[0-9a-f]{8}\.json(\.\d+-[0-9a-f]{8}\.tmp)?$/;
 
 /** What a file is for: the stack and where and as whom it was read. */
 export interface StackPartsPlace {
@@ -86,8 +88,10 @@ export function openStackPartsCache(place: StackPartsPlace, env: NodeJS.ProcessE
       if (text === kept && Date.now() - writtenAt < REFRESH_MS) return;
       kept = text;
       writtenAt = Date.now();
-      // Parts the file could not give back (an empty or too long name, a control character) are not written.
+      // Parts the file could not give back (an empty or too long name, a control character) are not written,
+      // and the file's older parts go: they no longer name the stack.
       if (partsOf({ version: VERSION, key, parts }, key)) writeParts(file, key, parts);
+      else if (read) forget(file);
     },
   };
 }
@@ -108,12 +112,14 @@ function onlyTheUsers(st: { uid: number; mode: number }): boolean {
   return uid === undefined || (st.uid === uid && (st.mode & 0o022) === 0);
 }
 
-/** The cache's folder and the one above it are folders (not links) of the user's that no one else may write. */
+/**
+ * The cache's folder is a folder (not a link) of the user's that no one else may write. The folder above
+ * it is not held to that: other caches of the tool make it with the user's umask (0775 under a umask of
+ * 002), and whoever could replace `stacks` there still cannot make the tool read or write through a link.
+ */
 function safeFolder(file: string): boolean {
-  return [dirname(file), dirname(dirname(file))].every((dir) => {
-    const st = lstatSync(dir);
-    return st.isDirectory() && onlyTheUsers(st);
-  });
+  const st = lstatSync(dirname(file));
+  return st.isDirectory() && onlyTheUsers(st);
 }
 
 /**
@@ -157,32 +163,49 @@ function partsOf(data: unknown, key: string): StackParts | undefined {
 
 /**
  * By a temporary file and a rename: a reader never sees half of one. Only into a folder of the user's
- * that no one else may write (else nothing is written), and the temporary file only as a new file:
- * never through a link or over a file that was there.
+ * that no one else may write (else nothing is written), and the temporary file only as a new file of
+ * its own name: never through a link or over a file that was there.
  */
 function writeParts(file: string, key: string, parts: StackParts): void {
-  const temp = `${file}.${process.pid}.tmp`;
+  const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  let fd: number | undefined;
   let made = false;
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     if (!safeFolder(file)) return;
-    writeFileSync(temp, `${JSON.stringify({ version: VERSION, key, parts: normalized(parts) })}\n`, { mode: 0o600, flag: 'wx' });
+    fd = openSync(temp, 'wx', 0o600);
     made = true;
+    writeSync(fd, `${JSON.stringify({ version: VERSION, key, parts: normalized(parts) })}\n`);
+    closeSync(fd);
+    fd = undefined;
     renameSync(temp, file);
-    made = false;
-    const now = Date.now();
-    for (const name of readdirSync(dirname(file))) {
-      const other = join(dirname(file), name);
-      if (other !== file && OWN_NAME.test(name) && now - lstatSync(other).mtimeMs > KEEP_MS) rmSync(other, { force: true });
-    }
   } catch {
-    // Not kept: the next run reads the stack first, as without a file.
-    if (made) {
-      try {
-        rmSync(temp, { force: true });
-      } catch {
-        // Left behind; harmless (never read: not a .json), and removed by a write a month on.
-      }
+    // Not kept: the next run reads the stack first, as without a file. Its temporary file goes, when it made one.
+    try {
+      if (fd !== undefined) closeSync(fd);
+      if (made) rmSync(temp, { force: true });
+    } catch {
+      // Left behind: never read (not a .json), and removed by a write a month on.
     }
+    return;
+  }
+  const now = Date.now();
+  for (const name of readdirSync(dirname(file))) {
+    const other = join(dirname(file), name);
+    try {
+      const st = lstatSync(other, { throwIfNoEntry: false });
+      if (other !== file && OWN_NAME.test(name) && st?.isFile() && now - st.mtimeMs > KEEP_MS) rmSync(other, { force: true });
+    } catch {
+      // Gone meanwhile (another run's clean-up), or not ours to remove: the next write tries again.
+    }
+  }
+}
+
+/** The file, removed when it no longer names the stack; only from a folder it would be read from. */
+function forget(file: string): void {
+  try {
+    if (safeFolder(file)) rmSync(file, { force: true });
+  } catch {
+    // Stays; its reads are dropped until parts that can be kept replace it.
   }
 }

@@ -75,8 +75,8 @@ describe('benchling-deploy status', () => {
   });
 
   it("a second run sends the reads after the stack's beside it, from the parts the first run kept; a stack that changed between them still shows as it is", async () => {
-    // DescribeStacks answers 800 ms after it is asked: a read that reached AWS sooner was sent without its answer.
-    fake.inject({ kind: 'slow', operation: 'DescribeStacks', delayMs: 800 });
+    // DescribeStacks answers 2 s after it is asked: a read that reached AWS sooner was sent without its answer.
+    fake.inject({ kind: 'slow', operation: 'DescribeStacks', delayMs: 2000 });
     const dir = configDir();
     /** When each read after the stack's reached AWS, after DescribeStacks was asked: one time for each call of each. */
     const after = () => {
@@ -87,14 +87,14 @@ describe('benchling-deploy status', () => {
     };
     const first = await status(dir);
     expect(first.status, first.stderr).toBe(0);
-    expect(Math.min(...after())).toBeGreaterThanOrEqual(800);
+    expect(Math.min(...after())).toBeGreaterThanOrEqual(2000);
     const calls = fake.calls.byOperation();
     expect(readdirSync(join(cacheDir, 'benchling-deploy', 'stacks'))).toHaveLength(1);
 
     fake.calls.reset();
     const second = await status(dir);
     expect(second.status, second.stderr).toBe(0);
-    expect(Math.max(...after())).toBeLessThan(800);
+    expect(Math.max(...after())).toBeLessThan(2000);
     expect(second.stdout).toBe(first.stdout);
     expect(fake.calls.byOperation()).toEqual(calls);
 

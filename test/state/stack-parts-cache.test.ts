@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStackPartsCache, stackPartsDir, type StackPartsPlace } from '../../src/state/stack-parts-cache.js';
 import type { StackParts } from '../../src/state/status-poller.js';
@@ -65,7 +65,7 @@ describe('the stack parts cache', () => {
     const old = save({ ...PLACE, stackName: 'Old' });
     const recent = save({ ...PLACE, stackName: 'Recent' });
     // Old: a file of the cache, a temporary file a crash left, and two files of names the cache never gives.
-    for (const name of [old, 'deadbeef.json.123.tmp', 'notes.txt', 'mine.json']) {
+    for (const name of [old, 'deadbeef.json.123-0badf00d.tmp', 'notes.txt', 'mine.json']) {
       if (name !== old) writeFileSync(join(dir, name), '');
       utimesSync(join(dir, name), month, month);
     }
@@ -133,25 +133,27 @@ describe('the stack parts cache', () => {
     expect(openStackPartsCache(PLACE, env).parts).toEqual(PARTS);
     chmodSync(dir, 0o777);
     expect(openStackPartsCache(PLACE, env).parts).toBeUndefined();
+    // The folder above it as other caches of the tool make it under a umask of 002: the cache still serves.
+    chmodSync(dir, 0o700);
+    chmodSync(dirname(dir), 0o775);
+    expect(openStackPartsCache(PLACE, env).parts).toEqual(PARTS);
   });
 
-  it('writes nothing into a folder that group or others may write, and never through a link at its temporary file', () => {
+  it('writes nothing into a folder that group or others may write; into one under a folder as a umask of 002 makes it, it does', () => {
     const { env, dir } = cacheEnv();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o777);
     openStackPartsCache(PLACE, env).save(PARTS);
     expect(readdirSync(dir)).toEqual([]);
     chmodSync(dir, 0o700);
+    chmodSync(dirname(dir), 0o775);
     openStackPartsCache(PLACE, env).save(PARTS);
-    const file = onlyFile(dir);
-    // A link where the next write's temporary file goes, to a file of the user's elsewhere: left as it was.
-    const victim = join(tempDir('bd-stack-parts-victim-'), 'victim');
-    writeFileSync(victim, 'precious');
-    symlinkSync(victim, `${file}.${process.pid}.tmp`);
-    openStackPartsCache(PLACE, env).save({ ...PARTS, cluster: 'Another' });
-    expect(readFileSync(victim, 'utf8')).toBe('precious');
-    expect(lstatSync(`${file}.${process.pid}.tmp`).isSymbolicLink()).toBe(true);
     expect(openStackPartsCache(PLACE, env).parts).toEqual(PARTS);
+    // Its temporary file is of a name of its own, new each write: a file left at an old one is not in its way.
+    const file = onlyFile(dir);
+    writeFileSync(`${file}.${process.pid}.tmp`, 'left by a crash');
+    openStackPartsCache(PLACE, env).save({ ...PARTS, cluster: 'Another' });
+    expect(openStackPartsCache(PLACE, env).parts?.cluster).toBe('Another');
   });
 
   it('a FIFO where the file goes is not waited on: no parts, at once (in a process of its own, which would hang)', async () => {
@@ -197,6 +199,9 @@ describe('the stack parts cache', () => {
       openStackPartsCache(PLACE, other).save({ ...PARTS, cluster });
       expect(existsSync(otherDir) ? readdirSync(otherDir) : []).toEqual([]);
     }
+    // And the file's older parts go: they no longer name the stack.
+    openStackPartsCache(PLACE, env).save({ ...PARTS, cluster: '' });
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('a folder or file it cannot write only means no file: no error, no temporary file left', () => {
