@@ -68,6 +68,16 @@ function benchPoller(options) {
   });
 }
 
+/** A config folder with the bench stack's prod (default) and dev profiles, for runs of the built CLI. */
+function profilesFolder() {
+  const cfg = mkdtempSync(join(tmpdir(), 'bd-bench-status-'));
+  const arn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
+  const profile = (name, extra) => ({ profile: name, benchlingTenant: 'acme', benchlingAppDefinitionId: 'app', benchlingClientId: 'cid', quiltStackArn: arn, ...extra });
+  writeFileSync(join(cfg, 'default.json'), JSON.stringify(profile('default', { imageTag: '0.7.0' })), { mode: 0o600 });
+  writeFileSync(join(cfg, 'dev.json'), JSON.stringify(profile('dev', {})), { mode: 0o600 });
+  return cfg;
+}
+
 /** Calls made by each of `count` refreshes after `warmup` ones, counted between polls. */
 async function perRefresh({ warmup, count }) {
   const api = m.createStatusApi({ region: 'us-east-1' });
@@ -239,11 +249,7 @@ try {
   // One `status` run of the built CLI (a cold snapshot: STS once, the stack, the stages, then the refresh).
   let cliCalls = null;
   if (existsSync(join(root, 'dist', 'cli.js'))) {
-    const cfg = mkdtempSync(join(tmpdir(), 'bd-bench-status-'));
-    const arn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
-    const profile = (name, extra) => ({ profile: name, benchlingTenant: 'acme', benchlingAppDefinitionId: 'app', benchlingClientId: 'cid', quiltStackArn: arn, ...extra });
-    writeFileSync(join(cfg, 'default.json'), JSON.stringify(profile('default', { imageTag: '0.7.0' })), { mode: 0o600 });
-    writeFileSync(join(cfg, 'dev.json'), JSON.stringify(profile('dev', {})), { mode: 0o600 });
+    const cfg = profilesFolder();
     fake.calls.reset();
     const code = await new Promise((resolve) => {
       const child = spawn(process.execPath, [join(root, 'bin', 'benchling-deploy.cjs'), '--config-dir', cfg, 'status'], { env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
@@ -260,11 +266,7 @@ try {
   // Each first run has a cache folder of its own, so the user's code cache is off for both (bin/front.ts): only the parts differ.
   let latency = null;
   if (existsSync(join(root, 'dist', 'cli.js'))) {
-    const cfg = mkdtempSync(join(tmpdir(), 'bd-bench-status-'));
-    const arn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
-    const profile = (name, extra) => ({ profile: name, benchlingTenant: 'acme', benchlingAppDefinitionId: 'app', benchlingClientId: 'cid', quiltStackArn: arn, ...extra });
-    writeFileSync(join(cfg, 'default.json'), JSON.stringify(profile('default', { imageTag: '0.7.0' })), { mode: 0o600 });
-    writeFileSync(join(cfg, 'dev.json'), JSON.stringify(profile('dev', {})), { mode: 0o600 });
+    const cfg = profilesFolder();
     const kept = mkdtempSync(join(tmpdir(), 'bd-bench-parts-'));
     const timed = (cache) =>
       new Promise((resolve, reject) => {
