@@ -190,7 +190,13 @@ function writeParts(file: string, key: string, parts: StackParts): void {
     return;
   }
   const now = Date.now();
-  for (const name of readdirSync(dirname(file))) {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dirname(file));
+  } catch {
+    // The folder went meanwhile: nothing to clean.
+  }
+  for (const name of names) {
     const other = join(dirname(file), name);
     try {
       const st = lstatSync(other, { throwIfNoEntry: false });

@@ -362,6 +362,15 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     return blankSnapshot(`AWS credentials expired or missing (${text})`, 'credentials', loginHint(options.awsProfile));
   }
 
+  /** Tells options.onStackParts; keeping them is for the next run only, so its failure is not the poll's. */
+  function keepParts(parts: StackParts): void {
+    try {
+      options.onStackParts?.(parts);
+    } catch {
+      // The next run reads the stack first, as without them.
+    }
+  }
+
   /** The first poll's reads sent with the last run's parts (options.lastParts), at most once. */
   let lastPartsUsed = false;
 
@@ -373,7 +382,10 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const fetchedAt = now();
     const at = fetchedAt.getTime();
     // The first poll, with the parts a run before read: the reads that follow from them go now, beside the stack's.
-    const early = !lastPartsUsed && options.lastParts && !stack && metricsTriedAt === undefined ? { parts: options.lastParts, reads: readParts(options.lastParts, fetchedAt, { traffic: false, metrics: Boolean(api.getMetricData) && !metricsRefused }) } : undefined;
+    const early =
+      !lastPartsUsed && options.lastParts && !stack && metricsTriedAt === undefined
+        ? { parts: options.lastParts, reads: readParts(options.lastParts, fetchedAt, { traffic: false, metrics: Boolean(api.getMetricData) && !metricsRefused }) }
+        : undefined;
     lastPartsUsed = true;
     // Dropped, or left behind by a poll that ends sooner: they settle on their own, their failures their own.
     early?.reads.catch(() => undefined);
@@ -406,7 +418,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
 
     let stackError: { problem: AwsProblem; text: string } | null = null;
     if (stackRead?.ok) {
-      if (stackRead.value && options.onStackParts) options.onStackParts(stackPartsOf(stackRead.value, options.environments));
+      if (stackRead.value) keepParts(stackPartsOf(stackRead.value, options.environments));
       const changed = !stack || JSON.stringify(stack.value) !== JSON.stringify(stackRead.value);
       stack = { value: stackRead.value, readAt };
       stackMarker = marker;

@@ -143,6 +143,16 @@ describe('status poller: the first poll with the last run\'s parts', () => {
     expect(seen).toEqual([partsNow()]);
   });
 
+  it('onStackParts failing is not the poll\'s: the snapshot is whole', async () => {
+    const snap = await makePoller({
+      onStackParts: () => {
+        throw new Error('disk full');
+      },
+    }).poller.snapshot();
+    expect(snap.error).toBeNull();
+    expect(snap.environments.map((e) => e.health)).toEqual(['healthy', 'healthy']);
+  });
+
   it('onStackParts: the parts of every read of an existing stack, never of a missing one', async () => {
     const seen: StackParts[] = [];
     await makePoller({ onStackParts: (p) => seen.push(p) }).poller.snapshot();
