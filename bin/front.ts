@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -133,22 +133,35 @@ export function codeCacheBytes(source: Buffer, data: Buffer, user: boolean): Buf
 
 /**
  * This user's cache of a bundle, from a file only they could have written: theirs, in a folder
- * of theirs, neither writable by group or others (a cache folder shared through XDG_CACHE_HOME
- * is not trusted with code that runs).
+ * of theirs, neither writable by group or others nor a link (a cache folder shared through
+ * XDG_CACHE_HOME is not trusted with code that runs). The folder is checked first, and the file
+ * is opened without following a link or waiting (a FIFO put there would block an open that waits).
  */
 function userCodeCache(path: string, source: Buffer): Buffer | undefined {
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
-    // POSIX only: Windows has no owner ids, and its mode bits are made up (every file reads as writable by all).
-    const uid = process.getuid?.();
-    if (uid !== undefined) for (const st of [fstatSync(fd), statSync(dirname(path))]) if (st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
+    if (!ownFolder(dirname(path))) return undefined;
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    const st = fstatSync(fd);
+    if (!st.isFile() || !onlyTheUsers(st)) return undefined;
     return codeCacheFor(readFileSync(fd), source, true);
   } catch {
     return undefined;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** The user's own, and writable by no one else (POSIX only: Windows has no owner ids, and its mode bits are made up: every file reads as writable by all). */
+function onlyTheUsers(st: { uid: number; mode: number }): boolean {
+  const uid = process.getuid?.();
+  return uid === undefined || (st.uid === uid && (st.mode & 0o022) === 0);
+}
+
+/** A folder, not a link, of the user's, that no one else may write. */
+function ownFolder(dir: string): boolean {
+  const st = lstatSync(dir);
+  return st.isDirectory() && onlyTheUsers(st);
 }
 
 /** zlib's CRC-32, loaded only for this user's caches; null on a Node without it (before 20.15), which neither writes nor trusts one. */
@@ -208,22 +221,33 @@ function keepAtExit(path: string, source: Buffer, script: Script): void {
 
 function writeKept(): void {
   for (const [path, { source, script }] of keep) {
-    const temp = `${path}.${process.pid}.tmp`;
+    // A name of its own each write, made only as a new file: never through a link or over a file that was there.
+    const temp = `${path}.${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}.tmp`;
+    let made = false;
     try {
       const data = script.createCachedData();
       const dir = dirname(path);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      writeFileSync(temp, codeCacheBytes(source, data, true), { mode: 0o600 });
+      // Only into a folder it would read from: the user's, no one else's to write, not a link.
+      if (!ownFolder(dir)) continue;
+      const fd = openSync(temp, 'wx', 0o600);
+      made = true;
+      try {
+        const bytes = codeCacheBytes(source, data, true);
+        for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+      } finally {
+        closeSync(fd);
+      }
       renameSync(temp, path);
       const now = Date.now();
       for (const other of readdirSync(dir)) {
         const file = join(dir, other);
-        if (file !== path && /\.(cache|tmp)$/.test(other) && now - statSync(file).mtimeMs > USER_CACHE_KEEP_MS) rmSync(file, { force: true });
+        if (file !== path && /\.(cache|tmp)$/.test(other) && now - lstatSync(file).mtimeMs > USER_CACHE_KEEP_MS) rmSync(file, { force: true });
       }
     } catch {
       // Not written: the next run compiles this bundle again.
       try {
-        rmSync(temp, { force: true });
+        if (made) rmSync(temp, { force: true });
       } catch {
         // Left for the clean-up of a later write.
       }

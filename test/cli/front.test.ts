@@ -5,7 +5,7 @@
  * either bundle, never as an internal error because its class came from the other one.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -567,6 +567,42 @@ describe("this user's code cache", () => {
     expect(help(bin, xdg).cache).toBe('accepted');
     chmodSync(dir, 0o777);
     expect(help(bin, xdg).cache).toBe('none');
+  });
+
+  it('a FIFO where the cache file goes is not waited on: the command runs at once, compiling', () => {
+    const bin = copyWithoutLightCache();
+    const xdg = tempDir('bd-front-xdg-');
+    const dir = join(xdg, 'benchling-deploy', 'front');
+    help(bin, xdg);
+    const file = join(dir, readdirSync(dir)[0]);
+    rmSync(file);
+    execFileSync('mkfifo', [file]);
+    const home = tempDir('bd-front-home-');
+    const r = spawnSync(process.execPath, ['--import', TRACE_CACHE, bin, '--help'], { env: { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: xdg, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8', timeout: 15_000 });
+    expect(r.error, 'the command did not end within 15 s').toBeUndefined();
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(real());
+    expect(/^CODE CACHE \S+\/light\.cjs (\S+)$/m.exec(r.stderr)?.[1]).toBe('none');
+  });
+
+  it('a linked cache folder, or one others may write, is neither read nor written', () => {
+    const bin = copyWithoutLightCache();
+    const xdg = tempDir('bd-front-xdg-');
+    const dir = join(xdg, 'benchling-deploy', 'front');
+    help(bin, xdg);
+    // The folder moved elsewhere (the user's, 0700, its cache in it), and a link left in its place.
+    const elsewhere = join(tempDir('bd-front-elsewhere-'), 'front');
+    renameSync(dir, elsewhere);
+    symlinkSync(elsewhere, dir);
+    const before = readdirSync(elsewhere);
+    expect(help(bin, xdg).cache).toBe('none');
+    expect(readdirSync(elsewhere)).toEqual(before);
+    // A folder others may write: not written into (the run after still compiles).
+    rmSync(dir);
+    mkdirSync(dir, { mode: 0o700 });
+    chmodSync(dir, 0o777);
+    expect(help(bin, xdg).cache).toBe('none');
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('a cache folder it cannot write changes nothing but the time', () => {
