@@ -221,29 +221,26 @@ function keepAtExit(path: string, source: Buffer, script: Script): void {
 
 function writeKept(): void {
   for (const [path, { source, script }] of keep) {
+    const dir = dirname(path);
     // A name of its own each write, made only as a new file: never through a link or over a file that was there.
     const temp = `${path}.${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}.tmp`;
     let made = false;
     try {
-      const data = script.createCachedData();
-      const dir = dirname(path);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      // Only into a folder it would read from: the user's, no one else's to write, not a link.
+      // Only into a folder it would read from: the user's, no one else's to write, not a link. (Whoever may write
+      // the folder above could swap this one for a link between this check and the rename: the file would then be
+      // one of the user's own folders'. Reading checks the file itself.)
       if (!ownFolder(dir)) continue;
+      const bytes = codeCacheBytes(source, script.createCachedData(), true);
       const fd = openSync(temp, 'wx', 0o600);
       made = true;
       try {
-        const bytes = codeCacheBytes(source, data, true);
         for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
       } finally {
         closeSync(fd);
       }
       renameSync(temp, path);
-      const now = Date.now();
-      for (const other of readdirSync(dir)) {
-        const file = join(dir, other);
-        if (file !== path && /\.(cache|tmp)$/.test(other) && now - lstatSync(file).mtimeMs > USER_CACHE_KEEP_MS) rmSync(file, { force: true });
-      }
+      made = false;
     } catch {
       // Not written: the next run compiles this bundle again.
       try {
@@ -251,6 +248,28 @@ function writeKept(): void {
       } catch {
         // Left for the clean-up of a later write.
       }
+      continue;
+    }
+    cleanUp(dir, path);
+  }
+}
+
+/** The folder's files a month old, but `kept`: other versions', other flags', temporary ones left by a crash. */
+function cleanUp(dir: string, kept: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    // Gone meanwhile: nothing to clean.
+  }
+  const now = Date.now();
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      const st = lstatSync(file, { throwIfNoEntry: false });
+      if (file !== kept && /\.(cache|tmp)$/.test(name) && st?.isFile() && now - st.mtimeMs > USER_CACHE_KEEP_MS) rmSync(file, { force: true });
+    } catch {
+      // Gone meanwhile (another run's clean-up), or not ours to remove: a later write tries again.
     }
   }
 }

@@ -585,6 +585,21 @@ describe("this user's code cache", () => {
     expect(/^CODE CACHE \S+\/light\.cjs (\S+)$/m.exec(r.stderr)?.[1]).toBe('none');
   });
 
+  it('a cache file that is a link is not followed: not used, and what it points at is left as it was', () => {
+    const bin = copyWithoutLightCache();
+    const xdg = tempDir('bd-front-xdg-');
+    const dir = join(xdg, 'benchling-deploy', 'front');
+    help(bin, xdg);
+    const file = join(dir, readdirSync(dir)[0]);
+    // The user's own good cache, elsewhere, and a link to it in its place.
+    const elsewhere = join(tempDir('bd-front-elsewhere-'), 'light.cache');
+    renameSync(file, elsewhere);
+    symlinkSync(elsewhere, file);
+    const before = readFileSync(elsewhere);
+    expect(help(bin, xdg).cache).toBe('none');
+    expect(readFileSync(elsewhere).equals(before)).toBe(true);
+  });
+
   it('a linked cache folder, or one others may write, is neither read nor written', () => {
     const bin = copyWithoutLightCache();
     const xdg = tempDir('bd-front-xdg-');
