@@ -1,10 +1,11 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { brokenInstallation, missingBundleFile } from '../src/broken-install.js';
+import { cleanUpFolder, readOwnFile, writeOwnFile } from '../src/own-files.js';
 import { isInteractive } from './interactive.js';
 import { routeOf, type RouteTable } from './route.js';
 import { VERSION } from './version.js';
@@ -132,36 +133,13 @@ export function codeCacheBytes(source: Buffer, data: Buffer, user: boolean): Buf
 }
 
 /**
- * This user's cache of a bundle, from a file only they could have written: theirs, in a folder
- * of theirs, neither writable by group or others nor a link (a cache folder shared through
- * XDG_CACHE_HOME is not trusted with code that runs). The folder is checked first, and the file
- * is opened without following a link or waiting (a FIFO put there would block an open that waits).
+ * This user's cache of a bundle, from a file only they could have written: theirs, in a folder of
+ * theirs, neither a link nor writable by group or others (a cache folder shared through
+ * XDG_CACHE_HOME is not trusted with code that runs; see src/own-files.ts).
  */
 function userCodeCache(path: string, source: Buffer): Buffer | undefined {
-  let fd: number | undefined;
-  try {
-    if (!ownFolder(dirname(path))) return undefined;
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
-    const st = fstatSync(fd);
-    if (!st.isFile() || !onlyTheUsers(st)) return undefined;
-    return codeCacheFor(readFileSync(fd), source, true);
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** The user's own, and writable by no one else (POSIX only: Windows has no owner ids, and its mode bits are made up: every file reads as writable by all). */
-function onlyTheUsers(st: { uid: number; mode: number }): boolean {
-  const uid = process.getuid?.();
-  return uid === undefined || (st.uid === uid && (st.mode & 0o022) === 0);
-}
-
-/** A folder, not a link, of the user's, that no one else may write. */
-function ownFolder(dir: string): boolean {
-  const st = lstatSync(dir);
-  return st.isDirectory() && onlyTheUsers(st);
+  const file = readOwnFile(path);
+  return file ? codeCacheFor(file.data, source, true) : undefined;
 }
 
 /** zlib's CRC-32, loaded only for this user's caches; null on a Node without it (before 20.15), which neither writes nor trusts one. */
@@ -221,56 +199,8 @@ function keepAtExit(path: string, source: Buffer, script: Script): void {
 
 function writeKept(): void {
   for (const [path, { source, script }] of keep) {
-    const dir = dirname(path);
-    // A name of its own each write, made only as a new file: never through a link or over a file that was there.
-    const temp = `${path}.${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}.tmp`;
-    let made = false;
-    try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      // Only into a folder it would read from: the user's, no one else's to write, not a link. (Whoever may write
-      // the folder above could swap this one for a link between this check and the rename: the file would then be
-      // one of the user's own folders'. Reading checks the file itself.)
-      if (!ownFolder(dir)) continue;
-      const bytes = codeCacheBytes(source, script.createCachedData(), true);
-      const fd = openSync(temp, 'wx', 0o600);
-      made = true;
-      try {
-        for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(temp, path);
-      made = false;
-    } catch {
-      // Not written: the next run compiles this bundle again.
-      try {
-        if (made) rmSync(temp, { force: true });
-      } catch {
-        // Left for the clean-up of a later write.
-      }
-      continue;
-    }
-    cleanUp(dir, path);
-  }
-}
-
-/** The folder's files a month old, but `kept`: other versions', other flags', temporary ones left by a crash. */
-function cleanUp(dir: string, kept: string): void {
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    // Gone meanwhile: nothing to clean.
-  }
-  const now = Date.now();
-  for (const name of names) {
-    const file = join(dir, name);
-    try {
-      const st = lstatSync(file, { throwIfNoEntry: false });
-      if (file !== kept && /\.(cache|tmp)$/.test(name) && st?.isFile() && now - st.mtimeMs > USER_CACHE_KEEP_MS) rmSync(file, { force: true });
-    } catch {
-      // Gone meanwhile (another run's clean-up), or not ours to remove: a later write tries again.
-    }
+    // Not written: the next run compiles this bundle again.
+    if (writeOwnFile(path, () => codeCacheBytes(source, script.createCachedData(), true))) cleanUpFolder(dirname(path), path, /\.(cache|tmp)$/, USER_CACHE_KEEP_MS);
   }
 }
 

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
+import { cleanUpFolder, ownFolder, readOwnFile, writeOwnFile } from '../own-files.js';
 import type { StackParts } from './status-poller.js';
 
 /**
@@ -106,41 +106,15 @@ function normalized(parts: StackParts): StackParts {
   return { cluster: parts.cluster, apiId: parts.apiId, environments };
 }
 
-/** The user's own, and writable by no one else (POSIX only: Windows has no owner ids, and its mode bits are made up). */
-function onlyTheUsers(st: { uid: number; mode: number }): boolean {
-  const uid = process.getuid?.();
-  return uid === undefined || (st.uid === uid && (st.mode & 0o022) === 0);
-}
-
-/**
- * The cache's folder is a folder (not a link) of the user's that no one else may write. The folder above
- * it is not held to that: other caches of the tool make it with the user's umask (0775 under a umask of
- * 002), and whoever could replace `stacks` there still cannot make the tool read or write through a link.
- */
-function safeFolder(file: string): boolean {
-  const st = lstatSync(dirname(file));
-  return st.isDirectory() && onlyTheUsers(st);
-}
-
-/**
- * The file's parts, and when it was written. The folder is checked before the file is opened, and the file is
- * opened without following a link and without waiting (a FIFO put there would block an open that waits).
- */
+/** The file's parts, and when it was written; the file read only as src/own-files.ts allows. */
 function readParts(file: string, key: string): { parts: StackParts; writtenAt: number } | undefined {
-  let fd: number | undefined;
+  const read = readOwnFile(file, MAX_BYTES);
+  if (!read) return undefined;
   try {
-    if (!safeFolder(file)) return undefined;
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size > MAX_BYTES || !onlyTheUsers(st)) return undefined;
-    const buffer = Buffer.alloc(st.size);
-    const length = readSync(fd, buffer, 0, st.size, 0);
-    const parts = partsOf(JSON.parse(buffer.subarray(0, length).toString('utf8')), key);
-    return parts ? { parts, writtenAt: st.mtimeMs } : undefined;
+    const parts = partsOf(JSON.parse(read.data.toString('utf8')), key);
+    return parts ? { parts, writtenAt: read.writtenAt } : undefined;
   } catch {
     return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -161,56 +135,15 @@ function partsOf(data: unknown, key: string): StackParts | undefined {
   return { cluster: parts.cluster, apiId: parts.apiId, environments };
 }
 
-/**
- * By a temporary file and a rename: a reader never sees half of one. Only into a folder of the user's
- * that no one else may write (else nothing is written), and the temporary file only as a new file of
- * its own name: never through a link or over a file that was there.
- */
+/** By a temporary file and a rename, only into a folder of the user's that no one else may write (src/own-files.ts); then the clean-up. */
 function writeParts(file: string, key: string, parts: StackParts): void {
-  const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  let fd: number | undefined;
-  let made = false;
-  try {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    if (!safeFolder(file)) return;
-    fd = openSync(temp, 'wx', 0o600);
-    made = true;
-    writeSync(fd, `${JSON.stringify({ version: VERSION, key, parts: normalized(parts) })}\n`);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temp, file);
-  } catch {
-    // Not kept: the next run reads the stack first, as without a file. Its temporary file goes, when it made one.
-    try {
-      if (fd !== undefined) closeSync(fd);
-      if (made) rmSync(temp, { force: true });
-    } catch {
-      // Left behind: never read (not a .json), and removed by a write a month on.
-    }
-    return;
-  }
-  const now = Date.now();
-  let names: string[] = [];
-  try {
-    names = readdirSync(dirname(file));
-  } catch {
-    // The folder went meanwhile: nothing to clean.
-  }
-  for (const name of names) {
-    const other = join(dirname(file), name);
-    try {
-      const st = lstatSync(other, { throwIfNoEntry: false });
-      if (other !== file && OWN_NAME.test(name) && st?.isFile() && now - st.mtimeMs > KEEP_MS) rmSync(other, { force: true });
-    } catch {
-      // Gone meanwhile (another run's clean-up), or not ours to remove: the next write tries again.
-    }
-  }
+  if (writeOwnFile(file, () => `${JSON.stringify({ version: VERSION, key, parts: normalized(parts) })}\n`)) cleanUpFolder(dirname(file), file, OWN_NAME, KEEP_MS);
 }
 
 /** The file, removed when it no longer names the stack; only from a folder it would be read from. */
 function forget(file: string): void {
   try {
-    if (safeFolder(file)) rmSync(file, { force: true });
+    if (ownFolder(dirname(file))) rmSync(file, { force: true });
   } catch {
     // Stays; its reads are dropped until parts that can be kept replace it.
   }

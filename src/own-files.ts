@@ -1,0 +1,94 @@
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/**
+ * Files the tool keeps for itself in a cache folder the user may share (XDG_CACHE_HOME): this
+ * user's code cache (bin/front.ts) and the stack's parts (src/state/stack-parts-cache.ts). Such a
+ * folder is untrusted until checked. A file is read only from a folder that is the user's, not a
+ * link, and that no one else may write; it is opened without following a link or waiting (a FIFO
+ * put there would block an open that waits), and must be a plain file of the user's. Files are
+ * written only into such a folder, by a new temporary file of their own name and a rename. Every
+ * failure means no file, never an error.
+ */
+
+/** The user's own, and writable by no one else (POSIX only: Windows has no owner ids, and its mode bits are made up: every file reads as writable by all). */
+export function onlyTheUsers(st: { uid: number; mode: number }): boolean {
+  const uid = process.getuid?.();
+  return uid === undefined || (st.uid === uid && (st.mode & 0o022) === 0);
+}
+
+/** A folder, not a link, of the user's, that no one else may write (false when it is missing). */
+export function ownFolder(dir: string): boolean {
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  return st !== undefined && st.isDirectory() && onlyTheUsers(st);
+}
+
+/** The file's bytes and when it was written, when it may be read (see above) and is at most `maxBytes`; else undefined. */
+export function readOwnFile(path: string, maxBytes = Infinity): { data: Buffer; writtenAt: number } | undefined {
+  let fd: number | undefined;
+  try {
+    if (!ownFolder(dirname(path))) return undefined;
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    const st = fstatSync(fd);
+    if (!st.isFile() || !onlyTheUsers(st) || st.size > maxBytes) return undefined;
+    return { data: readFileSync(fd), writtenAt: st.mtimeMs };
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Writes the bytes `make` gives (made only once the folder passed) to `path`, mode 0600: into a folder of the
+ * user's that no one else may write (made 0700 when missing), by a new temporary file of a name of its own (`wx`:
+ * never through a link or over a file that was there) and a rename, so a reader never sees half of one.
+ * False when nothing was written. Whoever may write the folder above could swap the folder for a link between
+ * its check and the rename: the file would then land in another folder of the user's. Reading checks the file.
+ */
+export function writeOwnFile(path: string, make: () => Buffer | string): boolean {
+  const temp = `${path}.${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}.tmp`;
+  let made = false;
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (!ownFolder(dirname(path))) return false;
+    const data = make();
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const fd = openSync(temp, 'wx', 0o600);
+    made = true;
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+    return true;
+  } catch {
+    try {
+      if (made) rmSync(temp, { force: true });
+    } catch {
+      // Left for a later clean-up.
+    }
+    return false;
+  }
+}
+
+/** Removes the folder's plain files whose names match `ownNames`, but `kept`, not written for `keepMs`; goes on past any it cannot. */
+export function cleanUpFolder(dir: string, kept: string, ownNames: RegExp, keepMs: number): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    // Gone meanwhile: nothing to clean.
+  }
+  const now = Date.now();
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      const st = lstatSync(file, { throwIfNoEntry: false });
+      if (file !== kept && ownNames.test(name) && st?.isFile() && now - st.mtimeMs > keepMs) rmSync(file, { force: true });
+    } catch {
+      // Gone meanwhile (another run's clean-up), or not ours to remove: a later write tries again.
+    }
+  }
+}
