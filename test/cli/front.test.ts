@@ -487,6 +487,15 @@ describe("this user's code cache", () => {
     return spawnSync(process.execPath, [BIN, '--help'], { env: { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: join(home, 'cache'), CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' }).stdout;
   };
 
+  /** A copy of the build whose light.cjs cache does not serve, run once so that this user's cache of it exists: its folder and file. */
+  function withUserCache() {
+    const bin = copyWithoutLightCache();
+    const xdg = tempDir('bd-front-xdg-');
+    const dir = join(xdg, 'benchling-deploy', 'front');
+    help(bin, xdg);
+    return { bin, xdg, dir, file: join(dir, readdirSync(dir)[0]) };
+  }
+
   it("when the build's cache does not serve, the first run makes this user's and the runs after take it: the same help", () => {
     const bin = copyWithoutLightCache();
     const xdg = tempDir('bd-front-xdg-');
@@ -504,11 +513,7 @@ describe("this user's code cache", () => {
   });
 
   it('a cache of this user with one byte of its data changed is not used (its checksum), and is made again', () => {
-    const bin = copyWithoutLightCache();
-    const xdg = tempDir('bd-front-xdg-');
-    help(bin, xdg);
-    const dir = join(xdg, 'benchling-deploy', 'front');
-    const file = join(dir, readdirSync(dir)[0]);
+    const { bin, xdg, file } = withUserCache();
     const made = readFileSync(file);
     const damaged = Buffer.from(made);
     damaged[damaged.length - 100] ^= 0x40;
@@ -555,11 +560,7 @@ describe("this user's code cache", () => {
   });
 
   it("a cache file that others may write, or another user's, is not used", () => {
-    const bin = copyWithoutLightCache();
-    const xdg = tempDir('bd-front-xdg-');
-    const dir = join(xdg, 'benchling-deploy', 'front');
-    help(bin, xdg);
-    const file = join(dir, readdirSync(dir)[0]);
+    const { bin, xdg, dir, file } = withUserCache();
     chmodSync(file, 0o666);
     expect(help(bin, xdg).cache).toBe('none');
     // Made again, the user's own.
@@ -570,11 +571,7 @@ describe("this user's code cache", () => {
   });
 
   it('a FIFO where the cache file goes is not waited on: the command runs at once, compiling', () => {
-    const bin = copyWithoutLightCache();
-    const xdg = tempDir('bd-front-xdg-');
-    const dir = join(xdg, 'benchling-deploy', 'front');
-    help(bin, xdg);
-    const file = join(dir, readdirSync(dir)[0]);
+    const { bin, xdg, file } = withUserCache();
     rmSync(file);
     execFileSync('mkfifo', [file]);
     const home = tempDir('bd-front-home-');
@@ -586,11 +583,7 @@ describe("this user's code cache", () => {
   });
 
   it('a cache file that is a link is not followed: not used, and what it points at is left as it was', () => {
-    const bin = copyWithoutLightCache();
-    const xdg = tempDir('bd-front-xdg-');
-    const dir = join(xdg, 'benchling-deploy', 'front');
-    help(bin, xdg);
-    const file = join(dir, readdirSync(dir)[0]);
+    const { bin, xdg, file } = withUserCache();
     // The user's own good cache, elsewhere, and a link to it in its place.
     const elsewhere = join(tempDir('bd-front-elsewhere-'), 'light.cache');
     renameSync(file, elsewhere);
@@ -601,10 +594,7 @@ describe("this user's code cache", () => {
   });
 
   it('a linked cache folder, or one others may write, is neither read nor written', () => {
-    const bin = copyWithoutLightCache();
-    const xdg = tempDir('bd-front-xdg-');
-    const dir = join(xdg, 'benchling-deploy', 'front');
-    help(bin, xdg);
+    const { bin, xdg, dir } = withUserCache();
     // The folder moved elsewhere (the user's, 0700, its cache in it), and a link left in its place.
     const elsewhere = join(tempDir('bd-front-elsewhere-'), 'front');
     renameSync(dir, elsewhere);
