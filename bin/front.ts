@@ -139,7 +139,12 @@ export function codeCacheBytes(source: Buffer, data: Buffer, user: boolean): Buf
  */
 function userCodeCache(path: string, source: Buffer): Buffer | undefined {
   const file = readOwnFile(path);
-  return file ? codeCacheFor(file.data, source, true) : undefined;
+  try {
+    return file ? codeCacheFor(file.data, source, true) : undefined;
+  } catch {
+    // A cache file this code cannot make sense of is no cache: the bundle compiles.
+    return undefined;
+  }
 }
 
 /** zlib's CRC-32, loaded only for this user's caches; null on a Node without it (before 20.15), which neither writes nor trusts one. */

@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
  * link, and that no one else may write; it is opened without following a link or waiting (a FIFO
  * put there would block an open that waits), and must be a plain file of the user's. Files are
  * written only into such a folder, by a new temporary file of their own name and a rename. Every
- * failure means no file, never an error.
+ * failure means no file, never an error. On Windows there are no owner ids and no refusal of a link
+ * at the file itself; a folder that is a link or junction is refused there too.
  */
 
 /** The user's own, and writable by no one else (POSIX only: Windows has no owner ids, and its mode bits are made up: every file reads as writable by all). */
@@ -35,7 +36,11 @@ export function readOwnFile(path: string, maxBytes = Infinity): { data: Buffer; 
   } catch {
     return undefined;
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    try {
+      if (fd !== undefined) closeSync(fd);
+    } catch {
+      // Read already, or not: either way nothing more to do with it.
+    }
   }
 }
 
@@ -57,7 +62,11 @@ export function writeOwnFile(path: string, make: () => Buffer | string): boolean
     const fd = openSync(temp, 'wx', 0o600);
     made = true;
     try {
-      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+      for (let at = 0; at < bytes.length; ) {
+        const wrote = writeSync(fd, bytes, at);
+        if (wrote === 0) throw new Error('no progress writing');
+        at += wrote;
+      }
     } finally {
       closeSync(fd);
     }
