@@ -47,25 +47,23 @@ export class TmuxTerminal {
   }
 
   /**
-   * tmux's view of the pane: alternate screen on, cursor shown, the program's pid, dead or alive, and how it
-   * ended (its exit status, or the signal that ended it). tmux calls a pane dead as soon as its terminal closes,
-   * which may be before it has collected the program's status: `status` and `signal` may both still be null
-   * then. Wait with `waitForExit`.
+   * tmux's view of the pane: alternate screen on, cursor shown, the program's pid, dead or alive. Not the
+   * program's exit status: tmux calls a pane dead when its terminal closes, which may be before it has the
+   * status, and under load it has been seen never to collect it (the pane's shell left a zombie, unreaped).
+   * A test that needs the status has the shell line write it to a file (test/cli/front.test.ts inTerminal).
    */
-  pane(): { alternate: boolean; cursor: boolean; pid: number; dead: boolean; status: number | null; signal: number | null } {
-    const [alt, cursor, pid, dead, status, signal] = this.tmux(['display-message', '-p', '-t', this.session, '#{alternate_on} #{cursor_flag} #{pane_pid} #{pane_dead} #{pane_dead_status}. #{pane_dead_signal}.']).trim().split(' ');
-    const number = (field: string | undefined) => (field === undefined || field === '.' ? null : Number(field.slice(0, -1)));
-    return { alternate: alt === '1', cursor: cursor === '1', pid: Number(pid), dead: dead === '1', status: number(status), signal: number(signal) };
+  pane(): { alternate: boolean; cursor: boolean; pid: number; dead: boolean } {
+    const [alt, cursor, pid, dead] = this.tmux(['display-message', '-p', '-t', this.session, '#{alternate_on} #{cursor_flag} #{pane_pid} #{pane_dead}']).trim().split(' ');
+    return { alternate: alt === '1', cursor: cursor === '1', pid: Number(pid), dead: dead === '1' };
   }
 
-  /** Waits until the program has ended and tmux has its exit status or the signal that ended it; returns those. */
-  async waitForExit(what: string, timeoutMs = 10_000): Promise<{ status: number | null; signal: number | null }> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const { dead, status, signal } = this.pane();
-      if (dead && (status !== null || signal !== null)) return { status, signal };
-      if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${dead ? 'the terminal closed, with no exit status' : 'still running'}); the screen:\n${this.screen()}`);
-      await new Promise((r) => setTimeout(r, 50));
+  /** The processes of the pane's session (its program and what that started), as `ps` lists them: for a failure's words. */
+  processes(): string {
+    try {
+      const { pid } = this.pane();
+      return execFileSync('ps', ['-o', 'pid,ppid,stat,etime,args', '-s', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      return `(none listed: ${(error as Error).message.split('\n')[0]})`;
     }
   }
 
