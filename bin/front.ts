@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { brokenInstallation, missingBundleFile } from '../src/broken-install.js';
-import { cleanUpFolder, readOwnFile, writeOwnFile } from '../src/own-files.js';
+import { cacheFolder, cleanUpFolder, fnv1a, readOwnFile, writeOwnFile } from '../src/own-files.js';
 import { isInteractive } from './interactive.js';
 import { routeOf, type RouteTable } from './route.js';
 import { VERSION } from './version.js';
@@ -160,8 +159,7 @@ function crc32(data: Buffer): number {
 
 /** `$XDG_CACHE_HOME/benchling-deploy/front` (an absolute XDG_CACHE_HOME), else `~/.cache/benchling-deploy/front`. */
 export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env.XDG_CACHE_HOME;
-  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'benchling-deploy', 'front');
+  return cacheFolder('front', env);
 }
 
 /**
@@ -177,13 +175,6 @@ function userCacheFile(name: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** FNV-1a, 32 bits, as 8 hex digits: a file name's key, not a check of anything. */
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Files of the folder older than this go when a cache is written: other versions', other flags', temporary ones left by a crash. */

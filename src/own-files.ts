@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
 
 /**
  * Files the tool keeps for itself in a cache folder the user may share (XDG_CACHE_HOME): this
@@ -11,6 +12,19 @@ import { dirname, join } from 'node:path';
  * failure means no file, never an error. On Windows there are no owner ids and no refusal of a link
  * at the file itself; a folder that is a link or junction is refused there too.
  */
+
+/** `$XDG_CACHE_HOME/benchling-deploy/<name>` (an absolute XDG_CACHE_HOME), else `~/.cache/benchling-deploy/<name>`. */
+export function cacheFolder(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'benchling-deploy', name);
+}
+
+/** FNV-1a, 32 bits, as 8 hex digits: a file name's key, not a check of anything. */
+export function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
 
 /** The user's own, and writable by no one else (POSIX only: Windows has no owner ids, and its mode bits are made up: every file reads as writable by all). */
 export function onlyTheUsers(st: { uid: number; mode: number }): boolean {

@@ -1,8 +1,7 @@
 import { rmSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
-import { cleanUpFolder, ownFolder, readOwnFile, writeOwnFile } from '../own-files.js';
+import { cacheFolder, cleanUpFolder, fnv1a, ownFolder, readOwnFile, writeOwnFile } from '../own-files.js';
 import type { StackParts } from './status-poller.js';
 
 /**
@@ -51,8 +50,7 @@ export interface StackPartsCache {
 
 /** `$XDG_CACHE_HOME/benchling-deploy/stacks` (an absolute XDG_CACHE_HOME), else `~/.cache/benchling-deploy/stacks`. */
 export function stackPartsDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env.XDG_CACHE_HOME;
-  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'benchling-deploy', 'stacks');
+  return cacheFolder('stacks', env);
 }
 
 /**
@@ -65,13 +63,6 @@ function keyOf(place: StackPartsPlace, env: NodeJS.ProcessEnv): string {
     .sort()
     .map((name) => [name, env[name]]);
   return JSON.stringify([place.stackName, place.region, place.account ?? null, place.awsProfile ?? env.AWS_PROFILE ?? null, endpoints]);
-}
-
-/** FNV-1a, 32 bits, as 8 hex digits: a file name, not a check (the file holds its whole key). */
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
 export function openStackPartsCache(place: StackPartsPlace, env: NodeJS.ProcessEnv = process.env): StackPartsCache {
