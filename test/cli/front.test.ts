@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BIN, ROOT, copyOfBuild, runWithBothGone, runWithReaderGone, runWithStderrGone } from '../helpers/cli.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
-import { prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
+import { linkInPlace, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
 /** Profiles of both environments, whose template is over the size cdk sends inline (synth warns). */
@@ -585,9 +585,7 @@ describe("this user's code cache", () => {
   it('a cache file that is a link is not followed: not used, and what it points at is left as it was', () => {
     const { bin, xdg, file } = withUserCache();
     // The user's own good cache, elsewhere, and a link to it in its place.
-    const elsewhere = join(tempDir('bd-front-elsewhere-'), 'light.cache');
-    renameSync(file, elsewhere);
-    symlinkSync(elsewhere, file);
+    const elsewhere = linkInPlace(file);
     const before = readFileSync(elsewhere);
     expect(help(bin, xdg).cache).toBe('none');
     expect(readFileSync(elsewhere).equals(before)).toBe(true);
@@ -596,9 +594,7 @@ describe("this user's code cache", () => {
   it('a linked cache folder, or one others may write, is neither read nor written', () => {
     const { bin, xdg, dir } = withUserCache();
     // The folder moved elsewhere (the user's, 0700, its cache in it), and a link left in its place.
-    const elsewhere = join(tempDir('bd-front-elsewhere-'), 'front');
-    renameSync(dir, elsewhere);
-    symlinkSync(elsewhere, dir);
+    const elsewhere = linkInPlace(dir);
     const before = readdirSync(elsewhere);
     expect(help(bin, xdg).cache).toBe('none');
     expect(readdirSync(elsewhere)).toEqual(before);

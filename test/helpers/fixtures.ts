@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync, readFileSync, readdirSync, statSync, chmodSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync, statSync, chmodSync, rmSync, renameSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 export const QUILT_ARN = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
 export const QUILT_ARN_DEV = 'arn:aws:cloudformation:us-west-2:210987654321:stack/QuiltDev/66666666-7777-8888-9999-000000000000';
@@ -18,6 +18,18 @@ export function tempDir(prefix = 'bd-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   madeByThisFile.push(dir);
   return dir;
+}
+
+/**
+ * Moves `path` (a file or a folder, the user's own) into a new folder of {@link tempDir}, under its own
+ * name, and leaves a link to it in its place: a cache that must not be read or written through a link.
+ * Returns where it went.
+ */
+export function linkInPlace(path: string): string {
+  const elsewhere = join(tempDir('bd-test-elsewhere-'), basename(path));
+  renameSync(path, elsewhere);
+  symlinkSync(elsewhere, path);
+  return elsewhere;
 }
 
 /** Removes every folder {@link tempDir} made so far. */

@@ -1,12 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStackPartsCache, stackPartsDir, type StackPartsPlace } from '../../src/state/stack-parts-cache.js';
 import type { StackParts } from '../../src/state/status-poller.js';
 import { bundleScript } from '../helpers/bundle.js';
 import { ROOT } from '../helpers/cli.js';
-import { tempDir } from '../helpers/fixtures.js';
+import { linkInPlace, tempDir } from '../helpers/fixtures.js';
 
 const PLACE: StackPartsPlace = { stackName: 'BenchlingWebhookStack', region: 'us-east-1', account: '123456789012' };
 const PARTS: StackParts = {
@@ -174,9 +174,7 @@ describe('the stack parts cache', () => {
     openStackPartsCache(PLACE, env).save(PARTS);
     const file = onlyFile(dir);
     // The folder moved elsewhere (a folder of the user's, 0700), and a link left in its place.
-    const elsewhere = join(tempDir('bd-stack-parts-elsewhere-'), 'kept');
-    renameSync(dir, elsewhere);
-    symlinkSync(elsewhere, dir);
+    const elsewhere = linkInPlace(dir);
     const old = join(elsewhere, 'deadbeef.json');
     writeFileSync(old, '{}');
     const month = new Date(Date.now() - 31 * 24 * 3600 * 1000);
