@@ -474,7 +474,6 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const parts = stackPartsOf(stackInfo, options.environments);
     const { cluster, apiId } = parts;
     const named = options.environments.map((e) => ({ env: e, service: parts.environments[e.name]!.service, targetGroup: parts.environments[e.name]!.targetGroup }));
-    const serviceNames = named.flatMap((n) => (n.service ? [n.service] : []));
 
     // One GetMetricData a minute: the sparklines' hour, or (after the first hour's read, once an hour) the cost's 7 days.
     const slotDue = Boolean(api.getMetricData) && !metricsRefused && (metricsTriedAt === undefined || fetchedAt.getTime() - metricsTriedAt >= metricsInterval);
@@ -514,7 +513,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       } else if (t) note(n.env.name, t.text);
       else state.targets = undefined;
     });
-    if (!cluster && serviceNames.length > 0) for (const n of named) note(n.env.name, 'the stack has no ClusterName output');
+    if (!cluster && named.some((n) => n.service)) for (const n of named) note(n.env.name, 'the stack has no ClusterName output');
 
     // A verdict from the parts read now; an unreadable part is judged unknown, not by its old value.
     const verdictOf = (n: (typeof named)[number], stoppedReasons: readonly string[]) => {
