@@ -4,7 +4,9 @@ import { dirname, isAbsolute, join } from 'node:path';
 
 /**
  * Files the tool keeps for itself in a cache folder the user may share (XDG_CACHE_HOME): this
- * user's code cache (bin/front.ts) and the stack's parts (src/state/stack-parts-cache.ts). Such a
+ * user's code cache (bin/front.ts), the stack's parts (src/state/stack-parts-cache.ts), the
+ * bytecode of aws-cdk-lib (src/infra/compile-cache.ts) and synthesized assemblies
+ * (src/infra/assembly-cache.ts). Such a
  * folder is untrusted until checked. A file is read only from a folder that is the user's, not a
  * link, and that no one else may write; it is opened without following a link or waiting (a FIFO
  * put there would block an open that waits), and must be a plain file of the user's. Files are
@@ -13,10 +15,10 @@ import { dirname, isAbsolute, join } from 'node:path';
  * at the file itself; a folder that is a link or junction is refused there too.
  */
 
-/** `$XDG_CACHE_HOME/benchling-deploy/<name>` (an absolute XDG_CACHE_HOME), else `~/.cache/benchling-deploy/<name>`. */
-export function cacheFolder(name: string, env: NodeJS.ProcessEnv = process.env): string {
+/** `$XDG_CACHE_HOME/benchling-deploy/<name>` (an absolute XDG_CACHE_HOME: the XDG spec ignores a relative one), else `~/.cache/benchling-deploy/<name>`. */
+export function cacheFolder(name: string, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
   const xdg = env.XDG_CACHE_HOME;
-  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'benchling-deploy', name);
+  return join(xdg && isAbsolute(xdg) ? xdg : join(home, '.cache'), 'benchling-deploy', name);
 }
 
 /** FNV-1a, 32 bits, as 8 hex digits: a file name's key, not a check of anything. */

@@ -1,11 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import Module from 'node:module';
 import { arch, homedir } from 'node:os';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { Script } from 'node:vm';
 import * as zlib from 'node:zlib';
+import { cacheFolder, readOwnFile, writeOwnFile } from '../own-files.js';
 
 /**
  * A code cache for the CommonJS files of node_modules (aws-cdk-lib is most of
@@ -24,6 +25,12 @@ import * as zlib from 'node:zlib';
  * Written once, when the process ends (or the synth worker has replied), to a
  * temporary file renamed over the old one: two processes at once each write a
  * whole file, the last one stays.
+ *
+ * Bytecode is code: V8 runs what the file holds, and a checksum anyone can
+ * recompute proves nothing about who wrote it. So the file is read and written
+ * only as the tool's own files are (src/own-files.ts): from and into a folder
+ * of the user's, not a link, that no one else may write; the file itself the
+ * user's, writable by no one else, opened without following a link or waiting.
  */
 
 /** Bumped when the layout of the file changes. */
@@ -36,10 +43,9 @@ const CACHE_FILE = 'code-cache.bin';
 /** Set to `off` (or `0`) to compile without the cache. */
 export const COMPILE_CACHE_SWITCH = 'BENCHLING_DEPLOY_COMPILE_CACHE';
 
-/** `$XDG_CACHE_HOME/benchling-deploy/compile`, else `~/.cache/benchling-deploy/compile`. */
+/** `$XDG_CACHE_HOME/benchling-deploy/compile` (an absolute XDG_CACHE_HOME), else `~/.cache/benchling-deploy/compile`. */
 export function compileCacheDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
-  const xdg = env.XDG_CACHE_HOME;
-  return join(xdg && xdg.trim() !== '' ? resolve(xdg) : join(home, '.cache'), 'benchling-deploy', 'compile');
+  return cacheFolder('compile', env, home);
 }
 
 export interface CompileCacheOptions {
@@ -221,26 +227,18 @@ function requireOf(mod: Module): NodeJS.Require {
   return req;
 }
 
-/** The entries of the cache file at `path`; none when it is missing, foreign or damaged. */
+/**
+ * The entries of the cache file at `path`; none when it is missing, foreign or damaged, or when
+ * it or its folder is not only the user's (see {@link readOwnFile}).
+ */
 export function readCacheFile(path: string): Map<string, Entry> {
   const entries = new Map<string, Entry>();
-  let fd: number;
+  const file = readOwnFile(path, COMPILE_CACHE_MAX_BYTES * 2);
+  if (!file) return entries;
+  const buf = file.data;
+  const size = buf.length;
   try {
-    fd = openSync(path, 'r');
-  } catch {
-    return entries;
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (size < MAGIC.length + 4 || size > COMPILE_CACHE_MAX_BYTES * 2) return entries;
-    const buf = Buffer.allocUnsafe(size);
-    let read = 0;
-    while (read < size) {
-      const n = readSync(fd, buf, read, size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    if (read !== size || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return entries;
+    if (size < MAGIC.length + 4 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return entries;
     const headerLength = buf.readUInt32LE(MAGIC.length);
     const dataStart = MAGIC.length + 4 + headerLength;
     if (dataStart > size) return entries;
@@ -260,8 +258,6 @@ export function readCacheFile(path: string): Map<string, Entry> {
     return found;
   } catch {
     return entries;
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -275,15 +271,8 @@ function writeCacheFile(path: string, entries: readonly Entry[]): void {
   const header = Buffer.from(JSON.stringify({ identity: identity(), entries: rows }));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length);
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(temp, Buffer.concat([MAGIC, length, header, ...entries.map((e) => e.data)]), { mode: 0o600 });
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  // Into a folder of the user's only, by a temporary file of its own and a rename; false (no cache next time) otherwise.
+  writeOwnFile(path, () => Buffer.concat([MAGIC, length, header, ...entries.map((e) => e.data)]));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

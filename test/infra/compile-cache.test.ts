@@ -4,12 +4,15 @@
  * again only for that very file, and a damaged, foreign or missing cache
  * file, or an unwritable folder, only means compiling as usual.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createCompileCache, readCacheFile, type CompileCache } from '../../src/infra/compile-cache.js';
-import { tempDir } from '../helpers/fixtures.js';
+import { compileCacheDir, createCompileCache, readCacheFile, type CompileCache } from '../../src/infra/compile-cache.js';
+import { bundleScript } from '../helpers/bundle.js';
+import { ROOT } from '../helpers/cli.js';
+import { linkInPlace, tempDir } from '../helpers/fixtures.js';
 
 const open: CompileCache[] = [];
 afterEach(() => {
@@ -111,6 +114,68 @@ describe('compile cache', () => {
     const r = load(p, 'a.js');
     expect(r.value).toMatchObject({ sum: 42 });
     expect(r.cache.stats).toEqual({ hits: 1, misses: 1, rejected: 0 });
+  });
+
+  it('is bytecode V8 runs, so it is read and written only as its own: not a file or folder others may write, not through a link', () => {
+    const p = project(MODULES);
+    load(p, 'a.js').cache.save();
+    const inode = () => statSync(p.cacheFile, { bigint: true }).ino;
+    const written = inode();
+    // A file group or others may write: not read. Its own again: read.
+    for (const mode of [0o620, 0o602]) {
+      chmodSync(p.cacheFile, mode);
+      expect(load(p, 'a.js').cache.stats, mode.toString(8)).toEqual({ hits: 0, misses: 2, rejected: 0 });
+    }
+    chmodSync(p.cacheFile, 0o600);
+    expect(load(p, 'a.js').cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0 });
+    // A folder others may write: not read, and nothing written into it (the file is the one written before).
+    chmodSync(p.cacheDir, 0o777);
+    const shared = load(p, 'a.js');
+    expect(shared.cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0 });
+    shared.cache.save();
+    expect(readdirSync(p.cacheDir)).toEqual(['code-cache.bin']);
+    expect(inode()).toBe(written);
+    chmodSync(p.cacheDir, 0o755);
+    expect(load(p, 'a.js').cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0 });
+  });
+
+  it('does not follow a link at the cache file or its folder, and writes nothing through one', () => {
+    const p = project(MODULES);
+    load(p, 'a.js').cache.save();
+    // The file moved elsewhere (the user's own, whole) and a link left in its place: not read; the write replaces the link, not its target.
+    const file = linkInPlace(p.cacheFile);
+    const before = readFileSync(file);
+    const linked = load(p, 'a.js');
+    expect(linked.cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0 });
+    linked.cache.save();
+    expect(lstatSync(p.cacheFile).isFile()).toBe(true);
+    expect(readFileSync(file)).toEqual(before);
+    // The folder moved elsewhere and a link left in its place: nothing read from it or written into it.
+    const folder = linkInPlace(p.cacheDir);
+    const kept = statSync(join(folder, 'code-cache.bin'), { bigint: true });
+    const throughFolder = load(p, 'a.js');
+    expect(throughFolder.cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0 });
+    throughFolder.cache.save();
+    expect(readdirSync(folder)).toEqual(['code-cache.bin']);
+    expect(statSync(join(folder, 'code-cache.bin'), { bigint: true }).ino).toBe(kept.ino);
+  });
+
+  it('a FIFO where the cache file goes is not waited on: no entries, at once (in a process of its own, which would hang)', async () => {
+    const p = project(MODULES);
+    mkdirSync(p.cacheDir, { recursive: true });
+    execFileSync('mkfifo', [p.cacheFile]);
+    const script = join(tempDir('bd-compile-fifo-'), 'read.ts');
+    writeFileSync(script, `import { readCacheFile } from ${JSON.stringify(join(ROOT, 'src', 'infra', 'compile-cache.ts'))};\nconsole.log(readCacheFile(${JSON.stringify(p.cacheFile)}).size);\n`);
+    const r = spawnSync(process.execPath, [await bundleScript(script)], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.error, 'the read did not end within 10 s').toBeUndefined();
+    expect(r.stdout.trim()).toBe('0');
+    rmSync(p.cacheFile);
+  });
+
+  it('lives in $XDG_CACHE_HOME/benchling-deploy/compile when that is absolute (the XDG rule), else ~/.cache', () => {
+    expect(compileCacheDir({ XDG_CACHE_HOME: '/c' }, '/h')).toBe('/c/benchling-deploy/compile');
+    expect(compileCacheDir({ XDG_CACHE_HOME: 'relative/cache' }, '/h')).toBe('/h/.cache/benchling-deploy/compile');
+    expect(compileCacheDir({}, '/h')).toBe('/h/.cache/benchling-deploy/compile');
   });
 
   it('works without a cache when the folder cannot be made or written, and leaves no temporary file', () => {
