@@ -2,10 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StackProfiles } from '../config/pairing.js';
 import type { ResolvedProfile } from '../config/schema.js';
+import { cacheFolder, ownFolder, readOwnFile } from '../own-files.js';
 import type { Synthesizer } from './deploy.js';
 
 /**
@@ -25,6 +26,14 @@ import type { Synthesizer } from './deploy.js';
  *   (CDK_CONTEXT_JSON, CDK_DEFAULT_REGION, ...).
  * A cached assembly is used only when every file it lists still has the
  * digest written beside it; anything else is a miss and a fresh synth.
+ *
+ * What a deploy sends is read from here, and a digest beside it proves nothing
+ * about who wrote it: an entry is read only as the tool's own files are
+ * (src/own-files.ts). The cache folder, the entry and every folder of its
+ * assembly must be folders of the user's, not links, that no one else may
+ * write; each file the user's, writable by no one else, opened without
+ * following a link or waiting. Nothing is written into a cache folder that
+ * fails that check.
  */
 
 /** Entries kept; the least recently used go first. */
@@ -61,11 +70,13 @@ interface EntryMeta {
   readonly files: Readonly<Record<string, string>>;
 }
 
-/** `$XDG_CACHE_HOME/benchling-deploy/assemblies`, else `~/.cache/benchling-deploy/assemblies`. */
+/** `$XDG_CACHE_HOME/benchling-deploy/assemblies` (an absolute XDG_CACHE_HOME), else `~/.cache/benchling-deploy/assemblies`. */
 export function assemblyCacheDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
-  const xdg = env.XDG_CACHE_HOME;
-  return join(xdg && xdg.trim() !== '' ? resolve(xdg) : join(home, '.cache'), 'benchling-deploy', 'assemblies');
+  return cacheFolder('assemblies', env, home);
 }
+
+/** meta.json is a list of file names and digests: a bigger one is not the tool's. */
+const META_MAX_BYTES = 1024 * 1024;
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -131,7 +142,7 @@ export function withAssemblyCache(synth: Synthesizer, options: AssemblyCacheOpti
     const dir = options.dir ?? assemblyCacheDir();
     const key = assemblyKey(profiles, options.inputs ?? defaultKeyInputs(), synthOptions);
     const entry = join(dir, key);
-    const reused = restore(entry, key, resolve(outDir));
+    const reused = restore(dir, entry, key, resolve(outDir));
     if (reused) {
       options.onSynth?.({ reused: true, key });
       return reused;
@@ -143,24 +154,35 @@ export function withAssemblyCache(synth: Synthesizer, options: AssemblyCacheOpti
   };
 }
 
-function restore(entry: string, key: string, outDir: string): Awaited<ReturnType<Synthesizer>> | undefined {
+function restore(dir: string, entry: string, key: string, outDir: string): Awaited<ReturnType<Synthesizer>> | undefined {
+  if (!ownFolder(dir) || !ownFolder(entry)) return undefined;
+  const metaFile = readOwnFile(join(entry, 'meta.json'), META_MAX_BYTES);
+  if (!metaFile) return undefined;
   let meta: EntryMeta;
   try {
-    meta = JSON.parse(readFileSync(join(entry, 'meta.json'), 'utf8')) as EntryMeta;
+    meta = JSON.parse(metaFile.data.toString('utf8')) as EntryMeta;
   } catch {
     return undefined;
   }
   if (!isMeta(meta, key)) return undefined;
   const assembly = join(entry, 'assembly');
   const contents = new Map<string, Buffer>();
-  try {
-    for (const [file, digest] of Object.entries(meta.files)) {
-      const data = readFileSync(join(assembly, file));
-      if (sha256(data) !== digest) return undefined;
-      contents.set(file, data);
-    }
-  } catch {
-    return undefined;
+  // Every folder from the assembly down to each file: readOwnFile checks a file's own folder, not those above it.
+  const checked = new Set<string>();
+  const ownFolders = (folder: string): boolean => {
+    if (checked.has(folder)) return true;
+    if (folder !== assembly && (dirname(folder) === folder || !ownFolders(dirname(folder)))) return false;
+    if (!ownFolder(folder)) return false;
+    checked.add(folder);
+    return true;
+  };
+  for (const [file, digest] of Object.entries(meta.files)) {
+    const path = join(assembly, file);
+    const inside = relative(assembly, path);
+    if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside) || !ownFolders(dirname(path))) return undefined;
+    const data = readOwnFile(path)?.data;
+    if (data === undefined || sha256(data) !== digest) return undefined;
+    contents.set(file, data);
   }
   if (!contents.has('manifest.json')) return undefined;
   mkdirSync(outDir, { recursive: true });
@@ -188,8 +210,14 @@ function isMeta(meta: unknown, key: string): meta is EntryMeta {
 
 function keep(dir: string, entry: string, key: string, result: Awaited<ReturnType<Synthesizer>>): void {
   const staging = `${entry}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  let made = false;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Nothing into a folder others may write, or that a link stands for.
+    if (!ownFolder(dir)) return;
+    // A new folder of its own (no `recursive`: one already there, whatever it is, is an error), that only the user may write.
+    mkdirSync(staging, { mode: 0o700 });
+    made = true;
     const files: Record<string, string> = {};
     // Written file by file, readable by the owner only, like everything else the tool keeps.
     for (const file of listFiles(result.assemblyDir)) {
@@ -207,7 +235,7 @@ function keep(dir: string, entry: string, key: string, result: Awaited<ReturnTyp
   } catch {
     // Another process may have kept the same entry meanwhile; either way this synth stands.
   } finally {
-    rmSync(staging, { recursive: true, force: true });
+    if (made) rmSync(staging, { recursive: true, force: true });
   }
 }
 

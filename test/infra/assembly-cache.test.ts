@@ -3,13 +3,16 @@
  * plan of the same profiles copies the assembly synthesized before instead of
  * synthesizing; a change of anything the template depends on synthesizes anew.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ASSEMBLY_CACHE_ENTRIES, assemblyCacheDir, assemblyKey, defaultKeyInputs, withAssemblyCache, type AssemblyKeyInputs } from '../../src/infra/assembly-cache.js';
 import type { Synthesizer } from '../../src/infra/deploy.js';
 import { synthesizeStackLazily } from '../../src/infra/operations.js';
-import { SECRET, tempDir } from '../helpers/fixtures.js';
+import { bundleScript } from '../helpers/bundle.js';
+import { ROOT } from '../helpers/cli.js';
+import { linkInPlace, SECRET, tempDir } from '../helpers/fixtures.js';
 import { stackProfiles } from './stack-helpers.js';
 
 const TEMPLATE = 'BenchlingWebhookStack.template.json';
@@ -134,6 +137,98 @@ describe('withAssemblyCache', () => {
   });
 });
 
+/** A synthesizer that writes a small assembly with a folder in it, counting its runs. */
+function smallAssembly(): { synth: Synthesizer; runs: () => number } {
+  let runs = 0;
+  return {
+    synth: async (_profiles, outDir) => {
+      runs++;
+      mkdirSync(join(outDir, 'asset.abc', 'lib'), { recursive: true });
+      writeFileSync(join(outDir, 'manifest.json'), '{"version":"48.0.0"}');
+      writeFileSync(join(outDir, TEMPLATE), '{"Resources":{}}');
+      writeFileSync(join(outDir, 'asset.abc', 'lib', 'index.js'), 'exports.handler = async () => ({});');
+      return { assemblyDir: outDir, hasAssets: true, templateBodySize: 16 };
+    },
+    runs: () => runs,
+  };
+}
+
+describe('what a deploy sends, read only from folders and files of the user alone', () => {
+  const profiles = stackProfiles({ prod: {}, dev: {} });
+  /** A cache with one entry, its paths, and a plan through it that tells whether it synthesized. */
+  async function cached() {
+    const dir = join(tempDir('bd-assembly-own-'), 'assemblies');
+    const counted = smallAssembly();
+    const plan = withAssemblyCache(counted.synth, { dir, inputs: INPUTS });
+    await plan(profiles, join(tempDir(), 'out'));
+    const entry = join(dir, assemblyKey(profiles, INPUTS));
+    const synthesized = async () => {
+      const before = counted.runs();
+      const out = join(tempDir(), 'out');
+      await plan(profiles, out);
+      expect(readFileSync(join(out, TEMPLATE), 'utf8')).toBe('{"Resources":{}}');
+      return counted.runs() > before;
+    };
+    expect(await synthesized()).toBe(false);
+    return { dir, entry, assembly: join(entry, 'assembly'), synthesized };
+  }
+
+  it('an entry, a folder of it or a file of it that group or others may write is not served: synthesized anew, and the new entry is', async () => {
+    const { dir, entry, assembly, synthesized } = await cached();
+    const paths = [entry, assembly, join(assembly, 'asset.abc'), join(assembly, 'asset.abc', 'lib'), join(assembly, 'asset.abc', 'lib', 'index.js'), join(assembly, TEMPLATE), join(entry, 'meta.json')];
+    for (const path of paths) {
+      chmodSync(path, statSync(path).mode | 0o002);
+      expect(await synthesized(), path).toBe(true);
+      // The fresh synth kept its own entry in place of that one.
+      expect(statSync(path).mode & 0o022, path).toBe(0);
+      expect(await synthesized(), path).toBe(false);
+    }
+    // The cache folder itself: not read, and nothing written into it.
+    chmodSync(dir, 0o777);
+    const before = statSync(entry, { bigint: true });
+    expect(await synthesized()).toBe(true);
+    expect(await synthesized()).toBe(true);
+    expect(readdirSync(dir)).toEqual([assemblyKey(profiles, INPUTS)]);
+    expect(statSync(entry, { bigint: true }).ino).toBe(before.ino);
+    chmodSync(dir, 0o700);
+    expect(await synthesized()).toBe(false);
+  });
+
+  it('a link in place of the cache folder, the entry, a folder or a file of it is not followed, even to the same bytes', async () => {
+    for (const place of ['cache', 'entry', 'assembly', 'asset folder', 'asset file', 'template', 'meta']) {
+      const { dir, entry, assembly, synthesized } = await cached();
+      const path = { cache: dir, entry, assembly, 'asset folder': join(assembly, 'asset.abc'), 'asset file': join(assembly, 'asset.abc', 'lib', 'index.js'), template: join(assembly, TEMPLATE), meta: join(entry, 'meta.json') }[place]!;
+      const elsewhere = linkInPlace(path);
+      expect(await synthesized(), place).toBe(true);
+      // What the link stood for is as it was: nothing was written through it.
+      expect(existsSync(elsewhere), place).toBe(true);
+      if (place === 'cache') expect(readdirSync(elsewhere), place).toEqual([assemblyKey(profiles, INPUTS)]);
+    }
+  });
+
+  it('a FIFO in place of a file of the entry is not waited on: synthesized anew, at once (in a process of its own, which would hang)', async () => {
+    const { entry, assembly } = await cached();
+    const template = join(assembly, TEMPLATE);
+    rmSync(template);
+    execFileSync('mkfifo', [template]);
+    const script = join(tempDir('bd-assembly-fifo-'), 'plan.ts');
+    writeFileSync(
+      script,
+      [
+        `import { withAssemblyCache } from ${JSON.stringify(join(ROOT, 'src', 'infra', 'assembly-cache.ts'))};`,
+        `import { mkdirSync, writeFileSync } from 'node:fs';`,
+        `let runs = 0;`,
+        `const synth = async (_p, out) => { runs++; mkdirSync(out, { recursive: true }); writeFileSync(out + '/manifest.json', '{}'); return { assemblyDir: out, hasAssets: false, templateBodySize: 2 }; };`,
+        `await withAssemblyCache(synth, { dir: ${JSON.stringify(join(entry, '..'))}, inputs: ${JSON.stringify(INPUTS)} })(${JSON.stringify(profiles)}, ${JSON.stringify(join(tempDir(), 'out'))});`,
+        `console.log(runs);`,
+      ].join('\n'),
+    );
+    const r = spawnSync(process.execPath, [await bundleScript(script)], { encoding: 'utf8', timeout: 10_000 });
+    expect(r.error, 'the plan did not end within 10 s').toBeUndefined();
+    expect(r.stdout.trim()).toBe('1');
+  });
+});
+
 describe('the key inputs of this installation', () => {
   it('name the installed aws-cdk-lib and constructs, a digest of the code, and the CDK_ variables', () => {
     const inputs = defaultKeyInputs({ CDK_CONTEXT_JSON: '{}', HOME: '/x' });
@@ -143,8 +238,9 @@ describe('the key inputs of this installation', () => {
     expect(inputs.context).toEqual({ CDK_CONTEXT_JSON: '{}' });
   });
 
-  it('live in $XDG_CACHE_HOME/benchling-deploy/assemblies, else ~/.cache', () => {
+  it('live in $XDG_CACHE_HOME/benchling-deploy/assemblies when that is absolute (the XDG rule), else ~/.cache', () => {
     expect(assemblyCacheDir({ XDG_CACHE_HOME: '/c' }, '/h')).toBe('/c/benchling-deploy/assemblies');
+    expect(assemblyCacheDir({ XDG_CACHE_HOME: 'relative/cache' }, '/h')).toBe('/h/.cache/benchling-deploy/assemblies');
     expect(assemblyCacheDir({}, '/h')).toBe('/h/.cache/benchling-deploy/assemblies');
   });
 });
