@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { deployRecordPath, profilePath } from '../../src/config/paths.js';
+import { PROFILE_MAX_BYTES, readUntrustedText } from '../../src/config/untrusted-file.js';
 import { resolveStackProfiles, resolveTarget, type StackProfiles } from '../../src/config/pairing.js';
 import { costInputsOf } from '../../src/config/cost.js';
 import type { EnvironmentName } from '../../src/config/schema.js';
@@ -69,7 +70,7 @@ const QUILT_ARN_PLACE = /^arn:[^:]+:cloudformation:([a-z0-9-]+):(\d{12}):stack\/
  */
 export function provisionalStack(configDir: string, g: Globals): StackInfo | null {
   try {
-    const prod = JSON.parse(readFileSync(profilePath(configDir, 'default'), 'utf8')) as Record<string, unknown>;
+    const prod = JSON.parse(readUntrustedText(profilePath(configDir, 'default'), PROFILE_MAX_BYTES)) as Record<string, unknown>;
     if (!prod || typeof prod !== 'object' || prod.profile !== 'default' || (prod.environment ?? 'prod') !== 'prod') return null;
     const place = QUILT_ARN_PLACE.exec(typeof prod.quiltStackArn === 'string' ? prod.quiltStackArn : '');
     const region = g.region ?? (typeof prod.region === 'string' ? prod.region : place?.[1]);
@@ -78,7 +79,7 @@ export function provisionalStack(configDir: string, g: Globals): StackInfo | nul
     let dev = false;
     const devPath = profilePath(configDir, 'dev');
     if (existsSync(devPath)) {
-      const raw = JSON.parse(readFileSync(devPath, 'utf8')) as Record<string, unknown>;
+      const raw = JSON.parse(readUntrustedText(devPath, PROFILE_MAX_BYTES)) as Record<string, unknown>;
       dev = Boolean(raw && typeof raw === 'object') && (raw.environment ?? 'dev') === 'dev';
     }
     return {

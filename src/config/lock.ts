@@ -1,10 +1,14 @@
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { displayLine } from '../display-text.js';
 import { ExternalError } from '../errors.js';
 import { folderError } from './fs-errors.js';
+import { readUntrustedText } from './untrusted-file.js';
+
+/** A lock file names its holder in a line of JSON: anything bigger is not one. */
+const LOCK_MAX_BYTES = 64 * 1024;
 
 /** What a lock file says about its holder, so a refusal can name it. */
 export interface LockInfo {
@@ -57,7 +61,7 @@ export class LockHeldError extends ExternalError {
 
 function readInfo(path: string): LockInfo | undefined {
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
+    const parsed = JSON.parse(readUntrustedText(path, LOCK_MAX_BYTES)) as LockInfo;
     if (typeof parsed.pid !== 'number' || typeof parsed.token !== 'string') return undefined;
     if (parsed.cdkPid !== undefined && !(Number.isInteger(parsed.cdkPid) && parsed.cdkPid > 1)) return { ...parsed, cdkPid: undefined };
     return parsed;

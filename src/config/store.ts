@@ -1,9 +1,10 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { describeJsonSyntaxError } from './json-error.js';
 import { UserError, UserErrors } from '../errors.js';
 import { writeFileAtomic, isTemporaryName } from './atomic-file.js';
 import { profilePath, reservedProfileName } from './paths.js';
 import { folderError } from './fs-errors.js';
+import { PROFILE_MAX_BYTES, readUntrustedText } from './untrusted-file.js';
 import { checkProfile } from './validate.js';
 import { PROFILE_NAME_RE, type ProfileFile, type ResolvedProfile } from './schema.js';
 
@@ -56,8 +57,9 @@ function rank(name: string): number {
 export function readJsonFile(path: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readUntrustedText(path, PROFILE_MAX_BYTES);
   } catch (error) {
+    if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UserError(`${path}: no such file`);
     const described = folderError(error, 'read', path);

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { AWS_FILE_MAX_BYTES, readUntrustedText, UntrustedFileError } from '../config/untrusted-file.js';
 
 /** The shared AWS files as the SDK finds them: `AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/`. */
 export function awsFiles(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): { config: string; credentials: string } {
@@ -14,8 +14,11 @@ export function awsFiles(env: NodeJS.ProcessEnv = process.env, home: string = ho
 function sections(path: string): string[] {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
+    text = readUntrustedText(path, AWS_FILE_MAX_BYTES);
+  } catch (error) {
+    // A FIFO, a socket, or a file (or device) past the bound where the SDK reads its profiles: said, naming the file (the SDK
+    // would wait on it or read it whole). A folder there is no file to the SDK either, as a missing one is.
+    if (error instanceof UntrustedFileError && error.found !== 'folder') throw error;
     return [];
   }
   return [...text.matchAll(/^\s*\[([^\]\n]+)\]/gm)].map((m) => m[1].trim().replace(/\s+/g, ' '));

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describeJsonSyntaxError } from '../config/json-error.js';
 import { ExternalError, UserError } from '../errors.js';
 import * as z from 'zod/mini';
 import { ENVIRONMENTS, DEFAULT_STACK_NAME, DIGEST_RE, ImageReferenceSchema, STACK_NAME_RE, type EnvironmentName } from '../config/schema.js';
 import { folderError } from '../config/fs-errors.js';
+import { RECORDS_MAX_BYTES, readUntrustedText } from '../config/untrusted-file.js';
 import { writeFileAtomic } from '../config/atomic-file.js';
 import { waitForLock, type HeldLock } from '../config/lock.js';
 
@@ -80,9 +80,10 @@ export function lockPathFor(recordsPath: string): string {
 export function readDeployRecords(path: string): RecordsRead {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readUntrustedText(path, RECORDS_MAX_BYTES);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing', records: {} };
+    if (error instanceof UserError) return { state: 'malformed', error: error.message, hint: error.hint };
     const described = folderError(error, 'read', path);
     if (described instanceof UserError || described instanceof ExternalError) return { state: 'malformed', error: described.message, hint: described.hint, fsError: described };
     return { state: 'malformed', error: `${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` };

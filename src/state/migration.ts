@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, statSync, unlinkSync } from 'node:fs';
+import { PROFILE_MAX_BYTES, RECORDS_MAX_BYTES, readUntrustedText } from '../config/untrusted-file.js';
 import { describeJsonSyntaxError } from '../config/json-error.js';
 import { basename } from 'node:path';
 import { ExternalError, UserError } from '../errors.js';
@@ -164,8 +165,9 @@ interface Original {
 
 function readOriginal(path: string): Original | undefined {
   try {
-    return { text: readFileSync(path, 'utf8'), mode: statSync(path).mode & 0o777 };
+    return { text: readUntrustedText(path, RECORDS_MAX_BYTES), mode: statSync(path).mode & 0o777 };
   } catch (error) {
+    if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     const described = folderError(error, 'read', path);
@@ -183,7 +185,7 @@ function parseJson(path: string, text: string): unknown {
 
 function readJsonOrUndefined(path: string): unknown {
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(readUntrustedText(path, PROFILE_MAX_BYTES));
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, runCliAsync, type CliResult } from '../helpers/cli.js';
 import { useFakeAws } from '../helpers/fake-aws.js';
@@ -86,6 +86,58 @@ function lockDown(dir: string): () => void {
     spawnSync('chattr', ['-i', dir]);
   };
 }
+
+describe('what stands where a file of the config folder goes is read without waiting, and within a bound', () => {
+  const fifoAt = (path: string) => spawnSync('mkfifo', [path]);
+  const quick = { timeoutMs: 15_000 };
+
+  it('a FIFO as a profile: validate and status end at once with exit 2, naming it (reading it would wait forever); profiles lists it as invalid', () => {
+    for (const name of ['default.json', 'dev.json']) {
+      const dir = tempDir();
+      if (name === 'dev.json') writeJson(dir, 'default.json', prodProfile());
+      fifoAt(join(dir, name));
+      for (const command of ['validate', 'status']) {
+        const r = runCli(['--config-dir', dir, command], quick);
+        expect(r.status, `${name} ${command}: ${r.stderr}`).toBe(2);
+        expect(r.stderr, `${name} ${command}`).toContain(`${join(dir, name)}: a FIFO (named pipe), not a file`);
+        noStack(r);
+      }
+      const listed = runCli(['--config-dir', dir, 'profiles'], quick);
+      expect(listed.status, listed.stderr).toBe(0);
+      expect(listed.stdout).toMatch(new RegExp(`^${name.replace('.json', '')} .* invalid$`, 'm'));
+    }
+  });
+
+  it('a profile that is a link to /dev/zero, or a file of 2 MiB: exit 2, naming it, without reading it whole', () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile());
+    spawnSync('ln', ['-s', '/dev/zero', join(dir, 'dev.json')]);
+    const zero = runCli(['--config-dir', dir, 'validate'], quick);
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toContain(`${join(dir, 'dev.json')}: more than 1 MiB, too big for this file`);
+    const big = tempDir();
+    writeFileSync(join(big, 'default.json'), `${JSON.stringify(prodProfile())}${' '.repeat(2 * 1024 * 1024)}`);
+    const r = runCli(['--config-dir', big, 'validate'], quick);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${join(big, 'default.json')}: more than 1 MiB, too big for this file`);
+    noStack(r);
+  });
+
+  it('a FIFO as deploy.json: history and migrate end at once with exit 2, naming it, and leave the folder as it was', () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile());
+    fifoAt(join(dir, 'deploy.json'));
+    const before = readdirSync(dir).sort();
+    for (const command of ['history', 'migrate']) {
+      const r = runCli(['--config-dir', dir, command], quick);
+      expect(r.status, command).toBe(2);
+      expect(r.stderr, command).toContain(`${join(dir, 'deploy.json')}: a FIFO (named pipe), not a file`);
+      expect(statSync(join(dir, 'deploy.json')).isFIFO(), command).toBe(true);
+      expect(readdirSync(dir).sort(), command).toEqual(before);
+      noStack(r);
+    }
+  });
+});
 
 describe('a read-only or immutable config folder', () => {
   it('setup-profile: exit 2 naming the temporary file and the folder, the old profile unchanged, no temporary file left', () => {

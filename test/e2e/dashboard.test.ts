@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, ROOT } from '../helpers/cli.js';
 import { devProfile, prodProfile, SECRET, tempDir, writeJson } from '../helpers/fixtures.js';
@@ -269,6 +270,16 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     const s = await t.waitFor((x) => /EXIT=2/.test(x), 'exit 2');
     expect(s).toMatch(/error: .*default\.json: benchlingTenant/);
     expect(s).not.toContain(SECRET);
+    expect(t.pane().alternate).toBe(false);
+  });
+
+  it('a FIFO as the prod profile ends the dashboard at once with exit 2, naming it (reading it would wait forever, before any frame)', async () => {
+    const dir = configDir();
+    rmSync(join(dir, 'default.json'));
+    spawnSync('mkfifo', [join(dir, 'default.json')]);
+    const t = dashboard(dir);
+    const s = await t.waitFor((x) => /EXIT=2/.test(x), 'exit 2', 15_000);
+    expect(s).toMatch(/error: .*default\.json: a FIFO \(named pipe\), not a file/);
     expect(t.pane().alternate).toBe(false);
   });
 
