@@ -22,7 +22,7 @@ export async function checkEndpoint(endpoint: string, options: { timeoutMs?: num
   const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
   try {
     const response = await fetch(url, { signal: AbortSignal.any(signals), redirect: 'manual', headers: { 'user-agent': 'benchling-deploy' } });
-    const body = (await response.text()).slice(0, 500);
+    const body = await bodyStart(response);
     return { ok: response.status === 200, url, status: response.status, latencyMs: performance.now() - started, body };
   } catch (error) {
     const latencyMs = performance.now() - started;
@@ -35,6 +35,34 @@ export async function checkEndpoint(endpoint: string, options: { timeoutMs?: num
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { ok: false, url, failure: 'dns', message: `${url}: host not found (${code}); was the stack deleted?`, latencyMs };
     return { ok: false, url, failure: 'network', message: `${url}: ${code ?? e.message}`, latencyMs };
   }
+}
+
+/** The most of an answer's body read: the check shows its first {@link BODY_SHOWN} characters, at most 4 bytes each. */
+const BODY_READ_BYTES = 4096;
+const BODY_SHOWN = 500;
+
+/**
+ * The start of the answer's body, as text. The body is the endpoint's: it could be endless or
+ * gigabytes long, and the check reads what it shows, then closes the connection, instead of
+ * holding the whole of it in memory until the time-out.
+ */
+async function bodyStart(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let read = 0;
+  try {
+    while (read < BODY_READ_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      read += value.byteLength;
+    }
+  } finally {
+    // The rest is not read: the connection goes (a failure to cancel changes nothing here).
+    reader.cancel().catch(() => undefined);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, BODY_READ_BYTES)).slice(0, BODY_SHOWN);
 }
 
 /**

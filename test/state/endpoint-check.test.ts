@@ -6,6 +6,8 @@ import { checkEndpoint, healthUrl } from '../../src/state/endpoint-check.js';
 let server: Server;
 let base = '';
 const seen: string[] = [];
+let sent = 0;
+let endlessClosed = false;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -14,6 +16,16 @@ beforeAll(async () => {
     else if (req.url === '/broken/health') res.writeHead(500).end('boom');
     else if (req.url === '/silent/health') {
       // never answers
+    } else if (req.url === '/endless/health') {
+      // A body that never ends, 64 KiB at a time, until the caller goes away.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const chunk = `${'é'.repeat(100)}\n`.repeat(330);
+      const more = () => {
+        sent += chunk.length;
+        if (!res.destroyed) res.write(chunk, more);
+      };
+      res.on('close', () => (endlessClosed = true));
+      more();
     } else res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -35,6 +47,17 @@ describe('checkEndpoint', () => {
     expect(ok.latencyMs).toBeGreaterThan(0);
     expect(await checkEndpoint(`${base}/broken`)).toMatchObject({ ok: false, status: 500, body: 'boom' });
     expect(seen).toContain('/ok/health');
+  });
+
+  it('reads only the start of an endless body: the status and its first 500 characters at once, and the connection closed', async () => {
+    const started = Date.now();
+    const r = await checkEndpoint(`${base}/endless`, { timeoutMs: 5_000 });
+    expect(r).toMatchObject({ ok: true, status: 200 });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect((r as { body: string }).body).toBe('é'.repeat(100) + '\n' + 'é'.repeat(100) + '\n' + 'é'.repeat(100) + '\n' + 'é'.repeat(100) + '\n' + 'é'.repeat(96));
+    await expect.poll(() => endlessClosed, { timeout: 2_000 }).toBe(true);
+    // What the server wrote before it saw the close: a few chunks, not the memory's worth.
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
   });
 
   it('reports a time-out and a refusal in words', async () => {
