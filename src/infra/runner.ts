@@ -1,5 +1,6 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { createRequire } from 'node:module';
 import { importExeca } from './execa-module.js';
 
@@ -46,6 +47,8 @@ export type CdkResult =
   | { readonly outcome: 'killed'; readonly signal: string; readonly logFile: string; readonly stderrTail: string; readonly stdout: string };
 
 const TAIL_LINES = 20;
+/** A line of cdk's output longer than this (a template printed on one line, output with no newline) is given in pieces. */
+export const LINE_MAX_CHARS = 64 * 1024;
 
 /** Process groups of cdk runs still going: what a forced exit must not leave behind. */
 const liveGroups = new Set<number>();
@@ -94,13 +97,54 @@ export async function runCdk(run: CdkRun): Promise<CdkResult> {
     process.on('exit', () => killLiveCdk('SIGKILL'));
     exitHookInstalled = true;
   }
+  /**
+   * cdk's output as lines: characters decoded across chunks (an emoji cut between two reads is
+   * one character, not two replacement marks), the last line given even without its newline, and
+   * a line longer than {@link LINE_MAX_CHARS} given in pieces of that length, so that output with
+   * no newline is neither held whole nor scanned again with every read.
+   */
   const lineSplitter = (stream: 'stdout' | 'stderr') => {
+    const decoder = new StringDecoder('utf8');
     let partial = '';
-    return (chunk: Buffer) => {
-      const text = partial + chunk.toString('utf8');
-      const lines = text.split(/\r?\n/);
-      partial = lines.pop() ?? '';
-      for (const line of lines) emit(line, stream);
+    let ended = false;
+    /** Where a piece of `text` from `at` ends: at most LINE_MAX_CHARS on, never between the halves of a surrogate pair. */
+    const pieceEnd = (text: string, at: number) => {
+      const end = Math.min(at + LINE_MAX_CHARS, text.length);
+      return end < text.length && end - 1 > at && /[\ud800-\udbff]/.test(text[end - 1]!) ? end - 1 : end;
+    };
+    const line = (text: string) => {
+      let at = 0;
+      do {
+        const end = pieceEnd(text, at);
+        emit(text.slice(at, end), stream);
+        at = end;
+      } while (at < text.length);
+    };
+    const take = (text: string) => {
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+        const whole = partial + text.slice(start, nl);
+        partial = '';
+        line(whole.endsWith('\r') ? whole.slice(0, -1) : whole);
+        start = nl + 1;
+      }
+      partial += text.slice(start);
+      // A line that goes on past the bound: its whole pieces now, the rest kept for what follows.
+      while (partial.length > LINE_MAX_CHARS) {
+        const end = pieceEnd(partial, 0);
+        emit(partial.slice(0, end), stream);
+        partial = partial.slice(end);
+      }
+    };
+    return {
+      data: (chunk: Buffer) => take(decoder.write(chunk)),
+      end: () => {
+        if (ended) return;
+        ended = true;
+        take(decoder.end());
+        if (partial !== '') line(partial);
+        partial = '';
+      },
     };
   };
   const emit = (line: string, stream: 'stdout' | 'stderr') => {
@@ -110,8 +154,10 @@ export async function runCdk(run: CdkRun): Promise<CdkResult> {
     if (tail.length > TAIL_LINES) tail.shift();
     run.onLine?.(line, stream);
   };
-  child.stdout?.on('data', lineSplitter('stdout'));
-  child.stderr?.on('data', lineSplitter('stderr'));
+  const outLines = lineSplitter('stdout');
+  const errLines = lineSplitter('stderr');
+  child.stdout?.on('data', outLines.data).on('end', outLines.end);
+  child.stderr?.on('data', errLines.data).on('end', errLines.end);
 
   let cancelled = false;
   let killTimer: NodeJS.Timeout | undefined;
@@ -122,6 +168,9 @@ export async function runCdk(run: CdkRun): Promise<CdkResult> {
   };
   run.signal?.addEventListener('abort', onAbort, { once: true });
   const result = await child;
+  // A last line without its newline, if the streams' ends have not given it yet.
+  outLines.end();
+  errLines.end();
   run.signal?.removeEventListener('abort', onAbort);
   if (killTimer) clearTimeout(killTimer);
   // Anything the cdk process left behind in its group goes with it.

@@ -8,10 +8,10 @@
  * already-cancelled run starts nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCdk, CDK_BIN_OVERRIDE_ENV, cdkExecutable } from '../../src/infra/runner.js';
+import { runCdk, CDK_BIN_OVERRIDE_ENV, LINE_MAX_CHARS, cdkExecutable } from '../../src/infra/runner.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { isRunning, waitFor } from '../helpers/wait.js';
 import { deployedScenario, STACK } from '../helpers/deployed.js';
@@ -150,6 +150,51 @@ describe('runCdk', { timeout: 60_000 }, () => {
     expect(took).toBeLessThan(graceMs + 5_000);
     expect(isRunning(pid!)).toBe(false);
     expect(readFileSync(join(dir, 'cdk.log'), 'utf8')).toMatch(/\n# exit SIGKILL \(cancelled\)\n$/);
+  });
+
+  /**
+   * A stand-in that writes `script`'s output: how the real cdk's output reaches us in reads of a pipe
+   * (a character cut between two reads, no newline at the end, a line with no end) cannot be made
+   * to happen with the real one on demand.
+   */
+  async function scripted(script: string) {
+    const dir = tempDir();
+    const bin = join(dir, 'cdk.mjs');
+    writeFileSync(bin, script);
+    const lines: { line: string; stream: string }[] = [];
+    const r = await runCdk({ args: ['deploy'], cwd: dir, logFile: join(dir, 'cdk.log'), env: { [CDK_BIN_OVERRIDE_ENV]: bin }, onLine: (line, stream) => lines.push({ line, stream }) });
+    return { r, lines, log: readFileSync(join(dir, 'cdk.log'), 'utf8') };
+  }
+
+  it('keeps a last line written without its newline: in the lines, the log and the failure tail', async () => {
+    const { r, lines, log } = await scripted("process.stdout.write('first\\n');\nprocess.stderr.write('❌  BenchlingWebhookStack failed: the last words', () => process.exit(1));\n");
+    expect(r.outcome).toBe('failed');
+    expect(lines).toContainEqual({ line: '❌  BenchlingWebhookStack failed: the last words', stream: 'stderr' });
+    expect(log).toContain('❌  BenchlingWebhookStack failed: the last words\n');
+    expect(r.outcome === 'failed' && r.stderrTail.endsWith('the last words')).toBe(true);
+  });
+
+  it('decodes a character cut between two reads as that character, not two replacement marks', async () => {
+    // ✅ is three bytes: the first read ends after one of them.
+    const { r, lines } = await scripted(
+      "const b = Buffer.from('✅  BenchlingWebhookStack\\n');\nprocess.stdout.write(b.subarray(0, 1), () => setTimeout(() => process.stdout.write(b.subarray(1)), 100));\n",
+    );
+    expect(r.outcome).toBe('succeeded');
+    expect(lines.map((l) => l.line)).toEqual(['✅  BenchlingWebhookStack']);
+  });
+
+  it(`gives output with no newline in pieces of at most ${LINE_MAX_CHARS} characters, every character once, in order`, async () => {
+    const { r, lines, log } = await scripted(
+      "const chunk = 'abcdefgh'.repeat(16 * 1024);\nlet n = 0;\nconst more = () => { if (n++ < 32) process.stdout.write(chunk, more); else process.stdout.write('\\nthe end\\n'); };\nmore();\n",
+    );
+    expect(r.outcome).toBe('succeeded');
+    const out = lines.map((l) => l.line);
+    expect(out.at(-1)).toBe('the end');
+    const pieces = out.slice(0, -1);
+    expect(pieces.length).toBe(Math.ceil((32 * 128 * 1024) / LINE_MAX_CHARS));
+    expect(pieces.every((p) => p.length <= LINE_MAX_CHARS)).toBe(true);
+    expect(pieces.join('')).toBe('abcdefgh'.repeat(32 * 16 * 1024));
+    expect(log.length).toBeGreaterThan(32 * 128 * 1024);
   });
 
   it('an already-cancelled signal runs nothing', async () => {
