@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 
@@ -38,6 +38,34 @@ export function onlyTheUsers(st: { uid: number; mode: number }): boolean {
 export function ownFolder(dir: string): boolean {
   const st = lstatSync(dir, { throwIfNoEntry: false });
   return st !== undefined && st.isDirectory() && onlyTheUsers(st);
+}
+
+/**
+ * A folder of the user's, not a link, that others may write because an older version of the tool made it without
+ * keeping them out (under a umask of 002 it was 0775): made writable by the user alone, and true. What it holds was
+ * others' to write until now, so the caller drops what it kept there instead of reading it. False when the folder is
+ * missing, a link, someone else's, the user's alone already, or cannot be changed (POSIX only: always false on Windows).
+ */
+export function reclaimOwnFolder(dir: string): boolean {
+  const uid = process.getuid?.();
+  if (uid === undefined) return false;
+  let fd: number | undefined;
+  try {
+    // The folder itself, never a link in its place: its mode is changed through what was opened.
+    fd = openSync(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (constants.O_NOFOLLOW ?? 0));
+    const st = fstatSync(fd);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) === 0) return false;
+    fchmodSync(fd, st.mode & 0o7755 & ~0o022);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    try {
+      if (fd !== undefined) closeSync(fd);
+    } catch {
+      // Nothing more to do with it.
+    }
+  }
 }
 
 /** The file's bytes and when it was written, when it may be read (see above) and is at most `maxBytes`; else undefined. */

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { UserError } from '../errors.js';
 
 /** A profile is a few hundred bytes: a bigger file is not one, and is not read whole. */
@@ -43,7 +43,16 @@ function size(bytes: number): string {
  * nothing to read yet, throws the file system's error, as reading it would.
  */
 export function readUntrustedText(path: string, maxBytes: number): string {
-  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    // A socket cannot be opened at all (ENXIO): said as what it is.
+    if ((error as NodeJS.ErrnoException).code === 'ENXIO' && statSync(path, { throwIfNoEntry: false })?.isSocket()) {
+      throw new UntrustedFileError(`${path}: a socket, not a file`, 'only a file is read there: move it aside, and put the file there', 'FIFO or socket');
+    }
+    throw error;
+  }
   try {
     const st = fstatSync(fd);
     const kind = unreadableKind(st);

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import { arch, homedir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { Script } from 'node:vm';
 import * as zlib from 'node:zlib';
-import { cacheFolder, readOwnFile, writeOwnFile } from '../own-files.js';
+import { cacheFolder, readOwnFile, reclaimOwnFolder, writeOwnFile } from '../own-files.js';
 
 /**
  * A code cache for the CommonJS files of node_modules (aws-cdk-lib is most of
@@ -148,6 +148,15 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
   const include = options.include ?? defaultInclude;
   const maxBytes = options.maxBytes ?? COMPILE_CACHE_MAX_BYTES;
   const path = join(dir, CACHE_FILE);
+  // Versions before the folder rule made it with the umask's mode (0775 under a umask of 002): the folder is made the
+  // user's alone again, and the file others could write until now is dropped unread (the next save writes a new one).
+  if (reclaimOwnFolder(dir)) {
+    try {
+      rmSync(path, { force: true });
+    } catch {
+      // Not a file (a folder in its place): the read below finds no cache, the save cannot replace it.
+    }
+  }
   const stored = readCacheFile(path);
   const used = new Map<string, Entry>();
   const fresh = new Map<string, Fresh>();

@@ -11,14 +11,16 @@ export function awsFiles(env: NodeJS.ProcessEnv = process.env, home: string = ho
   };
 }
 
-function sections(path: string): string[] {
+/** The profile sections of the file at `path`; none when it is missing or a folder (none to the SDK either); undefined when it is a pipe, which is not read. */
+function sections(path: string): string[] | undefined {
   let text: string;
   try {
     text = readUntrustedText(path, AWS_FILE_MAX_BYTES);
   } catch (error) {
-    // A FIFO, a socket, or a file (or device) past the bound where the SDK reads its profiles: said, naming the file (the SDK
-    // would wait on it or read it whole). A folder there is no file to the SDK either, as a missing one is.
-    if (error instanceof UntrustedFileError && error.found !== 'folder') throw error;
+    // A FIFO (as `AWS_CONFIG_FILE=<(…)` gives) is read once: by the SDK, not here. Whether the profile is in it is the SDK's to say.
+    if (error instanceof UntrustedFileError && error.found === 'FIFO or socket') return undefined;
+    // A file (or device) past the bound: said, naming the file (the SDK would read it whole).
+    if (error instanceof UntrustedFileError && error.found === 'too big') throw error;
     return [];
   }
   return [...text.matchAll(/^\s*\[([^\]\n]+)\]/gm)].map((m) => m[1].trim().replace(/\s+/g, ' '));
@@ -32,9 +34,10 @@ function sections(path: string): string[] {
  */
 export function assertAwsProfileExists(name: string, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): void {
   const files = awsFiles(env, home);
-  const inConfig = sections(files.config).some((s) => s === `profile ${name}` || (name === 'default' && s === 'default'));
-  const inCredentials = sections(files.credentials).includes(name);
-  if (inConfig || inCredentials) return;
+  const config = sections(files.config);
+  if (config === undefined || config.some((s) => s === `profile ${name}` || (name === 'default' && s === 'default'))) return;
+  const credentials = sections(files.credentials);
+  if (credentials === undefined || credentials.includes(name)) return;
   const shown = (p: string) => (p.startsWith(`${home}/`) ? `~/${p.slice(home.length + 1)}` : p);
   throw new UserError(
     `no AWS profile ${name} in ${shown(files.config)} (nor in ${shown(files.credentials)})`,

@@ -163,9 +163,11 @@ interface Original {
   readonly mode: number;
 }
 
+/** The file at `path` as it is, within its bound: deploy.json's (and its kept original's, deploy.v0.6.json), else a profile's. */
 function readOriginal(path: string): Original | undefined {
+  const maxBytes = /^deploy\.(v0\.6\.)?json$/.test(basename(path)) ? RECORDS_MAX_BYTES : PROFILE_MAX_BYTES;
   try {
-    return { text: readUntrustedText(path, RECORDS_MAX_BYTES), mode: statSync(path).mode & 0o777 };
+    return { text: readUntrustedText(path, maxBytes), mode: statSync(path).mode & 0o777 };
   } catch (error) {
     if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code;

@@ -117,10 +117,12 @@ describe('what stands where a file of the config folder goes is read without wai
     expect(zero.stderr).toContain(`${join(dir, 'dev.json')}: more than 1 MiB, too big for this file`);
     const big = tempDir();
     writeFileSync(join(big, 'default.json'), `${JSON.stringify(prodProfile())}${' '.repeat(2 * 1024 * 1024)}`);
-    const r = runCli(['--config-dir', big, 'validate'], quick);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`${join(big, 'default.json')}: more than 1 MiB, too big for this file`);
-    noStack(r);
+    for (const command of ['validate', 'migrate']) {
+      const r = runCli(['--config-dir', big, command], quick);
+      expect(r.status, command).toBe(2);
+      expect(r.stderr, command).toContain(`${join(big, 'default.json')}: more than 1 MiB, too big for this file`);
+      noStack(r);
+    }
   });
 
   it('a FIFO as deploy.json: history and migrate end at once with exit 2, naming it, and leave the folder as it was', () => {

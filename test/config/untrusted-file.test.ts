@@ -4,7 +4,8 @@
  * never reading past a bound.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readUntrustedText, UntrustedFileError } from '../../src/config/untrusted-file.js';
@@ -59,12 +60,32 @@ describe('readUntrustedText', () => {
     expect(folder.found).toBe('folder');
   });
 
-  it('refuses a file over the bound without reading it, and one that says it is empty but goes on (as /proc files do) once past it', () => {
+  it('refuses a socket (which cannot even be opened), saying what it is', async () => {
+    const path = join(tempDir(), 'default.json');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const error = attempt(path).error as UntrustedFileError;
+      expect(error.message).toBe(`${path}: a socket, not a file`);
+      expect(error.found).toBe('FIFO or socket');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses a file over the bound without reading it (one of 16 GiB at once), and one that says it is empty but goes on (as /proc files do) once past it', () => {
     const big = join(tempDir(), 'big.json');
     writeFileSync(big, `{}${' '.repeat(2 * 1024 * 1024)}`);
     const error = attempt(big, 1024 * 1024).error as UntrustedFileError;
     expect(error.message).toBe(`${big}: more than 1 MiB, too big for this file`);
     expect(error.found).toBe('too big');
+    // A sparse file: reading it would take minutes and all the memory.
+    const huge = join(tempDir(), 'huge.json');
+    writeFileSync(huge, '{}');
+    truncateSync(huge, 16 * 1024 ** 3);
+    const started = Date.now();
+    expect((attempt(huge, 1024 * 1024).error as UntrustedFileError).found).toBe('too big');
+    expect(Date.now() - started).toBeLessThan(1_000);
     // /proc/self/maps says its size is 0 and holds kilobytes: read to its end within a bound, refused past it.
     expect(attempt('/proc/self/maps', 64 * 1024 * 1024).text).toMatch(/\n/);
     expect((attempt('/proc/self/maps', 16).error as UntrustedFileError).found).toBe('too big');
@@ -97,15 +118,19 @@ describe('what reads the files the user keeps does not wait on a FIFO', () => {
     expect(out).toBe('taken');
   });
 
-  it('the AWS profile check: a FIFO where the SDK reads its profiles is refused, naming it; /dev/null is a file with no profile', async () => {
+  it('the AWS profile check: a FIFO where the SDK reads its profiles (as AWS_CONFIG_FILE=<(…) gives) is left to the SDK, unread; /dev/null has no profile; a file past the bound is refused', async () => {
     const dir = tempDir();
     const fifo = join(dir, 'config');
     execFileSync('mkfifo', [fifo]);
+    const huge = join(dir, 'huge');
+    writeFileSync(huge, '[profile ops]\n');
+    truncateSync(huge, 65 * 1024 * 1024);
     const check = (config: string) =>
       inProcess(
-        `import { assertAwsProfileExists } from ${src('src/state/aws-profile.ts')};\ntry { assertAwsProfileExists('ops', { AWS_CONFIG_FILE: ${JSON.stringify(config)}, AWS_SHARED_CREDENTIALS_FILE: '/dev/null' }, ${JSON.stringify(dir)}); console.log('found'); } catch (e) { console.log(e.exitCode, e.message); }\n`,
+        `import { assertAwsProfileExists } from ${src('src/state/aws-profile.ts')};\ntry { assertAwsProfileExists('ops', { AWS_CONFIG_FILE: ${JSON.stringify(config)}, AWS_SHARED_CREDENTIALS_FILE: '/dev/null' }, ${JSON.stringify(dir)}); console.log('not refused'); } catch (e) { console.log(e.exitCode, e.message); }\n`,
       );
-    expect(await check(fifo)).toBe(`2 ${fifo}: a FIFO (named pipe), not a file`);
+    expect(await check(fifo)).toBe('not refused');
     expect(await check('/dev/null')).toBe('2 no AWS profile ops in /dev/null (nor in /dev/null)');
+    expect(await check(huge)).toBe(`2 ${huge}: more than 64 MiB, too big for this file`);
   });
 });

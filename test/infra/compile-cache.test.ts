@@ -128,15 +128,23 @@ describe('compile cache', () => {
     }
     chmodSync(p.cacheFile, 0o600);
     expect(load(p, 'a.js').cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0 });
-    // A folder others may write: not read, and nothing written into it (the file is the one written before).
-    chmodSync(p.cacheDir, 0o777);
-    const shared = load(p, 'a.js');
-    expect(shared.cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0 });
-    shared.cache.save();
-    expect(readdirSync(p.cacheDir)).toEqual(['code-cache.bin']);
     expect(inode()).toBe(written);
-    chmodSync(p.cacheDir, 0o755);
-    expect(load(p, 'a.js').cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0 });
+  });
+
+  it('a folder of the user\'s that others may write (as versions before this rule made it under a umask of 002) is made the user\'s alone, and its file dropped unread', () => {
+    for (const mode of [0o775, 0o777]) {
+      const p = project(MODULES);
+      load(p, 'a.js').cache.save();
+      expect(load(p, 'a.js').cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0 });
+      chmodSync(p.cacheDir, mode);
+      const reclaimed = load(p, 'a.js');
+      expect(reclaimed.cache.stats, mode.toString(8)).toEqual({ hits: 0, misses: 2, rejected: 0 });
+      expect(statSync(p.cacheDir).mode & 0o777, mode.toString(8)).toBe(mode & ~0o022);
+      expect(existsSync(p.cacheFile), mode.toString(8)).toBe(false);
+      // The cache serves again from the next run.
+      reclaimed.cache.save();
+      expect(load(p, 'a.js').cache.stats, mode.toString(8)).toEqual({ hits: 2, misses: 0, rejected: 0 });
+    }
   });
 
   it('does not follow a link at the cache file or its folder, and writes nothing through one', () => {
@@ -151,13 +159,16 @@ describe('compile cache', () => {
     expect(lstatSync(p.cacheFile).isFile()).toBe(true);
     expect(readFileSync(file)).toEqual(before);
     // The folder moved elsewhere and a link left in its place: nothing read from it or written into it.
+    // It is group-writable there too: not made the user's alone through the link either.
     const folder = linkInPlace(p.cacheDir);
+    chmodSync(folder, 0o775);
     const kept = statSync(join(folder, 'code-cache.bin'), { bigint: true });
     const throughFolder = load(p, 'a.js');
     expect(throughFolder.cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0 });
     throughFolder.cache.save();
     expect(readdirSync(folder)).toEqual(['code-cache.bin']);
     expect(statSync(join(folder, 'code-cache.bin'), { bigint: true }).ino).toBe(kept.ino);
+    expect(statSync(folder).mode & 0o777).toBe(0o775);
   });
 
   it('a FIFO where the cache file goes is not waited on: no entries, at once (in a process of its own, which would hang)', async () => {
