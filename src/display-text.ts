@@ -6,7 +6,10 @@
  *
  * - control characters (C0, DEL and C1, U+0080-U+009F, which some terminals
  *   read as one-byte escapes) become a visible `\xNN`, so outside text can
- *   never move the cursor, clear the screen or retitle the window;
+ *   never move the cursor, clear the screen or retitle the window; the
+ *   bidirectional controls (U+061C, U+200E-F, U+202A-E, U+2066-9), which can
+ *   show text in another order than it is, and the Unicode line and paragraph
+ *   separators (U+2028-9) become a visible `\uNNNN`;
  * - a one-line field stays one line: a line break shows as ` ⏎ `, so a CR/LF
  *   in a reason cannot forge a row;
  * - the length is bounded, the cut marked with an ellipsis, so a 1 MB reason
@@ -37,11 +40,13 @@ export interface DisplayOptions {
   readonly max?: number;
 }
 
-const CONTROL = /\r\n|[\u0000-\u001f\u007f-\u009f]/g;
+/** Characters outside text may not show raw: C0, DEL, C1, the bidirectional controls, the line and paragraph separators. */
+const CONTROL = /\r\n|[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
-/** `\x1b` for ESC. */
+/** `\x1b` for ESC, `\u202e` for a character past U+00FF. */
 function hexEscape(c: string): string {
-  return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
 /**
@@ -94,11 +99,12 @@ export function terminalSafe(text: string): string {
 
 /**
  * JSON for stdout: the same value when parsed (the original strings, in
- * full), but with DEL and the C1 controls written as `\u00NN`, which
- * `JSON.stringify` leaves raw (it escapes only C0).
+ * full), but with DEL, the C1 controls, the bidirectional controls and the
+ * line and paragraph separators written as `\uNNNN`, which `JSON.stringify`
+ * leaves raw (it escapes only C0).
  */
 export function jsonForTerminal(value: unknown, indent = 2): string {
-  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** `max - 1` characters (a surrogate pair is not split) and the ellipsis. */

@@ -5,7 +5,7 @@ import { HOSTILE, RAW_CONTROL } from './helpers/hostile.js';
 describe('displayText: the one door for outside text', () => {
   it('shows every control character as \\xNN and keeps a one-line field on one line', () => {
     const shown = displayLine(HOSTILE);
-    expect(shown).toBe('Task failed \\x1b]0;pwned\\x07\\x1b[2J boom ⏎ FAKE: prod healthy\\x7f\\x9b31m\\x85end');
+    expect(shown).toBe('Task failed \\x1b]0;pwned\\x07\\x1b[2J boom ⏎ FAKE: prod healthy\\x7f\\x9b31m\\x85end \\u202edeliah\\u2066 x\\u2028y');
     expect(shown).not.toMatch(RAW_CONTROL);
     expect(shown).not.toContain('\n');
   });
@@ -23,6 +23,14 @@ describe('displayText: the one door for outside text', () => {
     expect(displayLine('a\u0000b')).toBe('a\\x00b');
     // The nearest characters that are not controls pass as they are.
     expect(displayLine(' ~\u00a0é✓')).toBe(' ~\u00a0é✓');
+  });
+
+  it('each bidirectional control and the line and paragraph separators as \\uNNNN; the characters beside them and right-to-left text as they are', () => {
+    for (const c of ['\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u2028', '\u2029']) {
+      expect(displayLine(`a${c}b`), c.charCodeAt(0).toString(16)).toBe(`a\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}b`);
+      expect(terminalSafe(`a${c}b`)).toBe(`a\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}b`);
+    }
+    expect(displayLine('\u200d\u2027\u202f\u2065\u206a שלום مرحبا')).toBe('\u200d\u2027\u202f\u2065\u206a שלום مرحبا');
   });
 
   it('multi-line text keeps its line breaks (CR LF as LF) and tabs, never its control characters', () => {
@@ -78,7 +86,7 @@ describe('displayText: the one door for outside text', () => {
     expect(terminalSafe(long)).toBe(long);
   });
 
-  it('jsonForTerminal: valid JSON holding the original string, with no raw DEL or C1 byte', () => {
+  it('jsonForTerminal: valid JSON holding the original string, with no raw DEL, C1, bidirectional control or line separator', () => {
     const text = jsonForTerminal({ reason: HOSTILE });
     expect(text).not.toMatch(RAW_CONTROL);
     expect(JSON.parse(text)).toEqual({ reason: HOSTILE });

@@ -83,7 +83,7 @@ describe('lock', () => {
     const message = (error as Error).message;
     expect(message).not.toMatch(RAW_CONTROL);
     expect(message).not.toContain('\n');
-    expect(message).toContain('deploy Task failed \\x1b]0;pwned\\x07\\x1b[2J boom ⏎ FAKE: prod healthy\\x7f\\x9b31m\\x85end (pid');
+    expect(message).toContain('deploy Task failed \\x1b]0;pwned\\x07\\x1b[2J boom ⏎ FAKE: prod healthy\\x7f\\x9b31m\\x85end \\u202edeliah\\u2066 x\\u2028y (pid');
     expect(message).toContain('on elsewhereTask failed \\x1b]0;pwned');
   });
 

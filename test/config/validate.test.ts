@@ -22,7 +22,7 @@ describe('checkProfile', () => {
       expect(p).not.toMatch(RAW_CONTROL);
       expect(p).not.toContain('\n');
     }
-    expect(unknown.join(' ')).toContain('xTask failed \\x1b]0;pwned\\x07\\x1b[2J boom ⏎ FAKE: prod healthy\\x7f\\x9b31m\\x85end: unknown field');
+    expect(unknown.join(' ')).toContain('xTask failed \\x1b]0;pwned\\x07\\x1b[2J boom ⏎ FAKE: prod healthy\\x7f\\x9b31m\\x85end \\u202edeliah\\u2066…: unknown field');
     // The nearest case: a plain unknown key, as it is, with its suggestion.
     expect(unknown.join(' ')).toMatch(/imagTag: unknown field \(did you mean "imageTag"\?\)/);
   });
