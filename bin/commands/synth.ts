@@ -11,6 +11,8 @@ import { action, configDirOf, globalsOf, print, printJson, warn } from '../conte
 
 export const synthAction = action(async (opts: { out?: string }, cmd: Command) => {
   const g = globalsOf(cmd);
+  // An empty value (an unset variable in a script) would name the working folder, which the assembly replaces.
+  if (opts.out !== undefined && opts.out.trim() === '') throw new UserError('--out: empty; it would name the working folder', 'name the folder for the cloud assembly, or leave --out out for ./cdk.out/benchling-deploy');
   const dir = configDirOf(g);
   const loaded = inspectAllProfiles(dir);
   if (loaded.length === 0) throw new UserError(`no profiles in ${dir}`, 'create the prod profile with `benchling-deploy setup-profile default`');

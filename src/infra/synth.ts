@@ -5,6 +5,8 @@ import { App } from 'aws-cdk-lib';
 import type { StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError } from '../errors.js';
+import { displayLine } from '../display-text.js';
+import { readUntrustedText } from '../config/untrusted-file.js';
 import { assemblyAssets } from './assembly.js';
 import { WebhookStack } from './webhook-stack.js';
 import { INLINE_TEMPLATE_LIMIT } from '../config/names.js';
@@ -115,11 +117,38 @@ export function synthesizeStack(profiles: StackProfiles, outDir: string, options
   }
 }
 
+/** What a synth writes into its folder (aws-cdk-lib's cloud assembly): anything else there is someone's, not an earlier synth's. */
+const ASSEMBLY_ENTRY = /^(manifest\.json|cdk\.out|tree\.json|.+\.(template|assets|metadata)\.json|asset\..+)$/;
+
+/** A cloud assembly's manifest: a version and its artifacts (read within a bound: the folder may hold anything). */
+function isAssemblyManifest(path: string): boolean {
+  try {
+    const manifest = JSON.parse(readUntrustedText(path, 16 * 1024 * 1024)) as Record<string, unknown> | null;
+    return typeof manifest?.version === 'string' && typeof manifest.artifacts === 'object' && manifest.artifacts !== null && !Array.isArray(manifest.artifacts);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The folder the assembly replaces must be new, empty, or an earlier synth's: a cloud assembly
+ * (its manifest read as one) holding nothing a synth does not write. Anything else would be
+ * deleted with it, so it is refused, the folder left as it is.
+ */
 function checkOutDir(target: string): void {
   if (!existsSync(target)) return;
   if (!statSync(target).isDirectory()) throw new UserError(`--out: ${target} is a file, not a folder`, 'name a new or empty folder');
   const entries = readdirSync(target);
-  if (entries.length > 0 && !entries.includes('manifest.json')) {
+  if (entries.length === 0) return;
+  if (!entries.includes('manifest.json') || !isAssemblyManifest(join(target, 'manifest.json'))) {
     throw new UserError(`--out: ${target} is not empty and holds no cloud assembly; it would be overwritten`, 'name a new or empty folder, or a folder an earlier synth wrote');
+  }
+  const foreign = entries.filter((e) => !ASSEMBLY_ENTRY.test(e)).sort();
+  if (foreign.length > 0) {
+    const named = foreign.slice(0, 3).map((e) => displayLine(e, 80)).join(', ');
+    throw new UserError(
+      `--out: ${target} holds a cloud assembly and ${foreign.length === 1 ? 'a file' : `${foreign.length} files`} a synth does not write (${named}${foreign.length > 3 ? ', …' : ''}); replacing the folder would delete ${foreign.length === 1 ? 'it' : 'them'}`,
+      'move them out of the folder, or name a new or empty folder',
+    );
   }
 }

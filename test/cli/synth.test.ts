@@ -85,6 +85,20 @@ describe('benchling-deploy synth', () => {
     expect(existsSync(join(cwd, 'cdk.out', 'benchling-deploy', 'manifest.json'))).toBe(true);
   });
 
+  it('an empty --out (an unset variable in a script) is refused, exit 2: it would name the working folder, left as it is', async () => {
+    const cwd = tempDir();
+    // The working folder even holds an earlier assembly: still refused, as its name was not given.
+    const earlier = await run(['--config-dir', FIXTURE, 'synth', '--out', cwd]);
+    expect(earlier.status, earlier.stderr).toBe(0);
+    const before = readdirSync(cwd).sort();
+    for (const out of ['', '  ']) {
+      const r = await run(['--config-dir', FIXTURE, 'synth', '--out', out], { cwd });
+      expect(r.status, JSON.stringify(out)).toBe(2);
+      expect(r.stderr).toContain('--out: empty; it would name the working folder');
+      expect(readdirSync(cwd).sort()).toEqual(before);
+    }
+  });
+
   it('prints the result as JSON with --json', async () => {
     const out = join(tempDir(), 'assembly');
     const r = await run(['--config-dir', FIXTURE, 'synth', '--out', out, '--json']);

@@ -215,6 +215,24 @@ describe('the output folder', () => {
     expect(() => synthesizeStack(stackProfiles(), file)).toThrow(/--out: .*notes\.txt is a file, not a folder/);
   });
 
+  it('refuses a folder with a manifest.json that is not an earlier assembly, or an assembly beside files a synth does not write, and leaves it alone', () => {
+    // A project of the user's that happens to have a manifest.json (a web app's, say).
+    const project = tempDir();
+    writeFileSync(join(project, 'manifest.json'), '{"name":"my-app","icons":[]}');
+    writeFileSync(join(project, 'app.js'), 'code');
+    const before = snapshotDir(project);
+    expect(() => synthesizeStack(stackProfiles(), project)).toThrow(/--out: .* is not empty and holds no cloud assembly/);
+    expect(snapshotDir(project)).toEqual(before);
+    // A real assembly, and the user's files put beside it.
+    const out = join(tempDir(), 'out');
+    synthesizeStack(stackProfiles(), out);
+    writeFileSync(join(out, 'notes.txt'), 'mine');
+    writeFileSync(join(out, 'README.md'), 'mine too');
+    const withFiles = snapshotDir(out);
+    expect(() => synthesizeStack(stackProfiles(), out)).toThrow('holds a cloud assembly and 2 files a synth does not write (README.md, notes.txt); replacing the folder would delete them');
+    expect(snapshotDir(out)).toEqual(withFiles);
+  });
+
   it('leaves an earlier assembly as it was when synthesis fails, with no staging folder left behind', () => {
     const parent = tempDir();
     const out = join(parent, 'out');
