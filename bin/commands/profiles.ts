@@ -124,8 +124,20 @@ function withFlagName(problem: string): string {
   return problem;
 }
 
+/** A client secret is a line of text; Secrets Manager holds at most 64 KiB. More on standard input is not one. */
+const SECRET_STDIN_MAX_BYTES = 64 * 1024;
+
+/** Standard input, to its end, at most {@link SECRET_STDIN_MAX_BYTES}: `yes | …` is refused, not read until the memory runs out. */
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let read = 0;
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    read += (chunk as Buffer).length;
+    if (read > SECRET_STDIN_MAX_BYTES) {
+      process.stdin.destroy();
+      throw new UserError(`--client-secret-stdin: more than ${SECRET_STDIN_MAX_BYTES / 1024} KiB on standard input; nothing was written`, 'pipe in the client secret alone, e.g. `printf %s "$SECRET" | benchling-deploy setup-profile ... --client-secret-stdin`');
+    }
+  }
   return Buffer.concat(chunks).toString('utf8');
 }

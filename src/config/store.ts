@@ -139,6 +139,11 @@ export function saveProfile(configDir: string, file: ProfileFile): ResolvedProfi
   const path = profilePath(configDir, file.profile);
   const check = checkProfile(file, path, file.profile);
   if (!check.ok) throw new UserErrors(check.problems);
-  writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, 0o600);
+  const text = `${JSON.stringify(file, null, 2)}\n`;
+  // Never a file the tool would then refuse to read (readJsonFile's bound), and so could not rewrite.
+  if (Buffer.byteLength(text) > PROFILE_MAX_BYTES) {
+    throw new UserError(`${path}: the profile would be more than ${PROFILE_MAX_BYTES / (1024 * 1024)} MiB; nothing was written`, 'a profile is a few hundred bytes: check the values given, the longest first');
+  }
+  writeFileAtomic(path, text, 0o600);
   return check.profile;
 }

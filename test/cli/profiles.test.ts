@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { QUILT_ARN, SECRET, devProfile, prodProfile, snapshotDir, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const required = ['--tenant', 'acme', '--app-definition-id', 'appdef_1', '--client-id', 'cid_1', '--quilt-stack-arn', QUILT_ARN];
@@ -50,6 +50,28 @@ describe('setup-profile from flags', () => {
     const listed = runCli(['--config-dir', dir, 'profiles', '--json']);
     const validated = runCli(['--config-dir', dir, 'validate']);
     for (const out of [r, listed, validated]) expect(out.stdout + out.stderr).not.toContain(SECRET);
+  });
+
+  it('more than 64 KiB on standard input for the client secret is refused (exit 2), an endless stream too, and nothing is written: never a profile the tool could not read back', async () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile());
+    const before = snapshotDir(dir);
+    const r = runCli(['--config-dir', dir, 'setup-profile', 'default', ...required, '--image-tag', '0.7.0', '--client-secret-stdin'], { input: 'A'.repeat(2 * 1024 * 1024) });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain('--client-secret-stdin: more than 64 KiB on standard input; nothing was written');
+    expect(snapshotDir(dir)).toEqual(before);
+    // `yes | …`: standard input that never ends.
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [BIN, '--config-dir', dir, 'setup-profile', 'default', ...required, '--image-tag', '0.7.0', '--client-secret-stdin'], { env: { ...process.env, CI: 'true' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const line = Buffer.from('y\n'.repeat(8192));
+    const feed = () => {
+      if (!child.stdin.destroyed && child.stdin.write(line)) setImmediate(feed);
+    };
+    child.stdin.on('drain', feed).on('error', () => undefined);
+    feed();
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(status).toBe(2);
+    expect(snapshotDir(dir)).toEqual(before);
   });
 
   it('refuses bad flags naming the field and the flag, and writes nothing', () => {

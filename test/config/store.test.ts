@@ -23,6 +23,20 @@ describe('profile store', () => {
     expect(loadProfile(dir, 'default').profile.benchlingClientSecret).toBe(SECRET);
   });
 
+  it('never writes a profile it would then refuse to read (over 1 MiB): refused naming the file, nothing written', () => {
+    const dir = tempDir();
+    saveProfile(dir, prodProfile() as ProfileFile);
+    const before = snapshotDir(dir);
+    const huge = prodProfile({ benchlingClientSecret: 'A'.repeat(1024 * 1024) }) as ProfileFile;
+    expect(() => saveProfile(dir, huge)).toThrow(UserError);
+    expect(() => saveProfile(dir, huge)).toThrow(`${join(dir, 'default.json')}: the profile would be more than 1 MiB; nothing was written`);
+    expect(snapshotDir(dir)).toEqual(before);
+    // Just under the bound: written, and read back.
+    const large = prodProfile({ benchlingClientSecret: 'A'.repeat(1000 * 1024) }) as ProfileFile;
+    saveProfile(dir, large);
+    expect(loadProfile(dir, 'default').profile.benchlingClientSecret).toHaveLength(1000 * 1024);
+  });
+
   it('refuses to save an invalid profile and writes nothing', () => {
     const dir = tempDir();
     writeJson(dir, 'default.json', prodProfile());
