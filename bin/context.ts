@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { sep } from 'node:path';
-import { resolveConfigDir } from '../src/config/paths.js';
+import { REGION_RE, resolveConfigDir } from '../src/config/paths.js';
 import { folderError, isFsError } from '../src/config/fs-errors.js';
-import { jsonForTerminal, terminalSafe } from '../src/display-text.js';
-import { ExternalError, exitCodeOf, formatError, isProductError } from '../src/errors.js';
+import { displayLine, jsonForTerminal, terminalSafe } from '../src/display-text.js';
+import { ExternalError, UserError, exitCodeOf, formatError, isProductError } from '../src/errors.js';
 import { brokenInstallation, missingBundleFile } from '../src/broken-install.js';
 import { awsFailure, looksLikeAwsError } from '../src/state/aws-errors.js';
 import { writeErr, writeOut } from './output.js';
@@ -21,7 +21,22 @@ export function globalsOf(command: Command): Globals {
   return command.optsWithGlobals() as Globals;
 }
 
+/**
+ * The config folder the globals name, once their values are checked: an empty one (an unset
+ * variable in a script) would quietly mean the default (the user's real profiles, the SDK's
+ * default credentials), and a region that is not one would reach AWS as a failure with the wrong
+ * advice. Every command asks for the folder before anything else, so every command checks them.
+ */
 export function configDirOf(globals: Globals): string {
+  const given: readonly [string, string | undefined, string][] = [
+    ['--config-dir', globals.configDir, 'name the config folder, or leave --config-dir out for $XDG_CONFIG_HOME/benchling-webhook'],
+    ['--aws-profile', globals.awsProfile, "name an AWS profile, or leave --aws-profile out for the profile's awsProfile or the SDK's default"],
+    ['--region', globals.region, "name a region such as us-east-1, or leave --region out for the prod profile's"],
+  ];
+  for (const [flag, value, hint] of given) if (value !== undefined && value.trim() === '') throw new UserError(`${flag}: empty`, hint);
+  if (globals.region !== undefined && !REGION_RE.test(globals.region)) {
+    throw new UserError(`--region: "${displayLine(globals.region, 80)}" is not an AWS region`, "name a region such as us-east-1, or leave --region out for the prod profile's");
+  }
   return resolveConfigDir(globals.configDir);
 }
 

@@ -14,6 +14,7 @@ import { confirmationWord, decidePromoteFor, deployAwsFor, noRollbackError, plan
 import { displayLine } from '../../src/display-text.js';
 import { action, configDirOf, globalsOf, isInteractive, print, printError, printJson, warn, type Globals } from '../context.js';
 import { loadProfiles } from '../load-profiles.js';
+import { checkProfileName } from '../../src/config/store.js';
 import { teamFor } from '../team.js';
 import { askTyped, askYesNo } from '../prompt.js';
 
@@ -32,6 +33,7 @@ export function commandTeam(target: Pick<DeployTarget, 'place'>, recordsPath: st
 
 function targetFor(g: Globals, environment: EnvironmentName | undefined, profile?: string): { target: DeployTarget; configDir: string; recordsPath: string } {
   const configDir = configDirOf(g);
+  if (profile !== undefined) checkProfileName(profile, '--profile');
   if (!environment && !profile) throw new UserError('--environment: required (dev or prod)');
   const target = resolveTarget(loadProfiles(configDir), { environment, profile, region: g.region });
   return { target, configDir, recordsPath: deployRecordPath(configDir) };
@@ -228,6 +230,7 @@ function destroyable(profiles: StackProfiles): StackProfiles {
 
 /** What deploy and diff both start from: the target, its AWS, the team records, and the plan's preparation of its image. */
 async function deployPreparation(g: Globals, opts: { environment?: EnvironmentName; profile?: string; imageTag?: string }, verb: 'deploy' | 'diff') {
+  if (opts.imageTag !== undefined && !isImageReference(opts.imageTag)) throw new UserError(`--image-tag: "${displayLine(opts.imageTag, 200)}" is not a Docker tag or sha256:<64 hex>`);
   const { target, configDir, recordsPath } = targetFor(g, opts.environment, opts.profile);
   const aws = await awsFor(target, g);
   const team = await commandTeam(target, recordsPath, aws);
@@ -238,7 +241,6 @@ async function deployPreparation(g: Globals, opts: { environment?: EnvironmentNa
 
 export const deployAction = action(async (opts: { environment?: EnvironmentName; profile?: string; imageTag?: string; yes?: boolean; allowReplacement?: boolean }, cmd: Command) => {
   const g = globalsOf(cmd);
-  if (opts.imageTag !== undefined && !isImageReference(opts.imageTag)) throw new UserError(`--image-tag: "${opts.imageTag}" is not a Docker tag or sha256:<64 hex>`);
   const { target, aws, prepare } = await deployPreparation(g, opts, 'deploy');
   return withSignals((signal) =>
     planAndRun({

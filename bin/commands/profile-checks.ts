@@ -64,7 +64,7 @@ function listProfiles(g: Globals): number {
 
 function validateProfiles(opts: { profile?: string }, g: Globals): number {
   const dir = configDirOf(g);
-  const all = opts.profile ? [inspectOne(dir, opts.profile)] : inspectAllProfiles(dir);
+  const all = opts.profile !== undefined ? [inspectOne(dir, opts.profile)] : inspectAllProfiles(dir);
   if (all.length === 0) throw new UserError(`no profiles in ${dir}`, 'create one with `benchling-deploy setup-profile default`');
   const problems = all.flatMap((p) => p.problems);
   const warnings = all.flatMap((p) => p.warnings);

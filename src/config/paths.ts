@@ -3,6 +3,9 @@ import { join, resolve } from 'node:path';
 
 export const CONFIG_FOLDER_NAME = 'benchling-webhook';
 
+/** An AWS region's name, such as us-east-1 (here, not in the schema, so the commands' first checks need no zod). */
+export const REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
+
 /**
  * Where profiles and deploy.json live: `--config-dir`, else
  * `$XDG_CONFIG_HOME/benchling-webhook`, else `~/.config/benchling-webhook`.

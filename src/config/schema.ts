@@ -2,6 +2,7 @@
 import * as z from 'zod/mini';
 import { DEFAULT_NAT_GATEWAYS, DEFAULT_TASK_SIZE, FARGATE_CPUS } from './task-size.js';
 import { ENVIRONMENTS, type EnvironmentName } from './environments.js';
+import { REGION_RE } from './paths.js';
 
 export { ENVIRONMENTS, type EnvironmentName };
 
@@ -17,10 +18,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const PROFILE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const TENANT_RE = /^[a-z0-9-]+$/;
+
 /** `arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID` */
 export const QUILT_STACK_ARN_RE =
   /^arn:(aws|aws-cn|aws-us-gov):cloudformation:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):stack\/([A-Za-z][A-Za-z0-9-]{0,127})\/([A-Za-z0-9-]+)$/;
-const REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 const ACCOUNT_RE = /^\d{12}$/;
 const DOCKER_TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;

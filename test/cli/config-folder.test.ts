@@ -218,6 +218,54 @@ describe('numeric flags have bounds and say them', () => {
   });
 });
 
+describe('an empty or malformed value is refused, naming its flag (an unset variable in a script must not mean the default)', () => {
+  it('--config-dir "", --aws-profile "", --region "" or "us east": exit 2 naming the flag, for the front\'s commands and the others, and the default folder is not read', () => {
+    const home = tempDir();
+    const xdg = join(home, 'xdg');
+    mkdirSync(join(xdg, 'benchling-webhook'), { recursive: true });
+    // The default folder holds a profile with a bad field: reading it would say so.
+    writeJson(join(xdg, 'benchling-webhook'), 'default.json', prodProfile({ benchlingTenant: 'Not A Tenant' }));
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile());
+    const env = { HOME: home, XDG_CONFIG_HOME: xdg };
+    const cases: [string[], string][] = [
+      [['--config-dir', '', 'validate'], '--config-dir: empty'],
+      [['--config-dir', ' ', 'profiles'], '--config-dir: empty'],
+      [['--config-dir', '', 'status'], '--config-dir: empty'],
+      [['--config-dir', '', 'setup-profile', 'default', ...required], '--config-dir: empty'],
+      [['--config-dir', dir, '--aws-profile', '', 'status'], '--aws-profile: empty'],
+      [['--config-dir', dir, '--region', '', 'status'], '--region: empty'],
+      [['--config-dir', dir, '--region', 'us east', 'diff', '--environment', 'prod'], '--region: "us east" is not an AWS region'],
+      [['--config-dir', dir, '--region', 'evil.example.com/x', 'synth', '--out', join(tempDir(), 'o')], '--region: "evil.example.com/x" is not an AWS region'],
+    ];
+    for (const [args, words] of cases) {
+      const r = runCli(args, { env, timeoutMs: 30_000 });
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain(words);
+      expect(r.stderr, args.join(' ')).not.toContain('Not A Tenant');
+      noStack(r);
+    }
+    expect(readdirSync(join(xdg, 'benchling-webhook'))).toEqual(['default.json']);
+  });
+
+  it('--profile "" (validate, deploy) and a bad --image-tag for diff as for deploy: exit 2 naming the flag', () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile());
+    const cases: [string[], string][] = [
+      [['validate', '--profile', ''], '--profile: "" is not a profile name'],
+      [['deploy', '--profile', '', '--yes'], '--profile: "" is not a profile name'],
+      [['diff', '--environment', 'prod', '--image-tag', 'bad tag'], '--image-tag: "bad tag" is not a Docker tag'],
+      [['diff', '--environment', 'prod', '--image-tag', ''], '--image-tag: "" is not a Docker tag'],
+    ];
+    for (const [args, words] of cases) {
+      const r = runCli(['--config-dir', dir, ...args], { timeoutMs: 30_000 });
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain(words);
+      noStack(r);
+    }
+  });
+});
+
 describe('rollback takes only validated tags from history', () => {
   const { fake } = useFakeAws({ scenario: () => deployedScenario(null), processEnv: false });
 
