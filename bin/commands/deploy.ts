@@ -355,10 +355,10 @@ export const destroyAction = action(async (opts: { yes?: boolean; stackName?: st
     const { credentialsError } = await import('../../src/infra/deploy.js');
     const identity = await aws.callerIdentity().catch((e) => Promise.reject(credentialsError(e, g.awsProfile ?? profiles.prod.awsProfile)));
     const stack = await aws.describeStack(stackName);
-    if (!stack) throw new ExternalError(`stack ${stackName} does not exist in ${profiles.place.region} (account ${identity.account}); nothing to destroy`);
+    if (!stack) throw new ExternalError(`stack ${stackName} does not exist in ${profiles.place.region} (account ${displayLine(identity.account, 40)}); nothing to destroy`);
     // Never while a deploy from another machine holds the stack: the same lock in the account as deploys take.
     accountLock = await (await commandTeam(target, recordsPath, aws)).acquireLock('destroy', 'prod');
-    print(`destroy: stack ${stackName} in ${profiles.place.region}, account ${identity.account} (${stack.status})`);
+    print(`destroy: stack ${stackName} in ${profiles.place.region}, account ${displayLine(identity.account, 40)} (${displayLine(stack.status, 80)})`);
     print('  every environment of the stack (its services, API, load balancer, VPC) is deleted; secrets and deploy.json history are kept');
     await confirm(g, opts, 'Delete the stack?', stackName);
     const { makeTempDir, newCdkLogFile, removeTempDir } = await import('../../src/infra/work-files.js');

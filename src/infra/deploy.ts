@@ -64,7 +64,7 @@ export function isStackAbsent(status: string): boolean {
 export function blockedStackState(status: string): string | undefined {
   if (isStackAbsent(status)) return undefined;
   if (status === 'ROLLBACK_COMPLETE') return 'the stack\'s first creation failed and was rolled back; it can only be deleted: run `benchling-deploy destroy`, then deploy again';
-  if (status.endsWith('_IN_PROGRESS')) return `another operation is running on the stack (${status}); wait for it to finish (\`benchling-deploy status\`), then deploy again`;
+  if (status.endsWith('_IN_PROGRESS')) return `another operation is running on the stack (${displayLine(status, 80)}); wait for it to finish (\`benchling-deploy status\`), then deploy again`;
   if (status.endsWith('_FAILED') && status !== 'UPDATE_ROLLBACK_FAILED' && status !== 'ROLLBACK_FAILED' && status !== 'DELETE_FAILED') return undefined;
   if (status === 'UPDATE_ROLLBACK_FAILED') return 'the stack is UPDATE_ROLLBACK_FAILED; continue the rollback in the CloudFormation console (Stack actions > Continue update rollback), then deploy again';
   if (status === 'ROLLBACK_FAILED' || status === 'DELETE_FAILED') return `the stack is ${status}; delete it (\`benchling-deploy destroy\`) and deploy again`;
@@ -274,7 +274,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     const identity = await credentialsCheck(aws, request.awsProfile ?? profile.awsProfile);
     if (identity.account !== target.place.account) {
       throw new UserError(
-        `the AWS credentials are for account ${identity.account} (${identity.arn}), but the stack lives in account ${target.place.account} (from the prod profile)`,
+        `the AWS credentials are for account ${displayLine(identity.account, 40)} (${displayLine(identity.arn, 300)}), but the stack lives in account ${target.place.account} (from the prod profile)`,
         'use --aws-profile with credentials for that account, or set `account` in the prod profile',
       );
     }

@@ -892,6 +892,20 @@ describe('cancel, kill and destroy', { timeout: 180_000 }, () => {
     expect(prod.imageTag).toBe(PROD_TAG);
   });
 
+  it("destroy's header shows the stack status and the account as AWS gave them, escaped on one line: no forged line before the question", async () => {
+    const w = world();
+    fake.scenario.identity = { ...fake.scenario.identity, account: `${HOSTILE}\ndestroyed ${STACK}; nothing to do` };
+    stack().status = `UPDATE_COMPLETE${HOSTILE}`;
+    const r = await w.run(['destroy']);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/not confirmed/);
+    const header = r.stdout.split('\n').filter((l) => l.startsWith('destroy: stack'));
+    expect(header).toHaveLength(1);
+    expect(r.stdout).not.toMatch(RAW_CONTROL);
+    expect(r.stdout).not.toMatch(/^destroyed /m);
+    expect(r.stdout).not.toMatch(/^FAKE: /m);
+  });
+
   it('destroy needs no package bucket: a dev profile without one (for a stack that holds only prod) is no reason to refuse', async () => {
     const w = world({ template: prodOnly.template });
     const { pkgBucket: _bucket, ...noBucket } = devProfile({ benchlingTenant: 'acme' });

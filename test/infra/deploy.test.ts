@@ -149,6 +149,24 @@ describe('pre-flight', () => {
     expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
   });
 
+  it("shows AWS's words in a refusal escaped, on one line, bounded: a stack status, an account and an ARN that try to forge lines", async () => {
+    const s = setup();
+    const refusals: Error[] = [];
+    for (const aws of [
+      memoryAws({ stack: { ...existing, status: `${HOSTILE}${'x'.repeat(100_000)}_IN_PROGRESS` } }),
+      memoryAws({ callerIdentity: async () => ({ account: `${HOSTILE}${'9'.repeat(100_000)}`, arn: `arn:${HOSTILE}${'x'.repeat(100_000)}` }) }),
+    ]) {
+      refusals.push(await prepareDeploy(s.request('dev'), aws, synth).then(() => new Error('not refused'), (e: Error) => e));
+    }
+    for (const e of refusals) {
+      expect(e.message).toMatch(/another operation is running|credentials are for account/);
+      expect(e.message).not.toMatch(RAW_CONTROL);
+      expect(e.message).not.toContain('\n');
+      expect(e.message.length).toBeLessThan(1_000);
+    }
+    expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
+  });
+
   it('refuses a second deploy while the lock is held, naming the holder', async () => {
     const s = setup();
     const held = acquireLock(lockPathFor(s.recordsPath), 'deploy prod');
