@@ -40,6 +40,9 @@ export function preloadStatusClients(): void {
   preloadSdkModules(STATUS_CLIENTS);
 }
 
+/** More tasks than an ECS service can have (5,000 a service): a count past it is not ECS's answer. */
+const MAX_TASK_COUNT = 100_000;
+
 /** Attempts per call unless AWS_MAX_ATTEMPTS (or the options) say otherwise. */
 export const DEFAULT_MAX_ATTEMPTS = 5;
 /** `adaptive`: on throttling the client also paces its next calls (a token bucket), not only the retries. */
@@ -212,22 +215,28 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     async describeServices(cluster, services) {
       const { DescribeServicesCommand } = await loadSdkModule('@aws-sdk/client-ecs');
       const out = await (await ecs()).send(new DescribeServicesCommand({ cluster, services: [...services] }));
+      // The SDK passes what the answer holds, whatever its type: a count is a whole number, or the answer is not ECS's.
+      const count = (value: unknown, field: string): number => {
+        if (value === undefined || value === null) return 0;
+        if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TASK_COUNT) return value;
+        throw new AwsReplyError(`DescribeServices answered ${field} with ${typeof value === 'number' ? String(value) : `a ${typeof value}`}, not a count of tasks`);
+      };
       return {
         services: (out.services ?? []).map((s) => ({
           serviceName: s.serviceName ?? '',
           status: s.status ?? 'UNKNOWN',
-          desiredCount: s.desiredCount ?? 0,
-          runningCount: s.runningCount ?? 0,
-          pendingCount: s.pendingCount ?? 0,
+          desiredCount: count(s.desiredCount, 'desiredCount'),
+          runningCount: count(s.runningCount, 'runningCount'),
+          pendingCount: count(s.pendingCount, 'pendingCount'),
           taskDefinition: s.taskDefinition ?? '',
           deployments: (s.deployments ?? []).map((d) => ({
             id: d.id ?? '',
             status: d.status ?? '',
             taskDefinition: d.taskDefinition ?? '',
-            desiredCount: d.desiredCount ?? 0,
-            runningCount: d.runningCount ?? 0,
-            pendingCount: d.pendingCount ?? 0,
-            failedTasks: d.failedTasks ?? 0,
+            desiredCount: count(d.desiredCount, 'desiredCount'),
+            runningCount: count(d.runningCount, 'runningCount'),
+            pendingCount: count(d.pendingCount, 'pendingCount'),
+            failedTasks: count(d.failedTasks, 'failedTasks'),
             rolloutState: d.rolloutState ?? null,
             rolloutStateReason: d.rolloutStateReason ?? null,
             createdAt: iso(d.createdAt),

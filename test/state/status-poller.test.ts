@@ -172,6 +172,21 @@ describe('status poller against the fake AWS endpoint', () => {
     expect(env(snap, 'prod')).toMatchObject({ health: 'healthy', error: null });
   });
 
+  it("a task count that is not a whole number (a string, a huge or negative number) makes ECS's answer unreadable, not a count shown", async () => {
+    for (const bad of ['abc', 1e300, -5, 2.5]) {
+      fake.scenario = standardScenario();
+      const { cluster, service } = namesOf(fake.scenario, 'dev');
+      (fake.scenario.clusters[cluster]!.services[service] as unknown as { desiredCount: unknown }).desiredCount = bad;
+      const { poller } = makePoller();
+      const snap = await poller.snapshot();
+      for (const name of ['dev', 'prod'] as const) {
+        expect(env(snap, name).error, `${bad} ${name}`).toMatch(/DescribeServices answered desiredCount with .*not a count of tasks/);
+        expect(JSON.stringify(env(snap, name).service), `${bad} ${name}`).not.toMatch(/abc|1e\+300|-5|2\.5/);
+      }
+      await poller.stop();
+    }
+  });
+
   it('with one environment\'s target group unreadable: that one is unknown with the error, the other is fine', async () => {
     delete fake.scenario.targetGroups[namesOf(fake.scenario, 'prod').targetGroupArn];
     const { poller } = makePoller();
