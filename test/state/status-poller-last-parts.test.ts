@@ -10,8 +10,12 @@ import { BOTH_ENVIRONMENTS, useFakeAws } from '../helpers/fake-aws.js';
  */
 const { fake, statusPoller } = useFakeAws();
 
-/** DescribeStacks answers this long after it is asked: what comes in meanwhile was sent without its answer. */
-const STACK_DELAY_MS = 600;
+/**
+ * DescribeStacks answers this long after it is asked: what comes in meanwhile was sent without its answer. Long
+ * enough that a loaded machine (two test runs on two cores) still sends the early reads before it: at 600 ms, one
+ * such run saw a read arrive after it.
+ */
+const STACK_DELAY_MS = 1_500;
 
 function makePoller(over: Partial<StatusPollerOptions> = {}) {
   return statusPoller({ intervalMs: 20, maxBackoffMs: 200, random: () => 0.5, ...over });
