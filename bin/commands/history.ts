@@ -60,9 +60,17 @@ export const historyAction = action(async (opts: { environment?: EnvironmentName
       entries: entries.map((e): HistoryRow => ({ imageTag: e.imageTag, imageDigest: e.imageDigest ?? null, deployedAt: e.deployedAt, deployedBy: e.deployedBy ?? null, operation: null, toolVersion: null, version: null })),
     };
   });
+  // An environment whose account records could not be read shows deploy.json's, said on stderr, and the command fails (1):
+  // what it shows may be behind the account's. Team records off (no permission) is not a failure: they are the local ones.
+  const unread = envs.flatMap((name) => {
+    const account = read[name];
+    return account?.source === 'local' && account.failed ? [{ name, reason: account.reason }] : [];
+  });
+  for (const u of unread) warn(`${u.name}: the account's records could not be read (${u.reason}); deploy.json's are shown, and may be behind them`);
+  const status = unread.length > 0 ? 1 : 0;
   if (g.json) {
     printJson({ stackName: stack.place.stackName, region: stack.place.region, environments });
-    return 0;
+    return status;
   }
   for (const [i, env] of environments.entries()) {
     if (i > 0) print('');
@@ -75,7 +83,7 @@ export const historyAction = action(async (opts: { environment?: EnvironmentName
     const rows = [['WHEN', 'IMAGE', 'DIGEST', 'WHO', 'HOW'], ...env.entries.map((e) => [cell(e.deployedAt, 64), cell(e.imageTag), cell(e.imageDigest ? `${e.imageDigest.slice(0, 19)}…` : null), cell(e.deployedBy, 300), cell(e.operation, 20)])];
     for (const line of formatTable(rows)) print(`  ${line}`);
   }
-  return 0;
+  return status;
 });
 
 function deployedParameterName(stackName: string, env: EnvironmentName): string {

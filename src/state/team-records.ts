@@ -79,8 +79,11 @@ export interface AccountEntry extends AccountRecord {
 
 export type AccountHistory =
   | { readonly source: 'account'; readonly entries: readonly AccountEntry[]; /** Versions whose value was not a record (skipped). */ readonly skipped: number }
-  /** The account could not be used (denied, or another failure): `reason` says why; the local records stand. */
-  | { readonly source: 'local'; readonly reason: string };
+  /**
+   * The account could not be used: `reason` says why; the local records stand. `failed` when a read failed (throttled,
+   * a server error, an answer that could not be read), not when team records are off (no permission).
+   */
+  | { readonly source: 'local'; readonly reason: string; readonly failed: boolean };
 
 /** True when IAM refused the call. */
 export function isAccessDenied(error: unknown): boolean {
@@ -265,7 +268,7 @@ export function createTeam(options: TeamOptions): Team {
       await mirror(env, entries, lock);
       return { source: 'account', entries, skipped };
     } catch (error) {
-      return { source: 'local', reason: failure(error, `reading ${name}`) };
+      return { source: 'local', reason: failure(error, `reading ${name}`), failed: !isAccessDenied(error) };
     }
   };
 
@@ -279,7 +282,7 @@ export function createTeam(options: TeamOptions): Team {
     async refresh(envs, refreshOptions = {}) {
       const out: Partial<Record<EnvironmentName, AccountHistory>> = {};
       const asked = ENVIRONMENTS.filter((e) => envs.includes(e));
-      const off = (reason: string) => Object.fromEntries(asked.map((env) => [env, { source: 'local', reason } as const]));
+      const off = (reason: string, failed = false) => Object.fromEntries(asked.map((env) => [env, { source: 'local', reason, failed } as const]));
       if (asked.length === 0) return out;
       if (!enabled) return off('team records are off (no SSM permission)');
       // One call says each environment's newest version; only an environment whose version moved has its history read.
@@ -287,11 +290,11 @@ export function createTeam(options: TeamOptions): Team {
       try {
         newest = await store.getParameters(asked.map((env) => deployedParameter(stackName, env)));
       } catch (error) {
-        return off(failure(error, `reading ${asked.map((env) => deployedParameter(stackName, env)).join(', ')}`));
+        return off(failure(error, `reading ${asked.map((env) => deployedParameter(stackName, env)).join(', ')}`), !isAccessDenied(error));
       }
       for (const env of asked) {
         if (!enabled) {
-          out[env] = { source: 'local', reason: 'team records are off (no SSM permission)' };
+          out[env] = { source: 'local', reason: 'team records are off (no SSM permission)', failed: false };
           continue;
         }
         const version = newest.get(deployedParameter(stackName, env))?.version;

@@ -199,4 +199,20 @@ describe('team mode: two machines, one account', { timeout: 180_000 }, () => {
     expect(history.status).toBe(0);
     expect(history.stdout).toContain('dev (deploy.json), newest first\n  no deploys recorded');
   });
+
+  it("history when the account's records cannot be read (a server error, throttling): deploy.json's are shown, the failure said on stderr, exit 1", async () => {
+    const b = machine(B, A_RECORDS);
+    for (const fault of [{ kind: 'server-error', operation: 'GetParameters' }, { kind: 'throttle', operation: 'GetParameters' }] as const) {
+      fake.inject({ ...fault, times: 100 });
+      for (const args of [['history'], ['history', '--json']]) {
+        const r = await b.run(args, { AWS_MAX_ATTEMPTS: '1' });
+        expect(r.status, `${fault.kind} ${args.join(' ')}: ${r.stderr}`).toBe(1);
+        const said = r.stderr.split('\n').filter((l) => /the account's records could not be read/.test(l));
+        expect(said.map((l) => /^warning: (\w+):/.exec(l)?.[1]), fault.kind).toEqual(['dev', 'prod']);
+        if (args.length === 1) expect(r.stdout).toContain('dev (deploy.json), newest first');
+        else expect(JSON.parse(r.stdout).environments.map((e: { source: string; accountError?: string }) => [e.source, typeof e.accountError])).toEqual([['deploy.json', 'string'], ['deploy.json', 'string']]);
+      }
+      fake.clearFaults();
+    }
+  });
 });
