@@ -163,11 +163,21 @@ export function span(ms: number): string {
   return `${Math.round(s / 86_400)} d`;
 }
 
-/** Parses one version's value; undefined when it is not a record. */
+/**
+ * A stage endpoint as the stack makes it (`https://API.execute-api.REGION.amazonaws.com/STAGE`, or `.com.cn`):
+ * the only kind `test` and the dashboard's `t` may be sent to from a record anyone with PutParameter wrote.
+ */
+const STAGE_ENDPOINT_RE = /^https:\/\/[a-z0-9]{1,32}\.execute-api\.[a-z]{2}(?:-[a-z]+)+-\d\.amazonaws\.com(?:\.cn)?\/[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * Parses one version's value; undefined when it is not a record. An endpoint that is not a stage endpoint
+ * ({@link STAGE_ENDPOINT_RE}) is dropped, the rest of the record kept: the stack's output names the endpoint then.
+ */
 export function parseAccountRecord(value: string): AccountRecord | undefined {
   try {
     const parsed = AccountRecordSchema.safeParse(JSON.parse(value));
-    return parsed.success ? parsed.data : undefined;
+    if (!parsed.success) return undefined;
+    return STAGE_ENDPOINT_RE.test(parsed.data.endpoint) ? parsed.data : { ...parsed.data, endpoint: '' };
   } catch {
     return undefined;
   }

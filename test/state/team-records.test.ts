@@ -54,6 +54,30 @@ describe('team records (SSM, through the real client)', () => {
     expect(shown).toBe('0.8.0 at 2026-11-20T10:00:00.000Z (5 min ago) by arn:aws:sts::123456789012:assumed-role/X/\\x1b[31mred\\x07');
   });
 
+  it("an endpoint that is not a stage endpoint (another host, plain http, a look-alike) is dropped from the record, which stands: `test` is never sent there", async () => {
+    for (const endpoint of ['http://127.0.0.1:45123/anything?x=', 'https://evil.example.com/prod', 'https://x.execute-api.us-east-1.amazonaws.com.evil.example/dev', 'https://x.execute-api.us-east-1.amazonaws.com/dev/../../admin']) {
+      fake.scenario.ssm = {};
+      put(DEV, record('0.9.0', { endpoint }));
+      const t = team();
+      const read = await t.team.refresh(['dev']);
+      t.close();
+      expect(read.dev, endpoint).toMatchObject({ source: 'account', skipped: 0 });
+      const local = readDeployRecords(t.records);
+      expect(local.state === 'ok' && local.records.dev, endpoint).toMatchObject({ imageTag: '0.9.0' });
+      expect(readFileSync(t.records, 'utf8'), endpoint).not.toContain(endpoint);
+    }
+    // The stack's own form, in China too, stands.
+    for (const endpoint of ['https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/dev', 'https://a1b2c3d4e5.execute-api.cn-north-1.amazonaws.com.cn/prod']) {
+      fake.scenario.ssm = {};
+      put(DEV, record('0.9.0', { endpoint }));
+      const t = team();
+      await t.team.refresh(['dev']);
+      t.close();
+      const local = readDeployRecords(t.records);
+      expect(local.state === 'ok' && local.records.dev?.endpoint, endpoint).toBe(endpoint);
+    }
+  });
+
   it('a version naming another stack, or a name CloudFormation would refuse, is skipped: deploy.json stays valid', async () => {
     put(DEV, record('0.7.0'));
     put(DEV, record('0.9.0', { stackName: 'not a stack name' }));
