@@ -3,7 +3,7 @@ import { UserError, UserErrors } from '../../src/errors.js';
 import { checkProfileName, isFile, loadProfile, saveProfile, readJsonFile } from '../../src/config/store.js';
 import { profilePath } from '../../src/config/paths.js';
 import { isV06Profile, v06ProfileError } from '../../src/config/validate.js';
-import type { ProfileFile } from '../../src/config/schema.js';
+import { defaultEnvironmentFor, type ProfileFile } from '../../src/config/schema.js';
 import { displayLine } from '../../src/display-text.js';
 import { FARGATE_CPUS } from '../../src/config/task-size.js';
 import { SETUP_FLAGS } from './setup-flags.js';
@@ -54,11 +54,11 @@ export const setupProfileAction = action(async (name: string, opts: Record<strin
     print(`wrote ${written}`);
     return 0;
   }
-  const file = { ...base, ...changes, profile: name } as ProfileFile;
+  const file = withoutProdOnlyCopies({ ...base, ...changes, profile: name } as ProfileFile, name, changes, opts.from !== undefined);
   try {
     saveProfile(dir, file);
   } catch (error) {
-    if (error instanceof UserErrors) throw new UserErrors(error.problems.map(withFlagName), 'nothing was written');
+    if (error instanceof UserErrors) throw new UserErrors(error.problems.map((p) => withFlagName(p, changes)), 'nothing was written');
     throw error;
   }
   print(`wrote ${profilePath(dir, name)}`);
@@ -89,8 +89,20 @@ function formDefaults(dir: string, name: string, base: Partial<ProfileFile>, fro
   if (fromGiven || name === 'default' || isFile(profilePath(dir, name)) || !isFile(profilePath(dir, 'default'))) return base;
   const raw = readJsonFile(profilePath(dir, 'default'));
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return base;
-  const { profile: _p, environment: _e, benchlingSecret: _s, imageTag: _t, ...shared } = raw as Partial<ProfileFile>;
-  return { ...shared, ...(name === 'dev' ? {} : { imageTag: _t }) };
+  const { profile: _p, environment: _e, benchlingSecret: _s, imageTag: _t, natGateways: _n, ...shared } = raw as Partial<ProfileFile>;
+  // The NAT gateways are the stack's, set on the prod profile only: a new prod profile takes them, a dev one does not.
+  return { ...shared, ...(defaultEnvironmentFor(name) === 'dev' ? {} : { natGateways: _n }), ...(name === 'dev' ? {} : { imageTag: _t }) };
+}
+
+/**
+ * A profile copied with `--from` that ends up a dev profile leaves out what only a prod profile may hold (the
+ * NAT gateways, the stack's): `setup-profile dev --from default --environment dev` works whatever default sets.
+ * What a flag gave stays, for the check to refuse by name.
+ */
+function withoutProdOnlyCopies(file: ProfileFile, name: string, changes: Partial<Record<keyof ProfileFile, unknown>>, copied: boolean): ProfileFile {
+  if (!copied || (file.environment ?? defaultEnvironmentFor(name)) !== 'dev' || changes.natGateways !== undefined) return file;
+  const { natGateways: _n, ...rest } = file;
+  return rest as ProfileFile;
 }
 
 function flagChanges(opts: Record<string, unknown>): Partial<Record<keyof ProfileFile, unknown>> {
@@ -116,10 +128,13 @@ function flagChanges(opts: Record<string, unknown>): Partial<Record<keyof Profil
   return changes;
 }
 
-/** Adds the flag that sets a field to a problem message (`...: benchlingTenant: ...` -> `(--tenant)`). */
-function withFlagName(problem: string): string {
+/**
+ * Adds the flag that sets a field to a problem message (`...: benchlingTenant: ...` -> `(--tenant)`), when a flag
+ * gave it (not a value copied from another profile or kept from the file).
+ */
+function withFlagName(problem: string, changes: Partial<Record<keyof ProfileFile, unknown>>): string {
   for (const f of SETUP_FLAGS) {
-    if (problem.includes(`: ${f.field}: `)) return `${problem} (flag --${f.flag})`;
+    if (problem.includes(`: ${f.field}: `) && changes[f.field as keyof ProfileFile] !== undefined) return `${problem} (flag --${f.flag})`;
   }
   return problem;
 }

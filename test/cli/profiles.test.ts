@@ -166,6 +166,29 @@ describe('setup-profile from flags', () => {
     expect(dev.benchlingSecret).toBeUndefined();
   });
 
+  it("the README's dev profile from a default that sets the NAT gateways: they stay the prod profile's, not copied; given as a flag, refused naming it", () => {
+    const dir = tempDir();
+    writeJson(dir, 'default.json', prodProfile({ natGateways: 2 }));
+    const r = runCli(['--config-dir', dir, 'setup-profile', 'dev', '--from', 'default', '--environment', 'dev', '--image-tag', 'latest']);
+    expect(r.status, r.stderr).toBe(0);
+    const dev = JSON.parse(readFileSync(join(dir, 'dev.json'), 'utf8'));
+    expect(dev).toMatchObject({ profile: 'dev', environment: 'dev', imageTag: 'latest' });
+    expect(dev.natGateways).toBeUndefined();
+    // A copy for another prod-like profile keeps them.
+    const staging = runCli(['--config-dir', dir, 'setup-profile', 'staging', '--from', 'default', '--image-tag', '0.7.0']);
+    expect(staging.status, staging.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'staging.json'), 'utf8')).natGateways).toBe(2);
+    // Given for a dev profile by the flag: refused, naming the flag the user gave.
+    const flagged = runCli(['--config-dir', dir, 'setup-profile', 'dev2', '--from', 'default', '--environment', 'dev', '--nat-gateways', '2']);
+    expect(flagged.status).toBe(2);
+    expect(flagged.stderr).toMatch(/natGateways: the NAT gateways are shared .* \(flag --nat-gateways\)/);
+    // A problem with a copied value names no flag the user never gave: dev's `latest`, copied into a prod profile.
+    const copied = runCli(['--config-dir', dir, 'setup-profile', 'prod2', '--from', 'dev', '--environment', 'prod']);
+    expect(copied.status).toBe(2);
+    expect(copied.stderr).toContain('imageTag: prod must not run "latest"');
+    expect(copied.stderr).not.toContain('(flag --image-tag)');
+  });
+
   it('without flags and without a terminal, says to give flags (status 2)', () => {
     const r = runCli(['--config-dir', tempDir(), 'setup-profile', 'default']);
     expect(r.status).toBe(2);
