@@ -77,7 +77,8 @@ export async function runStatus(g: Globals): Promise<number> {
     api.close();
   }
 
-  const allHealthy = !snapshot.error && snapshot.environments.every((e) => e.health === 'healthy');
+  // Healthy and read whole: an environment with a part AWS did not answer (its stages, say) is not known to be healthy.
+  const allHealthy = !snapshot.error && snapshot.environments.every((e) => e.health === 'healthy' && e.error === null);
   if (g.json) {
     printJson(snapshot);
     if (snapshot.errorKind === 'credentials') printError(`error: ${displayLine(snapshot.error)}\nhint: ${displayLine(snapshot.hint)}`);
