@@ -7,6 +7,7 @@ import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { displayLine } from '../display-text.js';
 import { readUntrustedText } from '../config/untrusted-file.js';
+import { isAlive } from '../config/lock.js';
 import { assemblyAssets } from './assembly.js';
 import { WebhookStack } from './webhook-stack.js';
 import { INLINE_TEMPLATE_LIMIT } from '../config/names.js';
@@ -69,6 +70,7 @@ export function synthesizeStack(profiles: StackProfiles, outDir: string, options
   const target = resolve(outDir);
   checkOutDir(target);
   mkdirSync(dirname(target), { recursive: true });
+  removeDeadStaging(target);
   // Beside the target, so the final rename stays on one file system.
   const staging = join(dirname(target), `.${basename(target)}.synth-${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(staging);
@@ -114,6 +116,29 @@ export function synthesizeStack(profiles: StackProfiles, outDir: string, options
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/**
+ * Staging folders of this target that a synth ended before it could remove (ctrl-c, a kill) are removed: those of
+ * processes no longer running on this machine. A synth running now keeps its own.
+ */
+function removeDeadStaging(target: string): void {
+  const mine = new RegExp(`^\\.${basename(target).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.synth-(\\d+)-[0-9a-f]{8}$`);
+  let names: string[];
+  try {
+    names = readdirSync(dirname(target));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(mine.exec(name)?.[1]);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+    try {
+      rmSync(join(dirname(target), name), { recursive: true, force: true });
+    } catch {
+      // Not ours to remove after all, or gone meanwhile: the synth goes on.
+    }
   }
 }
 

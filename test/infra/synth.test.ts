@@ -233,6 +233,23 @@ describe('the output folder', () => {
     expect(snapshotDir(out)).toEqual(withFiles);
   });
 
+  it("removes the staging folders a synth of the same folder left when it was killed (its process gone), never a running one's or another's", () => {
+    const parent = tempDir();
+    const out = join(parent, 'out');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const left = join(parent, `.out.synth-${dead}-deadbeef`);
+    const running = join(parent, `.out.synth-${process.pid}-cafebabe`);
+    const other = join(parent, `.other.synth-${dead}-deadbeef`);
+    const mine = join(parent, '.out.synth-notes');
+    for (const dir of [left, running, other, mine]) {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'manifest.json'), '{}');
+    }
+    synthesizeStack(stackProfiles(), out);
+    expect(existsSync(left)).toBe(false);
+    for (const dir of [running, other, mine]) expect(existsSync(dir), dir).toBe(true);
+  });
+
   it('leaves an earlier assembly as it was when synthesis fails, with no staging folder left behind', () => {
     const parent = tempDir();
     const out = join(parent, 'out');
