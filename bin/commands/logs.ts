@@ -5,11 +5,12 @@ import type { EnvironmentName } from '../../src/config/schema.js';
 import { ExternalError, UserError } from '../../src/errors.js';
 import { classifyAwsError, loginHint } from '../../src/state/aws-errors.js';
 import { formatLogLine, logLineJson, statusChangeLines } from '../../src/state/log-format.js';
-import { DEFAULT_SINCE_MS, describeLogProblem, parseSince, readLogs, startLogTail, type LogGroupRef, type LogTail } from '../../src/state/log-tail.js';
+import { DEFAULT_SINCE_MS, LOG_READ_MAX_CHARS, LOG_READ_MAX_LINES, describeLogProblem, parseSince, readLogs, startLogTail, type LogGroupRef, type LogTail } from '../../src/state/log-tail.js';
 import type { LogsApi } from '../../src/state/logs-api.js';
 import type { LogLine, LogTailStatus } from '../../src/state/log-types.js';
-import { action, configDirOf, globalsOf, print, printError, type Globals } from '../context.js';
+import { action, configDirOf, globalsOf, print, printError, warn, type Globals } from '../context.js';
 import { loadProfiles } from '../load-profiles.js';
+import { displayLine } from '../../src/display-text.js';
 
 interface LogsOptions {
   readonly environment?: string;
@@ -86,8 +87,12 @@ export async function runLogs(g: Globals, opts: LogsOptions): Promise<number> {
       const startTime = Date.now() - sinceMs;
       const read = await Promise.allSettled(groups.map((group) => readLogs({ api, group, startTime, filterPattern, includeHealth: opts.includeHealth })));
       // What could be read is printed; then the first failure, if any, is the command's.
-      const lines = mergeByTime(read.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])));
+      const lines = mergeByTime(read.flatMap((r) => (r.status === 'fulfilled' ? [r.value.lines] : [])));
       for (const line of lines) write(line);
+      for (const [i, r] of read.entries()) {
+        if (r.status !== 'fulfilled' || r.value.cutAt === null) continue;
+        warn(`${groups[i].environment}: more than ${LOG_READ_MAX_LINES.toLocaleString('en-US')} lines or ${LOG_READ_MAX_CHARS / (1024 * 1024)} Mi characters in the last ${displayLine(since, 40)}: shown up to ${new Date(r.value.cutAt).toISOString()}, the rest not read; give a shorter --since or a --filter`);
+      }
       const failed = read.findIndex((r) => r.status === 'rejected');
       if (lines.length === 0 && failed < 0) process.stderr.write(`${noEvents(since, filterPattern)}\n`);
       if (failed >= 0) {

@@ -101,28 +101,59 @@ export interface ReadLogsOptions {
   readonly filterPattern?: string;
   readonly includeHealth?: boolean;
   readonly now?: () => number;
+  /** At most this many lines are held (default {@link LOG_READ_MAX_LINES}). */
+  readonly maxLines?: number;
+  /** At most this many characters of messages are held (default {@link LOG_READ_MAX_CHARS}). */
+  readonly maxChars?: number;
 }
 
-/** Every event of a time window, all pages, oldest first (health checks hidden unless asked for). Throws what the API throws. */
-export async function readLogs(options: ReadLogsOptions): Promise<LogLine[]> {
+/** Lines one read holds at most: a busy group over a day holds millions, each event up to 256 KB. */
+export const LOG_READ_MAX_LINES = 200_000;
+/** Characters of messages one read holds at most (about 64 MB). */
+export const LOG_READ_MAX_CHARS = 32 * 1024 * 1024;
+
+export interface LogsRead {
+  /** Oldest first. */
+  readonly lines: LogLine[];
+  /** When the window held more than the bounds: the time of the last line kept (the rest was not read); else null. */
+  readonly cutAt: number | null;
+}
+
+/**
+ * The events of a time window, page by page, oldest first (health checks hidden unless asked for), up to the
+ * bounds: past them the read stops, and `cutAt` says where, instead of holding the whole window in memory.
+ * Throws what the API throws.
+ */
+export async function readLogs(options: ReadLogsOptions): Promise<LogsRead> {
   const now = options.now ?? Date.now;
+  const maxLines = options.maxLines ?? LOG_READ_MAX_LINES;
+  const maxChars = options.maxChars ?? LOG_READ_MAX_CHARS;
   const lines: LogLine[] = [];
+  let chars = 0;
+  let cutAt: number | null = null;
   let n = 0;
-  for await (const page of pages(options.api, { logGroupName: options.group.logGroupName, startTime: options.startTime, endTime: options.endTime, filterPattern: options.filterPattern })) {
+  read: for await (const page of pages(options.api, { logGroupName: options.group.logGroupName, startTime: options.startTime, endTime: options.endTime, filterPattern: options.filterPattern })) {
     const receivedAt = now();
     for (const e of page) {
       if (!isShown(e.message, options.includeHealth)) continue;
+      if (lines.length >= maxLines || chars + e.message.length > maxChars) {
+        cutAt = lines.length > 0 ? lines[lines.length - 1]!.timestamp : e.timestamp;
+        break read;
+      }
+      chars += e.message.length;
       lines.push(toLine(e, e.eventId ?? `read-${n++}`, options.group.environment, receivedAt));
     }
   }
-  return sortByTime(lines);
+  return { lines: sortByTime(lines), cutAt };
 }
 
+/** Every page of a request; a token that comes back as it was sent ends it (it would be asked for again forever). */
 async function* pages(api: LogsApi, request: FilterLogEventsRequest, stopped: () => boolean = () => false): AsyncGenerator<readonly RawLogEvent[]> {
   let nextToken: string | undefined;
   do {
     const page = await api.filterLogEvents({ ...request, ...(nextToken ? { nextToken } : {}) });
     yield page.events;
+    if (page.nextToken !== undefined && page.nextToken === nextToken) return;
     nextToken = page.nextToken;
   } while (nextToken && !stopped());
 }
