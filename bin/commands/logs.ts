@@ -158,11 +158,14 @@ async function follow(groups: readonly LogGroupRef[], ctx: FollowContext): Promi
       api: ctx.api,
       group,
       sinceMs: ctx.sinceMs,
+      // The window's newest lines only, read newest first: a busy group's whole --since is not held before the first line.
+      backfillLimit: LOG_READ_MAX_LINES,
       filterPattern: ctx.filterPattern,
       includeHealth: ctx.includeHealth,
       awsProfile: ctx.awsProfile,
       onLines: (lines) => {
-        if (!firstReadOver[i]) held[i].push(...lines);
+        // One by one: the first read can bring 200,000 lines, too many to spread as call arguments.
+        if (!firstReadOver[i]) for (const line of lines) held[i].push(line);
         else writeAll(lines);
         if (ctx.readerGone()) finish(0);
       },

@@ -457,7 +457,8 @@ class Tail implements LogTail {
         const startTime = Math.max(since, upper - width);
         const events: RawLogEvent[] = [];
         for await (const page of pages(this.api, { ...request, startTime, ...(endTime !== undefined ? { endTime } : {}) }, () => this.stopped)) {
-          events.push(...take(page));
+          // One by one: a spread of a whole page is one call argument each, and a big one overflows the stack.
+          for (const e of take(page)) events.push(e);
         }
         windows.push(events);
         // Both ends of FilterLogEvents' range are inclusive: the next window ends just before this one starts.
@@ -481,7 +482,7 @@ class Tail implements LogTail {
     this.advance(readAt - IDLE_LAG_MS);
     if (cut > 0) {
       this.emit({
-        notice: `showing the newest ${limit.toLocaleString('en-US')} lines (from ${formatAgo(readAt - kept[0].timestamp)} ago); older lines of the last ${formatAgo(readAt - since)} are not loaded: \`benchling-deploy logs\` prints them all`,
+        notice: `showing the newest ${limit.toLocaleString('en-US')} lines (from ${formatAgo(readAt - kept[0].timestamp)} ago); older lines of the last ${formatAgo(readAt - since)} are not loaded: \`benchling-deploy logs --since\` prints them`,
       });
     }
   }

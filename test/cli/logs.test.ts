@@ -228,6 +228,22 @@ describe('benchling-deploy logs --follow', () => {
     await waitFor('the session closed', () => liveTailSessionsOpen() === 0, 3000);
   });
 
+  it('a window of more than 200,000 lines: --follow starts from its newest 200,000, not from the whole window held in memory', { timeout: 120_000 }, async () => {
+    const dev = namesOf(fake.scenario, 'dev').logGroup;
+    fake.scenario.logGroups[dev] = Array.from({ length: 200_001 }, (_, i) => ({ logStreamName: 'webhook/app/d1', timestamp: NOW - 5 * 60_000 + Math.floor(i / 1_000), message: `INFO ${i}` }));
+    const f = followCli(['--environment', 'dev']);
+    try {
+      await waitFor('the first lines', () => f.out().includes('INFO 200000\n'), 60_000);
+      f.child.kill('SIGINT');
+      expect(await f.exited).toBe(0);
+    } finally {
+      f.child.kill('SIGKILL');
+    }
+    const lines = f.out().trimEnd().split('\n');
+    expect(lines).toHaveLength(200_000);
+    expect(lines[0]).toMatch(/ INFO 1$/);
+  });
+
   it('--environment all: the first lines of both environments are merged by time, like the rest', async () => {
     const f = followCli(['--environment', 'all']);
     try {

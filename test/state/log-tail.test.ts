@@ -372,7 +372,7 @@ describe('the log tail, a first read with a limit (the dashboard keeps 5,000 lin
     expect(now - window.startTime).toBeLessThan(20_000);
     // The old burst's 80 pages were never read: one page of it, the window's 7 (and a poll or two by now).
     expect(callsByNow).toBeLessThan(15);
-    expect(t.tail.status.notice).toMatch(/^showing the newest 50 lines \(from \d+ s ago\); older lines of the last 10 min are not loaded: `benchling-deploy logs` prints them all$/);
+    expect(t.tail.status.notice).toMatch(/^showing the newest 50 lines \(from \d+ s ago\); older lines of the last 10 min are not loaded: `benchling-deploy logs --since` prints them$/);
 
     // Following goes on from there: a new line comes once, and nothing left out turns up later.
     emit('INFO next');
