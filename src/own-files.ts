@@ -49,43 +49,44 @@ export function ownFolder(dir: string): boolean {
 export function reclaimOwnFolder(dir: string): boolean {
   const uid = process.getuid?.();
   if (uid === undefined) return false;
-  let fd: number | undefined;
-  try {
-    // The folder itself, never a link in its place: its mode is changed through what was opened.
-    fd = openSync(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (constants.O_NOFOLLOW ?? 0));
+  // The folder itself, never a link in its place: its mode is changed through what was opened.
+  return withOpened(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (constants.O_NOFOLLOW ?? 0), false, (fd) => {
     const st = fstatSync(fd);
     if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) === 0) return false;
     fchmodSync(fd, st.mode & 0o7755 & ~0o022);
     return true;
+  });
+}
+
+/** `use` of `path` opened with `flags`, closed after (a failing close changes nothing); `otherwise` when any step throws. */
+function withOpened<T>(path: string, flags: number, otherwise: T, use: (fd: number) => T): T {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, flags);
+    return use(fd);
   } catch {
-    return false;
+    return otherwise;
   } finally {
     try {
       if (fd !== undefined) closeSync(fd);
     } catch {
-      // Nothing more to do with it.
+      // Used already, or not: either way nothing more to do with it.
     }
   }
 }
 
 /** The file's bytes and when it was written, when it may be read (see above) and is at most `maxBytes`; else undefined. */
 export function readOwnFile(path: string, maxBytes = Infinity): { data: Buffer; writtenAt: number } | undefined {
-  let fd: number | undefined;
   try {
     if (!ownFolder(dirname(path))) return undefined;
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  } catch {
+    return undefined;
+  }
+  return withOpened(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0), undefined, (fd) => {
     const st = fstatSync(fd);
     if (!st.isFile() || !onlyTheUsers(st) || st.size > maxBytes) return undefined;
     return { data: readFileSync(fd), writtenAt: st.mtimeMs };
-  } catch {
-    return undefined;
-  } finally {
-    try {
-      if (fd !== undefined) closeSync(fd);
-    } catch {
-      // Read already, or not: either way nothing more to do with it.
-    }
-  }
+  });
 }
 
 /**
