@@ -438,29 +438,52 @@ class Tail implements LogTail {
     const windows: RawLogEvent[][] = []; // newest window first
     let visible = 0;
     let delay = 0;
+    const shows = (e: RawLogEvent) => isShown(e.message, this.options.includeHealth);
     const take = (events: readonly RawLogEvent[]): RawLogEvent[] => {
       for (const e of events) {
         if (e.ingestionTime !== undefined) delay = Math.max(delay, e.ingestionTime - e.timestamp);
-        if (isShown(e.message, this.options.includeHealth)) visible += 1;
       }
       return [...events];
     };
+    /** The newest time of what was left out while reading (older than everything kept), or -Infinity. */
+    let droppedUpTo = -Infinity;
     const whole = await this.api.filterLogEvents({ ...request, startTime: since });
     if (this.stopped) return;
     if (!whole.nextToken) {
-      windows.push(take(whole.events));
+      const events = take(whole.events);
+      visible = events.filter(shows).length;
+      windows.push(events);
     } else {
       let upper = readAt;
       let endTime: number | undefined; // the first window has no end: lines stamped a little ahead of this clock count too
       let width = BACKFILL_FIRST_WINDOW_MS;
       while (visible < limit && upper > since && !this.stopped) {
         const startTime = Math.max(since, upper - width);
+        // Only this window's newest `need` visible lines can be kept (every later window is older): its older ones go
+        // as its pages come (oldest first), so a window four times wider than the last holds about `need` lines, not all it has.
+        const need = limit - visible;
         const events: RawLogEvent[] = [];
+        let first = 0;
+        let shown = 0;
         for await (const page of pages(this.api, { ...request, startTime, ...(endTime !== undefined ? { endTime } : {}) }, () => this.stopped)) {
           // One by one: a spread of a whole page is one call argument each, and a big one overflows the stack.
-          for (const e of take(page)) events.push(e);
+          for (const e of take(page)) {
+            events.push(e);
+            if (shows(e)) shown += 1;
+          }
+          while (shown > need) {
+            const gone = events[first++]!;
+            if (shows(gone)) shown -= 1;
+            droppedUpTo = Math.max(droppedUpTo, gone.timestamp);
+          }
+          // What went is let go of now and then, not at every line.
+          if (first > 4096 && first * 2 > events.length) {
+            events.splice(0, first);
+            first = 0;
+          }
         }
-        windows.push(events);
+        windows.push(first > 0 ? events.slice(first) : events);
+        visible += shown;
         // Both ends of FilterLogEvents' range are inclusive: the next window ends just before this one starts.
         endTime = startTime - 1;
         upper = startTime;
@@ -472,15 +495,16 @@ class Tail implements LogTail {
     // Beyond the limit, the oldest visible lines go (with any health checks among them).
     let cut = 0;
     for (let over = visible - limit; over > 0; cut += 1) {
-      if (isShown(all[cut].message, this.options.includeHealth)) over -= 1;
+      if (shows(all[cut]!)) over -= 1;
     }
     const kept = all.slice(cut);
     this.deliver(kept, 'polled');
     this.moveOn(delay);
     // Later reads start after what was left out, so it never arrives afterwards, out of place.
-    if (cut > 0) this.advance(all[cut - 1].timestamp + 1);
+    if (cut > 0) droppedUpTo = Math.max(droppedUpTo, all[cut - 1]!.timestamp);
+    if (droppedUpTo > -Infinity) this.advance(droppedUpTo + 1);
     this.advance(readAt - IDLE_LAG_MS);
-    if (cut > 0) {
+    if (droppedUpTo > -Infinity && kept.length > 0) {
       this.emit({
         notice: `showing the newest ${limit.toLocaleString('en-US')} lines (from ${formatAgo(readAt - kept[0].timestamp)} ago); older lines of the last ${formatAgo(readAt - since)} are not loaded: \`benchling-deploy logs --since\` prints them`,
       });
