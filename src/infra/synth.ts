@@ -119,9 +119,13 @@ export function synthesizeStack(profiles: StackProfiles, outDir: string, options
   }
 }
 
+/** A staging folder this old is no synth's at work: a synth writes and renames its folder within seconds. */
+const STAGING_STALE_MS = 10 * 60_000;
+
 /**
  * Staging folders of this target that a synth ended before it could remove (ctrl-c, a kill) are removed: those of
- * processes no longer running on this machine. A synth running now keeps its own.
+ * processes no longer running on this machine, not changed for {@link STAGING_STALE_MS} (a synth on another host
+ * sharing the folder has a process id that means nothing here). A synth running now keeps its own.
  */
 function removeDeadStaging(target: string): void {
   const mine = new RegExp(`^\\.${basename(target).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.synth-(\\d+)-[0-9a-f]{8}$`);
@@ -135,6 +139,7 @@ function removeDeadStaging(target: string): void {
     const pid = Number(mine.exec(name)?.[1]);
     if (!Number.isSafeInteger(pid) || pid <= 0 || isAlive(pid)) continue;
     try {
+      if (Date.now() - statSync(join(dirname(target), name)).mtimeMs < STAGING_STALE_MS) continue;
       rmSync(join(dirname(target), name), { recursive: true, force: true });
     } catch {
       // Not ours to remove after all, or gone meanwhile: the synth goes on.
@@ -142,8 +147,14 @@ function removeDeadStaging(target: string): void {
   }
 }
 
-/** What a synth writes into its folder (aws-cdk-lib's cloud assembly): anything else there is someone's, not an earlier synth's. */
-const ASSEMBLY_ENTRY = /^(manifest\.json|cdk\.out|tree\.json|.+\.(template|assets|metadata)\.json|asset\..+)$/;
+/**
+ * What a synth writes into its folder (aws-cdk-lib's cloud assembly), and what may come to stand beside it that is no
+ * one's work: a file manager's `.DS_Store`, and the lock files cdk leaves when it is killed while reading the folder
+ * (`--app DIR`). Anything else there is someone's, not an earlier synth's.
+ */
+const ASSEMBLY_ENTRY = /^(manifest\.json|cdk\.out|tree\.json|.+\.(template|assets|metadata)\.json|asset\..+|\.DS_Store)$/;
+/** cdk's lock of an assembly it reads: `read.<pid>.<n>.lock` (and `synth.lock` while one synthesizes). */
+const CDK_LOCK = /^read\.(\d+)\.\d+\.lock$|^synth\.lock$/;
 
 /** A cloud assembly's manifest: a version and its artifacts (read within a bound: the folder may hold anything). */
 function isAssemblyManifest(path: string): boolean {
@@ -168,7 +179,12 @@ function checkOutDir(target: string): void {
   if (!entries.includes('manifest.json') || !isAssemblyManifest(join(target, 'manifest.json'))) {
     throw new UserError(`--out: ${target} is not empty and holds no cloud assembly; it would be overwritten`, 'name a new or empty folder, or a folder an earlier synth wrote');
   }
-  const foreign = entries.filter((e) => !ASSEMBLY_ENTRY.test(e)).sort();
+  // A cdk still reading the folder would lose it from under it: said as such. A lock whose process is gone is left over.
+  const reading = entries.map((e) => Number(CDK_LOCK.exec(e)?.[1])).filter((pid) => Number.isSafeInteger(pid) && pid > 0 && isAlive(pid));
+  if (reading.length > 0) {
+    throw new UserError(`--out: ${target} is being read by cdk (process ${reading[0]}); replacing it now would pull it from under that deploy`, 'wait for that cdk to end, or name another folder');
+  }
+  const foreign = entries.filter((e) => !ASSEMBLY_ENTRY.test(e) && !CDK_LOCK.test(e)).sort();
   if (foreign.length > 0) {
     const named = foreign.slice(0, 3).map((e) => displayLine(e, 80)).join(', ');
     throw new UserError(

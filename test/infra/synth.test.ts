@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, DefaultStackSynthesizer, LegacyStackSynthesizer, Stack } from 'aws-cdk-lib';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
@@ -233,6 +233,20 @@ describe('the output folder', () => {
     expect(snapshotDir(out)).toEqual(withFiles);
   });
 
+  it("replaces an assembly beside a file manager's .DS_Store and the lock a killed cdk left; refuses one a running cdk is reading", () => {
+    const out = join(tempDir(), 'out');
+    synthesizeStack(stackProfiles(), out);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    writeFileSync(join(out, '.DS_Store'), '');
+    writeFileSync(join(out, `read.${dead}.1.lock`), '');
+    synthesizeStack(stackProfiles(), out);
+    expect(existsSync(join(out, `read.${dead}.1.lock`))).toBe(false);
+    writeFileSync(join(out, `read.${process.pid}.1.lock`), '');
+    const before = snapshotDir(out);
+    expect(() => synthesizeStack(stackProfiles(), out)).toThrow(`is being read by cdk (process ${process.pid})`);
+    expect(snapshotDir(out)).toEqual(before);
+  });
+
   it("removes the staging folders a synth of the same folder left when it was killed (its process gone), never a running one's or another's", () => {
     const parent = tempDir();
     const out = join(parent, 'out');
@@ -241,13 +255,17 @@ describe('the output folder', () => {
     const running = join(parent, `.out.synth-${process.pid}-cafebabe`);
     const other = join(parent, `.other.synth-${dead}-deadbeef`);
     const mine = join(parent, '.out.synth-notes');
-    for (const dir of [left, running, other, mine]) {
+    const fresh = join(parent, `.out.synth-${dead}-0123abcd`);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    for (const dir of [left, running, other, mine, fresh]) {
       mkdirSync(dir);
       writeFileSync(join(dir, 'manifest.json'), '{}');
+      // All but `fresh` untouched for an hour: a dead pid's folder changed minutes ago may be another host's synth at work.
+      if (dir !== fresh) utimesSync(dir, hourAgo, hourAgo);
     }
     synthesizeStack(stackProfiles(), out);
     expect(existsSync(left)).toBe(false);
-    for (const dir of [running, other, mine]) expect(existsSync(dir), dir).toBe(true);
+    for (const dir of [running, other, mine, fresh]) expect(existsSync(dir), dir).toBe(true);
   });
 
   it('leaves an earlier assembly as it was when synthesis fails, with no staging folder left behind', () => {
