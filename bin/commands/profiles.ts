@@ -43,7 +43,8 @@ export const setupProfileAction = action(async (name: string, opts: Record<strin
       name,
       initial: initial as Partial<ProfileFile>,
       save: (file) => {
-        saveProfile(dir, file);
+        // The form may have turned the new profile into a dev one after starting from default's NAT gateways.
+        saveProfile(dir, withoutProdOnlyCopies(file, name, changes, initial.natGateways !== undefined && file.natGateways === initial.natGateways));
         return (written = profilePath(dir, name));
       },
     });
@@ -95,11 +96,11 @@ function formDefaults(dir: string, name: string, base: Partial<ProfileFile>, fro
 }
 
 /**
- * A profile copied with `--from` that ends up a dev profile leaves out what only a prod profile may hold (the
- * NAT gateways, the stack's): `setup-profile dev --from default --environment dev` works whatever default sets.
- * What a flag gave stays, for the check to refuse by name.
+ * A profile copied with `--from` (or a form that started from default's values) that ends up a dev profile leaves
+ * out what only a prod profile may hold (the NAT gateways, the stack's): `setup-profile dev --from default
+ * --environment dev` works whatever default sets. What a flag gave stays, for the check to refuse by name.
  */
-function withoutProdOnlyCopies(file: ProfileFile, name: string, changes: Partial<Record<keyof ProfileFile, unknown>>, copied: boolean): ProfileFile {
+export function withoutProdOnlyCopies(file: ProfileFile, name: string, changes: Partial<Record<keyof ProfileFile, unknown>>, copied: boolean): ProfileFile {
   if (!copied || (file.environment ?? defaultEnvironmentFor(name)) !== 'dev' || changes.natGateways !== undefined) return file;
   const { natGateways: _n, ...rest } = file;
   return rest as ProfileFile;

@@ -54,7 +54,7 @@ describe('team records (SSM, through the real client)', () => {
     expect(shown).toBe('0.8.0 at 2026-11-20T10:00:00.000Z (5 min ago) by arn:aws:sts::123456789012:assumed-role/X/\\x1b[31mred\\x07');
   });
 
-  it("an endpoint that is not a stage endpoint (another host, plain http, a look-alike) is dropped from the record, which stands: `test` is never sent there", async () => {
+  it("an endpoint that is not a stage endpoint (another host, plain http, a look-alike) is dropped from the record, which stands: deploy.json, where `test` and `t` find the endpoint, never holds it", async () => {
     for (const endpoint of ['http://127.0.0.1:45123/anything?x=', 'https://evil.example.com/prod', 'https://x.execute-api.us-east-1.amazonaws.com.evil.example/dev', 'https://x.execute-api.us-east-1.amazonaws.com/dev/../../admin']) {
       fake.scenario.ssm = {};
       put(DEV, record('0.9.0', { endpoint }));
