@@ -50,8 +50,17 @@ export async function main(argv: string[], bind?: (program: Command) => void): P
   const first = argv[2];
   // `benchling-deploy help [command]` is the same as --help.
   if (first === 'help') return main([argv[0], argv[1], ...argv.slice(3), '--help'], bind);
-  if (first !== undefined && !first.startsWith('-') && !program.commands.some((c) => c.name() === first || c.aliases().includes(first))) {
-    writeErr(`error: unknown command '${displayLine(first, 100)}'\n(run \`benchling-deploy --help\` for the commands)\n`);
+  // The command is the first word that is not a global option or its value (`--config-dir C stauts`).
+  const valued = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((f): f is string => f !== undefined)));
+  let word: string | undefined;
+  for (let i = 2; i < argv.length && word === undefined; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') break;
+    if (!arg.startsWith('-')) word = arg;
+    else if (valued.has(arg)) i++;
+  }
+  if (word !== undefined && word !== 'help' && !program.commands.some((c) => c.name() === word || c.aliases().includes(word))) {
+    writeErr(`error: unknown command '${displayLine(word, 100)}'\n(run \`benchling-deploy --help\` for the commands)\n`);
     process.exitCode = 2;
     return;
   }

@@ -103,7 +103,7 @@ export function registerDeployCommands(program: Command): void {
 
   program
     .command('rollback')
-    .description('redeploy the previous image of the environment, from deploy.json history')
+    .description("redeploy the previous image of the environment, from its history (the account's in team mode, else deploy.json)")
     .addOption(environmentOption().default('prod'))
     .option('--release <version>', 'the release the earlier image is (when deploy.json does not record it, as for an older digest)')
     .option('-y, --yes', 'do not ask; confirm')

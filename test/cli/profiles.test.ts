@@ -22,6 +22,12 @@ describe('CLI: global behaviour', () => {
     const flag = runCli(['profiles', '--bogus']);
     expect(flag.status).toBe(2);
     expect(flag.stderr).toMatch(/unknown option '--bogus'[\s\S]*--help/);
+    // After global options, with and without values: the same words, not "too many arguments".
+    for (const args of [['--config-dir', tempDir(), 'stauts'], ['--json', 'stats'], ['--region', 'us-east-1', '-y', 'deplyo']]) {
+      const r = runCli(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`unknown command '${args.at(-1)}'[\\s\\S]*--help`));
+    }
   });
 
   it('reads the config folder from XDG_CONFIG_HOME', () => {
