@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { brokenInstallation, missingBundleFile } from '../src/broken-install.js';
 import { cacheFolder, cleanUpFolder, fnv1a, readOwnFile, writeOwnFile } from '../src/own-files.js';
-import { isInteractive } from './interactive.js';
+import { canDrawDashboard } from './interactive.js';
 import { routeOf, type RouteTable } from './route.js';
 import { VERSION } from './version.js';
 import { writeDirectly, writeOut } from './output.js';
@@ -296,7 +296,7 @@ export async function start(argv: string[]): Promise<void> {
 }
 
 async function runLine(argv: string[]): Promise<void> {
-  const route = routeOf(argv.slice(2), ROUTE_TABLE, { interactive: isInteractive });
+  const route = routeOf(argv.slice(2), ROUTE_TABLE, { interactive: canDrawDashboard });
   if (route.to === 'esm') return handOff();
   if (route.to === 'dashboard') {
     // The route takes the program's globals; a global the short reader does not (one the program

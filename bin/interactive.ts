@@ -8,6 +8,15 @@ export function isInteractive(): boolean {
   return isTerminalFd(0) && isTerminalFd(1) && !isCi();
 }
 
+/**
+ * Whether the bare command may draw the full-screen dashboard: an interactive run on a terminal that can move its
+ * cursor. `TERM=dumb` (Emacs' shell, some CI consoles that still give a terminal) cannot: it gets `status` once,
+ * as a pipe does.
+ */
+export function canDrawDashboard(): boolean {
+  return process.env.TERM !== 'dumb' && isInteractive();
+}
+
 export function isCi(): boolean {
   const ci = process.env.CI;
   return ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false';

@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerCostCommand, registerDeployCommands, registerHistoryCommand, registerLogsCommand, registerMigrateCommand, registerProfileCommands, registerStatusCommand, registerSynthCommand } from './commands/registry.js';
 import { displayLine } from '../src/display-text.js';
-import { action, globalsOf, isInteractive } from './context.js';
+import { action, globalsOf } from './context.js';
+import { canDrawDashboard } from './interactive.js';
 import { VERSION } from './version.js';
 import { writeErr } from './output.js';
 
@@ -41,7 +42,7 @@ export async function main(argv: string[], bind?: (program: Command) => void): P
   program.action(
     action(async (_opts: unknown, cmd: typeof program) => {
       // No command and no terminal (a pipe, CI): `status` once. The front's route runs most such lines in status.cjs (bin/route.ts).
-      if (!isInteractive()) return (await import('./commands/status.js')).runStatus(globalsOf(cmd));
+      if (!canDrawDashboard()) return (await import('./commands/status.js')).runStatus(globalsOf(cmd));
       // On a terminal (CI unset): the dashboard.
       return (await import('./commands/dashboard.js')).runDashboard(globalsOf(cmd));
     }),

@@ -283,6 +283,15 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     expect(t.pane().alternate).toBe(false);
   });
 
+  it('TERM=dumb (a terminal that cannot move its cursor): status once, as on a pipe, not the full screen', async () => {
+    const t = dashboard(configDir(), { TERM: 'dumb' });
+    const s = await t.waitFor((x) => /EXIT=\d/.test(x), 'status to end', 30_000);
+    expect(s).toMatch(/^dev\s+dev\s+healthy/m);
+    expect(s).toMatch(/^prod\s+default\s+healthy/m);
+    expect(s).toMatch(/EXIT=0/);
+    expect(t.pane().alternate).toBe(false);
+  });
+
   it('no credentials: the panels say how to log in, and the dashboard keeps running', async () => {
     const t = dashboard(configDir(), { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'nobody-here', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' });
     const s = await t.waitFor((x) => /no usable credentials/.test(x), 'the credentials message', 90_000);
