@@ -41,9 +41,9 @@ export async function main(argv: string[], bind?: (program: Command) => void): P
   const program = buildProgram();
   program.action(
     action(async (_opts: unknown, cmd: typeof program) => {
-      // No command and no terminal (a pipe, CI): `status` once. The front's route runs most such lines in status.cjs (bin/route.ts).
+      // No command and no terminal that can draw (a pipe, CI, TERM=dumb): `status` once. The front's route runs most such lines in status.cjs (bin/route.ts).
       if (!canDrawDashboard()) return (await import('./commands/status.js')).runStatus(globalsOf(cmd));
-      // On a terminal (CI unset): the dashboard.
+      // On a terminal that can draw (CI unset): the dashboard.
       return (await import('./commands/dashboard.js')).runDashboard(globalsOf(cmd));
     }),
   );
