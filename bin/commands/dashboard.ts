@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { deployRecordPath, profilePath } from '../../src/config/paths.js';
+import { REGION_RE, deployRecordPath, profilePath } from '../../src/config/paths.js';
 import { PROFILE_MAX_BYTES, readUntrustedText } from '../../src/config/untrusted-file.js';
 import { resolveStackProfiles, resolveTarget, type StackProfiles } from '../../src/config/pairing.js';
 import { costInputsOf } from '../../src/config/cost.js';
@@ -101,7 +101,7 @@ export function provisionalStack(configDir: string, g: Globals): StackInfo | nul
  */
 function plausiblePlace(info: StackInfo): boolean {
   return (
-    /^[a-z]{2}(?:-[a-z]+)+-\d$/.test(info.region) &&
+    REGION_RE.test(info.region) &&
     /^\d{12}$/.test(info.account ?? '') &&
     /^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(info.stackName) &&
     (info.awsProfile === undefined || /^[A-Za-z0-9_.@+-]{1,128}$/.test(info.awsProfile))

@@ -2,6 +2,7 @@ import { UserErrors } from '../errors.js';
 import { displayLine } from '../display-text.js';
 import { DEFAULT_STACK_NAME, PROFILE_FIELDS, QUILT_STACK_ARN_RE, type ProfileFile } from './schema.js';
 import { checkProfile } from './validate.js';
+import { REGION_RE } from './paths.js';
 
 /**
  * The older tool's (v0.6) `default.json` in this layout: a pure mapping, so
@@ -351,7 +352,7 @@ function ecrPlace(raw: Record<string, unknown>, kept: KeptStack | undefined): { 
   const [account, accountFrom] = pick(cdkAccount, 'cdkAccount', kept?.fields.account, arn?.[3]);
   const [region, regionFrom] = pick(cdkRegion, 'cdkRegion', kept?.fields.region, arn?.[2]);
   if (!account || !region) return undefined;
-  if (!/^\d{12}$/.test(account) || !/^[a-z]{2}(?:-[a-z]+)+-\d$/.test(region)) return 'reported';
+  if (!/^\d{12}$/.test(account) || !REGION_RE.test(region)) return 'reported';
   return { account, region, from: accountFrom === regionFrom ? accountFrom : `${accountFrom}, ${regionFrom}` };
 }
 
