@@ -72,7 +72,7 @@ export function synthesizeStack(profiles: StackProfiles, outDir: string, options
   mkdirSync(dirname(target), { recursive: true });
   removeDeadStaging(target);
   // Beside the target, so the final rename stays on one file system.
-  const staging = join(dirname(target), `.${basename(target)}.synth-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const staging = join(dirname(target), `${stagingPrefix(target)}${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(staging);
   try {
     const app = new App({
@@ -119,6 +119,11 @@ export function synthesizeStack(profiles: StackProfiles, outDir: string, options
   }
 }
 
+/** The name of a synth's staging folder for `target`, before its process id and a random part: `.out.synth-`. */
+function stagingPrefix(target: string): string {
+  return `.${basename(target)}.synth-`;
+}
+
 /** A staging folder this old is no synth's at work: a synth writes and renames its folder within seconds. */
 const STAGING_STALE_MS = 10 * 60_000;
 
@@ -128,7 +133,7 @@ const STAGING_STALE_MS = 10 * 60_000;
  * sharing the folder has a process id that means nothing here). A synth running now keeps its own.
  */
 function removeDeadStaging(target: string): void {
-  const mine = new RegExp(`^\\.${basename(target).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.synth-(\\d+)-[0-9a-f]{8}$`);
+  const prefix = stagingPrefix(target);
   let names: string[];
   try {
     names = readdirSync(dirname(target));
@@ -136,7 +141,7 @@ function removeDeadStaging(target: string): void {
     return;
   }
   for (const name of names) {
-    const pid = Number(mine.exec(name)?.[1]);
+    const pid = name.startsWith(prefix) ? Number(/^(\d+)-[0-9a-f]{8}$/.exec(name.slice(prefix.length))?.[1]) : NaN;
     if (!Number.isSafeInteger(pid) || pid <= 0 || isAlive(pid)) continue;
     try {
       if (Date.now() - statSync(join(dirname(target), name)).mtimeMs < STAGING_STALE_MS) continue;
