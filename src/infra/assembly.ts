@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { readUntrustedText } from '../config/untrusted-file.js';
 
 /**
  * Reading a cloud assembly written by {@link synthesizeStack}, without
@@ -54,15 +54,20 @@ export function assemblyHasAssets(assemblyDir: string): boolean {
   return assemblyAssets(assemblyDir).length > 0;
 }
 
-function readManifest(assemblyDir: string): { artifacts?: Record<string, ManifestArtifact> } {
+/** A cloud assembly's manifest as it is written (its version, its artifacts); a UserError when it cannot be read as JSON. */
+export function readManifest(assemblyDir: string): { version?: unknown; artifacts?: Record<string, ManifestArtifact> } {
   return readJson(join(assemblyDir, 'manifest.json'));
 }
+
+/** A manifest of tens of KiB: a file past this is not one, and is not read whole (the folder may be anyone's, as `synth --out` names). */
+const ASSEMBLY_JSON_MAX_BYTES = 16 * 1024 * 1024;
 
 function readJson<T>(path: string): T {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readUntrustedText(path, ASSEMBLY_JSON_MAX_BYTES);
   } catch (error) {
+    if (error instanceof UserError) throw error;
     throw new UserError(`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); is this a cloud assembly written by \`benchling-deploy synth\`?`);
   }
   try {

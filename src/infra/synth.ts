@@ -6,9 +6,8 @@ import type { StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { displayLine } from '../display-text.js';
-import { readUntrustedText } from '../config/untrusted-file.js';
 import { isAlive } from '../config/lock.js';
-import { assemblyAssets } from './assembly.js';
+import { assemblyAssets, readManifest } from './assembly.js';
 import { WebhookStack } from './webhook-stack.js';
 import { INLINE_TEMPLATE_LIMIT } from '../config/names.js';
 import { InlineOrUploadedSynthesizer } from './template-synthesizer.js';
@@ -161,10 +160,10 @@ const ASSEMBLY_ENTRY = /^(manifest\.json|cdk\.out|tree\.json|.+\.(template|asset
 /** cdk's lock of an assembly it reads: `read.<pid>.<n>.lock` (and `synth.lock` while one synthesizes). */
 const CDK_LOCK = /^read\.(\d+)\.\d+\.lock$|^synth\.lock$/;
 
-/** A cloud assembly's manifest: a version and its artifacts (read within a bound: the folder may hold anything). */
-function isAssemblyManifest(path: string): boolean {
+/** Whether the folder's manifest is a cloud assembly's: a version and its artifacts (read as assembly.ts reads it, within its bound). */
+function isAssemblyManifest(dir: string): boolean {
   try {
-    const manifest = JSON.parse(readUntrustedText(path, 16 * 1024 * 1024)) as Record<string, unknown> | null;
+    const manifest = readManifest(dir) as Record<string, unknown> | null;
     return typeof manifest?.version === 'string' && typeof manifest.artifacts === 'object' && manifest.artifacts !== null && !Array.isArray(manifest.artifacts);
   } catch {
     return false;
@@ -181,7 +180,7 @@ function checkOutDir(target: string): void {
   if (!statSync(target).isDirectory()) throw new UserError(`--out: ${target} is a file, not a folder`, 'name a new or empty folder');
   const entries = readdirSync(target);
   if (entries.length === 0) return;
-  if (!entries.includes('manifest.json') || !isAssemblyManifest(join(target, 'manifest.json'))) {
+  if (!entries.includes('manifest.json') || !isAssemblyManifest(target)) {
     throw new UserError(`--out: ${target} is not empty and holds no cloud assembly; it would be overwritten`, 'name a new or empty folder, or a folder an earlier synth wrote');
   }
   // A cdk still reading the folder would lose it from under it: said as such. A lock whose process is gone is left over.
