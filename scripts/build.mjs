@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { basename, join } from 'node:path';
 import { boundInkCaches } from './ink-caches.mjs';
+import { fastInkOutput } from './ink-output.mjs';
 import { requireExternals } from './require-externals.mjs';
 import { frontOnly, statusOnly } from './front-only.mjs';
 import { dashboardBundle } from './dashboard-bundle.mjs';
@@ -42,7 +43,7 @@ const result = await build({
   // ./front.cjs: the front, which src/state/sdk-modules.ts asks to load dist/sdk.cjs.
   external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core', './front.cjs'],
   // aws-cdk-lib and constructs: loaded with require(), see scripts/require-externals.mjs.
-  plugins: [boundInkCaches, requireExternals],
+  plugins: [boundInkCaches, fastInkOutput, requireExternals],
   banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
 });
 
@@ -100,7 +101,7 @@ const dashboard = await build({
   // "use strict" first: a banner before esbuild's own directive would leave the bundle's top level sloppy.
   banner: { js: "\"use strict\";\nconst __bdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', './front.cjs'],
-  plugins: [dashboardBundle, boundInkCaches, requireExternals],
+  plugins: [dashboardBundle, boundInkCaches, fastInkOutput, requireExternals],
   supported: { 'dynamic-import': false },
 });
 
