@@ -1,16 +1,47 @@
-// Ink turns every frame into text through @alcalzone/ansi-tokenize's styledCharsToString, once per
-// row of the screen. For each character it works out the escape codes that lead from the previous
-// character's style to its own (diffAnsiCodes: three Sets and two filtered arrays, then a Set,
-// an array and a join), even when both have the same style, which is nearly always. At 120x40
-// that is some 5,000 such steps a frame, most of the time Ink spends drawing one.
+// What Ink does to draw a frame, made cheaper in the bundles, with the same text on the screen.
+// Each edit replaces an exact piece of a pinned package's source; if a package no longer reads
+// as expected, the build fails here. test/scripts/ink-output.test.ts compares each edited
+// function with the original on random and exhaustive inputs.
 //
-// The bundle replaces that function with one that skips the step when both characters carry the
-// same codes, whose difference is then empty, and does the rest as before: the same text, for
-// any input (test/scripts/ink-output.test.ts compares it with the original). The package is pinned
-// through Ink: if its source no longer reads as expected, the build fails here.
+// 1. Ink turns every row of a frame into text through @alcalzone/ansi-tokenize's
+//    styledCharsToString, which for every character built the escape codes leading from the
+//    previous character's style to its own (three Sets and two filtered arrays, then a Set, an
+//    array and a join), even when both have the same codes, which is nearly always: some 5,000
+//    such steps a frame at 120x40. The edit skips the step when the codes are the same (their
+//    difference is then empty).
+// 2. Measuring text (string-width, twice: Ink's own and wrap-ansi's older copy) and cutting it
+//    into characters (ansi-tokenize's tokenize and slice-ansi, every line of every frame) go through
+//    Intl.Segmenter. The first Segmenter of a process starts ICU (some 15 ms), and string-width's
+//    RGI_Emoji regular expression costs some 25 ms to make from a code cache. Both were made as
+//    the modules loaded, before the first frame. Now they are made when first needed, and text of
+//    plain characters ({@link PLAIN}: printable ASCII and the narrow symbols and letters a
+//    screen of this tool shows) is measured and cut without them: each such character is a
+//    grapheme cluster of its own, as wide as its East Asian Width says, which is what the full
+//    paths compute for it.
+// 3. Ink cuts every line written inside a box with overflow="hidden" with slice-ansi, even a line
+//    that fits; a line of plain characters that fits is written as it is.
 import { readFile } from 'node:fs/promises';
 
-const ORIGINAL = `export function styledCharsToString(chars) {
+/**
+ * The plain characters, as a regular-expression class body: printable ASCII, Latin-1's letters
+ * and signs (not U+00A0, U+00A9 ©, U+00AD soft hyphen, U+00AE ®), punctuation U+2010–U+2027 and
+ * U+2030–U+203A (… ‹ › † • “ ”), arrows U+2190–U+2193, ⏎, box drawing and block elements
+ * U+2500–U+259F (the sparklines). None joins a neighbour in a grapheme cluster, none is an emoji
+ * or zero-width, all are in the Basic Multilingual Plane (one UTF-16 unit each); the test holds
+ * every one to the full paths.
+ */
+export const PLAIN = '\\u0020-\\u007E\\u00A1-\\u00A8\\u00AA-\\u00AC\\u00AF-\\u00FF\\u2010-\\u2027\\u2030-\\u203A\\u2190-\\u2193\\u23CE\\u2500-\\u259F';
+
+/** Text of plain characters and escape codes (ESC, BEL and printable ASCII), as a class body. */
+const PLAIN_TEXT = `\\u0007\\u001B${PLAIN}`;
+
+/** A Segmenter made on the first call of `segment`, not as the module loads. */
+const lazySegmenter = (name, args) => `let ${name}Made;\nconst ${name} = {segment: (text) => (${name}Made ??= new Intl.Segmenter(${args})).segment(text)};`;
+
+/** Widths of plain text, summed by East Asian Width (both copies of string-width import eastAsianWidth). */
+const plainWidth = `if (/^[${PLAIN}]*$/.test(string)) {\n\t\tfor (const character of string) {\n\t\t\twidth += eastAsianWidth(character.codePointAt(0), eastAsianWidthOptions);\n\t\t}\n\n\t\treturn width;\n\t}\n\n\t`;
+
+const STYLED_CHARS_ORIGINAL = `export function styledCharsToString(chars) {
     let ret = "";
     for (let i = 0; i < chars.length; i++) {
         const char = chars[i];
@@ -31,7 +62,7 @@ const ORIGINAL = `export function styledCharsToString(chars) {
 
 // Two style lists of the same codes, in the same order: diffAnsiCodes(from, to) is then empty
 // (each code of \`from\` is kept by \`to\`, and \`to\` adds none), and so is its text.
-const FAST = `function sameStyles(from, to) {
+const STYLED_CHARS_FAST = `function sameStyles(from, to) {
     if (from === to) return true;
     if (from.length !== to.length) return false;
     for (let i = 0; i < from.length; i++) {
@@ -58,19 +89,81 @@ export function styledCharsToString(chars) {
     return ret;
 }`;
 
-/** The source of @alcalzone/ansi-tokenize's styledChars.js, with styledCharsToString replaced. */
-export function fastStyledChars(source, file) {
-  if (source.split(ORIGINAL).length !== 2) throw new Error(`ink-output: ${file} no longer contains Ink's styledCharsToString as expected; @alcalzone/ansi-tokenize changed, check this plugin`);
-  return source.replace(ORIGINAL, FAST);
+/** The edits, by the file they apply to (a path ending): [original, replacement], each original found exactly once. */
+export const INK_OUTPUT_EDITS = {
+  '@alcalzone/ansi-tokenize/build/styledChars.js': [[STYLED_CHARS_ORIGINAL, STYLED_CHARS_FAST]],
+  // Every line Ink writes is cut into characters here. A line of plain characters and escape codes
+  // (ESC, BEL and printable ASCII) is one cluster per UTF-16 unit, as the Segmenter would cut it.
+  '@alcalzone/ansi-tokenize/build/tokenize.js': [
+    ['const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });', `${lazySegmenter('segmenter', 'undefined, { granularity: "grapheme" }')}
+function graphemes(str) {
+    if (!/^[${PLAIN_TEXT}]*$/.test(str)) return segmenter.segment(str);
+    const units = [];
+    for (let index = 0; index < str.length; index++) units.push({ segment: str[index], index });
+    return units;
+}`],
+    ['for (const { segment, index } of segmenter.segment(str)) {', 'for (const { segment, index } of graphemes(str)) {'],
+  ],
+  'string-width/index.js': [
+    ['const segmenter = new Intl.Segmenter();', lazySegmenter('segmenter', '')],
+    ['const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;', "let rgiEmojiRegexMade;\nconst rgiEmojiRegex = {test: (text) => (rgiEmojiRegexMade ??= new RegExp('^\\\\p{RGI_Emoji}$', 'v')).test(text)};"],
+    ['\tlet width = 0;\n\tconst eastAsianWidthOptions = {ambiguousAsWide: !ambiguousIsNarrow};\n\n\tfor (const {segment} of segmenter.segment(string)) {', `\tlet width = 0;\n\tconst eastAsianWidthOptions = {ambiguousAsWide: !ambiguousIsNarrow};\n\n\t${plainWidth}for (const {segment} of segmenter.segment(string)) {`],
+  ],
+  // wrap-ansi's own, older string-width (7.x): no fast path of its own.
+  'wrap-ansi/node_modules/string-width/index.js': [
+    ['const segmenter = new Intl.Segmenter();', lazySegmenter('segmenter', '')],
+    ['\tconst eastAsianWidthOptions = {ambiguousAsWide: !ambiguousIsNarrow};\n\n\tfor (const {segment: character} of segmenter.segment(string)) {', `\tconst eastAsianWidthOptions = {ambiguousAsWide: !ambiguousIsNarrow};\n\n\t${plainWidth}for (const {segment: character} of segmenter.segment(string)) {`],
+  ],
+  // Ink cuts every line written inside a box with overflow="hidden" (the dashboard's whole screen)
+  // with slice-ansi, which cuts its text into clusters, with the escape codes left in. Text of plain
+  // characters and escape codes gets segments of one UTF-16 unit each, as the Segmenter would cut
+  // it (slice-ansi reads the segment and index of them, by containing() or in order).
+  'slice-ansi/tokenize-ansi.js': [["const GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: 'grapheme'});", `${lazySegmenter('GRAPHEME_SEGMENTER_ALL', "undefined, {granularity: 'grapheme'}")}
+const GRAPHEME_SEGMENTER = {segment: (text) => (/^[${PLAIN_TEXT}]*$/.test(text) ? plainSegments(text) : GRAPHEME_SEGMENTER_ALL.segment(text))};
+function plainSegments(text) {
+	const at = (index) => ({segment: text[index], index, input: text});
+	return {
+		containing: (index) => (index >= 0 && index < text.length ? at(index) : undefined),
+		* [Symbol.iterator]() {
+			for (let index = 0; index < text.length; index++) {
+				yield at(index);
+			}
+		},
+	};
+}`]],
+  // Ink cuts every line inside that box with slice-ansi, even one that fits, before it styles it. A
+  // line of plain characters alone (no escape code), within the clip's width from its start, is
+  // written as it is: slice-ansi would give back the same text. (Not so for others: a tab or a lone
+  // combining mark is 0 wide, and slice-ansi drops it; it reorders or drops some escape codes.)
+  'ink/build/output.js': [['return sliceAnsi(line, from, to);', `return from === 0 && to === width && /^[${PLAIN}]*$/.test(line) ? line : sliceAnsi(line, from, to);`]],
+};
+
+/** Which of {@link INK_OUTPUT_EDITS} a file is: the longest path ending that matches (string-width's two copies). */
+function editsFor(file) {
+  const path = file.replaceAll('\\', '/');
+  const name = Object.keys(INK_OUTPUT_EDITS)
+    .filter((n) => path.endsWith(`/node_modules/${n}`))
+    .sort((a, b) => b.length - a.length)[0];
+  return name === undefined ? undefined : INK_OUTPUT_EDITS[name];
+}
+
+/** The source of one of the files of {@link INK_OUTPUT_EDITS}, edited. */
+export function editInkOutput(source, file) {
+  const edits = editsFor(file);
+  if (!edits) throw new Error(`ink-output: not a file this plugin edits: ${file}`);
+  let out = source;
+  for (const [from, to] of edits) {
+    if (out.split(from).length !== 2) throw new Error(`ink-output: ${file} no longer contains "${from.split('\n')[0]}" exactly once; the package changed, check this plugin`);
+    out = out.replace(from, () => to);
+  }
+  return out;
 }
 
 /** The esbuild plugin, for every bundle that holds Ink. */
 export const fastInkOutput = {
   name: 'ink-output',
   setup(build) {
-    build.onLoad({ filter: /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]styledChars\.js$/ }, async (args) => ({
-      contents: fastStyledChars(await readFile(args.path, 'utf8'), args.path),
-      loader: 'js',
-    }));
+    const filter = /[\\/]node_modules[\\/](@alcalzone[\\/]ansi-tokenize[\\/]build[\\/](styledChars|tokenize)\.js|(wrap-ansi[\\/]node_modules[\\/])?string-width[\\/]index\.js|slice-ansi[\\/]tokenize-ansi\.js|ink[\\/]build[\\/]output\.js)$/;
+    build.onLoad({ filter }, async (args) => ({ contents: editInkOutput(await readFile(args.path, 'utf8'), args.path), loader: 'js' }));
   },
 };

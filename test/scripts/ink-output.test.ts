@@ -1,67 +1,185 @@
 import { describe, expect, it } from 'vitest';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as original from '@alcalzone/ansi-tokenize';
 // @ts-expect-error a plain .mjs build script, without types
-import { fastInkOutput, fastStyledChars } from '../../scripts/ink-output.mjs';
+import { editInkOutput, fastInkOutput, INK_OUTPUT_EDITS, PLAIN } from '../../scripts/ink-output.mjs';
 
-type Tokenize = typeof original;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** @alcalzone/ansi-tokenize as the build bundles it with Ink: through the plugin. */
-async function bundled(): Promise<Tokenize> {
-  const out = await build({
-    stdin: { contents: "export * from '@alcalzone/ansi-tokenize';", resolveDir: root, loader: 'js' },
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    write: false,
-    logLevel: 'silent',
-    plugins: [fastInkOutput],
-  });
-  const module = { exports: {} as Tokenize };
-  new Function('module', 'exports', 'require', out.outputFiles[0].text)(module, module.exports, createRequire(import.meta.url));
-  return module.exports;
+interface StyledChar { type: 'char'; value: string; fullWidth: boolean; styles: { code: string; endCode: string }[] }
+interface Output { write(x: number, y: number, text: string, options: { transformers: unknown[] }): void; clip(clip: { x1?: number; x2?: number; y1?: number; y2?: number }): void; unclip(): void; get(): { output: string; height: number } }
+/** What the tests reach of the packages the plugin edits, from one bundle. */
+interface InkText {
+  stringWidth(text: string, options?: { ambiguousIsNarrow?: boolean; countAnsiEscapeCodes?: boolean }): number;
+  wrapAnsiStringWidth(text: string, options?: { ambiguousIsNarrow?: boolean }): number;
+  tokenize(text: string, endChar?: number): unknown[];
+  styledCharsFromTokens(tokens: unknown[]): StyledChar[];
+  styledCharsToString(chars: StyledChar[]): string;
+  sliceAnsi(text: string, start: number, end?: number): string;
+  Output: new (options: { width: number; height: number }) => Output;
 }
+/** A bundle, and what it made while it ran: Segmenters, and regular expressions made with `new RegExp`. */
+interface Loaded { text: InkText; made: { segmenters: number; regExps: string[] } }
+
+const ENTRY = [
+  "export { default as stringWidth } from 'string-width';",
+  "export { default as wrapAnsiStringWidth } from './node_modules/wrap-ansi/node_modules/string-width/index.js';",
+  "export { tokenize, styledCharsFromTokens, styledCharsToString } from '@alcalzone/ansi-tokenize';",
+  "export { default as sliceAnsi } from 'slice-ansi';",
+  "export { default as Output } from './node_modules/ink/build/output.js';",
+].join('\n');
+
+/** The installed packages in one CommonJS bundle, with the plugin (as the build bundles them) or without (as published). */
+async function load(plugins: Plugin[]): Promise<Loaded> {
+  const out = await build({ stdin: { contents: ENTRY, resolveDir: root, loader: 'js' }, bundle: true, format: 'cjs', platform: 'node', write: false, logLevel: 'silent', plugins });
+  const made = { segmenters: 0, regExps: [] as string[] };
+  const Segmenter = new Proxy(Intl.Segmenter, { construct: (target, args) => (made.segmenters++, Reflect.construct(target, args)) });
+  const intl = Object.create(Intl, { Segmenter: { value: Segmenter } });
+  const regExp = new Proxy(RegExp, { construct: (target, args) => (made.regExps.push(String(args[0])), Reflect.construct(target, args)) });
+  const module = { exports: {} as InkText };
+  new Function('module', 'exports', 'require', 'Intl', 'RegExp', out.outputFiles[0].text)(module, module.exports, createRequire(import.meta.url), intl, regExp);
+  return { text: module.exports, made };
+}
+
+const edited = () => load([fastInkOutput]);
+const published = () => load([]);
+
+/** Every code point of {@link PLAIN}. */
+const plainCodePoints: number[] = [...(PLAIN as string).matchAll(/\\u([0-9A-F]{4})(?:-\\u([0-9A-F]{4}))?/g)].flatMap((m) => {
+  const from = parseInt(m[1], 16);
+  const to = m[2] ? parseInt(m[2], 16) : from;
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+});
+const plainChars = plainCodePoints.map((c) => String.fromCodePoint(c));
 
 /** The escape codes Ink's text carries: styles set and reset, colours of each kind, a full reset, links. */
 const CODES = ['\u001b[1m', '\u001b[2m', '\u001b[22m', '\u001b[3m', '\u001b[23m', '\u001b[4m', '\u001b[24m', '\u001b[7m', '\u001b[27m', '\u001b[9m', '\u001b[29m', '\u001b[31m', '\u001b[32m', '\u001b[33m', '\u001b[90m', '\u001b[39m', '\u001b[41m', '\u001b[49m', '\u001b[38;5;208m', '\u001b[38;2;1;2;3m', '\u001b[48;5;9m', '\u001b[0m', '\u001b]8;;https://example.com\u0007', '\u001b]8;;\u0007'];
-const piece = fc.oneof(fc.constantFrom(...CODES), fc.string({ minLength: 1, maxLength: 4 }).map((s) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, 'x')), fc.constantFrom('…', '█', '│', '漢'));
-const line = fc.array(piece, { maxLength: 30 }).map((parts) => parts.join(''));
+/** Characters that are not plain: they join neighbours (marks, ZWJ, selectors, jamo, CR LF), are wide, emoji, zero-width or controls. */
+const OTHERS = ['\u0301', '\u200d', '\ufe0f', '\u20e3', '😀', '👩\u200d💻', '🇺🇸', '1\ufe0f\u20e3', '漢', 'Ａ', 'ｶﾞ', '\u1100\u1161\u11a8', '\r\n', '\t', '\u00ad', '\u200b', '©', '®', '\u00a0', '⚠', '↔', '\u0e33', '\u0915\u093f', '\u009b31m', '\u0007'];
+const piece = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...plainChars) },
+  { weight: 2, arbitrary: fc.constantFrom(...CODES) },
+  { weight: 1, arbitrary: fc.constantFrom(...OTHERS) },
+);
+const text = fc.array(piece, { maxLength: 40 }).map((parts) => parts.join(''));
+/** Text of plain characters and escape codes only: what a frame of the dashboard holds. */
+const plainText = fc.array(fc.oneof(fc.constantFrom(...plainChars), fc.constantFrom(...CODES)), { maxLength: 40 }).map((parts) => parts.join(''));
+/** Text of plain characters alone: most lines Ink cuts to a box before it styles them. */
+const plainOnly = fc.array(fc.constantFrom(...plainChars), { maxLength: 40 }).map((parts) => parts.join(''));
 
-describe("Ink's frame text (styledCharsToString) in the bundle", () => {
-  it('the plugin rewrites the installed package', async () => {
-    const fast = await bundled();
-    expect(fast.styledCharsToString.toString()).toContain('sameStyles');
-    expect(original.styledCharsToString.toString()).not.toContain('sameStyles');
+describe('the bundle edits what Ink draws a frame with (scripts/ink-output.mjs)', () => {
+  it('every edit applies to the installed packages', () => {
+    for (const file of Object.keys(INK_OUTPUT_EDITS)) {
+      const path = join(root, 'node_modules', file);
+      expect(editInkOutput(readFileSync(path, 'utf8'), path)).not.toBe(readFileSync(path, 'utf8'));
+    }
   });
 
-  it('gives the same text as the original for any styled line', async () => {
-    const fast = await bundled();
+  it('fails the build when a package no longer reads as expected', () => {
+    expect(() => editInkOutput('export function styledCharsToString(chars) { return ""; }', '/x/node_modules/@alcalzone/ansi-tokenize/build/styledChars.js')).toThrow(/no longer contains .* exactly once; the package changed/);
+    expect(() => editInkOutput('', '/x/node_modules/left-pad/index.js')).toThrow(/not a file this plugin edits/);
+  });
+
+  it('each plain character is a grapheme cluster of its own beside any other plain one, as the edits assume', () => {
+    const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+    for (const a of plainChars) {
+      expect(a.length).toBe(1);
+      for (const b of plainChars) expect([...segmenter.segment(a + b)].length).toBe(2);
+    }
+  });
+
+  it('measures every plain character as the published string-width does (both copies, either ambiguous width)', async () => {
+    const [fast, original] = [await edited(), await published()];
+    for (const c of plainChars) {
+      for (const ambiguousIsNarrow of [true, false]) {
+        expect(fast.text.stringWidth(c, { ambiguousIsNarrow })).toBe(original.text.stringWidth(c, { ambiguousIsNarrow }));
+        expect(fast.text.wrapAnsiStringWidth(c, { ambiguousIsNarrow })).toBe(original.text.wrapAnsiStringWidth(c, { ambiguousIsNarrow }));
+      }
+    }
+  });
+
+  it('measures, cuts and slices any text as the published packages do', async () => {
+    const [fast, original] = [await edited(), await published()];
     fc.assert(
-      fc.property(line, (text) => {
-        const chars = original.styledCharsFromTokens(original.tokenize(text));
-        expect(fast.styledCharsToString(chars)).toBe(original.styledCharsToString(chars));
+      fc.property(text, fc.nat(45), fc.nat(45), fc.boolean(), (t, a, b, ambiguousIsNarrow) => {
+        expect(fast.text.stringWidth(t, { ambiguousIsNarrow })).toBe(original.text.stringWidth(t, { ambiguousIsNarrow }));
+        expect(fast.text.stringWidth(t, { countAnsiEscapeCodes: true })).toBe(original.text.stringWidth(t, { countAnsiEscapeCodes: true }));
+        expect(fast.text.wrapAnsiStringWidth(t, { ambiguousIsNarrow })).toBe(original.text.wrapAnsiStringWidth(t, { ambiguousIsNarrow }));
+        expect(fast.text.tokenize(t)).toEqual(original.text.tokenize(t));
+        expect(fast.text.tokenize(t, a)).toEqual(original.text.tokenize(t, a));
+        expect(fast.text.sliceAnsi(t, Math.min(a, b), Math.max(a, b))).toBe(original.text.sliceAnsi(t, Math.min(a, b), Math.max(a, b)));
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
   });
 
-  it('gives the same text for rows put together as Ink does: pieces of lines among unstyled blanks', async () => {
-    const fast = await bundled();
-    const blank = { type: 'char' as const, value: ' ', fullWidth: false, styles: [] };
-    const row = fc.array(fc.oneof(fc.constant('blank'), line), { maxLength: 8 }).map((parts) => parts.flatMap((p) => (p === 'blank' ? [{ ...blank, styles: [] }] : original.styledCharsFromTokens(original.tokenize(p)))));
+  it('turns styled characters into the same text, for lines and for rows put together as Ink does (pieces among unstyled blanks)', async () => {
+    const [fast, original] = [await edited(), await published()];
+    const blank = (): StyledChar => ({ type: 'char', value: ' ', fullWidth: false, styles: [] });
+    const row = fc.array(fc.oneof(fc.constant('blank'), text), { maxLength: 8 }).map((parts) => parts.flatMap((p) => (p === 'blank' ? [blank()] : original.text.styledCharsFromTokens(original.text.tokenize(p)))));
     fc.assert(
       fc.property(row, (chars) => {
-        expect(fast.styledCharsToString(chars)).toBe(original.styledCharsToString(chars));
+        expect(fast.text.styledCharsToString(chars)).toBe(original.text.styledCharsToString(chars));
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
   });
 
-  it('fails the build when the package no longer reads as expected', () => {
-    expect(() => fastStyledChars('export function styledCharsToString(chars) { return ""; }', '/x/styledChars.js')).toThrow(/ansi-tokenize changed/);
+  it("draws the same frames: Ink's Output, with writes inside and across a clip", async () => {
+    const [fast, original] = [await edited(), await published()];
+    const write = fc.record({ x: fc.integer({ min: -3, max: 30 }), y: fc.integer({ min: -1, max: 6 }), lines: fc.array(fc.oneof(text, plainText, plainOnly), { minLength: 1, maxLength: 3 }) });
+    const frame = fc.record({
+      width: fc.integer({ min: 1, max: 30 }),
+      height: fc.integer({ min: 1, max: 6 }),
+      clip: fc.option(fc.record({ x1: fc.integer({ min: 0, max: 10 }), x2: fc.integer({ min: 0, max: 30 }), y1: fc.integer({ min: 0, max: 3 }), y2: fc.integer({ min: 0, max: 6 }) })),
+      writes: fc.array(write, { maxLength: 6 }),
+    });
+    const draw = (Output: InkText['Output'], f: typeof frame extends fc.Arbitrary<infer T> ? T : never) => {
+      const output = new Output({ width: f.width, height: f.height });
+      if (f.clip) output.clip(f.clip);
+      for (const w of f.writes) output.write(w.x, w.y, w.lines.join('\n'), { transformers: [] });
+      if (f.clip) output.unclip();
+      return output.get();
+    };
+    fc.assert(
+      fc.property(frame, (f) => {
+        expect(draw(fast.text.Output, f)).toEqual(draw(original.text.Output, f));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('makes no Segmenter and no RGI_Emoji expression for text of plain characters; makes them for text that needs them', async () => {
+    const fast = await edited();
+    expect(fast.made.segmenters).toBe(0);
+    expect(fast.made.regExps.filter((r) => r.includes('RGI_Emoji'))).toEqual([]);
+    const line = `\u001b[1mdev\u001b[22m  healthy  1/1 running  sha256:26f368c1d9a4… ▁▂▃▅▇█ › ⏎ ${plainChars.join('')}`;
+    fast.text.stringWidth(line);
+    fast.text.wrapAnsiStringWidth(line);
+    fast.text.styledCharsToString(fast.text.styledCharsFromTokens(fast.text.tokenize(line)));
+    const output = new fast.text.Output({ width: 120, height: 2 });
+    output.clip({ x1: 0, x2: 120, y1: 0, y2: 2 });
+    output.write(0, 0, 'dev  healthy  1/1 running  sha256:26f368c1d9a4…', { transformers: [] });
+    output.unclip();
+    output.get();
+    expect(fast.made.segmenters).toBe(0);
+    expect(fast.made.regExps.filter((r) => r.includes('RGI_Emoji'))).toEqual([]);
+
+    expect(fast.text.stringWidth('ok 😀')).toBe(5);
+    expect(fast.made.segmenters).toBe(1);
+    expect(fast.made.regExps.filter((r) => r.includes('RGI_Emoji'))).toEqual(['^\\p{RGI_Emoji}$']);
+    fast.text.tokenize('😀');
+    fast.text.wrapAnsiStringWidth('😀');
+    fast.text.sliceAnsi('😀 ok', 0, 2);
+    expect(fast.made.segmenters).toBe(4);
+  });
+
+  it('the published packages make both as they load (what the edits save)', async () => {
+    const original = await published();
+    expect(original.made.segmenters).toBe(4);
   });
 });
