@@ -42,9 +42,11 @@ export function sideBySide(width: number, endpoints: readonly (string | null | u
 /**
  * The whole frame as a function of state: never taller than rows - 1 (a frame
  * as tall as the terminal makes Ink 6 clear the screen on every redraw), every
- * line cut to the width. The main screen is plain ASCII until data arrives:
- * the first non-ASCII character Ink measures starts Intl.Segmenter and compiles
- * an emoji regular expression, some 50 ms that would delay the first frame.
+ * line cut to the width. The main screen's own text keeps to the characters
+ * that the bundles' Ink measures and cuts without Intl.Segmenter (PLAIN in
+ * scripts/ink-output.mjs: ASCII, …, box drawing, block elements): the first
+ * other character (from AWS, say) starts the Segmenter and compiles an emoji
+ * regular expression, some 40 ms of that frame.
  */
 export function Dashboard({ state, onSetup, onSave, configDir, welcome: Welcome }: DashboardProps): React.JSX.Element {
   const width = Math.max(1, state.size.columns);
