@@ -26,9 +26,9 @@ import { readFile } from 'node:fs/promises';
  * The plain characters, as a regular-expression class body: printable ASCII, Latin-1's letters
  * and signs (not U+00A0, U+00A9 ©, U+00AD soft hyphen, U+00AE ®), punctuation U+2010–U+2027 and
  * U+2030–U+203A (… ‹ › † • “ ”), arrows U+2190–U+2193, ⏎, box drawing and block elements
- * U+2500–U+259F (the sparklines). None joins a neighbour in a grapheme cluster, none is an emoji
- * or zero-width, all are in the Basic Multilingual Plane (one UTF-16 unit each); the test holds
- * every one to the full paths.
+ * U+2500–U+259F (the sparklines). No two of them join in a grapheme cluster (a mark, a joiner
+ * or a variation selector after one would, and is not plain), none is an emoji or zero-width on
+ * its own, all are one UTF-16 unit; the test holds every one to the full paths.
  */
 export const PLAIN = '\\u0020-\\u007E\\u00A1-\\u00A8\\u00AA-\\u00AC\\u00AF-\\u00FF\\u2010-\\u2027\\u2030-\\u203A\\u2190-\\u2193\\u23CE\\u2500-\\u259F';
 
@@ -133,8 +133,9 @@ function plainSegments(text) {
 }`]],
   // Ink cuts every line inside that box with slice-ansi, even one that fits, before it styles it. A
   // line of plain characters alone (no escape code), within the clip's width from its start, is
-  // written as it is: slice-ansi would give back the same text. (Not so for others: a tab or a lone
-  // combining mark is 0 wide, and slice-ansi drops it; it reorders or drops some escape codes.)
+  // written as it is: slice-ansi would give back the same text. Not so for others: string-width
+  // counts a tab or a lone combining mark 0 wide where slice-ansi counts 1, so the cut loses the
+  // line's last character; and slice-ansi adds, reorders or drops some escape codes.
   'ink/build/output.js': [['return sliceAnsi(line, from, to);', `return from === 0 && to === width && /^[${PLAIN}]*$/.test(line) ? line : sliceAnsi(line, from, to);`]],
 };
 

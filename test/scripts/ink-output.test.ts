@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { build, type Plugin } from 'esbuild';
 import fc from 'fast-check';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +22,8 @@ interface InkText {
   sliceAnsi(text: string, start: number, end?: number): string;
   Output: new (options: { width: number; height: number }) => Output;
 }
-/** A bundle, and what it made while it ran: Segmenters, and regular expressions made with `new RegExp`. */
-interface Loaded { text: InkText; made: { segmenters: number; regExps: string[] } }
+/** A bundle (its source), and what it made while it ran: Segmenters, and regular expressions made with `new RegExp`. */
+interface Loaded { text: InkText; source: string; made: { segmenters: number; regExps: string[] } }
 
 const ENTRY = [
   "export { default as stringWidth } from 'string-width';",
@@ -41,8 +41,9 @@ async function load(plugins: Plugin[]): Promise<Loaded> {
   const intl = Object.create(Intl, { Segmenter: { value: Segmenter } });
   const regExp = new Proxy(RegExp, { construct: (target, args) => (made.regExps.push(String(args[0])), Reflect.construct(target, args)) });
   const module = { exports: {} as InkText };
-  new Function('module', 'exports', 'require', 'Intl', 'RegExp', out.outputFiles[0].text)(module, module.exports, createRequire(import.meta.url), intl, regExp);
-  return { text: module.exports, made };
+  const source = out.outputFiles[0].text;
+  new Function('module', 'exports', 'require', 'Intl', 'RegExp', source)(module, module.exports, createRequire(import.meta.url), intl, regExp);
+  return { text: module.exports, source, made };
 }
 
 const edited = () => load([fastInkOutput]);
@@ -59,7 +60,7 @@ const plainChars = plainCodePoints.map((c) => String.fromCodePoint(c));
 /** The escape codes Ink's text carries: styles set and reset, colours of each kind, a full reset, links. */
 const CODES = ['\u001b[1m', '\u001b[2m', '\u001b[22m', '\u001b[3m', '\u001b[23m', '\u001b[4m', '\u001b[24m', '\u001b[7m', '\u001b[27m', '\u001b[9m', '\u001b[29m', '\u001b[31m', '\u001b[32m', '\u001b[33m', '\u001b[90m', '\u001b[39m', '\u001b[41m', '\u001b[49m', '\u001b[38;5;208m', '\u001b[38;2;1;2;3m', '\u001b[48;5;9m', '\u001b[0m', '\u001b]8;;https://example.com\u0007', '\u001b]8;;\u0007'];
 /** Characters that are not plain: they join neighbours (marks, ZWJ, selectors, jamo, CR LF), are wide, emoji, zero-width or controls. */
-const OTHERS = ['\u0301', '\u200d', '\ufe0f', '\u20e3', '😀', '👩\u200d💻', '🇺🇸', '1\ufe0f\u20e3', '漢', 'Ａ', 'ｶﾞ', '\u1100\u1161\u11a8', '\r\n', '\t', '\u00ad', '\u200b', '©', '®', '\u00a0', '⚠', '↔', '\u0e33', '\u0915\u093f', '\u009b31m', '\u0007'];
+const OTHERS = ['\u001b', '\u001b[', '\u001b]8;;https://x', '\u001b\\', '\u001bP1;2', '\u001b[?25l', '\u001b[1:2m', '\u001b[38;5m', '\u0301', '\u200d', '\ufe0f', '\u20e3', '😀', '👩\u200d💻', '🇺🇸', '1\ufe0f\u20e3', '漢', 'Ａ', 'ｶﾞ', '\u1100\u1161\u11a8', '\r\n', '\t', '\u00ad', '\u200b', '©', '®', '\u00a0', '⚠', '↔', '\u0e33', '\u0915\u093f', '\u009b31m', '\u0007'];
 const piece = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...plainChars) },
   { weight: 2, arbitrary: fc.constantFrom(...CODES) },
@@ -84,11 +85,12 @@ describe('the bundle edits what Ink draws a frame with (scripts/ink-output.mjs)'
     expect(() => editInkOutput('', '/x/node_modules/left-pad/index.js')).toThrow(/not a file this plugin edits/);
   });
 
-  it('each plain character is a grapheme cluster of its own beside any other plain one, as the edits assume', () => {
+  it('each plain character is a grapheme cluster of its own beside any other plain one, ESC or BEL, as the edits assume', () => {
     const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-    for (const a of plainChars) {
+    const neighbours = [...plainChars, '\u001b', '\u0007'];
+    for (const a of neighbours) {
       expect(a.length).toBe(1);
-      for (const b of plainChars) expect([...segmenter.segment(a + b)].length).toBe(2);
+      for (const b of neighbours) expect([...segmenter.segment(a + b)].length).toBe(2);
     }
   });
 
@@ -105,7 +107,7 @@ describe('the bundle edits what Ink draws a frame with (scripts/ink-output.mjs)'
   it('measures, cuts and slices any text as the published packages do', async () => {
     const [fast, original] = [await edited(), await published()];
     fc.assert(
-      fc.property(text, fc.nat(45), fc.nat(45), fc.boolean(), (t, a, b, ambiguousIsNarrow) => {
+      fc.property(fc.oneof(text, plainText, plainOnly), fc.nat(45), fc.nat(45), fc.boolean(), (t, a, b, ambiguousIsNarrow) => {
         expect(fast.text.stringWidth(t, { ambiguousIsNarrow })).toBe(original.text.stringWidth(t, { ambiguousIsNarrow }));
         expect(fast.text.stringWidth(t, { countAnsiEscapeCodes: true })).toBe(original.text.stringWidth(t, { countAnsiEscapeCodes: true }));
         expect(fast.text.wrapAnsiStringWidth(t, { ambiguousIsNarrow })).toBe(original.text.wrapAnsiStringWidth(t, { ambiguousIsNarrow }));
@@ -178,8 +180,26 @@ describe('the bundle edits what Ink draws a frame with (scripts/ink-output.mjs)'
     expect(fast.made.segmenters).toBe(4);
   });
 
-  it('the published packages make both as they load (what the edits save)', async () => {
-    const original = await published();
+  it('the published packages make their four Segmenters as they load, and write the emoji expression as a literal (what the edits save)', async () => {
+    const [fast, original] = [await edited(), await published()];
     expect(original.made.segmenters).toBe(4);
+    expect(original.source).toContain('/^\\p{RGI_Emoji}$/v');
+    expect(fast.source).not.toContain('/^\\p{RGI_Emoji}$/v');
+  });
+
+  it("the built bundles that hold Ink carry every edit (dist/, as npm test builds it)", () => {
+    const dist = join(root, 'dist');
+    const holders = readdirSync(dist).filter((f) => /\.(c?js)$/.test(f) && readFileSync(join(dist, f), 'utf8').includes('styledCharsToString'));
+    expect(holders).toContain('dashboard.cjs');
+    expect(holders.length).toBe(2);
+    for (const file of holders) {
+      const code = readFileSync(join(dist, file), 'utf8');
+      expect(code, file).toContain('function sameStyles');
+      expect(code, file).toContain('function plainSegments');
+      expect(code, file).toContain('rgiEmojiRegexMade');
+      expect(code.match(/new Intl\.Segmenter/g)?.length, file).toBe(4);
+      expect(code.match(/Made\d*\?\?=new Intl\.Segmenter/g)?.length, file).toBe(4);
+      expect(code, file).toMatch(/from===0&&to\d*===width\d*&&/);
+    }
   });
 });
