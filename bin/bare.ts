@@ -16,7 +16,8 @@ export function bareGlobals(args: readonly string[]): Globals | null {
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     if (Object.hasOwn(valued, name)) {
       const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
-      if (value === undefined || value === '' || value.startsWith('-')) return null;
+      // A value given twice is the full parser's to refuse.
+      if (value === undefined || value === '' || value.startsWith('-') || g[valued[name as keyof typeof valued]] !== undefined) return null;
       g[valued[name as keyof typeof valued]] = value;
     } else if (eq < 0 && (arg === '--json' || arg === '--yes' || arg === '-y')) {
       g[arg === '--json' ? 'json' : 'yes'] = true;

@@ -30,7 +30,28 @@ export function buildProgram(): Command {
   registerLogsCommand(program);
   registerHistoryCommand(program);
   registerCostCommand(program);
+  refuseRepeatedValues(program);
   return program;
+}
+
+/**
+ * An option that takes a value, given twice on one line (`deploy -e prod -e dev`, or
+ * `--config-dir` before and after the command), is refused (exit 2), naming it: commander would
+ * take the last, and which one was meant cannot be known. A flag without a value given twice
+ * means the same as once.
+ */
+function refuseRepeatedValues(program: Command): void {
+  for (const command of [program, ...program.commands]) {
+    const given = new Set<string>();
+    for (const option of command.options) {
+      if (!(option.required || option.optional) || option.variadic) continue;
+      command.on(`option:${option.name()}`, () => {
+        const key = option.attributeName();
+        if (given.has(key)) command.error(`error: option '${option.flags}' given more than once: give it once`, { exitCode: 2, code: 'benchling-deploy.optionRepeated' });
+        given.add(key);
+      });
+    }
+  }
 }
 
 /**

@@ -129,7 +129,10 @@ export function routeOf(args: readonly string[], table: RouteTable, where: { rea
       if (entry.kind !== 'value' && !entry.kind.includes(given)) return parser;
       value = given;
     }
-    (global ? globals : options)[entry.key] = value;
+    const into = global ? globals : options;
+    // An option that takes a value, given twice: commander refuses the line (bin/program.ts).
+    if (entry.kind !== 'flag' && Object.hasOwn(into, entry.key)) return parser;
+    into[entry.key] = value;
   }
   // No command: the dashboard on a terminal (bin/front.ts opens it); else status once, run as `status` is, with these globals.
   if (!command || name === undefined) {

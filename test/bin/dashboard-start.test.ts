@@ -14,7 +14,7 @@ describe('bare invocation', () => {
   });
 
   it('leaves everything else to the full parser', () => {
-    for (const args of [['status'], ['--help'], ['-h'], ['--version'], ['--region'], ['--region', '--json'], ['--config-dir='], ['--json=1'], ['--unknown'], ['--config-dir', 'x', 'deploy']]) {
+    for (const args of [['status'], ['--help'], ['-h'], ['--version'], ['--region'], ['--region', '--json'], ['--config-dir='], ['--json=1'], ['--unknown'], ['--config-dir', 'x', 'deploy'], ['--config-dir', 'a', '--config-dir=b'], ['--region', 'eu-west-1', '--json', '--region', 'us-east-1']]) {
       expect(bareGlobals(args), args.join(' ')).toBeNull();
     }
   });

@@ -153,8 +153,41 @@ describe('routeOf', () => {
     [['--json=1', 'status']],
     [['deploy', '-edev']],
     [['status', '--', 'x']],
+    [['status', '--config-dir', 'a', '--config-dir', 'b']],
+    [['--config-dir', 'a', 'validate', '--config-dir=b']],
+    [['validate', '--profile', 'dev', '--profile', 'default']],
+    [['deploy', '-e', 'prod', '--environment', 'dev']],
   ])('%j goes to the front parser', (args) => {
     expect(routeOf(args, table, NOT_ASKED)).toEqual({ to: 'parser' });
+  });
+
+  it.each([
+    [['deploy', '-e', 'prod', '-e', 'dev'], "'-e, --environment <env>'"],
+    [['deploy', '--environment=prod', '-y', '-e', 'prod'], "'-e, --environment <env>'"],
+    [['--config-dir', 'a', 'status', '--config-dir', 'b'], "'--config-dir <dir>'"],
+    [['--region', 'us-east-1', '--region=eu-west-1'], "'--region <region>'"],
+    [['logs', '--since', '1h', '--since', '2h'], "'--since <duration>'"],
+    [['setup-profile', 'dev', '--tenant', 'a', '--tenant', 'b'], "'--tenant <value>'"],
+  ])('%j: commander refuses an option with a value given twice (exit 2), naming it', (args, flags) => {
+    const program = buildProgram();
+    let err = '';
+    for (const c of [program, ...program.commands]) c.configureOutput({ writeOut: () => {}, writeErr: (text) => void (err += text) }).action(() => {});
+    let refused: unknown;
+    try {
+      program.parse(['node', 'benchling-deploy', ...args]);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(CommanderError);
+    expect((refused as CommanderError).exitCode).toBe(2);
+    expect(err).toContain(`option ${flags} given more than once`);
+    expect(commanderRuns(args)).toBeNull();
+  });
+
+  it('a flag without a value, given twice, means once', () => {
+    expect(commanderRuns(['deploy', '-e', 'dev', '-y', '--yes'])).toMatchObject({ command: 'deploy', options: { environment: 'dev' }, globals: { environment: 'dev', yes: true } });
+    expect(routeOf(['status', '--json', '--json'], table, NOT_ASKED)).toMatchObject({ to: 'checks', command: 'status' });
+    agrees(['status', '--json', '--json']);
   });
 
   it('agrees with commander on random lines', () => {
