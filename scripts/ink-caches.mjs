@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 /** Entries kept per cache: several screens' worth of distinct lines. */
 export const INK_CACHE_LIMIT = 2000;
 
-const HELPER = `const __boundedCache = (max) => { const m = new Map(); return { get: (k) => m.get(k), set: (k, v) => { if (m.size >= max) m.delete(m.keys().next().value); m.set(k, v); }, get size() { return m.size; } }; };\n`;
+/** A Map with a bound, oldest entry out first: `__boundedCache(max)`, with get, set and size. Also used by scripts/ink-output.mjs. */
+export const HELPER = `const __boundedCache = (max) => { const m = new Map(); return { get: (k) => m.get(k), set: (k, v) => { if (m.size >= max) m.delete(m.keys().next().value); m.set(k, v); }, get size() { return m.size; } }; };\n`;
 
 const EDITS = {
   'measure-text.js': [['const cache = new Map();', `const cache = __boundedCache(${INK_CACHE_LIMIT});`]],

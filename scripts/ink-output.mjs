@@ -20,7 +20,12 @@
 //    paths compute for it.
 // 3. Ink cuts every line written inside a box with overflow="hidden" with slice-ansi, even a line
 //    that fits; a line of plain characters that fits is written as it is.
+// 4. Ink's Output kept what it measured, cut into characters and sliced for one frame only, though
+//    most lines of a frame were in the one before (the footer, the labels, the borders): now these
+//    are kept across frames, each cache bounded (oldest out first). All are pure functions of
+//    their key, so a kept answer is the answer.
 import { readFile } from 'node:fs/promises';
+import { HELPER as BOUNDED_CACHE, INK_CACHE_LIMIT } from './ink-caches.mjs';
 
 /**
  * The plain characters, as a regular-expression class body: printable ASCII, Latin-1's letters
@@ -31,6 +36,9 @@ import { readFile } from 'node:fs/promises';
  * its own, all are one UTF-16 unit; the test holds every one to the full paths.
  */
 export const PLAIN = '\\u0020-\\u007E\\u00A1-\\u00A8\\u00AA-\\u00AC\\u00AF-\\u00FF\\u2010-\\u2027\\u2030-\\u203A\\u2190-\\u2193\\u23CE\\u2500-\\u259F';
+
+/** Lines whose characters Ink's Output keeps across frames (each an array of objects, some 100 bytes a character). */
+export const KEPT_LINES = 500;
 
 /** Text of plain characters and escape codes (ESC, BEL and printable ASCII), as a class body. */
 const PLAIN_TEXT = `\\u0007\\u001B${PLAIN}`;
@@ -136,7 +144,20 @@ function plainSegments(text) {
   // written as it is: slice-ansi would give back the same text. Not so for others: string-width
   // counts a tab or a lone combining mark 0 wide where slice-ansi counts 1, so the cut loses the
   // line's last character; and slice-ansi adds, reorders or drops some escape codes.
-  'ink/build/output.js': [['return sliceAnsi(line, from, to);', `return from === 0 && to === width && /^[${PLAIN}]*$/.test(line) ? line : sliceAnsi(line, from, to);`]],
+  'ink/build/output.js': [
+    ['return sliceAnsi(line, from, to);', `return from === 0 && to === width && /^[${PLAIN}]*$/.test(line) ? line : keptSlice(line, from, to);`],
+    ['    widths = new Map();\n    blockWidths = new Map();\n    styledChars = new Map();', `    widths = __boundedCache(${INK_CACHE_LIMIT});\n    blockWidths = __boundedCache(${INK_CACHE_LIMIT});\n    styledChars = __boundedCache(${KEPT_LINES});`],
+    ['    caches = new OutputCaches();', '    caches = keptCaches;'],
+    ['export default class Output {', `${BOUNDED_CACHE}const slices = __boundedCache(${INK_CACHE_LIMIT});
+function keptSlice(line, from, to) {
+    const key = from + ':' + to + ':' + line;
+    let cut = slices.get(key);
+    if (cut === undefined) slices.set(key, (cut = sliceAnsi(line, from, to)));
+    return cut;
+}
+const keptCaches = new OutputCaches();
+export default class Output {`],
+  ],
 };
 
 /** Which of {@link INK_OUTPUT_EDITS} a file is: the longest path ending that matches (string-width's two copies). */

@@ -6,7 +6,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error a plain .mjs build script, without types
-import { editInkOutput, fastInkOutput, INK_OUTPUT_EDITS, PLAIN } from '../../scripts/ink-output.mjs';
+import { editInkOutput, fastInkOutput, INK_OUTPUT_EDITS, KEPT_LINES, PLAIN } from '../../scripts/ink-output.mjs';
+// @ts-expect-error a plain .mjs build script, without types
+import { INK_CACHE_LIMIT } from '../../scripts/ink-caches.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -147,12 +149,54 @@ describe('the bundle edits what Ink draws a frame with (scripts/ink-output.mjs)'
       if (f.clip) output.unclip();
       return output.get();
     };
+    // Frames in a row, as a screen draws them: the edited Output keeps what it worked out across frames.
     fc.assert(
-      fc.property(frame, (f) => {
-        expect(draw(fast.text.Output, f)).toEqual(draw(original.text.Output, f));
+      fc.property(fc.array(frame, { minLength: 1, maxLength: 4 }), (frames) => {
+        for (const f of frames) expect(draw(fast.text.Output, f)).toEqual(draw(original.text.Output, f));
       }),
-      { numRuns: 3000 },
+      { numRuns: 1500 },
     );
+  });
+
+  it("draws the same frames after more distinct lines than Ink's Output keeps, and again after the oldest went", async () => {
+    const [fast, original] = [await edited(), await published()];
+    const frameOf = (Output: InkText['Output'], lines: string[]) => {
+      const output = new Output({ width: 40, height: lines.length });
+      output.clip({ x1: 0, x2: 40, y1: 0, y2: lines.length });
+      lines.forEach((line, y) => output.write(y % 3, y, line, { transformers: [] }));
+      output.unclip();
+      return output.get().output;
+    };
+    const line = (i: number) => (i % 2 ? `\u001b[1mline ${i}\u001b[22m \u001b[36m…${'x'.repeat(i % 50)}\u001b[39m` : `line ${i} ${'y'.repeat(i % 50)}`);
+    const screens = Array.from({ length: 700 }, (_, s) => Array.from({ length: 5 }, (_, y) => line(s * 5 + y)));
+    for (const lines of [...screens, ...screens.slice(0, 50)]) expect(frameOf(fast.text.Output, lines)).toBe(frameOf(original.text.Output, lines));
+  });
+
+  it('draws the same frames when one line is cut at different starts and ends, frame after frame', async () => {
+    const [fast, original] = [await edited(), await published()];
+    const styled = '\u001b[1mdev\u001b[22m  \u001b[32mhealthy\u001b[39m  1/1 running';
+    for (const text of [styled, 'prod  healthy  2/2 running']) {
+      for (let x = -4; x <= 8; x++) {
+        for (const x1 of [0, 3, 5]) {
+          const draw = (Output: InkText['Output']) => {
+            const output = new Output({ width: 24, height: 1 });
+            output.clip({ x1, x2: 20, y1: 0, y2: 1 });
+            output.write(x, 0, text, { transformers: [] });
+            output.unclip();
+            return output.get();
+          };
+          expect(draw(fast.text.Output), `${JSON.stringify(text)} at ${x}, clip from ${x1}`).toEqual(draw(original.text.Output));
+        }
+      }
+    }
+  });
+
+  it("bounds what Ink's Output keeps across frames", () => {
+    const path = join(root, 'node_modules', 'ink', 'build', 'output.js');
+    const out: string = editInkOutput(readFileSync(path, 'utf8'), path);
+    expect(out).not.toMatch(/(widths|blockWidths|styledChars) = new Map\(\)/);
+    expect(out.match(/__boundedCache\(\d+\)/g)).toEqual([`__boundedCache(${INK_CACHE_LIMIT})`, `__boundedCache(${INK_CACHE_LIMIT})`, `__boundedCache(${KEPT_LINES})`, `__boundedCache(${INK_CACHE_LIMIT})`]);
+    expect(out).toContain('caches = keptCaches;');
   });
 
   it('makes no Segmenter and no RGI_Emoji expression for text of plain characters; makes them for text that needs them', async () => {
@@ -197,6 +241,7 @@ describe('the bundle edits what Ink draws a frame with (scripts/ink-output.mjs)'
       expect(code, file).toContain('function sameStyles');
       expect(code, file).toContain('function plainSegments');
       expect(code, file).toContain('rgiEmojiRegexMade');
+      expect(code, file).toMatch(/caches\s*=\s*keptCaches/);
       expect(code.match(/new Intl\.Segmenter/g)?.length, file).toBe(4);
       expect(code.match(/Made\d*\?\?=new Intl\.Segmenter/g)?.length, file).toBe(4);
       expect(code, file).toMatch(/from===0&&to\d*===width\d*&&/);
