@@ -37,8 +37,14 @@ import { HELPER as BOUNDED_CACHE, INK_CACHE_LIMIT } from './ink-caches.mjs';
  */
 export const PLAIN = '\\u0020-\\u007E\\u00A1-\\u00A8\\u00AA-\\u00AC\\u00AF-\\u00FF\\u2010-\\u2027\\u2030-\\u203A\\u2190-\\u2193\\u23CE\\u2500-\\u259F';
 
-/** Lines whose characters Ink's Output keeps across frames (each an array of objects, some 100 bytes a character). */
-export const KEPT_LINES = 500;
+/**
+ * Lines whose characters Ink's Output keeps across frames: some three screens' worth of the lines
+ * it writes. Each is an array of objects, one a character (about 35 KB a line of 100): at most some
+ * 4 MB. (A frame's worth would keep its gain; the heap grows by what is kept.)
+ */
+export const KEPT_LINES = 120;
+/** Widest lines of whole texts (one per text node: the log screen's is all its lines) kept across frames. */
+export const KEPT_BLOCKS = 100;
 
 /** Text of plain characters and escape codes (ESC, BEL and printable ASCII), as a class body. */
 const PLAIN_TEXT = `\\u0007\\u001B${PLAIN}`;
@@ -146,7 +152,7 @@ function plainSegments(text) {
   // line's last character; and slice-ansi adds, reorders or drops some escape codes.
   'ink/build/output.js': [
     ['return sliceAnsi(line, from, to);', `return from === 0 && to === width && /^[${PLAIN}]*$/.test(line) ? line : keptSlice(line, from, to);`],
-    ['    widths = new Map();\n    blockWidths = new Map();\n    styledChars = new Map();', `    widths = __boundedCache(${INK_CACHE_LIMIT});\n    blockWidths = __boundedCache(${INK_CACHE_LIMIT});\n    styledChars = __boundedCache(${KEPT_LINES});`],
+    ['    widths = new Map();\n    blockWidths = new Map();\n    styledChars = new Map();', `    widths = __boundedCache(${INK_CACHE_LIMIT});\n    blockWidths = __boundedCache(${KEPT_BLOCKS});\n    styledChars = __boundedCache(${KEPT_LINES});`],
     ['    caches = new OutputCaches();', '    caches = keptCaches;'],
     ['export default class Output {', `${BOUNDED_CACHE}const slices = __boundedCache(${INK_CACHE_LIMIT});
 function keptSlice(line, from, to) {

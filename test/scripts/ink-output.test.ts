@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error a plain .mjs build script, without types
-import { editInkOutput, fastInkOutput, INK_OUTPUT_EDITS, KEPT_LINES, PLAIN } from '../../scripts/ink-output.mjs';
+import { editInkOutput, fastInkOutput, INK_OUTPUT_EDITS, KEPT_BLOCKS, KEPT_LINES, PLAIN } from '../../scripts/ink-output.mjs';
 // @ts-expect-error a plain .mjs build script, without types
 import { INK_CACHE_LIMIT } from '../../scripts/ink-caches.mjs';
 
@@ -195,7 +195,7 @@ describe('the bundle edits what Ink draws a frame with (scripts/ink-output.mjs)'
     const path = join(root, 'node_modules', 'ink', 'build', 'output.js');
     const out: string = editInkOutput(readFileSync(path, 'utf8'), path);
     expect(out).not.toMatch(/(widths|blockWidths|styledChars) = new Map\(\)/);
-    expect(out.match(/__boundedCache\(\d+\)/g)).toEqual([`__boundedCache(${INK_CACHE_LIMIT})`, `__boundedCache(${INK_CACHE_LIMIT})`, `__boundedCache(${KEPT_LINES})`, `__boundedCache(${INK_CACHE_LIMIT})`]);
+    expect(out.match(/__boundedCache\(\d+\)/g)).toEqual([`__boundedCache(${INK_CACHE_LIMIT})`, `__boundedCache(${KEPT_BLOCKS})`, `__boundedCache(${KEPT_LINES})`, `__boundedCache(${INK_CACHE_LIMIT})`]);
     expect(out).toContain('caches = keptCaches;');
   });
 
