@@ -35,23 +35,23 @@ export function buildProgram(): Command {
 }
 
 /**
- * An option that takes a value, given twice on one line (`deploy -e prod -e dev`, or
- * `--config-dir` before and after the command), is refused (exit 2), naming it: commander would
- * take the last, and which one was meant cannot be known. A flag without a value given twice
- * means the same as once.
+ * An option that takes a value, given twice on one line with two values (`deploy -e prod -e
+ * dev`, or `--region` in an alias and again on the line), is refused (exit 2), naming it:
+ * commander would take the last, and which one was meant cannot be known. The same value twice,
+ * or a flag without a value twice, means the same as once. Every command of the tree, nested
+ * ones included.
  */
-function refuseRepeatedValues(program: Command): void {
-  for (const command of [program, ...program.commands]) {
-    const given = new Set<string>();
-    for (const option of command.options) {
-      if (!(option.required || option.optional) || option.variadic) continue;
-      command.on(`option:${option.name()}`, () => {
-        const key = option.attributeName();
-        if (given.has(key)) command.error(`error: option '${option.flags}' given more than once: give it once`, { exitCode: 2, code: 'benchling-deploy.optionRepeated' });
-        given.add(key);
-      });
-    }
+function refuseRepeatedValues(command: Command): void {
+  const given = new Map<string, unknown>();
+  for (const option of command.options) {
+    if (!(option.required || option.optional) || option.variadic) continue;
+    command.on(`option:${option.name()}`, (value: unknown) => {
+      const key = option.attributeName();
+      if (given.has(key) && given.get(key) !== value) command.error(`error: option '${option.flags}' given more than once, with two values: give it once`, { exitCode: 2, code: 'benchling-deploy.optionRepeated' });
+      given.set(key, value);
+    });
   }
+  for (const sub of command.commands) refuseRepeatedValues(sub);
 }
 
 /**

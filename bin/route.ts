@@ -130,7 +130,7 @@ export function routeOf(args: readonly string[], table: RouteTable, where: { rea
       value = given;
     }
     const into = global ? globals : options;
-    // An option that takes a value, given twice: commander refuses the line (bin/program.ts).
+    // An option that takes a value, given twice: the parser reads it (commander refuses two values, bin/program.ts).
     if (entry.kind !== 'flag' && Object.hasOwn(into, entry.key)) return parser;
     into[entry.key] = value;
   }

@@ -163,7 +163,7 @@ describe('routeOf', () => {
 
   it.each([
     [['deploy', '-e', 'prod', '-e', 'dev'], "'-e, --environment <env>'"],
-    [['deploy', '--environment=prod', '-y', '-e', 'prod'], "'-e, --environment <env>'"],
+    [['deploy', '--environment=prod', '-y', '-e', 'dev'], "'-e, --environment <env>'"],
     [['--config-dir', 'a', 'status', '--config-dir', 'b'], "'--config-dir <dir>'"],
     [['--region', 'us-east-1', '--region=eu-west-1'], "'--region <region>'"],
     [['logs', '--since', '1h', '--since', '2h'], "'--since <duration>'"],
@@ -180,8 +180,13 @@ describe('routeOf', () => {
     }
     expect(refused).toBeInstanceOf(CommanderError);
     expect((refused as CommanderError).exitCode).toBe(2);
-    expect(err).toContain(`option ${flags} given more than once`);
+    expect(err).toContain(`option ${flags} given more than once, with two values`);
     expect(commanderRuns(args)).toBeNull();
+  });
+
+  it('the same value given twice means once, as on the line `--config-dir x status --config-dir x`', () => {
+    expect(commanderRuns(['--config-dir', 'x', 'status', '--config-dir', 'x'])).toMatchObject({ command: 'status', globals: { configDir: 'x' } });
+    expect(commanderRuns(['deploy', '-e', 'dev', '--environment=dev'])).toMatchObject({ command: 'deploy', options: { environment: 'dev' } });
   });
 
   it('a flag without a value, given twice, means once', () => {

@@ -1,5 +1,5 @@
 /**
- * An option with a value given twice on one line (`deploy -e prod -e dev`) is refused with exit
+ * An option given twice on one line with two values (`deploy -e prod -e dev`) is refused with exit
  * status 2, naming it, and nothing runs: commander alone would take the last, so a script that
  * appends `-e dev` to a line that says `-e prod` would deploy dev without a word. Through the
  * built front, whichever bundle the line would have run in.
@@ -30,7 +30,7 @@ describe('an option with a value given twice', () => {
     const before = snapshotDir(dir);
     const r = runCli(['--config-dir', dir, ...args], { env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' } });
     expect(r.status, r.stderr).toBe(2);
-    expect(r.stderr).toContain(`option '${flags}' given more than once: give it once`);
+    expect(r.stderr).toContain(`option '${flags}' given more than once, with two values: give it once`);
     expect(r.stdout).toBe('');
     expect(snapshotDir(dir)).toEqual(before);
   });
@@ -38,6 +38,13 @@ describe('an option with a value given twice', () => {
   it('a flag without a value given twice means once: `validate --json --json` runs', () => {
     const dir = configWithRecords();
     const r = runCli(['--config-dir', dir, 'validate', '--json', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toBeTruthy();
+  });
+
+  it('the same value given twice means once: `--config-dir D validate --config-dir D` runs', () => {
+    const dir = configWithRecords();
+    const r = runCli(['--config-dir', dir, 'validate', '--config-dir', dir, '--json']);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toBeTruthy();
   });
