@@ -20,10 +20,11 @@
 //    paths compute for it.
 // 3. Ink cuts every line written inside a box with overflow="hidden" with slice-ansi, even a line
 //    that fits; a line of plain characters that fits is written as it is.
-// 4. Ink's Output kept what it measured, cut into characters and sliced for one frame only, though
-//    most lines of a frame were in the one before (the footer, the labels, the borders): now these
-//    are kept across frames, each cache bounded (oldest out first). All are pure functions of
-//    their key, so a kept answer is the answer.
+// 4. Ink's Output kept what it measured and cut into characters for one frame only, and sliced
+//    every line anew, though most lines of a frame were in the one before (the footer, the labels,
+//    the borders): now all of these are kept across frames, each cache bounded (oldest in, first
+//    out). All are pure functions of their key, and nothing changes what they give, so a kept
+//    answer is the answer.
 import { readFile } from 'node:fs/promises';
 import { HELPER as BOUNDED_CACHE, INK_CACHE_LIMIT } from './ink-caches.mjs';
 
@@ -39,11 +40,13 @@ export const PLAIN = '\\u0020-\\u007E\\u00A1-\\u00A8\\u00AA-\\u00AC\\u00AF-\\u00
 
 /**
  * Lines whose characters Ink's Output keeps across frames: some three screens' worth of the lines
- * it writes. Each is an array of objects, one a character (about 35 KB a line of 100): at most some
- * 4 MB. (A frame's worth would keep its gain; the heap grows by what is kept.)
+ * it writes. Each is an array of objects, one a character (about 35 KB a line of 100 columns): some
+ * 4 MB at 100 columns, three times that at 300. (A frame's worth would keep its gain; the heap
+ * grows by what is kept.) Oldest in, first out: on a busy log screen the footer is cut again
+ * now and then, which costs time only.
  */
 export const KEPT_LINES = 120;
-/** Widest lines of whole texts (one per text node: the log screen's is all its lines) kept across frames. */
+/** Widest lines of the texts Ink writes (one per text node, cut to the screen) kept across frames. */
 export const KEPT_BLOCKS = 100;
 
 /** Text of plain characters and escape codes (ESC, BEL and printable ASCII), as a class body. */

@@ -133,9 +133,15 @@ describe('the bundle edits what Ink draws a frame with (scripts/ink-output.mjs)'
     );
   });
 
+  /** What Ink's Text passes as transformers: colour and a line prefix, applied after the cut. */
+  const TRANSFORMERS = [(l: string) => `\u001b[32m${l}\u001b[39m`, (l: string, i: number) => `${i}>${l}`];
+
   it("draws the same frames: Ink's Output, with writes inside and across a clip", async () => {
     const [fast, original] = [await edited(), await published()];
-    const write = fc.record({ x: fc.integer({ min: -3, max: 30 }), y: fc.integer({ min: -1, max: 6 }), lines: fc.array(fc.oneof(text, plainText, plainOnly), { minLength: 1, maxLength: 3 }) });
+    // Lines from a small pool (wide, emoji, styled, plain) come back frame after frame, as a screen's do; others are new.
+    const POOL = ['dev  healthy  1/1 running', '\u001b[1mdev\u001b[22m  \u001b[32mhealthy\u001b[39m', '漢字 wide 😀 emoji', '\u001b[36mq\u001b[39m quit  \u001b[36m?\u001b[39m help', 'sha256:26f368c1d9a4… ▁▂▃▅▇█', 'a\tb \u0301', '+--------+'];
+    const line = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...POOL) }, { weight: 1, arbitrary: fc.oneof(text, plainText, plainOnly) });
+    const write = fc.record({ x: fc.integer({ min: -3, max: 30 }), y: fc.integer({ min: -1, max: 6 }), lines: fc.array(line, { minLength: 1, maxLength: 3 }), transformers: fc.constantFrom(0, 1, 2) });
     const frame = fc.record({
       width: fc.integer({ min: 1, max: 30 }),
       height: fc.integer({ min: 1, max: 6 }),
@@ -145,7 +151,7 @@ describe('the bundle edits what Ink draws a frame with (scripts/ink-output.mjs)'
     const draw = (Output: InkText['Output'], f: typeof frame extends fc.Arbitrary<infer T> ? T : never) => {
       const output = new Output({ width: f.width, height: f.height });
       if (f.clip) output.clip(f.clip);
-      for (const w of f.writes) output.write(w.x, w.y, w.lines.join('\n'), { transformers: [] });
+      for (const w of f.writes) output.write(w.x, w.y, w.lines.join('\n'), { transformers: TRANSFORMERS.slice(0, w.transformers) });
       if (f.clip) output.unclip();
       return output.get();
     };
