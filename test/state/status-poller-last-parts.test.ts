@@ -51,14 +51,17 @@ function firstUpdate(over: Partial<StatusPollerOptions>): Promise<PollUpdate> {
 describe('status poller: the first poll with the last run\'s parts', () => {
   it('sends the stages, services, target health and metrics beside the stack read, not after its answer; the same snapshot and calls as without', async () => {
     fake.inject({ kind: 'slow', operation: 'DescribeStacks', delayMs: STACK_DELAY_MS });
-    const without = await makePoller().poller.snapshot();
+    // One clock for both polls: they are seconds apart, and the metrics' window starts at a whole minute.
+    const at = new Date();
+    const now = () => at;
+    const without = await makePoller({ now }).poller.snapshot();
     const callsWithout = fake.calls.byOperation();
     const [stackAsked] = arrivals('DescribeStacks');
     // Without the parts, the reads wait for the stack's answer.
     for (const operation of ['DescribeServices', 'DescribeTargetHealth', 'GetStages', 'GetMetricData']) expect(Math.min(...arrivals(operation)) - stackAsked!).toBeGreaterThanOrEqual(STACK_DELAY_MS);
 
     fake.calls.reset();
-    const withParts = await makePoller({ lastParts: partsNow() }).poller.snapshot();
+    const withParts = await makePoller({ lastParts: partsNow(), now }).poller.snapshot();
     const [stackAskedAgain] = arrivals('DescribeStacks');
     // With them, each reached AWS while the stack's read was still waiting for its answer.
     for (const operation of ['DescribeServices', 'DescribeTargetHealth', 'GetStages', 'GetMetricData']) expect(Math.max(...arrivals(operation)) - stackAskedAgain!).toBeLessThan(STACK_DELAY_MS);
