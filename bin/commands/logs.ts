@@ -90,8 +90,8 @@ export async function runLogs(g: Globals, opts: LogsOptions): Promise<number> {
       const lines = mergeByTime(read.flatMap((r) => (r.status === 'fulfilled' ? [r.value.lines] : [])));
       for (const line of lines) write(line);
       for (const [i, r] of read.entries()) {
-        if (r.status !== 'fulfilled' || r.value.cutAt === null) continue;
-        warn(`${groups[i].environment}: more than ${LOG_READ_MAX_LINES.toLocaleString('en-US')} lines or ${LOG_READ_MAX_CHARS / (1024 * 1024)} Mi characters in the last ${displayLine(since, 40)}: shown up to ${new Date(r.value.cutAt).toISOString()}, the rest not read; give a shorter --since or a --filter`);
+        if (r.status !== 'fulfilled' || r.value.shownFrom === null) continue;
+        warn(`${groups[i].environment}: more than ${LOG_READ_MAX_LINES.toLocaleString('en-US')} lines or ${LOG_READ_MAX_CHARS / (1024 * 1024)} Mi characters in the last ${displayLine(since, 40)}: the newest shown, from ${new Date(r.value.shownFrom).toISOString()}; older lines not read: give a --filter`);
       }
       const failed = read.findIndex((r) => r.status === 'rejected');
       if (lines.length === 0 && failed < 0) process.stderr.write(`${noEvents(since, filterPattern)}\n`);

@@ -115,36 +115,133 @@ export const LOG_READ_MAX_CHARS = 32 * 1024 * 1024;
 export interface LogsRead {
   /** Oldest first. */
   readonly lines: LogLine[];
-  /** When the window held more than the bounds: the time of the last line kept (the rest was not read); else null. */
-  readonly cutAt: number | null;
+  /** When the window held more than the bounds: the time of the oldest line kept (older lines were not read); else null. */
+  readonly shownFrom: number | null;
 }
 
 /**
- * The events of a time window, page by page, oldest first (health checks hidden unless asked for), up to the
- * bounds: past them the read stops, and `cutAt` says where, instead of holding the whole window in memory.
- * Throws what the API throws.
+ * The newest events of a time window, up to the bounds (health checks hidden unless asked for), oldest first: read
+ * newest first as the log tail's first read is ({@link readNewest}), so a window of more than the bounds shows its
+ * newest lines and `shownFrom` says from when, instead of holding the whole window in memory. Throws what the API
+ * throws.
  */
 export async function readLogs(options: ReadLogsOptions): Promise<LogsRead> {
   const now = options.now ?? Date.now;
-  const maxLines = options.maxLines ?? LOG_READ_MAX_LINES;
-  const maxChars = options.maxChars ?? LOG_READ_MAX_CHARS;
-  const lines: LogLine[] = [];
-  let chars = 0;
-  let cutAt: number | null = null;
+  const shows = (e: RawLogEvent) => isShown(e.message, options.includeHealth);
+  const request = { logGroupName: options.group.logGroupName, filterPattern: options.filterPattern };
+  // Never stopped: null does not come.
+  const read = (await readNewest(options.api, request, { since: options.startTime, until: options.endTime, readAt: now() }, { maxLines: options.maxLines ?? LOG_READ_MAX_LINES, maxChars: options.maxChars ?? LOG_READ_MAX_CHARS }, shows, { hidden: false }))!;
+  const receivedAt = now();
   let n = 0;
-  read: for await (const page of pages(options.api, { logGroupName: options.group.logGroupName, startTime: options.startTime, endTime: options.endTime, filterPattern: options.filterPattern })) {
-    const receivedAt = now();
-    for (const e of page) {
-      if (!isShown(e.message, options.includeHealth)) continue;
-      if (lines.length >= maxLines || chars + e.message.length > maxChars) {
-        cutAt = lines.length > 0 ? lines[lines.length - 1]!.timestamp : e.timestamp;
-        break read;
+  const lines = read.events.filter(shows).map((e) => toLine(e, e.eventId ?? `read-${n++}`, options.group.environment, receivedAt));
+  return { lines, shownFrom: read.droppedUpTo > -Infinity ? (lines[0]?.timestamp ?? read.droppedUpTo + 1) : null };
+}
+
+/** What {@link readNewest} read. */
+interface NewestRead {
+  /** Oldest first, within the bounds (health checks kept among them, uncounted). */
+  readonly events: RawLogEvent[];
+  /** The newest time of what was left out (all of it older than what is kept), or -Infinity when nothing was. */
+  readonly droppedUpTo: number;
+}
+
+/**
+ * The newest `maxLines` shown events of a range, with at most `maxChars` characters of their messages. One request
+ * for the whole range first: when it needs no second page (a quiet group), that is all. When it does, the range is
+ * read again newest first, in windows (the newest {@link BACKFILL_FIRST_WINDOW_MS}, then each four times wider),
+ * every page of each, until the bounds are met; what is older than the bounds allow goes as its pages come (oldest
+ * first), so a window holds about what it may keep, not all it has. `keep.seen` is called with every event read, kept
+ * or not. Events not shown (health checks) are kept, uncounted, only with `keep.hidden` (the tail notes them as
+ * seen); otherwise they go as they come, so a quiet group's week of health checks is not held. Null when
+ * `keep.stopped()` says so between requests.
+ */
+async function readNewest(
+  api: LogsApi,
+  request: { readonly logGroupName: string; readonly filterPattern?: string },
+  range: { readonly since: number; readonly until?: number; readonly readAt: number },
+  bounds: { readonly maxLines: number; readonly maxChars: number },
+  shows: (e: RawLogEvent) => boolean,
+  keep: { readonly hidden: boolean; readonly stopped?: () => boolean; readonly seen?: (e: RawLogEvent) => void },
+): Promise<NewestRead | null> {
+  const stopped = keep.stopped ?? (() => false);
+  const seen = keep.seen ?? (() => {});
+  const windows: RawLogEvent[][] = []; // newest window first
+  let visible = 0;
+  let chars = 0;
+  let droppedUpTo = -Infinity;
+  const untilEnd = range.until !== undefined ? { endTime: range.until } : {};
+  const whole = await api.filterLogEvents({ ...request, startTime: range.since, ...untilEnd });
+  if (stopped()) return null;
+  if (!whole.nextToken) {
+    const events: RawLogEvent[] = [];
+    for (const e of whole.events) {
+      seen(e);
+      if (shows(e)) {
+        visible += 1;
+        chars += e.message.length;
+      } else if (!keep.hidden) continue;
+      events.push(e);
+    }
+    windows.push(events);
+  } else {
+    let upper = range.until ?? range.readAt;
+    let endTime = range.until; // without one, the first window has no end: lines stamped a little ahead of this clock count too
+    let width = BACKFILL_FIRST_WINDOW_MS;
+    while (visible < bounds.maxLines && droppedUpTo === -Infinity && upper > range.since && !stopped()) {
+      const startTime = Math.max(range.since, upper - width);
+      // Only this window's newest lines within what the bounds still allow can be kept (every later window is older).
+      const needLines = bounds.maxLines - visible;
+      const needChars = bounds.maxChars - chars;
+      const events: RawLogEvent[] = [];
+      let first = 0;
+      let shown = 0;
+      let shownChars = 0;
+      for await (const page of pages(api, { ...request, startTime, ...(endTime !== undefined ? { endTime } : {}) }, stopped)) {
+        // One by one: a spread of a whole page is one call argument each, and a big one overflows the stack.
+        for (const e of page) {
+          seen(e);
+          if (shows(e)) {
+            shown += 1;
+            shownChars += e.message.length;
+          } else if (!keep.hidden) continue;
+          events.push(e);
+        }
+        while (shown > needLines || shownChars > needChars) {
+          const gone = events[first++]!;
+          if (shows(gone)) {
+            shown -= 1;
+            shownChars -= gone.message.length;
+          }
+          droppedUpTo = Math.max(droppedUpTo, gone.timestamp);
+        }
+        // What went is let go of now and then, not at every line.
+        if (first > 4096 && first * 2 > events.length) {
+          events.splice(0, first);
+          first = 0;
+        }
       }
-      chars += e.message.length;
-      lines.push(toLine(e, e.eventId ?? `read-${n++}`, options.group.environment, receivedAt));
+      windows.push(first > 0 ? events.slice(first) : events);
+      visible += shown;
+      chars += shownChars;
+      // Both ends of FilterLogEvents' range are inclusive: the next window ends just before this one starts.
+      endTime = startTime - 1;
+      upper = startTime;
+      width *= 4;
+    }
+    if (stopped()) return null;
+  }
+  const all = windows.reverse().flat().sort((a, b) => a.timestamp - b.timestamp);
+  // Beyond the bounds, the oldest shown lines go (with any health checks among them).
+  let cut = 0;
+  while (visible > bounds.maxLines || chars > bounds.maxChars) {
+    const gone = all[cut++]!;
+    if (shows(gone)) {
+      visible -= 1;
+      chars -= gone.message.length;
     }
   }
-  return { lines: sortByTime(lines), cutAt };
+  if (cut > 0) droppedUpTo = Math.max(droppedUpTo, all[cut - 1]!.timestamp);
+  return { events: all.slice(cut), droppedUpTo };
 }
 
 /** Every page of a request; a token that comes back as it was sent ends it (it would be asked for again forever). */
@@ -434,77 +531,29 @@ class Tail implements LogTail {
   private async backfill(limit: number): Promise<void> {
     const readAt = this.now();
     const since = this.resumeFrom;
-    const request = { logGroupName: this.group.logGroupName, filterPattern: this.options.filterPattern };
-    const windows: RawLogEvent[][] = []; // newest window first
-    let visible = 0;
     let delay = 0;
-    const shows = (e: RawLogEvent) => isShown(e.message, this.options.includeHealth);
-    const take = (events: readonly RawLogEvent[]): RawLogEvent[] => {
-      for (const e of events) {
-        if (e.ingestionTime !== undefined) delay = Math.max(delay, e.ingestionTime - e.timestamp);
-      }
-      return [...events];
-    };
-    /** The newest time of what was left out while reading (older than everything kept), or -Infinity. */
-    let droppedUpTo = -Infinity;
-    const whole = await this.api.filterLogEvents({ ...request, startTime: since });
-    if (this.stopped) return;
-    if (!whole.nextToken) {
-      const events = take(whole.events);
-      visible = events.filter(shows).length;
-      windows.push(events);
-    } else {
-      let upper = readAt;
-      let endTime: number | undefined; // the first window has no end: lines stamped a little ahead of this clock count too
-      let width = BACKFILL_FIRST_WINDOW_MS;
-      while (visible < limit && upper > since && !this.stopped) {
-        const startTime = Math.max(since, upper - width);
-        // Only this window's newest `need` visible lines can be kept (every later window is older): its older ones go
-        // as its pages come (oldest first), so a window four times wider than the last holds about `need` lines, not all it has.
-        const need = limit - visible;
-        const events: RawLogEvent[] = [];
-        let first = 0;
-        let shown = 0;
-        for await (const page of pages(this.api, { ...request, startTime, ...(endTime !== undefined ? { endTime } : {}) }, () => this.stopped)) {
-          // One by one: a spread of a whole page is one call argument each, and a big one overflows the stack.
-          for (const e of take(page)) {
-            events.push(e);
-            if (shows(e)) shown += 1;
-          }
-          while (shown > need) {
-            const gone = events[first++]!;
-            if (shows(gone)) shown -= 1;
-            droppedUpTo = Math.max(droppedUpTo, gone.timestamp);
-          }
-          // What went is let go of now and then, not at every line.
-          if (first > 4096 && first * 2 > events.length) {
-            events.splice(0, first);
-            first = 0;
-          }
-        }
-        windows.push(first > 0 ? events.slice(first) : events);
-        visible += shown;
-        // Both ends of FilterLogEvents' range are inclusive: the next window ends just before this one starts.
-        endTime = startTime - 1;
-        upper = startTime;
-        width *= 4;
-      }
-      if (this.stopped) return;
-    }
-    const all = windows.reverse().flat().sort((a, b) => a.timestamp - b.timestamp);
-    // Beyond the limit, the oldest visible lines go (with any health checks among them).
-    let cut = 0;
-    for (let over = visible - limit; over > 0; cut += 1) {
-      if (shows(all[cut]!)) over -= 1;
-    }
-    const kept = all.slice(cut);
+    const read = await readNewest(
+      this.api,
+      { logGroupName: this.group.logGroupName, filterPattern: this.options.filterPattern },
+      { since, readAt },
+      { maxLines: limit, maxChars: Infinity },
+      (e) => isShown(e.message, this.options.includeHealth),
+      {
+        hidden: true,
+        stopped: () => this.stopped,
+        seen: (e) => {
+          if (e.ingestionTime !== undefined) delay = Math.max(delay, e.ingestionTime - e.timestamp);
+        },
+      },
+    );
+    if (!read) return;
+    const kept = read.events;
     this.deliver(kept, 'polled');
     this.moveOn(delay);
     // Later reads start after what was left out, so it never arrives afterwards, out of place.
-    if (cut > 0) droppedUpTo = Math.max(droppedUpTo, all[cut - 1]!.timestamp);
-    if (droppedUpTo > -Infinity) this.advance(droppedUpTo + 1);
+    if (read.droppedUpTo > -Infinity) this.advance(read.droppedUpTo + 1);
     this.advance(readAt - IDLE_LAG_MS);
-    if (droppedUpTo > -Infinity && kept.length > 0) {
+    if (read.droppedUpTo > -Infinity && kept.length > 0) {
       this.emit({
         notice: `showing the newest ${limit.toLocaleString('en-US')} lines (from ${formatAgo(readAt - kept[0].timestamp)} ago); older lines of the last ${formatAgo(readAt - since)} are not loaded: \`benchling-deploy logs --since\` prints them`,
       });

@@ -504,37 +504,45 @@ describe('readLogs', () => {
     for (let i = 0; i < 10; i++) emit(i === 4 ? 'GET /health 200' : `INFO ${i}`, { timestamp: now - 10_000 + i * 100, stream: `webhook/app/${i % 2}` });
     emit('INFO too old', { timestamp: now - 60_000 });
     fake.scenario.logGroups[group.logGroupName].sort((a, b) => a.timestamp - b.timestamp);
-    const { lines, cutAt } = await readLogs({ api, group, startTime: now - 30_000 });
+    const { lines, shownFrom } = await readLogs({ api, group, startTime: now - 30_000 });
     expect(lines.map((l) => l.message)).toEqual(['INFO 0', 'INFO 1', 'INFO 2', 'INFO 3', 'INFO 5', 'INFO 6', 'INFO 7', 'INFO 8', 'INFO 9']);
-    expect(cutAt).toBeNull();
-    expect(fake.calls.count('FilterLogEvents')).toBe(4);
+    expect(shownFrom).toBeNull();
+    // One request for the whole window (a second page is due), then newest first: the last 15 s (four pages of
+    // three) and the rest of the window (nothing in it).
+    expect(fake.calls.count('FilterLogEvents')).toBe(6);
     const withHealth = (await readLogs({ api, group, startTime: now - 30_000, includeHealth: true })).lines;
     expect(withHealth).toHaveLength(10);
     expect(new Set(withHealth.map((l) => l.id)).size).toBe(10);
   });
 
-  it('holds at most its bounds of lines and characters: past them it stops reading pages and says where it stopped', async () => {
+  it('holds the newest lines within its bounds of lines and characters: older windows are not read, and it says from when it shows', async () => {
     setFakeLogs(fake.scenario, { pageSize: 3 });
     const now = Date.now();
     fake.scenario.logGroups[group.logGroupName] = [];
-    for (let i = 0; i < 30; i++) emit(`INFO ${String(i).padStart(2, '0')} ${'x'.repeat(90)}`, { timestamp: now - 10_000 + i * 100 });
-    const byLines = await readLogs({ api, group, startTime: now - 30_000, maxLines: 7 });
-    expect(byLines.lines.map((l) => l.message.slice(0, 7))).toEqual(['INFO 00', 'INFO 01', 'INFO 02', 'INFO 03', 'INFO 04', 'INFO 05', 'INFO 06']);
-    expect(byLines.cutAt).toBe(byLines.lines[6]!.timestamp);
-    // Three pages of three: the read stopped in the third, not at the end of the window (ten pages).
-    expect(fake.calls.count('FilterLogEvents')).toBe(3);
+    // Thirty lines two seconds apart, the newest a second ago: the last 15 s hold eight of them.
+    for (let i = 0; i < 30; i++) emit(`INFO ${String(i).padStart(2, '0')} ${'x'.repeat(90)}`, { timestamp: now - 59_000 + i * 2_000 });
+    const byLines = await readLogs({ api, group, startTime: now - 120_000, maxLines: 7, now: () => now });
+    expect(byLines.lines.map((l) => l.message.slice(0, 7))).toEqual(['INFO 23', 'INFO 24', 'INFO 25', 'INFO 26', 'INFO 27', 'INFO 28', 'INFO 29']);
+    expect(byLines.shownFrom).toBe(byLines.lines[0]!.timestamp);
+    // The whole window's first page, then the newest 15 s (three pages of three): not the ten pages of the window.
+    expect(fake.calls.count('FilterLogEvents')).toBe(4);
     fake.calls.reset();
-    const byChars = await readLogs({ api, group, startTime: now - 30_000, maxChars: 5 * 98 + 10 });
-    expect(byChars.lines).toHaveLength(5);
-    expect(byChars.cutAt).toBe(byChars.lines[4]!.timestamp);
-    expect(fake.calls.count('FilterLogEvents')).toBe(2);
+    const byChars = await readLogs({ api, group, startTime: now - 120_000, maxChars: 5 * 98 + 10, now: () => now });
+    expect(byChars.lines.map((l) => l.message.slice(0, 7))).toEqual(['INFO 25', 'INFO 26', 'INFO 27', 'INFO 28', 'INFO 29']);
+    expect(byChars.shownFrom).toBe(byChars.lines[0]!.timestamp);
+    expect(fake.calls.count('FilterLogEvents')).toBe(4);
+    // Within the bounds: everything, and no shownFrom.
+    const all = await readLogs({ api, group, startTime: now - 120_000, maxLines: 30, now: () => now });
+    expect(all.lines).toHaveLength(30);
+    expect(all.shownFrom).toBeNull();
   });
 
   it('stops when the service gives back the token it was sent, instead of asking for the same page forever', async () => {
     let calls = 0;
     const looping = { filterLogEvents: async () => ({ events: [{ eventId: `e${calls}`, timestamp: 1, logStreamName: 's', message: `INFO ${calls++}` }], nextToken: 'same' }) } as unknown as Parameters<typeof readLogs>[0]['api'];
-    const read = await readLogs({ api: looping, group, startTime: 0 });
-    expect(calls).toBe(2);
-    expect(read.lines.map((l) => l.message)).toEqual(['INFO 0', 'INFO 1']);
+    const read = await readLogs({ api: looping, group, startTime: 1, now: () => 10_000 });
+    // The whole range's first page, then the one window that covers it: its first page and the page asked for again.
+    expect(calls).toBe(3);
+    expect(read.lines.map((l) => l.message)).toEqual(['INFO 1', 'INFO 2']);
   });
 });
