@@ -91,7 +91,7 @@ export async function runLogs(g: Globals, opts: LogsOptions): Promise<number> {
       for (const line of lines) write(line);
       for (const [i, r] of read.entries()) {
         if (r.status !== 'fulfilled' || r.value.shownFrom === null) continue;
-        warn(`${groups[i].environment}: more than ${LOG_READ_MAX_LINES.toLocaleString('en-US')} lines or ${LOG_READ_MAX_CHARS / (1024 * 1024)} Mi characters in the last ${displayLine(since, 40)}: the newest shown, from ${new Date(r.value.shownFrom).toISOString()}; older lines not read: give a --filter`);
+        warn(`${groups[i].environment}: ${LOG_READ_MAX_LINES.toLocaleString('en-US')} lines or ${LOG_READ_MAX_CHARS / (1024 * 1024)} Mi characters or more in the last ${displayLine(since, 40)}: the newest are shown, back to ${new Date(r.value.shownFrom).toISOString()}; older ones were not read: a --filter narrows them`);
       }
       const failed = read.findIndex((r) => r.status === 'rejected');
       if (lines.length === 0 && failed < 0) process.stderr.write(`${noEvents(since, filterPattern)}\n`);

@@ -115,7 +115,10 @@ export const LOG_READ_MAX_CHARS = 32 * 1024 * 1024;
 export interface LogsRead {
   /** Oldest first. */
   readonly lines: LogLine[];
-  /** When the window held more than the bounds: the time of the oldest line kept (older lines were not read); else null. */
+  /**
+   * When the window held more than the bounds, or filled them with older lines not read: the time of the oldest line
+   * kept (older lines, and some of that same millisecond, were not shown); else null.
+   */
   readonly shownFrom: number | null;
 }
 
@@ -129,8 +132,8 @@ export async function readLogs(options: ReadLogsOptions): Promise<LogsRead> {
   const now = options.now ?? Date.now;
   const shows = (e: RawLogEvent) => isShown(e.message, options.includeHealth);
   const request = { logGroupName: options.group.logGroupName, filterPattern: options.filterPattern };
-  // Never stopped: null does not come.
-  const read = (await readNewest(options.api, request, { since: options.startTime, until: options.endTime, readAt: now() }, { maxLines: options.maxLines ?? LOG_READ_MAX_LINES, maxChars: options.maxChars ?? LOG_READ_MAX_CHARS }, shows, { hidden: false }))!;
+  const read = await readNewest(options.api, request, { since: options.startTime, until: options.endTime, readAt: now() }, { maxLines: options.maxLines ?? LOG_READ_MAX_LINES, maxChars: options.maxChars ?? LOG_READ_MAX_CHARS }, shows, { hidden: false });
+  if (!read) throw new Error('readLogs: a read that nothing stops came back stopped');
   const receivedAt = now();
   let n = 0;
   const lines = read.events.filter(shows).map((e) => toLine(e, e.eventId ?? `read-${n++}`, options.group.environment, receivedAt));
@@ -141,7 +144,11 @@ export async function readLogs(options: ReadLogsOptions): Promise<LogsRead> {
 interface NewestRead {
   /** Oldest first, within the bounds (health checks kept among them, uncounted). */
   readonly events: RawLogEvent[];
-  /** The newest time of what was left out (all of it older than what is kept), or -Infinity when nothing was. */
+  /**
+   * The newest time of what was left out (all of it older than what is kept, or of the same millisecond), or
+   * -Infinity when nothing was. When the bounds filled before the range's start was read, the time just before the
+   * last window read: what is older was not read, and may hold lines.
+   */
   readonly droppedUpTo: number;
 }
 
@@ -187,12 +194,15 @@ async function readNewest(
     let upper = range.until ?? range.readAt;
     let endTime = range.until; // without one, the first window has no end: lines stamped a little ahead of this clock count too
     let width = BACKFILL_FIRST_WINDOW_MS;
-    while (visible < bounds.maxLines && droppedUpTo === -Infinity && upper > range.since && !stopped()) {
+    let startReached = false;
+    while (visible < bounds.maxLines && droppedUpTo === -Infinity && !startReached && !stopped()) {
       const startTime = Math.max(range.since, upper - width);
+      startReached = startTime === range.since;
       // Only this window's newest lines within what the bounds still allow can be kept (every later window is older).
       const needLines = bounds.maxLines - visible;
       const needChars = bounds.maxChars - chars;
-      const events: RawLogEvent[] = [];
+      // A slot let go of is emptied at once, so an event up to 256 KB is not held until the slots are spliced.
+      const events: (RawLogEvent | undefined)[] = [];
       let first = 0;
       let shown = 0;
       let shownChars = 0;
@@ -207,7 +217,8 @@ async function readNewest(
           events.push(e);
         }
         while (shown > needLines || shownChars > needChars) {
-          const gone = events[first++]!;
+          const gone = events[first]!;
+          events[first++] = undefined;
           if (shows(gone)) {
             shown -= 1;
             shownChars -= gone.message.length;
@@ -220,7 +231,7 @@ async function readNewest(
           first = 0;
         }
       }
-      windows.push(first > 0 ? events.slice(first) : events);
+      windows.push((first > 0 ? events.slice(first) : events) as RawLogEvent[]);
       visible += shown;
       chars += shownChars;
       // Both ends of FilterLogEvents' range are inclusive: the next window ends just before this one starts.
@@ -229,6 +240,8 @@ async function readNewest(
       width *= 4;
     }
     if (stopped()) return null;
+    // The lines filled the bound exactly, and what is older was not read: it may hold more.
+    if (visible >= bounds.maxLines && !startReached) droppedUpTo = Math.max(droppedUpTo, upper - 1);
   }
   const all = windows.reverse().flat().sort((a, b) => a.timestamp - b.timestamp);
   // Beyond the bounds, the oldest shown lines go (with any health checks among them).
@@ -555,7 +568,7 @@ class Tail implements LogTail {
     this.advance(readAt - IDLE_LAG_MS);
     if (read.droppedUpTo > -Infinity && kept.length > 0) {
       this.emit({
-        notice: `showing the newest ${limit.toLocaleString('en-US')} lines (from ${formatAgo(readAt - kept[0].timestamp)} ago); older lines of the last ${formatAgo(readAt - since)} are not loaded: \`benchling-deploy logs --since\` prints them`,
+        notice: `showing the newest ${limit.toLocaleString('en-US')} lines (from ${formatAgo(readAt - kept[0].timestamp)} ago); older lines of the last ${formatAgo(readAt - since)} are not loaded: ${limit < LOG_READ_MAX_LINES ? `\`benchling-deploy logs --since\` prints more of them (the newest ${LOG_READ_MAX_LINES.toLocaleString('en-US')})` : 'a filter narrows them'}`,
       });
     }
   }

@@ -124,7 +124,7 @@ describe('benchling-deploy logs', () => {
     expect(printed).toHaveLength(200_000);
     expect(printed[0]).toMatch(/ INFO 1$/);
     expect(printed.at(-1)).toMatch(/ INFO 200000$/);
-    expect(r.stderr.trim()).toBe(`warning: prod: more than 200,000 lines or 32 Mi characters in the last 10m: the newest shown, from ${iso(5 * 60_000)}; older lines not read: give a --filter`);
+    expect(r.stderr.trim()).toBe(`warning: prod: 200,000 lines or 32 Mi characters or more in the last 10m: the newest are shown, back to ${iso(5 * 60_000)}; older ones were not read: a --filter narrows them`);
   });
 
   it('--json prints one object per line', async () => {

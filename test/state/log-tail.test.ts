@@ -372,7 +372,7 @@ describe('the log tail, a first read with a limit (the dashboard keeps 5,000 lin
     expect(now - window.startTime).toBeLessThan(20_000);
     // The old burst's 80 pages were never read: one page of it, the window's 7 (and a poll or two by now).
     expect(callsByNow).toBeLessThan(15);
-    expect(t.tail.status.notice).toMatch(/^showing the newest 50 lines \(from \d+ s ago\); older lines of the last 10 min are not loaded: `benchling-deploy logs --since` prints them$/);
+    expect(t.tail.status.notice).toMatch(/^showing the newest 50 lines \(from \d+ s ago\); older lines of the last 10 min are not loaded: `benchling-deploy logs --since` prints more of them \(the newest 200,000\)$/);
 
     // Following goes on from there: a new line comes once, and nothing left out turns up later.
     emit('INFO next');
@@ -531,10 +531,52 @@ describe('readLogs', () => {
     expect(byChars.lines.map((l) => l.message.slice(0, 7))).toEqual(['INFO 25', 'INFO 26', 'INFO 27', 'INFO 28', 'INFO 29']);
     expect(byChars.shownFrom).toBe(byChars.lines[0]!.timestamp);
     expect(fake.calls.count('FilterLogEvents')).toBe(4);
-    // Within the bounds: everything, and no shownFrom.
-    const all = await readLogs({ api, group, startTime: now - 120_000, maxLines: 30, now: () => now });
+    // Within the bounds, the whole window read: everything, and no shownFrom.
+    const all = await readLogs({ api, group, startTime: now - 120_000, maxLines: 31, now: () => now });
     expect(all.lines).toHaveLength(30);
     expect(all.shownFrom).toBeNull();
+    // Exactly the bound, with the window's start not read: what is older may hold more, and it says so.
+    const exact = await readLogs({ api, group, startTime: now - 120_000, maxLines: 30, now: () => now });
+    expect(exact.lines).toHaveLength(30);
+    expect(exact.shownFrom).toBe(exact.lines[0]!.timestamp);
+  });
+
+  it('the bound filled exactly by the newest windows, with older lines unread: it says from when it shows (a second review)', async () => {
+    setFakeLogs(fake.scenario, { pageSize: 2 });
+    const now = Date.now();
+    fake.scenario.logGroups[group.logGroupName] = [];
+    for (let i = 0; i < 3; i++) emit(`INFO old ${i}`, { timestamp: now - 100_000 + i });
+    for (let i = 0; i < 4; i++) emit(`INFO new ${i}`, { timestamp: now - 5_000 + i });
+    const read = await readLogs({ api, group, startTime: now - 120_000, maxLines: 4, now: () => now });
+    expect(read.lines.map((l) => l.message)).toEqual(['INFO new 0', 'INFO new 1', 'INFO new 2', 'INFO new 3']);
+    expect(read.shownFrom).toBe(now - 5_000);
+  });
+
+  it('keeps the newest lines that fit the characters, and no older line after one that did not fit, though it would', async () => {
+    setFakeLogs(fake.scenario, { pageSize: 1 });
+    const now = Date.now();
+    fake.scenario.logGroups[group.logGroupName] = [];
+    emit(`INFO short`, { timestamp: now - 90_000 });
+    emit(`INFO long ${'x'.repeat(190)}`, { timestamp: now - 50_000 });
+    emit(`INFO newest ${'y'.repeat(88)}`, { timestamp: now - 1_000 });
+    const read = await readLogs({ api, group, startTime: now - 120_000, maxChars: 250, now: () => now });
+    expect(read.lines.map((l) => l.message.slice(0, 11))).toEqual(['INFO newest']);
+    expect(read.shownFrom).toBe(now - 1_000);
+  });
+
+  it('a one-millisecond window of several pages; health checks neither counted nor shown across pages and windows', async () => {
+    setFakeLogs(fake.scenario, { pageSize: 2 });
+    const now = Date.now();
+    fake.scenario.logGroups[group.logGroupName] = [];
+    for (let i = 0; i < 5; i++) emit(`INFO same ${i}`, { timestamp: now - 10_000 });
+    const instant = await readLogs({ api, group, startTime: now - 10_000, endTime: now - 10_000, now: () => now });
+    expect(instant.lines.map((l) => l.message)).toEqual(['INFO same 0', 'INFO same 1', 'INFO same 2', 'INFO same 3', 'INFO same 4']);
+    expect(instant.shownFrom).toBeNull();
+    fake.scenario.logGroups[group.logGroupName] = [];
+    for (let i = 0; i < 12; i++) emit(i % 3 === 0 ? `INFO ${i}` : 'GET /health 200', { timestamp: now - 40_000 + i * 3_000 });
+    const hidden = await readLogs({ api, group, startTime: now - 120_000, maxLines: 3, now: () => now });
+    expect(hidden.lines.map((l) => l.message)).toEqual(['INFO 3', 'INFO 6', 'INFO 9']);
+    expect(hidden.shownFrom).not.toBeNull();
   });
 
   it('stops when the service gives back the token it was sent, instead of asking for the same page forever', async () => {
