@@ -172,6 +172,13 @@ async function readNewest(
 ): Promise<NewestRead | null> {
   const stopped = keep.stopped ?? (() => false);
   const seen = keep.seen ?? (() => {});
+  /** Notes `e` as read, and counts it (its message's length) when shown; whether it is kept: shown, or with `keep.hidden`. */
+  const admit = (e: RawLogEvent, count: (chars: number) => void): boolean => {
+    seen(e);
+    if (!shows(e)) return keep.hidden;
+    count(e.message.length);
+    return true;
+  };
   const windows: RawLogEvent[][] = []; // newest window first
   let visible = 0;
   let chars = 0;
@@ -180,16 +187,11 @@ async function readNewest(
   const whole = await api.filterLogEvents({ ...request, startTime: range.since, ...untilEnd });
   if (stopped()) return null;
   if (!whole.nextToken) {
-    const events: RawLogEvent[] = [];
-    for (const e of whole.events) {
-      seen(e);
-      if (shows(e)) {
-        visible += 1;
-        chars += e.message.length;
-      } else if (!keep.hidden) continue;
-      events.push(e);
-    }
-    windows.push(events);
+    const count = (n: number) => {
+      visible += 1;
+      chars += n;
+    };
+    windows.push(whole.events.filter((e) => admit(e, count)));
   } else {
     let upper = range.until ?? range.readAt;
     let endTime = range.until; // without one, the first window has no end: lines stamped a little ahead of this clock count too
@@ -206,16 +208,13 @@ async function readNewest(
       let first = 0;
       let shown = 0;
       let shownChars = 0;
+      const count = (n: number) => {
+        shown += 1;
+        shownChars += n;
+      };
       for await (const page of pages(api, { ...request, startTime, ...(endTime !== undefined ? { endTime } : {}) }, stopped)) {
         // One by one: a spread of a whole page is one call argument each, and a big one overflows the stack.
-        for (const e of page) {
-          seen(e);
-          if (shows(e)) {
-            shown += 1;
-            shownChars += e.message.length;
-          } else if (!keep.hidden) continue;
-          events.push(e);
-        }
+        for (const e of page) if (admit(e, count)) events.push(e);
         while (shown > needLines || shownChars > needChars) {
           const gone = events[first]!;
           events[first++] = undefined;

@@ -38,19 +38,23 @@ async function exitStatus(dir: string, t: TmuxTerminal): Promise<number> {
   return Number(readFileSync(file, 'utf8').trim());
 }
 
+/** `setup-profile staging` next to a default.json that sets NAT gateways: the environment typed into the form's first field, then saved. */
+async function saveAs(environment: string): Promise<{ dir: string; saved: Record<string, unknown> }> {
+  const dir = tempDir('bd-e2e-setup-');
+  writeJson(dir, 'default.json', prodProfile({ natGateways: 2 }));
+  const t = setupProfile(dir, 'staging');
+  await t.waitFor((s) => s.includes('Environment') && s.includes('acme'), 'the form, filled from default');
+  // The first field is the environment; then down to the save row, and enter.
+  t.send(environment, { literal: true });
+  for (let i = 0; i < FORM_FIELDS.length; i++) t.send('Down');
+  t.send('Enter');
+  expect(await exitStatus(dir, t), t.screen()).toBe(0);
+  return { dir, saved: JSON.parse(readFileSync(join(dir, 'staging.json'), 'utf8')) };
+}
+
 describe('the setup form, saved', { timeout: 120_000 }, () => {
   it('a new profile made dev in the form starts from default and is written without default\'s NAT gateways', async () => {
-    const dir = tempDir('bd-e2e-setup-');
-    writeJson(dir, 'default.json', prodProfile({ natGateways: 2 }));
-    const t = setupProfile(dir, 'staging');
-    await t.waitFor((s) => s.includes('Environment') && s.includes('acme'), 'the form, filled from default');
-    // The first field is the environment: make it dev, then down to the save row and enter.
-    t.send('dev', { literal: true });
-    for (let i = 0; i < FORM_FIELDS.length; i++) t.send('Down');
-    t.send('Enter');
-    const status = await exitStatus(dir, t);
-    expect(status, t.screen()).toBe(0);
-    const saved = JSON.parse(readFileSync(join(dir, 'staging.json'), 'utf8'));
+    const { dir, saved } = await saveAs('dev');
     expect(saved).toMatchObject({ profile: 'staging', environment: 'dev', benchlingTenant: 'acme', benchlingClientId: 'client_prod', quiltStackArn: prodProfile().quiltStackArn });
     expect(saved).not.toHaveProperty('natGateways');
     // default.json is as it was.
@@ -58,15 +62,7 @@ describe('the setup form, saved', { timeout: 120_000 }, () => {
   });
 
   it('a new prod profile keeps default\'s NAT gateways', async () => {
-    const dir = tempDir('bd-e2e-setup-');
-    writeJson(dir, 'default.json', prodProfile({ natGateways: 2 }));
-    const t = setupProfile(dir, 'staging');
-    await t.waitFor((s) => s.includes('Environment') && s.includes('acme'), 'the form, filled from default');
-    t.send('prod', { literal: true });
-    for (let i = 0; i < FORM_FIELDS.length; i++) t.send('Down');
-    t.send('Enter');
-    expect(await exitStatus(dir, t), t.screen()).toBe(0);
-    const saved = JSON.parse(readFileSync(join(dir, 'staging.json'), 'utf8'));
+    const { saved } = await saveAs('prod');
     expect(saved).toMatchObject({ profile: 'staging', environment: 'prod', natGateways: 2, imageTag: '0.7.0' });
   });
 });
