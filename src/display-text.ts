@@ -40,8 +40,15 @@ export interface DisplayOptions {
   readonly max?: number;
 }
 
-/** Characters outside text may not show raw: C0, DEL, C1, the bidirectional controls, the line and paragraph separators. */
-const CONTROL = /\r\n|[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+/**
+ * What JSON.stringify leaves raw but may not show raw (a class body): DEL, C1, the bidirectional controls, the line
+ * and paragraph separators. With C0 (which JSON escapes), the characters {@link displayText} escapes.
+ */
+const UNSHOWN_PAST_C0 = '\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028-\\u202e\\u2066-\\u2069';
+/** Characters outside text may not show raw: C0 and {@link UNSHOWN_PAST_C0}. */
+const CONTROL = new RegExp(`\\r\\n|[\\u0000-\\u001f${UNSHOWN_PAST_C0}]`, 'g');
+/** What {@link jsonForTerminal} writes as `\uNNNN` after JSON.stringify. */
+const JSON_UNSHOWN = new RegExp(`[${UNSHOWN_PAST_C0}]`, 'g');
 
 /** `\x1b` for ESC, `\u202e` for a character past U+00FF. */
 function hexEscape(c: string): string {
@@ -104,7 +111,7 @@ export function terminalSafe(text: string): string {
  * leaves raw (it escapes only C0).
  */
 export function jsonForTerminal(value: unknown, indent = 2): string {
-  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, null, indent).replace(JSON_UNSHOWN, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** `max - 1` characters (a surrogate pair is not split) and the ellipsis. */
