@@ -136,7 +136,8 @@ export async function readLogs(options: ReadLogsOptions): Promise<LogsRead> {
   if (!read) throw new Error('readLogs: a read that nothing stops came back stopped');
   const receivedAt = now();
   let n = 0;
-  const lines = read.events.filter(shows).map((e) => toLine(e, e.eventId ?? `read-${n++}`, options.group.environment, receivedAt));
+  // Read with hidden: false, every event kept is one shown.
+  const lines = read.events.map((e) => toLine(e, e.eventId ?? `read-${n++}`, options.group.environment, receivedAt));
   return { lines, shownFrom: read.droppedUpTo > -Infinity ? (lines[0]?.timestamp ?? read.droppedUpTo + 1) : null };
 }
 
