@@ -55,6 +55,20 @@ const PLAIN_TEXT = `\\u0007\\u001B${PLAIN}`;
 /** A Segmenter made on the first call of `segment`, not as the module loads. */
 const lazySegmenter = (name, args) => `let ${name}Made;\nconst ${name} = {segment: (text) => (${name}Made ??= new Intl.Segmenter(${args})).segment(text)};`;
 
+/**
+ * A grapheme Segmenter made on first need, as {@link lazySegmenter}, that cuts text of plain characters and escape
+ * codes itself: one segment a UTF-16 unit (`segment`, `index`, `input`), in order and by `containing(index)`, as the
+ * Segmenter would cut it. Both readers of these segments (ansi-tokenize's tokenize, slice-ansi) use no more.
+ */
+const plainAwareSegmenter = (name, args) => `${lazySegmenter(`${name}All`, args)}
+const ${name} = {segment: (text) => (/^[${PLAIN_TEXT}]*$/.test(text) ? plainSegments(text) : ${name}All.segment(text))};
+function plainSegments(text) {
+	const units = [];
+	for (let index = 0; index < text.length; index++) units.push({segment: text[index], index, input: text});
+	units.containing = (index) => (index >= 0 && index < text.length ? units[index] : undefined);
+	return units;
+}`;
+
 /** Widths of plain text, summed by East Asian Width (both copies of string-width import eastAsianWidth). */
 const plainWidth = `if (/^[${PLAIN}]*$/.test(string)) {\n\t\tfor (const character of string) {\n\t\t\twidth += eastAsianWidth(character.codePointAt(0), eastAsianWidthOptions);\n\t\t}\n\n\t\treturn width;\n\t}\n\n\t`;
 
@@ -111,16 +125,7 @@ export const INK_OUTPUT_EDITS = {
   '@alcalzone/ansi-tokenize/build/styledChars.js': [[STYLED_CHARS_ORIGINAL, STYLED_CHARS_FAST]],
   // Every line Ink writes is cut into characters here. A line of plain characters and escape codes
   // (ESC, BEL and printable ASCII) is one cluster per UTF-16 unit, as the Segmenter would cut it.
-  '@alcalzone/ansi-tokenize/build/tokenize.js': [
-    ['const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });', `${lazySegmenter('segmenter', 'undefined, { granularity: "grapheme" }')}
-function graphemes(str) {
-    if (!/^[${PLAIN_TEXT}]*$/.test(str)) return segmenter.segment(str);
-    const units = [];
-    for (let index = 0; index < str.length; index++) units.push({ segment: str[index], index });
-    return units;
-}`],
-    ['for (const { segment, index } of segmenter.segment(str)) {', 'for (const { segment, index } of graphemes(str)) {'],
-  ],
+  '@alcalzone/ansi-tokenize/build/tokenize.js': [['const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });', plainAwareSegmenter('segmenter', 'undefined, { granularity: "grapheme" }')]],
   'string-width/index.js': [
     ['const segmenter = new Intl.Segmenter();', lazySegmenter('segmenter', '')],
     ['const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;', "let rgiEmojiRegexMade;\nconst rgiEmojiRegex = {test: (text) => (rgiEmojiRegexMade ??= new RegExp('^\\\\p{RGI_Emoji}$', 'v')).test(text)};"],
@@ -135,19 +140,7 @@ function graphemes(str) {
   // with slice-ansi, which cuts its text into clusters, with the escape codes left in. Text of plain
   // characters and escape codes gets segments of one UTF-16 unit each, as the Segmenter would cut
   // it (slice-ansi reads the segment and index of them, by containing() or in order).
-  'slice-ansi/tokenize-ansi.js': [["const GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: 'grapheme'});", `${lazySegmenter('GRAPHEME_SEGMENTER_ALL', "undefined, {granularity: 'grapheme'}")}
-const GRAPHEME_SEGMENTER = {segment: (text) => (/^[${PLAIN_TEXT}]*$/.test(text) ? plainSegments(text) : GRAPHEME_SEGMENTER_ALL.segment(text))};
-function plainSegments(text) {
-	const at = (index) => ({segment: text[index], index, input: text});
-	return {
-		containing: (index) => (index >= 0 && index < text.length ? at(index) : undefined),
-		* [Symbol.iterator]() {
-			for (let index = 0; index < text.length; index++) {
-				yield at(index);
-			}
-		},
-	};
-}`]],
+  'slice-ansi/tokenize-ansi.js': [["const GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: 'grapheme'});", plainAwareSegmenter('GRAPHEME_SEGMENTER', "undefined, {granularity: 'grapheme'}")]],
   // Ink cuts every line inside that box with slice-ansi, even one that fits, before it styles it. A
   // line of plain characters alone (no escape code), within the clip's width from its start, is
   // written as it is: slice-ansi would give back the same text. Not so for others: string-width
