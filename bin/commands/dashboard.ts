@@ -272,6 +272,8 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
       // The parts the last run read: the first poll's reads that follow from them go out with the stack's.
       lastParts: parts.parts,
       onStackParts: parts.save,
+      // Health first: the account, stages, metrics and running tasks follow in a second poll at once.
+      healthFirst: true,
     });
     let last: PollUpdate | undefined;
     let refresher: (() => Promise<boolean>) | undefined;

@@ -105,6 +105,16 @@ export interface StatusPollerOptions {
   readonly lastParts?: StackParts;
   /** Called with the stack's parts after each read of an existing stack (to keep them for the next run's `lastParts`). */
   readonly onStackParts?: (parts: StackParts) => void;
+  /**
+   * The first poll reads only what the health verdicts need (the stack, the services, the target
+   * health, stopped tasks' reasons, an alarm's rollback) and is delivered at once; the account,
+   * the API's stages, the metrics (or traffic) and the running tasks are read by a second poll that
+   * starts as soon as that update has been delivered (the dashboard: its first data sooner; the
+   * second poll reads the services and target health again, once). A missing stack has the account
+   * read at once (the wrong-account explanation needs it). Only while polling
+   * ({@link StatusPoller.start}); default off.
+   */
+  readonly healthFirst?: boolean;
   /** For tests: jitter source in [0, 1) and clock. */
   readonly random?: () => number;
   readonly now?: () => Date;
@@ -230,6 +240,10 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
   let watched: EnvironmentName | null = options.watchTasks ?? null;
   /** The next poll reads the watched environment's tasks whatever their age. */
   let tasksWanted = false;
+  /** Whether the next poll is the first of {@link StatusPollerOptions.healthFirst}: it leaves the reads health does not need to the one after. */
+  let healthPassDue = options.healthFirst === true;
+  /** Set by a poll that left reads to the next one: that poll starts at once. */
+  let followUpDue = false;
 
   let identity: Timed<CallerIdentity> | undefined;
   let stack: Timed<StackInfo | null> | undefined;
@@ -287,7 +301,9 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       }
       failuresInARow = problems.retryable ? failuresInARow + 1 : 0;
       latest = snapshot;
-      const delay = nextDelay();
+      // The reads the health pass left go at once (a timer, so the update below is drawn first), unless the poll is backing off.
+      const delay = followUpDue && failuresInARow === 0 && snapshot.errorKind !== 'credentials' ? 0 : nextDelay();
+      followUpDue = false;
       inFlight = null;
       schedule(delay);
       const update: PollUpdate = { snapshot, nextPollInMs: running ? delay : null, failuresInARow };
@@ -381,10 +397,14 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
   async function pollOnce(problems: PollProblems): Promise<StatusSnapshot> {
     const fetchedAt = now();
     const at = fetchedAt.getTime();
+    // The health pass (healthFirst's first poll while polling): the account, stages, metrics and running tasks wait for the next poll.
+    const healthOnly = healthPassDue && running;
+    healthPassDue = false;
+    if (healthOnly) followUpDue = true;
     // The first poll, with the parts a run before read: the reads that follow from them go now, beside the stack's.
     const early =
       !lastPartsUsed && options.lastParts && !stack && metricsTriedAt === undefined
-        ? { parts: options.lastParts, reads: readParts(options.lastParts, fetchedAt, { traffic: false, metrics: Boolean(api.getMetricData) && !metricsRefused }) }
+        ? { parts: options.lastParts, reads: readParts(options.lastParts, fetchedAt, { traffic: false, metrics: !healthOnly && Boolean(api.getMetricData) && !metricsRefused, stages: !healthOnly }) }
         : undefined;
     lastPartsUsed = true;
     // Dropped, or left behind by a poll that ends sooner: they settle on their own, their failures their own.
@@ -396,7 +416,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const stackDue = !stack || stack.value === null || stackStale || stackAge > stackMaxAge || isStackInProgress(stack.value.status);
     const readIdentityAndStack = (needStack: boolean) =>
       Promise.all([
-        identity ? undefined : attempt(APIS.identity, problems, () => api.getCallerIdentity()),
+        identity || healthOnly ? undefined : attempt(APIS.identity, problems, () => api.getCallerIdentity()),
         needStack ? attempt(APIS.stack, problems, () => api.describeStack(options.stackName)) : undefined,
       ]);
     let stackFirst: ReturnType<typeof readIdentityAndStack> | undefined;
@@ -436,6 +456,12 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       return blankSnapshot(text, stackError?.problem.kind ?? 'other', null);
     }
     const stackInfo = stack.value;
+    // A missing stack: the health pass reads the account after all, for the wrong-account explanation below (it has nothing else to read).
+    if (stackInfo === null && healthOnly && !identity && options.account) {
+      const read = await attempt(APIS.identity, problems, () => api.getCallerIdentity());
+      if (read.ok) identity = { value: read.value, readAt: now().toISOString() };
+      else if (read.problem.kind === 'credentials') return credentialsFailure(read.problem, read.text);
+    }
     const base = {
       stackName: options.stackName,
       region: options.region,
@@ -476,11 +502,11 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const named = options.environments.map((e) => ({ env: e, service: parts.environments[e.name]!.service, targetGroup: parts.environments[e.name]!.targetGroup }));
 
     // One GetMetricData a minute: the sparklines' hour, or (after the first hour's read, once an hour) the cost's 7 days.
-    const slotDue = Boolean(api.getMetricData) && !metricsRefused && (metricsTriedAt === undefined || fetchedAt.getTime() - metricsTriedAt >= metricsInterval);
+    const slotDue = !healthOnly && Boolean(api.getMetricData) && !metricsRefused && (metricsTriedAt === undefined || fetchedAt.getTime() - metricsTriedAt >= metricsInterval);
     const trafficTurn =
       slotDue && Boolean(options.readTraffic && apiId) && metricsTriedAt !== undefined && (trafficTriedAt === undefined || fetchedAt.getTime() - trafficTriedAt >= trafficInterval);
     // The reads sent early serve only if the stack still names what they read; else they are dropped (they end on their own).
-    const read = await (early && partsKey(early.parts) === partsKey(parts) ? early.reads : readParts(parts, fetchedAt, { traffic: trafficTurn, metrics: slotDue }));
+    const read = await (early && partsKey(early.parts) === partsKey(parts) ? early.reads : readParts(parts, fetchedAt, { traffic: trafficTurn, metrics: slotDue, stages: !healthOnly }));
     if (read.problems.retryable) problems.retryable = true;
     read.metrics?.();
     const { stagesRead, servicesRead, targetReads } = read;
@@ -550,7 +576,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const watchedReadable = watchedNamed?.service && servicesRead?.ok && watchedState?.service && watchedState.service.value !== 'missing';
     if (watchedState && watchedState.service?.value === 'missing') watchedState.running = undefined;
     const runningAge = watchedState?.running ? fetchedAt.getTime() - Date.parse(watchedState.running.readAt) : Infinity;
-    const runningDue = Boolean(cluster && watchedReadable && api.listRunningTasks && (tasksWanted || runningAge >= tasksMaxAge));
+    const runningDue = !healthOnly && Boolean(cluster && watchedReadable && api.listRunningTasks && (tasksWanted || runningAge >= tasksMaxAge));
     if (runningDue) tasksWanted = false;
     if (cluster && (unhealthy.length > 0 || runningDue)) {
       const [runningList, ...lists] = await Promise.all([
@@ -668,11 +694,11 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
 
   /**
    * The reads that follow from the stack's parts, all at once: the metrics (or, on its turn, the traffic),
-   * the API's stages (when stale), the services, each target group's health. Their failures are noted on
+   * the API's stages (when stale, unless the health pass leaves them), the services, each target group's health. Their failures are noted on
    * a problems record of their own, and the metrics' answer is kept only when `metrics` of the result is
    * called: reads sent early and then dropped change nothing.
    */
-  async function readParts(parts: StackParts, at: Date, due: { traffic: boolean; metrics: boolean }) {
+  async function readParts(parts: StackParts, at: Date, due: { traffic: boolean; metrics: boolean; stages: boolean }) {
     const problems: PollProblems = { retryable: false };
     const serviceNames = options.environments.flatMap((e) => {
       const service = parts.environments[e.name]?.service;
@@ -681,7 +707,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const { cluster, apiId } = parts;
     const [metrics, stagesRead, servicesRead, ...targetReads] = await Promise.all([
       due.traffic ? readTrafficNow(at).then(() => undefined) : due.metrics ? readMetrics(at, apiId ? options.stackName : null, cluster, options.environments.map((e) => ({ env: e, service: parts.environments[e.name]?.service ?? null }))) : undefined,
-      apiId && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
+      apiId && due.stages && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
       cluster && serviceNames.length > 0 ? attempt(APIS.services, problems, () => api.describeServices(cluster, serviceNames)) : undefined,
       ...options.environments.map((e) => {
         const targetGroup = parts.environments[e.name]?.targetGroup;

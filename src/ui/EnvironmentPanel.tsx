@@ -252,7 +252,9 @@ export function panelRows(props: EnvironmentPanelProps): Row[] {
   if (svc || cap || size) {
     const bounds = cap ? `within ${cap.min ?? '?'}..${cap.max ?? '?'}` : '';
     const desired = svc ? `desired ${svc.desired}` : '';
-    const task = size ? `task ${taskSizeWords(size.cpu, size.memory)}` : status?.runningTasks === undefined ? 'task size: select to read' : '';
+    // The selected environment's running tasks (which give the size) are read while it is selected: at start, a moment after its health.
+    const unread = props.selected && svc ? 'task size: reading...' : 'task size: select to read';
+    const task = size ? `task ${taskSizeWords(size.cpu, size.memory)}` : status?.runningTasks === undefined ? unread : '';
     // The month's estimate follows capacity and task size: said on their row, so it costs the panel no line.
     const cost = props.cost ? `; ${props.cost}` : '';
     rows.push({ label: 'capacity', value: [desired, bounds].filter(Boolean).join(' ') + (task ? `${desired || bounds ? ', ' : ''}${task}` : '') + cost, priority: 5 });

@@ -62,6 +62,26 @@ describe('prestartStatus', () => {
     await handle.stop();
   });
 
+  it('shows health first: the first snapshot without the metrics, stages and running tasks, a second with them at once', async () => {
+    const dir = configDir();
+    const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000 });
+    // The second poll cannot end before startStatus subscribes (its replay would then be that poll's snapshot alone).
+    fake.inject({ kind: 'slow', operation: 'GetMetricData', delayMs: 1_000 });
+    const snapshots: StatusSnapshot[] = [];
+    const handle = await services.startStatus((u) => snapshots.push(u.snapshot), { watchTasks: 'dev' });
+    // Not the next interval's poll (a minute away): the one the health pass leaves its reads to.
+    await waitFor(() => snapshots.length >= 2, 10_000, 'the second snapshot');
+    const [first, second] = snapshots;
+    expect(first.environments.map((e) => [e.name, e.health, e.metrics === undefined, e.stage, e.runningTasks])).toEqual([
+      ['dev', 'healthy', true, null, undefined],
+      ['prod', 'healthy', true, null, undefined],
+    ]);
+    expect(second.environments[0].metrics).toBeDefined();
+    expect(second.environments[0].stage?.name).toBe('dev');
+    expect(second.environments[0].runningTasks).toHaveLength(1);
+    await handle.stop();
+  });
+
   it('polls nothing for a place that the schema would refuse (a region that is not one)', async () => {
     const dir = configDir();
     const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000 });

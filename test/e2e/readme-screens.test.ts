@@ -126,19 +126,25 @@ function readmeScreen(name: string, screen: string): string {
 }
 
 const bothHealthy = (s: string) => /dev\s+healthy/.test(s) && /prod\s+healthy/.test(s) && /CREATE_COMPLETE/.test(s);
+/**
+ * The screen once the dashboard's second poll has answered too (it reads health first, then the rest at
+ * once): the selected environment's running tasks show, and with them the sparklines, read by the same
+ * poll. A picture taken at the first health would be either screen, by the machine's speed.
+ */
+const complete = (s: string) => /running tasks \(read/.test(s);
 
 describe("the README's pictures are the dashboard's real output at 120x40", { timeout: 240_000 }, () => {
   it('healthy', async () => {
     await seed();
     const t = dashboard();
-    const screen = await t.waitFor(bothHealthy, 'both environments healthy');
+    const screen = await t.waitFor((s) => bothHealthy(s) && complete(s), 'both environments healthy, with their sparklines');
     expect(comparable(readmeScreen('healthy', screen))).toBe(comparable(screen));
   });
 
   it('degraded: prod runs one task of two, the other stopped', async () => {
     await seed((s) => crashTasks(s, 'prod', { running: 1, reason: 'Essential container in task exited', exitCode: 1 }));
     const t = dashboard();
-    const screen = await t.waitFor((s) => /prod\s+degraded/.test(s) && /dev\s+healthy/.test(s), 'prod degraded');
+    const screen = await t.waitFor((s) => /prod\s+degraded/.test(s) && /dev\s+healthy/.test(s) && complete(s), 'prod degraded, with the sparklines');
     expect(comparable(readmeScreen('degraded', screen))).toBe(comparable(screen));
   });
 

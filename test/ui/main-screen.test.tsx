@@ -173,6 +173,13 @@ describe('what does not fit is counted', () => {
     expect(f).toMatch(/20 d ago\s+0\.6\.8/);
     expect(f).not.toMatch(/more events|more deploys|more rows/);
   });
+
+  it('before its running tasks are read, the selected environment says its task size is being read; the other, to select it', () => {
+    const f = screen(200, 50, [rich('dev', { runningTasks: undefined, taskSize: undefined }), rich('prod')]);
+    // dev's capacity is 1..2, prod's 2..10.
+    expect(f).toMatch(/capacity\s+desired 1 within 1\.\.2, task size: reading\.\.\./);
+    expect(f).toMatch(/capacity\s+desired 2 within 2\.\.10, task size: select to read/);
+  });
 });
 
 describe('fitPanel', () => {
