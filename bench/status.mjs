@@ -2,7 +2,8 @@
 // (dev and prod) in steady state, counted by the fake AWS endpoint (test/fake-aws) that the
 // real SDK clients talk to through AWS_ENDPOINT_URL. Target: at most 4 (1 DescribeServices
 // for both services + 1 DescribeTargetHealth per target group + 1 spare). Also shown: the
-// first (cold) refresh, a refresh while one environment is failing, and one `status` run of
+// first (cold) refresh, the dashboard's start (its health first, then the rest: calls at each
+// update), a refresh while one environment is failing, and one `status` run of
 // the built CLI, and how long `status` takes with every call answered 60 ms late, with and
 // without the stack's parts a run before kept.
 //
@@ -76,6 +77,32 @@ function profilesFolder() {
   writeFileSync(join(cfg, 'default.json'), JSON.stringify(profile('default', { imageTag: '0.7.0' })), { mode: 0o600 });
   writeFileSync(join(cfg, 'dev.json'), JSON.stringify(profile('dev', {})), { mode: 0o600 });
   return cfg;
+}
+
+/**
+ * The dashboard's start: its poller reads health first (`healthFirst`), then the rest in a second poll at
+ * once; against the same poller without it (everything in the first poll). Calls counted at each update.
+ */
+async function dashboardStart() {
+  const run = async (healthFirst) => {
+    const api = m.createStatusApi({ region: 'us-east-1' });
+    const poller = benchPoller({ api, intervalMs: 60_000, watchTasks: 'dev', readTraffic: true, healthFirst });
+    fake.calls.reset();
+    const updates = [];
+    await new Promise((resolve) => {
+      poller.subscribe(() => {
+        updates.push(fake.calls.byOperation());
+        if (updates.length === (healthFirst ? 2 : 1)) resolve();
+      });
+      poller.start();
+    });
+    await poller.stop();
+    api.close();
+    const count = (ops) => Object.values(ops).reduce((a, b) => a + b, 0);
+    const delta = (ops, before) => Object.fromEntries(Object.entries(ops).map(([k, v]) => [k, v - (before[k] ?? 0)]));
+    return updates.map((ops, i) => ({ ops: delta(ops, updates[i - 1] ?? {}), calls: count(ops) - (i > 0 ? count(updates[i - 1]) : 0) }));
+  };
+  return { healthFirst: await run(true), whole: await run(false) };
 }
 
 /** Calls made by each of `count` refreshes after `warmup` ones, counted between polls. */
@@ -230,6 +257,7 @@ const fmtOps = (ops, n) =>
 
 try {
   const cold = await perRefresh({ warmup: 0, count: 1 });
+  const start = await dashboardStart();
   const steady = await perRefresh({ warmup: WARMUP, count: REFRESHES });
   const steadyMedian = median(steady.counts);
   const TEAM_MINUTES = 30;
@@ -316,6 +344,10 @@ try {
   console.log(`  one deploy of dev from another machine (3 min rollout, record 15 s after it): ${sum(teamDeploy.ssm)} SSM calls = ${(sum(teamDeploy.ssm) / TEAM_MINUTES).toFixed(2)} a minute (${fmtOps(teamDeploy.ops, 1)} in all); its record in deploy.json ${teamDeploy.lagMs === null ? 'NEVER' : `${teamDeploy.lagMs / 1000} s`} after it was written`);
   console.log(`  target:            at most 0.3 a minute steady -> ${sum(teamSteady.ssm) / TEAM_MINUTES <= 0.3 ? 'met' : 'MISSED'}`);
   console.log(`first refresh:       ${cold.counts[0]} calls (${fmtOps(cold.ops, 1)})`);
+  const [healthPass, rest] = start.healthFirst;
+  console.log(`dashboard start (health first, dev's running tasks watched): its first update after ${healthPass.calls} calls (${fmtOps(healthPass.ops, 1)}),`);
+  console.log(`                     the second at once after ${rest.calls} more (${fmtOps(rest.ops, 1)});`);
+  console.log(`                     ${healthPass.calls + rest.calls} in all, against ${start.whole[0].calls} for one whole first poll (${fmtOps(start.whole[0].ops, 1)})`);
   console.log(`dev failing:         median ${median(failing.counts)} calls per refresh (stopped tasks are read while an environment is not healthy; ${failing.health.join(', ')})`);
   console.log(`prod rolled back:    ${rolledBack.counts.reduce((a, b) => a + b, 0)} calls in ${REFRESHES} refreshes from the first (ECS ListServiceDeployments + DescribeServiceDeployments ${(rolledBack.ops['ecs:ListServiceDeployments'] ?? 0) + (rolledBack.ops['ecs:DescribeServiceDeployments'] ?? 0)} in all: once per rollback, to name the alarm)`);
   console.log(`calls per minute, a refresh every ${m.DEFAULT_INTERVAL_MS / 1000} s, ${MINUTES} minutes on an injected clock:`);
