@@ -1,15 +1,19 @@
 // The fake AWS endpoint for bench/startup.mjs, in its own process so its memory is not the
 // dashboard's: the standard stack (dev and prod healthy), and, with --log-rate N, N log lines a
-// second appended to dev's log group (kept to its last 5,000 events). Prints one JSON line
+// second appended to dev's log group (kept to its last 5,000 events); with --latency MS, every
+// call answered MS late. Prints one JSON line
 // {"url", "env"} on stdout, then serves until SIGTERM.
 import { parseArgs } from 'node:util';
 import { loadFakeAws } from '../test/fake-aws/serve.mjs';
 
-const { values } = parseArgs({ options: { 'log-rate': { type: 'string', default: '0' } } });
+const { values } = parseArgs({ options: { 'log-rate': { type: 'string', default: '0' }, latency: { type: 'string', default: '0' } } });
 const rate = Number(values['log-rate']);
+const latency = Number(values.latency);
 const m = await loadFakeAws();
 const scenario = m.standardScenario();
 const fake = await m.startFakeAws(scenario);
+// Every call answered this late (about a round trip to an AWS region from afar).
+if (latency > 0) fake.inject({ kind: 'slow', delayMs: latency });
 const group = m.namesOf(scenario, 'dev').logGroup;
 process.stdout.write(`${JSON.stringify({ url: fake.url, env: fake.env })}\n`);
 
