@@ -89,15 +89,20 @@ async function dashboardStart() {
     const poller = benchPoller({ api, intervalMs: 60_000, watchTasks: 'dev', readTraffic: true, healthFirst });
     fake.calls.reset();
     const updates = [];
-    await new Promise((resolve) => {
-      poller.subscribe(() => {
-        updates.push(fake.calls.byOperation());
-        if (updates.length === (healthFirst ? 2 : 1)) resolve();
+    try {
+      await new Promise((resolve, reject) => {
+        poller.subscribe((u) => {
+          // The second poll at once is what is measured: a first update that backs off would make its figure another one.
+          if (healthFirst && updates.length === 0 && (u.nextPollInMs !== 0 || u.failuresInARow !== 0)) reject(new Error(`the dashboard's first poll did not leave the rest to a second at once (next poll in ${u.nextPollInMs} ms, ${u.failuresInARow} failures)`));
+          updates.push(fake.calls.byOperation());
+          if (updates.length === (healthFirst ? 2 : 1)) resolve();
+        });
+        poller.start();
       });
-      poller.start();
-    });
-    await poller.stop();
-    api.close();
+    } finally {
+      await poller.stop();
+      api.close();
+    }
     const count = (ops) => Object.values(ops).reduce((a, b) => a + b, 0);
     const delta = (ops, before) => Object.fromEntries(Object.entries(ops).map(([k, v]) => [k, v - (before[k] ?? 0)]));
     return updates.map((ops, i) => ({ ops: delta(ops, updates[i - 1] ?? {}), calls: count(ops) - (i > 0 ? count(updates[i - 1]) : 0) }));
@@ -345,7 +350,7 @@ try {
   console.log(`  target:            at most 0.3 a minute steady -> ${sum(teamSteady.ssm) / TEAM_MINUTES <= 0.3 ? 'met' : 'MISSED'}`);
   console.log(`first refresh:       ${cold.counts[0]} calls (${fmtOps(cold.ops, 1)})`);
   const [healthPass, rest] = start.healthFirst;
-  console.log(`dashboard start (health first, dev's running tasks watched): its first update after ${healthPass.calls} calls (${fmtOps(healthPass.ops, 1)}),`);
+  console.log(`dashboard start (health first, dev's running tasks watched, team mode off): its first update after ${healthPass.calls} calls (${fmtOps(healthPass.ops, 1)}),`);
   console.log(`                     the second at once after ${rest.calls} more (${fmtOps(rest.ops, 1)});`);
   console.log(`                     ${healthPass.calls + rest.calls} in all, against ${start.whole[0].calls} for one whole first poll (${fmtOps(start.whole[0].ops, 1)})`);
   console.log(`dev failing:         median ${median(failing.counts)} calls per refresh (stopped tasks are read while an environment is not healthy; ${failing.health.join(', ')})`);

@@ -109,9 +109,10 @@ export interface StatusPollerOptions {
    * The first poll reads only what the health verdicts need (the stack, the services, the target
    * health, stopped tasks' reasons, an alarm's rollback) and is delivered at once; the account,
    * the API's stages, the metrics (or traffic) and the running tasks are read by a second poll that
-   * starts as soon as that update has been delivered (the dashboard: its first data sooner; the
-   * second poll reads the services and target health again, once). A missing stack has the account
-   * read at once (the wrong-account explanation needs it). Only while polling
+   * starts as soon as that update has been delivered, unless the first met throttling, server errors
+   * or failing credentials (then the back-off or the interval holds). The dashboard's: its first data
+   * sooner, for one more read of the services and target health at start. A missing stack has the
+   * account read at once (the wrong-account explanation needs it). Only while polling
    * ({@link StatusPoller.start}); default off.
    */
   readonly healthFirst?: boolean;

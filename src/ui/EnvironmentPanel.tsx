@@ -252,8 +252,9 @@ export function panelRows(props: EnvironmentPanelProps): Row[] {
   if (svc || cap || size) {
     const bounds = cap ? `within ${cap.min ?? '?'}..${cap.max ?? '?'}` : '';
     const desired = svc ? `desired ${svc.desired}` : '';
-    // The selected environment's running tasks (which give the size) are read while it is selected: at start, a moment after its health.
-    const unread = props.selected && svc ? 'task size: reading...' : 'task size: select to read';
+    // The selected environment's running tasks (which give the size) are read while it is selected: at start, a moment
+    // after its health; a read that failed says so on the AWS error row, and is tried again at each poll.
+    const unread = !props.selected || !svc ? 'task size: select to read' : status?.error ? 'task size: not read' : 'task size: reading...';
     const task = size ? `task ${taskSizeWords(size.cpu, size.memory)}` : status?.runningTasks === undefined ? unread : '';
     // The month's estimate follows capacity and task size: said on their row, so it costs the panel no line.
     const cost = props.cost ? `; ${props.cost}` : '';

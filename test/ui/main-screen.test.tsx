@@ -180,6 +180,12 @@ describe('what does not fit is counted', () => {
     expect(f).toMatch(/capacity\s+desired 1 within 1\.\.2, task size: reading\.\.\./);
     expect(f).toMatch(/capacity\s+desired 2 within 2\.\.10, task size: select to read/);
   });
+
+  it('when that read failed, the selected environment says its task size was not read (the error row says why)', () => {
+    const f = screen(200, 50, [rich('dev', { runningTasks: undefined, taskSize: undefined, error: 'ECS ListTasks: AccessDeniedException: not allowed' }), rich('prod')]);
+    expect(f).toMatch(/capacity\s+desired 1 within 1\.\.2, task size: not read/);
+    expect(f).toMatch(/AWS error\s+\(showing data from/);
+  });
 });
 
 describe('fitPanel', () => {
