@@ -272,7 +272,7 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
       // The parts the last run read: the first poll's reads that follow from them go out with the stack's.
       lastParts: parts.parts,
       onStackParts: parts.save,
-      // Health first: the account, stages, metrics and running tasks follow in a second poll at once.
+      // Health first: the first poll's health is shown before its account, stages, metrics and running tasks are read.
       healthFirst: true,
     });
     let last: PollUpdate | undefined;
@@ -348,10 +348,10 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
         options?.onRecords?.(after);
         return true;
       });
-      const unsubscribe = poller.subscribe((u) => listener({ snapshot: u.snapshot, nextPollInMs: u.nextPollInMs }));
-      // A poll that ended before this listener came: its snapshot is shown now, not at the next poll.
+      const unsubscribe = poller.subscribe((u) => listener({ snapshot: u.snapshot, nextPollInMs: u.nextPollInMs, ...(u.partial ? { partial: true as const } : {}) }));
+      // A poll that ended (or gave its health) before this listener came: its snapshot is shown now, not at the next poll.
       const seen = last();
-      if (seen) listener({ snapshot: seen.snapshot, nextPollInMs: seen.nextPollInMs });
+      if (seen) listener({ snapshot: seen.snapshot, nextPollInMs: seen.nextPollInMs, ...(seen.partial ? { partial: true as const } : {}) });
       return {
         refresh: () => void poller.refresh(),
         invalidate: () => poller.invalidate(),

@@ -257,7 +257,7 @@ export type DashboardAction =
   /** The profiles are known (at start, or once the welcome form saved `default`). */
   | { readonly type: 'started'; readonly stack: StackInfo; readonly records: DeployRecords }
   | { readonly type: 'refreshStarted' }
-  | { readonly type: 'snapshot'; readonly snapshot: StatusSnapshot; readonly nextPollInMs: number | null }
+  | { readonly type: 'snapshot'; readonly snapshot: StatusSnapshot; readonly nextPollInMs: number | null; readonly partial?: true }
   | { readonly type: 'records'; readonly records: DeployRecords }
   /**
    * A change of the welcome form, as the form's own reducer computes it from the
@@ -358,6 +358,8 @@ export function reduce(state: DashboardState, action: DashboardAction): Transiti
     case 'refreshStarted':
       return same({ ...state, refreshing: true });
     case 'snapshot':
+      // A partial one (the poll's health, the rest still being read): still refreshing, the next poll not yet set.
+      if (action.partial) return same({ ...state, snapshot: keptSnapshot(action.snapshot) });
       return same({
         ...state,
         snapshot: keptSnapshot(action.snapshot),

@@ -106,14 +106,13 @@ export interface StatusPollerOptions {
   /** Called with the stack's parts after each read of an existing stack (to keep them for the next run's `lastParts`). */
   readonly onStackParts?: (parts: StackParts) => void;
   /**
-   * The first poll reads only what the health verdicts need (the stack, the services, the target
-   * health, stopped tasks' reasons, an alarm's rollback) and is delivered at once; the account,
-   * the API's stages, the metrics (or traffic) and the running tasks are read by a second poll that
-   * starts as soon as that update has been delivered, unless the first met throttling, server errors
-   * or failing credentials (then the back-off or the interval holds). The dashboard's: its first data
-   * sooner, for one more read of the services and target health at start. A missing stack has the
-   * account read at once (the wrong-account explanation needs it). Only while polling
-   * ({@link StatusPoller.start}); default off.
+   * The first poll while polling ({@link StatusPoller.start}) sends first only what the health
+   * verdicts need (the stack, the services, the target health) and, once they answered and every
+   * environment's verdict stands without more reads (no stopped tasks' reasons or alarm to read),
+   * gives its listeners that snapshot at once (`partial`); then it reads the rest (the account, the
+   * API's stages, the metrics, the watched environment's running tasks) and ends as any poll. The
+   * same calls as without; the health shows before the rest's round trips. A missing stack has the
+   * account read at once (the wrong-account explanation needs it). The dashboard's; default off.
    */
   readonly healthFirst?: boolean;
   /** For tests: jitter source in [0, 1) and clock. */
@@ -145,6 +144,8 @@ export interface PollUpdate {
   readonly nextPollInMs: number | null;
   /** Polls in a row that met throttling or server errors (0 after a clean one). */
   readonly failuresInARow: number;
+  /** An early update of a poll still reading (see {@link StatusPollerOptions.healthFirst}): the poll's own update follows. */
+  readonly partial?: true;
 }
 
 export type PollListener = (update: PollUpdate) => void;
@@ -241,10 +242,8 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
   let watched: EnvironmentName | null = options.watchTasks ?? null;
   /** The next poll reads the watched environment's tasks whatever their age. */
   let tasksWanted = false;
-  /** Whether the next poll is the first of {@link StatusPollerOptions.healthFirst}: it leaves the reads health does not need to the one after. */
-  let healthPassDue = options.healthFirst === true;
-  /** Set by a poll that left reads to the next one: that poll starts at once. */
-  let followUpDue = false;
+  /** Whether the next poll is the first of {@link StatusPoller.start} with {@link StatusPollerOptions.healthFirst}: health first, the rest after. */
+  let healthFirstDue = options.healthFirst === true;
 
   let identity: Timed<CallerIdentity> | undefined;
   let stack: Timed<StackInfo | null> | undefined;
@@ -294,7 +293,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       const problems: PollProblems = { retryable: false };
       let snapshot: StatusSnapshot;
       try {
-        snapshot = await pollOnce(problems);
+        snapshot = await pollOnce(problems, notify);
       } catch (error) {
         // A bug in this module must not stop the dashboard; it is data like any failure.
         const message = `internal error while reading the status: ${error instanceof Error ? error.message : String(error)}`;
@@ -302,26 +301,27 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       }
       failuresInARow = problems.retryable ? failuresInARow + 1 : 0;
       latest = snapshot;
-      // The reads the health pass left go at once (a timer, so the update below is drawn first), unless the poll is backing off.
-      const delay = followUpDue && failuresInARow === 0 && snapshot.errorKind !== 'credentials' ? 0 : nextDelay();
-      followUpDue = false;
+      const delay = nextDelay();
       inFlight = null;
       schedule(delay);
-      const update: PollUpdate = { snapshot, nextPollInMs: running ? delay : null, failuresInARow };
-      for (const listener of [...listeners]) {
-        try {
-          listener(update);
-        } catch (error) {
-          // A listener's bug is a bug: surface it, without breaking the polling chain.
-          queueMicrotask(() => {
-            throw error;
-          });
-        }
-      }
+      notify({ snapshot, nextPollInMs: running ? delay : null, failuresInARow });
       return snapshot;
     })();
     return inFlight;
   };
+
+  function notify(update: PollUpdate): void {
+    for (const listener of [...listeners]) {
+      try {
+        listener(update);
+      } catch (error) {
+        // A listener's bug is a bug: surface it, without breaking the polling chain.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
 
   /** Runs one API read; a failure becomes a problem, noted for the back-off. */
   async function attempt<T>(what: string, problems: PollProblems, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; problem: AwsProblem; text: string }> {
@@ -395,13 +395,12 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
   const partsKey = (parts: StackParts) =>
     JSON.stringify([parts.cluster, parts.apiId, options.environments.map((e) => [parts.environments[e.name]?.service ?? null, parts.environments[e.name]?.targetGroup ?? null])]);
 
-  async function pollOnce(problems: PollProblems): Promise<StatusSnapshot> {
+  async function pollOnce(problems: PollProblems, onPartial: (update: PollUpdate) => void): Promise<StatusSnapshot> {
     const fetchedAt = now();
     const at = fetchedAt.getTime();
-    // The health pass (healthFirst's first poll while polling): the account, stages, metrics and running tasks wait for the next poll.
-    const healthOnly = healthPassDue && running;
-    healthPassDue = false;
-    if (healthOnly) followUpDue = true;
+    // Health first (healthFirst's first poll while polling): the account, stages and metrics are sent once the health's reads answered.
+    const healthOnly = healthFirstDue && running;
+    healthFirstDue = false;
     // The first poll, with the parts a run before read: the reads that follow from them go now, beside the stack's.
     const early =
       !lastPartsUsed && options.lastParts && !stack && metricsTriedAt === undefined
@@ -510,7 +509,8 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const read = await (early && partsKey(early.parts) === partsKey(parts) ? early.reads : readParts(parts, fetchedAt, { traffic: trafficTurn, metrics: slotDue, stages: !healthOnly }));
     if (read.problems.retryable) problems.retryable = true;
     read.metrics?.();
-    const { stagesRead, servicesRead, targetReads } = read;
+    const { servicesRead, targetReads } = read;
+    let { stagesRead } = read;
     const partsReadAt = now().toISOString();
     const credentialProblem = [stagesRead, servicesRead, ...targetReads].find((r) => r && !r.ok && r.problem.kind === 'credentials');
     if (credentialProblem && !credentialProblem.ok) return credentialsFailure(credentialProblem.problem, credentialProblem.text);
@@ -571,13 +571,85 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       if (healthy) state.tasks = undefined;
       return !healthy;
     });
+    // A rollback by alarm: which alarm, from ECS's service deployment, read once per event (below).
+    const failures = named.flatMap((n) => {
+      const svc = envs.get(n.env.name)!.service?.value;
+      const event = svc && svc !== 'missing' && servicesRead?.ok ? alarmFailureEvent(svc) : null;
+      return event ? [{ n, event, key: `${event.at} ${event.message}` }] : [];
+    });
+    const unread = failures.filter((f) => cluster && api.lastRollback && envs.get(f.n.env.name)!.rollback?.key !== f.key);
+
+    /** The snapshot of what this poll has read: given early (health first) and at its end. */
+    const compose = (): StatusSnapshot => {
+      const environments: EnvironmentStatus[] = named.map((n) => {
+        const state = envs.get(n.env.name)!;
+        const stopped = state.tasks?.value ?? [];
+        const verdict = verdictOf(n, stopped.map(stoppedTaskReason));
+        const svc = state.service?.value;
+        const service = svc && svc !== 'missing' ? svc : null;
+        const stage = stages?.value.find((s) => s.stageName === n.env.name);
+        const failure = failures.find((f) => f.n === n);
+        const rollback = failure && envs.get(n.env.name)!.rollback?.key === failure.key ? envs.get(n.env.name)!.rollback!.value : null;
+        const envErrors = [...errors.get(n.env.name)!, ...(stagesRead && !stagesRead.ok ? [stagesRead.text] : [])];
+        return {
+          name: n.env.name,
+          profile: n.env.profile,
+          imageTag: stackInfo.parameters[parameterName(n.env.name, 'ImageTag')] ?? records[n.env.name]?.imageTag ?? null,
+          endpoint: stackInfo.outputs[outputName(n.env.name, 'Endpoint')] ?? records[n.env.name]?.endpoint ?? null,
+          service: service
+            ? { running: service.runningCount, desired: service.desiredCount, pending: service.pendingCount, rolloutState: primaryDeployment(service)?.rolloutState ?? null }
+            : null,
+          targets: state.targets ? { healthy: state.targets.value.healthy, unhealthy: state.targets.value.unhealthy, other: state.targets.value.other } : null,
+          health: verdict.health,
+          reason: verdict.reason,
+          error: envErrors.length > 0 ? envErrors.join('; ') : null,
+          readAt: {
+            ...(state.service ? { service: state.service.readAt } : {}),
+            ...(state.targets ? { targets: state.targets.readAt } : {}),
+            ...(stages && apiId ? { stage: stages.readAt } : {}),
+            ...(state.tasks ? { tasks: state.tasks.readAt } : {}),
+            ...(state.running ? { runningTasks: state.running.readAt } : {}),
+          },
+          ...(state.metrics ? { metrics: state.metrics } : {}),
+          lastDeploy: lastDeployOf(records, n.env.name),
+          stage: stage ? { name: stage.stageName, deploymentId: stage.deploymentId, lastUpdated: stage.lastUpdatedDate } : null,
+          lastEvent: service?.events[0] ? { at: service.events[0].createdAt, message: service.events[0].message } : null,
+          rolledBackByAlarm: failure && service ? alarmRollbackOf(service, failure.event, rollback) : null,
+          stoppedTasks: stopped.slice(0, 5).map((t) => ({ taskArn: t.taskArn, stoppedAt: t.stoppedAt, reason: stoppedTaskReason(t) })),
+          events: service ? service.events.slice(0, EVENTS_KEEP).map((e) => ({ at: e.createdAt, message: e.message })) : [],
+          capacity: capacityOf(stackInfo.parameters, n.env.name),
+          ...(state.running ? { runningTasks: runningTasksOf(state.running.value, state.targetStates ?? {}), taskSize: taskSizeOf(state.running.value) } : {}),
+        };
+      });
+      return { ...base, account: identity?.value.account ?? options.account ?? null, ...(api.getMetricData ? { metricsError } : {}), ...(options.readTraffic ? { traffic: traffic ?? null } : {}), environments };
+    };
+
+    // Health first: the verdicts stand (every health read answered, no stopped tasks or alarm to read), so they are
+    // given now, drawn before anything else is sent; then the account, stages and metrics go beside the tasks' reads.
+    let rest: Promise<readonly [Awaited<ReturnType<typeof attempt<CallerIdentity>>> | undefined, Awaited<ReturnType<typeof attempt<readonly StageInfo[]>>> | undefined, (() => void) | undefined]> | undefined;
+    if (healthOnly) {
+      const answered = (!servicesRead || servicesRead.ok) && targetReads.every((t) => !t || t.ok);
+      if (answered && unhealthy.length === 0 && unread.length === 0 && listeners.size > 0) {
+        onPartial({ snapshot: compose(), nextPollInMs: null, failuresInARow, partial: true });
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      const metricsDue = Boolean(api.getMetricData) && !metricsRefused && metricsTriedAt === undefined;
+      rest = Promise.all([
+        identity ? undefined : attempt(APIS.identity, problems, () => api.getCallerIdentity()),
+        apiId && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
+        metricsDue ? readMetrics(fetchedAt, apiId ? options.stackName : null, cluster, named.map((n) => ({ env: n.env, service: n.service }))) : undefined,
+      ] as const);
+      // Settled on its own should the tasks' reads below throw.
+      rest.catch(() => undefined);
+    }
+
     // The watched environment's running tasks, when due; they share the DescribeTasks call with the stopped ones.
     const watchedNamed = named.find((n) => n.env.name === watched);
     const watchedState = watchedNamed ? envs.get(watchedNamed.env.name)! : undefined;
     const watchedReadable = watchedNamed?.service && servicesRead?.ok && watchedState?.service && watchedState.service.value !== 'missing';
     if (watchedState && watchedState.service?.value === 'missing') watchedState.running = undefined;
     const runningAge = watchedState?.running ? fetchedAt.getTime() - Date.parse(watchedState.running.readAt) : Infinity;
-    const runningDue = !healthOnly && Boolean(cluster && watchedReadable && api.listRunningTasks && (tasksWanted || runningAge >= tasksMaxAge));
+    const runningDue = Boolean(cluster && watchedReadable && api.listRunningTasks && (tasksWanted || runningAge >= tasksMaxAge));
     if (runningDue) tasksWanted = false;
     if (cluster && (unhealthy.length > 0 || runningDue)) {
       const [runningList, ...lists] = await Promise.all([
@@ -615,13 +687,6 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       }
     }
 
-    // A rollback by alarm: which alarm, from ECS's service deployment, read once per event.
-    const failures = named.flatMap((n) => {
-      const svc = envs.get(n.env.name)!.service?.value;
-      const event = svc && svc !== 'missing' && servicesRead?.ok ? alarmFailureEvent(svc) : null;
-      return event ? [{ n, event, key: `${event.at} ${event.message}` }] : [];
-    });
-    const unread = failures.filter((f) => cluster && api.lastRollback && envs.get(f.n.env.name)!.rollback?.key !== f.key);
     const rollbackReads = await Promise.all(unread.map((f) => attempt(APIS.rollback, problems, () => api.lastRollback!(cluster!, f.n.service!))));
     unread.forEach((f, i) => {
       const r = rollbackReads[i];
@@ -649,53 +714,29 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       state.lastDeployment = deployment;
     }
 
-    const environments: EnvironmentStatus[] = named.map((n) => {
-      const state = envs.get(n.env.name)!;
-      const stopped = state.tasks?.value ?? [];
-      const verdict = verdictOf(n, stopped.map(stoppedTaskReason));
-      const svc = state.service?.value;
-      const service = svc && svc !== 'missing' ? svc : null;
-      const stage = stages?.value.find((s) => s.stageName === n.env.name);
-      const failure = failures.find((f) => f.n === n);
-      const rollback = failure && envs.get(n.env.name)!.rollback?.key === failure.key ? envs.get(n.env.name)!.rollback!.value : null;
-      const envErrors = errors.get(n.env.name)!;
-      if (stagesRead && !stagesRead.ok) envErrors.push(stagesRead.text);
-      return {
-        name: n.env.name,
-        profile: n.env.profile,
-        imageTag: stackInfo.parameters[parameterName(n.env.name, 'ImageTag')] ?? records[n.env.name]?.imageTag ?? null,
-        endpoint: stackInfo.outputs[outputName(n.env.name, 'Endpoint')] ?? records[n.env.name]?.endpoint ?? null,
-        service: service
-          ? { running: service.runningCount, desired: service.desiredCount, pending: service.pendingCount, rolloutState: primaryDeployment(service)?.rolloutState ?? null }
-          : null,
-        targets: state.targets ? { healthy: state.targets.value.healthy, unhealthy: state.targets.value.unhealthy, other: state.targets.value.other } : null,
-        health: verdict.health,
-        reason: verdict.reason,
-        error: envErrors.length > 0 ? envErrors.join('; ') : null,
-        readAt: {
-          ...(state.service ? { service: state.service.readAt } : {}),
-          ...(state.targets ? { targets: state.targets.readAt } : {}),
-          ...(stages && apiId ? { stage: stages.readAt } : {}),
-          ...(state.tasks ? { tasks: state.tasks.readAt } : {}),
-          ...(state.running ? { runningTasks: state.running.readAt } : {}),
-        },
-        ...(state.metrics ? { metrics: state.metrics } : {}),
-        lastDeploy: lastDeployOf(records, n.env.name),
-        stage: stage ? { name: stage.stageName, deploymentId: stage.deploymentId, lastUpdated: stage.lastUpdatedDate } : null,
-        lastEvent: service?.events[0] ? { at: service.events[0].createdAt, message: service.events[0].message } : null,
-        rolledBackByAlarm: failure && service ? alarmRollbackOf(service, failure.event, rollback) : null,
-        stoppedTasks: stopped.slice(0, 5).map((t) => ({ taskArn: t.taskArn, stoppedAt: t.stoppedAt, reason: stoppedTaskReason(t) })),
-        events: service ? service.events.slice(0, EVENTS_KEEP).map((e) => ({ at: e.createdAt, message: e.message })) : [],
-        capacity: capacityOf(stackInfo.parameters, n.env.name),
-        ...(state.running ? { runningTasks: runningTasksOf(state.running.value, state.targetStates ?? {}), taskSize: taskSizeOf(state.running.value) } : {}),
-      };
-    });
-    return { ...base, ...(api.getMetricData ? { metricsError } : {}), ...(options.readTraffic ? { traffic: traffic ?? null } : {}), environments };
+    // Health first: the rest, sent after the partial update, read now.
+    if (rest) {
+      const [identityRest, stagesRest, applyMetrics] = await rest;
+      const restReadAt = now().toISOString();
+      if (identityRest?.ok) identity = { value: identityRest.value, readAt: restReadAt };
+      const refused = [identityRest, stagesRest].find((r) => r && !r.ok && r.problem.kind === 'credentials');
+      if (refused && !refused.ok) return credentialsFailure(refused.problem, refused.text);
+      if (stagesRest) {
+        stagesRead = stagesRest;
+        if (stagesRest.ok) {
+          stages = { value: stagesRest.value, readAt: restReadAt };
+          stagesStale = false;
+        }
+      }
+      applyMetrics?.();
+    }
+    return compose();
+
   }
 
   /**
    * The reads that follow from the stack's parts, all at once: the metrics (or, on its turn, the traffic),
-   * the API's stages (when stale, unless the health pass leaves them), the services, each target group's health. Their failures are noted on
+   * the API's stages (when stale, unless health first leaves them for later), the services, each target group's health. Their failures are noted on
    * a problems record of their own, and the metrics' answer is kept only when `metrics` of the result is
    * called: reads sent early and then dropped change nothing.
    */

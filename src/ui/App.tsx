@@ -158,7 +158,7 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
       case 'startStatus':
         later(async () => {
           try {
-            const handle = await services.startStatus((u) => dispatch({ type: 'snapshot', snapshot: u.snapshot, nextPollInMs: u.nextPollInMs }), {
+            const handle = await services.startStatus((u) => dispatch({ type: 'snapshot', snapshot: u.snapshot, nextPollInMs: u.nextPollInMs, ...(u.partial ? { partial: true as const } : {}) }), {
               watchTasks: store.state.selected,
               onNotice: (message) => dispatch({ type: 'error', error: { message } }),
               onRecords: (records) => dispatch({ type: 'records', records }),

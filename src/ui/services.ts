@@ -14,7 +14,8 @@ import type { StatusSnapshot } from '../state/status-types.js';
 export interface DashboardServices {
   /** Starts polling; the listener gets every snapshot. Called after the first frame, with the environment whose tasks to read. */
   startStatus(
-    listener: (update: { readonly snapshot: StatusSnapshot; readonly nextPollInMs: number | null }) => void,
+    /** `partial`: the poll's health, given before the rest of it is read; the poll's own update follows. */
+    listener: (update: { readonly snapshot: StatusSnapshot; readonly nextPollInMs: number | null; readonly partial?: true }) => void,
     options?: {
       readonly watchTasks?: EnvironmentName;
       /** Said once (team mode: no SSM permission, a lock taken over): shown in the banner. */

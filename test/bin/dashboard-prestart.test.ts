@@ -62,23 +62,24 @@ describe('prestartStatus', () => {
     await handle.stop();
   });
 
-  it('shows health first: the first snapshot without the metrics, stages and running tasks, a second with them at once', async () => {
+  it('shows health first: a partial snapshot without the metrics, stages and running tasks, then the poll\'s own with them', async () => {
     const dir = configDir();
     const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000 });
-    // The second poll cannot end before startStatus subscribes (its replay would then be that poll's snapshot alone).
+    // The poll cannot end before startStatus subscribes (its replay would then be the whole snapshot alone).
     fake.inject({ kind: 'slow', operation: 'GetMetricData', delayMs: 1_000 });
-    const snapshots: StatusSnapshot[] = [];
-    const handle = await services.startStatus((u) => snapshots.push(u.snapshot), { watchTasks: 'dev' });
-    // Not the next interval's poll (a minute away): the one the health pass leaves its reads to.
-    await waitFor(() => snapshots.length >= 2, 10_000, 'the second snapshot');
-    const [first, second] = snapshots;
-    expect(first.environments.map((e) => [e.name, e.health, e.metrics === undefined, e.stage, e.runningTasks])).toEqual([
+    const updates: { snapshot: StatusSnapshot; partial?: true }[] = [];
+    const handle = await services.startStatus((u) => updates.push(u), { watchTasks: 'dev' });
+    // Not the next interval's poll (a minute away): the first poll's own update.
+    await waitFor(() => updates.length >= 2, 10_000, 'the second update');
+    const [first, second] = updates;
+    expect([first.partial, second.partial]).toEqual([true, undefined]);
+    expect(first.snapshot.environments.map((e) => [e.name, e.health, e.metrics === undefined, e.stage, e.runningTasks])).toEqual([
       ['dev', 'healthy', true, null, undefined],
       ['prod', 'healthy', true, null, undefined],
     ]);
-    expect(second.environments[0].metrics).toBeDefined();
-    expect(second.environments[0].stage?.name).toBe('dev');
-    expect(second.environments[0].runningTasks).toHaveLength(1);
+    expect(second.snapshot.environments[0].metrics).toBeDefined();
+    expect(second.snapshot.environments[0].stage?.name).toBe('dev');
+    expect(second.snapshot.environments[0].runningTasks).toHaveLength(1);
     await handle.stop();
   });
 

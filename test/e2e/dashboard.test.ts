@@ -108,7 +108,8 @@ describe('the dashboard in a real terminal', { timeout: 240_000 }, () => {
     const t = dashboard(dir);
     const seen: string[] = [];
     // A capture can catch tmux part-way through drawing a frame: wait for its last row too (the footer).
-    const main = await t.waitFor((s) => bothHealthy(s) && /q quit/.test(s), 'both environments healthy, and the footer');
+    // The first poll's own frame, not its partial one (health first: `refreshing...` in the header while the rest is read).
+    const main = await t.waitFor((s) => bothHealthy(s) && /q quit/.test(s) && !/refreshing\.\.\./.test(s), 'both environments healthy, the poll ended, and the footer');
     seen.push(main);
     expect(main).toMatch(/BenchlingWebhookStack\s+us-east-1\s+CREATE_COMPLETE\s+data \d+ s old\s+account 123456789012/);
     expect(main).toMatch(/deployed\s+0\.7\.0/);

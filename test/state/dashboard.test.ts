@@ -62,6 +62,18 @@ describe('status', () => {
     expect(s.nextPollAt).toBe(NOW + 5000);
   });
 
+  it('a partial snapshot (the poll\'s health, the rest still being read) is shown, and the refresh goes on until the poll\'s own', () => {
+    const first = start();
+    expect(first.refreshing).toBe(true);
+    const partial = run(first, { type: 'snapshot', snapshot: snapshot(), nextPollInMs: null, partial: true }).state;
+    expect(partial.snapshot?.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(partial.refreshing).toBe(true);
+    expect(partial.nextPollAt).toBe(first.nextPollAt);
+    const whole = run(partial, { type: 'snapshot', snapshot: snapshot(), nextPollInMs: 5000 }).state;
+    expect(whole.refreshing).toBe(false);
+    expect(whole.nextPollAt).toBe(NOW + 5000);
+  });
+
   it('`r` refreshes now', () => {
     const r = run(run(start(), { type: 'snapshot', snapshot: snapshot(), nextPollInMs: 5000 }).state, key('r'));
     expect(r.state.refreshing).toBe(true);

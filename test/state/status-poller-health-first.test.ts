@@ -1,17 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import { crashTasks } from '../fake-aws/scenario.js';
 import { stackPartsOf, type PollUpdate, type StackParts, type StatusPollerOptions } from '../../src/state/status-poller.js';
 import { BOTH_ENVIRONMENTS, useFakeAws } from '../helpers/fake-aws.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
- * `healthFirst` (the dashboard's poller): the first poll reads only what the health verdicts need and
- * is delivered; the account, the API's stages, the metrics and the watched environment's running
- * tasks come from a second poll that starts at once. Real SDK clients against the fake AWS.
+ * `healthFirst` (the dashboard's poller): the first poll sends first what the health verdicts need and,
+ * when they stand, gives its listeners that snapshot (`partial`) before it reads the rest (the account,
+ * the API's stages, the metrics, the watched environment's running tasks); then it ends as any poll,
+ * with the same calls. Real SDK clients against the fake AWS.
  */
 const { fake, statusPoller } = useFakeAws();
 
-/** What the health pass leaves to the poll after it. */
-const LEFT = ['sts:GetCallerIdentity', 'apigateway:GetStages', 'monitoring:GetMetricData', 'ecs:ListTasks', 'ecs:DescribeTasks'];
+/** What health first reads after the partial update. */
+const LATER = ['sts:GetCallerIdentity', 'apigateway:GetStages', 'monitoring:GetMetricData', 'ecs:ListTasks', 'ecs:DescribeTasks'];
+const none = Object.fromEntries(LATER.map((n) => [n, 0]));
+const once = Object.fromEntries(LATER.map((n) => [n, 1]));
 
 /** The parts of the fake's stack as it stands (the dashboard's kept parts from the run before). */
 function partsNow(): StackParts {
@@ -34,11 +38,12 @@ describe('status poller: health first', () => {
   it.each([
     ['without the parts of a run before', false],
     ['with them', true],
-  ])('the first update has the health of both environments, read without the account, stages, metrics or running tasks (%s)', async (_, withParts) => {
+  ])('gives the health of both environments before the account, stages, metrics or running tasks are asked for, then the whole poll (%s)', async (_, withParts) => {
     const { poller, updates } = started({ healthFirst: true, ...(withParts ? { lastParts: partsNow() } : {}) });
-    await waitFor(() => updates.length >= 1);
-    const [first] = updates;
-    expect(only(first.calls, LEFT)).toEqual(Object.fromEntries(LEFT.map((n) => [n, 0])));
+    await waitFor(() => updates.length >= 2, 10_000, 'the poll to end');
+    const [first, second] = updates;
+    expect(first.update.partial).toBe(true);
+    expect(only(first.calls, LATER)).toEqual(none);
     expect(first.update.snapshot.environments.map((e) => [e.name, e.health, e.service?.running, e.targets?.healthy])).toEqual([
       ['dev', 'healthy', 1, 1],
       ['prod', 'healthy', 2, 2],
@@ -47,88 +52,94 @@ describe('status poller: health first', () => {
     expect(dev.metrics).toBeUndefined();
     expect(dev.stage).toBeNull();
     expect(dev.runningTasks).toBeUndefined();
-    // The rest is read at once, not at the next interval (a minute here).
-    expect(first.update.nextPollInMs).toBe(0);
-    await waitFor(() => updates.length >= 2, 10_000, 'the second update');
-    const second = updates[1];
-    expect(only(second.calls, LEFT)).toEqual(Object.fromEntries(LEFT.map((n) => [n, 1])));
-    // The stack read by the first poll serves the second.
-    expect(second.calls['cloudformation:DescribeStacks']).toBe(1);
+    // The same poll's own update, with the rest, and its next poll a whole interval away.
+    expect(second.update.partial).toBeUndefined();
+    expect(second.update.nextPollInMs).toBe(60_000);
+    expect(only(second.calls, LATER)).toEqual(once);
     const dev2 = second.update.snapshot.environments[0];
     expect(dev2.metrics).toBeDefined();
     expect(dev2.stage?.name).toBe('dev');
     expect(dev2.runningTasks?.length).toBe(1);
-    expect(second.update.nextPollInMs).toBe(60_000);
+    expect(poller.current()).toBe(second.update.snapshot);
     await poller.stop();
   });
 
-  it('costs one more read of the services and target health, once: the third poll is a steady one', async () => {
-    const { poller, updates } = started({ healthFirst: true, intervalMs: 300 });
-    await waitFor(() => updates.length >= 3, 10_000, 'three updates');
+  it('makes the same calls as the poll without it: the services and target health are read once', async () => {
+    const { poller, updates } = started({ healthFirst: true });
+    await waitFor(() => updates.length >= 2, 10_000, 'the poll to end');
     await poller.stop();
-    const delta = (i: number) => {
-      const before = i === 0 ? {} : updates[i - 1].calls;
-      return Object.fromEntries(Object.entries(updates[i].calls).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => Number(v) > 0));
-    };
-    expect(delta(0)).toEqual({ 'cloudformation:DescribeStacks': 1, 'ecs:DescribeServices': 1, 'elasticloadbalancing:DescribeTargetHealth': 2 });
-    expect(delta(1)).toEqual({
-      'sts:GetCallerIdentity': 1,
-      'apigateway:GetStages': 1,
-      'monitoring:GetMetricData': 1,
-      'ecs:DescribeServices': 1,
-      'elasticloadbalancing:DescribeTargetHealth': 2,
-      'ecs:ListTasks': 1,
-      'ecs:DescribeTasks': 1,
-    });
-    expect(delta(2)).toEqual({ 'ecs:DescribeServices': 1, 'elasticloadbalancing:DescribeTargetHealth': 2 });
+    const { poller: whole, updates: wholeUpdates } = ((): ReturnType<typeof started> => {
+      fake.calls.reset();
+      return started({});
+    })();
+    await waitFor(() => wholeUpdates.length >= 1, 10_000, 'the poll without health first');
+    await whole.stop();
+    expect(updates[1].calls).toEqual(wholeUpdates[0].calls);
+    expect(updates[1].calls['ecs:DescribeServices']).toBe(1);
+    expect(updates[1].calls['elasticloadbalancing:DescribeTargetHealth']).toBe(2);
   });
 
-  it('is off by default: the first update has everything', async () => {
+  it('gives nothing early when a verdict waits for more reads: an environment down has its stopped tasks read first', async () => {
+    crashTasks(fake.scenario, 'dev', { running: 0, reason: 'Essential container in task exited', exitCode: 1 });
+    const { poller, updates } = started({ healthFirst: true, watchTasks: 'prod' });
+    await waitFor(() => updates.length >= 1, 10_000, 'the poll to end');
+    await poller.stop();
+    expect(updates[0].update.partial).toBeUndefined();
+    expect(updates[0].update.snapshot.environments[0].reason).toMatch(/Essential container in task exited/);
+  });
+
+  it('gives nothing early when a health read failed: the poll ends as it would', async () => {
+    fake.inject({ kind: 'server-error', operation: 'DescribeServices' });
+    const { poller, updates } = started({ healthFirst: true });
+    await waitFor(() => updates.length >= 1, 10_000, 'the poll to end');
+    await poller.stop();
+    expect(updates[0].update.partial).toBeUndefined();
+    expect(updates[0].update.failuresInARow).toBe(1);
+  });
+
+  it('is off by default, and for a one-shot snapshot (`status`): one update, everything in it', async () => {
     const { poller, updates } = started({});
     await waitFor(() => updates.length >= 1);
     await poller.stop();
-    expect(only(updates[0].calls, LEFT)).toEqual(Object.fromEntries(LEFT.map((n) => [n, 1])));
-    expect(updates[0].update.snapshot.environments[0].metrics).toBeDefined();
-  });
-
-  it('leaves a one-shot snapshot (`status`) whole', async () => {
-    const { poller } = statusPoller({ healthFirst: true, watchTasks: 'dev' });
-    const snap = await poller.snapshot();
+    expect(updates).toHaveLength(1);
+    expect(only(updates[0].calls, LATER)).toEqual(once);
+    fake.calls.reset();
+    const { poller: oneShot } = statusPoller({ healthFirst: true, watchTasks: 'dev' });
+    const heard: PollUpdate[] = [];
+    oneShot.subscribe((u) => heard.push(u));
+    const snap = await oneShot.snapshot();
+    expect(heard.map((u) => u.partial)).toEqual([undefined]);
     expect(snap.environments[0].metrics).toBeDefined();
     expect(snap.environments[0].stage?.name).toBe('dev');
-    expect(only(fake.calls.byOperation(), LEFT)).toEqual(Object.fromEntries(LEFT.map((n) => [n, 1])));
+    expect(only(fake.calls.byOperation(), LATER)).toEqual(once);
   });
 
-  it('does not hurry the next poll when the first meets throttling: it backs off, and that poll reads what was left', async () => {
-    fake.inject({ kind: 'throttle', operation: 'DescribeServices', times: 1 });
-    const { poller, updates } = started({ healthFirst: true, intervalMs: 300, maxBackoffMs: 1_000 });
-    await waitFor(() => updates.length >= 2, 10_000, 'the poll after the back-off');
+  it('only its first poll: the next poll gives one update', async () => {
+    const { poller, updates } = started({ healthFirst: true, intervalMs: 300 });
+    await waitFor(() => updates.length >= 3, 10_000, 'the second poll');
     await poller.stop();
-    expect(updates[0].update.failuresInARow).toBe(1);
-    expect(updates[0].update.nextPollInMs).toBeGreaterThanOrEqual(300);
-    expect(only(updates[0].calls, LEFT)).toEqual(Object.fromEntries(LEFT.map((n) => [n, 0])));
-    expect(only(updates[1].calls, LEFT)).toEqual(Object.fromEntries(LEFT.map((n) => [n, 1])));
-    expect(updates[1].update.snapshot.environments[0].metrics).toBeDefined();
+    expect(updates.map((u) => u.update.partial ?? false)).toEqual([true, false, false]);
   });
 
-  it('a missing stack: the health pass reads the account after all, to say the credentials are for another one', async () => {
+  it('a missing stack: the account is read at once, to say the credentials are for another one', async () => {
     fake.scenario.stacks = {};
     fake.scenario.identity.account = '999999999999';
     const { poller, updates } = started({ healthFirst: true });
     await waitFor(() => updates.length >= 1);
     await poller.stop();
     const first = updates[0].update.snapshot;
+    expect(updates[0].update.partial).toBeUndefined();
     expect(first.error).toMatch(/credentials are for account 999999999999, but the profiles place the stack in account 123456789012/);
     expect(first.hint).toMatch(/--aws-profile/);
     expect(first.account).toBe('999999999999');
   });
 
-  it('does not hurry the next poll when the credentials failed: logging in takes longer than that', async () => {
-    fake.inject({ kind: 'expired-credentials' });
-    const { poller, updates } = started({ healthFirst: true, intervalMs: 20_000 });
-    await waitFor(() => updates.length >= 1);
+  it('the rest, read after the partial update, can fail as any read: a refused stages read is the environments\' error', async () => {
+    fake.inject({ kind: 'access-denied', operation: 'GetStages' });
+    const { poller, updates } = started({ healthFirst: true });
+    await waitFor(() => updates.length >= 2, 10_000, 'the poll to end');
     await poller.stop();
-    expect(updates[0].update.snapshot.errorKind).toBe('credentials');
-    expect(updates[0].update.nextPollInMs).toBe(20_000);
+    expect(updates[0].update.snapshot.environments[0].error).toBeNull();
+    expect(updates[1].update.snapshot.environments[0].error).toMatch(/API Gateway GetStages/);
   });
 });
