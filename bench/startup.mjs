@@ -5,7 +5,7 @@
 //    next to `node -e 0` in the same pty, runs alternating. Target: at most 250 ms. And the
 //    time to the first frame with live data: both panels filled from the fake AWS (each
 //    environment's health with its running and desired task counts). Target: at most 6x `node -e 0`.
-//    Also the time to the rest, which the dashboard reads in a second poll once the health shows
+//    Also the time to the rest, which the dashboard's first poll reads once the health shows
 //    (the selected environment's running tasks, with the sparklines); and both with every AWS call
 //    answered 60 ms late (no target: the round trips' share).
 //    Then commands from start to exit, each alternating with `node -e 0` (CI set, so no
@@ -75,8 +75,8 @@ try {
   const marker = 'BenchlingWebhookStack[\\s\\S]*q quit';
   // Live data in both panels: each environment's health with its running and desired task counts, from the fake AWS.
   const dataMarker = 'dev +healthy +1/1 running[\\s\\S]*prod +healthy +2/2 running[\\s\\S]*q quit';
-  // The rest, which the dashboard reads in a second poll once the health is shown: the selected (dev's) running
-  // tasks, read by the poll that also reads the sparklines, the stages and the account.
+  // The rest, which the dashboard's first poll reads once the health is shown: the selected (dev's) running
+  // tasks, read with the sparklines, the stages and the account.
   const restMarker = 'dev +healthy +1/1 running[\\s\\S]*running tasks \\(read[\\s\\S]*prod +healthy +2/2 running[\\s\\S]*q quit';
   const startup = pty({
     mode: 'startup',

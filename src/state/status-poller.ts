@@ -170,7 +170,7 @@ export interface StatusPoller {
   current(): StatusSnapshot | null;
   /** True while a poll is in flight. */
   isPolling(): boolean;
-  /** Called after every poll; returns the unsubscribe function. */
+  /** Called after every poll, and with a partial update before the rest of a health-first poll is read; returns the unsubscribe function. */
   subscribe(listener: PollListener): () => void;
 }
 
@@ -399,12 +399,12 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const fetchedAt = now();
     const at = fetchedAt.getTime();
     // Health first (healthFirst's first poll while polling): the account, stages and metrics are sent once the health's reads answered.
-    const healthOnly = healthFirstDue && running;
-    healthFirstDue = false;
+    const healthFirst = healthFirstDue && running;
+    if (running) healthFirstDue = false;
     // The first poll, with the parts a run before read: the reads that follow from them go now, beside the stack's.
     const early =
       !lastPartsUsed && options.lastParts && !stack && metricsTriedAt === undefined
-        ? { parts: options.lastParts, reads: readParts(options.lastParts, fetchedAt, { traffic: false, metrics: !healthOnly && Boolean(api.getMetricData) && !metricsRefused, stages: !healthOnly }) }
+        ? { parts: options.lastParts, reads: readParts(options.lastParts, fetchedAt, { traffic: false, metrics: !healthFirst && Boolean(api.getMetricData) && !metricsRefused, stages: !healthFirst }) }
         : undefined;
     lastPartsUsed = true;
     // Dropped, or left behind by a poll that ends sooner: they settle on their own, their failures their own.
@@ -416,7 +416,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const stackDue = !stack || stack.value === null || stackStale || stackAge > stackMaxAge || isStackInProgress(stack.value.status);
     const readIdentityAndStack = (needStack: boolean) =>
       Promise.all([
-        identity || healthOnly ? undefined : attempt(APIS.identity, problems, () => api.getCallerIdentity()),
+        identity || healthFirst ? undefined : attempt(APIS.identity, problems, () => api.getCallerIdentity()),
         needStack ? attempt(APIS.stack, problems, () => api.describeStack(options.stackName)) : undefined,
       ]);
     let stackFirst: ReturnType<typeof readIdentityAndStack> | undefined;
@@ -456,8 +456,8 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       return blankSnapshot(text, stackError?.problem.kind ?? 'other', null);
     }
     const stackInfo = stack.value;
-    // A missing stack: the health pass reads the account after all, for the wrong-account explanation below (it has nothing else to read).
-    if (stackInfo === null && healthOnly && !identity && options.account) {
+    // A missing stack: health first reads the account after all, for the wrong-account explanation below (it has nothing else to read).
+    if (stackInfo === null && healthFirst && !identity) {
       const read = await attempt(APIS.identity, problems, () => api.getCallerIdentity());
       if (read.ok) identity = { value: read.value, readAt: now().toISOString() };
       else if (read.problem.kind === 'credentials') return credentialsFailure(read.problem, read.text);
@@ -502,11 +502,11 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const named = options.environments.map((e) => ({ env: e, service: parts.environments[e.name]!.service, targetGroup: parts.environments[e.name]!.targetGroup }));
 
     // One GetMetricData a minute: the sparklines' hour, or (after the first hour's read, once an hour) the cost's 7 days.
-    const slotDue = !healthOnly && Boolean(api.getMetricData) && !metricsRefused && (metricsTriedAt === undefined || fetchedAt.getTime() - metricsTriedAt >= metricsInterval);
+    const slotDue = !healthFirst && Boolean(api.getMetricData) && !metricsRefused && (metricsTriedAt === undefined || fetchedAt.getTime() - metricsTriedAt >= metricsInterval);
     const trafficTurn =
       slotDue && Boolean(options.readTraffic && apiId) && metricsTriedAt !== undefined && (trafficTriedAt === undefined || fetchedAt.getTime() - trafficTriedAt >= trafficInterval);
     // The reads sent early serve only if the stack still names what they read; else they are dropped (they end on their own).
-    const read = await (early && partsKey(early.parts) === partsKey(parts) ? early.reads : readParts(parts, fetchedAt, { traffic: trafficTurn, metrics: slotDue, stages: !healthOnly }));
+    const read = await (early && partsKey(early.parts) === partsKey(parts) ? early.reads : readParts(parts, fetchedAt, { traffic: trafficTurn, metrics: slotDue, stages: !healthFirst }));
     if (read.problems.retryable) problems.retryable = true;
     read.metrics?.();
     const { servicesRead, targetReads } = read;
@@ -627,11 +627,13 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     // Health first: the verdicts stand (every health read answered, no stopped tasks or alarm to read), so they are
     // given now, drawn before anything else is sent; then the account, stages and metrics go beside the tasks' reads.
     let rest: Promise<readonly [Awaited<ReturnType<typeof attempt<CallerIdentity>>> | undefined, Awaited<ReturnType<typeof attempt<readonly StageInfo[]>>> | undefined, (() => void) | undefined]> | undefined;
-    if (healthOnly) {
+    if (healthFirst) {
       const answered = (!servicesRead || servicesRead.ok) && targetReads.every((t) => !t || t.ok);
       if (answered && unhealthy.length === 0 && unread.length === 0 && listeners.size > 0) {
         onPartial({ snapshot: compose(), nextPollInMs: null, failuresInARow, partial: true });
         await new Promise((resolve) => setTimeout(resolve, 0));
+        // Stopped meanwhile (the dashboard quit as the health showed): nothing more is sent.
+        if (!running) return compose();
       }
       const metricsDue = Boolean(api.getMetricData) && !metricsRefused && metricsTriedAt === undefined;
       rest = Promise.all([
@@ -731,7 +733,6 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       applyMetrics?.();
     }
     return compose();
-
   }
 
   /**

@@ -127,9 +127,9 @@ function readmeScreen(name: string, screen: string): string {
 
 const bothHealthy = (s: string) => /dev\s+healthy/.test(s) && /prod\s+healthy/.test(s) && /CREATE_COMPLETE/.test(s);
 /**
- * The screen once the dashboard's second poll has answered too (it reads health first, then the rest at
- * once): the selected environment's running tasks show, and with them the sparklines, read by the same
- * poll. A picture taken at the first health would be either screen, by the machine's speed.
+ * The screen once the dashboard's first poll has ended (it shows health first, then reads the rest): the
+ * selected environment's running tasks show, and with them the sparklines. A picture taken at the first
+ * health would be either screen, by the machine's speed.
  */
 const complete = (s: string) => /running tasks \(read/.test(s);
 

@@ -63,15 +63,17 @@ describe('status', () => {
   });
 
   it('a partial snapshot (the poll\'s health, the rest still being read) is shown, and the refresh goes on until the poll\'s own', () => {
-    const first = start();
+    // A refresh under way after a poll that set the next one.
+    const first = run(start(), { type: 'snapshot', snapshot: snapshot(), nextPollInMs: 5000 }, key('r')).state;
     expect(first.refreshing).toBe(true);
-    const partial = run(first, { type: 'snapshot', snapshot: snapshot(), nextPollInMs: null, partial: true }).state;
-    expect(partial.snapshot?.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(first.nextPollAt).toBe(NOW + 5000);
+    const partial = run(first, { type: 'snapshot', snapshot: snapshot({ stackStatus: 'UPDATE_IN_PROGRESS' }), nextPollInMs: 9000, partial: true }).state;
+    expect(partial.snapshot?.stackStatus).toBe('UPDATE_IN_PROGRESS');
     expect(partial.refreshing).toBe(true);
-    expect(partial.nextPollAt).toBe(first.nextPollAt);
-    const whole = run(partial, { type: 'snapshot', snapshot: snapshot(), nextPollInMs: 5000 }).state;
+    expect(partial.nextPollAt).toBe(NOW + 5000);
+    const whole = run(partial, { type: 'snapshot', snapshot: snapshot(), nextPollInMs: 7000 }).state;
     expect(whole.refreshing).toBe(false);
-    expect(whole.nextPollAt).toBe(NOW + 5000);
+    expect(whole.nextPollAt).toBe(NOW + 7000);
   });
 
   it('`r` refreshes now', () => {

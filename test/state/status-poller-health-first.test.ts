@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crashTasks } from '../fake-aws/scenario.js';
+import { crashTasks, rollBackOnAlarm } from '../fake-aws/scenario.js';
 import { stackPartsOf, type PollUpdate, type StackParts, type StatusPollerOptions } from '../../src/state/status-poller.js';
 import { BOTH_ENVIRONMENTS, useFakeAws } from '../helpers/fake-aws.js';
 import { waitFor } from '../helpers/wait.js';
@@ -141,5 +141,63 @@ describe('status poller: health first', () => {
     await poller.stop();
     expect(updates[0].update.snapshot.environments[0].error).toBeNull();
     expect(updates[1].update.snapshot.environments[0].error).toMatch(/API Gateway GetStages/);
+  });
+
+  it('gives nothing early while an alarm\'s rollback is still to be read: the first update names the alarm', async () => {
+    rollBackOnAlarm(fake.scenario, 'prod', '0.8.0', 'BenchlingWebhookStack-prod-5xx');
+    const { poller, updates } = started({ healthFirst: true });
+    await waitFor(() => updates.length >= 1, 10_000, 'the poll to end');
+    await poller.stop();
+    expect(updates[0].update.partial).toBeUndefined();
+    expect(JSON.stringify(updates[0].update.snapshot.environments[1].rolledBackByAlarm)).toMatch(/BenchlingWebhookStack-prod-5xx/);
+  });
+
+  it('sends nothing more when stopped as the health shows (the dashboard quit)', async () => {
+    const { poller } = statusPoller({ intervalMs: 60_000, watchTasks: 'dev', healthFirst: true });
+    const updates: PollUpdate[] = [];
+    poller.subscribe((u) => {
+      updates.push(u);
+      if (u.partial) void poller.stop();
+    });
+    poller.start();
+    await waitFor(() => updates.length >= 2, 10_000, 'the poll to end');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(only(fake.calls.byOperation(), LATER)).toEqual(none);
+    expect(updates[1].nextPollInMs).toBeNull();
+  });
+
+  it('the rest can fail as any read: throttling makes the next poll back off; failing credentials end the poll as such', async () => {
+    fake.inject({ kind: 'throttle', operation: 'GetStages' });
+    const throttled = started({ healthFirst: true });
+    await waitFor(() => throttled.updates.length >= 2, 10_000, 'the poll to end');
+    await throttled.poller.stop();
+    expect(throttled.updates[0].update.partial).toBe(true);
+    expect(throttled.updates[1].update.failuresInARow).toBe(1);
+    fake.clearFaults();
+    fake.inject({ kind: 'expired-credentials', service: 'sts' });
+    const expired = started({ healthFirst: true });
+    await waitFor(() => expired.updates.length >= 2, 10_000, 'the poll to end');
+    await expired.poller.stop();
+    expect(expired.updates[0].update.partial).toBe(true);
+    expect(expired.updates[1].update.snapshot.errorKind).toBe('credentials');
+  });
+
+  it('is kept for the first poll of start(): a snapshot before it does not use it up', async () => {
+    const { poller } = statusPoller({ intervalMs: 60_000, watchTasks: 'dev', healthFirst: true });
+    await poller.snapshot();
+    const updates: PollUpdate[] = [];
+    poller.subscribe((u) => updates.push(u));
+    poller.start();
+    await waitFor(() => updates.length >= 2, 10_000, 'the poll to end');
+    await poller.stop();
+    expect(updates.map((u) => u.partial ?? false)).toEqual([true, false]);
+  });
+
+  it('a missing stack and profiles that name no account: the account is read at once all the same', async () => {
+    fake.scenario.stacks = {};
+    const { poller, updates } = started({ healthFirst: true, account: undefined });
+    await waitFor(() => updates.length >= 1);
+    await poller.stop();
+    expect(updates[0].update.snapshot.account).toBe('123456789012');
   });
 });
