@@ -78,19 +78,20 @@ try {
   // The rest, which the dashboard's first poll reads once the health is shown: the selected (dev's) running
   // tasks, read with the sparklines, the stages and the account.
   const restMarker = 'dev +healthy +1/1 running[\\s\\S]*running tasks \\(read[\\s\\S]*prod +healthy +2/2 running[\\s\\S]*q quit';
-  const startup = pty({
-    mode: 'startup',
-    runs: RUNS,
-    rows: 40,
-    columns: 120,
-    timeout: 30,
-    subjects: [
-      { name: 'node -e 0', argv: [process.execPath, '-e', '0'], env: baseEnv, marker: null },
-      { name: 'dashboard', argv: [process.execPath, BIN, '--config-dir', dir], env, marker, quit: 'q' },
-      { name: 'dashboard-data', argv: [process.execPath, BIN, '--config-dir', dir], env, marker: dataMarker, quit: 'q' },
-      { name: 'dashboard-rest', argv: [process.execPath, BIN, '--config-dir', dir], env, marker: restMarker, quit: 'q' },
-    ],
-  });
+  /** The dashboard in the pty (120x40) until each marker, RUNS runs alternating; `node -e 0` among them when asked. */
+  const dashboardRuns = (runEnv, markers, { baseline = false } = {}) =>
+    pty({
+      mode: 'startup',
+      runs: RUNS,
+      rows: 40,
+      columns: 120,
+      timeout: 30,
+      subjects: [
+        ...(baseline ? [{ name: 'node -e 0', argv: [process.execPath, '-e', '0'], env: baseEnv, marker: null }] : []),
+        ...Object.entries(markers).map(([name, m]) => ({ name, argv: [process.execPath, BIN, '--config-dir', dir], env: runEnv, marker: m, quit: 'q' })),
+      ],
+    });
+  const startup = dashboardRuns(env, { dashboard: marker, 'dashboard-data': dataMarker, 'dashboard-rest': restMarker }, { baseline: true });
   const base = median(startup['node -e 0']);
   const dash = median(startup.dashboard);
   console.log(`first frame of the main screen, median of ${RUNS} runs in a pty (python3 pty), ${process.execPath}:`);
@@ -107,17 +108,7 @@ try {
   const slowFake = await startFake(['--latency', String(LATENCY_MS)]);
   try {
     const slowEnv = { ...baseEnv, ...slowFake.env };
-    const slow = pty({
-      mode: 'startup',
-      runs: RUNS,
-      rows: 40,
-      columns: 120,
-      timeout: 30,
-      subjects: [
-        { name: 'dashboard-data', argv: [process.execPath, BIN, '--config-dir', dir], env: slowEnv, marker: dataMarker, quit: 'q' },
-        { name: 'dashboard-rest', argv: [process.execPath, BIN, '--config-dir', dir], env: slowEnv, marker: restMarker, quit: 'q' },
-      ],
-    });
+    const slow = dashboardRuns(slowEnv, { 'dashboard-data': dataMarker, 'dashboard-rest': restMarker });
     const slowData = median(slow['dashboard-data']);
     const slowRest = median(slow['dashboard-rest']);
     // The stack's parts kept by the run before (this fake's first run reads without them): as on an operator's machine.
