@@ -18,6 +18,11 @@ it('bench/status prints what it measured as measured, and the older tool\'s figu
   expect(first, r.stdout).toBeTruthy();
   expect(next, r.stdout).toBeTruthy();
   expect(next![2]).toBe(first![2]);
+  // The dashboard's start, health first: its health after the stack, services and target health; the same calls in all as without.
+  expect(lines.find((l) => l.startsWith('dashboard start'))).toMatch(/its health after 4 calls \(cloudformation:DescribeStacks 1, ecs:DescribeServices 1, elasticloadbalancing:DescribeTargetHealth 2\)/);
+  const inAll = lines.find((l) => l.includes('in all, against'))?.match(/(\d+) in all, against (\d+) for the first poll without health first/);
+  expect(inAll, r.stdout).toBeTruthy();
+  expect(inAll![1]).toBe(inAll![2]);
   const older = lines.filter((l) => /older/i.test(l));
   expect(older.length).toBeGreaterThan(0);
   for (const line of older) {
