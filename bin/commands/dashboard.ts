@@ -348,10 +348,10 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
         options?.onRecords?.(after);
         return true;
       });
-      const unsubscribe = poller.subscribe((u) => listener({ snapshot: u.snapshot, nextPollInMs: u.nextPollInMs, ...(u.partial ? { partial: true as const } : {}) }));
+      const unsubscribe = poller.subscribe(listener);
       // A poll that ended (or gave its health) before this listener came: its snapshot is shown now, not at the next poll.
       const seen = last();
-      if (seen) listener({ snapshot: seen.snapshot, nextPollInMs: seen.nextPollInMs, ...(seen.partial ? { partial: true as const } : {}) });
+      if (seen) listener(seen);
       return {
         refresh: () => void poller.refresh(),
         invalidate: () => poller.invalidate(),

@@ -404,7 +404,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     // The first poll, with the parts a run before read: the reads that follow from them go now, beside the stack's.
     const early =
       !lastPartsUsed && options.lastParts && !stack && metricsTriedAt === undefined
-        ? { parts: options.lastParts, reads: readParts(options.lastParts, fetchedAt, { traffic: false, metrics: !healthFirst && Boolean(api.getMetricData) && !metricsRefused, stages: !healthFirst }) }
+        ? { parts: options.lastParts, reads: readParts(options.lastParts, fetchedAt, { traffic: false, metrics: !healthFirst && Boolean(api.getMetricData) && !metricsRefused, stages: !healthFirst, health: true }) }
         : undefined;
     lastPartsUsed = true;
     // Dropped, or left behind by a poll that ends sooner: they settle on their own, their failures their own.
@@ -414,9 +414,18 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const stackAge = stack ? fetchedAt.getTime() - Date.parse(stack.readAt) : Infinity;
     // A missing stack is re-read every poll: it is then the only call, and a first deploy should show up at once.
     const stackDue = !stack || stack.value === null || stackStale || stackAge > stackMaxAge || isStackInProgress(stack.value.status);
+    const readIdentity = () => attempt(APIS.identity, problems, () => api.getCallerIdentity());
+    const keepIdentity = (r: Awaited<ReturnType<typeof readIdentity>> | undefined, readAt: string) => {
+      if (r?.ok) identity = { value: r.value, readAt };
+    };
+    const keepStages = (r: { ok: true; value: readonly StageInfo[] } | { ok: false } | undefined, readAt: string) => {
+      if (!r?.ok) return;
+      stages = { value: r.value, readAt };
+      stagesStale = false;
+    };
     const readIdentityAndStack = (needStack: boolean) =>
       Promise.all([
-        identity || healthFirst ? undefined : attempt(APIS.identity, problems, () => api.getCallerIdentity()),
+        identity || healthFirst ? undefined : readIdentity(),
         needStack ? attempt(APIS.stack, problems, () => api.describeStack(options.stackName)) : undefined,
       ]);
     let stackFirst: ReturnType<typeof readIdentityAndStack> | undefined;
@@ -433,7 +442,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
 
     const [identityRead, stackRead] = await (stackFirst ?? readIdentityAndStack(needStack));
     const readAt = now().toISOString();
-    if (identityRead?.ok) identity = { value: identityRead.value, readAt };
+    keepIdentity(identityRead, readAt);
     if (identityRead && !identityRead.ok && identityRead.problem.kind === 'credentials') return credentialsFailure(identityRead.problem, identityRead.text);
 
     let stackError: { problem: AwsProblem; text: string } | null = null;
@@ -458,9 +467,9 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const stackInfo = stack.value;
     // A missing stack: health first reads the account after all, for the wrong-account explanation below (it has nothing else to read).
     if (stackInfo === null && healthFirst && !identity) {
-      const read = await attempt(APIS.identity, problems, () => api.getCallerIdentity());
-      if (read.ok) identity = { value: read.value, readAt: now().toISOString() };
-      else if (read.problem.kind === 'credentials') return credentialsFailure(read.problem, read.text);
+      const read = await readIdentity();
+      keepIdentity(read, now().toISOString());
+      if (!read.ok && read.problem.kind === 'credentials') return credentialsFailure(read.problem, read.text);
     }
     const base = {
       stackName: options.stackName,
@@ -506,7 +515,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const trafficTurn =
       slotDue && Boolean(options.readTraffic && apiId) && metricsTriedAt !== undefined && (trafficTriedAt === undefined || fetchedAt.getTime() - trafficTriedAt >= trafficInterval);
     // The reads sent early serve only if the stack still names what they read; else they are dropped (they end on their own).
-    const read = await (early && partsKey(early.parts) === partsKey(parts) ? early.reads : readParts(parts, fetchedAt, { traffic: trafficTurn, metrics: slotDue, stages: !healthFirst }));
+    const read = await (early && partsKey(early.parts) === partsKey(parts) ? early.reads : readParts(parts, fetchedAt, { traffic: trafficTurn, metrics: slotDue, stages: !healthFirst, health: true }));
     if (read.problems.retryable) problems.retryable = true;
     read.metrics?.();
     const { servicesRead, targetReads } = read;
@@ -514,10 +523,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const partsReadAt = now().toISOString();
     const credentialProblem = [stagesRead, servicesRead, ...targetReads].find((r) => r && !r.ok && r.problem.kind === 'credentials');
     if (credentialProblem && !credentialProblem.ok) return credentialsFailure(credentialProblem.problem, credentialProblem.text);
-    if (stagesRead?.ok) {
-      stages = { value: stagesRead.value, readAt: partsReadAt };
-      stagesStale = false;
-    }
+    keepStages(stagesRead, partsReadAt);
 
     const errors = new Map<EnvironmentName, string[]>(options.environments.map((e) => [e.name, []]));
     const note = (env: EnvironmentName, text: string) => errors.get(env)!.push(text);
@@ -626,7 +632,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
 
     // Health first: the verdicts stand (every health read answered, no stopped tasks or alarm to read), so they are
     // given now, drawn before anything else is sent; then the account, stages and metrics go beside the tasks' reads.
-    let rest: Promise<readonly [Awaited<ReturnType<typeof attempt<CallerIdentity>>> | undefined, Awaited<ReturnType<typeof attempt<readonly StageInfo[]>>> | undefined, (() => void) | undefined]> | undefined;
+    let rest: Promise<readonly [Awaited<ReturnType<typeof readIdentity>> | undefined, Awaited<ReturnType<typeof readParts>>]> | undefined;
     if (healthFirst) {
       const answered = (!servicesRead || servicesRead.ok) && targetReads.every((t) => !t || t.ok);
       if (answered && unhealthy.length === 0 && unread.length === 0 && listeners.size > 0) {
@@ -636,11 +642,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
         if (!running) return compose();
       }
       const metricsDue = Boolean(api.getMetricData) && !metricsRefused && metricsTriedAt === undefined;
-      rest = Promise.all([
-        identity ? undefined : attempt(APIS.identity, problems, () => api.getCallerIdentity()),
-        apiId && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
-        metricsDue ? readMetrics(fetchedAt, apiId ? options.stackName : null, cluster, named.map((n) => ({ env: n.env, service: n.service }))) : undefined,
-      ] as const);
+      rest = Promise.all([identity ? undefined : readIdentity(), readParts(parts, fetchedAt, { traffic: false, metrics: metricsDue, stages: true, health: false })] as const);
       // Settled on its own should the tasks' reads below throw.
       rest.catch(() => undefined);
     }
@@ -718,30 +720,27 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
 
     // Health first: the rest, sent after the partial update, read now.
     if (rest) {
-      const [identityRest, stagesRest, applyMetrics] = await rest;
+      const [identityRest, partsRest] = await rest;
       const restReadAt = now().toISOString();
-      if (identityRest?.ok) identity = { value: identityRest.value, readAt: restReadAt };
-      const refused = [identityRest, stagesRest].find((r) => r && !r.ok && r.problem.kind === 'credentials');
+      if (partsRest.problems.retryable) problems.retryable = true;
+      keepIdentity(identityRest, restReadAt);
+      const refused = [identityRest, partsRest.stagesRead].find((r) => r && !r.ok && r.problem.kind === 'credentials');
       if (refused && !refused.ok) return credentialsFailure(refused.problem, refused.text);
-      if (stagesRest) {
-        stagesRead = stagesRest;
-        if (stagesRest.ok) {
-          stages = { value: stagesRest.value, readAt: restReadAt };
-          stagesStale = false;
-        }
-      }
-      applyMetrics?.();
+      stagesRead = partsRest.stagesRead;
+      keepStages(stagesRead, restReadAt);
+      partsRest.metrics?.();
     }
     return compose();
   }
 
   /**
    * The reads that follow from the stack's parts, all at once: the metrics (or, on its turn, the traffic),
-   * the API's stages (when stale, unless health first leaves them for later), the services, each target group's health. Their failures are noted on
+   * the API's stages (when stale, unless health first leaves them for later), the services and each target group's
+   * health (unless `health` is false: health first's rest). Their failures are noted on
    * a problems record of their own, and the metrics' answer is kept only when `metrics` of the result is
    * called: reads sent early and then dropped change nothing.
    */
-  async function readParts(parts: StackParts, at: Date, due: { traffic: boolean; metrics: boolean; stages: boolean }) {
+  async function readParts(parts: StackParts, at: Date, due: { traffic: boolean; metrics: boolean; stages: boolean; health: boolean }) {
     const problems: PollProblems = { retryable: false };
     const serviceNames = options.environments.flatMap((e) => {
       const service = parts.environments[e.name]?.service;
@@ -751,10 +750,10 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const [metrics, stagesRead, servicesRead, ...targetReads] = await Promise.all([
       due.traffic ? readTrafficNow(at).then(() => undefined) : due.metrics ? readMetrics(at, apiId ? options.stackName : null, cluster, options.environments.map((e) => ({ env: e, service: parts.environments[e.name]?.service ?? null }))) : undefined,
       apiId && due.stages && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
-      cluster && serviceNames.length > 0 ? attempt(APIS.services, problems, () => api.describeServices(cluster, serviceNames)) : undefined,
+      due.health && cluster && serviceNames.length > 0 ? attempt(APIS.services, problems, () => api.describeServices(cluster, serviceNames)) : undefined,
       ...options.environments.map((e) => {
         const targetGroup = parts.environments[e.name]?.targetGroup;
-        return targetGroup ? attempt(APIS.targets, problems, () => api.describeTargetHealth(targetGroup)) : undefined;
+        return due.health && targetGroup ? attempt(APIS.targets, problems, () => api.describeTargetHealth(targetGroup)) : undefined;
       }),
     ]);
     return { problems, metrics, stagesRead, servicesRead, targetReads };
