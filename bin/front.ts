@@ -21,8 +21,9 @@ declare const ROUTE_TABLE: RouteTable;
 
 // The start of every run (dist/front.cjs, required by bin/benchling-deploy.cjs). CommonJS loads
 // faster than ES modules: validate and profiles run here on a small CommonJS bundle
-// (dist/checks.cjs), status on another (dist/status.cjs), help, version and argument errors on
-// a third (dist/light.cjs, commander); everything else goes to the ESM bundle straight away.
+// (dist/checks.cjs), status on another (dist/status.cjs), synth on another (dist/synth.cjs), help,
+// version and argument errors on a fourth (dist/light.cjs, commander); everything else goes to the
+// ESM bundle straight away.
 
 /** Runs the command line in the ESM bundle (dist/cli.js), which reads process.argv itself. */
 export async function handOff(): Promise<void> {
@@ -38,7 +39,7 @@ export async function handOff(): Promise<void> {
 }
 
 /**
- * A bundle of the front beside this one (light.cjs, checks.cjs, status.cjs, sdk.cjs), compiled
+ * A bundle of the front beside this one (light.cjs, checks.cjs, status.cjs, synth.cjs, sdk.cjs), compiled
  * with a V8 code cache (the compiled code of a run, functions included), so that Node does not
  * compile it again on each start. V8 checks a cache only against its own version and flags and
  * the source's length: each cache file also holds the exact source it was made from, and is
@@ -209,7 +210,7 @@ function installedBundle<T>(name: string): T {
   }
 }
 
-/** What each bundle the route runs a command in exports (bin/route.ts FRONT_BUNDLES): checks.cjs, status.cjs. */
+/** What each bundle the route runs a command in exports (bin/route.ts FRONT_BUNDLES): checks.cjs, status.cjs, synth.cjs. */
 export interface FrontBundle {
   runFrontCommand(command: string, options: Readonly<Record<string, unknown>>, globals: Readonly<Record<string, unknown>>): Promise<void>;
 }

@@ -8,10 +8,11 @@ import type { Command, Option } from 'commander';
 /**
  * Commands the route runs in a CommonJS bundle of the front when it read the line whole, by
  * bundle: validate and profiles (they read the config folder and print) in dist/checks.cjs;
- * status (one poll of AWS, printed) in dist/status.cjs. Each bundle exports runFrontCommand
- * (bin/front.ts). A line the front's parser reads runs status in the ESM bundle.
+ * status (one poll of AWS, printed) in dist/status.cjs; synth (the stack, written offline) in
+ * dist/synth.cjs. Each bundle exports runFrontCommand (bin/front.ts). A line the front's parser
+ * reads runs status or synth in the ESM bundle.
  */
-export const FRONT_BUNDLES: Readonly<Record<string, string>> = { profiles: 'checks.cjs', validate: 'checks.cjs', status: 'status.cjs' };
+export const FRONT_BUNDLES: Readonly<Record<string, string>> = { profiles: 'checks.cjs', validate: 'checks.cjs', status: 'status.cjs', synth: 'synth.cjs' };
 
 /** Commands the front's parser runs itself (bin/light.ts): those of dist/checks.cjs. */
 export const FRONT_COMMANDS: readonly string[] = Object.keys(FRONT_BUNDLES).filter((c) => FRONT_BUNDLES[c] === 'checks.cjs');

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { boundInkCaches } from './ink-caches.mjs';
 import { fastInkOutput } from './ink-output.mjs';
 import { requireExternals } from './require-externals.mjs';
-import { frontOnly, statusOnly } from './front-only.mjs';
+import { frontOnly, statusOnly, synthOnly } from './front-only.mjs';
 import { dashboardBundle } from './dashboard-bundle.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -82,6 +82,17 @@ const status = await build({
   supported: { 'dynamic-import': false },
 });
 
+// synth as the route reads it (bin/route.ts FRONT_BUNDLES): the command in CommonJS, with its code cache, so that
+// it skips the ESM bundle's loader and parser; aws-cdk-lib and constructs from node_modules with require(), through
+// the code cache of src/infra/compile-cache.ts (scripts/require-externals.mjs). Its import()s are bundled into it.
+const synth = await build({
+  ...cjs,
+  entryPoints: { synth: 'bin/commands/synth-front.ts' },
+  external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', './front.cjs'],
+  plugins: [synthOnly, requireExternals],
+  supported: { 'dynamic-import': false },
+});
+
 // The dashboard as the front opens it (a bare line on a terminal): the dashboard in CommonJS, with its code cache,
 // Ink's layout engine apart in dist/yoga.js (an ES module), the SDK from dist/sdk.cjs (see scripts/dashboard-bundle.mjs).
 // Its import()s are bundled into it, as status.cjs's are. A line the front's parser reads (--refresh) runs the ESM bundle's copy.
@@ -105,7 +116,7 @@ const dashboard = await build({
   supported: { 'dynamic-import': false },
 });
 
-// V8's code cache of light.cjs, checks.cjs, status.cjs, sdk.cjs and dashboard.cjs, beside them (see scripts/code-cache.mjs).
+// V8's code cache of light.cjs, checks.cjs, status.cjs, synth.cjs, sdk.cjs and dashboard.cjs, beside them (see scripts/code-cache.mjs).
 const caches = spawnSync(process.execPath, [fileURLToPath(new URL('./code-cache.mjs', import.meta.url))], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 120_000 });
 if (caches.status !== 0) throw new Error(`scripts/code-cache.mjs failed (${caches.error?.message ?? caches.status}): ${caches.stderr}`);
 // What it could not cache, said (each such bundle compiles from source on every run); not the
@@ -114,6 +125,6 @@ const said = caches.stderr.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 if (said.trim() !== '') process.stderr.write(said);
 
 // Chunks of earlier builds (their names carry a content hash) are removed, so dist/ holds this build only.
-const outputs = [result, parser, front, sdk, status, yoga, dashboard].flatMap((r) => Object.keys(r.metafile.outputs));
-const current = new Set([...outputs, 'light.cjs.cache', 'checks.cjs.cache', 'status.cjs.cache', 'sdk.cjs.cache', 'dashboard.cjs.cache'].map((p) => basename(p)));
+const outputs = [result, parser, front, sdk, status, synth, yoga, dashboard].flatMap((r) => Object.keys(r.metafile.outputs));
+const current = new Set([...outputs, 'light.cjs.cache', 'checks.cjs.cache', 'status.cjs.cache', 'synth.cjs.cache', 'sdk.cjs.cache', 'dashboard.cjs.cache'].map((p) => basename(p)));
 for (const file of readdirSync('dist')) if (!current.has(file)) rmSync(join('dist', file), { force: true });

@@ -1,7 +1,7 @@
 // Writes V8's code cache of the bundles bin/front.ts loads (loadBundle) beside them
-// (dist/light.cjs.cache, dist/checks.cjs.cache, dist/status.cjs.cache, dist/sdk.cjs.cache,
-// dist/dashboard.cjs.cache). Each cache is taken after a run of what the bundle is there for
-// (--help; validate and profiles on a sample config folder; status, and with it the AWS SDK, then
+// (dist/light.cjs.cache, dist/checks.cjs.cache, dist/synth.cjs.cache, dist/status.cjs.cache,
+// dist/sdk.cjs.cache, dist/dashboard.cjs.cache). Each cache is taken after a run of what the bundle
+// is there for (--help; validate, profiles and synth on a sample config folder; status, and with it the AWS SDK, then
 // the dashboard until both environments show their data, against the fake AWS endpoint of test/),
 // so it holds the functions those runs compiled, not only the top level. Run by
 // scripts/build.mjs in a child process of its own: the runs print, and set the exit status.
@@ -33,6 +33,10 @@ try {
   await checks.exports.runFrontCommand('validate', {}, { configDir: dir });
   await checks.exports.runFrontCommand('profiles', {}, { configDir: dir });
   writeCache('checks.cjs', checks.script.createCachedData());
+
+  // synth.cjs (bin/route.ts FRONT_BUNDLES): the prod profile's stack synthesized into a folder of this run, offline.
+  // Not through the user's code cache of aws-cdk-lib (src/infra/compile-cache.ts): the build writes none.
+  await cacheSynth(dir);
 
   // status.cjs and sdk.cjs, as the built command loads them (bin/route.ts FRONT_BUNDLES, src/state/sdk-modules.ts):
   // a real poll of dev and prod, every client status calls with its protocol, credentials from the environment,
@@ -74,6 +78,24 @@ function skipped(names, error) {
   for (const name of names) rmSync(join(distDir(), `${name}.cache`), { force: true });
   process.exitCode = 0;
   process.stderr.write(`scripts/code-cache.mjs: no code cache for ${names.join(', ')} (${error?.message ?? error}): ${names.length > 1 ? 'they compile' : 'it compiles'} from source on every run\n`);
+}
+
+/** dist/synth.cjs, after a synth of the sample folder's profiles (prod's alone: a template that cdk sends inline, so the run warns of nothing). */
+async function cacheSynth(dir) {
+  const switchName = 'BENCHLING_DEPLOY_COMPILE_CACHE';
+  const before = process.env[switchName];
+  process.env[switchName] = 'off';
+  try {
+    const synth = front.loadBundle('synth.cjs', { cache: false });
+    await synth.exports.runFrontCommand('synth', { out: join(dir, 'synth-out') }, { configDir: dir });
+    if (process.exitCode !== 0) throw new Error(`synth of the sample profiles ended with ${process.exitCode}`);
+    writeCache('synth.cjs', synth.script.createCachedData());
+  } catch (error) {
+    skipped(['synth.cjs'], error);
+  } finally {
+    if (before === undefined) delete process.env[switchName];
+    else process.env[switchName] = before;
+  }
 }
 
 /** The fake AWS of test/, the only AWS this process's runs see: credentials from the environment, no shared files. */

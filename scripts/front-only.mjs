@@ -52,3 +52,18 @@ export const statusOnly = {
     }));
   },
 };
+
+/**
+ * dist/synth.cjs (bin/commands/synth-front.ts): the synth command alone. It is offline and prints a
+ * line: Ink, React, commander, the AWS SDK and execa have no place in it, and an import of one fails
+ * the build rather than bringing it in. aws-cdk-lib and constructs stay in node_modules
+ * (scripts/require-externals.mjs).
+ */
+export const synthOnly = {
+  name: 'synth-only',
+  setup(build) {
+    build.onResolve({ filter: /^(ink|ink-[a-z-]+|react|react\/.*|commander|execa|@aws-sdk\/.*|@smithy\/.*)$/ }, (args) => ({
+      errors: [{ text: `dist/synth.cjs must not hold ${args.path} (imported by ${args.importer}): synth neither draws, parses, runs cdk nor calls AWS` }],
+    }));
+  },
+};

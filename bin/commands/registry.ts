@@ -3,6 +3,7 @@ import { ENVIRONMENTS } from '../../src/config/environments.js';
 import { DEFAULT_INTERVAL_MS } from '../../src/state/poll-interval.js';
 import { boundedNumber, parseRefresh, TIMEOUT_BOUNDS } from '../numbers.js';
 import { SETUP_FLAGS } from './setup-flags.js';
+import { DEFAULT_SYNTH_OUT } from '../../src/config/names.js';
 
 // The command tree's options and help text. Each command's implementation (and what it
 // imports: the profile schema, the AWS clients) is loaded only when that command runs,
@@ -14,8 +15,6 @@ type Handler = (...args: any[]) => Promise<void>;
 function later<M>(load: () => Promise<M>, pick: (module: M) => Handler): Handler {
   return async (...args) => pick(await load())(...args);
 }
-
-export const DEFAULT_SYNTH_OUT = 'cdk.out/benchling-deploy';
 
 const environmentOption = () => new Option('-e, --environment <env>', 'dev or prod').choices([...ENVIRONMENTS]);
 

@@ -3,14 +3,16 @@ import type { Command } from 'commander';
 import { requirePackageBuckets, resolveStackProfiles } from '../../src/config/pairing.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { UserError } from '../../src/errors.js';
-import { INLINE_TEMPLATE_LIMIT } from '../../src/config/names.js';
-import { DEFAULT_SYNTH_OUT } from './registry.js';
-import { action, configDirOf, globalsOf, print, printJson, warn } from '../context.js';
+import { DEFAULT_SYNTH_OUT, INLINE_TEMPLATE_LIMIT } from '../../src/config/names.js';
+import { action, configDirOf, globalsOf, print, printJson, warn, type Globals } from '../context.js';
 
-/** Where `synth` writes when no `--out` is given, relative to the working folder. */
+export const synthAction = action((opts: { out?: string }, cmd: Command) => runSynth(opts, globalsOf(cmd)));
 
-export const synthAction = action(async (opts: { out?: string }, cmd: Command) => {
-  const g = globalsOf(cmd);
+/**
+ * `synth` with its options and the globals (optsWithGlobals): the ESM bundle's action, and
+ * dist/synth.cjs's as the front's route read the line (bin/commands/synth-front.ts).
+ */
+export async function runSynth(opts: { out?: string }, g: Globals): Promise<number> {
   // An empty value (an unset variable in a script) would name the working folder, which the assembly replaces.
   if (opts.out !== undefined && opts.out.trim() === '') throw new UserError('--out: empty; it would name the working folder', 'name the folder for the cloud assembly, or leave --out out for ./cdk.out/benchling-deploy');
   const dir = configDirOf(g);
@@ -39,4 +41,4 @@ export const synthAction = action(async (opts: { out?: string }, cmd: Command) =
     warn(`the template is ${Math.round(result.templateBodySize / 1024)} KiB, over the ${INLINE_TEMPLATE_LIMIT / 1024} KiB cdk sends inline; deploying it needs \`cdk bootstrap\` in the target account and region, once: cdk publishes the template to the bootstrap bucket with your credentials`);
   }
   return 0;
-});
+}

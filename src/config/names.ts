@@ -106,3 +106,6 @@ export function rolloutAlarmNames(stackName: string, environment: EnvironmentNam
 export function rolloutAlarmName(stackName: string, environment: EnvironmentName, kind: RolloutAlarmKind): string {
   return `${stackName}-${environment}-${kind}`;
 }
+
+/** Where `synth` writes when no `--out` is given, relative to the working folder. */
+export const DEFAULT_SYNTH_OUT = 'cdk.out/benchling-deploy';

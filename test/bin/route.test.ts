@@ -11,6 +11,7 @@ import { buildProgram } from '../../bin/program.js';
 import { FRONT_BUNDLES, FRONT_COMMANDS, routeOf, routeTable } from '../../bin/route.js';
 import { CHECKS, runFrontCommand } from '../../bin/commands/profile-checks.js';
 import { runFrontCommand as runStatusFront } from '../../bin/commands/status-front.js';
+import { runFrontCommand as runSynthFront } from '../../bin/commands/synth-front.js';
 import { VERSION } from '../../bin/version.js';
 
 const table = routeTable(buildProgram());
@@ -93,7 +94,6 @@ describe('routeOf', () => {
   });
 
   it.each([
-    [['synth', '--out', 'o']],
     [['deploy', '-e', 'dev', '--image-tag', '1.0', '-y']],
     [['deploy', '--environment=prod', '--allow-replacement']],
     [['setup-profile', 'dev', '--tenant', 'acme', '--client-id', 'c']],
@@ -113,6 +113,9 @@ describe('routeOf', () => {
     [['status'], 'status', 'status.cjs', {}, {}],
     [['--config-dir', 'x', 'status', '--json'], 'status', 'status.cjs', {}, { configDir: 'x', json: true }],
     [['status', '--config-dir=x', '--aws-profile', 'p', '--region', 'eu-west-1'], 'status', 'status.cjs', {}, { configDir: 'x', awsProfile: 'p', region: 'eu-west-1' }],
+    [['synth'], 'synth', 'synth.cjs', {}, {}],
+    [['synth', '--out', 'o'], 'synth', 'synth.cjs', { out: 'o' }, { out: 'o' }],
+    [['--config-dir', 'x', 'synth', '--out=o', '--json'], 'synth', 'synth.cjs', { out: 'o' }, { configDir: 'x', out: 'o', json: true }],
   ])('%j runs %s in the front (%s), with what commander would give it', (args, command, bundle, options, globals) => {
     expect(routeOf(args, table, NOT_ASKED)).toEqual({ to: 'checks', bundle, command, options, globals });
     agrees(args);
@@ -229,5 +232,8 @@ describe("the front's checks", () => {
     expect(() => runFrontCommand('__proto__', {}, {})).toThrow(/no check named/);
     expect(() => runStatusFront('statu', {}, {})).toThrow(/no command named "statu"/);
     expect(() => runStatusFront('validate', {}, {})).toThrow(/no command named "validate"/);
+    expect(() => runSynthFront('synt', {}, {})).toThrow(/no command named "synt"/);
+    expect(() => runSynthFront('status', {}, {})).toThrow(/no command named "status"/);
+    expect(() => runSynthFront('synth', { out: true }, {})).toThrow(/--out that is not a string/);
   });
 });

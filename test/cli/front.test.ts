@@ -82,19 +82,20 @@ describe('a command runs in one bundle, its errors included', () => {
     expect(r.loaded).not.toContain('cli.js');
   });
 
-  it('synth (the ESM bundle): no prod profile is a user error, exit 2, without the front parser', () => {
+  it('synth (the front, from the route: synth.cjs): no prod profile is a user error, said once, exit 2, without the parser or the ESM bundle', () => {
     const dir = tempDir('bd-front-config-');
     const r = run(['--config-dir', dir, 'synth', '--out', join(dir, 'out')]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^error: no profiles in /);
+    expect(r.stderr.match(/^error: /gm)).toHaveLength(1);
     expect(r.stderr).not.toMatch(/internal error/);
-    expect(r.loaded).toContain('cli.js');
-    expect(r.loaded).not.toContain('light.cjs');
+    expect(r.loaded).toEqual(['front.cjs', 'synth.cjs']);
   });
 
   it.each([
     [['test', '-e', 'prod', '--timeout', '5'], /^error: no profile "default"/],
     [['--refresh', '2', 'status'], /^error: no prod profile/],
+    [['--refresh', '2', 'synth'], /^error: no profiles in /],
   ])(
     '%j: parsed by the front (a value it checks), handed whole to the ESM bundle, which runs it: its user error printed once, exit 2',
     (args, message) => {
@@ -206,7 +207,7 @@ describe('the dashboard: a bare line on a terminal', () => {
 describe("the front's output", () => {
   const env = { PATH: process.env.PATH, CI: 'true', NO_COLOR: '1' };
 
-  it.each([[['--help']], [['--version']], [['deploy', '--no-such-flag']], [['no-such-command']], [['validate']], [['profiles']], [['status']]])(
+  it.each([[['--help']], [['--version']], [['deploy', '--no-such-flag']], [['no-such-command']], [['validate']], [['profiles']], [['status']], [['synth']]])(
     '%j writes to the descriptors without building process.stdout or process.stderr (no net module loaded)',
     (args) => {
       const home = tempDir('bd-front-');
@@ -231,15 +232,16 @@ describe("the front's output", () => {
   );
 
   it.each([
-    ['synth of dev and prod: a warning on stderr, exit 0', ['--config-dir', SYNTH_DEV_AND_PROD, 'synth', '--out', 'OUT']],
-    ['diff without --environment: an error on stderr, exit 2', ['--config-dir', 'HOME', 'diff']],
-  ])('%s (the ESM bundle): with stderr\'s reader gone, the same exit status and stdout; with one pipe for both gone (`2>&1 | head`), the same exit status', async (_what, args) => {
+    ['synth of dev and prod: a warning on stderr, exit 0', 'the ESM bundle', 'cli.js', ['--refresh', '2', '--config-dir', SYNTH_DEV_AND_PROD, 'synth', '--out', 'OUT']],
+    ['synth of dev and prod: a warning on stderr, exit 0', 'synth.cjs', 'synth.cjs', ['--config-dir', SYNTH_DEV_AND_PROD, 'synth', '--out', 'OUT']],
+    ['diff without --environment: an error on stderr, exit 2', 'the ESM bundle', 'cli.js', ['--config-dir', 'HOME', 'diff']],
+  ])('%s (%s): with stderr\'s reader gone, the same exit status and stdout; with one pipe for both gone (`2>&1 | head`), the same exit status', async (_what, _where, file, args) => {
     const dir = tempDir('bd-front-config-');
     const argv = [BIN, ...args.map((a) => (a === 'OUT' ? join(dir, 'out') : a === 'HOME' ? dir : a))];
     const envOf = { PATH: process.env.PATH, HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), CI: 'true', NO_COLOR: '1', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_CONFIG_FILE: join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') };
     const read = spawnSync(process.execPath, ['--import', TRACE_LOADED, ...argv], { env: envOf, encoding: 'utf8' });
-    // Both run in the ESM bundle, and say something on stderr.
-    expect(read.stderr).toMatch(/^LOADED \S+\/dist\/cli\.js$/m);
+    // Each runs in the bundle named, and says something on stderr.
+    expect(read.stderr).toMatch(new RegExp(`^LOADED \\S+/dist/${file.replace('.', '\\.')}$`, 'm'));
     expect(read.stderr.replace(/^LOADED \S+\n/gm, '')).toMatch(/^(warning|error): /);
     expect(await runWithStderrGone(argv, envOf)).toEqual({ status: read.status, stdout: read.stdout });
     expect(await runWithBothGone(argv, envOf)).toEqual({ status: read.status, stderr: '' });
@@ -247,7 +249,7 @@ describe("the front's output", () => {
 
   it('a command of the ESM bundle still prints through the streams (the check above can see them)', () => {
     const home = tempDir('bd-front-');
-    const r = spawnSync(process.execPath, ['-r', TRACE_STREAMS, BIN, '--config-dir', home, 'synth', '--out', join(home, 'out')], { env: { ...env, HOME: home }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['-r', TRACE_STREAMS, BIN, '--refresh', '2', '--config-dir', home, 'synth', '--out', join(home, 'out')], { env: { ...env, HOME: home }, encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^STREAM-MODULES net$/m);
   });
@@ -397,14 +399,14 @@ describe('a broken installation', () => {
 });
 
 describe("the front's bundles", () => {
-  it.each([['front.cjs'], ['light.cjs'], ['checks.cjs'], ['status.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('%s runs in strict mode: its first statement is the directive', (name) => {
+  it.each([['front.cjs'], ['light.cjs'], ['checks.cjs'], ['status.cjs'], ['synth.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('%s runs in strict mode: its first statement is the directive', (name) => {
     // A banner before esbuild's directive would leave the top level of the bundle (most of its functions) sloppy.
     expect(readFileSync(join(ROOT, 'dist', name), 'utf8')).toMatch(/^"use strict";/);
   });
 });
 
 describe("the front's code cache", () => {
-  it.each([['light.cjs'], ['checks.cjs'], ['status.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('%s comes with a V8 code cache this Node accepts (built with it)', (name) => {
+  it.each([['light.cjs'], ['checks.cjs'], ['status.cjs'], ['synth.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('%s comes with a V8 code cache this Node accepts (built with it)', (name) => {
     const file = join(ROOT, 'dist', name);
     // The cache file: a magic line, the source's and the data's lengths, the exact source, V8's data.
     const cache = readFileSync(`${file}.cache`);
@@ -418,7 +420,7 @@ describe("the front's code cache", () => {
     expect(script.cachedDataRejected).toBe(false);
   });
 
-  it.each([['light.cjs'], ['checks.cjs'], ['status.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('the front compiles %s with its cache: V8 takes it', (name) => {
+  it.each([['light.cjs'], ['checks.cjs'], ['status.cjs'], ['synth.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('the front compiles %s with its cache: V8 takes it', (name) => {
     const script = `const { script } = require(${JSON.stringify(join(ROOT, 'dist', 'front.cjs'))}).loadBundle(${JSON.stringify(name)}); process.stdout.write(String(script.cachedDataRejected));`;
     // A home and a cache folder of its own: no cache of the caller's ~/.cache is taken (nor written) in place of the build's.
     const home = tempDir('bd-front-home-');

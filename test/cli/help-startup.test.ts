@@ -79,7 +79,24 @@ describe('start-up of --help and argument errors', () => {
     expect(names(run.files)).not.toContain('status.cjs');
   });
 
-  it.each([[['synth', '--out', 'x']], [['history', '--environment', 'prod']]])(
+  it.each([[['synth']], [['synth', '--out', 'x', '--json']]])('%j runs synth in its own bundle of the front (dist/synth.cjs): neither the parser nor the ES module bundle is loaded', (args) => {
+    const run = loadedSources(args);
+    // No profiles in the folder: refused before aws-cdk-lib loads.
+    expect(run.status).toBe(2);
+    expect(names(run.files)).toEqual(['front.cjs', 'synth.cjs']);
+    expect(run.sources.some((s) => s.endsWith('/bin/commands/synth.ts'))).toBe(true);
+    expect(run.sources.filter((s) => /\/node_modules\/(commander|ink|react|@aws-sdk|execa)\//.test(s))).toEqual([]);
+  });
+
+  it('synth on a line the front parser reads (a value it checks) runs in the ES module bundle, not in synth.cjs', () => {
+    const run = loadedSources(['--refresh', '2', 'synth']);
+    expect(run.status).toBe(2);
+    expect(names(run.files).slice(0, 2)).toEqual(['front.cjs', 'light.cjs']);
+    expect(names(run.files)).toContain('cli.js');
+    expect(names(run.files)).not.toContain('synth.cjs');
+  });
+
+  it.each([[['history', '--environment', 'prod']], [['diff', '--environment', 'dev']]])(
     '%j goes from the front to the ES module bundle at once: the front parser is not loaded',
     (args) => {
       const run = loadedSources(args);

@@ -1,0 +1,22 @@
+import { runCommand, type Globals } from '../context.js';
+import { writeDirectly } from '../output.js';
+import { runSynth } from './synth.js';
+
+// The entry of dist/synth.cjs: `synth` as the front's route read it (bin/route.ts FRONT_BUNDLES),
+// run in CommonJS with its code cache (bin/front.ts: loadBundle), aws-cdk-lib from node_modules
+// through the code cache of src/infra/compile-cache.ts. The same runSynth as the ESM bundle's,
+// which runs a line the front's parser read. No Ink, no commander, no AWS SDK (scripts/build.mjs
+// refuses them): synth is offline.
+
+/**
+ * synth as the route read it, without commander: `options` holds `--out`, `globals` what
+ * commander would give (optsWithGlobals). Run here whole, errors included.
+ */
+export function runFrontCommand(command: string, options: Readonly<Record<string, unknown>>, globals: Globals): Promise<void> {
+  // The route sends only synth here: anything else is a bug, not a command to guess.
+  if (command !== 'synth') throw new Error(`the front's synth bundle has no command named ${JSON.stringify(command)}`);
+  const out = options.out;
+  if (out !== undefined && typeof out !== 'string') throw new Error(`the route gave synth an --out that is not a string: ${typeof out}`);
+  writeDirectly();
+  return runCommand(() => runSynth({ ...(out !== undefined ? { out } : {}) }, globals), () => globals);
+}
