@@ -87,9 +87,9 @@ export type Route =
   | { readonly to: 'checks'; readonly bundle: string; readonly command: string; readonly options: Readonly<Record<string, unknown>>; readonly globals: Readonly<Record<string, unknown>> };
 
 /**
- * `esm` when the line surely runs a command of the ESM bundle (synth, deploy...) and commander
+ * `esm` when the line surely runs a command of the ESM bundle (deploy, diff...) and commander
  * would accept it: it goes there at once, and that bundle parses it as before. `checks` when it
- * surely runs validate, profiles or status, with the bundle of the front that runs it
+ * surely runs validate, profiles, status or synth, with the bundle of the front that runs it
  * (FRONT_BUNDLES) and what commander would have made of the line. The bare command is status
  * once where the run is not interactive (bin/program.ts), else the dashboard (`dashboard`):
  * `where.interactive` is asked for such a line only (reading stdin's kind makes its stream).

@@ -82,19 +82,24 @@ function skipped(names, error) {
 
 /** dist/synth.cjs, after a synth of the sample folder's profiles (prod's alone: a template that cdk sends inline, so the run warns of nothing). */
 async function cacheSynth(dir) {
-  const switchName = 'BENCHLING_DEPLOY_COMPILE_CACHE';
-  const before = process.env[switchName];
-  process.env[switchName] = 'off';
+  let switchName;
+  let before;
   try {
     const synth = front.loadBundle('synth.cjs', { cache: false });
-    await synth.exports.runFrontCommand('synth', { out: join(dir, 'synth-out') }, { configDir: dir });
+    switchName = synth.exports.COMPILE_CACHE_SWITCH;
+    if (typeof switchName !== 'string') throw new Error('dist/synth.cjs exports no COMPILE_CACHE_SWITCH');
+    before = process.env[switchName];
+    process.env[switchName] = 'off';
+    await inTime(() => synth.exports.runFrontCommand('synth', { out: join(dir, 'synth-out') }, { configDir: dir }));
     if (process.exitCode !== 0) throw new Error(`synth of the sample profiles ended with ${process.exitCode}`);
     writeCache('synth.cjs', synth.script.createCachedData());
   } catch (error) {
     skipped(['synth.cjs'], error);
   } finally {
-    if (before === undefined) delete process.env[switchName];
-    else process.env[switchName] = before;
+    if (switchName !== undefined) {
+      if (before === undefined) delete process.env[switchName];
+      else process.env[switchName] = before;
+    }
   }
 }
 

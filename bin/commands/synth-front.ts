@@ -2,6 +2,9 @@ import { runCommand, type Globals } from '../context.js';
 import { writeDirectly } from '../output.js';
 import { runSynth } from './synth.js';
 
+/** The switch of aws-cdk-lib's code cache (src/infra/compile-cache.ts), for the build's warm-up run (scripts/code-cache.mjs), which writes none. */
+export { COMPILE_CACHE_SWITCH } from '../../src/infra/compile-cache.js';
+
 // The entry of dist/synth.cjs: `synth` as the front's route read it (bin/route.ts FRONT_BUNDLES),
 // run in CommonJS with its code cache (bin/front.ts: loadBundle), aws-cdk-lib from node_modules
 // through the code cache of src/infra/compile-cache.ts. The same runSynth as the ESM bundle's,

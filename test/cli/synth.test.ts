@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIN } from '../helpers/cli.js';
+import { BIN, copyOfBuild, runCliAsync } from '../helpers/cli.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/synth/dev-and-prod', import.meta.url));
@@ -176,6 +176,22 @@ describe('benchling-deploy synth', () => {
     const r = await run(['--config-dir', tempDir(), 'synth']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/no profiles in .*\nhint: create the prod profile with `benchling-deploy setup-profile default`/);
+  });
+
+  it.each([
+    ['missing', null, /ENOENT[^)]*/],
+    ['cut short', 'exports.runFrontCommand = async function (', /Unexpected [^)]*/],
+  ])('with dist/synth.cjs %s, the front says the installation is broken: exit 1, one line, nothing written', async (_what, content, why) => {
+    const { bin, dist } = copyOfBuild();
+    if (content === null) rmSync(join(dist, 'synth.cjs'));
+    else writeFileSync(join(dist, 'synth.cjs'), content);
+    const dir = tempDir('bd-synth-broken-');
+    writeJson(dir, 'default.json', prodProfile());
+    const r = await runCliAsync(['--config-dir', dir, 'synth', '--out', join(dir, 'out')], { bin });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^benchling-deploy: dist/synth\\.cjs could not be loaded \\(${why.source}\\); reinstall benchling-deploy, or in a clone run \`npm run build\` \\(npm ci builds it\\)\\.\n$`));
+    expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
   it('loads aws-cdk-lib only for synth, not for other commands', async () => {
