@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -69,7 +70,7 @@ export function compileBundle<T>(name: string, options: { cache: boolean } = { c
   const source = readFileSync(file);
   const user = options.cache ? userCacheFile(name) : undefined;
   const cachedData = options.cache ? ((user ? userCodeCache(user, source) : undefined) ?? codeCacheFor(readCacheFile(`${file}.cache`), source, false)) : undefined;
-  const script = new Script(Module.wrap(source.toString('utf8')), { filename: file, cachedData });
+  const script = new Script(Module.wrap(sourceText(source)), { filename: file, cachedData });
   if (user && (cachedData === undefined || script.cachedDataRejected)) keepAtExit(user, source, script);
   return {
     script,
@@ -80,6 +81,15 @@ export function compileBundle<T>(name: string, options: { cache: boolean } = { c
       return { exports: module.exports, script };
     },
   };
+}
+
+/**
+ * A bundle's text: its bytes taken one for one when they are all ASCII (esbuild writes ASCII; the same
+ * string as UTF-8 decoding gives, in about a third of the time for a bundle of a megabyte), else decoded
+ * as UTF-8.
+ */
+export function sourceText(source: Buffer): string {
+  return isAscii(source) ? source.toString('latin1') : source.toString('utf8');
 }
 
 /**

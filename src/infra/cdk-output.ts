@@ -47,7 +47,7 @@ export function summarizeDiff(output: string): string[] {
   const lines = output.split(/\r?\n/).map(stripAnsi);
   const out: string[] = [];
   for (const line of lines) {
-    if (/^\s*\[[+\-~]\]\s/.test(line) || /^\s*(└─|├─)\s*\[[+\-~]\]/.test(line) || /requires replacement|may be replaced/.test(line)) out.push(line.replace(/\s+$/, ''));
+    if (/^\s*\[[+\-~]\]\s/.test(line) || /^\s*(\u2514\u2500|\u251C\u2500)\s*\[[+\-~]\]/.test(line) || /requires replacement|may be replaced/.test(line)) out.push(line.replace(/\s+$/, ''));
   }
   return out;
 }

@@ -770,7 +770,7 @@ const REASON_MAX = 1000;
 function lastErrorLine(result: CdkResult): string {
   if (result.outcome === 'succeeded') return '';
   const lines = result.stderrTail.split('\n').filter((l) => l.trim() !== '');
-  return lines.reverse().find((l) => /fail|error|❌/i.test(l)) ?? lines[0] ?? (result.outcome === 'killed' ? `cdk was killed (${result.signal})` : 'cdk failed');
+  return lines.reverse().find((l) => /fail|error|\u274C/i.test(l)) ?? lines[0] ?? (result.outcome === 'killed' ? `cdk was killed (${result.signal})` : 'cdk failed');
 }
 
 function readOutputs(path: string, stackName: string): Record<string, string> {

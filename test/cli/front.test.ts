@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
 import Module from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Script } from 'node:vm';
@@ -402,6 +403,20 @@ describe("the front's bundles", () => {
   it.each([['front.cjs'], ['light.cjs'], ['checks.cjs'], ['status.cjs'], ['synth.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('%s runs in strict mode: its first statement is the directive', (name) => {
     // A banner before esbuild's directive would leave the top level of the bundle (most of its functions) sloppy.
     expect(readFileSync(join(ROOT, 'dist', name), 'utf8')).toMatch(/^"use strict";/);
+  });
+});
+
+describe("the front's bundles as text", () => {
+  it.each([['front.cjs'], ['light.cjs'], ['checks.cjs'], ['status.cjs'], ['synth.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('%s is ASCII: the front takes its bytes as its text one for one, without decoding UTF-8', (name) => {
+    expect(isAscii(readFileSync(join(ROOT, 'dist', name)))).toBe(true);
+  });
+
+  it('a bundle that is not ASCII is decoded as UTF-8: its strings arrive whole', () => {
+    const copy = copyOfBuild((name) => ['front.cjs', 'light.cjs'].includes(name));
+    writeFileSync(join(copy.dist, 'checks.cjs'), '"use strict";\nexports.runFrontCommand = async () => { process.stdout.write("caf\u00e9 \u2026 \u2514\u2500 \u274C\\n"); };\n', 'utf8');
+    const r = spawnSync(process.execPath, [copy.bin, '--config-dir', tempDir('bd-front-config-'), 'validate'], { env: { PATH: process.env.PATH, HOME: tempDir('bd-front-home-'), CI: 'true' }, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('caf\u00e9 \u2026 \u2514\u2500 \u274C\n');
   });
 });
 
