@@ -71,12 +71,12 @@ describe('start-up of --help and argument errors', () => {
     expect(run.sources.some((s) => s.endsWith('/bin/commands/status.ts'))).toBe(true);
   });
 
-  it('status on a line the front parser reads (a value it checks) runs in the ES module bundle, not in status.cjs', () => {
-    const run = loadedSources(['--refresh', '2', 'status']);
+  it.each([['status', 'status.cjs'], ['synth', 'synth.cjs']])('%s on a line the front parser reads (a value it checks) runs in the ES module bundle, not in %s', (command, bundle) => {
+    const run = loadedSources(['--refresh', '2', command]);
     expect(run.status).toBe(2);
     expect(names(run.files).slice(0, 2)).toEqual(['front.cjs', 'light.cjs']);
     expect(names(run.files)).toContain('cli.js');
-    expect(names(run.files)).not.toContain('status.cjs');
+    expect(names(run.files)).not.toContain(bundle);
   });
 
   it.each([[['synth']], [['synth', '--out', 'x', '--json']]])('%j runs synth in its own bundle of the front (dist/synth.cjs): neither the parser nor the ES module bundle is loaded', (args) => {
@@ -86,14 +86,6 @@ describe('start-up of --help and argument errors', () => {
     expect(names(run.files)).toEqual(['front.cjs', 'synth.cjs']);
     expect(run.sources.some((s) => s.endsWith('/bin/commands/synth.ts'))).toBe(true);
     expect(run.sources.filter((s) => /\/node_modules\/(commander|ink|react|@aws-sdk|execa)\//.test(s))).toEqual([]);
-  });
-
-  it('synth on a line the front parser reads (a value it checks) runs in the ES module bundle, not in synth.cjs', () => {
-    const run = loadedSources(['--refresh', '2', 'synth']);
-    expect(run.status).toBe(2);
-    expect(names(run.files).slice(0, 2)).toEqual(['front.cjs', 'light.cjs']);
-    expect(names(run.files)).toContain('cli.js');
-    expect(names(run.files)).not.toContain('synth.cjs');
   });
 
   it.each([[['history', '--environment', 'prod']], [['diff', '--environment', 'dev']]])(
