@@ -85,9 +85,10 @@ export function compileBundle<T>(name: string, options: { cache: boolean } = { c
 
 /**
  * A bundle's text: its bytes taken one for one when they are all ASCII (the same string as UTF-8
- * decoding gives, in about half the time, and one byte a character, which V8 compiles and runs
- * faster than two), else decoded as UTF-8. esbuild escapes strings to ASCII but not every regular
- * expression: test/cli/front.test.ts holds each bundle to ASCII.
+ * decoding gives, in about half the time), else decoded as UTF-8. Keep the bundles ASCII: a single
+ * other character makes V8 hold the whole bundle as two-byte text (most of the 12-25 ms the
+ * dashboard's start gained came from that). esbuild escapes strings but not every regular
+ * expression; test/cli/front.test.ts holds each bundle to ASCII.
  */
 export function sourceText(source: Buffer): string {
   return isAscii(source) ? source.toString('latin1') : source.toString('utf8');
