@@ -90,7 +90,7 @@ export function compileBundle<T>(name: string, options: { cache: boolean } = { c
  * dashboard's start gained came from that). esbuild escapes strings but not every regular
  * expression; test/cli/front.test.ts holds each bundle to ASCII.
  */
-export function sourceText(source: Buffer): string {
+function sourceText(source: Buffer): string {
   return isAscii(source) ? source.toString('latin1') : source.toString('utf8');
 }
 
