@@ -1,31 +1,39 @@
 // `npm run bench prepare`: how long the dashboard's screen freezes while a deploy prepares.
 // The stack is synthesized (aws-cdk-lib loaded, the stack built, the assembly written) once
 // in the main thread, as before (the baseline), and once in the worker thread the dashboard
-// now uses (src/infra/operations.ts: synthesizeStackInWorker), each in a fresh process, so
-// aws-cdk-lib is loaded cold as on a first deploy (the code cache of src/infra/compile-cache.ts
-// switched off). Meanwhile a 5 ms timer on the main thread
+// now uses (src/infra/operations.ts: synthesizeStackInWorker, running dist/synth-worker.cjs as
+// the dashboard does), each in a fresh process, so aws-cdk-lib is loaded cold as on a first deploy
+// (the code cache of src/infra/compile-cache.ts switched off). Meanwhile a 5 ms timer on the main thread
 // records the longest gap between its ticks: the longest the screen could not redraw or
 // answer a key. Runs alternate (7 each; BENCH_PREPARE_RUNS). Reported: medians of the longest
 // stall and of the wall time, and the stall's ratio to the baseline.
 //
-// Then a second plan of the same profiles, as the dashboard makes it (worker, with the assembly
-// cache of src/infra/assembly-cache.ts, filled by a first plan): the assembly is reused.
+// Then the worker as on a later deploy: aws-cdk-lib's code cache filled by an earlier run (in a
+// cache folder of this bench), its wall time against `node -e 0` in the same runs; and a second
+// plan of the same profiles, as the dashboard makes it (worker, with the assembly cache of
+// src/infra/assembly-cache.ts, filled by a first plan): the assembly is reused.
 //
-// The TypeScript is bundled with esbuild into .bench-out/prepare/ first (entry and worker),
-// aws-cdk-lib loaded with require() as in dist/ (scripts/require-externals.mjs).
+// The TypeScript is bundled with esbuild into .bench-out/prepare/ first, aws-cdk-lib loaded with
+// require() as in dist/ (scripts/require-externals.mjs); the worker is dist/'s (npm run build).
+
 import { build } from 'esbuild';
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { root } from './_bundle.mjs';
-import { median } from './_stats.mjs';
+import { median, timeCommand } from './_stats.mjs';
 import { requireExternals } from '../scripts/require-externals.mjs';
 
 const RUNS = Number(process.env.BENCH_PREPARE_RUNS ?? 7);
 const out = join(root, '.bench-out', 'prepare');
 const mode = process.argv[2] === '--run' ? process.argv[3] : undefined;
+const WORKER = join(root, 'dist', 'synth-worker.cjs');
+if (!existsSync(WORKER)) {
+  console.error('bench/prepare: dist/synth-worker.cjs is missing; run `npm run build` first');
+  process.exit(1);
+}
 
 if (mode) {
   // One measurement: { stallMs, wallMs }.
@@ -36,8 +44,8 @@ if (mode) {
     return { name: raw.profile, path: `${raw.profile}.json`, profile: check.profile, file: check.file, problems: [], v06: false, warnings: [] };
   });
   const profiles = m.resolveStackProfiles(loaded);
-  const inWorker = m.synthesizeStackInWorker(pathToFileURL(join(out, 'synth-worker.js')));
-  const synth = mode === 'reuse' ? m.withAssemblyCache(inWorker, { dir: process.env.BENCH_ASSEMBLY_CACHE }) : mode === 'worker' ? inWorker : m.synthesizeStackLazily;
+  const inWorker = m.synthesizeStackInWorker(pathToFileURL(WORKER));
+  const synth = mode === 'reuse' ? m.withAssemblyCache(inWorker, { dir: process.env.BENCH_ASSEMBLY_CACHE }) : mode === 'main' ? m.synthesizeStackLazily : inWorker;
   let last = performance.now();
   let stall = 0;
   const timer = setInterval(() => {
@@ -68,43 +76,56 @@ writeFileSync(
   ].join('\n'),
 );
 await build({
-  entryPoints: { entry, 'synth-worker': join(root, 'src', 'infra', 'synth-worker.ts') },
+  entryPoints: { entry },
   outdir: out,
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@aws-sdk/*'],
+  // ./front.cjs: dist/'s, for the AWS SDK (src/state/sdk-modules.ts), which a synthesis never loads.
+  external: ['@aws-sdk/*', './front.cjs'],
   plugins: [requireExternals],
   banner: { js: "import { createRequire as __bdCreateRequire } from 'node:module'; const require = __bdCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
 
 function measure(which) {
+  // warm: aws-cdk-lib's code cache on, in this bench's own cache folder; the others cold.
+  const caches = which === 'warm' ? { XDG_CACHE_HOME: cacheHome } : { BENCHLING_DEPLOY_COMPILE_CACHE: 'off' };
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--run', which], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_ASSEMBLY_CACHE: cacheDir, BENCHLING_DEPLOY_COMPILE_CACHE: 'off' } });
-    child.once('message', resolve);
-    child.once('exit', (code) => code !== 0 && reject(new Error(`the ${which} run exited ${code}`)));
+    const child = fork(fileURLToPath(import.meta.url), ['--run', which], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_ASSEMBLY_CACHE: cacheDir, ...caches } });
+    let figures;
+    child.once('message', (message) => (figures = message));
+    // Once it has exited: the next run (or node -e 0) does not share the machine with its exit.
+    child.once('exit', (code) => (code === 0 && figures ? resolve(figures) : reject(new Error(`the ${which} run exited ${code}`))));
   });
 }
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'bd-bench-assemblies-'));
+const cacheHome = mkdtempSync(join(tmpdir(), 'bd-bench-caches-'));
 await measure('worker'); // warm the file cache once; not counted
+await measure('warm'); // fills aws-cdk-lib's code cache; not counted
 await measure('reuse'); // the first plan: synthesizes and fills the assembly cache; not counted
 const main = [];
 const worker = [];
+const warm = [];
+const node = [];
 const reuse = [];
 for (let i = 0; i < RUNS; i++) {
   main.push(await measure('main'));
   worker.push(await measure('worker'));
+  warm.push(await measure('warm'));
+  node.push(timeCommand(process.execPath, ['-e', '0']));
   reuse.push(await measure('reuse'));
 }
 rmSync(cacheDir, { recursive: true, force: true });
+rmSync(cacheHome, { recursive: true, force: true });
 const row = (name, runs) => `${name.padEnd(32)} longest stall ${median(runs.map((r) => r.stallMs)).toFixed(0).padStart(5)} ms   wall ${median(runs.map((r) => r.wallMs)).toFixed(0).padStart(5)} ms`;
 console.log(`synthesis of dev and prod, cold (a fresh process each run); medians of ${RUNS} alternating runs`);
 console.log(`  ${row('main thread (baseline)', main)}`);
 console.log(`  ${row('worker thread (the dashboard)', worker)}`);
+console.log(`  ${row('worker, a later deploy', warm)}   (aws-cdk-lib's code cache filled; node -e 0: ${median(node).toFixed(0)} ms, ratio ${(median(warm.map((r) => r.wallMs)) / median(node)).toFixed(1)}x)`);
 console.log(`  ${row('second plan, same profiles', reuse)}   (assembly reused: ${(median(reuse.map((r) => r.wallMs)) / median(worker.map((r) => r.wallMs))).toFixed(3)}x the worker's wall time)`);
 const ratio = median(worker.map((r) => r.stallMs)) / median(main.map((r) => r.stallMs));
 console.log(`  ratio: the longest stall is ${ratio.toFixed(3)}x the baseline's`);

@@ -207,7 +207,10 @@ function keepAtExit(path: string, source: Buffer, script: Script): void {
 }
 
 function writeKept(): void {
-  for (const [path, { source, script }] of keep) {
+  const kept = [...keep];
+  // Once each: the synth worker writes its own before it answers (runSynthWorker), and its thread's exit comes later.
+  keep.clear();
+  for (const [path, { source, script }] of kept) {
     // Not written: the next run compiles this bundle again.
     if (writeOwnFile(path, () => codeCacheBytes(source, script.createCachedData(), true))) cleanUpFolder(dirname(path), path, /\.(cache|tmp)$/, USER_CACHE_KEEP_MS);
   }
@@ -243,6 +246,29 @@ export interface DashboardBundle {
 export async function loadDashboard(options: { cache: boolean } = { cache: true }): Promise<{ exports: DashboardBundle; script: Script }> {
   await importYoga();
   return loadBundle<DashboardBundle>('dashboard.cjs', options);
+}
+
+/** What dist/synth.cjs exports for the dashboard's synth worker (bin/commands/synth-front.ts). */
+interface SynthWorkerBundle {
+  answerSynthWorker(bundleCodeCache: boolean, saveCaches: () => void): Promise<void>;
+}
+
+/**
+ * The dashboard's synthesis, in its worker thread (dist/synth-worker.cjs, started by
+ * src/infra/operations.ts: synthesizeStackInWorker): dist/synth.cjs with its code cache, as the
+ * `synth` command runs, rather than the ESM bundle's loader compiling its chunks. The bundle's
+ * user cache, if V8 refused the build's, is written before the answer: the dashboard ends the
+ * thread once it has it. A synth.cjs missing or damaged is the thread's error, saying so.
+ */
+export function runSynthWorker(): Promise<void> {
+  let loaded: { exports: SynthWorkerBundle; script: Script };
+  try {
+    loaded = loadBundle<SynthWorkerBundle>('synth.cjs');
+  } catch (error) {
+    // The thread's error, which the dashboard shows as the deploy's: which file, and how to mend it.
+    throw new Error(brokenInstallation('synth.cjs', error));
+  }
+  return loaded.exports.answerSynthWorker(loaded.script.cachedDataRejected === false, writeKept);
 }
 
 /** A file of dist/ that is there but not what the build wrote (empty, cut short): what reinstalling mends. */

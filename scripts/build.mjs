@@ -31,8 +31,7 @@ const common = {
 
 const result = await build({
   ...common,
-  // The dashboard synthesizes in a worker thread (src/infra/operations.ts: synthesizeStackInWorker), beside cli.js.
-  entryPoints: { cli: 'bin/cli.ts', 'synth-worker': 'src/infra/synth-worker.ts' },
+  entryPoints: { cli: 'bin/cli.ts' },
   splitting: true,
   format: 'esm',
   // React's production build: its development build is twice the size and slower to load and render.
@@ -93,6 +92,10 @@ const synth = await build({
   supported: { 'dynamic-import': false },
 });
 
+// The file the dashboard's synth worker thread starts with (src/infra/operations.ts: synthesizeStackInWorker): it runs
+// the synthesis in dist/synth.cjs, with its code cache, through the front (bin/front.ts: runSynthWorker).
+const synthWorker = await build({ ...common, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { 'synth-worker': 'bin/synth-worker.ts' }, external: ['./front.cjs'] });
+
 // The dashboard as the front opens it (a bare line on a terminal): the dashboard in CommonJS, with its code cache,
 // Ink's layout engine apart in dist/yoga.js (an ES module), the SDK from dist/sdk.cjs (see scripts/dashboard-bundle.mjs).
 // Its import()s are bundled into it, as status.cjs's are. A line the front's parser reads (--refresh) runs the ESM bundle's copy.
@@ -125,6 +128,6 @@ const said = caches.stderr.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 if (said.trim() !== '') process.stderr.write(said);
 
 // Chunks of earlier builds (their names carry a content hash) are removed, so dist/ holds this build only.
-const outputs = [result, parser, front, sdk, status, synth, yoga, dashboard].flatMap((r) => Object.keys(r.metafile.outputs));
+const outputs = [result, parser, front, sdk, status, synth, synthWorker, yoga, dashboard].flatMap((r) => Object.keys(r.metafile.outputs));
 const current = new Set([...outputs, 'light.cjs.cache', 'checks.cjs.cache', 'status.cjs.cache', 'synth.cjs.cache', 'sdk.cjs.cache', 'dashboard.cjs.cache'].map((p) => basename(p)));
 for (const file of readdirSync('dist')) if (!current.has(file)) rmSync(join('dist', file), { force: true });

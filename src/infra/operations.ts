@@ -36,11 +36,13 @@ export const synthesizeStackLazily: Synthesizer = async (profiles, outDir, optio
  * The same synthesis in a worker thread, for the dashboard: loading
  * aws-cdk-lib and building the stack take a second or two of CPU, which on
  * the main thread would freeze the screen (spinner, keys, refreshes). Runs
- * `synth-worker.js` beside this module's file (`dist/`); `workerUrl` points
- * elsewhere (tests running from source use the built one). Errors come back
- * as the same kinds (UserError, ExternalError) with their hints.
+ * `synth-worker.cjs` beside this module's file (`dist/`), which runs the
+ * synthesis in dist/synth.cjs with its code cache (bin/front.ts:
+ * runSynthWorker); `workerUrl` points elsewhere (tests running from source use
+ * the built one). Errors come back as the same kinds (UserError,
+ * ExternalError) with their hints.
  */
-export function synthesizeStackInWorker(workerUrl: URL = new URL('./synth-worker.js', import.meta.url)): Synthesizer {
+export function synthesizeStackInWorker(workerUrl: URL = new URL('./synth-worker.cjs', import.meta.url)): Synthesizer {
   return async (profiles, outDir, options = {}) => {
     const { Worker } = await import('node:worker_threads');
     // The template never holds the client secret: it does not cross to the worker either.

@@ -1,22 +1,23 @@
 /**
  * The dashboard's synthesis in a worker thread (synthesizeStackInWorker),
- * run from the built dist/synth-worker.js as the dashboard runs it: the same
+ * run from the built dist/synth-worker.cjs as the dashboard runs it: the same
  * assembly as synthesizing in this thread, and errors of the same kind, with
- * their hints.
+ * their hints; the synthesis run in dist/synth.cjs with its code cache.
  */
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { synthesizeStackInWorker } from '../../src/infra/operations.js';
 import { readCacheFile } from '../../src/infra/compile-cache.js';
 import { synthesizeStack } from '../../src/infra/synth.js';
-import { ROOT } from '../helpers/cli.js';
+import { ROOT, copyOfBuild } from '../helpers/cli.js';
+import { synthWorkerReply } from '../helpers/synth-worker.js';
 import { SECRET, tempDir } from '../helpers/fixtures.js';
 import { stackProfiles } from './stack-helpers.js';
 
-const WORKER = join(ROOT, 'dist', 'synth-worker.js');
+const WORKER = join(ROOT, 'dist', 'synth-worker.cjs');
 
 /** The newest modification time of any file under `dir`. */
 function newest(dir: string): number {
@@ -25,8 +26,9 @@ function newest(dir: string): number {
 
 beforeAll(() => {
   // The built worker is what the dashboard runs: an old build would test old code.
-  if (!existsSync(WORKER) || statSync(WORKER).mtimeMs < newest(join(ROOT, 'src'))) {
-    throw new Error('dist/synth-worker.js is missing or older than src/: run `npm run build` first (npm test does)');
+  const synthBundle = join(ROOT, 'dist', 'synth.cjs');
+  if (!existsSync(WORKER) || !existsSync(synthBundle) || statSync(synthBundle).mtimeMs < Math.max(newest(join(ROOT, 'src')), newest(join(ROOT, 'bin')))) {
+    throw new Error('dist/synth-worker.cjs or dist/synth.cjs is missing or older than src/ and bin/: run `npm run build` first (npm test does)');
   }
 });
 
@@ -82,7 +84,34 @@ describe('synthesizeStackInWorker', () => {
   });
 
   it('says so when the worker cannot run', async () => {
-    const missing = synthesizeStackInWorker(pathToFileURL(join(tempDir(), 'synth-worker.js')));
-    await expect(missing(stackProfiles({ prod: {} }), join(tempDir(), 'out'))).rejects.toThrow(/synth-worker\.js/);
+    const missing = synthesizeStackInWorker(pathToFileURL(join(tempDir(), 'synth-worker.cjs')));
+    await expect(missing(stackProfiles({ prod: {} }), join(tempDir(), 'out'))).rejects.toThrow(/synth-worker\.cjs/);
+  });
+
+  it('says which file of dist/ is broken, and how to mend it, when dist/synth.cjs is missing', async () => {
+    const { dist } = copyOfBuild((name) => !name.endsWith('.map') && name !== 'synth.cjs');
+    const broken = synthesizeStackInWorker(pathToFileURL(join(dist, 'synth-worker.cjs')));
+    await expect(broken(stackProfiles({ prod: {} }), join(tempDir(), 'out'))).rejects.toThrow(/^dist\/synth\.cjs could not be loaded \(ENOENT.*\); reinstall benchling-deploy/);
+  });
+
+  it("runs the synthesis in dist/synth.cjs, the synth command's bundle, with the code cache the build made for it", async () => {
+    const reply = await synthWorkerReply(WORKER, { profiles: stackProfiles({ prod: {} }), outDir: join(tempDir(), 'cdk.out') });
+    expect(reply).toMatchObject({ ok: true, hasAssets: false, bundleCodeCache: true });
+    expect(reply.threadId).toBeGreaterThan(0);
+  });
+
+  it("when the build's cache of synth.cjs does not serve, the worker writes this user's before it answers (the dashboard then ends the thread), and the next worker takes it", async () => {
+    const { dist } = copyOfBuild((name) => !name.endsWith('.map') && name !== 'synth.cjs.cache');
+    // aws-cdk-lib and constructs, from the copy as from an installed package.
+    symlinkSync(join(ROOT, 'node_modules'), join(dirname(dist), 'node_modules'));
+    const xdg = tempDir('bd-worker-xdg-');
+    const env = { ...process.env, XDG_CACHE_HOME: xdg };
+    const worker = join(dist, 'synth-worker.cjs');
+    const first = await synthWorkerReply(worker, { profiles: stackProfiles({ prod: {} }), outDir: join(tempDir(), 'cdk.out') }, env);
+    expect(first).toMatchObject({ ok: true, bundleCodeCache: false });
+    const front = join(xdg, 'benchling-deploy', 'front');
+    expect(readdirSync(front).filter((f) => f.endsWith('-synth.cjs.cache'))).toHaveLength(1);
+    const second = await synthWorkerReply(worker, { profiles: stackProfiles({ prod: {} }), outDir: join(tempDir(), 'cdk.out') }, env);
+    expect(second).toMatchObject({ ok: true, bundleCodeCache: true });
   });
 });

@@ -8,6 +8,8 @@ import { ROOT } from '../helpers/cli.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { startFakeAws } from '../fake-aws/server.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
+import { synthWorkerReply } from '../helpers/synth-worker.js';
+import { stackProfiles } from '../infra/stack-helpers.js';
 
 /** Reports each file of a dist/ folder a run loads (`LOADED <file URL>` on stderr). */
 const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
@@ -59,7 +61,7 @@ describe('the published package', { timeout: 300_000 }, () => {
   it('holds the entry and the bundle, built by packing, and nothing else: no tests, sources or source maps', () => {
     expect(files).toContain('bin/benchling-deploy.cjs');
     expect(files).toContain('dist/cli.js');
-    expect(files).toContain('dist/synth-worker.js');
+    expect(files).toContain('dist/synth-worker.cjs');
     for (const front of ['dist/front.cjs', 'dist/light.cjs', 'dist/checks.cjs', 'dist/status.cjs', 'dist/synth.cjs', 'dist/sdk.cjs', 'dist/dashboard.cjs', 'dist/yoga.js', 'dist/light.cjs.cache', 'dist/checks.cjs.cache', 'dist/status.cjs.cache', 'dist/synth.cjs.cache', 'dist/sdk.cjs.cache', 'dist/dashboard.cjs.cache']) expect(files).toContain(front);
     expect(files).toContain('README.md');
     const unexpected = files.filter((f) => !(f === 'package.json' || f === 'README.md' || f === 'bin/benchling-deploy.cjs' || /^dist\/[^/]+\.(c?js|cjs\.cache)$/.test(f)));
@@ -160,6 +162,15 @@ describe('the published package', { timeout: 300_000 }, () => {
     const dist = join(project, 'node_modules', 'benchling-deploy', 'dist');
     // The package's own files (yoga.js is said by the loader's thread, so its line may come in any place), and nothing of the ESM bundle.
     expect(loaded.filter((f) => basename(f) !== 'sdk.cjs').sort()).toEqual(['dashboard.cjs', 'front.cjs', 'yoga.js'].map((f) => join(dist, f)));
+  });
+
+  it("the dashboard's synth worker runs from the installed package: dist/synth.cjs with the build's code cache, aws-cdk-lib from the project's node_modules", async () => {
+    const worker = join(project, 'node_modules', 'benchling-deploy', 'dist', 'synth-worker.cjs');
+    const outDir = join(tempDir('bd-pack-out-'), 'cdk.out');
+    const reply = await synthWorkerReply(worker, { profiles: stackProfiles({ prod: {} }), outDir }, { PATH: process.env.PATH, HOME: tempDir('bd-pack-home-') });
+    expect(reply).toMatchObject({ ok: true, assemblyDir: outDir, bundleCodeCache: true });
+    const template = JSON.parse(readFileSync(join(outDir, 'BenchlingWebhookStack.template.json'), 'utf8')) as { Resources: Record<string, unknown> };
+    expect(Object.keys(template.Resources).length).toBeGreaterThan(20);
   });
 
   it("execa (an ES module only, for cdk) resolves from the installed front, which imports it for dist/dashboard.cjs", () => {
