@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { REGION_RE, deployRecordPath, profilePath } from '../../src/config/paths.js';
 import { PROFILE_MAX_BYTES, readUntrustedText } from '../../src/config/untrusted-file.js';
-import { resolveStackProfiles, resolveTarget, type StackProfiles } from '../../src/config/pairing.js';
+import { resolveStackProfiles, resolveTarget, type DeployTarget, type StackProfiles } from '../../src/config/pairing.js';
 import { costInputsOf } from '../../src/config/cost.js';
 import type { EnvironmentName } from '../../src/config/schema.js';
 import { UserError, exitCodeOf, formatError } from '../../src/errors.js';
@@ -12,7 +12,7 @@ import { DEFAULT_LOG_CAPACITY } from '../../src/state/log-buffer.js';
 import type { DashboardAction, OperationOutcome, StackInfo, TestOutcome } from '../../src/state/dashboard.js';
 import type { PollUpdate } from '../../src/state/status-poller.js';
 import type { DashboardServices, PreparedOperation } from '../../src/ui/services.js';
-import type { RollbackRequest } from '../../src/infra/operations.js';
+import type { OperationKind, RollbackRequest, SynthWorker } from '../../src/infra/operations.js';
 import type { ClosableStatusApi, ParameterStore } from '../../src/state/aws-clients.js';
 import type { Team } from '../../src/state/team-records.js';
 import { teamFor } from '../team.js';
@@ -301,6 +301,91 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
     return apis!.logs;
   };
 
+  /**
+   * A plan of a deploy, promote or rollback for the dashboard, after its pre-flight (AWS, the team's
+   * lock and history); `synthWorker` (started before all this) synthesizes the stack off the main thread.
+   */
+  const prepareOperation = async (
+    target: DeployTarget,
+    ops: typeof import('../../src/infra/operations.js'),
+    synthWorker: SynthWorker,
+    kind: OperationKind,
+    environment: EnvironmentName,
+    options: { imageTag?: string },
+  ): Promise<PreparedOperation | { refusal: string }> => {
+    const aws = await ops.deployAwsFor(target, g.awsProfile);
+    const teamMode = await teamFor(target.place, recordsPath, aws.parameters, async () => (await aws.callerIdentity()).arn, (m) => notice(m));
+    // The account's history first: the picker's choice is checked against it.
+    if (kind === 'rollback') await teamMode.refresh([environment]);
+    let imageTag: string | undefined;
+    let contractTag: string | undefined;
+    let imageTagSource: string | undefined;
+    let contractTagSource: string | undefined;
+    let extra: { label: string; value: string }[] = [];
+    if (kind === 'promote') {
+      if (!target.dev) return { refusal: 'there is no dev profile (dev.json), so there is no dev environment to promote from' };
+      const decision = await ops.decidePromoteFor(target, aws);
+      if (!decision.ok) return { refusal: `${decision.reason}; \`benchling-deploy status\` and the panels show both environments` };
+      const { shortDigest } = await import('../../src/infra/promote.js');
+      imageTag = decision.digest;
+      contractTag = decision.devTag ?? undefined;
+      extra = ops.promoteRows(decision, shortDigest);
+    } else if (kind === 'rollback') {
+      const record = (await records()).loadDeployRecords(recordsPath)[environment];
+      const chosen = options.imageTag;
+      if (chosen !== undefined && chosen === record?.imageTag) return { refusal: `${chosen} is the image deploy.json says ${environment} runs now; choose an earlier one` };
+      // The chosen image must be one of the history's (deploy.json may have changed since the list was drawn).
+      const previous = chosen === undefined ? ops.rollbackEntry(record) : record?.history.find((h) => h.imageTag === chosen);
+      if (chosen !== undefined && !previous) return { refusal: `${chosen} is no longer in ${environment}'s history in deploy.json (${recordsPath}); press h to see it` };
+      if (!previous) {
+        const e = ops.noRollbackError(environment, recordsPath);
+        return { refusal: `${e.message}; ${e.hint}` };
+      }
+      // The release it was served as goes with it; a digest whose release deploy.json does not know is refused.
+      let back: RollbackRequest;
+      try {
+        back = ops.rollbackRequest(environment, recordsPath, previous, record!.history.indexOf(previous));
+      } catch (error) {
+        if (error instanceof UserError) return { refusal: `${error.message}; ${error.hint}` };
+        throw error;
+      }
+      imageTag = back.imageTag;
+      contractTag = back.contractTag;
+      imageTagSource = back.imageTagSource;
+      contractTagSource = back.contractTagSource;
+      extra = [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt})` }];
+    }
+    const [{ prepareDeploy, diffPlan, executeDeploy, disposePlan }, { withAssemblyCache }] = await Promise.all([import('../../src/infra/deploy.js'), import('../../src/infra/assembly-cache.js')]);
+    const plan = await prepareDeploy(
+      { target, imageTag, contractTag, imageTagSource, contractTagSource, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)`, team: teamMode },
+      aws,
+      // Off the main thread: the screen keeps drawing while aws-cdk-lib loads and the stack is built;
+      // a second plan of unchanged profiles reuses that assembly.
+      withAssemblyCache(synthWorker.synthesize),
+    );
+    return {
+      plan: {
+        kind,
+        environment,
+        oldTag: plan.oldTag,
+        newTag: plan.newTag,
+        rows: [...ops.planRows(plan), ...extra],
+        // A dev deploy that would change prod's service too is confirmed by typing prod; one that replaces what serves requests, by the stack's name.
+        confirmWord: ops.planConfirmationWord(kind, plan),
+        logFile: plan.logFile,
+      },
+      diff: (signal) => diffPlan(plan, signal),
+      async execute({ signal, onEvent }): Promise<OperationOutcome> {
+        const o = await executeDeploy(plan, aws, { signal, onEvent });
+        if (o.outcome === 'succeeded') return { outcome: 'succeeded', endpoint: o.endpoint, imageTag: plan.newTag, logFile: o.logFile };
+        if (o.outcome === 'unrecorded') return { outcome: 'unrecorded', endpoint: o.endpoint, imageTag: plan.newTag, error: o.error, logFile: o.logFile };
+        if (o.outcome === 'cancelled') return { outcome: 'cancelled', stackStatus: o.stackStatus, logFile: o.logFile };
+        return { outcome: 'failed', reasons: o.reasons, stackStatus: o.stackStatus, logFile: o.logFile };
+      },
+      release: () => disposePlan(plan),
+    };
+  };
+
   return {
     /**
      * Starts polling the stack the first frame shows (read from the profiles as plain JSON)
@@ -371,77 +456,13 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
     async prepare(kind, environment, options = {}): Promise<PreparedOperation | { refusal: string }> {
       const target = resolveTarget((await store()).inspectAllProfiles(configDir), { environment, region: g.region });
       const ops = await import('../../src/infra/operations.js');
-      const aws = await ops.deployAwsFor(target, g.awsProfile);
-      const teamMode = await teamFor(target.place, recordsPath, aws.parameters, async () => (await aws.callerIdentity()).arn, (m) => notice(m));
-      // The account's history first: the picker's choice is checked against it.
-      if (kind === 'rollback') await teamMode.refresh([environment]);
-      let imageTag: string | undefined;
-      let contractTag: string | undefined;
-      let imageTagSource: string | undefined;
-      let contractTagSource: string | undefined;
-      let extra: { label: string; value: string }[] = [];
-      if (kind === 'promote') {
-        if (!target.dev) return { refusal: 'there is no dev profile (dev.json), so there is no dev environment to promote from' };
-        const decision = await ops.decidePromoteFor(target, aws);
-        if (!decision.ok) return { refusal: `${decision.reason}; \`benchling-deploy status\` and the panels show both environments` };
-        const { shortDigest } = await import('../../src/infra/promote.js');
-        imageTag = decision.digest;
-        contractTag = decision.devTag ?? undefined;
-        extra = ops.promoteRows(decision, shortDigest);
-      } else if (kind === 'rollback') {
-        const record = (await records()).loadDeployRecords(recordsPath)[environment];
-        const chosen = options.imageTag;
-        if (chosen !== undefined && chosen === record?.imageTag) return { refusal: `${chosen} is the image deploy.json says ${environment} runs now; choose an earlier one` };
-        // The chosen image must be one of the history's (deploy.json may have changed since the list was drawn).
-        const previous = chosen === undefined ? ops.rollbackEntry(record) : record?.history.find((h) => h.imageTag === chosen);
-        if (chosen !== undefined && !previous) return { refusal: `${chosen} is no longer in ${environment}'s history in deploy.json (${recordsPath}); press h to see it` };
-        if (!previous) {
-          const e = ops.noRollbackError(environment, recordsPath);
-          return { refusal: `${e.message}; ${e.hint}` };
-        }
-        // The release it was served as goes with it; a digest whose release deploy.json does not know is refused.
-        let back: RollbackRequest;
-        try {
-          back = ops.rollbackRequest(environment, recordsPath, previous, record!.history.indexOf(previous));
-        } catch (error) {
-          if (error instanceof UserError) return { refusal: `${error.message}; ${error.hint}` };
-          throw error;
-        }
-        imageTag = back.imageTag;
-        contractTag = back.contractTag;
-        imageTagSource = back.imageTagSource;
-        contractTagSource = back.contractTagSource;
-        extra = [{ label: 'back to', value: `${previous.imageTag} (deployed ${previous.deployedAt})` }];
+      // The synthesis worker boots and loads aws-cdk-lib while the pre-flight waits on AWS; it ends with the preparation.
+      const synthWorker = ops.startSynthWorker();
+      try {
+        return await prepareOperation(target, ops, synthWorker, kind, environment, options);
+      } finally {
+        synthWorker.close();
       }
-      const [{ prepareDeploy, diffPlan, executeDeploy, disposePlan }, { withAssemblyCache }] = await Promise.all([import('../../src/infra/deploy.js'), import('../../src/infra/assembly-cache.js')]);
-      const plan = await prepareDeploy(
-        { target, imageTag, contractTag, imageTagSource, contractTagSource, awsProfile: g.awsProfile, configDir, recordsPath, purpose: `${kind} ${environment} (dashboard)`, team: teamMode },
-        aws,
-        // Off the main thread: the screen keeps drawing while aws-cdk-lib loads and the stack is built;
-        // a second plan of unchanged profiles reuses that assembly.
-        withAssemblyCache(ops.synthesizeStackInWorker()),
-      );
-      return {
-        plan: {
-          kind,
-          environment,
-          oldTag: plan.oldTag,
-          newTag: plan.newTag,
-          rows: [...ops.planRows(plan), ...extra],
-          // A dev deploy that would change prod's service too is confirmed by typing prod; one that replaces what serves requests, by the stack's name.
-          confirmWord: ops.planConfirmationWord(kind, plan),
-          logFile: plan.logFile,
-        },
-        diff: (signal) => diffPlan(plan, signal),
-        async execute({ signal, onEvent }): Promise<OperationOutcome> {
-          const o = await executeDeploy(plan, aws, { signal, onEvent });
-          if (o.outcome === 'succeeded') return { outcome: 'succeeded', endpoint: o.endpoint, imageTag: plan.newTag, logFile: o.logFile };
-          if (o.outcome === 'unrecorded') return { outcome: 'unrecorded', endpoint: o.endpoint, imageTag: plan.newTag, error: o.error, logFile: o.logFile };
-          if (o.outcome === 'cancelled') return { outcome: 'cancelled', stackStatus: o.stackStatus, logFile: o.logFile };
-          return { outcome: 'failed', reasons: o.reasons, stackStatus: o.stackStatus, logFile: o.logFile };
-        },
-        release: () => disposePlan(plan),
-      };
     },
 
     async openLogs(environment, sink) {

@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { ExternalError, UserError, UserErrors } from '../errors.js';
 import { displayLine } from '../display-text.js';
 import type { EnvironmentName, ResolvedProfile } from '../config/schema.js';
@@ -32,6 +33,11 @@ export const synthesizeStackLazily: Synthesizer = async (profiles, outDir, optio
   return { assemblyDir: result.assemblyDir, hasAssets: result.hasAssets, templateBodySize: result.templateBodySize };
 };
 
+/** The default worker file: `synth-worker.cjs` beside this module's file (`dist/`). */
+function defaultWorkerUrl(): URL {
+  return new URL('./synth-worker.cjs', import.meta.url);
+}
+
 /**
  * The same synthesis in a worker thread, for the dashboard: loading
  * aws-cdk-lib and building the stack take a second or two of CPU, which on
@@ -40,11 +46,49 @@ export const synthesizeStackLazily: Synthesizer = async (profiles, outDir, optio
  * synthesis in dist/synth.cjs with its code cache (bin/front.ts:
  * runSynthWorker); `workerUrl` points elsewhere (tests running from source use
  * the built one). Errors come back as the same kinds (UserError,
- * ExternalError) with their hints.
+ * ExternalError) with their hints. A worker is started for each synthesis,
+ * when it is asked for; {@link startSynthWorker} starts it sooner.
  */
-export function synthesizeStackInWorker(workerUrl: URL = new URL('./synth-worker.cjs', import.meta.url)): Synthesizer {
-  return async (profiles, outDir, options = {}) => {
-    const { Worker } = await import('node:worker_threads');
+export function synthesizeStackInWorker(workerUrl: URL = defaultWorkerUrl()): Synthesizer {
+  return async (profiles, outDir, options = {}) => startSynthWorker(workerUrl).synthesize(profiles, outDir, options);
+}
+
+/** A synthesis worker thread started ahead of its one synthesis ({@link startSynthWorker}). */
+export interface SynthWorker {
+  /** The synthesis, once (a second call is refused); the worker ends when it has answered. */
+  readonly synthesize: Synthesizer;
+  /** Ends the worker if it still runs (a plan that never synthesized: the assembly reused, a pre-flight refusal). */
+  close(): void;
+}
+
+/**
+ * A worker thread for one synthesis, started now: it boots and loads
+ * dist/synth.cjs and aws-cdk-lib while the deploy's pre-flight waits on AWS,
+ * and synthesizes when {@link SynthWorker.synthesize} sends it the profiles
+ * (which the pre-flight decides: the ids a deployed stack keeps). What stops
+ * it before then (a missing file) is that call's error; a worker never asked
+ * ends with {@link SynthWorker.close}, its errors unseen.
+ */
+export function startSynthWorker(workerUrl: URL = defaultWorkerUrl()): SynthWorker {
+  let stderr = '';
+  let asked = false;
+  // Its output is kept off the terminal (the dashboard owns the screen); stderr's end goes into an error.
+  const worker = new Worker(workerUrl, { stdout: true, stderr: true });
+  worker.stdout.resume();
+  worker.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-2000);
+  });
+  // Listened to from the start: an error of a worker never asked is no unhandled one.
+  const answered = new Promise<SynthWorkerReply>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the synthesis worker exited (code ${code}) without an answer${stderr ? `: ${stderr.trim()}` : ''}`)));
+  });
+  answered.catch(() => {});
+  const close = () => void worker.terminate();
+  const synthesize: Synthesizer = async (profiles, outDir, options = {}) => {
+    if (asked) throw new Error('a synthesis worker synthesizes once');
+    asked = true;
     // The template never holds the client secret: it does not cross to the worker either.
     const withoutSecret = ({ benchlingClientSecret: _secret, ...rest }: ResolvedProfile): ResolvedProfile => rest;
     const input: SynthWorkerInput = {
@@ -52,28 +96,13 @@ export function synthesizeStackInWorker(workerUrl: URL = new URL('./synth-worker
       outDir,
       ...(options.keep ? { keep: options.keep } : {}),
     };
-    const reply = await new Promise<SynthWorkerReply>((resolve, reject) => {
-      // Its output is kept off the terminal (the dashboard owns the screen); stderr's end goes into an error.
-      const worker = new Worker(workerUrl, { workerData: input, stdout: true, stderr: true });
-      let stderr = '';
-      worker.stdout.resume();
-      worker.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr = (stderr + chunk).slice(-2000);
-      });
-      let settled = false;
-      worker.once('message', (message: SynthWorkerReply) => {
-        settled = true;
-        resolve(message);
-        void worker.terminate();
-      });
-      worker.once('error', (error) => {
-        settled = true;
-        reject(error);
-      });
-      worker.once('exit', (code) => {
-        if (!settled) reject(new Error(`the synthesis worker exited (code ${code}) without an answer${stderr ? `: ${stderr.trim()}` : ''}`));
-      });
-    });
+    let reply: SynthWorkerReply;
+    try {
+      worker.postMessage(input);
+      reply = await answered;
+    } finally {
+      close();
+    }
     if (reply.ok) return { assemblyDir: reply.assemblyDir, hasAssets: reply.hasAssets, templateBodySize: reply.templateBodySize };
     switch (reply.kind) {
       case 'users':
@@ -86,6 +115,7 @@ export function synthesizeStackInWorker(workerUrl: URL = new URL('./synth-worker
         throw Object.assign(new Error(reply.message), { stack: reply.stack });
     }
   };
+  return { synthesize, close };
 }
 
 /** The real AWS side of a deploy for the target, on the SDK (loaded now). */

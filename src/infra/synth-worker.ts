@@ -1,12 +1,12 @@
 /**
  * The dashboard's synthesis, in a worker thread (see
- * {@link synthesizeStackInWorker}): aws-cdk-lib loads and the stack is built
+ * {@link startSynthWorker}): aws-cdk-lib loads and the stack is built
  * there, so the screen keeps drawing meanwhile. The worker's file is
  * `dist/synth-worker.cjs` (bin/synth-worker.ts), which runs
  * {@link answerSynthWorker} in dist/synth.cjs, the bundle of the `synth`
  * command, loaded with its code cache (bin/front.ts: runSynthWorker).
  */
-import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { parentPort, threadId } from 'node:worker_threads';
 import type { StackProfiles } from '../config/pairing.js';
 import { ExternalError, UserError, UserErrors } from '../errors.js';
 import { installedCompileCache } from './compile-cache.js';
@@ -35,11 +35,10 @@ export type SynthWorkerReply =
       readonly stack?: string;
     } & Partial<SynthWorkerRun>);
 
-async function reply(run: SynthWorkerRun): Promise<SynthWorkerReply> {
-  const { profiles, outDir, keep } = workerData as SynthWorkerInput;
+async function reply(input: SynthWorkerInput, synth: Promise<typeof import('./synth.js')>, run: SynthWorkerRun): Promise<SynthWorkerReply> {
+  const { profiles, outDir, keep } = input;
   try {
-    // Here, not at the top: dist/synth.cjs, which holds this module, loads aws-cdk-lib only for a synthesis.
-    const { synthesizeStack } = await import('./synth.js');
+    const { synthesizeStack } = await synth;
     const result = synthesizeStack(profiles, outDir, keep ? { keep } : {});
     return { ok: true, assemblyDir: result.assemblyDir, hasAssets: result.hasAssets, templateBodySize: result.templateBodySize, ...run };
   } catch (error) {
@@ -52,14 +51,22 @@ async function reply(run: SynthWorkerRun): Promise<SynthWorkerReply> {
 }
 
 /**
- * Synthesizes what the dashboard sent (workerData) and posts the answer. The
- * dashboard ends this thread once it has the answer, so the caches are written
- * first: aws-cdk-lib's (src/infra/compile-cache.ts), then `saveCaches` (the
- * front's, of the bundle itself, when V8 refused the build's).
+ * Loads the synthesis (aws-cdk-lib with it) while the dashboard's pre-flight
+ * runs, then synthesizes what the dashboard sends (its one message) and posts
+ * the answer. The dashboard ends this thread once it has the answer, so the
+ * caches are written first: aws-cdk-lib's (src/infra/compile-cache.ts), then
+ * `saveCaches` (the front's, of the bundle itself, when V8 refused the build's).
  */
 export async function answerSynthWorker(bundleCodeCache: boolean, saveCaches: () => void = () => {}): Promise<void> {
-  const answer = await reply({ threadId, bundleCodeCache });
+  if (!parentPort) throw new Error('answerSynthWorker runs in a worker thread');
+  const port = parentPort;
+  const input = new Promise<SynthWorkerInput>((resolve) => port.once('message', resolve));
+  // Here, not at the top: dist/synth.cjs, which holds this module, loads aws-cdk-lib only for a synthesis.
+  const synth = import('./synth.js');
+  // What failed to load is the synthesis's error, in the answer.
+  synth.catch(() => {});
+  const answer = await reply(await input, synth, { threadId, bundleCodeCache });
   installedCompileCache()?.save();
   saveCaches();
-  parentPort?.postMessage(answer);
+  port.postMessage(answer);
 }

@@ -9,7 +9,8 @@ import type { SynthWorkerInput, SynthWorkerReply } from '../../src/infra/synth-w
  */
 export function synthWorkerReply(file: string, input: SynthWorkerInput, env: NodeJS.ProcessEnv = process.env): Promise<SynthWorkerReply> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(file, { workerData: input, env, stdout: true, stderr: true });
+    const worker = new Worker(file, { env, stdout: true, stderr: true });
+    worker.postMessage(input);
     let stderr = '';
     worker.stdout.resume();
     worker.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

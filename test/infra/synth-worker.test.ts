@@ -9,7 +9,7 @@ import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { synthesizeStackInWorker } from '../../src/infra/operations.js';
+import { startSynthWorker, synthesizeStackInWorker } from '../../src/infra/operations.js';
 import { readCacheFile } from '../../src/infra/compile-cache.js';
 import { synthesizeStack } from '../../src/infra/synth.js';
 import { ROOT, copyOfBuild } from '../helpers/cli.js';
@@ -18,6 +18,26 @@ import { SECRET, tempDir } from '../helpers/fixtures.js';
 import { stackProfiles } from './stack-helpers.js';
 
 const WORKER = join(ROOT, 'dist', 'synth-worker.cjs');
+const ECHO = join(ROOT, 'test', 'fixtures', 'echo-synth-worker.mjs');
+
+/** Waits until `file` exists (at most 20 s). */
+async function until(file: string): Promise<void> {
+  for (const end = Date.now() + 20_000; !existsSync(file); await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() > end) throw new Error(`${file} was not written within 20 s`);
+  }
+}
+
+/** Runs `body` with `name` set in this process's environment (a worker copies it when it starts). */
+async function withEnv<T>(name: string, value: string, body: () => Promise<T>): Promise<T> {
+  const saved = process.env[name];
+  process.env[name] = value;
+  try {
+    return await body();
+  } finally {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  }
+}
 
 /** The newest modification time of any file under `dir`. */
 function newest(dir: string): number {
@@ -55,7 +75,7 @@ describe('synthesizeStackInWorker', () => {
   });
 
   it('never sends the client secret to the worker (the template does not need it)', async () => {
-    const echo = synthesizeStackInWorker(pathToFileURL(join(ROOT, 'test', 'fixtures', 'echo-synth-worker.mjs')));
+    const echo = synthesizeStackInWorker(pathToFileURL(ECHO));
     const error = (await echo(stackProfiles({ prod: { benchlingClientSecret: SECRET }, dev: { benchlingClientSecret: SECRET } }), '/x').catch((e: unknown) => e)) as Error;
     const sent = JSON.parse(error.message) as { profiles: { prod: Record<string, unknown>; dev: Record<string, unknown> }; outDir: string };
     expect(sent.outDir).toBe('/x');
@@ -86,6 +106,45 @@ describe('synthesizeStackInWorker', () => {
   it('says so when the worker cannot run', async () => {
     const missing = synthesizeStackInWorker(pathToFileURL(join(tempDir(), 'synth-worker.cjs')));
     await expect(missing(stackProfiles({ prod: {} }), join(tempDir(), 'out'))).rejects.toThrow(/synth-worker\.cjs/);
+  });
+
+  it('startSynthWorker starts the thread at once, before the pre-flight decides what to synthesize; the profiles cross when asked, without the secret', async () => {
+    const started = join(tempDir(), 'started');
+    const worker = await withEnv('BD_TEST_WORKER_STARTED', started, async () => startSynthWorker(pathToFileURL(ECHO)));
+    // Running, and sent nothing yet.
+    await until(started);
+    const error = (await worker.synthesize(stackProfiles({ prod: { benchlingClientSecret: SECRET } }), '/y', { keep: { restApi: 'Api1' } }).catch((e: unknown) => e)) as Error;
+    expect(JSON.parse(error.message)).toMatchObject({ outDir: '/y', keep: { restApi: 'Api1' } });
+    expect(error.message).not.toContain(SECRET);
+  });
+
+  it('a worker synthesizes once: a second call is refused', async () => {
+    const worker = startSynthWorker(pathToFileURL(ECHO));
+    await worker.synthesize(stackProfiles({ prod: {} }), '/x').catch(() => undefined);
+    await expect(worker.synthesize(stackProfiles({ prod: {} }), '/x')).rejects.toThrow('a synthesis worker synthesizes once');
+  });
+
+  it('a worker never asked (the assembly reused, a refusal in the pre-flight) ends with close(); one that could not start is no unhandled error', async () => {
+    const missing = startSynthWorker(pathToFileURL(join(tempDir(), 'synth-worker.cjs')));
+    const started = join(tempDir(), 'started');
+    const idle = await withEnv('BD_TEST_WORKER_STARTED', started, async () => startSynthWorker(pathToFileURL(ECHO)));
+    await until(started);
+    missing.close();
+    idle.close();
+    // Unhandled rejections fail the run (vitest): give the missing file's error its time to come.
+    await new Promise((r) => setTimeout(r, 500));
+    await expect(idle.synthesize(stackProfiles({ prod: {} }), '/x')).rejects.toThrow(/exited \(code 1\) without an answer/);
+  });
+
+  it('started early and asked a second later, the worker writes the same assembly as synthesizing here', async () => {
+    const worker = startSynthWorker(pathToFileURL(WORKER));
+    await new Promise((r) => setTimeout(r, 1000));
+    const profiles = stackProfiles({ prod: {}, dev: {} });
+    const out = join(tempDir(), 'cdk.out');
+    const result = await worker.synthesize(profiles, out);
+    const here = synthesizeStack(profiles, join(tempDir(), 'cdk.out'));
+    expect(result).toEqual({ assemblyDir: out, hasAssets: false, templateBodySize: here.templateBodySize });
+    expect(readFileSync(join(out, 'BenchlingWebhookStack.template.json'), 'utf8')).toBe(readFileSync(here.templatePath, 'utf8'));
   });
 
   it('says which file of dist/ is broken, and how to mend it, when dist/synth.cjs is missing', async () => {

@@ -1,0 +1,130 @@
+// `npm run bench plan`: the dashboard's deploy preparation, from `d` to the plan: the pre-flight against
+// the fake AWS endpoint (test/fake-aws; the project's stack deployed, test/helpers/deployed.ts) and the
+// synthesis in the worker thread (dist/synth-worker.cjs, as the dashboard runs it; no assembly reused).
+// Each run is a fresh process, as a first deploy of a dashboard session is:
+//
+//   - asked:   the worker started when the synthesis is asked for, after the pre-flight (synthesizeStackInWorker);
+//   - started: the worker started with the preparation, so it boots and loads dist/synth.cjs and aws-cdk-lib
+//              while the pre-flight waits on AWS (startSynthWorker, what the dashboard does).
+//
+// Twice: the fake answering at once, and each of its answers delayed by BENCH_PLAN_LATENCY_MS (default 40;
+// a round trip to an AWS region is tens of milliseconds). Medians of BENCH_PLAN_RUNS alternating runs
+// (default 9), after one warm-up run of each (which also fills aws-cdk-lib's code cache), `node -e 0` in
+// the same loop. The TypeScript is bundled with esbuild into .bench-out/plan/ first, with dist/'s
+// externals (bench/_bundle.mjs, likeDist).
+import { fork } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleModules, root } from './_bundle.mjs';
+import { median, timeCommand } from './_stats.mjs';
+
+const RUNS = Number(process.env.BENCH_PLAN_RUNS ?? 9);
+const LATENCY_MS = Number(process.env.BENCH_PLAN_LATENCY_MS ?? 40);
+const WORKER = pathToFileURL(join(root, 'dist', 'synth-worker.cjs'));
+const runArg = process.argv[2] === '--run' ? JSON.parse(process.argv[3]) : undefined;
+
+const m = await bundleModules(
+  'plan',
+  [
+    "export { startFakeAws } from './test/fake-aws/server.ts';",
+    "export { deployedScenario } from './test/helpers/deployed.ts';",
+    "export { synthProjectStack } from './test/fake-aws/project-stack.ts';",
+    "export { devProfile, prodProfile, writeJson } from './test/helpers/fixtures.ts';",
+    "export { prepareDeploy, disposePlan } from './src/infra/deploy.ts';",
+    "export { startSynthWorker, synthesizeStackInWorker } from './src/infra/operations.ts';",
+    "export { createDeployAws } from './src/infra/deploy-aws.ts';",
+    "export { resolveTarget } from './src/config/pairing.ts';",
+    "export { inspectAllProfiles } from './src/config/store.ts';",
+    "export { deployRecordPath } from './src/config/paths.ts';",
+  ],
+  { rebuild: !runArg, likeDist: true },
+);
+
+if (runArg) {
+  // One preparation, in a process of its own; replies { planMs, synthMs }.
+  const { configDir, mode } = runArg;
+  const t0 = performance.now();
+  const target = m.resolveTarget(m.inspectAllProfiles(configDir), { environment: 'dev' });
+  // As the dashboard's prepare does: the worker started once the target is known, before the SDK loads.
+  const worker = mode === 'started' ? m.startSynthWorker(WORKER) : undefined;
+  const inWorker = worker ? worker.synthesize : m.synthesizeStackInWorker(WORKER);
+  let synthMs = 0;
+  const synth = async (...args) => {
+    const s0 = performance.now();
+    try {
+      return await inWorker(...args);
+    } finally {
+      synthMs = performance.now() - s0;
+    }
+  };
+  try {
+    const aws = await m.createDeployAws({ region: target.place.region, awsProfile: target.profile.awsProfile });
+    const plan = await m.prepareDeploy({ target, imageTag: `bench-${process.pid}`, configDir, recordsPath: m.deployRecordPath(configDir), purpose: 'deploy dev (bench)' }, aws, synth);
+    const planMs = performance.now() - t0;
+    m.disposePlan(plan);
+    process.send({ planMs, synthMs });
+  } finally {
+    worker?.close();
+  }
+  process.exit(0);
+}
+
+if (!existsSync(fileURLToPath(WORKER))) {
+  console.error('bench/plan: dist/synth-worker.cjs is missing; run `npm run build` first');
+  process.exit(2);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'bd-bench-plan-'));
+const project = await m.synthProjectStack(); // the built CLI's synth of devProfile() and prodProfile()
+const fake = await m.startFakeAws(m.deployedScenario(project.template, { imageTags: { dev: 'bench-seed' } }));
+const home = mkdtempSync(join(work, 'home-'));
+// HOME: aws-cdk-lib's code cache of this bench (filled by the warm-up runs); TMPDIR: the plans' work folders.
+const env = { ...process.env, ...fake.env, HOME: home, TMPDIR: work, CI: 'true', NO_COLOR: '1' };
+delete env.AWS_PROFILE;
+delete env.XDG_CACHE_HOME;
+
+function configDir() {
+  const dir = mkdtempSync(join(work, 'config-'));
+  m.writeJson(dir, 'default.json', m.prodProfile());
+  m.writeJson(dir, 'dev.json', m.devProfile());
+  return dir;
+}
+
+function planRun(mode) {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--run', JSON.stringify({ configDir: configDir(), mode })], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let reply;
+    child.once('message', (msg) => (reply = msg));
+    // Once it has exited: the next run does not share the machine with its exit.
+    child.once('exit', (code) => (code === 0 && reply ? resolve(reply) : reject(new Error(`a ${mode} run exited ${code}`))));
+  });
+}
+
+try {
+  const modes = ['asked', 'started'];
+  for (const latency of [0, LATENCY_MS]) {
+    fake.clearFaults();
+    if (latency > 0) fake.inject({ kind: 'slow', delayMs: latency });
+    for (const mode of modes) await planRun(mode); // warm-up: not counted
+    const runs = Object.fromEntries(modes.map((mode) => [mode, []]));
+    const node = [];
+    for (let i = 0; i < RUNS; i++) {
+      for (const mode of modes) runs[mode].push(await planRun(mode));
+      node.push(timeCommand(process.execPath, ['-e', '0'], { env }));
+    }
+    const calls = fake.calls.all.length;
+    fake.calls.reset();
+    const row = (mode) => `plan ${median(runs[mode].map((r) => r.planMs)).toFixed(0).padStart(5)} ms (synth ${median(runs[mode].map((r) => r.synthMs)).toFixed(0).padStart(4)} ms of it)`;
+    console.log(`the fake answering ${latency === 0 ? 'at once' : `after ${latency} ms`} (${Math.round(calls / (RUNS + 1) / modes.length)} AWS calls a plan); medians of ${RUNS} alternating runs; node -e 0: ${median(node).toFixed(0)} ms`);
+    console.log(`  worker started when the synthesis is asked for:  ${row('asked')}`);
+    console.log(`  worker started with the preparation (dashboard): ${row('started')}`);
+    const asked = median(runs.asked.map((r) => r.planMs));
+    const started = median(runs.started.map((r) => r.planMs));
+    console.log(`  ratio: the plan takes ${(started / asked).toFixed(3)}x as long (${(started - asked).toFixed(0)} ms)`);
+  }
+} finally {
+  await fake.close();
+  rmSync(work, { recursive: true, force: true });
+}
