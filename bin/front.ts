@@ -264,6 +264,7 @@ export function runSynthWorker(): Promise<void> {
   let loaded: { exports: SynthWorkerBundle; script: Script };
   try {
     loaded = loadBundle<SynthWorkerBundle>('synth.cjs');
+    if (typeof loaded.exports?.answerSynthWorker !== 'function') throw new DamagedBundle('it exports no synthesis for the dashboard');
   } catch (error) {
     // The thread's error, which the dashboard shows as the deploy's: which file, and how to mend it.
     throw new Error(brokenInstallation('synth.cjs', error));

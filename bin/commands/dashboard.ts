@@ -196,6 +196,8 @@ interface ServiceContext {
   readonly configDir: string;
   readonly recordsPath: string;
   readonly intervalMs?: number;
+  /** How a preparation starts its synthesis worker (tests); default src/infra/operations.ts startSynthWorker. */
+  readonly startSynthWorker?: () => SynthWorker;
 }
 
 /** The real services: AWS through the SDK (loaded on first use), cdk through the runner, files through the stores. */
@@ -457,7 +459,7 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
       const target = resolveTarget((await store()).inspectAllProfiles(configDir), { environment, region: g.region });
       const ops = await import('../../src/infra/operations.js');
       // The synthesis worker boots and loads aws-cdk-lib while the pre-flight waits on AWS; it ends with the preparation.
-      const synthWorker = ops.startSynthWorker();
+      const synthWorker = ctx.startSynthWorker ? ctx.startSynthWorker() : ops.startSynthWorker();
       try {
         return await prepareOperation(target, ops, synthWorker, kind, environment, options);
       } finally {

@@ -114,12 +114,20 @@ function packageVersion(name: string): string {
   return String(pkg.version);
 }
 
-/** A digest of the running code: the bundle's `.js` files (dist/), or every source file under src/ when run from source. */
-function codeDigest(): string {
+/** The folder of the running code: dist/, or src/ when run from source. */
+function codeRoot(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const root = basename(here) === 'infra' && basename(dirname(here)) === 'src' ? dirname(here) : here;
+  return basename(here) === 'infra' && basename(dirname(here)) === 'src' ? dirname(here) : here;
+}
+
+/**
+ * A digest of the code under `root` that builds the template: the ESM bundle's `.js` files and
+ * dist/synth.cjs, in which the dashboard's synth worker builds it (or every source file under
+ * src/ when run from source).
+ */
+export function codeDigest(root: string = codeRoot()): string {
   const hash = createHash('sha256');
-  for (const file of listFiles(root).filter((f) => /\.(js|mjs|ts|tsx)$/.test(f)).sort()) {
+  for (const file of listFiles(root).filter((f) => /\.(js|mjs|ts|tsx)$/.test(f) || basename(f) === 'synth.cjs').sort()) {
     hash.update(relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
   }
   return hash.digest('hex');

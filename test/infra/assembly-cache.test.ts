@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ASSEMBLY_CACHE_ENTRIES, assemblyCacheDir, assemblyKey, defaultKeyInputs, withAssemblyCache, type AssemblyKeyInputs } from '../../src/infra/assembly-cache.js';
+import { ASSEMBLY_CACHE_ENTRIES, assemblyCacheDir, assemblyKey, codeDigest, defaultKeyInputs, withAssemblyCache, type AssemblyKeyInputs } from '../../src/infra/assembly-cache.js';
 import type { Synthesizer } from '../../src/infra/deploy.js';
 import { synthesizeStackLazily } from '../../src/infra/operations.js';
 import { bundleScript } from '../helpers/bundle.js';
@@ -236,6 +236,21 @@ describe('the key inputs of this installation', () => {
     expect(inputs.constructsVersion).toMatch(/^10\./);
     expect(inputs.templateSource).toMatch(/^[a-f0-9]{64}$/);
     expect(inputs.context).toEqual({ CDK_CONTEXT_JSON: '{}' });
+  });
+
+  it("the code's digest covers the ESM bundle's files and dist/synth.cjs (the dashboard's worker builds the template there), not caches or maps", () => {
+    const dist = tempDir('bd-digest-');
+    for (const [name, text] of [['cli.js', 'a'], ['synth.cjs', 'b'], ['synth.cjs.cache', 'c'], ['cli.js.map', 'd']]) writeFileSync(join(dist, name), text);
+    const before = codeDigest(dist);
+    writeFileSync(join(dist, 'synth.cjs'), 'b2');
+    const synthChanged = codeDigest(dist);
+    expect(synthChanged).not.toBe(before);
+    writeFileSync(join(dist, 'cli.js'), 'a2');
+    expect(codeDigest(dist)).not.toBe(synthChanged);
+    const now = codeDigest(dist);
+    writeFileSync(join(dist, 'synth.cjs.cache'), 'c2');
+    writeFileSync(join(dist, 'cli.js.map'), 'd2');
+    expect(codeDigest(dist)).toBe(now);
   });
 
   it('live in $XDG_CACHE_HOME/benchling-deploy/assemblies when that is absolute (the XDG rule), else ~/.cache', () => {

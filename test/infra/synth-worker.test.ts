@@ -147,10 +147,14 @@ describe('synthesizeStackInWorker', () => {
     expect(readFileSync(join(out, 'BenchlingWebhookStack.template.json'), 'utf8')).toBe(readFileSync(here.templatePath, 'utf8'));
   });
 
-  it('says which file of dist/ is broken, and how to mend it, when dist/synth.cjs is missing', async () => {
+  it.each([
+    ['missing', undefined, /^dist\/synth\.cjs could not be loaded \(ENOENT.*\); reinstall benchling-deploy/],
+    ['one without the synthesis (another build)', 'module.exports = { runFrontCommand() {} };', /^dist\/synth\.cjs could not be loaded \(it exports no synthesis for the dashboard\); reinstall benchling-deploy/],
+  ])('says which file of dist/ is broken, and how to mend it, when dist/synth.cjs is %s', async (_case, text, message) => {
     const { dist } = copyOfBuild((name) => !name.endsWith('.map') && name !== 'synth.cjs');
+    if (text !== undefined) writeFileSync(join(dist, 'synth.cjs'), text);
     const broken = synthesizeStackInWorker(pathToFileURL(join(dist, 'synth-worker.cjs')));
-    await expect(broken(stackProfiles({ prod: {} }), join(tempDir(), 'out'))).rejects.toThrow(/^dist\/synth\.cjs could not be loaded \(ENOENT.*\); reinstall benchling-deploy/);
+    await expect(broken(stackProfiles({ prod: {} }), join(tempDir(), 'out'))).rejects.toThrow(message);
   });
 
   it("runs the synthesis in dist/synth.cjs, the synth command's bundle, with the code cache the build made for it", async () => {
