@@ -4,8 +4,11 @@
 // Each run is a fresh process, as a first deploy of a dashboard session is:
 //
 //   - asked:   the worker started when the synthesis is asked for, after the pre-flight (synthesizeStackInWorker);
-//   - started: the worker started with the preparation, so it boots and loads dist/synth.cjs and aws-cdk-lib
-//              while the pre-flight waits on AWS (startSynthWorker, what the dashboard does).
+//   - early:   the worker started with the preparation (startSynthWorker), from a copy of dist/ without
+//              dist/synth-modules.cjs: it boots and loads dist/synth.cjs (and aws-cdk-lib's index files)
+//              while the pre-flight waits on AWS, and the rest of aws-cdk-lib as it builds the stack;
+//   - started: the same with the list, what the dashboard does: the files of aws-cdk-lib a synthesis
+//              loads are loaded during the pre-flight too.
 //
 // Twice: the fake answering at once, and each of its answers delayed by BENCH_PLAN_LATENCY_MS (default 40;
 // a round trip to an AWS region is tens of milliseconds). Medians of BENCH_PLAN_RUNS alternating runs
@@ -13,7 +16,7 @@
 // the same loop. The TypeScript is bundled with esbuild into .bench-out/plan/ first, with dist/'s
 // externals (bench/_bundle.mjs, likeDist).
 import { fork } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,6 +26,8 @@ import { median, timeCommand } from './_stats.mjs';
 const RUNS = Number(process.env.BENCH_PLAN_RUNS ?? 9);
 const LATENCY_MS = Number(process.env.BENCH_PLAN_LATENCY_MS ?? 40);
 const WORKER = pathToFileURL(join(root, 'dist', 'synth-worker.cjs'));
+/** A copy of dist/ without the list of what to load ahead, under the project (so aws-cdk-lib resolves from its node_modules). */
+const NO_LIST = join(root, '.bench-out', 'plan', 'dist-without-list');
 const runArg = process.argv[2] === '--run' ? JSON.parse(process.argv[3]) : undefined;
 
 const m = await bundleModules(
@@ -48,7 +53,7 @@ if (runArg) {
   const t0 = performance.now();
   const target = m.resolveTarget(m.inspectAllProfiles(configDir), { environment: 'dev' });
   // As the dashboard's prepare does: the worker started once the target is known, before the SDK loads.
-  const worker = mode === 'started' ? m.startSynthWorker(WORKER) : undefined;
+  const worker = mode === 'asked' ? undefined : m.startSynthWorker(mode === 'early' ? pathToFileURL(join(NO_LIST, 'synth-worker.cjs')) : WORKER);
   const inWorker = worker ? worker.synthesize : m.synthesizeStackInWorker(WORKER);
   let synthMs = 0;
   const synth = async (...args) => {
@@ -76,6 +81,8 @@ if (!existsSync(fileURLToPath(WORKER))) {
   process.exit(2);
 }
 
+rmSync(NO_LIST, { recursive: true, force: true });
+cpSync(join(root, 'dist'), NO_LIST, { recursive: true, filter: (src) => !src.endsWith('synth-modules.cjs') && !src.endsWith('.map') });
 const work = mkdtempSync(join(tmpdir(), 'bd-bench-plan-'));
 const project = await m.synthProjectStack(); // the built CLI's synth of devProfile() and prodProfile()
 const fake = await m.startFakeAws(m.deployedScenario(project.template, { imageTags: { dev: 'bench-seed' } }));
@@ -103,7 +110,7 @@ function planRun(mode) {
 }
 
 try {
-  const modes = ['asked', 'started'];
+  const modes = ['asked', 'early', 'started'];
   for (const latency of [0, LATENCY_MS]) {
     fake.clearFaults();
     if (latency > 0) fake.inject({ kind: 'slow', delayMs: latency });
@@ -118,11 +125,13 @@ try {
     fake.calls.reset();
     const row = (mode) => `plan ${median(runs[mode].map((r) => r.planMs)).toFixed(0).padStart(5)} ms (synth ${median(runs[mode].map((r) => r.synthMs)).toFixed(0).padStart(4)} ms of it)`;
     console.log(`the fake answering ${latency === 0 ? 'at once' : `after ${latency} ms`} (${Math.round(calls / (RUNS + 1) / modes.length)} AWS calls a plan); medians of ${RUNS} alternating runs; node -e 0: ${median(node).toFixed(0)} ms`);
-    console.log(`  worker started when the synthesis is asked for:  ${row('asked')}`);
-    console.log(`  worker started with the preparation (dashboard): ${row('started')}`);
+    const label = (text) => `  ${`${text}:`.padEnd(62)}`;
+    console.log(`${label('worker started when the synthesis is asked for')}${row('asked')}`);
+    console.log(`${label('started with the preparation, nothing of aws-cdk-lib ahead')}${row('early')}`);
+    console.log(`${label('started with the preparation, aws-cdk-lib ahead (dashboard)')}${row('started')}`);
     const asked = median(runs.asked.map((r) => r.planMs));
     const started = median(runs.started.map((r) => r.planMs));
-    console.log(`  ratio: the plan takes ${(started / asked).toFixed(3)}x as long (${(started - asked).toFixed(0)} ms)`);
+    console.log(`  ratio: the dashboard's plan takes ${(started / asked).toFixed(3)}x as long as with the worker started when asked (${(started - asked).toFixed(0)} ms)`);
   }
 } finally {
   await fake.close();

@@ -250,7 +250,7 @@ export async function loadDashboard(options: { cache: boolean } = { cache: true 
 
 /** What dist/synth.cjs exports for the dashboard's synth worker (bin/commands/synth-front.ts). */
 interface SynthWorkerBundle {
-  answerSynthWorker(bundleCodeCache: boolean, saveCaches: () => void): Promise<void>;
+  answerSynthWorker(bundleCodeCache: boolean, saveCaches: () => void, modulesFile: string): Promise<void>;
 }
 
 /**
@@ -269,7 +269,7 @@ export function runSynthWorker(): Promise<void> {
     // The thread's error, which the dashboard shows as the deploy's: which file, and how to mend it.
     throw new Error(brokenInstallation('synth.cjs', error));
   }
-  return loaded.exports.answerSynthWorker(loaded.script.cachedDataRejected === false, writeKept);
+  return loaded.exports.answerSynthWorker(loaded.script.cachedDataRejected === false, writeKept, join(__dirname, 'synth-modules.cjs'));
 }
 
 /** A file of dist/ that is there but not what the build wrote (empty, cut short): what reinstalling mends. */

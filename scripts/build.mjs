@@ -129,5 +129,6 @@ if (said.trim() !== '') process.stderr.write(said);
 
 // Chunks of earlier builds (their names carry a content hash) are removed, so dist/ holds this build only.
 const outputs = [result, parser, front, sdk, status, synth, synthWorker, yoga, dashboard].flatMap((r) => Object.keys(r.metafile.outputs));
-const current = new Set([...outputs, 'light.cjs.cache', 'checks.cjs.cache', 'status.cjs.cache', 'synth.cjs.cache', 'sdk.cjs.cache', 'dashboard.cjs.cache'].map((p) => basename(p)));
+// synth-modules.cjs: what a synthesis loads, recorded by the same script for the dashboard's synth worker.
+const current = new Set([...outputs, 'light.cjs.cache', 'checks.cjs.cache', 'status.cjs.cache', 'synth.cjs.cache', 'sdk.cjs.cache', 'dashboard.cjs.cache', 'synth-modules.cjs'].map((p) => basename(p)));
 for (const file of readdirSync('dist')) if (!current.has(file)) rmSync(join('dist', file), { force: true });

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
@@ -18,6 +18,8 @@ const front = require('../dist/front.cjs');
 const exit = process.exit.bind(process);
 // A user's code caches (bin/front.ts) are neither read nor written by the build's runs.
 process.env[front.USER_CODE_CACHE_SWITCH] = 'off';
+/** The list of the modules a synthesis loads, for the dashboard's synth worker to load ahead (src/infra/synth-worker.ts). */
+const SYNTH_MODULES = 'synth-modules.cjs';
 /** How long the status run, and then the dashboard's, may take before the build goes on without their caches. */
 const RUN_MS = 30_000;
 const QUILT = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
@@ -90,10 +92,13 @@ async function cacheSynth(dir) {
     if (typeof switchName !== 'string') throw new Error('dist/synth.cjs exports no COMPILE_CACHE_SWITCH');
     before = process.env[switchName];
     process.env[switchName] = 'off';
+    const loadedBefore = new Set(Object.keys(require.cache));
     await inTime(() => synth.exports.runFrontCommand('synth', { out: join(dir, 'synth-out') }, { configDir: dir }));
     if (process.exitCode !== 0) throw new Error(`synth of the sample profiles ended with ${process.exitCode}`);
     writeCache('synth.cjs', synth.script.createCachedData());
+    writeSynthModules([...Object.keys(require.cache)].filter((file) => !loadedBefore.has(file)));
   } catch (error) {
+    rmSync(join(distDir(), SYNTH_MODULES), { force: true });
     skipped(['synth.cjs'], error);
   } finally {
     if (switchName !== undefined) {
@@ -101,6 +106,24 @@ async function cacheSynth(dir) {
       else process.env[switchName] = before;
     }
   }
+}
+
+/**
+ * dist/synth-modules.cjs: the files of aws-cdk-lib and constructs that the synth run loaded, in
+ * the order it began loading them (require.cache's), each package's relative to its folder, with
+ * the package's version: the dashboard's synth worker loads them while the pre-flight runs.
+ */
+function writeSynthModules(loaded) {
+  const requireFromDist = createRequire(join(distDir(), 'synth.cjs'));
+  const packages = {};
+  for (const name of ['aws-cdk-lib', 'constructs']) {
+    const manifest = requireFromDist.resolve(`${name}/package.json`);
+    const folder = dirname(manifest);
+    const files = loaded.filter((file) => file.startsWith(`${folder}${sep}`)).map((file) => relative(folder, file).split(sep).join('/'));
+    packages[name] = { version: JSON.parse(readFileSync(manifest, 'utf8')).version, files };
+  }
+  if (packages['aws-cdk-lib'].files.length === 0) throw new Error('the synth run loaded no file of aws-cdk-lib');
+  writeFileSync(join(distDir(), SYNTH_MODULES), `// Written by scripts/code-cache.mjs: what a synthesis loads, for the dashboard's synth worker to load ahead.\nmodule.exports = ${JSON.stringify(packages)};\n`);
 }
 
 /** The fake AWS of test/, the only AWS this process's runs see: credentials from the environment, no shared files. */

@@ -6,6 +6,9 @@
  * {@link answerSynthWorker} in dist/synth.cjs, the bundle of the `synth`
  * command, loaded with its code cache (bin/front.ts: runSynthWorker).
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { parentPort, threadId } from 'node:worker_threads';
 import type { StackProfiles } from '../config/pairing.js';
 import { ExternalError, UserError, UserErrors } from '../errors.js';
@@ -18,10 +21,15 @@ export interface SynthWorkerInput {
   readonly keep?: KeptIds;
 }
 
-/** How the worker ran: its thread, and whether V8 took the code cache of the bundle it ran (dist/synth.cjs). */
+/**
+ * How the worker ran: its thread, whether V8 took the code cache of the bundle it ran
+ * (dist/synth.cjs), and how many files of aws-cdk-lib and constructs it loaded ahead, before
+ * the input (dist/synth-modules.cjs).
+ */
 export interface SynthWorkerRun {
   readonly threadId: number;
   readonly bundleCodeCache: boolean;
+  readonly preloaded: number;
 }
 
 export type SynthWorkerReply =
@@ -57,7 +65,7 @@ async function reply(input: SynthWorkerInput, synth: Promise<typeof import('./sy
  * caches are written first: aws-cdk-lib's (src/infra/compile-cache.ts), then
  * `saveCaches` (the front's, of the bundle itself, when V8 refused the build's).
  */
-export async function answerSynthWorker(bundleCodeCache: boolean, saveCaches: () => void = () => {}): Promise<void> {
+export async function answerSynthWorker(bundleCodeCache: boolean, saveCaches: () => void = () => {}, modulesFile?: string): Promise<void> {
   if (!parentPort) throw new Error('answerSynthWorker runs in a worker thread');
   const port = parentPort;
   const input = new Promise<SynthWorkerInput>((resolve) => port.once('message', resolve));
@@ -65,8 +73,59 @@ export async function answerSynthWorker(bundleCodeCache: boolean, saveCaches: ()
   const synth = import('./synth.js');
   // What failed to load is the synthesis's error, in the answer.
   synth.catch(() => {});
-  const answer = await reply(await input, synth, { threadId, bundleCodeCache });
+  // aws-cdk-lib's index defines its classes lazily: most of its files load as the stack is built. They load
+  // now instead, after the synthesis's own (which installs their code cache), while the input is awaited.
+  const preloaded = synth.then(() => (modulesFile ? preloadModules(modulesFile) : 0), () => 0);
+  const answer = await reply(await input, synth, { threadId, bundleCodeCache, preloaded: await preloaded });
   installedCompileCache()?.save();
   saveCaches();
   port.postMessage(answer);
+}
+
+/** What dist/synth-modules.cjs holds for each package (scripts/code-cache.mjs writes it). */
+interface RecordedPackage {
+  readonly version: string;
+  readonly files: readonly string[];
+}
+
+/** A recorded file: relative, inside its package, a module Node loads. */
+const RECORDED_FILE_RE = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[\w@.+-]+(?:\/[\w@.+-]+)*\.(?:js|cjs|json)$/;
+
+/**
+ * Loads the files of aws-cdk-lib and constructs that the build's synthesis loaded, in its order
+ * (`modulesFile`, dist/synth-modules.cjs), from the packages installed beside the bundle: only a
+ * package of the recorded version, and up to the first file that is missing or fails (the
+ * synthesis then loads what it needs as usual). The number of files loaded; 0 without a list.
+ */
+function preloadModules(modulesFile: string): number {
+  const requireHere = createRequire(modulesFile);
+  let recorded: Record<string, RecordedPackage>;
+  try {
+    recorded = requireHere(modulesFile) as Record<string, RecordedPackage>;
+  } catch {
+    return 0;
+  }
+  let loaded = 0;
+  for (const name of ['aws-cdk-lib', 'constructs']) {
+    const entry = recorded?.[name];
+    if (!entry || !Array.isArray(entry.files)) continue;
+    let folder: string;
+    try {
+      const manifest = requireHere.resolve(`${name}/package.json`);
+      if ((JSON.parse(readFileSync(manifest, 'utf8')) as { version?: unknown }).version !== entry.version) continue;
+      folder = dirname(manifest);
+    } catch {
+      continue;
+    }
+    for (const file of entry.files) {
+      if (typeof file !== 'string' || !RECORDED_FILE_RE.test(file)) break;
+      try {
+        requireHere(join(folder, file));
+      } catch {
+        break;
+      }
+      loaded++;
+    }
+  }
+  return loaded;
 }

@@ -4,7 +4,8 @@
  * assembly as synthesizing in this thread, and errors of the same kind, with
  * their hints; the synthesis run in dist/synth.cjs with its code cache.
  */
-import { existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,13 @@ import { stackProfiles } from './stack-helpers.js';
 
 const WORKER = join(ROOT, 'dist', 'synth-worker.cjs');
 const ECHO = join(ROOT, 'test', 'fixtures', 'echo-synth-worker.mjs');
+
+type Modules = Record<'aws-cdk-lib' | 'constructs', { version: string; files: string[] }>;
+
+/** What dist/synth-modules.cjs under `dist` lists (scripts/code-cache.mjs writes it). */
+function modulesList(dist: string): Modules {
+  return createRequire(join(dist, 'x.cjs'))(join(dist, 'synth-modules.cjs')) as Modules;
+}
 
 /** Waits until `file` exists (at most 20 s). */
 async function until(file: string): Promise<void> {
@@ -161,6 +169,32 @@ describe('synthesizeStackInWorker', () => {
     const reply = await synthWorkerReply(WORKER, { profiles: stackProfiles({ prod: {} }), outDir: join(tempDir(), 'cdk.out') });
     expect(reply).toMatchObject({ ok: true, hasAssets: false, bundleCodeCache: true });
     expect(reply.threadId).toBeGreaterThan(0);
+  });
+
+  it("loads ahead, before it synthesizes, every file of aws-cdk-lib and constructs the build's synthesis loaded (dist/synth-modules.cjs)", async () => {
+    const recorded = modulesList(join(ROOT, 'dist'));
+    expect(recorded['aws-cdk-lib'].files.length).toBeGreaterThan(100);
+    const reply = await synthWorkerReply(WORKER, { profiles: stackProfiles({ prod: {}, dev: {} }), outDir: join(tempDir(), 'cdk.out') });
+    expect(reply).toMatchObject({ ok: true, preloaded: recorded['aws-cdk-lib'].files.length + recorded.constructs.files.length });
+  });
+
+  it.each([
+    ['for another version of aws-cdk-lib and constructs: nothing loaded ahead', (r: Modules) => ({ 'aws-cdk-lib': { ...r['aws-cdk-lib'], version: '2.0.0' }, constructs: { ...r.constructs, version: '10.0.0' } }), () => 0],
+    ['with a file outside its package: loaded up to it', (r: Modules) => ({ ...r, 'aws-cdk-lib': { ...r['aws-cdk-lib'], files: [...r['aws-cdk-lib'].files.slice(0, 3), '../constructs/lib/index.js', ...r['aws-cdk-lib'].files.slice(3)] } }), (r: Modules) => 3 + r.constructs.files.length],
+    ['with a file that is not there: loaded up to it', (r: Modules) => ({ ...r, 'aws-cdk-lib': { ...r['aws-cdk-lib'], files: [...r['aws-cdk-lib'].files.slice(0, 5), 'no-such-file.js'] } }), (r: Modules) => 5 + r.constructs.files.length],
+    ['missing', () => undefined, () => 0],
+  ])('a list of what to load ahead %s; the synthesis as usual', async (_case, edit, expected) => {
+    const { dist } = copyOfBuild((name) => !name.endsWith('.map'));
+    symlinkSync(join(ROOT, 'node_modules'), join(dirname(dist), 'node_modules'));
+    const recorded = modulesList(dist);
+    const list = edit(recorded);
+    if (list === undefined) rmSync(join(dist, 'synth-modules.cjs'));
+    else writeFileSync(join(dist, 'synth-modules.cjs'), `module.exports = ${JSON.stringify(list)};\n`);
+    const profiles = stackProfiles({ prod: {}, dev: {} });
+    const out = join(tempDir(), 'cdk.out');
+    const reply = await synthWorkerReply(join(dist, 'synth-worker.cjs'), { profiles, outDir: out });
+    expect(reply).toMatchObject({ ok: true, preloaded: expected(recorded) });
+    expect(readFileSync(join(out, 'BenchlingWebhookStack.template.json'), 'utf8')).toBe(readFileSync(synthesizeStack(profiles, join(tempDir(), 'cdk.out')).templatePath, 'utf8'));
   });
 
   it("when the build's cache of synth.cjs does not serve, the worker writes this user's before it answers (the dashboard then ends the thread), and the next worker takes it", async () => {

@@ -62,7 +62,7 @@ describe('the published package', { timeout: 300_000 }, () => {
     expect(files).toContain('bin/benchling-deploy.cjs');
     expect(files).toContain('dist/cli.js');
     expect(files).toContain('dist/synth-worker.cjs');
-    for (const front of ['dist/front.cjs', 'dist/light.cjs', 'dist/checks.cjs', 'dist/status.cjs', 'dist/synth.cjs', 'dist/sdk.cjs', 'dist/dashboard.cjs', 'dist/yoga.js', 'dist/light.cjs.cache', 'dist/checks.cjs.cache', 'dist/status.cjs.cache', 'dist/synth.cjs.cache', 'dist/sdk.cjs.cache', 'dist/dashboard.cjs.cache']) expect(files).toContain(front);
+    for (const front of ['dist/synth-modules.cjs', 'dist/front.cjs', 'dist/light.cjs', 'dist/checks.cjs', 'dist/status.cjs', 'dist/synth.cjs', 'dist/sdk.cjs', 'dist/dashboard.cjs', 'dist/yoga.js', 'dist/light.cjs.cache', 'dist/checks.cjs.cache', 'dist/status.cjs.cache', 'dist/synth.cjs.cache', 'dist/sdk.cjs.cache', 'dist/dashboard.cjs.cache']) expect(files).toContain(front);
     expect(files).toContain('README.md');
     const unexpected = files.filter((f) => !(f === 'package.json' || f === 'README.md' || f === 'bin/benchling-deploy.cjs' || /^dist\/[^/]+\.(c?js|cjs\.cache)$/.test(f)));
     expect(unexpected).toEqual([]);
@@ -164,11 +164,13 @@ describe('the published package', { timeout: 300_000 }, () => {
     expect(loaded.filter((f) => basename(f) !== 'sdk.cjs').sort()).toEqual(['dashboard.cjs', 'front.cjs', 'yoga.js'].map((f) => join(dist, f)));
   });
 
-  it("the dashboard's synth worker runs from the installed package: dist/synth.cjs with the build's code cache, aws-cdk-lib from the project's node_modules", async () => {
+  it("the dashboard's synth worker runs from the installed package: dist/synth.cjs with the build's code cache, aws-cdk-lib from the project's node_modules, loaded ahead", async () => {
     const worker = join(project, 'node_modules', 'benchling-deploy', 'dist', 'synth-worker.cjs');
     const outDir = join(tempDir('bd-pack-out-'), 'cdk.out');
     const reply = await synthWorkerReply(worker, { profiles: stackProfiles({ prod: {} }), outDir }, { PATH: process.env.PATH, HOME: tempDir('bd-pack-home-') });
     expect(reply).toMatchObject({ ok: true, assemblyDir: outDir, bundleCodeCache: true });
+    // The installed aws-cdk-lib is the version the build recorded (package.json pins it): its files loaded ahead.
+    expect(reply.preloaded).toBeGreaterThan(100);
     const template = JSON.parse(readFileSync(join(outDir, 'BenchlingWebhookStack.template.json'), 'utf8')) as { Resources: Record<string, unknown> };
     expect(Object.keys(template.Resources).length).toBeGreaterThan(20);
   });
