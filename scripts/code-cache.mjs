@@ -96,7 +96,13 @@ async function cacheSynth(dir) {
     await inTime(() => synth.exports.runFrontCommand('synth', { out: join(dir, 'synth-out') }, { configDir: dir }));
     if (process.exitCode !== 0) throw new Error(`synth of the sample profiles ended with ${process.exitCode}`);
     writeCache('synth.cjs', synth.script.createCachedData());
-    writeSynthModules([...Object.keys(require.cache)].filter((file) => !loadedBefore.has(file)));
+    try {
+      writeSynthModules([...Object.keys(require.cache)].filter((file) => !loadedBefore.has(file)));
+    } catch (error) {
+      // Only the list is lost: the worker then loads aws-cdk-lib as the stack is built.
+      rmSync(join(distDir(), SYNTH_MODULES), { force: true });
+      process.stderr.write(`scripts/code-cache.mjs: no ${SYNTH_MODULES} (${error?.message ?? error}): the dashboard's synth worker loads nothing ahead\n`);
+    }
   } catch (error) {
     rmSync(join(distDir(), SYNTH_MODULES), { force: true });
     skipped(['synth.cjs'], error);

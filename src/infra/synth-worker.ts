@@ -23,8 +23,9 @@ export interface SynthWorkerInput {
 
 /**
  * How the worker ran: its thread, whether V8 took the code cache of the bundle it ran
- * (dist/synth.cjs), and how many files of aws-cdk-lib and constructs it loaded ahead, before
- * the input (dist/synth-modules.cjs).
+ * (dist/synth.cjs), and how many of the files of aws-cdk-lib and constructs that
+ * dist/synth-modules.cjs lists were in place (loaded ahead, or already by the synthesis's own
+ * modules) when its input came.
  */
 export interface SynthWorkerRun {
   readonly threadId: number;
@@ -68,15 +69,20 @@ async function reply(input: SynthWorkerInput, synth: Promise<typeof import('./sy
 export async function answerSynthWorker(bundleCodeCache: boolean, saveCaches: () => void = () => {}, modulesFile?: string): Promise<void> {
   if (!parentPort) throw new Error('answerSynthWorker runs in a worker thread');
   const port = parentPort;
-  const input = new Promise<SynthWorkerInput>((resolve) => port.once('message', resolve));
+  // How far the preload below had gone when the input came (it runs before any message is read).
+  let inPlace = 0;
+  const input = new Promise<{ input: SynthWorkerInput; preloaded: number }>((resolve) => port.once('message', (message: SynthWorkerInput) => resolve({ input: message, preloaded: inPlace })));
   // Here, not at the top: dist/synth.cjs, which holds this module, loads aws-cdk-lib only for a synthesis.
-  const synth = import('./synth.js');
-  // What failed to load is the synthesis's error, in the answer.
+  // aws-cdk-lib's index defines its classes lazily, so most of its files would load as the stack is built:
+  // they load now instead, after the synthesis's own modules (which install their code cache).
+  const synth = import('./synth.js').then((module) => {
+    if (modulesFile) inPlace = preloadModules(modulesFile);
+    return module;
+  });
+  // What failed to load (or to load ahead) is the synthesis's error, in the answer.
   synth.catch(() => {});
-  // aws-cdk-lib's index defines its classes lazily: most of its files load as the stack is built. They load
-  // now instead, after the synthesis's own (which installs their code cache), while the input is awaited.
-  const preloaded = synth.then(() => (modulesFile ? preloadModules(modulesFile) : 0), () => 0);
-  const answer = await reply(await input, synth, { threadId, bundleCodeCache, preloaded: await preloaded });
+  const received = await input;
+  const answer = await reply(received.input, synth, { threadId, bundleCodeCache, preloaded: received.preloaded });
   installedCompileCache()?.save();
   saveCaches();
   port.postMessage(answer);
@@ -94,10 +100,12 @@ const RECORDED_FILE_RE = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[\w@.+-]+(?:\/[\w@.+-
 /**
  * Loads the files of aws-cdk-lib and constructs that the build's synthesis loaded, in its order
  * (`modulesFile`, dist/synth-modules.cjs), from the packages installed beside the bundle: only a
- * package of the recorded version, and up to the first file that is missing or fails (the
- * synthesis then loads what it needs as usual). The number of files loaded; 0 without a list.
+ * package of the recorded version, and up to the first file that is not a plain relative path in
+ * it or is not there (the synthesis then loads what it needs as usual). A file that is there but
+ * fails to load throws: the synthesis fails with that error rather than go on beside modules left
+ * half-loaded. The number of listed files in place; 0 without a list.
  */
-function preloadModules(modulesFile: string): number {
+export function preloadModules(modulesFile: string): number {
   const requireHere = createRequire(modulesFile);
   let recorded: Record<string, RecordedPackage>;
   try {
@@ -119,10 +127,13 @@ function preloadModules(modulesFile: string): number {
     }
     for (const file of entry.files) {
       if (typeof file !== 'string' || !RECORDED_FILE_RE.test(file)) break;
+      const path = join(folder, file);
       try {
-        requireHere(join(folder, file));
-      } catch {
-        break;
+        requireHere(path);
+      } catch (error) {
+        const missing = (error as { code?: unknown }).code === 'MODULE_NOT_FOUND' && String((error as Error).message).split('\n')[0]!.includes(path);
+        if (missing) break;
+        throw new Error(`loading aws-cdk-lib ahead (${path}, listed in ${modulesFile}): ${(error as Error)?.message ?? error}`, { cause: error });
       }
       loaded++;
     }
