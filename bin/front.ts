@@ -255,8 +255,9 @@ interface SynthWorkerBundle {
 
 /**
  * The dashboard's synthesis, in its worker thread (dist/synth-worker.cjs, started by
- * src/infra/operations.ts: synthesizeStackInWorker): dist/synth.cjs with its code cache, as the
- * `synth` command runs, rather than the ESM bundle's loader compiling its chunks. The bundle's
+ * src/infra/operations.ts: startSynthWorker): dist/synth.cjs with its code cache, as the `synth`
+ * command runs, rather than the ESM bundle's loader compiling its chunks, with the list of what to
+ * load ahead (dist/synth-modules.cjs, written by scripts/code-cache.mjs). The bundle's
  * user cache, if V8 refused the build's, is written before the answer: the dashboard ends the
  * thread once it has it. A synth.cjs missing or damaged is the thread's error, saying so.
  */

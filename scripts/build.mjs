@@ -92,7 +92,7 @@ const synth = await build({
   supported: { 'dynamic-import': false },
 });
 
-// The file the dashboard's synth worker thread starts with (src/infra/operations.ts: synthesizeStackInWorker): it runs
+// The file the dashboard's synth worker thread starts with (src/infra/operations.ts: startSynthWorker): it runs
 // the synthesis in dist/synth.cjs, with its code cache, through the front (bin/front.ts: runSynthWorker).
 const synthWorker = await build({ ...common, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { 'synth-worker': 'bin/synth-worker.ts' }, external: ['./front.cjs'] });
 

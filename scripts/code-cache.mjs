@@ -3,7 +3,8 @@
 // dist/sdk.cjs.cache, dist/dashboard.cjs.cache). Each cache is taken after a run of what the bundle
 // is there for (--help; validate, profiles and synth on a sample config folder; status, and with it the AWS SDK, then
 // the dashboard until both environments show their data, against the fake AWS endpoint of test/),
-// so it holds the functions those runs compiled, not only the top level. Run by
+// so it holds the functions those runs compiled, not only the top level. The synth run also records
+// the files of aws-cdk-lib it loaded (dist/synth-modules.cjs), for the dashboard's synth worker. Run by
 // scripts/build.mjs in a child process of its own: the runs print, and set the exit status.
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -63,8 +63,9 @@ export interface SynthWorker {
 
 /**
  * A worker thread for one synthesis, started now: it boots and loads
- * dist/synth.cjs and aws-cdk-lib while the deploy's pre-flight waits on AWS,
- * and synthesizes when {@link SynthWorker.synthesize} sends it the profiles
+ * dist/synth.cjs and the files of aws-cdk-lib a synthesis loads (as the build
+ * recorded them, dist/synth-modules.cjs) while the deploy's pre-flight waits
+ * on AWS, and synthesizes when {@link SynthWorker.synthesize} sends it the profiles
  * (which the pre-flight decides: the ids a deployed stack keeps). What stops
  * it before then (a missing file) is that call's error; a worker never asked
  * ends with {@link SynthWorker.close}, its errors unseen.
