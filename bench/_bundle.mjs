@@ -17,6 +17,21 @@ export const root = fileURLToPath(new URL('..', import.meta.url));
  */
 const DIST_EXTERNAL = ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', 'execa', 'react-devtools-core', './front.cjs'];
 
+/**
+ * The modules of a bench that prepares a deploy against the fake AWS with the project's stack
+ * deployed (bench/deploy, bench/plan), for {@link bundleModules}; each bench adds its own.
+ */
+export const DEPLOYED_STACK_MODULES = [
+  "export { startFakeAws } from './test/fake-aws/server.ts';",
+  "export { deployedScenario } from './test/helpers/deployed.ts';",
+  "export { synthProjectStack } from './test/fake-aws/project-stack.ts';",
+  "export { devProfile, prodProfile, writeJson } from './test/helpers/fixtures.ts';",
+  "export { createDeployAws } from './src/infra/deploy-aws.ts';",
+  "export { resolveTarget } from './src/config/pairing.ts';",
+  "export { inspectAllProfiles } from './src/config/store.ts';",
+  "export { deployRecordPath } from './src/config/paths.ts';",
+];
+
 /** The bundle's path for `name` (what {@link bundleModules} writes). */
 export function bundlePath(name) {
   return join(root, '.bench-out', name, `${name}-bundle.mjs`);

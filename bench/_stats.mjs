@@ -1,5 +1,5 @@
 // Small helpers shared by the bench scripts: timing of whole commands and summary figures.
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);
@@ -33,3 +33,17 @@ export function compare(subject, baseline, runs) {
 }
 
 export const fmt = (ms) => `${ms.toFixed(0)} ms`;
+
+/**
+ * Runs `script` in a fresh Node process (fork, `args`, `options` such as `env`) and resolves with the
+ * one message it sends, once it has exited with status 0: the next run does not share the machine
+ * with its exit. `what` names the run in the error when it exits otherwise or sends nothing.
+ */
+export function forkedRun(script, args, options, what) {
+  return new Promise((resolve, reject) => {
+    const child = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...options });
+    let reply;
+    child.once('message', (message) => (reply = message));
+    child.once('exit', (code) => (code === 0 && reply ? resolve(reply) : reject(new Error(`${what} exited ${code}`))));
+  });
+}

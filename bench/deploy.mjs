@@ -23,14 +23,14 @@
 // The fake runs in this process; the runs are child processes (spawned asynchronously, so the
 // fake keeps answering). The TypeScript is bundled with esbuild into .bench-out/deploy/ first,
 // with dist/'s externals (bench/_bundle.mjs, likeDist).
-import { fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleModules, root } from './_bundle.mjs';
-import { median } from './_stats.mjs';
+import { DEPLOYED_STACK_MODULES, bundleModules, root } from './_bundle.mjs';
+import { forkedRun, median } from './_stats.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 /** Milliseconds between the steps of a stack operation in the fake (0: done when ExecuteChangeSet returns). */
@@ -42,16 +42,9 @@ const runArg = process.argv[2] === '--run' ? JSON.parse(process.argv[3]) : undef
 const m = await bundleModules(
   'deploy',
   [
-    "export { startFakeAws } from './test/fake-aws/server.ts';",
-    "export { deployedScenario } from './test/helpers/deployed.ts';",
-    "export { synthProjectStack } from './test/fake-aws/project-stack.ts';",
-    "export { devProfile, prodProfile, writeJson } from './test/helpers/fixtures.ts';",
+    ...DEPLOYED_STACK_MODULES,
     "export { prepareDeploy, diffPlan, executeDeploy } from './src/infra/deploy.ts';",
     "export { synthesizeStackLazily } from './src/infra/operations.ts';",
-    "export { createDeployAws } from './src/infra/deploy-aws.ts';",
-    "export { resolveTarget } from './src/config/pairing.ts';",
-    "export { inspectAllProfiles } from './src/config/store.ts';",
-    "export { deployRecordPath } from './src/config/paths.ts';",
   ],
   { rebuild: !runArg, likeDist: true },
 );
@@ -154,14 +147,10 @@ function timed(cmd, args, options = {}) {
 }
 
 /** One phase-split run in a fresh process; returns its marks, its cdk runs and the fake's calls during it. */
-function phaseRun(dir) {
+async function phaseRun(dir) {
   reseed();
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--run', JSON.stringify({ configDir: dir, imageTag: newTag() })], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let reply;
-    child.once('message', (msg) => (reply = msg));
-    child.once('exit', (code) => (code === 0 && reply ? resolve({ ...reply, calls: [...fake.calls.all] }) : reject(new Error(`a phase run exited ${code}`))));
-  });
+  const reply = await forkedRun(fileURLToPath(import.meta.url), ['--run', JSON.stringify({ configDir: dir, imageTag: newTag() })], { env }, 'a phase run');
+  return { ...reply, calls: [...fake.calls.all] };
 }
 
 /** One whole `benchling-deploy deploy`; the fake's calls during it. */

@@ -15,13 +15,12 @@
 // (default 9), after one warm-up run of each (which also fills aws-cdk-lib's code cache), `node -e 0` in
 // the same loop. The TypeScript is bundled with esbuild into .bench-out/plan/ first, with dist/'s
 // externals (bench/_bundle.mjs, likeDist).
-import { fork } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { bundleModules, root } from './_bundle.mjs';
-import { median, timeCommand } from './_stats.mjs';
+import { DEPLOYED_STACK_MODULES, bundleModules, root } from './_bundle.mjs';
+import { forkedRun, median, timeCommand } from './_stats.mjs';
 
 const RUNS = Number(process.env.BENCH_PLAN_RUNS ?? 9);
 const LATENCY_MS = Number(process.env.BENCH_PLAN_LATENCY_MS ?? 40);
@@ -33,16 +32,9 @@ const runArg = process.argv[2] === '--run' ? JSON.parse(process.argv[3]) : undef
 const m = await bundleModules(
   'plan',
   [
-    "export { startFakeAws } from './test/fake-aws/server.ts';",
-    "export { deployedScenario } from './test/helpers/deployed.ts';",
-    "export { synthProjectStack } from './test/fake-aws/project-stack.ts';",
-    "export { devProfile, prodProfile, writeJson } from './test/helpers/fixtures.ts';",
+    ...DEPLOYED_STACK_MODULES,
     "export { prepareDeploy, disposePlan } from './src/infra/deploy.ts';",
     "export { startSynthWorker, synthesizeStackInWorker } from './src/infra/operations.ts';",
-    "export { createDeployAws } from './src/infra/deploy-aws.ts';",
-    "export { resolveTarget } from './src/config/pairing.ts';",
-    "export { inspectAllProfiles } from './src/config/store.ts';",
-    "export { deployRecordPath } from './src/config/paths.ts';",
   ],
   { rebuild: !runArg, likeDist: true },
 );
@@ -100,13 +92,7 @@ function configDir() {
 }
 
 function planRun(mode) {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--run', JSON.stringify({ configDir: configDir(), mode })], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let reply;
-    child.once('message', (msg) => (reply = msg));
-    // Once it has exited: the next run does not share the machine with its exit.
-    child.once('exit', (code) => (code === 0 && reply ? resolve(reply) : reject(new Error(`a ${mode} run exited ${code}`))));
-  });
+  return forkedRun(fileURLToPath(import.meta.url), ['--run', JSON.stringify({ configDir: configDir(), mode })], { env }, `a ${mode} run`);
 }
 
 try {

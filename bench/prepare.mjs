@@ -18,13 +18,12 @@
 // require() as in dist/ (scripts/require-externals.mjs); the worker is dist/'s (npm run build).
 
 import { build } from 'esbuild';
-import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { root } from './_bundle.mjs';
-import { median, timeCommand } from './_stats.mjs';
+import { forkedRun, median, timeCommand } from './_stats.mjs';
 import { requireExternals } from '../scripts/require-externals.mjs';
 
 const RUNS = Number(process.env.BENCH_PREPARE_RUNS ?? 7);
@@ -96,13 +95,7 @@ await build({
 function measure(which) {
   // warm: aws-cdk-lib's code cache on, in this bench's own cache folder; the others cold.
   const caches = which === 'warm' ? { XDG_CACHE_HOME: cacheHome } : { BENCHLING_DEPLOY_COMPILE_CACHE: 'off' };
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--run', which], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_ASSEMBLY_CACHE: cacheDir, ...caches } });
-    let figures;
-    child.once('message', (message) => (figures = message));
-    // Once it has exited: the next run (or node -e 0) does not share the machine with its exit.
-    child.once('exit', (code) => (code === 0 && figures ? resolve(figures) : reject(new Error(`the ${which} run exited ${code}`))));
-  });
+  return forkedRun(fileURLToPath(import.meta.url), ['--run', which], { env: { ...process.env, BENCH_ASSEMBLY_CACHE: cacheDir, ...caches } }, `the ${which} run`);
 }
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'bd-bench-assemblies-'));
