@@ -15,6 +15,7 @@ import { readCacheFile } from '../../src/infra/compile-cache.js';
 import { synthesizeStack } from '../../src/infra/synth.js';
 import { ROOT, copyOfBuild } from '../helpers/cli.js';
 import { synthWorkerReply } from '../helpers/synth-worker.js';
+import { waitFor } from '../helpers/wait.js';
 import { SECRET, tempDir } from '../helpers/fixtures.js';
 import { stackProfiles } from './stack-helpers.js';
 
@@ -29,11 +30,7 @@ function modulesList(dist: string): Modules {
 }
 
 /** Waits until `file` exists (at most 20 s). */
-async function until(file: string): Promise<void> {
-  for (const end = Date.now() + 20_000; !existsSync(file); await new Promise((r) => setTimeout(r, 20))) {
-    if (Date.now() > end) throw new Error(`${file} was not written within 20 s`);
-  }
-}
+const until = (file: string) => waitFor(() => existsSync(file), 20_000, `${file} to be written`);
 
 /** Runs `body` with `name` set in this process's environment (a worker copies it when it starts). */
 async function withEnv<T>(name: string, value: string, body: () => Promise<T>): Promise<T> {
