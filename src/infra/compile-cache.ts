@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import { arch, homedir } from 'node:os';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { Script } from 'node:vm';
 import * as zlib from 'node:zlib';
@@ -25,6 +25,19 @@ import { cacheFolder, readOwnFile, reclaimOwnFolder, writeOwnFile } from '../own
  * Written once, when the process ends (or the synth worker has replied), to a
  * temporary file renamed over the old one: two processes at once each write a
  * whole file, the last one stays.
+ *
+ * The same file keeps where the relative `require`s of those files led (`./x`
+ * from a folder to its file): Node's own lookup of each is a few stats, a
+ * realpath and a read of the package scope, about 60 ms of `synth` for aws-cdk-lib's
+ * 500-odd. A kept answer is used only while every folder that decided it
+ * (from the requiring folder's common ancestor down to the file's folder) and
+ * a folder's `package.json` it went through have the stamps they had: adding,
+ * removing or renaming a file there changes the folder's. A folder stamped
+ * within the last {@link RECENT_MS} is not trusted to show the next change
+ * (file systems that keep whole seconds), and an answer that left the
+ * request's folder through a link is not kept. Bare names (`pkg`,
+ * `pkg/sub`), `require.resolve` with options, and lines run with
+ * `--preserve-symlinks` or other loaders' extensions go to Node as always.
  *
  * Bytecode is code: V8 runs what the file holds, and a checksum anyone can
  * recompute proves nothing about who wrote it. So the file is read and written
@@ -55,6 +68,8 @@ export interface CompileCacheOptions {
   readonly include?: (filename: string) => boolean;
   /** Default: {@link COMPILE_CACHE_MAX_BYTES}. */
   readonly maxBytes?: number;
+  /** Default: {@link RECENT_MS}. */
+  readonly recentMs?: number;
 }
 
 export interface CompileCacheStats {
@@ -64,7 +79,15 @@ export interface CompileCacheStats {
   misses: number;
   /** Entries V8 refused (other V8 flags): compiled as usual. */
   rejected: number;
+  /** Relative requires answered from the kept resolutions (the rest went to Node). */
+  resolved: number;
 }
+
+/** Kept resolutions at most (about 250 bytes each in the header every run reads); a `synth` makes about 530. */
+const MAX_RESOLUTIONS = 2000;
+
+/** A folder (or `package.json`) stamped this recently is not trusted to show the next change: see {@link createCompileCache}. */
+export const RECENT_MS = 3000;
 
 interface Entry {
   readonly file: string;
@@ -76,6 +99,21 @@ interface Entry {
 interface Fresh {
   readonly stamp: string;
   readonly script: Script;
+}
+
+/** Where `request` from the folder `from` led, and the paths whose stamps decided it. */
+interface Resolution {
+  readonly from: string;
+  readonly request: string;
+  readonly result: string;
+  /** [path, stamp] of each folder (and `package.json`) the answer depends on. */
+  readonly stamps: readonly (readonly [string, string])[];
+}
+
+interface CacheFile {
+  readonly entries: Map<string, Entry>;
+  /** By `from + NUL + request`; none when the file was made under another loader (see {@link loaderContext}). */
+  readonly resolutions: Map<string, Resolution>;
 }
 
 export interface CompileCache {
@@ -110,12 +148,67 @@ function identity(): string {
 }
 
 function stampOf(filename: string): string | undefined {
+  return statStamp(filename)?.stamp;
+}
+
+/** The stamp of a path, and the later of its modification and change times (ms). */
+function statStamp(path: string): { stamp: string; changedMs: number } | undefined {
   try {
-    const s = statSync(filename, { bigint: true });
-    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    const s = statSync(path, { bigint: true });
+    return { stamp: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`, changedMs: Number((s.mtimeNs > s.ctimeNs ? s.mtimeNs : s.ctimeNs) / 1_000_000n) };
   } catch {
     return undefined;
   }
+}
+
+/** `./x` and `../x`: the requests whose answers are kept (bare names and `.`/`..` go to Node). */
+function keptRequest(request: string): boolean {
+  return (request.startsWith('./') || request.startsWith('../')) && !request.endsWith('/') && !request.endsWith('/.') && !request.endsWith('/..');
+}
+
+/**
+ * What else decides a lookup besides the files: the extensions Node tries (another loader may add some)
+ * and whether links are kept as they are. Kept answers serve only the same.
+ */
+function loaderContext(): string | undefined {
+  const options = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
+  if (options.includes('preserve-symlinks') || process.env.NODE_PRESERVE_SYMLINKS) return undefined;
+  return Object.keys(ModuleImpl._extensions as object).join(',');
+}
+
+/**
+ * The folders (and a `package.json`) whose entries decided that `request` from `from` is `result`, or
+ * undefined when the answer is not one to keep: one that left the request's folder (a link elsewhere),
+ * or one whose folders changed too recently for their stamps to show the next change.
+ */
+function stampsOf(from: string, request: string, result: string, recentMs: number): Resolution['stamps'] | undefined {
+  const base = resolve(from, request);
+  const baseDir = dirname(base);
+  if (!result.startsWith(baseDir + sep)) return undefined;
+  // From the folder both paths share down to the file's folder: the lookup read the entries of each.
+  let top = from;
+  while (top !== baseDir && !baseDir.startsWith(top + sep)) {
+    const up = dirname(top);
+    if (up === top) return undefined;
+    top = up;
+  }
+  const paths: string[] = [];
+  for (let dir = dirname(result); ; dir = dirname(dir)) {
+    paths.push(dir);
+    if (dir === top) break;
+    if (dirname(dir) === dir) return undefined;
+  }
+  // A folder's package.json whose `main` led inside it: an edit in place changes no folder.
+  const manifest = join(base, 'package.json');
+  if (result.startsWith(base + sep) && statStamp(manifest) !== undefined) paths.push(manifest);
+  const now = Date.now();
+  const stamps: (readonly [string, string])[] = [];
+  for (const path of paths) {
+    const s = statStamp(path);
+    if (s === undefined || s.changedMs > now - recentMs) return undefined;
+    stamps.push([path, s.stamp]);
+  }
+  return stamps;
 }
 
 const defaultInclude = (filename: string) => filename.includes(`${sep}node_modules${sep}`);
@@ -147,6 +240,7 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
   const dir = options.dir ?? compileCacheDir();
   const include = options.include ?? defaultInclude;
   const maxBytes = options.maxBytes ?? COMPILE_CACHE_MAX_BYTES;
+  const recentMs = options.recentMs ?? RECENT_MS;
   const path = join(dir, CACHE_FILE);
   // Versions before the folder rule made it with the umask's mode (0775 under a umask of 002): the folder is made the
   // user's alone again, and the file others could write until now is dropped unread (the next save writes a new one).
@@ -157,11 +251,43 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
       // Not a file (a folder in its place): the read below finds no cache, the save cannot replace it.
     }
   }
-  const stored = readCacheFile(path);
+  const file = readCacheParts(path);
+  const stored = file.entries;
   const used = new Map<string, Entry>();
   const fresh = new Map<string, Fresh>();
-  const stats: CompileCacheStats = { hits: 0, misses: 0, rejected: 0 };
+  const stats: CompileCacheStats = { hits: 0, misses: 0, rejected: 0, resolved: 0 };
   const original = ModuleImpl.prototype._compile;
+  const originalResolve = ModuleImpl._resolveFilename;
+  const context = loaderContext();
+  const resolutions = context === undefined ? new Map<string, Resolution>() : file.resolutions;
+  const newResolutions = new Map<string, Resolution>();
+  const usedResolutions = new Set<string>();
+  /** This process's stamp of each path a kept answer names (each path stat'ed once). */
+  const current = new Map<string, string | undefined>();
+  const stillSo = (r: Resolution) =>
+    r.stamps.every(([p, stamp]) => {
+      if (!current.has(p)) current.set(p, stampOf(p));
+      return current.get(p) === stamp;
+    });
+
+  function resolveFilename(this: unknown, request: string, parent: Module | undefined, isMain: boolean, options?: unknown): string {
+    const from = parent?.filename ? dirname(parent.filename) : undefined;
+    if (context === undefined || isMain || options !== undefined || from === undefined || !keptRequest(request) || !include(parent!.filename)) {
+      return originalResolve.call(this, request, parent!, isMain, options);
+    }
+    const key = `${from}\0${request}`;
+    const kept = newResolutions.get(key) ?? resolutions.get(key);
+    if (kept !== undefined && stillSo(kept)) {
+      stats.resolved++;
+      usedResolutions.add(key);
+      return kept.result;
+    }
+    const result = originalResolve.call(this, request, parent!, isMain, options);
+    const stamps = include(result) ? stampsOf(from, request, result, recentMs) : undefined;
+    if (stamps !== undefined) newResolutions.set(key, { from, request, result, stamps });
+    else resolutions.delete(key);
+    return result;
+  }
 
   function compiled(this: Module, content: string, filename: string, format?: string): unknown {
     // Files that import() need Node's own loader for it; ES modules are not ours either.
@@ -190,11 +316,12 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
   }
 
   ModuleImpl.prototype._compile = compiled;
+  ModuleImpl._resolveFilename = resolveFilename;
   let saved = false;
   return {
     stats,
     save() {
-      if (saved || fresh.size === 0) return;
+      if (saved || (fresh.size === 0 && newResolutions.size === 0)) return;
       saved = true;
       try {
         const entries: Entry[] = [...used.values()];
@@ -211,14 +338,20 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
           entries.push(e);
           size += more;
         }
+        // The answers this run found or used, then kept ones of earlier runs while there is room (the header is read by every run).
+        const answers = new Map(newResolutions);
+        for (const key of usedResolutions) if (!answers.has(key)) answers.set(key, resolutions.get(key)!);
+        for (const [key, r] of resolutions) if (answers.size < MAX_RESOLUTIONS && !answers.has(key)) answers.set(key, r);
+        size += [...answers.values()].reduce((n, r) => n + r.from.length + r.request.length + r.result.length + 16, 0);
         if (size > maxBytes) return;
-        writeCacheFile(path, entries);
+        writeCacheFile(path, entries, context === undefined ? [] : [...answers.values()]);
       } catch {
         // No cache next time: nothing else depends on it.
       }
     },
     uninstall() {
       if (ModuleImpl.prototype._compile === compiled) ModuleImpl.prototype._compile = original;
+      if (ModuleImpl._resolveFilename === resolveFilename) ModuleImpl._resolveFilename = originalResolve;
       if (installed?.stats === stats) installed = undefined;
     },
   };
@@ -241,43 +374,85 @@ function requireOf(mod: Module): NodeJS.Require {
  * it or its folder is not only the user's (see {@link readOwnFile}).
  */
 export function readCacheFile(path: string): Map<string, Entry> {
-  const entries = new Map<string, Entry>();
+  return readCacheParts(path).entries;
+}
+
+/** The entries and kept resolutions of the cache file at `path`, as {@link readCacheFile} reads it. */
+export function readCacheParts(path: string): CacheFile {
+  const none = (): CacheFile => ({ entries: new Map(), resolutions: new Map() });
   const file = readOwnFile(path, COMPILE_CACHE_MAX_BYTES * 2);
-  if (!file) return entries;
+  if (!file) return none();
   const buf = file.data;
   const size = buf.length;
   try {
-    if (size < MAGIC.length + 4 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return entries;
+    if (size < MAGIC.length + 4 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return none();
     const headerLength = buf.readUInt32LE(MAGIC.length);
     const dataStart = MAGIC.length + 4 + headerLength;
-    if (dataStart > size) return entries;
+    if (dataStart > size) return none();
     const header = JSON.parse(buf.toString('utf8', MAGIC.length + 4, dataStart)) as unknown;
-    if (!isRecord(header) || header.identity !== identity() || !Array.isArray(header.entries)) return entries;
+    if (!isRecord(header) || header.identity !== identity() || !Array.isArray(header.entries)) return none();
     const found = new Map<string, Entry>();
     for (const e of header.entries as unknown[]) {
-      if (!Array.isArray(e) || e.length !== 5) return entries;
+      if (!Array.isArray(e) || e.length !== 5) return none();
       const [file, stamp, offset, length, sum] = e as unknown[];
-      if (typeof file !== 'string' || typeof stamp !== 'string' || typeof sum !== 'string') return entries;
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) return entries;
+      if (typeof file !== 'string' || typeof stamp !== 'string' || typeof sum !== 'string') return none();
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) return none();
       const start = dataStart + (offset as number);
       const end = start + (length as number);
-      if (end > size) return entries;
+      if (end > size) return none();
       found.set(file, { file, stamp, data: buf.subarray(start, end), sum });
     }
-    return found;
+    return { entries: found, resolutions: header.loader === loaderContext() ? readResolutions(header.paths, header.resolutions) : new Map() };
   } catch {
-    return entries;
+    return none();
   }
 }
 
-function writeCacheFile(path: string, entries: readonly Entry[]): void {
+/** The kept resolutions of a header: [path, stamp] rows, and [from, request, result, path indexes] rows; none if any row is malformed. */
+function readResolutions(paths: unknown, rows: unknown): Map<string, Resolution> {
+  const found = new Map<string, Resolution>();
+  if (!Array.isArray(paths) || !Array.isArray(rows)) return found;
+  const stamped: (readonly [string, string])[] = [];
+  for (const p of paths as unknown[]) {
+    if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || typeof p[1] !== 'string') return new Map();
+    stamped.push([p[0], p[1]]);
+  }
+  for (const r of rows as unknown[]) {
+    if (!Array.isArray(r) || r.length !== 4) return new Map();
+    const [from, request, result, indexes] = r as unknown[];
+    if (typeof from !== 'string' || typeof request !== 'string' || typeof result !== 'string' || !Array.isArray(indexes) || indexes.length === 0) return new Map();
+    if (!keptRequest(request) || !indexes.every((i) => Number.isSafeInteger(i) && i >= 0 && i < stamped.length)) return new Map();
+    found.set(`${from}\0${request}`, { from, request, result, stamps: (indexes as number[]).map((i) => stamped[i]!) });
+  }
+  return found;
+}
+
+function writeCacheFile(path: string, entries: readonly Entry[], resolutions: readonly Resolution[]): void {
   let offset = 0;
   const rows = entries.map((e) => {
     const row = [e.file, e.stamp, offset, e.data.length, e.sum];
     offset += e.data.length;
     return row;
   });
-  const header = Buffer.from(JSON.stringify({ identity: identity(), entries: rows }));
+  // Each stamped path once: the answers of one folder share most of theirs.
+  const index = new Map<string, number>();
+  const paths: (readonly [string, string])[] = [];
+  const answers = resolutions.map((r) => [
+    r.from,
+    r.request,
+    r.result,
+    r.stamps.map(([p, stamp]) => {
+      const key = `${p}\0${stamp}`;
+      let i = index.get(key);
+      if (i === undefined) {
+        i = paths.length;
+        index.set(key, i);
+        paths.push([p, stamp]);
+      }
+      return i;
+    }),
+  ]);
+  const header = Buffer.from(JSON.stringify({ identity: identity(), entries: rows, loader: loaderContext() ?? null, paths, resolutions: answers }));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length);
   // Into a folder of the user's only, by a temporary file of its own and a rename; false (no cache next time) otherwise.

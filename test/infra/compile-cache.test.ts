@@ -5,11 +5,11 @@
  * file, or an unwritable folder, only means compiling as usual.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { compileCacheDir, createCompileCache, readCacheFile, type CompileCache } from '../../src/infra/compile-cache.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { compileCacheDir, createCompileCache, readCacheFile, readCacheParts, type CompileCache } from '../../src/infra/compile-cache.js';
 import { bundleScript } from '../helpers/bundle.js';
 import { ROOT } from '../helpers/cli.js';
 import { linkInPlace, tempDir } from '../helpers/fixtures.js';
@@ -48,12 +48,12 @@ describe('compile cache', () => {
   it('compiles once, then serves the bytecode it kept: V8 takes every entry and the modules behave the same', () => {
     const p = project(MODULES);
     const first = load(p, 'a.js');
-    expect(first.cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0 });
+    expect(first.cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0, resolved: 0 });
     first.cache.save();
     expect([...readCacheFile(p.cacheFile).keys()].sort()).toEqual([join(p.pkg, 'a.js'), join(p.pkg, 'b.js')]);
 
     const second = load(p, 'a.js');
-    expect(second.cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0 });
+    expect(second.cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0, resolved: 0 });
     expect(second.value).toEqual({ sum: 42, self: true, dir: p.pkg, file: join(p.pkg, 'a.js'), resolved: join(p.pkg, 'b.js') });
     expect(second.value).toEqual(first.value);
   });
@@ -77,7 +77,7 @@ describe('compile cache', () => {
     utimesSync(file, mtime, mtime);
     const again = load(p, 'v.js');
     expect(again.value).toBe(2);
-    expect(again.cache.stats).toEqual({ hits: 0, misses: 1, rejected: 0 });
+    expect(again.cache.stats).toEqual({ hits: 0, misses: 1, rejected: 0, resolved: 0 });
   });
 
   it('ignores a cache file of garbage, a truncated one, one with damaged bytecode and one of another Node, and writes a good one', () => {
@@ -106,14 +106,14 @@ describe('compile cache', () => {
       spoil();
       const r = load(p, 'a.js');
       expect(r.value, name).toMatchObject({ sum: 42 });
-      expect(r.cache.stats, name).toEqual({ hits: 0, misses: 2, rejected: 0 });
+      expect(r.cache.stats, name).toEqual({ hits: 0, misses: 2, rejected: 0, resolved: 0 });
       r.cache.save();
       expect(readCacheFile(p.cacheFile).size, name).toBe(2);
     }
     writeFileSync(p.cacheFile, damaged);
     const r = load(p, 'a.js');
     expect(r.value).toMatchObject({ sum: 42 });
-    expect(r.cache.stats).toEqual({ hits: 1, misses: 1, rejected: 0 });
+    expect(r.cache.stats).toEqual({ hits: 1, misses: 1, rejected: 0, resolved: 0 });
   });
 
   it('is bytecode V8 runs, so it is read and written only as its own: not a file or folder others may write, not through a link', () => {
@@ -124,10 +124,10 @@ describe('compile cache', () => {
     // A file group or others may write: not read. Its own again: read.
     for (const mode of [0o620, 0o602]) {
       chmodSync(p.cacheFile, mode);
-      expect(load(p, 'a.js').cache.stats, mode.toString(8)).toEqual({ hits: 0, misses: 2, rejected: 0 });
+      expect(load(p, 'a.js').cache.stats, mode.toString(8)).toEqual({ hits: 0, misses: 2, rejected: 0, resolved: 0 });
     }
     chmodSync(p.cacheFile, 0o600);
-    expect(load(p, 'a.js').cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0 });
+    expect(load(p, 'a.js').cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0, resolved: 0 });
     expect(inode()).toBe(written);
   });
 
@@ -135,15 +135,15 @@ describe('compile cache', () => {
     for (const mode of [0o775, 0o777]) {
       const p = project(MODULES);
       load(p, 'a.js').cache.save();
-      expect(load(p, 'a.js').cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0 });
+      expect(load(p, 'a.js').cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0, resolved: 0 });
       chmodSync(p.cacheDir, mode);
       const reclaimed = load(p, 'a.js');
-      expect(reclaimed.cache.stats, mode.toString(8)).toEqual({ hits: 0, misses: 2, rejected: 0 });
+      expect(reclaimed.cache.stats, mode.toString(8)).toEqual({ hits: 0, misses: 2, rejected: 0, resolved: 0 });
       expect(statSync(p.cacheDir).mode & 0o777, mode.toString(8)).toBe(mode & ~0o022);
       expect(existsSync(p.cacheFile), mode.toString(8)).toBe(false);
       // The cache serves again from the next run.
       reclaimed.cache.save();
-      expect(load(p, 'a.js').cache.stats, mode.toString(8)).toEqual({ hits: 2, misses: 0, rejected: 0 });
+      expect(load(p, 'a.js').cache.stats, mode.toString(8)).toEqual({ hits: 2, misses: 0, rejected: 0, resolved: 0 });
     }
   });
 
@@ -154,7 +154,7 @@ describe('compile cache', () => {
     const file = linkInPlace(p.cacheFile);
     const before = readFileSync(file);
     const linked = load(p, 'a.js');
-    expect(linked.cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0 });
+    expect(linked.cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0, resolved: 0 });
     linked.cache.save();
     expect(lstatSync(p.cacheFile).isFile()).toBe(true);
     expect(readFileSync(file)).toEqual(before);
@@ -164,7 +164,7 @@ describe('compile cache', () => {
     chmodSync(folder, 0o775);
     const kept = statSync(join(folder, 'code-cache.bin'), { bigint: true });
     const throughFolder = load(p, 'a.js');
-    expect(throughFolder.cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0 });
+    expect(throughFolder.cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0, resolved: 0 });
     throughFolder.cache.save();
     expect(readdirSync(folder)).toEqual(['code-cache.bin']);
     expect(statSync(join(folder, 'code-cache.bin'), { bigint: true }).ino).toBe(kept.ino);
@@ -216,7 +216,148 @@ describe('compile cache', () => {
     const p = project({ 'dyn.js': "module.exports = () => import('node:path');", 'bad.js': 'module.exports = ;' });
     const r = load(p, 'dyn.js');
     expect(typeof r.value).toBe('function');
-    expect(r.cache.stats).toEqual({ hits: 0, misses: 0, rejected: 0 });
+    expect(r.cache.stats).toEqual({ hits: 0, misses: 0, rejected: 0, resolved: 0 });
     expect(() => load(p, 'bad.js')).toThrow(SyntaxError);
+  });
+});
+
+/**
+ * Where relative requires led, kept in the same file. Each load runs in a process of its own: Node
+ * keeps its own lookups for the life of a process, so only a new one shows what the kept answers do.
+ */
+describe('compile cache: kept resolutions', () => {
+  let runner: string;
+  beforeAll(async () => {
+    const dir = tempDir('bd-compile-resolve-');
+    const entry = join(dir, 'run.ts');
+    writeFileSync(
+      entry,
+      [
+        `import { createRequire } from 'node:module';`,
+        `import { createCompileCache } from ${JSON.stringify(join(ROOT, 'src', 'infra', 'compile-cache.ts'))};`,
+        `const [root, cacheDir, file, recent] = process.argv.slice(2);`,
+        `const cache = createCompileCache({ dir: cacheDir, include: (f) => f.startsWith(root), recentMs: Number(recent) });`,
+        `const value = createRequire(file)(file);`,
+        `cache.save();`,
+        `console.log(JSON.stringify({ value, stats: cache.stats }));`,
+      ].join('\n'),
+    );
+    runner = await bundleScript(entry);
+  });
+
+  /** Loads `file` of the project in a new process; `recentMs` 0 keeps answers about the folders this test just made. */
+  function run(p: { root: string; pkg: string; cacheDir: string }, file: string, options: { recentMs?: number; nodeArgs?: string[] } = {}) {
+    const r = spawnSync(process.execPath, [...(options.nodeArgs ?? []), runner, p.root, p.cacheDir, join(p.pkg, file), String(options.recentMs ?? 0)], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { value: Record<string, unknown>; stats: { hits: number; misses: number; rejected: number; resolved: number } };
+  }
+
+  const TREE = {
+    'main.js': "module.exports = { b: require('./b').name, sub: require('./sub').name, up: require('./lib/up').name, named: require('./named').name };",
+    'b.js': "exports.name = 'b.js';",
+    'sub/index.js': "exports.name = 'sub/index.js';",
+    'lib/up.js': "exports.name = require('../b').name + ' via lib/up.js';",
+    'named/package.json': JSON.stringify({ main: 'one.js' }),
+    'named/one.js': "exports.name = 'named/one.js';",
+    'named/two.js': "exports.name = 'named/two.js';",
+  };
+  const FIRST = { b: 'b.js', sub: 'sub/index.js', up: 'b.js via lib/up.js', named: 'named/one.js' };
+
+  function tree(files: Record<string, string> = TREE) {
+    const p = project({});
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(join(p.pkg, name, '..'), { recursive: true });
+      writeFileSync(join(p.pkg, name), text);
+    }
+    return p;
+  }
+
+  it('a second process answers every relative require from the file, and loads the same modules', () => {
+    const p = tree();
+    const first = run(p, 'main.js');
+    expect(first.value).toEqual(FIRST);
+    expect(first.stats.resolved).toBe(0);
+    expect(readCacheParts(p.cacheFile).resolutions.size).toBe(5);
+    const second = run(p, 'main.js');
+    expect(second.value).toEqual(FIRST);
+    expect(second.stats).toEqual({ hits: 5, misses: 0, rejected: 0, resolved: 5 });
+  });
+
+  it('a package.json edited in place, a file added where Node looks first, a removed one: Node is asked again, and its new answer kept', () => {
+    const p = tree();
+    run(p, 'main.js');
+    // The same file rewritten, the same length: no folder's entries change, only the file's own stamp.
+    writeFileSync(join(p.pkg, 'named', 'package.json'), JSON.stringify({ main: 'two.js' }));
+    const edited = run(p, 'main.js');
+    expect(edited.value).toEqual({ ...FIRST, named: 'named/two.js' });
+    expect(edited.stats.resolved).toBe(4);
+    // Node takes an exact name before name.js: a new file `b` beside `b.js` is what ./b now means.
+    writeFileSync(join(p.pkg, 'b'), "exports.name = 'b';");
+    // sub/index.js gone, sub.js in its place.
+    unlinkSync(join(p.pkg, 'sub', 'index.js'));
+    writeFileSync(join(p.pkg, 'sub.js'), "exports.name = 'sub.js';");
+    const changed = { b: 'b', sub: 'sub.js', up: 'b via lib/up.js', named: 'named/two.js' };
+    const after = run(p, 'main.js');
+    expect(after.value).toEqual(changed);
+    expect(after.stats.resolved).toBe(0);
+    const again = run(p, 'main.js');
+    expect(again.value).toEqual(changed);
+    expect(again.stats.resolved).toBe(5);
+  });
+
+  it('keeps no answer about a folder changed within the last few seconds (a file system of whole seconds would not show the next change)', () => {
+    const p = tree();
+    run(p, 'main.js', { recentMs: 60_000 });
+    expect(readCacheParts(p.cacheFile).resolutions.size).toBe(0);
+    expect(run(p, 'main.js', { recentMs: 60_000 }).stats.resolved).toBe(0);
+  });
+
+  it('keeps no answer that left the folder through a link, so a link pointed elsewhere is followed', () => {
+    const p = tree({ 'main.js': "module.exports = require('./linked/x').name;", 'one/x.js': "exports.name = 'one';", 'two/x.js': "exports.name = 'two';" });
+    symlinkSync(join(p.pkg, 'one'), join(p.pkg, 'linked'));
+    expect(run(p, 'main.js').value).toBe('one');
+    expect(readCacheParts(p.cacheFile).resolutions.size).toBe(0);
+    unlinkSync(join(p.pkg, 'linked'));
+    symlinkSync(join(p.pkg, 'two'), join(p.pkg, 'linked'));
+    const after = run(p, 'main.js');
+    expect(after.value).toBe('two');
+    expect(after.stats.resolved).toBe(0);
+  });
+
+  it('leaves every lookup to Node under --preserve-symlinks, where an answer is not the real path', () => {
+    const p = tree();
+    run(p, 'main.js');
+    const preserved = run(p, 'main.js', { nodeArgs: ['--preserve-symlinks'] });
+    expect(preserved.value).toEqual(FIRST);
+    expect(preserved.stats.resolved).toBe(0);
+  });
+
+  it('ignores kept answers that are malformed or were made under another loader, and still serves the bytecode beside them', () => {
+    const p = tree();
+    run(p, 'main.js');
+    const good = readFileSync(p.cacheFile);
+    const headerLength = good.readUInt32LE(8);
+    const header = JSON.parse(good.toString('utf8', 12, 12 + headerLength)) as Record<string, unknown>;
+    const rewrite = (h: Record<string, unknown>) => {
+      const text = Buffer.from(JSON.stringify(h));
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(text.length);
+      writeFileSync(p.cacheFile, Buffer.concat([good.subarray(0, 8), length, text, good.subarray(12 + headerLength)]), { mode: 0o600 });
+    };
+    const rows = header.resolutions as unknown[][];
+    const cases: Record<string, Record<string, unknown>> = {
+      'another loader': { ...header, loader: '.js,.json,.node,.ts' },
+      'a path index out of range': { ...header, resolutions: [[...rows[0]!.slice(0, 3), [99]], ...rows.slice(1)] },
+      'a bare name': { ...header, resolutions: [[rows[0]![0], 'pkg', rows[0]![2], rows[0]![3]], ...rows.slice(1)] },
+      'a row of the wrong shape': { ...header, resolutions: [['x'], ...rows.slice(1)] },
+      'no paths': { ...header, paths: 'x' },
+    };
+    for (const [name, h] of Object.entries(cases)) {
+      rewrite(h);
+      expect(readCacheParts(p.cacheFile).resolutions.size, name).toBe(0);
+      const r = run(p, 'main.js');
+      expect(r.value, name).toEqual(FIRST);
+      expect(r.stats, name).toEqual({ hits: 5, misses: 0, rejected: 0, resolved: 0 });
+    }
   });
 });
