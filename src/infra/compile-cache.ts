@@ -26,18 +26,21 @@ import { cacheFolder, readOwnFile, reclaimOwnFolder, writeOwnFile } from '../own
  * temporary file renamed over the old one: two processes at once each write a
  * whole file, the last one stays.
  *
- * The same file keeps where the relative `require`s of those files led (`./x`
- * from a folder to its file): Node's own lookup of each is a few stats, a
- * realpath and a read of the package scope, about 60 ms of `synth` for aws-cdk-lib's
- * 500-odd. A kept answer is used only while every folder that decided it
- * (from the requiring folder's common ancestor down to the file's folder) and
- * a folder's `package.json` it went through have the stamps they had: adding,
- * removing or renaming a file there changes the folder's. A folder stamped
- * within the last {@link RECENT_MS} is not trusted to show the next change
- * (file systems that keep whole seconds), and an answer that left the
- * request's folder through a link is not kept. Bare names (`pkg`,
- * `pkg/sub`), `require.resolve` with options, and lines run with
- * `--preserve-symlinks` or other loaders' extensions go to Node as always.
+ * The same file keeps where the `require`s that led into node_modules went
+ * (`./x`, `pkg`, `pkg/sub`): Node's own lookup of each is a few stats, a
+ * realpath and a read of the package scope, about 70 ms of `synth` for the
+ * 550-odd of aws-cdk-lib. A kept answer is used only while every folder that
+ * decided it, and each `package.json` it went through, have the stamps they
+ * had: adding, removing or renaming a file in a folder changes the folder's.
+ * For `./x`, the folders from the one both paths share down to the file's;
+ * for a package, each folder walked and its node_modules, up to the one that
+ * held the package, then the package's folder down to the file's. A path
+ * stamped within the last {@link RECENT_MS} is not trusted to show the next
+ * change (file systems that keep whole seconds); an answer that left the
+ * request's folder or package through a link is not kept. `.`/`..`, absolute
+ * paths, `#imports`, Node's own modules, `require.resolve` with options, and
+ * a process with `--preserve-symlinks` go to Node as always; answers serve
+ * only a process started with the same Node options.
  *
  * Bytecode is code: V8 runs what the file holds, and a checksum anyone can
  * recompute proves nothing about who wrote it. So the file is read and written
@@ -128,6 +131,7 @@ type Compile = (this: Module, content: string, filename: string, format?: string
 type ModuleInternals = typeof Module & {
   _resolveFilename(request: string, parent: Module, isMain: boolean, options?: unknown): string;
   _resolveLookupPaths(request: string, parent: Module): string[] | null;
+  _nodeModulePaths(from: string): string[];
   _extensions: unknown;
   _cache: unknown;
   prototype: { _compile: Compile };
@@ -161,54 +165,108 @@ function statStamp(path: string): { stamp: string; changedMs: number } | undefin
   }
 }
 
-/** `./x` and `../x`: the requests whose answers are kept (bare names and `.`/`..` go to Node). */
-function keptRequest(request: string): boolean {
-  return (request.startsWith('./') || request.startsWith('../')) && !request.endsWith('/') && !request.endsWith('/.') && !request.endsWith('/..');
+/** `pkg`, `pkg/sub`, `@scope/pkg/sub`: the package's name and the rest. */
+const BARE_RE = /^((?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*)(\/.*)?$/i;
+
+/**
+ * Which requests' answers are kept: `./x` and `../x`, and a package's name with or without a path
+ * in it; not `.`, `..`, a trailing slash, an absolute path, `#imports` or Node's own modules.
+ */
+function kindOf(request: string): 'relative' | 'bare' | undefined {
+  if (request.endsWith('/') || request.endsWith('/.') || request.endsWith('/..')) return undefined;
+  if (request.startsWith('./') || request.startsWith('../')) return 'relative';
+  if (BARE_RE.test(request) && !request.split('/').includes('..') && !Module.isBuiltin(request)) return 'bare';
+  return undefined;
 }
 
 /**
- * What else decides a lookup besides the files: the extensions Node tries (another loader may add some)
- * and whether links are kept as they are. Kept answers serve only the same.
+ * What else decides a lookup besides the files: the extensions Node tries (another loader may add some),
+ * whether links are kept as they are and Node's options (the conditions of packages' exports). Kept
+ * answers serve only the same; none are kept under `--preserve-symlinks`.
  */
 function loaderContext(): string | undefined {
-  const options = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
-  if (options.includes('preserve-symlinks') || process.env.NODE_PRESERVE_SYMLINKS) return undefined;
-  return Object.keys(ModuleImpl._extensions as object).join(',');
+  const options = process.env.NODE_OPTIONS ?? '';
+  if (process.env.NODE_PRESERVE_SYMLINKS || [...process.execArgv, options].some((o) => o.includes('preserve-symlinks'))) return undefined;
+  // Node's options as given (--conditions and the like): answers serve only a process started the same way.
+  return JSON.stringify([Object.keys(ModuleImpl._extensions as object), process.execArgv, options]);
 }
 
 /**
- * The folders (and a `package.json`) whose entries decided that `request` from `from` is `result`, or
- * undefined when the answer is not one to keep: one that left the request's folder (a link elsewhere),
- * or one whose folders changed too recently for their stamps to show the next change.
+ * The folders (and `package.json` files) whose entries decided that `request` from `from` is `result`,
+ * or undefined when the answer is not one to keep: one that left the request's folder or package (a
+ * link elsewhere), or one whose folders changed too recently for their stamps to show the next change.
  */
-function stampsOf(from: string, request: string, result: string, recentMs: number): Resolution['stamps'] | undefined {
+function stampsOf(from: string, request: string, kind: 'relative' | 'bare', result: string, recentMs: number): Resolution['stamps'] | undefined {
+  const paths = kind === 'relative' ? relativeLookup(from, request, result) : bareLookup(from, request, result);
+  if (paths === undefined) return undefined;
+  const now = Date.now();
+  const stamps: (readonly [string, string])[] = [];
+  for (const path of new Set(paths)) {
+    const s = statStamp(path);
+    if (s === undefined || s.changedMs > now - recentMs) return undefined;
+    stamps.push([path, s.stamp]);
+  }
+  return stamps;
+}
+
+/** Each folder from `result`'s down to `top` (which holds it). */
+function foldersDown(top: string, result: string): string[] | undefined {
+  const paths: string[] = [];
+  for (let dir = dirname(result); ; dir = dirname(dir)) {
+    paths.push(dir);
+    if (dir === top) return paths;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** `./x`, `../x`: the folders from the one both paths share down to the file's, and a folder's package.json. */
+function relativeLookup(from: string, request: string, result: string): string[] | undefined {
   const base = resolve(from, request);
   const baseDir = dirname(base);
   if (!result.startsWith(baseDir + sep)) return undefined;
-  // From the folder both paths share down to the file's folder: the lookup read the entries of each.
   let top = from;
   while (top !== baseDir && !baseDir.startsWith(top + sep)) {
     const up = dirname(top);
     if (up === top) return undefined;
     top = up;
   }
-  const paths: string[] = [];
-  for (let dir = dirname(result); ; dir = dirname(dir)) {
-    paths.push(dir);
-    if (dir === top) break;
-    if (dirname(dir) === dir) return undefined;
-  }
+  const paths = foldersDown(top, result);
   // A folder's package.json whose `main` led inside it: an edit in place changes no folder.
   const manifest = join(base, 'package.json');
-  if (result.startsWith(base + sep) && statStamp(manifest) !== undefined) paths.push(manifest);
-  const now = Date.now();
-  const stamps: (readonly [string, string])[] = [];
-  for (const path of paths) {
-    const s = statStamp(path);
-    if (s === undefined || s.changedMs > now - recentMs) return undefined;
-    stamps.push([path, s.stamp]);
+  if (paths && result.startsWith(base + sep) && statStamp(manifest) !== undefined) paths.push(manifest);
+  return paths;
+}
+
+/**
+ * `pkg/sub`: Node looks in each node_modules from `from` up (`name.js` before the folder `name`),
+ * after the requiring package's own name (its package.json). So: each folder walked and each
+ * node_modules in it up to the one that held the package, the package's folder and package.json
+ * (`main`, `exports`), the folders down to the file, and the requiring package's package.json.
+ */
+function bareLookup(from: string, request: string, result: string): string[] | undefined {
+  const name = BARE_RE.exec(request)![1]!;
+  const paths: string[] = [];
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (dir.endsWith(`${sep}node_modules`)) break;
+    const manifest = join(dir, 'package.json');
+    if (statStamp(manifest) !== undefined) {
+      paths.push(manifest);
+      break;
+    }
+    if (dirname(dir) === dir) break;
   }
-  return stamps;
+  for (const modules of ModuleImpl._nodeModulePaths(from)) {
+    const pkg = join(modules, name);
+    if (result.startsWith(pkg + sep)) {
+      const down = foldersDown(pkg, result);
+      if (down === undefined) return undefined;
+      paths.push(modules, ...(name.startsWith('@') ? [dirname(pkg)] : []), join(pkg, 'package.json'), ...down);
+      return paths.filter((p) => p !== join(pkg, 'package.json') || statStamp(p) !== undefined);
+    }
+    paths.push(dirname(modules));
+    if (statStamp(modules) !== undefined) paths.push(modules);
+  }
+  return undefined;
 }
 
 const defaultInclude = (filename: string) => filename.includes(`${sep}node_modules${sep}`);
@@ -272,7 +330,8 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
 
   function resolveFilename(this: unknown, request: string, parent: Module | undefined, isMain: boolean, options?: unknown): string {
     const from = parent?.filename ? dirname(parent.filename) : undefined;
-    if (context === undefined || isMain || options !== undefined || from === undefined || !keptRequest(request) || !include(parent!.filename)) {
+    const kind = kindOf(request);
+    if (context === undefined || isMain || options !== undefined || from === undefined || kind === undefined) {
       return originalResolve.call(this, request, parent!, isMain, options);
     }
     const key = `${from}\0${request}`;
@@ -283,7 +342,7 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
       return kept.result;
     }
     const result = originalResolve.call(this, request, parent!, isMain, options);
-    const stamps = include(result) ? stampsOf(from, request, result, recentMs) : undefined;
+    const stamps = include(result) ? stampsOf(from, request, kind, result, recentMs) : undefined;
     if (stamps !== undefined) newResolutions.set(key, { from, request, result, stamps });
     else resolutions.delete(key);
     return result;
@@ -421,7 +480,7 @@ function readResolutions(paths: unknown, rows: unknown): Map<string, Resolution>
     if (!Array.isArray(r) || r.length !== 4) return new Map();
     const [from, request, result, indexes] = r as unknown[];
     if (typeof from !== 'string' || typeof request !== 'string' || typeof result !== 'string' || !Array.isArray(indexes) || indexes.length === 0) return new Map();
-    if (!keptRequest(request) || !indexes.every((i) => Number.isSafeInteger(i) && i >= 0 && i < stamped.length)) return new Map();
+    if (kindOf(request) === undefined || !indexes.every((i) => Number.isSafeInteger(i) && i >= 0 && i < stamped.length)) return new Map();
     found.set(`${from}\0${request}`, { from, request, result, stamps: (indexes as number[]).map((i) => stamped[i]!) });
   }
   return found;

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { compileCacheDir, createCompileCache, readCacheFile, readCacheParts, type CompileCache } from '../../src/infra/compile-cache.js';
+import { compileCacheDir, createCompileCache, readCacheFile, type CompileCache } from '../../src/infra/compile-cache.js';
 import { bundleScript } from '../helpers/bundle.js';
 import { ROOT } from '../helpers/cli.js';
 import { linkInPlace, tempDir } from '../helpers/fixtures.js';
@@ -252,6 +252,12 @@ describe('compile cache: kept resolutions', () => {
     return JSON.parse(r.stdout) as { value: Record<string, unknown>; stats: { hits: number; misses: number; rejected: number; resolved: number } };
   }
 
+  /** The answers the cache file keeps, read raw: this test process runs under other options than the runner's. */
+  const keptAnswers = (file: string) => {
+    const data = readFileSync(file);
+    return (JSON.parse(data.toString('utf8', 12, 12 + data.readUInt32LE(8))) as { resolutions: unknown[] }).resolutions.length;
+  };
+
   const TREE = {
     'main.js': "module.exports = { b: require('./b').name, sub: require('./sub').name, up: require('./lib/up').name, named: require('./named').name };",
     'b.js': "exports.name = 'b.js';",
@@ -277,7 +283,7 @@ describe('compile cache: kept resolutions', () => {
     const first = run(p, 'main.js');
     expect(first.value).toEqual(FIRST);
     expect(first.stats.resolved).toBe(0);
-    expect(readCacheParts(p.cacheFile).resolutions.size).toBe(5);
+    expect(keptAnswers(p.cacheFile)).toBe(5);
     const second = run(p, 'main.js');
     expect(second.value).toEqual(FIRST);
     expect(second.stats).toEqual({ hits: 5, misses: 0, rejected: 0, resolved: 5 });
@@ -305,10 +311,59 @@ describe('compile cache: kept resolutions', () => {
     expect(again.stats.resolved).toBe(5);
   });
 
+  it('a package by name: kept with each node_modules walked, so a dep.js beside its folder, a nearer copy or its package.json edited are found', () => {
+    const p = project({});
+    const modules = join(p.root, 'node_modules');
+    const files: Record<string, string> = {
+      'dep/package.json': JSON.stringify({ name: 'dep', main: 'lib/main.js' }),
+      'dep/lib/main.js': "exports.name = 'dep main';",
+      'dep/lib/oth.js': "exports.name = 'dep oth';",
+      '@s/dep/package.json': JSON.stringify({ name: '@s/dep', exports: { './sub': './lib/sub.js' } }),
+      '@s/dep/lib/sub.js': "exports.name = 'scoped sub';",
+      'pkg/package.json': JSON.stringify({ name: 'pkg' }),
+      'pkg/main.js': "module.exports = { dep: require('dep').name, sub: require('@s/dep/sub').name, deep: require('./lib/deep').name };",
+      'pkg/lib/deep.js': "exports.name = 'deep, ' + require('dep').name;",
+      'pkg/self.js': "exports.name = 'self';",
+      // The package's own node_modules, without dep: a dep put there later changes only this folder.
+      'pkg/node_modules/unrelated/index.js': '',
+    };
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(join(modules, name, '..'), { recursive: true });
+      writeFileSync(join(modules, name), text);
+    }
+    const first = { dep: 'dep main', sub: 'scoped sub', deep: 'deep, dep main' };
+    expect(run(p, 'main.js').value).toEqual(first);
+    expect(keptAnswers(p.cacheFile)).toBe(4);
+    expect(run(p, 'main.js')).toMatchObject({ value: first, stats: { resolved: 4 } });
+    // Its package.json rewritten in place: only the file's own stamp changes.
+    writeFileSync(join(modules, 'dep', 'package.json'), JSON.stringify({ name: 'dep', main: 'lib/oth.js' }));
+    expect(run(p, 'main.js')).toMatchObject({ value: { dep: 'dep oth', sub: 'scoped sub', deep: 'deep, dep oth' }, stats: { resolved: 2 } });
+    // Node tries node_modules/dep.js before the folder dep.
+    writeFileSync(join(modules, 'dep.js'), "exports.name = 'dep.js';");
+    expect(run(p, 'main.js').value).toEqual({ dep: 'dep.js', sub: 'scoped sub', deep: 'deep, dep.js' });
+    // dep.js is not a package's folder: its answers go to Node each time.
+    expect(run(p, 'main.js').stats.resolved).toBe(2);
+    unlinkSync(join(modules, 'dep.js'));
+    expect(run(p, 'main.js').value).toEqual({ dep: 'dep oth', sub: 'scoped sub', deep: 'deep, dep oth' });
+    expect(run(p, 'main.js').stats.resolved).toBe(4);
+    // A copy in the package's own node_modules (which held another package) comes first, for its deeper folders too.
+    mkdirSync(join(p.pkg, 'node_modules', 'dep'));
+    writeFileSync(join(p.pkg, 'node_modules', 'dep', 'index.js'), "exports.name = 'nearer';");
+    expect(run(p, 'main.js').value).toEqual({ dep: 'nearer', sub: 'scoped sub', deep: 'deep, nearer' });
+    expect(run(p, 'main.js')).toMatchObject({ value: { dep: 'nearer', sub: 'scoped sub', deep: 'deep, nearer' }, stats: { resolved: 4 } });
+    // A node_modules made in a folder walked: lib's own copy, for lib alone.
+    mkdirSync(join(p.pkg, 'lib', 'node_modules', 'dep'), { recursive: true });
+    writeFileSync(join(p.pkg, 'lib', 'node_modules', 'dep', 'index.js'), "exports.name = 'nearest';");
+    expect(run(p, 'main.js').value).toEqual({ dep: 'nearer', sub: 'scoped sub', deep: 'deep, nearest' });
+    // The requiring package named dep, with exports: Node resolves its own name to itself first.
+    writeFileSync(join(p.pkg, 'package.json'), JSON.stringify({ name: 'dep', exports: { '.': './self.js' } }));
+    expect(run(p, 'main.js').value).toEqual({ dep: 'self', sub: 'scoped sub', deep: 'deep, self' });
+  });
+
   it('keeps no answer about a folder changed within the last few seconds (a file system of whole seconds would not show the next change)', () => {
     const p = tree();
     run(p, 'main.js', { recentMs: 60_000 });
-    expect(readCacheParts(p.cacheFile).resolutions.size).toBe(0);
+    expect(keptAnswers(p.cacheFile)).toBe(0);
     expect(run(p, 'main.js', { recentMs: 60_000 }).stats.resolved).toBe(0);
   });
 
@@ -316,7 +371,7 @@ describe('compile cache: kept resolutions', () => {
     const p = tree({ 'main.js': "module.exports = require('./linked/x').name;", 'one/x.js': "exports.name = 'one';", 'two/x.js': "exports.name = 'two';" });
     symlinkSync(join(p.pkg, 'one'), join(p.pkg, 'linked'));
     expect(run(p, 'main.js').value).toBe('one');
-    expect(readCacheParts(p.cacheFile).resolutions.size).toBe(0);
+    expect(keptAnswers(p.cacheFile)).toBe(0);
     unlinkSync(join(p.pkg, 'linked'));
     symlinkSync(join(p.pkg, 'two'), join(p.pkg, 'linked'));
     const after = run(p, 'main.js');
@@ -348,13 +403,12 @@ describe('compile cache: kept resolutions', () => {
     const cases: Record<string, Record<string, unknown>> = {
       'another loader': { ...header, loader: '.js,.json,.node,.ts' },
       'a path index out of range': { ...header, resolutions: [[...rows[0]!.slice(0, 3), [99]], ...rows.slice(1)] },
-      'a bare name': { ...header, resolutions: [[rows[0]![0], 'pkg', rows[0]![2], rows[0]![3]], ...rows.slice(1)] },
+      'an absolute request': { ...header, resolutions: [[rows[0]![0], '/abs/b.js', rows[0]![2], rows[0]![3]], ...rows.slice(1)] },
       'a row of the wrong shape': { ...header, resolutions: [['x'], ...rows.slice(1)] },
       'no paths': { ...header, paths: 'x' },
     };
     for (const [name, h] of Object.entries(cases)) {
       rewrite(h);
-      expect(readCacheParts(p.cacheFile).resolutions.size, name).toBe(0);
       const r = run(p, 'main.js');
       expect(r.value, name).toEqual(FIRST);
       expect(r.stats, name).toEqual({ hits: 5, misses: 0, rejected: 0, resolved: 0 });
