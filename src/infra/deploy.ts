@@ -243,6 +243,12 @@ export interface Synthesizer {
  * stack's state, the secret, bootstrap. Holds the lock on success; the caller
  * releases it (plan.lock) when done or refused.
  */
+/** A call started ahead of where its answer is taken: its rejection is seen there, and is not unhandled if that is never reached. */
+function started<T>(call: Promise<T>): Promise<T> {
+  call.catch(() => undefined);
+  return call;
+}
+
 export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synth: Synthesizer): Promise<DeployPlan> {
   const { target } = request;
   const environment = target.environment;
@@ -278,6 +284,15 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
         'use --aws-profile with credentials for that account, or set `account` in the prod profile',
       );
     }
+    // The target's Quilt stack is read while the team's lock and the stack are: that read waits on
+    // nothing below and reports a failure as a value, which is looked at where it always was.
+    const reads = new Map<string, Promise<QuiltStackRead>>();
+    const readOnce = (arn: string) => {
+      let read = reads.get(arn);
+      if (!read) reads.set(arn, (read = readQuiltStack(aws, arn, identity.account)));
+      return read;
+    };
+    void readOnce(profile.quiltStackArn);
     if (request.team) {
       // One deploy of the stack at a time from anywhere; then deploy.json as the account knows it.
       accountLock = await request.team.acquireLock(request.purpose, environment);
@@ -289,6 +304,8 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     const blocked = stack ? blockedStackState(stack.status) : undefined;
     if (blocked) throw new ExternalError(`stack ${target.place.stackName} cannot be updated now: ${blocked}`);
     const stackExists = stack !== undefined && !isStackAbsent(stack.status);
+    // The target environment's secret (every deploy looks for it) is looked up while the deployed template is read; its answer, or its error, is taken below.
+    const targetSecret = started(aws.secretExists(profile.benchlingSecret));
     // What is deployed decides which ids the template keeps: the older tool's API and prod stage, or those this stack took over from it.
     const deployedTemplate = stackExists ? parseDeployedTemplate(await aws.deployedTemplate(target.place.stackName)) : undefined;
     const olderTool = olderToolStack(deployedTemplate);
@@ -325,7 +342,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       const created = env === environment || !stackExists || (stack !== undefined && serviceIn(stack.outputs, env) === undefined);
       if (!created) continue;
       const name = envProfile.benchlingSecret;
-      if (await aws.secretExists(name)) {
+      if (await (env === environment ? targetSecret : aws.secretExists(name))) {
         secrets.push({ environment: env, name, create: false });
         continue;
       }
@@ -377,12 +394,6 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       }
       pending.push({ env: other, profile: otherProfile, tag, contractTag: otherContract, missing, change: inStack ? 'updated' : 'created' });
     }
-    const reads = new Map<string, Promise<QuiltStackRead>>();
-    const readOnce = (arn: string) => {
-      let read = reads.get(arn);
-      if (!read) reads.set(arn, (read = readQuiltStack(aws, arn, identity.account)));
-      return read;
-    };
     const quilt: QuiltResolution[] = [resolveQuiltValues(profile, await readOnce(profile.quiltStackArn), profilePath(request.configDir, profile.profile))];
     const otherParameters: Record<string, string> = {};
     for (const p of pending) {
@@ -398,10 +409,13 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
     mkdirSync(workDir, { recursive: true });
     const assemblyOut = mkdtempSync(join(workDir, 'assembly-'));
     const synthProfiles: StackProfiles = joinsLater.length > 0 ? { place: target.place, prod: target.prod } : target;
+    // Whether the account is bootstrapped is asked while the stack is synthesized; the answer counts only when
+    // the template needs it (assets, or too large to send inline: two environments' is), its error only then too.
+    const toolkit = started(aws.describeStack('CDKToolkit'));
     const { assemblyDir, hasAssets, templateBodySize } = await synth(synthProfiles, assemblyOut, keep ? { keep } : {});
     const replacement = deployedTemplate && stack ? plannedReplacement(deployedTemplate, readTemplate(assemblyDir, target.place.stackName), olderTool, keep, stack.outputs, target.place.region) : undefined;
     const tooLarge = templateBodySize > INLINE_TEMPLATE_LIMIT;
-    if ((hasAssets || tooLarge) && !(await aws.describeStack('CDKToolkit'))) {
+    if ((hasAssets || tooLarge) && !(await toolkit)) {
       const why = tooLarge
         ? `the template is ${Math.round(templateBodySize / 1024)} KiB, over the ${INLINE_TEMPLATE_LIMIT / 1024} KiB CloudFormation takes inline, so cdk uploads it to the bootstrap bucket`
         : 'the template has assets';

@@ -297,6 +297,75 @@ describe('pre-flight', () => {
 
 });
 
+describe('pre-flight: reads that overlap', () => {
+  /** memoryAws whose calls each take a turn of the event loop, logging when each starts and ends. */
+  function timedAws(overrides: Parameters<typeof memoryAws>[0] = {}) {
+    const events: string[] = [];
+    const base = memoryAws({ stack: current, ...overrides });
+    const timed =
+      <A extends unknown[], R>(label: (...args: A) => string, call: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        events.push(`start ${label(...args)}`);
+        try {
+          await new Promise((r) => setTimeout(r, 5));
+          return await call(...args);
+        } finally {
+          events.push(`end ${label(...args)}`);
+        }
+      };
+    const aws: DeployAws = {
+      ...base,
+      callerIdentity: timed(() => 'sts', base.callerIdentity),
+      describeStack: timed((name: string) => `describe ${name}`, base.describeStack),
+      deployedTemplate: timed((_name: string) => 'template', base.deployedTemplate),
+      secretExists: timed((name: string) => `secret ${name}`, base.secretExists),
+      quiltStackOutputs: timed((arn: string) => `quilt ${arn}`, base.quiltStackOutputs),
+    };
+    const timedSynth: Synthesizer = timed((..._args: Parameters<Synthesizer>) => 'synth', synth);
+    return { aws, events, synth: timedSynth };
+  }
+
+  it("the target's Quilt stack, its secret and whether the account is bootstrapped are asked while other reads and the synthesis run", async () => {
+    const s = setup();
+    const t = timedAws();
+    const big: Synthesizer = async (profiles, outDir) => ({ ...(await t.synth(profiles, outDir)), templateBodySize: 60_000 });
+    const withToolkit = { ...t.aws, describeStack: async (name: string) => (name === 'CDKToolkit' ? (await t.aws.describeStack(name), existing) : t.aws.describeStack(name)) };
+    (await prepareDeploy(s.request('dev'), withToolkit, big)).lock.release();
+    const at = (event: string) => {
+      expect(t.events, event).toContain(event);
+      return t.events.indexOf(event);
+    };
+    // The Quilt read starts once the credentials are checked, before the stack's own reads end.
+    expect(at(`start quilt ${QUILT_ARN_DEV}`)).toBeGreaterThan(at('end sts'));
+    expect(at(`start quilt ${QUILT_ARN_DEV}`)).toBeLessThan(at('end describe BenchlingWebhookStack'));
+    // dev's secret is looked up while the deployed template is read.
+    expect(at('start secret quiltdata/benchling-webhook/dev/acme-dev')).toBeLessThan(at('end template'));
+    // Whether the account is bootstrapped is asked before the synthesis ends.
+    expect(at('start describe CDKToolkit')).toBeLessThan(at('end synth'));
+  });
+
+  it('a read started ahead that fails is reported where it was always taken, and never ahead of an earlier refusal', async () => {
+    const denied = () => Promise.reject(Object.assign(new Error('User is not authorized to perform: secretsmanager:DescribeSecret'), { name: 'AccessDeniedException' }));
+    // A prod-only profile set and a stack that holds dev: the refusal comes before the secrets are looked at.
+    const prodOnly = setup({ default: prodProfile({ imageTag: PROD_TAG }) });
+    await expect(prepareDeploy(prodOnly.request('prod'), memoryAws({ stack: current, secretExists: denied }), synth)).rejects.toThrow(/holds the dev environment, but there is no dev profile/);
+    // With nothing earlier to refuse, the secret's error is the deploy's.
+    const s = setup();
+    await expect(prepareDeploy(s.request('dev'), memoryAws({ stack: current, secretExists: denied }), synth)).rejects.toThrow(/not authorized to perform: secretsmanager:DescribeSecret/);
+    // The bootstrap stack's read counts only for a template that needs it.
+    const toolkitDenied = (aws: DeployAws): DeployAws => ({ ...aws, describeStack: (name) => (name === 'CDKToolkit' ? Promise.reject(new Error('toolkit read denied')) : aws.describeStack(name)) });
+    (await prepareDeploy(s.request('dev'), toolkitDenied(memoryAws({ stack: current })), synth)).lock.release();
+    const big: Synthesizer = async (profiles, outDir) => ({ ...(await synth(profiles, outDir)), templateBodySize: 60_000 });
+    await expect(prepareDeploy(s.request('dev'), toolkitDenied(memoryAws({ stack: current })), big)).rejects.toThrow('toolkit read denied');
+    // A failed synthesis is the deploy's error, whatever the bootstrap read does.
+    const failing: Synthesizer = async () => {
+      throw new Error('synthesis failed');
+    };
+    await expect(prepareDeploy(s.request('dev'), toolkitDenied(memoryAws({ stack: current })), failing)).rejects.toThrow('synthesis failed');
+    expect(existsSync(lockPathFor(s.recordsPath))).toBe(false);
+  });
+});
+
 describe('pre-flight: what the container needs', () => {
   const devQuilt = QUILT_OUTPUTS[QUILT_ARN_DEV];
   const prodQuilt = QUILT_OUTPUTS[QUILT_ARN];
