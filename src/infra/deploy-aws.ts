@@ -18,9 +18,15 @@ export interface PromoteAws extends DeployAws {
 export async function createDeployAws(options: AwsClientOptions): Promise<PromoteAws> {
   const { createStatusApi } = await import('../state/aws-clients.js');
   const api = createStatusApi(options);
+  // Asked once: the pre-flight checks the account, then the team's lock names the caller (a failed answer is asked again).
+  let identity: Promise<{ account: string; arn: string }> | undefined;
   return {
     parameters: api,
-    callerIdentity: () => api.getCallerIdentity(),
+    callerIdentity: () =>
+      (identity ??= api.getCallerIdentity().catch((error: unknown) => {
+        identity = undefined;
+        throw error;
+      })),
     async describeStack(stackName) {
       const s = await api.describeStack(stackName);
       return s ? { status: s.status, statusReason: s.statusReason ?? undefined, parameters: s.parameters, outputs: s.outputs } : undefined;

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { prepareDeploy, executeDeploy, blockedStackState, environmentParameters, type DeployAws, type DeployEvent, type StackDescription, type Synthesizer } from '../../src/infra/deploy.js';
+import { prepareDeploy, executeDeploy, disposePlan, blockedStackState, environmentParameters, type DeployAws, type DeployEvent, type StackDescription, type Synthesizer } from '../../src/infra/deploy.js';
 import { planRows } from '../../src/infra/operations.js';
 import { ExternalError, UserError } from '../../src/errors.js';
 import { synthesizeStackLazily } from '../../src/infra/operations.js';
@@ -601,6 +601,21 @@ describe('deploy orchestration: the real cdk against the fake AWS', { timeout: 1
     const { createDeployAws } = await import('../../src/infra/deploy-aws.js');
     return { ...s, aws: await createDeployAws({ region: 'us-east-1' }) };
   }
+
+  it("asks the credentials' identity once a preparation, though the team's lock names the caller too; a failed answer is asked again", async () => {
+    const s = await deployed();
+    const { createTeam } = await import('../../src/state/team-records.js');
+    const team = createTeam({ store: s.aws.parameters, stackName: STACK, region: 'us-east-1', account: '123456789012', recordsPath: s.recordsPath, who: async () => (await s.aws.callerIdentity()).arn, toolVersion: '0.0.0', notice: () => undefined });
+    const denied = fake.inject({ kind: 'access-denied', operation: 'GetCallerIdentity', times: 1 });
+    await expect(prepareDeploy({ ...s.request('dev'), team }, s.aws, synthesizeStackLazily)).rejects.toThrow(/not authorized/);
+    expect(denied.hits).toBe(1);
+    const plan = await prepareDeploy({ ...s.request('dev'), team }, s.aws, synthesizeStackLazily);
+    expect(plan.accountLock?.info.who).toBe('arn:aws:sts::123456789012:assumed-role/Admin/operator');
+    disposePlan(plan);
+    await plan.accountLock?.release();
+    expect(fake.calls.count('GetCallerIdentity')).toBe(2);
+    expect(fake.calls.count('PutParameter')).toBeGreaterThan(0);
+  });
 
   it("passes only this environment's parameters, records only its section, and reports progress events", async () => {
     const s = await deployed();
