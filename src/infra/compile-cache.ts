@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import { arch, homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -86,7 +86,10 @@ export interface CompileCacheStats {
   resolved: number;
 }
 
-/** Kept resolutions at most (about 250 bytes each in the header every run reads); a `synth` makes about 530. */
+/** Bumped when what a kept resolution is stamped by changes: answers kept by earlier rules are not used. */
+const RESOLUTION_RULES = 2;
+
+/** Kept resolutions at most, in the header every run reads (a `synth` keeps about 560; a file with more keeps none). */
 const MAX_RESOLUTIONS = 2000;
 
 /** A folder (or `package.json`) stamped this recently is not trusted to show the next change: see {@link createCompileCache}. */
@@ -158,7 +161,8 @@ function stampOf(filename: string): string | undefined {
 /** The stamp of a path, and the later of its modification and change times (ms). */
 function statStamp(path: string): { stamp: string; changedMs: number } | undefined {
   try {
-    const s = statSync(path, { bigint: true });
+    const s = statSync(path, { bigint: true, throwIfNoEntry: false });
+    if (s === undefined) return undefined;
     return { stamp: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`, changedMs: Number((s.mtimeNs > s.ctimeNs ? s.mtimeNs : s.ctimeNs) / 1_000_000n) };
   } catch {
     return undefined;
@@ -187,14 +191,16 @@ function kindOf(request: string): 'relative' | 'bare' | undefined {
 function loaderContext(): string | undefined {
   const options = process.env.NODE_OPTIONS ?? '';
   if (process.env.NODE_PRESERVE_SYMLINKS || [...process.execArgv, options].some((o) => o.includes('preserve-symlinks'))) return undefined;
-  // Node's options as given (--conditions and the like): answers serve only a process started the same way.
-  return JSON.stringify([Object.keys(ModuleImpl._extensions as object), process.execArgv, options]);
+  // Node's options as given (--conditions and the like): answers serve only a process started the same way,
+  // and kept by the same rules (answers kept by other rules are dropped).
+  return JSON.stringify([RESOLUTION_RULES, Object.keys(ModuleImpl._extensions as object), process.execArgv, options]);
 }
 
 /**
  * The folders (and `package.json` files) whose entries decided that `request` from `from` is `result`,
- * or undefined when the answer is not one to keep: one that left the request's folder or package (a
- * link elsewhere), or one whose folders changed too recently for their stamps to show the next change.
+ * or undefined when the answer is not one to keep: one Node found through a link (the path it
+ * looked at is not the real one), one these rules do not follow, or one whose folders changed too
+ * recently for their stamps to show the next change.
  */
 function stampsOf(from: string, request: string, kind: 'relative' | 'bare', result: string, recentMs: number): Resolution['stamps'] | undefined {
   const paths = kind === 'relative' ? relativeLookup(from, request, result) : bareLookup(from, request, result);
@@ -209,62 +215,139 @@ function stampsOf(from: string, request: string, kind: 'relative' | 'bare', resu
   return stamps;
 }
 
-/** Each folder from `result`'s down to `top` (which holds it). */
-function foldersDown(top: string, result: string): string[] | undefined {
+function isFolder(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+}
+
+function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
+}
+
+/** A package.json's fields, or undefined when it cannot be read as an object. */
+function manifestOf(path: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return isRecord(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each folder from `result`'s up to `top` (which holds it); undefined when `top` does not. */
+function foldersUp(top: string, result: string): string[] | undefined {
+  if (!result.startsWith(top + sep)) return undefined;
   const paths: string[] = [];
   for (let dir = dirname(result); ; dir = dirname(dir)) {
     paths.push(dir);
     if (dir === top) return paths;
-    if (dirname(dir) === dir) return undefined;
   }
 }
 
-/** `./x`, `../x`: the folders from the one both paths share down to the file's, and a folder's package.json. */
-function relativeLookup(from: string, request: string, result: string): string[] | undefined {
-  const base = resolve(from, request);
-  const baseDir = dirname(base);
-  if (!result.startsWith(baseDir + sep)) return undefined;
-  let top = from;
-  while (top !== baseDir && !baseDir.startsWith(top + sep)) {
-    const up = dirname(top);
-    if (up === top) return undefined;
-    top = up;
+/** `top` and each folder below it on the way to `path`, while they are folders (the first that is not is in its parent's entries). */
+function foldersDown(top: string, path: string): string[] {
+  const paths = [top];
+  let dir = top;
+  for (const part of path.slice(top.length).split(sep).filter((p) => p !== '')) {
+    dir = join(dir, part);
+    if (!isFolder(dir)) break;
+    paths.push(dir);
   }
-  const paths = foldersDown(top, result);
-  // A folder's package.json whose `main` led inside it: an edit in place changes no folder.
-  const manifest = join(base, 'package.json');
-  if (paths && result.startsWith(base + sep) && statStamp(manifest) !== undefined) paths.push(manifest);
   return paths;
 }
 
 /**
- * `pkg/sub`: Node looks in each node_modules from `from` up (`name.js` before the folder `name`),
- * after the requiring package's own name (its package.json). So: each folder walked and each
- * node_modules in it up to the one that held the package, the package's folder and package.json
- * (`main`, `exports`), the folders down to the file, and the requiring package's package.json.
+ * The paths Node may answer for `base` without package exports, in the words it uses: the file, the file with
+ * each extension, then the folder's `main` and its index. An answer among them is not behind a link (Node
+ * answers the real path), so the folders on its way are the ones that decide it.
+ */
+function plainCandidates(base: string): string[] {
+  const exts = Object.keys(ModuleImpl._extensions as object);
+  const candidates = [base, ...exts.map((e) => base + e)];
+  const main = manifestOf(join(base, 'package.json'))?.main;
+  if (typeof main === 'string' && main !== '') {
+    const m = resolve(base, main);
+    candidates.push(m, ...exts.map((e) => m + e), ...exts.map((e) => join(m, `index${e}`)));
+  }
+  candidates.push(...exts.map((e) => join(base, `index${e}`)));
+  return candidates;
+}
+
+/** The folder's package.json when `base` is a folder (its `main`, or its absence, decided the answer). */
+function folderManifest(base: string): string[] {
+  const manifest = join(base, 'package.json');
+  return isFolder(base) && isFile(manifest) ? [manifest] : [];
+}
+
+/**
+ * `./x`, `../x`: the folders from the one both paths share down to the request's path and the answer's
+ * folder, and the request's folder's package.json (its `main` may lead anywhere below the shared folder).
+ */
+function relativeLookup(from: string, request: string, result: string): string[] | undefined {
+  const base = resolve(from, request);
+  if (!plainCandidates(base).includes(result)) return undefined;
+  let top = from;
+  while (top !== dirname(base) && !base.startsWith(top + sep)) {
+    const up = dirname(top);
+    if (up === top) return undefined;
+    top = up;
+  }
+  const up = foldersUp(top, result);
+  if (up === undefined) return undefined;
+  return [...up, ...foldersDown(top, base), ...folderManifest(base)];
+}
+
+/** The paths a package's exports may answer for `subpath` (`.` or `./sub`): every string of its entry; undefined when none is a plain entry. */
+function exportsCandidates(pkg: string, exports: unknown, subpath: string): string[] | undefined {
+  const sugar = typeof exports === 'string' || Array.isArray(exports) || (isRecord(exports) && !Object.keys(exports).some((k) => k.startsWith('.')));
+  const entry = sugar ? (subpath === '.' ? exports : undefined) : isRecord(exports) && Object.hasOwn(exports, subpath) ? exports[subpath] : undefined;
+  const strings: string[] = [];
+  const walk = (value: unknown, depth: number): void => {
+    if (depth > 8) return;
+    if (typeof value === 'string') strings.push(value);
+    else if (Array.isArray(value)) for (const v of value) walk(v, depth + 1);
+    else if (isRecord(value)) for (const v of Object.values(value)) walk(v, depth + 1);
+  };
+  walk(entry, 0);
+  const inside = strings.filter((t) => t.startsWith('./') && !t.includes('*')).map((t) => resolve(pkg, t));
+  return inside.length > 0 ? inside : undefined;
+}
+
+/**
+ * `pkg/sub`: Node first tries the requiring package's own name (its package.json, found by walking up
+ * from the requiring folder), then each node_modules from that folder up: there the package's
+ * package.json (`exports`), else the path as a file, with an extension, or a folder (`main`, index).
+ * Stamped: the folders of that walk and its package.json; each folder walked that holds no
+ * node_modules; in each node_modules up to the one that held the package, the folders on the way to
+ * the request's path and the package.json files there; then the folders down to the answer.
  */
 function bareLookup(from: string, request: string, result: string): string[] | undefined {
-  const name = BARE_RE.exec(request)![1]!;
+  const [, name, rest] = BARE_RE.exec(request)!;
   const paths: string[] = [];
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (dir.endsWith(`${sep}node_modules`)) break;
+  for (let dir = from; !dir.endsWith(`${sep}node_modules`); dir = dirname(dir)) {
+    paths.push(dir);
     const manifest = join(dir, 'package.json');
-    if (statStamp(manifest) !== undefined) {
+    if (isFile(manifest)) {
       paths.push(manifest);
       break;
     }
     if (dirname(dir) === dir) break;
   }
   for (const modules of ModuleImpl._nodeModulePaths(from)) {
-    const pkg = join(modules, name);
-    if (result.startsWith(pkg + sep)) {
-      const down = foldersDown(pkg, result);
-      if (down === undefined) return undefined;
-      paths.push(modules, ...(name.startsWith('@') ? [dirname(pkg)] : []), join(pkg, 'package.json'), ...down);
-      return paths.filter((p) => p !== join(pkg, 'package.json') || statStamp(p) !== undefined);
+    if (!isFolder(modules)) {
+      paths.push(dirname(modules));
+      continue;
     }
-    paths.push(dirname(modules));
-    if (statStamp(modules) !== undefined) paths.push(modules);
+    const pkg = join(modules, name!);
+    const base = join(modules, request);
+    const manifest = join(pkg, 'package.json');
+    paths.push(...foldersDown(modules, base), ...(isFile(manifest) ? [manifest] : []), ...folderManifest(base));
+    if (!result.startsWith(pkg + sep)) continue;
+    const fields = manifestOf(manifest);
+    const exported = fields?.exports;
+    const candidates = exported === undefined || exported === null ? plainCandidates(base) : exportsCandidates(pkg, exported, `.${rest ?? ''}`);
+    if (candidates === undefined || !candidates.includes(result)) return undefined;
+    const up = foldersUp(pkg, result);
+    return up === undefined ? undefined : [...paths, ...up];
   }
   return undefined;
 }
@@ -398,10 +481,14 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
           size += more;
         }
         // The answers this run found or used, then kept ones of earlier runs while there is room (the header is read by every run).
-        const answers = new Map(newResolutions);
-        for (const key of usedResolutions) if (!answers.has(key)) answers.set(key, resolutions.get(key)!);
-        for (const [key, r] of resolutions) if (answers.size < MAX_RESOLUTIONS && !answers.has(key)) answers.set(key, r);
-        size += [...answers.values()].reduce((n, r) => n + r.from.length + r.request.length + r.result.length + 16, 0);
+        const answers = new Map<string, Resolution>();
+        const add = (key: string, r: Resolution) => {
+          if (answers.size < MAX_RESOLUTIONS && !answers.has(key)) answers.set(key, r);
+        };
+        for (const [key, r] of newResolutions) add(key, r);
+        for (const key of usedResolutions) add(key, resolutions.get(key)!);
+        for (const [key, r] of resolutions) add(key, r);
+        size += [...answers.values()].reduce((n, r) => n + r.from.length + r.request.length + r.result.length + 16 + r.stamps.reduce((m, [p, st]) => m + p.length + st.length + 8, 0), 0);
         if (size > maxBytes) return;
         writeCacheFile(path, entries, context === undefined ? [] : [...answers.values()]);
       } catch {
@@ -470,7 +557,7 @@ export function readCacheParts(path: string): CacheFile {
 /** The kept resolutions of a header: [path, stamp] rows, and [from, request, result, path indexes] rows; none if any row is malformed. */
 function readResolutions(paths: unknown, rows: unknown): Map<string, Resolution> {
   const found = new Map<string, Resolution>();
-  if (!Array.isArray(paths) || !Array.isArray(rows)) return found;
+  if (!Array.isArray(paths) || !Array.isArray(rows) || rows.length > MAX_RESOLUTIONS) return found;
   const stamped: (readonly [string, string])[] = [];
   for (const p of paths as unknown[]) {
     if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || typeof p[1] !== 'string') return new Map();

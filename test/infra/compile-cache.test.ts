@@ -360,6 +360,77 @@ describe('compile cache: kept resolutions', () => {
     expect(run(p, 'main.js').value).toEqual({ dep: 'self', sub: 'scoped sub', deep: 'deep, self' });
   });
 
+  /** Files under the project's root (node_modules/... paths), made with their folders. */
+  function files(p: { root: string }, entries: Record<string, string>) {
+    for (const [name, text] of Object.entries(entries)) {
+      mkdirSync(join(p.root, name, '..'), { recursive: true });
+      writeFileSync(join(p.root, name), text);
+    }
+  }
+
+  it("what else decides an answer: a folder's package.json whose main leads out of it, a nearer scope folder, the requiring package's name", () => {
+    // A proxy folder: ./sub and pkg/sub lead through sub/package.json to ../dist; edited in place, then removed.
+    const p = project({});
+    files(p, {
+      'node_modules/pkg/main.js': "module.exports = [require('./sub').name, require('other/sub').name];",
+      'node_modules/pkg/sub/package.json': JSON.stringify({ main: '../v1.js' }),
+      'node_modules/pkg/sub/index.js': "exports.name = 'sub/index.js';",
+      'node_modules/pkg/v1.js': "exports.name = 'v1';",
+      'node_modules/pkg/v2.js': "exports.name = 'v2';",
+      'node_modules/other/package.json': JSON.stringify({ name: 'other' }),
+      'node_modules/other/sub/package.json': JSON.stringify({ main: '../dist/o1.js' }),
+      'node_modules/other/dist/o1.js': "exports.name = 'o1';",
+      'node_modules/other/dist/o2.js': "exports.name = 'o2';",
+    });
+    expect(run(p, 'main.js').value).toEqual(['v1', 'o1']);
+    expect(run(p, 'main.js').stats.resolved).toBe(2);
+    writeFileSync(join(p.pkg, 'sub', 'package.json'), JSON.stringify({ main: '../v2.js' }));
+    writeFileSync(join(p.root, 'node_modules', 'other', 'sub', 'package.json'), JSON.stringify({ main: '../dist/o2.js' }));
+    expect(run(p, 'main.js').value).toEqual(['v2', 'o2']);
+    expect(run(p, 'main.js').stats.resolved).toBe(2);
+    unlinkSync(join(p.pkg, 'sub', 'package.json'));
+    expect(run(p, 'main.js').value).toEqual(['sub/index.js', 'o2']);
+
+    // @s/x found at the top while a nearer node_modules/@s holds another package; then @s/x is put there.
+    const q = project({});
+    files(q, {
+      'node_modules/pkg/main.js': "module.exports = require('@s/x').name;",
+      'node_modules/pkg/node_modules/@s/other/index.js': '',
+      'node_modules/@s/x/index.js': "exports.name = 'top';",
+    });
+    expect(run(q, 'main.js').value).toBe('top');
+    expect(run(q, 'main.js').stats.resolved).toBe(1);
+    files(q, { 'node_modules/pkg/node_modules/@s/x/index.js': "exports.name = 'nearer';" });
+    expect(run(q, 'main.js').value).toBe('nearer');
+
+    // A folder below the requiring package's package.json, holding its own node_modules: a package.json put
+    // there, naming the package required, answers it first.
+    const r = project({});
+    files(r, {
+      'node_modules/pkg/package.json': JSON.stringify({ name: 'pkg' }),
+      'node_modules/pkg/lib/main.js': "module.exports = require('b').name;",
+      'node_modules/pkg/lib/self.js': "exports.name = 'self';",
+      'node_modules/pkg/lib/node_modules/b/index.js': "exports.name = 'nested b';",
+    });
+    expect(run(r, join('lib', 'main.js')).value).toBe('nested b');
+    expect(run(r, join('lib', 'main.js')).stats.resolved).toBe(1);
+    writeFileSync(join(r.pkg, 'lib', 'package.json'), JSON.stringify({ name: 'b', exports: './self.js' }));
+    expect(run(r, join('lib', 'main.js')).value).toBe('self');
+  });
+
+  it('keeps no answer Node found through a link anywhere on its way, so re-pointing any link is followed', () => {
+    const p = project({});
+    files(p, { 'node_modules/pkg/main.js': "module.exports = require('./x').name;", 'node_modules/pkg/y.js': "exports.name = 'y';", 'node_modules/pkg/z.js': "exports.name = 'z';" });
+    mkdirSync(join(p.pkg, 'links'));
+    symlinkSync('../y.js', join(p.pkg, 'links', 'l.js'));
+    symlinkSync('links/l.js', join(p.pkg, 'x.js'));
+    expect(run(p, 'main.js').value).toBe('y');
+    expect(keptAnswers(p.cacheFile)).toBe(0);
+    unlinkSync(join(p.pkg, 'links', 'l.js'));
+    symlinkSync('../z.js', join(p.pkg, 'links', 'l.js'));
+    expect(run(p, 'main.js').value).toBe('z');
+  });
+
   it('keeps no answer about a folder changed within the last few seconds (a file system of whole seconds would not show the next change)', () => {
     const p = tree();
     run(p, 'main.js', { recentMs: 60_000 });
