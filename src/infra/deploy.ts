@@ -237,18 +237,18 @@ export interface Synthesizer {
   (profiles: StackProfiles, outDir: string, options?: { readonly keep?: KeptIds }): Promise<{ assemblyDir: string; hasAssets: boolean; templateBodySize: number }>;
 }
 
-/**
- * Everything checked before anything changes: profiles and pairing (done by
- * the caller), deploy.json readable, the lock, credentials and account, the
- * stack's state, the secret, bootstrap. Holds the lock on success; the caller
- * releases it (plan.lock) when done or refused.
- */
 /** A call started ahead of where its answer is taken: its rejection is seen there, and is not unhandled if that is never reached. */
 function started<T>(call: Promise<T>): Promise<T> {
   call.catch(() => undefined);
   return call;
 }
 
+/**
+ * Everything checked before anything changes: profiles and pairing (done by
+ * the caller), deploy.json readable, the lock, credentials and account, the
+ * stack's state, the secret, bootstrap. Holds the lock on success; the caller
+ * releases it (plan.lock) when done or refused.
+ */
 export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synth: Synthesizer): Promise<DeployPlan> {
   const { target } = request;
   const environment = target.environment;
@@ -292,7 +292,7 @@ export async function prepareDeploy(request: DeployRequest, aws: DeployAws, synt
       if (!read) reads.set(arn, (read = readQuiltStack(aws, arn, identity.account)));
       return read;
     };
-    void readOnce(profile.quiltStackArn);
+    started(readOnce(profile.quiltStackArn));
     if (request.team) {
       // One deploy of the stack at a time from anywhere; then deploy.json as the account knows it.
       accountLock = await request.team.acquireLock(request.purpose, environment);
