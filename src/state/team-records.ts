@@ -265,10 +265,10 @@ export function createTeam(options: TeamOptions): Team {
   };
 
   /** `exists`: whether GetParameters found the parameter (absent: copied up from deploy.json without asking for its history). */
-  const readEnvironment = async (env: EnvironmentName, exists: boolean, lock: HeldLock | undefined): Promise<AccountHistory> => {
+  const readEnvironment = async (env: EnvironmentName, exists: boolean, lock: HeldLock | undefined, history?: Promise<StoredParameter[] | null>): Promise<AccountHistory> => {
     const name = deployedParameter(stackName, env);
     try {
-      const versions = (exists ? await store.getParameterHistory(name) : null) ?? (await copyUp(env, name));
+      const versions = (exists ? await (history ?? store.getParameterHistory(name)) : null) ?? (await copyUp(env, name));
       if (!versions || versions.length === 0) {
         known.delete(env);
         return { source: 'account', entries: [], skipped: 0 };
@@ -302,6 +302,16 @@ export function createTeam(options: TeamOptions): Team {
       } catch (error) {
         return off(failure(error, `reading ${asked.map((env) => deployedParameter(stackName, env)).join(', ')}`), !isAccessDenied(error));
       }
+      // The histories to read (dev's and prod's, a round trip each) are asked together; each is taken, and mirrored into
+      // deploy.json, in turn, as before. One that fails is said where it is taken; after a refusal the next is not looked at.
+      const histories = new Map<EnvironmentName, Promise<StoredParameter[] | null>>();
+      for (const env of asked) {
+        const version = newest.get(deployedParameter(stackName, env))?.version;
+        if (version === undefined || known.get(env)?.version === version) continue;
+        const history = store.getParameterHistory(deployedParameter(stackName, env));
+        history.catch(() => undefined);
+        histories.set(env, history);
+      }
       for (const env of asked) {
         if (!enabled) {
           out[env] = { source: 'local', reason: 'team records are off (no SSM permission)', failed: false };
@@ -313,7 +323,7 @@ export function createTeam(options: TeamOptions): Team {
           await mirror(env, last.entries, refreshOptions.lock);
           out[env] = { source: 'account', entries: last.entries, skipped: last.skipped };
         } else {
-          out[env] = await readEnvironment(env, version !== undefined, refreshOptions.lock);
+          out[env] = await readEnvironment(env, version !== undefined, refreshOptions.lock, histories.get(env));
         }
       }
       return out;

@@ -128,7 +128,9 @@ describe('team records (SSM, through the real client)', () => {
     });
     fake.calls.reset();
     await t.team.refresh(['dev', 'prod']);
-    expect(ssmCalls()).toEqual([`GetParameters ${DEV},${PROD}`, `GetParameterHistory ${DEV}`, `GetParameterHistory ${PROD}`]);
+    // The two histories are asked together: either may reach the endpoint first.
+    expect(ssmCalls()[0]).toBe(`GetParameters ${DEV},${PROD}`);
+    expect(ssmCalls().slice(1).sort()).toEqual([`GetParameterHistory ${DEV}`, `GetParameterHistory ${PROD}`].sort());
     fake.calls.reset();
     await t.team.refresh(['dev', 'prod']);
     const steady = await t.team.refresh(['dev', 'prod']);
@@ -144,6 +146,38 @@ describe('team records (SSM, through the real client)', () => {
     expect(after.dev?.source === 'account' && after.dev.entries.map((e) => e.imageTag)).toEqual(['0.8.0', '0.7.0']);
     const local = readDeployRecords(t.records);
     expect(local.state === 'ok' && [local.records.dev?.imageTag, local.records.prod?.imageTag]).toEqual(['0.8.0', '0.6.0']);
+  });
+
+  it("dev's and prod's histories are asked together, and taken in turn: a refusal of the first is said once and turns the second local", async () => {
+    put(DEV, record('0.7.0'));
+    put(PROD, record('0.6.0'));
+    const api = createStatusApi({ region: 'us-east-1' });
+    const events: string[] = [];
+    const store = {
+      ...api,
+      async getParameterHistory(name: string) {
+        events.push(`start ${name}`);
+        try {
+          return await api.getParameterHistory(name);
+        } finally {
+          events.push(`end ${name}`);
+        }
+      },
+    };
+    const notices: string[] = [];
+    const make = () => createTeam({ store, stackName: STACK, region: 'us-east-1', account: '123456789012', recordsPath: join(tempDir(), 'deploy.json'), who: async () => 'arn:aws:sts::123456789012:assumed-role/Deployer/alice', toolVersion: '1.2.3', notice: (m) => notices.push(m) });
+    const read = await make().refresh(['dev', 'prod']);
+    expect(events.slice(0, 2).sort()).toEqual([`start ${DEV}`, `start ${PROD}`].sort());
+    expect(read.dev?.source === 'account' && read.dev.entries.map((e) => e.imageTag)).toEqual(['0.7.0']);
+    expect(read.prod?.source === 'account' && read.prod.entries.map((e) => e.imageTag)).toEqual(['0.6.0']);
+    fake.inject({ kind: 'access-denied', service: 'ssm', operation: 'GetParameterHistory' });
+    const refused = await make().refresh(['dev', 'prod']);
+    // prod's history was asked too, and refused: its answer, never taken, must not be an unhandled rejection.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(events.filter((e) => e.startsWith('end '))).toHaveLength(4);
+    api.close();
+    expect(refused).toMatchObject({ dev: { source: 'local', failed: false }, prod: { source: 'local', reason: 'team records are off (no SSM permission)' } });
+    expect(notices).toHaveLength(1);
   });
 
   it('a refused GetParameters is said once like any SSM refusal: local from then on, no more calls', async () => {
