@@ -1,6 +1,7 @@
 // `npm run bench plan`: the dashboard's deploy preparation, from `d` to the plan: the pre-flight against
-// the fake AWS endpoint (test/fake-aws; the project's stack deployed, test/helpers/deployed.ts) and the
-// synthesis in the worker thread (dist/synth-worker.cjs, as the dashboard runs it; no assembly reused).
+// the fake AWS endpoint (test/fake-aws; the project's stack deployed, test/helpers/deployed.ts), with the
+// team's records and lock in SSM as the dashboard keeps them (bin/team.ts), and the synthesis in the
+// worker thread (dist/synth-worker.cjs, as the dashboard runs it; no assembly reused).
 // Each run is a fresh process, as a first deploy of a dashboard session is:
 //
 //   - asked:   the worker started when the synthesis is asked for, after the pre-flight (synthesizeStackInWorker);
@@ -35,6 +36,7 @@ const m = await bundleModules(
     ...DEPLOYED_STACK_MODULES,
     "export { prepareDeploy, disposePlan } from './src/infra/deploy.ts';",
     "export { startSynthWorker, synthesizeStackInWorker } from './src/infra/operations.ts';",
+    "export { teamFor } from './bin/team.ts';",
   ],
   { rebuild: !runArg, likeDist: true },
 );
@@ -58,9 +60,14 @@ if (runArg) {
   };
   try {
     const aws = await m.createDeployAws({ region: target.place.region, awsProfile: target.profile.awsProfile });
-    const plan = await m.prepareDeploy({ target, imageTag: `bench-${process.pid}`, configDir, recordsPath: m.deployRecordPath(configDir), purpose: 'deploy dev (bench)' }, aws, synth);
+    const recordsPath = m.deployRecordPath(configDir);
+    // As the dashboard's prepare makes it: the lock and the records in the account's SSM parameters.
+    const team = await m.teamFor(target.place, recordsPath, aws.parameters, async () => (await aws.callerIdentity()).arn, () => undefined);
+    const plan = await m.prepareDeploy({ target, imageTag: `bench-${process.pid}`, configDir, recordsPath, purpose: 'deploy dev (bench)', team }, aws, synth);
     const planMs = performance.now() - t0;
     m.disposePlan(plan);
+    // The account's lock released before the next run asks for it.
+    await plan.accountLock?.release();
     process.send({ planMs, synthMs });
   } finally {
     worker?.close();
