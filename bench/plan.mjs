@@ -1,6 +1,6 @@
 // `npm run bench plan`: the dashboard's deploy preparation, from `d` to the plan: the pre-flight against
 // the fake AWS endpoint (test/fake-aws; the project's stack deployed, test/helpers/deployed.ts), with the
-// team's records and lock in SSM as the dashboard keeps them (bin/team.ts), and the synthesis in the
+// team's records (a deploy of each environment) and lock in SSM as the dashboard keeps them (bin/team.ts), and the synthesis in the
 // worker thread (dist/synth-worker.cjs, as the dashboard runs it; no assembly reused).
 // Each run is a fresh process, as a first deploy of a dashboard session is:
 //
@@ -37,6 +37,7 @@ const m = await bundleModules(
     "export { prepareDeploy, disposePlan } from './src/infra/deploy.ts';",
     "export { startSynthWorker, synthesizeStackInWorker } from './src/infra/operations.ts';",
     "export { teamFor } from './bin/team.ts';",
+    "export { deployedParameter } from './src/state/team-records.ts';",
   ],
   { rebuild: !runArg, likeDist: true },
 );
@@ -85,6 +86,13 @@ cpSync(join(root, 'dist'), NO_LIST, { recursive: true, filter: (src) => !src.end
 const work = mkdtempSync(join(tmpdir(), 'bd-bench-plan-'));
 const project = await m.synthProjectStack(); // the built CLI's synth of devProfile() and prodProfile()
 const fake = await m.startFakeAws(m.deployedScenario(project.template, { imageTags: { dev: 'bench-seed' } }));
+// A team's records in the account: one deploy of each environment, whose histories every preparation reads.
+fake.scenario.ssm ??= {};
+for (const env of ['dev', 'prod']) {
+  const name = m.deployedParameter('BenchlingWebhookStack', env);
+  const value = JSON.stringify({ imageTag: env === 'dev' ? 'bench-seed' : '0.8.0', endpoint: `https://abc123.execute-api.us-east-1.amazonaws.com/${env}`, deployedAt: '2026-11-20T10:00:00.000Z', deployedBy: 'arn:aws:sts::123456789012:assumed-role/Deployer/bench', stackName: 'BenchlingWebhookStack' });
+  fake.scenario.ssm[name] = { name, type: 'String', lastVersion: 1, versions: [{ version: 1, value, tier: 'Standard', lastModifiedDate: new Date().toISOString(), lastModifiedUser: 'bench' }] };
+}
 const home = mkdtempSync(join(work, 'home-'));
 // HOME: aws-cdk-lib's code cache of this bench (filled by the warm-up runs); TMPDIR: the plans' work folders.
 const env = { ...process.env, ...fake.env, HOME: home, TMPDIR: work, CI: 'true', NO_COLOR: '1' };
