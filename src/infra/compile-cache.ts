@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, rmSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import { arch, homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -29,18 +29,22 @@ import { cacheFolder, readOwnFile, reclaimOwnFolder, writeOwnFile } from '../own
  * The same file keeps where the `require`s that led into node_modules went
  * (`./x`, `pkg`, `pkg/sub`): Node's own lookup of each is a few stats, a
  * realpath and a read of the package scope, about 70 ms of `synth` for the
- * 550-odd of aws-cdk-lib. A kept answer is used only while every folder that
- * decided it, and each `package.json` it went through, have the stamps they
- * had: adding, removing or renaming a file in a folder changes the folder's.
- * For `./x`, the folders from the one both paths share down to the file's;
- * for a package, each folder walked and its node_modules, up to the one that
- * held the package, then the package's folder down to the file's. A path
- * stamped within the last {@link RECENT_MS} is not trusted to show the next
- * change (file systems that keep whole seconds); an answer that left the
- * request's folder or package through a link is not kept. `.`/`..`, absolute
- * paths, `#imports`, Node's own modules, `require.resolve` with options, and
- * a process with `--preserve-symlinks` go to Node as always; answers serve
- * only a process started with the same Node options.
+ * 550-odd of aws-cdk-lib. When Node has answered, the lookup is done again as
+ * Node's CommonJS loader does it (the file, its extensions, a folder's `main`
+ * or index, each node_modules up from the requiring folder, a package's
+ * `exports` for `require`), without following links, noting every folder whose
+ * entries it read and every `package.json`. The answer is kept only when that
+ * lookup finds the very path Node answered (Node answers real paths, so no link
+ * was on its way), and is used only while all it noted keep their stamps
+ * (device, inode, size, times): adding, removing, renaming or re-pointing
+ * anything in a folder changes the folder's. A path stamped within the last
+ * {@link RECENT_MS} is not trusted to show the next change (file systems that
+ * keep whole seconds). What the lookup does not follow keeps nothing: a link, a
+ * `main` that leads nowhere, exports it does not read, the requiring package's
+ * own name. `.`/`..`, absolute paths, `#imports`, Node's own modules,
+ * `require.resolve` with options and `--preserve-symlinks` go to Node as
+ * always; answers serve only a process started with the same Node options and
+ * extensions, and none once a loader adds an extension.
  *
  * Bytecode is code: V8 runs what the file holds, and a checksum anyone can
  * recompute proves nothing about who wrote it. So the file is read and written
@@ -87,7 +91,7 @@ export interface CompileCacheStats {
 }
 
 /** Bumped when what a kept resolution is stamped by changes: answers kept by earlier rules are not used. */
-const RESOLUTION_RULES = 2;
+const RESOLUTION_RULES = 3;
 
 /** Kept resolutions at most, in the header every run reads (a `synth` keeps about 560; a file with more keeps none). */
 const MAX_RESOLUTIONS = 2000;
@@ -198,16 +202,25 @@ function loaderContext(): string | undefined {
 
 /**
  * The folders (and `package.json` files) whose entries decided that `request` from `from` is `result`,
- * or undefined when the answer is not one to keep: one Node found through a link (the path it
- * looked at is not the real one), one these rules do not follow, or one whose folders changed too
- * recently for their stamps to show the next change.
+ * or undefined when the answer is not one to keep. The lookup is done again, as Node's CommonJS
+ * loader does it, on what is there now, noting each folder and file it reads; the answer is kept
+ * only when that lookup finds `result` itself, by paths with no link on them (Node answers real
+ * paths, so a path that is its own answer has none), and no stamped path changed too recently for
+ * its stamp to show the next change. Anything the lookup does not follow (a link, a `main` that
+ * leads nowhere, exports it does not read, the requiring package's own name) keeps nothing.
  */
 function stampsOf(from: string, request: string, kind: 'relative' | 'bare', result: string, recentMs: number): Resolution['stamps'] | undefined {
-  const paths = kind === 'relative' ? relativeLookup(from, request, result) : bareLookup(from, request, result);
-  if (paths === undefined) return undefined;
+  const read = new Set<string>();
+  let found: string | undefined;
+  try {
+    found = kind === 'relative' ? lookUpPlain(from, resolve(from, request), read) : lookUpPackage(from, request, read);
+  } catch {
+    return undefined;
+  }
+  if (found !== result) return undefined;
   const now = Date.now();
   const stamps: (readonly [string, string])[] = [];
-  for (const path of new Set(paths)) {
+  for (const path of read) {
     const s = statStamp(path);
     if (s === undefined || s.changedMs > now - recentMs) return undefined;
     stamps.push([path, s.stamp]);
@@ -215,139 +228,118 @@ function stampsOf(from: string, request: string, kind: 'relative' | 'bare', resu
   return stamps;
 }
 
-function isFolder(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
-}
-
-function isFile(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isFile() === true;
-}
-
-/** A package.json's fields, or undefined when it cannot be read as an object. */
-function manifestOf(path: string): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Each folder from `result`'s up to `top` (which holds it); undefined when `top` does not. */
-function foldersUp(top: string, result: string): string[] | undefined {
-  if (!result.startsWith(top + sep)) return undefined;
-  const paths: string[] = [];
-  for (let dir = dirname(result); ; dir = dirname(dir)) {
-    paths.push(dir);
-    if (dir === top) return paths;
-  }
-}
-
-/** `top` and each folder below it on the way to `path`, while they are folders (the first that is not is in its parent's entries). */
-function foldersDown(top: string, path: string): string[] {
-  const paths = [top];
-  let dir = top;
-  for (const part of path.slice(top.length).split(sep).filter((p) => p !== '')) {
-    dir = join(dir, part);
-    if (!isFolder(dir)) break;
-    paths.push(dir);
-  }
-  return paths;
-}
+/** A path the lookup cannot follow: nothing is kept. */
+class NotFollowed extends Error {}
 
 /**
- * The paths Node may answer for `base` without package exports, in the words it uses: the file, the file with
- * each extension, then the folder's `main` and its index. An answer among them is not behind a link (Node
- * answers the real path), so the folders on its way are the ones that decide it.
+ * What is at `path`, not following links: a link (or a device, a socket) is not followed. The folders
+ * from the one `path` shares with `from` down to the deepest that holds it are noted as read: their
+ * entries decide whether `path` is there (`from` and the folders above it are real, with no link).
  */
-function plainCandidates(base: string): string[] {
-  const exts = Object.keys(ModuleImpl._extensions as object);
-  const candidates = [base, ...exts.map((e) => base + e)];
-  const main = manifestOf(join(base, 'package.json'))?.main;
-  if (typeof main === 'string' && main !== '') {
-    const m = resolve(base, main);
-    candidates.push(m, ...exts.map((e) => m + e), ...exts.map((e) => join(m, `index${e}`)));
-  }
-  candidates.push(...exts.map((e) => join(base, `index${e}`)));
-  return candidates;
-}
-
-/** The folder's package.json when `base` is a folder (its `main`, or its absence, decided the answer). */
-function folderManifest(base: string): string[] {
-  const manifest = join(base, 'package.json');
-  return isFolder(base) && isFile(manifest) ? [manifest] : [];
-}
-
-/**
- * `./x`, `../x`: the folders from the one both paths share down to the request's path and the answer's
- * folder, and the request's folder's package.json (its `main` may lead anywhere below the shared folder).
- */
-function relativeLookup(from: string, request: string, result: string): string[] | undefined {
-  const base = resolve(from, request);
-  if (!plainCandidates(base).includes(result)) return undefined;
+function kindAt(from: string, path: string, read: Set<string>): 'file' | 'folder' | 'absent' {
   let top = from;
-  while (top !== dirname(base) && !base.startsWith(top + sep)) {
+  while (top !== path && !path.startsWith(top.endsWith(sep) ? top : top + sep)) {
     const up = dirname(top);
-    if (up === top) return undefined;
+    if (up === top) throw new NotFollowed();
     top = up;
   }
-  const up = foldersUp(top, result);
-  if (up === undefined) return undefined;
-  return [...up, ...foldersDown(top, base), ...folderManifest(base)];
+  read.add(top);
+  let dir = top;
+  const parts = path.slice(top.length).split(sep).filter((p) => p !== '');
+  for (let i = 0; i < parts.length; i++) {
+    const next = join(dir, parts[i]!);
+    const s = lstatSync(next, { throwIfNoEntry: false });
+    if (s === undefined) return 'absent';
+    if (s.isSymbolicLink() || !(s.isFile() || s.isDirectory())) throw new NotFollowed();
+    if (i === parts.length - 1) return s.isFile() ? 'file' : 'folder';
+    if (!s.isDirectory()) return 'absent';
+    read.add(next);
+    dir = next;
+  }
+  return 'folder';
 }
 
-/** The paths a package's exports may answer for `subpath` (`.` or `./sub`): every string of its entry; undefined when none is a plain entry. */
-function exportsCandidates(pkg: string, exports: unknown, subpath: string): string[] | undefined {
-  const sugar = typeof exports === 'string' || Array.isArray(exports) || (isRecord(exports) && !Object.keys(exports).some((k) => k.startsWith('.')));
-  const entry = sugar ? (subpath === '.' ? exports : undefined) : isRecord(exports) && Object.hasOwn(exports, subpath) ? exports[subpath] : undefined;
-  const strings: string[] = [];
-  const walk = (value: unknown, depth: number): void => {
-    if (depth > 8) return;
-    if (typeof value === 'string') strings.push(value);
-    else if (Array.isArray(value)) for (const v of value) walk(v, depth + 1);
-    else if (isRecord(value)) for (const v of Object.values(value)) walk(v, depth + 1);
-  };
-  walk(entry, 0);
-  const inside = strings.filter((t) => t.startsWith('./') && !t.includes('*')).map((t) => resolve(pkg, t));
-  return inside.length > 0 ? inside : undefined;
+/** A package.json the lookup reads, noted as read; undefined when it is not there. */
+function manifestAt(from: string, folder: string, read: Set<string>): Record<string, unknown> | undefined {
+  const path = join(folder, 'package.json');
+  const kind = kindAt(from, path, read);
+  if (kind === 'absent') return undefined;
+  if (kind !== 'file') throw new NotFollowed();
+  read.add(path);
+  const value = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  if (!isRecord(value)) throw new NotFollowed();
+  return value;
 }
 
 /**
- * `pkg/sub`: Node first tries the requiring package's own name (its package.json, found by walking up
- * from the requiring folder), then each node_modules from that folder up: there the package's
- * package.json (`exports`), else the path as a file, with an extension, or a folder (`main`, index).
- * Stamped: the folders of that walk and its package.json; each folder walked that holds no
- * node_modules; in each node_modules up to the one that held the package, the folders on the way to
- * the request's path and the package.json files there; then the folders down to the answer.
+ * Node's lookup of a path (`./x` from its folder, or `pkg/sub` in one node_modules): the file, the file
+ * with each extension, then a folder's `main` (the file, with extensions, its index) or its index.
+ * Undefined when nothing is there; a `main` that leads nowhere (Node then warns and takes the index) is
+ * not followed.
  */
-function bareLookup(from: string, request: string, result: string): string[] | undefined {
+function lookUpPlain(from: string, base: string, read: Set<string>): string | undefined {
+  const exts = Object.keys(ModuleImpl._extensions as object);
+  const firstFile = (paths: string[]) => paths.find((p) => kindAt(from, p, read) === 'file');
+  const direct = firstFile([base, ...exts.map((e) => base + e)]);
+  if (direct !== undefined) return direct;
+  if (kindAt(from, base, read) !== 'folder') return undefined;
+  const main = manifestAt(from, base, read)?.main;
+  if (typeof main === 'string' && main !== '') {
+    const m = resolve(base, main);
+    const viaMain = firstFile([m, ...exts.map((e) => m + e), ...exts.map((e) => join(m, `index${e}`))]);
+    if (viaMain === undefined) throw new NotFollowed();
+    return viaMain;
+  }
+  return firstFile(exts.map((e) => join(base, `index${e}`)));
+}
+
+/** The conditions of a package's exports a CommonJS `require` takes; `import` and `types` never match. */
+const REQUIRE_CONDITIONS = new Set(['require', 'node', 'default']);
+const OTHER_CONDITIONS = new Set(['import', 'types']);
+
+/** The target a package's `exports` gives `subpath` under `require`, for a plain string or conditions entry; else not followed. */
+function exportsTarget(exports: unknown, subpath: string): string {
+  const sugar = typeof exports === 'string' || Array.isArray(exports) || (isRecord(exports) && !Object.keys(exports).some((k) => k.startsWith('.')));
+  const entry = sugar ? (subpath === '.' ? exports : undefined) : isRecord(exports) && Object.hasOwn(exports, subpath) ? exports[subpath] : undefined;
+  const pick = (value: unknown, depth: number): string => {
+    if (typeof value === 'string' && value.startsWith('./') && !value.includes('*') && !value.split('/').some((p) => p === '..' || p === 'node_modules')) return value;
+    if (!isRecord(value) || depth > 8) throw new NotFollowed();
+    for (const [key, inner] of Object.entries(value)) {
+      if (REQUIRE_CONDITIONS.has(key)) return pick(inner, depth + 1);
+      if (!OTHER_CONDITIONS.has(key)) throw new NotFollowed();
+    }
+    throw new NotFollowed();
+  };
+  return pick(entry, 0);
+}
+
+/**
+ * `pkg/sub`: Node first tries the requiring package's own name (the package.json found walking up from
+ * the requiring folder), then each node_modules from that folder up: there the package's package.json
+ * (`exports`), else the path as {@link lookUpPlain} does.
+ */
+function lookUpPackage(from: string, request: string, read: Set<string>): string | undefined {
   const [, name, rest] = BARE_RE.exec(request)!;
-  const paths: string[] = [];
   for (let dir = from; !dir.endsWith(`${sep}node_modules`); dir = dirname(dir)) {
-    paths.push(dir);
-    const manifest = join(dir, 'package.json');
-    if (isFile(manifest)) {
-      paths.push(manifest);
+    const own = manifestAt(from, dir, read);
+    if (own !== undefined) {
+      // Its own name, with exports, is answered by them first: not followed.
+      if (own.exports !== undefined && own.exports !== null && (request === own.name || request.startsWith(`${String(own.name)}/`))) throw new NotFollowed();
       break;
     }
     if (dirname(dir) === dir) break;
   }
   for (const modules of ModuleImpl._nodeModulePaths(from)) {
-    if (!isFolder(modules)) {
-      paths.push(dirname(modules));
-      continue;
-    }
+    if (kindAt(from, modules, read) !== 'folder') continue;
     const pkg = join(modules, name!);
-    const base = join(modules, request);
-    const manifest = join(pkg, 'package.json');
-    paths.push(...foldersDown(modules, base), ...(isFile(manifest) ? [manifest] : []), ...folderManifest(base));
-    if (!result.startsWith(pkg + sep)) continue;
-    const fields = manifestOf(manifest);
-    const exported = fields?.exports;
-    const candidates = exported === undefined || exported === null ? plainCandidates(base) : exportsCandidates(pkg, exported, `.${rest ?? ''}`);
-    if (candidates === undefined || !candidates.includes(result)) return undefined;
-    const up = foldersUp(pkg, result);
-    return up === undefined ? undefined : [...paths, ...up];
+    const exports = manifestAt(from, pkg, read)?.exports;
+    if (exports !== undefined && exports !== null) {
+      const target = resolve(pkg, exportsTarget(exports, `.${rest ?? ''}`));
+      if (kindAt(from, target, read) !== 'file') throw new NotFollowed();
+      return target;
+    }
+    const found = lookUpPlain(from, join(modules, request), read);
+    if (found !== undefined) return found;
   }
   return undefined;
 }
@@ -400,6 +392,9 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
   const original = ModuleImpl.prototype._compile;
   const originalResolve = ModuleImpl._resolveFilename;
   const context = loaderContext();
+  // A loader that adds an extension later changes what Node tries: from then on Node answers, and nothing is kept.
+  const extensions = Object.keys(ModuleImpl._extensions as object).join('\0');
+  const sameExtensions = () => Object.keys(ModuleImpl._extensions as object).join('\0') === extensions;
   const resolutions = context === undefined ? new Map<string, Resolution>() : file.resolutions;
   const newResolutions = new Map<string, Resolution>();
   const usedResolutions = new Set<string>();
@@ -414,7 +409,7 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
   function resolveFilename(this: unknown, request: string, parent: Module | undefined, isMain: boolean, options?: unknown): string {
     const from = parent?.filename ? dirname(parent.filename) : undefined;
     const kind = kindOf(request);
-    if (context === undefined || isMain || options !== undefined || from === undefined || kind === undefined) {
+    if (context === undefined || isMain || options !== undefined || from === undefined || kind === undefined || !sameExtensions()) {
       return originalResolve.call(this, request, parent!, isMain, options);
     }
     const key = `${from}\0${request}`;
@@ -490,7 +485,7 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
         for (const [key, r] of resolutions) add(key, r);
         size += [...answers.values()].reduce((n, r) => n + r.from.length + r.request.length + r.result.length + 16 + r.stamps.reduce((m, [p, st]) => m + p.length + st.length + 8, 0), 0);
         if (size > maxBytes) return;
-        writeCacheFile(path, entries, context === undefined ? [] : [...answers.values()]);
+        writeCacheFile(path, entries, context, context === undefined ? [] : [...answers.values()]);
       } catch {
         // No cache next time: nothing else depends on it.
       }
@@ -573,7 +568,7 @@ function readResolutions(paths: unknown, rows: unknown): Map<string, Resolution>
   return found;
 }
 
-function writeCacheFile(path: string, entries: readonly Entry[], resolutions: readonly Resolution[]): void {
+function writeCacheFile(path: string, entries: readonly Entry[], context: string | undefined, resolutions: readonly Resolution[]): void {
   let offset = 0;
   const rows = entries.map((e) => {
     const row = [e.file, e.stamp, offset, e.data.length, e.sum];
@@ -598,7 +593,7 @@ function writeCacheFile(path: string, entries: readonly Entry[], resolutions: re
       return i;
     }),
   ]);
-  const header = Buffer.from(JSON.stringify({ identity: identity(), entries: rows, loader: loaderContext() ?? null, paths, resolutions: answers }));
+  const header = Buffer.from(JSON.stringify({ identity: identity(), entries: rows, loader: context ?? null, paths, resolutions: answers }));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length);
   // Into a folder of the user's only, by a temporary file of its own and a rename; false (no cache next time) otherwise.

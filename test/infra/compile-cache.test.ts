@@ -235,9 +235,14 @@ describe('compile cache: kept resolutions', () => {
       [
         `import { createRequire } from 'node:module';`,
         `import { createCompileCache } from ${JSON.stringify(join(ROOT, 'src', 'infra', 'compile-cache.ts'))};`,
-        `const [root, cacheDir, file, recent] = process.argv.slice(2);`,
+        `const [root, cacheDir, file, recent, foo] = process.argv.slice(2);`,
+        // Another loader's extension, registered before the cache is installed or after the load.
+        `const register = () => { createRequire(file).extensions['.foo'] = (m, f) => { m.exports = { name: 'foo' }; }; };`,
+        `if (foo === 'before') register();`,
         `const cache = createCompileCache({ dir: cacheDir, include: (f) => f.startsWith(root), recentMs: Number(recent) });`,
+        `if (foo === 'between') register();`,
         `const value = createRequire(file)(file);`,
+        `if (foo === 'after') register();`,
         `cache.save();`,
         `console.log(JSON.stringify({ value, stats: cache.stats }));`,
       ].join('\n'),
@@ -246,8 +251,8 @@ describe('compile cache: kept resolutions', () => {
   });
 
   /** Loads `file` of the project in a new process; `recentMs` 0 keeps answers about the folders this test just made. */
-  function run(p: { root: string; pkg: string; cacheDir: string }, file: string, options: { recentMs?: number; nodeArgs?: string[] } = {}) {
-    const r = spawnSync(process.execPath, [...(options.nodeArgs ?? []), runner, p.root, p.cacheDir, join(p.pkg, file), String(options.recentMs ?? 0)], { encoding: 'utf8', timeout: 20_000 });
+  function run(p: { root: string; pkg: string; cacheDir: string }, file: string, options: { recentMs?: number; nodeArgs?: string[]; foo?: 'before' | 'between' | 'after' } = {}) {
+    const r = spawnSync(process.execPath, [...(options.nodeArgs ?? []), runner, p.root, p.cacheDir, join(p.pkg, file), String(options.recentMs ?? 0), options.foo ?? ''], { encoding: 'utf8', timeout: 20_000 });
     expect(r.status, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as { value: Record<string, unknown>; stats: { hits: number; misses: number; rejected: number; resolved: number } };
   }
@@ -341,8 +346,8 @@ describe('compile cache: kept resolutions', () => {
     // Node tries node_modules/dep.js before the folder dep.
     writeFileSync(join(modules, 'dep.js'), "exports.name = 'dep.js';");
     expect(run(p, 'main.js').value).toEqual({ dep: 'dep.js', sub: 'scoped sub', deep: 'deep, dep.js' });
-    // dep.js is not a package's folder: its answers go to Node each time.
-    expect(run(p, 'main.js').stats.resolved).toBe(2);
+    // A file module is kept as a folder is.
+    expect(run(p, 'main.js')).toMatchObject({ value: { dep: 'dep.js', sub: 'scoped sub', deep: 'deep, dep.js' }, stats: { resolved: 4 } });
     unlinkSync(join(modules, 'dep.js'));
     expect(run(p, 'main.js').value).toEqual({ dep: 'dep oth', sub: 'scoped sub', deep: 'deep, dep oth' });
     expect(run(p, 'main.js').stats.resolved).toBe(4);
@@ -429,6 +434,75 @@ describe('compile cache: kept resolutions', () => {
     unlinkSync(join(p.pkg, 'links', 'l.js'));
     symlinkSync('../z.js', join(p.pkg, 'links', 'l.js'));
     expect(run(p, 'main.js').value).toBe('z');
+  });
+
+  it("keeps nothing Node found past what its lookup is redone by: a main that leads nowhere, a link landing on another path it tries, a dangling link", () => {
+    const cases: { name: string; files: Record<string, string>; links: [string, string][]; change: (pkg: string) => void; before: string; after: string }[] = [
+      {
+        name: 'a main leading nowhere (Node takes the index)',
+        files: { 'main.js': "module.exports = require('./sub').name;", 'sub/package.json': JSON.stringify({ main: 'lib/main.js' }), 'sub/lib/other.js': '', 'sub/index.js': "exports.name = 'index';" },
+        links: [],
+        change: (pkg) => writeFileSync(join(pkg, 'sub', 'lib', 'main.js'), "exports.name = 'main';"),
+        before: 'index',
+        after: 'main',
+      },
+      {
+        name: "a main that is a link to the folder's index",
+        files: { 'main.js': "module.exports = require('./sub').name;", 'sub/package.json': JSON.stringify({ main: 'lib/main.js' }), 'sub/index.js': "exports.name = 'index';", 'sub/other.js': "exports.name = 'other';" },
+        links: [['../index.js', 'sub/lib/main.js']],
+        change: (pkg) => {
+          unlinkSync(join(pkg, 'sub', 'lib', 'main.js'));
+          symlinkSync('../other.js', join(pkg, 'sub', 'lib', 'main.js'));
+        },
+        before: 'index',
+        after: 'other',
+      },
+      {
+        name: 'a dangling link where Node looks first',
+        files: { 'main.js': "module.exports = require('./x').name;", 'x.json': JSON.stringify({ name: 'json' }) },
+        links: [['gone/x.js', 'x.js']],
+        change: (pkg) => files({ root: pkg }, { 'gone/x.js': "exports.name = 'linked';" }),
+        before: 'json',
+        after: 'linked',
+      },
+      {
+        name: "exports whose require target is a link to its default target",
+        files: { 'main.js': "module.exports = require('dep').name;", 'node_modules/dep/package.json': JSON.stringify({ name: 'dep', exports: { '.': { require: './x/a.js', default: './y/a.js' } } }), 'node_modules/dep/y/a.js': "exports.name = 'y';", 'node_modules/dep/z/a.js': "exports.name = 'z';" },
+        links: [['../y/a.js', 'node_modules/dep/x/a.js']],
+        change: (pkg) => {
+          unlinkSync(join(pkg, 'node_modules', 'dep', 'x', 'a.js'));
+          symlinkSync('../z/a.js', join(pkg, 'node_modules', 'dep', 'x', 'a.js'));
+        },
+        before: 'y',
+        after: 'z',
+      },
+    ];
+    for (const c of cases) {
+      const p = project({});
+      files({ root: p.pkg }, c.files);
+      for (const [target, at] of c.links) {
+        mkdirSync(join(p.pkg, at, '..'), { recursive: true });
+        symlinkSync(target, join(p.pkg, at));
+      }
+      expect(run(p, 'main.js').value, c.name).toBe(c.before);
+      expect(keptAnswers(p.cacheFile), c.name).toBe(0);
+      c.change(p.pkg);
+      expect(run(p, 'main.js').value, c.name).toBe(c.after);
+    }
+  });
+
+  it("answers kept before another loader's extension was registered are not used by a process that has it", () => {
+    const p = tree({ 'main.js': "module.exports = require('./x');", 'x/index.js': "exports.name = 'x/index';", 'x.foo': '' });
+    expect(run(p, 'main.js', { foo: 'after' }).value).toEqual({ name: 'x/index' });
+    expect(keptAnswers(p.cacheFile)).toBe(1);
+    const withFoo = run(p, 'main.js', { foo: 'before' });
+    expect(withFoo.value).toEqual({ name: 'foo' });
+    expect(withFoo.stats.resolved).toBe(0);
+    // Registered once the cache is installed (the file's answers match how the process started): Node answers from then on.
+    run(p, 'main.js', { foo: 'after' });
+    const between = run(p, 'main.js', { foo: 'between' });
+    expect(between.value).toEqual({ name: 'foo' });
+    expect(between.stats.resolved).toBe(0);
   });
 
   it('keeps no answer about a folder changed within the last few seconds (a file system of whole seconds would not show the next change)', () => {
