@@ -66,9 +66,12 @@ if (runArg) {
     const team = await m.teamFor(target.place, recordsPath, aws.parameters, async () => (await aws.callerIdentity()).arn, () => undefined);
     const plan = await m.prepareDeploy({ target, imageTag: `bench-${process.pid}`, configDir, recordsPath, purpose: 'deploy dev (bench)', team }, aws, synth);
     const planMs = performance.now() - t0;
-    m.disposePlan(plan);
-    // The account's lock released before the next run asks for it.
-    await plan.accountLock?.release();
+    try {
+      m.disposePlan(plan);
+    } finally {
+      // The account's lock released before the next run asks for it.
+      await plan.accountLock?.release();
+    }
     process.send({ planMs, synthMs });
   } finally {
     worker?.close();
