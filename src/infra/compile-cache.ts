@@ -41,10 +41,14 @@ import { cacheFolder, readOwnFile, reclaimOwnFolder, writeOwnFile } from '../own
  * {@link RECENT_MS} is not trusted to show the next change (file systems that
  * keep whole seconds). What the lookup does not follow keeps nothing: a link, a
  * `main` that leads nowhere, exports it does not read, the requiring package's
- * own name. `.`/`..`, absolute paths, `#imports`, Node's own modules,
- * `require.resolve` with options and `--preserve-symlinks` go to Node as
- * always; answers serve only a process started with the same Node options and
- * extensions, and none once a loader adds an extension.
+ * own name (Node reads that package.json first for every request, and it is
+ * noted). `.`/`..`, absolute paths, `#imports`, Node's own modules,
+ * `require.resolve` with options, a package name from a module whose search
+ * paths are not Node's for its folder, and a process run with
+ * `--preserve-symlinks` or with code before this one (`--require`, `--import`,
+ * a loader) go to Node as always. Answers serve only a process started with the
+ * same Node options and extensions, and none once a loader adds an extension;
+ * a process that runs on stats a path again once its stamp is a second old.
  *
  * Bytecode is code: V8 runs what the file holds, and a checksum anyone can
  * recompute proves nothing about who wrote it. So the file is read and written
@@ -91,7 +95,10 @@ export interface CompileCacheStats {
 }
 
 /** Bumped when what a kept resolution is stamped by changes: answers kept by earlier rules are not used. */
-const RESOLUTION_RULES = 3;
+const RESOLUTION_RULES = 4;
+
+/** A path's stamp seen by this process is looked at again once this old (ms). */
+const RESTAT_MS = 1000;
 
 /** Kept resolutions at most, in the header every run reads (a `synth` keeps about 560; a file with more keeps none). */
 const MAX_RESOLUTIONS = 2000;
@@ -194,7 +201,9 @@ function kindOf(request: string): 'relative' | 'bare' | undefined {
  */
 function loaderContext(): string | undefined {
   const options = process.env.NODE_OPTIONS ?? '';
-  if (process.env.NODE_PRESERVE_SYMLINKS || [...process.execArgv, options].some((o) => o.includes('preserve-symlinks'))) return undefined;
+  const given = [...process.execArgv, ...options.split(/\s+/)];
+  // Links kept as they are, or code run before this (--require, --import, a loader) that may answer lookups its own way.
+  if (process.env.NODE_PRESERVE_SYMLINKS || given.some((o) => o.includes('preserve-symlinks') || /^(-r|--require|--import|--loader|--experimental-loader)(=|$)/.test(o))) return undefined;
   // Node's options as given (--conditions and the like): answers serve only a process started the same way,
   // and kept by the same rules (answers kept by other rules are dropped).
   return JSON.stringify([RESOLUTION_RULES, Object.keys(ModuleImpl._extensions as object), process.execArgv, options]);
@@ -213,6 +222,8 @@ function stampsOf(from: string, request: string, kind: 'relative' | 'bare', resu
   const read = new Set<string>();
   let found: string | undefined;
   try {
+    // Node first tries the requiring package's own name, for any request: its package.json is read (and must parse).
+    ownName(from, request, read);
     found = kind === 'relative' ? lookUpPlain(from, resolve(from, request), read) : lookUpPackage(from, request, read);
   } catch {
     return undefined;
@@ -314,21 +325,28 @@ function exportsTarget(exports: unknown, subpath: string): string {
 }
 
 /**
+ * The requiring package's own package.json, found walking up from the requiring folder to the first
+ * node_modules, as Node reads it before any lookup (its `exports` answer the package's own name): the
+ * folders walked and the file are noted; a request its exports would answer is not followed.
+ */
+function ownName(from: string, request: string, read: Set<string>): void {
+  for (let dir = from; !dir.endsWith(`${sep}node_modules`); dir = dirname(dir)) {
+    const own = manifestAt(from, dir, read);
+    if (own !== undefined) {
+      if (own.exports !== undefined && own.exports !== null && typeof own.name === 'string' && (request === own.name || request.startsWith(`${own.name}/`))) throw new NotFollowed();
+      return;
+    }
+    if (dirname(dir) === dir) return;
+  }
+}
+
+/**
  * `pkg/sub`: Node first tries the requiring package's own name (the package.json found walking up from
  * the requiring folder), then each node_modules from that folder up: there the package's package.json
  * (`exports`), else the path as {@link lookUpPlain} does.
  */
 function lookUpPackage(from: string, request: string, read: Set<string>): string | undefined {
   const [, name, rest] = BARE_RE.exec(request)!;
-  for (let dir = from; !dir.endsWith(`${sep}node_modules`); dir = dirname(dir)) {
-    const own = manifestAt(from, dir, read);
-    if (own !== undefined) {
-      // Its own name, with exports, is answered by them first: not followed.
-      if (own.exports !== undefined && own.exports !== null && (request === own.name || request.startsWith(`${String(own.name)}/`))) throw new NotFollowed();
-      break;
-    }
-    if (dirname(dir) === dir) break;
-  }
   for (const modules of ModuleImpl._nodeModulePaths(from)) {
     if (kindAt(from, modules, read) !== 'folder') continue;
     const pkg = join(modules, name!);
@@ -399,17 +417,33 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
   const newResolutions = new Map<string, Resolution>();
   const usedResolutions = new Set<string>();
   /** This process's stamp of each path a kept answer names (each path stat'ed once). */
-  const current = new Map<string, string | undefined>();
+  // Each path stat'ed again once its stamp is a second old: a process that runs longer still sees later changes.
+  const current = new Map<string, { stamp: string | undefined; at: number }>();
   const stillSo = (r: Resolution) =>
     r.stamps.every(([p, stamp]) => {
-      if (!current.has(p)) current.set(p, stampOf(p));
-      return current.get(p) === stamp;
+      const now = performance.now();
+      let seen = current.get(p);
+      if (seen === undefined || now - seen.at > RESTAT_MS) current.set(p, (seen = { stamp: stampOf(p), at: now }));
+      return seen.stamp === stamp;
     });
+  /** Node's node_modules folders from a folder (a pure function of the path), each worked out once. */
+  const lookupPaths = new Map<string, string[]>();
+  const nodeModulePaths = (from: string) => {
+    let paths = lookupPaths.get(from);
+    if (paths === undefined) lookupPaths.set(from, (paths = ModuleImpl._nodeModulePaths(from)));
+    return paths;
+  };
+  // A package name is looked up in the requiring module's own paths: answers serve only those Node works out for its folder.
+  const ownPaths = (parent: Module, from: string) => {
+    const expected = nodeModulePaths(from);
+    const paths = parent.paths;
+    return Array.isArray(paths) && expected.every((p, i) => paths[i] === p);
+  };
 
   function resolveFilename(this: unknown, request: string, parent: Module | undefined, isMain: boolean, options?: unknown): string {
     const from = parent?.filename ? dirname(parent.filename) : undefined;
     const kind = kindOf(request);
-    if (context === undefined || isMain || options !== undefined || from === undefined || kind === undefined || !sameExtensions()) {
+    if (context === undefined || isMain || options !== undefined || from === undefined || kind === undefined || !sameExtensions() || (kind === 'bare' && !ownPaths(parent!, from))) {
       return originalResolve.call(this, request, parent!, isMain, options);
     }
     const key = `${from}\0${request}`;

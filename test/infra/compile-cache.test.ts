@@ -241,7 +241,8 @@ describe('compile cache: kept resolutions', () => {
         `if (foo === 'before') register();`,
         `const cache = createCompileCache({ dir: cacheDir, include: (f) => f.startsWith(root), recentMs: Number(recent) });`,
         `if (foo === 'between') register();`,
-        `const value = createRequire(file)(file);`,
+        // Loaded from a file outside the packages, as the tool's bundles load them.
+        `const value = createRequire(root + '/entry.cjs')(file);`,
         `if (foo === 'after') register();`,
         `cache.save();`,
         `console.log(JSON.stringify({ value, stats: cache.stats }));`,
@@ -503,6 +504,52 @@ describe('compile cache: kept resolutions', () => {
     const between = run(p, 'main.js', { foo: 'between' });
     expect(between.value).toEqual({ name: 'foo' });
     expect(between.stats.resolved).toBe(0);
+  });
+
+  it("reads the requiring package's own package.json as Node does before any lookup, and follows a module's own search paths and a preload", () => {
+    // A .cjs file (loaded without a read of its package scope) requiring ./data.json: a package.json turned invalid throws in Node.
+    const p = tree({ 'package.json': JSON.stringify({ name: 'pkg' }), 'lib/index.cjs': "module.exports = require('./data.json');", 'lib/data.json': '{"v":1}' });
+    expect(run(p, join('lib', 'index.cjs')).value).toEqual({ v: 1 });
+    expect(run(p, join('lib', 'index.cjs')).stats.resolved).toBe(1);
+    writeFileSync(join(p.pkg, 'package.json'), '{ not json');
+    const r = spawnSync(process.execPath, [runner, p.root, p.cacheDir, join(p.pkg, 'lib', 'index.cjs'), '0', ''], { encoding: 'utf8' });
+    expect(r.stderr).toMatch(/Error parsing .*package\.json/);
+
+    // A module that puts a folder of its own first in its search paths: its package answers are left to Node.
+    const q = tree({ 'main.js': "module.paths.unshift(require('path').join(__dirname, 'vendor')); module.exports = require('dep').name;", 'node_modules/dep/index.js': "exports.name = 'dep';" });
+    expect(run(q, 'main.js').value).toBe('dep');
+    expect(keptAnswers(q.cacheFile)).toBe(0);
+    files({ root: q.pkg }, { 'vendor/dep/index.js': "exports.name = 'vendor';" });
+    expect(run(q, 'main.js').value).toBe('vendor');
+
+    // Code run before the cache (--require) may answer lookups its own way: nothing is kept or used.
+    const h = tree();
+    writeFileSync(join(h.root, 'hook.cjs'), '');
+    run(h, 'main.js', { nodeArgs: ['--require', join(h.root, 'hook.cjs')] });
+    expect(keptAnswers(h.cacheFile)).toBe(0);
+    run(h, 'main.js');
+    expect(run(h, 'main.js', { nodeArgs: ['--require', join(h.root, 'hook.cjs')] }).stats.resolved).toBe(0);
+  });
+
+  it('a process that runs on looks at a stamp again once it is a second old, so a later change is seen', () => {
+    // a/ and b/ each require dep (Node looks it up again for b). With a marker beside node_modules, dep.js appears beside the folder dep between them.
+    const p = tree({
+      'main.js': [
+        "const fs = require('fs'); const path = require('path');",
+        "const a = require('./a/x');",
+        "if (fs.existsSync(path.join(__dirname, '..', '..', 'marker'))) fs.writeFileSync(path.join(__dirname, 'node_modules', 'dep.js'), \"exports.name = 'dep.js';\");",
+        'const t = Date.now(); while (Date.now() - t < 1100);',
+        "module.exports = [a, require('./b/x')];",
+      ].join('\n'),
+      'a/x.js': "module.exports = require('dep').name;",
+      'b/x.js': "module.exports = require('dep').name;",
+      'node_modules/dep/index.js': "exports.name = 'dep';",
+    });
+    expect(run(p, 'main.js').value).toEqual(['dep', 'dep']);
+    writeFileSync(join(p.root, 'marker'), '');
+    const changed = run(p, 'main.js');
+    expect(changed.value).toEqual(['dep', 'dep.js']);
+    expect(changed.stats.resolved).toBe(3);
   });
 
   it('keeps no answer about a folder changed within the last few seconds (a file system of whole seconds would not show the next change)', () => {
