@@ -416,8 +416,7 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
   const resolutions = context === undefined ? new Map<string, Resolution>() : file.resolutions;
   const newResolutions = new Map<string, Resolution>();
   const usedResolutions = new Set<string>();
-  /** This process's stamp of each path a kept answer names (each path stat'ed once). */
-  // Each path stat'ed again once its stamp is a second old: a process that runs longer still sees later changes.
+  // This process's stamp of each path a kept answer names, stat'ed again once a second old: a process that runs on still sees later changes.
   const current = new Map<string, { stamp: string | undefined; at: number }>();
   const stillSo = (r: Resolution) =>
     r.stamps.every(([p, stamp]) => {
@@ -456,7 +455,11 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
     const result = originalResolve.call(this, request, parent!, isMain, options);
     const stamps = include(result) ? stampsOf(from, request, kind, result, recentMs) : undefined;
     if (stamps !== undefined) newResolutions.set(key, { from, request, result, stamps });
-    else resolutions.delete(key);
+    else {
+      // An answer no longer kept is dropped, whether an earlier run or this one kept it.
+      resolutions.delete(key);
+      newResolutions.delete(key);
+    }
     return result;
   }
 
