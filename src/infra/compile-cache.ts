@@ -201,9 +201,10 @@ function kindOf(request: string): 'relative' | 'bare' | undefined {
  */
 function loaderContext(): string | undefined {
   const options = process.env.NODE_OPTIONS ?? '';
-  const given = [...process.execArgv, ...options.split(/\s+/)];
-  // Links kept as they are, or code run before this (--require, --import, a loader) that may answer lookups its own way.
-  if (process.env.NODE_PRESERVE_SYMLINKS || given.some((o) => o.includes('preserve-symlinks') || /^(-r|--require|--import|--loader|--experimental-loader)(=|$)/.test(o))) return undefined;
+  // As Node reads them: quotes in NODE_OPTIONS stripped, `_` and `-` alike in option names.
+  const given = [...process.execArgv, options].join(' ').replace(/["']/g, '').replace(/_/g, '-');
+  // Links kept as they are, or code run before this (--require, --import, a loader, a policy) that may answer lookups its own way.
+  if (process.env.NODE_PRESERVE_SYMLINKS || given.includes('preserve-symlinks') || /(^|\s)(-r|--require|--import|--loader|--experimental-loader|--experimental-policy)(=|\s|$)/.test(given)) return undefined;
   // Node's options as given (--conditions and the like): answers serve only a process started the same way,
   // and kept by the same rules (answers kept by other rules are dropped).
   return JSON.stringify([RESOLUTION_RULES, Object.keys(ModuleImpl._extensions as object), process.execArgv, options]);
@@ -459,6 +460,7 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
       // An answer no longer kept is dropped, whether an earlier run or this one kept it.
       resolutions.delete(key);
       newResolutions.delete(key);
+      usedResolutions.delete(key);
     }
     return result;
   }
@@ -518,7 +520,10 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
           if (answers.size < MAX_RESOLUTIONS && !answers.has(key)) answers.set(key, r);
         };
         for (const [key, r] of newResolutions) add(key, r);
-        for (const key of usedResolutions) add(key, resolutions.get(key)!);
+        for (const key of usedResolutions) {
+          const r = resolutions.get(key);
+          if (r !== undefined) add(key, r);
+        }
         for (const [key, r] of resolutions) add(key, r);
         size += [...answers.values()].reduce((n, r) => n + r.from.length + r.request.length + r.result.length + 16 + r.stamps.reduce((m, [p, st]) => m + p.length + st.length + 8, 0), 0);
         if (size > maxBytes) return;

@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compileCacheDir, createCompileCache, readCacheFile, type CompileCache } from '../../src/infra/compile-cache.js';
 import { bundleScript } from '../helpers/bundle.js';
@@ -252,8 +253,9 @@ describe('compile cache: kept resolutions', () => {
   });
 
   /** Loads `file` of the project in a new process; `recentMs` 0 keeps answers about the folders this test just made. */
-  function run(p: { root: string; pkg: string; cacheDir: string }, file: string, options: { recentMs?: number; nodeArgs?: string[]; foo?: 'before' | 'between' | 'after' } = {}) {
-    const r = spawnSync(process.execPath, [...(options.nodeArgs ?? []), runner, p.root, p.cacheDir, join(p.pkg, file), String(options.recentMs ?? 0), options.foo ?? ''], { encoding: 'utf8', timeout: 20_000 });
+  function run(p: { root: string; pkg: string; cacheDir: string }, file: string, options: { recentMs?: number; nodeArgs?: string[]; nodeOptions?: string; foo?: 'before' | 'between' | 'after' } = {}) {
+    const env = options.nodeOptions === undefined ? process.env : { ...process.env, NODE_OPTIONS: options.nodeOptions };
+    const r = spawnSync(process.execPath, [...(options.nodeArgs ?? []), runner, p.root, p.cacheDir, join(p.pkg, file), String(options.recentMs ?? 0), options.foo ?? ''], { encoding: 'utf8', timeout: 20_000, env });
     expect(r.status, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as { value: Record<string, unknown>; stats: { hits: number; misses: number; rejected: number; resolved: number } };
   }
@@ -529,6 +531,41 @@ describe('compile cache: kept resolutions', () => {
     expect(keptAnswers(h.cacheFile)).toBe(0);
     run(h, 'main.js');
     expect(run(h, 'main.js', { nodeArgs: ['--require', join(h.root, 'hook.cjs')] }).stats.resolved).toBe(0);
+    // The forms Node also reads: quoted in NODE_OPTIONS, `_` for `-` in an option's name.
+    const forms: { nodeOptions?: string; nodeArgs?: string[] }[] = [
+      { nodeOptions: `"--require=${join(h.root, 'hook.cjs')}"` },
+      { nodeOptions: `"-r" ${join(h.root, 'hook.cjs')}` },
+      { nodeArgs: [`--experimental_loader=${pathToFileURL(join(h.root, 'hook.cjs')).href}`] },
+    ];
+    for (const form of forms) {
+      rmSync(h.cacheFile, { force: true });
+      run(h, 'main.js', form);
+      expect(keptAnswers(h.cacheFile), JSON.stringify(form)).toBe(0);
+      expect(run(h, 'main.js', form).stats.resolved, JSON.stringify(form)).toBe(0);
+    }
+  });
+
+  it('an answer used, then dropped when what it named changed, still lets the run write its cache', () => {
+    // With a marker beside node_modules, x.js becomes a link to y.js between two lookups a second apart: the answer kept is
+    // used, then found stale, and the new one (through a link) is not kept.
+    const p = tree({
+      'main.js': [
+        "const fs = require('fs'); const path = require('path');",
+        "require.resolve('./x');",
+        "if (fs.existsSync(path.join(__dirname, '..', '..', 'marker'))) { fs.unlinkSync(path.join(__dirname, 'x.js')); fs.symlinkSync('y.js', path.join(__dirname, 'x.js')); }",
+        'const t = Date.now(); while (Date.now() - t < 1100);',
+        "module.exports = require('./x').v;",
+      ].join('\n'),
+      'x.js': 'exports.v = 1;',
+      'y.js': 'exports.v = 2;',
+    });
+    expect(run(p, 'main.js').value).toBe(1);
+    expect(keptAnswers(p.cacheFile)).toBe(1);
+    writeFileSync(join(p.root, 'marker'), '');
+    const changed = run(p, 'main.js');
+    expect(changed).toMatchObject({ value: 2, stats: { resolved: 1 } });
+    // The run's new bytecode (y.js) was written.
+    expect(readCacheFile(p.cacheFile).has(join(p.pkg, 'y.js'))).toBe(true);
   });
 
   it('a process that runs on looks at a stamp again once it is a second old, so a later change is seen', () => {
