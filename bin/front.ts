@@ -13,6 +13,7 @@ import { writeDirectly, writeOut } from './output.js';
 import { bareGlobals } from './bare.js';
 import type { Globals } from './context.js';
 import { withoutFetch } from './without-fetch.js';
+import { startStatusWorker } from '../src/state/status-worker-start.js';
 import { terminalSafe } from '../src/display-text.js';
 import { formatError } from '../src/errors.js';
 import { isFsError } from '../src/config/fs-errors.js';
@@ -273,6 +274,42 @@ export function runSynthWorker(): Promise<void> {
   return loaded.exports.answerSynthWorker(loaded.script.cachedDataRejected === false, writeKept, join(__dirname, 'synth-modules.cjs'));
 }
 
+/** What dist/status.cjs exports for the dashboard's AWS worker (bin/commands/status-front.ts). */
+interface StatusWorkerBundle {
+  answerStatusWorker(): void;
+}
+
+/**
+ * The dashboard's AWS clients, in their worker thread (dist/status-worker.cjs, started by
+ * {@link openDashboard}, served by src/state/worker-status-api.ts): dist/status.cjs with its code
+ * cache, as the `status` command runs it. A status.cjs missing or damaged is the thread's error,
+ * saying so; the dashboard then makes its clients on the main thread.
+ */
+export function runStatusWorker(): void {
+  let loaded: { exports: StatusWorkerBundle };
+  try {
+    loaded = loadBundle<StatusWorkerBundle>('status.cjs');
+    if (typeof loaded.exports?.answerStatusWorker !== 'function') throw new DamagedBundle('it exports no AWS clients for the dashboard');
+  } catch (error) {
+    throw new Error(brokenInstallation('status.cjs', error));
+  }
+  loaded.exports.answerStatusWorker();
+}
+
+/** Where the dashboard finds the AWS worker thread the front started ({@link openDashboard}): adopted once, by src/state/worker-status-api.ts. */
+export const STATUS_WORKER_GLOBAL = Symbol.for('benchling-deploy.status-worker');
+
+/**
+ * The dashboard's AWS worker thread, started before its layout engine and bundle load: it boots and
+ * loads the AWS SDK on the other core while this thread draws the first frame, and the dashboard
+ * adopts it for its first poll (bin/commands/dashboard.ts), or ends it when it has no use for it.
+ */
+function startStatusWorkerEarly(): void {
+  const file = join(__dirname, 'status-worker.cjs');
+  const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+  (globalThis as Record<symbol, unknown>)[STATUS_WORKER_GLOBAL] = startStatusWorker(file, Worker);
+}
+
 /** A file of dist/ that is there but not what the build wrote (empty, cut short): what reinstalling mends. */
 class DamagedBundle extends Error {}
 
@@ -293,6 +330,7 @@ async function importYoga(): Promise<void> {
  * is thrown as it is, for {@link start} to report.
  */
 async function openDashboard(g: Globals): Promise<void> {
+  startStatusWorkerEarly();
   let file = 'yoga.js';
   let compiled: ReturnType<typeof compileBundle<DashboardBundle>>;
   try {

@@ -95,6 +95,9 @@ const synth = await build({
 // The file the dashboard's synth worker thread starts with (src/infra/operations.ts: startSynthWorker): it runs
 // the synthesis in dist/synth.cjs, with its code cache, through the front (bin/front.ts: runSynthWorker).
 const synthWorker = await build({ ...common, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { 'synth-worker': 'bin/synth-worker.ts' }, external: ['./front.cjs'] });
+// The dashboard's AWS worker thread (src/state/status-worker-start.ts), which the front starts: one line
+// answering the dashboard's AWS calls with the clients of dist/status.cjs, through the front (bin/front.ts: runStatusWorker).
+const statusWorker = await build({ ...common, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { 'status-worker': 'bin/status-worker.ts' }, external: ['./front.cjs'] });
 
 // The dashboard as the front opens it (a bare line on a terminal): the dashboard in CommonJS, with its code cache,
 // Ink's layout engine apart in dist/yoga.js (an ES module), the SDK from dist/sdk.cjs (see scripts/dashboard-bundle.mjs).
@@ -128,7 +131,7 @@ const said = caches.stderr.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 if (said.trim() !== '') process.stderr.write(said);
 
 // Chunks of earlier builds (their names carry a content hash) are removed, so dist/ holds this build only.
-const outputs = [result, parser, front, sdk, status, synth, synthWorker, yoga, dashboard].flatMap((r) => Object.keys(r.metafile.outputs));
+const outputs = [result, parser, front, sdk, status, synth, synthWorker, statusWorker, yoga, dashboard].flatMap((r) => Object.keys(r.metafile.outputs));
 // synth-modules.cjs: what a synthesis loads, recorded by the same script for the dashboard's synth worker.
 const current = new Set([...outputs, 'light.cjs.cache', 'checks.cjs.cache', 'status.cjs.cache', 'synth.cjs.cache', 'sdk.cjs.cache', 'dashboard.cjs.cache', 'synth-modules.cjs'].map((p) => basename(p)));
 for (const file of readdirSync('dist')) if (!current.has(file)) rmSync(join('dist', file), { force: true });

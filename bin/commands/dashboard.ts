@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { REGION_RE, deployRecordPath, profilePath } from '../../src/config/paths.js';
 import { PROFILE_MAX_BYTES, readUntrustedText } from '../../src/config/untrusted-file.js';
 import { resolveStackProfiles, resolveTarget, type DeployTarget, type StackProfiles } from '../../src/config/pairing.js';
@@ -13,7 +14,10 @@ import type { DashboardAction, OperationOutcome, StackInfo, TestOutcome } from '
 import type { PollUpdate } from '../../src/state/status-poller.js';
 import type { DashboardServices, PreparedOperation } from '../../src/ui/services.js';
 import type { OperationKind, RollbackRequest, SynthWorker } from '../../src/infra/operations.js';
-import type { ClosableStatusApi, ParameterStore } from '../../src/state/aws-clients.js';
+import type { AwsClientOptions, ClosableStatusApi, ParameterStore } from '../../src/state/aws-clients.js';
+import type { StatusWorker } from '../../src/state/status-worker-start.js';
+import type { StatusClients } from '../../src/state/worker-status-api.js';
+import type { ReadAhead } from '../../src/state/status-worker-protocol.js';
 import type { Team } from '../../src/state/team-records.js';
 import { teamFor } from '../team.js';
 import type { ClosableLogsApi } from '../../src/state/logs-aws.js';
@@ -125,10 +129,15 @@ export async function runDashboard(g: Globals): Promise<number> {
   // `--refresh SECONDS` (parsed by commander into ms) wins over the environment variable.
   const intervalMs = (g as Globals & { refresh?: number }).refresh ?? refreshIntervalMs();
   const hasProd = existsSync(profilePath(configDir, 'default'));
+  // The welcome screen makes no AWS call until it has saved a profile: the front's early worker is not kept for it.
+  if (!hasProd) void takeEarlyStatusWorker()?.worker.terminate();
   const provisional = hasProd ? provisionalStack(configDir, g) : null;
   // Profiles that plain JSON cannot place are checked before anything is drawn (a bad one exits 2 here).
   const checked = hasProd && !provisional ? await checkProfiles(configDir, g) : null;
   const services = createServices({ g, configDir, recordsPath, intervalMs });
+
+  // The first poll's clients, and its first reads, start in their worker thread while the first frame is drawn.
+  if (provisional) services.readAhead(provisional);
 
   // chalk (inside Ink) knows FORCE_COLOR but not NO_COLOR: say it in its words before it loads.
   if (process.env.NO_COLOR && process.env.FORCE_COLOR === undefined) process.env.FORCE_COLOR = '0';
@@ -198,10 +207,47 @@ interface ServiceContext {
   readonly intervalMs?: number;
   /** How a preparation starts its synthesis worker (tests); default src/infra/operations.ts startSynthWorker. */
   readonly startSynthWorker?: () => SynthWorker;
+  /** Where the status poll's and team mode's AWS calls are made (tests); default {@link dashboardStatusClients}. */
+  readonly statusClients?: (options: AwsClientOptions, readAhead?: ReadAhead) => Promise<StatusClients>;
+}
+
+/** The dashboard's AWS worker thread's file: dist/status-worker.cjs, beside the bundle this module is built into. */
+const STATUS_WORKER_URL = new URL('./status-worker.cjs', import.meta.url);
+
+/** The AWS worker thread the front started for this dashboard (bin/front.ts: startStatusWorkerEarly), once: the first to ask adopts it. */
+export function takeEarlyStatusWorker(): StatusWorker | undefined {
+  const key = Symbol.for('benchling-deploy.status-worker');
+  const worker = (globalThis as Record<symbol, StatusWorker | undefined>)[key];
+  delete (globalThis as Record<symbol, unknown>)[key];
+  return worker;
+}
+
+/**
+ * The dashboard's AWS clients for the status poll and team mode: in a worker thread, so that loading
+ * the SDK and preparing, signing and reading each call leave this thread to the screen. The worker the
+ * front started is adopted (it has loaded the SDK while the first frame was drawn), else one is
+ * started from dist/. Run from the sources (tests), where there is no worker file, and after a worker
+ * that stopped, the same clients are made on this thread.
+ */
+export async function dashboardStatusClients(options: AwsClientOptions, readAhead?: ReadAhead): Promise<StatusClients> {
+  const local = async (): Promise<StatusClients> => {
+    const { createStatusApi, preloadStatusClients } = await import('../../src/state/aws-clients.js');
+    // The poll's clients load together, not each after the answer before it.
+    preloadStatusClients();
+    return createStatusApi(options);
+  };
+  let worker = takeEarlyStatusWorker();
+  if (!worker && STATUS_WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(STATUS_WORKER_URL))) {
+    const [{ startStatusWorker }, { Worker }] = await Promise.all([import('../../src/state/status-worker-start.js'), import('node:worker_threads')]);
+    worker = startStatusWorker(STATUS_WORKER_URL, Worker);
+  }
+  if (!worker) return local();
+  const { statusClientsInWorker } = await import('../../src/state/worker-status-api.js');
+  return statusClientsInWorker(worker, options, local, readAhead);
 }
 
 /** The real services: AWS through the SDK (loaded on first use), cdk through the runner, files through the stores. */
-export function createServices(ctx: ServiceContext): DashboardServices & { prestartStatus(info: StackInfo): void; cancelPrestart(): void; locksReleased(capMs: number): Promise<void> } {
+export function createServices(ctx: ServiceContext): DashboardServices & { readAhead(info: StackInfo): void; prestartStatus(info: StackInfo): void; cancelPrestart(): void; locksReleased(capMs: number): Promise<void> } {
   const { g, configDir, recordsPath } = ctx;
   const loadStack = async () => resolveStackProfiles((await store()).inspectAllProfiles(configDir), { region: g.region });
   const readRecords = async (): Promise<DeployRecords> => {
@@ -209,6 +255,7 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
     return r.state === 'malformed' ? {} : r.records;
   };
   let apis: { key: string; status: ClosableStatusApi & ParameterStore; logs?: ClosableLogsApi } | undefined;
+  let making: { key: string; made: Promise<StatusClients> } | undefined;
   /** Where the team's notices go: the banner once the status started, else nowhere yet. */
   let sink: (message: string) => void = () => {};
   const said = new Set<string>();
@@ -229,15 +276,23 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
     return team.team;
   };
   /** One set of clients per place and credentials: the SSO login is resolved once. */
-  const statusApiIn = async (region: string, awsProfile: string | undefined): Promise<ClosableStatusApi & ParameterStore> => {
+  const statusApiIn = async (region: string, awsProfile: string | undefined, readAhead?: ReadAhead): Promise<ClosableStatusApi & ParameterStore> => {
     const key = `${region}|${awsProfile ?? ''}`;
     if (apis?.key !== key) {
-      apis?.status.close();
-      apis?.logs?.close();
-      const { createStatusApi, preloadStatusClients } = await import('../../src/state/aws-clients.js');
-      // The poll's clients load together, not each after the answer before it.
-      preloadStatusClients();
-      apis = { key, status: createStatusApi({ region, awsProfile }) };
+      // Made once for callers that ask together (the poller and team mode): one worker, one set of clients.
+      if (making?.key !== key) {
+        const made = (ctx.statusClients ?? dashboardStatusClients)({ region, awsProfile }, readAhead);
+        made.catch(() => {
+          if (making?.made === made) making = undefined;
+        });
+        making = { key, made };
+      }
+      const status = await making.made;
+      if (apis?.key !== key) {
+        apis?.status.close();
+        apis?.logs?.close();
+        apis = { key, status };
+      }
     }
     return apis.status;
   };
@@ -395,6 +450,17 @@ export function createServices(ctx: ServiceContext): DashboardServices & { prest
      * startStatus adopts this poller when the checked profiles place the same stack, else
      * stops it; a check that fails ends the dashboard before anything is shown of it.
      */
+    /**
+     * The clients for the place the first frame shows, made now (in their worker thread, which sends
+     * the first poll's first reads as soon as it can: see src/state/status-worker.ts); the poller
+     * started for that place uses them. An unchecked place that is not plausible waits for the check.
+     */
+    readAhead(info) {
+      if (!plausiblePlace(info)) return;
+      const environments = info.environments.map((e) => e.name);
+      void statusApiIn(info.region, info.awsProfile, { stackName: info.stackName, account: info.account ?? null, environments }).catch(() => undefined);
+    },
+
     prestartStatus(info) {
       if (early || !plausiblePlace(info)) return;
       const started = startPoller(info, null);

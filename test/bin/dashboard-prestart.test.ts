@@ -4,8 +4,15 @@
  * one when the checked profiles place the same stack: the first snapshot is not waited
  * for twice. Real SDK clients against the fake AWS.
  */
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServices, provisionalStack } from '../../bin/commands/dashboard.js';
+import { createServices, dashboardStatusClients, provisionalStack, takeEarlyStatusWorker } from '../../bin/commands/dashboard.js';
+import { createStatusApi, type AwsClientOptions } from '../../src/state/aws-clients.js';
+import { startStatusWorker } from '../../src/state/status-worker-start.js';
+import type { ReadAhead } from '../../src/state/status-worker-protocol.js';
+import { statusClientsInWorker } from '../../src/state/worker-status-api.js';
+import { ROOT } from '../helpers/cli.js';
 import type { StatusSnapshot } from '../../src/state/status-types.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
@@ -89,6 +96,70 @@ describe('prestartStatus', () => {
     services.prestartStatus({ ...provisionalStack(dir, {})!, region: 'evil.example.com/x' });
     await new Promise((r) => setTimeout(r, 300));
     expect(fake.calls.count()).toBe(0);
+  });
+});
+
+/** The built worker thread of the dashboard's AWS clients (test/state/status-worker.test.ts checks the build is current). */
+const WORKER = join(ROOT, 'dist', 'status-worker.cjs');
+
+describe("the dashboard's AWS clients in their worker thread", () => {
+  it("read ahead from the first frame's place: made once for the poller and team mode, and the first poll's reads go out once", async () => {
+    const dir = configDir();
+    process.env.XDG_CACHE_HOME = tempDir();
+    const made: [AwsClientOptions, ReadAhead | undefined][] = [];
+    const statusClients = async (options: AwsClientOptions, readAhead?: ReadAhead) => {
+      made.push([options, readAhead]);
+      return statusClientsInWorker(startStatusWorker(WORKER, Worker), options, async () => createStatusApi(options), readAhead);
+    };
+    // A first run keeps the stack's parts; the second reads ahead with them.
+    const first = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000, statusClients });
+    const handle = await first.startStatus(() => {});
+    await settled();
+    await handle.stop();
+    made.length = 0;
+    fake.calls.reset();
+
+    const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000, statusClients });
+    const place = provisionalStack(dir, {})!;
+    // Asked together, as the dashboard may: one set of clients (a second would send the poll's reads again).
+    services.readAhead(place);
+    services.prestartStatus(place);
+    const snapshots: StatusSnapshot[] = [];
+    const again = await services.startStatus((u) => snapshots.push(u.snapshot));
+    await settled();
+    expect(made).toEqual([[{ region: 'us-east-1' }, { stackName: 'BenchlingWebhookStack', account: '123456789012', environments: ['dev', 'prod'] }]]);
+    expect(fake.calls.byOperation()).toMatchObject({ 'cloudformation:DescribeStacks': 1, 'ecs:DescribeServices': 1, 'elasticloadbalancing:DescribeTargetHealth': 2 });
+    expect(snapshots.at(-1)!.environments.map((e) => [e.name, e.health])).toEqual([
+      ['dev', 'healthy'],
+      ['prod', 'healthy'],
+    ]);
+    await again.stop();
+  });
+
+  it('makes no clients for a place the schema would refuse', async () => {
+    const dir = configDir();
+    const made: unknown[] = [];
+    const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000, statusClients: async (o) => (made.push(o), createStatusApi(o)) });
+    services.readAhead({ ...provisionalStack(dir, {})!, account: 'not-an-account' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(made).toEqual([]);
+    expect(fake.calls.count()).toBe(0);
+  });
+
+  it("adopts the worker the front started, once: the calls cross to it", async () => {
+    const key = Symbol.for('benchling-deploy.status-worker');
+    const early = startStatusWorker(WORKER, Worker);
+    (globalThis as Record<symbol, unknown>)[key] = early;
+    const api = await dashboardStatusClients({ region: 'us-east-1', maxAttempts: 1 });
+    expect(takeEarlyStatusWorker()).toBeUndefined();
+    expect((await api.describeStack('BenchlingWebhookStack'))?.stackName).toBe('BenchlingWebhookStack');
+    // A call held at AWS fails when that thread ends: it was there.
+    fake.inject({ kind: 'slow', operation: 'GetStages', delayMs: 5_000, times: 1 });
+    const held = api.getStages('a1b2c3d4e5').then(() => 'answered', (e: Error) => e.message);
+    await waitFor(() => fake.calls.count('GetStages') === 1, 20_000, 'the call to reach AWS');
+    await early.worker.terminate();
+    expect(await held).toMatch(/worker thread stopped/);
+    api.close();
   });
 });
 

@@ -62,6 +62,7 @@ describe('the published package', { timeout: 300_000 }, () => {
     expect(files).toContain('bin/benchling-deploy.cjs');
     expect(files).toContain('dist/cli.js');
     expect(files).toContain('dist/synth-worker.cjs');
+    expect(files).toContain('dist/status-worker.cjs');
     for (const front of ['dist/synth-modules.cjs', 'dist/front.cjs', 'dist/light.cjs', 'dist/checks.cjs', 'dist/status.cjs', 'dist/synth.cjs', 'dist/sdk.cjs', 'dist/dashboard.cjs', 'dist/yoga.js', 'dist/light.cjs.cache', 'dist/checks.cjs.cache', 'dist/status.cjs.cache', 'dist/synth.cjs.cache', 'dist/sdk.cjs.cache', 'dist/dashboard.cjs.cache']) expect(files).toContain(front);
     expect(files).toContain('README.md');
     const unexpected = files.filter((f) => !(f === 'package.json' || f === 'README.md' || f === 'bin/benchling-deploy.cjs' || /^dist\/[^/]+\.(c?js|cjs\.cache)$/.test(f)));
