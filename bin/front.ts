@@ -207,6 +207,11 @@ function keepAtExit(path: string, source: Buffer, script: Script): void {
   keep.set(path, { source, script });
 }
 
+/** Writes now the user's code caches this thread would write at its exit (the dashboard's AWS worker thread, which is ended, never exits). */
+export function keptCachesNow(): void {
+  writeKept();
+}
+
 function writeKept(): void {
   const kept = [...keep];
   // Once each: the synth worker writes its own before it answers (runSynthWorker), and its thread's exit comes later.
@@ -272,28 +277,6 @@ export function runSynthWorker(): Promise<void> {
     throw new Error(brokenInstallation('synth.cjs', error));
   }
   return loaded.exports.answerSynthWorker(loaded.script.cachedDataRejected === false, writeKept, join(__dirname, 'synth-modules.cjs'));
-}
-
-/** What dist/status.cjs exports for the dashboard's AWS worker (bin/commands/status-front.ts). */
-interface StatusWorkerBundle {
-  answerStatusWorker(): void;
-}
-
-/**
- * The dashboard's AWS clients, in their worker thread (dist/status-worker.cjs, started by
- * {@link openDashboard}, served by src/state/worker-status-api.ts): dist/status.cjs with its code
- * cache, as the `status` command runs it. A status.cjs missing or damaged is the thread's error,
- * saying so; the dashboard then makes its clients on the main thread.
- */
-export function runStatusWorker(): void {
-  let loaded: { exports: StatusWorkerBundle };
-  try {
-    loaded = loadBundle<StatusWorkerBundle>('status.cjs');
-    if (typeof loaded.exports?.answerStatusWorker !== 'function') throw new DamagedBundle('it exports no AWS clients for the dashboard');
-  } catch (error) {
-    throw new Error(brokenInstallation('status.cjs', error));
-  }
-  loaded.exports.answerStatusWorker();
 }
 
 /** Where the dashboard finds the AWS worker thread the front started ({@link openDashboard}): adopted once, by src/state/worker-status-api.ts. */

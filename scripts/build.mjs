@@ -95,9 +95,15 @@ const synth = await build({
 // The file the dashboard's synth worker thread starts with (src/infra/operations.ts: startSynthWorker): it runs
 // the synthesis in dist/synth.cjs, with its code cache, through the front (bin/front.ts: runSynthWorker).
 const synthWorker = await build({ ...common, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { 'synth-worker': 'bin/synth-worker.ts' }, external: ['./front.cjs'] });
-// The dashboard's AWS worker thread (src/state/status-worker-start.ts), which the front starts: one line
-// answering the dashboard's AWS calls with the clients of dist/status.cjs, through the front (bin/front.ts: runStatusWorker).
-const statusWorker = await build({ ...common, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { 'status-worker': 'bin/status-worker.ts' }, external: ['./front.cjs'] });
+// The dashboard's AWS worker thread (src/state/status-worker-start.ts), which the front starts: the clients alone,
+// loaded by the thread as a file (no code cache: about 60 KB, most of it compiled only as called), the SDK from dist/sdk.cjs.
+const statusWorker = await build({
+  ...cjs,
+  entryPoints: { 'status-worker': 'bin/status-worker.ts' },
+  define: { ...cjs.define, 'process.env.BENCHLING_DEPLOY_SDK': '"sdk.cjs"' },
+  external: ['./front.cjs'],
+  plugins: [statusOnly],
+});
 
 // The dashboard as the front opens it (a bare line on a terminal): the dashboard in CommonJS, with its code cache,
 // Ink's layout engine apart in dist/yoga.js (an ES module), the SDK from dist/sdk.cjs (see scripts/dashboard-bundle.mjs).

@@ -278,23 +278,26 @@ export function createServices(ctx: ServiceContext): DashboardServices & { readA
   /** One set of clients per place and credentials: the SSO login is resolved once. */
   const statusApiIn = async (region: string, awsProfile: string | undefined, readAhead?: ReadAhead): Promise<ClosableStatusApi & ParameterStore> => {
     const key = `${region}|${awsProfile ?? ''}`;
-    if (apis?.key !== key) {
-      // Made once for callers that ask together (the poller and team mode): one worker, one set of clients.
-      if (making?.key !== key) {
-        const made = (ctx.statusClients ?? dashboardStatusClients)({ region, awsProfile }, readAhead);
-        made.catch(() => {
+    if (apis?.key === key) return apis.status;
+    // Made once for callers that ask together (the poller and team mode): one worker, one set of clients.
+    if (making?.key !== key) {
+      const made = (ctx.statusClients ?? dashboardStatusClients)({ region, awsProfile }, readAhead);
+      making = { key, made };
+      made.then(
+        (status) => {
+          // Installed only while it is still the set asked for last (not after a stop, nor over a newer place's); else closed.
+          if (making?.made !== made) return status.close();
+          making = undefined;
+          apis?.status.close();
+          apis?.logs?.close();
+          apis = { key, status };
+        },
+        () => {
           if (making?.made === made) making = undefined;
-        });
-        making = { key, made };
-      }
-      const status = await making.made;
-      if (apis?.key !== key) {
-        apis?.status.close();
-        apis?.logs?.close();
-        apis = { key, status };
-      }
+        },
+      );
     }
-    return apis.status;
+    return making.made;
   };
   const statusApi = (stack: StackProfiles) => statusApiIn(stack.place.region, g.awsProfile ?? stack.prod.awsProfile);
 
@@ -445,12 +448,6 @@ export function createServices(ctx: ServiceContext): DashboardServices & { readA
 
   return {
     /**
-     * Starts polling the stack the first frame shows (read from the profiles as plain JSON)
-     * while the profiles are checked: the SDK loads and the first calls are made meanwhile.
-     * startStatus adopts this poller when the checked profiles place the same stack, else
-     * stops it; a check that fails ends the dashboard before anything is shown of it.
-     */
-    /**
      * The clients for the place the first frame shows, made now (in their worker thread, which sends
      * the first poll's first reads as soon as it can: see src/state/status-worker.ts); the poller
      * started for that place uses them. An unchecked place that is not plausible waits for the check.
@@ -461,6 +458,12 @@ export function createServices(ctx: ServiceContext): DashboardServices & { readA
       void statusApiIn(info.region, info.awsProfile, { stackName: info.stackName, account: info.account ?? null, environments }).catch(() => undefined);
     },
 
+    /**
+     * Starts polling the stack the first frame shows (read from the profiles as plain JSON)
+     * while the profiles are checked: the SDK loads and the first calls are made meanwhile.
+     * startStatus adopts this poller when the checked profiles place the same stack, else
+     * stops it; a check that fails ends the dashboard before anything is shown of it.
+     */
     prestartStatus(info) {
       if (early || !plausiblePlace(info)) return;
       const started = startPoller(info, null);
@@ -515,6 +518,8 @@ export function createServices(ctx: ServiceContext): DashboardServices & { readA
           apis?.status.close();
           apis?.logs?.close();
           apis = undefined;
+          // Clients still being made are closed when they come.
+          making = undefined;
         },
       };
     },

@@ -2,9 +2,6 @@ import { runCommand, type Globals } from '../context.js';
 import { writeDirectly } from '../output.js';
 import { runStatus } from './status.js';
 
-// The dashboard's AWS worker thread runs this bundle too (bin/front.ts: runStatusWorker): the same clients as status's.
-export { answerStatusWorker } from '../../src/state/status-worker.js';
-
 // The entry of dist/status.cjs: `status` as the front's route read it (bin/route.ts FRONT_BUNDLES),
 // run in CommonJS with its code cache (bin/front.ts: loadBundle), and the AWS SDK from
 // dist/sdk.cjs. The same runStatus as the ESM bundle's, which runs a line the front's parser read.

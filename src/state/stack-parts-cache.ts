@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
+import { ENVIRONMENTS, type EnvironmentName } from '../config/environments.js';
 import { cacheFolder, cleanUpFolder, fnv1a, ownFolder, readOwnFile, writeOwnFile } from '../own-files.js';
 import type { StackParts } from './status-poller.js';
 

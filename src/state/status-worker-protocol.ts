@@ -105,8 +105,9 @@ export function fromWireError(wire: WireError): Error {
       break;
     default:
       error = new Error(wire.message);
-      error.name = wire.name;
   }
+  // A subclass's own name (UntrustedFileError, a UserError) is the name read, as it was thrown.
+  error.name = wire.name;
   Object.assign(error, wire.fields);
   if (wire.stack !== undefined) error.stack = wire.stack;
   return error;

@@ -1,4 +1,4 @@
-import { parentPort, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { createStatusApi, preloadStatusClients } from './aws-clients.js';
 import { setSdkWarningSink } from './aws-profile.js';
 import { openStackPartsCache } from './stack-parts-cache.js';
@@ -37,14 +37,16 @@ function readAhead(api: ReturnType<typeof createStatusApi>, options: AwsClientOp
 }
 
 /**
- * The dashboard's AWS clients, in a worker thread of their own (dist/status-worker.cjs runs this
- * from dist/status.cjs; the main thread's side is src/state/worker-status-api.ts). Loading the SDK
+ * The dashboard's AWS clients, in a worker thread of their own (dist/status-worker.cjs, a bundle of
+ * this and what it uses; the main thread's side is src/state/worker-status-api.ts). Loading the SDK
  * and preparing, signing and reading each call is CPU the main thread would otherwise spend while
  * it draws the first frame: here it runs beside it. The SDK starts loading at once; the clients
  * are made when `init` names the region and credentials, then each `call` is answered in turn,
- * errors included, by the same createStatusApi the status command uses.
+ * errors included, by the same createStatusApi the status command uses. `port` is the thread's
+ * parentPort; `saveCaches` writes the user's code cache of sdk.cjs where V8 refused the build's
+ * (bin/front.ts: keptCachesNow), once the first answer has compiled the SDK's calling code.
  */
-export function answerStatusWorker(port: MessagePort | null = parentPort): void {
+export function answerStatusWorker(port: MessagePort | null, saveCaches: () => void): void {
   if (!port) throw new Error('the status worker runs in a worker thread');
   // The screen belongs to the main thread: the SDK's credentials warning is not said here either, and
   // nothing else written here (a warning of Node's) is kept: the main thread never reads this thread's output.
@@ -52,6 +54,14 @@ export function answerStatusWorker(port: MessagePort | null = parentPort): void 
   for (const stream of [process.stdout, process.stderr]) stream.write = () => true;
   preloadStatusClients();
   let api: ReturnType<typeof createStatusApi> | undefined;
+  // The thread is ended, never exits: the user's code cache of sdk.cjs (when V8 refused the
+  // build's) is written after the first answer, the SDK's calling code compiled by then, not at an exit.
+  let saved = false;
+  const saveOnce = () => {
+    if (saved) return;
+    saved = true;
+    setImmediate(saveCaches);
+  };
   const methods = new Set<string>(STATUS_WORKER_METHODS);
   const reply = (message: StatusWorkerReply) => port.postMessage(message);
   /** Reads sent ahead ({@link readAhead}), by method and arguments: the first same call within READ_AHEAD_MS takes each. */
@@ -75,9 +85,11 @@ export function answerStatusWorker(port: MessagePort | null = parentPort): void 
       }
       const call = api[method] as (...a: unknown[]) => Promise<unknown>;
       return call.apply(api, [...args]);
-    })().then(
-      (value) => reply({ id, ok: true, value }),
-      (error: unknown) => reply({ id, ok: false, error: toWireError(error) }),
-    );
+    })()
+      .then(
+        (value) => reply({ id, ok: true, value }),
+        (error: unknown) => reply({ id, ok: false, error: toWireError(error) }),
+      )
+      .finally(saveOnce);
   });
 }

@@ -11,7 +11,7 @@ import { createServices, dashboardStatusClients, provisionalStack, takeEarlyStat
 import { createStatusApi, type AwsClientOptions } from '../../src/state/aws-clients.js';
 import { startStatusWorker } from '../../src/state/status-worker-start.js';
 import type { ReadAhead } from '../../src/state/status-worker-protocol.js';
-import { statusClientsInWorker } from '../../src/state/worker-status-api.js';
+import { statusClientsInWorker, type StatusClients } from '../../src/state/worker-status-api.js';
 import { ROOT } from '../helpers/cli.js';
 import type { StatusSnapshot } from '../../src/state/status-types.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
@@ -99,6 +99,18 @@ describe('prestartStatus', () => {
   });
 });
 
+/** Clients that, once closed, fail every call as closed clients do (the SDK's own may still answer after destroy()). */
+function closable(api: StatusClients): StatusClients {
+  let closed = false;
+  return new Proxy(api, {
+    get(target, name) {
+      if (name === 'close') return () => ((closed = true), target.close());
+      const value = Reflect.get(target, name) as unknown;
+      return typeof value === 'function' ? (...args: unknown[]) => (closed ? Promise.reject(new Error('the AWS clients were closed')) : (value as (...a: unknown[]) => unknown).apply(target, args)) : value;
+    },
+  });
+}
+
 /** The built worker thread of the dashboard's AWS clients (test/state/status-worker.test.ts checks the build is current). */
 const WORKER = join(ROOT, 'dist', 'status-worker.cjs');
 
@@ -113,9 +125,13 @@ describe("the dashboard's AWS clients in their worker thread", () => {
     };
     // A first run keeps the stack's parts; the second reads ahead with them.
     const first = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000, statusClients });
-    const handle = await first.startStatus(() => {});
+    let firstSnapshots = 0;
+    const handle = await first.startStatus(() => void firstSnapshots++);
+    await waitFor(() => firstSnapshots > 0, 20_000, 'the first run\'s snapshot');
     await settled();
     await handle.stop();
+    // What the first run still had on its way lands before the second counts.
+    await settled();
     made.length = 0;
     fake.calls.reset();
 
@@ -126,6 +142,8 @@ describe("the dashboard's AWS clients in their worker thread", () => {
     services.prestartStatus(place);
     const snapshots: StatusSnapshot[] = [];
     const again = await services.startStatus((u) => snapshots.push(u.snapshot));
+    // The worker's start may take longer than settled's quiet time on a busy machine: its reads first.
+    await waitFor(() => snapshots.length > 0, 20_000, 'the first snapshot');
     await settled();
     expect(made).toEqual([[{ region: 'us-east-1' }, { stackName: 'BenchlingWebhookStack', account: '123456789012', environments: ['dev', 'prod'] }]]);
     expect(fake.calls.byOperation()).toMatchObject({ 'cloudformation:DescribeStacks': 1, 'ecs:DescribeServices': 1, 'elasticloadbalancing:DescribeTargetHealth': 2 });
@@ -134,6 +152,63 @@ describe("the dashboard's AWS clients in their worker thread", () => {
       ['prod', 'healthy'],
     ]);
     await again.stop();
+  });
+
+  it('makes new clients after a stop (not the closed ones), and closes clients that come after it', async () => {
+    const dir = configDir();
+    const made: StatusClients[] = [];
+    let delayMs = 0;
+    const statusClients = async (options: AwsClientOptions) => {
+      const api = closable(createStatusApi(options));
+      made.push(api);
+      await new Promise((r) => setTimeout(r, delayMs));
+      return api;
+    };
+    const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000, statusClients });
+    const updates: { snapshot: StatusSnapshot; partial?: true }[] = [];
+    const first = await services.startStatus((u) => updates.push(u));
+    await first.stop();
+    const second = await services.startStatus((u) => updates.push(u));
+    await waitFor(() => updates.length >= 2 && !updates.at(-1)!.partial, 10_000, 'the second poll');
+    expect(made).toHaveLength(2);
+    expect(updates.at(-1)!.snapshot.error ?? null).toBeNull();
+    expect(updates.at(-1)!.snapshot.environments.map((e) => [e.name, e.health, e.error])).toEqual([
+      ['dev', 'healthy', null],
+      ['prod', 'healthy', null],
+    ]);
+    // Clients still being made when the status stops are closed when they come, not kept.
+    await second.stop();
+    delayMs = 300;
+    services.readAhead(provisionalStack(dir, {})!);
+    await waitFor(() => made.length === 3);
+    const third = await services.startStatus(() => {});
+    await third.stop();
+    await new Promise((r) => setTimeout(r, 400));
+    await expect(made[2]!.getCallerIdentity()).rejects.toThrow('the AWS clients were closed');
+  });
+
+  it("clients made for the first frame's place, come after the checked place's, do not replace them", async () => {
+    const dir = configDir();
+    const statusClients = async (options: AwsClientOptions) => {
+      const api = closable(createStatusApi(options));
+      // The first frame's place answers last.
+      if (options.region === 'us-west-2') await new Promise((r) => setTimeout(r, 300));
+      return api;
+    };
+    const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000, statusClients });
+    services.readAhead({ ...provisionalStack(dir, {})!, region: 'us-west-2' });
+    const updates: { snapshot: StatusSnapshot; partial?: true }[] = [];
+    const handle = await services.startStatus((u) => updates.push(u));
+    await new Promise((r) => setTimeout(r, 500));
+    const before = updates.length;
+    handle.refresh();
+    await waitFor(() => updates.length > before && !updates.at(-1)!.partial, 10_000, 'the refresh');
+    expect(updates.at(-1)!.snapshot.error ?? null).toBeNull();
+    expect(updates.at(-1)!.snapshot.environments.map((e) => [e.name, e.health, e.error])).toEqual([
+      ['dev', 'healthy', null],
+      ['prod', 'healthy', null],
+    ]);
+    await handle.stop();
   });
 
   it('makes no clients for a place the schema would refuse', async () => {

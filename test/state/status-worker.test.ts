@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { ExternalError, UserError, UserErrors } from '../../src/errors.js';
+import { UntrustedFileError } from '../../src/config/untrusted-file.js';
 import { createStatusApi, type AwsClientOptions } from '../../src/state/aws-clients.js';
 import { AwsReplyError, classifyAwsError } from '../../src/state/aws-errors.js';
 import { openStackPartsCache } from '../../src/state/stack-parts-cache.js';
@@ -32,9 +33,8 @@ function newest(dir: string): number {
 }
 
 // The built worker is what the dashboard runs: an old build would test old code.
-const status = join(ROOT, 'dist', 'status.cjs');
-if (!existsSync(WORKER) || !existsSync(status) || statSync(status).mtimeMs < Math.max(newest(join(ROOT, 'src')), newest(join(ROOT, 'bin')))) {
-  throw new Error('dist/status-worker.cjs or dist/status.cjs is missing or older than src/ and bin/: run `npm run build` first (npm test does)');
+if (!existsSync(WORKER) || statSync(WORKER).mtimeMs < Math.max(newest(join(ROOT, 'src')), newest(join(ROOT, 'bin')))) {
+  throw new Error('dist/status-worker.cjs is missing or older than src/ and bin/: run `npm run build` first (npm test does)');
 }
 
 /** This thread's clients, closed after the test. */
@@ -187,13 +187,32 @@ describe('the status clients in their worker thread', () => {
     expect(fallbacks()).toBe(1);
   });
 
-  it('a status.cjs missing from the installation: the call says which file; the calls after are made on this thread', async () => {
-    const { dist } = copyOfBuild((name) => name !== 'status.cjs' && !name.endsWith('.map'));
+  it('a worker file that fails as it starts: the call says so; the calls after are made on this thread', async () => {
+    const { dist } = copyOfBuild((name) => !name.endsWith('.map'));
+    writeFileSync(join(dist, 'status-worker.cjs'), "'use strict';\nthrow new Error('damaged');\n");
     const { api, fallbacks } = inWorker(OPTIONS, undefined, join(dist, 'status-worker.cjs'));
     const first = await api.describeStack(PLACE.stackName).then(() => 'answered', (e: Error) => e.message);
-    expect(first).toMatch(/worker thread failed: .*status\.cjs/);
+    expect(first).toBe("the AWS clients' worker thread failed: damaged");
     expect((await api.describeStack(PLACE.stackName))?.stackName).toBe(PLACE.stackName);
     expect(fallbacks()).toBe(1);
+  });
+
+  it('an sdk.cjs missing from the installation: each call says which file, as the clients here would', async () => {
+    const { dist } = copyOfBuild((name) => name !== 'sdk.cjs' && !name.endsWith('.map'));
+    const { api, fallbacks } = inWorker(OPTIONS, undefined, join(dist, 'status-worker.cjs'));
+    const error = await api.describeStack(PLACE.stackName).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ExternalError);
+    expect((error as Error).message).toMatch(/sdk\.cjs/);
+    expect(fallbacks()).toBe(0);
+  });
+
+  it("without the build's code cache of sdk.cjs, this user's is written after the first answer (the thread is ended, never exits)", async () => {
+    process.env.XDG_CACHE_HOME = tempDir('bd-status-worker-cache-');
+    const front = join(process.env.XDG_CACHE_HOME, 'benchling-deploy', 'front');
+    const { dist } = copyOfBuild((name) => name !== 'sdk.cjs.cache' && !name.endsWith('.map'));
+    const { api } = inWorker(OPTIONS, undefined, join(dist, 'status-worker.cjs'));
+    expect((await api.describeStack(PLACE.stackName))?.stackName).toBe(PLACE.stackName);
+    await waitFor(() => existsSync(front) && readdirSync(front).some((f) => f.endsWith('-sdk.cjs.cache')), 20_000, "this user's cache of sdk.cjs");
   });
 
   it('close() ends the worker: a call still crossing, and any after, fail as closed clients do', async () => {
@@ -218,6 +237,10 @@ describe('errors as they cross', () => {
     expect(external).toBeInstanceOf(ExternalError);
     expect([external.hint, external.command, external.commandExitCode]).toEqual(['see the log', 'cdk deploy', 3]);
     expect(round(new AwsReplyError('no stack'))).toBeInstanceOf(AwsReplyError);
+    // A subclass comes back as its base class, under its own name: what the banner reads.
+    const big = new UntrustedFileError('~/.aws/config: too big', 'move it aside', 'too big');
+    expect(round(big)).toMatchObject({ name: 'UntrustedFileError', message: big.message, hint: 'move it aside' });
+    expect(classifyAwsError(round(big))).toEqual(classifyAwsError(big));
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
     const sdk = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400, requestId: 'r1' }, $retryable: { throttling: true }, $response: { body: 'raw' }, cycle, code: undefined });
