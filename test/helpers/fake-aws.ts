@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createStatusApi, type AwsClientOptions } from '../../src/state/aws-clients.js';
-import { createStatusPoller, type StatusPoller, type StatusPollerOptions } from '../../src/state/status-poller.js';
+import { createStatusPoller, stackPartsOf, type PollUpdate, type StackParts, type StatusPoller, type StatusPollerOptions } from '../../src/state/status-poller.js';
+import type { StatusSnapshot } from '../../src/state/status-types.js';
 import { startFakeAws, type FakeAws } from '../fake-aws/server.js';
 import { standardScenario, type Scenario } from '../fake-aws/scenario.js';
 
@@ -129,4 +130,27 @@ export function useFakeAws(options: UseFakeAwsOptions = {}): FakeAwsHarness {
 function restoreEnv(saved: Record<string, string | undefined>): void {
   for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
   for (const [name, value] of Object.entries(saved)) if (value !== undefined) process.env[name] = value;
+}
+
+/** The parts of `fake`'s (first) stack as it stands, for dev and prod. */
+export function stackPartsNow(fake: FakeAws): StackParts {
+  const stack = Object.values(fake.scenario.stacks)[0]!;
+  return stackPartsOf({ stackName: 'BenchlingWebhookStack', stackId: '', status: '', statusReason: null, lastUpdatedTime: null, parameters: {}, outputs: stack.outputs }, BOTH_ENVIRONMENTS);
+}
+
+/** A snapshot without the times it was read at: what two polls of the same world share. */
+export function timeless(snap: StatusSnapshot): unknown {
+  return JSON.parse(JSON.stringify(snap, (key, value) => (['fetchedAt', 'stackReadAt', 'readAt'].includes(key) ? undefined : value)));
+}
+
+/** The first update of `poller`, started now; stopped once it came. */
+export function firstUpdateOf(poller: StatusPoller): Promise<PollUpdate> {
+  return new Promise((resolve) => {
+    const off = poller.subscribe((u) => {
+      off();
+      void poller.stop();
+      resolve(u);
+    });
+    poller.start();
+  });
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createStatusApi } from '../../src/state/aws-clients.js';
-import { stackPartsOf, type PollUpdate, type StackParts, type StatusPollerOptions } from '../../src/state/status-poller.js';
-import type { StatusSnapshot } from '../../src/state/status-types.js';
-import { BOTH_ENVIRONMENTS, useFakeAws } from '../helpers/fake-aws.js';
+import type { PollUpdate, StackParts, StatusPollerOptions } from '../../src/state/status-poller.js';
+import { firstUpdateOf, stackPartsNow, timeless, useFakeAws } from '../helpers/fake-aws.js';
 
 /**
  * The first poll with the stack's parts from the run before (`lastParts`): the reads that follow from
@@ -21,32 +20,13 @@ function makePoller(over: Partial<StatusPollerOptions> = {}) {
   return statusPoller({ intervalMs: 20, maxBackoffMs: 200, random: () => 0.5, ...over });
 }
 
-/** The parts of the fake's stack as it stands. */
-function partsNow(): StackParts {
-  const stack = Object.values(fake.scenario.stacks)[0]!;
-  return stackPartsOf({ stackName: 'BenchlingWebhookStack', stackId: '', status: '', statusReason: null, lastUpdatedTime: null, parameters: {}, outputs: stack.outputs }, BOTH_ENVIRONMENTS);
-}
-
-/** A snapshot without the times it was read at: what two polls of the same world share. */
-function timeless(snap: StatusSnapshot): unknown {
-  return JSON.parse(JSON.stringify(snap, (key, value) => (['fetchedAt', 'stackReadAt', 'readAt'].includes(key) ? undefined : value)));
-}
+const partsNow = () => stackPartsNow(fake);
 
 /** When each call of `operation` reached the fake. */
 const arrivals = (operation: string) => fake.calls.matching(operation).map((c) => c.at);
 
 /** The first update of a started poller. */
-function firstUpdate(over: Partial<StatusPollerOptions>): Promise<PollUpdate> {
-  const { poller } = makePoller(over);
-  return new Promise((resolve) => {
-    const off = poller.subscribe((u) => {
-      off();
-      void poller.stop();
-      resolve(u);
-    });
-    poller.start();
-  });
-}
+const firstUpdate = (over: Partial<StatusPollerOptions>): Promise<PollUpdate> => firstUpdateOf(makePoller(over).poller);
 
 describe('status poller: the first poll with the last run\'s parts', () => {
   it('sends the stages, services, target health and metrics beside the stack read, not after its answer; the same snapshot and calls as without', async () => {

@@ -13,13 +13,12 @@ import { UntrustedFileError } from '../../src/config/untrusted-file.js';
 import { createStatusApi, type AwsClientOptions } from '../../src/state/aws-clients.js';
 import { AwsReplyError, classifyAwsError } from '../../src/state/aws-errors.js';
 import { openStackPartsCache } from '../../src/state/stack-parts-cache.js';
-import { createStatusPoller, stackPartsOf, type PollUpdate, type StackParts } from '../../src/state/status-poller.js';
-import { startStatusWorker, type StatusWorker } from '../../src/state/status-worker-start.js';
+import { createStatusPoller, type PollUpdate, type StackParts } from '../../src/state/status-poller.js';
+import { startStatusWorker } from '../../src/state/status-worker-start.js';
 import { fromWireError, toWireError, type ReadAhead } from '../../src/state/status-worker-protocol.js';
 import { statusClientsInWorker, type StatusClients } from '../../src/state/worker-status-api.js';
-import type { StatusSnapshot } from '../../src/state/status-types.js';
 import { ROOT, copyOfBuild } from '../helpers/cli.js';
-import { BOTH_ENVIRONMENTS, useFakeAws } from '../helpers/fake-aws.js';
+import { BOTH_ENVIRONMENTS, firstUpdateOf, stackPartsNow, timeless, useFakeAws } from '../helpers/fake-aws.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -53,28 +52,11 @@ function inWorker(options: AwsClientOptions = OPTIONS, readAhead?: ReadAhead, fi
   return { api, worker, fallbacks: () => fallbacks };
 }
 
-/** The parts of the fake's stack as it stands. */
-function partsNow(): StackParts {
-  const stack = Object.values(fake.scenario.stacks)[0]!;
-  return stackPartsOf({ stackName: PLACE.stackName, stackId: '', status: '', statusReason: null, lastUpdatedTime: null, parameters: {}, outputs: stack.outputs }, BOTH_ENVIRONMENTS);
-}
-
-/** A snapshot without the times it was read at: what two polls of the same world share. */
-function timeless(snap: StatusSnapshot): unknown {
-  return JSON.parse(JSON.stringify(snap, (key, value) => (['fetchedAt', 'stackReadAt', 'readAt'].includes(key) ? undefined : value)));
-}
+const partsNow = () => stackPartsNow(fake);
 
 /** The first (health first) update of a poller on `api`, with the parts the last run kept, as the dashboard starts it. */
 function firstUpdate(api: StatusClients, lastParts: StackParts | undefined): Promise<PollUpdate> {
-  const poller = createStatusPoller({ api, stackName: PLACE.stackName, region: 'us-east-1', account: PLACE.account, environments: BOTH_ENVIRONMENTS, intervalMs: 60_000, healthFirst: true, ...(lastParts ? { lastParts } : {}) });
-  return new Promise((resolve) => {
-    const off = poller.subscribe((u) => {
-      off();
-      void poller.stop();
-      resolve(u);
-    });
-    poller.start();
-  });
+  return firstUpdateOf(createStatusPoller({ api, stackName: PLACE.stackName, region: 'us-east-1', account: PLACE.account, environments: BOTH_ENVIRONMENTS, intervalMs: 60_000, healthFirst: true, ...(lastParts ? { lastParts } : {}) }));
 }
 
 describe('the status clients in their worker thread', () => {
