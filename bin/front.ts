@@ -214,7 +214,8 @@ export function keptCachesNow(): void {
 
 function writeKept(): void {
   const kept = [...keep];
-  // Once each: the synth worker writes its own before it answers (runSynthWorker), and its thread's exit comes later.
+  // Once each: the synth worker writes its own before it answers (runSynthWorker), the AWS worker after its first
+  // answer (keptCachesNow), and a thread's exit comes later.
   keep.clear();
   for (const [path, { source, script }] of kept) {
     // Not written: the next run compiles this bundle again.
@@ -279,7 +280,7 @@ export function runSynthWorker(): Promise<void> {
   return loaded.exports.answerSynthWorker(loaded.script.cachedDataRejected === false, writeKept, join(__dirname, 'synth-modules.cjs'));
 }
 
-/** Where the dashboard finds the AWS worker thread the front started ({@link openDashboard}): adopted once, by src/state/worker-status-api.ts. */
+/** Where the dashboard finds the AWS worker thread the front started ({@link openDashboard}): adopted once (bin/commands/dashboard.ts: takeEarlyStatusWorker). */
 export const STATUS_WORKER_GLOBAL = Symbol.for('benchling-deploy.status-worker');
 
 /**
@@ -290,7 +291,11 @@ export const STATUS_WORKER_GLOBAL = Symbol.for('benchling-deploy.status-worker')
 function startStatusWorkerEarly(): void {
   const file = join(__dirname, 'status-worker.cjs');
   const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
-  (globalThis as Record<symbol, unknown>)[STATUS_WORKER_GLOBAL] = startStatusWorker(file, Worker);
+  try {
+    (globalThis as Record<symbol, unknown>)[STATUS_WORKER_GLOBAL] = startStatusWorker(file, Worker);
+  } catch {
+    // A thread Node would not start: the dashboard makes its clients on this thread.
+  }
 }
 
 /** A file of dist/ that is there but not what the build wrote (empty, cut short): what reinstalling mends. */

@@ -96,7 +96,7 @@ const synth = await build({
 // the synthesis in dist/synth.cjs, with its code cache, through the front (bin/front.ts: runSynthWorker).
 const synthWorker = await build({ ...common, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { 'synth-worker': 'bin/synth-worker.ts' }, external: ['./front.cjs'] });
 // The dashboard's AWS worker thread (src/state/status-worker-start.ts), which the front starts: the clients alone,
-// loaded by the thread as a file (no code cache: about 60 KB, most of it compiled only as called), the SDK from dist/sdk.cjs.
+// loaded by the thread as a file (no code cache: about 25 KB, most of it compiled only as called), the SDK from dist/sdk.cjs.
 const statusWorker = await build({
   ...cjs,
   entryPoints: { 'status-worker': 'bin/status-worker.ts' },

@@ -239,7 +239,11 @@ export async function dashboardStatusClients(options: AwsClientOptions, readAhea
   let worker = takeEarlyStatusWorker();
   if (!worker && STATUS_WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(STATUS_WORKER_URL))) {
     const [{ startStatusWorker }, { Worker }] = await Promise.all([import('../../src/state/status-worker-start.js'), import('node:worker_threads')]);
-    worker = startStatusWorker(STATUS_WORKER_URL, Worker);
+    try {
+      worker = startStatusWorker(STATUS_WORKER_URL, Worker);
+    } catch {
+      // A thread Node would not start (resource limits): the clients are made here.
+    }
   }
   if (!worker) return local();
   const { statusClientsInWorker } = await import('../../src/state/worker-status-api.js');
@@ -266,13 +270,11 @@ export function createServices(ctx: ServiceContext): DashboardServices & { readA
     said.add(key);
     sink(message);
   };
-  let team: { key: string; team: Team } | undefined;
+  let team: { api: StatusClients; team: Team } | undefined;
   /** Team mode on the dashboard's clients (one per place and credentials). */
   const teamOf = async (stack: StackProfiles): Promise<Team> => {
     const api = await statusApi(stack);
-    if (team?.key !== apis!.key) {
-      team = { key: apis!.key, team: await teamFor(stack.place, recordsPath, api, async () => (await api.getCallerIdentity()).arn, (m) => notice(m)) };
-    }
+    if (team?.api !== api) team = { api, team: await teamFor(stack.place, recordsPath, api, async () => (await api.getCallerIdentity()).arn, (m) => notice(m)) };
     return team.team;
   };
   /** One set of clients per place and credentials: the SSO login is resolved once. */
@@ -353,12 +355,15 @@ export function createServices(ctx: ServiceContext): DashboardServices & { readA
   const pollerKey = (info: StackInfo) => JSON.stringify([info.stackName, info.region, info.account, info.environments, info.awsProfile ?? null]);
   let early: { key: string; started: ReturnType<typeof startPoller> } | undefined;
   const logsApi = async (stack: StackProfiles): Promise<ClosableLogsApi> => {
-    await statusApi(stack);
-    if (!apis!.logs) {
+    const status = await statusApi(stack);
+    const current = apis;
+    // Clients a stop closed meanwhile get no log tail beside them.
+    if (current?.status !== status) throw new Error('the AWS clients were closed');
+    if (!current.logs) {
       const { createLogsApi } = await import('../../src/state/logs-aws.js');
-      apis!.logs = createLogsApi({ region: stack.place.region, awsProfile: g.awsProfile ?? stack.prod.awsProfile });
+      current.logs ??= createLogsApi({ region: stack.place.region, awsProfile: g.awsProfile ?? stack.prod.awsProfile });
     }
-    return apis!.logs;
+    return current.logs;
   };
 
   /**

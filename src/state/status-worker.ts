@@ -70,7 +70,11 @@ export function answerStatusWorker(port: MessagePort | null, saveCaches: () => v
     if (request.type === 'init') {
       if (api) return;
       api = createStatusApi(request.options);
-      if (request.readAhead) readAhead(api, request.options, request.readAhead, ahead);
+      try {
+        if (request.readAhead) readAhead(api, request.options, request.readAhead, ahead);
+      } catch {
+        // Nothing read ahead (the kept parts unreadable): the poll reads as it would have.
+      }
       return;
     }
     const { id, method, args } = request;

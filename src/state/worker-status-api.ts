@@ -52,7 +52,13 @@ export function statusClientsInWorker({ worker, onStop }: StatusWorker, options:
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      send({ type: 'call', id, method, args });
+      try {
+        send({ type: 'call', id, method, args });
+      } catch (error) {
+        // Arguments that cannot cross (none of the API's do): this call's error, nothing left waiting.
+        pending.delete(id);
+        reject(error);
+      }
     });
   };
   const api = Object.fromEntries(STATUS_WORKER_METHODS.map((m) => [m, call(m)])) as unknown as StatusClients;
