@@ -167,10 +167,15 @@ describe("the dashboard's AWS clients in their worker thread", () => {
     const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000, statusClients });
     const updates: { snapshot: StatusSnapshot; partial?: true }[] = [];
     const first = await services.startStatus((u) => updates.push(u));
+    await waitFor(() => fake.calls.count('GetParameters') >= 1, 10_000, "team mode's first read");
     await first.stop();
+    await settled();
+    fake.calls.reset();
     const second = await services.startStatus((u) => updates.push(u));
     await waitFor(() => updates.length >= 2 && !updates.at(-1)!.partial, 10_000, 'the second poll');
     expect(made).toHaveLength(2);
+    // Team mode reads the account's records with the new clients, not the ones the stop closed.
+    await waitFor(() => fake.calls.count('GetParameters') >= 1, 10_000, "team mode's read on the new clients");
     expect(updates.at(-1)!.snapshot.error ?? null).toBeNull();
     expect(updates.at(-1)!.snapshot.environments.map((e) => [e.name, e.health, e.error])).toEqual([
       ['dev', 'healthy', null],
