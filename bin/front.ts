@@ -13,7 +13,7 @@ import { writeDirectly, writeOut } from './output.js';
 import { bareGlobals } from './bare.js';
 import type { Globals } from './context.js';
 import { withoutFetch } from './without-fetch.js';
-import { startStatusWorker } from '../src/state/status-worker-start.js';
+import { leaveEarlyStatusWorker, startStatusWorker } from '../src/state/status-worker-start.js';
 import { terminalSafe } from '../src/display-text.js';
 import { formatError } from '../src/errors.js';
 import { isFsError } from '../src/config/fs-errors.js';
@@ -280,9 +280,6 @@ export function runSynthWorker(): Promise<void> {
   return loaded.exports.answerSynthWorker(loaded.script.cachedDataRejected === false, writeKept, join(__dirname, 'synth-modules.cjs'));
 }
 
-/** Where the dashboard finds the AWS worker thread the front started ({@link openDashboard}): adopted once (bin/commands/dashboard.ts: takeEarlyStatusWorker). */
-export const STATUS_WORKER_GLOBAL = Symbol.for('benchling-deploy.status-worker');
-
 /**
  * The dashboard's AWS worker thread, started before its layout engine and bundle load: it boots and
  * loads the AWS SDK on the other core while this thread draws the first frame, and the dashboard
@@ -292,7 +289,7 @@ function startStatusWorkerEarly(): void {
   const file = join(__dirname, 'status-worker.cjs');
   const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
   try {
-    (globalThis as Record<symbol, unknown>)[STATUS_WORKER_GLOBAL] = startStatusWorker(file, Worker);
+    leaveEarlyStatusWorker(startStatusWorker(file, Worker));
   } catch {
     // A thread Node would not start: the dashboard makes its clients on this thread.
   }

@@ -15,7 +15,7 @@ import type { PollUpdate } from '../../src/state/status-poller.js';
 import type { DashboardServices, PreparedOperation } from '../../src/ui/services.js';
 import type { OperationKind, RollbackRequest, SynthWorker } from '../../src/infra/operations.js';
 import type { AwsClientOptions, ClosableStatusApi, ParameterStore } from '../../src/state/aws-clients.js';
-import type { StatusWorker } from '../../src/state/status-worker-start.js';
+import { startStatusWorker, takeEarlyStatusWorker } from '../../src/state/status-worker-start.js';
 import type { StatusClients } from '../../src/state/worker-status-api.js';
 import type { ReadAhead } from '../../src/state/status-worker-protocol.js';
 import type { Team } from '../../src/state/team-records.js';
@@ -214,14 +214,6 @@ interface ServiceContext {
 /** The dashboard's AWS worker thread's file: dist/status-worker.cjs, beside the bundle this module is built into. */
 const STATUS_WORKER_URL = new URL('./status-worker.cjs', import.meta.url);
 
-/** The AWS worker thread the front started for this dashboard (bin/front.ts: startStatusWorkerEarly), once: the first to ask adopts it. */
-export function takeEarlyStatusWorker(): StatusWorker | undefined {
-  const key = Symbol.for('benchling-deploy.status-worker');
-  const worker = (globalThis as Record<symbol, StatusWorker | undefined>)[key];
-  delete (globalThis as Record<symbol, unknown>)[key];
-  return worker;
-}
-
 /**
  * The dashboard's AWS clients for the status poll and team mode: in a worker thread, so that loading
  * the SDK and preparing, signing and reading each call leave this thread to the screen. The worker the
@@ -238,7 +230,7 @@ export async function dashboardStatusClients(options: AwsClientOptions, readAhea
   };
   let worker = takeEarlyStatusWorker();
   if (!worker && STATUS_WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(STATUS_WORKER_URL))) {
-    const [{ startStatusWorker }, { Worker }] = await Promise.all([import('../../src/state/status-worker-start.js'), import('node:worker_threads')]);
+    const { Worker } = await import('node:worker_threads');
     try {
       worker = startStatusWorker(STATUS_WORKER_URL, Worker);
     } catch {

@@ -41,3 +41,21 @@ export interface StatusWorker {
   onStop(listener: (error: Error) => void): void;
 }
 
+/**
+ * Where the front leaves the worker it started for the dashboard (bin/front.ts) until the dashboard
+ * takes it (bin/commands/dashboard.ts). A registered symbol: the two are bundles of their own, each
+ * with its own copy of this module.
+ */
+const EARLY_STATUS_WORKER = Symbol.for('benchling-deploy.status-worker');
+
+/** Leaves `worker` for the dashboard to adopt ({@link takeEarlyStatusWorker}). */
+export function leaveEarlyStatusWorker(worker: StatusWorker): void {
+  (globalThis as Record<symbol, unknown>)[EARLY_STATUS_WORKER] = worker;
+}
+
+/** The worker the front left for this dashboard, once: the first to ask adopts it. */
+export function takeEarlyStatusWorker(): StatusWorker | undefined {
+  const worker = (globalThis as Record<symbol, StatusWorker | undefined>)[EARLY_STATUS_WORKER];
+  delete (globalThis as Record<symbol, unknown>)[EARLY_STATUS_WORKER];
+  return worker;
+}

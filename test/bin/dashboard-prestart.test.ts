@@ -7,9 +7,9 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServices, dashboardStatusClients, provisionalStack, takeEarlyStatusWorker } from '../../bin/commands/dashboard.js';
+import { createServices, dashboardStatusClients, provisionalStack } from '../../bin/commands/dashboard.js';
 import { createStatusApi, type AwsClientOptions } from '../../src/state/aws-clients.js';
-import { startStatusWorker } from '../../src/state/status-worker-start.js';
+import { leaveEarlyStatusWorker, startStatusWorker, takeEarlyStatusWorker } from '../../src/state/status-worker-start.js';
 import type { ReadAhead } from '../../src/state/status-worker-protocol.js';
 import { statusClientsInWorker, type StatusClients } from '../../src/state/worker-status-api.js';
 import { ROOT } from '../helpers/cli.js';
@@ -227,9 +227,8 @@ describe("the dashboard's AWS clients in their worker thread", () => {
   });
 
   it("adopts the worker the front started, once: the calls cross to it", async () => {
-    const key = Symbol.for('benchling-deploy.status-worker');
     const early = startStatusWorker(WORKER, Worker);
-    (globalThis as Record<symbol, unknown>)[key] = early;
+    leaveEarlyStatusWorker(early);
     const api = await dashboardStatusClients({ region: 'us-east-1', maxAttempts: 1 });
     expect(takeEarlyStatusWorker()).toBeUndefined();
     expect((await api.describeStack('BenchlingWebhookStack'))?.stackName).toBe('BenchlingWebhookStack');
