@@ -34,6 +34,18 @@ const REFRESH_MS = 7 * 24 * 3600 * 1000;
 const OWN_NAME = /^[0-9a-f]{8}\.json(\.\d+-[0-9a-f]{8}\.tmp)?$/;
 
 /** What a file is for: the stack and where and as whom it was read. */
+/**
+ * The services of `environments` that `parts` name, in that order: what one DescribeServices call asks
+ * for, in the poll (src/state/status-poller.ts: readParts) and read ahead of it
+ * (src/state/status-worker.ts), whose answer serves the poll only for the very same list.
+ */
+export function partsServices(parts: StackParts, environments: readonly EnvironmentName[]): string[] {
+  return environments.flatMap((e) => {
+    const service = parts.environments[e]?.service;
+    return service ? [service] : [];
+  });
+}
+
 export interface StackPartsPlace {
   readonly stackName: string;
   readonly region: string;

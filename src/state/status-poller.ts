@@ -19,6 +19,7 @@ import { alarmFailureEvent, alarmRollbackOf } from './alarm-rollback.js';
 import { metricQueries, metricsFromResults, metricsWindow, type EnvironmentMetrics } from './metrics.js';
 import { trafficFromResults, trafficQueries, trafficWindow } from './traffic.js';
 import { EVENTS_KEEP, type EnvironmentStatus, type RunningTask, type StatusSnapshot } from './status-types.js';
+import { partsServices } from './stack-parts-cache.js';
 
 /**
  * Live status of the stack's environments, for `status` (one snapshot) and
@@ -742,10 +743,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
    */
   async function readParts(parts: StackParts, at: Date, due: { traffic: boolean; metrics: boolean; stages: boolean; health: boolean }) {
     const problems: PollProblems = { retryable: false };
-    const serviceNames = options.environments.flatMap((e) => {
-      const service = parts.environments[e.name]?.service;
-      return service ? [service] : [];
-    });
+    const serviceNames = partsServices(parts, options.environments.map((e) => e.name));
     const { cluster, apiId } = parts;
     const [metrics, stagesRead, servicesRead, ...targetReads] = await Promise.all([
       due.traffic ? readTrafficNow(at).then(() => undefined) : due.metrics ? readMetrics(at, apiId ? options.stackName : null, cluster, options.environments.map((e) => ({ env: e, service: parts.environments[e.name]?.service ?? null }))) : undefined,

@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { createStatusApi, preloadStatusClients } from './aws-clients.js';
 import { setSdkWarningSink } from './aws-profile.js';
-import { openStackPartsCache } from './stack-parts-cache.js';
+import { openStackPartsCache, partsServices } from './stack-parts-cache.js';
 import { STATUS_WORKER_METHODS, toWireError, type ReadAhead, type StatusWorkerReply, type StatusWorkerRequest } from './status-worker-protocol.js';
 import type { AwsClientOptions } from './aws-clients.js';
 
@@ -25,10 +25,7 @@ function readAhead(api: ReturnType<typeof createStatusApi>, options: AwsClientOp
   send('describeStack', [plan.stackName], api.describeStack(plan.stackName));
   const parts = openStackPartsCache({ stackName: plan.stackName, region: options.region, account: plan.account, awsProfile: options.awsProfile }).parts;
   if (!parts) return;
-  const services = plan.environments.flatMap((e) => {
-    const service = parts.environments[e]?.service;
-    return service ? [service] : [];
-  });
+  const services = partsServices(parts, plan.environments);
   if (parts.cluster && services.length > 0) send('describeServices', [parts.cluster, services], api.describeServices(parts.cluster, services));
   for (const e of plan.environments) {
     const targetGroup = parts.environments[e]?.targetGroup;
@@ -81,11 +78,15 @@ export function answerStatusWorker(port: MessagePort | null, saveCaches: () => v
     void (async () => {
       if (!api) throw new Error('the status worker was asked before it was given its region');
       if (!methods.has(method)) throw new Error(`the status worker has no call named ${JSON.stringify(method)}`);
-      const key = callKey(method, args);
-      const sent = ahead.get(key);
-      if (sent) {
-        ahead.delete(key);
-        if (Date.now() - sent.at <= READ_AHEAD_MS) return sent.answer;
+      // Only while reads sent ahead wait (the first poll, at most READ_AHEAD_MS): the polls after build no key.
+      if (ahead.size > 0) {
+        for (const [key, sent] of ahead) if (Date.now() - sent.at > READ_AHEAD_MS) ahead.delete(key);
+        const key = callKey(method, args);
+        const sent = ahead.get(key);
+        if (sent) {
+          ahead.delete(key);
+          return sent.answer;
+        }
       }
       const call = api[method] as (...a: unknown[]) => Promise<unknown>;
       return call.apply(api, [...args]);
