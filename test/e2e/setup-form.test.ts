@@ -46,6 +46,8 @@ async function saveAs(environment: string): Promise<{ dir: string; saved: Record
   await t.waitFor((s) => s.includes('Environment') && s.includes('acme'), 'the form, filled from default');
   // The first field is the environment; then down to the save row, and enter.
   t.send(environment, { literal: true });
+  // Typed into the field before moving on: keys sent as the form first draws could come before its input is read.
+  await t.waitFor((s) => new RegExp(`Environment +${environment}\\b`).test(s), `${environment} in the environment field`);
   for (let i = 0; i < FORM_FIELDS.length; i++) t.send('Down');
   t.send('Enter');
   expect(await exitStatus(dir, t), t.screen()).toBe(0);
