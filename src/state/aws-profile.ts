@@ -53,21 +53,38 @@ export function setSdkWarningSink(sink: ((line: string) => void) | null): void {
 }
 
 /**
+ * What an SDK client calls on its logger: `debug` and `warn` always, `info`, `error` and
+ * `trace` only when the logger has them (`logger.info?.(…)`). The SDK's own type declares
+ * all five; the calls in the bundled SDK are the ones above (test/state/sdk-logger.test.ts).
+ */
+export interface SdkLogger {
+  debug(...content: unknown[]): void;
+  warn(...content: unknown[]): void;
+  info: (...content: unknown[]) => void;
+  error: (...content: unknown[]) => void;
+}
+
+/**
  * The logger given to every SDK client. The SDK logs nothing by default
  * except through `console.warn`, where its credential chain prints a 9-line
  * warning when a profile and keys in the environment are both set; here that
  * becomes one line of ours, and nothing else is logged.
+ *
+ * It has no `info` and no `error`: with them, the SDK builds a log entry of
+ * every call, a copy of its request and of its whole answer walked through
+ * the answer's schema, before calling them (`schemaLogFilter`, for each call
+ * of a poll, and for every answer of the dashboard's polls). The SDK only ever calls them through
+ * `?.`, so without them nothing is built.
  */
-export function sdkLogger(awsProfile: string | undefined): { debug(): void; info(): void; warn(...args: unknown[]): void; error(): void; trace(): void } {
-  return {
+export function sdkLogger(awsProfile: string | undefined): SdkLogger {
+  const logger = {
     debug() {},
-    info() {},
-    trace() {},
-    error() {},
     warn(...args: unknown[]) {
       if (!/Multiple credential sources detected/.test(args.map(String).join(' '))) return;
       const profile = awsProfile ?? process.env.AWS_PROFILE ?? '?';
       warningSink?.(`AWS profile ${profile} is used; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment are ignored`);
     },
   };
+  // The type the SDK asks for; at run time the two are absent, as the SDK allows (above).
+  return logger as SdkLogger;
 }
