@@ -46,7 +46,9 @@ export async function runStatus(g: Globals): Promise<number> {
   const { createStatusApi, preloadStatusClients } = await import('../../src/state/aws-clients.js');
   // Every client the poll calls loads now, together, rather than each when its turn comes.
   preloadStatusClients();
-  const api = createStatusApi({ region: stack.place.region, awsProfile });
+  const clients = createStatusApi({ region: stack.place.region, awsProfile });
+  // The table shows no metrics: only --json, which carries them, reads them (one CloudWatch call, and its client, fewer).
+  const api = g.json ? clients : { ...clients, getMetricData: undefined };
   const parts = openStackPartsCache({ ...stack.place, awsProfile });
   let snapshot: StatusSnapshot;
   try {
@@ -74,7 +76,7 @@ export async function runStatus(g: Globals): Promise<number> {
     });
     snapshot = await poller.snapshot();
   } finally {
-    api.close();
+    clients.close();
   }
 
   const allHealthy = !snapshot.error && snapshot.environments.every((e) => e.health === 'healthy');

@@ -81,7 +81,7 @@ describe('benchling-deploy status', () => {
     /** When each read after the stack's reached AWS, after DescribeStacks was asked: one time for each call of each. */
     const after = () => {
       const stackAt = fake.calls.matching('DescribeStacks')[0]!.at;
-      const reads = ['GetStages', 'DescribeServices', 'DescribeTargetHealth', 'GetMetricData'].map((operation) => fake.calls.matching(operation).map((c) => c.at - stackAt));
+      const reads = ['GetStages', 'DescribeServices', 'DescribeTargetHealth'].map((operation) => fake.calls.matching(operation).map((c) => c.at - stackAt));
       for (const times of reads) expect(times.length).toBeGreaterThan(0);
       return reads.flat();
     };
@@ -111,6 +111,26 @@ describe('benchling-deploy status', () => {
     expect(third.status, third.stdout + third.stderr).toBe(0);
     expect(third.stdout).toBe(first.stdout);
     expect(fake.calls.matching('DescribeServices').map((c) => (c.input as { services: string[] }).services[0])).toEqual([names.service, renamed]);
+  });
+
+  it('the table, which shows no metrics, reads none; --json reads them, in one call', async () => {
+    const text = await status(configDir());
+    expect(text.status, text.stderr).toBe(0);
+    expect(fake.calls.count('GetMetricData')).toBe(0);
+    // Every other read the status makes, once each (the target groups' health once for each environment).
+    expect(fake.calls.byOperation()).toEqual({
+      'sts:GetCallerIdentity': 1,
+      'ssm:GetParameters': 1,
+      'cloudformation:DescribeStacks': 1,
+      'apigateway:GetStages': 1,
+      'ecs:DescribeServices': 1,
+      'elasticloadbalancing:DescribeTargetHealth': 2,
+    });
+    fake.calls.reset();
+    const json = await status(configDir(), ['status', '--json']);
+    expect(json.status, json.stderr).toBe(0);
+    expect(fake.calls.count('GetMetricData')).toBe(1);
+    expect(JSON.parse(json.stdout).metricsError).toBeNull();
   });
 
   it('--json carries the last hour of metrics as numbers, gaps as null, from one GetMetricData', async () => {
