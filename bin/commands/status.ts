@@ -47,8 +47,9 @@ export async function runStatus(g: Globals): Promise<number> {
   // Every client the poll calls loads now, together, rather than each when its turn comes.
   preloadStatusClients();
   const clients = createStatusApi({ region: stack.place.region, awsProfile });
-  // The table shows no metrics: only --json, which carries them, reads them (one CloudWatch call, and its client, fewer).
-  const api = g.json ? clients : { ...clients, getMetricData: undefined };
+  // The table shows neither metrics nor the API's stages: only --json, which carries them, reads them
+  // (a CloudWatch and an API Gateway call fewer, and their clients).
+  const api = g.json === true ? clients : { ...clients, getMetricData: undefined };
   const parts = openStackPartsCache({ ...stack.place, awsProfile });
   let snapshot: StatusSnapshot;
   try {
@@ -70,6 +71,7 @@ export async function runStatus(g: Globals): Promise<number> {
       deployRecords: () => records,
       refreshRecords,
       awsProfile,
+      readStages: g.json === true,
       // The parts the last run read: the reads that follow from them go out with the stack's (a round trip less).
       lastParts: parts.parts,
       onStackParts: parts.save,

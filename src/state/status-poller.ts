@@ -97,6 +97,8 @@ export interface StatusPollerOptions {
   readonly trafficIntervalMs?: number;
   /** Read the metrics at most this often (default 60000 ms: CloudWatch's points are a minute apart). */
   readonly metricsIntervalMs?: number;
+  /** Read the API's stages (default on; off: no environment's `stage`, for `status`'s table, which shows none). */
+  readonly readStages?: boolean;
   /**
    * The stack's parts as a run before this one read them (a cache, see stack-parts-cache.ts). The first
    * poll then sends the reads that follow from them (stages, services, target health, metrics) at once,
@@ -747,7 +749,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const { cluster, apiId } = parts;
     const [metrics, stagesRead, servicesRead, ...targetReads] = await Promise.all([
       due.traffic ? readTrafficNow(at).then(() => undefined) : due.metrics ? readMetrics(at, apiId ? options.stackName : null, cluster, options.environments.map((e) => ({ env: e, service: parts.environments[e.name]?.service ?? null }))) : undefined,
-      apiId && due.stages && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
+      apiId && due.stages && options.readStages !== false && (stagesStale || !stages) ? attempt(APIS.stages, problems, () => api.getStages(apiId)) : undefined,
       due.health && cluster && serviceNames.length > 0 ? attempt(APIS.services, problems, () => api.describeServices(cluster, serviceNames)) : undefined,
       ...options.environments.map((e) => {
         const targetGroup = parts.environments[e.name]?.targetGroup;

@@ -81,7 +81,7 @@ describe('benchling-deploy status', () => {
     /** When each read after the stack's reached AWS, after DescribeStacks was asked: one time for each call of each. */
     const after = () => {
       const stackAt = fake.calls.matching('DescribeStacks')[0]!.at;
-      const reads = ['GetStages', 'DescribeServices', 'DescribeTargetHealth'].map((operation) => fake.calls.matching(operation).map((c) => c.at - stackAt));
+      const reads = ['DescribeServices', 'DescribeTargetHealth'].map((operation) => fake.calls.matching(operation).map((c) => c.at - stackAt));
       for (const times of reads) expect(times.length).toBeGreaterThan(0);
       return reads.flat();
     };
@@ -113,16 +113,16 @@ describe('benchling-deploy status', () => {
     expect(fake.calls.matching('DescribeServices').map((c) => (c.input as { services: string[] }).services[0])).toEqual([names.service, renamed]);
   });
 
-  it('the table, which shows no metrics, reads none; --json reads them, in one call', async () => {
+  it("the table, which shows neither metrics nor the API's stages, reads neither; --json reads both, one call each", async () => {
     const text = await status(configDir());
     expect(text.status, text.stderr).toBe(0);
     expect(fake.calls.count('GetMetricData')).toBe(0);
+    expect(fake.calls.count('GetStages')).toBe(0);
     // Every other read the status makes, once each (the target groups' health once for each environment).
     expect(fake.calls.byOperation()).toEqual({
       'sts:GetCallerIdentity': 1,
       'ssm:GetParameters': 1,
       'cloudformation:DescribeStacks': 1,
-      'apigateway:GetStages': 1,
       'ecs:DescribeServices': 1,
       'elasticloadbalancing:DescribeTargetHealth': 2,
     });
@@ -130,7 +130,10 @@ describe('benchling-deploy status', () => {
     const json = await status(configDir(), ['status', '--json']);
     expect(json.status, json.stderr).toBe(0);
     expect(fake.calls.count('GetMetricData')).toBe(1);
-    expect(JSON.parse(json.stdout).metricsError).toBeNull();
+    expect(fake.calls.count('GetStages')).toBe(1);
+    const snap = JSON.parse(json.stdout);
+    expect(snap.metricsError).toBeNull();
+    expect(snap.environments.map((e: { stage: { name: string } | null }) => e.stage?.name)).toEqual(['dev', 'prod']);
   });
 
   it('--json carries the last hour of metrics as numbers, gaps as null, from one GetMetricData', async () => {
