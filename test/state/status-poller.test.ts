@@ -9,7 +9,7 @@ import type { StatusSnapshot } from '../../src/state/status-types.js';
 import { FAKE_ACCESS_KEY_ID } from '../fake-aws/server.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { completeRollout, crashTasks, namesOf, removeService, standardScenario, startRollout } from '../fake-aws/scenario.js';
-import { useFakeAws } from '../helpers/fake-aws.js';
+import { stackPartsNow, useFakeAws } from '../helpers/fake-aws.js';
 
 const { fake, onCleanup, statusPoller } = useFakeAws();
 
@@ -75,6 +75,22 @@ describe('status poller against the fake AWS endpoint', () => {
     const names = [namesOf(fake.scenario, 'dev').service, namesOf(fake.scenario, 'prod').service];
     expect(fake.calls.matching('DescribeServices')[0].input).toMatchObject({ services: names });
     expect(fake.calls.all.every((c) => c.accessKeyId === FAKE_ACCESS_KEY_ID && c.region === 'us-east-1')).toBe(true);
+  });
+
+  it("without readStages (status's table) reads no stages, with kept parts or without, and each environment's stage is null", async () => {
+    const { poller } = makePoller({ readStages: false });
+    const snap = await poller.snapshot();
+    expect(fake.calls.count('GetStages')).toBe(0);
+    expect(snap.environments.map((e) => [e.stage, e.readAt?.stage, e.error, e.health])).toEqual([
+      [null, undefined, null, 'healthy'],
+      [null, undefined, null, 'healthy'],
+    ]);
+    // The early reads from the parts a run before kept go without them too.
+    const { poller: again } = makePoller({ readStages: false, lastParts: stackPartsNow(fake) });
+    fake.calls.reset();
+    await again.snapshot();
+    expect(fake.calls.count('GetStages')).toBe(0);
+    expect(fake.calls.count('DescribeServices')).toBe(1);
   });
 
   it('in steady state reads only the services (one call) and each target group, keeping the stack and stages cached', async () => {
