@@ -71,10 +71,10 @@ export interface SdkLogger {
  * becomes one line of ours, and nothing else is logged.
  *
  * It has no `info` and no `error`: with them, the SDK builds a log entry of
- * every call, a copy of its request and of its whole answer walked through
- * the answer's schema, before calling them (`schemaLogFilter`, for each call
- * of a poll, and for every answer of the dashboard's polls). The SDK only ever calls them through
- * `?.`, so without them nothing is built.
+ * every call before calling them, copies of its request and of its whole
+ * answer walked through their schemas (`schemaLogFilter`), for every call of
+ * `status`, of each poll and of the log tail. The SDK calls them only
+ * through `?.`, so without them nothing is built.
  */
 export function sdkLogger(awsProfile: string | undefined): SdkLogger {
   const logger = {
