@@ -1,7 +1,7 @@
 // The dashboard as the front opens it for a bare line on a terminal (bin/front.ts
 // openDashboard): dist/dashboard.cjs, a CommonJS bundle run from V8's code cache, where the
-// ESM bundle's chunks would be compiled on every start. Ink's layout engine is dist/yoga.js, an
-// ES module the front imports first (scripts/dashboard-bundle.mjs).
+// ESM bundle's chunks would be compiled on every start. Ink's layout engine is dist/yoga.cjs and
+// dist/yoga.wasm, which the front loads first (scripts/yoga-bundle.mjs, scripts/dashboard-bundle.mjs).
 import { runCommand, type Globals } from './context.js';
 import { runDashboard } from './commands/dashboard.js';
 import { quietWhenReadersGo } from './stream-errors.js';

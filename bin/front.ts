@@ -12,7 +12,6 @@ import { VERSION } from './version.js';
 import { writeDirectly, writeOut } from './output.js';
 import { bareGlobals } from './bare.js';
 import type { Globals } from './context.js';
-import { withoutFetch } from './without-fetch.js';
 import { leaveEarlyStatusWorker, startStatusWorker } from '../src/state/status-worker-start.js';
 import { terminalSafe } from '../src/display-text.js';
 import { formatError } from '../src/errors.js';
@@ -237,7 +236,7 @@ export interface FrontBundle {
   runFrontCommand(command: string, options: Readonly<Record<string, unknown>>, globals: Readonly<Record<string, unknown>>): Promise<void>;
 }
 
-/** Where dist/dashboard.cjs finds Ink's layout engine: the default export of dist/yoga.js. */
+/** Where dist/dashboard.cjs finds Ink's layout engine: what dist/yoga.cjs made of dist/yoga.wasm. */
 export const YOGA_GLOBAL = Symbol.for('benchling-deploy.yoga');
 
 /** What dist/dashboard.cjs exports (bin/dashboard-front.ts). */
@@ -246,12 +245,12 @@ export interface DashboardBundle {
 }
 
 /**
- * dist/dashboard.cjs (the dashboard, with its code cache: see {@link loadBundle}), after
- * dist/yoga.js: Ink's layout engine, an ES module (WebAssembly, and a top-level await), whose
- * export the bundle reads from globalThis[{@link YOGA_GLOBAL}]. Throws what stopped either.
+ * dist/dashboard.cjs (the dashboard, with its code cache: see {@link loadBundle}), after Ink's
+ * layout engine ({@link loadYoga}), which the bundle reads from globalThis[{@link YOGA_GLOBAL}].
+ * Throws what stopped either.
  */
 export async function loadDashboard(options: { cache: boolean } = { cache: true }): Promise<{ exports: DashboardBundle; script: Script }> {
-  await importYoga();
+  await loadYoga(options, () => undefined);
   return loadBundle<DashboardBundle>('dashboard.cjs', options);
 }
 
@@ -298,32 +297,48 @@ function startStatusWorkerEarly(): void {
 /** A file of dist/ that is there but not what the build wrote (empty, cut short): what reinstalling mends. */
 class DamagedBundle extends Error {}
 
+/** What dist/yoga.cjs exports (bin/yoga.ts). */
+interface YogaBundle {
+  loadYoga(wasmBinary: Uint8Array): Promise<unknown>;
+}
+
 /**
- * dist/yoga.js imported, its export left for dist/dashboard.cjs. What says the file is missing,
- * or not the build's, is a {@link DamagedBundle} or Node's error for a missing module.
+ * Ink's layout engine, left on globalThis for dist/dashboard.cjs: dist/yoga.cjs (with its code cache,
+ * see {@link loadBundle}) given its WebAssembly binary, dist/yoga.wasm (scripts/yoga-bundle.mjs).
+ * `at` hears which of the two files is being read, for what says one is broken: the file system's
+ * error, a {@link DamagedBundle}, a SyntaxError, or the WebAssembly error of a damaged binary.
  */
-async function importYoga(): Promise<void> {
-  const yoga = (await withoutFetch(() => import(pathToFileURL(join(__dirname, 'yoga.js')).href))) as { default?: unknown };
-  if (typeof yoga.default !== 'object' || yoga.default === null) throw new DamagedBundle('it exports no layout engine');
-  (globalThis as Record<symbol, unknown>)[YOGA_GLOBAL] = yoga.default;
+async function loadYoga(options: { cache: boolean }, at: (file: 'yoga.cjs' | 'yoga.wasm') => void): Promise<void> {
+  at('yoga.cjs');
+  const bundle = loadBundle<Partial<YogaBundle>>('yoga.cjs', options).exports;
+  if (typeof bundle?.loadYoga !== 'function') throw new DamagedBundle('it exports no layout engine');
+  at('yoga.wasm');
+  const yoga = await bundle.loadYoga(readFileSync(join(__dirname, 'yoga.wasm')));
+  if (typeof yoga !== 'object' || yoga === null) throw new DamagedBundle('it gave no layout engine');
+  (globalThis as Record<symbol, unknown>)[YOGA_GLOBAL] = yoga;
+}
+
+/** The error WebAssembly gives for a binary it cannot take (Emscripten reports it as a RuntimeError, "Aborted(CompileError: ...)"). */
+function isWasmError(error: unknown): boolean {
+  return typeof WebAssembly === 'object' && (error instanceof WebAssembly.CompileError || error instanceof WebAssembly.LinkError || error instanceof WebAssembly.RuntimeError);
 }
 
 /**
  * The dashboard for a bare line on a terminal, or the end of the run (exit 1) saying the
- * installation is broken: dist/yoga.js or dist/dashboard.cjs missing, unreadable, not valid
- * JavaScript, or not the build's. What fails as either runs (a Node without WebAssembly, a bug)
- * is thrown as it is, for {@link start} to report.
+ * installation is broken: dist/yoga.cjs, dist/yoga.wasm or dist/dashboard.cjs missing, unreadable,
+ * not valid JavaScript or WebAssembly, or not the build's. What fails as a bundle runs (a Node
+ * without WebAssembly, a bug) is thrown as it is, for {@link start} to report.
  */
 async function openDashboard(g: Globals): Promise<void> {
   startStatusWorkerEarly();
-  let file = 'yoga.js';
+  let file = 'yoga.cjs';
   let compiled: ReturnType<typeof compileBundle<DashboardBundle>>;
   try {
-    await importYoga();
+    await loadYoga({ cache: true }, (at) => (file = at));
     file = 'dashboard.cjs';
     compiled = compileBundle<DashboardBundle>(file);
   } catch (error) {
-    if (!(error instanceof DamagedBundle || error instanceof SyntaxError || (file === 'dashboard.cjs' ? isFsError(error) : missingBundleFile(error) === file))) throw error;
+    if (!(error instanceof DamagedBundle || error instanceof SyntaxError || isFsError(error) || (file === 'yoga.wasm' && isWasmError(error)))) throw error;
     return broken(file, error);
   }
   const dashboard = compiled.run().exports;

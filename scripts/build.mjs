@@ -12,6 +12,7 @@ import { fastInkOutput } from './ink-output.mjs';
 import { requireExternals } from './require-externals.mjs';
 import { frontOnly, statusOnly, synthOnly } from './front-only.mjs';
 import { dashboardBundle } from './dashboard-bundle.mjs';
+import { yogaBundle } from './yoga-bundle.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -106,9 +107,10 @@ const statusWorker = await build({
 });
 
 // The dashboard as the front opens it (a bare line on a terminal): the dashboard in CommonJS, with its code cache,
-// Ink's layout engine apart in dist/yoga.js (an ES module), the SDK from dist/sdk.cjs (see scripts/dashboard-bundle.mjs).
+// Ink's layout engine apart in dist/yoga.cjs (with its code cache) and dist/yoga.wasm (see scripts/yoga-bundle.mjs),
+// the SDK from dist/sdk.cjs (see scripts/dashboard-bundle.mjs).
 // Its import()s are bundled into it, as status.cjs's are. A line the front's parser reads (--refresh) runs the ESM bundle's copy.
-const yoga = await build({ ...common, format: 'esm', entryPoints: { yoga: 'bin/yoga.ts' } });
+const yoga = await build({ ...common, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { yoga: 'bin/yoga.ts' }, plugins: [yogaBundle(join('dist', 'yoga.wasm'))] });
 const dashboard = await build({
   ...common,
   outExtension: { '.js': '.cjs' },
@@ -128,7 +130,7 @@ const dashboard = await build({
   supported: { 'dynamic-import': false },
 });
 
-// V8's code cache of light.cjs, checks.cjs, status.cjs, synth.cjs, sdk.cjs and dashboard.cjs, beside them (see scripts/code-cache.mjs).
+// V8's code cache of light.cjs, checks.cjs, status.cjs, synth.cjs, sdk.cjs, yoga.cjs and dashboard.cjs, beside them (see scripts/code-cache.mjs).
 const caches = spawnSync(process.execPath, [fileURLToPath(new URL('./code-cache.mjs', import.meta.url))], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 120_000 });
 if (caches.status !== 0) throw new Error(`scripts/code-cache.mjs failed (${caches.error?.message ?? caches.status}): ${caches.stderr}`);
 // What it could not cache, said (each such bundle compiles from source on every run); not the
@@ -138,6 +140,6 @@ if (said.trim() !== '') process.stderr.write(said);
 
 // Chunks of earlier builds (their names carry a content hash) are removed, so dist/ holds this build only.
 const outputs = [result, parser, front, sdk, status, synth, synthWorker, statusWorker, yoga, dashboard].flatMap((r) => Object.keys(r.metafile.outputs));
-// synth-modules.cjs: what a synthesis loads, recorded by the same script for the dashboard's synth worker.
-const current = new Set([...outputs, 'light.cjs.cache', 'checks.cjs.cache', 'status.cjs.cache', 'synth.cjs.cache', 'sdk.cjs.cache', 'dashboard.cjs.cache', 'synth-modules.cjs'].map((p) => basename(p)));
+// synth-modules.cjs: what a synthesis loads, recorded by the same script for the dashboard's synth worker; yoga.wasm: the layout engine's binary, written by the yoga bundle's plugin.
+const current = new Set([...outputs, 'light.cjs.cache', 'checks.cjs.cache', 'status.cjs.cache', 'synth.cjs.cache', 'sdk.cjs.cache', 'yoga.cjs.cache', 'dashboard.cjs.cache', 'synth-modules.cjs', 'yoga.wasm'].map((p) => basename(p)));
 for (const file of readdirSync('dist')) if (!current.has(file)) rmSync(join('dist', file), { force: true });

@@ -1,6 +1,6 @@
 // Writes V8's code cache of the bundles bin/front.ts loads (loadBundle) beside them
 // (dist/light.cjs.cache, dist/checks.cjs.cache, dist/synth.cjs.cache, dist/status.cjs.cache,
-// dist/sdk.cjs.cache, dist/dashboard.cjs.cache). Each cache is taken after a run of what the bundle
+// dist/sdk.cjs.cache, dist/yoga.cjs.cache, dist/dashboard.cjs.cache). Each cache is taken after a run of what the bundle
 // is there for (--help; validate, profiles and synth on a sample config folder; status, and with it the AWS SDK, then
 // the dashboard until both environments show their data, against the fake AWS endpoint of test/),
 // so it holds the functions those runs compiled, not only the top level. The synth run also records
@@ -51,14 +51,14 @@ try {
   try {
     fake = await inTime(() => startFake(dir));
   } catch (error) {
-    skipped(['status.cjs', 'sdk.cjs', 'dashboard.cjs'], error);
+    skipped(['status.cjs', 'sdk.cjs', 'dashboard.cjs', 'yoga.cjs'], error);
   }
   if (fake) {
     try {
       await inTime(() => cacheStatusAndSdk(dir));
-      await inTime(() => cacheDashboard(dir)).catch((error) => skipped(['dashboard.cjs'], error));
+      await inTime(() => cacheDashboard(dir)).catch((error) => skipped(['dashboard.cjs', 'yoga.cjs'], error));
     } catch (error) {
-      skipped(['status.cjs', 'sdk.cjs', 'dashboard.cjs'], error);
+      skipped(['status.cjs', 'sdk.cjs', 'dashboard.cjs', 'yoga.cjs'], error);
     } finally {
       await fake.close();
     }
@@ -202,6 +202,10 @@ async function cacheDashboard(dir) {
     Object.defineProperty(process, 'stdin', real.stdin);
   }
   writeCache('dashboard.cjs', dashboard.script.createCachedData());
+  // The layout engine's bundle, loaded by loadDashboard before it (bin/front.ts loadYoga), after the same run.
+  const yoga = front.loadedBundles.get('yoga.cjs');
+  if (!yoga) throw new Error('the dashboard did not load dist/yoga.cjs');
+  writeCache('yoga.cjs', yoga.createCachedData());
 }
 
 /** The cache file bin/front.ts reads (codeCacheFor): magic line, lengths, the exact source, V8's data. */

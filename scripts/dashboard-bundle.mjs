@@ -1,8 +1,8 @@
 // What makes the dashboard a CommonJS bundle (dist/dashboard.cjs, bin/dashboard-front.ts), run
 // from a V8 code cache as the front's other bundles are (an ES module cannot be, on Node 20):
 // - yoga-layout (Ink's layout engine) awaits its WebAssembly at its top level, which CommonJS
-//   cannot: it is dist/yoga.js, an ES module the front imports first; here it is what the front
-//   left on globalThis (bin/front.ts YOGA_GLOBAL).
+//   cannot: it is dist/yoga.cjs and dist/yoga.wasm, which the front loads first (scripts/yoga-bundle.mjs);
+//   here it is what the front left on globalThis (bin/front.ts YOGA_GLOBAL).
 // - Ink's reconciler awaits, at its top level, its devtools and its package.json, both only when
 //   DEV is set: here they are left out (Ink is pinned: if its source no longer reads as
 //   expected, the build fails).
@@ -24,7 +24,7 @@ export const dashboardBundle = {
     build.onLoad({ filter: /.*/, namespace: 'yoga-global' }, () => ({
       contents:
         "const yoga = globalThis[Symbol.for('benchling-deploy.yoga')];\n" +
-        "if (!yoga) throw new Error('dist/dashboard.cjs needs dist/yoga.js imported first (bin/front.ts loadDashboard)');\n" +
+        "if (!yoga) throw new Error('dist/dashboard.cjs needs the layout engine loaded first (bin/front.ts loadDashboard)');\n" +
         'module.exports = yoga;',
       loader: 'js',
     }));

@@ -63,9 +63,9 @@ describe('the published package', { timeout: 300_000 }, () => {
     expect(files).toContain('dist/cli.js');
     expect(files).toContain('dist/synth-worker.cjs');
     expect(files).toContain('dist/status-worker.cjs');
-    for (const front of ['dist/synth-modules.cjs', 'dist/front.cjs', 'dist/light.cjs', 'dist/checks.cjs', 'dist/status.cjs', 'dist/synth.cjs', 'dist/sdk.cjs', 'dist/dashboard.cjs', 'dist/yoga.js', 'dist/light.cjs.cache', 'dist/checks.cjs.cache', 'dist/status.cjs.cache', 'dist/synth.cjs.cache', 'dist/sdk.cjs.cache', 'dist/dashboard.cjs.cache']) expect(files).toContain(front);
+    for (const front of ['dist/synth-modules.cjs', 'dist/front.cjs', 'dist/light.cjs', 'dist/checks.cjs', 'dist/status.cjs', 'dist/synth.cjs', 'dist/sdk.cjs', 'dist/dashboard.cjs', 'dist/yoga.cjs', 'dist/yoga.wasm', 'dist/light.cjs.cache', 'dist/checks.cjs.cache', 'dist/status.cjs.cache', 'dist/synth.cjs.cache', 'dist/sdk.cjs.cache', 'dist/yoga.cjs.cache', 'dist/dashboard.cjs.cache']) expect(files).toContain(front);
     expect(files).toContain('README.md');
-    const unexpected = files.filter((f) => !(f === 'package.json' || f === 'README.md' || f === 'bin/benchling-deploy.cjs' || /^dist\/[^/]+\.(c?js|cjs\.cache)$/.test(f)));
+    const unexpected = files.filter((f) => !(f === 'package.json' || f === 'README.md' || f === 'bin/benchling-deploy.cjs' || f === 'dist/yoga.wasm' || /^dist\/[^/]+\.(c?js|cjs\.cache)$/.test(f)));
     expect(unexpected).toEqual([]);
   });
 
@@ -137,7 +137,7 @@ describe('the published package', { timeout: 300_000 }, () => {
     }
   });
 
-  it('the dashboard opens from the installed package on a terminal (dist/dashboard.cjs, after dist/yoga.js) and shows both environments from AWS; q quits, status 0', async () => {
+  it('the dashboard opens from the installed package on a terminal (dist/dashboard.cjs, after dist/yoga.cjs and dist/yoga.wasm) and shows both environments from AWS; q quits, status 0', async () => {
     const config = tempDir('bd-pack-config-');
     writeJson(config, 'default.json', prodProfile());
     writeJson(config, 'dev.json', devProfile());
@@ -161,8 +161,8 @@ describe('the published package', { timeout: 300_000 }, () => {
     }
     const loaded = [...readFileSync(err, 'utf8').matchAll(/^LOADED (\S+)$/gm)].map((m) => fileURLToPath(m[1]!));
     const dist = join(project, 'node_modules', 'benchling-deploy', 'dist');
-    // The package's own files (yoga.js is said by the loader's thread, so its line may come in any place), and nothing of the ESM bundle.
-    expect(loaded.filter((f) => basename(f) !== 'sdk.cjs').sort()).toEqual(['dashboard.cjs', 'front.cjs', 'yoga.js'].map((f) => join(dist, f)));
+    // The package's own files, in the order loaded, and nothing of the ESM bundle.
+    expect(loaded.filter((f) => basename(f) !== 'sdk.cjs')).toEqual(['front.cjs', 'yoga.cjs', 'dashboard.cjs'].map((f) => join(dist, f)));
   });
 
   it("the dashboard's synth worker runs from the installed package: dist/synth.cjs with the build's code cache, aws-cdk-lib from the project's node_modules, loaded ahead", async () => {
