@@ -40,7 +40,7 @@ export async function handOff(): Promise<void> {
 }
 
 /**
- * A bundle of the front beside this one (light.cjs, checks.cjs, status.cjs, synth.cjs, sdk.cjs),
+ * A bundle of the front beside this one (light.cjs, checks.cjs, status.cjs, synth.cjs, sdk.cjs, yoga.cjs, dashboard.cjs),
  * compiled with a V8 code cache (the compiled code of a run, functions included), so that Node does not
  * compile it again on each start. V8 checks a cache only against its own version and flags and
  * the source's length: each cache file also holds the exact source it was made from, and is
@@ -96,7 +96,7 @@ function sourceText(source: Buffer): string {
 
 /**
  * The bundles {@link loadBundle} ran in this process, by name: how the build takes the code
- * cache of dist/sdk.cjs (scripts/code-cache.mjs) from the script a real command ran.
+ * caches of dist/sdk.cjs and dist/yoga.cjs (scripts/code-cache.mjs) from the scripts a real run ran.
  */
 export const loadedBundles = new Map<string, Script>();
 
@@ -299,7 +299,7 @@ class DamagedBundle extends Error {}
 
 /** What dist/yoga.cjs exports (bin/yoga.ts). */
 interface YogaBundle {
-  loadYoga(wasmBinary: Uint8Array): Promise<unknown>;
+  loadYoga(wasmBinary: Uint8Array<ArrayBuffer>): Promise<unknown>;
 }
 
 /**
@@ -313,12 +313,13 @@ async function loadYoga(options: { cache: boolean }, at: (file: 'yoga.cjs' | 'yo
   const bundle = loadBundle<Partial<YogaBundle>>('yoga.cjs', options).exports;
   if (typeof bundle?.loadYoga !== 'function') throw new DamagedBundle('it exports no layout engine');
   at('yoga.wasm');
-  const yoga = await bundle.loadYoga(readFileSync(join(__dirname, 'yoga.wasm')));
+  const yoga = await bundle.loadYoga(new Uint8Array(readFileSync(join(__dirname, 'yoga.wasm'))));
+  at('yoga.cjs');
   if (typeof yoga !== 'object' || yoga === null) throw new DamagedBundle('it gave no layout engine');
   (globalThis as Record<symbol, unknown>)[YOGA_GLOBAL] = yoga;
 }
 
-/** The error WebAssembly gives for a binary it cannot take (Emscripten reports it as a RuntimeError, "Aborted(CompileError: ...)"). */
+/** The error WebAssembly gives for a binary it cannot take, or bin/yoga.ts for one that is not the build's (a LinkError). */
 function isWasmError(error: unknown): boolean {
   return typeof WebAssembly === 'object' && (error instanceof WebAssembly.CompileError || error instanceof WebAssembly.LinkError || error instanceof WebAssembly.RuntimeError);
 }

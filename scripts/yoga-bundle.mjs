@@ -10,15 +10,30 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-/** yoga-layout's folder: its `exports` name only its index and `./load`, so its files are found from the index. */
-const root = join(dirname(require.resolve('yoga-layout')), '..', '..');
+/**
+ * The yoga-layout Ink uses, found from Ink as Ink finds it (a yoga-layout of another version may be
+ * the hoisted one). Its `exports` name only its index and `./load`, so its files are found from the index.
+ */
+const root = join(dirname(createRequire(require.resolve('ink')).resolve('yoga-layout')), '..', '..');
 const BINARY_MODULE = join(root, 'dist', 'binaries', 'yoga-wasm-base64-esm.js');
 const DATA_URI = /data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)/;
 
+/** yoga-layout's Emscripten module as it ships, and its binary, decoded from the module's data URI. */
+function shipped() {
+  const source = readFileSync(BINARY_MODULE, 'utf8');
+  const binary = source.match(DATA_URI);
+  if (!binary || source.split(DATA_URI).length !== 3) throw new Error(`yoga-bundle: ${BINARY_MODULE} no longer holds its binary as one base64 data URI; yoga-layout changed`);
+  const bytes = Buffer.from(binary[1], 'base64');
+  if (!WebAssembly.validate(bytes)) throw new Error(`yoga-bundle: the data URI of ${BINARY_MODULE} is not a WebAssembly binary`);
+  return { source, bytes };
+}
+
 /**
- * The esbuild plugin of dist/yoga.cjs: `yoga-layout-binary` and `yoga-layout-wrap` are yoga-layout's
- * Emscripten module and its wrapper, the module without its inlined binary (written to
- * `wasmFile` instead) and without `import.meta.url` (it only names where the binary would be fetched from).
+ * The esbuild plugin of dist/yoga.cjs (bin/yoga.ts), whose three imports it resolves:
+ * - `yoga-layout-binary`: yoga-layout's Emscripten module without its inlined binary (written to
+ *   `wasmFile` instead) and without `import.meta.url` (it only names where the binary would be fetched from);
+ * - `yoga-layout-wrap`: yoga-layout's wrapper of what the module gives;
+ * - `yoga-layout-exports`: the names the binary exports, which the bundle checks a binary for.
  */
 export function yogaBundle(wasmFile) {
   return {
@@ -26,15 +41,15 @@ export function yogaBundle(wasmFile) {
     setup(build) {
       build.onResolve({ filter: /^yoga-layout-binary$/ }, () => ({ path: BINARY_MODULE }));
       build.onResolve({ filter: /^yoga-layout-wrap$/ }, () => ({ path: join(root, 'dist', 'src', 'wrapAssembly.js') }));
+      build.onResolve({ filter: /^yoga-layout-exports$/ }, () => ({ path: 'yoga-layout-exports', namespace: 'yoga-exports' }));
       build.onLoad({ filter: /[/\\]yoga-wasm-base64-esm\.js$/ }, () => {
-        const source = readFileSync(BINARY_MODULE, 'utf8');
-        const binary = source.match(DATA_URI);
-        if (!binary || source.split(DATA_URI).length !== 3) throw new Error(`yoga-bundle: ${BINARY_MODULE} no longer holds its binary as one base64 data URI; yoga-layout changed`);
-        const bytes = Buffer.from(binary[1], 'base64');
-        // The magic number and version of a WebAssembly binary.
-        if (!bytes.subarray(0, 8).equals(Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]))) throw new Error(`yoga-bundle: the data URI of ${BINARY_MODULE} is not a WebAssembly binary`);
+        const { source, bytes } = shipped();
         writeFileSync(wasmFile, bytes);
         return { contents: source.replace(DATA_URI, 'data:application/octet-stream;base64,').replaceAll('import.meta.url', 'undefined'), loader: 'js' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'yoga-exports' }, () => {
+        const names = WebAssembly.Module.exports(new WebAssembly.Module(shipped().bytes)).map((e) => e.name);
+        return { contents: `export default ${JSON.stringify(names)};`, loader: 'js' };
       });
     },
   };

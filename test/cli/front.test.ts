@@ -182,7 +182,9 @@ describe('the dashboard: a bare line on a terminal', () => {
     ['without dist/yoga.wasm', 'yoga.wasm', null, /ENOENT[^\n]*yoga\.wasm[^\n]*/],
     ['without dist/dashboard.cjs', 'dashboard.cjs', null, /ENOENT[^\n]*dashboard\.cjs[^\n]*/],
     ['with an empty dist/yoga.cjs', 'yoga.cjs', '', /it exports no layout engine/],
-    ['with a dist/yoga.wasm cut short', 'yoga.wasm', '\0asm\u0001\0\0\0\u0001', /Aborted\(CompileError: [^\n]*/],
+    ['with a dist/yoga.wasm cut short', 'yoga.wasm', '\0asm\u0001\0\0\0\u0001', /WebAssembly\.compile\(\): [^\n]*/],
+    // A binary WebAssembly takes that is not the build's: here an empty module, which exports nothing the layout engine reads.
+    ['with a dist/yoga.wasm of another module', 'yoga.wasm', '\0asm\u0001\0\0\0', /not the binary of this build: it exports no E, F, G, H, I, J, K, L/],
     ['with an empty dist/dashboard.cjs', 'dashboard.cjs', '', /it exports no dashboard/],
     ['with a dist/dashboard.cjs cut short', 'dashboard.cjs', 'exports.openDashboard = async function (', /Unexpected [^\n]*/],
   ])('%s, it says which file and how to mend it: one line, exit 1', async (_what, file, content, why) => {
@@ -193,6 +195,24 @@ describe('the dashboard: a bare line on a terminal', () => {
     expect(r.status).toBe('1');
     expect(r.stderr).toMatch(mended(file, why.source));
   }, 60_000);
+
+  it('a layout engine that fails otherwise than on its binary is a bug, said as one with its stack (not "reinstall"), exit 1', async () => {
+    const copy = copyOfBuild((name) => !name.endsWith('.map'));
+    writeFileSync(join(copy.dist, 'yoga.cjs'), "'use strict';\nexports.loadYoga = async () => { throw new TypeError('the engine failed'); };\n");
+    symlinkSync(join(ROOT, 'node_modules'), join(copy.dist, '..', 'node_modules'));
+    const r = await onTerminal(copy.bin, `--config-dir ${tempDir('bd-front-config-')}`, null);
+    expect(r.status).toBe('1');
+    expect(r.stderr).toMatch(/^internal error \(a bug in benchling-deploy; please report it\):\nTypeError: the engine failed\n\s+at /);
+    expect(r.stderr).not.toMatch(/reinstall/);
+  }, 60_000);
+
+  it('dist/yoga.cjs holds no copy of the binary it is given (yoga-layout ships it as base64 text in its module)', () => {
+    const bundle = readFileSync(join(ROOT, 'dist', 'yoga.cjs'), 'latin1');
+    const binary = readFileSync(join(ROOT, 'dist', 'yoga.wasm'));
+    expect(binary.subarray(0, 4).toString('latin1')).toBe('\0asm');
+    expect(bundle).not.toContain(binary.subarray(0, 48).toString('base64').slice(0, 60));
+    expect(bundle.length).toBeLessThan(binary.length);
+  });
 
   it('a dist/dashboard.cjs that fails as it runs is a bug, said as one with its stack (not "reinstall"), exit 1', async () => {
     const copy = copyOfBuild((name) => !name.endsWith('.map'));
