@@ -196,16 +196,6 @@ describe('the dashboard: a bare line on a terminal', () => {
     expect(r.stderr).toMatch(mended(file, why.source));
   }, 60_000);
 
-  it('a layout engine that fails otherwise than on its binary is a bug, said as one with its stack (not "reinstall"), exit 1', async () => {
-    const copy = copyOfBuild((name) => !name.endsWith('.map'));
-    writeFileSync(join(copy.dist, 'yoga.cjs'), "'use strict';\nexports.loadYoga = async () => { throw new TypeError('the engine failed'); };\n");
-    symlinkSync(join(ROOT, 'node_modules'), join(copy.dist, '..', 'node_modules'));
-    const r = await onTerminal(copy.bin, `--config-dir ${tempDir('bd-front-config-')}`, null);
-    expect(r.status).toBe('1');
-    expect(r.stderr).toMatch(/^internal error \(a bug in benchling-deploy; please report it\):\nTypeError: the engine failed\n\s+at /);
-    expect(r.stderr).not.toMatch(/reinstall/);
-  }, 60_000);
-
   it('dist/yoga.cjs holds no copy of the binary it is given (yoga-layout ships it as base64 text in its module)', () => {
     const bundle = readFileSync(join(ROOT, 'dist', 'yoga.cjs'), 'latin1');
     const binary = readFileSync(join(ROOT, 'dist', 'yoga.wasm'));
@@ -214,13 +204,16 @@ describe('the dashboard: a bare line on a terminal', () => {
     expect(bundle.length).toBeLessThan(binary.length);
   });
 
-  it('a dist/dashboard.cjs that fails as it runs is a bug, said as one with its stack (not "reinstall"), exit 1', async () => {
+  it.each([
+    ['a dist/dashboard.cjs that fails as it runs', 'dashboard.cjs', "'use strict';\nthrow new Error('the top level failed');\n", /Error: the top level failed/],
+    ['a layout engine that fails otherwise than on its binary', 'yoga.cjs', "'use strict';\nexports.loadYoga = async () => { throw new TypeError('the engine failed'); };\n", /TypeError: the engine failed/],
+  ])('%s is a bug, said as one with its stack (not "reinstall"), exit 1', async (_what, file, content, error) => {
     const copy = copyOfBuild((name) => !name.endsWith('.map'));
-    writeFileSync(join(copy.dist, 'dashboard.cjs'), "'use strict';\nthrow new Error('the top level failed');\n");
+    writeFileSync(join(copy.dist, file), content);
     symlinkSync(join(ROOT, 'node_modules'), join(copy.dist, '..', 'node_modules'));
     const r = await onTerminal(copy.bin, `--config-dir ${tempDir('bd-front-config-')}`, null);
     expect(r.status).toBe('1');
-    expect(r.stderr).toMatch(/^internal error \(a bug in benchling-deploy; please report it\):\nError: the top level failed\n\s+at /);
+    expect(r.stderr).toMatch(new RegExp(`^internal error \\(a bug in benchling-deploy; please report it\\):\\n${error.source}\\n\\s+at `));
     expect(r.stderr).not.toMatch(/reinstall/);
   }, 60_000);
 });
