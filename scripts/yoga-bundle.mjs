@@ -39,16 +39,19 @@ export function yogaBundle(wasmFile) {
   return {
     name: 'yoga-bundle',
     setup(build) {
+      // Read and decoded once a build, for both modules that need it.
+      let found;
+      const module = () => (found ??= shipped());
       build.onResolve({ filter: /^yoga-layout-binary$/ }, () => ({ path: BINARY_MODULE }));
       build.onResolve({ filter: /^yoga-layout-wrap$/ }, () => ({ path: join(root, 'dist', 'src', 'wrapAssembly.js') }));
       build.onResolve({ filter: /^yoga-layout-exports$/ }, () => ({ path: 'yoga-layout-exports', namespace: 'yoga-exports' }));
       build.onLoad({ filter: /[/\\]yoga-wasm-base64-esm\.js$/ }, () => {
-        const { source, bytes } = shipped();
+        const { source, bytes } = module();
         writeFileSync(wasmFile, bytes);
         return { contents: source.replace(DATA_URI, 'data:application/octet-stream;base64,').replaceAll('import.meta.url', 'undefined'), loader: 'js' };
       });
       build.onLoad({ filter: /.*/, namespace: 'yoga-exports' }, () => {
-        const names = WebAssembly.Module.exports(new WebAssembly.Module(shipped().bytes)).map((e) => e.name);
+        const names = WebAssembly.Module.exports(new WebAssembly.Module(module().bytes)).map((e) => e.name);
         return { contents: `export default ${JSON.stringify(names)};`, loader: 'js' };
       });
     },
