@@ -4,7 +4,7 @@ quietWhenReadersGo();
 
 // The ESM bundle: the commands the front hands off (bin/front.ts), read by the full parser. A
 // bare line on a terminal opens the dashboard from the front, in dist/dashboard.cjs; it comes
-// here only with globals the short reader leaves to the parser (bin/bare.ts), and the parser
-// opens the dashboard then.
+// here only from the front's parser (a line the route leaves to it, bin/route.ts), which opens
+// the dashboard then.
 const { main } = await import('./program.js');
 await main(process.argv);

@@ -6,7 +6,7 @@ import { runCommand, type Globals } from './context.js';
 import { runDashboard } from './commands/dashboard.js';
 import { quietWhenReadersGo } from './stream-errors.js';
 
-/** Runs the dashboard with the globals of a bare line (bin/bare.ts); sets the exit status. Its errors are worded with those globals (the AWS profile, the config folder), as the parser's run words them. */
+/** Runs the dashboard with the globals of a bare line, as the front's route read them (bin/route.ts); sets the exit status. Its errors are worded with those globals (the AWS profile, the config folder), as the parser's run words them. */
 export async function openDashboard(g: Globals): Promise<void> {
   quietWhenReadersGo();
   await runCommand(() => runDashboard(g), () => g);

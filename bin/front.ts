@@ -10,7 +10,6 @@ import { canDrawDashboard } from './interactive.js';
 import { routeOf, type RouteTable } from './route.js';
 import { VERSION } from './version.js';
 import { writeDirectly, writeOut } from './output.js';
-import { bareGlobals } from './bare.js';
 import type { Globals } from './context.js';
 import { leaveEarlyStatusWorker, startStatusWorker } from '../src/state/status-worker-start.js';
 import { terminalSafe } from '../src/display-text.js';
@@ -378,12 +377,8 @@ export async function start(argv: string[]): Promise<void> {
 async function runLine(argv: string[]): Promise<void> {
   const route = routeOf(argv.slice(2), ROUTE_TABLE, { interactive: canDrawDashboard });
   if (route.to === 'esm') return handOff();
-  if (route.to === 'dashboard') {
-    // The route takes the program's globals; a global the short reader does not (one the program
-    // gained since bin/bare.ts) goes to the ESM bundle's parser, which opens the dashboard there.
-    const g = bareGlobals(argv.slice(2));
-    return g ? openDashboard(g) : handOff();
-  }
+  // The globals as commander would give them (bin/route.ts reads the program's own table).
+  if (route.to === 'dashboard') return openDashboard(route.globals as Globals);
   if (route.to === 'version') {
     writeDirectly();
     writeOut(`${VERSION}\n`);

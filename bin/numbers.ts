@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { REFRESH_SECONDS, refreshMs } from '../src/state/poll-interval.js';
 
 /**
  * A numeric flag's value within its bounds, or commander's refusal (exit 2)
@@ -18,14 +19,13 @@ export function boundedNumber(text: string, bounds: { min: number; max: number; 
 /** `test --timeout`: seconds to wait for the health route. */
 export const TIMEOUT_BOUNDS = { min: 0.1, max: 600, unit: 'seconds' } as const;
 
-const MIN_REFRESH_S = 1;
-const MAX_REFRESH_S = 3600;
-
-/** `--refresh SECONDS` -> milliseconds; a bad value is refused by commander (exit 2). */
+/**
+ * `--refresh SECONDS` -> milliseconds; a bad value is refused by commander (exit 2). Marked for the
+ * front's route (bin/route.ts), which reads the option with the same {@link refreshMs}.
+ */
 export function parseRefresh(value: string): number {
-  const seconds = Number(value);
-  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < MIN_REFRESH_S || seconds > MAX_REFRESH_S) {
-    throw new InvalidArgumentError(`expected a number of seconds from ${MIN_REFRESH_S} to ${MAX_REFRESH_S}, got "${value}"`);
-  }
-  return Math.round(seconds * 1000);
+  const ms = refreshMs(value);
+  if (ms === undefined) throw new InvalidArgumentError(`expected a number of seconds from ${REFRESH_SECONDS.min} to ${REFRESH_SECONDS.max}, got "${value}"`);
+  return ms;
 }
+parseRefresh.route = 'refresh' as const;

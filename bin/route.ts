@@ -1,6 +1,7 @@
 import type { Command, Option } from 'commander';
+import { refreshMs } from '../src/state/poll-interval.js';
 
-// Which bundle runs a command line, read without commander (like bin/bare.ts), so that a
+// Which bundle runs a command line, read without commander, so that a
 // command of the ESM bundle pays nothing for the choice, and validate and profiles pay for no
 // parser. The option table it reads is taken from the program itself when the front is built
 // (scripts/build.mjs, routeTable below), and test/bin/route.test.ts holds the two readings equal.
@@ -17,8 +18,11 @@ export const FRONT_BUNDLES: Readonly<Record<string, string>> = { profiles: 'chec
 /** Commands the front's parser runs itself (bin/light.ts): those of dist/checks.cjs. */
 export const FRONT_COMMANDS: readonly string[] = Object.keys(FRONT_BUNDLES).filter((c) => FRONT_BUNDLES[c] === 'checks.cjs');
 
-/** What may follow an option: nothing, any value, or one of a few. */
-export type OptionKind = 'flag' | 'value' | readonly string[];
+/**
+ * What may follow an option: nothing, any value, one of a few, or (`refresh`) a number of
+ * seconds, read into milliseconds as commander's parser of `--refresh` reads it (refreshMs).
+ */
+export type OptionKind = 'flag' | 'value' | 'refresh' | readonly string[];
 
 /** An option's spelling (`-e`, `--environment`) as the route reads it: where commander puts its value, and what that value may be. */
 export interface OptionEntry {
@@ -36,8 +40,8 @@ export interface CommandEntry {
 
 /**
  * The program's options as the route needs them. An option left out (help, version, one with a
- * default, or whose value a parser checks, such as --timeout or --refresh) sends the line to the
- * front's parser, where commander reads it.
+ * default, or whose value a parser checks, such as --timeout) sends the line to the front's
+ * parser, where commander reads it. `--refresh` is read here, by the same reading as its parser's.
  */
 export interface RouteTable {
   /** The version option's spellings: alone on the line, it prints the version. */
@@ -54,7 +58,11 @@ function entries(options: readonly Option[]): Record<string, OptionEntry> {
     let kind: OptionKind;
     if (!o.required) kind = 'flag';
     else if (o.argChoices) kind = [...o.argChoices];
-    else if (o.parseArg) continue;
+    else if (o.parseArg) {
+      // A parser of its own: the route reads only the one it reads the same way (bin/numbers.ts parseRefresh).
+      if ((o.parseArg as { route?: unknown }).route !== 'refresh') continue;
+      kind = 'refresh';
+    }
     else kind = 'value';
     for (const flag of [o.short, o.long]) if (flag) table[flag] = { key: o.attributeName(), kind };
   }
@@ -81,8 +89,8 @@ export type Route =
   | { readonly to: 'version' }
   /** The front's parser (dist/light.cjs): commander reads the line. */
   | { readonly to: 'parser' }
-  /** The bare command on a terminal: the dashboard (bin/front.ts opens dist/dashboard.cjs; the ESM bundle when its globals need the parser). */
-  | { readonly to: 'dashboard' }
+  /** The bare command on a terminal: the dashboard (bin/front.ts opens dist/dashboard.cjs), with the globals commander would give it. */
+  | { readonly to: 'dashboard'; readonly globals: Readonly<Record<string, unknown>> }
   /** A bundle of the front (FRONT_BUNDLES), with the options commander would have given: the command's own and optsWithGlobals. */
   | { readonly to: 'checks'; readonly bundle: string; readonly command: string; readonly options: Readonly<Record<string, unknown>>; readonly globals: Readonly<Record<string, unknown>> };
 
@@ -121,14 +129,21 @@ export function routeOf(args: readonly string[], table: RouteTable, where: { rea
     const global = Object.hasOwn(table.globals, flag);
     const entry = global ? table.globals[flag] : command && Object.hasOwn(command.options, flag) ? command.options[flag] : undefined;
     if (entry === undefined) return parser;
-    let value: string | true = true;
+    let value: string | number | true = true;
     if (entry.kind === 'flag') {
       if (eq > 0) return parser;
     } else {
       const given = eq > 0 ? arg.slice(eq + 1) : args[++i];
       if (given === undefined || given === '' || given.startsWith('-')) return parser;
-      if (entry.kind !== 'value' && !entry.kind.includes(given)) return parser;
-      value = given;
+      if (entry.kind === 'refresh') {
+        // What commander keeps is its parser's milliseconds; a value it refuses is the parser's to say so.
+        const ms = refreshMs(given);
+        if (ms === undefined) return parser;
+        value = ms;
+      } else {
+        if (entry.kind !== 'value' && !entry.kind.includes(given)) return parser;
+        value = given;
+      }
     }
     const into = global ? globals : options;
     // An option that takes a value, given twice: the parser reads it (commander refuses two values, bin/program.ts).
@@ -138,7 +153,7 @@ export function routeOf(args: readonly string[], table: RouteTable, where: { rea
   // No command: the dashboard on a terminal (bin/front.ts opens it); else status once, run as `status` is, with these globals.
   if (!command || name === undefined) {
     const status = table.commands.status;
-    if (where.interactive()) return { to: 'dashboard' };
+    if (where.interactive()) return { to: 'dashboard', globals };
     return !status?.front ? { to: 'esm' } : { to: 'checks', bundle: status.front, command: 'status', options: {}, globals };
   }
   if (operands < command.operands[0] || operands > command.operands[1]) return parser;

@@ -10,6 +10,7 @@ import { terminalSafe } from '../../src/display-text.js';
 import type { DeployRecords } from '../../src/state/deploy-records.js';
 import { checkEndpoint, findEndpoint } from '../../src/state/endpoint-check.js';
 import { DEFAULT_LOG_CAPACITY } from '../../src/state/log-buffer.js';
+import { REFRESH_SECONDS, refreshMs } from '../../src/state/poll-interval.js';
 import type { DashboardAction, OperationOutcome, StackInfo, TestOutcome } from '../../src/state/dashboard.js';
 import type { PollUpdate } from '../../src/state/status-poller.js';
 import type { DashboardServices, PreparedOperation } from '../../src/ui/services.js';
@@ -36,9 +37,9 @@ export const REFRESH_ENV = 'BENCHLING_DEPLOY_REFRESH_SECONDS';
 function refreshIntervalMs(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const text = env[REFRESH_ENV];
   if (text === undefined || text.trim() === '') return undefined;
-  const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600) throw new UserError(`${REFRESH_ENV}: expected a number of seconds from 1 to 3600, got "${text}"`);
-  return Math.round(seconds * 1000);
+  const ms = refreshMs(text);
+  if (ms === undefined) throw new UserError(`${REFRESH_ENV}: expected a number of seconds from ${REFRESH_SECONDS.min} to ${REFRESH_SECONDS.max}, got "${text}"`);
+  return ms;
 }
 
 export function stackInfoOf(stack: StackProfiles, g: Globals): StackInfo {

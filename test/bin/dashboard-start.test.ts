@@ -1,24 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { bareGlobals } from '../../bin/bare.js';
 import { checkProfiles, provisionalStack } from '../../bin/commands/dashboard.js';
 import { DEFAULT_STACK_NAME } from '../../src/config/schema.js';
 import { QUILT_ARN, devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
-
-describe('bare invocation', () => {
-  it('reads the global options the dashboard takes, in both spellings', () => {
-    expect(bareGlobals([])).toEqual({});
-    // Names that objects inherit are not options.
-    expect(bareGlobals(['constructor', 'x'])).toBeNull();
-    expect(bareGlobals(['toString'])).toBeNull();
-    expect(bareGlobals(['--config-dir', '/x', '--aws-profile=acme', '--region', 'eu-west-1', '-y', '--json'])).toEqual({ configDir: '/x', awsProfile: 'acme', region: 'eu-west-1', yes: true, json: true });
-  });
-
-  it('leaves everything else to the full parser', () => {
-    for (const args of [['status'], ['--help'], ['-h'], ['--version'], ['--region'], ['--region', '--json'], ['--config-dir='], ['--json=1'], ['--unknown'], ['--config-dir', 'x', 'deploy'], ['--config-dir', 'a', '--config-dir=b'], ['--region', 'eu-west-1', '--json', '--region', 'us-east-1']]) {
-      expect(bareGlobals(args), args.join(' ')).toBeNull();
-    }
-  });
-});
 
 describe('the first frame\'s stack, read as plain JSON', () => {
   const cases: [string, Record<string, unknown>, Record<string, unknown> | null, { region?: string }][] = [

@@ -69,6 +69,8 @@ function agrees(args: string[]): void {
     } else if (route.to === 'dashboard') {
       expect((ran as Ran).command, JSON.stringify(args)).toBe('');
       expect(interactive, JSON.stringify(args)).toBe(true);
+      // The dashboard's globals, as commander gives its action (bin/program.ts: globalsOf).
+      expect(route.globals, JSON.stringify(args)).toEqual((ran as Ran).globals);
     } else if (route.to === 'esm') {
       expect(ran).toHaveProperty('command');
       expect(Object.keys(FRONT_BUNDLES), JSON.stringify(args)).not.toContain((ran as Ran).command);
@@ -87,8 +89,14 @@ describe('routeOf', () => {
     [[], {}],
     [['--config-dir', 'x'], { configDir: 'x' }],
     [['--json', '--yes'], { json: true, yes: true }],
-  ])('%j, the bare command: the dashboard on a terminal; off one, status once in status.cjs with these globals', (args, globals) => {
-    expect(routeOf(args, table, { interactive: () => true })).toEqual({ to: 'dashboard' });
+    [['--config-dir', '/x', '--aws-profile=acme', '--region', 'eu-west-1', '-y', '--json'], { configDir: '/x', awsProfile: 'acme', region: 'eu-west-1', yes: true, json: true }],
+    // --refresh in milliseconds, as its parser gives it (bin/numbers.ts parseRefresh).
+    [['--refresh', '7'], { refresh: 7000 }],
+    [['--refresh=2.5', '--config-dir', 'x'], { refresh: 2500, configDir: 'x' }],
+    [['--refresh', '3600'], { refresh: 3_600_000 }],
+    [['--refresh', ' 1 '], { refresh: 1000 }],
+  ])('%j, the bare command: the dashboard on a terminal with these globals; off one, status once in status.cjs with them', (args, globals) => {
+    expect(routeOf(args, table, { interactive: () => true })).toEqual({ to: 'dashboard', globals });
     expect(routeOf(args, table, { interactive: () => false })).toEqual({ to: 'checks', bundle: 'status.cjs', command: 'status', options: {}, globals });
     agrees(args);
   });
@@ -150,7 +158,14 @@ describe('routeOf', () => {
     [['setup-profile', 'a', 'b']],
     [['setup-profile', 'dev', '--no-webhook-verification']],
     [['test', '--timeout', '5']],
-    [['--refresh', '2']],
+    [['--refresh', '0']],
+    [['--refresh', '3601']],
+    [['--refresh', 'soon']],
+    [['--refresh=']],
+    [['--refresh', '2', '--refresh', '2']],
+    [['-yy']],
+    [['constructor', 'x']],
+    [['toString']],
     [['--config-dir']],
     [['--config-dir', '']],
     [['--json=1', 'status']],
@@ -199,8 +214,8 @@ describe('routeOf', () => {
   });
 
   it('agrees with commander on random lines', () => {
-    const words = ['status', 'deploy', 'setup-profile', 'validate', 'profiles', 'help', 'logs', 'test', 'synth', 'nope', 'dev', 'prod', 'staging', 'x', '5', '0', '', '-', '--'];
-    const flags = ['--config-dir', '--region', '--aws-profile', '--json', '-y', '--yes', '-e', '--environment', '--image-tag', '--out', '--profile', '--profile=dev', '--timeout', '--refresh', '--help', '-h', '-v', '--version', '-f', '--tenant', '--no-webhook-verification', '--stack-name', '--environment=dev', '--out=', '-ey', '--nope'];
+    const words = ['status', 'deploy', 'setup-profile', 'validate', 'profiles', 'help', 'logs', 'test', 'synth', 'nope', 'dev', 'prod', 'staging', 'x', '5', '0', '2.5', '3600', '3601', '1e3', ' 7', '0x10', 'Infinity', '', '-', '--'];
+    const flags = ['--config-dir', '--region', '--aws-profile', '--json', '-y', '--yes', '-e', '--environment', '--image-tag', '--out', '--profile', '--profile=dev', '--timeout', '--refresh', '--refresh=9', '--refresh=0.5', '--help', '-h', '-v', '--version', '-f', '--tenant', '--no-webhook-verification', '--stack-name', '--environment=dev', '--out=', '-ey', '--nope'];
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...words, ...flags), { maxLength: 6 }), (args) => agrees(args)),
       { numRuns: 3000 },
@@ -216,8 +231,9 @@ describe('routeOf', () => {
     expect(table.globals['--json']).toEqual({ key: 'json', kind: 'flag' });
     expect(table.commands.deploy.options['-e']).toEqual({ key: 'environment', kind: ['dev', 'prod'] });
     expect(table.commands['setup-profile'].operands).toEqual([1, 1]);
+    // --refresh: read as its parser reads it (refreshMs), marked by that parser.
+    expect(table.globals['--refresh']).toEqual({ key: 'refresh', kind: 'refresh' });
     // Checked by a parser of their own, with a default, negated, or version: left to the parser.
-    expect(table.globals['--refresh']).toBeUndefined();
     expect(table.globals['--version']).toBeUndefined();
     expect(table.commands.test.options['--timeout']).toBeUndefined();
     expect(table.commands.rollback.options['--environment']).toBeUndefined();

@@ -68,7 +68,7 @@ async function inTerminal(line: (err: string) => string, env: Record<string, str
 describe('a command runs in one bundle, its errors included', () => {
   it.each([
     ['from the route', [], ['front.cjs', 'checks.cjs']],
-    ['from the parser', ['--refresh', '2'], ['front.cjs', 'light.cjs', 'checks.cjs']],
+    ['from the parser', ['-yy'], ['front.cjs', 'light.cjs', 'checks.cjs']],
   ])('validate (the front, %s): a bad profile is a user error naming file and field, exit 2, without the ESM bundle', (_how, before, files) => {
     const dir = tempDir('bd-front-config-');
     const file = writeJson(dir, 'default.json', prodProfile({ colour: 'blue' }));
@@ -95,10 +95,10 @@ describe('a command runs in one bundle, its errors included', () => {
 
   it.each([
     [['test', '-e', 'prod', '--timeout', '5'], /^error: no profile "default"/],
-    [['--refresh', '2', 'status'], /^error: no prod profile/],
-    [['--refresh', '2', 'synth'], /^error: no profiles in /],
+    [['-yy', 'status'], /^error: no prod profile/],
+    [['-yy', 'synth'], /^error: no profiles in /],
   ])(
-    '%j: parsed by the front (a value it checks), handed whole to the ESM bundle, which runs it: its user error printed once, exit 2',
+    '%j: parsed by the front parser (a value it checks, or a spelling only it reads), handed whole to the ESM bundle, which runs it: its user error printed once, exit 2',
     (args, message) => {
       const dir = tempDir('bd-front-config-');
       const r = run(['--config-dir', dir, ...args]);
@@ -165,12 +165,30 @@ describe('the dashboard: a bare line on a terminal', () => {
     expect([r.caches['yoga.cjs'], r.caches['dashboard.cjs']]).toEqual(['accepted', 'accepted']);
   }, 60_000);
 
-  it('with a global only the parser reads (--refresh), it opens in the ESM bundle, as before', async () => {
+  it('with --refresh (read by the route as its parser reads it) it opens there too: no parser, no ESM bundle', async () => {
     const dir = tempDir('bd-front-config-');
     writeJson(dir, 'default.json', prodProfile());
     const r = await onTerminal(BIN, `--refresh 7 --config-dir ${dir}`, /BenchlingWebhookStack[\s\S]*q quit/);
     expect(r.status).toBe('0');
+    expect(r.loaded.filter((f) => f !== 'sdk.cjs')).toEqual(['front.cjs', 'yoga.cjs', 'dashboard.cjs']);
+  }, 60_000);
+
+  it('on a line only the parser reads (two short flags in one word), it opens in the ESM bundle, as before', async () => {
+    const dir = tempDir('bd-front-config-');
+    writeJson(dir, 'default.json', prodProfile());
+    const r = await onTerminal(BIN, `-yy --config-dir ${dir}`, /BenchlingWebhookStack[\s\S]*q quit/);
+    expect(r.status).toBe('0');
+    expect(r.loaded).toContain('light.cjs');
     expect(r.loaded).toContain('cli.js');
+    expect(r.loaded).not.toContain('dashboard.cjs');
+  }, 60_000);
+
+  it('a --refresh its parser refuses is the parser\'s error, exit 2: nothing is drawn', async () => {
+    const dir = tempDir('bd-front-config-');
+    writeJson(dir, 'default.json', prodProfile());
+    const r = await onTerminal(BIN, `--refresh 0 --config-dir ${dir}`, null);
+    expect(r.status).toBe('2');
+    expect(r.stderr).toMatch(/--refresh <seconds>.*expected a number of seconds from 1 to 3600, got "0"/);
     expect(r.loaded).not.toContain('dashboard.cjs');
   }, 60_000);
 
@@ -246,7 +264,7 @@ describe("the front's output", () => {
   );
 
   it.each([
-    ['synth of dev and prod: a warning on stderr, exit 0', 'the ESM bundle', 'cli.js', ['--refresh', '2', '--config-dir', SYNTH_DEV_AND_PROD, 'synth', '--out', 'OUT']],
+    ['synth of dev and prod: a warning on stderr, exit 0', 'the ESM bundle', 'cli.js', ['-yy', '--config-dir', SYNTH_DEV_AND_PROD, 'synth', '--out', 'OUT']],
     ['synth of dev and prod: a warning on stderr, exit 0', 'synth.cjs', 'synth.cjs', ['--config-dir', SYNTH_DEV_AND_PROD, 'synth', '--out', 'OUT']],
     ['diff without --environment: an error on stderr, exit 2', 'the ESM bundle', 'cli.js', ['--config-dir', 'HOME', 'diff']],
   ])('%s (%s): with stderr\'s reader gone, the same exit status and stdout; with one pipe for both gone (`2>&1 | head`), the same exit status', async (_what, _where, file, args) => {
@@ -263,7 +281,7 @@ describe("the front's output", () => {
 
   it('a command of the ESM bundle still prints through the streams (the check above can see them)', () => {
     const home = tempDir('bd-front-');
-    const r = spawnSync(process.execPath, ['-r', TRACE_STREAMS, BIN, '--refresh', '2', '--config-dir', home, 'synth', '--out', join(home, 'out')], { env: { ...env, HOME: home }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['-r', TRACE_STREAMS, BIN, '-yy', '--config-dir', home, 'synth', '--out', join(home, 'out')], { env: { ...env, HOME: home }, encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^STREAM-MODULES net$/m);
   });

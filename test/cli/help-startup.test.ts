@@ -51,8 +51,8 @@ describe('start-up of --help and argument errors', () => {
     expect(run.sources.some((s) => /\/node_modules\/zod\//.test(s))).toBe(true);
   });
 
-  it('validate with an option the route leaves to the parser runs in the front too, from the parser', () => {
-    const run = loadedSources(['--refresh', '2', 'validate']);
+  it('validate with an option the route leaves to the parser (two short flags in one word) runs in the front too, from the parser', () => {
+    const run = loadedSources(['-yy', 'validate']);
     expect(run.status).toBe(2);
     expect(names(run.files)).toEqual(['front.cjs', 'light.cjs', 'checks.cjs']);
   });
@@ -71,8 +71,14 @@ describe('start-up of --help and argument errors', () => {
     expect(run.sources.some((s) => s.endsWith('/bin/commands/status.ts'))).toBe(true);
   });
 
-  it.each([['status', 'status.cjs'], ['synth', 'synth.cjs']])('%s on a line the front parser reads (a value it checks) runs in the ES module bundle, not in %s', (command, bundle) => {
+  it.each([['validate', 'checks.cjs'], ['status', 'status.cjs'], ['synth', 'synth.cjs']])('%s with --refresh (read by the route as its parser reads it) runs in %s: no parser, no ES module', (command, bundle) => {
     const run = loadedSources(['--refresh', '2', command]);
+    expect(run.status).toBe(2);
+    expect(names(run.files)).toEqual(['front.cjs', bundle]);
+  });
+
+  it.each([['status', 'status.cjs'], ['synth', 'synth.cjs']])('%s on a line the front parser reads (two short flags in one word) runs in the ES module bundle, not in %s', (command, bundle) => {
+    const run = loadedSources(['-yy', command]);
     expect(run.status).toBe(2);
     expect(names(run.files).slice(0, 2)).toEqual(['front.cjs', 'light.cjs']);
     expect(names(run.files)).toContain('cli.js');

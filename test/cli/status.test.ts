@@ -392,7 +392,7 @@ describe('--refresh', () => {
 
 /**
  * status as the front's route reads it runs in dist/status.cjs; a line the front's parser reads
- * (`--refresh`) runs it in the ESM bundle. The same command either way. (The bare command off a
+ * (two short flags in one word, `-yy`) runs it in the ESM bundle. The same command either way. (The bare command off a
  * terminal is status in status.cjs: test/cli/front.test.ts.)
  */
 describe('status in either bundle', () => {
@@ -408,15 +408,15 @@ describe('status in either bundle', () => {
       return dir;
     }, []],
     ['no prod profile', () => tempDir('bd-cli-status-empty-'), []],
-  ])('%s: `status` (status.cjs) and `--refresh 5 status` (the ESM bundle) say the same', async (_what, dir, flags) => {
+  ])('%s: `status` (status.cjs) and `-yy status` (the ESM bundle) say the same', async (_what, dir, flags) => {
     const d = dir();
     const front = await status(d, [...flags, 'status']);
-    const esm = await status(d, ['--refresh', '5', ...flags, 'status']);
+    const esm = await status(d, ['-yy', ...flags, 'status']);
     expect(settled(front)).toEqual(settled(esm));
     expect(front.stdout + front.stderr).not.toBe('');
   });
 
-  it.each([[['status']], [['--refresh', '5', 'status']], [['--json', 'status']], [[]]])('%j ends quietly when its reader has gone (`| head`): exit 0, nothing on stderr', async (args) => {
+  it.each([[['status']], [['-yy', 'status']], [['--refresh', '5', 'status']], [['--json', 'status']], [[]]])('%j ends quietly when its reader has gone (`| head`): exit 0, nothing on stderr', async (args) => {
     const env = { ...process.env, ...fake.env, CI: 'true', NO_COLOR: '1', AWS_PROFILE: '', AWS_SHARED_CREDENTIALS_FILE: join(awsDir, 'credentials'), AWS_CONFIG_FILE: join(awsDir, 'config') };
     expect(await runWithReaderGone([BIN, '--config-dir', configDir(), ...args], env)).toEqual({ status: 0, stderr: '' });
   });

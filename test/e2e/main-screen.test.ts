@@ -47,7 +47,7 @@ afterEach(() => {
   terminals = [];
 });
 
-function dashboard(size: { columns: number; rows: number }): TmuxTerminal {
+function dashboard(size: { columns: number; rows: number }, flags = ''): TmuxTerminal {
   const dir = tempDir('bd-e2e-main-');
   writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }));
   writeJson(dir, 'dev.json', devProfile({ benchlingTenant: 'acme' }));
@@ -70,7 +70,7 @@ function dashboard(size: { columns: number; rows: number }): TmuxTerminal {
   );
   const t = new TmuxTerminal();
   terminals.push(t);
-  t.start(`${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --config-dir ${JSON.stringify(dir)}; echo "EXIT=$?"; exec sleep 3600`, { ...fake.env, HOME: tempDir('bd-e2e-home-'), TMPDIR: dir, AWS_MAX_ATTEMPTS: '1' }, size);
+  t.start(`${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --config-dir ${JSON.stringify(dir)} ${flags}; echo "EXIT=$?"; exec sleep 3600`, { ...fake.env, HOME: tempDir('bd-e2e-home-'), TMPDIR: dir, AWS_MAX_ATTEMPTS: '1' }, size);
   return t;
 }
 
@@ -105,6 +105,21 @@ describe('the main screen in a real terminal', { timeout: 180_000 }, () => {
     const p = await t.waitFor((x) => /> prod/.test(x) && /> prod[\s\S]*running tasks \(read/.test(x), 'prod selected, its tasks read');
     expect(await listedProd()).toBeGreaterThan(0);
     expect(p.slice(p.indexOf('> prod'))).toMatch(/desired 2 within 2\.\.10, task 0\.5 vCPU, 1 GB/);
+    t.send('q');
+    await t.waitFor((x) => /EXIT=0/.test(x), 'exit');
+  });
+
+  it('--refresh 1 on the line (read by the front, which opens dist/dashboard.cjs): the services are read every second, not every 5 s', async () => {
+    const t = dashboard({ columns: 120, rows: 40 }, '--refresh 1');
+    await t.waitFor(ready, 'both panels');
+    const described = async () => ((await fake.control('GET', '/__fake/calls')) as { calls: { operation: string }[] }).calls.filter((c) => c.operation === 'DescribeServices').length;
+    // One call a poll for both services: at 5 s (the default) 4 more would take 20 s; at 1 s, about 4.
+    const first = await described();
+    const start = Date.now();
+    while ((await described()) < first + 4) {
+      if (Date.now() - start > 10_000) throw new Error(`${(await described()) - first} polls in 10 s: the dashboard did not take --refresh 1`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     t.send('q');
     await t.waitFor((x) => /EXIT=0/.test(x), 'exit');
   });
