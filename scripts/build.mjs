@@ -109,7 +109,7 @@ const statusWorker = await build({
 // The dashboard as the front opens it (a bare line on a terminal): the dashboard in CommonJS, with its code cache,
 // Ink's layout engine apart in dist/yoga.cjs (with its code cache) and dist/yoga.wasm (see scripts/yoga-bundle.mjs),
 // the SDK from dist/sdk.cjs (see scripts/dashboard-bundle.mjs).
-// Its import()s are bundled into it, as status.cjs's are. A line the front's parser reads (--refresh) runs the ESM bundle's copy.
+// Its import()s are bundled into it, as status.cjs's are. A line the front's parser reads (one the route leaves to it) runs the ESM bundle's copy.
 const yoga = await build({ ...common, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { yoga: 'bin/yoga.ts' }, plugins: [yogaBundle(join('dist', 'yoga.wasm'))] });
 const dashboard = await build({
   ...common,

@@ -34,7 +34,8 @@ const records = () => import('../../src/state/deploy-records.js');
 /** Seconds between status polls; for people who want it calmer, and for the benches. */
 export const REFRESH_ENV = 'BENCHLING_DEPLOY_REFRESH_SECONDS';
 
-function refreshIntervalMs(env: NodeJS.ProcessEnv = process.env): number | undefined {
+/** The poll interval BENCHLING_DEPLOY_REFRESH_SECONDS asks for, in ms; undefined when unset or blank; a bad value is a user error naming it (exit 2). */
+export function refreshIntervalMs(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const text = env[REFRESH_ENV];
   if (text === undefined || text.trim() === '') return undefined;
   const ms = refreshMs(text);
@@ -127,7 +128,7 @@ export async function runDashboard(g: Globals): Promise<number> {
   setSdkWarningSink(null);
   const configDir = configDirOf(g);
   const recordsPath = deployRecordPath(configDir);
-  // `--refresh SECONDS` (parsed by commander into ms) wins over the environment variable.
+  // `--refresh SECONDS` (in ms, as the front's route or commander read it) wins over the environment variable.
   const intervalMs = (g as Globals & { refresh?: number }).refresh ?? refreshIntervalMs();
   const hasProd = existsSync(profilePath(configDir, 'default'));
   // The welcome screen makes no AWS call until it has saved a profile: the front's early worker is not kept for it.

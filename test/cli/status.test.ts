@@ -7,6 +7,8 @@ import { crashTasks, namesOf, rollBackOnAlarm, standardScenario, startRollout } 
 import { seedEnvironmentMetrics } from '../fake-aws/services/cloudwatch.js';
 import { refreshIntervalMs } from '../../bin/commands/status.js';
 import { parseRefresh } from '../../bin/numbers.js';
+import { REFRESH_ENV, refreshIntervalMs as envRefreshMs } from '../../bin/commands/dashboard.js';
+import { refreshMs } from '../../src/state/poll-interval.js';
 import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
 import { useFakeAws } from '../helpers/fake-aws.js';
 
@@ -387,6 +389,18 @@ describe('--refresh', () => {
     expect(refreshIntervalMs({ refresh: 2000 })).toBe(2000);
     expect(() => parseRefresh('0.5')).toThrow(/from 1 to 3600, got "0.5"/);
     expect(() => parseRefresh('')).toThrow(/from 1 to 3600/);
+  });
+
+  it('is read the same way on the line, by the front\'s route and from BENCHLING_DEPLOY_REFRESH_SECONDS', () => {
+    for (const [text, ms] of [['1', 1000], ['2.5', 2500], [' 7 ', 7000], ['3600', 3_600_000], ['0.9995', undefined], ['0', undefined], ['3600.5', undefined], ['soon', undefined], ['', undefined], ['Infinity', undefined]] as const) {
+      expect(refreshMs(text), text).toBe(ms);
+      if (ms === undefined) expect(() => parseRefresh(text), text).toThrow(/from 1 to 3600/);
+      else expect(parseRefresh(text), text).toBe(ms);
+    }
+    expect(envRefreshMs({})).toBeUndefined();
+    expect(envRefreshMs({ [REFRESH_ENV]: ' ' })).toBeUndefined();
+    expect(envRefreshMs({ [REFRESH_ENV]: '2.5' })).toBe(2500);
+    expect(() => envRefreshMs({ [REFRESH_ENV]: '0' })).toThrow(`${REFRESH_ENV}: expected a number of seconds from 1 to 3600, got "0"`);
   });
 });
 
