@@ -1,10 +1,10 @@
 import type { Command, Option } from 'commander';
 import { refreshMs } from '../src/state/poll-interval.js';
 
-// Which bundle runs a command line, read without commander, so that a
-// command of the ESM bundle pays nothing for the choice, and validate and profiles pay for no
-// parser. The option table it reads is taken from the program itself when the front is built
-// (scripts/build.mjs, routeTable below), and test/bin/route.test.ts holds the two readings equal.
+// Which bundle runs a command line, read without commander, so that a command of the ESM bundle
+// pays nothing for the choice, and validate and profiles pay for no parser. The option table it
+// reads is taken from the program itself when the front is built (scripts/build.mjs, routeTable
+// below), and test/bin/route.test.ts holds the two readings equal.
 
 /**
  * Commands the route runs in a CommonJS bundle of the front when it read the line whole, by
