@@ -46,10 +46,7 @@ export async function runStatus(g: Globals): Promise<number> {
   const { createStatusApi, preloadStatusClients } = await import('../../src/state/aws-clients.js');
   // Every client the poll calls loads now, together, rather than each when its turn comes.
   preloadStatusClients();
-  const clients = createStatusApi({ region: stack.place.region, awsProfile });
-  // The table shows neither metrics nor the API's stages: only --json, which carries them, reads them
-  // (a CloudWatch and an API Gateway call fewer, and their clients).
-  const api = g.json === true ? clients : { ...clients, getMetricData: undefined };
+  const api = createStatusApi({ region: stack.place.region, awsProfile });
   const parts = openStackPartsCache({ ...stack.place, awsProfile });
   let snapshot: StatusSnapshot;
   try {
@@ -71,6 +68,9 @@ export async function runStatus(g: Globals): Promise<number> {
       deployRecords: () => records,
       refreshRecords,
       awsProfile,
+      // The table shows neither metrics nor the API's stages: only --json, which carries them, reads them
+      // (a CloudWatch and an API Gateway call fewer, and their clients, made at their first call).
+      readMetrics: g.json === true,
       readStages: g.json === true,
       // The parts the last run read: the reads that follow from them go out with the stack's (a round trip less).
       lastParts: parts.parts,
@@ -78,7 +78,7 @@ export async function runStatus(g: Globals): Promise<number> {
     });
     snapshot = await poller.snapshot();
   } finally {
-    clients.close();
+    api.close();
   }
 
   const allHealthy = !snapshot.error && snapshot.environments.every((e) => e.health === 'healthy');

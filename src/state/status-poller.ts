@@ -99,6 +99,8 @@ export interface StatusPollerOptions {
   readonly metricsIntervalMs?: number;
   /** Read the API's stages (default on; off: no environment's `stage`, for `status`'s table, which shows none). */
   readonly readStages?: boolean;
+  /** Read the metrics, where the API can (default on; off: none, and no `metricsError`, for `status`'s table, which shows none). */
+  readonly readMetrics?: boolean;
   /**
    * The stack's parts as a run before this one read them (a cache, see stack-parts-cache.ts). The first
    * poll then sends the reads that follow from them (stages, services, target health, metrics) at once,
@@ -255,6 +257,8 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
   let stages: Timed<readonly StageInfo[]> | undefined;
   let stagesStale = true;
   const metricsInterval = options.metricsIntervalMs ?? METRICS_INTERVAL_MS;
+  /** Whether the polls read the metrics at all: an API with GetMetricData, and not switched off. */
+  const readsMetrics = Boolean(api.getMetricData) && options.readMetrics !== false;
   let metricsTriedAt: number | undefined;
   /** Why the last metrics read failed (null after one that answered); a refusal stops the reads for good. */
   let metricsError: string | null = null;
@@ -407,7 +411,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     // The first poll, with the parts a run before read: the reads that follow from them go now, beside the stack's.
     const early =
       !lastPartsUsed && options.lastParts && !stack && metricsTriedAt === undefined
-        ? { parts: options.lastParts, reads: readParts(options.lastParts, fetchedAt, { traffic: false, metrics: !healthFirst && Boolean(api.getMetricData) && !metricsRefused, stages: !healthFirst, health: true }) }
+        ? { parts: options.lastParts, reads: readParts(options.lastParts, fetchedAt, { traffic: false, metrics: !healthFirst && readsMetrics && !metricsRefused, stages: !healthFirst, health: true }) }
         : undefined;
     lastPartsUsed = true;
     // Dropped, or left behind by a poll that ends sooner: they settle on their own, their failures their own.
@@ -514,7 +518,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const named = options.environments.map((e) => ({ env: e, service: parts.environments[e.name]!.service, targetGroup: parts.environments[e.name]!.targetGroup }));
 
     // One GetMetricData a minute: the sparklines' hour, or (after the first hour's read, once an hour) the cost's 7 days.
-    const slotDue = !healthFirst && Boolean(api.getMetricData) && !metricsRefused && (metricsTriedAt === undefined || fetchedAt.getTime() - metricsTriedAt >= metricsInterval);
+    const slotDue = !healthFirst && readsMetrics && !metricsRefused && (metricsTriedAt === undefined || fetchedAt.getTime() - metricsTriedAt >= metricsInterval);
     const trafficTurn =
       slotDue && Boolean(options.readTraffic && apiId) && metricsTriedAt !== undefined && (trafficTriedAt === undefined || fetchedAt.getTime() - trafficTriedAt >= trafficInterval);
     // The reads sent early serve only if the stack still names what they read; else they are dropped (they end on their own).
@@ -630,7 +634,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
           ...(state.running ? { runningTasks: runningTasksOf(state.running.value, state.targetStates ?? {}), taskSize: taskSizeOf(state.running.value) } : {}),
         };
       });
-      return { ...base, account: identity?.value.account ?? options.account ?? null, ...(api.getMetricData ? { metricsError } : {}), ...(options.readTraffic ? { traffic: traffic ?? null } : {}), environments };
+      return { ...base, account: identity?.value.account ?? options.account ?? null, ...(readsMetrics ? { metricsError } : {}), ...(options.readTraffic ? { traffic: traffic ?? null } : {}), environments };
     };
 
     // Health first: the verdicts stand (every health read answered, no stopped tasks or alarm to read), so they are
@@ -644,7 +648,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
         // Stopped meanwhile (the dashboard quit as the health showed): nothing more is sent.
         if (!running) return compose();
       }
-      const metricsDue = Boolean(api.getMetricData) && !metricsRefused && metricsTriedAt === undefined;
+      const metricsDue = readsMetrics && !metricsRefused && metricsTriedAt === undefined;
       rest = Promise.all([identity ? undefined : readIdentity(), readParts(parts, fetchedAt, { traffic: false, metrics: metricsDue, stages: true, health: false })] as const);
       // Settled on its own should the tasks' reads below throw.
       rest.catch(() => undefined);

@@ -93,6 +93,24 @@ describe('status poller against the fake AWS endpoint', () => {
     expect(fake.calls.count('DescribeServices')).toBe(1);
   });
 
+  it("without readMetrics (status's table) reads no metrics, with kept parts or without, from an API that could, and says no metricsError", async () => {
+    const { poller } = makePoller({ readMetrics: false });
+    const snap = await poller.snapshot();
+    expect(fake.calls.count('GetMetricData')).toBe(0);
+    expect(snap).not.toHaveProperty('metricsError');
+    expect(snap.environments.map((e) => e.health)).toEqual(['healthy', 'healthy']);
+    const { poller: again } = makePoller({ readMetrics: false, lastParts: stackPartsNow(fake) });
+    fake.calls.reset();
+    await again.snapshot();
+    expect(fake.calls.count('GetMetricData')).toBe(0);
+    expect(fake.calls.count('DescribeServices')).toBe(1);
+    // With the option left out, the same poller reads them (the first test above: one call).
+    const { poller: reads } = makePoller();
+    fake.calls.reset();
+    expect(await reads.snapshot()).toHaveProperty('metricsError', null);
+    expect(fake.calls.count('GetMetricData')).toBe(1);
+  });
+
   it('in steady state reads only the services (one call) and each target group, keeping the stack and stages cached', async () => {
     const { poller } = makePoller();
     const first = await poller.snapshot();
