@@ -3,8 +3,8 @@
 // healthy standalone stack, in the wire protocols its SDK clients speak (Query/XML for CloudFormation
 // and ELBv2, JSON 1.1 for ECS and Secrets Manager). Not the project's fake (test/fake-aws): that one
 // answers this tool's calls from a scenario, and the older tool reads resources and outputs this tool's
-// stack does not have. Prints one JSON line {"url"} on stdout, counts calls on GET /__calls, serves
-// until SIGTERM.
+// stack does not have. Prints one JSON line {"url"} on stdout; GET /__calls says how many calls it
+// answered and how many it refused (an action it does not know); serves until SIGTERM.
 import { createServer } from 'node:http';
 
 const ACCOUNT = '123456789012';
@@ -37,23 +37,25 @@ const JSON11 = {
   'secretsmanager.DescribeSecret': { Name: 'BenchlingSecret-AbCdEf', LastChangedDate: 1767225600 },
 };
 
-let calls = 0;
+const calls = { answered: 0, refused: 0 };
 const server = createServer((req, res) => {
   let body = '';
   req.on('data', (d) => (body += d));
   req.on('end', () => {
-    if (req.url === '/__calls') return res.end(JSON.stringify({ calls }));
-    calls++;
+    if (req.url === '/__calls') return res.end(JSON.stringify(calls));
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string' && Object.hasOwn(JSON11, target)) {
+      calls.answered++;
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
       return res.end(JSON.stringify(JSON11[target]));
     }
     const action = new URLSearchParams(body).get('Action');
     if (action && Object.hasOwn(QUERY, action)) {
+      calls.answered++;
       res.writeHead(200, { 'content-type': 'text/xml' });
       return res.end(QUERY[action]());
     }
+    calls.refused++;
     res.writeHead(400, { 'content-type': 'text/xml' });
     res.end(`<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>not answered here: ${String(target ?? action)}</Message></Error></ErrorResponse>`);
   });

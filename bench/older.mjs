@@ -31,7 +31,7 @@ if (!existsSync(join(root, 'dist', 'cli.js'))) {
 }
 if (!older || !existsSync(olderCli) || !existsSync(join(older, 'dist', 'bin', 'benchling-webhook.js')) || !existsSync(join(older, 'node_modules', 'aws-cdk-lib'))) {
   const why = older ? `BENCH_OLDER_TOOL (${older}) has no dist/bin/cli.js, dist/bin/benchling-webhook.js or node_modules/aws-cdk-lib` : 'BENCH_OLDER_TOOL is not set';
-  console.error(`bench/older: ${why}: set it to a built checkout of the older tool:\n  git clone https://github.com/quiltdata/benchling-webhook && cd benchling-webhook && npm install && npm run build`);
+  console.error(`bench/older: ${why}: set it to a built checkout of the older tool:\n  git clone https://github.com/quiltdata/benchling-webhook && cd benchling-webhook && npm install && npm run build\n(0.18.0's lock names @aws-sdk/client-apigatewayv2 3.1030.0, which the registry lacks: pin 3.1031.0 in its place).`);
   process.exit(2);
 }
 
@@ -78,6 +78,14 @@ function oursProfiles() {
   writeFileSync(join(cfg, 'dev.json'), JSON.stringify(profile('dev', {})), { mode: 0o600 });
   return cfg;
 }
+
+/** The calls the older tool's stand-in answered and refused so far. */
+async function callsOf(url) {
+  return (await fetch(`${url}/__calls`)).json();
+}
+
+/** The calls the older tool's `status` makes (bin/commands/status.ts of 0.18.0): checked for each run. */
+const OLDER_CALLS = 11;
 
 /** Starts a fake in its own process; resolves with the JSON line it prints first, and a stop(). */
 async function startFake(script) {
@@ -150,7 +158,9 @@ try {
     return timeCommand(process.execPath, [join(root, 'bench', '_older-synth.cjs')], { env: olderSynthEnv, cwd: older });
   };
   const synth = alternate({ 'node -e 0': nodeBare, 'ours synth (dev and prod)': oursSynth(fixture, join(work, 'out-both')), 'ours synth (prod)': oursSynth(prodOnly, join(work, 'out-prod')), 'older synth (its one environment)': olderSynth });
-  const olderCount = spawnSync(process.execPath, [join(root, 'bench', '_older-synth.cjs')], { env: olderSynthEnv, cwd: older, encoding: 'utf8' }).stdout.trim().split('\n').at(-1);
+  const counted = spawnSync(process.execPath, [join(root, 'bench', '_older-synth.cjs')], { env: olderSynthEnv, cwd: older, encoding: 'utf8' });
+  if (counted.status !== 0) throw new Error(`the older tool's synthesis failed: ${counted.stderr}`);
+  const olderCount = counted.stdout.trim().split('\n').at(-1);
   report(
     `synthesis, whole command (resources: ours ${resources(join(work, 'out-both'))} for dev and prod, ${resources(join(work, 'out-prod'))} for prod; the older tool's ${olderCount})`,
     synth,
@@ -164,19 +174,23 @@ try {
   const cfg = oursProfiles();
   const oursStatusEnv = { ...oursEnv, ...fake.env };
   const olderStatusEnv = { ...olderEnv, AWS_ENDPOINT_URL: olderFake.url, AWS_ACCESS_KEY_ID: 'AKIAFAKEAWSTESTS0001', AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key', AWS_REGION: 'us-east-1' };
-  // The older tool's status exits 0 whatever it found: its output must show the stack read whole.
+  // The older tool's status exits 0 whatever it found, and says a failed read in many ways: each of its
+  // runs must make its 11 calls, every one answered, and the first must show the stack read whole.
   const seen = spawnSync(process.execPath, [olderCli, 'status', '--timer', '0'], { env: olderStatusEnv, cwd: older, encoding: 'utf8' });
-  if (!/Stack is up to date/.test(seen.stdout) || /Failed/.test(seen.stdout + seen.stderr)) throw new Error(`the older tool's status did not read its stand-in whole:\n${seen.stdout}${seen.stderr}`);
-  report(
-    "status once (ours: 6 calls to the bench's fake AWS; the older tool: 11 calls to its stand-in)",
-    alternate({
+  const shown = seen.stdout + seen.stderr;
+  const afterOne = await callsOf(olderFake.url);
+  if (seen.status !== 0 || !/Stack is up to date/.test(shown) || !/Targets: 1 healthy/.test(shown) || /Failed|Could not|\u2717/.test(shown) || afterOne.answered !== OLDER_CALLS || afterOne.refused !== 0) {
+    throw new Error(`the older tool's status did not read its stand-in whole (${afterOne.answered} calls answered, ${afterOne.refused} refused; ${OLDER_CALLS} expected):\n${shown}`);
+  }
+  const statusRuns = alternate({
       'node -e 0': nodeBare,
       'ours status': () => timeCommand(process.execPath, [bin, '--config-dir', cfg, 'status'], { env: oursStatusEnv }),
       'older status': () => timeCommand(process.execPath, [olderCli, 'status', '--timer', '0'], { env: olderStatusEnv, cwd: older }),
-    }),
-    ['ours status'],
-    'older status',
-  );
+  });
+  // Every timed run (and the one not counted) made the same calls, all answered.
+  const after = await callsOf(olderFake.url);
+  if (after.answered !== OLDER_CALLS * (RUNS + 2) || after.refused !== 0) throw new Error(`the older tool's status runs made ${after.answered} answered and ${after.refused} refused calls; ${OLDER_CALLS * (RUNS + 2)} answered expected`);
+  report(`status once (ours: 6 calls to the bench's fake AWS; the older tool: ${OLDER_CALLS} calls to its stand-in, each run)`, statusRuns, ['ours status'], 'older status');
 } finally {
   fake?.stop();
   olderFake?.stop();
