@@ -183,9 +183,9 @@ try {
     throw new Error(`the older tool's status did not read its stand-in whole (${afterOne.answered} calls answered, ${afterOne.refused} refused; ${OLDER_CALLS} expected):\n${shown}`);
   }
   const statusRuns = alternate({
-      'node -e 0': nodeBare,
-      'ours status': () => timeCommand(process.execPath, [bin, '--config-dir', cfg, 'status'], { env: oursStatusEnv }),
-      'older status': () => timeCommand(process.execPath, [olderCli, 'status', '--timer', '0'], { env: olderStatusEnv, cwd: older }),
+    'node -e 0': nodeBare,
+    'ours status': () => timeCommand(process.execPath, [bin, '--config-dir', cfg, 'status'], { env: oursStatusEnv }),
+    'older status': () => timeCommand(process.execPath, [olderCli, 'status', '--timer', '0'], { env: olderStatusEnv, cwd: older }),
   });
   // Every timed run (and the one not counted) made the same calls, all answered.
   const after = await callsOf(olderFake.url);
