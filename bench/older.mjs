@@ -11,13 +11,13 @@
 // npm install && npm run build` (v0.18.0's lock names @aws-sdk/client-apigatewayv2 3.1030.0, which the
 // registry does not have: pin 3.1031.0 in its place). Without it, this bench says so and ends with
 // status 2; `npm run bench` with no names skips it then.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { fmt, median, timeCommand } from './_stats.mjs';
+import { benchProfilesFolder, startFakeProcess } from './_setup.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -68,17 +68,6 @@ function olderProfile() {
   writeFileSync(join(dir, 'deployments.json'), JSON.stringify({ active, history: [] }, null, 2));
 }
 
-/** Our config folder with the bench stack's prod (default) and dev profiles (as bench/status.mjs). */
-function oursProfiles() {
-  const cfg = join(work, 'ours-config');
-  mkdirSync(cfg);
-  const arn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
-  const profile = (name, extra) => ({ profile: name, benchlingTenant: 'acme', benchlingAppDefinitionId: 'app', benchlingClientId: 'cid', quiltStackArn: arn, ...extra });
-  writeFileSync(join(cfg, 'default.json'), JSON.stringify(profile('default', { imageTag: '0.7.0' })), { mode: 0o600 });
-  writeFileSync(join(cfg, 'dev.json'), JSON.stringify(profile('dev', {})), { mode: 0o600 });
-  return cfg;
-}
-
 /** The calls the older tool's stand-in answered and refused so far. */
 async function callsOf(url) {
   return (await fetch(`${url}/__calls`)).json();
@@ -86,16 +75,6 @@ async function callsOf(url) {
 
 /** The calls the older tool's `status` makes (bin/commands/status.ts of 0.18.0): checked for each run. */
 const OLDER_CALLS = 11;
-
-/** Starts a fake in its own process; resolves with the JSON line it prints first, and a stop(). */
-async function startFake(script) {
-  const child = spawn(process.execPath, [join(root, 'bench', script)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const first = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`bench/${script} exited ${code}`)));
-  });
-  return { ...JSON.parse(first), stop: () => child.kill('SIGTERM') };
-}
 
 /** Runs each command in turn, RUNS times (the order rotated each round), after one run each not counted; medians by name. */
 function alternate(commands) {
@@ -121,6 +100,7 @@ function report(title, medians, ours, theirs) {
 const nodeBare = () => timeCommand(process.execPath, ['-e', '0'], { env: oursEnv });
 let fake;
 let olderFake;
+let cfg;
 try {
   olderProfile();
   console.log(`runs: ${RUNS} each, alternating; the older tool: ${older} (version ${JSON.parse(readFileSync(join(older, 'package.json'), 'utf8')).version})`);
@@ -169,9 +149,9 @@ try {
   );
 
   // status once: each against a fake in its own process, every call answered at once.
-  fake = await startFake('_dashboard-fake.mjs');
-  olderFake = await startFake('_older-fake.mjs');
-  const cfg = oursProfiles();
+  fake = await startFakeProcess('_dashboard-fake.mjs');
+  olderFake = await startFakeProcess('_older-fake.mjs');
+  cfg = benchProfilesFolder();
   const oursStatusEnv = { ...oursEnv, ...fake.env };
   const olderStatusEnv = { ...olderEnv, AWS_ENDPOINT_URL: olderFake.url, AWS_ACCESS_KEY_ID: 'AKIAFAKEAWSTESTS0001', AWS_SECRET_ACCESS_KEY: 'fake-secret-access-key', AWS_REGION: 'us-east-1' };
   // The older tool's status exits 0 whatever it found, and says a failed read in many ways: each of its
@@ -195,4 +175,5 @@ try {
   fake?.stop();
   olderFake?.stop();
   rmSync(work, { recursive: true, force: true });
+  if (cfg) rmSync(cfg, { recursive: true, force: true });
 }

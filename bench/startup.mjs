@@ -17,14 +17,14 @@
 //    on the way (--heapsnapshot-signal). Default 1 minute; the full figure:
 //        BENCH_SOAK_MINUTES=10 npm run bench startup      (or node bench/startup.mjs --minutes 10)
 // Against the fake AWS endpoint in its own process; nothing leaves this machine.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compare, median, fmt, timeCommand } from './_stats.mjs';
+import { startFakeProcess } from './_setup.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { minutes: { type: 'string' }, runs: { type: 'string' } } });
@@ -36,15 +36,6 @@ const BIN = join(root, 'bin', 'benchling-deploy.cjs');
 const QUILT = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
 
 if (!existsSync(join(root, 'dist', 'cli.js'))) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
-
-async function startFake(args) {
-  const child = spawn(process.execPath, [join(root, 'bench', '_dashboard-fake.mjs'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (c) => reject(new Error(`fake AWS exited ${c}`)));
-  });
-  return { ...JSON.parse(line), stop: () => child.kill('SIGTERM') };
-}
 
 /** Bytes of live objects in a V8 heap snapshot (written after a full GC): the sum of every node's self size. */
 function liveHeapBytes(file) {
@@ -68,7 +59,7 @@ writeFileSync(join(dir, 'default.json'), JSON.stringify({ profile: 'default', be
 writeFileSync(join(dir, 'dev.json'), JSON.stringify({ profile: 'dev', benchlingTenant: 'acme', benchlingAppDefinitionId: 'a', benchlingClientId: 'c', quiltStackArn: QUILT, pkgBucket: 'acme-dev-packages' }), { mode: 0o600 });
 
 const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME ?? '/root', TERM: 'xterm-256color', LANG: 'C.UTF-8' };
-const fake = await startFake(['--log-rate', '20']);
+const fake = await startFakeProcess('_dashboard-fake.mjs', ['--log-rate', '20']);
 try {
   const env = { ...baseEnv, ...fake.env };
   // The first frame of the main screen: the header's stack name and the footer's last key.
@@ -105,7 +96,7 @@ try {
   console.log(`  live data:   ${(data / base).toFixed(2)}x node -e 0; target <= 6x: ${data / base <= 6 ? 'met' : 'NOT met'}`);
 
   // The same with every call answered LATENCY_MS late (a fake of its own): what the first poll's round trips cost.
-  const slowFake = await startFake(['--latency', String(LATENCY_MS)]);
+  const slowFake = await startFakeProcess('_dashboard-fake.mjs', ['--latency', String(LATENCY_MS)]);
   try {
     const slowEnv = { ...baseEnv, ...slowFake.env };
     const slow = dashboardRuns(slowEnv, { 'dashboard-data': dataMarker, 'dashboard-rest': restMarker });

@@ -25,6 +25,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median } from './_stats.mjs';
+import { benchProfilesFolder } from './_setup.mjs';
 import { bundleModules, root } from './_bundle.mjs';
 
 const REFRESHES = Number(process.env.BENCH_REFRESHES ?? 20);
@@ -67,16 +68,6 @@ function benchPoller(options) {
     ],
     ...options,
   });
-}
-
-/** A config folder with the bench stack's prod (default) and dev profiles, for runs of the built CLI. */
-function profilesFolder() {
-  const cfg = mkdtempSync(join(tmpdir(), 'bd-bench-status-'));
-  const arn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
-  const profile = (name, extra) => ({ profile: name, benchlingTenant: 'acme', benchlingAppDefinitionId: 'app', benchlingClientId: 'cid', quiltStackArn: arn, ...extra });
-  writeFileSync(join(cfg, 'default.json'), JSON.stringify(profile('default', { imageTag: '0.7.0' })), { mode: 0o600 });
-  writeFileSync(join(cfg, 'dev.json'), JSON.stringify(profile('dev', {})), { mode: 0o600 });
-  return cfg;
 }
 
 /**
@@ -282,7 +273,7 @@ try {
   // One `status` run of the built CLI (a cold snapshot: STS once, the stack, the stages, then the refresh).
   let cliCalls = null;
   if (existsSync(join(root, 'dist', 'cli.js'))) {
-    const cfg = profilesFolder();
+    const cfg = benchProfilesFolder();
     fake.calls.reset();
     const code = await new Promise((resolve) => {
       const child = spawn(process.execPath, [join(root, 'bin', 'benchling-deploy.cjs'), '--config-dir', cfg, 'status'], { env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
@@ -299,7 +290,7 @@ try {
   // Each first run has a cache folder of its own, so the user's code cache is off for both (bin/front.ts): only the parts differ.
   let latency = null;
   if (existsSync(join(root, 'dist', 'cli.js'))) {
-    const cfg = profilesFolder();
+    const cfg = benchProfilesFolder();
     const kept = mkdtempSync(join(tmpdir(), 'bd-bench-parts-'));
     const timed = (cache) =>
       new Promise((resolve, reject) => {

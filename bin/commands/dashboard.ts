@@ -35,7 +35,7 @@ const records = () => import('../../src/state/deploy-records.js');
 export const REFRESH_ENV = 'BENCHLING_DEPLOY_REFRESH_SECONDS';
 
 /** The poll interval BENCHLING_DEPLOY_REFRESH_SECONDS asks for, in ms; undefined when unset or blank; a bad value is a user error naming it (exit 2). */
-export function refreshIntervalMs(env: NodeJS.ProcessEnv = process.env): number | undefined {
+export function refreshFromEnvMs(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const text = env[REFRESH_ENV];
   if (text === undefined || text.trim() === '') return undefined;
   const ms = refreshMs(text);
@@ -129,7 +129,7 @@ export async function runDashboard(g: Globals): Promise<number> {
   const configDir = configDirOf(g);
   const recordsPath = deployRecordPath(configDir);
   // `--refresh SECONDS` (in ms, as the front's route or commander read it) wins over the environment variable.
-  const intervalMs = (g as Globals & { refresh?: number }).refresh ?? refreshIntervalMs();
+  const intervalMs = (g as Globals & { refresh?: number }).refresh ?? refreshFromEnvMs();
   const hasProd = existsSync(profilePath(configDir, 'default'));
   // The welcome screen makes no AWS call until it has saved a profile: the front's early worker is not kept for it.
   if (!hasProd) void takeEarlyStatusWorker()?.worker.terminate();

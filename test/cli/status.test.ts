@@ -7,7 +7,7 @@ import { crashTasks, namesOf, rollBackOnAlarm, standardScenario, startRollout } 
 import { seedEnvironmentMetrics } from '../fake-aws/services/cloudwatch.js';
 import { refreshIntervalMs } from '../../bin/commands/status.js';
 import { parseRefresh } from '../../bin/numbers.js';
-import { REFRESH_ENV, refreshIntervalMs as envRefreshMs } from '../../bin/commands/dashboard.js';
+import { REFRESH_ENV, refreshFromEnvMs } from '../../bin/commands/dashboard.js';
 import { refreshMs } from '../../src/state/poll-interval.js';
 import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
 import { useFakeAws } from '../helpers/fake-aws.js';
@@ -397,10 +397,10 @@ describe('--refresh', () => {
       if (ms === undefined) expect(() => parseRefresh(text), text).toThrow(/from 1 to 3600/);
       else expect(parseRefresh(text), text).toBe(ms);
     }
-    expect(envRefreshMs({})).toBeUndefined();
-    expect(envRefreshMs({ [REFRESH_ENV]: ' ' })).toBeUndefined();
-    expect(envRefreshMs({ [REFRESH_ENV]: '2.5' })).toBe(2500);
-    expect(() => envRefreshMs({ [REFRESH_ENV]: '0' })).toThrow(`${REFRESH_ENV}: expected a number of seconds from 1 to 3600, got "0"`);
+    expect(refreshFromEnvMs({})).toBeUndefined();
+    expect(refreshFromEnvMs({ [REFRESH_ENV]: ' ' })).toBeUndefined();
+    expect(refreshFromEnvMs({ [REFRESH_ENV]: '2.5' })).toBe(2500);
+    expect(() => refreshFromEnvMs({ [REFRESH_ENV]: '0' })).toThrow(`${REFRESH_ENV}: expected a number of seconds from 1 to 3600, got "0"`);
   });
 });
 

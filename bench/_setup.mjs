@@ -1,0 +1,33 @@
+// What several bench scripts set up the same way: a fake AWS endpoint in a process of its own, and
+// a config folder of the bench stack's profiles.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Starts bench/`script` (a fake that prints one JSON line, then serves until SIGTERM) in its own
+ * process, so that its work is not the measured process's; resolves with that line's fields and a stop().
+ */
+export async function startFakeProcess(script, args = []) {
+  const child = spawn(process.execPath, [join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`bench/${script} exited ${code}`)));
+  });
+  return { ...JSON.parse(line), stop: () => child.kill('SIGTERM') };
+}
+
+/** A new config folder with the bench stack's prod (default) and dev profiles, for runs of the built CLI against the fake. */
+export function benchProfilesFolder() {
+  const cfg = mkdtempSync(join(tmpdir(), 'bd-bench-profiles-'));
+  const arn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/QuiltStack/11111111-2222-3333-4444-555555555555';
+  const profile = (name, extra) => ({ profile: name, benchlingTenant: 'acme', benchlingAppDefinitionId: 'app', benchlingClientId: 'cid', quiltStackArn: arn, ...extra });
+  writeFileSync(join(cfg, 'default.json'), JSON.stringify(profile('default', { imageTag: '0.7.0' })), { mode: 0o600 });
+  writeFileSync(join(cfg, 'dev.json'), JSON.stringify(profile('dev', {})), { mode: 0o600 });
+  return cfg;
+}
