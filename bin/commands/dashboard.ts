@@ -117,6 +117,36 @@ function plausiblePlace(info: StackInfo): boolean {
 const RECORDS_HINT = 'the last deploys are not shown, and deploys are refused until the file is fixed or moved aside';
 
 /**
+ * How long the checked profiles wait for the first update of the poll the first frame started
+ * (prestartStatus) before they are shown without it: about the time of that poll's health on
+ * a quick account. Past it, the update follows in a frame of its own, as it comes.
+ */
+export const FIRST_UPDATE_WAIT_MS = 300;
+
+/**
+ * The profiles checked (`check`, which throws for bad ones), then the stack they place shown
+ * (`started`) with the first update of the poll the first frame started, when that poll is of
+ * the same stack and its update comes within {@link FIRST_UPDATE_WAIT_MS}: both actions in one
+ * synchronous run, which React draws as one frame. Apart, the main thread drew the checked
+ * stack once without the data, and the frame with the data, asked for within Ink's frame
+ * interval (34 ms) of that one, waited out the rest of it. startStatus then adopts that poller
+ * and does not give that update again.
+ */
+export async function startChecked(
+  d: (action: DashboardAction) => void,
+  services: Pick<ReturnType<typeof createServices>, 'firstUpdate'>,
+  check: () => Promise<{ stack: StackInfo; records: DeployRecords; recordsError: string | null }>,
+  snapshotAction: (update: PollUpdate) => DashboardAction,
+  waitMs = FIRST_UPDATE_WAIT_MS,
+): Promise<void> {
+  const c = await check();
+  const first = await services.firstUpdate(c.stack, waitMs);
+  d({ type: 'started', stack: c.stack, records: c.records });
+  if (first) d(snapshotAction(first));
+  if (c.recordsError) d({ type: 'error', error: { message: c.recordsError, hint: RECORDS_HINT } });
+}
+
+/**
  * The dashboard on a terminal (`benchling-deploy` with no command). Without
  * a prod profile the welcome screen creates one. The first frame is drawn
  * from the profiles read as plain JSON; then they are checked (bad ones end
@@ -143,7 +173,7 @@ export async function runDashboard(g: Globals): Promise<number> {
 
   // chalk (inside Ink) knows FORCE_COLOR but not NO_COLOR: say it in its words before it loads.
   if (process.env.NO_COLOR && process.env.FORCE_COLOR === undefined) process.env.FORCE_COLOR = '0';
-  const [{ runDashboardApp }, { initialDashboard, reduce }, welcome] = await withoutFetch(() =>
+  const [{ runDashboardApp }, { initialDashboard, reduce, snapshotAction }, welcome] = await withoutFetch(() =>
     Promise.all([import('../../src/ui/run-dashboard.js'), import('../../src/state/dashboard.js'), hasProd ? undefined : import('../../src/ui/Welcome.js')]),
   );
   let initial = initialDashboard({
@@ -162,9 +192,7 @@ export async function runDashboard(g: Globals): Promise<number> {
   // Once the first frame is drawn: the profiles checked, then polling starts (or the dashboard ends, exit 2).
   const check = async (d: (action: DashboardAction) => void) => {
     try {
-      const c = await checkProfiles(configDir, g);
-      d({ type: 'started', stack: c.stack, records: c.records });
-      if (c.recordsError) d({ type: 'error', error: { message: c.recordsError, hint: RECORDS_HINT } });
+      await startChecked(d, services, () => checkProfiles(configDir, g), snapshotAction);
     } catch (error) {
       services.cancelPrestart();
       fatal = error;
@@ -245,7 +273,13 @@ export async function dashboardStatusClients(options: AwsClientOptions, readAhea
 }
 
 /** The real services: AWS through the SDK (loaded on first use), cdk through the runner, files through the stores. */
-export function createServices(ctx: ServiceContext): DashboardServices & { readAhead(info: StackInfo): void; prestartStatus(info: StackInfo): void; cancelPrestart(): void; locksReleased(capMs: number): Promise<void> } {
+export function createServices(ctx: ServiceContext): DashboardServices & {
+  readAhead(info: StackInfo): void;
+  prestartStatus(info: StackInfo): void;
+  firstUpdate(info: StackInfo, capMs: number): Promise<PollUpdate | undefined>;
+  cancelPrestart(): void;
+  locksReleased(capMs: number): Promise<void>;
+} {
   const { g, configDir, recordsPath } = ctx;
   const loadStack = async () => resolveStackProfiles((await store()).inspectAllProfiles(configDir), { region: g.region });
   const readRecords = async (): Promise<DeployRecords> => {
@@ -348,6 +382,8 @@ export function createServices(ctx: ServiceContext): DashboardServices & { readA
   /** Same stack, same environments, same credentials: a poller started for one serves the other. */
   const pollerKey = (info: StackInfo) => JSON.stringify([info.stackName, info.region, info.account, info.environments, info.awsProfile ?? null]);
   let early: { key: string; started: ReturnType<typeof startPoller> } | undefined;
+  /** The prestarted poller's update that firstUpdate gave (its caller shows it): the adopting startStatus does not give it again. */
+  let given: PollUpdate | undefined;
   const logsApi = async (stack: StackProfiles): Promise<ClosableLogsApi> => {
     const status = await statusApi(stack);
     const current = apis;
@@ -471,6 +507,38 @@ export function createServices(ctx: ServiceContext): DashboardServices & { readA
       early = { key: pollerKey(info), started };
     },
 
+    /**
+     * The prestarted poller's first update (its latest, when one came already), for a caller that shows it:
+     * undefined when no poller was prestarted for the stack `info` places, when it could not start, or when
+     * no update came within `capMs`.
+     */
+    firstUpdate(info, capMs) {
+      const started = early?.key === pollerKey(info) ? early.started : undefined;
+      if (!started) return Promise.resolve(undefined);
+      return new Promise<PollUpdate | undefined>((resolve) => {
+        let done = false;
+        let unsubscribe = () => {};
+        const end = (update: PollUpdate | undefined) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          unsubscribe();
+          given = update;
+          resolve(update);
+        };
+        const timer = setTimeout(() => end(undefined), capMs);
+        started.then(
+          ({ poller, last }) => {
+            if (done) return;
+            const seen = last();
+            if (seen) return end(seen);
+            unsubscribe = poller.subscribe((update) => end(update));
+          },
+          () => end(undefined),
+        );
+      });
+    },
+
     /** Account lock releases still under way (only when team mode was used), at most `capMs`. */
     async locksReleased(capMs) {
       if (!team) return;
@@ -504,9 +572,11 @@ export function createServices(ctx: ServiceContext): DashboardServices & { readA
         return true;
       });
       const unsubscribe = poller.subscribe(listener);
-      // A poll that ended (or gave its health) before this listener came: its snapshot is shown now, not at the next poll.
+      // A poll that ended (or gave its health) before this listener came: its snapshot is shown now, not at the next poll
+      // (unless it is the one firstUpdate gave, shown with the checked profiles).
       const seen = last();
-      if (seen) listener(seen);
+      if (seen && !(adopted && seen === given)) listener(seen);
+      given = undefined;
       return {
         refresh: () => void poller.refresh(),
         invalidate: () => poller.invalidate(),

@@ -333,6 +333,11 @@ export function initialDashboard(options: InitialOptions): Transition {
   return { state, effects: stack && options.poll !== false ? [{ type: 'startStatus' }] : [] };
 }
 
+/** The action of a status update (a poller's, through services.startStatus's listener or the prestarted poll's first). */
+export function snapshotAction(update: { readonly snapshot: StatusSnapshot; readonly nextPollInMs: number | null; readonly partial?: true }): DashboardAction {
+  return { type: 'snapshot', snapshot: update.snapshot, nextPollInMs: update.nextPollInMs, ...(update.partial ? { partial: true as const } : {}) };
+}
+
 const same = (state: DashboardState): Transition => ({ state, effects: [] });
 const to = (state: DashboardState, ...effects: Effect[]): Transition => ({ state, effects });
 

@@ -1,7 +1,7 @@
 import React, { useCallback, useEffect, useRef, useSyncExternalStore } from 'react';
 import { useApp, useInput, useStdin, useStdout, type Key } from 'ink';
 import { ExternalError, UserError } from '../errors.js';
-import { reduce, splitKeys, type BannerError, type DashboardAction, type DashboardState, type Effect, type KeyPress, type Transition } from '../state/dashboard.js';
+import { reduce, snapshotAction, splitKeys, type BannerError, type DashboardAction, type DashboardState, type Effect, type KeyPress, type Transition } from '../state/dashboard.js';
 import type { SetupFormState } from '../state/setup-form.js';
 import type { WelcomeProps } from './Welcome.js';
 import { Dashboard } from './Dashboard.js';
@@ -158,7 +158,7 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
       case 'startStatus':
         later(async () => {
           try {
-            const handle = await services.startStatus((u) => dispatch({ type: 'snapshot', snapshot: u.snapshot, nextPollInMs: u.nextPollInMs, ...(u.partial ? { partial: true as const } : {}) }), {
+            const handle = await services.startStatus((u) => dispatch(snapshotAction(u)), {
               watchTasks: store.state.selected,
               onNotice: (message) => dispatch({ type: 'error', error: { message } }),
               onRecords: (records) => dispatch({ type: 'records', records }),

@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServices, dashboardStatusClients, provisionalStack } from '../../bin/commands/dashboard.js';
+import { checkProfiles, createServices, dashboardStatusClients, provisionalStack, startChecked } from '../../bin/commands/dashboard.js';
+import { snapshotAction, type DashboardAction } from '../../src/state/dashboard.js';
 import { createStatusApi, type AwsClientOptions } from '../../src/state/aws-clients.js';
 import { leaveEarlyStatusWorker, startStatusWorker, takeEarlyStatusWorker } from '../../src/state/status-worker-start.js';
 import type { ReadAhead } from '../../src/state/status-worker-protocol.js';
@@ -87,6 +88,69 @@ describe('prestartStatus', () => {
     expect(second.snapshot.environments[0].metrics).toBeDefined();
     expect(second.snapshot.environments[0].stage?.name).toBe('dev');
     expect(second.snapshot.environments[0].runningTasks).toHaveLength(1);
+    await handle.stop();
+  });
+
+  it("comes with the checked profiles: their stack and the poll's first update in one synchronous run (one frame), not given again by startStatus", async () => {
+    const dir = configDir();
+    const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000 });
+    // The poll's own update comes after startStatus has subscribed: the update given with the profiles is its health.
+    fake.inject({ kind: 'slow', operation: 'GetMetricData', delayMs: 1_500 });
+    services.prestartStatus(provisionalStack(dir, {})!);
+    const actions: DashboardAction[] = [];
+    // What React has been given when the render it schedules at the first change runs (a microtask later).
+    let atFirstRender: string[] | undefined;
+    const d = (action: DashboardAction) => {
+      actions.push(action);
+      if (actions.length === 1) queueMicrotask(() => (atFirstRender = actions.map((a) => a.type)));
+    };
+    await startChecked(d, services, () => checkProfiles(dir, {}), snapshotAction, 20_000);
+    expect(atFirstRender).toEqual(['started', 'snapshot']);
+    const given = actions[1] as Extract<DashboardAction, { type: 'snapshot' }>;
+    expect(given.partial).toBe(true);
+    expect(given.snapshot.environments.map((e) => [e.name, e.health])).toEqual([
+      ['dev', 'healthy'],
+      ['prod', 'healthy'],
+    ]);
+    const updates: { snapshot: StatusSnapshot; partial?: true }[] = [];
+    const handle = await services.startStatus((u) => updates.push(u));
+    await waitFor(() => updates.length >= 1, 10_000, "the poll's own update");
+    // The health given with the profiles is not given again: the next update is the poll's whole one.
+    expect(updates.map((u) => u.partial)).toEqual([undefined]);
+    expect(updates[0].snapshot.environments[0].metrics).toBeDefined();
+    await handle.stop();
+  });
+
+  it('leaves the checked profiles to be shown alone when the first update does not come in time; startStatus gives it as it comes', async () => {
+    const dir = configDir();
+    const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000 });
+    fake.inject({ kind: 'slow', operation: 'DescribeServices', delayMs: 2_000, times: 1 });
+    services.prestartStatus(provisionalStack(dir, {})!);
+    const actions: DashboardAction[] = [];
+    await startChecked((a) => actions.push(a), services, () => checkProfiles(dir, {}), snapshotAction, 100);
+    expect(actions.map((a) => a.type)).toEqual(['started']);
+    const updates: { snapshot: StatusSnapshot; partial?: true }[] = [];
+    const handle = await services.startStatus((u) => updates.push(u));
+    await waitFor(() => updates.length >= 1, 10_000, 'the first update');
+    expect(updates[0].snapshot.environments.map((e) => [e.name, e.health])).toEqual([
+      ['dev', 'healthy'],
+      ['prod', 'healthy'],
+    ]);
+    await handle.stop();
+  });
+
+  it("gives no update of a poll of another stack than the checked profiles': the checked stack is shown without it at once", async () => {
+    const dir = configDir(prodProfile({ stackName: 'OtherStack' }));
+    const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000 });
+    services.prestartStatus({ ...provisionalStack(dir, {})!, stackName: 'BenchlingWebhookStack' });
+    const actions: DashboardAction[] = [];
+    // Waited for, the prestarted poll's update would come within this time.
+    await startChecked((a) => actions.push(a), services, () => checkProfiles(dir, {}), snapshotAction, 20_000);
+    expect(actions.map((a) => a.type)).toEqual(['started']);
+    const updates: { snapshot: StatusSnapshot; partial?: true }[] = [];
+    const handle = await services.startStatus((u) => updates.push(u));
+    await waitFor(() => updates.length >= 1, 10_000, 'the first update');
+    expect(updates[0].snapshot.stackName).toBe('OtherStack');
     await handle.stop();
   });
 
