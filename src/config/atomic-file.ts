@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync, mkdirSync, fchmodSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-hex.js';
 import { folderError } from './fs-errors.js';
 
 /**
@@ -23,7 +23,7 @@ export function writeFileAtomic(path: string, content: string, mode = 0o600): vo
 function writeAtomic(path: string, content: string, mode: number): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomHex(4)}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
   try {
     // The mode asked for, whatever the umask left of it.

@@ -1,7 +1,7 @@
 import { closeSync, linkSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random-hex.js';
 import { displayLine } from '../display-text.js';
 import { ExternalError } from '../errors.js';
 import { folderError } from './fs-errors.js';
@@ -123,7 +123,7 @@ function writeTemporary(tmp: string, text: string): void {
 
 function takeLock(path: string, purpose: string): HeldLock | undefined {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), purpose, token: randomBytes(8).toString('hex') };
+  const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), purpose, token: randomHex(8) };
   for (let attempt = 0; attempt < 3; attempt++) {
     // The lock appears with its content complete (hard link of a written file), so a
     // holder killed at any point leaves either no lock or one that names it.
@@ -151,7 +151,7 @@ function takeLock(path: string, purpose: string): HeldLock | undefined {
 
 /** Moves a dead holder's lock aside; puts it back if it turned out to be someone else's fresh lock. */
 function recoverStale(path: string, seen: LockInfo): void {
-  const aside = `${path}.${randomBytes(4).toString('hex')}.stale`;
+  const aside = `${path}.${randomHex(4)}.stale`;
   try {
     renameSync(path, aside);
   } catch {
