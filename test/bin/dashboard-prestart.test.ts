@@ -94,8 +94,9 @@ describe('prestartStatus', () => {
   it("comes with the checked profiles: their stack and the poll's first update in one synchronous run (one frame), not given again by startStatus", async () => {
     const dir = configDir();
     const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000 });
-    // The poll's own update comes after startStatus has subscribed: the update given with the profiles is its health.
-    fake.inject({ kind: 'slow', operation: 'GetMetricData', delayMs: 1_500 });
+    // The poll's own update comes well after the check (3 s behind its health, on a busy machine too): the update given
+    // with the profiles is its health.
+    fake.inject({ kind: 'slow', operation: 'GetMetricData', delayMs: 3_000 });
     services.prestartStatus(provisionalStack(dir, {})!);
     const actions: DashboardAction[] = [];
     // What React has been given when the render it schedules at the first change runs (a microtask later).
