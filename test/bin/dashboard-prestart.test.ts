@@ -94,9 +94,10 @@ describe('prestartStatus', () => {
   it("comes with the checked profiles: their stack and the poll's first update in one synchronous run (one frame), not given again by startStatus", async () => {
     const dir = configDir();
     const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000 });
-    // The poll's own update comes well after the check (3 s behind its health, on a busy machine too): the update given
-    // with the profiles is its health.
+    // The poll's own update comes 3 s behind its health: the update given with the profiles is its health.
     fake.inject({ kind: 'slow', operation: 'GetMetricData', delayMs: 3_000 });
+    // Checked before the poll starts (and handed in as done), so that the wait, not the check's speed, meets the health.
+    const checked = await checkProfiles(dir, {});
     services.prestartStatus(provisionalStack(dir, {})!);
     const actions: DashboardAction[] = [];
     // What React has been given when the render it schedules at the first change runs (a microtask later).
@@ -105,7 +106,7 @@ describe('prestartStatus', () => {
       actions.push(action);
       if (actions.length === 1) queueMicrotask(() => (atFirstRender = actions.map((a) => a.type)));
     };
-    await startChecked(d, services, () => checkProfiles(dir, {}), snapshotAction, 20_000);
+    await startChecked(d, services, async () => checked, snapshotAction, 20_000);
     expect(atFirstRender).toEqual(['started', 'snapshot']);
     const given = actions[1] as Extract<DashboardAction, { type: 'snapshot' }>;
     expect(given.partial).toBe(true);
@@ -126,9 +127,11 @@ describe('prestartStatus', () => {
     const dir = configDir();
     const services = createServices({ g: {}, configDir: dir, recordsPath: `${dir}/deploy.json`, intervalMs: 60_000 });
     fake.inject({ kind: 'slow', operation: 'DescribeServices', delayMs: 2_000, times: 1 });
+    // Checked before the poll starts: the 100 ms wait begins at once, long before the health can come.
+    const checked = await checkProfiles(dir, {});
     services.prestartStatus(provisionalStack(dir, {})!);
     const actions: DashboardAction[] = [];
-    await startChecked((a) => actions.push(a), services, () => checkProfiles(dir, {}), snapshotAction, 100);
+    await startChecked((a) => actions.push(a), services, async () => checked, snapshotAction, 100);
     expect(actions.map((a) => a.type)).toEqual(['started']);
     const updates: { snapshot: StatusSnapshot; partial?: true }[] = [];
     const handle = await services.startStatus((u) => updates.push(u));
