@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
 import { DIGEST_RE, ENVIRONMENTS, ImageReferenceSchema, STACK_NAME_RE, type EnvironmentName } from '../config/schema.js';
 import { displayLine } from '../display-text.js';
@@ -349,7 +348,9 @@ export function createTeam(options: TeamOptions): Team {
         const at = now();
         return { token, who: whoami, host: hostname(), pid: process.pid, operation, environment, started: startedAt, expires: new Date(at.getTime() + ttl).toISOString(), folder };
       };
-      const token = randomUUID();
+      // Node's crypto module loads here, at the first lock, not with the dashboard's start (which reads records only).
+      const token = globalThis.crypto.randomUUID();
+      const { createHash } = await import('node:crypto');
       const folder = createHash('sha256').update(`${hostname()}\0${options.recordsPath}`).digest('hex').slice(0, 16);
       let whoami: string;
       const startedAt = now().toISOString();

@@ -1,7 +1,7 @@
 /**
  * The temporary names of atomic writes and the tokens of locks are random hex from the system's
  * secure generator, which loads Node's crypto module at the first write or lock: the modules that
- * read the profiles and deploy.json (the dashboard's, before its first frame with data) load none.
+ * read the profiles and deploy.json, and team mode's (the dashboard's, as it starts), load none.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
