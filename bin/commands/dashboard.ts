@@ -218,6 +218,8 @@ export async function runDashboard(g: Globals): Promise<number> {
   } finally {
     screen.restore();
     screen.dispose();
+    // A poller started for the first frame that nothing adopted (quit while the profiles were checked) stops now.
+    services.cancelPrestart();
     // A plan given up at the quit releases the stack's lock in the account: wait for it (at most 5 s).
     await services.locksReleased(5_000);
     // Sockets of the SDK's clients may linger a moment; they must not keep the process alive.
