@@ -136,11 +136,10 @@ export async function startChecked(
   d: (action: DashboardAction) => void,
   services: Pick<ReturnType<typeof createServices>, 'firstUpdate'>,
   check: () => Promise<{ stack: StackInfo; records: DeployRecords; recordsError: string | null }>,
-  snapshotAction: (update: PollUpdate) => DashboardAction,
   waitMs = FIRST_UPDATE_WAIT_MS,
 ): Promise<void> {
   const c = await check();
-  const first = await services.firstUpdate(c.stack, waitMs);
+  const [first, { snapshotAction }] = await Promise.all([services.firstUpdate(c.stack, waitMs), import('../../src/state/dashboard.js')]);
   d({ type: 'started', stack: c.stack, records: c.records });
   if (first) d(snapshotAction(first));
   if (c.recordsError) d({ type: 'error', error: { message: c.recordsError, hint: RECORDS_HINT } });
@@ -173,7 +172,7 @@ export async function runDashboard(g: Globals): Promise<number> {
 
   // chalk (inside Ink) knows FORCE_COLOR but not NO_COLOR: say it in its words before it loads.
   if (process.env.NO_COLOR && process.env.FORCE_COLOR === undefined) process.env.FORCE_COLOR = '0';
-  const [{ runDashboardApp }, { initialDashboard, reduce, snapshotAction }, welcome] = await withoutFetch(() =>
+  const [{ runDashboardApp }, { initialDashboard, reduce }, welcome] = await withoutFetch(() =>
     Promise.all([import('../../src/ui/run-dashboard.js'), import('../../src/state/dashboard.js'), hasProd ? undefined : import('../../src/ui/Welcome.js')]),
   );
   let initial = initialDashboard({
@@ -192,7 +191,7 @@ export async function runDashboard(g: Globals): Promise<number> {
   // Once the first frame is drawn: the profiles checked, then polling starts (or the dashboard ends, exit 2).
   const check = async (d: (action: DashboardAction) => void) => {
     try {
-      await startChecked(d, services, () => checkProfiles(configDir, g), snapshotAction);
+      await startChecked(d, services, () => checkProfiles(configDir, g));
     } catch (error) {
       services.cancelPrestart();
       fatal = error;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkProfiles, createServices, dashboardStatusClients, provisionalStack, startChecked } from '../../bin/commands/dashboard.js';
-import { snapshotAction, type DashboardAction } from '../../src/state/dashboard.js';
+import type { DashboardAction } from '../../src/state/dashboard.js';
 import { createStatusApi, type AwsClientOptions } from '../../src/state/aws-clients.js';
 import { leaveEarlyStatusWorker, startStatusWorker, takeEarlyStatusWorker } from '../../src/state/status-worker-start.js';
 import type { ReadAhead } from '../../src/state/status-worker-protocol.js';
@@ -106,7 +106,7 @@ describe('prestartStatus', () => {
       actions.push(action);
       if (actions.length === 1) queueMicrotask(() => (atFirstRender = actions.map((a) => a.type)));
     };
-    await startChecked(d, services, async () => checked, snapshotAction, 20_000);
+    await startChecked(d, services, async () => checked, 20_000);
     expect(atFirstRender).toEqual(['started', 'snapshot']);
     const given = actions[1] as Extract<DashboardAction, { type: 'snapshot' }>;
     expect(given.partial).toBe(true);
@@ -131,7 +131,7 @@ describe('prestartStatus', () => {
     const checked = await checkProfiles(dir, {});
     services.prestartStatus(provisionalStack(dir, {})!);
     const actions: DashboardAction[] = [];
-    await startChecked((a) => actions.push(a), services, async () => checked, snapshotAction, 100);
+    await startChecked((a) => actions.push(a), services, async () => checked, 100);
     expect(actions.map((a) => a.type)).toEqual(['started']);
     const updates: { snapshot: StatusSnapshot; partial?: true }[] = [];
     const handle = await services.startStatus((u) => updates.push(u));
@@ -149,7 +149,7 @@ describe('prestartStatus', () => {
     services.prestartStatus({ ...provisionalStack(dir, {})!, stackName: 'BenchlingWebhookStack' });
     const actions: DashboardAction[] = [];
     // Waited for, the prestarted poll's update would come within this time.
-    await startChecked((a) => actions.push(a), services, () => checkProfiles(dir, {}), snapshotAction, 20_000);
+    await startChecked((a) => actions.push(a), services, () => checkProfiles(dir, {}), 20_000);
     expect(actions.map((a) => a.type)).toEqual(['started']);
     const updates: { snapshot: StatusSnapshot; partial?: true }[] = [];
     const handle = await services.startStatus((u) => updates.push(u));
