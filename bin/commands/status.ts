@@ -7,7 +7,7 @@ import { assertAwsProfileExists } from '../../src/state/aws-profile.js';
 import { readDeployRecords } from '../../src/state/deploy-records.js';
 import { stackStatusWords } from '../../src/state/health.js';
 import { alarmRollbackText } from '../../src/state/alarm-rollback.js';
-import { createStatusPoller, DEFAULT_INTERVAL_MS, type PolledEnvironment } from '../../src/state/status-poller.js';
+import { createStatusPoller, type PolledEnvironment } from '../../src/state/status-poller.js';
 import type { EnvironmentStatus, StatusSnapshot } from '../../src/state/status-types.js';
 import { displayLine } from '../../src/display-text.js';
 import { span } from '../../src/state/team-records.js';
@@ -18,11 +18,6 @@ import { formatTable } from './profile-checks.js';
 import { teamFor } from '../team.js';
 
 export const statusAction = action((_opts: unknown, cmd: Command) => runStatus(globalsOf(cmd)));
-
-/** The poll interval the command line asks for (`--refresh`), in ms. */
-export function refreshIntervalMs(g: Globals & { refresh?: number }): number {
-  return g.refresh ?? DEFAULT_INTERVAL_MS;
-}
 
 /**
  * One snapshot of the stack's environments, printed. Exit 0 when every

@@ -5,10 +5,9 @@ import { BIN, ROOT, runCliAsync, runWithReaderGone, type CliResult } from '../he
 import { SECRET, devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { crashTasks, namesOf, rollBackOnAlarm, standardScenario, startRollout } from '../fake-aws/scenario.js';
 import { seedEnvironmentMetrics } from '../fake-aws/services/cloudwatch.js';
-import { refreshIntervalMs } from '../../bin/commands/status.js';
 import { parseRefresh } from '../../bin/numbers.js';
 import { REFRESH_ENV, refreshFromEnvMs } from '../../bin/commands/dashboard.js';
-import { refreshMs } from '../../src/state/poll-interval.js';
+import { DEFAULT_INTERVAL_MS, refreshMs } from '../../src/state/poll-interval.js';
 import { HOSTILE, RAW_CONTROL } from '../helpers/hostile.js';
 import { useFakeAws } from '../helpers/fake-aws.js';
 
@@ -385,8 +384,8 @@ describe('--refresh', () => {
   it('gives the poll interval in ms, 5 s by default', () => {
     expect(parseRefresh('2.5')).toBe(2500);
     expect(parseRefresh('3600')).toBe(3_600_000);
-    expect(refreshIntervalMs({})).toBe(5000);
-    expect(refreshIntervalMs({ refresh: 2000 })).toBe(2000);
+    // The poller's interval when neither --refresh nor the variable gives one.
+    expect(DEFAULT_INTERVAL_MS).toBe(5000);
     expect(() => parseRefresh('0.5')).toThrow(/from 1 to 3600, got "0.5"/);
     expect(() => parseRefresh('')).toThrow(/from 1 to 3600/);
   });
