@@ -120,6 +120,63 @@ export function styledCharsToString(chars) {
     return ret;
 }`;
 
+/**
+ * `fitsAsIs(line)`, in Ink's Output: true only when slice-ansi gives `line` back as it is, cut from 0
+ * to its full width (string-width's, which for plain characters is slice-ansi's: one column each).
+ * That holds for a line of plain characters with escape codes of one style each (`ESC [ n m`, n
+ * one of the styles ansi-styles names, its end, or 0) when, as slice-ansi reads them (one entry a
+ * style's end code, kept while a code of that end is open):
+ * - the codes before the first character each start a style, no two of one end (slice-ansi writes
+ *   the styles open at the first character, one a kind, in the order they were opened);
+ * - the codes after the last character each close an open style (slice-ansi drops one that closes
+ *   nothing or opens one), and none is left open at the end (slice-ansi would close it).
+ * Codes between characters are written as they are. Anything else (no character, another code, a
+ * code of several parameters, a BEL) is false: slice-ansi cuts it. test/scripts/ink-output.test.ts
+ * holds it to slice-ansi on random and exhaustive lines.
+ */
+const FITS_AS_IS = `const FIT_END_BITS = [];
+[22, 23, 24, 27, 28, 29, 39, 49, 55].forEach((end, i) => (FIT_END_BITS[end] = 1 << i));
+const FIT_STARTS = [];
+for (const [start, end] of [[1, 22], [2, 22], [3, 23], [4, 24], [53, 55], [7, 27], [8, 28], [9, 29]]) FIT_STARTS[start] = FIT_END_BITS[end];
+for (let n = 0; n < 8; n++) {
+    FIT_STARTS[30 + n] = FIT_STARTS[90 + n] = FIT_END_BITS[39];
+    FIT_STARTS[40 + n] = FIT_STARTS[100 + n] = FIT_END_BITS[49];
+}
+const FIT_TEXT = /^[\\u001B${PLAIN}]*$/;
+export function fitsAsIs(line) {
+    if (!FIT_TEXT.test(line)) return false;
+    let open = 0;
+    let seen = false;
+    let closesAll = true;
+    for (let i = 0; i < line.length;) {
+        if (line.charCodeAt(i) !== 27) {
+            seen = true;
+            closesAll = true;
+            i++;
+            continue;
+        }
+        if (line.charCodeAt(i + 1) !== 91) return false;
+        let j = i + 2;
+        let n = 0;
+        for (let d; j < i + 5 && (d = line.charCodeAt(j) - 48) >= 0 && d <= 9; j++) n = n * 10 + d;
+        if (j === i + 2 || line.charCodeAt(j) !== 109) return false;
+        i = j + 1;
+        const start = FIT_STARTS[n];
+        if (start !== undefined) {
+            if (!seen && (open & start) !== 0) return false;
+            open |= start;
+            closesAll = false;
+            continue;
+        }
+        const end = n === 0 ? open : FIT_END_BITS[n];
+        if (end === undefined || !seen) return false;
+        if ((open & end) === 0) closesAll = false;
+        open &= ~end;
+    }
+    return seen && closesAll && open === 0;
+}
+`;
+
 /** The edits, by the file they apply to (a path ending): [original, replacement], each original found exactly once. */
 export const INK_OUTPUT_EDITS = {
   '@alcalzone/ansi-tokenize/build/styledChars.js': [[STYLED_CHARS_ORIGINAL, STYLED_CHARS_FAST]],
@@ -142,15 +199,16 @@ export const INK_OUTPUT_EDITS = {
   // it (slice-ansi reads the segment and index of them, by containing() or in order).
   'slice-ansi/tokenize-ansi.js': [["const GRAPHEME_SEGMENTER = new Intl.Segmenter(undefined, {granularity: 'grapheme'});", plainAwareSegmenter('GRAPHEME_SEGMENTER', "undefined, {granularity: 'grapheme'}")]],
   // Ink cuts every line inside that box with slice-ansi, even one that fits, before it styles it. A
-  // line of plain characters alone (no escape code), within the clip's width from its start, is
-  // written as it is: slice-ansi would give back the same text. Not so for others: string-width
-  // counts a tab or a lone combining mark 0 wide where slice-ansi counts 1, so the cut loses the
-  // line's last character; and slice-ansi adds, reorders or drops some escape codes.
+  // line that fits (within the clip's width from its start) is written as it is when slice-ansi
+  // would give back the same text ({@link FITS_AS_IS}): plain characters, and the style codes a
+  // nested Text leaves in its parent's line, each closed before the line ends. Not so for others:
+  // string-width counts a tab or a lone combining mark 0 wide where slice-ansi counts 1, so the cut
+  // loses the line's last character; and slice-ansi adds, reorders or drops some escape codes.
   'ink/build/output.js': [
-    ['return sliceAnsi(line, from, to);', `return from === 0 && to === width && /^[${PLAIN}]*$/.test(line) ? line : keptSlice(line, from, to);`],
+    ['return sliceAnsi(line, from, to);', 'return from === 0 && to === width && fitsAsIs(line) ? line : keptSlice(line, from, to);'],
     ['    widths = new Map();\n    blockWidths = new Map();\n    styledChars = new Map();', `    widths = __boundedCache(${INK_CACHE_LIMIT});\n    blockWidths = __boundedCache(${KEPT_BLOCKS});\n    styledChars = __boundedCache(${KEPT_LINES});`],
     ['    caches = new OutputCaches();', '    caches = keptCaches;'],
-    ['export default class Output {', `${BOUNDED_CACHE}const slices = __boundedCache(${INK_CACHE_LIMIT});
+    ['export default class Output {', `${BOUNDED_CACHE}${FITS_AS_IS}const slices = __boundedCache(${INK_CACHE_LIMIT});
 function keptSlice(line, from, to) {
     const key = from + ':' + to + ':' + line;
     let cut = slices.get(key);

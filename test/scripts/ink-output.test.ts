@@ -23,6 +23,8 @@ interface InkText {
   styledCharsToString(chars: StyledChar[]): string;
   sliceAnsi(text: string, start: number, end?: number): string;
   Output: new (options: { width: number; height: number }) => Output;
+  /** The edited Output's test of a line it writes as it is (scripts/ink-output.mjs FITS_AS_IS); absent from the published one. */
+  fitsAsIs?: (line: string) => boolean;
 }
 /** A bundle (its source), and what it made while it ran: Segmenters, and regular expressions made with `new RegExp`. */
 interface Loaded { text: InkText; source: string; made: { segmenters: number; regExps: string[] } }
@@ -37,7 +39,8 @@ const ENTRY = [
 
 /** The installed packages in one CommonJS bundle, with the plugin (as the build bundles them) or without (as published). */
 async function load(plugins: Plugin[]): Promise<Loaded> {
-  const out = await build({ stdin: { contents: ENTRY, resolveDir: root, loader: 'js' }, bundle: true, format: 'cjs', platform: 'node', write: false, logLevel: 'silent', plugins });
+  const entry = plugins.length > 0 ? `${ENTRY}\nexport { fitsAsIs } from './node_modules/ink/build/output.js';` : ENTRY;
+  const out = await build({ stdin: { contents: entry, resolveDir: root, loader: 'js' }, bundle: true, format: 'cjs', platform: 'node', write: false, logLevel: 'silent', plugins });
   const made = { segmenters: 0, regExps: [] as string[] };
   const Segmenter = new Proxy(Intl.Segmenter, { construct: (target, args) => (made.segmenters++, Reflect.construct(target, args)) });
   const intl = Object.create(Intl, { Segmenter: { value: Segmenter } });
@@ -119,6 +122,55 @@ describe('the bundle edits what Ink draws a frame with (scripts/ink-output.mjs)'
       }),
       { numRuns: 3000 },
     );
+  });
+
+  /** Codes of one style as slice-ansi reads them, and their near misses: every number to 110 (each style, its end, 0, none), written otherwise, or of several parameters. */
+  const STYLE_CODES = [
+    ...Array.from({ length: 111 }, (_, n) => `\u001b[${n}m`),
+    '\u001b[m', '\u001b[00m', '\u001b[01m', '\u001b[031m', '\u001b[0039m', '\u001b[1;31m', '\u001b[38;5;208m', '\u001b[38;2;1;2;3m', '\u001b[39;49m', '\u001b[;m', '\u001b[1:2m', '\u001b[?25l', '\u001b[2K',
+  ];
+  /** What a nested Text leaves in its parent's line: styles opened and closed around words. */
+  const DASHBOARD_LINES = ['\u001b[1mdev\u001b[22m  \u001b[32mhealthy\u001b[39m  1/1 running', '\u001b[36mq\u001b[39m quit  \u001b[36m?\u001b[39m help', '\u001b[1m\u001b[31mfailing\u001b[39m\u001b[22m ▁▂▃▅▇█', 'prod  \u001b[7m 2/2 \u001b[27m  sha256:26f368c1d9a4…', '\u001b[2mlast deploy\u001b[0m'];
+
+  it("takes a line as fitting only when slice-ansi gives it back as it is, cut to its width (random lines)", async () => {
+    const [fast, original] = [await edited(), await published()];
+    const fitsAsIs = fast.text.fitsAsIs!;
+    const line = fc.array(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...plainChars) }, { weight: 3, arbitrary: fc.constantFrom(...STYLE_CODES, ...CODES) }, { weight: 1, arbitrary: fc.constantFrom(...OTHERS) }), { maxLength: 30 }).map((parts) => parts.join(''));
+    let fitting = 0;
+    fc.assert(
+      fc.property(fc.oneof(line, text, plainText, plainOnly), (t) => {
+        if (!fitsAsIs(t)) return;
+        fitting++;
+        expect(original.text.sliceAnsi(t, 0, original.text.stringWidth(t))).toBe(t);
+      }),
+      { numRuns: 20000 },
+    );
+    // Not a test that passes by saying no: a good share of the lines is taken as fitting.
+    expect(fitting).toBeGreaterThan(2000);
+    for (const l of DASHBOARD_LINES) {
+      expect(fitsAsIs(l), JSON.stringify(l)).toBe(true);
+      expect(original.text.sliceAnsi(l, 0, original.text.stringWidth(l))).toBe(l);
+    }
+  });
+
+  it('takes a line as fitting only when slice-ansi gives it back as it is (every line of up to four pieces)', async () => {
+    const [fast, original] = [await edited(), await published()];
+    const fitsAsIs = fast.text.fitsAsIs!;
+    // One and two characters, each style that has an end in two kinds, their ends, a reset and near misses.
+    const pieces = ['a', 'b', '\u001b[1m', '\u001b[2m', '\u001b[22m', '\u001b[31m', '\u001b[32m', '\u001b[39m', '\u001b[41m', '\u001b[49m', '\u001b[0m', '\u001b[m', '\u001b[1;31m', '\u001b[5m', '\u001b[53m', '\u001b[55m', '\u001b[38m', '\u0007'];
+    let lines: string[] = [''];
+    let fitting = 0;
+    for (let length = 1; length <= 4; length++) {
+      lines = lines.flatMap((l) => pieces.map((p) => l + p));
+      for (const l of lines) {
+        const same = original.text.sliceAnsi(l, 0, original.text.stringWidth(l)) === l;
+        if (fitsAsIs(l)) {
+          fitting++;
+          expect(same, JSON.stringify(l)).toBe(true);
+        }
+      }
+    }
+    expect(fitting).toBeGreaterThan(450);
   });
 
   it('turns styled characters into the same text, for lines and for rows put together as Ink does (pieces among unstyled blanks)', async () => {
@@ -250,7 +302,7 @@ describe('the bundle edits what Ink draws a frame with (scripts/ink-output.mjs)'
       expect(code, file).toMatch(/caches\s*=\s*keptCaches/);
       expect(code.match(/new Intl\.Segmenter/g)?.length, file).toBe(4);
       expect(code.match(/Made\d*\?\?=new Intl\.Segmenter/g)?.length, file).toBe(4);
-      expect(code, file).toMatch(/from===0&&to\d*===width\d*&&/);
+      expect(code, file).toMatch(/from===0&&to\d*===width\d*&&fitsAsIs\d*\(line\d*\)/);
     }
   });
 });
