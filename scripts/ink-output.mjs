@@ -19,7 +19,8 @@
 //    grapheme cluster of its own, as wide as its East Asian Width says, which is what the full
 //    paths compute for it.
 // 3. Ink cuts every line written inside a box with overflow="hidden" with slice-ansi, even a line
-//    that fits; a line of plain characters that fits is written as it is.
+//    that fits; a line that fits is written as it is when slice-ansi would give it back unchanged:
+//    plain characters, with style codes that the cut would neither drop, add nor reorder.
 // 4. Ink's Output kept what it measured and cut into characters for one frame only, and sliced
 //    every line anew, though most lines of a frame were in the one before (the footer, the labels,
 //    the borders): now all of these are kept across frames, each cache bounded (oldest in, first
@@ -130,8 +131,9 @@ export function styledCharsToString(chars) {
  *   the styles open at the first character, one a kind, in the order they were opened);
  * - the codes after the last character each close an open style (slice-ansi drops one that closes
  *   nothing or opens one), and none is left open at the end (slice-ansi would close it).
- * Codes between characters are written as they are. Anything else (no character, another code, a
- * code of several parameters, a BEL) is false: slice-ansi cuts it. test/scripts/ink-output.test.ts
+ * Codes between characters are written as they are. The empty line fits (slice-ansi gives ''); codes
+ * with no character do not. Anything else (another code, `ESC [ m`, a number of more than three
+ * digits, a code of several parameters, a BEL) is false: slice-ansi cuts it. test/scripts/ink-output.test.ts
  * holds it to slice-ansi on random and exhaustive lines.
  */
 const FITS_AS_IS = `const FIT_END_BITS = [];
@@ -173,7 +175,7 @@ export function fitsAsIs(line) {
         if ((open & end) === 0) closesAll = false;
         open &= ~end;
     }
-    return seen && closesAll && open === 0;
+    return closesAll && open === 0;
 }
 `;
 
