@@ -133,8 +133,8 @@ export function styledCharsToString(chars) {
  *   nothing or opens one), and none is left open at the end (slice-ansi would close it).
  * Codes between characters are written as they are. The empty line fits (slice-ansi gives ''); codes
  * with no character do not. Anything else (another code, `ESC [ m`, a number of more than three
- * digits, a code of several parameters, a BEL) is false: slice-ansi cuts it. test/scripts/ink-output.test.ts
- * holds it to slice-ansi on random and exhaustive lines.
+ * digits, a code of several parameters, a BEL) is false: slice-ansi cuts it.
+ * test/scripts/ink-output.test.ts holds it to slice-ansi on random and exhaustive lines.
  */
 const FITS_AS_IS = `const FIT_END_BITS = [];
 [22, 23, 24, 27, 28, 29, 39, 49, 55].forEach((end, i) => (FIT_END_BITS[end] = 1 << i));
