@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { StackProfiles } from '../config/pairing.js';
 import type { ResolvedProfile } from '../config/schema.js';
 import { cacheFolder, ownFolder, readOwnFile } from '../own-files.js';
+import { randomHex } from '../random-hex.js';
 import type { Synthesizer } from './deploy.js';
 
 /**
@@ -217,7 +218,7 @@ function isMeta(meta: unknown, key: string): meta is EntryMeta {
 }
 
 function keep(dir: string, entry: string, key: string, result: Awaited<ReturnType<Synthesizer>>): void {
-  const staging = `${entry}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const staging = `${entry}.tmp-${process.pid}-${randomHex(4)}`;
   let made = false;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -6,6 +5,7 @@ import type { StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { displayLine } from '../display-text.js';
+import { randomHex } from '../random-hex.js';
 import { isAlive } from '../config/lock.js';
 import { assemblyAssets, readManifest } from './assembly.js';
 import { WebhookStack } from './webhook-stack.js';
@@ -71,7 +71,7 @@ export function synthesizeStack(profiles: StackProfiles, outDir: string, options
   mkdirSync(dirname(target), { recursive: true });
   removeDeadStaging(target);
   // Beside the target, so the final rename stays on one file system.
-  const staging = join(dirname(target), `${stagingPrefix(target)}${process.pid}-${randomBytes(4).toString('hex')}`);
+  const staging = join(dirname(target), `${stagingPrefix(target)}${process.pid}-${randomHex(4)}`);
   mkdirSync(staging);
   try {
     const app = new App({
