@@ -29,7 +29,16 @@ export function acknowledge(scope: IConstruct, ...acknowledgements: NagAcknowled
     ...(a.reason.trim().length >= MIN_REASON_LENGTH ? [] : [`${scope.node.path}: ${a.id}: the reason must explain the acknowledgement (${MIN_REASON_LENGTH}+ characters)`]),
   ]);
   if (problems.length > 0) throw new Error(problems.join('\n'));
-  Validations.of(scope).acknowledge(...acknowledgements);
+  // Validations records each acknowledgement with the call stack it was made from, whatever the app's
+  // stack-trace settings: parsed from an Error's text (about 7 ms of synth), for the assembly's metadata file
+  // alone, with this machine's paths. None is captured, as synth captures no creation stacks either.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    Validations.of(scope).acknowledge(...acknowledgements);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 export interface RecordedAcknowledgement {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { UserErrors } from '../../src/errors.js';
 import { EnvironmentRuntime, type EnvironmentRuntimeProps } from '../../src/infra/environment-runtime.js';
-import { acknowledge } from '../../src/infra/nag.js';
+import { acknowledge, listAcknowledgements } from '../../src/infra/nag.js';
 import { SharedInfrastructure } from '../../src/infra/shared-infrastructure.js';
 import { WebhookStack } from '../../src/infra/webhook-stack.js';
 import { QUILT_ARN } from '../helpers/fixtures.js';
@@ -155,5 +155,20 @@ describe('acknowledge', () => {
     const stack = freshStack();
     expect(() => acknowledge(stack, { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'needed' })).toThrow(/the reason must explain the acknowledgement/);
     expect(() => acknowledge(stack, { id: 'IAM5', reason: 'a reason that is long enough to read as one' })).toThrow(/"IAM5" is not an AwsSolutions finding id/);
+  });
+
+  it('records the acknowledgement without a call stack, and leaves the stack-trace limit as it was', () => {
+    const stack = freshStack();
+    const before = Error.stackTraceLimit;
+    Error.stackTraceLimit = 17;
+    try {
+      acknowledge(stack, { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'a reason that is long enough to read as one' });
+      expect(Error.stackTraceLimit).toBe(17);
+    } finally {
+      Error.stackTraceLimit = before;
+    }
+    expect(listAcknowledgements(stack)).toEqual([{ path: stack.node.path, id: 'AwsSolutions-IAM5[Resource::*]', reason: 'a reason that is long enough to read as one' }]);
+    const [entry] = stack.node.metadata.filter((e) => e.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
+    expect((entry.trace ?? []).filter((line) => line.includes(' at '))).toEqual([]);
   });
 });

@@ -40,6 +40,14 @@ describe('synthesizeStack', () => {
     expect(types).not.toContain('aws:cdk:creationStack');
   });
 
+  it('captures no call stack for our acknowledgements: each is in the metadata with its reason, and no frame of this machine', () => {
+    const metadata = JSON.parse(readFileSync(join(result.assemblyDir, 'BenchlingWebhookStack.metadata.json'), 'utf8')) as Record<string, { type: string; data: Record<string, string>; trace?: string[] }[]>;
+    const acknowledged = Object.values(metadata).flat().filter((e) => e.type === 'aws:cdk:acknowledged-rules');
+    const ours = acknowledged.filter((e) => Object.keys(e.data).some((id) => id.startsWith('Annotation::AwsSolutions-') || id.endsWith('::W2509')));
+    expect(ours.length).toBeGreaterThan(20);
+    for (const entry of ours) expect((entry.trace ?? []).filter((line) => line.includes(' at ') || line.includes('/'))).toEqual([]);
+  });
+
   it('needs no bootstrap role or version: no bootstrap version check, no assets but the template itself, published with the caller\'s credentials', () => {
     expect(result.template.Parameters.BootstrapVersion).toBeUndefined();
     expect(result.template.Rules?.CheckBootstrapVersion).toBeUndefined();
