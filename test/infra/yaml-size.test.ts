@@ -21,7 +21,7 @@ const asCdk = (v: unknown) => stringify(v, { schema: 'yaml-1.1', lineWidth: 0 })
 const tricky = [...' \t:#-?,[]{}&*!|>\'"%@`~<.+_0123456789eExXbBoOyYnNtTfFlLuUsSaAiIZ\\/é€\u2028\u2029\u0085\u00a0'];
 const trickyString = fc.oneof(
   fc.string({ unit: fc.constantFrom(...tricky), maxLength: 12 }),
-  fc.constantFrom('', 'null', 'Null', '~', 'yes', 'No', 'on', 'OFF', 'y', '0x1F', '0o7', '017', '0b101', '1_000', '.5', '1e3', '-.inf', '.NaN', '12:30', '2026-12-01', '2026-12-01 10:00:00', '<<', '---', '...x', '%x', '- a', '? b', 'a: b', 'a #b', 'a:', 'a ', ' a', "it's", 'say "hi"', `both ' and "`, 'line\nbreak', 'tab\tin', 'bell\u0007', '\ud800'),
+  fc.constantFrom('', 'null', 'Null', '~', 'yes', 'No', 'on', 'OFF', 'y', '0x1F', '0o7', '017', '0b101', '1_000', '.5', '1e3', '-.inf', '.NaN', '12:30', '1:30.5', '2026-12-01', '2026-12-01 10:00:00', '<<', '---', '...x', '%x', '- a', '? b', 'a: b', 'a #b', 'a:', 'a ', ' a', "it's", 'say "hi"', `both ' and "`, 'line\nbreak', 'tab\tin', 'bell\u0007', '\ud800'),
   fc.string({ maxLength: 20 }),
   fc.string({ unit: 'grapheme', maxLength: 8 }),
 );
@@ -49,7 +49,7 @@ describe('yamlLength', () => {
   });
 
   it('counts strings of every kind yaml writes on one line: plain, single-quoted, double-quoted with escapes', () => {
-    for (const s of ['plain', 'true', '', '0755', 'a: b', "it's", 'say "hi"', `both ' and "`, 'tab\there', 'back\\slash', '2026-12-01', '{x}', 'é€']) {
+    for (const s of ['plain', 'true', '', '0755', '1:30.5', '-190:20:30.15', 'a: b', "it's", 'say "hi"', `both ' and "`, 'tab\there', 'back\\slash', '2026-12-01', '{x}', 'é€']) {
       expect(yamlLength({ [s]: [s, { [s]: s }] }), s).toBe(asCdk({ [s]: [s, { [s]: s }] }));
     }
   });
