@@ -5,6 +5,7 @@ import { EVENTS_KEEP } from './status-types.js';
 import { alarmNamesOf } from './alarm-rollback.js';
 import { assertAwsProfileExists, sdkLogger } from './aws-profile.js';
 import { loadSdkModule, preloadSdkModules, type SdkModules } from './sdk-modules.js';
+import { collectBody } from './sdk-body.js';
 
 /**
  * The real {@link StatusApi}: AWS SDK v3 clients, each loaded ({@link loadSdkModule}) and
@@ -139,6 +140,8 @@ export function createStatusApi(options: AwsClientOptions): AwsApi & ParameterSt
     ...retryConfig(options),
     logger,
     requestHandler: { requestTimeout: options.requestTimeoutMs ?? 10_000, connectionTimeout: 5_000, throwOnRequestTimeout: true },
+    // Answers read without loading Node's web streams first (src/state/sdk-body.ts).
+    streamCollector: collectBody,
     ...(sharedCredentials ? { credentials: sharedCredentials as never } : {}),
   });
   /** One client per service (and region), created on first use; the first one's credential chain becomes the shared one. */

@@ -2,6 +2,7 @@ import { retryConfig, type AwsClientOptions } from './aws-clients.js';
 import type { LiveTailEvent, LogsApi, RawLogEvent } from './logs-api.js';
 import { assertAwsProfileExists, sdkLogger } from './aws-profile.js';
 import { loadSdkModule } from './sdk-modules.js';
+import { collectBody } from './sdk-body.js';
 
 export interface ClosableLogsApi extends LogsApi {
   /** Closes the client's sockets. */
@@ -37,6 +38,8 @@ export function createLogsApi(options: AwsClientOptions): ClosableLogsApi {
         disableHostPrefix: true,
         // Until the reply's headers: a live-tail stream then stays open for hours.
         requestHandler: { requestTimeout: options.requestTimeoutMs ?? 15_000, connectionTimeout: 5_000, throwOnRequestTimeout: true },
+        // Answers read without loading Node's web streams first (src/state/sdk-body.ts).
+        streamCollector: collectBody,
       }) as unknown as LogsClient;
       return created;
     }));

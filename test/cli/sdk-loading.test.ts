@@ -34,21 +34,22 @@ function configDir(): string {
 async function traced(args: string[], bin = BIN) {
   const home = tempDir('bd-sdk-loading-home-');
   // A cache folder of its own: a cache this user's run made (bin/front.ts) serves no other test's run.
-  const env = { ...fake.env, HOME: home, XDG_CACHE_HOME: join(home, 'cache'), AWS_PROFILE: undefined, AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), NODE_OPTIONS: `--import ${TRACE}` };
+  const env = { ...fake.env, HOME: home, XDG_CACHE_HOME: join(home, 'cache'), AWS_PROFILE: undefined, AWS_CONFIG_FILE: join(home, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'), NODE_OPTIONS: `--import ${TRACE}`, TRACE_BUILTINS: '1' };
   const r = await runCliAsync(args, { env, bin });
   const files = [...new Set([...r.stderr.matchAll(/^LOADED (\S+) \d+$/gm)].map((m) => fileURLToPath(m[1])))];
   const sources = files.flatMap((file) => (existsSync(`${file}.map`) ? (JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] }).sources : []));
   const packages = [...r.stderr.matchAll(/^PACKAGE (\S+)$/gm)].map((m) => m[1]);
   const codeCache = new Map([...r.stderr.matchAll(/^CODE CACHE (\S+) (\S+)$/gm)].map((m) => [basename(fileURLToPath(m[1])), m[2]]));
+  const builtins = /^BUILTINS (\S*)$/m.exec(r.stderr)?.[1].split(',') ?? [];
   // The SDK's bundle, and any chunk of the ESM bundle holding an SDK client (there should be none).
   const sdkFiles = files.map((f) => basename(f)).filter((f) => f === 'sdk.cjs' || /^client-[a-z0-9-]+-[A-Z0-9]{8}\.js$/.test(f));
-  return { ...r, files, sources, packages, codeCache, sdkFiles };
+  return { ...r, files, sources, packages, codeCache, sdkFiles, builtins };
 }
 
 describe('the AWS SDK in the built command', () => {
   it('status runs the SDK bundled in dist/: its clients and core come from the bundle, no file of an SDK package is loaded', async () => {
     const r = await traced(['--config-dir', configDir(), 'status']);
-    expect(r.stderr.replace(/^(LOADED|PACKAGE|CODE CACHE) .*\n/gm, '')).toBe('');
+    expect(r.stderr.replace(/^(LOADED|PACKAGE|CODE CACHE|BUILTINS) .*\n/gm, '')).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^prod +default +healthy +2\/2 /m);
     expect(r.packages).toEqual([]);
@@ -57,6 +58,9 @@ describe('the AWS SDK in the built command', () => {
     expect(r.files.map((f) => basename(f))).toEqual(['front.cjs', 'status.cjs', 'sdk.cjs']);
     expect(r.codeCache.get('status.cjs')).toBe('accepted');
     expect(r.codeCache.get('sdk.cjs')).toBe('accepted');
+    // The answers are read as the Node streams they are (src/state/sdk-body.ts): Node's web streams never load.
+    expect(r.builtins).toContain('http');
+    expect(r.builtins.filter((m) => m.startsWith('internal/webstreams/readable') || m.startsWith('internal/webstreams/writable'))).toEqual([]);
     for (const bundled of ['@aws-sdk/client-ecs/', '@aws-sdk/client-cloudformation/', '@smithy/core/', '@aws-sdk/credential-provider-env/']) {
       expect(r.sources.some((s) => s.includes(`/node_modules/${bundled}`)), bundled).toBe(true);
     }
@@ -68,6 +72,8 @@ describe('the AWS SDK in the built command', () => {
     expect(r.packages).toEqual([]);
     expect(r.sdkFiles).toEqual(['sdk.cjs']);
     expect(r.codeCache.get('sdk.cjs')).toBe('accepted');
+    expect(r.builtins).toContain('http');
+    expect(r.builtins.filter((m) => m.startsWith('internal/webstreams/readable') || m.startsWith('internal/webstreams/writable'))).toEqual([]);
   });
 
   it.each([
@@ -94,7 +100,7 @@ describe('the AWS SDK in the built command', () => {
     const { bin, dist } = copyOfBuild();
     rmSync(join(dist, 'sdk.cjs'));
     const r = await traced(['--config-dir', configDir(), 'status'], bin);
-    const out = `${r.stdout}${r.stderr.replace(/^(LOADED|PACKAGE|CODE CACHE) .*\n/gm, '')}`;
+    const out = `${r.stdout}${r.stderr.replace(/^(LOADED|PACKAGE|CODE CACHE|BUILTINS) .*\n/gm, '')}`;
     expect(r.status).toBe(1);
     expect(out).toMatch(/dist\/sdk\.cjs could not be loaded \(ENOENT[^)]*\); reinstall benchling-deploy, or in a clone run `npm run build` \(npm ci builds it\)/);
     expect(out).not.toMatch(/^\s+at /m);

@@ -1,0 +1,36 @@
+import { Readable } from 'node:stream';
+
+/**
+ * The body of an AWS answer as bytes: what the SDK clients' `streamCollector` does, given to
+ * each client (src/state/aws-clients.ts, src/state/logs-aws.ts). The SDK's own first asks
+ * whether the body is a Blob or a web ReadableStream, and the first look at either global makes
+ * Node load its web streams (3 to 9 ms here) before the first answer is read. On Node the SDK's
+ * HTTP handler answers with a Node stream, read here as the SDK reads it; anything else (another
+ * handler's Blob or web stream) is read through the Fetch API's Response, which takes both.
+ */
+export function collectBody(body: unknown): Promise<Uint8Array> {
+  if (body instanceof Readable) return collectNodeStream(body);
+  return new Response(body as ConstructorParameters<typeof Response>[0]).arrayBuffer().then((bytes) => new Uint8Array(bytes));
+}
+
+function collectNodeStream(stream: Readable): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    stream.on('data', (chunk: Uint8Array | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      chunks.push(bytes);
+      length += bytes.length;
+    });
+    stream.once('error', reject);
+    stream.once('end', () => {
+      const all = new Uint8Array(length);
+      let offset = 0;
+      for (const c of chunks) {
+        all.set(c, offset);
+        offset += c.length;
+      }
+      resolve(all);
+    });
+  });
+}

@@ -1,0 +1,45 @@
+/**
+ * The AWS answers' bodies as bytes (src/state/sdk-body.ts), the clients' `streamCollector`:
+ * a Node stream read to its end, every byte in order; its error given back; a Blob or a web
+ * stream (another HTTP handler's body) read too.
+ */
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { collectBody } from '../../src/state/sdk-body.js';
+
+const bytes = (s: string) => new Uint8Array(Buffer.from(s));
+
+describe('collectBody', () => {
+  it('reads a Node stream to its end: every chunk in order, as one Uint8Array', async () => {
+    const chunks = [Buffer.from('<DescribeStacksResponse>'), Buffer.from('é€'), 'text chunk', Buffer.alloc(70_000, 7), Buffer.from('</DescribeStacksResponse>')];
+    const out = await collectBody(Readable.from(chunks, { objectMode: false }));
+    expect(out).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(out).equals(Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))))).toBe(true);
+  });
+
+  it('reads an empty Node stream as no bytes', async () => {
+    expect(await collectBody(Readable.from([]))).toEqual(new Uint8Array(0));
+  });
+
+  it('gives back the error of a stream that fails part way', async () => {
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.from('{"partial":'));
+        this.destroy(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+      },
+    });
+    await expect(collectBody(failing)).rejects.toMatchObject({ message: 'socket hang up', code: 'ECONNRESET' });
+  });
+
+  it('reads a Blob and a web ReadableStream, bodies of another HTTP handler', async () => {
+    expect(await collectBody(new Blob(['{"a":', '1}']))).toEqual(bytes('{"a":1}'));
+    const web = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes('<a>'));
+        controller.enqueue(bytes('</a>'));
+        controller.close();
+      },
+    });
+    expect(await collectBody(web)).toEqual(bytes('<a></a>'));
+  });
+});
