@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
  * The body of an AWS answer as bytes: what the SDK clients' `streamCollector` does, given to
  * each client (src/state/aws-clients.ts, src/state/logs-aws.ts). The SDK's own first asks
  * whether the body is a Blob or a web ReadableStream, and the first look at either global makes
- * Node load its web streams (3 to 9 ms here) before the first answer is read. On Node the SDK's
+ * Node load its web streams (2 to 10 ms here) before the first answer is read. On Node the SDK's
  * HTTP handler answers with a Node stream, read here as the SDK reads it; anything else (another
  * handler's Blob or web stream) is read through the Fetch API's Response, which takes both.
  */
