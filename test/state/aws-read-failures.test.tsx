@@ -111,7 +111,8 @@ describe('DescribeStacks: "does not exist" is not found; every other failure is 
   it('throttled beyond the retries (product defaults): a throttling failure after every attempt, never "not found"', async () => {
     fake.inject({ kind: 'throttle', operation: 'DescribeStacks' });
     const snap = await poller({}).snapshot();
-    expect(fake.calls.count('DescribeStacks')).toBe(5);
+    // Should the count fall short, which error ended the retries, and every call the fake saw.
+    expect(fake.calls.count('DescribeStacks'), `${snap.errorKind}: ${snap.error}; ${JSON.stringify(fake.calls.all.map((c) => [c.operation, c.status, c.fault ?? null, c.at]))}`).toBe(5);
     expect(snap).toMatchObject({ stackStatus: null, errorKind: 'throttled' });
     expect(formatStatus(snap)[0]).toMatch(/stack not read \(throttled\)$/);
   });
