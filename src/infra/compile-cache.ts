@@ -466,12 +466,16 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
   }
 
   function compiled(this: Module, content: string, filename: string, format?: string): unknown {
-    // Files that import() need Node's own loader for it; ES modules are not ours either.
-    if (format === 'module' || !include(filename) || content.includes('import(')) return original.call(this, content, filename, format);
+    // ES modules are not ours.
+    if (format === 'module' || !include(filename)) return original.call(this, content, filename, format);
     const stamp = stampOf(filename);
     if (stamp === undefined) return original.call(this, content, filename, format);
     const entry = stored.get(filename);
-    const usable = entry !== undefined && entry.stamp === stamp && checksum(entry.data) === entry.sum;
+    const same = entry !== undefined && entry.stamp === stamp;
+    // Files that import() need Node's own loader for it. A file with an entry of the same stamp is the file
+    // that entry was made from, which had none: its text (7 MB for a synth) is not searched again.
+    if (!same && content.includes('import(')) return original.call(this, content, filename, format);
+    const usable = same && checksum(entry.data) === entry.sum;
     let script: Script;
     try {
       script = new Script(ModuleImpl.wrap(content), { filename, ...(usable ? { cachedData: entry.data } : {}) });

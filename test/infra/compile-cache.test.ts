@@ -220,6 +220,16 @@ describe('compile cache', () => {
     expect(r.cache.stats).toEqual({ hits: 0, misses: 0, rejected: 0, resolved: 0 });
     expect(() => load(p, 'bad.js')).toThrow(SyntaxError);
   });
+
+  it('leaves a file to Node once it holds an import(), though an entry of its earlier text is kept (a kept file is not searched again)', async () => {
+    const p = project({ 'dyn.js': "module.exports = () => 'static';" });
+    load(p, 'dyn.js').cache.save();
+    expect([...readCacheFile(p.cacheFile).keys()]).toEqual([join(p.pkg, 'dyn.js')]);
+    writeFileSync(join(p.pkg, 'dyn.js'), "module.exports = () => import('node:path');");
+    const r = load(p, 'dyn.js');
+    expect(r.cache.stats).toEqual({ hits: 0, misses: 0, rejected: 0, resolved: 0 });
+    await expect((r.value as () => Promise<unknown>)()).resolves.toHaveProperty('join');
+  });
 });
 
 /**
