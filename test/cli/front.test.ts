@@ -435,6 +435,15 @@ describe("the front's bundles", () => {
     // A banner before esbuild's directive would leave the top level of the bundle (most of its functions) sloppy.
     expect(readFileSync(join(ROOT, 'dist', name), 'utf8')).toMatch(/^"use strict";/);
   });
+
+  it.each([['synth.cjs'], ['dashboard.cjs']])('%s requires each module of aws-cdk-lib and constructs once and copies its exports once, not once per module that imports it (scripts/require-externals.mjs)', (name) => {
+    const text = readFileSync(join(ROOT, 'dist', name), 'utf8');
+    const required = [...text.matchAll(/require\("((?:aws-cdk-lib|constructs)(?:\/[\w-]+)*)"\)/g)].map((m) => m[1]);
+    expect(required).toContain('aws-cdk-lib');
+    expect(new Set(required).size).toBe(required.length);
+    expect(text.match(/__reExport\(\w+,require\("(?:aws-cdk-lib|constructs)/g)).toHaveLength(required.length);
+    expect(text).not.toMatch(/__toESM\(require_(?:aws_|constructs)/);
+  });
 });
 
 describe("the front's bundles as text", () => {
