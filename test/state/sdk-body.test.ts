@@ -11,10 +11,16 @@ const bytes = (s: string) => new Uint8Array(Buffer.from(s));
 
 describe('collectBody', () => {
   it('reads a Node stream to its end: every chunk in order, as one Uint8Array', async () => {
-    const chunks = [Buffer.from('<DescribeStacksResponse>'), Buffer.from('é€'), 'text chunk', Buffer.alloc(70_000, 7), Buffer.from('</DescribeStacksResponse>')];
+    const chunks = [Buffer.from('<DescribeStacksResponse>'), Buffer.from('é€'), Buffer.alloc(70_000, 7), Buffer.from('</DescribeStacksResponse>')];
     const out = await collectBody(Readable.from(chunks, { objectMode: false }));
     expect(out).toBeInstanceOf(Uint8Array);
-    expect(Buffer.from(out).equals(Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))))).toBe(true);
+    expect(Buffer.from(out).equals(Buffer.concat(chunks))).toBe(true);
+  });
+
+  it('reads a Node stream that gives strings (its encoding set) as their UTF-8 bytes, as the SDK did', async () => {
+    const stream = Readable.from([Buffer.from('<a>é€'), Buffer.from('</a>')], { objectMode: false });
+    stream.setEncoding('utf8');
+    expect(await collectBody(stream)).toEqual(bytes('<a>é€</a>'));
   });
 
   it('reads an empty Node stream as no bytes', async () => {
