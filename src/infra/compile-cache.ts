@@ -471,11 +471,11 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
     const stamp = stampOf(filename);
     if (stamp === undefined) return original.call(this, content, filename, format);
     const entry = stored.get(filename);
-    const same = entry !== undefined && entry.stamp === stamp;
-    // Files that import() need Node's own loader for it. A file with an entry of the same stamp is the file
-    // that entry was made from, which had none: its text (7 MB for a synth) is not searched again.
-    if (!same && content.includes('import(')) return original.call(this, content, filename, format);
-    const usable = same && checksum(entry.data) === entry.sum;
+    const usable = entry !== undefined && entry.stamp === stamp && checksum(entry.data) === entry.sum;
+    // Files that import() need Node's own loader for it. Text that V8 runs from a kept entry's bytecode is not
+    // searched (7 MB for a synth): entries are made only of text searched and found without one, and V8 takes
+    // the bytecode only for text of its length. Text compiled here from source always is.
+    if (!usable && content.includes('import(')) return original.call(this, content, filename, format);
     let script: Script;
     try {
       script = new Script(ModuleImpl.wrap(content), { filename, ...(usable ? { cachedData: entry.data } : {}) });
@@ -483,6 +483,7 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
       // A syntax error (or an ES module's syntax): Node's loader reports it as it always does.
       return original.call(this, content, filename, format);
     }
+    if (usable && script.cachedDataRejected === true && content.includes('import(')) return original.call(this, content, filename, format);
     if (usable && script.cachedDataRejected !== true) {
       stats.hits++;
       used.set(filename, entry);

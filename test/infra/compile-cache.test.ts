@@ -230,6 +230,26 @@ describe('compile cache', () => {
     expect(r.cache.stats).toEqual({ hits: 0, misses: 0, rejected: 0, resolved: 0 });
     await expect((r.value as () => Promise<unknown>)()).resolves.toHaveProperty('join');
   });
+
+  it('leaves to Node a text with an import() that a require hook made of a kept file: its stamp is the same, the text V8 is given is not', async () => {
+    const p = project({ 'hooked.js': "module.exports = { value: 'static' };" });
+    const file = join(p.pkg, 'hooked.js');
+    load(p, 'hooked.js').cache.save();
+    const require = createRequire(import.meta.url);
+    const Module = require('node:module') as { _extensions: Record<string, (m: { _compile(text: string, f: string): unknown }, f: string) => void> };
+    const js = Module._extensions['.js'];
+    Module._extensions['.js'] = (m, f) => {
+      if (f !== file) return js(m, f);
+      m._compile(`${readFileSync(f, 'utf8')}\nmodule.exports.dyn = () => import('node:path');`, f);
+    };
+    try {
+      const r = load(p, 'hooked.js');
+      expect(r.cache.stats).toMatchObject({ hits: 0, misses: 0 });
+      await expect((r.value as { dyn: () => Promise<unknown> }).dyn()).resolves.toHaveProperty('join');
+    } finally {
+      Module._extensions['.js'] = js;
+    }
+  });
 });
 
 /**
