@@ -1,16 +1,20 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 /**
  * The body of an AWS answer as bytes: what the SDK clients' `streamCollector` does, given to
  * each client (src/state/aws-clients.ts, src/state/logs-aws.ts). The SDK's own first asks
  * whether the body is a Blob or a web ReadableStream, and the first look at either global makes
  * Node load its web streams (2 to 10 ms here) before the first answer is read. On Node the SDK's
- * HTTP handler answers with a Node stream, read here as the SDK reads it; anything else (another
- * handler's Blob or web stream) is read through the Fetch API's Response, which takes both.
+ * HTTP handler answers with a Node stream, read here as the SDK reads it (anything with `pipe`,
+ * which neither a Blob nor a web stream has); another handler's Blob or web stream is read
+ * through the Fetch API's Response; anything else is refused, as the SDK refuses it.
  */
 export function collectBody(body: unknown): Promise<Uint8Array> {
-  if (body instanceof Readable) return collectNodeStream(body);
-  return new Response(body as ConstructorParameters<typeof Response>[0]).arrayBuffer().then((bytes) => new Uint8Array(bytes));
+  if (typeof (body as Readable | null)?.pipe === 'function') return collectNodeStream(body as Readable);
+  if ((typeof Blob === 'function' && body instanceof Blob) || (typeof ReadableStream === 'function' && body instanceof ReadableStream)) {
+    return new Response(body).arrayBuffer().then((bytes) => new Uint8Array(bytes));
+  }
+  return Promise.reject(new TypeError(`an AWS answer's body that is not a stream: ${Object.prototype.toString.call(body)}`));
 }
 
 function collectNodeStream(stream: Readable): Promise<Uint8Array> {
@@ -22,7 +26,8 @@ function collectNodeStream(stream: Readable): Promise<Uint8Array> {
       chunks.push(bytes);
       length += bytes.length;
     });
-    stream.once('error', reject);
+    // Every error handled (the first one settles): a stream that reports two does not end the process.
+    stream.on('error', reject);
     stream.once('end', () => {
       const all = new Uint8Array(length);
       let offset = 0;

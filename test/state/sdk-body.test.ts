@@ -1,8 +1,9 @@
 /**
  * The AWS answers' bodies as bytes (src/state/sdk-body.ts), the clients' `streamCollector`:
- * a Node stream read to its end, every byte in order; its error given back; a Blob or a web
- * stream (another HTTP handler's body) read too.
+ * a Node stream read to its end, every byte in order; its errors given back; a Blob or a web
+ * stream (another HTTP handler's body) read too; anything else refused.
  */
+import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { collectBody } from '../../src/state/sdk-body.js';
@@ -35,6 +36,27 @@ describe('collectBody', () => {
       },
     });
     await expect(collectBody(failing)).rejects.toMatchObject({ message: 'socket hang up', code: 'ECONNRESET' });
+  });
+
+  it('reads any stream with pipe as a Node stream, as the SDK does (one of another copy of the stream module, say)', async () => {
+    const stream = Object.assign(new EventEmitter(), { pipe: () => stream });
+    const out = collectBody(stream);
+    stream.emit('data', Buffer.from('{"a":'));
+    stream.emit('data', Buffer.from('1}'));
+    stream.emit('end');
+    expect(await out).toEqual(bytes('{"a":1}'));
+  });
+
+  it('takes every error of a stream that reports more than one: the first settles, the next do not end the process', async () => {
+    const stream = Object.assign(new EventEmitter(), { pipe: () => stream });
+    const out = collectBody(stream);
+    stream.emit('error', new Error('first'));
+    expect(() => stream.emit('error', new Error('second'))).not.toThrow();
+    await expect(out).rejects.toThrow('first');
+  });
+
+  it('refuses a body that is no stream, as the SDK does, rather than reading its text', async () => {
+    for (const body of [{ not: 'a stream' }, 'text', 42]) await expect(collectBody(body), String(body)).rejects.toThrow(TypeError);
   });
 
   it('reads a Blob and a web ReadableStream, bodies of another HTTP handler', async () => {
