@@ -31,7 +31,9 @@ export function acknowledge(scope: IConstruct, ...acknowledgements: NagAcknowled
   if (problems.length > 0) throw new Error(problems.join('\n'));
   // Validations records each acknowledgement with the call stack it was made from, whatever the app's
   // stack-trace settings: parsed from an Error's text (about 7 ms of synth), for the assembly's metadata file
-  // alone, with this machine's paths. None is captured, as synth captures no creation stacks either.
+  // alone, with this machine's paths. None is captured (the file keeps aws-cdk-lib's line saying no frame was), as
+  // synth captures no creation stacks either. An error thrown in the call would have no frames: a refused id (the
+  // check above refuses those first) or a deprecation under JSII_DEPRECATED=fail.
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
