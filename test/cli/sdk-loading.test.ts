@@ -46,6 +46,12 @@ async function traced(args: string[], bin = BIN) {
   return { ...r, files, sources, packages, codeCache, sdkFiles, builtins };
 }
 
+/** The answers are read as the Node streams they are (src/state/sdk-body.ts): Node's web streams never load, though its HTTP client did. */
+function expectNoWebStreams(builtins: string[]): void {
+  expect(builtins).toContain('http');
+  expect(builtins.filter((m) => m.startsWith('internal/webstreams/readable') || m.startsWith('internal/webstreams/writable'))).toEqual([]);
+}
+
 describe('the AWS SDK in the built command', () => {
   it('status runs the SDK bundled in dist/: its clients and core come from the bundle, no file of an SDK package is loaded', async () => {
     const r = await traced(['--config-dir', configDir(), 'status']);
@@ -58,9 +64,7 @@ describe('the AWS SDK in the built command', () => {
     expect(r.files.map((f) => basename(f))).toEqual(['front.cjs', 'status.cjs', 'sdk.cjs']);
     expect(r.codeCache.get('status.cjs')).toBe('accepted');
     expect(r.codeCache.get('sdk.cjs')).toBe('accepted');
-    // The answers are read as the Node streams they are (src/state/sdk-body.ts): Node's web streams never load.
-    expect(r.builtins).toContain('http');
-    expect(r.builtins.filter((m) => m.startsWith('internal/webstreams/readable') || m.startsWith('internal/webstreams/writable'))).toEqual([]);
+    expectNoWebStreams(r.builtins);
     for (const bundled of ['@aws-sdk/client-ecs/', '@aws-sdk/client-cloudformation/', '@smithy/core/', '@aws-sdk/credential-provider-env/']) {
       expect(r.sources.some((s) => s.includes(`/node_modules/${bundled}`)), bundled).toBe(true);
     }
@@ -72,8 +76,7 @@ describe('the AWS SDK in the built command', () => {
     expect(r.packages).toEqual([]);
     expect(r.sdkFiles).toEqual(['sdk.cjs']);
     expect(r.codeCache.get('sdk.cjs')).toBe('accepted');
-    expect(r.builtins).toContain('http');
-    expect(r.builtins.filter((m) => m.startsWith('internal/webstreams/readable') || m.startsWith('internal/webstreams/writable'))).toEqual([]);
+    expectNoWebStreams(r.builtins);
   });
 
   it.each([
