@@ -3,16 +3,75 @@
 // Target: at most 7x. `synth` always synthesizes (plans reuse assemblies: see bench/prepare).
 // The code cache of aws-cdk-lib (src/infra/compile-cache.ts) is in a folder of this run, filled
 // by the first run (not counted); a run without it (a first run ever) is reported beside.
+//
+// Then the floor under that ratio: the first synthesis alone, in a process where everything it loads
+// is loaded already (the dashboard's synthesis worker, dist/synth-worker.cjs, which loads the files of
+// aws-cdk-lib a synthesis loads, dist/synth-modules.cjs, before its input comes; the input is sent
+// once the worker's event loop has run and sat idle, and timed to the answer), next to `node -e 0` in
+// the same runs. A whole `synth` starts Node, loads those files and then does that first synthesis:
+// it takes at least `node -e 0` plus the floor, however fast the loading.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compare, fmt, median, percentile, timeCommand } from './_stats.mjs';
+import { Worker } from 'node:worker_threads';
+import { bundleModules } from './_bundle.mjs';
+import { compare, fmt, forkedRun, median, percentile, timeCommand } from './_stats.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'benchling-deploy.cjs');
 const fixture = join(root, 'test', 'fixtures', 'synth', 'dev-and-prod');
+const FLOOR_RUNS = Number(process.env.BENCH_FLOOR_RUNS ?? RUNS);
+/** The worker is ready for its input once its event loop has sat this long with no work (ms). */
+const SETTLED_MS = 200;
+/** ... and gives up when it is not ready after this long (ms). */
+const READY_LIMIT_MS = 30_000;
+const FLOOR_MODULES = ["export { inspectAllProfiles } from './src/config/store.ts';", "export { resolveStackProfiles } from './src/config/pairing.ts';"];
+
+if (process.argv[2] === '--floor') {
+  // One measurement, in a fresh process (bench/_stats.mjs forkedRun): { ms } of the worker's first synthesis.
+  const m = await bundleModules('synth-floor', FLOOR_MODULES, { rebuild: false });
+  const profiles = m.resolveStackProfiles(m.inspectAllProfiles(fixture));
+  const recorded = createRequire(import.meta.url)(join(root, 'dist', 'synth-modules.cjs'));
+  const listed = Object.values(recorded).reduce((n, p) => n + p.files.length, 0);
+  const worker = new Worker(join(root, 'dist', 'synth-worker.cjs'), { stdout: true, stderr: true });
+  worker.stdout.resume();
+  let stderr = '';
+  worker.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+  const answered = new Promise((resolve, reject) => {
+    worker.once('message', (reply) => resolve({ reply, at: performance.now() }));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the synthesis worker exited (${code}) without an answer: ${stderr}`)));
+  });
+  // The worker loads the synthesis and the listed files before its event loop first runs (answerSynthWorker: promise
+  // callbacks of the first turn): once the loop has run and then done nothing for SETTLED_MS, the loading is over.
+  const started = performance.now();
+  let active = -1;
+  let settledAt = 0;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const now = performance.now();
+    const elu = worker.performance.eventLoopUtilization();
+    // (active is the elapsed time less the idle time: it moves by microseconds while the loop waits)
+    if (elu.idle === 0 || Math.abs(elu.active - active) > 1) {
+      active = elu.active;
+      settledAt = now;
+    } else if (now - settledAt >= SETTLED_MS) break;
+    if (now - started > READY_LIMIT_MS) throw new Error(`the synthesis worker was still at work after ${READY_LIMIT_MS} ms`);
+  }
+  const sent = performance.now();
+  worker.postMessage({ profiles, outDir: process.argv[3] });
+  const { reply, at } = await answered;
+  await worker.terminate();
+  if (!reply.ok) throw new Error(`the synthesis failed: ${reply.message}`);
+  // Not a floor unless every listed file was in place when the input came and V8 ran the bundle from its cache.
+  if (reply.preloaded !== listed) throw new Error(`${reply.preloaded} of the ${listed} files dist/synth-modules.cjs lists were loaded when the input came`);
+  if (!reply.bundleCodeCache) throw new Error('V8 refused the code cache of dist/synth.cjs');
+  process.send({ ms: at - sent });
+  process.exit(0);
+}
 
 if (!existsSync(join(root, 'dist', 'cli.js'))) {
   console.error('bench/synth: dist/ is missing; run `npm run build` first');
@@ -51,6 +110,22 @@ try {
   console.log(`node -e 0:              median ${fmt(r.baseline)} (p90 ${fmt(percentile(r.baselineRuns, 90))})`);
   console.log(`ratio synth / node:     ${r.ratio.toFixed(1)}x; target <= 7x: ${r.ratio <= 7 ? 'met' : 'NOT met'}`);
   console.log(`without the code cache: median ${fmt(median(off))}, ${(median(off) / r.baseline).toFixed(1)}x node -e 0`);
+
+  await bundleModules('synth-floor', FLOOR_MODULES);
+  const floorRun = () => forkedRun(fileURLToPath(import.meta.url), ['--floor', join(work, `out-${n++}`)], { env }, 'a floor run');
+  await floorRun(); // the worker's own warm-up: not counted
+  const floor = [];
+  const floorBare = [];
+  for (let i = 0; i < FLOOR_RUNS; i++) {
+    floorBare.push(bare());
+    floor.push((await floorRun()).ms);
+  }
+  const f = median(floor);
+  const b = median(floorBare);
+  console.log(`floor, the first synthesis alone (everything it loads loaded before; ${FLOOR_RUNS} runs): median ${fmt(f)}, ${(f / b).toFixed(1)}x node -e 0 (${fmt(b)} in these runs)`);
+  const least = (b + f) / b;
+  const verdict = least <= 7 ? 'not ruled out by the floor' : 'out of reach of any start-up work (the floor is aws-cdk-lib\'s first synthesis of the stack)';
+  console.log(`least a synth could take, node -e 0 + the floor (loading free): ${least.toFixed(1)}x node -e 0; target <= 7x: ${verdict}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
