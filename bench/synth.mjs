@@ -126,6 +126,8 @@ try {
   const least = (b + f) / b;
   const verdict = least <= 7 ? 'not ruled out by the floor' : 'out of reach of any start-up work (the floor is aws-cdk-lib\'s first synthesis of the stack)';
   console.log(`least a synth could take, node -e 0 + the floor (loading free): ${least.toFixed(1)}x node -e 0; target <= 7x: ${verdict}`);
+  const rest = r.subject - r.baseline - f;
+  console.log(`the rest of a synth, its median less node -e 0's and the floor (the front, its bundle and aws-cdk-lib's files loaded): ${fmt(rest)}, ${(rest / r.baseline).toFixed(1)}x node -e 0`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -16,5 +16,6 @@ it('bench/synth prints the whole command against node -e 0, and the floor under 
   expect(least, r.stdout).toBeTruthy();
   // node -e 0 + the floor, over node -e 0: one more than the floor's ratio (rounding aside), and the verdict follows it.
   expect(Math.abs(Number(least![1]) - (Number(floor![2]) + 1))).toBeLessThanOrEqual(0.11);
+  expect(lines.find((l) => l.startsWith('the rest of a synth'))).toMatch(/: -?\d+ ms, -?\d+\.\dx node -e 0$/);
   expect(least![2]).toBe(Number(least![1]) <= 7 ? 'not ruled out by the floor' : "out of reach of any start-up work (the floor is aws-cdk-lib's first synthesis of the stack)");
 }, 120_000);
