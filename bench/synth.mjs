@@ -9,7 +9,8 @@
 // aws-cdk-lib a synthesis loads, dist/synth-modules.cjs, before its input comes; the input is sent
 // once the worker's event loop has run and sat idle, and timed to the answer), next to `node -e 0` in
 // the same runs. A whole `synth` starts Node, loads those files and then does that first synthesis:
-// it takes at least `node -e 0` plus the floor, however fast the loading.
+// it takes at least `node -e 0` plus the floor, however fast the loading (the "least" line); the
+// rest of its ratio is the rest of the command. BENCH_RUNS and BENCH_FLOOR_RUNS set the runs.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -19,11 +20,20 @@ import { Worker } from 'node:worker_threads';
 import { bundleModules } from './_bundle.mjs';
 import { compare, fmt, forkedRun, median, percentile, timeCommand } from './_stats.mjs';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+/** A count of runs from the environment: a whole number of at least 1, or the bench ends (status 2) naming the variable. */
+function runsFrom(name, fallback) {
+  const value = process.env[name] ?? String(fallback);
+  if (!/^[1-9]\d{0,3}$/.test(value)) {
+    console.error(`bench/synth: ${name}: ${JSON.stringify(value)} is not a number of runs (1 to 9999)`);
+    process.exit(2);
+  }
+  return Number(value);
+}
+const RUNS = runsFrom('BENCH_RUNS', 7);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'benchling-deploy.cjs');
 const fixture = join(root, 'test', 'fixtures', 'synth', 'dev-and-prod');
-const FLOOR_RUNS = Number(process.env.BENCH_FLOOR_RUNS ?? RUNS);
+const FLOOR_RUNS = runsFrom('BENCH_FLOOR_RUNS', RUNS);
 /** The worker is ready for its input once its event loop has sat this long with no work (ms). */
 const SETTLED_MS = 200;
 /** ... and gives up when it is not ready after this long (ms). */
@@ -61,13 +71,16 @@ if (process.argv[2] === '--floor') {
     } else if (now - settledAt >= SETTLED_MS) break;
     if (now - started > READY_LIMIT_MS) throw new Error(`the synthesis worker was still at work after ${READY_LIMIT_MS} ms`);
   }
+  // The loading is the worker's first turn: a loop that has sat idle at all has finished it.
+  if (worker.performance.eventLoopUtilization().idle === 0) throw new Error('the input would have been sent before the synthesis worker finished loading');
   const sent = performance.now();
   worker.postMessage({ profiles, outDir: process.argv[3] });
   const { reply, at } = await answered;
   await worker.terminate();
   if (!reply.ok) throw new Error(`the synthesis failed: ${reply.message}`);
-  // Not a floor unless every listed file was in place when the input came and V8 ran the bundle from its cache.
-  if (reply.preloaded !== listed) throw new Error(`${reply.preloaded} of the ${listed} files dist/synth-modules.cjs lists were loaded when the input came`);
+  // Not a floor unless every file dist/synth-modules.cjs lists was loaded ahead (the list is of the installed packages'
+  // versions) and V8 ran the bundle from its cache.
+  if (reply.preloaded !== listed) throw new Error(`${reply.preloaded} of the ${listed} files dist/synth-modules.cjs lists were loaded ahead`);
   if (!reply.bundleCodeCache) throw new Error('V8 refused the code cache of dist/synth.cjs');
   process.send({ ms: at - sent });
   process.exit(0);
@@ -123,11 +136,13 @@ try {
   const f = median(floor);
   const b = median(floorBare);
   console.log(`floor, the first synthesis alone (everything it loads loaded before; ${FLOOR_RUNS} runs): median ${fmt(f)}, ${(f / b).toFixed(1)}x node -e 0 (${fmt(b)} in these runs)`);
-  const least = (b + f) / b;
+  // Ratios to one decimal, as printed: the verdict is the printed figure's.
+  const least = Number((1 + f / b).toFixed(1));
   const verdict = least <= 7 ? 'not ruled out by the floor' : 'out of reach of any start-up work (the floor is aws-cdk-lib\'s first synthesis of the stack)';
   console.log(`least a synth could take, node -e 0 + the floor (loading free): ${least.toFixed(1)}x node -e 0; target <= 7x: ${verdict}`);
-  const rest = r.subject - r.baseline - f;
-  console.log(`the rest of a synth, its median less node -e 0's and the floor (the front, its bundle and aws-cdk-lib's files loaded): ${fmt(rest)}, ${(rest / r.baseline).toFixed(1)}x node -e 0`);
+  // What the least leaves of the ratio above (each against the node -e 0 of its own runs).
+  const rest = Number(r.ratio.toFixed(1)) - least;
+  console.log(`the rest of the ratio, synth's less the least (the front's start, the profiles read, the bundle and aws-cdk-lib's files loaded, the exit): ${rest.toFixed(1)}x node -e 0`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
