@@ -55,8 +55,8 @@ if (process.argv[2] === '--floor') {
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the synthesis worker exited (${code}) without an answer: ${stderr}`)));
   });
-  // The worker loads the synthesis and the listed files before its event loop first runs (answerSynthWorker: promise
-  // callbacks of the first turn): once the loop has run and then done nothing for SETTLED_MS, the loading is over.
+  // The worker loads the synthesis and the listed files in its first turn (answerSynthWorker: promise callbacks of its
+  // script), before its event loop first sits idle: once the loop has done nothing for SETTLED_MS, the loading is over.
   const started = performance.now();
   let active = -1;
   let settledAt = 0;
