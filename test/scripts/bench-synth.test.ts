@@ -27,3 +27,12 @@ it('bench/synth prints the whole command against node -e 0, and the floor under 
   expect(rest, r.stdout).toBeTruthy();
   expect(Math.abs(Number(least![1]) + Number(rest![1]) - Number(ratio![1]))).toBeLessThan(0.01);
 }, 120_000);
+
+it('bench/synth refuses a run count that is not a whole number of at least 1, naming the variable, before it runs anything', () => {
+  for (const [name, value] of [['BENCH_FLOOR_RUNS', '0'], ['BENCH_RUNS', '2.5'], ['BENCH_RUNS', '']] as const) {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'synth.mjs')], { cwd: ROOT, env: { ...process.env, BENCH_RUNS: '1', BENCH_FLOOR_RUNS: '1', [name]: value }, encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, `${name}=${value}: ${r.stdout}`).toBe(2);
+    expect(r.stderr).toContain(`bench/synth: ${name}: ${JSON.stringify(value)} is not a number of runs`);
+    expect(r.stdout).toBe('');
+  }
+}, 60_000);
