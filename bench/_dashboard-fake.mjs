@@ -3,12 +3,12 @@
 // second appended to dev's log group (kept to its last 5,000 events); with --latency MS, every
 // call answered MS late. Prints one JSON line
 // {"url", "env"} on stdout, then serves until SIGTERM.
-import { parseArgs } from 'node:util';
 import { loadFakeAws } from '../test/fake-aws/serve.mjs';
+import { parsedArgs, setting } from './_settings.mjs';
 
-const { values } = parseArgs({ options: { 'log-rate': { type: 'string', default: '0' }, latency: { type: 'string', default: '0' } } });
-const rate = Number(values['log-rate']);
-const latency = Number(values.latency);
+const { values } = parsedArgs({ options: { 'log-rate': { type: 'string' }, latency: { type: 'string' } } });
+const rate = setting('--log-rate', values['log-rate'], 0, { what: 'a number of lines a second', min: 0, max: 100_000 });
+const latency = setting('--latency', values.latency, 0, { what: 'a delay in ms', min: 0, max: 60_000 });
 const m = await loadFakeAws();
 const scenario = m.standardScenario();
 const fake = await m.startFakeAws(scenario);

@@ -31,10 +31,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEPLOYED_STACK_MODULES, bundleModules, root } from './_bundle.mjs';
 import { forkedRun, median } from './_stats.mjs';
+import { envSetting } from './_settings.mjs';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const RUNS = envSetting('BENCH_RUNS', 5);
 /** Milliseconds between the steps of a stack operation in the fake (0: done when ExecuteChangeSet returns). */
-const STEP_MS = Number(process.env.BENCH_DEPLOY_STEP_MS ?? 0);
+const STEP_MS = envSetting('BENCH_DEPLOY_STEP_MS', 0, { what: 'a time in ms', min: 0, max: 60_000 });
 /** A gap of at least this long between two of cdk's calls is counted as cdk waiting (its polls sleep 2 s and 5 s). */
 const WAIT_GAP_MS = 1000;
 const runArg = process.argv[2] === '--run' ? JSON.parse(process.argv[3]) : undefined;

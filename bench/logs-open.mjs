@@ -13,9 +13,10 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { bundleModules, bundlePath, root } from './_bundle.mjs';
 import { median } from './_stats.mjs';
+import { envSetting } from './_settings.mjs';
 
-const EVENTS = Number(process.env.BENCH_LOGS_OPEN_EVENTS ?? 300_000);
-const RUNS = Number(process.env.BENCH_LOGS_OPEN_RUNS ?? 7);
+const EVENTS = envSetting('BENCH_LOGS_OPEN_EVENTS', 300_000, { what: 'a number of events', max: 10_000_000 });
+const RUNS = envSetting('BENCH_LOGS_OPEN_RUNS', 7);
 const CAPACITY = 5000;
 
 const m = await bundleModules('logs-open', [

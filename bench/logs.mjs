@@ -21,9 +21,10 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleModules, bundlePath, root } from './_bundle.mjs';
+import { envSetting } from './_settings.mjs';
 
-const SECONDS = Number(process.env.BENCH_LOGS_SECONDS ?? 60);
-const RATE = Number(process.env.BENCH_LOGS_RATE ?? 5000);
+const SECONDS = envSetting('BENCH_LOGS_SECONDS', 60, { what: 'a number of seconds', max: 3600 });
+const RATE = envSetting('BENCH_LOGS_RATE', 5000, { what: 'a number of events a second', max: 1_000_000 });
 const CAPACITY = 5000;
 const LIMIT_MB = 200;
 const SAMPLE_MS = 5000;

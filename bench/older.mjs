@@ -18,8 +18,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, median, timeCommand } from './_stats.mjs';
 import { benchProfilesFolder, startFakeProcess } from './_setup.mjs';
+import { envSetting } from './_settings.mjs';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+const RUNS = envSetting('BENCH_RUNS', 9);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'benchling-deploy.cjs');
 const older = process.env.BENCH_OLDER_TOOL;

@@ -22,9 +22,10 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEPLOYED_STACK_MODULES, bundleModules, root } from './_bundle.mjs';
 import { forkedRun, median, timeCommand } from './_stats.mjs';
+import { envSetting } from './_settings.mjs';
 
-const RUNS = Number(process.env.BENCH_PLAN_RUNS ?? 9);
-const LATENCY_MS = Number(process.env.BENCH_PLAN_LATENCY_MS ?? 40);
+const RUNS = envSetting('BENCH_PLAN_RUNS', 9);
+const LATENCY_MS = envSetting('BENCH_PLAN_LATENCY_MS', 40, { what: 'a delay in ms', min: 0, max: 60_000 });
 const WORKER = pathToFileURL(join(root, 'dist', 'synth-worker.cjs'));
 /** A copy of dist/ without the list of what to load ahead, under the project (so aws-cdk-lib resolves from its node_modules). */
 const NO_LIST = join(root, '.bench-out', 'plan', 'dist-without-list');

@@ -25,8 +25,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { root } from './_bundle.mjs';
 import { forkedRun, median, timeCommand } from './_stats.mjs';
 import { requireExternals } from '../scripts/require-externals.mjs';
+import { envSetting } from './_settings.mjs';
 
-const RUNS = Number(process.env.BENCH_PREPARE_RUNS ?? 7);
+const RUNS = envSetting('BENCH_PREPARE_RUNS', 7);
 const out = join(root, '.bench-out', 'prepare');
 const mode = process.argv[2] === '--run' ? process.argv[3] : undefined;
 const WORKER = join(root, 'dist', 'synth-worker.cjs');

@@ -22,14 +22,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { compare, median, fmt, timeCommand } from './_stats.mjs';
 import { startFakeProcess } from './_setup.mjs';
+import { envSetting, parsedArgs, setting } from './_settings.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { minutes: { type: 'string' }, runs: { type: 'string' } } });
-const RUNS = Number(values.runs ?? process.env.BENCH_STARTUP_RUNS ?? 15);
-const SOAK_MINUTES = Number(values.minutes ?? process.env.BENCH_SOAK_MINUTES ?? 1);
+const { values } = parsedArgs({ options: { minutes: { type: 'string' }, runs: { type: 'string' } } });
+/** A flag wins over its variable; the error names the one given. */
+const RUNS = values.runs !== undefined ? setting('--runs', values.runs, 15) : envSetting('BENCH_STARTUP_RUNS', 15);
+const MINUTES = { what: 'a number of minutes', min: 1, max: 1440, decimals: 1 };
+const SOAK_MINUTES = values.minutes !== undefined ? setting('--minutes', values.minutes, 1, MINUTES) : envSetting('BENCH_SOAK_MINUTES', 1, MINUTES);
 /** The live-data figure is also taken with every AWS call answered this late (about a round trip to a region from afar). */
 const LATENCY_MS = 60;
 const BIN = join(root, 'bin', 'benchling-deploy.cjs');

@@ -27,8 +27,9 @@ import { join } from 'node:path';
 import { median } from './_stats.mjs';
 import { benchProfilesFolder } from './_setup.mjs';
 import { bundleModules, root } from './_bundle.mjs';
+import { envSetting } from './_settings.mjs';
 
-const REFRESHES = Number(process.env.BENCH_REFRESHES ?? 20);
+const REFRESHES = envSetting('BENCH_REFRESHES', 20, { what: 'a number of refreshes' });
 const WARMUP = 2;
 const TARGET = 4;
 /** Three calls a refresh, a refresh every 5 s: the calls a minute before the metrics. */
@@ -37,7 +38,7 @@ const PER_MINUTE_TARGET = BASELINE_PER_MINUTE + 1;
 const MINUTES = 10;
 /** `status` runs timed with every call answered this late, each way (see below). */
 const LATENCY_MS = 60;
-const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 9);
+const LATENCY_RUNS = envSetting('BENCH_LATENCY_RUNS', 9);
 /**
  * Not measured here: the older benchling-webhook tool's calls per refresh of `status`, as
  * quoted in the issue that set this bench's target. Printed as a quote, with its source.

@@ -19,21 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { bundleModules } from './_bundle.mjs';
 import { compare, fmt, forkedRun, median, percentile, timeCommand } from './_stats.mjs';
+import { envSetting } from './_settings.mjs';
 
-/** A count of runs from the environment: a whole number of at least 1, or the bench ends (status 2) naming the variable. */
-function runsFrom(name, fallback) {
-  const value = process.env[name] ?? String(fallback);
-  if (!/^[1-9]\d{0,3}$/.test(value)) {
-    console.error(`bench/synth: ${name}: ${JSON.stringify(value)} is not a number of runs (1 to 9999)`);
-    process.exit(2);
-  }
-  return Number(value);
-}
-const RUNS = runsFrom('BENCH_RUNS', 7);
+const RUNS = envSetting('BENCH_RUNS', 7);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'benchling-deploy.cjs');
 const fixture = join(root, 'test', 'fixtures', 'synth', 'dev-and-prod');
-const FLOOR_RUNS = runsFrom('BENCH_FLOOR_RUNS', RUNS);
+const FLOOR_RUNS = envSetting('BENCH_FLOOR_RUNS', RUNS);
 /** The worker is ready for its input once its event loop has sat this long with no work (ms). */
 const SETTLED_MS = 200;
 /** ... and gives up when it is not ready after this long (ms). */
