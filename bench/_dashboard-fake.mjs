@@ -5,6 +5,9 @@
 // {"url", "env"} on stdout, then serves until SIGTERM.
 import { loadFakeAws } from '../test/fake-aws/serve.mjs';
 import { parsedArgs, setting } from './_settings.mjs';
+import { endWithBench } from './_setup.mjs';
+
+endWithBench();
 
 const { values } = parsedArgs({ options: { 'log-rate': { type: 'string' }, latency: { type: 'string' } } });
 const rate = setting('--log-rate', values['log-rate'], 0, { what: 'a number of lines a second', min: 0, max: 100_000 });

@@ -6,6 +6,9 @@
 //   parent -> { start: { rate, seconds } }   child -> { started }, then { done: { events } }
 //   child -> { ready: { url, env, logGroup, logGroupArn } } once listening
 import { pathToFileURL } from 'node:url';
+import { endWithBench } from './_setup.mjs';
+
+endWithBench();
 
 const [bundle, optionsJson] = process.argv.slice(2);
 const m = await import(pathToFileURL(bundle).href);

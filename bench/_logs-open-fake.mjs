@@ -2,6 +2,9 @@
 // log group already holding `events` events spread evenly over the last ten minutes.
 //   child -> { ready: { env, logGroup, logGroupArn, newest } } once listening
 import { pathToFileURL } from 'node:url';
+import { endWithBench } from './_setup.mjs';
+
+endWithBench();
 
 const [bundle, optionsJson] = process.argv.slice(2);
 const m = await import(pathToFileURL(bundle).href);

@@ -6,6 +6,9 @@
 // stack does not have. Prints one JSON line {"url"} on stdout; GET /__calls says how many calls it
 // answered and how many it refused (an action it does not know); serves until SIGTERM.
 import { createServer } from 'node:http';
+import { endWithBench } from './_setup.mjs';
+
+endWithBench();
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';

@@ -11,15 +11,26 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /**
  * Starts bench/`script` (a fake that prints one JSON line, then serves until SIGTERM) in its own
- * process, so that its work is not the measured process's; resolves with that line's fields and a stop().
+ * process, so that its work is not the measured process's; resolves with that line's fields, its pid and a stop().
+ * The fake ends with this process too, however it ends (see {@link endWithBench}).
  */
 export async function startFakeProcess(script, args = []) {
-  const child = spawn(process.execPath, [join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const line = await new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`bench/${script} exited ${code}`)));
   });
-  return { ...JSON.parse(line), stop: () => child.kill('SIGTERM') };
+  return { ...JSON.parse(line), pid: child.pid, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * Called by a fake a bench starts with an IPC channel (startFakeProcess, or fork): the fake exits when the
+ * channel closes, that is when the bench ends, even by a signal it cannot handle or a test's time limit,
+ * rather than serve on, and take the machine's time from the next bench. Run by hand, it has no channel
+ * and serves until SIGTERM.
+ */
+export function endWithBench() {
+  process.once('disconnect', () => process.exit(0));
 }
 
 /** A new config folder with the bench stack's prod (default) and dev profiles, for runs of the built CLI against the fake. */
