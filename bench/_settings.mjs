@@ -28,11 +28,26 @@ export function envSetting(name, fallback, rule) {
   return setting(name, process.env[name], fallback, rule);
 }
 
-/** `parseArgs` of node:util; a flag it does not know, or one without its value, ends the process with status 2 and its message. */
+/**
+ * A list of names from the environment variable `name` (comma-separated), each one of `allowed`, or `fallback`
+ * when it is not set; an empty list, an empty name or another name ends the process with status 2 naming `name`.
+ */
+export function choicesSetting(name, allowed, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  const names = raw.split(',').map((x) => x.trim());
+  const wrong = names.filter((x) => !allowed.includes(x));
+  if (wrong.length === 0) return names;
+  console.error(`${BENCH}: ${name}: ${JSON.stringify(raw)} names ${wrong.map((x) => JSON.stringify(x)).join(', ')}: it takes a comma-separated list of ${allowed.join(', ')}`);
+  process.exit(2);
+}
+
+/** `parseArgs` of node:util; a flag it does not know, one without its value, or an argument it takes none for ends the process with status 2 and its message. */
 export function parsedArgs(config) {
   try {
     return parseArgs(config);
   } catch (e) {
+    if (!String(e?.code).startsWith('ERR_PARSE_ARGS')) throw e;
     console.error(`${BENCH}: ${e.message}`);
     process.exit(2);
   }

@@ -24,10 +24,10 @@ export async function startFakeProcess(script, args = []) {
 }
 
 /**
- * Called by a fake a bench starts with an IPC channel (startFakeProcess, or fork): the fake exits when the
- * channel closes, that is when the bench ends, even by a signal it cannot handle or a test's time limit,
- * rather than serve on, and take the machine's time from the next bench. Run by hand, it has no channel
- * and serves until SIGTERM.
+ * Called by a process a bench starts with an IPC channel (a fake by startFakeProcess or fork, a run by
+ * forkedRun): it exits when the channel closes, that is when the process that started it ends, even by a
+ * signal it cannot handle or a test's time limit, rather than run on and take the machine's time from the
+ * next bench. A fake run by hand has no channel and serves until SIGTERM.
  */
 export function endWithBench() {
   process.once('disconnect', () => process.exit(0));

@@ -32,6 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { DEPLOYED_STACK_MODULES, bundleModules, root } from './_bundle.mjs';
 import { forkedRun, median } from './_stats.mjs';
 import { envSetting } from './_settings.mjs';
+import { endWithBench } from './_setup.mjs';
 
 const RUNS = envSetting('BENCH_RUNS', 5);
 /** Milliseconds between the steps of a stack operation in the fake (0: done when ExecuteChangeSet returns). */
@@ -39,6 +40,8 @@ const STEP_MS = envSetting('BENCH_DEPLOY_STEP_MS', 0, { what: 'a time in ms', mi
 /** A gap of at least this long between two of cdk's calls is counted as cdk waiting (its polls sleep 2 s and 5 s). */
 const WAIT_GAP_MS = 1000;
 const runArg = process.argv[2] === '--run' ? JSON.parse(process.argv[3]) : undefined;
+// A run is a process of the bench's (forkedRun): it ends with the bench.
+if (runArg !== undefined) endWithBench();
 
 const m = await bundleModules(
   'deploy',

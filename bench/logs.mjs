@@ -12,7 +12,8 @@
 // the two (flat once the buffer is full). Also the time from an
 // event's timestamp to its line in the buffer (median, p95), polling's median as a ratio of
 // live tail's. Each run is its own process (node --expose-gc), the fake another.
-// BENCH_LOGS_SECONDS and BENCH_LOGS_RATE shorten or change a run (defaults 60 and 5000);
+// BENCH_LOGS_SECONDS and BENCH_LOGS_RATE shorten or change a run (defaults 60 and 5000; at least 15 and 500,
+// so that the buffer is full at the first reading);
 // BENCH_LOGS_MODES picks runs (default live-sampled,live,polling).
 //
 // The TypeScript is bundled with esbuild into .bench-out/logs/ first (the AWS SDK stays
@@ -21,18 +22,28 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleModules, bundlePath, root } from './_bundle.mjs';
-import { envSetting } from './_settings.mjs';
+import { choicesSetting, envSetting } from './_settings.mjs';
+import { endWithBench } from './_setup.mjs';
 
-const SECONDS = envSetting('BENCH_LOGS_SECONDS', 60, { what: 'a number of seconds', max: 3600 });
-const RATE = envSetting('BENCH_LOGS_RATE', 5000, { what: 'a number of events a second', max: 1_000_000 });
 const CAPACITY = 5000;
 const LIMIT_MB = 200;
 const SAMPLE_MS = 5000;
 const DRAIN_MS = 4000;
 const KEEP_FIRST_MS = 15_000;
+// A run's first reading after a full gc is taken KEEP_FIRST_MS in, with the buffer full: a run at least that long,
+// at a rate that fills the buffer in two thirds of it.
+const SECONDS = envSetting('BENCH_LOGS_SECONDS', 60, { what: 'a number of seconds', min: KEEP_FIRST_MS / 1000, max: 3600 });
+const RATE = envSetting('BENCH_LOGS_RATE', 5000, { what: 'a number of events a second', min: Math.ceil((CAPACITY * 1000 * 3) / (KEEP_FIRST_MS * 2)), max: 1_000_000 });
+const RUN_MODES = ['live-sampled', 'live', 'polling'];
+const MODES = choicesSetting('BENCH_LOGS_MODES', RUN_MODES, RUN_MODES);
 
 // Each run is a process of its own (`--run MODE`), so one run's garbage is not the next one's memory.
 const runMode = process.argv[2] === '--run' ? process.argv[3] : undefined;
+if (runMode !== undefined) {
+  if (!RUN_MODES.includes(runMode)) throw new Error(`bench/logs: no run mode ${JSON.stringify(runMode)}`);
+  // A run is a process of the bench's: it ends with the bench, and its fake with it.
+  endWithBench();
+}
 const m = await bundleModules(
   'logs',
   [
@@ -42,7 +53,7 @@ const m = await bundleModules(
     "export { startLogTail } from './src/state/log-tail.ts';",
     "export { LogBuffer } from './src/state/log-buffer.ts';",
   ],
-  { rebuild: !runMode },
+  { rebuild: runMode === undefined },
 );
 
 const mb = (bytes) => bytes / 1024 / 1024;
@@ -183,7 +194,7 @@ async function run(mode) {
   };
 }
 
-if (runMode) {
+if (runMode !== undefined) {
   process.send(await run(runMode));
   process.exit(0);
 }
@@ -191,7 +202,6 @@ if (runMode) {
 const results = [];
 const t0 = Date.now();
 console.log(`log tail under load: ${RATE} events/s for ${SECONDS} s per run, into a buffer of ${CAPACITY} lines; this process's memory every ${SAMPLE_MS / 1000} s`);
-const MODES = (process.env.BENCH_LOGS_MODES ?? 'live-sampled,live,polling').split(',').map((x) => x.trim());
 for (const mode of MODES) {
   console.log(`\n${mode === 'live-sampled' ? 'live tail, sampled as AWS does (<= 500 events an update)' : mode === 'live' ? 'live tail, unsampled' : 'polling (FilterLogEvents every 2 s)'}:`);
   const child = fork(fileURLToPath(import.meta.url), ['--run', mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc'] });

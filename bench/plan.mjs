@@ -23,13 +23,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEPLOYED_STACK_MODULES, bundleModules, root } from './_bundle.mjs';
 import { forkedRun, median, timeCommand } from './_stats.mjs';
 import { envSetting } from './_settings.mjs';
+import { endWithBench } from './_setup.mjs';
 
 const RUNS = envSetting('BENCH_PLAN_RUNS', 9);
-const LATENCY_MS = envSetting('BENCH_PLAN_LATENCY_MS', 40, { what: 'a delay in ms', min: 0, max: 60_000 });
+// The bench runs at 0 ms first, then at this delay.
+const LATENCY_MS = envSetting('BENCH_PLAN_LATENCY_MS', 40, { what: 'a delay in ms', min: 1, max: 60_000 });
 const WORKER = pathToFileURL(join(root, 'dist', 'synth-worker.cjs'));
 /** A copy of dist/ without the list of what to load ahead, under the project (so aws-cdk-lib resolves from its node_modules). */
 const NO_LIST = join(root, '.bench-out', 'plan', 'dist-without-list');
 const runArg = process.argv[2] === '--run' ? JSON.parse(process.argv[3]) : undefined;
+// A run is a process of the bench's (forkedRun): it ends with the bench.
+if (runArg !== undefined) endWithBench();
 
 const m = await bundleModules(
   'plan',

@@ -26,10 +26,13 @@ import { root } from './_bundle.mjs';
 import { forkedRun, median, timeCommand } from './_stats.mjs';
 import { requireExternals } from '../scripts/require-externals.mjs';
 import { envSetting } from './_settings.mjs';
+import { endWithBench } from './_setup.mjs';
 
 const RUNS = envSetting('BENCH_PREPARE_RUNS', 7);
 const out = join(root, '.bench-out', 'prepare');
 const mode = process.argv[2] === '--run' ? process.argv[3] : undefined;
+// A run is a process of the bench's (forkedRun): it ends with the bench.
+if (mode !== undefined) endWithBench();
 const WORKER = join(root, 'dist', 'synth-worker.cjs');
 if (!existsSync(WORKER)) {
   console.error('bench/prepare: dist/synth-worker.cjs is missing; run `npm run build` first');

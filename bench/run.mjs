@@ -12,13 +12,16 @@ const all = readdirSync(here)
   .map((f) => f.slice(0, -4))
   .sort();
 const names = wanted.length > 0 ? wanted : all;
-/** The worst exit status of the benches run: 2 when one was asked for what it cannot run (bench/older.mjs without its tool). */
-let worst = 0;
+// Every name checked before any bench runs: a misspelt last one does not wait for the others' minutes.
 for (const name of names) {
   if (!all.includes(name)) {
     console.error(`bench: no bench/${name}.mjs (have: ${all.join(', ')})`);
     process.exit(2);
   }
+}
+/** The worst exit status of the benches run: 2 when one was asked for what it cannot run (bench/older.mjs without its tool). */
+let worst = 0;
+for (const name of names) {
   // The older tool is built apart (bench/older.mjs says how): a run of every bench goes on without it.
   if (wanted.length === 0 && name === 'older' && !process.env.BENCH_OLDER_TOOL) {
     console.log('\n== bench/older: skipped (BENCH_OLDER_TOOL does not name a built checkout of the older tool; see bench/older.mjs)');

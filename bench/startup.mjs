@@ -30,7 +30,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parsedArgs({ options: { minutes: { type: 'string' }, runs: { type: 'string' } } });
 /** A flag wins over its variable; the error names the one given. */
 const RUNS = values.runs !== undefined ? setting('--runs', values.runs, 15) : envSetting('BENCH_STARTUP_RUNS', 15);
-const MINUTES = { what: 'a number of minutes', min: 1, max: 1440, decimals: 1 };
+const MINUTES = { what: 'a number of minutes', min: 1, max: 1440, decimals: 2 };
 const SOAK_MINUTES = values.minutes !== undefined ? setting('--minutes', values.minutes, 1, MINUTES) : envSetting('BENCH_SOAK_MINUTES', 1, MINUTES);
 /** The live-data figure is also taken with every AWS call answered this late (about a round trip to a region from afar). */
 const LATENCY_MS = 60;

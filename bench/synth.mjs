@@ -20,6 +20,7 @@ import { Worker } from 'node:worker_threads';
 import { bundleModules } from './_bundle.mjs';
 import { compare, fmt, forkedRun, median, percentile, timeCommand } from './_stats.mjs';
 import { envSetting } from './_settings.mjs';
+import { endWithBench } from './_setup.mjs';
 
 const RUNS = envSetting('BENCH_RUNS', 7);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -33,6 +34,8 @@ const READY_LIMIT_MS = 30_000;
 const FLOOR_MODULES = ["export { inspectAllProfiles } from './src/config/store.ts';", "export { resolveStackProfiles } from './src/config/pairing.ts';"];
 
 if (process.argv[2] === '--floor') {
+  // A process of the bench's (forkedRun): it ends with the bench.
+  endWithBench();
   // One measurement, in a fresh process (bench/_stats.mjs forkedRun): { ms } of the worker's first synthesis.
   const m = await bundleModules('synth-floor', FLOOR_MODULES, { rebuild: false });
   const profiles = m.resolveStackProfiles(m.inspectAllProfiles(fixture));

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -65,3 +66,48 @@ child.once('exit', (c) => process.exit(c ?? 1));
 setInterval(() => {}, 1000);`;
   expect(await fakeOutlivesNoBench(code)).toBeGreaterThan(0);
 }, 60_000);
+
+/** The processes of process group `group` still running (Linux: /proc). */
+function inGroup(group: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // pid (comm) state ppid pgrp ...: the fields after the command's closing parenthesis.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === group && state !== 'Z') found.push(Number(entry));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return found;
+}
+
+it('bench/logs killed while a run follows its fake leaves neither the run nor the fake running', async () => {
+  // Its own process group, so that what it started can be found once it is gone.
+  const bench = spawn(process.execPath, [join(ROOT, 'bench', 'logs.mjs')], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_LOGS_SECONDS: '15', BENCH_LOGS_MODES: 'polling' } });
+  const group = bench.pid!;
+  try {
+    // The run prints its idle line once its fake is listening and the tail follows it.
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: bench.stdout! }).on('line', (line) => line.includes('idle') && resolve());
+      bench.once('exit', (c) => reject(new Error(`bench/logs exited (${c}) before its run started`)));
+    });
+    const started = inGroup(group);
+    // The bench, its run and the run's fake (esbuild's service too, when the bundle was built).
+    expect(started.length).toBeGreaterThanOrEqual(3);
+    bench.kill('SIGKILL');
+    const until = Date.now() + 10_000;
+    while (inGroup(group).length > 0) {
+      if (Date.now() > until) throw new Error(`still running 10 s after bench/logs was killed: ${inGroup(group).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      // none left
+    }
+  }
+}, 90_000);
