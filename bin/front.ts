@@ -59,6 +59,9 @@ export function loadBundle<T>(name: string, options: { cache: boolean } = { cach
   return compileBundle<T>(name, options).run();
 }
 
+/** How a bundle the build wrote inside Node's CommonJS wrapper begins (Module.wrap's head: test/cli/front.test.ts). */
+export const BUNDLE_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
+
 /**
  * {@link loadBundle} in two steps: the bundle read and compiled (what fails here is the file:
  * missing, unreadable, not valid JavaScript), then `run()`, its top level run (what fails there
@@ -69,7 +72,9 @@ export function compileBundle<T>(name: string, options: { cache: boolean } = { c
   const source = readFileSync(file);
   const user = options.cache ? userCacheFile(name) : undefined;
   const cachedData = options.cache ? ((user ? userCodeCache(user, source) : undefined) ?? codeCacheFor(readCacheFile(`${file}.cache`), source, false)) : undefined;
-  const script = new Script(Module.wrap(sourceText(source)), { filename: file, cachedData });
+  const text = sourceText(source);
+  // A bundle the build wrote inside Node's CommonJS wrapper (scripts/build.mjs: asFunction) is compiled as it is.
+  const script = new Script(text.startsWith(BUNDLE_HEAD) ? text : Module.wrap(text), { filename: file, cachedData });
   if (user && (cachedData === undefined || script.cachedDataRejected)) keepAtExit(user, source, script);
   return {
     script,

@@ -58,6 +58,15 @@ const cjs = {
   define: { 'process.env.BENCHLING_DEPLOY_VERSION': JSON.stringify(pkg.version) },
   plugins: [frontOnly],
 };
+/**
+ * What a bundle the front compiles itself (bin/front.ts: compileBundle, BUNDLE_HEAD) is written inside: Node's
+ * CommonJS wrapper, so that V8 compiles the text as read. Joined at run time (Module.wrap), the text was copied
+ * once more as V8 flattened it: about a megabyte each for dist/sdk.cjs and dist/dashboard.cjs. Not for front.cjs
+ * and checks.cjs (required: by the bin, by light.cjs), light.cjs (small, built with checks.cjs), nor the worker
+ * threads' files (started as files).
+ */
+const asFunction = { banner: { js: '(function (exports, require, module, __filename, __dirname) { ' }, footer: { js: '\n});' } };
+
 const parser = await build({ ...cjs, entryPoints: { light: 'bin/light.ts', checks: 'bin/commands/profile-checks.ts' } });
 // The route's option table comes from the program just built, so it cannot drift from it.
 const routeTable = createRequire(import.meta.url)('../dist/light.cjs').programRouteTable();
@@ -67,13 +76,14 @@ const front = await build({ ...cjs, entryPoints: { front: 'bin/front.ts' }, defi
 // from the packages' ES modules (their `module` builds), which esbuild tree-shakes down to the commands
 // the tool sends. The SDK's own import()s (credential providers, node:http) become require()s: the
 // bundle runs as a vm.Script, which has no loader for import().
-const sdk = await build({ ...common, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { sdk: 'src/state/sdk-bundle.ts' }, mainFields: ['module', 'main'], supported: { 'dynamic-import': false } });
+const sdk = await build({ ...common, ...asFunction, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { sdk: 'src/state/sdk-bundle.ts' }, mainFields: ['module', 'main'], supported: { 'dynamic-import': false } });
 
 // status as the route reads it (bin/route.ts FRONT_BUNDLES): the command in CommonJS, with its code cache,
 // the SDK from dist/sdk.cjs. Its import()s are bundled into it (esbuild runs each module when first
 // imported); the plugin refuses Ink and commander, which status never loads, and the SDK, which is sdk.cjs's.
 const status = await build({
   ...cjs,
+  ...asFunction,
   entryPoints: { status: 'bin/commands/status-front.ts' },
   define: { ...cjs.define, 'process.env.BENCHLING_DEPLOY_SDK': '"sdk.cjs"' },
   external: ['./front.cjs'],
@@ -87,6 +97,7 @@ const status = await build({
 // the code cache of src/infra/compile-cache.ts (scripts/require-externals.mjs). Its import()s are bundled into it.
 const synth = await build({
   ...cjs,
+  ...asFunction,
   entryPoints: { synth: 'bin/commands/synth-front.ts' },
   external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', './front.cjs'],
   plugins: [synthOnly, requireExternals],
@@ -110,9 +121,10 @@ const statusWorker = await build({
 // Ink's layout engine apart in dist/yoga.cjs (with its code cache) and dist/yoga.wasm (see scripts/yoga-bundle.mjs),
 // the SDK from dist/sdk.cjs (see scripts/dashboard-bundle.mjs).
 // Its import()s are bundled into it, as status.cjs's are. A line the front's parser reads (one the route leaves to it) runs the ESM bundle's copy.
-const yoga = await build({ ...common, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { yoga: 'bin/yoga.ts' }, plugins: [yogaBundle(join('dist', 'yoga.wasm'))] });
+const yoga = await build({ ...common, ...asFunction, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { yoga: 'bin/yoga.ts' }, plugins: [yogaBundle(join('dist', 'yoga.wasm'))] });
 const dashboard = await build({
   ...common,
+  ...asFunction,
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
   entryPoints: { dashboard: 'bin/dashboard-front.ts' },
@@ -123,8 +135,8 @@ const dashboard = await build({
     // The synth worker and the cdk runner find their files from here: dist/, as from the ESM bundle's chunks.
     'import.meta.url': '__bdImportMetaUrl',
   },
-  // "use strict" first: a banner before esbuild's own directive would leave the bundle's top level sloppy.
-  banner: { js: "\"use strict\";\nconst __bdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // "use strict" first in the function: a banner before esbuild's own directive would leave the bundle's top level sloppy.
+  banner: { js: `${asFunction.banner.js}"use strict";\nconst __bdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
   external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', './front.cjs'],
   plugins: [dashboardBundle, boundInkCaches, fastInkOutput, requireExternals],
   supported: { 'dynamic-import': false },

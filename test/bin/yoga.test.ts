@@ -10,7 +10,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import Yoga from 'yoga-layout';
 import { ROOT } from '../helpers/cli.js';
 
-const { loadYoga } = createRequire(import.meta.url)(join(ROOT, 'dist', 'yoga.cjs')) as { loadYoga(wasm: Uint8Array<ArrayBuffer>): Promise<typeof Yoga> };
+// Run as the front runs it (written inside Node's CommonJS wrapper, dist/yoga.cjs is not a module to require).
+const front = createRequire(import.meta.url)(join(ROOT, 'dist', 'front.cjs')) as { loadBundle<T>(name: string, options: { cache: boolean }): { exports: T } };
+const { loadYoga } = front.loadBundle<{ loadYoga(wasm: Uint8Array<ArrayBuffer>): Promise<typeof Yoga> }>('yoga.cjs', { cache: false }).exports;
 const binary = () => new Uint8Array(readFileSync(join(ROOT, 'dist', 'yoga.wasm')));
 
 afterEach(() => vi.restoreAllMocks());

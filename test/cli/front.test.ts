@@ -432,8 +432,11 @@ describe('a broken installation', () => {
 
 describe("the front's bundles", () => {
   it.each([['front.cjs'], ['light.cjs'], ['checks.cjs'], ['status.cjs'], ['synth.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('%s runs in strict mode: its first statement is the directive', (name) => {
-    // A banner before esbuild's directive would leave the top level of the bundle (most of its functions) sloppy.
-    expect(readFileSync(join(ROOT, 'dist', name), 'utf8')).toMatch(/^"use strict";/);
+    // A banner before esbuild's directive would leave the top level of the bundle (most of its functions) sloppy;
+    // in a bundle written inside the CommonJS wrapper, the first statement of the function.
+    const head = Module.wrap('\u0000').split('\u0000')[0]!;
+    const text = readFileSync(join(ROOT, 'dist', name), 'utf8');
+    expect(text.startsWith(head) ? text.slice(head.length).replace(/^\n/, '') : text).toMatch(/^"use strict";/);
   });
 
   it.each([['synth.cjs'], ['dashboard.cjs']])('%s requires each module of aws-cdk-lib and constructs once and copies its exports once, not once per module that imports it (scripts/require-externals.mjs)', (name) => {
@@ -450,6 +453,25 @@ describe("the front's bundles as text", () => {
   it.each([['front.cjs'], ['light.cjs'], ['checks.cjs'], ['status.cjs'], ['synth.cjs'], ['sdk.cjs'], ['yoga.cjs'], ['dashboard.cjs']])('%s is ASCII: one other character would make V8 hold the whole bundle as two-byte text', (name) => {
     expect(isAscii(readFileSync(join(ROOT, 'dist', name)))).toBe(true);
   });
+
+  it.each([['status.cjs'], ['synth.cjs'], ['sdk.cjs'], ['yoga.cjs'], ['dashboard.cjs']])(
+    "%s is written inside Node's CommonJS wrapper, and the front compiles its text as read: not joined to the wrapper, which V8 would copy whole",
+    (name) => {
+      const [head, tail] = Module.wrap('\u0000').split('\u0000');
+      const text = readFileSync(join(ROOT, 'dist', name), 'latin1');
+      expect(text.startsWith(head)).toBe(true);
+      expect(text.replace(/\n\/\/# sourceMappingURL=\S+\n?$/, '').endsWith(tail)).toBe(true);
+      // In a process of its own: the front's BUNDLE_HEAD is Node's, and compiling the bundle joins nothing to it.
+      const code = `const front = require(${JSON.stringify(join(ROOT, 'dist', 'front.cjs'))});
+const M = require('node:module'); const wrap = M.wrap; let joined = 0; M.wrap = (s) => (joined++, wrap(s));
+const { script } = front.compileBundle(${JSON.stringify(name)});
+console.log(JSON.stringify({ head: front.BUNDLE_HEAD, joined, cache: script.cachedDataRejected }));`;
+      const r = spawnSync(process.execPath, ['-e', code], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BENCHLING_DEPLOY_USER_CODE_CACHE: 'off' } });
+      expect(r.status, r.stderr).toBe(0);
+      // The build's cache was made from the same text, so V8 takes it.
+      expect(JSON.parse(r.stdout)).toEqual({ head, joined: 0, cache: false });
+    },
+  );
 
   it('a bundle that is not ASCII is decoded as UTF-8: its strings arrive whole', () => {
     const copy = copyOfBuild((name) => ['front.cjs', 'light.cjs'].includes(name));
@@ -471,7 +493,9 @@ describe("the front's code cache", () => {
     expect(cache.subarray(head + 8, head + 8 + sourceLength).equals(readFileSync(file))).toBe(true);
     const cachedData = cache.subarray(head + 8 + sourceLength);
     expect(cachedData.length).toBe(cache.readUInt32LE(head + 4));
-    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+    // Compiled as the front compiles it: a bundle written inside the CommonJS wrapper as it is.
+    const text = readFileSync(file, 'utf8');
+    const script = new Script(text.startsWith(Module.wrap('\u0000').split('\u0000')[0]!) ? text : Module.wrap(text), { filename: file, cachedData });
     expect(script.cachedDataRejected).toBe(false);
   });
 
