@@ -58,12 +58,14 @@ if (mode) {
     stall = Math.max(stall, now - last);
     last = now;
   }, 5);
+  const folder = mkdtempSync(join(tmpdir(), 'bd-bench-prepare-'));
   const t0 = performance.now();
-  await synth(profiles, join(mkdtempSync(join(tmpdir(), 'bd-bench-prepare-')), 'cdk.out'));
+  await synth(profiles, join(folder, 'cdk.out'));
   const wallMs = performance.now() - t0;
   started?.close();
   await new Promise((r) => setTimeout(r, 20)); // one more tick: a stall at the very end counts too
   clearInterval(timer);
+  rmSync(folder, { recursive: true, force: true });
   process.send({ stallMs: stall, wallMs });
   process.exit(0);
 }
@@ -104,23 +106,26 @@ function measure(which) {
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'bd-bench-assemblies-'));
 const cacheHome = mkdtempSync(join(tmpdir(), 'bd-bench-caches-'));
-await measure('worker'); // warm the file cache once; not counted
-await measure('warm'); // fills aws-cdk-lib's code cache; not counted
-await measure('reuse'); // the first plan: synthesizes and fills the assembly cache; not counted
 const main = [];
 const worker = [];
 const warm = [];
 const node = [];
 const reuse = [];
-for (let i = 0; i < RUNS; i++) {
-  main.push(await measure('main'));
-  worker.push(await measure('worker'));
-  warm.push(await measure('warm'));
-  node.push(timeCommand(process.execPath, ['-e', '0']));
-  reuse.push(await measure('reuse'));
+try {
+  await measure('worker'); // warm the file cache once; not counted
+  await measure('warm'); // fills aws-cdk-lib's code cache; not counted
+  await measure('reuse'); // the first plan: synthesizes and fills the assembly cache; not counted
+  for (let i = 0; i < RUNS; i++) {
+    main.push(await measure('main'));
+    worker.push(await measure('worker'));
+    warm.push(await measure('warm'));
+    node.push(timeCommand(process.execPath, ['-e', '0']));
+    reuse.push(await measure('reuse'));
+  }
+} finally {
+  rmSync(cacheDir, { recursive: true, force: true });
+  rmSync(cacheHome, { recursive: true, force: true });
 }
-rmSync(cacheDir, { recursive: true, force: true });
-rmSync(cacheHome, { recursive: true, force: true });
 const row = (name, runs) => `${name.padEnd(32)} longest stall ${median(runs.map((r) => r.stallMs)).toFixed(0).padStart(5)} ms   wall ${median(runs.map((r) => r.wallMs)).toFixed(0).padStart(5)} ms`;
 console.log(`synthesis of dev and prod, cold (a fresh process each run); medians of ${RUNS} alternating runs`);
 console.log(`  ${row('main thread (baseline)', main)}`);
