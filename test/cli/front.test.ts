@@ -24,6 +24,8 @@ const TRACE_STREAMS = fileURLToPath(new URL('../fixtures/trace-stdout-stream.cjs
 const TRACE_EAGAIN = fileURLToPath(new URL('../fixtures/trace-eagain.cjs', import.meta.url));
 /** Says, for each bundle run as a vm.Script, whether V8 took the code cache given: `CODE CACHE <url> accepted|rejected|none`. */
 const TRACE_CACHE = fileURLToPath(new URL('../fixtures/trace-sdk-files.mjs', import.meta.url));
+/** Node's CommonJS wrapper, before and after a module's text: what the bundles the front compiles itself are written inside (scripts/build.mjs). */
+const [WRAP_HEAD, WRAP_TAIL] = Module.wrap('\u0000').split('\u0000') as [string, string];
 
 /** Runs the command and tells which files of dist/ it loaded. */
 function run(args: string[], extraEnv: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string; loaded: string[] } {
@@ -434,9 +436,8 @@ describe("the front's bundles", () => {
   it.each([['front.cjs'], ['light.cjs'], ['checks.cjs'], ['status.cjs'], ['synth.cjs'], ['sdk.cjs'], ['dashboard.cjs']])('%s runs in strict mode: its first statement is the directive', (name) => {
     // A banner before esbuild's directive would leave the top level of the bundle (most of its functions) sloppy;
     // in a bundle written inside the CommonJS wrapper, the first statement of the function.
-    const head = Module.wrap('\u0000').split('\u0000')[0]!;
     const text = readFileSync(join(ROOT, 'dist', name), 'utf8');
-    expect(text.startsWith(head) ? text.slice(head.length).replace(/^\n/, '') : text).toMatch(/^"use strict";/);
+    expect(text.startsWith(WRAP_HEAD) ? text.slice(WRAP_HEAD.length).replace(/^\n/, '') : text).toMatch(/^"use strict";/);
   });
 
   it.each([['synth.cjs'], ['dashboard.cjs']])('%s requires each module of aws-cdk-lib and constructs once and copies its exports once, not once per module that imports it (scripts/require-externals.mjs)', (name) => {
@@ -457,10 +458,9 @@ describe("the front's bundles as text", () => {
   it.each([['status.cjs'], ['synth.cjs'], ['sdk.cjs'], ['yoga.cjs'], ['dashboard.cjs']])(
     "%s is written inside Node's CommonJS wrapper, and the front compiles its text as read: not joined to the wrapper, which V8 would copy whole",
     (name) => {
-      const [head, tail] = Module.wrap('\u0000').split('\u0000');
       const text = readFileSync(join(ROOT, 'dist', name), 'latin1');
-      expect(text.startsWith(head)).toBe(true);
-      expect(text.replace(/\n\/\/# sourceMappingURL=\S+\n?$/, '').endsWith(tail)).toBe(true);
+      expect(text.startsWith(WRAP_HEAD)).toBe(true);
+      expect(text.replace(/\n\/\/# sourceMappingURL=\S+\n?$/, '').endsWith(WRAP_TAIL)).toBe(true);
       // In a process of its own: the front's BUNDLE_HEAD is Node's, and compiling the bundle joins nothing to it.
       const code = `const front = require(${JSON.stringify(join(ROOT, 'dist', 'front.cjs'))});
 const M = require('node:module'); const wrap = M.wrap; let joined = 0; M.wrap = (s) => (joined++, wrap(s));
@@ -469,7 +469,7 @@ console.log(JSON.stringify({ head: front.BUNDLE_HEAD, joined, cache: script.cach
       const r = spawnSync(process.execPath, ['-e', code], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BENCHLING_DEPLOY_USER_CODE_CACHE: 'off' } });
       expect(r.status, r.stderr).toBe(0);
       // The build's cache was made from the same text, so V8 takes it.
-      expect(JSON.parse(r.stdout)).toEqual({ head, joined: 0, cache: false });
+      expect(JSON.parse(r.stdout)).toEqual({ head: WRAP_HEAD, joined: 0, cache: false });
     },
   );
 
@@ -495,7 +495,7 @@ describe("the front's code cache", () => {
     expect(cachedData.length).toBe(cache.readUInt32LE(head + 4));
     // Compiled as the front compiles it: a bundle written inside the CommonJS wrapper as it is.
     const text = readFileSync(file, 'utf8');
-    const script = new Script(text.startsWith(Module.wrap('\u0000').split('\u0000')[0]!) ? text : Module.wrap(text), { filename: file, cachedData });
+    const script = new Script(text.startsWith(WRAP_HEAD) ? text : Module.wrap(text), { filename: file, cachedData });
     expect(script.cachedDataRejected).toBe(false);
   });
 
