@@ -29,7 +29,7 @@ const alive = (pid: number) => {
 };
 
 /** Runs `code` (an ES module) as a bench would, reads the fake's pid from its first line, then kills the bench with SIGKILL; resolves with the fake's pid once it is gone, or rejects when it still runs after 10 s. */
-async function fakeOutlivesNoBench(code: string): Promise<number> {
+async function killBenchAwaitFakeGone(code: string): Promise<number> {
   const bench = spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   left.push(bench.pid!);
   const line = await new Promise<string>((resolve, reject) => {
@@ -53,7 +53,7 @@ it.each(['_dashboard-fake.mjs', '_older-fake.mjs'])('bench/%s, started by startF
 const fake = await startFakeProcess(${JSON.stringify(script)});
 console.log(JSON.stringify({ pid: fake.pid }));
 setInterval(() => {}, 1000);`;
-  expect(await fakeOutlivesNoBench(code)).toBeGreaterThan(0);
+  expect(await killBenchAwaitFakeGone(code)).toBeGreaterThan(0);
 }, 30_000);
 
 it.each(['_logs-fake.mjs', '_logs-open-fake.mjs'])('bench/%s, forked by its bench, ends when the bench is killed', async (script) => {
@@ -64,7 +64,7 @@ const child = fork('./bench/${script}', [bundlePath('fake-ends-test'), JSON.stri
 child.once('message', () => console.log(JSON.stringify({ pid: child.pid })));
 child.once('exit', (c) => process.exit(c ?? 1));
 setInterval(() => {}, 1000);`;
-  expect(await fakeOutlivesNoBench(code)).toBeGreaterThan(0);
+  expect(await killBenchAwaitFakeGone(code)).toBeGreaterThan(0);
 }, 60_000);
 
 /** The processes of process group `group` still running (Linux: /proc). */
