@@ -67,26 +67,54 @@ function withOpened<T>(path: string, flags: number, otherwise: T, use: (fd: numb
   } catch {
     return otherwise;
   } finally {
-    try {
-      if (fd !== undefined) closeSync(fd);
-    } catch {
-      // Used already, or not: either way nothing more to do with it.
-    }
+    if (fd !== undefined) closeQuietly(fd);
   }
 }
 
 /** The file's bytes and when it was written, when it may be read (see above) and is at most `maxBytes`; else undefined. */
 export function readOwnFile(path: string, maxBytes = Infinity): { data: Buffer; writtenAt: number } | undefined {
+  const opened = openOwnFile(path, maxBytes);
+  if (opened === undefined) return undefined;
+  try {
+    return { data: readFileSync(opened.fd), writtenAt: opened.writtenAt };
+  } catch {
+    return undefined;
+  } finally {
+    closeQuietly(opened.fd);
+  }
+}
+
+/**
+ * The file opened for reading, when it may be read (see above) and is at most `maxBytes`: its descriptor,
+ * which the caller closes, its size and when it was written; else undefined (nothing left open). For a
+ * large file read a part at a time: the descriptor keeps the file that was checked, even once another
+ * process renames a new one over it.
+ */
+export function openOwnFile(path: string, maxBytes = Infinity): { fd: number; size: number; writtenAt: number } | undefined {
   try {
     if (!ownFolder(dirname(path))) return undefined;
   } catch {
     return undefined;
   }
-  return withOpened(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0), undefined, (fd) => {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
     const st = fstatSync(fd);
-    if (!st.isFile() || !onlyTheUsers(st) || st.size > maxBytes) return undefined;
-    return { data: readFileSync(fd), writtenAt: st.mtimeMs };
-  });
+    if (st.isFile() && onlyTheUsers(st) && st.size <= maxBytes) return { fd, size: st.size, writtenAt: st.mtimeMs };
+  } catch {
+    // Missing, a link, or unreadable: no file.
+  }
+  if (fd !== undefined) closeQuietly(fd);
+  return undefined;
+}
+
+/** Closes `fd`; a failing close changes nothing (closed already, or not: nothing more to do with it). */
+export function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Nothing to do.
+  }
 }
 
 /**

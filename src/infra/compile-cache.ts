@@ -1,18 +1,22 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import Module from 'node:module';
 import { arch, homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { Script } from 'node:vm';
 import * as zlib from 'node:zlib';
-import { cacheFolder, readOwnFile, reclaimOwnFolder, writeOwnFile } from '../own-files.js';
+import { cacheFolder, closeQuietly, openOwnFile, reclaimOwnFolder, writeOwnFile } from '../own-files.js';
 
 /**
  * A code cache for the CommonJS files of node_modules (aws-cdk-lib is most of
  * them): V8 compiling its modules was about a quarter of `synth`. Each file is
  * compiled with `vm.Script` and the bytecode V8 made for it (including the
- * functions that ran) is kept in one file, read back by the next process.
+ * functions that ran) is kept in one file, read back by the next process:
+ * its header, then the bytecode of each file as that file loads, into one
+ * buffer the files share (V8 copies what it takes). So a run reads what it
+ * uses, however much else the file keeps (other installations' files), and
+ * touches no more new memory for it than its largest entry.
  *
  * Never stale: an entry is used only for the same path with the same device,
  * inode, size, modification and change time (npm gives every installed file
@@ -109,8 +113,14 @@ export const RECENT_MS = 3000;
 interface Entry {
   readonly file: string;
   readonly stamp: string;
-  readonly data: Buffer;
   readonly sum: string;
+  /** Bytes of bytecode. */
+  readonly length: number;
+  /**
+   * The bytecode: read from the cache file when asked (into `into`, at least {@link length} long, when given), or
+   * made by this run. Undefined when it cannot be read (the file closed, or it ends too soon).
+   */
+  bytes(into?: Buffer): Buffer | undefined;
 }
 
 interface Fresh {
@@ -131,11 +141,18 @@ interface CacheFile {
   readonly entries: Map<string, Entry>;
   /** By `from + NUL + request`; none when the file was made under another loader (see {@link loaderContext}). */
   readonly resolutions: Map<string, Resolution>;
+  /** The length of the largest entry (0 when none). */
+  readonly largest: number;
+  /** Closes the file: no entry's bytes can be read after. */
+  close(): void;
 }
 
 export interface CompileCache {
   readonly stats: Readonly<CompileCacheStats>;
-  /** Writes the cache file if this process compiled anything new. Never throws. */
+  /**
+   * Writes the cache file if this process compiled anything new, and closes the one read (files loaded
+   * after compile as usual). Once: later calls do nothing. Never throws.
+   */
   save(): void;
   /** Restores the loader (for tests); does not save. */
   uninstall(): void;
@@ -405,6 +422,9 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
   }
   const file = readCacheParts(path);
   const stored = file.entries;
+  // The bytes of the entry being compiled, read into one buffer every entry shares: V8 has copied what it takes
+  // once the Script is made. Made at its first use, as long as the largest entry; only what is read is touched.
+  let shared: Buffer | undefined;
   const used = new Map<string, Entry>();
   const fresh = new Map<string, Fresh>();
   const stats: CompileCacheStats = { hits: 0, misses: 0, rejected: 0, resolved: 0 };
@@ -471,14 +491,15 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
     const stamp = stampOf(filename);
     if (stamp === undefined) return original.call(this, content, filename, format);
     const entry = stored.get(filename);
-    const usable = entry !== undefined && entry.stamp === stamp && checksum(entry.data) === entry.sum;
+    const data = entry !== undefined && entry.stamp === stamp ? entry.bytes((shared ??= Buffer.allocUnsafeSlow(file.largest))) : undefined;
+    const usable = entry !== undefined && data !== undefined && checksum(data) === entry.sum;
     // Files that import() need Node's own loader for it. Text that V8 runs from a kept entry's bytecode is not
     // searched (7 MB for a synth): entries are made only of text searched and found without one, and V8 takes
     // the bytecode only for text of its length. Text compiled here from source always is.
     if (!usable && content.includes('import(')) return original.call(this, content, filename, format);
     let script: Script;
     try {
-      script = new Script(ModuleImpl.wrap(content), { filename, ...(usable ? { cachedData: entry.data } : {}) });
+      script = new Script(ModuleImpl.wrap(content), { filename, ...(usable ? { cachedData: data } : {}) });
     } catch {
       // A syntax error (or an ES module's syntax): Node's loader reports it as it always does.
       return original.call(this, content, filename, format);
@@ -502,19 +523,20 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
   return {
     stats,
     save() {
-      if (saved || (fresh.size === 0 && newResolutions.size === 0)) return;
+      if (saved) return;
       saved = true;
       try {
+        if (fresh.size === 0 && newResolutions.size === 0) return;
         const entries: Entry[] = [...used.values()];
         for (const [file, f] of fresh) {
           const data = f.script.createCachedData();
-          entries.push({ file, stamp: f.stamp, data, sum: checksum(data) });
+          entries.push({ file, stamp: f.stamp, sum: checksum(data), length: data.length, bytes: () => data });
         }
         // Entries of earlier runs this one did not load, while there is room.
-        let size = entries.reduce((n, e) => n + e.data.length + e.file.length + 128, 0);
+        let size = entries.reduce((n, e) => n + e.length + e.file.length + 128, 0);
         for (const [file, e] of stored) {
           if (used.has(file) || fresh.has(file)) continue;
-          const more = e.data.length + file.length + 128;
+          const more = e.length + file.length + 128;
           if (size + more > maxBytes) continue;
           entries.push(e);
           size += more;
@@ -535,6 +557,8 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
         writeCacheFile(path, entries, context, context === undefined ? [] : [...answers.values()]);
       } catch {
         // No cache next time: nothing else depends on it.
+      } finally {
+        file.close();
       }
     },
     uninstall() {
@@ -558,40 +582,82 @@ function requireOf(mod: Module): NodeJS.Require {
 }
 
 /**
- * The entries of the cache file at `path`; none when it is missing, foreign or damaged, or when
- * it or its folder is not only the user's (see {@link readOwnFile}).
+ * The entries of the cache file at `path`, each with its bytecode read (`data`); none when it is missing, foreign
+ * or damaged, or when it or its folder is not only the user's (see {@link openOwnFile}).
  */
-export function readCacheFile(path: string): Map<string, Entry> {
-  return readCacheParts(path).entries;
+export function readCacheFile(path: string): Map<string, Entry & { readonly data: Buffer }> {
+  const file = readCacheParts(path);
+  try {
+    const read = new Map<string, Entry & { readonly data: Buffer }>();
+    for (const [name, e] of file.entries) {
+      const data = e.bytes();
+      if (data === undefined) return new Map();
+      read.set(name, { ...e, data });
+    }
+    return read;
+  } finally {
+    file.close();
+  }
 }
 
-/** The entries and kept resolutions of the cache file at `path`, as {@link readCacheFile} reads it. */
+/**
+ * The entries and kept resolutions of the cache file at `path`: its header read, and the file left open for
+ * each entry's bytes, read when asked, until `close()` (closed at once when there are none). Held open, it
+ * stays the file whose header was read when another is renamed over it. A worker thread's open files are
+ * closed when it ends (Node tracks them), so a worker ended before its save leaves none open. None when the
+ * file is missing, foreign or damaged, or when it or its folder is not only the user's (see {@link openOwnFile}).
+ */
 export function readCacheParts(path: string): CacheFile {
-  const none = (): CacheFile => ({ entries: new Map(), resolutions: new Map() });
-  const file = readOwnFile(path, COMPILE_CACHE_MAX_BYTES * 2);
-  if (!file) return none();
-  const buf = file.data;
-  const size = buf.length;
-  try {
-    if (size < MAGIC.length + 4 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return none();
-    const headerLength = buf.readUInt32LE(MAGIC.length);
-    const dataStart = MAGIC.length + 4 + headerLength;
-    if (dataStart > size) return none();
-    const header = JSON.parse(buf.toString('utf8', MAGIC.length + 4, dataStart)) as unknown;
-    if (!isRecord(header) || header.identity !== identity() || !Array.isArray(header.entries)) return none();
-    const found = new Map<string, Entry>();
-    for (const e of header.entries as unknown[]) {
-      if (!Array.isArray(e) || e.length !== 5) return none();
-      const [file, stamp, offset, length, sum] = e as unknown[];
-      if (typeof file !== 'string' || typeof stamp !== 'string' || typeof sum !== 'string') return none();
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) return none();
-      const start = dataStart + (offset as number);
-      const end = start + (length as number);
-      if (end > size) return none();
-      found.set(file, { file, stamp, data: buf.subarray(start, end), sum });
+  const none = (): CacheFile => ({ entries: new Map(), resolutions: new Map(), largest: 0, close() {} });
+  const opened = openOwnFile(path, COMPILE_CACHE_MAX_BYTES * 2);
+  if (!opened) return none();
+  const { fd, size } = opened;
+  let open = true;
+  const close = () => {
+    if (open) closeQuietly(fd);
+    open = false;
+  };
+  /** `length` bytes from `start`, into `into` when given; undefined once closed, or when the file ends first or a read fails. */
+  const read = (start: number, length: number, into?: Buffer): Buffer | undefined => {
+    if (!open || (into !== undefined && into.length < length)) return undefined;
+    const buf = into === undefined ? Buffer.allocUnsafe(length) : into.subarray(0, length);
+    try {
+      for (let at = 0; at < length; ) {
+        const n = readSync(fd, buf, at, length - at, start + at);
+        if (n === 0) return undefined;
+        at += n;
+      }
+    } catch {
+      return undefined;
     }
-    return { entries: found, resolutions: header.loader === loaderContext() ? readResolutions(header.paths, header.resolutions) : new Map() };
+    return buf;
+  };
+  try {
+    const head = read(0, MAGIC.length + 4);
+    if (head === undefined || !head.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not a cache file');
+    const headerLength = head.readUInt32LE(MAGIC.length);
+    const dataStart = MAGIC.length + 4 + headerLength;
+    if (dataStart > size) throw new Error('truncated');
+    const header = JSON.parse(read(MAGIC.length + 4, headerLength)?.toString('utf8') ?? '') as unknown;
+    if (!isRecord(header) || header.identity !== identity() || !Array.isArray(header.entries)) throw new Error('foreign');
+    const found = new Map<string, Entry>();
+    let largest = 0;
+    for (const e of header.entries as unknown[]) {
+      if (!Array.isArray(e) || e.length !== 5) throw new Error('damaged');
+      const [file, stamp, offset, length, sum] = e as unknown[];
+      if (typeof file !== 'string' || typeof stamp !== 'string' || typeof sum !== 'string') throw new Error('damaged');
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) throw new Error('damaged');
+      const start = dataStart + (offset as number);
+      const n = length as number;
+      if (start + n > size) throw new Error('truncated');
+      found.set(file, { file, stamp, sum, length: n, bytes: (into) => read(start, n, into) });
+      largest = Math.max(largest, n);
+    }
+    const resolutions = header.loader === loaderContext() ? readResolutions(header.paths, header.resolutions) : new Map<string, Resolution>();
+    if (found.size === 0) close();
+    return { entries: found, resolutions, largest, close };
   } catch {
+    close();
     return none();
   }
 }
@@ -616,10 +682,15 @@ function readResolutions(paths: unknown, rows: unknown): Map<string, Resolution>
 }
 
 function writeCacheFile(path: string, entries: readonly Entry[], context: string | undefined, resolutions: readonly Resolution[]): void {
+  // Each entry's bytes, read once more from the file read (an entry no longer readable is left out).
+  const kept = entries.flatMap((e) => {
+    const data = e.bytes();
+    return data === undefined ? [] : [{ e, data }];
+  });
   let offset = 0;
-  const rows = entries.map((e) => {
-    const row = [e.file, e.stamp, offset, e.data.length, e.sum];
-    offset += e.data.length;
+  const rows = kept.map(({ e, data }) => {
+    const row = [e.file, e.stamp, offset, data.length, e.sum];
+    offset += data.length;
     return row;
   });
   // Each stamped path once: the answers of one folder share most of theirs.
@@ -644,7 +715,7 @@ function writeCacheFile(path: string, entries: readonly Entry[], context: string
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length);
   // Into a folder of the user's only, by a temporary file of its own and a rename; false (no cache next time) otherwise.
-  writeOwnFile(path, () => Buffer.concat([MAGIC, length, header, ...entries.map((e) => e.data)]));
+  writeOwnFile(path, () => Buffer.concat([MAGIC, length, header, ...kept.map((k) => k.data)]));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -5,7 +5,7 @@
  * file, or an unwritable folder, only means compiling as usual.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -211,6 +211,79 @@ describe('compile cache', () => {
     load(tiny, 'a.js', { maxBytes: 10 }).cache.save();
     expect(existsSync(tiny.cacheFile)).toBe(false);
     expect(statSync(p.cacheFile, { bigint: true }).mtimeNs).toBe(before);
+  });
+
+  it('serves the entries of the file whose header it read, though another is renamed over it meanwhile (as a save of another process does)', () => {
+    const p = project(MODULES);
+    load(p, 'a.js').cache.save();
+    const cache = createCompileCache({ dir: p.cacheDir, include: (f) => f.startsWith(p.root) });
+    open.push(cache);
+    const other = `${p.cacheFile}.other`;
+    writeFileSync(other, Buffer.alloc(statSync(p.cacheFile).size, 0x5a), { mode: 0o600 });
+    renameSync(other, p.cacheFile);
+    const req = createRequire(join(p.pkg, 'index.js'));
+    for (const k of Object.keys(req.cache)) if (k.startsWith(p.root)) delete req.cache[k];
+    expect(req(join(p.pkg, 'a.js'))).toMatchObject({ sum: 42 });
+    expect(cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0, resolved: 0 });
+  });
+
+  it('holds the cache file open from its start until it saves, then closes it', () => {
+    const p = project(MODULES);
+    load(p, 'a.js').cache.save();
+    const held = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(join('/proc/self/fd', fd)) === p.cacheFile;
+      } catch {
+        return false;
+      }
+    }).length;
+    const r = load(p, 'a.js');
+    expect(r.cache.stats).toMatchObject({ hits: 2 });
+    expect(held()).toBe(1);
+    r.cache.save();
+    expect(held()).toBe(0);
+  });
+
+  it('reads only the bytecode of the files it loads, however much else the file keeps (other installations\' entries: 48 MB here)', async () => {
+    const p = project(MODULES);
+    load(p, 'a.js').cache.save();
+    // As the file grows when several installations of the tool share it: the same entries again, under other folders.
+    const file = readFileSync(p.cacheFile);
+    const headerEnd = 12 + file.readUInt32LE(8);
+    const header = JSON.parse(file.toString('utf8', 12, headerEnd)) as { entries: [string, string, number, number, string][] };
+    const blob = Buffer.alloc(4 * 1024 * 1024, 0xa5);
+    let offset = file.length - headerEnd;
+    for (let i = 0; i < 12; i++) {
+      header.entries.push([join(p.root, `other-${i}`, 'node_modules', 'big.js'), '0:0:0:0:0', offset, blob.length, '0']);
+      offset += blob.length;
+    }
+    const text = Buffer.from(JSON.stringify(header));
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(text.length);
+    writeFileSync(p.cacheFile, Buffer.concat([file.subarray(0, 8), length, text, file.subarray(headerEnd), ...Array.from({ length: 12 }, () => blob)]), { mode: 0o600 });
+    expect(readCacheFile(p.cacheFile).size).toBe(14);
+    // In a process of its own, which reads nothing else meanwhile: the bytes it read, from the kernel's count (/proc/self/io).
+    const script = join(tempDir('bd-compile-read-'), 'read.ts');
+    writeFileSync(
+      script,
+      [
+        `import { readFileSync } from 'node:fs';`,
+        `import { createRequire } from 'node:module';`,
+        `import { createCompileCache } from ${JSON.stringify(join(ROOT, 'src', 'infra', 'compile-cache.ts'))};`,
+        `const read = () => Number(/rchar: (\\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]);`,
+        `const before = read();`,
+        `const cache = createCompileCache({ dir: ${JSON.stringify(p.cacheDir)}, include: (f) => f.startsWith(${JSON.stringify(p.root)}) });`,
+        `const value = createRequire(${JSON.stringify(join(p.root, 'entry.cjs'))})(${JSON.stringify(join(p.pkg, 'a.js'))});`,
+        `console.log(JSON.stringify({ bytes: read() - before, sum: value.sum, stats: cache.stats }));`,
+      ].join('\n'),
+    );
+    const r = spawnSync(process.execPath, [await bundleScript(script)], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { bytes: number; sum: number; stats: { hits: number } };
+    expect(out).toMatchObject({ sum: 42, stats: { hits: 2 } });
+    expect(statSync(p.cacheFile).size).toBeGreaterThan(48 * 1024 * 1024);
+    // The header, the two entries and the two files' text (and /proc/self/io itself): a few kilobytes, not the 48 MB.
+    expect(out.bytes).toBeLessThan(256 * 1024);
   });
 
   it('leaves files that import() and files with a syntax error to Node: the same errors, nothing cached', () => {

@@ -4,7 +4,7 @@
  * assembly as synthesizing in this thread, and errors of the same kind, with
  * their hints; the synthesis run in dist/synth.cjs with its code cache.
  */
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -106,6 +106,28 @@ describe('synthesizeStackInWorker', () => {
       if (saved === undefined) delete process.env.XDG_CACHE_HOME;
       else process.env.XDG_CACHE_HOME = saved;
     }
+  });
+
+  it('a worker ended before it was asked (a refusal in the pre-flight) leaves no file open: the code cache it was reading is closed with the thread', async () => {
+    const home = tempDir('bd-cache-');
+    const file = join(home, 'benchling-deploy', 'compile', 'code-cache.bin');
+    /** This process's descriptors open on the code cache file (the dashboard's process runs a worker per deploy). */
+    const held = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(join('/proc/self/fd', fd)) === file;
+      } catch {
+        return false;
+      }
+    }).length;
+    await withEnv('XDG_CACHE_HOME', home, async () => {
+      await synth(stackProfiles({ prod: {} }), join(tempDir(), 'cdk.out'));
+      expect(held()).toBe(0);
+      const worker = startSynthWorker(pathToFileURL(WORKER));
+      // Loading aws-cdk-lib ahead, it reads the cache file's entries as each file loads: the file is open until it saves.
+      await waitFor(() => held() === 1, 20_000, 'the worker to open the code cache');
+      worker.close();
+      await waitFor(() => held() === 0, 10_000, 'the code cache to be closed with the thread');
+    });
   });
 
   it('says so when the worker cannot run', async () => {
