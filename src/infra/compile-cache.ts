@@ -28,7 +28,9 @@ import { cacheFolder, closeQuietly, openOwnFile, reclaimOwnFolder, writeOwnFile 
  *
  * Written once, when the process ends (or the synth worker has replied), to a
  * temporary file renamed over the old one: two processes at once each write a
- * whole file, the last one stays.
+ * whole file, the last one stays. The entries this run used or made go first;
+ * then those of earlier runs while there is room, but not those whose file is
+ * gone or changed, which could never be used again.
  *
  * The same file keeps where the `require`s that led into node_modules went
  * (`./x`, `pkg`, `pkg/sub`): Node's own lookup of each is a few stats, a
@@ -532,12 +534,12 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
           const data = f.script.createCachedData();
           entries.push({ file, stamp: f.stamp, sum: checksum(data), length: data.length, bytes: () => data });
         }
-        // Entries of earlier runs this one did not load, while there is room.
+        // Entries of earlier runs this one did not load, while there is room; not one whose file is gone or changed.
         let size = entries.reduce((n, e) => n + e.length + e.file.length + 128, 0);
         for (const [file, e] of stored) {
           if (used.has(file) || fresh.has(file)) continue;
           const more = e.length + file.length + 128;
-          if (size + more > maxBytes) continue;
+          if (size + more > maxBytes || stampOf(file) !== e.stamp) continue;
           entries.push(e);
           size += more;
         }

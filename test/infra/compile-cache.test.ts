@@ -213,6 +213,18 @@ describe('compile cache', () => {
     expect(statSync(p.cacheFile, { bigint: true }).mtimeNs).toBe(before);
   });
 
+  it('drops on saving the entries whose file is gone or changed, and keeps those of files still as they were', () => {
+    const p = project({ ...MODULES, 'c.js': 'module.exports = 3;', 'd.js': 'module.exports = 4;' });
+    load(p, 'c.js').cache.save();
+    load(p, 'a.js').cache.save();
+    expect([...readCacheFile(p.cacheFile).keys()].sort()).toEqual(['a.js', 'b.js', 'c.js'].map((f) => join(p.pkg, f)));
+    // c.js removed (an installation deleted), b.js another version: neither entry can ever be used again.
+    rmSync(join(p.pkg, 'c.js'));
+    writeFileSync(join(p.pkg, 'b.js'), 'exports.twice = function twice(n) { return n + n; };');
+    load(p, 'd.js').cache.save();
+    expect([...readCacheFile(p.cacheFile).keys()].sort()).toEqual(['a.js', 'd.js'].map((f) => join(p.pkg, f)));
+  });
+
   it('serves the entries of the file whose header it read, though another is renamed over it meanwhile (as a save of another process does)', () => {
     const p = project(MODULES);
     load(p, 'a.js').cache.save();
