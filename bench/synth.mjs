@@ -11,10 +11,16 @@
 // the same runs. A whole `synth` starts Node, loads those files and then does that first synthesis:
 // it takes at least `node -e 0` plus the floor, however fast the loading (the "least" line); the
 // rest of its ratio is the rest of the command. BENCH_RUNS and BENCH_FLOOR_RUNS set the runs.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+//
+// And the code cache as it grows where several installations of the tool share it (each npx version,
+// each project's node_modules: the file keeps their entries while there is room): the same synth with
+// the cache file also holding the entries of OTHER_INSTALLS more installations' aws-cdk-lib, against
+// the synth with its own alone, in the same runs. A run reads the bytecode of the files it loads, not
+// the file: the difference is the larger header's read.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { bundleModules } from './_bundle.mjs';
@@ -32,6 +38,8 @@ const SETTLED_MS = 200;
 /** ... and gives up when it is not ready after this long (ms). */
 const READY_LIMIT_MS = 30_000;
 const FLOOR_MODULES = ["export { inspectAllProfiles } from './src/config/store.ts';", "export { resolveStackProfiles } from './src/config/pairing.ts';"];
+/** Other installations whose entries the shared code cache holds besides this one's (eight came to 47 MB). */
+const OTHER_INSTALLS = 8;
 
 if (process.argv[2] === '--floor') {
   // A process of the bench's (forkedRun): it ends with the bench.
@@ -119,6 +127,14 @@ try {
   console.log(`ratio synth / node:     ${r.ratio.toFixed(1)}x; target <= 7x: ${r.ratio <= 7 ? 'met' : 'NOT met'}`);
   console.log(`without the code cache: median ${fmt(median(off))}, ${(median(off) / r.baseline).toFixed(1)}x node -e 0`);
 
+  const shared = await sharedCodeCache(join(work, 'cache'), join(work, 'shared-cache'));
+  const withShared = () => timeCommand(process.execPath, [bin, '--config-dir', fixture, 'synth', '--out', join(work, `out-${n++}`)], { env: { ...env, XDG_CACHE_HOME: shared.home } });
+  const s = compare(withShared, synth, RUNS);
+  // Not the figure it says unless every run read that file as it was written (a run that compiled anything would rewrite it).
+  const after = statSync(shared.file, { bigint: true });
+  if (after.ino !== shared.written.ino || after.mtimeNs !== shared.written.mtimeNs) throw new Error('a synth rewrote the shared code cache: its runs did not all read it as written');
+  console.log(`with the code cache shared by ${OTHER_INSTALLS} other installations (${(shared.bytes / 1024 / 1024).toFixed(0)} MB, ${shared.entries} entries): median ${fmt(s.subject)}, ${s.subject >= s.baseline ? '+' : ''}${fmt(s.subject - s.baseline)} over its own alone (${fmt(s.baseline)} in these runs), ${s.ratio.toFixed(2)}x`);
+
   await bundleModules('synth-floor', FLOOR_MODULES);
   const floorRun = () => forkedRun(fileURLToPath(import.meta.url), ['--floor', join(work, `out-${n++}`)], { env }, 'a floor run');
   await floorRun(); // the worker's own warm-up: not counted
@@ -140,4 +156,34 @@ try {
   console.log(`the rest of the ratio, synth's less the least (the front's start, the profiles read, the bundle and aws-cdk-lib's files loaded, the exit): ${rest.toFixed(1)}x node -e 0`);
 } finally {
   rmSync(work, { recursive: true, force: true });
+}
+
+/**
+ * A cache home under `to` whose code cache holds the entries of the one under `from` (filled by the
+ * warm-up synth) and the same again for {@link OTHER_INSTALLS} other installations (their files
+ * elsewhere, as another npx version's are), read back with the tool's own reader to hold every entry.
+ */
+async function sharedCodeCache(from, to) {
+  const m = await bundleModules('synth-shared', ["export { readCacheFile } from './src/infra/compile-cache.ts';"]);
+  const own = join(from, 'benchling-deploy', 'compile', 'code-cache.bin');
+  const file = join(to, 'benchling-deploy', 'compile', 'code-cache.bin');
+  const bytes = readFileSync(own);
+  // The file's layout (src/infra/compile-cache.ts): 8 bytes of magic, the header's length, the header (JSON), the entries' bytecode.
+  const headerEnd = 12 + bytes.readUInt32LE(8);
+  const header = JSON.parse(bytes.toString('utf8', 12, headerEnd));
+  const data = bytes.subarray(headerEnd);
+  const entries = [...header.entries];
+  for (let i = 0; i < OTHER_INSTALLS; i++) {
+    const elsewhere = join(to, `install-${i}`);
+    // Each entry is a file under a node_modules folder (the cache keeps no other): the same under another folder.
+    for (const [path, stamp, offset, length, sum] of header.entries) entries.push([join(elsewhere, path.slice(path.indexOf(`${sep}node_modules${sep}`))), stamp, offset + (i + 1) * data.length, length, sum]);
+  }
+  const text = Buffer.from(JSON.stringify({ ...header, entries }));
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(text.length);
+  mkdirSync(join(to, 'benchling-deploy', 'compile'), { recursive: true, mode: 0o700 });
+  writeFileSync(file, Buffer.concat([bytes.subarray(0, 8), length, text, ...Array.from({ length: OTHER_INSTALLS + 1 }, () => data)]), { mode: 0o600 });
+  const read = m.readCacheFile(file).size;
+  if (read !== entries.length || read !== (OTHER_INSTALLS + 1) * header.entries.length) throw new Error(`the shared code cache reads back ${read} entries, not ${entries.length}`);
+  return { home: to, file, bytes: statSync(file).size, entries: read, written: statSync(file, { bigint: true }) };
 }

@@ -26,6 +26,14 @@ it('bench/synth prints the whole command against node -e 0, and the floor under 
   const rest = lines.find((l) => l.startsWith('the rest of the ratio'))?.match(/: (-?\d+\.\d)x node -e 0$/);
   expect(rest, r.stdout).toBeTruthy();
   expect(Math.abs(Number(least![1]) + Number(rest![1]) - Number(ratio![1]))).toBeLessThan(0.01);
+  // The code cache shared with other installations: nine times the entries, tens of megabytes, read back whole by the tool's
+  // own reader (else the bench fails); the difference printed is that of the two medians (each rounded apart).
+  const shared = lines.find((l) => l.startsWith('with the code cache shared by'))?.match(/^with the code cache shared by 8 other installations \((\d+) MB, (\d+) entries\): median (\d+) ms, ([+-]?\d+) ms over its own alone \((\d+) ms in these runs\), (\d+\.\d\d)x$/);
+  expect(shared, r.stdout).toBeTruthy();
+  expect(Number(shared![1])).toBeGreaterThan(30);
+  expect(Number(shared![2]) % 9).toBe(0);
+  expect(Number(shared![2])).toBeGreaterThan(9 * 200);
+  expect(Math.abs(Number(shared![3]) - Number(shared![5]) - Number(shared![4]))).toBeLessThanOrEqual(1);
 }, 120_000);
 
 it('bench/synth refuses a run count that is not a whole number of at least 1, naming the variable, before it runs anything', () => {
