@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readSync, rmSync, statSync, type BigIntStats } from 'node:fs';
 import Module from 'node:module';
 import { arch, homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -87,6 +87,12 @@ export interface CompileCacheOptions {
   readonly maxBytes?: number;
   /** Default: {@link RECENT_MS}. */
   readonly recentMs?: number;
+  /**
+   * Whether the cache file stays open for the run, each entry read as its file loads (see {@link readCacheParts}).
+   * Default: yes, but on Windows, where a file held open cannot be replaced (this run's save, and any other
+   * process's, would fail): there it is read whole and closed at once.
+   */
+  readonly holdOpen?: boolean;
 }
 
 export interface CompileCacheStats {
@@ -193,10 +199,15 @@ function statStamp(path: string): { stamp: string; changedMs: number } | undefin
   try {
     const s = statSync(path, { bigint: true, throwIfNoEntry: false });
     if (s === undefined) return undefined;
-    return { stamp: `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`, changedMs: Number((s.mtimeNs > s.ctimeNs ? s.mtimeNs : s.ctimeNs) / 1_000_000n) };
+    return { stamp: stampFromStats(s), changedMs: Number((s.mtimeNs > s.ctimeNs ? s.mtimeNs : s.ctimeNs) / 1_000_000n) };
   } catch {
     return undefined;
   }
+}
+
+/** Device, inode, size, modification and change time (ns). */
+function stampFromStats(s: BigIntStats): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
 /** `pkg`, `pkg/sub`, `@scope/pkg/sub`: the package's name and the rest. */
@@ -422,7 +433,8 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
       // Not a file (a folder in its place): the read below finds no cache, the save cannot replace it.
     }
   }
-  const file = readCacheParts(path);
+  const holdOpen = options.holdOpen ?? process.platform !== 'win32';
+  const file = readCacheParts(path, holdOpen);
   const stored = file.entries;
   // The bytes of the entry being compiled, read into one buffer every entry shares: V8 has copied what it takes
   // once the Script is made. Made at its first use, as long as the largest entry; only what is read is touched.
@@ -493,7 +505,7 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
     const stamp = stampOf(filename);
     if (stamp === undefined) return original.call(this, content, filename, format);
     const entry = stored.get(filename);
-    const data = entry !== undefined && entry.stamp === stamp ? entry.bytes((shared ??= Buffer.allocUnsafeSlow(file.largest))) : undefined;
+    const data = entry !== undefined && entry.stamp === stamp ? entry.bytes(holdOpen ? (shared ??= Buffer.allocUnsafeSlow(file.largest)) : undefined) : undefined;
     const usable = entry !== undefined && data !== undefined && checksum(data) === entry.sum;
     // Files that import() need Node's own loader for it. Text that V8 runs from a kept entry's bytecode is not
     // searched (7 MB for a synth): entries are made only of text searched and found without one, and V8 takes
@@ -527,6 +539,8 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
     save() {
       if (saved) return;
       saved = true;
+      // Files loaded from now on compile as Node compiles them: the file read is closed below, and what they would add is never written.
+      restore();
       try {
         if (fresh.size === 0 && newResolutions.size === 0) return;
         const entries: Entry[] = [...used.values()];
@@ -539,7 +553,7 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
         for (const [file, e] of stored) {
           if (used.has(file) || fresh.has(file)) continue;
           const more = e.length + file.length + 128;
-          if (size + more > maxBytes || stampOf(file) !== e.stamp) continue;
+          if (size + more > maxBytes || goneOrChanged(file, e.stamp)) continue;
           entries.push(e);
           size += more;
         }
@@ -556,7 +570,14 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
         for (const [key, r] of resolutions) add(key, r);
         size += [...answers.values()].reduce((n, r) => n + r.from.length + r.request.length + r.result.length + 16 + r.stamps.reduce((m, [p, st]) => m + p.length + st.length + 8, 0), 0);
         if (size > maxBytes) return;
-        writeCacheFile(path, entries, context, context === undefined ? [] : [...answers.values()]);
+        // Each entry's bytes, read once more from the file read (one no longer readable is left out), which is then
+        // closed before the new file is renamed over it (Windows refuses to replace a file held open).
+        const kept = entries.flatMap((e) => {
+          const data = e.bytes();
+          return data === undefined ? [] : [{ ...e, data }];
+        });
+        file.close();
+        writeCacheFile(path, kept, context, context === undefined ? [] : [...answers.values()]);
       } catch {
         // No cache next time: nothing else depends on it.
       } finally {
@@ -564,11 +585,32 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
       }
     },
     uninstall() {
-      if (ModuleImpl.prototype._compile === compiled) ModuleImpl.prototype._compile = original;
-      if (ModuleImpl._resolveFilename === resolveFilename) ModuleImpl._resolveFilename = originalResolve;
+      restore();
       if (installed?.stats === stats) installed = undefined;
     },
   };
+
+  function restore(): void {
+    if (ModuleImpl.prototype._compile === compiled) ModuleImpl.prototype._compile = original;
+    if (ModuleImpl._resolveFilename === resolveFilename) ModuleImpl._resolveFilename = originalResolve;
+  }
+}
+
+/**
+ * Whether an entry kept for `file` with `stamp` can never be used again: the file is gone (or a folder on its
+ * path is a file now), or it is on the device the entry names and is not the file (or version) stamped. A file
+ * on another device, or one this process cannot stat (no permission, a stale mount), may be another machine's
+ * or container's view of a shared cache folder: its entry is left to the process that can judge it.
+ */
+function goneOrChanged(file: string, stamp: string): boolean {
+  let s: BigIntStats | undefined;
+  try {
+    s = statSync(file, { bigint: true, throwIfNoEntry: false });
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOTDIR';
+  }
+  if (s === undefined) return true;
+  return stamp !== stampFromStats(s) && stamp.startsWith(`${s.dev}:`);
 }
 
 /** The `require` a CommonJS module gets, as Node's loader makes it. */
@@ -606,10 +648,11 @@ export function readCacheFile(path: string): Map<string, Entry & { readonly data
  * The entries and kept resolutions of the cache file at `path`: its header read, and the file left open for
  * each entry's bytes, read when asked, until `close()` (closed at once when there are none). Held open, it
  * stays the file whose header was read when another is renamed over it. A worker thread's open files are
- * closed when it ends (Node tracks them), so a worker ended before its save leaves none open. None when the
- * file is missing, foreign or damaged, or when it or its folder is not only the user's (see {@link openOwnFile}).
+ * closed when it ends (Node tracks them), so a worker ended before its save leaves none open. With
+ * `holdOpen` false the file is read whole and closed at once. None when the file is missing, foreign or
+ * damaged, or when it or its folder is not only the user's (see {@link openOwnFile}).
  */
-export function readCacheParts(path: string): CacheFile {
+export function readCacheParts(path: string, holdOpen = true): CacheFile {
   const none = (): CacheFile => ({ entries: new Map(), resolutions: new Map(), largest: 0, close() {} });
   const opened = openOwnFile(path, COMPILE_CACHE_MAX_BYTES * 2);
   if (!opened) return none();
@@ -619,8 +662,21 @@ export function readCacheParts(path: string): CacheFile {
     if (open) closeQuietly(fd);
     open = false;
   };
+  // Not held open: read whole now, and closed (Windows; see CompileCacheOptions.holdOpen).
+  let whole: Buffer | undefined;
+  if (!holdOpen) {
+    try {
+      whole = readFileSync(fd);
+    } catch {
+      return none();
+    } finally {
+      close();
+    }
+    if (whole.length !== size) return none();
+  }
   /** `length` bytes from `start`, into `into` when given; undefined once closed, or when the file ends first or a read fails. */
   const read = (start: number, length: number, into?: Buffer): Buffer | undefined => {
+    if (whole !== undefined) return start + length <= whole.length ? whole.subarray(start, start + length) : undefined;
     if (!open || (into !== undefined && into.length < length)) return undefined;
     const buf = into === undefined ? Buffer.allocUnsafe(length) : into.subarray(0, length);
     try {
@@ -683,16 +739,11 @@ function readResolutions(paths: unknown, rows: unknown): Map<string, Resolution>
   return found;
 }
 
-function writeCacheFile(path: string, entries: readonly Entry[], context: string | undefined, resolutions: readonly Resolution[]): void {
-  // Each entry's bytes, read once more from the file read (an entry no longer readable is left out).
-  const kept = entries.flatMap((e) => {
-    const data = e.bytes();
-    return data === undefined ? [] : [{ e, data }];
-  });
+function writeCacheFile(path: string, entries: readonly (Entry & { readonly data: Buffer })[], context: string | undefined, resolutions: readonly Resolution[]): void {
   let offset = 0;
-  const rows = kept.map(({ e, data }) => {
-    const row = [e.file, e.stamp, offset, data.length, e.sum];
-    offset += data.length;
+  const rows = entries.map((e) => {
+    const row = [e.file, e.stamp, offset, e.data.length, e.sum];
+    offset += e.data.length;
     return row;
   });
   // Each stamped path once: the answers of one folder share most of theirs.
@@ -717,7 +768,7 @@ function writeCacheFile(path: string, entries: readonly Entry[], context: string
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length);
   // Into a folder of the user's only, by a temporary file of its own and a rename; false (no cache next time) otherwise.
-  writeOwnFile(path, () => Buffer.concat([MAGIC, length, header, ...kept.map((k) => k.data)]));
+  writeOwnFile(path, () => Buffer.concat([MAGIC, length, header, ...entries.map((e) => e.data)]));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -5,8 +5,8 @@
  * file, or an unwritable folder, only means compiling as usual.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -30,8 +30,8 @@ function project(files: Record<string, string>) {
 }
 
 /** A cache for the files of `root` only (the test runner's own modules are left alone), and a clean require. */
-function load(p: { root: string; pkg: string; cacheDir: string }, file: string, options: { maxBytes?: number; dir?: string } = {}) {
-  const cache = createCompileCache({ dir: options.dir ?? p.cacheDir, include: (f) => f.startsWith(p.root), ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}) });
+function load(p: { root: string; pkg: string; cacheDir: string }, file: string, options: { maxBytes?: number; dir?: string; holdOpen?: boolean } = {}) {
+  const cache = createCompileCache({ dir: options.dir ?? p.cacheDir, include: (f) => f.startsWith(p.root), ...(options.maxBytes ? { maxBytes: options.maxBytes } : {}), ...(options.holdOpen === undefined ? {} : { holdOpen: options.holdOpen }) });
   open.push(cache);
   const req = createRequire(join(p.pkg, 'index.js'));
   for (const k of Object.keys(req.cache)) if (k.startsWith(p.root)) delete req.cache[k];
@@ -220,9 +220,42 @@ describe('compile cache', () => {
     expect([...readCacheFile(p.cacheFile).keys()].sort()).toEqual(['a.js', 'b.js', 'c.js'].map((f) => join(p.pkg, f)));
     // c.js removed (an installation deleted), b.js another version: neither entry can ever be used again.
     rmSync(join(p.pkg, 'c.js'));
-    writeFileSync(join(p.pkg, 'b.js'), 'exports.twice = function twice(n) { return n + n; };');
+    writeFileSync(join(p.pkg, 'b.js'), 'exports.twice = function twice(n) { return n + n + 0; };');
     load(p, 'd.js').cache.save();
     expect([...readCacheFile(p.cacheFile).keys()].sort()).toEqual(['a.js', 'd.js'].map((f) => join(p.pkg, f)));
+  });
+
+  it('keeps on saving an entry stamped on another device: a shared cache folder seen from another machine or container is not this run\'s to judge', () => {
+    const p = project({ ...MODULES, 'c.js': 'module.exports = 3;' });
+    load(p, 'a.js').cache.save();
+    // b.js's entry as another machine's process, whose mount of the same files has another device number, stamped it.
+    const file = readFileSync(p.cacheFile);
+    const headerEnd = 12 + file.readUInt32LE(8);
+    const header = JSON.parse(file.toString('utf8', 12, headerEnd)) as { entries: [string, string, number, number, string][] };
+    const b = header.entries.find(([f]) => f === join(p.pkg, 'b.js'))!;
+    b[1] = b[1].replace(/^\d+:/, '999999:');
+    const text = Buffer.from(JSON.stringify(header));
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(text.length);
+    writeFileSync(p.cacheFile, Buffer.concat([file.subarray(0, 8), length, text, file.subarray(headerEnd)]), { mode: 0o600 });
+    load(p, 'c.js').cache.save();
+    expect([...readCacheFile(p.cacheFile).keys()].sort()).toEqual(['a.js', 'b.js', 'c.js'].map((f) => join(p.pkg, f)));
+  });
+
+  it('hands the loader back to Node when it saves: files loaded after compile as usual, and nothing of them is kept', () => {
+    const p = project({ ...MODULES, 'c.js': 'module.exports = 3;' });
+    const loader = Module as unknown as { prototype: { _compile: unknown } };
+    const compile = loader.prototype._compile;
+    const cache = createCompileCache({ dir: p.cacheDir, include: (f) => f.startsWith(p.root) });
+    open.push(cache);
+    const req = createRequire(join(p.pkg, 'index.js'));
+    expect(req(join(p.pkg, 'a.js'))).toMatchObject({ sum: 42 });
+    expect(loader.prototype._compile).not.toBe(compile);
+    cache.save();
+    expect(loader.prototype._compile).toBe(compile);
+    expect(req(join(p.pkg, 'c.js'))).toBe(3);
+    expect(cache.stats).toMatchObject({ misses: 2 });
+    expect([...readCacheFile(p.cacheFile).keys()].sort()).toEqual(['a.js', 'b.js'].map((f) => join(p.pkg, f)));
   });
 
   it('serves the entries of the file whose header it read, though another is renamed over it meanwhile (as a save of another process does)', () => {
@@ -239,12 +272,13 @@ describe('compile cache', () => {
     expect(cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0, resolved: 0 });
   });
 
-  it('holds the cache file open from its start until it saves, then closes it', () => {
+  it('holds the cache file open from its start until it saves, then closes it; not held open (as on Windows, where it could not be replaced meanwhile), it is read whole and serves the same', () => {
     const p = project(MODULES);
     load(p, 'a.js').cache.save();
+    const real = realpathSync(p.cacheFile);
     const held = () => readdirSync('/proc/self/fd').filter((fd) => {
       try {
-        return readlinkSync(join('/proc/self/fd', fd)) === p.cacheFile;
+        return readlinkSync(join('/proc/self/fd', fd)) === real;
       } catch {
         return false;
       }
@@ -254,6 +288,14 @@ describe('compile cache', () => {
     expect(held()).toBe(1);
     r.cache.save();
     expect(held()).toBe(0);
+    // Not held open: nothing open after the start, the same hits, and its save replaces the file.
+    writeFileSync(join(p.pkg, 'c.js'), 'module.exports = require("./a").sum;');
+    const whole = load(p, 'c.js', { holdOpen: false });
+    expect(whole.value).toBe(42);
+    expect(whole.cache.stats).toMatchObject({ hits: 2, misses: 1 });
+    expect(held()).toBe(0);
+    whole.cache.save();
+    expect([...readCacheFile(p.cacheFile).keys()].sort()).toEqual(['a.js', 'b.js', 'c.js'].map((f) => join(p.pkg, f)));
   });
 
   it('reads only the bytecode of the files it loads, however much else the file keeps (other installations\' entries: 48 MB here)', async () => {

@@ -4,7 +4,7 @@
  * assembly as synthesizing in this thread, and errors of the same kind, with
  * their hints; the synthesis run in dist/synth.cjs with its code cache.
  */
-import { existsSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -110,11 +110,11 @@ describe('synthesizeStackInWorker', () => {
 
   it('a worker ended before it was asked (a refusal in the pre-flight) leaves no file open: the code cache it was reading is closed with the thread', async () => {
     const home = tempDir('bd-cache-');
-    const file = join(home, 'benchling-deploy', 'compile', 'code-cache.bin');
+    const real = join(realpathSync(home), 'benchling-deploy', 'compile', 'code-cache.bin');
     /** This process's descriptors open on the code cache file (the dashboard's process runs a worker per deploy). */
     const held = () => readdirSync('/proc/self/fd').filter((fd) => {
       try {
-        return readlinkSync(join('/proc/self/fd', fd)) === file;
+        return readlinkSync(join('/proc/self/fd', fd)) === real;
       } catch {
         return false;
       }
