@@ -32,6 +32,13 @@ import { cacheFolder, closeQuietly, openOwnFile, reclaimOwnFolder, writeOwnFile 
  * then those of earlier runs while there is room, but not those whose file is
  * gone or changed, which could never be used again.
  *
+ * The file keeps the entries (and the kept lookups below) of every
+ * installation of the tool that shares it (each npx version, each project's
+ * node_modules) in a table per installation: the part of a path before its
+ * first `node_modules` folder. A run reads the short header naming the tables,
+ * then only the table of each installation whose files it loads (its own): the
+ * others are read only by a run that writes the file.
+ *
  * The same file keeps where the `require`s that led into node_modules went
  * (`./x`, `pkg`, `pkg/sub`): Node's own lookup of each is a few stats, a
  * realpath and a read of the package scope, about 70 ms of `synth` for the
@@ -64,8 +71,8 @@ import { cacheFolder, closeQuietly, openOwnFile, reclaimOwnFolder, writeOwnFile 
  */
 
 /** Bumped when the layout of the file changes. */
-const FORMAT = 'benchling-deploy code cache 1';
-const MAGIC = Buffer.from('BDCODE1\n');
+const FORMAT = 'benchling-deploy code cache 2';
+const MAGIC = Buffer.from('BDCODE2\n');
 /** The cache file is kept under this size; the entries of the last run go first. */
 export const COMPILE_CACHE_MAX_BYTES = 64 * 1024 * 1024;
 const CACHE_FILE = 'code-cache.bin';
@@ -112,7 +119,7 @@ const RESOLUTION_RULES = 4;
 /** A path's stamp seen by this process is looked at again once this old (ms). */
 const RESTAT_MS = 1000;
 
-/** Kept resolutions at most, in the header every run reads (a `synth` keeps about 560; a file with more keeps none). */
+/** Kept resolutions at most for one installation, in the table its runs read (a `synth` keeps about 560; a table with more keeps none). */
 const MAX_RESOLUTIONS = 2000;
 
 /** A folder (or `package.json`) stamped this recently is not trusted to show the next change: see {@link createCompileCache}. */
@@ -146,12 +153,19 @@ interface Resolution {
 }
 
 interface CacheFile {
-  readonly entries: Map<string, Entry>;
-  /** By `from + NUL + request`; none when the file was made under another loader (see {@link loaderContext}). */
-  readonly resolutions: Map<string, Resolution>;
+  /** The entry kept for `file` (its installation's table read at the first ask). */
+  entry(file: string): Entry | undefined;
+  /** Every entry, of every installation (each table read). */
+  entries(): Iterable<Entry>;
+  /** The kept answer for `from + NUL + request` (its installation's table read at the first ask); none when the file was made under another loader (see {@link loaderContext}). */
+  resolution(from: string, key: string): Resolution | undefined;
+  /** Drops the kept answer for `from + NUL + request`. */
+  forget(from: string, key: string): void;
+  /** Every kept answer, of every installation (each table read), by key. */
+  resolutions(): Iterable<readonly [string, Resolution]>;
   /** The length of the largest entry (0 when none). */
   readonly largest: number;
-  /** Closes the file: no entry's bytes can be read after. */
+  /** Closes the file: no entry's bytes (or table not yet read) can be read after. */
   close(): void;
 }
 
@@ -395,6 +409,12 @@ function lookUpPackage(from: string, request: string, read: Set<string>): string
 
 const defaultInclude = (filename: string) => filename.includes(`${sep}node_modules${sep}`);
 
+/** The installation a path belongs to, whose table in the cache file keeps it: what comes before its first `node_modules` folder ('' for none). */
+export function installationOf(path: string): string {
+  const at = path.indexOf(`${sep}node_modules${sep}`);
+  return at < 0 ? '' : path.slice(0, at);
+}
+
 let installed: CompileCache | undefined;
 
 /**
@@ -435,7 +455,6 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
   }
   const holdOpen = options.holdOpen ?? process.platform !== 'win32';
   const file = readCacheParts(path, holdOpen);
-  const stored = file.entries;
   // The bytes of the entry being compiled, read into one buffer every entry shares: V8 has copied what it takes
   // once the Script is made. Made at its first use, as long as the largest entry; only what is read is touched.
   let shared: Buffer | undefined;
@@ -448,9 +467,10 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
   // A loader that adds an extension later changes what Node tries: from then on Node answers, and nothing is kept.
   const extensions = Object.keys(ModuleImpl._extensions as object).join('\0');
   const sameExtensions = () => Object.keys(ModuleImpl._extensions as object).join('\0') === extensions;
-  const resolutions = context === undefined ? new Map<string, Resolution>() : file.resolutions;
+  // Answers are kept and used only under a loader context (none with a preload, a loader or kept links).
+  const keeps = context !== undefined;
   const newResolutions = new Map<string, Resolution>();
-  const usedResolutions = new Set<string>();
+  const usedResolutions = new Map<string, Resolution>();
   // This process's stamp of each path a kept answer names, stat'ed again once a second old: a process that runs on still sees later changes.
   const current = new Map<string, { stamp: string | undefined; at: number }>();
   const stillSo = (r: Resolution) =>
@@ -481,10 +501,10 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
       return originalResolve.call(this, request, parent!, isMain, options);
     }
     const key = `${from}\0${request}`;
-    const kept = newResolutions.get(key) ?? resolutions.get(key);
+    const kept = newResolutions.get(key) ?? file.resolution(from, key);
     if (kept !== undefined && stillSo(kept)) {
       stats.resolved++;
-      usedResolutions.add(key);
+      usedResolutions.set(key, kept);
       return kept.result;
     }
     const result = originalResolve.call(this, request, parent!, isMain, options);
@@ -492,7 +512,7 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
     if (stamps !== undefined) newResolutions.set(key, { from, request, result, stamps });
     else {
       // An answer no longer kept is dropped, whether an earlier run or this one kept it.
-      resolutions.delete(key);
+      file.forget(from, key);
       newResolutions.delete(key);
       usedResolutions.delete(key);
     }
@@ -504,7 +524,7 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
     if (format === 'module' || !include(filename)) return original.call(this, content, filename, format);
     const stamp = stampOf(filename);
     if (stamp === undefined) return original.call(this, content, filename, format);
-    const entry = stored.get(filename);
+    const entry = file.entry(filename);
     const data = entry !== undefined && entry.stamp === stamp ? entry.bytes(holdOpen ? (shared ??= Buffer.allocUnsafeSlow(file.largest)) : undefined) : undefined;
     const usable = entry !== undefined && data !== undefined && checksum(data) === entry.sum;
     // Files that import() need Node's own loader for it. Text that V8 runs from a kept entry's bytecode is not
@@ -550,24 +570,27 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
         }
         // Entries of earlier runs this one did not load, while there is room; not one whose file is gone or changed.
         let size = entries.reduce((n, e) => n + e.length + e.file.length + 128, 0);
-        for (const [file, e] of stored) {
-          if (used.has(file) || fresh.has(file)) continue;
-          const more = e.length + file.length + 128;
-          if (size + more > maxBytes || goneOrChanged(file, e.stamp)) continue;
+        for (const e of file.entries()) {
+          if (used.has(e.file) || fresh.has(e.file)) continue;
+          const more = e.length + e.file.length + 128;
+          if (size + more > maxBytes || goneOrChanged(e.file, e.stamp)) continue;
           entries.push(e);
           size += more;
         }
-        // The answers this run found or used, then kept ones of earlier runs while there is room (the header is read by every run).
+        // The answers this run found or used, then kept ones of earlier runs while there is room (an installation's
+        // table is read by each of its runs).
         const answers = new Map<string, Resolution>();
+        const perInstallation = new Map<string, number>();
         const add = (key: string, r: Resolution) => {
-          if (answers.size < MAX_RESOLUTIONS && !answers.has(key)) answers.set(key, r);
+          const at = installationOf(r.from);
+          const n = perInstallation.get(at) ?? 0;
+          if (n >= MAX_RESOLUTIONS || answers.has(key)) return;
+          answers.set(key, r);
+          perInstallation.set(at, n + 1);
         };
         for (const [key, r] of newResolutions) add(key, r);
-        for (const key of usedResolutions) {
-          const r = resolutions.get(key);
-          if (r !== undefined) add(key, r);
-        }
-        for (const [key, r] of resolutions) add(key, r);
+        for (const [key, r] of usedResolutions) add(key, r);
+        if (keeps) for (const [key, r] of file.resolutions()) add(key, r);
         size += [...answers.values()].reduce((n, r) => n + r.from.length + r.request.length + r.result.length + 16 + r.stamps.reduce((m, [p, st]) => m + p.length + st.length + 8, 0), 0);
         if (size > maxBytes) return;
         // Each entry's bytes, read once more from the file read (one no longer readable is left out), which is then
@@ -577,7 +600,7 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
           return data === undefined ? [] : [{ ...e, data }];
         });
         file.close();
-        writeCacheFile(path, kept, context, context === undefined ? [] : [...answers.values()]);
+        writeCacheFile(path, kept, context, keeps ? [...answers.values()] : []);
       } catch {
         // No cache next time: nothing else depends on it.
       } finally {
@@ -627,16 +650,17 @@ function requireOf(mod: Module): NodeJS.Require {
 
 /**
  * The entries of the cache file at `path`, each with its bytecode read (`data`); none when it is missing, foreign
- * or damaged, or when it or its folder is not only the user's (see {@link openOwnFile}).
+ * or damaged, or when it or its folder is not only the user's (see {@link openOwnFile}), and none of an
+ * installation whose table is damaged.
  */
 export function readCacheFile(path: string): Map<string, Entry & { readonly data: Buffer }> {
   const file = readCacheParts(path);
   try {
     const read = new Map<string, Entry & { readonly data: Buffer }>();
-    for (const [name, e] of file.entries) {
+    for (const e of file.entries()) {
       const data = e.bytes();
       if (data === undefined) return new Map();
-      read.set(name, { ...e, data });
+      read.set(e.file, { ...e, data });
     }
     return read;
   } finally {
@@ -644,16 +668,24 @@ export function readCacheFile(path: string): Map<string, Entry & { readonly data
   }
 }
 
+/** One installation's part of the cache file: its entries and its kept answers (by `from + NUL + request`). */
+interface Table {
+  readonly entries: Map<string, Entry>;
+  readonly resolutions: Map<string, Resolution>;
+}
+
 /**
- * The entries and kept resolutions of the cache file at `path`: its header read, and the file left open for
- * each entry's bytes, read when asked, until `close()` (closed at once when there are none). Held open, it
- * stays the file whose header was read when another is renamed over it. A worker thread's open files are
- * closed when it ends (Node tracks them), so a worker ended before its save leaves none open. With
- * `holdOpen` false the file is read whole and closed at once. None when the file is missing, foreign or
- * damaged, or when it or its folder is not only the user's (see {@link openOwnFile}).
+ * The cache file at `path`: its header read, the table of an installation read (and checked) when one of its
+ * entries or answers is first asked for, and the file left open for those and for each entry's bytes, read when
+ * asked, until `close()` (closed at once when it names no table). Held open, it stays the file whose header was
+ * read when another is renamed over it. A worker thread's open files are closed when it ends (Node tracks
+ * them), so a worker ended before its save leaves none open. With `holdOpen` false the file is read whole and
+ * closed at once. Nothing when the file is missing, foreign or damaged, or when it or its folder is not only the
+ * user's (see {@link openOwnFile}); nothing of an installation whose table is damaged.
  */
 export function readCacheParts(path: string, holdOpen = true): CacheFile {
-  const none = (): CacheFile => ({ entries: new Map(), resolutions: new Map(), largest: 0, close() {} });
+  const nothing: Table = { entries: new Map(), resolutions: new Map() };
+  const none = (): CacheFile => ({ entry: () => undefined, entries: () => [], resolution: () => undefined, forget() {}, resolutions: () => [], largest: 0, close() {} });
   const opened = openOwnFile(path, COMPILE_CACHE_MAX_BYTES * 2);
   if (!opened) return none();
   const { fd, size } = opened;
@@ -693,35 +725,76 @@ export function readCacheParts(path: string, holdOpen = true): CacheFile {
   try {
     const head = read(0, MAGIC.length + 4);
     if (head === undefined || !head.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not a cache file');
-    const headerLength = head.readUInt32LE(MAGIC.length);
-    const dataStart = MAGIC.length + 4 + headerLength;
+    const headerEnd = MAGIC.length + 4 + head.readUInt32LE(MAGIC.length);
+    if (headerEnd > size) throw new Error('truncated');
+    const header = JSON.parse(read(MAGIC.length + 4, headerEnd - MAGIC.length - 4)?.toString('utf8') ?? '') as unknown;
+    if (!isRecord(header) || header.identity !== identity() || !Array.isArray(header.groups) || !isCount(header.tables)) throw new Error('foreign');
+    // The tables, then the entries' bytecode.
+    const dataStart = headerEnd + header.tables;
     if (dataStart > size) throw new Error('truncated');
-    const header = JSON.parse(read(MAGIC.length + 4, headerLength)?.toString('utf8') ?? '') as unknown;
-    if (!isRecord(header) || header.identity !== identity() || !Array.isArray(header.entries)) throw new Error('foreign');
-    const found = new Map<string, Entry>();
+    const answers = header.loader === loaderContext();
+    const groups = new Map<string, { readonly start: number; readonly length: number; readonly largest: number; table?: Table }>();
     let largest = 0;
-    for (const e of header.entries as unknown[]) {
-      if (!Array.isArray(e) || e.length !== 5) throw new Error('damaged');
-      const [file, stamp, offset, length, sum] = e as unknown[];
-      if (typeof file !== 'string' || typeof stamp !== 'string' || typeof sum !== 'string') throw new Error('damaged');
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || (offset as number) < 0 || (length as number) <= 0) throw new Error('damaged');
-      const start = dataStart + (offset as number);
-      const n = length as number;
-      if (start + n > size) throw new Error('truncated');
-      found.set(file, { file, stamp, sum, length: n, bytes: (into) => read(start, n, into) });
-      largest = Math.max(largest, n);
+    for (const g of header.groups as unknown[]) {
+      if (!Array.isArray(g) || g.length !== 4) throw new Error('damaged');
+      const [root, offset, length, most] = g as unknown[];
+      if (typeof root !== 'string' || groups.has(root) || !isCount(offset) || !isCount(length) || !isCount(most) || offset + length > header.tables) throw new Error('damaged');
+      groups.set(root, { start: headerEnd + offset, length, largest: most });
+      largest = Math.max(largest, most);
     }
-    const resolutions = header.loader === loaderContext() ? readResolutions(header.paths, header.resolutions) : new Map<string, Resolution>();
-    if (found.size === 0) close();
-    return { entries: found, resolutions, largest, close };
+    if (groups.size === 0) close();
+    /** An installation's table, read once: nothing of it when it is damaged, or names a file of another installation. */
+    const tableOf = (root: string): Table => {
+      const g = groups.get(root);
+      if (g === undefined) return nothing;
+      if (g.table !== undefined) return g.table;
+      try {
+        const t = JSON.parse(read(g.start, g.length)?.toString('utf8') ?? '') as unknown;
+        if (!isRecord(t) || !Array.isArray(t.entries)) throw new Error('damaged');
+        const entries = new Map<string, Entry>();
+        for (const e of t.entries as unknown[]) {
+          if (!Array.isArray(e) || e.length !== 5) throw new Error('damaged');
+          const [file, stamp, offset, length, sum] = e as unknown[];
+          if (typeof file !== 'string' || typeof stamp !== 'string' || typeof sum !== 'string' || installationOf(file) !== root) throw new Error('damaged');
+          if (!isCount(offset) || !isCount(length) || length === 0 || length > g.largest) throw new Error('damaged');
+          const start = dataStart + offset;
+          if (start + length > size) throw new Error('truncated');
+          entries.set(file, { file, stamp, sum, length, bytes: (into) => read(start, length, into) });
+        }
+        g.table = { entries, resolutions: answers ? readResolutions(t.paths, t.resolutions, root) : new Map() };
+      } catch {
+        g.table = { entries: new Map(), resolutions: new Map() };
+      }
+      return g.table;
+    };
+    return {
+      entry: (file) => tableOf(installationOf(file)).entries.get(file),
+      *entries() {
+        for (const root of groups.keys()) yield* tableOf(root).entries.values();
+      },
+      resolution: (from, key) => tableOf(installationOf(from)).resolutions.get(key),
+      forget: (from, key) => void tableOf(installationOf(from)).resolutions.delete(key),
+      *resolutions() {
+        for (const root of groups.keys()) yield* tableOf(root).resolutions;
+      },
+      largest,
+      close,
+    };
   } catch {
     close();
     return none();
   }
 }
 
-/** The kept resolutions of a header: [path, stamp] rows, and [from, request, result, path indexes] rows; none if any row is malformed. */
-function readResolutions(paths: unknown, rows: unknown): Map<string, Resolution> {
+function isCount(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
+}
+
+/**
+ * The kept resolutions of an installation's table: [path, stamp] rows, and [from, request, result, path indexes]
+ * rows; none if any row is malformed or asks from another installation's folder.
+ */
+function readResolutions(paths: unknown, rows: unknown, root: string): Map<string, Resolution> {
   const found = new Map<string, Resolution>();
   if (!Array.isArray(paths) || !Array.isArray(rows) || rows.length > MAX_RESOLUTIONS) return found;
   const stamped: (readonly [string, string])[] = [];
@@ -733,42 +806,60 @@ function readResolutions(paths: unknown, rows: unknown): Map<string, Resolution>
     if (!Array.isArray(r) || r.length !== 4) return new Map();
     const [from, request, result, indexes] = r as unknown[];
     if (typeof from !== 'string' || typeof request !== 'string' || typeof result !== 'string' || !Array.isArray(indexes) || indexes.length === 0) return new Map();
-    if (kindOf(request) === undefined || !indexes.every((i) => Number.isSafeInteger(i) && i >= 0 && i < stamped.length)) return new Map();
+    if (installationOf(from) !== root || kindOf(request) === undefined || !indexes.every((i) => Number.isSafeInteger(i) && i >= 0 && i < stamped.length)) return new Map();
     found.set(`${from}\0${request}`, { from, request, result, stamps: (indexes as number[]).map((i) => stamped[i]!) });
   }
   return found;
 }
 
+/**
+ * The file's layout: 8 bytes of magic, the header's length (4 bytes), the header (JSON: the identity, the loader
+ * context, the tables' length, and for each installation its table's place and its largest entry), the tables
+ * (JSON each: entries, stamped paths, answers), the entries' bytecode.
+ */
 function writeCacheFile(path: string, entries: readonly (Entry & { readonly data: Buffer })[], context: string | undefined, resolutions: readonly Resolution[]): void {
+  const tables = new Map<string, { entries: unknown[]; largest: number; index: Map<string, number>; paths: (readonly [string, string])[]; answers: unknown[] }>();
+  const tableOf = (root: string) => {
+    let t = tables.get(root);
+    if (t === undefined) tables.set(root, (t = { entries: [], largest: 0, index: new Map(), paths: [], answers: [] }));
+    return t;
+  };
   let offset = 0;
-  const rows = entries.map((e) => {
-    const row = [e.file, e.stamp, offset, e.data.length, e.sum];
+  for (const e of entries) {
+    const t = tableOf(installationOf(e.file));
+    t.entries.push([e.file, e.stamp, offset, e.data.length, e.sum]);
+    t.largest = Math.max(t.largest, e.data.length);
     offset += e.data.length;
-    return row;
-  });
-  // Each stamped path once: the answers of one folder share most of theirs.
-  const index = new Map<string, number>();
-  const paths: (readonly [string, string])[] = [];
-  const answers = resolutions.map((r) => [
-    r.from,
-    r.request,
-    r.result,
-    r.stamps.map(([p, stamp]) => {
+  }
+  for (const r of resolutions) {
+    const t = tableOf(installationOf(r.from));
+    // Each stamped path once in its table: the answers of one folder share most of theirs.
+    const indexes = r.stamps.map(([p, stamp]) => {
       const key = `${p}\0${stamp}`;
-      let i = index.get(key);
+      let i = t.index.get(key);
       if (i === undefined) {
-        i = paths.length;
-        index.set(key, i);
-        paths.push([p, stamp]);
+        i = t.paths.length;
+        t.index.set(key, i);
+        t.paths.push([p, stamp]);
       }
       return i;
-    }),
-  ]);
-  const header = Buffer.from(JSON.stringify({ identity: identity(), entries: rows, loader: context ?? null, paths, resolutions: answers }));
+    });
+    t.answers.push([r.from, r.request, r.result, indexes]);
+  }
+  let at = 0;
+  const texts: Buffer[] = [];
+  const groups = [...tables].map(([root, t]) => {
+    const text = Buffer.from(JSON.stringify({ entries: t.entries, paths: t.paths, resolutions: t.answers }));
+    texts.push(text);
+    const row = [root, at, text.length, t.largest];
+    at += text.length;
+    return row;
+  });
+  const header = Buffer.from(JSON.stringify({ identity: identity(), loader: context ?? null, tables: at, groups }));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length);
   // Into a folder of the user's only, by a temporary file of its own and a rename; false (no cache next time) otherwise.
-  writeOwnFile(path, () => Buffer.concat([MAGIC, length, header, ...entries.map((e) => e.data)]));
+  writeOwnFile(path, () => Buffer.concat([MAGIC, length, header, ...texts, ...entries.map((e) => e.data)]));
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

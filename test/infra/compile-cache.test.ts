@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compileCacheDir, createCompileCache, readCacheFile, type CompileCache } from '../../src/infra/compile-cache.js';
 import { bundleScript } from '../helpers/bundle.js';
+import { keptAnswerCount, readCacheLayout, writeCacheLayout, type CacheTable } from '../helpers/code-cache-file.js';
 import { ROOT } from '../helpers/cli.js';
 import { linkInPlace, tempDir } from '../helpers/fixtures.js';
 
@@ -229,17 +230,42 @@ describe('compile cache', () => {
     const p = project({ ...MODULES, 'c.js': 'module.exports = 3;' });
     load(p, 'a.js').cache.save();
     // b.js's entry as another machine's process, whose mount of the same files has another device number, stamped it.
-    const file = readFileSync(p.cacheFile);
-    const headerEnd = 12 + file.readUInt32LE(8);
-    const header = JSON.parse(file.toString('utf8', 12, headerEnd)) as { entries: [string, string, number, number, string][] };
-    const b = header.entries.find(([f]) => f === join(p.pkg, 'b.js'))!;
+    const layout = readCacheLayout(p.cacheFile);
+    const b = (layout.tables.get(p.root) as CacheTable).entries.find(([f]) => f === join(p.pkg, 'b.js'))!;
     b[1] = b[1].replace(/^\d+:/, '999999:');
-    const text = Buffer.from(JSON.stringify(header));
-    const length = Buffer.alloc(4);
-    length.writeUInt32LE(text.length);
-    writeFileSync(p.cacheFile, Buffer.concat([file.subarray(0, 8), length, text, file.subarray(headerEnd)]), { mode: 0o600 });
+    writeCacheLayout(p.cacheFile, layout);
     load(p, 'c.js').cache.save();
     expect([...readCacheFile(p.cacheFile).keys()].sort()).toEqual(['a.js', 'b.js', 'c.js'].map((f) => join(p.pkg, f)));
+  });
+
+  it('keeps each installation\'s entries in a table of its own: a run of one is served whatever the other\'s table holds, and its save keeps the other\'s', () => {
+    const one = project(MODULES);
+    const two = project({ ...MODULES, 'c.js': 'module.exports = 3;' });
+    const atOne = { dir: one.cacheDir };
+    load(one, 'a.js').cache.save();
+    load(two, 'a.js', atOne).cache.save();
+    const both = readCacheLayout(one.cacheFile);
+    expect([...both.tables.keys()].sort()).toEqual([one.root, two.root].sort());
+    const ofTwo = (both.tables.get(two.root) as CacheTable).entries.map(([f]) => f);
+    expect(ofTwo.sort()).toEqual(['a.js', 'b.js'].map((f) => join(two.pkg, f)));
+    // Two's table spoiled: one is served as before; two compiles again, and its save makes its table anew.
+    writeCacheLayout(one.cacheFile, { ...both, tables: new Map([...both.tables].map(([root, t]) => [root, root === two.root ? Buffer.from('{"entries": [not json') : t])) });
+    expect(load(one, 'a.js', atOne).cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0, resolved: 0 });
+    const again = load(two, 'a.js', atOne);
+    expect(again.cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0, resolved: 0 });
+    again.cache.save();
+    expect(load(two, 'a.js', atOne).cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0, resolved: 0 });
+    // A run of one that writes the file (c.js is new to it) keeps two's entries, which it read only to save them.
+    writeFileSync(join(one.pkg, 'c.js'), 'module.exports = 3;');
+    load(one, 'c.js', atOne).cache.save();
+    expect([...readCacheFile(one.cacheFile).keys()].sort()).toEqual([...['a.js', 'b.js', 'c.js'].map((f) => join(one.pkg, f)), ...['a.js', 'b.js'].map((f) => join(two.pkg, f))].sort());
+    // A table that names a file of another installation is not that installation's: none of it is used.
+    const moved = readCacheLayout(one.cacheFile);
+    const twoTable = moved.tables.get(two.root) as CacheTable;
+    twoTable.entries.push((moved.tables.get(one.root) as CacheTable).entries[0]!);
+    writeCacheLayout(one.cacheFile, moved);
+    expect(load(two, 'a.js', atOne).cache.stats).toEqual({ hits: 0, misses: 2, rejected: 0, resolved: 0 });
+    expect(load(one, 'a.js', atOne).cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0, resolved: 0 });
   });
 
   it('hands the loader back to Node when it saves: files loaded after compile as usual, and nothing of them is kept', () => {
@@ -298,24 +324,22 @@ describe('compile cache', () => {
     expect([...readCacheFile(p.cacheFile).keys()].sort()).toEqual(['a.js', 'b.js', 'c.js'].map((f) => join(p.pkg, f)));
   });
 
-  it('reads only the bytecode of the files it loads, however much else the file keeps (other installations\' entries: 48 MB here)', async () => {
+  it('reads only its own installation\'s table and the bytecode of the files it loads, however much else the file keeps (12 other installations: 48 MB of bytecode, 3 MB of tables)', async () => {
     const p = project(MODULES);
     load(p, 'a.js').cache.save();
-    // As the file grows when several installations of the tool share it: the same entries again, under other folders.
-    const file = readFileSync(p.cacheFile);
-    const headerEnd = 12 + file.readUInt32LE(8);
-    const header = JSON.parse(file.toString('utf8', 12, headerEnd)) as { entries: [string, string, number, number, string][] };
+    // As the file grows when several installations of the tool share it: each another folder's, with a table of 3,000 entries.
+    const layout = readCacheLayout(p.cacheFile);
     const blob = Buffer.alloc(4 * 1024 * 1024, 0xa5);
-    let offset = file.length - headerEnd;
     for (let i = 0; i < 12; i++) {
-      header.entries.push([join(p.root, `other-${i}`, 'node_modules', 'big.js'), '0:0:0:0:0', offset, blob.length, '0']);
-      offset += blob.length;
+      const elsewhere = join(p.root, `other-${i}`, 'node_modules', 'pkg');
+      const at = layout.data.length + i * blob.length;
+      const entries: CacheTable['entries'] = [[join(elsewhere, 'big.js'), '0:0:0:0:0', at, blob.length, '0']];
+      for (let j = 0; j < 3000; j++) entries.push([join(elsewhere, 'lib', `file-${j}.js`), '0:0:0:0:0', at + j * 64, 64, '0']);
+      layout.tables.set(join(p.root, `other-${i}`), { entries, paths: [], resolutions: [] });
     }
-    const text = Buffer.from(JSON.stringify(header));
-    const length = Buffer.alloc(4);
-    length.writeUInt32LE(text.length);
-    writeFileSync(p.cacheFile, Buffer.concat([file.subarray(0, 8), length, text, file.subarray(headerEnd), ...Array.from({ length: 12 }, () => blob)]), { mode: 0o600 });
-    expect(readCacheFile(p.cacheFile).size).toBe(14);
+    layout.data = Buffer.concat([layout.data, ...Array.from({ length: 12 }, () => blob)]);
+    writeCacheLayout(p.cacheFile, layout);
+    expect(readCacheFile(p.cacheFile).size).toBe(2 + 12 * 3001);
     // In a process of its own, which reads nothing else meanwhile: the bytes it read, from the kernel's count (/proc/self/io).
     const script = join(tempDir('bd-compile-read-'), 'read.ts');
     writeFileSync(
@@ -335,8 +359,8 @@ describe('compile cache', () => {
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { bytes: number; sum: number; stats: { hits: number } };
     expect(out).toMatchObject({ sum: 42, stats: { hits: 2 } });
-    expect(statSync(p.cacheFile).size).toBeGreaterThan(48 * 1024 * 1024);
-    // The header, the two entries and the two files' text (and /proc/self/io itself): a few kilobytes, not the 48 MB.
+    expect(statSync(p.cacheFile).size).toBeGreaterThan(51 * 1024 * 1024);
+    // The header, its own table, the two entries and the two files' text (and /proc/self/io itself): a few kilobytes, not the 51 MB.
     expect(out.bytes).toBeLessThan(256 * 1024);
   });
 
@@ -418,10 +442,7 @@ describe('compile cache: kept resolutions', () => {
   }
 
   /** The answers the cache file keeps, read raw: this test process runs under other options than the runner's. */
-  const keptAnswers = (file: string) => {
-    const data = readFileSync(file);
-    return (JSON.parse(data.toString('utf8', 12, 12 + data.readUInt32LE(8))) as { resolutions: unknown[] }).resolutions.length;
-  };
+  const keptAnswers = keptAnswerCount;
 
   const TREE = {
     'main.js': "module.exports = { b: require('./b').name, sub: require('./sub').name, up: require('./lib/up').name, named: require('./named').name };",
@@ -452,6 +473,22 @@ describe('compile cache: kept resolutions', () => {
     const second = run(p, 'main.js');
     expect(second.value).toEqual(FIRST);
     expect(second.stats).toEqual({ hits: 5, misses: 0, rejected: 0, resolved: 5 });
+  });
+
+  it('keeps up to its bound of answers for each installation: another\'s 2,000 do not crowd out this one\'s, nor this one\'s theirs', () => {
+    const p = tree();
+    run(p, 'main.js');
+    const layout = readCacheLayout(p.cacheFile);
+    const other = join(p.root, 'other');
+    const from = join(other, 'node_modules', 'pkg');
+    layout.tables.set(other, { entries: [], paths: [[from, '1:2:3:4:5']], resolutions: Array.from({ length: 2000 }, (_, i) => [from, `./m${i}`, join(from, `m${i}.js`), [0]]) });
+    writeCacheLayout(p.cacheFile, layout);
+    // main.js rewritten in place (no folder changes): this run compiles it again, and so writes the file.
+    writeFileSync(join(p.pkg, 'main.js'), `${TREE['main.js']}\n// again`);
+    expect(run(p, 'main.js')).toMatchObject({ value: FIRST, stats: { misses: 1, resolved: 5 } });
+    const after = readCacheLayout(p.cacheFile);
+    expect((after.tables.get(p.root) as CacheTable).resolutions).toHaveLength(5);
+    expect((after.tables.get(other) as CacheTable).resolutions).toHaveLength(2000);
   });
 
   it('a package.json edited in place, a file added where Node looks first, a removed one: Node is asked again, and its new answer kept', () => {
@@ -773,31 +810,29 @@ describe('compile cache: kept resolutions', () => {
     expect(preserved.stats.resolved).toBe(0);
   });
 
-  it('ignores kept answers that are malformed or were made under another loader, and still serves the bytecode beside them', () => {
+  it('ignores kept answers that are malformed, were made under another loader or ask from another installation\'s folder, and still serves the bytecode beside them', () => {
     const p = tree();
     run(p, 'main.js');
-    const good = readFileSync(p.cacheFile);
-    const headerLength = good.readUInt32LE(8);
-    const header = JSON.parse(good.toString('utf8', 12, 12 + headerLength)) as Record<string, unknown>;
-    const rewrite = (h: Record<string, unknown>) => {
-      const text = Buffer.from(JSON.stringify(h));
-      const length = Buffer.alloc(4);
-      length.writeUInt32LE(text.length);
-      writeFileSync(p.cacheFile, Buffer.concat([good.subarray(0, 8), length, text, good.subarray(12 + headerLength)]), { mode: 0o600 });
+    const good = readCacheLayout(p.cacheFile);
+    const own = good.tables.get(p.root) as CacheTable;
+    const rows = own.resolutions;
+    const withTable = (t: Partial<CacheTable>) => ({ ...good, tables: new Map([[p.root, { ...own, ...t }]]) });
+    const cases: Record<string, typeof good> = {
+      'another loader': { ...good, header: { ...good.header, loader: '.js,.json,.node,.ts' } },
+      'a path index out of range': withTable({ resolutions: [[...rows[0]!.slice(0, 3), [99]] as (typeof rows)[0], ...rows.slice(1)] }),
+      'an absolute request': withTable({ resolutions: [[rows[0]![0], '/abs/b.js', rows[0]![2], rows[0]![3]], ...rows.slice(1)] }),
+      'a row of the wrong shape': withTable({ resolutions: [['x'] as unknown as (typeof rows)[0], ...rows.slice(1)] }),
+      'no paths': withTable({ paths: 'x' as unknown as CacheTable['paths'] }),
+      'an answer asked from another installation': withTable({ resolutions: [[join(p.root, 'other', 'node_modules', 'pkg'), ...rows[0]!.slice(1)] as (typeof rows)[0], ...rows.slice(1)] }),
     };
-    const rows = header.resolutions as unknown[][];
-    const cases: Record<string, Record<string, unknown>> = {
-      'another loader': { ...header, loader: '.js,.json,.node,.ts' },
-      'a path index out of range': { ...header, resolutions: [[...rows[0]!.slice(0, 3), [99]], ...rows.slice(1)] },
-      'an absolute request': { ...header, resolutions: [[rows[0]![0], '/abs/b.js', rows[0]![2], rows[0]![3]], ...rows.slice(1)] },
-      'a row of the wrong shape': { ...header, resolutions: [['x'], ...rows.slice(1)] },
-      'no paths': { ...header, paths: 'x' },
-    };
-    for (const [name, h] of Object.entries(cases)) {
-      rewrite(h);
+    for (const [name, layout] of Object.entries(cases)) {
+      writeCacheLayout(p.cacheFile, layout);
       const r = run(p, 'main.js');
       expect(r.value, name).toEqual(FIRST);
       expect(r.stats, name).toEqual({ hits: 5, misses: 0, rejected: 0, resolved: 0 });
     }
+    // The same file as written: every answer served.
+    writeCacheLayout(p.cacheFile, good);
+    expect(run(p, 'main.js').stats).toEqual({ hits: 5, misses: 0, rejected: 0, resolved: 5 });
   });
 });
