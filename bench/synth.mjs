@@ -170,11 +170,11 @@ async function sharedCodeCache(from, to) {
   const file = join(to, 'benchling-deploy', 'compile', 'code-cache.bin');
   const bytes = readFileSync(own);
   // The file's layout (src/infra/compile-cache.ts): 8 bytes of magic, the header's length, the header (JSON: the
-  // tables' length and each installation's [root, offset, length, largest entry]), each installation's table
+  // tables' length and each installation's [root, offset, length]), each installation's table
   // (JSON: entries, stamped paths, answers), the entries' bytecode.
   const headerEnd = 12 + bytes.readUInt32LE(8);
   const header = JSON.parse(bytes.toString('utf8', 12, headerEnd));
-  const tables = header.groups.map(([root, offset, length, largest]) => ({ root, largest, table: JSON.parse(bytes.toString('utf8', headerEnd + offset, headerEnd + offset + length)) }));
+  const tables = header.groups.map(([root, offset, length]) => ({ root, table: JSON.parse(bytes.toString('utf8', headerEnd + offset, headerEnd + offset + length)) }));
   const data = bytes.subarray(headerEnd + header.tables);
   // This installation's table: the one of the files of aws-cdk-lib.
   const mine = tables.find((t) => t.table.entries.some(([path]) => path.includes(`${sep}node_modules${sep}aws-cdk-lib${sep}`)));
@@ -188,12 +188,12 @@ async function sharedCodeCache(from, to) {
     const paths = mine.table.paths.map(([path, stamp]) => [moved(path), stamp]);
     const resolutions = mine.table.resolutions.map(([at, request, result, indexes]) => [moved(at), request, moved(result), indexes]);
     if (m.installationOf(entries[0][0]) !== elsewhere) throw new Error(`the copies' files are not of the installation ${elsewhere}`);
-    tables.push({ root: elsewhere, largest: mine.largest, table: { entries, paths, resolutions } });
+    tables.push({ root: elsewhere, table: { entries, paths, resolutions } });
   }
   let at = 0;
   const texts = tables.map((t) => Buffer.from(JSON.stringify(t.table)));
   const groups = tables.map((t, i) => {
-    const row = [t.root, at, texts[i].length, t.largest];
+    const row = [t.root, at, texts[i].length];
     at += texts[i].length;
     return row;
   });

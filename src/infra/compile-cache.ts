@@ -35,9 +35,12 @@ import { cacheFolder, closeQuietly, openOwnFile, reclaimOwnFolder, writeOwnFile 
  * The file keeps the entries (and the kept lookups below) of every
  * installation of the tool that shares it (each npx version, each project's
  * node_modules) in a table per installation: the part of a path before its
- * first `node_modules` folder. A run reads the short header naming the tables,
+ * first `node_modules` folder (paths with none, such as a checkout's own
+ * folders, share one table). A run reads the short header naming the tables,
  * then only the table of each installation whose files it loads (its own): the
- * others are read only by a run that writes the file.
+ * others are read only by a run that writes the file. This run's entries and
+ * answers go first, then earlier runs' entries, then their answers, at most
+ * 2,000 answers an installation.
  *
  * The same file keeps where the `require`s that led into node_modules went
  * (`./x`, `pkg`, `pkg/sub`): Node's own lookup of each is a few stats, a
@@ -163,7 +166,7 @@ interface CacheFile {
   forget(from: string, key: string): void;
   /** Every kept answer, of every installation (each table read), by key. */
   resolutions(): Iterable<readonly [string, Resolution]>;
-  /** The length of the largest entry (0 when none). */
+  /** The length of the largest entry of the tables read so far (0 when none). */
   readonly largest: number;
   /** Closes the file: no entry's bytes (or table not yet read) can be read after. */
   close(): void;
@@ -456,7 +459,8 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
   const holdOpen = options.holdOpen ?? process.platform !== 'win32';
   const file = readCacheParts(path, holdOpen);
   // The bytes of the entry being compiled, read into one buffer every entry shares: V8 has copied what it takes
-  // once the Script is made. Made at its first use, as long as the largest entry; only what is read is touched.
+  // once the Script is made. Made at its first use, as long as the largest entry of the tables read (made again
+  // should an entry of a table read later be longer); only what is read is touched.
   let shared: Buffer | undefined;
   const used = new Map<string, Entry>();
   const fresh = new Map<string, Fresh>();
@@ -524,8 +528,10 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
     if (format === 'module' || !include(filename)) return original.call(this, content, filename, format);
     const stamp = stampOf(filename);
     if (stamp === undefined) return original.call(this, content, filename, format);
-    const entry = file.entry(filename);
-    const data = entry !== undefined && entry.stamp === stamp ? entry.bytes(holdOpen ? (shared ??= Buffer.allocUnsafeSlow(file.largest)) : undefined) : undefined;
+    const kept = file.entry(filename);
+    const entry = kept !== undefined && kept.stamp === stamp ? kept : undefined;
+    if (holdOpen && entry !== undefined && (shared === undefined || shared.length < entry.length)) shared = Buffer.allocUnsafeSlow(file.largest);
+    const data = entry?.bytes(holdOpen ? shared : undefined);
     const usable = entry !== undefined && data !== undefined && checksum(data) === entry.sum;
     // Files that import() need Node's own loader for it. Text that V8 runs from a kept entry's bytecode is not
     // searched (7 MB for a synth): entries are made only of text searched and found without one, and V8 takes
@@ -568,8 +574,25 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
           const data = f.script.createCachedData();
           entries.push({ file, stamp: f.stamp, sum: checksum(data), length: data.length, bytes: () => data });
         }
-        // Entries of earlier runs this one did not load, while there is room; not one whose file is gone or changed.
         let size = entries.reduce((n, e) => n + e.length + e.file.length + 128, 0);
+        // The answers this run found or used, counted with its entries: nothing is written when they alone are over
+        // the bound. Then entries of earlier runs this one did not load, then answers of earlier runs (an
+        // installation's table is read by each of its runs), while there is room; at most MAX_RESOLUTIONS answers an
+        // installation, and no entry whose file is gone or changed.
+        const answers = new Map<string, Resolution>();
+        const perInstallation = new Map<string, number>();
+        const add = (key: string, r: Resolution, earlier: boolean) => {
+          const at = installationOf(r.from);
+          const n = perInstallation.get(at) ?? 0;
+          const more = r.from.length + r.request.length + r.result.length + 16 + r.stamps.reduce((m, [p, st]) => m + p.length + st.length + 8, 0);
+          if (n >= MAX_RESOLUTIONS || answers.has(key) || (earlier && size + more > maxBytes)) return;
+          answers.set(key, r);
+          perInstallation.set(at, n + 1);
+          size += more;
+        };
+        for (const [key, r] of newResolutions) add(key, r, false);
+        for (const [key, r] of usedResolutions) add(key, r, false);
+        if (size > maxBytes) return;
         for (const e of file.entries()) {
           if (used.has(e.file) || fresh.has(e.file)) continue;
           const more = e.length + e.file.length + 128;
@@ -577,22 +600,7 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
           entries.push(e);
           size += more;
         }
-        // The answers this run found or used, then kept ones of earlier runs while there is room (an installation's
-        // table is read by each of its runs).
-        const answers = new Map<string, Resolution>();
-        const perInstallation = new Map<string, number>();
-        const add = (key: string, r: Resolution) => {
-          const at = installationOf(r.from);
-          const n = perInstallation.get(at) ?? 0;
-          if (n >= MAX_RESOLUTIONS || answers.has(key)) return;
-          answers.set(key, r);
-          perInstallation.set(at, n + 1);
-        };
-        for (const [key, r] of newResolutions) add(key, r);
-        for (const [key, r] of usedResolutions) add(key, r);
-        if (keeps) for (const [key, r] of file.resolutions()) add(key, r);
-        size += [...answers.values()].reduce((n, r) => n + r.from.length + r.request.length + r.result.length + 16 + r.stamps.reduce((m, [p, st]) => m + p.length + st.length + 8, 0), 0);
-        if (size > maxBytes) return;
+        if (keeps) for (const [key, r] of file.resolutions()) add(key, r, true);
         // Each entry's bytes, read once more from the file read (one no longer readable is left out), which is then
         // closed before the new file is renamed over it (Windows refuses to replace a file held open).
         const kept = entries.flatMap((e) => {
@@ -733,14 +741,14 @@ export function readCacheParts(path: string, holdOpen = true): CacheFile {
     const dataStart = headerEnd + header.tables;
     if (dataStart > size) throw new Error('truncated');
     const answers = header.loader === loaderContext();
-    const groups = new Map<string, { readonly start: number; readonly length: number; readonly largest: number; table?: Table }>();
+    const groups = new Map<string, { readonly start: number; readonly length: number; table?: Table }>();
+    // Of the entries of the tables read: each checked to lie within the file.
     let largest = 0;
     for (const g of header.groups as unknown[]) {
-      if (!Array.isArray(g) || g.length !== 4) throw new Error('damaged');
-      const [root, offset, length, most] = g as unknown[];
-      if (typeof root !== 'string' || groups.has(root) || !isCount(offset) || !isCount(length) || !isCount(most) || offset + length > header.tables) throw new Error('damaged');
-      groups.set(root, { start: headerEnd + offset, length, largest: most });
-      largest = Math.max(largest, most);
+      if (!Array.isArray(g) || g.length !== 3) throw new Error('damaged');
+      const [root, offset, length] = g as unknown[];
+      if (typeof root !== 'string' || groups.has(root) || !isCount(offset) || !isCount(length) || offset + length > header.tables) throw new Error('damaged');
+      groups.set(root, { start: headerEnd + offset, length });
     }
     if (groups.size === 0) close();
     /** An installation's table, read once: nothing of it when it is damaged, or names a file of another installation. */
@@ -756,12 +764,13 @@ export function readCacheParts(path: string, holdOpen = true): CacheFile {
           if (!Array.isArray(e) || e.length !== 5) throw new Error('damaged');
           const [file, stamp, offset, length, sum] = e as unknown[];
           if (typeof file !== 'string' || typeof stamp !== 'string' || typeof sum !== 'string' || installationOf(file) !== root) throw new Error('damaged');
-          if (!isCount(offset) || !isCount(length) || length === 0 || length > g.largest) throw new Error('damaged');
+          if (!isCount(offset) || !isCount(length) || length === 0) throw new Error('damaged');
           const start = dataStart + offset;
           if (start + length > size) throw new Error('truncated');
           entries.set(file, { file, stamp, sum, length, bytes: (into) => read(start, length, into) });
         }
         g.table = { entries, resolutions: answers ? readResolutions(t.paths, t.resolutions, root) : new Map() };
+        for (const e of entries.values()) largest = Math.max(largest, e.length);
       } catch {
         g.table = { entries: new Map(), resolutions: new Map() };
       }
@@ -777,7 +786,9 @@ export function readCacheParts(path: string, holdOpen = true): CacheFile {
       *resolutions() {
         for (const root of groups.keys()) yield* tableOf(root).resolutions;
       },
-      largest,
+      get largest() {
+        return largest;
+      },
       close,
     };
   } catch {
@@ -814,21 +825,20 @@ function readResolutions(paths: unknown, rows: unknown, root: string): Map<strin
 
 /**
  * The file's layout: 8 bytes of magic, the header's length (4 bytes), the header (JSON: the identity, the loader
- * context, the tables' length, and for each installation its table's place and its largest entry), the tables
+ * context, the tables' length, and for each installation its table's place), the tables
  * (JSON each: entries, stamped paths, answers), the entries' bytecode.
  */
 function writeCacheFile(path: string, entries: readonly (Entry & { readonly data: Buffer })[], context: string | undefined, resolutions: readonly Resolution[]): void {
-  const tables = new Map<string, { entries: unknown[]; largest: number; index: Map<string, number>; paths: (readonly [string, string])[]; answers: unknown[] }>();
+  const tables = new Map<string, { entries: unknown[]; index: Map<string, number>; paths: (readonly [string, string])[]; answers: unknown[] }>();
   const tableOf = (root: string) => {
     let t = tables.get(root);
-    if (t === undefined) tables.set(root, (t = { entries: [], largest: 0, index: new Map(), paths: [], answers: [] }));
+    if (t === undefined) tables.set(root, (t = { entries: [], index: new Map(), paths: [], answers: [] }));
     return t;
   };
   let offset = 0;
   for (const e of entries) {
     const t = tableOf(installationOf(e.file));
     t.entries.push([e.file, e.stamp, offset, e.data.length, e.sum]);
-    t.largest = Math.max(t.largest, e.data.length);
     offset += e.data.length;
   }
   for (const r of resolutions) {
@@ -851,7 +861,7 @@ function writeCacheFile(path: string, entries: readonly (Entry & { readonly data
   const groups = [...tables].map(([root, t]) => {
     const text = Buffer.from(JSON.stringify({ entries: t.entries, paths: t.paths, resolutions: t.answers }));
     texts.push(text);
-    const row = [root, at, text.length, t.largest];
+    const row = [root, at, text.length];
     at += text.length;
     return row;
   });

@@ -24,7 +24,7 @@ export interface CacheLayout {
 export function readCacheLayout(file: string): CacheLayout {
   const bytes = readFileSync(file);
   const headerEnd = 12 + bytes.readUInt32LE(8);
-  const header = JSON.parse(bytes.toString('utf8', 12, headerEnd)) as CacheLayout['header'] & { tables: number; groups: [string, number, number, number][] };
+  const header = JSON.parse(bytes.toString('utf8', 12, headerEnd)) as CacheLayout['header'] & { tables: number; groups: [string, number, number][] };
   const tables = new Map<string, CacheTable>();
   for (const [root, offset, length] of header.groups) tables.set(root, JSON.parse(bytes.toString('utf8', headerEnd + offset, headerEnd + offset + length)) as CacheTable);
   const data = bytes.subarray(headerEnd + header.tables);
@@ -32,15 +32,14 @@ export function readCacheLayout(file: string): CacheLayout {
   return { header: rest, tables, data };
 }
 
-/** Writes `layout` to `file` (mode 0600), each installation's largest entry worked out again (0 for a table given as bytes). */
+/** Writes `layout` to `file` (mode 0600). */
 export function writeCacheLayout(file: string, layout: CacheLayout): void {
   let at = 0;
   const texts: Buffer[] = [];
   const groups = [...layout.tables].map(([root, t]) => {
     const text = Buffer.isBuffer(t) ? t : Buffer.from(JSON.stringify(t));
     texts.push(text);
-    const most = Buffer.isBuffer(t) ? 0 : Math.max(0, ...t.entries.map((e) => e[3]));
-    const row = [root, at, text.length, most];
+    const row = [root, at, text.length];
     at += text.length;
     return row;
   });
@@ -53,4 +52,14 @@ export function writeCacheLayout(file: string, layout: CacheLayout): void {
 /** The answers a cache file keeps, of every installation. */
 export function keptAnswerCount(file: string): number {
   return [...readCacheLayout(file).tables.values()].reduce((n, t) => n + (Buffer.isBuffer(t) ? 0 : t.resolutions.length), 0);
+}
+
+/** Rewrites the header of the cache file at `file` as `edit` returns it, the rest of the file as it was. */
+export function rewriteCacheHeader(file: string, edit: (header: Record<string, unknown>) => Record<string, unknown>): void {
+  const bytes = readFileSync(file);
+  const headerEnd = 12 + bytes.readUInt32LE(8);
+  const header = Buffer.from(JSON.stringify(edit(JSON.parse(bytes.toString('utf8', 12, headerEnd)) as Record<string, unknown>)));
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(header.length);
+  writeFileSync(file, Buffer.concat([bytes.subarray(0, 8), length, header, bytes.subarray(headerEnd)]), { mode: 0o600 });
 }

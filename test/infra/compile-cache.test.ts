@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { compileCacheDir, createCompileCache, readCacheFile, type CompileCache } from '../../src/infra/compile-cache.js';
 import { bundleScript } from '../helpers/bundle.js';
-import { keptAnswerCount, readCacheLayout, writeCacheLayout, type CacheTable } from '../helpers/code-cache-file.js';
+import { keptAnswerCount, readCacheLayout, rewriteCacheHeader, writeCacheLayout, type CacheTable } from '../helpers/code-cache-file.js';
 import { ROOT } from '../helpers/cli.js';
 import { linkInPlace, tempDir } from '../helpers/fixtures.js';
 
@@ -116,6 +116,30 @@ describe('compile cache', () => {
     const r = load(p, 'a.js');
     expect(r.value).toMatchObject({ sum: 42 });
     expect(r.cache.stats).toEqual({ hits: 1, misses: 1, rejected: 0, resolved: 0 });
+  });
+
+  it('compiles as usual from a file whose header names an installation twice, a table past the tables or out of shape, or bytecode before the tables end', () => {
+    const p = project(MODULES);
+    load(p, 'a.js').cache.save();
+    const good = readFileSync(p.cacheFile);
+    type Header = { tables: number; groups: [string, number, number][] };
+    const cases: Record<string, (h: Header) => Header> = {
+      'an installation twice': (h) => ({ ...h, groups: [...h.groups, h.groups[0]!] }),
+      'a table past the tables': (h) => ({ ...h, groups: h.groups.map(([root, offset, length]) => [root, offset + 1, length]) }),
+      'a row out of shape': (h) => ({ ...h, groups: h.groups.map(([root, offset, length]) => [root, offset, length, 0] as unknown as [string, number, number]) }),
+      'tables longer than the file': (h) => ({ ...h, tables: good.length }),
+    };
+    for (const [name, edit] of Object.entries(cases)) {
+      writeFileSync(p.cacheFile, good, { mode: 0o600 });
+      rewriteCacheHeader(p.cacheFile, (h) => edit(h as unknown as Header) as unknown as Record<string, unknown>);
+      const r = load(p, 'a.js');
+      expect(r.value, name).toMatchObject({ sum: 42 });
+      expect(r.cache.stats, name).toEqual({ hits: 0, misses: 2, rejected: 0, resolved: 0 });
+    }
+    // The same header written back as it was: served.
+    writeFileSync(p.cacheFile, good, { mode: 0o600 });
+    rewriteCacheHeader(p.cacheFile, (h) => h);
+    expect(load(p, 'a.js').cache.stats).toEqual({ hits: 2, misses: 0, rejected: 0, resolved: 0 });
   });
 
   it('is bytecode V8 runs, so it is read and written only as its own: not a file or folder others may write, not through a link', () => {
@@ -417,11 +441,11 @@ describe('compile cache: kept resolutions', () => {
       [
         `import { createRequire } from 'node:module';`,
         `import { createCompileCache } from ${JSON.stringify(join(ROOT, 'src', 'infra', 'compile-cache.ts'))};`,
-        `const [root, cacheDir, file, recent, foo] = process.argv.slice(2);`,
+        `const [root, cacheDir, file, recent, foo, max] = process.argv.slice(2);`,
         // Another loader's extension, registered before the cache is installed or after the load.
         `const register = () => { createRequire(file).extensions['.foo'] = (m, f) => { m.exports = { name: 'foo' }; }; };`,
         `if (foo === 'before') register();`,
-        `const cache = createCompileCache({ dir: cacheDir, include: (f) => f.startsWith(root), recentMs: Number(recent) });`,
+        `const cache = createCompileCache({ dir: cacheDir, include: (f) => f.startsWith(root), recentMs: Number(recent), ...(max ? { maxBytes: Number(max) } : {}) });`,
         `if (foo === 'between') register();`,
         // Loaded from a file outside the packages, as the tool's bundles load them.
         `const value = createRequire(root + '/entry.cjs')(file);`,
@@ -434,9 +458,9 @@ describe('compile cache: kept resolutions', () => {
   });
 
   /** Loads `file` of the project in a new process; `recentMs` 0 keeps answers about the folders this test just made. */
-  function run(p: { root: string; pkg: string; cacheDir: string }, file: string, options: { recentMs?: number; nodeArgs?: string[]; nodeOptions?: string; foo?: 'before' | 'between' | 'after' } = {}) {
+  function run(p: { root: string; pkg: string; cacheDir: string }, file: string, options: { recentMs?: number; nodeArgs?: string[]; nodeOptions?: string; foo?: 'before' | 'between' | 'after'; maxBytes?: number } = {}) {
     const env = options.nodeOptions === undefined ? process.env : { ...process.env, NODE_OPTIONS: options.nodeOptions };
-    const r = spawnSync(process.execPath, [...(options.nodeArgs ?? []), runner, p.root, p.cacheDir, join(p.pkg, file), String(options.recentMs ?? 0), options.foo ?? ''], { encoding: 'utf8', timeout: 20_000, env });
+    const r = spawnSync(process.execPath, [...(options.nodeArgs ?? []), runner, p.root, p.cacheDir, join(p.pkg, file), String(options.recentMs ?? 0), options.foo ?? '', String(options.maxBytes ?? '')], { encoding: 'utf8', timeout: 20_000, env });
     expect(r.status, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as { value: Record<string, unknown>; stats: { hits: number; misses: number; rejected: number; resolved: number } };
   }
@@ -489,6 +513,38 @@ describe('compile cache: kept resolutions', () => {
     const after = readCacheLayout(p.cacheFile);
     expect((after.tables.get(p.root) as CacheTable).resolutions).toHaveLength(5);
     expect((after.tables.get(other) as CacheTable).resolutions).toHaveLength(2000);
+  });
+
+  it('a file its bound full of earlier runs\' entries still takes a run\'s new bytecode and answers: the earlier entries give way', () => {
+    const p = tree();
+    run(p, 'main.js');
+    const alone = statSync(p.cacheFile).size;
+    // Another installation's 60 modules of many sizes, in the same file.
+    const other = tree({
+      'main.js': `module.exports = [${Array.from({ length: 60 }, (_, i) => `require('./m${i}')`).join(', ')}].length;`,
+      ...Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`m${i}.js`, `module.exports = [${Array.from({ length: 1 + i * 3 }, (_, j) => `function f${j}() { return ${j}; }`).join(', ')}].length;`])),
+    });
+    expect(run({ ...other, cacheDir: p.cacheDir }, 'main.js').value).toBe(60);
+    const both = statSync(p.cacheFile).size;
+    // main.js rewritten in place: the next run compiles it again and must write it, though the file is kept to about half of the other's entries beside this one's.
+    writeFileSync(join(p.pkg, 'main.js'), `${TREE['main.js']}\n// again`);
+    const bound = alone + Math.floor((both - alone) / 2);
+    expect(run(p, 'main.js', { maxBytes: bound })).toMatchObject({ value: FIRST, stats: { misses: 1, resolved: 5 } });
+    expect(run(p, 'main.js', { maxBytes: bound })).toMatchObject({ value: FIRST, stats: { hits: 5, misses: 0, resolved: 5 } });
+    expect(statSync(p.cacheFile).size).toBeLessThan(both);
+  });
+
+  it('keeps the answers asked from folders outside any node_modules in a table of their own, and serves them', () => {
+    const p = tree();
+    mkdirSync(join(p.root, 'src'));
+    writeFileSync(join(p.root, 'src', 'main.js'), "module.exports = [require('./b').name, require('pkg/b').name];");
+    writeFileSync(join(p.root, 'src', 'b.js'), "exports.name = 'src/b.js';");
+    // The folder above src is looked at too (for a package.json): the cache folder made in it now, not by the first save.
+    mkdirSync(p.cacheDir, { mode: 0o700 });
+    const first = run(p, '../../src/main.js');
+    expect(first.value).toEqual(['src/b.js', 'b.js']);
+    expect((readCacheLayout(p.cacheFile).tables.get('') as CacheTable).resolutions.map(([, request]) => request).sort()).toEqual(['./b', 'pkg/b']);
+    expect(run(p, '../../src/main.js')).toMatchObject({ value: ['src/b.js', 'b.js'], stats: { hits: 3, misses: 0, resolved: 2 } });
   });
 
   it('a package.json edited in place, a file added where Node looks first, a removed one: Node is asked again, and its new answer kept', () => {
@@ -824,6 +880,7 @@ describe('compile cache: kept resolutions', () => {
       'a row of the wrong shape': withTable({ resolutions: [['x'] as unknown as (typeof rows)[0], ...rows.slice(1)] }),
       'no paths': withTable({ paths: 'x' as unknown as CacheTable['paths'] }),
       'an answer asked from another installation': withTable({ resolutions: [[join(p.root, 'other', 'node_modules', 'pkg'), ...rows[0]!.slice(1)] as (typeof rows)[0], ...rows.slice(1)] }),
+      'more answers than an installation keeps': withTable({ resolutions: [...rows, ...Array.from({ length: 2001 - rows.length }, (_, i): (typeof rows)[0] => [rows[0]![0], `./more-${i}`, rows[0]![2], rows[0]![3]])] }),
     };
     for (const [name, layout] of Object.entries(cases)) {
       writeCacheLayout(p.cacheFile, layout);
