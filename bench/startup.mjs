@@ -60,7 +60,8 @@ const dir = mkdtempSync(join(tmpdir(), 'bd-bench-startup-'));
 writeFileSync(join(dir, 'default.json'), JSON.stringify({ profile: 'default', benchlingTenant: 'acme', benchlingAppDefinitionId: 'a', benchlingClientId: 'c', quiltStackArn: QUILT, imageTag: '0.7.0', pkgBucket: 'acme-packages' }), { mode: 0o600 });
 writeFileSync(join(dir, 'dev.json'), JSON.stringify({ profile: 'dev', benchlingTenant: 'acme', benchlingAppDefinitionId: 'a', benchlingClientId: 'c', quiltStackArn: QUILT, pkgBucket: 'acme-dev-packages' }), { mode: 0o600 });
 
-const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME ?? '/root', TERM: 'xterm-256color', LANG: 'C.UTF-8' };
+// The tool's caches (the stack's parts each run keeps for the next) in this bench's folder, not the user's ~/.cache.
+const baseEnv = { PATH: process.env.PATH, HOME: process.env.HOME ?? '/root', TERM: 'xterm-256color', LANG: 'C.UTF-8', XDG_CACHE_HOME: join(dir, 'cache') };
 const fake = await startFakeProcess('_dashboard-fake.mjs', ['--log-rate', '20']);
 try {
   const env = { ...baseEnv, ...fake.env };

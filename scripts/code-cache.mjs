@@ -30,6 +30,9 @@ await light.exports.runFront([process.execPath, 'benchling-deploy', '--help'], a
 writeCache('light.cjs', light.script.createCachedData());
 
 const dir = mkdtempSync(join(tmpdir(), 'bd-code-cache-'));
+// The tool's caches (the stack's parts status and the dashboard keep, anything else under XDG_CACHE_HOME) in this
+// build's folder, removed at its end: building (npm ci runs it) writes nothing into the user's ~/.cache.
+process.env.XDG_CACHE_HOME = join(dir, 'cache');
 try {
   writeFileSync(join(dir, 'default.json'), JSON.stringify({ profile: 'default', benchlingTenant: 'acme', benchlingAppDefinitionId: 'a', benchlingClientId: 'c', quiltStackArn: QUILT, imageTag: '0.7.0', pkgBucket: 'acme-packages' }), { mode: 0o600 });
   const checks = front.loadBundle('checks.cjs', { cache: false });

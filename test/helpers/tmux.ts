@@ -26,9 +26,14 @@ export class TmuxTerminal {
     return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
-  /** Starts `command` (run by sh) in a window of `columns` x `rows`, with exactly `env` (plus PATH, HOME, TERM). */
+  /**
+   * Starts `command` (run by sh) in a window of `columns` x `rows`, with exactly `env` (plus PATH, HOME, TERM, and
+   * the test run's cache folder, XDG_CACHE_HOME, unless `env` gives a HOME of its own: the tool's caches then go
+   * where that HOME says, and never into the caller's ~/.cache).
+   */
   start(command: string, env: Record<string, string>, size = { columns: 120, rows: 32 }): void {
     const base: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TERM: 'xterm-256color', LANG: 'C.UTF-8' };
+    if (env.HOME === undefined && process.env.XDG_CACHE_HOME) base.XDG_CACHE_HOME = process.env.XDG_CACHE_HOME;
     const vars = Object.entries({ ...base, ...env }).map(([k, v]) => `${k}=${shellQuote(v)}`);
     // `env -i`: nothing of the test runner's environment (CI, the vitest variables) reaches the program.
     const line = `env -i ${vars.join(' ')} sh -c ${shellQuote(command)}`;

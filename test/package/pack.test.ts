@@ -168,8 +168,12 @@ describe('the published package', { timeout: 300_000 }, () => {
   it("the dashboard's synth worker runs from the installed package: dist/synth.cjs with the build's code cache, aws-cdk-lib from the project's node_modules, loaded ahead", async () => {
     const worker = join(project, 'node_modules', 'benchling-deploy', 'dist', 'synth-worker.cjs');
     const outDir = join(tempDir('bd-pack-out-'), 'cdk.out');
-    const reply = await synthWorkerReply(worker, { profiles: stackProfiles({ prod: {} }), outDir }, { PATH: process.env.PATH, HOME: tempDir('bd-pack-home-') });
+    // A fresh user's: a worker thread's os.homedir() is the process's, whatever HOME its environment gives, so the cache folder is named.
+    const home = tempDir('bd-pack-home-');
+    const reply = await synthWorkerReply(worker, { profiles: stackProfiles({ prod: {} }), outDir }, { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: join(home, '.cache') });
     expect(reply).toMatchObject({ ok: true, assemblyDir: outDir, bundleCodeCache: true });
+    // Its code cache of aws-cdk-lib, written before it answered, in that folder.
+    expect(existsSync(join(home, '.cache', 'benchling-deploy', 'compile', 'code-cache.bin'))).toBe(true);
     // The installed aws-cdk-lib is the version the build recorded (package.json pins it): its files loaded ahead.
     expect(reply.preloaded).toBeGreaterThan(100);
     const template = JSON.parse(readFileSync(join(outDir, 'BenchlingWebhookStack.template.json'), 'utf8')) as { Resources: Record<string, unknown> };
