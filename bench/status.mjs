@@ -275,12 +275,15 @@ try {
   let cliCalls = null;
   if (existsSync(join(root, 'dist', 'cli.js'))) {
     const cfg = benchProfilesFolder();
+    // Cold: no stack parts kept, in a cache folder of its own (not the user's ~/.cache).
+    const cold = mkdtempSync(join(tmpdir(), 'bd-bench-parts-'));
     fake.calls.reset();
     const code = await new Promise((resolve) => {
-      const child = spawn(process.execPath, [join(root, 'bin', 'benchling-deploy.cjs'), '--config-dir', cfg, 'status'], { env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
+      const child = spawn(process.execPath, [join(root, 'bin', 'benchling-deploy.cjs'), '--config-dir', cfg, 'status'], { env: { ...process.env, CI: 'true', XDG_CACHE_HOME: cold }, stdio: 'ignore' });
       child.on('close', resolve);
     });
     rmSync(cfg, { recursive: true, force: true });
+    rmSync(cold, { recursive: true, force: true });
     if (code !== 0) throw new Error(`benchling-deploy status exited ${code} against the healthy fake`);
     cliCalls = fake.calls.count();
   }

@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/fixtures.js';
 
-it('bench/status prints what it measured as measured, and the older tool\'s figure only as a quote naming where it comes from', () => {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'status.mjs')], { cwd: ROOT, env: { ...process.env, BENCH_REFRESHES: '2', BENCH_LATENCY_RUNS: '2' }, encoding: 'utf8', timeout: 60_000 });
+it('bench/status prints what it measured as measured, and the older tool\'s figure only as a quote naming where it comes from; it leaves nothing in the caller\'s cache folder', () => {
+  const callers = tempDir('bd-bench-caller-cache-');
+  const r = spawnSync(process.execPath, [join(ROOT, 'bench', 'status.mjs')], { cwd: ROOT, env: { ...process.env, XDG_CACHE_HOME: callers, BENCH_REFRESHES: '2', BENCH_LATENCY_RUNS: '2' }, encoding: 'utf8', timeout: 60_000 });
   expect(r.status, r.stderr).toBe(0);
+  expect(readdirSync(callers, { recursive: true })).toEqual([]);
   const lines = r.stdout.split('\n');
   expect(lines.find((l) => l.startsWith('steady state:'))).toMatch(/median \d+ calls per refresh/);
   // Calls a minute with the metrics on, measured against the 36 of today and its target.
