@@ -18,7 +18,7 @@
 // aws-cdk-lib, against the synth with its own alone, in the same runs. A run reads the header, its own
 // installation's table and the bytecode of the files it loads, not the file: the difference is the
 // longer header (a row for each installation).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
@@ -165,45 +165,34 @@ try {
  * elsewhere, as another npx version's are), read back with the tool's own reader to hold every entry.
  */
 async function sharedCodeCache(from, to) {
-  const m = await bundleModules('synth-shared', ["export { readCacheFile, installationOf } from './src/infra/compile-cache.ts';"]);
+  const m = await bundleModules('synth-shared', [
+    "export { readCacheFile, installationOf } from './src/infra/compile-cache.ts';",
+    // The file's layout read raw and written back, as the tests change what a file holds.
+    "export { readCacheLayout, writeCacheLayout } from './test/helpers/code-cache-file.ts';",
+  ]);
   const own = join(from, 'benchling-deploy', 'compile', 'code-cache.bin');
   const file = join(to, 'benchling-deploy', 'compile', 'code-cache.bin');
-  const bytes = readFileSync(own);
-  // The file's layout (src/infra/compile-cache.ts): 8 bytes of magic, the header's length, the header (JSON: the
-  // tables' length and each installation's [root, offset, length]), each installation's table
-  // (JSON: entries, stamped paths, answers), the entries' bytecode.
-  const headerEnd = 12 + bytes.readUInt32LE(8);
-  const header = JSON.parse(bytes.toString('utf8', 12, headerEnd));
-  const tables = header.groups.map(([root, offset, length]) => ({ root, table: JSON.parse(bytes.toString('utf8', headerEnd + offset, headerEnd + offset + length)) }));
-  const data = bytes.subarray(headerEnd + header.tables);
+  const layout = m.readCacheLayout(own);
+  const data = layout.data;
   // This installation's table: the one of the files of aws-cdk-lib.
-  const mine = tables.find((t) => t.table.entries.some(([path]) => path.includes(`${sep}node_modules${sep}aws-cdk-lib${sep}`)));
-  if (mine === undefined) throw new Error('the warm-up synth kept no entry of aws-cdk-lib');
-  const root = mine.root;
+  const root = [...layout.tables].find(([, t]) => t.entries.some(([path]) => path.includes(`${sep}node_modules${sep}aws-cdk-lib${sep}`)))?.[0];
+  if (root === undefined) throw new Error('the warm-up synth kept no entry of aws-cdk-lib');
+  const mine = layout.tables.get(root);
   for (let i = 0; i < OTHER_INSTALLS; i++) {
     // Each path of this installation under another folder (as another npx version's are); its bytecode a copy of this one's.
     const elsewhere = join(to, `install-${i}`);
     const moved = (path) => (path.startsWith(`${root}${sep}`) ? elsewhere + path.slice(root.length) : path);
-    const entries = mine.table.entries.map(([path, stamp, offset, length, sum]) => [moved(path), stamp, offset + (i + 1) * data.length, length, sum]);
-    const paths = mine.table.paths.map(([path, stamp]) => [moved(path), stamp]);
-    const resolutions = mine.table.resolutions.map(([at, request, result, indexes]) => [moved(at), request, moved(result), indexes]);
+    const entries = mine.entries.map(([path, stamp, offset, length, sum]) => [moved(path), stamp, offset + (i + 1) * data.length, length, sum]);
+    const paths = mine.paths.map(([path, stamp]) => [moved(path), stamp]);
+    const resolutions = mine.resolutions.map(([at, request, result, indexes]) => [moved(at), request, moved(result), indexes]);
     if (m.installationOf(entries[0][0]) !== elsewhere) throw new Error(`the copies' files are not of the installation ${elsewhere}`);
-    tables.push({ root: elsewhere, table: { entries, paths, resolutions } });
+    layout.tables.set(elsewhere, { entries, paths, resolutions });
   }
-  let at = 0;
-  const texts = tables.map((t) => Buffer.from(JSON.stringify(t.table)));
-  const groups = tables.map((t, i) => {
-    const row = [t.root, at, texts[i].length];
-    at += texts[i].length;
-    return row;
-  });
-  const text = Buffer.from(JSON.stringify({ ...header, tables: at, groups }));
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(text.length);
+  layout.data = Buffer.concat(Array.from({ length: OTHER_INSTALLS + 1 }, () => data));
   mkdirSync(join(to, 'benchling-deploy', 'compile'), { recursive: true, mode: 0o700 });
-  writeFileSync(file, Buffer.concat([bytes.subarray(0, 8), length, text, ...texts, ...Array.from({ length: OTHER_INSTALLS + 1 }, () => data)]), { mode: 0o600 });
+  m.writeCacheLayout(file, layout);
   const read = m.readCacheFile(file).size;
-  const expected = tables.reduce((n, t) => n + t.table.entries.length, 0);
-  if (read !== expected || read < (OTHER_INSTALLS + 1) * mine.table.entries.length) throw new Error(`the shared code cache reads back ${read} entries, not ${expected}`);
+  const expected = [...layout.tables.values()].reduce((n, t) => n + t.entries.length, 0);
+  if (read !== expected || read < (OTHER_INSTALLS + 1) * mine.entries.length) throw new Error(`the shared code cache reads back ${read} entries, not ${expected}`);
   return { home: to, file, bytes: statSync(file).size, entries: read, written: statSync(file, { bigint: true }) };
 }

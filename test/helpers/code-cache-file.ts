@@ -1,7 +1,8 @@
 /**
  * The code cache file's parts read raw, as src/infra/compile-cache.ts lays them out (8 bytes of magic, the
  * header's length, the header, each installation's table, the bytecode), and written back: for tests that
- * change what a file holds. Not the tool's reader, which checks what this takes as it is.
+ * change what a file holds, and for bench/synth.mjs's shared cache. Not the tool's reader, which checks what this
+ * takes as it is.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 

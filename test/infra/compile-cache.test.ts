@@ -465,8 +465,6 @@ describe('compile cache: kept resolutions', () => {
     return JSON.parse(r.stdout) as { value: Record<string, unknown>; stats: { hits: number; misses: number; rejected: number; resolved: number } };
   }
 
-  /** The answers the cache file keeps, read raw: this test process runs under other options than the runner's. */
-  const keptAnswers = keptAnswerCount;
 
   const TREE = {
     'main.js': "module.exports = { b: require('./b').name, sub: require('./sub').name, up: require('./lib/up').name, named: require('./named').name };",
@@ -493,7 +491,7 @@ describe('compile cache: kept resolutions', () => {
     const first = run(p, 'main.js');
     expect(first.value).toEqual(FIRST);
     expect(first.stats.resolved).toBe(0);
-    expect(keptAnswers(p.cacheFile)).toBe(5);
+    expect(keptAnswerCount(p.cacheFile)).toBe(5);
     const second = run(p, 'main.js');
     expect(second.value).toEqual(FIRST);
     expect(second.stats).toEqual({ hits: 5, misses: 0, rejected: 0, resolved: 5 });
@@ -591,7 +589,7 @@ describe('compile cache: kept resolutions', () => {
     }
     const first = { dep: 'dep main', sub: 'scoped sub', deep: 'deep, dep main' };
     expect(run(p, 'main.js').value).toEqual(first);
-    expect(keptAnswers(p.cacheFile)).toBe(4);
+    expect(keptAnswerCount(p.cacheFile)).toBe(4);
     expect(run(p, 'main.js')).toMatchObject({ value: first, stats: { resolved: 4 } });
     // Its package.json rewritten in place: only the file's own stamp changes.
     writeFileSync(join(modules, 'dep', 'package.json'), JSON.stringify({ name: 'dep', main: 'lib/oth.js' }));
@@ -683,7 +681,7 @@ describe('compile cache: kept resolutions', () => {
     symlinkSync('../y.js', join(p.pkg, 'links', 'l.js'));
     symlinkSync('links/l.js', join(p.pkg, 'x.js'));
     expect(run(p, 'main.js').value).toBe('y');
-    expect(keptAnswers(p.cacheFile)).toBe(0);
+    expect(keptAnswerCount(p.cacheFile)).toBe(0);
     unlinkSync(join(p.pkg, 'links', 'l.js'));
     symlinkSync('../z.js', join(p.pkg, 'links', 'l.js'));
     expect(run(p, 'main.js').value).toBe('z');
@@ -738,7 +736,7 @@ describe('compile cache: kept resolutions', () => {
         symlinkSync(target, join(p.pkg, at));
       }
       expect(run(p, 'main.js').value, c.name).toBe(c.before);
-      expect(keptAnswers(p.cacheFile), c.name).toBe(0);
+      expect(keptAnswerCount(p.cacheFile), c.name).toBe(0);
       c.change(p.pkg);
       expect(run(p, 'main.js').value, c.name).toBe(c.after);
     }
@@ -747,7 +745,7 @@ describe('compile cache: kept resolutions', () => {
   it("answers kept before another loader's extension was registered are not used by a process that has it", () => {
     const p = tree({ 'main.js': "module.exports = require('./x');", 'x/index.js': "exports.name = 'x/index';", 'x.foo': '' });
     expect(run(p, 'main.js', { foo: 'after' }).value).toEqual({ name: 'x/index' });
-    expect(keptAnswers(p.cacheFile)).toBe(1);
+    expect(keptAnswerCount(p.cacheFile)).toBe(1);
     const withFoo = run(p, 'main.js', { foo: 'before' });
     expect(withFoo.value).toEqual({ name: 'foo' });
     expect(withFoo.stats.resolved).toBe(0);
@@ -770,7 +768,7 @@ describe('compile cache: kept resolutions', () => {
     // A module that puts a folder of its own first in its search paths: its package answers are left to Node.
     const q = tree({ 'main.js': "module.paths.unshift(require('path').join(__dirname, 'vendor')); module.exports = require('dep').name;", 'node_modules/dep/index.js': "exports.name = 'dep';" });
     expect(run(q, 'main.js').value).toBe('dep');
-    expect(keptAnswers(q.cacheFile)).toBe(0);
+    expect(keptAnswerCount(q.cacheFile)).toBe(0);
     files({ root: q.pkg }, { 'vendor/dep/index.js': "exports.name = 'vendor';" });
     expect(run(q, 'main.js').value).toBe('vendor');
 
@@ -778,7 +776,7 @@ describe('compile cache: kept resolutions', () => {
     const h = tree();
     writeFileSync(join(h.root, 'hook.cjs'), '');
     run(h, 'main.js', { nodeArgs: ['--require', join(h.root, 'hook.cjs')] });
-    expect(keptAnswers(h.cacheFile)).toBe(0);
+    expect(keptAnswerCount(h.cacheFile)).toBe(0);
     run(h, 'main.js');
     expect(run(h, 'main.js', { nodeArgs: ['--require', join(h.root, 'hook.cjs')] }).stats.resolved).toBe(0);
     // The forms Node also reads: quoted in NODE_OPTIONS, `_` for `-` in an option's name.
@@ -790,7 +788,7 @@ describe('compile cache: kept resolutions', () => {
     for (const form of forms) {
       rmSync(h.cacheFile, { force: true });
       run(h, 'main.js', form);
-      expect(keptAnswers(h.cacheFile), JSON.stringify(form)).toBe(0);
+      expect(keptAnswerCount(h.cacheFile), JSON.stringify(form)).toBe(0);
       expect(run(h, 'main.js', form).stats.resolved, JSON.stringify(form)).toBe(0);
     }
   });
@@ -810,7 +808,7 @@ describe('compile cache: kept resolutions', () => {
       'y.js': 'exports.v = 2;',
     });
     expect(run(p, 'main.js').value).toBe(1);
-    expect(keptAnswers(p.cacheFile)).toBe(1);
+    expect(keptAnswerCount(p.cacheFile)).toBe(1);
     writeFileSync(join(p.root, 'marker'), '');
     const changed = run(p, 'main.js');
     expect(changed).toMatchObject({ value: 2, stats: { resolved: 1 } });
@@ -842,7 +840,7 @@ describe('compile cache: kept resolutions', () => {
   it('keeps no answer about a folder changed within the last few seconds (a file system of whole seconds would not show the next change)', () => {
     const p = tree();
     run(p, 'main.js', { recentMs: 60_000 });
-    expect(keptAnswers(p.cacheFile)).toBe(0);
+    expect(keptAnswerCount(p.cacheFile)).toBe(0);
     expect(run(p, 'main.js', { recentMs: 60_000 }).stats.resolved).toBe(0);
   });
 
@@ -850,7 +848,7 @@ describe('compile cache: kept resolutions', () => {
     const p = tree({ 'main.js': "module.exports = require('./linked/x').name;", 'one/x.js': "exports.name = 'one';", 'two/x.js': "exports.name = 'two';" });
     symlinkSync(join(p.pkg, 'one'), join(p.pkg, 'linked'));
     expect(run(p, 'main.js').value).toBe('one');
-    expect(keptAnswers(p.cacheFile)).toBe(0);
+    expect(keptAnswerCount(p.cacheFile)).toBe(0);
     unlinkSync(join(p.pkg, 'linked'));
     symlinkSync(join(p.pkg, 'two'), join(p.pkg, 'linked'));
     const after = run(p, 'main.js');
