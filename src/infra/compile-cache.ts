@@ -692,6 +692,7 @@ interface Table {
  * user's (see {@link openOwnFile}); nothing of an installation whose table is damaged.
  */
 export function readCacheParts(path: string, holdOpen = true): CacheFile {
+  /** An installation with no table, or a damaged one: nothing is ever added to it. */
   const nothing: Table = { entries: new Map(), resolutions: new Map() };
   const none = (): CacheFile => ({ entry: () => undefined, entries: () => [], resolution: () => undefined, forget() {}, resolutions: () => [], largest: 0, close() {} });
   const opened = openOwnFile(path, COMPILE_CACHE_MAX_BYTES * 2);
@@ -772,7 +773,7 @@ export function readCacheParts(path: string, holdOpen = true): CacheFile {
         g.table = { entries, resolutions: answers ? readResolutions(t.paths, t.resolutions, root) : new Map() };
         for (const e of entries.values()) largest = Math.max(largest, e.length);
       } catch {
-        g.table = { entries: new Map(), resolutions: new Map() };
+        g.table = nothing;
       }
       return g.table;
     };
