@@ -8,9 +8,12 @@ import { tempDir } from './fixtures.js';
 it('folders made by tempDir() last through their test file and are removed after it', () => {
   const out = join(tempDir('bd-probe-out-'), 'made.txt');
   writeFileSync(out, '');
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', join(ROOT, 'test', 'fixtures', 'temp-dirs', 'vitest.config.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, BD_PROBE_OUT: out, NO_COLOR: '1' },
+  // Config read as it is (not bundled into node_modules/.vite-temp) and vite's cache in a folder of the test: the
+  // checkout is left as it was (the CLI tests of the code cache count on its folders keeping their stamps).
+  const cacheDir = tempDir('bd-probe-cache-');
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--configLoader', 'runner', '--config', join(ROOT, 'test', 'fixtures', 'temp-dirs', 'vitest.config.ts')], {
+    cwd: cacheDir,
+    env: { ...process.env, BD_PROBE_OUT: out, BD_PROBE_CACHE: cacheDir, NO_COLOR: '1' },
     encoding: 'utf8',
     timeout: 60_000,
   });
