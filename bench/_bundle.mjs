@@ -1,4 +1,4 @@
-// Bundles the project's TypeScript modules a bench needs into .bench-out/<name>/ with esbuild
+// Bundles the project's TypeScript modules a bench needs into bench/.out/<name>/ with esbuild
 // (a devDependency), so the bench runs with plain node; the AWS SDK stays external unless `likeDist`.
 import { build } from 'esbuild';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -6,6 +6,14 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Where benches write what they build: under bench/, not in the checkout's top folder, whose change (a folder
+ * made there) would change the stamp of every lookup the code cache keeps from dist/ (src/infra/compile-cache.ts)
+ * while tests that run benches share the checkout with tests of that cache. Inside the project, so that what is
+ * built there finds the project's node_modules.
+ */
+export const outRoot = join(root, 'bench', '.out');
 
 /**
  * What scripts/build.mjs leaves out of dist/ (loaded from node_modules, and
@@ -34,7 +42,7 @@ export const DEPLOYED_STACK_MODULES = [
 
 /** The bundle's path for `name` (what {@link bundleModules} writes). */
 export function bundlePath(name) {
-  return join(root, '.bench-out', name, `${name}-bundle.mjs`);
+  return join(outRoot, name, `${name}-bundle.mjs`);
 }
 
 /**
@@ -45,7 +53,7 @@ export function bundlePath(name) {
 export async function bundleModules(name, exportLines, { rebuild = true, likeDist = false } = {}) {
   const outfile = bundlePath(name);
   if (rebuild) {
-    const outdir = join(root, '.bench-out', name);
+    const outdir = join(outRoot, name);
     // Split chunks carry a content hash in their names: an earlier build's would pile up.
     if (likeDist) rmSync(outdir, { recursive: true, force: true });
     mkdirSync(outdir, { recursive: true });

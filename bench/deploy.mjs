@@ -21,7 +21,7 @@
 // `node -e 0` and `cdk --version` (loading the cdk CLI and nothing else) run in the same loop as
 // baselines. Every child gets the fake's environment, an empty HOME and a TMPDIR of its own.
 // The fake runs in this process; the runs are child processes (spawned asynchronously, so the
-// fake keeps answering). The TypeScript is bundled with esbuild into .bench-out/deploy/ first,
+// fake keeps answering). The TypeScript is bundled with esbuild into bench/.out/deploy/ first,
 // with dist/'s externals (bench/_bundle.mjs, likeDist).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';

@@ -8,7 +8,7 @@
 // (median, and the ratio to the baseline), FilterLogEvents calls and lines received.
 // Live tail is off: only the first read is measured.
 //
-// The TypeScript is bundled with esbuild into .bench-out/logs-open/ first.
+// The TypeScript is bundled with esbuild into bench/.out/logs-open/ first.
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { bundleModules, bundlePath, root } from './_bundle.mjs';

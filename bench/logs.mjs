@@ -16,7 +16,7 @@
 // so that the buffer is full at the first reading);
 // BENCH_LOGS_MODES picks runs (default live-sampled,live,polling).
 //
-// The TypeScript is bundled with esbuild into .bench-out/logs/ first (the AWS SDK stays
+// The TypeScript is bundled with esbuild into bench/.out/logs/ first (the AWS SDK stays
 // external and is loaded from node_modules).
 import { fork } from 'node:child_process';
 import { join } from 'node:path';

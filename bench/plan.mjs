@@ -14,13 +14,13 @@
 // Twice: the fake answering at once, and each of its answers delayed by BENCH_PLAN_LATENCY_MS (default 40;
 // a round trip to an AWS region is tens of milliseconds). Medians of BENCH_PLAN_RUNS alternating runs
 // (default 9), after one warm-up run of each (which also fills aws-cdk-lib's code cache), `node -e 0` in
-// the same loop. The TypeScript is bundled with esbuild into .bench-out/plan/ first, with dist/'s
+// the same loop. The TypeScript is bundled with esbuild into bench/.out/plan/ first, with dist/'s
 // externals (bench/_bundle.mjs, likeDist).
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DEPLOYED_STACK_MODULES, bundleModules, root } from './_bundle.mjs';
+import { DEPLOYED_STACK_MODULES, bundleModules, outRoot, root } from './_bundle.mjs';
 import { forkedRun, median, timeCommand } from './_stats.mjs';
 import { envSetting } from './_settings.mjs';
 import { endWithBench } from './_setup.mjs';
@@ -30,7 +30,7 @@ const RUNS = envSetting('BENCH_PLAN_RUNS', 9);
 const LATENCY_MS = envSetting('BENCH_PLAN_LATENCY_MS', 40, { what: 'a delay in ms', min: 1, max: 60_000 });
 const WORKER = pathToFileURL(join(root, 'dist', 'synth-worker.cjs'));
 /** A copy of dist/ without the list of what to load ahead, under the project (so aws-cdk-lib resolves from its node_modules). */
-const NO_LIST = join(root, '.bench-out', 'plan', 'dist-without-list');
+const NO_LIST = join(outRoot, 'plan', 'dist-without-list');
 const runArg = process.argv[2] === '--run' ? JSON.parse(process.argv[3]) : undefined;
 // A run is a process of the bench's (forkedRun): it ends with the bench.
 if (runArg !== undefined) endWithBench();

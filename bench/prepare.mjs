@@ -14,7 +14,7 @@
 // plan of the same profiles, as the dashboard makes it (worker, with the assembly cache of
 // src/infra/assembly-cache.ts, filled by a first plan): the assembly is reused.
 //
-// The TypeScript is bundled with esbuild into .bench-out/prepare/ first, aws-cdk-lib loaded with
+// The TypeScript is bundled with esbuild into bench/.out/prepare/ first, aws-cdk-lib loaded with
 // require() as in dist/ (scripts/require-externals.mjs); the worker is dist/'s (npm run build).
 
 import { build } from 'esbuild';
@@ -22,14 +22,14 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { root } from './_bundle.mjs';
+import { outRoot, root } from './_bundle.mjs';
 import { forkedRun, median, timeCommand } from './_stats.mjs';
 import { requireExternals } from '../scripts/require-externals.mjs';
 import { envSetting } from './_settings.mjs';
 import { endWithBench } from './_setup.mjs';
 
 const RUNS = envSetting('BENCH_PREPARE_RUNS', 7);
-const out = join(root, '.bench-out', 'prepare');
+const out = join(outRoot, 'prepare');
 const mode = process.argv[2] === '--run' ? process.argv[3] : undefined;
 // A run is a process of the bench's (forkedRun): it ends with the bench.
 if (mode !== undefined) endWithBench();
@@ -75,12 +75,12 @@ const entry = join(out, 'entry.ts');
 writeFileSync(
   entry,
   [
-    "export { startSynthWorker, synthesizeStackInWorker, synthesizeStackLazily } from '../../src/infra/operations.ts';",
-    "export { withAssemblyCache } from '../../src/infra/assembly-cache.ts';",
+    "export { startSynthWorker, synthesizeStackInWorker, synthesizeStackLazily } from '../../../src/infra/operations.ts';",
+    "export { withAssemblyCache } from '../../../src/infra/assembly-cache.ts';",
     // Not test/infra/stack-helpers.ts: it loads aws-cdk-lib, which must load inside the measurement.
-    "export { devProfile, prodProfile } from '../../test/helpers/fixtures.ts';",
-    "export { checkProfile } from '../../src/config/validate.ts';",
-    "export { resolveStackProfiles } from '../../src/config/pairing.ts';",
+    "export { devProfile, prodProfile } from '../../../test/helpers/fixtures.ts';",
+    "export { checkProfile } from '../../../src/config/validate.ts';",
+    "export { resolveStackProfiles } from '../../../src/config/pairing.ts';",
   ].join('\n'),
 );
 await build({

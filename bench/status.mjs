@@ -19,7 +19,7 @@
 // record was written deploy.json has it). Target: at most 0.3 a minute steady.
 //
 // The poller and the fake are TypeScript; esbuild (a devDependency) bundles them into
-// .bench-out/ first (the AWS SDK stays external and is loaded from node_modules).
+// bench/.out/ first (the AWS SDK stays external and is loaded from node_modules).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

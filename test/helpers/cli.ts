@@ -1,10 +1,18 @@
 import { spawnSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, dirname, join } from 'node:path';
 import { tempDir } from './fixtures.js';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The checkout: the first folder up from this file (or from a bench's bundle of it, under bench/.out/<name>/) with a package.json. */
+function checkoutRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
+  }
+}
+
+export const ROOT = checkoutRoot();
 export const BIN = join(ROOT, 'bin', 'benchling-deploy.cjs');
 
 export interface CliResult {

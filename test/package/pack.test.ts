@@ -1,7 +1,7 @@
 import { execFile, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import { cpSync, existsSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
@@ -22,7 +22,7 @@ const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs',
  */
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-const NOT_COPIED = new Set(['node_modules', 'dist', 'cdk.out', '.git', '.bench-out', 'coverage']);
+const NOT_COPIED = ['node_modules', 'dist', 'cdk.out', '.git', join('bench', '.out'), 'coverage'];
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
   const r = spawnSync(command, args, { cwd, env: { ...process.env, NO_COLOR: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...env }, encoding: 'utf8', timeout: 240_000 });
@@ -42,7 +42,7 @@ describe('the published package', { timeout: 300_000 }, () => {
   beforeAll(() => {
     // A clean checkout: the project's files without dist/, its node_modules linked for the build.
     const checkout = join(tempDir('bd-pack-src-'), 'benchling-deploy');
-    cpSync(ROOT, checkout, { recursive: true, filter: (src) => !NOT_COPIED.has(relative(ROOT, src).split('/')[0]) });
+    cpSync(ROOT, checkout, { recursive: true, filter: (src) => !NOT_COPIED.some((p) => relative(ROOT, src) === p || relative(ROOT, src).startsWith(p + sep)) });
     symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
     const out = tempDir('bd-pack-out-');
     const packed = run('npm', ['pack', '--json', '--pack-destination', out], checkout);
