@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RECENT_MS, readCacheFile } from '../../src/infra/compile-cache.js';
 import { ROOT, runCli, runCliAsync } from '../helpers/cli.js';
+import { readCacheLayout, type CacheLayout } from '../helpers/code-cache-file.js';
 import { tempDir } from '../helpers/fixtures.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/synth/dev-and-prod', import.meta.url));
@@ -26,13 +27,17 @@ function synth(cacheHome: string, extra: Record<string, string> = {}) {
 }
 
 /**
- * Waits until dist/ was changed at least RECENT_MS ago: where a require from it led is kept only then (a folder
- * changed more recently might not show its next change), so right after a build the first synth would keep fewer
- * answers than the next, which would write the cache again.
+ * Waits until the checkout, its node_modules and dist/ were changed at least RECENT_MS ago: where a require led is
+ * kept only when every folder the lookup read is that old (a folder changed more recently might not show its next
+ * change), so right after a build (or vitest's start, which makes node_modules/.vite-temp) the first synth would keep
+ * fewer answers than the next, which would write the cache again.
  */
-function distSettled(): void {
-  const s = statSync(join(ROOT, 'dist'));
-  const age = Date.now() - Math.max(s.mtimeMs, s.ctimeMs);
+function checkoutSettled(): void {
+  const newest = Math.max(...[ROOT, join(ROOT, 'node_modules'), join(ROOT, 'dist')].map((p) => {
+    const s = statSync(p);
+    return Math.max(s.mtimeMs, s.ctimeMs);
+  }));
+  const age = Date.now() - newest;
   if (age < RECENT_MS + 100) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, RECENT_MS + 100 - age);
 }
 
@@ -41,23 +46,37 @@ function assembly(dir: string): Record<string, string> {
   return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
 
+/** What differs between two layouts of the cache file: the entries' files and the stamped paths of the kept lookups. */
+function rewritten(was: CacheLayout, later: CacheLayout): string {
+  const rows = (l: CacheLayout) => [...l.tables.values()].flatMap((t) => (Buffer.isBuffer(t) ? [] : t.entries.map(([file, stamp, , , sum]) => `${file} ${stamp} ${sum}`)));
+  const paths = (l: CacheLayout) => new Map([...l.tables.values()].flatMap((t) => (Buffer.isBuffer(t) ? [] : t.paths)));
+  const entries = new Set(rows(was));
+  const changedEntries = rows(later).filter((r) => !entries.has(r));
+  const earlier = paths(was);
+  const changedPaths = [...paths(later)].filter(([p, stamp]) => earlier.get(p) !== stamp).map(([p]) => p);
+  return `the second synth wrote the cache again; entries new or changed: ${JSON.stringify(changedEntries.slice(0, 5))} (${changedEntries.length}); stamped paths new or changed: ${JSON.stringify(changedPaths)}`;
+}
+
 const cacheFile = (home: string) => join(home, 'benchling-deploy', 'compile', 'code-cache.bin');
 const cdkLibFiles = (home: string) => [...readCacheFile(cacheFile(home)).keys()].filter((f) => f.includes(`${sep}node_modules${sep}aws-cdk-lib${sep}`));
 
 describe('synth and the code cache', () => {
   it('the first synth fills it with aws-cdk-lib, the next takes every file from it (leaving it as it was), and the assembly is the one made without it', () => {
     const home = tempDir('bd-cache-');
-    distSettled();
+    checkoutSettled();
     const cold = synth(home);
     expect(cdkLibFiles(home).length).toBeGreaterThan(100);
     // The cache holds what synth loaded. Not aws-cdk-lib's table of every region's facts (2 MB of
     // bytecode, a fifth of synth): the services are made with their deployment alarms (environment-runtime.ts).
     expect(cdkLibFiles(home).filter((f) => f.includes(`${sep}region-info${sep}`))).toEqual([]);
     const before = statSync(cacheFile(home), { bigint: true });
+    const kept = readCacheLayout(cacheFile(home));
     const warm = synth(home);
-    // A file V8 refused or the cache did not hold would have been compiled and the cache written again.
+    // A file V8 refused or the cache did not hold would have been compiled and the cache written again. So would
+    // a kept lookup whose folder another test changed in between: the message names what changed.
     const after = statSync(cacheFile(home), { bigint: true });
-    expect([after.ino, after.mtimeNs]).toEqual([before.ino, before.mtimeNs]);
+    const untouched = after.ino === before.ino && after.mtimeNs === before.mtimeNs;
+    expect(untouched ? '' : rewritten(kept, readCacheLayout(cacheFile(home)))).toBe('');
     const offHome = tempDir('bd-cache-off-');
     const without = synth(offHome, { BENCHLING_DEPLOY_COMPILE_CACHE: 'off' });
     expect(readdirSync(offHome)).toEqual([]);
