@@ -4,7 +4,7 @@
 //   node test/fake-aws/serve.mjs [--scenario FILE.json] [--environments dev,prod] [--port N]
 //
 // esbuild (a devDependency) bundles the TypeScript fake into a temporary file
-// under node_modules/.cache first (about 50 ms; the fake imports only node:
+// under test/fake-aws/.out first (about 50 ms; the fake imports only node:
 // modules, and loads the `yaml` package at run time from the project, for
 // YAML templates). Prints one JSON
 // line on stdout, {"url": "http://127.0.0.1:PORT", "env": {...}}, then serves
@@ -23,10 +23,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 /**
  * Bundles the fake into a temporary ES module and imports it. The module sits
  * inside the project so that what it loads at run time (`yaml`) resolves from
- * the project's node_modules.
+ * the project's node_modules; beside the fake, not in node_modules, which a test
+ * run leaves as it was (test/helpers/checkout-unchanged.ts).
  */
 export async function loadFakeAws() {
-  const cache = join(here, '..', '..', 'node_modules', '.cache');
+  const cache = join(here, '.out');
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(join(cache, 'bd-fake-aws-'));
   const outfile = join(dir, 'fake-aws.mjs');

@@ -22,7 +22,7 @@ const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs',
  */
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-const NOT_COPIED = ['node_modules', 'dist', 'cdk.out', '.git', join('bench', '.out'), 'coverage'];
+const NOT_COPIED = ['node_modules', 'dist', 'cdk.out', '.git', join('bench', '.out'), join('test', 'fake-aws', '.out'), 'coverage'];
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
   const r = spawnSync(command, args, { cwd, env: { ...process.env, NO_COLOR: '1', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...env }, encoding: 'utf8', timeout: 240_000 });
