@@ -6,8 +6,9 @@ export default defineConfig({
     // Removes the folders each test file made (test/helpers/fixtures.ts tempDir).
     setupFiles: ['test/helpers/setup.ts'],
     // The tool's caches go to a folder of the run (XDG_CACHE_HOME), never the caller's ~/.cache.
-    // The checkout's top folder, node_modules and dist/ are left as they were (test/helpers/checkout-unchanged.ts).
-    globalSetup: ['test/helpers/cache-home.ts', 'test/helpers/checkout-unchanged.ts'],
+    // The checkout's top folder, package.json, node_modules and dist/ are left as they were (test/helpers/checkout-unchanged.ts):
+    // first, so that its check runs after every other teardown.
+    globalSetup: ['test/helpers/checkout-unchanged.ts', 'test/helpers/cache-home.ts'],
     // Most of the suite waits on child processes (cdk, the built CLI, tmux), so two
     // files at a time on two cores; vitest's default would be one (cores - 1).
     maxWorkers: 2,
