@@ -1,7 +1,7 @@
 // What several bench scripts set up the same way: a fake AWS endpoint in a process of its own, and
 // a config folder of the bench stack's profiles.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -41,4 +41,28 @@ export function benchProfilesFolder() {
   writeFileSync(join(cfg, 'default.json'), JSON.stringify(profile('default', { imageTag: '0.7.0' })), { mode: 0o600 });
   writeFileSync(join(cfg, 'dev.json'), JSON.stringify(profile('dev', {})), { mode: 0o600 });
   return cfg;
+}
+
+/**
+ * How long ago a folder must have changed for the code cache to keep a `require`'s lookup that read it
+ * (`RECENT_MS` in src/infra/compile-cache.ts; test/scripts/bench-synth.test.ts holds the two equal).
+ */
+export const LOOKUP_SETTLED_MS = 3000;
+
+/**
+ * Waits until `paths` (folders a run's lookups read: the checkout, its node_modules, dist/) have all been
+ * unchanged for {@link LOOKUP_SETTLED_MS}, looking again after each wait: a run before that would keep fewer
+ * lookups than the next, which would then write the code cache again.
+ */
+export function waitUntilSettled(paths) {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const newest = Math.max(...paths.map((p) => {
+      const s = statSync(p);
+      return Math.max(s.mtimeMs, s.ctimeMs);
+    }));
+    const wait = newest + LOOKUP_SETTLED_MS + 100 - Date.now();
+    if (wait <= 0) return;
+    Atomics.wait(pause, 0, 0, wait);
+  }
 }

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { expect, it } from 'vitest';
+import { RECENT_MS } from '../../src/infra/compile-cache.js';
 import { ROOT } from '../helpers/cli.js';
 
 it('bench/synth prints the whole command against node -e 0, and the floor under it: the first synthesis alone, sent once everything it loads is loaded', () => {
@@ -44,3 +46,8 @@ it('bench/synth refuses a run count that is not a whole number of at least 1, na
     expect(r.stdout).toBe('');
   }
 }, 60_000);
+
+it("bench/synth waits, before its warm-up, as long as the code cache's own rule for keeping a lookup", async () => {
+  const setup = (await import(pathToFileURL(join(ROOT, 'bench', '_setup.mjs')).href)) as { LOOKUP_SETTLED_MS: number };
+  expect(setup.LOOKUP_SETTLED_MS).toBe(RECENT_MS);
+});
