@@ -33,12 +33,17 @@ function synth(cacheHome: string, extra: Record<string, string> = {}) {
  * fewer answers than the next, which would write the cache again.
  */
 function checkoutSettled(): void {
-  const newest = Math.max(...[ROOT, join(ROOT, 'node_modules'), join(ROOT, 'dist')].map((p) => {
-    const s = statSync(p);
-    return Math.max(s.mtimeMs, s.ctimeMs);
-  }));
-  const age = Date.now() - newest;
-  if (age < RECENT_MS + 100) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, RECENT_MS + 100 - age);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  // Looked at again after each wait: a folder changed meanwhile waits its own time.
+  for (;;) {
+    const newest = Math.max(...[ROOT, join(ROOT, 'node_modules'), join(ROOT, 'dist')].map((p) => {
+      const s = statSync(p);
+      return Math.max(s.mtimeMs, s.ctimeMs);
+    }));
+    const wait = newest + RECENT_MS + 100 - Date.now();
+    if (wait <= 0) return;
+    Atomics.wait(pause, 0, 0, wait);
+  }
 }
 
 /** Every file of an assembly folder with its bytes. */
@@ -46,15 +51,26 @@ function assembly(dir: string): Record<string, string> {
   return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
 
-/** What differs between two layouts of the cache file: the entries' files and the stamped paths of the kept lookups. */
+/** What differs between two layouts of the cache file: the entries, the kept lookups, and the stamps of the paths they read. */
 function rewritten(was: CacheLayout, later: CacheLayout): string {
-  const rows = (l: CacheLayout) => [...l.tables.values()].flatMap((t) => (Buffer.isBuffer(t) ? [] : t.entries.map(([file, stamp, , , sum]) => `${file} ${stamp} ${sum}`)));
-  const paths = (l: CacheLayout) => new Map([...l.tables.values()].flatMap((t) => (Buffer.isBuffer(t) ? [] : t.paths)));
-  const entries = new Set(rows(was));
-  const changedEntries = rows(later).filter((r) => !entries.has(r));
+  const tables = (l: CacheLayout) => [...l.tables.values()].flatMap((t) => (Buffer.isBuffer(t) ? [] : [t]));
+  const rows = (l: CacheLayout) => tables(l).flatMap((t) => t.entries.map(([file, stamp, , , sum]) => `${file} ${stamp} ${sum}`));
+  const answers = (l: CacheLayout) => tables(l).flatMap((t) => t.resolutions.map(([from, request, result, paths]) => `${from} ${request} ${result} ${paths.map((i) => t.paths[i]!.join(' ')).join(' ')}`));
+  const paths = (l: CacheLayout) => new Map(tables(l).flatMap((t) => t.paths));
+  const newer = (before: string[], after: string[]) => {
+    const had = new Set(before);
+    return after.filter((r) => !had.has(r));
+  };
+  const entries = newer(rows(was), rows(later));
+  const lookups = newer(answers(was), answers(later));
   const earlier = paths(was);
-  const changedPaths = [...paths(later)].filter(([p, stamp]) => earlier.get(p) !== stamp).map(([p]) => p);
-  return `the second synth wrote the cache again; entries new or changed: ${JSON.stringify(changedEntries.slice(0, 5))} (${changedEntries.length}); stamped paths new or changed: ${JSON.stringify(changedPaths)}`;
+  const stamped = [...paths(later)].filter(([p, stamp]) => earlier.get(p) !== stamp).map(([p]) => p);
+  return [
+    `the second synth wrote the cache again (${rows(was).length} → ${rows(later).length} entries, ${answers(was).length} → ${answers(later).length} kept lookups)`,
+    `entries new or changed: ${JSON.stringify(entries.slice(0, 5))} (${entries.length})`,
+    `kept lookups new or changed: ${JSON.stringify(lookups.slice(0, 5).map((a) => a.split(' ').slice(0, 2).join(' ')))} (${lookups.length})`,
+    `stamped paths new or changed: ${JSON.stringify(stamped)}`,
+  ].join('; ');
 }
 
 const cacheFile = (home: string) => join(home, 'benchling-deploy', 'compile', 'code-cache.bin');

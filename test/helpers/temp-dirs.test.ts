@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { ROOT } from './cli.js';
@@ -19,6 +19,8 @@ it('folders made by tempDir() last through their test file and are removed after
   });
   expect(r.status, r.stdout + r.stderr).toBe(0);
   expect(r.stdout).toMatch(/2 passed/);
+  // Its results went to the test's folder (vite's cacheDir), not to node_modules/.vite of the fixture or the checkout.
+  expect(readdirSync(join(cacheDir, 'vitest'))).not.toEqual([]);
   const made = readFileSync(out, 'utf8').split('\n').filter(Boolean);
   expect(made).toHaveLength(2);
   for (const dir of made) expect(existsSync(dir), dir).toBe(false);
