@@ -1,5 +1,5 @@
-// What several bench scripts set up the same way: a fake AWS endpoint in a process of its own, and
-// a config folder of the bench stack's profiles.
+// What several bench scripts set up the same way: a fake AWS endpoint in a process of its own, a
+// config folder of the bench stack's profiles, and the wait before a run that fills the code cache.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
