@@ -18,6 +18,8 @@
 import { fileURLToPath } from 'node:url';
 
 const COMPILE_CACHE = fileURLToPath(new URL('../src/infra/compile-cache.ts', import.meta.url));
+// And aws-cdk-lib's timers of Node's fs and child_process switched off (src/infra/cdk-builtins.ts).
+const CDK_BUILTINS = fileURLToPath(new URL('../src/infra/cdk-builtins.ts', import.meta.url));
 
 /** Packages loaded with require() rather than import. */
 export const REQUIRED_PACKAGES = /^(aws-cdk-lib|constructs)(\/.*)?$/;
@@ -35,7 +37,7 @@ export const requireExternals = {
     );
     build.onResolve({ filter: new RegExp(`^${INSTALL}$`), namespace: 'require-external' }, (args) => ({ path: args.path, namespace: 'require-external-install' }));
     build.onLoad({ filter: /.*/, namespace: 'require-external-install' }, () => ({
-      contents: `import { installCompileCache } from ${JSON.stringify(COMPILE_CACHE)};\ninstallCompileCache();`,
+      contents: `import { installCompileCache } from ${JSON.stringify(COMPILE_CACHE)};\nimport { keepNodeBuiltins } from ${JSON.stringify(CDK_BUILTINS)};\nkeepNodeBuiltins();\ninstallCompileCache();`,
       loader: 'ts',
       resolveDir,
     }));
@@ -43,7 +45,7 @@ export const requireExternals = {
       contents: commonJs
         ? // The cache first: an ES module's imports run in order, before its own statements.
           `import ${JSON.stringify(INSTALL)};\nexport * from ${JSON.stringify(args.path)};`
-        : `require(${JSON.stringify(COMPILE_CACHE)}).installCompileCache();\nmodule.exports = require(${JSON.stringify(args.path)});`,
+        : `require(${JSON.stringify(CDK_BUILTINS)}).keepNodeBuiltins();\nrequire(${JSON.stringify(COMPILE_CACHE)}).installCompileCache();\nmodule.exports = require(${JSON.stringify(args.path)});`,
       loader: 'js',
       resolveDir,
     }));
