@@ -50,11 +50,13 @@ export function benchProfilesFolder() {
 export const LOOKUP_SETTLED_MS = 3000;
 
 /**
- * Waits until `paths` (folders a run's lookups read: the checkout, its node_modules, dist/) have all been
- * unchanged for {@link LOOKUP_SETTLED_MS}, looking again after each wait: a run before that would keep fewer
- * lookups than the next, which would then write the code cache again.
+ * Waits until the folders the built CLI's lookups read (the checkout at `root`, its node_modules, dist/) have
+ * all been unchanged for {@link LOOKUP_SETTLED_MS}, looking again after each wait: a run before that (right after
+ * a build, or vitest's start, which makes node_modules/.vite-temp) would keep fewer lookups than the next, which
+ * would then write the code cache again. bench/synth and test/cli/synth-compile-cache.test.ts wait with it.
  */
-export function waitUntilSettled(paths) {
+export function waitUntilSettled(root) {
+  const paths = [root, join(root, 'node_modules'), join(root, 'dist')];
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
     const newest = Math.max(...paths.map((p) => {

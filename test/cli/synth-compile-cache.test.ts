@@ -7,9 +7,9 @@
  */
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { RECENT_MS, readCacheFile } from '../../src/infra/compile-cache.js';
+import { readCacheFile } from '../../src/infra/compile-cache.js';
 import { ROOT, runCli, runCliAsync } from '../helpers/cli.js';
 import { readCacheLayout, type CacheLayout } from '../helpers/code-cache-file.js';
 import { tempDir } from '../helpers/fixtures.js';
@@ -27,24 +27,12 @@ function synth(cacheHome: string, extra: Record<string, string> = {}) {
 }
 
 /**
- * Waits until the checkout, its node_modules and dist/ were changed at least RECENT_MS ago: where a require led is
- * kept only when every folder the lookup read is that old (a folder changed more recently might not show its next
- * change), so right after a build (or vitest's start, which makes node_modules/.vite-temp) the first synth would keep
- * fewer answers than the next, which would write the cache again.
+ * Waits until the checkout, its node_modules and dist/ were changed at least the code cache's RECENT_MS ago (bench/_setup.mjs, whose
+ * wait test/scripts/bench-synth.test.ts holds equal to RECENT_MS): where a require led is kept only when every
+ * folder the lookup read is that old, so before that the first synth would keep fewer answers than the next, which
+ * would write the cache again.
  */
-function checkoutSettled(): void {
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  // Looked at again after each wait: a folder changed meanwhile waits its own time.
-  for (;;) {
-    const newest = Math.max(...[ROOT, join(ROOT, 'node_modules'), join(ROOT, 'dist')].map((p) => {
-      const s = statSync(p);
-      return Math.max(s.mtimeMs, s.ctimeMs);
-    }));
-    const wait = newest + RECENT_MS + 100 - Date.now();
-    if (wait <= 0) return;
-    Atomics.wait(pause, 0, 0, wait);
-  }
-}
+const { waitUntilSettled } = (await import(pathToFileURL(join(ROOT, 'bench', '_setup.mjs')).href)) as { waitUntilSettled(root: string): void };
 
 /** Every file of an assembly folder with its bytes. */
 function assembly(dir: string): Record<string, string> {
@@ -79,7 +67,7 @@ const cdkLibFiles = (home: string) => [...readCacheFile(cacheFile(home)).keys()]
 describe('synth and the code cache', () => {
   it('the first synth fills it with aws-cdk-lib, the next takes every file from it (leaving it as it was), and the assembly is the one made without it', () => {
     const home = tempDir('bd-cache-');
-    checkoutSettled();
+    waitUntilSettled(ROOT);
     const cold = synth(home);
     expect(cdkLibFiles(home).length).toBeGreaterThan(100);
     // The cache holds what synth loaded. Not aws-cdk-lib's table of every region's facts (2 MB of

@@ -42,7 +42,13 @@ describe('the published package', { timeout: 300_000 }, () => {
   beforeAll(() => {
     // A clean checkout: the project's files without dist/, its node_modules linked for the build.
     const checkout = join(tempDir('bd-pack-src-'), 'benchling-deploy');
-    cpSync(ROOT, checkout, { recursive: true, filter: (src) => !NOT_COPIED.some((p) => relative(ROOT, src) === p || relative(ROOT, src).startsWith(p + sep)) });
+    cpSync(ROOT, checkout, {
+      recursive: true,
+      filter: (src) => {
+        const path = relative(ROOT, src);
+        return !NOT_COPIED.some((p) => path === p || path.startsWith(p + sep));
+      },
+    });
     symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
     const out = tempDir('bd-pack-out-');
     const packed = run('npm', ['pack', '--json', '--pack-destination', out], checkout);
