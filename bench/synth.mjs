@@ -1,6 +1,8 @@
 // `npm run bench synth`: wall time of `benchling-deploy synth` (dev and prod, written to a
 // fresh folder each run) next to a bare `node -e 0` in the same run, as medians and their ratio.
 // Target: at most 7x. `synth` always synthesizes (plans reuse assemblies: see bench/prepare).
+// Twice: alone (CI, a first synth, BENCHLING_DEPLOY_SYNTH_HELPER=off), and as a user's shell runs it
+// after a first synth, which starts the synth helper that keeps aws-cdk-lib loaded (src/infra/synth-helper.ts).
 // The code cache of aws-cdk-lib (src/infra/compile-cache.ts) is in a folder of this run, filled
 // by the first run (not counted); a run without it (a first run ever) is reported beside.
 //
@@ -18,7 +20,7 @@
 // aws-cdk-lib, against the synth with its own alone, in the same runs. A run reads the header, its own
 // installation's table and the bytecode of the files it loads, not the file: the difference is the
 // longer header (a row for each installation).
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
@@ -110,6 +112,8 @@ const env = {
   XDG_CACHE_HOME: join(work, 'cache'),
 };
 let n = 0;
+/** The synth helper the bench started (withHelper): ended with the bench. */
+let helperPid;
 const synth = () => timeCommand(process.execPath, [bin, '--config-dir', fixture, 'synth', '--out', join(work, `out-${n++}`)], { env });
 const bare = () => timeCommand(process.execPath, ['-e', '0'], { env });
 // The same without the code cache: what a first run (or BENCHLING_DEPLOY_COMPILE_CACHE=off) costs.
@@ -129,6 +133,10 @@ try {
   console.log(`node -e 0:              median ${fmt(r.baseline)} (p90 ${fmt(percentile(r.baselineRuns, 90))})`);
   console.log(`ratio synth / node:     ${r.ratio.toFixed(1)}x; target <= 7x: ${r.ratio <= 7 ? 'met' : 'NOT met'}`);
   console.log(`without the code cache: median ${fmt(median(off))}, ${(median(off) / r.baseline).toFixed(1)}x node -e 0`);
+
+  const h = await withHelper();
+  console.log(`with its helper (outside CI, after a first synth): median ${fmt(h.subject)} (p90 ${fmt(percentile(h.subjectRuns, 90))}), node -e 0 ${fmt(h.baseline)} in these runs`);
+  console.log(`ratio synth with its helper / node: ${h.ratio.toFixed(1)}x; target <= 7x: ${h.ratio <= 7 ? 'met' : 'NOT met'}`);
 
   const shared = await sharedCodeCache(join(work, 'cache'), join(work, 'shared-cache'));
   const withShared = () => timeCommand(process.execPath, [bin, '--config-dir', fixture, 'synth', '--out', join(work, `out-${n++}`)], { env: { ...env, XDG_CACHE_HOME: shared.home } });
@@ -158,7 +166,55 @@ try {
   const rest = Number(r.ratio.toFixed(1)) - least;
   console.log(`the rest of the ratio, synth's less the least (the front's start, the profiles read, the bundle and aws-cdk-lib's files loaded, the exit): ${rest.toFixed(1)}x node -e 0`);
 } finally {
+  // Ended, and gone, before its folder is removed: it saves the code cache there as it exits.
+  if (helperPid !== undefined) await endProcess(helperPid);
   rmSync(work, { recursive: true, force: true });
+}
+
+/** Sends SIGTERM to `pid` and waits (up to 10 s) until it has ended: gone, or a zombie no init has reaped yet. */
+async function endProcess(pid) {
+  const running = () => {
+    try {
+      process.kill(pid, 0);
+      return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    } catch {
+      return false;
+    }
+  };
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (const end = performance.now() + 10_000; running() && performance.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/**
+ * `synth` as a user's shell runs it (not CI): the first synth of the session starts the synth helper
+ * (src/infra/synth-helper.ts), which keeps aws-cdk-lib loaded; the next hand it their synthesis. That first
+ * synth (a synth alone, measured above) and the helper's own first synthesis are not counted; every timed run
+ * must have been answered by the helper (its count of syntheses says so), else the figure would mix in synths alone.
+ */
+async function withHelper() {
+  const m = await bundleModules('synth-helper', ["export { helperPlace, helperState } from './src/infra/synth-helper.ts';"]);
+  const { CI: _ci, ...helperEnv } = env;
+  const place = m.helperPlace(join(root, 'dist'), helperEnv, []);
+  if (!place) throw new Error('the built synth uses no helper in the bench\'s environment (outside CI)');
+  const run = () => timeCommand(process.execPath, [bin, '--config-dir', fixture, 'synth', '--out', join(work, `out-${n++}`)], { env: helperEnv });
+  run();
+  const started = performance.now();
+  let state;
+  while ((state = await m.helperState(place)) === undefined) {
+    if (performance.now() - started > 30_000) throw new Error('the synth helper did not answer within 30 s of the first synth');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  helperPid = state.pid;
+  run();
+  const before = (await m.helperState(place))?.served;
+  const r = compare(run, bare, RUNS);
+  const after = (await m.helperState(place))?.served;
+  if (before === undefined || after === undefined || after - before !== RUNS) throw new Error(`the synth helper answered ${after - before} of the ${RUNS} timed synths`);
+  return r;
 }
 
 /**

@@ -283,6 +283,31 @@ export function runSynthWorker(): Promise<void> {
   return loaded.exports.answerSynthWorker(loaded.script.cachedDataRejected === false, writeKept, join(__dirname, 'synth-modules.cjs'));
 }
 
+/** What dist/synth.cjs exports for the synth helper's process (bin/commands/synth-front.ts). */
+interface SynthHelperBundle {
+  runHelperProcess(args: readonly string[], modulesFile: string, saveCaches: () => void): Promise<void>;
+}
+
+/**
+ * The synth helper's process (dist/synth-helper.cjs, started by a `synth`: src/infra/synth-helper.ts):
+ * dist/synth.cjs with its code cache, as the `synth` command runs. It has no standard streams: what
+ * stops it (a broken installation, arguments a synth never gives) sets its exit status, and the
+ * command that started it synthesizes alone.
+ */
+export function runSynthHelper(args: readonly string[]): void {
+  let loaded: { exports: SynthHelperBundle; script: Script };
+  try {
+    loaded = loadBundle<SynthHelperBundle>('synth.cjs');
+    if (typeof loaded.exports?.runHelperProcess !== 'function') throw new DamagedBundle('it exports no synth helper');
+  } catch {
+    process.exitCode = 1;
+    return;
+  }
+  loaded.exports.runHelperProcess(args, join(__dirname, 'synth-modules.cjs'), writeKept).catch(() => {
+    process.exitCode = 1;
+  });
+}
+
 /**
  * The dashboard's AWS worker thread, started before its layout engine and bundle load: it boots and
  * loads the AWS SDK on the other core while this thread draws the first frame, and the dashboard

@@ -99,10 +99,16 @@ const synth = await build({
   ...cjs,
   ...asFunction,
   entryPoints: { synth: 'bin/commands/synth-front.ts' },
+  // The synth helper's entry is found beside the command's module (bin/commands/synth.ts), from here as from the ESM bundle's chunks.
+  define: { ...cjs.define, 'import.meta.url': '__bdImportMetaUrl' },
+  // "use strict" first in the function: a banner before esbuild's own directive would leave the bundle's top level sloppy.
+  banner: { js: `${asFunction.banner.js}"use strict";\nconst __bdImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
   external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', './front.cjs'],
   plugins: [synthOnly, requireExternals],
   supported: { 'dynamic-import': false },
 });
+// The synth helper's process (src/infra/synth-helper.ts), started by a synth: it runs dist/synth.cjs through the front (bin/front.ts: runSynthHelper).
+const synthHelper = await build({ ...common, outExtension: { '.js': '.cjs' }, format: 'cjs', entryPoints: { 'synth-helper': 'bin/synth-helper.ts' }, external: ['./front.cjs'] });
 
 // The file the dashboard's synth worker thread starts with (src/infra/operations.ts: startSynthWorker): it runs
 // the synthesis in dist/synth.cjs, with its code cache, through the front (bin/front.ts: runSynthWorker).
@@ -151,7 +157,7 @@ const said = caches.stderr.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
 if (said.trim() !== '') process.stderr.write(said);
 
 // Chunks of earlier builds (their names carry a content hash) are removed, so dist/ holds this build only.
-const outputs = [result, parser, front, sdk, status, synth, synthWorker, statusWorker, yoga, dashboard].flatMap((r) => Object.keys(r.metafile.outputs));
+const outputs = [result, parser, front, sdk, status, synth, synthWorker, synthHelper, statusWorker, yoga, dashboard].flatMap((r) => Object.keys(r.metafile.outputs));
 // synth-modules.cjs: what a synthesis loads, recorded by the same script for the dashboard's synth worker; yoga.wasm: the layout engine's binary, written by the yoga bundle's plugin.
 const current = new Set([...outputs, 'light.cjs.cache', 'checks.cjs.cache', 'status.cjs.cache', 'synth.cjs.cache', 'sdk.cjs.cache', 'yoga.cjs.cache', 'dashboard.cjs.cache', 'synth-modules.cjs', 'yoga.wasm'].map((p) => basename(p)));
 for (const file of readdirSync('dist')) if (!current.has(file)) rmSync(join('dist', file), { force: true });

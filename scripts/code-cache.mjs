@@ -90,12 +90,19 @@ function skipped(names, error) {
 async function cacheSynth(dir) {
   let switchName;
   let before;
+  let helperSwitch;
+  let helperBefore;
   try {
     const synth = front.loadBundle('synth.cjs', { cache: false });
     switchName = synth.exports.COMPILE_CACHE_SWITCH;
     if (typeof switchName !== 'string') throw new Error('dist/synth.cjs exports no COMPILE_CACHE_SWITCH');
     before = process.env[switchName];
     process.env[switchName] = 'off';
+    // Nor does it start a synth helper (src/infra/synth-helper.ts), which would outlive the build.
+    helperSwitch = synth.exports.SYNTH_HELPER_SWITCH;
+    if (typeof helperSwitch !== 'string') throw new Error('dist/synth.cjs exports no SYNTH_HELPER_SWITCH');
+    helperBefore = process.env[helperSwitch];
+    process.env[helperSwitch] = 'off';
     const loadedBefore = new Set(Object.keys(require.cache));
     await inTime(() => synth.exports.runFrontCommand('synth', { out: join(dir, 'synth-out') }, { configDir: dir }));
     if (process.exitCode !== 0) throw new Error(`synth of the sample profiles ended with ${process.exitCode}`);
@@ -114,6 +121,10 @@ async function cacheSynth(dir) {
     if (switchName !== undefined) {
       if (before === undefined) delete process.env[switchName];
       else process.env[switchName] = before;
+    }
+    if (helperSwitch !== undefined) {
+      if (helperBefore === undefined) delete process.env[helperSwitch];
+      else process.env[helperSwitch] = helperBefore;
     }
   }
 }

@@ -6,6 +6,9 @@ import { runSynth } from './synth.js';
 export { COMPILE_CACHE_SWITCH } from '../../src/infra/compile-cache.js';
 /** The dashboard's synthesis, run here in its worker thread (bin/front.ts: runSynthWorker). */
 export { answerSynthWorker } from '../../src/infra/synth-worker.js';
+/** The synth helper's switch, for the build's warm-up run, which starts none; and its process, run here (bin/front.ts: runSynthHelper). */
+export { SYNTH_HELPER_SWITCH } from '../../src/infra/synth-helper.js';
+export { runHelperProcess } from '../../src/infra/synth-helper-process.js';
 
 // The entry of dist/synth.cjs: `synth` as the front's route read it (bin/route.ts FRONT_BUNDLES),
 // run in CommonJS with its code cache (bin/front.ts: loadBundle), aws-cdk-lib from node_modules

@@ -1,10 +1,17 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { requirePackageBuckets, resolveStackProfiles } from '../../src/config/pairing.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { UserError } from '../../src/errors.js';
 import { DEFAULT_SYNTH_OUT, INLINE_TEMPLATE_LIMIT } from '../../src/config/names.js';
 import { action, configDirOf, globalsOf, print, printJson, warn, type Globals } from '../context.js';
+import { helperPlace, startSynthHelper, synthByHelper, type SynthSummary } from '../../src/infra/synth-helper.js';
+
+/** The folder of the bundles (dist/), where the synth helper's entry is: this module's own (import.meta.url is set in dist/synth.cjs too). */
+function bundleFolder(): string {
+  return fileURLToPath(new URL('.', import.meta.url));
+}
 
 export const synthAction = action((opts: { out?: string }, cmd: Command) => runSynth(opts, globalsOf(cmd)));
 
@@ -21,9 +28,18 @@ export async function runSynth(opts: { out?: string }, g: Globals): Promise<numb
   const profiles = resolveStackProfiles(loaded, { region: g.region });
   for (const p of loaded) if (p.name === 'default' || p.name === 'dev') for (const w of p.warnings) warn(w);
   requirePackageBuckets(profiles, dir, 'synthesize the stack');
-  // aws-cdk-lib takes most of a second to load: only this command pays for it.
-  const { synthesizeStack } = await import('../../src/infra/synth.js');
-  const result = synthesizeStack(profiles, resolve(opts.out ?? DEFAULT_SYNTH_OUT));
+  const outDir = resolve(opts.out ?? DEFAULT_SYNTH_OUT);
+  // A helper that keeps aws-cdk-lib loaded synthesizes in a tenth of the time (src/infra/synth-helper.ts); without one, here.
+  const place = helperPlace(bundleFolder());
+  const byHelper = place ? await synthByHelper(place, { profiles, outDir }) : undefined;
+  if (byHelper?.ok === false) throw byHelper.error;
+  let result: SynthSummary;
+  if (byHelper?.ok) result = byHelper.summary;
+  else {
+    // aws-cdk-lib takes most of a second to load: only this command pays for it.
+    const { synthesizeStack } = await import('../../src/infra/synth.js');
+    result = synthesizeStack(profiles, outDir);
+  }
   if (g.json) {
     printJson({
       templatePath: result.templatePath,
@@ -40,5 +56,7 @@ export async function runSynth(opts: { out?: string }, g: Globals): Promise<numb
   else if (result.bootstrapRequired) {
     warn(`the template is ${Math.round(result.templateBodySize / 1024)} KiB, over the ${INLINE_TEMPLATE_LIMIT / 1024} KiB cdk sends inline; deploying it needs \`cdk bootstrap\` in the target account and region, once: cdk publishes the template to the bootstrap bucket with your credentials`);
   }
+  // The next synth of this installation finds aws-cdk-lib loaded.
+  if (place && !byHelper) startSynthHelper(place, bundleFolder());
   return 0;
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Waits until `cond` holds, polling; fails after `timeoutMs` (generous: machines here are loaded). */
 export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'a condition'): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -15,4 +17,24 @@ export function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether a process has ended: gone, or a zombie that no init has reaped yet (a container's first process may reap none). */
+export function hasEnded(pid: number): boolean {
+  if (!isRunning(pid)) return true;
+  try {
+    return /^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return true;
+  }
+}
+
+/** Sends SIGTERM to `pid` (unless it has ended) and waits until it has ended. */
+export async function endProcess(pid: number, timeoutMs = 10_000): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  await waitFor(() => hasEnded(pid), timeoutMs, `process ${pid} to end on SIGTERM`);
 }

@@ -10,6 +10,8 @@ import { startFakeAws } from '../fake-aws/server.js';
 import { TmuxTerminal } from '../helpers/tmux.js';
 import { synthWorkerReply } from '../helpers/synth-worker.js';
 import { stackProfiles } from '../infra/stack-helpers.js';
+import { endProcess } from '../helpers/wait.js';
+import { helperPlace, helperState, SYNTH_HELPER_SWITCH } from '../../src/infra/synth-helper.js';
 
 /** Reports each file of a dist/ folder a run loads (`LOADED <file URL>` on stderr). */
 const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
@@ -118,6 +120,36 @@ describe('the published package', { timeout: 300_000 }, () => {
     expect(out.environments.sort()).toEqual(['dev', 'prod']);
     const template = JSON.parse(readFileSync(out.templatePath, 'utf8')) as { Resources: Record<string, unknown> };
     expect(Object.keys(template.Resources).length).toBeGreaterThan(20);
+  });
+
+  it('a second `synth` from the installed package is answered by the synth helper the first started (dist/synth-helper.cjs), with the same template', async () => {
+    const config = tempDir('bd-pack-config-');
+    writeJson(config, 'default.json', prodProfile());
+    writeJson(config, 'dev.json', devProfile());
+    const home = tempDir('bd-pack-home-');
+    // A user's shell: not CI, the helper not switched off. The installed entry, run as npx runs it, by this test's Node (whose path the helper's place names).
+    const env = { CI: undefined, [SYNTH_HELPER_SWITCH]: undefined, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: undefined, AWS_EC2_METADATA_DISABLED: 'true' };
+    const installed = join(project, 'node_modules', 'benchling-deploy');
+    const synth = (out: string) => run(process.execPath, [join(installed, 'bin', 'benchling-deploy.cjs'), '--config-dir', config, 'synth', '--out', join(project, out)], project, env);
+    const full = { ...process.env, ...env };
+    for (const k of Object.keys(full)) if (full[k as keyof typeof full] === undefined) delete full[k as keyof typeof full];
+    const place = helperPlace(join(installed, 'dist'), full as NodeJS.ProcessEnv, []);
+    expect(place).toBeDefined();
+    const first = synth('helper-first');
+    expect(first.status, first.stderr).toBe(0);
+    let state;
+    for (let i = 0; i < 600 && (state = await helperState(place!)) === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(state?.served).toBe(0);
+    try {
+      const second = synth('helper-second');
+      expect(second.status, second.stderr).toBe(0);
+      expect(await helperState(place!)).toEqual({ pid: state!.pid, served: 1 });
+      const template = (out: string) => readFileSync(join(project, out, 'BenchlingWebhookStack.template.json'), 'utf8');
+      expect(template('helper-second')).toBe(template('helper-first'));
+    } finally {
+      // Ended before its folder goes: it saves the code cache there as it exits.
+      await endProcess(state!.pid);
+    }
   });
 
   it('`benchling-deploy status` reads AWS from the installed package with the SDK it bundles: no @aws-sdk package is installed', async () => {

@@ -1,0 +1,42 @@
+/**
+ * The synth helper's process (src/infra/synth-helper.ts): started by a `synth` as
+ * `dist/synth-helper.cjs SOCKET KEY_HASH IDLE_MS`, it runs dist/synth.cjs with its code
+ * cache (bin/front.ts: runSynthHelper), loads the synthesis and the files of aws-cdk-lib
+ * a synthesis loads (dist/synth-modules.cjs), then serves syntheses at the socket.
+ */
+import { isAbsolute } from 'node:path';
+import { installedCompileCache } from './compile-cache.js';
+import { preloadModules } from './synth-worker.js';
+import { serveSynthHelper, type SynthSummary } from './synth-helper.js';
+
+/** Serves until the helper stops (see serveSynthHelper); `saveCaches`: the front's, once everything is loaded. Throws on arguments a `synth` never gives. */
+export async function runHelperProcess(args: readonly string[], modulesFile: string, saveCaches: () => void = () => {}): Promise<void> {
+  const [socket, keyHash, idle] = args;
+  const idleMs = Number(idle);
+  if (!socket || !isAbsolute(socket) || !keyHash || !/^[0-9a-f]{64}$/.test(keyHash) || !Number.isSafeInteger(idleMs) || idleMs <= 0) {
+    throw new Error(`the synth helper takes SOCKET KEY_HASH IDLE_MS, as a synth starts it; given ${JSON.stringify(args)}`);
+  }
+  process.title = 'benchling-deploy synth helper';
+  const { synthesizeStack } = await import('./synth.js');
+  preloadModules(modulesFile);
+  saveCaches();
+  await serveSynthHelper({
+    socket,
+    keyHash,
+    idleMs,
+    synthesize(profiles, outDir): SynthSummary {
+      const r = synthesizeStack(profiles, outDir);
+      return {
+        assemblyDir: r.assemblyDir,
+        stackName: r.stackName,
+        templatePath: r.templatePath,
+        environments: r.environments,
+        assets: r.assets,
+        hasAssets: r.hasAssets,
+        templateBodySize: r.templateBodySize,
+        bootstrapRequired: r.bootstrapRequired,
+      };
+    },
+  });
+  installedCompileCache()?.save();
+}

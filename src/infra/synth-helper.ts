@@ -1,0 +1,476 @@
+/**
+ * The synth helper: a process of the user's that keeps aws-cdk-lib loaded
+ * between `synth` commands, as Gradle's daemon keeps the JVM. Loading
+ * aws-cdk-lib is most of a `synth` (its files' bytecode, their top level, the
+ * first synthesis's warm-up); a process that has it loaded synthesizes the
+ * stack in 50–80 ms. So the first `synth` runs alone as always and, when it
+ * is done, starts a helper; the next ones read and check the profiles
+ * themselves, as always, and hand only the synthesis to the helper.
+ *
+ * - **Never needed**: a synth that reaches no helper (none running, one
+ *   still loading, one of another installation, or any failure to talk to
+ *   it) synthesizes in its own process. A helper's answer is checked before
+ *   use; only a user error (the output folder refused) is taken as the
+ *   command's, anything else means synthesizing here.
+ * - **Never stale**: a helper serves one installation (Node, its options,
+ *   the bundles of dist/ by path and stamp, the `CDK_`, `JSII_` and `NODE_`
+ *   variables that aws-cdk-lib may read as it loads): its socket's name
+ *   comes from those, and each request carries their hash. Before each
+ *   synthesis it stats every module file it has loaded and ends, answering
+ *   nothing, if one changed (aws-cdk-lib upgraded in place).
+ * - **The same synthesis**: each request runs with the command's working
+ *   folder, file mode mask and environment (less the variables that hold
+ *   secrets: synth is offline), restored after; `synthesizeStack` makes a fresh App each call.
+ *   Requests run one at a time (the synthesis is synchronous).
+ * - **The user's alone**: its socket is in the tool's cache folder
+ *   (`~/.cache/benchling-deploy/helper`), a folder of the user's that no one
+ *   else may write (src/own-files.ts), and is used only when it is a socket
+ *   of the user's.
+ * - **Short-lived**: it ends after {@link HELPER_IDLE_MS} with no request,
+ *   when its socket is removed or replaced, and on SIGTERM. It writes nothing
+ *   to any terminal (no standard streams) and holds no folder but its own.
+ * - **Not everywhere**: never started in CI (`CI` set), on Windows, by a
+ *   process run with Node options (a profiler, a loader: the helper would not
+ *   share them), or with {@link SYNTH_HELPER_SWITCH}`=off`.
+ */
+import { lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import type { Server, Socket } from 'node:net';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+
+/**
+ * Node's modules that only a helper's use needs, loaded at that use: a synth in CI (or with the helper off) loads none
+ * of them (node:net would also build nothing of process.stdout's, which the front writes around: bin/output.ts).
+ */
+const builtin = createRequire(import.meta.url) as <T>(name: string) => T;
+const net = () => builtin<typeof import('node:net')>('node:net');
+const v8 = () => builtin<typeof import('node:v8')>('node:v8');
+import type { StackProfiles } from '../config/pairing.js';
+import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
+import { UserError, UserErrors } from '../errors.js';
+import { cacheFolder, fnv1a, ownFolder } from '../own-files.js';
+
+/** `off` (or `0`) keeps every synthesis in the command's own process, and starts no helper. */
+export const SYNTH_HELPER_SWITCH = 'BENCHLING_DEPLOY_SYNTH_HELPER';
+/** A helper with no request for this long ends (ms). */
+export const HELPER_IDLE_MS = 10 * 60_000;
+/** A connection that has sent no whole request in this long is closed (ms). */
+const CONNECTION_IDLE_MS = 30_000;
+/** How often a helper looks whether its socket is still the one it made (ms). */
+const SOCKET_CHECK_MS = 30_000;
+/** Bumped when requests or answers change: a helper of another version is another socket. */
+const PROTOCOL = 1;
+/** Longer socket paths than this are refused by some systems (sun_path is 104 bytes on macOS). */
+const MAX_SOCKET_PATH = 100;
+/** The largest request (profiles and an environment) and answer a helper or command reads (bytes). */
+const MAX_FRAME = 8 * 1024 * 1024;
+/** A synthesis that has not answered in this long is given up, and done in the command's process (ms). */
+const ANSWER_LIMIT_MS = 120_000;
+/** Variables aws-cdk-lib (and Node) may read as they load: a helper serves only the same values. */
+const LOAD_TIME_VARIABLE = /^(CDK_|JSII_|NODE_)/;
+/** Variables that hold secrets: never sent to a helper (synth is offline). */
+const SECRET_VARIABLE = /SECRET|TOKEN|PASSWORD|CREDENTIAL|PRIVATE/i;
+
+/** What a synthesis made, as the `synth` command reports it (src/infra/synth.ts SynthesisResult, less the template). */
+export interface SynthSummary {
+  readonly assemblyDir: string;
+  readonly stackName: string;
+  readonly templatePath: string;
+  readonly environments: readonly EnvironmentName[];
+  readonly assets: readonly string[];
+  readonly hasAssets: boolean;
+  readonly templateBodySize: number;
+  readonly bootstrapRequired: boolean;
+}
+
+/** Where this installation's helper listens, and the hash its requests carry. */
+export interface HelperPlace {
+  readonly folder: string;
+  readonly socket: string;
+  readonly keyHash: string;
+}
+
+/** The helper's entry beside the bundles (scripts/build.mjs). */
+export const HELPER_ENTRY = 'synth-helper.cjs';
+
+/**
+ * This installation's helper (`distDir`: the folder of the bundles), or undefined where none is used: switched off,
+ * in CI, on Windows, in a process with Node options, a bundle missing, or a socket path too long.
+ */
+export function helperPlace(distDir: string, env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): HelperPlace | undefined {
+  const off = env[SYNTH_HELPER_SWITCH];
+  if (off === 'off' || off === '0') return undefined;
+  const ci = env.CI;
+  if (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') return undefined;
+  if (process.platform === 'win32' || execArgv.length > 0 || (env.NODE_OPTIONS ?? '').trim() !== '') return undefined;
+  let dist: string;
+  const stamps: string[] = [];
+  try {
+    dist = realpathSync(distDir);
+    for (const name of ['front.cjs', 'synth.cjs', HELPER_ENTRY, 'synth-modules.cjs']) {
+      const s = statSync(join(dist, name), { bigint: true });
+      stamps.push(`${name}:${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`);
+    }
+  } catch {
+    return undefined;
+  }
+  const loadTime = Object.keys(env)
+    .filter((k) => LOAD_TIME_VARIABLE.test(k))
+    .sort()
+    .map((k) => [k, env[k]]);
+  const key = JSON.stringify([PROTOCOL, process.execPath, process.version, process.arch, dist, stamps, loadTime]);
+  const keyHash = builtin<typeof import('node:crypto')>('node:crypto').createHash('sha256').update(key).digest('hex');
+  const folder = cacheFolder('helper', env);
+  const socket = join(folder, `synth-${fnv1a(key)}.sock`);
+  if (socket.length > MAX_SOCKET_PATH) return undefined;
+  return { folder, socket, keyHash };
+}
+
+/** The environment a request carries (and a helper starts with): the command's, less what holds secrets. */
+export function requestEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !SECRET_VARIABLE.test(k)) out[k] = v;
+  return out;
+}
+
+/** A socket of the user's in a folder of the user's: the only kind a command talks to. */
+function ownSocket(place: HelperPlace): boolean {
+  try {
+    if (!ownFolder(place.folder)) return false;
+    const st = lstatSync(place.socket, { throwIfNoEntry: false });
+    const uid = process.getuid?.();
+    return st !== undefined && st.isSocket() && (uid === undefined || st.uid === uid);
+  } catch {
+    return false;
+  }
+}
+
+/** One message: its length (4 bytes, big-endian), then V8's serialization of it (what worker threads use). */
+function frame(value: unknown): Buffer {
+  const body = v8().serialize(value);
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(body.length);
+  return Buffer.concat([head, body]);
+}
+
+/** Reads the first whole message from `socket`; rejects on a message over {@link MAX_FRAME}, a close before one, or an error. */
+function readFrame(socket: Socket): Promise<unknown> {
+  return new Promise((resolvePromise, reject) => {
+    let data: Buffer = Buffer.alloc(0);
+    const done = (error: Error | undefined, value?: unknown) => {
+      socket.off('data', onData).off('error', onError).off('close', onClose);
+      if (error) reject(error);
+      else resolvePromise(value);
+    };
+    const onData = (chunk: Buffer) => {
+      data = data.length === 0 ? chunk : Buffer.concat([data, chunk]);
+      if (data.length < 4) return;
+      const length = data.readUInt32BE(0);
+      if (length > MAX_FRAME) return done(new Error(`a message of ${length} bytes, over ${MAX_FRAME}`));
+      if (data.length < 4 + length) return;
+      try {
+        done(undefined, v8().deserialize(data.subarray(4, 4 + length)));
+      } catch (error) {
+        done(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    const onError = (error: Error) => done(error);
+    const onClose = () => done(new Error('closed before a whole message'));
+    socket.on('data', onData).on('error', onError).on('close', onClose);
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What the helper answered, once checked: a synthesis, or the user error it met; undefined for anything else. */
+export type HelperOutcome = { readonly ok: true; readonly summary: SynthSummary } | { readonly ok: false; readonly error: UserError };
+
+/**
+ * The answer checked as untrusted: a summary of the assembly at `target` (its template inside it, known environments,
+ * sizes that are sizes), or a user error with its words; anything else (stale, a failure, a malformed answer) is undefined.
+ */
+export function checkAnswer(answer: unknown, target: string): HelperOutcome | undefined {
+  if (!isRecord(answer)) return undefined;
+  if (answer.ok === true && isRecord(answer.summary)) {
+    const s = answer.summary;
+    const inside = (p: unknown) => typeof p === 'string' && isAbsolute(p) && !relative(target, p).startsWith('..') && relative(target, p) !== '' && !isAbsolute(relative(target, p));
+    const names = (v: unknown) => Array.isArray(v) && v.length <= 1000 && v.every((x) => typeof x === 'string' && x.length <= 4096);
+    const size = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+    if (s.assemblyDir !== target || !inside(s.templatePath) || typeof s.stackName !== 'string' || s.stackName.length === 0 || s.stackName.length > 128) return undefined;
+    if (!Array.isArray(s.environments) || s.environments.length === 0 || !s.environments.every((e) => (ENVIRONMENTS as readonly unknown[]).includes(e))) return undefined;
+    if (!names(s.assets) || typeof s.hasAssets !== 'boolean' || s.hasAssets !== (s.assets as unknown[]).length > 0 || !size(s.templateBodySize) || typeof s.bootstrapRequired !== 'boolean') return undefined;
+    const summary: SynthSummary = {
+      assemblyDir: target,
+      stackName: s.stackName,
+      templatePath: s.templatePath as string,
+      environments: [...(s.environments as EnvironmentName[])],
+      assets: [...(s.assets as string[])],
+      hasAssets: s.hasAssets,
+      templateBodySize: s.templateBodySize as number,
+      bootstrapRequired: s.bootstrapRequired,
+    };
+    return { ok: true, summary };
+  }
+  if (answer.ok === false && (answer.kind === 'user' || answer.kind === 'users') && typeof answer.message === 'string') {
+    const hint = typeof answer.hint === 'string' ? answer.hint : undefined;
+    if (answer.kind === 'users' && Array.isArray(answer.problems) && answer.problems.length > 0 && answer.problems.every((p) => typeof p === 'string')) {
+      return { ok: false, error: new UserErrors(answer.problems as string[], hint) };
+    }
+    return { ok: false, error: new UserError(answer.message, hint) };
+  }
+  return undefined;
+}
+
+/**
+ * Sends one request to the helper at `place` and reads its answer; undefined when there is no helper to reach (no
+ * socket, not the user's, refused), it fails or ends before answering, or answers nothing to use (see {@link checkAnswer}).
+ */
+async function ask(place: HelperPlace, request: Record<string, unknown>, limitMs: number): Promise<unknown> {
+  if (!ownSocket(place)) return undefined;
+  const socket = net().connect(place.socket);
+  const timer = setTimeout(() => socket.destroy(new Error(`no answer in ${limitMs} ms`)), limitMs);
+  try {
+    await new Promise<void>((resolvePromise, reject) => {
+      socket.once('connect', resolvePromise).once('error', reject);
+    });
+    const answer = readFrame(socket);
+    socket.write(frame({ protocol: PROTOCOL, keyHash: place.keyHash, ...request }));
+    return await answer;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    socket.destroy();
+  }
+}
+
+export interface SynthRequest {
+  readonly profiles: StackProfiles;
+  /** Absolute: where the assembly goes. */
+  readonly outDir: string;
+}
+
+/** The synthesis done by this installation's helper, or undefined when it must be done here (see {@link checkAnswer}). */
+export async function synthByHelper(place: HelperPlace, request: SynthRequest, env: NodeJS.ProcessEnv = process.env): Promise<HelperOutcome | undefined> {
+  const target = resolve(request.outDir);
+  const answer = await ask(place, { op: 'synth', cwd: process.cwd(), umask: process.umask(), env: requestEnv(env), profiles: request.profiles, outDir: target }, ANSWER_LIMIT_MS);
+  return checkAnswer(answer, target);
+}
+
+/** What a helper says of itself: its process and how many syntheses it has done. */
+export interface HelperState {
+  readonly pid: number;
+  readonly served: number;
+}
+
+/** The state of the helper at `place` (for tests and benches), or undefined when none answers. */
+export async function helperState(place: HelperPlace, limitMs = 5_000): Promise<HelperState | undefined> {
+  const answer = await ask(place, { op: 'state' }, limitMs);
+  if (!isRecord(answer) || !Number.isSafeInteger(answer.pid) || !Number.isSafeInteger(answer.served)) return undefined;
+  return { pid: answer.pid as number, served: answer.served as number };
+}
+
+/**
+ * Starts this installation's helper (`distDir`/{@link HELPER_ENTRY}), detached: its own session, no standard
+ * streams, the folder of its socket as its working folder, the command's environment less its secrets. Does
+ * nothing when the folder cannot be made the user's; a helper already there or starting ends at once.
+ */
+export function startSynthHelper(place: HelperPlace, distDir: string, env: NodeJS.ProcessEnv = process.env): void {
+  try {
+    mkdirSync(place.folder, { recursive: true, mode: 0o700 });
+    if (!ownFolder(place.folder)) return;
+    const child = builtin<typeof import('node:child_process')>('node:child_process').spawn(process.execPath, [join(distDir, HELPER_ENTRY), place.socket, place.keyHash, String(HELPER_IDLE_MS)], {
+      detached: true,
+      stdio: 'ignore',
+      cwd: place.folder,
+      env: requestEnv(env),
+    });
+    child.on('error', () => {});
+    child.unref();
+  } catch {
+    // No helper: the next synth runs alone too.
+  }
+}
+
+/** The environment, working folder and file mode mask of a request, for the time of `run`; the helper's own put back after. */
+export function withRequestContext<T>(env: Readonly<Record<string, string>>, cwd: string, umask: number, run: () => T): T {
+  const savedEnv = { ...process.env };
+  const savedCwd = process.cwd();
+  const savedUmask = process.umask(umask);
+  const replace = (next: Readonly<Record<string, string | undefined>>) => {
+    for (const k of Object.keys(process.env)) if (!Object.hasOwn(next, k)) delete process.env[k];
+    for (const [k, v] of Object.entries(next)) if (v !== undefined) process.env[k] = v;
+  };
+  process.chdir(cwd);
+  try {
+    replace(env);
+    return run();
+  } finally {
+    replace(savedEnv);
+    process.chdir(savedCwd);
+    process.umask(savedUmask);
+  }
+}
+
+/** Each module file this process has loaded, with its stamp when first seen: `changed()` names the first whose stamp moved since. */
+export function moduleFiles(cache: Record<string, unknown> = (Module as unknown as { _cache: Record<string, unknown> })._cache): { changed(): string | undefined } {
+  const seen = new Map<string, string | undefined>();
+  const stampOf = (file: string) => {
+    try {
+      const s = statSync(file, { bigint: true });
+      return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    changed() {
+      for (const file of Object.keys(cache)) {
+        if (!file.startsWith(sep) && !/^[A-Za-z]:\\/.test(file)) continue;
+        const now = stampOf(file);
+        if (!seen.has(file)) seen.set(file, now);
+        else if (seen.get(file) !== now) return file;
+      }
+      return undefined;
+    },
+  };
+}
+
+export interface HelperOptions {
+  readonly socket: string;
+  readonly keyHash: string;
+  readonly idleMs: number;
+  /** The synthesis, loaded (aws-cdk-lib with it) before the helper listens. */
+  readonly synthesize: (profiles: StackProfiles, outDir: string) => SynthSummary;
+  /** What tells it that code it loaded changed. Default: {@link moduleFiles} of this process. */
+  readonly files?: { changed(): string | undefined };
+}
+
+/**
+ * Serves syntheses at `socket` until idle for `idleMs`, its socket is gone or another's, a module file it loaded
+ * changes, or SIGTERM. Resolves once it has stopped listening. Another helper already listening there: resolves at once.
+ */
+export async function serveSynthHelper(options: HelperOptions): Promise<void> {
+  const { socket: path, keyHash, idleMs, synthesize } = options;
+  const files = options.files ?? moduleFiles();
+  files.changed();
+  let served = 0;
+  const server: Server = net().createServer({ allowHalfOpen: false }, (conn) => void answer(conn));
+  const listening = await listenOnce(server, path);
+  if (!listening) return;
+  let ino: number | undefined;
+  try {
+    ino = lstatSync(path).ino;
+  } catch {
+    // Gone already: the first check below stops.
+  }
+  let idle = setTimeout(stop, idleMs);
+  // At least four times an idle time, so that a short-lived helper (a test's) sees its socket go before it idles out.
+  const check = setInterval(() => {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st === undefined || st.ino !== ino) stop(false);
+  }, Math.min(SOCKET_CHECK_MS, Math.ceil(idleMs / 4)));
+  check.unref();
+  process.once('SIGTERM', () => stop());
+  let stopped = false;
+  const closed = new Promise<void>((resolvePromise) => server.once('close', resolvePromise));
+
+  function stop(removeSocket = true): void {
+    if (stopped) return;
+    stopped = true;
+    clearTimeout(idle);
+    clearInterval(check);
+    server.close();
+    if (removeSocket) {
+      try {
+        if (lstatSync(path, { throwIfNoEntry: false })?.ino === ino) rmSync(path, { force: true });
+      } catch {
+        // Not ours to remove.
+      }
+    }
+  }
+
+  async function answer(conn: Socket): Promise<void> {
+    conn.on('error', () => {});
+    // A command sends its request at once: a connection that sends nothing is not held open.
+    conn.setTimeout(CONNECTION_IDLE_MS, () => conn.destroy());
+    let request: unknown;
+    try {
+      request = await readFrame(conn);
+    } catch {
+      conn.destroy();
+      return;
+    }
+    if (stopped || !isRecord(request) || request.protocol !== PROTOCOL || request.keyHash !== keyHash) {
+      conn.end(frame({ ok: false, kind: 'refused' }));
+      return;
+    }
+    clearTimeout(idle);
+    idle = setTimeout(stop, idleMs);
+    if (request.op === 'state') {
+      conn.end(frame({ pid: process.pid, served }));
+      return;
+    }
+    const umask = request.umask;
+    if (request.op !== 'synth' || !isRecord(request.env) || typeof request.cwd !== 'string' || typeof umask !== 'number' || !Number.isInteger(umask) || umask < 0 || umask > 0o777 || typeof request.outDir !== 'string' || !isAbsolute(request.outDir) || !isRecord(request.profiles)) {
+      conn.end(frame({ ok: false, kind: 'refused' }));
+      return;
+    }
+    const changed = files.changed();
+    if (changed !== undefined) {
+      // aws-cdk-lib (or another module) changed under this process: it would synthesize with the old code.
+      conn.end(frame({ ok: false, kind: 'stale', file: changed }));
+      stop();
+      return;
+    }
+    const env = Object.fromEntries(Object.entries(request.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const outDir = request.outDir;
+    const profiles = request.profiles as unknown as StackProfiles;
+    let reply: Record<string, unknown>;
+    try {
+      const summary = withRequestContext(env, request.cwd, umask, () => synthesize(profiles, outDir));
+      served++;
+      reply = { ok: true, summary };
+    } catch (error) {
+      if (error instanceof UserErrors) reply = { ok: false, kind: 'users', message: error.message, problems: error.problems, hint: error.hint };
+      else if (error instanceof UserError) reply = { ok: false, kind: 'user', message: error.message, hint: error.hint };
+      else reply = { ok: false, kind: 'other' };
+    }
+    conn.end(frame(reply));
+  }
+
+  await closed;
+}
+
+/** Listens at `path`; when a stale socket is there (nothing answers), it is removed and listening tried once more. False when another helper answers there or it cannot listen. */
+async function listenOnce(server: Server, path: string): Promise<boolean> {
+  const attempt = () =>
+    new Promise<NodeJS.ErrnoException | undefined>((resolvePromise) => {
+      server.once('error', resolvePromise);
+      server.listen(path, () => {
+        server.off('error', resolvePromise);
+        resolvePromise(undefined);
+      });
+    });
+  let error = await attempt();
+  if (error === undefined) return true;
+  if (error.code !== 'EADDRINUSE') return false;
+  const answered = await new Promise<boolean>((resolvePromise) => {
+    const probe = net().connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolvePromise(true);
+    });
+    probe.once('error', () => resolvePromise(false));
+  });
+  if (answered) return false;
+  try {
+    if (lstatSync(path).isSocket()) rmSync(path);
+  } catch {
+    return false;
+  }
+  error = await attempt();
+  return error === undefined;
+}
