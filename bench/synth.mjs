@@ -21,6 +21,7 @@
 // installation's table and the bytecode of the files it loads, not the file: the difference is the
 // longer header (a row for each installation).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
@@ -190,7 +191,7 @@ async function endProcess(pid) {
 }
 
 /**
- * `synth` as a user's shell runs it (not CI): the first synth of the session starts the synth helper
+ * `synth` as a user's shell runs it (not CI): the first synth of the session, at a terminal, starts the synth helper
  * (src/infra/synth-helper.ts), which keeps aws-cdk-lib loaded; the next hand it their synthesis. That first
  * synth (a synth alone, measured above) and the helper's own first synthesis are not counted; every timed run
  * must have been answered by the helper (its count of syntheses says so), else the figure would mix in synths alone.
@@ -201,7 +202,10 @@ async function withHelper() {
   const place = m.helperPlace(join(root, 'dist'), helperEnv, []);
   if (!place) throw new Error('the built synth uses no helper in the bench\'s environment (outside CI)');
   const run = () => timeCommand(process.execPath, [bin, '--config-dir', fixture, 'synth', '--out', join(work, `out-${n++}`)], { env: helperEnv });
-  run();
+  // The first synth at a terminal, as a person runs it (util-linux `script` gives it one): it starts the helper.
+  const line = [process.execPath, bin, '--config-dir', fixture, 'synth', '--out', join(work, `out-${n++}`)].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+  const first = spawnSync('script', ['-qec', line, '/dev/null'], { env: helperEnv, stdio: 'ignore', timeout: 60_000 });
+  if (first.status !== 0) throw new Error(`the first synth at a terminal ended with ${first.status ?? first.error}`);
   const started = performance.now();
   let state;
   while ((state = await m.helperState(place)) === undefined) {

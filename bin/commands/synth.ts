@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { requirePackageBuckets, resolveStackProfiles } from '../../src/config/pairing.js';
@@ -7,6 +8,11 @@ import { UserError } from '../../src/errors.js';
 import { DEFAULT_SYNTH_OUT, INLINE_TEMPLATE_LIMIT } from '../../src/config/names.js';
 import { action, configDirOf, globalsOf, print, printJson, warn, type Globals } from '../context.js';
 import { helperPlace, startSynthHelper, synthByHelper, type SynthSummary } from '../../src/infra/synth-helper.js';
+
+/** Whether standard error is a terminal (`isatty`: /dev/null, a character device too, is not one). */
+function stderrIsTerminal(): boolean {
+  return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(2);
+}
 
 /** The folder of the bundles (dist/), where the synth helper's entry is: this module's own (import.meta.url is set in dist/synth.cjs too). */
 function bundleFolder(): string {
@@ -29,7 +35,7 @@ export async function runSynth(opts: { out?: string }, g: Globals): Promise<numb
   for (const p of loaded) if (p.name === 'default' || p.name === 'dev') for (const w of p.warnings) warn(w);
   requirePackageBuckets(profiles, dir, 'synthesize the stack');
   const outDir = resolve(opts.out ?? DEFAULT_SYNTH_OUT);
-  // A helper that keeps aws-cdk-lib loaded synthesizes in a tenth of the time (src/infra/synth-helper.ts); without one, here.
+  // A helper that keeps aws-cdk-lib loaded makes a synth about a third as long (src/infra/synth-helper.ts); without one, here.
   const place = helperPlace(bundleFolder());
   const byHelper = place ? await synthByHelper(place, { profiles, outDir }) : undefined;
   if (byHelper?.ok === false) throw byHelper.error;
@@ -56,7 +62,7 @@ export async function runSynth(opts: { out?: string }, g: Globals): Promise<numb
   else if (result.bootstrapRequired) {
     warn(`the template is ${Math.round(result.templateBodySize / 1024)} KiB, over the ${INLINE_TEMPLATE_LIMIT / 1024} KiB cdk sends inline; deploying it needs \`cdk bootstrap\` in the target account and region, once: cdk publishes the template to the bootstrap bucket with your credentials`);
   }
-  // The next synth of this installation finds aws-cdk-lib loaded.
-  if (place && !byHelper) startSynthHelper(place, bundleFolder());
+  // The next synth of this installation finds aws-cdk-lib loaded: started for a person at a terminal, not for cron or a script's pipe.
+  if (place && !byHelper && stderrIsTerminal()) startSynthHelper(place, bundleFolder());
   return 0;
 }

@@ -179,6 +179,11 @@ export interface CompileCache {
    * after compile as usual). Once: later calls do nothing. Never throws.
    */
   save(): void;
+  /**
+   * Ends the cache without writing (the synth helper, whose cache folder was removed: a write would make it again),
+   * and closes the file read. Once, as {@link save}: later calls of either do nothing.
+   */
+  forgo(): void;
   /** Restores the loader (for tests); does not save. */
   uninstall(): void;
 }
@@ -614,6 +619,12 @@ export function createCompileCache(options: CompileCacheOptions = {}): CompileCa
       } finally {
         file.close();
       }
+    },
+    forgo() {
+      if (saved) return;
+      saved = true;
+      restore();
+      file.close();
     },
     uninstall() {
       restore();

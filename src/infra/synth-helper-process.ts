@@ -17,26 +17,31 @@ export async function runHelperProcess(args: readonly string[], modulesFile: str
     throw new Error(`the synth helper takes SOCKET KEY_HASH IDLE_MS, as a synth starts it; given ${JSON.stringify(args)}`);
   }
   process.title = 'benchling-deploy synth helper';
-  const { synthesizeStack } = await import('./synth.js');
-  preloadModules(modulesFile);
-  saveCaches();
-  await serveSynthHelper({
+  const end = await serveSynthHelper({
     socket,
     keyHash,
     idleMs,
-    synthesize(profiles, outDir): SynthSummary {
-      const r = synthesizeStack(profiles, outDir);
-      return {
-        assemblyDir: r.assemblyDir,
-        stackName: r.stackName,
-        templatePath: r.templatePath,
-        environments: r.environments,
-        assets: r.assets,
-        hasAssets: r.hasAssets,
-        templateBodySize: r.templateBodySize,
-        bootstrapRequired: r.bootstrapRequired,
+    // Once it listens: a helper started while another listens ends before loading anything.
+    async load() {
+      const { synthesizeStack } = await import('./synth.js');
+      preloadModules(modulesFile);
+      saveCaches();
+      return (profiles, outDir): SynthSummary => {
+        const r = synthesizeStack(profiles, outDir);
+        return {
+          assemblyDir: r.assemblyDir,
+          stackName: r.stackName,
+          templatePath: r.templatePath,
+          environments: r.environments,
+          assets: r.assets,
+          hasAssets: r.hasAssets,
+          templateBodySize: r.templateBodySize,
+          bootstrapRequired: r.bootstrapRequired,
+        };
       };
     },
   });
-  installedCompileCache()?.save();
+  // Its socket removed (the cache folder with it, as a user clearing it or a test's end does): nothing is written there again.
+  if (end === 'socket') installedCompileCache()?.forgo();
+  else installedCompileCache()?.save();
 }

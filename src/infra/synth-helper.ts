@@ -3,40 +3,51 @@
  * between `synth` commands, as Gradle's daemon keeps the JVM. Loading
  * aws-cdk-lib is most of a `synth` (its files' bytecode, their top level, the
  * first synthesis's warm-up); a process that has it loaded synthesizes the
- * stack in 50–80 ms. So the first `synth` runs alone as always and, when it
- * is done, starts a helper; the next ones read and check the profiles
+ * stack in 50–80 ms. So a `synth` run from a terminal that found no helper
+ * starts one when it is done; the next ones read and check the profiles
  * themselves, as always, and hand only the synthesis to the helper.
  *
- * - **Never needed**: a synth that reaches no helper (none running, one
- *   still loading, one of another installation, or any failure to talk to
- *   it) synthesizes in its own process. A helper's answer is checked before
- *   use; only a user error (the output folder refused) is taken as the
- *   command's, anything else means synthesizing here.
- * - **Never stale**: a helper serves one installation (Node, its options,
- *   the bundles of dist/ by path and stamp, the `CDK_`, `JSII_` and `NODE_`
- *   variables that aws-cdk-lib may read as it loads): its socket's name
- *   comes from those, and each request carries their hash. Before each
- *   synthesis it stats every module file it has loaded and ends, answering
- *   nothing, if one changed (aws-cdk-lib upgraded in place).
+ * - **Never needed**: a synth that reaches no helper (none running, one of
+ *   another installation, one that does not take the connection within
+ *   {@link ACCEPT_LIMIT_MS}, or any failure to talk to it) synthesizes in its
+ *   own process. A helper's answer is checked before use (the template it
+ *   names must be the very file this process sees); only a user error (the
+ *   output folder refused) is taken as the command's, anything else means
+ *   synthesizing here.
+ * - **Never stale**: a helper serves one installation (Node, the bundles of
+ *   dist/ by path and stamp, the `CDK_`, `JSII_` and `NODE_` variables that
+ *   aws-cdk-lib may read as it loads): its socket's name comes from those,
+ *   and each request carries their hash. Before each synthesis it stats every
+ *   module file it has loaded and ends, answering nothing, if one changed
+ *   (aws-cdk-lib upgraded in place).
  * - **The same synthesis**: each request runs with the command's working
- *   folder, file mode mask and environment (less the variables that hold
- *   secrets: synth is offline), restored after; `synthesizeStack` makes a fresh App each call.
- *   Requests run one at a time (the synthesis is synchronous).
+ *   folder, file mode mask and the variables a synthesis may read
+ *   ({@link requestEnv}), restored after; `synthesizeStack` makes a fresh App
+ *   each call. Requests run one at a time (the synthesis is synchronous).
+ * - **No secrets**: the profiles go without the client secret (the template
+ *   never holds it, as for the dashboard's synth worker), and no variable
+ *   named like a secret is sent, kept or hashed.
  * - **The user's alone**: its socket is in the tool's cache folder
  *   (`~/.cache/benchling-deploy/helper`), a folder of the user's that no one
  *   else may write (src/own-files.ts), and is used only when it is a socket
  *   of the user's.
  * - **Short-lived**: it ends after {@link HELPER_IDLE_MS} with no request,
- *   when its socket is removed or replaced, and on SIGTERM. It writes nothing
- *   to any terminal (no standard streams) and holds no folder but its own.
- * - **Not everywhere**: never started in CI (`CI` set), on Windows, by a
+ *   when its socket is removed or replaced, and on SIGTERM, closing any
+ *   connection still open. It writes nothing to any terminal (no standard
+ *   streams) and holds no folder but its own.
+ * - **Not everywhere**: used nowhere in CI (`CI` set), on Windows, by a
  *   process run with Node options (a profiler, a loader: the helper would not
- *   share them), or with {@link SYNTH_HELPER_SWITCH}`=off`.
+ *   share them), or with {@link SYNTH_HELPER_SWITCH}`=off`; started only by a
+ *   synth whose standard error is a terminal (a person's, not cron's).
  */
 import { lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import type { Server, Socket } from 'node:net';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { StackProfiles } from '../config/pairing.js';
+import { ENVIRONMENTS, type EnvironmentName, type ResolvedProfile } from '../config/schema.js';
+import { UserError, UserErrors } from '../errors.js';
+import { cacheFolder, fnv1a, ownFolder } from '../own-files.js';
 
 /**
  * Node's modules that only a helper's use needs, loaded at that use: a synth in CI (or with the helper off) loads none
@@ -45,31 +56,40 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 const builtin = createRequire(import.meta.url) as <T>(name: string) => T;
 const net = () => builtin<typeof import('node:net')>('node:net');
 const v8 = () => builtin<typeof import('node:v8')>('node:v8');
-import type { StackProfiles } from '../config/pairing.js';
-import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
-import { UserError, UserErrors } from '../errors.js';
-import { cacheFolder, fnv1a, ownFolder } from '../own-files.js';
 
 /** `off` (or `0`) keeps every synthesis in the command's own process, and starts no helper. */
 export const SYNTH_HELPER_SWITCH = 'BENCHLING_DEPLOY_SYNTH_HELPER';
 /** A helper with no request for this long ends (ms). */
 export const HELPER_IDLE_MS = 10 * 60_000;
-/** A connection that has sent no whole request in this long is closed (ms). */
-const CONNECTION_IDLE_MS = 30_000;
-/** How often a helper looks whether its socket is still the one it made (ms). */
+/** A connection that has not sent a whole request this long after it opened is closed (ms). */
+const REQUEST_LIMIT_MS = 10_000;
+/** How often, at most, a helper looks whether its socket is still the one it made (ms). */
 const SOCKET_CHECK_MS = 30_000;
 /** Bumped when requests or answers change: a helper of another version is another socket. */
-const PROTOCOL = 1;
+const PROTOCOL = 2;
 /** Longer socket paths than this are refused by some systems (sun_path is 104 bytes on macOS). */
 const MAX_SOCKET_PATH = 100;
 /** The largest request (profiles and an environment) and answer a helper or command reads (bytes). */
 const MAX_FRAME = 8 * 1024 * 1024;
-/** A synthesis that has not answered in this long is given up, and done in the command's process (ms). */
+/**
+ * A helper takes a connection by writing one byte at once: one that has not in this long (stopped, or stuck) is left,
+ * and the synthesis done in the command's process (ms). A helper busy with another synthesis takes it after that one.
+ */
+export const ACCEPT_LIMIT_MS = 5_000;
+/** A synthesis the helper took that has not answered in this long is given up, and done in the command's process (ms). */
 const ANSWER_LIMIT_MS = 120_000;
+/** The byte a helper writes as it takes a connection. */
+const ACCEPTED = 0x01;
 /** Variables aws-cdk-lib (and Node) may read as they load: a helper serves only the same values. */
 const LOAD_TIME_VARIABLE = /^(CDK_|JSII_|NODE_)/;
-/** Variables that hold secrets: never sent to a helper (synth is offline). */
-const SECRET_VARIABLE = /SECRET|TOKEN|PASSWORD|CREDENTIAL|PRIVATE/i;
+/**
+ * The variables a synthesis may read, sent with each request (and a helper starts with): aws-cdk-lib's and Node's,
+ * the user's folders, the locale and time zone, colour switches, and the tool's own. Nothing else of the command's
+ * environment goes to the helper.
+ */
+const SYNTH_VARIABLE = /^(CDK_|JSII_|NODE_|XDG_|LC_|BENCHLING_DEPLOY_)|^(HOME|USER|LOGNAME|PATH|TMPDIR|TEMP|TMP|TZ|LANG|LANGUAGE|NO_COLOR|FORCE_COLOR|AWS_REGION|AWS_DEFAULT_REGION)$/;
+/** Names of variables that may hold a secret: never sent, kept or hashed, even of the kinds above (NODE_AUTH_TOKEN). */
+const SECRET_VARIABLE = /SECRET|TOKEN|PASS|CREDENTIAL|PRIVATE|AUTH|KEY/i;
 
 /** What a synthesis made, as the `synth` command reports it (src/infra/synth.ts SynthesisResult, less the template). */
 export interface SynthSummary {
@@ -115,7 +135,7 @@ export function helperPlace(distDir: string, env: NodeJS.ProcessEnv = process.en
     return undefined;
   }
   const loadTime = Object.keys(env)
-    .filter((k) => LOAD_TIME_VARIABLE.test(k))
+    .filter((k) => LOAD_TIME_VARIABLE.test(k) && !SECRET_VARIABLE.test(k))
     .sort()
     .map((k) => [k, env[k]]);
   const key = JSON.stringify([PROTOCOL, process.execPath, process.version, process.arch, dist, stamps, loadTime]);
@@ -126,11 +146,17 @@ export function helperPlace(distDir: string, env: NodeJS.ProcessEnv = process.en
   return { folder, socket, keyHash };
 }
 
-/** The environment a request carries (and a helper starts with): the command's, less what holds secrets. */
+/** The environment a request carries (and a helper starts with): the variables a synthesis may read, none named like a secret. */
 export function requestEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && !SECRET_VARIABLE.test(k)) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && SYNTH_VARIABLE.test(k) && !SECRET_VARIABLE.test(k)) out[k] = v;
   return out;
+}
+
+/** The profiles as a helper gets them: without the client secret, which the template never holds. */
+export function helperProfiles(profiles: StackProfiles): StackProfiles {
+  const withoutSecret = ({ benchlingClientSecret: _secret, ...rest }: ResolvedProfile): ResolvedProfile => rest;
+  return { ...profiles, prod: withoutSecret(profiles.prod), ...(profiles.dev ? { dev: withoutSecret(profiles.dev) } : {}) };
 }
 
 /** A socket of the user's in a folder of the user's: the only kind a command talks to. */
@@ -153,10 +179,14 @@ function frame(value: unknown): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** Reads the first whole message from `socket`; rejects on a message over {@link MAX_FRAME}, a close before one, or an error. */
-function readFrame(socket: Socket): Promise<unknown> {
+/**
+ * Reads from `socket`: the accepted byte first when `accepted` is asked (`onAccepted` is called as it comes), then
+ * the first whole message. Rejects on another first byte, a message over {@link MAX_FRAME}, a close before one, or an error.
+ */
+function readFrame(socket: Socket, accepted?: { onAccepted(): void }): Promise<unknown> {
   return new Promise((resolvePromise, reject) => {
     let data: Buffer = Buffer.alloc(0);
+    let waitingForAccept = accepted !== undefined;
     const done = (error: Error | undefined, value?: unknown) => {
       socket.off('data', onData).off('error', onError).off('close', onClose);
       if (error) reject(error);
@@ -164,6 +194,12 @@ function readFrame(socket: Socket): Promise<unknown> {
     };
     const onData = (chunk: Buffer) => {
       data = data.length === 0 ? chunk : Buffer.concat([data, chunk]);
+      if (waitingForAccept) {
+        if (data[0] !== ACCEPTED) return done(new Error('the helper did not take the connection'));
+        waitingForAccept = false;
+        data = data.subarray(1);
+        accepted!.onAccepted();
+      }
       if (data.length < 4) return;
       const length = data.readUInt32BE(0);
       if (length > MAX_FRAME) return done(new Error(`a message of ${length} bytes, over ${MAX_FRAME}`));
@@ -187,9 +223,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** What the helper answered, once checked: a synthesis, or the user error it met; undefined for anything else. */
 export type HelperOutcome = { readonly ok: true; readonly summary: SynthSummary } | { readonly ok: false; readonly error: UserError };
 
+/** A file's device and inode, as a helper names the template it wrote and a command checks it sees that very file. */
+export function fileIdentity(path: string): string | undefined {
+  try {
+    const s = statSync(path, { bigint: true });
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The answer checked as untrusted: a summary of the assembly at `target` (its template inside it, known environments,
- * sizes that are sizes), or a user error with its words; anything else (stale, a failure, a malformed answer) is undefined.
+ * The answer checked as untrusted: a summary of the assembly at `target` (its template inside it and the very file
+ * this process sees there, known environments, sizes that are sizes), or a user error with its words; anything else
+ * (stale, a failure, a malformed answer, a helper that wrote into another file system's view of the path) is undefined.
  */
 export function checkAnswer(answer: unknown, target: string): HelperOutcome | undefined {
   if (!isRecord(answer)) return undefined;
@@ -201,6 +248,7 @@ export function checkAnswer(answer: unknown, target: string): HelperOutcome | un
     if (s.assemblyDir !== target || !inside(s.templatePath) || typeof s.stackName !== 'string' || s.stackName.length === 0 || s.stackName.length > 128) return undefined;
     if (!Array.isArray(s.environments) || s.environments.length === 0 || !s.environments.every((e) => (ENVIRONMENTS as readonly unknown[]).includes(e))) return undefined;
     if (!names(s.assets) || typeof s.hasAssets !== 'boolean' || s.hasAssets !== (s.assets as unknown[]).length > 0 || !size(s.templateBodySize) || typeof s.bootstrapRequired !== 'boolean') return undefined;
+    if (typeof answer.template !== 'string' || answer.template !== fileIdentity(s.templatePath as string)) return undefined;
     const summary: SynthSummary = {
       assemblyDir: target,
       stackName: s.stackName,
@@ -225,17 +273,25 @@ export function checkAnswer(answer: unknown, target: string): HelperOutcome | un
 
 /**
  * Sends one request to the helper at `place` and reads its answer; undefined when there is no helper to reach (no
- * socket, not the user's, refused), it fails or ends before answering, or answers nothing to use (see {@link checkAnswer}).
+ * socket, not the user's, refused), it does not take the connection within {@link ACCEPT_LIMIT_MS}, or it fails or
+ * ends before answering within `limitMs` of taking it.
  */
 async function ask(place: HelperPlace, request: Record<string, unknown>, limitMs: number): Promise<unknown> {
   if (!ownSocket(place)) return undefined;
   const socket = net().connect(place.socket);
-  const timer = setTimeout(() => socket.destroy(new Error(`no answer in ${limitMs} ms`)), limitMs);
+  // A late error (a write after the helper closed) is the request's failure, reported by readFrame or not at all.
+  socket.on('error', () => {});
+  let timer = setTimeout(() => socket.destroy(new Error(`not taken in ${ACCEPT_LIMIT_MS} ms`)), ACCEPT_LIMIT_MS);
   try {
     await new Promise<void>((resolvePromise, reject) => {
       socket.once('connect', resolvePromise).once('error', reject);
     });
-    const answer = readFrame(socket);
+    const answer = readFrame(socket, {
+      onAccepted() {
+        clearTimeout(timer);
+        timer = setTimeout(() => socket.destroy(new Error(`no answer in ${limitMs} ms`)), limitMs);
+      },
+    });
     socket.write(frame({ protocol: PROTOCOL, keyHash: place.keyHash, ...request }));
     return await answer;
   } catch {
@@ -255,27 +311,37 @@ export interface SynthRequest {
 /** The synthesis done by this installation's helper, or undefined when it must be done here (see {@link checkAnswer}). */
 export async function synthByHelper(place: HelperPlace, request: SynthRequest, env: NodeJS.ProcessEnv = process.env): Promise<HelperOutcome | undefined> {
   const target = resolve(request.outDir);
-  const answer = await ask(place, { op: 'synth', cwd: process.cwd(), umask: process.umask(), env: requestEnv(env), profiles: request.profiles, outDir: target }, ANSWER_LIMIT_MS);
+  let cwd: string;
+  try {
+    cwd = process.cwd();
+  } catch {
+    // The working folder is gone: nothing to run the synthesis in but this process.
+    return undefined;
+  }
+  const answer = await ask(place, { op: 'synth', cwd, umask: process.umask(), env: requestEnv(env), profiles: helperProfiles(request.profiles), outDir: target }, ANSWER_LIMIT_MS);
   return checkAnswer(answer, target);
 }
 
-/** What a helper says of itself: its process and how many syntheses it has done. */
+/** What a helper says of itself: its process, the syntheses it has done, and the user errors it has answered. */
 export interface HelperState {
   readonly pid: number;
   readonly served: number;
+  readonly userErrors: number;
 }
 
 /** The state of the helper at `place` (for tests and benches), or undefined when none answers. */
 export async function helperState(place: HelperPlace, limitMs = 5_000): Promise<HelperState | undefined> {
   const answer = await ask(place, { op: 'state' }, limitMs);
-  if (!isRecord(answer) || !Number.isSafeInteger(answer.pid) || !Number.isSafeInteger(answer.served)) return undefined;
-  return { pid: answer.pid as number, served: answer.served as number };
+  if (!isRecord(answer) || !Number.isSafeInteger(answer.pid) || !Number.isSafeInteger(answer.served) || !Number.isSafeInteger(answer.userErrors)) return undefined;
+  return { pid: answer.pid as number, served: answer.served as number, userErrors: answer.userErrors as number };
 }
 
 /**
  * Starts this installation's helper (`distDir`/{@link HELPER_ENTRY}), detached: its own session, no standard
- * streams, the folder of its socket as its working folder, the command's environment less its secrets. Does
- * nothing when the folder cannot be made the user's; a helper already there or starting ends at once.
+ * streams, the folder of its socket as its working folder, the variables a synthesis may read ({@link requestEnv}).
+ * Does nothing when the folder cannot be made the user's; a helper already there ends at once. The helper's own
+ * door to a process: it outlives the command, so it is not the runner's (src/infra/runner.ts, cdk's, which ends
+ * with it).
  */
 export function startSynthHelper(place: HelperPlace, distDir: string, env: NodeJS.ProcessEnv = process.env): void {
   try {
@@ -298,19 +364,20 @@ export function startSynthHelper(place: HelperPlace, distDir: string, env: NodeJ
 export function withRequestContext<T>(env: Readonly<Record<string, string>>, cwd: string, umask: number, run: () => T): T {
   const savedEnv = { ...process.env };
   const savedCwd = process.cwd();
-  const savedUmask = process.umask(umask);
   const replace = (next: Readonly<Record<string, string | undefined>>) => {
     for (const k of Object.keys(process.env)) if (!Object.hasOwn(next, k)) delete process.env[k];
     for (const [k, v] of Object.entries(next)) if (v !== undefined) process.env[k] = v;
   };
+  // First, alone: a folder that is gone throws with nothing changed yet.
   process.chdir(cwd);
+  const savedUmask = process.umask(umask);
   try {
     replace(env);
     return run();
   } finally {
     replace(savedEnv);
-    process.chdir(savedCwd);
     process.umask(savedUmask);
+    process.chdir(savedCwd);
   }
 }
 
@@ -342,48 +409,68 @@ export interface HelperOptions {
   readonly socket: string;
   readonly keyHash: string;
   readonly idleMs: number;
-  /** The synthesis, loaded (aws-cdk-lib with it) before the helper listens. */
-  readonly synthesize: (profiles: StackProfiles, outDir: string) => SynthSummary;
-  /** What tells it that code it loaded changed. Default: {@link moduleFiles} of this process. */
+  /**
+   * Loads the synthesis (aws-cdk-lib with it), once the helper listens: a helper started while another listens ends
+   * before loading anything, and requests that come meanwhile wait for it.
+   */
+  readonly load: () => Promise<(profiles: StackProfiles, outDir: string) => SynthSummary>;
+  /** What tells it that code it loaded changed (looked at once loaded, then before each synthesis). Default: {@link moduleFiles} of this process. */
   readonly files?: { changed(): string | undefined };
 }
 
+/** Why a helper stopped: idle, its socket gone or another's, its code changed, SIGTERM; or it never listened (another helper answers there). */
+export type HelperEnd = 'idle' | 'socket' | 'stale' | 'signal' | 'not listening';
+
 /**
  * Serves syntheses at `socket` until idle for `idleMs`, its socket is gone or another's, a module file it loaded
- * changes, or SIGTERM. Resolves once it has stopped listening. Another helper already listening there: resolves at once.
+ * changes, or SIGTERM; then closes every connection still open. Resolves once it has stopped, with why.
  */
-export async function serveSynthHelper(options: HelperOptions): Promise<void> {
-  const { socket: path, keyHash, idleMs, synthesize } = options;
-  const files = options.files ?? moduleFiles();
-  files.changed();
+export async function serveSynthHelper(options: HelperOptions): Promise<HelperEnd> {
+  const { socket: path, keyHash, idleMs } = options;
   let served = 0;
+  let userErrors = 0;
+  const connections = new Set<Socket>();
   const server: Server = net().createServer({ allowHalfOpen: false }, (conn) => void answer(conn));
-  const listening = await listenOnce(server, path);
-  if (!listening) return;
+  if (!(await listenOnce(server, path))) return 'not listening';
   let ino: number | undefined;
   try {
     ino = lstatSync(path).ino;
   } catch {
     // Gone already: the first check below stops.
   }
-  let idle = setTimeout(stop, idleMs);
-  // At least four times an idle time, so that a short-lived helper (a test's) sees its socket go before it idles out.
-  const check = setInterval(() => {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    if (st === undefined || st.ino !== ino) stop(false);
-  }, Math.min(SOCKET_CHECK_MS, Math.ceil(idleMs / 4)));
-  check.unref();
-  process.once('SIGTERM', () => stop());
-  let stopped = false;
+  let end: HelperEnd | undefined;
   const closed = new Promise<void>((resolvePromise) => server.once('close', resolvePromise));
+  const onSignal = () => stop('signal');
+  process.once('SIGTERM', onSignal);
+  let idle = setTimeout(() => stop('idle'), idleMs);
+  // Chained, so that two checks never overlap; at least four times an idle time, so that a short-lived helper (a test's) sees its socket go before it idles out.
+  let check: NodeJS.Timeout;
+  const checkSocket = () => {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st === undefined || st.ino !== ino) stop('socket');
+    else check = setTimeout(checkSocket, Math.min(SOCKET_CHECK_MS, Math.ceil(idleMs / 4))).unref();
+  };
+  check = setTimeout(checkSocket, Math.min(SOCKET_CHECK_MS, Math.ceil(idleMs / 4))).unref();
 
-  function stop(removeSocket = true): void {
-    if (stopped) return;
-    stopped = true;
+  let synthesize: ((profiles: StackProfiles, outDir: string) => SynthSummary) | undefined;
+  let files: { changed(): string | undefined } | undefined;
+  const loaded = options.load().then((s) => {
+    synthesize = s;
+    files = options.files ?? moduleFiles();
+    files.changed();
+  });
+  // A helper that cannot load its synthesis answers nothing: it stops, and commands synthesize alone.
+  loaded.catch(() => stop('stale'));
+
+  function stop(why: HelperEnd): void {
+    if (end !== undefined) return;
+    end = why;
     clearTimeout(idle);
-    clearInterval(check);
+    clearTimeout(check);
+    process.off('SIGTERM', onSignal);
     server.close();
-    if (removeSocket) {
+    for (const conn of connections) conn.destroy();
+    if (why !== 'socket') {
       try {
         if (lstatSync(path, { throwIfNoEntry: false })?.ino === ino) rmSync(path, { force: true });
       } catch {
@@ -393,24 +480,31 @@ export async function serveSynthHelper(options: HelperOptions): Promise<void> {
   }
 
   async function answer(conn: Socket): Promise<void> {
+    connections.add(conn);
+    conn.once('close', () => connections.delete(conn));
     conn.on('error', () => {});
-    // A command sends its request at once: a connection that sends nothing is not held open.
-    conn.setTimeout(CONNECTION_IDLE_MS, () => conn.destroy());
+    // Taken: the command now waits for the answer, not for the helper to notice it.
+    conn.write(Buffer.from([ACCEPTED]));
+    // A command sends its request at once: a connection that has not sent it in time is not held open.
+    const limit = setTimeout(() => conn.destroy(), REQUEST_LIMIT_MS);
     let request: unknown;
     try {
       request = await readFrame(conn);
+      await loaded;
     } catch {
       conn.destroy();
       return;
+    } finally {
+      clearTimeout(limit);
     }
-    if (stopped || !isRecord(request) || request.protocol !== PROTOCOL || request.keyHash !== keyHash) {
+    if (end !== undefined || conn.destroyed || !isRecord(request) || request.protocol !== PROTOCOL || request.keyHash !== keyHash) {
       conn.end(frame({ ok: false, kind: 'refused' }));
       return;
     }
     clearTimeout(idle);
-    idle = setTimeout(stop, idleMs);
+    idle = setTimeout(() => stop('idle'), idleMs);
     if (request.op === 'state') {
-      conn.end(frame({ pid: process.pid, served }));
+      conn.end(frame({ pid: process.pid, served, userErrors }));
       return;
     }
     const umask = request.umask;
@@ -418,11 +512,11 @@ export async function serveSynthHelper(options: HelperOptions): Promise<void> {
       conn.end(frame({ ok: false, kind: 'refused' }));
       return;
     }
-    const changed = files.changed();
+    const changed = files!.changed();
     if (changed !== undefined) {
       // aws-cdk-lib (or another module) changed under this process: it would synthesize with the old code.
       conn.end(frame({ ok: false, kind: 'stale', file: changed }));
-      stop();
+      stop('stale');
       return;
     }
     const env = Object.fromEntries(Object.entries(request.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
@@ -430,10 +524,11 @@ export async function serveSynthHelper(options: HelperOptions): Promise<void> {
     const profiles = request.profiles as unknown as StackProfiles;
     let reply: Record<string, unknown>;
     try {
-      const summary = withRequestContext(env, request.cwd, umask, () => synthesize(profiles, outDir));
+      const summary = withRequestContext(env, request.cwd, umask, () => synthesize!(profiles, outDir));
       served++;
-      reply = { ok: true, summary };
+      reply = { ok: true, summary, template: fileIdentity(summary.templatePath) };
     } catch (error) {
+      if (error instanceof UserError) userErrors++;
       if (error instanceof UserErrors) reply = { ok: false, kind: 'users', message: error.message, problems: error.problems, hint: error.hint };
       else if (error instanceof UserError) reply = { ok: false, kind: 'user', message: error.message, hint: error.hint };
       else reply = { ok: false, kind: 'other' };
@@ -442,6 +537,7 @@ export async function serveSynthHelper(options: HelperOptions): Promise<void> {
   }
 
   await closed;
+  return end ?? 'idle';
 }
 
 /** Listens at `path`; when a stale socket is there (nothing answers), it is removed and listening tried once more. False when another helper answers there or it cannot listen. */

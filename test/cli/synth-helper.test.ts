@@ -1,23 +1,24 @@
 /**
- * The synth helper (src/infra/synth-helper.ts) with the built CLI as users run it: the
- * first synth starts it, the next is answered by it with the template a synth alone
- * writes, a user error it meets is the command's, it is never started in CI or when
- * switched off, it holds no secret, and it ends when idle or when its socket goes.
+ * The synth helper (src/infra/synth-helper.ts) with the built CLI as users run it: a
+ * synth at a terminal starts it, the next ones are answered by it (aws-cdk-lib never
+ * loaded in the command) with the assembly a synth alone writes, a user error it meets
+ * is the command's, it is never started in CI, switched off or without a terminal, it
+ * holds no secret, and it ends when idle, when its socket goes or on SIGTERM.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HELPER_ENTRY, helperPlace, helperState, SYNTH_HELPER_SWITCH, type HelperPlace } from '../../src/infra/synth-helper.js';
-import { ROOT, runCliAsync } from '../helpers/cli.js';
-import { tempDir } from '../helpers/fixtures.js';
+import { HELPER_ENTRY, helperPlace, helperState, SYNTH_HELPER_SWITCH, type HelperPlace, type HelperState } from '../../src/infra/synth-helper.js';
+import { BIN, copyOfBuild, ROOT, runCliAsync } from '../helpers/cli.js';
+import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { endProcess } from '../helpers/wait.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/synth/dev-and-prod', import.meta.url));
 const DIST = join(ROOT, 'dist');
 
-/** Helpers these tests started: ended after each test, whatever it found. */
+/** Helpers these tests started or found: ended after each test, whatever it found. */
 const started = new Set<number>();
 
 afterEach(async () => {
@@ -47,19 +48,28 @@ function cleanEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return full as NodeJS.ProcessEnv;
 }
 
-/** The place the built CLI's helper takes under `env` (the test's own Node options are not the CLI's). */
-function placeFor(env: Record<string, string | undefined>): HelperPlace {
-  const place = helperPlace(DIST, cleanEnv(env), []);
+/** The place the built CLI (of `dist`) takes under `env` (the test's own Node options are not the CLI's). */
+function placeFor(env: Record<string, string | undefined>, dist = DIST): HelperPlace {
+  const place = helperPlace(dist, cleanEnv(env), []);
   if (!place) throw new Error('the built CLI takes no helper place under this environment');
   return place;
 }
 
-async function synth(env: Record<string, string | undefined>, out: string) {
-  const r = await runCliAsync(['--config-dir', FIXTURE, 'synth', '--out', out], { env });
-  return r;
+/** `synth` with standard streams that are pipes (a script's): it starts no helper, but uses one that runs. */
+function synth(env: Record<string, string | undefined>, out: string, options: { bin?: string; config?: string } = {}) {
+  return runCliAsync(['--config-dir', options.config ?? FIXTURE, 'synth', '--out', out], { env, ...(options.bin ? { bin: options.bin } : {}) });
 }
 
-async function runningHelper(place: HelperPlace) {
+const shellWord = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** `synth` at a terminal (util-linux `script` gives it a pseudo-terminal): a person's, which starts a helper when it finds none. */
+function synthAtTerminal(env: Record<string, string | undefined>, out: string, bin = BIN): { status: number | null; output: string } {
+  const line = [process.execPath, bin, '--config-dir', FIXTURE, 'synth', '--out', out].map(shellWord).join(' ');
+  const r = spawnSync('script', ['-qec', line, '/dev/null'], { env: cleanEnv(env), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+async function runningHelper(place: HelperPlace): Promise<HelperState> {
   const state = await until(() => helperState(place), 30_000, 'the helper the first synth started to answer');
   started.add(state.pid);
   return state;
@@ -74,20 +84,33 @@ function assembly(dir: string): Record<string, string> {
   );
 }
 
+/**
+ * A copy of the build whose node_modules links to the checkout's packages, so that a helper started from it loads
+ * aws-cdk-lib; `unlinkCdk` then takes aws-cdk-lib away from the copy: a command of the copy that loaded it itself
+ * would fail, while the helper has it loaded already.
+ */
+function buildWithLinkedModules(): { bin: string; dist: string; unlinkCdk(): void } {
+  const { bin, dist } = copyOfBuild();
+  const modules = join(dist, '..', 'node_modules');
+  mkdirSync(modules);
+  for (const name of readdirSync(join(ROOT, 'node_modules'))) if (!name.startsWith('.')) symlinkSync(join(ROOT, 'node_modules', name), join(modules, name));
+  return { bin, dist, unlinkCdk: () => rmSync(join(modules, 'aws-cdk-lib')) };
+}
+
 describe('the synth helper', () => {
-  it('is started by a synth, answers the next one with the assembly a synth alone writes, and prints what a synth alone prints', async () => {
+  it('is started by a synth at a terminal and answers the next ones with the assembly a synth alone writes, in their mask, printing what a synth alone prints', async () => {
     const home = tempDir('bd-helper-');
     const env = userEnv(home);
     const place = placeFor(env);
     const outs = tempDir('bd-helper-out-');
-    const first = await synth(env, join(outs, 'first'));
-    expect(first.status).toBe(0);
+    const first = synthAtTerminal(env, join(outs, 'first'));
+    expect(first.status, first.output).toBe(0);
     const before = await runningHelper(place);
-    expect(before.served).toBe(0);
+    expect(before).toEqual({ pid: before.pid, served: 0, userErrors: 0 });
 
     const second = await synth(env, join(outs, 'second'));
     expect(second.status).toBe(0);
-    expect(await helperState(place)).toEqual({ pid: before.pid, served: 1 });
+    expect(await helperState(place)).toEqual({ pid: before.pid, served: 1, userErrors: 0 });
 
     const alone = await synth({ ...env, [SYNTH_HELPER_SWITCH]: 'off' }, join(outs, 'alone'));
     expect(alone.status).toBe(0);
@@ -98,89 +121,138 @@ describe('the synth helper', () => {
     expect(Object.keys(helped)).toContain('BenchlingWebhookStack.template.json');
     expect(helped).toEqual(assembly(join(outs, 'alone')));
 
+    // Later syntheses of the same helper, of other profiles and back: each the assembly a synth alone writes.
+    const prodOnly = tempDir('bd-helper-config-');
+    writeJson(prodOnly, 'default.json', prodProfile());
+    const other = tempDir('bd-helper-config-');
+    writeJson(other, 'default.json', prodProfile({ imageTag: '0.9.9' }));
+    writeJson(other, 'dev.json', devProfile({ imageTag: '0.9.8' }));
+    for (const [i, config] of [prodOnly, other, FIXTURE, prodOnly].entries()) {
+      expect((await synth(env, join(outs, `helped-${i}`), { config })).status).toBe(0);
+      expect((await synth({ ...env, [SYNTH_HELPER_SWITCH]: 'off' }, join(outs, `alone-${i}`), { config })).status).toBe(0);
+      expect(assembly(join(outs, `helped-${i}`)), config).toEqual(assembly(join(outs, `alone-${i}`)));
+    }
+    expect((await helperState(place))?.served).toBe(5);
+
     // --json reports the same, paths aside.
     const json = await runCliAsync(['--config-dir', FIXTURE, '--json', 'synth', '--out', join(outs, 'json')], { env });
     const jsonAlone = await runCliAsync(['--config-dir', FIXTURE, '--json', 'synth', '--out', join(outs, 'json')], { env: { ...env, [SYNTH_HELPER_SWITCH]: 'off' } });
     expect(json.status).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual(JSON.parse(jsonAlone.stdout));
-    expect((await helperState(place))?.served).toBe(2);
+    expect((await helperState(place))?.served).toBe(6);
 
     // Files are made with the command's mask, not the one the helper started with.
-    const masked = spawnSync('sh', ['-c', 'umask 077 && exec "$0" "$@"', process.execPath, join(ROOT, 'bin', 'benchling-deploy.cjs'), '--config-dir', FIXTURE, 'synth', '--out', join(outs, 'masked')], { env: cleanEnv(env), encoding: 'utf8' });
+    const masked = spawnSync('sh', ['-c', 'umask 077 && exec "$0" "$@"', process.execPath, BIN, '--config-dir', FIXTURE, 'synth', '--out', join(outs, 'masked')], { env: cleanEnv(env), encoding: 'utf8' });
     expect(masked.status, masked.stderr).toBe(0);
-    expect((await helperState(place))?.served).toBe(3);
+    expect((await helperState(place))?.served).toBe(7);
     expect(statSync(join(outs, 'masked', 'BenchlingWebhookStack.template.json')).mode & 0o777).toBe(0o600);
     expect(statSync(join(outs, 'second', 'BenchlingWebhookStack.template.json')).mode & 0o777).toBe(0o666 & ~process.umask());
-  });
+  }, 120_000);
 
-  it("a user error met where the helper answers is the command's, worded as alone; a second helper started meanwhile ends and leaves the first", async () => {
+  it("where the helper answers, the command loads no aws-cdk-lib, and a user error the helper meets is the command's, worded as alone", async () => {
+    const build = buildWithLinkedModules();
     const home = tempDir('bd-helper-');
     const env = userEnv(home);
-    const place = placeFor(env);
+    const place = placeFor(env, build.dist);
     const outs = tempDir('bd-helper-out-');
-    expect((await synth(env, join(outs, 'first'))).status).toBe(0);
+    expect(synthAtTerminal(env, join(outs, 'first'), build.bin).status).toBe(0);
     const helper = await runningHelper(place);
+    // Once, before aws-cdk-lib goes: what the helper's first synthesis loads as it runs is loaded.
+    expect((await synth(env, join(outs, 'warm'), { bin: build.bin })).status).toBe(0);
+    build.unlinkCdk();
+    // Without its helper, the copy cannot synthesize any more.
+    const broken = await synth({ ...env, [SYNTH_HELPER_SWITCH]: 'off' }, join(outs, 'broken'), { bin: build.bin });
+    expect(broken.status).not.toBe(0);
+    expect(broken.stderr).toMatch(/aws-cdk-lib/);
+
+    const helped = await synth(env, join(outs, 'second'), { bin: build.bin });
+    expect(helped.status, helped.stderr).toBe(0);
+    expect(assembly(join(outs, 'second'))).toEqual(assembly(join(outs, 'first')));
 
     const foreign = join(outs, 'foreign');
     expect((await synth({ ...env, [SYNTH_HELPER_SWITCH]: 'off' }, foreign)).status).toBe(0);
     writeFileSync(join(foreign, 'notes.txt'), 'mine');
-    const helped = await synth(env, foreign);
+    const refused = await synth(env, foreign, { bin: build.bin });
     const alone = await synth({ ...env, [SYNTH_HELPER_SWITCH]: 'off' }, foreign);
-    expect(helped.status).toBe(2);
-    expect(helped.stderr).toMatch(/--out: .*notes\.txt/);
-    expect(helped.stderr).toBe(alone.stderr);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/--out: .*notes\.txt/);
+    expect(refused.stderr).toBe(alone.stderr);
     expect(readFileSync(join(foreign, 'notes.txt'), 'utf8')).toBe('mine');
-    expect(await helperState(place)).toEqual({ pid: helper.pid, served: 0 });
+    expect(await helperState(place)).toEqual({ pid: helper.pid, served: 2, userErrors: 1 });
+  }, 120_000);
 
-    // A helper started while one listens (two synths that found none at once) ends without taking its socket.
-    const extra = spawn(process.execPath, [join(DIST, HELPER_ENTRY), place.socket, place.keyHash, '60000'], { stdio: 'ignore', env: { ...process.env, ...env } as NodeJS.ProcessEnv });
-    const code = await new Promise<number | null>((resolve) => extra.once('exit', resolve));
-    expect(code).toBe(0);
-    expect((await helperState(place))?.pid).toBe(helper.pid);
-  });
-
-  it('is never started in CI or switched off, and holds none of the secrets of the environment it was started from', async () => {
-    for (const extra of [{ CI: 'true' }, { [SYNTH_HELPER_SWITCH]: 'off' }]) {
+  it('is started by no synth in CI, switched off, or without a terminal; a second started while one listens ends and leaves it', async () => {
+    for (const [extra, atTerminal] of [
+      [{ CI: 'true' }, true],
+      [{ [SYNTH_HELPER_SWITCH]: 'off' }, true],
+      [{}, false],
+    ] as const) {
       const home = tempDir('bd-helper-');
       const env = userEnv(home, extra);
-      expect((await synth(env, join(tempDir('bd-helper-out-'), 'a'))).status).toBe(0);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      expect(existsSync(join(home, 'benchling-deploy', 'helper'))).toBe(false);
+      const out = join(tempDir('bd-helper-out-'), 'a');
+      expect(atTerminal ? synthAtTerminal(env, out).status : (await synth(env, out)).status).toBe(0);
+      // The command makes the helper's folder before it starts one, and is over.
+      expect(existsSync(join(home, 'benchling-deploy', 'helper')), JSON.stringify(extra)).toBe(false);
     }
 
     const home = tempDir('bd-helper-');
-    const secrets = { AWS_SECRET_ACCESS_KEY: 'helper-test-secret-1', AWS_SESSION_TOKEN: 'helper-test-secret-2' };
-    const env = userEnv(home, { AWS_ACCESS_KEY_ID: 'AKIDHELPERTEST', ...secrets });
-    expect((await synth(env, join(tempDir('bd-helper-out-'), 'a'))).status).toBe(0);
+    const env = userEnv(home);
+    const place = placeFor(env);
+    expect(synthAtTerminal(env, join(tempDir('bd-helper-out-'), 'a')).status).toBe(0);
+    const helper = await runningHelper(place);
+    // Two synths that found none at once: the later helper finds the first listening, and ends without loading aws-cdk-lib.
+    const extra = spawn(process.execPath, [join(DIST, HELPER_ENTRY), place.socket, place.keyHash, '60000'], { stdio: 'ignore', env: cleanEnv(env) });
+    started.add(extra.pid!);
+    const code = await new Promise<number | null>((resolve) => extra.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(await helperState(place)).toEqual({ pid: helper.pid, served: 0, userErrors: 0 });
+  }, 120_000);
+
+  it('holds none of the secrets of the environment it was started from, nor its other variables', async () => {
+    const home = tempDir('bd-helper-');
+    const secrets = { AWS_SECRET_ACCESS_KEY: 'helper-test-secret-1', AWS_SESSION_TOKEN: 'helper-test-secret-2', NODE_AUTH_TOKEN: 'helper-test-secret-3', DATABASE_URL: 'postgres://u:helper-test-secret-4@db' };
+    const env = userEnv(home, { AWS_ACCESS_KEY_ID: 'AKIDHELPERTEST', AWS_REGION: 'eu-west-1', ...secrets });
+    expect(synthAtTerminal(env, join(tempDir('bd-helper-out-'), 'a')).status).toBe(0);
     const helper = await runningHelper(placeFor(env));
     const environ = readFileSync(`/proc/${helper.pid}/environ`, 'latin1');
-    expect(environ).toContain('AWS_ACCESS_KEY_ID=AKIDHELPERTEST');
+    expect(environ).toContain(`XDG_CACHE_HOME=${home}`);
+    expect(environ).toContain('AWS_REGION=eu-west-1');
+    expect(environ).not.toContain('AKIDHELPERTEST');
     for (const value of Object.values(secrets)) expect(environ).not.toContain(value);
-  });
+  }, 60_000);
 
-  it('ends when idle, and when its socket is removed', async () => {
+  it('ends when idle, when its socket is removed (writing nothing into the removed folder), and on SIGTERM', async () => {
     const home = tempDir('bd-helper-');
     const env = userEnv(home);
     const place = placeFor(env);
     const start = (idleMs: number) => {
-      const child = spawn(process.execPath, [join(DIST, HELPER_ENTRY), place.socket, place.keyHash, String(idleMs)], { stdio: 'ignore', env: { ...process.env, ...env } as NodeJS.ProcessEnv });
+      const child = spawn(process.execPath, [join(DIST, HELPER_ENTRY), place.socket, place.keyHash, String(idleMs)], { stdio: 'ignore', env: cleanEnv(env) });
       started.add(child.pid!);
       return { child, exited: new Promise<number | null>((resolve) => child.once('exit', resolve)) };
     };
-    const { mkdirSync } = await import('node:fs');
+    const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise((resolve) => setTimeout(() => resolve(`still running after ${ms} ms`), ms))]);
     mkdirSync(place.folder, { recursive: true, mode: 0o700 });
 
     const idle = start(3000);
     await until(() => helperState(place), 30_000, 'the helper to answer');
-    expect(await idle.exited).toBe(0);
+    expect(await within(idle.exited, 15_000)).toBe(0);
     expect(existsSync(place.socket)).toBe(false);
 
     // Its socket is looked at four times an idle time (at most every 30 s): it ends well before it would idle out.
     const removed = start(20_000);
     await until(() => helperState(place), 30_000, 'the helper to answer');
-    rmSync(place.socket);
-    expect(await Promise.race([removed.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 12_000))])).toBe(0);
-  }, 90_000);
+    rmSync(home, { recursive: true });
+    expect(await within(removed.exited, 12_000)).toBe(0);
+    // It saves no code cache into the folder removed under it (a user clearing the cache, a test's end).
+    expect(existsSync(home)).toBe(false);
+
+    mkdirSync(place.folder, { recursive: true, mode: 0o700 });
+    const signalled = start(60_000);
+    await until(() => helperState(place), 30_000, 'the helper to answer');
+    signalled.child.kill('SIGTERM');
+    expect(await within(signalled.exited, 10_000)).toBe(0);
+    expect(existsSync(place.socket)).toBe(false);
+  }, 120_000);
 
   it('refuses arguments a synth never gives, and a request for another installation goes unanswered', async () => {
     const bad = spawn(process.execPath, [join(DIST, HELPER_ENTRY), 'relative.sock', 'nothex', '10'], { stdio: 'ignore' });
@@ -189,8 +261,8 @@ describe('the synth helper', () => {
     const home = tempDir('bd-helper-');
     const env = userEnv(home);
     const place = placeFor(env);
-    expect((await synth(env, join(tempDir('bd-helper-out-'), 'a'))).status).toBe(0);
+    expect(synthAtTerminal(env, join(tempDir('bd-helper-out-'), 'a')).status).toBe(0);
     await runningHelper(place);
     expect(await helperState({ ...place, keyHash: '0'.repeat(64) })).toBeUndefined();
-  });
+  }, 60_000);
 });

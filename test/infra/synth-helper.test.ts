@@ -3,13 +3,18 @@
  * takes from its answers, the request's environment and working folder, and a helper
  * served in this process with a stand-in synthesis (the built one: test/cli/synth-helper.test.ts).
  */
-import { mkdirSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StackProfiles } from '../../src/config/pairing.js';
 import { UserError, UserErrors } from '../../src/errors.js';
 import {
+  ACCEPT_LIMIT_MS,
   checkAnswer,
+  fileIdentity,
+  helperProfiles,
   helperPlace,
   helperState,
   HELPER_ENTRY,
@@ -57,8 +62,9 @@ describe('helperPlace', () => {
     const dist = fakeDist();
     const home = tempDir('bd-helper-home-');
     const place = helperPlace(dist, base(home), [])!;
-    // Other variables are the request's, not the helper's.
+    // Other variables are the request's, not the helper's; nor is one named like a secret hashed into the key.
     expect(helperPlace(dist, { ...base(home), AWS_REGION: 'eu-west-1' }, [])).toEqual(place);
+    expect(helperPlace(dist, { ...base(home), NODE_AUTH_TOKEN: 'npm_x' }, [])).toEqual(place);
     const others = [
       helperPlace(dist, { ...base(home), CDK_CONTEXT_JSON: '{}' }, [])!,
       helperPlace(dist, { ...base(home), JSII_DEPRECATED: 'quiet' }, [])!,
@@ -79,11 +85,36 @@ describe('helperPlace', () => {
   });
 });
 
-describe('requestEnv', () => {
-  it('drops what holds secrets, keeps the rest', () => {
+describe('requestEnv and helperProfiles', () => {
+  it('send the variables a synthesis may read, none named like a secret, and the profiles without the client secret', () => {
     expect(
-      requestEnv({ AWS_SECRET_ACCESS_KEY: 's', AWS_SESSION_TOKEN: 't', GITHUB_TOKEN: 'g', DB_PASSWORD: 'p', MY_CREDENTIALS: 'c', SSH_PRIVATE_KEY: 'k', AWS_ACCESS_KEY_ID: 'AKID', AWS_REGION: 'us-east-1', HOME: '/h', UNSET: undefined }),
-    ).toEqual({ AWS_ACCESS_KEY_ID: 'AKID', AWS_REGION: 'us-east-1', HOME: '/h' });
+      requestEnv({
+        AWS_SECRET_ACCESS_KEY: 's',
+        AWS_SESSION_TOKEN: 't',
+        AWS_ACCESS_KEY_ID: 'AKID',
+        GITHUB_TOKEN: 'g',
+        DATABASE_URL: 'postgres://u:p@h',
+        OPENAI_API_KEY: 'k',
+        NODE_AUTH_TOKEN: 'n',
+        CDK_PRIVATE_THING: 'p',
+        AWS_REGION: 'us-east-1',
+        CDK_CONTEXT_JSON: '{}',
+        JSII_DEPRECATED: 'quiet',
+        NODE_ENV: 'production',
+        HOME: '/h',
+        XDG_CACHE_HOME: '/c',
+        LANG: 'C.UTF-8',
+        LC_ALL: 'C',
+        TZ: 'UTC',
+        BENCHLING_DEPLOY_COMPILE_CACHE: 'off',
+        UNSET: undefined,
+      }),
+    ).toEqual({ AWS_REGION: 'us-east-1', CDK_CONTEXT_JSON: '{}', JSII_DEPRECATED: 'quiet', NODE_ENV: 'production', HOME: '/h', XDG_CACHE_HOME: '/c', LANG: 'C.UTF-8', LC_ALL: 'C', TZ: 'UTC', BENCHLING_DEPLOY_COMPILE_CACHE: 'off' });
+    const withSecret = { prod: { name: 'default', benchlingClientSecret: 'shh', imageTag: '1' }, dev: { name: 'dev', benchlingClientSecret: 'shh', imageTag: '2' }, place: { stackName: 'S' } } as unknown as StackProfiles;
+    const sent = helperProfiles(withSecret);
+    expect(JSON.stringify(sent)).not.toContain('shh');
+    expect(sent).toEqual({ prod: { name: 'default', imageTag: '1' }, dev: { name: 'dev', imageTag: '2' }, place: { stackName: 'S' } });
+    expect(helperProfiles({ prod: { name: 'default' }, place: {} } as unknown as StackProfiles)).toEqual({ prod: { name: 'default' }, place: {} });
   });
 });
 
@@ -109,6 +140,10 @@ describe('withRequestContext', () => {
       expect(process.env.BD_HELPER_OWN).toBe('mine');
       expect(process.env.PATH).not.toBe('/nowhere');
       expect(process.umask()).toBe(umask);
+      // A working folder that is gone: nothing changed, nothing run.
+      expect(() => withRequestContext({}, join(dir, 'gone'), 0o077, () => 'ran')).toThrow();
+      expect(process.umask()).toBe(umask);
+      expect(process.env.BD_HELPER_OWN).toBe('mine');
     } finally {
       delete process.env.BD_HELPER_OWN;
     }
@@ -132,7 +167,9 @@ describe('moduleFiles', () => {
   });
 });
 
-const target = '/tmp/out/asm';
+const target = join(tempDir('bd-helper-answer-'), 'asm');
+mkdirSync(target);
+writeFileSync(join(target, 'BenchlingWebhookStack.template.json'), '{}');
 const summary: SynthSummary = {
   assemblyDir: target,
   stackName: 'BenchlingWebhookStack',
@@ -146,7 +183,9 @@ const summary: SynthSummary = {
 
 describe('checkAnswer', () => {
   it('takes a summary of the assembly asked for, and a user error with its words', () => {
-    expect(checkAnswer({ ok: true, summary }, target)).toEqual({ ok: true, summary });
+    const template = fileIdentity(summary.templatePath);
+    expect(template).toMatch(/^\d+:\d+$/);
+    expect(checkAnswer({ ok: true, summary, template }, target)).toEqual({ ok: true, summary });
     const one = checkAnswer({ ok: false, kind: 'user', message: '--out: bad', hint: 'name another' }, target);
     expect(one?.ok === false && one.error).toBeInstanceOf(UserError);
     expect(one?.ok === false && [one.error.message, one.error.hint]).toEqual(['--out: bad', 'name another']);
@@ -162,6 +201,9 @@ describe('checkAnswer', () => {
       'ok',
       [],
       { ok: true },
+      // The template it names is not the file this process sees there (another file system's view of the path), or unnamed.
+      { ok: true, summary, template: undefined },
+      { ok: true, summary, template: '1:2' },
       { ok: true, summary: { ...summary, assemblyDir: '/tmp/out/other' } },
       { ok: true, summary: { ...summary, templatePath: '/etc/passwd' } },
       { ok: true, summary: { ...summary, templatePath: `${target}/../x.json` } },
@@ -182,12 +224,17 @@ describe('checkAnswer', () => {
       { ok: false, kind: 'user' },
       { ok: false, kind: 'external', message: 'm' },
     ];
-    for (const answer of bad) expect(checkAnswer(answer, target), JSON.stringify(answer)).toBeUndefined();
+    // Each with the template's true identity unless it names one: refused for its own fault alone.
+    const template = fileIdentity(summary.templatePath);
+    for (const answer of bad) {
+      const named = typeof answer === 'object' && answer !== null && !Array.isArray(answer) && !('template' in answer) ? { ...answer, template } : answer;
+      expect(checkAnswer(named, target), JSON.stringify(named)).toBeUndefined();
+    }
   });
 });
 
 describe('serveSynthHelper in this process', () => {
-  const profiles = { place: { stackName: 'BenchlingWebhookStack' } } as unknown as StackProfiles;
+  const profiles = { place: { stackName: 'BenchlingWebhookStack' }, prod: { name: 'default', benchlingClientSecret: 'shh' } } as unknown as StackProfiles;
 
   function place(): HelperPlace {
     const folder = join(tempDir('bd-helper-serve-'), 'helper');
@@ -195,73 +242,132 @@ describe('serveSynthHelper in this process', () => {
     return { folder, socket: join(folder, 'synth-test.sock'), keyHash: 'a'.repeat(64) };
   }
 
+  async function ready(p: HelperPlace) {
+    let state;
+    for (let i = 0; i < 250 && (state = await helperState(p)) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    return state;
+  }
+
+  /** A stand-in synthesis: writes a template file into `outDir`, as the real one does (a command checks it sees that file). */
+  function writeTemplate(outDir: string): SynthSummary {
+    mkdirSync(outDir, { recursive: true });
+    const templatePath = join(outDir, 'BenchlingWebhookStack.template.json');
+    writeFileSync(templatePath, '{}');
+    return { ...summary, assemblyDir: outDir, templatePath };
+  }
+
   it("synthesizes with the request's environment and folder, answers user errors, refuses other keys, and stops (its socket removed) once its code changed", async () => {
     const p = place();
     const cwd = realpathSync(tempDir('bd-helper-cwd-'));
-    const seen: { outDir: string; region: string | undefined; secret: string | undefined; cwd: string }[] = [];
+    const outs = realpathSync(tempDir('bd-helper-outs-'));
+    const seen: { outDir: string; region: string | undefined; secret: string | undefined; cwd: string; clientSecret: unknown }[] = [];
     let changed: string | undefined;
     const served = serveSynthHelper({
       socket: p.socket,
       keyHash: p.keyHash,
       idleMs: 60_000,
       files: { changed: () => changed },
-      synthesize(_profiles, outDir) {
-        seen.push({ outDir, region: process.env.AWS_REGION, secret: process.env.AWS_SECRET_ACCESS_KEY, cwd: process.cwd() });
+      load: async () => (given, outDir) => {
+        seen.push({ outDir, region: process.env.AWS_REGION, secret: process.env.AWS_SECRET_ACCESS_KEY, cwd: process.cwd(), clientSecret: (given.prod as { benchlingClientSecret?: unknown }).benchlingClientSecret });
         if (outDir.endsWith('refused')) throw new UserError('--out: refused here', 'name another');
         if (outDir.endsWith('broken')) throw new Error('a bug');
-        return { ...summary, assemblyDir: outDir, templatePath: join(outDir, 'BenchlingWebhookStack.template.json') };
+        return writeTemplate(outDir);
       },
     });
-    const ready = async () => {
-      for (let i = 0; i < 100 && (await helperState(p)) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
-    };
-    await ready();
+    await ready(p);
     const env = { AWS_REGION: 'eu-central-1', AWS_SECRET_ACCESS_KEY: 'never-sent' };
     const cwdBefore = process.cwd();
     process.chdir(cwd);
     let ok, refused, broken, otherKey;
     try {
-      ok = await synthByHelper(p, { profiles, outDir: '/tmp/out/one' }, env);
-      refused = await synthByHelper(p, { profiles, outDir: '/tmp/out/refused' }, env);
-      broken = await synthByHelper(p, { profiles, outDir: '/tmp/out/broken' }, env);
-      otherKey = await synthByHelper({ ...p, keyHash: 'b'.repeat(64) }, { profiles, outDir: '/tmp/out/two' }, env);
+      ok = await synthByHelper(p, { profiles, outDir: join(outs, 'one') }, env);
+      refused = await synthByHelper(p, { profiles, outDir: join(outs, 'refused') }, env);
+      broken = await synthByHelper(p, { profiles, outDir: join(outs, 'broken') }, env);
+      otherKey = await synthByHelper({ ...p, keyHash: 'b'.repeat(64) }, { profiles, outDir: join(outs, 'two') }, env);
     } finally {
       process.chdir(cwdBefore);
     }
-    expect(ok).toEqual({ ok: true, summary: { ...summary, assemblyDir: '/tmp/out/one', templatePath: '/tmp/out/one/BenchlingWebhookStack.template.json' } });
+    expect(ok).toEqual({ ok: true, summary: { ...summary, assemblyDir: join(outs, 'one'), templatePath: join(outs, 'one', 'BenchlingWebhookStack.template.json') } });
     expect(refused?.ok === false && refused.error.message).toBe('--out: refused here');
     expect(broken).toBeUndefined();
     expect(otherKey).toBeUndefined();
-    expect(seen).toEqual(['/tmp/out/one', '/tmp/out/refused', '/tmp/out/broken'].map((outDir) => ({ outDir, region: 'eu-central-1', secret: undefined, cwd })));
-    expect(await helperState(p)).toEqual({ pid: process.pid, served: 1 });
+    expect(seen).toEqual(['one', 'refused', 'broken'].map((name) => ({ outDir: join(outs, name), region: 'eu-central-1', secret: undefined, cwd, clientSecret: undefined })));
+    expect(await helperState(p)).toEqual({ pid: process.pid, served: 1, userErrors: 1 });
 
     changed = '/node_modules/aws-cdk-lib/index.js';
-    expect(await synthByHelper(p, { profiles, outDir: '/tmp/out/three' }, env)).toBeUndefined();
+    expect(await synthByHelper(p, { profiles, outDir: join(outs, 'three') }, env)).toBeUndefined();
     expect(seen).toHaveLength(3);
-    await served;
+    expect(await served).toBe('stale');
     expect(await helperState(p)).toBeUndefined();
-    const { existsSync } = await import('node:fs');
     expect(existsSync(p.socket)).toBe(false);
   });
 
   it('takes over a socket file nothing answers at, and is not answered where the socket is not the user\u2019s folder\u2019s', async () => {
     const p = place();
     // A socket left by a helper that was killed: a file nothing listens at (a close would have removed it).
-    const { spawn } = await import('node:child_process');
     const dead = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(p.socket)}, () => console.log('listening'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((r) => dead.stdout.once('data', r));
     dead.kill('SIGKILL');
     await new Promise((r) => dead.once('exit', r));
-    const { existsSync, chmodSync } = await import('node:fs');
     expect(existsSync(p.socket)).toBe(true);
-    const served = serveSynthHelper({ socket: p.socket, keyHash: p.keyHash, idleMs: 1500, files: { changed: () => undefined }, synthesize: () => summary });
-    let state;
-    for (let i = 0; i < 100 && (state = await helperState(p)) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(state).toEqual({ pid: process.pid, served: 0 });
+    const served = serveSynthHelper({ socket: p.socket, keyHash: p.keyHash, idleMs: 1500, files: { changed: () => undefined }, load: async () => () => summary });
+    expect(await ready(p)).toEqual({ pid: process.pid, served: 0, userErrors: 0 });
     // A folder others may write is no place to trust a socket in.
     chmodSync(p.folder, 0o777);
     expect(await helperState(p)).toBeUndefined();
     chmodSync(p.folder, 0o700);
-    await served;
+    expect(await served).toBe('idle');
   });
+
+  it('a helper that does not take the connection (stopped, stuck) is left after the accept limit; one busy loading is waited for', async () => {
+    const p = place();
+    // Listening, but never taking a connection: what a stopped helper's socket does (the kernel queues the connection).
+    const held = new Set<import('node:net').Socket>();
+    const stuck = createServer((conn) => held.add(conn));
+    await new Promise<void>((r) => stuck.listen(p.socket, r));
+    const begun = performance.now();
+    expect(await synthByHelper(p, { profiles, outDir: join(tempDir('bd-helper-outs-'), 'a') })).toBeUndefined();
+    const waited = performance.now() - begun;
+    expect(waited).toBeGreaterThanOrEqual(ACCEPT_LIMIT_MS - 50);
+    expect(waited).toBeLessThan(ACCEPT_LIMIT_MS + 5_000);
+    for (const conn of held) conn.destroy();
+    await new Promise((r) => stuck.close(r));
+
+    // Loading takes longer than nothing: the request waits for it, and is answered.
+    const q = place();
+    const outs = realpathSync(tempDir('bd-helper-outs-'));
+    const served = serveSynthHelper({
+      socket: q.socket,
+      keyHash: q.keyHash,
+      idleMs: 60_000,
+      files: { changed: () => undefined },
+      load: () => new Promise((r) => setTimeout(() => r((_given, outDir) => writeTemplate(outDir)), 1000)),
+    });
+    for (let i = 0; i < 100 && !existsSync(q.socket); i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await synthByHelper(q, { profiles, outDir: join(outs, 'b') }))?.ok).toBe(true);
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(await served).toBe('signal');
+  }, 20_000);
+
+  it('on stopping, closes a connection still open (one that sends a request a byte at a time never holds it)', async () => {
+    const p = place();
+    const served = serveSynthHelper({ socket: p.socket, keyHash: p.keyHash, idleMs: 1000, files: { changed: () => undefined }, load: async () => () => summary });
+    await ready(p);
+    const slow = connect(p.socket);
+    // Its writes fail once the helper has closed it: that is the point.
+    slow.on('error', () => {});
+    await new Promise((r) => slow.once('connect', r));
+    const closed = new Promise((r) => slow.once('close', r));
+    slow.write(Buffer.from([0, 0, 0, 100]));
+    const drip = setInterval(() => slow.write(Buffer.from([0])), 200);
+    try {
+      const begun = performance.now();
+      expect(await served).toBe('idle');
+      await closed;
+      expect(performance.now() - begun).toBeLessThan(5_000);
+    } finally {
+      clearInterval(drip);
+      slow.destroy();
+    }
+  }, 20_000);
 });

@@ -122,7 +122,7 @@ describe('the published package', { timeout: 300_000 }, () => {
     expect(Object.keys(template.Resources).length).toBeGreaterThan(20);
   });
 
-  it('a second `synth` from the installed package is answered by the synth helper the first started (dist/synth-helper.cjs), with the same template', async () => {
+  it('a second `synth` from the installed package is answered by the synth helper the first (at a terminal) started (dist/synth-helper.cjs), with the same template', async () => {
     const config = tempDir('bd-pack-config-');
     writeJson(config, 'default.json', prodProfile());
     writeJson(config, 'dev.json', devProfile());
@@ -130,20 +130,23 @@ describe('the published package', { timeout: 300_000 }, () => {
     // A user's shell: not CI, the helper not switched off. The installed entry, run as npx runs it, by this test's Node (whose path the helper's place names).
     const env = { CI: undefined, [SYNTH_HELPER_SWITCH]: undefined, HOME: home, XDG_CACHE_HOME: join(home, '.cache'), AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: undefined, AWS_EC2_METADATA_DISABLED: 'true' };
     const installed = join(project, 'node_modules', 'benchling-deploy');
-    const synth = (out: string) => run(process.execPath, [join(installed, 'bin', 'benchling-deploy.cjs'), '--config-dir', config, 'synth', '--out', join(project, out)], project, env);
+    const argv = (out: string) => [process.execPath, join(installed, 'bin', 'benchling-deploy.cjs'), '--config-dir', config, 'synth', '--out', join(project, out)];
+    const synth = (out: string) => run(argv(out)[0]!, argv(out).slice(1), project, env);
+    // At a terminal (util-linux `script` gives it a pseudo-terminal), as a person runs it: a synth there starts the helper.
+    const synthAtTerminal = (out: string) => run('script', ['-qec', argv(out).map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' '), '/dev/null'], project, env);
     const full = { ...process.env, ...env };
     for (const k of Object.keys(full)) if (full[k as keyof typeof full] === undefined) delete full[k as keyof typeof full];
     const place = helperPlace(join(installed, 'dist'), full as NodeJS.ProcessEnv, []);
     expect(place).toBeDefined();
-    const first = synth('helper-first');
-    expect(first.status, first.stderr).toBe(0);
+    const first = synthAtTerminal('helper-first');
+    expect(first.status, first.stdout).toBe(0);
     let state;
     for (let i = 0; i < 600 && (state = await helperState(place!)) === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(state?.served).toBe(0);
     try {
       const second = synth('helper-second');
       expect(second.status, second.stderr).toBe(0);
-      expect(await helperState(place!)).toEqual({ pid: state!.pid, served: 1 });
+      expect(await helperState(place!)).toEqual({ pid: state!.pid, served: 1, userErrors: 0 });
       const template = (out: string) => readFileSync(join(project, out, 'BenchlingWebhookStack.template.json'), 'utf8');
       expect(template('helper-second')).toBe(template('helper-first'));
     } finally {
