@@ -7,8 +7,8 @@
  * starts one when it is done; the next ones read and check the profiles
  * themselves, as always, and hand only the synthesis to the helper.
  *
- * - **Never needed**: a synth that reaches no helper (none running, one of
- *   another installation, one that does not take the connection within
+ * - **Never needed**: a synth that reaches no helper (none running, one still
+ *   loading, one of another installation, one that does not take the connection within
  *   {@link ACCEPT_LIMIT_MS}, or any failure to talk to it) synthesizes in its
  *   own process. A helper's answer is checked before use (the template it
  *   names must be the very file this process sees); only a user error (the
@@ -327,13 +327,16 @@ export interface HelperState {
   readonly pid: number;
   readonly served: number;
   readonly userErrors: number;
+  /** The last failure that was not the user's: `stale: FILE` or `failed: MESSAGE`. */
+  readonly problem?: string;
 }
 
 /** The state of the helper at `place` (for tests and benches), or undefined when none answers. */
 export async function helperState(place: HelperPlace, limitMs = 5_000): Promise<HelperState | undefined> {
   const answer = await ask(place, { op: 'state' }, limitMs);
   if (!isRecord(answer) || !Number.isSafeInteger(answer.pid) || !Number.isSafeInteger(answer.served) || !Number.isSafeInteger(answer.userErrors)) return undefined;
-  return { pid: answer.pid as number, served: answer.served as number, userErrors: answer.userErrors as number };
+  const problem = typeof answer.problem === 'string' ? { problem: answer.problem } : {};
+  return { pid: answer.pid as number, served: answer.served as number, userErrors: answer.userErrors as number, ...problem };
 }
 
 /**
@@ -410,15 +413,15 @@ export interface HelperOptions {
   readonly keyHash: string;
   readonly idleMs: number;
   /**
-   * Loads the synthesis (aws-cdk-lib with it), once the helper listens: a helper started while another listens ends
-   * before loading anything, and requests that come meanwhile wait for it.
+   * Loads the synthesis (aws-cdk-lib with it), before the helper listens: loading blocks its event loop (modules load
+   * synchronously), so a command that came meanwhile would wait for it; until it listens, commands synthesize alone.
    */
   readonly load: () => Promise<(profiles: StackProfiles, outDir: string) => SynthSummary>;
   /** What tells it that code it loaded changed (looked at once loaded, then before each synthesis). Default: {@link moduleFiles} of this process. */
   readonly files?: { changed(): string | undefined };
 }
 
-/** Why a helper stopped: idle, its socket gone or another's, its code changed, SIGTERM; or it never listened (another helper answers there). */
+/** Why a helper stopped: idle, its socket gone or another's (also when found so as it stopped for another reason), its code changed, SIGTERM; or it never listened (another helper answers there). */
 export type HelperEnd = 'idle' | 'socket' | 'stale' | 'signal' | 'not listening';
 
 /**
@@ -430,6 +433,11 @@ export async function serveSynthHelper(options: HelperOptions): Promise<HelperEn
   let served = 0;
   let userErrors = 0;
   const connections = new Set<Socket>();
+  const synthesize = await options.load();
+  const files = options.files ?? moduleFiles();
+  files.changed();
+  /** The last failure that was not the user's (a stale module, a bug in the synthesis), for tests and benches: in its state. */
+  let problem: string | undefined;
   const server: Server = net().createServer({ allowHalfOpen: false }, (conn) => void answer(conn));
   if (!(await listenOnce(server, path))) return 'not listening';
   let ino: number | undefined;
@@ -452,29 +460,26 @@ export async function serveSynthHelper(options: HelperOptions): Promise<HelperEn
   };
   check = setTimeout(checkSocket, Math.min(SOCKET_CHECK_MS, Math.ceil(idleMs / 4))).unref();
 
-  let synthesize: ((profiles: StackProfiles, outDir: string) => SynthSummary) | undefined;
-  let files: { changed(): string | undefined } | undefined;
-  const loaded = options.load().then((s) => {
-    synthesize = s;
-    files = options.files ?? moduleFiles();
-    files.changed();
-  });
-  // A helper that cannot load its synthesis answers nothing: it stops, and commands synthesize alone.
-  loaded.catch(() => stop('stale'));
-
   function stop(why: HelperEnd): void {
     if (end !== undefined) return;
-    end = why;
+    // Its socket removed meanwhile (the cache folder cleared, then SIGTERM): said as such, so nothing is written there again.
+    let ours = false;
+    try {
+      ours = lstatSync(path, { throwIfNoEntry: false })?.ino === ino;
+    } catch {
+      // Not reachable: not ours.
+    }
+    end = ours ? why : 'socket';
     clearTimeout(idle);
     clearTimeout(check);
     process.off('SIGTERM', onSignal);
     server.close();
     for (const conn of connections) conn.destroy();
-    if (why !== 'socket') {
+    if (ours) {
       try {
-        if (lstatSync(path, { throwIfNoEntry: false })?.ino === ino) rmSync(path, { force: true });
+        rmSync(path, { force: true });
       } catch {
-        // Not ours to remove.
+        // Not ours to remove after all.
       }
     }
   }
@@ -490,7 +495,6 @@ export async function serveSynthHelper(options: HelperOptions): Promise<HelperEn
     let request: unknown;
     try {
       request = await readFrame(conn);
-      await loaded;
     } catch {
       conn.destroy();
       return;
@@ -504,7 +508,7 @@ export async function serveSynthHelper(options: HelperOptions): Promise<HelperEn
     clearTimeout(idle);
     idle = setTimeout(() => stop('idle'), idleMs);
     if (request.op === 'state') {
-      conn.end(frame({ pid: process.pid, served, userErrors }));
+      conn.end(frame({ pid: process.pid, served, userErrors, ...(problem !== undefined ? { problem } : {}) }));
       return;
     }
     const umask = request.umask;
@@ -512,9 +516,10 @@ export async function serveSynthHelper(options: HelperOptions): Promise<HelperEn
       conn.end(frame({ ok: false, kind: 'refused' }));
       return;
     }
-    const changed = files!.changed();
+    const changed = files.changed();
     if (changed !== undefined) {
       // aws-cdk-lib (or another module) changed under this process: it would synthesize with the old code.
+      problem = `stale: ${changed}`;
       conn.end(frame({ ok: false, kind: 'stale', file: changed }));
       stop('stale');
       return;
@@ -524,14 +529,17 @@ export async function serveSynthHelper(options: HelperOptions): Promise<HelperEn
     const profiles = request.profiles as unknown as StackProfiles;
     let reply: Record<string, unknown>;
     try {
-      const summary = withRequestContext(env, request.cwd, umask, () => synthesize!(profiles, outDir));
+      const summary = withRequestContext(env, request.cwd, umask, () => synthesize(profiles, outDir));
       served++;
       reply = { ok: true, summary, template: fileIdentity(summary.templatePath) };
     } catch (error) {
       if (error instanceof UserError) userErrors++;
       if (error instanceof UserErrors) reply = { ok: false, kind: 'users', message: error.message, problems: error.problems, hint: error.hint };
       else if (error instanceof UserError) reply = { ok: false, kind: 'user', message: error.message, hint: error.hint };
-      else reply = { ok: false, kind: 'other' };
+      else {
+        problem = `failed: ${String(error instanceof Error ? error.message : error).slice(0, 500)}`;
+        reply = { ok: false, kind: 'other' };
+      }
     }
     conn.end(frame(reply));
   }

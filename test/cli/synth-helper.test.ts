@@ -22,9 +22,18 @@ const DIST = join(ROOT, 'dist');
 const started = new Set<number>();
 
 afterEach(async () => {
-  for (const pid of started) await endProcess(pid);
+  // Only a helper still running (its process title says so): a pid of one that ended may be another process's by now.
+  for (const pid of started) if (isHelper(pid)) await endProcess(pid);
   started.clear();
 });
+
+function isHelper(pid: number): boolean {
+  try {
+    return /synth.helper/.test(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
+  } catch {
+    return false;
+  }
+}
 
 async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, limitMs: number, what: string): Promise<T> {
   const end = Date.now() + limitMs;
@@ -159,6 +168,7 @@ describe('the synth helper', () => {
     const helper = await runningHelper(place);
     // Once, before aws-cdk-lib goes: what the helper's first synthesis loads as it runs is loaded.
     expect((await synth(env, join(outs, 'warm'), { bin: build.bin })).status).toBe(0);
+    expect(await helperState(place)).toEqual({ pid: helper.pid, served: 1, userErrors: 0 });
     build.unlinkCdk();
     // Without its helper, the copy cannot synthesize any more.
     const broken = await synth({ ...env, [SYNTH_HELPER_SWITCH]: 'off' }, join(outs, 'broken'), { bin: build.bin });
@@ -166,7 +176,7 @@ describe('the synth helper', () => {
     expect(broken.stderr).toMatch(/aws-cdk-lib/);
 
     const helped = await synth(env, join(outs, 'second'), { bin: build.bin });
-    expect(helped.status, helped.stderr).toBe(0);
+    expect(helped.status, `${helped.stderr}\nthe helper: ${JSON.stringify(await helperState(place))}`).toBe(0);
     expect(assembly(join(outs, 'second'))).toEqual(assembly(join(outs, 'first')));
 
     const foreign = join(outs, 'foreign');
@@ -221,7 +231,7 @@ describe('the synth helper', () => {
     for (const value of Object.values(secrets)) expect(environ).not.toContain(value);
   }, 60_000);
 
-  it('ends when idle, when its socket is removed (writing nothing into the removed folder), and on SIGTERM', async () => {
+  it('ends when idle, on SIGTERM, and when its socket is removed (writing nothing into the removed folder)', async () => {
     const home = tempDir('bd-helper-');
     const env = userEnv(home);
     const place = placeFor(env);
@@ -238,20 +248,29 @@ describe('the synth helper', () => {
     expect(await within(idle.exited, 15_000)).toBe(0);
     expect(existsSync(place.socket)).toBe(false);
 
-    // Its socket is looked at four times an idle time (at most every 30 s): it ends well before it would idle out.
-    const removed = start(20_000);
-    await until(() => helperState(place), 30_000, 'the helper to answer');
-    rmSync(home, { recursive: true });
-    expect(await within(removed.exited, 12_000)).toBe(0);
-    // It saves no code cache into the folder removed under it (a user clearing the cache, a test's end).
-    expect(existsSync(home)).toBe(false);
-
-    mkdirSync(place.folder, { recursive: true, mode: 0o700 });
     const signalled = start(60_000);
     await until(() => helperState(place), 30_000, 'the helper to answer');
     signalled.child.kill('SIGTERM');
     expect(await within(signalled.exited, 10_000)).toBe(0);
     expect(existsSync(place.socket)).toBe(false);
+
+    // In a cache folder of their own (whose code cache they alone would fill, so that a save shows): its socket is
+    // looked at four times an idle time (at most every 30 s), so it ends well before it would idle out; and it ends
+    // on SIGTERM after its folder went. Neither writes the code cache into the folder removed under it.
+    for (const how of ['removed', 'removed, then SIGTERM'] as const) {
+      const own = tempDir('bd-helper-');
+      const ownEnv = userEnv(own);
+      const ownPlace = placeFor(ownEnv);
+      mkdirSync(ownPlace.folder, { recursive: true, mode: 0o700 });
+      const child = spawn(process.execPath, [join(DIST, HELPER_ENTRY), ownPlace.socket, ownPlace.keyHash, '20000'], { stdio: 'ignore', env: cleanEnv(ownEnv) });
+      started.add(child.pid!);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      await until(() => helperState(ownPlace), 30_000, 'the helper to answer');
+      rmSync(own, { recursive: true });
+      if (how === 'removed, then SIGTERM') child.kill('SIGTERM');
+      expect(await within(exited, 12_000), how).toBe(0);
+      expect(existsSync(own), how).toBe(false);
+    }
   }, 120_000);
 
   it('refuses arguments a synth never gives, and a request for another installation goes unanswered', async () => {

@@ -292,7 +292,7 @@ describe('serveSynthHelper in this process', () => {
     expect(broken).toBeUndefined();
     expect(otherKey).toBeUndefined();
     expect(seen).toEqual(['one', 'refused', 'broken'].map((name) => ({ outDir: join(outs, name), region: 'eu-central-1', secret: undefined, cwd, clientSecret: undefined })));
-    expect(await helperState(p)).toEqual({ pid: process.pid, served: 1, userErrors: 1 });
+    expect(await helperState(p)).toEqual({ pid: process.pid, served: 1, userErrors: 1, problem: 'failed: a bug' });
 
     changed = '/node_modules/aws-cdk-lib/index.js';
     expect(await synthByHelper(p, { profiles, outDir: join(outs, 'three') }, env)).toBeUndefined();
@@ -319,7 +319,7 @@ describe('serveSynthHelper in this process', () => {
     expect(await served).toBe('idle');
   });
 
-  it('a helper that does not take the connection (stopped, stuck) is left after the accept limit; one busy loading is waited for', async () => {
+  it('a helper that does not take the connection (stopped, stuck) is left after the accept limit; one still loading is not waited for', async () => {
     const p = place();
     // Listening, but never taking a connection: what a stopped helper's socket does (the kernel queues the connection).
     const held = new Set<import('node:net').Socket>();
@@ -333,7 +333,7 @@ describe('serveSynthHelper in this process', () => {
     for (const conn of held) conn.destroy();
     await new Promise((r) => stuck.close(r));
 
-    // Loading takes longer than nothing: the request waits for it, and is answered.
+    // A helper still loading does not listen yet: a command then synthesizes alone at once, not after the load.
     const q = place();
     const outs = realpathSync(tempDir('bd-helper-outs-'));
     const served = serveSynthHelper({
@@ -341,10 +341,14 @@ describe('serveSynthHelper in this process', () => {
       keyHash: q.keyHash,
       idleMs: 60_000,
       files: { changed: () => undefined },
-      load: () => new Promise((r) => setTimeout(() => r((_given, outDir) => writeTemplate(outDir)), 1000)),
+      load: () => new Promise((r) => setTimeout(() => r((_given, outDir) => writeTemplate(outDir)), 1500)),
     });
-    for (let i = 0; i < 100 && !existsSync(q.socket); i++) await new Promise((r) => setTimeout(r, 10));
-    expect((await synthByHelper(q, { profiles, outDir: join(outs, 'b') }))?.ok).toBe(true);
+    const asked = performance.now();
+    expect(await synthByHelper(q, { profiles, outDir: join(outs, 'b') })).toBeUndefined();
+    expect(performance.now() - asked).toBeLessThan(1000);
+    expect(existsSync(q.socket)).toBe(false);
+    expect(await ready(q)).toEqual({ pid: process.pid, served: 0, userErrors: 0 });
+    expect((await synthByHelper(q, { profiles, outDir: join(outs, 'c') }))?.ok).toBe(true);
     process.emit('SIGTERM', 'SIGTERM');
     expect(await served).toBe('signal');
   }, 20_000);
