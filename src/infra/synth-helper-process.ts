@@ -21,7 +21,7 @@ export async function runHelperProcess(args: readonly string[], modulesFile: str
     socket,
     keyHash,
     idleMs,
-    // Once it listens: a helper started while another listens ends before loading anything.
+    // Before it listens (loading blocks its event loop): until then, commands synthesize alone.
     async load() {
       const { synthesizeStack } = await import('./synth.js');
       preloadModules(modulesFile);
