@@ -40,13 +40,14 @@
  *   share them), or with {@link SYNTH_HELPER_SWITCH}`=off`; started only by a
  *   synth whose standard error is a terminal (a person's, not cron's).
  */
-import { lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import type { Server, Socket } from 'node:net';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName, type ResolvedProfile } from '../config/schema.js';
 import { UserError, UserErrors } from '../errors.js';
+import { isAlive } from '../config/lock.js';
 import { cacheFolder, fnv1a, ownFolder } from '../own-files.js';
 
 /**
@@ -350,6 +351,8 @@ export function startSynthHelper(place: HelperPlace, distDir: string, env: NodeJ
   try {
     mkdirSync(place.folder, { recursive: true, mode: 0o700 });
     if (!ownFolder(place.folder)) return;
+    const mark = startingMark(place.socket);
+    if (!claimStart(mark)) return;
     const child = builtin<typeof import('node:child_process')>('node:child_process').spawn(process.execPath, [join(distDir, HELPER_ENTRY), place.socket, place.keyHash, String(HELPER_IDLE_MS)], {
       detached: true,
       stdio: 'ignore',
@@ -358,8 +361,83 @@ export function startSynthHelper(place: HelperPlace, distDir: string, env: NodeJ
     });
     child.on('error', () => {});
     child.unref();
+    if (child.pid !== undefined) writeFileSync(mark, String(child.pid));
   } catch {
     // No helper: the next synth runs alone too.
+  }
+}
+
+/**
+ * A helper starting (loading, not listening yet): `<socket>.starting`, made by the command that starts it and holding
+ * the helper's process id, removed by the helper once it listens (or finds another listening). A synth that finds
+ * one starts no helper of its own: two synths at a terminal in quick succession load aws-cdk-lib once.
+ */
+export function startingMark(socket: string): string {
+  return `${socket}.starting`;
+}
+
+/** A mark older than this is no start in progress (a helper loads in seconds), whatever process its id names now (ms). */
+const STARTING_STALE_MS = 60_000;
+/** A mark this young with no process id yet is being written by the command that made it (ms). */
+const STARTING_UNWRITTEN_MS = 5_000;
+
+/**
+ * Makes the starting mark, new (`wx`): true when this command starts the helper. One there already is another start
+ * in progress, unless its helper's process has ended (or it holds none and is not new) or it is older than a start
+ * takes: then it is removed and made once more.
+ */
+function claimStart(mark: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      closeSync(openSync(mark, 'wx', 0o600));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+    }
+    const st = lstatSync(mark, { throwIfNoEntry: false });
+    if (st === undefined) continue;
+    if (!st.isFile()) return false;
+    const pid = Number(readSmall(mark));
+    const age = Date.now() - st.mtimeMs;
+    const starting = Number.isSafeInteger(pid) && pid > 0 ? running(pid) && age < STARTING_STALE_MS : age < STARTING_UNWRITTEN_MS;
+    if (starting) return false;
+    rmSync(mark, { force: true });
+  }
+  return false;
+}
+
+/** Whether a process runs: there, and not a zombie (one that ended and that no one has reaped: Linux's /proc says so). */
+function running(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  return !/^\d+ \(.*\) Z /.test(readSmallFile(`/proc/${pid}/stat`, 512));
+}
+
+/** The first bytes of a small file the tool wrote (a process id), without following a link; '' when unreadable. */
+function readSmall(path: string): string {
+  return readSmallFile(path, 32).trim();
+}
+
+/** Up to `max` bytes of `path`, not following a link at it; '' when unreadable. */
+function readSmallFile(path: string, max: number): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    const buf = Buffer.alloc(max);
+    return buf.subarray(0, readSync(fd, buf, 0, max, 0)).toString('latin1');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Removes the starting mark when it names this process (the helper, listening or ending). */
+function clearStartingMark(socket: string): void {
+  const mark = startingMark(socket);
+  try {
+    if (readSmall(mark) === String(process.pid)) rmSync(mark, { force: true });
+  } catch {
+    // Left: stale once this process ends.
   }
 }
 
@@ -439,7 +517,9 @@ export async function serveSynthHelper(options: HelperOptions): Promise<HelperEn
   /** The last failure that was not the user's (a stale module, a bug in the synthesis), for tests and benches: in its state. */
   let problem: string | undefined;
   const server: Server = net().createServer({ allowHalfOpen: false }, (conn) => void answer(conn));
-  if (!(await listenOnce(server, path))) return 'not listening';
+  const listening = await listenOnce(server, path);
+  clearStartingMark(path);
+  if (!listening) return 'not listening';
   let ino: number | undefined;
   try {
     ino = lstatSync(path).ino;

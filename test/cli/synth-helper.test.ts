@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, sym
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HELPER_ENTRY, helperPlace, helperState, SYNTH_HELPER_SWITCH, type HelperPlace, type HelperState } from '../../src/infra/synth-helper.js';
+import { HELPER_ENTRY, helperPlace, helperState, startingMark, SYNTH_HELPER_SWITCH, type HelperPlace, type HelperState } from '../../src/infra/synth-helper.js';
 import { BIN, copyOfBuild, ROOT, runCliAsync } from '../helpers/cli.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 import { endProcess } from '../helpers/wait.js';
@@ -116,6 +116,8 @@ describe('the synth helper', () => {
     expect(first.status, first.output).toBe(0);
     const before = await runningHelper(place);
     expect(before).toEqual({ pid: before.pid, served: 0, userErrors: 0 });
+    // The mark of its start, which kept a second synth from starting another, is gone once it listens.
+    expect(existsSync(startingMark(place.socket))).toBe(false);
 
     const second = await synth(env, join(outs, 'second'));
     expect(second.status).toBe(0);

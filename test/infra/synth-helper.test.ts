@@ -4,7 +4,7 @@
  * served in this process with a stand-in synthesis (the built one: test/cli/synth-helper.test.ts).
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,12 +22,15 @@ import {
   requestEnv,
   serveSynthHelper,
   synthByHelper,
+  startingMark,
+  startSynthHelper,
   SYNTH_HELPER_SWITCH,
   withRequestContext,
   type HelperPlace,
   type SynthSummary,
 } from '../../src/infra/synth-helper.js';
 import { tempDir } from '../helpers/fixtures.js';
+import { hasEnded, waitFor } from '../helpers/wait.js';
 
 /** A folder laid out as dist/ is, as far as the helper's key reads it. */
 function fakeDist(): string {
@@ -83,6 +86,54 @@ describe('helperPlace', () => {
       expect(other.keyHash).not.toBe(place.keyHash);
     }
   });
+});
+
+describe('startSynthHelper', () => {
+  it('starts one helper while one is starting; a mark whose helper ended, or one older than a start takes, is no start', async () => {
+    const dist = fakeDist();
+    // A stand-in helper: notes its start, then loads for a while without listening, as a real one does.
+    const starts = join(tempDir('bd-helper-starts-'), 'starts');
+    writeFileSync(join(dist, HELPER_ENTRY), "require('node:fs').appendFileSync(process.env.BENCHLING_DEPLOY_TEST_STARTS, process.pid + '\\n'); setTimeout(() => {}, 20000);\n");
+    const home = tempDir('bd-helper-home-');
+    const env = { ...base(home), BENCHLING_DEPLOY_TEST_STARTS: starts };
+    const place = helperPlace(dist, env, [])!;
+    const started = () => (existsSync(starts) ? readFileSync(starts, 'utf8').trim().split('\n').map(Number) : []);
+    const pids: number[] = [];
+    try {
+      startSynthHelper(place, dist, env);
+      startSynthHelper(place, dist, env);
+      for (let i = 0; i < 100 && started().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(started()).toHaveLength(1);
+      pids.push(...started());
+      const mark = startingMark(place.socket);
+      expect(readFileSync(mark, 'utf8')).toBe(String(pids[0]));
+
+      // Its helper ended while loading (killed, crashed): the mark names a process that is gone.
+      process.kill(pids[0]!, 'SIGKILL');
+      await waitFor(() => hasEnded(pids[0]!), 10_000, 'the stand-in to end');
+      startSynthHelper(place, dist, env);
+      for (let i = 0; i < 100 && started().length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(started()).toHaveLength(2);
+      pids.push(started()[1]!);
+
+      // A mark older than any start, whatever process it names now.
+      const old = new Date(Date.now() - 120_000);
+      utimesSync(mark, old, old);
+      startSynthHelper(place, dist, env);
+      for (let i = 0; i < 100 && started().length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(started()).toHaveLength(3);
+      pids.push(started()[2]!);
+    } finally {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Ended.
+        }
+      }
+    }
+  }, 30_000);
 });
 
 describe('requestEnv and helperProfiles', () => {
