@@ -20,6 +20,17 @@ export interface StackProfiles {
   readonly dev?: ResolvedProfile;
 }
 
+/** A profile without its client secret, which the template never holds: what a synthesis in another thread or process gets, and what keys an assembly. */
+export function withoutClientSecret(profile: ResolvedProfile): ResolvedProfile {
+  const { benchlingClientSecret: _secret, ...rest } = profile;
+  return rest;
+}
+
+/** The stack's profiles, and nothing else of what holds them, without their client secrets (see {@link withoutClientSecret}). */
+export function withoutClientSecrets(profiles: StackProfiles): StackProfiles {
+  return { place: profiles.place, prod: withoutClientSecret(profiles.prod), ...(profiles.dev ? { dev: withoutClientSecret(profiles.dev) } : {}) };
+}
+
 export interface DeployTarget extends StackProfiles {
   readonly environment: EnvironmentName;
   /** The profile being deployed, with the stack's place applied. */

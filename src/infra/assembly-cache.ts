@@ -4,8 +4,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StackProfiles } from '../config/pairing.js';
-import type { ResolvedProfile } from '../config/schema.js';
+import { withoutClientSecret, type StackProfiles } from '../config/pairing.js';
 import { cacheFolder, ownFolder, readOwnFile } from '../own-files.js';
 import { randomHex } from '../random-hex.js';
 import type { Synthesizer } from './deploy.js';
@@ -83,8 +82,7 @@ const sha256 = (data: string | Buffer) => createHash('sha256').update(data).dige
 
 /** The content key of a synthesis of `profiles`. */
 export function assemblyKey(profiles: StackProfiles, inputs: AssemblyKeyInputs = defaultKeyInputs(), synthOptions: SynthOptions = {}): string {
-  const withoutSecret = ({ benchlingClientSecret: _secret, ...rest }: ResolvedProfile) => rest;
-  const stackProfiles = { place: profiles.place, prod: withoutSecret(profiles.prod), dev: profiles.dev ? withoutSecret(profiles.dev) : null };
+  const stackProfiles = { place: profiles.place, prod: withoutClientSecret(profiles.prod), dev: profiles.dev ? withoutClientSecret(profiles.dev) : null };
   // The logical ids an upgrade takes over from the deployed stack change the template too.
   return sha256(stableJson({ format: ENTRY_FORMAT, profiles: stackProfiles, inputs, keep: synthOptions.keep ?? null }));
 }

@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { ExternalError, UserError, UserErrors } from '../errors.js';
 import { displayLine } from '../display-text.js';
-import type { EnvironmentName, ResolvedProfile } from '../config/schema.js';
-import type { DeployTarget } from '../config/pairing.js';
+import type { EnvironmentName } from '../config/schema.js';
+import { withoutClientSecrets, type DeployTarget } from '../config/pairing.js';
 import type { EnvironmentRecord, HistoryEntry } from '../state/deploy-records.js';
 import type { DeployPlan, OtherEnvironment, Synthesizer } from './deploy.js';
 import { OLDER_TOOL_RANGE } from './older-tool-range.js';
@@ -91,9 +91,8 @@ export function startSynthWorker(workerUrl: URL = defaultWorkerUrl()): SynthWork
     if (asked) throw new Error('a synthesis worker synthesizes once');
     asked = true;
     // The template never holds the client secret: it does not cross to the worker either.
-    const withoutSecret = ({ benchlingClientSecret: _secret, ...rest }: ResolvedProfile): ResolvedProfile => rest;
     const input: SynthWorkerInput = {
-      profiles: { place: profiles.place, prod: withoutSecret(profiles.prod), ...(profiles.dev ? { dev: withoutSecret(profiles.dev) } : {}) },
+      profiles: withoutClientSecrets(profiles),
       outDir,
       ...(options.keep ? { keep: options.keep } : {}),
     };

@@ -44,8 +44,8 @@ import { closeSync, constants, lstatSync, mkdirSync, openSync, readSync, realpat
 import Module, { createRequire } from 'node:module';
 import type { Server, Socket } from 'node:net';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { StackProfiles } from '../config/pairing.js';
-import { ENVIRONMENTS, type EnvironmentName, type ResolvedProfile } from '../config/schema.js';
+import { withoutClientSecrets, type StackProfiles } from '../config/pairing.js';
+import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError, UserErrors } from '../errors.js';
 import { isAlive } from '../config/lock.js';
 import { cacheFolder, fnv1a, ownFolder } from '../own-files.js';
@@ -152,12 +152,6 @@ export function requestEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && SYNTH_VARIABLE.test(k) && !SECRET_VARIABLE.test(k)) out[k] = v;
   return out;
-}
-
-/** The profiles as a helper gets them: without the client secret, which the template never holds. */
-export function helperProfiles(profiles: StackProfiles): StackProfiles {
-  const withoutSecret = ({ benchlingClientSecret: _secret, ...rest }: ResolvedProfile): ResolvedProfile => rest;
-  return { ...profiles, prod: withoutSecret(profiles.prod), ...(profiles.dev ? { dev: withoutSecret(profiles.dev) } : {}) };
 }
 
 /** A socket of the user's in a folder of the user's: the only kind a command talks to. */
@@ -319,7 +313,7 @@ export async function synthByHelper(place: HelperPlace, request: SynthRequest, e
     // The working folder is gone: nothing to run the synthesis in but this process.
     return undefined;
   }
-  const answer = await ask(place, { op: 'synth', cwd, umask: process.umask(), env: requestEnv(env), profiles: helperProfiles(request.profiles), outDir: target }, ANSWER_LIMIT_MS);
+  const answer = await ask(place, { op: 'synth', cwd, umask: process.umask(), env: requestEnv(env), profiles: withoutClientSecrets(request.profiles), outDir: target }, ANSWER_LIMIT_MS);
   return checkAnswer(answer, target);
 }
 

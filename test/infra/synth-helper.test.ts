@@ -8,13 +8,12 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSy
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { StackProfiles } from '../../src/config/pairing.js';
+import { withoutClientSecrets, type StackProfiles } from '../../src/config/pairing.js';
 import { UserError, UserErrors } from '../../src/errors.js';
 import {
   ACCEPT_LIMIT_MS,
   checkAnswer,
   fileIdentity,
-  helperProfiles,
   helperPlace,
   helperState,
   HELPER_ENTRY,
@@ -136,7 +135,7 @@ describe('startSynthHelper', () => {
   }, 30_000);
 });
 
-describe('requestEnv and helperProfiles', () => {
+describe('requestEnv and withoutClientSecrets', () => {
   it('send the variables a synthesis may read, none named like a secret, and the profiles without the client secret', () => {
     expect(
       requestEnv({
@@ -162,10 +161,10 @@ describe('requestEnv and helperProfiles', () => {
       }),
     ).toEqual({ AWS_REGION: 'us-east-1', CDK_CONTEXT_JSON: '{}', JSII_DEPRECATED: 'quiet', NODE_ENV: 'production', HOME: '/h', XDG_CACHE_HOME: '/c', LANG: 'C.UTF-8', LC_ALL: 'C', TZ: 'UTC', BENCHLING_DEPLOY_COMPILE_CACHE: 'off' });
     const withSecret = { prod: { name: 'default', benchlingClientSecret: 'shh', imageTag: '1' }, dev: { name: 'dev', benchlingClientSecret: 'shh', imageTag: '2' }, place: { stackName: 'S' } } as unknown as StackProfiles;
-    const sent = helperProfiles(withSecret);
+    const sent = withoutClientSecrets(withSecret);
     expect(JSON.stringify(sent)).not.toContain('shh');
     expect(sent).toEqual({ prod: { name: 'default', imageTag: '1' }, dev: { name: 'dev', imageTag: '2' }, place: { stackName: 'S' } });
-    expect(helperProfiles({ prod: { name: 'default' }, place: {} } as unknown as StackProfiles)).toEqual({ prod: { name: 'default' }, place: {} });
+    expect(withoutClientSecrets({ prod: { name: 'default' }, place: {} } as unknown as StackProfiles)).toEqual({ prod: { name: 'default' }, place: {} });
   });
 });
 
