@@ -36,7 +36,8 @@ export async function runSynth(opts: { out?: string }, g: Globals): Promise<numb
   requirePackageBuckets(profiles, dir, 'synthesize the stack');
   const outDir = resolve(opts.out ?? DEFAULT_SYNTH_OUT);
   // A helper that keeps aws-cdk-lib loaded makes a synth about a third as long (src/infra/synth-helper.ts); without one, here.
-  const place = helperPlace(bundleFolder());
+  const bundles = bundleFolder();
+  const place = helperPlace(bundles);
   const byHelper = place ? await synthByHelper(place, { profiles, outDir }) : undefined;
   if (byHelper?.ok === false) throw byHelper.error;
   let result: SynthSummary;
@@ -63,6 +64,6 @@ export async function runSynth(opts: { out?: string }, g: Globals): Promise<numb
     warn(`the template is ${Math.round(result.templateBodySize / 1024)} KiB, over the ${INLINE_TEMPLATE_LIMIT / 1024} KiB cdk sends inline; deploying it needs \`cdk bootstrap\` in the target account and region, once: cdk publishes the template to the bootstrap bucket with your credentials`);
   }
   // The next synth of this installation finds aws-cdk-lib loaded: started for a person at a terminal, not for cron or a script's pipe.
-  if (place && !byHelper && stderrIsTerminal()) startSynthHelper(place, bundleFolder());
+  if (place && !byHelper && stderrIsTerminal()) startSynthHelper(place, bundles);
   return 0;
 }

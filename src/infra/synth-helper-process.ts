@@ -26,18 +26,10 @@ export async function runHelperProcess(args: readonly string[], modulesFile: str
       const { synthesizeStack } = await import('./synth.js');
       preloadModules(modulesFile);
       saveCaches();
+      // The result less the parsed template, which the command does not use: no need to send it.
       return (profiles, outDir): SynthSummary => {
-        const r = synthesizeStack(profiles, outDir);
-        return {
-          assemblyDir: r.assemblyDir,
-          stackName: r.stackName,
-          templatePath: r.templatePath,
-          environments: r.environments,
-          assets: r.assets,
-          hasAssets: r.hasAssets,
-          templateBodySize: r.templateBodySize,
-          bootstrapRequired: r.bootstrapRequired,
-        };
+        const { template: _template, ...summary } = synthesizeStack(profiles, outDir);
+        return summary;
       };
     },
   });

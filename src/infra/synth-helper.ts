@@ -47,7 +47,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { withoutClientSecrets, type StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError, UserErrors } from '../errors.js';
-import { isAlive } from '../config/lock.js';
+import { isRunning } from '../config/lock.js';
 import { cacheFolder, fnv1a, ownFolder } from '../own-files.js';
 
 /**
@@ -129,8 +129,9 @@ export function helperPlace(distDir: string, env: NodeJS.ProcessEnv = process.en
   try {
     dist = realpathSync(distDir);
     for (const name of ['front.cjs', 'synth.cjs', HELPER_ENTRY, 'synth-modules.cjs']) {
-      const s = statSync(join(dist, name), { bigint: true });
-      stamps.push(`${name}:${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`);
+      const stamp = stampOf(join(dist, name));
+      if (stamp === undefined) return undefined;
+      stamps.push(`${name}:${stamp}`);
     }
   } catch {
     return undefined;
@@ -145,6 +146,16 @@ export function helperPlace(distDir: string, env: NodeJS.ProcessEnv = process.en
   const socket = join(folder, `synth-${fnv1a(key)}.sock`);
   if (socket.length > MAX_SOCKET_PATH) return undefined;
   return { folder, socket, keyHash };
+}
+
+/** A file's device, inode, size, modification and change time (ns); undefined when it cannot be stat'ed. */
+function stampOf(path: string): string | undefined {
+  try {
+    const s = statSync(path, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The environment a request carries (and a helper starts with): the variables a synthesis may read, none named like a secret. */
@@ -393,31 +404,20 @@ function claimStart(mark: string): boolean {
     if (!st.isFile()) return false;
     const pid = Number(readSmall(mark));
     const age = Date.now() - st.mtimeMs;
-    const starting = Number.isSafeInteger(pid) && pid > 0 ? running(pid) && age < STARTING_STALE_MS : age < STARTING_UNWRITTEN_MS;
+    const starting = Number.isSafeInteger(pid) && pid > 0 ? isRunning(pid) && age < STARTING_STALE_MS : age < STARTING_UNWRITTEN_MS;
     if (starting) return false;
     rmSync(mark, { force: true });
   }
   return false;
 }
 
-/** Whether a process runs: there, and not a zombie (one that ended and that no one has reaped: Linux's /proc says so). */
-function running(pid: number): boolean {
-  if (!isAlive(pid)) return false;
-  return !/^\d+ \(.*\) Z /.test(readSmallFile(`/proc/${pid}/stat`, 512));
-}
-
 /** The first bytes of a small file the tool wrote (a process id), without following a link; '' when unreadable. */
 function readSmall(path: string): string {
-  return readSmallFile(path, 32).trim();
-}
-
-/** Up to `max` bytes of `path`, not following a link at it; '' when unreadable. */
-function readSmallFile(path: string, max: number): string {
   let fd: number | undefined;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
-    const buf = Buffer.alloc(max);
-    return buf.subarray(0, readSync(fd, buf, 0, max, 0)).toString('latin1');
+    const buf = Buffer.alloc(32);
+    return buf.subarray(0, readSync(fd, buf, 0, 32, 0)).toString('latin1').trim();
   } catch {
     return '';
   } finally {
@@ -459,14 +459,6 @@ export function withRequestContext<T>(env: Readonly<Record<string, string>>, cwd
 /** Each module file this process has loaded, with its stamp when first seen: `changed()` names the first whose stamp moved since. */
 export function moduleFiles(cache: Record<string, unknown> = (Module as unknown as { _cache: Record<string, unknown> })._cache): { changed(): string | undefined } {
   const seen = new Map<string, string | undefined>();
-  const stampOf = (file: string) => {
-    try {
-      const s = statSync(file, { bigint: true });
-      return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-    } catch {
-      return undefined;
-    }
-  };
   return {
     changed() {
       for (const file of Object.keys(cache)) {

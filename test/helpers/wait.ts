@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { isRunning as isRunningProcess } from '../../src/config/lock.js';
 
 /** Waits until `cond` holds, polling; fails after `timeoutMs` (generous: machines here are loaded). */
 export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = 'a condition'): Promise<void> {
@@ -19,14 +19,9 @@ export function isRunning(pid: number): boolean {
   }
 }
 
-/** Whether a process has ended: gone, or a zombie that no init has reaped yet (a container's first process may reap none). */
+/** Whether a process has ended: gone, or a zombie that no init has reaped yet (src/config/lock.ts isRunning). */
 export function hasEnded(pid: number): boolean {
-  if (!isRunning(pid)) return true;
-  try {
-    return /^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return true;
-  }
+  return !isRunningProcess(pid);
 }
 
 /** Sends SIGTERM to `pid` (unless it has ended) and waits until it has ended. */
