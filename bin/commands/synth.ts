@@ -1,9 +1,9 @@
-import { resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { requirePackageBuckets, resolveStackProfiles } from '../../src/config/pairing.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
+import { absolutePath } from '../../src/config/paths.js';
 import { UserError } from '../../src/errors.js';
 import { DEFAULT_SYNTH_OUT, INLINE_TEMPLATE_LIMIT } from '../../src/config/names.js';
 import { action, configDirOf, globalsOf, print, printJson, warn, type Globals } from '../context.js';
@@ -34,7 +34,7 @@ export async function runSynth(opts: { out?: string }, g: Globals): Promise<numb
   const profiles = resolveStackProfiles(loaded, { region: g.region });
   for (const p of loaded) if (p.name === 'default' || p.name === 'dev') for (const w of p.warnings) warn(w);
   requirePackageBuckets(profiles, dir, 'synthesize the stack');
-  const outDir = resolve(opts.out ?? DEFAULT_SYNTH_OUT);
+  const outDir = opts.out === undefined ? absolutePath(DEFAULT_SYNTH_OUT, `--out (left out: ${DEFAULT_SYNTH_OUT})`) : absolutePath(opts.out, '--out');
   // A helper that keeps aws-cdk-lib loaded makes a synth about a third as long (src/infra/synth-helper.ts); without one, here.
   const bundles = bundleFolder();
   const place = helperPlace(bundles);

@@ -1,5 +1,7 @@
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { displayLine } from '../display-text.js';
 
 export const CONFIG_FOLDER_NAME = 'benchling-webhook';
 
@@ -11,10 +13,27 @@ export const REGION_RE = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
  * `$XDG_CONFIG_HOME/benchling-webhook`, else `~/.config/benchling-webhook`.
  */
 export function resolveConfigDir(flag?: string, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
-  if (flag) return resolve(flag);
+  if (flag) return absolutePath(flag, '--config-dir');
   const xdg = env.XDG_CONFIG_HOME;
-  if (xdg && xdg.trim() !== '') return join(resolve(xdg), CONFIG_FOLDER_NAME);
+  if (xdg && xdg.trim() !== '') return join(absolutePath(xdg, 'XDG_CONFIG_HOME'), CONFIG_FOLDER_NAME);
   return join(home, '.config', CONFIG_FOLDER_NAME);
+}
+
+/**
+ * `path` (a flag's or a variable's value, named by `what`) made absolute. A
+ * relative one is taken from the working folder; when that folder is gone
+ * (deleted under the shell) there is none to take it from: the user's error,
+ * exit 2, rather than Node's uv_cwd failure.
+ */
+export function absolutePath(path: string, what: string): string {
+  if (isAbsolute(path)) return resolve(path);
+  let cwd: string;
+  try {
+    cwd = process.cwd();
+  } catch {
+    throw new UserError(`${what}: "${displayLine(path, 200)}" is relative, and the working folder no longer exists`, 'cd to a folder that exists, or give an absolute path');
+  }
+  return resolve(cwd, path);
 }
 
 export function profilePath(configDir: string, profile: string): string {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BIN, copyOfBuild, runCliAsync } from '../helpers/cli.js';
@@ -97,6 +97,36 @@ describe('benchling-deploy synth', () => {
       expect(r.stderr).toContain('--out: empty; it would name the working folder');
       expect(readdirSync(cwd).sort()).toEqual(before);
     }
+  });
+
+  it('a relative --out, the default one or a relative --config-dir in a working folder deleted under the shell: exit 2 naming the flag; an absolute --out still synthesizes', async () => {
+    const home = tempDir('bd-home-');
+    const env = { PATH: process.env.PATH, CI: 'true', NO_COLOR: '1', HOME: home, AWS_REGION: 'us-east-1' };
+    // The shell enters the folder and removes it; node starts there, as after `rm -rf` of the folder a terminal sits in.
+    const inDeletedFolder = (args: string[]) => {
+      const gone = join(tempDir(), 'gone');
+      mkdirSync(gone);
+      const r = spawnSync('sh', ['-c', 'cd "$1" && rmdir "$1" && shift && exec "$@"', 'sh', gone, process.execPath, BIN, ...args], { env, encoding: 'utf8' });
+      return { ...r, gone };
+    };
+    const out = join(tempDir(), 'assembly');
+    const refusals: [string[], string][] = [
+      [['--config-dir', FIXTURE, 'synth'], `--out (left out: cdk.out/benchling-deploy): "cdk.out/benchling-deploy" is relative, and the working folder no longer exists`],
+      [['--config-dir', FIXTURE, 'synth', '--out', 'here'], '--out: "here" is relative, and the working folder no longer exists'],
+      [['--config-dir', 'config', 'synth', '--out', out], '--config-dir: "config" is relative, and the working folder no longer exists'],
+    ];
+    for (const [args, message] of refusals) {
+      const r = inDeletedFolder(args);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).toContain('hint: cd to a folder that exists, or give an absolute path');
+      expect(r.stderr).not.toContain('internal error');
+      expect(existsSync(out)).toBe(false);
+    }
+    const r = inDeletedFolder(['--config-dir', FIXTURE, 'synth', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(join(out, 'BenchlingWebhookStack.template.json'));
+    expect(existsSync(r.gone)).toBe(false);
   });
 
   it('prints the result as JSON with --json', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfigDir } from '../../src/config/paths.js';
+import { absolutePath, resolveConfigDir } from '../../src/config/paths.js';
 
 describe('resolveConfigDir', () => {
   it('prefers the flag, made absolute', () => {
@@ -12,5 +12,12 @@ describe('resolveConfigDir', () => {
   });
   it('falls back to ~/.config', () => {
     expect(resolveConfigDir(undefined, {}, '/home/u')).toBe('/home/u/.config/benchling-webhook');
+  });
+});
+
+describe('absolutePath', () => {
+  it('keeps an absolute path (normalized) and takes a relative one from the working folder', () => {
+    expect(absolutePath('/x/../y/', '--out')).toBe('/y');
+    expect(absolutePath('a/b', '--out')).toBe(`${process.cwd()}/a/b`);
   });
 });
