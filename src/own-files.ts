@@ -41,6 +41,51 @@ export function ownFolder(dir: string): boolean {
 }
 
 /**
+ * A folder, not a link, of the user's, that no one else may even enter (mode 0700 or less): where the synth helper's
+ * socket is (src/infra/synth-helper.ts). False when it is missing (POSIX: on Windows, any folder that is not a link).
+ */
+export function privateFolder(dir: string): boolean {
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  const uid = process.getuid?.();
+  return st !== undefined && st.isDirectory() && (uid === undefined || (st.uid === uid && (st.mode & 0o077) === 0));
+}
+
+/** `dir`, a folder of the user's and not a link, made one no one else may enter when it is not; true when it is private now. */
+export function makeFolderPrivate(dir: string): boolean {
+  const uid = process.getuid?.();
+  if (uid === undefined) return privateFolder(dir);
+  // The folder itself, never a link in its place: its mode is changed through what was opened.
+  return withOpened(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (constants.O_NOFOLLOW ?? 0), false, (fd) => {
+    const st = fstatSync(fd);
+    if (!st.isDirectory() || st.uid !== uid) return false;
+    if ((st.mode & 0o077) !== 0) fchmodSync(fd, st.mode & 0o700);
+    return true;
+  });
+}
+
+/**
+ * Whether no one but the user and root can replace `realDir` (a real path: no links in it) or a folder above it: each
+ * of them, up to the root, is a folder owned by the user or root that no one else may write, unless it is sticky (as
+ * /tmp: there, others can neither rename nor remove what is not theirs). OpenSSH's rule for its files (StrictModes).
+ * What is reached through such a path is what was checked, not another user's swapped in between. POSIX only (true on
+ * Windows); `lstat` and `uid` for tests.
+ */
+export function safeAncestry(realDir: string, lstat: (path: string) => { isDirectory(): boolean; uid: number; mode: number } = lstatSync, uid: number | undefined = process.getuid?.()): boolean {
+  if (uid === undefined) return true;
+  if (!isAbsolute(realDir)) return false;
+  try {
+    for (let path = realDir; ; path = dirname(path)) {
+      const st = lstat(path);
+      if (!st.isDirectory() || (st.uid !== uid && st.uid !== 0)) return false;
+      if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return false;
+      if (dirname(path) === path) return true;
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
  * A folder of the user's, not a link, that others may write because an older version of the tool made it without
  * keeping them out (under a umask of 002 it was 0775): made writable by the user alone, and true. What it holds was
  * others' to write until now, so the caller drops what it kept there instead of reading it. False when the folder is

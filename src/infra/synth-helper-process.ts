@@ -7,7 +7,7 @@
 import { isAbsolute } from 'node:path';
 import { installedCompileCache } from './compile-cache.js';
 import { preloadModules } from './synth-worker.js';
-import { serveSynthHelper, type SynthSummary } from './synth-helper.js';
+import { closeInheritedDescriptors, serveSynthHelper, type SynthSummary } from './synth-helper.js';
 
 /** Serves until the helper stops (see serveSynthHelper); `saveCaches`: the front's, once everything is loaded. Throws on arguments a `synth` never gives. */
 export async function runHelperProcess(args: readonly string[], modulesFile: string, saveCaches: () => void = () => {}): Promise<void> {
@@ -17,6 +17,8 @@ export async function runHelperProcess(args: readonly string[], modulesFile: str
     throw new Error(`the synth helper takes SOCKET KEY_HASH IDLE_MS, as a synth starts it; given ${JSON.stringify(args)}`);
   }
   process.title = 'benchling-deploy synth helper';
+  // What the command's parent gave it to inherit is not held for ten minutes.
+  closeInheritedDescriptors();
   const end = await serveSynthHelper({
     socket,
     keyHash,

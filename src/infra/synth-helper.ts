@@ -27,10 +27,12 @@
  * - **No secrets**: the profiles go without the client secret (the template
  *   never holds it, as for the dashboard's synth worker), and no variable
  *   named like a secret is sent, kept or hashed.
- * - **The user's alone**: its socket is in the tool's cache folder
+ * - **The user's alone**: its socket (made 0600) is in the tool's cache folder
  *   (`~/.cache/benchling-deploy/helper`), a folder of the user's that no one
- *   else may write (src/own-files.ts), and is used only when it is a socket
- *   of the user's.
+ *   else may enter, reached by its real path, none of whose folders anyone
+ *   but the user and root could replace (src/own-files.ts safeAncestry); and
+ *   it is used only when it is a socket of the user's. Requests and answers
+ *   are JSON, each bounded; an answer is checked field by field.
  * - **Short-lived**: it ends after {@link HELPER_IDLE_MS} with no request,
  *   when its socket is removed or replaced, and on SIGTERM, closing any
  *   connection still open. It writes nothing to any terminal (no standard
@@ -40,15 +42,15 @@
  *   share them), or with {@link SYNTH_HELPER_SWITCH}`=off`; started only by a
  *   synth whose standard error is a terminal (a person's, not cron's).
  */
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import type { Server, Socket } from 'node:net';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { withoutClientSecrets, type StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError, UserErrors } from '../errors.js';
 import { isRunning } from '../config/lock.js';
-import { cacheFolder, fnv1a, ownFolder } from '../own-files.js';
+import { cacheFolder, fnv1a, makeFolderPrivate, privateFolder, safeAncestry } from '../own-files.js';
 
 /**
  * Node's modules that only a helper's use needs, loaded at that use: a synth in CI (or with the helper off) loads none
@@ -56,7 +58,6 @@ import { cacheFolder, fnv1a, ownFolder } from '../own-files.js';
  */
 const builtin = createRequire(import.meta.url) as <T>(name: string) => T;
 const net = () => builtin<typeof import('node:net')>('node:net');
-const v8 = () => builtin<typeof import('node:v8')>('node:v8');
 
 /** `off` (or `0`) keeps every synthesis in the command's own process, and starts no helper. */
 export const SYNTH_HELPER_SWITCH = 'BENCHLING_DEPLOY_SYNTH_HELPER';
@@ -67,11 +68,15 @@ const REQUEST_LIMIT_MS = 10_000;
 /** How often, at most, a helper looks whether its socket is still the one it made (ms). */
 const SOCKET_CHECK_MS = 30_000;
 /** Bumped when requests or answers change: a helper of another version is another socket. */
-const PROTOCOL = 2;
+const PROTOCOL = 3;
 /** Longer socket paths than this are refused by some systems (sun_path is 104 bytes on macOS). */
 const MAX_SOCKET_PATH = 100;
 /** The largest request (profiles and an environment) and answer a helper or command reads (bytes). */
 const MAX_FRAME = 8 * 1024 * 1024;
+/** The longest text taken from an answer (an error's message or hint, a problem, a path), in characters. */
+const MAX_TEXT = 4096;
+/** The most problems taken from an answer's user errors. */
+const MAX_PROBLEMS = 100;
 /**
  * A helper takes a connection by writing one byte at once: one that has not in this long (stopped, or stuck) is left,
  * and the synthesis done in the command's process (ms). A helper busy with another synthesis takes it after that one.
@@ -165,21 +170,34 @@ export function requestEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
-/** A socket of the user's in a folder of the user's: the only kind a command talks to. */
-function ownSocket(place: HelperPlace): boolean {
+/**
+ * The helper's socket as a command reaches it, with its inode: through the real path of its folder, a folder of the
+ * user's that no one else may enter and that no one but the user and root could replace (nor any folder above it: see
+ * {@link safeAncestry}), a socket of the user's there. Undefined otherwise: the only kind a command talks to.
+ */
+function reachableSocket(place: HelperPlace): { path: string; ino: number } | undefined {
   try {
-    if (!ownFolder(place.folder)) return false;
-    const st = lstatSync(place.socket, { throwIfNoEntry: false });
+    const folder = realpathSync(place.folder);
+    const path = trustedSocketPath(place, folder);
+    if (path === undefined || !privateFolder(folder)) return undefined;
+    const st = lstatSync(path, { throwIfNoEntry: false });
     const uid = process.getuid?.();
-    return st !== undefined && st.isSocket() && (uid === undefined || st.uid === uid);
+    if (st === undefined || !st.isSocket() || (uid !== undefined && st.uid !== uid)) return undefined;
+    return { path, ino: st.ino };
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-/** One message: its length (4 bytes, big-endian), then V8's serialization of it (what worker threads use). */
+/** The socket's path by `realFolder`, the real path of its folder, when no one else could replace that or a folder above it, and the path is not too long for a socket. */
+function trustedSocketPath(place: HelperPlace, realFolder: string): string | undefined {
+  const path = join(realFolder, basename(place.socket));
+  return path.length <= MAX_SOCKET_PATH && safeAncestry(realFolder) ? path : undefined;
+}
+
+/** One message: its length (4 bytes, big-endian), then its JSON (no sparse arrays, no types but JSON's). */
 function frame(value: unknown): Buffer {
-  const body = v8().serialize(value);
+  const body = Buffer.from(JSON.stringify(value), 'utf8');
   const head = Buffer.alloc(4);
   head.writeUInt32BE(body.length);
   return Buffer.concat([head, body]);
@@ -211,7 +229,7 @@ function readFrame(socket: Socket, accepted?: { onAccepted(): void }): Promise<u
       if (length > MAX_FRAME) return done(new Error(`a message of ${length} bytes, over ${MAX_FRAME}`));
       if (data.length < 4 + length) return;
       try {
-        done(undefined, v8().deserialize(data.subarray(4, 4 + length)));
+        done(undefined, JSON.parse(data.subarray(4, 4 + length).toString('utf8')) as unknown);
       } catch (error) {
         done(error instanceof Error ? error : new Error(String(error)));
       }
@@ -240,21 +258,36 @@ export function fileIdentity(path: string): string | undefined {
 }
 
 /**
- * The answer checked as untrusted: a summary of the assembly at `target` (its template inside it and the very file
- * this process sees there, known environments, sizes that are sizes), or a user error with its words; anything else
- * (stale, a failure, a malformed answer, a helper that wrote into another file system's view of the path) is undefined.
+ * The answer checked as untrusted: a summary of the assembly at `target` (a folder made since `earlier`, the identity
+ * {@link fileIdentity} it had before the request, undefined when there was none; its template inside it and the very
+ * file this process sees there; known environments, sizes that are sizes, texts and lists of bounded length), or a
+ * user error with its words; anything else (stale, a failure, a malformed answer, a helper that wrote into another file
+ * system's view of the path, an assembly that was there before) is undefined.
  */
-export function checkAnswer(answer: unknown, target: string): HelperOutcome | undefined {
+export function checkAnswer(answer: unknown, target: string, earlier?: string): HelperOutcome | undefined {
+  try {
+    return checkedAnswer(answer, target, earlier);
+  } catch {
+    return undefined;
+  }
+}
+
+function checkedAnswer(answer: unknown, target: string, earlier: string | undefined): HelperOutcome | undefined {
   if (!isRecord(answer)) return undefined;
+  const text = (v: unknown): v is string => typeof v === 'string' && v.length <= MAX_TEXT;
   if (answer.ok === true && isRecord(answer.summary)) {
     const s = answer.summary;
-    const inside = (p: unknown) => typeof p === 'string' && isAbsolute(p) && !relative(target, p).startsWith('..') && relative(target, p) !== '' && !isAbsolute(relative(target, p));
-    const names = (v: unknown) => Array.isArray(v) && v.length <= 1000 && v.every((x) => typeof x === 'string' && x.length <= 4096);
+    const inside = (p: unknown) => text(p) && isAbsolute(p) && !relative(target, p).startsWith('..') && relative(target, p) !== '' && !isAbsolute(relative(target, p));
+    const names = (v: unknown) => Array.isArray(v) && v.length <= 1000 && v.every((x) => text(x));
     const size = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
     if (s.assemblyDir !== target || !inside(s.templatePath) || typeof s.stackName !== 'string' || s.stackName.length === 0 || s.stackName.length > 128) return undefined;
-    if (!Array.isArray(s.environments) || s.environments.length === 0 || !s.environments.every((e) => (ENVIRONMENTS as readonly unknown[]).includes(e))) return undefined;
+    const environments = s.environments;
+    if (!Array.isArray(environments) || environments.length === 0 || environments.length > ENVIRONMENTS.length || !environments.every((e) => (ENVIRONMENTS as readonly unknown[]).includes(e))) return undefined;
     if (!names(s.assets) || typeof s.hasAssets !== 'boolean' || s.hasAssets !== (s.assets as unknown[]).length > 0 || !size(s.templateBodySize) || typeof s.bootstrapRequired !== 'boolean') return undefined;
     if (typeof answer.template !== 'string' || answer.template !== fileIdentity(s.templatePath as string)) return undefined;
+    // A synthesis replaces the folder with one it made (src/infra/synth.ts): the one there before the request is no answer.
+    const now = fileIdentity(target);
+    if (now === undefined || now === earlier) return undefined;
     const summary: SynthSummary = {
       assemblyDir: target,
       stackName: s.stackName,
@@ -267,9 +300,11 @@ export function checkAnswer(answer: unknown, target: string): HelperOutcome | un
     };
     return { ok: true, summary };
   }
-  if (answer.ok === false && (answer.kind === 'user' || answer.kind === 'users') && typeof answer.message === 'string') {
-    const hint = typeof answer.hint === 'string' ? answer.hint : undefined;
-    if (answer.kind === 'users' && Array.isArray(answer.problems) && answer.problems.length > 0 && answer.problems.every((p) => typeof p === 'string')) {
+  if (answer.ok === false && (answer.kind === 'user' || answer.kind === 'users') && text(answer.message)) {
+    if (answer.hint !== undefined && !text(answer.hint)) return undefined;
+    const hint = answer.hint;
+    if (answer.kind === 'users' && Array.isArray(answer.problems) && answer.problems.length > 0) {
+      if (answer.problems.length > MAX_PROBLEMS || !answer.problems.every((p) => text(p))) return undefined;
       return { ok: false, error: new UserErrors(answer.problems as string[], hint) };
     }
     return { ok: false, error: new UserError(answer.message, hint) };
@@ -283,11 +318,16 @@ export function checkAnswer(answer: unknown, target: string): HelperOutcome | un
  * ends before answering within `limitMs` of taking it.
  */
 async function ask(place: HelperPlace, request: Record<string, unknown>, limitMs: number): Promise<unknown> {
-  if (!ownSocket(place)) return undefined;
-  const socket = net().connect(place.socket);
+  const reached = reachableSocket(place);
+  if (reached === undefined) return undefined;
+  const socket = net().connect(reached.path);
   // A late error (a write after the helper closed) is the request's failure, reported by readFrame or not at all.
   socket.on('error', () => {});
-  let timer = setTimeout(() => socket.destroy(new Error(`not taken in ${ACCEPT_LIMIT_MS} ms`)), ACCEPT_LIMIT_MS);
+  let notTaken = false;
+  let timer = setTimeout(() => {
+    notTaken = true;
+    socket.destroy(new Error(`not taken in ${ACCEPT_LIMIT_MS} ms`));
+  }, ACCEPT_LIMIT_MS);
   try {
     await new Promise<void>((resolvePromise, reject) => {
       socket.once('connect', resolvePromise).once('error', reject);
@@ -301,10 +341,22 @@ async function ask(place: HelperPlace, request: Record<string, unknown>, limitMs
     socket.write(frame({ protocol: PROTOCOL, keyHash: place.keyHash, ...request }));
     return await answer;
   } catch {
+    // A helper that did not take the connection (stopped, stuck) is set aside: its socket removed, it ends when it
+    // looks, and the next synth at a terminal starts another rather than waiting for this one each time.
+    if (notTaken) removeSocket(reached);
     return undefined;
   } finally {
     clearTimeout(timer);
     socket.destroy();
+  }
+}
+
+/** Removes the socket `reached` named, when it is still that socket (not one a new helper made since). */
+function removeSocket(reached: { path: string; ino: number }): void {
+  try {
+    if (lstatSync(reached.path, { throwIfNoEntry: false })?.ino === reached.ino) rmSync(reached.path, { force: true });
+  } catch {
+    // Left: the next synth waits for it once more.
   }
 }
 
@@ -324,8 +376,9 @@ export async function synthByHelper(place: HelperPlace, request: SynthRequest, e
     // The working folder is gone: nothing to run the synthesis in but this process.
     return undefined;
   }
+  const earlier = fileIdentity(target);
   const answer = await ask(place, { op: 'synth', cwd, umask: process.umask(), env: requestEnv(env), profiles: withoutClientSecrets(request.profiles), outDir: target }, ANSWER_LIMIT_MS);
-  return checkAnswer(answer, target);
+  return checkAnswer(answer, target, earlier);
 }
 
 /** What a helper says of itself: its process, the syntheses it has done, and the user errors it has answered. */
@@ -348,14 +401,16 @@ export async function helperState(place: HelperPlace, limitMs = 5_000): Promise<
 /**
  * Starts this installation's helper (`distDir`/{@link HELPER_ENTRY}), detached: its own session, no standard
  * streams, the folder of its socket as its working folder, the variables a synthesis may read ({@link requestEnv}).
- * Does nothing when the folder cannot be made the user's; a helper already there ends at once. The helper's own
+ * Does nothing when the folder cannot be made the user's alone, or others could replace it; a helper already there ends at once. The helper's own
  * door to a process: it outlives the command, so it is not the runner's (src/infra/runner.ts, cdk's, which ends
  * with it).
  */
 export function startSynthHelper(place: HelperPlace, distDir: string, env: NodeJS.ProcessEnv = process.env): void {
   try {
     mkdirSync(place.folder, { recursive: true, mode: 0o700 });
-    if (!ownFolder(place.folder)) return;
+    // A folder no one else may enter (one the user opened up is closed) and no one else could replace: one no command
+    // would reach (see reachableSocket) starts no helper either.
+    if (!makeFolderPrivate(place.folder) || trustedSocketPath(place, realpathSync(place.folder)) === undefined) return;
     const mark = startingMark(place.socket);
     if (!claimStart(mark)) return;
     const child = builtin<typeof import('node:child_process')>('node:child_process').spawn(process.execPath, [join(distDir, HELPER_ENTRY), place.socket, place.keyHash, String(HELPER_IDLE_MS)], {
@@ -619,13 +674,19 @@ async function listenOnce(server: Server, path: string): Promise<boolean> {
   const attempt = () =>
     new Promise<NodeJS.ErrnoException | undefined>((resolvePromise) => {
       server.once('error', resolvePromise);
-      server.listen(path, () => {
-        server.off('error', resolvePromise);
-        resolvePromise(undefined);
-      });
+      // The socket is made as listen is called: 0600 whatever the mask of the terminal that started the helper.
+      const mask = process.umask(0o077);
+      try {
+        server.listen(path, () => {
+          server.off('error', resolvePromise);
+          resolvePromise(undefined);
+        });
+      } finally {
+        process.umask(mask);
+      }
     });
   let error = await attempt();
-  if (error === undefined) return true;
+  if (error === undefined) return private0600(path);
   if (error.code !== 'EADDRINUSE') return false;
   const answered = await new Promise<boolean>((resolvePromise) => {
     const probe = net().connect(path);
@@ -642,5 +703,45 @@ async function listenOnce(server: Server, path: string): Promise<boolean> {
     return false;
   }
   error = await attempt();
-  return error === undefined;
+  return error === undefined && private0600(path);
+}
+
+/** The socket made the user's alone to connect to (as listen made it; said again); false when it cannot be. */
+function private0600(path: string): boolean {
+  try {
+    chmodSync(path, 0o600);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Closes the descriptors this process inherited that are not to be passed on (Linux: above 2, without close-on-exec;
+ * all of Node's own have it): a helper started by a command whose parent gave it more (a harness's pipe) would hold
+ * them open, and that parent, waiting for their end, would wait for the helper's. Elsewhere, none.
+ */
+export function closeInheritedDescriptors(): number {
+  if (process.platform !== 'linux') return 0;
+  let closed = 0;
+  let names: string[];
+  try {
+    names = readdirSync('/proc/self/fd');
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const fd = Number(name);
+    if (!Number.isSafeInteger(fd) || fd <= 2) continue;
+    try {
+      const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
+      // O_CLOEXEC: 02000000.
+      if (flags === null || (parseInt(flags[1]!, 8) & 0o2000000) !== 0) continue;
+      closeSync(fd);
+      closed++;
+    } catch {
+      // Gone (the listing's own), or not to be closed.
+    }
+  }
+  return closed;
 }

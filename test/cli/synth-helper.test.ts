@@ -6,7 +6,7 @@
  * holds no secret, and it ends when idle, when its socket goes or on SIGTERM.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,6 +33,17 @@ function isHelper(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The descriptors of process `pid` above 2 that a process it starts would inherit (no close-on-exec, 02000000). */
+function inheritable(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/fd`)
+    .map(Number)
+    .filter((fd) => {
+      if (fd <= 2) return false;
+      const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'));
+      return flags !== null && (parseInt(flags[1]!, 8) & 0o2000000) === 0;
+    });
 }
 
 async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, limitMs: number, what: string): Promise<T> {
@@ -218,6 +229,45 @@ describe('the synth helper', () => {
     const code = await new Promise<number | null>((resolve) => extra.once('exit', resolve));
     expect(code).toBe(0);
     expect(await helperState(place)).toEqual({ pid: helper.pid, served: 0, userErrors: 0 });
+  }, 120_000);
+
+  it('holds no descriptor the command inherited beyond its standard streams, listens on a socket of the user\u2019s alone whatever the mask, and is not used from a folder others may enter', async () => {
+    const home = tempDir('bd-helper-');
+    const env = userEnv(home);
+    const place = placeFor(env);
+    const outs = tempDir('bd-helper-out-');
+    // A parent that hands the command a pipe as descriptor 200 (a harness's, a build tool's) and waits for its end;
+    // the synth at a terminal runs under the mask 000.
+    const line = [process.execPath, BIN, '--config-dir', FIXTURE, 'synth', '--out', join(outs, 'first')].map(shellWord).join(' ');
+    const stdio: ('ignore' | 'pipe')[] = Array.from({ length: 201 }, () => 'ignore');
+    stdio[1] = 'pipe';
+    stdio[200] = 'pipe';
+    const parent = spawn('sh', ['-c', 'umask 000 && exec script -qec "$0" /dev/null', line], { env: cleanEnv(env), stdio });
+    let ended = false;
+    const inherited = (parent.stdio as unknown as (import('node:stream').Readable | null)[])[200]!;
+    inherited.on('data', () => {});
+    inherited.on('end', () => (ended = true));
+    let output = '';
+    parent.stdout!.on('data', (d) => (output += d));
+    const status = await new Promise<number | null>((resolve) => parent.on('exit', resolve));
+    expect(status, output).toBe(0);
+    const helper = await runningHelper(place);
+    // Every holder of the pipe's other end has closed it: the command, and the helper that outlives it.
+    await until(() => ended, 10_000, "the pipe's end, once the command exited (the helper still running)");
+    expect(isHelper(helper.pid)).toBe(true);
+    expect(inheritable(helper.pid)).toEqual([]);
+    expect(statSync(place.socket).mode & 0o777).toBe(0o600);
+    expect(statSync(place.folder).mode & 0o777).toBe(0o700);
+
+    // A folder others may enter (opened up by hand) is not used: the synth runs alone...
+    chmodSync(place.folder, 0o755);
+    expect((await synth(env, join(outs, 'opened'))).status).toBe(0);
+    expect((await helperState(place))?.served ?? 0).toBe(0);
+    // ... until a synth at a terminal, which would start a helper, closes it again: the one running answers then.
+    expect(synthAtTerminal(env, join(outs, 'closing')).status).toBe(0);
+    expect(statSync(place.folder).mode & 0o777).toBe(0o700);
+    expect((await synth(env, join(outs, 'closed'))).status).toBe(0);
+    expect(await helperState(place)).toEqual({ pid: helper.pid, served: 1, userErrors: 0 });
   }, 120_000);
 
   it('holds none of the secrets of the environment it was started from, nor its other variables', async () => {

@@ -4,7 +4,7 @@
  * served in this process with a stand-in synthesis (the built one: test/cli/synth-helper.test.ts).
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +28,7 @@ import {
   type HelperPlace,
   type SynthSummary,
 } from '../../src/infra/synth-helper.js';
+import { makeFolderPrivate, privateFolder, safeAncestry } from '../../src/own-files.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { hasEnded, waitFor } from '../helpers/wait.js';
 
@@ -255,9 +256,6 @@ describe('checkAnswer', () => {
       { ok: true, summary, template: undefined },
       { ok: true, summary, template: '1:2' },
       { ok: true, summary: { ...summary, assemblyDir: '/tmp/out/other' } },
-      { ok: true, summary: { ...summary, templatePath: '/etc/passwd' } },
-      { ok: true, summary: { ...summary, templatePath: `${target}/../x.json` } },
-      { ok: true, summary: { ...summary, templatePath: target } },
       { ok: true, summary: { ...summary, templatePath: 'BenchlingWebhookStack.template.json' } },
       { ok: true, summary: { ...summary, environments: ['staging'] } },
       { ok: true, summary: { ...summary, environments: [] } },
@@ -280,6 +278,54 @@ describe('checkAnswer', () => {
       const named = typeof answer === 'object' && answer !== null && !Array.isArray(answer) && !('template' in answer) ? { ...answer, template } : answer;
       expect(checkAnswer(named, target), JSON.stringify(named)).toBeUndefined();
     }
+    // A template outside the assembly, named with that file's own identity: the place alone refuses it.
+    const beside = join(target, '..', 'x.json');
+    writeFileSync(beside, '{}');
+    for (const templatePath of ['/etc/passwd', beside, `${target}/../x.json`, target]) {
+      const answer = { ok: true, summary: { ...summary, templatePath }, template: fileIdentity(templatePath) };
+      expect(answer.template, templatePath).toMatch(/^\d+:\d+$/);
+      expect(checkAnswer(answer, target), templatePath).toBeUndefined();
+    }
+  });
+
+  it('takes no assembly that was there before the request (the folder a synthesis replaces)', () => {
+    const answer = { ok: true, summary, template: fileIdentity(summary.templatePath) };
+    expect(checkAnswer(answer, target, '1:2')).toEqual({ ok: true, summary });
+    expect(checkAnswer(answer, target, fileIdentity(target))).toBeUndefined();
+    expect(checkAnswer(answer, join(target, 'gone'), undefined)).toBeUndefined();
+  });
+
+  it('takes no list or text longer than an answer holds, whatever its shape (a sparse array of 2^32 - 1 is refused at once, not walked), and never throws', () => {
+    const sparse = (first: string): string[] => {
+      const a = [first];
+      a.length = 2 ** 32 - 1;
+      return a;
+    };
+    const template = fileIdentity(summary.templatePath);
+    const long = 'x'.repeat(4097);
+    const bad: unknown[] = [
+      { ok: true, summary: { ...summary, environments: sparse('prod') }, template },
+      { ok: true, summary: { ...summary, environments: ['prod', 'dev', 'prod'] }, template },
+      { ok: true, summary: { ...summary, assets: sparse('a'), hasAssets: true }, template },
+      { ok: true, summary: { ...summary, assets: [long], hasAssets: true }, template },
+      { ok: false, kind: 'users', message: 'm', problems: sparse('p') },
+      { ok: false, kind: 'users', message: 'm', problems: Array.from({ length: 101 }, () => 'p') },
+      { ok: false, kind: 'users', message: 'm', problems: [long] },
+      { ok: false, kind: 'user', message: long },
+      { ok: false, kind: 'user', message: 'm', hint: long },
+      { ok: false, kind: 'user', message: 'm', hint: 7 },
+      // An answer that throws as it is read is no answer.
+      {
+        ok: true,
+        get summary() {
+          throw new Error('boom');
+        },
+      },
+    ];
+    for (const answer of bad) expect(checkAnswer(answer, target)).toBeUndefined();
+    // At the bounds, taken.
+    const most = checkAnswer({ ok: false, kind: 'users', message: 'm', problems: Array.from({ length: 100 }, () => 'p'.repeat(4096)), hint: 'h'.repeat(4096) }, target);
+    expect(most?.ok === false && (most.error as UserErrors).problems.length).toBe(100);
   });
 });
 
@@ -362,10 +408,13 @@ describe('serveSynthHelper in this process', () => {
     expect(existsSync(p.socket)).toBe(true);
     const served = serveSynthHelper({ socket: p.socket, keyHash: p.keyHash, idleMs: 1500, files: { changed: () => undefined }, load: async () => () => summary });
     expect(await ready(p)).toEqual({ pid: process.pid, served: 0, userErrors: 0 });
-    // A folder others may write is no place to trust a socket in.
-    chmodSync(p.folder, 0o777);
-    expect(await helperState(p)).toBeUndefined();
+    // A folder others may write, or even enter, is no place to trust a socket in.
+    for (const mode of [0o777, 0o755, 0o710]) {
+      chmodSync(p.folder, mode);
+      expect(await helperState(p), mode.toString(8)).toBeUndefined();
+    }
     chmodSync(p.folder, 0o700);
+    expect(await helperState(p)).toEqual({ pid: process.pid, served: 0, userErrors: 0 });
     expect(await served).toBe('idle');
   });
 
@@ -380,6 +429,11 @@ describe('serveSynthHelper in this process', () => {
     const waited = performance.now() - begun;
     expect(waited).toBeGreaterThanOrEqual(ACCEPT_LIMIT_MS - 50);
     expect(waited).toBeLessThan(ACCEPT_LIMIT_MS + 5_000);
+    // Set aside: its socket removed (it ends when it looks), so the next synth neither waits for it nor is kept from starting another.
+    expect(existsSync(p.socket)).toBe(false);
+    const next = performance.now();
+    expect(await synthByHelper(p, { profiles, outDir: join(tempDir('bd-helper-outs-'), 'a') })).toBeUndefined();
+    expect(performance.now() - next).toBeLessThan(1000);
     for (const conn of held) conn.destroy();
     await new Promise((r) => stuck.close(r));
 
@@ -424,4 +478,49 @@ describe('serveSynthHelper in this process', () => {
       slow.destroy();
     }
   }, 20_000);
+});
+
+describe('the folders of the socket', () => {
+  const dir = (uid: number, mode: number) => ({ isDirectory: () => true, uid, mode: 0o040000 | mode });
+  const link = { isDirectory: () => false, uid: 1000, mode: 0o120777 };
+
+  it('trusts a path none of whose folders anyone but the user or root could replace (others may write a sticky one)', () => {
+    const tree = (entries: Record<string, ReturnType<typeof dir> | typeof link>) => (path: string) => {
+      const st = entries[path];
+      if (st === undefined) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+      return st;
+    };
+    const home = { '/': dir(0, 0o755), '/home': dir(0, 0o755), '/home/u': dir(1000, 0o750), '/home/u/.cache': dir(1000, 0o700) };
+    expect(safeAncestry('/home/u/.cache', tree(home), 1000)).toBe(true);
+    expect(safeAncestry('/home/u/.cache', tree(home), 0)).toBe(false);
+    expect(safeAncestry('/tmp/u', tree({ '/': dir(0, 0o755), '/tmp': dir(0, 0o1777), '/tmp/u': dir(1000, 0o700) }), 1000)).toBe(true);
+    const refused: [string, Record<string, ReturnType<typeof dir> | typeof link>][] = [
+      ['a folder above writable by others, not sticky', { ...home, '/home': dir(0, 0o777) }],
+      ['a folder above writable by its group', { ...home, '/home/u': dir(1000, 0o770) }],
+      ["a folder above of another user's", { ...home, '/home/u': dir(1001, 0o755) }],
+      ["the folder itself another user's", { ...home, '/home/u/.cache': dir(1001, 0o700) }],
+      ['a link on the way', { ...home, '/home/u': link }],
+      ['a folder missing', { '/': dir(0, 0o755), '/home/u': dir(1000, 0o700), '/home/u/.cache': dir(1000, 0o700) }],
+      ['a sticky folder of another user', { '/': dir(0, 0o755), '/tmp': dir(1001, 0o1777), '/tmp/u': dir(1000, 0o700) }],
+    ];
+    for (const [what, entries] of refused) expect(safeAncestry(entries['/tmp/u'] ? '/tmp/u' : '/home/u/.cache', tree(entries), 1000), what).toBe(false);
+    expect(safeAncestry('relative/path', tree(home), 1000)).toBe(false);
+    // This machine's temporary folders: under a sticky /tmp.
+    expect(safeAncestry(realpathSync(tempDir('bd-helper-ancestry-')))).toBe(true);
+  });
+
+  it('a folder of the user\u2019s is made private; a link, or a folder missing, is not', () => {
+    const opened = join(tempDir('bd-helper-private-'), 'helper');
+    mkdirSync(opened);
+    chmodSync(opened, 0o755);
+    expect(privateFolder(opened)).toBe(false);
+    expect(makeFolderPrivate(opened)).toBe(true);
+    expect(statSync(opened).mode & 0o777).toBe(0o700);
+    expect(privateFolder(opened)).toBe(true);
+    const linked = join(tempDir('bd-helper-private-'), 'link');
+    symlinkSync(opened, linked);
+    expect(privateFolder(linked)).toBe(false);
+    expect(makeFolderPrivate(linked)).toBe(false);
+    expect(makeFolderPrivate(join(opened, 'missing'))).toBe(false);
+  });
 });
