@@ -685,8 +685,18 @@ async function listenOnce(server: Server, path: string): Promise<boolean> {
         process.umask(mask);
       }
     });
+  // Listening, on a socket made the user's alone to connect to (as listen made it; said again): else not at all.
+  const listened = () => {
+    try {
+      chmodSync(path, 0o600);
+      return true;
+    } catch {
+      server.close();
+      return false;
+    }
+  };
   let error = await attempt();
-  if (error === undefined) return private0600(path);
+  if (error === undefined) return listened();
   if (error.code !== 'EADDRINUSE') return false;
   const answered = await new Promise<boolean>((resolvePromise) => {
     const probe = net().connect(path);
@@ -703,17 +713,7 @@ async function listenOnce(server: Server, path: string): Promise<boolean> {
     return false;
   }
   error = await attempt();
-  return error === undefined && private0600(path);
-}
-
-/** The socket made the user's alone to connect to (as listen made it; said again); false when it cannot be. */
-function private0600(path: string): boolean {
-  try {
-    chmodSync(path, 0o600);
-    return true;
-  } catch {
-    return false;
-  }
+  return error === undefined && listened();
 }
 
 /**
