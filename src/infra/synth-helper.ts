@@ -42,10 +42,10 @@
  *   share them), or with {@link SYNTH_HELPER_SWITCH}`=off`; started only by a
  *   synth whose standard error is a terminal (a person's, not cron's).
  */
-import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import type { Server, Socket } from 'node:net';
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { withoutClientSecrets, type StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError, UserErrors } from '../errors.js';
@@ -71,8 +71,10 @@ const SOCKET_CHECK_MS = 30_000;
 const PROTOCOL = 3;
 /** Longer socket paths than this are refused by some systems (sun_path is 104 bytes on macOS). */
 const MAX_SOCKET_PATH = 100;
-/** The largest request (profiles and an environment) and answer a helper or command reads (bytes). */
-const MAX_FRAME = 8 * 1024 * 1024;
+/** The largest request (profiles and an environment) a helper reads (bytes). */
+const MAX_REQUEST = 8 * 1024 * 1024;
+/** The largest answer a command reads (bytes): a summary, or up to {@link MAX_PROBLEMS} problems of {@link MAX_TEXT}. */
+const MAX_ANSWER = 1024 * 1024;
 /** The longest text taken from an answer (an error's message or hint, a problem, a path), in characters. */
 const MAX_TEXT = 4096;
 /** The most problems taken from an answer's user errors. */
@@ -205,11 +207,14 @@ function frame(value: unknown): Buffer {
 
 /**
  * Reads from `socket`: the accepted byte first when `accepted` is asked (`onAccepted` is called as it comes), then
- * the first whole message. Rejects on another first byte, a message over {@link MAX_FRAME}, a close before one, or an error.
+ * the first whole message. Rejects on another first byte, a message over `max` bytes, a close before one, or an error.
+ * The message's chunks are joined once, when it is whole.
  */
-function readFrame(socket: Socket, accepted?: { onAccepted(): void }): Promise<unknown> {
+function readFrame(socket: Socket, max: number, accepted?: { onAccepted(): void }): Promise<unknown> {
   return new Promise((resolvePromise, reject) => {
-    let data: Buffer = Buffer.alloc(0);
+    let chunks: Buffer[] = [];
+    let size = 0;
+    let length: number | undefined;
     let waitingForAccept = accepted !== undefined;
     const done = (error: Error | undefined, value?: unknown) => {
       socket.off('data', onData).off('error', onError).off('close', onClose);
@@ -217,19 +222,23 @@ function readFrame(socket: Socket, accepted?: { onAccepted(): void }): Promise<u
       else resolvePromise(value);
     };
     const onData = (chunk: Buffer) => {
-      data = data.length === 0 ? chunk : Buffer.concat([data, chunk]);
       if (waitingForAccept) {
-        if (data[0] !== ACCEPTED) return done(new Error('the helper did not take the connection'));
+        if (chunk[0] !== ACCEPTED) return done(new Error('the helper did not take the connection'));
         waitingForAccept = false;
-        data = data.subarray(1);
+        chunk = chunk.subarray(1);
         accepted!.onAccepted();
       }
-      if (data.length < 4) return;
-      const length = data.readUInt32BE(0);
-      if (length > MAX_FRAME) return done(new Error(`a message of ${length} bytes, over ${MAX_FRAME}`));
-      if (data.length < 4 + length) return;
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size < 4) return;
+      if (length === undefined) {
+        chunks = [Buffer.concat(chunks, size)];
+        length = chunks[0]!.readUInt32BE(0);
+        if (length > max) return done(new Error(`a message of ${length} bytes, over ${max}`));
+      }
+      if (size < 4 + length) return;
       try {
-        done(undefined, JSON.parse(data.subarray(4, 4 + length).toString('utf8')) as unknown);
+        done(undefined, JSON.parse(Buffer.concat(chunks, size).subarray(4, 4 + length).toString('utf8')) as unknown);
       } catch (error) {
         done(error instanceof Error ? error : new Error(String(error)));
       }
@@ -332,7 +341,7 @@ async function ask(place: HelperPlace, request: Record<string, unknown>, limitMs
     await new Promise<void>((resolvePromise, reject) => {
       socket.once('connect', resolvePromise).once('error', reject);
     });
-    const answer = readFrame(socket, {
+    const answer = readFrame(socket, MAX_ANSWER, {
       onAccepted() {
         clearTimeout(timer);
         timer = setTimeout(() => socket.destroy(new Error(`no answer in ${limitMs} ms`)), limitMs);
@@ -615,7 +624,7 @@ export async function serveSynthHelper(options: HelperOptions): Promise<HelperEn
     const limit = setTimeout(() => conn.destroy(), REQUEST_LIMIT_MS);
     let request: unknown;
     try {
-      request = await readFrame(conn);
+      request = await readFrame(conn, MAX_REQUEST);
     } catch {
       conn.destroy();
       return;
@@ -669,35 +678,33 @@ export async function serveSynthHelper(options: HelperOptions): Promise<HelperEn
   return end ?? 'idle';
 }
 
-/** Listens at `path`; when a stale socket is there (nothing answers), it is removed and listening tried once more. False when another helper answers there or it cannot listen. */
+/**
+ * Listens at `path`, unless another helper answers there: bound under a name of this process's in the same folder,
+ * made 0600, then renamed to `path` (over a stale socket nothing answers at). Closing the server later removes only
+ * the name it was bound to: a helper set aside (its socket removed by a command it did not answer) that wakes and
+ * stops never removes the socket of the one that took its place. False when it does not listen.
+ */
 async function listenOnce(server: Server, path: string): Promise<boolean> {
-  const attempt = () =>
-    new Promise<NodeJS.ErrnoException | undefined>((resolvePromise) => {
-      server.once('error', resolvePromise);
-      // The socket is made as listen is called: 0600 whatever the mask of the terminal that started the helper.
-      const mask = process.umask(0o077);
-      try {
-        server.listen(path, () => {
-          server.off('error', resolvePromise);
-          resolvePromise(undefined);
-        });
-      } finally {
-        process.umask(mask);
-      }
-    });
-  // Listening, on a socket made the user's alone to connect to (as listen made it; said again): else not at all.
-  const listened = () => {
+  const bound = join(dirname(path), `.${process.pid.toString(36)}.new`);
+  try {
+    rmSync(bound, { force: true });
+  } catch {
+    return false;
+  }
+  const error = await new Promise<NodeJS.ErrnoException | undefined>((resolvePromise) => {
+    server.once('error', resolvePromise);
+    // The socket is made as listen is called: 0600 whatever the mask of the terminal that started the helper.
+    const mask = process.umask(0o077);
     try {
-      chmodSync(path, 0o600);
-      return true;
-    } catch {
-      server.close();
-      return false;
+      server.listen(bound, () => {
+        server.off('error', resolvePromise);
+        resolvePromise(undefined);
+      });
+    } finally {
+      process.umask(mask);
     }
-  };
-  let error = await attempt();
-  if (error === undefined) return listened();
-  if (error.code !== 'EADDRINUSE') return false;
+  });
+  if (error !== undefined) return false;
   const answered = await new Promise<boolean>((resolvePromise) => {
     const probe = net().connect(path);
     probe.once('connect', () => {
@@ -706,14 +713,17 @@ async function listenOnce(server: Server, path: string): Promise<boolean> {
     });
     probe.once('error', () => resolvePromise(false));
   });
-  if (answered) return false;
   try {
-    if (lstatSync(path).isSocket()) rmSync(path);
+    if (answered) throw new Error('another helper answers there');
+    // Said again, as listen made it: the user's alone to connect to.
+    chmodSync(bound, 0o600);
+    renameSync(bound, path);
+    return true;
   } catch {
+    // Closing removes the name it is bound to.
+    server.close();
     return false;
   }
-  error = await attempt();
-  return error === undefined && listened();
 }
 
 /**

@@ -4,7 +4,7 @@
  * served in this process with a stand-in synthesis (the built one: test/cli/synth-helper.test.ts).
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -455,6 +455,23 @@ describe('serveSynthHelper in this process', () => {
     expect((await synthByHelper(q, { profiles, outDir: join(outs, 'c') }))?.ok).toBe(true);
     process.emit('SIGTERM', 'SIGTERM');
     expect(await served).toBe('signal');
+  }, 20_000);
+
+  it('a helper set aside (its socket removed by a command it did not answer) that stops leaves the socket of the one that took its place', async () => {
+    const p = place();
+    // Checks its socket every second (a quarter of its idle time).
+    const first = serveSynthHelper({ socket: p.socket, keyHash: p.keyHash, idleMs: 4_000, files: { changed: () => undefined }, load: async () => () => summary });
+    await ready(p);
+    rmSync(p.socket);
+    const second = serveSynthHelper({ socket: p.socket, keyHash: p.keyHash, idleMs: 60_000, files: { changed: () => undefined }, load: async () => () => summary });
+    expect(await ready(p)).toEqual({ pid: process.pid, served: 0, userErrors: 0 });
+    const taken = lstatSync(p.socket).ino;
+    expect(await first).toBe('socket');
+    expect(lstatSync(p.socket, { throwIfNoEntry: false })?.ino).toBe(taken);
+    expect(await helperState(p)).toEqual({ pid: process.pid, served: 0, userErrors: 0 });
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(await second).toBe('signal');
+    expect(existsSync(p.socket)).toBe(false);
   }, 20_000);
 
   it('on stopping, closes a connection still open (one that sends a request a byte at a time never holds it)', async () => {
