@@ -35,13 +35,19 @@ function isHelper(pid: number): boolean {
   }
 }
 
-/** The descriptors of process `pid` above 2 that a process it starts would inherit (no close-on-exec, 02000000). */
+/** The descriptors of process `pid` above 2 that a process it starts would inherit (no close-on-exec, 02000000); one closed as it is looked at is none. */
 function inheritable(pid: number): number[] {
   return readdirSync(`/proc/${pid}/fd`)
     .map(Number)
     .filter((fd) => {
       if (fd <= 2) return false;
-      const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'));
+      let info: string;
+      try {
+        info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1');
+      } catch {
+        return false;
+      }
+      const flags = /^flags:\s*([0-7]+)$/m.exec(info);
       return flags !== null && (parseInt(flags[1]!, 8) & 0o2000000) === 0;
     });
 }
