@@ -567,15 +567,10 @@ export async function serveSynthHelper(options: HelperOptions): Promise<HelperEn
   /** The last failure that was not the user's (a stale module, a bug in the synthesis), for tests and benches: in its state. */
   let problem: string | undefined;
   const server: Server = net().createServer({ allowHalfOpen: false }, (conn) => void answer(conn));
-  const listening = await listenOnce(server, path);
+  // Its socket's inode, as it was made (a socket another helper puts in its place later is not its own).
+  const ino = await listenOnce(server, path);
   clearStartingMark(path);
-  if (!listening) return 'not listening';
-  let ino: number | undefined;
-  try {
-    ino = lstatSync(path).ino;
-  } catch {
-    // Gone already: the first check below stops.
-  }
+  if (ino === undefined) return 'not listening';
   let end: HelperEnd | undefined;
   const closed = new Promise<void>((resolvePromise) => server.once('close', resolvePromise));
   const onSignal = () => stop('signal');
@@ -682,14 +677,14 @@ export async function serveSynthHelper(options: HelperOptions): Promise<HelperEn
  * Listens at `path`, unless another helper answers there: bound under a name of this process's in the same folder,
  * made 0600, then renamed to `path` (over a stale socket nothing answers at). Closing the server later removes only
  * the name it was bound to: a helper set aside (its socket removed by a command it did not answer) that wakes and
- * stops never removes the socket of the one that took its place. False when it does not listen.
+ * stops never removes the socket of the one that took its place. The socket's inode; undefined when it does not listen.
  */
-async function listenOnce(server: Server, path: string): Promise<boolean> {
+async function listenOnce(server: Server, path: string): Promise<number | undefined> {
   const bound = join(dirname(path), `.${process.pid.toString(36)}.new`);
   try {
     rmSync(bound, { force: true });
   } catch {
-    return false;
+    return undefined;
   }
   const error = await new Promise<NodeJS.ErrnoException | undefined>((resolvePromise) => {
     server.once('error', resolvePromise);
@@ -704,7 +699,7 @@ async function listenOnce(server: Server, path: string): Promise<boolean> {
       process.umask(mask);
     }
   });
-  if (error !== undefined) return false;
+  if (error !== undefined) return undefined;
   const answered = await new Promise<boolean>((resolvePromise) => {
     const probe = net().connect(path);
     probe.once('connect', () => {
@@ -717,12 +712,13 @@ async function listenOnce(server: Server, path: string): Promise<boolean> {
     if (answered) throw new Error('another helper answers there');
     // Said again, as listen made it: the user's alone to connect to.
     chmodSync(bound, 0o600);
+    const { ino } = lstatSync(bound);
     renameSync(bound, path);
-    return true;
+    return ino;
   } catch {
     // Closing removes the name it is bound to.
     server.close();
-    return false;
+    return undefined;
   }
 }
 
