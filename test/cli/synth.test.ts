@@ -99,14 +99,14 @@ describe('benchling-deploy synth', () => {
     }
   });
 
-  it('a relative --out, the default one or a relative --config-dir in a working folder deleted under the shell: exit 2 naming the flag; an absolute --out still synthesizes', async () => {
+  it('a relative --out, the default one, a relative --config-dir or XDG_CONFIG_HOME in a working folder deleted under the shell: exit 2 naming the flag or variable; an absolute --out still synthesizes', async () => {
     const home = tempDir('bd-home-');
     const env = { PATH: process.env.PATH, CI: 'true', NO_COLOR: '1', HOME: home, AWS_REGION: 'us-east-1' };
     // The shell enters the folder and removes it; node starts there, as after `rm -rf` of the folder a terminal sits in.
-    const inDeletedFolder = (args: string[]) => {
+    const inDeletedFolder = (args: string[], extra: Record<string, string> = {}) => {
       const gone = join(tempDir(), 'gone');
       mkdirSync(gone);
-      const r = spawnSync('sh', ['-c', 'cd "$1" && rmdir "$1" && shift && exec "$@"', 'sh', gone, process.execPath, BIN, ...args], { env, encoding: 'utf8' });
+      const r = spawnSync('sh', ['-c', 'cd "$1" && rmdir "$1" && shift && exec "$@"', 'sh', gone, process.execPath, BIN, ...args], { env: { ...env, ...extra }, encoding: 'utf8' });
       return { ...r, gone };
     };
     const out = join(tempDir(), 'assembly');
@@ -115,6 +115,10 @@ describe('benchling-deploy synth', () => {
       [['--config-dir', FIXTURE, 'synth', '--out', 'here'], '--out: "here" is relative, and the working folder no longer exists'],
       [['--config-dir', 'config', 'synth', '--out', out], '--config-dir: "config" is relative, and the working folder no longer exists'],
     ];
+    // The config folder from a relative XDG_CONFIG_HOME, the same.
+    const fromVariable = inDeletedFolder(['synth', '--out', out], { XDG_CONFIG_HOME: 'config' });
+    expect(fromVariable.status, fromVariable.stderr).toBe(2);
+    expect(fromVariable.stderr).toContain('XDG_CONFIG_HOME: "config" is relative, and the working folder no longer exists');
     for (const [args, message] of refusals) {
       const r = inDeletedFolder(args);
       expect(r.status, r.stderr).toBe(2);
