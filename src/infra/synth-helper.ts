@@ -410,9 +410,9 @@ export async function helperState(place: HelperPlace, limitMs = 5_000): Promise<
 /**
  * Starts this installation's helper (`distDir`/{@link HELPER_ENTRY}), detached: its own session, no standard
  * streams, the folder of its socket as its working folder, the variables a synthesis may read ({@link requestEnv}).
- * Does nothing when the folder cannot be made the user's alone, or others could replace it; a helper already there ends at once. The helper's own
- * door to a process: it outlives the command, so it is not the runner's (src/infra/runner.ts, cdk's, which ends
- * with it).
+ * Does nothing when the folder cannot be made the user's alone, or others could replace it; a helper already there
+ * ends at once. The helper's own door to a process: it outlives the command, so it is not the runner's
+ * (src/infra/runner.ts, cdk's, which ends with it).
  */
 export function startSynthHelper(place: HelperPlace, distDir: string, env: NodeJS.ProcessEnv = process.env): void {
   try {
