@@ -28,39 +28,42 @@ export function fnv1a(text: string): string {
   return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
-/** The user's own, and writable by no one else (POSIX only: Windows has no owner ids, and its mode bits are made up: every file reads as writable by all). */
-export function onlyTheUsers(st: { uid: number; mode: number }): boolean {
+/** The mode bits that let others write: what a file or folder the tool keeps must not have. */
+export const OTHERS_WRITE = 0o022;
+/** Every mode bit of others (group and world): what the synth helper's folder must not have (src/infra/synth-helper.ts). */
+export const OTHERS_ANY = 0o077;
+
+/** The user's own, with none of the `closed` mode bits: by default, writable by no one else (POSIX only: Windows has no owner ids, and its mode bits are made up: every file reads as writable by all). */
+export function onlyTheUsers(st: { uid: number; mode: number }, closed = OTHERS_WRITE): boolean {
   const uid = process.getuid?.();
-  return uid === undefined || (st.uid === uid && (st.mode & 0o022) === 0);
+  return uid === undefined || (st.uid === uid && (st.mode & closed) === 0);
 }
 
-/** A folder, not a link, of the user's, that no one else may write (false when it is missing). */
-export function ownFolder(dir: string): boolean {
+/** A folder, not a link, of the user's, with none of the `closed` mode bits: by default, one no one else may write (false when it is missing). */
+export function ownFolder(dir: string, closed = OTHERS_WRITE): boolean {
   const st = lstatSync(dir, { throwIfNoEntry: false });
-  return st !== undefined && st.isDirectory() && onlyTheUsers(st);
+  return st !== undefined && st.isDirectory() && onlyTheUsers(st, closed);
 }
 
 /**
- * A folder, not a link, of the user's, that no one else may even enter (mode 0700 or less): where the synth helper's
- * socket is (src/infra/synth-helper.ts). False when it is missing (POSIX: on Windows, any folder that is not a link).
+ * `dir`, a folder of the user's and not a link, with the `closed` mode bits taken off through what was opened (never
+ * a link in its place): 'closed' when it had some, 'already' when it had none; undefined when it is missing, a link,
+ * someone else's, or cannot be changed. POSIX only (the caller answers for Windows).
  */
-export function privateFolder(dir: string): boolean {
-  const st = lstatSync(dir, { throwIfNoEntry: false });
-  const uid = process.getuid?.();
-  return st !== undefined && st.isDirectory() && (uid === undefined || (st.uid === uid && (st.mode & 0o077) === 0));
+function closeOwnFolder(dir: string, closed: number, uid: number): 'closed' | 'already' | undefined {
+  return withOpened<'closed' | 'already' | undefined>(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (constants.O_NOFOLLOW ?? 0), undefined, (fd) => {
+    const st = fstatSync(fd);
+    if (!st.isDirectory() || st.uid !== uid) return undefined;
+    if ((st.mode & closed) === 0) return 'already';
+    fchmodSync(fd, st.mode & 0o7777 & ~closed);
+    return 'closed';
+  });
 }
 
-/** `dir`, a folder of the user's and not a link, made one no one else may enter when it is not; true when it is private now. */
+/** `dir`, a folder of the user's and not a link, made one no one else may enter when it is not; true when it is so now. */
 export function makeFolderPrivate(dir: string): boolean {
   const uid = process.getuid?.();
-  if (uid === undefined) return privateFolder(dir);
-  // The folder itself, never a link in its place: its mode is changed through what was opened.
-  return withOpened(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (constants.O_NOFOLLOW ?? 0), false, (fd) => {
-    const st = fstatSync(fd);
-    if (!st.isDirectory() || st.uid !== uid) return false;
-    if ((st.mode & 0o077) !== 0) fchmodSync(fd, st.mode & 0o700);
-    return true;
-  });
+  return uid === undefined ? ownFolder(dir, OTHERS_ANY) : closeOwnFolder(dir, OTHERS_ANY, uid) !== undefined;
 }
 
 /**
@@ -93,14 +96,7 @@ export function safeAncestry(realDir: string, lstat: (path: string) => { isDirec
  */
 export function reclaimOwnFolder(dir: string): boolean {
   const uid = process.getuid?.();
-  if (uid === undefined) return false;
-  // The folder itself, never a link in its place: its mode is changed through what was opened.
-  return withOpened(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0) | (constants.O_NOFOLLOW ?? 0), false, (fd) => {
-    const st = fstatSync(fd);
-    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) === 0) return false;
-    fchmodSync(fd, st.mode & 0o7755 & ~0o022);
-    return true;
-  });
+  return uid !== undefined && closeOwnFolder(dir, OTHERS_WRITE, uid) === 'closed';
 }
 
 /** `use` of `path` opened with `flags`, closed after (a failing close changes nothing); `otherwise` when any step throws. */

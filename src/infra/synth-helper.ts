@@ -50,7 +50,7 @@ import { withoutClientSecrets, type StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError, UserErrors } from '../errors.js';
 import { isRunning } from '../config/lock.js';
-import { cacheFolder, fnv1a, makeFolderPrivate, privateFolder, safeAncestry } from '../own-files.js';
+import { cacheFolder, fnv1a, makeFolderPrivate, OTHERS_ANY, ownFolder, safeAncestry } from '../own-files.js';
 
 /**
  * Node's modules that only a helper's use needs, loaded at that use: a synth in CI (or with the helper off) loads none
@@ -181,7 +181,7 @@ function reachableSocket(place: HelperPlace): { path: string; ino: number } | un
   try {
     const folder = realpathSync(place.folder);
     const path = trustedSocketPath(place, folder);
-    if (path === undefined || !privateFolder(folder)) return undefined;
+    if (path === undefined || !ownFolder(folder, OTHERS_ANY)) return undefined;
     const st = lstatSync(path, { throwIfNoEntry: false });
     const uid = process.getuid?.();
     if (st === undefined || !st.isSocket() || (uid !== undefined && st.uid !== uid)) return undefined;

@@ -28,7 +28,7 @@ import {
   type HelperPlace,
   type SynthSummary,
 } from '../../src/infra/synth-helper.js';
-import { makeFolderPrivate, privateFolder, safeAncestry } from '../../src/own-files.js';
+import { makeFolderPrivate, OTHERS_ANY, ownFolder, safeAncestry } from '../../src/own-files.js';
 import { tempDir } from '../helpers/fixtures.js';
 import { hasEnded, waitFor } from '../helpers/wait.js';
 
@@ -530,13 +530,13 @@ describe('the folders of the socket', () => {
     const opened = join(tempDir('bd-helper-private-'), 'helper');
     mkdirSync(opened);
     chmodSync(opened, 0o755);
-    expect(privateFolder(opened)).toBe(false);
+    expect(ownFolder(opened, OTHERS_ANY)).toBe(false);
     expect(makeFolderPrivate(opened)).toBe(true);
     expect(statSync(opened).mode & 0o777).toBe(0o700);
-    expect(privateFolder(opened)).toBe(true);
+    expect(ownFolder(opened, OTHERS_ANY)).toBe(true);
     const linked = join(tempDir('bd-helper-private-'), 'link');
     symlinkSync(opened, linked);
-    expect(privateFolder(linked)).toBe(false);
+    expect(ownFolder(linked, OTHERS_ANY)).toBe(false);
     expect(makeFolderPrivate(linked)).toBe(false);
     expect(makeFolderPrivate(join(opened, 'missing'))).toBe(false);
   });
