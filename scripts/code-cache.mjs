@@ -88,21 +88,17 @@ function skipped(names, error) {
 
 /** dist/synth.cjs, after a synth of the sample folder's profiles (prod's alone: a template that cdk sends inline, so the run warns of nothing). */
 async function cacheSynth(dir) {
-  let switchName;
-  let before;
-  let helperSwitch;
-  let helperBefore;
+  /** The switches this run turns off, with the values they had (undefined: unset), put back after. */
+  const before = new Map();
   try {
     const synth = front.loadBundle('synth.cjs', { cache: false });
-    switchName = synth.exports.COMPILE_CACHE_SWITCH;
-    if (typeof switchName !== 'string') throw new Error('dist/synth.cjs exports no COMPILE_CACHE_SWITCH');
-    before = process.env[switchName];
-    process.env[switchName] = 'off';
-    // Nor does it start a synth helper (src/infra/synth-helper.ts), which would outlive the build.
-    helperSwitch = synth.exports.SYNTH_HELPER_SWITCH;
-    if (typeof helperSwitch !== 'string') throw new Error('dist/synth.cjs exports no SYNTH_HELPER_SWITCH');
-    helperBefore = process.env[helperSwitch];
-    process.env[helperSwitch] = 'off';
+    // The run keeps no code cache of its own, nor does it start a synth helper (src/infra/synth-helper.ts), which would outlive the build.
+    for (const exported of ['COMPILE_CACHE_SWITCH', 'SYNTH_HELPER_SWITCH']) {
+      const name = synth.exports[exported];
+      if (typeof name !== 'string') throw new Error(`dist/synth.cjs exports no ${exported}`);
+      before.set(name, process.env[name]);
+      process.env[name] = 'off';
+    }
     const loadedBefore = new Set(Object.keys(require.cache));
     await inTime(() => synth.exports.runFrontCommand('synth', { out: join(dir, 'synth-out') }, { configDir: dir }));
     if (process.exitCode !== 0) throw new Error(`synth of the sample profiles ended with ${process.exitCode}`);
@@ -118,13 +114,9 @@ async function cacheSynth(dir) {
     rmSync(join(distDir(), SYNTH_MODULES), { force: true });
     skipped(['synth.cjs'], error);
   } finally {
-    if (switchName !== undefined) {
-      if (before === undefined) delete process.env[switchName];
-      else process.env[switchName] = before;
-    }
-    if (helperSwitch !== undefined) {
-      if (helperBefore === undefined) delete process.env[helperSwitch];
-      else process.env[helperSwitch] = helperBefore;
+    for (const [name, value] of before) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
     }
   }
 }
