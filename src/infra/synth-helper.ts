@@ -42,7 +42,7 @@
  *   share them), or with {@link SYNTH_HELPER_SWITCH}`=off`; started only by a
  *   synth whose standard error is a terminal (a person's, not cron's).
  */
-import { chmodSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import type { Server, Socket } from 'node:net';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -50,7 +50,7 @@ import { withoutClientSecrets, type StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError, UserErrors } from '../errors.js';
 import { isRunning } from '../config/lock.js';
-import { cacheFolder, fnv1a, makeFolderPrivate, OTHERS_ANY, ownFolder, safeAncestry } from '../own-files.js';
+import { cacheFolder, fnv1a, makeFolderPrivate, OTHERS_ANY, ownFolder, readOwnFile, safeAncestry } from '../own-files.js';
 
 /**
  * Node's modules that only a helper's use needs, loaded at that use: a synth in CI (or with the helper off) loads none
@@ -466,7 +466,7 @@ function claimStart(mark: string): boolean {
     const st = lstatSync(mark, { throwIfNoEntry: false });
     if (st === undefined) continue;
     if (!st.isFile()) return false;
-    const pid = Number(readSmall(mark));
+    const pid = Number(markedPid(mark));
     const age = Date.now() - st.mtimeMs;
     const starting = Number.isSafeInteger(pid) && pid > 0 ? isRunning(pid) && age < STARTING_STALE_MS : age < STARTING_UNWRITTEN_MS;
     if (starting) return false;
@@ -475,25 +475,16 @@ function claimStart(mark: string): boolean {
   return false;
 }
 
-/** The first bytes of a small file the tool wrote (a process id), without following a link; '' when unreadable. */
-function readSmall(path: string): string {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
-    const buf = Buffer.alloc(32);
-    return buf.subarray(0, readSync(fd, buf, 0, 32, 0)).toString('latin1').trim();
-  } catch {
-    return '';
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+/** The process id a starting mark holds, as the tool's own small file (src/own-files.ts readOwnFile: the user's, not a link, no wait); '' when it holds none it could read. */
+function markedPid(mark: string): string {
+  return readOwnFile(mark, 32)?.data.toString('latin1').trim() ?? '';
 }
 
 /** Removes the starting mark when it names this process (the helper, listening or ending). */
 function clearStartingMark(socket: string): void {
   const mark = startingMark(socket);
   try {
-    if (readSmall(mark) === String(process.pid)) rmSync(mark, { force: true });
+    if (markedPid(mark) === String(process.pid)) rmSync(mark, { force: true });
   } catch {
     // Left: stale once this process ends.
   }
