@@ -539,6 +539,9 @@ describe('compile cache: kept resolutions', () => {
     writeFileSync(join(p.root, 'src', 'b.js'), "exports.name = 'src/b.js';");
     // The folder above src is looked at too (for a package.json): the cache folder made in it now, not by the first save.
     mkdirSync(p.cacheDir, { mode: 0o700 });
+    // Where Node's look for the package.json above ends, as in a project: else it goes on up to the temporary folder,
+    // which other processes change between the two runs, and the second rightly takes none of the first's answers.
+    writeFileSync(join(p.root, 'package.json'), '{}');
     const first = run(p, '../../src/main.js');
     expect(first.value).toEqual(['src/b.js', 'b.js']);
     expect((readCacheLayout(p.cacheFile).tables.get('') as CacheTable).resolutions.map(([, request]) => request).sort()).toEqual(['./b', 'pkg/b']);
