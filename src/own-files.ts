@@ -1,4 +1,4 @@
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, type BigIntStats } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 
@@ -19,6 +19,11 @@ import { dirname, isAbsolute, join } from 'node:path';
 export function cacheFolder(name: string, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
   const xdg = env.XDG_CACHE_HOME;
   return join(xdg && isAbsolute(xdg) ? xdg : join(home, '.cache'), 'benchling-deploy', name);
+}
+
+/** A file's stamp: device, inode, size, modification and change time (ns); another when the file was changed or replaced (the code cache's entries, the synth helper's bundles and modules). */
+export function fileStamp(s: BigIntStats): string {
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
 /** FNV-1a, 32 bits, as 8 hex digits: a file name's key, not a check of anything. */

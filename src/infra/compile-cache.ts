@@ -6,7 +6,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { Script } from 'node:vm';
 import * as zlib from 'node:zlib';
-import { cacheFolder, closeQuietly, openOwnFile, reclaimOwnFolder, writeOwnFile } from '../own-files.js';
+import { cacheFolder, closeQuietly, fileStamp, openOwnFile, reclaimOwnFolder, writeOwnFile } from '../own-files.js';
 
 /**
  * A code cache for the CommonJS files of node_modules (aws-cdk-lib is most of
@@ -221,15 +221,10 @@ function statStamp(path: string): { stamp: string; changedMs: number } | undefin
   try {
     const s = statSync(path, { bigint: true, throwIfNoEntry: false });
     if (s === undefined) return undefined;
-    return { stamp: stampFromStats(s), changedMs: Number((s.mtimeNs > s.ctimeNs ? s.mtimeNs : s.ctimeNs) / 1_000_000n) };
+    return { stamp: fileStamp(s), changedMs: Number((s.mtimeNs > s.ctimeNs ? s.mtimeNs : s.ctimeNs) / 1_000_000n) };
   } catch {
     return undefined;
   }
-}
-
-/** Device, inode, size, modification and change time (ns). */
-function stampFromStats(s: BigIntStats): string {
-  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
 /** `pkg`, `pkg/sub`, `@scope/pkg/sub`: the package's name and the rest. */
@@ -652,7 +647,7 @@ function goneOrChanged(file: string, stamp: string): boolean {
     return (error as NodeJS.ErrnoException).code === 'ENOTDIR';
   }
   if (s === undefined) return true;
-  return stamp !== stampFromStats(s) && stamp.startsWith(`${s.dev}:`);
+  return stamp !== fileStamp(s) && stamp.startsWith(`${s.dev}:`);
 }
 
 /** The `require` a CommonJS module gets, as Node's loader makes it. */

@@ -50,7 +50,7 @@ import { withoutClientSecrets, type StackProfiles } from '../config/pairing.js';
 import { ENVIRONMENTS, type EnvironmentName } from '../config/schema.js';
 import { UserError, UserErrors } from '../errors.js';
 import { isRunning } from '../config/lock.js';
-import { cacheFolder, fnv1a, makeFolderPrivate, OTHERS_ANY, ownFolder, readOwnFile, safeAncestry } from '../own-files.js';
+import { cacheFolder, fileStamp, fnv1a, makeFolderPrivate, OTHERS_ANY, ownFolder, readOwnFile, safeAncestry } from '../own-files.js';
 
 /**
  * Node's modules that only a helper's use needs, loaded at that use: a synth in CI (or with the helper off) loads none
@@ -155,11 +155,10 @@ export function helperPlace(distDir: string, env: NodeJS.ProcessEnv = process.en
   return { folder, socket, keyHash };
 }
 
-/** A file's device, inode, size, modification and change time (ns); undefined when it cannot be stat'ed. */
+/** A file's stamp (src/own-files.ts fileStamp); undefined when it cannot be stat'ed. */
 function stampOf(path: string): string | undefined {
   try {
-    const s = statSync(path, { bigint: true });
-    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    return fileStamp(statSync(path, { bigint: true }));
   } catch {
     return undefined;
   }
