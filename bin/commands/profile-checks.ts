@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { UserError, UserErrors } from '../../src/errors.js';
-import { checkProfileName, inspectAllProfiles, inspectProfile, isFile } from '../../src/config/store.js';
+import { checkProfileName, inspectAllProfiles, inspectProfile, isFile, type LoadedProfile } from '../../src/config/store.js';
+import { pairingProblems } from '../../src/config/pairing.js';
+import { unservable } from '../../src/infra/container-contract.js';
 import { profilePath } from '../../src/config/paths.js';
 import { displayLine } from '../../src/display-text.js';
 import { writeDirectly } from '../output.js';
@@ -36,14 +38,14 @@ export const CHECKS = {
 
 function listProfiles(g: Globals): number {
   const dir = configDirOf(g);
-  const all = inspectAllProfiles(dir);
+  const all = withStackProblems(inspectAllProfiles(dir));
   const rows = all.map((p) => ({
     name: p.name,
     environment: p.profile?.environment ?? null,
     tenant: p.profile?.benchlingTenant ?? null,
     imageTag: p.profile?.imageTag ?? null,
     stack: p.profile?.stackName ?? null,
-    status: p.profile ? 'valid' : p.v06 ? 'v0.6' : 'invalid',
+    status: p.v06 ? 'v0.6' : p.problems.length > 0 ? 'invalid' : 'valid',
     problems: p.problems,
     warnings: p.warnings,
   }));
@@ -64,15 +66,34 @@ function listProfiles(g: Globals): number {
 
 function validateProfiles(opts: { profile?: string }, g: Globals): number {
   const dir = configDirOf(g);
-  const all = opts.profile !== undefined ? [inspectOne(dir, opts.profile)] : inspectAllProfiles(dir);
+  // One profile is checked against the others too: a dev profile's place is the prod profile's.
+  const one = opts.profile !== undefined ? inspectOne(dir, opts.profile) : undefined;
+  const folder = inspectAllProfiles(dir);
+  const all = one ? withStackProblems([one], folder) : withStackProblems(folder);
   if (all.length === 0) throw new UserError(`no profiles in ${dir}`, 'create one with `benchling-deploy setup-profile default`');
   const problems = all.flatMap((p) => p.problems);
   const warnings = all.flatMap((p) => p.warnings);
-  if (g.json) printJson({ valid: problems.length === 0, profiles: all.map((p) => ({ name: p.name, path: p.path, valid: !!p.profile, problems: p.problems, warnings: p.warnings })) });
+  if (g.json) printJson({ valid: problems.length === 0, profiles: all.map((p) => ({ name: p.name, path: p.path, valid: p.problems.length === 0, problems: p.problems, warnings: p.warnings })) });
   for (const w of warnings) warn(w);
   if (problems.length > 0) throw new UserErrors(problems, all.some((p) => p.v06) ? 'run `benchling-deploy migrate` for v0.6 profiles' : undefined);
   if (!g.json) for (const p of all) print(`${p.path}: valid (${p.profile!.environment})`);
   return 0;
+}
+
+/**
+ * `profiles` with what a deploy would refuse of each beyond its own check, so a check that passes is
+ * not refused by the deploy after it: pairing (src/config/pairing.ts pairingProblems, judged among
+ * `folder`'s profiles) and an image the stack cannot serve (src/infra/container-contract.ts). Each
+ * problem names the file and field; the profile itself stays, for its row.
+ */
+function withStackProblems(profiles: readonly LoadedProfile[], folder: readonly LoadedProfile[] = profiles): LoadedProfile[] {
+  const pairing = pairingProblems(folder);
+  return profiles.map((p) => {
+    if (!p.profile) return p;
+    const reason = unservable(p.profile.imageTag);
+    const more = [...(pairing.get(p.name) ?? []), ...(reason ? [`${p.path}: imageTag: image ${p.profile.imageTag} cannot be served: ${reason}`] : [])];
+    return more.length === 0 ? p : { ...p, problems: [...p.problems, ...more] };
+  });
 }
 
 function inspectOne(dir: string, name: string) {

@@ -57,7 +57,7 @@ export function resolveTarget(profiles: readonly LoadedProfile[], request: Targe
   const environment = request.environment ?? chosen.environment;
   if (chosen.environment !== environment) {
     throw new UserError(
-      `profile "${chosen.profile}" is for environment "${chosen.environment}"; it cannot be deployed to "${environment}"`,
+      `${fileOf(profiles, chosen.profile)}: environment: profile "${chosen.profile}" is for environment "${chosen.environment}"; it cannot be deployed to "${environment}"`,
       `use --environment ${chosen.environment}, or a profile whose environment is ${environment}${environment === 'prod' ? ' (default)' : ' (dev)'}`,
     );
   }
@@ -75,10 +75,10 @@ export function resolveStackProfiles(
   overrides: { prod?: ResolvedProfile; dev?: ResolvedProfile; region?: string } = {},
 ): StackProfiles {
   const prod = overrides.prod ?? findProd(profiles);
-  const devRaw = overrides.dev ?? findValid(profiles, DEFAULT_PROFILE_FOR.dev);
   if (prod.environment !== 'prod') {
-    throw new UserError(`profile "${prod.profile}" is for environment "${prod.environment}"; the prod profile must have environment "prod"`);
+    throw new UserError(`${fileOf(profiles, prod.profile)}: environment: profile "${prod.profile}" is for environment "${prod.environment}"; the prod profile must have environment "prod"`);
   }
+  const devRaw = overrides.dev ?? findValid(profiles, DEFAULT_PROFILE_FOR.dev);
   const place: StackPlace = {
     stackName: prod.stackName,
     region: overrides.region ?? prod.region,
@@ -88,7 +88,7 @@ export function resolveStackProfiles(
   if (!devRaw) return { place, prod: prodPlaced };
   if (devRaw.environment !== 'dev') {
     // The conventional `dev` profile may be set to prod; then there is no dev environment.
-    if (overrides.dev) throw new UserError(`profile "${devRaw.profile}" is for environment "${devRaw.environment}", not "dev"`);
+    if (overrides.dev) throw new UserError(`${fileOf(profiles, devRaw.profile)}: environment: profile "${devRaw.profile}" is for environment "${devRaw.environment}", not "dev"`);
     return { place, prod: prodPlaced };
   }
   const conflicts: string[] = [];
@@ -100,7 +100,7 @@ export function resolveStackProfiles(
   for (const [field, explicit, devValue, prodValue] of fields) {
     if (explicit && devValue !== prodValue) {
       conflicts.push(
-        `profile "${devRaw.profile}": ${field}: "${devValue}" differs from the prod profile "${prod.profile}" ("${prodValue}"); one stack lives in one place, set by the prod profile`,
+        `${fileOf(profiles, devRaw.profile)}: ${field}: "${devValue}" differs from the prod profile "${prod.profile}" ("${prodValue}" in ${fileOf(profiles, prod.profile)}); one stack lives in one place, set by the prod profile`,
       );
     }
   }
@@ -122,6 +122,41 @@ export function requirePackageBuckets(stack: StackProfiles, configDir: string, d
     lacking.map((p) => `${profilePath(configDir, p.profile)}: pkgBucket: required to ${doing}: the S3 bucket the ${p.environment} container writes packages to`),
     lacking.map((p) => `\`benchling-deploy setup-profile ${p.profile} --pkg-bucket BUCKET\``).join(', then '),
   );
+}
+
+/**
+ * What pairing would refuse in these profiles, by profile name, each naming the file and field: the
+ * prod profile (default) set to another environment, and each dev profile (dev, or any whose environment
+ * is dev, as `deploy -e dev --profile P` takes it) that places the stack other than prod does. `validate`
+ * and `profiles` report these, so a check that passes is not refused by the deploy after it. A profile
+ * with problems of its own, or a folder without a valid prod profile, adds nothing here: its own check
+ * (or the deploy's "no prod profile") says it.
+ */
+export function pairingProblems(profiles: readonly LoadedProfile[]): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  const prod = profiles.find((p) => p.name === DEFAULT_PROFILE_FOR.prod)?.profile;
+  if (!prod) return found;
+  const refused = (name: string, run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      found.set(name, [...(found.get(name) ?? []), ...(error instanceof UserErrors ? error.problems : [error.message])]);
+    }
+  };
+  if (prod.environment !== 'prod') {
+    refused(prod.profile, () => resolveStackProfiles(profiles, { prod }));
+    return found;
+  }
+  for (const p of profiles) {
+    if (p.profile?.environment === 'dev') refused(p.name, () => resolveStackProfiles(profiles, { prod, dev: p.profile }));
+  }
+  return found;
+}
+
+/** A profile's file for a message: its path when it was read from the folder, else its name. */
+function fileOf(profiles: readonly LoadedProfile[], name: string): string {
+  return profiles.find((p) => p.name === name)?.path ?? `profile "${name}"`;
 }
 
 const MIGRATE_HINT = 'run `benchling-deploy migrate` (the original is kept)';

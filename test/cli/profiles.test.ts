@@ -259,6 +259,43 @@ describe('profiles and validate', () => {
     expect(missing.stderr).toMatch(/--profile: no profile "nope"/);
   });
 
+  it('validate refuses what a deploy would, naming file and field: a dev profile placing the stack elsewhere than prod, a prod profile set to dev, an image the stack cannot serve', () => {
+    const dir = both();
+    writeJson(dir, 'dev.json', devProfile({ region: 'us-west-2', stackName: 'Other' }));
+    const before = snapshotDir(dir);
+    const all = runCli(['--config-dir', dir, 'validate']);
+    expect(all.status).toBe(2);
+    const dev = join(dir, 'dev.json');
+    expect(all.stderr).toContain(`${dev}: region: "us-west-2" differs from the prod profile "default" ("us-east-1" in ${join(dir, 'default.json')})`);
+    expect(all.stderr).toContain(`${dev}: stackName: "Other" differs`);
+    // One profile is judged with the others: dev's place is prod's; prod alone is fine.
+    const one = runCli(['--config-dir', dir, 'validate', '--profile', 'dev']);
+    expect(one.status).toBe(2);
+    expect(one.stderr).toContain(`${dev}: region: "us-west-2" differs`);
+    expect(runCli(['--config-dir', dir, 'validate', '--profile', 'default']).status).toBe(0);
+    // The deploy after it refuses the same, in the same words.
+    const synth = runCli(['--config-dir', dir, 'synth', '--out', join(tempDir(), 'out')]);
+    expect(synth.status).toBe(2);
+    expect(synth.stderr).toContain(`${dev}: region: "us-west-2" differs`);
+    const listed = JSON.parse(runCli(['--config-dir', dir, 'profiles', '--json']).stdout);
+    expect(listed.profiles.map((p: { name: string; status: string }) => [p.name, p.status])).toEqual([['default', 'valid'], ['dev', 'invalid']]);
+    expect(snapshotDir(dir)).toEqual(before);
+
+    const prodAsDev = both();
+    writeJson(prodAsDev, 'default.json', prodProfile({ environment: 'dev' }));
+    const env = runCli(['--config-dir', prodAsDev, 'validate']);
+    expect(env.status).toBe(2);
+    expect(env.stderr).toContain(`${join(prodAsDev, 'default.json')}: environment: profile "default" is for environment "dev"; the prod profile must have environment "prod"`);
+
+    const old = both();
+    writeJson(old, 'default.json', prodProfile({ imageTag: '0.6.3' }));
+    const image = runCli(['--config-dir', old, 'validate', '--json']);
+    expect(image.status).toBe(2);
+    const out = JSON.parse(image.stdout);
+    expect(out.profiles.map((p: { name: string; valid: boolean }) => [p.name, p.valid])).toEqual([['default', false], ['dev', true]]);
+    expect(out.profiles[0].problems).toEqual([`${join(old, 'default.json')}: imageTag: image 0.6.3 cannot be served: images before 0.7.0 are not supported (they predate the multi-environment contract)`]);
+  });
+
   it('validate --json never prints the client secret, of a valid profile, an invalid one, or a readable file', () => {
     const dir = tempDir();
     writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }));

@@ -203,7 +203,7 @@ describe('benchling-deploy synth', () => {
     writeJson(dir, 'dev.json', devProfile({ region: 'eu-west-1' }));
     const r = await run(['--config-dir', dir, 'synth', '--out', join(tempDir(), 'out')]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/profile "dev": region: "eu-west-1" differs from the prod profile "default"/);
+    expect(r.stderr).toMatch(/\/dev\.json: region: "eu-west-1" differs from the prod profile "default"/);
   });
 
   it('refuses an empty config folder with status 2', async () => {

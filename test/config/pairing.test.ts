@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveTarget, resolveStackProfiles } from '../../src/config/pairing.js';
+import { pairingProblems, resolveTarget, resolveStackProfiles } from '../../src/config/pairing.js';
 import { inspectAllProfiles } from '../../src/config/store.js';
 import { UserError } from '../../src/errors.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
@@ -34,7 +34,7 @@ describe('resolveTarget', () => {
 
   it('refuses a profile paired with the other environment, naming both', () => {
     const e = refusal(() => resolveTarget(both(), { environment: 'prod', profile: 'dev' }));
-    expect(e.message).toMatch(/profile "dev" is for environment "dev"; it cannot be deployed to "prod"/);
+    expect(e.message).toMatch(/\/dev\.json: environment: profile "dev" is for environment "dev"; it cannot be deployed to "prod"/);
     const e2 = refusal(() => resolveTarget(both(), { environment: 'dev', profile: 'default' }));
     expect(e2.message).toMatch(/profile "default" is for environment "prod"; it cannot be deployed to "dev"/);
   });
@@ -48,7 +48,7 @@ describe('resolveTarget', () => {
   it('refuses a dev profile that sets a different stack place', () => {
     const profiles = inspectAllProfiles(folder({ default: prodProfile(), dev: devProfile({ region: 'eu-west-1', stackName: 'Other' }) }));
     const e = refusal(() => resolveTarget(profiles, { environment: 'dev' }));
-    expect(e.message).toMatch(/profile "dev": stackName: "Other" differs from the prod profile "default"/);
+    expect(e.message).toMatch(/\/dev\.json: stackName: "Other" differs from the prod profile "default" \("BenchlingWebhookStack" in \S+\/default\.json\)/);
     expect(e.message).toMatch(/region: "eu-west-1" differs/);
   });
 
@@ -87,5 +87,28 @@ describe('resolveTarget', () => {
     const profiles = inspectAllProfiles(folder({ default: prodProfile(), dev: devProfile(), qa: devProfile({ profile: 'qa', environment: 'dev' }) }));
     const t = resolveTarget(profiles, { environment: 'dev', profile: 'qa' });
     expect(t.dev?.profile).toBe('qa');
+  });
+});
+
+describe('pairingProblems', () => {
+  it('names each dev profile that places the stack elsewhere, any whose environment is dev, by its own file', () => {
+    const dir = folder({ default: prodProfile(), dev: devProfile(), staging: devProfile({ profile: 'staging', environment: 'dev', account: '999999999999' }) });
+    const found = pairingProblems(inspectAllProfiles(dir));
+    expect([...found.keys()]).toEqual(['staging']);
+    expect(found.get('staging')).toEqual([
+      `${dir}/staging.json: account: "999999999999" differs from the prod profile "default" ("123456789012" in ${dir}/default.json); one stack lives in one place, set by the prod profile`,
+    ]);
+  });
+
+  it('a prod profile set to dev is its own problem, not its broken dev profile\'s', () => {
+    const dir = folder({ default: prodProfile({ environment: 'dev' }), dev: devProfile({ benchlingTenant: 'UPPER' }) });
+    const found = pairingProblems(inspectAllProfiles(dir));
+    expect([...found.keys()]).toEqual(['default']);
+    expect(found.get('default')![0]).toMatch(/default\.json: environment: profile "default" is for environment "dev"; the prod profile must have environment "prod"$/);
+  });
+
+  it('nothing without a valid prod profile: its own check says why', () => {
+    expect(pairingProblems(inspectAllProfiles(folder({ dev: devProfile({ region: 'eu-west-1' }) }))).size).toBe(0);
+    expect(pairingProblems(inspectAllProfiles(folder({ default: prodProfile({ imageTag: 'latest' }), dev: devProfile({ region: 'eu-west-1' }) }))).size).toBe(0);
   });
 });
