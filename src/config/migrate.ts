@@ -3,6 +3,7 @@ import { displayLine } from '../display-text.js';
 import { DEFAULT_STACK_NAME, PROFILE_FIELDS, QUILT_STACK_ARN_RE, type ProfileFile } from './schema.js';
 import { checkProfile } from './validate.js';
 import { REGION_RE } from './paths.js';
+import { LATEST_RELEASE, OLDEST_RELEASE, unservable } from '../infra/container-contract.js';
 
 /**
  * The older tool's (v0.6) `default.json` in this layout: a pure mapping, so
@@ -315,6 +316,13 @@ function migrateImageTag(
     return true;
   }
   const flag = options.imageTag?.trim();
+  // A tag the stack cannot serve (every v0.6 release) would make a profile that validates nowhere and deploys never.
+  const release = `a release from ${OLDEST_RELEASE} on (${LATEST_RELEASE} is the latest this tool knows), or sha256:<64 hex>`;
+  const unserved = flag ? unservable(flag) : undefined;
+  if (flag && unserved) {
+    problems.push(`--image-tag: image ${flag} cannot be served: ${unserved}; give ${release}`);
+    return true;
+  }
   if (flag !== undefined) {
     // An empty or null v0.6 value is still a key of the file: say where it went.
     if (Object.hasOwn(raw, 'imageTag') && !v06) dropped.push({ key: 'imageTag', reason: `${v06 === null ? 'null' : 'empty'}; --image-tag gives it` });
@@ -330,6 +338,11 @@ function migrateImageTag(
   }
   if (v06 === 'latest') {
     problems.push(`${label}: imageTag: "latest" cannot run in prod; ${ask}`);
+    return true;
+  }
+  const v06Unserved = unservable(v06);
+  if (v06Unserved) {
+    problems.push(`${label}: imageTag: image ${v06} cannot be served by this stack: ${v06Unserved}; give the image prod is to run with \`benchling-deploy migrate --image-tag T\`, ${release}`);
     return true;
   }
   out.imageTag = v06;

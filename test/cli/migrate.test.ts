@@ -122,6 +122,25 @@ describe('migrate refuses', () => {
     expect(JSON.parse(readFileSync(join(dir, 'default.json'), 'utf8')).imageTag).toBe('0.7.1');
   });
 
+  it('a v0.6 file whose image this stack cannot serve (0.6.3): names the field, asks for --image-tag, writes nothing; --image-tag then works and validate passes', () => {
+    const dir = v06Folder({ profile: v06DefaultJson({ imageTag: '0.6.3' }) });
+    const before = snapshotDir(dir);
+    const r = cli(dir, 'migrate', '--yes');
+    expect(r.status).toBe(2);
+    expect(errorLines(r.stderr)).toEqual([expect.stringMatching(/^error: .*default\.json: imageTag: image 0\.6\.3 cannot be served by this stack: images before 0\.7\.0 are not supported.*`benchling-deploy migrate --image-tag T`/)]);
+    expect(snapshotDir(dir)).toEqual(before);
+    const old = cli(dir, 'migrate', '--yes', '--image-tag', '0.6.2');
+    expect(old.status).toBe(2);
+    expect(errorLines(old.stderr)).toEqual([expect.stringMatching(/^error: --image-tag: image 0\.6\.2 cannot be served: images before 0\.7\.0/)]);
+    expect(snapshotDir(dir)).toEqual(before);
+
+    const ok = cli(dir, 'migrate', '--yes', '--image-tag', '0.7.1');
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'default.json'), 'utf8')).imageTag).toBe('0.7.1');
+    const validated = cli(dir, 'validate');
+    expect(validated.status, validated.stderr).toBe(0);
+  });
+
   it('the hints are commands that work as printed: the refusal\'s carries --image-tag and the config folder, and so does the closing one', () => {
     const dir = v06Folder({ profile: v06DefaultJson({ imageTag: 'latest' }) });
     // `benchling-deploy` on PATH is the built entry, so a hint runs as a user would paste it.

@@ -52,7 +52,7 @@ describe('migrateV06Profile: a v0.6 default.json shaped as PRODUCT.md describes'
       region: 'us-east-1',
       account: '123456789012',
       benchlingSecret: 'benchling-webhook/acme',
-      imageTag: '0.6.3',
+      imageTag: '0.7.0',
       imageRepository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/quiltdata/benchling',
       awsProfile: 'acme-admin',
       webhookAllowList: '203.0.113.0/24,198.51.100.7/32',
@@ -185,6 +185,17 @@ describe('migrateV06Profile: each rule', () => {
       const m2 = migrate(v06DefaultJson({ imageTag: empty }), '0.7.0');
       expect(m2.profile.imageTag).toBe('0.7.0');
       expect(m2.dropped).toContainEqual({ key: 'imageTag', reason: `${empty === null ? 'null' : 'empty'}; --image-tag gives it` });
+    }
+  });
+
+  it('stops when the v0.6 image is one this stack cannot serve (every v0.6 release), naming the field and asking for --image-tag; such a --image-tag is refused naming the flag', () => {
+    const problems = problemsOf(v06DefaultJson({ imageTag: '0.6.3' }));
+    expect(problems).toEqual([
+      `${FILE}: imageTag: image 0.6.3 cannot be served by this stack: images before 0.7.0 are not supported (they predate the multi-environment contract); give the image prod is to run with \`benchling-deploy migrate --image-tag T\`, a release from 0.7.0 on (0.18.0 is the latest this tool knows), or sha256:<64 hex>`,
+    ]);
+    expect(migrate(v06DefaultJson({ imageTag: '0.6.3' }), '0.7.1').profile.imageTag).toBe('0.7.1');
+    for (const tag of ['0.6.0', '0.9.6']) {
+      expect(problemsOf(v06DefaultJson({ imageTag: '0.6.3' }), tag)).toEqual([expect.stringMatching(new RegExp(`^--image-tag: image ${tag.replace(/\./g, '\\.')} cannot be served: .*; give a release from 0\\.7\\.0 on`))]);
     }
   });
 

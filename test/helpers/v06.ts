@@ -40,7 +40,9 @@ export function v06DefaultJson(overrides: Record<string, unknown> = {}): Record<
     enableWebhookVerification: 'true',
     createEcrRepository: 'false',
     ecrRepositoryName: 'quiltdata/benchling',
-    imageTag: '0.6.3',
+    // An image this stack serves (0.7.0 on): the layout is v0.6's, the image a later one. A v0.6 image
+    // (0.6.3) is refused by migrate until --image-tag names one (test/cli/migrate.test.ts).
+    imageTag: '0.7.0',
   };
   for (const [k, v] of Object.entries(overrides)) {
     if (v === undefined) delete file[k];
