@@ -129,15 +129,45 @@ const DigestSchema = z.string({ error: 'expected an image digest sha256:<64 hex>
 /** An optional text field: v0.6 files may hold null where a value is missing. */
 const text = (what: string) => z.nullish(z.string({ error: `expected ${what} (a string)` }));
 
+/** A time is at most this long, as in the account's records (src/state/team-records.ts). */
+const TIME_MAX = 64;
+
+/** An endpoint is at most this long (a stage URL is about 70 characters). */
+const ENDPOINT_MAX = 2048;
+
+/** A time: history, rollback and the dashboard's ages read it. Empty is "not known" (an older section may have none). */
+const timeField = (what: string) =>
+  z.string({ error: `expected ${what} (an ISO-8601 time such as 2026-01-31T12:00:00.000Z)` }).check(
+    // The account's records take what Date.parse reads (team-records.ts isoTime): one rule, so a mirrored record reads back.
+    z.refine((v) => v === '' || (v.length <= TIME_MAX && !Number.isNaN(Date.parse(v))), { error: `expected ${what}: an ISO-8601 time such as 2026-01-31T12:00:00.000Z` }),
+  );
+
+/**
+ * An endpoint: `test` and the dashboard's `t` send a request to it, so only a web address (http or https, with a
+ * host, without a user name or password) is taken. Empty is "none recorded" (the stack's output is asked then).
+ */
+const endpointField = (what: string) =>
+  z.string({ error: `expected ${what} (a string)` }).check(z.refine((v) => v === '' || isWebAddress(v), { error: `expected ${what}: an https:// (or http://) address such as https://ID.execute-api.REGION.amazonaws.com/prod` }));
+
+function isWebAddress(value: string): boolean {
+  if (value.length > ENDPOINT_MAX || value !== value.trim()) return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '' && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
+
 const HistoryEntrySchema = z.strictObject(
   {
     // Empty: a v0.6 section with no image, kept in history by earlier versions (rollback skips it).
     imageTag: z.union([z.literal(''), ImageReferenceSchema], { error: 'expected a Docker tag (letters, digits, _ . -, at most 128) or sha256:<64 hex>' }),
-    deployedAt: z.string({ error: 'expected when it was deployed (an ISO-8601 string)' }),
-    endpoint: z.optional(z.string({ error: 'expected the endpoint URL (a string)' })),
+    deployedAt: timeField('when it was deployed'),
+    endpoint: z.optional(endpointField('the endpoint URL')),
     stackArn: z.optional(z.string({ error: 'expected the stack ARN (a string)' })),
-    webhookUrl: z.optional(z.string({ error: 'expected the webhook URL (a string)' })),
-    destroyedAt: z.optional(z.string({ error: 'expected when the stack was destroyed (an ISO-8601 string)' })),
+    webhookUrl: z.optional(endpointField('the webhook URL')),
+    destroyedAt: z.optional(timeField('when the stack was destroyed')),
     contractTag: z.optional(ImageReferenceSchema),
     deployedBy: z.optional(z.string({ error: 'expected who deployed it (an ARN)' }).check(z.maxLength(2048))),
     imageDigest: z.optional(DigestSchema),
@@ -148,21 +178,21 @@ const HistoryEntrySchema = z.strictObject(
 const sectionSchema = (env: EnvironmentName) =>
   z.strictObject(
     {
-      endpoint: text('the endpoint URL'),
+      endpoint: z.nullish(endpointField('the endpoint URL')),
       // An older section may hold no image (empty): it is not rolled back to.
       imageTag: z.nullish(z.union([z.literal(''), ImageReferenceSchema], { error: 'expected a Docker tag (letters, digits, _ . -, at most 128) or sha256:<64 hex>' })),
-      deployedAt: text('when it was deployed (ISO-8601)'),
+      deployedAt: z.nullish(timeField('when it was deployed')),
       stackName: z.nullish(z.string({ error: 'expected a CloudFormation stack name (a string)' }).check(z.regex(STACK_NAME_RE, { error: 'expected a CloudFormation stack name: a letter, then letters, digits or "-"' }))),
       stage: z.nullish(z.literal(env, { error: `expected "${env}" (the section's environment)` })),
       history: z.optional(z.array(HistoryEntrySchema, { error: 'expected an array of { imageTag, deployedAt }' })),
-      destroyedAt: text('when the stack was destroyed (ISO-8601)'),
+      destroyedAt: z.nullish(timeField('when the stack was destroyed')),
       contractTag: z.optional(ImageReferenceSchema),
       deployedBy: z.optional(z.string({ error: 'expected who deployed it (an ARN)' }).check(z.maxLength(2048))),
       imageDigest: z.optional(DigestSchema),
       // The older tool's (v0.6) keys, converted by the first record written.
-      webhookEndpoint: text('the v0.6 endpoint URL'),
-      webhookUrl: text('the v0.6 webhook URL'),
-      deploymentTimestamp: text('the v0.6 deploy time (ISO-8601)'),
+      webhookEndpoint: z.nullish(endpointField('the v0.6 endpoint URL')),
+      webhookUrl: z.nullish(endpointField('the v0.6 webhook URL')),
+      deploymentTimestamp: z.nullish(timeField('the v0.6 deploy time')),
       stackArn: text('the stack ARN'),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : `expected an object: the ${env} section`) },
@@ -296,7 +326,8 @@ export async function recordDeploy(path: string, env: EnvironmentName, deploy: N
     const pushed = previous ? asHistory(prevRaw, previous) : undefined;
     const history = [...(pushed ? [pushed] : []), ...(previous?.history ?? [])].slice(0, HISTORY_LIMIT);
     const section: EnvironmentRecord = {
-      endpoint: deploy.endpoint,
+      // The stack's output (outside text): never one the next read would refuse the whole file for.
+      endpoint: isWebAddress(deploy.endpoint) ? deploy.endpoint : '',
       imageTag: deploy.imageTag,
       deployedAt: deploy.deployedAt,
       stackName: deploy.stackName,

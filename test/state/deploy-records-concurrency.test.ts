@@ -70,7 +70,7 @@ describe('deploy.json under concurrency', () => {
       expect(tags.indexOf(expected[0])).toBeLessThanOrEqual(1);
     }
     // A lock left by a killed process is recovered by the next writer.
-    await recordDeploy(path, 'prod', { endpoint: 'e', imageTag: 'after', deployedAt: 'now', stackName: 'S' });
+    await recordDeploy(path, 'prod', { endpoint: 'https://e.execute-api.us-east-1.amazonaws.com/prod', imageTag: 'after', deployedAt: new Date().toISOString(), stackName: 'S' });
     expect(allTags(path, 'prod')[0]).toBe('after');
     // No temporary files are left as profiles or records (they start with "." and are ignored).
     expect(readdirSync(dir).filter((f) => !f.startsWith('.'))).toEqual(['deploy.json']);

@@ -75,9 +75,43 @@ describe('deploy.json is validated like a profile', () => {
     expect(readDeployRecords(fileWith({ dev: section([entry('0.7.0')], { stage: 'dev', imageTag: 'latest' }), prod: section([]) })).state).toBe('ok');
   });
 
+  it('refuses an endpoint that is not a web address and a time that is not one, naming file, section and field; http(s) addresses and ISO times load, empty ones too', () => {
+    for (const [field, value] of [
+      ['endpoint', 'javascript:alert(1)'],
+      ['endpoint', 'file:///etc/passwd'],
+      ['endpoint', 'https://user:pass@e.example/prod'],
+      ['endpoint', ' https://e.example/prod'],
+      ['endpoint', `https://e.example/${'p'.repeat(2048)}`],
+      ['webhookEndpoint', 'ftp://e.example/prod'],
+      ['deployedAt', 'yesterday'],
+      ['deployedAt', `2026-01-01T00:00:00.000Z${' '.repeat(64)}`],
+      ['destroyedAt', 'not a date'],
+      ['deploymentTimestamp', 'soon'],
+    ] as const) {
+      const { path, error } = problemOf({ prod: section([], { [field]: value }) });
+      expect(error, `${field} ${value}`).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: prod\\.${field}: expected `));
+      expect(error).toMatch(field.endsWith('At') || field === 'deploymentTimestamp' ? /an ISO-8601 time/ : /an https:\/\/ \(or http:\/\/\) address/);
+    }
+    const history = problemOf({ prod: section([{ imageTag: '0.7.1', deployedAt: 'not a date' }, { imageTag: '0.7.0', deployedAt: '2026-10-01T00:00:00.000Z', endpoint: 'file:///x' }]) });
+    expect(history.error).toContain(`${history.path}: prod.history[0].deployedAt: expected when it was deployed: an ISO-8601 time`);
+    expect(history.error).toContain(`${history.path}: prod.history[1].endpoint: expected the endpoint URL: an https:// (or http://) address`);
+    for (const endpoint of ['https://abc123.execute-api.us-east-1.amazonaws.com/prod', 'http://127.0.0.1:8080/prod', '']) {
+      expect(readDeployRecords(fileWith({ prod: section([], { endpoint }) })).state, endpoint).toBe('ok');
+    }
+    expect(readDeployRecords(fileWith({ prod: section([], { deployedAt: '2025-06-01T10:00:00+02:00', destroyedAt: '' }) })).state).toBe('ok');
+  });
+
+  it('a deploy whose stack names an endpoint that is not a web address records none, not one the next read would refuse the file for', async () => {
+    const path = fileWith({ prod: section([]) });
+    await recordDeploy(path, 'prod', { endpoint: 'javascript:alert(1)', imageTag: '0.7.11', deployedAt: '2026-11-02T00:00:00.000Z', stackName: 'BenchlingWebhookStack' });
+    const read = readDeployRecords(path);
+    expect(read.state).toBe('ok');
+    expect(loadDeployRecords(path).prod).toMatchObject({ endpoint: '', imageTag: '0.7.11' });
+  });
+
   it('names an unknown key by its own name, never by what a plain object inherits', () => {
     for (const key of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
-      const text = `{"prod": {"endpoint": "e", "imageTag": "0.7.0", "deployedAt": "d", "history": [], "${key}": "x"}}`;
+      const text = `{"prod": {"endpoint": "https://e.execute-api.us-east-1.amazonaws.com/prod", "imageTag": "0.7.0", "deployedAt": "2026-01-01T00:00:00.000Z", "history": [], "${key}": "x"}}`;
       const { path, error } = problemOf(text);
       expect(error, key).toBe(`${path}: prod.${key}: unknown field; expected only the fields of a deploy.json section`);
     }

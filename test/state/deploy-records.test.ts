@@ -84,7 +84,7 @@ describe('deploy records', () => {
 
   it('refuses an unknown top-level key, naming it but not its value, and keeps the file byte for byte', async () => {
     const path = join(tempDir(), 'deploy.json');
-    const prod = { endpoint: 'e', imageTag: '1', deployedAt: 'd', stackName: 's', stage: 'prod', history: [] };
+    const prod = { endpoint: 'https://e.execute-api.us-east-1.amazonaws.com/prod', imageTag: '1', deployedAt: '2026-01-01T00:00:00.000Z', stackName: 's', stage: 'prod', history: [] };
     const text = JSON.stringify({ note: 'a-value-never-shown', prod });
     writeFileSync(path, text);
     const read = readDeployRecords(path);
