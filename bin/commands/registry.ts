@@ -129,7 +129,7 @@ export function registerLogsCommand(program: Command): void {
   program
     .command('logs')
     .description("an environment's logs (time, stream, message), oldest first; --follow keeps printing until ctrl-c")
-    .option('--environment <env>', 'dev, prod, or all (both interleaved, each line labelled)')
+    .option('-e, --environment <env>', 'dev, prod, or all (both interleaved, each line labelled)')
     .option('-f, --follow', 'keep printing new lines (live tail; polling every 2 s if live tail is unavailable)')
     .option('--filter <pattern>', 'a CloudWatch Logs filter pattern, e.g. ERROR, "GET /event", ?ERROR ?WARNING')
     .option('--since <duration>', 'how far back to start: 30s, 10m, 2h, 7d (default 10m)')

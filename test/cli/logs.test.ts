@@ -76,6 +76,12 @@ describe('benchling-deploy logs', () => {
     expect((fake.calls.matching('FilterLogEvents')[0].input as { logGroupName: string }).logGroupName).toBe('/ecs/benchling-webhook/dev');
   });
 
+  it('-e is --environment, as for deploy, diff, rollback, test and history', async () => {
+    const r = await logs(['-e', 'dev']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('INFO dev started');
+  });
+
   it('--since, --filter and --include-health', async () => {
     const since = await logs(['--environment', 'dev', '--since', '2m']);
     expect(since.stdout.trimEnd().split('\n')).toEqual([`${iso(60_000)} webhook/app/d2 ERROR dev boom`]);
