@@ -9,6 +9,14 @@ import { BIN, copyOfBuild, runCliAsync } from '../helpers/cli.js';
 import { devProfile, prodProfile, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/synth/dev-and-prod', import.meta.url));
+
+/** The size the README gives after `words` (`… about 44 KiB`), in KiB. */
+function readmeKib(words: string): number {
+  const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8').replace(/\s+/g, ' ');
+  const m = new RegExp(`${words} (\\d+) KiB`).exec(readme);
+  if (!m) throw new Error(`README.md: no "${words} N KiB"`);
+  return Number(m[1]);
+}
 const TRACE_IMPORTS = fileURLToPath(new URL('../fixtures/synth/trace-imports.mjs', import.meta.url));
 const TRACE_LOADED = fileURLToPath(new URL('../fixtures/trace-loaded-files.mjs', import.meta.url));
 
@@ -148,6 +156,8 @@ describe('benchling-deploy synth', () => {
     });
     expect(JSON.parse(r.stdout).templateBodySize).toBeGreaterThan(51_200);
     expect(r.stderr).toMatch(/^warning: the template is \d+ KiB, over the 50 KiB cdk sends inline; deploying it needs `cdk bootstrap` in the target account and region/);
+    // The README's figure for dev and prod together is this one, to the nearest 2 KiB.
+    expect(Math.abs(readmeKib('Dev and prod together are about') - JSON.parse(r.stdout).templateBodySize / 1024)).toBeLessThanOrEqual(2);
   });
 
   it('prod alone needs bootstrap once the template cdk would send inline passes 50 KiB (a long allow-list), and says so', async () => {
@@ -155,11 +165,13 @@ describe('benchling-deploy synth', () => {
     const sized = async (cidrs: number) => {
       const dir = tempDir();
       const list = Array.from({ length: cidrs }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`).join(',');
-      writeJson(dir, 'default.json', prodProfile({ webhookAllowList: list }));
+      writeJson(dir, 'default.json', prodProfile(cidrs > 0 ? { webhookAllowList: list } : {}));
       const r = await run(['--config-dir', dir, 'synth', '--out', join(dir, 'out'), '--json']);
       expect(r.status, r.stderr).toBe(0);
       return { ...(JSON.parse(r.stdout) as { bootstrapRequired: boolean; templateBodySize: number }), stderr: r.stderr };
     };
+    // The README's figure for prod alone (no allow-list) is this one, to the nearest 2 KiB.
+    expect(Math.abs(readmeKib('prod alone is about') - (await sized(0)).templateBodySize / 1024)).toBeLessThanOrEqual(2);
     const under = await sized(50);
     expect(under).toMatchObject({ bootstrapRequired: false, stderr: '' });
     expect(under.templateBodySize).toBeLessThanOrEqual(51_200);
