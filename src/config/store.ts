@@ -82,8 +82,14 @@ export function inspectProfile(configDir: string, name: string): LoadedProfile {
     return { name, path, problems: [(error as Error).message], v06: false, warnings: [] };
   }
   const check = checkProfile(raw, path, name);
-  const warnings = permissionWarnings(path, raw);
-  if (!check.ok) return { name, path, problems: check.problems, v06: check.v06, warnings };
+  const exposed = secretExposure(path, raw);
+  // PRODUCT.md: a file holding the client secret must not be readable by group or others. A v0.6 file is told
+  // (migrate writes the profile 0600 and keeps the original 0600); any other is refused, as a field would be.
+  const v06 = !check.ok && check.v06;
+  const readable = exposed?.readable === true && !v06;
+  const problems = [...(check.ok ? [] : check.problems), ...(readable ? [exposed.message] : [])];
+  const warnings = exposed && !readable ? [exposed.message] : [];
+  if (!check.ok || problems.length > 0) return { name, path, problems, v06, warnings };
   return { name, path, profile: check.profile, file: check.file, problems: [], v06: false, warnings };
 }
 
@@ -116,18 +122,24 @@ export function isFile(path: string): boolean {
   }
 }
 
-function permissionWarnings(path: string, raw: unknown): string[] {
-  if (!raw || typeof raw !== 'object' || !('benchlingClientSecret' in raw)) return [];
-  if (process.platform === 'win32') return [];
+/**
+ * How a file holding the client secret is open to others: `readable` (group or others may read it: refused), else
+ * open some other way (group or others may write or run it: told). Undefined when it is the user's alone, holds no
+ * secret, or on Windows (no such modes).
+ */
+function secretExposure(path: string, raw: unknown): { readonly readable: boolean; readonly message: string } | undefined {
+  if (!raw || typeof raw !== 'object' || !('benchlingClientSecret' in raw)) return undefined;
+  if (process.platform === 'win32') return undefined;
+  let mode: number;
   try {
-    const mode = statSync(path).mode & 0o777;
-    if ((mode & 0o077) !== 0) {
-      return [`${path}: holds benchlingClientSecret but is readable by group or others (mode ${mode.toString(8)}); run \`chmod 600 ${path}\``];
-    }
+    mode = statSync(path).mode & 0o777;
   } catch {
-    // unreadable: already reported as a problem
+    return undefined; // unreadable: already reported as a problem
   }
-  return [];
+  if ((mode & 0o077) === 0) return undefined;
+  const readable = (mode & 0o044) !== 0;
+  const how = readable ? 'readable' : 'writable';
+  return { readable, message: `${path}: benchlingClientSecret: the file holding it is ${how} by group or others (mode ${mode.toString(8)}); it must be yours alone: run \`chmod 600 ${path}\`` };
 }
 
 /**

@@ -183,13 +183,14 @@ describe('deploy (real synth, real cdk, fake AWS)', { timeout: 120_000 }, () => 
     expect(fake.calls.count({ service: 's3' })).toBe(0);
   });
 
-  it('warns when a profile holding the client secret is readable by others, never showing it', async () => {
+  it('refuses a profile holding the client secret that others may read, before anything runs, never showing it', async () => {
     const w = world();
     writeJson(w.dir, 'dev.json', devProfile({ benchlingTenant: 'acme', benchlingClientSecret: SECRET }), 0o644);
     const r = await w.run(['diff', '--environment', 'dev']);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/warning: .*dev\.json: holds benchlingClientSecret but is readable by group or others/);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/error: .*dev\.json: benchlingClientSecret: the file holding it is readable by group or others \(mode 644\); it must be yours alone: run `chmod 600 /);
     expect(r.stdout + r.stderr).not.toContain(SECRET);
+    expect(fake.calls.all.length).toBe(0);
   });
 
   it('refuses a pairing of profile and environment before anything runs', async () => {

@@ -293,12 +293,12 @@ describe("the front's output", () => {
   });
 
   describe('to a pipe another process made non-blocking (the descriptor refuses writes: EAGAIN)', () => {
-    /** A config folder whose `profiles` prints about 95 KB, more than a pipe holds, then a warning on stderr (a secret others may read). */
+    /** A config folder whose `profiles` prints about 95 KB, more than a pipe holds, then a warning on stderr (a secret others may write). */
     function manyProfiles(): string {
       const dir = tempDir('bd-front-many-');
       writeJson(dir, 'default.json', prodProfile());
       for (let i = 0; i < 1500; i++) writeJson(dir, `p${String(i).padStart(4, '0')}.json`, prodProfile({ profile: `p${String(i).padStart(4, '0')}` }));
-      writeJson(dir, 'zz.json', prodProfile({ profile: 'zz', benchlingClientSecret: 'not-shown' }), 0o644);
+      writeJson(dir, 'zz.json', prodProfile({ profile: 'zz', benchlingClientSecret: 'not-shown' }), 0o620);
       return dir;
     }
 

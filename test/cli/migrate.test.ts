@@ -202,7 +202,7 @@ describe('a v0.6 default.json: one message on every path that loads profiles, ex
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^default\s.*\sv0\.6$/m);
     // The older tool wrote default.json readable by all; that is told too, apart.
-    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/holds benchlingClientSecret but is readable by group or others \(mode 644\)/), `warning: ${message}`]);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/default\.json: benchlingClientSecret: the file holding it is readable by group or others \(mode 644\)/), `warning: ${message}`]);
     const json = JSON.parse(cli(dir, 'profiles', '--json').stdout);
     expect(json.profiles.find((p: { name: string }) => p.name === 'default')).toMatchObject({ status: 'v0.6', problems: [message] });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync, statSync, existsSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, runCli } from '../helpers/cli.js';
 import { QUILT_ARN, SECRET, devProfile, prodProfile, snapshotDir, tempDir, writeJson } from '../helpers/fixtures.js';
@@ -307,7 +307,7 @@ describe('profiles and validate', () => {
     expect(out.valid).toBe(false);
     expect(out.profiles.map((p: { name: string; valid: boolean }) => [p.name, p.valid])).toEqual([
       ['default', true],
-      ['dev', true],
+      ['dev', false],
       ['broken', false],
     ]);
     expect(r.stdout + r.stderr).not.toContain(SECRET);
@@ -317,11 +317,15 @@ describe('profiles and validate', () => {
     expect(valid.stdout + valid.stderr).not.toContain(SECRET);
   });
 
-  it('validate reports a readable file holding the secret', () => {
+  it('validate refuses a file holding the secret that others may read (exit 2, naming file and field), and passes once it is chmod 600', () => {
     const dir = tempDir();
-    writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }), 0o644);
+    const path = writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }), 0o644);
     const r = runCli(['--config-dir', dir, 'validate']);
-    expect(r.stderr).toMatch(/readable by group or others/);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`error: ${path}: benchlingClientSecret: the file holding it is readable by group or others (mode 644); it must be yours alone: run \`chmod 600 ${path}\``);
     expect(r.stdout + r.stderr).not.toContain(SECRET);
+    expect(runCli(['--config-dir', dir, 'profiles']).stdout).toMatch(/default\s.*\sinvalid$/m);
+    chmodSync(path, 0o600);
+    expect(runCli(['--config-dir', dir, 'validate']).status).toBe(0);
   });
 });

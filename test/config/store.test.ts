@@ -45,14 +45,25 @@ describe('profile store', () => {
     expect(snapshotDir(dir)).toEqual(before);
   });
 
-  it('warns when a file holding the secret is readable by others', () => {
+  it('refuses a file holding the secret that group or others may read, naming file and field; one they may only write is told', () => {
     const dir = tempDir();
-    const path = writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }), 0o644);
-    chmodSync(path, 0o644);
-    const loaded = inspectProfile(dir, 'default');
-    expect(loaded.profile).toBeDefined();
-    expect(loaded.warnings[0]).toMatch(/default\.json: holds benchlingClientSecret but is readable by group or others \(mode 644\); run `chmod 600/);
-    expect(loaded.warnings.join()).not.toContain(SECRET);
+    for (const mode of [0o644, 0o640, 0o604]) {
+      const path = writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }), mode);
+      const loaded = inspectProfile(dir, 'default');
+      expect(loaded.profile, mode.toString(8)).toBeUndefined();
+      expect(loaded.problems).toEqual([`${path}: benchlingClientSecret: the file holding it is readable by group or others (mode ${mode.toString(8)}); it must be yours alone: run \`chmod 600 ${path}\``]);
+      expect(loaded.problems.join()).not.toContain(SECRET);
+      expect(() => loadProfile(dir, 'default')).toThrow(/benchlingClientSecret: the file holding it is readable by group or others/);
+    }
+    writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }), 0o620);
+    const written = inspectProfile(dir, 'default');
+    expect(written.profile).toBeDefined();
+    expect(written.warnings).toEqual([expect.stringMatching(/default\.json: benchlingClientSecret: the file holding it is writable by group or others \(mode 620\)/)]);
+    // Without the secret, the mode is the user's business.
+    writeJson(dir, 'default.json', prodProfile(), 0o644);
+    expect(inspectProfile(dir, 'default')).toMatchObject({ problems: [], warnings: [] });
+    writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }), 0o600);
+    expect(inspectProfile(dir, 'default')).toMatchObject({ problems: [], warnings: [] });
   });
 
   it('names the file and position of a JSON syntax error', () => {
