@@ -128,10 +128,13 @@ describe('checkProfile', () => {
   });
 
   it('applyDefaults keeps min <= max when only one bound is set', () => {
+    // As the README's field table says: the other bound's default moves with the one set.
     const low = applyDefaults(ProfileFileSchema.parse({ ...prodProfile(), maxCapacity: 1 }));
-    expect(low.minCapacity).toBeLessThanOrEqual(low.maxCapacity);
+    expect([low.minCapacity, low.maxCapacity]).toEqual([1, 1]);
     const high = applyDefaults(ProfileFileSchema.parse({ ...prodProfile(), minCapacity: 20 }));
-    expect(high.minCapacity).toBeLessThanOrEqual(high.maxCapacity);
+    expect([high.minCapacity, high.maxCapacity]).toEqual([20, 20]);
+    const neither = applyDefaults(ProfileFileSchema.parse(prodProfile()));
+    expect([neither.minCapacity, neither.maxCapacity]).toEqual([2, 10]);
     expect(QUILT_ARN).toContain('123456789012');
   });
 });
