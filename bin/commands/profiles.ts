@@ -34,7 +34,10 @@ export const setupProfileAction = action(async (name: string, opts: Record<strin
   const anyFlag = Object.keys(changes).length > 0 || opts.from !== undefined;
   if (!anyFlag || opts.interactive) {
     if (!isInteractive()) {
-      throw new UserError('setup-profile: no terminal to ask on; give the fields as flags', 'e.g. `benchling-deploy setup-profile default --tenant acme --app-definition-id ... --client-id ... --quilt-stack-arn ... --image-tag 0.7.0`');
+      // The global --region and --aws-profile are the command's AWS settings, not fields: say so when one was meant as one.
+      const globals = [g.region !== undefined ? '--region (the profile\'s is --stack-region)' : '', g.awsProfile !== undefined ? '--aws-profile (the profile\'s is --profile-aws)' : ''].filter(Boolean);
+      const note = globals.length > 0 ? `; ${globals.join(' and ')} ${globals.length > 1 ? 'are' : 'is'} the command's own AWS setting, not a field` : '';
+      throw new UserError(`setup-profile: no terminal to ask on; give the fields as flags${note}`, 'e.g. `benchling-deploy setup-profile default --tenant acme --app-definition-id ... --client-id ... --quilt-stack-arn ... --image-tag 0.7.0`; `benchling-deploy setup-profile --help` lists every field\'s flag');
     }
     const initial = { ...formDefaults(dir, name, base, opts.from !== undefined), ...changes };
     const { runSetupForm } = await import('../../src/ui/run-setup.js');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chmodSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, ROOT, runCli } from '../helpers/cli.js';
+import { SETUP_FLAGS } from '../../bin/commands/setup-flags.js';
 import { QUILT_ARN, SECRET, devProfile, prodProfile, snapshotDir, tempDir, writeJson } from '../helpers/fixtures.js';
 
 const required = ['--tenant', 'acme', '--app-definition-id', 'appdef_1', '--client-id', 'cid_1', '--quilt-stack-arn', QUILT_ARN];
@@ -199,6 +200,16 @@ describe('setup-profile from flags', () => {
     const r = runCli(['--config-dir', tempDir(), 'setup-profile', 'default']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/no terminal to ask on; give the fields as flags/);
+    // The global --region and --aws-profile set no field: the refusal names the flags that do.
+    const region = runCli(['--config-dir', tempDir(), 'setup-profile', 'default', '--region', 'us-west-2', '--aws-profile', 'ops']);
+    expect(region.status).toBe(2);
+    expect(region.stderr).toContain("give the fields as flags; --region (the profile's is --stack-region) and --aws-profile (the profile's is --profile-aws) are the command's own AWS setting, not a field");
+  });
+
+  it("the README's setup-profile section names every field's flag", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### `setup-profile NAME`'), readme.indexOf('### `status [--json]`'));
+    for (const f of SETUP_FLAGS) expect(section, f.flag).toContain(`\`--${f.flag}\``);
   });
 
   it('refuses a bad profile name', () => {
