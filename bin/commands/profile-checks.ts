@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UserError, UserErrors } from '../../src/errors.js';
 import { checkProfileName, inspectAllProfiles, inspectProfile, isFile, type LoadedProfile } from '../../src/config/store.js';
-import { pairingProblems } from '../../src/config/pairing.js';
+import { DEFAULT_PROFILE_FOR, pairingProblems } from '../../src/config/pairing.js';
 import { unservable } from '../../src/infra/container-contract.js';
 import { profilePath } from '../../src/config/paths.js';
 import { displayLine } from '../../src/display-text.js';
@@ -71,11 +71,17 @@ function validateProfiles(opts: { profile?: string }, g: Globals): number {
   const folder = inspectAllProfiles(dir);
   const all = one ? withStackProblems([one], folder) : withStackProblems(folder);
   if (all.length === 0) throw new UserError(`no profiles in ${dir}`, 'create one with `benchling-deploy setup-profile default`');
-  const problems = all.flatMap((p) => p.problems);
+  // Without the prod profile no deploy runs, dev's neither: the stack's place is prod's.
+  const noProd = !folder.some((p) => p.name === DEFAULT_PROFILE_FOR.prod);
+  const folderProblems = noProd ? [`${profilePath(dir, DEFAULT_PROFILE_FOR.prod)}: missing: no prod profile; prod is required, and the stack's name, account and region come from it (a deploy of dev is refused without it too)`] : [];
+  const problems = [...folderProblems, ...all.flatMap((p) => p.problems)];
   const warnings = all.flatMap((p) => p.warnings);
-  if (g.json) printJson({ valid: problems.length === 0, profiles: all.map((p) => ({ name: p.name, path: p.path, valid: p.problems.length === 0, problems: p.problems, warnings: p.warnings })) });
+  if (g.json) printJson({ valid: problems.length === 0, problems: folderProblems, profiles: all.map((p) => ({ name: p.name, path: p.path, valid: p.problems.length === 0, problems: p.problems, warnings: p.warnings })) });
   for (const w of warnings) warn(w);
-  if (problems.length > 0) throw new UserErrors(problems, all.some((p) => p.v06) ? 'run `benchling-deploy migrate` for v0.6 profiles' : undefined);
+  if (problems.length > 0) {
+    const hint = all.some((p) => p.v06) ? 'run `benchling-deploy migrate` for v0.6 profiles' : noProd ? 'create it with `benchling-deploy setup-profile default`' : undefined;
+    throw new UserErrors(problems, hint);
+  }
   if (!g.json) for (const p of all) print(`${p.path}: valid (${p.profile!.environment})`);
   return 0;
 }

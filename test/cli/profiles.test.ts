@@ -307,6 +307,23 @@ describe('profiles and validate', () => {
     expect(out.profiles[0].problems).toEqual([`${join(old, 'default.json')}: imageTag: image 0.6.3 cannot be served: images before 0.7.0 are not supported (they predate the multi-environment contract)`]);
   });
 
+  it('validate refuses a folder without the prod profile, naming default.json, with the command that makes it; one profile too', () => {
+    const dir = tempDir();
+    writeJson(dir, 'dev.json', devProfile());
+    const missing = `${join(dir, 'default.json')}: missing: no prod profile; prod is required`;
+    for (const args of [['validate'], ['validate', '--profile', 'dev']]) {
+      const r = runCli(['--config-dir', dir, ...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(`error: ${missing}`);
+      expect(r.stderr).toContain('hint: create it with `benchling-deploy setup-profile default`');
+    }
+    const json = runCli(['--config-dir', dir, 'validate', '--json']);
+    expect(json.status).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: false, problems: [expect.stringContaining(missing)], profiles: [{ name: 'dev', valid: true }] });
+    writeJson(dir, 'default.json', prodProfile());
+    expect(runCli(['--config-dir', dir, 'validate']).status).toBe(0);
+  });
+
   it('validate --json never prints the client secret, of a valid profile, an invalid one, or a readable file', () => {
     const dir = tempDir();
     writeJson(dir, 'default.json', prodProfile({ benchlingClientSecret: SECRET }));
