@@ -3,6 +3,7 @@ import { UserError } from '../../src/errors.js';
 import { applyMigration, formatMigrationPlan, isNothingToDo, planMigration } from '../../src/state/migration.js';
 import { action, configDirOf, globalsOf, isInteractive, print, type Globals } from '../context.js';
 import { askYesNo } from '../prompt.js';
+import { LATEST_RELEASE, OLDEST_RELEASE, unservable } from '../../src/infra/container-contract.js';
 
 /** A word of a shell command, quoted when the shell would otherwise split or expand it. */
 function shellWord(word: string): string {
@@ -16,7 +17,7 @@ function hintCommand(g: Globals, ...args: string[]): string {
 
 export const migrateAction = action(async (opts: { imageTag?: string }, cmd: Command) => {
   const g = globalsOf(cmd);
-  const plan = planMigration(configDirOf(g), { imageTag: opts.imageTag });
+  const plan = planMigration(configDirOf(g), { imageTag: opts.imageTag, images: { unservable, oldest: OLDEST_RELEASE, latest: LATEST_RELEASE } });
   for (const line of formatMigrationPlan(plan)) print(line);
   if (isNothingToDo(plan)) return 0;
   print();

@@ -3,7 +3,6 @@ import { displayLine } from '../display-text.js';
 import { DEFAULT_STACK_NAME, PROFILE_FIELDS, QUILT_STACK_ARN_RE, type ProfileFile } from './schema.js';
 import { checkProfile } from './validate.js';
 import { REGION_RE } from './paths.js';
-import { LATEST_RELEASE, OLDEST_RELEASE, unservable } from '../infra/container-contract.js';
 
 /**
  * The older tool's (v0.6) `default.json` in this layout: a pure mapping, so
@@ -39,6 +38,20 @@ export interface V06Options {
    * instead of creating a second one.
    */
   readonly deployedStack?: { readonly arn: string; readonly from: string };
+  /** The images the stack serves, when known: a v0.6 tag (or `--image-tag`) it cannot serve is refused. */
+  readonly images?: ImageSupport;
+}
+
+/**
+ * The images the stack serves, from the container contract (src/infra/container-contract.ts, which
+ * src/config may not import): handed in by the command.
+ */
+export interface ImageSupport {
+  /** Why the stack cannot serve `tag`, or undefined when it can. */
+  readonly unservable: (tag: string) => string | undefined;
+  /** The oldest release served, and the latest known. */
+  readonly oldest: string;
+  readonly latest: string;
 }
 
 const FROM_QUILT_OUTPUTS = "resolved at run time from the Quilt stack's outputs (quiltStackArn)";
@@ -317,8 +330,9 @@ function migrateImageTag(
   }
   const flag = options.imageTag?.trim();
   // A tag the stack cannot serve (every v0.6 release) would make a profile that validates nowhere and deploys never.
-  const release = `a release from ${OLDEST_RELEASE} on (${LATEST_RELEASE} is the latest this tool knows), or sha256:<64 hex>`;
-  const unserved = flag ? unservable(flag) : undefined;
+  const images = options.images;
+  const release = images ? `a release from ${images.oldest} on (${images.latest} is the latest this tool knows), or sha256:<64 hex>` : '';
+  const unserved = flag && images ? images.unservable(flag) : undefined;
   if (flag && unserved) {
     problems.push(`--image-tag: image ${flag} cannot be served: ${unserved}; give ${release}`);
     return true;
@@ -340,7 +354,7 @@ function migrateImageTag(
     problems.push(`${label}: imageTag: "latest" cannot run in prod; ${ask}`);
     return true;
   }
-  const v06Unserved = unservable(v06);
+  const v06Unserved = images?.unservable(v06);
   if (v06Unserved) {
     problems.push(`${label}: imageTag: image ${v06} cannot be served by this stack: ${v06Unserved}; give the image prod is to run with \`benchling-deploy migrate --image-tag T\`, ${release}`);
     return true;

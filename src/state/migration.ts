@@ -12,7 +12,7 @@ import type { EnvironmentName } from '../config/schema.js';
 import { deployRecordPath, profilePath } from '../config/paths.js';
 import { listProfileNames } from '../config/store.js';
 import { isV06Profile } from '../config/validate.js';
-import { migrateV06Profile, type V06Migration } from '../config/migrate.js';
+import { migrateV06Profile, type ImageSupport, type V06Migration } from '../config/migrate.js';
 
 /**
  * `migrate`'s file side: what would change (a plan, read-only) and applying
@@ -53,6 +53,8 @@ export interface MigrationPlan {
 export interface MigrationOptions {
   /** `--image-tag`, for a v0.6 file with no image tag or `latest`. */
   readonly imageTag?: string;
+  /** The images the stack serves (the command's, from the container contract): an image it cannot serve is refused. */
+  readonly images?: ImageSupport;
 }
 
 /** The older tool's files' names once kept beside: `default.v0.6.json`, `deploy.v0.6.json`. */
@@ -96,7 +98,7 @@ function planProfile(configDir: string, options: MigrationOptions, notes: string
     if (!isJsonObject(raw) || !Object.hasOwn(raw, 'profile')) notes.push(`${path} is neither a v0.6 profile nor a valid one; \`benchling-deploy validate\` lists its problems`);
     return { state: 'current', path };
   }
-  const migration = migrateV06Profile(raw as Record<string, unknown>, { fileLabel: path, imageTag: options.imageTag, deployedStack: deployedProdStack(configDir) });
+  const migration = migrateV06Profile(raw as Record<string, unknown>, { fileLabel: path, imageTag: options.imageTag, images: options.images, deployedStack: deployedProdStack(configDir) });
   const change = fileChange(path, original, `${JSON.stringify(migration.profile, null, 2)}\n`, 0o600, 0o600);
   return { state: 'v0.6', change, migration };
 }

@@ -4,11 +4,12 @@ import { migrateV06Profile, V06_NO_PLACE, type V06Migration } from '../../src/co
 import { checkProfile, isV06Profile } from '../../src/config/validate.js';
 import { UserErrors } from '../../src/errors.js';
 import { V06_QUILT_ARN, V06_SECRET, v06DefaultJson } from '../helpers/v06.js';
+import { LATEST_RELEASE, OLDEST_RELEASE, unservable } from '../../src/infra/container-contract.js';
 
 const FILE = '/cfg/default.json';
 
 function migrate(raw: Record<string, unknown>, imageTag?: string): V06Migration {
-  return migrateV06Profile(raw, { fileLabel: FILE, imageTag });
+  return migrateV06Profile(raw, { fileLabel: FILE, imageTag, images: { unservable, oldest: OLDEST_RELEASE, latest: LATEST_RELEASE } });
 }
 
 function problemsOf(raw: Record<string, unknown>, imageTag?: string): string[] {
