@@ -160,12 +160,18 @@ export interface StatusPoller {
   start(): void;
   /** No more polls; resolves once the poll in flight (if any) has finished. */
   stop(): Promise<void>;
-  /** Polls now (or joins the poll in flight) and resolves with its snapshot. */
+  /**
+   * Polls now (or joins the poll in flight) and resolves with its snapshot: `r`, "refresh now", so the stack, the
+   * stages and the records are read again too, not taken from their cache (a poll in flight keeps what it read; the
+   * next reads them).
+   */
   refresh(): Promise<StatusSnapshot>;
   /** One snapshot, for `status`; the same as {@link refresh} but never starts the timer. */
   snapshot(): Promise<StatusSnapshot>;
   /** Forget the cached stack and stages: a deploy started or ended. */
   invalidate(): void;
+  /** While on (a deploy of this process runs), every poll reads the stack: its status moves before any service does. */
+  followStack(on: boolean): void;
   /**
    * Read this environment's running tasks from now on (null: none). A new
    * environment, or one never read, is read by a poll started now.
@@ -254,6 +260,10 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
   let stack: Timed<StackInfo | null> | undefined;
   let stackMarker = '';
   let stackStale = true;
+  /** {@link StatusPoller.followStack}. */
+  let followingStack = false;
+  /** A refresh was asked while a poll was in flight: the next poll follows it at once. */
+  let refreshAsked = false;
   let stages: Timed<readonly StageInfo[]> | undefined;
   let stagesStale = true;
   const metricsInterval = options.metricsIntervalMs ?? METRICS_INTERVAL_MS;
@@ -308,7 +318,9 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
       }
       failuresInARow = problems.retryable ? failuresInARow + 1 : 0;
       latest = snapshot;
-      const delay = nextDelay();
+      // A refresh asked while this poll ran may have come after its reads: the next poll goes now, not an interval on.
+      const delay = refreshAsked ? 0 : nextDelay();
+      refreshAsked = false;
       inFlight = null;
       schedule(delay);
       notify({ snapshot, nextPollInMs: running ? delay : null, failuresInARow });
@@ -420,7 +432,7 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     const recordsAge = recordsRefreshedAt === undefined ? Infinity : at - recordsRefreshedAt;
     const stackAge = stack ? fetchedAt.getTime() - Date.parse(stack.readAt) : Infinity;
     // A missing stack is re-read every poll: it is then the only call, and a first deploy should show up at once.
-    const stackDue = !stack || stack.value === null || stackStale || stackAge > stackMaxAge || isStackInProgress(stack.value.status);
+    const stackDue = !stack || stack.value === null || stackStale || followingStack || stackAge > stackMaxAge || isStackInProgress(stack.value.status);
     const readIdentity = () => attempt(APIS.identity, problems, () => api.getCallerIdentity());
     const keepIdentity = (r: Awaited<ReturnType<typeof readIdentity>> | undefined, readAt: string) => {
       if (r?.ok) identity = { value: r.value, readAt };
@@ -830,12 +842,20 @@ export function createStatusPoller(options: StatusPollerOptions): StatusPoller {
     },
     refresh() {
       tasksWanted = true;
-      return poll();
+      const joined = inFlight;
+      stackStale = true;
+      stagesStale = true;
+      recordsWanted = true;
+      if (joined) refreshAsked = true;
+      return joined ?? poll();
     },
     snapshot: () => poll(),
     invalidate() {
       stackStale = true;
       stagesStale = true;
+    },
+    followStack(on) {
+      followingStack = on;
     },
     watchTasks(environment) {
       const moved = environment !== watched;

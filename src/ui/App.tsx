@@ -222,6 +222,8 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
         rt.diffs.get(effect.id)?.abort();
         const controller = new AbortController();
         rt.running.set(effect.id, controller);
+        // The header's stack status follows the deploy: the stack moves (UPDATE_IN_PROGRESS) before any service does.
+        rt.status?.followStack?.(true);
         later(() =>
           p
             .execute({ signal: controller.signal, onEvent: (event) => dispatch({ type: 'deployEvent', id: effect.id, event }) })
@@ -229,7 +231,10 @@ export function App({ services, initial, onExit, onReady, configDir, tickMs = 10
               (outcome) => dispatch({ type: 'deployFinished', id: effect.id, outcome }),
               (error: unknown) => dispatch({ type: 'operationFailed', id: effect.id, error: bannerErrorOf(error) }),
             )
-            .finally(() => rt.running.delete(effect.id)),
+            .finally(() => {
+              rt.running.delete(effect.id);
+              rt.status?.followStack?.(rt.running.size > 0);
+            }),
         );
         return;
       }

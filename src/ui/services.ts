@@ -47,6 +47,8 @@ export interface StatusHandle {
   refresh(): void;
   /** A deploy ended: re-read what is cached. */
   invalidate(): void;
+  /** While on (a deploy of the dashboard's runs), every poll reads the stack, so the header's status follows it. */
+  followStack?(on: boolean): void;
   /** Read this environment's running tasks from now on (the selected one). */
   watchTasks?(environment: EnvironmentName): void;
   stop(): Promise<void>;

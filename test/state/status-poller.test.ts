@@ -426,7 +426,7 @@ describe('status poller against the fake AWS endpoint', () => {
     fake.calls.reset();
     await poller.snapshot();
     expect(fake.calls.count('DescribeStacks')).toBe(0);
-    records = { dev: { endpoint: 'e', imageTag: '0.8.0', deployedAt: '2025-06-01T00:00:01Z', stackName: 'BenchlingWebhookStack', stage: 'dev', history: [] } };
+    records = { dev: { endpoint: 'https://e.execute-api.us-east-1.amazonaws.com/dev', imageTag: '0.8.0', deployedAt: '2025-06-01T00:00:01Z', stackName: 'BenchlingWebhookStack', stage: 'dev', history: [] } };
     await poller.snapshot();
     expect(fake.calls.count('DescribeStacks')).toBe(1);
     poller.invalidate();
@@ -436,6 +436,20 @@ describe('status poller against the fake AWS endpoint', () => {
     clock += 301_000;
     await poller.snapshot();
     expect(fake.calls.count('DescribeStacks')).toBe(3);
+    // r, "refresh now": the stack and stages again, not their cache.
+    await poller.refresh();
+    expect(fake.calls.count('DescribeStacks')).toBe(4);
+    expect(fake.calls.count('GetStages')).toBe(2);
+    await poller.snapshot();
+    expect(fake.calls.count('DescribeStacks')).toBe(4);
+    // While a deploy of this process runs, every poll reads the stack; after it, the cache again.
+    poller.followStack(true);
+    await poller.snapshot();
+    await poller.snapshot();
+    expect(fake.calls.count('DescribeStacks')).toBe(6);
+    poller.followStack(false);
+    await poller.snapshot();
+    expect(fake.calls.count('DescribeStacks')).toBe(6);
   });
 });
 

@@ -22,7 +22,7 @@ function fakeServices(overrides: Partial<DashboardServices> = {}) {
     startStatus(listener) {
       calls.push('startStatus');
       statusListener = listener;
-      return { refresh: () => calls.push('refresh'), invalidate: () => calls.push('invalidate'), stop: async () => void calls.push('stopStatus') };
+      return { refresh: () => calls.push('refresh'), invalidate: () => calls.push('invalidate'), followStack: (on: boolean) => calls.push(`followStack ${on}`), stop: async () => void calls.push('stopStatus') };
     },
     readRecords: () => ({}),
     async prepare(kind, environment): Promise<PreparedOperation | { refusal: string }> {
@@ -148,11 +148,14 @@ describe('App', () => {
     await t.waitFor((f) => /confirm, enter to run: prod/.test(f));
     t.press(KEYS.enter);
     await until(() => fake.calls.includes('execute promote prod'));
+    // The header's stack status follows the deploy while it runs, and stops following once it ends.
+    expect(fake.calls.filter((c) => c.startsWith('followStack'))).toEqual(['followStack true']);
     fake.deploy().onEvent({ type: 'resource', event: { stack: 'S', done: 1, total: 3, time: '12:00:03', status: 'UPDATE_COMPLETE', resourceType: 'AWS::ECS::TaskDefinition', logicalId: 'ProdTaskDefinition' } });
     await t.waitFor((f) => /1\/3/.test(f) && /ProdTaskDefinition/.test(f));
     fake.deploy().resolve({ outcome: 'succeeded', endpoint: 'https://x/prod', imageTag: 'sha256:cd', logFile: '/tmp/cdk.log' });
     await t.waitFor((f) => /promoted to prod/.test(f));
     await until(() => fake.calls.includes('invalidate'));
+    expect(fake.calls.filter((c) => c.startsWith('followStack'))).toEqual(['followStack true', 'followStack false']);
     await t.pressAndWait(KEYS.escape, (f) => /> dev/.test(f));
   });
 
