@@ -563,12 +563,18 @@ export function createServices(ctx: ServiceContext): DashboardServices & {
       if (adopted && options?.watchTasks) poller.watchTasks(options.watchTasks);
       if (options?.onNotice) sink = options.onNotice;
       const teamMode = await teamOf(stack);
-      // The account's records (who deployed, the history R picks from), mirrored into deploy.json as the poller paces it; true when they changed.
+      // The account's records (who deployed, the history R picks from), mirrored into deploy.json as the poller paces it;
+      // true when they changed. Changed from what the dashboard was last given, not from the file before the refresh:
+      // a deploy from another shell (CI, a colleague) has written the file and the account already, and without SSM
+      // permission the file is all there is.
+      // (The first refresh hands them over whatever they are: what the dashboard read at its start may be older.)
+      let handed: string | undefined;
       bindRecords(async () => {
-        const before = JSON.stringify(await readRecords());
         await teamMode.refresh(info.environments.map((e) => e.name));
         const after = await readRecords();
-        if (JSON.stringify(after) === before) return false;
+        const text = JSON.stringify(after);
+        if (text === handed) return false;
+        handed = text;
         options?.onRecords?.(after);
         return true;
       });
@@ -581,6 +587,7 @@ export function createServices(ctx: ServiceContext): DashboardServices & {
       return {
         refresh: () => void poller.refresh(),
         invalidate: () => poller.invalidate(),
+        followStack: (on) => poller.followStack(on),
         watchTasks: (environment) => poller.watchTasks(environment),
         async stop() {
           unsubscribe();
