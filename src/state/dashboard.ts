@@ -715,6 +715,8 @@ function onHistoryKey(state: DashboardState, op: OperationState, pick: HistoryPi
   if (key.downArrow || key.input === 'j') return move(pick.selected + 1);
   if (key.home) return move(0);
   if (key.end) return move(items.length - 1);
+  // The history's own word ("R rolls back to one of them"): the same list becomes the picker, the entry under the cursor kept.
+  if (key.input === 'R' && pick.viewOnly) return same(withOperation(state, { ...op, history: { ...pick, viewOnly: false, note: null } }));
   if (key.return && !pick.viewOnly) {
     const item = items[pick.selected];
     if (!item) return same(state);
@@ -905,7 +907,7 @@ export function footerKeys(state: DashboardState): readonly (readonly [string, s
       if (!op) return [];
       switch (op.phase) {
         case 'choose':
-          if (op.history?.viewOnly) return [['↑↓', 'move'], ['esc', 'back'], ['q', 'quit']];
+          if (op.history?.viewOnly) return [['↑↓', 'move'], ['R', 'roll back'], ['esc', 'back'], ['q', 'quit']];
           return [['↑↓', 'move'], ['enter', 'roll back to it'], ['esc', 'back'], ['q', 'quit']];
         case 'preparing':
           return [['esc', 'back'], ['q', 'quit']];

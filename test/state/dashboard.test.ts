@@ -524,6 +524,15 @@ describe('history and rollback', () => {
     expect(run(s, key('escape')).state).toMatchObject({ screen: 'main', operation: null });
   });
 
+  it('`h` then R, as the history says ("R rolls back to one of them"): the same list becomes the picker, the entry under the cursor kept; enter prepares that rollback', () => {
+    const s = run(withRecords(), key('h'), key('down'), key('down'), key('down')).state;
+    expect(footerKeys(s)).toContainEqual(['R', 'roll back']);
+    const picker = run(s, key('R')).state;
+    expect(picker.operation).toMatchObject({ phase: 'choose', history: { viewOnly: false, selected: 3 } });
+    expect(footerKeys(picker).map(([k]) => k)).toContain('enter');
+    expect(run(picker, key('return')).effects).toEqual([expect.objectContaining({ type: 'prepare', kind: 'rollback', environment: 'prod', imageTag: '0.6.8' })]);
+  });
+
   it('no record of the environment: an empty list, and enter does nothing', () => {
     const s = run(start(), key('R')).state;
     expect(s.operation!.history!.items).toEqual([]);
