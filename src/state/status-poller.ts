@@ -162,11 +162,11 @@ export interface StatusPoller {
   stop(): Promise<void>;
   /**
    * Polls now (or joins the poll in flight) and resolves with its snapshot: `r`, "refresh now", so the stack, the
-   * stages and the records are read again too, not taken from their cache (a poll in flight keeps what it read; the
-   * next reads them).
+   * stages and the records are read again too, not taken from their cache (a poll in flight keeps what it read, and
+   * the next poll follows it at once).
    */
   refresh(): Promise<StatusSnapshot>;
-  /** One snapshot, for `status`; the same as {@link refresh} but never starts the timer. */
+  /** One snapshot, for `status`: a poll as the timer's are (the caches kept), and it never starts the timer. */
   snapshot(): Promise<StatusSnapshot>;
   /** Forget the cached stack and stages: a deploy started or ended. */
   invalidate(): void;
