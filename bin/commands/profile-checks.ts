@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UserError, UserErrors } from '../../src/errors.js';
 import { checkProfileName, inspectAllProfiles, inspectProfile, isFile, type LoadedProfile } from '../../src/config/store.js';
 import { DEFAULT_PROFILE_FOR, pairingProblems } from '../../src/config/pairing.js';
-import { unservable } from '../../src/infra/container-contract.js';
+import { unservableProblem } from '../../src/infra/container-contract.js';
 import { profilePath } from '../../src/config/paths.js';
 import { displayLine } from '../../src/display-text.js';
 import { writeDirectly } from '../output.js';
@@ -96,8 +96,8 @@ function withStackProblems(profiles: readonly LoadedProfile[], folder: readonly 
   const pairing = pairingProblems(folder);
   return profiles.map((p) => {
     if (!p.profile) return p;
-    const reason = unservable(p.profile.imageTag);
-    const more = [...(pairing.get(p.name) ?? []), ...(reason ? [`${p.path}: imageTag: image ${p.profile.imageTag} cannot be served: ${reason}`] : [])];
+    const image = unservableProblem(p.profile.imageTag, `${p.path}: imageTag`);
+    const more = [...(pairing.get(p.name) ?? []), ...(image ? [image] : [])];
     return more.length === 0 ? p : { ...p, problems: [...p.problems, ...more] };
   });
 }

@@ -294,6 +294,15 @@ export function unservable(tag: string): string | undefined {
   return hit ? `${hit.why} (${hit.sources.join(', ')})` : undefined;
 }
 
+/**
+ * The problem of a tag the stack cannot serve, in the words deploy and validate both say (`where`: the file and field,
+ * or the flag, the tag came from; `why`: why that tag matters here); undefined when it can be served.
+ */
+export function unservableProblem(tag: string, where?: string, why?: string): string | undefined {
+  const reason = unservable(tag);
+  return reason ? `${where ? `${where}: ` : ''}image ${tag} cannot be served${why ? ` (${why})` : ''}: ${reason}` : undefined;
+}
+
 /** The helper processes an image runs, as the `<Env>Consumers` parameter value. */
 export function consumersFor(tag: string): ConsumerSet {
   const { release } = contractRelease(tag);

@@ -16,7 +16,7 @@ import { INLINE_TEMPLATE_LIMIT, PARAMETER_SUFFIXES, imageRepositoryParts, output
 import { runCdk, type CdkResult } from './runner.js';
 import { isFailure, parseResourceEvent, resourceLabel, summarizeDiff } from './cdk-output.js';
 import type { DeployEvent, ResourceEvent, RolloutStatus } from '../state/deploy-events.js';
-import { LATEST_RELEASE, OLDEST_RELEASE, UNSERVABLE, consumersFor, contractRelease, unservable, type ConsumerSet } from './container-contract.js';
+import { LATEST_RELEASE, OLDEST_RELEASE, UNSERVABLE, consumersFor, contractRelease, unservableProblem, type ConsumerSet } from './container-contract.js';
 import { deployedProdEndpoint, foreseeReplacements, keptIdsOf, removedResources, olderToolStack, parseDeployedTemplate, sameEndpoint, type DeployedTemplate, type ForeseenReplacement, type KeptIds, type OlderToolStack } from './upgrade.js';
 import { quiltValuesOf, readQuiltStack, resolveQuiltValues, type QuiltResolution, type QuiltStackRead, type QuiltStackReader, type QuiltValues } from './quilt-values.js';
 
@@ -572,11 +572,11 @@ export function environmentParameters(environment: EnvironmentName, profile: Res
  * names the file and field the tag came from, when it came from a profile.
  */
 export function refuseUnservable(tag: string, where?: string, why?: string): void {
-  const reason = unservable(tag);
-  if (!reason) return;
+  const problem = unservableProblem(tag, where, why);
+  if (!problem) return;
   const skipped = UNSERVABLE.map((u) => (u.from === u.until ? u.from : `${u.from} to ${u.until}`)).join(', ');
   throw new UserError(
-    `${where ? `${where}: ` : ''}image ${tag} cannot be served${why ? ` (${why})` : ''}: ${reason}`,
+    problem,
     `choose another image (--image-tag): the stack serves releases from ${OLDEST_RELEASE} on (${LATEST_RELEASE} is the latest it knows), except ${skipped}; nothing was changed`,
   );
 }
