@@ -66,9 +66,10 @@ function listProfiles(g: Globals): number {
 
 function validateProfiles(opts: { profile?: string }, g: Globals): number {
   const dir = configDirOf(g);
-  // One profile is checked against the others too: a dev profile's place is the prod profile's.
-  const one = opts.profile !== undefined ? inspectOne(dir, opts.profile) : undefined;
+  // One profile is checked against the others too: a dev profile's place is the prod profile's. Read once, with them.
+  if (opts.profile !== undefined) requireProfileFile(dir, opts.profile);
   const folder = inspectAllProfiles(dir);
+  const one = opts.profile === undefined ? undefined : (folder.find((p) => p.name === opts.profile) ?? inspectProfile(dir, opts.profile));
   const all = one ? withStackProblems([one], folder) : withStackProblems(folder);
   if (all.length === 0) throw new UserError(`no profiles in ${dir}`, 'create one with `benchling-deploy setup-profile default`');
   // Without the prod profile no deploy runs, dev's neither: the stack's place is prod's.
@@ -102,12 +103,12 @@ function withStackProblems(profiles: readonly LoadedProfile[], folder: readonly 
   });
 }
 
-function inspectOne(dir: string, name: string) {
+/** `--profile NAME`: a profile's name, whose file is there; refused naming the flag otherwise. */
+function requireProfileFile(dir: string, name: string): void {
   checkProfileName(name, '--profile');
   if (!isFile(profilePath(dir, name))) {
     throw new UserError(`--profile: no profile "${name}" (${profilePath(dir, name)} does not exist)`, `create it with \`benchling-deploy setup-profile ${name}\``);
   }
-  return inspectProfile(dir, name);
 }
 
 /** A table cell's most characters. */
