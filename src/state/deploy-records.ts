@@ -129,8 +129,13 @@ const DigestSchema = z.string({ error: 'expected an image digest sha256:<64 hex>
 /** An optional text field: v0.6 files may hold null where a value is missing. */
 const text = (what: string) => z.nullish(z.string({ error: `expected ${what} (a string)` }));
 
-/** A time is at most this long, as in the account's records (src/state/team-records.ts). */
+/** A time is at most this long. */
 const TIME_MAX = 64;
+
+/** A time as deploy.json and the account's records (src/state/team-records.ts) take it: one rule, so a mirrored record reads back. */
+export function isRecordTime(value: string): boolean {
+  return value.length <= TIME_MAX && !Number.isNaN(Date.parse(value));
+}
 
 /** An endpoint is at most this long (a stage URL is about 70 characters). */
 const ENDPOINT_MAX = 2048;
@@ -138,8 +143,7 @@ const ENDPOINT_MAX = 2048;
 /** A time: history, rollback and the dashboard's ages read it. Empty is "not known" (an older section may have none). */
 const timeField = (what: string) =>
   z.string({ error: `expected ${what} (an ISO-8601 time such as 2026-01-31T12:00:00.000Z)` }).check(
-    // The account's records take what Date.parse reads (team-records.ts isoTime): one rule, so a mirrored record reads back.
-    z.refine((v) => v === '' || (v.length <= TIME_MAX && !Number.isNaN(Date.parse(v))), { error: `expected ${what}: an ISO-8601 time such as 2026-01-31T12:00:00.000Z` }),
+    z.refine((v) => v === '' || isRecordTime(v), { error: `expected ${what}: an ISO-8601 time such as 2026-01-31T12:00:00.000Z` }),
   );
 
 /**

@@ -5,7 +5,7 @@ import { displayLine } from '../display-text.js';
 import { ExternalError } from '../errors.js';
 import type { ParameterStore, StoredParameter } from './aws-clients.js';
 import { isAlive, type HeldLock } from '../config/lock.js';
-import { HISTORY_LIMIT, mirrorEnvironment, readDeployRecords, type EnvironmentRecord, type HistoryEntry } from './deploy-records.js';
+import { HISTORY_LIMIT, isRecordTime, mirrorEnvironment, readDeployRecords, type EnvironmentRecord, type HistoryEntry } from './deploy-records.js';
 
 /**
  * Team mode: the account holds the truth. Each environment's record is a
@@ -42,7 +42,7 @@ export interface AccountRecord {
 }
 
 const str = (max: number) => z.string().check(z.maxLength(max));
-const isoTime = str(64).check(z.refine((v) => !Number.isNaN(Date.parse(v)), { error: 'expected an ISO-8601 time' }));
+const isoTime = z.string().check(z.refine(isRecordTime, { error: 'expected an ISO-8601 time' }));
 
 /** A version's value is outside text (anyone with PutParameter wrote it): checked like deploy.json before use. */
 const AccountRecordSchema = z.object({
