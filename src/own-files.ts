@@ -85,7 +85,7 @@ export function safeAncestry(realDir: string, lstat: (path: string) => { isDirec
     for (let path = realDir; ; path = dirname(path)) {
       const st = lstat(path);
       if (!st.isDirectory() || (st.uid !== uid && st.uid !== 0)) return false;
-      if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return false;
+      if ((st.mode & OTHERS_WRITE) !== 0 && (st.mode & 0o1000) === 0) return false;
       if (dirname(path) === path) return true;
     }
   } catch {
